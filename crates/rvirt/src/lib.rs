@@ -1,1 +1,31 @@
+//! rvirt's public API: what a program (rvirsh, rvirtd, a Rust client) calls,
+//! with libvirt's shape: [`Connect::open`] by URI, [`Domain`] handles,
+//! typed parameters and libvirt-numbered errors.
+//!
+//! Drivers live in their own crates and register themselves through
+//! [`registry::register`]; this crate only defines the traits they implement
+//! ([`driver::ConnectDriver`], [`driver::HypervisorConnection`]), so a driver
+//! can never depend on another one.
 
+pub mod connect;
+pub mod domain;
+pub mod driver;
+pub mod events;
+pub mod flags;
+pub mod registry;
+pub mod types;
+
+pub use connect::Connect;
+pub use domain::Domain;
+pub use driver::{ConnectDriver, DomainRef, HypervisorConnection};
+pub use events::{DomainEvent, EventCallback};
+pub use rvirt_util::{
+    Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
+    TypedParams, Uri,
+};
+pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+
+/// The library version reported by `virConnectGetLibVersion`
+/// (major * 1,000,000 + minor * 1,000 + release). rvirt reports the libvirt
+/// release whose contract it implements, so clients' feature checks work.
+pub const LIB_VERSION: u64 = 9_000_000;

@@ -1,0 +1,217 @@
+//! The driver traits: what a hypervisor driver (test, qemu) or the remote
+//! driver implements, one method per libvirt driver entry point
+//! (`virHypervisorDriver` in libvirt's src/driver-hypervisor.h).
+//!
+//! Every method has a default that reports `VIR_ERR_NO_SUPPORT` naming the
+//! public API, exactly what libvirt says when a driver leaves an entry NULL,
+//! so a driver implements only what it can really do.
+
+use crate::events::EventCallback;
+use crate::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
+use std::sync::Arc;
+
+/// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
+/// for a driver to find its object again, and what crosses the wire as
+/// `remote_nonnull_domain`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DomainRef {
+    pub name: String,
+    pub uuid: [u8; 16],
+    /// -1 when the domain is not running.
+    pub id: i32,
+}
+
+impl DomainRef {
+    pub fn uuid_string(&self) -> String {
+        rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
+    }
+}
+
+/// What `ConnectDriver::open` decides about a URI.
+pub enum OpenOutcome {
+    /// This driver serves the URI.
+    Opened(Arc<dyn HypervisorConnection>),
+    /// Not this driver's URI: try the next one (`VIR_DRV_OPEN_DECLINED`).
+    Declined,
+}
+
+/// A driver that can open connections (libvirt's `virConnectDriver`).
+pub trait ConnectDriver: Send + Sync {
+    /// Short name, e.g. "Test", "QEMU", "remote".
+    fn name(&self) -> &'static str;
+
+    /// Whether this is the remote driver, which libvirt tries last and only
+    /// for URIs naming a transport or host.
+    fn is_remote(&self) -> bool {
+        false
+    }
+
+    fn open(&self, uri: &Uri, flags: u32) -> Result<OpenOutcome>;
+}
+
+/// `virReportUnsupportedError`: the text libvirt gives for a NULL driver entry.
+pub fn unsupported(api: &str) -> Error {
+    Error::new(ErrorDomain::NONE, ErrorCode::NO_SUPPORT, api)
+}
+
+macro_rules! unsupported_default {
+    ($api:literal) => {
+        Err(unsupported($api))
+    };
+}
+
+/// One open connection to a hypervisor (libvirt's `virHypervisorDriver`
+/// bound to a `virConnectPtr`).
+#[allow(unused_variables)]
+pub trait HypervisorConnection: Send + Sync {
+    /// Called once when the last public handle goes away.
+    fn close(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// `virConnectGetType`, e.g. "TEST", "QEMU".
+    fn get_type(&self) -> Result<String>;
+    fn get_version(&self) -> Result<u64> {
+        unsupported_default!("virConnectGetVersion")
+    }
+    fn get_lib_version(&self) -> Result<u64> {
+        Ok(crate::LIB_VERSION)
+    }
+    fn get_hostname(&self) -> Result<String> {
+        unsupported_default!("virConnectGetHostname")
+    }
+    fn get_uri(&self) -> Result<String>;
+    fn get_max_vcpus(&self, type_: Option<&str>) -> Result<i32> {
+        unsupported_default!("virConnectGetMaxVcpus")
+    }
+    fn is_secure(&self) -> Result<bool> {
+        Ok(true)
+    }
+    fn is_encrypted(&self) -> Result<bool> {
+        Ok(false)
+    }
+    fn is_alive(&self) -> bool {
+        true
+    }
+    /// `virConnectSupportsFeature` with libvirt's `VIR_DRV_FEATURE_*` values.
+    fn supports_feature(&self, feature: i32) -> Result<bool> {
+        Ok(false)
+    }
+    fn node_get_info(&self) -> Result<NodeInfo> {
+        unsupported_default!("virNodeGetInfo")
+    }
+    fn get_capabilities(&self) -> Result<String> {
+        unsupported_default!("virConnectGetCapabilities")
+    }
+    fn node_get_security_model(&self) -> Result<SecurityModel> {
+        unsupported_default!("virNodeGetSecurityModel")
+    }
+
+    fn list_all_domains(&self, flags: u32) -> Result<Vec<DomainRef>> {
+        unsupported_default!("virConnectListAllDomains")
+    }
+    fn list_domains(&self, max: usize) -> Result<Vec<i32>> {
+        unsupported_default!("virConnectListDomains")
+    }
+    fn num_of_domains(&self) -> Result<usize> {
+        unsupported_default!("virConnectNumOfDomains")
+    }
+    fn list_defined_domains(&self, max: usize) -> Result<Vec<String>> {
+        unsupported_default!("virConnectListDefinedDomains")
+    }
+    fn num_of_defined_domains(&self) -> Result<usize> {
+        unsupported_default!("virConnectNumOfDefinedDomains")
+    }
+
+    fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
+        unsupported_default!("virDomainLookupByName")
+    }
+    fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
+        unsupported_default!("virDomainLookupByID")
+    }
+    fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
+        unsupported_default!("virDomainLookupByUUID")
+    }
+
+    fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
+        unsupported_default!("virDomainDefineXMLFlags")
+    }
+    fn domain_undefine(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainUndefineFlags")
+    }
+    fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
+        unsupported_default!("virDomainCreateXML")
+    }
+    fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
+        unsupported_default!("virDomainCreateWithFlags")
+    }
+    fn domain_shutdown(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainShutdownFlags")
+    }
+    fn domain_destroy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainDestroyFlags")
+    }
+    fn domain_suspend(&self, dom: &DomainRef) -> Result<()> {
+        unsupported_default!("virDomainSuspend")
+    }
+    fn domain_resume(&self, dom: &DomainRef) -> Result<()> {
+        unsupported_default!("virDomainResume")
+    }
+    fn domain_reboot(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainReboot")
+    }
+
+    fn domain_get_info(&self, dom: &DomainRef) -> Result<DomainInfo> {
+        unsupported_default!("virDomainGetInfo")
+    }
+    fn domain_get_state(&self, dom: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
+        unsupported_default!("virDomainGetState")
+    }
+    fn domain_get_xml_desc(&self, dom: &DomainRef, flags: u32) -> Result<String> {
+        unsupported_default!("virDomainGetXMLDesc")
+    }
+    fn domain_get_os_type(&self, dom: &DomainRef) -> Result<String> {
+        unsupported_default!("virDomainGetOSType")
+    }
+    fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
+        unsupported_default!("virDomainGetMaxMemory")
+    }
+    fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
+        unsupported_default!("virDomainGetVcpusFlags")
+    }
+    fn domain_get_autostart(&self, dom: &DomainRef) -> Result<bool> {
+        unsupported_default!("virDomainGetAutostart")
+    }
+    fn domain_set_autostart(&self, dom: &DomainRef, autostart: bool) -> Result<()> {
+        unsupported_default!("virDomainSetAutostart")
+    }
+    fn domain_is_active(&self, dom: &DomainRef) -> Result<bool> {
+        unsupported_default!("virDomainIsActive")
+    }
+    fn domain_is_persistent(&self, dom: &DomainRef) -> Result<bool> {
+        unsupported_default!("virDomainIsPersistent")
+    }
+    fn domain_is_updated(&self, dom: &DomainRef) -> Result<bool> {
+        unsupported_default!("virDomainIsUpdated")
+    }
+    fn domain_has_managed_save_image(&self, dom: &DomainRef, flags: u32) -> Result<bool> {
+        unsupported_default!("virDomainHasManagedSaveImage")
+    }
+    fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
+        unsupported_default!("virDomainGetSecurityLabel")
+    }
+
+    /// `virConnectDomainEventRegisterAny`: returns the callback id.
+    fn domain_event_register_any(
+        &self,
+        dom: Option<&DomainRef>,
+        event_id: i32,
+        callback: EventCallback,
+    ) -> Result<i32> {
+        unsupported_default!("virConnectDomainEventRegisterAny")
+    }
+    fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
+        unsupported_default!("virConnectDomainEventDeregisterAny")
+    }
+}

@@ -1,0 +1,23 @@
+//! Driver registration (libvirt's `virRegisterConnectDriver`): a program links
+//! the drivers it wants and registers them at start-up; `Connect::open` asks
+//! each in turn, the remote driver last and only for remote URIs.
+
+use crate::driver::ConnectDriver;
+use std::sync::{Arc, RwLock};
+
+static DRIVERS: RwLock<Vec<Arc<dyn ConnectDriver>>> = RwLock::new(Vec::new());
+
+/// Register a driver; registering the same driver name twice is a no-op.
+pub fn register(driver: Arc<dyn ConnectDriver>) {
+    let mut drivers = DRIVERS.write().unwrap_or_else(|p| p.into_inner());
+    if drivers.iter().any(|d| d.name() == driver.name()) {
+        return;
+    }
+    drivers.push(driver);
+    // Local drivers first: the remote driver is the fallback, as in libvirt.
+    drivers.sort_by_key(|d| d.is_remote());
+}
+
+pub(crate) fn drivers() -> Vec<Arc<dyn ConnectDriver>> {
+    DRIVERS.read().unwrap_or_else(|p| p.into_inner()).clone()
+}

@@ -174,7 +174,7 @@ impl Connect {
             Error::new(
                 ErrorDomain::DOM,
                 ErrorCode::INVALID_ARG,
-                format!("uuidstr in virDomainLookupByUUIDString must be a valid UUID"),
+                "uuidstr in virDomainLookupByUUIDString must be a valid UUID",
             )
         })?;
         self.lookup_by_uuid(parsed.as_bytes())
@@ -199,7 +199,7 @@ impl Connect {
     ) -> Result<i32> {
         self.inner
             .driver
-            .domain_event_register_any(dom.map(|d| d.as_ref()), event_id, callback)
+            .domain_event_register_any(dom.map(|d| d.domain_ref()), event_id, callback)
     }
     pub fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         self.inner.driver.domain_event_deregister_any(callback_id)

@@ -25,7 +25,7 @@ impl Domain {
     pub fn connect(&self) -> &Connect {
         &self.conn
     }
-    pub fn as_ref(&self) -> &DomainRef {
+    pub fn domain_ref(&self) -> &DomainRef {
         &self.r
     }
     pub fn name(&self) -> &str {

@@ -2,6 +2,13 @@
 //! packet framing (`virnetprotocol.x`), the KEEPALIVE program and the REMOTE
 //! program's procedures and message structs (`remote_protocol.x`).
 
+pub mod keepalive;
+pub mod packet;
+pub mod remote;
 pub mod xdr;
 
+pub use packet::{
+    FrameReader, Header, MessageStatus, MessageType, NonnullDomain, NonnullNetwork, Packet,
+    PacketError, RemoteError,
+};
 pub use xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrError, XdrResult};

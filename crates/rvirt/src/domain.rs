@@ -86,6 +86,9 @@ impl Domain {
     pub fn has_managed_save_image(&self, flags: u32) -> Result<bool> {
         self.driver().domain_has_managed_save_image(&self.r, flags)
     }
+    pub fn get_metadata(&self, kind: i32, uri: Option<&str>, flags: u32) -> Result<String> {
+        self.driver().domain_get_metadata(&self.r, kind, uri, flags)
+    }
     pub fn get_security_label(&self) -> Result<SecurityLabel> {
         self.driver().domain_get_security_label(&self.r)
     }

@@ -198,6 +198,16 @@ pub trait HypervisorConnection: Send + Sync {
     fn domain_has_managed_save_image(&self, dom: &DomainRef, flags: u32) -> Result<bool> {
         unsupported_default!("virDomainHasManagedSaveImage")
     }
+    /// `virDomainGetMetadata` (type: [`crate::flags::metadata`]).
+    fn domain_get_metadata(
+        &self,
+        dom: &DomainRef,
+        kind: i32,
+        uri: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        unsupported_default!("virDomainGetMetadata")
+    }
     fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
         unsupported_default!("virDomainGetSecurityLabel")
     }

@@ -82,3 +82,10 @@ pub mod open {
     pub const RO: u32 = 1 << 0;
     pub const NO_ALIASES: u32 = 1 << 1;
 }
+
+/// `virDomainMetadataType`.
+pub mod metadata {
+    pub const DESCRIPTION: i32 = 0;
+    pub const TITLE: i32 = 1;
+    pub const ELEMENT: i32 = 2;
+}

@@ -50,8 +50,8 @@ pub mod reason {
     pub const PAUSED_UNKNOWN: i32 = 0;
     pub const PAUSED_USER: i32 = 1;
     pub const PAUSED_MIGRATION: i32 = 2;
-    pub const PAUSED_POSTCOPY: i32 = 12;
-    pub const PAUSED_POSTCOPY_FAILED: i32 = 13;
+    pub const PAUSED_POSTCOPY: i32 = 11;
+    pub const PAUSED_POSTCOPY_FAILED: i32 = 12;
 
     pub const SHUTDOWN_USER: i32 = 1;
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what rvirt's build and tests use on a fresh Debian 12 machine:
+# stock libvirt 9.0 (the reference virsh, libvirtd and python3-libvirt),
+# QEMU, iproute2 for test hosts in network namespaces.
+set -euo pipefail
+
+packages=(
+    libvirt-clients
+    libvirt-daemon
+    libvirt-daemon-driver-qemu
+    python3-libvirt
+    qemu-system-x86
+    iproute2
+    busybox-static
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# libvirtd's QEMU driver refuses to start without this user.
+id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home libvirt-qemu 2>/dev/null || true

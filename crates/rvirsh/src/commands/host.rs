@@ -1,0 +1,74 @@
+//! Host commands: uri, hostname, version, nodeinfo, capabilities.
+
+use super::{cmd, flag, CommandDef};
+use crate::parse::ParsedCommand;
+use crate::shell::{CmdResult, Ctl};
+
+pub static COMMANDS: &[CommandDef] = &[
+    cmd("uri", &[], uri),
+    cmd("hostname", &[], hostname),
+    cmd("version", &[flag("daemon")], version),
+    cmd("nodeinfo", &[], nodeinfo),
+    cmd("capabilities", &[], capabilities),
+];
+
+fn uri(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
+    let uri = ctl.conn()?.get_uri()?;
+    ctl.print(&format!("{uri}\n"));
+    Ok(())
+}
+
+fn hostname(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
+    let name = ctl.conn()?.get_hostname()?;
+    ctl.print(&format!("{name}\n"));
+    Ok(())
+}
+
+fn version_text(v: u64) -> String {
+    format!("{}.{}.{}", v / 1_000_000, (v / 1000) % 1000, v % 1000)
+}
+
+fn version(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let conn = ctl.conn()?;
+    let lib = rvirt::LIB_VERSION;
+    let kind = conn.get_type()?;
+    let mut out = format!(
+        "Compiled against library: libvirt {}\nUsing library: libvirt {}\nUsing API: {} {}\n",
+        version_text(lib),
+        version_text(lib),
+        kind,
+        version_text(lib)
+    );
+    let hv = conn.get_version()?;
+    if hv != 0 {
+        out.push_str(&format!("Running hypervisor: {} {}\n", kind, version_text(hv)));
+    }
+    if c.has("daemon") {
+        out.push_str(&format!("Running against daemon: {}\n", version_text(conn.get_lib_version()?)));
+    }
+    ctl.print(&out);
+    Ok(())
+}
+
+fn nodeinfo(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
+    let info = ctl.conn()?.node_get_info()?;
+    let lines = [
+        ("CPU model:", info.model.clone()),
+        ("CPU(s):", info.cpus.to_string()),
+        ("CPU frequency:", format!("{} MHz", info.mhz)),
+        ("CPU socket(s):", info.sockets.to_string()),
+        ("Core(s) per socket:", info.cores.to_string()),
+        ("Thread(s) per core:", info.threads.to_string()),
+        ("NUMA cell(s):", info.nodes.to_string()),
+        ("Memory size:", format!("{} KiB", info.memory)),
+    ];
+    let out: String = lines.iter().map(|(k, v)| format!("{k:<20} {v}\n")).collect();
+    ctl.print(&out);
+    Ok(())
+}
+
+fn capabilities(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
+    let caps = ctl.conn()?.get_capabilities()?;
+    ctl.print(&format!("{caps}\n"));
+    Ok(())
+}

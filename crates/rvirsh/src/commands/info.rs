@@ -1,0 +1,143 @@
+//! Read-only domain commands: dominfo, domstate, domid, domname, domuuid, dumpxml.
+
+use super::states::{reason_name, state_name};
+use super::{cmd, data, flag, CommandDef};
+use crate::parse::ParsedCommand;
+use crate::shell::{CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
+use rvirt::{ErrorCode, flags};
+
+pub static COMMANDS: &[CommandDef] = &[
+    cmd("dominfo", &[data("domain")], dominfo),
+    cmd("domstate", &[data("domain"), flag("reason")], domstate),
+    cmd("domid", &[data("domain")], domid),
+    cmd("domname", &[data("domain")], domname),
+    cmd("domuuid", &[data("domain")], domuuid),
+    cmd(
+        "dumpxml",
+        &[
+            data("domain"),
+            flag("inactive"),
+            flag("security-info"),
+            flag("update-cpu"),
+            flag("migratable"),
+        ],
+        dumpxml,
+    ),
+];
+
+fn domain_arg(c: &ParsedCommand) -> &str {
+    c.get("domain").unwrap_or_default()
+}
+
+fn line(out: &mut String, key: &str, value: impl std::fmt::Display) {
+    out.push_str(&format!("{key:<15} {value}\n"));
+}
+
+fn yes_no(v: rvirt::Result<bool>) -> &'static str {
+    match v {
+        Ok(true) => "yes",
+        Ok(false) => "no",
+        Err(_) => "unknown",
+    }
+}
+
+/// cmdDominfo: printed line by line as virsh does, so a later failure still
+/// shows what was gathered.
+fn dominfo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let mut out = String::new();
+    match dom.id() {
+        Some(id) => line(&mut out, "Id:", id),
+        None => line(&mut out, "Id:", "-"),
+    }
+    line(&mut out, "Name:", dom.name());
+    line(&mut out, "UUID:", dom.uuid_string());
+    if let Ok(os) = dom.get_os_type() {
+        line(&mut out, "OS Type:", os);
+    }
+    let info = dom.get_info();
+    if let Ok(info) = &info {
+        line(&mut out, "State:", state_name(info.state));
+        line(&mut out, "CPU(s):", info.nr_virt_cpu);
+        if info.cpu_time != 0 {
+            line(&mut out, "CPU time:", format!("{:.1}s", info.cpu_time as f64 / 1e9));
+        }
+        line(&mut out, "Max memory:", format!("{} KiB", info.max_mem));
+        line(&mut out, "Used memory:", format!("{} KiB", info.memory));
+    }
+    line(&mut out, "Persistent:", yes_no(dom.is_persistent()));
+    if let Ok(autostart) = dom.get_autostart() {
+        line(&mut out, "Autostart:", if autostart { "enable" } else { "disable" });
+    }
+    line(&mut out, "Managed save:", yes_no(dom.has_managed_save_image(0)));
+    let mut result = info.map(|_| ()).map_err(Into::into);
+    match ctl.conn()?.node_get_security_model() {
+        Ok(model) if !model.model.is_empty() => {
+            line(&mut out, "Security model:", &model.model);
+            line(&mut out, "Security DOI:", &model.doi);
+            match dom.get_security_label() {
+                Ok(label) if !label.label.is_empty() => {
+                    let mode = if label.enforcing { "enforcing" } else { "permissive" };
+                    line(&mut out, "Security label:", format!("{} ({mode})", label.label));
+                }
+                Ok(_) => {}
+                Err(e) => result = Err(e.into()),
+            }
+        }
+        Ok(_) => {}
+        Err(e) if e.code == ErrorCode::NO_SUPPORT => {}
+        Err(e) => result = Err(e.into()),
+    }
+    ctl.print(&out);
+    result
+}
+
+fn domstate(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let (state, reason) = dom.get_state()?;
+    if c.has("reason") {
+        ctl.print(&format!("{} ({})\n", state_name(state), reason_name(state, reason)));
+    } else {
+        ctl.print(&format!("{}\n", state_name(state)));
+    }
+    Ok(())
+}
+
+fn domid(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_NAME | BY_UUID)?;
+    match dom.id() {
+        Some(id) => ctl.print(&format!("{id}\n")),
+        None => ctl.print("-\n"),
+    }
+    Ok(())
+}
+
+fn domname(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ID | BY_UUID)?;
+    ctl.print(&format!("{}\n", dom.name()));
+    Ok(())
+}
+
+fn domuuid(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_NAME | BY_ID)?;
+    ctl.print(&format!("{}\n", dom.uuid_string()));
+    Ok(())
+}
+
+fn dumpxml(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let mut f = 0;
+    for (opt, bit) in [
+        ("inactive", flags::xml::INACTIVE),
+        ("security-info", flags::xml::SECURE),
+        ("update-cpu", flags::xml::UPDATE_CPU),
+        ("migratable", flags::xml::MIGRATABLE),
+    ] {
+        if c.has(opt) {
+            f |= bit;
+        }
+    }
+    let xml = dom.get_xml_desc(f)?;
+    ctl.print(&xml);
+    Ok(())
+}

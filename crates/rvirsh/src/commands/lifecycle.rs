@@ -1,0 +1,213 @@
+//! Commands that change a domain: define, undefine, create, start, shutdown,
+//! destroy, suspend, resume, reboot, autostart.
+
+use super::{cmd, data, flag, string, CommandDef};
+use crate::parse::ParsedCommand;
+use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_NAME, BY_UUID};
+use rvirt::{flags, Error, ErrorDomain};
+
+pub static COMMANDS: &[CommandDef] = &[
+    cmd("define", &[data("file"), flag("validate")], define),
+    cmd(
+        "undefine",
+        &[
+            data("domain"),
+            flag("managed-save"),
+            flag("snapshots-metadata"),
+            flag("checkpoints-metadata"),
+            flag("nvram"),
+            flag("keep-nvram"),
+            flag("tpm"),
+            flag("keep-tpm"),
+        ],
+        undefine,
+    ),
+    cmd("create", &[data("file"), flag("paused"), flag("validate")], create),
+    cmd("start", &[data("domain"), flag("paused"), flag("force-boot")], start),
+    cmd("shutdown", &[data("domain"), string("mode")], shutdown),
+    cmd("destroy", &[data("domain"), flag("graceful")], destroy),
+    cmd("suspend", &[data("domain")], suspend),
+    cmd("resume", &[data("domain")], resume),
+    cmd("reboot", &[data("domain"), string("mode")], reboot),
+    cmd("autostart", &[data("domain"), flag("disable")], autostart),
+];
+
+/// virsh's VSH_MAX_XML_FILE: 10 MiB.
+const MAX_XML_FILE: u64 = 10 * 1024 * 1024;
+
+/// virFileReadAll with libvirt's error texts.
+fn read_file(path: &str) -> Result<String, CmdError> {
+    let open_err = |e: std::io::Error| {
+        Error::system(ErrorDomain::NONE, format!("Failed to open file '{path}'"), &e)
+    };
+    let meta = std::fs::metadata(path).map_err(open_err)?;
+    if meta.len() > MAX_XML_FILE {
+        return Err(Error::new(
+            ErrorDomain::NONE,
+            rvirt::ErrorCode::INTERNAL_ERROR,
+            format!("File '{path}' is too large"),
+        )
+        .into());
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::system(ErrorDomain::NONE, format!("Failed to read file '{path}'"), &e)
+    })?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn flags_from(c: &ParsedCommand, table: &[(&str, u32)]) -> u32 {
+    table
+        .iter()
+        .filter(|(opt, _)| c.has(opt))
+        .fold(0, |acc, (_, bit)| acc | bit)
+}
+
+fn domain_arg(c: &ParsedCommand) -> &str {
+    c.get("domain").unwrap_or_default()
+}
+
+fn define(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let file = c.get("file").unwrap_or_default();
+    let xml = read_file(file)?;
+    let f = flags_from(c, &[("validate", flags::define::VALIDATE)]);
+    let dom = ctl
+        .conn()?
+        .define_xml(&xml, f)
+        .map_err(|e| CmdError::with(format!("Failed to define domain from {file}"), e))?;
+    ctl.print_extra(&format!("Domain '{}' defined from {file}\n", dom.name()));
+    Ok(())
+}
+
+fn create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let file = c.get("file").unwrap_or_default();
+    let xml = read_file(file)?;
+    let f = flags_from(
+        c,
+        &[("paused", flags::create::PAUSED), ("validate", flags::create::VALIDATE)],
+    );
+    let dom = ctl
+        .conn()?
+        .create_xml(&xml, f)
+        .map_err(|e| CmdError::with(format!("Failed to create domain from {file}"), e))?;
+    ctl.print_extra(&format!("Domain '{}' created from {file}\n", dom.name()));
+    Ok(())
+}
+
+fn undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    let f = flags_from(
+        c,
+        &[
+            ("managed-save", flags::undefine::MANAGED_SAVE),
+            ("snapshots-metadata", flags::undefine::SNAPSHOTS_METADATA),
+            ("checkpoints-metadata", flags::undefine::CHECKPOINTS_METADATA),
+            ("nvram", flags::undefine::NVRAM),
+            ("keep-nvram", flags::undefine::KEEP_NVRAM),
+            ("tpm", flags::undefine::TPM),
+            ("keep-tpm", flags::undefine::KEEP_TPM),
+        ],
+    );
+    dom.undefine(f)
+        .map_err(|e| CmdError::with(format!("Failed to undefine domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' has been undefined\n"));
+    Ok(())
+}
+
+fn start(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let mut dom = ctl.lookup_domain(name, BY_NAME | BY_UUID)?;
+    if dom.id().is_some() {
+        return Err(CmdError::msg("Domain is already active"));
+    }
+    let f = flags_from(
+        c,
+        &[("paused", flags::create::PAUSED), ("force-boot", flags::create::FORCE_BOOT)],
+    );
+    dom.create(f)
+        .map_err(|e| CmdError::with(format!("Failed to start domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' started\n"));
+    Ok(())
+}
+
+/// virsh's `--mode` for shutdown and reboot: acpi, agent, initctl, signal, paravirt.
+fn mode_flags(c: &ParsedCommand) -> Result<u32, CmdError> {
+    let Some(modes) = c.get("mode") else {
+        return Ok(0);
+    };
+    let mut f = 0;
+    for mode in modes.split(',') {
+        f |= match mode {
+            "acpi" => 1,
+            "agent" => 2,
+            "initctl" => 4,
+            "signal" => 8,
+            "paravirt" => 16,
+            other => {
+                return Err(CmdError::msg(format!("Unknown mode {other} value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'")))
+            }
+        };
+    }
+    Ok(f)
+}
+
+fn shutdown(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let f = mode_flags(c)?;
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    dom.shutdown(f)
+        .map_err(|e| CmdError::with(format!("Failed to shutdown domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' is being shutdown\n"));
+    Ok(())
+}
+
+fn reboot(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let f = mode_flags(c)?;
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    dom.reboot(f)
+        .map_err(|e| CmdError::with(format!("Failed to reboot domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' is being rebooted\n"));
+    Ok(())
+}
+
+fn destroy(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    let f = flags_from(c, &[("graceful", 1)]);
+    dom.destroy(f)
+        .map_err(|e| CmdError::with(format!("Failed to destroy domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' destroyed\n"));
+    Ok(())
+}
+
+fn suspend(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    dom.suspend()
+        .map_err(|e| CmdError::with(format!("Failed to suspend domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' suspended\n"));
+    Ok(())
+}
+
+fn resume(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    dom.resume()
+        .map_err(|e| CmdError::with(format!("Failed to resume domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' resumed\n"));
+    Ok(())
+}
+
+fn autostart(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let name = domain_arg(c);
+    let dom = ctl.lookup_domain(name, BY_ANY)?;
+    let enable = !c.has("disable");
+    dom.set_autostart(enable).map_err(|e| {
+        let what = if enable { "mark" } else { "unmark" };
+        CmdError::with(format!("Failed to {what} domain '{name}' as autostarted"), e)
+    })?;
+    let what = if enable { "marked" } else { "unmarked" };
+    ctl.print_extra(&format!("Domain '{name}' {what} as autostarted\n"));
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! virsh's command-line grammar: a command string is split into commands at
+//! `;` and newlines, into tokens at blanks, with single and double quotes and
+//! backslash escapes; `#` starts a comment (libvirt's vshCommandStringParse).
+//! Tokens are then bound to a command's declared options (vshCommandParse).
+
+use crate::commands::{CommandDef, OptDef, OptKind};
+use std::collections::BTreeMap;
+
+/// One command ready to run: its definition and the option values given.
+pub struct ParsedCommand {
+    pub def: &'static CommandDef,
+    pub opts: BTreeMap<&'static str, String>,
+}
+
+impl ParsedCommand {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.opts.get(name).map(String::as_str)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.opts.contains_key(name)
+    }
+}
+
+/// Split a command string into commands, each a list of tokens.
+pub fn tokenize(input: &str) -> Result<Vec<Vec<String>>, String> {
+    let mut commands = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        while matches!(chars.peek(), Some(' ' | '\t')) {
+            chars.next();
+        }
+        match chars.peek() {
+            None => break,
+            Some(';' | '\n') => {
+                chars.next();
+                commands.push(std::mem::take(&mut current));
+                continue;
+            }
+            Some('#') => {
+                while !matches!(chars.peek(), None | Some('\n')) {
+                    chars.next();
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let mut token = String::new();
+        let mut quote: Option<char> = None;
+        while let Some(&c) = chars.peek() {
+            match (c, quote) {
+                (' ' | '\t' | ';' | '\n', None) => break,
+                ('\'' | '"', None) => quote = Some(c),
+                (q, Some(open)) if q == open => quote = None,
+                ('\\', q) if q != Some('\'') => {
+                    chars.next();
+                    match chars.next() {
+                        Some(escaped) => token.push(escaped),
+                        None => return Err("dangling \\".into()),
+                    }
+                    continue;
+                }
+                _ => token.push(c),
+            }
+            chars.next();
+        }
+        if quote.is_some() {
+            return Err("missing \"".into());
+        }
+        current.push(token);
+    }
+    commands.push(current);
+    Ok(commands.into_iter().filter(|c| !c.is_empty()).collect())
+}
+
+/// Bind tokens to a command's options; errors carry virsh's wording.
+pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, String> {
+    let mut opts: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut positional = def.opts.iter().filter(|o| o.kind == OptKind::Data);
+    let mut only_data = false;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if !only_data && arg == "--" {
+            only_data = true;
+            continue;
+        }
+        if let Some(spec) = arg.strip_prefix("--").filter(|_| !only_data) {
+            let (name, inline) = match spec.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (spec, None),
+            };
+            let opt = find_opt(def, name).ok_or_else(|| {
+                format!("command '{}' doesn't support option --{name}", def.name)
+            })?;
+            if opts.contains_key(opt.name) {
+                return Err(format!("option --{} already seen", opt.name));
+            }
+            let value = if opt.kind == OptKind::Bool {
+                if inline.is_some() {
+                    return Err(format!("invalid '=' after option --{}", opt.name));
+                }
+                String::new()
+            } else if let Some(v) = inline {
+                v
+            } else if i < args.len() {
+                i += 1;
+                args[i - 1].clone()
+            } else {
+                return Err(format!(
+                    "expected syntax: --{} <{}>",
+                    opt.name,
+                    if opt.kind == OptKind::Int { "number" } else { "string" }
+                ));
+            };
+            opts.insert(opt.name, value);
+        } else {
+            let opt = loop {
+                match positional.next() {
+                    Some(o) if opts.contains_key(o.name) => continue,
+                    other => break other,
+                }
+            };
+            match opt {
+                Some(o) => {
+                    opts.insert(o.name, arg.clone());
+                }
+                None => return Err(format!("unexpected data '{arg}'")),
+            }
+        }
+    }
+    for opt in def.opts.iter().filter(|o| o.required) {
+        if !opts.contains_key(opt.name) {
+            return Err(if opt.kind == OptKind::Data {
+                format!("command '{}' requires <{}> option", def.name, opt.name)
+            } else {
+                format!("command '{}' requires --{} option", def.name, opt.name)
+            });
+        }
+    }
+    Ok(ParsedCommand { def, opts })
+}
+
+fn find_opt(def: &'static CommandDef, name: &str) -> Option<&'static OptDef> {
+    def.opts
+        .iter()
+        .find(|o| o.name == name || o.aliases.contains(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_commands_and_quotes() {
+        let t = tokenize("suspend test; list --all\ndominfo 'te st' \"a\\\"b\" # comment").unwrap();
+        assert_eq!(
+            t,
+            vec![
+                vec!["suspend", "test"],
+                vec!["list", "--all"],
+                vec!["dominfo", "te st", "a\"b"],
+            ]
+        );
+        assert!(tokenize("echo 'unterminated").is_err());
+    }
+}

@@ -1,1 +1,9 @@
+//! `conf`: libvirt's XML documents (domain definitions, capabilities),
+//! parsed and formatted byte-for-byte as libvirt does.
 
+pub mod capabilities;
+pub mod domain;
+pub mod xml;
+
+pub use capabilities::Capabilities;
+pub use domain::{DomainDef, FormatOptions};

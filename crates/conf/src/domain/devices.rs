@@ -1,0 +1,733 @@
+//! `<devices>`: the container, addresses, disks, controllers, interfaces.
+
+use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
+use super::os::OsDef;
+use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
+use crate::xml::{Attrs, Element, Writer};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+/// `<address>` of a device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Address {
+    Pci {
+        domain: u32,
+        bus: u32,
+        slot: u32,
+        function: u32,
+        multifunction: Option<String>,
+    },
+    Drive {
+        controller: u32,
+        bus: u32,
+        target: u32,
+        unit: u32,
+    },
+    /// Any other address type: its `type` and remaining attributes, in order.
+    Other {
+        addr_type: String,
+        attrs: Vec<(String, String)>,
+    },
+}
+
+fn parse_num(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+impl Address {
+    pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
+        let Some(t) = e.attr("type") else {
+            return Ok(None);
+        };
+        let num = |name: &str, elem: &str| -> Result<u32> {
+            match e.attr(name) {
+                None => Ok(0),
+                Some(v) => parse_num(v).ok_or_else(|| {
+                    internal_xml(format!("Cannot parse <address> '{name}' attribute"))
+                        .tap_elem(elem)
+                }),
+            }
+        };
+        Ok(Some(match t {
+            "pci" => Address::Pci {
+                domain: num("domain", "pci")?,
+                bus: num("bus", "pci")?,
+                slot: num("slot", "pci")?,
+                function: num("function", "pci")?,
+                multifunction: e.attr("multifunction").map(str::to_string),
+            },
+            "drive" => Address::Drive {
+                controller: num("controller", "drive")?,
+                bus: num("bus", "drive")?,
+                target: num("target", "drive")?,
+                unit: num("unit", "drive")?,
+            },
+            _ => Address::Other {
+                addr_type: t.to_string(),
+                attrs: e
+                    .attrs
+                    .iter()
+                    .filter(|(k, _)| k != "type")
+                    .cloned()
+                    .collect(),
+            },
+        }))
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer) {
+        match self {
+            Address::Pci {
+                domain,
+                bus,
+                slot,
+                function,
+                multifunction,
+            } => {
+                let mut s = format!(
+                    "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
+                );
+                if let Some(m) = multifunction {
+                    s.push_str(&format!(" multifunction='{}'", esc(m)));
+                }
+                s.push_str("/>");
+                w.line(&s);
+            }
+            Address::Drive {
+                controller,
+                bus,
+                target,
+                unit,
+            } => w.line(&format!(
+                "<address type='drive' controller='{controller}' bus='{bus}' target='{target}' unit='{unit}'/>"
+            )),
+            Address::Other { addr_type, attrs } => {
+                let mut a = Attrs::new();
+                a.add("type", addr_type);
+                for (k, v) in attrs {
+                    a.add(k, v);
+                }
+                w.line(&format!("<address{}/>", a.as_str()));
+            }
+        }
+    }
+}
+
+trait Tap {
+    fn tap_elem(self, _e: &str) -> Self;
+}
+impl Tap for Error {
+    fn tap_elem(self, _e: &str) -> Self {
+        self
+    }
+}
+
+pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
+    match e.child("address") {
+        Some(a) => Address::parse(a),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
+    if let Some(a) = addr {
+        a.format(w);
+    }
+}
+
+/// `<driver>` of a disk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DiskDriver {
+    pub name: Option<String>,
+    pub format: Option<String>,
+    pub cache: Option<String>,
+}
+
+/// `<disk>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disk {
+    pub disk_type: String,
+    pub device: String,
+    pub driver: Option<DiskDriver>,
+    pub source: Option<String>,
+    pub target_dev: String,
+    /// Empty until post-parse derives it from the target name.
+    pub bus: String,
+    pub readonly: bool,
+    pub shareable: bool,
+    pub serial: Option<String>,
+    pub address: Option<Address>,
+}
+
+const DISK_TYPES: &[&str] = &[
+    "file",
+    "block",
+    "dir",
+    "network",
+    "volume",
+    "nvme",
+    "vhostuser",
+];
+const DISK_DEVICES: &[&str] = &["disk", "cdrom", "floppy", "lun"];
+const DISK_BUSES: &[&str] = &[
+    "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd",
+];
+
+/// `virDiskNameToIndex`.
+pub fn disk_name_to_index(name: &str) -> Option<u32> {
+    let rest = ["fd", "hd", "vd", "sd", "xvd", "ubd"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))?;
+    let mut idx: u64 = 0;
+    let mut n = 0;
+    for (i, c) in rest.chars().enumerate() {
+        if !c.is_ascii_lowercase() {
+            break;
+        }
+        idx = (idx + u64::from(i >= 1)) * 26 + (c as u64 - 'a' as u64);
+        n += 1;
+        if idx > u32::MAX as u64 {
+            return None;
+        }
+    }
+    if n == 0 || !rest[n..].chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(idx as u32)
+}
+
+impl Disk {
+    fn parse(e: &Element) -> Result<Disk> {
+        let disk_type = e.attr("type").unwrap_or("file").to_string();
+        if !DISK_TYPES.contains(&disk_type.as_str()) {
+            return Err(xml_invalid_attr("type", "disk", &disk_type));
+        }
+        let device = e.attr("device").unwrap_or("disk").to_string();
+        if !DISK_DEVICES.contains(&device.as_str()) {
+            return Err(xml_invalid_attr("device", "disk", &device));
+        }
+        let src_attr = match disk_type.as_str() {
+            "block" => "dev",
+            "dir" => "dir",
+            "network" => "name",
+            _ => "file",
+        };
+        let source = e
+            .child("source")
+            .and_then(|s| s.attr(src_attr))
+            .map(str::to_string);
+        let target = e.child("target");
+        let Some(target_dev) = target.and_then(|t| t.attr("dev")) else {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::NO_TARGET,
+                source.as_deref().unwrap_or(""),
+            ));
+        };
+        let bus = target.and_then(|t| t.attr("bus")).unwrap_or("").to_string();
+        if !bus.is_empty() && !DISK_BUSES.contains(&bus.as_str()) {
+            return Err(xml_invalid_attr("bus", "target", &bus));
+        }
+        let driver = e.child("driver").map(|d| DiskDriver {
+            name: d.attr("name").map(str::to_string),
+            format: d.attr("type").map(str::to_string),
+            cache: d.attr("cache").map(str::to_string),
+        });
+        Ok(Disk {
+            disk_type,
+            device,
+            driver,
+            source,
+            target_dev: target_dev.to_string(),
+            bus,
+            readonly: e.child("readonly").is_some(),
+            shareable: e.child("shareable").is_some(),
+            serial: e.child_text("serial"),
+            address: parse_addr(e)?,
+        })
+    }
+
+    fn src_attr(&self) -> &'static str {
+        match self.disk_type.as_str() {
+            "block" => "dev",
+            "dir" => "dir",
+            "network" => "name",
+            _ => "file",
+        }
+    }
+
+    fn format(&self, w: &mut Writer) {
+        w.line(&format!(
+            "<disk type='{}' device='{}'>",
+            esc(&self.disk_type),
+            esc(&self.device)
+        ));
+        w.indent();
+        if let Some(d) = &self.driver {
+            let mut a = Attrs::new();
+            a.opt("name", d.name.as_deref());
+            a.opt("type", d.format.as_deref());
+            a.opt("cache", d.cache.as_deref());
+            if !a.as_str().is_empty() {
+                w.line(&format!("<driver{}/>", a.as_str()));
+            }
+        }
+        if let Some(s) = &self.source {
+            w.line(&format!("<source {}='{}'/>", self.src_attr(), esc(s)));
+        }
+        let mut a = Attrs::new();
+        a.add("dev", &self.target_dev);
+        if !self.bus.is_empty() {
+            a.add("bus", &self.bus);
+        }
+        w.line(&format!("<target{}/>", a.as_str()));
+        if self.readonly {
+            w.line("<readonly/>");
+        }
+        if self.shareable {
+            w.line("<shareable/>");
+        }
+        w.text_elem("serial", self.serial.as_deref());
+        format_addr(&self.address, w);
+        w.dedent();
+        w.line("</disk>");
+    }
+}
+
+/// `<controller>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Controller {
+    pub controller_type: String,
+    /// -1 until post-parse assigns one.
+    pub index: i32,
+    pub model: Option<String>,
+    pub address: Option<Address>,
+}
+
+const CONTROLLER_TYPES: &[&str] = &[
+    "ide",
+    "fdc",
+    "scsi",
+    "sata",
+    "virtio-serial",
+    "ccid",
+    "usb",
+    "pci",
+    "xenbus",
+    "isa",
+];
+
+impl Controller {
+    fn parse(e: &Element) -> Result<Controller> {
+        let t = e.attr("type").unwrap_or("ide");
+        if !CONTROLLER_TYPES.contains(&t) {
+            return Err(xml_invalid_attr("type", "controller", t));
+        }
+        let index = match e.attr("index") {
+            None => -1,
+            Some(i) => i
+                .trim()
+                .parse::<i32>()
+                .map_err(|_| internal_xml(format!("Cannot parse controller index {i}")))?,
+        };
+        Ok(Controller {
+            controller_type: t.to_string(),
+            index,
+            model: e.attr("model").map(str::to_string),
+            address: parse_addr(e)?,
+        })
+    }
+
+    fn format(&self, w: &mut Writer) {
+        let mut a = Attrs::new();
+        a.add("type", &self.controller_type);
+        a.add("index", self.index);
+        a.opt("model", self.model.as_deref());
+        w.elem_with("controller", a.as_str(), |w| format_addr(&self.address, w));
+    }
+}
+
+/// `<interface>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub net_type: String,
+    pub mac: Option<String>,
+    /// Attributes of `<source>` in order (network=, bridge=, dev=, mode=...).
+    pub source: Vec<(String, String)>,
+    pub target_dev: Option<String>,
+    pub model: Option<String>,
+    pub address: Option<Address>,
+}
+
+const NET_TYPES: &[&str] = &[
+    "user",
+    "ethernet",
+    "vhostuser",
+    "server",
+    "client",
+    "mcast",
+    "network",
+    "bridge",
+    "internal",
+    "direct",
+    "hostdev",
+    "udp",
+    "vdpa",
+    "null",
+    "vds",
+];
+
+/// Normalize a MAC as `virMacAddrParse` + format: lower-case, two digits.
+pub fn parse_mac(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in parts {
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        out.push(format!("{:02x}", u8::from_str_radix(p, 16).ok()?));
+    }
+    Some(out.join(":"))
+}
+
+/// A random MAC with QEMU's `52:54:00` prefix.
+pub fn generate_mac() -> String {
+    let b = rvirt_util::uuid::generate().into_bytes();
+    format!("52:54:00:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
+}
+
+impl Interface {
+    fn parse(e: &Element) -> Result<Interface> {
+        let t = e.attr("type").unwrap_or("user");
+        if !NET_TYPES.contains(&t) {
+            return Err(xml_invalid_attr("type", "interface", t));
+        }
+        let mac = match e.child("mac").and_then(|m| m.attr("address")) {
+            None => None,
+            Some(m) => Some(
+                parse_mac(m)
+                    .ok_or_else(|| internal_xml(format!("unable to parse mac address '{m}'")))?,
+            ),
+        };
+        Ok(Interface {
+            net_type: t.to_string(),
+            mac,
+            source: e
+                .child("source")
+                .map(|s| s.attrs.clone())
+                .unwrap_or_default(),
+            target_dev: e
+                .child("target")
+                .and_then(|t| t.attr("dev"))
+                .map(str::to_string),
+            model: e
+                .child("model")
+                .and_then(|m| m.attr("type"))
+                .map(str::to_string),
+            address: parse_addr(e)?,
+        })
+    }
+
+    fn format(&self, w: &mut Writer) {
+        w.line(&format!("<interface type='{}'>", esc(&self.net_type)));
+        w.indent();
+        if let Some(m) = &self.mac {
+            w.line(&format!("<mac address='{m}'/>"));
+        }
+        if !self.source.is_empty() {
+            let mut a = Attrs::new();
+            for (k, v) in &self.source {
+                a.add(k, v);
+            }
+            w.line(&format!("<source{}/>", a.as_str()));
+        }
+        if let Some(t) = &self.target_dev {
+            w.line(&format!("<target dev='{}'/>", esc(t)));
+        }
+        if let Some(m) = &self.model {
+            w.line(&format!("<model type='{}'/>", esc(m)));
+        }
+        format_addr(&self.address, w);
+        w.dedent();
+        w.line("</interface>");
+    }
+}
+
+/// Everything under `<devices>`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Devices {
+    pub emulator: Option<String>,
+    pub disks: Vec<Disk>,
+    pub controllers: Vec<Controller>,
+    pub interfaces: Vec<Interface>,
+    pub serials: Vec<Chr>,
+    pub consoles: Vec<Chr>,
+    pub inputs: Vec<Input>,
+    pub graphics: Vec<Graphics>,
+    pub videos: Vec<Video>,
+    pub memballoon: Option<Memballoon>,
+}
+
+/// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
+fn insert_disk(disks: &mut Vec<Disk>, disk: Disk) {
+    let mut at: Option<usize> = None;
+    let new_idx = disk_name_to_index(&disk.target_dev).map_or(-1, i64::from);
+    for idx in (0..disks.len()).rev() {
+        if disks[idx].bus != disk.bus {
+            continue;
+        }
+        let cur = disk_name_to_index(&disks[idx].target_dev).map_or(-1, i64::from);
+        if cur > new_idx {
+            at = Some(idx);
+        } else if at.is_none() {
+            at = Some(idx + 1);
+        }
+    }
+    match at {
+        Some(i) => disks.insert(i, disk),
+        None => disks.push(disk),
+    }
+}
+
+/// `virDomainControllerInsert`.
+fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
+    let mut at: Option<usize> = None;
+    for idx in (0..list.len()).rev() {
+        if list[idx].controller_type != c.controller_type {
+            continue;
+        }
+        if c.index == -1 {
+            at = Some(idx + 1);
+            break;
+        }
+        if list[idx].index > c.index {
+            at = Some(idx);
+        } else if at.is_none() {
+            at = Some(idx + 1);
+        }
+    }
+    match at {
+        Some(i) => list.insert(i, c),
+        None => list.push(c),
+    }
+}
+
+impl Devices {
+    pub(crate) fn parse(e: Option<&Element>, os: &OsDef) -> Result<Devices> {
+        let mut d = Devices::default();
+        let Some(e) = e else {
+            return Ok(d);
+        };
+        d.emulator = e.child_text("emulator");
+        for x in e.children_named("disk") {
+            insert_disk(&mut d.disks, Disk::parse(x)?);
+        }
+        for x in e.children_named("controller") {
+            insert_controller(&mut d.controllers, Controller::parse(x)?);
+        }
+        for x in e.children_named("interface") {
+            d.interfaces.push(Interface::parse(x)?);
+        }
+        for x in e.children_named("serial") {
+            d.serials.push(Chr::parse(x, "serial")?);
+        }
+        for x in e.children_named("console") {
+            d.consoles.push(Chr::parse(x, "console")?);
+        }
+        for x in e.children_named("input") {
+            d.inputs.push(Input::parse(x, os)?);
+        }
+        for x in e.children_named("graphics") {
+            d.graphics.push(Graphics::parse(x)?);
+        }
+        for x in e.children_named("video") {
+            d.videos.push(Video::parse(x, os)?);
+        }
+        if let Some(x) = e.child("memballoon") {
+            d.memballoon = Some(Memballoon::parse(x)?);
+        }
+        Ok(d)
+    }
+
+    /// Generic post-parse: disk buses and drive addresses, controller
+    /// indexes and implicit controllers, MACs, console targets, videos.
+    pub(crate) fn post_parse(&mut self, os: &OsDef) -> Result<()> {
+        for disk in self.disks.iter_mut() {
+            if disk.bus.is_empty() {
+                let name = disk.target_dev.as_str();
+                disk.bus = if disk.device == "floppy" || name.starts_with("fd") {
+                    "fdc"
+                } else if name.starts_with("hd") {
+                    "ide"
+                } else if name.starts_with("sd") {
+                    "scsi"
+                } else if name.starts_with("vd") {
+                    "virtio"
+                } else if name.starts_with("xvd") {
+                    "xen"
+                } else if name.starts_with("ubd") {
+                    "uml"
+                } else if os.os_type == "hvm" {
+                    "ide"
+                } else {
+                    "xen"
+                }
+                .to_string();
+            }
+            if disk.address.is_none() {
+                let idx = disk_name_to_index(&disk.target_dev);
+                let per = match disk.bus.as_str() {
+                    "scsi" => Some((7, false)),
+                    "ide" => Some((4, true)),
+                    "fdc" => Some((2, false)),
+                    "sata" => Some((6, false)),
+                    _ => None,
+                };
+                if let (Some(idx), Some((per, ide))) = (idx, per) {
+                    disk.address = Some(Address::Drive {
+                        controller: idx / per,
+                        bus: if ide { (idx % 4) / 2 } else { 0 },
+                        target: 0,
+                        unit: if ide { idx % 2 } else { idx % per },
+                    });
+                }
+            }
+        }
+        // Controller indexes.
+        for i in 0..self.controllers.len() {
+            if self.controllers[i].index == -1 {
+                let t = self.controllers[i].controller_type.clone();
+                let mut n = 0;
+                while self
+                    .controllers
+                    .iter()
+                    .any(|c| c.controller_type == t && c.index == n)
+                {
+                    n += 1;
+                }
+                self.controllers[i].index = n;
+            }
+        }
+        for (ctype, bus) in [
+            ("scsi", "scsi"),
+            ("fdc", "fdc"),
+            ("ide", "ide"),
+            ("sata", "sata"),
+        ] {
+            let max = self
+                .disks
+                .iter()
+                .filter(|d| d.bus == bus)
+                .filter_map(|d| match d.address {
+                    Some(Address::Drive { controller, .. }) => Some(controller as i32),
+                    _ => None,
+                })
+                .max();
+            let Some(max) = max else { continue };
+            for idx in 0..=max {
+                if !self
+                    .controllers
+                    .iter()
+                    .any(|c| c.controller_type == ctype && c.index == idx)
+                {
+                    insert_controller(
+                        &mut self.controllers,
+                        Controller {
+                            controller_type: ctype.to_string(),
+                            index: idx,
+                            model: None,
+                            address: None,
+                        },
+                    );
+                }
+            }
+        }
+        for net in self.interfaces.iter_mut() {
+            if net.mac.is_none() {
+                net.mac = Some(generate_mac());
+            }
+        }
+        for (i, s) in self.serials.iter_mut().enumerate() {
+            if s.target_port.is_none() {
+                s.target_port = Some(i as u32);
+            }
+        }
+        let default_console = if os.os_type == "hvm" { "serial" } else { "xen" };
+        for (i, c) in self.consoles.iter_mut().enumerate() {
+            if i == 0 && c.target_type.is_none() {
+                c.target_type = Some(default_console.to_string());
+            }
+            if c.target_port.is_none() {
+                c.target_port = Some(0);
+            }
+        }
+        if let Some(v) = self.videos.first_mut() {
+            v.primary = true;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer, _opts: &FormatOptions) {
+        w.line("<devices>");
+        w.indent();
+        w.text_elem("emulator", self.emulator.as_deref());
+        for d in &self.disks {
+            d.format(w);
+        }
+        for c in &self.controllers {
+            c.format(w);
+        }
+        for n in &self.interfaces {
+            n.format(w);
+        }
+        for s in &self.serials {
+            s.format(w, "serial");
+        }
+        for c in &self.consoles {
+            c.format(w, "console");
+        }
+        for i in &self.inputs {
+            i.format(w);
+        }
+        for g in &self.graphics {
+            g.format(w);
+        }
+        for v in &self.videos {
+            v.format(w);
+        }
+        if let Some(m) = &self.memballoon {
+            m.format(w);
+        }
+        w.dedent();
+        w.line("</devices>");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disk_index() {
+        assert_eq!(disk_name_to_index("hda"), Some(0));
+        assert_eq!(disk_name_to_index("sdh"), Some(7));
+        assert_eq!(disk_name_to_index("vdaa"), Some(26));
+        assert_eq!(disk_name_to_index("xvdb1"), Some(1));
+        assert_eq!(disk_name_to_index("foo"), None);
+    }
+
+    #[test]
+    fn mac() {
+        assert_eq!(parse_mac("AA:b:cc:dd:ee:ff").unwrap(), "aa:0b:cc:dd:ee:ff");
+        assert!(parse_mac("zz").is_none());
+        assert!(generate_mac().starts_with("52:54:00:"));
+    }
+}

@@ -1,0 +1,468 @@
+//! Domain definitions (`virDomainDef`): parse, post-parse defaults and
+//! format, byte-compatible with libvirt 9.0's `virDomainDefFormat`.
+
+mod abi;
+pub mod cpu;
+pub mod devices;
+mod devices_more;
+pub mod os;
+
+pub use cpu::CpuDef;
+pub use devices::{Address, Controller, Devices, Disk, Interface};
+pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
+pub use os::{ClockDef, Feature, OsDef, Timer};
+
+use crate::xml::{self, escape, Attrs, Element, Node, Writer};
+use rvirt_util::{units, uuid, Error, ErrorCode, ErrorDomain, Result};
+
+/// How to format a definition.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FormatOptions {
+    /// `Some` when the domain is running: emits `id='N'` on `<domain>`.
+    pub id: Option<i32>,
+    pub inactive: bool,
+    pub secure: bool,
+}
+
+/// A domain definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DomainDef {
+    pub virt_type: String,
+    pub name: String,
+    pub uuid: uuid::Uuid,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// Children of `<metadata>`, serialized as libxml2 does (no base indent).
+    pub metadata: Option<String>,
+    /// (KiB, slots)
+    pub max_memory: Option<(u64, u32)>,
+    pub memory_kib: u64,
+    pub current_memory_kib: u64,
+    pub vcpus: u32,
+    pub current_vcpus: Option<u32>,
+    pub vcpu_placement: String,
+    pub cpuset: Option<String>,
+    pub os: OsDef,
+    pub features: Vec<Feature>,
+    pub cpu: Option<CpuDef>,
+    pub clock: ClockDef,
+    pub on_poweroff: String,
+    pub on_reboot: String,
+    pub on_crash: String,
+    pub devices: Devices,
+}
+
+pub(crate) fn internal_xml(msg: impl AsRef<str>) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::XML_ERROR, msg)
+}
+
+pub(crate) fn unsupported(msg: impl AsRef<str>) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::CONFIG_UNSUPPORTED, msg)
+}
+
+pub(crate) fn internal(msg: impl AsRef<str>) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::INTERNAL_ERROR, msg)
+}
+
+/// `Invalid value for attribute 'A' in element 'E': 'V'.`
+pub(crate) fn xml_invalid_attr(attr: &str, elem: &str, value: &str) -> Error {
+    internal_xml(format!(
+        "Invalid value for attribute '{attr}' in element '{elem}': '{value}'."
+    ))
+}
+
+const VIRT_TYPES: &[&str] = &[
+    "none",
+    "qemu",
+    "kqemu",
+    "kvm",
+    "xen",
+    "lxc",
+    "uml",
+    "openvz",
+    "test",
+    "vmware",
+    "hyperv",
+    "vbox",
+    "phyp",
+    "parallels",
+    "bhyve",
+    "vz",
+];
+
+/// `virDomainParseScaledValue` for `./NAME[1]`, result in KiB.
+fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
+    let Some(e) = root.child(name) else {
+        return Ok(None);
+    };
+    let text = e.text();
+    let unit = e.attr("unit").unwrap_or("");
+    let value: u64 = text.trim().parse().map_err(|_| {
+        internal_xml(format!(
+            "Invalid value '{text}' for element or attribute './{name}[1]'"
+        ))
+    })?;
+    let scale = units::scale_for(unit, 1024).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{unit}'"),
+        )
+    })?;
+    let bytes = value.checked_mul(scale).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::OVERFLOW,
+            format!("value too large: {text}{unit}"),
+        )
+    })?;
+    Ok(Some(bytes.div_ceil(1024)))
+}
+
+/// Parse a libvirt bitmap string (`0-3,^2,7`) into sorted bit positions.
+pub fn parse_bitmap(s: &str) -> Option<Vec<u32>> {
+    let mut set = std::collections::BTreeSet::new();
+    for part in s.split(',') {
+        let part = part.trim();
+        if let Some(neg) = part.strip_prefix('^') {
+            set.remove(&neg.trim().parse::<u32>().ok()?);
+        } else if let Some((a, b)) = part.split_once('-') {
+            let (a, b): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+            if a > b || b > 65535 {
+                return None;
+            }
+            set.extend(a..=b);
+        } else {
+            set.insert(part.parse::<u32>().ok()?);
+        }
+    }
+    Some(set.into_iter().collect())
+}
+
+/// `virBitmapFormat`: ranges joined by commas.
+pub fn format_bitmap(bits: &[u32]) -> String {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bits.len() {
+        let start = bits[i];
+        let mut end = start;
+        while i + 1 < bits.len() && bits[i + 1] == end + 1 {
+            i += 1;
+            end = bits[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
+}
+
+/// Keep namespaced metadata children, first per namespace (as
+/// `virXMLNodeSanitizeNamespaces`), serialized as libxml2 does.
+fn parse_metadata(root: &Element) -> Option<String> {
+    let m = root.child("metadata")?;
+    let mut seen: Vec<String> = Vec::new();
+    let mut parts = Vec::new();
+    for c in m.elements() {
+        let Some(ns) = c.namespace(&[root, m]) else {
+            continue;
+        };
+        if !c.name.contains(':') || seen.iter().any(|s| s == ns) {
+            continue;
+        }
+        seen.push(ns.to_string());
+        let mut c = c.clone();
+        // Carry the prefix declaration onto the element if it came from above.
+        let key = format!("xmlns:{}", c.name.split(':').next().unwrap_or(""));
+        if c.attr(&key).is_none() {
+            c.attrs.insert(0, (key, ns.to_string()));
+        }
+        xml::strip_blanks(&mut c);
+        let mut s = String::new();
+        xml::dump_node(&Node::Element(c), 0, &mut s);
+        parts.push(s);
+    }
+    Some(parts.join("\n"))
+}
+
+impl DomainDef {
+    /// Parse a `<domain>` document, applying libvirt's generic post-parse
+    /// defaults.
+    pub fn parse(text: &str) -> Result<DomainDef> {
+        let root = xml::parse(text, "(domain_definition)", ErrorDomain::DOMAIN)?;
+        Self::from_element(&root)
+    }
+
+    fn from_element(root: &Element) -> Result<DomainDef> {
+        if root.name != "domain" {
+            return Err(internal_xml(format!(
+                "unexpected root element <{}>, expecting <domain>",
+                root.name
+            )));
+        }
+        let Some(virt_type) = root.attr("type") else {
+            return Err(internal("missing domain type attribute"));
+        };
+        if !VIRT_TYPES.contains(&virt_type) {
+            return Err(unsupported(format!("invalid domain type {virt_type}")));
+        }
+        let name = match root.child_text("name") {
+            Some(n) if !n.is_empty() => n,
+            _ => return Err(Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_NAME)),
+        };
+        let uuid = match root.child_text("uuid") {
+            None => uuid::generate(),
+            Some(u) => uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?,
+        };
+        let title = root.child_text("title");
+        if title.as_deref().is_some_and(|t| t.contains('\n')) {
+            return Err(internal_xml("Domain title can't contain newlines"));
+        }
+        let description = root.child_text("description");
+        let metadata = parse_metadata(root);
+
+        let memory = parse_memory(root, "memory")?;
+        let current = parse_memory(root, "currentMemory")?;
+        let max_memory = match parse_memory(root, "maxMemory")? {
+            None => None,
+            Some(kib) => {
+                let slots = root
+                    .child("maxMemory")
+                    .and_then(|e| e.attr("slots"))
+                    .map(|s| s.trim().parse::<u32>())
+                    .transpose()
+                    .map_err(|_| internal_xml("Failed to parse memory slot count"))?
+                    .unwrap_or(0);
+                Some((kib, slots))
+            }
+        };
+
+        // <vcpu>
+        let vcpu_el = root.child("vcpu");
+        let vcpus: u32 = match vcpu_el {
+            None => 1,
+            Some(v) => v
+                .text()
+                .trim()
+                .parse()
+                .map_err(|_| internal_xml("maximum vcpus count must be an integer"))?,
+        };
+        let current_vcpus = match vcpu_el.and_then(|v| v.attr("current")) {
+            None => None,
+            Some(c) => Some(
+                c.trim()
+                    .parse::<u32>()
+                    .map_err(|_| internal_xml("current vcpus count must be an integer"))?,
+            ),
+        };
+        if let Some(c) = current_vcpus {
+            if c > vcpus {
+                return Err(unsupported(
+                    "maximum vCPU count must not be less than current vCPU count",
+                ));
+            }
+        }
+        let placement = vcpu_el
+            .and_then(|v| v.attr("placement"))
+            .unwrap_or("static")
+            .to_string();
+        if placement != "static" && placement != "auto" {
+            return Err(xml_invalid_attr("placement", "vcpu", &placement));
+        }
+        let mut cpuset = None;
+        if let Some(cs) = vcpu_el.and_then(|v| v.attr("cpuset")) {
+            if placement == "static" {
+                let bits = parse_bitmap(cs).ok_or_else(|| {
+                    internal_xml(format!(
+                        "Invalid value '{cs}' for element or attribute './vcpu[1]/@cpuset'"
+                    ))
+                })?;
+                if bits.is_empty() {
+                    return Err(internal_xml("Invalid value of 'cpuset': "));
+                }
+                cpuset = Some(format_bitmap(&bits));
+            }
+        }
+
+        let os = OsDef::parse(root)?;
+        let features = os::parse_features(root)?;
+        let cpu = root.child("cpu").map(CpuDef::parse).transpose()?;
+        let clock = ClockDef::parse(root)?;
+        let on_poweroff = os::parse_action(root, "on_poweroff", "destroy")?;
+        let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
+        let on_crash = os::parse_action(root, "on_crash", "destroy")?;
+        let devices = Devices::parse(root.child("devices"), &os)?;
+
+        // Post-parse / validation.
+        if vcpus == 0 {
+            return Err(internal("CPU IDs in <numa> exceed the <vcpu> count"));
+        }
+        let memory_kib = match memory {
+            Some(m) if m > 0 => m,
+            _ => {
+                return Err(internal_xml(
+                    "Memory size must be specified via <memory> or in the <numa> configuration",
+                ))
+            }
+        };
+        if let Some((max, _)) = max_memory {
+            if max < memory_kib {
+                return Err(internal_xml(
+                    "maximum memory size must be equal or greater than the actual memory size",
+                ));
+            }
+        }
+        let current_memory_kib = match current {
+            Some(c) if c > 0 && c <= memory_kib => c,
+            _ => memory_kib,
+        };
+        let mut def = DomainDef {
+            virt_type: virt_type.to_string(),
+            name,
+            uuid,
+            title,
+            description,
+            metadata,
+            max_memory,
+            memory_kib,
+            current_memory_kib,
+            vcpus,
+            current_vcpus: current_vcpus.filter(|c| *c != vcpus),
+            vcpu_placement: placement,
+            cpuset,
+            os,
+            features,
+            cpu,
+            clock,
+            on_poweroff,
+            on_reboot,
+            on_crash,
+            devices,
+        };
+        def.devices.post_parse(&def.os)?;
+        Ok(def)
+    }
+
+    /// Format as `virDomainDefFormat` does.
+    pub fn format(&self, opts: &FormatOptions) -> String {
+        let mut w = Writer::new();
+        let mut a = Attrs::new();
+        a.add("type", &self.virt_type);
+        if !opts.inactive {
+            a.opt("id", opts.id);
+        }
+        w.line(&format!("<domain{}>", a.as_str()));
+        w.indent();
+        w.text_elem("name", Some(&self.name));
+        w.line(&format!("<uuid>{}</uuid>", self.uuid.hyphenated()));
+        w.text_elem("title", self.title.as_deref());
+        w.text_elem("description", self.description.as_deref());
+        if let Some(m) = &self.metadata {
+            if m.is_empty() {
+                w.line("<metadata/>");
+            } else {
+                w.line("<metadata>");
+                for l in m.lines() {
+                    w.line(&format!("  {l}"));
+                }
+                w.line("</metadata>");
+            }
+        }
+        if let Some((kib, slots)) = self.max_memory {
+            w.line(&format!(
+                "<maxMemory slots='{slots}' unit='KiB'>{kib}</maxMemory>"
+            ));
+        }
+        w.line(&format!("<memory unit='KiB'>{}</memory>", self.memory_kib));
+        w.line(&format!(
+            "<currentMemory unit='KiB'>{}</currentMemory>",
+            self.current_memory_kib
+        ));
+        let mut a = Attrs::new();
+        a.add("placement", &self.vcpu_placement);
+        a.opt("cpuset", self.cpuset.as_deref());
+        a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
+        w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
+        if self.vcpu_placement == "auto" {
+            w.line("<numatune>");
+            w.line("  <memory mode='strict' placement='auto'/>");
+            w.line("</numatune>");
+        }
+        self.os.format(&mut w);
+        os::format_features(&self.features, &mut w);
+        if let Some(cpu) = &self.cpu {
+            cpu.format(&mut w);
+        }
+        self.clock.format(&mut w);
+        w.text_elem("on_poweroff", Some(&self.on_poweroff));
+        w.text_elem("on_reboot", Some(&self.on_reboot));
+        w.text_elem("on_crash", Some(&self.on_crash));
+        self.devices.format(&mut w, opts);
+        w.dedent();
+        w.line("</domain>");
+        w.finish()
+    }
+
+    /// libvirt's `virDomainDefCheckABIStability`.
+    pub fn check_abi_stability(&self, other: &DomainDef) -> Result<()> {
+        abi::check(self, other)
+    }
+}
+
+/// Escape helper re-exported for device formatting.
+pub(crate) fn esc(s: &str) -> String {
+    escape(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: &str = "<domain type='test'><name>a</name><memory unit='GiB'>1</memory><os><type>hvm</type></os></domain>";
+
+    #[test]
+    fn defaults() {
+        let d = DomainDef::parse(MIN).unwrap();
+        assert_eq!(d.memory_kib, 1048576);
+        assert_eq!(d.current_memory_kib, 1048576);
+        assert_eq!(d.vcpus, 1);
+        assert_eq!(d.os.boot, vec!["hd".to_string()]);
+        assert_eq!(d.os.arch, None);
+        let out = d.format(&FormatOptions::default());
+        assert!(out.contains("  <devices>\n  </devices>\n"));
+        assert!(out.contains("<clock offset='utc'/>"));
+        assert!(out.contains("<type>hvm</type>"));
+    }
+
+    #[test]
+    fn bitmap() {
+        assert_eq!(
+            format_bitmap(&parse_bitmap("0,1,2,3,^2,7").unwrap()),
+            "0-1,3,7"
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let e =
+            DomainDef::parse("<domain type='test'><os><type>hvm</type></os></domain>").unwrap_err();
+        assert_eq!(e.message, "missing name information");
+        let e = DomainDef::parse(&MIN.replace("GiB", "parsec")).unwrap_err();
+        assert_eq!(e.message, "invalid argument: unknown suffix 'parsec'");
+        let e = DomainDef::parse("<domain").unwrap_err();
+        assert_eq!(e.code, ErrorCode::XML_DETAIL);
+    }
+
+    #[test]
+    fn running_id() {
+        let d = DomainDef::parse(MIN).unwrap();
+        let out = d.format(&FormatOptions {
+            id: Some(3),
+            ..Default::default()
+        });
+        assert!(out.starts_with("<domain type='test' id='3'>\n"));
+    }
+}

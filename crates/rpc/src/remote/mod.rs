@@ -55,9 +55,12 @@ pub fn call<T: XdrEncode + ?Sized>(proc_: Procedure, serial: u32, args: &T) -> X
     Packet::call(PROGRAM, PROTOCOL_VERSION, proc_ as i32, serial, args)
 }
 
-/// A REMOTE event message packet.
+/// A REMOTE event message packet. Its serial is 1, as libvirtd 9.0 sends
+/// events (`remoteDispatchObjectEventSend`); clients ignore it.
 pub fn event<T: XdrEncode + ?Sized>(proc_: Procedure, msg: &T) -> XdrResult<Packet> {
-    Packet::event(PROGRAM, PROTOCOL_VERSION, proc_ as i32, msg)
+    let mut p = Packet::event(PROGRAM, PROTOCOL_VERSION, proc_ as i32, msg)?;
+    p.header.serial = 1;
+    Ok(p)
 }
 
 /// Is this header addressed to the REMOTE program?

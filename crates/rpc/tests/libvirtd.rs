@@ -88,6 +88,12 @@ fn conversation_with_libvirtd() {
 
     let auth: AuthListRet = c.call(Procedure::AuthList, &());
     assert_eq!(auth.types, vec![remote::AUTH_NONE]);
+    // VIR_DRV_FEATURE_PROGRAM_KEEPALIVE (10), asked before opening as virsh does.
+    let ka: ConnectSupportsFeatureRet = c.call(
+        Procedure::ConnectSupportsFeature,
+        &ConnectSupportsFeatureArgs { feature: 10 },
+    );
+    assert_eq!(ka.supported, 1);
     let () = c.call(
         Procedure::ConnectOpen,
         &ConnectOpenArgs {
@@ -96,12 +102,6 @@ fn conversation_with_libvirtd() {
         },
     );
 
-    // libvirtd 9.0 answers 1 for features 8, 9, 10, 14, 15 and 16 here.
-    let ka: ConnectSupportsFeatureRet = c.call(
-        Procedure::ConnectSupportsFeature,
-        &ConnectSupportsFeatureArgs { feature: 14 },
-    );
-    assert_eq!(ka.supported, 1);
     // Keepalive: a PING is answered with a PONG.
     c.sock
         .write_all(&keepalive::ping().to_bytes().unwrap())

@@ -84,14 +84,9 @@ proptest! {
         let mut r = FrameReader::new();
         for part in bytes.chunks(chunk) {
             r.push(part);
-            loop {
-                match r.next_packet() {
-                    Ok(Some(p)) => {
-                        let _ = p.error();
-                        decode_everything(&p.payload);
-                    }
-                    Ok(None) | Err(_) => break,
-                }
+            while let Ok(Some(p)) = r.next_packet() {
+                let _ = p.error();
+                decode_everything(&p.payload);
             }
         }
         let _ = Packet::from_bytes(&bytes);

@@ -45,28 +45,27 @@ impl Address {
         let Some(t) = e.attr("type") else {
             return Ok(None);
         };
-        let num = |name: &str, elem: &str| -> Result<u32> {
+        let num = |name: &str| -> Result<u32> {
             match e.attr(name) {
                 None => Ok(0),
                 Some(v) => parse_num(v).ok_or_else(|| {
                     internal_xml(format!("Cannot parse <address> '{name}' attribute"))
-                        .tap_elem(elem)
                 }),
             }
         };
         Ok(Some(match t {
             "pci" => Address::Pci {
-                domain: num("domain", "pci")?,
-                bus: num("bus", "pci")?,
-                slot: num("slot", "pci")?,
-                function: num("function", "pci")?,
+                domain: num("domain")?,
+                bus: num("bus")?,
+                slot: num("slot")?,
+                function: num("function")?,
                 multifunction: e.attr("multifunction").map(str::to_string),
             },
             "drive" => Address::Drive {
-                controller: num("controller", "drive")?,
-                bus: num("bus", "drive")?,
-                target: num("target", "drive")?,
-                unit: num("unit", "drive")?,
+                controller: num("controller")?,
+                bus: num("bus")?,
+                target: num("target")?,
+                unit: num("unit")?,
             },
             _ => Address::Other {
                 addr_type: t.to_string(),
@@ -115,15 +114,6 @@ impl Address {
                 w.line(&format!("<address{}/>", a.as_str()));
             }
         }
-    }
-}
-
-trait Tap {
-    fn tap_elem(self, _e: &str) -> Self;
-}
-impl Tap for Error {
-    fn tap_elem(self, _e: &str) -> Self {
-        self
     }
 }
 
@@ -638,15 +628,12 @@ impl Devices {
                     .iter()
                     .any(|c| c.controller_type == ctype && c.index == idx)
                 {
-                    insert_controller(
-                        &mut self.controllers,
-                        Controller {
-                            controller_type: ctype.to_string(),
-                            index: idx,
-                            model: None,
-                            address: None,
-                        },
-                    );
+                    self.controllers.push(Controller {
+                        controller_type: ctype.to_string(),
+                        index: idx,
+                        model: None,
+                        address: None,
+                    });
                 }
             }
         }
@@ -655,19 +642,42 @@ impl Devices {
                 net.mac = Some(generate_mac());
             }
         }
-        for (i, s) in self.serials.iter_mut().enumerate() {
-            if s.target_port.is_none() {
-                s.target_port = Some(i as u32);
+        for i in 0..self.serials.len() {
+            if self.serials[i].target_port.is_none() {
+                let max = self.serials.iter().filter_map(|s| s.target_port).max();
+                self.serials[i].target_port = Some(max.map_or(0, |m| m + 1));
             }
         }
-        let default_console = if os.os_type == "hvm" { "serial" } else { "xen" };
+        let first_serial_port = self.serials.first().and_then(|s| s.target_port);
+        let mut need_vserial = false;
         for (i, c) in self.consoles.iter_mut().enumerate() {
             if i == 0 && c.target_type.is_none() {
-                c.target_type = Some(default_console.to_string());
+                c.target_type = Some("serial".to_string());
+            }
+            if c.target_type.as_deref() == Some("virtio") {
+                need_vserial = true;
+            }
+            if i == 0 && c.target_type.as_deref() == Some("serial") {
+                if let Some(p) = first_serial_port {
+                    c.target_port = Some(p);
+                }
             }
             if c.target_port.is_none() {
-                c.target_port = Some(0);
+                c.target_port = Some(i as u32);
             }
+        }
+        if need_vserial
+            && !self
+                .controllers
+                .iter()
+                .any(|c| c.controller_type == "virtio-serial")
+        {
+            self.controllers.push(Controller {
+                controller_type: "virtio-serial".into(),
+                index: 0,
+                model: None,
+                address: None,
+            });
         }
         if let Some(v) = self.videos.first_mut() {
             v.primary = true;

@@ -256,7 +256,8 @@ impl Video {
                 .and_then(|v| v.trim().parse().ok())
         };
         let (dram, dvram) = match model.as_str() {
-            "vga" | "cirrus" | "vmvga" | "xen" => (None, Some(16384)),
+            "vga" | "cirrus" | "vmvga" => (None, Some(16384)),
+            "xen" => (None, Some(4096)),
             "qxl" => (Some(65536), Some(65536)),
             "vbox" => (None, Some(8192)),
             _ => (None, None),

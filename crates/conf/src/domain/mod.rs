@@ -287,7 +287,10 @@ impl DomainDef {
             }
         }
 
-        let os = OsDef::parse(root)?;
+        let mut os = OsDef::parse(root)?;
+        if os.os_type == "linux" && virt_type == "xen" {
+            os.os_type = "xen".to_string();
+        }
         let features = os::parse_features(root)?;
         let cpu = root.child("cpu").map(CpuDef::parse).transpose()?;
         let clock = ClockDef::parse(root)?;
@@ -391,7 +394,7 @@ impl DomainDef {
             w.line("  <memory mode='strict' placement='auto'/>");
             w.line("</numatune>");
         }
-        self.os.format(&mut w);
+        self.os.format(&mut w, &self.virt_type);
         os::format_features(&self.features, &mut w);
         if let Some(cpu) = &self.cpu {
             cpu.format(&mut w);

@@ -113,7 +113,7 @@ impl OsDef {
         Ok(def)
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    pub(crate) fn format(&self, w: &mut Writer, virt_type: &str) {
         w.line("<os>");
         w.indent();
         let mut a = Attrs::new();
@@ -122,10 +122,16 @@ impl OsDef {
         w.line(&format!(
             "<type{}>{}</type>",
             a.as_str(),
-            escape(&self.os_type)
+            if virt_type == "xen" && self.os_type == "xen" {
+                "linux".to_string()
+            } else {
+                escape(&self.os_type)
+            }
         ));
         w.text_elem("init", self.init.as_deref());
-        w.text_elem("loader", self.loader.as_deref());
+        if let Some(l) = &self.loader {
+            w.line(&format!("<loader type='rom'>{}</loader>", escape(l)));
+        }
         w.text_elem("kernel", self.kernel.as_deref());
         w.text_elem("initrd", self.initrd.as_deref());
         w.text_elem("cmdline", self.cmdline.as_deref());

@@ -1,0 +1,237 @@
+//! Output side: libvirt's buffer with indentation, escaping, and
+//! libxml2-style node dumping.
+
+use super::{is_blank, Element, Node};
+
+/// `virBufferEscapeString`'s escaping, used for attribute values and text.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// libvirt's `virBuffer` as formatters use it: lines indented by the current
+/// level (two spaces per step).
+#[derive(Default, Debug)]
+pub struct Writer {
+    buf: String,
+    indent: usize,
+}
+
+impl Writer {
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    pub fn indent(&mut self) {
+        self.indent += 2;
+    }
+
+    pub fn dedent(&mut self) {
+        self.indent = self.indent.saturating_sub(2);
+    }
+
+    /// One line at the current indentation (a newline is appended).
+    pub fn line(&mut self, s: &str) {
+        for _ in 0..self.indent {
+            self.buf.push(' ');
+        }
+        self.buf.push_str(s);
+        self.buf.push('\n');
+    }
+
+    /// Raw text, no indentation.
+    pub fn raw(&mut self, s: &str) {
+        self.buf.push_str(s);
+    }
+
+    /// `<name>escaped text</name>` when `value` is set.
+    pub fn text_elem(&mut self, name: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.line(&format!("<{name}>{}</{name}>", escape(v)));
+        }
+    }
+
+    /// Start `<name attrs` and close it either as `/>` (no children) or
+    /// with `>` + indentation; returns a child writer.
+    pub fn elem_with(&mut self, name: &str, attrs: &str, body: impl FnOnce(&mut Writer)) {
+        let mut child = Writer {
+            buf: String::new(),
+            indent: self.indent + 2,
+        };
+        body(&mut child);
+        if child.buf.is_empty() {
+            self.line(&format!("<{name}{attrs}/>"));
+        } else {
+            self.line(&format!("<{name}{attrs}>"));
+            self.buf.push_str(&child.buf);
+            self.line(&format!("</{name}>"));
+        }
+    }
+
+    pub fn current_indent(&self) -> usize {
+        self.indent
+    }
+
+    pub fn finish(self) -> String {
+        self.buf
+    }
+}
+
+/// Builder for an attribute list: ` a='v' b='w'` with libvirt escaping.
+#[derive(Default, Debug)]
+pub struct Attrs(pub String);
+
+impl Attrs {
+    pub fn new() -> Attrs {
+        Attrs::default()
+    }
+
+    pub fn add(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Attrs {
+        self.0
+            .push_str(&format!(" {name}='{}'", escape(&value.to_string())));
+        self
+    }
+
+    pub fn opt(&mut self, name: &str, value: Option<impl std::fmt::Display>) -> &mut Attrs {
+        if let Some(v) = value {
+            self.add(name, v);
+        }
+        self
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn escape_dump_attr(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn escape_dump_text(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Remove whitespace-only text nodes (libxml2's "no blanks" parsing) from
+/// elements that have element children.
+pub fn strip_blanks(el: &mut Element) {
+    let is_blank_text = |n: &Node| matches!(n, Node::Text(t) if t.bytes().all(is_blank));
+    let is_text = |n: &Node| matches!(n, Node::Text(_) | Node::CData(_));
+    let old = std::mem::take(&mut el.children);
+    let count = old.len();
+    for (i, n) in old.into_iter().enumerate() {
+        if is_blank_text(&n) {
+            let only = el.children.is_empty() && i + 1 == count;
+            let after_text = el.children.last().is_some_and(is_text);
+            let first_text = el.children.first().is_some_and(is_text);
+            if !only && !after_text && !first_text {
+                continue;
+            }
+        }
+        el.children.push(n);
+    }
+    for c in el.children.iter_mut() {
+        if let Node::Element(e) = c {
+            strip_blanks(e);
+        }
+    }
+}
+
+/// libxml2's `xmlNodeDump(..., level, format=1)`: the node with its
+/// children, nested elements on their own lines when the element holds no
+/// text, indented two spaces per level. No trailing newline.
+pub fn dump_node(node: &Node, level: usize, out: &mut String) {
+    match node {
+        Node::Text(t) => out.push_str(&escape_dump_text(t)),
+        Node::CData(t) => {
+            out.push_str("<![CDATA[");
+            out.push_str(t);
+            out.push_str("]]>");
+        }
+        Node::Comment(c) => {
+            out.push_str("<!--");
+            out.push_str(c);
+            out.push_str("-->");
+        }
+        Node::Pi(t, d) => {
+            out.push_str("<?");
+            out.push_str(t);
+            if !d.is_empty() {
+                out.push(' ');
+                out.push_str(d);
+            }
+            out.push_str("?>");
+        }
+        Node::Element(e) => {
+            out.push('<');
+            out.push_str(&e.name);
+            let ns = e
+                .attrs
+                .iter()
+                .filter(|(k, _)| k == "xmlns" || k.starts_with("xmlns:"));
+            let plain = e
+                .attrs
+                .iter()
+                .filter(|(k, _)| k != "xmlns" && !k.starts_with("xmlns:"));
+            for (k, v) in ns.chain(plain) {
+                out.push_str(&format!(" {k}=\"{}\"", escape_dump_attr(v)));
+            }
+            if e.children.is_empty() {
+                out.push_str("/>");
+                return;
+            }
+            out.push('>');
+            let format = e
+                .children
+                .iter()
+                .all(|n| !matches!(n, Node::Text(_) | Node::CData(_)));
+            for c in &e.children {
+                if format {
+                    out.push('\n');
+                    out.push_str(&"  ".repeat(level + 1));
+                }
+                dump_node(c, level + 1, out);
+            }
+            if format {
+                out.push('\n');
+                out.push_str(&"  ".repeat(level));
+            }
+            out.push_str("</");
+            out.push_str(&e.name);
+            out.push('>');
+        }
+    }
+}

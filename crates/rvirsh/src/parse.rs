@@ -91,9 +91,8 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (spec, None),
             };
-            let opt = find_opt(def, name).ok_or_else(|| {
-                format!("command '{}' doesn't support option --{name}", def.name)
-            })?;
+            let opt = find_opt(def, name)
+                .ok_or_else(|| format!("command '{}' doesn't support option --{name}", def.name))?;
             if opts.contains_key(opt.name) {
                 return Err(format!("option --{} already seen", opt.name));
             }
@@ -111,7 +110,11 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
                 return Err(format!(
                     "expected syntax: --{} <{}>",
                     opt.name,
-                    if opt.kind == OptKind::Int { "number" } else { "string" }
+                    if opt.kind == OptKind::Int {
+                        "number"
+                    } else {
+                        "string"
+                    }
                 ));
             };
             opts.insert(opt.name, value);

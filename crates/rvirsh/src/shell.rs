@@ -18,7 +18,8 @@ pub struct Ctl {
 #[derive(Debug, Default)]
 pub struct CmdError {
     pub own: Option<String>,
-    pub libvirt: Option<Error>,
+    /// Boxed: libvirt errors are large and commands return this often.
+    pub libvirt: Option<Box<Error>>,
 }
 
 impl CmdError {
@@ -31,7 +32,7 @@ impl CmdError {
     pub fn with(text: impl Into<String>, err: Error) -> CmdError {
         CmdError {
             own: Some(text.into()),
-            libvirt: Some(err),
+            libvirt: Some(Box::new(err)),
         }
     }
 }
@@ -40,7 +41,7 @@ impl From<Error> for CmdError {
     fn from(err: Error) -> CmdError {
         CmdError {
             own: None,
-            libvirt: Some(err),
+            libvirt: Some(Box::new(err)),
         }
     }
 }

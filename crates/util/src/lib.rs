@@ -5,6 +5,7 @@
 //! the public API, `conf`, the drivers and the RPC layer all speak.
 
 pub mod error;
+pub mod host;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

@@ -41,10 +41,17 @@ fn version(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     );
     let hv = conn.get_version()?;
     if hv != 0 {
-        out.push_str(&format!("Running hypervisor: {} {}\n", kind, version_text(hv)));
+        out.push_str(&format!(
+            "Running hypervisor: {} {}\n",
+            kind,
+            version_text(hv)
+        ));
     }
     if c.has("daemon") {
-        out.push_str(&format!("Running against daemon: {}\n", version_text(conn.get_lib_version()?)));
+        out.push_str(&format!(
+            "Running against daemon: {}\n",
+            version_text(conn.get_lib_version()?)
+        ));
     }
     ctl.print(&out);
     Ok(())
@@ -62,7 +69,10 @@ fn nodeinfo(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
         ("NUMA cell(s):", info.nodes.to_string()),
         ("Memory size:", format!("{} KiB", info.memory)),
     ];
-    let out: String = lines.iter().map(|(k, v)| format!("{k:<20} {v}\n")).collect();
+    let out: String = lines
+        .iter()
+        .map(|(k, v)| format!("{k:<20} {v}\n"))
+        .collect();
     ctl.print(&out);
     Ok(())
 }

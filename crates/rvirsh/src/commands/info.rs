@@ -4,7 +4,7 @@ use super::states::{reason_name, state_name};
 use super::{cmd, data, flag, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
-use rvirt::{ErrorCode, flags};
+use rvirt::{flags, ErrorCode};
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd("dominfo", &[data("domain")], dominfo),
@@ -60,16 +60,28 @@ fn dominfo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         line(&mut out, "State:", state_name(info.state));
         line(&mut out, "CPU(s):", info.nr_virt_cpu);
         if info.cpu_time != 0 {
-            line(&mut out, "CPU time:", format!("{:.1}s", info.cpu_time as f64 / 1e9));
+            line(
+                &mut out,
+                "CPU time:",
+                format!("{:.1}s", info.cpu_time as f64 / 1e9),
+            );
         }
         line(&mut out, "Max memory:", format!("{} KiB", info.max_mem));
         line(&mut out, "Used memory:", format!("{} KiB", info.memory));
     }
     line(&mut out, "Persistent:", yes_no(dom.is_persistent()));
     if let Ok(autostart) = dom.get_autostart() {
-        line(&mut out, "Autostart:", if autostart { "enable" } else { "disable" });
+        line(
+            &mut out,
+            "Autostart:",
+            if autostart { "enable" } else { "disable" },
+        );
     }
-    line(&mut out, "Managed save:", yes_no(dom.has_managed_save_image(0)));
+    line(
+        &mut out,
+        "Managed save:",
+        yes_no(dom.has_managed_save_image(0)),
+    );
     let mut result = info.map(|_| ()).map_err(Into::into);
     match ctl.conn()?.node_get_security_model() {
         Ok(model) if !model.model.is_empty() => {
@@ -77,8 +89,16 @@ fn dominfo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             line(&mut out, "Security DOI:", &model.doi);
             match dom.get_security_label() {
                 Ok(label) if !label.label.is_empty() => {
-                    let mode = if label.enforcing { "enforcing" } else { "permissive" };
-                    line(&mut out, "Security label:", format!("{} ({mode})", label.label));
+                    let mode = if label.enforcing {
+                        "enforcing"
+                    } else {
+                        "permissive"
+                    };
+                    line(
+                        &mut out,
+                        "Security label:",
+                        format!("{} ({mode})", label.label),
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => result = Err(e.into()),
@@ -96,7 +116,11 @@ fn domstate(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
     let (state, reason) = dom.get_state()?;
     if c.has("reason") {
-        ctl.print(&format!("{} ({})\n", state_name(state), reason_name(state, reason)));
+        ctl.print(&format!(
+            "{} ({})\n",
+            state_name(state),
+            reason_name(state, reason)
+        ));
     } else {
         ctl.print(&format!("{}\n", state_name(state)));
     }

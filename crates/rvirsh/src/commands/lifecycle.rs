@@ -22,8 +22,16 @@ pub static COMMANDS: &[CommandDef] = &[
         ],
         undefine,
     ),
-    cmd("create", &[data("file"), flag("paused"), flag("validate")], create),
-    cmd("start", &[data("domain"), flag("paused"), flag("force-boot")], start),
+    cmd(
+        "create",
+        &[data("file"), flag("paused"), flag("validate")],
+        create,
+    ),
+    cmd(
+        "start",
+        &[data("domain"), flag("paused"), flag("force-boot")],
+        start,
+    ),
     cmd("shutdown", &[data("domain"), string("mode")], shutdown),
     cmd("destroy", &[data("domain"), flag("graceful")], destroy),
     cmd("suspend", &[data("domain")], suspend),
@@ -38,7 +46,11 @@ const MAX_XML_FILE: u64 = 10 * 1024 * 1024;
 /// virFileReadAll with libvirt's error texts.
 fn read_file(path: &str) -> Result<String, CmdError> {
     let open_err = |e: std::io::Error| {
-        Error::system(ErrorDomain::NONE, format!("Failed to open file '{path}'"), &e)
+        Error::system(
+            ErrorDomain::NONE,
+            format!("Failed to open file '{path}'"),
+            &e,
+        )
     };
     let meta = std::fs::metadata(path).map_err(open_err)?;
     if meta.len() > MAX_XML_FILE {
@@ -50,7 +62,11 @@ fn read_file(path: &str) -> Result<String, CmdError> {
         .into());
     }
     let bytes = std::fs::read(path).map_err(|e| {
-        Error::system(ErrorDomain::NONE, format!("Failed to read file '{path}'"), &e)
+        Error::system(
+            ErrorDomain::NONE,
+            format!("Failed to read file '{path}'"),
+            &e,
+        )
     })?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
@@ -83,7 +99,10 @@ fn create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let xml = read_file(file)?;
     let f = flags_from(
         c,
-        &[("paused", flags::create::PAUSED), ("validate", flags::create::VALIDATE)],
+        &[
+            ("paused", flags::create::PAUSED),
+            ("validate", flags::create::VALIDATE),
+        ],
     );
     let dom = ctl
         .conn()?
@@ -101,7 +120,10 @@ fn undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         &[
             ("managed-save", flags::undefine::MANAGED_SAVE),
             ("snapshots-metadata", flags::undefine::SNAPSHOTS_METADATA),
-            ("checkpoints-metadata", flags::undefine::CHECKPOINTS_METADATA),
+            (
+                "checkpoints-metadata",
+                flags::undefine::CHECKPOINTS_METADATA,
+            ),
             ("nvram", flags::undefine::NVRAM),
             ("keep-nvram", flags::undefine::KEEP_NVRAM),
             ("tpm", flags::undefine::TPM),
@@ -122,7 +144,10 @@ fn start(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     }
     let f = flags_from(
         c,
-        &[("paused", flags::create::PAUSED), ("force-boot", flags::create::FORCE_BOOT)],
+        &[
+            ("paused", flags::create::PAUSED),
+            ("force-boot", flags::create::FORCE_BOOT),
+        ],
     );
     dom.create(f)
         .map_err(|e| CmdError::with(format!("Failed to start domain '{name}'"), e))?;
@@ -205,7 +230,10 @@ fn autostart(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let enable = !c.has("disable");
     dom.set_autostart(enable).map_err(|e| {
         let what = if enable { "mark" } else { "unmark" };
-        CmdError::with(format!("Failed to {what} domain '{name}' as autostarted"), e)
+        CmdError::with(
+            format!("Failed to {what} domain '{name}' as autostarted"),
+            e,
+        )
     })?;
     let what = if enable { "marked" } else { "unmarked" };
     ctl.print_extra(&format!("Domain '{name}' {what} as autostarted\n"));

@@ -124,7 +124,10 @@ fn list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     }
     let text = if c.has("title") {
         for (row, dom) in rows.iter_mut().zip(&domains) {
-            row.push(dom.get_metadata(rvirt::flags::metadata::TITLE, None, 0).unwrap_or_default());
+            row.push(
+                dom.get_metadata(rvirt::flags::metadata::TITLE, None, 0)
+                    .unwrap_or_default(),
+            );
         }
         crate::table::render(&["Id", "Name", "State", "Title"], &rows)
     } else {

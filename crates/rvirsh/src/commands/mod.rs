@@ -2,10 +2,10 @@
 //! options and output. One module per group, as virsh's source is split.
 
 mod host;
-mod states;
 mod info;
 mod lifecycle;
 mod list;
+mod states;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
@@ -45,28 +45,12 @@ pub const fn string(name: &'static str) -> OptDef {
         aliases: &[],
     }
 }
-pub const fn int(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::Int,
-        required: false,
-        aliases: &[],
-    }
-}
 /// A positional value, required unless `optional_data` is used.
 pub const fn data(name: &'static str) -> OptDef {
     OptDef {
         name,
         kind: OptKind::Data,
         required: true,
-        aliases: &[],
-    }
-}
-pub const fn optional_data(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::Data,
-        required: false,
         aliases: &[],
     }
 }
@@ -91,8 +75,16 @@ pub const fn cmd(name: &'static str, opts: &'static [OptDef], handler: Handler) 
     }
 }
 
-static GROUPS: &[&[CommandDef]] = &[host::COMMANDS, list::COMMANDS, info::COMMANDS, lifecycle::COMMANDS];
+static GROUPS: &[&[CommandDef]] = &[
+    host::COMMANDS,
+    list::COMMANDS,
+    info::COMMANDS,
+    lifecycle::COMMANDS,
+];
 
 pub fn find(name: &str) -> Option<&'static CommandDef> {
-    GROUPS.iter().flat_map(|g| g.iter()).find(|c| c.name == name)
+    GROUPS
+        .iter()
+        .flat_map(|g| g.iter())
+        .find(|c| c.name == name)
 }

@@ -19,7 +19,9 @@ fn run(program: &str, uri: &str, commands: &str) -> Output {
         .arg(commands)
         .env("LC_ALL", "C")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e} (scripts/install-deps.sh installs virsh)"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program}: {e} (scripts/install-deps.sh installs virsh)")
+        });
     Output {
         stdout: normalise(&String::from_utf8_lossy(&out.stdout)),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -56,13 +58,22 @@ pub fn run_both(uri: &str, commands: &str) -> Option<String> {
     let got = rvirsh(uri, commands);
     let mut diffs = Vec::new();
     if want.stdout != got.stdout {
-        diffs.push(format!("  stdout:\n--- virsh\n{}--- rvirsh\n{}", want.stdout, got.stdout));
+        diffs.push(format!(
+            "  stdout:\n--- virsh\n{}--- rvirsh\n{}",
+            want.stdout, got.stdout
+        ));
     }
     if want.stderr != got.stderr {
-        diffs.push(format!("  stderr:\n--- virsh\n{}--- rvirsh\n{}", want.stderr, got.stderr));
+        diffs.push(format!(
+            "  stderr:\n--- virsh\n{}--- rvirsh\n{}",
+            want.stderr, got.stderr
+        ));
     }
     if want.status != got.status {
-        diffs.push(format!("  exit: virsh ok={} rvirsh ok={}", want.status, got.status));
+        diffs.push(format!(
+            "  exit: virsh ok={} rvirsh ok={}",
+            want.status, got.status
+        ));
     }
     (!diffs.is_empty()).then(|| format!("== {commands}\n{}", diffs.join("\n")))
 }

@@ -1,0 +1,526 @@
+//! `HypervisorConnection` for the test driver: the libvirt API over a
+//! [`TestState`], with the test driver's checks and messages.
+
+use crate::objects::{no_domain_named, no_domain_with_id, no_domain_with_uuid, AddMode, DomainObj};
+use crate::state::TestState;
+use rvirt::driver::{DomainRef, HypervisorConnection};
+use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
+use rvirt::flags;
+use rvirt::types::{reason, DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+use rvirt_conf::FormatOptions;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::sync::Arc;
+
+pub struct TestConnection {
+    state: Arc<TestState>,
+    uri: String,
+    events: Arc<EventRegistry>,
+}
+
+impl TestConnection {
+    pub fn new(state: Arc<TestState>, uri: String) -> TestConnection {
+        let events = Arc::new(EventRegistry::default());
+        state.add_listener(&events);
+        TestConnection { state, uri, events }
+    }
+
+    fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
+        let inner = self.state.lock();
+        f(inner.domains.get(dom)?)
+    }
+}
+
+fn not_running(name: &str) -> Error {
+    Error::internal(ErrorDomain::TEST, format!("domain '{name}' not running"))
+}
+
+fn check_active(obj: &DomainObj) -> Result<()> {
+    if !obj.is_active() {
+        return Err(Error::operation_invalid(
+            ErrorDomain::TEST,
+            "domain is not running",
+        ));
+    }
+    Ok(())
+}
+
+/// `virDomainObjListExport` filtering with `virConnectListAllDomainsFlags`.
+fn matches_list_flags(obj: &DomainObj, f: u32) -> bool {
+    use flags::list::*;
+    let pair = |yes: u32, no: u32, is: bool| {
+        f & (yes | no) == 0 || (is && f & yes != 0) || (!is && f & no != 0)
+    };
+    let state_ok = f & (RUNNING | PAUSED | SHUTOFF | OTHER) == 0
+        || match obj.state {
+            DomainState::Running => f & RUNNING != 0,
+            DomainState::Paused => f & PAUSED != 0,
+            DomainState::Shutoff => f & SHUTOFF != 0,
+            _ => f & OTHER != 0,
+        };
+    pair(ACTIVE, INACTIVE, obj.is_active())
+        && pair(PERSISTENT, TRANSIENT, obj.persistent)
+        && state_ok
+        && pair(MANAGEDSAVE, NO_MANAGEDSAVE, obj.has_managed_save)
+        && pair(AUTOSTART, NO_AUTOSTART, obj.autostart)
+        && pair(HAS_SNAPSHOT, NO_SNAPSHOT, false)
+        && pair(HAS_CHECKPOINT, NO_CHECKPOINT, false)
+}
+
+fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
+    if given & !allowed != 0 {
+        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
+    }
+    Ok(())
+}
+
+fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+impl HypervisorConnection for TestConnection {
+    fn get_type(&self) -> Result<String> {
+        Ok("TEST".into())
+    }
+    fn get_version(&self) -> Result<u64> {
+        Ok(2)
+    }
+    fn get_hostname(&self) -> Result<String> {
+        rvirt_util::host::hostname()
+    }
+    fn get_uri(&self) -> Result<String> {
+        Ok(self.uri.clone())
+    }
+    fn get_max_vcpus(&self, _type: Option<&str>) -> Result<i32> {
+        Ok(32)
+    }
+    fn supports_feature(&self, _feature: i32) -> Result<bool> {
+        Ok(false)
+    }
+    fn node_get_info(&self) -> Result<NodeInfo> {
+        Ok(self.state.node.clone())
+    }
+    fn get_capabilities(&self) -> Result<String> {
+        Ok(crate::caps::capabilities_xml())
+    }
+    fn node_get_security_model(&self) -> Result<SecurityModel> {
+        Ok(SecurityModel {
+            model: "testSecurity".into(),
+            doi: String::new(),
+        })
+    }
+
+    fn list_all_domains(&self, flags: u32) -> Result<Vec<DomainRef>> {
+        let inner = self.state.lock();
+        Ok(inner
+            .domains
+            .iter()
+            .filter(|o| matches_list_flags(o, flags))
+            .map(DomainObj::domain_ref)
+            .collect())
+    }
+    fn list_domains(&self, max: usize) -> Result<Vec<i32>> {
+        let inner = self.state.lock();
+        let mut ids: Vec<i32> = inner
+            .domains
+            .iter()
+            .filter(|o| o.is_active())
+            .map(|o| o.id)
+            .collect();
+        ids.sort_unstable();
+        ids.truncate(max);
+        Ok(ids)
+    }
+    fn num_of_domains(&self) -> Result<usize> {
+        Ok(self
+            .state
+            .lock()
+            .domains
+            .iter()
+            .filter(|o| o.is_active())
+            .count())
+    }
+    fn list_defined_domains(&self, max: usize) -> Result<Vec<String>> {
+        let inner = self.state.lock();
+        Ok(inner
+            .domains
+            .iter()
+            .filter(|o| !o.is_active())
+            .take(max)
+            .map(|o| o.def.name.clone())
+            .collect())
+    }
+    fn num_of_defined_domains(&self) -> Result<usize> {
+        Ok(self
+            .state
+            .lock()
+            .domains
+            .iter()
+            .filter(|o| !o.is_active())
+            .count())
+    }
+
+    fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
+        let inner = self.state.lock();
+        inner
+            .domains
+            .by_name(name)
+            .map(DomainObj::domain_ref)
+            .ok_or_else(|| no_domain_named(name))
+    }
+    fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
+        let inner = self.state.lock();
+        inner
+            .domains
+            .by_id(id)
+            .map(DomainObj::domain_ref)
+            .ok_or_else(|| no_domain_with_id(id))
+    }
+    fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
+        let inner = self.state.lock();
+        inner
+            .domains
+            .by_uuid(uuid)
+            .map(DomainObj::domain_ref)
+            .ok_or_else(|| no_domain_with_uuid(uuid))
+    }
+
+    fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
+        check_flags("testDomainDefineXMLFlags", flags, flags::define::VALIDATE)?;
+        self.state.with(|inner| {
+            let def = inner.parse_domain(xml)?;
+            let (index, existed) = inner.domains.add(def, AddMode::Config)?;
+            let obj = inner.domains.at_mut(index);
+            obj.persistent = true;
+            let dom = obj.domain_ref();
+            let detail = if existed {
+                lifecycle::DEFINED_UPDATED
+            } else {
+                lifecycle::DEFINED_ADDED
+            };
+            inner.emit_lifecycle(dom.clone(), lifecycle::DEFINED, detail);
+            Ok(dom)
+        })
+    }
+    fn domain_undefine(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags(
+            "testDomainUndefineFlags",
+            flags,
+            flags::undefine::MANAGED_SAVE
+                | flags::undefine::SNAPSHOTS_METADATA
+                | flags::undefine::NVRAM
+                | flags::undefine::KEEP_NVRAM
+                | flags::undefine::CHECKPOINTS_METADATA
+                | flags::undefine::TPM
+                | flags::undefine::KEEP_TPM,
+        )?;
+        self.state.with(|inner| {
+            let obj = inner.domains.get_mut(dom)?;
+            if !obj.persistent {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::TEST,
+                    "cannot undefine transient domain",
+                ));
+            }
+            if obj.has_managed_save && flags & flags::undefine::MANAGED_SAVE == 0 {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::TEST,
+                    "Refusing to undefine while domain managed save image exists",
+                ));
+            }
+            let r = obj.domain_ref();
+            if obj.is_active() {
+                obj.persistent = false;
+                obj.new_def = None;
+                obj.autostart = false;
+            } else {
+                inner.domains.remove(&dom.uuid);
+            }
+            inner.emit_lifecycle(r, lifecycle::UNDEFINED, lifecycle::UNDEFINED_REMOVED);
+            Ok(())
+        })
+    }
+    fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
+        check_flags(
+            "testDomainCreateXML",
+            flags,
+            flags::create::PAUSED | flags::create::VALIDATE,
+        )?;
+        self.state.with(|inner| {
+            let def = inner.parse_domain(xml)?;
+            let dom = inner.create_live(def)?;
+            if flags & flags::create::PAUSED != 0 {
+                inner
+                    .domains
+                    .get_mut(&dom)?
+                    .set_state(DomainState::Paused, reason::PAUSED_USER);
+                inner.emit_lifecycle(
+                    dom.clone(),
+                    lifecycle::SUSPENDED,
+                    lifecycle::SUSPENDED_PAUSED,
+                );
+            }
+            Ok(dom)
+        })
+    }
+    fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
+        check_flags("testDomainCreateWithFlags", flags, flags::create::PAUSED)?;
+        self.state.with(|inner| {
+            if inner.domains.get(dom)?.is_active() {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::TEST,
+                    "Domain is already running",
+                ));
+            }
+            let id = inner.allocate_id();
+            let obj = inner.domains.get_mut(dom)?;
+            obj.id = id;
+            obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
+            let r = obj.domain_ref();
+            inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
+            if flags & flags::create::PAUSED != 0 {
+                inner
+                    .domains
+                    .get_mut(dom)?
+                    .set_state(DomainState::Paused, reason::PAUSED_USER);
+                inner.emit_lifecycle(r.clone(), lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
+            }
+            Ok(r)
+        })
+    }
+    fn domain_shutdown(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags("testDomainShutdownFlags", flags, 0x3f)?;
+        // libvirt's test driver shuts down paused guests too.
+        self.stop(dom, |obj| {
+            if !obj.is_active() {
+                return Err(not_running(&obj.def.name));
+            }
+            Ok((reason::SHUTOFF_SHUTDOWN, lifecycle::STOPPED_SHUTDOWN))
+        })
+    }
+    fn domain_destroy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags("testDomainDestroyFlags", flags, 1)?;
+        self.stop(dom, |obj| {
+            check_active(obj)?;
+            Ok((reason::SHUTOFF_DESTROYED, lifecycle::STOPPED_DESTROYED))
+        })
+    }
+    fn domain_suspend(&self, dom: &DomainRef) -> Result<()> {
+        self.state.with(|inner| {
+            let obj = inner.domains.get_mut(dom)?;
+            if obj.state != DomainState::Running {
+                return Err(not_running(&obj.def.name));
+            }
+            obj.set_state(DomainState::Paused, reason::PAUSED_USER);
+            let r = obj.domain_ref();
+            inner.emit_lifecycle(r, lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
+            Ok(())
+        })
+    }
+    fn domain_resume(&self, dom: &DomainRef) -> Result<()> {
+        self.state.with(|inner| {
+            let obj = inner.domains.get_mut(dom)?;
+            if obj.state != DomainState::Paused {
+                return Err(Error::internal(
+                    ErrorDomain::TEST,
+                    format!("domain '{}' not paused", obj.def.name),
+                ));
+            }
+            obj.set_state(DomainState::Running, reason::RUNNING_UNPAUSED);
+            let r = obj.domain_ref();
+            inner.emit_lifecycle(r, lifecycle::RESUMED, lifecycle::RESUMED_UNPAUSED);
+            Ok(())
+        })
+    }
+    fn domain_reboot(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags("testDomainReboot", flags, 0x3f)?;
+        let action = self.read(dom, |obj| {
+            check_active(obj)?;
+            Ok(obj.def.on_reboot.clone())
+        })?;
+        if action == "destroy" {
+            return self.stop(dom, |_| {
+                Ok((reason::SHUTOFF_SHUTDOWN, lifecycle::STOPPED_SHUTDOWN))
+            });
+        }
+        self.state.with(|inner| {
+            let obj = inner.domains.get_mut(dom)?;
+            match action.as_str() {
+                "preserve" => obj.set_state(DomainState::Shutdown, reason::SHUTDOWN_USER),
+                _ => obj.set_state(DomainState::Running, reason::RUNNING_BOOTED),
+            }
+            let r = obj.domain_ref();
+            inner.emit(r, DomainEvent::Reboot);
+            Ok(())
+        })
+    }
+
+    fn domain_get_info(&self, dom: &DomainRef) -> Result<DomainInfo> {
+        self.read(dom, |obj| {
+            Ok(DomainInfo {
+                state: obj.state,
+                max_mem: obj.def.memory_kib,
+                memory: obj.def.current_memory_kib,
+                nr_virt_cpu: obj.def.current_vcpus.unwrap_or(obj.def.vcpus) as u16,
+                cpu_time: now_ns(),
+            })
+        })
+    }
+    fn domain_get_state(&self, dom: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
+        check_flags("testDomainGetState", flags, 0)?;
+        self.read(dom, |obj| Ok((obj.state, obj.reason)))
+    }
+    fn domain_get_xml_desc(&self, dom: &DomainRef, flags: u32) -> Result<String> {
+        use flags::xml::*;
+        check_flags(
+            "testDomainGetXMLDesc",
+            flags,
+            SECURE | INACTIVE | UPDATE_CPU | MIGRATABLE,
+        )?;
+        self.read(dom, |obj| {
+            let inactive = flags & (INACTIVE | MIGRATABLE) != 0 || !obj.is_active();
+            let def = if flags & INACTIVE != 0 {
+                obj.persistent_def()
+            } else {
+                &obj.def
+            };
+            Ok(def.format(&FormatOptions {
+                id: (!inactive).then_some(obj.id),
+                inactive,
+                secure: flags & SECURE != 0,
+            }))
+        })
+    }
+    fn domain_get_os_type(&self, dom: &DomainRef) -> Result<String> {
+        self.read(dom, |_| Ok("linux".into()))
+    }
+    fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
+        self.read(dom, |obj| Ok(obj.def.memory_kib))
+    }
+    fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
+        // VIR_DOMAIN_VCPU_MAXIMUM = 4: the maximum instead of the current count.
+        self.read(dom, |obj| {
+            let def = if flags & 2 != 0 {
+                obj.persistent_def()
+            } else {
+                &obj.def
+            };
+            Ok(if flags & 4 != 0 {
+                def.vcpus
+            } else {
+                def.current_vcpus.unwrap_or(def.vcpus)
+            } as i32)
+        })
+    }
+    fn domain_get_autostart(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.autostart))
+    }
+    fn domain_set_autostart(&self, dom: &DomainRef, autostart: bool) -> Result<()> {
+        self.state.with(|inner| {
+            inner.domains.get_mut(dom)?.autostart = autostart;
+            Ok(())
+        })
+    }
+    fn domain_is_active(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.is_active()))
+    }
+    fn domain_is_persistent(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.persistent))
+    }
+    fn domain_is_updated(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |_| Ok(false))
+    }
+    fn domain_has_managed_save_image(&self, dom: &DomainRef, _flags: u32) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.has_managed_save))
+    }
+    fn domain_get_metadata(
+        &self,
+        dom: &DomainRef,
+        kind: i32,
+        _uri: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        // VIR_DOMAIN_AFFECT_LIVE = 1, VIR_DOMAIN_AFFECT_CONFIG = 2.
+        check_flags("virDomainGetMetadata", flags, 3)?;
+        self.read(dom, |obj| {
+            let def = if flags & 2 != 0 {
+                obj.persistent_def()
+            } else {
+                &obj.def
+            };
+            let value = match kind {
+                flags::metadata::DESCRIPTION => def.description.clone(),
+                flags::metadata::TITLE => def.title.clone(),
+                _ => {
+                    return Err(Error::new(
+                        ErrorDomain::TEST,
+                        ErrorCode::ARGUMENT_UNSUPPORTED,
+                        "custom metadata elements are not readable through the test driver",
+                    ))
+                }
+            };
+            value.ok_or_else(|| {
+                Error::new(
+                    ErrorDomain::TEST,
+                    ErrorCode::NO_DOMAIN_METADATA,
+                    "Requested metadata element is not present",
+                )
+            })
+        })
+    }
+    fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
+        self.read(dom, |obj| {
+            Ok(if obj.is_active() {
+                SecurityLabel {
+                    label: "libvirt-test".into(),
+                    enforcing: true,
+                }
+            } else {
+                SecurityLabel::default()
+            })
+        })
+    }
+
+    fn domain_event_register_any(
+        &self,
+        dom: Option<&DomainRef>,
+        event_id: i32,
+        callback: EventCallback,
+    ) -> Result<i32> {
+        Ok(self.events.register(dom, event_id, callback))
+    }
+    fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
+        if self.events.deregister(callback_id) {
+            Ok(())
+        } else {
+            Err(Error::invalid_arg(
+                ErrorDomain::NONE,
+                format!("could not find event callback {callback_id} for deletion"),
+            ))
+        }
+    }
+}
+
+impl TestConnection {
+    /// Stop a running domain after `check` approves, choosing the shut-off
+    /// reason and event detail; a transient domain disappears.
+    fn stop(
+        &self,
+        dom: &DomainRef,
+        check: impl FnOnce(&DomainObj) -> Result<(i32, i32)>,
+    ) -> Result<()> {
+        self.state.with(|inner| {
+            let obj = inner.domains.get_mut(dom)?;
+            let (why, detail) = check(obj)?;
+            let r = obj.domain_ref();
+            obj.stop(why);
+            if !obj.persistent {
+                inner.domains.remove(&dom.uuid);
+            }
+            inner.emit_lifecycle(r, lifecycle::STOPPED, detail);
+            Ok(())
+        })
+    }
+}

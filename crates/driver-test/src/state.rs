@@ -1,0 +1,132 @@
+//! One test-driver host: its node figures, its domains, and the event
+//! registries of the connections open on it.
+
+use crate::node::{NodeDescription, DEFAULT_NODE_XML};
+use crate::objects::{AddMode, DomainList};
+use rvirt::driver::DomainRef;
+use rvirt::events::{lifecycle, DomainEvent, EventRegistry};
+use rvirt::types::{reason, DomainState, NodeInfo};
+use rvirt_conf::DomainDef;
+use rvirt_util::Result;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+pub struct TestState {
+    pub node: NodeInfo,
+    inner: Mutex<Inner>,
+    listeners: Mutex<Vec<Weak<EventRegistry>>>,
+}
+
+pub struct Inner {
+    pub domains: DomainList,
+    next_id: i32,
+    /// Events raised under the lock, delivered after it is released.
+    pending: Vec<(DomainRef, DomainEvent)>,
+}
+
+impl Inner {
+    pub fn allocate_id(&mut self) -> i32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn emit(&mut self, dom: DomainRef, event: DomainEvent) {
+        self.pending.push((dom, event));
+    }
+
+    pub fn emit_lifecycle(&mut self, dom: DomainRef, event: i32, detail: i32) {
+        self.emit(dom, DomainEvent::Lifecycle { event, detail });
+    }
+
+    /// Parse XML the way this driver's post-parse step completes it: the
+    /// architecture comes from the capabilities' guest for the OS type.
+    pub fn parse_domain(&self, xml: &str) -> Result<DomainDef> {
+        parse_domain(xml)
+    }
+
+    /// Add a definition and start it (`virDomainCreateXML`).
+    pub fn create_live(&mut self, def: DomainDef) -> Result<DomainRef> {
+        let (index, _) = self.domains.add(def, AddMode::Live)?;
+        let id = self.allocate_id();
+        let obj = self.domains.at_mut(index);
+        obj.id = id;
+        obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
+        let dom = obj.domain_ref();
+        self.emit_lifecycle(dom.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
+        Ok(dom)
+    }
+}
+
+pub fn parse_domain(xml: &str) -> Result<DomainDef> {
+    let mut def = DomainDef::parse(xml)?;
+    if def.os.arch.is_none() {
+        def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
+    }
+    Ok(def)
+}
+
+impl TestState {
+    fn from_node(node: NodeDescription) -> Result<TestState> {
+        let mut inner = Inner {
+            domains: DomainList::default(),
+            next_id: 1,
+            pending: Vec::new(),
+        };
+        // Domains of a node description start out running and persistent,
+        // as in libvirt's test driver.
+        for xml in &node.domains {
+            let def = parse_domain(xml)?;
+            let dom = inner.create_live(def)?;
+            let obj = inner.domains.get_mut(&dom)?;
+            obj.persistent = true;
+            obj.reason = reason::RUNNING_UNKNOWN;
+        }
+        inner.pending.clear();
+        Ok(TestState {
+            node: node.info,
+            inner: Mutex::new(inner),
+            listeners: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn default_config() -> Result<TestState> {
+        TestState::from_node(NodeDescription::parse(DEFAULT_NODE_XML, "default", None)?)
+    }
+
+    pub fn from_file(path: &str) -> Result<TestState> {
+        TestState::from_node(NodeDescription::load(path)?)
+    }
+
+    /// Run `f` with the domains locked, then deliver the events it raised.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
+        let (result, events) = {
+            let mut inner = self.lock();
+            let result = f(&mut inner);
+            (result, std::mem::take(&mut inner.pending))
+        };
+        if !events.is_empty() {
+            let listeners: Vec<Arc<EventRegistry>> = {
+                let mut list = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+                list.retain(|w| w.strong_count() > 0);
+                list.iter().filter_map(Weak::upgrade).collect()
+            };
+            for (dom, event) in &events {
+                for registry in &listeners {
+                    registry.emit(dom, event);
+                }
+            }
+        }
+        result
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_listener(&self, registry: &Arc<EventRegistry>) {
+        self.listeners
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Arc::downgrade(registry));
+    }
+}

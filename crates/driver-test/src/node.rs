@@ -100,11 +100,12 @@ impl NodeDescription {
     }
 
     pub fn load(path: &str) -> Result<NodeDescription> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::system(
+        // libvirt hands the path to libxml2, whose failure reads this way.
+        let text = std::fs::read_to_string(path).map_err(|_| {
+            Error::new(
                 ErrorDomain::TEST,
-                format!("Failed to open file '{path}'"),
-                &e,
+                ErrorCode::XML_ERROR,
+                format!("failed to parse xml document '{path}'"),
             )
         })?;
         let base = Path::new(path).parent().map(Path::to_path_buf);

@@ -128,7 +128,10 @@ const FULL: &str = r#"<domain type='test'>
 
 impl Fixtures {
     pub fn write() -> Fixtures {
-        let dir = std::env::temp_dir().join(format!("rvirsh-fixtures-{}", std::process::id()));
+        // One directory per call: tests run in parallel and each drops its own.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("rvirsh-fixtures-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("fixture dir");
         let files: &[(&str, String)] = &[
             ("foo.xml", FOO.to_string()),
@@ -162,7 +165,17 @@ impl Fixtures {
                 "<domain type='test'><name>u</name><uuid>not-a-uuid</uuid><memory>1024</memory><os><type>hvm</type></os></domain>\n".into(),
             ),
         ];
-        for (name, text) in files {
+        let node = "<node>\n  <cpu>\n    <mhz>6000</mhz>\n    <model>i986</model>\n    <active>50</active>\n    <nodes>4</nodes>\n    <sockets>4</sockets>\n    <cores>4</cores>\n    <threads>2</threads>\n  </cpu>\n  <memory>8192000</memory>\n  <domain file=\"guest1.xml\"/>\n  <domain type='test'>\n    <name>inline</name>\n    <uuid>12345678-1234-1234-1234-123456789abc</uuid>\n    <memory>65536</memory>\n    <os><type>hvm</type></os>\n  </domain>\n</node>\n";
+        let guest1 = "<domain type='test'>\n  <name>fromfile</name>\n  <uuid>87654321-1234-1234-1234-123456789abc</uuid>\n  <memory>131072</memory>\n  <vcpu>3</vcpu>\n  <os><type>hvm</type></os>\n</domain>\n";
+        let files: Vec<(&str, String)> = files
+            .iter()
+            .cloned()
+            .chain([
+                ("node.xml", node.to_string()),
+                ("guest1.xml", guest1.to_string()),
+            ])
+            .collect();
+        for (name, text) in &files {
             std::fs::write(dir.join(name), text).expect("write fixture");
         }
         Fixtures { dir }

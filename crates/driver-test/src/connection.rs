@@ -218,12 +218,6 @@ impl HypervisorConnection for TestConnection {
         )?;
         self.state.with(|inner| {
             let obj = inner.domains.get_mut(dom)?;
-            if !obj.persistent {
-                return Err(Error::operation_invalid(
-                    ErrorDomain::TEST,
-                    "cannot undefine transient domain",
-                ));
-            }
             if obj.has_managed_save && flags & flags::undefine::MANAGED_SAVE == 0 {
                 return Err(Error::operation_invalid(
                     ErrorDomain::TEST,
@@ -243,30 +237,14 @@ impl HypervisorConnection for TestConnection {
         })
     }
     fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
-        check_flags(
-            "testDomainCreateXML",
-            flags,
-            flags::create::PAUSED | flags::create::VALIDATE,
-        )?;
+        check_flags("testDomainCreateXML", flags, flags::create::VALIDATE)?;
         self.state.with(|inner| {
             let def = inner.parse_domain(xml)?;
-            let dom = inner.create_live(def)?;
-            if flags & flags::create::PAUSED != 0 {
-                inner
-                    .domains
-                    .get_mut(&dom)?
-                    .set_state(DomainState::Paused, reason::PAUSED_USER);
-                inner.emit_lifecycle(
-                    dom.clone(),
-                    lifecycle::SUSPENDED,
-                    lifecycle::SUSPENDED_PAUSED,
-                );
-            }
-            Ok(dom)
+            inner.create_live(def)
         })
     }
     fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
-        check_flags("testDomainCreateWithFlags", flags, flags::create::PAUSED)?;
+        check_flags("testDomainCreateWithFlags", flags, 0)?;
         self.state.with(|inner| {
             if inner.domains.get(dom)?.is_active() {
                 return Err(Error::operation_invalid(
@@ -280,13 +258,6 @@ impl HypervisorConnection for TestConnection {
             obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
             let r = obj.domain_ref();
             inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
-            if flags & flags::create::PAUSED != 0 {
-                inner
-                    .domains
-                    .get_mut(dom)?
-                    .set_state(DomainState::Paused, reason::PAUSED_USER);
-                inner.emit_lifecycle(r.clone(), lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
-            }
             Ok(r)
         })
     }

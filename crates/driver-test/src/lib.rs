@@ -62,3 +62,116 @@ fn default_state() -> Result<Arc<TestState>> {
     *slot = Arc::downgrade(&state);
     Ok(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvirt::events::{event_id, lifecycle, DomainEvent};
+    use rvirt::flags::list;
+    use rvirt::{Connect, DomainState};
+    use std::sync::Mutex as StdMutex;
+
+    const FOO: &str = "<domain type='test'><name>foo</name><memory>1024</memory><os><type>hvm</type></os></domain>";
+
+    fn open(uri: &str) -> Connect {
+        register();
+        Connect::open(uri).expect("open")
+    }
+
+    /// A node file of our own, so these tests do not share test:///default
+    /// with each other.
+    fn private_uri(tag: &str) -> String {
+        let path =
+            std::env::temp_dir().join(format!("rvirt-test-node-{}-{tag}.xml", std::process::id()));
+        std::fs::write(&path, node::DEFAULT_NODE_XML).unwrap();
+        format!("test://{}", path.display())
+    }
+
+    #[test]
+    fn default_state_is_shared_while_open_and_fresh_after() {
+        let a = open("test:///default");
+        let b = open("test:///default");
+        a.define_xml(FOO, 0).unwrap();
+        assert!(
+            b.lookup_by_name("foo").is_ok(),
+            "second connection shares the host"
+        );
+        drop(a);
+        drop(b);
+        let c = open("test:///default");
+        assert!(
+            c.lookup_by_name("foo").is_err(),
+            "last close resets the host"
+        );
+    }
+
+    #[test]
+    fn lifecycle_events_reach_every_connection() {
+        let uri = private_uri("events");
+        let conn = open(&uri);
+        let seen: Arc<StdMutex<Vec<(String, i32, i32)>>> = Arc::default();
+        let sink = seen.clone();
+        conn.domain_event_register_any(
+            None,
+            event_id::LIFECYCLE,
+            Arc::new(move |dom, ev| {
+                if let DomainEvent::Lifecycle { event, detail } = ev {
+                    sink.lock()
+                        .unwrap()
+                        .push((dom.name.clone(), *event, *detail));
+                }
+            }),
+        )
+        .unwrap();
+        let mut dom = conn.define_xml(FOO, 0).unwrap();
+        dom.create(0).unwrap();
+        dom.suspend().unwrap();
+        dom.resume().unwrap();
+        dom.destroy(0).unwrap();
+        let got = seen.lock().unwrap().clone();
+        let want: Vec<(String, i32, i32)> = [
+            (lifecycle::DEFINED, lifecycle::DEFINED_ADDED),
+            (lifecycle::STARTED, lifecycle::STARTED_BOOTED),
+            (lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED),
+            (lifecycle::RESUMED, lifecycle::RESUMED_UNPAUSED),
+            (lifecycle::STOPPED, lifecycle::STOPPED_DESTROYED),
+        ]
+        .iter()
+        .map(|(e, d)| ("foo".to_string(), *e, *d))
+        .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn list_filters() {
+        let conn = open(&private_uri("list"));
+        conn.define_xml(FOO, 0).unwrap();
+        let names = |flags| -> Vec<String> {
+            let mut v: Vec<String> = conn
+                .list_all_domains(flags)
+                .unwrap()
+                .iter()
+                .map(|d| d.name().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(0), ["foo", "test"]);
+        assert_eq!(names(list::ACTIVE), ["test"]);
+        assert_eq!(names(list::INACTIVE), ["foo"]);
+        assert_eq!(names(list::RUNNING), ["test"]);
+        assert_eq!(names(list::SHUTOFF | list::PERSISTENT), ["foo"]);
+        assert!(names(list::TRANSIENT).is_empty());
+        assert!(conn.list_all_domains(1 << 20).is_err());
+    }
+
+    #[test]
+    fn transient_domain_vanishes_on_destroy() {
+        let conn = open(&private_uri("transient"));
+        let dom = conn.create_xml(FOO, 0).unwrap();
+        assert_eq!(dom.get_state().unwrap().0, DomainState::Running);
+        assert!(!dom.is_persistent().unwrap());
+        dom.destroy(0).unwrap();
+        assert!(conn.lookup_by_name("foo").is_err());
+    }
+}

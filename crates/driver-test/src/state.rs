@@ -62,7 +62,28 @@ pub fn parse_domain(xml: &str) -> Result<DomainDef> {
     if def.os.arch.is_none() {
         def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
     }
+    generate_ifnames(&mut def);
     Ok(def)
+}
+
+/// Name every interface that has no target device `testnetN`, the first N
+/// not already taken in this domain (libvirt's testDomainGenerateIfnames).
+fn generate_ifnames(def: &mut DomainDef) {
+    for i in 0..def.devices.interfaces.len() {
+        if def.devices.interfaces[i].target_dev.is_some() {
+            continue;
+        }
+        let taken = |name: &str| {
+            def.devices
+                .interfaces
+                .iter()
+                .any(|n| n.target_dev.as_deref() == Some(name))
+        };
+        let free = (0..1024)
+            .map(|n| format!("testnet{n}"))
+            .find(|name| !taken(name));
+        def.devices.interfaces[i].target_dev = free;
+    }
 }
 
 impl TestState {

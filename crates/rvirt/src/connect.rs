@@ -206,9 +206,10 @@ impl Connect {
     }
 }
 
-/// `virCheckFlags` failure text.
+/// `virCheckFlags` failure: VIR_ERR_INVALID_ARG with the bare text (no
+/// "invalid argument:" prefix), exactly as libvirt reports it.
 pub fn unsupported_flags(api: &str, bad: u32) -> Error {
-    Error::new(
+    Error::raw(
         ErrorDomain::NONE,
         ErrorCode::INVALID_ARG,
         format!("unsupported flags (0x{bad:x}) in function {api}"),

@@ -121,6 +121,27 @@ impl EventRegistry {
             .is_empty()
     }
 
+    /// Deliver to the one registration `id`, if it exists and wants this
+    /// kind of event (the remote driver: the server already filtered and
+    /// named the callback). Returns whether a callback ran.
+    pub fn emit_to(&self, id: i32, dom: &DomainRef, event: &DomainEvent) -> bool {
+        let callback = {
+            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            inner
+                .entries
+                .iter()
+                .find(|r| r.id == id && r.event_id == event.id())
+                .map(|r| r.callback.clone())
+        };
+        match callback {
+            Some(callback) => {
+                callback(dom, event);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Deliver to every matching callback. Callbacks run outside the lock so
     /// they may (de)register in turn.
     pub fn emit(&self, dom: &DomainRef, event: &DomainEvent) {

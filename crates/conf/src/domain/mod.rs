@@ -199,7 +199,7 @@ impl DomainDef {
     fn from_element(root: &Element) -> Result<DomainDef> {
         if root.name != "domain" {
             return Err(internal_xml(format!(
-                "unexpected root element <{}>, expecting <domain>",
+                "expecting root element of 'domain', not '{}'",
                 root.name
             )));
         }

@@ -236,3 +236,27 @@ fn errors_leave_state_unchanged() {
         );
     }
 }
+
+/// With no `-c`, both shells take the URI from `LIBVIRT_DEFAULT_URI`.
+#[test]
+fn default_uri_from_environment() {
+    let run = |program: &str| {
+        std::process::Command::new(program)
+            .arg("uri; list")
+            .env("LIBVIRT_DEFAULT_URI", "test:///default")
+            .env_remove("VIRSH_DEFAULT_CONNECT_URI")
+            .output()
+            .expect("run shell")
+    };
+    let want = run("virsh");
+    let got = run(env!("CARGO_BIN_EXE_rvirsh"));
+    assert_eq!(
+        String::from_utf8_lossy(&want.stdout),
+        String::from_utf8_lossy(&got.stdout)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&want.stderr),
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert!(got.status.success());
+}

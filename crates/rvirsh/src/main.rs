@@ -62,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
 
 fn main() -> ExitCode {
     rvirt_driver_test::register();
+    rvirt_driver_remote::register();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

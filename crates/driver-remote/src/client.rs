@@ -1,0 +1,506 @@
+//! One RPC connection to a daemon (libvirt's `virNetClient`): a socket, a
+//! reader thread that routes replies to their callers by serial, answers
+//! keepalive PINGs and hands event messages to an event thread, and an
+//! optional keepalive thread that PINGs an idle peer and gives up on a dead
+//! one. Callers on any number of threads may call concurrently.
+
+use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::{keepalive, FrameReader, MessageStatus, MessageType, Packet, XdrDecode, XdrEncode};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A connected stream socket.
+pub enum Sock {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl Sock {
+    fn try_clone(&self) -> std::io::Result<Sock> {
+        Ok(match self {
+            Sock::Tcp(s) => Sock::Tcp(s.try_clone()?),
+            Sock::Unix(s) => Sock::Unix(s.try_clone()?),
+        })
+    }
+
+    fn shutdown(&self) {
+        let _ = match self {
+            Sock::Tcp(s) => s.shutdown(Shutdown::Both),
+            Sock::Unix(s) => s.shutdown(Shutdown::Both),
+        };
+    }
+}
+
+impl Read for Sock {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.read(buf),
+            Sock::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Sock {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.write(buf),
+            Sock::Unix(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sock::Tcp(s) => s.flush(),
+            Sock::Unix(s) => s.flush(),
+        }
+    }
+}
+
+/// Keepalive settings: a PING after `interval` of silence, and the peer is
+/// dead after `count` unanswered ones (libvirt's `virKeepAliveStart`).
+#[derive(Clone, Copy, Debug)]
+pub struct KeepAlive {
+    pub interval: Duration,
+    pub count: u32,
+}
+
+impl Default for KeepAlive {
+    /// The remote driver's client defaults: 5 s, 5 PINGs.
+    fn default() -> KeepAlive {
+        KeepAlive {
+            interval: Duration::from_secs(5),
+            count: 5,
+        }
+    }
+}
+
+/// Receives each REMOTE event message, on the client's event thread.
+pub type EventSink = Box<dyn Fn(Packet) + Send>;
+
+type Waiter = Sender<Packet>;
+
+struct State {
+    pending: HashMap<u32, Waiter>,
+    /// Why the connection is gone, once it is.
+    closed: Option<Error>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    writer: Mutex<Sock>,
+    last_rx: Mutex<Instant>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `client socket is closed`: what calls on a dead connection report.
+pub fn closed_error() -> Error {
+    Error::internal(ErrorDomain::RPC, "client socket is closed")
+}
+
+impl Shared {
+    /// Mark the connection dead (first reason wins) and fail every waiter.
+    fn close(&self, why: Error) {
+        let waiters: Vec<Waiter> = {
+            let mut st = lock(&self.state);
+            if st.closed.is_none() {
+                st.closed = Some(why);
+            }
+            st.pending.drain().map(|(_, w)| w).collect()
+        };
+        drop(waiters); // a dropped sender wakes its caller with the error
+        lock(&self.writer).shutdown();
+    }
+
+    fn close_reason(&self) -> Error {
+        lock(&self.state)
+            .closed
+            .clone()
+            .unwrap_or_else(closed_error)
+    }
+
+    fn send(&self, packet: &Packet) -> Result<()> {
+        let bytes = packet.to_bytes().map_err(|e| e.to_error())?;
+        let res = lock(&self.writer).write_all(&bytes);
+        res.map_err(|e| {
+            let err = Error::system(ErrorDomain::RPC, "Cannot write data", &e);
+            self.close(err.clone());
+            err
+        })
+    }
+}
+
+pub struct Client {
+    shared: Arc<Shared>,
+    serial: AtomicU32,
+    /// Dropping this stops the keepalive thread.
+    keepalive_stop: Mutex<Option<Sender<()>>>,
+}
+
+impl Client {
+    /// Wrap a connected socket and start the reader and event threads.
+    pub fn new(sock: Sock, events: EventSink) -> Result<Client> {
+        let reader = sock
+            .try_clone()
+            .map_err(|e| Error::system(ErrorDomain::RPC, "Unable to duplicate socket", &e))?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                pending: HashMap::new(),
+                closed: None,
+            }),
+            writer: Mutex::new(sock),
+            last_rx: Mutex::new(Instant::now()),
+        });
+        let (ev_tx, ev_rx) = mpsc::channel::<Packet>();
+        thread::Builder::new()
+            .name("rvirt-remote-events".into())
+            .spawn(move || {
+                for packet in ev_rx {
+                    events(packet);
+                }
+            })
+            .map_err(|e| Error::system(ErrorDomain::RPC, "Unable to create thread", &e))?;
+        let sh = shared.clone();
+        thread::Builder::new()
+            .name("rvirt-remote-reader".into())
+            .spawn(move || read_loop(reader, &sh, ev_tx))
+            .map_err(|e| Error::system(ErrorDomain::RPC, "Unable to create thread", &e))?;
+        Ok(Client {
+            shared,
+            serial: AtomicU32::new(0),
+            keepalive_stop: Mutex::new(None),
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        lock(&self.shared.state).closed.is_some()
+    }
+
+    /// Call a REMOTE procedure and wait for its reply.
+    pub fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let packet = remote::call(proc_, serial, args).map_err(|e| {
+            Error::raw(
+                ErrorDomain::RPC,
+                ErrorCode::RPC,
+                format!("Unable to encode message payload: {e}"),
+            )
+        })?;
+        let (tx, rx) = mpsc::channel();
+        {
+            let mut st = lock(&self.shared.state);
+            if st.closed.is_some() {
+                return Err(closed_error());
+            }
+            st.pending.insert(serial, tx);
+        }
+        tracing::trace!(proc_ = proc_.name(), serial, "call");
+        if let Err(e) = self.shared.send(&packet) {
+            lock(&self.shared.state).pending.remove(&serial);
+            return Err(e);
+        }
+        let reply = rx.recv().map_err(|_| self.shared.close_reason())?;
+        if reply.header.status == MessageStatus::Error {
+            return Err(match reply.error() {
+                Some(Ok(e)) => e,
+                _ => decode_error(),
+            });
+        }
+        reply.body().map_err(|_| decode_error())
+    }
+
+    /// Start keepalive PINGs (the server must support them).
+    pub fn start_keepalive(&self, ka: KeepAlive) {
+        let (tx, rx) = mpsc::channel::<()>();
+        *lock(&self.keepalive_stop) = Some(tx);
+        let shared = self.shared.clone();
+        let spawned = thread::Builder::new()
+            .name("rvirt-remote-keepalive".into())
+            .spawn(move || keepalive_loop(&shared, rx, ka));
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start keepalive: {e}");
+        }
+    }
+
+    /// Close the socket; pending and later calls fail.
+    pub fn close(&self) {
+        lock(&self.keepalive_stop).take();
+        self.shared.close(closed_error());
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn decode_error() -> Error {
+    Error::raw(
+        ErrorDomain::RPC,
+        ErrorCode::RPC,
+        "Unable to decode message payload",
+    )
+}
+
+fn read_loop(mut sock: Sock, shared: &Shared, events: Sender<Packet>) {
+    let mut frames = FrameReader::new();
+    let mut buf = vec![0u8; 65536];
+    let why = 'outer: loop {
+        let n = match sock.read(&mut buf) {
+            Ok(0) => {
+                let eio = std::io::Error::from_raw_os_error(5);
+                break Error::system(ErrorDomain::RPC, "End of file while reading data", &eio);
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => break Error::system(ErrorDomain::RPC, "Cannot recv data", &e),
+        };
+        *lock(&shared.last_rx) = Instant::now();
+        frames.push(&buf[..n]);
+        loop {
+            match frames.next_packet() {
+                Ok(Some(p)) => dispatch(p, shared, &events),
+                Ok(None) => break,
+                Err(e) => break 'outer e.to_error(),
+            }
+        }
+    };
+    tracing::debug!("remote connection closed: {why}");
+    shared.close(why);
+}
+
+fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
+    if let Some(kind) = keepalive::classify(&p) {
+        if kind == keepalive::Procedure::Ping {
+            let _ = shared.send(&keepalive::pong());
+        }
+        return;
+    }
+    if !remote::is_remote(&p.header) {
+        tracing::debug!(prog = p.header.prog, "ignoring packet for unknown program");
+        return;
+    }
+    match p.header.type_ {
+        MessageType::Reply | MessageType::ReplyWithFds => {
+            let waiter = lock(&shared.state).pending.remove(&p.header.serial);
+            match waiter {
+                Some(w) => {
+                    let _ = w.send(p);
+                }
+                None => tracing::debug!(serial = p.header.serial, "reply with no caller"),
+            }
+        }
+        MessageType::Message => {
+            let _ = events.send(p);
+        }
+        other => tracing::debug!(?other, "ignoring unexpected packet"),
+    }
+}
+
+fn keepalive_loop(shared: &Shared, stop: Receiver<()>, ka: KeepAlive) {
+    let mut unanswered = 0u32;
+    let mut last_ping = Instant::now();
+    loop {
+        match stop.recv_timeout(ka.interval.min(Duration::from_millis(500))) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        if lock(&shared.state).closed.is_some() {
+            return;
+        }
+        let idle = lock(&shared.last_rx).elapsed();
+        if idle < ka.interval {
+            unanswered = 0;
+            continue;
+        }
+        if last_ping.elapsed() < ka.interval && unanswered > 0 {
+            continue;
+        }
+        if unanswered >= ka.count {
+            shared.close(Error::internal(
+                ErrorDomain::RPC,
+                "connection closed due to keepalive timeout",
+            ));
+            return;
+        }
+        unanswered += 1;
+        last_ping = Instant::now();
+        if shared.send(&keepalive::ping()).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvirt_rpc::remote::connect::{ConnectGetTypeRet, ConnectSupportsFeatureArgs};
+
+    /// A fake server on the other end of a socketpair.
+    struct Peer {
+        sock: UnixStream,
+        frames: FrameReader,
+    }
+
+    impl Peer {
+        fn recv(&mut self) -> Option<Packet> {
+            loop {
+                if let Some(p) = self.frames.next_packet().unwrap() {
+                    return Some(p);
+                }
+                let mut buf = [0u8; 4096];
+                let n = self.sock.read(&mut buf).ok()?;
+                if n == 0 {
+                    return None;
+                }
+                self.frames.push(&buf[..n]);
+            }
+        }
+        fn send(&mut self, p: &Packet) {
+            self.sock.write_all(&p.to_bytes().unwrap()).unwrap();
+        }
+    }
+
+    fn pair(events: EventSink) -> (Client, Peer) {
+        let (a, b) = UnixStream::pair().unwrap();
+        let client = Client::new(Sock::Unix(a), events).unwrap();
+        (
+            client,
+            Peer {
+                sock: b,
+                frames: FrameReader::new(),
+            },
+        )
+    }
+
+    #[test]
+    fn replies_are_routed_by_serial_and_pings_answered() {
+        let (ev_tx, ev_rx) = mpsc::channel();
+        let ev_tx = Mutex::new(ev_tx);
+        let (client, mut peer) = pair(Box::new(move |p| {
+            let _ = lock(&ev_tx).send(p);
+        }));
+        let client = Arc::new(client);
+        let server = thread::spawn(move || {
+            // Collect two calls, answer them in reverse order with an event
+            // and a PING in between.
+            let a = peer.recv().unwrap();
+            let b = peer.recv().unwrap();
+            peer.send(&keepalive::ping());
+            let pong = peer.recv().unwrap();
+            assert_eq!(keepalive::classify(&pong), Some(keepalive::Procedure::Pong));
+            peer.send(&remote::event(Procedure::DomainEventCallbackLifecycle, &7i32).unwrap());
+            for call in [b, a] {
+                let arg: ConnectSupportsFeatureArgs = call.body().unwrap();
+                let ret = ConnectGetTypeRet {
+                    type_: format!("T{}", arg.feature),
+                };
+                peer.send(&Packet::reply(&call.header, &ret).unwrap());
+            }
+            // A third call gets an error reply.
+            let c = peer.recv().unwrap();
+            let err = Error::new(ErrorDomain::DOM, ErrorCode::NO_DOMAIN, "x");
+            peer.send(&Packet::error_reply(&c.header, &err).unwrap());
+            // Then the server goes away.
+            peer
+        });
+        let c1 = client.clone();
+        let t1 = thread::spawn(move || {
+            c1.call::<_, ConnectGetTypeRet>(
+                Procedure::ConnectGetType,
+                &ConnectSupportsFeatureArgs { feature: 1 },
+            )
+        });
+        let c2 = client.clone();
+        let t2 = thread::spawn(move || {
+            c2.call::<_, ConnectGetTypeRet>(
+                Procedure::ConnectGetType,
+                &ConnectSupportsFeatureArgs { feature: 2 },
+            )
+        });
+        assert_eq!(t1.join().unwrap().unwrap().type_, "T1");
+        assert_eq!(t2.join().unwrap().unwrap().type_, "T2");
+        let ev = ev_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(
+            ev.header.proc_,
+            Procedure::DomainEventCallbackLifecycle as i32
+        );
+        let e = client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err();
+        assert_eq!(e.message, "Domain not found: x");
+        let peer = server.join().unwrap();
+        drop(peer);
+        // The peer closed: the next call fails, and so does any after it.
+        let e = client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err();
+        assert!(
+            e.message == "internal error: client socket is closed"
+                || e.message.starts_with("End of file while reading data"),
+            "{e}"
+        );
+        let e = client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err();
+        assert_eq!(e.message, "internal error: client socket is closed");
+        assert!(client.is_closed());
+    }
+
+    #[test]
+    fn pending_call_fails_when_peer_dies() {
+        let (client, mut peer) = pair(Box::new(|_| {}));
+        let server = thread::spawn(move || {
+            let _ = peer.recv().unwrap();
+            drop(peer);
+        });
+        let e = client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "End of file while reading data: Input/output error"
+        );
+        assert_eq!(e.code, ErrorCode::SYSTEM_ERROR);
+        server.join().unwrap();
+    }
+
+    #[test]
+    fn silent_peer_is_declared_dead() {
+        let (client, mut peer) = pair(Box::new(|_| {}));
+        client.start_keepalive(KeepAlive {
+            interval: Duration::from_millis(100),
+            count: 2,
+        });
+        // The peer reads PINGs but never answers.
+        let server = thread::spawn(move || {
+            let mut pings = 0;
+            while let Some(p) = peer.recv() {
+                if keepalive::classify(&p) == Some(keepalive::Procedure::Ping) {
+                    pings += 1;
+                }
+            }
+            pings
+        });
+        let start = Instant::now();
+        while !client.is_closed() {
+            assert!(start.elapsed() < Duration::from_secs(10), "never closed");
+            thread::sleep(Duration::from_millis(20));
+        }
+        let e = client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err();
+        assert_eq!(e.message, "internal error: client socket is closed");
+        assert_eq!(server.join().unwrap(), 2);
+    }
+}

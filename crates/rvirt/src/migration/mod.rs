@@ -1,0 +1,286 @@
+//! The migration vocabulary of libvirt's public API: every
+//! `virDomainMigrateFlags` value and every `VIR_MIGRATE_PARAM_*` name with its
+//! type (libvirt 9.0's numbers and names), and the flag rules that
+//! `virDomainMigrate*` enforces before any driver is involved.
+//!
+//! Drivers say which flags and params they honour; [`check_supported`]
+//! refuses the rest with `VIR_ERR_ARGUMENT_UNSUPPORTED` naming each one, so
+//! nothing moves when a request cannot be carried out as asked.
+
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParams};
+
+/// `virDomainMigrateFlags`.
+pub mod flags {
+    pub const LIVE: u32 = 1 << 0;
+    pub const PEER2PEER: u32 = 1 << 1;
+    pub const TUNNELLED: u32 = 1 << 2;
+    pub const PERSIST_DEST: u32 = 1 << 3;
+    pub const UNDEFINE_SOURCE: u32 = 1 << 4;
+    pub const PAUSED: u32 = 1 << 5;
+    pub const NON_SHARED_DISK: u32 = 1 << 6;
+    pub const NON_SHARED_INC: u32 = 1 << 7;
+    pub const CHANGE_PROTECTION: u32 = 1 << 8;
+    pub const UNSAFE: u32 = 1 << 9;
+    pub const OFFLINE: u32 = 1 << 10;
+    pub const COMPRESSED: u32 = 1 << 11;
+    pub const ABORT_ON_ERROR: u32 = 1 << 12;
+    pub const AUTO_CONVERGE: u32 = 1 << 13;
+    pub const RDMA_PIN_ALL: u32 = 1 << 14;
+    pub const POSTCOPY: u32 = 1 << 15;
+    pub const TLS: u32 = 1 << 16;
+    pub const PARALLEL: u32 = 1 << 17;
+    pub const NON_SHARED_SYNCHRONOUS_WRITES: u32 = 1 << 18;
+    pub const POSTCOPY_RESUME: u32 = 1 << 19;
+    pub const ZEROCOPY: u32 = 1 << 20;
+}
+
+/// Every flag with its libvirt name, for messages and `--help`.
+pub const FLAG_NAMES: &[(u32, &str)] = &[
+    (flags::LIVE, "VIR_MIGRATE_LIVE"),
+    (flags::PEER2PEER, "VIR_MIGRATE_PEER2PEER"),
+    (flags::TUNNELLED, "VIR_MIGRATE_TUNNELLED"),
+    (flags::PERSIST_DEST, "VIR_MIGRATE_PERSIST_DEST"),
+    (flags::UNDEFINE_SOURCE, "VIR_MIGRATE_UNDEFINE_SOURCE"),
+    (flags::PAUSED, "VIR_MIGRATE_PAUSED"),
+    (flags::NON_SHARED_DISK, "VIR_MIGRATE_NON_SHARED_DISK"),
+    (flags::NON_SHARED_INC, "VIR_MIGRATE_NON_SHARED_INC"),
+    (flags::CHANGE_PROTECTION, "VIR_MIGRATE_CHANGE_PROTECTION"),
+    (flags::UNSAFE, "VIR_MIGRATE_UNSAFE"),
+    (flags::OFFLINE, "VIR_MIGRATE_OFFLINE"),
+    (flags::COMPRESSED, "VIR_MIGRATE_COMPRESSED"),
+    (flags::ABORT_ON_ERROR, "VIR_MIGRATE_ABORT_ON_ERROR"),
+    (flags::AUTO_CONVERGE, "VIR_MIGRATE_AUTO_CONVERGE"),
+    (flags::RDMA_PIN_ALL, "VIR_MIGRATE_RDMA_PIN_ALL"),
+    (flags::POSTCOPY, "VIR_MIGRATE_POSTCOPY"),
+    (flags::TLS, "VIR_MIGRATE_TLS"),
+    (flags::PARALLEL, "VIR_MIGRATE_PARALLEL"),
+    (
+        flags::NON_SHARED_SYNCHRONOUS_WRITES,
+        "VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES",
+    ),
+    (flags::POSTCOPY_RESUME, "VIR_MIGRATE_POSTCOPY_RESUME"),
+    (flags::ZEROCOPY, "VIR_MIGRATE_ZEROCOPY"),
+];
+
+/// All flags libvirt 9.0 defines.
+pub const ALL_FLAGS: u32 = (1 << 21) - 1;
+
+/// `VIR_MIGRATE_PARAM_*` names.
+pub mod params {
+    pub const URI: &str = "migrate_uri";
+    pub const DEST_NAME: &str = "destination_name";
+    pub const DEST_XML: &str = "destination_xml";
+    pub const PERSIST_XML: &str = "persistent_xml";
+    pub const BANDWIDTH: &str = "bandwidth";
+    pub const BANDWIDTH_POSTCOPY: &str = "bandwidth.postcopy";
+    pub const GRAPHICS_URI: &str = "graphics_uri";
+    pub const LISTEN_ADDRESS: &str = "listen_address";
+    pub const MIGRATE_DISKS: &str = "migrate_disks";
+    pub const DISKS_PORT: &str = "disks_port";
+    pub const DISKS_URI: &str = "disks_uri";
+    pub const COMPRESSION: &str = "compression";
+    pub const COMPRESSION_MT_LEVEL: &str = "compression.mt.level";
+    pub const COMPRESSION_MT_THREADS: &str = "compression.mt.threads";
+    pub const COMPRESSION_MT_DTHREADS: &str = "compression.mt.dthreads";
+    pub const COMPRESSION_XBZRLE_CACHE: &str = "compression.xbzrle.cache";
+    pub const AUTO_CONVERGE_INITIAL: &str = "auto_converge.initial";
+    pub const AUTO_CONVERGE_INCREMENT: &str = "auto_converge.increment";
+    pub const PARALLEL_CONNECTIONS: &str = "parallel.connections";
+    pub const TLS_DESTINATION: &str = "tls.destination";
+}
+
+/// Every migration parameter with libvirt's type and whether it may repeat.
+pub const PARAM_TYPES: &[(&str, TypedParamType, bool)] = &[
+    (params::URI, TypedParamType::String, false),
+    (params::DEST_NAME, TypedParamType::String, false),
+    (params::DEST_XML, TypedParamType::String, false),
+    (params::PERSIST_XML, TypedParamType::String, false),
+    (params::BANDWIDTH, TypedParamType::ULLong, false),
+    (params::BANDWIDTH_POSTCOPY, TypedParamType::ULLong, false),
+    (params::GRAPHICS_URI, TypedParamType::String, false),
+    (params::LISTEN_ADDRESS, TypedParamType::String, false),
+    (params::MIGRATE_DISKS, TypedParamType::String, true),
+    (params::DISKS_PORT, TypedParamType::Int, false),
+    (params::DISKS_URI, TypedParamType::String, false),
+    (params::COMPRESSION, TypedParamType::String, true),
+    (params::COMPRESSION_MT_LEVEL, TypedParamType::Int, false),
+    (params::COMPRESSION_MT_THREADS, TypedParamType::Int, false),
+    (params::COMPRESSION_MT_DTHREADS, TypedParamType::Int, false),
+    (
+        params::COMPRESSION_XBZRLE_CACHE,
+        TypedParamType::ULLong,
+        false,
+    ),
+    (params::AUTO_CONVERGE_INITIAL, TypedParamType::Int, false),
+    (params::AUTO_CONVERGE_INCREMENT, TypedParamType::Int, false),
+    (params::PARALLEL_CONNECTIONS, TypedParamType::Int, false),
+    (params::TLS_DESTINATION, TypedParamType::String, false),
+];
+
+fn invalid_arg(text: String) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
+}
+
+fn flag_name(flag: u32) -> &'static str {
+    FLAG_NAMES
+        .iter()
+        .find(|(f, _)| *f == flag)
+        .map_or("unknown flag", |(_, n)| n)
+}
+
+/// The rules `virDomainMigrate*` checks on the flags and params alone,
+/// before asking any driver. `to_uri` is true for the `MigrateToURI*` entry
+/// points (which accept PEER2PEER); false for `virDomainMigrate*`, where
+/// peer-to-peer and tunnelled migration are refused with libvirt's words.
+pub fn check_request(flags: u32, params: &TypedParams, to_uri: bool) -> Result<()> {
+    if flags & !ALL_FLAGS != 0 {
+        return Err(crate::connect::unsupported_flags(
+            "virDomainMigrate",
+            flags & !ALL_FLAGS,
+        ));
+    }
+    params.validate(PARAM_TYPES)?;
+    let both = |a: u32, b: u32| flags & a != 0 && flags & b != 0;
+    if both(flags::NON_SHARED_DISK, flags::NON_SHARED_INC) {
+        return Err(invalid_arg(format!(
+            "Flags '{}' and '{}' are mutually exclusive",
+            flag_name(flags::NON_SHARED_DISK),
+            flag_name(flags::NON_SHARED_INC)
+        )));
+    }
+    if !to_uri && flags & flags::PEER2PEER != 0 {
+        return Err(invalid_arg(
+            "use virDomainMigrateToURI3 for peer-to-peer migration".into(),
+        ));
+    }
+    if flags & flags::TUNNELLED != 0 && flags & flags::PEER2PEER == 0 {
+        return Err(invalid_arg(
+            "cannot perform tunnelled migration without using peer2peer flag".into(),
+        ));
+    }
+    if flags & flags::TUNNELLED != 0 && params.get(params::URI).is_some() {
+        return Err(invalid_arg(
+            "migration URI is not supported by tunnelled migration".into(),
+        ));
+    }
+    if flags & flags::OFFLINE != 0 && flags & flags::PERSIST_DEST == 0 {
+        return Err(invalid_arg(
+            "offline migration requires VIR_MIGRATE_PERSIST_DEST".into(),
+        ));
+    }
+    if both(flags::OFFLINE, flags::LIVE) {
+        return Err(invalid_arg(format!(
+            "Flags '{}' and '{}' are mutually exclusive",
+            flag_name(flags::LIVE),
+            flag_name(flags::OFFLINE)
+        )));
+    }
+    Ok(())
+}
+
+/// Refuse, naming each one, the flags and params a driver does not honour.
+pub fn check_supported(
+    flags: u32,
+    params: &TypedParams,
+    honoured_flags: u32,
+    honoured_params: &[&str],
+) -> Result<()> {
+    let refused: Vec<&str> = FLAG_NAMES
+        .iter()
+        .filter(|(f, _)| flags & f != 0 && honoured_flags & f == 0)
+        .map(|(_, n)| *n)
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            format!("migration flags not supported: {}", refused.join(", ")),
+        ));
+    }
+    if let Some(p) = params
+        .iter()
+        .find(|p| !honoured_params.contains(&p.field.as_str()))
+    {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            format!("migration parameter '{}' is not supported", p.field),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rvirt_util::TypedParamValue;
+
+    #[test]
+    fn flag_values_are_libvirts() {
+        // Spot checks against libvirt 9.0's python bindings.
+        assert_eq!(flags::PEER2PEER, 2);
+        assert_eq!(flags::PERSIST_DEST, 8);
+        assert_eq!(flags::OFFLINE, 1024);
+        assert_eq!(flags::POSTCOPY, 32768);
+        assert_eq!(flags::ZEROCOPY, 1_048_576);
+        let union = FLAG_NAMES.iter().fold(0, |a, (f, _)| a | f);
+        assert_eq!(union, ALL_FLAGS);
+    }
+
+    #[test]
+    fn rules_refuse_contradictions() {
+        let none = TypedParams::new();
+        let e = check_request(flags::TUNNELLED, &none, true).unwrap_err();
+        assert_eq!(e.code, ErrorCode::INVALID_ARG);
+        assert!(check_request(flags::TUNNELLED | flags::PEER2PEER, &none, true).is_ok());
+        assert!(check_request(flags::PEER2PEER, &none, false).is_err());
+        assert!(
+            check_request(flags::NON_SHARED_DISK | flags::NON_SHARED_INC, &none, true).is_err()
+        );
+        assert!(check_request(flags::OFFLINE, &none, true).is_err());
+        assert!(check_request(flags::OFFLINE | flags::PERSIST_DEST, &none, true).is_ok());
+        let uri = TypedParams::new().with(params::URI, TypedParamValue::String("tcp://x".into()));
+        assert!(check_request(flags::PEER2PEER | flags::TUNNELLED, &uri, true).is_err());
+        assert!(check_request(1 << 25, &none, true).is_err());
+    }
+
+    #[test]
+    fn params_are_typed() {
+        let wrong = TypedParams::new().with(params::BANDWIDTH, TypedParamValue::String("x".into()));
+        assert_eq!(
+            check_request(0, &wrong, true).unwrap_err().code,
+            ErrorCode::INVALID_ARG
+        );
+        let unknown = TypedParams::new().with("no_such_param", TypedParamValue::Int(1));
+        assert_eq!(
+            check_request(0, &unknown, true).unwrap_err().code,
+            ErrorCode::ARGUMENT_UNSUPPORTED
+        );
+        let disks = TypedParams::new()
+            .with(params::MIGRATE_DISKS, TypedParamValue::String("vda".into()))
+            .with(params::MIGRATE_DISKS, TypedParamValue::String("vdb".into()));
+        assert!(check_request(0, &disks, true).is_ok());
+    }
+
+    #[test]
+    fn unsupported_names_each_refusal() {
+        let p = TypedParams::new().with(
+            params::COMPRESSION,
+            TypedParamValue::String("xbzrle".into()),
+        );
+        let e = check_supported(
+            flags::LIVE | flags::RDMA_PIN_ALL,
+            &TypedParams::new(),
+            flags::LIVE,
+            &[],
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("VIR_MIGRATE_RDMA_PIN_ALL"),
+            "{}",
+            e.message
+        );
+        let e = check_supported(0, &p, 0, &[params::BANDWIDTH]).unwrap_err();
+        assert!(e.message.contains("'compression'"), "{}", e.message);
+    }
+}

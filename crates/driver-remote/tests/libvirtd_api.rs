@@ -1,0 +1,204 @@
+//! rvirt's public API through the remote driver against a stock libvirtd
+//! 9.0 serving `test:///default`.
+
+mod common;
+
+use common::Libvirtd;
+use rvirt::events::{event_id, lifecycle};
+use rvirt::flags::{feature, list};
+use rvirt::{Connect, DomainEvent, DomainState, ErrorCode, ErrorDomain};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+const FOO: &str = "<domain type='test'>\n  <name>foo</name>\n  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n  <memory unit='MiB'>128</memory>\n  <os><type>hvm</type></os>\n</domain>\n";
+
+fn open(uri: &str) -> Connect {
+    rvirt_driver_remote::register();
+    Connect::open(uri).unwrap_or_else(|e| panic!("open {uri}: {e}"))
+}
+
+#[test]
+fn host_facts_and_lookups() {
+    let Some(d) = Libvirtd::start() else { return };
+    let c = open(&d.tcp_uri());
+    assert_eq!(c.get_type().unwrap(), "TEST");
+    assert_eq!(c.get_uri().unwrap(), d.tcp_uri());
+    assert!(!c.get_hostname().unwrap().is_empty());
+    assert_eq!(c.get_lib_version().unwrap(), 9_000_000);
+    assert!(c.get_version().unwrap() > 0);
+    assert!(c.get_max_vcpus(None).unwrap() > 0);
+    assert!(c.supports_feature(feature::REMOTE).unwrap());
+    assert!(c.supports_feature(feature::PROGRAM_KEEPALIVE).unwrap());
+    assert!(!c.is_secure().unwrap(), "plain TCP is not secure");
+    assert!(!c.is_encrypted().unwrap());
+    assert!(c.is_alive());
+    let node = c.node_get_info().unwrap();
+    assert_eq!((node.model.as_str(), node.cpus), ("i686", 16));
+    assert!(c.get_capabilities().unwrap().starts_with("<capabilities>"));
+    assert_eq!(c.node_get_security_model().unwrap().model, "testSecurity");
+
+    let dom = c.lookup_by_name("test").unwrap();
+    assert_eq!(dom.id(), Some(1));
+    let uuid = dom.uuid_string();
+    assert_eq!(c.lookup_by_id(1).unwrap().name(), "test");
+    assert_eq!(c.lookup_by_uuid_string(&uuid).unwrap().name(), "test");
+    let info = dom.get_info().unwrap();
+    assert_eq!(info.state, DomainState::Running);
+    assert_eq!(info.nr_virt_cpu, 2);
+    assert_eq!(dom.get_state().unwrap().0, DomainState::Running);
+    assert!(dom.get_xml_desc(0).unwrap().contains("<name>test</name>"));
+    assert_eq!(dom.get_os_type().unwrap(), "linux");
+    assert!(dom.get_max_memory().unwrap() > 0);
+    assert!(dom.is_active().unwrap());
+    assert!(dom.is_persistent().unwrap());
+    assert!(!dom.is_updated().unwrap());
+    assert!(!dom.has_managed_save_image(0).unwrap());
+    assert_eq!(dom.get_security_label().unwrap().label, "libvirt-test");
+    let e = dom.get_metadata(0, None, 0).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NO_DOMAIN_METADATA);
+
+    assert_eq!(c.num_of_domains().unwrap(), 1);
+    assert_eq!(c.list_domains(10).unwrap(), vec![1]);
+    assert_eq!(c.num_of_defined_domains().unwrap(), 0);
+    assert!(c.list_defined_domains(10).unwrap().is_empty());
+    let all = c.list_all_domains(0).unwrap();
+    assert_eq!(all.len(), 1);
+    assert!(c.list_all_domains(list::INACTIVE).unwrap().is_empty());
+
+    let e = c.lookup_by_name("nosuch").err().unwrap();
+    assert_eq!(e.code, ErrorCode::NO_DOMAIN);
+    assert_eq!(e.domain, ErrorDomain::TEST);
+    assert_eq!(e.message, "Domain not found");
+
+    // Many threads share the connection.
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    assert_eq!(c.lookup_by_name("test").unwrap().id(), Some(1));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn lifecycle_with_events() {
+    let Some(d) = Libvirtd::start() else { return };
+    let c = open(&d.tcp_uri());
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let cb = c
+        .domain_event_register_any(
+            None,
+            event_id::LIFECYCLE,
+            Arc::new(move |dom, ev| {
+                let _ = tx.lock().unwrap().send((dom.name.clone(), ev.clone()));
+            }),
+        )
+        .unwrap();
+    let expect = |event: i32, detail: i32| {
+        let got = rx.recv_timeout(Duration::from_secs(10)).expect("event");
+        assert_eq!(
+            got,
+            ("foo".to_string(), DomainEvent::Lifecycle { event, detail })
+        );
+    };
+
+    let mut foo = c.define_xml(FOO, 0).unwrap();
+    expect(lifecycle::DEFINED, lifecycle::DEFINED_ADDED);
+    assert!(foo.is_persistent().unwrap());
+    assert!(!foo.is_active().unwrap());
+    assert_eq!(foo.id(), None);
+    foo.create(0).unwrap();
+    expect(lifecycle::STARTED, lifecycle::STARTED_BOOTED);
+    assert!(foo.id().is_some(), "create learns the new id");
+    foo.suspend().unwrap();
+    expect(lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
+    assert_eq!(foo.get_state().unwrap().0, DomainState::Paused);
+    foo.resume().unwrap();
+    expect(lifecycle::RESUMED, lifecycle::RESUMED_UNPAUSED);
+    foo.set_autostart(true).unwrap();
+    assert!(foo.get_autostart().unwrap());
+    foo.destroy(0).unwrap();
+    expect(lifecycle::STOPPED, lifecycle::STOPPED_DESTROYED);
+    assert!(foo.resume().is_err());
+    foo.undefine(0).unwrap();
+    expect(lifecycle::UNDEFINED, lifecycle::UNDEFINED_REMOVED);
+
+    // A transient domain; then no events after deregistering.
+    let t = c.create_xml(FOO, 0).unwrap();
+    expect(lifecycle::STARTED, lifecycle::STARTED_BOOTED);
+    c.domain_event_deregister_any(cb).unwrap();
+    t.destroy(0).unwrap();
+    assert!(rx.recv_timeout(Duration::from_millis(500)).is_err());
+    let e = c.domain_event_deregister_any(cb).unwrap_err();
+    assert_eq!(e.code, ErrorCode::INVALID_ARG);
+    assert!(c.lookup_by_name("foo").is_err());
+}
+
+#[test]
+fn unix_socket_parameter() {
+    let Some(d) = Libvirtd::start() else { return };
+    let c = open(&d.unix_uri());
+    assert_eq!(c.get_uri().unwrap(), d.unix_uri());
+    assert!(c.is_secure().unwrap(), "UNIX sockets are secure");
+    assert_eq!(c.lookup_by_name("test").unwrap().id(), Some(1));
+    let ro = Connect::open_read_only(&d.unix_uri()).unwrap();
+    assert_eq!(ro.num_of_domains().unwrap(), 1);
+    let e = ro.define_xml(FOO, 0).err().unwrap();
+    assert_eq!(e.code, ErrorCode::OPERATION_DENIED);
+}
+
+#[test]
+fn dead_daemon_closes_the_connection() {
+    let Some(mut d) = Libvirtd::start() else {
+        return;
+    };
+    let c = open(&d.tcp_uri());
+    assert_eq!(c.num_of_domains().unwrap(), 1);
+    let _ = d.child_kill();
+    let start = std::time::Instant::now();
+    while c.is_alive() {
+        assert!(start.elapsed() < Duration::from_secs(10), "still alive");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let e = c.num_of_domains().unwrap_err();
+    assert_eq!(e.message, "internal error: client socket is closed");
+    assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
+}
+
+#[test]
+fn connection_errors_match_libvirt() {
+    rvirt_driver_remote::register();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let e = Connect::open(&format!("test+tcp://127.0.0.1:{port}/default"))
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.message,
+        format!("unable to connect to server at '127.0.0.1:{port}': Connection refused")
+    );
+    assert_eq!(
+        (e.code, e.domain),
+        (ErrorCode::SYSTEM_ERROR, ErrorDomain::RPC)
+    );
+    let e = Connect::open("test+unix:///default?socket=/nonexistent/libvirt-sock")
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.message,
+        "Failed to connect socket to '/nonexistent/libvirt-sock': No such file or directory"
+    );
+    let e = Connect::open("test://localhost/default").err().unwrap();
+    assert_eq!(e.code, ErrorCode::NO_SUPPORT);
+}

@@ -1,0 +1,510 @@
+//! The daemon's configuration file, in libvirtd.conf syntax (libvirt's
+//! `virConf`): `key = value` lines where a value is an integer, a string in
+//! double (or single) quotes, or a list `[ "a", "b" ]` that may span lines;
+//! `#` starts a comment.
+//!
+//! [`Config::from_text`] applies libvirtd's defaults
+//! (`daemonConfigNew` in src/remote/remote_daemon_config.c) and its type
+//! checks (`virConfGetValue*` messages). Unknown keys are ignored as libvirtd
+//! ignores them, with a warning so a typo does not go unnoticed.
+
+use std::path::PathBuf;
+
+/// One parsed value (`virConfValue`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Str(String),
+    List(Vec<Value>),
+}
+
+/// The settings rvirtd honours.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub listen_tcp: bool,
+    /// `Some(true)` only when the file asks for TLS explicitly.
+    pub listen_tls: Option<bool>,
+    pub tcp_port: String,
+    pub listen_addr: Option<String>,
+    pub auth_tcp: String,
+    /// Whether `auth_tcp` came from the file (libvirtd's default is "sasl").
+    pub auth_tcp_explicit: bool,
+    pub auth_unix_rw: String,
+    pub auth_unix_ro: String,
+    pub unix_sock_dir: PathBuf,
+    pub unix_sock_group: Option<String>,
+    pub unix_sock_ro_perms: u32,
+    pub unix_sock_rw_perms: u32,
+    pub host_uuid: Option<String>,
+    pub max_clients: usize,
+    pub max_workers: usize,
+    pub max_client_requests: usize,
+    pub keepalive_interval: i32,
+    pub keepalive_count: u32,
+    pub log_level: u32,
+    /// rvirt's own: where the pid file lives, so daemons run side by side.
+    pub state_dir: PathBuf,
+    /// rvirt's own: the URI a client gets when it opens with no name.
+    pub default_uri: String,
+    /// Keys that were present but are not understood (warned about).
+    pub unknown_keys: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listen_tcp: false,
+            listen_tls: None,
+            tcp_port: "16509".into(),
+            listen_addr: None,
+            auth_tcp: "sasl".into(),
+            auth_tcp_explicit: false,
+            auth_unix_rw: "none".into(),
+            auth_unix_ro: "none".into(),
+            unix_sock_dir: PathBuf::from("/var/run/libvirt"),
+            unix_sock_group: None,
+            unix_sock_ro_perms: 0o777,
+            unix_sock_rw_perms: 0o700,
+            host_uuid: None,
+            max_clients: 5000,
+            max_workers: 20,
+            max_client_requests: 5,
+            keepalive_interval: 5,
+            keepalive_count: 5,
+            log_level: 3,
+            state_dir: PathBuf::from("/var/run/rvirt"),
+            default_uri: "test:///default".into(),
+            unknown_keys: Vec::new(),
+        }
+    }
+}
+
+/// Keys libvirtd knows but rvirtd does not act on: accepted silently.
+const KNOWN_IGNORED: &[&str] = &[
+    "listen_tls",
+    "tls_port",
+    "tcp_min_ssf",
+    "mdns_adv",
+    "mdns_name",
+    "unix_sock_admin_perms",
+    "auth_tls",
+    "access_drivers",
+    "key_file",
+    "cert_file",
+    "ca_file",
+    "crl_file",
+    "tls_no_sanity_certificate",
+    "tls_no_verify_certificate",
+    "tls_allowed_dn_list",
+    "tls_priority",
+    "sasl_allowed_username_list",
+    "max_queued_clients",
+    "max_anonymous_clients",
+    "min_workers",
+    "prio_workers",
+    "admin_min_workers",
+    "admin_max_workers",
+    "admin_max_clients",
+    "admin_max_queued_clients",
+    "admin_max_client_requests",
+    "admin_keepalive_interval",
+    "admin_keepalive_count",
+    "log_filters",
+    "log_outputs",
+    "audit_level",
+    "audit_logging",
+    "host_uuid_source",
+    "keepalive_required",
+    "admin_keepalive_required",
+    "ovs_timeout",
+];
+
+impl Config {
+    /// Read and check `path`.
+    pub fn from_file(path: &std::path::Path) -> Result<Config, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "Failed to open file '{}': {}",
+                path.display(),
+                rvirt_util::error::strerror(&e)
+            )
+        })?;
+        Config::from_text(&path.display().to_string(), &text)
+    }
+
+    /// Parse `text` (named `filename` in messages) over libvirtd's defaults.
+    pub fn from_text(filename: &str, text: &str) -> Result<Config, String> {
+        let entries = parse(filename, text)?;
+        let mut cfg = Config::default();
+        for (key, value) in &entries {
+            cfg.apply(filename, key, value)?;
+        }
+        Ok(cfg)
+    }
+
+    fn apply(&mut self, file: &str, key: &str, v: &Value) -> Result<(), String> {
+        match key {
+            "listen_tcp" => self.listen_tcp = get_bool(file, key, v)?,
+            "listen_tls" => self.listen_tls = Some(get_bool(file, key, v)?),
+            "tcp_port" => self.tcp_port = get_string(file, key, v)?,
+            "listen_addr" => self.listen_addr = Some(get_string(file, key, v)?),
+            "auth_tcp" => {
+                self.auth_tcp = get_string(file, key, v)?;
+                self.auth_tcp_explicit = true;
+            }
+            "auth_unix_rw" => self.auth_unix_rw = get_string(file, key, v)?,
+            "auth_unix_ro" => self.auth_unix_ro = get_string(file, key, v)?,
+            "unix_sock_dir" => self.unix_sock_dir = get_string(file, key, v)?.into(),
+            "unix_sock_group" => self.unix_sock_group = Some(get_string(file, key, v)?),
+            "unix_sock_ro_perms" => self.unix_sock_ro_perms = get_perms(file, key, v)?,
+            "unix_sock_rw_perms" => self.unix_sock_rw_perms = get_perms(file, key, v)?,
+            "host_uuid" => {
+                let s = get_string(file, key, v)?;
+                if rvirt_util::uuid::parse(&s).is_none() {
+                    return Err(format!("invalid host UUID: {s}"));
+                }
+                self.host_uuid = Some(s);
+            }
+            "max_clients" => self.max_clients = get_uint(file, key, v)? as usize,
+            "max_workers" => self.max_workers = get_uint(file, key, v)?.max(1) as usize,
+            "max_client_requests" => {
+                self.max_client_requests = get_uint(file, key, v)?.max(1) as usize
+            }
+            "keepalive_interval" => self.keepalive_interval = get_int(file, key, v)? as i32,
+            "keepalive_count" => self.keepalive_count = get_uint(file, key, v)? as u32,
+            "log_level" => {
+                let level = get_uint(file, key, v)? as u32;
+                if !(1..=4).contains(&level) {
+                    return Err(format!(
+                        "{file}: log_level must be between 1 and 4, not {level}"
+                    ));
+                }
+                self.log_level = level;
+            }
+            "state_dir" => self.state_dir = get_string(file, key, v)?.into(),
+            "default_uri" => self.default_uri = get_string(file, key, v)?,
+            k if KNOWN_IGNORED.contains(&k) => {}
+            other => self.unknown_keys.push(other.to_string()),
+        }
+        Ok(())
+    }
+
+    /// libvirtd refuses what it cannot honour before it listens; so do we,
+    /// for the features rvirtd does not have yet.
+    pub fn check_supported(&self, listen: bool) -> Result<(), String> {
+        for (key, value) in [
+            ("auth_unix_rw", &self.auth_unix_rw),
+            ("auth_unix_ro", &self.auth_unix_ro),
+        ] {
+            if value != "none" {
+                return Err(format!(
+                    "{key} = \"{value}\" is not supported yet: only \"none\" is"
+                ));
+            }
+        }
+        if listen && self.listen_tls == Some(true) {
+            return Err(
+                "TLS is not supported yet: set listen_tls = 0 (and listen_tcp = 1 for plain TCP)"
+                    .into(),
+            );
+        }
+        if listen && self.listen_tcp && self.auth_tcp != "none" {
+            let origin = if self.auth_tcp_explicit {
+                ""
+            } else {
+                " (libvirtd's default)"
+            };
+            return Err(format!(
+                "auth_tcp = \"{}\"{origin} is not supported yet: set auth_tcp = \"none\"",
+                self.auth_tcp
+            ));
+        }
+        if self.tcp_port.parse::<u16>().is_err() {
+            return Err(format!("invalid tcp_port '{}'", self.tcp_port));
+        }
+        Ok(())
+    }
+
+    /// The tracing level for `log_level` (1 debug, 2 info, 3 warning, 4 error).
+    pub fn tracing_level(&self) -> tracing::Level {
+        match self.log_level {
+            1 => tracing::Level::DEBUG,
+            2 => tracing::Level::INFO,
+            3 => tracing::Level::WARN,
+            _ => tracing::Level::ERROR,
+        }
+    }
+}
+
+fn get_string(file: &str, key: &str, v: &Value) -> Result<String, String> {
+    match v {
+        Value::Str(s) => Ok(s.clone()),
+        _ => Err(format!("{file}: expected a string for '{key}' parameter")),
+    }
+}
+
+fn get_int(file: &str, key: &str, v: &Value) -> Result<i64, String> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        _ => Err(format!(
+            "{file}: expected a signed integer for '{key}' parameter"
+        )),
+    }
+}
+
+fn get_uint(file: &str, key: &str, v: &Value) -> Result<u64, String> {
+    match v {
+        Value::Int(i) if *i >= 0 => Ok(*i as u64),
+        Value::Int(_) => Err(format!(
+            "{file}: value for '{key}' parameter must be in range 0:{}",
+            u32::MAX
+        )),
+        _ => Err(format!(
+            "{file}: expected an unsigned integer for '{key}' parameter"
+        )),
+    }
+}
+
+fn get_bool(file: &str, key: &str, v: &Value) -> Result<bool, String> {
+    match v {
+        Value::Int(0) => Ok(false),
+        Value::Int(1) => Ok(true),
+        Value::Int(_) => Err(format!(
+            "{file}: value for '{key}' parameter must be 0 or 1"
+        )),
+        _ => Err(format!("{file}: expected a bool for '{key}' parameter")),
+    }
+}
+
+fn get_perms(file: &str, key: &str, v: &Value) -> Result<u32, String> {
+    let s = get_string(file, key, v)?;
+    u32::from_str_radix(s.trim_start_matches("0o"), 8)
+        .ok()
+        .filter(|p| *p <= 0o7777)
+        .ok_or_else(|| format!("{file}: Failed to parse mode '{s}' for '{key}'"))
+}
+
+/// Parse the whole text into `(key, value)` pairs, in order.
+pub fn parse(filename: &str, text: &str) -> Result<Vec<(String, Value)>, String> {
+    let mut p = Parser {
+        s: text.as_bytes(),
+        pos: 0,
+        line: 1,
+        filename,
+    };
+    let mut out = Vec::new();
+    loop {
+        p.skip_blank_and_comments();
+        if p.pos >= p.s.len() {
+            return Ok(out);
+        }
+        let key = p.ident()?;
+        p.skip_spaces();
+        if p.peek() != Some(b'=') {
+            return Err(p.error("expecting an assignment"));
+        }
+        p.pos += 1;
+        p.skip_spaces();
+        let value = p.value()?;
+        p.skip_spaces();
+        match p.peek() {
+            None | Some(b'\n') | Some(b'#') | Some(b';') => {
+                if p.peek() == Some(b';') {
+                    p.pos += 1;
+                }
+            }
+            _ => return Err(p.error("expecting a separator")),
+        }
+        out.push((key, value));
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+    line: usize,
+    filename: &'a str,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    fn error(&self, what: &str) -> String {
+        format!(
+            "configuration file syntax error: {}:{}: {}",
+            self.filename, self.line, what
+        )
+    }
+
+    fn skip_spaces(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn skip_comment(&mut self) {
+        while !matches!(self.peek(), None | Some(b'\n')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Spaces, newlines and comments (inside lists, between entries).
+    fn skip_blank_and_comments(&mut self) {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\r') => self.pos += 1,
+                Some(b'\n') => {
+                    self.pos += 1;
+                    self.line += 1;
+                }
+                Some(b'#') => self.skip_comment(),
+                _ => return,
+            }
+        }
+    }
+
+    fn ident(&mut self) -> Result<String, String> {
+        let start = self.pos;
+        match self.peek() {
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {}
+            _ => return Err(self.error("expecting a name")),
+        }
+        while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        {
+            self.pos += 1;
+        }
+        Ok(String::from_utf8_lossy(&self.s[start..self.pos]).into_owned())
+    }
+
+    fn value(&mut self) -> Result<Value, String> {
+        match self.peek() {
+            Some(b'"' | b'\'') => self.string().map(Value::Str),
+            Some(b'[') => self.list(),
+            Some(c) if c.is_ascii_digit() || c == b'-' || c == b'+' => self.int(),
+            _ => Err(self.error("expecting a value")),
+        }
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        let quote = self.s[self.pos];
+        self.pos += 1;
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if c == quote {
+                let s = String::from_utf8_lossy(&self.s[start..self.pos]).into_owned();
+                self.pos += 1;
+                return Ok(s);
+            }
+            if c == b'\n' {
+                break;
+            }
+            self.pos += 1;
+        }
+        Err(self.error("unterminated string"))
+    }
+
+    fn int(&mut self) -> Result<Value, String> {
+        let start = self.pos;
+        if matches!(self.peek(), Some(b'-' | b'+')) {
+            self.pos += 1;
+        }
+        while matches!(self.peek(), Some(c) if c.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        std::str::from_utf8(&self.s[start..self.pos])
+            .ok()
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(Value::Int)
+            .ok_or_else(|| self.error("invalid number"))
+    }
+
+    fn list(&mut self) -> Result<Value, String> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        loop {
+            self.skip_blank_and_comments();
+            match self.peek() {
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(Value::List(items));
+                }
+                None => return Err(self.error("list is not closed with ]")),
+                _ => {}
+            }
+            items.push(self.value()?);
+            self.skip_blank_and_comments();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {}
+                _ => return Err(self.error("expecting a separator in list")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_libvirtd_conf_syntax() {
+        let text = r#"
+# comment
+listen_tcp = 1
+tcp_port = "16600"   # trailing comment
+listen_addr = "127.0.0.1"
+auth_tcp = "none"
+unix_sock_ro_perms = "0777"
+unix_sock_rw_perms = "0770"
+access_drivers = [ "polkit",
+                   "nop", ]
+max_clients = 20
+keepalive_interval = -1
+frobnicate = 3
+log_level = 1
+state_dir = '/tmp/x'
+"#;
+        let c = Config::from_text("t.conf", text).unwrap();
+        assert!(c.listen_tcp);
+        assert_eq!(c.tcp_port, "16600");
+        assert_eq!(c.listen_addr.as_deref(), Some("127.0.0.1"));
+        assert_eq!(c.unix_sock_rw_perms, 0o770);
+        assert_eq!(c.max_clients, 20);
+        assert_eq!(c.keepalive_interval, -1);
+        assert_eq!(c.unknown_keys, vec!["frobnicate".to_string()]);
+        assert_eq!(c.tracing_level(), tracing::Level::DEBUG);
+        assert_eq!(c.state_dir, PathBuf::from("/tmp/x"));
+        assert!(c.check_supported(true).is_ok());
+    }
+
+    #[test]
+    fn type_and_syntax_errors() {
+        let e = Config::from_text("t.conf", "listen_tcp = \"yes\"\n").unwrap_err();
+        assert_eq!(e, "t.conf: expected a bool for 'listen_tcp' parameter");
+        let e = Config::from_text("t.conf", "tcp_port = 5\n").unwrap_err();
+        assert_eq!(e, "t.conf: expected a string for 'tcp_port' parameter");
+        let e = Config::from_text("t.conf", "\nmax_clients = \n").unwrap_err();
+        assert!(e.contains("t.conf:2: expecting a value"), "{e}");
+        assert!(Config::from_text("t.conf", "a = [1, 2").is_err());
+        assert!(Config::from_text("t.conf", "a = \"x").is_err());
+        assert!(Config::from_text("t.conf", "= 1").is_err());
+        assert!(Config::from_text("t.conf", "a = 1 b").is_err());
+    }
+
+    #[test]
+    fn refuses_unsupported_features() {
+        let c =
+            Config::from_text("t", "listen_tls = 1\nlisten_tcp = 1\nauth_tcp=\"none\"").unwrap();
+        assert!(c.check_supported(false).is_ok());
+        assert!(c
+            .check_supported(true)
+            .unwrap_err()
+            .contains("TLS is not supported yet"));
+        let c = Config::from_text("t", "listen_tcp = 1").unwrap();
+        assert!(c.check_supported(true).unwrap_err().contains("sasl"));
+        let c = Config::from_text("t", "auth_unix_rw = \"polkit\"").unwrap();
+        assert!(c.check_supported(false).unwrap_err().contains("polkit"));
+    }
+}

@@ -1,0 +1,156 @@
+//! Per-client state (libvirtd's `daemonClientPrivate`): the open
+//! connection, whether the client came in on the read-only socket, its event
+//! callback registrations, and the outbox its replies and events go through.
+
+use rvirt::{Connect, Domain, DomainRef};
+use rvirt_rpc::{NonnullDomain, Packet};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Where packets for the client go; the connection's writer drains it.
+pub type Outbox = tokio::sync::mpsc::UnboundedSender<Packet>;
+
+pub struct Client {
+    /// Came in on `libvirt-sock-ro`: every connection it opens is read-only.
+    pub readonly: bool,
+    /// The URI opened when CONNECT_OPEN names none.
+    pub default_uri: String,
+    conn: Mutex<Option<Connect>>,
+    outbox: Outbox,
+    callbacks: Mutex<Callbacks>,
+    keepalive_wanted: AtomicBool,
+    close_requested: AtomicBool,
+}
+
+/// Event callbacks this client registered with its connection.
+#[derive(Default)]
+pub(super) struct Callbacks {
+    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY ids (the driver's ids).
+    pub modern: Vec<i32>,
+    /// CONNECT_DOMAIN_EVENT_REGISTER_ANY (legacy): event id → driver id.
+    pub legacy: Vec<(i32, i32)>,
+}
+
+impl Client {
+    pub fn new(readonly: bool, default_uri: impl Into<String>, outbox: Outbox) -> Client {
+        Client {
+            readonly,
+            default_uri: default_uri.into(),
+            conn: Mutex::new(None),
+            outbox,
+            callbacks: Mutex::new(Callbacks::default()),
+            keepalive_wanted: AtomicBool::new(false),
+            close_requested: AtomicBool::new(false),
+        }
+    }
+
+    /// The open connection, or libvirtd's error for calls before
+    /// CONNECT_OPEN (`remoteGetHypervisorConn`).
+    pub fn conn(&self) -> Result<Connect> {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorDomain::RPC,
+                    ErrorCode::INTERNAL_ERROR,
+                    "hypervisor connection not open",
+                )
+            })
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_some()
+    }
+
+    pub(super) fn set_conn(&self, conn: Connect) {
+        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn);
+    }
+
+    /// A handle for the domain a call names (`get_nonnull_domain`): no
+    /// lookup here, the driver finds it again by UUID.
+    pub fn domain(&self, d: &NonnullDomain) -> Result<Domain> {
+        let conn = self.conn()?;
+        Ok(Domain::from_ref(
+            &conn,
+            DomainRef {
+                name: d.name.clone(),
+                uuid: d.uuid,
+                id: d.id,
+            },
+        ))
+    }
+
+    /// Queue a packet for the client (events, pings). A closed connection
+    /// just drops it.
+    pub fn send(&self, p: Packet) {
+        let _ = self.outbox.send(p);
+    }
+
+    pub fn outbox(&self) -> Outbox {
+        self.outbox.clone()
+    }
+
+    pub(super) fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
+        self.callbacks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The client asked about VIR_DRV_FEATURE_PROGRAM_KEEPALIVE: libvirtd
+    /// starts pinging it from then on (`virNetServerClientStartKeepAlive`).
+    pub fn want_keepalive(&self) {
+        self.keepalive_wanted.store(true, Ordering::Relaxed);
+    }
+
+    pub fn keepalive_wanted(&self) -> bool {
+        self.keepalive_wanted.load(Ordering::Relaxed)
+    }
+
+    /// After CONNECT_CLOSE the connection closes once the reply is out
+    /// (`virNetServerClientDelayedClose`).
+    pub fn request_close(&self) {
+        self.close_requested.store(true, Ordering::Relaxed);
+    }
+
+    pub fn close_requested(&self) -> bool {
+        self.close_requested.load(Ordering::Relaxed)
+    }
+
+    /// Deregister every event callback and close the connection
+    /// (`remoteClientCloseFunc`). Idempotent.
+    pub fn cleanup(&self) {
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let callbacks = std::mem::take(&mut *self.callbacks());
+        if let Some(conn) = conn {
+            let ids = callbacks
+                .modern
+                .iter()
+                .chain(callbacks.legacy.iter().map(|(_, id)| id));
+            for id in ids {
+                if let Err(e) = conn.domain_event_deregister_any(*id) {
+                    tracing::debug!("deregistering event callback {id}: {e}");
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
+/// The wire form of a domain handle.
+pub fn nonnull(dom: &Domain) -> NonnullDomain {
+    let r = dom.domain_ref();
+    NonnullDomain {
+        name: r.name.clone(),
+        uuid: r.uuid,
+        id: r.id,
+    }
+}

@@ -1,0 +1,167 @@
+//! Connection-level procedures: authentication, open/close, host facts,
+//! domain listing (libvirt's remote_daemon_dispatch.c, connect part).
+
+use super::{dispatch_table, nonnull, rpc_error, Client};
+use rvirt::flags::feature;
+use rvirt::Connect;
+use rvirt_rpc::remote::connect::*;
+use rvirt_rpc::remote::{string_to_chars, AUTH_NONE, DOMAIN_LIST_MAX};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+dispatch_table! {
+    AuthList "virConnectOpen": () => AuthListRet = |_cx, ()| {
+        Ok(AuthListRet { types: vec![AUTH_NONE] })
+    };
+    ConnectOpen "virConnectOpen": ConnectOpenArgs => () = open;
+    ConnectClose "virConnectClose": () => () = |cx, ()| {
+        cx.cleanup();
+        cx.request_close();
+        Ok(())
+    };
+    ConnectSupportsFeature "virConnectSupportsFeature":
+        ConnectSupportsFeatureArgs => ConnectSupportsFeatureRet = supports_feature;
+    ConnectRegisterCloseCallback "virConnectRegisterCloseCallback": () => () = |cx, ()| {
+        cx.conn().map(drop)
+    };
+    ConnectUnregisterCloseCallback "virConnectUnregisterCloseCallback": () => () = |cx, ()| {
+        cx.conn().map(drop)
+    };
+    ConnectGetUri "virConnectGetURI": () => ConnectGetUriRet = |cx, ()| {
+        Ok(ConnectGetUriRet { uri: cx.conn()?.get_uri()? })
+    };
+    ConnectGetHostname "virConnectGetHostname": () => ConnectGetHostnameRet = |cx, ()| {
+        Ok(ConnectGetHostnameRet { hostname: cx.conn()?.get_hostname()? })
+    };
+    ConnectGetType "virConnectGetType": () => ConnectGetTypeRet = |cx, ()| {
+        Ok(ConnectGetTypeRet { type_: cx.conn()?.get_type()? })
+    };
+    ConnectGetVersion "virConnectGetVersion": () => ConnectGetVersionRet = |cx, ()| {
+        Ok(ConnectGetVersionRet { hv_ver: cx.conn()?.get_version()? })
+    };
+    ConnectGetLibVersion "virConnectGetLibVersion": () => ConnectGetLibVersionRet = |cx, ()| {
+        Ok(ConnectGetLibVersionRet { lib_ver: cx.conn()?.get_lib_version()? })
+    };
+    ConnectGetMaxVcpus "virConnectGetMaxVcpus": ConnectGetMaxVcpusArgs => ConnectGetMaxVcpusRet
+        = |cx, a| {
+            Ok(ConnectGetMaxVcpusRet { max_vcpus: cx.conn()?.get_max_vcpus(a.type_.as_deref())? })
+        };
+    ConnectIsSecure "virConnectIsSecure": () => ConnectIsSecureRet = |cx, ()| {
+        Ok(ConnectIsSecureRet { secure: cx.conn()?.is_secure()? as i32 })
+    };
+    NodeGetInfo "virNodeGetInfo": () => NodeGetInfoRet = |cx, ()| {
+        let info = cx.conn()?.node_get_info()?;
+        let mut ret = NodeGetInfoRet {
+            memory: info.memory,
+            cpus: info.cpus as i32,
+            mhz: info.mhz as i32,
+            nodes: info.nodes as i32,
+            sockets: info.sockets as i32,
+            cores: info.cores as i32,
+            threads: info.threads as i32,
+            ..Default::default()
+        };
+        ret.set_model(&info.model);
+        Ok(ret)
+    };
+    ConnectGetCapabilities "virConnectGetCapabilities": () => ConnectGetCapabilitiesRet
+        = |cx, ()| Ok(ConnectGetCapabilitiesRet { capabilities: cx.conn()?.get_capabilities()? });
+    NodeGetSecurityModel "virNodeGetSecurityModel": () => NodeGetSecurityModelRet = |cx, ()| {
+        let m = cx.conn()?.node_get_security_model()?;
+        Ok(NodeGetSecurityModelRet { model: string_to_chars(&m.model), doi: string_to_chars(&m.doi) })
+    };
+    ConnectListAllDomains "virConnectListAllDomains":
+        ConnectListAllDomainsArgs => ConnectListAllDomainsRet = |cx, a| {
+            let doms = cx.conn()?.list_all_domains(a.flags)?;
+            if doms.len() > DOMAIN_LIST_MAX {
+                return Err(too_many(doms.len()));
+            }
+            Ok(ConnectListAllDomainsRet {
+                ret: doms.len() as u32,
+                domains: if a.need_results != 0 { doms.iter().map(nonnull).collect() } else { Vec::new() },
+            })
+        };
+    ConnectListDomains "virConnectListDomains": ConnectListDomainsArgs => ConnectListDomainsRet
+        = |cx, a| {
+            let max = list_max(a.maxids, "maxids")?;
+            Ok(ConnectListDomainsRet { ids: cx.conn()?.list_domains(max)? })
+        };
+    ConnectNumOfDomains "virConnectNumOfDomains": () => ConnectNumOfDomainsRet = |cx, ()| {
+        Ok(ConnectNumOfDomainsRet { num: cx.conn()?.num_of_domains()? as i32 })
+    };
+    ConnectListDefinedDomains "virConnectListDefinedDomains":
+        ConnectListDefinedDomainsArgs => ConnectListDefinedDomainsRet = |cx, a| {
+            let max = list_max(a.maxnames, "maxnames")?;
+            Ok(ConnectListDefinedDomainsRet { names: cx.conn()?.list_defined_domains(max)? })
+        };
+    ConnectNumOfDefinedDomains "virConnectNumOfDefinedDomains": () => ConnectNumOfDefinedDomainsRet
+        = |cx, ()| {
+            Ok(ConnectNumOfDefinedDomainsRet { num: cx.conn()?.num_of_defined_domains()? as i32 })
+        };
+}
+
+/// `remoteDispatchConnectOpen`: a read-only socket forces VIR_CONNECT_RO;
+/// no name means the daemon's default URI.
+fn open(cx: &Client, a: ConnectOpenArgs) -> Result<()> {
+    if cx.is_open() {
+        return Err(Error::new(
+            ErrorDomain::RPC,
+            ErrorCode::INTERNAL_ERROR,
+            "connection already open",
+        ));
+    }
+    let mut flags = a.flags;
+    if cx.readonly {
+        flags |= CONNECT_RO;
+    }
+    let name = a
+        .name
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| cx.default_uri.clone());
+    let conn = Connect::open_flags(&name, flags)?;
+    tracing::debug!(uri = %name, readonly = conn.is_read_only(), "client opened connection");
+    cx.set_conn(conn);
+    Ok(())
+}
+
+/// `remoteDispatchConnectSupportsFeature`: keepalive is answered before
+/// the connection is open and starts the server's pings; the daemon-level
+/// features are the daemon's to answer; the rest go to the driver.
+fn supports_feature(
+    cx: &Client,
+    a: ConnectSupportsFeatureArgs,
+) -> Result<ConnectSupportsFeatureRet> {
+    if a.feature == feature::PROGRAM_KEEPALIVE {
+        cx.want_keepalive();
+        return Ok(ConnectSupportsFeatureRet { supported: 1 });
+    }
+    let conn = cx.conn()?;
+    let supported = match a.feature {
+        feature::REMOTE_EVENT_CALLBACK
+        | feature::REMOTE_CLOSE_CALLBACK
+        | feature::TYPED_PARAM_STRING => true,
+        // No descriptor passing over this daemon yet.
+        feature::FD_PASSING => false,
+        other => conn.supports_feature(other)?,
+    };
+    Ok(ConnectSupportsFeatureRet {
+        supported: supported as i32,
+    })
+}
+
+fn list_max(max: i32, what: &str) -> Result<usize> {
+    if max < 0 {
+        return Err(rpc_error(format!("{what} must be non-negative")));
+    }
+    if max as usize > DOMAIN_LIST_MAX {
+        return Err(rpc_error(format!("{what} > REMOTE_DOMAIN_LIST_MAX")));
+    }
+    Ok(max as usize)
+}
+
+fn too_many(n: usize) -> Error {
+    Error::new(
+        ErrorDomain::RPC,
+        ErrorCode::INTERNAL_ERROR,
+        format!("Too many domains '{n}' for limit '{DOMAIN_LIST_MAX}'"),
+    )
+}

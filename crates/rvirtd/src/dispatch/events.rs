@@ -1,0 +1,170 @@
+//! Domain event registration and delivery (libvirt's
+//! remote_daemon_dispatch.c, event part): a callback registered on the
+//! client's connection turns each event into a message queued to the client.
+//!
+//! Two styles: CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY, whose messages
+//! carry the callback id (what clients use when the daemon advertises
+//! VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK), and the legacy
+//! CONNECT_DOMAIN_EVENT_REGISTER_ANY, one registration per event id.
+
+use super::{dispatch_table, Client};
+use rvirt::{Domain, DomainEvent, DomainRef, EventCallback};
+use rvirt_rpc::remote::events::*;
+use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::{NonnullDomain, Packet};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
+
+/// `VIR_DOMAIN_EVENT_ID_LAST` in libvirt 9.0.
+const EVENT_ID_LAST: i32 = 27;
+
+rvirt_rpc::xdr_struct! {
+    /// DOMAIN_EVENT_REBOOT (169).
+    pub struct DomainEventRebootMsg {
+        pub dom: NonnullDomain,
+    }
+    /// DOMAIN_EVENT_CALLBACK_REBOOT (319).
+    pub struct DomainEventCallbackRebootMsg {
+        pub callback_id: i32,
+        pub msg: DomainEventRebootMsg,
+    }
+}
+
+dispatch_table! {
+    ConnectDomainEventCallbackRegisterAny "virConnectDomainEventRegisterAny":
+        ConnectDomainEventCallbackRegisterAnyArgs => ConnectDomainEventCallbackRegisterAnyRet
+        = |cx, a| {
+            check_event_id(a.event_id)?;
+            let dom = a.dom.map(|d| cx.domain(&d)).transpose()?;
+            let callback_id = register(cx, dom.as_ref(), a.event_id, false)?;
+            cx.callbacks().modern.push(callback_id);
+            Ok(ConnectDomainEventCallbackRegisterAnyRet { callback_id })
+        };
+    ConnectDomainEventCallbackDeregisterAny "virConnectDomainEventDeregisterAny":
+        ConnectDomainEventCallbackDeregisterAnyArgs => () = |cx, a| {
+            let conn = cx.conn()?;
+            let mut cbs = cx.callbacks();
+            let Some(pos) = cbs.modern.iter().position(|id| *id == a.callback_id) else {
+                return Err(internal(format!("domain event callback {} not registered", a.callback_id)));
+            };
+            conn.domain_event_deregister_any(a.callback_id)?;
+            cbs.modern.remove(pos);
+            Ok(())
+        };
+    ConnectDomainEventRegisterAny "virConnectDomainEventRegisterAny":
+        ConnectDomainEventRegisterAnyArgs => () = |cx, a| {
+            check_event_id(a.event_id)?;
+            cx.conn()?;
+            if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == a.event_id) {
+                return Err(Error::new(ErrorDomain::NONE, ErrorCode::INVALID_ARG, "event callback already tracked"));
+            }
+            let id = register(cx, None, a.event_id, true)?;
+            cx.callbacks().legacy.push((a.event_id, id));
+            Ok(())
+        };
+    ConnectDomainEventDeregisterAny "virConnectDomainEventDeregisterAny":
+        ConnectDomainEventDeregisterAnyArgs => () = |cx, a| {
+            let conn = cx.conn()?;
+            let mut cbs = cx.callbacks();
+            let Some(pos) = cbs.legacy.iter().position(|(ev, _)| *ev == a.event_id) else {
+                return Err(internal(format!("domain event {} not registered", a.event_id)));
+            };
+            conn.domain_event_deregister_any(cbs.legacy[pos].1)?;
+            cbs.legacy.remove(pos);
+            Ok(())
+        };
+}
+
+fn internal(msg: String) -> Error {
+    Error::new(ErrorDomain::RPC, ErrorCode::INTERNAL_ERROR, msg)
+}
+
+fn check_event_id(event_id: i32) -> Result<()> {
+    if !(0..EVENT_ID_LAST).contains(&event_id) {
+        return Err(internal(format!("unsupported event ID {event_id}")));
+    }
+    Ok(())
+}
+
+/// Register a callback that queues each event as a message to the client.
+/// Events that fire before the driver has returned the id are dropped, as
+/// libvirtd drops them while `callbackID` is still -1.
+fn register(cx: &Client, dom: Option<&Domain>, event_id: i32, legacy: bool) -> Result<i32> {
+    let conn = cx.conn()?;
+    let outbox = cx.outbox();
+    let id_cell = Arc::new(AtomicI32::new(-1));
+    let cell = id_cell.clone();
+    let callback: EventCallback = Arc::new(move |dom: &DomainRef, event: &DomainEvent| {
+        let id = cell.load(Ordering::Acquire);
+        if id < 0 {
+            return;
+        }
+        if let Some(packet) = event_packet(id, legacy, dom, event) {
+            let _ = outbox.send(packet);
+        }
+    });
+    let id = conn.domain_event_register_any(dom, event_id, callback)?;
+    id_cell.store(id, Ordering::Release);
+    Ok(id)
+}
+
+/// The message for one event, or None for kinds not sent yet.
+pub fn event_packet(
+    callback_id: i32,
+    legacy: bool,
+    dom: &DomainRef,
+    event: &DomainEvent,
+) -> Option<Packet> {
+    let d = NonnullDomain {
+        name: dom.name.clone(),
+        uuid: dom.uuid,
+        id: dom.id,
+    };
+    let packet = match event {
+        DomainEvent::Lifecycle { event, detail } => {
+            let msg = DomainEventLifecycleMsg {
+                dom: d,
+                event: *event,
+                detail: *detail,
+            };
+            if legacy {
+                remote::event(Procedure::DomainEventLifecycle, &msg)
+            } else {
+                remote::event(
+                    Procedure::DomainEventCallbackLifecycle,
+                    &DomainEventCallbackLifecycleMsg { callback_id, msg },
+                )
+            }
+        }
+        DomainEvent::Reboot => {
+            let msg = DomainEventRebootMsg { dom: d };
+            if legacy {
+                remote::event(Procedure::DomainEventReboot, &msg)
+            } else {
+                remote::event(
+                    Procedure::DomainEventCallbackReboot,
+                    &DomainEventCallbackRebootMsg { callback_id, msg },
+                )
+            }
+        }
+        DomainEvent::MigrationIteration { iteration } if !legacy => remote::event(
+            Procedure::DomainEventCallbackMigrationIteration,
+            &DomainEventCallbackMigrationIterationMsg {
+                callback_id,
+                dom: d,
+                iteration: *iteration,
+            },
+        ),
+        DomainEvent::JobCompleted { stats } if !legacy => remote::event(
+            Procedure::DomainEventCallbackJobCompleted,
+            &DomainEventCallbackJobCompletedMsg {
+                callback_id,
+                dom: d,
+                params: stats.clone(),
+            },
+        ),
+        _ => return None,
+    };
+    packet.ok()
+}

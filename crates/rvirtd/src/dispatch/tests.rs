@@ -1,0 +1,263 @@
+//! The dispatcher in-process: libvirtd's answers to malformed and
+//! out-of-order calls, and a proptest that random messages never panic.
+
+use super::*;
+use proptest::prelude::*;
+use rvirt_rpc::remote::connect::ConnectOpenArgs;
+use rvirt_rpc::remote::domain::{DomainLookupByNameArgs, DomainRet};
+
+fn client(readonly: bool) -> (Client, tokio::sync::mpsc::UnboundedReceiver<Packet>) {
+    rvirt_driver_test::register();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    (Client::new(readonly, "test:///default", tx), rx)
+}
+
+fn msg(
+    prog: u32,
+    vers: u32,
+    proc_: i32,
+    type_: i32,
+    serial: u32,
+    status: i32,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut e = rvirt_rpc::Encoder::new();
+    for v in [
+        prog,
+        vers,
+        proc_ as u32,
+        type_ as u32,
+        serial,
+        status as u32,
+    ] {
+        e.put_u32(v);
+    }
+    let mut out = e.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn call<T: XdrEncode>(proc_: Procedure, serial: u32, args: &T) -> Vec<u8> {
+    msg(
+        remote::PROGRAM,
+        1,
+        proc_ as i32,
+        0,
+        serial,
+        0,
+        &args.to_xdr().unwrap(),
+    )
+}
+
+fn error_of(p: &Packet) -> Error {
+    assert_eq!(p.header.status, MessageStatus::Error, "{p:?}");
+    p.error().unwrap().unwrap()
+}
+
+fn open(c: &Client) {
+    let args = ConnectOpenArgs {
+        name: Some("test:///default".into()),
+        flags: 0,
+    };
+    let reply = handle_message(c, &call(Procedure::ConnectOpen, 1, &args)).unwrap();
+    assert_eq!(
+        reply.header.status,
+        MessageStatus::Ok,
+        "{:?}",
+        reply.error()
+    );
+}
+
+#[test]
+fn libvirtd_error_texts() {
+    let (c, _rx) = client(false);
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            msg(remote::PROGRAM, 1, 9999, 0, 5, 0, &[]),
+            "unknown procedure: 9999",
+        ),
+        (
+            msg(0x12345, 1, 1, 0, 6, 0, &[]),
+            "Cannot find program 74565 version 1",
+        ),
+        (
+            msg(remote::PROGRAM, 2, 1, 0, 7, 0, &[]),
+            "Cannot find program 536903814 version 2",
+        ),
+        (
+            msg(remote::PROGRAM, 1, 3, 0, 8, 0, &[]),
+            "internal error: hypervisor connection not open",
+        ),
+        (
+            msg(remote::PROGRAM, 1, 3, 0, 9, 7, &[]),
+            "Unexpected message status 7",
+        ),
+        (
+            msg(remote::PROGRAM, 1, 23, 0, 10, 0, &[0xff; 4]),
+            "Unable to decode message payload",
+        ),
+        (
+            msg(keepalive::PROGRAM, 1, 1, 0, 14, 0, &[]),
+            "Cannot find program 1801807216 version 1",
+        ),
+    ];
+    for (m, want) in cases {
+        let reply = handle_message(&c, &m).expect("an error reply");
+        let h = RawHeader::parse(&m).unwrap();
+        assert_eq!(reply.header.serial, h.serial);
+        assert_eq!(reply.header.proc_, h.proc_);
+        assert_eq!(reply.header.type_, MessageType::Reply);
+        assert_eq!(error_of(&reply).message, want);
+    }
+    // Stray replies and unknown types get no answer; PING gets PONG.
+    assert!(handle_message(&c, &msg(remote::PROGRAM, 1, 3, 1, 12, 0, &[])).is_none());
+    assert!(handle_message(&c, &msg(remote::PROGRAM, 1, 3, 9, 13, 0, &[])).is_none());
+    let ping = keepalive::ping().to_bytes().unwrap();
+    let pong = handle_message(&c, &ping[4..]).unwrap();
+    assert_eq!(keepalive::classify(&pong), Some(keepalive::Procedure::Pong));
+}
+
+#[test]
+fn open_lookup_and_readonly() {
+    let (c, _rx) = client(false);
+    // AUTH_LIST with trailing bytes still works, as libvirt ignores them.
+    let reply = handle_message(&c, &msg(remote::PROGRAM, 1, 66, 0, 2, 0, &[0; 4])).unwrap();
+    assert_eq!(reply.payload, [0, 0, 0, 1, 0, 0, 0, 0]);
+    open(&c);
+    let args = ConnectOpenArgs {
+        name: None,
+        flags: 0,
+    };
+    let again = handle_message(&c, &call(Procedure::ConnectOpen, 3, &args)).unwrap();
+    assert_eq!(
+        error_of(&again).message,
+        "internal error: connection already open"
+    );
+    let lookup = DomainLookupByNameArgs {
+        name: "test".into(),
+    };
+    let reply = handle_message(&c, &call(Procedure::DomainLookupByName, 4, &lookup)).unwrap();
+    let dom: DomainRet = reply.body().unwrap();
+    assert_eq!(dom.dom.name, "test");
+
+    let (ro, _rx) = client(true);
+    open(&ro);
+    let reply = handle_message(&ro, &call(Procedure::DomainDestroy, 5, &dom)).unwrap();
+    let e = error_of(&reply);
+    assert_eq!(
+        e.message,
+        "operation forbidden: read only access prevents virDomainDestroy"
+    );
+    assert_eq!(
+        (e.code, e.domain),
+        (ErrorCode::OPERATION_DENIED, ErrorDomain::DOMAIN)
+    );
+    let reply = handle_message(&ro, &call(Procedure::DomainGetInfo, 6, &dom)).unwrap();
+    assert_eq!(reply.header.status, MessageStatus::Ok);
+}
+
+#[test]
+fn lifecycle_events_reach_the_outbox() {
+    use rvirt_rpc::remote::events::*;
+    let (c, mut rx) = client(false);
+    open(&c);
+    let reg = ConnectDomainEventCallbackRegisterAnyArgs {
+        event_id: 0,
+        dom: None,
+    };
+    let reply = handle_message(
+        &c,
+        &call(Procedure::ConnectDomainEventCallbackRegisterAny, 2, &reg),
+    )
+    .unwrap();
+    let id: ConnectDomainEventCallbackRegisterAnyRet = reply.body().unwrap();
+    let lookup = DomainLookupByNameArgs {
+        name: "test".into(),
+    };
+    let dom: DomainRet = handle_message(&c, &call(Procedure::DomainLookupByName, 3, &lookup))
+        .unwrap()
+        .body()
+        .unwrap();
+    let reply = handle_message(&c, &call(Procedure::DomainSuspend, 4, &dom)).unwrap();
+    assert_eq!(
+        reply.header.status,
+        MessageStatus::Ok,
+        "{:?}",
+        reply.error()
+    );
+    let ev = rx.try_recv().expect("an event");
+    assert_eq!(
+        ev.header.proc_,
+        Procedure::DomainEventCallbackLifecycle as i32
+    );
+    let msg: DomainEventCallbackLifecycleMsg = ev.body().unwrap();
+    assert_eq!(msg.callback_id, id.callback_id);
+    assert_eq!(msg.msg.event, rvirt::events::lifecycle::SUSPENDED);
+    let _ = handle_message(&c, &call(Procedure::DomainResume, 5, &dom));
+    let bad = ConnectDomainEventCallbackDeregisterAnyArgs { callback_id: 777 };
+    let reply = handle_message(
+        &c,
+        &call(Procedure::ConnectDomainEventCallbackDeregisterAny, 6, &bad),
+    )
+    .unwrap();
+    assert_eq!(
+        error_of(&reply).message,
+        "internal error: domain event callback 777 not registered"
+    );
+}
+
+fn any_message() -> impl Strategy<Value = Vec<u8>> {
+    let header = (
+        prop_oneof![
+            Just(remote::PROGRAM),
+            Just(keepalive::PROGRAM),
+            any::<u32>()
+        ],
+        prop_oneof![Just(1u32), any::<u32>()],
+        prop_oneof![1i32..450, any::<i32>()],
+        prop_oneof![0i32..7, any::<i32>()],
+        any::<u32>(),
+        prop_oneof![Just(0i32), any::<i32>()],
+    );
+    let body = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..64),
+        // Plausible XDR: small words, huge counts, negative numbers.
+        proptest::collection::vec(
+            prop_oneof![
+                Just(0u32),
+                Just(1),
+                Just(4),
+                Just(u32::MAX),
+                Just(0x8000_0000),
+                any::<u32>()
+            ],
+            0..16
+        )
+        .prop_map(|ws| ws.into_iter().flat_map(|w| w.to_be_bytes()).collect()),
+    ];
+    (header, body).prop_map(|((p, v, pr, t, s, st), body)| msg(p, v, pr, t, s, st, &body))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Random messages, before and after CONNECT_OPEN, on read-write and
+    /// read-only clients: the dispatcher always answers or ignores, never
+    /// panics, and any reply echoes the call's serial.
+    #[test]
+    fn random_messages_never_panic(msgs in proptest::collection::vec(any_message(), 1..8), ro in any::<bool>(), opened in any::<bool>()) {
+        let (c, _rx) = client(ro);
+        if opened {
+            open(&c);
+        }
+        for m in &msgs {
+            if let Some(reply) = handle_message(&c, m) {
+                let h = RawHeader::parse(m).unwrap();
+                if reply.header.prog != keepalive::PROGRAM {
+                    prop_assert_eq!(reply.header.serial, h.serial);
+                }
+            }
+        }
+        c.cleanup();
+    }
+}

@@ -1,0 +1,154 @@
+//! `rvirtd [--listen] [-f FILE] [-p PIDFILE]`: libvirtd's command line.
+
+use clap::Parser;
+use rvirtd::server::Server;
+use rvirtd::Config;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rvirtd",
+    version,
+    about = "rvirt's management daemon (libvirtd-compatible)"
+)]
+struct Args {
+    /// Listen for TCP connections (listen_tcp) as well as on unix sockets.
+    #[arg(short = 'l', long)]
+    listen: bool,
+    /// Configuration file, in libvirtd.conf syntax.
+    #[arg(short = 'f', long = "config", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Pid file (default: STATE_DIR/rvirtd.pid).
+    #[arg(short = 'p', long = "pid-file", value_name = "FILE")]
+    pid_file: Option<PathBuf>,
+    /// Log at info level regardless of log_level.
+    #[arg(short = 'v', long)]
+    verbose: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let cfg = match &args.config {
+        Some(path) => Config::from_file(path),
+        None => Ok(Config::default()),
+    };
+    let cfg = match cfg {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("Can't load config file: {e}")),
+    };
+    init_logging(&cfg, args.verbose);
+    for key in &cfg.unknown_keys {
+        tracing::warn!("ignoring unknown configuration key '{key}'");
+    }
+    if let Err(e) = cfg.check_supported(args.listen) {
+        return fail(&e);
+    }
+    if let Some(uuid) = &cfg.host_uuid {
+        tracing::info!(%uuid, "host UUID from configuration");
+    }
+    let pid_path = args
+        .pid_file
+        .clone()
+        .unwrap_or_else(|| cfg.state_dir.join("rvirtd.pid"));
+    let pid_file = match PidFile::acquire(&pid_path) {
+        Ok(p) => p,
+        Err(e) => return fail(&e),
+    };
+
+    rvirt_driver_test::register();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cfg.max_workers)
+        .thread_name("rvirtd")
+        .build();
+    let runtime = match runtime {
+        Ok(r) => r,
+        Err(e) => return fail(&format!("cannot start runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        let server = Server::bind(&cfg, args.listen).await?;
+        tracing::info!(pid = std::process::id(), "rvirtd ready");
+        server.run(shutdown_signal()).await;
+        Ok::<(), String>(())
+    });
+    drop(pid_file);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("rvirtd: error: {msg}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(cfg: &Config, verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = if verbose && cfg.log_level > 2 {
+        tracing::Level::INFO
+    } else {
+        cfg.tracing_level()
+    };
+    let filter = std::env::var("RVIRTD_LOG")
+        .ok()
+        .and_then(|s| EnvFilter::try_new(s).ok())
+        .unwrap_or_else(|| EnvFilter::new(level.as_str().to_lowercase()));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("received SIGTERM"),
+        _ = int.recv() => tracing::info!("received SIGINT"),
+    }
+}
+
+/// A pid file held under an exclusive lock for the daemon's life, so a
+/// second daemon with the same one refuses to start (libvirt's
+/// `virPidFileAcquirePath`); removed on clean exit.
+struct PidFile {
+    path: PathBuf,
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+impl PidFile {
+    fn acquire(path: &Path) -> Result<PidFile, String> {
+        let fail = |e: &dyn std::fmt::Display| {
+            format!("Failed to acquire pid file '{}': {e}", path.display())
+        };
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&rvirt_util::error::strerror(&e)))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| fail(&rvirt_util::error::strerror(&e)))?;
+        let mut lock = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            .map_err(|(_, errno)| fail(&errno.desc()))?;
+        lock.set_len(0).map_err(|e| fail(&e))?;
+        writeln!(&mut *lock, "{}", std::process::id()).map_err(|e| fail(&e))?;
+        Ok(PidFile {
+            path: path.to_path_buf(),
+            _lock: lock,
+        })
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

@@ -445,9 +445,12 @@ mod tests {
         let e = client
             .call::<_, ()>(Procedure::ConnectClose, &())
             .unwrap_err();
+        // Which error depends on who notices first: the reader (EOF), the
+        // writer (EPIPE) or neither yet (closed already).
         assert!(
             e.message == "internal error: client socket is closed"
-                || e.message.starts_with("End of file while reading data"),
+                || e.message.starts_with("End of file while reading data")
+                || e.message.starts_with("Cannot write data"),
             "{e}"
         );
         let e = client

@@ -56,3 +56,26 @@ impl ConnectDriver for RemoteDriver {
         Ok(OpenOutcome::Opened(Arc::new(conn)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daemon_registration_declines_local_uris() {
+        let d = RemoteDriver {
+            inside_daemon: true,
+        };
+        for uri in ["qemu:///system", "test:///default", "qemu:///session"] {
+            let outcome = d.open(&Uri::parse(uri).unwrap(), 0).unwrap();
+            assert!(matches!(outcome, OpenOutcome::Declined), "{uri}");
+        }
+        // A remote URI is served (and here fails to connect).
+        let e = d.open(
+            &Uri::parse("test+unix:///default?socket=/nonexistent/s").unwrap(),
+            0,
+        );
+        assert!(e.is_err());
+        assert!(d.is_remote());
+    }
+}

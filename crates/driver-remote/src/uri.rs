@@ -138,7 +138,8 @@ pub fn open_name(uri: &Uri, driver: &str) -> String {
 /// The default UNIX socket: the system daemon's, read-only or not; the
 /// per-user daemon's for `/session` URIs.
 fn default_socket(uri: &Uri, open_flags: u32) -> String {
-    if uri.path == "/session" {
+    // root's session URIs use the system daemon, as libvirt's do.
+    if uri.path == "/session" && !is_root() {
         let runtime = std::env::var("XDG_RUNTIME_DIR")
             .ok()
             .filter(|d| !d.is_empty())
@@ -153,6 +154,11 @@ fn default_socket(uri: &Uri, open_flags: u32) -> String {
     } else {
         SYSTEM_SOCKET.to_string()
     }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// Resolve a URI into a [`Target`], refusing what rvirt cannot do yet (TLS,

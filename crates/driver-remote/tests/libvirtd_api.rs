@@ -155,6 +155,18 @@ fn unix_socket_parameter() {
     assert_eq!(e.code, ErrorCode::OPERATION_DENIED);
 }
 
+/// The test daemon PINGs every second and drops a client after two
+/// unanswered PINGs: an idle connection survives only if the reader thread
+/// answers them.
+#[test]
+fn idle_connection_answers_keepalive() {
+    let Some(d) = Libvirtd::start() else { return };
+    let c = open(&d.tcp_uri());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(c.is_alive());
+    assert_eq!(c.num_of_domains().unwrap(), 1);
+}
+
 #[test]
 fn dead_daemon_closes_the_connection() {
     let Some(mut d) = Libvirtd::start() else {
@@ -176,11 +188,8 @@ fn dead_daemon_closes_the_connection() {
 #[test]
 fn connection_errors_match_libvirt() {
     rvirt_driver_remote::register();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Nothing listens on port 1 (and no test daemon can take it).
+    let port = 1;
     let e = Connect::open(&format!("test+tcp://127.0.0.1:{port}/default"))
         .err()
         .unwrap();

@@ -76,7 +76,8 @@ impl Libvirtd {
             &conf,
             format!(
                 "listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
-                 listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n",
+                 listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n\
+                 keepalive_interval = 1\nkeepalive_count = 2\n",
                 dir.display()
             ),
         )

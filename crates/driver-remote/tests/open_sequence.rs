@@ -1,0 +1,128 @@
+//! The calls the driver makes to open and close a connection, in the order
+//! stock virsh makes them to libvirtd 9.0 (captured with
+//! `LIBVIRT_LOG_FILTERS=1:rpc`): AUTH_LIST, SUPPORTS_FEATURE(PROGRAM_KEEPALIVE),
+//! CONNECT_OPEN(name, flags), SUPPORTS_FEATURE(REMOTE_EVENT_CALLBACK),
+//! SUPPORTS_FEATURE(REMOTE_CLOSE_CALLBACK), ... CONNECT_CLOSE; serials from 0.
+
+use rvirt::HypervisorConnection;
+use rvirt_driver_remote::{KeepAlive, RemoteConnection};
+use rvirt_rpc::remote::connect::{AuthListRet, ConnectOpenArgs, ConnectSupportsFeatureArgs};
+use rvirt_rpc::remote::connect::{ConnectGetTypeRet, ConnectSupportsFeatureRet};
+use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::{FrameReader, Packet};
+use rvirt_util::{ErrorCode, Uri};
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+
+/// Serve one client: answer every call, log (procedure, serial, detail).
+fn fake_daemon(mut s: UnixStream, auth: Vec<i32>) -> Vec<(Procedure, u32, String)> {
+    let mut frames = FrameReader::new();
+    let mut log = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let p = match frames.next_packet().unwrap() {
+            Some(p) => p,
+            None => match s.read(&mut buf) {
+                Ok(0) | Err(_) => return log,
+                Ok(n) => {
+                    frames.push(&buf[..n]);
+                    continue;
+                }
+            },
+        };
+        let proc_ = Procedure::from_i32(p.header.proc_).unwrap();
+        let (detail, reply) = match proc_ {
+            Procedure::AuthList => (
+                String::new(),
+                Packet::reply(
+                    &p.header,
+                    &AuthListRet {
+                        types: auth.clone(),
+                    },
+                ),
+            ),
+            Procedure::ConnectSupportsFeature => {
+                let a: ConnectSupportsFeatureArgs = p.body().unwrap();
+                let ret = ConnectSupportsFeatureRet { supported: 1 };
+                (a.feature.to_string(), Packet::reply(&p.header, &ret))
+            }
+            Procedure::ConnectOpen => {
+                let a: ConnectOpenArgs = p.body().unwrap();
+                let detail = format!("{} {}", a.name.unwrap_or_default(), a.flags);
+                (detail, Packet::reply(&p.header, &()))
+            }
+            Procedure::ConnectGetType => {
+                let ret = ConnectGetTypeRet {
+                    type_: "FAKE".into(),
+                };
+                (String::new(), Packet::reply(&p.header, &ret))
+            }
+            _ => (String::new(), Packet::reply(&p.header, &())),
+        };
+        assert!(remote::is_remote(&p.header));
+        log.push((proc_, p.header.serial, detail));
+        s.write_all(&reply.unwrap().to_bytes().unwrap()).unwrap();
+    }
+}
+
+fn socket_path(tag: &str) -> std::path::PathBuf {
+    let p = std::env::temp_dir().join(format!("rvirt-remote-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_file(&p);
+    p
+}
+
+#[test]
+fn open_and_close_as_virsh_does() {
+    let path = socket_path("seq");
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        fake_daemon(s, vec![remote::AUTH_NONE])
+    });
+    let uri = Uri::parse(&format!(
+        "test+unix:///default?socket={}&no_tty=1",
+        path.display()
+    ))
+    .unwrap();
+    let c = RemoteConnection::open(&uri, 1, KeepAlive::default()).unwrap();
+    assert_eq!(c.get_type().unwrap(), "FAKE");
+    assert_eq!(c.get_type().unwrap(), "FAKE", "cached, not asked twice");
+    c.close().unwrap();
+    let log = server.join().unwrap();
+    let _ = std::fs::remove_file(&path);
+    let want = [
+        (Procedure::AuthList, 0, ""),
+        (Procedure::ConnectSupportsFeature, 1, "10"),
+        (Procedure::ConnectOpen, 2, "test:///default 1"),
+        (Procedure::ConnectSupportsFeature, 3, "14"),
+        (Procedure::ConnectSupportsFeature, 4, "15"),
+        (Procedure::ConnectGetType, 5, ""),
+        (Procedure::ConnectClose, 6, ""),
+    ];
+    let got: Vec<(Procedure, u32, &str)> =
+        log.iter().map(|(p, s, d)| (*p, *s, d.as_str())).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn sasl_only_server_is_refused_clearly() {
+    let path = socket_path("sasl");
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        fake_daemon(s, vec![remote::AUTH_SASL])
+    });
+    let uri = Uri::parse(&format!("test+unix:///default?socket={}", path.display())).unwrap();
+    let e = RemoteConnection::open(&uri, 0, KeepAlive::default())
+        .err()
+        .unwrap();
+    assert_eq!(e.code, ErrorCode::AUTH_FAILED);
+    assert!(
+        e.message
+            .starts_with("authentication failed: unsupported authentication type 1 (sasl)"),
+        "{e}"
+    );
+    let log = server.join().unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(log.len(), 1, "nothing after AUTH_LIST: {log:?}");
+}

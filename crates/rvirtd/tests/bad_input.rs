@@ -1,0 +1,264 @@
+//! Malformed input over a real socket: each gets libvirtd's error reply, or
+//! only that connection is closed; the daemon stays up and other clients
+//! keep working.
+
+mod common;
+
+use common::{virsh, Daemon};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+const REMOTE: u32 = 0x2000_8086;
+
+fn message(
+    prog: u32,
+    vers: u32,
+    proc_: i32,
+    type_: i32,
+    serial: u32,
+    status: i32,
+    body: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(((28 + body.len()) as u32).to_be_bytes());
+    for v in [
+        prog,
+        vers,
+        proc_ as u32,
+        type_ as u32,
+        serial,
+        status as u32,
+    ] {
+        out.extend(v.to_be_bytes());
+    }
+    out.extend(body);
+    out
+}
+
+fn xdr_string(s: &str) -> Vec<u8> {
+    let mut out = (s.len() as u32).to_be_bytes().to_vec();
+    out.extend(s.as_bytes());
+    out.resize(out.len().div_ceil(4) * 4, 0);
+    out
+}
+
+fn connect(d: &Daemon) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", d.port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s
+}
+
+/// Read one reply: (header words, payload), or None at end of stream.
+fn read_reply(s: &mut TcpStream) -> Option<([u32; 6], Vec<u8>)> {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).ok()?;
+    let len = u32::from_be_bytes(len) as usize;
+    let mut msg = vec![0u8; len - 4];
+    s.read_exact(&mut msg).ok()?;
+    let mut h = [0u32; 6];
+    for (i, w) in h.iter_mut().enumerate() {
+        *w = u32::from_be_bytes(msg[i * 4..i * 4 + 4].try_into().unwrap());
+    }
+    Some((h, msg[24..].to_vec()))
+}
+
+/// The message text of an error reply.
+fn error_text(payload: &[u8]) -> String {
+    let has = u32::from_be_bytes(payload[8..12].try_into().unwrap());
+    assert_eq!(has, 1);
+    let n = u32::from_be_bytes(payload[12..16].try_into().unwrap()) as usize;
+    String::from_utf8_lossy(&payload[16..16 + n]).into_owned()
+}
+
+fn expect_error(s: &mut TcpStream, packet: &[u8], serial: u32, want: &str) {
+    s.write_all(packet).unwrap();
+    let (h, payload) = read_reply(s).unwrap_or_else(|| panic!("no reply, want '{want}'"));
+    assert_eq!(h[3], 1, "type reply");
+    assert_eq!(h[4], serial);
+    assert_eq!(h[5], 1, "status error");
+    assert_eq!(error_text(&payload), want);
+}
+
+fn expect_closed(d: &Daemon, bytes: &[u8]) {
+    let mut s = connect(d);
+    let _ = s.write_all(bytes);
+    let _ = s.shutdown(std::net::Shutdown::Write);
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the connection to close, got {other:?}"),
+    }
+}
+
+/// A client that works: open, then CONNECT_GET_TYPE.
+fn healthy(d: &Daemon) {
+    let mut s = connect(d);
+    let open = [
+        &1u32.to_be_bytes()[..],
+        &xdr_string("test:///default"),
+        &0u32.to_be_bytes(),
+    ]
+    .concat();
+    s.write_all(&message(REMOTE, 1, 1, 0, 1, 0, &open)).unwrap();
+    let (h, _) = read_reply(&mut s).expect("open reply");
+    assert_eq!(h[5], 0, "open ok");
+    s.write_all(&message(REMOTE, 1, 3, 0, 2, 0, &[])).unwrap();
+    let (h, payload) = read_reply(&mut s).expect("type reply");
+    assert_eq!(h[5], 0);
+    assert_eq!(&payload[4..8], b"TEST");
+}
+
+#[test]
+fn malformed_packets_get_libvirts_answers_and_the_daemon_survives() {
+    let mut d = Daemon::rvirtd("");
+    // Framing errors close only that connection.
+    expect_closed(&d, &0u32.to_be_bytes());
+    expect_closed(&d, &[&27u32.to_be_bytes()[..], &[0; 23]].concat());
+    expect_closed(&d, &0x7fff_ffffu32.to_be_bytes());
+    expect_closed(&d, &[&100u32.to_be_bytes()[..], &[0; 10]].concat()); // truncated, then EOF
+    healthy(&d);
+
+    let mut s = connect(&d);
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 9999, 0, 5, 0, &[]),
+        5,
+        "unknown procedure: 9999",
+    );
+    expect_error(
+        &mut s,
+        &message(0x12345, 1, 1, 0, 6, 0, &[]),
+        6,
+        "Cannot find program 74565 version 1",
+    );
+    expect_error(
+        &mut s,
+        &message(REMOTE, 2, 1, 0, 7, 0, &[]),
+        7,
+        "Cannot find program 536903814 version 2",
+    );
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 3, 0, 8, 0, &[]),
+        8,
+        "internal error: hypervisor connection not open",
+    );
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 3, 0, 9, 7, &[]),
+        9,
+        "Unexpected message status 7",
+    );
+    // Strings over their limit, negative array counts, short payloads.
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 23, 0, 10, 0, &0xffff_ffffu32.to_be_bytes()),
+        10,
+        "Unable to decode message payload",
+    );
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 23, 0, 11, 0, &0x0040_0001u32.to_be_bytes()),
+        11,
+        "Unable to decode message payload",
+    );
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 1, 0, 12, 0, &[0, 0, 0, 1]),
+        12,
+        "Unable to decode message payload",
+    );
+    // Stray replies and unknown message types are ignored; the next call
+    // on the same connection is answered.
+    s.write_all(&message(REMOTE, 1, 3, 1, 13, 0, &[])).unwrap();
+    s.write_all(&message(REMOTE, 1, 3, 9, 14, 0, &[])).unwrap();
+    expect_error(
+        &mut s,
+        &message(REMOTE, 1, 3, 0, 15, 0, &[]),
+        15,
+        "internal error: hypervisor connection not open",
+    );
+    // PING gets PONG.
+    s.write_all(&message(0x6b65_6570, 1, 1, 2, 0, 0, &[]))
+        .unwrap();
+    let (h, _) = read_reply(&mut s).expect("pong");
+    assert_eq!((h[0], h[2], h[3]), (0x6b65_6570, 2, 2));
+    // Garbage after the length word: random bytes in a valid frame.
+    let junk: Vec<u8> = (0..200u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut frame = ((junk.len() + 4) as u32).to_be_bytes().to_vec();
+    frame.extend(&junk);
+    let mut g = connect(&d);
+    let _ = g.write_all(&frame);
+    drop(g);
+
+    healthy(&d);
+    assert!(d.is_running(), "daemon died:\n{}", d.log());
+    let out = virsh(&d.tcp_uri(), "list --all");
+    assert!(out.ok && out.stdout.contains("test"), "{}", out.stderr);
+}
+
+#[test]
+fn max_clients_and_clean_shutdown() {
+    let mut d = Daemon::rvirtd("max_clients = 2\n");
+    let a = connect(&d);
+    let b = connect(&d);
+    std::thread::sleep(Duration::from_millis(200));
+    // The third is dropped on arrival.
+    let mut c = connect(&d);
+    let mut buf = [0u8; 4];
+    assert!(matches!(c.read(&mut buf), Ok(0) | Err(_)));
+    drop((a, b));
+    std::thread::sleep(Duration::from_millis(300));
+    healthy(&d);
+    assert!(
+        d.log().contains("Too many active clients (2)"),
+        "{}",
+        d.log()
+    );
+
+    let pid_file = d.dir.join("rvirtd.pid");
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        d.pid().to_string()
+    );
+    assert!(d.terminate(), "rvirtd did not exit on SIGTERM");
+    assert!(!pid_file.exists(), "pid file left behind");
+    assert!(
+        !d.socket().exists() && !d.socket_ro().exists(),
+        "sockets left behind"
+    );
+}
+
+#[test]
+fn start_up_refusals() {
+    let dir = std::env::temp_dir().join(format!("rvirtd-refusals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |conf: &str| {
+        let path = dir.join("r.conf");
+        std::fs::write(
+            &path,
+            format!(
+                "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\n{conf}",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rvirtd"))
+            .arg("--listen")
+            .arg("-f")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{conf} was accepted");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(run("listen_tls = 1\n").contains("TLS is not supported yet"));
+    assert!(run("listen_tls = 0\nlisten_tcp = 1\n").contains("auth_tcp = \"sasl\""));
+    assert!(run("auth_unix_rw = \"polkit\"\n").contains("not supported yet"));
+    assert!(run("listen_tcp = \"yes\"\n").contains("expected a bool for 'listen_tcp' parameter"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

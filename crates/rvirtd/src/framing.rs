@@ -5,63 +5,85 @@
 
 use rvirt_rpc::packet::{frame_length, MESSAGE_LEN_MAX};
 use rvirt_rpc::{Packet, PacketError};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-/// The read side of a client connection.
+/// The read side of a client connection. [`MessageReader::read_message`]
+/// is cancel-safe (its only await is a `read`, and partial messages stay in
+/// the buffer), so a session can `select!` on it.
 pub struct MessageReader<R> {
-    rd: BufReader<R>,
+    rd: R,
+    buf: Vec<u8>,
+    start: usize,
 }
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
     pub fn new(rd: R) -> MessageReader<R> {
         MessageReader {
-            rd: BufReader::with_capacity(64 * 1024, rd),
+            rd,
+            buf: Vec::with_capacity(64 * 1024),
+            start: 0,
         }
     }
 
+    /// A whole message already buffered, or an error for a bad length word.
+    fn parse(&mut self) -> Result<Option<Vec<u8>>, PacketError> {
+        let avail = &self.buf[self.start..];
+        if avail.len() < MESSAGE_LEN_MAX {
+            return Ok(None);
+        }
+        let len = frame_length([avail[0], avail[1], avail[2], avail[3]])?;
+        if avail.len() < len {
+            return Ok(None);
+        }
+        let msg = avail[MESSAGE_LEN_MAX..len].to_vec();
+        self.start += len;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
+        Ok(Some(msg))
+    }
+
     /// The next message without its length word; `Ok(None)` at a clean end
-    /// of stream. Not cancel-safe: use it from one place only.
+    /// of stream.
     pub async fn read_message(&mut self) -> Result<Option<Vec<u8>>, PacketError> {
-        let mut word = [0u8; 4];
-        let mut got = 0;
-        while got < 4 {
-            let n = self.rd.read(&mut word[got..]).await?;
+        loop {
+            if let Some(msg) = self.parse()? {
+                return Ok(Some(msg));
+            }
+            if self.start > 0 {
+                self.buf.drain(..self.start);
+                self.start = 0;
+            }
+            let mut chunk = [0u8; 16 * 1024];
+            let n = self.rd.read(&mut chunk).await?;
             if n == 0 {
-                if got == 0 {
+                if self.buf.is_empty() {
                     return Ok(None);
                 }
                 return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
             }
-            got += n;
+            self.buf.extend_from_slice(&chunk[..n]);
         }
-        let len = frame_length(word)?;
-        let mut msg = vec![0u8; len - MESSAGE_LEN_MAX];
-        self.rd.read_exact(&mut msg).await?;
-        Ok(Some(msg))
     }
 }
 
-/// Drain the outbox into the stream, coalescing whatever is queued into one
-/// write. Ends when every sender is gone or the peer stops reading.
-pub async fn write_loop<W: AsyncWrite + Unpin>(mut wr: W, mut outbox: UnboundedReceiver<Packet>) {
-    let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
-    while let Some(first) = outbox.recv().await {
-        push(&mut buf, &first);
-        while buf.len() < 1 << 20 {
-            match outbox.try_recv() {
-                Ok(p) => push(&mut buf, &p),
-                Err(_) => break,
-            }
+/// Write packets to the stream, coalescing what is queued into one write.
+pub async fn write_packets<W: AsyncWrite + Unpin>(
+    wr: &mut W,
+    first: Packet,
+    more: &mut UnboundedReceiver<Packet>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(4096);
+    push(&mut buf, &first);
+    while buf.len() < 1 << 20 {
+        match more.try_recv() {
+            Ok(p) => push(&mut buf, &p),
+            Err(_) => break,
         }
-        if let Err(e) = wr.write_all(&buf).await {
-            tracing::debug!("write to client failed: {e}");
-            return;
-        }
-        buf.clear();
     }
-    let _ = wr.flush().await;
-    let _ = wr.shutdown().await;
+    wr.write_all(&buf).await
 }
 
 fn push(buf: &mut Vec<u8>, p: &Packet) {

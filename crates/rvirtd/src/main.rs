@@ -61,7 +61,7 @@ fn main() -> ExitCode {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .max_blocking_threads(cfg.max_workers)
+        .worker_threads(cfg.max_workers)
         .thread_name("rvirtd")
         .build();
     let runtime = match runtime {
@@ -74,7 +74,10 @@ fn main() -> ExitCode {
         server.run(shutdown_signal()).await;
         Ok::<(), String>(())
     });
+    // Sessions still open are simply dropped, as libvirtd closes its clients.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     drop(pid_file);
+    tracing::info!("rvirtd stopped");
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(&e),

@@ -71,7 +71,6 @@ impl Server {
                 default_uri: cfg.default_uri.clone(),
                 keepalive_interval: cfg.keepalive_interval,
                 keepalive_count: cfg.keepalive_count,
-                max_client_requests: cfg.max_client_requests,
             }),
             max_clients: cfg.max_clients,
         })

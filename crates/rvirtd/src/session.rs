@@ -1,16 +1,18 @@
-//! One client connection: a reader that frames messages and answers
-//! keepalive at once, an executor that runs the client's calls in order
-//! (high-priority ones inline, the others on the blocking pool, as libvirtd
-//! keeps its priority workers for calls that never block), and a writer
-//! that drains the client's outbox (replies, events, pings).
+//! One client connection, one task: it frames messages, answers keepalive,
+//! runs the client's calls in order and writes their replies, and writes
+//! the events and pings queued in the client's outbox, whichever comes
+//! first (`select!` over a cancel-safe reader and the outbox).
+//!
+//! Calls run inline on the runtime's worker threads, of which the daemon
+//! starts `max_workers` (libvirtd's worker pool): a call that blocks holds
+//! one worker, as it would hold one of libvirtd's.
 
-use crate::dispatch::{self, Action, Client, RawHeader};
-use crate::framing::{write_loop, MessageReader};
-use rvirt_rpc::keepalive;
-use rvirt_rpc::remote::{procedure_info, Priority};
+use crate::dispatch::{self, Action, Client};
+use crate::framing::{write_packets, MessageReader};
+use rvirt_rpc::{keepalive, Packet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
 /// What a session needs from the daemon.
@@ -20,9 +22,6 @@ pub struct SessionConfig {
     /// Seconds between server pings; 0 or less disables them.
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
-    /// Calls queued per client before its socket is no longer read
-    /// (`max_client_requests`).
-    pub max_client_requests: usize,
 }
 
 /// Serve one client until it leaves, breaks the protocol, stops answering
@@ -37,15 +36,11 @@ pub async fn serve<S>(
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     tracing::info!(%peer, readonly, "client connected");
-    let (rd, wr) = tokio::io::split(stream);
-    let (out_tx, out_rx) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_loop(wr, out_rx));
+    let (rd, mut wr) = tokio::io::split(stream);
+    let (out_tx, mut outbox) = mpsc::unbounded_channel::<Packet>();
     let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out_tx));
-
-    let (call_tx, call_rx) = mpsc::channel(cfg.max_client_requests.max(1));
-    let mut executor = tokio::spawn(execute(client.clone(), call_rx));
-
     let mut reader = MessageReader::new(rd);
+
     let keepalive_on = cfg.keepalive_interval > 0;
     let interval = Duration::from_secs(cfg.keepalive_interval.max(1) as u64);
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
@@ -54,19 +49,15 @@ pub async fn serve<S>(
     let mut missed = 0u32;
 
     loop {
-        tokio::select! {
+        let out = tokio::select! {
             msg = reader.read_message() => match msg {
                 Ok(Some(msg)) => {
                     last_rx = Instant::now();
                     missed = 0;
                     match dispatch::classify(&msg) {
-                        Action::Send(p) => client.send(p),
-                        Action::Nothing => {}
-                        Action::Call(h) => {
-                            if call_tx.send((h, msg)).await.is_err() {
-                                break;
-                            }
-                        }
+                        Action::Send(p) => Some(p),
+                        Action::Nothing => None,
+                        Action::Call(h) => Some(dispatch::dispatch_call(&client, &h, &msg[24..])),
                     }
                 }
                 Ok(None) => break,
@@ -75,6 +66,7 @@ pub async fn serve<S>(
                     break;
                 }
             },
+            Some(p) = outbox.recv() => Some(p),
             _ = ticker.tick(), if keepalive_on => {
                 if !client.keepalive_wanted() || last_rx.elapsed() < interval {
                     continue;
@@ -83,50 +75,23 @@ pub async fn serve<S>(
                     tracing::warn!(%peer, "No response from client after {missed} keepalive messages");
                     break;
                 }
-                client.send(keepalive::ping());
                 missed += 1;
+                Some(keepalive::ping())
             },
-            _ = &mut executor => break,
             _ = shutdown.changed() => break,
-        }
-    }
-
-    drop(call_tx);
-    executor.abort();
-    client.cleanup();
-    drop(client);
-    // The writer ends once the last sender (the executor's handle on the
-    // client) is gone; give it a moment to flush the last replies.
-    if tokio::time::timeout(Duration::from_secs(2), writer)
-        .await
-        .is_err()
-    {
-        tracing::debug!(%peer, "writer did not finish in time");
-    }
-    tracing::info!(%peer, "client disconnected");
-}
-
-/// Run the client's calls one after the other; stop after CONNECT_CLOSE.
-async fn execute(client: Arc<Client>, mut calls: mpsc::Receiver<(RawHeader, Vec<u8>)>) {
-    while let Some((h, msg)) = calls.recv().await {
-        let high = procedure_info(h.proc_).is_none_or(|i| i.priority == Priority::High);
-        let reply = if high {
-            dispatch::dispatch_call(&client, &h, &msg[24..])
-        } else {
-            let c = client.clone();
-            match tokio::task::spawn_blocking(move || dispatch::dispatch_call(&c, &h, &msg[24..]))
-                .await
-            {
-                Ok(reply) => reply,
-                Err(e) => {
-                    tracing::error!("worker failed: {e}");
-                    dispatch::error_reply(&h, &dispatch::rpc_error("internal worker failure"))
-                }
-            }
         };
-        client.send(reply);
+        if let Some(p) = out {
+            if let Err(e) = write_packets(&mut wr, p, &mut outbox).await {
+                tracing::debug!(%peer, "write to client failed: {e}");
+                break;
+            }
+        }
         if client.close_requested() {
-            return;
+            break;
         }
     }
+
+    client.cleanup();
+    let _ = wr.shutdown().await;
+    tracing::info!(%peer, "client disconnected");
 }

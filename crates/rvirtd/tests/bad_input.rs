@@ -262,3 +262,36 @@ fn start_up_refusals() {
     assert!(run("listen_tcp = \"yes\"\n").contains("expected a bool for 'listen_tcp' parameter"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// After a client asks about VIR_DRV_FEATURE_PROGRAM_KEEPALIVE the daemon
+/// pings it every keepalive_interval and drops it after keepalive_count
+/// unanswered pings; a client that answers stays.
+#[test]
+fn keepalive_pings_and_drops_silent_clients() {
+    let d = Daemon::rvirtd("keepalive_interval = 1\nkeepalive_count = 1\n");
+    let ask = message(REMOTE, 1, 60, 0, 1, 0, &10u32.to_be_bytes());
+    let mut silent = connect(&d);
+    let mut polite = connect(&d);
+    for s in [&mut silent, &mut polite] {
+        s.write_all(&ask).unwrap();
+        let (h, payload) = read_reply(s).expect("feature reply");
+        assert_eq!((h[5], &payload[..]), (0, &[0, 0, 0, 1][..]));
+    }
+    let polite_thread = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(4) {
+            let (h, _) = read_reply(&mut polite).expect("polite client kept");
+            assert_eq!((h[0], h[2]), (0x6b65_6570, 1), "a PING");
+            polite
+                .write_all(&message(0x6b65_6570, 1, 2, 2, 0, 0, &[]))
+                .unwrap();
+        }
+    });
+    let (h, _) = read_reply(&mut silent).expect("a ping");
+    assert_eq!((h[0], h[2], h[3]), (0x6b65_6570, 1, 2));
+    assert!(
+        read_reply(&mut silent).is_none(),
+        "silent client not dropped"
+    );
+    polite_thread.join().unwrap();
+}

@@ -107,8 +107,7 @@ mod tests {
 
     #[test]
     fn lifecycle_events_reach_every_connection() {
-        let uri = private_uri("events");
-        let conn = open(&uri);
+        let conn = open_private("events");
         let seen: Arc<StdMutex<Vec<(String, i32, i32)>>> = Arc::default();
         let sink = seen.clone();
         conn.domain_event_register_any(
@@ -144,7 +143,7 @@ mod tests {
 
     #[test]
     fn list_filters() {
-        let conn = open(&private_uri("list"));
+        let conn = open_private("list");
         conn.define_xml(FOO, 0).unwrap();
         let names = |flags| -> Vec<String> {
             let mut v: Vec<String> = conn
@@ -167,7 +166,7 @@ mod tests {
 
     #[test]
     fn transient_domain_vanishes_on_destroy() {
-        let conn = open(&private_uri("transient"));
+        let conn = open_private("transient");
         let dom = conn.create_xml(FOO, 0).unwrap();
         assert_eq!(dom.get_state().unwrap().0, DomainState::Running);
         assert!(!dom.is_persistent().unwrap());

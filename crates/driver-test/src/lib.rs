@@ -78,13 +78,15 @@ mod tests {
         Connect::open(uri).expect("open")
     }
 
-    /// A node file of our own, so these tests do not share test:///default
-    /// with each other.
-    fn private_uri(tag: &str) -> String {
+    /// A host of our own from a node file, so these tests do not share
+    /// test:///default with each other. The file is only read at open.
+    fn open_private(tag: &str) -> Connect {
         let path =
             std::env::temp_dir().join(format!("rvirt-test-node-{}-{tag}.xml", std::process::id()));
         std::fs::write(&path, node::DEFAULT_NODE_XML).unwrap();
-        format!("test://{}", path.display())
+        let conn = open(&format!("test://{}", path.display()));
+        std::fs::remove_file(&path).unwrap();
+        conn
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct Entry {
 
 /// Declare an area's procedures.
 ///
-/// ```ignore
+/// ```text
 /// dispatch_table! {
 ///     DomainLookupByName "virDomainLookupByName": DomainLookupByNameArgs => DomainRet
 ///         = |cx, a| Ok(DomainRet { dom: nonnull(&cx.conn()?.lookup_by_name(&a.name)?) });

@@ -319,6 +319,8 @@ impl RemoteConnection {
     }
 }
 
+impl rvirt::MigrationDriver for RemoteConnection {}
+
 impl HypervisorConnection for RemoteConnection {
     fn close(&self) -> Result<()> {
         let res = self.call::<_, ()>(Procedure::ConnectClose, &());

@@ -80,6 +80,8 @@ fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
+impl rvirt::MigrationDriver for TestConnection {}
+
 impl HypervisorConnection for TestConnection {
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())

@@ -12,18 +12,22 @@ pub mod domain;
 pub mod driver;
 pub mod events;
 pub mod flags;
+pub mod job;
 pub mod migration;
 pub mod registry;
+pub mod stream;
 pub mod types;
 
 pub use connect::Connect;
 pub use domain::Domain;
-pub use driver::{ConnectDriver, DomainRef, HypervisorConnection};
+pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver};
 pub use events::{DomainEvent, EventCallback};
+pub use job::JobInfo;
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
+pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 
 /// The library version reported by `virConnectGetLibVersion`

@@ -176,6 +176,7 @@ impl ErrorDomain {
     pub const REMOTE: ErrorDomain = ErrorDomain(13);
     pub const DOMAIN: ErrorDomain = ErrorDomain(20);
     pub const SECURITY: ErrorDomain = ErrorDomain(24);
+    pub const STREAMS: ErrorDomain = ErrorDomain(38);
     pub const CAPABILITIES: ErrorDomain = ErrorDomain(44);
     pub const URI: ErrorDomain = ErrorDomain(45);
     pub const AUTH: ErrorDomain = ErrorDomain(46);

@@ -7,6 +7,9 @@
 //! refuses the rest with `VIR_ERR_ARGUMENT_UNSUPPORTED` naming each one, so
 //! nothing moves when a request cannot be carried out as asked.
 
+pub mod client;
+mod phases;
+
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParams};
 
 /// `virDomainMigrateFlags`.

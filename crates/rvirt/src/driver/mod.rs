@@ -11,6 +11,9 @@ use crate::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityMod
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
+pub mod migration;
+pub use migration::{Cookie, MigrationDriver};
+
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as
 /// `remote_nonnull_domain`.
@@ -64,7 +67,7 @@ macro_rules! unsupported_default {
 /// One open connection to a hypervisor (libvirt's `virHypervisorDriver`
 /// bound to a `virConnectPtr`).
 #[allow(unused_variables)]
-pub trait HypervisorConnection: Send + Sync {
+pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// Called once when the last public handle goes away.
     fn close(&self) -> Result<()> {
         Ok(())

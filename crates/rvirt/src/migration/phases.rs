@@ -1,0 +1,309 @@
+//! The per-phase entry points (libvirt's `virDomainMigratePrepare3Params`,
+//! `virDomainMigratePerform3Params`, ...): what the daemon calls when a peer
+//! sends one phase, and what a peer-to-peer source driver calls on its
+//! connection to the destination. Applications use [`Domain::migrate3`] and
+//! friends in [`super::client`], which pick the protocol and call these.
+
+use crate::driver::{Cookie, DomainRef};
+use crate::job::JobInfo;
+use crate::stream::Stream;
+use crate::{Connect, Domain};
+use rvirt_util::{Result, TypedParams};
+
+/// Destination side: called on the destination connection.
+impl Connect {
+    pub fn migrate_prepare(
+        &self,
+        uri_in: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.check_writable()?;
+        self.driver()
+            .domain_migrate_prepare(uri_in, flags, dname, bandwidth)
+    }
+    pub fn migrate_finish(
+        &self,
+        dname: &str,
+        cookie: &[u8],
+        uri: &str,
+        flags: u32,
+    ) -> Result<Domain> {
+        self.check_writable()?;
+        let r = self
+            .driver()
+            .domain_migrate_finish(dname, cookie, uri, flags)?;
+        Ok(self.domain(r))
+    }
+    pub fn migrate_prepare2(
+        &self,
+        uri_in: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+        dom_xml: &str,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.check_writable()?;
+        self.driver()
+            .domain_migrate_prepare2(uri_in, flags, dname, bandwidth, dom_xml)
+    }
+    pub fn migrate_finish2(
+        &self,
+        dname: &str,
+        cookie: &[u8],
+        uri: &str,
+        flags: u32,
+        retcode: i32,
+    ) -> Result<Domain> {
+        self.check_writable()?;
+        let r = self
+            .driver()
+            .domain_migrate_finish2(dname, cookie, uri, flags, retcode)?;
+        Ok(self.domain(r))
+    }
+    pub fn migrate_prepare_tunnel(
+        &self,
+        st: &Stream,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+        dom_xml: &str,
+    ) -> Result<()> {
+        self.check_writable()?;
+        self.driver()
+            .domain_migrate_prepare_tunnel(st, flags, dname, bandwidth, dom_xml)
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub fn migrate_prepare3(
+        &self,
+        cookie_in: &[u8],
+        uri_in: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+        dom_xml: &str,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.check_writable()?;
+        self.driver()
+            .domain_migrate_prepare3(cookie_in, uri_in, flags, dname, bandwidth, dom_xml)
+    }
+    pub fn migrate_prepare_tunnel3(
+        &self,
+        st: &Stream,
+        cookie_in: &[u8],
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+        dom_xml: &str,
+    ) -> Result<Cookie> {
+        self.check_writable()?;
+        self.driver()
+            .domain_migrate_prepare_tunnel3(st, cookie_in, flags, dname, bandwidth, dom_xml)
+    }
+    pub fn migrate_finish3(
+        &self,
+        dname: &str,
+        cookie_in: &[u8],
+        dconnuri: Option<&str>,
+        uri: Option<&str>,
+        flags: u32,
+        cancelled: bool,
+    ) -> Result<(Domain, Cookie)> {
+        self.check_writable()?;
+        let (r, cookie) = self
+            .driver()
+            .domain_migrate_finish3(dname, cookie_in, dconnuri, uri, flags, cancelled)?;
+        Ok((self.domain(r), cookie))
+    }
+    pub fn migrate_prepare3_params(
+        &self,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        flags: u32,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.check_writable()?;
+        params.validate(super::PARAM_TYPES)?;
+        self.driver()
+            .domain_migrate_prepare3_params(params, cookie_in, flags)
+    }
+    pub fn migrate_prepare_tunnel3_params(
+        &self,
+        st: &Stream,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        flags: u32,
+    ) -> Result<Cookie> {
+        self.check_writable()?;
+        params.validate(super::PARAM_TYPES)?;
+        self.driver()
+            .domain_migrate_prepare_tunnel3_params(st, params, cookie_in, flags)
+    }
+    pub fn migrate_finish3_params(
+        &self,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        flags: u32,
+        cancelled: bool,
+    ) -> Result<(Domain, Cookie)> {
+        self.check_writable()?;
+        params.validate(super::PARAM_TYPES)?;
+        let (r, cookie) = self
+            .driver()
+            .domain_migrate_finish3_params(params, cookie_in, flags, cancelled)?;
+        Ok((self.domain(r), cookie))
+    }
+}
+
+/// Source side and jobs: called on the domain being migrated.
+impl Domain {
+    fn migration_driver(&self) -> Result<&std::sync::Arc<dyn crate::HypervisorConnection>> {
+        self.connect().check_writable()?;
+        Ok(self.connect().driver())
+    }
+    fn r(&self) -> &DomainRef {
+        self.domain_ref()
+    }
+
+    pub fn migrate_perform(
+        &self,
+        cookie: &[u8],
+        uri: &str,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<()> {
+        self.migration_driver()?.domain_migrate_perform(
+            self.r(),
+            cookie,
+            uri,
+            flags,
+            dname,
+            bandwidth,
+        )
+    }
+    pub fn migrate_begin3(
+        &self,
+        xmlin: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<(Cookie, String)> {
+        self.migration_driver()?
+            .domain_migrate_begin3(self.r(), xmlin, flags, dname, bandwidth)
+    }
+    #[allow(clippy::too_many_arguments)]
+    pub fn migrate_perform3(
+        &self,
+        xmlin: Option<&str>,
+        cookie_in: &[u8],
+        dconnuri: Option<&str>,
+        uri: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<Cookie> {
+        self.migration_driver()?.domain_migrate_perform3(
+            self.r(),
+            xmlin,
+            cookie_in,
+            dconnuri,
+            uri,
+            flags,
+            dname,
+            bandwidth,
+        )
+    }
+    pub fn migrate_confirm3(&self, cookie_in: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        self.migration_driver()?
+            .domain_migrate_confirm3(self.r(), cookie_in, flags, cancelled)
+    }
+    pub fn migrate_begin3_params(
+        &self,
+        params: &TypedParams,
+        flags: u32,
+    ) -> Result<(Cookie, String)> {
+        params.validate(super::PARAM_TYPES)?;
+        self.migration_driver()?
+            .domain_migrate_begin3_params(self.r(), params, flags)
+    }
+    pub fn migrate_perform3_params(
+        &self,
+        dconnuri: Option<&str>,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        flags: u32,
+    ) -> Result<Cookie> {
+        params.validate(super::PARAM_TYPES)?;
+        self.migration_driver()?.domain_migrate_perform3_params(
+            self.r(),
+            dconnuri,
+            params,
+            cookie_in,
+            flags,
+        )
+    }
+    pub fn migrate_confirm3_params(
+        &self,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        flags: u32,
+        cancelled: bool,
+    ) -> Result<()> {
+        params.validate(super::PARAM_TYPES)?;
+        self.migration_driver()?.domain_migrate_confirm3_params(
+            self.r(),
+            params,
+            cookie_in,
+            flags,
+            cancelled,
+        )
+    }
+
+    /// `virDomainGetJobInfo`.
+    pub fn get_job_info(&self) -> Result<JobInfo> {
+        self.connect().driver().domain_get_job_info(self.r())
+    }
+    /// `virDomainGetJobStats`: (`virDomainJobType`, stats).
+    pub fn get_job_stats(&self, flags: u32) -> Result<(i32, TypedParams)> {
+        let known = crate::job::stats_flags::COMPLETED | crate::job::stats_flags::KEEP_COMPLETED;
+        if flags & !known != 0 {
+            return Err(crate::connect::unsupported_flags(
+                "virDomainGetJobStats",
+                flags & !known,
+            ));
+        }
+        self.connect()
+            .driver()
+            .domain_get_job_stats(self.r(), flags)
+    }
+    /// `virDomainAbortJob` / `virDomainAbortJobFlags`.
+    pub fn abort_job(&self, flags: u32) -> Result<()> {
+        self.migration_driver()?.domain_abort_job(self.r(), flags)
+    }
+    /// `virDomainMigrateSetMaxSpeed` (MiB/s).
+    pub fn migrate_set_max_speed(&self, bandwidth: u64, flags: u32) -> Result<()> {
+        self.migration_driver()?
+            .domain_migrate_set_max_speed(self.r(), bandwidth, flags)
+    }
+    pub fn migrate_get_max_speed(&self, flags: u32) -> Result<u64> {
+        self.connect()
+            .driver()
+            .domain_migrate_get_max_speed(self.r(), flags)
+    }
+    /// `virDomainMigrateSetMaxDowntime` (ms).
+    pub fn migrate_set_max_downtime(&self, downtime: u64, flags: u32) -> Result<()> {
+        self.migration_driver()?
+            .domain_migrate_set_max_downtime(self.r(), downtime, flags)
+    }
+    pub fn migrate_get_max_downtime(&self, flags: u32) -> Result<u64> {
+        self.connect()
+            .driver()
+            .domain_migrate_get_max_downtime(self.r(), flags)
+    }
+    /// `virDomainMigrateStartPostCopy`.
+    pub fn migrate_start_post_copy(&self, flags: u32) -> Result<()> {
+        self.migration_driver()?
+            .domain_migrate_start_post_copy(self.r(), flags)
+    }
+}

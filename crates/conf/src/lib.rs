@@ -3,7 +3,9 @@
 
 pub mod capabilities;
 pub mod domain;
+pub mod migration_cookie;
 pub mod xml;
 
 pub use capabilities::Capabilities;
 pub use domain::{DomainDef, FormatOptions};
+pub use migration_cookie::MigrationCookie;

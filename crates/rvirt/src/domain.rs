@@ -125,3 +125,9 @@ impl Domain {
         self.driver().domain_reboot(&self.r, flags)
     }
 }
+
+impl std::fmt::Debug for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Domain").field("ref", &self.r).finish()
+    }
+}

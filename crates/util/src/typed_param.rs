@@ -100,6 +100,16 @@ impl TypedParams {
         self
     }
 
+    /// `virTypedParamsReplaceString`: set `field` to a string, replacing an
+    /// existing value of that name.
+    pub fn replace_string(&mut self, field: &str, value: &str) {
+        let value = TypedParamValue::String(value.to_string());
+        match self.0.iter_mut().find(|p| p.field == field) {
+            Some(p) => p.value = value,
+            None => self.push(field, value),
+        }
+    }
+
     pub fn get(&self, field: &str) -> Option<&TypedParamValue> {
         self.0.iter().find(|p| p.field == field).map(|p| &p.value)
     }

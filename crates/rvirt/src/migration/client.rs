@@ -1,3 +1,665 @@
 //! `virDomainMigrate*` / `virDomainMigrateToURI*`: the application-facing
-//! calls, which pick a protocol from the drivers' features and drive the
-//! phases (libvirt's src/libvirt-domain.c).
+//! calls. Each checks the request, picks a protocol from the drivers'
+//! `VIR_DRV_FEATURE_*` answers and drives the phases, following libvirt's
+//! src/libvirt-domain.c step by step (the error texts are libvirt's):
+//!
+//! * managed (`migrate*` with a destination connection): V3 with params if
+//!   both sides have MIGRATION_PARAMS, else V3, V2, V1;
+//! * peer-to-peer (`PEER2PEER`): one perform call on the source with the
+//!   destination's connection URI; the source driver does the rest;
+//! * direct (`migrate_to_uri*` without `PEER2PEER`): one perform call on the
+//!   source with a hypervisor URI.
+
+use super::{flags, params as param};
+use crate::driver::{Cookie, HypervisorConnection};
+use crate::flags::feature;
+use crate::types::DomainState;
+use crate::{Connect, Domain};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
+use std::sync::Arc;
+
+fn invalid_arg(text: &str) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
+}
+
+fn unsupported_arg(text: &str) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::ARGUMENT_UNSUPPORTED, text)
+}
+
+fn supports(conn: &Connect, f: i32) -> bool {
+    conn.supports_feature(f).unwrap_or(false)
+}
+
+/// `VIR_EXCLUSIVE_FLAGS_GOTO(NON_SHARED_DISK, NON_SHARED_INC)` and unknown bits.
+fn check_common(flags: u32) -> Result<()> {
+    if flags & !super::ALL_FLAGS != 0 {
+        return Err(crate::connect::unsupported_flags(
+            "virDomainMigrate",
+            flags & !super::ALL_FLAGS,
+        ));
+    }
+    if flags & flags::NON_SHARED_DISK != 0 && flags & flags::NON_SHARED_INC != 0 {
+        return Err(invalid_arg(
+            "Flags 'VIR_MIGRATE_NON_SHARED_DISK' and 'VIR_MIGRATE_NON_SHARED_INC' are mutually exclusive",
+        ));
+    }
+    Ok(())
+}
+
+fn check_offline(src: &Connect, dst: &Connect, flags: u32) -> Result<()> {
+    if flags & flags::OFFLINE == 0 {
+        return Ok(());
+    }
+    if !supports(src, feature::MIGRATION_OFFLINE) {
+        return Err(unsupported_arg(
+            "offline migration is not supported by the source host",
+        ));
+    }
+    if !supports(dst, feature::MIGRATION_OFFLINE) {
+        return Err(unsupported_arg(
+            "offline migration is not supported by the destination host",
+        ));
+    }
+    Ok(())
+}
+
+/// Change protection is only needed by the source and V3 re-adds it there;
+/// libvirt masks it out for the rest.
+fn check_change_protection(src: &Connect, flags: u32) -> Result<u32> {
+    if flags & flags::CHANGE_PROTECTION != 0 && !supports(src, feature::MIGRATE_CHANGE_PROTECTION) {
+        return Err(unsupported_arg("cannot enforce change protection"));
+    }
+    Ok(flags & !flags::CHANGE_PROTECTION)
+}
+
+/// The protocol both sides of a managed migration speak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protocol {
+    V3Params,
+    V3,
+    V2,
+    V1,
+}
+
+fn pick_protocol(src: &Connect, dst: &Connect, allow_params: bool) -> Result<Protocol> {
+    let both = |f| supports(src, f) && supports(dst, f);
+    if allow_params && both(feature::MIGRATION_PARAMS) {
+        Ok(Protocol::V3Params)
+    } else if both(feature::MIGRATION_V3) {
+        Ok(Protocol::V3)
+    } else if both(feature::MIGRATION_V2) {
+        Ok(Protocol::V2)
+    } else if both(feature::MIGRATION_V1) {
+        Ok(Protocol::V1)
+    } else {
+        Err(crate::driver::unsupported("virDomainMigrate"))
+    }
+}
+
+/// The fixed arguments of the older APIs, as params (`virDomainMigrate3`'s
+/// compatParams).
+struct Legacy<'a> {
+    uri: Option<&'a str>,
+    dname: Option<&'a str>,
+    dxml: Option<&'a str>,
+    bandwidth: u64,
+}
+
+impl<'a> Legacy<'a> {
+    fn from_params(p: &'a TypedParams, names: &[&str], what: &str) -> Result<Legacy<'a>> {
+        if p.iter().any(|x| !names.contains(&x.field.as_str())) {
+            return Err(unsupported_arg(what));
+        }
+        Ok(Legacy {
+            uri: p.get_string(param::URI),
+            dname: p.get_string(param::DEST_NAME),
+            dxml: p.get_string(param::DEST_XML),
+            bandwidth: p.get_u64(param::BANDWIDTH).unwrap_or(0),
+        })
+    }
+
+    fn to_params(&self) -> TypedParams {
+        let mut p = TypedParams::new();
+        if let Some(u) = self.uri {
+            p.push(param::URI, TypedParamValue::String(u.into()));
+        }
+        if let Some(n) = self.dname {
+            p.push(param::DEST_NAME, TypedParamValue::String(n.into()));
+        }
+        if let Some(x) = self.dxml {
+            p.push(param::DEST_XML, TypedParamValue::String(x.into()));
+        }
+        p.push(param::BANDWIDTH, TypedParamValue::ULLong(self.bandwidth));
+        p
+    }
+}
+
+const COMPAT_PARAMS: &[&str] = &[
+    param::URI,
+    param::DEST_NAME,
+    param::DEST_XML,
+    param::BANDWIDTH,
+];
+
+impl Domain {
+    /// `virDomainMigrate`.
+    pub fn migrate(
+        &self,
+        dconn: &Connect,
+        flags: u32,
+        dname: Option<&str>,
+        uri: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<Domain> {
+        self.migrate2(dconn, None, flags, dname, uri, bandwidth)
+    }
+
+    /// `virDomainMigrate2`.
+    pub fn migrate2(
+        &self,
+        dconn: &Connect,
+        dxml: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        uri: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<Domain> {
+        self.connect().check_writable()?;
+        dconn.check_writable()?;
+        check_common(flags)?;
+        check_offline(self.connect(), dconn, flags)?;
+        let legacy = Legacy {
+            uri,
+            dname,
+            dxml,
+            bandwidth,
+        };
+        if flags & flags::PEER2PEER != 0 {
+            if !supports(self.connect(), feature::MIGRATION_P2P) {
+                return Err(crate::driver::unsupported("virDomainMigrate2"));
+            }
+            // libvirt: the destination connection's URI names the peer, and
+            // `uri` (if any) is the migration URI.
+            let dconnuri = dconn.get_uri()?;
+            let params = Legacy { uri, ..legacy }.to_params();
+            self.migrate_unmanaged(Some(&dconnuri), &params, flags)?;
+            return dconn.lookup_by_name(dname.unwrap_or(self.name()));
+        }
+        let flags = check_change_protection(self.connect(), flags)?;
+        if flags & flags::TUNNELLED != 0 {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_INVALID,
+                "cannot perform tunnelled migration without using peer2peer flag",
+            ));
+        }
+        let protocol = pick_protocol(self.connect(), dconn, false)?;
+        if dxml.is_some() && matches!(protocol, Protocol::V2 | Protocol::V1) {
+            return Err(unsupported_arg(
+                "Unable to change target guest XML during migration",
+            ));
+        }
+        self.migrate_managed(dconn, protocol, &legacy, flags)
+    }
+
+    /// `virDomainMigrate3`.
+    pub fn migrate3(&self, dconn: &Connect, params: &TypedParams, flags: u32) -> Result<Domain> {
+        self.connect().check_writable()?;
+        dconn.check_writable()?;
+        check_common(flags)?;
+        params.validate(super::PARAM_TYPES)?;
+        if flags & flags::PEER2PEER != 0 {
+            return Err(invalid_arg(
+                "use virDomainMigrateToURI3 for peer-to-peer migration",
+            ));
+        }
+        if flags & flags::TUNNELLED != 0 {
+            return Err(invalid_arg(
+                "cannot perform tunnelled migration without using peer2peer flag",
+            ));
+        }
+        check_offline(self.connect(), dconn, flags)?;
+        let flags = check_change_protection(self.connect(), flags)?;
+        let protocol = pick_protocol(self.connect(), dconn, true)?;
+        if protocol == Protocol::V3Params {
+            return self.migrate_v3(dconn, None, params, true, flags);
+        }
+        let legacy = Legacy::from_params(
+            params,
+            COMPAT_PARAMS,
+            "Migration APIs with extensible parameters are not supported but extended parameters were passed",
+        )?;
+        if legacy.dxml.is_some() && protocol != Protocol::V3 {
+            return Err(unsupported_arg(
+                "Unable to change target guest XML during migration",
+            ));
+        }
+        self.migrate_managed(dconn, protocol, &legacy, flags)
+    }
+
+    /// `virDomainMigrateToURI`: `duri` is the destination's connection URI
+    /// with PEER2PEER, else the hypervisor's migration URI.
+    pub fn migrate_to_uri(
+        &self,
+        duri: &str,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<()> {
+        if flags & flags::PEER2PEER != 0 {
+            self.migrate_to_uri2(Some(duri), None, None, flags, dname, bandwidth)
+        } else {
+            self.migrate_to_uri2(None, Some(duri), None, flags, dname, bandwidth)
+        }
+    }
+
+    /// `virDomainMigrateToURI2`.
+    pub fn migrate_to_uri2(
+        &self,
+        dconnuri: Option<&str>,
+        miguri: Option<&str>,
+        dxml: Option<&str>,
+        flags: u32,
+        dname: Option<&str>,
+        bandwidth: u64,
+    ) -> Result<()> {
+        let params = Legacy {
+            uri: miguri,
+            dname,
+            dxml,
+            bandwidth,
+        }
+        .to_params();
+        self.migrate_to_uri_checked(dconnuri, &params, flags, "virDomainMigrateToURI2")
+    }
+
+    /// `virDomainMigrateToURI3`.
+    pub fn migrate_to_uri3(
+        &self,
+        dconnuri: Option<&str>,
+        params: &TypedParams,
+        flags: u32,
+    ) -> Result<()> {
+        params.validate(super::PARAM_TYPES)?;
+        self.migrate_to_uri_checked(dconnuri, params, flags, "virDomainMigrateToURI3")
+    }
+
+    fn migrate_to_uri_checked(
+        &self,
+        dconnuri: Option<&str>,
+        params: &TypedParams,
+        flags: u32,
+        api: &str,
+    ) -> Result<()> {
+        self.connect().check_writable()?;
+        check_common(flags)?;
+        // virDomainMigrateUnmanagedCheckCompat
+        if flags & flags::OFFLINE != 0 && !supports(self.connect(), feature::MIGRATION_OFFLINE) {
+            return Err(unsupported_arg(
+                "offline migration is not supported by the source host",
+            ));
+        }
+        let dconnuri = if flags & flags::PEER2PEER != 0 {
+            if !supports(self.connect(), feature::MIGRATION_P2P) {
+                return Err(unsupported_arg(
+                    "p2p migration is not supported by the source host",
+                ));
+            }
+            Some(dconnuri.ok_or_else(|| {
+                Error::new(
+                    ErrorDomain::DOMAIN,
+                    ErrorCode::INVALID_ARG,
+                    format!("dconnuri in {api} must not be NULL"),
+                )
+            })?)
+        } else {
+            if !supports(self.connect(), feature::MIGRATION_DIRECT) {
+                return Err(unsupported_arg(
+                    "direct migration is not supported by the source host",
+                ));
+            }
+            None
+        };
+        self.migrate_unmanaged(dconnuri, params, flags)
+    }
+
+    /// `virDomainMigrateUnmanagedParams`: peer-to-peer or direct, one
+    /// perform call on the source.
+    fn migrate_unmanaged(
+        &self,
+        dconnuri: Option<&str>,
+        params: &TypedParams,
+        flags: u32,
+    ) -> Result<()> {
+        let src = self.connect();
+        if flags & flags::PEER2PEER != 0 {
+            check_not_local(dconnuri.unwrap_or(""))?;
+        }
+        let drv = src.driver();
+        if flags & flags::PEER2PEER != 0 && supports(src, feature::MIGRATION_PARAMS) {
+            drv.domain_migrate_perform3_params(self.domain_ref(), dconnuri, params, &[], flags)?;
+        } else if supports(src, feature::MIGRATION_V3) {
+            let l = Legacy::from_params(
+                params,
+                COMPAT_PARAMS,
+                "Some parameters are not supported by migration protocol 3",
+            )?;
+            drv.domain_migrate_perform3(
+                self.domain_ref(),
+                l.dxml,
+                &[],
+                dconnuri,
+                l.uri,
+                flags,
+                l.dname,
+                l.bandwidth,
+            )?;
+        } else {
+            let l = Legacy::from_params(
+                params,
+                &[param::DEST_NAME, param::BANDWIDTH, param::URI],
+                "Some parameters are not supported by migration protocol 2",
+            )?;
+            let uri = if flags & flags::PEER2PEER != 0 {
+                if l.uri.is_some() {
+                    return Err(Error::new(
+                        ErrorDomain::DOMAIN,
+                        ErrorCode::INTERNAL_ERROR,
+                        "Unable to override peer2peer migration URI",
+                    ));
+                }
+                dconnuri
+            } else {
+                l.uri
+            };
+            drv.domain_migrate_perform(
+                self.domain_ref(),
+                &[],
+                uri.unwrap_or(""),
+                flags,
+                l.dname,
+                l.bandwidth,
+            )?;
+        }
+        Ok(())
+    }
+
+    fn migrate_managed(
+        &self,
+        dconn: &Connect,
+        protocol: Protocol,
+        legacy: &Legacy,
+        flags: u32,
+    ) -> Result<Domain> {
+        match protocol {
+            Protocol::V3Params => self.migrate_v3(dconn, None, &legacy.to_params(), true, flags),
+            Protocol::V3 => self.migrate_v3(dconn, Some(legacy), &TypedParams::new(), false, flags),
+            Protocol::V2 => self.migrate_v2(dconn, legacy, flags),
+            Protocol::V1 => self.migrate_v1(dconn, legacy, flags),
+        }
+    }
+
+    /// The source's state decides VIR_MIGRATE_PAUSED, as in libvirt; the
+    /// destination never sees the source-only flags.
+    fn dest_flags(&self, flags: &mut u32) -> u32 {
+        if let Ok((DomainState::Paused, _)) = self.get_state() {
+            *flags |= flags::PAUSED;
+        }
+        *flags & !(flags::ABORT_ON_ERROR | flags::AUTO_CONVERGE)
+    }
+
+    /// `virDomainMigrateVersion1`.
+    fn migrate_v1(&self, dconn: &Connect, l: &Legacy, mut flags: u32) -> Result<Domain> {
+        let destflags = self.dest_flags(&mut flags);
+        let dst = dconn.driver();
+        let (cookie, uri_out) =
+            dst.domain_migrate_prepare(l.uri, destflags, l.dname, l.bandwidth)?;
+        let uri = required_uri(uri_out.as_deref().or(l.uri), "domainMigratePrepare")?;
+        self.connect().driver().domain_migrate_perform(
+            self.domain_ref(),
+            &cookie,
+            &uri,
+            flags,
+            l.dname,
+            l.bandwidth,
+        )?;
+        let dname = l.dname.unwrap_or(self.name());
+        let r = dst.domain_migrate_finish(dname, &cookie, &uri, destflags)?;
+        Ok(Domain::from_ref(dconn, r))
+    }
+
+    /// `virDomainMigrateVersion2`.
+    fn migrate_v2(&self, dconn: &Connect, l: &Legacy, mut flags: u32) -> Result<Domain> {
+        let xml_flags = if supports(self.connect(), feature::XML_MIGRATABLE) {
+            crate::flags::xml::MIGRATABLE
+        } else {
+            crate::flags::xml::SECURE | crate::flags::xml::UPDATE_CPU
+        };
+        let dom_xml = self
+            .connect()
+            .driver()
+            .domain_get_xml_desc(self.domain_ref(), xml_flags)?;
+        let destflags = self.dest_flags(&mut flags);
+        let dst = dconn.driver();
+        let (cookie, uri_out) =
+            dst.domain_migrate_prepare2(l.uri, destflags, l.dname, l.bandwidth, &dom_xml)?;
+        let dname = l.dname.unwrap_or(self.name());
+        let uri = uri_out.as_deref().or(l.uri).map(str::to_string);
+        let perform = match &uri {
+            None => Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::INTERNAL_ERROR,
+                "domainMigratePrepare2 did not set uri",
+            )),
+            Some(uri) => self.connect().driver().domain_migrate_perform(
+                self.domain_ref(),
+                &cookie,
+                uri,
+                flags,
+                l.dname,
+                l.bandwidth,
+            ),
+        };
+        let retcode = i32::from(perform.is_err());
+        let finished = dst.domain_migrate_finish2(
+            dname,
+            &cookie,
+            uri.as_deref().unwrap_or(""),
+            destflags,
+            retcode,
+        );
+        // The perform error is the one worth reporting.
+        perform?;
+        Ok(Domain::from_ref(dconn, finished?))
+    }
+
+    /// `virDomainMigrateVersion3Full`: begin → prepare → perform → finish →
+    /// confirm, with cookies passed along and libvirt's error precedence
+    /// (the first failure is the one reported).
+    fn migrate_v3(
+        &self,
+        dconn: &Connect,
+        legacy: Option<&Legacy>,
+        params: &TypedParams,
+        use_params: bool,
+        mut flags: u32,
+    ) -> Result<Domain> {
+        let src = self.connect().driver().clone();
+        let dst = dconn.driver().clone();
+        let me = self.domain_ref();
+        let mut params = params.clone();
+        let protection = if supports(self.connect(), feature::MIGRATE_CHANGE_PROTECTION) {
+            flags::CHANGE_PROTECTION
+        } else {
+            0
+        };
+        let (dname, xmlin, mut uri, bandwidth) = match legacy {
+            Some(l) => (l.dname, l.dxml, l.uri.map(str::to_string), l.bandwidth),
+            None => (None, None, None, 0),
+        };
+
+        let (cookie, dom_xml) = if use_params {
+            src.domain_migrate_begin3_params(me, &params, flags | protection)?
+        } else {
+            src.domain_migrate_begin3(me, xmlin, flags | protection, dname, bandwidth)?
+        };
+        let destflags = self.dest_flags(&mut flags);
+
+        let prepared = if use_params {
+            params.replace_string(param::DEST_XML, &dom_xml);
+            dst.domain_migrate_prepare3_params(&params, &cookie, destflags)
+        } else {
+            dst.domain_migrate_prepare3(
+                &cookie,
+                uri.as_deref(),
+                destflags,
+                dname,
+                bandwidth,
+                &dom_xml,
+            )
+        };
+        let (cookie, uri_out) = match prepared {
+            Ok(v) => v,
+            Err(e) => {
+                if protection != 0 {
+                    // Begin started a job on the source: end it.
+                    let _ = self.confirm(&src, use_params, &params, &[], flags | protection, true);
+                }
+                return Err(e);
+            }
+        };
+        if let Some(u) = uri_out {
+            if use_params {
+                params.replace_string(param::URI, &u);
+            }
+            uri = Some(u);
+        } else if uri.is_none() {
+            uri = params.get_string(param::URI).map(str::to_string);
+        }
+
+        let mut first_err: Option<Error> = None;
+        let mut notify_source = true;
+        let mut cookie_for_finish: Cookie = Vec::new();
+        if uri.is_none() {
+            first_err = Some(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::INTERNAL_ERROR,
+                "domainMigratePrepare3 did not set uri",
+            ));
+        } else if flags & flags::OFFLINE == 0 {
+            let performed = if use_params {
+                src.domain_migrate_perform3_params(me, None, &params, &cookie, flags | protection)
+            } else {
+                src.domain_migrate_perform3(
+                    me,
+                    None,
+                    &cookie,
+                    None,
+                    uri.as_deref(),
+                    flags | protection,
+                    dname,
+                    bandwidth,
+                )
+            };
+            match performed {
+                Ok(c) => cookie_for_finish = c,
+                Err(e) => {
+                    // A failed perform already cancelled on the source.
+                    first_err = Some(e);
+                    notify_source = false;
+                }
+            }
+        }
+        let cancelled = first_err.is_some();
+
+        let finished = if use_params {
+            if params.get_string(param::DEST_NAME).is_none() {
+                params.replace_string(param::DEST_NAME, self.name());
+            }
+            dst.domain_migrate_finish3_params(&params, &cookie_for_finish, destflags, cancelled)
+        } else {
+            dst.domain_migrate_finish3(
+                dname.unwrap_or(self.name()),
+                &cookie_for_finish,
+                None,
+                uri.as_deref(),
+                destflags,
+                cancelled,
+            )
+        };
+        let (ddomain, cookie_for_confirm) = match finished {
+            Ok((r, c)) => (Some(r), c),
+            Err(e) => {
+                first_err.get_or_insert(e);
+                (None, Vec::new())
+            }
+        };
+        if cancelled && ddomain.is_some() {
+            tracing::error!("finish step ignored that migration was cancelled");
+        }
+        let cancelled = ddomain.is_none();
+        if notify_source {
+            if let Err(e) = self.confirm(
+                &src,
+                use_params,
+                &params,
+                &cookie_for_confirm,
+                flags | protection,
+                cancelled,
+            ) {
+                tracing::warn!(
+                    "Guest {} probably left in 'paused' state on source: {e}",
+                    self.name()
+                );
+            }
+        }
+        match (ddomain, first_err) {
+            (Some(r), _) => Ok(Domain::from_ref(dconn, r)),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::INTERNAL_ERROR,
+                "migration failed",
+            )),
+        }
+    }
+
+    fn confirm(
+        &self,
+        src: &Arc<dyn HypervisorConnection>,
+        use_params: bool,
+        params: &TypedParams,
+        cookie: &[u8],
+        flags: u32,
+        cancelled: bool,
+    ) -> Result<()> {
+        if use_params {
+            src.domain_migrate_confirm3_params(self.domain_ref(), params, cookie, flags, cancelled)
+        } else {
+            src.domain_migrate_confirm3(self.domain_ref(), cookie, flags, cancelled)
+        }
+    }
+}
+
+fn required_uri(uri: Option<&str>, phase: &str) -> Result<String> {
+    uri.map(str::to_string).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INTERNAL_ERROR,
+            format!("{phase} did not set uri"),
+        )
+    })
+}
+
+/// `virDomainMigrateCheckNotLocal`: a peer-to-peer destination must name a
+/// host other than localhost.
+fn check_not_local(dconnuri: &str) -> Result<()> {
+    let uri = rvirt_util::Uri::parse(dconnuri)?;
+    match uri.server.as_deref() {
+        Some(s) if !s.starts_with("localhost") => Ok(()),
+        _ => Err(invalid_arg("Attempt to migrate guest to the same host")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

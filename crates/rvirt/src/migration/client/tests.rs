@@ -1,0 +1,482 @@
+//! Protocol selection and phase order, against drivers that record what
+//! they are asked and answer with a chosen feature set.
+
+use super::*;
+use crate::driver::{DomainRef, MigrationDriver};
+use crate::HypervisorConnection;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Recorder {
+    features: Vec<i32>,
+    calls: Mutex<Vec<String>>,
+    /// Phase names that fail.
+    failing: Vec<&'static str>,
+}
+
+fn dom() -> DomainRef {
+    DomainRef {
+        name: "guest".into(),
+        uuid: [7; 16],
+        id: 1,
+    }
+}
+
+impl Recorder {
+    fn log(&self, what: impl Into<String>) -> Result<()> {
+        let what = what.into();
+        self.calls.lock().unwrap().push(what.clone());
+        let phase = what.split(':').next().unwrap_or("").to_string();
+        if self.failing.iter().any(|f| *f == phase) {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_FAILED,
+                format!("{phase} failed"),
+            ));
+        }
+        Ok(())
+    }
+    fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+impl MigrationDriver for Recorder {
+    fn domain_migrate_prepare(
+        &self,
+        uri_in: Option<&str>,
+        _: u32,
+        _: Option<&str>,
+        _: u64,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.log("prepare")?;
+        Ok((
+            b"c1".to_vec(),
+            uri_in.is_none().then(|| "tcp://dst:1".into()),
+        ))
+    }
+    fn domain_migrate_perform(
+        &self,
+        _: &DomainRef,
+        cookie: &[u8],
+        uri: &str,
+        flags: u32,
+        _: Option<&str>,
+        _: u64,
+    ) -> Result<()> {
+        self.log(format!(
+            "perform:{}:{uri}:{flags:#x}",
+            String::from_utf8_lossy(cookie)
+        ))
+    }
+    fn domain_migrate_finish(&self, dname: &str, _: &[u8], _: &str, _: u32) -> Result<DomainRef> {
+        self.log(format!("finish:{dname}"))?;
+        Ok(DomainRef {
+            name: dname.into(),
+            ..dom()
+        })
+    }
+    fn domain_migrate_prepare2(
+        &self,
+        _: Option<&str>,
+        _: u32,
+        _: Option<&str>,
+        _: u64,
+        xml: &str,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare2:{xml}"))?;
+        Ok((Vec::new(), Some("tcp://dst:2".into())))
+    }
+    fn domain_migrate_finish2(
+        &self,
+        dname: &str,
+        _: &[u8],
+        _: &str,
+        _: u32,
+        retcode: i32,
+    ) -> Result<DomainRef> {
+        self.log(format!("finish2:{retcode}"))?;
+        if retcode != 0 {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_FAILED,
+                "cancelled",
+            ));
+        }
+        Ok(DomainRef {
+            name: dname.into(),
+            ..dom()
+        })
+    }
+    fn domain_migrate_begin3(
+        &self,
+        _: &DomainRef,
+        _: Option<&str>,
+        _: u32,
+        _: Option<&str>,
+        _: u64,
+    ) -> Result<(Cookie, String)> {
+        self.log("begin3")?;
+        Ok((b"A".to_vec(), "<domain/>".into()))
+    }
+    fn domain_migrate_prepare3(
+        &self,
+        c: &[u8],
+        _: Option<&str>,
+        _: u32,
+        _: Option<&str>,
+        _: u64,
+        _: &str,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare3:{}", String::from_utf8_lossy(c)))?;
+        Ok((b"B".to_vec(), Some("tcp://dst:3".into())))
+    }
+    fn domain_migrate_perform3(
+        &self,
+        _: &DomainRef,
+        _: Option<&str>,
+        c: &[u8],
+        dconnuri: Option<&str>,
+        uri: Option<&str>,
+        _: u32,
+        _: Option<&str>,
+        _: u64,
+    ) -> Result<Cookie> {
+        self.log(format!(
+            "perform3:{}:{}:{}",
+            String::from_utf8_lossy(c),
+            dconnuri.unwrap_or("-"),
+            uri.unwrap_or("-")
+        ))?;
+        Ok(b"C".to_vec())
+    }
+    fn domain_migrate_finish3(
+        &self,
+        dname: &str,
+        c: &[u8],
+        _: Option<&str>,
+        _: Option<&str>,
+        _: u32,
+        cancelled: bool,
+    ) -> Result<(DomainRef, Cookie)> {
+        self.log(format!(
+            "finish3:{}:{cancelled}",
+            String::from_utf8_lossy(c)
+        ))?;
+        if cancelled {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_FAILED,
+                "cancelled",
+            ));
+        }
+        Ok((
+            DomainRef {
+                name: dname.into(),
+                ..dom()
+            },
+            b"D".to_vec(),
+        ))
+    }
+    fn domain_migrate_confirm3(
+        &self,
+        _: &DomainRef,
+        c: &[u8],
+        _: u32,
+        cancelled: bool,
+    ) -> Result<()> {
+        self.log(format!(
+            "confirm3:{}:{cancelled}",
+            String::from_utf8_lossy(c)
+        ))
+    }
+    fn domain_migrate_begin3_params(
+        &self,
+        _: &DomainRef,
+        _: &TypedParams,
+        _: u32,
+    ) -> Result<(Cookie, String)> {
+        self.log("begin3p")?;
+        Ok((b"A".to_vec(), "<domain/>".into()))
+    }
+    fn domain_migrate_prepare3_params(
+        &self,
+        p: &TypedParams,
+        c: &[u8],
+        _: u32,
+    ) -> Result<(Cookie, Option<String>)> {
+        self.log(format!(
+            "prepare3p:{}:{}",
+            String::from_utf8_lossy(c),
+            p.get_string(param::DEST_XML).unwrap_or("-")
+        ))?;
+        Ok((b"B".to_vec(), Some("tcp://dst:4".into())))
+    }
+    fn domain_migrate_perform3_params(
+        &self,
+        _: &DomainRef,
+        dconnuri: Option<&str>,
+        p: &TypedParams,
+        c: &[u8],
+        _: u32,
+    ) -> Result<Cookie> {
+        self.log(format!(
+            "perform3p:{}:{}:{}",
+            String::from_utf8_lossy(c),
+            dconnuri.unwrap_or("-"),
+            p.get_string(param::URI).unwrap_or("-")
+        ))?;
+        Ok(b"C".to_vec())
+    }
+    fn domain_migrate_finish3_params(
+        &self,
+        p: &TypedParams,
+        c: &[u8],
+        _: u32,
+        cancelled: bool,
+    ) -> Result<(DomainRef, Cookie)> {
+        self.log(format!(
+            "finish3p:{}:{cancelled}:{}",
+            String::from_utf8_lossy(c),
+            p.get_string(param::DEST_NAME).unwrap_or("-")
+        ))?;
+        if cancelled {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_FAILED,
+                "cancelled",
+            ));
+        }
+        Ok((
+            DomainRef {
+                name: "guest".into(),
+                ..dom()
+            },
+            b"D".to_vec(),
+        ))
+    }
+    fn domain_migrate_confirm3_params(
+        &self,
+        _: &DomainRef,
+        _: &TypedParams,
+        c: &[u8],
+        _: u32,
+        cancelled: bool,
+    ) -> Result<()> {
+        self.log(format!(
+            "confirm3p:{}:{cancelled}",
+            String::from_utf8_lossy(c)
+        ))
+    }
+}
+
+impl HypervisorConnection for Recorder {
+    fn get_type(&self) -> Result<String> {
+        Ok("MOCK".into())
+    }
+    fn get_uri(&self) -> Result<String> {
+        Ok("mock+tcp://dsthost/".into())
+    }
+    fn supports_feature(&self, f: i32) -> Result<bool> {
+        Ok(self.features.contains(&f))
+    }
+    fn domain_get_state(&self, _: &DomainRef, _: u32) -> Result<(DomainState, i32)> {
+        Ok((DomainState::Running, 1))
+    }
+    fn domain_get_xml_desc(&self, _: &DomainRef, _: u32) -> Result<String> {
+        Ok("<domain>src</domain>".into())
+    }
+    fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
+        self.log(format!("lookup:{name}"))?;
+        Ok(DomainRef {
+            name: name.into(),
+            ..dom()
+        })
+    }
+}
+
+fn pair(
+    features: &[i32],
+    src_fail: &[&'static str],
+    dst_fail: &[&'static str],
+) -> (Arc<Recorder>, Arc<Recorder>, Domain, Connect) {
+    let src = Arc::new(Recorder {
+        features: features.to_vec(),
+        failing: src_fail.to_vec(),
+        ..Default::default()
+    });
+    let dst = Arc::new(Recorder {
+        features: features.to_vec(),
+        failing: dst_fail.to_vec(),
+        ..Default::default()
+    });
+    let sconn = Connect::from_driver(src.clone(), false);
+    let dconn = Connect::from_driver(dst.clone(), false);
+    (src, dst, Domain::from_ref(&sconn, dom()), dconn)
+}
+
+use feature::*;
+
+#[test]
+fn v3_params_runs_five_phases_passing_cookies() {
+    let (src, dst, d, dconn) = pair(&[MIGRATION_V3, MIGRATION_PARAMS], &[], &[]);
+    let got = d
+        .migrate3(&dconn, &TypedParams::new(), flags::LIVE)
+        .unwrap();
+    assert_eq!(got.name(), "guest");
+    assert_eq!(
+        src.calls(),
+        ["begin3p", "perform3p:B:-:tcp://dst:4", "confirm3p:D:false"]
+    );
+    assert_eq!(
+        dst.calls(),
+        ["prepare3p:A:<domain/>", "finish3p:C:false:guest"]
+    );
+}
+
+#[test]
+fn v3_without_params_feature_uses_legacy_phases() {
+    let (src, dst, d, dconn) = pair(&[MIGRATION_V3], &[], &[]);
+    d.migrate(&dconn, flags::LIVE, None, None, 0).unwrap();
+    assert_eq!(
+        src.calls(),
+        ["begin3", "perform3:B:-:tcp://dst:3", "confirm3:D:false"]
+    );
+    assert_eq!(dst.calls(), ["prepare3:A", "finish3:C:false"]);
+}
+
+#[test]
+fn v2_and_v1_are_chosen_when_that_is_all_both_speak() {
+    let (src, dst, d, dconn) = pair(&[MIGRATION_V2], &[], &[]);
+    d.migrate(&dconn, 0, None, None, 0).unwrap();
+    assert_eq!(dst.calls(), ["prepare2:<domain>src</domain>", "finish2:0"]);
+    assert_eq!(src.calls(), ["perform::tcp://dst:2:0x0"]);
+
+    let (src, dst, d, dconn) = pair(&[MIGRATION_V1], &[], &[]);
+    d.migrate(&dconn, 0, Some("renamed"), None, 0).unwrap();
+    assert_eq!(dst.calls(), ["prepare", "finish:renamed"]);
+    assert_eq!(src.calls(), ["perform:c1:tcp://dst:1:0x0"]);
+}
+
+#[test]
+fn extended_params_need_the_params_protocol() {
+    let (_, _, d, dconn) = pair(&[MIGRATION_V3], &[], &[]);
+    let p = TypedParams::new().with(param::LISTEN_ADDRESS, TypedParamValue::String("0".into()));
+    let e = d.migrate3(&dconn, &p, 0).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ARGUMENT_UNSUPPORTED);
+    let (_, _, d, dconn) = pair(&[MIGRATION_V2], &[], &[]);
+    let e = d
+        .migrate2(&dconn, Some("<x/>"), 0, None, None, 0)
+        .unwrap_err();
+    assert!(
+        e.message.contains("Unable to change target guest XML"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn failed_perform_cancels_finish_and_skips_confirm() {
+    let (src, dst, d, dconn) = pair(&[MIGRATION_V3, MIGRATION_PARAMS], &["perform3p"], &[]);
+    let e = d.migrate3(&dconn, &TypedParams::new(), 0).unwrap_err();
+    assert_eq!(e.message, "operation failed: perform3p failed");
+    assert_eq!(src.calls().len(), 2, "{:?}", src.calls());
+    assert_eq!(dst.calls()[1], "finish3p::true:guest");
+}
+
+#[test]
+fn failed_finish_confirms_cancelled_and_reports_finish_error() {
+    let (src, _, d, dconn) = pair(&[MIGRATION_V3, MIGRATION_PARAMS], &[], &["finish3p"]);
+    let e = d.migrate3(&dconn, &TypedParams::new(), 0).unwrap_err();
+    assert_eq!(e.message, "operation failed: finish3p failed");
+    assert_eq!(src.calls().last().unwrap(), "confirm3p::true");
+}
+
+#[test]
+fn failed_prepare_ends_the_source_job_with_change_protection() {
+    let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATE_CHANGE_PROTECTION];
+    let (src, _, d, dconn) = pair(&feats, &[], &["prepare3p"]);
+    d.migrate3(&dconn, &TypedParams::new(), 0).unwrap_err();
+    assert_eq!(src.calls(), ["begin3p", "confirm3p::true"]);
+    let (src, _, d, dconn) = pair(&[MIGRATION_V3, MIGRATION_PARAMS], &[], &["prepare3p"]);
+    d.migrate3(&dconn, &TypedParams::new(), 0).unwrap_err();
+    assert_eq!(src.calls(), ["begin3p"]);
+}
+
+#[test]
+fn peer_to_peer_and_direct_are_one_perform_on_the_source() {
+    let feats = [
+        MIGRATION_V3,
+        MIGRATION_PARAMS,
+        MIGRATION_P2P,
+        MIGRATION_DIRECT,
+    ];
+    let (src, dst, d, _) = pair(&feats, &[], &[]);
+    d.migrate_to_uri3(
+        Some("test+tcp://peer/default"),
+        &TypedParams::new(),
+        flags::PEER2PEER | flags::TUNNELLED,
+    )
+    .unwrap();
+    assert_eq!(src.calls(), ["perform3p::test+tcp://peer/default:-"]);
+    assert!(dst.calls().is_empty());
+
+    let (src, _, d, _) = pair(&feats, &[], &[]);
+    d.migrate_to_uri("test+reloc://h:1", 0, None, 0).unwrap();
+    assert_eq!(src.calls(), ["perform3::-:test+reloc://h:1"]);
+
+    // virDomainMigrate with PEER2PEER uses the destination connection's URI.
+    let (src, dst, d, dconn) = pair(&feats, &[], &[]);
+    d.migrate(&dconn, flags::PEER2PEER, None, None, 0).unwrap();
+    assert_eq!(src.calls(), ["perform3p::mock+tcp://dsthost/:-"]);
+    assert_eq!(dst.calls(), ["lookup:guest"]);
+}
+
+#[test]
+fn libvirts_request_rules() {
+    let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATION_P2P];
+    let (_, _, d, dconn) = pair(&feats, &[], &[]);
+    let none = TypedParams::new();
+    let e = d.migrate3(&dconn, &none, flags::PEER2PEER).unwrap_err();
+    assert_eq!(
+        e.message,
+        "invalid argument: use virDomainMigrateToURI3 for peer-to-peer migration"
+    );
+    let e = d
+        .migrate(&dconn, flags::TUNNELLED, None, None, 0)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
+    let e = d
+        .migrate_to_uri3(None, &none, flags::PEER2PEER)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "invalid argument: dconnuri in virDomainMigrateToURI3 must not be NULL"
+    );
+    let e = d
+        .migrate_to_uri3(Some("test:///default"), &none, flags::PEER2PEER)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "invalid argument: Attempt to migrate guest to the same host"
+    );
+    let e = d.migrate_to_uri3(None, &none, 0).unwrap_err();
+    assert_eq!(
+        e.message,
+        "argument unsupported: direct migration is not supported by the source host"
+    );
+    let e = d.migrate3(&dconn, &none, flags::OFFLINE).unwrap_err();
+    assert!(e
+        .message
+        .contains("offline migration is not supported by the source host"));
+    let e = d
+        .migrate3(
+            &dconn,
+            &none,
+            flags::NON_SHARED_DISK | flags::NON_SHARED_INC,
+        )
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::INVALID_ARG);
+    let bad = TypedParams::new().with(param::BANDWIDTH, TypedParamValue::String("x".into()));
+    assert!(d.migrate3(&dconn, &bad, 0).is_err());
+}

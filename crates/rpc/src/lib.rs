@@ -5,10 +5,12 @@
 pub mod keepalive;
 pub mod packet;
 pub mod remote;
+pub mod stream;
 pub mod xdr;
 
 pub use packet::{
     FrameReader, Header, MessageStatus, MessageType, NonnullDomain, NonnullNetwork, Packet,
     PacketError, RemoteError,
 };
+pub use stream::{StreamId, StreamMessage, STREAM_DATA_MAX};
 pub use xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrError, XdrResult};

@@ -11,8 +11,9 @@ use thiserror::Error as ThisError;
 
 /// `VIR_NET_MESSAGE_INITIAL`: libvirt's first receive buffer size.
 pub const MESSAGE_INITIAL: usize = 65_536;
-/// `VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX`: the payload limit of old peers.
-pub const MESSAGE_LEGACY_PAYLOAD_MAX: usize = 262_144;
+/// `VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX`: the payload limit of old peers,
+/// and the most raw data one `STREAM` packet carries.
+pub const MESSAGE_LEGACY_PAYLOAD_MAX: usize = 262_120;
 /// `VIR_NET_MESSAGE_MAX`: header + payload, not counting the length word.
 pub const MESSAGE_MAX: usize = 33_554_432;
 /// `VIR_NET_MESSAGE_HEADER_MAX`: the serialised header size.

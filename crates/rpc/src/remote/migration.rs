@@ -258,3 +258,102 @@ pub type DomainMigrateGetMaxSpeedArgs = super::domain::DomainFlagsArgs;
 pub type DomainMigrateGetMaxDowntimeArgs = super::domain::DomainFlagsArgs;
 /// DOMAIN_MIGRATE_START_POST_COPY (364): ret void.
 pub type DomainMigrateStartPostCopyArgs = super::domain::DomainFlagsArgs;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::xdr::{XdrDecode, XdrEncode};
+    use rvirt_util::TypedParamValue;
+
+    fn dom() -> NonnullDomain {
+        NonnullDomain {
+            name: "g".into(),
+            uuid: [0xab; 16],
+            id: 3,
+        }
+    }
+
+    /// remote_nonnull_domain "g", uuid ab.., id 3.
+    fn dom_bytes() -> Vec<u8> {
+        let mut v = vec![0, 0, 0, 1, b'g', 0, 0, 0];
+        v.extend_from_slice(&[0xab; 16]);
+        v.extend_from_slice(&[0, 0, 0, 3]);
+        v
+    }
+
+    #[test]
+    fn perform3_params_layout() {
+        // dom, remote_string dconnuri, params<>, opaque cookie_in<>, u32 flags
+        let a = DomainMigratePerform3ParamsArgs {
+            dom: dom(),
+            dconnuri: Some("x".into()),
+            params: TypedParams::new().with("bandwidth", TypedParamValue::ULLong(5)),
+            cookie_in: vec![1, 2],
+            flags: 0x103,
+        };
+        #[rustfmt::skip]
+        let want: Vec<u8> = [
+            dom_bytes(),
+            vec![0, 0, 0, 1, 0, 0, 0, 1, b'x', 0, 0, 0],
+            vec![0, 0, 0, 1, 0, 0, 0, 9],
+            b"bandwidth\0\0\0".to_vec(),
+            vec![0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 5],
+            vec![0, 0, 0, 2, 1, 2, 0, 0],
+            vec![0, 0, 1, 3],
+        ]
+        .concat();
+        assert_eq!(a.to_xdr().unwrap(), want);
+        assert_eq!(DomainMigratePerform3ParamsArgs::from_xdr(&want).unwrap(), a);
+    }
+
+    #[test]
+    fn v1_flags_are_hyper_and_finish3_cancelled_is_int() {
+        // remote_domain_migrate_prepare_args: remote_string uri_in,
+        // unsigned hyper flags, remote_string dname, unsigned hyper bandwidth.
+        let a = DomainMigratePrepareArgs {
+            uri_in: None,
+            flags: 1,
+            dname: None,
+            bandwidth: 2,
+        };
+        #[rustfmt::skip]
+        assert_eq!(
+            a.to_xdr().unwrap(),
+            [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]
+        );
+        let r = DomainMigrateFinish3ParamsRet {
+            dom: dom(),
+            cookie_out: vec![],
+        };
+        let mut want = dom_bytes();
+        want.extend_from_slice(&[0, 0, 0, 0]);
+        assert_eq!(r.to_xdr().unwrap(), want);
+        let c = DomainMigrateConfirm3ParamsArgs {
+            dom: dom(),
+            params: TypedParams::new(),
+            cookie_in: vec![],
+            flags: 0,
+            cancelled: 1,
+        };
+        let mut want = dom_bytes();
+        want.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(c.to_xdr().unwrap(), want);
+    }
+
+    #[test]
+    fn job_info_is_int_and_eleven_hypers() {
+        let r = DomainGetJobInfoRet {
+            type_: 2,
+            time_elapsed: 7,
+            ..Default::default()
+        };
+        let bytes = r.to_xdr().unwrap();
+        assert_eq!(bytes.len(), 4 + 11 * 8);
+        assert_eq!(&bytes[..12], [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7]);
+        // Cookies above REMOTE_MIGRATE_COOKIE_MAX are refused.
+        let big = CookieOutRet {
+            cookie_out: vec![0; MIGRATE_COOKIE_MAX + 1],
+        };
+        assert!(big.to_xdr().is_err());
+    }
+}

@@ -406,6 +406,37 @@ impl Pair {
     }
 }
 
+/// The four ways `virsh migrate` moves a guest.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode {
+    Managed,
+    P2p,
+    Tunnelled,
+    Direct,
+}
+
+pub const MODES: [Mode; 4] = [Mode::Managed, Mode::P2p, Mode::Tunnelled, Mode::Direct];
+
+impl Mode {
+    /// `virsh migrate` arguments after the flags: mode options, domain,
+    /// destination and migration URI.
+    pub fn args(self, pair: &Pair, name: &str) -> String {
+        self.args_via(&pair.dst.uri(), &pair.dst.reloc_uri(), name)
+    }
+
+    /// As [`Mode::args`] with the destination daemon's URI and relocation
+    /// URI given (e.g. through a [`Proxy`]).
+    pub fn args_via(self, dst: &str, reloc: &str, name: &str) -> String {
+        match self {
+            Mode::Managed => format!("--live {name} {dst} --migrateuri tcp://127.0.0.1"),
+            Mode::P2p => format!("--live --p2p {name} {dst} --migrateuri tcp://127.0.0.1"),
+            Mode::Tunnelled => format!("--live --p2p --tunnelled {name} {dst}"),
+            // libvirt hands a direct migration only the migration URI.
+            Mode::Direct => format!("--live --direct {name} {reloc} --migrateuri {reloc}"),
+        }
+    }
+}
+
 /// The rvirt test-guest metadata namespace (docs/migration.md).
 pub const GUEST_NS: &str = "https://rvirt.dev/xmlns/test-guest/1";
 
@@ -419,8 +450,8 @@ pub struct Guest {
     pub dirty_kib_s: u64,
     pub working_set_kib: u64,
     pub description: Option<String>,
-    /// `(phase, action)` pairs for `<rvirt:inject-fault/>`.
-    pub faults: Vec<(String, String)>,
+    /// Attributes of each `<rvirt:inject-fault/>` (crates/driver-test/README.md).
+    pub faults: Vec<String>,
 }
 
 impl Guest {
@@ -443,8 +474,24 @@ impl Guest {
         self
     }
 
+    /// `phase` (begin, prepare, perform, finish, confirm) does `action`
+    /// (fail).
     pub fn fault(mut self, phase: &str, action: &str) -> Guest {
-        self.faults.push((phase.into(), action.into()));
+        self.faults
+            .push(format!("phase='{phase}' action='{action}'"));
+        self
+    }
+
+    /// `phase` waits `ms` milliseconds first.
+    pub fn delay(mut self, phase: &str, ms: u64) -> Guest {
+        self.faults
+            .push(format!("phase='{phase}' action='delay' ms='{ms}'"));
+        self
+    }
+
+    /// One page arrives altered, so the destination's digest differs.
+    pub fn corrupt_page(mut self) -> Guest {
+        self.faults.push("action='corrupt-page'".into());
         self
     }
 
@@ -462,7 +509,7 @@ impl Guest {
         let faults: String = self
             .faults
             .iter()
-            .map(|(p, a)| format!("      <rvirt:inject-fault phase='{p}' action='{a}'/>\n"))
+            .map(|attrs| format!("      <rvirt:inject-fault {attrs}/>\n"))
             .collect();
         format!(
             "<domain type='test'>\n  <name>{name}</name>\n  <uuid>{uuid}</uuid>\n{description}\
@@ -510,8 +557,9 @@ impl Watch {
             out.ok.then(|| out.stdout.trim().to_string())
         };
         let thread = std::thread::spawn(move || {
+            // At least one full round, however quick the migration.
             let mut samples = Vec::new();
-            while !s.load(Ordering::Relaxed) {
+            loop {
                 samples.push(Sample {
                     host: "src",
                     state: state(&su, &sn),
@@ -520,6 +568,9 @@ impl Watch {
                     host: "dst",
                     state: state(&du, &dn),
                 });
+                if s.load(Ordering::Relaxed) {
+                    break;
+                }
             }
             samples.push(Sample {
                 host: "src",

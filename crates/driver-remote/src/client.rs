@@ -4,8 +4,12 @@
 //! optional keepalive thread that PINGs an idle peer and gives up on a dead
 //! one. Callers on any number of threads may call concurrently.
 
+use crate::stream::{RemoteStream, StreamState};
 use rvirt_rpc::remote::{self, Procedure};
-use rvirt_rpc::{keepalive, FrameReader, MessageStatus, MessageType, Packet, XdrDecode, XdrEncode};
+use rvirt_rpc::{
+    keepalive, FrameReader, MessageStatus, MessageType, Packet, StreamId, StreamMessage, XdrDecode,
+    XdrEncode,
+};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -88,11 +92,13 @@ type Waiter = Sender<Packet>;
 
 struct State {
     pending: HashMap<u32, Waiter>,
+    /// Open streams, by the serial of the call that opened them.
+    streams: HashMap<u32, Arc<StreamState>>,
     /// Why the connection is gone, once it is.
     closed: Option<Error>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     writer: Mutex<Sock>,
     last_rx: Mutex<Instant>,
@@ -108,17 +114,33 @@ pub fn closed_error() -> Error {
 }
 
 impl Shared {
-    /// Mark the connection dead (first reason wins) and fail every waiter.
+    /// Mark the connection dead (first reason wins) and fail every waiter
+    /// and stream.
     fn close(&self, why: Error) {
-        let waiters: Vec<Waiter> = {
+        let (waiters, streams): (Vec<Waiter>, Vec<Arc<StreamState>>) = {
             let mut st = lock(&self.state);
             if st.closed.is_none() {
                 st.closed = Some(why);
             }
-            st.pending.drain().map(|(_, w)| w).collect()
+            (
+                st.pending.drain().map(|(_, w)| w).collect(),
+                st.streams.drain().map(|(_, s)| s).collect(),
+            )
         };
         drop(waiters); // a dropped sender wakes its caller with the error
+        let reason = self.close_reason();
+        for s in streams {
+            s.fail(reason.clone());
+        }
         lock(&self.writer).shutdown();
+    }
+
+    /// The stream is over on this side: later packets for it are dropped.
+    pub(crate) fn forget_stream(&self, id: &StreamId) {
+        let mut st = lock(&self.state);
+        if st.streams.get(&id.serial).is_some_and(|s| s.id() == *id) {
+            st.streams.remove(&id.serial);
+        }
     }
 
     fn close_reason(&self) -> Error {
@@ -128,7 +150,7 @@ impl Shared {
             .unwrap_or_else(closed_error)
     }
 
-    fn send(&self, packet: &Packet) -> Result<()> {
+    pub(crate) fn send(&self, packet: &Packet) -> Result<()> {
         let bytes = packet.to_bytes().map_err(|e| e.to_error())?;
         let res = lock(&self.writer).write_all(&bytes);
         res.map_err(|e| {
@@ -155,6 +177,7 @@ impl Client {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 pending: HashMap::new(),
+                streams: HashMap::new(),
                 closed: None,
             }),
             writer: Mutex::new(sock),
@@ -188,6 +211,42 @@ impl Client {
     /// Call a REMOTE procedure and wait for its reply.
     pub fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        self.call_serial(proc_, serial, args, None)
+    }
+
+    /// Call a procedure that opens a stream (the tunnelled migration
+    /// prepares). The stream exists before the call is sent, so an error
+    /// the server fails it with is never missed; a failed call closes it.
+    pub fn call_with_stream<A: XdrEncode, R: XdrDecode>(
+        &self,
+        proc_: Procedure,
+        args: &A,
+    ) -> Result<(R, RemoteStream)> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let id = StreamId {
+            prog: remote::PROGRAM,
+            vers: remote::PROTOCOL_VERSION,
+            proc_: proc_ as i32,
+            serial,
+        };
+        let state = StreamState::new(id);
+        let ret = self.call_serial(proc_, serial, args, Some(state.clone()));
+        match ret {
+            Ok(r) => Ok((r, RemoteStream::new(self.shared.clone(), state))),
+            Err(e) => {
+                self.shared.forget_stream(&id);
+                Err(e)
+            }
+        }
+    }
+
+    fn call_serial<A: XdrEncode, R: XdrDecode>(
+        &self,
+        proc_: Procedure,
+        serial: u32,
+        args: &A,
+        stream: Option<Arc<StreamState>>,
+    ) -> Result<R> {
         let packet = remote::call(proc_, serial, args).map_err(|e| {
             Error::raw(
                 ErrorDomain::RPC,
@@ -202,6 +261,9 @@ impl Client {
                 return Err(closed_error());
             }
             st.pending.insert(serial, tx);
+            if let Some(s) = stream {
+                st.streams.insert(serial, s);
+            }
         }
         tracing::trace!(proc_ = proc_.name(), serial, "call");
         if let Err(e) = self.shared.send(&packet) {
@@ -292,12 +354,51 @@ fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
     }
     match p.header.type_ {
         MessageType::Reply | MessageType::ReplyWithFds => {
-            let waiter = lock(&shared.state).pending.remove(&p.header.serial);
-            match waiter {
-                Some(w) => {
+            let (waiter, stream) = {
+                let mut st = lock(&shared.state);
+                match st.pending.remove(&p.header.serial) {
+                    Some(w) => (Some(w), None),
+                    None => (None, st.streams.get(&p.header.serial).cloned()),
+                }
+            };
+            match (waiter, stream) {
+                (Some(w), _) => {
                     let _ = w.send(p);
                 }
-                None => tracing::debug!(serial = p.header.serial, "reply with no caller"),
+                // libvirtd answers a failed stream write, finish or abort
+                // with an error REPLY carrying the stream's serial.
+                (None, Some(s)) if s.id().matches(&p.header) => match p.error() {
+                    Some(Ok(e)) => s.fail(e),
+                    Some(Err(_)) => s.fail(decode_error()),
+                    None => tracing::debug!(serial = p.header.serial, "stray stream reply"),
+                },
+                _ => tracing::debug!(serial = p.header.serial, "reply with no caller"),
+            }
+        }
+        MessageType::Stream => {
+            let stream = lock(&shared.state).streams.get(&p.header.serial).cloned();
+            let Some(s) = stream.filter(|s| s.id().matches(&p.header)) else {
+                // Stream packets may trail a stream this side closed.
+                tracing::debug!(serial = p.header.serial, "no stream for packet");
+                return;
+            };
+            match StreamMessage::parse(p) {
+                Ok(StreamMessage::Finish) => s.confirm(),
+                Ok(StreamMessage::Error(e)) => s.fail(e.unwrap_or_else(|| {
+                    Error::raw(
+                        ErrorDomain::RPC,
+                        ErrorCode::RPC,
+                        "stream aborted by the server",
+                    )
+                })),
+                // Only outgoing streams exist in rvirt so far.
+                Ok(StreamMessage::Data(_)) => {
+                    tracing::debug!(
+                        serial = s.id().serial,
+                        "ignoring data on an outgoing stream"
+                    )
+                }
+                Err(_) => s.fail(decode_error()),
             }
         }
         MessageType::Message => {

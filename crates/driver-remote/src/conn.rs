@@ -114,7 +114,7 @@ pub struct RemoteConnection {
     events: Arc<Events>,
 }
 
-fn domain_ref(d: NonnullDomain) -> DomainRef {
+pub(crate) fn domain_ref(d: NonnullDomain) -> DomainRef {
     DomainRef {
         name: d.name,
         uuid: d.uuid,
@@ -122,7 +122,7 @@ fn domain_ref(d: NonnullDomain) -> DomainRef {
     }
 }
 
-fn nonnull(d: &DomainRef) -> NonnullDomain {
+pub(crate) fn nonnull(d: &DomainRef) -> NonnullDomain {
     NonnullDomain {
         name: d.name.clone(),
         uuid: d.uuid,
@@ -224,8 +224,12 @@ impl RemoteConnection {
         })
     }
 
-    fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
+    pub(crate) fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
         self.client.call(proc_, args)
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     fn lookup<A: XdrEncode>(&self, proc_: Procedure, args: &A) -> Result<DomainRef> {
@@ -318,8 +322,6 @@ impl RemoteConnection {
         Ok(self.call::<_, R>(p, a)?.value() != 0)
     }
 }
-
-impl rvirt::MigrationDriver for RemoteConnection {}
 
 impl HypervisorConnection for RemoteConnection {
     fn close(&self) -> Result<()> {

@@ -8,10 +8,13 @@
 
 mod client;
 mod conn;
+mod migration;
+mod stream;
 mod uri;
 
 pub use client::KeepAlive;
 pub use conn::RemoteConnection;
+pub use stream::RemoteStream;
 pub use uri::{open_name, split_scheme, target, Address, Target, Transport};
 
 use rvirt::driver::{ConnectDriver, OpenOutcome};

@@ -69,21 +69,29 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     }
 }
 
-/// Write packets to the stream, coalescing what is queued into one write.
+/// Write packets to the stream, coalescing what is queued into one write,
+/// up to and including the first packet `last` picks (true is returned
+/// when one was written: the connection should close).
 pub async fn write_packets<W: AsyncWrite + Unpin>(
     wr: &mut W,
     first: Packet,
     more: &mut UnboundedReceiver<Packet>,
-) -> std::io::Result<()> {
+    last: impl Fn(&Packet) -> bool,
+) -> std::io::Result<bool> {
     let mut buf = Vec::with_capacity(4096);
     push(&mut buf, &first);
-    while buf.len() < 1 << 20 {
+    let mut done = last(&first);
+    while !done && buf.len() < 1 << 20 {
         match more.try_recv() {
-            Ok(p) => push(&mut buf, &p),
+            Ok(p) => {
+                push(&mut buf, &p);
+                done = last(&p);
+            }
             Err(_) => break,
         }
     }
-    wr.write_all(&buf).await
+    wr.write_all(&buf).await?;
+    Ok(done)
 }
 
 fn push(buf: &mut Vec<u8>, p: &Packet) {

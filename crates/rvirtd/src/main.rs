@@ -58,6 +58,9 @@ fn main() -> ExitCode {
     };
 
     rvirt_driver_test::register();
+    // After the local drivers: a peer-to-peer source driver here opens the
+    // destination daemon (`test+tcp://...`) through the remote driver.
+    rvirt_driver_remote::register_for_daemon();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -71,6 +71,7 @@ impl Server {
                 default_uri: cfg.default_uri.clone(),
                 keepalive_interval: cfg.keepalive_interval,
                 keepalive_count: cfg.keepalive_count,
+                workers: Arc::new(Semaphore::new(cfg.max_workers.max(1))),
             }),
             max_clients: cfg.max_clients,
         })

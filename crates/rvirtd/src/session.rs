@@ -1,19 +1,25 @@
-//! One client connection, one task: it frames messages, answers keepalive,
-//! runs the client's calls in order and writes their replies, and writes
-//! the events and pings queued in the client's outbox, whichever comes
-//! first (`select!` over a cancel-safe reader and the outbox).
+//! One client connection: a reader and a writer.
 //!
-//! Calls run inline on the runtime's worker threads, of which the daemon
-//! starts `max_workers` (libvirtd's worker pool): a call that blocks holds
-//! one worker, as it would hold one of libvirtd's.
+//! The reader frames messages, answers keepalive, hands each call to a
+//! worker and routes `STREAM` packets to their stream. Calls run
+//! concurrently, as on libvirtd's worker pool: on blocking threads, at most
+//! `max_workers` at once daemon-wide, each reply written when its call
+//! completes (clients match replies by serial). So a long
+//! `DOMAIN_MIGRATE_PERFORM3_PARAMS` does not hold up the `GET_JOB_INFO`
+//! polls or the `ABORT_JOB` another thread sends on the same connection.
+//!
+//! The writer drains the client's outbox (replies, events, stream answers,
+//! pings) and runs the server side of keepalive. Either side ending ends
+//! the session; open streams are then aborted.
 
-use crate::dispatch::{self, Action, Client};
+use crate::dispatch::{self, Action, Client, Reply};
 use crate::framing::{write_packets, MessageReader};
-use rvirt_rpc::{keepalive, Packet};
-use std::sync::Arc;
+use rvirt_rpc::{keepalive, remote, MessageType, Packet};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Semaphore};
 
 /// What a session needs from the daemon.
 #[derive(Clone, Debug)]
@@ -22,6 +28,30 @@ pub struct SessionConfig {
     /// Seconds between server pings; 0 or less disables them.
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
+    /// The worker pool: calls running at once, over all clients.
+    pub workers: Arc<Semaphore>,
+}
+
+/// What the reader tells the writer's keepalive: when the client last
+/// spoke, and how many pings went unanswered since (any message answers).
+#[derive(Debug)]
+struct Activity {
+    last_rx: Mutex<Instant>,
+    missed: AtomicU32,
+}
+
+impl Activity {
+    fn heard(&self) {
+        *self.last_rx.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        self.missed.store(0, Ordering::Relaxed);
+    }
+
+    fn idle(&self) -> Duration {
+        self.last_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .elapsed()
+    }
 }
 
 /// Serve one client until it leaves, breaks the protocol, stops answering
@@ -31,67 +61,174 @@ pub async fn serve<S>(
     readonly: bool,
     peer: String,
     cfg: Arc<SessionConfig>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     tracing::info!(%peer, readonly, "client connected");
-    let (rd, mut wr) = tokio::io::split(stream);
-    let (out_tx, mut outbox) = mpsc::unbounded_channel::<Packet>();
+    let (rd, wr) = tokio::io::split(stream);
+    let (out_tx, outbox) = mpsc::unbounded_channel::<Packet>();
     let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out_tx));
-    let mut reader = MessageReader::new(rd);
+    let activity = Arc::new(Activity {
+        last_rx: Mutex::new(Instant::now()),
+        missed: AtomicU32::new(0),
+    });
+    let (over_tx, over) = watch::channel(false);
 
+    let writer = tokio::spawn(write_loop(
+        wr,
+        outbox,
+        client.clone(),
+        cfg.clone(),
+        activity.clone(),
+        peer.clone(),
+        [shutdown.clone(), over.clone()],
+    ));
+    read_loop(rd, &client, &cfg, &activity, &peer, [shutdown, over]).await;
+    let _ = over_tx.send(true);
+    let _ = writer.await;
+    // Workers still running hold the client; its connection closes when
+    // the last of them is done.
+    client.cleanup();
+    tracing::info!(%peer, "client disconnected");
+}
+
+/// Resolves when any of the watched flags turns true (or its sender is
+/// gone).
+async fn any_set(stops: &mut [watch::Receiver<bool>; 2]) {
+    let [a, b] = stops;
+    tokio::select! {
+        _ = a.wait_for(|v| *v) => {}
+        _ = b.wait_for(|v| *v) => {}
+    }
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    rd: R,
+    client: &Arc<Client>,
+    cfg: &Arc<SessionConfig>,
+    activity: &Activity,
+    peer: &str,
+    mut stops: [watch::Receiver<bool>; 2],
+) {
+    let mut reader = MessageReader::new(rd);
+    loop {
+        let msg = tokio::select! {
+            msg = reader.read_message() => msg,
+            _ = any_set(&mut stops) => return,
+        };
+        let msg = match msg {
+            Ok(Some(msg)) => msg,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(%peer, "closing client: {e}");
+                return;
+            }
+        };
+        activity.heard();
+        match dispatch::classify(&msg) {
+            Action::Send(p) => client.send(p),
+            Action::Nothing => {}
+            Action::Call(h) => {
+                dispatch::prepare_call(client, &h);
+                let mut payload = msg;
+                let payload = payload.split_off(24);
+                tokio::spawn(run_call(client.clone(), cfg.workers.clone(), h, payload));
+            }
+            Action::Stream(h) => match dispatch::stream_message(client, &h, &msg) {
+                // A full queue stops the reading until the driver catches
+                // up: back-pressure on the client.
+                Some(d) => {
+                    tokio::select! {
+                        _ = d.tx.send(d.msg) => {}
+                        _ = any_set(&mut stops) => return,
+                    }
+                }
+                None => tracing::info!(
+                    serial = h.serial,
+                    proc_ = h.proc_,
+                    status = h.status,
+                    "Ignoring unexpected stream data"
+                ),
+            },
+        }
+    }
+}
+
+/// One call on the worker pool: its reply goes to the outbox, then a
+/// stream it opened is pumped (still off the reactor, without a worker:
+/// libvirtd moves stream data in its event loop, not on a worker).
+async fn run_call(
+    client: Arc<Client>,
+    workers: Arc<Semaphore>,
+    h: dispatch::RawHeader,
+    payload: Vec<u8>,
+) {
+    let Ok(permit) = workers.acquire_owned().await else {
+        return;
+    };
+    let cx = client.clone();
+    let reply = tokio::task::spawn_blocking(move || {
+        let reply = dispatch::run(&cx, &h, &payload);
+        drop(permit);
+        reply
+    })
+    .await;
+    let Ok(Reply { packet, then }) = reply else {
+        tracing::error!(serial = h.serial, proc_ = h.proc_, "call panicked");
+        return;
+    };
+    client.send(packet);
+    if let Some(pump) = then {
+        let _ = tokio::task::spawn_blocking(move || pump.run()).await;
+    }
+}
+
+/// Is this the reply to CONNECT_CLOSE (after which the connection closes)?
+fn is_close_reply(p: &Packet) -> bool {
+    p.header.type_ == MessageType::Reply
+        && remote::is_remote(&p.header)
+        && p.header.proc_ == remote::Procedure::ConnectClose as i32
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    mut outbox: mpsc::UnboundedReceiver<Packet>,
+    client: Arc<Client>,
+    cfg: Arc<SessionConfig>,
+    activity: Arc<Activity>,
+    peer: String,
+    mut stops: [watch::Receiver<bool>; 2],
+) {
     let keepalive_on = cfg.keepalive_interval > 0;
     let interval = Duration::from_secs(cfg.keepalive_interval.max(1) as u64);
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_rx = Instant::now();
-    let mut missed = 0u32;
-
     loop {
-        let out = tokio::select! {
-            msg = reader.read_message() => match msg {
-                Ok(Some(msg)) => {
-                    last_rx = Instant::now();
-                    missed = 0;
-                    match dispatch::classify(&msg) {
-                        Action::Send(p) => Some(p),
-                        Action::Nothing => None,
-                        Action::Call(h) => Some(dispatch::dispatch_call(&client, &h, &msg[24..])),
-                    }
-                }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(%peer, "closing client: {e}");
-                    break;
-                }
-            },
-            Some(p) = outbox.recv() => Some(p),
+        let p = tokio::select! {
+            Some(p) = outbox.recv() => p,
             _ = ticker.tick(), if keepalive_on => {
-                if !client.keepalive_wanted() || last_rx.elapsed() < interval {
+                if !client.keepalive_wanted() || activity.idle() < interval {
                     continue;
                 }
+                let missed = activity.missed.fetch_add(1, Ordering::Relaxed);
                 if missed >= cfg.keepalive_count {
                     tracing::warn!(%peer, "No response from client after {missed} keepalive messages");
                     break;
                 }
-                missed += 1;
-                Some(keepalive::ping())
+                keepalive::ping()
             },
-            _ = shutdown.changed() => break,
+            _ = any_set(&mut stops) => break,
         };
-        if let Some(p) = out {
-            if let Err(e) = write_packets(&mut wr, p, &mut outbox).await {
+        let closing = |p: &Packet| is_close_reply(p) && client.close_requested();
+        match write_packets(&mut wr, p, &mut outbox, closing).await {
+            Ok(false) => {}
+            Ok(true) => break,
+            Err(e) => {
                 tracing::debug!(%peer, "write to client failed: {e}");
                 break;
             }
         }
-        if client.close_requested() {
-            break;
-        }
     }
-
-    client.cleanup();
     let _ = wr.shutdown().await;
-    tracing::info!(%peer, "client disconnected");
 }

@@ -2,6 +2,7 @@
 //! connection, whether the client came in on the read-only socket, its event
 //! callback registrations, and the outbox its replies and events go through.
 
+use super::stream::Streams;
 use rvirt::{Connect, Domain, DomainRef};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -21,6 +22,7 @@ pub struct Client {
     callbacks: Mutex<Callbacks>,
     keepalive_wanted: AtomicBool,
     close_requested: AtomicBool,
+    streams: Streams,
 }
 
 /// Event callbacks this client registered with its connection.
@@ -42,6 +44,7 @@ impl Client {
             callbacks: Mutex::new(Callbacks::default()),
             keepalive_wanted: AtomicBool::new(false),
             close_requested: AtomicBool::new(false),
+            streams: Streams::default(),
         }
     }
 
@@ -96,6 +99,11 @@ impl Client {
         self.outbox.clone()
     }
 
+    /// The client's open incoming streams.
+    pub fn streams(&self) -> &Streams {
+        &self.streams
+    }
+
     pub(super) fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
         self.callbacks.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -120,9 +128,10 @@ impl Client {
         self.close_requested.load(Ordering::Relaxed)
     }
 
-    /// Deregister every event callback and close the connection
-    /// (`remoteClientCloseFunc`). Idempotent.
+    /// Abort open streams, deregister every event callback and close the
+    /// connection (`remoteClientCloseFunc`). Idempotent.
     pub fn cleanup(&self) {
+        self.streams.clear();
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take();
         let callbacks = std::mem::take(&mut *self.callbacks());
         if let Some(conn) = conn {

@@ -12,13 +12,16 @@ mod client;
 mod connect;
 mod domain;
 mod events;
+mod migration;
+pub mod stream;
 
 pub use client::{nonnull, Client, Outbox};
+pub use events::event_packet;
 
 use rvirt_rpc::keepalive;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
-use rvirt_rpc::{Header, MessageStatus, MessageType, Packet};
+use rvirt_rpc::{Header, MessageStatus, MessageType, Packet, StreamId, StreamMessage};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// A procedure's entry in the table.
@@ -73,6 +76,12 @@ pub fn entry(p: Procedure) -> Option<Entry> {
     connect::lookup(p)
         .or_else(|| domain::lookup(p))
         .or_else(|| events::lookup(p))
+        .or_else(|| migration::lookup(p))
+}
+
+/// Does this procedure open an incoming data stream?
+pub fn opens_stream(proc_: i32) -> bool {
+    Procedure::from_i32(proc_).is_some_and(|p| migration::stream_entry(p).is_some())
 }
 
 /// `VIR_ERR_RPC` from the RPC domain, as virnetserverprogram.c reports.
@@ -117,6 +126,16 @@ impl RawHeader {
         }
     }
 
+    /// The stream a call (or stream packet) with this header names.
+    pub fn stream_id(&self) -> StreamId {
+        StreamId {
+            prog: self.prog,
+            vers: self.vers,
+            proc_: self.proc_,
+            serial: self.serial,
+        }
+    }
+
     fn is_call(&self) -> bool {
         self.type_ == MessageType::Call as i32 || self.type_ == MessageType::CallWithFds as i32
     }
@@ -128,9 +147,11 @@ pub enum Action {
     /// Send this packet now (keepalive PONG, or an error found before
     /// dispatch).
     Send(Packet),
-    /// A REMOTE call to run (in order, possibly on a worker).
+    /// A REMOTE call to run on a worker.
     Call(RawHeader),
-    /// Nothing to answer (a PONG, stray replies and stream data).
+    /// A REMOTE `STREAM` packet, for the stream its serial names.
+    Stream(RawHeader),
+    /// Nothing to answer (a PONG, stray replies).
     Nothing,
 }
 
@@ -180,6 +201,9 @@ pub fn classify(msg: &[u8]) -> Action {
             &rpc_error(format!("Unexpected message type {}", h.type_)),
         ));
     }
+    if h.type_ == MessageType::Stream as i32 {
+        return Action::Stream(h);
+    }
     if h.type_ != MessageType::Call as i32 {
         tracing::info!(?h, "ignoring unexpected message");
         return Action::Nothing;
@@ -193,25 +217,61 @@ pub fn classify(msg: &[u8]) -> Action {
     Action::Call(h)
 }
 
+/// A call's reply and, for a call that opened a stream, the pump to run
+/// once the reply is on its way.
+pub struct Reply {
+    pub packet: Packet,
+    pub then: Option<stream::Pump>,
+}
+
+/// Before a call is queued for a worker: open the slot of the stream it
+/// will create, so data racing ahead of the reply is kept.
+pub fn prepare_call(client: &Client, h: &RawHeader) {
+    if opens_stream(h.proc_) {
+        client.streams().open(h.stream_id());
+    }
+}
+
 /// Run one REMOTE call and build its reply.
-pub fn dispatch_call(client: &Client, h: &RawHeader, payload: &[u8]) -> Packet {
-    match run_call(client, h, payload) {
+pub fn run(client: &Client, h: &RawHeader, payload: &[u8]) -> Reply {
+    let (result, then) = match run_call(client, h, payload) {
+        Ok((body, then)) => (Ok(body), then),
+        Err(e) => (Err(e), None),
+    };
+    let packet = match result {
         Ok(body) => Packet::new(h.reply(MessageStatus::Ok), body),
         Err(err) => {
             tracing::debug!(proc_ = h.proc_, serial = h.serial, error = %err, "call failed");
             error_reply(h, &err)
         }
-    }
+    };
+    Reply { packet, then }
 }
 
-fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> Result<Vec<u8>> {
+/// Run one REMOTE call and build its reply; a stream it opened is dropped
+/// (aborted).
+pub fn dispatch_call(client: &Client, h: &RawHeader, payload: &[u8]) -> Packet {
+    run(client, h, payload).packet
+}
+
+type CallResult = Result<(Vec<u8>, Option<stream::Pump>)>;
+
+fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
+    // Whatever happens, a stream slot opened for this call is its own.
+    let input = opens_stream(h.proc_).then(|| client.streams().take(h.stream_id()));
     let unknown = || rpc_error(format!("unknown procedure: {}", h.proc_));
     let proc_ = Procedure::from_i32(h.proc_).ok_or_else(unknown)?;
-    let entry = entry(proc_).ok_or_else(unknown)?;
+    let streamed = migration::stream_entry(proc_);
+    let plain = entry(proc_);
+    let api = match (&streamed, &plain) {
+        (Some(s), _) => s.api,
+        (None, Some(e)) => e.api,
+        (None, None) => return Err(unknown()),
+    };
     if client.readonly && !proc_.info().readonly_ok() {
         // virCheckReadOnlyGoto in the public API, reported from the
         // API's own error domain.
-        let domain = if entry.api.starts_with("virDomain") {
+        let domain = if api.starts_with("virDomain") {
             ErrorDomain::DOMAIN
         } else {
             ErrorDomain::NONE
@@ -219,20 +279,59 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> Result<Vec<u8>> {
         return Err(Error::new(
             domain,
             ErrorCode::OPERATION_DENIED,
-            format!("read only access prevents {}", entry.api),
+            format!("read only access prevents {api}"),
         ));
     }
     tracing::trace!(proc_ = proc_.name(), serial = h.serial, "dispatch");
-    (entry.run)(client, payload)
+    match (streamed, input) {
+        (Some(s), Some(input)) => {
+            let (body, pump) = (s.run)(client, input, payload)?;
+            Ok((body, Some(pump)))
+        }
+        _ => {
+            let e = plain.ok_or_else(unknown)?;
+            Ok(((e.run)(client, payload)?, None))
+        }
+    }
+}
+
+/// The queue a `STREAM` packet goes to, with the packet; `None` when no
+/// stream with that serial is open (libvirtd ignores such packets).
+pub fn stream_message(client: &Client, h: &RawHeader, msg: &[u8]) -> Option<StreamDelivery> {
+    let tx = client.streams().sender(&h.stream_id())?;
+    let packet = match Packet::from_message(msg).map(StreamMessage::parse) {
+        Ok(Ok(m)) => m,
+        _ => {
+            tracing::info!(?h, "ignoring undecodable stream packet");
+            return None;
+        }
+    };
+    Some(StreamDelivery { tx, msg: packet })
+}
+
+/// A stream packet and the queue it goes to.
+pub struct StreamDelivery {
+    pub tx: tokio::sync::mpsc::Sender<StreamMessage>,
+    pub msg: StreamMessage,
 }
 
 /// Split a whole message (without the length word) into header and payload
-/// and handle it completely, synchronously: what a proptest drives.
+/// and handle it completely, synchronously: what a proptest drives. Stream
+/// packets are queued without waiting (dropped when the queue is full).
 pub fn handle_message(client: &Client, msg: &[u8]) -> Option<Packet> {
     match classify(msg) {
         Action::Send(p) => Some(p),
         Action::Nothing => None,
-        Action::Call(h) => Some(dispatch_call(client, &h, &msg[24..])),
+        Action::Stream(h) => {
+            if let Some(d) = stream_message(client, &h, msg) {
+                let _ = d.tx.try_send(d.msg);
+            }
+            None
+        }
+        Action::Call(h) => {
+            prepare_call(client, &h);
+            Some(dispatch_call(client, &h, &msg[24..]))
+        }
     }
 }
 

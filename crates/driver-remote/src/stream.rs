@@ -1,0 +1,174 @@
+//! The client side of an RPC data stream (libvirt's virnetclientstream.c
+//! with the remote driver's `remoteStreamDrv`), in the direction tunnelled
+//! migration uses: this side writes, the daemon's driver reads.
+//!
+//! `send` writes `STREAM`/`CONTINUE` packets of at most 262,120 bytes and
+//! waits for nothing (TCP flow control is the back-pressure: the daemon
+//! stops reading while its driver is behind). `finish` sends `OK` and waits
+//! for the daemon's `OK` or error; `abort` sends `ERROR` and waits for the
+//! confirmation. An error the daemon sends at any time (as `STREAM`/`ERROR`
+//! or an error `REPLY` with the stream's serial), or the loss of the
+//! connection, fails the stream: the next call reports it.
+
+use crate::client::Shared;
+use rvirt::StreamBackend;
+use rvirt_rpc::{stream::chunks, StreamId};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Inner {
+    /// The daemon's error, or why the connection ended.
+    error: Option<Error>,
+    /// The daemon's `OK` arrived (confirming our finish or abort).
+    confirmed: bool,
+    /// Finished or aborted on this side.
+    closed: bool,
+}
+
+/// What the reader thread knows about one stream.
+pub(crate) struct StreamState {
+    id: StreamId,
+    inner: Mutex<Inner>,
+    cond: Condvar,
+}
+
+impl StreamState {
+    pub(crate) fn new(id: StreamId) -> Arc<StreamState> {
+        Arc::new(StreamState {
+            id,
+            inner: Mutex::new(Inner::default()),
+            cond: Condvar::new(),
+        })
+    }
+
+    pub(crate) fn id(&self) -> StreamId {
+        self.id
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The daemon (or the connection) failed the stream; the first error
+    /// is the one reported.
+    pub(crate) fn fail(&self, e: Error) {
+        let mut inner = self.lock();
+        if inner.error.is_none() {
+            inner.error = Some(e);
+        }
+        self.cond.notify_all();
+    }
+
+    /// The daemon's `STREAM`/`OK`: the answer to our finish or abort, or
+    /// (before we sent either) an end we did not ask for.
+    pub(crate) fn confirm(&self) {
+        let mut inner = self.lock();
+        if inner.closed {
+            inner.confirmed = true;
+        } else if inner.error.is_none() {
+            inner.error = Some(Error::raw(
+                ErrorDomain::RPC,
+                ErrorCode::RPC,
+                "stream had unexpected termination",
+            ));
+        }
+        self.cond.notify_all();
+    }
+
+    /// Wait for the daemon's answer to our finish or abort.
+    fn wait(&self) -> Result<()> {
+        let mut inner = self.lock();
+        loop {
+            if let Some(e) = &inner.error {
+                return Err(e.clone());
+            }
+            if inner.confirmed {
+                return Ok(());
+            }
+            inner = self.cond.wait(inner).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+fn closed() -> Error {
+    Error::new(
+        ErrorDomain::RPC,
+        ErrorCode::OPERATION_INVALID,
+        "stream is closed",
+    )
+}
+
+/// The `StreamBackend` the remote driver attaches to an `rvirt::Stream`.
+pub struct RemoteStream {
+    shared: Arc<Shared>,
+    state: Arc<StreamState>,
+}
+
+impl RemoteStream {
+    pub(crate) fn new(shared: Arc<Shared>, state: Arc<StreamState>) -> RemoteStream {
+        RemoteStream { shared, state }
+    }
+
+    /// libvirt's `virNetClientStreamCheckState`: a stored error first,
+    /// then "closed".
+    fn check(&self) -> Result<()> {
+        let inner = self.state.lock();
+        if let Some(e) = &inner.error {
+            return Err(e.clone());
+        }
+        if inner.closed {
+            return Err(closed());
+        }
+        Ok(())
+    }
+
+    /// Send a finish or abort and wait for the answer; the stream is over
+    /// on this side either way.
+    fn close_with(&self, packet: rvirt_rpc::Packet) -> Result<()> {
+        self.state.lock().closed = true;
+        let res = self.shared.send(&packet).and_then(|()| self.state.wait());
+        self.shared.forget_stream(&self.state.id);
+        res
+    }
+}
+
+impl StreamBackend for RemoteStream {
+    fn send(&self, data: &[u8]) -> Result<()> {
+        for chunk in chunks(data) {
+            self.check()?;
+            let packet = self.state.id.data(chunk).map_err(|e| e.to_error())?;
+            self.shared.send(&packet)?;
+        }
+        Ok(())
+    }
+
+    fn finish(&self) -> Result<()> {
+        self.check()?;
+        self.close_with(self.state.id.finish())
+    }
+
+    /// After the daemon failed the stream there is nothing left to abort
+    /// there: only this side is closed.
+    fn abort(&self) -> Result<()> {
+        let failed = {
+            let inner = self.state.lock();
+            if inner.closed {
+                return Err(closed());
+            }
+            inner.error.is_some()
+        };
+        if failed {
+            self.state.lock().closed = true;
+            self.shared.forget_stream(&self.state.id);
+            return Ok(());
+        }
+        self.close_with(self.state.id.abort())
+    }
+}
+
+impl Drop for RemoteStream {
+    fn drop(&mut self) {
+        self.shared.forget_stream(&self.state.id);
+    }
+}

@@ -1,0 +1,276 @@
+//! Migration phases (V1, V2, V3, V3 with typed params) and job control
+//! (libvirt's remote_daemon_dispatch.c, migration part): each procedure
+//! calls the matching phase entry point of the public API. A perform with
+//! a `dconnuri` is peer-to-peer: the driver runs the whole migration and
+//! the daemon only waits for it.
+//!
+//! The tunnelled prepares open an incoming data stream and are declared
+//! apart, in [`stream_entry`].
+
+use super::stream::{Pump, StreamInput};
+use super::{dispatch_table, nonnull, rpc_error, Client};
+use rvirt::Stream;
+use rvirt_rpc::remote::domain::{DomainArgs, DomainFlagsArgs};
+use rvirt_rpc::remote::migration::*;
+use rvirt_rpc::remote::DOMAIN_JOB_STATS_MAX;
+use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+/// The V1–V3 procedures carry `unsigned hyper` flags; the API takes 32 bits
+/// (every `virDomainMigrateFlags` value fits), so higher bits are refused
+/// as the drivers' `virCheckFlags` refuses unknown ones.
+fn flags32(api: &str, flags: u64) -> Result<u32> {
+    u32::try_from(flags).map_err(|_| {
+        Error::raw(
+            ErrorDomain::NONE,
+            ErrorCode::INVALID_ARG,
+            format!(
+                "unsupported flags (0x{:x}) in function {api}",
+                flags & !u64::from(u32::MAX)
+            ),
+        )
+    })
+}
+
+dispatch_table! {
+    DomainMigratePrepare "virDomainMigratePrepare": DomainMigratePrepareArgs => DomainMigratePrepareRet
+        = |cx, a| {
+            let flags = flags32("virDomainMigratePrepare", a.flags)?;
+            let (cookie, uri_out) = cx.conn()?.migrate_prepare(a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth)?;
+            Ok(DomainMigratePrepareRet { cookie, uri_out })
+        };
+    DomainMigratePerform "virDomainMigratePerform": DomainMigratePerformArgs => () = |cx, a| {
+        let flags = flags32("virDomainMigratePerform", a.flags)?;
+        cx.domain(&a.dom)?.migrate_perform(&a.cookie, &a.uri, flags, a.dname.as_deref(), a.bandwidth)
+    };
+    DomainMigrateFinish "virDomainMigrateFinish": DomainMigrateFinishArgs => DomainMigrateFinishRet
+        = |cx, a| {
+            let flags = flags32("virDomainMigrateFinish", a.flags)?;
+            let dom = cx.conn()?.migrate_finish(&a.dname, &a.cookie, &a.uri, flags)?;
+            Ok(DomainMigrateFinishRet { ddom: nonnull(&dom) })
+        };
+    DomainMigratePrepare2 "virDomainMigratePrepare2": DomainMigratePrepare2Args => DomainMigratePrepareRet
+        = |cx, a| {
+            let flags = flags32("virDomainMigratePrepare2", a.flags)?;
+            let (cookie, uri_out) = cx.conn()?.migrate_prepare2(
+                a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth, &a.dom_xml)?;
+            Ok(DomainMigratePrepareRet { cookie, uri_out })
+        };
+    DomainMigrateFinish2 "virDomainMigrateFinish2": DomainMigrateFinish2Args => DomainMigrateFinishRet
+        = |cx, a| {
+            let flags = flags32("virDomainMigrateFinish2", a.flags)?;
+            let dom = cx.conn()?.migrate_finish2(&a.dname, &a.cookie, &a.uri, flags, a.retcode)?;
+            Ok(DomainMigrateFinishRet { ddom: nonnull(&dom) })
+        };
+    DomainMigrateBegin3 "virDomainMigrateBegin3": DomainMigrateBegin3Args => DomainMigrateBegin3Ret
+        = |cx, a| {
+            let flags = flags32("virDomainMigrateBegin3", a.flags)?;
+            let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3(
+                a.xmlin.as_deref(), flags, a.dname.as_deref(), a.bandwidth)?;
+            Ok(DomainMigrateBegin3Ret { cookie_out, xml })
+        };
+    DomainMigratePrepare3 "virDomainMigratePrepare3": DomainMigratePrepare3Args => DomainMigratePrepare3Ret
+        = |cx, a| {
+            let flags = flags32("virDomainMigratePrepare3", a.flags)?;
+            let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3(
+                &a.cookie_in, a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth, &a.dom_xml)?;
+            Ok(DomainMigratePrepare3Ret { cookie_out, uri_out })
+        };
+    DomainMigratePerform3 "virDomainMigratePerform3": DomainMigratePerform3Args => CookieOutRet
+        = |cx, a| {
+            let flags = flags32("virDomainMigratePerform3", a.flags)?;
+            let cookie_out = cx.domain(&a.dom)?.migrate_perform3(
+                a.xmlin.as_deref(), &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(),
+                flags, a.dname.as_deref(), a.bandwidth)?;
+            Ok(CookieOutRet { cookie_out })
+        };
+    DomainMigrateFinish3 "virDomainMigrateFinish3": DomainMigrateFinish3Args => DomainMigrateFinish3Ret
+        = |cx, a| {
+            let flags = flags32("virDomainMigrateFinish3", a.flags)?;
+            let (dom, cookie_out) = cx.conn()?.migrate_finish3(
+                &a.dname, &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(), flags, a.cancelled != 0)?;
+            Ok(DomainMigrateFinish3Ret { dom: nonnull(&dom), cookie_out })
+        };
+    DomainMigrateConfirm3 "virDomainMigrateConfirm3": DomainMigrateConfirm3Args => () = |cx, a| {
+        let flags = flags32("virDomainMigrateConfirm3", a.flags)?;
+        cx.domain(&a.dom)?.migrate_confirm3(&a.cookie_in, flags, a.cancelled != 0)
+    };
+    DomainMigrateBegin3Params "virDomainMigrateBegin3Params":
+        DomainMigrateBegin3ParamsArgs => DomainMigrateBegin3Ret = |cx, a| {
+            let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3_params(&a.params, a.flags)?;
+            Ok(DomainMigrateBegin3Ret { cookie_out, xml })
+        };
+    DomainMigratePrepare3Params "virDomainMigratePrepare3Params":
+        DomainMigratePrepare3ParamsArgs => DomainMigratePrepare3Ret = |cx, a| {
+            let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3_params(&a.params, &a.cookie_in, a.flags)?;
+            Ok(DomainMigratePrepare3Ret { cookie_out, uri_out })
+        };
+    DomainMigratePerform3Params "virDomainMigratePerform3Params":
+        DomainMigratePerform3ParamsArgs => CookieOutRet = |cx, a| {
+            let cookie_out = cx.domain(&a.dom)?.migrate_perform3_params(
+                a.dconnuri.as_deref(), &a.params, &a.cookie_in, a.flags)?;
+            Ok(CookieOutRet { cookie_out })
+        };
+    DomainMigrateFinish3Params "virDomainMigrateFinish3Params":
+        DomainMigrateFinish3ParamsArgs => DomainMigrateFinish3Ret = |cx, a| {
+            let (dom, cookie_out) = cx.conn()?.migrate_finish3_params(
+                &a.params, &a.cookie_in, a.flags, a.cancelled != 0)?;
+            Ok(DomainMigrateFinish3Ret { dom: nonnull(&dom), cookie_out })
+        };
+    DomainMigrateConfirm3Params "virDomainMigrateConfirm3Params":
+        DomainMigrateConfirm3ParamsArgs => () = |cx, a| {
+            cx.domain(&a.dom)?.migrate_confirm3_params(&a.params, &a.cookie_in, a.flags, a.cancelled != 0)
+        };
+
+    DomainGetJobInfo "virDomainGetJobInfo": DomainArgs => DomainGetJobInfoRet = |cx, a| {
+        let j = cx.domain(&a.dom)?.get_job_info()?;
+        Ok(DomainGetJobInfoRet {
+            type_: j.type_,
+            time_elapsed: j.time_elapsed,
+            time_remaining: j.time_remaining,
+            data_total: j.data_total,
+            data_processed: j.data_processed,
+            data_remaining: j.data_remaining,
+            mem_total: j.mem_total,
+            mem_processed: j.mem_processed,
+            mem_remaining: j.mem_remaining,
+            file_total: j.file_total,
+            file_processed: j.file_processed,
+            file_remaining: j.file_remaining,
+        })
+    };
+    DomainGetJobStats "virDomainGetJobStats": DomainFlagsArgs => DomainGetJobStatsRet = |cx, a| {
+        let (type_, params) = cx.domain(&a.dom)?.get_job_stats(a.flags)?;
+        if params.0.len() > DOMAIN_JOB_STATS_MAX {
+            // virTypedParamsSerialize's refusal.
+            return Err(rpc_error(format!(
+                "too many parameters '{}' for limit '{DOMAIN_JOB_STATS_MAX}'",
+                params.0.len()
+            )));
+        }
+        Ok(DomainGetJobStatsRet { type_, params })
+    };
+    DomainAbortJob "virDomainAbortJob": DomainArgs => () = |cx, a| cx.domain(&a.dom)?.abort_job(0);
+    DomainAbortJobFlags "virDomainAbortJobFlags": DomainFlagsArgs => ()
+        = |cx, a| cx.domain(&a.dom)?.abort_job(a.flags);
+    DomainMigrateSetMaxSpeed "virDomainMigrateSetMaxSpeed": DomainMigrateSetMaxSpeedArgs => ()
+        = |cx, a| cx.domain(&a.dom)?.migrate_set_max_speed(a.bandwidth, a.flags);
+    DomainMigrateGetMaxSpeed "virDomainMigrateGetMaxSpeed":
+        DomainFlagsArgs => DomainMigrateGetMaxSpeedRet = |cx, a| {
+            Ok(DomainMigrateGetMaxSpeedRet { bandwidth: cx.domain(&a.dom)?.migrate_get_max_speed(a.flags)? })
+        };
+    DomainMigrateSetMaxDowntime "virDomainMigrateSetMaxDowntime":
+        DomainMigrateSetMaxDowntimeArgs => ()
+        = |cx, a| cx.domain(&a.dom)?.migrate_set_max_downtime(a.downtime, a.flags);
+    DomainMigrateGetMaxDowntime "virDomainMigrateGetMaxDowntime":
+        DomainFlagsArgs => DomainMigrateGetMaxDowntimeRet = |cx, a| {
+            Ok(DomainMigrateGetMaxDowntimeRet { downtime: cx.domain(&a.dom)?.migrate_get_max_downtime(a.flags)? })
+        };
+    DomainMigrateStartPostCopy "virDomainMigrateStartPostCopy": DomainFlagsArgs => ()
+        = |cx, a| cx.domain(&a.dom)?.migrate_start_post_copy(a.flags);
+}
+
+/// The reply body of a stream-opening call and the pump to run after it.
+pub type Opened = Result<(Vec<u8>, Pump)>;
+
+/// A procedure that opens an incoming stream: it gets the stream's input
+/// and returns its reply body and the pump to run after the reply.
+#[derive(Clone, Copy)]
+pub struct StreamEntry {
+    pub api: &'static str,
+    pub run: fn(&Client, StreamInput, &[u8]) -> Opened,
+}
+
+/// The stream-opening procedures.
+pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
+    use rvirt_rpc::remote::Procedure as P;
+    Some(match p {
+        P::DomainMigratePrepareTunnel => StreamEntry {
+            api: "virDomainMigratePrepareTunnel",
+            run: |cx, input, payload| {
+                tunnel(
+                    cx,
+                    input,
+                    payload,
+                    |conn, st, a: DomainMigratePrepareTunnelArgs| {
+                        let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
+                        conn.migrate_prepare_tunnel(
+                            st,
+                            flags,
+                            a.dname.as_deref(),
+                            a.bandwidth,
+                            &a.dom_xml,
+                        )
+                    },
+                )
+            },
+        },
+        P::DomainMigratePrepareTunnel3 => StreamEntry {
+            api: "virDomainMigratePrepareTunnel3",
+            run: |cx, input, payload| {
+                tunnel(
+                    cx,
+                    input,
+                    payload,
+                    |conn, st, a: DomainMigratePrepareTunnel3Args| {
+                        let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
+                        let cookie_out = conn.migrate_prepare_tunnel3(
+                            st,
+                            &a.cookie_in,
+                            flags,
+                            a.dname.as_deref(),
+                            a.bandwidth,
+                            &a.dom_xml,
+                        )?;
+                        Ok(CookieOutRet { cookie_out })
+                    },
+                )
+            },
+        },
+        P::DomainMigratePrepareTunnel3Params => StreamEntry {
+            api: "virDomainMigratePrepareTunnel3Params",
+            run: |cx, input, payload| {
+                tunnel(
+                    cx,
+                    input,
+                    payload,
+                    |conn, st, a: DomainMigratePrepareTunnel3ParamsArgs| {
+                        let cookie_out = conn.migrate_prepare_tunnel3_params(
+                            st,
+                            &a.params,
+                            &a.cookie_in,
+                            a.flags,
+                        )?;
+                        Ok(CookieOutRet { cookie_out })
+                    },
+                )
+            },
+        },
+        _ => return None,
+    })
+}
+
+/// `remoteDispatchDomainMigratePrepareTunnel*`: a new stream, the entry
+/// point (the driver attaches its backend), and on failure an aborted
+/// stream; on success the pump that feeds it.
+fn tunnel<A, R>(
+    cx: &Client,
+    input: StreamInput,
+    payload: &[u8],
+    call: impl FnOnce(&rvirt::Connect, &Stream, A) -> Result<R>,
+) -> Opened
+where
+    A: XdrDecode,
+    R: XdrEncode,
+{
+    let args = A::decode(&mut Decoder::new(payload))
+        .map_err(|_| rpc_error("Unable to decode message payload"))?;
+    let conn = cx.conn()?;
+    let st = Stream::new(&conn, 0)?;
+    let pump = Pump::new(st.clone(), input, cx.outbox());
+    let ret = call(&conn, &st, args)?; // dropping the pump aborts the stream
+    let body = ret
+        .to_xdr()
+        .map_err(|_| rpc_error("Unable to encode message payload"))?;
+    Ok((body, pump))
+}

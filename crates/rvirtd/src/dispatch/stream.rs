@@ -1,0 +1,190 @@
+//! Incoming data streams (libvirt's remote_daemon_stream.c, the direction
+//! tunnelled migration uses: client → daemon → driver).
+//!
+//! When a call that opens a stream arrives, the session registers an
+//! [`Incoming`] slot for its serial *before* the call runs, so STREAM
+//! packets that race ahead of the reply are queued, not dropped. The slot's
+//! channel is bounded: when the driver is behind, the session stops reading
+//! the client's socket (libvirtd's back-pressure). After the reply, a
+//! [`Pump`] on a blocking thread feeds each packet to the `rvirt::Stream`:
+//! data to `send`, `OK` to `finish` (answered by `OK`, or `ERROR` with the
+//! driver's error), `ERROR` to `abort` (confirmed by `OK`). A driver error
+//! while writing fails the stream with a `STREAM`/`ERROR` at once. Packets
+//! for a serial with no open stream are ignored, as libvirtd ignores them;
+//! a client that goes away aborts its streams.
+
+use super::client::Outbox;
+use rvirt_rpc::{StreamId, StreamMessage};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::mpsc;
+
+/// Stream packets queued per stream before the reader waits (≈2 MiB of
+/// data at 262,120 bytes a packet).
+const QUEUE: usize = 8;
+
+struct Slot {
+    id: StreamId,
+    tx: mpsc::Sender<StreamMessage>,
+    rx: Option<mpsc::Receiver<StreamMessage>>,
+}
+
+/// A client's open incoming streams, by serial.
+#[derive(Clone, Default)]
+pub struct Streams {
+    slots: Arc<Mutex<HashMap<u32, Slot>>>,
+}
+
+impl Streams {
+    fn lock(&self) -> MutexGuard<'_, HashMap<u32, Slot>> {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Open the slot for the stream a call is about to create. A serial
+    /// reused while its stream is open replaces it (the old one aborts).
+    pub fn open(&self, id: StreamId) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let slot = Slot {
+            id,
+            tx,
+            rx: Some(rx),
+        };
+        self.lock().insert(id.serial, slot);
+    }
+
+    /// The queue for a packet of this stream, if it is open.
+    pub fn sender(&self, id: &StreamId) -> Option<mpsc::Sender<StreamMessage>> {
+        self.lock()
+            .get(&id.serial)
+            .filter(|s| s.id == *id)
+            .map(|s| s.tx.clone())
+    }
+
+    /// The receiving end for the call that opened `id` (opening the slot if
+    /// the session did not). Dropping it closes the stream.
+    pub fn take(&self, id: StreamId) -> StreamInput {
+        let mut slots = self.lock();
+        let rx = slots
+            .get_mut(&id.serial)
+            .filter(|s| s.id == id)
+            .and_then(|s| s.rx.take());
+        let rx = match rx {
+            Some(rx) => rx,
+            None => {
+                let (tx, rx) = mpsc::channel(QUEUE);
+                slots.insert(id.serial, Slot { id, tx, rx: None });
+                rx
+            }
+        };
+        StreamInput {
+            id,
+            rx,
+            streams: self.clone(),
+        }
+    }
+
+    /// Forget every stream (the client left): their pumps see the end of
+    /// input and abort.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    pub fn is_open(&self, serial: u32) -> bool {
+        self.lock().contains_key(&serial)
+    }
+
+    fn close(&self, id: StreamId) {
+        let mut slots = self.lock();
+        if slots.get(&id.serial).is_some_and(|s| s.id == id) {
+            slots.remove(&id.serial);
+        }
+    }
+}
+
+/// The packets of one stream, in order; closes the slot when dropped.
+pub struct StreamInput {
+    id: StreamId,
+    rx: mpsc::Receiver<StreamMessage>,
+    streams: Streams,
+}
+
+impl StreamInput {
+    pub fn id(&self) -> StreamId {
+        self.id
+    }
+}
+
+impl Drop for StreamInput {
+    fn drop(&mut self) {
+        self.streams.close(self.id);
+    }
+}
+
+/// Feeds one stream's packets to its `rvirt::Stream`, after the reply to
+/// the call that opened it has been queued.
+pub struct Pump {
+    st: rvirt::Stream,
+    input: Option<StreamInput>,
+    outbox: Outbox,
+}
+
+impl Pump {
+    pub fn new(st: rvirt::Stream, input: StreamInput, outbox: Outbox) -> Pump {
+        Pump {
+            st,
+            input: Some(input),
+            outbox,
+        }
+    }
+
+    /// Run to the end of the stream. Blocks: call it off the reactor.
+    pub fn run(mut self) {
+        let Some(mut input) = self.input.take() else {
+            return;
+        };
+        let id = input.id;
+        loop {
+            let Some(msg) = input.rx.blocking_recv() else {
+                tracing::debug!(serial = id.serial, "client gone: aborting stream");
+                let _ = self.st.abort();
+                return;
+            };
+            match msg {
+                StreamMessage::Data(data) => {
+                    if let Err(e) = self.st.send(&data) {
+                        tracing::info!(serial = id.serial, "stream send failed: {e}");
+                        let _ = self.st.abort();
+                        let _ = self.outbox.send(id.error(&e));
+                        return;
+                    }
+                }
+                StreamMessage::Finish => {
+                    let answer = match self.st.finish() {
+                        Ok(()) => id.finish(),
+                        Err(e) => id.error(&e),
+                    };
+                    let _ = self.outbox.send(answer);
+                    return;
+                }
+                StreamMessage::Error(_) => {
+                    tracing::info!(serial = id.serial, "stream aborted at client request");
+                    let answer = match self.st.abort() {
+                        Ok(()) => id.finish(),
+                        Err(e) => id.error(&e),
+                    };
+                    let _ = self.outbox.send(answer);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Pump {
+    /// A pump that never ran (its reply could not be sent) aborts.
+    fn drop(&mut self) {
+        if self.input.take().is_some() {
+            let _ = self.st.abort();
+        }
+    }
+}

@@ -24,6 +24,10 @@ impl TestConnection {
         TestConnection { state, uri, events }
     }
 
+    pub(crate) fn state(&self) -> &Arc<TestState> {
+        &self.state
+    }
+
     fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
         let inner = self.state.lock();
         f(inner.domains.get(dom)?)
@@ -80,8 +84,6 @@ fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-impl rvirt::MigrationDriver for TestConnection {}
-
 impl HypervisorConnection for TestConnection {
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())
@@ -98,8 +100,19 @@ impl HypervisorConnection for TestConnection {
     fn get_max_vcpus(&self, _type: Option<&str>) -> Result<i32> {
         Ok(32)
     }
-    fn supports_feature(&self, _feature: i32) -> Result<bool> {
-        Ok(false)
+    fn supports_feature(&self, feature: i32) -> Result<bool> {
+        use flags::feature::*;
+        Ok(matches!(
+            feature,
+            MIGRATION_V1
+                | MIGRATION_V2
+                | MIGRATION_V3
+                | MIGRATION_P2P
+                | MIGRATION_DIRECT
+                | MIGRATION_PARAMS
+                | MIGRATION_OFFLINE
+                | MIGRATE_CHANGE_PROTECTION
+        ))
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
         Ok(self.state.node.clone())

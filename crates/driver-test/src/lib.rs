@@ -8,18 +8,26 @@
 
 mod caps;
 mod connection;
+pub mod migration;
 mod node;
 mod objects;
 mod state;
 
 use connection::TestConnection;
+pub use migration::{set_host_uuid, start_relocation_listener};
 use rvirt::driver::{ConnectDriver, OpenOutcome};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use state::TestState;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 /// The shared state behind `test:///default` while any connection holds it.
 static DEFAULT_STATE: Mutex<Weak<TestState>> = Mutex::new(Weak::new());
+
+/// Node-file hosts by path, shared while any connection holds them, so a
+/// peer-to-peer source opening `test:///PATH.xml` reaches the same host as
+/// the caller that opened it (two paths are two hosts).
+static NODE_STATES: Mutex<Option<HashMap<String, Weak<TestState>>>> = Mutex::new(None);
 
 pub struct TestDriver;
 
@@ -46,14 +54,29 @@ impl ConnectDriver for TestDriver {
                     "testOpen: supply a path or use test:///default",
                 ))
             }
-            path => Arc::new(TestState::from_file(path)?),
+            path => node_state(path)?,
         };
         let conn = TestConnection::new(state, uri.to_string());
         Ok(OpenOutcome::Opened(Arc::new(conn)))
     }
 }
 
-fn default_state() -> Result<Arc<TestState>> {
+fn node_state(path: &str) -> Result<Arc<TestState>> {
+    let key = std::fs::canonicalize(path)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| path.to_string());
+    let mut slot = NODE_STATES.lock().unwrap_or_else(|p| p.into_inner());
+    let map = slot.get_or_insert_with(HashMap::new);
+    map.retain(|_, w| w.strong_count() > 0);
+    if let Some(state) = map.get(&key).and_then(Weak::upgrade) {
+        return Ok(state);
+    }
+    let state = Arc::new(TestState::from_file(path)?);
+    map.insert(key, Arc::downgrade(&state));
+    Ok(state)
+}
+
+pub(crate) fn default_state() -> Result<Arc<TestState>> {
     let mut slot = DEFAULT_STATE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(state) = slot.upgrade() {
         return Ok(state);

@@ -12,6 +12,8 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub struct TestState {
     pub node: NodeInfo,
+    /// Jobs and migrations in and out of this host.
+    pub migration: crate::migration::HostMigration,
     inner: Mutex<Inner>,
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
 }
@@ -87,7 +89,7 @@ fn generate_ifnames(def: &mut DomainDef) {
 }
 
 impl TestState {
-    fn from_node(node: NodeDescription) -> Result<TestState> {
+    fn from_node(node: NodeDescription, path: Option<&str>) -> Result<TestState> {
         let mut inner = Inner {
             domains: DomainList::default(),
             next_id: 1,
@@ -105,17 +107,21 @@ impl TestState {
         inner.pending.clear();
         Ok(TestState {
             node: node.info,
+            migration: crate::migration::HostMigration::new(path),
             inner: Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
         })
     }
 
     pub fn default_config() -> Result<TestState> {
-        TestState::from_node(NodeDescription::parse(DEFAULT_NODE_XML, "default", None)?)
+        TestState::from_node(
+            NodeDescription::parse(DEFAULT_NODE_XML, "default", None)?,
+            None,
+        )
     }
 
     pub fn from_file(path: &str) -> Result<TestState> {
-        TestState::from_node(NodeDescription::load(path)?)
+        TestState::from_node(NodeDescription::load(path)?, Some(path))
     }
 
     /// Run `f` with the domains locked, then deliver the events it raised.

@@ -1,0 +1,285 @@
+//! Live migration in the test driver: a simulated guest whose memory really
+//! moves between two test-driver hosts (two node files, or two processes)
+//! over TCP, a tunnelled `virStream` or the direct relocation listener,
+//! through every libvirt phase (V1, V2, V3, params, peer-to-peer).
+//!
+//! * [`memory`]: the guest's pages, dirtying, digest; `<rvirt:guest>` metadata.
+//! * [`wire`]: the one-way memory stream protocol.
+//! * [`sender`] / [`receiver`]: the two ends of the stream.
+//! * [`job`]: per-domain jobs, stats, tunables.
+//! * `outgoing` / `incoming`: the source's and destination's phases.
+//! * `p2p`: the source driving the destination itself (PEER2PEER).
+//! * `reloc`: direct migration to a relocation listener.
+
+pub mod job;
+pub mod memory;
+pub mod receiver;
+pub mod sender;
+pub mod transport;
+pub mod wire;
+
+mod driver;
+mod incoming;
+mod outgoing;
+mod p2p;
+mod reloc;
+
+pub use reloc::start_relocation_listener;
+
+use job::DomainJob;
+use rvirt::migration::{flags, params};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// The flags this driver carries out.
+pub const HONOURED_FLAGS: u32 = flags::LIVE
+    | flags::PEER2PEER
+    | flags::TUNNELLED
+    | flags::PERSIST_DEST
+    | flags::UNDEFINE_SOURCE
+    | flags::PAUSED
+    | flags::CHANGE_PROTECTION
+    | flags::UNSAFE
+    | flags::OFFLINE
+    | flags::ABORT_ON_ERROR
+    | flags::AUTO_CONVERGE
+    | flags::POSTCOPY;
+
+/// The params this driver carries out.
+pub const HONOURED_PARAMS: &[&str] = &[
+    params::URI,
+    params::DEST_NAME,
+    params::DEST_XML,
+    params::PERSIST_XML,
+    params::BANDWIDTH,
+    params::BANDWIDTH_POSTCOPY,
+    params::LISTEN_ADDRESS,
+    params::AUTO_CONVERGE_INITIAL,
+    params::AUTO_CONVERGE_INCREMENT,
+];
+
+/// Refuse, before anything moves, what this driver does not carry out.
+pub fn check_request(flags: u32, params: &TypedParams) -> Result<()> {
+    rvirt::migration::check_supported(flags, params, HONOURED_FLAGS, HONOURED_PARAMS)
+}
+
+static HOST_UUID: Mutex<Option<[u8; 16]>> = Mutex::new(None);
+
+/// Set this process's test-driver host UUID (rvirtd's `host_uuid`).
+pub fn set_host_uuid(uuid: [u8; 16]) {
+    *HOST_UUID.lock().unwrap_or_else(|p| p.into_inner()) = Some(uuid);
+}
+
+fn uuid_from(bytes: &[u8]) -> [u8; 16] {
+    let h = Sha256::digest(bytes);
+    let mut u = [0u8; 16];
+    u.copy_from_slice(&h[..16]);
+    // A version-4-shaped, RFC 4122 variant UUID.
+    u[6] = (u[6] & 0x0f) | 0x40;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    u
+}
+
+/// The process-wide host UUID: set, else derived from /etc/machine-id, else
+/// from the host name (stable either way).
+pub fn process_host_uuid() -> [u8; 16] {
+    if let Some(u) = *HOST_UUID.lock().unwrap_or_else(|p| p.into_inner()) {
+        return u;
+    }
+    let seed = std::fs::read_to_string("/etc/machine-id")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| rvirt_util::host::hostname().ok())
+        .unwrap_or_else(|| "rvirt-test-host".into());
+    uuid_from(format!("rvirt-test-host:{seed}").as_bytes())
+}
+
+/// One test-driver host's migration state: jobs per domain and the
+/// incoming migrations it has prepared.
+pub struct HostMigration {
+    /// Node-file hosts have their own UUID; `None` follows the process's.
+    host_uuid: Option<[u8; 16]>,
+    jobs: Mutex<HashMap<[u8; 16], Arc<DomainJob>>>,
+    incoming: Mutex<Vec<Arc<incoming::Incoming>>>,
+    outgoing: Mutex<HashMap<[u8; 16], Arc<outgoing::Outgoing>>>,
+}
+
+impl HostMigration {
+    pub fn new(node_path: Option<&str>) -> HostMigration {
+        let host_uuid = node_path.map(|p| {
+            let path = std::fs::canonicalize(p)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| p.to_string());
+            let base = process_host_uuid();
+            let mut seed = base.to_vec();
+            seed.extend_from_slice(path.as_bytes());
+            uuid_from(&seed)
+        });
+        HostMigration {
+            host_uuid,
+            jobs: Mutex::default(),
+            incoming: Mutex::default(),
+            outgoing: Mutex::default(),
+        }
+    }
+
+    pub fn host_uuid(&self) -> [u8; 16] {
+        self.host_uuid.unwrap_or_else(process_host_uuid)
+    }
+
+    /// The job slot of a domain (created on first use).
+    pub fn job(&self, uuid: &[u8; 16]) -> Arc<DomainJob> {
+        lock(&self.jobs).entry(*uuid).or_default().clone()
+    }
+
+    /// Whether a migration job holds this domain (CHANGE_PROTECTION).
+    pub fn is_protected(&self, uuid: &[u8; 16]) -> bool {
+        lock(&self.outgoing)
+            .get(uuid)
+            .is_some_and(|o| o.flags & flags::CHANGE_PROTECTION != 0)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The typed migration parameters, read once.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub uri: Option<String>,
+    pub dname: Option<String>,
+    pub dxml: Option<String>,
+    pub persist_xml: Option<String>,
+    pub bandwidth: Option<u64>,
+    pub bandwidth_postcopy: Option<u64>,
+    pub listen_address: Option<String>,
+    pub ac_initial: Option<u32>,
+    pub ac_increment: Option<u32>,
+}
+
+fn percent(p: &TypedParams, name: &str) -> Result<Option<u32>> {
+    match p.get(name) {
+        None => Ok(None),
+        Some(TypedParamValue::Int(v)) if (0..=100).contains(v) => Ok(Some(*v as u32)),
+        Some(_) => Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::INVALID_ARG,
+            format!("invalid value for '{name}'"),
+        )),
+    }
+}
+
+impl Request {
+    pub fn from_params(p: &TypedParams) -> Result<Request> {
+        let s = |n: &str| p.get_string(n).map(str::to_string);
+        Ok(Request {
+            uri: s(params::URI),
+            dname: s(params::DEST_NAME),
+            dxml: s(params::DEST_XML),
+            persist_xml: s(params::PERSIST_XML),
+            bandwidth: p.get_u64(params::BANDWIDTH),
+            bandwidth_postcopy: p.get_u64(params::BANDWIDTH_POSTCOPY),
+            listen_address: s(params::LISTEN_ADDRESS),
+            ac_initial: percent(p, params::AUTO_CONVERGE_INITIAL)?,
+            ac_increment: percent(p, params::AUTO_CONVERGE_INCREMENT)?,
+        })
+    }
+
+    pub fn to_params(&self) -> TypedParams {
+        let mut p = TypedParams::new();
+        let mut s = |n: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                p.push(n, TypedParamValue::String(v.clone()));
+            }
+        };
+        s(params::URI, &self.uri);
+        s(params::DEST_NAME, &self.dname);
+        s(params::DEST_XML, &self.dxml);
+        s(params::PERSIST_XML, &self.persist_xml);
+        s(params::LISTEN_ADDRESS, &self.listen_address);
+        if let Some(b) = self.bandwidth {
+            p.push(params::BANDWIDTH, TypedParamValue::ULLong(b));
+        }
+        if let Some(b) = self.bandwidth_postcopy {
+            p.push(params::BANDWIDTH_POSTCOPY, TypedParamValue::ULLong(b));
+        }
+        if let Some(v) = self.ac_initial {
+            p.push(
+                params::AUTO_CONVERGE_INITIAL,
+                TypedParamValue::Int(v as i32),
+            );
+        }
+        if let Some(v) = self.ac_increment {
+            p.push(
+                params::AUTO_CONVERGE_INCREMENT,
+                TypedParamValue::Int(v as i32),
+            );
+        }
+        p
+    }
+
+    /// The legacy (non-params) phases' arguments.
+    pub fn legacy(
+        dname: Option<&str>,
+        bandwidth: u64,
+        dxml: Option<&str>,
+        uri: Option<&str>,
+    ) -> Request {
+        Request {
+            uri: uri.map(str::to_string),
+            dname: dname.map(str::to_string),
+            dxml: dxml.map(str::to_string),
+            bandwidth: (bandwidth != 0).then_some(bandwidth),
+            ..Request::default()
+        }
+    }
+}
+
+/// A phase failed because a fault was injected into it.
+pub fn injected(phase: memory::Phase) -> Error {
+    Error::new(
+        ErrorDomain::TEST,
+        ErrorCode::OPERATION_FAILED,
+        format!("injected fault in migration {} phase", phase.name()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_uuids() {
+        let a = HostMigration::new(Some("/tmp/a.xml"));
+        let b = HostMigration::new(Some("/tmp/b.xml"));
+        assert_ne!(a.host_uuid(), b.host_uuid());
+        assert_eq!(
+            a.host_uuid(),
+            HostMigration::new(Some("/tmp/a.xml")).host_uuid()
+        );
+        let d = HostMigration::new(None);
+        assert_eq!(d.host_uuid(), process_host_uuid());
+    }
+
+    #[test]
+    fn request_round_trip() {
+        let r = Request {
+            uri: Some("tcp://h:1".into()),
+            dname: Some("n".into()),
+            bandwidth: Some(5),
+            ac_initial: Some(30),
+            ..Request::default()
+        };
+        let back = Request::from_params(&r.to_params()).unwrap();
+        assert_eq!(back.uri, r.uri);
+        assert_eq!(back.dname, r.dname);
+        assert_eq!(back.bandwidth, Some(5));
+        assert_eq!(back.ac_initial, Some(30));
+        let bad = TypedParams::new().with(params::AUTO_CONVERGE_INITIAL, TypedParamValue::Int(400));
+        assert!(Request::from_params(&bad).is_err());
+    }
+}

@@ -1,0 +1,366 @@
+//! The source's phases: begin (checks, the job, the cookie and the XML for
+//! the destination), perform (the memory stream) and confirm (drop the
+//! guest, or resume it when the migration failed). The guest stays on the
+//! source until confirm says the destination runs it.
+
+use super::incoming::migratable_xml;
+use super::job::{stats_to_pairs, DomainJob, Job};
+use super::memory::{seed_for, FaultAction, GuestConfig, GuestMemory, Phase, PAGE_SIZE};
+use super::sender::{self, emit, SendPlan};
+use super::transport::{Sink, StreamSink, TcpSink};
+use super::wire::Header;
+use super::{injected, lock, Request};
+use crate::state::{parse_domain, TestState};
+use rvirt::driver::{Cookie, DomainRef};
+use rvirt::events::{lifecycle, DomainEvent};
+use rvirt::job::operation;
+use rvirt::migration::flags;
+use rvirt::types::{reason, DomainState};
+use rvirt_conf::{DomainDef, MigrationCookie};
+use rvirt_util::uuid::Uuid;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// QEMU's auto-converge defaults (cpu-throttle-initial / -increment).
+pub const AC_INITIAL: u32 = 20;
+pub const AC_INCREMENT: u32 = 10;
+
+/// An outgoing migration between its phases.
+pub struct Outgoing {
+    pub flags: u32,
+    pub job: Arc<Job>,
+    pub slot: Arc<DomainJob>,
+    postcopy: AtomicBool,
+    performed: AtomicBool,
+    digest: Mutex<Option<[u8; 32]>>,
+}
+
+/// Where perform sends the memory.
+pub enum Target {
+    Tcp(String),
+    Stream(rvirt::Stream),
+    /// An already negotiated relocation connection (direct migration).
+    Reloc(TcpStream),
+}
+
+fn host_name() -> String {
+    rvirt_util::host::hostname().unwrap_or_else(|_| "localhost".into())
+}
+
+struct Snapshot {
+    def: DomainDef,
+    persistent_def: DomainDef,
+    active: bool,
+    persistent: bool,
+}
+
+fn snapshot(state: &TestState, dom: &DomainRef) -> Result<Snapshot> {
+    let inner = state.lock();
+    let obj = inner.domains.get(dom)?;
+    Ok(Snapshot {
+        def: obj.def.clone(),
+        persistent_def: obj.persistent_def().clone(),
+        active: obj.is_active(),
+        persistent: obj.persistent,
+    })
+}
+
+/// Apply a delay or failure fault of `phase`; delays stay abortable.
+fn fault(cfg: &GuestConfig, phase: Phase, job: Option<&Job>) -> Result<()> {
+    match cfg.fault(phase) {
+        Some(FaultAction::Fail) => Err(injected(phase)),
+        Some(FaultAction::Delay(ms)) => {
+            let until = Instant::now() + Duration::from_millis(ms);
+            while Instant::now() < until {
+                if let Some(j) = job {
+                    j.check_abort()?;
+                }
+                std::thread::sleep(Duration::from_millis(5).min(until - Instant::now()));
+            }
+            match job {
+                Some(j) => j.check_abort(),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+fn cookie_for(state: &TestState, snap: &Snapshot, req: &Request, flags: u32) -> MigrationCookie {
+    let persistent = (flags & flags::PERSIST_DEST != 0).then(|| {
+        req.persist_xml
+            .clone()
+            .unwrap_or_else(|| migratable_xml(&snap.persistent_def))
+    });
+    MigrationCookie {
+        name: snap.def.name.clone(),
+        uuid: snap.def.uuid,
+        hostname: host_name(),
+        host_uuid: Uuid::from_bytes(state.migration.host_uuid()),
+        memory_bytes: snap.def.memory_kib * 1024,
+        page_size: PAGE_SIZE as u64,
+        digest: None,
+        persistent,
+        stats: Vec::new(),
+    }
+}
+
+/// Start the outgoing job (begin, or perform of V1/V2 which have no begin).
+fn start(state: &TestState, dom: &DomainRef, flags: u32) -> Result<Arc<Outgoing>> {
+    let slot = state.migration.job(&dom.uuid);
+    let job = Job::new(operation::MIGRATION_OUT, flags & flags::POSTCOPY != 0);
+    slot.begin(job.clone())?;
+    let out = Arc::new(Outgoing {
+        flags,
+        job,
+        slot,
+        postcopy: AtomicBool::new(false),
+        performed: AtomicBool::new(false),
+        digest: Mutex::new(None),
+    });
+    lock(&state.migration.outgoing).insert(dom.uuid, out.clone());
+    Ok(out)
+}
+
+/// End the job as failed and forget the migration.
+fn abandon(state: &TestState, dom: &DomainRef, out: &Arc<Outgoing>, err: &Error) {
+    out.slot.end(&out.job, false, Some(&err.message));
+    let mut map = lock(&state.migration.outgoing);
+    if map.get(&dom.uuid).is_some_and(|o| Arc::ptr_eq(o, out)) {
+        map.remove(&dom.uuid);
+    }
+}
+
+/// Resume a guest the migration paused (`RUNNING_MIGRATION_CANCELED`).
+fn restore(state: &TestState, dom: &DomainRef) {
+    let _ = state.with(|inner| {
+        let obj = inner.domains.get_mut(dom)?;
+        if obj.state == DomainState::Paused && obj.reason == reason::PAUSED_MIGRATION {
+            obj.set_state(DomainState::Running, reason::RUNNING_MIGRATION_CANCELED);
+            let r = obj.domain_ref();
+            inner.emit_lifecycle(r, lifecycle::RESUMED, lifecycle::RESUMED_MIGRATED);
+        }
+        Ok(())
+    });
+}
+
+/// Begin: returns (cookie, XML for the destination).
+pub fn begin(
+    state: &TestState,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<(Cookie, String)> {
+    let snap = snapshot(state, dom)?;
+    if flags & flags::OFFLINE != 0 {
+        if !snap.persistent {
+            return Err(Error::operation_invalid(
+                ErrorDomain::TEST,
+                "cannot migrate a transient domain offline",
+            ));
+        }
+    } else if !snap.active {
+        return Err(Error::operation_invalid(
+            ErrorDomain::TEST,
+            "domain is not running",
+        ));
+    }
+    let base = if flags & flags::OFFLINE != 0 {
+        &snap.persistent_def
+    } else {
+        &snap.def
+    };
+    let xml = match &req.dxml {
+        Some(x) => {
+            let new = parse_domain(x)?;
+            base.check_abi_stability(&new)?;
+            migratable_xml(&new)
+        }
+        None => migratable_xml(base),
+    };
+    let cfg = GuestConfig::from_def(&snap.def)?;
+    fault(&cfg, Phase::Begin, None)?;
+    start(state, dom, flags)?;
+    Ok((
+        cookie_for(state, &snap, req, flags).format().into_bytes(),
+        xml,
+    ))
+}
+
+/// Perform: move the memory. On failure the guest runs here again and the
+/// job ends; on success it stays paused until confirm.
+pub fn perform(
+    state: &TestState,
+    dom: &DomainRef,
+    cookie_in: &[u8],
+    flags: u32,
+    req: &Request,
+    target: Target,
+    xml_in_header: bool,
+) -> Result<Cookie> {
+    let existing = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    let out = match existing {
+        Some(o) if !o.performed.load(Ordering::SeqCst) => o,
+        _ => start(state, dom, flags)?,
+    };
+    match perform_job(
+        state,
+        dom,
+        cookie_in,
+        flags,
+        req,
+        target,
+        xml_in_header,
+        &out,
+    ) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            restore(state, dom);
+            abandon(state, dom, &out, &e);
+            Err(e)
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn perform_job(
+    state: &TestState,
+    dom: &DomainRef,
+    cookie_in: &[u8],
+    flags: u32,
+    req: &Request,
+    target: Target,
+    xml_in_header: bool,
+    out: &Arc<Outgoing>,
+) -> Result<Cookie> {
+    out.performed.store(true, Ordering::SeqCst);
+    if !cookie_in.is_empty() {
+        let c = MigrationCookie::from_bytes(cookie_in)?;
+        if *c.host_uuid.as_bytes() == state.migration.host_uuid() {
+            return Err(Error::internal(
+                ErrorDomain::TEST,
+                format!("Attempt to migrate guest to the same host {}", c.host_uuid),
+            ));
+        }
+    }
+    let snap = snapshot(state, dom)?;
+    let cfg = GuestConfig::from_def(&snap.def)?;
+    fault(&cfg, Phase::Perform, Some(&out.job))?;
+    let mut cookie = cookie_for(state, &snap, req, flags);
+    if flags & flags::OFFLINE != 0 {
+        return Ok(cookie.format().into_bytes());
+    }
+    if !snap.active {
+        return Err(Error::operation_invalid(
+            ErrorDomain::TEST,
+            "domain is not running",
+        ));
+    }
+    if let Some(b) = req.bandwidth {
+        out.slot.max_speed.store(b, Ordering::SeqCst);
+    }
+    if let Some(b) = req.bandwidth_postcopy {
+        out.slot.max_speed_postcopy.store(b, Ordering::SeqCst);
+    }
+    let mut sink: Box<dyn Sink> = match target {
+        Target::Tcp(uri) => Box::new(TcpSink::connect(&uri)?),
+        Target::Stream(st) => Box::new(StreamSink { stream: st }),
+        Target::Reloc(conn) => Box::new(TcpSink { conn }),
+    };
+    let memory_bytes = snap.def.memory_kib * 1024;
+    let mut mem = GuestMemory::new(seed_for(&dom.uuid), memory_bytes, &cfg);
+    let plan = SendPlan {
+        flags,
+        header: Header {
+            name: snap.def.name.clone(),
+            uuid: dom.uuid,
+            memory_bytes,
+            page_size: PAGE_SIZE as u32,
+            domain_xml: xml_in_header.then(|| match &req.dxml {
+                Some(x) => x.clone(),
+                None => migratable_xml(&snap.def),
+            }),
+        },
+        ac_initial: req.ac_initial.unwrap_or(AC_INITIAL),
+        ac_increment: req.ac_increment.unwrap_or(AC_INCREMENT),
+        corrupt: cfg.corrupts(),
+    };
+    let outcome = match sender::send(
+        state,
+        dom,
+        &out.slot,
+        &out.job,
+        &mut mem,
+        sink.as_mut(),
+        &plan,
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            sink.abort(&e.message);
+            return Err(e);
+        }
+    };
+    out.postcopy.store(outcome.postcopy, Ordering::SeqCst);
+    *lock(&out.digest) = Some(outcome.digest);
+    cookie.digest = Some(super::memory::hex(&outcome.digest));
+    cookie.stats = stats_to_pairs(&out.slot.stats(0).1);
+    Ok(cookie.format().into_bytes())
+}
+
+/// Confirm: the destination runs the guest (drop ours) or the migration
+/// failed (`cancelled`: resume ours).
+pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
+    let out = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    let Some(out) = out else {
+        if cancelled {
+            // Perform already put the guest back.
+            return Ok(());
+        }
+        return Err(Error::operation_invalid(
+            ErrorDomain::TEST,
+            "domain is not being migrated",
+        ));
+    };
+    let cfg = snapshot(state, dom).and_then(|s| GuestConfig::from_def(&s.def));
+    let injected_fault = cfg
+        .as_ref()
+        .ok()
+        .and_then(|c| fault(c, Phase::Confirm, None).err());
+    if cancelled {
+        restore(state, dom);
+        let e = Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::OPERATION_FAILED,
+            "migration cancelled",
+        );
+        abandon(state, dom, &out, &e);
+        return injected_fault.map_or(Ok(()), Err);
+    }
+    // The destination runs the guest now: ours goes, whatever else fails.
+    let undefine = flags & flags::UNDEFINE_SOURCE != 0;
+    let offline = out.flags & flags::OFFLINE != 0;
+    state.with(|inner| {
+        let obj = inner.domains.get_mut(dom)?;
+        let r = obj.domain_ref();
+        if !offline && obj.is_active() {
+            obj.stop(reason::SHUTOFF_MIGRATED);
+            inner.emit_lifecycle(r.clone(), lifecycle::STOPPED, lifecycle::STOPPED_MIGRATED);
+        }
+        let obj = inner.domains.get_mut(dom)?;
+        if undefine || !obj.persistent {
+            let was_persistent = obj.persistent;
+            inner.domains.remove(&dom.uuid);
+            if was_persistent {
+                inner.emit_lifecycle(r, lifecycle::UNDEFINED, lifecycle::UNDEFINED_REMOVED);
+            }
+        }
+        Ok(())
+    })?;
+    let stats = out.slot.end(&out.job, true, None);
+    lock(&state.migration.outgoing).remove(&dom.uuid);
+    emit(state, dom, DomainEvent::JobCompleted { stats });
+    injected_fault.map_or(Ok(()), Err)
+}

@@ -1,0 +1,206 @@
+//! Peer-to-peer migration: the source driver opens the destination itself
+//! (`rvirt::Connect::open(dconnuri)`) and plays the client's part, picking
+//! V3-with-params, V3 or V2 from the destination's features as libvirt's
+//! `qemuMigrationSrcPerformPeer2Peer` does; with TUNNELLED the memory goes
+//! through a `virStream` on that connection.
+
+use super::outgoing::{self, Target};
+use super::Request;
+use crate::state::TestState;
+use rvirt::driver::DomainRef;
+use rvirt::flags::feature;
+use rvirt::migration::flags;
+use rvirt::{Connect, Stream};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+fn no_uri() -> Error {
+    Error::internal(
+        ErrorDomain::TEST,
+        "destination did not return a migration URI",
+    )
+}
+
+pub fn perform(
+    state: &TestState,
+    dom: &DomainRef,
+    dconnuri: &str,
+    req: &Request,
+    flags: u32,
+) -> Result<()> {
+    let dconn = Connect::open(dconnuri)?;
+    if !dconn.supports_feature(feature::MIGRATION_P2P)? {
+        return Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::OPERATION_FAILED,
+            "Destination libvirt does not support peer-to-peer migration protocol",
+        ));
+    }
+    if flags & flags::OFFLINE != 0 && !dconn.supports_feature(feature::MIGRATION_OFFLINE)? {
+        return Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            "offline migration is not supported by the destination host",
+        ));
+    }
+    let v3 = dconn.supports_feature(feature::MIGRATION_V3)?;
+    let use_params = v3 && dconn.supports_feature(feature::MIGRATION_PARAMS)?;
+    if v3 {
+        perform3(state, dom, &dconn, dconnuri, req, flags, use_params)
+    } else if dconn.supports_feature(feature::MIGRATION_V2)? {
+        perform2(state, dom, &dconn, req, flags)
+    } else {
+        Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::OPERATION_FAILED,
+            "Destination libvirt does not support any known migration protocol",
+        ))
+    }
+}
+
+/// Settle the outcome: confirm here according to what the destination did.
+fn settle(
+    state: &TestState,
+    dom: &DomainRef,
+    flags: u32,
+    perform: Result<Vec<u8>>,
+    finished: Result<()>,
+) -> Result<()> {
+    match (perform, finished) {
+        (Err(e), _) => {
+            let _ = outgoing::confirm(state, dom, flags, true);
+            Err(e)
+        }
+        (Ok(_), Err(e)) => {
+            let _ = outgoing::confirm(state, dom, flags, true);
+            Err(e)
+        }
+        (Ok(_), Ok(())) => outgoing::confirm(state, dom, flags, false),
+    }
+}
+
+fn perform3(
+    state: &TestState,
+    dom: &DomainRef,
+    dconn: &Connect,
+    dconnuri: &str,
+    req: &Request,
+    flags: u32,
+    use_params: bool,
+) -> Result<()> {
+    let (cookie_a, xml) = outgoing::begin(state, dom, req, flags)?;
+    let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
+    let mut dreq = req.clone();
+    dreq.dxml = Some(xml.clone());
+    dreq.dname = Some(dname.clone());
+    let bandwidth = req.bandwidth.unwrap_or(0);
+    let tunnelled = flags & flags::TUNNELLED != 0;
+    let prepared = (|| -> Result<(Vec<u8>, Target)> {
+        if tunnelled {
+            let st = Stream::new(dconn, 0)?;
+            let cookie = if use_params {
+                dconn.migrate_prepare_tunnel3_params(&st, &dreq.to_params(), &cookie_a, flags)?
+            } else {
+                dconn.migrate_prepare_tunnel3(
+                    &st,
+                    &cookie_a,
+                    flags,
+                    Some(&dname),
+                    bandwidth,
+                    &xml,
+                )?
+            };
+            return Ok((cookie, Target::Stream(st)));
+        }
+        let (cookie, uri_out) = if use_params {
+            dconn.migrate_prepare3_params(&dreq.to_params(), &cookie_a, flags)?
+        } else {
+            dconn.migrate_prepare3(
+                &cookie_a,
+                req.uri.as_deref(),
+                flags,
+                Some(&dname),
+                bandwidth,
+                &xml,
+            )?
+        };
+        let uri = uri_out.or_else(|| req.uri.clone()).ok_or_else(no_uri)?;
+        Ok((cookie, Target::Tcp(uri)))
+    })();
+    let (cookie_b, target) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = outgoing::confirm(state, dom, flags, true);
+            return Err(e);
+        }
+    };
+    let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
+    let cancelled = performed.is_err();
+    let cookie_c = performed.as_ref().cloned().unwrap_or_default();
+    let finished = if use_params {
+        let mut fp = Request {
+            dname: Some(dname.clone()),
+            uri: req.uri.clone(),
+            ..Request::default()
+        }
+        .to_params();
+        if fp.is_empty() {
+            fp = Request::default().to_params();
+        }
+        dconn
+            .migrate_finish3_params(&fp, &cookie_c, flags, cancelled)
+            .map(|_| ())
+    } else {
+        dconn
+            .migrate_finish3(
+                &dname,
+                &cookie_c,
+                Some(dconnuri),
+                req.uri.as_deref(),
+                flags,
+                cancelled,
+            )
+            .map(|_| ())
+    };
+    settle(state, dom, flags, performed, finished)
+}
+
+fn perform2(
+    state: &TestState,
+    dom: &DomainRef,
+    dconn: &Connect,
+    req: &Request,
+    flags: u32,
+) -> Result<()> {
+    let (_, xml) = outgoing::begin(state, dom, req, flags)?;
+    let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
+    let bandwidth = req.bandwidth.unwrap_or(0);
+    let prepared = (|| -> Result<(Vec<u8>, Target)> {
+        if flags & flags::TUNNELLED != 0 {
+            let st = Stream::new(dconn, 0)?;
+            dconn.migrate_prepare_tunnel(&st, flags, Some(&dname), bandwidth, &xml)?;
+            return Ok((Vec::new(), Target::Stream(st)));
+        }
+        let (cookie, uri_out) =
+            dconn.migrate_prepare2(req.uri.as_deref(), flags, Some(&dname), bandwidth, &xml)?;
+        let uri = uri_out.or_else(|| req.uri.clone()).ok_or_else(no_uri)?;
+        Ok((cookie, Target::Tcp(uri)))
+    })();
+    let (cookie_b, target) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = outgoing::confirm(state, dom, flags, true);
+            return Err(e);
+        }
+    };
+    let uri = match &target {
+        Target::Tcp(u) => u.clone(),
+        _ => String::new(),
+    };
+    let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
+    let retcode = if performed.is_ok() { 0 } else { -1 };
+    let cookie_c = performed.as_ref().cloned().unwrap_or_default();
+    let finished = dconn
+        .migrate_finish2(&dname, &cookie_c, &uri, flags, retcode)
+        .map(|_| ());
+    settle(state, dom, flags, performed, finished)
+}

@@ -1,0 +1,260 @@
+//! Direct migration: no destination daemon, so the destination test driver
+//! runs a relocation listener (`test+reloc://HOST:PORT`). Each connection
+//! migrates one guest into this process's `test:///default`, which it holds
+//! open meanwhile.
+//!
+//! ```text
+//!  source                                   relocation listener
+//!    │ request{flags, cookie, xml, dname?, persistent xml?} │
+//!    │──────────────────────────────────────────────────▶│ prepare
+//!    │               answer{cookie} | answer{error}        │
+//!    │◀──────────────────────────────────────────────────│
+//!    │ memory stream (wire.rs)                             │ receive, finish
+//!    │──────────────────────────────────────────────────▶│
+//!    │                     verdict                          │
+//!    │◀──────────────────────────────────────────────────│
+//!    confirm (drop or resume the source guest)
+//! ```
+
+use super::incoming::{self, Channel};
+use super::outgoing::{self, Target};
+use super::wire::{self, malformed};
+use super::Request;
+use crate::state::TestState;
+use rvirt::driver::DomainRef;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+const MAGIC: &[u8; 8] = b"RVIRTREL";
+const MAX_FIELD: usize = 16 << 20;
+
+fn io(e: std::io::Error) -> Error {
+    Error::system(ErrorDomain::TEST, "relocation connection failed", &e)
+}
+
+fn put(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            out.push(1);
+            out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        None => out.push(0),
+    }
+}
+
+fn get(r: &mut impl Read) -> Result<Option<String>> {
+    let mut k = [0u8; 1];
+    r.read_exact(&mut k).map_err(io)?;
+    if k[0] == 0 {
+        return Ok(None);
+    }
+    let mut n = [0u8; 4];
+    r.read_exact(&mut n).map_err(io)?;
+    let n = u32::from_be_bytes(n) as usize;
+    if n > MAX_FIELD {
+        return Err(malformed("relocation field too long"));
+    }
+    let mut b = vec![0u8; n];
+    r.read_exact(&mut b).map_err(io)?;
+    String::from_utf8(b)
+        .map(Some)
+        .map_err(|_| malformed("relocation field is not UTF-8"))
+}
+
+struct RelocRequest {
+    flags: u32,
+    cookie: String,
+    xml: String,
+    dname: Option<String>,
+    persist_xml: Option<String>,
+}
+
+fn read_request(r: &mut impl Read) -> Result<RelocRequest> {
+    let mut head = [0u8; 12];
+    r.read_exact(&mut head).map_err(io)?;
+    if &head[..8] != MAGIC {
+        return Err(malformed("not a relocation request"));
+    }
+    let flags = u32::from_be_bytes([head[8], head[9], head[10], head[11]]);
+    let cookie = get(r)?.unwrap_or_default();
+    let xml = get(r)?.ok_or_else(|| malformed("relocation request without XML"))?;
+    Ok(RelocRequest {
+        flags,
+        cookie,
+        xml,
+        dname: get(r)?,
+        persist_xml: get(r)?,
+    })
+}
+
+fn answer(result: &Result<Vec<u8>>) -> Vec<u8> {
+    match result {
+        Ok(cookie) => {
+            let mut v = vec![0];
+            put(&mut v, Some(&String::from_utf8_lossy(cookie)));
+            v
+        }
+        Err(e) => {
+            let mut v = vec![1];
+            v.extend_from_slice(&e.code.0.to_be_bytes());
+            put(&mut v, Some(&e.message));
+            v
+        }
+    }
+}
+
+fn read_answer(r: &mut impl Read) -> Result<Vec<u8>> {
+    let mut k = [0u8; 1];
+    r.read_exact(&mut k).map_err(io)?;
+    if k[0] == 0 {
+        return Ok(get(r)?.unwrap_or_default().into_bytes());
+    }
+    let mut code = [0u8; 4];
+    r.read_exact(&mut code).map_err(io)?;
+    let msg = get(r)?.unwrap_or_default();
+    Err(Error::raw(
+        ErrorDomain::TEST,
+        ErrorCode(i32::from_be_bytes(code)),
+        msg,
+    ))
+}
+
+/// Listen for direct migrations on `addr` (e.g. `127.0.0.1:0`); returns
+/// the bound address. Process-wide: each connection migrates into
+/// `test:///default`.
+pub fn start_relocation_listener(addr: &str) -> Result<SocketAddr> {
+    let listener = TcpListener::bind(addr).map_err(|e| {
+        Error::system(
+            ErrorDomain::TEST,
+            format!("Failed to bind socket to '{addr}'"),
+            &e,
+        )
+    })?;
+    let bound = listener.local_addr().map_err(io)?;
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            match conn {
+                Ok(c) => {
+                    std::thread::spawn(move || serve(c));
+                }
+                Err(e) => tracing::debug!("relocation accept: {e}"),
+            }
+        }
+    });
+    Ok(bound)
+}
+
+fn serve(mut conn: TcpStream) {
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
+    let req = match read_request(&mut conn) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = conn.write_all(&answer(&Err(e)));
+            return;
+        }
+    };
+    // Hold the default instance open for the whole migration.
+    let state = match crate::default_state() {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = conn.write_all(&answer(&Err(e)));
+            return;
+        }
+    };
+    let r = Request {
+        dname: req.dname.clone(),
+        persist_xml: req.persist_xml.clone(),
+        ..Request::default()
+    };
+    let prepared = incoming::prepare(
+        &state,
+        req.cookie.as_bytes(),
+        Some(&req.xml),
+        &r,
+        req.flags,
+        Channel::Inline,
+    );
+    let (cookie, inc) = match prepared {
+        Ok((c, _, inc)) => (c, inc),
+        Err(e) => {
+            let _ = conn.write_all(&answer(&Err(e)));
+            return;
+        }
+    };
+    if conn.write_all(&answer(&Ok(cookie))).is_err() {
+        incoming::cleanup(&state, &inc);
+        return;
+    }
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+    let received = incoming::receive(&state, &inc, &mut conn);
+    let name = inc.name.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let verdict = match received {
+        Ok(_) => incoming::finish(&state, &name, &[], req.flags, false).map(|_| ()),
+        Err(e) => {
+            let _ = incoming::finish(&state, &name, &[], req.flags, true);
+            Err(e)
+        }
+    };
+    let _ = conn.write_all(&wire::encode_verdict(&verdict));
+    let _ = conn.flush();
+}
+
+/// `test+reloc://HOST:PORT` → socket address text.
+pub fn parse_reloc_uri(uri: &str) -> Option<String> {
+    let rest = uri.strip_prefix("test+reloc://")?;
+    let rest = rest.trim_end_matches('/');
+    (!rest.is_empty()).then(|| rest.to_string())
+}
+
+/// The source side of a direct migration.
+pub fn perform_direct(
+    state: &TestState,
+    dom: &DomainRef,
+    uri: &str,
+    req: &Request,
+    flags: u32,
+) -> Result<()> {
+    let addr = parse_reloc_uri(uri).ok_or_else(|| {
+        Error::invalid_arg(ErrorDomain::TEST, format!("unable to parse URI {uri}"))
+    })?;
+    let (cookie_a, xml) = outgoing::begin(state, dom, req, flags)?;
+    let negotiated = (|| -> Result<(TcpStream, Vec<u8>)> {
+        let sa = addr
+            .to_socket_addrs()
+            .map_err(io)?
+            .next()
+            .ok_or_else(|| malformed("relocation address does not resolve"))?;
+        let mut conn = TcpStream::connect_timeout(&sa, Duration::from_secs(10)).map_err(io)?;
+        let _ = conn.set_nodelay(true);
+        let mut head = MAGIC.to_vec();
+        head.extend_from_slice(&flags.to_be_bytes());
+        put(&mut head, Some(&String::from_utf8_lossy(&cookie_a)));
+        put(&mut head, Some(&xml));
+        put(&mut head, req.dname.as_deref());
+        put(&mut head, req.persist_xml.as_deref());
+        conn.write_all(&head).map_err(io)?;
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
+        let cookie_b = read_answer(&mut conn)?;
+        Ok((conn, cookie_b))
+    })();
+    let (conn, cookie_b) = match negotiated {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = outgoing::confirm(state, dom, flags, true);
+            return Err(e);
+        }
+    };
+    outgoing::perform(
+        state,
+        dom,
+        &cookie_b,
+        flags,
+        req,
+        Target::Reloc(conn),
+        false,
+    )?;
+    outgoing::confirm(state, dom, flags, false)
+}

@@ -104,9 +104,8 @@ impl MigrationCookie {
             _ => return Err(invalid("unsupported version")),
         }
         let text_of = |name: &str| root.child_text(name).map(|t| t.trim().to_string());
-        let name = text_of("name")
-            .filter(|n| !n.is_empty())
-            .ok_or_else(|| missing("name"))?;
+        // Empty when the sender does not know it yet (V1/V2 prepare).
+        let name = text_of("name").ok_or_else(|| missing("name"))?;
         let uuid = text_of("uuid").ok_or_else(|| missing("uuid"))?;
         let uuid = uuid::parse(&uuid).ok_or_else(|| invalid("malformed uuid"))?;
         let hostname = text_of("hostname").ok_or_else(|| missing("hostname"))?;
@@ -226,6 +225,7 @@ mod tests {
             "<other version='1'/>",
             "<rvirt-migration version='9'/>",
             "<rvirt-migration version='1'><name>a</name></rvirt-migration>",
+            "<rvirt-migration version='1'><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid></rvirt-migration>",
         ] {
             let e = MigrationCookie::parse(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::INTERNAL_ERROR, "{bad}: {e}");

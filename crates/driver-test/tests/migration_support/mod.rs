@@ -1,0 +1,164 @@
+//! Two test-driver hosts in one process (two node files), guests with the
+//! `<rvirt:guest>` metadata, and event recording, for the migration tests.
+#![allow(dead_code)]
+
+use rvirt::events::{event_id, DomainEvent};
+use rvirt::{Connect, Domain, DomainState};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const NS: &str = "https://rvirt.dev/xmlns/test-guest/1";
+
+pub type Seen = Arc<Mutex<Vec<(String, DomainEvent)>>>;
+
+pub struct Host {
+    pub conn: Connect,
+    pub uri: String,
+    pub events: Seen,
+    path: PathBuf,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// A host of its own: a node file with no guests.
+pub fn host(tag: &str) -> Host {
+    rvirt_driver_test::register();
+    let path = std::env::temp_dir().join(format!("rvirt-mig-{}-{tag}.xml", std::process::id()));
+    std::fs::write(&path, "<node><memory>8388608</memory></node>").unwrap();
+    let uri = format!("test://{}", path.display());
+    let conn = Connect::open(&uri).unwrap();
+    let events = record(&conn);
+    Host {
+        conn,
+        uri,
+        events,
+        path,
+    }
+}
+
+/// Record lifecycle, iteration and job-completed events of a connection.
+pub fn record(conn: &Connect) -> Seen {
+    let seen: Seen = Arc::default();
+    for id in [
+        event_id::LIFECYCLE,
+        event_id::MIGRATION_ITERATION,
+        event_id::JOB_COMPLETED,
+    ] {
+        let sink = seen.clone();
+        conn.domain_event_register_any(
+            None,
+            id,
+            Arc::new(move |d, e| sink.lock().unwrap().push((d.name.clone(), e.clone()))),
+        )
+        .unwrap();
+    }
+    seen
+}
+
+pub fn guest_xml(name: &str, mib: u64, guest_meta: &str) -> String {
+    let uuid = rvirt_util::uuid::generate();
+    let meta = if guest_meta.is_empty() {
+        String::new()
+    } else {
+        format!("<metadata><rvirt:guest xmlns:rvirt='{NS}'>{guest_meta}</rvirt:guest></metadata>")
+    };
+    format!(
+        "<domain type='test'><name>{name}</name><uuid>{uuid}</uuid>{meta}\
+         <memory unit='MiB'>{mib}</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>"
+    )
+}
+
+/// Define and start a persistent guest.
+pub fn start_guest(h: &Host, name: &str, mib: u64, guest_meta: &str) -> Domain {
+    let mut dom = h
+        .conn
+        .define_xml(&guest_xml(name, mib, guest_meta), 0)
+        .unwrap();
+    dom.create(0).unwrap();
+    h.conn.lookup_by_name(name).unwrap()
+}
+
+pub fn state(h: &Host, name: &str) -> Option<(DomainState, i32)> {
+    h.conn
+        .lookup_by_name(name)
+        .ok()
+        .map(|d| d.get_state().unwrap())
+}
+
+pub fn lifecycle(h: &Host, name: &str) -> Vec<(i32, i32)> {
+    h.events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, _)| n == name)
+        .filter_map(|(_, e)| match e {
+            DomainEvent::Lifecycle { event, detail } => Some((*event, *detail)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn iterations(h: &Host, name: &str) -> usize {
+    h.events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(n, e)| n == name && matches!(e, DomainEvent::MigrationIteration { .. }))
+        .count()
+}
+
+pub fn job_completed(h: &Host, name: &str) -> bool {
+    h.events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(n, e)| n == name && matches!(e, DomainEvent::JobCompleted { .. }))
+}
+
+/// Running on the source, absent (or shut off) on the destination.
+pub fn assert_stayed_on_source(src: &Host, dst: &Host, name: &str) {
+    assert_eq!(
+        state(src, name).map(|s| s.0),
+        Some(DomainState::Running),
+        "guest must run on the source"
+    );
+    let on_dst = dst
+        .conn
+        .lookup_by_name(name)
+        .ok()
+        .map(|d| d.is_active().unwrap());
+    assert_ne!(on_dst, Some(true), "guest must not run on the destination");
+    assert!(on_dst.is_none(), "the destination keeps nothing");
+}
+
+pub fn assert_moved(src: &Host, dst: &Host, name: &str) {
+    let on_src = src
+        .conn
+        .lookup_by_name(name)
+        .ok()
+        .map(|d| d.is_active().unwrap());
+    assert_ne!(
+        on_src,
+        Some(true),
+        "guest must not run on the source any more"
+    );
+    assert_eq!(
+        state(dst, name),
+        Some((DomainState::Running, rvirt::types::reason::RUNNING_MIGRATED)),
+        "guest runs on the destination"
+    );
+}
+
+/// Poll until `f` holds (or panic after a few seconds).
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(Instant::now() < until, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -1,0 +1,883 @@
+//! Migration over the wire, both ends: rvirtd's dispatch and stream
+//! plumbing, the remote driver's phases and stream backend, and stock virsh
+//! and python3-libvirt against the daemon.
+//!
+//! The daemon runs in this process (rvirtd's library), serving `fake:///`,
+//! a driver defined here whose migration entry points record what reaches
+//! them: the bytes of a tunnelled stream, a perform that blocks until its
+//! job is aborted, job figures with a string. So every assertion is about
+//! what crossed the wire, whatever the test driver implements today.
+
+use rvirt::driver::{ConnectDriver, DomainRef, HypervisorConnection, OpenOutcome};
+use rvirt::job::{field, job_type, stats_flags};
+use rvirt::migration::{flags as mflags, params as mparams};
+use rvirt::{Connect, JobInfo, MigrationDriver, Stream, StreamBackend};
+use rvirt_rpc::remote::{self, connect::ConnectOpenArgs, migration::*, Procedure};
+use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams, Uri};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+mod common;
+
+// ---------------------------------------------------------------- fake driver
+
+const UUID: [u8; 16] = [
+    0x66, 0x95, 0xeb, 1, 0xf6, 0xa4, 0x83, 4, 0x79, 0xaa, 0x97, 0xf2, 0x50, 0x2e, 0x19, 0x3f,
+];
+
+/// What one `fake:///NAME` host saw.
+#[derive(Default)]
+struct Host {
+    received: Vec<u8>,
+    finished: bool,
+    aborted: bool,
+    /// The sink fails once it holds this many bytes.
+    fail_at: Option<usize>,
+    job_running: bool,
+    job_aborted: bool,
+    abort_flags: Option<u32>,
+    max_speed: u64,
+    max_downtime: u64,
+}
+
+#[derive(Default)]
+struct HostCell {
+    host: Mutex<Host>,
+    cond: Condvar,
+}
+
+impl HostCell {
+    fn with<T>(&self, f: impl FnOnce(&mut Host) -> T) -> T {
+        let r = f(&mut self.host.lock().unwrap());
+        self.cond.notify_all();
+        r
+    }
+
+    /// Wait (up to 10 s) until `f` holds.
+    fn wait_for(&self, f: impl Fn(&Host) -> bool) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut h = self.host.lock().unwrap();
+        while !f(&h) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            h = self.cond.wait_timeout(h, left).unwrap().0;
+        }
+        true
+    }
+}
+
+fn hosts() -> &'static Mutex<HashMap<String, Arc<HostCell>>> {
+    static HOSTS: OnceLock<Mutex<HashMap<String, Arc<HostCell>>>> = OnceLock::new();
+    HOSTS.get_or_init(Default::default)
+}
+
+fn host(name: &str) -> Arc<HostCell> {
+    hosts()
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_insert_with(|| {
+            let cell = HostCell::default();
+            cell.with(|h| {
+                h.max_speed = 8_796_093_022_207;
+                h.max_downtime = 300;
+            });
+            Arc::new(cell)
+        })
+        .clone()
+}
+
+struct FakeDriver;
+
+impl ConnectDriver for FakeDriver {
+    fn name(&self) -> &'static str {
+        "Fake"
+    }
+    fn open(&self, uri: &Uri, _flags: u32) -> Result<OpenOutcome> {
+        if uri.driver() != "fake" || uri.is_remote() {
+            return Ok(OpenOutcome::Declined);
+        }
+        let name = uri.path.trim_start_matches('/').to_string();
+        Ok(OpenOutcome::Opened(Arc::new(FakeConn {
+            uri: format!("fake:///{name}"),
+            host: host(&name),
+        })))
+    }
+}
+
+struct FakeConn {
+    uri: String,
+    host: Arc<HostCell>,
+}
+
+fn test_dom() -> DomainRef {
+    DomainRef {
+        name: "test".into(),
+        uuid: UUID,
+        id: 1,
+    }
+}
+
+impl HypervisorConnection for FakeConn {
+    fn get_type(&self) -> Result<String> {
+        Ok("FAKE".into())
+    }
+    fn get_uri(&self) -> Result<String> {
+        Ok(self.uri.clone())
+    }
+    fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
+        if name == "test" {
+            return Ok(test_dom());
+        }
+        Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::NO_DOMAIN,
+            format!("no domain with matching name '{name}'"),
+        ))
+    }
+    fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
+        if *uuid == UUID {
+            return Ok(test_dom());
+        }
+        Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::NO_DOMAIN,
+            "no domain with matching uuid",
+        ))
+    }
+}
+
+/// The sink a tunnelled prepare attaches: records, or fails at `fail_at`.
+struct Sink(Arc<HostCell>);
+
+impl StreamBackend for Sink {
+    fn send(&self, data: &[u8]) -> Result<()> {
+        self.0.with(|h| {
+            h.received.extend_from_slice(data);
+            match h.fail_at {
+                Some(n) if h.received.len() >= n => Err(Error::new(
+                    ErrorDomain::STREAMS,
+                    ErrorCode::OPERATION_FAILED,
+                    "sink full",
+                )),
+                _ => Ok(()),
+            }
+        })
+    }
+    fn finish(&self) -> Result<()> {
+        self.0.with(|h| h.finished = true);
+        Ok(())
+    }
+    fn abort(&self) -> Result<()> {
+        self.0.with(|h| h.aborted = true);
+        Ok(())
+    }
+}
+
+fn stats() -> TypedParams {
+    TypedParams::new()
+        .with(field::OPERATION, TypedParamValue::Int(5))
+        .with(field::TIME_ELAPSED, TypedParamValue::ULLong(1500))
+        .with(field::DATA_TOTAL, TypedParamValue::ULLong(1 << 30))
+        .with(field::DATA_PROCESSED, TypedParamValue::ULLong(1 << 28))
+        .with(field::DATA_REMAINING, TypedParamValue::ULLong(3 << 28))
+        .with(field::MEMORY_TOTAL, TypedParamValue::ULLong(1 << 30))
+        .with(field::MEMORY_PROCESSED, TypedParamValue::ULLong(1 << 28))
+        .with(field::MEMORY_REMAINING, TypedParamValue::ULLong(3 << 28))
+        .with(field::MEMORY_ITERATION, TypedParamValue::ULLong(2))
+}
+
+impl MigrationDriver for FakeConn {
+    fn domain_migrate_prepare_tunnel3_params(
+        &self,
+        st: &Stream,
+        params: &TypedParams,
+        cookie_in: &[u8],
+        _flags: u32,
+    ) -> Result<Vec<u8>> {
+        match params.get(mparams::DEST_NAME) {
+            Some(TypedParamValue::String(s)) if s == "refuse" => {
+                return Err(Error::new(
+                    ErrorDomain::DOMAIN,
+                    ErrorCode::OPERATION_INVALID,
+                    "refused",
+                ));
+            }
+            Some(TypedParamValue::String(s)) if s == "late" => {
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            _ => {}
+        }
+        st.attach(Arc::new(Sink(self.host.clone())))?;
+        Ok(cookie_in.iter().rev().copied().collect())
+    }
+
+    /// Peer-to-peer: "migrates" until the job is aborted.
+    fn domain_migrate_perform3_params(
+        &self,
+        _dom: &DomainRef,
+        dconnuri: Option<&str>,
+        _params: &TypedParams,
+        _cookie_in: &[u8],
+        _flags: u32,
+    ) -> Result<Vec<u8>> {
+        assert!(dconnuri.is_some());
+        self.host.with(|h| {
+            h.job_running = true;
+            h.job_aborted = false;
+        });
+        let aborted = self.host.wait_for(|h| h.job_aborted);
+        self.host.with(|h| h.job_running = false);
+        if aborted {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_ABORTED,
+                "migration out: canceled by client",
+            ));
+        }
+        Ok(b"done".to_vec())
+    }
+
+    fn domain_get_job_info(&self, _dom: &DomainRef) -> Result<JobInfo> {
+        let (t, s) = self.domain_get_job_stats(_dom, 0)?;
+        Ok(JobInfo::from_stats(t, &s))
+    }
+    fn domain_get_job_stats(&self, _dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
+        if flags & stats_flags::COMPLETED != 0 {
+            let s = TypedParams::new()
+                .with(field::OPERATION, TypedParamValue::Int(5))
+                .with(field::TIME_ELAPSED, TypedParamValue::ULLong(42))
+                .with(field::ERRMSG, TypedParamValue::String("disk full".into()));
+            return Ok((job_type::COMPLETED, s));
+        }
+        if self.host.with(|h| h.job_running) {
+            return Ok((job_type::UNBOUNDED, stats()));
+        }
+        Ok((job_type::NONE, TypedParams::new()))
+    }
+    fn domain_abort_job(&self, _dom: &DomainRef, flags: u32) -> Result<()> {
+        self.host.with(|h| {
+            h.abort_flags = Some(flags);
+            if !h.job_running {
+                return Err(Error::new(
+                    ErrorDomain::DOMAIN,
+                    ErrorCode::OPERATION_INVALID,
+                    "no job is active on the domain",
+                ));
+            }
+            h.job_aborted = true;
+            Ok(())
+        })
+    }
+    fn domain_migrate_set_max_speed(&self, _d: &DomainRef, bandwidth: u64, _f: u32) -> Result<()> {
+        self.host.with(|h| h.max_speed = bandwidth);
+        Ok(())
+    }
+    fn domain_migrate_get_max_speed(&self, _d: &DomainRef, _f: u32) -> Result<u64> {
+        Ok(self.host.with(|h| h.max_speed))
+    }
+    fn domain_migrate_set_max_downtime(&self, _d: &DomainRef, ms: u64, _f: u32) -> Result<()> {
+        self.host.with(|h| h.max_downtime = ms);
+        Ok(())
+    }
+    fn domain_migrate_get_max_downtime(&self, _d: &DomainRef, _f: u32) -> Result<u64> {
+        Ok(self.host.with(|h| h.max_downtime))
+    }
+}
+
+// ---------------------------------------------------------------- daemon
+
+/// rvirtd's server in this process, on an ephemeral port, until the test
+/// binary exits.
+fn daemon() -> u16 {
+    rvirt::registry::register(Arc::new(FakeDriver));
+    rvirt_driver_remote::register();
+    let dir = std::env::temp_dir().join(format!(
+        "rvirtd-migration-wire-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        "listen_tcp = 1\nauth_tcp = \"none\"\ntcp_port = \"0\"\nlisten_addr = \"127.0.0.1\"\n\
+         unix_sock_dir = \"{}\"\ndefault_uri = \"fake:///default\"\nmax_workers = 4\n",
+        dir.display()
+    );
+    let cfg = rvirtd::Config::from_text("test.conf", &text).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let server = rvirtd::server::Server::bind(&cfg, true).await.unwrap();
+            tx.send(server.tcp_port().unwrap()).unwrap();
+            server.run(std::future::pending()).await;
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10)).unwrap()
+}
+
+fn uri(port: u16, host: &str) -> String {
+    format!("fake+tcp://127.0.0.1:{port}/{host}")
+}
+
+fn dname(name: &str) -> TypedParams {
+    TypedParams::new().with(mparams::DEST_NAME, TypedParamValue::String(name.into()))
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 + i / 4096) as u8).collect()
+}
+
+// ---------------------------------------------------------------- streams
+
+#[test]
+fn tunnel_stream_round_trip() {
+    let port = daemon();
+    let conn = Connect::open(&uri(port, "round")).unwrap();
+    let st = Stream::new(&conn, 0).unwrap();
+    let cookie = conn
+        .migrate_prepare_tunnel3_params(
+            &st,
+            &dname("ok"),
+            b"cookie",
+            mflags::PEER2PEER | mflags::TUNNELLED,
+        )
+        .unwrap();
+    assert_eq!(cookie, b"eikooc", "cookies are opaque bytes, both ways");
+    assert!(st.is_attached());
+    // More than one STREAM packet's worth per send, in uneven pieces.
+    let data = pattern(3 * 1024 * 1024 + 7);
+    for piece in data.chunks(1_000_003) {
+        st.send(piece).unwrap();
+    }
+    st.finish().unwrap();
+    let h = host("round");
+    assert!(h.wait_for(|h| h.finished));
+    h.with(|h| {
+        assert_eq!(h.received.len(), data.len());
+        assert!(h.received == data, "bytes differ");
+        assert!(!h.aborted);
+    });
+    // The stream is over: more data is refused locally.
+    let e = st.send(b"x").unwrap_err();
+    assert_eq!(
+        e.message,
+        "Requested operation is not valid: stream is closed"
+    );
+}
+
+#[test]
+fn tunnel_stream_failures() {
+    let port = daemon();
+    let conn = Connect::open(&uri(port, "fail")).unwrap();
+
+    // The driver's error reaches the sender: a later send or the finish
+    // fails with it, and the daemon aborted its side.
+    let h = host("fail");
+    h.with(|h| h.fail_at = Some(1 << 20));
+    let st = Stream::new(&conn, 0).unwrap();
+    conn.migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
+        .unwrap();
+    let data = pattern(4 << 20);
+    let mut err = None;
+    for piece in data.chunks(256 * 1024) {
+        if let Err(e) = st.send(piece) {
+            err = Some(e);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let err = err.or_else(|| st.finish().err()).expect("the sink's error");
+    assert_eq!(err.message, "operation failed: sink full");
+    assert_eq!(err.domain, ErrorDomain::STREAMS);
+    assert!(h.wait_for(|h| h.aborted));
+    st.abort().unwrap(); // nothing left to abort on the daemon
+
+    // A refused prepare leaves the stream unbound.
+    let st = Stream::new(&conn, 0).unwrap();
+    let e = conn
+        .migrate_prepare_tunnel3_params(&st, &dname("refuse"), b"", 0)
+        .unwrap_err();
+    assert_eq!(e.message, "Requested operation is not valid: refused");
+    assert!(!st.is_attached());
+
+    // The client aborts: the driver's stream is aborted, not finished.
+    let h = host("abort");
+    let conn2 = Connect::open(&uri(port, "abort")).unwrap();
+    let st = Stream::new(&conn2, 0).unwrap();
+    conn2
+        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
+        .unwrap();
+    st.send(&pattern(100_000)).unwrap();
+    st.abort().unwrap();
+    assert!(h.wait_for(|h| h.aborted));
+    assert!(!h.with(|h| h.finished));
+
+    // The client goes away mid-stream: aborted too.
+    let h = host("gone");
+    let conn3 = Connect::open(&uri(port, "gone")).unwrap();
+    let st = Stream::new(&conn3, 0).unwrap();
+    conn3
+        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
+        .unwrap();
+    st.send(&pattern(300_000)).unwrap();
+    assert!(h.wait_for(|h| h.received.len() == 300_000));
+    drop(st);
+    drop(conn3);
+    assert!(
+        h.wait_for(|h| h.aborted),
+        "disconnect did not abort the stream"
+    );
+}
+
+struct Raw {
+    sock: TcpStream,
+    frames: FrameReader,
+}
+
+impl Raw {
+    fn send(&mut self, p: &Packet) {
+        self.sock.write_all(&p.to_bytes().unwrap()).unwrap();
+    }
+    fn recv(&mut self) -> Packet {
+        loop {
+            if let Some(p) = self.frames.next_packet().unwrap() {
+                return p;
+            }
+            let mut buf = [0u8; 65536];
+            let n = self.sock.read(&mut buf).unwrap();
+            assert!(n > 0, "daemon closed the connection");
+            self.frames.push(&buf[..n]);
+        }
+    }
+}
+
+/// Data a client sends right behind the call, before the reply, is kept;
+/// stream packets for a serial with no stream are ignored.
+#[test]
+fn stream_data_racing_the_reply_is_kept() {
+    let port = daemon();
+    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut c = Raw {
+        sock,
+        frames: FrameReader::new(),
+    };
+    let open = ConnectOpenArgs {
+        name: Some("fake:///race".into()),
+        flags: 0,
+    };
+    c.send(&remote::call(Procedure::ConnectOpen, 1, &open).unwrap());
+    assert_eq!(c.recv().header.status, MessageStatus::Ok);
+
+    // A stray stream packet first: no answer, no harm.
+    let stray = StreamId {
+        prog: remote::PROGRAM,
+        vers: 1,
+        proc_: 304,
+        serial: 99,
+    };
+    c.send(&stray.data(b"lost").unwrap());
+
+    let args = DomainMigratePrepareTunnel3ParamsArgs {
+        params: dname("late"),
+        cookie_in: vec![1, 2, 3],
+        flags: 0,
+    };
+    let call = remote::call(Procedure::DomainMigratePrepareTunnel3Params, 2, &args).unwrap();
+    let id = StreamId::of(&call.header);
+    c.send(&call);
+    let data = pattern(600_000);
+    for piece in rvirt_rpc::stream::chunks(&data) {
+        c.send(&id.data(piece).unwrap());
+    }
+    c.send(&id.finish());
+
+    let reply = c.recv();
+    assert_eq!(
+        (reply.header.type_, reply.header.serial),
+        (MessageType::Reply, 2)
+    );
+    assert_eq!(
+        reply.header.status,
+        MessageStatus::Ok,
+        "{:?}",
+        reply.error()
+    );
+    let ret: CookieOutRet = reply.body().unwrap();
+    assert_eq!(ret.cookie_out, [3, 2, 1]);
+    let confirm = c.recv();
+    assert_eq!(confirm.header.type_, MessageType::Stream);
+    assert_eq!(confirm.header.status, MessageStatus::Ok);
+    assert!(id.matches(&confirm.header));
+    host("race").with(|h| {
+        assert!(h.finished);
+        assert!(h.received == data, "{} bytes arrived", h.received.len());
+    });
+}
+
+// ---------------------------------------------------------------- concurrency
+
+/// A long perform on one connection does not hold up the job queries and
+/// the abort another thread sends on the same connection.
+#[test]
+fn slow_call_does_not_block_the_connection() {
+    let port = daemon();
+    let conn = Connect::open(&uri(port, "slow")).unwrap();
+    let dom = conn.lookup_by_name("test").unwrap();
+    let d2 = dom.clone();
+    let perform = std::thread::spawn(move || {
+        d2.migrate_perform3_params(
+            Some("fake+tcp://elsewhere/x"),
+            &TypedParams::new(),
+            b"",
+            mflags::PEER2PEER,
+        )
+    });
+    let h = host("slow");
+    assert!(h.wait_for(|h| h.job_running));
+    for _ in 0..5 {
+        let t = Instant::now();
+        let info = dom.get_job_info().unwrap();
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "job info waited for the perform"
+        );
+        assert_eq!(info.type_, job_type::UNBOUNDED);
+        assert_eq!(info.time_elapsed, 1500);
+        let (t, s) = dom.get_job_stats(0).unwrap();
+        assert_eq!((t, s), (job_type::UNBOUNDED, stats()));
+    }
+    dom.abort_job(0).unwrap();
+    let e = perform.join().unwrap().unwrap_err();
+    assert_eq!(
+        e.message,
+        "operation aborted: migration out: canceled by client"
+    );
+    assert_eq!(e.code, ErrorCode::OPERATION_ABORTED);
+    // DOMAIN_ABORT_JOB_FLAGS carries the flags.
+    let e = dom
+        .abort_job(rvirt::job::abort_flags::POSTCOPY)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Requested operation is not valid: no job is active on the domain"
+    );
+    assert_eq!(
+        h.with(|h| h.abort_flags),
+        Some(rvirt::job::abort_flags::POSTCOPY)
+    );
+}
+
+// ---------------------------------------------------------------- job calls
+
+#[test]
+fn job_calls_through_the_remote_driver() {
+    let port = daemon();
+    let conn = Connect::open(&uri(port, "jobs")).unwrap();
+    let dom = conn.lookup_by_name("test").unwrap();
+    assert_eq!(dom.get_job_info().unwrap(), JobInfo::default());
+    // A string in the stats survives the trip.
+    let (t, s) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
+    assert_eq!(t, job_type::COMPLETED);
+    assert_eq!(
+        s.get(field::ERRMSG),
+        Some(&TypedParamValue::String("disk full".into()))
+    );
+    dom.migrate_set_max_speed(100, 0).unwrap();
+    assert_eq!(dom.migrate_get_max_speed(0).unwrap(), 100);
+    dom.migrate_set_max_downtime(123, 0).unwrap();
+    assert_eq!(dom.migrate_get_max_downtime(0).unwrap(), 123);
+    // What the fake leaves out comes back as libvirt's "not supported".
+    let e = dom.migrate_start_post_copy(0).unwrap_err();
+    assert_eq!(e.code, ErrorCode::NO_SUPPORT);
+    assert_eq!(
+        e.message,
+        "this function is not supported by the connection driver: virDomainMigrateStartPostCopy"
+    );
+    let e = conn
+        .migrate_prepare3_params(&TypedParams::new(), b"", 0)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "this function is not supported by the connection driver: virDomainMigratePrepare3Params"
+    );
+}
+
+fn virsh(uri: &str, cmd: &str) -> (String, String, bool) {
+    let out = Command::new("virsh")
+        .args(["-c", uri, cmd])
+        .env("LC_ALL", "C")
+        .output()
+        .expect("virsh (scripts/install-deps.sh installs it)");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
+}
+
+/// The value virsh printed on the line labelled `label`.
+fn line<'a>(out: &'a str, label: &str) -> Option<&'a str> {
+    out.lines()
+        .find_map(|l| l.strip_prefix(label))
+        .map(str::trim)
+}
+
+#[test]
+fn stock_virsh_job_commands() {
+    let port = daemon();
+    let u = uri(port, "virsh");
+    let api = Connect::open("fake:///virsh")
+        .unwrap()
+        .lookup_by_name("test")
+        .unwrap();
+
+    let (out, err, ok) = virsh(&u, "migrate-getspeed test");
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        api.migrate_get_max_speed(0).unwrap().to_string()
+    );
+    let (_, err, ok) = virsh(&u, "migrate-setspeed test 100");
+    assert!(ok, "{err}");
+    assert_eq!(api.migrate_get_max_speed(0).unwrap(), 100);
+    let (out, _, _) = virsh(&u, "migrate-getspeed test");
+    assert_eq!(out.trim(), "100");
+    let (out, err, ok) = virsh(&u, "migrate-getmaxdowntime test");
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        api.migrate_get_max_downtime(0).unwrap().to_string()
+    );
+    let (_, err, ok) = virsh(&u, "migrate-setmaxdowntime test 250");
+    assert!(ok, "{err}");
+    assert_eq!(api.migrate_get_max_downtime(0).unwrap(), 250);
+
+    // No job: virsh says so.
+    let (out, err, ok) = virsh(&u, "domjobinfo test");
+    assert!(ok, "{err}");
+    assert_eq!(line(&out, "Job type:"), Some("None"));
+    let (_, err, ok) = virsh(&u, "domjobabort test");
+    assert!(!ok);
+    assert!(
+        err.contains("error: Requested operation is not valid: no job is active on the domain"),
+        "{err}"
+    );
+
+    // A running job, as virsh polls it, and its abort.
+    let d2 = api.clone();
+    let perform = std::thread::spawn(move || {
+        d2.migrate_perform3_params(
+            Some("fake+tcp://elsewhere/x"),
+            &TypedParams::new(),
+            b"",
+            mflags::PEER2PEER,
+        )
+    });
+    assert!(host("virsh").wait_for(|h| h.job_running));
+    let (out, err, ok) = virsh(&u, "domjobinfo test");
+    assert!(ok, "{err}");
+    let info = api.get_job_info().unwrap();
+    assert_eq!(line(&out, "Job type:"), Some("Unbounded"));
+    assert_eq!(line(&out, "Operation:"), Some("Outgoing migration"));
+    assert_eq!(
+        line(&out, "Time elapsed:"),
+        Some(format!("{}         ms", info.time_elapsed).as_str())
+    );
+    assert_eq!(line(&out, "Data processed:"), Some("256.000 MiB"));
+    assert_eq!(line(&out, "Data remaining:"), Some("768.000 MiB"));
+    assert_eq!(line(&out, "Data total:"), Some("1.000 GiB"));
+    assert_eq!(line(&out, "Iteration:"), Some("2"));
+    let (_, err, ok) = virsh(&u, "domjobabort test");
+    assert!(ok, "{err}");
+    assert!(perform.join().unwrap().is_err());
+    assert_eq!(host("virsh").with(|h| h.abort_flags), Some(0));
+
+    // Completed-job statistics carry a string.
+    let (out, err, ok) = virsh(&u, "domjobinfo test --completed");
+    assert!(ok, "{err}");
+    assert_eq!(line(&out, "Job type:"), Some("Completed"), "{out}");
+    assert_eq!(line(&out, "Error message:"), Some("disk full"), "{out}");
+    assert_eq!(
+        line(&out, "Time elapsed:"),
+        Some(format!("{:<12} ms", 42).as_str())
+    );
+}
+
+#[test]
+fn python_job_calls() {
+    let port = daemon();
+    let u = uri(port, "python");
+    let api = Connect::open("fake:///python")
+        .unwrap()
+        .lookup_by_name("test")
+        .unwrap();
+    api.migrate_set_max_speed(77, 0).unwrap();
+    let script = format!(
+        "import libvirt\nc = libvirt.open('{u}')\nd = c.lookupByName('test')\n\
+         print(d.jobInfo())\nprint(sorted(d.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED).items()))\n\
+         print(d.migrateGetMaxSpeed())\nprint(d.migrateGetMaxDowntime())\n"
+    );
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let i = api.get_job_info().unwrap();
+    let want_info = format!(
+        "[{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}]",
+        i.type_,
+        i.time_elapsed,
+        i.time_remaining,
+        i.data_total,
+        i.data_processed,
+        i.data_remaining,
+        i.mem_total,
+        i.mem_processed,
+        i.mem_remaining,
+        i.file_total,
+        i.file_processed,
+        i.file_remaining
+    );
+    assert_eq!(lines[0], want_info);
+    let (t, _) = api.get_job_stats(stats_flags::COMPLETED).unwrap();
+    assert_eq!(
+        lines[1],
+        format!("[('errmsg', 'disk full'), ('operation', 5), ('time_elapsed', 42), ('type', {t})]")
+    );
+    assert_eq!(lines[2], api.migrate_get_max_speed(0).unwrap().to_string());
+    assert_eq!(
+        lines[3],
+        api.migrate_get_max_downtime(0).unwrap().to_string()
+    );
+}
+
+/// The real daemon on `test:///default`: stock virsh's job commands say
+/// what the API says in-process (the figures, or the same error).
+#[test]
+fn stock_virsh_against_rvirtd_test_driver() {
+    rvirt_driver_test::register();
+    let d = common::Daemon::rvirtd("");
+    let api = Connect::open("test:///default")
+        .unwrap()
+        .lookup_by_name("test")
+        .unwrap();
+    let same = |cmd: &str, want: Result<String>| {
+        let (out, err, ok) = virsh(&d.tcp_uri(), cmd);
+        match want {
+            Ok(text) => {
+                assert!(ok, "{cmd}: {err}");
+                assert_eq!(out.trim(), text, "{cmd}");
+            }
+            Err(e) => {
+                assert!(!ok, "{cmd} succeeded: {out}");
+                assert!(
+                    err.contains(&format!("error: {}", e.message)),
+                    "{cmd}: {err} vs {e}"
+                );
+            }
+        }
+    };
+    same(
+        "migrate-getspeed test",
+        api.migrate_get_max_speed(0).map(|v| v.to_string()),
+    );
+    same(
+        "migrate-getmaxdowntime test",
+        api.migrate_get_max_downtime(0).map(|v| v.to_string()),
+    );
+    same("migrate-setspeed test 100; migrate-getspeed test", {
+        api.migrate_set_max_speed(100, 0)
+            .and_then(|()| api.migrate_get_max_speed(0))
+            .map(|v| v.to_string())
+    });
+    same("domjobabort test", api.abort_job(0).map(|()| String::new()));
+    let jobinfo = match api.get_job_stats(0) {
+        Err(e) if e.code == ErrorCode::NO_SUPPORT => api.get_job_info().map(|i| i.type_),
+        other => other.map(|(t, _)| t),
+    };
+    let (out, err, ok) = virsh(&d.tcp_uri(), "domjobinfo test");
+    match jobinfo {
+        Ok(t) => {
+            assert!(ok, "{err}");
+            let names = [
+                "None",
+                "Bounded",
+                "Unbounded",
+                "Completed",
+                "Failed",
+                "Cancelled",
+            ];
+            assert_eq!(
+                line(&out, "Job type:"),
+                names.get(t as usize).copied(),
+                "{out}"
+            );
+        }
+        Err(e) => assert!(
+            !ok && err.contains(&format!("error: {}", e.message)),
+            "{err} vs {e}"
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- events
+
+#[test]
+fn migration_events_on_the_wire() {
+    use rvirt_rpc::remote::events::*;
+    let dom = test_dom();
+    let ev = rvirt::DomainEvent::MigrationIteration { iteration: 3 };
+    let p = rvirtd::dispatch::event_packet(7, false, &dom, &ev).unwrap();
+    assert_eq!(
+        p.header.proc_,
+        Procedure::DomainEventCallbackMigrationIteration as i32
+    );
+    assert_eq!(p.header.type_, MessageType::Message);
+    let m: DomainEventCallbackMigrationIterationMsg = p.body().unwrap();
+    assert_eq!(
+        (m.callback_id, m.dom.name.as_str(), m.iteration),
+        (7, "test", 3)
+    );
+
+    let ev = rvirt::DomainEvent::JobCompleted { stats: stats() };
+    let p = rvirtd::dispatch::event_packet(8, false, &dom, &ev).unwrap();
+    assert_eq!(
+        p.header.proc_,
+        Procedure::DomainEventCallbackJobCompleted as i32
+    );
+    let m: DomainEventCallbackJobCompletedMsg = p.body().unwrap();
+    assert_eq!((m.callback_id, m.params), (8, stats()));
+    // No legacy (non-callback) form exists for these two.
+    assert!(rvirtd::dispatch::event_packet(8, true, &dom, &ev).is_none());
+    // And the bytes decode as what was sent.
+    assert_eq!(
+        p.payload,
+        DomainEventCallbackJobCompletedMsg {
+            callback_id: 8,
+            dom: m.dom,
+            params: stats()
+        }
+        .to_xdr()
+        .unwrap()
+    );
+}

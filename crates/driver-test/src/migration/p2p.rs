@@ -123,7 +123,11 @@ fn perform3(
                 &xml,
             )?
         };
-        let uri = uri_out.or_else(|| req.uri.clone()).ok_or_else(no_uri)?;
+        let uri = uri_out
+            .or_else(|| req.uri.clone())
+            // Offline migration moves no memory: there is nothing to connect to.
+            .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
+            .ok_or_else(no_uri)?;
         Ok((cookie, Target::Tcp(uri)))
     })();
     let (cookie_b, target) = match prepared {
@@ -182,7 +186,11 @@ fn perform2(
         }
         let (cookie, uri_out) =
             dconn.migrate_prepare2(req.uri.as_deref(), flags, Some(&dname), bandwidth, &xml)?;
-        let uri = uri_out.or_else(|| req.uri.clone()).ok_or_else(no_uri)?;
+        let uri = uri_out
+            .or_else(|| req.uri.clone())
+            // Offline migration moves no memory: there is nothing to connect to.
+            .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
+            .ok_or_else(no_uri)?;
         Ok((cookie, Target::Tcp(uri)))
     })();
     let (cookie_b, target) = match prepared {

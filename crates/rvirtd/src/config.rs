@@ -46,6 +46,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// rvirt's own: the URI a client gets when it opens with no name.
     pub default_uri: String,
+    /// rvirt's own: where the test driver takes direct migrations
+    /// (`HOST:PORT`, see `rvirt_driver_test::start_relocation_listener`).
+    pub test_relocation_listen: Option<String>,
     /// Keys that were present but are not understood (warned about).
     pub unknown_keys: Vec<String>,
 }
@@ -74,6 +77,7 @@ impl Default for Config {
             log_level: 3,
             state_dir: PathBuf::from("/var/run/rvirt"),
             default_uri: "test:///default".into(),
+            test_relocation_listen: None,
             unknown_keys: Vec::new(),
         }
     }
@@ -183,6 +187,9 @@ impl Config {
             }
             "state_dir" => self.state_dir = get_string(file, key, v)?.into(),
             "default_uri" => self.default_uri = get_string(file, key, v)?,
+            "test_relocation_listen" => {
+                self.test_relocation_listen = Some(get_string(file, key, v)?)
+            }
             k if KNOWN_IGNORED.contains(&k) => {}
             other => self.unknown_keys.push(other.to_string()),
         }
@@ -465,8 +472,10 @@ keepalive_interval = -1
 frobnicate = 3
 log_level = 1
 state_dir = '/tmp/x'
+test_relocation_listen = "127.0.0.1:49300"
 "#;
         let c = Config::from_text("t.conf", text).unwrap();
+        assert_eq!(c.test_relocation_listen.as_deref(), Some("127.0.0.1:49300"));
         assert!(c.listen_tcp);
         assert_eq!(c.tcp_port, "16600");
         assert_eq!(c.listen_addr.as_deref(), Some("127.0.0.1"));

@@ -72,6 +72,7 @@ impl Server {
                 keepalive_interval: cfg.keepalive_interval,
                 keepalive_count: cfg.keepalive_count,
                 workers: Arc::new(Semaphore::new(cfg.max_workers.max(1))),
+                max_client_requests: cfg.max_client_requests,
             }),
             max_clients: cfg.max_clients,
         })

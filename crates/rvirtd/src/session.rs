@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch, Semaphore};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 /// What a session needs from the daemon.
 #[derive(Clone, Debug)]
@@ -30,6 +30,9 @@ pub struct SessionConfig {
     pub keepalive_count: u32,
     /// The worker pool: calls running at once, over all clients.
     pub workers: Arc<Semaphore>,
+    /// Calls one client may have running at once; past it the daemon stops
+    /// reading that client (libvirtd's `max_client_requests`).
+    pub max_client_requests: usize,
 }
 
 /// What the reader tells the writer's keepalive: when the client last
@@ -112,6 +115,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     mut stops: [watch::Receiver<bool>; 2],
 ) {
     let mut reader = MessageReader::new(rd);
+    let requests = Arc::new(Semaphore::new(cfg.max_client_requests.max(1)));
     loop {
         let msg = tokio::select! {
             msg = reader.read_message() => msg,
@@ -130,10 +134,21 @@ async fn read_loop<R: AsyncRead + Unpin>(
             Action::Send(p) => client.send(p),
             Action::Nothing => {}
             Action::Call(h) => {
+                let request = tokio::select! {
+                    r = requests.clone().acquire_owned() => r,
+                    _ = any_set(&mut stops) => return,
+                };
+                let Ok(request) = request else { return };
                 dispatch::prepare_call(client, &h);
                 let mut payload = msg;
                 let payload = payload.split_off(24);
-                tokio::spawn(run_call(client.clone(), cfg.workers.clone(), h, payload));
+                tokio::spawn(run_call(
+                    client.clone(),
+                    cfg.workers.clone(),
+                    request,
+                    h,
+                    payload,
+                ));
             }
             Action::Stream(h) => match dispatch::stream_message(client, &h, &msg) {
                 // A full queue stops the reading until the driver catches
@@ -155,12 +170,14 @@ async fn read_loop<R: AsyncRead + Unpin>(
     }
 }
 
-/// One call on the worker pool: its reply goes to the outbox, then a
-/// stream it opened is pumped (still off the reactor, without a worker:
-/// libvirtd moves stream data in its event loop, not on a worker).
+/// One call on the worker pool: its reply goes to the outbox (which frees
+/// the client's request slot), then a stream it opened is pumped (still
+/// off the reactor, without a worker: libvirtd moves stream data in its
+/// event loop, not on a worker).
 async fn run_call(
     client: Arc<Client>,
     workers: Arc<Semaphore>,
+    request: OwnedSemaphorePermit,
     h: dispatch::RawHeader,
     payload: Vec<u8>,
 ) {
@@ -179,6 +196,7 @@ async fn run_call(
         return;
     };
     client.send(packet);
+    drop(request);
     if let Some(pump) = then {
         let _ = tokio::task::spawn_blocking(move || pump.run()).await;
     }

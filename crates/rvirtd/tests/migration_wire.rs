@@ -840,6 +840,55 @@ fn stock_virsh_against_rvirtd_test_driver() {
     }
 }
 
+/// rvirtd's own keys for the test driver: `host_uuid` is the host UUID its
+/// migration cookies carry; `test_relocation_listen` opens the direct
+/// migration endpoint, and a daemon that cannot open it does not start.
+#[test]
+fn test_driver_settings_from_the_config() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let dir = std::env::temp_dir().join(format!("rvirtd-reloc-refusal-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("r.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\ntest_relocation_listen = \"127.0.0.1:{busy_port}\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_rvirtd"))
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen for test migrations"), "{err}");
+
+    let reloc = common::free_port();
+    let uuid = "0b7a3c1e-52f4-4f7e-9a61-3d2c5e8f7a10";
+    let d = common::Daemon::rvirtd(&format!(
+        "host_uuid = \"{uuid}\"\ntest_relocation_listen = \"127.0.0.1:{reloc}\"\n"
+    ));
+    assert!(
+        TcpStream::connect(("127.0.0.1", reloc)).is_ok(),
+        "relocation listener"
+    );
+    let conn = Connect::open(&d.tcp_uri()).unwrap();
+    let dom = conn.lookup_by_name("test").unwrap();
+    let (cookie, _xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), mflags::LIVE)
+        .unwrap();
+    let cookie = String::from_utf8(cookie).unwrap();
+    assert!(
+        cookie.contains(&format!("<hostuuid>{uuid}</hostuuid>")),
+        "{cookie}"
+    );
+}
+
 // ---------------------------------------------------------------- events
 
 #[test]

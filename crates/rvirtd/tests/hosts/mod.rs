@@ -641,6 +641,66 @@ pub fn assert_never_left_source(samples: &[Sample]) {
     }
 }
 
+/// The guest's source-side view before a migration, to compare after.
+pub struct Before {
+    pub xml: String,
+    pub inactive: Option<String>,
+    pub persistent: bool,
+}
+
+pub fn before(pair: &Pair, g: &Guest) -> Before {
+    let persistent = pair.src.persistent(&g.name);
+    Before {
+        xml: pair.src.dumpxml(&g.name),
+        inactive: persistent.then(|| pair.src.dumpxml_inactive(&g.name)),
+        persistent,
+    }
+}
+
+/// The guest is back where it was on the source and nowhere else.
+pub fn assert_untouched(pair: &Pair, g: &Guest, b: &Before, what: &str) {
+    assert_eq!(
+        pair.src.domstate(&g.name).as_deref(),
+        Some("running"),
+        "{what}: source state"
+    );
+    assert_eq!(
+        pair.src.running().iter().filter(|n| **n == g.name).count(),
+        1,
+        "{what}"
+    );
+    assert_eq!(pair.src.dumpxml(&g.name), b.xml, "{what}: source XML");
+    assert_eq!(pair.src.persistent(&g.name), b.persistent, "{what}");
+    if let Some(inactive) = &b.inactive {
+        assert_eq!(
+            &pair.src.dumpxml_inactive(&g.name),
+            inactive,
+            "{what}: source config"
+        );
+    }
+    // The source's job is over: a new one could start.
+    let job = pair.src.ok(&format!("domjobinfo {}", g.name));
+    assert!(job.contains("Job type:         None"), "{what}: {job}");
+}
+
+/// Nothing of `name` on the destination (allowing `grace` for a
+/// destination that learns of the failure from a closed connection).
+pub fn assert_nothing_on_dst(pair: &Pair, name: &str, grace: Duration, what: &str) {
+    let start = Instant::now();
+    loop {
+        match pair.dst.domstate(name) {
+            None => return,
+            Some(s) if start.elapsed() >= grace => {
+                panic!(
+                    "{what}: '{name}' left on the destination ({s})\n--- dst log:\n{}",
+                    pair.dst.log()
+                )
+            }
+            Some(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
 /// A TCP proxy in front of 127.0.0.1:`target`; [`Proxy::cut`] drops every
 /// connection through it and stops accepting, as a broken network would.
 pub struct Proxy {

@@ -294,11 +294,17 @@ impl MigrationDriver for FakeConn {
 
 // ---------------------------------------------------------------- daemon
 
+/// What this process opens URIs with: the fake driver and, for every URI
+/// with a transport, the remote driver.
+fn client_drivers() {
+    rvirt::registry::register(Arc::new(FakeDriver));
+    rvirt_driver_remote::register();
+}
+
 /// rvirtd's server in this process, on an ephemeral port, until the test
 /// binary exits.
 fn daemon() -> u16 {
-    rvirt::registry::register(Arc::new(FakeDriver));
-    rvirt_driver_remote::register();
+    client_drivers();
     let dir = std::env::temp_dir().join(format!(
         "rvirtd-migration-wire-{}-{:?}",
         std::process::id(),
@@ -776,6 +782,7 @@ fn python_job_calls() {
 #[test]
 fn stock_virsh_against_rvirtd_test_driver() {
     rvirt_driver_test::register();
+    client_drivers();
     let d = common::Daemon::rvirtd("");
     let api = Connect::open("test:///default")
         .unwrap()
@@ -845,6 +852,7 @@ fn stock_virsh_against_rvirtd_test_driver() {
 /// migration endpoint, and a daemon that cannot open it does not start.
 #[test]
 fn test_driver_settings_from_the_config() {
+    client_drivers();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_port = busy.local_addr().unwrap().port();
     let dir = std::env::temp_dir().join(format!("rvirtd-reloc-refusal-{}", std::process::id()));
@@ -887,6 +895,50 @@ fn test_driver_settings_from_the_config() {
         cookie.contains(&format!("<hostuuid>{uuid}</hostuuid>")),
         "{cookie}"
     );
+}
+
+/// The whole chain on real daemons: a client asks the source rvirtd for a
+/// tunnelled peer-to-peer migration; the source's test driver opens the
+/// destination rvirtd through the remote driver, and the guest's memory
+/// travels as STREAM packets into the destination's test driver.
+#[test]
+fn tunnelled_p2p_migration_between_two_daemons() {
+    client_drivers();
+    let src = common::Daemon::rvirtd("host_uuid = \"9d1c5f0a-1111-4a2b-8c3d-000000000001\"\n");
+    let dst = common::Daemon::rvirtd("host_uuid = \"9d1c5f0a-2222-4a2b-8c3d-000000000002\"\n");
+    let sconn = Connect::open(&src.tcp_uri()).unwrap();
+    // Held open: test:///default starts afresh once no connection holds it.
+    let dconn = Connect::open(&dst.tcp_uri()).unwrap();
+    let xml = "<domain type='test'><name>mig</name>\
+               <uuid>5b1d3a2c-7e4f-4a6b-9c8d-0e1f2a3b4c5d</uuid>\
+               <memory unit='MiB'>64</memory><os><type>hvm</type></os></domain>";
+    let dom = sconn.create_xml(xml, 0).unwrap();
+    let flags = mflags::LIVE | mflags::PEER2PEER | mflags::TUNNELLED;
+    dom.migrate_to_uri3(Some(&dst.tcp_uri()), &TypedParams::new(), flags)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{e}\nsource log:\n{}\ndestination log:\n{}",
+                src.log(),
+                dst.log()
+            )
+        });
+    let moved = dconn.lookup_by_name("mig").unwrap();
+    assert_eq!(moved.get_state().unwrap().0, rvirt::DomainState::Running);
+    // The transient guest left the source.
+    let e = sconn.lookup_by_name("mig").unwrap_err();
+    assert_eq!(e.code, ErrorCode::NO_DOMAIN);
+    // The destination's completed job says what crossed the tunnel.
+    let (t, stats) = moved.get_job_stats(stats_flags::COMPLETED).unwrap();
+    assert_eq!(t, job_type::COMPLETED);
+    assert_eq!(stats.get(field::OPERATION), Some(&TypedParamValue::Int(4)));
+    assert_eq!(
+        stats.get(field::SUCCESS),
+        Some(&TypedParamValue::Boolean(true))
+    );
+    match stats.get(field::DATA_PROCESSED) {
+        Some(TypedParamValue::ULLong(n)) => assert!(*n >= 64 << 20, "{n} bytes for a 64 MiB guest"),
+        other => panic!("data_processed: {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------- events

@@ -206,6 +206,7 @@ impl HypervisorConnection for TestConnection {
         check_flags("testDomainDefineXMLFlags", flags, flags::define::VALIDATE)?;
         self.state.with(|inner| {
             let def = inner.parse_domain(xml)?;
+            self.check_unprotected(def.uuid.as_bytes())?;
             let (index, existed) = inner.domains.add(def, AddMode::Config)?;
             let obj = inner.domains.at_mut(index);
             obj.persistent = true;
@@ -231,6 +232,7 @@ impl HypervisorConnection for TestConnection {
                 | flags::undefine::TPM
                 | flags::undefine::KEEP_TPM,
         )?;
+        self.check_unprotected(&dom.uuid)?;
         self.state.with(|inner| {
             let obj = inner.domains.get_mut(dom)?;
             if obj.has_managed_save && flags & flags::undefine::MANAGED_SAVE == 0 {
@@ -490,6 +492,18 @@ impl HypervisorConnection for TestConnection {
 }
 
 impl TestConnection {
+    /// `VIR_MIGRATE_CHANGE_PROTECTION`: no configuration change while the
+    /// domain is being migrated out.
+    fn check_unprotected(&self, uuid: &[u8; 16]) -> Result<()> {
+        if self.state.migration.is_protected(uuid) {
+            return Err(Error::operation_invalid(
+                ErrorDomain::TEST,
+                "domain is being migrated with change protection",
+            ));
+        }
+        Ok(())
+    }
+
     /// Stop a running domain after `check` approves, choosing the shut-off
     /// reason and event detail; a transient domain disappears.
     fn stop(

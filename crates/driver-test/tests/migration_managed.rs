@@ -347,3 +347,24 @@ fn features_answered() {
     }
     assert!(!h.conn.supports_feature(REMOTE).unwrap());
 }
+
+#[test]
+fn change_protection_blocks_config_changes_until_the_end() {
+    let (src, _dst) = (host("cp-src"), host("cp-dst"));
+    let dom = start_guest(&src, "g8", 16, "");
+    let xml = dom.get_xml_desc(rvirt::flags::xml::INACTIVE).unwrap();
+    let f = flags::LIVE | flags::CHANGE_PROTECTION;
+    dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
+    let e = src.conn.define_xml(&xml, 0).unwrap_err();
+    assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
+    assert!(dom.undefine(0).is_err());
+    dom.migrate_confirm3_params(&TypedParams::new(), &[], f, true)
+        .unwrap();
+    src.conn.define_xml(&xml, 0).unwrap();
+    // Without the flag, nothing is blocked.
+    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    src.conn.define_xml(&xml, 0).unwrap();
+    dom.migrate_confirm3_params(&TypedParams::new(), &[], flags::LIVE, true)
+        .unwrap();
+}

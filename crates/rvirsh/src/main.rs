@@ -4,12 +4,7 @@
 //! with the last one's status, as virsh does; errors go to stderr as
 //! `error: ...` lines.
 
-mod commands;
-mod parse;
-mod shell;
-mod table;
-
-use shell::Ctl;
+use rvirsh::{commands, parse, shell::Ctl};
 use std::process::ExitCode;
 
 struct Args {

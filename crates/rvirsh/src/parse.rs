@@ -76,7 +76,6 @@ pub fn tokenize(input: &str) -> Result<Vec<Vec<String>>, String> {
 /// Bind tokens to a command's options; errors carry virsh's wording.
 pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, String> {
     let mut opts: BTreeMap<&'static str, String> = BTreeMap::new();
-    let mut positional = def.opts.iter().filter(|o| o.kind == OptKind::Data);
     let mut only_data = false;
     let mut i = 0;
     while i < args.len() {
@@ -119,12 +118,14 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
             };
             opts.insert(opt.name, value);
         } else {
-            let opt = loop {
-                match positional.next() {
-                    Some(o) if opts.contains_key(o.name) => continue,
-                    other => break other,
-                }
-            };
+            // virsh binds a bare word to the first option that takes a
+            // value and has not been given yet, in declaration order
+            // (vshCmddefGetData), so `migrate-setspeed dom 100` fills
+            // <bandwidth> and `migrate dom uri tcp://x` fills --migrateuri.
+            let opt = def
+                .opts
+                .iter()
+                .find(|o| o.kind != OptKind::Bool && !opts.contains_key(o.name));
             match opt {
                 Some(o) => {
                     opts.insert(o.name, arg.clone());
@@ -133,14 +134,21 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
             }
         }
     }
-    for opt in def.opts.iter().filter(|o| o.required) {
-        if !opts.contains_key(opt.name) {
-            return Err(if opt.kind == OptKind::Data {
+    // virsh names every missing required option, one error line each.
+    let missing: Vec<String> = def
+        .opts
+        .iter()
+        .filter(|o| o.required && !opts.contains_key(o.name))
+        .map(|opt| {
+            if opt.kind == OptKind::Data {
                 format!("command '{}' requires <{}> option", def.name, opt.name)
             } else {
                 format!("command '{}' requires --{} option", def.name, opt.name)
-            });
-        }
+            }
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing.join("\nerror: "));
     }
     Ok(ParsedCommand { def, opts })
 }
@@ -167,5 +175,20 @@ mod tests {
             ]
         );
         assert!(tokenize("echo 'unterminated").is_err());
+    }
+
+    #[test]
+    fn bare_words_fill_value_options_in_order() {
+        let def = crate::commands::find("shutdown").unwrap();
+        let c = bind(def, &["test".into(), "acpi".into()]).unwrap();
+        assert_eq!(c.get("domain"), Some("test"));
+        assert_eq!(c.get("mode"), Some("acpi"));
+        let c = bind(def, &["--mode".into(), "agent".into(), "test".into()]).unwrap();
+        assert_eq!(c.get("domain"), Some("test"));
+        assert_eq!(c.get("mode"), Some("agent"));
+        let e = bind(def, &["a".into(), "b".into(), "c".into()])
+            .err()
+            .unwrap();
+        assert_eq!(e, "unexpected data 'c'");
     }
 }

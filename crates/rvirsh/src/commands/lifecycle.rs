@@ -44,7 +44,7 @@ pub static COMMANDS: &[CommandDef] = &[
 const MAX_XML_FILE: u64 = 10 * 1024 * 1024;
 
 /// virFileReadAll with libvirt's error texts.
-fn read_file(path: &str) -> Result<String, CmdError> {
+pub(crate) fn read_file(path: &str) -> Result<String, CmdError> {
     let open_err = |e: std::io::Error| {
         Error::system(
             ErrorDomain::NONE,

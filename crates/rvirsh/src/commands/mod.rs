@@ -3,8 +3,11 @@
 
 mod host;
 mod info;
-mod lifecycle;
+pub mod jobs;
+pub(crate) mod lifecycle;
 mod list;
+pub mod migrate;
+pub mod opts;
 mod states;
 
 use crate::parse::ParsedCommand;
@@ -45,6 +48,33 @@ pub const fn string(name: &'static str) -> OptDef {
         aliases: &[],
     }
 }
+/// A flag that also answers to other names (virsh's VSH_OT_ALIAS).
+pub const fn flag_alias(name: &'static str, aliases: &'static [&'static str]) -> OptDef {
+    OptDef {
+        name,
+        kind: OptKind::Bool,
+        required: false,
+        aliases,
+    }
+}
+/// A named number (VSH_OT_INT).
+pub const fn int(name: &'static str) -> OptDef {
+    OptDef {
+        name,
+        kind: OptKind::Int,
+        required: false,
+        aliases: &[],
+    }
+}
+/// A required number, which may also be given by position.
+pub const fn req_int(name: &'static str) -> OptDef {
+    OptDef {
+        name,
+        kind: OptKind::Int,
+        required: true,
+        aliases: &[],
+    }
+}
 /// A positional value, required unless `optional_data` is used.
 pub const fn data(name: &'static str) -> OptDef {
     OptDef {
@@ -80,6 +110,8 @@ static GROUPS: &[&[CommandDef]] = &[
     list::COMMANDS,
     info::COMMANDS,
     lifecycle::COMMANDS,
+    migrate::COMMANDS,
+    jobs::COMMANDS,
 ];
 
 pub fn find(name: &str) -> Option<&'static CommandDef> {

@@ -1,0 +1,485 @@
+//! Job and migration-tuning commands: domjobinfo, domjobabort,
+//! migrate-setspeed, migrate-getspeed, migrate-setmaxdowntime,
+//! migrate-getmaxdowntime, migrate-postcopy, with virsh 9.0's output.
+
+use super::opts::{opt_ul_wrap, opt_ull, require};
+use super::{cmd, data, flag, req_int, CommandDef};
+use crate::parse::ParsedCommand;
+use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY};
+use rvirt::job::{abort_flags, field, job_type, stats_flags, JobInfo};
+use rvirt::{Error, ErrorCode, ErrorDomain};
+use rvirt_util::{TypedParamValue, TypedParams};
+
+pub static COMMANDS: &[CommandDef] = &[
+    cmd(
+        "domjobinfo",
+        &[
+            data("domain"),
+            flag("completed"),
+            flag("keep-completed"),
+            flag("anystats"),
+            flag("rawstats"),
+        ],
+        domjobinfo,
+    ),
+    cmd(
+        "domjobabort",
+        &[data("domain"), flag("postcopy")],
+        domjobabort,
+    ),
+    cmd(
+        "migrate-setmaxdowntime",
+        &[data("domain"), req_int("downtime")],
+        setmaxdowntime,
+    ),
+    cmd("migrate-getmaxdowntime", &[data("domain")], getmaxdowntime),
+    cmd(
+        "migrate-setspeed",
+        &[data("domain"), req_int("bandwidth"), flag("postcopy")],
+        setspeed,
+    ),
+    cmd(
+        "migrate-getspeed",
+        &[data("domain"), flag("postcopy")],
+        getspeed,
+    ),
+    cmd("migrate-postcopy", &[data("domain")], postcopy),
+];
+
+/// `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`.
+pub const MAX_SPEED_POSTCOPY: u32 = 1 << 0;
+
+/// Job-stats names this module prints that rvirt::job::field does not
+/// carry (libvirt-domain.h's VIR_DOMAIN_JOB_DISK_* and COMPRESSION_*).
+mod more_fields {
+    pub const DISK_TOTAL: &str = "disk_total";
+    pub const DISK_PROCESSED: &str = "disk_processed";
+    pub const DISK_REMAINING: &str = "disk_remaining";
+    pub const DISK_BPS: &str = "disk_bps";
+    pub const COMPRESSION_CACHE: &str = "compression_cache";
+    pub const COMPRESSION_BYTES: &str = "compression_bytes";
+    pub const COMPRESSION_PAGES: &str = "compression_pages";
+    pub const COMPRESSION_CACHE_MISSES: &str = "compression_cache_misses";
+    pub const COMPRESSION_OVERFLOW: &str = "compression_overflow";
+    pub const DISK_TEMP_USED: &str = "disk_temp_used";
+    pub const DISK_TEMP_TOTAL: &str = "disk_temp_total";
+}
+use more_fields as mf;
+
+/// virshDomainJobToString.
+pub fn job_type_name(t: i32) -> &'static str {
+    match t {
+        job_type::NONE => "None",
+        job_type::BOUNDED => "Bounded",
+        job_type::UNBOUNDED => "Unbounded",
+        job_type::COMPLETED => "Completed",
+        job_type::FAILED => "Failed",
+        job_type::CANCELLED => "Cancelled",
+        _ => "unknown",
+    }
+}
+
+/// virshDomainJobOperationToString.
+pub fn operation_name(op: i32) -> &'static str {
+    const NAMES: [&str; 11] = [
+        "Unknown",
+        "Start",
+        "Save",
+        "Restore",
+        "Incoming migration",
+        "Outgoing migration",
+        "Snapshot",
+        "Snapshot revert",
+        "Dump",
+        "Backup",
+        "Snapshot delete",
+    ];
+    usize::try_from(op)
+        .ok()
+        .and_then(|i| NAMES.get(i))
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// vshPrettyCapacity: the value in the largest binary unit below it.
+pub fn pretty_capacity(val: u64) -> (f64, &'static str) {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut limit = 1024.0_f64;
+    for (i, unit) in UNITS.iter().enumerate() {
+        if (val as f64) < limit || i == UNITS.len() - 1 {
+            return (val as f64 / (limit / 1024.0), unit);
+        }
+        limit *= 1024.0;
+    }
+    unreachable!("the loop returns on its last unit")
+}
+
+/// C's `%g`: six significant digits, trailing zeros dropped, exponent form
+/// below 1e-4 or from 1e6.
+pub fn c_format_g(v: f64) -> String {
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    if !v.is_finite() {
+        return if v.is_nan() {
+            "nan".into()
+        } else if v > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        };
+    }
+    let sci = format!("{v:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let trim = |s: &str| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{}e{sign}{:02}", trim(mantissa), exp.abs())
+    } else {
+        let decimals = usize::try_from(5 - exp).unwrap_or(0);
+        trim(&format!("{v:.decimals$}"))
+    }
+}
+
+/// virTypedParameterToString.
+pub fn typed_value_text(v: &TypedParamValue) -> String {
+    match v {
+        TypedParamValue::Int(i) => i.to_string(),
+        TypedParamValue::UInt(u) => u.to_string(),
+        TypedParamValue::LLong(l) => l.to_string(),
+        TypedParamValue::ULLong(u) => u.to_string(),
+        TypedParamValue::Double(d) => c_format_g(*d),
+        TypedParamValue::Boolean(b) => u8::from(*b).to_string(),
+        TypedParamValue::String(s) => s.clone(),
+    }
+}
+
+fn wrong_type(name: &str, want: &str, got: &TypedParamValue) -> Error {
+    Error::invalid_arg(
+        ErrorDomain::NONE,
+        format!(
+            "Invalid type '{want}' requested for parameter '{name}', actual type is '{}'",
+            got.kind().name()
+        ),
+    )
+}
+
+/// virTypedParamsGetULLong: absent is None, another type an error.
+fn get_ull(stats: &TypedParams, name: &str) -> Result<Option<u64>, Error> {
+    match stats.get(name) {
+        None => Ok(None),
+        Some(TypedParamValue::ULLong(v)) => Ok(Some(*v)),
+        Some(other) => Err(wrong_type(name, "ullong", other)),
+    }
+}
+
+fn get_int(stats: &TypedParams, name: &str) -> Result<Option<i32>, Error> {
+    match stats.get(name) {
+        None => Ok(None),
+        Some(TypedParamValue::Int(v)) => Ok(Some(*v)),
+        Some(other) => Err(wrong_type(name, "int", other)),
+    }
+}
+
+fn get_string<'a>(stats: &'a TypedParams, name: &str) -> Result<Option<&'a str>, Error> {
+    match stats.get(name) {
+        None => Ok(None),
+        Some(TypedParamValue::String(v)) => Ok(Some(v)),
+        Some(other) => Err(wrong_type(name, "string", other)),
+    }
+}
+
+/// virshDomainJobStatsToDomainJobInfo.
+fn info_from_stats(type_: i32, stats: &TypedParams) -> Result<JobInfo, Error> {
+    let g = |n| get_ull(stats, n).map(Option::unwrap_or_default);
+    Ok(JobInfo {
+        type_,
+        time_elapsed: g(field::TIME_ELAPSED)?,
+        time_remaining: g(field::TIME_REMAINING)?,
+        data_total: g(field::DATA_TOTAL)?,
+        data_processed: g(field::DATA_PROCESSED)?,
+        data_remaining: g(field::DATA_REMAINING)?,
+        mem_total: g(field::MEMORY_TOTAL)?,
+        mem_processed: g(field::MEMORY_PROCESSED)?,
+        mem_remaining: g(field::MEMORY_REMAINING)?,
+        file_total: g(mf::DISK_TOTAL)?,
+        file_processed: g(mf::DISK_PROCESSED)?,
+        file_remaining: g(mf::DISK_REMAINING)?,
+    })
+}
+
+/// cmdDomjobinfo's report, line by line; on a stats error the lines so far
+/// are kept (virsh has printed them) and the error follows.
+pub fn format_jobinfo(
+    info: &JobInfo,
+    stats: &TypedParams,
+    completed_flag: bool,
+    anystats: bool,
+) -> (String, Result<(), Error>) {
+    let mut out = String::new();
+    let r = write_jobinfo(&mut out, info, stats, completed_flag, anystats);
+    (out, r)
+}
+
+fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
+    out.push_str(&format!("{label:<17} {value}\n"));
+}
+
+/// "%-17s %-.3lf %s"
+fn capacity(out: &mut String, label: &str, v: u64, suffix: &str) {
+    let (val, unit) = pretty_capacity(v);
+    line(out, label, format!("{val:.3} {unit}{suffix}"));
+}
+
+fn write_jobinfo(
+    out: &mut String,
+    info: &JobInfo,
+    stats: &TypedParams,
+    completed_flag: bool,
+    anystats: bool,
+) -> Result<(), Error> {
+    line(
+        out,
+        "Job type:",
+        format!("{:<12}", job_type_name(info.type_)),
+    );
+    if info.type_ == job_type::NONE {
+        return Ok(());
+    }
+    let op = get_int(stats, field::OPERATION)?.unwrap_or(rvirt::job::operation::UNKNOWN);
+    line(out, "Operation:", format!("{:<12}", operation_name(op)));
+    let active = matches!(info.type_, job_type::BOUNDED | job_type::UNBOUNDED);
+    let completed = completed_flag && info.type_ == job_type::COMPLETED;
+    if !(anystats || active || completed) {
+        return Ok(());
+    }
+    let ms = |v: u64| format!("{v:<12} ms");
+    line(out, "Time elapsed:", ms(info.time_elapsed));
+    if let Some(v) = get_ull(stats, field::TIME_ELAPSED_NET)? {
+        line(out, "Time elapsed w/o network:", ms(v));
+    }
+    if info.type_ == job_type::BOUNDED {
+        line(out, "Time remaining:", ms(info.time_remaining));
+    }
+    if info.data_total != 0 || info.data_remaining != 0 || info.data_processed != 0 {
+        capacity(out, "Data processed:", info.data_processed, "");
+        capacity(out, "Data remaining:", info.data_remaining, "");
+        capacity(out, "Data total:", info.data_total, "");
+    }
+    if info.mem_total != 0 || info.mem_remaining != 0 || info.mem_processed != 0 {
+        capacity(out, "Memory processed:", info.mem_processed, "");
+        capacity(out, "Memory remaining:", info.mem_remaining, "");
+        capacity(out, "Memory total:", info.mem_total, "");
+        if let Some(v) = get_ull(stats, field::MEMORY_BPS)?.filter(|v| *v != 0) {
+            capacity(out, "Memory bandwidth:", v, "/s");
+        }
+        if let Some(v) = get_ull(stats, field::MEMORY_DIRTY_RATE)? {
+            line(out, "Dirty rate:", format!("{v:<12} pages/s"));
+        }
+        if let Some(v) = get_ull(stats, field::MEMORY_PAGE_SIZE)? {
+            line(out, "Page size:", format!("{v:<12} bytes"));
+        }
+        if let Some(v) = get_ull(stats, field::MEMORY_ITERATION)? {
+            line(out, "Iteration:", format!("{v:<12}"));
+        }
+        if let Some(v) = get_ull(stats, field::MEMORY_POSTCOPY_REQS)? {
+            line(out, "Postcopy requests:", format!("{v:<12}"));
+        }
+    }
+    if info.file_total != 0 || info.file_remaining != 0 || info.file_processed != 0 {
+        capacity(out, "File processed:", info.file_processed, "");
+        capacity(out, "File remaining:", info.file_remaining, "");
+        capacity(out, "File total:", info.file_total, "");
+        if let Some(v) = get_ull(stats, mf::DISK_BPS)?.filter(|v| *v != 0) {
+            capacity(out, "File bandwidth:", v, "/s");
+        }
+    }
+    if let Some(v) = get_ull(stats, field::MEMORY_CONSTANT)? {
+        line(out, "Constant pages:", format!("{v:<12}"));
+    }
+    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL)? {
+        line(out, "Normal pages:", format!("{v:<12}"));
+    }
+    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL_BYTES)? {
+        capacity(out, "Normal data:", v, "");
+    }
+    if let Some(v) = get_ull(stats, field::DOWNTIME)? {
+        let label = if info.type_ == job_type::COMPLETED {
+            "Total downtime:"
+        } else {
+            "Expected downtime:"
+        };
+        line(out, label, ms(v));
+    }
+    if let Some(v) = get_ull(stats, field::DOWNTIME_NET)? {
+        line(out, "Downtime w/o network:", ms(v));
+    }
+    if let Some(v) = get_ull(stats, field::SETUP_TIME)? {
+        line(out, "Setup time:", ms(v));
+    }
+    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE)? {
+        capacity(out, "Compression cache:", v, "");
+    }
+    if let Some(v) = get_ull(stats, mf::COMPRESSION_BYTES)? {
+        capacity(out, "Compressed data:", v, "");
+    }
+    if let Some(v) = get_ull(stats, mf::COMPRESSION_PAGES)? {
+        line(out, "Compressed pages:", format!("{v:<13}"));
+    }
+    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE_MISSES)? {
+        line(out, "Compression cache misses:", format!("{v:<13}"));
+    }
+    if let Some(v) = get_ull(stats, mf::COMPRESSION_OVERFLOW)? {
+        line(out, "Compression overflows:", format!("{v:<13}"));
+    }
+    if let Some(v) = get_int(stats, field::AUTO_CONVERGE_THROTTLE)? {
+        line(out, "Auto converge throttle:", format!("{v:<13}"));
+    }
+    if let Some(v) = get_ull(stats, mf::DISK_TEMP_USED)? {
+        capacity(out, "Temporary disk space use:", v, "");
+    }
+    if let Some(v) = get_ull(stats, mf::DISK_TEMP_TOTAL)? {
+        capacity(out, "Temporary disk space total:", v, "");
+    }
+    if let Some(v) = get_string(stats, field::ERRMSG)? {
+        line(out, "Error message:", v);
+    }
+    Ok(())
+}
+
+/// `--rawstats`: the job type number, then every field as libvirt gives it.
+pub fn format_rawstats(type_: i32, stats: &TypedParams) -> String {
+    let mut out = format!("Job type: {type_}\n\n");
+    for p in stats.iter() {
+        out.push_str(&format!("{}: {}\n", p.field, typed_value_text(&p.value)));
+    }
+    out
+}
+
+fn domain_arg(c: &ParsedCommand) -> &str {
+    c.get("domain").unwrap_or_default()
+}
+
+fn domjobinfo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    require(c, "keep-completed", "completed")?;
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let rawstats = c.has("rawstats");
+    let mut flags = 0;
+    if c.has("completed") {
+        flags |= stats_flags::COMPLETED;
+    }
+    if c.has("keep-completed") {
+        flags |= stats_flags::KEEP_COMPLETED;
+    }
+    let (info, stats) = match dom.get_job_stats(flags) {
+        Ok((ty, stats)) => (info_from_stats(ty, &stats)?, stats),
+        Err(e) if e.code == ErrorCode::NO_SUPPORT => {
+            if flags != 0 || rawstats {
+                return Err(CmdError::with(
+                    "Optional flags or --rawstats are not supported by the daemon",
+                    e,
+                ));
+            }
+            (dom.get_job_info()?, TypedParams::new())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if rawstats {
+        ctl.print(&format_rawstats(info.type_, &stats));
+        return Ok(());
+    }
+    let (out, result) = format_jobinfo(
+        &info,
+        &stats,
+        flags & stats_flags::COMPLETED != 0,
+        c.has("anystats"),
+    );
+    ctl.print(&out);
+    result.map_err(Into::into)
+}
+
+fn domjobabort(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let flags = if c.has("postcopy") {
+        abort_flags::POSTCOPY
+    } else {
+        0
+    };
+    dom.abort_job(flags)?;
+    Ok(())
+}
+
+fn setmaxdowntime(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let downtime = opt_ull(c, "downtime")?.unwrap_or(0);
+    if downtime < 1 {
+        return Err(CmdError::msg("migrate: Invalid downtime"));
+    }
+    dom.migrate_set_max_downtime(downtime, 0)?;
+    Ok(())
+}
+
+fn getmaxdowntime(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let downtime = dom.migrate_get_max_downtime(0)?;
+    ctl.print(&format!("{downtime}\n"));
+    Ok(())
+}
+
+fn speed_flags(c: &ParsedCommand) -> u32 {
+    if c.has("postcopy") {
+        MAX_SPEED_POSTCOPY
+    } else {
+        0
+    }
+}
+
+fn setspeed(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    // vshCommandOptULWrap: "-1" is the largest value.
+    let bandwidth = opt_ul_wrap(c, "bandwidth")?.unwrap_or(0);
+    dom.migrate_set_max_speed(bandwidth, speed_flags(c))?;
+    Ok(())
+}
+
+fn getspeed(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let bandwidth = dom.migrate_get_max_speed(speed_flags(c))?;
+    ctl.print(&format!("{bandwidth}\n"));
+    Ok(())
+}
+
+fn postcopy(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    dom.migrate_start_post_copy(0)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printf_g_matches_c() {
+        assert_eq!(c_format_g(0.5), "0.5");
+        assert_eq!(c_format_g(100.0), "100");
+        assert_eq!(c_format_g(1234567.0), "1.23457e+06");
+        assert_eq!(c_format_g(0.0001), "0.0001");
+        assert_eq!(c_format_g(0.00001), "1e-05");
+        assert_eq!(c_format_g(12.3456789), "12.3457");
+    }
+
+    #[test]
+    fn capacity_units() {
+        assert_eq!(pretty_capacity(1023), (1023.0, "B"));
+        assert_eq!(pretty_capacity(1536), (1.5, "KiB"));
+        assert_eq!(pretty_capacity(8 << 30), (8.0, "GiB"));
+    }
+}

@@ -705,6 +705,7 @@ pub fn assert_nothing_on_dst(pair: &Pair, name: &str, grace: Duration, what: &st
 /// connection through it and stops accepting, as a broken network would.
 pub struct Proxy {
     pub port: u16,
+    addr: std::net::SocketAddr,
     cut: Arc<AtomicBool>,
     streams: Arc<Mutex<Vec<TcpStream>>>,
     bytes: Arc<AtomicU64>,
@@ -712,8 +713,16 @@ pub struct Proxy {
 
 impl Proxy {
     pub fn start(target: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("proxy bind");
-        let port = listener.local_addr().expect("proxy addr").port();
+        Proxy::on("127.0.0.1:0", target)
+    }
+
+    /// A proxy listening on `listen` (e.g. "127.0.0.2:PORT": a second
+    /// loopback address, so it can take the port a daemon listens on at
+    /// 127.0.0.1).
+    pub fn on(listen: &str, target: u16) -> Proxy {
+        let listener = TcpListener::bind(listen).expect("proxy bind");
+        let addr = listener.local_addr().expect("proxy addr");
+        let port = addr.port();
         let cut = Arc::new(AtomicBool::new(false));
         let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
         let bytes = Arc::new(AtomicU64::new(0));
@@ -745,6 +754,7 @@ impl Proxy {
         });
         Proxy {
             port,
+            addr,
             cut,
             streams,
             bytes,
@@ -774,7 +784,7 @@ impl Proxy {
             let _ = s.shutdown(Shutdown::Both);
         }
         // Wake the accept loop so it sees the cut and closes the listener.
-        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        let _ = TcpStream::connect(self.addr);
     }
 }
 

@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""python3-libvirt migrates a guest between two daemons: migrate3 (managed)
+and migrateToURI3 (peer-to-peer, tunnelled) with params dicts, jobStats and
+migrateSetMaxSpeed while the job runs, abortJob, and the lifecycle,
+migration-iteration and job-completed events on both hosts.
+
+usage: migrate.py SRC_URI DST_URI NAME UUID
+Prints one line per check and 'ALL OK' at the end; exits non-zero on the
+first failure."""
+
+import sys
+import threading
+import time
+
+import libvirt
+
+SRC_URI, DST_URI, NAME, UUID = sys.argv[1:5]
+NEW_NAME = NAME + "-py"
+NS = "https://rvirt.dev/xmlns/test-guest/1"
+
+
+def guest_xml(name, description):
+    return f"""<domain type='test'>
+  <name>{name}</name>
+  <uuid>{UUID}</uuid>
+  <description>{description}</description>
+  <metadata>
+    <rvirt:guest xmlns:rvirt='{NS}'>
+      <rvirt:dirty-rate unit='KiB/s'>1024</rvirt:dirty-rate>
+      <rvirt:working-set unit='KiB'>8192</rvirt:working-set>
+    </rvirt:guest>
+  </metadata>
+  <memory unit='MiB'>32</memory>
+  <currentMemory unit='MiB'>32</currentMemory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+</domain>"""
+
+
+def check(name, cond, detail=""):
+    if not cond:
+        print("FAIL", name, detail)
+        sys.stdout.flush()
+        sys.exit(1)
+    print("ok", name)
+    sys.stdout.flush()
+
+
+libvirt.virEventRegisterDefaultImpl()
+events = []
+got = threading.Condition()
+
+
+def record(host, kind):
+    def cb(conn, dom, *args):
+        with got:
+            events.append((host, kind, dom.name(), args[:-1]))
+            got.notify_all()
+
+    return cb
+
+
+def loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+
+
+threading.Thread(target=loop, daemon=True).start()
+
+
+def wait_event(pred, timeout=10):
+    deadline = time.time() + timeout
+    with got:
+        while not any(pred(e) for e in events):
+            left = deadline - time.time()
+            if left <= 0:
+                return False
+            got.wait(left)
+    return True
+
+
+src = libvirt.open(SRC_URI)
+dst = libvirt.open(DST_URI)
+check("two hosts", src.getHostname() != dst.getHostname())
+for host, conn in (("src", src), ("dst", dst)):
+    conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, record(host, "lifecycle"), None
+    )
+    conn.domainEventRegisterAny(
+        None,
+        libvirt.VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
+        record(host, "iteration"),
+        None,
+    )
+    conn.domainEventRegisterAny(
+        None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, record(host, "completed"), None
+    )
+
+dom = src.defineXML(guest_xml(NAME, "on the source"))
+dom.create()
+check("guest running on source", dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+
+
+class Watcher(threading.Thread):
+    """While a migration runs: read jobStats until memory moves, then
+    optionally change the speed or abort the job."""
+
+    def __init__(self, dom, action):
+        super().__init__(daemon=True)
+        self.dom, self.action = dom, action
+        self.stats = None
+        self.error = None
+
+    def run(self):
+        try:
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                st = self.dom.jobStats()
+                if (
+                    st.get("type") == libvirt.VIR_DOMAIN_JOB_UNBOUNDED
+                    and st.get("data_processed", 0) > 0
+                ):
+                    self.stats = st
+                    self.action(self.dom)
+                    return
+                time.sleep(0.02)
+        except libvirt.libvirtError as e:
+            self.error = e
+
+
+def speed_up(d):
+    d.migrateSetMaxSpeed(1024, 0)
+    Watcher.speed_after = d.migrateGetMaxSpeed(0)
+
+
+# 1. migrate3, managed, with destination name/XML and a bandwidth that the
+#    watcher raises once the job is under way.
+w = Watcher(dom, speed_up)
+w.start()
+t0 = time.time()
+new = dom.migrate3(
+    dst,
+    {
+        libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1",
+        libvirt.VIR_MIGRATE_PARAM_DEST_NAME: NEW_NAME,
+        # The XML keeps the source's name; destination_name renames.
+        libvirt.VIR_MIGRATE_PARAM_DEST_XML: guest_xml(NAME, "moved by migrate3"),
+        libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1,
+    },
+    libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST,
+)
+took = time.time() - t0
+w.join()
+check("migrate3 watcher", w.error is None, str(w.error))
+check("jobStats during migrate3", w.stats is not None)
+st = w.stats
+check(
+    "jobStats fields",
+    all(k in st for k in ("time_elapsed", "data_total", "data_processed", "memory_total")),
+    str(st),
+)
+check("migrateSetMaxSpeed during the job", Watcher.speed_after == 1024)
+# 8 MiB of written memory at 1 MiB/s would take 8 s; the raised limit ends it sooner.
+check("raised speed took effect", took < 6, f"took {took:.1f}s")
+check("migrate3 returns the destination domain", new.name() == NEW_NAME)
+check("destination running", new.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+check("destination persistent", new.isPersistent() == 1)
+check("destination XML", "<description>moved by migrate3</description>" in new.XMLDesc(0))
+check("source shut off", src.lookupByName(NAME).state()[0] == libvirt.VIR_DOMAIN_SHUTOFF)
+check("not running on source", NAME not in [d.name() for d in src.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE)])
+done = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
+check("completed jobStats on source", done.get("type") == libvirt.VIR_DOMAIN_JOB_COMPLETED, str(done))
+check("completed data", done.get("data_processed", 0) >= 8 << 20, str(done))
+
+check(
+    "source lifecycle stopped/migrated",
+    wait_event(
+        lambda e: e[:3] == ("src", "lifecycle", NAME)
+        and e[3] == (libvirt.VIR_DOMAIN_EVENT_STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
+    ),
+    str(events),
+)
+check(
+    "destination lifecycle resumed/migrated",
+    wait_event(
+        lambda e: e[:3] == ("dst", "lifecycle", NEW_NAME)
+        and e[3] == (libvirt.VIR_DOMAIN_EVENT_RESUMED, libvirt.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+    ),
+    str(events),
+)
+check(
+    "source migration iteration",
+    wait_event(lambda e: e[:3] == ("src", "iteration", NAME) and e[3][0] >= 1),
+    str(events),
+)
+check("source job completed", wait_event(lambda e: e[:3] == ("src", "completed", NAME)), str(events))
+check("destination job completed", wait_event(lambda e: e[:3] == ("dst", "completed", NEW_NAME)), str(events))
+src.lookupByName(NAME).undefine()
+
+# 2. migrateToURI3 back, peer-to-peer, renamed to the first name, leaving
+#    nothing on the destination.
+events.clear()
+new.migrateToURI3(
+    SRC_URI,
+    {
+        libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1",
+        libvirt.VIR_MIGRATE_PARAM_DEST_NAME: NAME,
+        libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 64,
+    },
+    libvirt.VIR_MIGRATE_LIVE
+    | libvirt.VIR_MIGRATE_PEER2PEER
+    | libvirt.VIR_MIGRATE_PERSIST_DEST
+    | libvirt.VIR_MIGRATE_UNDEFINE_SOURCE,
+)
+back = src.lookupByName(NAME)
+check("migrateToURI3 p2p back", back.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+check("nothing left on destination", NEW_NAME not in [d.name() for d in dst.listAllDomains(0)])
+check(
+    "lifecycle on both hosts (p2p)",
+    wait_event(lambda e: e[:3] == ("dst", "lifecycle", NEW_NAME))
+    and wait_event(lambda e: e[:3] == ("src", "lifecycle", NAME)),
+    str(events),
+)
+
+# 3. abortJob during a slow tunnelled migrateToURI3: it fails, the guest
+#    keeps running on the source, the destination has nothing.
+xml_before = back.XMLDesc(0)
+w = Watcher(back, lambda d: d.abortJob())
+w.start()
+try:
+    back.migrateToURI3(
+        DST_URI,
+        {libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1},
+        libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER | libvirt.VIR_MIGRATE_TUNNELLED,
+    )
+    check("abortJob fails the migration", False)
+except libvirt.libvirtError as e:
+    check(
+        "abortJob fails the migration with VIR_ERR_OPERATION_ABORTED",
+        e.get_error_code() == libvirt.VIR_ERR_OPERATION_ABORTED,
+        f"{e.get_error_code()} {e}",
+    )
+w.join()
+check("abort watcher", w.error is None and w.stats is not None, str(w.error))
+check("running on source after abort", back.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
+check("source XML unchanged after abort", back.XMLDesc(0) == xml_before)
+check("nothing on destination after abort", NAME not in [d.name() for d in dst.listAllDomains(0)])
+check("no job after abort", back.jobInfo()[0] == libvirt.VIR_DOMAIN_JOB_NONE)
+
+print("ALL OK")

@@ -219,8 +219,6 @@ fn refused_flags_and_params_name_themselves() {
         (flags::NON_SHARED_DISK, "VIR_MIGRATE_NON_SHARED_DISK"),
         (flags::NON_SHARED_INC, "VIR_MIGRATE_NON_SHARED_INC"),
         (flags::ZEROCOPY, "VIR_MIGRATE_ZEROCOPY"),
-        (flags::COMPRESSED, "VIR_MIGRATE_COMPRESSED"),
-        (flags::PARALLEL, "VIR_MIGRATE_PARALLEL"),
         (flags::POSTCOPY_RESUME, "VIR_MIGRATE_POSTCOPY_RESUME"),
         (
             flags::NON_SHARED_SYNCHRONOUS_WRITES,
@@ -248,8 +246,10 @@ fn refused_flags_and_params_name_themselves() {
         (params::DISKS_URI, s("tcp://x")),
         (params::GRAPHICS_URI, s("spice://x")),
         (params::TLS_DESTINATION, s("x")),
-        (params::COMPRESSION, s("xbzrle")),
-        (params::PARALLEL_CONNECTIONS, TypedParamValue::Int(2)),
+        (
+            params::COMPRESSION_XBZRLE_CACHE,
+            TypedParamValue::ULLong(1 << 20),
+        ),
     ] {
         let e = dom
             .migrate_begin3_params(&TypedParams::new().with(p, v), flags::LIVE)

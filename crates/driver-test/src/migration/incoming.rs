@@ -3,9 +3,11 @@
 //! finish (the guest runs only once the digest matched). Whatever goes
 //! wrong, including the source vanishing, removes what prepare created.
 
+use super::channels::{self, IncomingChannels};
 use super::job::{stats_to_pairs, DomainJob, Job};
 use super::memory::{FaultAction, GuestConfig, Phase, PAGE_SIZE};
-use super::receiver::{self, Expect, Hooks, Receiver};
+use super::options;
+use super::receiver::{self, Expect, Hooks, PageChannels, Receiver};
 use super::sender::emit;
 use super::wire::{self, Header};
 use super::{injected, lock, Request};
@@ -20,7 +22,7 @@ use rvirt::{Stream, StreamBackend};
 use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver as ChanRx, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
@@ -119,7 +121,7 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
     *lock(&inc.name) = name;
     *lock(&inc.dom) = Some(dom.clone());
     let slot = state.migration.job(&dom.uuid);
-    if let Err(e) = slot.begin(inc.job.clone()) {
+    if let Err(e) = slot.begin(inc.job.clone(), &dom.name) {
         cleanup(state, inc);
         return Err(e);
     }
@@ -208,10 +210,19 @@ impl Hooks for Feed<'_> {
     }
 }
 
-/// Run the receiving end over `source` and record the outcome; on failure
-/// the prepared domain goes away at once.
-pub fn receive(state: &TestState, inc: &Incoming, source: &mut dyn Read) -> Result<[u8; 32]> {
+/// Run the receiving end over `source` (and the page channels of a
+/// parallel migration) and record the outcome; on failure the prepared
+/// domain goes away at once.
+pub fn receive(
+    state: &TestState,
+    inc: &Incoming,
+    source: &mut dyn Read,
+    channels: Option<Arc<dyn PageChannels>>,
+) -> Result<[u8; 32]> {
     let mut rx = Receiver::new(inc.expect.clone());
+    if let Some(c) = channels {
+        rx = rx.with_channels(c);
+    }
     let r = receiver::run(source, &mut rx, &mut Feed { state, inc });
     if r.is_err() {
         inc.set_done(r.clone());
@@ -222,36 +233,60 @@ pub fn receive(state: &TestState, inc: &Incoming, source: &mut dyn Read) -> Resu
     r
 }
 
-fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpListener) {
-    let _ = listener.set_nonblocking(true);
-    let deadline = Instant::now() + ACCEPT_TIMEOUT;
-    let conn = loop {
+fn accept_one(listener: &TcpListener, inc: &Incoming, deadline: Instant) -> Result<TcpStream> {
+    loop {
         if inc.cancel.load(Ordering::SeqCst) {
-            return;
+            return Err(wire::malformed("incoming migration was cancelled"));
         }
         match listener.accept() {
-            Ok((c, _)) => break c,
+            Ok((c, _)) => return Ok(c),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             Err(e) => {
-                inc.set_done(Err(Error::system(
+                return Err(Error::system(
                     ErrorDomain::TEST,
                     "no migration connection",
                     &e,
-                )));
-                cleanup(&state, &inc);
-                return;
+                ))
             }
         }
+    }
+}
+
+fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpListener) {
+    let _ = listener.set_nonblocking(true);
+    let deadline = Instant::now() + ACCEPT_TIMEOUT;
+    let count = inc.expect.channels;
+    let accepted = if count == 0 {
+        accept_one(&listener, &inc, deadline).map(|c| (c, Vec::new()))
+    } else {
+        let cancelled = || inc.cancel.load(Ordering::SeqCst);
+        channels::accept_all(&listener, count, deadline, &cancelled)
     };
     drop(listener);
-    let mut conn = conn;
+    let (mut conn, chans) = match accepted {
+        Ok(c) => c,
+        Err(e) => {
+            inc.set_done(Err(e));
+            cleanup(&state, &inc);
+            return;
+        }
+    };
+    let chans = (count > 0).then(|| {
+        let i = inc.clone();
+        IncomingChannels::start(chans, Box::new(move || i.cancel.load(Ordering::SeqCst)))
+    });
     let _ = conn.set_nonblocking(false);
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-    let r = receive(&state, &inc, &mut conn);
+    let as_dyn = chans.clone().map(|c| c as Arc<dyn PageChannels>);
+    let r = receive(&state, &inc, &mut conn, as_dyn);
     let _ = conn.write_all(&wire::encode_verdict(&r.map(|_| ())));
     let _ = conn.flush();
+    // Readers end on their own (success) or on the cancel flag (failure).
+    if let Some(c) = chans {
+        c.join();
+    }
 }
 
 /// A `Read` over the chunks a tunnelled stream delivers.
@@ -374,7 +409,17 @@ pub fn prepare(
         .persist_xml
         .clone()
         .or_else(|| cookie.as_ref().and_then(|c| c.persistent.clone()));
+    let channels = options::connections_of(flags, req)?.unwrap_or(0);
+    if channels > 0 && !matches!(channel, Channel::Tcp { .. }) {
+        return Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            "parallel migration needs a tcp:// migration URI",
+        ));
+    }
     let expect = Expect {
+        compression: options::mt_of(req)?,
+        channels,
         uuid: def.as_ref().map(|d| *d.uuid.as_bytes()),
         memory_bytes: cookie
             .as_ref()
@@ -442,7 +487,7 @@ pub fn prepare(
                         cur: Vec::new(),
                         pos: 0,
                     };
-                    let _ = receive(&s, &i, &mut reader);
+                    let _ = receive(&s, &i, &mut reader, None);
                 });
                 None
             }

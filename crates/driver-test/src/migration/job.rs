@@ -33,6 +33,10 @@ pub struct Progress {
     pub throttle: u32,
     pub time_remaining_ms: Option<u64>,
     pub elapsed_ms: u64,
+    /// Multithread compression is on: pages deflated and their bytes.
+    pub compression: bool,
+    pub compressed_pages: u64,
+    pub compressed_bytes: u64,
 }
 
 /// One running migration job.
@@ -130,21 +134,15 @@ impl DomainJob {
         lock(&self.current).clone()
     }
 
-    /// Start a job; refused while another one runs (libvirt's job lock).
-    pub fn begin(&self, job: Arc<Job>) -> Result<()> {
+    /// Start a job on domain `name`; refused while another one runs
+    /// (libvirt's `qemuMigrationJobIsAllowed`).
+    pub fn begin(&self, job: Arc<Job>, name: &str) -> Result<()> {
         let mut cur = lock(&self.current);
-        if let Some(other) = cur.as_ref() {
+        if cur.is_some() {
             return Err(Error::new(
                 ErrorDomain::TEST,
                 ErrorCode::OPERATION_INVALID,
-                format!(
-                    "domain has an active {} job",
-                    if other.operation == operation::MIGRATION_IN {
-                        "migration in"
-                    } else {
-                        "migration out"
-                    }
-                ),
+                format!("another migration job is already running for domain '{name}'"),
             ));
         }
         *cur = Some(job);
@@ -224,8 +222,17 @@ pub fn stats_of(op: i32, p: &Progress) -> TypedParams {
         field::AUTO_CONVERGE_THROTTLE,
         TypedParamValue::Int(p.throttle as i32),
     );
+    if p.compression {
+        ull(&mut s, COMPRESSION_PAGES, p.compressed_pages);
+        ull(&mut s, COMPRESSION_BYTES, p.compressed_bytes);
+    }
     s
 }
+
+/// `VIR_DOMAIN_JOB_COMPRESSION_PAGES` / `_BYTES`: pages sent compressed
+/// and the compressed bytes that carried them.
+pub const COMPRESSION_PAGES: &str = "compression_pages";
+pub const COMPRESSION_BYTES: &str = "compression_bytes";
 
 /// The stats as cookie figures (every unsigned one).
 pub fn stats_to_pairs(s: &TypedParams) -> Vec<(String, u64)> {
@@ -246,10 +253,14 @@ mod tests {
         let slot = DomainJob::default();
         assert_eq!(slot.stats(0).0, job_type::NONE);
         let job = Job::new(operation::MIGRATION_OUT, false);
-        slot.begin(job.clone()).unwrap();
-        assert!(slot
-            .begin(Job::new(operation::MIGRATION_OUT, false))
-            .is_err());
+        slot.begin(job.clone(), "g").unwrap();
+        let e = slot
+            .begin(Job::new(operation::MIGRATION_OUT, false), "g")
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Requested operation is not valid: another migration job is already running for domain 'g'"
+        );
         job.update(|p| p.memory_total = 4096);
         let (t, s) = slot.stats(0);
         assert_eq!(t, job_type::UNBOUNDED);

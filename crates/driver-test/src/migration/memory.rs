@@ -20,6 +20,8 @@ pub const GUEST_NS: &str = "https://rvirt.dev/xmlns/test-guest/1";
 pub const DEFAULT_DIRTY_RATE_KIB: u64 = 1024;
 /// Default working set cap.
 pub const DEFAULT_WORKING_SET_KIB: u64 = 64 * 1024;
+/// Default share of written pages that compress well, in percent.
+pub const DEFAULT_COMPRESSIBLE_PCT: u32 = 50;
 
 /// The migration phases a fault can be injected into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,6 +78,9 @@ pub struct GuestConfig {
     pub dirty_rate: u64,
     /// Bytes of memory the guest writes to; `None` for the default.
     pub working_set: Option<u64>,
+    /// Percent of written pages whose bytes compress well (text-like data);
+    /// the rest are random.
+    pub compressible: u32,
     pub faults: Vec<Fault>,
 }
 
@@ -84,6 +89,7 @@ impl Default for GuestConfig {
         GuestConfig {
             dirty_rate: DEFAULT_DIRTY_RATE_KIB * 1024,
             working_set: None,
+            compressible: DEFAULT_COMPRESSIBLE_PCT,
             faults: Vec::new(),
         }
     }
@@ -112,6 +118,18 @@ fn kib_value(e: &Element, unit: &str) -> Result<u64> {
         .ok_or_else(|| bad_metadata(&format!("{} is not a number", e.local_name())))
 }
 
+fn percent_value(e: &Element) -> Result<u32> {
+    if e.attr("unit").is_some_and(|u| u != "%") {
+        return Err(bad_metadata("compressible must be in %"));
+    }
+    e.text()
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|v| *v <= 100)
+        .ok_or_else(|| bad_metadata("compressible is not a percentage"))
+}
+
 impl GuestConfig {
     /// Read the guest element from a definition's `<metadata>`.
     pub fn from_def(def: &DomainDef) -> Result<GuestConfig> {
@@ -131,6 +149,7 @@ impl GuestConfig {
             match c.local_name() {
                 "dirty-rate" => cfg.dirty_rate = kib_value(c, "KiB/s")?,
                 "working-set" => cfg.working_set = Some(kib_value(c, "KiB")?),
+                "compressible" => cfg.compressible = percent_value(c)?,
                 "inject-fault" => cfg.faults.push(parse_fault(c)?),
                 _ => {}
             }
@@ -186,16 +205,21 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// The bytes of page `index` at `generation` of guest `seed` (generation
-/// 0 is the zero page).
-pub fn fill_page(seed: u64, index: u64, generation: u32, out: &mut [u8]) {
+/// 0 is the zero page). `compressible` percent of pages (chosen by the same
+/// inputs) hold text-like data: words drawn from a four-entry table, which
+/// deflate shrinks several times; the others are random bytes.
+pub fn fill_page(seed: u64, index: u64, generation: u32, compressible: u32, out: &mut [u8]) {
     if generation == 0 {
         out.fill(0);
         return;
     }
     let mut state = mix(seed ^ mix(index) ^ ((generation as u64) << 40));
+    let texty = mix(state ^ 0x5a5a) % 100 < compressible as u64;
+    let table = [mix(state), mix(state ^ 1), mix(state ^ 2), mix(state ^ 3)];
     for chunk in out.chunks_mut(8) {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let v = mix(state).to_le_bytes();
+        let r = mix(state);
+        let v = if texty { table[(r & 3) as usize] } else { r }.to_le_bytes();
         chunk.copy_from_slice(&v[..chunk.len()]);
     }
 }
@@ -218,6 +242,10 @@ pub fn zero_page_hash() -> u64 {
 
 /// sha256 over the per-page hashes in page order: the memory's digest.
 pub fn digest_of(hashes: &[u64]) -> [u8; 32] {
+    digest_iter(hashes.iter().copied())
+}
+
+pub fn digest_iter(hashes: impl Iterator<Item = u64>) -> [u8; 32] {
     let mut h = Sha256::new();
     for v in hashes {
         h.update(v.to_le_bytes());
@@ -240,40 +268,60 @@ pub struct GuestMemory {
     pass_cursor: usize,
     working_set: u64,
     dirty_rate: u64,
+    compressible: u32,
     rng: u64,
     /// Page writes owed but not yet made (fractions carry over).
     carry: f64,
     last: Instant,
 }
 
-fn bitmap(pages: u64) -> Vec<u64> {
-    vec![0; pages.div_ceil(64) as usize]
+/// An empty vector with room for `n` items, or an error when memory for
+/// it cannot be had (a guest or stream claiming absurd sizes).
+pub fn page_vec<T>(n: u64) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    usize::try_from(n)
+        .ok()
+        .and_then(|n| v.try_reserve_exact(n).ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorDomain::TEST,
+                ErrorCode::NO_MEMORY,
+                format!("cannot allocate the page table of {n} pages"),
+            )
+        })?;
+    Ok(v)
 }
 
 impl GuestMemory {
     /// A guest that has been running: its working set holds data, the rest
-    /// is untouched (zero).
-    pub fn new(seed: u64, memory_bytes: u64, cfg: &GuestConfig) -> GuestMemory {
+    /// is untouched (zero). Fails, rather than aborting, when the page
+    /// table cannot be allocated.
+    pub fn new(seed: u64, memory_bytes: u64, cfg: &GuestConfig) -> Result<GuestMemory> {
         let pages = memory_bytes.div_ceil(PAGE_SIZE as u64).max(1);
         let ws_bytes = cfg
             .working_set
             .unwrap_or(DEFAULT_WORKING_SET_KIB * 1024)
             .min(memory_bytes);
         let working_set = (ws_bytes / PAGE_SIZE as u64).clamp(1, pages);
-        let mut gens = vec![0u32; pages as usize];
+        let mut gens = page_vec::<u32>(pages)?;
+        gens.resize(pages as usize, 0);
         gens[..working_set as usize].fill(1);
-        GuestMemory {
+        let (mut dirty, mut pass) = (page_vec::<u64>(pages / 64 + 1)?, page_vec(pages / 64 + 1)?);
+        dirty.resize(pages.div_ceil(64) as usize, 0);
+        pass.resize(pages.div_ceil(64) as usize, 0);
+        Ok(GuestMemory {
             seed,
             gens,
-            dirty: bitmap(pages),
-            pass: bitmap(pages),
+            dirty,
+            pass,
             pass_cursor: 0,
             working_set,
             dirty_rate: cfg.dirty_rate,
+            compressible: cfg.compressible,
             rng: seed,
             carry: 0.0,
             last: Instant::now(),
-        }
+        })
     }
 
     pub fn pages(&self) -> u64 {
@@ -371,24 +419,21 @@ impl GuestMemory {
     /// Write page `index`'s current bytes; false for a zero page.
     pub fn read_page(&self, index: u64, out: &mut [u8]) -> bool {
         let g = self.gens[index as usize];
-        fill_page(self.seed, index, g, out);
+        fill_page(self.seed, index, g, self.compressible, out);
         g != 0
     }
 
-    /// The digest of the whole memory as it is now.
+    /// The digest of the whole memory as it is now (no per-page table).
     pub fn digest(&self) -> [u8; 32] {
         let zero = zero_page_hash();
         let mut buf = vec![0u8; PAGE_SIZE];
-        let hashes: Vec<u64> = (0..self.pages())
-            .map(|i| {
-                if self.read_page(i, &mut buf) {
-                    page_hash(&buf)
-                } else {
-                    zero
-                }
-            })
-            .collect();
-        digest_of(&hashes)
+        digest_iter((0..self.pages()).map(|i| {
+            if self.read_page(i, &mut buf) {
+                page_hash(&buf)
+            } else {
+                zero
+            }
+        }))
     }
 }
 
@@ -417,6 +462,7 @@ mod tests {
         let d = def(&format!(
             "<rvirt:guest xmlns:rvirt='{GUEST_NS}'><rvirt:dirty-rate unit='KiB/s'>2048</rvirt:dirty-rate>\
              <rvirt:working-set unit='KiB'>4096</rvirt:working-set>\
+             <rvirt:compressible unit='%'>80</rvirt:compressible>\
              <rvirt:inject-fault phase='finish' action='fail'/>\
              <rvirt:inject-fault phase='perform' action='delay' ms='50'/>\
              <rvirt:inject-fault action='corrupt-page'/></rvirt:guest>"
@@ -424,6 +470,7 @@ mod tests {
         let c = GuestConfig::from_def(&d).unwrap();
         assert_eq!(c.dirty_rate, 2048 * 1024);
         assert_eq!(c.working_set, Some(4096 * 1024));
+        assert_eq!(c.compressible, 80);
         assert_eq!(c.fault(Phase::Finish), Some(FaultAction::Fail));
         assert_eq!(c.fault(Phase::Perform), Some(FaultAction::Delay(50)));
         assert_eq!(c.fault(Phase::Begin), None);
@@ -432,6 +479,10 @@ mod tests {
         assert_eq!(none, GuestConfig::default());
         let bad = def(&format!(
             "<rvirt:guest xmlns:rvirt='{GUEST_NS}'><rvirt:dirty-rate>x</rvirt:dirty-rate></rvirt:guest>"
+        ));
+        assert!(GuestConfig::from_def(&bad).is_err());
+        let bad = def(&format!(
+            "<rvirt:guest xmlns:rvirt='{GUEST_NS}'><rvirt:compressible>101</rvirt:compressible></rvirt:guest>"
         ));
         assert!(GuestConfig::from_def(&bad).is_err());
         let other_ns = def("<x:guest xmlns:x='urn:other'><x:dirty-rate>x</x:dirty-rate></x:guest>");
@@ -446,13 +497,13 @@ mod tests {
         let cfg = GuestConfig {
             dirty_rate: 4096 * 1000,
             working_set: Some(64 * 4096),
-            faults: vec![],
+            ..GuestConfig::default()
         };
-        let mut m = GuestMemory::new(7, 1 << 20, &cfg);
+        let mut m = GuestMemory::new(7, 1 << 20, &cfg).unwrap();
         assert_eq!(m.pages(), 256);
         let (mut a, mut b) = (vec![0u8; PAGE_SIZE], vec![0u8; PAGE_SIZE]);
         assert!(m.read_page(3, &mut a));
-        fill_page(7, 3, 1, &mut b);
+        fill_page(7, 3, 1, DEFAULT_COMPRESSIBLE_PCT, &mut b);
         assert_eq!(a, b);
         assert!(!m.read_page(200, &mut a), "outside the working set is zero");
         let d0 = m.digest();
@@ -466,6 +517,11 @@ mod tests {
         assert_eq!(wrote, 100 * 4096);
         assert!(m.dirty_pages() > 0 && m.dirty_pages() <= 64);
         assert_ne!(m.digest(), d0);
+        // A guest claiming more memory than can be had is an error, not an abort.
+        match GuestMemory::new(1, u64::MAX - 4095, &GuestConfig::default()) {
+            Err(e) => assert_eq!(e.code, ErrorCode::NO_MEMORY),
+            Ok(_) => panic!("an impossible page table was allocated"),
+        }
         // A 90% throttle writes a tenth as much.
         let wrote = m.run(start + Duration::from_millis(200), 90);
         assert_eq!(wrote, 10 * 4096);

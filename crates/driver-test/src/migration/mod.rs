@@ -11,8 +11,11 @@
 //! * `p2p`: the source driving the destination itself (PEER2PEER).
 //! * `reloc`: direct migration to a relocation listener.
 
+pub mod channels;
+pub mod compress;
 pub mod job;
 pub mod memory;
+pub mod options;
 pub mod receiver;
 pub mod sender;
 pub mod transport;
@@ -45,7 +48,9 @@ pub const HONOURED_FLAGS: u32 = flags::LIVE
     | flags::OFFLINE
     | flags::ABORT_ON_ERROR
     | flags::AUTO_CONVERGE
-    | flags::POSTCOPY;
+    | flags::POSTCOPY
+    | flags::COMPRESSED
+    | flags::PARALLEL;
 
 /// The params this driver carries out.
 pub const HONOURED_PARAMS: &[&str] = &[
@@ -58,11 +63,18 @@ pub const HONOURED_PARAMS: &[&str] = &[
     params::LISTEN_ADDRESS,
     params::AUTO_CONVERGE_INITIAL,
     params::AUTO_CONVERGE_INCREMENT,
+    params::COMPRESSION,
+    params::COMPRESSION_MT_LEVEL,
+    params::COMPRESSION_MT_THREADS,
+    params::COMPRESSION_MT_DTHREADS,
+    params::PARALLEL_CONNECTIONS,
 ];
 
-/// Refuse, before anything moves, what this driver does not carry out.
+/// Refuse, before anything moves, what this driver does not carry out and
+/// the combinations libvirt refuses.
 pub fn check_request(flags: u32, params: &TypedParams) -> Result<()> {
-    rvirt::migration::check_supported(flags, params, HONOURED_FLAGS, HONOURED_PARAMS)
+    rvirt::migration::check_supported(flags, params, HONOURED_FLAGS, HONOURED_PARAMS)?;
+    options::check(flags, &Request::from_params(params)?)
 }
 
 static HOST_UUID: Mutex<Option<[u8; 16]>> = Mutex::new(None);
@@ -159,6 +171,12 @@ pub struct Request {
     pub listen_address: Option<String>,
     pub ac_initial: Option<u32>,
     pub ac_increment: Option<u32>,
+    /// `compression` (may repeat), as given.
+    pub compression: Vec<String>,
+    pub mt_level: Option<i32>,
+    pub mt_threads: Option<i32>,
+    pub mt_dthreads: Option<i32>,
+    pub parallel_connections: Option<i32>,
 }
 
 fn percent(p: &TypedParams, name: &str) -> Result<Option<u32>> {
@@ -170,6 +188,13 @@ fn percent(p: &TypedParams, name: &str) -> Result<Option<u32>> {
             ErrorCode::INVALID_ARG,
             format!("invalid value for '{name}'"),
         )),
+    }
+}
+
+fn int(p: &TypedParams, name: &str) -> Option<i32> {
+    match p.get(name) {
+        Some(TypedParamValue::Int(v)) => Some(*v),
+        _ => None,
     }
 }
 
@@ -186,6 +211,18 @@ impl Request {
             listen_address: s(params::LISTEN_ADDRESS),
             ac_initial: percent(p, params::AUTO_CONVERGE_INITIAL)?,
             ac_increment: percent(p, params::AUTO_CONVERGE_INCREMENT)?,
+            compression: p
+                .iter()
+                .filter(|x| x.field == params::COMPRESSION)
+                .filter_map(|x| match &x.value {
+                    TypedParamValue::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect(),
+            mt_level: int(p, params::COMPRESSION_MT_LEVEL),
+            mt_threads: int(p, params::COMPRESSION_MT_THREADS),
+            mt_dthreads: int(p, params::COMPRESSION_MT_DTHREADS),
+            parallel_connections: int(p, params::PARALLEL_CONNECTIONS),
         })
     }
 
@@ -218,6 +255,19 @@ impl Request {
                 params::AUTO_CONVERGE_INCREMENT,
                 TypedParamValue::Int(v as i32),
             );
+        }
+        for m in &self.compression {
+            p.push(params::COMPRESSION, TypedParamValue::String(m.clone()));
+        }
+        for (n, v) in [
+            (params::COMPRESSION_MT_LEVEL, self.mt_level),
+            (params::COMPRESSION_MT_THREADS, self.mt_threads),
+            (params::COMPRESSION_MT_DTHREADS, self.mt_dthreads),
+            (params::PARALLEL_CONNECTIONS, self.parallel_connections),
+        ] {
+            if let Some(v) = v {
+                p.push(n, TypedParamValue::Int(v));
+            }
         }
         p
     }
@@ -274,7 +324,16 @@ mod tests {
             ac_initial: Some(30),
             ..Request::default()
         };
+        let r = Request {
+            compression: vec!["mt".into()],
+            mt_level: Some(4),
+            parallel_connections: Some(3),
+            ..r
+        };
         let back = Request::from_params(&r.to_params()).unwrap();
+        assert_eq!(back.compression, vec!["mt".to_string()]);
+        assert_eq!(back.mt_level, Some(4));
+        assert_eq!(back.parallel_connections, Some(3));
         assert_eq!(back.uri, r.uri);
         assert_eq!(back.dname, r.dname);
         assert_eq!(back.bandwidth, Some(5));

@@ -3,12 +3,14 @@
 //! guest, or resume it when the migration failed). The guest stays on the
 //! source until confirm says the destination runs it.
 
+use super::channels::ChannelSinks;
 use super::incoming::migratable_xml;
 use super::job::{stats_to_pairs, DomainJob, Job};
 use super::memory::{seed_for, FaultAction, GuestConfig, GuestMemory, Phase, PAGE_SIZE};
+use super::options;
 use super::sender::{self, emit, SendPlan};
 use super::transport::{Sink, StreamSink, TcpSink};
-use super::wire::Header;
+use super::wire::{Header, Message};
 use super::{injected, lock, Request};
 use crate::state::{parse_domain, TestState};
 use rvirt::driver::{Cookie, DomainRef};
@@ -35,6 +37,8 @@ pub struct Outgoing {
     pub slot: Arc<DomainJob>,
     postcopy: AtomicBool,
     performed: AtomicBool,
+    /// Perform finished successfully: only then may confirm drop the guest.
+    moved: AtomicBool,
     digest: Mutex<Option<[u8; 32]>>,
 }
 
@@ -112,13 +116,14 @@ fn cookie_for(state: &TestState, snap: &Snapshot, req: &Request, flags: u32) -> 
 fn start(state: &TestState, dom: &DomainRef, flags: u32) -> Result<Arc<Outgoing>> {
     let slot = state.migration.job(&dom.uuid);
     let job = Job::new(operation::MIGRATION_OUT, flags & flags::POSTCOPY != 0);
-    slot.begin(job.clone())?;
+    slot.begin(job.clone(), &dom.name)?;
     let out = Arc::new(Outgoing {
         flags,
         job,
         slot,
         postcopy: AtomicBool::new(false),
         performed: AtomicBool::new(false),
+        moved: AtomicBool::new(false),
         digest: Mutex::new(None),
     });
     lock(&state.migration.outgoing).insert(dom.uuid, out.clone());
@@ -216,7 +221,10 @@ pub fn perform(
         xml_in_header,
         &out,
     ) {
-        Ok(c) => Ok(c),
+        Ok(c) => {
+            out.moved.store(true, Ordering::SeqCst);
+            Ok(c)
+        }
         Err(e) => {
             restore(state, dom);
             abandon(state, dom, &out, &e);
@@ -265,13 +273,38 @@ fn perform_job(
     if let Some(b) = req.bandwidth_postcopy {
         out.slot.max_speed_postcopy.store(b, Ordering::SeqCst);
     }
-    let mut sink: Box<dyn Sink> = match target {
-        Target::Tcp(uri) => Box::new(TcpSink::connect(&uri)?),
-        Target::Stream(st) => Box::new(StreamSink { stream: st }),
-        Target::Reloc(conn) => Box::new(TcpSink { conn }),
+    let mt = options::mt_of(req)?;
+    let connections = options::connections_of(flags, req)?;
+    let (mut sink, mut channels): (Box<dyn Sink>, Option<ChannelSinks>) = match target {
+        Target::Tcp(uri) => {
+            let mut main = TcpSink::connect(&uri)?;
+            let channels = match connections {
+                Some(count) => {
+                    main.send(&Message::Channel { index: 0, count }.to_bytes())?;
+                    Some(ChannelSinks::connect(&uri, count)?)
+                }
+                None => None,
+            };
+            (Box::new(main), channels)
+        }
+        _ if connections.is_some() => {
+            return Err(Error::new(
+                ErrorDomain::TEST,
+                ErrorCode::ARGUMENT_UNSUPPORTED,
+                "parallel migration needs a tcp:// migration URI",
+            ))
+        }
+        Target::Stream(st) => (Box::new(StreamSink { stream: st }), None),
+        Target::Reloc(conn) => (Box::new(TcpSink { conn }), None),
     };
     let memory_bytes = snap.def.memory_kib * 1024;
-    let mut mem = GuestMemory::new(seed_for(&dom.uuid), memory_bytes, &cfg);
+    let mut mem = match GuestMemory::new(seed_for(&dom.uuid), memory_bytes, &cfg) {
+        Ok(m) => m,
+        Err(e) => {
+            sink.abort(&e.message);
+            return Err(e);
+        }
+    };
     let plan = SendPlan {
         flags,
         header: Header {
@@ -283,10 +316,13 @@ fn perform_job(
                 Some(x) => x.clone(),
                 None => migratable_xml(&snap.def),
             }),
+            compressed: mt.is_some(),
+            channels: connections.unwrap_or(0),
         },
         ac_initial: req.ac_initial.unwrap_or(AC_INITIAL),
         ac_increment: req.ac_increment.unwrap_or(AC_INCREMENT),
         corrupt: cfg.corrupts(),
+        mt,
     };
     let outcome = match sender::send(
         state,
@@ -295,6 +331,7 @@ fn perform_job(
         &out.job,
         &mut mem,
         sink.as_mut(),
+        channels.as_mut(),
         &plan,
     ) {
         Ok(o) => o,
@@ -325,6 +362,19 @@ pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) 
         ));
     };
     let cfg = snapshot(state, dom).and_then(|s| GuestConfig::from_def(&s.def));
+    if !cancelled && !out.moved.load(Ordering::SeqCst) {
+        // Nothing reached the destination: dropping ours would lose the guest.
+        let e = Error::operation_invalid(
+            ErrorDomain::TEST,
+            format!(
+                "cannot confirm migration of domain '{}': its perform phase did not complete",
+                dom.name
+            ),
+        );
+        restore(state, dom);
+        abandon(state, dom, &out, &e);
+        return Err(e);
+    }
     let injected_fault = cfg
         .as_ref()
         .ok()

@@ -3,10 +3,14 @@
 //! complete with the digest check) and the loop that feeds it from any
 //! byte source.
 
-use super::memory::{digest_of, hex, page_hash, zero_page_hash, PAGE_SIZE};
-use super::wire::{malformed, Decoder, Header, Message, PageData};
+use super::compress;
+use super::memory::{digest_iter, hex, page_vec, zero_page_hash, PAGE_SIZE};
+use super::options::MtCompression;
+use super::wire::{malformed, Decoder, Header, Message, Page};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// The largest guest a stream may announce when nothing else says how big
 /// it is (V1 and direct migration learn the size from the header).
@@ -26,6 +30,10 @@ pub enum RecvState {
 pub struct Expect {
     pub uuid: Option<[u8; 16]>,
     pub memory_bytes: Option<u64>,
+    /// Multithread compression was asked for in prepare.
+    pub compression: Option<MtCompression>,
+    /// Page channels prepared for (parallel migration), 0 for none.
+    pub channels: u32,
 }
 
 /// What a handled message asks the caller to do.
@@ -37,11 +45,62 @@ pub enum Step {
     Completed([u8; 32]),
 }
 
+/// The hash of every page received so far, shared by the connections of a
+/// parallel migration (each page travels on one channel only, so the
+/// order of one page's versions is that channel's order).
+pub struct PageTable {
+    hashes: Vec<AtomicU64>,
+    received: AtomicU64,
+}
+
+impl PageTable {
+    pub fn new(pages: u64) -> Result<PageTable> {
+        let mut hashes = page_vec::<AtomicU64>(pages)?;
+        let zero = zero_page_hash();
+        hashes.extend((0..pages).map(|_| AtomicU64::new(zero)));
+        Ok(PageTable {
+            hashes,
+            received: AtomicU64::new(0),
+        })
+    }
+
+    /// Hash (inflating where needed) and store a batch of pages.
+    pub fn apply(&self, pages: &mut [Page], dthreads: u32) -> Result<()> {
+        if let Some(p) = pages.iter().find(|p| p.index >= self.hashes.len() as u64) {
+            return Err(malformed(&format!("page {} out of range", p.index)));
+        }
+        for (index, h) in compress::hash_batch(pages, dthreads)? {
+            self.hashes[index as usize].store(h, Ordering::Relaxed);
+        }
+        self.received
+            .fetch_add(pages.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    pub fn digest(&self) -> [u8; 32] {
+        digest_iter(self.hashes.iter().map(|h| h.load(Ordering::Relaxed)))
+    }
+}
+
+/// The page channels of a parallel migration, as the main stream sees them.
+pub trait PageChannels: Send + Sync {
+    /// The header arrived: the channels may store pages from now on.
+    fn table_ready(&self, table: Arc<PageTable>);
+    /// Wait until every channel has ended (or one failed).
+    fn wait_all(&self) -> Result<()>;
+    /// A channel's failure, if one failed.
+    fn failure(&self) -> Option<Error>;
+}
+
 pub struct Receiver {
     pub state: RecvState,
     expect: Expect,
-    hashes: Vec<u64>,
-    pub pages_received: u64,
+    table: Option<Arc<PageTable>>,
+    channels: Option<Arc<dyn PageChannels>>,
     pub bytes_received: u64,
     pub iteration: u32,
 }
@@ -51,11 +110,26 @@ impl Receiver {
         Receiver {
             state: RecvState::AwaitHeader,
             expect,
-            hashes: Vec::new(),
-            pages_received: 0,
+            table: None,
+            channels: None,
             bytes_received: 0,
             iteration: 0,
         }
+    }
+
+    /// Pages also arrive on these channels (parallel migration).
+    pub fn with_channels(mut self, channels: Arc<dyn PageChannels>) -> Receiver {
+        self.channels = Some(channels);
+        self
+    }
+
+    pub fn pages_received(&self) -> u64 {
+        self.table.as_ref().map_or(0, |t| t.received())
+    }
+
+    /// A page channel failed: the migration fails with its error.
+    pub fn channel_failure(&self) -> Option<Error> {
+        self.channels.as_ref().and_then(|c| c.failure())
     }
 
     pub fn handle(&mut self, msg: Message) -> Result<Step> {
@@ -64,6 +138,34 @@ impl Receiver {
             self.state = RecvState::Failed;
         }
         r
+    }
+
+    fn check_header(&self, h: &Header) -> Result<()> {
+        if h.page_size as usize != PAGE_SIZE {
+            return Err(malformed(&format!("unsupported page size {}", h.page_size)));
+        }
+        if self.expect.uuid.is_some_and(|u| u != h.uuid) {
+            return Err(malformed("stream is for another domain"));
+        }
+        if h.compressed && self.expect.compression.is_none() {
+            return Err(malformed("compressed pages were not negotiated"));
+        }
+        if h.channels != self.expect.channels {
+            return Err(malformed(&format!(
+                "stream uses {} page channels, {} were prepared",
+                h.channels, self.expect.channels
+            )));
+        }
+        match self.expect.memory_bytes {
+            Some(m) if m != h.memory_bytes => Err(malformed(&format!(
+                "memory size {} does not match the prepared {m}",
+                h.memory_bytes
+            ))),
+            None if h.memory_bytes > MAX_UNANNOUNCED_MEMORY => {
+                Err(malformed("memory size too large"))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn step(&mut self, msg: Message) -> Result<Step> {
@@ -75,44 +177,30 @@ impl Receiver {
                 format!("migration aborted by the source: {reason}"),
             )),
             (AwaitHeader, Message::Header(h)) => {
-                if h.page_size as usize != PAGE_SIZE {
-                    return Err(malformed(&format!("unsupported page size {}", h.page_size)));
-                }
-                if self.expect.uuid.is_some_and(|u| u != h.uuid) {
-                    return Err(malformed("stream is for another domain"));
-                }
-                match self.expect.memory_bytes {
-                    Some(m) if m != h.memory_bytes => {
-                        return Err(malformed(&format!(
-                            "memory size {} does not match the prepared {m}",
-                            h.memory_bytes
-                        )))
-                    }
-                    None if h.memory_bytes > MAX_UNANNOUNCED_MEMORY => {
-                        return Err(malformed("memory size too large"))
-                    }
-                    _ => {}
-                }
+                self.check_header(&h)?;
                 let pages = h.memory_bytes.div_ceil(PAGE_SIZE as u64).max(1);
-                self.hashes = vec![zero_page_hash(); pages as usize];
+                let table = Arc::new(PageTable::new(pages)?);
+                if let Some(c) = &self.channels {
+                    c.table_ready(table.clone());
+                }
+                self.table = Some(table);
                 self.state = Receiving;
                 Ok(Step::Header(h))
             }
-            (Receiving | PostCopy, Message::Pages { iteration, pages }) => {
+            (
+                Receiving | PostCopy,
+                Message::Pages {
+                    iteration,
+                    mut pages,
+                },
+            ) => {
                 if iteration < self.iteration {
                     return Err(malformed("iteration went backwards"));
                 }
-                for p in pages {
-                    let slot = self
-                        .hashes
-                        .get_mut(p.index as usize)
-                        .ok_or_else(|| malformed(&format!("page {} out of range", p.index)))?;
-                    *slot = match &p.data {
-                        PageData::Zero => zero_page_hash(),
-                        PageData::Raw(b) if b.len() == PAGE_SIZE => page_hash(b),
-                        PageData::Raw(_) => return Err(malformed("short page")),
-                    };
-                    self.pages_received += 1;
+                let dthreads = self.expect.compression.map_or(1, |c| c.dthreads);
+                match &self.table {
+                    Some(t) => t.apply(&mut pages, dthreads)?,
+                    None => return Err(malformed("pages before the header")),
                 }
                 Ok(Step::Continue)
             }
@@ -128,7 +216,15 @@ impl Receiver {
                 Ok(Step::PostcopySwitch)
             }
             (Receiving | PostCopy, Message::Complete { digest }) => {
-                let ours = digest_of(&self.hashes);
+                // Every channel must have delivered its pages first.
+                if let Some(c) = &self.channels {
+                    c.wait_all()?;
+                }
+                let ours = self
+                    .table
+                    .as_ref()
+                    .map(|t| t.digest())
+                    .ok_or_else(|| malformed("complete before the header"))?;
                 if ours != digest {
                     return Err(Error::new(
                         ErrorDomain::TEST,
@@ -152,6 +248,8 @@ impl Receiver {
                     Message::PostcopySwitch => "post-copy switch",
                     Message::Complete { .. } => "complete",
                     Message::Abort { .. } => "abort",
+                    Message::Channel { .. } => "channel announcement",
+                    Message::ChannelEnd => "channel end",
                 }
             ))),
         }
@@ -181,6 +279,10 @@ pub fn run(source: &mut dyn Read, rx: &mut Receiver, hooks: &mut dyn Hooks) -> R
                 ErrorCode::OPERATION_ABORTED,
                 "migration in job: canceled by client",
             ));
+        }
+        if let Some(e) = rx.channel_failure() {
+            rx.state = RecvState::Failed;
+            return Err(e);
         }
         let n = match source.read(&mut buf) {
             Ok(n) => n,
@@ -216,19 +318,19 @@ pub fn run(source: &mut dyn Read, rx: &mut Receiver, hooks: &mut dyn Hooks) -> R
                 Step::Header(h) => hooks.header(&h)?,
                 Step::PostcopySwitch => hooks.postcopy()?,
                 Step::Completed(d) => {
-                    hooks.progress(rx.bytes_received, rx.pages_received, rx.iteration);
+                    hooks.progress(rx.bytes_received, rx.pages_received(), rx.iteration);
                     return Ok(d);
                 }
             }
         }
-        hooks.progress(rx.bytes_received, rx.pages_received, rx.iteration);
+        hooks.progress(rx.bytes_received, rx.pages_received(), rx.iteration);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::memory::{fill_page, GuestConfig, GuestMemory};
-    use super::super::wire::Page;
+    use super::super::memory::{GuestConfig, GuestMemory};
+    use super::super::wire::{Page, PageData};
     use super::*;
 
     struct NoHooks;
@@ -252,12 +354,14 @@ mod tests {
             memory_bytes: mem,
             page_size: 4096,
             domain_xml: None,
+            compressed: false,
+            channels: 0,
         })
     }
 
     #[test]
     fn full_stream_verifies_digest() {
-        let m = GuestMemory::new(5, 1 << 20, &GuestConfig::default());
+        let m = GuestMemory::new(5, 1 << 20, &GuestConfig::default()).unwrap();
         let mut bytes = header(1 << 20).to_bytes();
         let mut buf = vec![0u8; PAGE_SIZE];
         let pages = (0..m.pages())
@@ -284,7 +388,7 @@ mod tests {
         // One flipped byte: the digest no longer matches.
         let mut rx = Receiver::new(Expect::default());
         let mut page = vec![0u8; PAGE_SIZE];
-        fill_page(5, 0, 1, &mut page);
+        m.read_page(0, &mut page);
         page[0] ^= 1;
         let mut bad = header(1 << 20).to_bytes();
         Message::Pages {
@@ -306,10 +410,37 @@ mod tests {
         assert!(rx.handle(Message::PostcopySwitch).is_err());
         assert_eq!(rx.state, RecvState::Failed);
         let mut rx = Receiver::new(Expect {
-            uuid: None,
             memory_bytes: Some(8192),
+            ..Expect::default()
         });
         assert!(rx.handle(header(4096)).is_err());
+        // An absurd size that both sides agree on: refused, not an abort.
+        let mut rx = Receiver::new(Expect {
+            memory_bytes: Some(u64::MAX - 4095),
+            ..Expect::default()
+        });
+        let e = rx.handle(header(u64::MAX - 4095)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::NO_MEMORY);
+        // Compressed pages or page channels nobody prepared for.
+        let mut rx = Receiver::new(Expect::default());
+        let mut h = Header {
+            name: "g".into(),
+            uuid: [1; 16],
+            memory_bytes: 8192,
+            page_size: 4096,
+            domain_xml: None,
+            compressed: true,
+            channels: 0,
+        };
+        assert!(rx.handle(Message::Header(h.clone())).is_err());
+        let mut rx = Receiver::new(Expect::default());
+        h.compressed = false;
+        h.channels = 2;
+        let e = rx.handle(Message::Header(h)).unwrap_err();
+        assert!(
+            e.message.contains("2 page channels, 0 were prepared"),
+            "{e}"
+        );
         let mut rx = Receiver::new(Expect::default());
         rx.handle(header(8192)).unwrap();
         let far = Message::Pages {

@@ -189,7 +189,7 @@ fn serve(mut conn: TcpStream) {
         return;
     }
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-    let received = incoming::receive(&state, &inc, &mut conn);
+    let received = incoming::receive(&state, &inc, &mut conn, None);
     let name = inc.name.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let verdict = match received {
         Ok(_) => incoming::finish(&state, &name, &[], req.flags, false).map(|_| ()),
@@ -220,6 +220,13 @@ pub fn perform_direct(
     let addr = parse_reloc_uri(uri).ok_or_else(|| {
         Error::invalid_arg(ErrorDomain::TEST, format!("unable to parse URI {uri}"))
     })?;
+    if flags & rvirt::migration::flags::PARALLEL != 0 {
+        return Err(Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            "parallel migration is not supported with direct migration",
+        ));
+    }
     let (cookie_a, xml) = outgoing::begin(state, dom, req, flags)?;
     let negotiated = (|| -> Result<(TcpStream, Vec<u8>)> {
         let sa = addr

@@ -3,8 +3,11 @@
 //! when asked; auto-converge throttling; bandwidth limiting that follows
 //! `migrate_set_max_speed` during the job; abort checked between batches.
 
+use super::channels::ChannelSinks;
+use super::compress;
 use super::job::{DomainJob, Job, UNLIMITED_MIB};
 use super::memory::{GuestMemory, PAGE_SIZE};
+use super::options::MtCompression;
 use super::transport::Sink;
 use super::wire::{Header, Message, Page, PageData, BATCH_PAGES};
 use crate::state::TestState;
@@ -24,6 +27,8 @@ pub struct SendPlan {
     pub ac_increment: u32,
     /// Flip a page's bytes in transit (fault injection).
     pub corrupt: bool,
+    /// Deflate pages with this many threads at this level.
+    pub mt: Option<MtCompression>,
 }
 
 pub struct SendOutcome {
@@ -110,6 +115,7 @@ pub fn send(
     job: &Job,
     mem: &mut GuestMemory,
     sink: &mut dyn Sink,
+    mut channels: Option<&mut ChannelSinks>,
     plan: &SendPlan,
 ) -> Result<SendOutcome> {
     let start = Instant::now();
@@ -117,6 +123,7 @@ pub fn send(
     job.update(|p| {
         p.memory_total = total;
         p.memory_remaining = total;
+        p.compression = plan.mt.is_some();
     });
     let mut wire_bytes = 0u64;
     let mut out = Vec::with_capacity(BATCH_PAGES * (PAGE_SIZE + 16));
@@ -172,7 +179,7 @@ pub fn send(
                 pass_dirtied += mem.run(Instant::now(), throttle);
             }
             let (mut zero, mut normal) = (0u64, 0u64);
-            let pages: Vec<Page> = batch
+            let mut pages: Vec<Page> = batch
                 .iter()
                 .map(|&index| {
                     let data = if mem.read_page(index, &mut buf) {
@@ -190,10 +197,19 @@ pub fn send(
                     Page { index, data }
                 })
                 .collect();
-            out.clear();
-            Message::Pages { iteration, pages }.write(&mut out);
-            sink.send(&out)?;
-            let n = out.len() as u64;
+            let comp = match plan.mt {
+                Some(mt) => compress::compress_batch(&mut pages, mt.level, mt.threads),
+                None => compress::Compressed::default(),
+            };
+            let n = match channels.as_deref_mut() {
+                Some(ch) => ch.send_pages(iteration, pages)?,
+                None => {
+                    out.clear();
+                    Message::Pages { iteration, pages }.write(&mut out);
+                    sink.send(&out)?;
+                    out.len() as u64
+                }
+            };
             wire_bytes += n;
             pass_bytes += n;
             let remaining = (mem.pass_remaining() + mem.dirty_pages()) * PAGE_SIZE as u64;
@@ -204,6 +220,8 @@ pub fn send(
                 p.normal_pages += normal;
                 p.normal_bytes += normal * PAGE_SIZE as u64;
                 p.memory_remaining = remaining;
+                p.compressed_pages += comp.pages;
+                p.compressed_bytes += comp.bytes;
             });
             limiter.pace(n, speed_of, job)?;
             if paused_at.is_none() && job.postcopy_requested.load(Ordering::SeqCst) {
@@ -284,6 +302,10 @@ pub fn send(
         }
     }
     job.check_abort()?;
+    // The channels' pages must all be out before the main stream completes.
+    if let Some(ch) = channels {
+        ch.finish()?;
+    }
     let digest = mem.digest();
     out.clear();
     Message::Complete { digest }.write(&mut out);

@@ -63,9 +63,19 @@ impl TcpSink {
 
 impl Sink for TcpSink {
     fn send(&mut self, data: &[u8]) -> Result<()> {
-        self.conn
-            .write_all(data)
-            .map_err(|e| io_err("unable to write to migration stream", &e))
+        let Err(e) = self.conn.write_all(data) else {
+            return Ok(());
+        };
+        // The destination may have refused the stream and said why.
+        let _ = self.conn.set_read_timeout(Some(Duration::from_secs(2)));
+        match wire::read_verdict(&mut self.conn) {
+            Err(v)
+                if v.code != ErrorCode::SYSTEM_ERROR && !v.message.contains("did not answer") =>
+            {
+                Err(v)
+            }
+            _ => Err(io_err("unable to write to migration stream", &e)),
+        }
     }
     fn finish(&mut self) -> Result<()> {
         self.conn

@@ -42,7 +42,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// Magic + version at the start of every header.
 pub const MAGIC: &[u8; 8] = b"RVIRTMIG";
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// No frame may be larger (a page batch is at most ~1 MiB).
 pub const MAX_FRAME: usize = 16 << 20;
 /// Pages per batch.
@@ -54,6 +54,8 @@ const T_ITERATION: u8 = 3;
 const T_POSTCOPY: u8 = 4;
 const T_COMPLETE: u8 = 5;
 const T_ABORT: u8 = 6;
+const T_CHANNEL: u8 = 7;
+const T_CHANNEL_END: u8 = 8;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
@@ -64,6 +66,11 @@ pub struct Header {
     /// The domain definition, for V1 and direct migration, where no other
     /// phase carries it.
     pub domain_xml: Option<String>,
+    /// Pages may arrive deflated (multithread compression).
+    pub compressed: bool,
+    /// Page channels besides this one (parallel migration); 0 when all
+    /// pages travel on this stream.
+    pub channels: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +78,8 @@ pub enum PageData {
     /// A page of zeros: only the marker travels.
     Zero,
     Raw(Vec<u8>),
+    /// The page deflated in zlib format (multithread compression).
+    Deflated(Vec<u8>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,11 +91,29 @@ pub struct Page {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     Header(Header),
-    Pages { iteration: u32, pages: Vec<Page> },
-    Iteration { iteration: u32, remaining: u64 },
+    Pages {
+        iteration: u32,
+        pages: Vec<Page>,
+    },
+    Iteration {
+        iteration: u32,
+        remaining: u64,
+    },
     PostcopySwitch,
-    Complete { digest: [u8; 32] },
-    Abort { reason: String },
+    Complete {
+        digest: [u8; 32],
+    },
+    Abort {
+        reason: String,
+    },
+    /// First frame of every connection of a parallel migration: which one
+    /// it is (0 is the main stream) and how many page channels there are.
+    Channel {
+        index: u32,
+        count: u32,
+    },
+    /// A page channel has sent everything.
+    ChannelEnd,
 }
 
 pub fn malformed(what: &str) -> Error {
@@ -162,6 +189,8 @@ impl Message {
                     }
                     None => out.push(0),
                 }
+                out.push(h.compressed as u8);
+                out.extend_from_slice(&h.channels.to_be_bytes());
                 T_HEADER
             }
             Message::Pages { iteration, pages } => {
@@ -173,6 +202,11 @@ impl Message {
                         PageData::Zero => out.push(0),
                         PageData::Raw(b) => {
                             out.push(1);
+                            out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+                            out.extend_from_slice(b);
+                        }
+                        PageData::Deflated(b) => {
+                            out.push(2);
                             out.extend_from_slice(&(b.len() as u32).to_be_bytes());
                             out.extend_from_slice(b);
                         }
@@ -197,6 +231,12 @@ impl Message {
                 put_str(out, reason);
                 T_ABORT
             }
+            Message::Channel { index, count } => {
+                out.extend_from_slice(&index.to_be_bytes());
+                out.extend_from_slice(&count.to_be_bytes());
+                T_CHANNEL
+            }
+            Message::ChannelEnd => T_CHANNEL_END,
         };
         let len = (out.len() - start - 5) as u32;
         out[start] = tag;
@@ -230,12 +270,19 @@ impl Message {
                     1 => Some(r.string()?),
                     _ => return Err(malformed("bad header")),
                 };
+                let compressed = match r.u8()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(malformed("bad header")),
+                };
                 Message::Header(Header {
                     name,
                     uuid,
                     memory_bytes,
                     page_size,
                     domain_xml,
+                    compressed,
+                    channels: r.u32()?,
                 })
             }
             T_PAGES => {
@@ -254,6 +301,10 @@ impl Message {
                             let len = r.u32()? as usize;
                             PageData::Raw(r.take(len)?.to_vec())
                         }
+                        2 => {
+                            let len = r.u32()? as usize;
+                            PageData::Deflated(r.take(len)?.to_vec())
+                        }
                         k => return Err(malformed(&format!("unknown page kind {k}"))),
                     };
                     pages.push(Page { index, data });
@@ -271,6 +322,11 @@ impl Message {
             T_ABORT => Message::Abort {
                 reason: r.string()?,
             },
+            T_CHANNEL => Message::Channel {
+                index: r.u32()?,
+                count: r.u32()?,
+            },
+            T_CHANNEL_END => Message::ChannelEnd,
             t => return Err(malformed(&format!("unknown message type {t}"))),
         };
         r.end()?;
@@ -379,6 +435,8 @@ mod tests {
                 memory_bytes: 1 << 24,
                 page_size: 4096,
                 domain_xml: Some("<domain/>".into()),
+                compressed: true,
+                channels: 3,
             }),
             Message::Pages {
                 iteration: 1,
@@ -391,6 +449,10 @@ mod tests {
                         index: 9,
                         data: PageData::Raw(vec![1, 2, 3]),
                     },
+                    Page {
+                        index: 10,
+                        data: PageData::Deflated(vec![4, 5]),
+                    },
                 ],
             },
             Message::Iteration {
@@ -402,6 +464,8 @@ mod tests {
             Message::Abort {
                 reason: "stop".into(),
             },
+            Message::Channel { index: 2, count: 4 },
+            Message::ChannelEnd,
         ]
     }
 
@@ -454,7 +518,7 @@ mod tests {
         }
 
         #[test]
-        fn garbage_payloads_never_panic(tag in 0u8..8, bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        fn garbage_payloads_never_panic(tag in 0u8..10, bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
             let _ = Message::read(tag, &bytes);
         }
     }

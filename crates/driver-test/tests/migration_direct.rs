@@ -55,6 +55,19 @@ fn direct_migration_into_the_default_host() {
         .unwrap();
     assert!(default.lookup_by_name("r3").unwrap().is_active().unwrap());
 
+    // Compressed ('mt') direct migration: the listener inflates.
+    let dom = start_guest(&src, "r5", 16, "");
+    let pz = p
+        .clone()
+        .with(params::COMPRESSION, TypedParamValue::String("mt".into()));
+    dom.migrate_perform3_params(None, &pz, &[], flags::LIVE | flags::COMPRESSED)
+        .unwrap();
+    assert!(default.lookup_by_name("r5").unwrap().is_active().unwrap());
+    let (_, st) = dom
+        .get_job_stats(rvirt::job::stats_flags::COMPLETED)
+        .unwrap();
+    assert!(st.get_u64("compression_pages").unwrap() > 0);
+
     // A node-file source that is in fact this host is refused.
     let same = Connect::open("test:///default").unwrap();
     let xml = guest_xml("r4", 16, "");

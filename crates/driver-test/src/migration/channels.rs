@@ -376,3 +376,79 @@ impl PageChannels for IncomingChannels {
         lock(&self.progress).failure.clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::wire::PageData;
+    use super::*;
+
+    #[test]
+    fn pages_spread_over_the_channels_and_merge() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let uri = format!("tcp://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let u = uri.clone();
+        let source = std::thread::spawn(move || {
+            let mut main = TcpSink::connect(&u).unwrap();
+            main.conn
+                .write_all(&Message::Channel { index: 0, count: 3 }.to_bytes())
+                .unwrap();
+            let mut ch = ChannelSinks::connect(&u, 3).unwrap();
+            let pages = (0..30)
+                .map(|index| Page {
+                    index,
+                    data: PageData::Raw(vec![index as u8; 4096]),
+                })
+                .collect();
+            let bytes = ch.send_pages(1, pages).unwrap();
+            ch.finish().unwrap();
+            (main, bytes)
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let (_main, conns) = accept_all(&listener, 3, deadline, &|| false).unwrap();
+        assert_eq!(conns.len(), 3);
+        let ch = IncomingChannels::start(conns, Box::new(|| false));
+        let table = Arc::new(PageTable::new(32).unwrap());
+        ch.table_ready(table.clone());
+        ch.wait_all().unwrap();
+        ch.join();
+        let (_, bytes) = source.join().unwrap();
+        assert!(bytes > 30 * 4096);
+        assert_eq!(table.received(), 30);
+        let mut want = PageTable::new(32).unwrap();
+        let mut pages: Vec<Page> = (0..30)
+            .map(|index| Page {
+                index,
+                data: PageData::Raw(vec![index as u8; 4096]),
+            })
+            .collect();
+        want.apply(&mut pages, 1).unwrap();
+        assert_eq!(table.digest(), want.digest());
+        want = PageTable::new(32).unwrap();
+        assert_ne!(table.digest(), want.digest());
+        // Each page has one channel: 0, 3, 6… on channel 1 and so on.
+        assert_eq!(channel_of(0, 3), 1);
+        assert_eq!(channel_of(4, 3), 2);
+        assert_eq!(channel_of(29, 3), 3);
+    }
+
+    #[test]
+    fn a_wrong_announcement_is_refused() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let t = std::thread::spawn(move || {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(&Message::Channel { index: 7, count: 2 }.to_bytes())
+                .unwrap();
+            c
+        });
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let e = accept_all(&listener, 2, deadline, &|| false).unwrap_err();
+        assert!(e.message.ends_with("unexpected channel 7"), "{e}");
+        drop(t.join());
+        // Cancelled while waiting: ends at once.
+        let e = accept_all(&listener, 2, deadline, &|| true).unwrap_err();
+        assert!(e.message.contains("cancelled"), "{e}");
+    }
+}

@@ -70,6 +70,9 @@ struct RelocRequest {
     xml: String,
     dname: Option<String>,
     persist_xml: Option<String>,
+    /// Multithread compression's decompress threads, when the source
+    /// compresses (`mt:DTHREADS`).
+    compression: Option<String>,
 }
 
 fn read_request(r: &mut impl Read) -> Result<RelocRequest> {
@@ -87,6 +90,7 @@ fn read_request(r: &mut impl Read) -> Result<RelocRequest> {
         xml,
         dname: get(r)?,
         persist_xml: get(r)?,
+        compression: get(r)?,
     })
 }
 
@@ -169,6 +173,14 @@ fn serve(mut conn: TcpStream) {
         persist_xml: req.persist_xml.clone(),
         ..Request::default()
     };
+    let r = match req.compression.as_deref().map(|c| c.strip_prefix("mt:")) {
+        None => r,
+        Some(dthreads) => Request {
+            compression: vec!["mt".into()],
+            mt_dthreads: dthreads.and_then(|d| d.parse().ok()),
+            ..r
+        },
+    };
     let prepared = incoming::prepare(
         &state,
         req.cookie.as_bytes(),
@@ -242,6 +254,8 @@ pub fn perform_direct(
         put(&mut head, Some(&xml));
         put(&mut head, req.dname.as_deref());
         put(&mut head, req.persist_xml.as_deref());
+        let mt = super::options::mt_of(req)?.map(|m| format!("mt:{}", m.dthreads));
+        put(&mut head, mt.as_deref());
         conn.write_all(&head).map_err(io)?;
         let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
         let cookie_b = read_answer(&mut conn)?;

@@ -27,6 +27,10 @@
 //!  post-copy: … Iteration{n} ▶ PostcopySwitch ▶ (destination runs the
 //!  guest) ▶ Pages{remaining} ▶ Complete{digest}
 //!  any time: Abort{reason} ▶ (destination drops what it prepared)
+//!
+//!  parallel (channels.rs): each connection opens with Channel{index, n};
+//!  pages go on channels 1..=n, each ending with ChannelEnd.
+//!  compressed: pages of kind Deflated (zlib) when the header says so.
 //! ```
 //!
 //! The receiver's states:

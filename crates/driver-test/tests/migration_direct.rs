@@ -78,3 +78,83 @@ fn direct_migration_into_the_default_host() {
     assert!(e.message.contains("same host"), "{}", e.message);
     assert!(d.is_active().unwrap());
 }
+
+/// A proxy in front of the relocation listener that forwards the
+/// destination's answer to the request and `extra` bytes after it, then
+/// cuts both connections.
+fn cutting_proxy(target: std::net::SocketAddr, extra: usize) -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut src, _) = l.accept().unwrap();
+        let mut dst = TcpStream::connect(target).unwrap();
+        let (mut s2, mut d2) = (src.try_clone().unwrap(), dst.try_clone().unwrap());
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut s2, &mut d2);
+            let _ = d2.shutdown(Shutdown::Write);
+        });
+        // The answer: kind, field kind, u32 length, cookie.
+        let mut head = [0u8; 6];
+        dst.read_exact(&mut head).unwrap();
+        let len = u32::from_be_bytes([head[2], head[3], head[4], head[5]]) as usize;
+        let mut body = vec![0u8; len];
+        dst.read_exact(&mut body).unwrap();
+        src.write_all(&head).unwrap();
+        src.write_all(&body).unwrap();
+        let mut after = vec![0u8; extra];
+        if dst.read_exact(&mut after).is_ok() {
+            let _ = src.write_all(&after);
+        }
+        let mut more = [0u8; 1];
+        let _ = dst.read(&mut more);
+        let _ = src.shutdown(Shutdown::Both);
+        let _ = dst.shutdown(Shutdown::Both);
+    });
+    addr
+}
+
+#[test]
+fn a_cut_connection_never_runs_the_guest_twice() {
+    let src = host("direct-cut-s");
+    let reloc = rvirt_driver_test::start_relocation_listener("127.0.0.1:0").unwrap();
+    let default = Connect::open("test:///default").unwrap();
+    let uri = |a: std::net::SocketAddr| {
+        TypedParams::new().with(
+            params::URI,
+            TypedParamValue::String(format!("test+reloc://{a}")),
+        )
+    };
+
+    // Cut before the destination's first verdict: it never got the go, so
+    // it discards the guest and the source resumes its own.
+    let dom = start_guest(&src, "x1", 16, "");
+    let e = dom
+        .migrate_perform3_params(None, &uri(cutting_proxy(reloc, 0)), &[], flags::LIVE)
+        .unwrap_err();
+    assert!(!e.message.is_empty());
+    assert_eq!(state(&src, "x1").unwrap().0, DomainState::Running);
+    wait_for("the destination to discard x1", || {
+        default.lookup_by_name("x1").is_err()
+    });
+
+    // Cut after the go: the destination runs the guest, the source never
+    // hears so and leaves its own paused instead of resuming it.
+    let dom = start_guest(&src, "x2", 16, "");
+    let e = dom
+        .migrate_perform3_params(None, &uri(cutting_proxy(reloc, 1)), &[], flags::LIVE)
+        .unwrap_err();
+    assert!(!e.message.is_empty());
+    wait_for("the destination to run x2", || {
+        default
+            .lookup_by_name("x2")
+            .is_ok_and(|d| d.is_active().unwrap())
+    });
+    assert_eq!(
+        state(&src, "x2"),
+        Some((DomainState::Paused, reason::PAUSED_MIGRATION)),
+        "never running on both"
+    );
+    assert_eq!(dom.get_job_stats(0).unwrap().0, rvirt::job::job_type::NONE);
+}

@@ -173,6 +173,14 @@ fn confirm_without_perform_keeps_the_guest() {
     assert!(e.message.contains("perform phase did not complete"), "{e}");
     assert_eq!(state(&src, "r3").unwrap().0, DomainState::Running);
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
+    // No migration at all: libvirt's qemuMigrationJobIsActive words.
+    let e = dom
+        .migrate_confirm3_params(&TypedParams::new(), &[], flags::LIVE, false)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Requested operation is not valid: domain 'r3' is not being migrated"
+    );
 }
 
 #[test]

@@ -347,6 +347,16 @@ fn perform_job(
     Ok(cookie.format().into_bytes())
 }
 
+/// The destination may already run the guest but never said so: end the
+/// job as failed and leave ours paused (libvirt's "guest probably left
+/// paused on source"), since resuming could run it twice.
+pub fn leave_paused(state: &TestState, dom: &DomainRef, err: &Error) {
+    let out = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    if let Some(out) = out {
+        abandon(state, dom, &out, err);
+    }
+}
+
 /// Confirm: the destination runs the guest (drop ours) or the migration
 /// failed (`cancelled`: resume ours).
 pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
@@ -358,7 +368,7 @@ pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) 
         }
         return Err(Error::operation_invalid(
             ErrorDomain::TEST,
-            "domain is not being migrated",
+            format!("domain '{}' is not being migrated", dom.name),
         ));
     };
     let cfg = snapshot(state, dom).and_then(|s| GuestConfig::from_def(&s.def));

@@ -9,12 +9,21 @@
 //!    │──────────────────────────────────────────────────▶│ prepare
 //!    │               answer{cookie} | answer{error}        │
 //!    │◀──────────────────────────────────────────────────│
-//!    │ memory stream (wire.rs)                             │ receive, finish
+//!    │ memory stream (wire.rs)                             │ receive
 //!    │──────────────────────────────────────────────────▶│
-//!    │                     verdict                          │
+//!    │                verdict (digest checked)              │
 //!    │◀──────────────────────────────────────────────────│
-//!    confirm (drop or resume the source guest)
+//!    │ go (1 byte)                                          │ finish: runs it
+//!    │──────────────────────────────────────────────────▶│
+//!    │                verdict (finish)                      │
+//!    │◀──────────────────────────────────────────────────│
+//!    confirm: drop ours (finish ok), resume ours (finish failed), or
+//!    leave ours paused (no answer: the destination may run it)
 //! ```
+//!
+//! The destination runs the guest only after the source said go, and the
+//! source drops or resumes its own only on the destination's word, so a
+//! connection lost at any point never leaves the guest running twice.
 
 use super::incoming::{self, Channel};
 use super::outgoing::{self, Target};
@@ -28,6 +37,10 @@ use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 const MAGIC: &[u8; 8] = b"RVIRTREL";
+/// The source's word that the destination may run the guest.
+const GO: u8 = 0x47;
+/// How long the destination waits for it.
+const GO_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_FIELD: usize = 16 << 20;
 
 fn io(e: std::io::Error) -> Error {
@@ -201,16 +214,18 @@ fn serve(mut conn: TcpStream) {
         return;
     }
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
-    let received = incoming::receive(&state, &inc, &mut conn, None);
+    let received = incoming::receive(&state, &inc, &mut conn, None).map(|_| ());
     let name = inc.name.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let verdict = match received {
-        Ok(_) => incoming::finish(&state, &name, &[], req.flags, false).map(|_| ()),
-        Err(e) => {
-            let _ = incoming::finish(&state, &name, &[], req.flags, true);
-            Err(e)
-        }
-    };
-    let _ = conn.write_all(&wire::encode_verdict(&verdict));
+    let ready = conn.write_all(&wire::encode_verdict(&received)).is_ok();
+    // Run the guest only on the source's go: without it, discard.
+    let _ = conn.set_read_timeout(Some(GO_TIMEOUT));
+    let mut go = [0u8; 1];
+    if received.is_err() || !ready || conn.read_exact(&mut go).is_err() || go[0] != GO {
+        let _ = incoming::finish(&state, &name, &[], req.flags, true);
+        return;
+    }
+    let finished = incoming::finish(&state, &name, &[], req.flags, false).map(|_| ());
+    let _ = conn.write_all(&wire::encode_verdict(&finished));
     let _ = conn.flush();
 }
 
@@ -261,13 +276,17 @@ pub fn perform_direct(
         let cookie_b = read_answer(&mut conn)?;
         Ok((conn, cookie_b))
     })();
-    let (conn, cookie_b) = match negotiated {
+    let (conn, ctl, cookie_b) = match negotiated.and_then(|(c, cookie)| {
+        let ctl = c.try_clone().map_err(io)?;
+        Ok((c, ctl, cookie))
+    }) {
         Ok(n) => n,
         Err(e) => {
             let _ = outgoing::confirm(state, dom, flags, true);
             return Err(e);
         }
     };
+    // Perform fails (and resumes ours) unless the digest matched there.
     outgoing::perform(
         state,
         dom,
@@ -277,5 +296,37 @@ pub fn perform_direct(
         Target::Reloc(conn),
         false,
     )?;
-    outgoing::confirm(state, dom, flags, false)
+    let mut ctl = ctl;
+    let _ = ctl.set_read_timeout(Some(GO_TIMEOUT + Duration::from_secs(30)));
+    let answered = ctl
+        .write_all(&[GO])
+        .map_err(io)
+        .and_then(|_| read_finish_verdict(&mut ctl));
+    match answered {
+        Ok(Ok(())) => outgoing::confirm(state, dom, flags, false),
+        Ok(Err(e)) => {
+            // The destination discarded it: ours runs again.
+            let _ = outgoing::confirm(state, dom, flags, true);
+            Err(e)
+        }
+        Err(e) => {
+            outgoing::leave_paused(state, dom, &e);
+            Err(e)
+        }
+    }
+}
+
+/// The destination's finish verdict: `Err` outside when it never came,
+/// `Ok(Err)` when finish failed there.
+fn read_finish_verdict(conn: &mut TcpStream) -> Result<Result<()>> {
+    let mut k = [0u8; 1];
+    conn.read_exact(&mut k).map_err(io)?;
+    if k[0] == 0 {
+        return Ok(Ok(()));
+    }
+    let rest = wire::read_verdict(&mut std::io::Read::chain(&[1u8][..], conn));
+    match rest {
+        Err(e) if e.message.contains("did not answer") => Err(e),
+        r => Ok(r),
+    }
 }

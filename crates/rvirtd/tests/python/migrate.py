@@ -121,6 +121,7 @@ class Watcher(threading.Thread):
                     and st.get("data_processed", 0) > 0
                 ):
                     self.stats = st
+                    self.acted_at = time.time()
                     self.action(self.dom)
                     return
                 time.sleep(0.02)
@@ -160,8 +161,11 @@ check(
     str(st),
 )
 check("migrateSetMaxSpeed during the job", Watcher.speed_after == 1024)
-# 8 MiB of written memory at 1 MiB/s would take 8 s; the raised limit ends it sooner.
-check("raised speed took effect", took < 6, f"took {took:.1f}s")
+# 8 MiB of written memory at 1 MiB/s would take 8 s; once raised to 1 GiB/s
+# the rest moves at once (measured from the raise, which a loaded machine
+# may schedule late).
+after_raise = t0 + took - w.acted_at
+check("raised speed took effect", after_raise < 3, f"took {took:.1f}s, {after_raise:.1f}s after the raise")
 check("migrate3 returns the destination domain", new.name() == NEW_NAME)
 check("destination running", new.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
 check("destination persistent", new.isPersistent() == 1)

@@ -1,6 +1,7 @@
 //! `HypervisorConnection` for the test driver: the libvirt API over a
 //! [`TestState`], with the test driver's checks and messages.
 
+use crate::migration::PreparedIncoming;
 use crate::objects::{no_domain_named, no_domain_with_id, no_domain_with_uuid, AddMode, DomainObj};
 use crate::state::TestState;
 use rvirt::driver::{DomainRef, HypervisorConnection};
@@ -15,17 +16,28 @@ pub struct TestConnection {
     state: Arc<TestState>,
     uri: String,
     events: Arc<EventRegistry>,
+    /// Incoming migrations prepared through this connection.
+    prepared: PreparedIncoming,
 }
 
 impl TestConnection {
     pub fn new(state: Arc<TestState>, uri: String) -> TestConnection {
         let events = Arc::new(EventRegistry::default());
         state.add_listener(&events);
-        TestConnection { state, uri, events }
+        TestConnection {
+            state,
+            uri,
+            events,
+            prepared: PreparedIncoming::default(),
+        }
     }
 
     pub(crate) fn state(&self) -> &Arc<TestState> {
         &self.state
+    }
+
+    pub(crate) fn prepared(&self) -> &PreparedIncoming {
+        &self.prepared
     }
 
     fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
@@ -85,6 +97,13 @@ fn now_ns() -> u64 {
 }
 
 impl HypervisorConnection for TestConnection {
+    /// Incoming migrations this connection prepared and did not finish
+    /// die with it, as libvirt's close callback on the preparing
+    /// connection kills the incoming guest.
+    fn close(&self) -> Result<()> {
+        self.prepared.discard_all(&self.state);
+        Ok(())
+    }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())
     }

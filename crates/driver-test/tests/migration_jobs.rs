@@ -183,3 +183,51 @@ fn post_copy_completes() {
         ErrorCode::OPERATION_ABORTED
     );
 }
+
+/// The destination's completed job tells the same story as the source's:
+/// totals from the stream header, nothing remaining, every page counted
+/// as normal or constant, processed bytes made of those pages.
+#[test]
+fn destination_completed_stats_add_up() {
+    let (src, dst) = (host("dstats-src"), host("dstats-dst"));
+    let ws = "<rvirt:working-set unit='KiB'>4096</rvirt:working-set>";
+    let dom = start_guest(&src, "j9", 32, ws);
+    let h = spawn_p2p(&dom, &dst, 0, TypedParams::new());
+    h.join().unwrap().unwrap();
+    let ddom = dst.conn.lookup_by_name("j9").unwrap();
+    let keep = stats_flags::COMPLETED | stats_flags::KEEP_COMPLETED;
+    let (t, d) = ddom.get_job_stats(keep).unwrap();
+    assert_eq!(t, job_type::COMPLETED);
+    let (_, s) = dom.get_job_stats(keep).unwrap();
+    let get = |p: &TypedParams, f: &str| p.get_u64(f).unwrap_or_else(|| panic!("{f} in {p:?}"));
+    let total = 32u64 << 20;
+    assert_eq!(get(&d, field::MEMORY_TOTAL), total);
+    assert_eq!(get(&d, field::DATA_TOTAL), total);
+    assert_eq!(get(&d, field::MEMORY_REMAINING), 0);
+    assert_eq!(get(&d, field::DATA_REMAINING), 0);
+    let (normal, constant) = (
+        get(&d, field::MEMORY_NORMAL),
+        get(&d, field::MEMORY_CONSTANT),
+    );
+    assert!(normal > 0 && constant > 0, "{d:?}");
+    assert!(normal + constant >= total / 4096, "every page arrived once");
+    assert_eq!(get(&d, field::MEMORY_NORMAL_BYTES), normal * 4096);
+    assert_eq!(
+        get(&d, field::MEMORY_PROCESSED),
+        normal * 4096 + constant * 8
+    );
+    assert!(get(&d, field::DATA_PROCESSED) >= normal * 4096);
+    // What the source sent is what the destination received.
+    for f in [
+        field::MEMORY_TOTAL,
+        field::MEMORY_NORMAL,
+        field::MEMORY_CONSTANT,
+        field::MEMORY_PROCESSED,
+    ] {
+        assert_eq!(get(&d, f), get(&s, f), "{f}");
+    }
+    assert_eq!(
+        d.get(field::OPERATION),
+        Some(&TypedParamValue::Int(operation::MIGRATION_IN))
+    );
+}

@@ -372,3 +372,40 @@ fn change_protection_blocks_config_changes_until_the_end() {
     dom.migrate_confirm3_params(&TypedParams::new(), &[], flags::LIVE, true)
         .unwrap();
 }
+
+/// libvirt ends begin's job when begin returns unless CHANGE_PROTECTION
+/// asked it to last until confirm: a client that fails in prepare and
+/// (without the flag) calls nothing else leaves no job behind.
+#[test]
+fn begin_without_change_protection_leaves_no_job() {
+    let (src, dst) = (host("bj-src"), host("bj-dst"));
+    let fault = "<rvirt:inject-fault phase='prepare' action='fail'/>";
+    let dom = start_guest(&src, "g9", 16, fault);
+    let (cookie_a, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
+    let dparams = TypedParams::new().with(params::DEST_XML, s(&xml));
+    let e = dst
+        .conn
+        .migrate_prepare3_params(&dparams, &cookie_a, flags::LIVE)
+        .unwrap_err();
+    assert!(e.message.contains("injected fault"), "{e}");
+    assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
+    assert_eq!(
+        dom.get_job_stats(stats_flags::COMPLETED).unwrap().0,
+        job_type::NONE,
+        "begin alone completes no job"
+    );
+    assert_eq!(state(&src, "g9").unwrap().0, DomainState::Running);
+    // A second begin is not refused as a clash.
+    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    // With the flag the job lasts until confirm.
+    let f = flags::LIVE | flags::CHANGE_PROTECTION;
+    dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
+    assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::UNBOUNDED);
+    dom.migrate_confirm3_params(&TypedParams::new(), &[], f, true)
+        .unwrap();
+    assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
+}

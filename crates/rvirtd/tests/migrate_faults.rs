@@ -269,6 +269,16 @@ fn connection_cut_p2p_memory() {
     connection_cut(Mode::P2p, Path::Memory);
 }
 
+#[test]
+fn connection_cut_managed_control() {
+    connection_cut(Mode::Managed, Path::Control);
+}
+
+#[test]
+fn connection_cut_p2p_control() {
+    connection_cut(Mode::P2p, Path::Control);
+}
+
 /// The destination refuses in prepare: a different domain of the same name
 /// is defined there. It stays as it was.
 #[test]

@@ -5,8 +5,9 @@
 use super::incoming::{self, Channel};
 use super::job::{aborted_error, UNLIMITED_MIB};
 use super::outgoing::{self, Target};
-use super::{check_request, p2p, reloc, Request};
+use super::{check_request, lock, p2p, reloc, Request};
 use crate::connection::TestConnection;
+use crate::state::TestState;
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::job::{operation, JobInfo};
 use rvirt::migration::flags;
@@ -116,10 +117,30 @@ impl TestConnection {
         channel: Channel,
     ) -> Result<(Cookie, Option<String>)> {
         check_request(flags, &req.to_params())?;
-        let (cookie, uri, _) =
+        let (cookie, uri, inc) =
             incoming::prepare(self.state(), cookie_in, dom_xml, req, flags, channel)?;
+        self.prepared().track(inc);
         Ok((cookie, uri))
     }
+}
+
+/// Begin through the API: libvirt's begin job ends when begin returns
+/// unless CHANGE_PROTECTION asked it to last until confirm; perform then
+/// starts its own job.
+fn begin_api(
+    state: &TestState,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<(Cookie, String)> {
+    let out = outgoing::begin(state, dom, req, flags)?;
+    if flags & flags::CHANGE_PROTECTION == 0 {
+        let begun = lock(&state.migration.outgoing).remove(&dom.uuid);
+        if let Some(o) = begun {
+            o.slot.release(&o.job);
+        }
+    }
+    Ok(out)
 }
 
 impl rvirt::MigrationDriver for TestConnection {
@@ -198,7 +219,7 @@ impl rvirt::MigrationDriver for TestConnection {
     ) -> Result<(Cookie, String)> {
         let req = Request::legacy(dname, bandwidth, xmlin, None);
         check_request(flags, &req.to_params())?;
-        outgoing::begin(self.state(), dom, &req, flags)
+        begin_api(self.state(), dom, &req, flags)
     }
     fn domain_migrate_prepare3(
         &self,
@@ -275,7 +296,7 @@ impl rvirt::MigrationDriver for TestConnection {
     ) -> Result<(Cookie, String)> {
         check_request(flags, params)?;
         let req = Request::from_params(params)?;
-        outgoing::begin(self.state(), dom, &req, flags)
+        begin_api(self.state(), dom, &req, flags)
     }
     fn domain_migrate_prepare3_params(
         &self,

@@ -7,7 +7,7 @@ use super::channels::{self, IncomingChannels};
 use super::job::{stats_to_pairs, DomainJob, Job};
 use super::memory::{FaultAction, GuestConfig, Phase, PAGE_SIZE};
 use super::options;
-use super::receiver::{self, Expect, Hooks, PageChannels, Receiver};
+use super::receiver::{self, Expect, Hooks, PageChannels, Receiver, RecvProgress};
 use super::sender::emit;
 use super::wire::{self, Header};
 use super::{injected, lock, Request};
@@ -48,6 +48,8 @@ pub struct Incoming {
     cancel: AtomicBool,
     postcopy: AtomicBool,
     cleaned: AtomicBool,
+    /// Finish ran (or the migration was otherwise forgotten).
+    settled: AtomicBool,
     job: Arc<Job>,
     slot: Mutex<Option<Arc<DomainJob>>>,
 }
@@ -198,11 +200,17 @@ impl Hooks for Feed<'_> {
             Some((lifecycle::RESUMED, lifecycle::RESUMED_POSTCOPY)),
         )
     }
-    fn progress(&mut self, bytes: u64, pages: u64, iteration: u32) {
+    fn progress(&mut self, r: RecvProgress) {
+        // As the source counts them: a zero page costs its 8-byte marker.
         self.inc.job.update(|p| {
-            p.data_processed = bytes;
-            p.memory_processed = pages * PAGE_SIZE as u64;
-            p.iteration = iteration as u64;
+            p.memory_total = r.memory_total;
+            p.memory_remaining = r.memory_remaining;
+            p.data_processed = r.bytes;
+            p.normal_pages = r.normal_pages;
+            p.normal_bytes = r.normal_pages * PAGE_SIZE as u64;
+            p.constant_pages = r.constant_pages;
+            p.memory_processed = p.normal_bytes + r.constant_pages * 8;
+            p.iteration = r.iteration as u64;
         });
     }
     fn cancelled(&self) -> bool {
@@ -444,6 +452,7 @@ pub fn prepare(
         cancel: AtomicBool::new(false),
         postcopy: AtomicBool::new(false),
         cleaned: AtomicBool::new(false),
+        settled: AtomicBool::new(false),
         job: Job::new(operation::MIGRATION_IN, flags & flags::POSTCOPY != 0),
         slot: Mutex::new(None),
     });
@@ -565,7 +574,29 @@ fn find(state: &TestState, name: &str) -> Option<Arc<Incoming>> {
 }
 
 fn forget(state: &TestState, inc: &Arc<Incoming>) {
+    inc.settled.store(true, Ordering::SeqCst);
     lock(&state.migration.incoming).retain(|i| !Arc::ptr_eq(i, inc));
+}
+
+impl Incoming {
+    /// Finish has not run yet.
+    pub fn pending(&self) -> bool {
+        !self.settled.load(Ordering::SeqCst)
+    }
+}
+
+/// The connection that prepared `inc` closed before finish: discard the
+/// incoming guest as a failed migration (libvirt's close callback on the
+/// preparing connection, `qemuMigrationDstPrepareCleanup`).
+pub fn discard(state: &TestState, inc: &Arc<Incoming>) {
+    if inc.pending() {
+        tracing::debug!(
+            name = %lock(&inc.name),
+            "preparing connection closed: discarding incoming migration"
+        );
+        cleanup(state, inc);
+        forget(state, inc);
+    }
 }
 
 /// Finish: verify, then run the guest here (or discard it when cancelled).

@@ -164,6 +164,16 @@ impl DomainJob {
         stats
     }
 
+    /// Drop `job` (if it is still the current one) without it counting as
+    /// a completed job: begin's job when the client did not ask for
+    /// CHANGE_PROTECTION.
+    pub fn release(&self, job: &Arc<Job>) {
+        let mut cur = lock(&self.current);
+        if cur.as_ref().is_some_and(|c| Arc::ptr_eq(c, job)) {
+            *cur = None;
+        }
+    }
+
     /// `virDomainGetJobStats`.
     pub fn stats(&self, flags: u32) -> (i32, TypedParams) {
         use rvirt::job::stats_flags::{COMPLETED, KEEP_COMPLETED};

@@ -155,6 +155,30 @@ impl HostMigration {
     }
 }
 
+/// The incoming migrations one connection prepared: libvirt ties each to
+/// its preparing `virConnectPtr` and discards it when that connection
+/// closes before finish.
+#[derive(Default)]
+pub struct PreparedIncoming {
+    list: Mutex<Vec<Arc<incoming::Incoming>>>,
+}
+
+impl PreparedIncoming {
+    fn track(&self, inc: Arc<incoming::Incoming>) {
+        let mut list = lock(&self.list);
+        list.retain(|i| i.pending());
+        list.push(inc);
+    }
+
+    /// The connection closes: abort what it prepared and did not finish.
+    pub fn discard_all(&self, state: &crate::state::TestState) {
+        let list = std::mem::take(&mut *lock(&self.list));
+        for inc in &list {
+            incoming::discard(state, inc);
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -6,7 +6,7 @@
 use super::compress;
 use super::memory::{digest_iter, hex, page_vec, zero_page_hash, PAGE_SIZE};
 use super::options::MtCompression;
-use super::wire::{malformed, Decoder, Header, Message, Page};
+use super::wire::{malformed, Decoder, Header, Message, Page, PageData};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -51,6 +51,8 @@ pub enum Step {
 pub struct PageTable {
     hashes: Vec<AtomicU64>,
     received: AtomicU64,
+    /// Of `received`: pages that travelled as zero markers.
+    zero: AtomicU64,
 }
 
 impl PageTable {
@@ -61,6 +63,7 @@ impl PageTable {
         Ok(PageTable {
             hashes,
             received: AtomicU64::new(0),
+            zero: AtomicU64::new(0),
         })
     }
 
@@ -69,16 +72,26 @@ impl PageTable {
         if let Some(p) = pages.iter().find(|p| p.index >= self.hashes.len() as u64) {
             return Err(malformed(&format!("page {} out of range", p.index)));
         }
+        let zero = pages
+            .iter()
+            .filter(|p| matches!(p.data, PageData::Zero))
+            .count() as u64;
         for (index, h) in compress::hash_batch(pages, dthreads)? {
             self.hashes[index as usize].store(h, Ordering::Relaxed);
         }
         self.received
             .fetch_add(pages.len() as u64, Ordering::Relaxed);
+        self.zero.fetch_add(zero, Ordering::Relaxed);
         Ok(())
     }
 
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
+    }
+
+    /// Pages received as zero markers (QEMU's constant pages).
+    pub fn zero_received(&self) -> u64 {
+        self.zero.load(Ordering::Relaxed)
     }
 
     pub fn digest(&self) -> [u8; 32] {
@@ -103,6 +116,22 @@ pub struct Receiver {
     channels: Option<Arc<dyn PageChannels>>,
     pub bytes_received: u64,
     pub iteration: u32,
+    /// Guest memory size from the header.
+    memory_total: u64,
+    /// What the source's last iteration mark said was left to send.
+    remaining: u64,
+}
+
+/// The destination's view of the transfer, for its job stats.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecvProgress {
+    /// Bytes read off the stream(s).
+    pub bytes: u64,
+    pub memory_total: u64,
+    pub memory_remaining: u64,
+    pub normal_pages: u64,
+    pub constant_pages: u64,
+    pub iteration: u32,
 }
 
 impl Receiver {
@@ -114,6 +143,8 @@ impl Receiver {
             channels: None,
             bytes_received: 0,
             iteration: 0,
+            memory_total: 0,
+            remaining: 0,
         }
     }
 
@@ -125,6 +156,27 @@ impl Receiver {
 
     pub fn pages_received(&self) -> u64 {
         self.table.as_ref().map_or(0, |t| t.received())
+    }
+
+    /// The figures so far: totals from the header, remaining from the
+    /// source's iteration marks (nothing once complete).
+    pub fn progress(&self) -> RecvProgress {
+        let (pages, zero) = self
+            .table
+            .as_ref()
+            .map_or((0, 0), |t| (t.received(), t.zero_received()));
+        RecvProgress {
+            bytes: self.bytes_received,
+            memory_total: self.memory_total,
+            memory_remaining: if self.state == RecvState::Completed {
+                0
+            } else {
+                self.remaining
+            },
+            normal_pages: pages - zero,
+            constant_pages: zero,
+            iteration: self.iteration,
+        }
     }
 
     /// A page channel failed: the migration fails with its error.
@@ -184,6 +236,8 @@ impl Receiver {
                     c.table_ready(table.clone());
                 }
                 self.table = Some(table);
+                self.memory_total = h.memory_bytes;
+                self.remaining = h.memory_bytes;
                 self.state = Receiving;
                 Ok(Step::Header(h))
             }
@@ -204,11 +258,18 @@ impl Receiver {
                 }
                 Ok(Step::Continue)
             }
-            (Receiving | PostCopy, Message::Iteration { iteration, .. }) => {
+            (
+                Receiving | PostCopy,
+                Message::Iteration {
+                    iteration,
+                    remaining,
+                },
+            ) => {
                 if iteration < self.iteration {
                     return Err(malformed("iteration went backwards"));
                 }
                 self.iteration = iteration;
+                self.remaining = remaining.min(self.memory_total);
                 Ok(Step::Continue)
             }
             (Receiving, Message::PostcopySwitch) => {
@@ -263,7 +324,7 @@ pub trait Hooks {
     /// The source switched to post-copy: the guest runs here from now on.
     fn postcopy(&mut self) -> Result<()>;
     /// Progress, for the destination's job stats.
-    fn progress(&mut self, bytes: u64, pages: u64, iteration: u32);
+    fn progress(&mut self, progress: RecvProgress);
     /// Stop early (the incoming migration was cancelled).
     fn cancelled(&self) -> bool;
 }
@@ -318,12 +379,12 @@ pub fn run(source: &mut dyn Read, rx: &mut Receiver, hooks: &mut dyn Hooks) -> R
                 Step::Header(h) => hooks.header(&h)?,
                 Step::PostcopySwitch => hooks.postcopy()?,
                 Step::Completed(d) => {
-                    hooks.progress(rx.bytes_received, rx.pages_received(), rx.iteration);
+                    hooks.progress(rx.progress());
                     return Ok(d);
                 }
             }
         }
-        hooks.progress(rx.bytes_received, rx.pages_received(), rx.iteration);
+        hooks.progress(rx.progress());
     }
 }
 
@@ -341,7 +402,7 @@ mod tests {
         fn postcopy(&mut self) -> Result<()> {
             Ok(())
         }
-        fn progress(&mut self, _: u64, _: u64, _: u32) {}
+        fn progress(&mut self, _: RecvProgress) {}
         fn cancelled(&self) -> bool {
             false
         }

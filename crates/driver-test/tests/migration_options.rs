@@ -145,29 +145,35 @@ fn combinations_are_refused_as_libvirt_does() {
 fn a_second_job_names_the_domain() {
     let src = host("clash-s");
     let dom = start_guest(&src, "r2", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
         .unwrap();
     let e = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
     assert_eq!(
         e.message,
         "Requested operation is not valid: another migration job is already running for domain 'r2'"
     );
-    dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
+    dom.migrate_confirm3(&[], flags::LIVE | flags::CHANGE_PROTECTION, true)
+        .unwrap();
 }
 
 #[test]
 fn confirm_without_perform_keeps_the_guest() {
     let src = host("noperf-s");
     let dom = start_guest(&src, "r3", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
         .unwrap();
     // A client that skips perform and confirms success: nothing moved, so
     // dropping the source's guest would lose it.
     let e = dom
-        .migrate_confirm3_params(&TypedParams::new(), &[], flags::LIVE, false)
+        .migrate_confirm3_params(
+            &TypedParams::new(),
+            &[],
+            flags::LIVE | flags::CHANGE_PROTECTION,
+            false,
+        )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID, "{e}");
     assert!(e.message.contains("perform phase did not complete"), "{e}");

@@ -81,4 +81,5 @@ pub fn run_both(uri: &str, commands: &str) -> Option<String> {
 /// driver's comparison test.
 #[path = "../../../../tests/support/spine.rs"]
 mod spine;
+#[allow(unused_imports)]
 pub use spine::{cases, Fixtures};

@@ -1,0 +1,121 @@
+//! rvirsh against stock virsh 9.0, both talking to rvirtd over
+//! `test+tcp://`: the job and migration commands give the same stdout,
+//! stderr and exit status byte for byte, including after a real migration
+//! between two rvirtd hosts (the completed-job report) and on error paths.
+
+mod migrate_support;
+
+use migrate_support::{diff, guest_xml, rvirsh, virsh, Host};
+
+#[test]
+fn job_commands_match_virsh_on_rvirtd() {
+    let src = Host::start("jobs-src", 1);
+    let dst = Host::start("jobs-dst", 2);
+    let uri = src.uri();
+    let d = dst.uri();
+    let xml = src.path("missing.xml");
+    let cases = [
+        "domjobinfo test".to_string(),
+        "domjobinfo test --completed".into(),
+        "domjobinfo test --completed --keep-completed".into(),
+        "domjobinfo test --rawstats".into(),
+        "domjobinfo test --anystats".into(),
+        "domjobinfo test --keep-completed".into(),
+        "domjobinfo nosuch".into(),
+        "domjobabort test".into(),
+        "domjobabort test --postcopy".into(),
+        "migrate-getspeed test".into(),
+        "migrate-getspeed test --postcopy".into(),
+        "migrate-setspeed test 100; migrate-getspeed test".into(),
+        "migrate-setspeed test --bandwidth 7 --postcopy; migrate-getspeed test --postcopy".into(),
+        "migrate-setspeed test -1".into(),
+        "migrate-setspeed test 8796093022208".into(),
+        "migrate-setspeed test abc".into(),
+        "migrate-setspeed test".into(),
+        "migrate-setspeed nosuch 5".into(),
+        "migrate-getmaxdowntime test".into(),
+        "migrate-setmaxdowntime test 10; migrate-getmaxdowntime test".into(),
+        "migrate-setmaxdowntime test 0".into(),
+        "migrate-setmaxdowntime test -3".into(),
+        "migrate-postcopy test".into(),
+        format!("migrate nosuch {d}"),
+        format!("migrate --live --offline test {d}"),
+        format!("migrate test {d} --timeout 5"),
+        format!("migrate test {d} --live --timeout-suspend"),
+        format!("migrate test {d} --postcopy-after-precopy"),
+        format!("migrate test {d} --tls-destination x"),
+        format!("migrate test {d} --p2p --bandwidth -1"),
+        format!("migrate test {d} --p2p --bandwidth abc"),
+        format!("migrate test {d} --p2p --xml {}", xml.display()),
+        format!("migrate test {d} --p2p --copy-storage-synchronous-writes"),
+        format!("migrate test {d} --p2p --tunnelled --migrateuri tcp://127.0.0.1:1"),
+        format!("migrate test {uri} --p2p"),
+        "migrate".into(),
+        "migrate test".into(),
+    ];
+    let failures: Vec<String> = cases.iter().filter_map(|c| diff(&uri, c)).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn migration_and_completed_report_match_virsh() {
+    let src = Host::start("mig-src", 3);
+    let dst = Host::start("mig-dst", 4);
+    for name in ["byvirsh", "byrvirsh"] {
+        let file = src.path(&format!("{name}.xml"));
+        std::fs::write(&file, guest_xml(name)).unwrap();
+        let o = virsh(
+            &src.uri(),
+            &format!("define {}; start {name}", file.display()),
+        );
+        assert!(o.ok, "{}", o.stderr);
+    }
+    // The same managed live migration, once by each shell.
+    let migrate = |name: &str| {
+        format!(
+            "migrate {name} {} --live --persistent --verbose --bandwidth 32",
+            dst.uri()
+        )
+    };
+    let want = virsh(&src.uri(), &migrate("byvirsh"));
+    let got = rvirsh(&src.uri(), &migrate("byrvirsh"));
+    assert!(want.ok, "virsh: {}", want.stderr);
+    assert!(got.ok, "rvirsh: {}", got.stderr);
+    assert_eq!(got.stdout, want.stdout);
+    // Progress is timing; its form and the final [100 %] are virsh's.
+    for (who, err) in [("virsh", &want.stderr), ("rvirsh", &got.stderr)] {
+        assert!(err.ends_with("\rMigration: [100 %]"), "{who}: {err:?}");
+    }
+    // The completed-job report of one migration, read by both shells.
+    for name in ["byvirsh", "byrvirsh"] {
+        for opts in [
+            "--completed --keep-completed",
+            "--completed --keep-completed --rawstats",
+        ] {
+            let cmd = format!("domjobinfo {name} {opts}");
+            if let Some(d) = diff(&src.uri(), &cmd) {
+                panic!("{d}");
+            }
+            let o = rvirsh(&src.uri(), &cmd);
+            assert!(
+                o.stdout.contains("Completed") || o.stdout.starts_with("Job type: 3"),
+                "{}",
+                o.stdout
+            );
+        }
+        // Both guests run on the destination under their own names.
+        let o = virsh(&dst.uri(), &format!("domstate {name}"));
+        assert_eq!(o.stdout, "running\n\n", "{name}: {}", o.stderr);
+    }
+    // Migrating a guest to the host it is on fails alike.
+    let back = format!("migrate byvirsh {} --live", dst.uri());
+    if let Some(d) = diff(&dst.uri(), &back) {
+        panic!("{d}");
+    }
+}

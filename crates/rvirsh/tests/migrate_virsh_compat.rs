@@ -50,6 +50,7 @@ fn job_commands_match_virsh_on_rvirtd() {
         format!("migrate test {d} --p2p --copy-storage-synchronous-writes"),
         format!("migrate test {d} --p2p --tunnelled --migrateuri tcp://127.0.0.1:1"),
         format!("migrate test {uri} --p2p"),
+        format!("migrate test {} --direct --live", dst.reloc_uri()),
         "migrate".into(),
         "migrate test".into(),
     ];
@@ -112,6 +113,30 @@ fn migration_and_completed_report_match_virsh() {
         // Both guests run on the destination under their own names.
         let o = virsh(&dst.uri(), &format!("domstate {name}"));
         assert_eq!(o.stdout, "running\n\n", "{name}: {}", o.stderr);
+    }
+    // rvirsh's peer-to-peer, tunnelled and direct modes reach the same end.
+    for (name, how) in [
+        ("p2p", format!("--p2p {}", dst.uri())),
+        ("tunnelled", format!("--p2p --tunnelled {}", dst.uri())),
+        (
+            "direct",
+            format!("--direct {r} --migrateuri {r}", r = dst.reloc_uri()),
+        ),
+    ] {
+        let file = src.path(&format!("{name}.xml"));
+        std::fs::write(&file, guest_xml(name)).unwrap();
+        let o = rvirsh(
+            &src.uri(),
+            &format!(
+                "define {}; start {name}; migrate {name} --live {how}",
+                file.display()
+            ),
+        );
+        assert!(o.ok, "{name}: {}", o.stderr);
+        let o = virsh(&dst.uri(), &format!("domstate {name}"));
+        assert_eq!(o.stdout, "running\n\n", "{name}: {}", o.stderr);
+        let o = virsh(&src.uri(), &format!("domstate {name}"));
+        assert_eq!(o.stdout, "shut off\n\n", "{name}: {}", o.stderr);
     }
     // Migrating a guest to the host it is on fails alike.
     let back = format!("migrate byvirsh {} --live", dst.uri());

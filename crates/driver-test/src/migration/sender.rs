@@ -152,7 +152,7 @@ pub fn send(
     let mut throttle = 0u32;
     let mut iteration = 0u32;
     let mut limiter = Limiter::new();
-    let mut corrupt = plan.corrupt;
+    let mut corrupt;
     let mut buf = vec![0u8; PAGE_SIZE];
     let speed_of = || {
         if postcopy_active(job) {
@@ -168,6 +168,10 @@ pub fn send(
         mem.sync();
         iteration += 1;
         let pass_start = Instant::now();
+        // The corrupt-page hook spoils the first written page of every pass:
+        // a page spoiled once could be dirtied and re-sent intact later, but
+        // the last pass that sends any page leaves one spoiled for good.
+        corrupt = plan.corrupt;
         let (mut pass_bytes, mut pass_dirtied) = (0u64, 0u64);
         loop {
             let batch = mem.next_batch(BATCH_PAGES);

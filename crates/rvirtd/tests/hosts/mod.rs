@@ -20,6 +20,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod proxy;
+mod watch;
+#[allow(unused_imports)]
+pub use proxy::*;
+#[allow(unused_imports)]
+pub use watch::*;
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -528,119 +535,6 @@ impl Guest {
     }
 }
 
-/// One sample of a guest's state on one host.
-#[derive(Clone, Debug)]
-pub struct Sample {
-    pub host: &'static str,
-    pub state: Option<String>,
-}
-
-/// Samples `domstate` of a guest on both hosts, alternately, until
-/// stopped: enough to tell whether the guest ever ran on both at once.
-pub struct Watch {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<Vec<Sample>>>,
-}
-
-impl Watch {
-    pub fn start(src: &Host, src_name: &str, dst: &Host, dst_name: &str) -> Watch {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (su, sn, du, dn) = (
-            src.uri(),
-            src_name.to_string(),
-            dst.uri(),
-            dst_name.to_string(),
-        );
-        let s = stop.clone();
-        let state = |uri: &str, name: &str| {
-            let out = virsh(uri, &format!("domstate {name}"));
-            out.ok.then(|| out.stdout.trim().to_string())
-        };
-        let thread = std::thread::spawn(move || {
-            // At least one full round, however quick the migration.
-            let mut samples = Vec::new();
-            loop {
-                samples.push(Sample {
-                    host: "src",
-                    state: state(&su, &sn),
-                });
-                samples.push(Sample {
-                    host: "dst",
-                    state: state(&du, &dn),
-                });
-                if s.load(Ordering::Relaxed) {
-                    break;
-                }
-            }
-            samples.push(Sample {
-                host: "src",
-                state: state(&su, &sn),
-            });
-            samples
-        });
-        Watch {
-            stop,
-            thread: Some(thread),
-        }
-    }
-
-    /// Stop sampling; the samples in order (src, dst, src, ...).
-    pub fn finish(mut self) -> Vec<Sample> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread
-            .take()
-            .expect("watch thread")
-            .join()
-            .expect("watch thread panicked")
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn is_running(s: &Sample) -> bool {
-    s.state.as_deref() == Some("running")
-}
-
-/// Whether the samples show the guest running on both hosts at once: a
-/// destination sample of "running" between two source samples of
-/// "running" (the source never resumes after handing over, so that is an
-/// overlap, not a hand-over).
-pub fn ran_on_both(samples: &[Sample]) -> bool {
-    samples.windows(3).any(|w| {
-        w[0].host == "src"
-            && w[1].host == "dst"
-            && w[2].host == "src"
-            && is_running(&w[0])
-            && is_running(&w[1])
-            && is_running(&w[2])
-    })
-}
-
-/// Assert what a failed migration must leave in the samples: the guest
-/// never ran on the destination and never left the source.
-pub fn assert_never_left_source(samples: &[Sample]) {
-    assert!(samples.len() >= 3, "too few samples: {samples:?}");
-    for s in samples {
-        match s.host {
-            "dst" => assert!(
-                !is_running(s),
-                "guest ran on the destination during a failed migration: {samples:?}"
-            ),
-            _ => assert!(
-                matches!(s.state.as_deref(), Some("running" | "paused")),
-                "guest left the source during a failed migration: {samples:?}"
-            ),
-        }
-    }
-}
-
 /// The guest's source-side view before a migration, to compare after.
 pub struct Before {
     pub xml: String,
@@ -699,114 +593,4 @@ pub fn assert_nothing_on_dst(pair: &Pair, name: &str, grace: Duration, what: &st
             Some(_) => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-}
-
-/// A TCP proxy in front of 127.0.0.1:`target`; [`Proxy::cut`] drops every
-/// connection through it and stops accepting, as a broken network would.
-pub struct Proxy {
-    pub port: u16,
-    addr: std::net::SocketAddr,
-    cut: Arc<AtomicBool>,
-    streams: Arc<Mutex<Vec<TcpStream>>>,
-    bytes: Arc<AtomicU64>,
-}
-
-impl Proxy {
-    pub fn start(target: u16) -> Proxy {
-        Proxy::on("127.0.0.1:0", target)
-    }
-
-    /// A proxy listening on `listen` (e.g. "127.0.0.2:PORT": a second
-    /// loopback address, so it can take the port a daemon listens on at
-    /// 127.0.0.1).
-    pub fn on(listen: &str, target: u16) -> Proxy {
-        let listener = TcpListener::bind(listen).expect("proxy bind");
-        let addr = listener.local_addr().expect("proxy addr");
-        let port = addr.port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let streams: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let bytes = Arc::new(AtomicU64::new(0));
-        let (c, st, b) = (cut.clone(), streams.clone(), bytes.clone());
-        std::thread::spawn(move || {
-            for incoming in listener.incoming() {
-                if c.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(client) = incoming else { continue };
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                    continue;
-                };
-                let mut list = st.lock().expect("proxy lock");
-                for s in [&client, &server] {
-                    if let Ok(s) = s.try_clone() {
-                        list.push(s);
-                    }
-                }
-                drop(list);
-                for (from, to) in [(&client, &server), (&server, &client)] {
-                    let (Ok(from), Ok(to)) = (from.try_clone(), to.try_clone()) else {
-                        continue;
-                    };
-                    let b = b.clone();
-                    std::thread::spawn(move || pump(from, to, b));
-                }
-            }
-        });
-        Proxy {
-            port,
-            addr,
-            cut,
-            streams,
-            bytes,
-        }
-    }
-
-    /// Bytes forwarded so far, both ways.
-    pub fn bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    /// Wait until more than `n` bytes went through.
-    pub fn wait_bytes(&self, n: u64, timeout: Duration) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < timeout {
-            if self.bytes() > n {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        false
-    }
-
-    pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        for s in self.streams.lock().expect("proxy lock").drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-        // Wake the accept loop so it sees the cut and closes the listener.
-        let _ = TcpStream::connect(self.addr);
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.cut();
-    }
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, bytes: Arc<AtomicU64>) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-                bytes.fetch_add(n as u64, Ordering::Relaxed);
-            }
-        }
-    }
-    let _ = to.shutdown(Shutdown::Both);
-    let _ = from.shutdown(Shutdown::Both);
 }

@@ -72,6 +72,11 @@ impl Connect {
         &self.inner.driver
     }
 
+    /// See [`HypervisorConnection::reads_are_quick`].
+    pub fn reads_are_quick(&self) -> bool {
+        self.inner.driver.reads_are_quick()
+    }
+
     pub fn is_read_only(&self) -> bool {
         self.inner.read_only
     }

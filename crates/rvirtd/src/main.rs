@@ -72,9 +72,11 @@ fn main() -> ExitCode {
         }
     }
 
+    // One reactor thread per CPU (tokio's default): they only move bytes
+    // and answer quick reads. `max_workers` bounds the calls running on
+    // blocking threads (SessionConfig::workers), as libvirtd's pool does.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .worker_threads(cfg.max_workers)
         .thread_name("rvirtd")
         .build();
     let runtime = match runtime {

@@ -1,7 +1,8 @@
 //! One client connection: a reader and a writer.
 //!
-//! The reader frames messages, answers keepalive, hands each call to a
-//! worker and routes `STREAM` packets to their stream. Calls run
+//! The reader frames messages, answers keepalive and quick reads
+//! ([`dispatch::runs_inline`]) itself, hands every other call to a worker
+//! and routes `STREAM` packets to their stream. Worker calls run
 //! concurrently, as on libvirtd's worker pool: on blocking threads, at most
 //! `max_workers` at once daemon-wide, each reply written when its call
 //! completes (clients match replies by serial). So a long
@@ -70,6 +71,7 @@ pub async fn serve<S>(
 {
     tracing::info!(%peer, readonly, "client connected");
     let (rd, wr) = tokio::io::split(stream);
+    let wr = Arc::new(tokio::sync::Mutex::new(wr));
     let (out_tx, outbox) = mpsc::unbounded_channel::<Packet>();
     let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out_tx));
     let activity = Arc::new(Activity {
@@ -79,7 +81,7 @@ pub async fn serve<S>(
     let (over_tx, over) = watch::channel(false);
 
     let writer = tokio::spawn(write_loop(
-        wr,
+        wr.clone(),
         outbox,
         client.clone(),
         cfg.clone(),
@@ -87,7 +89,7 @@ pub async fn serve<S>(
         peer.clone(),
         [shutdown.clone(), over.clone()],
     ));
-    read_loop(rd, &client, &cfg, &activity, &peer, [shutdown, over]).await;
+    read_loop(rd, &wr, &client, &cfg, &activity, &peer, [shutdown, over]).await;
     let _ = over_tx.send(true);
     let _ = writer.await;
     // Workers still running hold the client; its connection closes when
@@ -106,8 +108,9 @@ async fn any_set(stops: &mut [watch::Receiver<bool>; 2]) {
     }
 }
 
-async fn read_loop<R: AsyncRead + Unpin>(
+async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
     rd: R,
+    wr: &tokio::sync::Mutex<W>,
     client: &Arc<Client>,
     cfg: &Arc<SessionConfig>,
     activity: &Activity,
@@ -133,6 +136,28 @@ async fn read_loop<R: AsyncRead + Unpin>(
         match dispatch::classify(&msg) {
             Action::Send(p) => client.send(p),
             Action::Nothing => {}
+            Action::Call(h) if dispatch::runs_inline(client, &h) => {
+                let reply = dispatch::run(client, &h, &msg[24..]).packet;
+                // Straight to the socket when the writer is idle, saving a
+                // hop through the writer task; a reply to a different serial
+                // may overtake what is queued.
+                match wr.try_lock() {
+                    Ok(mut w) => match reply.to_bytes() {
+                        Ok(bytes) => {
+                            let written = tokio::select! {
+                                r = w.write_all(&bytes) => r,
+                                _ = any_set(&mut stops) => return,
+                            };
+                            if let Err(e) = written {
+                                tracing::debug!(%peer, "write to client failed: {e}");
+                                return;
+                            }
+                        }
+                        Err(e) => tracing::warn!("dropping unencodable reply: {e}"),
+                    },
+                    Err(_) => client.send(reply),
+                }
+            }
             Action::Call(h) => {
                 let request = tokio::select! {
                     r = requests.clone().acquire_owned() => r,
@@ -210,7 +235,7 @@ fn is_close_reply(p: &Packet) -> bool {
 }
 
 async fn write_loop<W: AsyncWrite + Unpin>(
-    mut wr: W,
+    wr: Arc<tokio::sync::Mutex<W>>,
     mut outbox: mpsc::UnboundedReceiver<Packet>,
     client: Arc<Client>,
     cfg: Arc<SessionConfig>,
@@ -239,7 +264,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = any_set(&mut stops) => break,
         };
         let closing = |p: &Packet| is_close_reply(p) && client.close_requested();
-        match write_packets(&mut wr, p, &mut outbox, closing).await {
+        let mut wr = wr.lock().await;
+        match write_packets(&mut *wr, p, &mut outbox, closing).await {
             Ok(false) => {}
             Ok(true) => break,
             Err(e) => {
@@ -248,5 +274,5 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
         }
     }
-    let _ = wr.shutdown().await;
+    let _ = wr.lock().await.shutdown().await;
 }

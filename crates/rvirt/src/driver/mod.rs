@@ -97,6 +97,13 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn is_alive(&self) -> bool {
         true
     }
+    /// Whether reads (lookups, lists, info, state, XML, host facts) are
+    /// answered from memory, never waiting on a guest, a peer or a job.
+    /// rvirtd runs such reads on the client's own task rather than a
+    /// worker thread. Off unless a driver promises it.
+    fn reads_are_quick(&self) -> bool {
+        false
+    }
     /// `virConnectSupportsFeature` with libvirt's `VIR_DRV_FEATURE_*` values.
     fn supports_feature(&self, feature: i32) -> Result<bool> {
         Ok(false)

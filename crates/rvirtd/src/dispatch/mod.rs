@@ -79,6 +79,62 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| migration::lookup(p))
 }
 
+/// Reads a local driver answers from the state it keeps in memory, without
+/// waiting on a guest, a peer or a job (like the calls libvirt marks
+/// `@priority: high`, and the cached-state reads such as GET_INFO that its
+/// QEMU driver also answers without the monitor). A session runs these on
+/// its own task instead of handing them to the worker pool: a hop to another
+/// thread and back costs more than the call. Anything that changes state,
+/// opens a connection or touches a job stays on the pool.
+pub fn is_quick(p: Procedure) -> bool {
+    use Procedure::*;
+    matches!(
+        p,
+        AuthList
+            | ConnectSupportsFeature
+            | ConnectGetUri
+            | ConnectGetHostname
+            | ConnectGetType
+            | ConnectGetVersion
+            | ConnectGetLibVersion
+            | ConnectGetMaxVcpus
+            | ConnectIsSecure
+            | NodeGetInfo
+            | ConnectGetCapabilities
+            | NodeGetSecurityModel
+            | ConnectListAllDomains
+            | ConnectListDomains
+            | ConnectNumOfDomains
+            | ConnectListDefinedDomains
+            | ConnectNumOfDefinedDomains
+            | DomainLookupByName
+            | DomainLookupById
+            | DomainLookupByUuid
+            | DomainGetAutostart
+            | DomainGetInfo
+            | DomainGetState
+            | DomainGetXmlDesc
+            | DomainIsActive
+            | DomainIsPersistent
+            | DomainIsUpdated
+            | DomainGetOsType
+            | DomainGetMaxMemory
+            | DomainGetMaxVcpus
+            | DomainGetVcpusFlags
+            | DomainGetSecurityLabel
+            | DomainHasManagedSaveImage
+            | DomainGetMetadata
+    )
+}
+
+/// Can this call run on the session's own task? Only a quick read, on a
+/// connection whose driver promises such reads never wait (not the remote
+/// driver, say, where every call is a round trip).
+pub fn runs_inline(client: &Client, h: &RawHeader) -> bool {
+    Procedure::from_i32(h.proc_).is_some_and(is_quick)
+        && client.conn().is_ok_and(|c| c.reads_are_quick())
+}
+
 /// Does this procedure open an incoming data stream?
 pub fn opens_stream(proc_: i32) -> bool {
     Procedure::from_i32(proc_).is_some_and(|p| migration::stream_entry(p).is_some())

@@ -261,3 +261,35 @@ proptest! {
         c.cleanup();
     }
 }
+
+#[test]
+fn only_quick_reads_on_a_promising_driver_run_inline() {
+    let (c, _rx) = client(false);
+    let header = |p: Procedure| RawHeader::parse(&call(p, 1, &())).unwrap();
+    // Before CONNECT_OPEN nothing runs inline: the error comes from a worker
+    // like every other answer to a call.
+    assert!(!runs_inline(&c, &header(Procedure::DomainGetInfo)));
+    open(&c);
+    for p in [
+        Procedure::DomainLookupByName,
+        Procedure::DomainGetInfo,
+        Procedure::DomainGetXmlDesc,
+        Procedure::ConnectListAllDomains,
+    ] {
+        assert!(runs_inline(&c, &header(p)), "{p:?}");
+    }
+    for p in [
+        Procedure::ConnectOpen,
+        Procedure::DomainDestroy,
+        Procedure::DomainCreateXml,
+        Procedure::DomainGetJobStats,
+        Procedure::DomainMigratePerform3Params,
+        Procedure::DomainMigratePrepareTunnel3Params,
+    ] {
+        assert!(!runs_inline(&c, &header(p)), "{p:?}");
+    }
+    // An unknown procedure goes the long way, to its error reply.
+    let mut unknown = header(Procedure::DomainGetInfo);
+    unknown.proc_ = 99_999;
+    assert!(!runs_inline(&c, &unknown));
+}

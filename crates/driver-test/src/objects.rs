@@ -6,6 +6,7 @@ use rvirt::driver::DomainRef;
 use rvirt::types::DomainState;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::time::{Duration, Instant};
 
 /// One guest the driver knows about (libvirt's `virDomainObj`).
 pub struct DomainObj {
@@ -21,6 +22,37 @@ pub struct DomainObj {
     pub persistent: bool,
     pub autostart: bool,
     pub has_managed_save: bool,
+    /// How long the vCPUs have run: a paused guest writes no memory.
+    pub run_clock: RunClock,
+}
+
+/// Accumulated running time of a guest, advanced only while it is in the
+/// running state (the simulated guest dirties memory only then).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunClock {
+    ran: Duration,
+    since: Option<Instant>,
+}
+
+impl RunClock {
+    /// The running time up to `now`.
+    pub fn ran(&self, now: Instant) -> Duration {
+        self.ran
+            + self
+                .since
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
+    }
+
+    fn set_running(&mut self, running: bool, now: Instant) {
+        match (running, self.since) {
+            (true, None) => self.since = Some(now),
+            (false, Some(s)) => {
+                self.ran += now.saturating_duration_since(s);
+                self.since = None;
+            }
+            _ => {}
+        }
+    }
 }
 
 impl DomainObj {
@@ -34,6 +66,7 @@ impl DomainObj {
             persistent: false,
             autostart: false,
             has_managed_save: false,
+            run_clock: RunClock::default(),
         }
     }
 
@@ -57,6 +90,8 @@ impl DomainObj {
     pub fn set_state(&mut self, state: DomainState, reason: i32) {
         self.state = state;
         self.reason = reason;
+        self.run_clock
+            .set_running(state == DomainState::Running, Instant::now());
     }
 
     /// Move to shut off: the id goes, the persistent config becomes current.

@@ -16,8 +16,9 @@
 //! thread with a short queue on the source and a reader thread on the
 //! destination; all of them end with the migration, whichever way it ends.
 
+use super::job::Interrupt;
 use super::receiver::{PageChannels, PageTable};
-use super::transport::TcpSink;
+use super::transport::{shutdown_interrupt, TcpSink};
 use super::wire::{malformed, Decoder, Message, Page};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
@@ -142,6 +143,18 @@ impl ChannelSinks {
             }
         }
         first.map_or(Ok(()), Err)
+    }
+
+    /// Shuts every channel down from another thread (abort): a writer
+    /// blocked on a destination that stopped reading fails, and with it the
+    /// sender waiting to queue the next frame.
+    pub fn interrupter(&self) -> Option<Interrupt> {
+        let hooks: Vec<Interrupt> = self
+            .writers
+            .iter()
+            .filter_map(|w| shutdown_interrupt(&w.conn))
+            .collect();
+        Some(Arc::new(move || hooks.iter().for_each(|h| h())))
     }
 
     /// The migration failed: close every channel now.

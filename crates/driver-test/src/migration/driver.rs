@@ -389,7 +389,7 @@ impl rvirt::MigrationDriver for TestConnection {
                 "cannot abort migration in post-copy mode",
             ));
         }
-        job.abort.store(true, Ordering::SeqCst);
+        job.request_abort();
         debug_assert_eq!(
             aborted_error(job.operation).code,
             ErrorCode::OPERATION_ABORTED

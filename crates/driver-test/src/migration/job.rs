@@ -47,6 +47,28 @@ pub struct Job {
     pub postcopy_allowed: bool,
     pub postcopy_requested: AtomicBool,
     pub progress: Mutex<Progress>,
+    /// What unblocks the transfer on abort (shutting its sockets down), so
+    /// a sender stuck in a write or in the wait for the destination's
+    /// answer returns at once instead of at the next batch.
+    interrupts: Mutex<Vec<(u64, Interrupt)>>,
+    next_interrupt: AtomicU64,
+}
+
+/// Unblocks a transfer's blocking I/O; must be safe to call from any thread
+/// and more than once.
+pub type Interrupt = Arc<dyn Fn() + Send + Sync>;
+
+/// Keeps an interrupt registered with its job; dropping it unregisters it
+/// (once the transfer is over, abort must not touch its sockets).
+pub struct InterruptGuard {
+    job: Arc<Job>,
+    id: u64,
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        lock(&self.job.interrupts).retain(|(id, _)| *id != self.id);
+    }
 }
 
 impl Job {
@@ -58,7 +80,36 @@ impl Job {
             postcopy_allowed,
             postcopy_requested: AtomicBool::new(false),
             progress: Mutex::new(Progress::default()),
+            interrupts: Mutex::new(Vec::new()),
+            next_interrupt: AtomicU64::new(0),
         })
+    }
+
+    /// `virDomainAbortJob`: flag the job and interrupt its blocking I/O.
+    pub fn request_abort(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+        let hooks: Vec<Interrupt> = lock(&self.interrupts)
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in hooks {
+            f();
+        }
+    }
+
+    /// Register `f` to run on abort (at once when the job is already
+    /// aborted) for as long as the guard lives.
+    pub fn on_abort(self: &Arc<Self>, f: Interrupt) -> InterruptGuard {
+        let id = self.next_interrupt.fetch_add(1, Ordering::SeqCst);
+        lock(&self.interrupts).push((id, f.clone()));
+        // An abort that came before the push did not see it.
+        if self.aborted() {
+            f();
+        }
+        InterruptGuard {
+            job: self.clone(),
+            id,
+        }
     }
 
     pub fn aborted(&self) -> bool {

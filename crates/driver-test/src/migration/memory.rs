@@ -11,7 +11,7 @@ use rvirt_conf::xml::{self, Element};
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use sha2::{Digest, Sha256};
-use std::time::Instant;
+use std::time::Duration;
 
 pub const PAGE_SIZE: usize = 4096;
 /// The namespace of the guest-behaviour metadata element.
@@ -272,7 +272,9 @@ pub struct GuestMemory {
     rng: u64,
     /// Page writes owed but not yet made (fractions carry over).
     carry: f64,
-    last: Instant,
+    /// The guest's running time when it was last let run: only time spent
+    /// running writes memory (a paused guest's vCPUs do nothing).
+    last: Duration,
 }
 
 /// An empty vector with room for `n` items, or an error when memory for
@@ -320,7 +322,7 @@ impl GuestMemory {
             compressible: cfg.compressible,
             rng: seed,
             carry: 0.0,
-            last: Instant::now(),
+            last: Duration::ZERO,
         })
     }
 
@@ -349,11 +351,12 @@ impl GuestMemory {
         }
     }
 
-    /// Let the guest run until `now`: writes = elapsed × rate × (100 −
-    /// throttle)%. Returns the bytes written.
-    pub fn run(&mut self, now: Instant, throttle: u32) -> u64 {
-        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
-        self.last = now;
+    /// Let the guest run until its running time reaches `ran` (the
+    /// domain's run clock, which stands still while it is paused): writes
+    /// = running time × rate × (100 − throttle)%. Returns the bytes written.
+    pub fn run(&mut self, ran: Duration, throttle: u32) -> u64 {
+        let elapsed = ran.saturating_sub(self.last).as_secs_f64();
+        self.last = self.last.max(ran);
         let pct = 100u32.saturating_sub(throttle.min(100)) as f64 / 100.0;
         self.carry += elapsed * self.dirty_rate as f64 * pct / PAGE_SIZE as f64;
         let writes = self.carry.floor();
@@ -368,10 +371,10 @@ impl GuestMemory {
         writes * PAGE_SIZE as u64
     }
 
-    /// The guest stopped running (paused) or resumed: no writes are owed
-    /// for the time in between.
-    pub fn reset_clock(&mut self, now: Instant) {
-        self.last = now;
+    /// Start counting from running time `ran`: what the guest wrote before
+    /// the migration began is already in the pages.
+    pub fn reset_clock(&mut self, ran: Duration) {
+        self.last = ran;
         self.carry = 0.0;
     }
 
@@ -512,8 +515,8 @@ mod tests {
         let batch = m.next_batch(300);
         assert_eq!(batch.len(), 256);
         assert_eq!(m.pass_remaining(), 0);
-        let start = m.last;
-        let wrote = m.run(start + Duration::from_millis(100), 0);
+        m.reset_clock(Duration::from_secs(5));
+        let wrote = m.run(Duration::from_millis(5100), 0);
         assert_eq!(wrote, 100 * 4096);
         assert!(m.dirty_pages() > 0 && m.dirty_pages() <= 64);
         assert_ne!(m.digest(), d0);
@@ -523,7 +526,11 @@ mod tests {
             Ok(_) => panic!("an impossible page table was allocated"),
         }
         // A 90% throttle writes a tenth as much.
-        let wrote = m.run(start + Duration::from_millis(200), 90);
+        let wrote = m.run(Duration::from_millis(5200), 90);
         assert_eq!(wrote, 10 * 4096);
+        // Running time that does not advance (a paused guest) writes nothing.
+        let dirty = m.dirty_pages();
+        assert_eq!(m.run(Duration::from_millis(5200), 0), 0);
+        assert_eq!(m.dirty_pages(), dirty);
     }
 }

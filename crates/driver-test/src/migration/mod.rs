@@ -14,6 +14,7 @@
 pub mod channels;
 pub mod compress;
 pub mod job;
+pub mod limiter;
 pub mod memory;
 pub mod options;
 pub mod receiver;

@@ -5,7 +5,7 @@
 
 use super::channels::ChannelSinks;
 use super::incoming::migratable_xml;
-use super::job::{stats_to_pairs, DomainJob, Job};
+use super::job::{aborted_error, stats_to_pairs, DomainJob, InterruptGuard, Job};
 use super::memory::{seed_for, FaultAction, GuestConfig, GuestMemory, Phase, PAGE_SIZE};
 use super::options;
 use super::sender::{self, emit, SendPlan};
@@ -150,6 +150,22 @@ fn restore(state: &TestState, dom: &DomainRef) {
         }
         Ok(())
     });
+}
+
+/// libvirt's rule when the source drives the destination itself: a guest
+/// paused on the source is migrated with VIR_MIGRATE_PAUSED, so it stays
+/// paused on the destination.
+pub fn with_paused_flag(state: &TestState, dom: &DomainRef, flags: u32) -> u32 {
+    let paused = state
+        .lock()
+        .domains
+        .get(dom)
+        .is_ok_and(|o| o.state == DomainState::Paused);
+    if paused {
+        flags | flags::PAUSED
+    } else {
+        flags
+    }
 }
 
 /// Begin: returns (cookie, XML for the destination).
@@ -324,6 +340,16 @@ fn perform_job(
         corrupt: cfg.corrupts(),
         mt,
     };
+    // Abort must reach a sender blocked in a write or in the wait for the
+    // destination's verdict: shutting the sockets down makes both return.
+    let _interrupts: Vec<InterruptGuard> = [
+        sink.interrupter(),
+        channels.as_ref().and_then(|c| c.interrupter()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|f| out.job.on_abort(f))
+    .collect();
     let outcome = match sender::send(
         state,
         dom,
@@ -336,6 +362,13 @@ fn perform_job(
     ) {
         Ok(o) => o,
         Err(e) => {
+            // A write or read the abort interrupted fails with an I/O
+            // error; what happened is the abort.
+            let e = if out.job.aborted() {
+                aborted_error(out.job.operation)
+            } else {
+                e
+            };
             sink.abort(&e.message);
             return Err(e);
         }

@@ -88,6 +88,7 @@ fn perform3(
     use_params: bool,
 ) -> Result<()> {
     let (cookie_a, xml) = outgoing::begin(state, dom, req, flags)?;
+    let flags = outgoing::with_paused_flag(state, dom, flags);
     let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
     let mut dreq = req.clone();
     dreq.dxml = Some(xml.clone());
@@ -176,6 +177,7 @@ fn perform2(
     flags: u32,
 ) -> Result<()> {
     let (_, xml) = outgoing::begin(state, dom, req, flags)?;
+    let flags = outgoing::with_paused_flag(state, dom, flags);
     let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
     let bandwidth = req.bandwidth.unwrap_or(0);
     let prepared = (|| -> Result<(Vec<u8>, Target)> {

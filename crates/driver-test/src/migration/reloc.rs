@@ -255,6 +255,7 @@ pub fn perform_direct(
         ));
     }
     let (cookie_a, xml) = outgoing::begin(state, dom, req, flags)?;
+    let flags = outgoing::with_paused_flag(state, dom, flags);
     let negotiated = (|| -> Result<(TcpStream, Vec<u8>)> {
         let sa = addr
             .to_socket_addrs()

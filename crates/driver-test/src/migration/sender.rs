@@ -1,11 +1,16 @@
 //! The source's engine: pre-copy passes until what is left fits the
 //! bandwidth × max downtime budget, then pause and send the rest; post-copy
 //! when asked; auto-converge throttling; bandwidth limiting that follows
-//! `migrate_set_max_speed` during the job; abort checked between batches.
+//! `migrate_set_max_speed` during the job; abort checked between batches
+//! (and, through the job's interrupts, in blocking writes too).
+//!
+//! The guest dirties memory only while it runs: the domain's run clock
+//! stands still while it is paused, by the user or by the migration.
 
 use super::channels::ChannelSinks;
 use super::compress;
-use super::job::{DomainJob, Job, UNLIMITED_MIB};
+use super::job::{DomainJob, Job};
+use super::limiter::Limiter;
 use super::memory::{GuestMemory, PAGE_SIZE};
 use super::options::MtCompression;
 use super::transport::Sink;
@@ -62,49 +67,39 @@ pub fn emit(state: &TestState, dom: &DomainRef, event: DomainEvent) {
     });
 }
 
-/// Keeps the average rate since the last speed change under max speed.
-struct Limiter {
-    since: Instant,
-    bytes: u64,
-    speed: u64,
+/// The guest's running time now (zero once it is gone).
+fn ran(state: &TestState, dom: &DomainRef) -> Duration {
+    let now = Instant::now();
+    state
+        .lock()
+        .domains
+        .get(dom)
+        .map_or(Duration::ZERO, |o| o.run_clock.ran(now))
 }
 
-impl Limiter {
-    fn new() -> Limiter {
-        Limiter {
-            since: Instant::now(),
-            bytes: 0,
-            speed: 0,
+/// Stop the guest's vCPUs for switch-over (or post-copy) unless they are
+/// stopped already: a guest the user paused stays paused as the user left
+/// it, so a failed migration does not resume it.
+fn stop_vcpus(state: &TestState, dom: &DomainRef, why: i32, detail: i32) -> Result<()> {
+    state.with(|inner| {
+        let obj = inner.domains.get_mut(dom)?;
+        if obj.state == DomainState::Running {
+            obj.set_state(DomainState::Paused, why);
+            let r = obj.domain_ref();
+            inner.emit_lifecycle(r, lifecycle::SUSPENDED, detail);
         }
-    }
-
-    /// Account `n` bytes, sleeping as long as the limit asks (in short
-    /// slices, so abort and speed changes take effect promptly).
-    fn pace(&mut self, n: u64, speed_of: impl Fn() -> u64, job: &Job) -> Result<()> {
-        let speed = speed_of();
-        if speed != self.speed {
-            self.since = Instant::now();
-            self.bytes = 0;
-            self.speed = speed;
-        }
-        self.bytes += n;
-        if speed == 0 || speed >= UNLIMITED_MIB {
-            return Ok(());
-        }
-        let due = Duration::from_secs_f64(self.bytes as f64 / (speed as f64 * 1048576.0));
-        loop {
-            job.check_abort()?;
-            if speed_of() != speed {
-                return Ok(());
-            }
-            let elapsed = self.since.elapsed();
-            if elapsed >= due {
-                return Ok(());
-            }
-            std::thread::sleep((due - elapsed).min(Duration::from_millis(20)));
-        }
-    }
+        Ok(())
+    })
 }
+
+/// Bytes per second over a span, for `memory_bps`.
+fn rate(bytes: u64, since: Instant) -> u64 {
+    (bytes as f64 / since.elapsed().as_secs_f64().max(1e-6)) as u64
+}
+
+/// How long the active job's `memory_bps` averages over (QEMU refreshes
+/// its `mbps` every iteration of its migration thread).
+const BPS_WINDOW: Duration = Duration::from_secs(1);
 
 /// Run the memory transfer of one outgoing migration.
 #[allow(clippy::too_many_arguments)]
@@ -131,27 +126,30 @@ pub fn send(
     sink.send(&out)?;
     wire_bytes += out.len() as u64;
     mem.mark_all_dirty();
-    mem.reset_clock(Instant::now());
+    mem.reset_clock(ran(state, dom));
 
     let mut paused_at: Option<Instant> = None;
     let mut postcopy = false;
     if plan.flags & flags::LIVE == 0 {
         // Non-live migration stops the guest before anything moves.
-        set_state(
+        stop_vcpus(
             state,
             dom,
-            DomainState::Paused,
             reason::PAUSED_MIGRATION,
-            Some((lifecycle::SUSPENDED, lifecycle::SUSPENDED_MIGRATED)),
+            lifecycle::SUSPENDED_MIGRATED,
         )?;
         paused_at = Some(Instant::now());
     }
     job.update(|p| p.setup_time_ms = start.elapsed().as_millis() as u64);
 
+    // The transfer, as QEMU times it for `mbps`: from the end of setup. The
+    // header counts against the limit like every other byte on the wire.
+    let transfer_start = Instant::now();
+    let mut limiter = Limiter::new(transfer_start);
+    let (mut window_start, mut window_bytes) = (transfer_start, wire_bytes);
     let auto_converge = plan.flags & flags::AUTO_CONVERGE != 0;
     let mut throttle = 0u32;
     let mut iteration = 0u32;
-    let mut limiter = Limiter::new();
     let mut corrupt;
     let mut buf = vec![0u8; PAGE_SIZE];
     let speed_of = || {
@@ -161,12 +159,14 @@ pub fn send(
             slot.max_speed.load(Ordering::SeqCst)
         }
     };
+    limiter.pace(wire_bytes, speed_of, job)?;
     loop {
-        if paused_at.is_none() {
-            mem.run(Instant::now(), throttle);
-        }
+        mem.run(ran(state, dom), throttle);
         mem.sync();
         iteration += 1;
+        // The dirty rate is measured on passes the migration did not stop
+        // the guest for; the remainder's pass keeps the last measurement.
+        let measured = paused_at.is_none();
         let pass_start = Instant::now();
         // The corrupt-page hook spoils the first written page of every pass:
         // a page spoiled once could be dirtied and re-sent intact later, but
@@ -179,9 +179,7 @@ pub fn send(
                 break;
             }
             job.check_abort()?;
-            if paused_at.is_none() {
-                pass_dirtied += mem.run(Instant::now(), throttle);
-            }
+            pass_dirtied += mem.run(ran(state, dom), throttle);
             let (mut zero, mut normal) = (0u64, 0u64);
             let mut pages: Vec<Page> = batch
                 .iter()
@@ -228,6 +226,12 @@ pub fn send(
                 p.compressed_bytes += comp.bytes;
             });
             limiter.pace(n, speed_of, job)?;
+            window_bytes += n;
+            if window_start.elapsed() >= BPS_WINDOW {
+                let bps = rate(window_bytes, window_start);
+                job.update(|p| p.memory_bps = bps);
+                (window_start, window_bytes) = (Instant::now(), 0);
+            }
             if paused_at.is_none() && job.postcopy_requested.load(Ordering::SeqCst) {
                 break;
             }
@@ -243,10 +247,17 @@ pub fn send(
         .write(&mut out);
         sink.send(&out)?;
         wire_bytes += out.len() as u64;
+        window_bytes += out.len() as u64;
+        limiter.pace(out.len() as u64, speed_of, job)?;
         job.update(|p| {
             p.iteration = iteration as u64;
-            p.memory_bps = bps;
-            p.dirty_rate = (pass_dirtied as f64 / PAGE_SIZE as f64 / secs) as u64;
+            if p.memory_bps == 0 {
+                // No full window yet: the pass's own rate.
+                p.memory_bps = bps;
+            }
+            if measured {
+                p.dirty_rate = (pass_dirtied as f64 / PAGE_SIZE as f64 / secs) as u64;
+            }
             p.memory_remaining = remaining;
             p.throttle = throttle;
             p.time_remaining_ms = Some(remaining * 1000 / bps.max(1));
@@ -269,12 +280,11 @@ pub fn send(
         let bandwidth = if limit == 0 { bps } else { bps.min(limit) };
         let budget = bandwidth.saturating_mul(slot.max_downtime.load(Ordering::SeqCst)) / 1000;
         if job.postcopy_requested.load(Ordering::SeqCst) {
-            set_state(
+            stop_vcpus(
                 state,
                 dom,
-                DomainState::Paused,
                 reason::PAUSED_POSTCOPY,
-                Some((lifecycle::SUSPENDED, lifecycle::SUSPENDED_POSTCOPY)),
+                lifecycle::SUSPENDED_POSTCOPY,
             )?;
             out.clear();
             Message::PostcopySwitch.write(&mut out);
@@ -285,12 +295,11 @@ pub fn send(
             continue;
         }
         if remaining <= budget {
-            set_state(
+            stop_vcpus(
                 state,
                 dom,
-                DomainState::Paused,
                 reason::PAUSED_MIGRATION,
-                Some((lifecycle::SUSPENDED, lifecycle::SUSPENDED_MIGRATED)),
+                lifecycle::SUSPENDED_MIGRATED,
             )?;
             paused_at = Some(Instant::now());
             continue;
@@ -314,10 +323,16 @@ pub fn send(
     out.clear();
     Message::Complete { digest }.write(&mut out);
     sink.send(&out)?;
+    wire_bytes += out.len() as u64;
+    limiter.pace(out.len() as u64, speed_of, job)?;
+    // QEMU's completed `mbps`: every byte over the whole transfer time, so
+    // under a bandwidth cap it never reads above the cap.
+    let bps = rate(wire_bytes, transfer_start);
     sink.finish()?;
     let downtime = paused_at.map_or(0, |t| t.elapsed().as_millis() as u64);
     job.update(|p| {
-        p.data_processed = wire_bytes + out.len() as u64;
+        p.data_processed = wire_bytes;
+        p.memory_bps = bps;
         p.memory_remaining = 0;
         p.time_remaining_ms = Some(0);
         if !postcopy {

@@ -2,10 +2,12 @@
 //! direct migration) or an `rvirt::Stream` (tunnelled), and the `tcp://`
 //! URIs the destination hands out.
 
+use super::job::Interrupt;
 use super::wire;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where the source writes the memory stream.
@@ -15,6 +17,20 @@ pub trait Sink: Send {
     fn finish(&mut self) -> Result<()>;
     /// Tell the destination the migration failed.
     fn abort(&mut self, reason: &str);
+    /// What makes a blocked `send` or `finish` return from another thread
+    /// (for `virDomainAbortJob`); `None` when the transport cannot.
+    fn interrupter(&self) -> Option<Interrupt> {
+        None
+    }
+}
+
+/// Shut a socket down from another thread: a write blocked on a destination
+/// that stopped reading, or a read waiting for its verdict, fails at once.
+pub fn shutdown_interrupt(conn: &TcpStream) -> Option<Interrupt> {
+    let c = conn.try_clone().ok()?;
+    Some(Arc::new(move || {
+        let _ = c.shutdown(Shutdown::Both);
+    }))
 }
 
 fn io_err(what: &str, e: &std::io::Error) -> Error {
@@ -90,6 +106,9 @@ impl Sink for TcpSink {
         };
         let _ = self.conn.write_all(&msg.to_bytes());
         let _ = self.conn.shutdown(Shutdown::Both);
+    }
+    fn interrupter(&self) -> Option<Interrupt> {
+        shutdown_interrupt(&self.conn)
     }
 }
 

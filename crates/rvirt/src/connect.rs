@@ -43,6 +43,14 @@ impl Connect {
     /// turn; the first that does not decline serves the connection.
     pub fn open_flags(uri: &str, flags: u32) -> Result<Connect> {
         let parsed = Uri::parse(uri)?;
+        if parsed.scheme.is_empty() {
+            // virURIParse takes a relative reference; virConnectOpen does not.
+            return Err(Error::new(
+                ErrorDomain::NONE,
+                ErrorCode::NO_CONNECT,
+                format!("URI '{uri}' does not include a driver name"),
+            ));
+        }
         for driver in registry::drivers() {
             if driver.is_remote() != parsed.is_remote() && !driver.is_remote() {
                 continue;

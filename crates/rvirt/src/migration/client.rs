@@ -18,8 +18,16 @@ use crate::{Connect, Domain};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use std::sync::Arc;
 
+/// `virReportInvalidArg` / `virReportInvalidNonNullArg`: unlike
+/// `virReportError`, the text is not wrapped in "invalid argument: %s".
 fn invalid_arg(text: &str) -> Error {
-    Error::new(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
+    Error::raw(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
+}
+
+/// `virReportUnsupportedError` in src/libvirt-domain.c: names the entry
+/// point the application called.
+fn no_support(api: &str) -> Error {
+    Error::new(ErrorDomain::DOMAIN, ErrorCode::NO_SUPPORT, api)
 }
 
 fn unsupported_arg(text: &str) -> Error {
@@ -30,11 +38,14 @@ fn supports(conn: &Connect, f: i32) -> bool {
     conn.supports_feature(f).unwrap_or(false)
 }
 
-/// `VIR_EXCLUSIVE_FLAGS_GOTO(NON_SHARED_DISK, NON_SHARED_INC)` and unknown bits.
-fn check_common(flags: u32) -> Result<()> {
+/// `VIR_EXCLUSIVE_FLAGS_GOTO(NON_SHARED_DISK, NON_SHARED_INC)`, and bits
+/// libvirt 9.0 does not define. libvirt leaves those to each driver's
+/// `virCheckFlags`; rvirt refuses them here, in virCheckFlags' words naming
+/// the API called, because drivers only check the flags they know.
+fn check_common(flags: u32, api: &str) -> Result<()> {
     if flags & !super::ALL_FLAGS != 0 {
         return Err(crate::connect::unsupported_flags(
-            "virDomainMigrate",
+            api,
             flags & !super::ALL_FLAGS,
         ));
     }
@@ -81,7 +92,7 @@ enum Protocol {
     V1,
 }
 
-fn pick_protocol(src: &Connect, dst: &Connect, allow_params: bool) -> Result<Protocol> {
+fn pick_protocol(src: &Connect, dst: &Connect, allow_params: bool, api: &str) -> Result<Protocol> {
     let both = |f| supports(src, f) && supports(dst, f);
     if allow_params && both(feature::MIGRATION_PARAMS) {
         Ok(Protocol::V3Params)
@@ -92,12 +103,13 @@ fn pick_protocol(src: &Connect, dst: &Connect, allow_params: bool) -> Result<Pro
     } else if both(feature::MIGRATION_V1) {
         Ok(Protocol::V1)
     } else {
-        Err(crate::driver::unsupported("virDomainMigrate"))
+        Err(no_support(api))
     }
 }
 
 /// The fixed arguments of the older APIs, as params (`virDomainMigrate3`'s
 /// compatParams).
+#[derive(Clone, Copy)]
 struct Legacy<'a> {
     uri: Option<&'a str>,
     dname: Option<&'a str>,
@@ -118,7 +130,7 @@ impl<'a> Legacy<'a> {
         })
     }
 
-    fn to_params(&self) -> TypedParams {
+    fn to_params(self) -> TypedParams {
         let mut p = TypedParams::new();
         if let Some(u) = self.uri {
             p.push(param::URI, TypedParamValue::String(u.into()));
@@ -142,7 +154,8 @@ const COMPAT_PARAMS: &[&str] = &[
 ];
 
 impl Domain {
-    /// `virDomainMigrate`.
+    /// `virDomainMigrate`. With PEER2PEER, `uri` (if given) names the
+    /// destination libvirt, else the destination connection's URI does.
     pub fn migrate(
         &self,
         dconn: &Connect,
@@ -151,10 +164,17 @@ impl Domain {
         uri: Option<&str>,
         bandwidth: u64,
     ) -> Result<Domain> {
-        self.migrate2(dconn, None, flags, dname, uri, bandwidth)
+        let legacy = Legacy {
+            uri,
+            dname,
+            dxml: None,
+            bandwidth,
+        };
+        self.migrate_fixed(dconn, &legacy, flags, "virDomainMigrate")
     }
 
-    /// `virDomainMigrate2`.
+    /// `virDomainMigrate2`. With PEER2PEER the destination connection's URI
+    /// names the destination libvirt and `uri` (if any) is the migration URI.
     pub fn migrate2(
         &self,
         dconn: &Connect,
@@ -164,50 +184,72 @@ impl Domain {
         uri: Option<&str>,
         bandwidth: u64,
     ) -> Result<Domain> {
-        self.connect().check_writable()?;
-        dconn.check_writable()?;
-        check_common(flags)?;
-        check_offline(self.connect(), dconn, flags)?;
         let legacy = Legacy {
             uri,
             dname,
             dxml,
             bandwidth,
         };
+        self.migrate_fixed(dconn, &legacy, flags, "virDomainMigrate2")
+    }
+
+    /// The body `virDomainMigrate` and `virDomainMigrate2` share.
+    fn migrate_fixed(
+        &self,
+        dconn: &Connect,
+        legacy: &Legacy,
+        flags: u32,
+        api: &str,
+    ) -> Result<Domain> {
+        self.connect().check_writable()?;
+        dconn.check_writable()?;
+        check_common(flags, api)?;
+        check_offline(self.connect(), dconn, flags)?;
         if flags & flags::PEER2PEER != 0 {
             if !supports(self.connect(), feature::MIGRATION_P2P) {
-                return Err(crate::driver::unsupported("virDomainMigrate2"));
+                return Err(no_support(api));
             }
-            // libvirt: the destination connection's URI names the peer, and
-            // `uri` (if any) is the migration URI.
-            let dconnuri = dconn.get_uri()?;
-            let params = Legacy { uri, ..legacy }.to_params();
-            self.migrate_unmanaged(Some(&dconnuri), &params, flags)?;
-            return dconn.lookup_by_name(dname.unwrap_or(self.name()));
+            let dconn_uri;
+            let (dconnuri, miguri) = match (api, legacy.uri) {
+                ("virDomainMigrate", Some(uri)) => (uri, None),
+                (_, miguri) => {
+                    dconn_uri = dconn.get_uri()?;
+                    (dconn_uri.as_str(), miguri)
+                }
+            };
+            let params = Legacy {
+                uri: miguri,
+                ..*legacy
+            }
+            .to_params();
+            self.migrate_unmanaged(Some(dconnuri), &params, flags)?;
+            return dconn.lookup_by_name(legacy.dname.unwrap_or(self.name()));
         }
         let flags = check_change_protection(self.connect(), flags)?;
         if flags & flags::TUNNELLED != 0 {
+            // virReportError here, unlike virDomainMigrate3's virReportInvalidArg.
             return Err(Error::new(
                 ErrorDomain::DOMAIN,
                 ErrorCode::OPERATION_INVALID,
                 "cannot perform tunnelled migration without using peer2peer flag",
             ));
         }
-        let protocol = pick_protocol(self.connect(), dconn, false)?;
-        if dxml.is_some() && matches!(protocol, Protocol::V2 | Protocol::V1) {
+        let protocol = pick_protocol(self.connect(), dconn, false, api)?;
+        if legacy.dxml.is_some() && matches!(protocol, Protocol::V2 | Protocol::V1) {
             return Err(unsupported_arg(
                 "Unable to change target guest XML during migration",
             ));
         }
-        self.migrate_managed(dconn, protocol, &legacy, flags)
+        self.migrate_managed(dconn, protocol, legacy, flags)
     }
 
     /// `virDomainMigrate3`.
     pub fn migrate3(&self, dconn: &Connect, params: &TypedParams, flags: u32) -> Result<Domain> {
         self.connect().check_writable()?;
         dconn.check_writable()?;
-        check_common(flags)?;
+        check_common(flags, "virDomainMigrate3")?;
         params.validate(super::PARAM_TYPES)?;
+        // Only this entry point refuses PEER2PEER: the others run it.
         if flags & flags::PEER2PEER != 0 {
             return Err(invalid_arg(
                 "use virDomainMigrateToURI3 for peer-to-peer migration",
@@ -220,7 +262,7 @@ impl Domain {
         }
         check_offline(self.connect(), dconn, flags)?;
         let flags = check_change_protection(self.connect(), flags)?;
-        let protocol = pick_protocol(self.connect(), dconn, true)?;
+        let protocol = pick_protocol(self.connect(), dconn, true, "virDomainMigrate3")?;
         if protocol == Protocol::V3Params {
             return self.migrate_v3(dconn, None, params, true, flags);
         }
@@ -246,11 +288,19 @@ impl Domain {
         dname: Option<&str>,
         bandwidth: u64,
     ) -> Result<()> {
-        if flags & flags::PEER2PEER != 0 {
-            self.migrate_to_uri2(Some(duri), None, None, flags, dname, bandwidth)
+        let (dconnuri, miguri) = if flags & flags::PEER2PEER != 0 {
+            (Some(duri), None)
         } else {
-            self.migrate_to_uri2(None, Some(duri), None, flags, dname, bandwidth)
+            (None, Some(duri))
+        };
+        let params = Legacy {
+            uri: miguri,
+            dname,
+            dxml: None,
+            bandwidth,
         }
+        .to_params();
+        self.migrate_to_uri_checked(dconnuri, &params, flags, "virDomainMigrateToURI")
     }
 
     /// `virDomainMigrateToURI2`.
@@ -292,7 +342,7 @@ impl Domain {
         api: &str,
     ) -> Result<()> {
         self.connect().check_writable()?;
-        check_common(flags)?;
+        check_common(flags, api)?;
         // virDomainMigrateUnmanagedCheckCompat
         if flags & flags::OFFLINE != 0 && !supports(self.connect(), feature::MIGRATION_OFFLINE) {
             return Err(unsupported_arg(
@@ -305,13 +355,10 @@ impl Domain {
                     "p2p migration is not supported by the source host",
                 ));
             }
-            Some(dconnuri.ok_or_else(|| {
-                Error::new(
-                    ErrorDomain::DOMAIN,
-                    ErrorCode::INVALID_ARG,
-                    format!("dconnuri in {api} must not be NULL"),
-                )
-            })?)
+            Some(
+                dconnuri
+                    .ok_or_else(|| invalid_arg(&format!("dconnuri in {api} must not be NULL")))?,
+            )
         } else {
             if !supports(self.connect(), feature::MIGRATION_DIRECT) {
                 return Err(unsupported_arg(

@@ -1,7 +1,8 @@
 //! The migration vocabulary of libvirt's public API: every
 //! `virDomainMigrateFlags` value and every `VIR_MIGRATE_PARAM_*` name with its
-//! type (libvirt 9.0's numbers and names), and the flag rules that
-//! `virDomainMigrate*` enforces before any driver is involved.
+//! type (libvirt 9.0's numbers and names). The rules `virDomainMigrate*`
+//! enforce before any driver is involved are in [`client`], each in the
+//! entry point libvirt checks it in.
 //!
 //! Drivers say which flags and params they honour; [`check_supported`]
 //! refuses the rest with `VIR_ERR_ARGUMENT_UNSUPPORTED` naming each one, so
@@ -120,67 +121,6 @@ pub const PARAM_TYPES: &[(&str, TypedParamType, bool)] = &[
     (params::TLS_DESTINATION, TypedParamType::String, false),
 ];
 
-fn invalid_arg(text: String) -> Error {
-    Error::new(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
-}
-
-fn flag_name(flag: u32) -> &'static str {
-    FLAG_NAMES
-        .iter()
-        .find(|(f, _)| *f == flag)
-        .map_or("unknown flag", |(_, n)| n)
-}
-
-/// The rules `virDomainMigrate*` checks on the flags and params alone,
-/// before asking any driver. `to_uri` is true for the `MigrateToURI*` entry
-/// points (which accept PEER2PEER); false for `virDomainMigrate*`, where
-/// peer-to-peer and tunnelled migration are refused with libvirt's words.
-pub fn check_request(flags: u32, params: &TypedParams, to_uri: bool) -> Result<()> {
-    if flags & !ALL_FLAGS != 0 {
-        return Err(crate::connect::unsupported_flags(
-            "virDomainMigrate",
-            flags & !ALL_FLAGS,
-        ));
-    }
-    params.validate(PARAM_TYPES)?;
-    let both = |a: u32, b: u32| flags & a != 0 && flags & b != 0;
-    if both(flags::NON_SHARED_DISK, flags::NON_SHARED_INC) {
-        return Err(invalid_arg(format!(
-            "Flags '{}' and '{}' are mutually exclusive",
-            flag_name(flags::NON_SHARED_DISK),
-            flag_name(flags::NON_SHARED_INC)
-        )));
-    }
-    if !to_uri && flags & flags::PEER2PEER != 0 {
-        return Err(invalid_arg(
-            "use virDomainMigrateToURI3 for peer-to-peer migration".into(),
-        ));
-    }
-    if flags & flags::TUNNELLED != 0 && flags & flags::PEER2PEER == 0 {
-        return Err(invalid_arg(
-            "cannot perform tunnelled migration without using peer2peer flag".into(),
-        ));
-    }
-    if flags & flags::TUNNELLED != 0 && params.get(params::URI).is_some() {
-        return Err(invalid_arg(
-            "migration URI is not supported by tunnelled migration".into(),
-        ));
-    }
-    if flags & flags::OFFLINE != 0 && flags & flags::PERSIST_DEST == 0 {
-        return Err(invalid_arg(
-            "offline migration requires VIR_MIGRATE_PERSIST_DEST".into(),
-        ));
-    }
-    if both(flags::OFFLINE, flags::LIVE) {
-        return Err(invalid_arg(format!(
-            "Flags '{}' and '{}' are mutually exclusive",
-            flag_name(flags::LIVE),
-            flag_name(flags::OFFLINE)
-        )));
-    }
-    Ok(())
-}
-
 /// Refuse, naming each one, the flags and params a driver does not honour.
 pub fn check_supported(
     flags: u32,
@@ -228,41 +168,6 @@ mod tests {
         assert_eq!(flags::ZEROCOPY, 1_048_576);
         let union = FLAG_NAMES.iter().fold(0, |a, (f, _)| a | f);
         assert_eq!(union, ALL_FLAGS);
-    }
-
-    #[test]
-    fn rules_refuse_contradictions() {
-        let none = TypedParams::new();
-        let e = check_request(flags::TUNNELLED, &none, true).unwrap_err();
-        assert_eq!(e.code, ErrorCode::INVALID_ARG);
-        assert!(check_request(flags::TUNNELLED | flags::PEER2PEER, &none, true).is_ok());
-        assert!(check_request(flags::PEER2PEER, &none, false).is_err());
-        assert!(
-            check_request(flags::NON_SHARED_DISK | flags::NON_SHARED_INC, &none, true).is_err()
-        );
-        assert!(check_request(flags::OFFLINE, &none, true).is_err());
-        assert!(check_request(flags::OFFLINE | flags::PERSIST_DEST, &none, true).is_ok());
-        let uri = TypedParams::new().with(params::URI, TypedParamValue::String("tcp://x".into()));
-        assert!(check_request(flags::PEER2PEER | flags::TUNNELLED, &uri, true).is_err());
-        assert!(check_request(1 << 25, &none, true).is_err());
-    }
-
-    #[test]
-    fn params_are_typed() {
-        let wrong = TypedParams::new().with(params::BANDWIDTH, TypedParamValue::String("x".into()));
-        assert_eq!(
-            check_request(0, &wrong, true).unwrap_err().code,
-            ErrorCode::INVALID_ARG
-        );
-        let unknown = TypedParams::new().with("no_such_param", TypedParamValue::Int(1));
-        assert_eq!(
-            check_request(0, &unknown, true).unwrap_err().code,
-            ErrorCode::ARGUMENT_UNSUPPORTED
-        );
-        let disks = TypedParams::new()
-            .with(params::MIGRATE_DISKS, TypedParamValue::String("vda".into()))
-            .with(params::MIGRATE_DISKS, TypedParamValue::String("vdb".into()));
-        assert!(check_request(0, &disks, true).is_ok());
     }
 
     #[test]

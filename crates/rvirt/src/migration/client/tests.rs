@@ -432,33 +432,91 @@ fn peer_to_peer_and_direct_are_one_perform_on_the_source() {
     assert_eq!(dst.calls(), ["lookup:guest"]);
 }
 
+/// The checks of src/libvirt-domain.c, with the words and codes libvirt
+/// 9.0 gives (probed through python3-libvirt on test:///default).
+/// virReportInvalidArg texts carry no "invalid argument: " prefix.
 #[test]
 fn libvirts_request_rules() {
     let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATION_P2P];
     let (_, _, d, dconn) = pair(&feats, &[], &[]);
     let none = TypedParams::new();
-    let e = d.migrate3(&dconn, &none, flags::PEER2PEER).unwrap_err();
+    for f in [flags::PEER2PEER, flags::PEER2PEER | flags::TUNNELLED] {
+        let e = d.migrate3(&dconn, &none, f).unwrap_err();
+        assert_eq!(
+            (e.code, e.domain, e.message.as_str()),
+            (
+                ErrorCode::INVALID_ARG,
+                ErrorDomain::DOMAIN,
+                "use virDomainMigrateToURI3 for peer-to-peer migration"
+            )
+        );
+    }
+    let e = d.migrate3(&dconn, &none, flags::TUNNELLED).unwrap_err();
     assert_eq!(
-        e.message,
-        "invalid argument: use virDomainMigrateToURI3 for peer-to-peer migration"
+        (e.code, e.domain, e.message.as_str()),
+        (
+            ErrorCode::INVALID_ARG,
+            ErrorDomain::DOMAIN,
+            "cannot perform tunnelled migration without using peer2peer flag"
+        )
     );
-    let e = d
-        .migrate(&dconn, flags::TUNNELLED, None, None, 0)
-        .unwrap_err();
-    assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
+    // virDomainMigrate/2 use virReportError: OPERATION_INVALID, prefixed.
+    for e in [
+        d.migrate(&dconn, flags::TUNNELLED, None, None, 0),
+        d.migrate2(&dconn, None, flags::TUNNELLED, None, None, 0),
+    ] {
+        let e = e.unwrap_err();
+        assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
+        assert_eq!(
+            e.message,
+            "Requested operation is not valid: cannot perform tunnelled migration without using peer2peer flag"
+        );
+    }
     let e = d
         .migrate_to_uri3(None, &none, flags::PEER2PEER)
         .unwrap_err();
     assert_eq!(
-        e.message,
-        "invalid argument: dconnuri in virDomainMigrateToURI3 must not be NULL"
+        (e.code, e.message.as_str()),
+        (
+            ErrorCode::INVALID_ARG,
+            "dconnuri in virDomainMigrateToURI3 must not be NULL"
+        )
     );
     let e = d
-        .migrate_to_uri3(Some("test:///default"), &none, flags::PEER2PEER)
+        .migrate_to_uri2(None, None, None, flags::PEER2PEER, None, 0)
         .unwrap_err();
     assert_eq!(
         e.message,
-        "invalid argument: Attempt to migrate guest to the same host"
+        "dconnuri in virDomainMigrateToURI2 must not be NULL"
+    );
+    for local in [
+        "test:///default",
+        "test+tcp://localhost.localdomain/x",
+        "foo",
+    ] {
+        let e = d
+            .migrate_to_uri3(Some(local), &none, flags::PEER2PEER)
+            .unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            (
+                ErrorCode::INVALID_ARG,
+                "Attempt to migrate guest to the same host"
+            ),
+            "{local}"
+        );
+    }
+    // virDomainMigrateCheckNotLocal's virURIParse.
+    let e = d
+        .migrate_to_uri3(Some("a b"), &none, flags::PEER2PEER)
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.domain, e.message.as_str()),
+        (
+            ErrorCode::INTERNAL_ERROR,
+            ErrorDomain::URI,
+            "internal error: Unable to parse URI a b"
+        )
     );
     let e = d.migrate_to_uri3(None, &none, 0).unwrap_err();
     assert_eq!(
@@ -466,17 +524,182 @@ fn libvirts_request_rules() {
         "argument unsupported: direct migration is not supported by the source host"
     );
     let e = d.migrate3(&dconn, &none, flags::OFFLINE).unwrap_err();
-    assert!(e
-        .message
-        .contains("offline migration is not supported by the source host"));
+    assert_eq!(
+        e.message,
+        "argument unsupported: offline migration is not supported by the source host"
+    );
+}
+
+/// VIR_EXCLUSIVE_FLAGS_GOTO in every entry point.
+#[test]
+fn disk_copy_modes_are_exclusive_everywhere() {
+    let feats = [
+        MIGRATION_V3,
+        MIGRATION_PARAMS,
+        MIGRATION_P2P,
+        MIGRATION_DIRECT,
+    ];
+    let (src, dst, d, dconn) = pair(&feats, &[], &[]);
+    let both = flags::NON_SHARED_DISK | flags::NON_SHARED_INC;
+    let none = TypedParams::new();
+    let results = [
+        d.migrate(&dconn, both, None, None, 0).map(drop),
+        d.migrate2(&dconn, None, both, None, None, 0).map(drop),
+        d.migrate3(&dconn, &none, both).map(drop),
+        d.migrate_to_uri("test+tcp://h/x", both | flags::PEER2PEER, None, 0),
+        d.migrate_to_uri2(Some("test+tcp://h/x"), None, None, both, None, 0),
+        d.migrate_to_uri3(None, &none, both),
+    ];
+    for r in results {
+        let e = r.unwrap_err();
+        assert_eq!(
+            (e.code, e.domain, e.message.as_str()),
+            (
+                ErrorCode::INVALID_ARG,
+                ErrorDomain::DOMAIN,
+                "Flags 'VIR_MIGRATE_NON_SHARED_DISK' and 'VIR_MIGRATE_NON_SHARED_INC' are mutually exclusive"
+            )
+        );
+    }
+    assert!(src.calls().is_empty() && dst.calls().is_empty());
+}
+
+/// Only virDomainMigrate3 refuses PEER2PEER: virDomainMigrate and
+/// virDomainMigrate2 run it (the former with `uri` as the destination's
+/// connection URI, the latter with it as the migration URI), as do the
+/// ToURI calls, tunnelled or not.
+#[test]
+fn peer_to_peer_outside_migrate3() {
+    let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATION_P2P];
+    let (src, _, d, dconn) = pair(&feats, &[], &[]);
+    d.migrate(&dconn, flags::PEER2PEER, None, Some("test+tcp://peer/x"), 0)
+        .unwrap();
+    assert_eq!(src.calls(), ["perform3p::test+tcp://peer/x:-"]);
+    let (src, _, d, dconn) = pair(&feats, &[], &[]);
+    d.migrate2(&dconn, None, flags::PEER2PEER, None, Some("tcp://m:1"), 0)
+        .unwrap();
+    assert_eq!(src.calls(), ["perform3p::mock+tcp://dsthost/:tcp://m:1"]);
+    let (src, _, d, _) = pair(&feats, &[], &[]);
+    d.migrate_to_uri(
+        "test+tcp://peer/x",
+        flags::PEER2PEER | flags::TUNNELLED,
+        None,
+        0,
+    )
+    .unwrap();
+    assert_eq!(src.calls(), ["perform3p::test+tcp://peer/x:-"]);
+}
+
+/// virReportUnsupportedError names the entry point the caller called.
+#[test]
+fn no_support_names_the_api_called() {
+    let (_, _, d, dconn) = pair(&[], &[], &[]);
+    let none = TypedParams::new();
+    let cases = [
+        (d.migrate(&dconn, 0, None, None, 0), "virDomainMigrate"),
+        (
+            d.migrate(&dconn, flags::PEER2PEER, None, None, 0),
+            "virDomainMigrate",
+        ),
+        (
+            d.migrate2(&dconn, None, 0, None, None, 0),
+            "virDomainMigrate2",
+        ),
+        (
+            d.migrate2(&dconn, None, flags::PEER2PEER, None, None, 0),
+            "virDomainMigrate2",
+        ),
+        (d.migrate3(&dconn, &none, 0), "virDomainMigrate3"),
+    ];
+    for (r, api) in cases {
+        let e = r.unwrap_err();
+        assert_eq!(
+            (e.code, e.domain, e.message),
+            (
+                ErrorCode::NO_SUPPORT,
+                ErrorDomain::DOMAIN,
+                format!("this function is not supported by the connection driver: {api}")
+            )
+        );
+    }
+    // The job calls' default: virsh's domjobabort calls virDomainAbortJob,
+    // and virDomainAbortJobFlags only with --postcopy.
+    for (flags, api) in [(0, "virDomainAbortJob"), (1, "virDomainAbortJobFlags")] {
+        let e = d.abort_job(flags).unwrap_err();
+        assert_eq!(
+            (e.code, e.domain, e.message),
+            (
+                ErrorCode::NO_SUPPORT,
+                ErrorDomain::DOMAIN,
+                format!("this function is not supported by the connection driver: {api}")
+            )
+        );
+    }
+}
+
+/// Unknown bits: libvirt leaves them to the driver's virCheckFlags; rvirt's
+/// client refuses them in those words, naming the API called.
+#[test]
+fn undefined_flags_are_refused_naming_the_api() {
+    let feats = [
+        MIGRATION_V3,
+        MIGRATION_PARAMS,
+        MIGRATION_P2P,
+        MIGRATION_DIRECT,
+    ];
+    let (src, _, d, dconn) = pair(&feats, &[], &[]);
     let e = d
-        .migrate3(
-            &dconn,
-            &none,
-            flags::NON_SHARED_DISK | flags::NON_SHARED_INC,
-        )
+        .migrate3(&dconn, &TypedParams::new(), 1 << 25)
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::INVALID_ARG);
-    let bad = TypedParams::new().with(param::BANDWIDTH, TypedParamValue::String("x".into()));
-    assert!(d.migrate3(&dconn, &bad, 0).is_err());
+    assert_eq!(
+        e.message,
+        "unsupported flags (0x2000000) in function virDomainMigrate3"
+    );
+    let e = d.migrate_to_uri("tcp://h:1", 1 << 25, None, 0).unwrap_err();
+    assert_eq!(
+        e.message,
+        "unsupported flags (0x2000000) in function virDomainMigrateToURI"
+    );
+    assert!(src.calls().is_empty());
+}
+
+/// An offline migration the source and destination both support runs begin,
+/// prepare, finish and confirm, and no perform.
+#[test]
+fn offline_skips_perform() {
+    let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATION_OFFLINE];
+    let (src, dst, d, dconn) = pair(&feats, &[], &[]);
+    d.migrate3(
+        &dconn,
+        &TypedParams::new(),
+        flags::OFFLINE | flags::PERSIST_DEST,
+    )
+    .unwrap();
+    assert_eq!(src.calls(), ["begin3p", "confirm3p:D:false"]);
+    assert_eq!(dst.calls()[0], "prepare3p:A:<domain/>");
+}
+
+/// Params are checked against their libvirt types before any driver call.
+#[test]
+fn params_are_typed() {
+    let feats = [MIGRATION_V3, MIGRATION_PARAMS, MIGRATION_P2P];
+    let (src, _, d, dconn) = pair(&feats, &[], &[]);
+    let wrong = TypedParams::new().with(param::BANDWIDTH, TypedParamValue::String("x".into()));
+    assert_eq!(
+        d.migrate3(&dconn, &wrong, 0).unwrap_err().code,
+        ErrorCode::INVALID_ARG
+    );
+    let unknown = TypedParams::new().with("no_such_param", TypedParamValue::Int(1));
+    assert_eq!(
+        d.migrate_to_uri3(Some("test+tcp://h/x"), &unknown, flags::PEER2PEER)
+            .unwrap_err()
+            .code,
+        ErrorCode::ARGUMENT_UNSUPPORTED
+    );
+    assert!(src.calls().is_empty());
+    let disks = TypedParams::new()
+        .with(param::MIGRATE_DISKS, TypedParamValue::String("vda".into()))
+        .with(param::MIGRATE_DISKS, TypedParamValue::String("vdb".into()));
+    d.migrate_to_uri3(Some("test+tcp://h/x"), &disks, flags::PEER2PEER)
+        .unwrap();
 }

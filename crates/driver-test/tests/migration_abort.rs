@@ -1,0 +1,272 @@
+//! `virDomainAbortJob` while the source is blocked: in a write to a
+//! destination that stopped reading, and in the wait for the destination's
+//! final verdict. Perform returns VIR_ERR_OPERATION_ABORTED promptly, the
+//! guest runs on the source only, and the destination keeps nothing.
+//!
+//! A proxy between the hosts (the memory stream of a managed migration goes
+//! to it) stalls the stream the way a hung destination would.
+
+mod migration_support;
+
+use migration_support::*;
+use rvirt::job::{field, job_type, stats_flags};
+use rvirt::migration::{flags, params};
+use rvirt::types::reason;
+use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Generous bound for "promptly" on a loaded 2-core machine; before abort
+/// could interrupt blocked I/O these perform calls never returned.
+const PROMPT: Duration = Duration::from_secs(5);
+
+/// Forwards one connection to `to`: source → destination up to `limit`
+/// bytes (then it stops reading, so the source's writes block once the
+/// socket buffers are full), destination → source only when `answer`.
+/// Sockets stay open until the proxy is dropped.
+struct StallingProxy {
+    uri: String,
+    forwarded: Arc<AtomicU64>,
+    /// The destination sent something back (its verdict).
+    answered: Arc<AtomicBool>,
+    stop: Option<mpsc::Sender<()>>,
+    /// Whether the source's side of the connection ended (the source shut
+    /// it down) rather than merely went quiet.
+    closed: mpsc::Receiver<bool>,
+}
+
+impl StallingProxy {
+    fn start(to: &str, limit: u64, answer: bool) -> StallingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let uri = format!("tcp://{}", listener.local_addr().unwrap());
+        let to = to.strip_prefix("tcp://").unwrap().to_string();
+        let forwarded = Arc::new(AtomicU64::new(0));
+        let answered = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (closed_tx, closed) = mpsc::channel::<bool>();
+        let (fw, an) = (forwarded.clone(), answered.clone());
+        std::thread::spawn(move || {
+            let (mut a, _) = listener.accept().unwrap();
+            let mut b = TcpStream::connect(&to).unwrap();
+            let (mut a2, mut b2) = (a.try_clone().unwrap(), b.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = b2.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    an.store(true, Ordering::SeqCst);
+                    if answer && a2.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut buf = vec![0u8; 65536];
+            while fw.load(Ordering::SeqCst) < limit {
+                let want = buf.len().min((limit - fw.load(Ordering::SeqCst)) as usize);
+                match a.read(&mut buf[..want]) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if b.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                        fw.fetch_add(n as u64, Ordering::SeqCst);
+                    }
+                }
+            }
+            // Stalled: read nothing more until told to go.
+            let _ = stopped.recv();
+            // Then drain it and see whether the source closed its end.
+            let _ = a.set_read_timeout(Some(Duration::from_secs(10)));
+            let ended = loop {
+                match a.read(&mut buf) {
+                    Ok(0) => break true,
+                    Ok(_) => {}
+                    Err(e) => {
+                        use std::io::ErrorKind::{TimedOut, WouldBlock};
+                        break !matches!(e.kind(), WouldBlock | TimedOut);
+                    }
+                }
+            };
+            let _ = closed_tx.send(ended);
+        });
+        StallingProxy {
+            uri,
+            forwarded,
+            answered,
+            stop: Some(stop),
+            closed,
+        }
+    }
+
+    /// Let the stalled source side drain; true when the source had closed
+    /// (shut down) its end of the connection.
+    fn source_closed(&mut self) -> bool {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.closed
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for StallingProxy {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+fn s(v: &str) -> TypedParamValue {
+    TypedParamValue::String(v.into())
+}
+
+/// Begin on the source and prepare on the destination (managed V3 with
+/// params): the destination's params and cookie and its migration URI.
+fn begin_and_prepare(dom: &Domain, dst: &Host, name: &str) -> (TypedParams, Vec<u8>, String) {
+    let (ca, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    let dp = TypedParams::new()
+        .with(params::DEST_XML, s(&xml))
+        .with(params::DEST_NAME, s(name))
+        .with(params::URI, s("tcp://127.0.0.1"));
+    let (cb, uri) = dst
+        .conn
+        .migrate_prepare3_params(&dp, &ca, flags::LIVE)
+        .unwrap();
+    (dp, cb, uri.unwrap())
+}
+
+/// Perform on its own thread; the receiver yields its outcome (or nothing
+/// when perform never returns, which fails the test instead of hanging it).
+fn spawn_perform(dom: &Domain, uri: &str, cookie: Vec<u8>) -> mpsc::Receiver<rvirt::Result<()>> {
+    let (d, p) = (dom.clone(), TypedParams::new().with(params::URI, s(uri)));
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = d.migrate_perform3_params(None, &p, &cookie, flags::LIVE);
+        let _ = tx.send(r.map(|_| ()));
+    });
+    rx
+}
+
+/// Abort, then the time perform took to return, and its result.
+fn abort_and_time(
+    dom: &Domain,
+    performed: &mpsc::Receiver<rvirt::Result<()>>,
+) -> (Duration, rvirt::Result<()>) {
+    let t = Instant::now();
+    dom.abort_job(0).unwrap();
+    let r = performed
+        .recv_timeout(Duration::from_secs(60))
+        .expect("perform returned after the abort");
+    (t.elapsed(), r)
+}
+
+fn assert_aborted(r: rvirt::Result<()>, took: Duration) {
+    let e = r.unwrap_err();
+    assert_eq!(e.code, ErrorCode::OPERATION_ABORTED, "{e}");
+    assert_eq!(
+        e.message,
+        "operation aborted: migration out job: canceled by client"
+    );
+    assert!(took < PROMPT, "perform took {took:?} to return after abort");
+}
+
+/// Cancel the destination's side as a client does after a failed perform,
+/// and check the completed job on the source says the abort.
+fn finish_cancelled(dom: &Domain, dst: &Host, dp: &TypedParams) {
+    assert!(dst
+        .conn
+        .migrate_finish3_params(dp, &[], flags::LIVE, true)
+        .is_err());
+    let (t, st) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
+    assert_eq!(t, job_type::COMPLETED);
+    assert_eq!(
+        st.get(field::SUCCESS),
+        Some(&TypedParamValue::Boolean(false))
+    );
+}
+
+#[test]
+fn abort_interrupts_a_write_to_a_destination_that_stopped_reading() {
+    let (src, dst) = (host("ab-write-s"), host("ab-write-d"));
+    // 64 MiB of written pages: far more than the sockets can buffer.
+    let ws = "<rvirt:working-set unit='KiB'>65536</rvirt:working-set>";
+    let dom = start_guest(&src, "ab1", 64, ws);
+    let xml_before = dom.get_xml_desc(0).unwrap();
+    let (dp, cb, uri) = begin_and_prepare(&dom, &dst, "ab1");
+    let mut proxy = StallingProxy::start(&uri, 1 << 20, true);
+    let performed = spawn_perform(&dom, &proxy.uri, cb);
+    wait_for("the proxy to stall the stream", || {
+        proxy.forwarded.load(Ordering::SeqCst) >= 1 << 20
+    });
+    // The sender is blocked once what it has written stops growing.
+    let processed = || {
+        dom.get_job_stats(0)
+            .unwrap()
+            .1
+            .get_u64(field::DATA_PROCESSED)
+            .unwrap_or(0)
+    };
+    let (mut last, mut since) = (processed(), Instant::now());
+    while since.elapsed() < Duration::from_millis(500) {
+        std::thread::sleep(Duration::from_millis(50));
+        let now = processed();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
+    assert!(last > 1 << 20, "more written than the proxy took: {last}");
+    let (took, r) = abort_and_time(&dom, &performed);
+    assert_aborted(r, took);
+    finish_cancelled(&dom, &dst, &dp);
+    assert!(proxy.source_closed(), "the source closed the memory stream");
+    assert_stayed_on_source(&src, &dst, "ab1");
+    assert_eq!(
+        state(&src, "ab1"),
+        Some((DomainState::Running, reason::RUNNING_BOOTED)),
+        "aborted while live: never paused"
+    );
+    assert_eq!(dom.get_xml_desc(0).unwrap(), xml_before, "config intact");
+}
+
+#[test]
+fn abort_interrupts_the_wait_for_the_destinations_verdict() {
+    let (src, dst) = (host("ab-verdict-s"), host("ab-verdict-d"));
+    let ws = "<rvirt:working-set unit='KiB'>4096</rvirt:working-set>";
+    let dom = start_guest(&src, "ab2", 16, ws);
+    let xml_before = dom.get_xml_desc(0).unwrap();
+    let (dp, cb, uri) = begin_and_prepare(&dom, &dst, "ab2");
+    // Everything reaches the destination; its verdict never comes back.
+    let mut proxy = StallingProxy::start(&uri, u64::MAX, false);
+    let performed = spawn_perform(&dom, &proxy.uri, cb);
+    wait_for("the destination's verdict", || {
+        proxy.answered.load(Ordering::SeqCst)
+    });
+    assert_eq!(
+        state(&src, "ab2"),
+        Some((DomainState::Paused, reason::PAUSED_MIGRATION)),
+        "switched over, waiting for the destination"
+    );
+    // Still waiting, not merely slow to notice.
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(performed.try_recv().is_err(), "perform is still waiting");
+    let (took, r) = abort_and_time(&dom, &performed);
+    assert_aborted(r, took);
+    finish_cancelled(&dom, &dst, &dp);
+    assert!(proxy.source_closed(), "the source closed the memory stream");
+    assert_stayed_on_source(&src, &dst, "ab2");
+    assert_eq!(
+        state(&src, "ab2"),
+        Some((DomainState::Running, reason::RUNNING_MIGRATION_CANCELED)),
+        "resumed on the source"
+    );
+    assert_eq!(dom.get_xml_desc(0).unwrap(), xml_before, "config intact");
+}

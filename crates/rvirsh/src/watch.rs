@@ -4,14 +4,21 @@
 //! the time is up, and switches to post-copy after the first pre-copy pass
 //! with `--postcopy-after-precopy`.
 //!
+//! Ctrl-C (SIGINT) during the job aborts it, as virsh does: a handler is
+//! installed for the job's duration only and the watcher calls
+//! virDomainAbortJob; the job call then fails with the driver's error.
+//! Outside a watched job SIGINT keeps whatever disposition it had.
+//!
 //! Progress goes to stderr: a live bar when stderr is a terminal, else
 //! virsh's own `\rMigration: [ NN %]` updates every 500 ms, so scripts that
 //! read virsh's output read ours.
 
 use crate::progress::{bar_message, virsh_progress_text, RateMeter, Snapshot};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use rvirt::{Domain, ErrorCode};
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -35,6 +42,43 @@ const POLL: Duration = Duration::from_millis(100);
 /// virsh prints a plain update every 500 ms: every fifth poll.
 const PLAIN_EVERY: u32 = 5;
 
+/// Set by the SIGINT handler, taken by the watcher (an atomic store is all a
+/// signal handler may safely do).
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn catch_int(_: nix::libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// Our SIGINT handler while it lives; the previous disposition after.
+struct SigintGuard {
+    previous: Option<SigAction>,
+}
+
+impl SigintGuard {
+    fn install() -> SigintGuard {
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        // SA_RESTART: the job call blocked in a read must not see EINTR.
+        let action = SigAction::new(
+            SigHandler::Handler(catch_int),
+            SaFlags::SA_RESTART,
+            SigSet::empty(),
+        );
+        // SAFETY: the handler only stores to an atomic.
+        let previous = unsafe { signal::sigaction(Signal::SIGINT, &action) }.ok();
+        SigintGuard { previous }
+    }
+}
+
+impl Drop for SigintGuard {
+    fn drop(&mut self) {
+        if let Some(previous) = &self.previous {
+            // SAFETY: puts back the disposition sigaction returned.
+            let _ = unsafe { signal::sigaction(Signal::SIGINT, previous) };
+        }
+    }
+}
+
 /// Run `job` (the blocking API call) while watching `dom`'s job; after a
 /// successful job with `--verbose`, print virsh's final `[100 %]`.
 pub fn watch_job<T, E>(
@@ -44,6 +88,7 @@ pub fn watch_job<T, E>(
 ) -> Result<T, E> {
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     let tty = std::io::stderr().is_terminal();
+    let sigint = SigintGuard::install();
     let result = std::thread::scope(|s| {
         let watcher = s.spawn(move || watch_loop(dom, opts, tty, stop_rx));
         let r = job();
@@ -51,6 +96,7 @@ pub fn watch_job<T, E>(
         let _ = watcher.join();
         r
     });
+    drop(sigint);
     if result.is_ok() && opts.verbose {
         progress_out(&virsh_progress_text(opts.label, 0, 1));
     }
@@ -112,6 +158,10 @@ fn watch_loop(dom: &Domain, opts: &WatchOptions, tty: bool, stop: mpsc::Receiver
     // A message or a hung-up sender both mean the job call returned.
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(POLL) {
         tick = tick.wrapping_add(1);
+        if INTERRUPTED.swap(false, Ordering::SeqCst) {
+            // virsh ignores a failed abort; the job call reports the end.
+            let _ = dom.abort_job(0);
+        }
         if let Some((after, action)) = timeout_pending {
             if start.elapsed() >= after {
                 timeout_pending = None;

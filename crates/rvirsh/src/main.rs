@@ -36,7 +36,7 @@ fn parse_args() -> Result<Args, String> {
             "-r" | "--readonly" => args.read_only = true,
             "-q" | "--quiet" => args.quiet = true,
             "-h" | "--help" => {
-                println!("{USAGE}");
+                print!("{}", commands::help::usage(&progname()));
                 std::process::exit(0);
             }
             "-v" | "--version" => {
@@ -53,6 +53,18 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(args)
+}
+
+/// The name this program was run as (virsh's progname).
+fn progname() -> String {
+    std::env::args()
+        .next()
+        .map(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map_or(a.clone(), |f| f.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "rvirsh".into())
 }
 
 fn main() -> ExitCode {
@@ -122,9 +134,8 @@ fn run(ctl: &mut Ctl, commands: &[Vec<String>]) -> bool {
                 false
             }
         };
-        if !cmd.def.no_connect {
-            ctl.print_extra("\n");
-        }
+        // virsh follows every command with a blank line unless quiet.
+        ctl.print_extra("\n");
     }
     ok
 }

@@ -85,6 +85,10 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
             only_data = true;
             continue;
         }
+        // `COMMAND --help` is `help COMMAND`, whatever else is given.
+        if !only_data && arg == "--help" {
+            return Ok(help_for(def));
+        }
         if let Some(spec) = arg.strip_prefix("--").filter(|_| !only_data) {
             let (name, inline) = match spec.split_once('=') {
                 Some((n, v)) => (n, Some(v.to_string())),
@@ -151,6 +155,14 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
         return Err(missing.join("\nerror: "));
     }
     Ok(ParsedCommand { def, opts })
+}
+
+fn help_for(def: &'static CommandDef) -> ParsedCommand {
+    let help = crate::commands::find("help").expect("help is in the command table");
+    ParsedCommand {
+        def: help,
+        opts: BTreeMap::from([("command", def.name.to_string())]),
+    }
 }
 
 fn find_opt(def: &'static CommandDef, name: &str) -> Option<&'static OptDef> {

@@ -1,15 +1,43 @@
 //! Host commands: uri, hostname, version, nodeinfo, capabilities.
 
-use super::{cmd, flag, CommandDef};
+use super::{about, cmd, flag, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
 
 pub static COMMANDS: &[CommandDef] = &[
-    cmd("uri", &[], uri),
-    cmd("hostname", &[], hostname),
-    cmd("version", &[flag("daemon")], version),
-    cmd("nodeinfo", &[], nodeinfo),
-    cmd("capabilities", &[], capabilities),
+    cmd(
+        "uri",
+        about("print the hypervisor canonical URI", ""),
+        &[],
+        uri,
+    ),
+    cmd(
+        "hostname",
+        about("print the hypervisor hostname", ""),
+        &[],
+        hostname,
+    ),
+    cmd(
+        "version",
+        about("show version", "Display the system version information."),
+        &[flag("daemon", "report daemon version too")],
+        version,
+    ),
+    cmd(
+        "nodeinfo",
+        about(
+            "node information",
+            "Returns basic information about the node.",
+        ),
+        &[],
+        nodeinfo,
+    ),
+    cmd(
+        "capabilities",
+        about("capabilities", "Returns capabilities of hypervisor/driver."),
+        &[],
+        capabilities,
+    ),
 ];
 
 fn uri(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {

@@ -1,25 +1,63 @@
 //! Read-only domain commands: dominfo, domstate, domid, domname, domuuid, dumpxml.
 
 use super::states::{reason_name, state_name};
-use super::{cmd, data, flag, CommandDef};
+use super::{about, cmd, data, flag, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
 use rvirt::{flags, ErrorCode};
 
 pub static COMMANDS: &[CommandDef] = &[
-    cmd("dominfo", &[data("domain")], dominfo),
-    cmd("domstate", &[data("domain"), flag("reason")], domstate),
-    cmd("domid", &[data("domain")], domid),
-    cmd("domname", &[data("domain")], domname),
-    cmd("domuuid", &[data("domain")], domuuid),
+    cmd(
+        "dominfo",
+        about(
+            "domain information",
+            "Returns basic information about the domain.",
+        ),
+        &[data("domain", "domain name, id or uuid")],
+        dominfo,
+    ),
+    cmd(
+        "domstate",
+        about("domain state", "Returns state about a domain."),
+        &[
+            data("domain", "domain name, id or uuid"),
+            flag("reason", "also print reason for the state"),
+        ],
+        domstate,
+    ),
+    cmd(
+        "domid",
+        about("convert a domain name or UUID to domain id", ""),
+        &[data("domain", "domain name or uuid")],
+        domid,
+    ),
+    cmd(
+        "domname",
+        about("convert a domain id or UUID to domain name", ""),
+        &[data("domain", "domain id or uuid")],
+        domname,
+    ),
+    cmd(
+        "domuuid",
+        about("convert a domain name or id to domain UUID", ""),
+        &[data("domain", "domain id or name")],
+        domuuid,
+    ),
     cmd(
         "dumpxml",
+        about(
+            "domain information in XML",
+            "Output the domain information as an XML dump to stdout.",
+        ),
         &[
-            data("domain"),
-            flag("inactive"),
-            flag("security-info"),
-            flag("update-cpu"),
-            flag("migratable"),
+            data("domain", "domain name, id or uuid"),
+            flag("inactive", "show inactive defined XML"),
+            flag(
+                "security-info",
+                "include security sensitive information in XML dump",
+            ),
+            flag("update-cpu", "update guest CPU according to host CPU"),
+            flag("migratable", "provide XML suitable for migrations"),
         ],
         dumpxml,
     ),

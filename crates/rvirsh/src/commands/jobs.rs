@@ -3,7 +3,7 @@
 //! migrate-getmaxdowntime, migrate-postcopy, with virsh 9.0's output.
 
 use super::opts::{opt_ul_wrap, opt_ull, require};
-use super::{cmd, data, flag, req_int, CommandDef};
+use super::{about, cmd, data, flag, req_int, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY};
 use rvirt::job::{abort_flags, field, job_type, stats_flags, JobInfo};
@@ -12,38 +12,47 @@ use rvirt_util::{TypedParamValue, TypedParams};
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
-        "domjobinfo",
+"domjobinfo",
+about("domain job information", "Returns information about jobs running on a domain."),
         &[
-            data("domain"),
-            flag("completed"),
-            flag("keep-completed"),
-            flag("anystats"),
-            flag("rawstats"),
+            data("domain", "domain name, id or uuid"),
+            flag("completed", "return statistics of a recently completed job"),
+            flag("keep-completed", "don't destroy statistics of a recently completed job when reading"),
+            flag("anystats", "print statistics for any kind of job (even failed ones)"),
+            flag("rawstats", "print the raw data returned by libvirt"),
         ],
         domjobinfo,
     ),
     cmd(
-        "domjobabort",
-        &[data("domain"), flag("postcopy")],
+"domjobabort",
+about("abort active domain job", "Aborts the currently running domain job"),
+        &[data("domain", "domain name, id or uuid"), flag("postcopy", "interrupt post-copy migration")],
         domjobabort,
     ),
     cmd(
-        "migrate-setmaxdowntime",
-        &[data("domain"), req_int("downtime")],
+"migrate-setmaxdowntime",
+about("set maximum tolerable downtime", "Set maximum tolerable downtime of a domain which is being live-migrated to another host."),
+        &[data("domain", "domain name, id or uuid"), req_int("downtime", "maximum tolerable downtime (in milliseconds) for migration")],
         setmaxdowntime,
     ),
-    cmd("migrate-getmaxdowntime", &[data("domain")], getmaxdowntime),
     cmd(
-        "migrate-setspeed",
-        &[data("domain"), req_int("bandwidth"), flag("postcopy")],
+"migrate-getmaxdowntime",
+about("get maximum tolerable downtime", "Get maximum tolerable downtime of a domain which is being live-migrated to another host."), &[data("domain", "domain name, id or uuid")], getmaxdowntime),
+    cmd(
+"migrate-setspeed",
+about("Set the maximum migration bandwidth", "Set the maximum migration bandwidth (in MiB/s) for a domain which is being migrated to another host."),
+        &[data("domain", "domain name, id or uuid"), req_int("bandwidth", "migration bandwidth limit in MiB/s"), flag("postcopy", "set post-copy migration bandwidth")],
         setspeed,
     ),
     cmd(
-        "migrate-getspeed",
-        &[data("domain"), flag("postcopy")],
+"migrate-getspeed",
+about("Get the maximum migration bandwidth", "Get the maximum migration bandwidth (in MiB/s) for a domain."),
+        &[data("domain", "domain name, id or uuid"), flag("postcopy", "get post-copy migration bandwidth")],
         getspeed,
     ),
-    cmd("migrate-postcopy", &[data("domain")], postcopy),
+    cmd(
+"migrate-postcopy",
+about("Switch running migration from pre-copy to post-copy", "Switch running migration from pre-copy to post-copy. The migration must have been started with --postcopy option."), &[data("domain", "domain name, id or uuid")], postcopy),
 ];
 
 /// `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`.

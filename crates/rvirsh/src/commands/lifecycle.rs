@@ -1,43 +1,60 @@
 //! Commands that change a domain: define, undefine, create, start, shutdown,
 //! destroy, suspend, resume, reboot, autostart.
 
-use super::{cmd, data, flag, string, CommandDef};
+use super::{about, cmd, data, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_NAME, BY_UUID};
 use rvirt::{flags, Error, ErrorDomain};
 
 pub static COMMANDS: &[CommandDef] = &[
-    cmd("define", &[data("file"), flag("validate")], define),
     cmd(
-        "undefine",
+"define",
+about("define (but don't start) a domain from an XML file", "Define a domain."), &[data("file", "file containing an XML domain description"), flag("validate", "validate the XML against the schema")], define),
+    cmd(
+"undefine",
+about("undefine a domain", "Undefine an inactive domain, or convert persistent to transient."),
         &[
-            data("domain"),
-            flag("managed-save"),
-            flag("snapshots-metadata"),
-            flag("checkpoints-metadata"),
-            flag("nvram"),
-            flag("keep-nvram"),
-            flag("tpm"),
-            flag("keep-tpm"),
+            data("domain", "domain name, id or uuid"),
+            flag("managed-save", "remove domain managed state file"),
+            flag("snapshots-metadata", "remove all domain snapshot metadata (vm must be inactive)"),
+            flag("checkpoints-metadata", "remove all domain checkpoint metadata (vm must be inactive)"),
+            flag("nvram", "remove nvram file"),
+            flag("keep-nvram", "keep nvram file"),
+            flag("tpm", "remove TPM state"),
+            flag("keep-tpm", "keep TPM state"),
         ],
         undefine,
     ),
     cmd(
-        "create",
-        &[data("file"), flag("paused"), flag("validate")],
+"create",
+about("create a domain from an XML file", "Create a domain."),
+        &[data("file", "file containing an XML domain description"), flag("paused", "leave the guest paused after creation"), flag("validate", "validate the XML against the schema")],
         create,
     ),
     cmd(
-        "start",
-        &[data("domain"), flag("paused"), flag("force-boot")],
+"start",
+about("start a (previously defined) inactive domain", "Start a domain, either from the last managedsave\n    state, or via a fresh boot if no managedsave state\n    is present."),
+        &[data("domain", "name of the inactive domain"), flag("paused", "leave the guest paused after creation"), flag("force-boot", "force fresh boot by discarding any managed save")],
         start,
     ),
-    cmd("shutdown", &[data("domain"), string("mode")], shutdown),
-    cmd("destroy", &[data("domain"), flag("graceful")], destroy),
-    cmd("suspend", &[data("domain")], suspend),
-    cmd("resume", &[data("domain")], resume),
-    cmd("reboot", &[data("domain"), string("mode")], reboot),
-    cmd("autostart", &[data("domain"), flag("disable")], autostart),
+    cmd(
+"shutdown",
+about("gracefully shutdown a domain", "Run shutdown in the target domain."), &[data("domain", "domain name, id or uuid"), string("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt")], shutdown),
+    cmd(
+"destroy",
+about("destroy (stop) a domain", "Forcefully stop a given domain, but leave its resources intact."), &[data("domain", "domain name, id or uuid"), flag("graceful", "terminate gracefully")], destroy),
+    cmd(
+"suspend",
+about("suspend a domain", "Suspend a running domain."), &[data("domain", "domain name, id or uuid")], suspend),
+    cmd(
+"resume",
+about("resume a domain", "Resume a previously suspended domain."), &[data("domain", "domain name, id or uuid")], resume),
+    cmd(
+"reboot",
+about("reboot a domain", "Run a reboot command in the target domain."), &[data("domain", "domain name, id or uuid"), string("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt")], reboot),
+    cmd(
+"autostart",
+about("autostart a domain", "Configure a domain to be automatically started at boot."), &[data("domain", "domain name, id or uuid"), flag("disable", "disable autostarting")], autostart),
 ];
 
 /// virsh's VSH_MAX_XML_FILE: 10 MiB.

@@ -1,7 +1,7 @@
 //! `list`: virsh's domain listing, with its filters, sort order and formats.
 
 use super::states::state_name;
-use super::{cmd, flag, CommandDef};
+use super::{about, cmd, flag, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl};
 use rvirt::flags::list::*;
@@ -9,28 +9,32 @@ use rvirt::Domain;
 
 pub static COMMANDS: &[CommandDef] = &[cmd(
     "list",
+    about("list domains", "Returns list of domains."),
     &[
-        flag("inactive"),
-        flag("all"),
-        flag("transient"),
-        flag("persistent"),
-        flag("with-snapshot"),
-        flag("without-snapshot"),
-        flag("with-checkpoint"),
-        flag("without-checkpoint"),
-        flag("state-running"),
-        flag("state-paused"),
-        flag("state-shutoff"),
-        flag("state-other"),
-        flag("autostart"),
-        flag("no-autostart"),
-        flag("with-managed-save"),
-        flag("without-managed-save"),
-        flag("uuid"),
-        flag("name"),
-        flag("table"),
-        flag("managed-save"),
-        flag("title"),
+        flag("inactive", "list inactive domains"),
+        flag("all", "list inactive & active domains"),
+        flag("transient", "list transient domains"),
+        flag("persistent", "list persistent domains"),
+        flag("with-snapshot", "list domains with existing snapshot"),
+        flag("without-snapshot", "list domains without a snapshot"),
+        flag("with-checkpoint", "list domains with existing checkpoint"),
+        flag("without-checkpoint", "list domains without a checkpoint"),
+        flag("state-running", "list domains in running state"),
+        flag("state-paused", "list domains in paused state"),
+        flag("state-shutoff", "list domains in shutoff state"),
+        flag("state-other", "list domains in other states"),
+        flag("autostart", "list domains with autostart enabled"),
+        flag("no-autostart", "list domains with autostart disabled"),
+        flag("with-managed-save", "list domains with managed save state"),
+        flag("without-managed-save", "list domains without managed save"),
+        flag("uuid", "list uuid's only"),
+        flag("name", "list domain names only"),
+        flag("table", "list table (default)"),
+        flag(
+            "managed-save",
+            "mark inactive domains with managed save state",
+        ),
+        flag("title", "show domain title"),
     ],
     list,
 )];

@@ -1,6 +1,7 @@
 //! The command table: every command rvirsh carries, with virsh's name,
 //! options and output. One module per group, as virsh's source is split.
 
+pub mod help;
 mod host;
 mod info;
 pub mod jobs;
@@ -25,98 +26,114 @@ pub enum OptKind {
     Data,
 }
 
+/// One option of a command: what the parser binds and what `help` prints
+/// (virsh's vshCmdOptDef), so the two cannot drift apart.
 pub struct OptDef {
     pub name: &'static str,
     pub kind: OptKind,
     pub required: bool,
+    /// Other names (virsh's VSH_OT_ALIAS); help does not show them.
     pub aliases: &'static [&'static str],
+    /// The OPTIONS line's text.
+    pub help: &'static str,
 }
 
-pub const fn flag(name: &'static str) -> OptDef {
+const fn opt(name: &'static str, kind: OptKind, required: bool, help: &'static str) -> OptDef {
     OptDef {
         name,
-        kind: OptKind::Bool,
-        required: false,
+        kind,
+        required,
         aliases: &[],
+        help,
     }
 }
-pub const fn string(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::String,
-        required: false,
-        aliases: &[],
-    }
+
+pub const fn flag(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::Bool, false, help)
+}
+pub const fn string(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::String, false, help)
 }
 /// A flag that also answers to other names (virsh's VSH_OT_ALIAS).
-pub const fn flag_alias(name: &'static str, aliases: &'static [&'static str]) -> OptDef {
+pub const fn flag_alias(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    help: &'static str,
+) -> OptDef {
     OptDef {
         name,
         kind: OptKind::Bool,
         required: false,
         aliases,
+        help,
     }
 }
 /// A named number (VSH_OT_INT).
-pub const fn int(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::Int,
-        required: false,
-        aliases: &[],
-    }
+pub const fn int(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::Int, false, help)
 }
 /// A required number, which may also be given by position.
-pub const fn req_int(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::Int,
-        required: true,
-        aliases: &[],
-    }
+pub const fn req_int(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::Int, true, help)
 }
-/// A positional value, required unless `optional_data` is used.
-pub const fn data(name: &'static str) -> OptDef {
-    OptDef {
-        name,
-        kind: OptKind::Data,
-        required: true,
-        aliases: &[],
-    }
+/// A required positional value.
+pub const fn data(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::Data, true, help)
+}
+
+/// A command's `help` line and DESCRIPTION (virsh's vshCmdInfo; an empty
+/// description is not printed).
+#[derive(Clone, Copy)]
+pub struct Info {
+    pub help: &'static str,
+    pub desc: &'static str,
+}
+
+pub const fn about(help: &'static str, desc: &'static str) -> Info {
+    Info { help, desc }
 }
 
 pub type Handler = fn(&mut Ctl, &ParsedCommand) -> CmdResult;
 
 pub struct CommandDef {
     pub name: &'static str,
+    pub info: Info,
     pub opts: &'static [OptDef],
-    /// Runs without a hypervisor connection (virsh's VSH_CMD_FLAG_NOCONNECT);
-    /// such commands get no trailing blank line.
+    /// Runs without a hypervisor connection (virsh's VSH_CMD_FLAG_NOCONNECT).
     pub no_connect: bool,
     pub handler: Handler,
 }
 
-pub const fn cmd(name: &'static str, opts: &'static [OptDef], handler: Handler) -> CommandDef {
+pub const fn cmd(
+    name: &'static str,
+    info: Info,
+    opts: &'static [OptDef],
+    handler: Handler,
+) -> CommandDef {
     CommandDef {
         name,
+        info,
         opts,
         no_connect: false,
         handler,
     }
 }
 
-static GROUPS: &[&[CommandDef]] = &[
+static MODULES: &[&[CommandDef]] = &[
     host::COMMANDS,
     list::COMMANDS,
     info::COMMANDS,
     lifecycle::COMMANDS,
     migrate::COMMANDS,
     jobs::COMMANDS,
+    help::COMMANDS,
 ];
 
+/// Every command rvirsh carries.
+pub fn all() -> impl Iterator<Item = &'static CommandDef> {
+    MODULES.iter().flat_map(|g| g.iter())
+}
+
 pub fn find(name: &str) -> Option<&'static CommandDef> {
-    GROUPS
-        .iter()
-        .flat_map(|g| g.iter())
-        .find(|c| c.name == name)
+    all().find(|c| c.name == name)
 }

@@ -1,0 +1,243 @@
+//! `rvirsh help ...`, `rvirsh COMMAND --help` and `rvirsh --help` against
+//! stock virsh 9.0 (`virsh -c test:///default`), byte for byte.
+//!
+//! Deliberate differences, each removed from virsh's text before comparing:
+//! - options rvirsh does not carry (NOT_CARRIED below): rvirsh's help is
+//!   built from the option table its parser binds with, so it lists only
+//!   what rvirsh accepts;
+//! - the grouped lists show only the commands rvirsh carries;
+//! - `--help` lists only rvirsh's own options (-c, -h, -q, -r, and -v /
+//!   --version as one line: rvirsh has no -d/-e/-k/-K/-l/-t/-V nor
+//!   --version=TYPE), and names the program as run (virsh's progname).
+
+mod common;
+
+use std::process::Command;
+
+/// Options of virsh's commands that rvirsh does not carry.
+const NOT_CARRIED: &[(&str, &[&str])] = &[
+    ("list", &["id"]),
+    ("dumpxml", &["xpath", "wrap"]),
+    (
+        "undefine",
+        &[
+            "storage",
+            "remove-all-storage",
+            "delete-storage-volume-snapshots",
+            "wipe-storage",
+        ],
+    ),
+    (
+        "create",
+        &["console", "autodestroy", "pass-fds", "reset-nvram"],
+    ),
+    (
+        "start",
+        &[
+            "console",
+            "autodestroy",
+            "bypass-cache",
+            "pass-fds",
+            "reset-nvram",
+        ],
+    ),
+    ("destroy", &["remove-logs"]),
+];
+
+fn not_carried(cmd: &str) -> &'static [&'static str] {
+    NOT_CARRIED
+        .iter()
+        .find(|(c, _)| *c == cmd)
+        .map_or(&[], |(_, o)| o)
+}
+
+/// virsh's help for `cmd` without the options rvirsh does not carry.
+fn without_options(text: &str, opts: &[&str]) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let dropped = opts.iter().any(|o| {
+            line.starts_with(&format!("    --{o} ")) || line.starts_with(&format!("    --{o}\n"))
+        });
+        if dropped {
+            continue;
+        }
+        let mut l = line.to_string();
+        for o in opts {
+            for form in [
+                format!(" [--{o}]"),
+                format!(" [--{o} <string>]"),
+                format!(" [--{o} <number>]"),
+            ] {
+                // Whole tokens only: --console is not --console-x.
+                for end in [" ", "\n"] {
+                    l = l.replace(&format!("{form}{end}"), end);
+                }
+            }
+        }
+        out.push_str(&l);
+    }
+    out
+}
+
+fn carried(name: &str) -> bool {
+    rvirsh::commands::find(name).is_some()
+}
+
+/// A grouped list from virsh (`help`, `help GROUP`, `--help`) keeping only
+/// rvirsh's commands and the groups that still have some.
+fn only_carried_commands(text: &str) -> String {
+    let mut out = String::new();
+    let mut group: Option<(String, String)> = None; // (header, lines)
+    let flush = |out: &mut String, group: &mut Option<(String, String)>| {
+        if let Some((header, lines)) = group.take() {
+            if !lines.is_empty() {
+                out.push_str(&header);
+                out.push_str(&lines);
+            }
+        }
+    };
+    for line in text.split_inclusive('\n') {
+        if line.starts_with(' ') && line.contains("(help keyword '") {
+            flush(&mut out, &mut group);
+            group = Some((line.to_string(), String::new()));
+        } else if let (Some((_, lines)), Some(cmd)) = (
+            group.as_mut(),
+            line.strip_prefix("    ")
+                .and_then(|l| l.split(' ').next())
+                .filter(|c| !c.is_empty()),
+        ) {
+            if carried(cmd) {
+                lines.push_str(line);
+            }
+        } else if line == "\n" && group.as_ref().is_some_and(|(_, l)| l.is_empty()) {
+            // The blank line closing a group that had none of ours.
+            group = None;
+        } else {
+            flush(&mut out, &mut group);
+            out.push_str(line);
+        }
+    }
+    flush(&mut out, &mut group);
+    out
+}
+
+fn check(commands: &str, expect: impl Fn(&str) -> String) -> Option<String> {
+    let want = common::virsh("test:///default", commands);
+    let got = common::rvirsh("test:///default", commands);
+    let want_stdout = expect(&want.stdout);
+    let mut d = Vec::new();
+    if want_stdout != got.stdout {
+        d.push(format!(
+            "stdout:\n--- virsh (adjusted)\n{want_stdout}--- rvirsh\n{}",
+            got.stdout
+        ));
+    }
+    if want.stderr != got.stderr {
+        d.push(format!(
+            "stderr:\n--- virsh\n{}--- rvirsh\n{}",
+            want.stderr, got.stderr
+        ));
+    }
+    if want.status != got.status {
+        d.push(format!("exit: virsh {} rvirsh {}", want.status, got.status));
+    }
+    (!d.is_empty()).then(|| format!("== {commands}\n{}", d.join("\n")))
+}
+
+#[test]
+fn help_for_every_carried_command_matches_virsh() {
+    let mut failures = Vec::new();
+    let names: Vec<&str> = rvirsh::commands::all().map(|c| c.name).collect();
+    assert!(names.len() >= 31, "{names:?}");
+    for name in &names {
+        let opts = not_carried(name);
+        for form in [format!("help {name}"), format!("{name} --help")] {
+            failures.extend(check(&form, |t| without_options(t, opts)));
+        }
+    }
+    // --help wins over the rest of the line, as in virsh.
+    failures.extend(check("migrate --live --help --p2p", |t| t.to_string()));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn grouped_lists_match_virsh_for_carried_commands() {
+    let mut cases = vec!["help".to_string(), "help ''".into()];
+    for g in rvirsh::commands::help::GROUPS {
+        cases.push(format!("help {}", g.keyword));
+        cases.push(format!("help '{}'", g.name));
+    }
+    cases.push("help nosuch".into());
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| check(c, only_carried_commands))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // A virsh command rvirsh does not carry is unknown to rvirsh's help.
+    let o = common::rvirsh("test:///default", "help attach-device");
+    assert!(!o.status);
+    assert_eq!(
+        o.stderr,
+        "error: command or command group 'attach-device' doesn't exist\n"
+    );
+    // -q drops the blank line after the command, as in virsh.
+    let want = Command::new("virsh")
+        .args(["-q", "-c", "test:///default", "help uri"])
+        .output()
+        .unwrap();
+    let got = Command::new(env!("CARGO_BIN_EXE_rvirsh"))
+        .args(["-q", "help uri"])
+        .output()
+        .unwrap();
+    assert_eq!(got.stdout, want.stdout);
+}
+
+/// virsh's usage reduced to rvirsh's options, named as rvirsh.
+fn expected_usage(virsh_usage: &str) -> String {
+    let mut out = String::new();
+    let mut skipping_continuation = false;
+    for line in virsh_usage.split_inclusive('\n') {
+        let opt = line.trim_start();
+        let is_option = line.starts_with("    -") || line.starts_with("         --");
+        if skipping_continuation && line.starts_with("                            ") {
+            continue;
+        }
+        skipping_continuation = false;
+        if is_option {
+            if ["-c |", "-h |", "-q |", "-r |"]
+                .iter()
+                .any(|p| opt.starts_with(p))
+            {
+                out.push_str(line);
+            } else if opt.starts_with("-v ") {
+                out.push_str("    -v | --version          short version\n");
+            } else {
+                skipping_continuation = true;
+            }
+            continue;
+        }
+        out.push_str(&line.replace("virsh [options]", "rvirsh [options]"));
+    }
+    only_carried_commands(&out)
+}
+
+#[test]
+fn usage_matches_virsh_for_what_rvirsh_takes() {
+    let want = Command::new("virsh").arg("--help").output().unwrap();
+    let got = Command::new(env!("CARGO_BIN_EXE_rvirsh"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(want.status.success() && got.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        expected_usage(&String::from_utf8_lossy(&want.stdout))
+    );
+    // Help needs no connection: no URI, no daemon.
+    let o = Command::new(env!("CARGO_BIN_EXE_rvirsh"))
+        .args(["-c", "nosuch:///x", "help", "domstate"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("  NAME\n    domstate - domain state\n"));
+}

@@ -122,26 +122,7 @@ fn only_carried_commands(text: &str) -> String {
 }
 
 fn check(commands: &str, expect: impl Fn(&str) -> String) -> Option<String> {
-    let want = common::virsh("test:///default", commands);
-    let got = common::rvirsh("test:///default", commands);
-    let want_stdout = expect(&want.stdout);
-    let mut d = Vec::new();
-    if want_stdout != got.stdout {
-        d.push(format!(
-            "stdout:\n--- virsh (adjusted)\n{want_stdout}--- rvirsh\n{}",
-            got.stdout
-        ));
-    }
-    if want.stderr != got.stderr {
-        d.push(format!(
-            "stderr:\n--- virsh\n{}--- rvirsh\n{}",
-            want.stderr, got.stderr
-        ));
-    }
-    if want.status != got.status {
-        d.push(format!("exit: virsh {} rvirsh {}", want.status, got.status));
-    }
-    (!d.is_empty()).then(|| format!("== {commands}\n{}", d.join("\n")))
+    common::run_both_adjusted("test:///default", commands, expect)
 }
 
 #[test]

@@ -138,24 +138,8 @@ async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             Action::Nothing => {}
             Action::Call(h) if dispatch::runs_inline(client, &h) => {
                 let reply = dispatch::run(client, &h, &msg[24..]).packet;
-                // Straight to the socket when the writer is idle, saving a
-                // hop through the writer task; a reply to a different serial
-                // may overtake what is queued.
-                match wr.try_lock() {
-                    Ok(mut w) => match reply.to_bytes() {
-                        Ok(bytes) => {
-                            let written = tokio::select! {
-                                r = w.write_all(&bytes) => r,
-                                _ = any_set(&mut stops) => return,
-                            };
-                            if let Err(e) = written {
-                                tracing::debug!(%peer, "write to client failed: {e}");
-                                return;
-                            }
-                        }
-                        Err(e) => tracing::warn!("dropping unencodable reply: {e}"),
-                    },
-                    Err(_) => client.send(reply),
+                if !reply_now(wr, client, reply, &mut stops, peer).await {
+                    return;
                 }
             }
             Action::Call(h) => {
@@ -193,6 +177,39 @@ async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
             },
         }
     }
+}
+
+/// Write a quick read's reply straight to the socket when the writer is
+/// idle, saving a hop through the writer task (a reply to another serial
+/// may overtake what is queued); otherwise queue it. False when the
+/// connection is over.
+async fn reply_now<W: AsyncWrite + Unpin>(
+    wr: &tokio::sync::Mutex<W>,
+    client: &Client,
+    reply: Packet,
+    stops: &mut [watch::Receiver<bool>; 2],
+    peer: &str,
+) -> bool {
+    let Ok(mut w) = wr.try_lock() else {
+        client.send(reply);
+        return true;
+    };
+    let bytes = match reply.to_bytes() {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("dropping unencodable reply: {e}");
+            return true;
+        }
+    };
+    let written = tokio::select! {
+        r = w.write_all(&bytes) => r,
+        _ = any_set(stops) => return false,
+    };
+    if let Err(e) = written {
+        tracing::debug!(%peer, "write to client failed: {e}");
+        return false;
+    }
+    true
 }
 
 /// One call on the worker pool: its reply goes to the outbox (which frees

@@ -350,16 +350,17 @@ fn perform_job(
     .flatten()
     .map(|f| out.job.on_abort(f))
     .collect();
-    let outcome = match sender::send(
+    let transfer = sender::Transfer {
         state,
         dom,
-        &out.slot,
-        &out.job,
-        &mut mem,
-        sink.as_mut(),
-        channels.as_mut(),
-        &plan,
-    ) {
+        slot: &out.slot,
+        job: &out.job,
+        mem: &mut mem,
+        sink: sink.as_mut(),
+        channels: channels.as_mut(),
+        plan: &plan,
+    };
+    let outcome = match sender::send(transfer) {
         Ok(o) => o,
         Err(e) => {
             // A write or read the abort interrupted fails with an I/O

@@ -101,245 +101,341 @@ fn rate(bytes: u64, since: Instant) -> u64 {
 /// its `mbps` every iteration of its migration thread).
 const BPS_WINDOW: Duration = Duration::from_secs(1);
 
-/// Run the memory transfer of one outgoing migration.
-#[allow(clippy::too_many_arguments)]
-pub fn send(
-    state: &TestState,
-    dom: &DomainRef,
-    slot: &DomainJob,
-    job: &Job,
-    mem: &mut GuestMemory,
-    sink: &mut dyn Sink,
-    mut channels: Option<&mut ChannelSinks>,
-    plan: &SendPlan,
-) -> Result<SendOutcome> {
-    let start = Instant::now();
-    let total = mem.pages() * PAGE_SIZE as u64;
-    job.update(|p| {
-        p.memory_total = total;
-        p.memory_remaining = total;
-        p.compression = plan.mt.is_some();
-    });
-    let mut wire_bytes = 0u64;
-    let mut out = Vec::with_capacity(BATCH_PAGES * (PAGE_SIZE + 16));
-    Message::Header(plan.header.clone()).write(&mut out);
-    sink.send(&out)?;
-    wire_bytes += out.len() as u64;
-    mem.mark_all_dirty();
-    mem.reset_clock(ran(state, dom));
+/// What one outgoing transfer works with.
+pub struct Transfer<'a> {
+    pub state: &'a TestState,
+    pub dom: &'a DomainRef,
+    pub slot: &'a DomainJob,
+    pub job: &'a Job,
+    pub mem: &'a mut GuestMemory,
+    pub sink: &'a mut dyn Sink,
+    pub channels: Option<&'a mut ChannelSinks>,
+    pub plan: &'a SendPlan,
+}
 
-    let mut paused_at: Option<Instant> = None;
-    let mut postcopy = false;
-    if plan.flags & flags::LIVE == 0 {
-        // Non-live migration stops the guest before anything moves.
-        stop_vcpus(
-            state,
-            dom,
-            reason::PAUSED_MIGRATION,
-            lifecycle::SUSPENDED_MIGRATED,
-        )?;
-        paused_at = Some(Instant::now());
-    }
-    job.update(|p| p.setup_time_ms = start.elapsed().as_millis() as u64);
+/// A transfer's running counters, from the end of setup to completion.
+struct Progress {
+    wire_bytes: u64,
+    /// Encoding buffer for messages on the main stream.
+    out: Vec<u8>,
+    /// One page read from guest memory.
+    page: Vec<u8>,
+    limiter: Limiter,
+    /// The transfer, as QEMU times it for `mbps`: from the end of setup.
+    transfer_start: Instant,
+    window_start: Instant,
+    window_bytes: u64,
+    throttle: u32,
+    iteration: u32,
+    /// When the vCPUs stopped for switch-over (or post-copy).
+    paused_at: Option<Instant>,
+    postcopy: bool,
+}
 
-    // The transfer, as QEMU times it for `mbps`: from the end of setup. The
-    // header counts against the limit like every other byte on the wire.
-    let transfer_start = Instant::now();
-    let mut limiter = Limiter::new(transfer_start);
-    let (mut window_start, mut window_bytes) = (transfer_start, wire_bytes);
-    let auto_converge = plan.flags & flags::AUTO_CONVERGE != 0;
-    let mut throttle = 0u32;
-    let mut iteration = 0u32;
-    let mut corrupt;
-    let mut buf = vec![0u8; PAGE_SIZE];
-    let speed_of = || {
-        if postcopy_active(job) {
-            slot.max_speed_postcopy.load(Ordering::SeqCst)
-        } else {
-            slot.max_speed.load(Ordering::SeqCst)
-        }
-    };
-    limiter.pace(wire_bytes, speed_of, job)?;
+/// What one pass over the dirty pages measured.
+struct Pass {
+    bytes: u64,
+    dirtied: u64,
+    secs: f64,
+    bps: u64,
+    remaining: u64,
+}
+
+/// Run the memory transfer of one outgoing migration: setup, passes until
+/// the rest fits the downtime budget (or post-copy is asked for), then the
+/// paused remainder and the completion message.
+pub fn send(mut t: Transfer) -> Result<SendOutcome> {
+    let mut p = t.setup()?;
     loop {
-        mem.run(ran(state, dom), throttle);
-        mem.sync();
-        iteration += 1;
-        // The dirty rate is measured on passes the migration did not stop
-        // the guest for; the remainder's pass keeps the last measurement.
-        let measured = paused_at.is_none();
+        let pass = t.pass(&mut p)?;
+        t.end_pass(&mut p, &pass)?;
+        if !t.next_pass(&mut p, &pass)? {
+            break;
+        }
+    }
+    t.complete(p)
+}
+
+impl Transfer<'_> {
+    /// `max_speed` in MiB/s: the post-copy one once post-copy was asked for.
+    fn speed(&self) -> u64 {
+        if postcopy_active(self.job) {
+            self.slot.max_speed_postcopy.load(Ordering::SeqCst)
+        } else {
+            self.slot.max_speed.load(Ordering::SeqCst)
+        }
+    }
+
+    fn pace(&self, p: &mut Progress, n: u64) -> Result<()> {
+        p.limiter.pace(n, || self.speed(), self.job)
+    }
+
+    fn ran(&self) -> Duration {
+        ran(self.state, self.dom)
+    }
+
+    /// Write one message on the main stream, counting it on the wire.
+    fn write(&mut self, p: &mut Progress, m: Message) -> Result<u64> {
+        p.out.clear();
+        m.write(&mut p.out);
+        self.sink.send(&p.out)?;
+        let n = p.out.len() as u64;
+        p.wire_bytes += n;
+        Ok(n)
+    }
+
+    /// The header, all pages dirty, the guest stopped first when the
+    /// migration is not live; setup time recorded.
+    fn setup(&mut self) -> Result<Progress> {
+        let start = Instant::now();
+        let total = self.mem.pages() * PAGE_SIZE as u64;
+        let compressed = self.plan.mt.is_some();
+        self.job.update(|p| {
+            p.memory_total = total;
+            p.memory_remaining = total;
+            p.compression = compressed;
+        });
+        let now = Instant::now();
+        let mut p = Progress {
+            wire_bytes: 0,
+            out: Vec::with_capacity(BATCH_PAGES * (PAGE_SIZE + 16)),
+            page: vec![0u8; PAGE_SIZE],
+            limiter: Limiter::new(now),
+            transfer_start: now,
+            window_start: now,
+            window_bytes: 0,
+            throttle: 0,
+            iteration: 0,
+            paused_at: None,
+            postcopy: false,
+        };
+        self.write(&mut p, Message::Header(self.plan.header.clone()))?;
+        self.mem.mark_all_dirty();
+        self.mem.reset_clock(self.ran());
+        if self.plan.flags & flags::LIVE == 0 {
+            // Non-live migration stops the guest before anything moves.
+            self.stop_for(
+                &mut p,
+                reason::PAUSED_MIGRATION,
+                lifecycle::SUSPENDED_MIGRATED,
+            )?;
+        }
+        self.job
+            .update(|s| s.setup_time_ms = start.elapsed().as_millis() as u64);
+        // The header counts against the limit like every other byte on the
+        // wire, from the end of setup.
+        let now = Instant::now();
+        (p.limiter, p.transfer_start) = (Limiter::new(now), now);
+        (p.window_start, p.window_bytes) = (now, p.wire_bytes);
+        let header_bytes = p.wire_bytes;
+        self.pace(&mut p, header_bytes)?;
+        Ok(p)
+    }
+
+    fn stop_for(&mut self, p: &mut Progress, why: i32, detail: i32) -> Result<()> {
+        stop_vcpus(self.state, self.dom, why, detail)?;
+        p.paused_at = Some(Instant::now());
+        Ok(())
+    }
+
+    /// One pass: every page dirty at its start, in batches, while the
+    /// guest (if it runs) dirties more.
+    fn pass(&mut self, p: &mut Progress) -> Result<Pass> {
+        self.mem.run(self.ran(), p.throttle);
+        self.mem.sync();
+        p.iteration += 1;
         let pass_start = Instant::now();
         // The corrupt-page hook spoils the first written page of every pass:
         // a page spoiled once could be dirtied and re-sent intact later, but
         // the last pass that sends any page leaves one spoiled for good.
-        corrupt = plan.corrupt;
-        let (mut pass_bytes, mut pass_dirtied) = (0u64, 0u64);
+        let mut corrupt = self.plan.corrupt;
+        let (mut bytes, mut dirtied) = (0u64, 0u64);
         loop {
-            let batch = mem.next_batch(BATCH_PAGES);
+            let batch = self.mem.next_batch(BATCH_PAGES);
             if batch.is_empty() {
                 break;
             }
-            job.check_abort()?;
-            pass_dirtied += mem.run(ran(state, dom), throttle);
-            let (mut zero, mut normal) = (0u64, 0u64);
-            let mut pages: Vec<Page> = batch
-                .iter()
-                .map(|&index| {
-                    let data = if mem.read_page(index, &mut buf) {
-                        normal += 1;
-                        let mut bytes = buf.clone();
-                        if corrupt {
-                            bytes[0] ^= 0xff;
-                            corrupt = false;
-                        }
-                        PageData::Raw(bytes)
-                    } else {
-                        zero += 1;
-                        PageData::Zero
-                    };
-                    Page { index, data }
-                })
-                .collect();
-            let comp = match plan.mt {
-                Some(mt) => compress::compress_batch(&mut pages, mt.level, mt.threads),
-                None => compress::Compressed::default(),
-            };
-            let n = match channels.as_deref_mut() {
-                Some(ch) => ch.send_pages(iteration, pages)?,
-                None => {
-                    out.clear();
-                    Message::Pages { iteration, pages }.write(&mut out);
-                    sink.send(&out)?;
-                    out.len() as u64
-                }
-            };
-            wire_bytes += n;
-            pass_bytes += n;
-            let remaining = (mem.pass_remaining() + mem.dirty_pages()) * PAGE_SIZE as u64;
-            job.update(|p| {
-                p.data_processed = wire_bytes;
-                p.memory_processed += normal * PAGE_SIZE as u64 + zero * 8;
-                p.constant_pages += zero;
-                p.normal_pages += normal;
-                p.normal_bytes += normal * PAGE_SIZE as u64;
-                p.memory_remaining = remaining;
-                p.compressed_pages += comp.pages;
-                p.compressed_bytes += comp.bytes;
-            });
-            limiter.pace(n, speed_of, job)?;
-            window_bytes += n;
-            if window_start.elapsed() >= BPS_WINDOW {
-                let bps = rate(window_bytes, window_start);
-                job.update(|p| p.memory_bps = bps);
-                (window_start, window_bytes) = (Instant::now(), 0);
-            }
-            if paused_at.is_none() && job.postcopy_requested.load(Ordering::SeqCst) {
+            self.job.check_abort()?;
+            dirtied += self.mem.run(self.ran(), p.throttle);
+            bytes += self.send_batch(p, &batch, &mut corrupt)?;
+            if p.paused_at.is_none() && postcopy_active(self.job) {
                 break;
             }
         }
         let secs = pass_start.elapsed().as_secs_f64().max(1e-6);
-        let bps = (pass_bytes as f64 / secs) as u64;
-        let remaining = (mem.pass_remaining() + mem.dirty_pages()) * PAGE_SIZE as u64;
-        out.clear();
-        Message::Iteration {
-            iteration,
-            remaining,
+        Ok(Pass {
+            bytes,
+            dirtied,
+            secs,
+            bps: (bytes as f64 / secs) as u64,
+            remaining: self.remaining(),
+        })
+    }
+
+    fn remaining(&self) -> u64 {
+        (self.mem.pass_remaining() + self.mem.dirty_pages()) * PAGE_SIZE as u64
+    }
+
+    /// Read, maybe compress, and send one batch of pages; update the
+    /// job's counters and the `memory_bps` window. Returns the bytes sent.
+    fn send_batch(&mut self, p: &mut Progress, batch: &[u64], corrupt: &mut bool) -> Result<u64> {
+        let (mut zero, mut normal) = (0u64, 0u64);
+        let mut pages: Vec<Page> = Vec::with_capacity(batch.len());
+        for &index in batch {
+            let data = if self.mem.read_page(index, &mut p.page) {
+                normal += 1;
+                let mut bytes = p.page.clone();
+                if std::mem::take(corrupt) {
+                    bytes[0] ^= 0xff;
+                }
+                PageData::Raw(bytes)
+            } else {
+                zero += 1;
+                PageData::Zero
+            };
+            pages.push(Page { index, data });
         }
-        .write(&mut out);
-        sink.send(&out)?;
-        wire_bytes += out.len() as u64;
-        window_bytes += out.len() as u64;
-        limiter.pace(out.len() as u64, speed_of, job)?;
-        job.update(|p| {
-            p.iteration = iteration as u64;
-            if p.memory_bps == 0 {
+        let comp = match self.plan.mt {
+            Some(mt) => compress::compress_batch(&mut pages, mt.level, mt.threads),
+            None => compress::Compressed::default(),
+        };
+        let iteration = p.iteration;
+        let n = match self.channels.as_deref_mut() {
+            Some(ch) => {
+                let n = ch.send_pages(iteration, pages)?;
+                p.wire_bytes += n;
+                n
+            }
+            None => self.write(p, Message::Pages { iteration, pages })?,
+        };
+        let (wire_bytes, remaining) = (p.wire_bytes, self.remaining());
+        self.job.update(|s| {
+            s.data_processed = wire_bytes;
+            s.memory_processed += normal * PAGE_SIZE as u64 + zero * 8;
+            s.constant_pages += zero;
+            s.normal_pages += normal;
+            s.normal_bytes += normal * PAGE_SIZE as u64;
+            s.memory_remaining = remaining;
+            s.compressed_pages += comp.pages;
+            s.compressed_bytes += comp.bytes;
+        });
+        self.pace(p, n)?;
+        p.window_bytes += n;
+        if p.window_start.elapsed() >= BPS_WINDOW {
+            let bps = rate(p.window_bytes, p.window_start);
+            self.job.update(|s| s.memory_bps = bps);
+            (p.window_start, p.window_bytes) = (Instant::now(), 0);
+        }
+        Ok(n)
+    }
+
+    /// Tell the destination the pass is over; record its figures and raise
+    /// the migration-iteration event.
+    fn end_pass(&mut self, p: &mut Progress, pass: &Pass) -> Result<()> {
+        let (iteration, remaining) = (p.iteration, pass.remaining);
+        let n = self.write(
+            p,
+            Message::Iteration {
+                iteration,
+                remaining,
+            },
+        )?;
+        p.window_bytes += n;
+        self.pace(p, n)?;
+        // The dirty rate is measured on passes the migration did not stop
+        // the guest for; the remainder's pass keeps the last measurement.
+        let measured = p.paused_at.is_none();
+        let (throttle, wire_bytes) = (p.throttle, p.wire_bytes);
+        self.job.update(|s| {
+            s.iteration = iteration as u64;
+            if s.memory_bps == 0 {
                 // No full window yet: the pass's own rate.
-                p.memory_bps = bps;
+                s.memory_bps = pass.bps;
             }
             if measured {
-                p.dirty_rate = (pass_dirtied as f64 / PAGE_SIZE as f64 / secs) as u64;
+                s.dirty_rate = (pass.dirtied as f64 / PAGE_SIZE as f64 / pass.secs) as u64;
             }
-            p.memory_remaining = remaining;
-            p.throttle = throttle;
-            p.time_remaining_ms = Some(remaining * 1000 / bps.max(1));
-            p.data_processed = wire_bytes;
+            s.memory_remaining = remaining;
+            s.throttle = throttle;
+            s.time_remaining_ms = Some(remaining * 1000 / pass.bps.max(1));
+            s.data_processed = wire_bytes;
         });
-        emit(
-            state,
-            dom,
-            DomainEvent::MigrationIteration {
-                iteration: iteration as i32,
-            },
-        );
-        if paused_at.is_some() && mem.pass_remaining() == 0 && mem.dirty_pages() == 0 {
-            break;
+        let event = DomainEvent::MigrationIteration {
+            iteration: iteration as i32,
+        };
+        emit(self.state, self.dom, event);
+        Ok(())
+    }
+
+    /// After a pass: switch to post-copy, stop the guest for the remainder,
+    /// or throttle it (auto-converge) and go on. False when nothing is left.
+    fn next_pass(&mut self, p: &mut Progress, pass: &Pass) -> Result<bool> {
+        if p.paused_at.is_some() {
+            return Ok(self.mem.pass_remaining() != 0 || self.mem.dirty_pages() != 0);
         }
-        if paused_at.is_some() {
-            continue;
-        }
-        let limit = speed_of().saturating_mul(1048576);
-        let bandwidth = if limit == 0 { bps } else { bps.min(limit) };
-        let budget = bandwidth.saturating_mul(slot.max_downtime.load(Ordering::SeqCst)) / 1000;
-        if job.postcopy_requested.load(Ordering::SeqCst) {
+        let limit = self.speed().saturating_mul(1048576);
+        let bandwidth = if limit == 0 {
+            pass.bps
+        } else {
+            pass.bps.min(limit)
+        };
+        let max_downtime = self.slot.max_downtime.load(Ordering::SeqCst);
+        let budget = bandwidth.saturating_mul(max_downtime) / 1000;
+        if postcopy_active(self.job) {
             stop_vcpus(
-                state,
-                dom,
+                self.state,
+                self.dom,
                 reason::PAUSED_POSTCOPY,
                 lifecycle::SUSPENDED_POSTCOPY,
             )?;
-            out.clear();
-            Message::PostcopySwitch.write(&mut out);
-            sink.send(&out)?;
-            paused_at = Some(Instant::now());
-            postcopy = true;
-            job.update(|p| p.downtime_ms = Some(0));
-            continue;
-        }
-        if remaining <= budget {
-            stop_vcpus(
-                state,
-                dom,
-                reason::PAUSED_MIGRATION,
-                lifecycle::SUSPENDED_MIGRATED,
-            )?;
-            paused_at = Some(Instant::now());
-            continue;
-        }
-        if auto_converge && pass_dirtied > pass_bytes / 2 {
-            throttle = if throttle == 0 {
-                plan.ac_initial
+            // The switch message is counted on the wire, not paced.
+            self.write(p, Message::PostcopySwitch)?;
+            p.paused_at = Some(Instant::now());
+            p.postcopy = true;
+            self.job.update(|s| s.downtime_ms = Some(0));
+        } else if pass.remaining <= budget {
+            self.stop_for(p, reason::PAUSED_MIGRATION, lifecycle::SUSPENDED_MIGRATED)?;
+        } else if self.plan.flags & flags::AUTO_CONVERGE != 0 && pass.dirtied > pass.bytes / 2 {
+            p.throttle = if p.throttle == 0 {
+                self.plan.ac_initial
             } else {
-                throttle + plan.ac_increment
+                p.throttle + self.plan.ac_increment
             }
             .min(99);
-            job.update(|p| p.throttle = throttle);
+            let throttle = p.throttle;
+            self.job.update(|s| s.throttle = throttle);
         }
+        Ok(true)
     }
-    job.check_abort()?;
-    // The channels' pages must all be out before the main stream completes.
-    if let Some(ch) = channels {
-        ch.finish()?;
-    }
-    let digest = mem.digest();
-    out.clear();
-    Message::Complete { digest }.write(&mut out);
-    sink.send(&out)?;
-    wire_bytes += out.len() as u64;
-    limiter.pace(out.len() as u64, speed_of, job)?;
-    // QEMU's completed `mbps`: every byte over the whole transfer time, so
-    // under a bandwidth cap it never reads above the cap.
-    let bps = rate(wire_bytes, transfer_start);
-    sink.finish()?;
-    let downtime = paused_at.map_or(0, |t| t.elapsed().as_millis() as u64);
-    job.update(|p| {
-        p.data_processed = wire_bytes;
-        p.memory_bps = bps;
-        p.memory_remaining = 0;
-        p.time_remaining_ms = Some(0);
-        if !postcopy {
-            p.downtime_ms = Some(downtime);
+
+    /// The last pages out on every channel, the digest, the completed
+    /// job's figures.
+    fn complete(mut self, mut p: Progress) -> Result<SendOutcome> {
+        self.job.check_abort()?;
+        // The channels' pages must all be out before the main stream completes.
+        if let Some(ch) = self.channels.as_deref_mut() {
+            ch.finish()?;
         }
-    });
-    Ok(SendOutcome { digest, postcopy })
+        let digest = self.mem.digest();
+        let n = self.write(&mut p, Message::Complete { digest })?;
+        self.pace(&mut p, n)?;
+        // QEMU's completed `mbps`: every byte over the whole transfer time, so
+        // under a bandwidth cap it never reads above the cap.
+        let bps = rate(p.wire_bytes, p.transfer_start);
+        self.sink.finish()?;
+        let downtime = p.paused_at.map_or(0, |t| t.elapsed().as_millis() as u64);
+        let (wire_bytes, postcopy) = (p.wire_bytes, p.postcopy);
+        self.job.update(|s| {
+            s.data_processed = wire_bytes;
+            s.memory_bps = bps;
+            s.memory_remaining = 0;
+            s.time_remaining_ms = Some(0);
+            if !postcopy {
+                s.downtime_ms = Some(downtime);
+            }
+        });
+        Ok(SendOutcome { digest, postcopy })
+    }
 }
 
 fn postcopy_active(job: &Job) -> bool {

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod host;
+pub mod logging;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

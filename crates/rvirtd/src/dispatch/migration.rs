@@ -174,10 +174,10 @@ dispatch_table! {
 pub type Opened = Result<(Vec<u8>, Pump)>;
 
 /// A procedure that opens an incoming stream: it gets the stream's input
-/// and returns its reply body and the pump to run after the reply.
+/// and returns its reply body and the pump to run after the reply. (The
+/// API it stands for is in the procedure table.)
 #[derive(Clone, Copy)]
 pub struct StreamEntry {
-    pub api: &'static str,
     pub run: fn(&Client, StreamInput, &[u8]) -> Opened,
 }
 
@@ -186,7 +186,6 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
     use rvirt_rpc::remote::Procedure as P;
     Some(match p {
         P::DomainMigratePrepareTunnel => StreamEntry {
-            api: "virDomainMigratePrepareTunnel",
             run: |cx, input, payload| {
                 tunnel(
                     cx,
@@ -206,7 +205,6 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
             },
         },
         P::DomainMigratePrepareTunnel3 => StreamEntry {
-            api: "virDomainMigratePrepareTunnel3",
             run: |cx, input, payload| {
                 tunnel(
                     cx,
@@ -228,7 +226,6 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
             },
         },
         P::DomainMigratePrepareTunnel3Params => StreamEntry {
-            api: "virDomainMigratePrepareTunnel3Params",
             run: |cx, input, payload| {
                 tunnel(
                     cx,

@@ -19,7 +19,7 @@ pub use client::{nonnull, Client, Outbox};
 pub use events::event_packet;
 
 use rvirt_rpc::keepalive;
-use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::remote::{self, Access, Procedure};
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
 use rvirt_rpc::{Header, MessageStatus, MessageType, Packet, StreamId, StreamMessage};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -47,7 +47,12 @@ macro_rules! dispatch_table {
             match p {
                 $( rvirt_rpc::remote::Procedure::$proc => Some(super::Entry {
                     api: $api,
-                    run: |cx, payload| super::invoke::<$args, $ret, _>(cx, payload, $handler),
+                    run: |cx, payload| super::invoke::<$args, $ret, _>(
+                        cx,
+                        rvirt_rpc::remote::Procedure::$proc,
+                        payload,
+                        $handler,
+                    ),
                 }), )*
                 _ => None,
             }
@@ -56,9 +61,15 @@ macro_rules! dispatch_table {
 }
 pub(crate) use dispatch_table;
 
-/// Decode the arguments, run the handler, encode its return. Like libvirt's
-/// XDR filters, bytes after the arguments are ignored.
-pub(crate) fn invoke<A, R, F>(cx: &Client, payload: &[u8], handler: F) -> Result<Vec<u8>>
+/// Decode the arguments, refuse a read-only client as the public API would,
+/// run the handler, encode its return. Like libvirt's XDR filters, bytes
+/// after the arguments are ignored.
+pub(crate) fn invoke<A, R, F>(
+    cx: &Client,
+    proc_: Procedure,
+    payload: &[u8],
+    handler: F,
+) -> Result<Vec<u8>>
 where
     A: XdrDecode,
     R: XdrEncode,
@@ -66,6 +77,7 @@ where
 {
     let mut dec = Decoder::new(payload);
     let args = A::decode(&mut dec).map_err(|_| rpc_error("Unable to decode message payload"))?;
+    check_readonly(cx, proc_)?;
     let ret = handler(cx, args)?;
     ret.to_xdr()
         .map_err(|_| rpc_error("Unable to encode message payload"))
@@ -315,40 +327,57 @@ type CallResult = Result<(Vec<u8>, Option<stream::Pump>)>;
 fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
     // Whatever happens, a stream slot opened for this call is its own.
     let input = opens_stream(h.proc_).then(|| client.streams().take(h.stream_id()));
-    let unknown = || rpc_error(format!("unknown procedure: {}", h.proc_));
-    let proc_ = Procedure::from_i32(h.proc_).ok_or_else(unknown)?;
-    let streamed = migration::stream_entry(proc_);
-    let plain = entry(proc_);
-    let api = match (&streamed, &plain) {
-        (Some(s), _) => s.api,
-        (None, Some(e)) => e.api,
-        (None, None) => return Err(unknown()),
-    };
-    if client.readonly && !proc_.info().readonly_ok() {
-        // virCheckReadOnlyGoto in the public API, reported from the
-        // API's own error domain.
-        let domain = if api.starts_with("virDomain") {
-            ErrorDomain::DOMAIN
-        } else {
-            ErrorDomain::NONE
-        };
-        return Err(Error::new(
-            domain,
-            ErrorCode::OPERATION_DENIED,
-            format!("read only access prevents {api}"),
-        ));
-    }
+    // libvirtd's table has a handler for every call but none for events:
+    // anything else is unknown (virNetServerProgramGetProc).
+    let proc_ = Procedure::from_i32(h.proc_)
+        .filter(|p| p.info().access != Access::Event)
+        .ok_or_else(|| rpc_error(format!("unknown procedure: {}", h.proc_)))?;
     tracing::trace!(proc_ = proc_.name(), serial = h.serial, "dispatch");
-    match (streamed, input) {
-        (Some(s), Some(input)) => {
-            let (body, pump) = (s.run)(client, input, payload)?;
-            Ok((body, Some(pump)))
-        }
-        _ => {
-            let e = plain.ok_or_else(unknown)?;
-            Ok(((e.run)(client, payload)?, None))
-        }
+    if let (Some(s), Some(input)) = (migration::stream_entry(proc_), input) {
+        // The tunnel decodes its own arguments; refusing first differs from
+        // libvirtd only for undecodable ones.
+        check_readonly(client, proc_)?;
+        let (body, pump) = (s.run)(client, input, payload)?;
+        return Ok((body, Some(pump)));
     }
+    match entry(proc_) {
+        Some(e) => Ok(((e.run)(client, payload)?, None)),
+        None => Err(not_implemented(client, proc_)),
+    }
+}
+
+/// `virCheckReadOnlyGoto` in the public API, reached once the dispatcher
+/// has the connection it calls the API on.
+fn check_readonly(client: &Client, proc_: Procedure) -> Result<()> {
+    let info = proc_.info();
+    if client.readonly && !info.readonly_ok() {
+        client.conn()?;
+        return Err(info.readonly_denied());
+    }
+    Ok(())
+}
+
+/// The answer to a libvirt 9.0 procedure rvirtd has no handler for: what
+/// libvirtd says when its driver lacks the call. The public API refuses a
+/// read-only client before it looks for the driver's method
+/// (`virReportUnsupportedError`); the SASL and polkit steps fail as
+/// libvirtd's do on a server whose auth is "none".
+fn not_implemented(client: &Client, proc_: Procedure) -> Error {
+    let info = proc_.info();
+    if info.api.is_none() {
+        return match proc_ {
+            Procedure::AuthPolkit => Error::raw(
+                ErrorDomain::RPC,
+                ErrorCode::INTERNAL_ERROR,
+                "Library function returned error but did not set virError",
+            ),
+            _ => Error::bare(ErrorDomain::RPC, ErrorCode::AUTH_FAILED),
+        };
+    }
+    if let Err(e) = check_readonly(client, proc_).and_then(|()| client.conn().map(drop)) {
+        return e;
+    }
+    info.unsupported()
 }
 
 /// The queue a `STREAM` packet goes to, with the packet; `None` when no

@@ -293,3 +293,79 @@ fn only_quick_reads_on_a_promising_driver_run_inline() {
     unknown.proc_ = 99_999;
     assert!(!runs_inline(&c, &unknown));
 }
+
+/// Procedures without a handler answer as libvirtd does when its driver
+/// lacks them: refused first on a read-only connection if the API checks
+/// read-only, else "not supported" naming the API; events stay unknown.
+#[test]
+fn unimplemented_procedures_answer_from_the_table() {
+    let (ro, _rx) = client(true);
+    // Before CONNECT_OPEN the dispatcher has no connection to call on.
+    let reply =
+        handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 1, &[0u8; 8])).unwrap();
+    assert_eq!(
+        error_of(&reply).message,
+        "internal error: hypervisor connection not open"
+    );
+    open(&ro);
+    let reply =
+        handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 2, &[0u8; 8])).unwrap();
+    let e = error_of(&reply);
+    assert_eq!(
+        e.message,
+        "this function is not supported by the connection driver: virConnectListAllNetworks"
+    );
+    assert_eq!((e.code, e.domain), (ErrorCode::NO_SUPPORT, ErrorDomain(19)));
+    let reply = handle_message(&ro, &call(Procedure::NetworkCreate, 3, &[0u8; 20])).unwrap();
+    let e = error_of(&reply);
+    assert_eq!(
+        e.message,
+        "operation forbidden: read only access prevents virNetworkCreate"
+    );
+    assert_eq!(
+        (e.code, e.domain),
+        (ErrorCode::OPERATION_DENIED, ErrorDomain(19))
+    );
+    let reply = handle_message(&ro, &call(Procedure::DomainEventLifecycle, 4, &())).unwrap();
+    assert_eq!(error_of(&reply).message, "unknown procedure: 107");
+    let reply = handle_message(&ro, &call(Procedure::AuthSaslInit, 5, &())).unwrap();
+    let e = error_of(&reply);
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (ErrorCode::AUTH_FAILED, "authentication failed")
+    );
+
+    // A read-write connection reaches the driver: not supported.
+    let (rw, _rx) = client(false);
+    open(&rw);
+    let reply = handle_message(&rw, &call(Procedure::NetworkCreate, 6, &[0u8; 20])).unwrap();
+    assert_eq!(error_of(&reply).code, ErrorCode::NO_SUPPORT);
+}
+
+/// libvirtd decodes the arguments before the API can refuse the call.
+#[test]
+fn arguments_are_decoded_before_the_readonly_refusal() {
+    let (ro, _rx) = client(true);
+    open(&ro);
+    let garbage = msg(
+        remote::PROGRAM,
+        1,
+        Procedure::DomainDestroy as i32,
+        0,
+        2,
+        0,
+        &[0xff; 4],
+    );
+    let reply = handle_message(&ro, &garbage).unwrap();
+    assert_eq!(error_of(&reply).message, "Unable to decode message payload");
+}
+
+/// The API each handler names agrees with the generated table.
+#[test]
+fn handler_api_names_match_the_table() {
+    for p in Procedure::ALL {
+        if let (Some(e), Some(api)) = (entry(*p), p.info().api) {
+            assert_eq!(e.api, api, "{}", p.name());
+        }
+    }
+}

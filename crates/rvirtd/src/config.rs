@@ -308,8 +308,12 @@ fn get_uint(file: &str, key: &str, v: &Value) -> Result<u64, String> {
 
 /// `virConfGetValueUInt`: an unsigned integer that fits 32 bits.
 fn get_u32(file: &str, key: &str, v: &Value) -> Result<u32, String> {
-    u32::try_from(get_uint(file, key, v)?)
-        .map_err(|_| format!("{file}: value for '{key}' parameter must be in range 0:{}", u32::MAX))
+    u32::try_from(get_uint(file, key, v)?).map_err(|_| {
+        format!(
+            "{file}: value for '{key}' parameter must be in range 0:{}",
+            u32::MAX
+        )
+    })
 }
 
 fn get_bool(file: &str, key: &str, v: &Value) -> Result<bool, String> {
@@ -546,7 +550,12 @@ test_relocation_listen = "127.0.0.1:49300"
     fn processing_controls_have_libvirtds_names_and_defaults() {
         let c = Config::default();
         assert_eq!(
-            (c.max_clients, c.max_queued_clients, c.min_workers, c.max_workers),
+            (
+                c.max_clients,
+                c.max_queued_clients,
+                c.min_workers,
+                c.max_workers
+            ),
             (5000, 1000, 5, 20)
         );
         assert_eq!((c.prio_workers, c.max_client_requests), (5, 5));
@@ -557,11 +566,17 @@ test_relocation_listen = "127.0.0.1:49300"
         assert!(c.unknown_keys.is_empty());
         assert_eq!((c.max_queued_clients, c.prio_workers), (7, 0));
         assert_eq!((c.min_workers, c.max_workers), (1, 2));
-        assert_eq!((c.max_client_queued_bytes, c.max_client_streams), (65536, 3));
+        assert_eq!(
+            (c.max_client_queued_bytes, c.max_client_streams),
+            (65536, 3)
+        );
         let e = Config::from_text("t", "max_workers = 0").unwrap_err();
         assert_eq!(e, "'max_workers' must be greater than 0");
         let c = Config::from_text("t", "min_workers = 30").unwrap();
-        assert!(c.check_supported(false).unwrap_err().contains("min_workers"));
+        assert!(c
+            .check_supported(false)
+            .unwrap_err()
+            .contains("min_workers"));
     }
 
     #[test]

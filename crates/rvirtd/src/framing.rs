@@ -3,10 +3,10 @@
 //! payload. A bad length word ends the connection (libvirt's
 //! `virNetMessageDecodeLength`); everything else is the dispatcher's.
 
+use crate::outbox::{OutboxReceiver, Queued};
 use rvirt_rpc::packet::{frame_length, MESSAGE_LEN_MAX};
 use rvirt_rpc::{Packet, PacketError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use crate::outbox::{OutboxReceiver, Queued};
 
 /// The read side of a client connection. [`MessageReader::read_message`]
 /// is cancel-safe (its only await is a `read`, and partial messages stay in

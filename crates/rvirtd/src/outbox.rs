@@ -44,7 +44,9 @@ enum State {
     Open,
     /// Unsolicited messages went past the byte bound: the writer
     /// disconnects the client.
-    Overflowed { bytes: usize },
+    Overflowed {
+        bytes: usize,
+    },
     /// The session is over: whatever is sent is dropped.
     Closed,
 }
@@ -59,6 +61,9 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Notify,
+    /// Woken on overflow: the session ends even while its writer is stuck
+    /// on a full socket.
+    overflow: Notify,
     limit: usize,
 }
 
@@ -89,6 +94,7 @@ pub fn outbox(limit: usize) -> (Outbox, OutboxReceiver) {
             state: State::Open,
         }),
         ready: Notify::new(),
+        overflow: Notify::new(),
         limit,
     });
     (
@@ -132,6 +138,7 @@ impl Outbox {
             q.unsolicited = 0;
             drop(q);
             self.shared.ready.notify_one();
+            self.shared.overflow.notify_one();
             return Err(SendError::Overflow);
         }
         q.unsolicited += size;
@@ -154,6 +161,25 @@ impl Outbox {
         });
         drop(q);
         self.shared.ready.notify_one();
+    }
+
+    /// Resolves once unsolicited messages went past the bound, with their
+    /// total bytes.
+    pub async fn overflowed(&self) -> usize {
+        loop {
+            if let Some(bytes) = self.overflow_bytes() {
+                return bytes;
+            }
+            self.shared.overflow.notified().await;
+        }
+    }
+
+    /// The bytes that overflowed the queue, if it did.
+    pub fn overflow_bytes(&self) -> Option<usize> {
+        match self.shared.lock().state {
+            State::Overflowed { bytes } => Some(bytes),
+            _ => None,
+        }
     }
 
     /// End the queue: drop what is queued (freeing its slots) and refuse
@@ -235,6 +261,7 @@ mod tests {
             rt.block_on(rx.recv()),
             Some(Next::Overflowed(112))
         ));
+        assert_eq!(rt.block_on(tx.overflowed()), 112);
         tx.close();
         assert!(rt.block_on(rx.recv()).is_none());
     }

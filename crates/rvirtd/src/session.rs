@@ -97,7 +97,16 @@ pub async fn serve<S>(
         _ = s.read_loop(rd, &activity) => {}
         _ = s.write_loop(outbox_rx) => {}
         _ = s.keepalive_loop(&activity) => {}
+        _ = out.overflowed() => {}
         _ = shutdown.wait_for(|v| *v) => {}
+    }
+    if let Some(bytes) = out.overflow_bytes() {
+        tracing::warn!(
+            %peer,
+            "closing client: {bytes} bytes of events queued and not read \
+             (max_client_queued_bytes = {})",
+            cfg.max_client_queued_bytes
+        );
     }
     // Frees the request slots of unwritten answers; workers still running
     // find the queue closed.
@@ -106,7 +115,10 @@ pub async fn serve<S>(
     // Closing the connection may wait (a remote one is a round trip, to
     // this very daemon if it points back here): never on the reactor.
     let c = client.clone();
-    if tokio::task::spawn_blocking(move || c.cleanup()).await.is_err() {
+    if tokio::task::spawn_blocking(move || c.cleanup())
+        .await
+        .is_err()
+    {
         tracing::error!(%peer, "client cleanup panicked");
     }
     tracing::info!(%peer, "client disconnected");
@@ -258,15 +270,8 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
         while let Some(next) = outbox.recv().await {
             let first = match next {
                 Next::Packet(q) => q,
-                Next::Overflowed(bytes) => {
-                    tracing::warn!(
-                        peer = %self.peer,
-                        "closing client: {bytes} bytes of events queued and not read \
-                         (max_client_queued_bytes = {})",
-                        self.cfg.max_client_queued_bytes
-                    );
-                    return;
-                }
+                // Logged by the session as it ends.
+                Next::Overflowed(_) => return,
             };
             let client = self.client;
             let closing = |p: &Packet| is_close_reply(p) && client.close_requested();

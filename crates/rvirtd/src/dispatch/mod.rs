@@ -270,7 +270,7 @@ pub fn classify(msg: &[u8]) -> Action {
     if h.type_ == MessageType::Stream as i32 {
         return Action::Stream(h);
     }
-    if h.type_ != MessageType::Call as i32 {
+    if !h.is_call() {
         tracing::info!(?h, "ignoring unexpected message");
         return Action::Nothing;
     }

@@ -145,7 +145,7 @@ fn substitute_char_refs(raw: &str, end: usize) -> PResult<String> {
         let Some(semi) = rest[at..].find(';') else {
             return err("EntityRef: expecting ';'", end);
         };
-        let c = char_ref(&rest[at + 2..at + semi], end)?;
+        let c = char_ref(&rest[at + 2..at + semi], end, end + 1)?;
         // A character reference to '&' or '<' stays markup-free text:
         // libxml2 keeps it escaped until the entity is used.
         match c {

@@ -191,19 +191,29 @@ pub(super) fn char_data(text: &str, pos: usize) -> PResult<String> {
     Ok(out)
 }
 
-/// The character of a `&#...;` reference whose body (after `&#`, before
-/// `;`) is `body`; `end` is the offset after the `;`.
-pub(super) fn char_ref(body: &str, end: usize) -> PResult<char> {
+/// The character of a `&#...;` reference, as libxml2's `xmlParseCharRef`
+/// reads it: `body` is what stands between `&#` and `;`, `amp` the offset
+/// of the `&`, `end` the offset after the `;`. Digits accumulate with the
+/// value capped just past Unicode, as libxml2 caps it, so a long run of
+/// digits reads "out of bounds" rather than overflowing.
+pub(super) fn char_ref(body: &str, amp: usize, end: usize) -> PResult<char> {
     let (digits, radix, kind) = match body.strip_prefix('x') {
         Some(h) => (h, 16, "hexadecimal"),
         None => (body, 10, "decimal"),
     };
-    let value = match u32::from_str_radix(digits, radix) {
-        Ok(v) if !digits.starts_with('+') => v,
-        _ => return err(format!("xmlParseCharRef: invalid {kind} value"), end),
-    };
+    let mut value: u32 = 0;
+    for d in digits.chars() {
+        let Some(v) = d.to_digit(radix) else {
+            // libxml2's cursor has stepped one past `&#` when it gives up.
+            return err(format!("CharRef: invalid {kind} value"), amp + 3);
+        };
+        value = (value * radix + v).min(0x110000);
+    }
+    if value >= 0x110000 {
+        return err("xmlParseCharRef: character reference out of bounds", end);
+    }
     match char::from_u32(value) {
-        Some(c) if is_xml_char(c) => Ok(c),
+        Some(c) if is_xml_char(c) && !digits.is_empty() => Ok(c),
         _ => err(
             format!("xmlParseCharRef: invalid xmlChar value {value}"),
             end,

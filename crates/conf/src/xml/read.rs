@@ -69,11 +69,7 @@ pub(super) fn document(text: &str) -> PResult<Element> {
 fn body(text: &str) -> PResult<Element> {
     let mut b = Builder {
         doc_len: text.len(),
-        lines: Lines {
-            text: text.as_bytes(),
-            pos: 0,
-            line: 1,
-        },
+        lines: Vec::new(),
         stack: Vec::new(),
         root: None,
         nodes: 0,
@@ -84,7 +80,7 @@ fn body(text: &str) -> PResult<Element> {
     };
     b.run(Input {
         text,
-        entity_line: None,
+        in_entity: false,
     })?;
     if let Some(open) = b.stack.last() {
         let msg = format!(
@@ -97,21 +93,20 @@ fn body(text: &str) -> PResult<Element> {
         .ok_or_else(|| fault("Start tag expected, '<' not found", text.len()))
 }
 
-/// Line numbers from a cursor that only moves forward: O(n) in total.
-struct Lines<'d> {
-    text: &'d [u8],
+/// Line numbers from a cursor that only moves forward through one input
+/// (the document, or an entity's text): O(n) in total.
+struct Lines {
     pos: usize,
     line: usize,
 }
 
-impl Lines<'_> {
-    fn at(&mut self, pos: usize) -> usize {
+impl Lines {
+    fn at(&mut self, text: &str, pos: usize) -> usize {
         if pos < self.pos {
-            self.pos = 0;
-            self.line = 1;
+            *self = Lines { pos: 0, line: 1 };
         }
-        let pos = pos.min(self.text.len());
-        self.line += self.text[self.pos..pos]
+        let pos = pos.min(text.len());
+        self.line += text.as_bytes()[self.pos..pos]
             .iter()
             .filter(|&&c| c == b'\n')
             .count();
@@ -125,22 +120,22 @@ impl Lines<'_> {
 #[derive(Clone, Copy)]
 struct Input<'s> {
     text: &'s str,
-    /// The line of the reference being expanded, for elements inside it.
-    entity_line: Option<usize>,
+    in_entity: bool,
 }
 
 impl Input<'_> {
     fn locate(&self, mut e: SyntaxError) -> SyntaxError {
-        if self.entity_line.is_some() && e.entity.is_none() {
+        if self.in_entity && e.entity.is_none() {
             e.entity = Some(self.text.to_string());
         }
         e
     }
 }
 
-struct Builder<'d> {
+struct Builder {
     doc_len: usize,
-    lines: Lines<'d>,
+    /// One line cursor per input being read, innermost last.
+    lines: Vec<Lines>,
     stack: Vec<Element>,
     root: Option<Element>,
     nodes: usize,
@@ -152,8 +147,15 @@ struct Builder<'d> {
     expanded: usize,
 }
 
-impl Builder<'_> {
+impl Builder {
     fn run(&mut self, inp: Input) -> PResult<()> {
+        self.lines.push(Lines { pos: 0, line: 1 });
+        let r = self.read(inp);
+        self.lines.pop();
+        r
+    }
+
+    fn read(&mut self, inp: Input) -> PResult<()> {
         let base_depth = self.stack.len();
         let mut reader = Reader::from_str(inp.text);
         let cfg = reader.config_mut();
@@ -177,8 +179,13 @@ impl Builder<'_> {
             self.event(inp, &event, at, end, base_depth)
                 .map_err(|e| inp.locate(e))?;
         }
-        if inp.entity_line.is_some() && self.stack.len() != base_depth {
-            return Err(inp.locate(fault("chunk is not well balanced", inp.text.len())));
+        if inp.in_entity && self.stack.len() > base_depth {
+            let open = &self.stack[self.stack.len() - 1];
+            let msg = format!(
+                "Premature end of data in tag {} line {}",
+                open.name, open.line
+            );
+            return Err(inp.locate(fault(msg, inp.text.len())));
         }
         Ok(())
     }
@@ -200,7 +207,7 @@ impl Builder<'_> {
             Event::CData(_) => self.leaf(Node::CData(text[at + 9..end - 3].to_string())),
             Event::Comment(_) => self.leaf(Node::Comment(text[at + 4..end - 3].to_string())),
             Event::PI(_) => self.pi(text, at, end),
-            Event::Decl(_) if at == 0 && inp.entity_line.is_none() => Ok(()),
+            Event::Decl(_) if at == 0 && !inp.in_entity => Ok(()),
             Event::Decl(_) => err(
                 "XML declaration allowed only at the start of the document",
                 at + 5,
@@ -210,8 +217,13 @@ impl Builder<'_> {
         }
     }
 
+    /// The line of `pos` in the input being read (libxml2 numbers the
+    /// lines of an entity's text from 1, as its own input).
     fn line(&mut self, inp: Input, pos: usize) -> usize {
-        inp.entity_line.unwrap_or_else(|| self.lines.at(pos))
+        match self.lines.last_mut() {
+            Some(cursor) => cursor.at(inp.text, pos),
+            None => 1,
+        }
     }
 
     fn count(&mut self, pos: usize) -> PResult<()> {
@@ -279,7 +291,7 @@ impl Builder<'_> {
     fn close(&mut self, inp: Input, at: usize, end: usize, base: usize) -> PResult<()> {
         let name = markup::end_tag(inp.text, at)?;
         if self.stack.len() <= base {
-            if inp.entity_line.is_some() {
+            if inp.in_entity {
                 return err("chunk is not well balanced", at);
             }
             return self.outside_root(at);
@@ -341,7 +353,7 @@ impl Builder<'_> {
     }
 
     fn doctype(&mut self, inp: Input, at: usize, end: usize) -> PResult<()> {
-        if inp.entity_line.is_some() || !self.stack.is_empty() {
+        if inp.in_entity || !self.stack.is_empty() {
             return err("StartTag: invalid element name", at + 1);
         }
         if self.root.is_some() || self.doctype_seen {
@@ -360,7 +372,7 @@ impl Builder<'_> {
         }
         let body = &inp.text[at + 1..end - 1];
         if let Some(num) = body.strip_prefix('#') {
-            let c = markup::char_ref(num, end)?;
+            let c = markup::char_ref(num, at, end)?;
             return self.push_text(c.encode_utf8(&mut [0; 4]), at);
         }
         if markup::name_end(body.as_bytes(), 0) != Some(body.len()) {
@@ -374,10 +386,9 @@ impl Builder<'_> {
             Some(Entity::External) => Ok(()),
             Some(Entity::Internal(value)) => {
                 self.enter(body, value.len(), end)?;
-                let line = self.line(inp, end);
                 let sub = Input {
                     text: &value,
-                    entity_line: Some(line),
+                    in_entity: true,
                 };
                 let r = self.run(sub);
                 self.expanding.pop();
@@ -441,7 +452,7 @@ impl Builder<'_> {
         let body = &raw[k + 1..k + semi];
         let end = pos + k + semi + 1;
         if let Some(num) = body.strip_prefix('#') {
-            out.push(markup::char_ref(num, end)?);
+            out.push(markup::char_ref(num, pos + k, end)?);
         } else if markup::name_end(body.as_bytes(), 0) != Some(body.len()) {
             return markup::bad_reference(inp.text, pos + k);
         } else if let Some(c) = markup::predefined(body) {
@@ -464,7 +475,7 @@ impl Builder<'_> {
                     self.enter(body, v.len(), end)?;
                     let sub = Input {
                         text: &v,
-                        entity_line: Some(self.line(inp, end)),
+                        in_entity: true,
                     };
                     let r = self.attr_chars(sub, &v, 0, out).map_err(|e| sub.locate(e));
                     self.expanding.pop();
@@ -500,7 +511,14 @@ impl Builder<'_> {
                 })
             }
             QxError::Syntax(QxSyntax::UnclosedComment) => err("Comment not terminated", eof),
-            QxError::Syntax(QxSyntax::UnclosedCData) => err("Unregistered error message", eof),
+            QxError::Syntax(QxSyntax::UnclosedCData) => {
+                // libxml2 quotes what it gathered, less its two-character
+                // lookahead, up to 50 bytes (`"...not finished\n%.50s"`).
+                let gathered = &text[(pos + 9).min(eof)..];
+                let keep = gathered.char_indices().rev().nth(1).map_or(0, |(i, _)| i);
+                let quoted = clip(&gathered[..keep], 50);
+                err(format!("CData section not finished\n{quoted}"), eof)
+            }
             QxError::Syntax(QxSyntax::UnclosedDoctype) => err("DOCTYPE improperly terminated", eof),
             QxError::Syntax(QxSyntax::UnclosedPIOrXmlDecl) => {
                 match markup::name_end(text.as_bytes(), pos + 2) {
@@ -518,7 +536,11 @@ impl Builder<'_> {
                 markup::bad_reference(text, pos)
             }
             QxError::IllFormed(IllFormedError::DoubleHyphenInComment) => {
-                err("Double hyphen within comment", pos)
+                // `pos` is the first '-' of the pair; libxml2 quotes the
+                // comment up to it (`"...comment: <!--%.50s"`).
+                let open = text[..pos].rfind("<!--").map_or(pos, |o| o + 4);
+                let quoted = clip(&text[open..pos], 50);
+                err(format!("Double hyphen within comment: <!--{quoted}"), pos)
             }
             QxError::IllFormed(IllFormedError::MissingDoctypeName) => {
                 err("xmlParseDocTypeDecl : no DOCTYPE name !", pos)
@@ -532,4 +554,13 @@ impl Builder<'_> {
             .err()
             .unwrap_or_else(|| fault("Start tag expected, '<' not found", pos))
     }
+}
+
+/// At most `max` bytes of `s`, cut on a character boundary (C's `%.50s`).
+fn clip(s: &str, max: usize) -> &str {
+    let mut n = s.len().min(max);
+    while !s.is_char_boundary(n) {
+        n -= 1;
+    }
+    &s[..n]
 }

@@ -222,3 +222,16 @@ fn dump_keeps_metadata_namespaces() {
     );
     assert_eq!(out, "<m:x xmlns:m=\"u\" k=\"v\">\n  <m:y>t</m:y>\n</m:x>");
 }
+
+#[test]
+fn a_second_byte_order_mark_is_content() {
+    // The first U+FEFF is the encoding signature; another is text, which
+    // may not stand before the root (found by the migration cookie's
+    // proptest: quick-xml dropped it from its offsets).
+    assert_eq!(
+        render("\u{feff}\u{feff}' "),
+        "(domain_definition):1: Start tag expected, '<' not found\n\u{feff}\u{feff}' \n---^"
+    );
+    let root = parse_raw("\u{feff}<a>&#65;\u{feff}</a>").unwrap();
+    assert_eq!(root.text(), "A\u{feff}");
+}

@@ -157,22 +157,31 @@ impl Builder {
 
     fn read(&mut self, inp: Input) -> PResult<()> {
         let base_depth = self.stack.len();
-        let mut reader = Reader::from_str(inp.text);
+        // quick-xml drops a leading U+FEFF as a byte-order mark and leaves
+        // it out of its offsets; here it can only be content (the
+        // document's own mark is gone already), so it is read as text
+        // and quick-xml starts after it, its offsets shifted back by `skip`.
+        let mut skip = 0;
+        while inp.text[skip..].starts_with('\u{feff}') {
+            self.text(inp, skip, skip + 3).map_err(|e| inp.locate(e))?;
+            skip += 3;
+        }
+        let mut reader = Reader::from_str(&inp.text[skip..]);
         let cfg = reader.config_mut();
         // Tag matching is ours, to word it as libxml2 does.
         cfg.check_end_names = false;
         cfg.allow_unmatched_ends = true;
         cfg.check_comments = true;
         loop {
-            let at = reader.buffer_position() as usize;
+            let at = skip + reader.buffer_position() as usize;
             let event = match reader.read_event() {
                 Ok(e) => e,
                 Err(e) => {
-                    let pos = reader.error_position() as usize;
+                    let pos = skip + reader.error_position() as usize;
                     return Err(inp.locate(self.tokenizer_error(inp, e, pos)));
                 }
             };
-            let end = reader.buffer_position() as usize;
+            let end = skip + reader.buffer_position() as usize;
             if let Event::Eof = event {
                 break;
             }

@@ -194,3 +194,30 @@ fn keepalive_pings_and_drops_silent_clients() {
     );
     polite_thread.join().unwrap();
 }
+
+/// A definition nested 100,000 deep used to overflow the reader's stack and
+/// kill the daemon; now it gets libxml2's depth error and the daemon stays.
+#[test]
+fn deeply_nested_definition_is_refused_and_the_daemon_survives() {
+    let d = Daemon::rvirtd("");
+    let file = d.dir.join("deep.xml");
+    let n = 100_000;
+    let deep = format!(
+        "<domain type='test'><name>deep</name><memory>1024</memory><os><type>hvm</type></os>{}{}</domain>",
+        "<a>".repeat(n),
+        "</a>".repeat(n)
+    );
+    std::fs::write(&file, deep).unwrap();
+    let out = virsh(&d.tcp_uri(), &format!("define {}", file.display()));
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains(
+            "(domain_definition):1: Excessive depth in document: 256 use XML_PARSE_HUGE option"
+        ),
+        "{}",
+        out.stderr
+    );
+    healthy(&d);
+    let out = virsh(&d.tcp_uri(), "list --all --name");
+    assert_eq!(out.stdout.trim(), "test");
+}

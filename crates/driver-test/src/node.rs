@@ -277,7 +277,7 @@ mod tests {
         let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
         // SAFETY: c is a valid NUL-terminated path for the call's duration.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        let err = read_node_file(&path).err().expect("fifo refused");
+        let err = read_node_file(&path).expect_err("fifo refused");
         std::fs::remove_file(&path).unwrap();
         assert_eq!(err.code, ErrorCode::XML_DETAIL);
     }

@@ -115,10 +115,8 @@ fn registration_sequence(d: &Daemon) -> Vec<Outcome> {
     c.deregister(first.expect("first registration"));
     steps.push(c.register(LIFECYCLE, None));
     // Ids differ between daemons; what matters is which steps succeed.
-    for s in steps.iter_mut() {
-        if let Ok(id) = s {
-            *id = 0;
-        }
+    for id in steps.iter_mut().flatten() {
+        *id = 0;
     }
     steps
 }

@@ -40,12 +40,6 @@ impl Inner {
         self.emit(dom, DomainEvent::Lifecycle { event, detail });
     }
 
-    /// Parse XML the way this driver's post-parse step completes it: the
-    /// architecture comes from the capabilities' guest for the OS type.
-    pub fn parse_domain(&self, xml: &str) -> Result<DomainDef> {
-        parse_domain(xml)
-    }
-
     /// Add a definition and start it (`virDomainCreateXML`).
     pub fn create_live(&mut self, def: DomainDef) -> Result<DomainRef> {
         let (index, _) = self.domains.add(def, AddMode::Live)?;
@@ -59,7 +53,25 @@ impl Inner {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Called inside every parse on this thread, so a test can observe
+    /// what is locked while a document is being read.
+    static PARSE_HOOK: std::cell::RefCell<Option<Box<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(test)]
+pub fn set_parse_hook(hook: Option<Box<dyn Fn()>>) {
+    PARSE_HOOK.with(|h| *h.borrow_mut() = hook);
+}
+
+/// Parse XML the way this driver's post-parse step completes it: the
+/// architecture comes from the capabilities' guest for the OS type. Needs
+/// no host state, so callers run it before taking the domains lock.
 pub fn parse_domain(xml: &str) -> Result<DomainDef> {
+    #[cfg(test)]
+    PARSE_HOOK.with(|h| h.borrow().as_ref().map(|f| f()));
     let mut def = DomainDef::parse(xml)?;
     if def.os.arch.is_none() {
         def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
@@ -144,6 +156,13 @@ impl TestState {
             }
         }
         result
+    }
+
+    /// Whether the domains lock is free right now (false when this very
+    /// thread holds it: `try_lock` does not deadlock).
+    #[cfg(test)]
+    pub fn try_lock_free(&self) -> bool {
+        self.inner.try_lock().is_ok()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {

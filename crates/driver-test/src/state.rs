@@ -72,7 +72,16 @@ pub fn set_parse_hook(hook: Option<Box<dyn Fn()>>) {
 pub fn parse_domain(xml: &str) -> Result<DomainDef> {
     #[cfg(test)]
     PARSE_HOOK.with(|h| h.borrow().as_ref().map(|f| f()));
-    let mut def = DomainDef::parse(xml)?;
+    post_parse(DomainDef::parse(xml)?)
+}
+
+/// A `<domain>` a node description embeds, completed as [`parse_domain`]
+/// completes a document.
+pub fn domain_from_element(el: &rvirt_conf::xml::Element) -> Result<DomainDef> {
+    post_parse(DomainDef::from_element(el)?)
+}
+
+fn post_parse(mut def: DomainDef) -> Result<DomainDef> {
     if def.os.arch.is_none() {
         def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
     }
@@ -109,8 +118,8 @@ impl TestState {
         };
         // Domains of a node description start out running and persistent,
         // as in libvirt's test driver.
-        for xml in &node.domains {
-            let def = parse_domain(xml)?;
+        for el in &node.domains {
+            let def = domain_from_element(el)?;
             let dom = inner.create_live(def)?;
             let obj = inner.domains.get_mut(&dom)?;
             obj.persistent = true;

@@ -568,7 +568,8 @@ mod tests {
     /// blocks until the parse is over, far past the 10 s allowed.
     #[test]
     fn caller_xml_is_parsed_outside_the_state_lock() {
-        let state = Arc::new(TestState::default_config().unwrap());
+        let state =
+            Arc::new(TestState::default_config(crate::migration::derived_host_uuid()).unwrap());
         let conn = Arc::new(TestConnection::new(state.clone(), "test:///x".into()));
         let seen: Arc<std::sync::Mutex<Vec<(bool, bool)>>> = Arc::default();
         let (hook_state, hook_conn, hook_seen) = (state.clone(), conn.clone(), seen.clone());

@@ -14,12 +14,12 @@ mod objects;
 mod state;
 
 use connection::TestConnection;
-pub use migration::{set_host_uuid, start_relocation_listener};
-use rvirt::driver::{ConnectDriver, OpenOutcome};
+pub use migration::RelocationListener;
+use rvirt::driver::{ConnectDriver, OpenOutcome, StateConfig};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use state::TestState;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// The shared state behind `test:///default` while any connection holds it.
 static DEFAULT_STATE: Mutex<Weak<TestState>> = Mutex::new(Weak::new());
@@ -29,11 +29,33 @@ static DEFAULT_STATE: Mutex<Weak<TestState>> = Mutex::new(Weak::new());
 /// the caller that opened it (two paths are two hosts).
 static NODE_STATES: Mutex<Option<HashMap<String, Weak<TestState>>>> = Mutex::new(None);
 
-pub struct TestDriver;
+/// The driver: what the daemon configured it with, and the relocation
+/// listener it owns (libvirt's test driver keeps such state in its
+/// `testDriver`).
+#[derive(Default)]
+pub struct TestDriver {
+    host_uuid: OnceLock<[u8; 16]>,
+    relocation: Mutex<Option<RelocationListener>>,
+}
+
+/// The daemon keys this driver reads (rvirtd.conf): where direct
+/// migrations arrive, and how many may arrive at once.
+pub const RELOCATION_LISTEN: &str = "test_relocation_listen";
+pub const RELOCATION_MAX_CLIENTS: &str = "test_relocation_max_clients";
+/// Direct migrations one host takes at once unless configured.
+const DEFAULT_RELOCATION_MAX_CLIENTS: usize = 8;
 
 /// Register the test driver with the public API.
 pub fn register() {
-    rvirt::registry::register(Arc::new(TestDriver));
+    rvirt::registry::register(Arc::new(TestDriver::default()));
+}
+
+impl TestDriver {
+    /// The configured host UUID (`host_uuid`), else one derived from the
+    /// machine.
+    fn host_uuid(&self) -> [u8; 16] {
+        *self.host_uuid.get_or_init(migration::derived_host_uuid)
+    }
 }
 
 impl ConnectDriver for TestDriver {
@@ -41,12 +63,35 @@ impl ConnectDriver for TestDriver {
         "Test"
     }
 
+    fn state_initialize(&self, config: &StateConfig) -> Result<()> {
+        if let Some(uuid) = config.host_uuid {
+            let _ = self.host_uuid.set(uuid);
+        }
+        let Some(addr) = config.setting(RELOCATION_LISTEN) else {
+            return Ok(());
+        };
+        let max = match config.setting(RELOCATION_MAX_CLIENTS) {
+            None => DEFAULT_RELOCATION_MAX_CLIENTS,
+            Some(n) => n.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::invalid_arg(
+                    ErrorDomain::TEST,
+                    format!("{RELOCATION_MAX_CLIENTS} must be a positive number, not '{n}'"),
+                )
+            })?,
+        };
+        let listener = RelocationListener::start(addr, self.host_uuid(), max)
+            .map_err(|e| e.prefixed("cannot listen for test migrations"))?;
+        tracing::info!(bound = %listener.addr(), max, "test driver relocation listener");
+        *self.relocation.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        Ok(())
+    }
+
     fn open(&self, uri: &Uri, _flags: u32) -> Result<OpenOutcome> {
         if uri.scheme != "test" || uri.server.is_some() {
             return Ok(OpenOutcome::Declined);
         }
         let state = match uri.path.as_str() {
-            "/default" => default_state()?,
+            "/default" => default_state(self.host_uuid())?,
             "" | "/" => {
                 return Err(Error::new(
                     ErrorDomain::TEST,
@@ -54,14 +99,14 @@ impl ConnectDriver for TestDriver {
                     "testOpen: supply a path or use test:///default",
                 ))
             }
-            path => node_state(path)?,
+            path => node_state(path, self.host_uuid())?,
         };
         let conn = TestConnection::new(state, uri.to_string());
         Ok(OpenOutcome::Opened(Arc::new(conn)))
     }
 }
 
-fn node_state(path: &str) -> Result<Arc<TestState>> {
+fn node_state(path: &str, host_uuid: [u8; 16]) -> Result<Arc<TestState>> {
     let key = std::fs::canonicalize(path)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_string());
@@ -71,17 +116,17 @@ fn node_state(path: &str) -> Result<Arc<TestState>> {
     if let Some(state) = map.get(&key).and_then(Weak::upgrade) {
         return Ok(state);
     }
-    let state = Arc::new(TestState::from_file(path)?);
+    let state = Arc::new(TestState::from_file(path, host_uuid)?);
     map.insert(key, Arc::downgrade(&state));
     Ok(state)
 }
 
-pub(crate) fn default_state() -> Result<Arc<TestState>> {
+pub(crate) fn default_state(host_uuid: [u8; 16]) -> Result<Arc<TestState>> {
     let mut slot = DEFAULT_STATE.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(state) = slot.upgrade() {
         return Ok(state);
     }
-    let state = Arc::new(TestState::default_config()?);
+    let state = Arc::new(TestState::default_config(host_uuid)?);
     *slot = Arc::downgrade(&state);
     Ok(state)
 }

@@ -110,7 +110,11 @@ fn generate_ifnames(def: &mut DomainDef) {
 }
 
 impl TestState {
-    fn from_node(node: NodeDescription, path: Option<&str>) -> Result<TestState> {
+    fn from_node(
+        node: NodeDescription,
+        path: Option<&str>,
+        host_uuid: [u8; 16],
+    ) -> Result<TestState> {
         let mut inner = Inner {
             domains: DomainList::default(),
             next_id: 1,
@@ -128,21 +132,22 @@ impl TestState {
         inner.pending.clear();
         Ok(TestState {
             node: node.info,
-            migration: crate::migration::HostMigration::new(path),
+            migration: crate::migration::HostMigration::new(path, host_uuid),
             inner: Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
         })
     }
 
-    pub fn default_config() -> Result<TestState> {
+    pub fn default_config(host_uuid: [u8; 16]) -> Result<TestState> {
         TestState::from_node(
             NodeDescription::parse(DEFAULT_NODE_XML, "default", None)?,
             None,
+            host_uuid,
         )
     }
 
-    pub fn from_file(path: &str) -> Result<TestState> {
-        TestState::from_node(NodeDescription::load(path)?, Some(path))
+    pub fn from_file(path: &str, host_uuid: [u8; 16]) -> Result<TestState> {
+        TestState::from_node(NodeDescription::load(path)?, Some(path), host_uuid)
     }
 
     /// Run `f` with the domains locked, then deliver the events it raised.
@@ -204,7 +209,8 @@ mod listener_tests {
 
     #[test]
     fn connections_that_come_and_go_leave_no_listener_behind() {
-        let state = Arc::new(TestState::default_config().unwrap());
+        let state =
+            Arc::new(TestState::default_config(crate::migration::derived_host_uuid()).unwrap());
         let keep = crate::connection::TestConnection::new(state.clone(), "test:///default".into());
         for _ in 0..1000 {
             drop(crate::connection::TestConnection::new(

@@ -9,10 +9,18 @@ use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
 
+/// The listener a daemon's test driver would own, for this process's
+/// `test:///default`.
+fn relocation_listener() -> rvirt_driver_test::RelocationListener {
+    let uuid = rvirt_driver_test::migration::derived_host_uuid();
+    rvirt_driver_test::RelocationListener::start("127.0.0.1:0", uuid, 8).unwrap()
+}
+
 #[test]
 fn direct_migration_into_the_default_host() {
     let src = host("direct-s");
-    let addr = rvirt_driver_test::start_relocation_listener("127.0.0.1:0").unwrap();
+    let listener = relocation_listener();
+    let addr = listener.addr();
     // Keep test:///default open to look at it afterwards.
     let default = Connect::open("test:///default").unwrap();
     let events = record(&default);
@@ -118,7 +126,8 @@ fn cutting_proxy(target: std::net::SocketAddr, extra: usize) -> std::net::Socket
 #[test]
 fn a_cut_connection_never_runs_the_guest_twice() {
     let src = host("direct-cut-s");
-    let reloc = rvirt_driver_test::start_relocation_listener("127.0.0.1:0").unwrap();
+    let listener = relocation_listener();
+    let reloc = listener.addr();
     let default = Connect::open("test:///default").unwrap();
     let uri = |a: std::net::SocketAddr| {
         TypedParams::new().with(

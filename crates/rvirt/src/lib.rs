@@ -20,7 +20,7 @@ pub mod types;
 
 pub use connect::Connect;
 pub use domain::Domain;
-pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver};
+pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};
 pub use events::{DomainEvent, EventCallback};
 pub use job::JobInfo;
 pub use rvirt_util::{

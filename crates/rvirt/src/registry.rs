@@ -2,7 +2,8 @@
 //! the drivers it wants and registers them at start-up; `Connect::open` asks
 //! each in turn, the remote driver last and only for remote URIs.
 
-use crate::driver::ConnectDriver;
+use crate::driver::{ConnectDriver, StateConfig};
+use rvirt_util::Result;
 use std::sync::{Arc, RwLock};
 
 static DRIVERS: RwLock<Vec<Arc<dyn ConnectDriver>>> = RwLock::new(Vec::new());
@@ -20,4 +21,13 @@ pub fn register(driver: Arc<dyn ConnectDriver>) {
 
 pub(crate) fn drivers() -> Vec<Arc<dyn ConnectDriver>> {
     DRIVERS.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Start every registered driver's daemon-side state (libvirt's
+/// `virStateInitialize`), in registration order; the first failure stops
+/// the daemon's start-up.
+pub fn state_initialize(config: &StateConfig) -> Result<()> {
+    drivers()
+        .iter()
+        .try_for_each(|d| d.state_initialize(config))
 }

@@ -58,9 +58,9 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// rvirt's own: the URI a client gets when it opens with no name.
     pub default_uri: String,
-    /// rvirt's own: where the test driver takes direct migrations
-    /// (`HOST:PORT`, see `rvirt_driver_test::start_relocation_listener`).
-    pub test_relocation_listen: Option<String>,
+    /// Keys addressed to a driver (`test_*`, e.g. `test_relocation_listen`),
+    /// handed to every driver at start-up; each reads the ones it knows.
+    pub driver_settings: std::collections::BTreeMap<String, String>,
     /// Keys that were present but are not understood (warned about).
     pub unknown_keys: Vec<String>,
 }
@@ -94,13 +94,16 @@ impl Default for Config {
             log_level: 3,
             state_dir: PathBuf::from("/var/run/rvirt"),
             default_uri: "test:///default".into(),
-            test_relocation_listen: None,
+            driver_settings: Default::default(),
             unknown_keys: Vec::new(),
         }
     }
 }
 
 /// Keys libvirtd knows but rvirtd does not act on: accepted silently.
+/// Prefixes of keys that belong to a driver rather than to the daemon.
+const DRIVER_PREFIXES: &[&str] = &["test_"];
+
 const KNOWN_IGNORED: &[&str] = &[
     "listen_tls",
     "tls_port",
@@ -214,13 +217,30 @@ impl Config {
             }
             "state_dir" => self.state_dir = get_string(file, key, v)?.into(),
             "default_uri" => self.default_uri = get_string(file, key, v)?,
-            "test_relocation_listen" => {
-                self.test_relocation_listen = Some(get_string(file, key, v)?)
+            k if DRIVER_PREFIXES.iter().any(|p| k.starts_with(p)) => {
+                let text = match v {
+                    Value::Int(n) => n.to_string(),
+                    _ => get_string(file, key, v)?,
+                };
+                self.driver_settings.insert(key.to_string(), text);
             }
             k if KNOWN_IGNORED.contains(&k) => {}
             other => self.unknown_keys.push(other.to_string()),
         }
         Ok(())
+    }
+
+    /// What every driver is started with (`virStateInitialize`).
+    pub fn state_config(&self) -> rvirt::StateConfig {
+        rvirt::StateConfig {
+            // Validated when the file was read.
+            host_uuid: self
+                .host_uuid
+                .as_deref()
+                .and_then(rvirt_util::uuid::parse)
+                .map(|u| *u.as_bytes()),
+            settings: self.driver_settings.clone(),
+        }
     }
 
     /// libvirtd refuses what it cannot honour before it listens; so do we,
@@ -519,7 +539,12 @@ state_dir = '/tmp/x'
 test_relocation_listen = "127.0.0.1:49300"
 "#;
         let c = Config::from_text("t.conf", text).unwrap();
-        assert_eq!(c.test_relocation_listen.as_deref(), Some("127.0.0.1:49300"));
+        assert_eq!(
+            c.driver_settings
+                .get("test_relocation_listen")
+                .map(String::as_str),
+            Some("127.0.0.1:49300")
+        );
         assert!(c.listen_tcp);
         assert_eq!(c.tcp_port, "16600");
         assert_eq!(c.listen_addr.as_deref(), Some("127.0.0.1"));

@@ -45,13 +45,6 @@ fn main() -> ExitCode {
     if let Err(e) = cfg.check_supported(args.listen) {
         return fail(&e);
     }
-    if let Some(text) = &cfg.host_uuid {
-        // Validated when the file was read.
-        if let Some(uuid) = rvirt_util::uuid::parse(text) {
-            tracing::info!(%text, "host UUID from configuration");
-            rvirt_driver_test::set_host_uuid(*uuid.as_bytes());
-        }
-    }
     let pid_path = args
         .pid_file
         .clone()
@@ -65,11 +58,11 @@ fn main() -> ExitCode {
     // After the local drivers: a peer-to-peer source driver here opens the
     // destination daemon (`test+tcp://...`) through the remote driver.
     rvirt_driver_remote::register_for_daemon();
-    if let Some(addr) = &cfg.test_relocation_listen {
-        match rvirt_driver_test::start_relocation_listener(addr) {
-            Ok(bound) => tracing::info!(%bound, "test driver relocation listener"),
-            Err(e) => return fail(&format!("cannot listen for test migrations: {e}")),
-        }
+    if let Err(e) = rvirt::registry::state_initialize(&cfg.state_config()) {
+        return fail(&format!(
+            "Driver state initialization failed: {}",
+            e.message
+        ));
     }
 
     // One reactor thread per CPU (tokio's default): they only move bytes

@@ -28,7 +28,7 @@ mod outgoing;
 mod p2p;
 mod reloc;
 
-pub use reloc::start_relocation_listener;
+pub use reloc::RelocationListener;
 
 use job::DomainJob;
 use rvirt::migration::{flags, params};
@@ -78,13 +78,6 @@ pub fn check_request(flags: u32, params: &TypedParams) -> Result<()> {
     options::check(flags, &Request::from_params(params)?)
 }
 
-static HOST_UUID: Mutex<Option<[u8; 16]>> = Mutex::new(None);
-
-/// Set this process's test-driver host UUID (rvirtd's `host_uuid`).
-pub fn set_host_uuid(uuid: [u8; 16]) {
-    *HOST_UUID.lock().unwrap_or_else(|p| p.into_inner()) = Some(uuid);
-}
-
 fn uuid_from(bytes: &[u8]) -> [u8; 16] {
     let h = Sha256::digest(bytes);
     let mut u = [0u8; 16];
@@ -95,12 +88,9 @@ fn uuid_from(bytes: &[u8]) -> [u8; 16] {
     u
 }
 
-/// The process-wide host UUID: set, else derived from /etc/machine-id, else
-/// from the host name (stable either way).
-pub fn process_host_uuid() -> [u8; 16] {
-    if let Some(u) = *HOST_UUID.lock().unwrap_or_else(|p| p.into_inner()) {
-        return u;
-    }
+/// The host UUID when the daemon configures none: derived from
+/// /etc/machine-id, else from the host name (stable either way).
+pub fn derived_host_uuid() -> [u8; 16] {
     let seed = std::fs::read_to_string("/etc/machine-id")
         .ok()
         .map(|s| s.trim().to_string())
@@ -113,20 +103,21 @@ pub fn process_host_uuid() -> [u8; 16] {
 /// One test-driver host's migration state: jobs per domain and the
 /// incoming migrations it has prepared.
 pub struct HostMigration {
-    /// Node-file hosts have their own UUID; `None` follows the process's.
-    host_uuid: Option<[u8; 16]>,
+    /// `test:///default` has the driver's host UUID; each node-file host
+    /// one derived from it and the file's path.
+    host_uuid: [u8; 16],
     jobs: Mutex<HashMap<[u8; 16], Arc<DomainJob>>>,
     incoming: Mutex<Vec<Arc<incoming::Incoming>>>,
     outgoing: Mutex<HashMap<[u8; 16], Arc<outgoing::Outgoing>>>,
 }
 
 impl HostMigration {
-    pub fn new(node_path: Option<&str>) -> HostMigration {
-        let host_uuid = node_path.map(|p| {
+    /// `base` is the driver's host UUID (configured or derived).
+    pub fn new(node_path: Option<&str>, base: [u8; 16]) -> HostMigration {
+        let host_uuid = node_path.map_or(base, |p| {
             let path = std::fs::canonicalize(p)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| p.to_string());
-            let base = process_host_uuid();
             let mut seed = base.to_vec();
             seed.extend_from_slice(path.as_bytes());
             uuid_from(&seed)
@@ -140,7 +131,7 @@ impl HostMigration {
     }
 
     pub fn host_uuid(&self) -> [u8; 16] {
-        self.host_uuid.unwrap_or_else(process_host_uuid)
+        self.host_uuid
     }
 
     /// The job slot of a domain (created on first use).
@@ -329,15 +320,17 @@ mod tests {
 
     #[test]
     fn host_uuids() {
-        let a = HostMigration::new(Some("/tmp/a.xml"));
-        let b = HostMigration::new(Some("/tmp/b.xml"));
+        let base = derived_host_uuid();
+        let a = HostMigration::new(Some("/tmp/a.xml"), base);
+        let b = HostMigration::new(Some("/tmp/b.xml"), base);
         assert_ne!(a.host_uuid(), b.host_uuid());
         assert_eq!(
             a.host_uuid(),
-            HostMigration::new(Some("/tmp/a.xml")).host_uuid()
+            HostMigration::new(Some("/tmp/a.xml"), base).host_uuid()
         );
-        let d = HostMigration::new(None);
-        assert_eq!(d.host_uuid(), process_host_uuid());
+        assert_eq!(HostMigration::new(None, base).host_uuid(), base);
+        let configured = [7u8; 16];
+        assert_eq!(HostMigration::new(None, configured).host_uuid(), configured);
     }
 
     #[test]

@@ -34,6 +34,8 @@ use rvirt::driver::DomainRef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const MAGIC: &[u8; 8] = b"RVIRTREL";
@@ -139,32 +141,98 @@ fn read_answer(r: &mut impl Read) -> Result<Vec<u8>> {
     ))
 }
 
-/// Listen for direct migrations on `addr` (e.g. `127.0.0.1:0`); returns
-/// the bound address. Process-wide: each connection migrates into
-/// `test:///default`.
-pub fn start_relocation_listener(addr: &str) -> Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).map_err(|e| {
-        Error::system(
-            ErrorDomain::TEST,
-            format!("Failed to bind socket to '{addr}'"),
-            &e,
-        )
-    })?;
-    let bound = listener.local_addr().map_err(io)?;
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            match conn {
-                Ok(c) => {
-                    std::thread::spawn(move || serve(c));
-                }
-                Err(e) => tracing::debug!("relocation accept: {e}"),
-            }
-        }
-    });
-    Ok(bound)
+/// A relocation listener the driver owns: one accept thread and at most
+/// `max_clients` migrations served at once (each on its own thread, since a
+/// migration blocks for its whole length); a connection past that bound is
+/// answered with an error and closed. Dropping it stops accepting.
+pub struct RelocationListener {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
 }
 
-fn serve(mut conn: TcpStream) {
+impl RelocationListener {
+    /// Listen on `addr` (e.g. `127.0.0.1:0`); migrations arrive into the
+    /// `test:///default` of a host with this UUID.
+    pub fn start(
+        addr: &str,
+        host_uuid: [u8; 16],
+        max_clients: usize,
+    ) -> Result<RelocationListener> {
+        let listener = TcpListener::bind(addr).map_err(|e| {
+            Error::system(
+                ErrorDomain::TEST,
+                format!("Failed to bind socket to '{addr}'"),
+                &e,
+            )
+        })?;
+        let bound = listener.local_addr().map_err(io)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let active = Arc::new(AtomicUsize::new(0));
+        std::thread::Builder::new()
+            .name("test-reloc".into())
+            .spawn(move || {
+                for conn in listener.incoming() {
+                    if stopping.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    match conn {
+                        Ok(c) => admit(c, host_uuid, &active, max_clients),
+                        Err(e) => tracing::debug!("relocation accept: {e}"),
+                    }
+                }
+            })
+            .map_err(io)?;
+        Ok(RelocationListener { addr: bound, stop })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for RelocationListener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+    }
+}
+
+/// Serve `conn` on a thread of its own if fewer than `max` migrations are
+/// running; otherwise refuse it, so a flood of connections cannot grow the
+/// daemon's thread count.
+fn admit(mut conn: TcpStream, host_uuid: [u8; 16], active: &Arc<AtomicUsize>, max: usize) {
+    if active.fetch_add(1, Ordering::SeqCst) >= max {
+        active.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!(max, "refusing a direct migration: too many at once");
+        let busy = Error::new(
+            ErrorDomain::TEST,
+            ErrorCode::OPERATION_FAILED,
+            format!("too many incoming migrations at once (at most {max})"),
+        );
+        // Take the request first, as a served migration would, so the
+        // source reads the refusal rather than a reset; briefly, since this
+        // runs on the accept thread.
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(1)));
+        let _ = read_request(&mut conn);
+        let _ = conn.write_all(&answer(&Err(busy)));
+        return;
+    }
+    let done = active.clone();
+    let spawned = std::thread::Builder::new()
+        .name("test-reloc-in".into())
+        .spawn(move || {
+            serve(conn, host_uuid);
+            done.fetch_sub(1, Ordering::SeqCst);
+        });
+    if let Err(e) = spawned {
+        active.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!("relocation: no thread for a migration: {e}");
+    }
+}
+
+fn serve(mut conn: TcpStream, host_uuid: [u8; 16]) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
     let req = match read_request(&mut conn) {
         Ok(r) => r,
@@ -174,7 +242,7 @@ fn serve(mut conn: TcpStream) {
         }
     };
     // Hold the default instance open for the whole migration.
-    let state = match crate::default_state() {
+    let state = match crate::default_state(host_uuid) {
         Ok(s) => s,
         Err(e) => {
             let _ = conn.write_all(&answer(&Err(e)));
@@ -329,5 +397,34 @@ fn read_finish_verdict(conn: &mut TcpStream) -> Result<Result<()>> {
     match rest {
         Err(e) if e.message.contains("did not answer") => Err(e),
         r => Ok(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_past_the_bound_are_refused_and_the_listener_stops_on_drop() {
+        let listener = RelocationListener::start("127.0.0.1:0", [1; 16], 1).unwrap();
+        // The one slot: a source that has not sent its request yet.
+        let _first = TcpStream::connect(listener.addr()).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        let mut second = TcpStream::connect(listener.addr()).unwrap();
+        second
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let err = read_answer(&mut second).unwrap_err();
+        assert_eq!(
+            err.message,
+            "operation failed: too many incoming migrations at once (at most 1)"
+        );
+        let addr = listener.addr();
+        drop(listener);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(
+            TcpStream::connect(addr).is_err(),
+            "still accepting after drop"
+        );
     }
 }

@@ -51,6 +51,31 @@ pub trait ConnectDriver: Send + Sync {
     }
 
     fn open(&self, uri: &Uri, flags: u32) -> Result<OpenOutcome>;
+
+    /// Start the driver's daemon-side state (libvirt's `stateInitialize`):
+    /// what it needs from the daemon's configuration, and any listener or
+    /// thread it owns from then on. A program that never calls this (a
+    /// client such as rvirsh) gets the driver's defaults.
+    fn state_initialize(&self, config: &StateConfig) -> Result<()> {
+        let _ = config;
+        Ok(())
+    }
+}
+
+/// What a daemon hands every driver at start-up: the host's identity and
+/// the driver settings of its configuration file, by key
+/// (`test_relocation_listen`, ...). Each driver reads the keys it knows.
+#[derive(Clone, Debug, Default)]
+pub struct StateConfig {
+    /// libvirtd.conf's `host_uuid`: the host UUID drivers report.
+    pub host_uuid: Option<[u8; 16]>,
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+impl StateConfig {
+    pub fn setting(&self, key: &str) -> Option<&str> {
+        self.settings.get(key).map(String::as_str)
+    }
 }
 
 /// `virReportUnsupportedError`: the text libvirt gives for a NULL driver entry.

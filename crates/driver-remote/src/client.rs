@@ -445,7 +445,7 @@ fn keepalive_loop(shared: &Shared, stop: Receiver<()>, ka: KeepAlive) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rvirt_rpc::remote::connect::{ConnectGetTypeRet, ConnectSupportsFeatureArgs};
+    use rvirt_rpc::remote::{ConnectGetTypeRet, ConnectSupportsFeatureArgs};
 
     /// A fake server on the other end of a socketpair.
     struct Peer {

@@ -7,8 +7,8 @@
 use crate::conn::{domain_ref, nonnull, RemoteConnection};
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::{JobInfo, Stream};
-use rvirt_rpc::remote::domain::{DomainArgs, DomainFlagsArgs};
-use rvirt_rpc::remote::migration::*;
+use rvirt_rpc::remote::{DomainArgs, DomainFlagsArgs};
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::Procedure;
 use rvirt_rpc::{XdrDecode, XdrEncode};
 use rvirt_util::{Result, TypedParams};

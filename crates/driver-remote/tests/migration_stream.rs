@@ -5,8 +5,8 @@
 //! next send, and a daemon that goes away fails a waiting finish.
 
 use rvirt::{Connect, Stream};
-use rvirt_rpc::remote::connect::{AuthListRet, ConnectSupportsFeatureRet};
-use rvirt_rpc::remote::migration::{CookieOutRet, DomainMigratePrepareTunnel3ParamsArgs};
+use rvirt_rpc::remote::{AuthListRet, ConnectSupportsFeatureRet};
+use rvirt_rpc::remote::{CookieOutRet, DomainMigratePrepareTunnel3ParamsArgs};
 use rvirt_rpc::remote::Procedure;
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, STREAM_DATA_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, TypedParams};

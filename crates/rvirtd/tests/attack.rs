@@ -13,11 +13,11 @@ mod common;
 
 use common::rpc_client::{Answer, RpcClient};
 use common::Daemon;
-use rvirt_rpc::remote::connect::ConnectOpenArgs;
-use rvirt_rpc::remote::domain::{
+use rvirt_rpc::remote::ConnectOpenArgs;
+use rvirt_rpc::remote::{
     DomainDefineXmlArgs, DomainFlagsArgs, DomainLookupByNameArgs, DomainRet,
 };
-use rvirt_rpc::remote::events::ConnectDomainEventCallbackRegisterAnyArgs;
+use rvirt_rpc::remote::ConnectDomainEventCallbackRegisterAnyArgs;
 use rvirt_rpc::remote::Procedure;
 use rvirt_rpc::{keepalive, MessageType};
 use std::process::Command;

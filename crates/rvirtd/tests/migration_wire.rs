@@ -623,7 +623,7 @@ fn tunnelled_p2p_migration_between_two_daemons() {
 
 #[test]
 fn migration_events_on_the_wire() {
-    use rvirt_rpc::remote::events::*;
+    use rvirt_rpc::remote::*;
     let dom = test_dom();
     let ev = rvirt::DomainEvent::MigrationIteration { iteration: 3 };
     let p = rvirtd::dispatch::event_packet(7, false, &dom, &ev).unwrap();

@@ -4,7 +4,7 @@
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::flags::feature;
 use rvirt::Connect;
-use rvirt_rpc::remote::connect::*;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{string_to_chars, AUTH_NONE, DOMAIN_LIST_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 

@@ -3,7 +3,7 @@
 
 use super::{dispatch_table, nonnull, Client};
 use rvirt::flags;
-use rvirt_rpc::remote::domain::*;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{string_to_chars, STRING_MAX};
 use rvirt_rpc::NonnullDomain;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};

@@ -9,7 +9,7 @@
 
 use super::{dispatch_table, Client};
 use rvirt::{Domain, DomainEvent, DomainRef, EventCallback};
-use rvirt_rpc::remote::events::*;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};

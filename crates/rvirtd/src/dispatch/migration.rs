@@ -10,8 +10,8 @@
 use super::stream::{Pump, StreamInput};
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::Stream;
-use rvirt_rpc::remote::domain::{DomainArgs, DomainFlagsArgs};
-use rvirt_rpc::remote::migration::*;
+use rvirt_rpc::remote::{DomainArgs, DomainFlagsArgs};
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::DOMAIN_JOB_STATS_MAX;
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};

@@ -3,8 +3,8 @@
 
 use super::*;
 use proptest::prelude::*;
-use rvirt_rpc::remote::connect::ConnectOpenArgs;
-use rvirt_rpc::remote::domain::{DomainLookupByNameArgs, DomainRet};
+use rvirt_rpc::remote::ConnectOpenArgs;
+use rvirt_rpc::remote::{DomainLookupByNameArgs, DomainRet};
 
 fn client(readonly: bool) -> (Client, tokio::sync::mpsc::UnboundedReceiver<Packet>) {
     rvirt_driver_test::register();
@@ -158,7 +158,7 @@ fn open_lookup_and_readonly() {
 
 #[test]
 fn lifecycle_events_reach_the_outbox() {
-    use rvirt_rpc::remote::events::*;
+    use rvirt_rpc::remote::*;
     let (c, mut rx) = client(false);
     open(&c);
     let reg = ConnectDomainEventCallbackRegisterAnyArgs {

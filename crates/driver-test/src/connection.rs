@@ -230,6 +230,9 @@ impl HypervisorConnection for TestConnection {
         check_flags("testDomainDefineXMLFlags", flags, flags::define::VALIDATE)?;
         self.state.with(|inner| {
             let def = inner.parse_domain(xml)?;
+            // testDomainDefineXMLFlags refuses a newline in the name (the
+            // name becomes a file name); createXML does not check it.
+            rvirt_conf::domain::check_illegal_chars("name", &def.name, "\n")?;
             self.check_unprotected(def.uuid.as_bytes())?;
             let (index, existed) = inner.domains.add(def, AddMode::Config)?;
             let obj = inner.domains.at_mut(index);

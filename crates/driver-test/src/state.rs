@@ -150,10 +150,45 @@ impl TestState {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Listen for this host's events. Registries of closed connections are
+    /// dropped here too, not only when an event fires: a daemon whose
+    /// clients connect and leave without an event in between would
+    /// otherwise keep one entry (and its registry's allocation, held by
+    /// the `Weak`) per connection for ever.
     pub fn add_listener(&self, registry: &Arc<EventRegistry>) {
+        let mut list = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        list.retain(|w| w.strong_count() > 0);
+        list.push(Arc::downgrade(registry));
+    }
+
+    /// Entries in the listener list, live or not yet pruned.
+    pub fn listener_entries(&self) -> usize {
         self.listeners
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Arc::downgrade(registry));
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod listener_tests {
+    use super::*;
+
+    #[test]
+    fn connections_that_come_and_go_leave_no_listener_behind() {
+        let state = Arc::new(TestState::default_config().unwrap());
+        let keep = crate::connection::TestConnection::new(state.clone(), "test:///default".into());
+        for _ in 0..1000 {
+            drop(crate::connection::TestConnection::new(
+                state.clone(),
+                "test:///default".into(),
+            ));
+        }
+        assert!(
+            state.listener_entries() <= 2,
+            "{}",
+            state.listener_entries()
+        );
+        drop(keep);
     }
 }

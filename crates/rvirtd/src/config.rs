@@ -37,8 +37,20 @@ pub struct Config {
     pub unix_sock_rw_perms: u32,
     pub host_uuid: Option<String>,
     pub max_clients: usize,
+    /// The listen backlog of every socket (`listen(2)`'s, as libvirtd's).
+    pub max_queued_clients: u32,
+    /// Blocking threads are started on demand; kept for the check
+    /// `min_workers <= max_workers` libvirtd makes.
+    pub min_workers: usize,
     pub max_workers: usize,
+    pub prio_workers: usize,
     pub max_client_requests: usize,
+    /// rvirt's own: bytes of events and other unsolicited messages queued
+    /// for a client that does not read them before it is disconnected
+    /// (libvirtd has no bound). Default: one maximal message (32 MiB).
+    pub max_client_queued_bytes: usize,
+    /// rvirt's own: streams one client may have open at once.
+    pub max_client_streams: usize,
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
     pub log_level: u32,
@@ -70,8 +82,13 @@ impl Default for Config {
             unix_sock_rw_perms: 0o700,
             host_uuid: None,
             max_clients: 5000,
+            max_queued_clients: 1000,
+            min_workers: 5,
             max_workers: 20,
+            prio_workers: 5,
             max_client_requests: 5,
+            max_client_queued_bytes: rvirt_rpc::packet::MESSAGE_MAX,
+            max_client_streams: 64,
             keepalive_interval: 5,
             keepalive_count: 5,
             log_level: 3,
@@ -102,10 +119,7 @@ const KNOWN_IGNORED: &[&str] = &[
     "tls_allowed_dn_list",
     "tls_priority",
     "sasl_allowed_username_list",
-    "max_queued_clients",
     "max_anonymous_clients",
-    "min_workers",
-    "prio_workers",
     "admin_min_workers",
     "admin_max_workers",
     "admin_max_clients",
@@ -170,7 +184,20 @@ impl Config {
                 self.host_uuid = Some(s);
             }
             "max_clients" => self.max_clients = get_uint(file, key, v)? as usize,
-            "max_workers" => self.max_workers = get_uint(file, key, v)?.max(1) as usize,
+            "max_queued_clients" => self.max_queued_clients = get_u32(file, key, v)?,
+            "min_workers" => self.min_workers = get_uint(file, key, v)? as usize,
+            "max_workers" => {
+                self.max_workers = get_uint(file, key, v)? as usize;
+                // daemonConfigLoadOptions
+                if self.max_workers < 1 {
+                    return Err("'max_workers' must be greater than 0".into());
+                }
+            }
+            "prio_workers" => self.prio_workers = get_uint(file, key, v)? as usize,
+            "max_client_queued_bytes" => {
+                self.max_client_queued_bytes = get_uint(file, key, v)?.max(4096) as usize
+            }
+            "max_client_streams" => self.max_client_streams = get_uint(file, key, v)? as usize,
             "max_client_requests" => {
                 self.max_client_requests = get_uint(file, key, v)?.max(1) as usize
             }
@@ -226,6 +253,13 @@ impl Config {
                 self.auth_tcp
             ));
         }
+        if self.min_workers > self.max_workers {
+            // virNetServerNew → virThreadPoolNew refuses it.
+            return Err(format!(
+                "min_workers ({}) must not exceed max_workers ({})",
+                self.min_workers, self.max_workers
+            ));
+        }
         if self.tcp_port.parse::<u16>().is_err() {
             return Err(format!("invalid tcp_port '{}'", self.tcp_port));
         }
@@ -270,6 +304,16 @@ fn get_uint(file: &str, key: &str, v: &Value) -> Result<u64, String> {
             "{file}: expected an unsigned integer for '{key}' parameter"
         )),
     }
+}
+
+/// `virConfGetValueUInt`: an unsigned integer that fits 32 bits.
+fn get_u32(file: &str, key: &str, v: &Value) -> Result<u32, String> {
+    u32::try_from(get_uint(file, key, v)?).map_err(|_| {
+        format!(
+            "{file}: value for '{key}' parameter must be in range 0:{}",
+            u32::MAX
+        )
+    })
 }
 
 fn get_bool(file: &str, key: &str, v: &Value) -> Result<bool, String> {
@@ -500,6 +544,39 @@ test_relocation_listen = "127.0.0.1:49300"
         assert!(Config::from_text("t.conf", "a = \"x").is_err());
         assert!(Config::from_text("t.conf", "= 1").is_err());
         assert!(Config::from_text("t.conf", "a = 1 b").is_err());
+    }
+
+    #[test]
+    fn processing_controls_have_libvirtds_names_and_defaults() {
+        let c = Config::default();
+        assert_eq!(
+            (
+                c.max_clients,
+                c.max_queued_clients,
+                c.min_workers,
+                c.max_workers
+            ),
+            (5000, 1000, 5, 20)
+        );
+        assert_eq!((c.prio_workers, c.max_client_requests), (5, 5));
+        assert_eq!((c.keepalive_interval, c.keepalive_count), (5, 5));
+        let text = "max_queued_clients = 7\nprio_workers = 0\nmin_workers = 1\n\
+                    max_workers = 2\nmax_client_queued_bytes = 65536\nmax_client_streams = 3\n";
+        let c = Config::from_text("t", text).unwrap();
+        assert!(c.unknown_keys.is_empty());
+        assert_eq!((c.max_queued_clients, c.prio_workers), (7, 0));
+        assert_eq!((c.min_workers, c.max_workers), (1, 2));
+        assert_eq!(
+            (c.max_client_queued_bytes, c.max_client_streams),
+            (65536, 3)
+        );
+        let e = Config::from_text("t", "max_workers = 0").unwrap_err();
+        assert_eq!(e, "'max_workers' must be greater than 0");
+        let c = Config::from_text("t", "min_workers = 30").unwrap();
+        assert!(c
+            .check_supported(false)
+            .unwrap_err()
+            .contains("min_workers"));
     }
 
     #[test]

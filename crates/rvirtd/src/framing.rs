@@ -3,10 +3,10 @@
 //! payload. A bad length word ends the connection (libvirt's
 //! `virNetMessageDecodeLength`); everything else is the dispatcher's.
 
+use crate::outbox::{OutboxReceiver, Queued};
 use rvirt_rpc::packet::{frame_length, MESSAGE_LEN_MAX};
 use rvirt_rpc::{Packet, PacketError};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The read side of a client connection. [`MessageReader::read_message`]
 /// is cancel-safe (its only await is a `read`, and partial messages stay in
@@ -41,6 +41,11 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         if self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
+            // One large message (up to 32 MiB) must not pin its buffer for
+            // the rest of the connection.
+            if self.buf.capacity() > 1 << 20 {
+                self.buf.shrink_to(64 * 1024);
+            }
         }
         Ok(Some(msg))
     }
@@ -69,31 +74,36 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     }
 }
 
-/// Write packets to the stream, coalescing what is queued into one write,
-/// up to and including the first packet `last` picks (true is returned
-/// when one was written: the connection should close).
+/// Write queued packets to the stream, coalescing what is queued into one
+/// write, up to and including the first packet `last` picks (true is
+/// returned when one was written: the connection should close). The
+/// request slots of the answers written are freed only once the bytes are
+/// with the kernel (libvirtd's `nrequests--` in
+/// `virNetServerClientDispatchWrite`).
 pub async fn write_packets<W: AsyncWrite + Unpin>(
     wr: &mut W,
-    first: Packet,
-    more: &mut UnboundedReceiver<Packet>,
+    first: Queued,
+    more: &mut OutboxReceiver,
     last: impl Fn(&Packet) -> bool,
 ) -> std::io::Result<bool> {
     let mut buf = Vec::with_capacity(4096);
-    push(&mut buf, &first);
-    let mut done = last(&first);
+    let mut done = last(&first.packet);
+    push(&mut buf, &first.packet);
+    let mut written = vec![first];
     while !done && buf.len() < 1 << 20 {
-        match more.try_recv() {
-            Ok(p) => {
-                push(&mut buf, &p);
-                done = last(&p);
+        match more.try_recv_queued() {
+            Some(q) => {
+                push(&mut buf, &q.packet);
+                done = last(&q.packet);
+                written.push(q);
             }
-            Err(_) => break,
+            None => break,
         }
     }
     wr.write_all(&buf).await?;
+    drop(written);
     Ok(done)
 }
-
 fn push(buf: &mut Vec<u8>, p: &Packet) {
     match p.to_bytes() {
         Ok(bytes) => buf.extend_from_slice(&bytes),

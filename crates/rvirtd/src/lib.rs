@@ -10,6 +10,8 @@
 pub mod config;
 pub mod dispatch;
 pub mod framing;
+pub mod outbox;
+pub mod pool;
 pub mod server;
 pub mod session;
 

@@ -1,10 +1,12 @@
 //! The listeners: `libvirt-sock` (read-write) and `libvirt-sock-ro` in
 //! `unix_sock_dir`, and with `--listen` plain TCP on `listen_addr:tcp_port`.
 //! Clients beyond `max_clients` are dropped on arrival, as libvirtd's
-//! `virNetServerDispatchNewClient` does; on shutdown the accept loops stop,
-//! every session ends and the sockets are removed.
+//! `virNetServerDispatchNewClient` does; connections not yet accepted wait
+//! in a listen backlog of `max_queued_clients`. On shutdown the accept
+//! loops stop, every session ends and the sockets are removed.
 
 use crate::config::Config;
+use crate::pool::WorkerPool;
 use crate::session::{serve, SessionConfig};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -43,6 +45,7 @@ impl Server {
         ] {
             let path = cfg.unix_sock_dir.join(name);
             let listener = bind_unix(&path, perms, cfg.unix_sock_group.as_deref())?;
+            set_backlog(&listener, cfg.max_queued_clients)?;
             tracing::info!(path = %path.display(), readonly, "listening");
             unix.push((listener, readonly, path));
         }
@@ -59,6 +62,7 @@ impl Server {
                     rvirt_util::error::strerror(&e)
                 )
             })?;
+            set_backlog(&l, cfg.max_queued_clients)?;
             tracing::info!(%addr, "listening on TCP");
             Some(l)
         } else {
@@ -71,8 +75,10 @@ impl Server {
                 default_uri: cfg.default_uri.clone(),
                 keepalive_interval: cfg.keepalive_interval,
                 keepalive_count: cfg.keepalive_count,
-                workers: Arc::new(Semaphore::new(cfg.max_workers.max(1))),
+                pool: WorkerPool::new(cfg.max_workers, cfg.prio_workers),
                 max_client_requests: cfg.max_client_requests,
+                max_client_queued_bytes: cfg.max_client_queued_bytes,
+                max_client_streams: cfg.max_client_streams,
             }),
             max_clients: cfg.max_clients,
         })
@@ -123,6 +129,18 @@ impl Server {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// `listen(2)` again with libvirtd's `max_queued_clients` as the backlog
+/// (Linux takes a new backlog on a listening socket; the kernel caps it at
+/// net.core.somaxconn).
+fn set_backlog(listener: &impl std::os::fd::AsFd, queued: u32) -> Result<(), String> {
+    use nix::sys::socket::{listen, Backlog};
+    let backlog = i32::try_from(queued)
+        .ok()
+        .and_then(|n| Backlog::new(n).ok())
+        .unwrap_or(Backlog::MAXCONN);
+    listen(listener, backlog).map_err(|e| format!("Unable to listen on socket: {}", e.desc()))
 }
 
 fn bind_unix(path: &Path, perms: u32, group: Option<&str>) -> Result<UnixListener, String> {

@@ -1,245 +1,352 @@
-//! One client connection: a reader and a writer.
+//! One client connection: a reader, a writer and the keepalive, as three
+//! futures of one task (libvirtd serves a client from its event loop the
+//! same way).
 //!
 //! The reader frames messages, answers keepalive and quick reads
 //! ([`dispatch::runs_inline`]) itself, hands every other call to a worker
 //! and routes `STREAM` packets to their stream. Worker calls run
 //! concurrently, as on libvirtd's worker pool: on blocking threads, at most
-//! `max_workers` at once daemon-wide, each reply written when its call
-//! completes (clients match replies by serial). So a long
-//! `DOMAIN_MIGRATE_PERFORM3_PARAMS` does not hold up the `GET_JOB_INFO`
-//! polls or the `ABORT_JOB` another thread sends on the same connection.
+//! `max_workers` at once daemon-wide (plus `prio_workers` for high-priority
+//! calls), each reply queued when its call completes (clients match replies
+//! by serial). So a long `DOMAIN_MIGRATE_PERFORM3_PARAMS` does not hold up
+//! the `GET_JOB_INFO` polls or the `ABORT_JOB` another thread sends on the
+//! same connection.
 //!
-//! The writer drains the client's outbox (replies, events, stream answers,
-//! pings) and runs the server side of keepalive. Either side ending ends
-//! the session; open streams are then aborted.
+//! Every message read takes one of the client's `max_client_requests`
+//! slots, given back when its answer has been written to the socket; with
+//! no slot free the reader stops reading, so a client that does not read
+//! its replies (or PONGs) stops being read (`nrequests` in
+//! virnetserverclient.c). The writer drains the bounded
+//! [`Outbox`](crate::outbox). Nothing here waits on a driver: cleanup and
+//! every call that may block run on blocking threads, so the reactor keeps
+//! answering other clients whatever this one asks.
 
-use crate::dispatch::{self, Action, Client, Reply};
+use crate::dispatch::{self, Action, Client, RawHeader, Reply};
 use crate::framing::{write_packets, MessageReader};
-use rvirt_rpc::{keepalive, remote, MessageType, Packet};
-use std::sync::atomic::{AtomicU32, Ordering};
+use crate::outbox::{outbox, Next, Outbox, OutboxReceiver, RequestSlot};
+use crate::pool::WorkerPool;
+use rvirt_rpc::remote::{self, Priority, Procedure};
+use rvirt_rpc::{keepalive, MessageType, Packet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, Semaphore};
 
 /// What a session needs from the daemon.
-#[derive(Clone, Debug)]
 pub struct SessionConfig {
     pub default_uri: String,
     /// Seconds between server pings; 0 or less disables them.
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
-    /// The worker pool: calls running at once, over all clients.
-    pub workers: Arc<Semaphore>,
-    /// Calls one client may have running at once; past it the daemon stops
-    /// reading that client (libvirtd's `max_client_requests`).
+    /// The worker pool, over all clients.
+    pub pool: WorkerPool,
+    /// Messages one client may have read and not yet answered; past it the
+    /// daemon stops reading that client (libvirtd's `max_client_requests`).
     pub max_client_requests: usize,
+    /// Bytes of events and other unsolicited messages queued for a client
+    /// before it is disconnected (rvirt's own `max_client_queued_bytes`).
+    pub max_client_queued_bytes: usize,
+    /// Streams one client may have open (rvirt's own `max_client_streams`).
+    pub max_client_streams: usize,
 }
 
-/// What the reader tells the writer's keepalive: when the client last
+/// The server side of keepalive (`virKeepAlive`): when the client last
 /// spoke, and how many pings went unanswered since (any message answers).
 #[derive(Debug)]
-struct Activity {
-    last_rx: Mutex<Instant>,
-    missed: AtomicU32,
+struct KeepAlive {
+    last_rx: Instant,
+    missed: u32,
 }
 
-impl Activity {
-    fn heard(&self) {
-        *self.last_rx.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        self.missed.store(0, Ordering::Relaxed);
-    }
+type Activity = Mutex<KeepAlive>;
 
-    fn idle(&self) -> Duration {
-        self.last_rx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .elapsed()
-    }
+fn heard(activity: &Activity) {
+    let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+    k.last_rx = Instant::now();
+    k.missed = 0;
 }
 
 /// Serve one client until it leaves, breaks the protocol, stops answering
-/// keepalive, or the daemon shuts down.
+/// keepalive, lets its queue overflow, or the daemon shuts down.
 pub async fn serve<S>(
     stream: S,
     readonly: bool,
     peer: String,
     cfg: Arc<SessionConfig>,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     tracing::info!(%peer, readonly, "client connected");
     let (rd, wr) = tokio::io::split(stream);
-    let wr = Arc::new(tokio::sync::Mutex::new(wr));
-    let (out_tx, outbox) = mpsc::unbounded_channel::<Packet>();
-    let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out_tx));
-    let activity = Arc::new(Activity {
-        last_rx: Mutex::new(Instant::now()),
-        missed: AtomicU32::new(0),
+    let wr = tokio::sync::Mutex::new(wr);
+    let (out, outbox_rx) = outbox(cfg.max_client_queued_bytes);
+    let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out.clone()));
+    let activity = Mutex::new(KeepAlive {
+        last_rx: Instant::now(),
+        missed: 0,
     });
-    let (over_tx, over) = watch::channel(false);
-
-    let writer = tokio::spawn(write_loop(
-        wr.clone(),
-        outbox,
-        client.clone(),
-        cfg.clone(),
-        activity.clone(),
-        peer.clone(),
-        [shutdown.clone(), over.clone()],
-    ));
-    read_loop(rd, &wr, &client, &cfg, &activity, &peer, [shutdown, over]).await;
-    let _ = over_tx.send(true);
-    let _ = writer.await;
-    // Workers still running hold the client; its connection closes when
-    // the last of them is done.
-    client.cleanup();
+    let s = Session {
+        client: &client,
+        out: &out,
+        cfg: &cfg,
+        peer: &peer,
+        wr: &wr,
+    };
+    tokio::select! {
+        _ = s.read_loop(rd, &activity) => {}
+        _ = s.write_loop(outbox_rx) => {}
+        _ = s.keepalive_loop(&activity) => {}
+        _ = out.overflowed() => {}
+        _ = shutdown.wait_for(|v| *v) => {}
+    }
+    if let Some(bytes) = out.overflow_bytes() {
+        tracing::warn!(
+            %peer,
+            "closing client: {bytes} bytes of events queued and not read \
+             (max_client_queued_bytes = {})",
+            cfg.max_client_queued_bytes
+        );
+    }
+    // Frees the request slots of unwritten answers; workers still running
+    // find the queue closed.
+    out.close();
+    drop(wr);
+    // Closing the connection may wait (a remote one is a round trip, to
+    // this very daemon if it points back here): never on the reactor.
+    let c = client.clone();
+    if tokio::task::spawn_blocking(move || c.cleanup())
+        .await
+        .is_err()
+    {
+        tracing::error!(%peer, "client cleanup panicked");
+    }
     tracing::info!(%peer, "client disconnected");
 }
 
-/// Resolves when any of the watched flags turns true (or its sender is
-/// gone).
-async fn any_set(stops: &mut [watch::Receiver<bool>; 2]) {
-    let [a, b] = stops;
-    tokio::select! {
-        _ = a.wait_for(|v| *v) => {}
-        _ = b.wait_for(|v| *v) => {}
-    }
+/// One session's shared parts, borrowed by its three futures.
+struct Session<'a, W> {
+    client: &'a Arc<Client>,
+    out: &'a Outbox,
+    cfg: &'a Arc<SessionConfig>,
+    peer: &'a str,
+    wr: &'a tokio::sync::Mutex<W>,
 }
 
-async fn read_loop<R: AsyncRead + Unpin, W: AsyncWrite + Unpin>(
-    rd: R,
-    wr: &tokio::sync::Mutex<W>,
-    client: &Arc<Client>,
-    cfg: &Arc<SessionConfig>,
-    activity: &Activity,
-    peer: &str,
-    mut stops: [watch::Receiver<bool>; 2],
-) {
-    let mut reader = MessageReader::new(rd);
-    let requests = Arc::new(Semaphore::new(cfg.max_client_requests.max(1)));
-    loop {
-        let msg = tokio::select! {
-            msg = reader.read_message() => msg,
-            _ = any_set(&mut stops) => return,
+/// Is this a REMOTE CONNECT_CLOSE call? After it libvirtd reads nothing
+/// more from the client (`delayedClose` leaves the socket out of the
+/// read poll) and closes once its reply is written.
+fn is_close_call(h: &RawHeader) -> bool {
+    h.prog == remote::PROGRAM
+        && h.proc_ == Procedure::ConnectClose as i32
+        && h.type_ == MessageType::Call as i32
+}
+
+impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
+    /// A request slot: free at once, or (after libvirtd's warning) when an
+    /// answer has been written.
+    async fn slot(&self, requests: &Arc<Semaphore>, warned: &mut bool) -> Option<RequestSlot> {
+        if let Ok(slot) = requests.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        if !*warned && self.cfg.max_client_requests > 1 {
+            *warned = true;
+            tracing::warn!(
+                peer = %self.peer,
+                "Client hit max requests limit {}. This may result in keep-alive timeouts. \
+                 Consider tuning the max_client_requests server parameter",
+                self.cfg.max_client_requests
+            );
+        }
+        requests.clone().acquire_owned().await.ok()
+    }
+
+    async fn read_loop<R: AsyncRead + Unpin>(&self, rd: R, activity: &Activity) {
+        let mut reader = MessageReader::new(rd);
+        let requests = Arc::new(Semaphore::new(self.cfg.max_client_requests.max(1)));
+        let mut warned = false;
+        loop {
+            let Some(slot) = self.slot(&requests, &mut warned).await else {
+                return;
+            };
+            let msg = match reader.read_message().await {
+                Ok(Some(msg)) => msg,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(peer = %self.peer, "closing client: {e}");
+                    return;
+                }
+            };
+            heard(activity);
+            match dispatch::classify(&msg) {
+                Action::Send(p) => self.out.answer(p, slot),
+                Action::Nothing => {}
+                Action::Close(reason) => {
+                    tracing::warn!(peer = %self.peer, "closing client: {reason}");
+                    return;
+                }
+                Action::Call(h) => {
+                    let close = is_close_call(&h);
+                    self.call(h, msg, slot).await;
+                    if close {
+                        // The writer ends the session after the reply.
+                        std::future::pending::<()>().await;
+                    }
+                }
+                Action::Stream(h) => match dispatch::stream_message(self.client, &h, &msg) {
+                    // A full queue stops the reading until the driver
+                    // catches up: back-pressure on the client.
+                    Some(d) => {
+                        let _ = d.tx.send(d.msg).await;
+                    }
+                    None => tracing::info!(
+                        serial = h.serial,
+                        proc_ = h.proc_,
+                        status = h.status,
+                        "Ignoring unexpected stream data"
+                    ),
+                },
+            }
+        }
+    }
+
+    /// Run one call: inline when it is a quick read and nothing runs on
+    /// the pool (so the driver's lock cannot be held by a long call and
+    /// the reactor cannot wait on it), else on a worker.
+    async fn call(&self, h: RawHeader, mut msg: Vec<u8>, slot: RequestSlot) {
+        let payload = msg.split_off(dispatch::payload_start(&h));
+        if dispatch::opens_stream(h.proc_)
+            && self.client.streams().len() >= self.cfg.max_client_streams
+        {
+            tracing::warn!(peer = %self.peer, "refusing stream: too many open streams");
+            let err = dispatch::rpc_error(format!(
+                "Too many open streams (max_client_streams = {})",
+                self.cfg.max_client_streams
+            ));
+            self.out.answer(dispatch::error_reply(&h, &err), slot);
+            return;
+        }
+        if dispatch::runs_inline(self.client, &h) && self.cfg.pool.idle() {
+            let reply = dispatch::run(self.client, &h, &payload).packet;
+            self.reply_now(reply, slot).await;
+            return;
+        }
+        dispatch::prepare_call(self.client, &h);
+        tokio::spawn(run_call(
+            self.client.clone(),
+            self.cfg.clone(),
+            slot,
+            h,
+            payload,
+        ));
+    }
+
+    /// Write a quick read's reply straight to the socket when the writer
+    /// is idle, saving a hop through the queue (a reply to another serial
+    /// may overtake what is queued); otherwise queue it. Either way its
+    /// slot is freed once it is written.
+    async fn reply_now(&self, reply: Packet, slot: RequestSlot) {
+        let Ok(mut w) = self.wr.try_lock() else {
+            self.out.answer(reply, slot);
+            return;
         };
-        let msg = match msg {
-            Ok(Some(msg)) => msg,
-            Ok(None) => return,
+        let bytes = match reply.to_bytes() {
+            Ok(b) => b,
             Err(e) => {
-                tracing::warn!(%peer, "closing client: {e}");
+                tracing::warn!("dropping unencodable reply: {e}");
                 return;
             }
         };
-        activity.heard();
-        match dispatch::classify(&msg) {
-            Action::Send(p) => client.send(p),
-            Action::Nothing => {}
-            Action::Call(h) if dispatch::runs_inline(client, &h) => {
-                let reply = dispatch::run(client, &h, &msg[24..]).packet;
-                if !reply_now(wr, client, reply, &mut stops, peer).await {
+        if let Err(e) = w.write_all(&bytes).await {
+            tracing::debug!(peer = %self.peer, "write to client failed: {e}");
+            // The writer meets the same error and ends the session.
+            self.out.close();
+            std::future::pending::<()>().await;
+        }
+        drop(slot);
+    }
+
+    async fn write_loop(&self, mut outbox: OutboxReceiver) {
+        while let Some(next) = outbox.recv().await {
+            let first = match next {
+                Next::Packet(q) => q,
+                // Logged by the session as it ends.
+                Next::Overflowed(_) => return,
+            };
+            let client = self.client;
+            let closing = |p: &Packet| is_close_reply(p) && client.close_requested();
+            let mut wr = self.wr.lock().await;
+            match write_packets(&mut *wr, first, &mut outbox, closing).await {
+                Ok(false) => {}
+                Ok(true) => return,
+                Err(e) => {
+                    tracing::debug!(peer = %self.peer, "write to client failed: {e}");
                     return;
                 }
             }
-            Action::Call(h) => {
-                let request = tokio::select! {
-                    r = requests.clone().acquire_owned() => r,
-                    _ = any_set(&mut stops) => return,
-                };
-                let Ok(request) = request else { return };
-                dispatch::prepare_call(client, &h);
-                let mut payload = msg;
-                let payload = payload.split_off(24);
-                tokio::spawn(run_call(
-                    client.clone(),
-                    cfg.workers.clone(),
-                    request,
-                    h,
-                    payload,
-                ));
+        }
+    }
+
+    /// Ping an idle client that asked for keepalive; give up after
+    /// `keepalive_count` unanswered pings (`virKeepAliveTimer`), whether or
+    /// not the writer is stuck on a client that stopped reading.
+    async fn keepalive_loop(&self, activity: &Activity) {
+        if self.cfg.keepalive_interval <= 0 {
+            return std::future::pending().await;
+        }
+        let interval = Duration::from_secs(self.cfg.keepalive_interval as u64);
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if !self.client.keepalive_wanted() {
+                continue;
             }
-            Action::Stream(h) => match dispatch::stream_message(client, &h, &msg) {
-                // A full queue stops the reading until the driver catches
-                // up: back-pressure on the client.
-                Some(d) => {
-                    tokio::select! {
-                        _ = d.tx.send(d.msg) => {}
-                        _ = any_set(&mut stops) => return,
-                    }
+            let missed = {
+                let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+                if k.last_rx.elapsed() < interval {
+                    continue;
                 }
-                None => tracing::info!(
-                    serial = h.serial,
-                    proc_ = h.proc_,
-                    status = h.status,
-                    "Ignoring unexpected stream data"
-                ),
-            },
+                k.missed += 1;
+                k.missed - 1
+            };
+            if missed >= self.cfg.keepalive_count {
+                tracing::warn!(
+                    peer = %self.peer,
+                    "No response from client after {missed} keepalive messages"
+                );
+                return;
+            }
+            self.client.send(keepalive::ping());
         }
     }
 }
 
-/// Write a quick read's reply straight to the socket when the writer is
-/// idle, saving a hop through the writer task (a reply to another serial
-/// may overtake what is queued); otherwise queue it. False when the
-/// connection is over.
-async fn reply_now<W: AsyncWrite + Unpin>(
-    wr: &tokio::sync::Mutex<W>,
-    client: &Client,
-    reply: Packet,
-    stops: &mut [watch::Receiver<bool>; 2],
-    peer: &str,
-) -> bool {
-    let Ok(mut w) = wr.try_lock() else {
-        client.send(reply);
-        return true;
-    };
-    let bytes = match reply.to_bytes() {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!("dropping unencodable reply: {e}");
-            return true;
-        }
-    };
-    let written = tokio::select! {
-        r = w.write_all(&bytes) => r,
-        _ = any_set(stops) => return false,
-    };
-    if let Err(e) = written {
-        tracing::debug!(%peer, "write to client failed: {e}");
-        return false;
-    }
-    true
-}
-
-/// One call on the worker pool: its reply goes to the outbox (which frees
-/// the client's request slot), then a stream it opened is pumped (still
-/// off the reactor, without a worker: libvirtd moves stream data in its
-/// event loop, not on a worker).
+/// One call on the worker pool: its reply goes to the outbox with the
+/// client's request slot (freed once written), then a stream it opened is
+/// pumped (still off the reactor, without a worker: libvirtd moves stream
+/// data in its event loop, not on a worker).
 async fn run_call(
     client: Arc<Client>,
-    workers: Arc<Semaphore>,
-    request: OwnedSemaphorePermit,
-    h: dispatch::RawHeader,
+    cfg: Arc<SessionConfig>,
+    slot: RequestSlot,
+    h: RawHeader,
     payload: Vec<u8>,
 ) {
-    let Ok(permit) = workers.acquire_owned().await else {
+    let high = Procedure::from_i32(h.proc_).is_some_and(|p| p.info().priority == Priority::High);
+    let Some(worker) = cfg.pool.acquire(high).await else {
         return;
     };
     let cx = client.clone();
-    let reply = tokio::task::spawn_blocking(move || {
-        let reply = dispatch::run(&cx, &h, &payload);
-        drop(permit);
-        reply
-    })
-    .await;
+    let reply = tokio::task::spawn_blocking(move || dispatch::run(&cx, &h, &payload)).await;
+    drop(worker);
     let Ok(Reply { packet, then }) = reply else {
         tracing::error!(serial = h.serial, proc_ = h.proc_, "call panicked");
         return;
     };
-    client.send(packet);
-    drop(request);
+    client.outbox().answer(packet, slot);
     if let Some(pump) = then {
+        let _busy = cfg.pool.busy();
         let _ = tokio::task::spawn_blocking(move || pump.run()).await;
     }
 }
@@ -248,48 +355,5 @@ async fn run_call(
 fn is_close_reply(p: &Packet) -> bool {
     p.header.type_ == MessageType::Reply
         && remote::is_remote(&p.header)
-        && p.header.proc_ == remote::Procedure::ConnectClose as i32
-}
-
-async fn write_loop<W: AsyncWrite + Unpin>(
-    wr: Arc<tokio::sync::Mutex<W>>,
-    mut outbox: mpsc::UnboundedReceiver<Packet>,
-    client: Arc<Client>,
-    cfg: Arc<SessionConfig>,
-    activity: Arc<Activity>,
-    peer: String,
-    mut stops: [watch::Receiver<bool>; 2],
-) {
-    let keepalive_on = cfg.keepalive_interval > 0;
-    let interval = Duration::from_secs(cfg.keepalive_interval.max(1) as u64);
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let p = tokio::select! {
-            Some(p) = outbox.recv() => p,
-            _ = ticker.tick(), if keepalive_on => {
-                if !client.keepalive_wanted() || activity.idle() < interval {
-                    continue;
-                }
-                let missed = activity.missed.fetch_add(1, Ordering::Relaxed);
-                if missed >= cfg.keepalive_count {
-                    tracing::warn!(%peer, "No response from client after {missed} keepalive messages");
-                    break;
-                }
-                keepalive::ping()
-            },
-            _ = any_set(&mut stops) => break,
-        };
-        let closing = |p: &Packet| is_close_reply(p) && client.close_requested();
-        let mut wr = wr.lock().await;
-        match write_packets(&mut *wr, p, &mut outbox, closing).await {
-            Ok(false) => {}
-            Ok(true) => break,
-            Err(e) => {
-                tracing::debug!(%peer, "write to client failed: {e}");
-                break;
-            }
-        }
-    }
-    let _ = wr.lock().await.shutdown().await;
+        && p.header.proc_ == Procedure::ConnectClose as i32
 }

@@ -4,111 +4,10 @@
 
 mod common;
 
+use common::wire::*;
 use common::{virsh, Daemon};
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
-
-const REMOTE: u32 = 0x2000_8086;
-
-fn message(
-    prog: u32,
-    vers: u32,
-    proc_: i32,
-    type_: i32,
-    serial: u32,
-    status: i32,
-    body: &[u8],
-) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend(((28 + body.len()) as u32).to_be_bytes());
-    for v in [
-        prog,
-        vers,
-        proc_ as u32,
-        type_ as u32,
-        serial,
-        status as u32,
-    ] {
-        out.extend(v.to_be_bytes());
-    }
-    out.extend(body);
-    out
-}
-
-fn xdr_string(s: &str) -> Vec<u8> {
-    let mut out = (s.len() as u32).to_be_bytes().to_vec();
-    out.extend(s.as_bytes());
-    out.resize(out.len().div_ceil(4) * 4, 0);
-    out
-}
-
-fn connect(d: &Daemon) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", d.port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s
-}
-
-/// Read one reply: (header words, payload), or None at end of stream.
-fn read_reply(s: &mut TcpStream) -> Option<([u32; 6], Vec<u8>)> {
-    let mut len = [0u8; 4];
-    s.read_exact(&mut len).ok()?;
-    let len = u32::from_be_bytes(len) as usize;
-    let mut msg = vec![0u8; len - 4];
-    s.read_exact(&mut msg).ok()?;
-    let mut h = [0u32; 6];
-    for (i, w) in h.iter_mut().enumerate() {
-        *w = u32::from_be_bytes(msg[i * 4..i * 4 + 4].try_into().unwrap());
-    }
-    Some((h, msg[24..].to_vec()))
-}
-
-/// The message text of an error reply.
-fn error_text(payload: &[u8]) -> String {
-    let has = u32::from_be_bytes(payload[8..12].try_into().unwrap());
-    assert_eq!(has, 1);
-    let n = u32::from_be_bytes(payload[12..16].try_into().unwrap()) as usize;
-    String::from_utf8_lossy(&payload[16..16 + n]).into_owned()
-}
-
-fn expect_error(s: &mut TcpStream, packet: &[u8], serial: u32, want: &str) {
-    s.write_all(packet).unwrap();
-    let (h, payload) = read_reply(s).unwrap_or_else(|| panic!("no reply, want '{want}'"));
-    assert_eq!(h[3], 1, "type reply");
-    assert_eq!(h[4], serial);
-    assert_eq!(h[5], 1, "status error");
-    assert_eq!(error_text(&payload), want);
-}
-
-fn expect_closed(d: &Daemon, bytes: &[u8]) {
-    let mut s = connect(d);
-    let _ = s.write_all(bytes);
-    let _ = s.shutdown(std::net::Shutdown::Write);
-    let mut buf = [0u8; 64];
-    match s.read(&mut buf) {
-        Ok(0) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        other => panic!("expected the connection to close, got {other:?}"),
-    }
-}
-
-/// A client that works: open, then CONNECT_GET_TYPE.
-fn healthy(d: &Daemon) {
-    let mut s = connect(d);
-    let open = [
-        &1u32.to_be_bytes()[..],
-        &xdr_string("test:///default"),
-        &0u32.to_be_bytes(),
-    ]
-    .concat();
-    s.write_all(&message(REMOTE, 1, 1, 0, 1, 0, &open)).unwrap();
-    let (h, _) = read_reply(&mut s).expect("open reply");
-    assert_eq!(h[5], 0, "open ok");
-    s.write_all(&message(REMOTE, 1, 3, 0, 2, 0, &[])).unwrap();
-    let (h, payload) = read_reply(&mut s).expect("type reply");
-    assert_eq!(h[5], 0);
-    assert_eq!(&payload[4..8], b"TEST");
-}
 
 #[test]
 fn malformed_packets_get_libvirts_answers_and_the_daemon_survives() {
@@ -294,4 +193,31 @@ fn keepalive_pings_and_drops_silent_clients() {
         "silent client not dropped"
     );
     polite_thread.join().unwrap();
+}
+
+/// A definition nested 100,000 deep used to overflow the reader's stack and
+/// kill the daemon; now it gets libxml2's depth error and the daemon stays.
+#[test]
+fn deeply_nested_definition_is_refused_and_the_daemon_survives() {
+    let d = Daemon::rvirtd("");
+    let file = d.dir.join("deep.xml");
+    let n = 100_000;
+    let deep = format!(
+        "<domain type='test'><name>deep</name><memory>1024</memory><os><type>hvm</type></os>{}{}</domain>",
+        "<a>".repeat(n),
+        "</a>".repeat(n)
+    );
+    std::fs::write(&file, deep).unwrap();
+    let out = virsh(&d.tcp_uri(), &format!("define {}", file.display()));
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains(
+            "(domain_definition):1: Excessive depth in document: 256 use XML_PARSE_HUGE option"
+        ),
+        "{}",
+        out.stderr
+    );
+    healthy(&d);
+    let out = virsh(&d.tcp_uri(), "list --all --name");
+    assert_eq!(out.stdout.trim(), "test");
 }

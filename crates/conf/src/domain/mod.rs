@@ -60,6 +60,21 @@ pub(crate) fn unsupported(msg: impl AsRef<str>) -> Error {
     Error::new(ErrorDomain::DOMAIN, ErrorCode::CONFIG_UNSUPPORTED, msg)
 }
 
+/// libvirt's `virXMLCheckIllegalChars`: refuse `value` of node `what` if
+/// it holds any of `illegal`, naming the first one found (VIR_ERR_XML_DETAIL
+/// from the XML domain, whose format is the bare message). Drivers call it
+/// at define time, e.g. the test driver with `("name", name, "\n")`.
+pub fn check_illegal_chars(what: &str, value: &str, illegal: &str) -> Result<()> {
+    match value.chars().find(|c| illegal.contains(*c)) {
+        Some(c) => Err(Error::raw(
+            ErrorDomain::XML,
+            ErrorCode::XML_DETAIL,
+            format!("invalid char in {what}: {c}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn internal(msg: impl AsRef<str>) -> Error {
     Error::new(ErrorDomain::DOMAIN, ErrorCode::INTERNAL_ERROR, msg)
 }
@@ -213,6 +228,12 @@ impl DomainDef {
             Some(n) if !n.is_empty() => n,
             _ => return Err(Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_NAME)),
         };
+        // virDomainDefPostParseCheckFeatures: drivers without
+        // VIR_DOMAIN_DEF_FEATURE_NAME_SLASH (the test driver among them)
+        // refuse a '/' since the name becomes a file name.
+        if name.contains('/') {
+            return Err(internal_xml(format!("name {name} cannot contain '/'")));
+        }
         let uuid = match root.child_text("uuid") {
             None => uuid::generate(),
             Some(u) => uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?,

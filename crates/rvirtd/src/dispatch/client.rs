@@ -9,15 +9,25 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-/// Where packets for the client go; the connection's writer drains it.
-pub type Outbox = tokio::sync::mpsc::UnboundedSender<Packet>;
+pub use crate::outbox::Outbox;
+
+/// The client's hypervisor connection, through its life.
+enum ConnState {
+    /// Before CONNECT_OPEN.
+    NotOpen,
+    Open(Connect),
+    /// After CONNECT_CLOSE or the end of the session: an open finishing
+    /// late on a worker closes what it opened there, so a close that
+    /// waits (a remote connection) never runs on a reactor thread.
+    Closed,
+}
 
 pub struct Client {
     /// Came in on `libvirt-sock-ro`: every connection it opens is read-only.
     pub readonly: bool,
     /// The URI opened when CONNECT_OPEN names none.
     pub default_uri: String,
-    conn: Mutex<Option<Connect>>,
+    conn: Mutex<ConnState>,
     outbox: Outbox,
     callbacks: Mutex<Callbacks>,
     keepalive_wanted: AtomicBool,
@@ -39,7 +49,7 @@ impl Client {
         Client {
             readonly,
             default_uri: default_uri.into(),
-            conn: Mutex::new(None),
+            conn: Mutex::new(ConnState::NotOpen),
             outbox,
             callbacks: Mutex::new(Callbacks::default()),
             keepalive_wanted: AtomicBool::new(false),
@@ -51,28 +61,46 @@ impl Client {
     /// The open connection, or libvirtd's error for calls before
     /// CONNECT_OPEN (`remoteGetHypervisorConn`).
     pub fn conn(&self) -> Result<Connect> {
-        self.conn
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorDomain::RPC,
-                    ErrorCode::INTERNAL_ERROR,
-                    "hypervisor connection not open",
-                )
-            })
+        match &*self.conn_state() {
+            ConnState::Open(c) => Ok(c.clone()),
+            ConnState::NotOpen | ConnState::Closed => Err(Error::new(
+                ErrorDomain::RPC,
+                ErrorCode::INTERNAL_ERROR,
+                "hypervisor connection not open",
+            )),
+        }
+    }
+
+    fn conn_state(&self) -> std::sync::MutexGuard<'_, ConnState> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn is_open(&self) -> bool {
-        self.conn
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        matches!(*self.conn_state(), ConnState::Open(_))
     }
 
+    /// Whether the open connection answers reads from memory, asked
+    /// without cloning it (a clone dropped last on a reactor thread would
+    /// close the connection there).
+    pub fn reads_are_quick(&self) -> bool {
+        match &*self.conn_state() {
+            ConnState::Open(c) => c.reads_are_quick(),
+            _ => false,
+        }
+    }
+
+    /// Keep the connection CONNECT_OPEN made, unless the client has gone
+    /// meanwhile: then it is closed here, on the worker that opened it.
     pub(super) fn set_conn(&self, conn: Connect) {
-        *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = Some(conn);
+        let mut state = self.conn_state();
+        match *state {
+            ConnState::Closed => {
+                drop(state);
+                tracing::debug!("client gone while opening: closing its connection");
+                drop(conn);
+            }
+            _ => *state = ConnState::Open(conn),
+        }
     }
 
     /// A handle for the domain a call names (`get_nonnull_domain`): no
@@ -92,7 +120,9 @@ impl Client {
     /// Queue a packet for the client (events, pings). A closed connection
     /// just drops it.
     pub fn send(&self, p: Packet) {
-        let _ = self.outbox.send(p);
+        if let Err(e) = self.outbox.send(p) {
+            tracing::debug!("not queued for the client: {e:?}");
+        }
     }
 
     pub fn outbox(&self) -> Outbox {
@@ -129,10 +159,14 @@ impl Client {
     }
 
     /// Abort open streams, deregister every event callback and close the
-    /// connection (`remoteClientCloseFunc`). Idempotent.
+    /// connection (`remoteClientCloseFunc`). Idempotent. May wait (closing
+    /// a remote connection is a round trip): call it off the reactor.
     pub fn cleanup(&self) {
         self.streams.clear();
-        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let conn = match std::mem::replace(&mut *self.conn_state(), ConnState::Closed) {
+            ConnState::Open(c) => Some(c),
+            ConnState::NotOpen | ConnState::Closed => None,
+        };
         let callbacks = std::mem::take(&mut *self.callbacks());
         if let Some(conn) = conn {
             let ids = callbacks

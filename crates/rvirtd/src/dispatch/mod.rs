@@ -143,8 +143,7 @@ pub fn is_quick(p: Procedure) -> bool {
 /// connection whose driver promises such reads never wait (not the remote
 /// driver, say, where every call is a round trip).
 pub fn runs_inline(client: &Client, h: &RawHeader) -> bool {
-    Procedure::from_i32(h.proc_).is_some_and(is_quick)
-        && client.conn().is_ok_and(|c| c.reads_are_quick())
+    Procedure::from_i32(h.proc_).is_some_and(is_quick) && client.reads_are_quick()
 }
 
 /// Does this procedure open an incoming data stream?
@@ -221,6 +220,19 @@ pub enum Action {
     Stream(RawHeader),
     /// Nothing to answer (a PONG, stray replies).
     Nothing,
+    /// Close the connection without an answer, for this reason.
+    Close(String),
+}
+
+/// Where a call's arguments start: after the header, and for
+/// CALL_WITH_FDS after the descriptor count too
+/// (`virNetMessageDecodeNumFDs`).
+pub fn payload_start(h: &RawHeader) -> usize {
+    if h.type_ == MessageType::CallWithFds as i32 {
+        28
+    } else {
+        24
+    }
 }
 
 /// The error reply to `h`.
@@ -263,16 +275,14 @@ pub fn classify(msg: &[u8]) -> Action {
         return Action::Nothing;
     }
     if h.type_ == MessageType::CallWithFds as i32 {
-        // No descriptor passing (VIR_DRV_FEATURE_FD_PASSING is not offered).
-        return Action::Send(error_reply(
-            &h,
-            &rpc_error(format!("Unexpected message type {}", h.type_)),
-        ));
+        if let Some(reason) = fds_refused(msg) {
+            return Action::Close(reason);
+        }
     }
     if h.type_ == MessageType::Stream as i32 {
         return Action::Stream(h);
     }
-    if h.type_ != MessageType::Call as i32 {
+    if !h.is_call() {
         tracing::info!(?h, "ignoring unexpected message");
         return Action::Nothing;
     }
@@ -283,6 +293,28 @@ pub fn classify(msg: &[u8]) -> Action {
         ));
     }
     Action::Call(h)
+}
+
+/// Why a CALL_WITH_FDS closes the connection, if it does. libvirtd reads
+/// the descriptor count first (`virNetMessageDecodeNumFDs`: missing or
+/// over 32 closes), then takes each descriptor from the socket
+/// (`virNetSocketRecvFD`), which on TCP fails with "Receiving file
+/// descriptors is not supported on this socket" and closes the client.
+/// rvirtd takes no descriptors on any socket (it does not offer
+/// VIR_DRV_FEATURE_FD_PASSING), so any count above zero closes; with zero
+/// the call runs like a plain CALL, as on libvirtd.
+fn fds_refused(msg: &[u8]) -> Option<String> {
+    let Some(word) = msg.get(24..28) else {
+        return Some("Unable to decode number of FDs".into());
+    };
+    let n = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+    if n as usize > rvirt_rpc::packet::MESSAGE_NUM_FDS_MAX {
+        return Some(format!(
+            "Received too many FDs {n}, expected {} maximum",
+            rvirt_rpc::packet::MESSAGE_NUM_FDS_MAX
+        ));
+    }
+    (n > 0).then(|| "Receiving file descriptors is not supported on this socket".into())
 }
 
 /// A call's reply and, for a call that opened a stream, the pump to run
@@ -406,7 +438,7 @@ pub struct StreamDelivery {
 pub fn handle_message(client: &Client, msg: &[u8]) -> Option<Packet> {
     match classify(msg) {
         Action::Send(p) => Some(p),
-        Action::Nothing => None,
+        Action::Nothing | Action::Close(_) => None,
         Action::Stream(h) => {
             if let Some(d) = stream_message(client, &h, msg) {
                 let _ = d.tx.try_send(d.msg);
@@ -415,7 +447,7 @@ pub fn handle_message(client: &Client, msg: &[u8]) -> Option<Packet> {
         }
         Action::Call(h) => {
             prepare_call(client, &h);
-            Some(dispatch_call(client, &h, &msg[24..]))
+            Some(dispatch_call(client, &h, &msg[payload_start(&h)..]))
         }
     }
 }

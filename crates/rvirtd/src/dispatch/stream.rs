@@ -89,6 +89,15 @@ impl Streams {
         self.lock().clear();
     }
 
+    /// How many streams are open (bounded by `max_client_streams`).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     pub fn is_open(&self, serial: u32) -> bool {
         self.lock().contains_key(&serial)
     }

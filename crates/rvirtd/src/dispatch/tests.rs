@@ -6,9 +6,9 @@ use proptest::prelude::*;
 use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::{DomainLookupByNameArgs, DomainRet};
 
-fn client(readonly: bool) -> (Client, tokio::sync::mpsc::UnboundedReceiver<Packet>) {
+fn client(readonly: bool) -> (Client, crate::outbox::OutboxReceiver) {
     rvirt_driver_test::register();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = crate::outbox::outbox(1 << 20);
     (Client::new(readonly, "test:///default", tx), rx)
 }
 

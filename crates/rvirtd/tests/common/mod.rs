@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod rpc_client;
+pub mod wire;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

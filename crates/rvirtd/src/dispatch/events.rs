@@ -19,30 +19,15 @@ use std::sync::Arc;
 /// `VIR_DOMAIN_EVENT_ID_LAST` in libvirt 9.0.
 const EVENT_ID_LAST: i32 = 27;
 
-rvirt_rpc::xdr_struct! {
-    /// DOMAIN_EVENT_REBOOT (169).
-    pub struct DomainEventRebootMsg {
-        pub dom: NonnullDomain,
-    }
-    /// DOMAIN_EVENT_CALLBACK_REBOOT (319).
-    pub struct DomainEventCallbackRebootMsg {
-        pub callback_id: i32,
-        pub msg: DomainEventRebootMsg,
-    }
-}
-
 dispatch_table! {
-    ConnectDomainEventCallbackRegisterAny "virConnectDomainEventRegisterAny":
-        ConnectDomainEventCallbackRegisterAnyArgs => ConnectDomainEventCallbackRegisterAnyRet
-        = |cx, a| {
+    ConnectDomainEventCallbackRegisterAny => |cx, a| {
             check_event_id(a.event_id)?;
             let dom = a.dom.map(|d| cx.domain(&d)).transpose()?;
             let callback_id = register(cx, dom.as_ref(), a.event_id, false)?;
             cx.callbacks().modern.push(callback_id);
             Ok(ConnectDomainEventCallbackRegisterAnyRet { callback_id })
         };
-    ConnectDomainEventCallbackDeregisterAny "virConnectDomainEventDeregisterAny":
-        ConnectDomainEventCallbackDeregisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventCallbackDeregisterAny => |cx, a| {
             let conn = cx.conn()?;
             let mut cbs = cx.callbacks();
             let Some(pos) = cbs.modern.iter().position(|id| *id == a.callback_id) else {
@@ -52,8 +37,7 @@ dispatch_table! {
             cbs.modern.remove(pos);
             Ok(())
         };
-    ConnectDomainEventRegisterAny "virConnectDomainEventRegisterAny":
-        ConnectDomainEventRegisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventRegisterAny => |cx, a| {
             check_event_id(a.event_id)?;
             cx.conn()?;
             if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == a.event_id) {
@@ -63,8 +47,7 @@ dispatch_table! {
             cx.callbacks().legacy.push((a.event_id, id));
             Ok(())
         };
-    ConnectDomainEventDeregisterAny "virConnectDomainEventDeregisterAny":
-        ConnectDomainEventDeregisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventDeregisterAny => |cx, a| {
             let conn = cx.conn()?;
             let mut cbs = cx.callbacks();
             let Some(pos) = cbs.legacy.iter().position(|(ev, _)| *ev == a.event_id) else {

@@ -53,6 +53,9 @@ fn main() {
         let path = format!("protocol/{module}.procs");
         let text = read(&path);
         let decls = procs::parse(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-        write(format!("{module}_procedures.rs"), procs::generate(&decls, prefix, stubs));
+        write(
+            format!("{module}_procedures.rs"),
+            procs::generate(&decls, prefix, stubs),
+        );
     }
 }

@@ -7,8 +7,8 @@
 use crate::stream::{RemoteStream, StreamState};
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{
-    keepalive, Call, Header, Proc, FrameReader, MessageStatus, MessageType, Packet, StreamId, StreamMessage, XdrDecode,
-    XdrEncode,
+    keepalive, Call, FrameReader, Header, MessageStatus, MessageType, Packet, Proc, StreamId,
+    StreamMessage, XdrDecode, XdrEncode,
 };
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::HashMap;
@@ -212,7 +212,12 @@ impl Client {
     /// `RemoteCalls::call_*`, go through [`Call`] instead.)
     pub fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-        let h = Header::call(remote::PROGRAM, remote::PROTOCOL_VERSION, proc_ as i32, serial);
+        let h = Header::call(
+            remote::PROGRAM,
+            remote::PROTOCOL_VERSION,
+            proc_ as i32,
+            serial,
+        );
         self.call_serial(h, args, None)
     }
 

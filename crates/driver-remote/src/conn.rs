@@ -110,7 +110,6 @@ pub(crate) fn nonnull(d: &DomainRef) -> NonnullDomain {
     }
 }
 
-
 fn count(n: i32) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
@@ -173,9 +172,9 @@ impl RemoteConnection {
         authenticate(&client, uri.param("auth"))?;
         let keepalive = supports(&client, feature::PROGRAM_KEEPALIVE);
         client.call_connect_open(&ConnectOpenArgs {
-                name: Some(target.name.clone()),
-                flags,
-            })?;
+            name: Some(target.name.clone()),
+            flags,
+        })?;
         let event_callbacks = supports(&client, feature::REMOTE_EVENT_CALLBACK);
         let _close_callbacks = supports(&client, feature::REMOTE_CLOSE_CALLBACK);
         if keepalive {
@@ -198,7 +197,6 @@ impl RemoteConnection {
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
-
 }
 
 /// The connection makes the generated `RemoteCalls` stubs' calls on its
@@ -286,8 +284,7 @@ int_ret! {
     ConnectIsSecureRet => secure,
 }
 
-impl RemoteConnection {
-}
+impl RemoteConnection {}
 
 impl HypervisorConnection for RemoteConnection {
     fn close(&self) -> Result<()> {
@@ -301,16 +298,12 @@ impl HypervisorConnection for RemoteConnection {
         if let Some(t) = &*cache {
             return Ok(t.clone());
         }
-        let t = self
-            .call_connect_get_type()?
-            .type_;
+        let t = self.call_connect_get_type()?.type_;
         *cache = Some(t.clone());
         Ok(t)
     }
     fn get_version(&self) -> Result<u64> {
-        Ok(self
-            .call_connect_get_version()?
-            .hv_ver)
+        Ok(self.call_connect_get_version()?.hv_ver)
     }
     fn get_lib_version(&self) -> Result<u64> {
         let r = self.call_connect_get_lib_version()?;
@@ -388,9 +381,7 @@ impl HypervisorConnection for RemoteConnection {
         let args = ConnectListDomainsArgs {
             maxids: max_i32(max),
         };
-        Ok(self
-            .call_connect_list_domains(&args)?
-            .ids)
+        Ok(self.call_connect_list_domains(&args)?.ids)
     }
     fn num_of_domains(&self) -> Result<usize> {
         let r = self.call_connect_num_of_domains()?;
@@ -400,13 +391,11 @@ impl HypervisorConnection for RemoteConnection {
         let args = ConnectListDefinedDomainsArgs {
             maxnames: max_i32(max),
         };
-        let r =
-            self.call_connect_list_defined_domains(&args)?;
+        let r = self.call_connect_list_defined_domains(&args)?;
         Ok(r.names)
     }
     fn num_of_defined_domains(&self) -> Result<usize> {
-        let r =
-            self.call_connect_num_of_defined_domains()?;
+        let r = self.call_connect_num_of_defined_domains()?;
         Ok(count(r.num))
     }
 
@@ -415,10 +404,16 @@ impl HypervisorConnection for RemoteConnection {
         Ok(domain_ref(self.call_domain_lookup_by_name(&args)?.dom))
     }
     fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
-        Ok(domain_ref(self.call_domain_lookup_by_id(&DomainLookupByIdArgs { id })?.dom))
+        Ok(domain_ref(
+            self.call_domain_lookup_by_id(&DomainLookupByIdArgs { id })?
+                .dom,
+        ))
     }
     fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
-        Ok(domain_ref(self.call_domain_lookup_by_uuid(&DomainLookupByUuidArgs { uuid: *uuid })?.dom))
+        Ok(domain_ref(
+            self.call_domain_lookup_by_uuid(&DomainLookupByUuidArgs { uuid: *uuid })?
+                .dom,
+        ))
     }
 
     /// Flags 0 uses the older procedures, as virsh's calls do.
@@ -436,7 +431,10 @@ impl HypervisorConnection for RemoteConnection {
     fn domain_undefine(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_undefine(&DomainUndefineArgs { dom: nonnull(d) }),
-            _ => self.call_domain_undefine_flags(&DomainUndefineFlagsArgs { dom: nonnull(d), flags }),
+            _ => self.call_domain_undefine_flags(&DomainUndefineFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -453,18 +451,30 @@ impl HypervisorConnection for RemoteConnection {
             self.call_domain_create(&DomainCreateArgs { dom: nonnull(d) })?;
             return self.domain_lookup_by_uuid(&d.uuid);
         }
-        Ok(domain_ref(self.call_domain_create_with_flags(&DomainCreateWithFlagsArgs { dom: nonnull(d), flags })?.dom))
+        Ok(domain_ref(
+            self.call_domain_create_with_flags(&DomainCreateWithFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            })?
+            .dom,
+        ))
     }
     fn domain_shutdown(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_shutdown(&DomainShutdownArgs { dom: nonnull(d) }),
-            _ => self.call_domain_shutdown_flags(&DomainShutdownFlagsArgs { dom: nonnull(d), flags }),
+            _ => self.call_domain_shutdown_flags(&DomainShutdownFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_destroy(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_destroy(&DomainDestroyArgs { dom: nonnull(d) }),
-            _ => self.call_domain_destroy_flags(&DomainDestroyFlagsArgs { dom: nonnull(d), flags }),
+            _ => self.call_domain_destroy_flags(&DomainDestroyFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_suspend(&self, d: &DomainRef) -> Result<()> {
@@ -474,7 +484,10 @@ impl HypervisorConnection for RemoteConnection {
         self.call_domain_resume(&DomainResumeArgs { dom: nonnull(d) })
     }
     fn domain_reboot(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call_domain_reboot(&DomainRebootArgs { dom: nonnull(d), flags })
+        self.call_domain_reboot(&DomainRebootArgs {
+            dom: nonnull(d),
+            flags,
+        })
     }
 
     fn domain_get_info(&self, d: &DomainRef) -> Result<DomainInfo> {
@@ -483,19 +496,23 @@ impl HypervisorConnection for RemoteConnection {
             state: DomainState::from_i32(r.state as i32),
             max_mem: r.max_mem,
             memory: r.memory,
-            nr_virt_cpu: r.nr_virt_cpu as u16,
+            nr_virt_cpu: r.nr_virt_cpu,
             cpu_time: r.cpu_time,
         })
     }
     fn domain_get_state(&self, d: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
-        let r = self.call_domain_get_state(&DomainGetStateArgs { dom: nonnull(d), flags })?;
+        let r = self.call_domain_get_state(&DomainGetStateArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok((DomainState::from_i32(r.state), r.reason))
     }
     fn domain_get_xml_desc(&self, d: &DomainRef, flags: u32) -> Result<String> {
-        let args = DomainGetXmlDescArgs { dom: nonnull(d), flags };
-        Ok(self
-            .call_domain_get_xml_desc(&args)?
-            .xml)
+        let args = DomainGetXmlDescArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        Ok(self.call_domain_get_xml_desc(&args)?.xml)
     }
     fn domain_get_os_type(&self, d: &DomainRef) -> Result<String> {
         Ok(self
@@ -507,13 +524,15 @@ impl HypervisorConnection for RemoteConnection {
         Ok(r.memory)
     }
     fn domain_get_vcpus_flags(&self, d: &DomainRef, flags: u32) -> Result<i32> {
-        let args = DomainGetVcpusFlagsArgs { dom: nonnull(d), flags };
-        Ok(self
-            .call_domain_get_vcpus_flags(&args)?
-            .num)
+        let args = DomainGetVcpusFlagsArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        Ok(self.call_domain_get_vcpus_flags(&args)?.num)
     }
     fn domain_get_autostart(&self, d: &DomainRef) -> Result<bool> {
-        self.call_domain_get_autostart(&DomainGetAutostartArgs { dom: nonnull(d) }).map(|r| r.value() != 0)
+        self.call_domain_get_autostart(&DomainGetAutostartArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_set_autostart(&self, d: &DomainRef, autostart: bool) -> Result<()> {
         let args = DomainSetAutostartArgs {
@@ -523,17 +542,24 @@ impl HypervisorConnection for RemoteConnection {
         self.call_domain_set_autostart(&args)
     }
     fn domain_is_active(&self, d: &DomainRef) -> Result<bool> {
-        self.call_domain_is_active(&DomainIsActiveArgs { dom: nonnull(d) }).map(|r| r.value() != 0)
+        self.call_domain_is_active(&DomainIsActiveArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_is_persistent(&self, d: &DomainRef) -> Result<bool> {
-        self.call_domain_is_persistent(&DomainIsPersistentArgs { dom: nonnull(d) }).map(|r| r.value() != 0)
+        self.call_domain_is_persistent(&DomainIsPersistentArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_is_updated(&self, d: &DomainRef) -> Result<bool> {
-        self.call_domain_is_updated(&DomainIsUpdatedArgs { dom: nonnull(d) }).map(|r| r.value() != 0)
+        self.call_domain_is_updated(&DomainIsUpdatedArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_has_managed_save_image(&self, d: &DomainRef, flags: u32) -> Result<bool> {
-        let args = DomainHasManagedSaveImageArgs { dom: nonnull(d), flags };
-        self.call_domain_has_managed_save_image(&args).map(|r| r.value() != 0)
+        let args = DomainHasManagedSaveImageArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        self.call_domain_has_managed_save_image(&args)
+            .map(|r| r.value() != 0)
     }
     fn domain_get_metadata(
         &self,
@@ -552,7 +578,8 @@ impl HypervisorConnection for RemoteConnection {
         Ok(r.metadata)
     }
     fn domain_get_security_label(&self, d: &DomainRef) -> Result<SecurityLabel> {
-        let r = self.call_domain_get_security_label(&DomainGetSecurityLabelArgs { dom: nonnull(d) })?;
+        let r =
+            self.call_domain_get_security_label(&DomainGetSecurityLabelArgs { dom: nonnull(d) })?;
         Ok(SecurityLabel {
             label: r.label_str(),
             enforcing: r.enforcing != 0,

@@ -20,7 +20,11 @@ fn opt(s: Option<&str>) -> Option<String> {
 impl RemoteConnection {
     /// A tunnelled prepare: the call opens the stream, which `st` then
     /// carries. Should `st` already be bound, the new stream is aborted.
-    fn prepare_tunnel<P: Proc<Id = Procedure>>(&self, st: &Stream, args: &P::Args) -> Result<P::Ret> {
+    fn prepare_tunnel<P: Proc<Id = Procedure>>(
+        &self,
+        st: &Stream,
+        args: &P::Args,
+    ) -> Result<P::Ret> {
         let (ret, backend) = self.client().call_with_stream(P::ID, args)?;
         let backend = Arc::new(backend);
         if let Err(e) = st.attach(backend.clone()) {
@@ -289,8 +293,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: cookie_in.to_vec(),
             flags,
         };
-        let r =
-            self.call_domain_migrate_prepare3_params(&args)?;
+        let r = self.call_domain_migrate_prepare3_params(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
@@ -383,8 +386,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_get_job_stats(&self, d: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
-        let r =
-            self.call_domain_get_job_stats(&DomainGetJobStatsArgs { dom: nonnull(d), flags })?;
+        let r = self.call_domain_get_job_stats(&DomainGetJobStatsArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok((r.type_, r.params))
     }
 
@@ -393,7 +398,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
     fn domain_abort_job(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_abort_job(&DomainAbortJobArgs { dom: nonnull(d) }),
-            _ => self.call_domain_abort_job_flags(&DomainAbortJobFlagsArgs { dom: nonnull(d), flags }),
+            _ => self.call_domain_abort_job_flags(&DomainAbortJobFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
 
@@ -412,8 +420,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_migrate_get_max_speed(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r =
-            self.call_domain_migrate_get_max_speed(&DomainMigrateGetMaxSpeedArgs { dom: nonnull(d), flags })?;
+        let r = self.call_domain_migrate_get_max_speed(&DomainMigrateGetMaxSpeedArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok(r.bandwidth)
     }
 
@@ -432,12 +442,17 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_migrate_get_max_downtime(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r =
-            self.call_domain_migrate_get_max_downtime(&DomainMigrateGetMaxDowntimeArgs { dom: nonnull(d), flags })?;
+        let r = self.call_domain_migrate_get_max_downtime(&DomainMigrateGetMaxDowntimeArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok(r.downtime)
     }
 
     fn domain_migrate_start_post_copy(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call_domain_migrate_start_post_copy(&DomainMigrateStartPostCopyArgs { dom: nonnull(d), flags })
+        self.call_domain_migrate_start_post_copy(&DomainMigrateStartPostCopyArgs {
+            dom: nonnull(d),
+            flags,
+        })
     }
 }

@@ -92,7 +92,11 @@ pub fn generate(decls: &[Decl<'_>], prefix: &str, stubs: &str) -> String {
         };
         let variant = camel(d.name);
         let (num, name, prio, access, dom) = (d.num, d.name, d.prio, d.access, d.domain);
-        writeln!(out, "    {variant} = {num}, {name:?}, {prio}, {access}, {api}, {dom};").unwrap();
+        writeln!(
+            out,
+            "    {variant} = {num}, {name:?}, {prio}, {access}, {api}, {dom};"
+        )
+        .unwrap();
     }
     out.push_str("}\n\n");
     out += &markers(decls, prefix);
@@ -131,14 +135,24 @@ fn client_stubs(decls: &[Decl<'_>], prefix: &str, stubs: &str) -> String {
         "/// A typed method per procedure over [`crate::Call`]: `call_domain_get_xml_desc(&args)`.\n\
          pub trait {stubs}: crate::Call {{\n"
     );
-    for d in decls.iter().filter(|d| d.access != "Event" && d.stream == "-") {
+    for d in decls
+        .iter()
+        .filter(|d| d.access != "Event" && d.stream == "-")
+    {
         let method = format!("call_{}", d.name.to_ascii_lowercase());
         let v = camel(d.name);
         let ret = rust_ty(d.ret);
-        let api = if d.api == "-" { String::new() } else { format!(": `{}`", d.api) };
+        let api = if d.api == "-" {
+            String::new()
+        } else {
+            format!(": `{}`", d.api)
+        };
         let (params, pass) = match d.args {
             "-" => (String::new(), "&()".to_string()),
-            a => (format!(", args: &{}", rust_type_name(a)), "args".to_string()),
+            a => (
+                format!(", args: &{}", rust_type_name(a)),
+                "args".to_string(),
+            ),
         };
         writeln!(
             out,

@@ -81,7 +81,8 @@ pub fn rust_field_name(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
     for (i, c) in chars.iter().enumerate() {
-        let prev_lower = i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
+        let prev_lower =
+            i > 0 && (chars[i - 1].is_ascii_lowercase() || chars[i - 1].is_ascii_digit());
         let next_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
         let prev_upper = i > 0 && chars[i - 1].is_ascii_uppercase();
         if c.is_ascii_uppercase() && (prev_lower || (prev_upper && next_lower)) {
@@ -92,9 +93,9 @@ pub fn rust_field_name(name: &str) -> String {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
         "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
-        "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
-        "self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
-        "unsized", "use", "virtual", "where", "while", "yield",
+        "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
+        "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe", "unsized",
+        "use", "virtual", "where", "while", "yield",
     ];
     if KEYWORDS.contains(&out.as_str()) {
         out.push('_');
@@ -131,7 +132,10 @@ impl Universe {
         if name.chars().all(|c| c.is_ascii_digit()) {
             return Ok(name.into());
         }
-        let m = self.consts.get(name).ok_or(format!("unknown constant {name}"))?;
+        let m = self
+            .consts
+            .get(name)
+            .ok_or(format!("unknown constant {name}"))?;
         Ok(qualify(m, module, rust_const_name(name)))
     }
 
@@ -240,18 +244,23 @@ impl Ty {
     /// loop variables of nested arrays apart.
     pub fn encode(&self, v: &str, d: usize) -> String {
         let x = format!("x{d}");
+        // `v` is `&self.f` or a loop variable (already a reference): the
+        // place itself, for method calls and copies.
+        let place = v
+            .strip_prefix('&')
+            .map_or(format!("(*{v})"), str::to_string);
         match self {
             // `unsigned char` has no XdrEncode impl: Vec<u8> is opaque.
-            Ty::Prim("u8") => format!("enc.put_u32(u32::from(*{v}));"),
+            Ty::Prim("u8") => format!("enc.put_u32(u32::from({place}));"),
             Ty::Prim(_) | Ty::Named(_) => format!("XdrEncode::encode({v}, enc)?;"),
             Ty::String(m) => format!("enc.put_string({v}, {m})?;"),
             Ty::Opaque(m) => format!("enc.put_opaque({v}, {m})?;"),
             Ty::FixedOpaque(_) => format!("enc.put_fixed_opaque({v});"),
             Ty::Array(t, m) => format!(
-                "enc.put_count(({v}).len(), {m})?; for {x} in ({v}).iter() {{ {} }}",
+                "enc.put_count({place}.len(), {m})?; for {x} in {place}.iter() {{ {} }}",
                 t.encode(&x, d + 1)
             ),
-            Ty::Fixed(t, _) => format!("for {x} in ({v}).iter() {{ {} }}", t.encode(&x, d + 1)),
+            Ty::Fixed(t, _) => format!("for {x} in {place}.iter() {{ {} }}", t.encode(&x, d + 1)),
             Ty::Optional(t) => format!(
                 "match {v} {{ None => enc.put_bool(false), Some({x}) => {{ enc.put_bool(true); {} }} }}",
                 t.encode(&x, d + 1)
@@ -282,7 +291,10 @@ impl Ty {
                 t.rust(),
                 t.decode()
             ),
-            Ty::Optional(t) => format!("if dec.get_bool()? {{ Some({}) }} else {{ None }}", t.decode()),
+            Ty::Optional(t) => format!(
+                "if dec.get_bool()? {{ Some({}) }} else {{ None }}",
+                t.decode()
+            ),
             Ty::TypedParams(m) => {
                 format!("<rvirt_util::TypedParams as XdrBounded>::decode_bounded(dec, {m})?")
             }
@@ -318,7 +330,13 @@ pub fn generate(p: &Program, all: &Universe) -> Result<String, String> {
     Ok(out)
 }
 
-fn emit_const(out: &mut String, name: &str, value: &str, p: &Program, all: &Universe) -> Result<(), String> {
+fn emit_const(
+    out: &mut String,
+    name: &str,
+    value: &str,
+    p: &Program,
+    all: &Universe,
+) -> Result<(), String> {
     // Program and version numbers are u32 as in the packet header, union
     // case labels i32 as the discriminant; everything else is a length.
     let ty = if name.ends_with("_PROGRAM") || name.ends_with("_PROTOCOL_VERSION") {
@@ -333,7 +351,12 @@ fn emit_const(out: &mut String, name: &str, value: &str, p: &Program, all: &Univ
     } else {
         all.const_path(value, &p.module)?
     };
-    writeln!(out, "/// `{name}`.\npub const {}: {ty} = {value};", rust_const_name(name)).unwrap();
+    writeln!(
+        out,
+        "/// `{name}`.\npub const {}: {ty} = {value};",
+        rust_const_name(name)
+    )
+    .unwrap();
     Ok(())
 }
 
@@ -343,18 +366,35 @@ fn emit_enum(out: &mut String, name: &str, items: &[&str]) {
     writeln!(out, "// `enum {name}`.").unwrap();
     for item in items {
         let (n, v) = item.split_once('=').unwrap_or((item, "0"));
-        writeln!(out, "/// `{n}`.\npub const {}: i32 = {v};", rust_const_name(n)).unwrap();
+        writeln!(
+            out,
+            "/// `{n}`.\npub const {}: i32 = {v};",
+            rust_const_name(n)
+        )
+        .unwrap();
     }
 }
 
-fn emit_struct(out: &mut String, name: &str, body: &[&str], p: &Program, all: &Universe) -> Result<(), String> {
+fn emit_struct(
+    out: &mut String,
+    name: &str,
+    body: &[&str],
+    p: &Program,
+    all: &Universe,
+) -> Result<(), String> {
     let rname = rust_type_name(name);
     let mut fields = Vec::new();
     for line in body {
-        let (fname, ty) = line.split_once(' ').ok_or(format!("{name}: field {line}"))?;
+        let (fname, ty) = line
+            .split_once(' ')
+            .ok_or(format!("{name}: field {line}"))?;
         fields.push((rust_field_name(fname), all.resolve(ty, &p.module)?));
     }
-    writeln!(out, "/// `struct {name}`.\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct {rname} {{").unwrap();
+    writeln!(
+        out,
+        "/// `struct {name}`.\n#[derive(Clone, Debug, Default, PartialEq)]\npub struct {rname} {{"
+    )
+    .unwrap();
     for (f, t) in &fields {
         writeln!(out, "    pub {f}: {},", t.rust()).unwrap();
     }
@@ -363,7 +403,11 @@ fn emit_struct(out: &mut String, name: &str, body: &[&str], p: &Program, all: &U
         writeln!(out, "        {}", t.encode(&format!("&self.{f}"), 0)).unwrap();
     }
     writeln!(out, "        let _ = enc;\n        Ok(())\n    }}\n}}").unwrap();
-    writeln!(out, "impl XdrDecode for {rname} {{\n    fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {{").unwrap();
+    writeln!(
+        out,
+        "impl XdrDecode for {rname} {{\n    fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {{"
+    )
+    .unwrap();
     writeln!(out, "        let _ = &dec;\n        Ok({rname} {{").unwrap();
     for (f, t) in &fields {
         writeln!(out, "            {f}: {},", t.decode()).unwrap();
@@ -374,7 +418,14 @@ fn emit_struct(out: &mut String, name: &str, body: &[&str], p: &Program, all: &U
 
 /// A union becomes an enum with one variant per arm, named after the case
 /// label; `default:` keeps the discriminant it was sent with.
-fn emit_union(out: &mut String, name: &str, disc: &str, body: &[&str], p: &Program, all: &Universe) -> Result<(), String> {
+fn emit_union(
+    out: &mut String,
+    name: &str,
+    disc: &str,
+    body: &[&str],
+    p: &Program,
+    all: &Universe,
+) -> Result<(), String> {
     let rname = rust_type_name(name);
     let mut arms = Vec::new();
     for line in body {
@@ -386,7 +437,10 @@ fn emit_union(out: &mut String, name: &str, disc: &str, body: &[&str], p: &Progr
         };
         let ty = all.resolve(ty, &p.module)?;
         let variant = label.map_or("Default".to_string(), |l| {
-            rust_const_name(l).split('_').map(|w| capitalise(&w.to_ascii_lowercase())).collect()
+            rust_const_name(l)
+                .split('_')
+                .map(|w| capitalise(&w.to_ascii_lowercase()))
+                .collect()
         });
         let value = label.map(|l| all.const_path(l, &p.module)).transpose()?;
         arms.push((variant, value, ty));
@@ -404,8 +458,14 @@ fn emit_union(out: &mut String, name: &str, disc: &str, body: &[&str], p: &Progr
     for (v, value, t) in &arms {
         let (pat, put) = match (value, t) {
             (Some(c), Ty::Void) => (v.clone(), format!("enc.put_i32({c} as i32);")),
-            (Some(c), _) => (format!("{v}(x)"), format!("enc.put_i32({c} as i32); {}", t.encode("x", 1))),
-            (None, _) => (format!("{v}(d, x)"), format!("enc.put_i32(*d); {}", t.encode("x", 1))),
+            (Some(c), _) => (
+                format!("{v}(x)"),
+                format!("enc.put_i32({c} as i32); {}", t.encode("x", 1)),
+            ),
+            (None, _) => (
+                format!("{v}(d, x)"),
+                format!("enc.put_i32(*d); {}", t.encode("x", 1)),
+            ),
         };
         writeln!(out, "            {rname}::{pat} => {{ {put} }}").unwrap();
     }
@@ -413,14 +473,24 @@ fn emit_union(out: &mut String, name: &str, disc: &str, body: &[&str], p: &Progr
     writeln!(out, "impl XdrDecode for {rname} {{\n    fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {{\n        let d = dec.get_i32()?;\n        Ok(match d {{").unwrap();
     for (v, value, t) in &arms {
         match (value, t) {
-            (Some(c), Ty::Void) => writeln!(out, "            d if d == {c} as i32 => {rname}::{v},"),
-            (Some(c), _) => writeln!(out, "            d if d == {c} as i32 => {rname}::{v}({}),", t.decode()),
+            (Some(c), Ty::Void) => {
+                writeln!(out, "            d if d == {c} as i32 => {rname}::{v},")
+            }
+            (Some(c), _) => writeln!(
+                out,
+                "            d if d == {c} as i32 => {rname}::{v}({}),",
+                t.decode()
+            ),
             (None, _) => writeln!(out, "            d => {rname}::{v}(d, {}),", t.decode()),
         }
         .unwrap();
     }
     if arms.iter().all(|a| a.1.is_some()) {
-        writeln!(out, "            d => return Err(XdrError::InvalidDiscriminant(d)),").unwrap();
+        writeln!(
+            out,
+            "            d => return Err(XdrError::InvalidDiscriminant(d)),"
+        )
+        .unwrap();
     }
     writeln!(out, "        }})\n    }}\n}}").unwrap();
     Ok(())

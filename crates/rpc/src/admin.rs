@@ -42,16 +42,31 @@ mod tests {
         };
         let bytes = r.to_xdr().unwrap();
         assert_eq!(&bytes[..8], [0, 0, 0, 1, 0, 0, 0, 10]);
-        assert_eq!(ServerGetThreadpoolParametersRet::from_xdr(&bytes).unwrap(), r);
+        assert_eq!(
+            ServerGetThreadpoolParametersRet::from_xdr(&bytes).unwrap(),
+            r
+        );
         // More parameters than ADMIN_SERVER_THREADPOOL_PARAMETERS_MAX.
         let mut many = TypedParams::new();
         for i in 0..=SERVER_THREADPOOL_PARAMETERS_MAX {
-            many = many.with(&format!("p{i}"), TypedParamValue::Int(0));
+            many = many.with(format!("p{i}"), TypedParamValue::Int(0));
         }
         let big = ServerGetThreadpoolParametersRet { params: many };
         assert!(big.to_xdr().is_err());
-        let c = ConnectListServersRet { servers: vec![NonnullServer { name: "admin".into() }], ret: 1 };
-        assert_eq!(ConnectListServersRet::from_xdr(&c.to_xdr().unwrap()).unwrap(), c);
-        assert!(is_admin(&call(Procedure::ConnectOpen, 1, &ConnectOpenArgs { flags: 0 }).unwrap().header));
+        let c = ConnectListServersRet {
+            servers: vec![NonnullServer {
+                name: "admin".into(),
+            }],
+            ret: 1,
+        };
+        assert_eq!(
+            ConnectListServersRet::from_xdr(&c.to_xdr().unwrap()).unwrap(),
+            c
+        );
+        assert!(is_admin(
+            &call(Procedure::ConnectOpen, 1, &ConnectOpenArgs { flags: 0 })
+                .unwrap()
+                .header
+        ));
     }
 }

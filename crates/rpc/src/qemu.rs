@@ -38,7 +38,11 @@ mod tests {
         assert!(!info.readonly_ok());
         assert_eq!(Procedure::DomainMonitorEvent.info().access, Access::Event);
         let a = DomainMonitorCommandArgs {
-            dom: NonnullDomain { name: "g".into(), uuid: [1; 16], id: 2 },
+            dom: NonnullDomain {
+                name: "g".into(),
+                uuid: [1; 16],
+                id: 2,
+            },
             cmd: "{}".into(),
             flags: 0,
         };

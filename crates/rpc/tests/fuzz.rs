@@ -2,8 +2,8 @@
 //! procedure's decoder panic, and encoded values decode to themselves.
 
 use proptest::prelude::*;
-use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::NonnullDomain;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::{FrameReader, Packet, RemoteError, XdrDecode, XdrEncode};
 use rvirt_util::{TypedParamValue, TypedParams};
 

@@ -7,11 +7,11 @@ use rvirt_rpc::remote::*;
 // Many procedures take just the domain, the domain and flags, or return
 // just a domain: one generated struct of each shape stands for all here
 // (the bytes are what these tests check).
+use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::remote::{
     DomainGetInfoArgs as DomainArgs, DomainGetXmlDescArgs as DomainFlagsArgs,
     DomainLookupByNameRet as DomainRet,
 };
-use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, XdrDecode, XdrEncode};
 use rvirt_util::{ErrorCode, ErrorDomain};
 use std::io::{Read, Write};

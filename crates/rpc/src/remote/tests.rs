@@ -4,7 +4,6 @@
 use super::*;
 use rvirt_util::{ErrorCode, ErrorDomain};
 
-
 #[test]
 fn typed_param_bytes() {
     let params = TypedParams::new()
@@ -50,7 +49,6 @@ fn domain_uuid_and_chars() {
     assert_eq!(string_to_chars("ab"), [97, 98, 0]);
     assert_eq!(chars_to_string(&[97, 98, 0, 99]), "ab");
 }
-
 
 #[test]
 fn table() {
@@ -139,7 +137,6 @@ fn refusals_name_the_api_in_its_domain() {
     );
     assert!(Procedure::DomainGetXmlDesc.info().readonly_ok());
 }
-
 
 fn dom() -> NonnullDomain {
     NonnullDomain {

@@ -3,8 +3,8 @@
 
 use super::{dispatch_table, nonnull, Client};
 use rvirt::flags;
-use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::string_to_chars;
+use rvirt_rpc::remote::*;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// `VIR_DOMAIN_AFFECT_LIVE | VIR_DOMAIN_VCPU_MAXIMUM`: what the drivers
@@ -57,7 +57,7 @@ dispatch_table! {
             state: info.state as u8,
             max_mem: info.max_mem,
             memory: info.memory,
-            nr_virt_cpu: info.nr_virt_cpu as u16,
+            nr_virt_cpu: info.nr_virt_cpu,
             cpu_time: info.cpu_time,
         })
     };

@@ -10,8 +10,8 @@
 use super::stream::{Pump, StreamInput};
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::Stream;
-use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::DOMAIN_JOB_STATS_MAX;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
 use rvirt_rpc::Proc;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -168,38 +168,40 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
         P::DomainMigratePrepareTunnel => StreamEntry {
             run: |cx, input, payload| {
                 tunnel::<procs::DomainMigratePrepareTunnel>(cx, input, payload, |conn, st, a| {
-                        let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
-                        conn.migrate_prepare_tunnel(
-                            st,
-                            flags,
-                            a.dname.as_deref(),
-                            a.resource,
-                            &a.dom_xml,
-                        )
-                    },
-                )
+                    let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
+                    conn.migrate_prepare_tunnel(
+                        st,
+                        flags,
+                        a.dname.as_deref(),
+                        a.resource,
+                        &a.dom_xml,
+                    )
+                })
             },
         },
         P::DomainMigratePrepareTunnel3 => StreamEntry {
             run: |cx, input, payload| {
                 tunnel::<procs::DomainMigratePrepareTunnel3>(cx, input, payload, |conn, st, a| {
-                        let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
-                        let cookie_out = conn.migrate_prepare_tunnel3(
-                            st,
-                            &a.cookie_in,
-                            flags,
-                            a.dname.as_deref(),
-                            a.resource,
-                            &a.dom_xml,
-                        )?;
-                        Ok(DomainMigratePrepareTunnel3Ret { cookie_out })
-                    },
-                )
+                    let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
+                    let cookie_out = conn.migrate_prepare_tunnel3(
+                        st,
+                        &a.cookie_in,
+                        flags,
+                        a.dname.as_deref(),
+                        a.resource,
+                        &a.dom_xml,
+                    )?;
+                    Ok(DomainMigratePrepareTunnel3Ret { cookie_out })
+                })
             },
         },
         P::DomainMigratePrepareTunnel3Params => StreamEntry {
             run: |cx, input, payload| {
-                tunnel::<procs::DomainMigratePrepareTunnel3Params>(cx, input, payload, |conn, st, a| {
+                tunnel::<procs::DomainMigratePrepareTunnel3Params>(
+                    cx,
+                    input,
+                    payload,
+                    |conn, st, a| {
                         let cookie_out = conn.migrate_prepare_tunnel3_params(
                             st,
                             &a.params,

@@ -21,8 +21,8 @@ pub use events::event_packet;
 
 use rvirt_rpc::keepalive;
 use rvirt_rpc::remote::{self, Access, Procedure};
-use rvirt_rpc::Proc;
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
+use rvirt_rpc::Proc;
 use rvirt_rpc::{Header, MessageStatus, MessageType, Packet, StreamId, StreamMessage};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 

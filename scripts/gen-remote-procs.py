@@ -1,8 +1,14 @@
 #!/usr/bin/env python3
-"""Regenerate crates/rpc/protocol/remote.procs, rvirt's declaration of the
-REMOTE program's procedures, from a libvirt 9.0 source tree.
+"""Regenerate crates/rpc/protocol/{remote,qemu,admin}.procs, rvirt's
+declaration of the procedures of libvirt 9.0's three RPC programs, from a
+libvirt source tree.
 
-    scripts/gen-remote-procs.py [LIBVIRT_SRC] > crates/rpc/protocol/remote.procs
+    scripts/gen-remote-procs.py [--program remote|qemu|admin] [LIBVIRT_SRC] \
+        > crates/rpc/protocol/PROGRAM.procs
+
+The QEMU program (src/remote/qemu_protocol.x, virDomainQemu* APIs in
+src/libvirt-qemu.c) and the ADMIN program (src/admin/admin_protocol.x,
+virAdm* APIs in src/admin/libvirt-admin.c) are read the same way as REMOTE.
 
 LIBVIRT_SRC defaults to /work/libvirt-src/libvirt. The facts read:
 
@@ -27,7 +33,19 @@ import os
 import re
 import sys
 
-SRC = sys.argv[1] if len(sys.argv) > 1 else "/work/libvirt-src/libvirt"
+ARGS = sys.argv[1:]
+PROGRAM = "remote"
+if ARGS[:1] == ["--program"]:
+    PROGRAM, ARGS = ARGS[1], ARGS[2:]
+SRC = ARGS[0] if ARGS else "/work/libvirt-src/libvirt"
+
+# Per program: its .x file, the API prefix gendispatch.pl gives its
+# procedures, and a title for the generated file.
+PROGRAMS = {
+    "remote": ("src/remote/remote_protocol.x", "REMOTE program (0x20008086, version 1)"),
+    "qemu": ("src/remote/qemu_protocol.x", "QEMU program (0x20008087, version 1)"),
+    "admin": ("src/admin/admin_protocol.x", "ADMIN program (0x06900690, version 1)"),
+}
 
 # gendispatch.pl's fixup_name: the capitalisation libvirt's API names use
 # for some words of a procedure name (applied to each word).
@@ -37,7 +55,7 @@ FIXUPS = [
     (r"Cpu$", "CPU"), (r"Os$", "OS"), (r"Nmi$", "NMI"), (r"Pm", "PM"),
     (r"Fstrim$", "FSTrim"), (r"Fsfreeze$", "FSFreeze"), (r"Fsthaw$", "FSThaw"),
     (r"Fsinfo$", "FSInfo"), (r"Iothread$", "IOThread"), (r"Scsi", "SCSI"),
-    (r"Wwn$", "WWN"), (r"Dhcp$", "DHCP"),
+    (r"Wwn$", "WWN"), (r"Dhcp$", "DHCP"), (r"Threadpool$", "ThreadPool"),
 ]
 
 # Procedures the daemon answers itself, with no public API behind them
@@ -55,7 +73,16 @@ def proc_name(name):
         for pat, rep in FIXUPS:
             w = re.sub(pat, rep, w)
         out.append(w)
-    return "".join(out)
+    name = "".join(out)
+    if PROGRAM == "qemu":
+        # gendispatch.pl: virDomainQemuAttach, virConnectDomainQemuMonitor...
+        name = re.sub(r"^((Connect)?Domain)", r"\1Qemu", name)
+    return name
+
+
+def api_name(name):
+    """The public API a procedure is named after."""
+    return ("virAdm" if PROGRAM == "admin" else "vir") + proc_name(name)
 
 
 def read(path):
@@ -65,14 +92,14 @@ def read(path):
 
 def parse_procedures(x):
     """[(num, NAME, {annotation: [values]})] from enum remote_procedure."""
-    body = re.search(r"enum remote_procedure \{(.*?)\n\};", x, re.S).group(1)
+    body = re.search(r"enum %s_procedure \{(.*?)\n\};" % PROGRAM, x, re.S).group(1)
     procs, opts = [], {}
     for line in body.splitlines():
         m = re.match(r"\s*\*\s*@(\w+):\s*(.*?)\s*$", line)
         if m:
             opts.setdefault(m.group(1), []).append(m.group(2))
             continue
-        m = re.match(r"\s*REMOTE_PROC_(\w+)\s*=\s*(\d+)", line)
+        m = re.match(r"\s*%s_PROC_(\w+)\s*=\s*(\d+)" % PROGRAM.upper(), line)
         if m:
             procs.append((int(m.group(2)), m.group(1), opts))
             opts = {}
@@ -82,7 +109,10 @@ def parse_procedures(x):
 def parse_api_functions():
     """{virName: (VIR_FROM_x domain, readonly check)} for src/libvirt*.c."""
     apis = {}
-    for path in sorted(glob.glob(os.path.join(SRC, "src", "libvirt*.c"))):
+    paths = glob.glob(os.path.join(SRC, "src", "libvirt*.c"))
+    if PROGRAM == "admin":
+        paths += glob.glob(os.path.join(SRC, "src", "admin", "libvirt-admin.c"))
+    for path in sorted(paths):
         text = read(path)
         frm = re.search(r"#define VIR_FROM_THIS VIR_FROM_(\w+)", text).group(1)
         for m in re.finditer(r"^(?:[A-Za-z_][\w \*]*[ \*])?(vir\w+)\([^;{]*?\)\s*\n\{\n(.*?)\n\}", text, re.M | re.S):
@@ -107,11 +137,14 @@ def daemon_calls(dispatch_c, pname, apis):
 
 
 def api_for(name, opts, apis, dispatch_c):
-    if name in DAEMON_ONLY:
+    if PROGRAM == "remote" and name in DAEMON_ONLY:
         return None
     pname = proc_name(name)
-    if "vir" + pname in apis:
-        return "vir" + pname
+    if api_name(name) in apis:
+        return api_name(name)
+    if PROGRAM != "remote":
+        # virAdmConnectClose and the like have no RPC-side API check.
+        return None
     calls = daemon_calls(dispatch_c, pname, apis)
     # Prefer the API the procedure is named after (virConnectListAllDomains
     # over the virDomainFree the dispatcher also calls).
@@ -125,7 +158,7 @@ def api_for(name, opts, apis, dispatch_c):
 
 
 def struct_names(x):
-    return set(re.findall(r"^struct (remote_\w+)\s*\{", x, re.M))
+    return set(re.findall(r"^struct (%s_\w+)\s*\{" % PROGRAM, x, re.M))
 
 
 def error_domains():
@@ -135,12 +168,13 @@ def error_domains():
 
 
 def main():
-    x = read("src/remote/remote_protocol.x")
+    xpath, title = PROGRAMS[PROGRAM]
+    x = read(xpath)
     dispatch_c = read("src/remote/remote_daemon_dispatch.c")
     apis = parse_api_functions()
     structs = struct_names(x)
-    print("# REMOTE program (0x20008086, version 1): libvirt 9.0's remote_procedure.")
-    print("# Generated by scripts/gen-remote-procs.py from remote_protocol.x and the")
+    print(f"# {title}: libvirt 9.0's {PROGRAM}_procedure.")
+    print(f"# Generated by scripts/gen-remote-procs.py from {os.path.basename(xpath)} and the")
     print("# public API in src/libvirt*.c; do not edit by hand.")
     print("#")
     print("# NUM NAME PRIORITY ACCESS API FROM ARGS RET STREAM ACL")
@@ -150,7 +184,7 @@ def main():
     print("#           event  a server-to-client message, never a call")
     print("#   API: the public function (named in libvirt's errors), - for none")
     print("#   FROM: the API's error domain (VIR_FROM_THIS of its src/libvirt-*.c)")
-    print("#   ARGS, RET: remote_<name>_args/_ret (or _msg for events), - for void")
+    print(f"#   ARGS, RET: {PROGRAM}_<name>_args/_ret (or _msg for events), - for void")
     print("#   STREAM: read|write|- (@readstream/@writestream); ACL: @acl, comma-joined")
     print("#")
     print("# The error domains named in FROM (virErrorDomain):")
@@ -163,11 +197,12 @@ def main():
         prio = opts.get("priority", ["low"])[0]
         acl = ",".join(opts.get("acl", [])) or "-"
         stream = "read" if "readstream" in opts else "write" if "writestream" in opts else "-"
-        if "remote_%s_msg" % lname in structs:
-            print(f"{num} {name} {prio} event - NONE remote_{lname}_msg - - {acl}")
+        pre = PROGRAM
+        if f"{pre}_{lname}_msg" in structs:
+            print(f"{num} {name} {prio} event - NONE {pre}_{lname}_msg - - {acl}")
             continue
-        args = f"remote_{lname}_args" if f"remote_{lname}_args" in structs else "-"
-        ret = f"remote_{lname}_ret" if f"remote_{lname}_ret" in structs else "-"
+        args = f"{pre}_{lname}_args" if f"{pre}_{lname}_args" in structs else "-"
+        ret = f"{pre}_{lname}_ret" if f"{pre}_{lname}_ret" in structs else "-"
         api = api_for(name, opts, apis, dispatch_c)
         frm, access = apis[api] if api else ("NONE", "read")
         print(f"{num} {name} {prio} {access} {api or '-'} {frm} {args} {ret} {stream} {acl}")

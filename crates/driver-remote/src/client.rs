@@ -7,8 +7,8 @@
 use crate::stream::{RemoteStream, StreamState};
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{
-    keepalive, FrameReader, MessageStatus, MessageType, Packet, StreamId, StreamMessage, XdrDecode,
-    XdrEncode,
+    keepalive, Call, FrameReader, Header, MessageStatus, MessageType, Packet, Proc, StreamId,
+    StreamMessage, XdrDecode, XdrEncode,
 };
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::HashMap;
@@ -208,10 +208,17 @@ impl Client {
         lock(&self.shared.state).closed.is_some()
     }
 
-    /// Call a REMOTE procedure and wait for its reply.
+    /// Call a REMOTE procedure and wait for its reply. (The typed stubs,
+    /// `RemoteCalls::call_*`, go through [`Call`] instead.)
     pub fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
         let serial = self.serial.fetch_add(1, Ordering::Relaxed);
-        self.call_serial(proc_, serial, args, None)
+        let h = Header::call(
+            remote::PROGRAM,
+            remote::PROTOCOL_VERSION,
+            proc_ as i32,
+            serial,
+        );
+        self.call_serial(h, args, None)
     }
 
     /// Call a procedure that opens a stream (the tunnelled migration
@@ -230,7 +237,8 @@ impl Client {
             serial,
         };
         let state = StreamState::new(id);
-        let ret = self.call_serial(proc_, serial, args, Some(state.clone()));
+        let h = Header::call(id.prog, id.vers, id.proc_, serial);
+        let ret = self.call_serial(h, args, Some(state.clone()));
         match ret {
             Ok(r) => Ok((r, RemoteStream::new(self.shared.clone(), state))),
             Err(e) => {
@@ -240,14 +248,15 @@ impl Client {
         }
     }
 
+    /// Send the call `h` (of any program) and wait for its reply.
     fn call_serial<A: XdrEncode, R: XdrDecode>(
         &self,
-        proc_: Procedure,
-        serial: u32,
+        h: Header,
         args: &A,
         stream: Option<Arc<StreamState>>,
     ) -> Result<R> {
-        let packet = remote::call(proc_, serial, args).map_err(|e| {
+        let serial = h.serial;
+        let packet = Packet::with_body(h, args).map_err(|e| {
             Error::raw(
                 ErrorDomain::RPC,
                 ErrorCode::RPC,
@@ -265,7 +274,7 @@ impl Client {
                 st.streams.insert(serial, s);
             }
         }
-        tracing::trace!(proc_ = proc_.name(), serial, "call");
+        tracing::trace!(prog = h.prog, proc_ = h.proc_, serial, "call");
         if let Err(e) = self.shared.send(&packet) {
             lock(&self.shared.state).pending.remove(&serial);
             return Err(e);
@@ -297,6 +306,17 @@ impl Client {
     pub fn close(&self) {
         lock(&self.keepalive_stop).take();
         self.shared.close(closed_error());
+    }
+}
+
+/// The generated stubs (`RemoteCalls`, `QemuCalls`, `AdminCalls`) call
+/// through this: the procedure's program, version and number come from its
+/// declaration.
+impl Call for Client {
+    fn call_proc<P: Proc>(&self, args: &P::Args) -> Result<P::Ret> {
+        let serial = self.serial.fetch_add(1, Ordering::Relaxed);
+        let h = Header::call(P::PROGRAM, P::VERSION, P::NUMBER, serial);
+        self.call_serial(h, args, None)
     }
 }
 
@@ -445,7 +465,7 @@ fn keepalive_loop(shared: &Shared, stop: Receiver<()>, ka: KeepAlive) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rvirt_rpc::remote::connect::{ConnectGetTypeRet, ConnectSupportsFeatureArgs};
+    use rvirt_rpc::remote::{ConnectGetTypeRet, ConnectSupportsFeatureArgs};
 
     /// A fake server on the other end of a socketpair.
     struct Peer {

@@ -8,35 +8,15 @@ use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{event_id, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags::feature;
 use rvirt::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
-use rvirt_rpc::remote::connect::*;
-use rvirt_rpc::remote::domain::*;
-use rvirt_rpc::remote::events::*;
-use rvirt_rpc::remote::{self, chars_to_string, Procedure, STRING_MAX};
+use rvirt_rpc::remote::*;
+use rvirt_rpc::remote::{self, chars_to_string, Procedure, RemoteCalls};
+use rvirt_rpc::{Call, Proc};
 use rvirt_rpc::{NonnullDomain, Packet, XdrDecode, XdrEncode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::collections::HashMap;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Mutex};
-
-rvirt_rpc::xdr_struct! {
-    /// DOMAIN_GET_METADATA (265).
-    pub struct DomainGetMetadataArgs {
-        pub dom: NonnullDomain,
-        pub type_: i32,
-        pub uri: Option<String> [STRING_MAX],
-        pub flags: u32,
-    }
-    pub struct DomainGetMetadataRet {
-        pub metadata: String [STRING_MAX],
-    }
-
-    /// DOMAIN_EVENT_CALLBACK_REBOOT (319).
-    pub struct DomainEventCallbackRebootMsg {
-        pub callback_id: i32,
-        pub dom: NonnullDomain,
-    }
-}
 
 /// Server-side callback ids and the local registrations they feed.
 #[derive(Default)]
@@ -83,7 +63,7 @@ fn decode_event(p: &Packet) -> Option<(i32, NonnullDomain, DomainEvent)> {
         }
         Procedure::DomainEventCallbackReboot => {
             let m: DomainEventCallbackRebootMsg = body(p)?;
-            (m.callback_id, m.dom, DomainEvent::Reboot)
+            (m.callback_id, m.msg.dom, DomainEvent::Reboot)
         }
         Procedure::DomainEventCallbackMigrationIteration => {
             let m: DomainEventCallbackMigrationIterationMsg = body(p)?;
@@ -127,17 +107,6 @@ pub(crate) fn nonnull(d: &DomainRef) -> NonnullDomain {
         name: d.name.clone(),
         uuid: d.uuid,
         id: d.id,
-    }
-}
-
-fn dom(d: &DomainRef) -> DomainArgs {
-    DomainArgs { dom: nonnull(d) }
-}
-
-fn dom_flags(d: &DomainRef, flags: u32) -> DomainFlagsArgs {
-    DomainFlagsArgs {
-        dom: nonnull(d),
-        flags,
     }
 }
 
@@ -202,13 +171,10 @@ impl RemoteConnection {
         let client = Client::new(sock, Box::new(move |p| sink.deliver(p)))?;
         authenticate(&client, uri.param("auth"))?;
         let keepalive = supports(&client, feature::PROGRAM_KEEPALIVE);
-        client.call::<_, ()>(
-            Procedure::ConnectOpen,
-            &ConnectOpenArgs {
-                name: Some(target.name.clone()),
-                flags,
-            },
-        )?;
+        client.call_connect_open(&ConnectOpenArgs {
+            name: Some(target.name.clone()),
+            flags,
+        })?;
         let event_callbacks = supports(&client, feature::REMOTE_EVENT_CALLBACK);
         let _close_callbacks = supports(&client, feature::REMOTE_CLOSE_CALLBACK);
         if keepalive {
@@ -231,25 +197,26 @@ impl RemoteConnection {
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
+}
 
-    fn lookup<A: XdrEncode>(&self, proc_: Procedure, args: &A) -> Result<DomainRef> {
-        Ok(domain_ref(self.call::<_, DomainRet>(proc_, args)?.dom))
+/// The connection makes the generated `RemoteCalls` stubs' calls on its
+/// client.
+impl Call for RemoteConnection {
+    fn call_proc<P: Proc>(&self, args: &P::Args) -> Result<P::Ret> {
+        self.client.call_proc::<P>(args)
     }
 }
 
 fn supports(client: &Client, feature: i32) -> bool {
     client
-        .call::<_, ConnectSupportsFeatureRet>(
-            Procedure::ConnectSupportsFeature,
-            &ConnectSupportsFeatureArgs { feature },
-        )
+        .call_connect_supports_feature(&ConnectSupportsFeatureArgs { feature })
         .map(|r| r.supported != 0)
         .unwrap_or(false)
 }
 
 /// `remoteAuthenticate`: only `none` is available in rvirt.
 fn authenticate(client: &Client, wanted: Option<&str>) -> Result<()> {
-    let types = match client.call::<_, AuthListRet>(Procedure::AuthList, &()) {
+    let types = match client.call_auth_list() {
         Ok(r) => r.types,
         // An old server without AUTH_LIST needs no authentication.
         Err(e) if e.code == ErrorCode::NO_SUPPORT => return Ok(()),
@@ -317,15 +284,11 @@ int_ret! {
     ConnectIsSecureRet => secure,
 }
 
-impl RemoteConnection {
-    fn is<R: IntRet, A: XdrEncode>(&self, p: Procedure, a: &A) -> Result<bool> {
-        Ok(self.call::<_, R>(p, a)?.value() != 0)
-    }
-}
+impl RemoteConnection {}
 
 impl HypervisorConnection for RemoteConnection {
     fn close(&self) -> Result<()> {
-        let res = self.call::<_, ()>(Procedure::ConnectClose, &());
+        let res = self.call_connect_close();
         self.client.close();
         res
     }
@@ -335,23 +298,19 @@ impl HypervisorConnection for RemoteConnection {
         if let Some(t) = &*cache {
             return Ok(t.clone());
         }
-        let t = self
-            .call::<_, ConnectGetTypeRet>(Procedure::ConnectGetType, &())?
-            .type_;
+        let t = self.call_connect_get_type()?.type_;
         *cache = Some(t.clone());
         Ok(t)
     }
     fn get_version(&self) -> Result<u64> {
-        Ok(self
-            .call::<_, ConnectGetVersionRet>(Procedure::ConnectGetVersion, &())?
-            .hv_ver)
+        Ok(self.call_connect_get_version()?.hv_ver)
     }
     fn get_lib_version(&self) -> Result<u64> {
-        let r: ConnectGetLibVersionRet = self.call(Procedure::ConnectGetLibVersion, &())?;
+        let r = self.call_connect_get_lib_version()?;
         Ok(r.lib_ver)
     }
     fn get_hostname(&self) -> Result<String> {
-        let r: ConnectGetHostnameRet = self.call(Procedure::ConnectGetHostname, &())?;
+        let r = self.call_connect_get_hostname()?;
         Ok(r.hostname)
     }
     /// The URI as the caller gave it, as libvirt keeps `conn->uri`.
@@ -362,16 +321,16 @@ impl HypervisorConnection for RemoteConnection {
         let args = ConnectGetMaxVcpusArgs {
             type_: type_.map(str::to_string),
         };
-        let r: ConnectGetMaxVcpusRet = self.call(Procedure::ConnectGetMaxVcpus, &args)?;
+        let r = self.call_connect_get_max_vcpus(&args)?;
         Ok(r.max_vcpus)
     }
     fn is_secure(&self) -> Result<bool> {
-        let secure = self.is::<ConnectIsSecureRet, _>(Procedure::ConnectIsSecure, &())?;
+        let secure = self.call_connect_is_secure().map(|r| r.value() != 0)?;
         Ok(self.secure_transport && secure)
     }
     /// Only TLS encrypts, and rvirt has no TLS transport yet.
     fn is_encrypted(&self) -> Result<bool> {
-        self.is::<ConnectIsSecureRet, _>(Procedure::ConnectIsSecure, &())?;
+        self.call_connect_is_secure().map(|r| r.value() != 0)?;
         Ok(false)
     }
     fn is_alive(&self) -> bool {
@@ -382,11 +341,11 @@ impl HypervisorConnection for RemoteConnection {
             return Ok(true);
         }
         let args = ConnectSupportsFeatureArgs { feature: f };
-        let r: ConnectSupportsFeatureRet = self.call(Procedure::ConnectSupportsFeature, &args)?;
+        let r = self.call_connect_supports_feature(&args)?;
         Ok(r.supported != 0)
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
-        let r: NodeGetInfoRet = self.call(Procedure::NodeGetInfo, &())?;
+        let r = self.call_node_get_info()?;
         Ok(NodeInfo {
             model: r.model_str(),
             memory: r.memory,
@@ -399,11 +358,11 @@ impl HypervisorConnection for RemoteConnection {
         })
     }
     fn get_capabilities(&self) -> Result<String> {
-        let r: ConnectGetCapabilitiesRet = self.call(Procedure::ConnectGetCapabilities, &())?;
+        let r = self.call_connect_get_capabilities()?;
         Ok(r.capabilities)
     }
     fn node_get_security_model(&self) -> Result<SecurityModel> {
-        let r: NodeGetSecurityModelRet = self.call(Procedure::NodeGetSecurityModel, &())?;
+        let r = self.call_node_get_security_model()?;
         Ok(SecurityModel {
             model: chars_to_string(&r.model),
             doi: chars_to_string(&r.doi),
@@ -415,65 +374,67 @@ impl HypervisorConnection for RemoteConnection {
             need_results: 1,
             flags,
         };
-        let r: ConnectListAllDomainsRet = self.call(Procedure::ConnectListAllDomains, &args)?;
+        let r = self.call_connect_list_all_domains(&args)?;
         Ok(r.domains.into_iter().map(domain_ref).collect())
     }
     fn list_domains(&self, max: usize) -> Result<Vec<i32>> {
         let args = ConnectListDomainsArgs {
             maxids: max_i32(max),
         };
-        Ok(self
-            .call::<_, ConnectListDomainsRet>(Procedure::ConnectListDomains, &args)?
-            .ids)
+        Ok(self.call_connect_list_domains(&args)?.ids)
     }
     fn num_of_domains(&self) -> Result<usize> {
-        let r: ConnectNumOfDomainsRet = self.call(Procedure::ConnectNumOfDomains, &())?;
+        let r = self.call_connect_num_of_domains()?;
         Ok(count(r.num))
     }
     fn list_defined_domains(&self, max: usize) -> Result<Vec<String>> {
         let args = ConnectListDefinedDomainsArgs {
             maxnames: max_i32(max),
         };
-        let r: ConnectListDefinedDomainsRet =
-            self.call(Procedure::ConnectListDefinedDomains, &args)?;
+        let r = self.call_connect_list_defined_domains(&args)?;
         Ok(r.names)
     }
     fn num_of_defined_domains(&self) -> Result<usize> {
-        let r: ConnectNumOfDefinedDomainsRet =
-            self.call(Procedure::ConnectNumOfDefinedDomains, &())?;
+        let r = self.call_connect_num_of_defined_domains()?;
         Ok(count(r.num))
     }
 
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
         let args = DomainLookupByNameArgs { name: name.into() };
-        self.lookup(Procedure::DomainLookupByName, &args)
+        Ok(domain_ref(self.call_domain_lookup_by_name(&args)?.dom))
     }
     fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
-        self.lookup(Procedure::DomainLookupById, &DomainLookupByIdArgs { id })
+        Ok(domain_ref(
+            self.call_domain_lookup_by_id(&DomainLookupByIdArgs { id })?
+                .dom,
+        ))
     }
     fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
-        self.lookup(
-            Procedure::DomainLookupByUuid,
-            &DomainLookupByUuidArgs { uuid: *uuid },
-        )
+        Ok(domain_ref(
+            self.call_domain_lookup_by_uuid(&DomainLookupByUuidArgs { uuid: *uuid })?
+                .dom,
+        ))
     }
 
     /// Flags 0 uses the older procedures, as virsh's calls do.
     fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
         if flags == 0 {
             let args = DomainDefineXmlArgs { xml: xml.into() };
-            return self.lookup(Procedure::DomainDefineXml, &args);
+            return Ok(domain_ref(self.call_domain_define_xml(&args)?.dom));
         }
         let args = DomainDefineXmlFlagsArgs {
             xml: xml.into(),
             flags,
         };
-        self.lookup(Procedure::DomainDefineXmlFlags, &args)
+        Ok(domain_ref(self.call_domain_define_xml_flags(&args)?.dom))
     }
     fn domain_undefine(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
-            0 => self.call(Procedure::DomainUndefine, &dom(d)),
-            _ => self.call(Procedure::DomainUndefineFlags, &dom_flags(d, flags)),
+            0 => self.call_domain_undefine(&DomainUndefineArgs { dom: nonnull(d) }),
+            _ => self.call_domain_undefine_flags(&DomainUndefineFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -481,96 +442,124 @@ impl HypervisorConnection for RemoteConnection {
             xml_desc: xml.into(),
             flags,
         };
-        self.lookup(Procedure::DomainCreateXml, &args)
+        Ok(domain_ref(self.call_domain_create_xml(&args)?.dom))
     }
     /// `DOMAIN_CREATE` returns nothing: look the domain up again for its new
     /// id, as libvirt's `remoteDomainCreate` does.
     fn domain_create(&self, d: &DomainRef, flags: u32) -> Result<DomainRef> {
         if flags == 0 {
-            self.call::<_, ()>(Procedure::DomainCreate, &dom(d))?;
+            self.call_domain_create(&DomainCreateArgs { dom: nonnull(d) })?;
             return self.domain_lookup_by_uuid(&d.uuid);
         }
-        self.lookup(Procedure::DomainCreateWithFlags, &dom_flags(d, flags))
+        Ok(domain_ref(
+            self.call_domain_create_with_flags(&DomainCreateWithFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            })?
+            .dom,
+        ))
     }
     fn domain_shutdown(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
-            0 => self.call(Procedure::DomainShutdown, &dom(d)),
-            _ => self.call(Procedure::DomainShutdownFlags, &dom_flags(d, flags)),
+            0 => self.call_domain_shutdown(&DomainShutdownArgs { dom: nonnull(d) }),
+            _ => self.call_domain_shutdown_flags(&DomainShutdownFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_destroy(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
-            0 => self.call(Procedure::DomainDestroy, &dom(d)),
-            _ => self.call(Procedure::DomainDestroyFlags, &dom_flags(d, flags)),
+            0 => self.call_domain_destroy(&DomainDestroyArgs { dom: nonnull(d) }),
+            _ => self.call_domain_destroy_flags(&DomainDestroyFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
     fn domain_suspend(&self, d: &DomainRef) -> Result<()> {
-        self.call(Procedure::DomainSuspend, &dom(d))
+        self.call_domain_suspend(&DomainSuspendArgs { dom: nonnull(d) })
     }
     fn domain_resume(&self, d: &DomainRef) -> Result<()> {
-        self.call(Procedure::DomainResume, &dom(d))
+        self.call_domain_resume(&DomainResumeArgs { dom: nonnull(d) })
     }
     fn domain_reboot(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call(Procedure::DomainReboot, &dom_flags(d, flags))
+        self.call_domain_reboot(&DomainRebootArgs {
+            dom: nonnull(d),
+            flags,
+        })
     }
 
     fn domain_get_info(&self, d: &DomainRef) -> Result<DomainInfo> {
-        let r: DomainGetInfoRet = self.call(Procedure::DomainGetInfo, &dom(d))?;
+        let r = self.call_domain_get_info(&DomainGetInfoArgs { dom: nonnull(d) })?;
         Ok(DomainInfo {
             state: DomainState::from_i32(r.state as i32),
             max_mem: r.max_mem,
             memory: r.memory,
-            nr_virt_cpu: r.nr_virt_cpu as u16,
+            nr_virt_cpu: r.nr_virt_cpu,
             cpu_time: r.cpu_time,
         })
     }
     fn domain_get_state(&self, d: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
-        let r: DomainGetStateRet = self.call(Procedure::DomainGetState, &dom_flags(d, flags))?;
+        let r = self.call_domain_get_state(&DomainGetStateArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok((DomainState::from_i32(r.state), r.reason))
     }
     fn domain_get_xml_desc(&self, d: &DomainRef, flags: u32) -> Result<String> {
-        let args = dom_flags(d, flags);
-        Ok(self
-            .call::<_, DomainGetXmlDescRet>(Procedure::DomainGetXmlDesc, &args)?
-            .xml)
+        let args = DomainGetXmlDescArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        Ok(self.call_domain_get_xml_desc(&args)?.xml)
     }
     fn domain_get_os_type(&self, d: &DomainRef) -> Result<String> {
         Ok(self
-            .call::<_, DomainGetOsTypeRet>(Procedure::DomainGetOsType, &dom(d))?
+            .call_domain_get_os_type(&DomainGetOsTypeArgs { dom: nonnull(d) })?
             .type_)
     }
     fn domain_get_max_memory(&self, d: &DomainRef) -> Result<u64> {
-        let r: DomainGetMaxMemoryRet = self.call(Procedure::DomainGetMaxMemory, &dom(d))?;
+        let r = self.call_domain_get_max_memory(&DomainGetMaxMemoryArgs { dom: nonnull(d) })?;
         Ok(r.memory)
     }
     fn domain_get_vcpus_flags(&self, d: &DomainRef, flags: u32) -> Result<i32> {
-        let args = dom_flags(d, flags);
-        Ok(self
-            .call::<_, DomainGetVcpusFlagsRet>(Procedure::DomainGetVcpusFlags, &args)?
-            .num)
+        let args = DomainGetVcpusFlagsArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        Ok(self.call_domain_get_vcpus_flags(&args)?.num)
     }
     fn domain_get_autostart(&self, d: &DomainRef) -> Result<bool> {
-        self.is::<DomainGetAutostartRet, _>(Procedure::DomainGetAutostart, &dom(d))
+        self.call_domain_get_autostart(&DomainGetAutostartArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_set_autostart(&self, d: &DomainRef, autostart: bool) -> Result<()> {
         let args = DomainSetAutostartArgs {
             dom: nonnull(d),
             autostart: autostart as i32,
         };
-        self.call(Procedure::DomainSetAutostart, &args)
+        self.call_domain_set_autostart(&args)
     }
     fn domain_is_active(&self, d: &DomainRef) -> Result<bool> {
-        self.is::<DomainIsActiveRet, _>(Procedure::DomainIsActive, &dom(d))
+        self.call_domain_is_active(&DomainIsActiveArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_is_persistent(&self, d: &DomainRef) -> Result<bool> {
-        self.is::<DomainIsPersistentRet, _>(Procedure::DomainIsPersistent, &dom(d))
+        self.call_domain_is_persistent(&DomainIsPersistentArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_is_updated(&self, d: &DomainRef) -> Result<bool> {
-        self.is::<DomainIsUpdatedRet, _>(Procedure::DomainIsUpdated, &dom(d))
+        self.call_domain_is_updated(&DomainIsUpdatedArgs { dom: nonnull(d) })
+            .map(|r| r.value() != 0)
     }
     fn domain_has_managed_save_image(&self, d: &DomainRef, flags: u32) -> Result<bool> {
-        let args = dom_flags(d, flags);
-        self.is::<DomainHasManagedSaveImageRet, _>(Procedure::DomainHasManagedSaveImage, &args)
+        let args = DomainHasManagedSaveImageArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        self.call_domain_has_managed_save_image(&args)
+            .map(|r| r.value() != 0)
     }
     fn domain_get_metadata(
         &self,
@@ -585,11 +574,12 @@ impl HypervisorConnection for RemoteConnection {
             uri: uri.map(str::to_string),
             flags,
         };
-        let r: DomainGetMetadataRet = self.call(Procedure::DomainGetMetadata, &args)?;
+        let r = self.call_domain_get_metadata(&args)?;
         Ok(r.metadata)
     }
     fn domain_get_security_label(&self, d: &DomainRef) -> Result<SecurityLabel> {
-        let r: DomainGetSecurityLabelRet = self.call(Procedure::DomainGetSecurityLabel, &dom(d))?;
+        let r =
+            self.call_domain_get_security_label(&DomainGetSecurityLabelArgs { dom: nonnull(d) })?;
         Ok(SecurityLabel {
             label: r.label_str(),
             enforcing: r.enforcing != 0,
@@ -654,7 +644,7 @@ impl HypervisorConnection for RemoteConnection {
         let args = ConnectDomainEventCallbackDeregisterAnyArgs {
             callback_id: server,
         };
-        self.call::<_, ()>(Procedure::ConnectDomainEventCallbackDeregisterAny, &args)?;
+        self.call_connect_domain_event_callback_deregister_any(&args)?;
         map.remove(&server);
         self.events.registry.deregister(callback_id);
         Ok(())

@@ -7,10 +7,9 @@
 use crate::conn::{domain_ref, nonnull, RemoteConnection};
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::{JobInfo, Stream};
-use rvirt_rpc::remote::domain::{DomainArgs, DomainFlagsArgs};
-use rvirt_rpc::remote::migration::*;
-use rvirt_rpc::remote::Procedure;
-use rvirt_rpc::{XdrDecode, XdrEncode};
+use rvirt_rpc::remote::*;
+use rvirt_rpc::remote::{procs, Procedure, RemoteCalls};
+use rvirt_rpc::Proc;
 use rvirt_util::{Result, TypedParams};
 use std::sync::Arc;
 
@@ -18,27 +17,15 @@ fn opt(s: Option<&str>) -> Option<String> {
     s.map(str::to_string)
 }
 
-fn dom(d: &DomainRef) -> DomainArgs {
-    DomainArgs { dom: nonnull(d) }
-}
-
-fn dom_flags(d: &DomainRef, flags: u32) -> DomainFlagsArgs {
-    DomainFlagsArgs {
-        dom: nonnull(d),
-        flags,
-    }
-}
-
 impl RemoteConnection {
     /// A tunnelled prepare: the call opens the stream, which `st` then
     /// carries. Should `st` already be bound, the new stream is aborted.
-    fn prepare_tunnel<A: XdrEncode, R: XdrDecode>(
+    fn prepare_tunnel<P: Proc<Id = Procedure>>(
         &self,
         st: &Stream,
-        proc_: Procedure,
-        args: &A,
-    ) -> Result<R> {
-        let (ret, backend) = self.client().call_with_stream(proc_, args)?;
+        args: &P::Args,
+    ) -> Result<P::Ret> {
+        let (ret, backend) = self.client().call_with_stream(P::ID, args)?;
         let backend = Arc::new(backend);
         if let Err(e) = st.attach(backend.clone()) {
             let _ = rvirt::StreamBackend::abort(&*backend);
@@ -60,9 +47,9 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri_in: opt(uri_in),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
         };
-        let r: DomainMigratePrepareRet = self.call(Procedure::DomainMigratePrepare, &args)?;
+        let r = self.call_domain_migrate_prepare(&args)?;
         Ok((r.cookie, r.uri_out))
     }
 
@@ -81,9 +68,9 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri: uri.into(),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
         };
-        self.call(Procedure::DomainMigratePerform, &args)
+        self.call_domain_migrate_perform(&args)
     }
 
     fn domain_migrate_finish(
@@ -99,7 +86,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri: uri.into(),
             flags: flags.into(),
         };
-        let r: DomainMigrateFinishRet = self.call(Procedure::DomainMigrateFinish, &args)?;
+        let r = self.call_domain_migrate_finish(&args)?;
         Ok(domain_ref(r.ddom))
     }
 
@@ -115,10 +102,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri_in: opt(uri_in),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
             dom_xml: dom_xml.into(),
         };
-        let r: DomainMigratePrepareRet = self.call(Procedure::DomainMigratePrepare2, &args)?;
+        let r = self.call_domain_migrate_prepare2(&args)?;
         Ok((r.cookie, r.uri_out))
     }
 
@@ -137,7 +124,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             flags: flags.into(),
             retcode,
         };
-        let r: DomainMigrateFinishRet = self.call(Procedure::DomainMigrateFinish2, &args)?;
+        let r = self.call_domain_migrate_finish2(&args)?;
         Ok(domain_ref(r.ddom))
     }
 
@@ -152,10 +139,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
         let args = DomainMigratePrepareTunnelArgs {
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
             dom_xml: dom_xml.into(),
         };
-        self.prepare_tunnel(st, Procedure::DomainMigratePrepareTunnel, &args)
+        self.prepare_tunnel::<procs::DomainMigratePrepareTunnel>(st, &args)
     }
 
     fn domain_migrate_begin3(
@@ -171,9 +158,9 @@ impl rvirt::MigrationDriver for RemoteConnection {
             xmlin: opt(xmlin),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
         };
-        let r: DomainMigrateBegin3Ret = self.call(Procedure::DomainMigrateBegin3, &args)?;
+        let r = self.call_domain_migrate_begin3(&args)?;
         Ok((r.cookie_out, r.xml))
     }
 
@@ -191,10 +178,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri_in: opt(uri_in),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
             dom_xml: dom_xml.into(),
         };
-        let r: DomainMigratePrepare3Ret = self.call(Procedure::DomainMigratePrepare3, &args)?;
+        let r = self.call_domain_migrate_prepare3(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
@@ -211,11 +198,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: cookie_in.to_vec(),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
             dom_xml: dom_xml.into(),
         };
-        let r: CookieOutRet =
-            self.prepare_tunnel(st, Procedure::DomainMigratePrepareTunnel3, &args)?;
+        let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3>(st, &args)?;
         Ok(r.cookie_out)
     }
 
@@ -238,9 +224,9 @@ impl rvirt::MigrationDriver for RemoteConnection {
             uri: opt(uri),
             flags: flags.into(),
             dname: opt(dname),
-            bandwidth,
+            resource: bandwidth,
         };
-        let r: CookieOutRet = self.call(Procedure::DomainMigratePerform3, &args)?;
+        let r = self.call_domain_migrate_perform3(&args)?;
         Ok(r.cookie_out)
     }
 
@@ -261,7 +247,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             flags: flags.into(),
             cancelled: cancelled as i32,
         };
-        let r: DomainMigrateFinish3Ret = self.call(Procedure::DomainMigrateFinish3, &args)?;
+        let r = self.call_domain_migrate_finish3(&args)?;
         Ok((domain_ref(r.dom), r.cookie_out))
     }
 
@@ -278,7 +264,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             flags: flags.into(),
             cancelled: cancelled as i32,
         };
-        self.call(Procedure::DomainMigrateConfirm3, &args)
+        self.call_domain_migrate_confirm3(&args)
     }
 
     fn domain_migrate_begin3_params(
@@ -292,7 +278,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             params: params.clone(),
             flags,
         };
-        let r: DomainMigrateBegin3Ret = self.call(Procedure::DomainMigrateBegin3Params, &args)?;
+        let r = self.call_domain_migrate_begin3_params(&args)?;
         Ok((r.cookie_out, r.xml))
     }
 
@@ -307,8 +293,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: cookie_in.to_vec(),
             flags,
         };
-        let r: DomainMigratePrepare3Ret =
-            self.call(Procedure::DomainMigratePrepare3Params, &args)?;
+        let r = self.call_domain_migrate_prepare3_params(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
@@ -324,8 +309,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: cookie_in.to_vec(),
             flags,
         };
-        let proc_ = Procedure::DomainMigratePrepareTunnel3Params;
-        let r: CookieOutRet = self.prepare_tunnel(st, proc_, &args)?;
+        let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3Params>(st, &args)?;
         Ok(r.cookie_out)
     }
 
@@ -344,7 +328,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: cookie_in.to_vec(),
             flags,
         };
-        let r: CookieOutRet = self.call(Procedure::DomainMigratePerform3Params, &args)?;
+        let r = self.call_domain_migrate_perform3_params(&args)?;
         Ok(r.cookie_out)
     }
 
@@ -361,7 +345,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             flags,
             cancelled: cancelled as i32,
         };
-        let r: DomainMigrateFinish3Ret = self.call(Procedure::DomainMigrateFinish3Params, &args)?;
+        let r = self.call_domain_migrate_finish3_params(&args)?;
         Ok((domain_ref(r.dom), r.cookie_out))
     }
 
@@ -380,11 +364,11 @@ impl rvirt::MigrationDriver for RemoteConnection {
             flags,
             cancelled: cancelled as i32,
         };
-        self.call(Procedure::DomainMigrateConfirm3Params, &args)
+        self.call_domain_migrate_confirm3_params(&args)
     }
 
     fn domain_get_job_info(&self, d: &DomainRef) -> Result<JobInfo> {
-        let r: DomainGetJobInfoRet = self.call(Procedure::DomainGetJobInfo, &dom(d))?;
+        let r = self.call_domain_get_job_info(&DomainGetJobInfoArgs { dom: nonnull(d) })?;
         Ok(JobInfo {
             type_: r.type_,
             time_elapsed: r.time_elapsed,
@@ -402,8 +386,10 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_get_job_stats(&self, d: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
-        let r: DomainGetJobStatsRet =
-            self.call(Procedure::DomainGetJobStats, &dom_flags(d, flags))?;
+        let r = self.call_domain_get_job_stats(&DomainGetJobStatsArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok((r.type_, r.params))
     }
 
@@ -411,8 +397,11 @@ impl rvirt::MigrationDriver for RemoteConnection {
     /// `virDomainAbortJob` uses it); with flags `DOMAIN_ABORT_JOB_FLAGS`.
     fn domain_abort_job(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
-            0 => self.call(Procedure::DomainAbortJob, &dom(d)),
-            _ => self.call(Procedure::DomainAbortJobFlags, &dom_flags(d, flags)),
+            0 => self.call_domain_abort_job(&DomainAbortJobArgs { dom: nonnull(d) }),
+            _ => self.call_domain_abort_job_flags(&DomainAbortJobFlagsArgs {
+                dom: nonnull(d),
+                flags,
+            }),
         }
     }
 
@@ -427,12 +416,14 @@ impl rvirt::MigrationDriver for RemoteConnection {
             bandwidth,
             flags,
         };
-        self.call(Procedure::DomainMigrateSetMaxSpeed, &args)
+        self.call_domain_migrate_set_max_speed(&args)
     }
 
     fn domain_migrate_get_max_speed(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r: DomainMigrateGetMaxSpeedRet =
-            self.call(Procedure::DomainMigrateGetMaxSpeed, &dom_flags(d, flags))?;
+        let r = self.call_domain_migrate_get_max_speed(&DomainMigrateGetMaxSpeedArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok(r.bandwidth)
     }
 
@@ -447,16 +438,21 @@ impl rvirt::MigrationDriver for RemoteConnection {
             downtime,
             flags,
         };
-        self.call(Procedure::DomainMigrateSetMaxDowntime, &args)
+        self.call_domain_migrate_set_max_downtime(&args)
     }
 
     fn domain_migrate_get_max_downtime(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r: DomainMigrateGetMaxDowntimeRet =
-            self.call(Procedure::DomainMigrateGetMaxDowntime, &dom_flags(d, flags))?;
+        let r = self.call_domain_migrate_get_max_downtime(&DomainMigrateGetMaxDowntimeArgs {
+            dom: nonnull(d),
+            flags,
+        })?;
         Ok(r.downtime)
     }
 
     fn domain_migrate_start_post_copy(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call(Procedure::DomainMigrateStartPostCopy, &dom_flags(d, flags))
+        self.call_domain_migrate_start_post_copy(&DomainMigrateStartPostCopyArgs {
+            dom: nonnull(d),
+            flags,
+        })
     }
 }

@@ -5,9 +5,11 @@
 //! next send, and a daemon that goes away fails a waiting finish.
 
 use rvirt::{Connect, Stream};
-use rvirt_rpc::remote::connect::{AuthListRet, ConnectSupportsFeatureRet};
-use rvirt_rpc::remote::migration::{CookieOutRet, DomainMigratePrepareTunnel3ParamsArgs};
 use rvirt_rpc::remote::Procedure;
+use rvirt_rpc::remote::{AuthListRet, ConnectSupportsFeatureRet};
+use rvirt_rpc::remote::{
+    DomainMigratePrepareTunnel3ParamsArgs, DomainMigratePrepareTunnel3ParamsRet,
+};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, STREAM_DATA_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, TypedParams};
 use std::io::{Read, Write};
@@ -87,7 +89,7 @@ fn daemon(s: UnixStream, script: Script) -> (Vec<usize>, Vec<MessageStatus>) {
                 let a: DomainMigratePrepareTunnel3ParamsArgs = p.body().unwrap();
                 Packet::reply(
                     &p.header,
-                    &CookieOutRet {
+                    &DomainMigratePrepareTunnel3ParamsRet {
                         cookie_out: a.cookie_in,
                     },
                 )

@@ -6,9 +6,9 @@
 
 use rvirt::HypervisorConnection;
 use rvirt_driver_remote::{KeepAlive, RemoteConnection};
-use rvirt_rpc::remote::connect::{AuthListRet, ConnectOpenArgs, ConnectSupportsFeatureArgs};
-use rvirt_rpc::remote::connect::{ConnectGetTypeRet, ConnectSupportsFeatureRet};
 use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::remote::{AuthListRet, ConnectOpenArgs, ConnectSupportsFeatureArgs};
+use rvirt_rpc::remote::{ConnectGetTypeRet, ConnectSupportsFeatureRet};
 use rvirt_rpc::{FrameReader, Packet};
 use rvirt_util::{ErrorCode, Uri};
 use std::io::{Read, Write};

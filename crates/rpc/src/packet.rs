@@ -5,6 +5,7 @@
 //! `XXX_args` for calls, `XXX_ret` or a [`RemoteError`] for replies,
 //! `XXX_msg` for events, raw bytes for stream data.
 
+use crate::remote::{NonnullDomain, NonnullNetwork};
 use crate::xdr::{Decoder, Encoder, XdrDecode, XdrEncode, XdrError, XdrResult};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, ErrorLevel};
 use thiserror::Error as ThisError;
@@ -26,8 +27,7 @@ pub const MESSAGE_LEN_MAX: usize = 4;
 pub const MESSAGE_STRING_MAX: usize = 4_194_304;
 /// `VIR_NET_MESSAGE_NUM_FDS_MAX`.
 pub const MESSAGE_NUM_FDS_MAX: usize = 32;
-/// `VIR_UUID_BUFLEN`.
-pub const UUID_BUFLEN: usize = 16;
+pub use crate::remote::UUID_BUFLEN;
 
 /// `virNetMessageType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -378,20 +378,11 @@ where
     Ok(())
 }
 
+// virnetprotocol.x, the framing's own types (not one of the programs'):
+// its `virNetMessageNonnullDomain`/`Network` have the layout of the
+// REMOTE program's `remote_nonnull_domain`/`network`, whose generated
+// types serve for both.
 crate::xdr_struct! {
-    /// `virNetMessageNonnullDomain` / `remote_nonnull_domain`.
-    pub struct NonnullDomain {
-        pub name: String [MESSAGE_STRING_MAX],
-        pub uuid: [u8; UUID_BUFLEN],
-        pub id: i32,
-    }
-
-    /// `virNetMessageNonnullNetwork` / `remote_nonnull_network`.
-    pub struct NonnullNetwork {
-        pub name: String [MESSAGE_STRING_MAX],
-        pub uuid: [u8; UUID_BUFLEN],
-    }
-
     /// `virNetMessageError` / `remote_error`: the payload of error replies.
     pub struct RemoteError {
         pub code: i32,

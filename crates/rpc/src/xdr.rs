@@ -334,6 +334,41 @@ impl XdrDecode for i8 {
     }
 }
 
+/// The other types rpcgen widens to four bytes (`short`, `unsigned short`)
+/// and `float`: truncated on decode as glibc does. (`unsigned char` has no
+/// impl, as `Vec<u8>` is opaque; the generated code writes it inline.)
+macro_rules! narrow {
+    ($t:ty, $wide:ty, $put:ident, $get:ident) => {
+        impl XdrEncode for $t {
+            fn encode(&self, enc: &mut Encoder) -> XdrResult<()> {
+                enc.$put(*self as $wide);
+                Ok(())
+            }
+        }
+        impl XdrDecode for $t {
+            fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {
+                Ok(dec.$get()? as $t)
+            }
+        }
+    };
+}
+
+narrow!(i16, i32, put_i32, get_i32);
+narrow!(u16, u32, put_u32, get_u32);
+
+impl XdrEncode for f32 {
+    fn encode(&self, enc: &mut Encoder) -> XdrResult<()> {
+        enc.put_u32(self.to_bits());
+        Ok(())
+    }
+}
+
+impl XdrDecode for f32 {
+    fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {
+        Ok(f32::from_bits(dec.get_u32()?))
+    }
+}
+
 /// `void`.
 impl XdrEncode for () {
     fn encode(&self, _enc: &mut Encoder) -> XdrResult<()> {

@@ -2,11 +2,8 @@
 //! procedure's decoder panic, and encoded values decode to themselves.
 
 use proptest::prelude::*;
-use rvirt_rpc::remote::connect::*;
-use rvirt_rpc::remote::domain::*;
-use rvirt_rpc::remote::events::*;
-use rvirt_rpc::remote::migration::*;
 use rvirt_rpc::remote::NonnullDomain;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::{FrameReader, Packet, RemoteError, XdrDecode, XdrEncode};
 use rvirt_util::{TypedParamValue, TypedParams};
 
@@ -27,7 +24,7 @@ fn decode_everything(bytes: &[u8]) {
         ConnectListDefinedDomainsArgs, ConnectListDefinedDomainsRet,
         ConnectNumOfDefinedDomainsRet, ConnectIsSecureRet, ConnectGetMaxVcpusArgs,
         ConnectGetMaxVcpusRet, NodeGetSecurityModelRet,
-        DomainArgs, DomainFlagsArgs, DomainRet, DomainLookupByNameArgs, DomainLookupByIdArgs,
+        DomainGetInfoArgs, DomainGetXmlDescArgs, DomainLookupByNameRet, DomainLookupByNameArgs, DomainLookupByIdArgs,
         DomainLookupByUuidArgs, DomainGetInfoRet, DomainGetStateRet, DomainGetXmlDescRet,
         DomainDefineXmlArgs, DomainDefineXmlFlagsArgs, DomainCreateXmlArgs,
         DomainSetAutostartArgs, DomainGetAutostartRet, DomainIsActiveRet,
@@ -42,7 +39,7 @@ fn decode_everything(bytes: &[u8]) {
         DomainMigrateFinishArgs, DomainMigrateFinishRet, DomainMigratePrepare2Args,
         DomainMigrateFinish2Args, DomainMigratePrepareTunnelArgs, DomainMigrateBegin3Args,
         DomainMigrateBegin3Ret, DomainMigratePrepare3Args, DomainMigratePrepare3Ret,
-        DomainMigratePrepareTunnel3Args, CookieOutRet, DomainMigratePerform3Args,
+        DomainMigratePrepareTunnel3Args, DomainMigratePerform3Ret, DomainMigratePerform3Args,
         DomainMigrateFinish3Args, DomainMigrateFinish3Ret, DomainMigrateConfirm3Args,
         DomainMigrateBegin3ParamsArgs, DomainMigratePrepare3ParamsArgs,
         DomainMigratePrepareTunnel3ParamsArgs, DomainMigratePerform3ParamsArgs,

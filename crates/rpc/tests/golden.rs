@@ -4,9 +4,15 @@
 //! reproduced byte for byte by this crate, and every server reply must decode
 //! and re-encode to the same bytes.
 
-use rvirt_rpc::remote::connect::*;
-use rvirt_rpc::remote::domain::*;
+use rvirt_rpc::remote::*;
+// Many procedures take just the domain, the domain and flags, or return
+// just a domain: one generated struct of each shape stands for all here
+// (the bytes are what these tests check).
 use rvirt_rpc::remote::{self, NonnullDomain, Procedure};
+use rvirt_rpc::remote::{
+    DomainGetInfoArgs as DomainArgs, DomainGetXmlDescArgs as DomainFlagsArgs,
+    DomainLookupByNameRet as DomainRet,
+};
 use rvirt_rpc::{MessageStatus, MessageType, Packet, RemoteError, XdrDecode, XdrEncode};
 use rvirt_util::{ErrorCode, ErrorDomain};
 

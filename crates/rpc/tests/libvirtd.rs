@@ -3,11 +3,15 @@
 //! (e.g. `127.0.0.1:16599`); otherwise it returns at once.
 
 use rvirt_rpc::keepalive;
-use rvirt_rpc::remote::connect::*;
-use rvirt_rpc::remote::domain::*;
-use rvirt_rpc::remote::events::*;
-use rvirt_rpc::remote::migration::*;
+use rvirt_rpc::remote::*;
+// Many procedures take just the domain, the domain and flags, or return
+// just a domain: one generated struct of each shape stands for all here
+// (the bytes are what these tests check).
 use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::remote::{
+    DomainGetInfoArgs as DomainArgs, DomainGetXmlDescArgs as DomainFlagsArgs,
+    DomainLookupByNameRet as DomainRet,
+};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, XdrDecode, XdrEncode};
 use rvirt_util::{ErrorCode, ErrorDomain};
 use std::io::{Read, Write};

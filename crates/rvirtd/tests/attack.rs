@@ -13,12 +13,12 @@ mod common;
 
 use common::rpc_client::{Answer, RpcClient};
 use common::Daemon;
-use rvirt_rpc::remote::connect::ConnectOpenArgs;
-use rvirt_rpc::remote::domain::{
-    DomainDefineXmlArgs, DomainFlagsArgs, DomainLookupByNameArgs, DomainRet,
-};
-use rvirt_rpc::remote::events::ConnectDomainEventCallbackRegisterAnyArgs;
+use rvirt_rpc::remote::ConnectDomainEventCallbackRegisterAnyArgs;
+use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::Procedure;
+use rvirt_rpc::remote::{
+    DomainDefineXmlArgs, DomainGetXmlDescArgs, DomainLookupByNameArgs, DomainLookupByNameRet,
+};
 use rvirt_rpc::{keepalive, MessageType};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -245,12 +245,12 @@ fn a_client_that_never_reads_is_throttled() {
                 name: "test".into(),
             },
         ) {
-            Answer::Ok(p) => p.body::<DomainRet>().expect("domain").dom,
+            Answer::Ok(p) => p.body::<DomainLookupByNameRet>().expect("domain").dom,
             other => panic!("lookup: {other:?}"),
         };
         let call = caller.encode(
             Procedure::DomainGetXmlDesc,
-            &DomainFlagsArgs { dom, flags: 0 },
+            &DomainGetXmlDescArgs { dom, flags: 0 },
         );
         let taken = flood_without_reading(&mut caller, &call, 1 << 30);
         eprintln!("XML calls taken before the daemon stopped reading: {taken} bytes");

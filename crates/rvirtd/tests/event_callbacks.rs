@@ -7,12 +7,12 @@
 mod common;
 
 use common::Daemon;
-use rvirt_rpc::remote::connect::ConnectOpenArgs;
-use rvirt_rpc::remote::events::{
+use rvirt_rpc::remote::ConnectOpenArgs;
+use rvirt_rpc::remote::{self, Procedure};
+use rvirt_rpc::remote::{
     ConnectDomainEventCallbackDeregisterAnyArgs, ConnectDomainEventCallbackRegisterAnyArgs,
     ConnectDomainEventCallbackRegisterAnyRet,
 };
-use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::xdr::XdrEncode;
 use rvirt_rpc::{FrameReader, NonnullDomain, Packet};
 use std::io::{Read, Write};

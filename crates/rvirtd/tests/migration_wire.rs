@@ -11,7 +11,8 @@
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::flags as mflags;
 use rvirt::{Connect, JobInfo, Stream};
-use rvirt_rpc::remote::{self, connect::ConnectOpenArgs, migration::*, Procedure};
+use rvirt_rpc::remote::*;
+use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
 use rvirt_util::{ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use std::io::{Read, Write};
@@ -200,7 +201,7 @@ fn stream_data_racing_the_reply_is_kept() {
         "{:?}",
         reply.error()
     );
-    let ret: CookieOutRet = reply.body().unwrap();
+    let ret: DomainMigratePrepareTunnel3ParamsRet = reply.body().unwrap();
     assert_eq!(ret.cookie_out, [3, 2, 1]);
     let confirm = c.recv();
     assert_eq!(confirm.header.type_, MessageType::Stream);
@@ -623,7 +624,7 @@ fn tunnelled_p2p_migration_between_two_daemons() {
 
 #[test]
 fn migration_events_on_the_wire() {
-    use rvirt_rpc::remote::events::*;
+    use rvirt_rpc::remote::*;
     let dom = test_dom();
     let ev = rvirt::DomainEvent::MigrationIteration { iteration: 3 };
     let p = rvirtd::dispatch::event_packet(7, false, &dom, &ev).unwrap();

@@ -11,7 +11,7 @@
 mod common;
 
 use common::Daemon;
-use rvirt_rpc::remote::connect::ConnectOpenArgs;
+use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::{self, Access, Procedure};
 use rvirt_rpc::{FrameReader, Header, MessageStatus, MessageType, Packet};
 use rvirt_util::{ErrorCode, ErrorDomain};

@@ -12,10 +12,13 @@
 //! (CONNECT_OPEN test:///PATH, bounded) and never writes to the filesystem.
 
 use super::{mix, Target};
-use rvirt_rpc::remote::connect::{ConnectListAllDomainsArgs, ConnectOpenArgs};
-use rvirt_rpc::remote::domain::*;
-use rvirt_rpc::remote::events::ConnectDomainEventCallbackRegisterAnyArgs;
+use rvirt_rpc::remote::*;
+use rvirt_rpc::remote::{ConnectListAllDomainsArgs, ConnectOpenArgs};
+// Seeds are bytes: one generated struct of each shape (just the domain; the
+// domain and flags) serves every procedure taking it.
+use rvirt_rpc::remote::ConnectDomainEventCallbackRegisterAnyArgs;
 use rvirt_rpc::remote::{self, NonnullDomain, Procedure};
+use rvirt_rpc::remote::{DomainGetInfoArgs as DomainArgs, DomainGetXmlDescArgs as DomainFlagsArgs};
 use rvirt_rpc::xdr::XdrEncode;
 use rvirt_rpc::MessageStatus;
 use rvirtd::dispatch::{handle_message, Client};

@@ -4,7 +4,7 @@
 //! messages are, and each packet read must survive decoding its error.
 
 use super::{mix, Target};
-use rvirt_rpc::remote::domain::DomainLookupByNameArgs;
+use rvirt_rpc::remote::DomainLookupByNameArgs;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{keepalive, FrameReader};
 use rvirtd::framing::MessageReader;

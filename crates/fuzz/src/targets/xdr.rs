@@ -4,11 +4,8 @@
 //! decode to the same value (decoders and encoders agree).
 
 use super::{mix, Target};
-use rvirt_rpc::remote::connect::*;
-use rvirt_rpc::remote::domain::*;
-use rvirt_rpc::remote::events::*;
-use rvirt_rpc::remote::migration::*;
 use rvirt_rpc::remote::NonnullDomain;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::{RemoteError, XdrDecode, XdrEncode};
 
 pub struct Xdr;
@@ -47,7 +44,7 @@ fn decode_everything(bytes: &[u8]) -> u64 {
         ConnectListDefinedDomainsArgs, ConnectListDefinedDomainsRet,
         ConnectNumOfDefinedDomainsRet, ConnectIsSecureRet, ConnectGetMaxVcpusArgs,
         ConnectGetMaxVcpusRet, NodeGetSecurityModelRet,
-        DomainArgs, DomainFlagsArgs, DomainRet, DomainLookupByNameArgs, DomainLookupByIdArgs,
+        DomainGetInfoArgs, DomainGetXmlDescArgs, DomainLookupByNameRet, DomainLookupByNameArgs, DomainLookupByIdArgs,
         DomainLookupByUuidArgs, DomainGetInfoRet, DomainGetStateRet, DomainGetXmlDescRet,
         DomainDefineXmlArgs, DomainDefineXmlFlagsArgs, DomainCreateXmlArgs,
         DomainSetAutostartArgs, DomainGetAutostartRet, DomainIsActiveRet,
@@ -62,7 +59,7 @@ fn decode_everything(bytes: &[u8]) -> u64 {
         DomainMigrateFinishArgs, DomainMigrateFinishRet, DomainMigratePrepare2Args,
         DomainMigrateFinish2Args, DomainMigratePrepareTunnelArgs, DomainMigrateBegin3Args,
         DomainMigrateBegin3Ret, DomainMigratePrepare3Args, DomainMigratePrepare3Ret,
-        DomainMigratePrepareTunnel3Args, CookieOutRet, DomainMigratePerform3Args,
+        DomainMigratePrepareTunnel3Args, DomainMigratePerform3Ret, DomainMigratePerform3Args,
         DomainMigrateFinish3Args, DomainMigrateFinish3Ret, DomainMigrateConfirm3Args,
         DomainMigrateBegin3ParamsArgs, DomainMigratePrepare3ParamsArgs,
         DomainMigratePrepareTunnel3ParamsArgs, DomainMigratePerform3ParamsArgs,

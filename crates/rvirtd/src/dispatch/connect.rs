@@ -4,51 +4,49 @@
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::flags::feature;
 use rvirt::Connect;
-use rvirt_rpc::remote::connect::*;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{string_to_chars, AUTH_NONE, DOMAIN_LIST_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 dispatch_table! {
-    AuthList "virConnectOpen": () => AuthListRet = |_cx, ()| {
+    AuthList => |_cx, ()| {
         Ok(AuthListRet { types: vec![AUTH_NONE] })
     };
-    ConnectOpen "virConnectOpen": ConnectOpenArgs => () = open;
-    ConnectClose "virConnectClose": () => () = |cx, ()| {
+    ConnectOpen => open;
+    ConnectClose => |cx, ()| {
         cx.cleanup();
         cx.request_close();
         Ok(())
     };
-    ConnectSupportsFeature "virConnectSupportsFeature":
-        ConnectSupportsFeatureArgs => ConnectSupportsFeatureRet = supports_feature;
-    ConnectRegisterCloseCallback "virConnectRegisterCloseCallback": () => () = |cx, ()| {
+    ConnectSupportsFeature => supports_feature;
+    ConnectRegisterCloseCallback => |cx, ()| {
         cx.conn().map(drop)
     };
-    ConnectUnregisterCloseCallback "virConnectUnregisterCloseCallback": () => () = |cx, ()| {
+    ConnectUnregisterCloseCallback => |cx, ()| {
         cx.conn().map(drop)
     };
-    ConnectGetUri "virConnectGetURI": () => ConnectGetUriRet = |cx, ()| {
+    ConnectGetUri => |cx, ()| {
         Ok(ConnectGetUriRet { uri: cx.conn()?.get_uri()? })
     };
-    ConnectGetHostname "virConnectGetHostname": () => ConnectGetHostnameRet = |cx, ()| {
+    ConnectGetHostname => |cx, ()| {
         Ok(ConnectGetHostnameRet { hostname: cx.conn()?.get_hostname()? })
     };
-    ConnectGetType "virConnectGetType": () => ConnectGetTypeRet = |cx, ()| {
+    ConnectGetType => |cx, ()| {
         Ok(ConnectGetTypeRet { type_: cx.conn()?.get_type()? })
     };
-    ConnectGetVersion "virConnectGetVersion": () => ConnectGetVersionRet = |cx, ()| {
+    ConnectGetVersion => |cx, ()| {
         Ok(ConnectGetVersionRet { hv_ver: cx.conn()?.get_version()? })
     };
-    ConnectGetLibVersion "virConnectGetLibVersion": () => ConnectGetLibVersionRet = |cx, ()| {
+    ConnectGetLibVersion => |cx, ()| {
         Ok(ConnectGetLibVersionRet { lib_ver: cx.conn()?.get_lib_version()? })
     };
-    ConnectGetMaxVcpus "virConnectGetMaxVcpus": ConnectGetMaxVcpusArgs => ConnectGetMaxVcpusRet
-        = |cx, a| {
+    ConnectGetMaxVcpus => |cx, a| {
             Ok(ConnectGetMaxVcpusRet { max_vcpus: cx.conn()?.get_max_vcpus(a.type_.as_deref())? })
         };
-    ConnectIsSecure "virConnectIsSecure": () => ConnectIsSecureRet = |cx, ()| {
+    ConnectIsSecure => |cx, ()| {
         Ok(ConnectIsSecureRet { secure: cx.conn()?.is_secure()? as i32 })
     };
-    NodeGetInfo "virNodeGetInfo": () => NodeGetInfoRet = |cx, ()| {
+    NodeGetInfo => |cx, ()| {
         let info = cx.conn()?.node_get_info()?;
         let mut ret = NodeGetInfoRet {
             memory: info.memory,
@@ -63,14 +61,12 @@ dispatch_table! {
         ret.set_model(&info.model);
         Ok(ret)
     };
-    ConnectGetCapabilities "virConnectGetCapabilities": () => ConnectGetCapabilitiesRet
-        = |cx, ()| Ok(ConnectGetCapabilitiesRet { capabilities: cx.conn()?.get_capabilities()? });
-    NodeGetSecurityModel "virNodeGetSecurityModel": () => NodeGetSecurityModelRet = |cx, ()| {
+    ConnectGetCapabilities => |cx, ()| Ok(ConnectGetCapabilitiesRet { capabilities: cx.conn()?.get_capabilities()? });
+    NodeGetSecurityModel => |cx, ()| {
         let m = cx.conn()?.node_get_security_model()?;
         Ok(NodeGetSecurityModelRet { model: string_to_chars(&m.model), doi: string_to_chars(&m.doi) })
     };
-    ConnectListAllDomains "virConnectListAllDomains":
-        ConnectListAllDomainsArgs => ConnectListAllDomainsRet = |cx, a| {
+    ConnectListAllDomains => |cx, a| {
             let doms = cx.conn()?.list_all_domains(a.flags)?;
             if doms.len() > DOMAIN_LIST_MAX {
                 return Err(too_many(doms.len()));
@@ -80,21 +76,18 @@ dispatch_table! {
                 domains: if a.need_results != 0 { doms.iter().map(nonnull).collect() } else { Vec::new() },
             })
         };
-    ConnectListDomains "virConnectListDomains": ConnectListDomainsArgs => ConnectListDomainsRet
-        = |cx, a| {
+    ConnectListDomains => |cx, a| {
             let max = list_max(a.maxids, "maxids")?;
             Ok(ConnectListDomainsRet { ids: cx.conn()?.list_domains(max)? })
         };
-    ConnectNumOfDomains "virConnectNumOfDomains": () => ConnectNumOfDomainsRet = |cx, ()| {
+    ConnectNumOfDomains => |cx, ()| {
         Ok(ConnectNumOfDomainsRet { num: cx.conn()?.num_of_domains()? as i32 })
     };
-    ConnectListDefinedDomains "virConnectListDefinedDomains":
-        ConnectListDefinedDomainsArgs => ConnectListDefinedDomainsRet = |cx, a| {
+    ConnectListDefinedDomains => |cx, a| {
             let max = list_max(a.maxnames, "maxnames")?;
             Ok(ConnectListDefinedDomainsRet { names: cx.conn()?.list_defined_domains(max)? })
         };
-    ConnectNumOfDefinedDomains "virConnectNumOfDefinedDomains": () => ConnectNumOfDefinedDomainsRet
-        = |cx, ()| {
+    ConnectNumOfDefinedDomains => |cx, ()| {
             Ok(ConnectNumOfDefinedDomainsRet { num: cx.conn()?.num_of_defined_domains()? as i32 })
         };
 }

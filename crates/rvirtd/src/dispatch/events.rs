@@ -10,7 +10,7 @@
 use super::client::ModernCallback;
 use super::{dispatch_table, Client};
 use rvirt::{Domain, DomainEvent, DomainRef, EventCallback};
-use rvirt_rpc::remote::events::*;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -20,22 +20,8 @@ use std::sync::Arc;
 /// `VIR_DOMAIN_EVENT_ID_LAST` in libvirt 9.0.
 const EVENT_ID_LAST: i32 = 27;
 
-rvirt_rpc::xdr_struct! {
-    /// DOMAIN_EVENT_REBOOT (169).
-    pub struct DomainEventRebootMsg {
-        pub dom: NonnullDomain,
-    }
-    /// DOMAIN_EVENT_CALLBACK_REBOOT (319).
-    pub struct DomainEventCallbackRebootMsg {
-        pub callback_id: i32,
-        pub msg: DomainEventRebootMsg,
-    }
-}
-
 dispatch_table! {
-    ConnectDomainEventCallbackRegisterAny "virConnectDomainEventRegisterAny":
-        ConnectDomainEventCallbackRegisterAnyArgs => ConnectDomainEventCallbackRegisterAnyRet
-        = |cx, a| {
+    ConnectDomainEventCallbackRegisterAny => |cx, a| {
             check_event_id(a.event_id)?;
             let dom = a.dom.map(|d| cx.domain(&d)).transpose()?;
             let filter = dom.as_ref().map(|d| d.domain_ref().uuid);
@@ -49,8 +35,7 @@ dispatch_table! {
             cbs.modern.push(ModernCallback { id: callback_id, event_id: a.event_id, domain: filter });
             Ok(ConnectDomainEventCallbackRegisterAnyRet { callback_id })
         };
-    ConnectDomainEventCallbackDeregisterAny "virConnectDomainEventDeregisterAny":
-        ConnectDomainEventCallbackDeregisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventCallbackDeregisterAny => |cx, a| {
             let conn = cx.conn()?;
             let mut cbs = cx.callbacks();
             let Some(pos) = cbs.modern.iter().position(|cb| cb.id == a.callback_id) else {
@@ -60,8 +45,7 @@ dispatch_table! {
             cbs.modern.remove(pos);
             Ok(())
         };
-    ConnectDomainEventRegisterAny "virConnectDomainEventRegisterAny":
-        ConnectDomainEventRegisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventRegisterAny => |cx, a| {
             check_event_id(a.event_id)?;
             cx.conn()?;
             if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == a.event_id) {
@@ -71,8 +55,7 @@ dispatch_table! {
             cx.callbacks().legacy.push((a.event_id, id));
             Ok(())
         };
-    ConnectDomainEventDeregisterAny "virConnectDomainEventDeregisterAny":
-        ConnectDomainEventDeregisterAnyArgs => () = |cx, a| {
+    ConnectDomainEventDeregisterAny => |cx, a| {
             let conn = cx.conn()?;
             let mut cbs = cx.callbacks();
             let Some(pos) = cbs.legacy.iter().position(|(ev, _)| *ev == a.event_id) else {

@@ -10,10 +10,10 @@
 use super::stream::{Pump, StreamInput};
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::Stream;
-use rvirt_rpc::remote::domain::{DomainArgs, DomainFlagsArgs};
-use rvirt_rpc::remote::migration::*;
 use rvirt_rpc::remote::DOMAIN_JOB_STATS_MAX;
+use rvirt_rpc::remote::*;
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
+use rvirt_rpc::Proc;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// The V1–V3 procedures carry `unsigned hyper` flags; the API takes 32 bits
@@ -33,96 +33,83 @@ fn flags32(api: &str, flags: u64) -> Result<u32> {
 }
 
 dispatch_table! {
-    DomainMigratePrepare "virDomainMigratePrepare": DomainMigratePrepareArgs => DomainMigratePrepareRet
-        = |cx, a| {
+    DomainMigratePrepare => |cx, a| {
             let flags = flags32("virDomainMigratePrepare", a.flags)?;
-            let (cookie, uri_out) = cx.conn()?.migrate_prepare(a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth)?;
+            let (cookie, uri_out) = cx.conn()?.migrate_prepare(a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource)?;
             Ok(DomainMigratePrepareRet { cookie, uri_out })
         };
-    DomainMigratePerform "virDomainMigratePerform": DomainMigratePerformArgs => () = |cx, a| {
+    DomainMigratePerform => |cx, a| {
         let flags = flags32("virDomainMigratePerform", a.flags)?;
-        cx.domain(&a.dom)?.migrate_perform(&a.cookie, &a.uri, flags, a.dname.as_deref(), a.bandwidth)
+        cx.domain(&a.dom)?.migrate_perform(&a.cookie, &a.uri, flags, a.dname.as_deref(), a.resource)
     };
-    DomainMigrateFinish "virDomainMigrateFinish": DomainMigrateFinishArgs => DomainMigrateFinishRet
-        = |cx, a| {
+    DomainMigrateFinish => |cx, a| {
             let flags = flags32("virDomainMigrateFinish", a.flags)?;
             let dom = cx.conn()?.migrate_finish(&a.dname, &a.cookie, &a.uri, flags)?;
             Ok(DomainMigrateFinishRet { ddom: nonnull(&dom) })
         };
-    DomainMigratePrepare2 "virDomainMigratePrepare2": DomainMigratePrepare2Args => DomainMigratePrepareRet
-        = |cx, a| {
+    DomainMigratePrepare2 => |cx, a| {
             let flags = flags32("virDomainMigratePrepare2", a.flags)?;
             let (cookie, uri_out) = cx.conn()?.migrate_prepare2(
-                a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth, &a.dom_xml)?;
-            Ok(DomainMigratePrepareRet { cookie, uri_out })
+                a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource, &a.dom_xml)?;
+            Ok(DomainMigratePrepare2Ret { cookie, uri_out })
         };
-    DomainMigrateFinish2 "virDomainMigrateFinish2": DomainMigrateFinish2Args => DomainMigrateFinishRet
-        = |cx, a| {
+    DomainMigrateFinish2 => |cx, a| {
             let flags = flags32("virDomainMigrateFinish2", a.flags)?;
             let dom = cx.conn()?.migrate_finish2(&a.dname, &a.cookie, &a.uri, flags, a.retcode)?;
-            Ok(DomainMigrateFinishRet { ddom: nonnull(&dom) })
+            Ok(DomainMigrateFinish2Ret { ddom: nonnull(&dom) })
         };
-    DomainMigrateBegin3 "virDomainMigrateBegin3": DomainMigrateBegin3Args => DomainMigrateBegin3Ret
-        = |cx, a| {
+    DomainMigrateBegin3 => |cx, a| {
             let flags = flags32("virDomainMigrateBegin3", a.flags)?;
             let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3(
-                a.xmlin.as_deref(), flags, a.dname.as_deref(), a.bandwidth)?;
+                a.xmlin.as_deref(), flags, a.dname.as_deref(), a.resource)?;
             Ok(DomainMigrateBegin3Ret { cookie_out, xml })
         };
-    DomainMigratePrepare3 "virDomainMigratePrepare3": DomainMigratePrepare3Args => DomainMigratePrepare3Ret
-        = |cx, a| {
+    DomainMigratePrepare3 => |cx, a| {
             let flags = flags32("virDomainMigratePrepare3", a.flags)?;
             let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3(
-                &a.cookie_in, a.uri_in.as_deref(), flags, a.dname.as_deref(), a.bandwidth, &a.dom_xml)?;
+                &a.cookie_in, a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource, &a.dom_xml)?;
             Ok(DomainMigratePrepare3Ret { cookie_out, uri_out })
         };
-    DomainMigratePerform3 "virDomainMigratePerform3": DomainMigratePerform3Args => CookieOutRet
-        = |cx, a| {
+    DomainMigratePerform3 => |cx, a| {
             let flags = flags32("virDomainMigratePerform3", a.flags)?;
             let cookie_out = cx.domain(&a.dom)?.migrate_perform3(
                 a.xmlin.as_deref(), &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(),
-                flags, a.dname.as_deref(), a.bandwidth)?;
-            Ok(CookieOutRet { cookie_out })
+                flags, a.dname.as_deref(), a.resource)?;
+            Ok(DomainMigratePerform3Ret { cookie_out })
         };
-    DomainMigrateFinish3 "virDomainMigrateFinish3": DomainMigrateFinish3Args => DomainMigrateFinish3Ret
-        = |cx, a| {
+    DomainMigrateFinish3 => |cx, a| {
             let flags = flags32("virDomainMigrateFinish3", a.flags)?;
             let (dom, cookie_out) = cx.conn()?.migrate_finish3(
                 &a.dname, &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(), flags, a.cancelled != 0)?;
             Ok(DomainMigrateFinish3Ret { dom: nonnull(&dom), cookie_out })
         };
-    DomainMigrateConfirm3 "virDomainMigrateConfirm3": DomainMigrateConfirm3Args => () = |cx, a| {
+    DomainMigrateConfirm3 => |cx, a| {
         let flags = flags32("virDomainMigrateConfirm3", a.flags)?;
         cx.domain(&a.dom)?.migrate_confirm3(&a.cookie_in, flags, a.cancelled != 0)
     };
-    DomainMigrateBegin3Params "virDomainMigrateBegin3Params":
-        DomainMigrateBegin3ParamsArgs => DomainMigrateBegin3Ret = |cx, a| {
+    DomainMigrateBegin3Params => |cx, a| {
             let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3_params(&a.params, a.flags)?;
-            Ok(DomainMigrateBegin3Ret { cookie_out, xml })
+            Ok(DomainMigrateBegin3ParamsRet { cookie_out, xml })
         };
-    DomainMigratePrepare3Params "virDomainMigratePrepare3Params":
-        DomainMigratePrepare3ParamsArgs => DomainMigratePrepare3Ret = |cx, a| {
+    DomainMigratePrepare3Params => |cx, a| {
             let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3_params(&a.params, &a.cookie_in, a.flags)?;
-            Ok(DomainMigratePrepare3Ret { cookie_out, uri_out })
+            Ok(DomainMigratePrepare3ParamsRet { cookie_out, uri_out })
         };
-    DomainMigratePerform3Params "virDomainMigratePerform3Params":
-        DomainMigratePerform3ParamsArgs => CookieOutRet = |cx, a| {
+    DomainMigratePerform3Params => |cx, a| {
             let cookie_out = cx.domain(&a.dom)?.migrate_perform3_params(
                 a.dconnuri.as_deref(), &a.params, &a.cookie_in, a.flags)?;
-            Ok(CookieOutRet { cookie_out })
+            Ok(DomainMigratePerform3ParamsRet { cookie_out })
         };
-    DomainMigrateFinish3Params "virDomainMigrateFinish3Params":
-        DomainMigrateFinish3ParamsArgs => DomainMigrateFinish3Ret = |cx, a| {
+    DomainMigrateFinish3Params => |cx, a| {
             let (dom, cookie_out) = cx.conn()?.migrate_finish3_params(
                 &a.params, &a.cookie_in, a.flags, a.cancelled != 0)?;
-            Ok(DomainMigrateFinish3Ret { dom: nonnull(&dom), cookie_out })
+            Ok(DomainMigrateFinish3ParamsRet { dom: nonnull(&dom), cookie_out })
         };
-    DomainMigrateConfirm3Params "virDomainMigrateConfirm3Params":
-        DomainMigrateConfirm3ParamsArgs => () = |cx, a| {
+    DomainMigrateConfirm3Params => |cx, a| {
             cx.domain(&a.dom)?.migrate_confirm3_params(&a.params, &a.cookie_in, a.flags, a.cancelled != 0)
         };
 
-    DomainGetJobInfo "virDomainGetJobInfo": DomainArgs => DomainGetJobInfoRet = |cx, a| {
+    DomainGetJobInfo => |cx, a| {
         let j = cx.domain(&a.dom)?.get_job_info()?;
         Ok(DomainGetJobInfoRet {
             type_: j.type_,
@@ -139,7 +126,7 @@ dispatch_table! {
             file_remaining: j.file_remaining,
         })
     };
-    DomainGetJobStats "virDomainGetJobStats": DomainFlagsArgs => DomainGetJobStatsRet = |cx, a| {
+    DomainGetJobStats => |cx, a| {
         let (type_, params) = cx.domain(&a.dom)?.get_job_stats(a.flags)?;
         if params.0.len() > DOMAIN_JOB_STATS_MAX {
             // virTypedParamsSerialize's refusal.
@@ -150,24 +137,17 @@ dispatch_table! {
         }
         Ok(DomainGetJobStatsRet { type_, params })
     };
-    DomainAbortJob "virDomainAbortJob": DomainArgs => () = |cx, a| cx.domain(&a.dom)?.abort_job(0);
-    DomainAbortJobFlags "virDomainAbortJobFlags": DomainFlagsArgs => ()
-        = |cx, a| cx.domain(&a.dom)?.abort_job(a.flags);
-    DomainMigrateSetMaxSpeed "virDomainMigrateSetMaxSpeed": DomainMigrateSetMaxSpeedArgs => ()
-        = |cx, a| cx.domain(&a.dom)?.migrate_set_max_speed(a.bandwidth, a.flags);
-    DomainMigrateGetMaxSpeed "virDomainMigrateGetMaxSpeed":
-        DomainFlagsArgs => DomainMigrateGetMaxSpeedRet = |cx, a| {
+    DomainAbortJob => |cx, a| cx.domain(&a.dom)?.abort_job(0);
+    DomainAbortJobFlags => |cx, a| cx.domain(&a.dom)?.abort_job(a.flags);
+    DomainMigrateSetMaxSpeed => |cx, a| cx.domain(&a.dom)?.migrate_set_max_speed(a.bandwidth, a.flags);
+    DomainMigrateGetMaxSpeed => |cx, a| {
             Ok(DomainMigrateGetMaxSpeedRet { bandwidth: cx.domain(&a.dom)?.migrate_get_max_speed(a.flags)? })
         };
-    DomainMigrateSetMaxDowntime "virDomainMigrateSetMaxDowntime":
-        DomainMigrateSetMaxDowntimeArgs => ()
-        = |cx, a| cx.domain(&a.dom)?.migrate_set_max_downtime(a.downtime, a.flags);
-    DomainMigrateGetMaxDowntime "virDomainMigrateGetMaxDowntime":
-        DomainFlagsArgs => DomainMigrateGetMaxDowntimeRet = |cx, a| {
+    DomainMigrateSetMaxDowntime => |cx, a| cx.domain(&a.dom)?.migrate_set_max_downtime(a.downtime, a.flags);
+    DomainMigrateGetMaxDowntime => |cx, a| {
             Ok(DomainMigrateGetMaxDowntimeRet { downtime: cx.domain(&a.dom)?.migrate_get_max_downtime(a.flags)? })
         };
-    DomainMigrateStartPostCopy "virDomainMigrateStartPostCopy": DomainFlagsArgs => ()
-        = |cx, a| cx.domain(&a.dom)?.migrate_start_post_copy(a.flags);
+    DomainMigrateStartPostCopy => |cx, a| cx.domain(&a.dom)?.migrate_start_post_copy(a.flags);
 }
 
 /// The reply body of a stream-opening call and the pump to run after it.
@@ -187,58 +167,48 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
     Some(match p {
         P::DomainMigratePrepareTunnel => StreamEntry {
             run: |cx, input, payload| {
-                tunnel(
-                    cx,
-                    input,
-                    payload,
-                    |conn, st, a: DomainMigratePrepareTunnelArgs| {
-                        let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
-                        conn.migrate_prepare_tunnel(
-                            st,
-                            flags,
-                            a.dname.as_deref(),
-                            a.bandwidth,
-                            &a.dom_xml,
-                        )
-                    },
-                )
+                tunnel::<procs::DomainMigratePrepareTunnel>(cx, input, payload, |conn, st, a| {
+                    let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
+                    conn.migrate_prepare_tunnel(
+                        st,
+                        flags,
+                        a.dname.as_deref(),
+                        a.resource,
+                        &a.dom_xml,
+                    )
+                })
             },
         },
         P::DomainMigratePrepareTunnel3 => StreamEntry {
             run: |cx, input, payload| {
-                tunnel(
-                    cx,
-                    input,
-                    payload,
-                    |conn, st, a: DomainMigratePrepareTunnel3Args| {
-                        let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
-                        let cookie_out = conn.migrate_prepare_tunnel3(
-                            st,
-                            &a.cookie_in,
-                            flags,
-                            a.dname.as_deref(),
-                            a.bandwidth,
-                            &a.dom_xml,
-                        )?;
-                        Ok(CookieOutRet { cookie_out })
-                    },
-                )
+                tunnel::<procs::DomainMigratePrepareTunnel3>(cx, input, payload, |conn, st, a| {
+                    let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
+                    let cookie_out = conn.migrate_prepare_tunnel3(
+                        st,
+                        &a.cookie_in,
+                        flags,
+                        a.dname.as_deref(),
+                        a.resource,
+                        &a.dom_xml,
+                    )?;
+                    Ok(DomainMigratePrepareTunnel3Ret { cookie_out })
+                })
             },
         },
         P::DomainMigratePrepareTunnel3Params => StreamEntry {
             run: |cx, input, payload| {
-                tunnel(
+                tunnel::<procs::DomainMigratePrepareTunnel3Params>(
                     cx,
                     input,
                     payload,
-                    |conn, st, a: DomainMigratePrepareTunnel3ParamsArgs| {
+                    |conn, st, a| {
                         let cookie_out = conn.migrate_prepare_tunnel3_params(
                             st,
                             &a.params,
                             &a.cookie_in,
                             a.flags,
                         )?;
-                        Ok(CookieOutRet { cookie_out })
+                        Ok(DomainMigratePrepareTunnel3ParamsRet { cookie_out })
                     },
                 )
             },
@@ -250,17 +220,13 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
 /// `remoteDispatchDomainMigratePrepareTunnel*`: a new stream, the entry
 /// point (the driver attaches its backend), and on failure an aborted
 /// stream; on success the pump that feeds it.
-fn tunnel<A, R>(
+fn tunnel<P: Proc>(
     cx: &Client,
     input: StreamInput,
     payload: &[u8],
-    call: impl FnOnce(&rvirt::Connect, &Stream, A) -> Result<R>,
-) -> Opened
-where
-    A: XdrDecode,
-    R: XdrEncode,
-{
-    let args = A::decode(&mut Decoder::new(payload))
+    call: impl FnOnce(&rvirt::Connect, &Stream, P::Args) -> Result<P::Ret>,
+) -> Opened {
+    let args = P::Args::decode(&mut Decoder::new(payload))
         .map_err(|_| rpc_error("Unable to decode message payload"))?;
     let conn = cx.conn()?;
     let st = Stream::new(&conn, 0)?;

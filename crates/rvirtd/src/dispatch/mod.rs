@@ -3,10 +3,11 @@
 //! `virNetServerProgramDispatch`, `virNetServerProgramDispatchCall`), with
 //! the same error texts, then the declarative procedure table.
 //!
-//! Each area (connect, domain, events) declares its procedures with
-//! [`dispatch_table!`]: procedure, public API name, argument type, return
-//! type and a handler `|cx, args| -> Result<ret>`. Decoding the arguments and
-//! encoding the return (or the error) is done once, in [`invoke`].
+//! Each area (connect, domain, events, migration) declares its procedures
+//! with [`dispatch_table!`]: the procedure and a handler
+//! `|cx, args| -> Result<ret>`; its types and API come from the generated
+//! declaration. Decoding the arguments and encoding the return (or the
+//! error) is done once, in [`invoke`].
 
 mod client;
 mod connect;
@@ -21,35 +22,36 @@ pub use events::event_packet;
 use rvirt_rpc::keepalive;
 use rvirt_rpc::remote::{self, Access, Procedure};
 use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
+use rvirt_rpc::Proc;
 use rvirt_rpc::{Header, MessageStatus, MessageType, Packet, StreamId, StreamMessage};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// A procedure's entry in the table.
 #[derive(Clone, Copy)]
 pub struct Entry {
-    /// The public API the call stands for (`virDomainDestroy`), as libvirt
-    /// names it in read-only refusals.
-    pub api: &'static str,
     pub run: fn(&Client, &[u8]) -> Result<Vec<u8>>,
 }
 
-/// Declare an area's procedures.
+/// Declare an area's procedures: each entry names a procedure and its
+/// handler, `|cx, args| -> Result<ret>` or a function. The argument and
+/// return types, the number and the public API (for read-only refusals)
+/// come from the procedure's declaration (`rvirt_rpc::remote::procs`,
+/// generated from `protocol/remote.procs` and `remote.types`).
 ///
 /// ```text
 /// dispatch_table! {
-///     DomainLookupByName "virDomainLookupByName": DomainLookupByNameArgs => DomainRet
-///         = |cx, a| Ok(DomainRet { dom: nonnull(&cx.conn()?.lookup_by_name(&a.name)?) });
+///     DomainGetHostname => |cx, a| {
+///         Ok(DomainGetHostnameRet { hostname: cx.domain(&a.dom)?.get_hostname(a.flags)? })
+///     };
 /// }
 /// ```
 macro_rules! dispatch_table {
-    ($( $proc:ident $api:literal : $args:ty => $ret:ty = $handler:expr; )*) => {
+    ($( $proc:ident => $handler:expr; )*) => {
         pub(super) fn lookup(p: rvirt_rpc::remote::Procedure) -> Option<super::Entry> {
             match p {
                 $( rvirt_rpc::remote::Procedure::$proc => Some(super::Entry {
-                    api: $api,
-                    run: |cx, payload| super::invoke::<$args, $ret, _>(
+                    run: |cx, payload| super::invoke::<rvirt_rpc::remote::procs::$proc, _>(
                         cx,
-                        rvirt_rpc::remote::Procedure::$proc,
                         payload,
                         $handler,
                     ),
@@ -64,20 +66,15 @@ pub(crate) use dispatch_table;
 /// Decode the arguments, refuse a read-only client as the public API would,
 /// run the handler, encode its return. Like libvirt's XDR filters, bytes
 /// after the arguments are ignored.
-pub(crate) fn invoke<A, R, F>(
-    cx: &Client,
-    proc_: Procedure,
-    payload: &[u8],
-    handler: F,
-) -> Result<Vec<u8>>
+pub(crate) fn invoke<P, F>(cx: &Client, payload: &[u8], handler: F) -> Result<Vec<u8>>
 where
-    A: XdrDecode,
-    R: XdrEncode,
-    F: FnOnce(&Client, A) -> Result<R>,
+    P: Proc<Id = Procedure>,
+    F: FnOnce(&Client, P::Args) -> Result<P::Ret>,
 {
     let mut dec = Decoder::new(payload);
-    let args = A::decode(&mut dec).map_err(|_| rpc_error("Unable to decode message payload"))?;
-    check_readonly(cx, proc_)?;
+    let args =
+        P::Args::decode(&mut dec).map_err(|_| rpc_error("Unable to decode message payload"))?;
+    check_readonly(cx, P::ID)?;
     let ret = handler(cx, args)?;
     ret.to_xdr()
         .map_err(|_| rpc_error("Unable to encode message payload"))

@@ -150,7 +150,7 @@ impl RpcClient {
 
     /// CONNECT_OPEN `uri`, which must succeed.
     pub fn open(&mut self, uri: &str) {
-        let args = remote::connect::ConnectOpenArgs {
+        let args = remote::ConnectOpenArgs {
             name: Some(uri.to_string()),
             flags: 0,
         };

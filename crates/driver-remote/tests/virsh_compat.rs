@@ -7,7 +7,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::spine::{cases, Fixtures};
-use rvirt_testkit::tools::{compare_shells, have_virsh, Normalise};
+use rvirt_testkit::tools::{assert_shells_agree, compare_shells, have_virsh, Normalise};
 
 /// virsh and rvirsh on `uri` agree but for the CPU-time clock reading.
 fn diff(uri: &str, commands: &str) -> Option<String> {
@@ -22,16 +22,7 @@ fn rvirsh_matches_virsh_over_tcp() {
     }
     let Some(d) = Daemon::libvirtd() else { return };
     let fixtures = Fixtures::write();
-    let all = cases(&fixtures);
-    let uri = d.tcp_uri();
-    let failures: Vec<String> = all.iter().filter_map(|c| diff(&uri, c)).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from virsh:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
+    assert_shells_agree(&d.tcp_uri(), &cases(&fixtures), &[Normalise::CpuTime]);
 }
 
 #[test]

@@ -234,8 +234,8 @@ const ABORTED: &str = "error: operation aborted: migration out job: canceled by 
 
 #[test]
 fn sigint_aborts_migration_as_virsh_does() {
-    let src = Host::start("int-src");
-    let dst = Host::start("int-dst");
+    let src = Host::start_keeping_hostname("int-src");
+    let dst = Host::start_keeping_hostname("int-dst");
 
     let got = migrate_and_interrupt(
         env!("CARGO_BIN_EXE_rvirsh"),

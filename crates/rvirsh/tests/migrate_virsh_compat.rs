@@ -25,8 +25,8 @@ fn guest_xml(name: &str) -> String {
 
 #[test]
 fn job_commands_match_virsh_on_rvirtd() {
-    let src = Host::start("jobs-src");
-    let dst = Host::start("jobs-dst");
+    let src = Host::start_keeping_hostname("jobs-src");
+    let dst = Host::start_keeping_hostname("jobs-dst");
     let uri = src.uri();
     let d = dst.uri();
     let xml = src.path("missing.xml");
@@ -106,8 +106,8 @@ fn job_commands_match_virsh_on_rvirtd() {
 
 #[test]
 fn migration_and_completed_report_match_virsh() {
-    let src = Host::start("mig-src");
-    let dst = Host::start("mig-dst");
+    let src = Host::start_keeping_hostname("mig-src");
+    let dst = Host::start_keeping_hostname("mig-dst");
     for name in ["byvirsh", "byrvirsh"] {
         let file = src.path(&format!("{name}.xml"));
         std::fs::write(&file, guest_xml(name)).unwrap();

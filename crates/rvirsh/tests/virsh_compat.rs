@@ -4,7 +4,7 @@
 //! clock reading). The expected text always comes from running virsh now.
 
 use rvirt_testkit::spine::{cases, Fixtures};
-use rvirt_testkit::tools::{compare_shells, rvirsh, virsh, Normalise};
+use rvirt_testkit::tools::{assert_shells_agree, compare_shells, rvirsh, virsh, Normalise};
 
 /// virsh and rvirsh on `uri` agree but for the CPU-time clock reading.
 fn run_both(uri: &str, commands: &str) -> Option<String> {
@@ -14,20 +14,7 @@ fn run_both(uri: &str, commands: &str) -> Option<String> {
 #[test]
 fn rvirsh_matches_virsh_on_test_default() {
     let fixtures = Fixtures::write();
-    let mut failures = Vec::new();
-    let all = cases(&fixtures);
-    for case in &all {
-        if let Some(diff) = run_both("test:///default", case) {
-            failures.push(diff);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from virsh:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
+    assert_shells_agree("test:///default", &cases(&fixtures), &[Normalise::CpuTime]);
 }
 
 /// `test:///ABSOLUTE/PATH.xml`: a node description with its own CPU figures

@@ -222,6 +222,22 @@ pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<
     diff(commands, ("virsh", &want), ("rvirsh", &got))
 }
 
+/// Every case of `cases` gives the same output through stock virsh and
+/// rvirsh on `uri` (after `rules`); panics listing the cases that differ.
+pub fn assert_shells_agree(uri: &str, cases: &[String], rules: &[Normalise]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| compare_shells(uri, c, rules))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from virsh:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,24 +51,36 @@ impl Host {
         Host::start_in(None, hostname, extra)
     }
 
+    /// A host that keeps this machine's host name (no UTS namespace):
+    /// for tests where a migration must resolve the destination's name, as
+    /// a managed migration without `--migrateuri` does. `tag` names its
+    /// directory.
+    pub fn start_keeping_hostname(tag: &str) -> Host {
+        Host::start_named(None, tag, None, "")
+    }
+
     /// As [`Host::start_with`], inside network namespace `net` (listening
     /// on its address) when given; every tool the host runs runs there too.
     pub fn start_in(net: Option<&NetNs>, hostname: &str, extra: &str) -> Host {
+        Host::start_named(net, hostname, Some(hostname), extra)
+    }
+
+    fn start_named(net: Option<&NetNs>, tag: &str, hostname: Option<&str>, extra: &str) -> Host {
         let mut last_log = String::new();
         for _ in 0..5 {
-            let mut host = Host::spawn(net, hostname, extra);
+            let mut host = Host::spawn(net, tag, hostname, extra);
             if host.wait_listening() {
                 host.hold_connection();
                 return host;
             }
             last_log = host.log();
         }
-        panic!("rvirtd {hostname} did not start:\n{last_log}");
+        panic!("rvirtd {tag} did not start:\n{last_log}");
     }
 
-    fn spawn(net: Option<&NetNs>, hostname: &str, extra: &str) -> Host {
+    fn spawn(net: Option<&NetNs>, tag: &str, hostname: Option<&str>, extra: &str) -> Host {
         let (port, reloc_port) = (free_port(), free_port());
-        let dir = TempDir::new(hostname);
+        let dir = TempDir::new(tag);
         let host_uuid = fresh_uuid();
         let addr = net.map_or("127.0.0.1".to_string(), |n| n.addr.clone());
         let conf = dir.write(
@@ -83,15 +95,26 @@ impl Host {
             ),
         );
         let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
-        let script = format!(
-            "hostname {hostname} && exec {} --listen -f {}",
+        let rvirtd = format!(
+            "exec {} --listen -f {}",
             crate::bins::rvirtd().display(),
             conf.display()
         );
         // `ip netns exec` and unshare exec their command, and sh execs
         // rvirtd: the child's PID is the daemon's.
-        let child = in_netns(net, "unshare")
-            .args(["--uts", "sh", "-c", &script])
+        let mut cmd = match hostname {
+            Some(name) => {
+                let mut c = in_netns(net, "unshare");
+                c.args(["--uts", "sh", "-c", &format!("hostname {name} && {rvirtd}")]);
+                c
+            }
+            None => {
+                let mut c = in_netns(net, "sh");
+                c.args(["-c", &rvirtd]);
+                c
+            }
+        };
+        let child = cmd
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
@@ -100,7 +123,7 @@ impl Host {
         Host {
             child,
             holder: None,
-            hostname: hostname.to_string(),
+            hostname: hostname.unwrap_or(tag).to_string(),
             host_uuid,
             addr,
             port,

@@ -14,3 +14,6 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace 2>&1 | tee target/test-output.txt
+
+echo "== fuzz (short pass, release)"
+scripts/fuzz.sh 200000

@@ -235,3 +235,15 @@ fn a_second_byte_order_mark_is_content() {
     let root = parse_raw("\u{feff}<a>&#65;\u{feff}</a>").unwrap();
     assert_eq!(root.text(), "A\u{feff}");
 }
+
+#[test]
+fn an_unfinished_bang_bracket_before_a_multibyte_character_is_an_error_not_a_panic() {
+    // Found by the fuzzer: the ninth byte after `<![` fell inside 'ʕ'.
+    for pad in 0..8 {
+        let text = format!("<a><![{}ʕʕʕʕ", "x".repeat(pad));
+        assert!(xml::parse_raw(&text).is_err(), "{text}");
+    }
+    let found = include_bytes!("../../fuzz/findings/crash-xml-3cf30b979848812d.bin");
+    let text = String::from_utf8_lossy(found);
+    assert!(xml::parse_raw(&text).is_err());
+}

@@ -3,7 +3,7 @@
 
 use crate::migration::PreparedIncoming;
 use crate::objects::{no_domain_named, no_domain_with_id, no_domain_with_uuid, AddMode, DomainObj};
-use crate::state::TestState;
+use crate::state::{parse_domain, TestState};
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags;
@@ -228,11 +228,13 @@ impl HypervisorConnection for TestConnection {
 
     fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
         check_flags("testDomainDefineXMLFlags", flags, flags::define::VALIDATE)?;
+        // Parse before taking the state lock: a large document must not
+        // hold up every lookup and list on this host while it is read.
+        let def = parse_domain(xml)?;
+        // testDomainDefineXMLFlags refuses a newline in the name (the name
+        // becomes a file name); createXML does not check it.
+        rvirt_conf::domain::check_illegal_chars("name", &def.name, "\n")?;
         self.state.with(|inner| {
-            let def = inner.parse_domain(xml)?;
-            // testDomainDefineXMLFlags refuses a newline in the name (the
-            // name becomes a file name); createXML does not check it.
-            rvirt_conf::domain::check_illegal_chars("name", &def.name, "\n")?;
             self.check_unprotected(def.uuid.as_bytes())?;
             let (index, existed) = inner.domains.add(def, AddMode::Config)?;
             let obj = inner.domains.at_mut(index);
@@ -282,10 +284,8 @@ impl HypervisorConnection for TestConnection {
     }
     fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
         check_flags("testDomainCreateXML", flags, flags::create::VALIDATE)?;
-        self.state.with(|inner| {
-            let def = inner.parse_domain(xml)?;
-            inner.create_live(def)
-        })
+        let def = parse_domain(xml)?; // outside the lock, as for define
+        self.state.with(|inner| inner.create_live(def))
     }
     fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
         check_flags("testDomainCreateWithFlags", flags, 0)?;
@@ -549,5 +549,46 @@ impl TestConnection {
             inner.emit_lifecycle(r, lifecycle::STOPPED, detail);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    const BAR: &str = "<domain type='test'><name>bar</name><memory>1024</memory>\
+                       <os><type>hvm</type></os></domain>";
+
+    /// During the parse of a define or create, the state lock is free and a
+    /// concurrent list from another thread completes (it used to wait for
+    /// the whole parse). The hook runs inside the parse, so this does not
+    /// depend on timing: with the lock held, `try_lock` fails and the list
+    /// blocks until the parse is over, far past the 10 s allowed.
+    #[test]
+    fn caller_xml_is_parsed_outside_the_state_lock() {
+        let state = Arc::new(TestState::default_config().unwrap());
+        let conn = Arc::new(TestConnection::new(state.clone(), "test:///x".into()));
+        let seen: Arc<std::sync::Mutex<Vec<(bool, bool)>>> = Arc::default();
+        let (hook_state, hook_conn, hook_seen) = (state.clone(), conn.clone(), seen.clone());
+        crate::state::set_parse_hook(Some(Box::new(move || {
+            let free = hook_state.try_lock_free();
+            let (tx, rx) = mpsc::channel();
+            let reader = hook_conn.clone();
+            std::thread::spawn(move || {
+                let _ = tx.send(reader.list_all_domains(0).is_ok());
+            });
+            let listed = rx.recv_timeout(Duration::from_secs(10)).unwrap_or(false);
+            hook_seen.lock().unwrap().push((free, listed));
+        })));
+        let defined = conn.domain_define_xml(BAR, 0).map(|d| d.name);
+        let created = conn
+            .domain_create_xml(&BAR.replace("bar", "baz"), 0)
+            .map(|d| d.name);
+        crate::state::set_parse_hook(None);
+        assert_eq!(defined.unwrap(), "bar");
+        assert_eq!(created.unwrap(), "baz");
+        assert_eq!(*seen.lock().unwrap(), [(true, true), (true, true)]);
     }
 }

@@ -4,8 +4,18 @@
 //! `file=` relative to the node file).
 
 use rvirt::types::NodeInfo;
+use rvirt_conf::xml::{self, Element};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+/// The most a node file, or a file it names, may hold: 10 MiB, virsh's own
+/// `VSH_MAX_XML_FILE` for the XML files it reads, and libxml2's
+/// `XML_MAX_TEXT_LENGTH` without `XML_PARSE_HUGE` (which libvirt never sets).
+/// A document over it cannot be one libvirt would accept, and reading it
+/// whole would let a read-only client make the daemon hold gigabytes.
+pub const MAX_NODE_FILE: u64 = 10 * 1024 * 1024;
 
 /// The host that `test:///default` describes: libvirt's default figures.
 pub const DEFAULT_NODE_XML: &str = r#"<node>
@@ -51,10 +61,10 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
 </node>
 "#;
 
-/// What a node description yields: host figures and domain XML documents.
+/// What a node description yields: host figures and `<domain>` elements.
 pub struct NodeDescription {
     pub info: NodeInfo,
-    pub domains: Vec<String>,
+    pub domains: Vec<Element>,
 }
 
 fn default_info() -> NodeInfo {
@@ -80,19 +90,21 @@ fn bad_file(path: &str, detail: impl AsRef<str>) -> Error {
 
 impl NodeDescription {
     /// Parse a node description. `base` resolves relative `file=` references.
+    /// The document goes through conf's bounded reader (depth, size, node
+    /// count), so a read-only client's node file is held to libxml2's limits
+    /// and refused in its words, with `origin` as the document's name.
     pub fn parse(text: &str, origin: &str, base: Option<&Path>) -> Result<NodeDescription> {
-        let doc = roxmltree::Document::parse(text).map_err(|e| bad_file(origin, e.to_string()))?;
-        let root = doc.root_element();
-        if root.tag_name().name() != "node" {
+        let root = xml::parse(text, origin, ErrorDomain::TEST)?;
+        if root.local_name() != "node" {
             return Err(bad_file(origin, "Root element is not 'node'"));
         }
         let mut info = default_info();
         let mut domains = Vec::new();
-        for child in root.children().filter(|n| n.is_element()) {
-            match child.tag_name().name() {
-                "cpu" => read_cpu(&child, &mut info, origin)?,
-                "memory" => info.memory = number(&child, origin)?,
-                "domain" => domains.push(domain_text(text, &child, base, origin)?),
+        for child in root.elements() {
+            match child.local_name() {
+                "cpu" => read_cpu(child, &mut info, origin)?,
+                "memory" => info.memory = number(child, origin)?,
+                "domain" => domains.push(domain_element(child, base)?),
                 _ => {}
             }
         }
@@ -100,30 +112,72 @@ impl NodeDescription {
     }
 
     pub fn load(path: &str) -> Result<NodeDescription> {
-        // libvirt hands the path to libxml2, whose failure reads this way.
-        let text = std::fs::read_to_string(path).map_err(|_| {
-            Error::new(
-                ErrorDomain::TEST,
-                ErrorCode::XML_ERROR,
-                format!("failed to parse xml document '{path}'"),
-            )
-        })?;
+        let text = read_node_file(Path::new(path))?;
         let base = Path::new(path).parent().map(Path::to_path_buf);
         NodeDescription::parse(&text, path, base.as_deref())
     }
 }
 
-fn read_cpu(cpu: &roxmltree::Node, info: &mut NodeInfo, origin: &str) -> Result<()> {
+/// Read a node file, or a domain file it names, with the bounds above.
+///
+/// Only a regular file is read. libvirt hands the path to libxml2, which
+/// reports a directory, `/dev/null` or `/dev/zero` as an empty document (and
+/// blocks forever on a FIFO); we refuse them all with that same message
+/// instead of reading, so `test:///dev/zero` costs nothing. The open uses
+/// `O_NONBLOCK` so a FIFO cannot block it, and the type is checked on the
+/// opened descriptor so the file cannot be swapped after the check.
+pub fn read_node_file(path: &Path) -> Result<String> {
+    let shown = path.display().to_string();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        // libxml2's failure to load the file, as libvirt reports it.
+        .map_err(|_| {
+            Error::new(
+                ErrorDomain::TEST,
+                ErrorCode::XML_ERROR,
+                format!("failed to parse xml document '{shown}'"),
+            )
+        })?;
+    let regular = file.metadata().map(|m| m.is_file()).unwrap_or(false);
+    if !regular {
+        return Err(Error::raw(
+            ErrorDomain::TEST,
+            ErrorCode::XML_DETAIL,
+            format!("{shown}:1: Document is empty\n(null)\n^"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    // One byte past the limit tells "exactly at the limit" from "over it",
+    // as virFileReadLimFD does; a file that grows while read stops here too.
+    let read = file.take(MAX_NODE_FILE + 1).read_to_end(&mut bytes);
+    let failed = |err: &std::io::Error| {
+        Error::system(
+            ErrorDomain::TEST,
+            format!("Failed to read file '{shown}'"),
+            err,
+        )
+    };
+    read.map_err(|e| failed(&e))?;
+    if bytes.len() as u64 > MAX_NODE_FILE {
+        // virFileReadAll's answer for a file over its maxlen (EOVERFLOW).
+        return Err(failed(&std::io::Error::from_raw_os_error(libc::EOVERFLOW)));
+    }
+    String::from_utf8(bytes).map_err(|_| bad_file(&shown, "invalid UTF-8 in document"))
+}
+
+fn read_cpu(cpu: &Element, info: &mut NodeInfo, origin: &str) -> Result<()> {
     let mut active = None;
-    for field in cpu.children().filter(|n| n.is_element()) {
-        match field.tag_name().name() {
-            "mhz" => info.mhz = number(&field, origin)?,
-            "model" => info.model = field.text().unwrap_or("").trim().chars().take(31).collect(),
-            "nodes" => info.nodes = number(&field, origin)?,
-            "sockets" => info.sockets = number(&field, origin)?,
-            "cores" => info.cores = number(&field, origin)?,
-            "threads" => info.threads = number(&field, origin)?,
-            "active" => active = Some(number::<u32>(&field, origin)?),
+    for field in cpu.elements() {
+        match field.local_name() {
+            "mhz" => info.mhz = number(field, origin)?,
+            "model" => info.model = field.text().trim().chars().take(31).collect(),
+            "nodes" => info.nodes = number(field, origin)?,
+            "sockets" => info.sockets = number(field, origin)?,
+            "cores" => info.cores = number(field, origin)?,
+            "threads" => info.threads = number(field, origin)?,
+            "active" => active = Some(number::<u32>(field, origin)?),
             _ => {}
         }
     }
@@ -132,44 +186,29 @@ fn read_cpu(cpu: &roxmltree::Node, info: &mut NodeInfo, origin: &str) -> Result<
     Ok(())
 }
 
-fn number<T: std::str::FromStr>(node: &roxmltree::Node, origin: &str) -> Result<T> {
-    let text = node.text().unwrap_or("").trim();
+fn number<T: std::str::FromStr>(node: &Element, origin: &str) -> Result<T> {
+    let text = node.text();
+    let text = text.trim();
     text.parse().map_err(|_| {
         bad_file(
             origin,
-            format!("invalid node {} '{text}'", node.tag_name().name()),
+            format!("invalid node {} '{text}'", node.local_name()),
         )
     })
 }
 
-/// The XML text of one `<domain>`: inline, or read from its `file=`.
-fn domain_text(
-    text: &str,
-    node: &roxmltree::Node,
-    base: Option<&Path>,
-    origin: &str,
-) -> Result<String> {
-    match node.attribute("file") {
-        Some(file) => {
-            let path: PathBuf = match base {
-                Some(dir) if !Path::new(file).is_absolute() => dir.join(file),
-                _ => PathBuf::from(file),
-            };
-            std::fs::read_to_string(&path).map_err(|e| {
-                Error::system(
-                    ErrorDomain::TEST,
-                    format!("Failed to open file '{}'", path.display()),
-                    &e,
-                )
-            })
-        }
-        None => {
-            let range = node.range();
-            text.get(range)
-                .map(str::to_string)
-                .ok_or_else(|| bad_file(origin, "domain element out of range"))
-        }
-    }
+/// One `<domain>`: inline, or the document its `file=` names (read with
+/// the same bounds, parsed under its own name).
+fn domain_element(node: &Element, base: Option<&Path>) -> Result<Element> {
+    let Some(file) = node.attr("file") else {
+        return Ok(node.clone());
+    };
+    let path: PathBuf = match base {
+        Some(dir) if !Path::new(file).is_absolute() => dir.join(file),
+        _ => PathBuf::from(file),
+    };
+    let text = read_node_file(&path)?;
+    xml::parse(&text, &path.display().to_string(), ErrorDomain::TEST)
 }
 
 #[cfg(test)]
@@ -181,7 +220,26 @@ mod tests {
         let node = NodeDescription::parse(DEFAULT_NODE_XML, "default", None).unwrap();
         assert_eq!(node.info, default_info());
         assert_eq!(node.domains.len(), 1);
-        assert!(node.domains[0].starts_with("<domain type='test'>"));
+        assert_eq!(node.domains[0].child_text("name").as_deref(), Some("test"));
+    }
+
+    #[test]
+    fn deep_node_files_are_refused_in_libxml2s_words() {
+        // Deep enough to overflow a recursive reader's stack.
+        let xml = format!(
+            "<node>{}{}</node>",
+            "<a>".repeat(50_000),
+            "</a>".repeat(50_000)
+        );
+        let err = NodeDescription::parse(&xml, "/n.xml", None)
+            .err()
+            .expect("refused");
+        assert!(
+            err.message
+                .starts_with("/n.xml:1: Excessive depth in document: 256"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -202,5 +260,72 @@ mod tests {
         assert!(NodeDescription::parse("<node><cpu><mhz>x</mhz></cpu></node>", "x", None).is_err());
         assert!(NodeDescription::parse("<node", "x", None).is_err());
         assert!(NodeDescription::load("/nonexistent/node.xml").is_err());
+    }
+
+    fn scratch(tag: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("rvirt-node-{}-{tag}", std::process::id()))
+    }
+
+    /// `test:///dev/zero` used to be read whole (gigabytes); now any
+    /// non-regular file is refused unread, with libxml2's wording as libvirt
+    /// reports it (`virsh -c test:///dev/zero list`).
+    #[test]
+    fn non_regular_files_are_refused_unread() {
+        for path in ["/dev/zero", "/dev/null", "/tmp"] {
+            let err = NodeDescription::load(path).err().expect(path);
+            assert_eq!(err.code, ErrorCode::XML_DETAIL, "{path}");
+            assert_eq!(err.domain, ErrorDomain::TEST, "{path}");
+            assert_eq!(
+                err.message,
+                format!("{path}:1: Document is empty\n(null)\n^")
+            );
+        }
+    }
+
+    /// A FIFO would block libxml2 (and a plain open) forever.
+    #[test]
+    fn fifo_is_refused_without_blocking() {
+        let path = scratch("fifo");
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: c is a valid NUL-terminated path for the call's duration.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = read_node_file(&path).expect_err("fifo refused");
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(err.code, ErrorCode::XML_DETAIL);
+    }
+
+    #[test]
+    fn files_over_the_limit_are_refused() {
+        let path = scratch("big.xml");
+        let file = std::fs::File::create(&path).unwrap();
+        // Sparse: MAX_NODE_FILE + 1 bytes without writing them.
+        file.set_len(MAX_NODE_FILE + 1).unwrap();
+        let err = NodeDescription::load(path.to_str().unwrap())
+            .err()
+            .expect("too big");
+        file.set_len(MAX_NODE_FILE).unwrap();
+        let at_limit = read_node_file(&path).map(|t| t.len());
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(err.code, ErrorCode::SYSTEM_ERROR);
+        assert_eq!(
+            err.message,
+            format!(
+                "Failed to read file '{}': Value too large for defined data type",
+                path.display()
+            )
+        );
+        assert_eq!(at_limit.unwrap(), MAX_NODE_FILE as usize);
+    }
+
+    /// A `<domain file=...>` reference goes through the same reader.
+    #[test]
+    fn referenced_domain_files_are_bounded_too() {
+        let xml = "<node><domain file='/dev/zero'/></node>";
+        let err = NodeDescription::parse(xml, "x", None)
+            .err()
+            .expect("refused");
+        assert_eq!(err.code, ErrorCode::XML_DETAIL);
+        assert!(err.message.starts_with("/dev/zero:1: Document is empty"));
     }
 }

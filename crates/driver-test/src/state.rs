@@ -40,12 +40,6 @@ impl Inner {
         self.emit(dom, DomainEvent::Lifecycle { event, detail });
     }
 
-    /// Parse XML the way this driver's post-parse step completes it: the
-    /// architecture comes from the capabilities' guest for the OS type.
-    pub fn parse_domain(&self, xml: &str) -> Result<DomainDef> {
-        parse_domain(xml)
-    }
-
     /// Add a definition and start it (`virDomainCreateXML`).
     pub fn create_live(&mut self, def: DomainDef) -> Result<DomainRef> {
         let (index, _) = self.domains.add(def, AddMode::Live)?;
@@ -59,8 +53,35 @@ impl Inner {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Called inside every parse on this thread, so a test can observe
+    /// what is locked while a document is being read.
+    static PARSE_HOOK: std::cell::RefCell<Option<Box<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(test)]
+pub fn set_parse_hook(hook: Option<Box<dyn Fn()>>) {
+    PARSE_HOOK.with(|h| *h.borrow_mut() = hook);
+}
+
+/// Parse XML the way this driver's post-parse step completes it: the
+/// architecture comes from the capabilities' guest for the OS type. Needs
+/// no host state, so callers run it before taking the domains lock.
 pub fn parse_domain(xml: &str) -> Result<DomainDef> {
-    let mut def = DomainDef::parse(xml)?;
+    #[cfg(test)]
+    PARSE_HOOK.with(|h| h.borrow().as_ref().map(|f| f()));
+    post_parse(DomainDef::parse(xml)?)
+}
+
+/// A `<domain>` a node description embeds, completed as [`parse_domain`]
+/// completes a document.
+pub fn domain_from_element(el: &rvirt_conf::xml::Element) -> Result<DomainDef> {
+    post_parse(DomainDef::from_element(el)?)
+}
+
+fn post_parse(mut def: DomainDef) -> Result<DomainDef> {
     if def.os.arch.is_none() {
         def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
     }
@@ -97,8 +118,8 @@ impl TestState {
         };
         // Domains of a node description start out running and persistent,
         // as in libvirt's test driver.
-        for xml in &node.domains {
-            let def = parse_domain(xml)?;
+        for el in &node.domains {
+            let def = domain_from_element(el)?;
             let dom = inner.create_live(def)?;
             let obj = inner.domains.get_mut(&dom)?;
             obj.persistent = true;
@@ -144,6 +165,13 @@ impl TestState {
             }
         }
         result
+    }
+
+    /// Whether the domains lock is free right now (false when this very
+    /// thread holds it: `try_lock` does not deadlock).
+    #[cfg(test)]
+    pub fn try_lock_free(&self) -> bool {
+        self.inner.try_lock().is_ok()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -211,7 +211,9 @@ impl DomainDef {
         Self::from_element(&root)
     }
 
-    fn from_element(root: &Element) -> Result<DomainDef> {
+    /// Build from an already parsed `<domain>` element (libvirt's
+    /// `virDomainDefParseNode`, for documents that embed domains).
+    pub fn from_element(root: &Element) -> Result<DomainDef> {
         if root.name != "domain" {
             return Err(internal_xml(format!(
                 "expecting root element of 'domain', not '{}'",

@@ -523,7 +523,13 @@ impl Builder {
             QxError::Syntax(QxSyntax::UnclosedCData) => {
                 // libxml2 quotes what it gathered, less its two-character
                 // lookahead, up to 50 bytes (`"...not finished\n%.50s"`).
-                let gathered = &text[(pos + 9).min(eof)..];
+                // quick-xml also says this of a `<![` that is not a whole
+                // `<![CDATA[`, so the ninth byte may sit inside a character.
+                let mut start = (pos + 9).min(eof);
+                while !text.is_char_boundary(start) {
+                    start += 1;
+                }
+                let gathered = &text[start..];
                 let keep = gathered.char_indices().rev().nth(1).map_or(0, |(i, _)| i);
                 let quoted = clip(&gathered[..keep], 50);
                 err(format!("CData section not finished\n{quoted}"), eof)

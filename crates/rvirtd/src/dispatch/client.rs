@@ -38,10 +38,20 @@ pub struct Client {
 /// Event callbacks this client registered with its connection.
 #[derive(Default)]
 pub(super) struct Callbacks {
-    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY ids (the driver's ids).
-    pub modern: Vec<i32>,
+    /// CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY registrations.
+    pub modern: Vec<ModernCallback>,
     /// CONNECT_DOMAIN_EVENT_REGISTER_ANY (legacy): event id → driver id.
     pub legacy: Vec<(i32, i32)>,
+}
+
+/// One CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY registration: what
+/// libvirt's virObjectEventCallbackLookup compares to find a duplicate.
+pub(super) struct ModernCallback {
+    /// The driver's callback id, which the client deregisters by.
+    pub id: i32,
+    pub event_id: i32,
+    /// The UUID of the domain the events are filtered on, if any.
+    pub domain: Option<[u8; 16]>,
 }
 
 impl Client {
@@ -172,6 +182,7 @@ impl Client {
             let ids = callbacks
                 .modern
                 .iter()
+                .map(|cb| &cb.id)
                 .chain(callbacks.legacy.iter().map(|(_, id)| id));
             for id in ids {
                 if let Err(e) = conn.domain_event_deregister_any(*id) {

@@ -7,6 +7,7 @@
 //! VIR_DRV_FEATURE_REMOTE_EVENT_CALLBACK), and the legacy
 //! CONNECT_DOMAIN_EVENT_REGISTER_ANY, one registration per event id.
 
+use super::client::ModernCallback;
 use super::{dispatch_table, Client};
 use rvirt::{Domain, DomainEvent, DomainRef, EventCallback};
 use rvirt_rpc::remote::events::*;
@@ -37,15 +38,22 @@ dispatch_table! {
         = |cx, a| {
             check_event_id(a.event_id)?;
             let dom = a.dom.map(|d| cx.domain(&d)).transpose()?;
+            let filter = dom.as_ref().map(|d| d.domain_ref().uuid);
+            // Held from the check to the push, so two concurrent calls of
+            // this client cannot both pass the check.
+            let mut cbs = cx.callbacks();
+            if cbs.modern.iter().any(|cb| cb.event_id == a.event_id && cb.domain == filter) {
+                return Err(already_tracked());
+            }
             let callback_id = register(cx, dom.as_ref(), a.event_id, false)?;
-            cx.callbacks().modern.push(callback_id);
+            cbs.modern.push(ModernCallback { id: callback_id, event_id: a.event_id, domain: filter });
             Ok(ConnectDomainEventCallbackRegisterAnyRet { callback_id })
         };
     ConnectDomainEventCallbackDeregisterAny "virConnectDomainEventDeregisterAny":
         ConnectDomainEventCallbackDeregisterAnyArgs => () = |cx, a| {
             let conn = cx.conn()?;
             let mut cbs = cx.callbacks();
-            let Some(pos) = cbs.modern.iter().position(|id| *id == a.callback_id) else {
+            let Some(pos) = cbs.modern.iter().position(|cb| cb.id == a.callback_id) else {
                 return Err(internal(format!("domain event callback {} not registered", a.callback_id)));
             };
             conn.domain_event_deregister_any(a.callback_id)?;
@@ -57,7 +65,7 @@ dispatch_table! {
             check_event_id(a.event_id)?;
             cx.conn()?;
             if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == a.event_id) {
-                return Err(Error::new(ErrorDomain::NONE, ErrorCode::INVALID_ARG, "event callback already tracked"));
+                return Err(already_tracked());
             }
             let id = register(cx, None, a.event_id, true)?;
             cx.callbacks().legacy.push((a.event_id, id));
@@ -74,6 +82,18 @@ dispatch_table! {
             cbs.legacy.remove(pos);
             Ok(())
         };
+}
+
+/// libvirt's refusal of a duplicate registration (object_event.c,
+/// virObjectEventCallbackListAddID). In libvirtd every registration of one
+/// event id uses the same relay function, so the same event id and domain
+/// filter (or none) on one connection, in the same style, is a duplicate.
+fn already_tracked() -> Error {
+    Error::new(
+        ErrorDomain::NONE,
+        ErrorCode::INVALID_ARG,
+        "event callback already tracked",
+    )
 }
 
 fn internal(msg: String) -> Error {

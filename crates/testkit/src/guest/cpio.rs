@@ -80,7 +80,7 @@ impl Archive {
 
     /// Header+name and data each end on a 4-byte boundary.
     fn pad(&mut self) {
-        while self.bytes.len() % 4 != 0 {
+        while !self.bytes.len().is_multiple_of(4) {
             self.bytes.push(0);
         }
     }
@@ -103,7 +103,7 @@ mod tests {
         let bytes = a.finish();
         assert!(bytes.starts_with(b"070701"));
         assert_eq!(&bytes[14..22], b"000081ed", "mode of an executable file");
-        assert_eq!(bytes.len() % 4, 0);
+        assert!(bytes.len().is_multiple_of(4));
         let trailer = bytes.windows(10).position(|w| w == b"TRAILER!!!");
         assert!(trailer.is_some());
     }

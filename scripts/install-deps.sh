@@ -27,5 +27,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The QEMU test guest's kernel is fetched at test time with `apt-get download
+# linux-image-<version>-cloud-amd64` (crates/testkit/src/guest): that needs
+# package lists that know it.
+if ! apt-cache depends linux-image-cloud-amd64 2>/dev/null | grep -q "Depends: linux-image-"; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -q
+fi
+
 # libvirtd's QEMU driver refuses to start without this user.
 id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home libvirt-qemu 2>/dev/null || true

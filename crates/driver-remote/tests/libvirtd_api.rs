@@ -1,17 +1,21 @@
 //! rvirt's public API through the remote driver against a stock libvirtd
 //! 9.0 serving `test:///default`.
 
-mod common;
-
-use common::Libvirtd;
 use rvirt::events::{event_id, lifecycle};
 use rvirt::flags::{feature, list};
 use rvirt::{Connect, DomainEvent, DomainState, ErrorCode, ErrorDomain};
+use rvirt_testkit::daemon::Daemon;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
 const FOO: &str = "<domain type='test'>\n  <name>foo</name>\n  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n  <memory unit='MiB'>128</memory>\n  <os><type>hvm</type></os>\n</domain>\n";
+
+/// A private stock libvirtd that notices a dead client within ~3 s
+/// (keepalive every second, two missed).
+fn libvirtd() -> Option<Daemon> {
+    Daemon::libvirtd_with("keepalive_interval = 1\nkeepalive_count = 2\n")
+}
 
 fn open(uri: &str) -> Connect {
     rvirt_driver_remote::register();
@@ -20,7 +24,7 @@ fn open(uri: &str) -> Connect {
 
 #[test]
 fn host_facts_and_lookups() {
-    let Some(d) = Libvirtd::start() else { return };
+    let Some(d) = libvirtd() else { return };
     let c = open(&d.tcp_uri());
     assert_eq!(c.get_type().unwrap(), "TEST");
     assert_eq!(c.get_uri().unwrap(), d.tcp_uri());
@@ -89,7 +93,7 @@ fn host_facts_and_lookups() {
 
 #[test]
 fn lifecycle_with_events() {
-    let Some(d) = Libvirtd::start() else { return };
+    let Some(d) = libvirtd() else { return };
     let c = open(&d.tcp_uri());
     let (tx, rx) = mpsc::channel();
     let tx = std::sync::Mutex::new(tx);
@@ -144,7 +148,7 @@ fn lifecycle_with_events() {
 
 #[test]
 fn unix_socket_parameter() {
-    let Some(d) = Libvirtd::start() else { return };
+    let Some(d) = libvirtd() else { return };
     let c = open(&d.unix_uri());
     assert_eq!(c.get_uri().unwrap(), d.unix_uri());
     assert!(c.is_secure().unwrap(), "UNIX sockets are secure");
@@ -160,7 +164,7 @@ fn unix_socket_parameter() {
 /// answers them.
 #[test]
 fn idle_connection_answers_keepalive() {
-    let Some(d) = Libvirtd::start() else { return };
+    let Some(d) = libvirtd() else { return };
     let c = open(&d.tcp_uri());
     std::thread::sleep(Duration::from_secs(5));
     assert!(c.is_alive());
@@ -169,12 +173,12 @@ fn idle_connection_answers_keepalive() {
 
 #[test]
 fn dead_daemon_closes_the_connection() {
-    let Some(mut d) = Libvirtd::start() else {
+    let Some(mut d) = libvirtd() else {
         return;
     };
     let c = open(&d.tcp_uri());
     assert_eq!(c.num_of_domains().unwrap(), 1);
-    let _ = d.child_kill();
+    d.kill9();
     let start = std::time::Instant::now();
     while c.is_alive() {
         assert!(start.elapsed() < Duration::from_secs(10), "still alive");

@@ -13,16 +13,15 @@
 //! leaves the terminal alone, acts on the signal, which is what a Ctrl-C
 //! at its terminal delivers.
 
-mod migrate_support;
-
-use migrate_support::{virsh, Host};
 use nix::pty::openpty;
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::sys::termios::{tcgetattr, LocalFlags};
 use nix::unistd::{write, Pid};
 use rvirsh::watch::{watch_job, WatchOptions};
+use rvirt_testkit::hosts::Host;
+use rvirt_testkit::tools::{shell_command, virsh};
 use std::os::fd::OwnedFd;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The current SIGINT disposition, read by setting it to itself.
@@ -82,11 +81,7 @@ enum Interrupt {
 }
 
 fn spawn(program: &str, uri: &str, commands: &str, stdin: Stdio) -> Child {
-    Command::new(program)
-        .arg("-c")
-        .arg(uri)
-        .arg(commands)
-        .env("LC_ALL", "C")
+    shell_command(program, uri, commands)
         .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -239,8 +234,8 @@ const ABORTED: &str = "error: operation aborted: migration out job: canceled by 
 
 #[test]
 fn sigint_aborts_migration_as_virsh_does() {
-    let src = Host::start("int-src", 5);
-    let dst = Host::start("int-dst", 6);
+    let src = Host::start_keeping_hostname("int-src");
+    let dst = Host::start_keeping_hostname("int-dst");
 
     let got = migrate_and_interrupt(
         env!("CARGO_BIN_EXE_rvirsh"),

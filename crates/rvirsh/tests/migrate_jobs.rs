@@ -3,10 +3,9 @@
 //! `test:///default`, and two node-file hosts for a real migration with
 //! `--verbose`, `--timeout` and the completed-job report.
 
-mod common;
-
 use rvirsh::commands::jobs::{c_format_g, format_jobinfo, format_rawstats, typed_value_text};
 use rvirt::job::{field, job_type, JobInfo};
+use rvirt_testkit::tools::rvirsh;
 use rvirt_util::{TypedParamValue as V, TypedParams};
 use std::path::PathBuf;
 use std::process::Command;
@@ -127,10 +126,6 @@ fn rawstats_print_every_field_as_libvirt_formats_it() {
     assert_eq!(c_format_g(123456.0), "123456");
 }
 
-fn rvirsh(uri: &str, commands: &str) -> common::Output {
-    common::rvirsh(uri, commands)
-}
-
 #[test]
 fn job_commands_on_test_default() {
     let o = rvirsh(
@@ -140,7 +135,7 @@ fn job_commands_on_test_default() {
          migrate-setspeed test 5 --postcopy; migrate-getspeed test --postcopy; \
          migrate-getmaxdowntime test; migrate-setmaxdowntime test 50; migrate-getmaxdowntime test",
     );
-    assert!(o.status, "{}", o.stderr);
+    assert!(o.ok, "{}", o.stderr);
     assert_eq!(
         o.stdout,
         "Job type:         None        \n\nJob type:         None        \n\n\
@@ -192,7 +187,7 @@ fn job_command_errors() {
     ];
     for (cmd, want) in cases {
         let o = rvirsh("test:///default", cmd);
-        assert!(!o.status, "`{cmd}` succeeded");
+        assert!(!o.ok, "`{cmd}` succeeded");
         assert_eq!(o.stderr, want, "`{cmd}`");
     }
 }

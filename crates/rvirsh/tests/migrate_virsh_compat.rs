@@ -3,14 +3,30 @@
 //! stderr and exit status byte for byte, including after a real migration
 //! between two rvirtd hosts (the completed-job report) and on error paths.
 
-mod migrate_support;
+use rvirt_testkit::hosts::Host;
+use rvirt_testkit::tools::{compare_shells, rvirsh, virsh};
 
-use migrate_support::{diff, guest_xml, rvirsh, virsh, Host};
+/// Run `commands` through both shells; describe any difference (none is
+/// allowed: no normalisation).
+fn diff(uri: &str, commands: &str) -> Option<String> {
+    compare_shells(uri, commands, &[])
+}
+
+/// A test-driver guest whose 8 MiB working set really travels.
+fn guest_xml(name: &str) -> String {
+    format!(
+        "<domain type='test'><name>{name}</name><metadata>\
+         <rvirt:guest xmlns:rvirt='https://rvirt.dev/xmlns/test-guest/1'>\
+         <rvirt:working-set unit='KiB'>8192</rvirt:working-set></rvirt:guest>\
+         </metadata><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
+         <os><type>hvm</type></os></domain>"
+    )
+}
 
 #[test]
 fn job_commands_match_virsh_on_rvirtd() {
-    let src = Host::start("jobs-src", 1);
-    let dst = Host::start("jobs-dst", 2);
+    let src = Host::start_keeping_hostname("jobs-src");
+    let dst = Host::start_keeping_hostname("jobs-dst");
     let uri = src.uri();
     let d = dst.uri();
     let xml = src.path("missing.xml");
@@ -90,8 +106,8 @@ fn job_commands_match_virsh_on_rvirtd() {
 
 #[test]
 fn migration_and_completed_report_match_virsh() {
-    let src = Host::start("mig-src", 3);
-    let dst = Host::start("mig-dst", 4);
+    let src = Host::start_keeping_hostname("mig-src");
+    let dst = Host::start_keeping_hostname("mig-dst");
     for name in ["byvirsh", "byrvirsh"] {
         let file = src.path(&format!("{name}.xml"));
         std::fs::write(&file, guest_xml(name)).unwrap();

@@ -3,27 +3,18 @@
 //! stderr and exit status, byte for byte, except the `CPU time:` line (a
 //! clock reading). The expected text always comes from running virsh now.
 
-mod common;
+use rvirt_testkit::spine::{cases, Fixtures};
+use rvirt_testkit::tools::{assert_shells_agree, compare_shells, rvirsh, virsh, Normalise};
 
-use common::{cases, run_both, Fixtures};
+/// virsh and rvirsh on `uri` agree but for the CPU-time clock reading.
+fn run_both(uri: &str, commands: &str) -> Option<String> {
+    compare_shells(uri, commands, &[Normalise::CpuTime])
+}
 
 #[test]
 fn rvirsh_matches_virsh_on_test_default() {
     let fixtures = Fixtures::write();
-    let mut failures = Vec::new();
-    let all = cases(&fixtures);
-    for case in &all {
-        if let Some(diff) = run_both("test:///default", case) {
-            failures.push(diff);
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from virsh:\n{}",
-        failures.len(),
-        all.len(),
-        failures.join("\n")
-    );
+    assert_shells_agree("test:///default", &cases(&fixtures), &[Normalise::CpuTime]);
 }
 
 /// `test:///ABSOLUTE/PATH.xml`: a node description with its own CPU figures
@@ -48,9 +39,9 @@ fn node_file_matches_virsh() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // libxml2 also prints an "I/O warning" line of its own; the libvirt
     // error lines and the exit status must match.
-    let want = common::virsh("test:///nonexistent/node.xml", "list");
-    let got = common::rvirsh("test:///nonexistent/node.xml", "list");
-    assert!(!got.status && !want.status);
+    let want = virsh("test:///nonexistent/node.xml", "list");
+    let got = rvirsh("test:///nonexistent/node.xml", "list");
+    assert!(!got.ok && !want.ok);
     assert!(
         want.stderr.ends_with(&got.stderr),
         "virsh:\n{}rvirsh:\n{}",
@@ -65,12 +56,8 @@ fn node_file_matches_virsh() {
 fn errors_leave_state_unchanged() {
     let fixtures = Fixtures::write();
     let probe = "list --all; dumpxml test; dumpxml --inactive test; domstate test --reason";
-    let baseline = common::rvirsh("test:///default", probe);
-    assert!(
-        baseline.status,
-        "baseline probe failed: {}",
-        baseline.stderr
-    );
+    let baseline = rvirsh("test:///default", probe);
+    assert!(baseline.ok, "baseline probe failed: {}", baseline.stderr);
     let failing = [
         "dominfo nosuch".to_string(),
         "start test".into(),
@@ -87,7 +74,7 @@ fn errors_leave_state_unchanged() {
         format!("define {}", fixtures.path("bad-memory.xml")),
     ];
     for bad in &failing {
-        let after = common::rvirsh("test:///default", &format!("{bad}; {probe}"));
+        let after = rvirsh("test:///default", &format!("{bad}; {probe}"));
         // The probe's output is the tail of stdout; the failing command adds
         // only its own blank line in front.
         assert!(

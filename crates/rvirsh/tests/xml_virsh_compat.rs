@@ -2,9 +2,11 @@
 //! must print what stock virsh prints for `define FILE` (and for
 //! `create FILE` where the test driver differs), byte for byte.
 
-mod common;
+use rvirt_testkit::tools::{compare_shells, Normalise};
 
-use common::run_both;
+fn run_both(uri: &str, commands: &str) -> Option<String> {
+    compare_shells(uri, commands, &[Normalise::CpuTime])
+}
 use std::path::PathBuf;
 
 const HEAD: &str =

@@ -9,10 +9,6 @@
 //! The attacks run one at a time (a lock): the bound on `virsh list` is about
 //! the daemon, not about two attacks sharing two cores.
 
-mod common;
-
-use common::rpc_client::{Answer, RpcClient};
-use common::Daemon;
 use rvirt_rpc::remote::ConnectDomainEventCallbackRegisterAnyArgs;
 use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::Procedure;
@@ -20,7 +16,9 @@ use rvirt_rpc::remote::{
     DomainDefineXmlArgs, DomainGetXmlDescArgs, DomainLookupByNameArgs, DomainLookupByNameRet,
 };
 use rvirt_rpc::{keepalive, MessageType};
-use std::process::Command;
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::rpc::rpc_client::{Answer, RpcClient};
+use rvirt_testkit::tools::virsh;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -79,15 +77,11 @@ impl Watcher {
                 // At least one run, however short the attack.
                 while runs == 0 || !stop.load(Ordering::Relaxed) {
                     let started = Instant::now();
-                    let out = Command::new("virsh")
-                        .args(["-c", &uri, "list"])
-                        .env("LC_ALL", "C")
-                        .output()
-                        .expect("run stock virsh");
+                    let out = virsh(&uri, "list");
                     slowest = slowest.max(started.elapsed());
                     runs += 1;
-                    if !out.status.success() {
-                        failed.push(String::from_utf8_lossy(&out.stderr).into_owned());
+                    if !out.ok {
+                        failed.push(out.stderr);
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }

@@ -2,10 +2,9 @@
 //! only that connection is closed; the daemon stays up and other clients
 //! keep working.
 
-mod common;
-
-use common::wire::*;
-use common::{virsh, Daemon};
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::rpc::wire::*;
+use rvirt_testkit::tools::virsh;
 use std::io::{Read, Write};
 use std::time::Duration;
 

@@ -4,9 +4,6 @@
 //! registrations used to queue 386 MB of events). Compared step by step
 //! with a stock libvirtd where one can run.
 
-mod common;
-
-use common::Daemon;
 use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::remote::{
@@ -15,6 +12,7 @@ use rvirt_rpc::remote::{
 };
 use rvirt_rpc::xdr::XdrEncode;
 use rvirt_rpc::{FrameReader, NonnullDomain, Packet};
+use rvirt_testkit::daemon::Daemon;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;

@@ -4,10 +4,9 @@
 //! pool held by a call that never ends. The daemon stays small and keeps
 //! answering everyone else.
 
-mod common;
-
-use common::wire::*;
-use common::{virsh, Daemon};
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::rpc::wire::*;
+use rvirt_testkit::tools::virsh;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};

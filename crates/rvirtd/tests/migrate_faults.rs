@@ -10,23 +10,17 @@ mod hosts;
 
 use hosts::{
     assert_never_left_source, assert_nothing_on_dst, assert_untouched, before, ran_on_both,
-    virsh_spawn, virsh_wait, Guest, Mode, Pair, Proxy, VirshOut, Watch, MODES,
+    spawn_shell, wait, Guest, Mode, Output, Pair, Proxy, Watch, MODES,
 };
 use std::time::Duration;
 
 /// Run `virsh migrate FLAGS ARGS` in the background, `act` while it runs,
 /// and check it failed without the guest leaving the source.
-fn failing_migration(
-    pair: &Pair,
-    g: &Guest,
-    cmd: &str,
-    act: impl FnOnce(),
-    what: &str,
-) -> VirshOut {
+fn failing_migration(pair: &Pair, g: &Guest, cmd: &str, act: impl FnOnce(), what: &str) -> Output {
     let watch = Watch::start(&pair.src, &g.name, &pair.dst, &g.name);
-    let child = virsh_spawn(&pair.src.uri(), cmd);
+    let child = spawn_shell("virsh", &pair.src.uri(), cmd);
     act();
-    let out = virsh_wait(child);
+    let out = wait(child);
     let samples = watch.finish();
     assert!(
         !out.ok,
@@ -155,7 +149,8 @@ fn destination_killed_mid_transfer() {
         let b = before(&pair, &g);
         let what = format!("{mode:?} destination killed");
         let watch = Watch::start(&pair.src, &g.name, &pair.dst, &g.name);
-        let child = virsh_spawn(
+        let child = spawn_shell(
+            "virsh",
             &pair.src.uri(),
             &migrate_cmd(&pair, mode, "--bandwidth 1", &g.name),
         );
@@ -165,7 +160,7 @@ fn destination_killed_mid_transfer() {
             "{what}: transfer never started"
         );
         pair.dst.kill9();
-        let out = virsh_wait(child);
+        let out = wait(child);
         let samples = watch.finish();
         assert!(!out.ok, "{what}: migration succeeded");
         assert!(!ran_on_both(&samples), "{what}: {samples:?}");

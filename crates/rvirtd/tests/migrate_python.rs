@@ -6,42 +6,29 @@
 mod hosts;
 
 use hosts::{fresh_uuid, unique, Pair};
+use rvirt_testkit::tools::{python3, python_libvirt_ready};
 use std::path::Path;
-use std::process::Command;
-
-fn python_ready() -> bool {
-    let ok = Command::new("/usr/bin/python3")
-        .args(["-c", "import libvirt"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("python3-libvirt not installed (scripts/install-deps.sh): skipping");
-    }
-    ok
-}
 
 #[test]
 fn python_libvirt_migration() {
-    if !python_ready() {
+    if !python_libvirt_ready() {
         return;
     }
     let pair = Pair::start();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/migrate.py");
-    let out = Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(pair.src.uri())
-        .arg(pair.dst.uri())
-        .arg(format!("pyguest{}", unique()))
-        .arg(fresh_uuid())
-        .output()
-        .expect("run python");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let out = python3([
+        script.display().to_string(),
+        pair.src.uri(),
+        pair.dst.uri(),
+        format!("pyguest{}", unique()),
+        fresh_uuid(),
+    ]);
+    let stdout = &out.stdout;
     eprintln!("{stdout}");
     assert!(
-        out.status.success() && stdout.contains("ALL OK"),
+        out.ok && stdout.contains("ALL OK"),
         "{stdout}\n{}\n--- src log:\n{}\n--- dst log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
+        out.stderr,
         pair.src.log(),
         pair.dst.log()
     );

@@ -14,13 +14,15 @@ use rvirt::{Connect, JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::ports::free_port;
+use rvirt_testkit::tools::{python3, virsh, Output};
 use rvirt_util::{ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-mod common;
 mod wire_fake;
 use wire_fake::*;
 
@@ -301,19 +303,6 @@ fn job_calls_through_the_remote_driver() {
     );
 }
 
-fn virsh(uri: &str, cmd: &str) -> (String, String, bool) {
-    let out = Command::new("virsh")
-        .args(["-c", uri, cmd])
-        .env("LC_ALL", "C")
-        .output()
-        .expect("virsh (scripts/install-deps.sh installs it)");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.success(),
-    )
-}
-
 /// The value virsh printed on the line labelled `label`.
 fn line<'a>(out: &'a str, label: &str) -> Option<&'a str> {
     out.lines()
@@ -330,32 +319,50 @@ fn stock_virsh_job_commands() {
         .lookup_by_name("test")
         .unwrap();
 
-    let (out, err, ok) = virsh(&u, "migrate-getspeed test");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&u, "migrate-getspeed test");
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
         api.migrate_get_max_speed(0).unwrap().to_string()
     );
-    let (_, err, ok) = virsh(&u, "migrate-setspeed test 100");
+    let Output {
+        stderr: err, ok, ..
+    } = virsh(&u, "migrate-setspeed test 100");
     assert!(ok, "{err}");
     assert_eq!(api.migrate_get_max_speed(0).unwrap(), 100);
-    let (out, _, _) = virsh(&u, "migrate-getspeed test");
+    let Output { stdout: out, .. } = virsh(&u, "migrate-getspeed test");
     assert_eq!(out.trim(), "100");
-    let (out, err, ok) = virsh(&u, "migrate-getmaxdowntime test");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&u, "migrate-getmaxdowntime test");
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
         api.migrate_get_max_downtime(0).unwrap().to_string()
     );
-    let (_, err, ok) = virsh(&u, "migrate-setmaxdowntime test 250");
+    let Output {
+        stderr: err, ok, ..
+    } = virsh(&u, "migrate-setmaxdowntime test 250");
     assert!(ok, "{err}");
     assert_eq!(api.migrate_get_max_downtime(0).unwrap(), 250);
 
     // No job: virsh says so.
-    let (out, err, ok) = virsh(&u, "domjobinfo test");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&u, "domjobinfo test");
     assert!(ok, "{err}");
     assert_eq!(line(&out, "Job type:"), Some("None"));
-    let (_, err, ok) = virsh(&u, "domjobabort test");
+    let Output {
+        stderr: err, ok, ..
+    } = virsh(&u, "domjobabort test");
     assert!(!ok);
     assert!(
         err.contains("error: Requested operation is not valid: no job is active on the domain"),
@@ -373,7 +380,11 @@ fn stock_virsh_job_commands() {
         )
     });
     assert!(host("virsh").wait_for(|h| h.job_running));
-    let (out, err, ok) = virsh(&u, "domjobinfo test");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&u, "domjobinfo test");
     assert!(ok, "{err}");
     let info = api.get_job_info().unwrap();
     assert_eq!(line(&out, "Job type:"), Some("Unbounded"));
@@ -386,13 +397,19 @@ fn stock_virsh_job_commands() {
     assert_eq!(line(&out, "Data remaining:"), Some("768.000 MiB"));
     assert_eq!(line(&out, "Data total:"), Some("1.000 GiB"));
     assert_eq!(line(&out, "Iteration:"), Some("2"));
-    let (_, err, ok) = virsh(&u, "domjobabort test");
+    let Output {
+        stderr: err, ok, ..
+    } = virsh(&u, "domjobabort test");
     assert!(ok, "{err}");
     assert!(perform.join().unwrap().is_err());
     assert_eq!(host("virsh").with(|h| h.abort_flags), Some(0));
 
     // Completed-job statistics carry a string.
-    let (out, err, ok) = virsh(&u, "domjobinfo test --completed");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&u, "domjobinfo test --completed");
     assert!(ok, "{err}");
     assert_eq!(line(&out, "Job type:"), Some("Completed"), "{out}");
     assert_eq!(line(&out, "Error message:"), Some("disk full"), "{out}");
@@ -416,16 +433,9 @@ fn python_job_calls() {
          print(d.jobInfo())\nprint(sorted(d.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED).items()))\n\
          print(d.migrateGetMaxSpeed())\nprint(d.migrateGetMaxDowntime())\n"
     );
-    let out = Command::new("/usr/bin/python3")
-        .args(["-c", &script])
-        .output()
-        .expect("python3");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = python3(["-c", &script]);
+    assert!(out.ok, "{}", out.stderr);
+    let text = out.stdout;
     let lines: Vec<&str> = text.lines().collect();
     let i = api.get_job_info().unwrap();
     let want_info = format!(
@@ -462,13 +472,17 @@ fn python_job_calls() {
 fn stock_virsh_against_rvirtd_test_driver() {
     rvirt_driver_test::register();
     client_drivers();
-    let d = common::Daemon::rvirtd("");
+    let d = Daemon::rvirtd("");
     let api = Connect::open("test:///default")
         .unwrap()
         .lookup_by_name("test")
         .unwrap();
     let same = |cmd: &str, want: Result<String>| {
-        let (out, err, ok) = virsh(&d.tcp_uri(), cmd);
+        let Output {
+            stdout: out,
+            stderr: err,
+            ok,
+        } = virsh(&d.tcp_uri(), cmd);
         match want {
             Ok(text) => {
                 assert!(ok, "{cmd}: {err}");
@@ -501,7 +515,11 @@ fn stock_virsh_against_rvirtd_test_driver() {
         Err(e) if e.code == ErrorCode::NO_SUPPORT => api.get_job_info().map(|i| i.type_),
         other => other.map(|(t, _)| t),
     };
-    let (out, err, ok) = virsh(&d.tcp_uri(), "domjobinfo test");
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(&d.tcp_uri(), "domjobinfo test");
     match jobinfo {
         Ok(t) => {
             assert!(ok, "{err}");
@@ -555,9 +573,9 @@ fn test_driver_settings_from_the_config() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot listen for test migrations"), "{err}");
 
-    let reloc = common::free_port();
+    let reloc = free_port();
     let uuid = "0b7a3c1e-52f4-4f7e-9a61-3d2c5e8f7a10";
-    let d = common::Daemon::rvirtd(&format!(
+    let d = Daemon::rvirtd(&format!(
         "host_uuid = \"{uuid}\"\ntest_relocation_listen = \"127.0.0.1:{reloc}\"\n"
     ));
     assert!(
@@ -583,8 +601,8 @@ fn test_driver_settings_from_the_config() {
 #[test]
 fn tunnelled_p2p_migration_between_two_daemons() {
     client_drivers();
-    let src = common::Daemon::rvirtd("host_uuid = \"9d1c5f0a-1111-4a2b-8c3d-000000000001\"\n");
-    let dst = common::Daemon::rvirtd("host_uuid = \"9d1c5f0a-2222-4a2b-8c3d-000000000002\"\n");
+    let src = Daemon::rvirtd("host_uuid = \"9d1c5f0a-1111-4a2b-8c3d-000000000001\"\n");
+    let dst = Daemon::rvirtd("host_uuid = \"9d1c5f0a-2222-4a2b-8c3d-000000000002\"\n");
     let sconn = Connect::open(&src.tcp_uri()).unwrap();
     // Held open: test:///default starts afresh once no connection holds it.
     let dconn = Connect::open(&dst.tcp_uri()).unwrap();

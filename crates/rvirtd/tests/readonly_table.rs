@@ -8,12 +8,10 @@
 //! libvirtd decodes before its dispatcher calls the public API, so these
 //! calls reach the API's read-only check, or its driver.
 
-mod common;
-
-use common::Daemon;
 use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::{self, Access, Procedure};
 use rvirt_rpc::{FrameReader, Header, MessageStatus, MessageType, Packet};
+use rvirt_testkit::daemon::Daemon;
 use rvirt_util::{ErrorCode, ErrorDomain};
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;

@@ -3,20 +3,26 @@
 //! stock libvirtd (cases run one after the other: the daemon's
 //! test:///default starts afresh only when no client holds it).
 
-mod common;
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::spine::{cases, Fixtures};
+use rvirt_testkit::tools::{diff, virsh, Normalise, Output};
 
-use common::{diff, spine_cases, virsh, Daemon, Fixtures};
+/// Stock virsh on `uri`; the CPU-time clock reading and the URI itself
+/// (each daemon's differs) blanked.
+fn run(uri: &str, case: &str) -> Output {
+    virsh(uri, case).normalised(&[Normalise::CpuTime, Normalise::Uri(uri.to_string())])
+}
 
 #[test]
 fn virsh_over_rvirtd_matches_virsh_in_process() {
     let fixtures = Fixtures::write();
     let d = Daemon::rvirtd("");
-    let cases = spine_cases(&fixtures);
+    let cases = cases(&fixtures);
     let mut failures = Vec::new();
     for case in &cases {
-        let want = virsh("test:///default", case);
-        let tcp = virsh(&d.tcp_uri(), case);
-        failures.extend(diff(case, "in-process", &want, "rvirtd tcp", &tcp));
+        let want = run("test:///default", case);
+        let tcp = run(&d.tcp_uri(), case);
+        failures.extend(diff(case, ("in-process", &want), ("rvirtd tcp", &tcp)));
     }
     // The unix socket and the read-only socket, on a sample.
     for case in [
@@ -24,9 +30,9 @@ fn virsh_over_rvirtd_matches_virsh_in_process() {
         "dominfo test",
         "destroy test; list --all; start test; domid test",
     ] {
-        let want = virsh("test:///default", case);
-        let unix = virsh(&d.unix_uri(), case);
-        failures.extend(diff(case, "in-process", &want, "rvirtd unix", &unix));
+        let want = run("test:///default", case);
+        let unix = run(&d.unix_uri(), case);
+        failures.extend(diff(case, ("in-process", &want), ("rvirtd unix", &unix)));
     }
     assert!(
         failures.is_empty(),
@@ -65,11 +71,11 @@ fn virsh_gives_the_same_output_against_rvirtd_and_stock_libvirtd() {
     let fixtures = Fixtures::write();
     let ours = Daemon::rvirtd("");
     let mut failures = Vec::new();
-    let cases = spine_cases(&fixtures);
+    let cases = cases(&fixtures);
     for case in &cases {
-        let want = virsh(&stock.tcp_uri(), case);
-        let got = virsh(&ours.tcp_uri(), case);
-        failures.extend(diff(case, "libvirtd", &want, "rvirtd", &got));
+        let want = run(&stock.tcp_uri(), case);
+        let got = run(&ours.tcp_uri(), case);
+        failures.extend(diff(case, ("libvirtd", &want), ("rvirtd", &got)));
     }
     assert!(
         failures.is_empty(),

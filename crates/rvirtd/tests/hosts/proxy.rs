@@ -1,6 +1,10 @@
 //! A TCP proxy the fault tests cut mid-transfer.
 
-use super::*;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A TCP proxy in front of 127.0.0.1:`target`; [`Proxy::cut`] drops every
 /// connection through it and stops accepting, as a broken network would.

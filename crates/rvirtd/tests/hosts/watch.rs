@@ -1,7 +1,10 @@
 //! Sampling both hosts' view of a guest during a migration, to prove it
 //! never ran on both.
 
-use super::*;
+use super::{virsh, Host};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 /// One sample of a guest's state on one host.
 #[derive(Clone, Debug)]

@@ -1,11 +1,9 @@
 //! The spine's virsh comparison cases: command strings covering every spine
-//! command and its error paths, and the XML fixture files they use. Included
-//! (`#[path]`) by the rvirsh and remote-driver comparison tests, which run the
-//! same cases in-process and over a daemon connection.
+//! command and its error paths, and the XML fixture files they use. rvirsh's
+//! comparison runs them in-process, the remote driver's over a stock
+//! libvirtd, rvirtd's against rvirtd and libvirtd side by side.
 
-#![allow(dead_code)]
-
-use std::path::PathBuf;
+use crate::dirs::TempDir;
 
 /// Command strings (each one rvirsh/virsh invocation, so one test driver
 /// state per case) covering every spine command and its error paths.
@@ -142,7 +140,7 @@ pub fn cases(f: &Fixtures) -> Vec<String> {
 
 /// Domain XML files the tests define and create, written fresh per run.
 pub struct Fixtures {
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 const FOO: &str = "<domain type='test'>\n  <name>foo</name>\n  <uuid>4dea22b3-1d52-d8f3-2516-782e98ab3fa0</uuid>\n  <memory unit='MiB'>128</memory>\n  <os><type>hvm</type></os>\n</domain>\n";
@@ -191,10 +189,7 @@ const FULL: &str = r#"<domain type='test'>
 impl Fixtures {
     pub fn write() -> Fixtures {
         // One directory per call: tests run in parallel and each drops its own.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = std::env::temp_dir().join(format!("rvirsh-fixtures-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("fixture dir");
+        let dir = TempDir::new("fixtures");
         let files: &[(&str, String)] = &[
             ("foo.xml", FOO.to_string()),
             ("full.xml", FULL.to_string()),
@@ -238,18 +233,12 @@ impl Fixtures {
             ])
             .collect();
         for (name, text) in &files {
-            std::fs::write(dir.join(name), text).expect("write fixture");
+            dir.write(name, text);
         }
         Fixtures { dir }
     }
 
     pub fn path(&self, name: &str) -> String {
         self.dir.join(name).display().to_string()
-    }
-}
-
-impl Drop for Fixtures {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

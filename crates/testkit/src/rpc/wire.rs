@@ -1,7 +1,7 @@
 //! Raw libvirt RPC packets over a TCP socket, for tests that send what no
 //! client library would.
 
-use super::Daemon;
+use crate::daemon::Daemon;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;

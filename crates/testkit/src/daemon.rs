@@ -1,0 +1,227 @@
+//! A daemon under test: rvirtd, or Debian's stock libvirtd 9.0 as the
+//! reference, each listening on 127.0.0.1 (TCP, auth none) with its unix
+//! sockets and log in a temporary directory, and stopped by its own PID
+//! when the guard drops.
+
+use crate::dirs::TempDir;
+use crate::ports::free_port;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How often a daemon is started on a fresh port before the kit gives up
+/// (a free port may be taken by another test before the daemon binds it).
+const ATTEMPTS: usize = 5;
+/// How long a daemon may take to listen; libvirtd loads all its drivers.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running daemon (rvirtd or libvirtd) and its directory.
+pub struct Daemon {
+    child: Child,
+    pub port: u16,
+    /// Holds config, sockets, log and state; removed on drop.
+    pub dir: PathBuf,
+    pub name: &'static str,
+    _dir: TempDir,
+}
+
+impl Daemon {
+    /// This workspace's rvirtd with `extra` appended to a config that
+    /// listens on TCP and keeps its state in the daemon's directory.
+    pub fn rvirtd(extra: &str) -> Daemon {
+        Daemon::rvirtd_with(&crate::bins::rvirtd(), extra)
+    }
+
+    /// As [`Daemon::rvirtd`] with a given rvirtd binary.
+    pub fn rvirtd_with(binary: &Path, extra: &str) -> Daemon {
+        let mut last_log = String::new();
+        for _ in 0..ATTEMPTS {
+            let port = free_port();
+            let dir = TempDir::new("rvirtd");
+            let state = format!("state_dir = \"{}\"\n{extra}", dir.path().display());
+            let conf = write_conf(dir.path(), port, &state);
+            let mut cmd = Command::new(binary);
+            cmd.arg("--listen").arg("-f").arg(&conf);
+            match Daemon::spawn(cmd, port, dir, "rvirtd") {
+                Ok(d) => return d,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("rvirtd did not start:\n{last_log}");
+    }
+
+    /// A stock libvirtd with the kit's default config; `None` (with a note)
+    /// where libvirtd is not installed.
+    pub fn libvirtd() -> Option<Daemon> {
+        Daemon::libvirtd_with("")
+    }
+
+    /// A stock libvirtd with `extra` appended to its config. It runs in a
+    /// private mount namespace with its own /run, so it neither meets nor
+    /// locks out another libvirtd on the host (its drivers lock pid files
+    /// in /run/libvirt) and tests can run several at once.
+    pub fn libvirtd_with(extra: &str) -> Option<Daemon> {
+        if !Path::new("/usr/sbin/libvirtd").exists() {
+            eprintln!("libvirtd not installed (scripts/install-deps.sh): skipping");
+            return None;
+        }
+        ensure_libvirt_qemu_user();
+        let mut last_log = String::new();
+        for _ in 0..ATTEMPTS {
+            let port = free_port();
+            let dir = TempDir::new("libvirtd");
+            let auth = format!("auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n{extra}");
+            let conf = write_conf(dir.path(), port, &auth);
+            let script = format!(
+                "mount -t tmpfs tmpfs /run && exec /usr/sbin/libvirtd --listen -f {} -p {}",
+                conf.display(),
+                dir.join("libvirtd.pid").display()
+            );
+            // unshare execs sh, which execs libvirtd: the child's PID is the daemon's.
+            let mut cmd = Command::new("unshare");
+            cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+            match Daemon::spawn(cmd, port, dir, "libvirtd") {
+                Ok(d) => return Some(d),
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("stock libvirtd did not start:\n{last_log}");
+    }
+
+    /// Start `cmd` and wait until it listens on `port` and has made its
+    /// socket; its log on failure.
+    fn spawn(
+        mut cmd: Command,
+        port: u16,
+        dir: TempDir,
+        name: &'static str,
+    ) -> Result<Daemon, String> {
+        let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn daemon");
+        let mut d = Daemon {
+            child,
+            port,
+            dir: dir.path().to_path_buf(),
+            name,
+            _dir: dir,
+        };
+        let start = Instant::now();
+        while start.elapsed() < START_TIMEOUT {
+            if !d.is_running() {
+                return Err(d.log());
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() && d.socket().exists() {
+                return Ok(d);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Err(format!(
+            "{name} not listening after {START_TIMEOUT:?}:\n{}",
+            d.log()
+        ))
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    pub fn tcp_uri(&self) -> String {
+        format!("test+tcp://127.0.0.1:{}/default", self.port)
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.join("libvirt-sock")
+    }
+
+    pub fn socket_ro(&self) -> PathBuf {
+        self.dir.join("libvirt-sock-ro")
+    }
+
+    pub fn unix_uri(&self) -> String {
+        format!("test+unix:///default?socket={}", self.socket().display())
+    }
+
+    /// SIGTERM, then wait (SIGKILL after 5 s). Returns whether it exited
+    /// by itself.
+    pub fn terminate(&mut self) -> bool {
+        terminate(&mut self.child)
+    }
+
+    /// SIGKILL now, and reap it (a daemon that dies mid-session).
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if self.is_running() {
+            self.terminate();
+        }
+    }
+}
+
+/// SIGTERM `child` by its PID and wait up to 5 s, then SIGKILL; whether it
+/// exited by itself.
+pub fn terminate(child: &mut Child) -> bool {
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
+}
+
+/// The config every test daemon starts from: TCP on 127.0.0.1:`port`
+/// without auth, sockets in `dir`; `extra` appended (later keys win).
+pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
+    let conf = dir.join("daemon.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
+             listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n{extra}",
+            dir.display()
+        ),
+    )
+    .expect("config");
+    conf
+}
+
+/// libvirtd's QEMU driver refuses to start without this user.
+fn ensure_libvirt_qemu_user() {
+    let known = Command::new("id")
+        .arg("libvirt-qemu")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !known {
+        let _ = Command::new("useradd")
+            .args(["--system", "--no-create-home", "libvirt-qemu"])
+            .stderr(Stdio::null())
+            .status();
+    }
+}

@@ -1,0 +1,288 @@
+//! The client tools the tests drive: stock virsh (the reference), rvirsh,
+//! and python3-libvirt at /usr/bin/python3 (Debian's, with the bindings);
+//! their output, named normalisations of what legitimately differs between
+//! two runs, and a comparison that says readably what differs.
+
+use std::ffi::OsStr;
+use std::process::{Child, Command, Stdio};
+
+/// Debian's python3, where python3-libvirt is installed (a python3 earlier
+/// on PATH, e.g. a virtualenv, would lack it).
+pub const PYTHON3: &str = "/usr/bin/python3";
+
+/// What one tool run printed, and whether it exited 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub stdout: String,
+    pub stderr: String,
+    pub ok: bool,
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Output {
+        Output {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            ok: out.status.success(),
+        }
+    }
+}
+
+impl Output {
+    /// Both streams with `rules` applied.
+    pub fn normalised(&self, rules: &[Normalise]) -> Output {
+        Output {
+            stdout: normalise(&self.stdout, rules),
+            stderr: normalise(&self.stderr, rules),
+            ok: self.ok,
+        }
+    }
+}
+
+/// A virsh-syntax shell, to run as `PROGRAM -c URI COMMANDS` in the C locale
+/// (virsh translates its messages), stdin closed.
+pub fn shell_command(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.arg("-c")
+        .arg(uri)
+        .arg(commands)
+        .env("LC_ALL", "C")
+        .env_remove("LIBVIRT_DEFAULT_URI")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Run `program -c URI COMMANDS`.
+pub fn shell(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Output {
+    let name = program.as_ref().to_string_lossy().into_owned();
+    shell_command(program, uri, commands)
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e} (scripts/install-deps.sh installs virsh)"))
+        .into()
+}
+
+/// Stock virsh.
+pub fn virsh(uri: &str, commands: &str) -> Output {
+    shell("virsh", uri, commands)
+}
+
+/// This workspace's rvirsh.
+pub fn rvirsh(uri: &str, commands: &str) -> Output {
+    shell(crate::bins::rvirsh(), uri, commands)
+}
+
+/// Whether stock virsh can be run at all.
+pub fn have_virsh() -> bool {
+    Command::new("virsh").arg("--version").output().is_ok()
+}
+
+/// `program -c URI COMMANDS` in the background (e.g. a migration the test
+/// acts on meanwhile); collect it with [`wait`].
+pub fn spawn_shell(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Child {
+    shell_command(program, uri, commands)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn shell")
+}
+
+/// Wait for a background run and collect its output.
+pub fn wait(child: Child) -> Output {
+    child.wait_with_output().expect("wait for child").into()
+}
+
+/// Whether python3-libvirt can be imported; says why not on stderr.
+pub fn python_libvirt_ready() -> bool {
+    let ok = Command::new(PYTHON3)
+        .args(["-c", "import libvirt"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        eprintln!("python3-libvirt not installed (scripts/install-deps.sh): skipping");
+    }
+    ok
+}
+
+/// `/usr/bin/python3 ARGS...` (a script path and its arguments, or `-c CODE`).
+pub fn python3<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    Command::new(PYTHON3)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run /usr/bin/python3")
+        .into()
+}
+
+/// One named thing two runs may legitimately print differently; a
+/// comparison lists the ones it allows, so each exception is explicit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Normalise {
+    /// `CPU time:` (dominfo) is the test driver's clock reading: the value
+    /// is blanked, the label and its padding kept.
+    CpuTime,
+    /// A URI that differs between the two runs (e.g. two daemons' ports),
+    /// printed as `<uri>`.
+    Uri(String),
+    /// Any UUID (8-4-4-4-12 hex), e.g. a generated one, printed as `<uuid>`.
+    Uuid,
+}
+
+impl Normalise {
+    fn apply(&self, line: &str) -> String {
+        match self {
+            Normalise::CpuTime => match line.strip_prefix("CPU time:") {
+                Some(value) => {
+                    let pad = value.len() - value.trim_start().len();
+                    format!("CPU time:{}<clock>", " ".repeat(pad.max(1)))
+                }
+                None => line.to_string(),
+            },
+            Normalise::Uri(uri) => line.replace(uri.as_str(), "<uri>"),
+            Normalise::Uuid => blank_uuids(line),
+        }
+    }
+}
+
+/// `text` with every rule applied to every line; line ends kept.
+pub fn normalise(text: &str, rules: &[Normalise]) -> String {
+    if rules.is_empty() {
+        return text.to_string();
+    }
+    text.split_inclusive('\n')
+        .map(|line| {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(body) => (body, "\n"),
+                None => (line, ""),
+            };
+            let body = rules.iter().fold(body.to_string(), |l, r| r.apply(&l));
+            body + end
+        })
+        .collect()
+}
+
+/// `line` with each UUID-shaped word replaced by `<uuid>`.
+fn blank_uuids(line: &str) -> String {
+    const SHAPE: [usize; 5] = [8, 4, 4, 4, 12];
+    let is_uuid = |s: &str| {
+        let groups: Vec<&str> = s.split('-').collect();
+        groups.len() == 5
+            && groups
+                .iter()
+                .zip(SHAPE)
+                .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < line.len() {
+        let fits = i + 36 <= line.len()
+            && line.is_char_boundary(i + 36)
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+            && bytes.get(i + 36).is_none_or(|b| !b.is_ascii_alphanumeric());
+        if fits && is_uuid(&line[i..i + 36]) {
+            out.push_str("<uuid>");
+            i += 36;
+        } else {
+            let c = line[i..].chars().next().expect("char");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// How `actual` differs from `expected` (stdout, stderr, exit), if it
+/// does: both sides are shown under their names, headed by `case`.
+pub fn diff(case: &str, expected: (&str, &Output), actual: (&str, &Output)) -> Option<String> {
+    let ((a_name, a), (b_name, b)) = (expected, actual);
+    let mut d = Vec::new();
+    let mut stream = |what: &str, x: &str, y: &str| {
+        if x != y {
+            d.push(format!("  {what}:\n--- {a_name}\n{x}\n--- {b_name}\n{y}"));
+        }
+    };
+    stream("stdout", &a.stdout, &b.stdout);
+    stream("stderr", &a.stderr, &b.stderr);
+    if a.ok != b.ok {
+        d.push(format!("  exit: {a_name} ok={} {b_name} ok={}", a.ok, b.ok));
+    }
+    (!d.is_empty()).then(|| format!("== {case}\n{}", d.join("\n")))
+}
+
+/// Run `commands` through stock virsh and rvirsh against `uri`, normalise
+/// both with `rules`, and describe any difference.
+pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<String> {
+    let want = virsh(uri, commands).normalised(rules);
+    let got = rvirsh(uri, commands).normalised(rules);
+    diff(commands, ("virsh", &want), ("rvirsh", &got))
+}
+
+/// Every case of `cases` gives the same output through stock virsh and
+/// rvirsh on `uri` (after `rules`); panics listing the cases that differ.
+pub fn assert_shells_agree(uri: &str, cases: &[String], rules: &[Normalise]) {
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| compare_shells(uri, c, rules))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from virsh:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_time_keeps_its_label_and_padding() {
+        let text = "Name:           test\nCPU time:       1234.5s\n";
+        assert_eq!(
+            normalise(text, &[Normalise::CpuTime]),
+            "Name:           test\nCPU time:       <clock>\n"
+        );
+    }
+
+    #[test]
+    fn uri_and_uuid_rules_compose() {
+        let text = "test+tcp://127.0.0.1:4000/default 6695eb01-f6a4-8304-79aa-97f2502e193f";
+        let rules = [
+            Normalise::Uri("test+tcp://127.0.0.1:4000/default".into()),
+            Normalise::Uuid,
+        ];
+        assert_eq!(normalise(text, &rules), "<uri> <uuid>");
+        assert_eq!(
+            normalise("x6695eb01-f6a4-8304-79aa-97f2502e193f", &rules[1..]),
+            "x6695eb01-f6a4-8304-79aa-97f2502e193f"
+        );
+    }
+
+    #[test]
+    fn diff_names_each_differing_stream() {
+        let a = Output {
+            stdout: "same".into(),
+            stderr: "a".into(),
+            ok: true,
+        };
+        let b = Output {
+            stdout: "same".into(),
+            stderr: "b".into(),
+            ok: false,
+        };
+        let d = diff("case", ("virsh", &a), ("rvirsh", &b)).expect("differs");
+        assert!(
+            d.starts_with("== case\n  stderr:\n--- virsh\na\n--- rvirsh\nb"),
+            "{d}"
+        );
+        assert!(d.ends_with("exit: virsh ok=true rvirsh ok=false"), "{d}");
+        assert_eq!(diff("case", ("x", &a), ("y", &a)), None);
+    }
+}

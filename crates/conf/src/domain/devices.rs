@@ -1,5 +1,6 @@
 //! `<devices>`: the container, addresses, disks, controllers, interfaces.
 
+use super::audio::Audio;
 use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
@@ -462,6 +463,7 @@ pub struct Devices {
     pub consoles: Vec<Chr>,
     pub inputs: Vec<Input>,
     pub graphics: Vec<Graphics>,
+    pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
     pub memballoon: Option<Memballoon>,
 }
@@ -538,6 +540,10 @@ impl Devices {
         for x in e.children_named("graphics") {
             d.graphics.push(Graphics::parse(x)?);
         }
+        for x in e.children_named("audio") {
+            d.audios.push(Audio::parse(x)?);
+        }
+        Audio::validate_all(&d.audios)?;
         for x in e.children_named("video") {
             d.videos.push(Video::parse(x, os)?);
         }
@@ -709,6 +715,9 @@ impl Devices {
         }
         for g in &self.graphics {
             g.format(w);
+        }
+        for a in &self.audios {
+            a.format(w);
         }
         for v in &self.videos {
             v.format(w);

@@ -2,11 +2,14 @@
 //! format, byte-compatible with libvirt 9.0's `virDomainDefFormat`.
 
 mod abi;
+pub mod audio;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
 pub mod os;
+pub mod props;
 
+pub use audio::Audio;
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};

@@ -8,6 +8,7 @@ pub mod devices;
 mod devices_more;
 pub mod os;
 pub mod props;
+mod unmodelled;
 
 pub use audio::Audio;
 pub use cpu::CpuDef;
@@ -248,6 +249,7 @@ impl DomainDef {
             return Err(internal_xml("Domain title can't contain newlines"));
         }
         let description = root.child_text("description");
+        unmodelled::refuse(root)?;
         let metadata = parse_metadata(root);
 
         let memory = parse_memory(root, "memory")?;

@@ -108,7 +108,7 @@ fn parse_common(e: &Element) -> Result<AudioIo> {
 
 /// The backend's attributes of one direction.
 fn parse_backend_io(t: AudioType, e: &Element, io: &mut AudioIo) -> Result<()> {
-    let count = |e| Ok::<_, rvirt_util::Error>(props::uint(e, "bufferCount", false, false)?);
+    let count = |e| props::uint(e, "bufferCount", false, false);
     match t {
         AudioType::Alsa => io.dev = string(e, "dev"),
         AudioType::CoreAudio | AudioType::Sdl => io.buffer_count = count(e)?,

@@ -1,6 +1,7 @@
 //! `virDomainDefCheckABIStability`: may `dst` replace `src` under a
 //! running guest (migration, restore)?
 
+use super::props::VirEnum;
 use super::{unsupported, DomainDef};
 use rvirt_util::Result;
 
@@ -205,6 +206,22 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             db.unwrap_or(""),
             sb.unwrap_or("")
         ));
+    }
+    if s.panics.len() != d.panics.len() {
+        return fail(format!(
+            "Target domain panic device count {} does not match source {}",
+            d.panics.len(),
+            s.panics.len()
+        ));
+    }
+    for (a, b) in s.panics.iter().zip(&d.panics) {
+        if a.model != b.model {
+            return fail(format!(
+                "Target panic model '{}' does not match source '{}'",
+                b.model.as_str(),
+                a.model.as_str()
+            ));
+        }
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use super::audio::Audio;
 use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
+use super::panic::Panic;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -466,6 +467,7 @@ pub struct Devices {
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
     pub memballoon: Option<Memballoon>,
+    pub panics: Vec<Panic>,
 }
 
 /// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
@@ -559,6 +561,10 @@ impl Devices {
         if let Some(x) = e.child("memballoon") {
             d.memballoon = Some(Memballoon::parse(x)?);
         }
+        for x in e.children_named("panic") {
+            d.panics.push(Panic::parse(x)?);
+        }
+        Panic::reject_duplicates(&d.panics)?;
         Ok(d)
     }
 
@@ -733,6 +739,9 @@ impl Devices {
         }
         if let Some(m) = &self.memballoon {
             m.format(w);
+        }
+        for p in &self.panics {
+            p.format(w);
         }
         w.dedent();
         w.line("</devices>");

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod devices;
 mod devices_more;
 pub mod os;
+pub mod panic;
 pub mod props;
 mod unmodelled;
 
@@ -14,7 +15,7 @@ pub use audio::Audio;
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
-pub use os::{ClockDef, Feature, OsDef, Timer};
+pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
 use rvirt_util::{units, uuid, Error, ErrorCode, ErrorDomain, Result};
@@ -53,6 +54,7 @@ pub struct DomainDef {
     pub on_poweroff: String,
     pub on_reboot: String,
     pub on_crash: String,
+    pub pm: Pm,
     pub devices: Devices,
 }
 
@@ -325,6 +327,7 @@ impl DomainDef {
         let on_poweroff = os::parse_action(root, "on_poweroff", "destroy")?;
         let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
         let on_crash = os::parse_action(root, "on_crash", "destroy")?;
+        let pm = Pm::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
 
         // Post-parse / validation.
@@ -371,6 +374,7 @@ impl DomainDef {
             on_poweroff,
             on_reboot,
             on_crash,
+            pm,
             devices,
         };
         def.devices.post_parse(&def.os)?;
@@ -431,6 +435,7 @@ impl DomainDef {
         w.text_elem("on_poweroff", Some(&self.on_poweroff));
         w.text_elem("on_reboot", Some(&self.on_reboot));
         w.text_elem("on_crash", Some(&self.on_crash));
+        self.pm.format(&mut w);
         self.devices.format(&mut w, opts);
         w.dedent();
         w.line("</domain>");

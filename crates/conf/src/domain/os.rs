@@ -1,5 +1,6 @@
-//! `<os>`, `<features>`, `<clock>` and the lifecycle actions.
+//! `<os>`, `<features>`, `<clock>`, the lifecycle actions and `<pm>`.
 
+use super::props::{self, TriBool, VirEnum};
 use super::{internal_xml, unsupported, xml_invalid_attr};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -338,4 +339,47 @@ pub(crate) fn parse_action(root: &Element, name: &str, default: &str) -> Result<
         return Err(unsupported(format!("unknown {name} action: {v}")));
     }
     Ok(v)
+}
+
+/// `<pm>`: whether the guest may suspend to memory (S3) or disk (S4);
+/// `None` leaves it to the hypervisor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pm {
+    pub suspend_to_mem: Option<TriBool>,
+    pub suspend_to_disk: Option<TriBool>,
+}
+
+impl Pm {
+    /// `virDomainPMStateParseXML` for both states (only the first of each).
+    pub(crate) fn parse(root: &Element) -> Result<Pm> {
+        let state = |name: &str| -> Result<Option<TriBool>> {
+            match root.child("pm").and_then(|pm| pm.child(name)) {
+                Some(e) => props::tribool(e, "enabled"),
+                None => Ok(None),
+            }
+        };
+        Ok(Pm {
+            suspend_to_mem: state("suspend-to-mem")?,
+            suspend_to_disk: state("suspend-to-disk")?,
+        })
+    }
+
+    /// Written only when a state is set, after the lifecycle actions.
+    pub(crate) fn format(&self, w: &mut Writer) {
+        if self.suspend_to_mem.is_none() && self.suspend_to_disk.is_none() {
+            return;
+        }
+        w.line("<pm>");
+        w.indent();
+        for (name, v) in [
+            ("suspend-to-mem", self.suspend_to_mem),
+            ("suspend-to-disk", self.suspend_to_disk),
+        ] {
+            if let Some(v) = v {
+                w.line(&format!("<{name} enabled='{}'/>", v.as_str()));
+            }
+        }
+        w.dedent();
+        w.line("</pm>");
+    }
 }

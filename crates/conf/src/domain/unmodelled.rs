@@ -23,7 +23,6 @@ const DOMAIN: &[&str] = &[
     "resource",
     "sysinfo",
     "idmap",
-    "pm",
     "perf",
     "keywrap",
     "seclabel",
@@ -49,7 +48,6 @@ const DEVICES: &[&str] = &[
     "rng",
     "shmem",
     "tpm",
-    "panic",
     "memory",
     "iommu",
     "vsock",
@@ -85,7 +83,7 @@ const MEMORY_UNLIMITED_KIB: u64 = 9007199254740991;
 /// Whether `c` states only what the model already holds, or what libvirt
 /// does not format: the `<numatune>` that `<vcpu placement='auto'>`
 /// implies, a `<memtune>` whose every limit is unlimited (in KiB, the unit
-/// libvirt formats), a bare `<panic/>`.
+/// libvirt formats).
 fn is_default(root: &Element, c: &Element) -> bool {
     match c.name.as_str() {
         "numatune" => {
@@ -104,9 +102,6 @@ fn is_default(root: &Element, c: &Element) -> bool {
                     .parse::<u64>()
                     .is_ok_and(|v| v >= MEMORY_UNLIMITED_KIB)
         }),
-        // virXMLFormatElement writes nothing for an element with neither
-        // attributes nor children: a bare <panic/> is not formatted.
-        "panic" => c.attrs.is_empty() && c.elements().next().is_none(),
         _ => false,
     }
 }

@@ -6,6 +6,7 @@ pub mod audio;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
+pub mod iothreads;
 pub mod os;
 pub mod panic;
 pub mod props;
@@ -15,6 +16,7 @@ pub use audio::Audio;
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
+pub use iothreads::IoThreads;
 pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
@@ -47,6 +49,7 @@ pub struct DomainDef {
     pub current_vcpus: Option<u32>,
     pub vcpu_placement: String,
     pub cpuset: Option<String>,
+    pub iothreads: IoThreads,
     pub os: OsDef,
     pub features: Vec<Feature>,
     pub cpu: Option<CpuDef>,
@@ -317,6 +320,7 @@ impl DomainDef {
             }
         }
 
+        let iothreads = IoThreads::parse(root)?;
         let mut os = OsDef::parse(root)?;
         if os.os_type == "linux" && virt_type == "xen" {
             os.os_type = "xen".to_string();
@@ -367,6 +371,7 @@ impl DomainDef {
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
             vcpu_placement: placement,
             cpuset,
+            iothreads,
             os,
             features,
             cpu,
@@ -421,6 +426,7 @@ impl DomainDef {
         a.opt("cpuset", self.cpuset.as_deref());
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
+        self.iothreads.format(&mut w);
         if self.vcpu_placement == "auto" {
             w.line("<numatune>");
             w.line("  <memory mode='strict' placement='auto'/>");

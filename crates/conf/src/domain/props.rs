@@ -128,3 +128,15 @@ pub fn tribool(e: &Element, name: &str) -> Result<Option<TriBool>> {
 pub fn triswitch(e: &Element, name: &str) -> Result<Option<TriSwitch>> {
     enumeration(e, name, false)
 }
+
+/// `virXMLPropInt` with `VIR_XML_PROP_NONNEGATIVE` (base 10).
+pub fn int_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
+    let v = int(e, name)?;
+    if let Some(n) = v.filter(|n| *n < 0) {
+        return Err(internal_xml(format!(
+            "Invalid value for attribute '{name}' in element '{}': '{n}'. Expected non-negative value",
+            e.name
+        )));
+    }
+    Ok(v)
+}

@@ -7,6 +7,7 @@ pub mod cpu;
 pub mod devices;
 mod devices_more;
 pub mod iothreads;
+pub mod memory_backing;
 pub mod os;
 pub mod panic;
 pub mod props;
@@ -17,6 +18,7 @@ pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
 pub use iothreads::IoThreads;
+pub use memory_backing::MemoryBacking;
 pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
@@ -45,6 +47,7 @@ pub struct DomainDef {
     pub max_memory: Option<(u64, u32)>,
     pub memory_kib: u64,
     pub current_memory_kib: u64,
+    pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
     pub vcpu_placement: String,
@@ -141,6 +144,13 @@ fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
         )
     })?;
     Ok(Some(bytes.div_ceil(1024)))
+}
+
+/// The guest's NUMA node count (`<cpu><numa><cell>`), which the memory
+/// checks need before the CPU is parsed.
+fn numa_cell_count(root: &Element) -> usize {
+    let numa = root.child("cpu").and_then(|c| c.child("numa"));
+    numa.map_or(0, |n| n.children_named("cell").count())
 }
 
 /// Parse a libvirt bitmap string (`0-3,^2,7`) into sorted bit positions.
@@ -258,6 +268,7 @@ impl DomainDef {
         let metadata = parse_metadata(root);
 
         let memory = parse_memory(root, "memory")?;
+        let memory_backing = MemoryBacking::parse(root, numa_cell_count(root))?;
         let current = parse_memory(root, "currentMemory")?;
         let max_memory = match parse_memory(root, "maxMemory")? {
             None => None,
@@ -367,6 +378,7 @@ impl DomainDef {
             max_memory,
             memory_kib,
             current_memory_kib,
+            memory_backing,
             vcpus,
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
             vcpu_placement: placement,
@@ -421,6 +433,7 @@ impl DomainDef {
             "<currentMemory unit='KiB'>{}</currentMemory>",
             self.current_memory_kib
         ));
+        self.memory_backing.format(&mut w);
         let mut a = Attrs::new();
         a.add("placement", &self.vcpu_placement);
         a.opt("cpuset", self.cpuset.as_deref());

@@ -140,3 +140,77 @@ pub fn int_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
     }
     Ok(v)
 }
+
+/// `virDomainParseMemory` (uncapped) of a value and its unit: `None` when
+/// the value is absent and not `required`; the result is in KiB, rounded
+/// up. `xpath` names the value in libvirt's messages.
+pub fn memory_kib(
+    value: Option<&str>,
+    unit: Option<&str>,
+    xpath: &str,
+    required: bool,
+) -> Result<Option<u64>> {
+    use rvirt_util::{Error, ErrorCode, ErrorDomain};
+    // virXPathString yields NULL for an empty string.
+    let Some(text) = value.filter(|v| !v.is_empty()) else {
+        return if required {
+            Err(internal_xml(format!(
+                "missing element or attribute '{xpath}'"
+            )))
+        } else {
+            Ok(None)
+        };
+    };
+    let bytes: u64 = text
+        .trim_start()
+        .strip_prefix('+')
+        .unwrap_or(text.trim_start())
+        .parse()
+        .map_err(|_| {
+            internal_xml(format!(
+                "Invalid value '{text}' for element or attribute '{xpath}'"
+            ))
+        })?;
+    let unit = unit.unwrap_or("");
+    let scale = rvirt_util::units::scale_for(unit, 1024).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{unit}'"),
+        )
+    })?;
+    const MAX: u64 = i64::MAX as u64;
+    if bytes > MAX / scale {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::OVERFLOW,
+            format!("value too large: {bytes}{unit}"),
+        ));
+    }
+    let kib = (bytes * scale).div_ceil(1024);
+    if kib >= MAX.div_ceil(1024) {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::OVERFLOW,
+            "size value too large",
+        ));
+    }
+    Ok(Some(kib))
+}
+
+/// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.
+pub const CPUMASK_LEN: u32 = 16384;
+
+/// `virBitmapParse` with `VIR_DOMAIN_CPUMASK_LEN`: the set bits, sorted.
+pub fn bitmap(s: &str) -> Result<Vec<u32>> {
+    use rvirt_util::{Error, ErrorCode, ErrorDomain};
+    super::parse_bitmap(s)
+        .filter(|bits| bits.iter().all(|b| *b < CPUMASK_LEN))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::INVALID_ARG,
+                format!("Failed to parse bitmap '{s}'"),
+            )
+        })
+}

@@ -11,7 +11,6 @@ use rvirt_util::Result;
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
 const DOMAIN: &[&str] = &[
     "genid",
-    "memoryBacking",
     "blkiotune",
     "memtune",
     "numatune",

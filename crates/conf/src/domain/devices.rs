@@ -1,136 +1,15 @@
 //! `<devices>`: the container, addresses, disks, controllers, interfaces.
 
+pub use super::address::Address;
+pub(crate) use super::address::{format_addr, parse_addr};
 use super::audio::Audio;
+use super::channel::{self, Channel};
 use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
 use super::panic::Panic;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-
-/// `<address>` of a device.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Address {
-    Pci {
-        domain: u32,
-        bus: u32,
-        slot: u32,
-        function: u32,
-        multifunction: Option<String>,
-    },
-    Drive {
-        controller: u32,
-        bus: u32,
-        target: u32,
-        unit: u32,
-    },
-    /// Any other address type: its `type` and remaining attributes, in order.
-    Other {
-        addr_type: String,
-        attrs: Vec<(String, String)>,
-    },
-}
-
-fn parse_num(s: &str) -> Option<u32> {
-    let s = s.trim();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16).ok()
-    } else if s.len() > 1 && s.starts_with('0') {
-        u32::from_str_radix(&s[1..], 8).ok()
-    } else {
-        s.parse().ok()
-    }
-}
-
-impl Address {
-    pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
-        let Some(t) = e.attr("type") else {
-            return Ok(None);
-        };
-        let num = |name: &str| -> Result<u32> {
-            match e.attr(name) {
-                None => Ok(0),
-                Some(v) => parse_num(v).ok_or_else(|| {
-                    internal_xml(format!("Cannot parse <address> '{name}' attribute"))
-                }),
-            }
-        };
-        Ok(Some(match t {
-            "pci" => Address::Pci {
-                domain: num("domain")?,
-                bus: num("bus")?,
-                slot: num("slot")?,
-                function: num("function")?,
-                multifunction: e.attr("multifunction").map(str::to_string),
-            },
-            "drive" => Address::Drive {
-                controller: num("controller")?,
-                bus: num("bus")?,
-                target: num("target")?,
-                unit: num("unit")?,
-            },
-            _ => Address::Other {
-                addr_type: t.to_string(),
-                attrs: e
-                    .attrs
-                    .iter()
-                    .filter(|(k, _)| k != "type")
-                    .cloned()
-                    .collect(),
-            },
-        }))
-    }
-
-    pub(crate) fn format(&self, w: &mut Writer) {
-        match self {
-            Address::Pci {
-                domain,
-                bus,
-                slot,
-                function,
-                multifunction,
-            } => {
-                let mut s = format!(
-                    "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
-                );
-                if let Some(m) = multifunction {
-                    s.push_str(&format!(" multifunction='{}'", esc(m)));
-                }
-                s.push_str("/>");
-                w.line(&s);
-            }
-            Address::Drive {
-                controller,
-                bus,
-                target,
-                unit,
-            } => w.line(&format!(
-                "<address type='drive' controller='{controller}' bus='{bus}' target='{target}' unit='{unit}'/>"
-            )),
-            Address::Other { addr_type, attrs } => {
-                let mut a = Attrs::new();
-                a.add("type", addr_type);
-                for (k, v) in attrs {
-                    a.add(k, v);
-                }
-                w.line(&format!("<address{}/>", a.as_str()));
-            }
-        }
-    }
-}
-
-pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
-    match e.child("address") {
-        Some(a) => Address::parse(a),
-        None => Ok(None),
-    }
-}
-
-pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
-    if let Some(a) = addr {
-        a.format(w);
-    }
-}
 
 /// `<driver>` of a disk.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -462,6 +341,7 @@ pub struct Devices {
     pub interfaces: Vec<Interface>,
     pub serials: Vec<Chr>,
     pub consoles: Vec<Chr>,
+    pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
     pub graphics: Vec<Graphics>,
     pub audios: Vec<Audio>,
@@ -501,7 +381,7 @@ fn insert_disk(disks: &mut Vec<Disk>, disk: Disk) {
 }
 
 /// `virDomainControllerInsert`.
-fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
+pub(crate) fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
     let mut at: Option<usize> = None;
     for idx in (0..list.len()).rev() {
         if list[idx].controller_type != c.controller_type {
@@ -544,6 +424,9 @@ impl Devices {
         }
         for x in e.children_named("console") {
             d.consoles.push(Chr::parse(x, "console")?);
+        }
+        for x in e.children_named("channel") {
+            d.channels.push(Channel::parse(x)?);
         }
         for x in e.children_named("input") {
             d.inputs.push(Input::parse(x, os)?);
@@ -670,13 +553,9 @@ impl Devices {
             }
         }
         let first_serial_port = self.serials.first().and_then(|s| s.target_port);
-        let mut need_vserial = false;
         for (i, c) in self.consoles.iter_mut().enumerate() {
             if i == 0 && c.target_type.is_none() {
                 c.target_type = Some("serial".to_string());
-            }
-            if c.target_type.as_deref() == Some("virtio") {
-                need_vserial = true;
             }
             if i == 0 && c.target_type.as_deref() == Some("serial") {
                 if let Some(p) = first_serial_port {
@@ -687,19 +566,7 @@ impl Devices {
                 c.target_port = Some(i as u32);
             }
         }
-        if need_vserial
-            && !self
-                .controllers
-                .iter()
-                .any(|c| c.controller_type == "virtio-serial")
-        {
-            self.controllers.push(Controller {
-                controller_type: "virtio-serial".into(),
-                index: 0,
-                model: None,
-                address: None,
-            });
-        }
+        channel::add_virtio_serial_controllers(self);
         if let Some(v) = self.videos.first_mut() {
             v.primary = true;
         }
@@ -724,6 +591,9 @@ impl Devices {
         }
         for c in &self.consoles {
             c.format(w, "console");
+        }
+        for c in &self.channels {
+            c.format(w);
         }
         for i in &self.inputs {
             i.format(w);

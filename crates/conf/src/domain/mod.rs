@@ -2,7 +2,10 @@
 //! format, byte-compatible with libvirt 9.0's `virDomainDefFormat`.
 
 mod abi;
+pub mod address;
 pub mod audio;
+pub mod channel;
+pub mod chardev;
 pub mod cpu;
 pub mod devices;
 mod devices_more;

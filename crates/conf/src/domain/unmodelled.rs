@@ -39,7 +39,6 @@ const DEVICES: &[&str] = &[
     "redirfilter",
     "smartcard",
     "parallel",
-    "channel",
     "nvram",
     "rng",
     "shmem",

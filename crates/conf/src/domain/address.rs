@@ -1,0 +1,148 @@
+//! `<address>`: where a device sits on its bus (the address half of
+//! libvirt's `virDomainDeviceInfo`).
+
+use super::{esc, internal_xml, props};
+use crate::xml::{Attrs, Element, Writer};
+use rvirt_util::Result;
+
+/// `<address>` of a device.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Address {
+    Pci {
+        domain: u32,
+        bus: u32,
+        slot: u32,
+        function: u32,
+        multifunction: Option<String>,
+    },
+    Drive {
+        controller: u32,
+        bus: u32,
+        target: u32,
+        unit: u32,
+    },
+    /// `controller`, `bus`, `port` (base 10, formatted signed as libvirt).
+    VirtioSerial {
+        controller: u32,
+        bus: u32,
+        port: u32,
+    },
+    /// Any other address type: its `type` and remaining attributes, in order.
+    Other {
+        addr_type: String,
+        attrs: Vec<(String, String)>,
+    },
+}
+
+fn parse_num(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8).ok()
+    } else {
+        s.parse().ok()
+    }
+}
+
+impl Address {
+    pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
+        let Some(t) = e.attr("type") else {
+            return Ok(None);
+        };
+        let num = |name: &str| -> Result<u32> {
+            match e.attr(name) {
+                None => Ok(0),
+                Some(v) => parse_num(v).ok_or_else(|| {
+                    internal_xml(format!("Cannot parse <address> '{name}' attribute"))
+                }),
+            }
+        };
+        Ok(Some(match t {
+            "pci" => Address::Pci {
+                domain: num("domain")?,
+                bus: num("bus")?,
+                slot: num("slot")?,
+                function: num("function")?,
+                multifunction: e.attr("multifunction").map(str::to_string),
+            },
+            "drive" => Address::Drive {
+                controller: num("controller")?,
+                bus: num("bus")?,
+                target: num("target")?,
+                unit: num("unit")?,
+            },
+            "virtio-serial" => {
+                let n = |name| props::uint(e, name, false, false).map(Option::unwrap_or_default);
+                Address::VirtioSerial {
+                    controller: n("controller")?,
+                    bus: n("bus")?,
+                    port: n("port")?,
+                }
+            }
+            _ => Address::Other {
+                addr_type: t.to_string(),
+                attrs: e
+                    .attrs
+                    .iter()
+                    .filter(|(k, _)| k != "type")
+                    .cloned()
+                    .collect(),
+            },
+        }))
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer) {
+        match self {
+            Address::Pci {
+                domain,
+                bus,
+                slot,
+                function,
+                multifunction,
+            } => {
+                let mut s = format!(
+                    "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
+                );
+                if let Some(m) = multifunction {
+                    s.push_str(&format!(" multifunction='{}'", esc(m)));
+                }
+                s.push_str("/>");
+                w.line(&s);
+            }
+            Address::Drive {
+                controller,
+                bus,
+                target,
+                unit,
+            } => w.line(&format!(
+                "<address type='drive' controller='{controller}' bus='{bus}' target='{target}' unit='{unit}'/>"
+            )),
+            Address::VirtioSerial { controller, bus, port } => w.line(&format!(
+                "<address type='virtio-serial' controller='{}' bus='{}' port='{}'/>",
+                *controller as i32, *bus as i32, *port as i32
+            )),
+            Address::Other { addr_type, attrs } => {
+                let mut a = Attrs::new();
+                a.add("type", addr_type);
+                for (k, v) in attrs {
+                    a.add(k, v);
+                }
+                w.line(&format!("<address{}/>", a.as_str()));
+            }
+        }
+    }
+}
+
+pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
+    match e.child("address") {
+        Some(a) => Address::parse(a),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
+    if let Some(a) = addr {
+        a.format(w);
+    }
+}

@@ -207,6 +207,22 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             sb.unwrap_or("")
         ));
     }
+    if s.rngs.len() != d.rngs.len() {
+        return fail(format!(
+            "Target domain RNG device count {} does not match source {}",
+            d.rngs.len(),
+            s.rngs.len()
+        ));
+    }
+    for (a, b) in s.rngs.iter().zip(&d.rngs) {
+        if a.model != b.model {
+            return fail(format!(
+                "Target RNG model '{}' does not match source '{}'",
+                b.model.as_str(),
+                a.model.as_str()
+            ));
+        }
+    }
     if s.panics.len() != d.panics.len() {
         return fail(format!(
             "Target domain panic device count {} does not match source {}",

@@ -7,6 +7,7 @@ use super::channel::{self, Channel};
 use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
 use super::panic::Panic;
+use super::rng::Rng;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -347,6 +348,7 @@ pub struct Devices {
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
     pub memballoon: Option<Memballoon>,
+    pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
 }
 
@@ -443,6 +445,9 @@ impl Devices {
         }
         if let Some(x) = e.child("memballoon") {
             d.memballoon = Some(Memballoon::parse(x)?);
+        }
+        for x in e.children_named("rng") {
+            d.rngs.push(Rng::parse(x)?);
         }
         for x in e.children_named("panic") {
             d.panics.push(Panic::parse(x)?);
@@ -609,6 +614,9 @@ impl Devices {
         }
         if let Some(m) = &self.memballoon {
             m.format(w);
+        }
+        for r in &self.rngs {
+            r.format(w);
         }
         for p in &self.panics {
             p.format(w);

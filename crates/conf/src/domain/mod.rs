@@ -14,7 +14,9 @@ pub mod memory_backing;
 pub mod os;
 pub mod panic;
 pub mod props;
+pub mod rng;
 mod unmodelled;
+pub mod virtio;
 
 pub use audio::Audio;
 pub use cpu::CpuDef;

@@ -40,7 +40,6 @@ const DEVICES: &[&str] = &[
     "smartcard",
     "parallel",
     "nvram",
-    "rng",
     "shmem",
     "tpm",
     "memory",

@@ -1,0 +1,41 @@
+//! `virDomainVirtioOptions`: the `<driver>` attributes every virtio device
+//! shares (`virDomainVirtioOptionsParseXML` / `...Format`).
+
+use super::props::{self, TriSwitch, VirEnum};
+use crate::xml::Element;
+use rvirt_util::Result;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VirtioOptions {
+    pub iommu: Option<TriSwitch>,
+    pub ats: Option<TriSwitch>,
+    pub packed: Option<TriSwitch>,
+    pub page_per_vq: Option<TriSwitch>,
+}
+
+const NAMES: [&str; 4] = ["iommu", "ats", "packed", "page_per_vq"];
+
+impl VirtioOptions {
+    /// From the device's `<driver>`, if any.
+    pub(crate) fn parse(driver: Option<&Element>) -> Result<VirtioOptions> {
+        let Some(d) = driver else {
+            return Ok(VirtioOptions::default());
+        };
+        Ok(VirtioOptions {
+            iommu: props::triswitch(d, NAMES[0])?,
+            ats: props::triswitch(d, NAMES[1])?,
+            packed: props::triswitch(d, NAMES[2])?,
+            page_per_vq: props::triswitch(d, NAMES[3])?,
+        })
+    }
+
+    /// The attributes (` iommu='on'`...), empty when none is set.
+    pub(crate) fn attrs(&self) -> String {
+        let values = [self.iommu, self.ats, self.packed, self.page_per_vq];
+        NAMES
+            .iter()
+            .zip(values)
+            .filter_map(|(n, v)| v.map(|v| format!(" {n}='{}'", v.as_str())))
+            .collect()
+    }
+}

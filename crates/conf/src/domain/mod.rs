@@ -11,6 +11,7 @@ pub mod devices;
 mod devices_more;
 pub mod iothreads;
 pub mod memory_backing;
+pub mod numatune;
 pub mod os;
 pub mod panic;
 pub mod props;
@@ -24,6 +25,7 @@ pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
 pub use iothreads::IoThreads;
 pub use memory_backing::MemoryBacking;
+pub use numatune::Numatune;
 pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
@@ -58,6 +60,7 @@ pub struct DomainDef {
     pub vcpu_placement: String,
     pub cpuset: Option<String>,
     pub iothreads: IoThreads,
+    pub numatune: Numatune,
     pub os: OsDef,
     pub features: Vec<Feature>,
     pub cpu: Option<CpuDef>,
@@ -343,6 +346,13 @@ impl DomainDef {
         }
         let features = os::parse_features(root)?;
         let cpu = root.child("cpu").map(CpuDef::parse).transpose()?;
+        let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
+        // Memory placed by numad places the vCPUs too, unless pinned.
+        let placement = if numatune.placement_auto() && cpuset.is_none() {
+            "auto".to_string()
+        } else {
+            placement
+        };
         let clock = ClockDef::parse(root)?;
         let on_poweroff = os::parse_action(root, "on_poweroff", "destroy")?;
         let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
@@ -389,6 +399,7 @@ impl DomainDef {
             vcpu_placement: placement,
             cpuset,
             iothreads,
+            numatune,
             os,
             features,
             cpu,
@@ -445,11 +456,7 @@ impl DomainDef {
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
         self.iothreads.format(&mut w);
-        if self.vcpu_placement == "auto" {
-            w.line("<numatune>");
-            w.line("  <memory mode='strict' placement='auto'/>");
-            w.line("</numatune>");
-        }
+        self.numatune.format(&mut w);
         self.os.format(&mut w, &self.virt_type);
         os::format_features(&self.features, &mut w);
         if let Some(cpu) = &self.cpu {

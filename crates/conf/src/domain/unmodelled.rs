@@ -13,7 +13,6 @@ const DOMAIN: &[&str] = &[
     "genid",
     "blkiotune",
     "memtune",
-    "numatune",
     "vcpus",
     "cputune",
     "resource",
@@ -56,13 +55,18 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
         )))
     };
     for c in root.elements() {
-        if DOMAIN.contains(&c.name.as_str()) && !is_default(root, c) {
+        if DOMAIN.contains(&c.name.as_str()) && !is_default(c) {
             return refuse(&c.name);
         }
     }
+    // Guest NUMA cells are not modelled yet: refused rather than dropped.
+    let numa = root.child("cpu").and_then(|c| c.child("numa"));
+    if numa.is_some_and(|n| n.elements().next().is_some()) {
+        return refuse("cpu/numa");
+    }
     if let Some(devices) = root.child("devices") {
         for c in devices.elements() {
-            if DEVICES.contains(&c.name.as_str()) && !is_default(root, c) {
+            if DEVICES.contains(&c.name.as_str()) && !is_default(c) {
                 return refuse(&format!("devices/{}", c.name));
             }
         }
@@ -75,20 +79,10 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
 const MEMORY_UNLIMITED_KIB: u64 = 9007199254740991;
 
 /// Whether `c` states only what the model already holds, or what libvirt
-/// does not format: the `<numatune>` that `<vcpu placement='auto'>`
-/// implies, a `<memtune>` whose every limit is unlimited (in KiB, the unit
+/// does not format: a `<memtune>` whose every limit is unlimited (in KiB, the unit
 /// libvirt formats).
-fn is_default(root: &Element, c: &Element) -> bool {
+fn is_default(c: &Element) -> bool {
     match c.name.as_str() {
-        "numatune" => {
-            let auto = root.child("vcpu").and_then(|v| v.attr("placement")) == Some("auto");
-            let kids: Vec<&Element> = c.elements().collect();
-            auto && kids.len() == 1
-                && kids[0].name == "memory"
-                && kids[0].attr("mode").unwrap_or("strict") == "strict"
-                && kids[0].attr("placement") == Some("auto")
-                && kids[0].attrs.len() == 2
-        }
         "memtune" => c.elements().all(|l| {
             matches!(l.attr("unit"), None | Some("KiB") | Some("k"))
                 && l.text()

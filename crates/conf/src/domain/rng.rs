@@ -25,7 +25,7 @@ pub enum RngBackend {
     /// A host file, `/dev/random` unless given.
     Random(String),
     /// An EGD daemon behind a character device.
-    Egd(ChrSource),
+    Egd(Box<ChrSource>),
     Builtin,
 }
 
@@ -77,7 +77,7 @@ fn parse_backend(e: &Element) -> Result<RngBackend> {
             };
             let chr_type = ChrType::from_str_opt(t)
                 .ok_or_else(|| unsupported(format!("unknown backend type '{t}' for egd")))?;
-            Ok(RngBackend::Egd(ChrSource::parse(b, chr_type)?))
+            Ok(RngBackend::Egd(Box::new(ChrSource::parse(b, chr_type)?)))
         }
         "builtin" => Ok(RngBackend::Builtin),
         _ => Err(unsupported(format!("unknown RNG backend model '{model}'"))),

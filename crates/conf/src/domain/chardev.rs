@@ -206,7 +206,7 @@ impl ChrSource {
                     let mode: MouseMode =
                         props::enumeration(m, "mode", true)?.unwrap_or(MouseMode::Default);
                     if mode == MouseMode::Default {
-                        return Err(props::zero_not_permitted(m, "mode"));
+                        return Err(props::invalid(m, "mode", "default"));
                     }
                     self.mouse = Some(mode);
                 }

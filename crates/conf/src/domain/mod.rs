@@ -16,6 +16,7 @@ pub mod os;
 pub mod panic;
 pub mod props;
 pub mod rng;
+pub mod seclabel;
 mod unmodelled;
 pub mod virtio;
 
@@ -70,6 +71,7 @@ pub struct DomainDef {
     pub on_crash: String,
     pub pm: Pm,
     pub devices: Devices,
+    pub seclabels: Vec<seclabel::Seclabel>,
 }
 
 pub(crate) fn internal_xml(msg: impl AsRef<str>) -> Error {
@@ -359,6 +361,7 @@ impl DomainDef {
         let on_crash = os::parse_action(root, "on_crash", "destroy")?;
         let pm = Pm::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
+        let seclabels = seclabel::Seclabel::parse_all(root)?;
 
         // Post-parse / validation.
         if vcpus == 0 {
@@ -409,6 +412,7 @@ impl DomainDef {
             on_crash,
             pm,
             devices,
+            seclabels,
         };
         def.devices.post_parse(&def.os)?;
         Ok(def)
@@ -468,6 +472,9 @@ impl DomainDef {
         w.text_elem("on_crash", Some(&self.on_crash));
         self.pm.format(&mut w);
         self.devices.format(&mut w, opts);
+        for s in &self.seclabels {
+            s.format(&mut w);
+        }
         w.dedent();
         w.line("</domain>");
         w.finish()

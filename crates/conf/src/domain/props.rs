@@ -222,11 +222,3 @@ pub fn invalid(e: &Element, name: &str, v: &str) -> rvirt_util::Error {
         e.name
     ))
 }
-
-/// `VIR_XML_PROP_NONZERO` refusing an enum's zero entry.
-pub fn zero_not_permitted(e: &Element, name: &str) -> rvirt_util::Error {
-    internal_xml(format!(
-        "Invalid value for attribute '{name}' in element '{}': Zero is not permitted",
-        e.name
-    ))
-}

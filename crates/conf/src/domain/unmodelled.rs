@@ -20,7 +20,6 @@ const DOMAIN: &[&str] = &[
     "idmap",
     "perf",
     "keywrap",
-    "seclabel",
     "launchSecurity",
     "bootloader",
     "bootloader_args",

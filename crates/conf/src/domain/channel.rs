@@ -161,13 +161,7 @@ pub(crate) fn add_virtio_serial_controllers(d: &mut Devices) {
             .iter()
             .any(|c| c.controller_type == "virtio-serial" && c.index == index);
         if !present {
-            let c = Controller {
-                controller_type: "virtio-serial".into(),
-                index,
-                model: None,
-                address: None,
-            };
-            insert_controller(&mut d.controllers, c);
+            insert_controller(&mut d.controllers, Controller::new("virtio-serial", index));
         }
     }
 }

@@ -4,6 +4,8 @@ pub use super::address::Address;
 pub(crate) use super::address::{format_addr, parse_addr};
 use super::audio::Audio;
 use super::channel::{self, Channel};
+use super::controller;
+pub use super::controller::Controller;
 use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
 use super::panic::Panic;
@@ -168,59 +170,6 @@ impl Disk {
         format_addr(&self.address, w);
         w.dedent();
         w.line("</disk>");
-    }
-}
-
-/// `<controller>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Controller {
-    pub controller_type: String,
-    /// -1 until post-parse assigns one.
-    pub index: i32,
-    pub model: Option<String>,
-    pub address: Option<Address>,
-}
-
-const CONTROLLER_TYPES: &[&str] = &[
-    "ide",
-    "fdc",
-    "scsi",
-    "sata",
-    "virtio-serial",
-    "ccid",
-    "usb",
-    "pci",
-    "xenbus",
-    "isa",
-];
-
-impl Controller {
-    fn parse(e: &Element) -> Result<Controller> {
-        let t = e.attr("type").unwrap_or("ide");
-        if !CONTROLLER_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", "controller", t));
-        }
-        let index = match e.attr("index") {
-            None => -1,
-            Some(i) => i
-                .trim()
-                .parse::<i32>()
-                .map_err(|_| internal_xml(format!("Cannot parse controller index {i}")))?,
-        };
-        Ok(Controller {
-            controller_type: t.to_string(),
-            index,
-            model: e.attr("model").map(str::to_string),
-            address: parse_addr(e)?,
-        })
-    }
-
-    fn format(&self, w: &mut Writer) {
-        let mut a = Attrs::new();
-        a.add("type", &self.controller_type);
-        a.add("index", self.index);
-        a.opt("model", self.model.as_deref());
-        w.elem_with("controller", a.as_str(), |w| format_addr(&self.address, w));
     }
 }
 
@@ -415,8 +364,11 @@ impl Devices {
         for x in e.children_named("disk") {
             insert_disk(&mut d.disks, Disk::parse(x)?);
         }
-        for x in e.children_named("controller") {
-            insert_controller(&mut d.controllers, Controller::parse(x)?);
+        let controllers = e.children_named("controller").map(Controller::parse);
+        let controllers: Vec<Controller> = controllers.collect::<Result<_>>()?;
+        controller::check_usb(&controllers)?;
+        for c in controllers {
+            insert_controller(&mut d.controllers, c);
         }
         for x in e.children_named("interface") {
             d.interfaces.push(Interface::parse(x)?);
@@ -515,6 +467,7 @@ impl Devices {
                 self.controllers[i].index = n;
             }
         }
+        controller::reject_duplicates(&self.controllers)?;
         for (ctype, bus) in [
             ("scsi", "scsi"),
             ("fdc", "fdc"),
@@ -537,12 +490,7 @@ impl Devices {
                     .iter()
                     .any(|c| c.controller_type == ctype && c.index == idx)
                 {
-                    self.controllers.push(Controller {
-                        controller_type: ctype.to_string(),
-                        index: idx,
-                        model: None,
-                        address: None,
-                    });
+                    self.controllers.push(Controller::new(ctype, idx));
                 }
             }
         }
@@ -572,6 +520,9 @@ impl Devices {
             }
         }
         channel::add_virtio_serial_controllers(self);
+        for c in &self.controllers {
+            c.validate()?;
+        }
         if let Some(v) = self.videos.first_mut() {
             v.primary = true;
         }

@@ -6,6 +6,7 @@ pub mod address;
 pub mod audio;
 pub mod channel;
 pub mod chardev;
+pub mod controller;
 pub mod cpu;
 pub mod devices;
 mod devices_more;

@@ -222,3 +222,43 @@ pub fn invalid(e: &Element, name: &str, v: &str) -> rvirt_util::Error {
         e.name
     ))
 }
+
+/// `virXMLPropInt` with base 0 (`0x` hex, leading-0 octal) and
+/// `VIR_XML_PROP_NONNEGATIVE`.
+pub fn int_base0_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
+    let Some(v) = e.attr(name) else {
+        return Ok(None);
+    };
+    let s = v.trim_start();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let parsed = if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        i64::from_str_radix(h, 16)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        i64::from_str_radix(&digits[1..], 8)
+    } else {
+        digits.parse::<i64>()
+    };
+    let n = parsed
+        .ok()
+        .map(|n| if neg { -n } else { n })
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            internal_xml(format!(
+                "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected integer value",
+                e.name
+            ))
+        })?;
+    if n < 0 {
+        return Err(internal_xml(format!(
+            "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative value",
+            e.name
+        )));
+    }
+    Ok(Some(n))
+}

@@ -6,10 +6,11 @@ use super::audio::Audio;
 use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
-use super::devices_more::{Chr, Graphics, Input, Memballoon, Video};
+use super::devices_more::{Graphics, Input, Memballoon, Video};
 use super::os::OsDef;
 use super::panic::Panic;
 use super::rng::Rng;
+use super::serial::{self, Chr};
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -499,26 +500,7 @@ impl Devices {
                 net.mac = Some(generate_mac());
             }
         }
-        for i in 0..self.serials.len() {
-            if self.serials[i].target_port.is_none() {
-                let max = self.serials.iter().filter_map(|s| s.target_port).max();
-                self.serials[i].target_port = Some(max.map_or(0, |m| m + 1));
-            }
-        }
-        let first_serial_port = self.serials.first().and_then(|s| s.target_port);
-        for (i, c) in self.consoles.iter_mut().enumerate() {
-            if i == 0 && c.target_type.is_none() {
-                c.target_type = Some("serial".to_string());
-            }
-            if i == 0 && c.target_type.as_deref() == Some("serial") {
-                if let Some(p) = first_serial_port {
-                    c.target_port = Some(p);
-                }
-            }
-            if c.target_port.is_none() {
-                c.target_port = Some(i as u32);
-            }
-        }
+        serial::post_parse(&mut self.serials, &mut self.consoles, os.os_type == "hvm")?;
         channel::add_virtio_serial_controllers(self);
         for c in &self.controllers {
             c.validate()?;

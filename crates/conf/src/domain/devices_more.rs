@@ -1,80 +1,10 @@
-//! Character devices, input, graphics, video and the memory balloon.
+//! Input, graphics, video and the memory balloon.
 
 use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::{esc, unsupported, xml_invalid_attr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
-
-/// `<serial>` / `<console>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Chr {
-    pub chr_type: String,
-    /// Attributes of `<source>` (path=, mode=, host=, service=...).
-    pub source: Vec<(String, String)>,
-    pub target_type: Option<String>,
-    pub target_port: Option<u32>,
-    pub address: Option<Address>,
-}
-
-const CHR_TYPES: &[&str] = &[
-    "null",
-    "vc",
-    "pty",
-    "dev",
-    "file",
-    "pipe",
-    "stdio",
-    "udp",
-    "tcp",
-    "unix",
-    "spicevmc",
-    "spiceport",
-    "nmdm",
-    "qemu-vdagent",
-    "dbus",
-];
-
-impl Chr {
-    pub(crate) fn parse(e: &Element, kind: &str) -> Result<Chr> {
-        let t = e.attr("type").unwrap_or("null");
-        if !CHR_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", kind, t));
-        }
-        let target = e.child("target");
-        Ok(Chr {
-            chr_type: t.to_string(),
-            source: e
-                .child("source")
-                .map(|s| s.attrs.clone())
-                .unwrap_or_default(),
-            target_type: target.and_then(|t| t.attr("type")).map(str::to_string),
-            target_port: target
-                .and_then(|t| t.attr("port"))
-                .and_then(|p| p.trim().parse().ok()),
-            address: parse_addr(e)?,
-        })
-    }
-
-    pub(crate) fn format(&self, w: &mut Writer, kind: &str) {
-        w.line(&format!("<{kind} type='{}'>", esc(&self.chr_type)));
-        w.indent();
-        if !self.source.is_empty() && self.chr_type != "pty" {
-            let mut a = Attrs::new();
-            for (k, v) in &self.source {
-                a.add(k, v);
-            }
-            w.line(&format!("<source{}/>", a.as_str()));
-        }
-        let mut a = Attrs::new();
-        a.opt("type", self.target_type.as_deref());
-        a.opt("port", self.target_port);
-        w.line(&format!("<target{}/>", a.as_str()));
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line(&format!("</{kind}>"));
-    }
-}
 
 /// `<input>`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,0 +1,325 @@
+//! `<serial>` and `<console>` (`virDomainChrDef` of those device types):
+//! parsed as `virDomainChrDefParseXML`, given ports as
+//! `virDomainChrIsaSerialDefPostParse` / `virDomainChrDefPostParse`, paired
+//! as `virDomainDefAddConsoleCompat`, formatted as `virDomainChrDefFormat`.
+
+use super::chardev::{ChrSource, ChrType};
+use super::devices::{format_addr, parse_addr, Address};
+use super::props::{vir_enum, VirEnum};
+use super::{internal, internal_xml, unsupported};
+use crate::xml::{Element, Writer};
+use rvirt_util::Result;
+
+vir_enum! {
+    /// `virDomainChrSerialTargetType` ("none" is the unset type).
+    pub enum SerialTarget {
+        None = "none", Isa = "isa-serial", Usb = "usb-serial", Pci = "pci-serial",
+        SpaprVio = "spapr-vio-serial", System = "system-serial", Sclp = "sclp-serial",
+        IsaDebug = "isa-debug",
+    }
+}
+
+vir_enum! {
+    /// `virDomainChrSerialTargetModel` ("none" is the unset model).
+    pub enum SerialModel {
+        None = "none", IsaSerial = "isa-serial", UsbSerial = "usb-serial",
+        PciSerial = "pci-serial", SpaprVty = "spapr-vty", Pl011 = "pl011",
+        SclpConsole = "sclpconsole", SclpLmConsole = "sclplmconsole",
+        Uart16550a = "16550a", IsaDebugcon = "isa-debugcon",
+    }
+}
+
+const CONSOLE_TARGETS: &[&str] = &[
+    "none", "serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm",
+];
+
+/// `VIR_MAX_ISA_SERIAL_PORTS`.
+const MAX_ISA_SERIAL_PORTS: u32 = 4;
+
+/// A serial port or console.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chr {
+    pub source: ChrSource,
+    /// The serial or console target type; `None` is libvirt's "none".
+    pub target_type: Option<String>,
+    /// Serial ports only.
+    pub target_model: Option<SerialModel>,
+    /// `None` until post-parse assigns one.
+    pub target_port: Option<u32>,
+    pub address: Option<Address>,
+}
+
+/// `virDomainChrDefParseTargetXML` for serial and console.
+fn parse_target(
+    t: &Element,
+    kind: &str,
+) -> Result<(Option<String>, Option<SerialModel>, Option<u32>)> {
+    let ty = t.attr("type");
+    let known = match (kind, ty) {
+        (_, None) => true,
+        ("serial", Some(v)) => SerialTarget::from_str_opt(v).is_some(),
+        (_, Some(v)) => CONSOLE_TARGETS.contains(&v),
+    };
+    if !known {
+        return Err(unsupported(format!(
+            "unknown target type '{}' specified for character device",
+            ty.unwrap_or("(null)")
+        )));
+    }
+    let model_name = t.child("model").and_then(|m| m.attr("name"));
+    let model = match (kind, model_name) {
+        ("serial", Some(m)) => Some(SerialModel::from_str_opt(m).ok_or_else(|| {
+            unsupported(format!(
+                "unknown target model '{m}' specified for character device"
+            ))
+        })?),
+        _ => None,
+    };
+    let port = match t.attr("port") {
+        None => None,
+        Some(p) => Some(
+            p.trim_start()
+                .parse::<u32>()
+                .map_err(|_| internal_xml(format!("Invalid port number: {p}")))?,
+        ),
+    };
+    let ty = ty.filter(|v| *v != "none").map(str::to_string);
+    Ok((ty, model.filter(|m| *m != SerialModel::None), port))
+}
+
+impl Chr {
+    /// `kind` is "serial" or "console".
+    pub(crate) fn parse(e: &Element, kind: &str) -> Result<Chr> {
+        let chr_type = match e.attr("type") {
+            None => ChrType::Pty,
+            Some(t) => ChrType::from_str_opt(t).ok_or_else(|| {
+                unsupported(format!(
+                    "unknown type presented to host for character device: {t}"
+                ))
+            })?,
+        };
+        let (target_type, target_model, target_port) = match e.child("target") {
+            Some(t) => parse_target(t, kind)?,
+            None => (None, None, None),
+        };
+        let source = ChrSource::parse(e, chr_type)?;
+        if chr_type == ChrType::SpiceVmc {
+            return Err(unsupported("spicevmc device type only supports virtio"));
+        }
+        let address = parse_addr(e)?;
+        let usb_serial = kind == "serial" && target_type.as_deref() == Some("usb-serial");
+        let usb_address = match &address {
+            None => true,
+            Some(Address::Other { addr_type, .. }) => addr_type == "usb",
+            Some(_) => false,
+        };
+        if usb_serial && !usb_address {
+            return Err(unsupported("usb-serial requires address of usb type"));
+        }
+        source.validate(false)?;
+        Ok(Chr {
+            source,
+            target_type,
+            target_model,
+            target_port,
+            address,
+        })
+    }
+
+    /// A console standing for serial port 0 (`virDomainChrDefNew`).
+    fn stub_console() -> Chr {
+        Chr {
+            source: ChrSource::new(ChrType::Null),
+            target_type: Some("serial".into()),
+            target_model: None,
+            target_port: None,
+            address: None,
+        }
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer, kind: &str) {
+        w.line(&format!("<{kind}{}>", self.source.type_attr()));
+        w.indent();
+        self.source.format(w);
+        let port = self.target_port.map_or(-1, i64::from);
+        let ty = self.target_type.as_deref();
+        match (kind, ty) {
+            ("console", _) => w.line(&format!(
+                "<target type='{}' port='{port}'/>",
+                ty.unwrap_or("none")
+            )),
+            (_, _) => {
+                let ty = ty.map(|t| format!("type='{t}' ")).unwrap_or_default();
+                match self.target_model {
+                    None => w.line(&format!("<target {ty}port='{port}'/>")),
+                    Some(m) => {
+                        w.line(&format!("<target {ty}port='{port}'>"));
+                        w.line(&format!("  <model name='{}'/>", m.as_str()));
+                        w.line("</target>");
+                    }
+                }
+            }
+        }
+        format_addr(&self.address, w);
+        w.dedent();
+        w.line(&format!("</{kind}>"));
+    }
+}
+
+/// `virDomainChrIsaSerialDefPostParse`: at most four ISA ports, each used
+/// once; unnumbered ones take the lowest free.
+fn isa_serial_ports(serials: &mut [Chr]) -> Result<()> {
+    let isa = |c: &Chr| c.target_type.as_deref() == Some("isa-serial");
+    let mut used = [false; MAX_ISA_SERIAL_PORTS as usize];
+    for (n, c) in serials.iter().filter(|c| isa(c)).enumerate() {
+        let port = c.target_port.unwrap_or(0);
+        if n as u32 >= MAX_ISA_SERIAL_PORTS || port >= MAX_ISA_SERIAL_PORTS {
+            return Err(internal(format!(
+                "Maximum supported number of ISA serial ports is '{MAX_ISA_SERIAL_PORTS}'"
+            )));
+        }
+        if let Some(p) = c.target_port {
+            if used[p as usize] {
+                return Err(internal(format!("target port '{p}' already allocated")));
+            }
+            used[p as usize] = true;
+        }
+    }
+    for c in serials
+        .iter_mut()
+        .filter(|c| isa(c) && c.target_port.is_none())
+    {
+        if let Some(p) = used.iter().position(|u| !u) {
+            used[p] = true;
+            c.target_port = Some(p as u32);
+        }
+    }
+    Ok(())
+}
+
+/// `virDomainChrDefPostParse`'s port: one past the highest of its kind.
+fn assign_ports(list: &mut [Chr]) {
+    for i in 0..list.len() {
+        if list[i].target_port.is_none() {
+            let max = list.iter().filter_map(|c| c.target_port).max();
+            list[i].target_port = Some(max.map_or(0, |m| m + 1));
+        }
+    }
+}
+
+/// The console/serial post-parse of a domain (`hvm`: `<type>hvm</type>`).
+pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool) -> Result<()> {
+    isa_serial_ports(serials)?;
+    for c in consoles.iter_mut().filter(|c| c.target_type.is_none()) {
+        c.target_type = Some("serial".into());
+    }
+    assign_ports(serials);
+    assign_ports(consoles);
+    add_console_compat(serials, consoles, hvm)?;
+    assign_ports(consoles);
+    // The first console of an HVM guest is written as serial port 0.
+    if let (true, Some(s), Some(c)) = (hvm, serials.first(), consoles.first_mut()) {
+        if c.target_type.as_deref() == Some("serial") {
+            *c = Chr {
+                target_type: Some("serial".into()),
+                target_model: s.target_model,
+                ..s.clone()
+            };
+        }
+    }
+    Ok(())
+}
+
+/// `virDomainDefAddConsoleCompat`: an HVM guest's first console is its
+/// first serial port.
+fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool) -> Result<()> {
+    let serial_target = |c: &Chr| c.target_type.as_deref() == Some("serial");
+    if consoles.iter().skip(1).any(serial_target) {
+        return Err(unsupported("Only the first console can be a serial port"));
+    }
+    if !hvm {
+        return Ok(());
+    }
+    if consoles.first().is_some_and(serial_target) {
+        if serials.is_empty() {
+            let mut s = consoles[0].clone();
+            s.target_type = None;
+            s.target_port = Some(0);
+            serials.push(s);
+            consoles[0] = Chr::stub_console();
+        } else if serials[0].source != consoles[0].source {
+            consoles[0] = Chr::stub_console();
+        }
+        return Ok(());
+    }
+    let stub_for = [
+        "isa-serial",
+        "spapr-vio-serial",
+        "system-serial",
+        "sclp-serial",
+    ];
+    if let Some(s) = serials.first() {
+        if s.target_type
+            .as_deref()
+            .is_none_or(|t| stub_for.contains(&t))
+        {
+            consoles.insert(0, Chr::stub_console());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DomainDef, FormatOptions};
+
+    fn dump(os: &str, devices: &str) -> Result<String, String> {
+        let doc = format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>{os}</type></os><devices>{devices}</devices></domain>");
+        DomainDef::parse(&doc)
+            .map(|d| d.format(&FormatOptions::default()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Output and messages checked against stock virsh on test:///default.
+    #[test]
+    fn serials_and_consoles_as_virsh() {
+        // An HVM guest's console becomes serial port 0, and is written as it.
+        let out = dump(
+            "hvm",
+            "<console type='tcp'><source mode='bind' host='a' service='1'/></console>",
+        )
+        .unwrap();
+        let want = "    <serial type='tcp'>
+      <source mode='bind' host='a' service='1'/>
+      <protocol type='raw'/>
+      <target port='0'/>
+    </serial>
+    <console type='tcp'>
+      <source mode='bind' host='a' service='1'/>
+      <protocol type='raw'/>
+      <target type='serial' port='0'/>
+    </console>
+";
+        assert!(out.contains(want), "{out}");
+        let out = dump("hvm", "<serial type='pty'><target type='sclp-serial' port='1'><model name='sclplmconsole'/></target></serial>").unwrap();
+        assert!(out.contains("<target type='sclp-serial' port='1'>\n        <model name='sclplmconsole'/>\n      </target>"));
+        assert!(out.contains("<console type='pty'>\n      <target type='serial' port='1'/>"));
+        let err = |d: &str| dump("hvm", d).unwrap_err();
+        assert_eq!(
+            err("<console type='pty'><target type='xen'/></console><console type='pty'><target type='serial'/></console>"),
+            "unsupported configuration: Only the first console can be a serial port"
+        );
+        assert_eq!(
+            err("<serial type='pty'><target type='usb-serial'/><address type='pci'/></serial>"),
+            "unsupported configuration: usb-serial requires address of usb type"
+        );
+        assert_eq!(
+            err("<serial type='unix'/>"),
+            "internal error: Missing source path attribute for char device"
+        );
+        assert_eq!(
+            err("<serial type='pty'><target type='isa-serial' port='4'/></serial>"),
+            "internal error: Maximum supported number of ISA serial ports is '4'"
+        );
+    }
+}

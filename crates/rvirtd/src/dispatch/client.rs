@@ -3,11 +3,12 @@
 //! callback registrations, and the outbox its replies and events go through.
 
 use super::stream::Streams;
+use crate::clients::ClientEntry;
 use rvirt::{Connect, Domain, DomainRef};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 pub use crate::outbox::Outbox;
 
@@ -33,6 +34,8 @@ pub struct Client {
     keepalive_wanted: AtomicBool,
     close_requested: AtomicBool,
     streams: Streams,
+    /// Its entry in the server's client list, once a session serves it.
+    entry: Option<Arc<ClientEntry>>,
 }
 
 /// Event callbacks this client registered with its connection.
@@ -65,6 +68,20 @@ impl Client {
             keepalive_wanted: AtomicBool::new(false),
             close_requested: AtomicBool::new(false),
             streams: Streams::default(),
+            entry: None,
+        }
+    }
+
+    /// Tie the client to its entry in the server's client list.
+    pub fn attach(&mut self, entry: Arc<ClientEntry>) {
+        self.entry = Some(entry);
+    }
+
+    /// CONNECT_OPEN decided whether the client is read-only
+    /// (`virNetServerClientSetReadonly`), as virt-admin's client-info shows.
+    pub(super) fn opened_readonly(&self, readonly: bool) {
+        if let Some(e) = &self.entry {
+            e.set_readonly(readonly);
         }
     }
 

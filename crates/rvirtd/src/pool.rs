@@ -10,10 +10,11 @@
 //! (`virThreadPoolSendJob` queues it where priority workers look too);
 //! other calls wait for a normal worker.
 //!
-//! rvirtd starts no idle threads, so `nWorkers` is the larger of
-//! `minWorkers` (what libvirtd would have started) and the workers busy
-//! now; `freeWorkers` is the rest of them; `jobQueueDepth` counts calls
-//! waiting for a worker.
+//! rvirtd starts no idle threads; `nWorkers` counts the workers libvirtd
+//! would have started: `minWorkers` at first, one more for each call that
+//! found all of them busy, never above `maxWorkers` (libvirtd's threads
+//! stay until the maximum falls below them). `freeWorkers` is the part of
+//! them not running a call; `jobQueueDepth` counts calls waiting for one.
 
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -32,6 +33,8 @@ struct PoolState {
     min: usize,
     max: usize,
     prio_max: usize,
+    /// Workers "started" (see the module doc).
+    started: usize,
     busy: usize,
     busy_prio: usize,
     waiting: usize,
@@ -94,6 +97,7 @@ impl WorkerPool {
                 min: min_workers,
                 max: max_workers.max(1),
                 prio_max: prio_workers,
+                started: min_workers.min(max_workers.max(1)),
                 busy: 0,
                 busy_prio: 0,
                 waiting: 0,
@@ -112,6 +116,7 @@ impl WorkerPool {
         let mut st = self.lock();
         if st.busy < st.max {
             st.busy += 1;
+            st.started = st.started.max(st.busy);
             Some(false)
         } else if high_priority && st.busy_prio < st.prio_max {
             st.busy_prio += 1;
@@ -160,7 +165,7 @@ impl WorkerPool {
     /// `virThreadPoolGetParameters`'s figures.
     pub fn figures(&self) -> PoolFigures {
         let st = self.lock();
-        let n_workers = st.min.max(st.busy);
+        let n_workers = st.started.max(st.busy);
         PoolFigures {
             min_workers: st.min,
             max_workers: st.max,
@@ -189,6 +194,7 @@ impl WorkerPool {
         }
         st.min = new_min;
         st.max = new_max;
+        st.started = st.started.max(new_min).min(new_max);
         if let Some(p) = prio {
             st.prio_max = p;
         }
@@ -237,6 +243,7 @@ mod tests {
         let pool = WorkerPool::new(2, 3, 5);
         let f = pool.figures();
         assert_eq!((f.n_workers, f.free_workers, f.prio_workers), (2, 2, 5));
+        // Threads started stay, as libvirtd's do.
         rt().block_on(async {
             let w: Vec<_> = futures_take(&pool, 3).await;
             let f = pool.figures();
@@ -251,6 +258,10 @@ mod tests {
             assert!(late.is_ok(), "a raised maximum admits the waiting call");
             drop(w);
         });
+        let f = pool.figures();
+        assert_eq!((f.n_workers, f.free_workers, f.max_workers), (4, 4, 4));
+        pool.set(None, Some(3), None).unwrap();
+        assert_eq!(pool.figures().n_workers, 3, "capped by a lowered maximum");
         let e = pool.set(Some(5), None, None).unwrap_err();
         assert_eq!(
             e.message,

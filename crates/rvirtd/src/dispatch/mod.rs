@@ -159,9 +159,14 @@ pub fn is_high_priority(h: &RawHeader) -> bool {
     info.is_some_and(|i| i.priority == remote::Priority::High)
 }
 
-/// Does this call open an incoming data stream?
-pub fn opens_stream(h: &RawHeader) -> bool {
-    remote_procedure(h).is_some_and(|p| migration::stream_entry(p).is_some())
+/// Does this REMOTE procedure open an incoming data stream?
+pub fn opens_stream(proc_: i32) -> bool {
+    Procedure::from_i32(proc_).is_some_and(|p| migration::stream_entry(p).is_some())
+}
+
+/// Does this call (of either program) open an incoming data stream?
+pub fn call_opens_stream(h: &RawHeader) -> bool {
+    h.prog == remote::PROGRAM && opens_stream(h.proc_)
 }
 
 /// `VIR_ERR_RPC` from the RPC domain, as virnetserverprogram.c reports.
@@ -343,7 +348,7 @@ pub struct Reply {
 /// Before a call is queued for a worker: open the slot of the stream it
 /// will create, so data racing ahead of the reply is kept.
 pub fn prepare_call(client: &Client, h: &RawHeader) {
-    if opens_stream(h) {
+    if call_opens_stream(h) {
         client.streams().open(h.stream_id());
     }
 }
@@ -377,7 +382,7 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
         return Ok((qemu::run_call(client, h, payload)?, None));
     }
     // Whatever happens, a stream slot opened for this call is its own.
-    let input = opens_stream(h).then(|| client.streams().take(h.stream_id()));
+    let input = call_opens_stream(h).then(|| client.streams().take(h.stream_id()));
     // libvirtd's table has a handler for every call but none for events:
     // anything else is unknown (virNetServerProgramGetProc).
     let proc_ = Procedure::from_i32(h.proc_)

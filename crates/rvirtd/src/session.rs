@@ -223,7 +223,8 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
     /// the reactor cannot wait on it), else on a worker.
     async fn call(&self, h: RawHeader, mut msg: Vec<u8>, slot: RequestSlot) {
         let payload = msg.split_off(dispatch::payload_start(&h));
-        if dispatch::call_opens_stream(&h) && self.client.streams().len() >= self.cfg.max_client_streams
+        if dispatch::call_opens_stream(&h)
+            && self.client.streams().len() >= self.cfg.max_client_streams
         {
             tracing::warn!(peer = %self.peer, "refusing stream: too many open streams");
             let err = dispatch::rpc_error(format!(

@@ -29,6 +29,18 @@ impl From<std::process::Output> for Output {
 }
 
 impl Output {
+    /// stdout's lines sorted, for a listing whose order libvirt leaves to
+    /// a hash table (libvirtd's `srv-list` walks its servers' hash, seeded
+    /// at random), so only the set of lines is compared.
+    pub fn unordered(&self) -> Output {
+        let mut lines: Vec<&str> = self.stdout.lines().collect();
+        lines.sort_unstable();
+        Output {
+            stdout: lines.join("\n"),
+            ..self.clone()
+        }
+    }
+
     /// Both streams with `rules` applied.
     pub fn normalised(&self, rules: &[Normalise]) -> Output {
         Output {

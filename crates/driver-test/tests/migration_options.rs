@@ -215,10 +215,14 @@ fn compressed_mt_shrinks_what_travels() {
     let pages = st.get_u64("compression_pages").unwrap();
     let bytes = st.get_u64("compression_bytes").unwrap();
     assert!(data < mem * 3 / 4, "data {data} vs memory {mem}");
+    // Per byte of guest memory moved: how many passes each run needed
+    // depends on how busy the machine was, the ratio does not.
+    let plain_data = plain_stats.get_u64(field::DATA_PROCESSED).unwrap() as f64;
+    let plain_mem = plain_stats.get_u64(field::MEMORY_PROCESSED).unwrap() as f64;
+    let (ratio, plain_ratio) = (data as f64 / mem as f64, plain_data / plain_mem);
     assert!(
-        data < plain_stats.get_u64(field::DATA_PROCESSED).unwrap() * 3 / 4,
-        "compressed {data} vs plain {:?}",
-        plain_stats.get_u64(field::DATA_PROCESSED)
+        ratio < plain_ratio * 0.75,
+        "compressed {data}/{mem} vs plain {plain_data}/{plain_mem}"
     );
     // About half of the 6144 written pages compress, to well under a page each.
     assert!(pages > 2000 && pages < 6144, "{pages}");

@@ -3,6 +3,7 @@
 //!
 //! - [`ports`]: free TCP ports; [`dirs`]: temporary directories removed on drop.
 //! - [`bins`]: the workspace's own binaries (rvirtd, rvirsh) for any crate's tests.
+//! - [`corpus`]: libvirt 9.0.0's test documents, fetched through apt at test time.
 //! - [`daemon`]: rvirtd and a stock libvirtd with a config, stopped by PID on drop.
 //! - [`hosts`]: rvirtd "hosts" in their own UTS (and, on request, network)
 //!   namespaces, for migration tests.
@@ -14,6 +15,7 @@
 //! - [`guest`]: the QEMU test guest (Debian cloud kernel + busybox initramfs).
 
 pub mod bins;
+pub mod corpus;
 pub mod daemon;
 pub mod dirs;
 pub mod guest;

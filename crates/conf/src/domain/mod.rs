@@ -2,11 +2,15 @@
 //! format, byte-compatible with libvirt 9.0's `virDomainDefFormat`.
 
 mod abi;
+pub mod audio;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
 pub mod os;
+pub mod props;
+mod unmodelled;
 
+pub use audio::Audio;
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
 pub use devices_more::{Chr, Graphics, Input, Memballoon, Video};
@@ -245,6 +249,7 @@ impl DomainDef {
             return Err(internal_xml("Domain title can't contain newlines"));
         }
         let description = root.child_text("description");
+        unmodelled::refuse(root)?;
         let metadata = parse_metadata(root);
 
         let memory = parse_memory(root, "memory")?;

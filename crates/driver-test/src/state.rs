@@ -3,12 +3,13 @@
 
 use crate::node::{NodeDescription, DEFAULT_NODE_XML};
 use crate::objects::{AddMode, DomainList};
+use parking_lot::{Mutex, MutexGuard};
 use rvirt::driver::DomainRef;
 use rvirt::events::{lifecycle, DomainEvent, EventRegistry};
 use rvirt::types::{reason, DomainState, NodeInfo};
 use rvirt_conf::DomainDef;
 use rvirt_util::Result;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Weak};
 
 pub struct TestState {
     pub node: NodeInfo,
@@ -159,7 +160,7 @@ impl TestState {
         };
         if !events.is_empty() {
             let listeners: Vec<Arc<EventRegistry>> = {
-                let mut list = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+                let mut list = self.listeners.lock();
                 list.retain(|w| w.strong_count() > 0);
                 list.iter().filter_map(Weak::upgrade).collect()
             };
@@ -176,11 +177,11 @@ impl TestState {
     /// thread holds it: `try_lock` does not deadlock).
     #[cfg(test)]
     pub fn try_lock_free(&self) -> bool {
-        self.inner.try_lock().is_ok()
+        self.inner.try_lock().is_some()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock()
     }
 
     /// Listen for this host's events. Registries of closed connections are
@@ -189,17 +190,14 @@ impl TestState {
     /// otherwise keep one entry (and its registry's allocation, held by
     /// the `Weak`) per connection for ever.
     pub fn add_listener(&self, registry: &Arc<EventRegistry>) {
-        let mut list = self.listeners.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list = self.listeners.lock();
         list.retain(|w| w.strong_count() > 0);
         list.push(Arc::downgrade(registry));
     }
 
     /// Entries in the listener list, live or not yet pruned.
     pub fn listener_entries(&self) -> usize {
-        self.listeners
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.listeners.lock().len()
     }
 }
 

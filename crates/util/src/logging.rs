@@ -11,8 +11,9 @@
 //! ours are module paths (`rvirt_driver_remote::conn`), so a filter matches
 //! a target that contains its name, with `.` standing for `::`.
 
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tracing::Level;
 use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
@@ -193,7 +194,7 @@ struct SharedFile(Arc<Mutex<std::fs::File>>);
 
 impl std::io::Write for SharedFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.0.lock();
         f.write(buf)
     }
 

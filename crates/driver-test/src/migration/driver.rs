@@ -5,7 +5,7 @@
 use super::incoming::{self, Channel};
 use super::job::{aborted_error, UNLIMITED_MIB};
 use super::outgoing::{self, Target};
-use super::{check_request, lock, p2p, reloc, Request};
+use super::{check_request, p2p, reloc, Request};
 use crate::connection::TestConnection;
 use crate::state::TestState;
 use rvirt::driver::{Cookie, DomainRef};
@@ -135,7 +135,7 @@ fn begin_api(
 ) -> Result<(Cookie, String)> {
     let out = outgoing::begin(state, dom, req, flags)?;
     if flags & flags::CHANGE_PROTECTION == 0 {
-        let begun = lock(&state.migration.outgoing).remove(&dom.uuid);
+        let begun = state.migration.outgoing.lock().remove(&dom.uuid);
         if let Some(o) = begun {
             o.slot.release(&o.job);
         }

@@ -2,7 +2,7 @@
 //! they are asked and answer with a chosen feature set.
 
 use super::*;
-use crate::driver::{DomainRef, MigrationDriver};
+use crate::driver::{Begin3Args, DomainRef, FinishArgs, MigrationDriver, PerformArgs, PrepareArgs};
 use crate::HypervisorConnection;
 use std::sync::Mutex;
 
@@ -41,142 +41,79 @@ impl Recorder {
     }
 }
 
+/// The domain the destination answers with, under the name it was given.
+fn named(dname: &str) -> DomainRef {
+    DomainRef {
+        name: dname.into(),
+        ..dom()
+    }
+}
+
+fn cancelled_error() -> Error {
+    Error::new(
+        ErrorDomain::DOMAIN,
+        ErrorCode::OPERATION_FAILED,
+        "cancelled",
+    )
+}
+
+fn text(cookie: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(cookie)
+}
+
 impl MigrationDriver for Recorder {
-    fn domain_migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.log("prepare")?;
-        Ok((
-            b"c1".to_vec(),
-            uri_in.is_none().then(|| "tcp://dst:1".into()),
-        ))
+        let uri_out = args.uri_in.is_none().then(|| "tcp://dst:1".into());
+        Ok((b"c1".to_vec(), uri_out))
     }
-    fn domain_migrate_perform(
-        &self,
-        _: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<()> {
-        self.log(format!(
-            "perform:{}:{uri}:{flags:#x}",
-            String::from_utf8_lossy(cookie)
-        ))
+    fn domain_migrate_perform(&self, _: &DomainRef, args: &PerformArgs) -> Result<()> {
+        let (cookie, flags) = (text(args.cookie_in), args.flags);
+        let uri = args.uri.unwrap_or_default();
+        self.log(format!("perform:{cookie}:{uri}:{flags:#x}"))
     }
-    fn domain_migrate_finish(&self, dname: &str, _: &[u8], _: &str, _: u32) -> Result<DomainRef> {
-        self.log(format!("finish:{dname}"))?;
-        Ok(DomainRef {
-            name: dname.into(),
-            ..dom()
-        })
+    fn domain_migrate_finish(&self, args: &FinishArgs) -> Result<DomainRef> {
+        self.log(format!("finish:{}", args.dname))?;
+        Ok(named(args.dname))
     }
-    fn domain_migrate_prepare2(
-        &self,
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-        xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!("prepare2:{xml}"))?;
+    fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare2:{}", args.dom_xml))?;
         Ok((Vec::new(), Some("tcp://dst:2".into())))
     }
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        _: &[u8],
-        _: &str,
-        _: u32,
-        retcode: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<DomainRef> {
         self.log(format!("finish2:{retcode}"))?;
         if retcode != 0 {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok(DomainRef {
-            name: dname.into(),
-            ..dom()
-        })
+        Ok(named(args.dname))
     }
-    fn domain_migrate_begin3(
-        &self,
-        _: &DomainRef,
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<(Cookie, String)> {
+    fn domain_migrate_begin3(&self, _: &DomainRef, _: &Begin3Args) -> Result<(Cookie, String)> {
         self.log("begin3")?;
         Ok((b"A".to_vec(), "<domain/>".into()))
     }
-    fn domain_migrate_prepare3(
-        &self,
-        c: &[u8],
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-        _: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!("prepare3:{}", String::from_utf8_lossy(c)))?;
+    fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare3:{}", text(args.cookie_in)))?;
         Ok((b"B".to_vec(), Some("tcp://dst:3".into())))
     }
-    fn domain_migrate_perform3(
-        &self,
-        _: &DomainRef,
-        _: Option<&str>,
-        c: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<Cookie> {
+    fn domain_migrate_perform3(&self, _: &DomainRef, args: &PerformArgs) -> Result<Cookie> {
+        let dconnuri = args.dconnuri.unwrap_or("-");
+        let uri = args.uri.unwrap_or("-");
         self.log(format!(
-            "perform3:{}:{}:{}",
-            String::from_utf8_lossy(c),
-            dconnuri.unwrap_or("-"),
-            uri.unwrap_or("-")
+            "perform3:{}:{dconnuri}:{uri}",
+            text(args.cookie_in)
         ))?;
         Ok(b"C".to_vec())
     }
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        c: &[u8],
-        _: Option<&str>,
-        _: Option<&str>,
-        _: u32,
+        args: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        self.log(format!(
-            "finish3:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))?;
+        self.log(format!("finish3:{}:{cancelled}", text(args.cookie_in)))?;
         if cancelled {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok((
-            DomainRef {
-                name: dname.into(),
-                ..dom()
-            },
-            b"D".to_vec(),
-        ))
+        Ok((named(args.dname), b"D".to_vec()))
     }
     fn domain_migrate_confirm3(
         &self,
@@ -185,10 +122,7 @@ impl MigrationDriver for Recorder {
         _: u32,
         cancelled: bool,
     ) -> Result<()> {
-        self.log(format!(
-            "confirm3:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))
+        self.log(format!("confirm3:{}:{cancelled}", text(c)))
     }
     fn domain_migrate_begin3_params(
         &self,
@@ -207,7 +141,7 @@ impl MigrationDriver for Recorder {
     ) -> Result<(Cookie, Option<String>)> {
         self.log(format!(
             "prepare3p:{}:{}",
-            String::from_utf8_lossy(c),
+            text(c),
             p.get_string(param::DEST_XML).unwrap_or("-")
         ))?;
         Ok((b"B".to_vec(), Some("tcp://dst:4".into())))
@@ -222,7 +156,7 @@ impl MigrationDriver for Recorder {
     ) -> Result<Cookie> {
         self.log(format!(
             "perform3p:{}:{}:{}",
-            String::from_utf8_lossy(c),
+            text(c),
             dconnuri.unwrap_or("-"),
             p.get_string(param::URI).unwrap_or("-")
         ))?;
@@ -237,23 +171,13 @@ impl MigrationDriver for Recorder {
     ) -> Result<(DomainRef, Cookie)> {
         self.log(format!(
             "finish3p:{}:{cancelled}:{}",
-            String::from_utf8_lossy(c),
+            text(c),
             p.get_string(param::DEST_NAME).unwrap_or("-")
         ))?;
         if cancelled {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok((
-            DomainRef {
-                name: "guest".into(),
-                ..dom()
-            },
-            b"D".to_vec(),
-        ))
+        Ok((named("guest"), b"D".to_vec()))
     }
     fn domain_migrate_confirm3_params(
         &self,
@@ -263,10 +187,7 @@ impl MigrationDriver for Recorder {
         _: u32,
         cancelled: bool,
     ) -> Result<()> {
-        self.log(format!(
-            "confirm3p:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))
+        self.log(format!("confirm3p:{}:{cancelled}", text(c)))
     }
 }
 
@@ -288,10 +209,7 @@ impl HypervisorConnection for Recorder {
     }
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
         self.log(format!("lookup:{name}"))?;
-        Ok(DomainRef {
-            name: name.into(),
-            ..dom()
-        })
+        Ok(named(name))
     }
 }
 

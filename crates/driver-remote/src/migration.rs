@@ -5,7 +5,9 @@
 //! `rvirt::Stream` so its bytes travel as `STREAM` packets.
 
 use crate::conn::{domain_ref, nonnull, RemoteConnection};
-use rvirt::driver::{Begin3Args, Cookie, DomainRef, FinishArgs, PerformArgs, PrepareArgs};
+use rvirt::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use rvirt::{JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{procs, Procedure, RemoteCalls};
@@ -204,32 +206,21 @@ impl rvirt::MigrationDriver for RemoteConnection {
         Ok((r.cookie_out, r.xml))
     }
 
-    fn domain_migrate_prepare3_params(
-        &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
         let args = DomainMigratePrepare3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.call_domain_migrate_prepare3_params(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
-    fn domain_migrate_prepare_tunnel3_params(
-        &self,
-        st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<Cookie> {
+    fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
         let args = DomainMigratePrepareTunnel3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3Params>(st, &args)?;
         Ok(r.cookie_out)
@@ -239,16 +230,14 @@ impl rvirt::MigrationDriver for RemoteConnection {
         &self,
         d: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
         let args = DomainMigratePerform3ParamsArgs {
             dom: nonnull(d),
             dconnuri: opt(dconnuri),
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.call_domain_migrate_perform3_params(&args)?;
         Ok(r.cookie_out)
@@ -256,15 +245,13 @@ impl rvirt::MigrationDriver for RemoteConnection {
 
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         let args = DomainMigrateFinish3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
             cancelled: cancelled as i32,
         };
         let r = self.call_domain_migrate_finish3_params(&args)?;
@@ -274,16 +261,14 @@ impl rvirt::MigrationDriver for RemoteConnection {
     fn domain_migrate_confirm3_params(
         &self,
         d: &DomainRef,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
         let args = DomainMigrateConfirm3ParamsArgs {
             dom: nonnull(d),
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
             cancelled: cancelled as i32,
         };
         self.call_domain_migrate_confirm3_params(&args)

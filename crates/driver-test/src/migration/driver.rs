@@ -8,7 +8,9 @@ use super::outgoing::{self, Target};
 use super::{check_request, p2p, reloc, Request};
 use crate::connection::TestConnection;
 use crate::state::TestState;
-use rvirt::driver::{Begin3Args, Cookie, DomainRef, FinishArgs, PerformArgs, PrepareArgs};
+use rvirt::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use rvirt::job::{operation, JobInfo};
 use rvirt::migration::flags;
 use rvirt::Stream;
@@ -238,71 +240,49 @@ impl rvirt::MigrationDriver for TestConnection {
         let req = Request::from_params(params)?;
         begin_api(self.state(), dom, &req, flags)
     }
-    fn domain_migrate_prepare3_params(
-        &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        let req = Request::from_params(params)?;
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
+        let req = Request::from_params(a.params)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
         let uri_in = req.uri.clone();
-        self.prepare_any(
-            cookie_in,
-            Some(&xml),
-            &req,
-            flags,
-            Channel::Tcp {
-                uri_in: uri_in.as_deref(),
-            },
-        )
+        let channel = Channel::Tcp {
+            uri_in: uri_in.as_deref(),
+        };
+        self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, channel)
     }
-    fn domain_migrate_prepare_tunnel3_params(
-        &self,
-        st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<Cookie> {
-        let req = Request::from_params(params)?;
+    fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
+        let req = Request::from_params(a.params)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
-        self.prepare_any(cookie_in, Some(&xml), &req, flags, Channel::Stream(st))
+        self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, Channel::Stream(st))
             .map(|(c, _)| c)
     }
     fn domain_migrate_perform3_params(
         &self,
         dom: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
-        check_request(flags, params)?;
-        let req = Request::from_params(params)?;
-        self.perform_any(dom, dconnuri, &req, cookie_in, flags)
+        check_request(a.flags, a.params)?;
+        let req = Request::from_params(a.params)?;
+        self.perform_any(dom, dconnuri, &req, a.cookie_in, a.flags)
     }
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        let req = Request::from_params(params)?;
+        let req = Request::from_params(a.params)?;
         let dname = req
             .dname
             .ok_or_else(|| Error::invalid_arg(ErrorDomain::TEST, "missing destination name"))?;
-        incoming::finish(self.state(), &dname, cookie_in, flags, cancelled)
+        incoming::finish(self.state(), &dname, a.cookie_in, a.flags, cancelled)
     }
     fn domain_migrate_confirm3_params(
         &self,
         dom: &DomainRef,
-        _params: &TypedParams,
-        _cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
-        outgoing::confirm(self.state(), dom, flags, cancelled)
+        outgoing::confirm(self.state(), dom, a.flags, cancelled)
     }
 
     fn domain_get_job_info(&self, dom: &DomainRef) -> Result<JobInfo> {

@@ -18,7 +18,7 @@
 //! Every default reports `VIR_ERR_NO_SUPPORT` naming the public API, as
 //! libvirt does for a NULL slot.
 
-use super::migration_args::{Begin3Args, FinishArgs, PerformArgs, PrepareArgs};
+use super::migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 use super::{unsupported, DomainRef};
 use crate::job::JobInfo;
 use crate::stream::Stream;
@@ -110,18 +110,14 @@ pub trait MigrationDriver {
     }
     fn domain_migrate_prepare3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<(Cookie, Option<String>)> {
         Err(unsupported("virDomainMigratePrepare3Params"))
     }
     fn domain_migrate_prepare_tunnel3_params(
         &self,
         st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePrepareTunnel3Params"))
     }
@@ -129,17 +125,13 @@ pub trait MigrationDriver {
         &self,
         dom: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePerform3Params"))
     }
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         Err(unsupported("virDomainMigrateFinish3Params"))
@@ -147,9 +139,7 @@ pub trait MigrationDriver {
     fn domain_migrate_confirm3_params(
         &self,
         dom: &DomainRef,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
         Err(unsupported("virDomainMigrateConfirm3Params"))

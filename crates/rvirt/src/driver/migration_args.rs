@@ -66,3 +66,14 @@ pub struct FinishArgs<'a> {
     pub uri: Option<&'a str>,
     pub flags: u32,
 }
+
+/// What every `_params` phase after begin carries
+/// (`virDomainMigratePrepare3Params`, `PrepareTunnel3Params`,
+/// `Perform3Params`, `Finish3Params`, `Confirm3Params`): the typed
+/// parameters, the previous phase's cookie and the flags.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamsArgs<'a> {
+    pub params: &'a crate::TypedParams,
+    pub cookie_in: &'a [u8],
+    pub flags: u32,
+}

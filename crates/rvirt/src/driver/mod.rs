@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub mod migration;
 pub mod migration_args;
 pub use migration::{Cookie, MigrationDriver};
-pub use migration_args::{Begin3Args, FinishArgs, PerformArgs, PrepareArgs};
+pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as

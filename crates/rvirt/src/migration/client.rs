@@ -12,7 +12,7 @@
 
 use super::{flags, params as param};
 use crate::driver::{
-    Begin3Args, Cookie, FinishArgs, HypervisorConnection, PerformArgs, PrepareArgs,
+    Begin3Args, Cookie, FinishArgs, HypervisorConnection, ParamsArgs, PerformArgs, PrepareArgs,
 };
 use crate::flags::feature;
 use crate::types::DomainState;
@@ -413,7 +413,12 @@ impl Domain {
         }
         let drv = src.driver();
         if flags & flags::PEER2PEER != 0 && supports(src, feature::MIGRATION_PARAMS) {
-            drv.domain_migrate_perform3_params(self.domain_ref(), dconnuri, params, &[], flags)?;
+            let args = ParamsArgs {
+                params,
+                cookie_in: &[],
+                flags,
+            };
+            drv.domain_migrate_perform3_params(self.domain_ref(), dconnuri, &args)?;
         } else if supports(src, feature::MIGRATION_V3) {
             let l = Legacy::from_params(
                 params,
@@ -581,7 +586,11 @@ impl Domain {
 
         let prepared = if use_params {
             params.replace_string(param::DEST_XML, &dom_xml);
-            dst.domain_migrate_prepare3_params(&params, &cookie, destflags)
+            dst.domain_migrate_prepare3_params(&ParamsArgs {
+                params: &params,
+                cookie_in: &cookie,
+                flags: destflags,
+            })
         } else {
             dst.domain_migrate_prepare3(&PrepareArgs {
                 cookie_in: &cookie,
@@ -622,7 +631,12 @@ impl Domain {
             ));
         } else if flags & flags::OFFLINE == 0 {
             let performed = if use_params {
-                src.domain_migrate_perform3_params(me, None, &params, &cookie, flags | protection)
+                let args = ParamsArgs {
+                    params: &params,
+                    cookie_in: &cookie,
+                    flags: flags | protection,
+                };
+                src.domain_migrate_perform3_params(me, None, &args)
             } else {
                 let args = PerformArgs {
                     cookie_in: &cookie,
@@ -649,7 +663,12 @@ impl Domain {
             if params.get_string(param::DEST_NAME).is_none() {
                 params.replace_string(param::DEST_NAME, self.name());
             }
-            dst.domain_migrate_finish3_params(&params, &cookie_for_finish, destflags, cancelled)
+            let args = ParamsArgs {
+                params: &params,
+                cookie_in: &cookie_for_finish,
+                flags: destflags,
+            };
+            dst.domain_migrate_finish3_params(&args, cancelled)
         } else {
             let args = FinishArgs {
                 dname: dname.unwrap_or(self.name()),
@@ -707,7 +726,12 @@ impl Domain {
         cancelled: bool,
     ) -> Result<()> {
         if use_params {
-            src.domain_migrate_confirm3_params(self.domain_ref(), params, cookie, flags, cancelled)
+            let args = ParamsArgs {
+                params,
+                cookie_in: cookie,
+                flags,
+            };
+            src.domain_migrate_confirm3_params(self.domain_ref(), &args, cancelled)
         } else {
             src.domain_migrate_confirm3(self.domain_ref(), cookie, flags, cancelled)
         }

@@ -4,7 +4,9 @@
 //! connection to the destination. Applications use [`Domain::migrate3`] and
 //! friends in [`super::client`], which pick the protocol and call these.
 
-use crate::driver::{Begin3Args, Cookie, DomainRef, FinishArgs, PerformArgs, PrepareArgs};
+use crate::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use crate::job::JobInfo;
 use crate::stream::Stream;
 use crate::{Connect, Domain};
@@ -53,10 +55,8 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<(Cookie, Option<String>)> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
-        self.driver()
-            .domain_migrate_prepare3_params(params, cookie_in, flags)
+        let args = self.params_args(params, cookie_in, flags)?;
+        self.driver().domain_migrate_prepare3_params(&args)
     }
     pub fn migrate_prepare_tunnel3_params(
         &self,
@@ -65,10 +65,9 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<Cookie> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
+        let args = self.params_args(params, cookie_in, flags)?;
         self.driver()
-            .domain_migrate_prepare_tunnel3_params(st, params, cookie_in, flags)
+            .domain_migrate_prepare_tunnel3_params(st, &args)
     }
     pub fn migrate_finish3_params(
         &self,
@@ -77,12 +76,28 @@ impl Connect {
         flags: u32,
         cancelled: bool,
     ) -> Result<(Domain, Cookie)> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
+        let args = self.params_args(params, cookie_in, flags)?;
         let (r, cookie) = self
             .driver()
-            .domain_migrate_finish3_params(params, cookie_in, flags, cancelled)?;
+            .domain_migrate_finish3_params(&args, cancelled)?;
         Ok((self.domain(r), cookie))
+    }
+
+    /// The checks every destination `_params` phase makes first: a
+    /// writable connection and libvirt's types for the parameters.
+    fn params_args<'a>(
+        &self,
+        params: &'a TypedParams,
+        cookie_in: &'a [u8],
+        flags: u32,
+    ) -> Result<ParamsArgs<'a>> {
+        self.check_writable()?;
+        params.validate(super::PARAM_TYPES)?;
+        Ok(ParamsArgs {
+            params,
+            cookie_in,
+            flags,
+        })
     }
 }
 
@@ -129,13 +144,13 @@ impl Domain {
         flags: u32,
     ) -> Result<Cookie> {
         params.validate(super::PARAM_TYPES)?;
-        self.migration_driver()?.domain_migrate_perform3_params(
-            self.r(),
-            dconnuri,
+        let args = ParamsArgs {
             params,
             cookie_in,
             flags,
-        )
+        };
+        self.migration_driver()?
+            .domain_migrate_perform3_params(self.r(), dconnuri, &args)
     }
     pub fn migrate_confirm3_params(
         &self,
@@ -145,13 +160,13 @@ impl Domain {
         cancelled: bool,
     ) -> Result<()> {
         params.validate(super::PARAM_TYPES)?;
-        self.migration_driver()?.domain_migrate_confirm3_params(
-            self.r(),
+        let args = ParamsArgs {
             params,
             cookie_in,
             flags,
-            cancelled,
-        )
+        };
+        self.migration_driver()?
+            .domain_migrate_confirm3_params(self.r(), &args, cancelled)
     }
 
     /// `virDomainGetJobInfo`.

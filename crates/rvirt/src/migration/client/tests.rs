@@ -2,7 +2,9 @@
 //! they are asked and answer with a chosen feature set.
 
 use super::*;
-use crate::driver::{Begin3Args, DomainRef, FinishArgs, MigrationDriver, PerformArgs, PrepareArgs};
+use crate::driver::{
+    Begin3Args, DomainRef, FinishArgs, MigrationDriver, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use crate::HypervisorConnection;
 use std::sync::Mutex;
 
@@ -133,46 +135,31 @@ impl MigrationDriver for Recorder {
         self.log("begin3p")?;
         Ok((b"A".to_vec(), "<domain/>".into()))
     }
-    fn domain_migrate_prepare3_params(
-        &self,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!(
-            "prepare3p:{}:{}",
-            text(c),
-            p.get_string(param::DEST_XML).unwrap_or("-")
-        ))?;
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
+        let xml = a.params.get_string(param::DEST_XML).unwrap_or("-");
+        self.log(format!("prepare3p:{}:{xml}", text(a.cookie_in)))?;
         Ok((b"B".to_vec(), Some("tcp://dst:4".into())))
     }
     fn domain_migrate_perform3_params(
         &self,
         _: &DomainRef,
         dconnuri: Option<&str>,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
-        self.log(format!(
-            "perform3p:{}:{}:{}",
-            text(c),
-            dconnuri.unwrap_or("-"),
-            p.get_string(param::URI).unwrap_or("-")
-        ))?;
+        let dconnuri = dconnuri.unwrap_or("-");
+        let uri = a.params.get_string(param::URI).unwrap_or("-");
+        self.log(format!("perform3p:{}:{dconnuri}:{uri}", text(a.cookie_in)))?;
         Ok(b"C".to_vec())
     }
     fn domain_migrate_finish3_params(
         &self,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
+        let dname = a.params.get_string(param::DEST_NAME).unwrap_or("-");
         self.log(format!(
-            "finish3p:{}:{cancelled}:{}",
-            text(c),
-            p.get_string(param::DEST_NAME).unwrap_or("-")
+            "finish3p:{}:{cancelled}:{dname}",
+            text(a.cookie_in)
         ))?;
         if cancelled {
             return Err(cancelled_error());
@@ -182,12 +169,10 @@ impl MigrationDriver for Recorder {
     fn domain_migrate_confirm3_params(
         &self,
         _: &DomainRef,
-        _: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
-        self.log(format!("confirm3p:{}:{cancelled}", text(c)))
+        self.log(format!("confirm3p:{}:{cancelled}", text(a.cookie_in)))
     }
 }
 

@@ -515,6 +515,13 @@ impl HypervisorConnection for RemoteConnection {
             .call_domain_get_os_type(&DomainGetOsTypeArgs { dom: nonnull(d) })?
             .type_)
     }
+    fn domain_get_hostname(&self, d: &DomainRef, flags: u32) -> Result<String> {
+        let args = DomainGetHostnameArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        Ok(self.call_domain_get_hostname(&args)?.hostname)
+    }
     fn domain_get_max_memory(&self, d: &DomainRef) -> Result<u64> {
         let r = self.call_domain_get_max_memory(&DomainGetMaxMemoryArgs { dom: nonnull(d) })?;
         Ok(r.memory)

@@ -414,6 +414,14 @@ impl HypervisorConnection for TestConnection {
     fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
         self.read(dom, |obj| Ok(obj.def.memory_kib))
     }
+    fn domain_get_hostname(&self, dom: &DomainRef, flags: u32) -> Result<String> {
+        check_flags("testDomainGetHostname", flags, 0)?;
+        // libvirt's test driver makes one up from the name.
+        self.read(dom, |obj| {
+            check_active(obj)?;
+            Ok(format!("{}host", obj.def.name))
+        })
+    }
     fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
         // VIR_DOMAIN_VCPU_MAXIMUM = 4: the maximum instead of the current count.
         self.read(dom, |obj| {

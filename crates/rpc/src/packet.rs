@@ -343,41 +343,6 @@ impl FrameReader {
     }
 }
 
-/// Read one packet; `Ok(None)` on a clean end of file before any byte.
-pub async fn read_packet<R>(r: &mut R) -> Result<Option<Packet>, PacketError>
-where
-    R: tokio::io::AsyncRead + Unpin,
-{
-    use tokio::io::AsyncReadExt;
-    let mut word = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        let n = r.read(&mut word[got..]).await?;
-        if n == 0 {
-            if got == 0 {
-                return Ok(None);
-            }
-            return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-        got += n;
-    }
-    let len = frame_length(word)?;
-    let mut msg = vec![0u8; len - MESSAGE_LEN_MAX];
-    r.read_exact(&mut msg).await?;
-    Packet::from_message(&msg).map(Some)
-}
-
-/// Write one packet and flush.
-pub async fn write_packet<W>(w: &mut W, packet: &Packet) -> Result<(), PacketError>
-where
-    W: tokio::io::AsyncWrite + Unpin,
-{
-    use tokio::io::AsyncWriteExt;
-    w.write_all(&packet.to_bytes()?).await?;
-    w.flush().await?;
-    Ok(())
-}
-
 // virnetprotocol.x, the framing's own types (not one of the programs'):
 // its `virNetMessageNonnullDomain`/`Network` have the layout of the
 // REMOTE program's `remote_nonnull_domain`/`network`, whose generated
@@ -576,18 +541,5 @@ mod tests {
         assert_eq!(Error::from(r).code, ErrorCode::NO_SUPPORT);
         let r = RemoteError::default();
         assert_eq!(Error::from(r).message, "Unknown error");
-    }
-
-    #[tokio::test]
-    async fn async_read_write() {
-        let (mut a, mut b) = tokio::io::duplex(64);
-        let p = Packet::call(1, 1, 3, 9, &"hello".to_string()).unwrap();
-        let q = p.clone();
-        let w = tokio::spawn(async move {
-            write_packet(&mut a, &q).await.unwrap();
-        });
-        assert_eq!(read_packet(&mut b).await.unwrap(), Some(p));
-        w.await.unwrap();
-        assert_eq!(read_packet(&mut b).await.unwrap(), None);
     }
 }

@@ -64,6 +64,11 @@ impl Domain {
     pub fn get_max_memory(&self) -> Result<u64> {
         self.driver().domain_get_max_memory(&self.r)
     }
+    /// `virDomainGetHostname`: refused on a read-only connection.
+    pub fn get_hostname(&self, flags: u32) -> Result<String> {
+        self.conn.check_writable()?;
+        self.driver().domain_get_hostname(&self.r, flags)
+    }
     pub fn get_vcpus_flags(&self, flags: u32) -> Result<i32> {
         self.driver().domain_get_vcpus_flags(&self.r, flags)
     }

@@ -39,6 +39,7 @@ pub static GROUPS: &[Group] = &[
             "create",
             "define",
             "destroy",
+            "domhostname",
             "domid",
             "domjobabort",
             "domjobinfo",

@@ -1,9 +1,10 @@
-//! Read-only domain commands: dominfo, domstate, domid, domname, domuuid, dumpxml.
+//! Domain information commands: dominfo, domstate, domid, domname, domuuid,
+//! domhostname, dumpxml.
 
 use super::states::{reason_name, state_name};
-use super::{about, cmd, data, flag, CommandDef};
+use super::{about, cmd, data, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
-use crate::shell::{CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
+use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
 use rvirt::{flags, ErrorCode};
 
 pub static COMMANDS: &[CommandDef] = &[
@@ -42,6 +43,15 @@ pub static COMMANDS: &[CommandDef] = &[
         about("convert a domain name or id to domain UUID", ""),
         &[data("domain", "domain id or name")],
         domuuid,
+    ),
+    cmd(
+        "domhostname",
+        about("print the domain's hostname", ""),
+        &[
+            data("domain", "domain name, id or uuid"),
+            string("source", "address source: 'lease' or 'agent'"),
+        ],
+        domhostname,
     ),
     cmd(
         "dumpxml",
@@ -177,6 +187,23 @@ fn domid(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 fn domname(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let dom = ctl.lookup_domain(domain_arg(c), BY_ID | BY_UUID)?;
     ctl.print(&format!("{}\n", dom.name()));
+    Ok(())
+}
+
+/// virsh's cmdDomHostname: `--source` picks VIR_DOMAIN_GET_HOSTNAME_LEASE
+/// or _AGENT; without it the driver chooses.
+fn domhostname(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let dom = ctl.lookup_domain(domain_arg(c), BY_ANY)?;
+    let flags = match c.get("source") {
+        None => 0,
+        Some("lease") => 1,
+        Some("agent") => 2,
+        Some(other) => return Err(CmdError::msg(format!("Unknown data source '{other}'"))),
+    };
+    let hostname = dom
+        .get_hostname(flags)
+        .map_err(|e| CmdError::with("failed to get hostname", e))?;
+    ctl.print(&format!("{hostname}\n"));
     Ok(())
 }
 

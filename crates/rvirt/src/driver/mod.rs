@@ -214,6 +214,9 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
         unsupported_default!("virDomainGetMaxMemory")
     }
+    fn domain_get_hostname(&self, dom: &DomainRef, flags: u32) -> Result<String> {
+        unsupported_default!("virDomainGetHostname")
+    }
     fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
         unsupported_default!("virDomainGetVcpusFlags")
     }

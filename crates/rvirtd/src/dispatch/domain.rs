@@ -84,6 +84,9 @@ dispatch_table! {
     DomainGetOsType => |cx, a| {
         Ok(DomainGetOsTypeRet { type_: cx.domain(&a.dom)?.get_os_type()? })
     };
+    DomainGetHostname => |cx, a| Ok(DomainGetHostnameRet {
+        hostname: cx.domain(&a.dom)?.get_hostname(a.flags)?,
+    });
     DomainGetMaxMemory => |cx, a| {
         Ok(DomainGetMaxMemoryRet { memory: cx.domain(&a.dom)?.get_max_memory()? })
     };

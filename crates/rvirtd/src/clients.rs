@@ -8,10 +8,11 @@
 //! `nclients_unauth_max`), which `virAdmServerSetClientLimits` changes
 //! while the daemon runs: a client arriving past `nclients_max` is dropped.
 
+use parking_lot::Mutex;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::Notify;
 
 /// `virClientTransport`.
@@ -106,8 +107,8 @@ impl ClientRegistry {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<ClientEntry>>> {
-        self.clients.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, BTreeMap<u64, Arc<ClientEntry>>> {
+        self.clients.lock()
     }
 
     /// Admit a client, or `None` when the server already has

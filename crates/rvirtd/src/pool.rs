@@ -16,9 +16,9 @@
 //! stay until the maximum falls below them). `freeWorkers` is the part of
 //! them not running a call; `jobQueueDepth` counts calls waiting for one.
 
+use parking_lot::Mutex;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use tokio::sync::Notify;
 
 pub struct WorkerPool {
@@ -107,8 +107,8 @@ impl WorkerPool {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> parking_lot::MutexGuard<'_, PoolState> {
+        self.state.lock()
     }
 
     /// Take a worker if one is free.

@@ -26,9 +26,10 @@ use crate::dispatch::{self, Action, Client, RawHeader, Reply};
 use crate::framing::{write_packets, MessageReader};
 use crate::outbox::{outbox, Next, Outbox, OutboxReceiver, RequestSlot};
 use crate::pool::WorkerPool;
+use parking_lot::Mutex;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{keepalive, MessageType, Packet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{watch, Semaphore};
@@ -62,7 +63,7 @@ struct KeepAlive {
 type Activity = Mutex<KeepAlive>;
 
 fn heard(activity: &Activity) {
-    let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+    let mut k = activity.lock();
     k.last_rx = Instant::now();
     k.missed = 0;
 }
@@ -311,7 +312,7 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
                 continue;
             }
             let missed = {
-                let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+                let mut k = activity.lock();
                 if k.last_rx.elapsed() < interval {
                     continue;
                 }

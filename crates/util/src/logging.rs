@@ -16,8 +16,9 @@
 //! them while it runs, as `virLogSetFilters`/`virLogSetOutputs` do.
 
 use crate::{Error, ErrorDomain};
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tracing::{Level, Metadata};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::Registry;
@@ -253,8 +254,8 @@ pub struct LogControl {
 }
 
 impl LogControl {
-    fn current(&self) -> std::sync::MutexGuard<'_, LogSettings> {
-        self.settings.lock().unwrap_or_else(|p| p.into_inner())
+    fn current(&self) -> parking_lot::MutexGuard<'_, LogSettings> {
+        self.settings.lock()
     }
 
     /// The filters in libvirt's format and how many there are.
@@ -379,7 +380,7 @@ struct SharedFile(Arc<Mutex<std::fs::File>>);
 
 impl std::io::Write for SharedFile {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut f = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut f = self.0.lock();
         f.write(buf)
     }
 

@@ -4,11 +4,12 @@
 
 use super::stream::Streams;
 use crate::clients::ClientEntry;
+use parking_lot::Mutex;
 use rvirt::{Connect, Domain, DomainRef};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use crate::outbox::Outbox;
 
@@ -98,8 +99,8 @@ impl Client {
         }
     }
 
-    fn conn_state(&self) -> std::sync::MutexGuard<'_, ConnState> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn conn_state(&self) -> parking_lot::MutexGuard<'_, ConnState> {
+        self.conn.lock()
     }
 
     pub fn is_open(&self) -> bool {
@@ -161,8 +162,8 @@ impl Client {
         &self.streams
     }
 
-    pub(super) fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner())
+    pub(super) fn callbacks(&self) -> parking_lot::MutexGuard<'_, Callbacks> {
+        self.callbacks.lock()
     }
 
     /// The client asked about VIR_DRV_FEATURE_PROGRAM_KEEPALIVE: libvirtd

@@ -5,6 +5,7 @@
 //! one. Callers on any number of threads may call concurrently.
 
 use crate::stream::{RemoteStream, StreamState};
+use parking_lot::Mutex;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{
     keepalive, Call, FrameReader, Header, MessageStatus, MessageType, Packet, Proc, StreamId,
@@ -17,7 +18,7 @@ use std::net::{Shutdown, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -104,10 +105,6 @@ pub(crate) struct Shared {
     last_rx: Mutex<Instant>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// `client socket is closed`: what calls on a dead connection report.
 pub fn closed_error() -> Error {
     Error::internal(ErrorDomain::RPC, "client socket is closed")
@@ -118,7 +115,7 @@ impl Shared {
     /// and stream.
     fn close(&self, why: Error) {
         let (waiters, streams): (Vec<Waiter>, Vec<Arc<StreamState>>) = {
-            let mut st = lock(&self.state);
+            let mut st = self.state.lock();
             if st.closed.is_none() {
                 st.closed = Some(why);
             }
@@ -132,19 +129,20 @@ impl Shared {
         for s in streams {
             s.fail(reason.clone());
         }
-        lock(&self.writer).shutdown();
+        self.writer.lock().shutdown();
     }
 
     /// The stream is over on this side: later packets for it are dropped.
     pub(crate) fn forget_stream(&self, id: &StreamId) {
-        let mut st = lock(&self.state);
+        let mut st = self.state.lock();
         if st.streams.get(&id.serial).is_some_and(|s| s.id() == *id) {
             st.streams.remove(&id.serial);
         }
     }
 
     fn close_reason(&self) -> Error {
-        lock(&self.state)
+        self.state
+            .lock()
             .closed
             .clone()
             .unwrap_or_else(closed_error)
@@ -152,7 +150,7 @@ impl Shared {
 
     pub(crate) fn send(&self, packet: &Packet) -> Result<()> {
         let bytes = packet.to_bytes().map_err(|e| e.to_error())?;
-        let res = lock(&self.writer).write_all(&bytes);
+        let res = self.writer.lock().write_all(&bytes);
         res.map_err(|e| {
             let err = Error::system(ErrorDomain::RPC, "Cannot write data", &e);
             self.close(err.clone());
@@ -205,7 +203,7 @@ impl Client {
     }
 
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared.state).closed.is_some()
+        self.shared.state.lock().closed.is_some()
     }
 
     /// Call a REMOTE procedure and wait for its reply. (The typed stubs,
@@ -265,7 +263,7 @@ impl Client {
         })?;
         let (tx, rx) = mpsc::channel();
         {
-            let mut st = lock(&self.shared.state);
+            let mut st = self.shared.state.lock();
             if st.closed.is_some() {
                 return Err(closed_error());
             }
@@ -276,7 +274,7 @@ impl Client {
         }
         tracing::trace!(prog = h.prog, proc_ = h.proc_, serial, "call");
         if let Err(e) = self.shared.send(&packet) {
-            lock(&self.shared.state).pending.remove(&serial);
+            self.shared.state.lock().pending.remove(&serial);
             return Err(e);
         }
         let reply = rx.recv().map_err(|_| self.shared.close_reason())?;
@@ -292,7 +290,7 @@ impl Client {
     /// Start keepalive PINGs (the server must support them).
     pub fn start_keepalive(&self, ka: KeepAlive) {
         let (tx, rx) = mpsc::channel::<()>();
-        *lock(&self.keepalive_stop) = Some(tx);
+        *self.keepalive_stop.lock() = Some(tx);
         let shared = self.shared.clone();
         let spawned = thread::Builder::new()
             .name("rvirt-remote-keepalive".into())
@@ -304,7 +302,7 @@ impl Client {
 
     /// Close the socket; pending and later calls fail.
     pub fn close(&self) {
-        lock(&self.keepalive_stop).take();
+        self.keepalive_stop.lock().take();
         self.shared.close(closed_error());
     }
 }
@@ -347,7 +345,7 @@ fn read_loop(mut sock: Sock, shared: &Shared, events: Sender<Packet>) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => break Error::system(ErrorDomain::RPC, "Cannot recv data", &e),
         };
-        *lock(&shared.last_rx) = Instant::now();
+        *shared.last_rx.lock() = Instant::now();
         frames.push(&buf[..n]);
         loop {
             match frames.next_packet() {
@@ -375,7 +373,7 @@ fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
     match p.header.type_ {
         MessageType::Reply | MessageType::ReplyWithFds => {
             let (waiter, stream) = {
-                let mut st = lock(&shared.state);
+                let mut st = shared.state.lock();
                 match st.pending.remove(&p.header.serial) {
                     Some(w) => (Some(w), None),
                     None => (None, st.streams.get(&p.header.serial).cloned()),
@@ -396,7 +394,7 @@ fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
             }
         }
         MessageType::Stream => {
-            let stream = lock(&shared.state).streams.get(&p.header.serial).cloned();
+            let stream = shared.state.lock().streams.get(&p.header.serial).cloned();
             let Some(s) = stream.filter(|s| s.id().matches(&p.header)) else {
                 // Stream packets may trail a stream this side closed.
                 tracing::debug!(serial = p.header.serial, "no stream for packet");
@@ -436,10 +434,10 @@ fn keepalive_loop(shared: &Shared, stop: Receiver<()>, ka: KeepAlive) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return,
         }
-        if lock(&shared.state).closed.is_some() {
+        if shared.state.lock().closed.is_some() {
             return;
         }
-        let idle = lock(&shared.last_rx).elapsed();
+        let idle = shared.last_rx.lock().elapsed();
         if idle < ka.interval {
             unanswered = 0;
             continue;
@@ -509,7 +507,7 @@ mod tests {
         let (ev_tx, ev_rx) = mpsc::channel();
         let ev_tx = Mutex::new(ev_tx);
         let (client, mut peer) = pair(Box::new(move |p| {
-            let _ = lock(&ev_tx).send(p);
+            let _ = ev_tx.lock().send(p);
         }));
         let client = Arc::new(client);
         let server = thread::spawn(move || {

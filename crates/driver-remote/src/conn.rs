@@ -4,6 +4,7 @@
 
 use crate::client::{Client, KeepAlive, Sock};
 use crate::uri::{self, Address, Transport};
+use parking_lot::Mutex;
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{event_id, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags::feature;
@@ -16,7 +17,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::collections::HashMap;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Server-side callback ids and the local registrations they feed.
 #[derive(Default)]
@@ -31,12 +32,7 @@ impl Events {
         let Some((server_id, dom, event)) = decode_event(&packet) else {
             return;
         };
-        let local = self
-            .by_server
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&server_id)
-            .copied();
+        let local = self.by_server.lock().get(&server_id).copied();
         match local {
             Some(id) => {
                 self.registry.emit_to(id, &domain_ref(dom), &event);
@@ -294,7 +290,7 @@ impl HypervisorConnection for RemoteConnection {
     }
 
     fn get_type(&self) -> Result<String> {
-        let mut cache = self.type_cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = self.type_cache.lock();
         if let Some(t) = &*cache {
             return Ok(t.clone());
         }
@@ -616,11 +612,7 @@ impl HypervisorConnection for RemoteConnection {
             tracing::debug!(event, "events of this kind are not decoded yet");
         }
         // Hold the map while registering so no event can arrive unrouted.
-        let mut map = self
-            .events
-            .by_server
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut map = self.events.by_server.lock();
         let args = ConnectDomainEventCallbackRegisterAnyArgs {
             event_id: event,
             dom: d.map(nonnull),
@@ -632,11 +624,7 @@ impl HypervisorConnection for RemoteConnection {
         Ok(local)
     }
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        let mut map = self
-            .events
-            .by_server
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let mut map = self.events.by_server.lock();
         let server = map
             .iter()
             .find(|(_, l)| **l == callback_id)

@@ -5,7 +5,9 @@
 //! `rvirt::Stream` so its bytes travel as `STREAM` packets.
 
 use crate::conn::{domain_ref, nonnull, RemoteConnection};
-use rvirt::driver::{Cookie, DomainRef};
+use rvirt::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use rvirt::{JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{procs, Procedure, RemoteCalls};
@@ -36,195 +38,121 @@ impl RemoteConnection {
 }
 
 impl rvirt::MigrationDriver for RemoteConnection {
-    fn domain_migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare(&self, a: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         let args = DomainMigratePrepareArgs {
-            uri_in: opt(uri_in),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
+            uri_in: opt(a.uri_in),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
         };
         let r = self.call_domain_migrate_prepare(&args)?;
         Ok((r.cookie, r.uri_out))
     }
 
-    fn domain_migrate_perform(
-        &self,
-        d: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<()> {
+    fn domain_migrate_perform(&self, d: &DomainRef, a: &PerformArgs) -> Result<()> {
         let args = DomainMigratePerformArgs {
             dom: nonnull(d),
-            cookie: cookie.to_vec(),
-            uri: uri.into(),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
+            cookie: a.cookie_in.to_vec(),
+            uri: a.uri.unwrap_or_default().into(),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
         };
         self.call_domain_migrate_perform(&args)
     }
 
-    fn domain_migrate_finish(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish(&self, a: &FinishArgs) -> Result<DomainRef> {
         let args = DomainMigrateFinishArgs {
-            dname: dname.into(),
-            cookie: cookie.to_vec(),
-            uri: uri.into(),
-            flags: flags.into(),
+            dname: a.dname.into(),
+            cookie: a.cookie_in.to_vec(),
+            uri: a.uri.unwrap_or_default().into(),
+            flags: a.flags.into(),
         };
         let r = self.call_domain_migrate_finish(&args)?;
         Ok(domain_ref(r.ddom))
     }
 
-    fn domain_migrate_prepare2(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare2(&self, a: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         let args = DomainMigratePrepare2Args {
-            uri_in: opt(uri_in),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
-            dom_xml: dom_xml.into(),
+            uri_in: opt(a.uri_in),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
+            dom_xml: a.dom_xml.into(),
         };
         let r = self.call_domain_migrate_prepare2(&args)?;
         Ok((r.cookie, r.uri_out))
     }
 
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        retcode: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, a: &FinishArgs, retcode: i32) -> Result<DomainRef> {
         let args = DomainMigrateFinish2Args {
-            dname: dname.into(),
-            cookie: cookie.to_vec(),
-            uri: uri.into(),
-            flags: flags.into(),
+            dname: a.dname.into(),
+            cookie: a.cookie_in.to_vec(),
+            uri: a.uri.unwrap_or_default().into(),
+            flags: a.flags.into(),
             retcode,
         };
         let r = self.call_domain_migrate_finish2(&args)?;
         Ok(domain_ref(r.ddom))
     }
 
-    fn domain_migrate_prepare_tunnel(
-        &self,
-        st: &Stream,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<()> {
+    fn domain_migrate_prepare_tunnel(&self, st: &Stream, a: &PrepareArgs) -> Result<()> {
         let args = DomainMigratePrepareTunnelArgs {
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
-            dom_xml: dom_xml.into(),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
+            dom_xml: a.dom_xml.into(),
         };
         self.prepare_tunnel::<procs::DomainMigratePrepareTunnel>(st, &args)
     }
 
-    fn domain_migrate_begin3(
-        &self,
-        d: &DomainRef,
-        xmlin: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, String)> {
+    fn domain_migrate_begin3(&self, d: &DomainRef, a: &Begin3Args) -> Result<(Cookie, String)> {
         let args = DomainMigrateBegin3Args {
             dom: nonnull(d),
-            xmlin: opt(xmlin),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
+            xmlin: opt(a.xmlin),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
         };
         let r = self.call_domain_migrate_begin3(&args)?;
         Ok((r.cookie_out, r.xml))
     }
 
-    fn domain_migrate_prepare3(
-        &self,
-        cookie_in: &[u8],
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare3(&self, a: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         let args = DomainMigratePrepare3Args {
-            cookie_in: cookie_in.to_vec(),
-            uri_in: opt(uri_in),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
-            dom_xml: dom_xml.into(),
+            cookie_in: a.cookie_in.to_vec(),
+            uri_in: opt(a.uri_in),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
+            dom_xml: a.dom_xml.into(),
         };
         let r = self.call_domain_migrate_prepare3(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
-    fn domain_migrate_prepare_tunnel3(
-        &self,
-        st: &Stream,
-        cookie_in: &[u8],
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<Cookie> {
+    fn domain_migrate_prepare_tunnel3(&self, st: &Stream, a: &PrepareArgs) -> Result<Cookie> {
         let args = DomainMigratePrepareTunnel3Args {
-            cookie_in: cookie_in.to_vec(),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
-            dom_xml: dom_xml.into(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
+            dom_xml: a.dom_xml.into(),
         };
         let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3>(st, &args)?;
         Ok(r.cookie_out)
     }
 
-    fn domain_migrate_perform3(
-        &self,
-        d: &DomainRef,
-        xmlin: Option<&str>,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<Cookie> {
+    fn domain_migrate_perform3(&self, d: &DomainRef, a: &PerformArgs) -> Result<Cookie> {
         let args = DomainMigratePerform3Args {
             dom: nonnull(d),
-            xmlin: opt(xmlin),
-            cookie_in: cookie_in.to_vec(),
-            dconnuri: opt(dconnuri),
-            uri: opt(uri),
-            flags: flags.into(),
-            dname: opt(dname),
-            resource: bandwidth,
+            xmlin: opt(a.xmlin),
+            cookie_in: a.cookie_in.to_vec(),
+            dconnuri: opt(a.dconnuri),
+            uri: opt(a.uri),
+            flags: a.flags.into(),
+            dname: opt(a.dname),
+            resource: a.bandwidth,
         };
         let r = self.call_domain_migrate_perform3(&args)?;
         Ok(r.cookie_out)
@@ -232,19 +160,15 @@ impl rvirt::MigrationDriver for RemoteConnection {
 
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
+        a: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         let args = DomainMigrateFinish3Args {
-            dname: dname.into(),
-            cookie_in: cookie_in.to_vec(),
-            dconnuri: opt(dconnuri),
-            uri: opt(uri),
-            flags: flags.into(),
+            dname: a.dname.into(),
+            cookie_in: a.cookie_in.to_vec(),
+            dconnuri: opt(a.dconnuri),
+            uri: opt(a.uri),
+            flags: a.flags.into(),
             cancelled: cancelled as i32,
         };
         let r = self.call_domain_migrate_finish3(&args)?;
@@ -282,32 +206,21 @@ impl rvirt::MigrationDriver for RemoteConnection {
         Ok((r.cookie_out, r.xml))
     }
 
-    fn domain_migrate_prepare3_params(
-        &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
         let args = DomainMigratePrepare3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.call_domain_migrate_prepare3_params(&args)?;
         Ok((r.cookie_out, r.uri_out))
     }
 
-    fn domain_migrate_prepare_tunnel3_params(
-        &self,
-        st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<Cookie> {
+    fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
         let args = DomainMigratePrepareTunnel3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3Params>(st, &args)?;
         Ok(r.cookie_out)
@@ -317,16 +230,14 @@ impl rvirt::MigrationDriver for RemoteConnection {
         &self,
         d: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
         let args = DomainMigratePerform3ParamsArgs {
             dom: nonnull(d),
             dconnuri: opt(dconnuri),
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
         };
         let r = self.call_domain_migrate_perform3_params(&args)?;
         Ok(r.cookie_out)
@@ -334,15 +245,13 @@ impl rvirt::MigrationDriver for RemoteConnection {
 
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         let args = DomainMigrateFinish3ParamsArgs {
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
             cancelled: cancelled as i32,
         };
         let r = self.call_domain_migrate_finish3_params(&args)?;
@@ -352,16 +261,14 @@ impl rvirt::MigrationDriver for RemoteConnection {
     fn domain_migrate_confirm3_params(
         &self,
         d: &DomainRef,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
         let args = DomainMigrateConfirm3ParamsArgs {
             dom: nonnull(d),
-            params: params.clone(),
-            cookie_in: cookie_in.to_vec(),
-            flags,
+            params: a.params.clone(),
+            cookie_in: a.cookie_in.to_vec(),
+            flags: a.flags,
             cancelled: cancelled as i32,
         };
         self.call_domain_migrate_confirm3_params(&args)

@@ -11,10 +11,11 @@
 //! connection, fails the stream: the next call reports it.
 
 use crate::client::Shared;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use rvirt::StreamBackend;
 use rvirt_rpc::{stream::chunks, StreamId};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 
 #[derive(Default)]
 struct Inner {
@@ -47,7 +48,7 @@ impl StreamState {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock()
     }
 
     /// The daemon (or the connection) failed the stream; the first error
@@ -86,7 +87,7 @@ impl StreamState {
             if inner.confirmed {
                 return Ok(());
             }
-            inner = self.cond.wait(inner).unwrap_or_else(|p| p.into_inner());
+            self.cond.wait(&mut inner);
         }
     }
 }

@@ -15,11 +15,12 @@ mod state;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;
+use parking_lot::Mutex;
 use rvirt::driver::{ConnectDriver, OpenOutcome, StateConfig};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use state::TestState;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 /// The shared state behind `test:///default` while any connection holds it.
 static DEFAULT_STATE: Mutex<Weak<TestState>> = Mutex::new(Weak::new());
@@ -82,7 +83,7 @@ impl ConnectDriver for TestDriver {
         let listener = RelocationListener::start(addr, self.host_uuid(), max)
             .map_err(|e| e.prefixed("cannot listen for test migrations"))?;
         tracing::info!(bound = %listener.addr(), max, "test driver relocation listener");
-        *self.relocation.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        *self.relocation.lock() = Some(listener);
         Ok(())
     }
 
@@ -110,7 +111,7 @@ fn node_state(path: &str, host_uuid: [u8; 16]) -> Result<Arc<TestState>> {
     let key = std::fs::canonicalize(path)
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.to_string());
-    let mut slot = NODE_STATES.lock().unwrap_or_else(|p| p.into_inner());
+    let mut slot = NODE_STATES.lock();
     let map = slot.get_or_insert_with(HashMap::new);
     map.retain(|_, w| w.strong_count() > 0);
     if let Some(state) = map.get(&key).and_then(Weak::upgrade) {
@@ -122,7 +123,7 @@ fn node_state(path: &str, host_uuid: [u8; 16]) -> Result<Arc<TestState>> {
 }
 
 pub(crate) fn default_state(host_uuid: [u8; 16]) -> Result<Arc<TestState>> {
-    let mut slot = DEFAULT_STATE.lock().unwrap_or_else(|p| p.into_inner());
+    let mut slot = DEFAULT_STATE.lock();
     if let Some(state) = slot.upgrade() {
         return Ok(state);
     }

@@ -5,6 +5,7 @@
 mod migration_support;
 
 use migration_support::*;
+use rvirt::driver::PerformArgs;
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
@@ -59,8 +60,13 @@ fn direct_migration_into_the_default_host() {
 
     // The same through V1's perform with the URI as its argument.
     let dom = start_guest(&src, "r3", 16, "");
-    dom.migrate_perform(&[], &format!("test+reloc://{addr}"), flags::LIVE, None, 0)
-        .unwrap();
+    let uri = format!("test+reloc://{addr}");
+    let v1 = PerformArgs {
+        uri: Some(&uri),
+        flags: flags::LIVE,
+        ..Default::default()
+    };
+    dom.migrate_perform(&v1).unwrap();
     assert!(default.lookup_by_name("r3").unwrap().is_active().unwrap());
 
     // Compressed ('mt') direct migration: the listener inflates.

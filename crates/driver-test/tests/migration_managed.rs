@@ -4,6 +4,7 @@
 mod migration_support;
 
 use migration_support::*;
+use rvirt::driver::{Begin3Args, FinishArgs, PerformArgs, PrepareArgs};
 use rvirt::events::lifecycle as lc;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
@@ -118,35 +119,40 @@ fn managed_v3_with_rename_and_persist() {
     let (src, dst) = (host("v3-src"), host("v3-dst"));
     let dom = start_guest(&src, "g2", 16, "");
     let flags = flags::LIVE | flags::PERSIST_DEST | flags::UNDEFINE_SOURCE;
-    let (cookie_a, xml) = dom.migrate_begin3(None, flags, Some("g2new"), 0).unwrap();
-    let (cookie_b, uri_out) = dst
-        .conn
-        .migrate_prepare3(
-            &cookie_a,
-            Some("tcp://127.0.0.1"),
-            flags,
-            Some("g2new"),
-            0,
-            &xml,
-        )
-        .unwrap();
+    let dname = Some("g2new");
+    let begin = Begin3Args {
+        flags,
+        dname,
+        ..Default::default()
+    };
+    let (cookie_a, xml) = dom.migrate_begin3(&begin).unwrap();
+    let prepare = PrepareArgs {
+        cookie_in: &cookie_a,
+        uri_in: Some("tcp://127.0.0.1"),
+        flags,
+        dname,
+        bandwidth: 0,
+        dom_xml: &xml,
+    };
+    let (cookie_b, uri_out) = dst.conn.migrate_prepare3(&prepare).unwrap();
     let uri_out = uri_out.unwrap();
     assert!(uri_out.starts_with("tcp://127.0.0.1:"), "{uri_out}");
-    let cookie_c = dom
-        .migrate_perform3(
-            None,
-            &cookie_b,
-            None,
-            Some(&uri_out),
-            flags,
-            Some("g2new"),
-            0,
-        )
-        .unwrap();
-    let (ddom, cookie_d) = dst
-        .conn
-        .migrate_finish3("g2new", &cookie_c, None, Some(&uri_out), flags, false)
-        .unwrap();
+    let perform = PerformArgs {
+        cookie_in: &cookie_b,
+        uri: Some(&uri_out),
+        flags,
+        dname,
+        ..Default::default()
+    };
+    let cookie_c = dom.migrate_perform3(&perform).unwrap();
+    let finish = FinishArgs {
+        dname: "g2new",
+        cookie_in: &cookie_c,
+        uri: Some(&uri_out),
+        flags,
+        ..Default::default()
+    };
+    let (ddom, cookie_d) = dst.conn.migrate_finish3(&finish, false).unwrap();
     dom.migrate_confirm3(&cookie_d, flags, false).unwrap();
     assert!(src.conn.lookup_by_name("g2").is_err(), "UNDEFINE_SOURCE");
     assert_eq!(ddom.name(), "g2new");
@@ -158,38 +164,59 @@ fn managed_v3_with_rename_and_persist() {
     assert!(lifecycle(&dst, "g2new").contains(&(lc::DEFINED, lc::DEFINED_ADDED)));
 }
 
+/// A live V1/V2 prepare to this host's loopback (`dom_xml` empty for V1).
+fn prepare_v2(dom_xml: &str) -> PrepareArgs<'_> {
+    PrepareArgs {
+        uri_in: Some("tcp://127.0.0.1"),
+        flags: flags::LIVE,
+        dom_xml,
+        ..Default::default()
+    }
+}
+
+fn perform_v2<'a>(cookie_in: &'a [u8], uri: &'a str) -> PerformArgs<'a> {
+    PerformArgs {
+        cookie_in,
+        uri: Some(uri),
+        flags: flags::LIVE,
+        ..Default::default()
+    }
+}
+
+fn finish_v2<'a>(dname: &'a str, cookie_in: &'a [u8], uri: &'a str) -> FinishArgs<'a> {
+    FinishArgs {
+        dname,
+        cookie_in,
+        uri: Some(uri),
+        flags: flags::LIVE,
+        ..Default::default()
+    }
+}
+
 #[test]
 fn managed_v2_and_v1() {
     let (src, dst) = (host("v2-src"), host("v2-dst"));
     // V2: src XML → prepare2 → perform → finish2.
     let dom = start_guest(&src, "g3", 16, "");
     let xml = dom.get_xml_desc(rvirt::flags::xml::MIGRATABLE).unwrap();
-    let (cookie, uri) = dst
-        .conn
-        .migrate_prepare2(Some("tcp://127.0.0.1"), flags::LIVE, None, 0, &xml)
-        .unwrap();
+    let (cookie, uri) = dst.conn.migrate_prepare2(&prepare_v2(&xml)).unwrap();
     let uri = uri.unwrap();
-    dom.migrate_perform(&cookie, &uri, flags::LIVE, None, 0)
-        .unwrap();
+    dom.migrate_perform(&perform_v2(&cookie, &uri)).unwrap();
     let ddom = dst
         .conn
-        .migrate_finish2("g3", &cookie, &uri, flags::LIVE, 0)
+        .migrate_finish2(&finish_v2("g3", &cookie, &uri), 0)
         .unwrap();
     assert_eq!(ddom.name(), "g3");
     assert_moved(&src, &dst, "g3");
 
     // V1: prepare → perform → finish; the XML travels in the stream.
     let dom = start_guest(&src, "g4", 16, "");
-    let (cookie, uri) = dst
-        .conn
-        .migrate_prepare(Some("tcp://127.0.0.1"), flags::LIVE, None, 0)
-        .unwrap();
+    let (cookie, uri) = dst.conn.migrate_prepare(&prepare_v2("")).unwrap();
     let uri = uri.unwrap();
-    dom.migrate_perform(&cookie, &uri, flags::LIVE, None, 0)
-        .unwrap();
+    dom.migrate_perform(&perform_v2(&cookie, &uri)).unwrap();
     let ddom = dst
         .conn
-        .migrate_finish("g4", &cookie, &uri, flags::LIVE)
+        .migrate_finish(&finish_v2("g4", &cookie, &uri))
         .unwrap();
     assert_eq!(ddom.uuid(), dom.uuid());
     assert_moved(&src, &dst, "g4");
@@ -198,13 +225,10 @@ fn managed_v2_and_v1() {
     // V2 whose source failed: finish2 with a non-zero retcode discards.
     let dom = start_guest(&src, "g5", 16, "");
     let xml = dom.get_xml_desc(rvirt::flags::xml::MIGRATABLE).unwrap();
-    let (cookie, uri) = dst
-        .conn
-        .migrate_prepare2(Some("tcp://127.0.0.1"), flags::LIVE, None, 0, &xml)
-        .unwrap();
+    let (cookie, uri) = dst.conn.migrate_prepare2(&prepare_v2(&xml)).unwrap();
     assert!(dst
         .conn
-        .migrate_finish2("g5", &cookie, &uri.unwrap(), flags::LIVE, -1)
+        .migrate_finish2(&finish_v2("g5", &cookie, &uri.unwrap()), -1)
         .is_err());
     assert_stayed_on_source(&src, &dst, "g5");
 }

@@ -6,7 +6,9 @@
 mod migration_support;
 
 use migration_support::*;
-use rvirt::driver::{ConnectDriver, Cookie, DomainRef, HypervisorConnection, OpenOutcome};
+use rvirt::driver::{
+    ConnectDriver, Cookie, DomainRef, FinishArgs, HypervisorConnection, OpenOutcome, PrepareArgs,
+};
 use rvirt::flags::feature;
 use rvirt::migration::flags;
 use rvirt::{Connect, Stream, TypedParams};
@@ -60,86 +62,33 @@ impl HypervisorConnection for LimitedConn {
 }
 
 impl rvirt::MigrationDriver for LimitedConn {
-    fn domain_migrate_prepare2(
-        &self,
-        uri_in: Option<&str>,
-        f: u32,
-        dname: Option<&str>,
-        bw: u64,
-        xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         called("prepare2");
-        self.inner
-            .driver()
-            .domain_migrate_prepare2(uri_in, f, dname, bw, xml)
+        self.inner.driver().domain_migrate_prepare2(args)
     }
-    fn domain_migrate_prepare_tunnel(
-        &self,
-        st: &Stream,
-        f: u32,
-        dname: Option<&str>,
-        bw: u64,
-        xml: &str,
-    ) -> Result<()> {
+    fn domain_migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
         called("prepare_tunnel");
-        self.inner
-            .driver()
-            .domain_migrate_prepare_tunnel(st, f, dname, bw, xml)
+        self.inner.driver().domain_migrate_prepare_tunnel(st, args)
     }
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        c: &[u8],
-        uri: &str,
-        f: u32,
-        rc: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, args: &FinishArgs, rc: i32) -> Result<DomainRef> {
         called("finish2");
-        self.inner
-            .driver()
-            .domain_migrate_finish2(dname, c, uri, f, rc)
+        self.inner.driver().domain_migrate_finish2(args, rc)
     }
-    fn domain_migrate_prepare3(
-        &self,
-        c: &[u8],
-        uri_in: Option<&str>,
-        f: u32,
-        dname: Option<&str>,
-        bw: u64,
-        xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         called("prepare3");
-        self.inner
-            .driver()
-            .domain_migrate_prepare3(c, uri_in, f, dname, bw, xml)
+        self.inner.driver().domain_migrate_prepare3(args)
     }
-    fn domain_migrate_prepare_tunnel3(
-        &self,
-        st: &Stream,
-        c: &[u8],
-        f: u32,
-        dname: Option<&str>,
-        bw: u64,
-        xml: &str,
-    ) -> Result<Cookie> {
+    fn domain_migrate_prepare_tunnel3(&self, st: &Stream, args: &PrepareArgs) -> Result<Cookie> {
         called("prepare_tunnel3");
-        self.inner
-            .driver()
-            .domain_migrate_prepare_tunnel3(st, c, f, dname, bw, xml)
+        self.inner.driver().domain_migrate_prepare_tunnel3(st, args)
     }
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        c: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        f: u32,
+        args: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         called("finish3");
-        self.inner
-            .driver()
-            .domain_migrate_finish3(dname, c, dconnuri, uri, f, cancelled)
+        self.inner.driver().domain_migrate_finish3(args, cancelled)
     }
 }
 

@@ -11,11 +11,12 @@
 use crate::mutate::mutate;
 use crate::rng::{fnv, Rng};
 use crate::targets::Target;
+use parking_lot::Mutex;
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub struct Options {
@@ -84,7 +85,7 @@ pub fn fuzz(target: &mut dyn Target, opts: &Options) -> Stats {
             }
         };
         {
-            let mut slot = current.input.lock().unwrap_or_else(|p| p.into_inner());
+            let mut slot = current.input.lock();
             slot.clear();
             slot.extend_from_slice(&input);
         }
@@ -184,11 +185,7 @@ fn spawn_watchdog(current: Arc<Current>, epoch: Instant, target: &'static str, o
         }
         let now = epoch.elapsed().as_millis() as u64 + 1;
         if now.saturating_sub(started) > HANG.as_millis() as u64 {
-            let input = current
-                .input
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone();
+            let input = current.input.lock().clone();
             let file = save(&out, "hang", target, &input);
             eprintln!("{target}: HANG over {HANG:?}; input in {}", file.display());
             std::process::exit(3);

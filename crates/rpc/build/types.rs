@@ -306,6 +306,7 @@ impl Ty {
 /// The Rust source for one program's types.
 pub fn generate(p: &Program, all: &Universe) -> Result<String, String> {
     let mut out = String::new();
+    let mut types = Vec::new();
     let mut i = 0;
     let lines = &p.lines;
     while i < lines.len() {
@@ -321,13 +322,39 @@ pub fn generate(p: &Program, all: &Universe) -> Result<String, String> {
             ["typedef", ..] => {}
             ["enum", name, items @ ..] => emit_enum(&mut out, name, items),
             ["struct", name] if TYPED_PARAM.contains(name) => {}
-            ["struct", name] => emit_struct(&mut out, name, &body, p, all)?,
+            ["struct", name] => {
+                emit_struct(&mut out, name, &body, p, all)?;
+                types.push(rust_type_name(name));
+            }
             ["union", name, ..] if SKIPPED.contains(name) => {}
-            ["union", name, _, disc] => emit_union(&mut out, name, disc, &body, p, all)?,
+            ["union", name, _, disc] => {
+                emit_union(&mut out, name, disc, &body, p, all)?;
+                types.push(rust_type_name(name));
+            }
             _ => return Err(format!("cannot read {:?}", lines[i - 1 - body.len()])),
         }
     }
+    emit_type_list(&mut out, &p.module, &types);
     Ok(out)
+}
+
+/// `MODULE_each_type!(mac, args...)` expands to `mac!(args...; T1, T2, ...)`
+/// over every struct and union of the program, so tests and the fuzzer
+/// cover the whole protocol without restating it.
+fn emit_type_list(out: &mut String, module: &str, types: &[String]) {
+    let list: Vec<String> = types
+        .iter()
+        .map(|t| format!("$crate::{module}::{t}"))
+        .collect();
+    writeln!(
+        out,
+        "/// Every struct and union of this program, for a macro: \
+         `{module}_each_type!(m, args..)` is `m!(args..; T1, T2, ..)`.\n\
+         #[doc(hidden)]\n#[macro_export]\nmacro_rules! {module}_each_type {{\n    \
+         ($m:ident $(, $arg:expr)*) => {{ $m!($($arg),*; {}) }};\n}}",
+        list.join(", ")
+    )
+    .unwrap();
 }
 
 fn emit_const(

@@ -13,40 +13,13 @@ macro_rules! decode_all {
     };
 }
 
+/// Every type of the REMOTE, QEMU and ADMIN programs (generated lists),
+/// and the framing's own.
 fn decode_everything(bytes: &[u8]) {
-    decode_all!(bytes;
-        RemoteError, NonnullDomain, rvirt_rpc::packet::StreamHole,
-        AuthListRet, ConnectOpenArgs, ConnectSupportsFeatureArgs, ConnectSupportsFeatureRet,
-        ConnectGetUriRet, ConnectGetHostnameRet, ConnectGetTypeRet, ConnectGetVersionRet,
-        ConnectGetLibVersionRet, ConnectGetSysinfoArgs, ConnectGetSysinfoRet, NodeGetInfoRet,
-        ConnectGetCapabilitiesRet, ConnectListAllDomainsArgs, ConnectListAllDomainsRet,
-        ConnectListDomainsArgs, ConnectListDomainsRet, ConnectNumOfDomainsRet,
-        ConnectListDefinedDomainsArgs, ConnectListDefinedDomainsRet,
-        ConnectNumOfDefinedDomainsRet, ConnectIsSecureRet, ConnectGetMaxVcpusArgs,
-        ConnectGetMaxVcpusRet, NodeGetSecurityModelRet,
-        DomainGetInfoArgs, DomainGetXmlDescArgs, DomainLookupByNameRet, DomainLookupByNameArgs, DomainLookupByIdArgs,
-        DomainLookupByUuidArgs, DomainGetInfoRet, DomainGetStateRet, DomainGetXmlDescRet,
-        DomainDefineXmlArgs, DomainDefineXmlFlagsArgs, DomainCreateXmlArgs,
-        DomainSetAutostartArgs, DomainGetAutostartRet, DomainIsActiveRet,
-        DomainIsPersistentRet, DomainIsUpdatedRet, DomainGetOsTypeRet, DomainGetMaxMemoryRet,
-        DomainGetSecurityLabelRet, DomainHasManagedSaveImageRet, DomainGetVcpusFlagsRet,
-        ConnectDomainEventCallbackRegisterAnyArgs, ConnectDomainEventCallbackRegisterAnyRet,
-        ConnectDomainEventCallbackDeregisterAnyArgs, ConnectDomainEventRegisterAnyArgs,
-        ConnectDomainEventDeregisterAnyArgs, ConnectDomainEventRegisterRet,
-        DomainEventLifecycleMsg, DomainEventCallbackLifecycleMsg,
-        DomainEventCallbackMigrationIterationMsg, DomainEventCallbackJobCompletedMsg,
-        DomainMigratePrepareArgs, DomainMigratePrepareRet, DomainMigratePerformArgs,
-        DomainMigrateFinishArgs, DomainMigrateFinishRet, DomainMigratePrepare2Args,
-        DomainMigrateFinish2Args, DomainMigratePrepareTunnelArgs, DomainMigrateBegin3Args,
-        DomainMigrateBegin3Ret, DomainMigratePrepare3Args, DomainMigratePrepare3Ret,
-        DomainMigratePrepareTunnel3Args, DomainMigratePerform3Ret, DomainMigratePerform3Args,
-        DomainMigrateFinish3Args, DomainMigrateFinish3Ret, DomainMigrateConfirm3Args,
-        DomainMigrateBegin3ParamsArgs, DomainMigratePrepare3ParamsArgs,
-        DomainMigratePrepareTunnel3ParamsArgs, DomainMigratePerform3ParamsArgs,
-        DomainMigrateFinish3ParamsArgs, DomainMigrateConfirm3ParamsArgs, DomainGetJobInfoRet,
-        DomainGetJobStatsRet, DomainMigrateSetMaxSpeedArgs, DomainMigrateGetMaxSpeedRet,
-        DomainMigrateSetMaxDowntimeArgs, DomainMigrateGetMaxDowntimeRet,
-    );
+    decode_all!(bytes; RemoteError, rvirt_rpc::packet::StreamHole);
+    rvirt_rpc::remote_each_type!(decode_all, bytes);
+    rvirt_rpc::qemu_each_type!(decode_all, bytes);
+    rvirt_rpc::admin_each_type!(decode_all, bytes);
 }
 
 /// Bytes that look like XDR more often than uniform noise does: small

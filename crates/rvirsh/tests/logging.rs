@@ -62,5 +62,8 @@ fn a_bad_setting_is_refused() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "7")]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Invalid log priority '7'"), "{err}");
+    assert!(
+        err.contains("Failed to set logging priority, argument '7' is invalid"),
+        "{err}"
+    );
 }

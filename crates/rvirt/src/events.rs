@@ -75,7 +75,7 @@ pub type EventCallback = Arc<dyn Fn(&DomainRef, &DomainEvent) + Send + Sync>;
 /// emits events: register/deregister by id, filter by domain and event id.
 #[derive(Default)]
 pub struct EventRegistry {
-    inner: std::sync::Mutex<RegistryInner>,
+    inner: parking_lot::Mutex<RegistryInner>,
 }
 
 #[derive(Default)]
@@ -93,7 +93,7 @@ struct Registration {
 
 impl EventRegistry {
     pub fn register(&self, dom: Option<&DomainRef>, event_id: i32, callback: EventCallback) -> i32 {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock();
         let id = inner.next_id;
         inner.next_id += 1;
         inner.entries.push(Registration {
@@ -107,18 +107,14 @@ impl EventRegistry {
 
     /// Returns false if no callback had that id.
     pub fn deregister(&self, id: i32) -> bool {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut inner = self.inner.lock();
         let before = inner.entries.len();
         inner.entries.retain(|r| r.id != id);
         inner.entries.len() != before
     }
 
     pub fn is_empty(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entries
-            .is_empty()
+        self.inner.lock().entries.is_empty()
     }
 
     /// Deliver to the one registration `id`, if it exists and wants this
@@ -126,7 +122,7 @@ impl EventRegistry {
     /// named the callback). Returns whether a callback ran.
     pub fn emit_to(&self, id: i32, dom: &DomainRef, event: &DomainEvent) -> bool {
         let callback = {
-            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let inner = self.inner.lock();
             inner
                 .entries
                 .iter()
@@ -146,7 +142,7 @@ impl EventRegistry {
     /// they may (de)register in turn.
     pub fn emit(&self, dom: &DomainRef, event: &DomainEvent) {
         let matching: Vec<EventCallback> = {
-            let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            let inner = self.inner.lock();
             inner
                 .entries
                 .iter()

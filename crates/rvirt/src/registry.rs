@@ -3,14 +3,15 @@
 //! each in turn, the remote driver last and only for remote URIs.
 
 use crate::driver::{ConnectDriver, StateConfig};
+use parking_lot::RwLock;
 use rvirt_util::Result;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 static DRIVERS: RwLock<Vec<Arc<dyn ConnectDriver>>> = RwLock::new(Vec::new());
 
 /// Register a driver; registering the same driver name twice is a no-op.
 pub fn register(driver: Arc<dyn ConnectDriver>) {
-    let mut drivers = DRIVERS.write().unwrap_or_else(|p| p.into_inner());
+    let mut drivers = DRIVERS.write();
     if drivers.iter().any(|d| d.name() == driver.name()) {
         return;
     }
@@ -20,7 +21,7 @@ pub fn register(driver: Arc<dyn ConnectDriver>) {
 }
 
 pub(crate) fn drivers() -> Vec<Arc<dyn ConnectDriver>> {
-    DRIVERS.read().unwrap_or_else(|p| p.into_inner()).clone()
+    DRIVERS.read().clone()
 }
 
 /// Start every registered driver's daemon-side state (libvirt's

@@ -8,8 +8,9 @@
 //! `STREAM` packets, a hypervisor driver the sink of an incoming migration.
 
 use crate::connect::Connect;
+use parking_lot::Mutex;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// What moves a stream's bytes. Methods block; a backend is used from one
 /// thread at a time per direction.
@@ -62,7 +63,7 @@ impl Stream {
     /// Bind the backend that carries this stream's bytes (drivers call this
     /// from the entry point that opens the stream). A stream binds once.
     pub fn attach(&self, backend: Arc<dyn StreamBackend>) -> Result<()> {
-        let mut slot = self.backend.lock().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.backend.lock();
         if slot.is_some() {
             return Err(Error::new(
                 ErrorDomain::STREAMS,
@@ -75,24 +76,17 @@ impl Stream {
     }
 
     pub fn is_attached(&self) -> bool {
-        self.backend
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.backend.lock().is_some()
     }
 
     fn backend(&self) -> Result<Arc<dyn StreamBackend>> {
-        self.backend
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(|| {
-                Error::new(
-                    ErrorDomain::STREAMS,
-                    ErrorCode::OPERATION_INVALID,
-                    "stream is not open",
-                )
-            })
+        self.backend.lock().clone().ok_or_else(|| {
+            Error::new(
+                ErrorDomain::STREAMS,
+                ErrorCode::OPERATION_INVALID,
+                "stream is not open",
+            )
+        })
     }
 
     pub fn send(&self, data: &[u8]) -> Result<()> {

@@ -54,6 +54,15 @@ pub struct Config {
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
     pub log_level: u32,
+    /// libvirt's filter and output syntax (`1:rpc 3:remote`, `2:stderr`);
+    /// changeable at run time through the admin program.
+    pub log_filters: String,
+    pub log_outputs: String,
+    /// Clients not yet authenticated libvirtd admits; with auth "none"
+    /// every client is authenticated on arrival, so only reported.
+    pub max_anonymous_clients: usize,
+    /// The admin server (`libvirt-admin-sock`, virt-admin's).
+    pub admin: AdminConfig,
     /// rvirt's own: where the pid file lives, so daemons run side by side.
     pub state_dir: PathBuf,
     /// rvirt's own: the URI a client gets when it opens with no name.
@@ -63,6 +72,35 @@ pub struct Config {
     pub driver_settings: std::collections::BTreeMap<String, String>,
     /// Keys that were present but are not understood (warned about).
     pub unknown_keys: Vec<String>,
+}
+
+/// libvirtd's `admin_*` keys and `unix_sock_admin_perms`, with its
+/// defaults (remote_daemon_config.c).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdminConfig {
+    pub sock_perms: u32,
+    pub min_workers: usize,
+    pub max_workers: usize,
+    pub max_clients: usize,
+    pub max_queued_clients: u32,
+    pub max_client_requests: usize,
+    pub keepalive_interval: i32,
+    pub keepalive_count: u32,
+}
+
+impl Default for AdminConfig {
+    fn default() -> AdminConfig {
+        AdminConfig {
+            sock_perms: 0o700,
+            min_workers: 5,
+            max_workers: 20,
+            max_clients: 5000,
+            max_queued_clients: 20,
+            max_client_requests: 5,
+            keepalive_interval: 5,
+            keepalive_count: 5,
+        }
+    }
 }
 
 impl Default for Config {
@@ -92,6 +130,10 @@ impl Default for Config {
             keepalive_interval: 5,
             keepalive_count: 5,
             log_level: 3,
+            log_filters: String::new(),
+            log_outputs: String::new(),
+            max_anonymous_clients: 20,
+            admin: AdminConfig::default(),
             state_dir: PathBuf::from("/var/run/rvirt"),
             default_uri: "test:///default".into(),
             driver_settings: Default::default(),
@@ -110,7 +152,6 @@ const KNOWN_IGNORED: &[&str] = &[
     "tcp_min_ssf",
     "mdns_adv",
     "mdns_name",
-    "unix_sock_admin_perms",
     "auth_tls",
     "access_drivers",
     "key_file",
@@ -122,16 +163,6 @@ const KNOWN_IGNORED: &[&str] = &[
     "tls_allowed_dn_list",
     "tls_priority",
     "sasl_allowed_username_list",
-    "max_anonymous_clients",
-    "admin_min_workers",
-    "admin_max_workers",
-    "admin_max_clients",
-    "admin_max_queued_clients",
-    "admin_max_client_requests",
-    "admin_keepalive_interval",
-    "admin_keepalive_count",
-    "log_filters",
-    "log_outputs",
     "audit_level",
     "audit_logging",
     "host_uuid_source",
@@ -215,6 +246,23 @@ impl Config {
                 }
                 self.log_level = level;
             }
+            "log_filters" => self.log_filters = get_string(file, key, v)?,
+            "log_outputs" => self.log_outputs = get_string(file, key, v)?,
+            "max_anonymous_clients" => {
+                self.max_anonymous_clients = get_uint(file, key, v)? as usize
+            }
+            "unix_sock_admin_perms" => self.admin.sock_perms = get_perms(file, key, v)?,
+            "admin_min_workers" => self.admin.min_workers = get_uint(file, key, v)? as usize,
+            "admin_max_workers" => self.admin.max_workers = get_uint(file, key, v)? as usize,
+            "admin_max_clients" => self.admin.max_clients = get_uint(file, key, v)? as usize,
+            "admin_max_queued_clients" => self.admin.max_queued_clients = get_u32(file, key, v)?,
+            "admin_max_client_requests" => {
+                self.admin.max_client_requests = get_uint(file, key, v)?.max(1) as usize
+            }
+            "admin_keepalive_interval" => {
+                self.admin.keepalive_interval = get_int(file, key, v)? as i32
+            }
+            "admin_keepalive_count" => self.admin.keepalive_count = get_uint(file, key, v)? as u32,
             "state_dir" => self.state_dir = get_string(file, key, v)?.into(),
             "default_uri" => self.default_uri = get_string(file, key, v)?,
             k if DRIVER_PREFIXES.iter().any(|p| k.starts_with(p)) => {

@@ -7,6 +7,8 @@
 //! [`dispatch`] turns one message into its reply through a declarative
 //! procedure table; [`config`] reads libvirtd.conf.
 
+pub mod admin;
+pub mod clients;
 pub mod config;
 pub mod dispatch;
 pub mod framing;

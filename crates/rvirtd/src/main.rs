@@ -1,11 +1,13 @@
 //! `rvirtd [--listen] [-f FILE] [-p PIDFILE]`: libvirtd's command line.
 
 use clap::Parser;
+use rvirt_util::logging::{self, LogControl, LogSettings};
 use rvirtd::server::Server;
 use rvirtd::Config;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,7 +40,10 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(&format!("Can't load config file: {e}")),
     };
-    init_logging(&cfg, args.verbose);
+    let log = match init_logging(&cfg, args.verbose) {
+        Ok(l) => Arc::new(l),
+        Err(e) => return fail(&e),
+    };
     for key in &cfg.unknown_keys {
         tracing::warn!("ignoring unknown configuration key '{key}'");
     }
@@ -77,7 +82,7 @@ fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start runtime: {e}")),
     };
     let result = runtime.block_on(async {
-        let server = Server::bind(&cfg, args.listen).await?;
+        let server = Server::bind(&cfg, args.listen).await?.with_logging(log);
         tracing::info!(pid = std::process::id(), "rvirtd ready");
         server.run(shutdown_signal()).await;
         Ok::<(), String>(())
@@ -97,22 +102,38 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn init_logging(cfg: &Config, verbose: bool) {
-    use tracing_subscriber::EnvFilter;
-    let level = if verbose && cfg.log_level > 2 {
-        tracing::Level::INFO
+/// libvirtd's logging: `log_level`, `log_filters` and `log_outputs` from
+/// the file, overridden by LIBVIRT_DEBUG, LIBVIRT_LOG_FILTERS and
+/// LIBVIRT_LOG_OUTPUTS (`virLogSetFromEnv` runs after the config in
+/// daemonSetupLogging); installed reloadably, so virt-admin's
+/// daemon-log-filters and daemon-log-outputs change it while rvirtd runs.
+fn init_logging(cfg: &Config, verbose: bool) -> Result<LogControl, String> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let mut priority = if verbose && cfg.log_level > 2 {
+        2
     } else {
-        cfg.tracing_level()
+        cfg.log_level as u8
     };
-    let filter = std::env::var("RVIRTD_LOG")
-        .ok()
-        .and_then(|s| EnvFilter::try_new(s).ok())
-        .unwrap_or_else(|| EnvFilter::new(level.as_str().to_lowercase()));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    if let Some(d) = env("LIBVIRT_DEBUG") {
+        priority = d
+            .parse::<u8>()
+            .ok()
+            .filter(|p| (1..=4).contains(p))
+            .ok_or_else(|| format!("Failed to set logging priority, argument '{d}' is invalid"))?;
+    }
+    let filters = env("LIBVIRT_LOG_FILTERS").unwrap_or_else(|| cfg.log_filters.clone());
+    let outputs = env("LIBVIRT_LOG_OUTPUTS").unwrap_or_else(|| cfg.log_outputs.clone());
+    let outputs = if outputs.trim().is_empty() {
+        LogSettings::default_outputs(priority)
+    } else {
+        logging::parse_outputs(&outputs)?
+    };
+    let settings = LogSettings {
+        priority,
+        filters: logging::parse_filters(&filters)?,
+        outputs,
+    };
+    settings.install_reloadable()
 }
 
 async fn shutdown_signal() {

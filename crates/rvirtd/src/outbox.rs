@@ -16,9 +16,10 @@
 //!   client that lets them pile up past the bound is disconnected instead
 //!   of growing the daemon.
 
+use parking_lot::{Mutex, MutexGuard};
 use rvirt_rpc::Packet;
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 /// One of the client's `max_client_requests` slots, held from the moment
@@ -107,7 +108,7 @@ pub fn outbox(limit: usize) -> (Outbox, OutboxReceiver) {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue.lock().unwrap_or_else(|p| p.into_inner())
+        self.queue.lock()
     }
 }
 

@@ -1,18 +1,26 @@
 //! The listeners: `libvirt-sock` (read-write) and `libvirt-sock-ro` in
-//! `unix_sock_dir`, and with `--listen` plain TCP on `listen_addr:tcp_port`.
-//! Clients beyond `max_clients` are dropped on arrival, as libvirtd's
-//! `virNetServerDispatchNewClient` does; connections not yet accepted wait
-//! in a listen backlog of `max_queued_clients`. On shutdown the accept
-//! loops stop, every session ends and the sockets are removed.
+//! `unix_sock_dir`, and with `--listen` plain TCP on `listen_addr:tcp_port`,
+//! for the "libvirtd" server; `libvirt-admin-sock` (0700 by default) for
+//! the "admin" server. Each server has its client list and worker pool
+//! ([`ServerState`]), shared with the admin program. Clients beyond a
+//! server's `max_clients` (changeable at run time) are dropped on arrival,
+//! as libvirtd's `virNetServerDispatchNewClient` does; connections not yet
+//! accepted wait in a listen backlog of `max_queued_clients`. On shutdown
+//! (a signal, or the admin program's daemon timeout with no clients) the
+//! accept loops stop, every session ends and the sockets are removed.
 
+use crate::admin::session::AdminSession;
+use crate::admin::{DaemonState, ServerState, SOCK_ADMIN};
+use crate::clients::{unix_peer, ClientRegistry, NewClient, Registration, Transport};
 use crate::config::Config;
 use crate::pool::WorkerPool;
 use crate::session::{serve, SessionConfig};
+use rvirt_util::logging::LogControl;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 /// `libvirt-sock`.
@@ -24,8 +32,11 @@ pub const SOCK_RO: &str = "libvirt-sock-ro";
 pub struct Server {
     unix: Vec<(UnixListener, bool, PathBuf)>,
     tcp: Option<TcpListener>,
+    admin: (UnixListener, PathBuf),
     session: Arc<SessionConfig>,
-    max_clients: usize,
+    servers: Vec<Arc<ServerState>>,
+    admin_max_client_requests: usize,
+    log: Option<Arc<LogControl>>,
 }
 
 impl Server {
@@ -68,20 +79,33 @@ impl Server {
         } else {
             None
         };
+        let admin_path = cfg.unix_sock_dir.join(SOCK_ADMIN);
+        let admin = bind_unix(&admin_path, cfg.admin.sock_perms, None)?;
+        set_backlog(&admin, cfg.admin.max_queued_clients)?;
+        let (main, admin_srv) = server_states(cfg);
         Ok(Server {
             unix,
             tcp,
+            admin: (admin, admin_path),
             session: Arc::new(SessionConfig {
                 default_uri: cfg.default_uri.clone(),
                 keepalive_interval: cfg.keepalive_interval,
                 keepalive_count: cfg.keepalive_count,
-                pool: WorkerPool::new(cfg.max_workers, cfg.prio_workers),
+                pool: main.pool.clone(),
                 max_client_requests: cfg.max_client_requests,
                 max_client_queued_bytes: cfg.max_client_queued_bytes,
                 max_client_streams: cfg.max_client_streams,
             }),
-            max_clients: cfg.max_clients,
+            servers: vec![main, admin_srv],
+            admin_max_client_requests: cfg.admin.max_client_requests,
+            log: None,
         })
+    }
+
+    /// Let the admin program read and change the process's logging.
+    pub fn with_logging(mut self, log: Arc<LogControl>) -> Server {
+        self.log = Some(log);
+        self
     }
 
     /// The TCP port actually bound (useful with tcp_port = "0").
@@ -92,18 +116,19 @@ impl Server {
             .map(|a| a.port())
     }
 
-    /// Serve until `shutdown` resolves; then end every session and remove
-    /// the sockets.
+    /// Serve until `shutdown` resolves (or the daemon timeout set through
+    /// the admin program passes without clients); then end every session
+    /// and remove the sockets.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let limit = Arc::new(Semaphore::new(self.max_clients));
+        let daemon = Arc::new(DaemonState::new(self.servers.clone(), self.log.clone()));
+        let main = self.servers[0].clone();
         let mut tasks = JoinSet::new();
         let mut paths = Vec::new();
         for (listener, readonly, path) in self.unix {
             paths.push(path);
             let ctx = Accept {
-                limit: limit.clone(),
-                max: self.max_clients,
+                clients: main.clients.clone(),
                 session: self.session.clone(),
                 stop: stop_rx.clone(),
             };
@@ -111,14 +136,24 @@ impl Server {
         }
         if let Some(listener) = self.tcp {
             let ctx = Accept {
-                limit: limit.clone(),
-                max: self.max_clients,
+                clients: main.clients.clone(),
                 session: self.session.clone(),
                 stop: stop_rx.clone(),
             };
             tasks.spawn(accept_tcp(listener, ctx));
         }
-        shutdown.await;
+        let (admin_listener, admin_path) = self.admin;
+        paths.push(admin_path);
+        let admin = Arc::new(AdminSession {
+            daemon: daemon.clone(),
+            server: self.servers[1].clone(),
+            max_client_requests: self.admin_max_client_requests,
+        });
+        tasks.spawn(accept_admin(admin_listener, admin, stop_rx.clone()));
+        tokio::select! {
+            _ = shutdown => {}
+            _ = daemon.idle_timeout() => {}
+        }
         tracing::info!("shutting down");
         let _ = stop_tx.send(true);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(3), async {
@@ -129,6 +164,30 @@ impl Server {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// The "libvirtd" and "admin" servers, with libvirtd's settings for each
+/// (the admin server has no priority workers and no anonymous clients).
+fn server_states(cfg: &Config) -> (Arc<ServerState>, Arc<ServerState>) {
+    let main = ServerState {
+        name: "libvirtd",
+        clients: ClientRegistry::new(cfg.max_clients, cfg.max_anonymous_clients),
+        pool: Arc::new(WorkerPool::new(
+            cfg.min_workers,
+            cfg.max_workers,
+            cfg.prio_workers,
+        )),
+    };
+    let admin = ServerState {
+        name: "admin",
+        clients: ClientRegistry::new(cfg.admin.max_clients, 0),
+        pool: Arc::new(WorkerPool::new(
+            cfg.admin.min_workers,
+            cfg.admin.max_workers,
+            0,
+        )),
+    };
+    (Arc::new(main), Arc::new(admin))
 }
 
 /// `listen(2)` again with libvirtd's `max_queued_clients` as the backlog
@@ -180,37 +239,32 @@ fn bind_unix(path: &Path, perms: u32, group: Option<&str>) -> Result<UnixListene
 }
 
 struct Accept {
-    limit: Arc<Semaphore>,
-    max: usize,
+    clients: Arc<ClientRegistry>,
     session: Arc<SessionConfig>,
     stop: watch::Receiver<bool>,
 }
 
 impl Accept {
-    /// A slot for one more client, or None (and a warning) when full.
-    fn admit(&self, peer: &str) -> Option<OwnedSemaphorePermit> {
-        match self.limit.clone().try_acquire_owned() {
-            Ok(p) => Some(p),
-            Err(_) => {
-                tracing::error!(
-                    "Too many active clients ({}), dropping connection from {peer}",
-                    self.max
-                );
-                None
-            }
+    /// A place for one more client, or None (and libvirtd's error) when
+    /// the server is full.
+    fn admit(&self, peer: &str, new: NewClient) -> Option<Registration> {
+        let reg = self.clients.register(new);
+        if reg.is_none() {
+            tracing::error!(
+                "Too many active clients ({}), dropping connection from {peer}",
+                self.clients.max_clients()
+            );
         }
+        reg
     }
 
-    fn start<S>(&self, stream: S, readonly: bool, peer: String, permit: OwnedSemaphorePermit)
+    fn start<S>(&self, stream: S, peer: String, reg: Registration)
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     {
         let session = self.session.clone();
         let stop = self.stop.clone();
-        tokio::spawn(async move {
-            serve(stream, readonly, peer, session, stop).await;
-            drop(permit);
-        });
+        tokio::spawn(serve(stream, reg, peer, session, stop));
     }
 }
 
@@ -220,8 +274,14 @@ async fn accept_unix(listener: UnixListener, readonly: bool, mut ctx: Accept) {
             r = listener.accept() => match r {
                 Ok((stream, _)) => {
                     let peer = format!("unix:{}", if readonly { SOCK_RO } else { SOCK_RW });
-                    if let Some(permit) = ctx.admit(&peer) {
-                        ctx.start(stream, readonly, peer, permit);
+                    let new = NewClient {
+                        transport: Transport::Unix,
+                        sock_addr: None,
+                        cred: unix_peer(&stream),
+                        readonly,
+                    };
+                    if let Some(reg) = ctx.admit(&peer, new) {
+                        ctx.start(stream, peer, reg);
                     }
                 }
                 Err(e) => {
@@ -241,8 +301,14 @@ async fn accept_tcp(listener: TcpListener, mut ctx: Accept) {
                 Ok((stream, addr)) => {
                     let peer = addr.to_string();
                     let _ = stream.set_nodelay(true);
-                    if let Some(permit) = ctx.admit(&peer) {
-                        ctx.start(stream, false, peer, permit);
+                    let new = NewClient {
+                        transport: Transport::Tcp,
+                        sock_addr: Some(peer.clone()),
+                        cred: None,
+                        readonly: false,
+                    };
+                    if let Some(reg) = ctx.admit(&peer, new) {
+                        ctx.start(stream, peer, reg);
                     }
                 }
                 Err(e) => {
@@ -253,4 +319,52 @@ async fn accept_tcp(listener: TcpListener, mut ctx: Accept) {
             _ = ctx.stop.changed() => return,
         }
     }
+}
+
+async fn accept_admin(
+    listener: UnixListener,
+    admin: Arc<AdminSession>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => admit_admin(stream, &admin, &stop),
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// An admin client is served only when it runs as the daemon's own user
+/// (`remoteAdmClientNew`) and the admin server has room for it.
+fn admit_admin(stream: UnixStream, admin: &Arc<AdminSession>, stop: &watch::Receiver<bool>) {
+    let cred = unix_peer(&stream);
+    let euid = nix::unistd::geteuid().as_raw();
+    if let Some(c) = cred.filter(|c| c.uid != euid) {
+        tracing::error!(
+            "Disallowing client {} with uid {}",
+            c.pid.unwrap_or(-1),
+            c.uid
+        );
+        return;
+    }
+    let new = NewClient {
+        transport: Transport::Unix,
+        sock_addr: None,
+        cred,
+        readonly: false,
+    };
+    let Some(reg) = admin.server.clients.register(new) else {
+        tracing::error!(
+            "Too many active clients ({}), dropping connection from unix:{SOCK_ADMIN}",
+            admin.server.clients.max_clients()
+        );
+        return;
+    };
+    tokio::spawn(admin.clone().serve(stream, reg, stop.clone()));
 }

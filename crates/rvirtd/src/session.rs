@@ -21,13 +21,15 @@
 //! every call that may block run on blocking threads, so the reactor keeps
 //! answering other clients whatever this one asks.
 
+use crate::clients::Registration;
 use crate::dispatch::{self, Action, Client, RawHeader, Reply};
 use crate::framing::{write_packets, MessageReader};
 use crate::outbox::{outbox, Next, Outbox, OutboxReceiver, RequestSlot};
 use crate::pool::WorkerPool;
-use rvirt_rpc::remote::{self, Priority, Procedure};
+use parking_lot::Mutex;
+use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{keepalive, MessageType, Packet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{watch, Semaphore};
@@ -39,7 +41,7 @@ pub struct SessionConfig {
     pub keepalive_interval: i32,
     pub keepalive_count: u32,
     /// The worker pool, over all clients.
-    pub pool: WorkerPool,
+    pub pool: Arc<WorkerPool>,
     /// Messages one client may have read and not yet answered; past it the
     /// daemon stops reading that client (libvirtd's `max_client_requests`).
     pub max_client_requests: usize,
@@ -61,27 +63,32 @@ struct KeepAlive {
 type Activity = Mutex<KeepAlive>;
 
 fn heard(activity: &Activity) {
-    let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+    let mut k = activity.lock();
     k.last_rx = Instant::now();
     k.missed = 0;
 }
 
 /// Serve one client until it leaves, breaks the protocol, stops answering
-/// keepalive, lets its queue overflow, or the daemon shuts down.
+/// keepalive, lets its queue overflow, is closed through the admin program
+/// (`virAdmClientClose`), or the daemon shuts down. Its registration in
+/// the server's client list ends with it.
 pub async fn serve<S>(
     stream: S,
-    readonly: bool,
+    reg: Registration,
     peer: String,
     cfg: Arc<SessionConfig>,
     mut shutdown: watch::Receiver<bool>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
-    tracing::info!(%peer, readonly, "client connected");
+    let readonly = reg.entry.readonly();
+    tracing::info!(%peer, readonly, id = reg.entry.id, "client connected");
     let (rd, wr) = tokio::io::split(stream);
     let wr = tokio::sync::Mutex::new(wr);
     let (out, outbox_rx) = outbox(cfg.max_client_queued_bytes);
-    let client = Arc::new(Client::new(readonly, cfg.default_uri.clone(), out.clone()));
+    let mut client = Client::new(readonly, cfg.default_uri.clone(), out.clone());
+    client.attach(reg.entry.clone());
+    let client = Arc::new(client);
     let activity = Mutex::new(KeepAlive {
         last_rx: Instant::now(),
         missed: 0,
@@ -98,6 +105,7 @@ pub async fn serve<S>(
         _ = s.write_loop(outbox_rx) => {}
         _ = s.keepalive_loop(&activity) => {}
         _ = out.overflowed() => {}
+        _ = reg.entry.closed() => tracing::info!(%peer, "client closed by the admin program"),
         _ = shutdown.wait_for(|v| *v) => {}
     }
     if let Some(bytes) = out.overflow_bytes() {
@@ -121,6 +129,7 @@ pub async fn serve<S>(
     {
         tracing::error!(%peer, "client cleanup panicked");
     }
+    drop(reg);
     tracing::info!(%peer, "client disconnected");
 }
 
@@ -215,7 +224,7 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
     /// the reactor cannot wait on it), else on a worker.
     async fn call(&self, h: RawHeader, mut msg: Vec<u8>, slot: RequestSlot) {
         let payload = msg.split_off(dispatch::payload_start(&h));
-        if dispatch::opens_stream(h.proc_)
+        if dispatch::call_opens_stream(&h)
             && self.client.streams().len() >= self.cfg.max_client_streams
         {
             tracing::warn!(peer = %self.peer, "refusing stream: too many open streams");
@@ -303,7 +312,7 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
                 continue;
             }
             let missed = {
-                let mut k = activity.lock().unwrap_or_else(|p| p.into_inner());
+                let mut k = activity.lock();
                 if k.last_rx.elapsed() < interval {
                     continue;
                 }
@@ -333,7 +342,7 @@ async fn run_call(
     h: RawHeader,
     payload: Vec<u8>,
 ) {
-    let high = Procedure::from_i32(h.proc_).is_some_and(|p| p.info().priority == Priority::High);
+    let high = dispatch::is_high_priority(&h);
     let Some(worker) = cfg.pool.acquire(high).await else {
         return;
     };

@@ -9,6 +9,7 @@
 //! The attacks run one at a time (a lock): the bound on `virsh list` is about
 //! the daemon, not about two attacks sharing two cores.
 
+use parking_lot::Mutex;
 use rvirt_rpc::remote::ConnectDomainEventCallbackRegisterAnyArgs;
 use rvirt_rpc::remote::ConnectOpenArgs;
 use rvirt_rpc::remote::Procedure;
@@ -20,7 +21,7 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::rpc::rpc_client::{Answer, RpcClient};
 use rvirt_testkit::tools::virsh;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -112,7 +113,7 @@ impl Watcher {
 /// Start a daemon, run `attack` against it under the watcher, then check
 /// the daemon is alive, small and was responsive throughout.
 fn under_attack(name: &str, attack: impl FnOnce(&Daemon)) {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _one = ONE_AT_A_TIME.lock();
     let mut d = Daemon::rvirtd("");
     let watcher = Watcher::start(&d);
     attack(&d);

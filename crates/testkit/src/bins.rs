@@ -3,10 +3,10 @@
 //! tests need rvirtd and the remote driver's need rvirsh, so the kit finds
 //! them in the target directory the test runs from and builds them first.
 
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
 
 /// rvirtd of this workspace.
 pub fn rvirtd() -> PathBuf {
@@ -33,7 +33,7 @@ pub fn profile_dir() -> PathBuf {
 /// stale or missing one.
 pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
     static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
-    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    let mut built = BUILT.lock();
     let built = built.get_or_insert_with(HashMap::new);
     if let Some(path) = built.get(bin) {
         return path.clone();

@@ -151,6 +151,20 @@ impl Daemon {
         self.dir.join("libvirt-sock-ro")
     }
 
+    /// `libvirt-admin-sock`: both daemons keep it in their own directory
+    /// (`unix_sock_dir`).
+    pub fn admin_socket(&self) -> PathBuf {
+        self.dir.join("libvirt-admin-sock")
+    }
+
+    /// The URI virt-admin reaches this daemon's admin server with.
+    pub fn admin_uri(&self) -> String {
+        format!(
+            "libvirtd:///system?socket={}",
+            self.admin_socket().display()
+        )
+    }
+
     pub fn unix_uri(&self) -> String {
         format!("test+unix:///default?socket={}", self.socket().display())
     }

@@ -7,8 +7,9 @@
 //! - [`daemon`]: rvirtd and a stock libvirtd with a config, stopped by PID on drop.
 //! - [`hosts`]: rvirtd "hosts" in their own UTS (and, on request, network)
 //!   namespaces, for migration tests.
-//! - [`tools`]: stock virsh, rvirsh and python3-libvirt; named output
+//! - [`tools`]: stock virsh, virt-admin, rvirsh and python3-libvirt; named output
 //!   normalisations and a readable comparison.
+//! - [`held`]: a python3-libvirt client holding a connection, probed on demand.
 //! - [`spine`]: the spine's virsh comparison cases and their XML fixtures.
 //! - [`rpc`]: raw RPC clients for tests that misbehave on the wire.
 //! - [`guest`]: the QEMU test guest (Debian cloud kernel + busybox initramfs).
@@ -18,6 +19,7 @@ pub mod corpus;
 pub mod daemon;
 pub mod dirs;
 pub mod guest;
+pub mod held;
 pub mod hosts;
 pub mod ports;
 pub mod rpc;

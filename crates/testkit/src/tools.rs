@@ -29,6 +29,18 @@ impl From<std::process::Output> for Output {
 }
 
 impl Output {
+    /// stdout's lines sorted, for a listing whose order libvirt leaves to
+    /// a hash table (libvirtd's `srv-list` walks its servers' hash, seeded
+    /// at random), so only the set of lines is compared.
+    pub fn unordered(&self) -> Output {
+        let mut lines: Vec<&str> = self.stdout.lines().collect();
+        lines.sort_unstable();
+        Output {
+            stdout: lines.join("\n"),
+            ..self.clone()
+        }
+    }
+
     /// Both streams with `rules` applied.
     pub fn normalised(&self, rules: &[Normalise]) -> Output {
         Output {
@@ -64,6 +76,16 @@ pub fn shell(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Output {
 /// Stock virsh.
 pub fn virsh(uri: &str, commands: &str) -> Output {
     shell("virsh", uri, commands)
+}
+
+/// Stock virt-admin (`virt-admin -c URI COMMANDS`).
+pub fn virt_admin(uri: &str, commands: &str) -> Output {
+    shell("virt-admin", uri, commands)
+}
+
+/// Whether stock virt-admin can be run at all.
+pub fn have_virt_admin() -> bool {
+    Command::new("virt-admin").arg("--version").output().is_ok()
 }
 
 /// This workspace's rvirsh.
@@ -130,6 +152,19 @@ pub enum Normalise {
     Uri(String),
     /// Any UUID (8-4-4-4-12 hex), e.g. a generated one, printed as `<uuid>`.
     Uuid,
+    /// A `YYYY-MM-DD HH:MM:SS+ZZZZ` time (when a client connected),
+    /// printed as `<time>`.
+    Timestamp,
+    /// The value of a `NAME : VALUE` line (virt-admin's typed parameters,
+    /// e.g. a client's `unix_process_id` or `sock_addr`, or a count that
+    /// depends on the daemon's own clients), printed as `<NAME>`.
+    Field(&'static str),
+    /// A given text that differs between the two runs (a client id inside
+    /// a message), printed as `<NAME>`.
+    Value(String, &'static str),
+    /// The first word of a table row that starts with a number (a client
+    /// id in `srv-clients-list`), printed as `<id>`.
+    RowId,
 }
 
 impl Normalise {
@@ -144,6 +179,22 @@ impl Normalise {
             },
             Normalise::Uri(uri) => line.replace(uri.as_str(), "<uri>"),
             Normalise::Uuid => blank_uuids(line),
+            Normalise::Timestamp => blank_times(line),
+            Normalise::Field(name) => match line.split_once(':') {
+                Some((key, _)) if key.trim_end() == *name => format!("{key}: <{name}>"),
+                _ => line.to_string(),
+            },
+            Normalise::Value(text, name) => line.replace(text.as_str(), &format!("<{name}>")),
+            Normalise::RowId => {
+                let body = line.trim_start();
+                let indent = &line[..line.len() - body.len()];
+                match body.split_once(' ') {
+                    Some((id, rest)) if id.bytes().all(|b| b.is_ascii_digit()) => {
+                        format!("{indent}<id> {rest}")
+                    }
+                    _ => line.to_string(),
+                }
+            }
         }
     }
 }
@@ -163,6 +214,32 @@ pub fn normalise(text: &str, rules: &[Normalise]) -> String {
             body + end
         })
         .collect()
+}
+
+/// `line` with each `YYYY-MM-DD HH:MM:SS+ZZZZ` replaced by `<time>`.
+fn blank_times(line: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd+dddd";
+    let fits = |w: &[u8]| {
+        w.iter().zip(SHAPE).all(|(c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            b'+' => *c == b'+' || *c == b'-',
+            _ => c == s,
+        })
+    };
+    let bytes = line.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < line.len() {
+        if i + SHAPE.len() <= bytes.len() && fits(&bytes[i..i + SHAPE.len()]) {
+            out.push_str("<time>");
+            i += SHAPE.len();
+        } else {
+            let c = line[i..].chars().next().expect("char");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
 }
 
 /// `line` with each UUID-shaped word replaced by `<uuid>`.
@@ -263,6 +340,22 @@ mod tests {
             normalise("x6695eb01-f6a4-8304-79aa-97f2502e193f", &rules[1..]),
             "x6695eb01-f6a4-8304-79aa-97f2502e193f"
         );
+    }
+
+    #[test]
+    fn virt_admin_rules_blank_times_fields_and_ids() {
+        let text = " 12   unix        2026-12-03 08:21:12+0000\n\
+                    unix_process_id: 4221\nreadonly       : no\n";
+        let rules = [
+            Normalise::Timestamp,
+            Normalise::Field("unix_process_id"),
+            Normalise::RowId,
+        ];
+        assert_eq!(
+            normalise(text, &rules),
+            " <id>   unix        <time>\nunix_process_id: <unix_process_id>\nreadonly       : no\n"
+        );
+        assert_eq!(normalise(" Id   Name", &rules), " Id   Name");
     }
 
     #[test]

@@ -20,20 +20,17 @@ use super::job::Interrupt;
 use super::receiver::{PageChannels, PageTable};
 use super::transport::{shutdown_interrupt, TcpSink};
 use super::wire::{malformed, Decoder, Message, Page};
+use parking_lot::{Condvar, Mutex};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Frames queued per channel before the sender waits (back-pressure).
 const QUEUE: usize = 4;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 fn io_err(what: &str, e: &std::io::Error) -> Error {
     Error::system(ErrorDomain::TEST, what, e)
@@ -271,7 +268,7 @@ impl IncomingChannels {
                 let c = ch.clone();
                 std::thread::spawn(move || {
                     let r = c.read(conn);
-                    let mut p = lock(&c.progress);
+                    let mut p = c.progress.lock();
                     match r {
                         Ok(()) => p.ended += 1,
                         Err(e) => {
@@ -282,7 +279,7 @@ impl IncomingChannels {
                 })
             })
             .collect();
-        *lock(&ch.threads) = handles;
+        *ch.threads.lock() = handles;
         ch
     }
 
@@ -290,7 +287,7 @@ impl IncomingChannels {
         if (self.cancelled)() {
             return Err(malformed("incoming migration was cancelled"));
         }
-        match &lock(&self.progress).failure {
+        match &self.progress.lock().failure {
             Some(e) => Err(e.clone()),
             None => Ok(()),
         }
@@ -298,19 +295,15 @@ impl IncomingChannels {
 
     /// The page table, once the main stream's header made it.
     fn table(&self) -> Result<Arc<PageTable>> {
-        let mut p = lock(&self.progress);
+        let mut p = self.progress.lock();
         loop {
             if let Some(t) = &p.table {
                 return Ok(t.clone());
             }
             drop(p);
             self.stopped()?;
-            p = lock(&self.progress);
-            p = self
-                .cond
-                .wait_timeout(p, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            p = self.progress.lock();
+            self.cond.wait_for(&mut p, Duration::from_millis(100));
         }
     }
 
@@ -352,7 +345,7 @@ impl IncomingChannels {
 
     /// Wait for every reader thread (after the migration ended either way).
     pub fn join(&self) {
-        let handles = std::mem::take(&mut *lock(&self.threads));
+        let handles = std::mem::take(&mut *self.threads.lock());
         for h in handles {
             let _ = h.join();
         }
@@ -361,12 +354,12 @@ impl IncomingChannels {
 
 impl PageChannels for IncomingChannels {
     fn table_ready(&self, table: Arc<PageTable>) {
-        lock(&self.progress).table = Some(table);
+        self.progress.lock().table = Some(table);
         self.cond.notify_all();
     }
 
     fn wait_all(&self) -> Result<()> {
-        let mut p = lock(&self.progress);
+        let mut p = self.progress.lock();
         loop {
             if let Some(e) = &p.failure {
                 return Err(e.clone());
@@ -377,16 +370,12 @@ impl PageChannels for IncomingChannels {
             if (self.cancelled)() {
                 return Err(malformed("incoming migration was cancelled"));
             }
-            p = self
-                .cond
-                .wait_timeout(p, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            self.cond.wait_for(&mut p, Duration::from_millis(100));
         }
     }
 
     fn failure(&self) -> Option<Error> {
-        lock(&self.progress).failure.clone()
+        self.progress.lock().failure.clone()
     }
 }
 

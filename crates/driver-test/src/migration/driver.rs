@@ -5,10 +5,12 @@
 use super::incoming::{self, Channel};
 use super::job::{aborted_error, UNLIMITED_MIB};
 use super::outgoing::{self, Target};
-use super::{check_request, lock, p2p, reloc, Request};
+use super::{check_request, p2p, reloc, Request};
 use crate::connection::TestConnection;
 use crate::state::TestState;
-use rvirt::driver::{Cookie, DomainRef};
+use rvirt::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use rvirt::job::{operation, JobInfo};
 use rvirt::migration::flags;
 use rvirt::Stream;
@@ -81,17 +83,11 @@ impl TestConnection {
 
     /// V1/V2 perform: the XML rides in the stream header, and with no
     /// confirm phase the source guest goes as soon as the memory arrived.
-    fn perform_v2(
-        &self,
-        dom: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<()> {
+    fn perform_v2(&self, dom: &DomainRef, args: &PerformArgs) -> Result<()> {
+        let (cookie, flags) = (args.cookie_in, args.flags);
+        let uri = args.uri.unwrap_or_default();
         check_request(flags, &TypedParams::new())?;
-        let req = Request::legacy(dname, bandwidth, None, Some(uri));
+        let req = Request::legacy(args.dname, args.bandwidth, None, Some(uri));
         if flags & flags::PEER2PEER != 0 || uri.starts_with("test+reloc://") {
             self.perform_any(dom, Some(uri), &req, cookie, flags)?;
             return Ok(());
@@ -106,6 +102,31 @@ impl TestConnection {
             true,
         )?;
         outgoing::confirm(self.state(), dom, flags, false)
+    }
+
+    /// V2/V3 prepare over TCP: the XML came with the call.
+    fn prepare_legacy(
+        &self,
+        cookie_in: &[u8],
+        args: &PrepareArgs,
+    ) -> Result<(Cookie, Option<String>)> {
+        let req = Request::legacy(args.dname, args.bandwidth, None, args.uri_in);
+        let channel = Channel::Tcp {
+            uri_in: args.uri_in,
+        };
+        self.prepare_any(cookie_in, Some(args.dom_xml), &req, args.flags, channel)
+    }
+
+    /// V2/V3 tunnelled prepare: the memory arrives through `st`.
+    fn prepare_tunnel_legacy(
+        &self,
+        st: &Stream,
+        cookie_in: &[u8],
+        args: &PrepareArgs,
+    ) -> Result<(Cookie, Option<String>)> {
+        let req = Request::legacy(args.dname, args.bandwidth, None, None);
+        let channel = Channel::Stream(st);
+        self.prepare_any(cookie_in, Some(args.dom_xml), &req, args.flags, channel)
     }
 
     fn prepare_any(
@@ -135,7 +156,7 @@ fn begin_api(
 ) -> Result<(Cookie, String)> {
     let out = outgoing::begin(state, dom, req, flags)?;
     if flags & flags::CHANGE_PROTECTION == 0 {
-        let begun = lock(&state.migration.outgoing).remove(&dom.uuid);
+        let begun = state.migration.outgoing.lock().remove(&dom.uuid);
         if let Some(o) = begun {
             o.slot.release(&o.job);
         }
@@ -144,139 +165,60 @@ fn begin_api(
 }
 
 impl rvirt::MigrationDriver for TestConnection {
-    fn domain_migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, Option<String>)> {
-        let req = Request::legacy(dname, bandwidth, None, uri_in);
-        self.prepare_any(&[], None, &req, flags, Channel::Tcp { uri_in })
+    fn domain_migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        let req = Request::legacy(args.dname, args.bandwidth, None, args.uri_in);
+        let channel = Channel::Tcp {
+            uri_in: args.uri_in,
+        };
+        self.prepare_any(&[], None, &req, args.flags, channel)
     }
-    fn domain_migrate_perform(
-        &self,
-        dom: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<()> {
-        self.perform_v2(dom, cookie, uri, flags, dname, bandwidth)
+    fn domain_migrate_perform(&self, dom: &DomainRef, args: &PerformArgs) -> Result<()> {
+        self.perform_v2(dom, args)
     }
-    fn domain_migrate_finish(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        _uri: &str,
-        flags: u32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish(&self, args: &FinishArgs) -> Result<DomainRef> {
+        let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
         incoming::finish(self.state(), dname, cookie, flags, false).map(|(d, _)| d)
     }
 
-    fn domain_migrate_prepare2(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        let req = Request::legacy(dname, bandwidth, None, uri_in);
-        self.prepare_any(&[], Some(dom_xml), &req, flags, Channel::Tcp { uri_in })
+    fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.prepare_legacy(&[], args)
     }
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        _uri: &str,
-        flags: u32,
-        retcode: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<DomainRef> {
+        let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
         incoming::finish(self.state(), dname, cookie, flags, retcode != 0).map(|(d, _)| d)
     }
-    fn domain_migrate_prepare_tunnel(
-        &self,
-        st: &Stream,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<()> {
-        let req = Request::legacy(dname, bandwidth, None, None);
-        self.prepare_any(&[], Some(dom_xml), &req, flags, Channel::Stream(st))
-            .map(|_| ())
+    fn domain_migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
+        self.prepare_tunnel_legacy(st, &[], args).map(|_| ())
     }
 
     fn domain_migrate_begin3(
         &self,
         dom: &DomainRef,
-        xmlin: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
+        args: &Begin3Args,
     ) -> Result<(Cookie, String)> {
-        let req = Request::legacy(dname, bandwidth, xmlin, None);
-        check_request(flags, &req.to_params())?;
-        begin_api(self.state(), dom, &req, flags)
+        let req = Request::legacy(args.dname, args.bandwidth, args.xmlin, None);
+        check_request(args.flags, &req.to_params())?;
+        begin_api(self.state(), dom, &req, args.flags)
     }
-    fn domain_migrate_prepare3(
-        &self,
-        cookie_in: &[u8],
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        let req = Request::legacy(dname, bandwidth, None, uri_in);
-        self.prepare_any(
-            cookie_in,
-            Some(dom_xml),
-            &req,
-            flags,
-            Channel::Tcp { uri_in },
-        )
+    fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.prepare_legacy(args.cookie_in, args)
     }
-    fn domain_migrate_prepare_tunnel3(
-        &self,
-        st: &Stream,
-        cookie_in: &[u8],
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<Cookie> {
-        let req = Request::legacy(dname, bandwidth, None, None);
-        self.prepare_any(cookie_in, Some(dom_xml), &req, flags, Channel::Stream(st))
+    fn domain_migrate_prepare_tunnel3(&self, st: &Stream, args: &PrepareArgs) -> Result<Cookie> {
+        self.prepare_tunnel_legacy(st, args.cookie_in, args)
             .map(|(c, _)| c)
     }
-    fn domain_migrate_perform3(
-        &self,
-        dom: &DomainRef,
-        xmlin: Option<&str>,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<Cookie> {
-        let req = Request::legacy(dname, bandwidth, xmlin, uri);
-        check_request(flags, &req.to_params())?;
-        self.perform_any(dom, dconnuri, &req, cookie_in, flags)
+    fn domain_migrate_perform3(&self, dom: &DomainRef, args: &PerformArgs) -> Result<Cookie> {
+        let req = Request::legacy(args.dname, args.bandwidth, args.xmlin, args.uri);
+        check_request(args.flags, &req.to_params())?;
+        self.perform_any(dom, args.dconnuri, &req, args.cookie_in, args.flags)
     }
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        cookie_in: &[u8],
-        _dconnuri: Option<&str>,
-        _uri: Option<&str>,
-        flags: u32,
+        args: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        incoming::finish(self.state(), dname, cookie_in, flags, cancelled)
+        let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
+        incoming::finish(self.state(), dname, cookie, flags, cancelled)
     }
     fn domain_migrate_confirm3(
         &self,
@@ -298,71 +240,49 @@ impl rvirt::MigrationDriver for TestConnection {
         let req = Request::from_params(params)?;
         begin_api(self.state(), dom, &req, flags)
     }
-    fn domain_migrate_prepare3_params(
-        &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        let req = Request::from_params(params)?;
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
+        let req = Request::from_params(a.params)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
         let uri_in = req.uri.clone();
-        self.prepare_any(
-            cookie_in,
-            Some(&xml),
-            &req,
-            flags,
-            Channel::Tcp {
-                uri_in: uri_in.as_deref(),
-            },
-        )
+        let channel = Channel::Tcp {
+            uri_in: uri_in.as_deref(),
+        };
+        self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, channel)
     }
-    fn domain_migrate_prepare_tunnel3_params(
-        &self,
-        st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<Cookie> {
-        let req = Request::from_params(params)?;
+    fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
+        let req = Request::from_params(a.params)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
-        self.prepare_any(cookie_in, Some(&xml), &req, flags, Channel::Stream(st))
+        self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, Channel::Stream(st))
             .map(|(c, _)| c)
     }
     fn domain_migrate_perform3_params(
         &self,
         dom: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
-        check_request(flags, params)?;
-        let req = Request::from_params(params)?;
-        self.perform_any(dom, dconnuri, &req, cookie_in, flags)
+        check_request(a.flags, a.params)?;
+        let req = Request::from_params(a.params)?;
+        self.perform_any(dom, dconnuri, &req, a.cookie_in, a.flags)
     }
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        let req = Request::from_params(params)?;
+        let req = Request::from_params(a.params)?;
         let dname = req
             .dname
             .ok_or_else(|| Error::invalid_arg(ErrorDomain::TEST, "missing destination name"))?;
-        incoming::finish(self.state(), &dname, cookie_in, flags, cancelled)
+        incoming::finish(self.state(), &dname, a.cookie_in, a.flags, cancelled)
     }
     fn domain_migrate_confirm3_params(
         &self,
         dom: &DomainRef,
-        _params: &TypedParams,
-        _cookie_in: &[u8],
-        flags: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
-        outgoing::confirm(self.state(), dom, flags, cancelled)
+        outgoing::confirm(self.state(), dom, a.flags, cancelled)
     }
 
     fn domain_get_job_info(&self, dom: &DomainRef) -> Result<JobInfo> {

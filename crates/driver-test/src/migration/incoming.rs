@@ -10,9 +10,10 @@ use super::options;
 use super::receiver::{self, Expect, Hooks, PageChannels, Receiver, RecvProgress};
 use super::sender::emit;
 use super::wire::{self, Header};
-use super::{injected, lock, Request};
+use super::{injected, Request};
 use crate::objects::{no_domain_named, AddMode};
 use crate::state::{parse_domain, TestState};
+use parking_lot::{Condvar, Mutex};
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::events::{lifecycle, DomainEvent};
 use rvirt::job::operation;
@@ -25,7 +26,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver as ChanRx, SyncSender};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a prepared migration waits for its source to connect.
@@ -56,7 +57,7 @@ pub struct Incoming {
 
 impl Incoming {
     fn set_done(&self, r: Result<[u8; 32]>) {
-        let mut d = lock(&self.done);
+        let mut d = self.done.lock();
         if d.is_none() {
             *d = Some(r);
         }
@@ -66,7 +67,7 @@ impl Incoming {
     /// Wait until the memory stream ended (or `timeout`).
     fn wait(&self, timeout: Duration) -> Result<[u8; 32]> {
         let deadline = Instant::now() + timeout;
-        let mut d = lock(&self.done);
+        let mut d = self.done.lock();
         loop {
             if let Some(r) = d.as_ref() {
                 return r.clone();
@@ -79,11 +80,7 @@ impl Incoming {
                     "migration stream did not complete",
                 ));
             }
-            d = self
-                .cond
-                .wait_timeout(d, left)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+            self.cond.wait_for(&mut d, left);
         }
     }
 }
@@ -120,14 +117,14 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
         inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_MIGRATED);
         Ok(r)
     })?;
-    *lock(&inc.name) = name;
-    *lock(&inc.dom) = Some(dom.clone());
+    *inc.name.lock() = name;
+    *inc.dom.lock() = Some(dom.clone());
     let slot = state.migration.job(&dom.uuid);
     if let Err(e) = slot.begin(inc.job.clone(), &dom.name) {
         cleanup(state, inc);
         return Err(e);
     }
-    *lock(&inc.slot) = Some(slot);
+    *inc.slot.lock() = Some(slot);
     Ok(dom)
 }
 
@@ -142,7 +139,7 @@ pub fn cleanup(state: &TestState, inc: &Incoming) {
         ErrorCode::OPERATION_FAILED,
         "incoming migration was cancelled",
     )));
-    if let Some(dom) = lock(&inc.dom).clone() {
+    if let Some(dom) = inc.dom.lock().clone() {
         let postcopy = inc.postcopy.load(Ordering::SeqCst);
         let _ = state.with(|inner| {
             let obj = inner.domains.get_mut(&dom)?;
@@ -158,7 +155,7 @@ pub fn cleanup(state: &TestState, inc: &Incoming) {
             inner.emit_lifecycle(dom.clone(), lifecycle::STOPPED, lifecycle::STOPPED_FAILED);
             Ok(())
         });
-        if let Some(slot) = lock(&inc.slot).clone() {
+        if let Some(slot) = inc.slot.lock().clone() {
             slot.end(&inc.job, false, Some("migration failed"));
         }
     }
@@ -171,7 +168,7 @@ struct Feed<'a> {
 
 impl Hooks for Feed<'_> {
     fn header(&mut self, h: &Header) -> Result<()> {
-        if lock(&self.inc.dom).is_some() {
+        if self.inc.dom.lock().is_some() {
             return Ok(());
         }
         // V1 and direct: the definition travels in the stream.
@@ -188,7 +185,10 @@ impl Hooks for Feed<'_> {
         add_domain(self.state, self.inc, def).map(|_| ())
     }
     fn postcopy(&mut self) -> Result<()> {
-        let dom = lock(&self.inc.dom)
+        let dom = self
+            .inc
+            .dom
+            .lock()
             .clone()
             .ok_or_else(|| wire::malformed("no domain"))?;
         self.inc.postcopy.store(true, Ordering::SeqCst);
@@ -345,7 +345,7 @@ impl StreamIn {
 
 impl StreamBackend for StreamIn {
     fn send(&self, data: &[u8]) -> Result<()> {
-        let tx = lock(&self.tx).clone();
+        let tx = self.tx.lock().clone();
         match tx {
             Some(tx) => tx.send(data.to_vec()).map_err(|_| self.outcome_error()),
             None => Err(Error::new(
@@ -356,11 +356,11 @@ impl StreamBackend for StreamIn {
         }
     }
     fn finish(&self) -> Result<()> {
-        lock(&self.tx).take();
+        self.tx.lock().take();
         self.inc.wait(Duration::from_secs(600)).map(|_| ())
     }
     fn abort(&self) -> Result<()> {
-        lock(&self.tx).take();
+        self.tx.lock().take();
         cleanup(&self.state, &self.inc);
         Ok(())
     }
@@ -504,12 +504,12 @@ pub fn prepare(
         }
     };
     {
-        let mut list = lock(&state.migration.incoming);
+        let mut list = state.migration.incoming.lock();
         list.retain(|i| !i.cleaned.load(Ordering::SeqCst));
         list.push(inc.clone());
     }
     let out = MigrationCookie {
-        name: lock(&inc.name).clone(),
+        name: inc.name.lock().clone(),
         uuid: cookie
             .as_ref()
             .map(|c| c.uuid)
@@ -566,16 +566,23 @@ fn listen(
 }
 
 fn find(state: &TestState, name: &str) -> Option<Arc<Incoming>> {
-    lock(&state.migration.incoming)
+    state
+        .migration
+        .incoming
+        .lock()
         .iter()
         .rev()
-        .find(|i| *lock(&i.name) == name)
+        .find(|i| *i.name.lock() == name)
         .cloned()
 }
 
 fn forget(state: &TestState, inc: &Arc<Incoming>) {
     inc.settled.store(true, Ordering::SeqCst);
-    lock(&state.migration.incoming).retain(|i| !Arc::ptr_eq(i, inc));
+    state
+        .migration
+        .incoming
+        .lock()
+        .retain(|i| !Arc::ptr_eq(i, inc));
 }
 
 impl Incoming {
@@ -591,7 +598,7 @@ impl Incoming {
 pub fn discard(state: &TestState, inc: &Arc<Incoming>) {
     if inc.pending() {
         tracing::debug!(
-            name = %lock(&inc.name),
+            name = %inc.name.lock(),
             "preparing connection closed: discarding incoming migration"
         );
         cleanup(state, inc);
@@ -642,7 +649,7 @@ pub fn finish(
             ));
         }
     }
-    let def_for_faults = match (&inc.offline_def, lock(&inc.dom).clone()) {
+    let def_for_faults = match (&inc.offline_def, inc.dom.lock().clone()) {
         (Some(d), _) => Some(d.clone()),
         (None, Some(dom)) => state.lock().domains.get(&dom).ok().map(|o| o.def.clone()),
         _ => None,
@@ -676,7 +683,7 @@ pub fn finish(
         Err(e) => return fail(e),
     };
     forget(state, &inc);
-    let stats = match lock(&inc.slot).clone() {
+    let stats = match inc.slot.lock().clone() {
         Some(slot) => {
             let s = slot.end(&inc.job, true, None);
             emit(state, &dom, DomainEvent::JobCompleted { stats: s.clone() });
@@ -730,7 +737,9 @@ fn finish_live(
     flags: u32,
     persistent: Option<DomainDef>,
 ) -> Result<DomainRef> {
-    let dom = lock(&inc.dom)
+    let dom = inc
+        .dom
+        .lock()
         .clone()
         .ok_or_else(|| Error::internal(ErrorDomain::TEST, "incoming domain never arrived"))?;
     let existed = inc.existed.load(Ordering::SeqCst);

@@ -3,10 +3,11 @@
 //! post-copy request, plus the tunables that outlive a job (max speed,
 //! max downtime) and the stats of the last completed job.
 
+use parking_lot::Mutex;
 use rvirt::job::{field, job_type, operation};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// QEMU's "unlimited" max speed, in MiB/s.
@@ -67,7 +68,7 @@ pub struct InterruptGuard {
 
 impl Drop for InterruptGuard {
     fn drop(&mut self) {
-        lock(&self.job.interrupts).retain(|(id, _)| *id != self.id);
+        self.job.interrupts.lock().retain(|(id, _)| *id != self.id);
     }
 }
 
@@ -88,7 +89,9 @@ impl Job {
     /// `virDomainAbortJob`: flag the job and interrupt its blocking I/O.
     pub fn request_abort(&self) {
         self.abort.store(true, Ordering::SeqCst);
-        let hooks: Vec<Interrupt> = lock(&self.interrupts)
+        let hooks: Vec<Interrupt> = self
+            .interrupts
+            .lock()
             .iter()
             .map(|(_, f)| f.clone())
             .collect();
@@ -101,7 +104,7 @@ impl Job {
     /// aborted) for as long as the guard lives.
     pub fn on_abort(self: &Arc<Self>, f: Interrupt) -> InterruptGuard {
         let id = self.next_interrupt.fetch_add(1, Ordering::SeqCst);
-        lock(&self.interrupts).push((id, f.clone()));
+        self.interrupts.lock().push((id, f.clone()));
         // An abort that came before the push did not see it.
         if self.aborted() {
             f();
@@ -125,16 +128,12 @@ impl Job {
     }
 
     pub fn update(&self, f: impl FnOnce(&mut Progress)) {
-        let mut p = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        let mut p = self.progress.lock();
         f(&mut p);
     }
 
     pub fn snapshot(&self) -> Progress {
-        let mut p = self
-            .progress
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let mut p = self.progress.lock().clone();
         p.elapsed_ms = self.started.elapsed().as_millis() as u64;
         p
     }
@@ -176,19 +175,15 @@ impl Default for DomainJob {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 impl DomainJob {
     pub fn current(&self) -> Option<Arc<Job>> {
-        lock(&self.current).clone()
+        self.current.lock().clone()
     }
 
     /// Start a job on domain `name`; refused while another one runs
     /// (libvirt's `qemuMigrationJobIsAllowed`).
     pub fn begin(&self, job: Arc<Job>, name: &str) -> Result<()> {
-        let mut cur = lock(&self.current);
+        let mut cur = self.current.lock();
         if cur.is_some() {
             return Err(Error::new(
                 ErrorDomain::TEST,
@@ -207,11 +202,11 @@ impl DomainJob {
         if let Some(m) = errmsg {
             stats.push(field::ERRMSG, TypedParamValue::String(m.to_string()));
         }
-        let mut cur = lock(&self.current);
+        let mut cur = self.current.lock();
         if cur.as_ref().is_some_and(|c| Arc::ptr_eq(c, job)) {
             *cur = None;
         }
-        *lock(&self.completed) = Some(stats.clone());
+        *self.completed.lock() = Some(stats.clone());
         stats
     }
 
@@ -219,7 +214,7 @@ impl DomainJob {
     /// a completed job: begin's job when the client did not ask for
     /// CHANGE_PROTECTION.
     pub fn release(&self, job: &Arc<Job>) {
-        let mut cur = lock(&self.current);
+        let mut cur = self.current.lock();
         if cur.as_ref().is_some_and(|c| Arc::ptr_eq(c, job)) {
             *cur = None;
         }
@@ -229,7 +224,7 @@ impl DomainJob {
     pub fn stats(&self, flags: u32) -> (i32, TypedParams) {
         use rvirt::job::stats_flags::{COMPLETED, KEEP_COMPLETED};
         if flags & COMPLETED != 0 {
-            let mut done = lock(&self.completed);
+            let mut done = self.completed.lock();
             let out = match done.as_ref() {
                 Some(s) => (job_type::COMPLETED, s.clone()),
                 None => (job_type::NONE, TypedParams::new()),

@@ -31,11 +31,12 @@ mod reloc;
 pub use reloc::RelocationListener;
 
 use job::DomainJob;
+use parking_lot::Mutex;
 use rvirt::migration::{flags, params};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// The flags this driver carries out.
 pub const HONOURED_FLAGS: u32 = flags::LIVE
@@ -136,12 +137,13 @@ impl HostMigration {
 
     /// The job slot of a domain (created on first use).
     pub fn job(&self, uuid: &[u8; 16]) -> Arc<DomainJob> {
-        lock(&self.jobs).entry(*uuid).or_default().clone()
+        self.jobs.lock().entry(*uuid).or_default().clone()
     }
 
     /// Whether a migration job holds this domain (CHANGE_PROTECTION).
     pub fn is_protected(&self, uuid: &[u8; 16]) -> bool {
-        lock(&self.outgoing)
+        self.outgoing
+            .lock()
             .get(uuid)
             .is_some_and(|o| o.flags & flags::CHANGE_PROTECTION != 0)
     }
@@ -157,22 +159,18 @@ pub struct PreparedIncoming {
 
 impl PreparedIncoming {
     fn track(&self, inc: Arc<incoming::Incoming>) {
-        let mut list = lock(&self.list);
+        let mut list = self.list.lock();
         list.retain(|i| i.pending());
         list.push(inc);
     }
 
     /// The connection closes: abort what it prepared and did not finish.
     pub fn discard_all(&self, state: &crate::state::TestState) {
-        let list = std::mem::take(&mut *lock(&self.list));
+        let list = std::mem::take(&mut *self.list.lock());
         for inc in &list {
             incoming::discard(state, inc);
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The typed migration parameters, read once.

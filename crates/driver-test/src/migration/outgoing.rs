@@ -11,8 +11,9 @@ use super::options;
 use super::sender::{self, emit, SendPlan};
 use super::transport::{Sink, StreamSink, TcpSink};
 use super::wire::{Header, Message};
-use super::{injected, lock, Request};
+use super::{injected, Request};
 use crate::state::{parse_domain, TestState};
+use parking_lot::Mutex;
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::events::{lifecycle, DomainEvent};
 use rvirt::job::operation;
@@ -23,7 +24,7 @@ use rvirt_util::uuid::Uuid;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// QEMU's auto-converge defaults (cpu-throttle-initial / -increment).
@@ -126,14 +127,18 @@ fn start(state: &TestState, dom: &DomainRef, flags: u32) -> Result<Arc<Outgoing>
         moved: AtomicBool::new(false),
         digest: Mutex::new(None),
     });
-    lock(&state.migration.outgoing).insert(dom.uuid, out.clone());
+    state
+        .migration
+        .outgoing
+        .lock()
+        .insert(dom.uuid, out.clone());
     Ok(out)
 }
 
 /// End the job as failed and forget the migration.
 fn abandon(state: &TestState, dom: &DomainRef, out: &Arc<Outgoing>, err: &Error) {
     out.slot.end(&out.job, false, Some(&err.message));
-    let mut map = lock(&state.migration.outgoing);
+    let mut map = state.migration.outgoing.lock();
     if map.get(&dom.uuid).is_some_and(|o| Arc::ptr_eq(o, out)) {
         map.remove(&dom.uuid);
     }
@@ -222,7 +227,7 @@ pub fn perform(
     target: Target,
     xml_in_header: bool,
 ) -> Result<Cookie> {
-    let existing = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    let existing = state.migration.outgoing.lock().get(&dom.uuid).cloned();
     let out = match existing {
         Some(o) if !o.performed.load(Ordering::SeqCst) => o,
         _ => start(state, dom, flags)?,
@@ -375,7 +380,7 @@ fn perform_job(
         }
     };
     out.postcopy.store(outcome.postcopy, Ordering::SeqCst);
-    *lock(&out.digest) = Some(outcome.digest);
+    *out.digest.lock() = Some(outcome.digest);
     cookie.digest = Some(super::memory::hex(&outcome.digest));
     cookie.stats = stats_to_pairs(&out.slot.stats(0).1);
     Ok(cookie.format().into_bytes())
@@ -385,7 +390,7 @@ fn perform_job(
 /// job as failed and leave ours paused (libvirt's "guest probably left
 /// paused on source"), since resuming could run it twice.
 pub fn leave_paused(state: &TestState, dom: &DomainRef, err: &Error) {
-    let out = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    let out = state.migration.outgoing.lock().get(&dom.uuid).cloned();
     if let Some(out) = out {
         abandon(state, dom, &out, err);
     }
@@ -394,7 +399,7 @@ pub fn leave_paused(state: &TestState, dom: &DomainRef, err: &Error) {
 /// Confirm: the destination runs the guest (drop ours) or the migration
 /// failed (`cancelled`: resume ours).
 pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
-    let out = lock(&state.migration.outgoing).get(&dom.uuid).cloned();
+    let out = state.migration.outgoing.lock().get(&dom.uuid).cloned();
     let Some(out) = out else {
         if cancelled {
             // Perform already put the guest back.
@@ -454,7 +459,7 @@ pub fn confirm(state: &TestState, dom: &DomainRef, flags: u32, cancelled: bool) 
         Ok(())
     })?;
     let stats = out.slot.end(&out.job, true, None);
-    lock(&state.migration.outgoing).remove(&dom.uuid);
+    state.migration.outgoing.lock().remove(&dom.uuid);
     emit(state, dom, DomainEvent::JobCompleted { stats });
     injected_fault.map_or(Ok(()), Err)
 }

@@ -7,7 +7,7 @@
 use super::outgoing::{self, Target};
 use super::Request;
 use crate::state::TestState;
-use rvirt::driver::DomainRef;
+use rvirt::driver::{DomainRef, FinishArgs, PrepareArgs};
 use rvirt::flags::feature;
 use rvirt::migration::flags;
 use rvirt::{Connect, Stream};
@@ -78,6 +78,43 @@ fn settle(
     }
 }
 
+/// The positional prepare both V2 and V3 send: the destination's name and
+/// the XML begin produced (the V3 cookie is added by the caller).
+fn prepare_args<'a>(req: &'a Request, dname: &'a str, xml: &'a str, flags: u32) -> PrepareArgs<'a> {
+    PrepareArgs {
+        uri_in: req.uri.as_deref(),
+        flags,
+        dname: Some(dname),
+        bandwidth: req.bandwidth.unwrap_or(0),
+        dom_xml: xml,
+        ..PrepareArgs::default()
+    }
+}
+
+/// Where the memory goes after a TCP prepare: the destination's answer,
+/// else the caller's URI.
+fn tcp_target(uri_out: Option<String>, req: &Request, flags: u32) -> Result<Target> {
+    let uri = uri_out
+        .or_else(|| req.uri.clone())
+        // Offline migration moves no memory: there is nothing to connect to.
+        .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
+        .ok_or_else(no_uri)?;
+    Ok(Target::Tcp(uri))
+}
+
+/// A failed prepare ends the job begin started here.
+fn cancel_unless_prepared(
+    state: &TestState,
+    dom: &DomainRef,
+    flags: u32,
+    prepared: Result<(Vec<u8>, Target)>,
+) -> Result<(Vec<u8>, Target)> {
+    if prepared.is_err() {
+        let _ = outgoing::confirm(state, dom, flags, true);
+    }
+    prepared
+}
+
 fn perform3(
     state: &TestState,
     dom: &DomainRef,
@@ -93,51 +130,34 @@ fn perform3(
     let mut dreq = req.clone();
     dreq.dxml = Some(xml.clone());
     dreq.dname = Some(dname.clone());
-    let bandwidth = req.bandwidth.unwrap_or(0);
-    let tunnelled = flags & flags::TUNNELLED != 0;
+    let args = prepare_args(req, &dname, &xml, flags);
     let prepared = (|| -> Result<(Vec<u8>, Target)> {
-        if tunnelled {
+        if flags & flags::TUNNELLED != 0 {
             let st = Stream::new(dconn, 0)?;
             let cookie = if use_params {
                 dconn.migrate_prepare_tunnel3_params(&st, &dreq.to_params(), &cookie_a, flags)?
             } else {
-                dconn.migrate_prepare_tunnel3(
-                    &st,
-                    &cookie_a,
-                    flags,
-                    Some(&dname),
-                    bandwidth,
-                    &xml,
-                )?
+                let args = PrepareArgs {
+                    cookie_in: &cookie_a,
+                    uri_in: None,
+                    ..args
+                };
+                dconn.migrate_prepare_tunnel3(&st, &args)?
             };
             return Ok((cookie, Target::Stream(st)));
         }
         let (cookie, uri_out) = if use_params {
             dconn.migrate_prepare3_params(&dreq.to_params(), &cookie_a, flags)?
         } else {
-            dconn.migrate_prepare3(
-                &cookie_a,
-                req.uri.as_deref(),
-                flags,
-                Some(&dname),
-                bandwidth,
-                &xml,
-            )?
+            let args = PrepareArgs {
+                cookie_in: &cookie_a,
+                ..args
+            };
+            dconn.migrate_prepare3(&args)?
         };
-        let uri = uri_out
-            .or_else(|| req.uri.clone())
-            // Offline migration moves no memory: there is nothing to connect to.
-            .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
-            .ok_or_else(no_uri)?;
-        Ok((cookie, Target::Tcp(uri)))
+        Ok((cookie, tcp_target(uri_out, req, flags)?))
     })();
-    let (cookie_b, target) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = outgoing::confirm(state, dom, flags, true);
-            return Err(e);
-        }
-    };
+    let (cookie_b, target) = cancel_unless_prepared(state, dom, flags, prepared)?;
     let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
     let cancelled = performed.is_err();
     let cookie_c = performed.as_ref().cloned().unwrap_or_default();
@@ -155,16 +175,14 @@ fn perform3(
             .migrate_finish3_params(&fp, &cookie_c, flags, cancelled)
             .map(|_| ())
     } else {
-        dconn
-            .migrate_finish3(
-                &dname,
-                &cookie_c,
-                Some(dconnuri),
-                req.uri.as_deref(),
-                flags,
-                cancelled,
-            )
-            .map(|_| ())
+        let args = FinishArgs {
+            dname: &dname,
+            cookie_in: &cookie_c,
+            dconnuri: Some(dconnuri),
+            uri: req.uri.as_deref(),
+            flags,
+        };
+        dconn.migrate_finish3(&args, cancelled).map(|_| ())
     };
     settle(state, dom, flags, performed, finished)
 }
@@ -179,29 +197,21 @@ fn perform2(
     let (_, xml) = outgoing::begin(state, dom, req, flags)?;
     let flags = outgoing::with_paused_flag(state, dom, flags);
     let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
-    let bandwidth = req.bandwidth.unwrap_or(0);
+    let args = prepare_args(req, &dname, &xml, flags);
     let prepared = (|| -> Result<(Vec<u8>, Target)> {
         if flags & flags::TUNNELLED != 0 {
             let st = Stream::new(dconn, 0)?;
-            dconn.migrate_prepare_tunnel(&st, flags, Some(&dname), bandwidth, &xml)?;
+            let args = PrepareArgs {
+                uri_in: None,
+                ..args
+            };
+            dconn.migrate_prepare_tunnel(&st, &args)?;
             return Ok((Vec::new(), Target::Stream(st)));
         }
-        let (cookie, uri_out) =
-            dconn.migrate_prepare2(req.uri.as_deref(), flags, Some(&dname), bandwidth, &xml)?;
-        let uri = uri_out
-            .or_else(|| req.uri.clone())
-            // Offline migration moves no memory: there is nothing to connect to.
-            .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
-            .ok_or_else(no_uri)?;
-        Ok((cookie, Target::Tcp(uri)))
+        let (cookie, uri_out) = dconn.migrate_prepare2(&args)?;
+        Ok((cookie, tcp_target(uri_out, req, flags)?))
     })();
-    let (cookie_b, target) = match prepared {
-        Ok(p) => p,
-        Err(e) => {
-            let _ = outgoing::confirm(state, dom, flags, true);
-            return Err(e);
-        }
-    };
+    let (cookie_b, target) = cancel_unless_prepared(state, dom, flags, prepared)?;
     let uri = match &target {
         Target::Tcp(u) => u.clone(),
         _ => String::new(),
@@ -209,8 +219,13 @@ fn perform2(
     let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
     let retcode = if performed.is_ok() { 0 } else { -1 };
     let cookie_c = performed.as_ref().cloned().unwrap_or_default();
-    let finished = dconn
-        .migrate_finish2(&dname, &cookie_c, &uri, flags, retcode)
-        .map(|_| ());
+    let args = FinishArgs {
+        dname: &dname,
+        cookie_in: &cookie_c,
+        uri: Some(&uri),
+        flags,
+        ..FinishArgs::default()
+    };
+    let finished = dconn.migrate_finish2(&args, retcode).map(|_| ());
     settle(state, dom, flags, performed, finished)
 }

@@ -283,7 +283,7 @@ fn serve(mut conn: TcpStream, host_uuid: [u8; 16]) {
     }
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
     let received = incoming::receive(&state, &inc, &mut conn, None).map(|_| ());
-    let name = inc.name.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let name = inc.name.lock().clone();
     let ready = conn.write_all(&wire::encode_verdict(&received)).is_ok();
     // Run the guest only on the source's go: without it, discard.
     let _ = conn.set_read_timeout(Some(GO_TIMEOUT));

@@ -4,7 +4,7 @@
 use super::{about, cmd, data, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_NAME, BY_UUID};
-use rvirt::{flags, Error, ErrorDomain};
+use rvirt::{flags, Domain, Error, ErrorDomain};
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -99,6 +99,21 @@ fn domain_arg(c: &ParsedCommand) -> &str {
     c.get("domain").unwrap_or_default()
 }
 
+/// virsh's shape for a command that makes one call on a domain: look it
+/// up, call, and either fail with `Failed to VERB domain 'NAME'` or print
+/// `Domain 'NAME' DONE`.
+fn act_on_domain(
+    ctl: &mut Ctl,
+    name: &str,
+    (verb, done): (&str, &str),
+    act: impl FnOnce(&mut Domain) -> rvirt::Result<()>,
+) -> CmdResult {
+    let mut dom = ctl.lookup_domain(name, BY_ANY)?;
+    act(&mut dom).map_err(|e| CmdError::with(format!("Failed to {verb} domain '{name}'"), e))?;
+    ctl.print_extra(&format!("Domain '{name}' {done}\n"));
+    Ok(())
+}
+
 fn define(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let file = c.get("file").unwrap_or_default();
     let xml = read_file(file)?;
@@ -130,8 +145,6 @@ fn create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 }
 
 fn undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
     let f = flags_from(
         c,
         &[
@@ -147,10 +160,12 @@ fn undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             ("keep-tpm", flags::undefine::KEEP_TPM),
         ],
     );
-    dom.undefine(f)
-        .map_err(|e| CmdError::with(format!("Failed to undefine domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' has been undefined\n"));
-    Ok(())
+    act_on_domain(
+        ctl,
+        domain_arg(c),
+        ("undefine", "has been undefined"),
+        |d| d.undefine(f),
+    )
 }
 
 fn start(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
@@ -194,51 +209,34 @@ fn mode_flags(c: &ParsedCommand) -> Result<u32, CmdError> {
 }
 
 fn shutdown(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
     let f = mode_flags(c)?;
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
-    dom.shutdown(f)
-        .map_err(|e| CmdError::with(format!("Failed to shutdown domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' is being shutdown\n"));
-    Ok(())
+    act_on_domain(ctl, domain_arg(c), ("shutdown", "is being shutdown"), |d| {
+        d.shutdown(f)
+    })
 }
 
 fn reboot(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
     let f = mode_flags(c)?;
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
-    dom.reboot(f)
-        .map_err(|e| CmdError::with(format!("Failed to reboot domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' is being rebooted\n"));
-    Ok(())
+    act_on_domain(ctl, domain_arg(c), ("reboot", "is being rebooted"), |d| {
+        d.reboot(f)
+    })
 }
 
 fn destroy(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
     let f = flags_from(c, &[("graceful", 1)]);
-    dom.destroy(f)
-        .map_err(|e| CmdError::with(format!("Failed to destroy domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' destroyed\n"));
-    Ok(())
+    act_on_domain(ctl, domain_arg(c), ("destroy", "destroyed"), |d| {
+        d.destroy(f)
+    })
 }
 
 fn suspend(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
-    dom.suspend()
-        .map_err(|e| CmdError::with(format!("Failed to suspend domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' suspended\n"));
-    Ok(())
+    act_on_domain(ctl, domain_arg(c), ("suspend", "suspended"), |d| {
+        d.suspend()
+    })
 }
 
 fn resume(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let name = domain_arg(c);
-    let dom = ctl.lookup_domain(name, BY_ANY)?;
-    dom.resume()
-        .map_err(|e| CmdError::with(format!("Failed to resume domain '{name}'"), e))?;
-    ctl.print_extra(&format!("Domain '{name}' resumed\n"));
-    Ok(())
+    act_on_domain(ctl, domain_arg(c), ("resume", "resumed"), |d| d.resume())
 }
 
 fn autostart(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {

@@ -18,6 +18,7 @@
 //! Every default reports `VIR_ERR_NO_SUPPORT` naming the public API, as
 //! libvirt does for a NULL slot.
 
+use super::migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 use super::{unsupported, DomainRef};
 use crate::job::JobInfo;
 use crate::stream::Stream;
@@ -27,74 +28,33 @@ use rvirt_util::{Result, TypedParams};
 /// cookielen`); empty means none.
 pub type Cookie = Vec<u8>;
 
-#[allow(unused_variables, clippy::too_many_arguments)]
+#[allow(unused_variables)]
 pub trait MigrationDriver {
     // ---- V1 (virDomainMigratePrepare / Perform / Finish) ----
 
     /// Destination: returns (cookie, uri_out).
-    fn domain_migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         Err(unsupported("virDomainMigratePrepare"))
     }
     /// Source (V1 and V2).
-    fn domain_migrate_perform(
-        &self,
-        dom: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<()> {
+    fn domain_migrate_perform(&self, dom: &DomainRef, args: &PerformArgs) -> Result<()> {
         Err(unsupported("virDomainMigratePerform"))
     }
-    fn domain_migrate_finish(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish(&self, args: &FinishArgs) -> Result<DomainRef> {
         Err(unsupported("virDomainMigrateFinish"))
     }
 
     // ---- V2 ----
-    fn domain_migrate_prepare2(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         Err(unsupported("virDomainMigratePrepare2"))
     }
     /// `retcode` is the source's perform result (0 = success); on failure
     /// the destination discards the incoming guest.
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        retcode: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<DomainRef> {
         Err(unsupported("virDomainMigrateFinish2"))
     }
     /// V2 tunnelled (peer-to-peer): data arrives through `st`.
-    fn domain_migrate_prepare_tunnel(
-        &self,
-        st: &Stream,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<()> {
+    fn domain_migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
         Err(unsupported("virDomainMigratePrepareTunnel"))
     }
 
@@ -103,60 +63,27 @@ pub trait MigrationDriver {
     fn domain_migrate_begin3(
         &self,
         dom: &DomainRef,
-        xmlin: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
+        args: &Begin3Args,
     ) -> Result<(Cookie, String)> {
         Err(unsupported("virDomainMigrateBegin3"))
     }
     /// Destination: returns (cookie_out, uri_out).
-    fn domain_migrate_prepare3(
-        &self,
-        cookie_in: &[u8],
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         Err(unsupported("virDomainMigratePrepare3"))
     }
-    fn domain_migrate_prepare_tunnel3(
-        &self,
-        st: &Stream,
-        cookie_in: &[u8],
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<Cookie> {
+    fn domain_migrate_prepare_tunnel3(&self, st: &Stream, args: &PrepareArgs) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePrepareTunnel3"))
     }
     /// Source. With PEER2PEER, `dconnuri` names the destination daemon and
     /// the driver runs the whole protocol itself.
-    fn domain_migrate_perform3(
-        &self,
-        dom: &DomainRef,
-        xmlin: Option<&str>,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<Cookie> {
+    fn domain_migrate_perform3(&self, dom: &DomainRef, args: &PerformArgs) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePerform3"))
     }
     /// Destination: returns the new domain and cookie_out. With `cancelled`
     /// the incoming guest is discarded and an error is returned.
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
+        args: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         Err(unsupported("virDomainMigrateFinish3"))
@@ -183,18 +110,14 @@ pub trait MigrationDriver {
     }
     fn domain_migrate_prepare3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<(Cookie, Option<String>)> {
         Err(unsupported("virDomainMigratePrepare3Params"))
     }
     fn domain_migrate_prepare_tunnel3_params(
         &self,
         st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePrepareTunnel3Params"))
     }
@@ -202,17 +125,13 @@ pub trait MigrationDriver {
         &self,
         dom: &DomainRef,
         dconnuri: Option<&str>,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
     ) -> Result<Cookie> {
         Err(unsupported("virDomainMigratePerform3Params"))
     }
     fn domain_migrate_finish3_params(
         &self,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         Err(unsupported("virDomainMigrateFinish3Params"))
@@ -220,9 +139,7 @@ pub trait MigrationDriver {
     fn domain_migrate_confirm3_params(
         &self,
         dom: &DomainRef,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        flags: u32,
+        args: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
         Err(unsupported("virDomainMigrateConfirm3Params"))

@@ -11,7 +11,9 @@
 //!   source with a hypervisor URI.
 
 use super::{flags, params as param};
-use crate::driver::{Cookie, HypervisorConnection};
+use crate::driver::{
+    Begin3Args, Cookie, FinishArgs, HypervisorConnection, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use crate::flags::feature;
 use crate::types::DomainState;
 use crate::{Connect, Domain};
@@ -128,6 +130,33 @@ impl<'a> Legacy<'a> {
             dxml: p.get_string(param::DEST_XML),
             bandwidth: p.get_u64(param::BANDWIDTH).unwrap_or(0),
         })
+    }
+
+    /// The V1/V2 prepare of this request (no cookie; `dom_xml` empty for V1).
+    fn prepare(&self, flags: u32, dom_xml: &'a str) -> PrepareArgs<'a> {
+        PrepareArgs {
+            uri_in: self.uri,
+            flags,
+            dname: self.dname,
+            bandwidth: self.bandwidth,
+            dom_xml,
+            ..PrepareArgs::default()
+        }
+    }
+
+    /// The V1/V2 perform of this request to `uri`.
+    fn perform<'b>(&self, cookie_in: &'b [u8], uri: &'b str, flags: u32) -> PerformArgs<'b>
+    where
+        'a: 'b,
+    {
+        PerformArgs {
+            cookie_in,
+            uri: Some(uri),
+            flags,
+            dname: self.dname,
+            bandwidth: self.bandwidth,
+            ..PerformArgs::default()
+        }
     }
 
     fn to_params(self) -> TypedParams {
@@ -384,23 +413,28 @@ impl Domain {
         }
         let drv = src.driver();
         if flags & flags::PEER2PEER != 0 && supports(src, feature::MIGRATION_PARAMS) {
-            drv.domain_migrate_perform3_params(self.domain_ref(), dconnuri, params, &[], flags)?;
+            let args = ParamsArgs {
+                params,
+                cookie_in: &[],
+                flags,
+            };
+            drv.domain_migrate_perform3_params(self.domain_ref(), dconnuri, &args)?;
         } else if supports(src, feature::MIGRATION_V3) {
             let l = Legacy::from_params(
                 params,
                 COMPAT_PARAMS,
                 "Some parameters are not supported by migration protocol 3",
             )?;
-            drv.domain_migrate_perform3(
-                self.domain_ref(),
-                l.dxml,
-                &[],
+            let args = PerformArgs {
+                xmlin: l.dxml,
                 dconnuri,
-                l.uri,
+                uri: l.uri,
                 flags,
-                l.dname,
-                l.bandwidth,
-            )?;
+                dname: l.dname,
+                bandwidth: l.bandwidth,
+                ..PerformArgs::default()
+            };
+            drv.domain_migrate_perform3(self.domain_ref(), &args)?;
         } else {
             let l = Legacy::from_params(
                 params,
@@ -421,11 +455,7 @@ impl Domain {
             };
             drv.domain_migrate_perform(
                 self.domain_ref(),
-                &[],
-                uri.unwrap_or(""),
-                flags,
-                l.dname,
-                l.bandwidth,
+                &l.perform(&[], uri.unwrap_or(""), flags),
             )?;
         }
         Ok(())
@@ -459,19 +489,19 @@ impl Domain {
     fn migrate_v1(&self, dconn: &Connect, l: &Legacy, mut flags: u32) -> Result<Domain> {
         let destflags = self.dest_flags(&mut flags);
         let dst = dconn.driver();
-        let (cookie, uri_out) =
-            dst.domain_migrate_prepare(l.uri, destflags, l.dname, l.bandwidth)?;
+        let (cookie, uri_out) = dst.domain_migrate_prepare(&l.prepare(destflags, ""))?;
         let uri = required_uri(uri_out.as_deref().or(l.uri), "domainMigratePrepare")?;
-        self.connect().driver().domain_migrate_perform(
-            self.domain_ref(),
-            &cookie,
-            &uri,
-            flags,
-            l.dname,
-            l.bandwidth,
-        )?;
-        let dname = l.dname.unwrap_or(self.name());
-        let r = dst.domain_migrate_finish(dname, &cookie, &uri, destflags)?;
+        self.connect()
+            .driver()
+            .domain_migrate_perform(self.domain_ref(), &l.perform(&cookie, &uri, flags))?;
+        let finish = FinishArgs {
+            dname: l.dname.unwrap_or(self.name()),
+            cookie_in: &cookie,
+            uri: Some(&uri),
+            flags: destflags,
+            ..FinishArgs::default()
+        };
+        let r = dst.domain_migrate_finish(&finish)?;
         Ok(Domain::from_ref(dconn, r))
     }
 
@@ -488,8 +518,7 @@ impl Domain {
             .domain_get_xml_desc(self.domain_ref(), xml_flags)?;
         let destflags = self.dest_flags(&mut flags);
         let dst = dconn.driver();
-        let (cookie, uri_out) =
-            dst.domain_migrate_prepare2(l.uri, destflags, l.dname, l.bandwidth, &dom_xml)?;
+        let (cookie, uri_out) = dst.domain_migrate_prepare2(&l.prepare(destflags, &dom_xml))?;
         let dname = l.dname.unwrap_or(self.name());
         let uri = uri_out.as_deref().or(l.uri).map(str::to_string);
         let perform = match &uri {
@@ -498,23 +527,20 @@ impl Domain {
                 ErrorCode::INTERNAL_ERROR,
                 "domainMigratePrepare2 did not set uri",
             )),
-            Some(uri) => self.connect().driver().domain_migrate_perform(
-                self.domain_ref(),
-                &cookie,
-                uri,
-                flags,
-                l.dname,
-                l.bandwidth,
-            ),
+            Some(uri) => self
+                .connect()
+                .driver()
+                .domain_migrate_perform(self.domain_ref(), &l.perform(&cookie, uri, flags)),
         };
         let retcode = i32::from(perform.is_err());
-        let finished = dst.domain_migrate_finish2(
+        let finish = FinishArgs {
             dname,
-            &cookie,
-            uri.as_deref().unwrap_or(""),
-            destflags,
-            retcode,
-        );
+            cookie_in: &cookie,
+            uri: Some(uri.as_deref().unwrap_or("")),
+            flags: destflags,
+            ..FinishArgs::default()
+        };
+        let finished = dst.domain_migrate_finish2(&finish, retcode);
         // The perform error is the one worth reporting.
         perform?;
         Ok(Domain::from_ref(dconn, finished?))
@@ -548,22 +574,32 @@ impl Domain {
         let (cookie, dom_xml) = if use_params {
             src.domain_migrate_begin3_params(me, &params, flags | protection)?
         } else {
-            src.domain_migrate_begin3(me, xmlin, flags | protection, dname, bandwidth)?
+            let args = Begin3Args {
+                xmlin,
+                flags: flags | protection,
+                dname,
+                bandwidth,
+            };
+            src.domain_migrate_begin3(me, &args)?
         };
         let destflags = self.dest_flags(&mut flags);
 
         let prepared = if use_params {
             params.replace_string(param::DEST_XML, &dom_xml);
-            dst.domain_migrate_prepare3_params(&params, &cookie, destflags)
+            dst.domain_migrate_prepare3_params(&ParamsArgs {
+                params: &params,
+                cookie_in: &cookie,
+                flags: destflags,
+            })
         } else {
-            dst.domain_migrate_prepare3(
-                &cookie,
-                uri.as_deref(),
-                destflags,
+            dst.domain_migrate_prepare3(&PrepareArgs {
+                cookie_in: &cookie,
+                uri_in: uri.as_deref(),
+                flags: destflags,
                 dname,
                 bandwidth,
-                &dom_xml,
-            )
+                dom_xml: &dom_xml,
+            })
         };
         let (cookie, uri_out) = match prepared {
             Ok(v) => v,
@@ -595,18 +631,22 @@ impl Domain {
             ));
         } else if flags & flags::OFFLINE == 0 {
             let performed = if use_params {
-                src.domain_migrate_perform3_params(me, None, &params, &cookie, flags | protection)
+                let args = ParamsArgs {
+                    params: &params,
+                    cookie_in: &cookie,
+                    flags: flags | protection,
+                };
+                src.domain_migrate_perform3_params(me, None, &args)
             } else {
-                src.domain_migrate_perform3(
-                    me,
-                    None,
-                    &cookie,
-                    None,
-                    uri.as_deref(),
-                    flags | protection,
+                let args = PerformArgs {
+                    cookie_in: &cookie,
+                    uri: uri.as_deref(),
+                    flags: flags | protection,
                     dname,
                     bandwidth,
-                )
+                    ..PerformArgs::default()
+                };
+                src.domain_migrate_perform3(me, &args)
             };
             match performed {
                 Ok(c) => cookie_for_finish = c,
@@ -623,16 +663,21 @@ impl Domain {
             if params.get_string(param::DEST_NAME).is_none() {
                 params.replace_string(param::DEST_NAME, self.name());
             }
-            dst.domain_migrate_finish3_params(&params, &cookie_for_finish, destflags, cancelled)
+            let args = ParamsArgs {
+                params: &params,
+                cookie_in: &cookie_for_finish,
+                flags: destflags,
+            };
+            dst.domain_migrate_finish3_params(&args, cancelled)
         } else {
-            dst.domain_migrate_finish3(
-                dname.unwrap_or(self.name()),
-                &cookie_for_finish,
-                None,
-                uri.as_deref(),
-                destflags,
-                cancelled,
-            )
+            let args = FinishArgs {
+                dname: dname.unwrap_or(self.name()),
+                cookie_in: &cookie_for_finish,
+                uri: uri.as_deref(),
+                flags: destflags,
+                ..FinishArgs::default()
+            };
+            dst.domain_migrate_finish3(&args, cancelled)
         };
         let (ddomain, cookie_for_confirm) = match finished {
             Ok((r, c)) => (Some(r), c),
@@ -681,7 +726,12 @@ impl Domain {
         cancelled: bool,
     ) -> Result<()> {
         if use_params {
-            src.domain_migrate_confirm3_params(self.domain_ref(), params, cookie, flags, cancelled)
+            let args = ParamsArgs {
+                params,
+                cookie_in: cookie,
+                flags,
+            };
+            src.domain_migrate_confirm3_params(self.domain_ref(), &args, cancelled)
         } else {
             src.domain_migrate_confirm3(self.domain_ref(), cookie, flags, cancelled)
         }

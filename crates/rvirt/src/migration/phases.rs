@@ -4,7 +4,9 @@
 //! connection to the destination. Applications use [`Domain::migrate3`] and
 //! friends in [`super::client`], which pick the protocol and call these.
 
-use crate::driver::{Cookie, DomainRef};
+use crate::driver::{
+    Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use crate::job::JobInfo;
 use crate::stream::Stream;
 use crate::{Connect, Domain};
@@ -12,108 +14,39 @@ use rvirt_util::{Result, TypedParams};
 
 /// Destination side: called on the destination connection.
 impl Connect {
-    pub fn migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, Option<String>)> {
+    pub fn migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.check_writable()?;
-        self.driver()
-            .domain_migrate_prepare(uri_in, flags, dname, bandwidth)
+        self.driver().domain_migrate_prepare(args)
     }
-    pub fn migrate_finish(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-    ) -> Result<Domain> {
+    pub fn migrate_finish(&self, args: &FinishArgs) -> Result<Domain> {
         self.check_writable()?;
-        let r = self
-            .driver()
-            .domain_migrate_finish(dname, cookie, uri, flags)?;
+        let r = self.driver().domain_migrate_finish(args)?;
         Ok(self.domain(r))
     }
-    pub fn migrate_prepare2(
-        &self,
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    pub fn migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.check_writable()?;
-        self.driver()
-            .domain_migrate_prepare2(uri_in, flags, dname, bandwidth, dom_xml)
+        self.driver().domain_migrate_prepare2(args)
     }
-    pub fn migrate_finish2(
-        &self,
-        dname: &str,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        retcode: i32,
-    ) -> Result<Domain> {
+    pub fn migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<Domain> {
         self.check_writable()?;
-        let r = self
-            .driver()
-            .domain_migrate_finish2(dname, cookie, uri, flags, retcode)?;
+        let r = self.driver().domain_migrate_finish2(args, retcode)?;
         Ok(self.domain(r))
     }
-    pub fn migrate_prepare_tunnel(
-        &self,
-        st: &Stream,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<()> {
+    pub fn migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
         self.check_writable()?;
-        self.driver()
-            .domain_migrate_prepare_tunnel(st, flags, dname, bandwidth, dom_xml)
+        self.driver().domain_migrate_prepare_tunnel(st, args)
     }
-    #[allow(clippy::too_many_arguments)]
-    pub fn migrate_prepare3(
-        &self,
-        cookie_in: &[u8],
-        uri_in: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
+    pub fn migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.check_writable()?;
-        self.driver()
-            .domain_migrate_prepare3(cookie_in, uri_in, flags, dname, bandwidth, dom_xml)
+        self.driver().domain_migrate_prepare3(args)
     }
-    pub fn migrate_prepare_tunnel3(
-        &self,
-        st: &Stream,
-        cookie_in: &[u8],
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-        dom_xml: &str,
-    ) -> Result<Cookie> {
+    pub fn migrate_prepare_tunnel3(&self, st: &Stream, args: &PrepareArgs) -> Result<Cookie> {
         self.check_writable()?;
-        self.driver()
-            .domain_migrate_prepare_tunnel3(st, cookie_in, flags, dname, bandwidth, dom_xml)
+        self.driver().domain_migrate_prepare_tunnel3(st, args)
     }
-    pub fn migrate_finish3(
-        &self,
-        dname: &str,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
-        cancelled: bool,
-    ) -> Result<(Domain, Cookie)> {
+    pub fn migrate_finish3(&self, args: &FinishArgs, cancelled: bool) -> Result<(Domain, Cookie)> {
         self.check_writable()?;
-        let (r, cookie) = self
-            .driver()
-            .domain_migrate_finish3(dname, cookie_in, dconnuri, uri, flags, cancelled)?;
+        let (r, cookie) = self.driver().domain_migrate_finish3(args, cancelled)?;
         Ok((self.domain(r), cookie))
     }
     pub fn migrate_prepare3_params(
@@ -122,10 +55,8 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<(Cookie, Option<String>)> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
-        self.driver()
-            .domain_migrate_prepare3_params(params, cookie_in, flags)
+        let args = self.params_args(params, cookie_in, flags)?;
+        self.driver().domain_migrate_prepare3_params(&args)
     }
     pub fn migrate_prepare_tunnel3_params(
         &self,
@@ -134,10 +65,9 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<Cookie> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
+        let args = self.params_args(params, cookie_in, flags)?;
         self.driver()
-            .domain_migrate_prepare_tunnel3_params(st, params, cookie_in, flags)
+            .domain_migrate_prepare_tunnel3_params(st, &args)
     }
     pub fn migrate_finish3_params(
         &self,
@@ -146,12 +76,28 @@ impl Connect {
         flags: u32,
         cancelled: bool,
     ) -> Result<(Domain, Cookie)> {
-        self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
+        let args = self.params_args(params, cookie_in, flags)?;
         let (r, cookie) = self
             .driver()
-            .domain_migrate_finish3_params(params, cookie_in, flags, cancelled)?;
+            .domain_migrate_finish3_params(&args, cancelled)?;
         Ok((self.domain(r), cookie))
+    }
+
+    /// The checks every destination `_params` phase makes first: a
+    /// writable connection and libvirt's types for the parameters.
+    fn params_args<'a>(
+        &self,
+        params: &'a TypedParams,
+        cookie_in: &'a [u8],
+        flags: u32,
+    ) -> Result<ParamsArgs<'a>> {
+        self.check_writable()?;
+        params.validate(super::PARAM_TYPES)?;
+        Ok(ParamsArgs {
+            params,
+            cookie_in,
+            flags,
+        })
     }
 }
 
@@ -165,54 +111,17 @@ impl Domain {
         self.domain_ref()
     }
 
-    pub fn migrate_perform(
-        &self,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<()> {
-        self.migration_driver()?.domain_migrate_perform(
-            self.r(),
-            cookie,
-            uri,
-            flags,
-            dname,
-            bandwidth,
-        )
-    }
-    pub fn migrate_begin3(
-        &self,
-        xmlin: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<(Cookie, String)> {
+    pub fn migrate_perform(&self, args: &PerformArgs) -> Result<()> {
         self.migration_driver()?
-            .domain_migrate_begin3(self.r(), xmlin, flags, dname, bandwidth)
+            .domain_migrate_perform(self.r(), args)
     }
-    #[allow(clippy::too_many_arguments)]
-    pub fn migrate_perform3(
-        &self,
-        xmlin: Option<&str>,
-        cookie_in: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        flags: u32,
-        dname: Option<&str>,
-        bandwidth: u64,
-    ) -> Result<Cookie> {
-        self.migration_driver()?.domain_migrate_perform3(
-            self.r(),
-            xmlin,
-            cookie_in,
-            dconnuri,
-            uri,
-            flags,
-            dname,
-            bandwidth,
-        )
+    pub fn migrate_begin3(&self, args: &Begin3Args) -> Result<(Cookie, String)> {
+        self.migration_driver()?
+            .domain_migrate_begin3(self.r(), args)
+    }
+    pub fn migrate_perform3(&self, args: &PerformArgs) -> Result<Cookie> {
+        self.migration_driver()?
+            .domain_migrate_perform3(self.r(), args)
     }
     pub fn migrate_confirm3(&self, cookie_in: &[u8], flags: u32, cancelled: bool) -> Result<()> {
         self.migration_driver()?
@@ -235,13 +144,13 @@ impl Domain {
         flags: u32,
     ) -> Result<Cookie> {
         params.validate(super::PARAM_TYPES)?;
-        self.migration_driver()?.domain_migrate_perform3_params(
-            self.r(),
-            dconnuri,
+        let args = ParamsArgs {
             params,
             cookie_in,
             flags,
-        )
+        };
+        self.migration_driver()?
+            .domain_migrate_perform3_params(self.r(), dconnuri, &args)
     }
     pub fn migrate_confirm3_params(
         &self,
@@ -251,13 +160,13 @@ impl Domain {
         cancelled: bool,
     ) -> Result<()> {
         params.validate(super::PARAM_TYPES)?;
-        self.migration_driver()?.domain_migrate_confirm3_params(
-            self.r(),
+        let args = ParamsArgs {
             params,
             cookie_in,
             flags,
-            cancelled,
-        )
+        };
+        self.migration_driver()?
+            .domain_migrate_confirm3_params(self.r(), &args, cancelled)
     }
 
     /// `virDomainGetJobInfo`.

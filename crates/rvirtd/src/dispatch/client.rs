@@ -3,11 +3,13 @@
 //! callback registrations, and the outbox its replies and events go through.
 
 use super::stream::Streams;
+use crate::clients::ClientEntry;
+use parking_lot::Mutex;
 use rvirt::{Connect, Domain, DomainRef};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::Arc;
 
 pub use crate::outbox::Outbox;
 
@@ -33,6 +35,8 @@ pub struct Client {
     keepalive_wanted: AtomicBool,
     close_requested: AtomicBool,
     streams: Streams,
+    /// Its entry in the server's client list, once a session serves it.
+    entry: Option<Arc<ClientEntry>>,
 }
 
 /// Event callbacks this client registered with its connection.
@@ -65,6 +69,20 @@ impl Client {
             keepalive_wanted: AtomicBool::new(false),
             close_requested: AtomicBool::new(false),
             streams: Streams::default(),
+            entry: None,
+        }
+    }
+
+    /// Tie the client to its entry in the server's client list.
+    pub fn attach(&mut self, entry: Arc<ClientEntry>) {
+        self.entry = Some(entry);
+    }
+
+    /// CONNECT_OPEN decided whether the client is read-only
+    /// (`virNetServerClientSetReadonly`), as virt-admin's client-info shows.
+    pub(super) fn opened_readonly(&self, readonly: bool) {
+        if let Some(e) = &self.entry {
+            e.set_readonly(readonly);
         }
     }
 
@@ -81,8 +99,8 @@ impl Client {
         }
     }
 
-    fn conn_state(&self) -> std::sync::MutexGuard<'_, ConnState> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    fn conn_state(&self) -> parking_lot::MutexGuard<'_, ConnState> {
+        self.conn.lock()
     }
 
     pub fn is_open(&self) -> bool {
@@ -144,8 +162,8 @@ impl Client {
         &self.streams
     }
 
-    pub(super) fn callbacks(&self) -> std::sync::MutexGuard<'_, Callbacks> {
-        self.callbacks.lock().unwrap_or_else(|p| p.into_inner())
+    pub(super) fn callbacks(&self) -> parking_lot::MutexGuard<'_, Callbacks> {
+        self.callbacks.lock()
     }
 
     /// The client asked about VIR_DRV_FEATURE_PROGRAM_KEEPALIVE: libvirtd

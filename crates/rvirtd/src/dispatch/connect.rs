@@ -112,6 +112,7 @@ fn open(cx: &Client, a: ConnectOpenArgs) -> Result<()> {
         .unwrap_or_else(|| cx.default_uri.clone());
     let conn = Connect::open_flags(&name, flags)?;
     tracing::debug!(uri = %name, readonly = conn.is_read_only(), "client opened connection");
+    cx.opened_readonly(flags & CONNECT_RO != 0);
     cx.set_conn(conn);
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 use super::stream::{Pump, StreamInput};
 use super::{dispatch_table, nonnull, rpc_error, Client};
+use rvirt::driver::{Begin3Args, FinishArgs, PerformArgs, PrepareArgs};
 use rvirt::Stream;
 use rvirt_rpc::remote::DOMAIN_JOB_STATS_MAX;
 use rvirt_rpc::remote::*;
@@ -35,52 +36,56 @@ fn flags32(api: &str, flags: u64) -> Result<u32> {
 dispatch_table! {
     DomainMigratePrepare => |cx, a| {
             let flags = flags32("virDomainMigratePrepare", a.flags)?;
-            let (cookie, uri_out) = cx.conn()?.migrate_prepare(a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource)?;
+            let args = PrepareArgs { uri_in: a.uri_in.as_deref(), flags, dname: a.dname.as_deref(), bandwidth: a.resource, ..Default::default() };
+            let (cookie, uri_out) = cx.conn()?.migrate_prepare(&args)?;
             Ok(DomainMigratePrepareRet { cookie, uri_out })
         };
     DomainMigratePerform => |cx, a| {
         let flags = flags32("virDomainMigratePerform", a.flags)?;
-        cx.domain(&a.dom)?.migrate_perform(&a.cookie, &a.uri, flags, a.dname.as_deref(), a.resource)
+        let args = PerformArgs { cookie_in: &a.cookie, uri: Some(&a.uri), flags, dname: a.dname.as_deref(), bandwidth: a.resource, ..Default::default() };
+        cx.domain(&a.dom)?.migrate_perform(&args)
     };
     DomainMigrateFinish => |cx, a| {
             let flags = flags32("virDomainMigrateFinish", a.flags)?;
-            let dom = cx.conn()?.migrate_finish(&a.dname, &a.cookie, &a.uri, flags)?;
+            let args = FinishArgs { dname: &a.dname, cookie_in: &a.cookie, uri: Some(&a.uri), flags, ..Default::default() };
+            let dom = cx.conn()?.migrate_finish(&args)?;
             Ok(DomainMigrateFinishRet { ddom: nonnull(&dom) })
         };
     DomainMigratePrepare2 => |cx, a| {
             let flags = flags32("virDomainMigratePrepare2", a.flags)?;
-            let (cookie, uri_out) = cx.conn()?.migrate_prepare2(
-                a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource, &a.dom_xml)?;
+            let args = PrepareArgs { uri_in: a.uri_in.as_deref(), flags, dname: a.dname.as_deref(), bandwidth: a.resource, dom_xml: &a.dom_xml, ..Default::default() };
+            let (cookie, uri_out) = cx.conn()?.migrate_prepare2(&args)?;
             Ok(DomainMigratePrepare2Ret { cookie, uri_out })
         };
     DomainMigrateFinish2 => |cx, a| {
             let flags = flags32("virDomainMigrateFinish2", a.flags)?;
-            let dom = cx.conn()?.migrate_finish2(&a.dname, &a.cookie, &a.uri, flags, a.retcode)?;
+            let args = FinishArgs { dname: &a.dname, cookie_in: &a.cookie, uri: Some(&a.uri), flags, ..Default::default() };
+            let dom = cx.conn()?.migrate_finish2(&args, a.retcode)?;
             Ok(DomainMigrateFinish2Ret { ddom: nonnull(&dom) })
         };
     DomainMigrateBegin3 => |cx, a| {
             let flags = flags32("virDomainMigrateBegin3", a.flags)?;
-            let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3(
-                a.xmlin.as_deref(), flags, a.dname.as_deref(), a.resource)?;
+            let args = Begin3Args { xmlin: a.xmlin.as_deref(), flags, dname: a.dname.as_deref(), bandwidth: a.resource };
+            let (cookie_out, xml) = cx.domain(&a.dom)?.migrate_begin3(&args)?;
             Ok(DomainMigrateBegin3Ret { cookie_out, xml })
         };
     DomainMigratePrepare3 => |cx, a| {
             let flags = flags32("virDomainMigratePrepare3", a.flags)?;
-            let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3(
-                &a.cookie_in, a.uri_in.as_deref(), flags, a.dname.as_deref(), a.resource, &a.dom_xml)?;
+            let args = PrepareArgs { cookie_in: &a.cookie_in, uri_in: a.uri_in.as_deref(), flags, dname: a.dname.as_deref(), bandwidth: a.resource, dom_xml: &a.dom_xml };
+            let (cookie_out, uri_out) = cx.conn()?.migrate_prepare3(&args)?;
             Ok(DomainMigratePrepare3Ret { cookie_out, uri_out })
         };
     DomainMigratePerform3 => |cx, a| {
             let flags = flags32("virDomainMigratePerform3", a.flags)?;
-            let cookie_out = cx.domain(&a.dom)?.migrate_perform3(
-                a.xmlin.as_deref(), &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(),
-                flags, a.dname.as_deref(), a.resource)?;
+            let args = PerformArgs { xmlin: a.xmlin.as_deref(), cookie_in: &a.cookie_in, dconnuri: a.dconnuri.as_deref(),
+                uri: a.uri.as_deref(), flags, dname: a.dname.as_deref(), bandwidth: a.resource };
+            let cookie_out = cx.domain(&a.dom)?.migrate_perform3(&args)?;
             Ok(DomainMigratePerform3Ret { cookie_out })
         };
     DomainMigrateFinish3 => |cx, a| {
             let flags = flags32("virDomainMigrateFinish3", a.flags)?;
-            let (dom, cookie_out) = cx.conn()?.migrate_finish3(
-                &a.dname, &a.cookie_in, a.dconnuri.as_deref(), a.uri.as_deref(), flags, a.cancelled != 0)?;
+            let args = FinishArgs { dname: &a.dname, cookie_in: &a.cookie_in, dconnuri: a.dconnuri.as_deref(), uri: a.uri.as_deref(), flags };
+            let (dom, cookie_out) = cx.conn()?.migrate_finish3(&args, a.cancelled != 0)?;
             Ok(DomainMigrateFinish3Ret { dom: nonnull(&dom), cookie_out })
         };
     DomainMigrateConfirm3 => |cx, a| {
@@ -169,13 +174,14 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
             run: |cx, input, payload| {
                 tunnel::<procs::DomainMigratePrepareTunnel>(cx, input, payload, |conn, st, a| {
                     let flags = flags32("virDomainMigratePrepareTunnel", a.flags)?;
-                    conn.migrate_prepare_tunnel(
-                        st,
+                    let args = PrepareArgs {
                         flags,
-                        a.dname.as_deref(),
-                        a.resource,
-                        &a.dom_xml,
-                    )
+                        dname: a.dname.as_deref(),
+                        bandwidth: a.resource,
+                        dom_xml: &a.dom_xml,
+                        ..PrepareArgs::default()
+                    };
+                    conn.migrate_prepare_tunnel(st, &args)
                 })
             },
         },
@@ -183,14 +189,15 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
             run: |cx, input, payload| {
                 tunnel::<procs::DomainMigratePrepareTunnel3>(cx, input, payload, |conn, st, a| {
                     let flags = flags32("virDomainMigratePrepareTunnel3", a.flags)?;
-                    let cookie_out = conn.migrate_prepare_tunnel3(
-                        st,
-                        &a.cookie_in,
+                    let args = PrepareArgs {
+                        cookie_in: &a.cookie_in,
                         flags,
-                        a.dname.as_deref(),
-                        a.resource,
-                        &a.dom_xml,
-                    )?;
+                        dname: a.dname.as_deref(),
+                        bandwidth: a.resource,
+                        dom_xml: &a.dom_xml,
+                        ..PrepareArgs::default()
+                    };
+                    let cookie_out = conn.migrate_prepare_tunnel3(st, &args)?;
                     Ok(DomainMigratePrepareTunnel3Ret { cookie_out })
                 })
             },

@@ -14,6 +14,7 @@ mod connect;
 mod domain;
 mod events;
 mod migration;
+mod qemu;
 pub mod stream;
 
 pub use client::{nonnull, Client, Outbox};
@@ -140,12 +141,32 @@ pub fn is_quick(p: Procedure) -> bool {
 /// connection whose driver promises such reads never wait (not the remote
 /// driver, say, where every call is a round trip).
 pub fn runs_inline(client: &Client, h: &RawHeader) -> bool {
-    Procedure::from_i32(h.proc_).is_some_and(is_quick) && client.reads_are_quick()
+    remote_procedure(h).is_some_and(is_quick) && client.reads_are_quick()
 }
 
-/// Does this procedure open an incoming data stream?
+/// The REMOTE procedure a header names (`None` for the QEMU program's).
+fn remote_procedure(h: &RawHeader) -> Option<Procedure> {
+    (h.prog == remote::PROGRAM).then(|| Procedure::from_i32(h.proc_))?
+}
+
+/// Is the call `@priority: high` in its program's declaration?
+pub fn is_high_priority(h: &RawHeader) -> bool {
+    let info = if h.prog == rvirt_rpc::qemu::PROGRAM {
+        rvirt_rpc::qemu::procedure_info(h.proc_)
+    } else {
+        remote::procedure_info(h.proc_)
+    };
+    info.is_some_and(|i| i.priority == remote::Priority::High)
+}
+
+/// Does this REMOTE procedure open an incoming data stream?
 pub fn opens_stream(proc_: i32) -> bool {
     Procedure::from_i32(proc_).is_some_and(|p| migration::stream_entry(p).is_some())
+}
+
+/// Does this call (of either program) open an incoming data stream?
+pub fn call_opens_stream(h: &RawHeader) -> bool {
+    h.prog == remote::PROGRAM && opens_stream(h.proc_)
 }
 
 /// `VIR_ERR_RPC` from the RPC domain, as virnetserverprogram.c reports.
@@ -259,7 +280,9 @@ pub fn classify(msg: &[u8]) -> Action {
             _ => Action::Nothing,
         };
     }
-    if h.prog != remote::PROGRAM || h.vers != remote::PROTOCOL_VERSION {
+    let remote = h.prog == remote::PROGRAM && h.vers == remote::PROTOCOL_VERSION;
+    let qemu = h.prog == rvirt_rpc::qemu::PROGRAM && h.vers == rvirt_rpc::qemu::PROTOCOL_VERSION;
+    if !remote && !qemu {
         if h.is_call() {
             let prog = h.prog as i32;
             let vers = h.vers as i32;
@@ -276,6 +299,7 @@ pub fn classify(msg: &[u8]) -> Action {
             return Action::Close(reason);
         }
     }
+    // The QEMU program has no streams: its STREAM packets find none.
     if h.type_ == MessageType::Stream as i32 {
         return Action::Stream(h);
     }
@@ -324,7 +348,7 @@ pub struct Reply {
 /// Before a call is queued for a worker: open the slot of the stream it
 /// will create, so data racing ahead of the reply is kept.
 pub fn prepare_call(client: &Client, h: &RawHeader) {
-    if opens_stream(h.proc_) {
+    if call_opens_stream(h) {
         client.streams().open(h.stream_id());
     }
 }
@@ -354,8 +378,11 @@ pub fn dispatch_call(client: &Client, h: &RawHeader, payload: &[u8]) -> Packet {
 type CallResult = Result<(Vec<u8>, Option<stream::Pump>)>;
 
 fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
+    if h.prog == rvirt_rpc::qemu::PROGRAM {
+        return Ok((qemu::run_call(client, h, payload)?, None));
+    }
     // Whatever happens, a stream slot opened for this call is its own.
-    let input = opens_stream(h.proc_).then(|| client.streams().take(h.stream_id()));
+    let input = call_opens_stream(h).then(|| client.streams().take(h.stream_id()));
     // libvirtd's table has a handler for every call but none for events:
     // anything else is unknown (virNetServerProgramGetProc).
     let proc_ = Procedure::from_i32(h.proc_)
@@ -378,7 +405,10 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
 /// `virCheckReadOnlyGoto` in the public API, reached once the dispatcher
 /// has the connection it calls the API on.
 fn check_readonly(client: &Client, proc_: Procedure) -> Result<()> {
-    let info = proc_.info();
+    check_readonly_info(client, proc_.info())
+}
+
+fn check_readonly_info(client: &Client, info: rvirt_rpc::program::ProcedureInfo) -> Result<()> {
     if client.readonly && !info.readonly_ok() {
         client.conn()?;
         return Err(info.readonly_denied());
@@ -403,7 +433,13 @@ fn not_implemented(client: &Client, proc_: Procedure) -> Error {
             _ => Error::bare(ErrorDomain::RPC, ErrorCode::AUTH_FAILED),
         };
     }
-    if let Err(e) = check_readonly(client, proc_).and_then(|()| client.conn().map(drop)) {
+    unsupported(client, info)
+}
+
+/// What the public API says when the driver lacks the call, after its
+/// read-only check, once the connection is known to be open.
+fn unsupported(client: &Client, info: rvirt_rpc::program::ProcedureInfo) -> Error {
+    if let Err(e) = check_readonly_info(client, info).and_then(|()| client.conn().map(drop)) {
         return e;
     }
     info.unsupported()

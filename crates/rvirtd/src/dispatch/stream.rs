@@ -14,9 +14,10 @@
 //! a client that goes away aborts its streams.
 
 use super::client::Outbox;
+use parking_lot::{Mutex, MutexGuard};
 use rvirt_rpc::{StreamId, StreamMessage};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 
 /// Stream packets queued per stream before the reader waits (≈2 MiB of
@@ -37,7 +38,7 @@ pub struct Streams {
 
 impl Streams {
     fn lock(&self) -> MutexGuard<'_, HashMap<u32, Slot>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
+        self.slots.lock()
     }
 
     /// Open the slot for the stream a call is about to create. A serial

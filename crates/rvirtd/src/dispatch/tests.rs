@@ -377,3 +377,56 @@ fn handlers_are_for_calls_only() {
         assert_ne!(p.info().access, Access::Event, "{}", p.name());
     }
 }
+
+#[test]
+fn the_qemu_program_answers_as_libvirtd_without_a_monitor() {
+    use rvirt_rpc::qemu::{self, DomainMonitorCommandArgs};
+    let qcall =
+        |proc_: qemu::Procedure, body: &[u8]| msg(qemu::PROGRAM, 1, proc_ as i32, 0, 9, 0, body);
+    let (c, _rx) = client(false);
+    open(&c);
+    let dom = c
+        .conn()
+        .unwrap()
+        .lookup_by_name("test")
+        .map(|d| nonnull(&d))
+        .unwrap();
+    let args = DomainMonitorCommandArgs {
+        dom,
+        cmd: r#"{"execute":"query-status"}"#.into(),
+        flags: 0,
+    };
+    let body = args.to_xdr().unwrap();
+    let reply = handle_message(&c, &qcall(qemu::Procedure::DomainMonitorCommand, &body));
+    let e = error_of(&reply.expect("reply"));
+    assert_eq!(e.code, ErrorCode::NO_SUPPORT);
+    assert_eq!(
+        e.message,
+        "this function is not supported by the connection driver: virDomainQemuMonitorCommand"
+    );
+    // Undecodable arguments, the event (never called), no registration.
+    let bad = handle_message(&c, &qcall(qemu::Procedure::DomainMonitorCommand, &[1]));
+    assert_eq!(
+        error_of(&bad.unwrap()).message,
+        "Unable to decode message payload"
+    );
+    let ev = handle_message(&c, &qcall(qemu::Procedure::DomainMonitorEvent, &[]));
+    assert_eq!(error_of(&ev.unwrap()).message, "unknown procedure: 6");
+    let dereg = qcall(
+        qemu::Procedure::ConnectDomainMonitorEventDeregister,
+        &[0, 0, 0, 3],
+    );
+    let e = error_of(&handle_message(&c, &dereg).unwrap());
+    assert_eq!(
+        e.message,
+        "internal error: qemu monitor event callback 3 not registered"
+    );
+    // The read-only socket: refused before the driver is asked.
+    let (ro, _rx) = client(true);
+    open(&ro);
+    let reply = handle_message(&ro, &qcall(qemu::Procedure::DomainMonitorCommand, &body));
+    assert_eq!(
+        error_of(&reply.unwrap()).message,
+        "operation forbidden: read only access prevents virDomainQemuMonitorCommand"
+    );
+}

@@ -1,7 +1,7 @@
 //! The recording driver and daemon helpers of the migration wire tests:
 //! a fake hypervisor that records what reaches it over rvirtd.
 
-use rvirt::driver::{ConnectDriver, DomainRef, HypervisorConnection, OpenOutcome};
+use rvirt::driver::{ConnectDriver, DomainRef, HypervisorConnection, OpenOutcome, ParamsArgs};
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::params as mparams;
 use rvirt::{JobInfo, MigrationDriver, Stream, StreamBackend};
@@ -184,11 +184,9 @@ impl MigrationDriver for FakeConn {
     fn domain_migrate_prepare_tunnel3_params(
         &self,
         st: &Stream,
-        params: &TypedParams,
-        cookie_in: &[u8],
-        _flags: u32,
+        a: &ParamsArgs,
     ) -> Result<Vec<u8>> {
-        match params.get(mparams::DEST_NAME) {
+        match a.params.get(mparams::DEST_NAME) {
             Some(TypedParamValue::String(s)) if s == "refuse" => {
                 return Err(Error::new(
                     ErrorDomain::DOMAIN,
@@ -202,7 +200,7 @@ impl MigrationDriver for FakeConn {
             _ => {}
         }
         st.attach(Arc::new(Sink(self.host.clone())))?;
-        Ok(cookie_in.iter().rev().copied().collect())
+        Ok(a.cookie_in.iter().rev().copied().collect())
     }
 
     /// Peer-to-peer: "migrates" until the job is aborted.
@@ -210,9 +208,7 @@ impl MigrationDriver for FakeConn {
         &self,
         _dom: &DomainRef,
         dconnuri: Option<&str>,
-        _params: &TypedParams,
-        _cookie_in: &[u8],
-        _flags: u32,
+        _args: &ParamsArgs,
     ) -> Result<Vec<u8>> {
         assert!(dconnuri.is_some());
         self.host.with(|h| {

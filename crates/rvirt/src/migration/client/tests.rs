@@ -2,7 +2,9 @@
 //! they are asked and answer with a chosen feature set.
 
 use super::*;
-use crate::driver::{DomainRef, MigrationDriver};
+use crate::driver::{
+    Begin3Args, DomainRef, FinishArgs, MigrationDriver, ParamsArgs, PerformArgs, PrepareArgs,
+};
 use crate::HypervisorConnection;
 use std::sync::Mutex;
 
@@ -41,142 +43,79 @@ impl Recorder {
     }
 }
 
+/// The domain the destination answers with, under the name it was given.
+fn named(dname: &str) -> DomainRef {
+    DomainRef {
+        name: dname.into(),
+        ..dom()
+    }
+}
+
+fn cancelled_error() -> Error {
+    Error::new(
+        ErrorDomain::DOMAIN,
+        ErrorCode::OPERATION_FAILED,
+        "cancelled",
+    )
+}
+
+fn text(cookie: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(cookie)
+}
+
 impl MigrationDriver for Recorder {
-    fn domain_migrate_prepare(
-        &self,
-        uri_in: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<(Cookie, Option<String>)> {
+    fn domain_migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.log("prepare")?;
-        Ok((
-            b"c1".to_vec(),
-            uri_in.is_none().then(|| "tcp://dst:1".into()),
-        ))
+        let uri_out = args.uri_in.is_none().then(|| "tcp://dst:1".into());
+        Ok((b"c1".to_vec(), uri_out))
     }
-    fn domain_migrate_perform(
-        &self,
-        _: &DomainRef,
-        cookie: &[u8],
-        uri: &str,
-        flags: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<()> {
-        self.log(format!(
-            "perform:{}:{uri}:{flags:#x}",
-            String::from_utf8_lossy(cookie)
-        ))
+    fn domain_migrate_perform(&self, _: &DomainRef, args: &PerformArgs) -> Result<()> {
+        let (cookie, flags) = (text(args.cookie_in), args.flags);
+        let uri = args.uri.unwrap_or_default();
+        self.log(format!("perform:{cookie}:{uri}:{flags:#x}"))
     }
-    fn domain_migrate_finish(&self, dname: &str, _: &[u8], _: &str, _: u32) -> Result<DomainRef> {
-        self.log(format!("finish:{dname}"))?;
-        Ok(DomainRef {
-            name: dname.into(),
-            ..dom()
-        })
+    fn domain_migrate_finish(&self, args: &FinishArgs) -> Result<DomainRef> {
+        self.log(format!("finish:{}", args.dname))?;
+        Ok(named(args.dname))
     }
-    fn domain_migrate_prepare2(
-        &self,
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-        xml: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!("prepare2:{xml}"))?;
+    fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare2:{}", args.dom_xml))?;
         Ok((Vec::new(), Some("tcp://dst:2".into())))
     }
-    fn domain_migrate_finish2(
-        &self,
-        dname: &str,
-        _: &[u8],
-        _: &str,
-        _: u32,
-        retcode: i32,
-    ) -> Result<DomainRef> {
+    fn domain_migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<DomainRef> {
         self.log(format!("finish2:{retcode}"))?;
         if retcode != 0 {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok(DomainRef {
-            name: dname.into(),
-            ..dom()
-        })
+        Ok(named(args.dname))
     }
-    fn domain_migrate_begin3(
-        &self,
-        _: &DomainRef,
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<(Cookie, String)> {
+    fn domain_migrate_begin3(&self, _: &DomainRef, _: &Begin3Args) -> Result<(Cookie, String)> {
         self.log("begin3")?;
         Ok((b"A".to_vec(), "<domain/>".into()))
     }
-    fn domain_migrate_prepare3(
-        &self,
-        c: &[u8],
-        _: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-        _: &str,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!("prepare3:{}", String::from_utf8_lossy(c)))?;
+    fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
+        self.log(format!("prepare3:{}", text(args.cookie_in)))?;
         Ok((b"B".to_vec(), Some("tcp://dst:3".into())))
     }
-    fn domain_migrate_perform3(
-        &self,
-        _: &DomainRef,
-        _: Option<&str>,
-        c: &[u8],
-        dconnuri: Option<&str>,
-        uri: Option<&str>,
-        _: u32,
-        _: Option<&str>,
-        _: u64,
-    ) -> Result<Cookie> {
+    fn domain_migrate_perform3(&self, _: &DomainRef, args: &PerformArgs) -> Result<Cookie> {
+        let dconnuri = args.dconnuri.unwrap_or("-");
+        let uri = args.uri.unwrap_or("-");
         self.log(format!(
-            "perform3:{}:{}:{}",
-            String::from_utf8_lossy(c),
-            dconnuri.unwrap_or("-"),
-            uri.unwrap_or("-")
+            "perform3:{}:{dconnuri}:{uri}",
+            text(args.cookie_in)
         ))?;
         Ok(b"C".to_vec())
     }
     fn domain_migrate_finish3(
         &self,
-        dname: &str,
-        c: &[u8],
-        _: Option<&str>,
-        _: Option<&str>,
-        _: u32,
+        args: &FinishArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        self.log(format!(
-            "finish3:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))?;
+        self.log(format!("finish3:{}:{cancelled}", text(args.cookie_in)))?;
         if cancelled {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok((
-            DomainRef {
-                name: dname.into(),
-                ..dom()
-            },
-            b"D".to_vec(),
-        ))
+        Ok((named(args.dname), b"D".to_vec()))
     }
     fn domain_migrate_confirm3(
         &self,
@@ -185,10 +124,7 @@ impl MigrationDriver for Recorder {
         _: u32,
         cancelled: bool,
     ) -> Result<()> {
-        self.log(format!(
-            "confirm3:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))
+        self.log(format!("confirm3:{}:{cancelled}", text(c)))
     }
     fn domain_migrate_begin3_params(
         &self,
@@ -199,74 +135,44 @@ impl MigrationDriver for Recorder {
         self.log("begin3p")?;
         Ok((b"A".to_vec(), "<domain/>".into()))
     }
-    fn domain_migrate_prepare3_params(
-        &self,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.log(format!(
-            "prepare3p:{}:{}",
-            String::from_utf8_lossy(c),
-            p.get_string(param::DEST_XML).unwrap_or("-")
-        ))?;
+    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
+        let xml = a.params.get_string(param::DEST_XML).unwrap_or("-");
+        self.log(format!("prepare3p:{}:{xml}", text(a.cookie_in)))?;
         Ok((b"B".to_vec(), Some("tcp://dst:4".into())))
     }
     fn domain_migrate_perform3_params(
         &self,
         _: &DomainRef,
         dconnuri: Option<&str>,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
     ) -> Result<Cookie> {
-        self.log(format!(
-            "perform3p:{}:{}:{}",
-            String::from_utf8_lossy(c),
-            dconnuri.unwrap_or("-"),
-            p.get_string(param::URI).unwrap_or("-")
-        ))?;
+        let dconnuri = dconnuri.unwrap_or("-");
+        let uri = a.params.get_string(param::URI).unwrap_or("-");
+        self.log(format!("perform3p:{}:{dconnuri}:{uri}", text(a.cookie_in)))?;
         Ok(b"C".to_vec())
     }
     fn domain_migrate_finish3_params(
         &self,
-        p: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
+        let dname = a.params.get_string(param::DEST_NAME).unwrap_or("-");
         self.log(format!(
-            "finish3p:{}:{cancelled}:{}",
-            String::from_utf8_lossy(c),
-            p.get_string(param::DEST_NAME).unwrap_or("-")
+            "finish3p:{}:{cancelled}:{dname}",
+            text(a.cookie_in)
         ))?;
         if cancelled {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                "cancelled",
-            ));
+            return Err(cancelled_error());
         }
-        Ok((
-            DomainRef {
-                name: "guest".into(),
-                ..dom()
-            },
-            b"D".to_vec(),
-        ))
+        Ok((named("guest"), b"D".to_vec()))
     }
     fn domain_migrate_confirm3_params(
         &self,
         _: &DomainRef,
-        _: &TypedParams,
-        c: &[u8],
-        _: u32,
+        a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
-        self.log(format!(
-            "confirm3p:{}:{cancelled}",
-            String::from_utf8_lossy(c)
-        ))
+        self.log(format!("confirm3p:{}:{cancelled}", text(a.cookie_in)))
     }
 }
 
@@ -288,10 +194,7 @@ impl HypervisorConnection for Recorder {
     }
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
         self.log(format!("lookup:{name}"))?;
-        Ok(DomainRef {
-            name: name.into(),
-            ..dom()
-        })
+        Ok(named(name))
     }
 }
 

@@ -6,11 +6,12 @@ use super::audio::Audio;
 use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
-use super::devices_more::{Graphics, Input, Memballoon, Video};
+use super::devices_more::{Graphics, Input, Memballoon};
 use super::os::OsDef;
 use super::panic::Panic;
 use super::rng::Rng;
 use super::serial::{self, Chr};
+use super::video::Video;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -508,6 +509,7 @@ impl Devices {
         if let Some(v) = self.videos.first_mut() {
             v.primary = true;
         }
+        super::video::validate_all(&self.videos)?;
         Ok(())
     }
 

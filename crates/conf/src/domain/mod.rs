@@ -20,17 +20,19 @@ pub mod rng;
 pub mod seclabel;
 pub mod serial;
 mod unmodelled;
+pub mod video;
 pub mod virtio;
 
 pub use audio::Audio;
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
-pub use devices_more::{Graphics, Input, Memballoon, Video};
+pub use devices_more::{Graphics, Input, Memballoon};
 pub use iothreads::IoThreads;
 pub use memory_backing::MemoryBacking;
 pub use numatune::Numatune;
 pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
 pub use serial::Chr;
+pub use video::Video;
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
 use rvirt_util::{units, uuid, Error, ErrorCode, ErrorDomain, Result};

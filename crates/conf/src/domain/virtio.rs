@@ -39,3 +39,32 @@ impl VirtioOptions {
             .collect()
     }
 }
+
+impl VirtioOptions {
+    /// `virDomainCheckVirtioOptionsAreAbsent`, for devices that are not
+    /// virtio.
+    pub(crate) fn check_absent(&self) -> Result<()> {
+        let set = [
+            (
+                self.iommu,
+                "iommu driver option is only supported for virtio devices",
+            ),
+            (
+                self.ats,
+                "ats driver option is only supported for virtio devices",
+            ),
+            (
+                self.packed,
+                "packed driver option is only supported for virtio devices",
+            ),
+            (
+                self.page_per_vq,
+                "page_per_vq option is only supported for virtio devices",
+            ),
+        ];
+        match set.iter().find(|(v, _)| v.is_some()) {
+            Some((_, msg)) => Err(super::unsupported(msg)),
+            None => Ok(()),
+        }
+    }
+}

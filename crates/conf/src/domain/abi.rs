@@ -207,6 +207,13 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             sb.unwrap_or("")
         ));
     }
+    if s.hubs.len() != d.hubs.len() {
+        return fail(format!(
+            "Target domain hub device count {} does not match source {}",
+            d.hubs.len(),
+            s.hubs.len()
+        ));
+    }
     if s.rngs.len() != d.rngs.len() {
         return fail(format!(
             "Target domain RNG device count {} does not match source {}",

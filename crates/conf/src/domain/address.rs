@@ -27,6 +27,8 @@ pub enum Address {
         bus: u32,
         port: u32,
     },
+    /// `bus` and the port path (up to four hops; 0 ends it).
+    Usb { bus: u32, port: [u32; 4] },
     /// Any other address type: its `type` and remaining attributes, in order.
     Other {
         addr_type: String,
@@ -71,6 +73,13 @@ impl Address {
                 bus: num("bus")?,
                 target: num("target")?,
                 unit: num("unit")?,
+            },
+            "usb" => Address::Usb {
+                port: match e.attr("port") {
+                    Some(p) => parse_usb_port(p)?,
+                    None => [0; 4],
+                },
+                bus: props::uint(e, "bus", false, false)?.unwrap_or(0),
             },
             "virtio-serial" => {
                 let n = |name| props::uint(e, name, false, false).map(Option::unwrap_or_default);
@@ -122,6 +131,14 @@ impl Address {
                 "<address type='virtio-serial' controller='{}' bus='{}' port='{}'/>",
                 *controller as i32, *bus as i32, *port as i32
             )),
+            Address::Usb { bus, port } => {
+                let hops: Vec<String> = port.iter().take_while(|p| **p != 0).map(u32::to_string).collect();
+                let port = match hops.is_empty() {
+                    true => String::new(),
+                    false => format!(" port='{}'", hops.join(".")),
+                };
+                w.line(&format!("<address type='usb' bus='{}'{port}/>", *bus as i32));
+            }
             Address::Other { addr_type, attrs } => {
                 let mut a = Attrs::new();
                 a.add("type", addr_type);
@@ -145,4 +162,28 @@ pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
     if let Some(a) = addr {
         a.format(w);
     }
+}
+
+/// `virDomainDeviceUSBAddressParsePort`: dot-separated hops, at most four.
+fn parse_usb_port(s: &str) -> Result<[u32; 4]> {
+    let bad = || {
+        rvirt_util::Error::new(
+            rvirt_util::ErrorDomain::DOMAIN,
+            rvirt_util::ErrorCode::INTERNAL_ERROR,
+            "Cannot parse <address> 'port' attribute",
+        )
+    };
+    let mut port = [0u32; 4];
+    let mut rest = s;
+    for hop in port.iter_mut() {
+        let t = rest.trim_start();
+        let end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        *hop = t[..end].parse().map_err(|_| bad())?;
+        rest = &t[end..];
+        if rest.is_empty() {
+            return Ok(port);
+        }
+        rest = rest.strip_prefix('.').unwrap_or(rest);
+    }
+    Err(bad())
 }

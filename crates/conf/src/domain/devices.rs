@@ -7,6 +7,7 @@ use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
 use super::devices_more::{Graphics, Input, Memballoon};
+use super::hub::Hub;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::rng::Rng;
@@ -298,6 +299,7 @@ pub struct Devices {
     pub graphics: Vec<Graphics>,
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
+    pub hubs: Vec<Hub>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
@@ -396,6 +398,18 @@ impl Devices {
         Audio::validate_all(&d.audios)?;
         for x in e.children_named("video") {
             d.videos.push(Video::parse(x, os)?);
+        }
+        let usb_none = d
+            .controllers
+            .iter()
+            .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
+        for x in e.children_named("hub") {
+            d.hubs.push(Hub::parse(x)?);
+            if usb_none {
+                return Err(super::unsupported(
+                    "Can't add USB hub: USB is disabled for this domain",
+                ));
+            }
         }
         if let Some(x) = e.child("memballoon") {
             d.memballoon = Some(Memballoon::parse(x)?);
@@ -546,6 +560,9 @@ impl Devices {
         }
         for v in &self.videos {
             v.format(w);
+        }
+        for h in &self.hubs {
+            h.format(w);
         }
         if let Some(m) = &self.memballoon {
             m.format(w);

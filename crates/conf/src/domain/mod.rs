@@ -10,6 +10,7 @@ pub mod controller;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
+pub mod hub;
 pub mod iothreads;
 pub mod memory_backing;
 pub mod numatune;

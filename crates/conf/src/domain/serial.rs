@@ -110,7 +110,7 @@ impl Chr {
         let usb_serial = kind == "serial" && target_type.as_deref() == Some("usb-serial");
         let usb_address = match &address {
             None => true,
-            Some(Address::Other { addr_type, .. }) => addr_type == "usb",
+            Some(Address::Usb { .. }) => true,
             Some(_) => false,
         };
         if usb_serial && !usb_address {

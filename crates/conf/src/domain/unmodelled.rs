@@ -32,7 +32,6 @@ const DEVICES: &[&str] = &[
     "sound",
     "hostdev",
     "watchdog",
-    "hub",
     "redirdev",
     "redirfilter",
     "smartcard",

@@ -207,6 +207,22 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             sb.unwrap_or("")
         ));
     }
+    if s.sounds.len() != d.sounds.len() {
+        return fail(format!(
+            "Target domain sound card count {} does not match source {}",
+            d.sounds.len(),
+            s.sounds.len()
+        ));
+    }
+    for (a, b) in s.sounds.iter().zip(&d.sounds) {
+        if a.model != b.model {
+            return fail(format!(
+                "Target sound card model {} does not match source {}",
+                b.model.as_str(),
+                a.model.as_str()
+            ));
+        }
+    }
     if s.hubs.len() != d.hubs.len() {
         return fail(format!(
             "Target domain hub device count {} does not match source {}",

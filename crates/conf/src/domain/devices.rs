@@ -12,6 +12,7 @@ use super::os::OsDef;
 use super::panic::Panic;
 use super::rng::Rng;
 use super::serial::{self, Chr};
+use super::sound::Sound;
 use super::video::Video;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
@@ -297,6 +298,7 @@ pub struct Devices {
     pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
     pub graphics: Vec<Graphics>,
+    pub sounds: Vec<Sound>,
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
     pub hubs: Vec<Hub>,
@@ -391,6 +393,9 @@ impl Devices {
         }
         for x in e.children_named("graphics") {
             d.graphics.push(Graphics::parse(x)?);
+        }
+        for x in e.children_named("sound") {
+            d.sounds.push(Sound::parse(x)?);
         }
         for x in e.children_named("audio") {
             d.audios.push(Audio::parse(x)?);
@@ -524,6 +529,9 @@ impl Devices {
             v.primary = true;
         }
         super::video::validate_all(&self.videos)?;
+        for s in &self.sounds {
+            s.validate(&self.audios)?;
+        }
         Ok(())
     }
 
@@ -554,6 +562,9 @@ impl Devices {
         }
         for g in &self.graphics {
             g.format(w);
+        }
+        for s in &self.sounds {
+            s.format(w);
         }
         for a in &self.audios {
             a.format(w);

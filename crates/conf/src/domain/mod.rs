@@ -20,6 +20,7 @@ pub mod props;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
+pub mod sound;
 mod unmodelled;
 pub mod video;
 pub mod virtio;

@@ -19,6 +19,8 @@ pub struct CpuDef {
     pub topology: Option<(u32, u32, u32, u32)>,
     /// (policy, name)
     pub features: Vec<(String, String)>,
+    /// Guest NUMA cells.
+    pub numa: Vec<super::numa::NumaCell>,
 }
 
 const MODES: &[&str] = &["custom", "host-model", "host-passthrough", "maximum"];
@@ -38,7 +40,10 @@ fn topo_attr(t: &Element, name: &str, default: u32) -> Result<u32> {
 
 impl CpuDef {
     pub(crate) fn parse(e: &Element) -> Result<CpuDef> {
-        let mut def = CpuDef::default();
+        let mut def = CpuDef {
+            numa: super::numa::parse(e)?,
+            ..CpuDef::default()
+        };
         if let Some(m) = e.attr("mode") {
             if !MODES.contains(&m) {
                 return Err(unsupported(format!("Invalid mode attribute '{m}'")));
@@ -124,6 +129,7 @@ impl CpuDef {
                     escape(n)
                 ));
             }
+            super::numa::format(&self.numa, w);
         });
     }
 }

@@ -13,6 +13,7 @@ mod devices_more;
 pub mod hub;
 pub mod iothreads;
 pub mod memory_backing;
+pub mod numa;
 pub mod numatune;
 pub mod os;
 pub mod panic;
@@ -355,6 +356,11 @@ impl DomainDef {
         }
         let features = os::parse_features(root)?;
         let cpu = root.child("cpu").map(CpuDef::parse).transpose()?;
+        let cells = cpu.as_ref().map_or(&[][..], |c| &c.numa[..]);
+        numa::check_vcpus(cells, vcpus)?;
+        // Without <memory>, the cells' sum is the guest's memory.
+        let numa_kib: u64 = cells.iter().map(|c| c.memory_kib).sum();
+        let memory = memory.filter(|m| *m > 0).or(Some(numa_kib));
         let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
         // Memory placed by numad places the vCPUs too, unless pinned.
         let placement = if numatune.placement_auto() && cpuset.is_none() {

@@ -56,11 +56,6 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
             return refuse(&c.name);
         }
     }
-    // Guest NUMA cells are not modelled yet: refused rather than dropped.
-    let numa = root.child("cpu").and_then(|c| c.child("numa"));
-    if numa.is_some_and(|n| n.elements().next().is_some()) {
-        return refuse("cpu/numa");
-    }
     if let Some(devices) = root.child("devices") {
         for c in devices.elements() {
             if DEVICES.contains(&c.name.as_str()) && !is_default(c) {

@@ -1,0 +1,176 @@
+//! Guest NUMA cells, `<cpu><numa>` (`virDomainNuma`'s topology half):
+//! parsed as `virDomainNumaDefParseXML`, formatted as
+//! `virDomainNumaDefFormatXML`. Distances, caches and interconnects are
+//! not modelled yet and are refused rather than dropped.
+
+use super::memory_backing::MemoryAccess;
+use super::props::{self, TriBool, VirEnum};
+use super::{format_bitmap, internal, internal_xml, unsupported};
+use crate::xml::{Attrs, Element, Writer};
+use rvirt_util::Result;
+
+/// One `<cell>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NumaCell {
+    /// The guest CPUs of the cell, sorted; `None` for a memory-only cell.
+    pub cpus: Option<Vec<u32>>,
+    pub memory_kib: u64,
+    pub mem_access: Option<MemoryAccess>,
+    pub discard: Option<TriBool>,
+}
+
+fn refuse_unmodelled(numa: &Element, cell: &Element) -> Result<()> {
+    let what = if cell.child("distances").is_some() {
+        "cpu/numa/cell/distances"
+    } else if cell.child("cache").is_some() {
+        "cpu/numa/cell/cache"
+    } else if numa.child("interconnects").is_some() {
+        "cpu/numa/interconnects"
+    } else {
+        return Ok(());
+    };
+    Err(unsupported(format!(
+        "element <{what}> is not supported by rvirt yet"
+    )))
+}
+
+fn parse_cell(c: &Element) -> Result<NumaCell> {
+    let cpus = match c.attr("cpus") {
+        Some(s) => Some(props::bitmap(s)?).filter(|b| !b.is_empty()),
+        None => None,
+    };
+    let memory_kib =
+        props::memory_kib(c.attr("memory"), c.attr("unit"), "./@memory", true)?.unwrap_or(0);
+    let mem_access: Option<MemoryAccess> = props::enumeration(c, "memAccess", false)?;
+    if mem_access == Some(MemoryAccess::Default) {
+        return Err(props::invalid(c, "memAccess", "default"));
+    }
+    Ok(NumaCell {
+        cpus,
+        memory_kib,
+        mem_access,
+        discard: props::tribool(c, "discard")?,
+    })
+}
+
+/// The cells of `<cpu>`'s first `<numa>`, in cell-id order.
+pub(crate) fn parse(cpu: &Element) -> Result<Vec<NumaCell>> {
+    let Some(numa) = cpu.child("numa") else {
+        return Ok(Vec::new());
+    };
+    let nodes: Vec<&Element> = numa.children_named("cell").collect();
+    if nodes.is_empty() {
+        return Err(internal_xml("NUMA topology defined without NUMA cells"));
+    }
+    let mut cells: Vec<Option<NumaCell>> = vec![None; nodes.len()];
+    for (i, c) in nodes.iter().enumerate() {
+        refuse_unmodelled(numa, c)?;
+        let id = props::uint(c, "id", false, false)?.map_or(i, |n| n as usize);
+        if id >= nodes.len() {
+            return Err(internal_xml(
+                "Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed",
+            ));
+        }
+        if cells[id].is_some() {
+            return Err(internal_xml(format!(
+                "Duplicate NUMA cell info for cell id '{id}'"
+            )));
+        }
+        let cell = parse_cell(c)?;
+        for (j, other) in cells.iter().enumerate() {
+            let overlap = match (other.as_ref().and_then(|o| o.cpus.as_ref()), &cell.cpus) {
+                (Some(a), Some(b)) => a.iter().any(|x| b.contains(x)),
+                _ => false,
+            };
+            if overlap {
+                return Err(unsupported(format!(
+                    "NUMA cells {id} and {j} have overlapping vCPU ids"
+                )));
+            }
+        }
+        cells[id] = Some(cell);
+    }
+    Ok(cells.into_iter().flatten().collect())
+}
+
+/// The `<vcpu>` checks of `virDomainDefParseXML` on the cells.
+pub(crate) fn check_vcpus(cells: &[NumaCell], vcpus: u32) -> Result<()> {
+    let all = cells.iter().filter_map(|c| c.cpus.as_ref()).flatten();
+    if all.clone().count() > vcpus as usize {
+        return Err(internal(
+            "Number of CPUs in <numa> exceeds the <vcpu> count",
+        ));
+    }
+    if all.max().is_some_and(|m| *m >= vcpus) {
+        return Err(internal("CPU IDs in <numa> exceed the <vcpu> count"));
+    }
+    Ok(())
+}
+
+pub(crate) fn format(cells: &[NumaCell], w: &mut Writer) {
+    if cells.is_empty() {
+        return;
+    }
+    w.line("<numa>");
+    w.indent();
+    for (i, c) in cells.iter().enumerate() {
+        let mut a = Attrs::new();
+        a.add("id", i);
+        a.opt("cpus", c.cpus.as_deref().map(format_bitmap));
+        a.add("memory", c.memory_kib);
+        a.add("unit", "KiB");
+        a.opt("memAccess", c.mem_access.map(VirEnum::as_str));
+        a.opt("discard", c.discard.map(VirEnum::as_str));
+        w.line(&format!("<cell{}/>", a.as_str()));
+    }
+    w.dedent();
+    w.line("</numa>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DomainDef, FormatOptions};
+
+    fn dump(body: &str) -> Result<String, String> {
+        let doc = format!("<domain type='test'><name>p</name><vcpu>4</vcpu><os><type>hvm</type></os>{body}</domain>");
+        DomainDef::parse(&doc)
+            .map(|d| d.format(&FormatOptions::default()))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Output and messages checked against stock virsh on test:///default.
+    #[test]
+    fn numa_cells_as_virsh() {
+        let out = dump(
+            "<cpu><numa><cell id='1' cpus='2,3' memory='5' discard='yes'/>\
+             <cell id='0' cpus='0-1' memory='1' unit='MiB' memAccess='shared'/></numa></cpu>",
+        )
+        .unwrap();
+        assert!(out.contains("<memory unit='KiB'>1029</memory>"), "{out}");
+        let want = "  <cpu>
+    <numa>
+      <cell id='0' cpus='0-1' memory='1024' unit='KiB' memAccess='shared'/>
+      <cell id='1' cpus='2-3' memory='5' unit='KiB' discard='yes'/>
+    </numa>
+  </cpu>
+";
+        assert!(out.contains(want), "{out}");
+        let err = |b: &str| dump(b).unwrap_err();
+        assert_eq!(
+            err("<cpu><numa/></cpu>"),
+            "XML error: NUMA topology defined without NUMA cells"
+        );
+        assert_eq!(
+            err("<cpu><numa><cell id='2' cpus='0' memory='1'/></numa></cpu>"),
+            "XML error: Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed"
+        );
+        assert_eq!(
+            err("<cpu><numa><cell cpus='0-1' memory='1'/><cell cpus='1' memory='1'/></numa></cpu>"),
+            "unsupported configuration: NUMA cells 1 and 0 have overlapping vCPU ids"
+        );
+        assert_eq!(
+            err("<cpu><numa><cell cpus='5' memory='1'/></numa></cpu>"),
+            "internal error: CPU IDs in <numa> exceed the <vcpu> count"
+        );
+    }
+}

@@ -40,6 +40,7 @@ fn memory_backing() -> impl Strategy<Value = String> {
 
 fn vcpu_and_tuning() -> impl Strategy<Value = String> {
     let vcpu = pick(&[
+        "<vcpu>4</vcpu><cpu><numa><cell cpus='0-1' memory='256' unit='MiB'/><cell cpus='2-3' memory='256' unit='MiB' memAccess='private'/></numa></cpu>",
         "<vcpu>4</vcpu>",
         "<vcpu placement='auto'>4</vcpu>",
         "<vcpu cpuset='0-3,^1' current='2'>4</vcpu>",
@@ -81,6 +82,14 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<memballoon model='virtio'/>",
         "<video><model type='vga'/></video>",
         "<input type='tablet'/>",
+        "<controller type='usb' index='0' model='ich9-ehci1'/><controller type='usb' index='0' model='ich9-uhci1'/>",
+        "<controller type='pci' index='1' model='pci-bridge'><target chassisNr='0x3'/></controller>",
+        "<controller type='virtio-serial' ports='8' vectors='2'/>",
+        "<serial type='tcp'><source mode='connect' host='h' service='4'/><target type='isa-serial'><model name='isa-serial'/></target></serial>",
+        "<console type='file'><source path='/log' append='on'/></console>",
+        "<sound model='ich9'><codec type='micro'/></sound>",
+        "<hub type='usb'><address type='usb' bus='0' port='1.2'/></hub>",
+        "<video><model type='qxl' vgamem='8192'><resolution x='800' y='600'/></model></video>",
     ]);
     proptest::collection::vec(device, 0..6)
 }

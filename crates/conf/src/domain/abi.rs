@@ -207,6 +207,13 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             sb.unwrap_or("")
         ));
     }
+    if s.smartcards.len() != d.smartcards.len() {
+        return fail(format!(
+            "Target domain smartcard count {} does not match source {}",
+            d.smartcards.len(),
+            s.smartcards.len()
+        ));
+    }
     if s.sounds.len() != d.sounds.len() {
         return fail(format!(
             "Target domain sound card count {} does not match source {}",

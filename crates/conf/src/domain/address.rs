@@ -27,6 +27,8 @@ pub enum Address {
         bus: u32,
         port: u32,
     },
+    /// A smartcard reader slot.
+    Ccid { controller: u32, slot: u32 },
     /// `bus` and the port path (up to four hops; 0 ends it).
     Usb { bus: u32, port: [u32; 4] },
     /// Any other address type: its `type` and remaining attributes, in order.
@@ -73,6 +75,10 @@ impl Address {
                 bus: num("bus")?,
                 target: num("target")?,
                 unit: num("unit")?,
+            },
+            "ccid" => Address::Ccid {
+                controller: props::uint(e, "controller", false, false)?.unwrap_or(0),
+                slot: props::uint(e, "slot", false, false)?.unwrap_or(0),
             },
             "usb" => Address::Usb {
                 port: match e.attr("port") {
@@ -130,6 +136,10 @@ impl Address {
             Address::VirtioSerial { controller, bus, port } => w.line(&format!(
                 "<address type='virtio-serial' controller='{}' bus='{}' port='{}'/>",
                 *controller as i32, *bus as i32, *port as i32
+            )),
+            Address::Ccid { controller, slot } => w.line(&format!(
+                "<address type='ccid' controller='{}' slot='{}'/>",
+                *controller as i32, *slot as i32
             )),
             Address::Usb { bus, port } => {
                 let hops: Vec<String> = port.iter().take_while(|p| **p != 0).map(u32::to_string).collect();

@@ -12,6 +12,7 @@ use super::os::OsDef;
 use super::panic::Panic;
 use super::rng::Rng;
 use super::serial::{self, Chr};
+use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
 use super::video::Video;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
@@ -293,6 +294,7 @@ pub struct Devices {
     pub disks: Vec<Disk>,
     pub controllers: Vec<Controller>,
     pub interfaces: Vec<Interface>,
+    pub smartcards: Vec<Smartcard>,
     pub serials: Vec<Chr>,
     pub consoles: Vec<Chr>,
     pub channels: Vec<Channel>,
@@ -378,6 +380,9 @@ impl Devices {
         }
         for x in e.children_named("interface") {
             d.interfaces.push(Interface::parse(x)?);
+        }
+        for x in e.children_named("smartcard") {
+            d.smartcards.push(Smartcard::parse(x)?);
         }
         for x in e.children_named("serial") {
             d.serials.push(Chr::parse(x, "serial")?);
@@ -522,6 +527,7 @@ impl Devices {
         }
         serial::post_parse(&mut self.serials, &mut self.consoles, os.os_type == "hvm")?;
         channel::add_virtio_serial_controllers(self);
+        smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);
         for c in &self.controllers {
             c.validate()?;
         }
@@ -547,6 +553,9 @@ impl Devices {
         }
         for n in &self.interfaces {
             n.format(w);
+        }
+        for c in &self.smartcards {
+            c.format(w);
         }
         for s in &self.serials {
             s.format(w, "serial");

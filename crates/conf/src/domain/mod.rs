@@ -21,6 +21,7 @@ pub mod props;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
+pub mod smartcard;
 pub mod sound;
 mod unmodelled;
 pub mod video;

@@ -33,7 +33,6 @@ const DEVICES: &[&str] = &[
     "watchdog",
     "redirdev",
     "redirfilter",
-    "smartcard",
     "parallel",
     "nvram",
     "shmem",

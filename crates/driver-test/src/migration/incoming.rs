@@ -49,6 +49,10 @@ pub struct Incoming {
     cancel: AtomicBool,
     postcopy: AtomicBool,
     cleaned: AtomicBool,
+    /// Held for the whole of [`cleanup`], so a second caller (the receiver
+    /// thread and the source's cancelled finish race for it) returns only
+    /// once what prepare created is gone.
+    cleaning: Mutex<()>,
     /// Finish ran (or the migration was otherwise forgotten).
     settled: AtomicBool,
     job: Arc<Job>,
@@ -57,10 +61,7 @@ pub struct Incoming {
 
 impl Incoming {
     fn set_done(&self, r: Result<[u8; 32]>) {
-        let mut d = self.done.lock();
-        if d.is_none() {
-            *d = Some(r);
-        }
+        record_done(self, r);
         self.cond.notify_all();
     }
 
@@ -82,6 +83,14 @@ impl Incoming {
             }
             self.cond.wait_for(&mut d, left);
         }
+    }
+}
+
+/// Keep the stream's outcome (the first one wins) without waking anyone.
+fn record_done(inc: &Incoming, r: Result<[u8; 32]>) {
+    let mut d = inc.done.lock();
+    if d.is_none() {
+        *d = Some(r);
     }
 }
 
@@ -128,17 +137,19 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
     Ok(dom)
 }
 
-/// Remove what prepare created; idempotent.
+/// Remove what prepare created; idempotent. Whoever waits for the stream's
+/// outcome is woken only at the end, and a concurrent second call returns
+/// only after the first is done: a source told "failed" never finds the
+/// guest still present here.
 pub fn cleanup(state: &TestState, inc: &Incoming) {
+    cleanup_holding(state, inc, inc.cleaning.lock());
+}
+
+fn cleanup_holding(state: &TestState, inc: &Incoming, _running: parking_lot::MutexGuard<'_, ()>) {
     if inc.cleaned.swap(true, Ordering::SeqCst) {
         return;
     }
     inc.cancel.store(true, Ordering::SeqCst);
-    inc.set_done(Err(Error::new(
-        ErrorDomain::TEST,
-        ErrorCode::OPERATION_FAILED,
-        "incoming migration was cancelled",
-    )));
     if let Some(dom) = inc.dom.lock().clone() {
         let postcopy = inc.postcopy.load(Ordering::SeqCst);
         let _ = state.with(|inner| {
@@ -159,6 +170,11 @@ pub fn cleanup(state: &TestState, inc: &Incoming) {
             slot.end(&inc.job, false, Some("migration failed"));
         }
     }
+    inc.set_done(Err(Error::new(
+        ErrorDomain::TEST,
+        ErrorCode::OPERATION_FAILED,
+        "incoming migration was cancelled",
+    )));
 }
 
 struct Feed<'a> {
@@ -233,8 +249,11 @@ pub fn receive(
     }
     let r = receiver::run(source, &mut rx, &mut Feed { state, inc });
     if r.is_err() {
-        inc.set_done(r.clone());
-        cleanup(state, inc);
+        // The outcome first (cleanup's own "cancelled" must not replace it),
+        // unannounced: cleanup wakes the waiters once the domain is gone.
+        let running = inc.cleaning.lock();
+        record_done(inc, r.clone());
+        cleanup_holding(state, inc, running);
     } else {
         inc.set_done(r.clone());
     }
@@ -452,6 +471,7 @@ pub fn prepare(
         cancel: AtomicBool::new(false),
         postcopy: AtomicBool::new(false),
         cleaned: AtomicBool::new(false),
+        cleaning: Mutex::new(()),
         settled: AtomicBool::new(false),
         job: Job::new(operation::MIGRATION_IN, flags & flags::POSTCOPY != 0),
         slot: Mutex::new(None),

@@ -230,6 +230,13 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             ));
         }
     }
+    if s.redirdevs.len() != d.redirdevs.len() {
+        return fail(format!(
+            "Target domain redirected devices count {} does not match source {}",
+            d.redirdevs.len(),
+            s.redirdevs.len()
+        ));
+    }
     if s.hubs.len() != d.hubs.len() {
         return fail(format!(
             "Target domain hub device count {} does not match source {}",

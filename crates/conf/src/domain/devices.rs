@@ -10,6 +10,7 @@ use super::devices_more::{Graphics, Input, Memballoon};
 use super::hub::Hub;
 use super::os::OsDef;
 use super::panic::Panic;
+use super::redirdev::Redirdev;
 use super::rng::Rng;
 use super::serial::{self, Chr};
 use super::smartcard::{self, Smartcard};
@@ -303,6 +304,7 @@ pub struct Devices {
     pub sounds: Vec<Sound>,
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
+    pub redirdevs: Vec<Redirdev>,
     pub hubs: Vec<Hub>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
@@ -413,6 +415,9 @@ impl Devices {
             .controllers
             .iter()
             .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
+        for x in e.children_named("redirdev") {
+            d.redirdevs.push(Redirdev::parse(x)?);
+        }
         for x in e.children_named("hub") {
             d.hubs.push(Hub::parse(x)?);
             if usb_none {
@@ -538,6 +543,14 @@ impl Devices {
         for s in &self.sounds {
             s.validate(&self.audios)?;
         }
+        // virDomainDefHasUSB: a USB controller of a model other than none.
+        let has_usb = self
+            .controllers
+            .iter()
+            .any(|c| c.controller_type == "usb" && c.model.as_deref() != Some("none"));
+        for r in &self.redirdevs {
+            r.validate(has_usb)?;
+        }
         Ok(())
     }
 
@@ -580,6 +593,9 @@ impl Devices {
         }
         for v in &self.videos {
             v.format(w);
+        }
+        for r in &self.redirdevs {
+            r.format(w);
         }
         for h in &self.hubs {
             h.format(w);

@@ -18,6 +18,7 @@ pub mod numatune;
 pub mod os;
 pub mod panic;
 pub mod props;
+pub mod redirdev;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;

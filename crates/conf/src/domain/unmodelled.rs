@@ -31,7 +31,6 @@ const DEVICES: &[&str] = &[
     "filesystem",
     "hostdev",
     "watchdog",
-    "redirdev",
     "redirfilter",
     "parallel",
     "nvram",

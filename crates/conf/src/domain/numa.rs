@@ -129,13 +129,10 @@ pub(crate) fn format(cells: &[NumaCell], w: &mut Writer) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
+    use super::super::test_support::round_trip;
 
     fn dump(body: &str) -> Result<String, String> {
-        let doc = format!("<domain type='test'><name>p</name><vcpu>4</vcpu><os><type>hvm</type></os>{body}</domain>");
-        DomainDef::parse(&doc)
-            .map(|d| d.format(&FormatOptions::default()))
-            .map_err(|e| e.to_string())
+        round_trip(&format!("<domain type='test'><name>p</name><vcpu>4</vcpu><os><type>hvm</type></os>{body}</domain>"))
     }
 
     /// Output and messages checked against stock virsh on test:///default.

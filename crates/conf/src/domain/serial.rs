@@ -271,13 +271,10 @@ fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
+    use super::super::test_support::round_trip;
 
     fn dump(os: &str, devices: &str) -> Result<String, String> {
-        let doc = format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>{os}</type></os><devices>{devices}</devices></domain>");
-        DomainDef::parse(&doc)
-            .map(|d| d.format(&FormatOptions::default()))
-            .map_err(|e| e.to_string())
+        round_trip(&format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>{os}</type></os><devices>{devices}</devices></domain>"))
     }
 
     /// Output and messages checked against stock virsh on test:///default.

@@ -257,14 +257,7 @@ pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn dump(devices: &str) -> Result<String, String> {
-        let doc = format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>{devices}</devices></domain>");
-        DomainDef::parse(&doc)
-            .map(|d| d.format(&FormatOptions::default()))
-            .map_err(|e| e.to_string())
-    }
+    use super::super::test_support::dump_devices as dump;
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]

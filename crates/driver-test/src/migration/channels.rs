@@ -201,36 +201,47 @@ pub fn accept_all(
     let mut slots: Vec<Option<TcpStream>> = (0..=count).map(|_| None).collect();
     let mut missing = count as usize + 1;
     while missing > 0 {
-        if cancelled() {
-            return Err(malformed("incoming migration was cancelled"));
+        let mut c = accept_within(listener, deadline, cancelled)?;
+        let _ = c.set_nonblocking(false);
+        let (index, n) = read_announcement(&mut c)?;
+        if n != count {
+            return Err(malformed(&format!(
+                "stream uses {n} page channels, {count} were prepared"
+            )));
         }
-        match listener.accept() {
-            Ok((mut c, _)) => {
-                let _ = c.set_nonblocking(false);
-                let (index, n) = read_announcement(&mut c)?;
-                if n != count {
-                    return Err(malformed(&format!(
-                        "stream uses {n} page channels, {count} were prepared"
-                    )));
-                }
-                let slot = slots
-                    .get_mut(index as usize)
-                    .filter(|s| s.is_none())
-                    .ok_or_else(|| malformed(&format!("unexpected channel {index}")))?;
-                *slot = Some(c);
-                missing -= 1;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => return Err(io_err("no migration connection", &e)),
-        }
+        let slot = slots
+            .get_mut(index as usize)
+            .filter(|s| s.is_none())
+            .ok_or_else(|| malformed(&format!("unexpected channel {index}")))?;
+        *slot = Some(c);
+        missing -= 1;
     }
     let mut conns = slots.into_iter().flatten();
     let main = conns
         .next()
         .ok_or_else(|| malformed("no main migration stream"))?;
     Ok((main, conns.collect()))
+}
+
+/// One connection on a non-blocking `listener` before `deadline`, unless
+/// the migration is cancelled meanwhile.
+pub fn accept_within(
+    listener: &TcpListener,
+    deadline: Instant,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<TcpStream> {
+    loop {
+        if cancelled() {
+            return Err(malformed("incoming migration was cancelled"));
+        }
+        match listener.accept() {
+            Ok((c, _)) => return Ok(c),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(io_err("no migration connection", &e)),
+        }
+    }
 }
 
 #[derive(Default)]

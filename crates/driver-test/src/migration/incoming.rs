@@ -23,7 +23,7 @@ use rvirt::{Stream, StreamBackend};
 use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver as ChanRx, SyncSender};
 use std::sync::Arc;
@@ -49,9 +49,7 @@ pub struct Incoming {
     cancel: AtomicBool,
     postcopy: AtomicBool,
     cleaned: AtomicBool,
-    /// Held for the whole of [`cleanup`], so a second caller (the receiver
-    /// thread and the source's cancelled finish race for it) returns only
-    /// once what prepare created is gone.
+    /// Held through [`cleanup`]: a racing second caller returns after it.
     cleaning: Mutex<()>,
     /// Finish ran (or the migration was otherwise forgotten).
     settled: AtomicBool,
@@ -86,7 +84,7 @@ impl Incoming {
     }
 }
 
-/// Keep the stream's outcome (the first one wins) without waking anyone.
+/// Keep the stream's outcome (the first wins) without waking anyone.
 fn record_done(inc: &Incoming, r: Result<[u8; 32]>) {
     let mut d = inc.done.lock();
     if d.is_none() {
@@ -137,10 +135,8 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
     Ok(dom)
 }
 
-/// Remove what prepare created; idempotent. Whoever waits for the stream's
-/// outcome is woken only at the end, and a concurrent second call returns
-/// only after the first is done: a source told "failed" never finds the
-/// guest still present here.
+/// Remove what prepare created; idempotent. Waiters wake only at the end,
+/// so a source told "failed" never finds the guest still here.
 pub fn cleanup(state: &TestState, inc: &Incoming) {
     cleanup_holding(state, inc, inc.cleaning.lock());
 }
@@ -249,8 +245,7 @@ pub fn receive(
     }
     let r = receiver::run(source, &mut rx, &mut Feed { state, inc });
     if r.is_err() {
-        // The outcome first (cleanup's own "cancelled" must not replace it),
-        // unannounced: cleanup wakes the waiters once the domain is gone.
+        // Our error, unannounced: cleanup wakes the waiters when done.
         let running = inc.cleaning.lock();
         record_done(inc, r.clone());
         cleanup_holding(state, inc, running);
@@ -260,35 +255,14 @@ pub fn receive(
     r
 }
 
-fn accept_one(listener: &TcpListener, inc: &Incoming, deadline: Instant) -> Result<TcpStream> {
-    loop {
-        if inc.cancel.load(Ordering::SeqCst) {
-            return Err(wire::malformed("incoming migration was cancelled"));
-        }
-        match listener.accept() {
-            Ok((c, _)) => return Ok(c),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock && Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            Err(e) => {
-                return Err(Error::system(
-                    ErrorDomain::TEST,
-                    "no migration connection",
-                    &e,
-                ))
-            }
-        }
-    }
-}
-
 fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpListener) {
     let _ = listener.set_nonblocking(true);
     let deadline = Instant::now() + ACCEPT_TIMEOUT;
     let count = inc.expect.channels;
+    let cancelled = || inc.cancel.load(Ordering::SeqCst);
     let accepted = if count == 0 {
-        accept_one(&listener, &inc, deadline).map(|c| (c, Vec::new()))
+        channels::accept_within(&listener, deadline, &cancelled).map(|c| (c, Vec::new()))
     } else {
-        let cancelled = || inc.cancel.load(Ordering::SeqCst);
         channels::accept_all(&listener, count, deadline, &cancelled)
     };
     drop(listener);

@@ -8,22 +8,13 @@
 
 pub use crate::program::{Access, Call, Priority, Proc, ProcedureInfo};
 
-use crate::packet::{Header, Packet};
 use crate::program::procedures;
 use crate::xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrResult};
 
 include!(concat!(env!("OUT_DIR"), "/admin_types.rs"));
 include!(concat!(env!("OUT_DIR"), "/admin_procedures.rs"));
 
-/// Is this header addressed to the ADMIN program?
-pub fn is_admin(header: &Header) -> bool {
-    header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
-}
-
-/// An ADMIN call packet.
-pub fn call<T: XdrEncode + ?Sized>(proc_: Procedure, serial: u32, args: &T) -> XdrResult<Packet> {
-    Packet::call(PROGRAM, PROTOCOL_VERSION, proc_ as i32, serial, args)
-}
+crate::program::program_packets!(is_admin, "ADMIN");
 
 #[cfg(test)]
 mod tests {

@@ -143,3 +143,24 @@ macro_rules! procedures {
     };
 }
 pub(crate) use procedures;
+
+/// What every program module has beside its generated table: a test for
+/// headers addressed to it (`$is`) and a call-packet builder.
+macro_rules! program_packets {
+    ($is:ident, $name:literal) => {
+        #[doc = concat!("Is this header addressed to the ", $name, " program?")]
+        pub fn $is(header: &$crate::packet::Header) -> bool {
+            header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
+        }
+
+        #[doc = concat!("A ", $name, " call packet.")]
+        pub fn call<T: $crate::xdr::XdrEncode + ?Sized>(
+            proc_: Procedure,
+            serial: u32,
+            args: &T,
+        ) -> $crate::xdr::XdrResult<$crate::packet::Packet> {
+            $crate::packet::Packet::call(PROGRAM, PROTOCOL_VERSION, proc_ as i32, serial, args)
+        }
+    };
+}
+pub(crate) use program_packets;

@@ -6,22 +6,13 @@
 
 pub use crate::program::{Access, Call, Priority, Proc, ProcedureInfo};
 
-use crate::packet::{Header, Packet};
 use crate::program::procedures;
 use crate::xdr::{Decoder, Encoder, XdrDecode, XdrEncode, XdrResult};
 
 include!(concat!(env!("OUT_DIR"), "/qemu_types.rs"));
 include!(concat!(env!("OUT_DIR"), "/qemu_procedures.rs"));
 
-/// Is this header addressed to the QEMU program?
-pub fn is_qemu(header: &Header) -> bool {
-    header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
-}
-
-/// A QEMU call packet.
-pub fn call<T: XdrEncode + ?Sized>(proc_: Procedure, serial: u32, args: &T) -> XdrResult<Packet> {
-    Packet::call(PROGRAM, PROTOCOL_VERSION, proc_ as i32, serial, args)
-}
+crate::program::program_packets!(is_qemu, "QEMU");
 
 #[cfg(test)]
 mod tests {

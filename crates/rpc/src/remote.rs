@@ -18,7 +18,7 @@
 
 pub use crate::program::{Access, Call, Priority, Proc, ProcedureInfo};
 
-use crate::packet::{Header, Packet};
+use crate::packet::Packet;
 use crate::program::procedures;
 use crate::xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrError, XdrResult};
 use rvirt_util::uuid::Uuid;
@@ -38,10 +38,7 @@ pub const EVENT_ID_LIFECYCLE: i32 = 0;
 pub const EVENT_ID_MIGRATION_ITERATION: i32 = 20;
 pub const EVENT_ID_JOB_COMPLETED: i32 = 21;
 
-/// A REMOTE call packet.
-pub fn call<T: XdrEncode + ?Sized>(proc_: Procedure, serial: u32, args: &T) -> XdrResult<Packet> {
-    Packet::call(PROGRAM, PROTOCOL_VERSION, proc_ as i32, serial, args)
-}
+crate::program::program_packets!(is_remote, "REMOTE");
 
 /// A REMOTE event message packet. Its serial is 1, as libvirtd 9.0 sends
 /// events (`remoteDispatchObjectEventSend`); clients ignore it.
@@ -49,11 +46,6 @@ pub fn event<T: XdrEncode + ?Sized>(proc_: Procedure, msg: &T) -> XdrResult<Pack
     let mut p = Packet::event(PROGRAM, PROTOCOL_VERSION, proc_ as i32, msg)?;
     p.header.serial = 1;
     Ok(p)
-}
-
-/// Is this header addressed to the REMOTE program?
-pub fn is_remote(header: &Header) -> bool {
-    header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
 }
 
 impl NonnullDomain {

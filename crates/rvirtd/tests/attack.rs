@@ -158,6 +158,20 @@ fn wide_domain(name: &str, elements: usize) -> String {
     )
 }
 
+/// A client on the read-only socket with `test:///default` open.
+fn open_readonly(d: &Daemon) -> RpcClient {
+    let mut ro = RpcClient::unix(&d.socket_ro());
+    let args = ConnectOpenArgs {
+        name: Some("test:///default".into()),
+        flags: 1, // VIR_CONNECT_RO
+    };
+    assert!(matches!(
+        ro.call(Procedure::ConnectOpen, &args),
+        Answer::Ok(_)
+    ));
+    ro
+}
+
 fn define(c: &mut RpcClient, xml: String) -> Answer {
     c.call(Procedure::DomainDefineXml, &DomainDefineXmlArgs { xml })
 }
@@ -255,15 +269,7 @@ fn a_client_that_never_reads_is_throttled() {
 #[test]
 fn one_event_callback_per_event_and_domain() {
     under_attack("duplicate event callbacks", |d| {
-        let mut ro = RpcClient::unix(&d.socket_ro());
-        let args = ConnectOpenArgs {
-            name: Some("test:///default".into()),
-            flags: 1,
-        };
-        assert!(matches!(
-            ro.call(Procedure::ConnectOpen, &args),
-            Answer::Ok(_)
-        ));
+        let mut ro = open_readonly(d);
         let register = ConnectDomainEventCallbackRegisterAnyArgs {
             event_id: 0,
             dom: None,
@@ -367,15 +373,7 @@ fn protocol_abuse_gets_libvirtds_answers() {
 
         // A write procedure rvirtd does not implement: the read-only refusal
         // comes first, as in libvirtd.
-        let mut ro = RpcClient::unix(&d.socket_ro());
-        let args = ConnectOpenArgs {
-            name: Some("test:///default".into()),
-            flags: 1,
-        };
-        assert!(matches!(
-            ro.call(Procedure::ConnectOpen, &args),
-            Answer::Ok(_)
-        ));
+        let mut ro = open_readonly(d);
         let msg = ro
             .call(Procedure::DomainSnapshotCreateXml, &())
             .error_message();

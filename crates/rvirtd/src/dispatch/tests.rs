@@ -12,6 +12,8 @@ fn client(readonly: bool) -> (Client, crate::outbox::OutboxReceiver) {
     (Client::new(readonly, "test:///default", tx), rx)
 }
 
+/// A raw message as dispatch sees it: the kit's packet without its
+/// length word.
 fn msg(
     prog: u32,
     vers: u32,
@@ -21,20 +23,7 @@ fn msg(
     status: i32,
     body: &[u8],
 ) -> Vec<u8> {
-    let mut e = rvirt_rpc::Encoder::new();
-    for v in [
-        prog,
-        vers,
-        proc_ as u32,
-        type_ as u32,
-        serial,
-        status as u32,
-    ] {
-        e.put_u32(v);
-    }
-    let mut out = e.into_bytes();
-    out.extend_from_slice(body);
-    out
+    rvirt_testkit::rpc::wire::message(prog, vers, proc_, type_, serial, status, body)[4..].to_vec()
 }
 
 fn call<T: XdrEncode>(proc_: Procedure, serial: u32, args: &T) -> Vec<u8> {

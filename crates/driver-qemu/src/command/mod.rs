@@ -1,0 +1,1 @@
+//! Typed domain definition → QEMU command line (libvirt's `qemu_command.c`).

@@ -1,7 +1,7 @@
 //! Booting the test guest with qemu-system-x86_64 and waiting for its
 //! ready marker on the serial console.
 
-use super::{GuestImage, READY_MARKER};
+use super::{GuestArgs, GuestImage, READY_MARKER};
 use crate::dirs::TempDir;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -57,9 +57,8 @@ impl Accel {
 pub struct BootOptions {
     pub accel: Accel,
     pub memory_mib: u64,
-    /// MiB of random bytes the guest writes into its memory before it
-    /// says it is ready.
-    pub fill_mib: u64,
+    /// What the guest does (fill, dirty, disk counter, tick period).
+    pub guest: GuestArgs,
     /// More QEMU arguments (e.g. `-incoming`, `-qmp`).
     pub extra_args: Vec<String>,
     /// How long the marker may take.
@@ -71,7 +70,7 @@ impl Default for BootOptions {
         BootOptions {
             accel: Accel::Tcg,
             memory_mib: 256,
-            fill_mib: 0,
+            guest: GuestArgs::default(),
             extra_args: Vec::new(),
             timeout: Duration::from_secs(60),
         }
@@ -92,6 +91,19 @@ impl RunningGuest {
         self.child.id()
     }
 
+    /// Wait up to `timeout` for QEMU to exit by itself (the guest powered
+    /// off); whether it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        while start.elapsed() < timeout {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// What the guest printed on its serial console so far.
     pub fn console_text(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.console).unwrap_or_default()).into_owned()
@@ -109,10 +121,7 @@ impl Drop for RunningGuest {
 pub fn boot(image: &GuestImage, opts: &BootOptions) -> Result<RunningGuest, String> {
     let dir = TempDir::new("guest");
     let console = dir.join("console.log");
-    let mut append = "console=ttyS0 panic=-1".to_string();
-    if opts.fill_mib > 0 {
-        append.push_str(&format!(" rvirt.fill_mib={}", opts.fill_mib));
-    }
+    let append = opts.guest.cmdline();
     let child = Command::new("qemu-system-x86_64")
         .args(["-machine", "pc", "-accel", opts.accel.arg()])
         .args([

@@ -12,6 +12,7 @@ packages=(
     qemu-system-x86
     iproute2
     busybox-static
+    libxml2-utils
 )
 
 missing=()

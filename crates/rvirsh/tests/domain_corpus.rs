@@ -6,7 +6,9 @@
 //! differing element, and ratchets: no crash, no more documents wrongly
 //! accepted than [`BASELINE_WRONGLY_ACCEPTED`], and no fewer identical than
 //! [`BASELINE_IDENTICAL`] (raise it as fidelity improves; the target is 95%
-//! of the documents virsh accepts).
+//! of the documents virsh accepts). Every rvirsh dump that differs from
+//! virsh's is also checked against libvirt's domain schema, as
+//! `virt-xml-validate` checks it ([`BASELINE_SCHEMA_INVALID`]).
 //!
 //! test:///default lives per process, so each tool runs once per batch of
 //! documents: `define; dumpxml; dumpxml --inactive; undefine` for each,
@@ -14,7 +16,7 @@
 //! domain's UUID on a line of its own), stderr on the error a lookup of a
 //! per-document name that does not exist prints.
 
-use rvirt_testkit::{bins, corpus, tools};
+use rvirt_testkit::{bins, corpus, schema, tools};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -23,6 +25,9 @@ use std::thread;
 const BASELINE_IDENTICAL: usize = 774;
 /// Accepted by rvirsh but refused by virsh, at most (to reach 0).
 const BASELINE_WRONGLY_ACCEPTED: usize = 39;
+/// rvirsh dumps that libvirt's domain schema rejects where virsh's dump of
+/// the same document passes, at most (to reach 0).
+const BASELINE_SCHEMA_INVALID: usize = 67;
 
 /// The UUID of test:///default's own domain `test`.
 const TEST_UUID: &str = "6695eb01-f6a4-8304-79aa-97f2502e193f";
@@ -188,6 +193,9 @@ struct Figures {
     wrongly_accepted: Vec<String>,
     crashes: Vec<String>,
     groups: BTreeMap<String, Vec<String>>,
+    /// (document, virsh's dump, rvirsh's dump) where the two differ: what
+    /// the schema check looks at (an identical dump is as valid as virsh's).
+    differing_dumps: Vec<(String, String, String)>,
 }
 
 impl Figures {
@@ -216,6 +224,15 @@ impl Figures {
                     self.identical += 1;
                     self.identical_docs.push(doc.into());
                     return;
+                }
+                for (same, w, g) in [
+                    (live, &virsh.live, &rvirsh.live),
+                    (inactive, &virsh.inactive, &rvirsh.inactive),
+                ] {
+                    if !same {
+                        let dumps = (doc.to_string(), w.clone(), g.clone());
+                        self.differing_dumps.push(dumps);
+                    }
                 }
                 let key = if live {
                     format!(
@@ -261,6 +278,25 @@ impl Figures {
             println!("  crash: {c}");
         }
     }
+}
+
+/// The documents with a differing dump whose rvirsh side libvirt's domain
+/// schema rejects while virsh's side passes: `virt-xml-validate` would flag
+/// rvirt's output. One line a document, with xmllint's complaint.
+fn schema_regressions(dumps: &[(String, String, String)]) -> BTreeMap<String, String> {
+    let texts: Vec<&str> = dumps
+        .iter()
+        .flat_map(|(_, w, g)| [w.as_str(), g.as_str()])
+        .collect();
+    let verdicts = schema::validate("domain", &texts).expect("xmllint");
+    dumps
+        .iter()
+        .zip(verdicts.chunks(2))
+        .filter_map(|((doc, _, _), v)| match (&v[0], &v[1]) {
+            (None, Some(why)) => Some((doc.clone(), why.trim().to_string())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn documents() -> Vec<(PathBuf, String)> {
@@ -315,11 +351,28 @@ fn libvirt_test_documents_round_trip_as_virsh() {
         .with_file_name("identical.txt");
     std::fs::write(&list, figures.identical_docs.join("\n") + "\n").expect("write list");
     println!("identical documents listed in {}", list.display());
+    let invalid = if schema::available() {
+        schema_regressions(&figures.differing_dumps)
+    } else {
+        eprintln!("xmllint or libvirt's schemas missing: schema check skipped");
+        BTreeMap::new()
+    };
+    println!(
+        "documents whose rvirsh dump the domain schema rejects (virsh's passes): {}",
+        invalid.len()
+    );
+    for (doc, why) in &invalid {
+        println!("  schema: {doc}: {why}");
+    }
     println!("runtime: {:.1}s", started.elapsed().as_secs_f64());
     assert!(figures.crashes.is_empty(), "rvirsh crashed");
     assert!(
         figures.wrongly_accepted.len() <= BASELINE_WRONGLY_ACCEPTED,
         "more documents wrongly accepted than the baseline {BASELINE_WRONGLY_ACCEPTED}"
+    );
+    assert!(
+        invalid.len() <= BASELINE_SCHEMA_INVALID,
+        "more rvirsh dumps fail the domain schema than the baseline {BASELINE_SCHEMA_INVALID}"
     );
     assert!(
         figures.identical >= BASELINE_IDENTICAL,

@@ -23,5 +23,6 @@ pub mod held;
 pub mod hosts;
 pub mod ports;
 pub mod rpc;
+pub mod schema;
 pub mod spine;
 pub mod tools;

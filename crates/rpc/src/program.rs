@@ -88,6 +88,13 @@ pub trait Proc {
     type Ret: XdrEncode + XdrDecode;
 }
 
+/// The arguments of the many calls that take only a domain and flags
+/// (`remote_domain_get_xml_desc_args` and its kin): the generated types
+/// implement it, so a client builds any of them the same way.
+pub trait DomainFlagsArgs {
+    fn new(dom: crate::remote::NonnullDomain, flags: u32) -> Self;
+}
+
 /// A client connection that can make a call and wait for its reply; the
 /// generated stubs (`remote::RemoteCalls::call_domain_get_xml_desc`...)
 /// are written over it.

@@ -92,13 +92,23 @@ impl Connect {
         flags: u32,
     ) -> Result<ParamsArgs<'a>> {
         self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
-        Ok(ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        })
+        validated_args(params, cookie_in, flags)
     }
+}
+
+/// The arguments of a `_params` phase, once the parameters have libvirt's
+/// types (`virTypedParamsValidate` in every `virDomainMigrate*Params`).
+fn validated_args<'a>(
+    params: &'a TypedParams,
+    cookie_in: &'a [u8],
+    flags: u32,
+) -> Result<ParamsArgs<'a>> {
+    params.validate(super::PARAM_TYPES)?;
+    Ok(ParamsArgs {
+        params,
+        cookie_in,
+        flags,
+    })
 }
 
 /// Source side and jobs: called on the domain being migrated.
@@ -143,12 +153,7 @@ impl Domain {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<Cookie> {
-        params.validate(super::PARAM_TYPES)?;
-        let args = ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        };
+        let args = validated_args(params, cookie_in, flags)?;
         self.migration_driver()?
             .domain_migrate_perform3_params(self.r(), dconnuri, &args)
     }
@@ -159,12 +164,7 @@ impl Domain {
         flags: u32,
         cancelled: bool,
     ) -> Result<()> {
-        params.validate(super::PARAM_TYPES)?;
-        let args = ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        };
+        let args = validated_args(params, cookie_in, flags)?;
         self.migration_driver()?
             .domain_migrate_confirm3_params(self.r(), &args, cancelled)
     }

@@ -480,7 +480,7 @@ impl HypervisorConnection for RemoteConnection {
     fn domain_get_info(&self, d: &DomainRef) -> Result<DomainInfo> {
         let r = self.call_domain_get_info(&DomainGetInfoArgs { dom: nonnull(d) })?;
         Ok(DomainInfo {
-            state: DomainState::from_i32(r.state as i32),
+            state: DomainState::from_i32_or_nostate(r.state as i32),
             max_mem: r.max_mem,
             memory: r.memory,
             nr_virt_cpu: r.nr_virt_cpu,
@@ -489,7 +489,7 @@ impl HypervisorConnection for RemoteConnection {
     }
     fn domain_get_state(&self, d: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
         let r = self.call_domain_get_state(&dom_flags(d, flags))?;
-        Ok((DomainState::from_i32(r.state), r.reason))
+        Ok((DomainState::from_i32_or_nostate(r.state), r.reason))
     }
     fn domain_get_xml_desc(&self, d: &DomainRef, flags: u32) -> Result<String> {
         Ok(self.call_domain_get_xml_desc(&dom_flags(d, flags))?.xml)

@@ -105,7 +105,7 @@ impl XdrDecode for TypedParam {
     fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {
         let field = dec.get_string(STRING_MAX)?;
         let code = dec.get_i32()?;
-        let kind = TypedParamType::from_code(code).ok_or(XdrError::InvalidDiscriminant(code))?;
+        let kind = TypedParamType::from_i32(code).ok_or(XdrError::InvalidDiscriminant(code))?;
         let value = match kind {
             TypedParamType::Int => TypedParamValue::Int(dec.get_i32()?),
             TypedParamType::UInt => TypedParamValue::UInt(dec.get_u32()?),

@@ -45,10 +45,10 @@ fn supports(conn: &Connect, f: i32) -> bool {
 /// `virCheckFlags`; rvirt refuses them here, in virCheckFlags' words naming
 /// the API called, because drivers only check the flags they know.
 fn check_common(flags: u32, api: &str) -> Result<()> {
-    if flags & !super::ALL_FLAGS != 0 {
+    if flags & !super::flags::ALL != 0 {
         return Err(crate::connect::unsupported_flags(
             api,
-            flags & !super::ALL_FLAGS,
+            flags & !super::flags::ALL,
         ));
     }
     if flags & flags::NON_SHARED_DISK != 0 && flags & flags::NON_SHARED_INC != 0 {

@@ -241,12 +241,6 @@ fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     out.push_str(&format!("{label:<17} {value}\n"));
 }
 
-/// "%-17s %-.3lf %s"
-fn capacity(out: &mut String, label: &str, v: u64, suffix: &str) {
-    let (val, unit) = pretty_capacity(v);
-    line(out, label, format!("{val:.3} {unit}{suffix}"));
-}
-
 fn write_jobinfo(
     out: &mut String,
     info: &JobInfo,
@@ -269,98 +263,161 @@ fn write_jobinfo(
     if !(anystats || active || completed) {
         return Ok(());
     }
-    let ms = |v: u64| format!("{v:<12} ms");
-    line(out, "Time elapsed:", ms(info.time_elapsed));
-    if let Some(v) = get_ull(stats, field::TIME_ELAPSED_NET)? {
-        line(out, "Time elapsed w/o network:", ms(v));
-    }
+    line(out, "Time elapsed:", Unit::Ms.show(info.time_elapsed));
+    let field_line = |out: &mut String, name: &str, label: &str, unit: Unit| {
+        if let Some(v) = get_ull(stats, name)? {
+            unit.write(out, label, v);
+        }
+        Ok::<_, Error>(())
+    };
+    field_line(
+        out,
+        field::TIME_ELAPSED_NET,
+        "Time elapsed w/o network:",
+        Unit::Ms,
+    )?;
     if info.type_ == job_type::BOUNDED {
-        line(out, "Time remaining:", ms(info.time_remaining));
+        line(out, "Time remaining:", Unit::Ms.show(info.time_remaining));
     }
-    if info.data_total != 0 || info.data_remaining != 0 || info.data_processed != 0 {
-        capacity(out, "Data processed:", info.data_processed, "");
-        capacity(out, "Data remaining:", info.data_remaining, "");
-        capacity(out, "Data total:", info.data_total, "");
+    let data = [info.data_processed, info.data_remaining, info.data_total];
+    amounts(out, "Data", data);
+    let memory = [info.mem_processed, info.mem_remaining, info.mem_total];
+    if amounts(out, "Memory", memory) {
+        field_line(
+            out,
+            field::MEMORY_BPS,
+            "Memory bandwidth:",
+            Unit::BytesPerSec,
+        )?;
+        field_line(
+            out,
+            field::MEMORY_DIRTY_RATE,
+            "Dirty rate:",
+            Unit::Count(" pages/s"),
+        )?;
+        field_line(
+            out,
+            field::MEMORY_PAGE_SIZE,
+            "Page size:",
+            Unit::Count(" bytes"),
+        )?;
+        field_line(out, field::MEMORY_ITERATION, "Iteration:", Unit::Count(""))?;
+        field_line(
+            out,
+            field::MEMORY_POSTCOPY_REQS,
+            "Postcopy requests:",
+            Unit::Count(""),
+        )?;
     }
-    if info.mem_total != 0 || info.mem_remaining != 0 || info.mem_processed != 0 {
-        capacity(out, "Memory processed:", info.mem_processed, "");
-        capacity(out, "Memory remaining:", info.mem_remaining, "");
-        capacity(out, "Memory total:", info.mem_total, "");
-        if let Some(v) = get_ull(stats, field::MEMORY_BPS)?.filter(|v| *v != 0) {
-            capacity(out, "Memory bandwidth:", v, "/s");
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_DIRTY_RATE)? {
-            line(out, "Dirty rate:", format!("{v:<12} pages/s"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_PAGE_SIZE)? {
-            line(out, "Page size:", format!("{v:<12} bytes"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_ITERATION)? {
-            line(out, "Iteration:", format!("{v:<12}"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_POSTCOPY_REQS)? {
-            line(out, "Postcopy requests:", format!("{v:<12}"));
-        }
+    let file = [info.file_processed, info.file_remaining, info.file_total];
+    if amounts(out, "File", file) {
+        field_line(out, mf::DISK_BPS, "File bandwidth:", Unit::BytesPerSec)?;
     }
-    if info.file_total != 0 || info.file_remaining != 0 || info.file_processed != 0 {
-        capacity(out, "File processed:", info.file_processed, "");
-        capacity(out, "File remaining:", info.file_remaining, "");
-        capacity(out, "File total:", info.file_total, "");
-        if let Some(v) = get_ull(stats, mf::DISK_BPS)?.filter(|v| *v != 0) {
-            capacity(out, "File bandwidth:", v, "/s");
-        }
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_CONSTANT)? {
-        line(out, "Constant pages:", format!("{v:<12}"));
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL)? {
-        line(out, "Normal pages:", format!("{v:<12}"));
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL_BYTES)? {
-        capacity(out, "Normal data:", v, "");
-    }
-    if let Some(v) = get_ull(stats, field::DOWNTIME)? {
-        let label = if info.type_ == job_type::COMPLETED {
-            "Total downtime:"
-        } else {
-            "Expected downtime:"
-        };
-        line(out, label, ms(v));
-    }
-    if let Some(v) = get_ull(stats, field::DOWNTIME_NET)? {
-        line(out, "Downtime w/o network:", ms(v));
-    }
-    if let Some(v) = get_ull(stats, field::SETUP_TIME)? {
-        line(out, "Setup time:", ms(v));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE)? {
-        capacity(out, "Compression cache:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_BYTES)? {
-        capacity(out, "Compressed data:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_PAGES)? {
-        line(out, "Compressed pages:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE_MISSES)? {
-        line(out, "Compression cache misses:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_OVERFLOW)? {
-        line(out, "Compression overflows:", format!("{v:<13}"));
-    }
+    field_line(
+        out,
+        field::MEMORY_CONSTANT,
+        "Constant pages:",
+        Unit::Count(""),
+    )?;
+    field_line(out, field::MEMORY_NORMAL, "Normal pages:", Unit::Count(""))?;
+    field_line(out, field::MEMORY_NORMAL_BYTES, "Normal data:", Unit::Bytes)?;
+    let downtime = if info.type_ == job_type::COMPLETED {
+        "Total downtime:"
+    } else {
+        "Expected downtime:"
+    };
+    field_line(out, field::DOWNTIME, downtime, Unit::Ms)?;
+    field_line(out, field::DOWNTIME_NET, "Downtime w/o network:", Unit::Ms)?;
+    field_line(out, field::SETUP_TIME, "Setup time:", Unit::Ms)?;
+    field_line(
+        out,
+        mf::COMPRESSION_CACHE,
+        "Compression cache:",
+        Unit::Bytes,
+    )?;
+    field_line(out, mf::COMPRESSION_BYTES, "Compressed data:", Unit::Bytes)?;
+    field_line(
+        out,
+        mf::COMPRESSION_PAGES,
+        "Compressed pages:",
+        Unit::Counter,
+    )?;
+    let misses = "Compression cache misses:";
+    field_line(out, mf::COMPRESSION_CACHE_MISSES, misses, Unit::Counter)?;
+    let overflows = "Compression overflows:";
+    field_line(out, mf::COMPRESSION_OVERFLOW, overflows, Unit::Counter)?;
     if let Some(v) = get_int(stats, field::AUTO_CONVERGE_THROTTLE)? {
         line(out, "Auto converge throttle:", format!("{v:<13}"));
     }
-    if let Some(v) = get_ull(stats, mf::DISK_TEMP_USED)? {
-        capacity(out, "Temporary disk space use:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::DISK_TEMP_TOTAL)? {
-        capacity(out, "Temporary disk space total:", v, "");
-    }
+    field_line(
+        out,
+        mf::DISK_TEMP_USED,
+        "Temporary disk space use:",
+        Unit::Bytes,
+    )?;
+    field_line(
+        out,
+        mf::DISK_TEMP_TOTAL,
+        "Temporary disk space total:",
+        Unit::Bytes,
+    )?;
     if let Some(v) = get_string(stats, field::ERRMSG)? {
         line(out, "Error message:", v);
     }
     Ok(())
+}
+
+/// How cmdDomjobinfo prints a number.
+#[derive(Clone, Copy)]
+enum Unit {
+    /// "%-12llu ms".
+    Ms,
+    /// A capacity, "%-.3lf %s".
+    Bytes,
+    /// A capacity per second; a zero rate is not printed.
+    BytesPerSec,
+    /// "%-12llu" and a suffix.
+    Count(&'static str),
+    /// "%-13llu" (the compression and throttle counters).
+    Counter,
+}
+
+impl Unit {
+    fn show(self, v: u64) -> String {
+        match self {
+            Unit::Ms => format!("{v:<12} ms"),
+            Unit::Bytes | Unit::BytesPerSec => {
+                let (val, unit) = pretty_capacity(v);
+                let per = if matches!(self, Unit::BytesPerSec) {
+                    "/s"
+                } else {
+                    ""
+                };
+                format!("{val:.3} {unit}{per}")
+            }
+            Unit::Count(suffix) => format!("{v:<12}{suffix}"),
+            Unit::Counter => format!("{v:<13}"),
+        }
+    }
+
+    fn write(self, out: &mut String, label: &str, v: u64) {
+        if !(matches!(self, Unit::BytesPerSec) && v == 0) {
+            line(out, label, self.show(v));
+        }
+    }
+}
+
+/// The "processed / remaining / total" lines of one kind of data (Data,
+/// Memory, File), printed when any of them is non-zero; returns whether
+/// they were, as the kind's detail lines follow only then.
+fn amounts(out: &mut String, kind: &str, [processed, remaining, total]: [u64; 3]) -> bool {
+    if processed == 0 && remaining == 0 && total == 0 {
+        return false;
+    }
+    Unit::Bytes.write(out, &format!("{kind} processed:"), processed);
+    Unit::Bytes.write(out, &format!("{kind} remaining:"), remaining);
+    Unit::Bytes.write(out, &format!("{kind} total:"), total);
+    true
 }
 
 /// `--rawstats`: the job type number, then every field as libvirt gives it.

@@ -263,112 +263,107 @@ fn write_jobinfo(
     if !(anystats || active || completed) {
         return Ok(());
     }
-    line(out, "Time elapsed:", Unit::Ms.show(info.time_elapsed));
-    let field_line = |out: &mut String, name: &str, label: &str, unit: Unit| {
-        if let Some(v) = get_ull(stats, name)? {
-            unit.write(out, label, v);
-        }
-        Ok::<_, Error>(())
-    };
-    field_line(
-        out,
-        field::TIME_ELAPSED_NET,
-        "Time elapsed w/o network:",
-        Unit::Ms,
-    )?;
+    write_stats(&mut Stats { out, stats }, info)
+}
+
+/// The lines of a job with statistics, in cmdDomjobinfo's order.
+fn write_stats(s: &mut Stats, info: &JobInfo) -> Result<(), Error> {
+    line(s.out, "Time elapsed:", Unit::Ms.show(info.time_elapsed));
+    s.rows(Section::Time)?;
     if info.type_ == job_type::BOUNDED {
-        line(out, "Time remaining:", Unit::Ms.show(info.time_remaining));
+        line(s.out, "Time remaining:", Unit::Ms.show(info.time_remaining));
     }
     let data = [info.data_processed, info.data_remaining, info.data_total];
-    amounts(out, "Data", data);
+    amounts(s.out, "Data", data);
     let memory = [info.mem_processed, info.mem_remaining, info.mem_total];
-    if amounts(out, "Memory", memory) {
-        field_line(
-            out,
-            field::MEMORY_BPS,
-            "Memory bandwidth:",
-            Unit::BytesPerSec,
-        )?;
-        field_line(
-            out,
-            field::MEMORY_DIRTY_RATE,
-            "Dirty rate:",
-            Unit::Count(" pages/s"),
-        )?;
-        field_line(
-            out,
-            field::MEMORY_PAGE_SIZE,
-            "Page size:",
-            Unit::Count(" bytes"),
-        )?;
-        field_line(out, field::MEMORY_ITERATION, "Iteration:", Unit::Count(""))?;
-        field_line(
-            out,
-            field::MEMORY_POSTCOPY_REQS,
-            "Postcopy requests:",
-            Unit::Count(""),
-        )?;
+    if amounts(s.out, "Memory", memory) {
+        s.rows(Section::Memory)?;
     }
     let file = [info.file_processed, info.file_remaining, info.file_total];
-    if amounts(out, "File", file) {
-        field_line(out, mf::DISK_BPS, "File bandwidth:", Unit::BytesPerSec)?;
+    if amounts(s.out, "File", file) {
+        s.rows(Section::File)?;
     }
-    field_line(
-        out,
-        field::MEMORY_CONSTANT,
-        "Constant pages:",
-        Unit::Count(""),
-    )?;
-    field_line(out, field::MEMORY_NORMAL, "Normal pages:", Unit::Count(""))?;
-    field_line(out, field::MEMORY_NORMAL_BYTES, "Normal data:", Unit::Bytes)?;
-    let downtime = if info.type_ == job_type::COMPLETED {
-        "Total downtime:"
-    } else {
-        "Expected downtime:"
-    };
-    field_line(out, field::DOWNTIME, downtime, Unit::Ms)?;
-    field_line(out, field::DOWNTIME_NET, "Downtime w/o network:", Unit::Ms)?;
-    field_line(out, field::SETUP_TIME, "Setup time:", Unit::Ms)?;
-    field_line(
-        out,
-        mf::COMPRESSION_CACHE,
-        "Compression cache:",
-        Unit::Bytes,
-    )?;
-    field_line(out, mf::COMPRESSION_BYTES, "Compressed data:", Unit::Bytes)?;
-    field_line(
-        out,
-        mf::COMPRESSION_PAGES,
-        "Compressed pages:",
-        Unit::Counter,
-    )?;
-    let misses = "Compression cache misses:";
-    field_line(out, mf::COMPRESSION_CACHE_MISSES, misses, Unit::Counter)?;
-    let overflows = "Compression overflows:";
-    field_line(out, mf::COMPRESSION_OVERFLOW, overflows, Unit::Counter)?;
-    if let Some(v) = get_int(stats, field::AUTO_CONVERGE_THROTTLE)? {
-        line(out, "Auto converge throttle:", format!("{v:<13}"));
+    s.rows(Section::Pages)?;
+    if let Some(v) = get_ull(s.stats, field::DOWNTIME)? {
+        let label = if info.type_ == job_type::COMPLETED {
+            "Total downtime:"
+        } else {
+            "Expected downtime:"
+        };
+        line(s.out, label, Unit::Ms.show(v));
     }
-    field_line(
-        out,
-        mf::DISK_TEMP_USED,
-        "Temporary disk space use:",
-        Unit::Bytes,
-    )?;
-    field_line(
-        out,
-        mf::DISK_TEMP_TOTAL,
-        "Temporary disk space total:",
-        Unit::Bytes,
-    )?;
-    if let Some(v) = get_string(stats, field::ERRMSG)? {
-        line(out, "Error message:", v);
+    s.rows(Section::Tail)?;
+    if let Some(v) = get_string(s.stats, field::ERRMSG)? {
+        line(s.out, "Error message:", v);
     }
     Ok(())
 }
 
+/// Which group of [`ROWS`] a line belongs to: memory and file details
+/// follow their totals and appear only with them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Time,
+    Memory,
+    File,
+    Pages,
+    Tail,
+}
+
+/// The numeric lines of cmdDomjobinfo, in its order: the section, the
+/// stats field, the label and how the value is printed.
+#[rustfmt::skip]
+const ROWS: &[(Section, &str, &str, Unit)] = {
+    use field as f;
+    use Section::*;
+    &[
+        (Time, f::TIME_ELAPSED_NET, "Time elapsed w/o network:", Unit::Ms),
+        (Memory, f::MEMORY_BPS, "Memory bandwidth:", Unit::BytesPerSec),
+        (Memory, f::MEMORY_DIRTY_RATE, "Dirty rate:", Unit::PagesPerSec),
+        (Memory, f::MEMORY_PAGE_SIZE, "Page size:", Unit::ByteCount),
+        (Memory, f::MEMORY_ITERATION, "Iteration:", Unit::Count),
+        (Memory, f::MEMORY_POSTCOPY_REQS, "Postcopy requests:", Unit::Count),
+        (File, mf::DISK_BPS, "File bandwidth:", Unit::BytesPerSec),
+        (Pages, f::MEMORY_CONSTANT, "Constant pages:", Unit::Count),
+        (Pages, f::MEMORY_NORMAL, "Normal pages:", Unit::Count),
+        (Pages, f::MEMORY_NORMAL_BYTES, "Normal data:", Unit::Bytes),
+        (Tail, f::DOWNTIME_NET, "Downtime w/o network:", Unit::Ms),
+        (Tail, f::SETUP_TIME, "Setup time:", Unit::Ms),
+        (Tail, mf::COMPRESSION_CACHE, "Compression cache:", Unit::Bytes),
+        (Tail, mf::COMPRESSION_BYTES, "Compressed data:", Unit::Bytes),
+        (Tail, mf::COMPRESSION_PAGES, "Compressed pages:", Unit::Counter),
+        (Tail, mf::COMPRESSION_CACHE_MISSES, "Compression cache misses:", Unit::Counter),
+        (Tail, mf::COMPRESSION_OVERFLOW, "Compression overflows:", Unit::Counter),
+        (Tail, f::AUTO_CONVERGE_THROTTLE, "Auto converge throttle:", Unit::IntCounter),
+        (Tail, mf::DISK_TEMP_USED, "Temporary disk space use:", Unit::Bytes),
+        (Tail, mf::DISK_TEMP_TOTAL, "Temporary disk space total:", Unit::Bytes),
+    ]
+};
+
+/// The report being written and the statistics it reads.
+struct Stats<'a> {
+    out: &'a mut String,
+    stats: &'a TypedParams,
+}
+
+impl Stats<'_> {
+    /// The section's lines whose fields the daemon sent.
+    fn rows(&mut self, section: Section) -> Result<(), Error> {
+        for &(_, name, label, unit) in ROWS.iter().filter(|r| r.0 == section) {
+            if unit == Unit::IntCounter {
+                if let Some(v) = get_int(self.stats, name)? {
+                    line(self.out, label, format!("{v:<13}"));
+                }
+            } else if let Some(v) = get_ull(self.stats, name)? {
+                unit.write(self.out, label, v);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How cmdDomjobinfo prints a number.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Unit {
     /// "%-12llu ms".
     Ms,
@@ -376,10 +371,16 @@ enum Unit {
     Bytes,
     /// A capacity per second; a zero rate is not printed.
     BytesPerSec,
-    /// "%-12llu" and a suffix.
-    Count(&'static str),
-    /// "%-13llu" (the compression and throttle counters).
+    /// "%-12llu".
+    Count,
+    /// "%-12llu pages/s".
+    PagesPerSec,
+    /// "%-12llu bytes".
+    ByteCount,
+    /// "%-13llu" (the compression counters).
     Counter,
+    /// "%-13d" (an `int` field: the auto-converge throttle).
+    IntCounter,
 }
 
 impl Unit {
@@ -395,8 +396,10 @@ impl Unit {
                 };
                 format!("{val:.3} {unit}{per}")
             }
-            Unit::Count(suffix) => format!("{v:<12}{suffix}"),
-            Unit::Counter => format!("{v:<13}"),
+            Unit::Count => format!("{v:<12}"),
+            Unit::PagesPerSec => format!("{v:<12} pages/s"),
+            Unit::ByteCount => format!("{v:<12} bytes"),
+            Unit::Counter | Unit::IntCounter => format!("{v:<13}"),
         }
     }
 

@@ -24,8 +24,8 @@ macro_rules! domain_calls {
         $(
             $(#[$meta])*
             pub fn $name(&self, $($arg: $ty),*) -> $ret {
-                $crate::forward::domain_calls!(@check $access, self.conn);
-                self.driver().$driver(&self.r, $($arg),*)
+                $crate::forward::domain_calls!(@check $access, self.connect());
+                self.connect().driver().$driver(self.domain_ref(), $($arg),*)
             }
         )*
     };

@@ -151,10 +151,14 @@ macro_rules! procedures {
 }
 pub(crate) use procedures;
 
-/// What every program module has beside its generated table: a test for
-/// headers addressed to it (`$is`) and a call-packet builder.
-macro_rules! program_packets {
-    ($is:ident, $name:literal) => {
+/// What makes a program module: its generated types and procedure table
+/// (`OUT_DIR/<module>_types.rs` and `_procedures.rs`), a test for headers
+/// addressed to it (`$is`) and a call-packet builder.
+macro_rules! program_module {
+    ($module:literal, $is:ident, $name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $module, "_types.rs"));
+        include!(concat!(env!("OUT_DIR"), "/", $module, "_procedures.rs"));
+
         #[doc = concat!("Is this header addressed to the ", $name, " program?")]
         pub fn $is(header: &$crate::packet::Header) -> bool {
             header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
@@ -170,4 +174,4 @@ macro_rules! program_packets {
         }
     };
 }
-pub(crate) use program_packets;
+pub(crate) use program_module;

@@ -9,6 +9,7 @@ use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{event_id, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags::feature;
 use rvirt::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+use rvirt_rpc::program::DomainFlagsArgs;
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, chars_to_string, Procedure, RemoteCalls};
 use rvirt_rpc::{Call, Proc};
@@ -104,6 +105,11 @@ pub(crate) fn nonnull(d: &DomainRef) -> NonnullDomain {
         uuid: d.uuid,
         id: d.id,
     }
+}
+
+/// The arguments of a call that takes only the domain and flags.
+pub(crate) fn dom_flags<A: DomainFlagsArgs>(d: &DomainRef, flags: u32) -> A {
+    A::new(nonnull(d), flags)
 }
 
 fn count(n: i32) -> usize {
@@ -427,10 +433,7 @@ impl HypervisorConnection for RemoteConnection {
     fn domain_undefine(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_undefine(&DomainUndefineArgs { dom: nonnull(d) }),
-            _ => self.call_domain_undefine_flags(&DomainUndefineFlagsArgs {
-                dom: nonnull(d),
-                flags,
-            }),
+            _ => self.call_domain_undefine_flags(&dom_flags(d, flags)),
         }
     }
     fn domain_create_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -448,29 +451,20 @@ impl HypervisorConnection for RemoteConnection {
             return self.domain_lookup_by_uuid(&d.uuid);
         }
         Ok(domain_ref(
-            self.call_domain_create_with_flags(&DomainCreateWithFlagsArgs {
-                dom: nonnull(d),
-                flags,
-            })?
-            .dom,
+            self.call_domain_create_with_flags(&dom_flags(d, flags))?
+                .dom,
         ))
     }
     fn domain_shutdown(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_shutdown(&DomainShutdownArgs { dom: nonnull(d) }),
-            _ => self.call_domain_shutdown_flags(&DomainShutdownFlagsArgs {
-                dom: nonnull(d),
-                flags,
-            }),
+            _ => self.call_domain_shutdown_flags(&dom_flags(d, flags)),
         }
     }
     fn domain_destroy(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_destroy(&DomainDestroyArgs { dom: nonnull(d) }),
-            _ => self.call_domain_destroy_flags(&DomainDestroyFlagsArgs {
-                dom: nonnull(d),
-                flags,
-            }),
+            _ => self.call_domain_destroy_flags(&dom_flags(d, flags)),
         }
     }
     fn domain_suspend(&self, d: &DomainRef) -> Result<()> {
@@ -480,16 +474,13 @@ impl HypervisorConnection for RemoteConnection {
         self.call_domain_resume(&DomainResumeArgs { dom: nonnull(d) })
     }
     fn domain_reboot(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call_domain_reboot(&DomainRebootArgs {
-            dom: nonnull(d),
-            flags,
-        })
+        self.call_domain_reboot(&dom_flags(d, flags))
     }
 
     fn domain_get_info(&self, d: &DomainRef) -> Result<DomainInfo> {
         let r = self.call_domain_get_info(&DomainGetInfoArgs { dom: nonnull(d) })?;
         Ok(DomainInfo {
-            state: DomainState::from_i32(r.state as i32),
+            state: DomainState::from_i32_or_nostate(r.state as i32),
             max_mem: r.max_mem,
             memory: r.memory,
             nr_virt_cpu: r.nr_virt_cpu,
@@ -497,18 +488,11 @@ impl HypervisorConnection for RemoteConnection {
         })
     }
     fn domain_get_state(&self, d: &DomainRef, flags: u32) -> Result<(DomainState, i32)> {
-        let r = self.call_domain_get_state(&DomainGetStateArgs {
-            dom: nonnull(d),
-            flags,
-        })?;
-        Ok((DomainState::from_i32(r.state), r.reason))
+        let r = self.call_domain_get_state(&dom_flags(d, flags))?;
+        Ok((DomainState::from_i32_or_nostate(r.state), r.reason))
     }
     fn domain_get_xml_desc(&self, d: &DomainRef, flags: u32) -> Result<String> {
-        let args = DomainGetXmlDescArgs {
-            dom: nonnull(d),
-            flags,
-        };
-        Ok(self.call_domain_get_xml_desc(&args)?.xml)
+        Ok(self.call_domain_get_xml_desc(&dom_flags(d, flags))?.xml)
     }
     fn domain_get_os_type(&self, d: &DomainRef) -> Result<String> {
         Ok(self
@@ -516,22 +500,16 @@ impl HypervisorConnection for RemoteConnection {
             .type_)
     }
     fn domain_get_hostname(&self, d: &DomainRef, flags: u32) -> Result<String> {
-        let args = DomainGetHostnameArgs {
-            dom: nonnull(d),
-            flags,
-        };
-        Ok(self.call_domain_get_hostname(&args)?.hostname)
+        Ok(self
+            .call_domain_get_hostname(&dom_flags(d, flags))?
+            .hostname)
     }
     fn domain_get_max_memory(&self, d: &DomainRef) -> Result<u64> {
         let r = self.call_domain_get_max_memory(&DomainGetMaxMemoryArgs { dom: nonnull(d) })?;
         Ok(r.memory)
     }
     fn domain_get_vcpus_flags(&self, d: &DomainRef, flags: u32) -> Result<i32> {
-        let args = DomainGetVcpusFlagsArgs {
-            dom: nonnull(d),
-            flags,
-        };
-        Ok(self.call_domain_get_vcpus_flags(&args)?.num)
+        Ok(self.call_domain_get_vcpus_flags(&dom_flags(d, flags))?.num)
     }
     fn domain_get_autostart(&self, d: &DomainRef) -> Result<bool> {
         self.call_domain_get_autostart(&DomainGetAutostartArgs { dom: nonnull(d) })
@@ -557,11 +535,7 @@ impl HypervisorConnection for RemoteConnection {
             .map(|r| r.value() != 0)
     }
     fn domain_has_managed_save_image(&self, d: &DomainRef, flags: u32) -> Result<bool> {
-        let args = DomainHasManagedSaveImageArgs {
-            dom: nonnull(d),
-            flags,
-        };
-        self.call_domain_has_managed_save_image(&args)
+        self.call_domain_has_managed_save_image(&dom_flags(d, flags))
             .map(|r| r.value() != 0)
     }
     fn domain_get_metadata(

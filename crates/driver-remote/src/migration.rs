@@ -4,7 +4,7 @@
 //! and the tunnelled prepares attach a [`RemoteStream`] to the caller's
 //! `rvirt::Stream` so its bytes travel as `STREAM` packets.
 
-use crate::conn::{domain_ref, nonnull, RemoteConnection};
+use crate::conn::{dom_flags, domain_ref, nonnull, RemoteConnection};
 use rvirt::driver::{
     Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
 };
@@ -293,10 +293,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_get_job_stats(&self, d: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
-        let r = self.call_domain_get_job_stats(&DomainGetJobStatsArgs {
-            dom: nonnull(d),
-            flags,
-        })?;
+        let r = self.call_domain_get_job_stats(&dom_flags(d, flags))?;
         Ok((r.type_, r.params))
     }
 
@@ -305,10 +302,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
     fn domain_abort_job(&self, d: &DomainRef, flags: u32) -> Result<()> {
         match flags {
             0 => self.call_domain_abort_job(&DomainAbortJobArgs { dom: nonnull(d) }),
-            _ => self.call_domain_abort_job_flags(&DomainAbortJobFlagsArgs {
-                dom: nonnull(d),
-                flags,
-            }),
+            _ => self.call_domain_abort_job_flags(&dom_flags(d, flags)),
         }
     }
 
@@ -327,10 +321,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_migrate_get_max_speed(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r = self.call_domain_migrate_get_max_speed(&DomainMigrateGetMaxSpeedArgs {
-            dom: nonnull(d),
-            flags,
-        })?;
+        let r = self.call_domain_migrate_get_max_speed(&dom_flags(d, flags))?;
         Ok(r.bandwidth)
     }
 
@@ -349,17 +340,11 @@ impl rvirt::MigrationDriver for RemoteConnection {
     }
 
     fn domain_migrate_get_max_downtime(&self, d: &DomainRef, flags: u32) -> Result<u64> {
-        let r = self.call_domain_migrate_get_max_downtime(&DomainMigrateGetMaxDowntimeArgs {
-            dom: nonnull(d),
-            flags,
-        })?;
+        let r = self.call_domain_migrate_get_max_downtime(&dom_flags(d, flags))?;
         Ok(r.downtime)
     }
 
     fn domain_migrate_start_post_copy(&self, d: &DomainRef, flags: u32) -> Result<()> {
-        self.call_domain_migrate_start_post_copy(&DomainMigrateStartPostCopyArgs {
-            dom: nonnull(d),
-            flags,
-        })
+        self.call_domain_migrate_start_post_copy(&dom_flags(d, flags))
     }
 }

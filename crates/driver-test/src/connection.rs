@@ -2,7 +2,9 @@
 //! [`TestState`], with the test driver's checks and messages.
 
 use crate::migration::PreparedIncoming;
-use crate::objects::{no_domain_named, no_domain_with_id, no_domain_with_uuid, AddMode, DomainObj};
+use crate::objects::{
+    no_domain_named, no_domain_with_id, no_domain_with_uuid, DomainList, DomainObj,
+};
 use crate::state::{parse_domain, TestState};
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
@@ -202,28 +204,13 @@ impl HypervisorConnection for TestConnection {
     }
 
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
-        let inner = self.state.lock();
-        inner
-            .domains
-            .by_name(name)
-            .map(DomainObj::domain_ref)
-            .ok_or_else(|| no_domain_named(name))
+        self.lookup(|d| d.by_name(name), || no_domain_named(name))
     }
     fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
-        let inner = self.state.lock();
-        inner
-            .domains
-            .by_id(id)
-            .map(DomainObj::domain_ref)
-            .ok_or_else(|| no_domain_with_id(id))
+        self.lookup(|d| d.by_id(id), || no_domain_with_id(id))
     }
     fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
-        let inner = self.state.lock();
-        inner
-            .domains
-            .by_uuid(uuid)
-            .map(DomainObj::domain_ref)
-            .ok_or_else(|| no_domain_with_uuid(uuid))
+        self.lookup(|d| d.by_uuid(uuid), || no_domain_with_uuid(uuid))
     }
 
     fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -236,17 +223,7 @@ impl HypervisorConnection for TestConnection {
         rvirt_conf::domain::check_illegal_chars("name", &def.name, "\n")?;
         self.state.with(|inner| {
             self.check_unprotected(def.uuid.as_bytes())?;
-            let (index, existed) = inner.domains.add(def, AddMode::Config)?;
-            let obj = inner.domains.at_mut(index);
-            obj.persistent = true;
-            let dom = obj.domain_ref();
-            let detail = if existed {
-                lifecycle::DEFINED_UPDATED
-            } else {
-                lifecycle::DEFINED_ADDED
-            };
-            inner.emit_lifecycle(dom.clone(), lifecycle::DEFINED, detail);
-            Ok(dom)
+            inner.define_persistent(def)
         })
     }
     fn domain_undefine(&self, dom: &DomainRef, flags: u32) -> Result<()> {
@@ -527,6 +504,18 @@ impl HypervisorConnection for TestConnection {
 }
 
 impl TestConnection {
+    /// The domain `find` picks from this host's list, or `missing`'s error.
+    fn lookup(
+        &self,
+        find: impl FnOnce(&DomainList) -> Option<&DomainObj>,
+        missing: impl FnOnce() -> Error,
+    ) -> Result<DomainRef> {
+        let inner = self.state.lock();
+        find(&inner.domains)
+            .map(DomainObj::domain_ref)
+            .ok_or_else(missing)
+    }
+
     /// `VIR_MIGRATE_CHANGE_PROTECTION`: no configuration change while the
     /// domain is being migrated out.
     fn check_unprotected(&self, uuid: &[u8; 16]) -> Result<()> {

@@ -48,6 +48,22 @@ impl Inner {
         self.emit(dom, DomainEvent::Lifecycle { event, detail });
     }
 
+    /// Make a definition persistent, new or replacing the one with its
+    /// name, and raise the DEFINED event libvirt does (added or updated).
+    pub fn define_persistent(&mut self, def: DomainDef) -> Result<DomainRef> {
+        let (index, existed) = self.domains.add(def, AddMode::Config)?;
+        let obj = self.domains.at_mut(index);
+        obj.persistent = true;
+        let dom = obj.domain_ref();
+        let detail = if existed {
+            lifecycle::DEFINED_UPDATED
+        } else {
+            lifecycle::DEFINED_ADDED
+        };
+        self.emit_lifecycle(dom.clone(), lifecycle::DEFINED, detail);
+        Ok(dom)
+    }
+
     /// Add a definition and start it (`virDomainCreateXML`).
     pub fn create_live(&mut self, def: DomainDef) -> Result<DomainRef> {
         let (index, _) = self.domains.add(def, AddMode::Live)?;

@@ -440,7 +440,28 @@ fn emit_struct(
         writeln!(out, "            {f}: {},", t.decode()).unwrap();
     }
     writeln!(out, "        }})\n    }}\n}}").unwrap();
+    emit_domain_flags_args(out, &rname, &fields);
     Ok(())
+}
+
+/// `{ dom, flags }` structs implement `program::DomainFlagsArgs`.
+fn emit_domain_flags_args(out: &mut String, rname: &str, fields: &[(String, Ty)]) {
+    let [(dom, dom_ty), (flags, flags_ty)] = fields else {
+        return;
+    };
+    let dom_ty = dom_ty.rust();
+    let dom_and_flags = dom == "dom"
+        && dom_ty.ends_with("NonnullDomain")
+        && flags == "flags"
+        && flags_ty.rust() == "u32";
+    if !dom_and_flags {
+        return;
+    }
+    writeln!(
+        out,
+        "impl crate::program::DomainFlagsArgs for {rname} {{\n    fn new(dom: {dom_ty}, flags: u32) -> Self {{\n        {rname} {{ dom, flags }}\n    }}\n}}"
+    )
+    .unwrap();
 }
 
 /// A union becomes an enum with one variant per arm, named after the case

@@ -11,10 +11,7 @@ pub use crate::program::{Access, Call, Priority, Proc, ProcedureInfo};
 use crate::program::procedures;
 use crate::xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrResult};
 
-include!(concat!(env!("OUT_DIR"), "/admin_types.rs"));
-include!(concat!(env!("OUT_DIR"), "/admin_procedures.rs"));
-
-crate::program::program_packets!(is_admin, "ADMIN");
+crate::program::program_module!("admin", is_admin, "ADMIN");
 
 #[cfg(test)]
 mod tests {

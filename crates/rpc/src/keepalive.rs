@@ -9,21 +9,11 @@ pub const PROGRAM: u32 = 0x6b65_6570;
 /// `KEEPALIVE_PROTOCOL_VERSION`.
 pub const PROTOCOL_VERSION: u32 = 1;
 
-/// `keepalive_procedure`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum Procedure {
-    Ping = 1,
-    Pong = 2,
-}
-
-impl Procedure {
-    pub fn from_i32(v: i32) -> Option<Procedure> {
-        match v {
-            1 => Some(Procedure::Ping),
-            2 => Some(Procedure::Pong),
-            _ => None,
-        }
+rvirt_util::wire_enum! {
+    /// `keepalive_procedure`.
+    pub enum Procedure {
+        Ping = 1,
+        Pong,
     }
 }
 

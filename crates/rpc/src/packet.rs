@@ -29,52 +29,25 @@ pub const MESSAGE_STRING_MAX: usize = 4_194_304;
 pub const MESSAGE_NUM_FDS_MAX: usize = 32;
 pub use crate::remote::UUID_BUFLEN;
 
-/// `virNetMessageType`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum MessageType {
-    Call = 0,
-    Reply = 1,
-    Message = 2,
-    Stream = 3,
-    CallWithFds = 4,
-    ReplyWithFds = 5,
-    StreamHole = 6,
-}
-
-impl MessageType {
-    pub fn from_i32(v: i32) -> Option<MessageType> {
-        use MessageType::*;
-        Some(match v {
-            0 => Call,
-            1 => Reply,
-            2 => Message,
-            3 => Stream,
-            4 => CallWithFds,
-            5 => ReplyWithFds,
-            6 => StreamHole,
-            _ => return None,
-        })
+rvirt_util::wire_enum! {
+    /// `virNetMessageType`.
+    pub enum MessageType {
+        Call = 0,
+        Reply,
+        Message,
+        Stream,
+        CallWithFds,
+        ReplyWithFds,
+        StreamHole,
     }
 }
 
-/// `virNetMessageStatus`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum MessageStatus {
-    Ok = 0,
-    Error = 1,
-    Continue = 2,
-}
-
-impl MessageStatus {
-    pub fn from_i32(v: i32) -> Option<MessageStatus> {
-        Some(match v {
-            0 => MessageStatus::Ok,
-            1 => MessageStatus::Error,
-            2 => MessageStatus::Continue,
-            _ => return None,
-        })
+rvirt_util::wire_enum! {
+    /// `virNetMessageStatus`.
+    pub enum MessageStatus {
+        Ok = 0,
+        Error,
+        Continue,
     }
 }
 

@@ -88,6 +88,13 @@ pub trait Proc {
     type Ret: XdrEncode + XdrDecode;
 }
 
+/// The arguments of the many calls that take only a domain and flags
+/// (`remote_domain_get_xml_desc_args` and its kin): the generated types
+/// implement it, so a client builds any of them the same way.
+pub trait DomainFlagsArgs {
+    fn new(dom: crate::remote::NonnullDomain, flags: u32) -> Self;
+}
+
 /// A client connection that can make a call and wait for its reply; the
 /// generated stubs (`remote::RemoteCalls::call_domain_get_xml_desc`...)
 /// are written over it.
@@ -144,10 +151,14 @@ macro_rules! procedures {
 }
 pub(crate) use procedures;
 
-/// What every program module has beside its generated table: a test for
-/// headers addressed to it (`$is`) and a call-packet builder.
-macro_rules! program_packets {
-    ($is:ident, $name:literal) => {
+/// What makes a program module: its generated types and procedure table
+/// (`OUT_DIR/<module>_types.rs` and `_procedures.rs`), a test for headers
+/// addressed to it (`$is`) and a call-packet builder.
+macro_rules! program_module {
+    ($module:literal, $is:ident, $name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $module, "_types.rs"));
+        include!(concat!(env!("OUT_DIR"), "/", $module, "_procedures.rs"));
+
         #[doc = concat!("Is this header addressed to the ", $name, " program?")]
         pub fn $is(header: &$crate::packet::Header) -> bool {
             header.prog == PROGRAM && header.vers == PROTOCOL_VERSION
@@ -163,4 +174,4 @@ macro_rules! program_packets {
         }
     };
 }
-pub(crate) use program_packets;
+pub(crate) use program_module;

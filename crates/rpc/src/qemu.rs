@@ -9,10 +9,7 @@ pub use crate::program::{Access, Call, Priority, Proc, ProcedureInfo};
 use crate::program::procedures;
 use crate::xdr::{Decoder, Encoder, XdrDecode, XdrEncode, XdrResult};
 
-include!(concat!(env!("OUT_DIR"), "/qemu_types.rs"));
-include!(concat!(env!("OUT_DIR"), "/qemu_procedures.rs"));
-
-crate::program::program_packets!(is_qemu, "QEMU");
+crate::program::program_module!("qemu", is_qemu, "QEMU");
 
 #[cfg(test)]
 mod tests {

@@ -24,12 +24,6 @@ use crate::xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrError, X
 use rvirt_util::uuid::Uuid;
 use rvirt_util::{TypedParam, TypedParamType, TypedParamValue, TypedParams};
 
-// The types of remote_protocol.x (`protocol/remote.types`) and the
-// procedure table, markers and client stubs (`protocol/remote.procs`),
-// through build.rs.
-include!(concat!(env!("OUT_DIR"), "/remote_types.rs"));
-include!(concat!(env!("OUT_DIR"), "/remote_procedures.rs"));
-
 /// `VIR_CONNECT_RO`, in [`ConnectOpenArgs::flags`].
 pub const CONNECT_RO: u32 = 1;
 
@@ -38,7 +32,10 @@ pub const EVENT_ID_LIFECYCLE: i32 = 0;
 pub const EVENT_ID_MIGRATION_ITERATION: i32 = 20;
 pub const EVENT_ID_JOB_COMPLETED: i32 = 21;
 
-crate::program::program_packets!(is_remote, "REMOTE");
+// The types of remote_protocol.x (`protocol/remote.types`) and the
+// procedure table, markers and client stubs (`protocol/remote.procs`),
+// through build.rs.
+crate::program::program_module!("remote", is_remote, "REMOTE");
 
 /// A REMOTE event message packet. Its serial is 1, as libvirtd 9.0 sends
 /// events (`remoteDispatchObjectEventSend`); clients ignore it.
@@ -105,7 +102,7 @@ impl XdrDecode for TypedParam {
     fn decode(dec: &mut Decoder<'_>) -> XdrResult<Self> {
         let field = dec.get_string(STRING_MAX)?;
         let code = dec.get_i32()?;
-        let kind = TypedParamType::from_code(code).ok_or(XdrError::InvalidDiscriminant(code))?;
+        let kind = TypedParamType::from_i32(code).ok_or(XdrError::InvalidDiscriminant(code))?;
         let value = match kind {
             TypedParamType::Int => TypedParamValue::Int(dec.get_i32()?),
             TypedParamType::UInt => TypedParamValue::UInt(dec.get_u32()?),

@@ -101,44 +101,20 @@ impl Connect {
         Domain::new(self.clone(), r)
     }
 
-    pub fn get_type(&self) -> Result<String> {
-        self.inner.driver.get_type()
-    }
-    pub fn get_version(&self) -> Result<u64> {
-        self.inner.driver.get_version()
-    }
-    pub fn get_lib_version(&self) -> Result<u64> {
-        self.inner.driver.get_lib_version()
-    }
-    pub fn get_hostname(&self) -> Result<String> {
-        self.inner.driver.get_hostname()
-    }
-    pub fn get_uri(&self) -> Result<String> {
-        self.inner.driver.get_uri()
-    }
-    pub fn get_max_vcpus(&self, type_: Option<&str>) -> Result<i32> {
-        self.inner.driver.get_max_vcpus(type_)
-    }
-    pub fn is_secure(&self) -> Result<bool> {
-        self.inner.driver.is_secure()
-    }
-    pub fn is_encrypted(&self) -> Result<bool> {
-        self.inner.driver.is_encrypted()
-    }
-    pub fn is_alive(&self) -> bool {
-        self.inner.driver.is_alive()
-    }
-    pub fn supports_feature(&self, feature: i32) -> Result<bool> {
-        self.inner.driver.supports_feature(feature)
-    }
-    pub fn node_get_info(&self) -> Result<NodeInfo> {
-        self.inner.driver.node_get_info()
-    }
-    pub fn get_capabilities(&self) -> Result<String> {
-        self.inner.driver.get_capabilities()
-    }
-    pub fn node_get_security_model(&self) -> Result<SecurityModel> {
-        self.inner.driver.node_get_security_model()
+    crate::forward::connect_calls! {
+        fn get_type() -> Result<String>;
+        fn get_version() -> Result<u64>;
+        fn get_lib_version() -> Result<u64>;
+        fn get_hostname() -> Result<String>;
+        fn get_uri() -> Result<String>;
+        fn get_max_vcpus(type_: Option<&str>) -> Result<i32>;
+        fn is_secure() -> Result<bool>;
+        fn is_encrypted() -> Result<bool>;
+        fn is_alive() -> bool;
+        fn supports_feature(feature: i32) -> Result<bool>;
+        fn node_get_info() -> Result<NodeInfo>;
+        fn get_capabilities() -> Result<String>;
+        fn node_get_security_model() -> Result<SecurityModel>;
     }
 
     /// `virConnectListAllDomains`.
@@ -152,17 +128,11 @@ impl Connect {
         let refs = self.inner.driver.list_all_domains(flags)?;
         Ok(refs.into_iter().map(|r| self.domain(r)).collect())
     }
-    pub fn list_domains(&self, max: usize) -> Result<Vec<i32>> {
-        self.inner.driver.list_domains(max)
-    }
-    pub fn num_of_domains(&self) -> Result<usize> {
-        self.inner.driver.num_of_domains()
-    }
-    pub fn list_defined_domains(&self, max: usize) -> Result<Vec<String>> {
-        self.inner.driver.list_defined_domains(max)
-    }
-    pub fn num_of_defined_domains(&self) -> Result<usize> {
-        self.inner.driver.num_of_defined_domains()
+    crate::forward::connect_calls! {
+        fn list_domains(max: usize) -> Result<Vec<i32>>;
+        fn num_of_domains() -> Result<usize>;
+        fn list_defined_domains(max: usize) -> Result<Vec<String>>;
+        fn num_of_defined_domains() -> Result<usize>;
     }
 
     pub fn lookup_by_name(&self, name: &str) -> Result<Domain> {

@@ -46,9 +46,6 @@ impl Domain {
         self.conn.driver()
     }
 
-    pub fn get_info(&self) -> Result<DomainInfo> {
-        self.driver().domain_get_info(&self.r)
-    }
     pub fn get_state(&self) -> Result<(DomainState, i32)> {
         self.driver().domain_get_state(&self.r, 0)
     }
@@ -58,44 +55,24 @@ impl Domain {
         }
         self.driver().domain_get_xml_desc(&self.r, flags)
     }
-    pub fn get_os_type(&self) -> Result<String> {
-        self.driver().domain_get_os_type(&self.r)
-    }
-    pub fn get_max_memory(&self) -> Result<u64> {
-        self.driver().domain_get_max_memory(&self.r)
-    }
-    /// `virDomainGetHostname`: refused on a read-only connection.
-    pub fn get_hostname(&self, flags: u32) -> Result<String> {
-        self.conn.check_writable()?;
-        self.driver().domain_get_hostname(&self.r, flags)
-    }
-    pub fn get_vcpus_flags(&self, flags: u32) -> Result<i32> {
-        self.driver().domain_get_vcpus_flags(&self.r, flags)
-    }
-    pub fn get_autostart(&self) -> Result<bool> {
-        self.driver().domain_get_autostart(&self.r)
-    }
-    pub fn set_autostart(&self, autostart: bool) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_set_autostart(&self.r, autostart)
-    }
-    pub fn is_active(&self) -> Result<bool> {
-        self.driver().domain_is_active(&self.r)
-    }
-    pub fn is_persistent(&self) -> Result<bool> {
-        self.driver().domain_is_persistent(&self.r)
-    }
-    pub fn is_updated(&self) -> Result<bool> {
-        self.driver().domain_is_updated(&self.r)
-    }
-    pub fn has_managed_save_image(&self, flags: u32) -> Result<bool> {
-        self.driver().domain_has_managed_save_image(&self.r, flags)
-    }
-    pub fn get_metadata(&self, kind: i32, uri: Option<&str>, flags: u32) -> Result<String> {
-        self.driver().domain_get_metadata(&self.r, kind, uri, flags)
-    }
-    pub fn get_security_label(&self) -> Result<SecurityLabel> {
-        self.driver().domain_get_security_label(&self.r)
+
+    crate::forward::domain_calls! {
+        read fn get_info => domain_get_info() -> Result<DomainInfo>;
+        read fn get_os_type => domain_get_os_type() -> Result<String>;
+        read fn get_max_memory => domain_get_max_memory() -> Result<u64>;
+        /// `virDomainGetHostname`: refused on a read-only connection.
+        write fn get_hostname => domain_get_hostname(flags: u32) -> Result<String>;
+        read fn get_vcpus_flags => domain_get_vcpus_flags(flags: u32) -> Result<i32>;
+        read fn get_autostart => domain_get_autostart() -> Result<bool>;
+        write fn set_autostart => domain_set_autostart(autostart: bool) -> Result<()>;
+        read fn is_active => domain_is_active() -> Result<bool>;
+        read fn is_persistent => domain_is_persistent() -> Result<bool>;
+        read fn is_updated => domain_is_updated() -> Result<bool>;
+        read fn has_managed_save_image => domain_has_managed_save_image(flags: u32)
+            -> Result<bool>;
+        read fn get_metadata => domain_get_metadata(kind: i32, uri: Option<&str>, flags: u32)
+            -> Result<String>;
+        read fn get_security_label => domain_get_security_label() -> Result<SecurityLabel>;
     }
 
     /// `virDomainCreateWithFlags`; the handle learns its new id, as libvirt's
@@ -105,29 +82,14 @@ impl Domain {
         self.r = self.driver().domain_create(&self.r, flags)?;
         Ok(())
     }
-    pub fn undefine(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_undefine(&self.r, flags)
-    }
-    pub fn shutdown(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_shutdown(&self.r, flags)
-    }
-    pub fn destroy(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_destroy(&self.r, flags)
-    }
-    pub fn suspend(&self) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_suspend(&self.r)
-    }
-    pub fn resume(&self) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_resume(&self.r)
-    }
-    pub fn reboot(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
-        self.driver().domain_reboot(&self.r, flags)
+
+    crate::forward::domain_calls! {
+        write fn undefine => domain_undefine(flags: u32) -> Result<()>;
+        write fn shutdown => domain_shutdown(flags: u32) -> Result<()>;
+        write fn destroy => domain_destroy(flags: u32) -> Result<()>;
+        write fn suspend => domain_suspend() -> Result<()>;
+        write fn resume => domain_resume() -> Result<()>;
+        write fn reboot => domain_reboot(flags: u32) -> Result<()>;
     }
 }
 

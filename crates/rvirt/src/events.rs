@@ -7,46 +7,74 @@ use std::sync::Arc;
 
 /// `virDomainEventID`.
 pub mod event_id {
-    pub const LIFECYCLE: i32 = 0;
-    pub const REBOOT: i32 = 1;
-    pub const JOB_COMPLETED: i32 = 21;
-    pub const MIGRATION_ITERATION: i32 = 20;
+    rvirt_util::int_enum! {
+        virDomainEventID {
+            LIFECYCLE = 0,
+            REBOOT,
+            MIGRATION_ITERATION = 20,
+            JOB_COMPLETED,
+        }
+    }
 }
 
-/// `virDomainEventType` (the lifecycle event kinds).
+/// `virDomainEventType` (the lifecycle event kinds) and, per kind, the
+/// details libvirt reports with it.
 pub mod lifecycle {
-    pub const DEFINED: i32 = 0;
-    pub const UNDEFINED: i32 = 1;
-    pub const STARTED: i32 = 2;
-    pub const SUSPENDED: i32 = 3;
-    pub const RESUMED: i32 = 4;
-    pub const STOPPED: i32 = 5;
-    pub const SHUTDOWN: i32 = 6;
-    pub const PMSUSPENDED: i32 = 7;
-    pub const CRASHED: i32 = 8;
+    rvirt_util::int_enum! {
+        virDomainEventType {
+            DEFINED = 0,
+            UNDEFINED,
+            STARTED,
+            SUSPENDED,
+            RESUMED,
+            STOPPED,
+            SHUTDOWN,
+            PMSUSPENDED,
+            CRASHED,
+        }
 
-    // Details, per kind.
-    pub const DEFINED_ADDED: i32 = 0;
-    pub const DEFINED_UPDATED: i32 = 1;
-    pub const DEFINED_RENAMED: i32 = 2;
-    pub const DEFINED_FROM_SNAPSHOT: i32 = 3;
-    pub const UNDEFINED_REMOVED: i32 = 0;
-    pub const STARTED_BOOTED: i32 = 0;
-    pub const STARTED_MIGRATED: i32 = 1;
-    pub const STARTED_RESTORED: i32 = 2;
-    pub const SUSPENDED_PAUSED: i32 = 0;
-    pub const SUSPENDED_MIGRATED: i32 = 1;
-    pub const SUSPENDED_POSTCOPY: i32 = 7;
-    pub const RESUMED_UNPAUSED: i32 = 0;
-    pub const RESUMED_MIGRATED: i32 = 1;
-    pub const RESUMED_POSTCOPY: i32 = 3;
-    pub const STOPPED_SHUTDOWN: i32 = 0;
-    pub const STOPPED_DESTROYED: i32 = 1;
-    pub const STOPPED_CRASHED: i32 = 2;
-    pub const STOPPED_MIGRATED: i32 = 3;
-    pub const STOPPED_SAVED: i32 = 4;
-    pub const STOPPED_FAILED: i32 = 5;
-    pub const SHUTDOWN_FINISHED: i32 = 0;
+        virDomainEventDefinedDetailType {
+            DEFINED_ADDED = 0,
+            DEFINED_UPDATED,
+            DEFINED_RENAMED,
+            DEFINED_FROM_SNAPSHOT,
+        }
+
+        virDomainEventUndefinedDetailType {
+            UNDEFINED_REMOVED = 0,
+        }
+
+        virDomainEventStartedDetailType {
+            STARTED_BOOTED = 0,
+            STARTED_MIGRATED,
+            STARTED_RESTORED,
+        }
+
+        virDomainEventSuspendedDetailType {
+            SUSPENDED_PAUSED = 0,
+            SUSPENDED_MIGRATED,
+            SUSPENDED_POSTCOPY = 7,
+        }
+
+        virDomainEventResumedDetailType {
+            RESUMED_UNPAUSED = 0,
+            RESUMED_MIGRATED,
+            RESUMED_POSTCOPY = 3,
+        }
+
+        virDomainEventStoppedDetailType {
+            STOPPED_SHUTDOWN = 0,
+            STOPPED_DESTROYED,
+            STOPPED_CRASHED,
+            STOPPED_MIGRATED,
+            STOPPED_SAVED,
+            STOPPED_FAILED,
+        }
+
+        virDomainEventShutdownDetailType {
+            SHUTDOWN_FINISHED = 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,22 +6,30 @@ use rvirt_util::{TypedParamValue, TypedParams};
 
 /// `virDomainJobType`.
 pub mod job_type {
-    pub const NONE: i32 = 0;
-    pub const BOUNDED: i32 = 1;
-    pub const UNBOUNDED: i32 = 2;
-    pub const COMPLETED: i32 = 3;
-    pub const FAILED: i32 = 4;
-    pub const CANCELLED: i32 = 5;
+    rvirt_util::int_enum! {
+        virDomainJobType {
+            NONE = 0,
+            BOUNDED,
+            UNBOUNDED,
+            COMPLETED,
+            FAILED,
+            CANCELLED,
+        }
+    }
 }
 
 /// `virDomainJobOperation`.
 pub mod operation {
-    pub const UNKNOWN: i32 = 0;
-    pub const START: i32 = 1;
-    pub const SAVE: i32 = 2;
-    pub const RESTORE: i32 = 3;
-    pub const MIGRATION_IN: i32 = 4;
-    pub const MIGRATION_OUT: i32 = 5;
+    rvirt_util::int_enum! {
+        virDomainJobOperation {
+            UNKNOWN = 0,
+            START,
+            SAVE,
+            RESTORE,
+            MIGRATION_IN,
+            MIGRATION_OUT,
+        }
+    }
 }
 
 /// `virDomainGetJobStatsFlags`.

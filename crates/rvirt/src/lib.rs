@@ -12,6 +12,7 @@ pub mod domain;
 pub mod driver;
 pub mod events;
 pub mod flags;
+mod forward;
 pub mod job;
 pub mod migration;
 pub mod registry;

@@ -1,32 +1,24 @@
 //! Plain data returned by the API, with libvirt's numbering.
 
-/// `virDomainState`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(i32)]
-pub enum DomainState {
-    NoState = 0,
-    Running = 1,
-    Blocked = 2,
-    Paused = 3,
-    Shutdown = 4,
-    Shutoff = 5,
-    Crashed = 6,
-    PmSuspended = 7,
+rvirt_util::wire_enum! {
+    /// `virDomainState`.
+    pub enum DomainState {
+        NoState = 0,
+        Running,
+        Blocked,
+        Paused,
+        Shutdown,
+        Shutoff,
+        Crashed,
+        PmSuspended,
+    }
 }
 
 impl DomainState {
-    pub fn from_i32(v: i32) -> DomainState {
-        use DomainState::*;
-        match v {
-            1 => Running,
-            2 => Blocked,
-            3 => Paused,
-            4 => Shutdown,
-            5 => Shutoff,
-            6 => Crashed,
-            7 => PmSuspended,
-            _ => NoState,
-        }
+    /// A state a newer peer reports that libvirt 9.0 lacks reads as
+    /// `VIR_DOMAIN_NOSTATE`.
+    pub fn from_i32_or_nostate(v: i32) -> DomainState {
+        DomainState::from_i32(v).unwrap_or(DomainState::NoState)
     }
 
     /// Whether a domain in this state has a running (or paused) guest.
@@ -38,30 +30,40 @@ impl DomainState {
 /// State reasons (`virDomainRunningReason`, `virDomainPausedReason`, ...), the
 /// values the test driver and migration use.
 pub mod reason {
-    pub const RUNNING_UNKNOWN: i32 = 0;
-    pub const RUNNING_BOOTED: i32 = 1;
-    pub const RUNNING_MIGRATED: i32 = 2;
-    pub const RUNNING_RESTORED: i32 = 3;
-    pub const RUNNING_FROM_SNAPSHOT: i32 = 4;
-    pub const RUNNING_UNPAUSED: i32 = 5;
-    pub const RUNNING_MIGRATION_CANCELED: i32 = 6;
-    pub const RUNNING_POSTCOPY: i32 = 10;
+    rvirt_util::int_enum! {
+        virDomainRunningReason {
+            RUNNING_UNKNOWN = 0,
+            RUNNING_BOOTED,
+            RUNNING_MIGRATED,
+            RUNNING_RESTORED,
+            RUNNING_FROM_SNAPSHOT,
+            RUNNING_UNPAUSED,
+            RUNNING_MIGRATION_CANCELED,
+            RUNNING_POSTCOPY = 10,
+        }
 
-    pub const PAUSED_UNKNOWN: i32 = 0;
-    pub const PAUSED_USER: i32 = 1;
-    pub const PAUSED_MIGRATION: i32 = 2;
-    pub const PAUSED_POSTCOPY: i32 = 11;
-    pub const PAUSED_POSTCOPY_FAILED: i32 = 12;
+        virDomainPausedReason {
+            PAUSED_UNKNOWN = 0,
+            PAUSED_USER,
+            PAUSED_MIGRATION,
+            PAUSED_POSTCOPY = 11,
+            PAUSED_POSTCOPY_FAILED,
+        }
 
-    pub const SHUTDOWN_USER: i32 = 1;
+        virDomainShutdownReason {
+            SHUTDOWN_USER = 1,
+        }
 
-    pub const SHUTOFF_UNKNOWN: i32 = 0;
-    pub const SHUTOFF_SHUTDOWN: i32 = 1;
-    pub const SHUTOFF_DESTROYED: i32 = 2;
-    pub const SHUTOFF_CRASHED: i32 = 3;
-    pub const SHUTOFF_MIGRATED: i32 = 4;
-    pub const SHUTOFF_SAVED: i32 = 5;
-    pub const SHUTOFF_FAILED: i32 = 6;
+        virDomainShutoffReason {
+            SHUTOFF_UNKNOWN = 0,
+            SHUTOFF_SHUTDOWN,
+            SHUTOFF_DESTROYED,
+            SHUTOFF_CRASHED,
+            SHUTOFF_MIGRATED,
+            SHUTOFF_SAVED,
+            SHUTOFF_FAILED,
+        }
+    }
 }
 
 /// `virDomainInfo`.

@@ -132,7 +132,7 @@ impl Server {
                 session: self.session.clone(),
                 stop: stop_rx.clone(),
             };
-            tasks.spawn(accept_unix(listener, readonly, ctx));
+            tasks.spawn(accept_clients(UnixClients { listener, readonly }, ctx));
         }
         if let Some(listener) = self.tcp {
             let ctx = Accept {
@@ -140,7 +140,7 @@ impl Server {
                 session: self.session.clone(),
                 stop: stop_rx.clone(),
             };
-            tasks.spawn(accept_tcp(listener, ctx));
+            tasks.spawn(accept_clients(listener, ctx));
         }
         let (admin_listener, admin_path) = self.admin;
         paths.push(admin_path);
@@ -268,57 +268,74 @@ impl Accept {
     }
 }
 
-async fn accept_unix(listener: UnixListener, readonly: bool, mut ctx: Accept) {
+/// A listening socket of the server: what it yields is a client's stream,
+/// the peer's name in log lines and what the client registry records.
+trait ClientListener: Send + Sync + 'static {
+    type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
+    fn next_client(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<(Self::Stream, String, NewClient)>> + Send;
+}
+
+/// The read-write or the read-only UNIX socket.
+struct UnixClients {
+    listener: UnixListener,
+    readonly: bool,
+}
+
+impl ClientListener for UnixClients {
+    type Stream = tokio::net::UnixStream;
+    async fn next_client(&self) -> std::io::Result<(Self::Stream, String, NewClient)> {
+        let (stream, _) = self.listener.accept().await?;
+        let sock = if self.readonly { SOCK_RO } else { SOCK_RW };
+        let new = NewClient {
+            transport: Transport::Unix,
+            sock_addr: None,
+            cred: unix_peer(&stream),
+            readonly: self.readonly,
+        };
+        Ok((stream, format!("unix:{sock}"), new))
+    }
+}
+
+impl ClientListener for TcpListener {
+    type Stream = tokio::net::TcpStream;
+    async fn next_client(&self) -> std::io::Result<(Self::Stream, String, NewClient)> {
+        let (stream, addr) = self.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let peer = addr.to_string();
+        let new = NewClient {
+            transport: Transport::Tcp,
+            sock_addr: Some(peer.clone()),
+            cred: None,
+            readonly: false,
+        };
+        Ok((stream, peer, new))
+    }
+}
+
+/// Serve every client the listener yields until the server stops.
+async fn accept_clients<L: ClientListener>(listener: L, mut ctx: Accept) {
     loop {
         tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, _)) => {
-                    let peer = format!("unix:{}", if readonly { SOCK_RO } else { SOCK_RW });
-                    let new = NewClient {
-                        transport: Transport::Unix,
-                        sock_addr: None,
-                        cred: unix_peer(&stream),
-                        readonly,
-                    };
+            r = listener.next_client() => match r {
+                Ok((stream, peer, new)) => {
                     if let Some(reg) = ctx.admit(&peer, new) {
                         ctx.start(stream, peer, reg);
                     }
                 }
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
+                Err(e) => accept_failed(e).await,
             },
             _ = ctx.stop.changed() => return,
         }
     }
 }
 
-async fn accept_tcp(listener: TcpListener, mut ctx: Accept) {
-    loop {
-        tokio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, addr)) => {
-                    let peer = addr.to_string();
-                    let _ = stream.set_nodelay(true);
-                    let new = NewClient {
-                        transport: Transport::Tcp,
-                        sock_addr: Some(peer.clone()),
-                        cred: None,
-                        readonly: false,
-                    };
-                    if let Some(reg) = ctx.admit(&peer, new) {
-                        ctx.start(stream, peer, reg);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
-            },
-            _ = ctx.stop.changed() => return,
-        }
-    }
+/// A failed accept (out of file descriptors, ...) is logged and retried
+/// after a pause rather than spinning.
+async fn accept_failed(e: std::io::Error) {
+    tracing::warn!("accept failed: {e}");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
 }
 
 async fn accept_admin(
@@ -330,10 +347,7 @@ async fn accept_admin(
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => admit_admin(stream, &admin, &stop),
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                }
+                Err(e) => accept_failed(e).await,
             },
             _ = stop.changed() => return,
         }

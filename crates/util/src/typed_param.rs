@@ -7,33 +7,20 @@ use crate::error::{Error, ErrorCode, ErrorDomain, Result};
 /// `VIR_TYPED_PARAM_FIELD_LENGTH`: the longest parameter name libvirt allows.
 pub const FIELD_LENGTH: usize = 80;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(i32)]
-pub enum TypedParamType {
-    Int = 1,
-    UInt = 2,
-    LLong = 3,
-    ULLong = 4,
-    Double = 5,
-    Boolean = 6,
-    String = 7,
+crate::wire_enum! {
+    /// `virTypedParameterType`.
+    pub enum TypedParamType {
+        Int = 1,
+        UInt,
+        LLong,
+        ULLong,
+        Double,
+        Boolean,
+        String,
+    }
 }
 
 impl TypedParamType {
-    pub fn from_code(code: i32) -> Option<TypedParamType> {
-        use TypedParamType::*;
-        Some(match code {
-            1 => Int,
-            2 => UInt,
-            3 => LLong,
-            4 => ULLong,
-            5 => Double,
-            6 => Boolean,
-            7 => String,
-            _ => return None,
-        })
-    }
-
     pub fn name(self) -> &'static str {
         use TypedParamType::*;
         match self {

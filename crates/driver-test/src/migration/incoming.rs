@@ -710,19 +710,7 @@ fn finish_offline(
     if let Some(n) = &inc.dname {
         def.name = n.clone();
     }
-    state.with(|inner| {
-        let (index, existed) = inner.domains.add(def, AddMode::Config)?;
-        let obj = inner.domains.at_mut(index);
-        obj.persistent = true;
-        let r = obj.domain_ref();
-        let detail = if existed {
-            lifecycle::DEFINED_UPDATED
-        } else {
-            lifecycle::DEFINED_ADDED
-        };
-        inner.emit_lifecycle(r.clone(), lifecycle::DEFINED, detail);
-        Ok(r)
-    })
+    state.with(|inner| inner.define_persistent(def))
 }
 
 fn finish_live(

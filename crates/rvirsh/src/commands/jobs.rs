@@ -241,12 +241,6 @@ fn line(out: &mut String, label: &str, value: impl std::fmt::Display) {
     out.push_str(&format!("{label:<17} {value}\n"));
 }
 
-/// "%-17s %-.3lf %s"
-fn capacity(out: &mut String, label: &str, v: u64, suffix: &str) {
-    let (val, unit) = pretty_capacity(v);
-    line(out, label, format!("{val:.3} {unit}{suffix}"));
-}
-
 fn write_jobinfo(
     out: &mut String,
     info: &JobInfo,
@@ -269,98 +263,164 @@ fn write_jobinfo(
     if !(anystats || active || completed) {
         return Ok(());
     }
-    let ms = |v: u64| format!("{v:<12} ms");
-    line(out, "Time elapsed:", ms(info.time_elapsed));
-    if let Some(v) = get_ull(stats, field::TIME_ELAPSED_NET)? {
-        line(out, "Time elapsed w/o network:", ms(v));
-    }
+    write_stats(&mut Stats { out, stats }, info)
+}
+
+/// The lines of a job with statistics, in cmdDomjobinfo's order.
+fn write_stats(s: &mut Stats, info: &JobInfo) -> Result<(), Error> {
+    line(s.out, "Time elapsed:", Unit::Ms.show(info.time_elapsed));
+    s.rows(Section::Time)?;
     if info.type_ == job_type::BOUNDED {
-        line(out, "Time remaining:", ms(info.time_remaining));
+        line(s.out, "Time remaining:", Unit::Ms.show(info.time_remaining));
     }
-    if info.data_total != 0 || info.data_remaining != 0 || info.data_processed != 0 {
-        capacity(out, "Data processed:", info.data_processed, "");
-        capacity(out, "Data remaining:", info.data_remaining, "");
-        capacity(out, "Data total:", info.data_total, "");
+    let data = [info.data_processed, info.data_remaining, info.data_total];
+    amounts(s.out, "Data", data);
+    let memory = [info.mem_processed, info.mem_remaining, info.mem_total];
+    if amounts(s.out, "Memory", memory) {
+        s.rows(Section::Memory)?;
     }
-    if info.mem_total != 0 || info.mem_remaining != 0 || info.mem_processed != 0 {
-        capacity(out, "Memory processed:", info.mem_processed, "");
-        capacity(out, "Memory remaining:", info.mem_remaining, "");
-        capacity(out, "Memory total:", info.mem_total, "");
-        if let Some(v) = get_ull(stats, field::MEMORY_BPS)?.filter(|v| *v != 0) {
-            capacity(out, "Memory bandwidth:", v, "/s");
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_DIRTY_RATE)? {
-            line(out, "Dirty rate:", format!("{v:<12} pages/s"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_PAGE_SIZE)? {
-            line(out, "Page size:", format!("{v:<12} bytes"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_ITERATION)? {
-            line(out, "Iteration:", format!("{v:<12}"));
-        }
-        if let Some(v) = get_ull(stats, field::MEMORY_POSTCOPY_REQS)? {
-            line(out, "Postcopy requests:", format!("{v:<12}"));
-        }
+    let file = [info.file_processed, info.file_remaining, info.file_total];
+    if amounts(s.out, "File", file) {
+        s.rows(Section::File)?;
     }
-    if info.file_total != 0 || info.file_remaining != 0 || info.file_processed != 0 {
-        capacity(out, "File processed:", info.file_processed, "");
-        capacity(out, "File remaining:", info.file_remaining, "");
-        capacity(out, "File total:", info.file_total, "");
-        if let Some(v) = get_ull(stats, mf::DISK_BPS)?.filter(|v| *v != 0) {
-            capacity(out, "File bandwidth:", v, "/s");
-        }
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_CONSTANT)? {
-        line(out, "Constant pages:", format!("{v:<12}"));
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL)? {
-        line(out, "Normal pages:", format!("{v:<12}"));
-    }
-    if let Some(v) = get_ull(stats, field::MEMORY_NORMAL_BYTES)? {
-        capacity(out, "Normal data:", v, "");
-    }
-    if let Some(v) = get_ull(stats, field::DOWNTIME)? {
+    s.rows(Section::Pages)?;
+    if let Some(v) = get_ull(s.stats, field::DOWNTIME)? {
         let label = if info.type_ == job_type::COMPLETED {
             "Total downtime:"
         } else {
             "Expected downtime:"
         };
-        line(out, label, ms(v));
+        line(s.out, label, Unit::Ms.show(v));
     }
-    if let Some(v) = get_ull(stats, field::DOWNTIME_NET)? {
-        line(out, "Downtime w/o network:", ms(v));
-    }
-    if let Some(v) = get_ull(stats, field::SETUP_TIME)? {
-        line(out, "Setup time:", ms(v));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE)? {
-        capacity(out, "Compression cache:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_BYTES)? {
-        capacity(out, "Compressed data:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_PAGES)? {
-        line(out, "Compressed pages:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_CACHE_MISSES)? {
-        line(out, "Compression cache misses:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_ull(stats, mf::COMPRESSION_OVERFLOW)? {
-        line(out, "Compression overflows:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_int(stats, field::AUTO_CONVERGE_THROTTLE)? {
-        line(out, "Auto converge throttle:", format!("{v:<13}"));
-    }
-    if let Some(v) = get_ull(stats, mf::DISK_TEMP_USED)? {
-        capacity(out, "Temporary disk space use:", v, "");
-    }
-    if let Some(v) = get_ull(stats, mf::DISK_TEMP_TOTAL)? {
-        capacity(out, "Temporary disk space total:", v, "");
-    }
-    if let Some(v) = get_string(stats, field::ERRMSG)? {
-        line(out, "Error message:", v);
+    s.rows(Section::Tail)?;
+    if let Some(v) = get_string(s.stats, field::ERRMSG)? {
+        line(s.out, "Error message:", v);
     }
     Ok(())
+}
+
+/// Which group of [`ROWS`] a line belongs to: memory and file details
+/// follow their totals and appear only with them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Time,
+    Memory,
+    File,
+    Pages,
+    Tail,
+}
+
+/// The numeric lines of cmdDomjobinfo, in its order: the section, the
+/// stats field, the label and how the value is printed.
+#[rustfmt::skip]
+const ROWS: &[(Section, &str, &str, Unit)] = {
+    use field as f;
+    use Section::*;
+    &[
+        (Time, f::TIME_ELAPSED_NET, "Time elapsed w/o network:", Unit::Ms),
+        (Memory, f::MEMORY_BPS, "Memory bandwidth:", Unit::BytesPerSec),
+        (Memory, f::MEMORY_DIRTY_RATE, "Dirty rate:", Unit::PagesPerSec),
+        (Memory, f::MEMORY_PAGE_SIZE, "Page size:", Unit::ByteCount),
+        (Memory, f::MEMORY_ITERATION, "Iteration:", Unit::Count),
+        (Memory, f::MEMORY_POSTCOPY_REQS, "Postcopy requests:", Unit::Count),
+        (File, mf::DISK_BPS, "File bandwidth:", Unit::BytesPerSec),
+        (Pages, f::MEMORY_CONSTANT, "Constant pages:", Unit::Count),
+        (Pages, f::MEMORY_NORMAL, "Normal pages:", Unit::Count),
+        (Pages, f::MEMORY_NORMAL_BYTES, "Normal data:", Unit::Bytes),
+        (Tail, f::DOWNTIME_NET, "Downtime w/o network:", Unit::Ms),
+        (Tail, f::SETUP_TIME, "Setup time:", Unit::Ms),
+        (Tail, mf::COMPRESSION_CACHE, "Compression cache:", Unit::Bytes),
+        (Tail, mf::COMPRESSION_BYTES, "Compressed data:", Unit::Bytes),
+        (Tail, mf::COMPRESSION_PAGES, "Compressed pages:", Unit::Counter),
+        (Tail, mf::COMPRESSION_CACHE_MISSES, "Compression cache misses:", Unit::Counter),
+        (Tail, mf::COMPRESSION_OVERFLOW, "Compression overflows:", Unit::Counter),
+        (Tail, f::AUTO_CONVERGE_THROTTLE, "Auto converge throttle:", Unit::IntCounter),
+        (Tail, mf::DISK_TEMP_USED, "Temporary disk space use:", Unit::Bytes),
+        (Tail, mf::DISK_TEMP_TOTAL, "Temporary disk space total:", Unit::Bytes),
+    ]
+};
+
+/// The report being written and the statistics it reads.
+struct Stats<'a> {
+    out: &'a mut String,
+    stats: &'a TypedParams,
+}
+
+impl Stats<'_> {
+    /// The section's lines whose fields the daemon sent.
+    fn rows(&mut self, section: Section) -> Result<(), Error> {
+        for &(_, name, label, unit) in ROWS.iter().filter(|r| r.0 == section) {
+            if unit == Unit::IntCounter {
+                if let Some(v) = get_int(self.stats, name)? {
+                    line(self.out, label, format!("{v:<13}"));
+                }
+            } else if let Some(v) = get_ull(self.stats, name)? {
+                unit.write(self.out, label, v);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How cmdDomjobinfo prints a number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    /// "%-12llu ms".
+    Ms,
+    /// A capacity, "%-.3lf %s".
+    Bytes,
+    /// A capacity per second; a zero rate is not printed.
+    BytesPerSec,
+    /// "%-12llu".
+    Count,
+    /// "%-12llu pages/s".
+    PagesPerSec,
+    /// "%-12llu bytes".
+    ByteCount,
+    /// "%-13llu" (the compression counters).
+    Counter,
+    /// "%-13d" (an `int` field: the auto-converge throttle).
+    IntCounter,
+}
+
+impl Unit {
+    fn show(self, v: u64) -> String {
+        match self {
+            Unit::Ms => format!("{v:<12} ms"),
+            Unit::Bytes | Unit::BytesPerSec => {
+                let (val, unit) = pretty_capacity(v);
+                let per = if matches!(self, Unit::BytesPerSec) {
+                    "/s"
+                } else {
+                    ""
+                };
+                format!("{val:.3} {unit}{per}")
+            }
+            Unit::Count => format!("{v:<12}"),
+            Unit::PagesPerSec => format!("{v:<12} pages/s"),
+            Unit::ByteCount => format!("{v:<12} bytes"),
+            Unit::Counter | Unit::IntCounter => format!("{v:<13}"),
+        }
+    }
+
+    fn write(self, out: &mut String, label: &str, v: u64) {
+        if !(matches!(self, Unit::BytesPerSec) && v == 0) {
+            line(out, label, self.show(v));
+        }
+    }
+}
+
+/// The "processed / remaining / total" lines of one kind of data (Data,
+/// Memory, File), printed when any of them is non-zero; returns whether
+/// they were, as the kind's detail lines follow only then.
+fn amounts(out: &mut String, kind: &str, [processed, remaining, total]: [u64; 3]) -> bool {
+    if processed == 0 && remaining == 0 && total == 0 {
+        return false;
+    }
+    Unit::Bytes.write(out, &format!("{kind} processed:"), processed);
+    Unit::Bytes.write(out, &format!("{kind} remaining:"), remaining);
+    Unit::Bytes.write(out, &format!("{kind} total:"), total);
+    true
 }
 
 /// `--rawstats`: the job type number, then every field as libvirt gives it.

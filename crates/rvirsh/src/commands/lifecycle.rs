@@ -4,7 +4,7 @@
 use super::{about, cmd, data, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_NAME, BY_UUID};
-use rvirt::{flags, Domain, Error, ErrorDomain};
+use rvirt::{flags, Connect, Domain, Error, ErrorDomain};
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -115,20 +115,13 @@ fn act_on_domain(
 }
 
 fn define(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let file = c.get("file").unwrap_or_default();
-    let xml = read_file(file)?;
     let f = flags_from(c, &[("validate", flags::define::VALIDATE)]);
-    let dom = ctl
-        .conn()?
-        .define_xml(&xml, f)
-        .map_err(|e| CmdError::with(format!("Failed to define domain from {file}"), e))?;
-    ctl.print_extra(&format!("Domain '{}' defined from {file}\n", dom.name()));
-    Ok(())
+    from_file(ctl, c, ("define", "defined"), |conn, xml| {
+        conn.define_xml(xml, f)
+    })
 }
 
 fn create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    let file = c.get("file").unwrap_or_default();
-    let xml = read_file(file)?;
     let f = flags_from(
         c,
         &[
@@ -136,11 +129,24 @@ fn create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             ("validate", flags::create::VALIDATE),
         ],
     );
-    let dom = ctl
-        .conn()?
-        .create_xml(&xml, f)
-        .map_err(|e| CmdError::with(format!("Failed to create domain from {file}"), e))?;
-    ctl.print_extra(&format!("Domain '{}' created from {file}\n", dom.name()));
+    from_file(ctl, c, ("create", "created"), |conn, xml| {
+        conn.create_xml(xml, f)
+    })
+}
+
+/// define and create: hand the document in `--file` to `make` and report
+/// as virsh does (`verb` for the failure, `done` for the success line).
+fn from_file(
+    ctl: &mut Ctl,
+    c: &ParsedCommand,
+    (verb, done): (&str, &str),
+    make: impl FnOnce(&Connect, &str) -> Result<Domain, Error>,
+) -> CmdResult {
+    let file = c.get("file").unwrap_or_default();
+    let xml = read_file(file)?;
+    let dom = make(ctl.conn()?, &xml)
+        .map_err(|e| CmdError::with(format!("Failed to {verb} domain from {file}"), e))?;
+    ctl.print_extra(&format!("Domain '{}' {done} from {file}\n", dom.name()));
     Ok(())
 }
 

@@ -150,102 +150,97 @@ pub fn timeout(c: &ParsedCommand) -> Result<Option<(Duration, TimeoutAction)>, C
     )))
 }
 
-fn add_string(p: &mut TypedParams, c: &ParsedCommand, opt: &str, name: &str) -> CmdResult {
-    if let Some(v) = opt_string(c, opt)? {
-        p.push(name, TypedParamValue::String(v.into()));
-    }
-    Ok(())
+/// How an option becomes typed parameters.
+#[derive(Clone, Copy)]
+enum Kind {
+    String,
+    /// A comma separated list, one string parameter per item (g_strsplit
+    /// keeps empty items).
+    List,
+    Int,
+    /// An int that virsh passes only when it is not zero.
+    NonZeroInt,
+    ULLong,
+    /// The contents of the file the option names (`--xml`,
+    /// `--persistent-xml`), with virsh's two errors.
+    File,
 }
 
-/// A comma separated option as one string parameter per item (g_strsplit
-/// keeps empty items).
-fn add_list(p: &mut TypedParams, c: &ParsedCommand, opt: &str, name: &str) -> CmdResult {
-    if let Some(v) = opt_string(c, opt)? {
-        for item in v.split(',') {
-            p.push(name, TypedParamValue::String(item.into()));
+/// doMigrate's typed parameters, in its order and with its types: the
+/// option, how it is read and the parameter it sets.
+#[rustfmt::skip]
+const PARAM_OPTIONS: &[(&str, Kind, &str)] = &[
+    ("migrateuri", Kind::String, params::URI),
+    ("graphicsuri", Kind::String, params::GRAPHICS_URI),
+    ("listen-address", Kind::String, params::LISTEN_ADDRESS),
+    ("disks-port", Kind::NonZeroInt, params::DISKS_PORT),
+    ("disks-uri", Kind::String, params::DISKS_URI),
+    ("dname", Kind::String, params::DEST_NAME),
+    ("migrate-disks", Kind::List, params::MIGRATE_DISKS),
+    ("comp-methods", Kind::List, params::COMPRESSION),
+    ("comp-mt-level", Kind::Int, params::COMPRESSION_MT_LEVEL),
+    ("comp-mt-threads", Kind::Int, params::COMPRESSION_MT_THREADS),
+    ("comp-mt-dthreads", Kind::Int, params::COMPRESSION_MT_DTHREADS),
+    ("comp-xbzrle-cache", Kind::ULLong, params::COMPRESSION_XBZRLE_CACHE),
+    ("xml", Kind::File, params::DEST_XML),
+    ("persistent-xml", Kind::File, params::PERSIST_XML),
+    ("auto-converge-initial", Kind::Int, params::AUTO_CONVERGE_INITIAL),
+    ("auto-converge-increment", Kind::Int, params::AUTO_CONVERGE_INCREMENT),
+    ("postcopy-bandwidth", Kind::ULLong, params::BANDWIDTH_POSTCOPY),
+    ("parallel-connections", Kind::Int, params::PARALLEL_CONNECTIONS),
+    ("bandwidth", Kind::ULLong, params::BANDWIDTH),
+    ("tls-destination", Kind::String, params::TLS_DESTINATION),
+];
+
+/// doMigrate's typed parameters, from [`PARAM_OPTIONS`].
+pub fn build_params(c: &ParsedCommand) -> Result<TypedParams, CmdError> {
+    let mut p = TypedParams::new();
+    for &(opt, kind, name) in PARAM_OPTIONS {
+        add_param(&mut p, c, opt, kind, name)?;
+    }
+    Ok(p)
+}
+
+fn add_param(
+    p: &mut TypedParams,
+    c: &ParsedCommand,
+    opt: &str,
+    kind: Kind,
+    name: &str,
+) -> CmdResult {
+    match kind {
+        Kind::String => {
+            if let Some(v) = opt_string(c, opt)? {
+                p.push(name, TypedParamValue::String(v.into()));
+            }
+        }
+        Kind::List => {
+            for item in opt_string(c, opt)?.into_iter().flat_map(|v| v.split(',')) {
+                p.push(name, TypedParamValue::String(item.into()));
+            }
+        }
+        Kind::Int | Kind::NonZeroInt => {
+            let skip_zero = matches!(kind, Kind::NonZeroInt);
+            if let Some(v) = opt_int(c, opt)?.filter(|v| !(skip_zero && *v == 0)) {
+                p.push(name, TypedParamValue::Int(v));
+            }
+        }
+        Kind::ULLong => {
+            if let Some(v) = opt_ull(c, opt)? {
+                p.push(name, TypedParamValue::ULLong(v));
+            }
+        }
+        Kind::File => {
+            if let Some(path) = opt_string(c, opt)? {
+                let xml = super::lifecycle::read_file(path).map_err(|e| CmdError {
+                    own: Some(format!("cannot read file '{path}'")),
+                    libvirt: e.libvirt,
+                })?;
+                p.push(name, TypedParamValue::String(xml));
+            }
         }
     }
     Ok(())
-}
-
-fn add_int(p: &mut TypedParams, c: &ParsedCommand, opt: &str, name: &str) -> CmdResult {
-    if let Some(v) = opt_int(c, opt)? {
-        p.push(name, TypedParamValue::Int(v));
-    }
-    Ok(())
-}
-
-fn add_ull(p: &mut TypedParams, c: &ParsedCommand, opt: &str, name: &str) -> CmdResult {
-    if let Some(v) = opt_ull(c, opt)? {
-        p.push(name, TypedParamValue::ULLong(v));
-    }
-    Ok(())
-}
-
-/// The file behind `--xml` / `--persistent-xml`, with virsh's two errors.
-fn add_file(p: &mut TypedParams, c: &ParsedCommand, opt: &str, name: &str) -> CmdResult {
-    if let Some(path) = opt_string(c, opt)? {
-        let xml = super::lifecycle::read_file(path).map_err(|e| CmdError {
-            own: Some(format!("cannot read file '{path}'")),
-            libvirt: e.libvirt,
-        })?;
-        p.push(name, TypedParamValue::String(xml));
-    }
-    Ok(())
-}
-
-/// doMigrate's typed parameters, in its order and with its types.
-pub fn build_params(c: &ParsedCommand) -> Result<TypedParams, CmdError> {
-    let mut p = TypedParams::new();
-    add_string(&mut p, c, "migrateuri", params::URI)?;
-    add_string(&mut p, c, "graphicsuri", params::GRAPHICS_URI)?;
-    add_string(&mut p, c, "listen-address", params::LISTEN_ADDRESS)?;
-    // virsh passes --disks-port only when it is not zero.
-    if let Some(port) = opt_int(c, "disks-port")?.filter(|v| *v != 0) {
-        p.push(params::DISKS_PORT, TypedParamValue::Int(port));
-    }
-    add_string(&mut p, c, "disks-uri", params::DISKS_URI)?;
-    add_string(&mut p, c, "dname", params::DEST_NAME)?;
-    add_list(&mut p, c, "migrate-disks", params::MIGRATE_DISKS)?;
-    add_list(&mut p, c, "comp-methods", params::COMPRESSION)?;
-    add_int(&mut p, c, "comp-mt-level", params::COMPRESSION_MT_LEVEL)?;
-    add_int(&mut p, c, "comp-mt-threads", params::COMPRESSION_MT_THREADS)?;
-    add_int(
-        &mut p,
-        c,
-        "comp-mt-dthreads",
-        params::COMPRESSION_MT_DTHREADS,
-    )?;
-    add_ull(
-        &mut p,
-        c,
-        "comp-xbzrle-cache",
-        params::COMPRESSION_XBZRLE_CACHE,
-    )?;
-    add_file(&mut p, c, "xml", params::DEST_XML)?;
-    add_file(&mut p, c, "persistent-xml", params::PERSIST_XML)?;
-    add_int(
-        &mut p,
-        c,
-        "auto-converge-initial",
-        params::AUTO_CONVERGE_INITIAL,
-    )?;
-    add_int(
-        &mut p,
-        c,
-        "auto-converge-increment",
-        params::AUTO_CONVERGE_INCREMENT,
-    )?;
-    add_ull(&mut p, c, "postcopy-bandwidth", params::BANDWIDTH_POSTCOPY)?;
-    add_int(
-        &mut p,
-        c,
-        "parallel-connections",
-        params::PARALLEL_CONNECTIONS,
-    )?;
-    add_ull(&mut p, c, "bandwidth", params::BANDWIDTH)?;
-    add_string(&mut p, c, "tls-destination", params::TLS_DESTINATION)?;
-    Ok(p)
 }
 
 /// doMigrate's flags.

@@ -45,10 +45,10 @@ fn supports(conn: &Connect, f: i32) -> bool {
 /// `virCheckFlags`; rvirt refuses them here, in virCheckFlags' words naming
 /// the API called, because drivers only check the flags they know.
 fn check_common(flags: u32, api: &str) -> Result<()> {
-    if flags & !super::ALL_FLAGS != 0 {
+    if flags & !super::flags::ALL != 0 {
         return Err(crate::connect::unsupported_flags(
             api,
-            flags & !super::ALL_FLAGS,
+            flags & !super::flags::ALL,
         ));
     }
     if flags & flags::NON_SHARED_DISK != 0 && flags & flags::NON_SHARED_INC != 0 {
@@ -120,6 +120,16 @@ struct Legacy<'a> {
 }
 
 impl<'a> Legacy<'a> {
+    /// The arguments of the APIs that take no destination XML.
+    fn new(uri: Option<&'a str>, dname: Option<&'a str>, bandwidth: u64) -> Legacy<'a> {
+        Legacy {
+            uri,
+            dname,
+            dxml: None,
+            bandwidth,
+        }
+    }
+
     fn from_params(p: &'a TypedParams, names: &[&str], what: &str) -> Result<Legacy<'a>> {
         if p.iter().any(|x| !names.contains(&x.field.as_str())) {
             return Err(unsupported_arg(what));
@@ -193,12 +203,7 @@ impl Domain {
         uri: Option<&str>,
         bandwidth: u64,
     ) -> Result<Domain> {
-        let legacy = Legacy {
-            uri,
-            dname,
-            dxml: None,
-            bandwidth,
-        };
+        let legacy = Legacy::new(uri, dname, bandwidth);
         self.migrate_fixed(dconn, &legacy, flags, "virDomainMigrate")
     }
 
@@ -214,10 +219,8 @@ impl Domain {
         bandwidth: u64,
     ) -> Result<Domain> {
         let legacy = Legacy {
-            uri,
-            dname,
             dxml,
-            bandwidth,
+            ..Legacy::new(uri, dname, bandwidth)
         };
         self.migrate_fixed(dconn, &legacy, flags, "virDomainMigrate2")
     }
@@ -322,13 +325,7 @@ impl Domain {
         } else {
             (None, Some(duri))
         };
-        let params = Legacy {
-            uri: miguri,
-            dname,
-            dxml: None,
-            bandwidth,
-        }
-        .to_params();
+        let params = Legacy::new(miguri, dname, bandwidth).to_params();
         self.migrate_to_uri_checked(dconnuri, &params, flags, "virDomainMigrateToURI")
     }
 
@@ -343,10 +340,8 @@ impl Domain {
         bandwidth: u64,
     ) -> Result<()> {
         let params = Legacy {
-            uri: miguri,
-            dname,
             dxml,
-            bandwidth,
+            ..Legacy::new(miguri, dname, bandwidth)
         }
         .to_params();
         self.migrate_to_uri_checked(dconnuri, &params, flags, "virDomainMigrateToURI2")

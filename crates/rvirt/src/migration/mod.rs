@@ -13,61 +13,32 @@ mod phases;
 
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParams};
 
-/// `virDomainMigrateFlags`.
-pub mod flags {
-    pub const LIVE: u32 = 1 << 0;
-    pub const PEER2PEER: u32 = 1 << 1;
-    pub const TUNNELLED: u32 = 1 << 2;
-    pub const PERSIST_DEST: u32 = 1 << 3;
-    pub const UNDEFINE_SOURCE: u32 = 1 << 4;
-    pub const PAUSED: u32 = 1 << 5;
-    pub const NON_SHARED_DISK: u32 = 1 << 6;
-    pub const NON_SHARED_INC: u32 = 1 << 7;
-    pub const CHANGE_PROTECTION: u32 = 1 << 8;
-    pub const UNSAFE: u32 = 1 << 9;
-    pub const OFFLINE: u32 = 1 << 10;
-    pub const COMPRESSED: u32 = 1 << 11;
-    pub const ABORT_ON_ERROR: u32 = 1 << 12;
-    pub const AUTO_CONVERGE: u32 = 1 << 13;
-    pub const RDMA_PIN_ALL: u32 = 1 << 14;
-    pub const POSTCOPY: u32 = 1 << 15;
-    pub const TLS: u32 = 1 << 16;
-    pub const PARALLEL: u32 = 1 << 17;
-    pub const NON_SHARED_SYNCHRONOUS_WRITES: u32 = 1 << 18;
-    pub const POSTCOPY_RESUME: u32 = 1 << 19;
-    pub const ZEROCOPY: u32 = 1 << 20;
+rvirt_util::flag_bits! {
+    /// `virDomainMigrateFlags`.
+    pub mod flags = "VIR_MIGRATE_" {
+        LIVE,
+        PEER2PEER,
+        TUNNELLED,
+        PERSIST_DEST,
+        UNDEFINE_SOURCE,
+        PAUSED,
+        NON_SHARED_DISK,
+        NON_SHARED_INC,
+        CHANGE_PROTECTION,
+        UNSAFE,
+        OFFLINE,
+        COMPRESSED,
+        ABORT_ON_ERROR,
+        AUTO_CONVERGE,
+        RDMA_PIN_ALL,
+        POSTCOPY,
+        TLS,
+        PARALLEL,
+        NON_SHARED_SYNCHRONOUS_WRITES,
+        POSTCOPY_RESUME,
+        ZEROCOPY,
+    }
 }
-
-/// Every flag with its libvirt name, for messages and `--help`.
-pub const FLAG_NAMES: &[(u32, &str)] = &[
-    (flags::LIVE, "VIR_MIGRATE_LIVE"),
-    (flags::PEER2PEER, "VIR_MIGRATE_PEER2PEER"),
-    (flags::TUNNELLED, "VIR_MIGRATE_TUNNELLED"),
-    (flags::PERSIST_DEST, "VIR_MIGRATE_PERSIST_DEST"),
-    (flags::UNDEFINE_SOURCE, "VIR_MIGRATE_UNDEFINE_SOURCE"),
-    (flags::PAUSED, "VIR_MIGRATE_PAUSED"),
-    (flags::NON_SHARED_DISK, "VIR_MIGRATE_NON_SHARED_DISK"),
-    (flags::NON_SHARED_INC, "VIR_MIGRATE_NON_SHARED_INC"),
-    (flags::CHANGE_PROTECTION, "VIR_MIGRATE_CHANGE_PROTECTION"),
-    (flags::UNSAFE, "VIR_MIGRATE_UNSAFE"),
-    (flags::OFFLINE, "VIR_MIGRATE_OFFLINE"),
-    (flags::COMPRESSED, "VIR_MIGRATE_COMPRESSED"),
-    (flags::ABORT_ON_ERROR, "VIR_MIGRATE_ABORT_ON_ERROR"),
-    (flags::AUTO_CONVERGE, "VIR_MIGRATE_AUTO_CONVERGE"),
-    (flags::RDMA_PIN_ALL, "VIR_MIGRATE_RDMA_PIN_ALL"),
-    (flags::POSTCOPY, "VIR_MIGRATE_POSTCOPY"),
-    (flags::TLS, "VIR_MIGRATE_TLS"),
-    (flags::PARALLEL, "VIR_MIGRATE_PARALLEL"),
-    (
-        flags::NON_SHARED_SYNCHRONOUS_WRITES,
-        "VIR_MIGRATE_NON_SHARED_SYNCHRONOUS_WRITES",
-    ),
-    (flags::POSTCOPY_RESUME, "VIR_MIGRATE_POSTCOPY_RESUME"),
-    (flags::ZEROCOPY, "VIR_MIGRATE_ZEROCOPY"),
-];
-
-/// All flags libvirt 9.0 defines.
-pub const ALL_FLAGS: u32 = (1 << 21) - 1;
 
 /// `VIR_MIGRATE_PARAM_*` names.
 pub mod params {
@@ -128,7 +99,7 @@ pub fn check_supported(
     honoured_flags: u32,
     honoured_params: &[&str],
 ) -> Result<()> {
-    let refused: Vec<&str> = FLAG_NAMES
+    let refused: Vec<&str> = flags::NAMES
         .iter()
         .filter(|(f, _)| flags & f != 0 && honoured_flags & f == 0)
         .map(|(_, n)| *n)
@@ -166,8 +137,8 @@ mod tests {
         assert_eq!(flags::OFFLINE, 1024);
         assert_eq!(flags::POSTCOPY, 32768);
         assert_eq!(flags::ZEROCOPY, 1_048_576);
-        let union = FLAG_NAMES.iter().fold(0, |a, (f, _)| a | f);
-        assert_eq!(union, ALL_FLAGS);
+        // libvirt 9.0 defines 21 flags.
+        assert_eq!(flags::ALL, (1 << 21) - 1);
     }
 
     #[test]

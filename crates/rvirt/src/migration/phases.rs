@@ -92,13 +92,23 @@ impl Connect {
         flags: u32,
     ) -> Result<ParamsArgs<'a>> {
         self.check_writable()?;
-        params.validate(super::PARAM_TYPES)?;
-        Ok(ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        })
+        validated_args(params, cookie_in, flags)
     }
+}
+
+/// The arguments of a `_params` phase, once the parameters have libvirt's
+/// types (`virTypedParamsValidate` in every `virDomainMigrate*Params`).
+fn validated_args<'a>(
+    params: &'a TypedParams,
+    cookie_in: &'a [u8],
+    flags: u32,
+) -> Result<ParamsArgs<'a>> {
+    params.validate(super::PARAM_TYPES)?;
+    Ok(ParamsArgs {
+        params,
+        cookie_in,
+        flags,
+    })
 }
 
 /// Source side and jobs: called on the domain being migrated.
@@ -111,21 +121,13 @@ impl Domain {
         self.domain_ref()
     }
 
-    pub fn migrate_perform(&self, args: &PerformArgs) -> Result<()> {
-        self.migration_driver()?
-            .domain_migrate_perform(self.r(), args)
-    }
-    pub fn migrate_begin3(&self, args: &Begin3Args) -> Result<(Cookie, String)> {
-        self.migration_driver()?
-            .domain_migrate_begin3(self.r(), args)
-    }
-    pub fn migrate_perform3(&self, args: &PerformArgs) -> Result<Cookie> {
-        self.migration_driver()?
-            .domain_migrate_perform3(self.r(), args)
-    }
-    pub fn migrate_confirm3(&self, cookie_in: &[u8], flags: u32, cancelled: bool) -> Result<()> {
-        self.migration_driver()?
-            .domain_migrate_confirm3(self.r(), cookie_in, flags, cancelled)
+    crate::forward::domain_calls! {
+        write fn migrate_perform => domain_migrate_perform(args: &PerformArgs) -> Result<()>;
+        write fn migrate_begin3 => domain_migrate_begin3(args: &Begin3Args)
+            -> Result<(Cookie, String)>;
+        write fn migrate_perform3 => domain_migrate_perform3(args: &PerformArgs) -> Result<Cookie>;
+        write fn migrate_confirm3 => domain_migrate_confirm3(cookie_in: &[u8], flags: u32,
+            cancelled: bool) -> Result<()>;
     }
     pub fn migrate_begin3_params(
         &self,
@@ -143,12 +145,7 @@ impl Domain {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<Cookie> {
-        params.validate(super::PARAM_TYPES)?;
-        let args = ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        };
+        let args = validated_args(params, cookie_in, flags)?;
         self.migration_driver()?
             .domain_migrate_perform3_params(self.r(), dconnuri, &args)
     }
@@ -159,19 +156,14 @@ impl Domain {
         flags: u32,
         cancelled: bool,
     ) -> Result<()> {
-        params.validate(super::PARAM_TYPES)?;
-        let args = ParamsArgs {
-            params,
-            cookie_in,
-            flags,
-        };
+        let args = validated_args(params, cookie_in, flags)?;
         self.migration_driver()?
             .domain_migrate_confirm3_params(self.r(), &args, cancelled)
     }
 
-    /// `virDomainGetJobInfo`.
-    pub fn get_job_info(&self) -> Result<JobInfo> {
-        self.connect().driver().domain_get_job_info(self.r())
+    crate::forward::domain_calls! {
+        /// `virDomainGetJobInfo`.
+        read fn get_job_info => domain_get_job_info() -> Result<JobInfo>;
     }
     /// `virDomainGetJobStats`: (`virDomainJobType`, stats).
     pub fn get_job_stats(&self, flags: u32) -> Result<(i32, TypedParams)> {
@@ -186,33 +178,20 @@ impl Domain {
             .driver()
             .domain_get_job_stats(self.r(), flags)
     }
-    /// `virDomainAbortJob` / `virDomainAbortJobFlags`.
-    pub fn abort_job(&self, flags: u32) -> Result<()> {
-        self.migration_driver()?.domain_abort_job(self.r(), flags)
-    }
-    /// `virDomainMigrateSetMaxSpeed` (MiB/s).
-    pub fn migrate_set_max_speed(&self, bandwidth: u64, flags: u32) -> Result<()> {
-        self.migration_driver()?
-            .domain_migrate_set_max_speed(self.r(), bandwidth, flags)
-    }
-    pub fn migrate_get_max_speed(&self, flags: u32) -> Result<u64> {
-        self.connect()
-            .driver()
-            .domain_migrate_get_max_speed(self.r(), flags)
-    }
-    /// `virDomainMigrateSetMaxDowntime` (ms).
-    pub fn migrate_set_max_downtime(&self, downtime: u64, flags: u32) -> Result<()> {
-        self.migration_driver()?
-            .domain_migrate_set_max_downtime(self.r(), downtime, flags)
-    }
-    pub fn migrate_get_max_downtime(&self, flags: u32) -> Result<u64> {
-        self.connect()
-            .driver()
-            .domain_migrate_get_max_downtime(self.r(), flags)
-    }
-    /// `virDomainMigrateStartPostCopy`.
-    pub fn migrate_start_post_copy(&self, flags: u32) -> Result<()> {
-        self.migration_driver()?
-            .domain_migrate_start_post_copy(self.r(), flags)
+    crate::forward::domain_calls! {
+        /// `virDomainAbortJob` / `virDomainAbortJobFlags`.
+        write fn abort_job => domain_abort_job(flags: u32) -> Result<()>;
+        /// `virDomainMigrateSetMaxSpeed` (MiB/s).
+        write fn migrate_set_max_speed => domain_migrate_set_max_speed(bandwidth: u64, flags: u32)
+            -> Result<()>;
+        read fn migrate_get_max_speed => domain_migrate_get_max_speed(flags: u32) -> Result<u64>;
+        /// `virDomainMigrateSetMaxDowntime` (ms).
+        write fn migrate_set_max_downtime => domain_migrate_set_max_downtime(downtime: u64,
+            flags: u32) -> Result<()>;
+        read fn migrate_get_max_downtime => domain_migrate_get_max_downtime(flags: u32)
+            -> Result<u64>;
+        /// `virDomainMigrateStartPostCopy`.
+        write fn migrate_start_post_copy => domain_migrate_start_post_copy(flags: u32)
+            -> Result<()>;
     }
 }

@@ -65,17 +65,29 @@ macro_rules! dispatch_table {
 pub(crate) use dispatch_table;
 
 /// Decode the arguments, refuse a read-only client as the public API would,
-/// run the handler, encode its return. Like libvirt's XDR filters, bytes
-/// after the arguments are ignored.
+/// run the handler, encode its return.
 pub(crate) fn invoke<P, F>(cx: &Client, payload: &[u8], handler: F) -> Result<Vec<u8>>
 where
     P: Proc<Id = Procedure>,
     F: FnOnce(&Client, P::Args) -> Result<P::Ret>,
 {
+    run_decoded::<P, _>(cx, payload, |cx, args| {
+        check_readonly(cx, P::ID)?;
+        handler(cx, args)
+    })
+}
+
+/// Decode the arguments of any program's procedure, run the handler on
+/// them, encode its return. Like libvirt's XDR filters, bytes after the
+/// arguments are ignored.
+pub(crate) fn run_decoded<P, F>(cx: &Client, payload: &[u8], handler: F) -> Result<Vec<u8>>
+where
+    P: Proc,
+    F: FnOnce(&Client, P::Args) -> Result<P::Ret>,
+{
     let mut dec = Decoder::new(payload);
     let args =
         P::Args::decode(&mut dec).map_err(|_| rpc_error("Unable to decode message payload"))?;
-    check_readonly(cx, P::ID)?;
     let ret = handler(cx, args)?;
     ret.to_xdr()
         .map_err(|_| rpc_error("Unable to encode message payload"))

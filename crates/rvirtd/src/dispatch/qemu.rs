@@ -11,36 +11,21 @@
 //! answer on every driver but QEMU. A QEMU driver adds one line here per
 //! API it implements.
 
-use super::{rpc_error, unsupported, Client};
+use super::{rpc_error, run_decoded, unsupported, Client};
 use rvirt_rpc::program::Access;
 use rvirt_rpc::qemu::{procs, Procedure};
-use rvirt_rpc::xdr::{Decoder, XdrDecode, XdrEncode};
+use rvirt_rpc::xdr::{Decoder, XdrDecode};
 use rvirt_rpc::Proc;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 type Handler = fn(&Client, &[u8]) -> Result<Vec<u8>>;
-
-/// Decode the arguments, refuse a read-only client as the public API
-/// would, run the handler, encode its return.
-fn invoke<P, F>(cx: &Client, payload: &[u8], handler: F) -> Result<Vec<u8>>
-where
-    P: Proc<Id = Procedure>,
-    F: FnOnce(&Client, P::Args) -> Result<P::Ret>,
-{
-    let mut dec = Decoder::new(payload);
-    let args =
-        P::Args::decode(&mut dec).map_err(|_| rpc_error("Unable to decode message payload"))?;
-    let ret = handler(cx, args)?;
-    ret.to_xdr()
-        .map_err(|_| rpc_error("Unable to encode message payload"))
-}
 
 /// The QEMU procedures rvirtd handles itself, `Proc => |cx, args| ...`.
 macro_rules! qemu_table {
     ($( $proc:ident => $handler:expr; )*) => {
         fn lookup(p: Procedure) -> Option<Handler> {
             $( if p == Procedure::$proc {
-                return Some(|cx, payload| invoke::<procs::$proc, _>(cx, payload, $handler));
+                return Some(|cx, payload| run_decoded::<procs::$proc, _>(cx, payload, $handler));
             } )*
             None
         }

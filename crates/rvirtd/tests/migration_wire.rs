@@ -310,6 +310,13 @@ fn line<'a>(out: &'a str, label: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// `virsh CMD` on `uri`, which must succeed; its stdout.
+fn virsh_ok(uri: &str, cmd: &str) -> String {
+    let out = virsh(uri, cmd);
+    assert!(out.ok, "{cmd}: {}", out.stderr);
+    out.stdout
+}
+
 #[test]
 fn stock_virsh_job_commands() {
     let port = daemon();
@@ -319,46 +326,25 @@ fn stock_virsh_job_commands() {
         .lookup_by_name("test")
         .unwrap();
 
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "migrate-getspeed test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "migrate-getspeed test");
     assert_eq!(
         out.trim(),
         api.migrate_get_max_speed(0).unwrap().to_string()
     );
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "migrate-setspeed test 100");
-    assert!(ok, "{err}");
+    virsh_ok(&u, "migrate-setspeed test 100");
     assert_eq!(api.migrate_get_max_speed(0).unwrap(), 100);
-    let Output { stdout: out, .. } = virsh(&u, "migrate-getspeed test");
+    let out = virsh(&u, "migrate-getspeed test").stdout;
     assert_eq!(out.trim(), "100");
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "migrate-getmaxdowntime test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "migrate-getmaxdowntime test");
     assert_eq!(
         out.trim(),
         api.migrate_get_max_downtime(0).unwrap().to_string()
     );
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "migrate-setmaxdowntime test 250");
-    assert!(ok, "{err}");
+    virsh_ok(&u, "migrate-setmaxdowntime test 250");
     assert_eq!(api.migrate_get_max_downtime(0).unwrap(), 250);
 
     // No job: virsh says so.
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test");
     assert_eq!(line(&out, "Job type:"), Some("None"));
     let Output {
         stderr: err, ok, ..
@@ -380,12 +366,7 @@ fn stock_virsh_job_commands() {
         )
     });
     assert!(host("virsh").wait_for(|h| h.job_running));
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test");
     let info = api.get_job_info().unwrap();
     assert_eq!(line(&out, "Job type:"), Some("Unbounded"));
     assert_eq!(line(&out, "Operation:"), Some("Outgoing migration"));
@@ -397,20 +378,12 @@ fn stock_virsh_job_commands() {
     assert_eq!(line(&out, "Data remaining:"), Some("768.000 MiB"));
     assert_eq!(line(&out, "Data total:"), Some("1.000 GiB"));
     assert_eq!(line(&out, "Iteration:"), Some("2"));
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "domjobabort test");
-    assert!(ok, "{err}");
+    virsh_ok(&u, "domjobabort test");
     assert!(perform.join().unwrap().is_err());
     assert_eq!(host("virsh").with(|h| h.abort_flags), Some(0));
 
     // Completed-job statistics carry a string.
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test --completed");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test --completed");
     assert_eq!(line(&out, "Job type:"), Some("Completed"), "{out}");
     assert_eq!(line(&out, "Error message:"), Some("disk full"), "{out}");
     assert_eq!(
@@ -466,6 +439,30 @@ fn python_job_calls() {
     );
 }
 
+/// Stock virsh's `cmd` on `uri` ends as the API call did: on success
+/// `same_output` compares its output with the API's value; on failure
+/// virsh reports the API's error message.
+fn virsh_says<T>(uri: &str, cmd: &str, api: Result<T>, same_output: impl FnOnce(&str, T)) {
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(uri, cmd);
+    match api {
+        Ok(value) => {
+            assert!(ok, "{cmd}: {err}");
+            same_output(&out, value);
+        }
+        Err(e) => {
+            assert!(!ok, "{cmd} succeeded: {out}");
+            assert!(
+                err.contains(&format!("error: {}", e.message)),
+                "{cmd}: {err} vs {e}"
+            );
+        }
+    }
+}
+
 /// The real daemon on `test:///default`: stock virsh's job commands say
 /// what the API says in-process (the figures, or the same error).
 #[test]
@@ -478,24 +475,9 @@ fn stock_virsh_against_rvirtd_test_driver() {
         .lookup_by_name("test")
         .unwrap();
     let same = |cmd: &str, want: Result<String>| {
-        let Output {
-            stdout: out,
-            stderr: err,
-            ok,
-        } = virsh(&d.tcp_uri(), cmd);
-        match want {
-            Ok(text) => {
-                assert!(ok, "{cmd}: {err}");
-                assert_eq!(out.trim(), text, "{cmd}");
-            }
-            Err(e) => {
-                assert!(!ok, "{cmd} succeeded: {out}");
-                assert!(
-                    err.contains(&format!("error: {}", e.message)),
-                    "{cmd}: {err} vs {e}"
-                );
-            }
-        }
+        virsh_says(&d.tcp_uri(), cmd, want, |out, text| {
+            assert_eq!(out.trim(), text, "{cmd}")
+        })
     };
     same(
         "migrate-getspeed test",
@@ -515,33 +497,21 @@ fn stock_virsh_against_rvirtd_test_driver() {
         Err(e) if e.code == ErrorCode::NO_SUPPORT => api.get_job_info().map(|i| i.type_),
         other => other.map(|(t, _)| t),
     };
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&d.tcp_uri(), "domjobinfo test");
-    match jobinfo {
-        Ok(t) => {
-            assert!(ok, "{err}");
-            let names = [
-                "None",
-                "Bounded",
-                "Unbounded",
-                "Completed",
-                "Failed",
-                "Cancelled",
-            ];
-            assert_eq!(
-                line(&out, "Job type:"),
-                names.get(t as usize).copied(),
-                "{out}"
-            );
-        }
-        Err(e) => assert!(
-            !ok && err.contains(&format!("error: {}", e.message)),
-            "{err} vs {e}"
-        ),
-    }
+    virsh_says(&d.tcp_uri(), "domjobinfo test", jobinfo, |out, t| {
+        let names = [
+            "None",
+            "Bounded",
+            "Unbounded",
+            "Completed",
+            "Failed",
+            "Cancelled",
+        ];
+        assert_eq!(
+            line(out, "Job type:"),
+            names.get(t as usize).copied(),
+            "{out}"
+        );
+    });
 }
 
 /// rvirtd's own keys for the test driver: `host_uuid` is the host UUID its

@@ -227,34 +227,24 @@ fn connection_cut(mode: Mode, path: Path) {
     d.assert_left_alone(&pair, Duration::from_secs(5));
 }
 
-#[test]
-fn connection_cut_direct() {
-    connection_cut(Mode::Direct, Path::Memory);
+/// One test per mode and cut connection, so their host pairs run in
+/// parallel.
+macro_rules! connection_cut_tests {
+    ($($test:ident: $mode:ident, $path:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            connection_cut(Mode::$mode, Path::$path);
+        }
+    )*};
 }
 
-#[test]
-fn connection_cut_tunnelled() {
-    connection_cut(Mode::Tunnelled, Path::Control);
-}
-
-#[test]
-fn connection_cut_managed_memory() {
-    connection_cut(Mode::Managed, Path::Memory);
-}
-
-#[test]
-fn connection_cut_p2p_memory() {
-    connection_cut(Mode::P2p, Path::Memory);
-}
-
-#[test]
-fn connection_cut_managed_control() {
-    connection_cut(Mode::Managed, Path::Control);
-}
-
-#[test]
-fn connection_cut_p2p_control() {
-    connection_cut(Mode::P2p, Path::Control);
+connection_cut_tests! {
+    connection_cut_direct: Direct, Memory;
+    connection_cut_tunnelled: Tunnelled, Control;
+    connection_cut_managed_memory: Managed, Memory;
+    connection_cut_p2p_memory: P2p, Memory;
+    connection_cut_managed_control: Managed, Control;
+    connection_cut_p2p_control: P2p, Control;
 }
 
 /// The destination refuses in prepare: a different domain of the same name

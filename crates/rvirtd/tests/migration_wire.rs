@@ -10,7 +10,7 @@
 
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::flags as mflags;
-use rvirt::{Connect, JobInfo, Stream};
+use rvirt::{Connect, Domain, JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
@@ -310,6 +310,18 @@ fn line<'a>(out: &'a str, label: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The "test" domain of the driver behind `uri`, in this process.
+fn test_domain(uri: &str) -> Domain {
+    Connect::open(uri).unwrap().lookup_by_name("test").unwrap()
+}
+
+/// The daemon's URI for fake host `name`, and that host's "test" domain
+/// in this process, to compare what crossed the wire with.
+fn daemon_and_api(name: &str) -> (String, Domain) {
+    let u = uri(daemon(), name);
+    (u, test_domain(&format!("fake:///{name}")))
+}
+
 /// `virsh CMD` on `uri`, which must succeed; its stdout.
 fn virsh_ok(uri: &str, cmd: &str) -> String {
     let out = virsh(uri, cmd);
@@ -319,12 +331,7 @@ fn virsh_ok(uri: &str, cmd: &str) -> String {
 
 #[test]
 fn stock_virsh_job_commands() {
-    let port = daemon();
-    let u = uri(port, "virsh");
-    let api = Connect::open("fake:///virsh")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let (u, api) = daemon_and_api("virsh");
 
     let out = virsh_ok(&u, "migrate-getspeed test");
     assert_eq!(
@@ -394,12 +401,7 @@ fn stock_virsh_job_commands() {
 
 #[test]
 fn python_job_calls() {
-    let port = daemon();
-    let u = uri(port, "python");
-    let api = Connect::open("fake:///python")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let (u, api) = daemon_and_api("python");
     api.migrate_set_max_speed(77, 0).unwrap();
     let script = format!(
         "import libvirt\nc = libvirt.open('{u}')\nd = c.lookupByName('test')\n\
@@ -470,10 +472,7 @@ fn stock_virsh_against_rvirtd_test_driver() {
     rvirt_driver_test::register();
     client_drivers();
     let d = Daemon::rvirtd("");
-    let api = Connect::open("test:///default")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let api = test_domain("test:///default");
     let same = |cmd: &str, want: Result<String>| {
         virsh_says(&d.tcp_uri(), cmd, want, |out, text| {
             assert_eq!(out.trim(), text, "{cmd}")

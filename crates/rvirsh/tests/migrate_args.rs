@@ -162,30 +162,20 @@ fn mode_selects_the_api() {
 
 #[test]
 fn parser_errors_are_virshs() {
-    assert_eq!(
-        try_parse("").err().unwrap(),
-        "command 'migrate' requires <domain> option\nerror: command 'migrate' requires <desturi> option"
-    );
-    assert_eq!(
-        try_parse("dom uri --tunneled --tunnelled").err().unwrap(),
-        "option --tunnelled already seen"
-    );
-    assert_eq!(
-        try_parse("dom uri --timeout").err().unwrap(),
-        "expected syntax: --timeout <number>"
-    );
-    assert_eq!(
-        try_parse("dom uri --xml").err().unwrap(),
-        "expected syntax: --xml <string>"
-    );
-    assert_eq!(
-        try_parse("dom uri --live=1").err().unwrap(),
-        "invalid '=' after option --live"
-    );
-    assert_eq!(
-        try_parse("dom uri --nosuch").err().unwrap(),
-        "command 'migrate' doesn't support option --nosuch"
-    );
+    let cases = [
+        (
+            "",
+            "command 'migrate' requires <domain> option\nerror: command 'migrate' requires <desturi> option",
+        ),
+        ("dom uri --tunneled --tunnelled", "option --tunnelled already seen"),
+        ("dom uri --timeout", "expected syntax: --timeout <number>"),
+        ("dom uri --xml", "expected syntax: --xml <string>"),
+        ("dom uri --live=1", "invalid '=' after option --live"),
+        ("dom uri --nosuch", "command 'migrate' doesn't support option --nosuch"),
+    ];
+    for (args, error) in cases {
+        assert_eq!(try_parse(args).err().unwrap(), error, "{args}");
+    }
 }
 
 #[test]
@@ -232,34 +222,40 @@ fn exclusive_and_required_options_are_refused_as_virsh_does() {
 
 #[test]
 fn timeout_needs_live_and_an_action_needs_a_timeout() {
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --timeout 5"))),
-        "migrate: Unexpected timeout for offline migration"
-    );
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --live --timeout-suspend"))),
-        "migrate: Unexpected --timeout-* option without --timeout"
-    );
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --live --timeout -1"))),
-        "Numeric value '-1' for <timeout> option is malformed or out of range"
-    );
-    assert_eq!(migrate::timeout(&parse("dom uri")).unwrap(), None);
-    assert_eq!(
-        migrate::timeout(&parse("dom uri --timeout 0")).unwrap(),
-        None
-    );
-    assert_eq!(
-        migrate::timeout(&parse("dom uri --live --timeout 7")).unwrap(),
-        Some((Duration::from_secs(7), TimeoutAction::Suspend))
-    );
-    assert_eq!(
-        migrate::timeout(&parse(
-            "dom uri --live --timeout 3 --timeout-postcopy --postcopy"
-        ))
-        .unwrap(),
-        Some((Duration::from_secs(3), TimeoutAction::Postcopy))
-    );
+    let refused = [
+        (
+            "--timeout 5",
+            "migrate: Unexpected timeout for offline migration",
+        ),
+        (
+            "--live --timeout-suspend",
+            "migrate: Unexpected --timeout-* option without --timeout",
+        ),
+        (
+            "--live --timeout -1",
+            "Numeric value '-1' for <timeout> option is malformed or out of range",
+        ),
+    ];
+    for (opts, want) in refused {
+        let c = parse(&format!("dom uri {opts}"));
+        assert_eq!(own_error(migrate::timeout(&c)), want, "`{opts}`");
+    }
+    let accepted = [
+        ("", None),
+        ("--timeout 0", None),
+        (
+            "--live --timeout 7",
+            Some((Duration::from_secs(7), TimeoutAction::Suspend)),
+        ),
+        (
+            "--live --timeout 3 --timeout-postcopy --postcopy",
+            Some((Duration::from_secs(3), TimeoutAction::Postcopy)),
+        ),
+    ];
+    for (opts, want) in accepted {
+        let c = parse(&format!("dom uri {opts}"));
+        assert_eq!(migrate::timeout(&c).unwrap(), want, "`{opts}`");
+    }
 }
 
 #[test]

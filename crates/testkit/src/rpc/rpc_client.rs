@@ -142,7 +142,27 @@ impl RpcClient {
     /// One call and its answer.
     pub fn call<T: XdrEncode + ?Sized>(&mut self, proc_: Procedure, body: &T) -> Answer {
         let bytes = self.encode(proc_, body);
-        if self.send_bytes(&bytes).is_err() {
+        self.send_and_recv(&bytes)
+    }
+
+    /// A call of procedure number `proc_` (in the table or not) with
+    /// `payload` as its argument bytes, and its answer.
+    pub fn call_bytes(&mut self, proc_: i32, payload: &[u8]) -> Answer {
+        self.serial += 1;
+        let header = Header::call(
+            remote::PROGRAM,
+            remote::PROTOCOL_VERSION,
+            proc_,
+            self.serial,
+        );
+        let bytes = Packet::new(header, payload.to_vec())
+            .to_bytes()
+            .expect("frame");
+        self.send_and_recv(&bytes)
+    }
+
+    fn send_and_recv(&mut self, bytes: &[u8]) -> Answer {
+        if self.send_bytes(bytes).is_err() {
             return Answer::Closed;
         }
         self.recv()
@@ -150,9 +170,14 @@ impl RpcClient {
 
     /// CONNECT_OPEN `uri`, which must succeed.
     pub fn open(&mut self, uri: &str) {
+        self.open_with(uri, 0);
+    }
+
+    /// CONNECT_OPEN `uri` with `flags` (1: read-only), which must succeed.
+    pub fn open_with(&mut self, uri: &str, flags: u32) {
         let args = remote::ConnectOpenArgs {
             name: Some(uri.to_string()),
-            flags: 0,
+            flags,
         };
         match self.call(Procedure::ConnectOpen, &args) {
             Answer::Ok(_) => {}

@@ -123,20 +123,11 @@ impl Drop for StallingProxy {
     }
 }
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
-
 /// Begin on the source and prepare on the destination (managed V3 with
 /// params): the destination's params and cookie and its migration URI.
 fn begin_and_prepare(dom: &Domain, dst: &Host, name: &str) -> (TypedParams, Vec<u8>, String) {
-    let (ca, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s(name))
-        .with(params::URI, s("tcp://127.0.0.1"));
+    let (ca, dp) = begin(dom, name, flags::LIVE);
+    let dp = dp.with(params::URI, s("tcp://127.0.0.1"));
     let (cb, uri) = dst
         .conn
         .migrate_prepare3_params(&dp, &ca, flags::LIVE)

@@ -12,19 +12,12 @@ use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
-
 #[test]
 fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let (src, dst) = (host("close-src"), host("close-dst"));
     let dom = start_guest(&src, "c1", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c1"));
+    let (cookie_a, dparams) = begin(&dom, "c1", f);
     let preparing = Connect::open(&dst.uri).unwrap();
     let (_, uri_out) = preparing
         .migrate_prepare3_params(&dparams, &cookie_a, f)
@@ -66,10 +59,7 @@ fn a_finished_migration_survives_its_connection() {
     let (src, dst) = (host("closeok-src"), host("closeok-dst"));
     let dom = start_guest(&src, "c2", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c2"));
+    let (cookie_a, dparams) = begin(&dom, "c2", f);
     let preparing = Connect::open(&dst.uri).unwrap();
     let (cookie_b, uri_out) = preparing
         .migrate_prepare3_params(&dparams, &cookie_a, f)
@@ -101,10 +91,7 @@ fn closing_discards_only_what_that_connection_prepared() {
     let b = start_guest(&src, "c4", 16, "");
     let f = flags::LIVE;
     let prep = |dom: &rvirt::Domain, conn: &Connect, name: &str| {
-        let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-        let dparams = TypedParams::new()
-            .with(params::DEST_XML, s(&xml))
-            .with(params::DEST_NAME, s(name));
+        let (cookie_a, dparams) = begin(dom, name, f);
         conn.migrate_prepare3_params(&dparams, &cookie_a, f)
             .unwrap();
         dparams

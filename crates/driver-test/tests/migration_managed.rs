@@ -12,10 +12,6 @@ use rvirt::types::reason;
 use rvirt::{DomainState, ErrorCode, TypedParamValue, TypedParams};
 use rvirt_conf::MigrationCookie;
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
-
 #[test]
 fn managed_v3_params_moves_the_guest() {
     let (src, dst) = (host("v3p-src"), host("v3p-dst"));
@@ -28,9 +24,7 @@ fn managed_v3_params_moves_the_guest() {
     let a = MigrationCookie::from_bytes(&cookie_a).unwrap();
     assert_eq!(a.name, "g1");
     assert_eq!(a.memory_bytes, 32 << 20);
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("g1"));
+    let dparams = dest_params(&xml, "g1");
     let (cookie_b, uri_out) = dst
         .conn
         .migrate_prepare3_params(&dparams, &cookie_a, flags)

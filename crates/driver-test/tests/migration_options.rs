@@ -12,10 +12,6 @@ use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 
 const LIVE_P2P: u32 = flags::LIVE | flags::PEER2PEER;
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
-
 fn mt(level: i32) -> TypedParams {
     TypedParams::new()
         .with(params::COMPRESSION, s("mt"))
@@ -245,9 +241,7 @@ fn compressed_managed_v3_params_and_a_destination_that_did_not_ask() {
     let (ca, xml) = dom.migrate_begin3_params(&mt(6), f).unwrap();
     // The destination is prepared without compression: the stream's
     // compressed pages are refused and the guest stays on the source.
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c3"));
+    let dp = dest_params(&xml, "c3");
     let (cb, uri) = dst
         .conn
         .migrate_prepare3_params(&dp, &ca, flags::LIVE)
@@ -295,10 +289,7 @@ fn parallel_failures_leave_the_guest_on_the_source() {
     // Source and destination disagree on the number of connections.
     let dom = start_guest(&src, "p3", 16, "");
     let f = flags::LIVE | flags::PARALLEL;
-    let (ca, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("p3"));
+    let (ca, dp) = begin(&dom, "p3", f);
     let (cb, uri) = dst.conn.migrate_prepare3_params(&dp, &ca, f).unwrap();
     let pp = TypedParams::new()
         .with(params::URI, s(&uri.unwrap()))

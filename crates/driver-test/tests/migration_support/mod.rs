@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use rvirt::events::{event_id, DomainEvent};
-use rvirt::{Connect, Domain, DomainState};
+use rvirt::migration::params;
+use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -71,6 +72,28 @@ pub fn guest_xml(name: &str, mib: u64, guest_meta: &str) -> String {
         "<domain type='test'><name>{name}</name><uuid>{uuid}</uuid>{meta}\
          <memory unit='MiB'>{mib}</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>"
     )
+}
+
+/// A string parameter value.
+pub fn s(v: &str) -> TypedParamValue {
+    TypedParamValue::String(v.into())
+}
+
+/// The destination's parameters for the XML begin returned, the guest
+/// arriving as `name`.
+pub fn dest_params(xml: &str, name: &str) -> TypedParams {
+    TypedParams::new()
+        .with(params::DEST_XML, s(xml))
+        .with(params::DEST_NAME, s(name))
+}
+
+/// Begin (no parameters, `flags`) for `dom`: its cookie, and the
+/// destination's parameters for the guest arriving as `name`.
+pub fn begin(dom: &Domain, name: &str, flags: u32) -> (Vec<u8>, TypedParams) {
+    let (cookie, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags)
+        .unwrap();
+    (cookie, dest_params(&xml, name))
 }
 
 /// Define and start a persistent guest.

@@ -4,7 +4,7 @@
 //! between two rvirtd hosts (the completed-job report) and on error paths.
 
 use rvirt_testkit::hosts::{Guest, Host};
-use rvirt_testkit::tools::{compare_shells, rvirsh, virsh};
+use rvirt_testkit::tools::{assert_shells_agree, compare_shells, rvirsh, virsh};
 
 /// Run `commands` through both shells; describe any difference (none is
 /// allowed: no normalisation).
@@ -88,14 +88,7 @@ fn job_commands_match_virsh_on_rvirtd() {
     // migration::client tests no_support_names_the_api_called checks
     // them); an unparsable --migrateuri is parsed by the daemon, so both
     // shells print rvirtd's words.
-    let failures: Vec<String> = cases.iter().filter_map(|c| diff(&uri, c)).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_shells_agree(&uri, &cases, &[]);
 }
 
 #[test]

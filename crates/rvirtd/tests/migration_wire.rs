@@ -14,13 +14,12 @@ use rvirt::{Connect, Domain, JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
-use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::ports::free_port;
 use rvirt_testkit::tools::{python3, virsh, Output};
 use rvirt_util::{ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod wire_fake;
@@ -64,18 +63,25 @@ fn tunnel_stream_round_trip() {
     );
 }
 
+/// A new connection to fake host `name` and a tunnel stream on it whose
+/// prepare was accepted.
+fn open_tunnel(port: u16, name: &str) -> (Connect, Stream) {
+    let conn = Connect::open(&uri(port, name)).unwrap();
+    let st = Stream::new(&conn, 0).unwrap();
+    conn.migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
+        .unwrap();
+    (conn, st)
+}
+
 #[test]
 fn tunnel_stream_failures() {
     let port = daemon();
-    let conn = Connect::open(&uri(port, "fail")).unwrap();
 
     // The driver's error reaches the sender: a later send or the finish
     // fails with it, and the daemon aborted its side.
     let h = host("fail");
     h.with(|h| h.fail_at = Some(1 << 20));
-    let st = Stream::new(&conn, 0).unwrap();
-    conn.migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (conn, st) = open_tunnel(port, "fail");
     let data = pattern(4 << 20);
     let mut err = None;
     for piece in data.chunks(256 * 1024) {
@@ -101,11 +107,7 @@ fn tunnel_stream_failures() {
 
     // The client aborts: the driver's stream is aborted, not finished.
     let h = host("abort");
-    let conn2 = Connect::open(&uri(port, "abort")).unwrap();
-    let st = Stream::new(&conn2, 0).unwrap();
-    conn2
-        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (_conn2, st) = open_tunnel(port, "abort");
     st.send(&pattern(100_000)).unwrap();
     st.abort().unwrap();
     assert!(h.wait_for(|h| h.aborted));
@@ -113,11 +115,7 @@ fn tunnel_stream_failures() {
 
     // The client goes away mid-stream: aborted too.
     let h = host("gone");
-    let conn3 = Connect::open(&uri(port, "gone")).unwrap();
-    let st = Stream::new(&conn3, 0).unwrap();
-    conn3
-        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (conn3, st) = open_tunnel(port, "gone");
     st.send(&pattern(300_000)).unwrap();
     assert!(h.wait_for(|h| h.received.len() == 300_000));
     drop(st);
@@ -521,25 +519,10 @@ fn test_driver_settings_from_the_config() {
     client_drivers();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_port = busy.local_addr().unwrap().port();
-    let dir = std::env::temp_dir().join(format!("rvirtd-reloc-refusal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("r.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\ntest_relocation_listen = \"127.0.0.1:{busy_port}\"\n",
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rvirtd"))
-        .arg("-f")
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = rvirtd_refusal(
+        &[],
+        &format!("test_relocation_listen = \"127.0.0.1:{busy_port}\"\n"),
+    );
     assert!(err.contains("cannot listen for test migrations"), "{err}");
 
     let reloc = free_port();

@@ -5,7 +5,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::spine::{cases, Fixtures};
-use rvirt_testkit::tools::{diff, virsh, Normalise, Output};
+use rvirt_testkit::tools::{assert_none_differ, diff, virsh, Normalise, Output};
 
 /// Stock virsh on `uri`; the CPU-time clock reading and the URI itself
 /// (each daemon's differs) blanked.
@@ -50,14 +50,8 @@ fn virsh_over_rvirtd_matches_virsh_in_process() {
         in_process,
         ("rvirtd unix", &d.unix_uri()),
     ));
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}\n--- daemon log:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n"),
-        d.log()
-    );
+    let log = format!("\n--- daemon log:\n{}", d.log());
+    assert_none_differ(&failures, cases.len(), &log);
 }
 
 #[test]
@@ -92,11 +86,5 @@ fn virsh_gives_the_same_output_against_rvirtd_and_stock_libvirtd() {
         ("libvirtd", &stock.tcp_uri()),
         ("rvirtd", &ours.tcp_uri()),
     );
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_none_differ(&failures, cases.len(), "");
 }

@@ -5,9 +5,8 @@
 
 use crate::dirs::TempDir;
 use crate::ports::free_port;
-use crate::process::{DaemonProcess, START_TIMEOUT};
+use crate::process::{derefs_to_process, DaemonProcess, START_TIMEOUT};
 use std::net::TcpStream;
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -149,18 +148,27 @@ impl Daemon {
     }
 }
 
-impl Deref for Daemon {
-    type Target = DaemonProcess;
+derefs_to_process!(Daemon);
 
-    fn deref(&self) -> &DaemonProcess {
-        &self.process
-    }
-}
-
-impl DerefMut for Daemon {
-    fn deref_mut(&mut self) -> &mut DaemonProcess {
-        &mut self.process
-    }
+/// rvirtd run with `args` and `-f` a config of `conf` (sockets and state in
+/// a fresh directory), which it must refuse to start with: its stderr.
+pub fn rvirtd_refusal(args: &[&str], conf: &str) -> String {
+    let dir = TempDir::new("rvirtd-refusal");
+    let path = dir.write(
+        "r.conf",
+        format!(
+            "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\n{conf}",
+            dir.path().display()
+        ),
+    );
+    let out = Command::new(crate::bins::rvirtd())
+        .args(args)
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .expect("run rvirtd");
+    assert!(!out.status.success(), "{conf} was accepted");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The config every test daemon starts from: TCP on 127.0.0.1:`port`

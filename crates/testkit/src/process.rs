@@ -10,6 +10,27 @@ use std::time::{Duration, Instant};
 /// How long a daemon may take to serve; libvirtd loads all its drivers.
 pub const START_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// `Deref` (and `DerefMut`) to the [`DaemonProcess`] in field `process`:
+/// for the kit's daemon types, whose process is what they are.
+macro_rules! derefs_to_process {
+    ($daemon:ty) => {
+        impl std::ops::Deref for $daemon {
+            type Target = $crate::process::DaemonProcess;
+
+            fn deref(&self) -> &$crate::process::DaemonProcess {
+                &self.process
+            }
+        }
+
+        impl std::ops::DerefMut for $daemon {
+            fn deref_mut(&mut self) -> &mut $crate::process::DaemonProcess {
+                &mut self.process
+            }
+        }
+    };
+}
+pub(crate) use derefs_to_process;
+
 pub struct DaemonProcess {
     child: Child,
     log: PathBuf,

@@ -17,11 +17,10 @@ pub use test_guest::{Guest, GUEST_NS};
 
 use crate::dirs::{fresh_uuid, TempDir};
 use crate::ports::free_port;
-use crate::process::DaemonProcess;
+use crate::process::{derefs_to_process, DaemonProcess};
 use crate::tools::{self, Output};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
@@ -223,19 +222,7 @@ impl Host {
     }
 }
 
-impl Deref for Host {
-    type Target = DaemonProcess;
-
-    fn deref(&self) -> &DaemonProcess {
-        &self.process
-    }
-}
-
-impl DerefMut for Host {
-    fn deref_mut(&mut self) -> &mut DaemonProcess {
-        &mut self.process
-    }
-}
+derefs_to_process!(Host);
 
 impl Drop for Host {
     /// The holding virsh goes first; the daemon then ends as its process

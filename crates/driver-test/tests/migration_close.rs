@@ -10,18 +10,30 @@ use rvirt::events::lifecycle as lc;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
+use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
+
+/// Begin a live migration of `dom` and prepare it as `name` over `conn`, a
+/// connection of its own to the destination: the destination's params,
+/// prepare's cookie and its migration URI.
+fn prepare_over(
+    conn: &Connect,
+    dom: &Domain,
+    name: &str,
+) -> (TypedParams, Vec<u8>, Option<String>) {
+    let (cookie_a, dparams) = begin(dom, name, flags::LIVE);
+    let (cookie_b, uri_out) = conn
+        .migrate_prepare3_params(&dparams, &cookie_a, flags::LIVE)
+        .unwrap();
+    (dparams, cookie_b, uri_out)
+}
 
 #[test]
 fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let (src, dst) = (host("close-src"), host("close-dst"));
     let dom = start_guest(&src, "c1", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, dparams) = begin(&dom, "c1", f);
     let preparing = Connect::open(&dst.uri).unwrap();
-    let (_, uri_out) = preparing
-        .migrate_prepare3_params(&dparams, &cookie_a, f)
-        .unwrap();
+    let (dparams, _, uri_out) = prepare_over(&preparing, &dom, "c1");
     assert_eq!(
         state(&dst, "c1"),
         Some((DomainState::Paused, reason::PAUSED_MIGRATION))
@@ -59,11 +71,8 @@ fn a_finished_migration_survives_its_connection() {
     let (src, dst) = (host("closeok-src"), host("closeok-dst"));
     let dom = start_guest(&src, "c2", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, dparams) = begin(&dom, "c2", f);
     let preparing = Connect::open(&dst.uri).unwrap();
-    let (cookie_b, uri_out) = preparing
-        .migrate_prepare3_params(&dparams, &cookie_a, f)
-        .unwrap();
+    let (dparams, cookie_b, uri_out) = prepare_over(&preparing, &dom, "c2");
     let pparams = TypedParams::new().with(params::URI, s(&uri_out.unwrap()));
     let cookie_c = dom
         .migrate_perform3_params(None, &pparams, &cookie_b, f)
@@ -89,17 +98,10 @@ fn closing_discards_only_what_that_connection_prepared() {
     let (src, dst) = (host("closetwo-src"), host("closetwo-dst"));
     let a = start_guest(&src, "c3", 16, "");
     let b = start_guest(&src, "c4", 16, "");
-    let f = flags::LIVE;
-    let prep = |dom: &rvirt::Domain, conn: &Connect, name: &str| {
-        let (cookie_a, dparams) = begin(dom, name, f);
-        conn.migrate_prepare3_params(&dparams, &cookie_a, f)
-            .unwrap();
-        dparams
-    };
     let first = Connect::open(&dst.uri).unwrap();
     let second = Connect::open(&dst.uri).unwrap();
-    prep(&a, &first, "c3");
-    let kept = prep(&b, &second, "c4");
+    prepare_over(&first, &a, "c3");
+    let (kept, ..) = prepare_over(&second, &b, "c4");
     drop(first);
     assert!(dst.conn.lookup_by_name("c3").is_err());
     assert_eq!(
@@ -108,6 +110,8 @@ fn closing_discards_only_what_that_connection_prepared() {
         "the other connection's incoming guest stays"
     );
     // Its client cancels it the ordinary way.
-    assert!(second.migrate_finish3_params(&kept, &[], f, true).is_err());
+    assert!(second
+        .migrate_finish3_params(&kept, &[], flags::LIVE, true)
+        .is_err());
     assert!(dst.conn.lookup_by_name("c4").is_err());
 }

@@ -9,20 +9,7 @@ use rvirt::job::{field, job_type, operation, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-fn spawn_p2p(
-    dom: &Domain,
-    dst: &Host,
-    extra: u32,
-    p: TypedParams,
-) -> JoinHandle<rvirt::Result<Vec<u8>>> {
-    let (d, uri) = (dom.clone(), dst.uri.clone());
-    std::thread::spawn(move || {
-        d.migrate_perform3_params(Some(&uri), &p, &[], flags::LIVE | flags::PEER2PEER | extra)
-    })
-}
 
 fn running_job(dom: &Domain) -> TypedParams {
     let mut stats = TypedParams::new();

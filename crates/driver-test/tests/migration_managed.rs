@@ -9,7 +9,7 @@ use rvirt::events::lifecycle as lc;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 use rvirt_conf::MigrationCookie;
 
 #[test]
@@ -280,19 +280,24 @@ fn refused_flags_and_params_name_themselves() {
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
 }
 
+/// Begin a live migration of `dom` and prepare it on `host` with the
+/// destination XML only, which `host` must refuse: the refusal.
+fn refused_prepare(dom: &Domain, host: &Host) -> rvirt::Error {
+    let (cookie_a, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
+    host.conn
+        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
+        .unwrap_err()
+}
+
 #[test]
 fn same_host_clashes_and_destination_xml() {
     let (src, dst) = (host("same-src"), host("same-dst"));
     let dom = start_guest(&src, "g7", 16, "");
-    let (cookie_a, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
     // Preparing on the host the cookie came from: refused as libvirt does.
-    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
-    let e = src
-        .conn
-        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
-        .unwrap_err();
+    let e = refused_prepare(&dom, &src);
     assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
     assert!(
         e.message
@@ -304,14 +309,7 @@ fn same_host_clashes_and_destination_xml() {
 
     // A running guest of that name on the destination: refused at prepare.
     start_guest(&dst, "g7", 16, "");
-    let (cookie_a, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
-    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
-    let e = dst
-        .conn
-        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
-        .unwrap_err();
+    let e = refused_prepare(&dom, &dst);
     assert!(e.message.contains("already"), "{}", e.message);
     dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
     assert_eq!(state(&src, "g7").unwrap().0, DomainState::Running);

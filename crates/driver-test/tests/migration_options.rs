@@ -6,24 +6,18 @@
 mod migration_support;
 
 use migration_support::*;
-use rvirt::job::{field, job_type, stats_flags};
+use rvirt::job::{field, job_type};
 use rvirt::migration::{flags, params};
-use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{DomainState, ErrorCode, TypedParamValue, TypedParams};
 
 const LIVE_P2P: u32 = flags::LIVE | flags::PEER2PEER;
+/// A live migration whose job lasts from begin to confirm.
+const PROTECTED: u32 = flags::LIVE | flags::CHANGE_PROTECTION;
 
 fn mt(level: i32) -> TypedParams {
     TypedParams::new()
         .with(params::COMPRESSION, s("mt"))
         .with(params::COMPRESSION_MT_LEVEL, TypedParamValue::Int(level))
-}
-
-fn completed(dom: &Domain) -> TypedParams {
-    let (t, stats) = dom
-        .get_job_stats(stats_flags::COMPLETED | stats_flags::KEEP_COMPLETED)
-        .unwrap();
-    assert_eq!(t, job_type::COMPLETED);
-    stats
 }
 
 #[test]
@@ -141,35 +135,29 @@ fn combinations_are_refused_as_libvirt_does() {
 fn a_second_job_names_the_domain() {
     let src = host("clash-s");
     let dom = start_guest(&src, "r2", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
+    dom.migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap();
     let e = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
+        .migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
     assert_eq!(
         e.message,
         "Requested operation is not valid: another migration job is already running for domain 'r2'"
     );
-    dom.migrate_confirm3(&[], flags::LIVE | flags::CHANGE_PROTECTION, true)
-        .unwrap();
+    dom.migrate_confirm3(&[], PROTECTED, true).unwrap();
 }
 
 #[test]
 fn confirm_without_perform_keeps_the_guest() {
     let src = host("noperf-s");
     let dom = start_guest(&src, "r3", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
+    dom.migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap();
     // A client that skips perform and confirms success: nothing moved, so
     // dropping the source's guest would lose it.
     let e = dom
-        .migrate_confirm3_params(
-            &TypedParams::new(),
-            &[],
-            flags::LIVE | flags::CHANGE_PROTECTION,
-            false,
-        )
+        .migrate_confirm3_params(&TypedParams::new(), &[], PROTECTED, false)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID, "{e}");
     assert!(e.message.contains("perform phase did not complete"), "{e}");

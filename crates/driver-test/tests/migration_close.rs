@@ -12,19 +12,28 @@ use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
 
-/// Begin a live migration of `dom` and prepare it as `name` over `conn`, a
-/// connection of its own to the destination: the destination's params,
-/// prepare's cookie and its migration URI.
-fn prepare_over(
-    conn: &Connect,
-    dom: &Domain,
-    name: &str,
-) -> (TypedParams, Vec<u8>, Option<String>) {
+/// A live migration of `dom` begun, and prepared as `name` over a new
+/// connection of its own to the destination.
+struct Prepared {
+    /// The preparing connection.
+    conn: Connect,
+    dparams: TypedParams,
+    cookie: Vec<u8>,
+    uri: Option<String>,
+}
+
+fn prepare_over_own_connection(dst: &Host, dom: &Domain, name: &str) -> Prepared {
+    let conn = Connect::open(&dst.uri).unwrap();
     let (cookie_a, dparams) = begin(dom, name, flags::LIVE);
-    let (cookie_b, uri_out) = conn
+    let (cookie, uri) = conn
         .migrate_prepare3_params(&dparams, &cookie_a, flags::LIVE)
         .unwrap();
-    (dparams, cookie_b, uri_out)
+    Prepared {
+        conn,
+        dparams,
+        cookie,
+        uri,
+    }
 }
 
 #[test]
@@ -32,8 +41,7 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let (src, dst) = (host("close-src"), host("close-dst"));
     let dom = start_guest(&src, "c1", 16, "");
     let f = flags::LIVE;
-    let preparing = Connect::open(&dst.uri).unwrap();
-    let (dparams, _, uri_out) = prepare_over(&preparing, &dom, "c1");
+    let prepared = prepare_over_own_connection(&dst, &dom, "c1");
     assert_eq!(
         state(&dst, "c1"),
         Some((DomainState::Paused, reason::PAUSED_MIGRATION))
@@ -41,7 +49,7 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let ddom = dst.conn.lookup_by_name("c1").unwrap();
     assert_eq!(ddom.get_job_stats(0).unwrap().0, job_type::UNBOUNDED);
 
-    drop(preparing);
+    drop(prepared.conn);
 
     assert!(
         dst.conn.lookup_by_name("c1").is_err(),
@@ -57,10 +65,10 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     // Finish has nothing left to finish.
     assert!(dst
         .conn
-        .migrate_finish3_params(&dparams, &[], f, false)
+        .migrate_finish3_params(&prepared.dparams, &[], f, false)
         .is_err());
     // The source's perform finds nobody listening and keeps the guest.
-    let pparams = TypedParams::new().with(params::URI, s(&uri_out.unwrap()));
+    let pparams = TypedParams::new().with(params::URI, s(&prepared.uri.unwrap()));
     assert!(dom.migrate_perform3_params(None, &pparams, &[], f).is_err());
     assert_stayed_on_source(&src, &dst, "c1");
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
@@ -71,18 +79,18 @@ fn a_finished_migration_survives_its_connection() {
     let (src, dst) = (host("closeok-src"), host("closeok-dst"));
     let dom = start_guest(&src, "c2", 16, "");
     let f = flags::LIVE;
-    let preparing = Connect::open(&dst.uri).unwrap();
-    let (dparams, cookie_b, uri_out) = prepare_over(&preparing, &dom, "c2");
-    let pparams = TypedParams::new().with(params::URI, s(&uri_out.unwrap()));
+    let prepared = prepare_over_own_connection(&dst, &dom, "c2");
+    let pparams = TypedParams::new().with(params::URI, s(&prepared.uri.unwrap()));
     let cookie_c = dom
-        .migrate_perform3_params(None, &pparams, &cookie_b, f)
+        .migrate_perform3_params(None, &pparams, &prepared.cookie, f)
         .unwrap();
-    let (_, cookie_d) = preparing
-        .migrate_finish3_params(&dparams, &cookie_c, f, false)
+    let (_, cookie_d) = prepared
+        .conn
+        .migrate_finish3_params(&prepared.dparams, &cookie_c, f, false)
         .unwrap();
     dom.migrate_confirm3_params(&TypedParams::new(), &cookie_d, f, false)
         .unwrap();
-    drop(preparing);
+    drop(prepared.conn);
     assert_moved(&src, &dst, "c2");
     let ddom = dst.conn.lookup_by_name("c2").unwrap();
     let (t, stats) = ddom.get_job_stats(stats_flags::COMPLETED).unwrap();
@@ -98,10 +106,8 @@ fn closing_discards_only_what_that_connection_prepared() {
     let (src, dst) = (host("closetwo-src"), host("closetwo-dst"));
     let a = start_guest(&src, "c3", 16, "");
     let b = start_guest(&src, "c4", 16, "");
-    let first = Connect::open(&dst.uri).unwrap();
-    let second = Connect::open(&dst.uri).unwrap();
-    prepare_over(&first, &a, "c3");
-    let (kept, ..) = prepare_over(&second, &b, "c4");
+    let first = prepare_over_own_connection(&dst, &a, "c3");
+    let second = prepare_over_own_connection(&dst, &b, "c4");
     drop(first);
     assert!(dst.conn.lookup_by_name("c3").is_err());
     assert_eq!(
@@ -111,7 +117,8 @@ fn closing_discards_only_what_that_connection_prepared() {
     );
     // Its client cancels it the ordinary way.
     assert!(second
-        .migrate_finish3_params(&kept, &[], flags::LIVE, true)
+        .conn
+        .migrate_finish3_params(&second.dparams, &[], flags::LIVE, true)
         .is_err());
     assert!(dst.conn.lookup_by_name("c4").is_err());
 }

@@ -316,13 +316,12 @@ fn same_host_clashes_and_destination_xml() {
 
     // destination_xml must keep the ABI, and may not rename.
     let orig = dom.get_xml_desc(rvirt::flags::xml::MIGRATABLE).unwrap();
+    let begin_with = |dest_xml: String| {
+        let p = TypedParams::new().with(params::DEST_XML, s(&dest_xml));
+        dom.migrate_begin3_params(&p, flags::LIVE)
+    };
     let renamed = orig.replace("<name>g7</name>", "<name>other</name>");
-    let e = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&renamed)),
-            flags::LIVE,
-        )
-        .unwrap_err();
+    let e = begin_with(renamed).unwrap_err();
     assert_eq!(e.code, ErrorCode::CONFIG_UNSUPPORTED);
     assert!(
         e.message
@@ -330,21 +329,10 @@ fn same_host_clashes_and_destination_xml() {
         "{}",
         e.message
     );
-    let bigger = orig.replace("16384", "32768");
-    let e = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&bigger)),
-            flags::LIVE,
-        )
-        .unwrap_err();
+    let e = begin_with(orig.replace("16384", "32768")).unwrap_err();
     assert!(e.message.contains("max memory"), "{}", e.message);
     let titled = orig.replace("<name>g7</name>", "<name>g7</name><title>moved</title>");
-    let (_, xml) = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&titled)),
-            flags::LIVE,
-        )
-        .unwrap();
+    let (_, xml) = begin_with(titled).unwrap();
     assert!(xml.contains("<title>moved</title>"));
     dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
 }

@@ -8,7 +8,7 @@ mod migration_support;
 use migration_support::*;
 use rvirt::job::{field, job_type};
 use rvirt::migration::{flags, params};
-use rvirt::{DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 
 const LIVE_P2P: u32 = flags::LIVE | flags::PEER2PEER;
 /// A live migration whose job lasts from begin to confirm.
@@ -131,12 +131,19 @@ fn combinations_are_refused_as_libvirt_does() {
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
 }
 
-#[test]
-fn a_second_job_names_the_domain() {
-    let src = host("clash-s");
-    let dom = start_guest(&src, "r2", 16, "");
+/// Guest `name` on a new host `tag`, its migration begun with
+/// CHANGE_PROTECTION: the job lasts until confirm.
+fn protected_job(tag: &str, name: &str) -> (Host, Domain) {
+    let src = host(tag);
+    let dom = start_guest(&src, name, 16, "");
     dom.migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap();
+    (src, dom)
+}
+
+#[test]
+fn a_second_job_names_the_domain() {
+    let (_src, dom) = protected_job("clash-s", "r2");
     let e = dom
         .migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap_err();
@@ -150,10 +157,7 @@ fn a_second_job_names_the_domain() {
 
 #[test]
 fn confirm_without_perform_keeps_the_guest() {
-    let src = host("noperf-s");
-    let dom = start_guest(&src, "r3", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), PROTECTED)
-        .unwrap();
+    let (src, dom) = protected_job("noperf-s", "r3");
     // A client that skips perform and confirms success: nothing moved, so
     // dropping the source's guest would lose it.
     let e = dom

@@ -26,6 +26,18 @@ fn own_error(r: Result<impl std::fmt::Debug, rvirsh::shell::CmdError>) -> String
         .expect("virsh's own words")
 }
 
+/// For each (options, words) case, `check` refuses `migrate dom uri
+/// OPTIONS` in virsh's own words.
+fn assert_refusals<T: std::fmt::Debug>(
+    check: impl Fn(&ParsedCommand) -> Result<T, rvirsh::shell::CmdError>,
+    cases: &[(&str, &str)],
+) {
+    for (opts, want) in cases {
+        let c = parse(&format!("dom uri {opts}"));
+        assert_eq!(own_error(check(&c)), *want, "`{opts}`");
+    }
+}
+
 #[test]
 fn every_flag_option_sets_its_bit() {
     let cases: &[(&str, u32)] = &[
@@ -210,10 +222,7 @@ fn exclusive_and_required_options_are_refused_as_virsh_does() {
             "Option --tls is required by option --tls-destination",
         ),
     ];
-    for (opts, want) in cases {
-        let c = parse(&format!("dom uri {opts}"));
-        assert_eq!(own_error(migrate::check_options(&c)), want, "`{opts}`");
-    }
+    assert_refusals(migrate::check_options, &cases);
     assert!(
         migrate::check_options(&parse("dom uri --live --postcopy --postcopy-after-precopy"))
             .is_ok()
@@ -236,10 +245,7 @@ fn timeout_needs_live_and_an_action_needs_a_timeout() {
             "Numeric value '-1' for <timeout> option is malformed or out of range",
         ),
     ];
-    for (opts, want) in refused {
-        let c = parse(&format!("dom uri {opts}"));
-        assert_eq!(own_error(migrate::timeout(&c)), want, "`{opts}`");
-    }
+    assert_refusals(migrate::timeout, &refused);
     let accepted = [
         ("", None),
         ("--timeout 0", None),
@@ -272,10 +278,7 @@ fn bad_values_get_virshs_words() {
         ("--migrate-disks=", "Failed to get option 'migrate-disks': Option argument is empty"),
         ("--xml /nonexistent/rvirsh.xml", "cannot read file '/nonexistent/rvirsh.xml'"),
     ];
-    for (opts, want) in cases {
-        let c = parse(&format!("dom uri {opts}"));
-        assert_eq!(own_error(migrate::build_params(&c)), want, "`{opts}`");
-    }
+    assert_refusals(migrate::build_params, &cases);
     // The file error carries libvirt's own line too, as virsh prints it.
     let e = migrate::build_params(&parse("dom uri --xml /nonexistent/rvirsh.xml")).unwrap_err();
     assert_eq!(

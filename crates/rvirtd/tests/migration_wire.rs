@@ -215,6 +215,20 @@ fn stream_data_racing_the_reply_is_kept() {
 
 // ---------------------------------------------------------------- concurrency
 
+/// A peer-to-peer perform of `dom` on a thread of its own: the fake's
+/// perform blocks until its job is aborted.
+fn spawn_slow_perform(dom: &Domain) -> std::thread::JoinHandle<Result<Vec<u8>>> {
+    let dom = dom.clone();
+    std::thread::spawn(move || {
+        dom.migrate_perform3_params(
+            Some("fake+tcp://elsewhere/x"),
+            &TypedParams::new(),
+            b"",
+            mflags::PEER2PEER,
+        )
+    })
+}
+
 /// A long perform on one connection does not hold up the job queries and
 /// the abort another thread sends on the same connection.
 #[test]
@@ -222,15 +236,7 @@ fn slow_call_does_not_block_the_connection() {
     let port = daemon();
     let conn = Connect::open(&uri(port, "slow")).unwrap();
     let dom = conn.lookup_by_name("test").unwrap();
-    let d2 = dom.clone();
-    let perform = std::thread::spawn(move || {
-        d2.migrate_perform3_params(
-            Some("fake+tcp://elsewhere/x"),
-            &TypedParams::new(),
-            b"",
-            mflags::PEER2PEER,
-        )
-    });
+    let perform = spawn_slow_perform(&dom);
     let h = host("slow");
     assert!(h.wait_for(|h| h.job_running));
     for _ in 0..5 {
@@ -361,15 +367,7 @@ fn stock_virsh_job_commands() {
     );
 
     // A running job, as virsh polls it, and its abort.
-    let d2 = api.clone();
-    let perform = std::thread::spawn(move || {
-        d2.migrate_perform3_params(
-            Some("fake+tcp://elsewhere/x"),
-            &TypedParams::new(),
-            b"",
-            mflags::PEER2PEER,
-        )
-    });
+    let perform = spawn_slow_perform(&api);
     assert!(host("virsh").wait_for(|h| h.job_running));
     let out = virsh_ok(&u, "domjobinfo test");
     let info = api.get_job_info().unwrap();

@@ -13,12 +13,12 @@ use rvirt::migration::flags as mflags;
 use rvirt::{Connect, Domain, JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
-use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
+use rvirt_rpc::{MessageStatus, MessageType, StreamId, XdrEncode};
 use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::ports::free_port;
+use rvirt_testkit::rpc::rpc_client::RpcClient;
 use rvirt_testkit::tools::{python3, virsh, Output};
 use rvirt_util::{ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -126,46 +126,12 @@ fn tunnel_stream_failures() {
     );
 }
 
-struct Raw {
-    sock: TcpStream,
-    frames: FrameReader,
-}
-
-impl Raw {
-    fn send(&mut self, p: &Packet) {
-        self.sock.write_all(&p.to_bytes().unwrap()).unwrap();
-    }
-    fn recv(&mut self) -> Packet {
-        loop {
-            if let Some(p) = self.frames.next_packet().unwrap() {
-                return p;
-            }
-            let mut buf = [0u8; 65536];
-            let n = self.sock.read(&mut buf).unwrap();
-            assert!(n > 0, "daemon closed the connection");
-            self.frames.push(&buf[..n]);
-        }
-    }
-}
-
 /// Data a client sends right behind the call, before the reply, is kept;
 /// stream packets for a serial with no stream are ignored.
 #[test]
 fn stream_data_racing_the_reply_is_kept() {
-    let port = daemon();
-    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut c = Raw {
-        sock,
-        frames: FrameReader::new(),
-    };
-    let open = ConnectOpenArgs {
-        name: Some("fake:///race".into()),
-        flags: 0,
-    };
-    c.send(&remote::call(Procedure::ConnectOpen, 1, &open).unwrap());
-    assert_eq!(c.recv().header.status, MessageStatus::Ok);
+    let mut c = RpcClient::tcp(daemon());
+    c.open("fake:///race");
 
     // A stray stream packet first: no answer, no harm.
     let stray = StreamId {
@@ -174,7 +140,7 @@ fn stream_data_racing_the_reply_is_kept() {
         proc_: 304,
         serial: 99,
     };
-    c.send(&stray.data(b"lost").unwrap());
+    c.send_packet(&stray.data(b"lost").unwrap());
 
     let args = DomainMigratePrepareTunnel3ParamsArgs {
         params: dname("late"),
@@ -183,14 +149,14 @@ fn stream_data_racing_the_reply_is_kept() {
     };
     let call = remote::call(Procedure::DomainMigratePrepareTunnel3Params, 2, &args).unwrap();
     let id = StreamId::of(&call.header);
-    c.send(&call);
+    c.send_packet(&call);
     let data = pattern(600_000);
     for piece in rvirt_rpc::stream::chunks(&data) {
-        c.send(&id.data(piece).unwrap());
+        c.send_packet(&id.data(piece).unwrap());
     }
-    c.send(&id.finish());
+    c.send_packet(&id.finish());
 
-    let reply = c.recv();
+    let reply = c.next_packet();
     assert_eq!(
         (reply.header.type_, reply.header.serial),
         (MessageType::Reply, 2)
@@ -203,7 +169,7 @@ fn stream_data_racing_the_reply_is_kept() {
     );
     let ret: DomainMigratePrepareTunnel3ParamsRet = reply.body().unwrap();
     assert_eq!(ret.cookie_out, [3, 2, 1]);
-    let confirm = c.recv();
+    let confirm = c.next_packet();
     assert_eq!(confirm.header.type_, MessageType::Stream);
     assert_eq!(confirm.header.status, MessageStatus::Ok);
     assert!(id.matches(&confirm.header));

@@ -112,9 +112,14 @@ impl RpcClient {
         self.wire.write_all(bytes)
     }
 
-    /// The next packet, skipping keepalive and events.
+    /// Write one packet, which must go out.
+    pub fn send_packet(&mut self, p: &Packet) {
+        self.send_bytes(&p.to_bytes().expect("frame"))
+            .expect("send to the daemon");
+    }
+
+    /// The next reply, skipping keepalive, events and stream data.
     pub fn recv(&mut self) -> Answer {
-        let mut buf = vec![0u8; 64 * 1024];
         loop {
             match self.frames.next_packet() {
                 Ok(Some(p)) if p.header.type_ == MessageType::Reply => {
@@ -125,17 +130,46 @@ impl RpcClient {
                     };
                 }
                 Ok(Some(_)) => continue,
-                Ok(None) => {}
+                Ok(None) => {
+                    if let Err(end) = self.read_more() {
+                        return end;
+                    }
+                }
                 Err(e) => panic!("bad frame from the daemon: {e:?}"),
             }
-            match self.wire.read(&mut buf) {
-                Ok(0) => return Answer::Closed,
-                Ok(n) => self.frames.push(&buf[..n]),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Answer::Silent
+        }
+    }
+
+    /// The next packet of any kind (reply, event, stream data); panics
+    /// when none comes.
+    pub fn next_packet(&mut self) -> Packet {
+        loop {
+            match self.frames.next_packet() {
+                Ok(Some(p)) => return p,
+                Ok(None) => {
+                    if let Err(end) = self.read_more() {
+                        panic!("no packet from the daemon: {end:?}");
+                    }
                 }
-                Err(_) => return Answer::Closed,
+                Err(e) => panic!("bad frame from the daemon: {e:?}"),
             }
+        }
+    }
+
+    /// Read what the daemon sent into the frame reader; `Closed` or
+    /// `Silent` when nothing came.
+    fn read_more(&mut self) -> Result<(), Answer> {
+        let mut buf = vec![0u8; 64 * 1024];
+        match self.wire.read(&mut buf) {
+            Ok(0) => Err(Answer::Closed),
+            Ok(n) => {
+                self.frames.push(&buf[..n]);
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(Answer::Silent)
+            }
+            Err(_) => Err(Answer::Closed),
         }
     }
 

@@ -12,7 +12,7 @@ use migration_support::*;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{Domain, DomainState, ErrorCode, TypedParams};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -212,10 +212,7 @@ impl Stalled {
             .is_err());
         let (t, st) = self.dom.get_job_stats(stats_flags::COMPLETED).unwrap();
         assert_eq!(t, job_type::COMPLETED);
-        assert_eq!(
-            st.get(field::SUCCESS),
-            Some(&TypedParamValue::Boolean(false))
-        );
+        assert_success(&st, false);
 
         assert!(
             self.proxy.source_closed(),

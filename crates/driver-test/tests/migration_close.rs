@@ -7,10 +7,10 @@ mod migration_support;
 
 use migration_support::*;
 use rvirt::events::lifecycle as lc;
-use rvirt::job::{field, job_type, stats_flags};
+use rvirt::job::{job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
+use rvirt::{Connect, Domain, DomainState, TypedParams};
 
 /// A live migration of `dom` begun, and prepared as `name` over a new
 /// connection of its own to the destination.
@@ -95,10 +95,7 @@ fn a_finished_migration_survives_its_connection() {
     let ddom = dst.conn.lookup_by_name("c2").unwrap();
     let (t, stats) = ddom.get_job_stats(stats_flags::COMPLETED).unwrap();
     assert_eq!(t, job_type::COMPLETED);
-    assert_eq!(
-        stats.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(true))
-    );
+    assert_success(&stats, true);
 }
 
 #[test]

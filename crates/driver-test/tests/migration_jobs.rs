@@ -107,10 +107,7 @@ fn abort_during_the_transfer() {
     );
     let (t, s) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
     assert_eq!(t, job_type::COMPLETED);
-    assert_eq!(
-        s.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(false))
-    );
+    assert_success(&s, false);
 }
 
 /// A guest that writes faster than 64 MiB/s can carry.

@@ -102,10 +102,7 @@ fn managed_v3_params_moves_the_guest() {
     );
     assert!(stats.get_u64(field::MEMORY_NORMAL).unwrap() > 0);
     assert!(stats.get_u64(field::DOWNTIME).is_some());
-    assert_eq!(
-        stats.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(true))
-    );
+    assert_success(&stats, true);
 }
 
 #[test]

@@ -94,7 +94,7 @@ fn resume_dirties_again_and_pausing_lets_it_converge() {
     dom.suspend().unwrap();
     t.join().unwrap().unwrap();
     let s = completed(&dom);
-    assert_eq!(s.get(field::SUCCESS), Some(&TypedParamValue::Boolean(true)));
+    assert_success(&s, true);
     assert!(s.get_u64(field::MEMORY_ITERATION).unwrap() >= 4, "{s:?}");
     // The last live pass either ran wholly paused (0) or was cut short by
     // the suspend after a handful of writes (that is why it converged).

@@ -303,22 +303,21 @@ fn virsh_ok(uri: &str, cmd: &str) -> String {
 fn stock_virsh_job_commands() {
     let (u, api) = daemon_and_api("virsh");
 
-    let out = virsh_ok(&u, "migrate-getspeed test");
-    assert_eq!(
-        out.trim(),
-        api.migrate_get_max_speed(0).unwrap().to_string()
-    );
-    virsh_ok(&u, "migrate-setspeed test 100");
-    assert_eq!(api.migrate_get_max_speed(0).unwrap(), 100);
-    let out = virsh(&u, "migrate-getspeed test").stdout;
-    assert_eq!(out.trim(), "100");
-    let out = virsh_ok(&u, "migrate-getmaxdowntime test");
-    assert_eq!(
-        out.trim(),
-        api.migrate_get_max_downtime(0).unwrap().to_string()
-    );
-    virsh_ok(&u, "migrate-setmaxdowntime test 250");
-    assert_eq!(api.migrate_get_max_downtime(0).unwrap(), 250);
+    // Each setting: virsh reads what the API has, sets a new value the
+    // API then has, and reads that back.
+    type Getter = fn(&Domain) -> Result<u64>;
+    let settings: [(&str, u64, Getter); 2] = [
+        ("speed", 100, |d| d.migrate_get_max_speed(0)),
+        ("maxdowntime", 250, |d| d.migrate_get_max_downtime(0)),
+    ];
+    for (setting, value, api_value) in settings {
+        let get = format!("migrate-get{setting} test");
+        let out = virsh_ok(&u, &get);
+        assert_eq!(out.trim(), api_value(&api).unwrap().to_string());
+        virsh_ok(&u, &format!("migrate-set{setting} test {value}"));
+        assert_eq!(api_value(&api).unwrap(), value);
+        assert_eq!(virsh(&u, &get).stdout.trim(), value.to_string());
+    }
 
     // No job: virsh says so.
     let out = virsh_ok(&u, "domjobinfo test");

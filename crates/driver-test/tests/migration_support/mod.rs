@@ -120,6 +120,15 @@ pub fn completed(dom: &Domain) -> TypedParams {
     stats
 }
 
+/// Job statistics that say the migration succeeded, or not.
+pub fn assert_success(stats: &TypedParams, succeeded: bool) {
+    assert_eq!(
+        stats.get(rvirt::job::field::SUCCESS),
+        Some(&TypedParamValue::Boolean(succeeded)),
+        "{stats:?}"
+    );
+}
+
 /// Define and start a persistent guest.
 pub fn start_guest(h: &Host, name: &str, mib: u64, guest_meta: &str) -> Domain {
     let mut dom = h

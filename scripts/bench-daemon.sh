@@ -14,58 +14,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-4000}
 counts=${CLIENT_COUNTS:-1 4 8}
-py=/usr/bin/python3
 load=crates/rvirtd/tests/python/load.py
+. scripts/bench-lib.sh
 
 cargo build --release -q -p rvirtd --bin rvirtd --example pairs
 pairs=target/release/examples/pairs
-work=$(mktemp -d /tmp/rvirtd-bench.XXXXXX)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    sleep 0.5
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { $py -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-conf() { # dir port extra
-    mkdir -p "$1"
-    cat > "$1/daemon.conf" <<CONF
-listen_tcp = 1
-listen_tls = 0
-auth_tcp = "none"
-auth_unix_ro = "none"
-auth_unix_rw = "none"
-tcp_port = "$2"
-listen_addr = "127.0.0.1"
-unix_sock_dir = "$1"
-max_clients = 500
-$3
-CONF
-}
-
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
-
-rport=$(free_port)
-conf "$work/rvirtd" "$rport" "state_dir = \"$work/rvirtd\""
-target/release/rvirtd --listen -f "$work/rvirtd/daemon.conf" >"$work/rvirtd.log" 2>&1 &
-pids+=($!)
-rpid=$!
-wait_port "$rport"
-
-id libvirt-qemu >/dev/null 2>&1 || useradd --system --no-create-home libvirt-qemu
-lport=$(free_port)
-conf "$work/libvirtd" "$lport" ""
-# A private /run: libvirtd's drivers lock pid files there.
-unshare -m --propagation private sh -c \
-    "mount -t tmpfs tmpfs /run && exec /usr/sbin/libvirtd --listen -f $work/libvirtd/daemon.conf -p $work/libvirtd/pid" \
-    >"$work/libvirtd.log" 2>&1 &
-pids+=($!)
-lpid=$!
-wait_port "$lport"
-sleep 1
+start_daemons rvirtd-bench "max_clients = 500"
 
 rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 rrss=$(rss "$rpid")

@@ -10,12 +10,15 @@ use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::remote::{AuthListRet, ConnectOpenArgs, ConnectSupportsFeatureArgs};
 use rvirt_rpc::remote::{ConnectGetTypeRet, ConnectSupportsFeatureRet};
 use rvirt_rpc::{FrameReader, Packet};
+use rvirt_testkit::dirs::TempDir;
 use rvirt_util::{ErrorCode, Uri};
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
 
 /// Serve one client: answer every call, log (procedure, serial, detail).
-fn fake_daemon(mut s: UnixStream, auth: Vec<i32>) -> Vec<(Procedure, u32, String)> {
+fn fake_daemon(mut s: UnixStream, auth: Vec<i32>) -> CallLog {
     let mut frames = FrameReader::new();
     let mut log = Vec::new();
     let mut buf = [0u8; 4096];
@@ -65,20 +68,26 @@ fn fake_daemon(mut s: UnixStream, auth: Vec<i32>) -> Vec<(Procedure, u32, String
     }
 }
 
-fn socket_path(tag: &str) -> std::path::PathBuf {
-    let p = std::env::temp_dir().join(format!("rvirt-remote-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_file(&p);
-    p
+/// What a fake daemon was asked: (procedure, serial, detail) per call.
+type CallLog = Vec<(Procedure, u32, String)>;
+
+/// A fake daemon offering `auth` to one client on a fresh socket in
+/// `dir`: the socket's path, and the daemon's thread (its log once the
+/// client is gone).
+fn serve_one_client(dir: &TempDir, auth: Vec<i32>) -> (PathBuf, JoinHandle<CallLog>) {
+    let path = dir.join("sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let server = std::thread::spawn(move || {
+        let (s, _) = listener.accept().unwrap();
+        fake_daemon(s, auth)
+    });
+    (path, server)
 }
 
 #[test]
 fn open_and_close_as_virsh_does() {
-    let path = socket_path("seq");
-    let listener = UnixListener::bind(&path).unwrap();
-    let server = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
-        fake_daemon(s, vec![remote::AUTH_NONE])
-    });
+    let dir = TempDir::new("rvirt-remote-seq");
+    let (path, server) = serve_one_client(&dir, vec![remote::AUTH_NONE]);
     let uri = Uri::parse(&format!(
         "test+unix:///default?socket={}&no_tty=1",
         path.display()
@@ -89,7 +98,6 @@ fn open_and_close_as_virsh_does() {
     assert_eq!(c.get_type().unwrap(), "FAKE", "cached, not asked twice");
     c.close().unwrap();
     let log = server.join().unwrap();
-    let _ = std::fs::remove_file(&path);
     let want = [
         (Procedure::AuthList, 0, ""),
         (Procedure::ConnectSupportsFeature, 1, "10"),
@@ -106,12 +114,8 @@ fn open_and_close_as_virsh_does() {
 
 #[test]
 fn sasl_only_server_is_refused_clearly() {
-    let path = socket_path("sasl");
-    let listener = UnixListener::bind(&path).unwrap();
-    let server = std::thread::spawn(move || {
-        let (s, _) = listener.accept().unwrap();
-        fake_daemon(s, vec![remote::AUTH_SASL])
-    });
+    let dir = TempDir::new("rvirt-remote-sasl");
+    let (path, server) = serve_one_client(&dir, vec![remote::AUTH_SASL]);
     let uri = Uri::parse(&format!("test+unix:///default?socket={}", path.display())).unwrap();
     let e = RemoteConnection::open(&uri, 0, KeepAlive::default())
         .err()
@@ -123,6 +127,5 @@ fn sasl_only_server_is_refused_clearly() {
         "{e}"
     );
     let log = server.join().unwrap();
-    let _ = std::fs::remove_file(&path);
     assert_eq!(log.len(), 1, "nothing after AUTH_LIST: {log:?}");
 }

@@ -12,7 +12,7 @@ use migration_support::*;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{Domain, DomainState, ErrorCode, TypedParams};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -123,20 +123,11 @@ impl Drop for StallingProxy {
     }
 }
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
-
 /// Begin on the source and prepare on the destination (managed V3 with
 /// params): the destination's params and cookie and its migration URI.
 fn begin_and_prepare(dom: &Domain, dst: &Host, name: &str) -> (TypedParams, Vec<u8>, String) {
-    let (ca, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s(name))
-        .with(params::URI, s("tcp://127.0.0.1"));
+    let (ca, dp) = begin(dom, name, flags::LIVE);
+    let dp = dp.with(params::URI, s("tcp://127.0.0.1"));
     let (cb, uri) = dst
         .conn
         .migrate_prepare3_params(&dp, &ca, flags::LIVE)
@@ -144,72 +135,111 @@ fn begin_and_prepare(dom: &Domain, dst: &Host, name: &str) -> (TypedParams, Vec<
     (dp, cb, uri.unwrap())
 }
 
-/// Perform on its own thread; the receiver yields its outcome (or nothing
-/// when perform never returns, which fails the test instead of hanging it).
-fn spawn_perform(dom: &Domain, uri: &str, cookie: Vec<u8>) -> mpsc::Receiver<rvirt::Result<()>> {
-    let (d, p) = (dom.clone(), TypedParams::new().with(params::URI, s(uri)));
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let r = d.migrate_perform3_params(None, &p, &cookie, flags::LIVE);
-        let _ = tx.send(r.map(|_| ()));
-    });
-    rx
+/// A managed migration between two new hosts whose perform runs on a
+/// thread of its own, its memory stream through a [`StallingProxy`].
+struct Stalled {
+    src: Host,
+    dst: Host,
+    name: &'static str,
+    dom: Domain,
+    xml_before: String,
+    dest_params: TypedParams,
+    proxy: StallingProxy,
+    /// Perform's outcome, once it returns.
+    performed: mpsc::Receiver<rvirt::Result<()>>,
 }
 
-/// Abort, then the time perform took to return, and its result.
-fn abort_and_time(
-    dom: &Domain,
-    performed: &mpsc::Receiver<rvirt::Result<()>>,
-) -> (Duration, rvirt::Result<()>) {
-    let t = Instant::now();
-    dom.abort_job(0).unwrap();
-    let r = performed
-        .recv_timeout(Duration::from_secs(60))
-        .expect("perform returned after the abort");
-    (t.elapsed(), r)
-}
+impl Stalled {
+    /// Guest `name` (`mib` MiB, `guest_meta`) started on host `{tag}-s` and
+    /// migrating to `{tag}-d` through a proxy that passes `limit` bytes and
+    /// the destination's answer only if `answer`.
+    fn start(
+        tag: &str,
+        name: &'static str,
+        mib: u64,
+        guest_meta: &str,
+        limit: u64,
+        answer: bool,
+    ) -> Stalled {
+        let (src, dst) = (host(&format!("{tag}-s")), host(&format!("{tag}-d")));
+        let dom = start_guest(&src, name, mib, guest_meta);
+        let xml_before = dom.get_xml_desc(0).unwrap();
+        let (dest_params, cookie, uri) = begin_and_prepare(&dom, &dst, name);
+        let proxy = StallingProxy::start(&uri, limit, answer);
+        let p = TypedParams::new().with(params::URI, s(&proxy.uri));
+        let (d, (tx, performed)) = (dom.clone(), mpsc::channel());
+        std::thread::spawn(move || {
+            let r = d.migrate_perform3_params(None, &p, &cookie, flags::LIVE);
+            let _ = tx.send(r.map(|_| ()));
+        });
+        Stalled {
+            src,
+            dst,
+            name,
+            dom,
+            xml_before,
+            dest_params,
+            proxy,
+            performed,
+        }
+    }
 
-fn assert_aborted(r: rvirt::Result<()>, took: Duration) {
-    let e = r.unwrap_err();
-    assert_eq!(e.code, ErrorCode::OPERATION_ABORTED, "{e}");
-    assert_eq!(
-        e.message,
-        "operation aborted: migration out job: canceled by client"
-    );
-    assert!(took < PROMPT, "perform took {took:?} to return after abort");
-}
+    /// Abort: perform returns promptly with libvirt's abort error, the
+    /// destination's side is cancelled as a client does after a failed
+    /// perform, the source's completed job says so, the memory stream is
+    /// closed, and the guest runs on the source only, in `state` (`why`),
+    /// its config intact.
+    fn abort_and_check(mut self, state_after: (DomainState, i32), why: &str) {
+        let t = Instant::now();
+        self.dom.abort_job(0).unwrap();
+        let r = self
+            .performed
+            .recv_timeout(Duration::from_secs(60))
+            .expect("perform returned after the abort");
+        let took = t.elapsed();
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ErrorCode::OPERATION_ABORTED, "{e}");
+        assert_eq!(
+            e.message,
+            "operation aborted: migration out job: canceled by client"
+        );
+        assert!(took < PROMPT, "perform took {took:?} to return after abort");
 
-/// Cancel the destination's side as a client does after a failed perform,
-/// and check the completed job on the source says the abort.
-fn finish_cancelled(dom: &Domain, dst: &Host, dp: &TypedParams) {
-    assert!(dst
-        .conn
-        .migrate_finish3_params(dp, &[], flags::LIVE, true)
-        .is_err());
-    let (t, st) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
-    assert_eq!(t, job_type::COMPLETED);
-    assert_eq!(
-        st.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(false))
-    );
+        assert!(self
+            .dst
+            .conn
+            .migrate_finish3_params(&self.dest_params, &[], flags::LIVE, true)
+            .is_err());
+        let (t, st) = self.dom.get_job_stats(stats_flags::COMPLETED).unwrap();
+        assert_eq!(t, job_type::COMPLETED);
+        assert_success(&st, false);
+
+        assert!(
+            self.proxy.source_closed(),
+            "the source closed the memory stream"
+        );
+        assert_stayed_on_source(&self.src, &self.dst, self.name);
+        assert_eq!(state(&self.src, self.name), Some(state_after), "{why}");
+        assert_eq!(
+            self.dom.get_xml_desc(0).unwrap(),
+            self.xml_before,
+            "config intact"
+        );
+    }
 }
 
 #[test]
 fn abort_interrupts_a_write_to_a_destination_that_stopped_reading() {
-    let (src, dst) = (host("ab-write-s"), host("ab-write-d"));
     // 64 MiB of written pages: far more than the sockets can buffer.
     let ws = "<rvirt:working-set unit='KiB'>65536</rvirt:working-set>";
-    let dom = start_guest(&src, "ab1", 64, ws);
-    let xml_before = dom.get_xml_desc(0).unwrap();
-    let (dp, cb, uri) = begin_and_prepare(&dom, &dst, "ab1");
-    let mut proxy = StallingProxy::start(&uri, 1 << 20, true);
-    let performed = spawn_perform(&dom, &proxy.uri, cb);
+    let m = Stalled::start("ab-write", "ab1", 64, ws, 1 << 20, true);
     wait_for("the proxy to stall the stream", || {
-        proxy.forwarded.load(Ordering::SeqCst) >= 1 << 20
+        m.proxy.forwarded.load(Ordering::SeqCst) >= 1 << 20
     });
     // The sender is blocked once what it has written stops growing.
     let processed = || {
-        dom.get_job_stats(0)
+        m.dom
+            .get_job_stats(0)
             .unwrap()
             .1
             .get_u64(field::DATA_PROCESSED)
@@ -224,49 +254,30 @@ fn abort_interrupts_a_write_to_a_destination_that_stopped_reading() {
         }
     }
     assert!(last > 1 << 20, "more written than the proxy took: {last}");
-    let (took, r) = abort_and_time(&dom, &performed);
-    assert_aborted(r, took);
-    finish_cancelled(&dom, &dst, &dp);
-    assert!(proxy.source_closed(), "the source closed the memory stream");
-    assert_stayed_on_source(&src, &dst, "ab1");
-    assert_eq!(
-        state(&src, "ab1"),
-        Some((DomainState::Running, reason::RUNNING_BOOTED)),
-        "aborted while live: never paused"
+    m.abort_and_check(
+        (DomainState::Running, reason::RUNNING_BOOTED),
+        "aborted while live: never paused",
     );
-    assert_eq!(dom.get_xml_desc(0).unwrap(), xml_before, "config intact");
 }
 
 #[test]
 fn abort_interrupts_the_wait_for_the_destinations_verdict() {
-    let (src, dst) = (host("ab-verdict-s"), host("ab-verdict-d"));
     let ws = "<rvirt:working-set unit='KiB'>4096</rvirt:working-set>";
-    let dom = start_guest(&src, "ab2", 16, ws);
-    let xml_before = dom.get_xml_desc(0).unwrap();
-    let (dp, cb, uri) = begin_and_prepare(&dom, &dst, "ab2");
     // Everything reaches the destination; its verdict never comes back.
-    let mut proxy = StallingProxy::start(&uri, u64::MAX, false);
-    let performed = spawn_perform(&dom, &proxy.uri, cb);
+    let m = Stalled::start("ab-verdict", "ab2", 16, ws, u64::MAX, false);
     wait_for("the destination's verdict", || {
-        proxy.answered.load(Ordering::SeqCst)
+        m.proxy.answered.load(Ordering::SeqCst)
     });
     assert_eq!(
-        state(&src, "ab2"),
+        state(&m.src, "ab2"),
         Some((DomainState::Paused, reason::PAUSED_MIGRATION)),
         "switched over, waiting for the destination"
     );
     // Still waiting, not merely slow to notice.
     std::thread::sleep(Duration::from_millis(200));
-    assert!(performed.try_recv().is_err(), "perform is still waiting");
-    let (took, r) = abort_and_time(&dom, &performed);
-    assert_aborted(r, took);
-    finish_cancelled(&dom, &dst, &dp);
-    assert!(proxy.source_closed(), "the source closed the memory stream");
-    assert_stayed_on_source(&src, &dst, "ab2");
-    assert_eq!(
-        state(&src, "ab2"),
-        Some((DomainState::Running, reason::RUNNING_MIGRATION_CANCELED)),
-        "resumed on the source"
+    assert!(m.performed.try_recv().is_err(), "perform is still waiting");
+    m.abort_and_check(
+        (DomainState::Running, reason::RUNNING_MIGRATION_CANCELED),
+        "resumed on the source",
     );
-    assert_eq!(dom.get_xml_desc(0).unwrap(), xml_before, "config intact");
 }

@@ -7,13 +7,33 @@ mod migration_support;
 
 use migration_support::*;
 use rvirt::events::lifecycle as lc;
-use rvirt::job::{field, job_type, stats_flags};
+use rvirt::job::{job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
+use rvirt::{Connect, Domain, DomainState, TypedParams};
 
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
+/// A live migration of `dom` begun, and prepared as `name` over a new
+/// connection of its own to the destination.
+struct Prepared {
+    /// The preparing connection.
+    conn: Connect,
+    dparams: TypedParams,
+    cookie: Vec<u8>,
+    uri: Option<String>,
+}
+
+fn prepare_over_own_connection(dst: &Host, dom: &Domain, name: &str) -> Prepared {
+    let conn = Connect::open(&dst.uri).unwrap();
+    let (cookie_a, dparams) = begin(dom, name, flags::LIVE);
+    let (cookie, uri) = conn
+        .migrate_prepare3_params(&dparams, &cookie_a, flags::LIVE)
+        .unwrap();
+    Prepared {
+        conn,
+        dparams,
+        cookie,
+        uri,
+    }
 }
 
 #[test]
@@ -21,14 +41,7 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let (src, dst) = (host("close-src"), host("close-dst"));
     let dom = start_guest(&src, "c1", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c1"));
-    let preparing = Connect::open(&dst.uri).unwrap();
-    let (_, uri_out) = preparing
-        .migrate_prepare3_params(&dparams, &cookie_a, f)
-        .unwrap();
+    let prepared = prepare_over_own_connection(&dst, &dom, "c1");
     assert_eq!(
         state(&dst, "c1"),
         Some((DomainState::Paused, reason::PAUSED_MIGRATION))
@@ -36,7 +49,7 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     let ddom = dst.conn.lookup_by_name("c1").unwrap();
     assert_eq!(ddom.get_job_stats(0).unwrap().0, job_type::UNBOUNDED);
 
-    drop(preparing);
+    drop(prepared.conn);
 
     assert!(
         dst.conn.lookup_by_name("c1").is_err(),
@@ -52,10 +65,10 @@ fn closing_the_preparing_connection_discards_the_incoming_guest() {
     // Finish has nothing left to finish.
     assert!(dst
         .conn
-        .migrate_finish3_params(&dparams, &[], f, false)
+        .migrate_finish3_params(&prepared.dparams, &[], f, false)
         .is_err());
     // The source's perform finds nobody listening and keeps the guest.
-    let pparams = TypedParams::new().with(params::URI, s(&uri_out.unwrap()));
+    let pparams = TypedParams::new().with(params::URI, s(&prepared.uri.unwrap()));
     assert!(dom.migrate_perform3_params(None, &pparams, &[], f).is_err());
     assert_stayed_on_source(&src, &dst, "c1");
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
@@ -66,32 +79,23 @@ fn a_finished_migration_survives_its_connection() {
     let (src, dst) = (host("closeok-src"), host("closeok-dst"));
     let dom = start_guest(&src, "c2", 16, "");
     let f = flags::LIVE;
-    let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c2"));
-    let preparing = Connect::open(&dst.uri).unwrap();
-    let (cookie_b, uri_out) = preparing
-        .migrate_prepare3_params(&dparams, &cookie_a, f)
-        .unwrap();
-    let pparams = TypedParams::new().with(params::URI, s(&uri_out.unwrap()));
+    let prepared = prepare_over_own_connection(&dst, &dom, "c2");
+    let pparams = TypedParams::new().with(params::URI, s(&prepared.uri.unwrap()));
     let cookie_c = dom
-        .migrate_perform3_params(None, &pparams, &cookie_b, f)
+        .migrate_perform3_params(None, &pparams, &prepared.cookie, f)
         .unwrap();
-    let (_, cookie_d) = preparing
-        .migrate_finish3_params(&dparams, &cookie_c, f, false)
+    let (_, cookie_d) = prepared
+        .conn
+        .migrate_finish3_params(&prepared.dparams, &cookie_c, f, false)
         .unwrap();
     dom.migrate_confirm3_params(&TypedParams::new(), &cookie_d, f, false)
         .unwrap();
-    drop(preparing);
+    drop(prepared.conn);
     assert_moved(&src, &dst, "c2");
     let ddom = dst.conn.lookup_by_name("c2").unwrap();
     let (t, stats) = ddom.get_job_stats(stats_flags::COMPLETED).unwrap();
     assert_eq!(t, job_type::COMPLETED);
-    assert_eq!(
-        stats.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(true))
-    );
+    assert_success(&stats, true);
 }
 
 #[test]
@@ -99,20 +103,8 @@ fn closing_discards_only_what_that_connection_prepared() {
     let (src, dst) = (host("closetwo-src"), host("closetwo-dst"));
     let a = start_guest(&src, "c3", 16, "");
     let b = start_guest(&src, "c4", 16, "");
-    let f = flags::LIVE;
-    let prep = |dom: &rvirt::Domain, conn: &Connect, name: &str| {
-        let (cookie_a, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-        let dparams = TypedParams::new()
-            .with(params::DEST_XML, s(&xml))
-            .with(params::DEST_NAME, s(name));
-        conn.migrate_prepare3_params(&dparams, &cookie_a, f)
-            .unwrap();
-        dparams
-    };
-    let first = Connect::open(&dst.uri).unwrap();
-    let second = Connect::open(&dst.uri).unwrap();
-    prep(&a, &first, "c3");
-    let kept = prep(&b, &second, "c4");
+    let first = prepare_over_own_connection(&dst, &a, "c3");
+    let second = prepare_over_own_connection(&dst, &b, "c4");
     drop(first);
     assert!(dst.conn.lookup_by_name("c3").is_err());
     assert_eq!(
@@ -121,6 +113,9 @@ fn closing_discards_only_what_that_connection_prepared() {
         "the other connection's incoming guest stays"
     );
     // Its client cancels it the ordinary way.
-    assert!(second.migrate_finish3_params(&kept, &[], f, true).is_err());
+    assert!(second
+        .conn
+        .migrate_finish3_params(&second.dparams, &[], flags::LIVE, true)
+        .is_err());
     assert!(dst.conn.lookup_by_name("c4").is_err());
 }

@@ -58,14 +58,8 @@ fn failing_phases_in_managed_v3() {
         );
         let dom = start_guest(&src, "m1", 16, &fault(phase, "fail"));
         let f = flags::LIVE;
-        let (ca, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-        let dp = TypedParams::new()
-            .with(params::DEST_XML, TypedParamValue::String(xml))
-            .with(params::DEST_NAME, TypedParamValue::String("m1".into()))
-            .with(
-                params::URI,
-                TypedParamValue::String("tcp://127.0.0.1".into()),
-            );
+        let (ca, dp) = begin(&dom, "m1", f);
+        let dp = dp.with(params::URI, s("tcp://127.0.0.1"));
         let prepared = dst.conn.migrate_prepare3_params(&dp, &ca, f);
         let Ok((cb, uri)) = prepared else {
             dom.migrate_confirm3_params(&TypedParams::new(), &[], f, true)
@@ -165,11 +159,8 @@ fn destination_cleans_up_when_the_source_vanishes() {
         .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
         .unwrap();
     let dp = TypedParams::new()
-        .with(params::DEST_XML, TypedParamValue::String(xml))
-        .with(
-            params::URI,
-            TypedParamValue::String("tcp://127.0.0.1".into()),
-        );
+        .with(params::DEST_XML, s(&xml))
+        .with(params::URI, s("tcp://127.0.0.1"));
     let (_, uri) = dst
         .conn
         .migrate_prepare3_params(&dp, &ca, flags::LIVE)

@@ -9,20 +9,7 @@ use rvirt::job::{field, job_type, operation, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
 use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-fn spawn_p2p(
-    dom: &Domain,
-    dst: &Host,
-    extra: u32,
-    p: TypedParams,
-) -> JoinHandle<rvirt::Result<Vec<u8>>> {
-    let (d, uri) = (dom.clone(), dst.uri.clone());
-    std::thread::spawn(move || {
-        d.migrate_perform3_params(Some(&uri), &p, &[], flags::LIVE | flags::PEER2PEER | extra)
-    })
-}
 
 fn running_job(dom: &Domain) -> TypedParams {
     let mut stats = TypedParams::new();
@@ -120,10 +107,7 @@ fn abort_during_the_transfer() {
     );
     let (t, s) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
     assert_eq!(t, job_type::COMPLETED);
-    assert_eq!(
-        s.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(false))
-    );
+    assert_success(&s, false);
 }
 
 /// A guest that writes faster than 64 MiB/s can carry.

@@ -9,12 +9,8 @@ use rvirt::events::lifecycle as lc;
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{DomainState, ErrorCode, TypedParamValue, TypedParams};
+use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 use rvirt_conf::MigrationCookie;
-
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
 
 #[test]
 fn managed_v3_params_moves_the_guest() {
@@ -28,9 +24,7 @@ fn managed_v3_params_moves_the_guest() {
     let a = MigrationCookie::from_bytes(&cookie_a).unwrap();
     assert_eq!(a.name, "g1");
     assert_eq!(a.memory_bytes, 32 << 20);
-    let dparams = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("g1"));
+    let dparams = dest_params(&xml, "g1");
     let (cookie_b, uri_out) = dst
         .conn
         .migrate_prepare3_params(&dparams, &cookie_a, flags)
@@ -108,10 +102,7 @@ fn managed_v3_params_moves_the_guest() {
     );
     assert!(stats.get_u64(field::MEMORY_NORMAL).unwrap() > 0);
     assert!(stats.get_u64(field::DOWNTIME).is_some());
-    assert_eq!(
-        stats.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(true))
-    );
+    assert_success(&stats, true);
 }
 
 #[test]
@@ -286,19 +277,24 @@ fn refused_flags_and_params_name_themselves() {
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
 }
 
+/// Begin a live migration of `dom` and prepare it on `host` with the
+/// destination XML only, which `host` must refuse: the refusal.
+fn refused_prepare(dom: &Domain, host: &Host) -> rvirt::Error {
+    let (cookie_a, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
+        .unwrap();
+    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
+    host.conn
+        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
+        .unwrap_err()
+}
+
 #[test]
 fn same_host_clashes_and_destination_xml() {
     let (src, dst) = (host("same-src"), host("same-dst"));
     let dom = start_guest(&src, "g7", 16, "");
-    let (cookie_a, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
     // Preparing on the host the cookie came from: refused as libvirt does.
-    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
-    let e = src
-        .conn
-        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
-        .unwrap_err();
+    let e = refused_prepare(&dom, &src);
     assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
     assert!(
         e.message
@@ -310,27 +306,19 @@ fn same_host_clashes_and_destination_xml() {
 
     // A running guest of that name on the destination: refused at prepare.
     start_guest(&dst, "g7", 16, "");
-    let (cookie_a, xml) = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE)
-        .unwrap();
-    let p = TypedParams::new().with(params::DEST_XML, s(&xml));
-    let e = dst
-        .conn
-        .migrate_prepare3_params(&p, &cookie_a, flags::LIVE)
-        .unwrap_err();
+    let e = refused_prepare(&dom, &dst);
     assert!(e.message.contains("already"), "{}", e.message);
     dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
     assert_eq!(state(&src, "g7").unwrap().0, DomainState::Running);
 
     // destination_xml must keep the ABI, and may not rename.
     let orig = dom.get_xml_desc(rvirt::flags::xml::MIGRATABLE).unwrap();
+    let begin_with = |dest_xml: String| {
+        let p = TypedParams::new().with(params::DEST_XML, s(&dest_xml));
+        dom.migrate_begin3_params(&p, flags::LIVE)
+    };
     let renamed = orig.replace("<name>g7</name>", "<name>other</name>");
-    let e = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&renamed)),
-            flags::LIVE,
-        )
-        .unwrap_err();
+    let e = begin_with(renamed).unwrap_err();
     assert_eq!(e.code, ErrorCode::CONFIG_UNSUPPORTED);
     assert!(
         e.message
@@ -338,21 +326,10 @@ fn same_host_clashes_and_destination_xml() {
         "{}",
         e.message
     );
-    let bigger = orig.replace("16384", "32768");
-    let e = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&bigger)),
-            flags::LIVE,
-        )
-        .unwrap_err();
+    let e = begin_with(orig.replace("16384", "32768")).unwrap_err();
     assert!(e.message.contains("max memory"), "{}", e.message);
     let titled = orig.replace("<name>g7</name>", "<name>g7</name><title>moved</title>");
-    let (_, xml) = dom
-        .migrate_begin3_params(
-            &TypedParams::new().with(params::DEST_XML, s(&titled)),
-            flags::LIVE,
-        )
-        .unwrap();
+    let (_, xml) = begin_with(titled).unwrap();
     assert!(xml.contains("<title>moved</title>"));
     dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
 }

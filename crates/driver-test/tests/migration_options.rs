@@ -6,28 +6,18 @@
 mod migration_support;
 
 use migration_support::*;
-use rvirt::job::{field, job_type, stats_flags};
+use rvirt::job::{field, job_type};
 use rvirt::migration::{flags, params};
 use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 
 const LIVE_P2P: u32 = flags::LIVE | flags::PEER2PEER;
-
-fn s(v: &str) -> TypedParamValue {
-    TypedParamValue::String(v.into())
-}
+/// A live migration whose job lasts from begin to confirm.
+const PROTECTED: u32 = flags::LIVE | flags::CHANGE_PROTECTION;
 
 fn mt(level: i32) -> TypedParams {
     TypedParams::new()
         .with(params::COMPRESSION, s("mt"))
         .with(params::COMPRESSION_MT_LEVEL, TypedParamValue::Int(level))
-}
-
-fn completed(dom: &Domain) -> TypedParams {
-    let (t, stats) = dom
-        .get_job_stats(stats_flags::COMPLETED | stats_flags::KEEP_COMPLETED)
-        .unwrap();
-    assert_eq!(t, job_type::COMPLETED);
-    stats
 }
 
 #[test]
@@ -141,39 +131,37 @@ fn combinations_are_refused_as_libvirt_does() {
     assert_eq!(dom.get_job_stats(0).unwrap().0, job_type::NONE);
 }
 
+/// Guest `name` on a new host `tag`, its migration begun with
+/// CHANGE_PROTECTION: the job lasts until confirm.
+fn protected_job(tag: &str, name: &str) -> (Host, Domain) {
+    let src = host(tag);
+    let dom = start_guest(&src, name, 16, "");
+    dom.migrate_begin3_params(&TypedParams::new(), PROTECTED)
+        .unwrap();
+    (src, dom)
+}
+
 #[test]
 fn a_second_job_names_the_domain() {
-    let src = host("clash-s");
-    let dom = start_guest(&src, "r2", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
-        .unwrap();
+    let (_src, dom) = protected_job("clash-s", "r2");
     let e = dom
-        .migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
+        .migrate_begin3_params(&TypedParams::new(), PROTECTED)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID);
     assert_eq!(
         e.message,
         "Requested operation is not valid: another migration job is already running for domain 'r2'"
     );
-    dom.migrate_confirm3(&[], flags::LIVE | flags::CHANGE_PROTECTION, true)
-        .unwrap();
+    dom.migrate_confirm3(&[], PROTECTED, true).unwrap();
 }
 
 #[test]
 fn confirm_without_perform_keeps_the_guest() {
-    let src = host("noperf-s");
-    let dom = start_guest(&src, "r3", 16, "");
-    dom.migrate_begin3_params(&TypedParams::new(), flags::LIVE | flags::CHANGE_PROTECTION)
-        .unwrap();
+    let (src, dom) = protected_job("noperf-s", "r3");
     // A client that skips perform and confirms success: nothing moved, so
     // dropping the source's guest would lose it.
     let e = dom
-        .migrate_confirm3_params(
-            &TypedParams::new(),
-            &[],
-            flags::LIVE | flags::CHANGE_PROTECTION,
-            false,
-        )
+        .migrate_confirm3_params(&TypedParams::new(), &[], PROTECTED, false)
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_INVALID, "{e}");
     assert!(e.message.contains("perform phase did not complete"), "{e}");
@@ -245,9 +233,7 @@ fn compressed_managed_v3_params_and_a_destination_that_did_not_ask() {
     let (ca, xml) = dom.migrate_begin3_params(&mt(6), f).unwrap();
     // The destination is prepared without compression: the stream's
     // compressed pages are refused and the guest stays on the source.
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("c3"));
+    let dp = dest_params(&xml, "c3");
     let (cb, uri) = dst
         .conn
         .migrate_prepare3_params(&dp, &ca, flags::LIVE)
@@ -295,10 +281,7 @@ fn parallel_failures_leave_the_guest_on_the_source() {
     // Source and destination disagree on the number of connections.
     let dom = start_guest(&src, "p3", 16, "");
     let f = flags::LIVE | flags::PARALLEL;
-    let (ca, xml) = dom.migrate_begin3_params(&TypedParams::new(), f).unwrap();
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, s(&xml))
-        .with(params::DEST_NAME, s("p3"));
+    let (ca, dp) = begin(&dom, "p3", f);
     let (cb, uri) = dst.conn.migrate_prepare3_params(&dp, &ca, f).unwrap();
     let pp = TypedParams::new()
         .with(params::URI, s(&uri.unwrap()))

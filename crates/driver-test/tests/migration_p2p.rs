@@ -50,10 +50,7 @@ fn p2p_native_moves_the_guest() {
         ]
     );
     let (_, stats) = dom.get_job_stats(stats_flags::COMPLETED).unwrap();
-    assert_eq!(
-        stats.get(field::SUCCESS),
-        Some(&TypedParamValue::Boolean(true))
-    );
+    assert_success(&stats, true);
     assert!(
         stats.get_u64(field::DATA_PROCESSED).unwrap() > 16 << 20,
         "real bytes moved"

@@ -7,8 +7,8 @@ mod migration_support;
 
 use migration_support::*;
 use rvirt::events::lifecycle as lc;
-use rvirt::job::{field, job_type, stats_flags};
-use rvirt::migration::{flags, params};
+use rvirt::job::{field, job_type};
+use rvirt::migration::params;
 use rvirt::types::reason;
 use rvirt::{Domain, DomainState, ErrorCode, TypedParamValue, TypedParams};
 use std::thread::JoinHandle;
@@ -18,28 +18,26 @@ use std::thread::JoinHandle;
 const BUSY: &str = "<rvirt:dirty-rate unit='KiB/s'>262144</rvirt:dirty-rate>\
                     <rvirt:working-set unit='KiB'>4096</rvirt:working-set>";
 
-fn spawn_p2p(dom: &Domain, dst: &Host, mib_s: u64) -> JoinHandle<rvirt::Result<Vec<u8>>> {
-    let (d, uri) = (dom.clone(), dst.uri.clone());
-    let p = TypedParams::new().with(params::BANDWIDTH, TypedParamValue::ULLong(mib_s));
-    std::thread::spawn(move || {
-        d.migrate_perform3_params(Some(&uri), &p, &[], flags::LIVE | flags::PEER2PEER)
-    })
+/// A [`BUSY`] guest `name` on a new source `{tag}-s`, paused, with a 1 ms
+/// downtime budget; the source, a new destination `{tag}-d`, the guest.
+fn paused_busy_guest(tag: &str, name: &str) -> (Host, Host, Domain) {
+    let (src, dst) = (host(&format!("{tag}-s")), host(&format!("{tag}-d")));
+    let dom = start_guest(&src, name, 16, BUSY);
+    dom.suspend().unwrap();
+    dom.migrate_set_max_downtime(1, 0).unwrap();
+    (src, dst, dom)
 }
 
-fn completed(dom: &Domain) -> TypedParams {
-    let keep = stats_flags::COMPLETED | stats_flags::KEEP_COMPLETED;
-    let (t, s) = dom.get_job_stats(keep).unwrap();
-    assert_eq!(t, job_type::COMPLETED);
-    s
+/// A live peer-to-peer migration to `dst` at `mib_s` MiB/s, on a thread.
+fn spawn_p2p_at(dom: &Domain, dst: &Host, mib_s: u64) -> JoinHandle<rvirt::Result<Vec<u8>>> {
+    let p = TypedParams::new().with(params::BANDWIDTH, TypedParamValue::ULLong(mib_s));
+    spawn_p2p(dom, dst, 0, p)
 }
 
 #[test]
 fn a_paused_guest_converges_in_one_pass_plus_the_remainder() {
-    let (src, dst) = (host("psd-s"), host("psd-d"));
-    let dom = start_guest(&src, "p1", 16, BUSY);
-    dom.suspend().unwrap();
-    dom.migrate_set_max_downtime(1, 0).unwrap();
-    spawn_p2p(&dom, &dst, 64).join().unwrap().unwrap();
+    let (src, dst, dom) = paused_busy_guest("psd", "p1");
+    spawn_p2p_at(&dom, &dst, 64).join().unwrap().unwrap();
     let s = completed(&dom);
     assert_eq!(s.get_u64(field::MEMORY_ITERATION), Some(2), "{s:?}");
     assert_eq!(iterations(&src, "p1"), 2);
@@ -70,12 +68,9 @@ fn a_paused_guest_converges_in_one_pass_plus_the_remainder() {
 
 #[test]
 fn resume_dirties_again_and_pausing_lets_it_converge() {
-    let (src, dst) = (host("prs-s"), host("prs-d"));
-    let dom = start_guest(&src, "p2", 16, BUSY);
-    dom.suspend().unwrap();
-    dom.migrate_set_max_downtime(1, 0).unwrap();
+    let (src, dst, dom) = paused_busy_guest("prs", "p2");
     // 4 MiB of written pages at 1 MiB/s: a first pass of about four seconds.
-    let t = spawn_p2p(&dom, &dst, 1);
+    let t = spawn_p2p_at(&dom, &dst, 1);
     wait_for("the first pass under way", || {
         let (t, s) = dom.get_job_stats(0).unwrap();
         t == job_type::UNBOUNDED && s.get_u64(field::MEMORY_PROCESSED).unwrap_or(0) > 0
@@ -99,7 +94,7 @@ fn resume_dirties_again_and_pausing_lets_it_converge() {
     dom.suspend().unwrap();
     t.join().unwrap().unwrap();
     let s = completed(&dom);
-    assert_eq!(s.get(field::SUCCESS), Some(&TypedParamValue::Boolean(true)));
+    assert_success(&s, true);
     assert!(s.get_u64(field::MEMORY_ITERATION).unwrap() >= 4, "{s:?}");
     // The last live pass either ran wholly paused (0) or was cut short by
     // the suspend after a handful of writes (that is why it converged).
@@ -120,7 +115,7 @@ fn a_failed_migration_leaves_a_paused_guest_paused() {
     let (src, dst) = (host("pab-s"), host("pab-d"));
     let dom = start_guest(&src, "p3", 32, "");
     dom.suspend().unwrap();
-    let t = spawn_p2p(&dom, &dst, 4);
+    let t = spawn_p2p_at(&dom, &dst, 4);
     wait_for("the job under way", || {
         let (t, s) = dom.get_job_stats(0).unwrap();
         t == job_type::UNBOUNDED && s.get_u64(field::MEMORY_PROCESSED).unwrap_or(0) > 0

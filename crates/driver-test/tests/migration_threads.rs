@@ -45,10 +45,7 @@ fn failed_migrations_leave_no_threads() {
     // Prepared on the destination, then abandoned before perform.
     let dom = start_guest(&src, "t9", 16, "");
     let pf = flags::LIVE | flags::PARALLEL;
-    let (ca, xml) = dom.migrate_begin3_params(&TypedParams::new(), pf).unwrap();
-    let dp = TypedParams::new()
-        .with(params::DEST_XML, TypedParamValue::String(xml))
-        .with(params::DEST_NAME, TypedParamValue::String("t9".into()));
+    let (ca, dp) = begin(&dom, "t9", pf);
     dst.conn.migrate_prepare3_params(&dp, &ca, pf).unwrap();
     let _ = dst.conn.migrate_finish3_params(&dp, &[], pf, true);
     dom.migrate_confirm3(&[], pf, true).unwrap();

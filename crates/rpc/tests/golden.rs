@@ -55,34 +55,39 @@ fn check_reply<R: XdrDecode + XdrEncode>(proc_: Procedure, serial: u32, bytes: &
     ret
 }
 
+/// One round trip of the recorded session: virsh's call, then
+/// libvirtd's reply (decoded).
+fn check_exchange<A: XdrEncode, R: XdrDecode + XdrEncode>(
+    proc_: Procedure,
+    serial: u32,
+    args: &A,
+    call: &str,
+    reply: &str,
+) -> R {
+    check_call(proc_, serial, args, call);
+    check_reply(proc_, serial, reply)
+}
+
 #[test]
 fn handshake() {
-    check_call(
+    let auth: AuthListRet = check_exchange(
         Procedure::AuthList,
         0,
         &(),
         "0000001c200080860000000100000042000000000000000000000000",
-    );
-    let auth: AuthListRet = check_reply(
-        Procedure::AuthList,
-        0,
         "000000242000808600000001000000420000000100000000000000000000000100000000",
     );
     assert_eq!(auth.types, vec![remote::AUTH_NONE]);
     // VIR_DRV_FEATURE_PROGRAM_KEEPALIVE (10), asked before CONNECT_OPEN.
-    check_call(
+    let f: ConnectSupportsFeatureRet = check_exchange(
         Procedure::ConnectSupportsFeature,
         1,
         &ConnectSupportsFeatureArgs { feature: 10 },
         "0000002020008086000000010000003c0000000000000001000000000000000a",
-    );
-    let f: ConnectSupportsFeatureRet = check_reply(
-        Procedure::ConnectSupportsFeature,
-        1,
         "0000002020008086000000010000003c00000001000000010000000000000001",
     );
     assert_eq!(f.supported, 1);
-    check_call(
+    let () = check_exchange(
         Procedure::ConnectOpen,
         2,
         &ConnectOpenArgs {
@@ -91,10 +96,6 @@ fn handshake() {
         },
         "00000038200080860000000100000001000000000000000200000000\
          000000010000000f746573743a2f2f2f64656661756c740000000000",
-    );
-    let () = check_reply(
-        Procedure::ConnectOpen,
-        2,
         "0000001c200080860000000100000001000000010000000200000000",
     );
     check_call(
@@ -133,32 +134,24 @@ fn connect_open_by_hand() {
 
 #[test]
 fn domain_queries() {
-    check_call(
+    let r: DomainRet = check_exchange(
         Procedure::DomainLookupByName,
         6,
         &DomainLookupByNameArgs {
             name: "test".into(),
         },
         "000000242000808600000001000000170000000000000006000000000000000474657374",
-    );
-    let r: DomainRet = check_reply(
-        Procedure::DomainLookupByName,
-        6,
         "0000003820008086000000010000001700000001000000060000000000000004\
          746573746695eb01f6a4830479aa97f2502e193f00000001",
     );
     assert_eq!(r.dom, test_dom());
     let d = DomainArgs { dom: test_dom() };
-    check_call(
+    let os: DomainGetOsTypeRet = check_exchange(
         Procedure::DomainGetOsType,
         7,
         &d,
         "0000003820008086000000010000001300000000000000070000000000000004\
          746573746695eb01f6a4830479aa97f2502e193f00000001",
-    );
-    let os: DomainGetOsTypeRet = check_reply(
-        Procedure::DomainGetOsType,
-        7,
         "00000028200080860000000100000013000000010000000700000000000000056c696e7578000000",
     );
     assert_eq!(os.type_, "linux");

@@ -3,6 +3,11 @@
 
 use std::process::{Command, Output};
 
+/// stderr as text.
+fn stderr(out: &Output) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&out.stderr)
+}
+
 fn rvirsh(env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rvirsh"));
     cmd.args(["-c", "test:///default", "list"]);
@@ -20,28 +25,20 @@ fn rvirsh(env: &[(&str, &str)]) -> Output {
 fn silent_by_default() {
     let out = rvirsh(&[]);
     assert!(out.status.success());
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
 }
 
 #[test]
 fn libvirt_debug_logs_to_stderr_and_filters_narrow_it() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "1")]);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("DEBUG rvirt::connect: connection opened"),
         "{err}"
     );
     // A filter raising rvirt's threshold to errors silences it.
     let out = rvirsh(&[("LIBVIRT_DEBUG", "1"), ("LIBVIRT_LOG_FILTERS", "4:rvirt")]);
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
 }
 
 #[test]
@@ -61,7 +58,7 @@ fn log_outputs_write_to_a_file() {
 fn a_bad_setting_is_refused() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "7")]);
     assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains("Failed to set logging priority, argument '7' is invalid"),
         "{err}"

@@ -26,6 +26,18 @@ fn own_error(r: Result<impl std::fmt::Debug, rvirsh::shell::CmdError>) -> String
         .expect("virsh's own words")
 }
 
+/// For each (options, words) case, `check` refuses `migrate dom uri
+/// OPTIONS` in virsh's own words.
+fn assert_refusals<T: std::fmt::Debug>(
+    check: impl Fn(&ParsedCommand) -> Result<T, rvirsh::shell::CmdError>,
+    cases: &[(&str, &str)],
+) {
+    for (opts, want) in cases {
+        let c = parse(&format!("dom uri {opts}"));
+        assert_eq!(own_error(check(&c)), *want, "`{opts}`");
+    }
+}
+
 #[test]
 fn every_flag_option_sets_its_bit() {
     let cases: &[(&str, u32)] = &[
@@ -162,30 +174,20 @@ fn mode_selects_the_api() {
 
 #[test]
 fn parser_errors_are_virshs() {
-    assert_eq!(
-        try_parse("").err().unwrap(),
-        "command 'migrate' requires <domain> option\nerror: command 'migrate' requires <desturi> option"
-    );
-    assert_eq!(
-        try_parse("dom uri --tunneled --tunnelled").err().unwrap(),
-        "option --tunnelled already seen"
-    );
-    assert_eq!(
-        try_parse("dom uri --timeout").err().unwrap(),
-        "expected syntax: --timeout <number>"
-    );
-    assert_eq!(
-        try_parse("dom uri --xml").err().unwrap(),
-        "expected syntax: --xml <string>"
-    );
-    assert_eq!(
-        try_parse("dom uri --live=1").err().unwrap(),
-        "invalid '=' after option --live"
-    );
-    assert_eq!(
-        try_parse("dom uri --nosuch").err().unwrap(),
-        "command 'migrate' doesn't support option --nosuch"
-    );
+    let cases = [
+        (
+            "",
+            "command 'migrate' requires <domain> option\nerror: command 'migrate' requires <desturi> option",
+        ),
+        ("dom uri --tunneled --tunnelled", "option --tunnelled already seen"),
+        ("dom uri --timeout", "expected syntax: --timeout <number>"),
+        ("dom uri --xml", "expected syntax: --xml <string>"),
+        ("dom uri --live=1", "invalid '=' after option --live"),
+        ("dom uri --nosuch", "command 'migrate' doesn't support option --nosuch"),
+    ];
+    for (args, error) in cases {
+        assert_eq!(try_parse(args).err().unwrap(), error, "{args}");
+    }
 }
 
 #[test]
@@ -220,10 +222,7 @@ fn exclusive_and_required_options_are_refused_as_virsh_does() {
             "Option --tls is required by option --tls-destination",
         ),
     ];
-    for (opts, want) in cases {
-        let c = parse(&format!("dom uri {opts}"));
-        assert_eq!(own_error(migrate::check_options(&c)), want, "`{opts}`");
-    }
+    assert_refusals(migrate::check_options, &cases);
     assert!(
         migrate::check_options(&parse("dom uri --live --postcopy --postcopy-after-precopy"))
             .is_ok()
@@ -232,34 +231,37 @@ fn exclusive_and_required_options_are_refused_as_virsh_does() {
 
 #[test]
 fn timeout_needs_live_and_an_action_needs_a_timeout() {
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --timeout 5"))),
-        "migrate: Unexpected timeout for offline migration"
-    );
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --live --timeout-suspend"))),
-        "migrate: Unexpected --timeout-* option without --timeout"
-    );
-    assert_eq!(
-        own_error(migrate::timeout(&parse("dom uri --live --timeout -1"))),
-        "Numeric value '-1' for <timeout> option is malformed or out of range"
-    );
-    assert_eq!(migrate::timeout(&parse("dom uri")).unwrap(), None);
-    assert_eq!(
-        migrate::timeout(&parse("dom uri --timeout 0")).unwrap(),
-        None
-    );
-    assert_eq!(
-        migrate::timeout(&parse("dom uri --live --timeout 7")).unwrap(),
-        Some((Duration::from_secs(7), TimeoutAction::Suspend))
-    );
-    assert_eq!(
-        migrate::timeout(&parse(
-            "dom uri --live --timeout 3 --timeout-postcopy --postcopy"
-        ))
-        .unwrap(),
-        Some((Duration::from_secs(3), TimeoutAction::Postcopy))
-    );
+    let refused = [
+        (
+            "--timeout 5",
+            "migrate: Unexpected timeout for offline migration",
+        ),
+        (
+            "--live --timeout-suspend",
+            "migrate: Unexpected --timeout-* option without --timeout",
+        ),
+        (
+            "--live --timeout -1",
+            "Numeric value '-1' for <timeout> option is malformed or out of range",
+        ),
+    ];
+    assert_refusals(migrate::timeout, &refused);
+    let accepted = [
+        ("", None),
+        ("--timeout 0", None),
+        (
+            "--live --timeout 7",
+            Some((Duration::from_secs(7), TimeoutAction::Suspend)),
+        ),
+        (
+            "--live --timeout 3 --timeout-postcopy --postcopy",
+            Some((Duration::from_secs(3), TimeoutAction::Postcopy)),
+        ),
+    ];
+    for (opts, want) in accepted {
+        let c = parse(&format!("dom uri {opts}"));
+        assert_eq!(migrate::timeout(&c).unwrap(), want, "`{opts}`");
+    }
 }
 
 #[test]
@@ -276,10 +278,7 @@ fn bad_values_get_virshs_words() {
         ("--migrate-disks=", "Failed to get option 'migrate-disks': Option argument is empty"),
         ("--xml /nonexistent/rvirsh.xml", "cannot read file '/nonexistent/rvirsh.xml'"),
     ];
-    for (opts, want) in cases {
-        let c = parse(&format!("dom uri {opts}"));
-        assert_eq!(own_error(migrate::build_params(&c)), want, "`{opts}`");
-    }
+    assert_refusals(migrate::build_params, &cases);
     // The file error carries libvirt's own line too, as virsh prints it.
     let e = migrate::build_params(&parse("dom uri --xml /nonexistent/rvirsh.xml")).unwrap_err();
     assert_eq!(

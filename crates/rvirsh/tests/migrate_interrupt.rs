@@ -18,7 +18,7 @@ use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, 
 use nix::sys::termios::{tcgetattr, LocalFlags};
 use nix::unistd::{write, Pid};
 use rvirsh::watch::{watch_job, WatchOptions};
-use rvirt_testkit::hosts::Host;
+use rvirt_testkit::hosts::{Guest, Host};
 use rvirt_testkit::tools::{shell_command, virsh};
 use std::os::fd::OwnedFd;
 use std::process::{Child, Stdio};
@@ -61,14 +61,8 @@ fn sigint_is_caught_only_while_a_job_is_watched() {
 }
 
 /// A guest whose 256 MiB working set takes minutes at 1 MiB/s.
-fn big_guest_xml(name: &str) -> String {
-    format!(
-        "<domain type='test'><name>{name}</name><metadata>\
-         <rvirt:guest xmlns:rvirt='https://rvirt.dev/xmlns/test-guest/1'>\
-         <rvirt:working-set unit='KiB'>262144</rvirt:working-set></rvirt:guest>\
-         </metadata><memory unit='MiB'>1024</memory><vcpu>1</vcpu>\
-         <os><type>hvm</type></os></domain>"
-    )
+fn big_guest(name: &str) -> Guest {
+    Guest::named(name).memory(1024).working_set(256 << 10)
 }
 
 /// How the shell is interrupted.
@@ -143,13 +137,7 @@ fn migrate_and_interrupt(
     dst: &Host,
     name: &str,
 ) -> Interrupted {
-    let file = src.path(&format!("{name}.xml"));
-    std::fs::write(&file, big_guest_xml(name)).unwrap();
-    let o = virsh(
-        &src.uri(),
-        &format!("define {}; start {name}", file.display()),
-    );
-    assert!(o.ok, "{}", o.stderr);
+    src.define_and_start(&big_guest(name));
     // For the terminal case: (master, slave); the slave is kept to see
     // when virsh has made it raw.
     let pty: Option<(OwnedFd, OwnedFd)> = match how {

@@ -42,22 +42,25 @@ fn eta_edge_cases() {
 
 #[test]
 fn virsh_percentage_and_text() {
-    assert_eq!(virsh_percent(0, 100), 100);
-    assert_eq!(
-        virsh_percent(1, u64::MAX),
-        99,
-        "never 100 while data remains"
-    );
-    assert_eq!(virsh_percent(100, 100), 0);
-    assert_eq!(virsh_percent(33, 100), 67);
-    assert_eq!(
-        virsh_progress_text("Migration", 0, 1),
-        "\rMigration: [100 %]"
-    );
-    assert_eq!(
-        virsh_progress_text("Migration", 95, 100),
-        "\rMigration: [  5 %]"
-    );
+    // (remaining, total, percent done): never 100 while data remains.
+    for (remaining, total, percent) in [
+        (0, 100, 100),
+        (1, u64::MAX, 99),
+        (100, 100, 0),
+        (33, 100, 67),
+    ] {
+        assert_eq!(
+            virsh_percent(remaining, total),
+            percent,
+            "{remaining}/{total}"
+        );
+    }
+    for (remaining, total, text) in [
+        (0, 1, "\rMigration: [100 %]"),
+        (95, 100, "\rMigration: [  5 %]"),
+    ] {
+        assert_eq!(virsh_progress_text("Migration", remaining, total), text);
+    }
 }
 
 #[test]

@@ -3,8 +3,8 @@
 //! stderr and exit status byte for byte, including after a real migration
 //! between two rvirtd hosts (the completed-job report) and on error paths.
 
-use rvirt_testkit::hosts::Host;
-use rvirt_testkit::tools::{compare_shells, rvirsh, virsh};
+use rvirt_testkit::hosts::{Guest, Host};
+use rvirt_testkit::tools::{assert_shells_agree, compare_shells, rvirsh, virsh};
 
 /// Run `commands` through both shells; describe any difference (none is
 /// allowed: no normalisation).
@@ -12,15 +12,9 @@ fn diff(uri: &str, commands: &str) -> Option<String> {
     compare_shells(uri, commands, &[])
 }
 
-/// A test-driver guest whose 8 MiB working set really travels.
-fn guest_xml(name: &str) -> String {
-    format!(
-        "<domain type='test'><name>{name}</name><metadata>\
-         <rvirt:guest xmlns:rvirt='https://rvirt.dev/xmlns/test-guest/1'>\
-         <rvirt:working-set unit='KiB'>8192</rvirt:working-set></rvirt:guest>\
-         </metadata><memory unit='MiB'>64</memory><vcpu>1</vcpu>\
-         <os><type>hvm</type></os></domain>"
-    )
+/// A 64 MiB test-driver guest whose 8 MiB working set really travels.
+fn guest(name: &str) -> Guest {
+    Guest::named(name).memory(64)
 }
 
 #[test]
@@ -94,14 +88,7 @@ fn job_commands_match_virsh_on_rvirtd() {
     // migration::client tests no_support_names_the_api_called checks
     // them); an unparsable --migrateuri is parsed by the daemon, so both
     // shells print rvirtd's words.
-    let failures: Vec<String> = cases.iter().filter_map(|c| diff(&uri, c)).collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert_shells_agree(&uri, &cases, &[]);
 }
 
 #[test]
@@ -109,13 +96,7 @@ fn migration_and_completed_report_match_virsh() {
     let src = Host::start_keeping_hostname("mig-src");
     let dst = Host::start_keeping_hostname("mig-dst");
     for name in ["byvirsh", "byrvirsh"] {
-        let file = src.path(&format!("{name}.xml"));
-        std::fs::write(&file, guest_xml(name)).unwrap();
-        let o = virsh(
-            &src.uri(),
-            &format!("define {}; start {name}", file.display()),
-        );
-        assert!(o.ok, "{}", o.stderr);
+        src.define_and_start(&guest(name));
     }
     // The same managed live migration, once by each shell.
     let migrate = |name: &str| {
@@ -164,7 +145,7 @@ fn migration_and_completed_report_match_virsh() {
         ),
     ] {
         let file = src.path(&format!("{name}.xml"));
-        std::fs::write(&file, guest_xml(name)).unwrap();
+        std::fs::write(&file, guest(name).xml()).unwrap();
         let o = rvirsh(
             &src.uri(),
             &format!(

@@ -2,7 +2,7 @@
 //! only that connection is closed; the daemon stays up and other clients
 //! keep working.
 
-use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::rpc::wire::*;
 use rvirt_testkit::tools::virsh;
 use std::io::{Read, Write};
@@ -133,32 +133,11 @@ fn max_clients_and_clean_shutdown() {
 
 #[test]
 fn start_up_refusals() {
-    let dir = std::env::temp_dir().join(format!("rvirtd-refusals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let run = |conf: &str| {
-        let path = dir.join("r.conf");
-        std::fs::write(
-            &path,
-            format!(
-                "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\n{conf}",
-                dir.display()
-            ),
-        )
-        .unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rvirtd"))
-            .arg("--listen")
-            .arg("-f")
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{conf} was accepted");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let run = |conf: &str| rvirtd_refusal(&["--listen"], conf);
     assert!(run("listen_tls = 1\n").contains("TLS is not supported yet"));
     assert!(run("listen_tls = 0\nlisten_tcp = 1\n").contains("auth_tcp = \"sasl\""));
     assert!(run("auth_unix_rw = \"polkit\"\n").contains("not supported yet"));
     assert!(run("listen_tcp = \"yes\"\n").contains("expected a bool for 'listen_tcp' parameter"));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// After a client asks about VIR_DRV_FEATURE_PROGRAM_KEEPALIVE the daemon

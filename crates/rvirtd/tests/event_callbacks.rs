@@ -4,18 +4,13 @@
 //! registrations used to queue 386 MB of events). Compared step by step
 //! with a stock libvirtd where one can run.
 
-use rvirt_rpc::remote::ConnectOpenArgs;
-use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::remote::{
     ConnectDomainEventCallbackDeregisterAnyArgs, ConnectDomainEventCallbackRegisterAnyArgs,
-    ConnectDomainEventCallbackRegisterAnyRet,
+    ConnectDomainEventCallbackRegisterAnyRet, Procedure,
 };
-use rvirt_rpc::xdr::XdrEncode;
-use rvirt_rpc::{FrameReader, NonnullDomain, Packet};
+use rvirt_rpc::NonnullDomain;
 use rvirt_testkit::daemon::Daemon;
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
-use std::time::Duration;
+use rvirt_testkit::rpc::rpc_client::{Answer, RpcClient};
 
 /// `VIR_DOMAIN_EVENT_ID_LIFECYCLE` and `VIR_DOMAIN_EVENT_ID_REBOOT`.
 const LIFECYCLE: i32 = 0;
@@ -24,71 +19,33 @@ const REBOOT: i32 = 1;
 /// What one call answered: the callback id, or (code, domain, message).
 type Outcome = Result<i32, (i32, i32, String)>;
 
-/// A raw client on the daemon's read-only socket.
-struct RawClient {
-    sock: UnixStream,
-    frames: FrameReader,
-    serial: u32,
+/// A client on the daemon's read-only socket, with test:///default opened
+/// read-only (VIR_CONNECT_RO).
+fn open_readonly(d: &Daemon) -> RpcClient {
+    let mut c = RpcClient::unix(&d.socket_ro());
+    c.open_with("test:///default", 1);
+    c
 }
 
-impl RawClient {
-    fn open(d: &Daemon) -> RawClient {
-        let sock = UnixStream::connect(d.socket_ro()).expect("connect ro socket");
-        sock.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        let mut c = RawClient {
-            sock,
-            frames: FrameReader::new(),
-            serial: 0,
-        };
-        let args = ConnectOpenArgs {
-            name: Some("test:///default".into()),
-            flags: 1, // VIR_CONNECT_RO
-        };
-        let reply = c.call(Procedure::ConnectOpen, &args);
-        assert!(reply.error().is_none(), "CONNECT_OPEN failed");
-        c
+fn register(c: &mut RpcClient, event_id: i32, dom: Option<NonnullDomain>) -> Outcome {
+    let args = ConnectDomainEventCallbackRegisterAnyArgs { event_id, dom };
+    match c.call(Procedure::ConnectDomainEventCallbackRegisterAny, &args) {
+        Answer::Ok(reply) => Ok(reply
+            .body::<ConnectDomainEventCallbackRegisterAnyRet>()
+            .unwrap()
+            .callback_id),
+        Answer::Err(e) => Err((e.code.0, e.domain.0, e.message)),
+        other => panic!("register: {other:?}"),
     }
+}
 
-    /// Send one call and return its reply, skipping any event messages.
-    fn call<T: XdrEncode>(&mut self, proc_: Procedure, args: &T) -> Packet {
-        self.serial += 1;
-        let call = remote::call(proc_, self.serial, args).unwrap();
-        self.sock.write_all(&call.to_bytes().unwrap()).unwrap();
-        loop {
-            if let Some(p) = self.frames.next_packet().expect("framing") {
-                if p.header.serial == self.serial && p.header.proc_ == proc_ as i32 {
-                    return p;
-                }
-                continue;
-            }
-            let mut buf = [0u8; 4096];
-            let n = self.sock.read(&mut buf).expect("reply");
-            assert!(n > 0, "daemon closed the connection");
-            self.frames.push(&buf[..n]);
-        }
-    }
-
-    fn register(&mut self, event_id: i32, dom: Option<NonnullDomain>) -> Outcome {
-        let args = ConnectDomainEventCallbackRegisterAnyArgs { event_id, dom };
-        let reply = self.call(Procedure::ConnectDomainEventCallbackRegisterAny, &args);
-        match reply.error() {
-            Some(e) => {
-                let e = e.unwrap();
-                Err((e.code.0, e.domain.0, e.message))
-            }
-            None => Ok(reply
-                .body::<ConnectDomainEventCallbackRegisterAnyRet>()
-                .unwrap()
-                .callback_id),
-        }
-    }
-
-    fn deregister(&mut self, callback_id: i32) {
-        let args = ConnectDomainEventCallbackDeregisterAnyArgs { callback_id };
-        let reply = self.call(Procedure::ConnectDomainEventCallbackDeregisterAny, &args);
-        assert!(reply.error().is_none(), "deregister {callback_id}");
-    }
+fn deregister(c: &mut RpcClient, callback_id: i32) {
+    let args = ConnectDomainEventCallbackDeregisterAnyArgs { callback_id };
+    let answer = c.call(Procedure::ConnectDomainEventCallbackDeregisterAny, &args);
+    assert!(
+        matches!(answer, Answer::Ok(_)),
+        "deregister {callback_id}: {answer:?}"
+    );
 }
 
 /// test:///default's guest, as a domain filter.
@@ -101,17 +58,17 @@ fn test_domain() -> NonnullDomain {
 /// register again after a deregistration: only exact duplicates (Ok/Err
 /// per step; ids are the daemon's own) are refused.
 fn registration_sequence(d: &Daemon) -> Vec<Outcome> {
-    let mut c = RawClient::open(d);
-    let first = c.register(LIFECYCLE, None);
+    let mut c = open_readonly(d);
+    let first = register(&mut c, LIFECYCLE, None);
     let mut steps = vec![
         first.clone(),
-        c.register(LIFECYCLE, None),
-        c.register(REBOOT, None),
-        c.register(LIFECYCLE, Some(test_domain())),
-        c.register(LIFECYCLE, Some(test_domain())),
+        register(&mut c, LIFECYCLE, None),
+        register(&mut c, REBOOT, None),
+        register(&mut c, LIFECYCLE, Some(test_domain())),
+        register(&mut c, LIFECYCLE, Some(test_domain())),
     ];
-    c.deregister(first.expect("first registration"));
-    steps.push(c.register(LIFECYCLE, None));
+    deregister(&mut c, first.expect("first registration"));
+    steps.push(register(&mut c, LIFECYCLE, None));
     // Ids differ between daemons; what matters is which steps succeed.
     for id in steps.iter_mut().flatten() {
         *id = 0;

@@ -20,17 +20,6 @@ fn rss_kib(d: &Daemon) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// CONNECT_OPEN of `uri` (serial 1).
-fn open_call(uri: &str) -> Vec<u8> {
-    let body = [
-        &1u32.to_be_bytes()[..],
-        &xdr_string(uri),
-        &0u32.to_be_bytes(),
-    ]
-    .concat();
-    message(REMOTE, 1, 1, 0, 1, 0, &body)
-}
-
 /// Write `chunk` again and again without reading, until `total` bytes are
 /// sent or the daemon stops taking them for a second. Returns bytes sent.
 fn flood(d: &Daemon, chunk: Vec<u8>, total: usize) -> std::thread::JoinHandle<usize> {
@@ -100,9 +89,7 @@ fn a_client_that_does_not_take_its_events_is_disconnected() {
     let reg = message(REMOTE, 1, 316, 0, 2, 0, &[0, 0, 0, 0, 0, 0, 0, 0]);
     read_reply_of(&mut slow, &reg);
 
-    let mut busy = connect(&d);
-    busy.write_all(&open_call("test:///default")).unwrap();
-    read_reply(&mut busy).expect("open reply");
+    let mut busy = connect_opened(&d);
     let start = Instant::now();
     // DOMAIN_DEFINE_XML of one domain with a 4,000-character name, in
     // batches: each raises a DEFINED event of over 4 KB for the slow client
@@ -140,9 +127,7 @@ fn a_client_that_does_not_take_its_events_is_disconnected() {
 #[test]
 fn a_connection_pointing_back_at_the_daemon_closes_without_a_stall() {
     let d = Daemon::rvirtd("");
-    let mut probe = connect(&d);
-    probe.write_all(&open_call("test:///default")).unwrap();
-    read_reply(&mut probe).expect("open reply");
+    let mut probe = connect_opened(&d);
     for round in 0..3 {
         let mut selfish: Vec<TcpStream> = (0..4).map(|_| connect(&d)).collect();
         for s in &mut selfish {
@@ -176,9 +161,7 @@ fn a_connection_pointing_back_at_the_daemon_closes_without_a_stall() {
 #[test]
 fn nothing_is_answered_after_connect_close() {
     let d = Daemon::rvirtd("");
-    let mut s = connect(&d);
-    s.write_all(&open_call("test:///default")).unwrap();
-    read_reply(&mut s).expect("open reply");
+    let mut s = connect_opened(&d);
     let close = message(REMOTE, 1, 2, 0, 2, 0, &[]);
     let get_type = message(REMOTE, 1, 3, 0, 3, 0, &[]);
     let hostname = message(REMOTE, 1, 59, 0, 4, 0, &[]);
@@ -201,9 +184,7 @@ fn call_with_fds_on_tcp_closes_the_connection() {
         for body in [&1u32.to_be_bytes()[..], &33u32.to_be_bytes(), &[]] {
             expect_closed(d, &message(REMOTE, 1, 3, 4, 2, 0, body));
         }
-        let mut s = connect(d);
-        s.write_all(&open_call("test:///default")).unwrap();
-        read_reply(&mut s).expect("open reply");
+        let mut s = connect_opened(d);
         s.write_all(&message(REMOTE, 1, 3, 4, 2, 0, &0u32.to_be_bytes()))
             .unwrap();
         let (h, payload) = read_reply(&mut s).expect("reply to a call with no fds");

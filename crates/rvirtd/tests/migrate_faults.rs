@@ -9,64 +9,91 @@
 mod hosts;
 
 use hosts::{
-    assert_never_left_source, assert_nothing_on_dst, assert_untouched, before, ran_on_both,
-    spawn_shell, wait, Guest, Mode, Output, Pair, Proxy, Watch, MODES,
+    assert_handed_over, assert_never_left_source, assert_nothing_on_dst, assert_untouched, before,
+    spawn_shell, wait, Before, Guest, Mode, Output, Pair, Proxy, Watch, MODES,
 };
 use std::time::Duration;
-
-/// Run `virsh migrate FLAGS ARGS` in the background, `act` while it runs,
-/// and check it failed without the guest leaving the source.
-fn failing_migration(pair: &Pair, g: &Guest, cmd: &str, act: impl FnOnce(), what: &str) -> Output {
-    let watch = Watch::start(&pair.src, &g.name, &pair.dst, &g.name);
-    let child = spawn_shell("virsh", &pair.src.uri(), cmd);
-    act();
-    let out = wait(child);
-    let samples = watch.finish();
-    assert!(
-        !out.ok,
-        "{what}: `{cmd}` succeeded:\n{}\n--- src log:\n{}",
-        out.stdout,
-        pair.src.log()
-    );
-    assert!(!ran_on_both(&samples), "{what}: {samples:?}");
-    assert_never_left_source(&samples);
-    out
-}
 
 fn migrate_cmd(pair: &Pair, mode: Mode, flags: &str, name: &str) -> String {
     format!("migrate {flags} {}", mode.args(pair, name))
 }
 
+/// A guest running on the source for a migration that must fail, and the
+/// source's view of it to compare with afterwards.
+struct Doomed {
+    g: Guest,
+    before: Before,
+    what: String,
+}
+
+impl Doomed {
+    fn start(pair: &Pair, g: Guest, what: String) -> Doomed {
+        pair.src.define_and_start(&g);
+        let before = before(pair, &g);
+        Doomed { g, before, what }
+    }
+
+    /// Run `virsh CMD` in the background, `act` while it runs, and check it
+    /// failed without the guest leaving the source.
+    fn migrate(&self, pair: &mut Pair, cmd: &str, act: impl FnOnce(&mut Pair)) -> Output {
+        let (g, what) = (&self.g, &self.what);
+        let watch = Watch::guest(pair, &g.name);
+        let child = spawn_shell("virsh", &pair.src.uri(), cmd);
+        act(pair);
+        let out = wait(child);
+        let samples = watch.finish_apart(what);
+        assert!(
+            !out.ok,
+            "{what}: `{cmd}` succeeded:\n{}\n--- src log:\n{}",
+            out.stdout,
+            pair.src.log()
+        );
+        assert_never_left_source(&samples);
+        out
+    }
+
+    /// `virsh migrate FLAGS` in `mode`, which must fail by itself.
+    fn migrate_in(&self, pair: &mut Pair, mode: Mode, flags: &str) -> Output {
+        let cmd = migrate_cmd(pair, mode, flags, &self.g.name);
+        self.migrate(pair, &cmd, |_| {})
+    }
+
+    /// Wait until the source is moving the guest's memory.
+    fn wait_transfer_started(&self, pair: &Pair) {
+        assert!(
+            pair.src
+                .wait_transfer_started(&self.g.name, Duration::from_secs(10)),
+            "{}: transfer never started",
+            self.what
+        );
+    }
+
+    /// The guest is as it was on the source and, after `grace`, nothing of
+    /// it is on the destination.
+    fn assert_left_alone(&self, pair: &Pair, grace: Duration) {
+        assert_untouched(pair, &self.g, &self.before, &self.what);
+        assert_nothing_on_dst(pair, &self.g.name, grace, &self.what);
+    }
+}
+
 /// `virsh domjobabort` while memory is moving, in each mode.
 #[test]
 fn abort_during_transfer() {
-    let pair = Pair::start();
+    let mut pair = Pair::start();
     for mode in MODES {
-        let g = Guest::new("abort");
-        pair.src.define_and_start(&g);
-        let b = before(&pair, &g);
-        let what = format!("{mode:?} abort");
-        let out = failing_migration(
-            &pair,
-            &g,
-            &migrate_cmd(&pair, mode, "--bandwidth 1", &g.name),
-            || {
-                assert!(
-                    pair.src
-                        .wait_transfer_started(&g.name, Duration::from_secs(10)),
-                    "{what}: transfer never started"
-                );
-                pair.src.ok(&format!("domjobabort {}", g.name));
-            },
-            &what,
-        );
+        let d = Doomed::start(&pair, Guest::new("abort"), format!("{mode:?} abort"));
+        let cmd = migrate_cmd(&pair, mode, "--bandwidth 1", &d.g.name);
+        let out = d.migrate(&mut pair, &cmd, |pair| {
+            d.wait_transfer_started(pair);
+            pair.src.ok(&format!("domjobabort {}", d.g.name));
+        });
         assert!(
             out.stderr.contains("abort") || out.stderr.contains("cancel"),
-            "{what}: {}",
+            "{}: {}",
+            d.what,
             out.stderr
         );
-        assert_untouched(&pair, &g, &b, &what);
-        assert_nothing_on_dst(&pair, &g.name, Duration::ZERO, &what);
+        d.assert_left_alone(&pair, Duration::ZERO);
     }
 }
 
@@ -74,22 +101,13 @@ fn abort_during_transfer() {
 /// migration, and the phases after it clean up.
 #[test]
 fn fault_at_each_phase() {
-    let pair = Pair::start();
+    let mut pair = Pair::start();
     for mode in MODES {
         for phase in ["begin", "prepare", "perform", "finish"] {
             let g = Guest::new(&format!("fail{phase}")).fault(phase, "fail");
-            pair.src.define_and_start(&g);
-            let b = before(&pair, &g);
-            let what = format!("{mode:?} fail at {phase}");
-            failing_migration(
-                &pair,
-                &g,
-                &migrate_cmd(&pair, mode, "", &g.name),
-                || {},
-                &what,
-            );
-            assert_untouched(&pair, &g, &b, &what);
-            assert_nothing_on_dst(&pair, &g.name, Duration::ZERO, &what);
+            let d = Doomed::start(&pair, g, format!("{mode:?} fail at {phase}"));
+            d.migrate_in(&mut pair, mode, "");
+            d.assert_left_alone(&pair, Duration::ZERO);
         }
     }
 }
@@ -103,16 +121,10 @@ fn fault_at_confirm_leaves_guest_on_destination() {
         let g = Guest::new("failconfirm").fault("confirm", "fail");
         pair.src.define_and_start(&g);
         let what = format!("{mode:?} fail at confirm");
-        let watch = Watch::start(&pair.src, &g.name, &pair.dst, &g.name);
+        let watch = Watch::guest(&pair, &g.name);
         pair.src.virsh(&migrate_cmd(&pair, mode, "", &g.name));
-        let samples = watch.finish();
-        assert!(!ran_on_both(&samples), "{what}: {samples:?}");
-        assert_eq!(
-            pair.dst.domstate(&g.name).as_deref(),
-            Some("running"),
-            "{what}"
-        );
-        assert!(!pair.src.running().contains(&g.name), "{what}");
+        watch.finish_apart(&what);
+        assert_handed_over(&pair, &g.name, &what);
     }
 }
 
@@ -120,22 +132,13 @@ fn fault_at_confirm_leaves_guest_on_destination() {
 /// refuses, the source resumes.
 #[test]
 fn corrupted_page_fails_digest() {
-    let pair = Pair::start();
+    let mut pair = Pair::start();
     for mode in MODES {
         let g = Guest::new("corrupt").corrupt_page();
-        pair.src.define_and_start(&g);
-        let b = before(&pair, &g);
-        let what = format!("{mode:?} corrupt page");
-        let out = failing_migration(
-            &pair,
-            &g,
-            &migrate_cmd(&pair, mode, "", &g.name),
-            || {},
-            &what,
-        );
-        assert!(out.stderr.contains("digest"), "{what}: {}", out.stderr);
-        assert_untouched(&pair, &g, &b, &what);
-        assert_nothing_on_dst(&pair, &g.name, Duration::ZERO, &what);
+        let d = Doomed::start(&pair, g, format!("{mode:?} corrupt page"));
+        let out = d.migrate_in(&mut pair, mode, "");
+        assert!(out.stderr.contains("digest"), "{}: {}", d.what, out.stderr);
+        d.assert_left_alone(&pair, Duration::ZERO);
     }
 }
 
@@ -144,28 +147,17 @@ fn corrupted_page_fails_digest() {
 fn destination_killed_mid_transfer() {
     for mode in MODES {
         let mut pair = Pair::start();
-        let g = Guest::new("dstkill");
-        pair.src.define_and_start(&g);
-        let b = before(&pair, &g);
-        let what = format!("{mode:?} destination killed");
-        let watch = Watch::start(&pair.src, &g.name, &pair.dst, &g.name);
-        let child = spawn_shell(
-            "virsh",
-            &pair.src.uri(),
-            &migrate_cmd(&pair, mode, "--bandwidth 1", &g.name),
+        let d = Doomed::start(
+            &pair,
+            Guest::new("dstkill"),
+            format!("{mode:?} destination killed"),
         );
-        assert!(
-            pair.src
-                .wait_transfer_started(&g.name, Duration::from_secs(10)),
-            "{what}: transfer never started"
-        );
-        pair.dst.kill9();
-        let out = wait(child);
-        let samples = watch.finish();
-        assert!(!out.ok, "{what}: migration succeeded");
-        assert!(!ran_on_both(&samples), "{what}: {samples:?}");
-        assert_never_left_source(&samples);
-        assert_untouched(&pair, &g, &b, &what);
+        let cmd = migrate_cmd(&pair, mode, "--bandwidth 1", &d.g.name);
+        d.migrate(&mut pair, &cmd, |pair| {
+            d.wait_transfer_started(pair);
+            pair.dst.kill9();
+        });
+        assert_untouched(&pair, &d.g, &d.before, &d.what);
         assert!(!pair.dst.is_running());
     }
 }
@@ -184,22 +176,24 @@ enum Path {
 /// The network to the destination breaks mid-transfer: a proxy in front of
 /// the destination drops every connection through it.
 fn connection_cut(mode: Mode, path: Path) {
-    let pair = Pair::start();
-    let g = Guest::new("cut");
-    pair.src.define_and_start(&g);
-    let b = before(&pair, &g);
-    let what = format!("{mode:?} {path:?} connection cut");
+    let mut pair = Pair::start();
+    let d = Doomed::start(
+        &pair,
+        Guest::new("cut"),
+        format!("{mode:?} {path:?} connection cut"),
+    );
+    let name = &d.g.name;
     let (proxy, cmd) = match (mode, path) {
         (Mode::Direct, _) => {
             let proxy = Proxy::start(pair.dst.reloc_port);
             let reloc = format!("test+reloc://127.0.0.1:{}", proxy.port);
-            let cmd = mode.args_via(&pair.dst.uri(), &reloc, &g.name);
+            let cmd = mode.args_via(&pair.dst.uri(), &reloc, name);
             (proxy, cmd)
         }
         (_, Path::Control) => {
             let proxy = Proxy::start(pair.dst.port);
             let dst = format!("test+tcp://127.0.0.1:{}/default", proxy.port);
-            let cmd = mode.args_via(&dst, &pair.dst.reloc_uri(), &g.name);
+            let cmd = mode.args_via(&dst, &pair.dst.reloc_uri(), name);
             (proxy, cmd)
         }
         (_, Path::Memory) => {
@@ -213,93 +207,64 @@ fn connection_cut(mode: Mode, path: Path) {
                 ""
             };
             let cmd = format!(
-                "--live {p2p}{} {} --migrateuri tcp://127.0.0.2:{port} --listen-address 127.0.0.1",
-                g.name,
+                "--live {p2p}{name} {} --migrateuri tcp://127.0.0.2:{port} --listen-address 127.0.0.1",
                 pair.dst.uri()
             );
             (proxy, cmd)
         }
     };
-    failing_migration(
-        &pair,
-        &g,
-        &format!("migrate --bandwidth 1 {cmd}"),
-        || {
-            assert!(
-                pair.src
-                    .wait_transfer_started(&g.name, Duration::from_secs(10)),
-                "{what}: transfer never started"
-            );
-            // Memory is moving through the proxy (1 MiB/s): cut it half-way.
-            assert!(
-                proxy.wait_bytes(1 << 20, Duration::from_secs(10)) || matches!(path, Path::Control),
-                "{what}: nothing went through the proxy"
-            );
-            proxy.cut();
-        },
-        &what,
-    );
-    assert_untouched(&pair, &g, &b, &what);
+    d.migrate(&mut pair, &format!("migrate --bandwidth 1 {cmd}"), |pair| {
+        d.wait_transfer_started(pair);
+        // Memory is moving through the proxy (1 MiB/s): cut it half-way.
+        assert!(
+            proxy.wait_bytes(1 << 20, Duration::from_secs(10)) || matches!(path, Path::Control),
+            "{}: nothing went through the proxy",
+            d.what
+        );
+        proxy.cut();
+    });
     // The destination may hear of it only from the closed connection.
-    assert_nothing_on_dst(&pair, &g.name, Duration::from_secs(5), &what);
+    d.assert_left_alone(&pair, Duration::from_secs(5));
 }
 
-#[test]
-fn connection_cut_direct() {
-    connection_cut(Mode::Direct, Path::Memory);
+/// One test per mode and cut connection, so their host pairs run in
+/// parallel.
+macro_rules! connection_cut_tests {
+    ($($test:ident: $mode:ident, $path:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            connection_cut(Mode::$mode, Path::$path);
+        }
+    )*};
 }
 
-#[test]
-fn connection_cut_tunnelled() {
-    connection_cut(Mode::Tunnelled, Path::Control);
-}
-
-#[test]
-fn connection_cut_managed_memory() {
-    connection_cut(Mode::Managed, Path::Memory);
-}
-
-#[test]
-fn connection_cut_p2p_memory() {
-    connection_cut(Mode::P2p, Path::Memory);
-}
-
-#[test]
-fn connection_cut_managed_control() {
-    connection_cut(Mode::Managed, Path::Control);
-}
-
-#[test]
-fn connection_cut_p2p_control() {
-    connection_cut(Mode::P2p, Path::Control);
+connection_cut_tests! {
+    connection_cut_direct: Direct, Memory;
+    connection_cut_tunnelled: Tunnelled, Control;
+    connection_cut_managed_memory: Managed, Memory;
+    connection_cut_p2p_memory: P2p, Memory;
+    connection_cut_managed_control: Managed, Control;
+    connection_cut_p2p_control: P2p, Control;
 }
 
 /// The destination refuses in prepare: a different domain of the same name
 /// is defined there. It stays as it was.
 #[test]
 fn destination_name_clash() {
-    let pair = Pair::start();
+    let mut pair = Pair::start();
     for mode in MODES {
-        let g = Guest::new("clash");
-        pair.src.define_and_start(&g);
+        let d = Doomed::start(&pair, Guest::new("clash"), format!("{mode:?} name clash"));
+        let name = &d.g.name;
         let mut other = Guest::new("other");
-        other.name = g.name.clone();
+        other.name = name.clone();
         pair.dst.define(&other.xml());
-        let other_xml = pair.dst.dumpxml(&g.name);
-        let b = before(&pair, &g);
-        let what = format!("{mode:?} name clash");
-        let out = failing_migration(
-            &pair,
-            &g,
-            &migrate_cmd(&pair, mode, "", &g.name),
-            || {},
-            &what,
-        );
-        assert!(out.stderr.contains("already"), "{what}: {}", out.stderr);
-        assert_untouched(&pair, &g, &b, &what);
-        assert_eq!(pair.dst.domstate(&g.name).as_deref(), Some("shut off"));
-        assert_eq!(pair.dst.dumpxml(&g.name), other_xml, "{what}");
-        pair.dst.ok(&format!("undefine {}", g.name));
+        let other_xml = pair.dst.dumpxml(name);
+        let out = d.migrate_in(&mut pair, mode, "");
+        assert!(out.stderr.contains("already"), "{}: {}", d.what, out.stderr);
+        assert_untouched(&pair, &d.g, &d.before, &d.what);
+        assert_eq!(pair.dst.domstate(name).as_deref(), Some("shut off"));
+        assert_eq!(pair.dst.dumpxml(name), other_xml, "{}", d.what);
+        pair.dst.ok(&format!("undefine {name}"));
     }
 }
 
@@ -307,11 +272,11 @@ fn destination_name_clash() {
 /// memory size (not ABI-compatible).
 #[test]
 fn destination_refuses_bad_xml() {
-    let pair = Pair::start();
+    let mut pair = Pair::start();
     for mode in MODES {
         let g = Guest::new("badxml");
         pair.src.define_and_start(&g);
-        let b = before(&pair, &g);
+        let before = before(&pair, &g);
         let mut other_uuid = g.clone();
         other_uuid.uuid = hosts::fresh_uuid();
         let bad = [
@@ -320,18 +285,16 @@ fn destination_refuses_bad_xml() {
             ("other memory", g.clone().memory(g.memory_mib * 2).xml()),
         ];
         for (kind, xml) in bad {
-            let what = format!("{mode:?} --xml {kind}");
+            // The same running guest, refused once for each kind of XML.
+            let d = Doomed {
+                g: g.clone(),
+                before: before.clone(),
+                what: format!("{mode:?} --xml {kind}"),
+            };
             let path = pair.src.dir.join(format!("{}-bad.xml", g.name));
             std::fs::write(&path, xml).expect("write xml");
-            failing_migration(
-                &pair,
-                &g,
-                &migrate_cmd(&pair, mode, &format!("--xml {}", path.display()), &g.name),
-                || {},
-                &what,
-            );
-            assert_untouched(&pair, &g, &b, &what);
-            assert_nothing_on_dst(&pair, &g.name, Duration::ZERO, &what);
+            d.migrate_in(&mut pair, mode, &format!("--xml {}", path.display()));
+            d.assert_left_alone(&pair, Duration::ZERO);
         }
     }
 }

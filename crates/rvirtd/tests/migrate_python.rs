@@ -5,7 +5,7 @@
 
 mod hosts;
 
-use hosts::{fresh_uuid, unique, Pair};
+use hosts::{Guest, Pair};
 use rvirt_testkit::tools::{python3, python_libvirt_ready};
 use std::path::Path;
 
@@ -16,12 +16,20 @@ fn python_libvirt_migration() {
     }
     let pair = Pair::start();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/migrate.py");
+    // The guest as defined on the source, and as given to the destination.
+    let g = Guest::new("pyguest");
+    let xml_file = |file: &str, description: &str| {
+        let path = pair.src.path(file);
+        std::fs::write(&path, g.clone().description(description).xml()).expect("write xml");
+        path.display().to_string()
+    };
     let out = python3([
         script.display().to_string(),
         pair.src.uri(),
         pair.dst.uri(),
-        format!("pyguest{}", unique()),
-        fresh_uuid(),
+        g.name.clone(),
+        xml_file("source.xml", "on the source"),
+        xml_file("moved.xml", "moved by migrate3"),
     ]);
     let stdout = &out.stdout;
     eprintln!("{stdout}");

@@ -8,7 +8,7 @@
 
 mod hosts;
 
-use hosts::{ran_on_both, Guest, Host, Mode, Pair, Watch, MODES};
+use hosts::{Guest, Host, Mode, Pair, Watch, MODES};
 use std::time::{Duration, Instant};
 
 /// What the source should hold after a successful migration.
@@ -38,22 +38,45 @@ fn without_id(xml: &str) -> String {
     out
 }
 
-/// Run one migration with a watcher and check the outcome.
-#[allow(clippy::too_many_arguments)]
-fn migrate_and_check(
-    pair: &Pair,
-    guest: &Guest,
-    mode: Mode,
-    flags: &str,
-    dst_name: &str,
+/// What a migration should leave on the destination and the source.
+struct Expect {
+    dst_name: String,
     dst_persistent: bool,
     src_after: SourceAfter,
-    expect_xml: &str,
-) {
+    /// The destination's XML (run-time `id` aside).
+    xml: String,
+}
+
+impl Expect {
+    /// A plain migration of `guest`: same name and XML on the destination,
+    /// transient there, the source's definition left shut off.
+    fn plain(host: &Host, guest: &Guest) -> Expect {
+        Expect {
+            dst_name: guest.name.clone(),
+            dst_persistent: false,
+            src_after: SourceAfter::ShutOff,
+            xml: host.dumpxml(&guest.name),
+        }
+    }
+
+    /// `--persistent --undefinesource`: persistent on the destination,
+    /// nothing left on the source.
+    fn moved_for_good(host: &Host, guest: &Guest) -> Expect {
+        Expect {
+            dst_persistent: true,
+            src_after: SourceAfter::Gone,
+            ..Expect::plain(host, guest)
+        }
+    }
+}
+
+/// Run one migration with a watcher and check the outcome.
+fn migrate_and_check(pair: &Pair, guest: &Guest, mode: Mode, flags: &str, expect: &Expect) {
+    let dst_name = expect.dst_name.as_str();
     let watch = Watch::start(&pair.src, &guest.name, &pair.dst, dst_name);
     let cmd = format!("migrate {flags} {}", mode.args(pair, &guest.name));
     let out = pair.src.virsh(&cmd);
-    let samples = watch.finish();
+    let what = format!("{mode:?} {flags}");
     assert!(
         out.ok,
         "{mode:?} `{cmd}` failed: {}{}\n--- src log:\n{}\n--- dst log:\n{}",
@@ -62,39 +85,36 @@ fn migrate_and_check(
         pair.src.log(),
         pair.dst.log()
     );
-    assert!(!ran_on_both(&samples), "{mode:?}: ran on both: {samples:?}");
+    watch.finish_apart(&what);
 
     // Destination: running, under the right name, persistent as asked,
     // with the XML it was given.
     assert_eq!(
         pair.dst.domstate(dst_name).as_deref(),
         Some("running"),
-        "{mode:?} {flags}"
+        "{what}"
     );
     assert!(pair.dst.running().contains(&dst_name.to_string()));
     assert_eq!(
         pair.dst.persistent(dst_name),
-        dst_persistent,
-        "{mode:?} {flags}"
+        expect.dst_persistent,
+        "{what}"
     );
     assert_eq!(
         without_id(&pair.dst.dumpxml(dst_name)),
-        without_id(expect_xml),
-        "{mode:?} {flags}: destination XML"
+        without_id(&expect.xml),
+        "{what}: destination XML"
     );
 
     // Source: not running; gone or a shut-off definition.
-    assert!(
-        !pair.src.running().contains(&guest.name),
-        "{mode:?} {flags}"
-    );
-    match src_after {
-        SourceAfter::Gone => assert_eq!(pair.src.domstate(&guest.name), None, "{mode:?} {flags}"),
+    assert!(!pair.src.running().contains(&guest.name), "{what}");
+    match expect.src_after {
+        SourceAfter::Gone => assert_eq!(pair.src.domstate(&guest.name), None, "{what}"),
         SourceAfter::ShutOff => {
             assert_eq!(
                 pair.src.domstate(&guest.name).as_deref(),
                 Some("shut off"),
-                "{mode:?} {flags}"
+                "{what}"
             );
             assert!(pair.src.persistent(&guest.name));
         }
@@ -108,39 +128,29 @@ fn migrate_and_check(
     assert!(pair.src.names().contains(&"test".to_string()));
 }
 
-/// The XML the destination should show: the source's, renamed if asked.
-fn expected_xml(host: &Host, guest: &Guest, dname: Option<&str>) -> String {
-    let xml = host.dumpxml(&guest.name);
-    match dname {
-        Some(d) => xml.replace(
-            &format!("<name>{}</name>", guest.name),
-            &format!("<name>{d}</name>"),
-        ),
-        None => xml,
-    }
+/// Define and start a guest on the source and migrate it plainly; how long
+/// the migration (with its checks) took.
+fn migrate_new_guest(pair: &Pair, name: &str, mode: Mode, flags: &str) -> (Guest, Duration) {
+    let g = Guest::new(name);
+    pair.src.define_and_start(&g);
+    let expect = Expect::plain(&pair.src, &g);
+    let start = Instant::now();
+    migrate_and_check(pair, &g, mode, flags, &expect);
+    (g, start.elapsed())
 }
 
 fn plain_persistent_source(mode: Mode) {
     let pair = Pair::start();
-    let g = Guest::new("plain");
-    pair.src.define_and_start(&g);
-    let xml = expected_xml(&pair.src, &g, None);
-    migrate_and_check(
-        &pair,
-        &g,
-        mode,
-        "",
-        &g.name,
-        false,
-        SourceAfter::ShutOff,
-        &xml,
-    );
+    migrate_new_guest(&pair, "plain", mode, "");
 
     // A transient source guest leaves nothing behind.
     let t = Guest::new("transient");
     pair.src.create(&t);
-    let xml = expected_xml(&pair.src, &t, None);
-    migrate_and_check(&pair, &t, mode, "", &t.name, false, SourceAfter::Gone, &xml);
+    let expect = Expect {
+        src_after: SourceAfter::Gone,
+        ..Expect::plain(&pair.src, &t)
+    };
+    migrate_and_check(&pair, &t, mode, "", &expect);
 }
 
 fn persistent_undefinesource_dname_xml(mode: Mode) {
@@ -148,31 +158,28 @@ fn persistent_undefinesource_dname_xml(mode: Mode) {
 
     let g = Guest::new("persist");
     pair.src.define_and_start(&g);
-    let xml = expected_xml(&pair.src, &g, None);
-    migrate_and_check(
-        &pair,
-        &g,
-        mode,
-        "--persistent --undefinesource",
-        &g.name,
-        true,
-        SourceAfter::Gone,
-        &xml,
-    );
+    let expect = Expect::moved_for_good(&pair.src, &g);
+    migrate_and_check(&pair, &g, mode, "--persistent --undefinesource", &expect);
 
     let g = Guest::new("renamed");
     pair.src.define_and_start(&g);
     let dname = format!("{}-new", g.name);
-    let xml = expected_xml(&pair.src, &g, Some(&dname));
+    let plain = Expect::plain(&pair.src, &g);
+    let expect = Expect {
+        xml: plain.xml.replace(
+            &format!("<name>{}</name>", g.name),
+            &format!("<name>{dname}</name>"),
+        ),
+        dst_name: dname.clone(),
+        dst_persistent: true,
+        ..plain
+    };
     migrate_and_check(
         &pair,
         &g,
         mode,
         &format!("--persistent --dname {dname}"),
-        &dname,
-        true,
-        SourceAfter::ShutOff,
-        &xml,
+        &expect,
     );
 
     // --xml: a changed but ABI-compatible definition for the destination.
@@ -181,65 +188,46 @@ fn persistent_undefinesource_dname_xml(mode: Mode) {
     let changed = g.clone().description("moved with a new description");
     let path = pair.src.dir.join(format!("{}-dst.xml", g.name));
     std::fs::write(&path, changed.xml()).expect("write xml");
-    let before = pair.src.dumpxml(&g.name);
-    let xml = before.replace(
+    let plain = Expect::plain(&pair.src, &g);
+    let xml = plain.xml.replace(
         &format!("<uuid>{}</uuid>\n", g.uuid),
         &format!(
             "<uuid>{}</uuid>\n  <description>moved with a new description</description>\n",
             g.uuid
         ),
     );
-    assert_ne!(xml, before, "fixture XML layout changed");
+    assert_ne!(xml, plain.xml, "fixture XML layout changed");
+    let expect = Expect { xml, ..plain };
     migrate_and_check(
         &pair,
         &g,
         mode,
         &format!("--xml {}", path.display()),
-        &g.name,
-        false,
-        SourceAfter::ShutOff,
-        &xml,
+        &expect,
     );
 }
 
-#[test]
-fn managed_migration() {
-    plain_persistent_source(Mode::Managed);
+/// The plain and the flag tests for each mode, one test each so the
+/// modes' host pairs run in parallel.
+macro_rules! per_mode {
+    ($($mode:ident: $plain:ident, $flags:ident;)*) => {$(
+        #[test]
+        fn $plain() {
+            plain_persistent_source(Mode::$mode);
+        }
+
+        #[test]
+        fn $flags() {
+            persistent_undefinesource_dname_xml(Mode::$mode);
+        }
+    )*};
 }
 
-#[test]
-fn p2p_migration() {
-    plain_persistent_source(Mode::P2p);
-}
-
-#[test]
-fn tunnelled_migration() {
-    plain_persistent_source(Mode::Tunnelled);
-}
-
-#[test]
-fn direct_migration() {
-    plain_persistent_source(Mode::Direct);
-}
-
-#[test]
-fn managed_migration_flags() {
-    persistent_undefinesource_dname_xml(Mode::Managed);
-}
-
-#[test]
-fn p2p_migration_flags() {
-    persistent_undefinesource_dname_xml(Mode::P2p);
-}
-
-#[test]
-fn tunnelled_migration_flags() {
-    persistent_undefinesource_dname_xml(Mode::Tunnelled);
-}
-
-#[test]
-fn direct_migration_flags() {
-    persistent_undefinesource_dname_xml(Mode::Direct);
+per_mode! {
+    Managed: managed_migration, managed_migration_flags;
+    P2p: p2p_migration, p2p_migration_flags;
+    Tunnelled: tunnelled_migration, tunnelled_migration_flags;
+    Direct: direct_migration, direct_migration_flags;
 }
 
 /// --bandwidth (MiB/s) limits the transfer: 8 MiB of written memory at
@@ -249,21 +237,7 @@ fn direct_migration_flags() {
 fn bandwidth_limits_every_mode() {
     let pair = Pair::start();
     for mode in MODES {
-        let g = Guest::new("slow");
-        pair.src.define_and_start(&g);
-        let xml = expected_xml(&pair.src, &g, None);
-        let start = Instant::now();
-        migrate_and_check(
-            &pair,
-            &g,
-            mode,
-            "--bandwidth 4",
-            &g.name,
-            false,
-            SourceAfter::ShutOff,
-            &xml,
-        );
-        let took = start.elapsed();
+        let (g, took) = migrate_new_guest(&pair, "slow", mode, "--bandwidth 4");
         assert!(
             took >= Duration::from_millis(1500),
             "{mode:?}: 8 MiB at 4 MiB/s took only {took:?}"
@@ -284,21 +258,8 @@ fn bandwidth_limits_every_mode() {
 #[test]
 fn unlimited_bandwidth_is_quick() {
     let pair = Pair::start();
-    let g = Guest::new("quick");
-    pair.src.define_and_start(&g);
-    let xml = expected_xml(&pair.src, &g, None);
-    let start = Instant::now();
-    migrate_and_check(
-        &pair,
-        &g,
-        Mode::Tunnelled,
-        "",
-        &g.name,
-        false,
-        SourceAfter::ShutOff,
-        &xml,
-    );
-    assert!(start.elapsed() < Duration::from_millis(1500));
+    let (_, took) = migrate_new_guest(&pair, "quick", Mode::Tunnelled, "");
+    assert!(took < Duration::from_millis(1500));
 }
 
 /// Back again: the destination becomes the source of a second migration,
@@ -308,16 +269,13 @@ fn migrate_there_and_back() {
     let pair = Pair::start();
     let g = Guest::new("roundtrip");
     pair.src.define_and_start(&g);
-    let xml = expected_xml(&pair.src, &g, None);
+    let expect = Expect::moved_for_good(&pair.src, &g);
     migrate_and_check(
         &pair,
         &g,
         Mode::P2p,
         "--persistent --undefinesource",
-        &g.name,
-        true,
-        SourceAfter::Gone,
-        &xml,
+        &expect,
     );
     let out = pair.dst.virsh(&format!(
         "migrate --live --p2p --persistent --undefinesource {} {} --migrateuri tcp://127.0.0.1",
@@ -327,5 +285,8 @@ fn migrate_there_and_back() {
     assert!(out.ok, "{}{}", out.stdout, out.stderr);
     assert_eq!(pair.src.domstate(&g.name).as_deref(), Some("running"));
     assert_eq!(pair.dst.domstate(&g.name), None);
-    assert_eq!(without_id(&pair.src.dumpxml(&g.name)), without_id(&xml));
+    assert_eq!(
+        without_id(&pair.src.dumpxml(&g.name)),
+        without_id(&expect.xml)
+    );
 }

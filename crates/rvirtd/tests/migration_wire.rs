@@ -10,17 +10,16 @@
 
 use rvirt::job::{field, job_type, stats_flags};
 use rvirt::migration::flags as mflags;
-use rvirt::{Connect, JobInfo, Stream};
+use rvirt::{Connect, Domain, JobInfo, Stream};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
-use rvirt_rpc::{FrameReader, MessageStatus, MessageType, Packet, StreamId, XdrEncode};
-use rvirt_testkit::daemon::Daemon;
+use rvirt_rpc::{MessageStatus, MessageType, StreamId, XdrEncode};
+use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::ports::free_port;
+use rvirt_testkit::rpc::rpc_client::RpcClient;
 use rvirt_testkit::tools::{python3, virsh, Output};
 use rvirt_util::{ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
-use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod wire_fake;
@@ -64,18 +63,25 @@ fn tunnel_stream_round_trip() {
     );
 }
 
+/// A new connection to fake host `name` and a tunnel stream on it whose
+/// prepare was accepted.
+fn open_tunnel(port: u16, name: &str) -> (Connect, Stream) {
+    let conn = Connect::open(&uri(port, name)).unwrap();
+    let st = Stream::new(&conn, 0).unwrap();
+    conn.migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
+        .unwrap();
+    (conn, st)
+}
+
 #[test]
 fn tunnel_stream_failures() {
     let port = daemon();
-    let conn = Connect::open(&uri(port, "fail")).unwrap();
 
     // The driver's error reaches the sender: a later send or the finish
     // fails with it, and the daemon aborted its side.
     let h = host("fail");
     h.with(|h| h.fail_at = Some(1 << 20));
-    let st = Stream::new(&conn, 0).unwrap();
-    conn.migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (conn, st) = open_tunnel(port, "fail");
     let data = pattern(4 << 20);
     let mut err = None;
     for piece in data.chunks(256 * 1024) {
@@ -101,11 +107,7 @@ fn tunnel_stream_failures() {
 
     // The client aborts: the driver's stream is aborted, not finished.
     let h = host("abort");
-    let conn2 = Connect::open(&uri(port, "abort")).unwrap();
-    let st = Stream::new(&conn2, 0).unwrap();
-    conn2
-        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (_conn2, st) = open_tunnel(port, "abort");
     st.send(&pattern(100_000)).unwrap();
     st.abort().unwrap();
     assert!(h.wait_for(|h| h.aborted));
@@ -113,11 +115,7 @@ fn tunnel_stream_failures() {
 
     // The client goes away mid-stream: aborted too.
     let h = host("gone");
-    let conn3 = Connect::open(&uri(port, "gone")).unwrap();
-    let st = Stream::new(&conn3, 0).unwrap();
-    conn3
-        .migrate_prepare_tunnel3_params(&st, &dname("ok"), b"", 0)
-        .unwrap();
+    let (conn3, st) = open_tunnel(port, "gone");
     st.send(&pattern(300_000)).unwrap();
     assert!(h.wait_for(|h| h.received.len() == 300_000));
     drop(st);
@@ -128,46 +126,12 @@ fn tunnel_stream_failures() {
     );
 }
 
-struct Raw {
-    sock: TcpStream,
-    frames: FrameReader,
-}
-
-impl Raw {
-    fn send(&mut self, p: &Packet) {
-        self.sock.write_all(&p.to_bytes().unwrap()).unwrap();
-    }
-    fn recv(&mut self) -> Packet {
-        loop {
-            if let Some(p) = self.frames.next_packet().unwrap() {
-                return p;
-            }
-            let mut buf = [0u8; 65536];
-            let n = self.sock.read(&mut buf).unwrap();
-            assert!(n > 0, "daemon closed the connection");
-            self.frames.push(&buf[..n]);
-        }
-    }
-}
-
 /// Data a client sends right behind the call, before the reply, is kept;
 /// stream packets for a serial with no stream are ignored.
 #[test]
 fn stream_data_racing_the_reply_is_kept() {
-    let port = daemon();
-    let sock = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    sock.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut c = Raw {
-        sock,
-        frames: FrameReader::new(),
-    };
-    let open = ConnectOpenArgs {
-        name: Some("fake:///race".into()),
-        flags: 0,
-    };
-    c.send(&remote::call(Procedure::ConnectOpen, 1, &open).unwrap());
-    assert_eq!(c.recv().header.status, MessageStatus::Ok);
+    let mut c = RpcClient::tcp(daemon());
+    c.open("fake:///race");
 
     // A stray stream packet first: no answer, no harm.
     let stray = StreamId {
@@ -176,7 +140,7 @@ fn stream_data_racing_the_reply_is_kept() {
         proc_: 304,
         serial: 99,
     };
-    c.send(&stray.data(b"lost").unwrap());
+    c.send_packet(&stray.data(b"lost").unwrap());
 
     let args = DomainMigratePrepareTunnel3ParamsArgs {
         params: dname("late"),
@@ -185,14 +149,14 @@ fn stream_data_racing_the_reply_is_kept() {
     };
     let call = remote::call(Procedure::DomainMigratePrepareTunnel3Params, 2, &args).unwrap();
     let id = StreamId::of(&call.header);
-    c.send(&call);
+    c.send_packet(&call);
     let data = pattern(600_000);
     for piece in rvirt_rpc::stream::chunks(&data) {
-        c.send(&id.data(piece).unwrap());
+        c.send_packet(&id.data(piece).unwrap());
     }
-    c.send(&id.finish());
+    c.send_packet(&id.finish());
 
-    let reply = c.recv();
+    let reply = c.next_packet();
     assert_eq!(
         (reply.header.type_, reply.header.serial),
         (MessageType::Reply, 2)
@@ -205,7 +169,7 @@ fn stream_data_racing_the_reply_is_kept() {
     );
     let ret: DomainMigratePrepareTunnel3ParamsRet = reply.body().unwrap();
     assert_eq!(ret.cookie_out, [3, 2, 1]);
-    let confirm = c.recv();
+    let confirm = c.next_packet();
     assert_eq!(confirm.header.type_, MessageType::Stream);
     assert_eq!(confirm.header.status, MessageStatus::Ok);
     assert!(id.matches(&confirm.header));
@@ -217,6 +181,20 @@ fn stream_data_racing_the_reply_is_kept() {
 
 // ---------------------------------------------------------------- concurrency
 
+/// A peer-to-peer perform of `dom` on a thread of its own: the fake's
+/// perform blocks until its job is aborted.
+fn spawn_slow_perform(dom: &Domain) -> std::thread::JoinHandle<Result<Vec<u8>>> {
+    let dom = dom.clone();
+    std::thread::spawn(move || {
+        dom.migrate_perform3_params(
+            Some("fake+tcp://elsewhere/x"),
+            &TypedParams::new(),
+            b"",
+            mflags::PEER2PEER,
+        )
+    })
+}
+
 /// A long perform on one connection does not hold up the job queries and
 /// the abort another thread sends on the same connection.
 #[test]
@@ -224,15 +202,7 @@ fn slow_call_does_not_block_the_connection() {
     let port = daemon();
     let conn = Connect::open(&uri(port, "slow")).unwrap();
     let dom = conn.lookup_by_name("test").unwrap();
-    let d2 = dom.clone();
-    let perform = std::thread::spawn(move || {
-        d2.migrate_perform3_params(
-            Some("fake+tcp://elsewhere/x"),
-            &TypedParams::new(),
-            b"",
-            mflags::PEER2PEER,
-        )
-    });
+    let perform = spawn_slow_perform(&dom);
     let h = host("slow");
     assert!(h.wait_for(|h| h.job_running));
     for _ in 0..5 {
@@ -310,55 +280,47 @@ fn line<'a>(out: &'a str, label: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The "test" domain of the driver behind `uri`, in this process.
+fn test_domain(uri: &str) -> Domain {
+    Connect::open(uri).unwrap().lookup_by_name("test").unwrap()
+}
+
+/// The daemon's URI for fake host `name`, and that host's "test" domain
+/// in this process, to compare what crossed the wire with.
+fn daemon_and_api(name: &str) -> (String, Domain) {
+    let u = uri(daemon(), name);
+    (u, test_domain(&format!("fake:///{name}")))
+}
+
+/// `virsh CMD` on `uri`, which must succeed; its stdout.
+fn virsh_ok(uri: &str, cmd: &str) -> String {
+    let out = virsh(uri, cmd);
+    assert!(out.ok, "{cmd}: {}", out.stderr);
+    out.stdout
+}
+
 #[test]
 fn stock_virsh_job_commands() {
-    let port = daemon();
-    let u = uri(port, "virsh");
-    let api = Connect::open("fake:///virsh")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let (u, api) = daemon_and_api("virsh");
 
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "migrate-getspeed test");
-    assert!(ok, "{err}");
-    assert_eq!(
-        out.trim(),
-        api.migrate_get_max_speed(0).unwrap().to_string()
-    );
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "migrate-setspeed test 100");
-    assert!(ok, "{err}");
-    assert_eq!(api.migrate_get_max_speed(0).unwrap(), 100);
-    let Output { stdout: out, .. } = virsh(&u, "migrate-getspeed test");
-    assert_eq!(out.trim(), "100");
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "migrate-getmaxdowntime test");
-    assert!(ok, "{err}");
-    assert_eq!(
-        out.trim(),
-        api.migrate_get_max_downtime(0).unwrap().to_string()
-    );
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "migrate-setmaxdowntime test 250");
-    assert!(ok, "{err}");
-    assert_eq!(api.migrate_get_max_downtime(0).unwrap(), 250);
+    // Each setting: virsh reads what the API has, sets a new value the
+    // API then has, and reads that back.
+    type Getter = fn(&Domain) -> Result<u64>;
+    let settings: [(&str, u64, Getter); 2] = [
+        ("speed", 100, |d| d.migrate_get_max_speed(0)),
+        ("maxdowntime", 250, |d| d.migrate_get_max_downtime(0)),
+    ];
+    for (setting, value, api_value) in settings {
+        let get = format!("migrate-get{setting} test");
+        let out = virsh_ok(&u, &get);
+        assert_eq!(out.trim(), api_value(&api).unwrap().to_string());
+        virsh_ok(&u, &format!("migrate-set{setting} test {value}"));
+        assert_eq!(api_value(&api).unwrap(), value);
+        assert_eq!(virsh(&u, &get).stdout.trim(), value.to_string());
+    }
 
     // No job: virsh says so.
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test");
     assert_eq!(line(&out, "Job type:"), Some("None"));
     let Output {
         stderr: err, ok, ..
@@ -370,22 +332,9 @@ fn stock_virsh_job_commands() {
     );
 
     // A running job, as virsh polls it, and its abort.
-    let d2 = api.clone();
-    let perform = std::thread::spawn(move || {
-        d2.migrate_perform3_params(
-            Some("fake+tcp://elsewhere/x"),
-            &TypedParams::new(),
-            b"",
-            mflags::PEER2PEER,
-        )
-    });
+    let perform = spawn_slow_perform(&api);
     assert!(host("virsh").wait_for(|h| h.job_running));
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test");
     let info = api.get_job_info().unwrap();
     assert_eq!(line(&out, "Job type:"), Some("Unbounded"));
     assert_eq!(line(&out, "Operation:"), Some("Outgoing migration"));
@@ -397,20 +346,12 @@ fn stock_virsh_job_commands() {
     assert_eq!(line(&out, "Data remaining:"), Some("768.000 MiB"));
     assert_eq!(line(&out, "Data total:"), Some("1.000 GiB"));
     assert_eq!(line(&out, "Iteration:"), Some("2"));
-    let Output {
-        stderr: err, ok, ..
-    } = virsh(&u, "domjobabort test");
-    assert!(ok, "{err}");
+    virsh_ok(&u, "domjobabort test");
     assert!(perform.join().unwrap().is_err());
     assert_eq!(host("virsh").with(|h| h.abort_flags), Some(0));
 
     // Completed-job statistics carry a string.
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&u, "domjobinfo test --completed");
-    assert!(ok, "{err}");
+    let out = virsh_ok(&u, "domjobinfo test --completed");
     assert_eq!(line(&out, "Job type:"), Some("Completed"), "{out}");
     assert_eq!(line(&out, "Error message:"), Some("disk full"), "{out}");
     assert_eq!(
@@ -421,12 +362,7 @@ fn stock_virsh_job_commands() {
 
 #[test]
 fn python_job_calls() {
-    let port = daemon();
-    let u = uri(port, "python");
-    let api = Connect::open("fake:///python")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let (u, api) = daemon_and_api("python");
     api.migrate_set_max_speed(77, 0).unwrap();
     let script = format!(
         "import libvirt\nc = libvirt.open('{u}')\nd = c.lookupByName('test')\n\
@@ -466,6 +402,30 @@ fn python_job_calls() {
     );
 }
 
+/// Stock virsh's `cmd` on `uri` ends as the API call did: on success
+/// `same_output` compares its output with the API's value; on failure
+/// virsh reports the API's error message.
+fn virsh_says<T>(uri: &str, cmd: &str, api: Result<T>, same_output: impl FnOnce(&str, T)) {
+    let Output {
+        stdout: out,
+        stderr: err,
+        ok,
+    } = virsh(uri, cmd);
+    match api {
+        Ok(value) => {
+            assert!(ok, "{cmd}: {err}");
+            same_output(&out, value);
+        }
+        Err(e) => {
+            assert!(!ok, "{cmd} succeeded: {out}");
+            assert!(
+                err.contains(&format!("error: {}", e.message)),
+                "{cmd}: {err} vs {e}"
+            );
+        }
+    }
+}
+
 /// The real daemon on `test:///default`: stock virsh's job commands say
 /// what the API says in-process (the figures, or the same error).
 #[test]
@@ -473,29 +433,11 @@ fn stock_virsh_against_rvirtd_test_driver() {
     rvirt_driver_test::register();
     client_drivers();
     let d = Daemon::rvirtd("");
-    let api = Connect::open("test:///default")
-        .unwrap()
-        .lookup_by_name("test")
-        .unwrap();
+    let api = test_domain("test:///default");
     let same = |cmd: &str, want: Result<String>| {
-        let Output {
-            stdout: out,
-            stderr: err,
-            ok,
-        } = virsh(&d.tcp_uri(), cmd);
-        match want {
-            Ok(text) => {
-                assert!(ok, "{cmd}: {err}");
-                assert_eq!(out.trim(), text, "{cmd}");
-            }
-            Err(e) => {
-                assert!(!ok, "{cmd} succeeded: {out}");
-                assert!(
-                    err.contains(&format!("error: {}", e.message)),
-                    "{cmd}: {err} vs {e}"
-                );
-            }
-        }
+        virsh_says(&d.tcp_uri(), cmd, want, |out, text| {
+            assert_eq!(out.trim(), text, "{cmd}")
+        })
     };
     same(
         "migrate-getspeed test",
@@ -515,33 +457,21 @@ fn stock_virsh_against_rvirtd_test_driver() {
         Err(e) if e.code == ErrorCode::NO_SUPPORT => api.get_job_info().map(|i| i.type_),
         other => other.map(|(t, _)| t),
     };
-    let Output {
-        stdout: out,
-        stderr: err,
-        ok,
-    } = virsh(&d.tcp_uri(), "domjobinfo test");
-    match jobinfo {
-        Ok(t) => {
-            assert!(ok, "{err}");
-            let names = [
-                "None",
-                "Bounded",
-                "Unbounded",
-                "Completed",
-                "Failed",
-                "Cancelled",
-            ];
-            assert_eq!(
-                line(&out, "Job type:"),
-                names.get(t as usize).copied(),
-                "{out}"
-            );
-        }
-        Err(e) => assert!(
-            !ok && err.contains(&format!("error: {}", e.message)),
-            "{err} vs {e}"
-        ),
-    }
+    virsh_says(&d.tcp_uri(), "domjobinfo test", jobinfo, |out, t| {
+        let names = [
+            "None",
+            "Bounded",
+            "Unbounded",
+            "Completed",
+            "Failed",
+            "Cancelled",
+        ];
+        assert_eq!(
+            line(out, "Job type:"),
+            names.get(t as usize).copied(),
+            "{out}"
+        );
+    });
 }
 
 /// rvirtd's own keys for the test driver: `host_uuid` is the host UUID its
@@ -552,25 +482,10 @@ fn test_driver_settings_from_the_config() {
     client_drivers();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_port = busy.local_addr().unwrap().port();
-    let dir = std::env::temp_dir().join(format!("rvirtd-reloc-refusal-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("r.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\ntest_relocation_listen = \"127.0.0.1:{busy_port}\"\n",
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rvirtd"))
-        .arg("-f")
-        .arg(&conf)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = rvirtd_refusal(
+        &[],
+        &format!("test_relocation_listen = \"127.0.0.1:{busy_port}\"\n"),
+    );
     assert!(err.contains("cannot listen for test migrations"), "{err}");
 
     let reloc = free_port();

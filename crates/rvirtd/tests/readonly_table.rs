@@ -8,13 +8,10 @@
 //! libvirtd decodes before its dispatcher calls the public API, so these
 //! calls reach the API's read-only check, or its driver.
 
-use rvirt_rpc::remote::ConnectOpenArgs;
-use rvirt_rpc::remote::{self, Access, Procedure};
-use rvirt_rpc::{FrameReader, Header, MessageStatus, MessageType, Packet};
+use rvirt_rpc::remote::{Access, Procedure};
 use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::rpc::rpc_client::{self, RpcClient};
 use rvirt_util::{ErrorCode, ErrorDomain};
-use std::io::{Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -31,73 +28,24 @@ enum Answer {
     },
 }
 
-/// A raw REMOTE client on a unix socket.
-struct Raw {
-    sock: UnixStream,
-    frames: FrameReader,
-    serial: u32,
+/// A client on `socket` with `test:///default` opened on it.
+fn open(socket: &Path) -> RpcClient {
+    let mut c = RpcClient::unix(socket);
+    c.set_timeouts(Some(Duration::from_secs(30)), None);
+    c.open("test:///default");
+    c
 }
 
-impl Raw {
-    /// Connect to `socket` and open `test:///default` on it.
-    fn open(socket: &Path) -> Raw {
-        let sock = UnixStream::connect(socket).expect("connect");
-        sock.set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("timeout");
-        let mut c = Raw {
-            sock,
-            frames: FrameReader::new(),
-            serial: 0,
-        };
-        let open = ConnectOpenArgs {
-            name: Some("test:///default".into()),
-            flags: 0,
-        };
-        let body = rvirt_rpc::xdr::XdrEncode::to_xdr(&open).expect("encode");
-        assert_eq!(c.call(Procedure::ConnectOpen as i32, &body), Answer::Ok);
-        c
-    }
-
-    fn call(&mut self, proc_: i32, payload: &[u8]) -> Answer {
-        self.serial += 1;
-        let h = Header::call(
-            remote::PROGRAM,
-            remote::PROTOCOL_VERSION,
-            proc_,
-            self.serial,
-        );
-        let packet = Packet::new(h, payload.to_vec());
-        self.sock
-            .write_all(&packet.to_bytes().expect("frame"))
-            .expect("send");
-        let reply = self.reply();
-        match reply.header.status {
-            MessageStatus::Ok => Answer::Ok,
-            _ => {
-                let e = reply.error().expect("an error").expect("decodes");
-                Answer::Err {
-                    code: e.code,
-                    domain: e.domain,
-                    message: e.message,
-                }
-            }
-        }
-    }
-
-    /// The reply to the last call; events and stream data are skipped.
-    fn reply(&mut self) -> Packet {
-        loop {
-            if let Some(p) = self.frames.next_packet().expect("framing") {
-                if p.header.type_ == MessageType::Reply && p.header.serial == self.serial {
-                    return p;
-                }
-                continue;
-            }
-            let mut buf = [0u8; 65536];
-            let n = self.sock.read(&mut buf).expect("read");
-            assert!(n > 0, "daemon closed the connection");
-            self.frames.push(&buf[..n]);
-        }
+/// Call procedure number `proc_` with `payload`; the answer as compared.
+fn call(c: &mut RpcClient, proc_: i32, payload: &[u8]) -> Answer {
+    match c.call_bytes(proc_, payload) {
+        rpc_client::Answer::Ok(_) => Answer::Ok,
+        rpc_client::Answer::Err(e) => Answer::Err {
+            code: e.code,
+            domain: e.domain,
+            message: e.message,
+        },
+        other => panic!("procedure {proc_}: {other:?}"),
     }
 }
 
@@ -105,11 +53,11 @@ impl Raw {
 /// CONNECT_OPEN: either ends the walk (libvirtd 9.0 drops the connection
 /// when a second open fails with "connection already open").
 fn walk(socket: &Path) -> Vec<(Procedure, Answer)> {
-    let mut c = Raw::open(socket);
+    let mut c = open(socket);
     Procedure::ALL
         .iter()
         .filter(|p| !matches!(p, Procedure::ConnectClose | Procedure::ConnectOpen))
-        .map(|p| (*p, c.call(*p as i32, &ZEROS)))
+        .map(|p| (*p, call(&mut c, *p as i32, &ZEROS)))
         .collect()
 }
 
@@ -166,11 +114,14 @@ fn every_procedure_answers_by_its_class() {
         }
     }
     // Numbers outside the table, and closing, on the same kind of client.
-    let mut c = Raw::open(&d.socket_ro());
+    let mut c = open(&d.socket_ro());
     for n in [0, 444, -1, 100_000] {
-        assert_eq!(c.call(n, &ZEROS), unknown(n));
+        assert_eq!(call(&mut c, n, &ZEROS), unknown(n));
     }
-    assert_eq!(c.call(Procedure::ConnectClose as i32, &[]), Answer::Ok);
+    assert_eq!(
+        call(&mut c, Procedure::ConnectClose as i32, &[]),
+        Answer::Ok
+    );
 }
 
 /// Write procedures whose public API validates an argument before

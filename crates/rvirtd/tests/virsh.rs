@@ -5,7 +5,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::spine::{cases, Fixtures};
-use rvirt_testkit::tools::{diff, virsh, Normalise, Output};
+use rvirt_testkit::tools::{assert_none_differ, diff, virsh, Normalise, Output};
 
 /// Stock virsh on `uri`; the CPU-time clock reading and the URI itself
 /// (each daemon's differs) blanked.
@@ -13,35 +13,45 @@ fn run(uri: &str, case: &str) -> Output {
     virsh(uri, case).normalised(&[Normalise::CpuTime, Normalise::Uri(uri.to_string())])
 }
 
+/// The differences, case by case, between virsh's output on two
+/// (label, URI) targets.
+fn differences<'a>(
+    cases: impl IntoIterator<Item = &'a str>,
+    (want_label, want_uri): (&str, &str),
+    (got_label, got_uri): (&str, &str),
+) -> Vec<String> {
+    let differs = |case: &str| {
+        let want = run(want_uri, case);
+        let got = run(got_uri, case);
+        diff(case, (want_label, &want), (got_label, &got))
+    };
+    cases.into_iter().filter_map(differs).collect()
+}
+
 #[test]
 fn virsh_over_rvirtd_matches_virsh_in_process() {
     let fixtures = Fixtures::write();
     let d = Daemon::rvirtd("");
     let cases = cases(&fixtures);
-    let mut failures = Vec::new();
-    for case in &cases {
-        let want = run("test:///default", case);
-        let tcp = run(&d.tcp_uri(), case);
-        failures.extend(diff(case, ("in-process", &want), ("rvirtd tcp", &tcp)));
-    }
+    let in_process = ("in-process", "test:///default");
+    let mut failures = differences(
+        cases.iter().map(String::as_str),
+        in_process,
+        ("rvirtd tcp", &d.tcp_uri()),
+    );
     // The unix socket and the read-only socket, on a sample.
-    for case in [
+    let sample = [
         "list --all",
         "dominfo test",
         "destroy test; list --all; start test; domid test",
-    ] {
-        let want = run("test:///default", case);
-        let unix = run(&d.unix_uri(), case);
-        failures.extend(diff(case, ("in-process", &want), ("rvirtd unix", &unix)));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}\n--- daemon log:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n"),
-        d.log()
-    );
+    ];
+    failures.extend(differences(
+        sample,
+        in_process,
+        ("rvirtd unix", &d.unix_uri()),
+    ));
+    let log = format!("\n--- daemon log:\n{}", d.log());
+    assert_none_differ(&failures, cases.len(), &log);
 }
 
 #[test]
@@ -70,18 +80,11 @@ fn virsh_gives_the_same_output_against_rvirtd_and_stock_libvirtd() {
     };
     let fixtures = Fixtures::write();
     let ours = Daemon::rvirtd("");
-    let mut failures = Vec::new();
     let cases = cases(&fixtures);
-    for case in &cases {
-        let want = run(&stock.tcp_uri(), case);
-        let got = run(&ours.tcp_uri(), case);
-        failures.extend(diff(case, ("libvirtd", &want), ("rvirtd", &got)));
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
+    let failures = differences(
+        cases.iter().map(String::as_str),
+        ("libvirtd", &stock.tcp_uri()),
+        ("rvirtd", &ours.tcp_uri()),
     );
+    assert_none_differ(&failures, cases.len(), "");
 }

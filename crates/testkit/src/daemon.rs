@@ -5,20 +5,19 @@
 
 use crate::dirs::TempDir;
 use crate::ports::free_port;
+use crate::process::{derefs_to_process, DaemonProcess, START_TIMEOUT};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 /// How often a daemon is started on a fresh port before the kit gives up
 /// (a free port may be taken by another test before the daemon binds it).
 const ATTEMPTS: usize = 5;
-/// How long a daemon may take to listen; libvirtd loads all its drivers.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A running daemon (rvirtd or libvirtd) and its directory.
+/// A running daemon (rvirtd or libvirtd) and its directory; its process
+/// (PID, log, end) is what it derefs to.
 pub struct Daemon {
-    child: Child,
+    process: DaemonProcess,
     pub port: u16,
     /// Holds config, sockets, log and state; removed on drop.
     pub dir: PathBuf,
@@ -97,46 +96,25 @@ impl Daemon {
         dir: TempDir,
         name: &'static str,
     ) -> Result<Daemon, String> {
-        let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn daemon");
         let mut d = Daemon {
-            child,
+            process: DaemonProcess::spawn(&mut cmd, dir.join("daemon.log")),
             port,
             dir: dir.path().to_path_buf(),
             name,
             _dir: dir,
         };
-        let start = Instant::now();
-        while start.elapsed() < START_TIMEOUT {
-            if !d.is_running() {
-                return Err(d.log());
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() && d.socket().exists() {
-                return Ok(d);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let socket = d.socket();
+        let listening = || TcpStream::connect(("127.0.0.1", port)).is_ok() && socket.exists();
+        if d.process.wait_serving(listening) {
+            return Ok(d);
         }
-        Err(format!(
-            "{name} not listening after {START_TIMEOUT:?}:\n{}",
-            d.log()
-        ))
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+        match d.is_running() {
+            true => Err(format!(
+                "{name} not listening after {START_TIMEOUT:?}:\n{}",
+                d.log()
+            )),
+            false => Err(d.log()),
+        }
     }
 
     pub fn tcp_uri(&self) -> String {
@@ -168,43 +146,29 @@ impl Daemon {
     pub fn unix_uri(&self) -> String {
         format!("test+unix:///default?socket={}", self.socket().display())
     }
-
-    /// SIGTERM, then wait (SIGKILL after 5 s). Returns whether it exited
-    /// by itself.
-    pub fn terminate(&mut self) -> bool {
-        terminate(&mut self.child)
-    }
-
-    /// SIGKILL now, and reap it (a daemon that dies mid-session).
-    pub fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if self.is_running() {
-            self.terminate();
-        }
-    }
-}
+derefs_to_process!(Daemon);
 
-/// SIGTERM `child` by its PID and wait up to 5 s, then SIGKILL; whether it
-/// exited by itself.
-pub fn terminate(child: &mut Child) -> bool {
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(5) {
-        if let Ok(Some(_)) = child.try_wait() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    false
+/// rvirtd run with `args` and `-f` a config of `conf` (sockets and state in
+/// a fresh directory), which it must refuse to start with: its stderr.
+pub fn rvirtd_refusal(args: &[&str], conf: &str) -> String {
+    let dir = TempDir::new("rvirtd-refusal");
+    let path = dir.write(
+        "r.conf",
+        format!(
+            "unix_sock_dir = \"{0}\"\nstate_dir = \"{0}\"\n{conf}",
+            dir.path().display()
+        ),
+    );
+    let out = Command::new(crate::bins::rvirtd())
+        .args(args)
+        .arg("-f")
+        .arg(&path)
+        .output()
+        .expect("run rvirtd");
+    assert!(!out.status.success(), "{conf} was accepted");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The config every test daemon starts from: TCP on 127.0.0.1:`port`

@@ -4,6 +4,7 @@
 //! - [`ports`]: free TCP ports; [`dirs`]: temporary directories removed on drop.
 //! - [`bins`]: the workspace's own binaries (rvirtd, rvirsh) for any crate's tests.
 //! - [`corpus`]: libvirt 9.0.0's test documents, fetched through apt at test time.
+//! - [`process`]: a daemon process the kit started: PID, log, stopped by PID on drop.
 //! - [`daemon`]: rvirtd and a stock libvirtd with a config, stopped by PID on drop.
 //! - [`hosts`]: rvirtd "hosts" in their own UTS (and, on request, network)
 //!   namespaces, for migration tests.
@@ -22,6 +23,7 @@ pub mod guest;
 pub mod held;
 pub mod hosts;
 pub mod ports;
+pub mod process;
 pub mod rpc;
 pub mod schema;
 pub mod spine;

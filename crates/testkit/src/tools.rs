@@ -306,11 +306,16 @@ pub fn assert_shells_agree(uri: &str, cases: &[String], rules: &[Normalise]) {
         .iter()
         .filter_map(|c| compare_shells(uri, c, rules))
         .collect();
+    assert_none_differ(&failures, cases.len(), "");
+}
+
+/// Panics if any of `total` cases differed: lists `failures` (one [`diff`]
+/// each), then `context` (e.g. a daemon's log).
+pub fn assert_none_differ(failures: &[String], total: usize, context: &str) {
     assert!(
         failures.is_empty(),
-        "{} of {} cases differ from virsh:\n{}",
+        "{} of {total} cases differ:\n{}{context}",
         failures.len(),
-        cases.len(),
         failures.join("\n")
     );
 }

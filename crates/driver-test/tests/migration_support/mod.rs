@@ -3,9 +3,12 @@
 #![allow(dead_code)]
 
 use rvirt::events::{event_id, DomainEvent};
-use rvirt::{Connect, Domain, DomainState};
+use rvirt::job::{job_type, stats_flags};
+use rvirt::migration::{flags, params};
+use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub const NS: &str = "https://rvirt.dev/xmlns/test-guest/1";
@@ -71,6 +74,59 @@ pub fn guest_xml(name: &str, mib: u64, guest_meta: &str) -> String {
         "<domain type='test'><name>{name}</name><uuid>{uuid}</uuid>{meta}\
          <memory unit='MiB'>{mib}</memory><vcpu>1</vcpu><os><type>hvm</type></os></domain>"
     )
+}
+
+/// A string parameter value.
+pub fn s(v: &str) -> TypedParamValue {
+    TypedParamValue::String(v.into())
+}
+
+/// The destination's parameters for the XML begin returned, the guest
+/// arriving as `name`.
+pub fn dest_params(xml: &str, name: &str) -> TypedParams {
+    TypedParams::new()
+        .with(params::DEST_XML, s(xml))
+        .with(params::DEST_NAME, s(name))
+}
+
+/// Begin (no parameters, `flags`) for `dom`: its cookie, and the
+/// destination's parameters for the guest arriving as `name`.
+pub fn begin(dom: &Domain, name: &str, flags: u32) -> (Vec<u8>, TypedParams) {
+    let (cookie, xml) = dom
+        .migrate_begin3_params(&TypedParams::new(), flags)
+        .unwrap();
+    (cookie, dest_params(&xml, name))
+}
+
+/// A live peer-to-peer migration of `dom` to `dst` (with `extra` flags and
+/// parameters `p`) on a thread of its own.
+pub fn spawn_p2p(
+    dom: &Domain,
+    dst: &Host,
+    extra: u32,
+    p: TypedParams,
+) -> JoinHandle<rvirt::Result<Vec<u8>>> {
+    let (d, uri) = (dom.clone(), dst.uri.clone());
+    std::thread::spawn(move || {
+        d.migrate_perform3_params(Some(&uri), &p, &[], flags::LIVE | flags::PEER2PEER | extra)
+    })
+}
+
+/// The statistics of `dom`'s completed job (kept for the next look).
+pub fn completed(dom: &Domain) -> TypedParams {
+    let keep = stats_flags::COMPLETED | stats_flags::KEEP_COMPLETED;
+    let (t, stats) = dom.get_job_stats(keep).unwrap();
+    assert_eq!(t, job_type::COMPLETED);
+    stats
+}
+
+/// Job statistics that say the migration succeeded, or not.
+pub fn assert_success(stats: &TypedParams, succeeded: bool) {
+    assert_eq!(
+        stats.get(rvirt::job::field::SUCCESS),
+        Some(&TypedParamValue::Boolean(succeeded)),
+        "{stats:?}"
+    );
 }
 
 /// Define and start a persistent guest.

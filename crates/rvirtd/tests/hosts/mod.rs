@@ -56,6 +56,7 @@ impl Mode {
 }
 
 /// The guest's source-side view before a migration, to compare after.
+#[derive(Clone)]
 pub struct Before {
     pub xml: String,
     pub inactive: Option<String>,
@@ -95,6 +96,17 @@ pub fn assert_untouched(pair: &Pair, g: &Guest, b: &Before, what: &str) {
     // The source's job is over: a new one could start.
     let job = pair.src.ok(&format!("domjobinfo {}", g.name));
     assert!(job.contains("Job type:         None"), "{what}: {job}");
+}
+
+/// After a hand-over whose last step failed: the guest runs on the
+/// destination and not on the source.
+pub fn assert_handed_over(pair: &Pair, name: &str, what: &str) {
+    assert_eq!(
+        pair.dst.domstate(name).as_deref(),
+        Some("running"),
+        "{what}"
+    );
+    assert!(!pair.src.running().iter().any(|n| n == name), "{what}");
 }
 
 /// Nothing of `name` on the destination (allowing `grace` for a

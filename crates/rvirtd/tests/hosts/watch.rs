@@ -1,7 +1,7 @@
 //! Sampling both hosts' view of a guest during a migration, to prove it
 //! never ran on both.
 
-use super::{virsh, Host};
+use super::{virsh, Host, Pair};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -60,6 +60,19 @@ impl Watch {
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// Sample guest `name`, under that name on both hosts of `pair`.
+    pub fn guest(pair: &Pair, name: &str) -> Watch {
+        Watch::start(&pair.src, name, &pair.dst, name)
+    }
+
+    /// Stop sampling and check the guest never ran on both hosts at once;
+    /// the samples.
+    pub fn finish_apart(self, what: &str) -> Vec<Sample> {
+        let samples = self.finish();
+        assert!(!ran_on_both(&samples), "{what}: ran on both: {samples:?}");
+        samples
     }
 
     /// Stop sampling; the samples in order (src, dst, src, ...).

@@ -4,7 +4,9 @@ and migrateToURI3 (peer-to-peer, tunnelled) with params dicts, jobStats and
 migrateSetMaxSpeed while the job runs, abortJob, and the lifecycle,
 migration-iteration and job-completed events on both hosts.
 
-usage: migrate.py SRC_URI DST_URI NAME UUID
+usage: migrate.py SRC_URI DST_URI NAME SOURCE_XML MOVED_XML
+The guest NAME is defined from file SOURCE_XML and given file MOVED_XML
+(the same guest, another description) as its destination XML.
 Prints one line per check and 'ALL OK' at the end; exits non-zero on the
 first failure."""
 
@@ -14,27 +16,9 @@ import time
 
 import libvirt
 
-SRC_URI, DST_URI, NAME, UUID = sys.argv[1:5]
+SRC_URI, DST_URI, NAME = sys.argv[1:4]
+SOURCE_XML, MOVED_XML = (open(path).read() for path in sys.argv[4:6])
 NEW_NAME = NAME + "-py"
-NS = "https://rvirt.dev/xmlns/test-guest/1"
-
-
-def guest_xml(name, description):
-    return f"""<domain type='test'>
-  <name>{name}</name>
-  <uuid>{UUID}</uuid>
-  <description>{description}</description>
-  <metadata>
-    <rvirt:guest xmlns:rvirt='{NS}'>
-      <rvirt:dirty-rate unit='KiB/s'>1024</rvirt:dirty-rate>
-      <rvirt:working-set unit='KiB'>8192</rvirt:working-set>
-    </rvirt:guest>
-  </metadata>
-  <memory unit='MiB'>32</memory>
-  <currentMemory unit='MiB'>32</currentMemory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-</domain>"""
 
 
 def check(name, cond, detail=""):
@@ -68,6 +52,12 @@ def loop():
 threading.Thread(target=loop, daemon=True).start()
 
 
+def event(host, kind, name, args=lambda a: True):
+    """A predicate on recorded events: `kind` on `host` for guest `name`,
+    its callback arguments satisfying `args`."""
+    return lambda e: e[:3] == (host, kind, name) and args(e[3])
+
+
 def wait_event(pred, timeout=10):
     deadline = time.time() + timeout
     with got:
@@ -77,6 +67,11 @@ def wait_event(pred, timeout=10):
                 return False
             got.wait(left)
     return True
+
+
+def check_events(name, *preds):
+    """Check that an event satisfying each of `preds` arrives."""
+    check(name, all(wait_event(p) for p in preds), str(events))
 
 
 src = libvirt.open(SRC_URI)
@@ -96,7 +91,7 @@ for host, conn in (("src", src), ("dst", dst)):
         None, libvirt.VIR_DOMAIN_EVENT_ID_JOB_COMPLETED, record(host, "completed"), None
     )
 
-dom = src.defineXML(guest_xml(NAME, "on the source"))
+dom = src.defineXML(SOURCE_XML)
 dom.create()
 check("guest running on source", dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
 
@@ -145,7 +140,7 @@ new = dom.migrate3(
         libvirt.VIR_MIGRATE_PARAM_URI: "tcp://127.0.0.1",
         libvirt.VIR_MIGRATE_PARAM_DEST_NAME: NEW_NAME,
         # The XML keeps the source's name; destination_name renames.
-        libvirt.VIR_MIGRATE_PARAM_DEST_XML: guest_xml(NAME, "moved by migrate3"),
+        libvirt.VIR_MIGRATE_PARAM_DEST_XML: MOVED_XML,
         libvirt.VIR_MIGRATE_PARAM_BANDWIDTH: 1,
     },
     libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PERSIST_DEST,
@@ -176,29 +171,13 @@ done = dom.jobStats(libvirt.VIR_DOMAIN_JOB_STATS_COMPLETED)
 check("completed jobStats on source", done.get("type") == libvirt.VIR_DOMAIN_JOB_COMPLETED, str(done))
 check("completed data", done.get("data_processed", 0) >= 8 << 20, str(done))
 
-check(
-    "source lifecycle stopped/migrated",
-    wait_event(
-        lambda e: e[:3] == ("src", "lifecycle", NAME)
-        and e[3] == (libvirt.VIR_DOMAIN_EVENT_STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
-    ),
-    str(events),
-)
-check(
-    "destination lifecycle resumed/migrated",
-    wait_event(
-        lambda e: e[:3] == ("dst", "lifecycle", NEW_NAME)
-        and e[3] == (libvirt.VIR_DOMAIN_EVENT_RESUMED, libvirt.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
-    ),
-    str(events),
-)
-check(
-    "source migration iteration",
-    wait_event(lambda e: e[:3] == ("src", "iteration", NAME) and e[3][0] >= 1),
-    str(events),
-)
-check("source job completed", wait_event(lambda e: e[:3] == ("src", "completed", NAME)), str(events))
-check("destination job completed", wait_event(lambda e: e[:3] == ("dst", "completed", NEW_NAME)), str(events))
+stopped = (libvirt.VIR_DOMAIN_EVENT_STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_MIGRATED)
+resumed = (libvirt.VIR_DOMAIN_EVENT_RESUMED, libvirt.VIR_DOMAIN_EVENT_RESUMED_MIGRATED)
+check_events("source lifecycle stopped/migrated", event("src", "lifecycle", NAME, lambda a: a == stopped))
+check_events("destination lifecycle resumed/migrated", event("dst", "lifecycle", NEW_NAME, lambda a: a == resumed))
+check_events("source migration iteration", event("src", "iteration", NAME, lambda a: a[0] >= 1))
+check_events("source job completed", event("src", "completed", NAME))
+check_events("destination job completed", event("dst", "completed", NEW_NAME))
 src.lookupByName(NAME).undefine()
 
 # 2. migrateToURI3 back, peer-to-peer, renamed to the first name, leaving
@@ -219,11 +198,8 @@ new.migrateToURI3(
 back = src.lookupByName(NAME)
 check("migrateToURI3 p2p back", back.state()[0] == libvirt.VIR_DOMAIN_RUNNING)
 check("nothing left on destination", NEW_NAME not in [d.name() for d in dst.listAllDomains(0)])
-check(
-    "lifecycle on both hosts (p2p)",
-    wait_event(lambda e: e[:3] == ("dst", "lifecycle", NEW_NAME))
-    and wait_event(lambda e: e[:3] == ("src", "lifecycle", NAME)),
-    str(events),
+check_events(
+    "lifecycle on both hosts (p2p)", event("dst", "lifecycle", NEW_NAME), event("src", "lifecycle", NAME)
 )
 
 # 3. abortJob during a slow tunnelled migrateToURI3: it fails, the guest

@@ -17,16 +17,17 @@ pub use test_guest::{Guest, GUEST_NS};
 
 use crate::dirs::{fresh_uuid, TempDir};
 use crate::ports::free_port;
+use crate::process::{derefs_to_process, DaemonProcess};
 use crate::tools::{self, Output};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// One rvirtd "host".
+/// One rvirtd "host"; its daemon process (PID, log, end) is what it derefs
+/// to.
 pub struct Host {
-    child: Child,
+    process: DaemonProcess,
     holder: Option<(Child, ChildStdin, BufReader<ChildStdout>)>,
     pub hostname: String,
     pub host_uuid: String,
@@ -94,7 +95,6 @@ impl Host {
                 d = dir.path().display()
             ),
         );
-        let log = std::fs::File::create(dir.join("daemon.log")).expect("log");
         let rvirtd = format!(
             "exec {} --listen -f {}",
             crate::bins::rvirtd().display(),
@@ -114,14 +114,8 @@ impl Host {
                 c
             }
         };
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn rvirtd");
         Host {
-            child,
+            process: DaemonProcess::spawn(&mut cmd, dir.join("daemon.log")),
             holder: None,
             hostname: hostname.unwrap_or(tag).to_string(),
             host_uuid,
@@ -135,21 +129,13 @@ impl Host {
     }
 
     fn wait_listening(&mut self) -> bool {
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(20) {
-            if !self.is_running() {
-                return false;
-            }
-            // A namespaced host is not reachable from here: its socket file
-            // (in the shared file system) says it is up.
-            let listening =
-                self.net.is_some() || TcpStream::connect(("127.0.0.1", self.port)).is_ok();
-            if listening && self.dir.join("libvirt-sock").exists() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
+        // A namespaced host is not reachable from here: its socket file (in
+        // the shared file system) says it is up.
+        let (namespaced, port) = (self.net.is_some(), self.port);
+        let socket = self.dir.join("libvirt-sock");
+        self.process.wait_serving(|| {
+            (namespaced || TcpStream::connect(("127.0.0.1", port)).is_ok()) && socket.exists()
+        })
     }
 
     /// An interactive virsh that keeps test:///default alive; returns once
@@ -201,18 +187,6 @@ impl Host {
         self.dir.join(name)
     }
 
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
-    }
-
     /// Stock virsh on this host's URI (from its network namespace).
     pub fn virsh(&self, commands: &str) -> Output {
         self.virsh_at(&self.uri(), commands)
@@ -246,28 +220,19 @@ impl Host {
         );
         out.stdout
     }
+}
 
-    /// SIGKILL the daemon (by its PID) and reap it.
-    pub fn kill9(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+derefs_to_process!(Host);
 
-    fn stop(&mut self) {
+impl Drop for Host {
+    /// The holding virsh goes first; the daemon then ends as its process
+    /// field drops.
+    fn drop(&mut self) {
         if let Some((mut holder, stdin, out)) = self.holder.take() {
             drop((stdin, out));
             let _ = holder.kill();
             let _ = holder.wait();
         }
-        if self.is_running() {
-            crate::daemon::terminate(&mut self.child);
-        }
-    }
-}
-
-impl Drop for Host {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

@@ -36,6 +36,20 @@ impl Guest {
         }
     }
 
+    /// As [`Guest::new`], called exactly `name`: for tests whose output
+    /// shows the name.
+    pub fn named(name: &str) -> Guest {
+        Guest {
+            name: name.to_string(),
+            ..Guest::new("")
+        }
+    }
+
+    pub fn working_set(mut self, kib: u64) -> Guest {
+        self.working_set_kib = kib;
+        self
+    }
+
     pub fn memory(mut self, mib: u64) -> Guest {
         self.memory_mib = mib;
         self

@@ -112,9 +112,14 @@ impl RpcClient {
         self.wire.write_all(bytes)
     }
 
-    /// The next packet, skipping keepalive and events.
+    /// Write one packet, which must go out.
+    pub fn send_packet(&mut self, p: &Packet) {
+        self.send_bytes(&p.to_bytes().expect("frame"))
+            .expect("send to the daemon");
+    }
+
+    /// The next reply, skipping keepalive, events and stream data.
     pub fn recv(&mut self) -> Answer {
-        let mut buf = vec![0u8; 64 * 1024];
         loop {
             match self.frames.next_packet() {
                 Ok(Some(p)) if p.header.type_ == MessageType::Reply => {
@@ -125,24 +130,73 @@ impl RpcClient {
                     };
                 }
                 Ok(Some(_)) => continue,
-                Ok(None) => {}
+                Ok(None) => {
+                    if let Err(end) = self.read_more() {
+                        return end;
+                    }
+                }
                 Err(e) => panic!("bad frame from the daemon: {e:?}"),
             }
-            match self.wire.read(&mut buf) {
-                Ok(0) => return Answer::Closed,
-                Ok(n) => self.frames.push(&buf[..n]),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    return Answer::Silent
+        }
+    }
+
+    /// The next packet of any kind (reply, event, stream data); panics
+    /// when none comes.
+    pub fn next_packet(&mut self) -> Packet {
+        loop {
+            match self.frames.next_packet() {
+                Ok(Some(p)) => return p,
+                Ok(None) => {
+                    if let Err(end) = self.read_more() {
+                        panic!("no packet from the daemon: {end:?}");
+                    }
                 }
-                Err(_) => return Answer::Closed,
+                Err(e) => panic!("bad frame from the daemon: {e:?}"),
             }
+        }
+    }
+
+    /// Read what the daemon sent into the frame reader; `Closed` or
+    /// `Silent` when nothing came.
+    fn read_more(&mut self) -> Result<(), Answer> {
+        let mut buf = vec![0u8; 64 * 1024];
+        match self.wire.read(&mut buf) {
+            Ok(0) => Err(Answer::Closed),
+            Ok(n) => {
+                self.frames.push(&buf[..n]);
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                Err(Answer::Silent)
+            }
+            Err(_) => Err(Answer::Closed),
         }
     }
 
     /// One call and its answer.
     pub fn call<T: XdrEncode + ?Sized>(&mut self, proc_: Procedure, body: &T) -> Answer {
         let bytes = self.encode(proc_, body);
-        if self.send_bytes(&bytes).is_err() {
+        self.send_and_recv(&bytes)
+    }
+
+    /// A call of procedure number `proc_` (in the table or not) with
+    /// `payload` as its argument bytes, and its answer.
+    pub fn call_bytes(&mut self, proc_: i32, payload: &[u8]) -> Answer {
+        self.serial += 1;
+        let header = Header::call(
+            remote::PROGRAM,
+            remote::PROTOCOL_VERSION,
+            proc_,
+            self.serial,
+        );
+        let bytes = Packet::new(header, payload.to_vec())
+            .to_bytes()
+            .expect("frame");
+        self.send_and_recv(&bytes)
+    }
+
+    fn send_and_recv(&mut self, bytes: &[u8]) -> Answer {
+        if self.send_bytes(bytes).is_err() {
             return Answer::Closed;
         }
         self.recv()
@@ -150,9 +204,14 @@ impl RpcClient {
 
     /// CONNECT_OPEN `uri`, which must succeed.
     pub fn open(&mut self, uri: &str) {
+        self.open_with(uri, 0);
+    }
+
+    /// CONNECT_OPEN `uri` with `flags` (1: read-only), which must succeed.
+    pub fn open_with(&mut self, uri: &str, flags: u32) {
         let args = remote::ConnectOpenArgs {
             name: Some(uri.to_string()),
-            flags: 0,
+            flags,
         };
         match self.call(Procedure::ConnectOpen, &args) {
             Answer::Ok(_) => {}

@@ -40,6 +40,26 @@ pub fn xdr_string(s: &str) -> Vec<u8> {
     out
 }
 
+/// CONNECT_OPEN of `uri` (serial 1).
+pub fn open_call(uri: &str) -> Vec<u8> {
+    let body = [
+        &1u32.to_be_bytes()[..],
+        &xdr_string(uri),
+        &0u32.to_be_bytes(),
+    ]
+    .concat();
+    message(REMOTE, 1, 1, 0, 1, 0, &body)
+}
+
+/// A connection to `d` with test:///default opened on it (serial 1; the
+/// reply read, whatever it said).
+pub fn connect_opened(d: &Daemon) -> TcpStream {
+    let mut s = connect(d);
+    s.write_all(&open_call("test:///default")).unwrap();
+    read_reply(&mut s).expect("open reply");
+    s
+}
+
 pub fn connect(d: &Daemon) -> TcpStream {
     let s = TcpStream::connect(("127.0.0.1", d.port)).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -92,13 +112,7 @@ pub fn expect_closed(d: &Daemon, bytes: &[u8]) {
 /// A client that works: open, then CONNECT_GET_TYPE.
 pub fn healthy(d: &Daemon) {
     let mut s = connect(d);
-    let open = [
-        &1u32.to_be_bytes()[..],
-        &xdr_string("test:///default"),
-        &0u32.to_be_bytes(),
-    ]
-    .concat();
-    s.write_all(&message(REMOTE, 1, 1, 0, 1, 0, &open)).unwrap();
+    s.write_all(&open_call("test:///default")).unwrap();
     let (h, _) = read_reply(&mut s).expect("open reply");
     assert_eq!(h[5], 0, "open ok");
     s.write_all(&message(REMOTE, 1, 3, 0, 2, 0, &[])).unwrap();

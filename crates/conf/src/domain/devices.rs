@@ -380,44 +380,22 @@ impl Devices {
         for c in controllers {
             insert_controller(&mut d.controllers, c);
         }
-        for x in e.children_named("interface") {
-            d.interfaces.push(Interface::parse(x)?);
-        }
-        for x in e.children_named("smartcard") {
-            d.smartcards.push(Smartcard::parse(x)?);
-        }
-        for x in e.children_named("serial") {
-            d.serials.push(Chr::parse(x, "serial")?);
-        }
-        for x in e.children_named("console") {
-            d.consoles.push(Chr::parse(x, "console")?);
-        }
-        for x in e.children_named("channel") {
-            d.channels.push(Channel::parse(x)?);
-        }
-        for x in e.children_named("input") {
-            d.inputs.push(Input::parse(x, os)?);
-        }
-        for x in e.children_named("graphics") {
-            d.graphics.push(Graphics::parse(x)?);
-        }
-        for x in e.children_named("sound") {
-            d.sounds.push(Sound::parse(x)?);
-        }
-        for x in e.children_named("audio") {
-            d.audios.push(Audio::parse(x)?);
-        }
+        d.interfaces = parse_each(e, "interface", Interface::parse)?;
+        d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
+        d.serials = parse_each(e, "serial", |x| Chr::parse(x, "serial"))?;
+        d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
+        d.channels = parse_each(e, "channel", Channel::parse)?;
+        d.inputs = parse_each(e, "input", |x| Input::parse(x, os))?;
+        d.graphics = parse_each(e, "graphics", Graphics::parse)?;
+        d.sounds = parse_each(e, "sound", Sound::parse)?;
+        d.audios = parse_each(e, "audio", Audio::parse)?;
         Audio::validate_all(&d.audios)?;
-        for x in e.children_named("video") {
-            d.videos.push(Video::parse(x, os)?);
-        }
+        d.videos = parse_each(e, "video", |x| Video::parse(x, os))?;
         let usb_none = d
             .controllers
             .iter()
             .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
-        for x in e.children_named("redirdev") {
-            d.redirdevs.push(Redirdev::parse(x)?);
-        }
+        d.redirdevs = parse_each(e, "redirdev", Redirdev::parse)?;
         for x in e.children_named("hub") {
             d.hubs.push(Hub::parse(x)?);
             if usb_none {
@@ -426,15 +404,9 @@ impl Devices {
                 ));
             }
         }
-        if let Some(x) = e.child("memballoon") {
-            d.memballoon = Some(Memballoon::parse(x)?);
-        }
-        for x in e.children_named("rng") {
-            d.rngs.push(Rng::parse(x)?);
-        }
-        for x in e.children_named("panic") {
-            d.panics.push(Panic::parse(x)?);
-        }
+        d.memballoon = e.child("memballoon").map(Memballoon::parse).transpose()?;
+        d.rngs = parse_each(e, "rng", Rng::parse)?;
+        d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         Ok(d)
     }
@@ -558,59 +530,81 @@ impl Devices {
         w.line("<devices>");
         w.indent();
         w.text_elem("emulator", self.emulator.as_deref());
-        for d in &self.disks {
-            d.format(w);
-        }
-        for c in &self.controllers {
-            c.format(w);
-        }
-        for n in &self.interfaces {
-            n.format(w);
-        }
-        for c in &self.smartcards {
-            c.format(w);
-        }
-        for s in &self.serials {
-            s.format(w, "serial");
-        }
-        for c in &self.consoles {
-            c.format(w, "console");
-        }
-        for c in &self.channels {
-            c.format(w);
-        }
-        for i in &self.inputs {
-            i.format(w);
-        }
-        for g in &self.graphics {
-            g.format(w);
-        }
-        for s in &self.sounds {
-            s.format(w);
-        }
-        for a in &self.audios {
-            a.format(w);
-        }
-        for v in &self.videos {
-            v.format(w);
-        }
-        for r in &self.redirdevs {
-            r.format(w);
-        }
-        for h in &self.hubs {
-            h.format(w);
-        }
-        if let Some(m) = &self.memballoon {
-            m.format(w);
-        }
-        for r in &self.rngs {
-            r.format(w);
-        }
-        for p in &self.panics {
-            p.format(w);
+        let serials = Chrs("serial", &self.serials);
+        let consoles = Chrs("console", &self.consoles);
+        // virDomainDefFormatInternal's order of device kinds.
+        let kinds: [&dyn FormatXml; 17] = [
+            &self.disks,
+            &self.controllers,
+            &self.interfaces,
+            &self.smartcards,
+            &serials,
+            &consoles,
+            &self.channels,
+            &self.inputs,
+            &self.graphics,
+            &self.sounds,
+            &self.audios,
+            &self.videos,
+            &self.redirdevs,
+            &self.hubs,
+            &self.memballoon,
+            &self.rngs,
+            &self.panics,
+        ];
+        for kind in kinds {
+            kind.format_xml(w);
         }
         w.dedent();
         w.line("</devices>");
+    }
+}
+
+/// Every `<devices>` child named `name`, parsed in document order.
+fn parse_each<T>(e: &Element, name: &str, parse: impl Fn(&Element) -> Result<T>) -> Result<Vec<T>> {
+    e.children_named(name).map(parse).collect()
+}
+
+/// A device (or list of devices) that writes its own XML, so `<devices>`
+/// formats every kind the same way.
+trait FormatXml {
+    fn format_xml(&self, w: &mut Writer);
+}
+
+impl<T: FormatXml> FormatXml for Vec<T> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.iter().for_each(|x| x.format_xml(w));
+    }
+}
+
+impl<T: FormatXml> FormatXml for Option<T> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.iter().for_each(|x| x.format_xml(w));
+    }
+}
+
+/// The devices whose own `format(w)` writes their whole element.
+macro_rules! format_xml_by_format {
+    ($($t:ty),+) => {
+        $(impl FormatXml for $t {
+            fn format_xml(&self, w: &mut Writer) {
+                self.format(w)
+            }
+        })+
+    };
+}
+
+format_xml_by_format!(
+    Disk, Controller, Interface, Smartcard, Channel, Input, Graphics, Sound, Audio, Video,
+    Redirdev, Hub, Memballoon, Rng, Panic
+);
+
+/// Serial ports or consoles: one `Chr` type, written under either name.
+struct Chrs<'a>(&'static str, &'a [Chr]);
+
+impl FormatXml for Chrs<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.1.iter().for_each(|c| c.format(w, self.0));
     }
 }
 

@@ -29,6 +29,18 @@ vir_enum! {
     pub enum MouseMode { Default = "default", Server = "server", Client = "client" }
 }
 
+impl ChrType {
+    /// The host side `type=` of a serial, console, channel or smartcard,
+    /// refused with `virDomainChrDefParseXML`'s message when unknown.
+    pub(crate) fn parse_host(t: &str) -> Result<ChrType> {
+        ChrType::from_str_opt(t).ok_or_else(|| {
+            unsupported(format!(
+                "unknown type presented to host for character device: {t}"
+            ))
+        })
+    }
+}
+
 /// `<source mode=...>`: connect (the default) or bind.
 fn listen_mode(s: &Element) -> Result<bool> {
     match s.attr("mode") {

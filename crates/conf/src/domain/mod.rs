@@ -559,20 +559,4 @@ mod tests {
 /// What the per-family unit tests share: a document in, libvirt's output
 /// (or the error's text) out.
 #[cfg(test)]
-pub(crate) mod test_support {
-    use super::{DomainDef, FormatOptions};
-
-    /// Parse a whole document and format it back.
-    pub fn round_trip(doc: &str) -> Result<String, String> {
-        DomainDef::parse(doc)
-            .map(|d| d.format(&FormatOptions::default()))
-            .map_err(|e| e.to_string())
-    }
-
-    /// A minimal test domain with `devices` in its `<devices>`.
-    pub fn dump_devices(devices: &str) -> Result<String, String> {
-        round_trip(&format!(
-            "<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>{devices}</devices></domain>"
-        ))
-    }
-}
+pub(crate) mod test_support;

@@ -257,7 +257,7 @@ pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -281,17 +281,13 @@ mod tests {
             "<model type='qxl' ram='65536' vram='65536' vgamem='8192' heads='1' primary='yes'/>"
         ));
         let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(
-            err("<video><model type='virtio' vgamem='2'/></video>"),
-            "unsupported configuration: vgamem attribute only supported for video type qxl"
-        );
-        assert_eq!(
-            err("<video><model type='vga' heads='x'/></video>"),
-            "internal error: cannot parse video heads 'x'"
-        );
-        assert_eq!(
-            err("<video><driver iommu='on'/><model type='vga'/></video>"),
-            "unsupported configuration: iommu driver option is only supported for virtio devices"
+        assert_errors(
+            err,
+            &[
+                ("<video><model type='virtio' vgamem='2'/></video>", "unsupported configuration: vgamem attribute only supported for video type qxl"),
+                ("<video><model type='vga' heads='x'/></video>", "internal error: cannot parse video heads 'x'"),
+                ("<video><driver iommu='on'/><model type='vga'/></video>", "unsupported configuration: iommu driver option is only supported for virtio devices"),
+            ],
         );
     }
 }

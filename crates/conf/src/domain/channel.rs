@@ -196,9 +196,8 @@ mod tests {
     </channel>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<channel type='file'><source path='/a'/><target/></channel>", "unsupported configuration: unknown target type '(null)' specified for character device"),
                 ("<channel type='spicevmc'><target type='xen'/></channel>", "unsupported configuration: spicevmc device type only supports virtio"),

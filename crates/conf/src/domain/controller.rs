@@ -491,9 +491,8 @@ mod tests {
     <controller type='virtio-serial' index='0' ports='16' vectors='4'/>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<controller type='scsi' model='ehci'/>", "unsupported configuration: Unknown model type 'ehci'"),
                 ("<controller type='pci' index='-1'/>", "XML error: Invalid value for attribute 'index' in element 'controller': '-1'. Expected non-negative value"),

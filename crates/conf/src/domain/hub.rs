@@ -40,11 +40,10 @@ mod tests {
             dump("<hub type='usb'><address type='usb' port='1.2.0.4'/></hub><hub type='usb'/>")
                 .unwrap();
         assert!(out.contains("    <hub type='usb'>\n      <address type='usb' bus='0' port='1.2'/>\n    </hub>\n    <hub type='usb'/>\n"));
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(err("<hub/>"), "internal error: missing hub device type");
         assert_errors(
-            err,
+            dump,
             &[
+                ("<hub/>", "internal error: missing hub device type"),
                 (
                     "<hub type='usb'><address type='usb' port='1.2.3.4.5'/></hub>",
                     "internal error: Cannot parse <address> 'port' attribute",

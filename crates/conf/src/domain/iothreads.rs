@@ -159,9 +159,8 @@ mod tests {
         ));
         let out = dump("<iothreads> 3</iothreads><defaultiothread/>").unwrap();
         assert!(out.contains("</vcpu>\n  <iothreads>3</iothreads>\n  <os>"));
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<iothreads>3 </iothreads>", "XML error: invalid iothreads count '3 '"),
                 ("<iothreadids><iothread id='2'/><iothread id='2'/></iothreadids>", "XML error: duplicate iothread id '2' found"),

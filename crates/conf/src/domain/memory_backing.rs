@@ -237,9 +237,8 @@ mod tests {
         ));
         let out = dump("<memoryBacking><allocation/></memoryBacking>").unwrap();
         assert!(!out.contains("memoryBacking"));
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<memoryBacking><source type='none'/></memoryBacking>", "unsupported configuration: unknown memoryBacking/source/type 'none'"),
                 ("<memoryBacking><hugepages><page size='4'/><page size='8'/></hugepages></memoryBacking>", "two master hugepages detected: 8 and 4"),

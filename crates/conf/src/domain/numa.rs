@@ -153,9 +153,8 @@ mod tests {
   </cpu>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<cpu><numa/></cpu>", "XML error: NUMA topology defined without NUMA cells"),
                 ("<cpu><numa><cell id='2' cpus='0' memory='1'/></numa></cpu>", "XML error: Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed"),

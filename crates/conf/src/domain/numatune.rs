@@ -233,9 +233,8 @@ mod tests {
             dump("<numatune><memory mode='interleave' nodeset='0-3,^2'/></numatune>").unwrap();
         assert!(out.contains("<memory mode='interleave' nodeset='0-1,3'/>"));
         assert!(!dump("<numatune/>").unwrap().contains("numatune"));
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<numatune><memory placement='static'/></numatune>", "unsupported configuration: nodeset for NUMA memory tuning must be set if 'placement' is 'static'"),
                 ("<numatune><memory mode='bogus'/></numatune>", "unsupported configuration: Unsupported NUMA memory tuning mode 'bogus'"),

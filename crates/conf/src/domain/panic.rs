@@ -70,9 +70,8 @@ mod tests {
     /// Messages and output checked against stock virsh on test:///default.
     #[test]
     fn panic_and_pm_as_virsh() {
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<devices><panic model='bogus'/></devices>", "unsupported configuration: unknown panic model 'bogus'"),
                 ("<devices><panic/><panic model='default'/></devices>", "XML error: Multiple panic devices with model 'default'"),

@@ -84,9 +84,8 @@ mod tests {
     </redirdev>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |d: &str| dump(d).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<redirdev type='spicevmc'/>", "unsupported configuration: cannot add redirected USB device: USB is disabled for this domain"),
                 ("<controller type='usb' model='ehci'/><redirdev type='pty'><address type='pci'/></redirdev>", "XML error: Invalid address for a USB device"),

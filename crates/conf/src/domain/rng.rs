@@ -171,9 +171,8 @@ mod tests {
     </rng>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 (
                     "<rng model='virtio'><rate bytes='x'/><backend model='random'/></rng>",

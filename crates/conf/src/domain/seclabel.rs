@@ -167,9 +167,8 @@ mod tests {
   <seclabel type='none' model='x'/>
 </domain>";
         assert!(out.ends_with(&format!("{want}\n")), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<seclabel type='dynamic' relabel='no'/>", "unsupported configuration: dynamic label type must use resource relabeling"),
                 ("<seclabel type='static'/>", "XML error: security label is missing"),

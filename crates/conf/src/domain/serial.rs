@@ -296,9 +296,8 @@ mod tests {
         let out = dump("hvm", "<serial type='pty'><target type='sclp-serial' port='1'><model name='sclplmconsole'/></target></serial>").unwrap();
         assert!(out.contains("<target type='sclp-serial' port='1'>\n        <model name='sclplmconsole'/>\n      </target>"));
         assert!(out.contains("<console type='pty'>\n      <target type='serial' port='1'/>"));
-        let err = |d: &str| dump("hvm", d).unwrap_err();
         assert_errors(
-            err,
+            |d| dump("hvm", d),
             &[
                 ("<console type='pty'><target type='xen'/></console><console type='pty'><target type='serial'/></console>", "unsupported configuration: Only the first console can be a serial port"),
                 ("<serial type='pty'><target type='usb-serial'/><address type='pci'/></serial>", "unsupported configuration: usb-serial requires address of usb type"),

@@ -174,9 +174,8 @@ mod tests {
     </smartcard>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |d: &str| dump(d).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 (
                     "<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>",

@@ -31,9 +31,9 @@ pub fn dump_devices(devices: &str) -> Result<String, String> {
     dump_after_os(&format!("<devices>{devices}</devices>"))
 }
 
-/// `refuse` fails each document of `cases` with the message beside it.
-pub fn assert_errors(refuse: impl Fn(&str) -> String, cases: &[(&str, &str)]) {
+/// `dump` refuses each document of `cases` with the message beside it.
+pub fn assert_errors(dump: impl Fn(&str) -> Result<String, String>, cases: &[(&str, &str)]) {
     for (doc, message) in cases {
-        assert_eq!(refuse(doc), *message, "for {doc}");
+        assert_eq!(dump(doc).unwrap_err(), *message, "for {doc}");
     }
 }

@@ -280,9 +280,8 @@ mod tests {
         assert!(out.contains(
             "<model type='qxl' ram='65536' vram='65536' vgamem='8192' heads='1' primary='yes'/>"
         ));
-        let err = |d: &str| dump(d).unwrap_err();
         assert_errors(
-            err,
+            dump,
             &[
                 ("<video><model type='virtio' vgamem='2'/></video>", "unsupported configuration: vgamem attribute only supported for video type qxl"),
                 ("<video><model type='vga' heads='x'/></video>", "internal error: cannot parse video heads 'x'"),

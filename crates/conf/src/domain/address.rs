@@ -68,7 +68,7 @@ impl Address {
                 bus: num("bus")?,
                 slot: num("slot")?,
                 function: num("function")?,
-                multifunction: e.attr("multifunction").map(str::to_string),
+                multifunction: e.attr_string("multifunction"),
             },
             "drive" => Address::Drive {
                 controller: num("controller")?,

@@ -69,7 +69,7 @@ fn parse_target(e: &Element) -> Result<ChannelTarget> {
     };
     // libvirt reports the missing type, then overwrites it with this.
     let kind = t.attr("type").unwrap_or("(null)");
-    let name = t.attr("name").map(str::to_string);
+    let name = t.attr_string("name");
     match kind {
         "none" => Ok(ChannelTarget::None),
         "guestfwd" => parse_guestfwd(t),

@@ -114,9 +114,9 @@ impl Disk {
             return Err(xml_invalid_attr("bus", "target", &bus));
         }
         let driver = e.child("driver").map(|d| DiskDriver {
-            name: d.attr("name").map(str::to_string),
-            format: d.attr("type").map(str::to_string),
-            cache: d.attr("cache").map(str::to_string),
+            name: d.attr_string("name"),
+            format: d.attr_string("type"),
+            cache: d.attr_string("cache"),
         });
         Ok(Disk {
             disk_type,

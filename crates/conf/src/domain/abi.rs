@@ -6,6 +6,7 @@
 //! libvirt's order.
 
 use super::props::VirEnum;
+use super::tpm::{Tpm, TpmBackend};
 use super::{unsupported, DomainDef};
 use rvirt_util::Result;
 use std::fmt::Display;
@@ -140,7 +141,40 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     })?;
     each_device("panic device", &s.panics, &d.panics, |a, b| {
         same_quoted("panic model", a.model.as_str(), b.model.as_str())
-    })
+    })?;
+    each_device("TPM device", &s.tpms, &d.tpms, check_tpm)
+}
+
+/// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).
+fn check_tpm(src: &Tpm, dst: &Tpm) -> Result<()> {
+    let differs = |what: &str| Err(unsupported(format!("Target {what} doesn't match source")));
+    if src.backend_type() != dst.backend_type() {
+        return differs("TPM device type");
+    }
+    if src.model != dst.model {
+        return differs("TPM device model");
+    }
+    if let (
+        TpmBackend::Emulator {
+            version: sv,
+            pcr_banks: sb,
+            ..
+        },
+        TpmBackend::Emulator {
+            version: dv,
+            pcr_banks: db,
+            ..
+        },
+    ) = (&src.backend, &dst.backend)
+    {
+        if sv != dv {
+            return differs("TPM version");
+        }
+        if sb != db {
+            return differs("active PCR banks");
+        }
+    }
+    same_address(&src.address, &dst.address)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use super::rng::Rng;
 use super::serial::{self, Chr};
 use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
+use super::tpm::{self, Tpm};
 use super::video::Video;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
@@ -300,6 +301,7 @@ pub struct Devices {
     pub consoles: Vec<Chr>,
     pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
+    pub tpms: Vec<Tpm>,
     pub graphics: Vec<Graphics>,
     pub sounds: Vec<Sound>,
     pub audios: Vec<Audio>,
@@ -386,6 +388,7 @@ impl Devices {
         d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
         d.channels = parse_each(e, "channel", Channel::parse)?;
         d.inputs = parse_each(e, "input", |x| Input::parse(x, os))?;
+        d.tpms = tpm::parse_all(e)?;
         d.graphics = parse_each(e, "graphics", Graphics::parse)?;
         d.sounds = parse_each(e, "sound", Sound::parse)?;
         d.audios = parse_each(e, "audio", Audio::parse)?;
@@ -515,6 +518,9 @@ impl Devices {
         for s in &self.sounds {
             s.validate(&self.audios)?;
         }
+        for t in &self.tpms {
+            t.validate()?;
+        }
         // virDomainDefHasUSB: a USB controller of a model other than none.
         let has_usb = self
             .controllers
@@ -533,7 +539,7 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 17] = [
+        let kinds: [&dyn FormatXml; 18] = [
             &self.disks,
             &self.controllers,
             &self.interfaces,
@@ -542,6 +548,7 @@ impl Devices {
             &consoles,
             &self.channels,
             &self.inputs,
+            &self.tpms,
             &self.graphics,
             &self.sounds,
             &self.audios,
@@ -595,7 +602,7 @@ macro_rules! format_xml_by_format {
 }
 
 format_xml_by_format!(
-    Disk, Controller, Interface, Smartcard, Channel, Input, Graphics, Sound, Audio, Video,
+    Disk, Controller, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound, Audio, Video,
     Redirdev, Hub, Memballoon, Rng, Panic
 );
 

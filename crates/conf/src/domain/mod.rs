@@ -24,6 +24,7 @@ pub mod seclabel;
 pub mod serial;
 pub mod smartcard;
 pub mod sound;
+pub mod tpm;
 mod unmodelled;
 pub mod video;
 pub mod virtio;

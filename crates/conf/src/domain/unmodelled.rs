@@ -35,7 +35,6 @@ const DEVICES: &[&str] = &[
     "parallel",
     "nvram",
     "shmem",
-    "tpm",
     "memory",
     "iommu",
     "vsock",

@@ -37,3 +37,9 @@ pub fn assert_errors(dump: impl Fn(&str) -> Result<String, String>, cases: &[(&s
         assert_eq!(dump(doc).unwrap_err(), *message, "for {doc}");
     }
 }
+
+/// `dump` accepts `doc`, and its output holds `want`.
+pub fn assert_dump_holds(dump: impl Fn(&str) -> Result<String, String>, doc: &str, want: &str) {
+    let out = dump(doc).unwrap_or_else(|e| panic!("{doc}: {e}"));
+    assert!(out.contains(want), "{out}");
+}

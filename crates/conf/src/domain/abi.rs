@@ -5,6 +5,8 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::iommu::Iommu;
+use super::props::TriSwitch;
 use super::props::VirEnum;
 use super::tpm::{Tpm, TpmBackend};
 use super::{unsupported, DomainDef};
@@ -142,7 +144,42 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     each_device("panic device", &s.panics, &d.panics, |a, b| {
         same_quoted("panic model", a.model.as_str(), b.model.as_str())
     })?;
-    each_device("TPM device", &s.tpms, &d.tpms, check_tpm)
+    each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
+    if s.iommu.is_some() != d.iommu.is_some() {
+        return Err(unsupported(
+            "Target domain IOMMU device count does not match source",
+        ));
+    }
+    match (&s.iommu, &d.iommu) {
+        (Some(a), Some(b)) => check_iommu(a, b),
+        _ => Ok(()),
+    }
+}
+
+/// `virDomainIOMMUDefCheckABIStability`.
+fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
+    let switch = |s: Option<TriSwitch>| s.map_or("absent", VirEnum::as_str);
+    same_quoted(
+        "domain IOMMU device model",
+        src.model.as_str(),
+        dst.model.as_str(),
+    )?;
+    let switches = [
+        ("intremap value", src.intremap, dst.intremap),
+        ("caching mode", src.caching_mode, dst.caching_mode),
+        ("eim value", src.eim, dst.eim),
+        ("iotlb value", src.iotlb, dst.iotlb),
+    ];
+    for (what, a, b) in switches {
+        same_quoted(&format!("domain IOMMU device {what}"), switch(a), switch(b))?;
+    }
+    let bits = |b: Option<u32>| b.unwrap_or(0);
+    same_quoted(
+        "domain IOMMU device aw_bits value",
+        bits(src.aw_bits),
+        bits(dst.aw_bits),
+    )?;
+    same_address(&src.address, &dst.address)
 }
 
 /// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).

@@ -8,6 +8,7 @@ use super::controller;
 pub use super::controller::Controller;
 use super::devices_more::{Graphics, Input, Memballoon};
 use super::hub::Hub;
+use super::iommu::{self, Iommu};
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
@@ -311,6 +312,7 @@ pub struct Devices {
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
+    pub iommu: Option<Iommu>,
 }
 
 /// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
@@ -411,6 +413,7 @@ impl Devices {
         d.rngs = parse_each(e, "rng", Rng::parse)?;
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
+        d.iommu = iommu::parse_one(e)?;
         Ok(d)
     }
 
@@ -521,6 +524,9 @@ impl Devices {
         for t in &self.tpms {
             t.validate()?;
         }
+        if let Some(i) = &self.iommu {
+            i.validate()?;
+        }
         // virDomainDefHasUSB: a USB controller of a model other than none.
         let has_usb = self
             .controllers
@@ -539,7 +545,7 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 18] = [
+        let kinds: [&dyn FormatXml; 19] = [
             &self.disks,
             &self.controllers,
             &self.interfaces,
@@ -558,6 +564,7 @@ impl Devices {
             &self.memballoon,
             &self.rngs,
             &self.panics,
+            &self.iommu,
         ];
         for kind in kinds {
             kind.format_xml(w);
@@ -603,7 +610,7 @@ macro_rules! format_xml_by_format {
 
 format_xml_by_format!(
     Disk, Controller, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound, Audio, Video,
-    Redirdev, Hub, Memballoon, Rng, Panic
+    Redirdev, Hub, Memballoon, Rng, Panic, Iommu
 );
 
 /// Serial ports or consoles: one `Chr` type, written under either name.

@@ -11,6 +11,7 @@ pub mod cpu;
 pub mod devices;
 mod devices_more;
 pub mod hub;
+pub mod iommu;
 pub mod iothreads;
 pub mod memory_backing;
 pub mod numa;
@@ -431,6 +432,9 @@ impl DomainDef {
             seclabels,
         };
         def.devices.post_parse(&def.os)?;
+        if let Some(i) = &def.devices.iommu {
+            i.validate_features(&def.features)?;
+        }
         Ok(def)
     }
 

@@ -36,7 +36,6 @@ const DEVICES: &[&str] = &[
     "nvram",
     "shmem",
     "memory",
-    "iommu",
     "vsock",
     "crypto",
 ];

@@ -164,20 +164,21 @@ fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
         src.model.as_str(),
         dst.model.as_str(),
     )?;
+    let (s, d) = (&src.driver, &dst.driver);
     let switches = [
-        ("intremap value", src.intremap, dst.intremap),
-        ("caching mode", src.caching_mode, dst.caching_mode),
-        ("eim value", src.eim, dst.eim),
-        ("iotlb value", src.iotlb, dst.iotlb),
+        ("intremap value", s.intremap, d.intremap),
+        ("caching mode", s.caching_mode, d.caching_mode),
+        ("eim value", s.eim, d.eim),
+        ("iotlb value", s.iotlb, d.iotlb),
     ];
     for (what, a, b) in switches {
         same_quoted(&format!("domain IOMMU device {what}"), switch(a), switch(b))?;
     }
-    let bits = |b: Option<u32>| b.unwrap_or(0);
+    let bits = |b: Option<std::num::NonZeroU32>| b.map_or(0, |b| b.get());
     same_quoted(
         "domain IOMMU device aw_bits value",
-        bits(src.aw_bits),
-        bits(dst.aw_bits),
+        bits(s.aw_bits),
+        bits(d.aw_bits),
     )?;
     same_address(&src.address, &dst.address)
 }

@@ -4,26 +4,34 @@
 
 use super::address::{format_addr, parse_addr, Address};
 use super::os::Feature;
-use super::props::{self, vir_enum, TriSwitch, VirEnum};
+use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, unsupported};
-use crate::xml::{Attrs, Element, Writer};
+use crate::xml::{Element, Writer};
 use rvirt_util::Result;
+use std::num::NonZeroU32;
 
 vir_enum! {
     /// `virDomainIOMMUModel`.
     pub enum IommuModel { Intel = "intel", Smmuv3 = "smmuv3", Virtio = "virtio" }
 }
 
-/// `<iommu>`; the switches and `aw_bits` come from its `<driver>`.
+attr_struct! {
+    /// `<driver>` of an IOMMU (intel only), in libvirt's output order.
+    pub struct IommuDriver {
+        intremap: TriSwitch = "intremap",
+        caching_mode: TriSwitch = "caching_mode",
+        eim: TriSwitch = "eim",
+        iotlb: TriSwitch = "iotlb",
+        /// Address width in bits.
+        aw_bits: NonZeroU32 = "aw_bits",
+    }
+}
+
+/// `<iommu>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Iommu {
     pub model: IommuModel,
-    pub intremap: Option<TriSwitch>,
-    pub caching_mode: Option<TriSwitch>,
-    pub eim: Option<TriSwitch>,
-    pub iotlb: Option<TriSwitch>,
-    /// Address width in bits; 0 (unset) is `None`.
-    pub aw_bits: Option<u32>,
+    pub driver: IommuDriver,
     pub address: Option<Address>,
 }
 
@@ -40,35 +48,18 @@ pub(crate) fn parse_one(devices: &Element) -> Result<Option<Iommu>> {
 impl Iommu {
     fn parse(e: &Element) -> Result<Iommu> {
         let model = props::enumeration(e, "model", true)?.unwrap_or(IommuModel::Intel);
-        let mut iommu = Iommu {
+        let driver = e.child("driver").map(IommuDriver::parse).transpose()?;
+        Ok(Iommu {
             model,
-            intremap: None,
-            caching_mode: None,
-            eim: None,
-            iotlb: None,
-            aw_bits: None,
-            address: None,
-        };
-        if let Some(d) = e.child("driver") {
-            iommu.intremap = props::triswitch(d, "intremap")?;
-            iommu.caching_mode = props::triswitch(d, "caching_mode")?;
-            iommu.iotlb = props::triswitch(d, "iotlb")?;
-            iommu.eim = props::triswitch(d, "eim")?;
-            iommu.aw_bits = props::uint(d, "aw_bits", false, false)?.filter(|b| *b != 0);
-        }
-        iommu.address = parse_addr(e)?;
-        Ok(iommu)
-    }
-
-    fn has_driver_settings(&self) -> bool {
-        let switches = [self.intremap, self.caching_mode, self.eim, self.iotlb];
-        switches.iter().any(Option::is_some) || self.aw_bits.is_some()
+            driver: driver.unwrap_or_default(),
+            address: parse_addr(e)?,
+        })
     }
 
     /// `virDomainIOMMUDefValidate`.
     pub(crate) fn validate(&self) -> Result<()> {
         let model = self.model.as_str();
-        if self.model != IommuModel::Intel && self.has_driver_settings() {
+        if self.model != IommuModel::Intel && !self.driver.is_empty() {
             return Err(internal_xml(format!(
                 "iommu model '{model}' doesn't support additional attributes"
             )));
@@ -86,13 +77,13 @@ impl Iommu {
         let split_ioapic = features.iter().any(|f| {
             f.name == "ioapic" && f.attrs.iter().any(|(k, v)| k == "driver" && v == "qemu")
         });
-        let on = Some(TriSwitch::On);
-        if self.intremap == on && !split_ioapic {
+        let (on, d) = (Some(TriSwitch::On), &self.driver);
+        if d.intremap == on && !split_ioapic {
             return Err(unsupported(
                 "IOMMU interrupt remapping requires split I/O APIC (ioapic driver='qemu')",
             ));
         }
-        if self.eim == on && self.intremap != on {
+        if d.eim == on && d.intremap != on {
             return Err(unsupported(
                 "IOMMU eim requires interrupt remapping to be enabled",
             ));
@@ -101,17 +92,10 @@ impl Iommu {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        let name = |s: Option<TriSwitch>| s.map(VirEnum::as_str);
-        let mut d = Attrs::new();
-        d.opt("intremap", name(self.intremap));
-        d.opt("caching_mode", name(self.caching_mode));
-        d.opt("eim", name(self.eim));
-        d.opt("iotlb", name(self.iotlb));
-        d.opt("aw_bits", self.aw_bits);
         let model = format!(" model='{}'", self.model.as_str());
         w.elem_with("iommu", &model, |w| {
-            if !d.as_str().is_empty() {
-                w.line(&format!("<driver{}/>", d.as_str()));
+            if !self.driver.is_empty() {
+                w.line(&format!("<driver{}/>", self.driver.attrs().as_str()));
             }
             format_addr(&self.address, w);
         });

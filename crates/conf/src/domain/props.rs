@@ -46,6 +46,86 @@ macro_rules! vir_enum {
 }
 pub(crate) use vir_enum;
 
+/// A value libvirt keeps in one attribute: how it is read (with libvirt's
+/// typed reader and its error text) and written back.
+pub trait AttrValue: Sized {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>>;
+    fn text(&self) -> String;
+}
+
+impl AttrValue for String {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        Ok(e.attr_string(name))
+    }
+    fn text(&self) -> String {
+        self.clone()
+    }
+}
+
+/// `virXMLPropUInt` without flags.
+impl AttrValue for u32 {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        uint(e, name, false, false)
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `virXMLPropUInt` where 0 is libvirt's "unset" (never formatted).
+impl AttrValue for std::num::NonZeroU32 {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        Ok(uint(e, name, false, false)?.and_then(Self::new))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `virXMLPropEnum` (see [`enumeration`]).
+impl<T: VirEnum> AttrValue for T {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        enumeration(e, name, false)
+    }
+    fn text(&self) -> String {
+        self.as_str().to_string()
+    }
+}
+
+/// Declare a struct of one element's optional attributes with each XML
+/// name written once: `parse` reads them in declaration order with their
+/// [`AttrValue`] readers, `attrs` writes the set ones in the same order
+/// (declare them in libvirt's output order).
+macro_rules! attr_struct {
+    ($(#[$m:meta])* $vis:vis struct $name:ident {
+        $($(#[$fm:meta])* $field:ident: $ty:ty = $xml:literal),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        $vis struct $name { $($(#[$fm])* pub $field: Option<$ty>),+ }
+
+        impl $name {
+            pub(crate) fn parse(e: &$crate::xml::Element) -> rvirt_util::Result<Self> {
+                use $crate::domain::props::AttrValue;
+                Ok($name { $($field: AttrValue::read(e, $xml)?),+ })
+            }
+
+            /// The set attributes, ` name='value'` each.
+            pub(crate) fn attrs(&self) -> $crate::xml::Attrs {
+                use $crate::domain::props::AttrValue;
+                let mut a = $crate::xml::Attrs::new();
+                $(a.opt($xml, self.$field.as_ref().map(AttrValue::text));)+
+                a
+            }
+
+            pub(crate) fn is_empty(&self) -> bool {
+                *self == Self::default()
+            }
+        }
+    };
+}
+pub(crate) use attr_struct;
+
 vir_enum! {
     /// `virTristateBool` without its `absent` (that is `None`).
     pub enum TriBool { Yes = "yes", No = "no" }

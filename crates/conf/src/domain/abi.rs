@@ -5,6 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::hostdev::Hostdev;
 use super::iommu::Iommu;
 use super::props::TriSwitch;
 use super::props::VirEnum;
@@ -124,6 +125,11 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     for (a, b) in s.videos.iter().zip(&d.videos) {
         same("video card model", &a.model, &b.model)?;
     }
+    each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
+        let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
+        same("host device subsystem", subsystem(a), subsystem(b))?;
+        same_address(&a.address, &b.address)
+    })?;
     let sb = s.memballoon.as_ref().map(|m| m.model.as_str());
     let db = d.memballoon.as_ref().map(|m| m.model.as_str());
     if sb.is_some() != db.is_some() {

@@ -50,6 +50,18 @@ fn parse_num(s: &str) -> Option<u32> {
 }
 
 impl Address {
+    /// The `type` attribute (`virDomainDeviceAddressType`).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Address::Pci { .. } => "pci",
+            Address::Drive { .. } => "drive",
+            Address::VirtioSerial { .. } => "virtio-serial",
+            Address::Ccid { .. } => "ccid",
+            Address::Usb { .. } => "usb",
+            Address::Other { addr_type, .. } => addr_type,
+        }
+    }
+
     pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
         let Some(t) = e.attr("type") else {
             return Ok(None);

@@ -7,6 +7,7 @@ use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
 use super::devices_more::{Graphics, Input, Memballoon};
+use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::{self, Iommu};
 use super::os::OsDef;
@@ -307,6 +308,7 @@ pub struct Devices {
     pub sounds: Vec<Sound>,
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
+    pub hostdevs: Vec<Hostdev>,
     pub redirdevs: Vec<Redirdev>,
     pub hubs: Vec<Hub>,
     pub memballoon: Option<Memballoon>,
@@ -396,6 +398,7 @@ impl Devices {
         d.audios = parse_each(e, "audio", Audio::parse)?;
         Audio::validate_all(&d.audios)?;
         d.videos = parse_each(e, "video", |x| Video::parse(x, os))?;
+        d.hostdevs = parse_each(e, "hostdev", Hostdev::parse)?;
         let usb_none = d
             .controllers
             .iter()
@@ -524,6 +527,10 @@ impl Devices {
         for t in &self.tpms {
             t.validate()?;
         }
+        for h in &self.hostdevs {
+            h.validate()?;
+        }
+        hostdev::validate_all(&self.hostdevs)?;
         if let Some(i) = &self.iommu {
             i.validate()?;
         }
@@ -545,7 +552,7 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 19] = [
+        let kinds: [&dyn FormatXml; 20] = [
             &self.disks,
             &self.controllers,
             &self.interfaces,
@@ -559,6 +566,7 @@ impl Devices {
             &self.sounds,
             &self.audios,
             &self.videos,
+            &self.hostdevs,
             &self.redirdevs,
             &self.hubs,
             &self.memballoon,
@@ -610,7 +618,7 @@ macro_rules! format_xml_by_format {
 
 format_xml_by_format!(
     Disk, Controller, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound, Audio, Video,
-    Redirdev, Hub, Memballoon, Rng, Panic, Iommu
+    Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu
 );
 
 /// Serial ports or consoles: one `Chr` type, written under either name.

@@ -10,6 +10,7 @@ pub mod controller;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
+pub mod hostdev;
 pub mod hub;
 pub mod iommu;
 pub mod iothreads;

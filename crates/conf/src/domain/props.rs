@@ -105,20 +105,20 @@ macro_rules! attr_struct {
         $vis struct $name { $($(#[$fm])* pub $field: Option<$ty>),+ }
 
         impl $name {
-            pub(crate) fn parse(e: &$crate::xml::Element) -> rvirt_util::Result<Self> {
+            pub fn parse(e: &$crate::xml::Element) -> rvirt_util::Result<Self> {
                 use $crate::domain::props::AttrValue;
                 Ok($name { $($field: AttrValue::read(e, $xml)?),+ })
             }
 
             /// The set attributes, ` name='value'` each.
-            pub(crate) fn attrs(&self) -> $crate::xml::Attrs {
+            pub fn attrs(&self) -> $crate::xml::Attrs {
                 use $crate::domain::props::AttrValue;
                 let mut a = $crate::xml::Attrs::new();
                 $(a.opt($xml, self.$field.as_ref().map(AttrValue::text));)+
                 a
             }
 
-            pub(crate) fn is_empty(&self) -> bool {
+            pub fn is_empty(&self) -> bool {
                 *self == Self::default()
             }
         }
@@ -145,6 +145,29 @@ fn missing(e: &Element, name: &str) -> rvirt_util::Error {
 
 /// `virXMLPropUInt` (base 10): `None` when absent and not `required`.
 pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Option<u32>> {
+    uint_in_base(e, name, required, nonzero, |v| v.parse().ok())
+}
+
+/// `virXMLPropUInt` with base 0: `0x` hexadecimal, leading-0 octal.
+pub fn uint_base0(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Option<u32>> {
+    uint_in_base(e, name, required, nonzero, |v| {
+        if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+            u32::from_str_radix(h, 16).ok()
+        } else if v.len() > 1 && v.starts_with('0') {
+            u32::from_str_radix(&v[1..], 8).ok()
+        } else {
+            v.parse().ok()
+        }
+    })
+}
+
+fn uint_in_base(
+    e: &Element,
+    name: &str,
+    required: bool,
+    nonzero: bool,
+    parse: impl Fn(&str) -> Option<u32>,
+) -> Result<Option<u32>> {
     let Some(v) = e.attr(name) else {
         return if required {
             Err(missing(e, name))
@@ -153,7 +176,7 @@ pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Op
         };
     };
     // strtoul skips leading blanks and refuses a sign-less overflow.
-    let n: u32 = v.trim_start().parse().map_err(|_| {
+    let n = parse(v.trim_start()).ok_or_else(|| {
         internal_xml(format!(
             "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative integer value",
             e.name

@@ -29,7 +29,6 @@ const DOMAIN: &[&str] = &[
 const DEVICES: &[&str] = &[
     "lease",
     "filesystem",
-    "hostdev",
     "watchdog",
     "redirfilter",
     "parallel",

@@ -38,17 +38,6 @@ pub enum Address {
     },
 }
 
-fn parse_num(s: &str) -> Option<u32> {
-    let s = s.trim();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16).ok()
-    } else if s.len() > 1 && s.starts_with('0') {
-        u32::from_str_radix(&s[1..], 8).ok()
-    } else {
-        s.parse().ok()
-    }
-}
-
 impl Address {
     /// The `type` attribute (`virDomainDeviceAddressType`).
     pub fn type_name(&self) -> &str {
@@ -69,7 +58,7 @@ impl Address {
         let num = |name: &str| -> Result<u32> {
             match e.attr(name) {
                 None => Ok(0),
-                Some(v) => parse_num(v).ok_or_else(|| {
+                Some(v) => props::base0_u32(v.trim()).ok_or_else(|| {
                     internal_xml(format!("Cannot parse <address> '{name}' attribute"))
                 }),
             }

@@ -150,15 +150,19 @@ pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Op
 
 /// `virXMLPropUInt` with base 0: `0x` hexadecimal, leading-0 octal.
 pub fn uint_base0(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Option<u32>> {
-    uint_in_base(e, name, required, nonzero, |v| {
-        if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-            u32::from_str_radix(h, 16).ok()
-        } else if v.len() > 1 && v.starts_with('0') {
-            u32::from_str_radix(&v[1..], 8).ok()
-        } else {
-            v.parse().ok()
-        }
-    })
+    uint_in_base(e, name, required, nonzero, base0_u32)
+}
+
+/// `strtoul` with base 0 of a whole string: `0x` hexadecimal, leading-0
+/// octal, else decimal.
+pub fn base0_u32(v: &str) -> Option<u32> {
+    if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if v.len() > 1 && v.starts_with('0') {
+        u32::from_str_radix(&v[1..], 8).ok()
+    } else {
+        v.parse().ok()
+    }
 }
 
 fn uint_in_base(

@@ -117,9 +117,13 @@ impl Address {
                 function,
                 multifunction,
             } => {
-                let mut s = format!(
-                    "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
-                );
+                let mut s = String::from("<address type='pci'");
+                // virPCIDeviceAddressIsEmpty: the function alone does not count.
+                if *domain != 0 || *bus != 0 || *slot != 0 {
+                    s.push_str(&format!(
+                        " domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
+                    ));
+                }
                 if let Some(m) = multifunction {
                     s.push_str(&format!(" multifunction='{}'", esc(m)));
                 }

@@ -5,6 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
 use super::iommu::Iommu;
 use super::props::TriSwitch;
@@ -108,6 +109,12 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("controller index", a.index, b.index)?;
         same("controller model", opt(&a.model), opt(&b.model))
     })?;
+    each_device(
+        "filesystem",
+        &s.filesystems,
+        &d.filesystems,
+        check_filesystem,
+    )?;
     each_device("net card", &s.interfaces, &d.interfaces, |a, b| {
         same("network card mac", opt(&a.mac), opt(&b.mac))?;
         same("network card model", opt(&a.model), opt(&b.model))?;
@@ -186,6 +193,24 @@ fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
         bits(s.aw_bits),
         bits(d.aw_bits),
     )?;
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainFsDefCheckABIStability`.
+fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
+    same(
+        "filesystem guest target",
+        opt(&src.target),
+        opt(&dst.target),
+    )?;
+    if src.readonly != dst.readonly {
+        return Err(unsupported(
+            "Target filesystem access mode does not match source",
+        ));
+    }
+    if src.model != dst.model {
+        return Err(unsupported("Target filesystem model does not match source"));
+    }
     same_address(&src.address, &dst.address)
 }
 

@@ -7,6 +7,7 @@ use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
 use super::devices_more::{Graphics, Input, Memballoon};
+use super::filesystem::Filesystem;
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::{self, Iommu};
@@ -297,6 +298,7 @@ pub struct Devices {
     pub emulator: Option<String>,
     pub disks: Vec<Disk>,
     pub controllers: Vec<Controller>,
+    pub filesystems: Vec<Filesystem>,
     pub interfaces: Vec<Interface>,
     pub smartcards: Vec<Smartcard>,
     pub serials: Vec<Chr>,
@@ -386,6 +388,7 @@ impl Devices {
         for c in controllers {
             insert_controller(&mut d.controllers, c);
         }
+        d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
         d.interfaces = parse_each(e, "interface", Interface::parse)?;
         d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
         d.serials = parse_each(e, "serial", |x| Chr::parse(x, "serial"))?;
@@ -524,6 +527,9 @@ impl Devices {
         for s in &self.sounds {
             s.validate(&self.audios)?;
         }
+        for f in &self.filesystems {
+            f.validate()?;
+        }
         for t in &self.tpms {
             t.validate()?;
         }
@@ -552,9 +558,10 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 20] = [
+        let kinds: [&dyn FormatXml; 21] = [
             &self.disks,
             &self.controllers,
+            &self.filesystems,
             &self.interfaces,
             &self.smartcards,
             &serials,
@@ -617,8 +624,8 @@ macro_rules! format_xml_by_format {
 }
 
 format_xml_by_format!(
-    Disk, Controller, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound, Audio, Video,
-    Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu
+    Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
+    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu
 );
 
 /// Serial ports or consoles: one `Chr` type, written under either name.

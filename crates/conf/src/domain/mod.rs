@@ -10,6 +10,7 @@ pub mod controller;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
+pub mod filesystem;
 pub mod hostdev;
 pub mod hub;
 pub mod iommu;
@@ -505,6 +506,20 @@ impl DomainDef {
     pub fn check_abi_stability(&self, other: &DomainDef) -> Result<()> {
         abi::check(self, other)
     }
+}
+
+/// `virFileSanitizePath`: no doubled or trailing slashes.
+pub(crate) fn sanitize_path(p: &str) -> String {
+    let mut out = String::new();
+    for c in p.chars() {
+        if !(c == '/' && out.ends_with('/') && out.len() > 1) {
+            out.push(c);
+        }
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
 }
 
 /// Escape helper re-exported for device formatting.

@@ -180,12 +180,7 @@ fn uint_in_base(
         };
     };
     // strtoul skips leading blanks and refuses a sign-less overflow.
-    let n = parse(v.trim_start()).ok_or_else(|| {
-        internal_xml(format!(
-            "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative integer value",
-            e.name
-        ))
-    })?;
+    let n = parse(v.trim_start()).ok_or_else(|| invalid_uint(e, name, v))?;
     if nonzero && n == 0 {
         return Err(internal_xml(format!(
             "Invalid value for attribute '{name}' in element '{}': Zero is not permitted",
@@ -193,6 +188,14 @@ fn uint_in_base(
         )));
     }
     Ok(Some(n))
+}
+
+/// `virXMLPropUInt`'s message for a value that is no unsigned number.
+pub fn invalid_uint(e: &Element, name: &str, v: &str) -> rvirt_util::Error {
+    internal_xml(format!(
+        "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative integer value",
+        e.name
+    ))
 }
 
 /// `virXMLPropInt` (base 10).

@@ -28,7 +28,6 @@ const DOMAIN: &[&str] = &[
 /// Children of `<devices>` (`virDomainDeviceType`, and `<redirfilter>`).
 const DEVICES: &[&str] = &[
     "lease",
-    "filesystem",
     "watchdog",
     "redirfilter",
     "parallel",

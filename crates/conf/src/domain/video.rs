@@ -5,7 +5,7 @@ use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal, internal_xml, unsupported};
+use super::{internal, internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -60,20 +60,6 @@ pub struct Video {
     pub vgaconf: Option<VgaConf>,
     pub virtio: VirtioOptions,
     pub address: Option<Address>,
-}
-
-/// `virFileSanitizePath`: no doubled or trailing slashes.
-fn sanitize_path(p: &str) -> String {
-    let mut out = String::new();
-    for c in p.chars() {
-        if !(c == '/' && out.ends_with('/') && out.len() > 1) {
-            out.push(c);
-        }
-    }
-    if out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    out
 }
 
 fn parse_accel(a: &Element) -> Result<Acceleration> {

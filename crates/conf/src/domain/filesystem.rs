@@ -151,21 +151,7 @@ fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
             "Invalid value '{text}' for element or attribute './{child}[1]'"
         ))
     })?;
-    let unit = c.attr("unit").unwrap_or("");
-    let scale = rvirt_util::units::scale_for(unit, 1).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unknown suffix '{unit}'"),
-        )
-    })?;
-    n.checked_mul(scale).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::OVERFLOW,
-            format!("value too large: {n}{unit}"),
-        )
-    })
+    props::scale_integer(n, c.attr("unit").unwrap_or(""), 1, u64::MAX)
 }
 
 fn parse_driver(d: &Element) -> Result<FsDriver> {
@@ -416,20 +402,7 @@ fn ram_usage(src: Option<&Element>) -> Result<u64> {
         .parse()
         .map_err(|_| internal_xml(format!("cannot parse usage '{usage}' for RAM filesystem")))?;
     let unit = src.and_then(|s| s.attr("units")).unwrap_or("");
-    let scale = rvirt_util::units::scale_for(unit, 1024).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unknown suffix '{unit}'"),
-        )
-    })?;
-    n.checked_mul(scale).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::OVERFLOW,
-            format!("value too large: {n}{unit}"),
-        )
-    })
+    props::scale_integer(n, unit, 1024, u64::MAX)
 }
 
 fn format_binary(b: &VirtiofsBinary, w: &mut Writer) {

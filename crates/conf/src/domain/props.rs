@@ -281,23 +281,8 @@ pub fn memory_kib(
                 "Invalid value '{text}' for element or attribute '{xpath}'"
             ))
         })?;
-    let unit = unit.unwrap_or("");
-    let scale = rvirt_util::units::scale_for(unit, 1024).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unknown suffix '{unit}'"),
-        )
-    })?;
     const MAX: u64 = i64::MAX as u64;
-    if bytes > MAX / scale {
-        return Err(Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::OVERFLOW,
-            format!("value too large: {bytes}{unit}"),
-        ));
-    }
-    let kib = (bytes * scale).div_ceil(1024);
+    let kib = scale_integer(bytes, unit.unwrap_or(""), 1024, MAX)?.div_ceil(1024);
     if kib >= MAX.div_ceil(1024) {
         return Err(Error::new(
             ErrorDomain::DOMAIN,
@@ -306,6 +291,27 @@ pub fn memory_kib(
         ));
     }
     Ok(Some(kib))
+}
+
+/// `virScaleInteger`: `value` times the scale `unit` names (`default_scale`
+/// when empty), refused over `limit`.
+pub fn scale_integer(value: u64, unit: &str, default_scale: u64, limit: u64) -> Result<u64> {
+    use rvirt_util::{Error, ErrorCode, ErrorDomain};
+    let scale = rvirt_util::units::scale_for(unit, default_scale).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{unit}'"),
+        )
+    })?;
+    if value > limit / scale {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::OVERFLOW,
+            format!("value too large: {value}{unit}"),
+        ));
+    }
+    Ok(value * scale)
 }
 
 /// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.

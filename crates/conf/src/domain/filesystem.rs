@@ -109,18 +109,31 @@ pub struct Filesystem {
     pub driver: FsDriver,
     /// virtiofs only.
     pub binary: Option<VirtiofsBinary>,
-    /// The host side: dir, dev, file or template name by type.
-    pub source: Option<String>,
-    /// vhost-user socket of an externally started virtiofsd.
-    pub socket: Option<String>,
-    /// ram: the size in bytes.
-    pub ram_usage: u64,
+    pub source: FsSource,
     pub target: Option<String>,
     pub readonly: bool,
     pub address: Option<Address>,
-    /// Bytes; 0 is unset.
-    pub space_hard_limit: u64,
-    pub space_soft_limit: u64,
+    pub space_limits: FsSpaceLimits,
+}
+
+/// The host side of a filesystem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsSource {
+    /// dir, dev, file or template name, by type; `None` only where a
+    /// socket stands in (a bare `<source socket>` of another type).
+    Path(Option<String>),
+    /// vhost-user socket of an externally started virtiofsd (it wins over
+    /// a `dir` given beside it, as in libvirt's output).
+    Socket { socket: String, dir: Option<String> },
+    /// ram: the size in bytes.
+    Ram { bytes: u64 },
+}
+
+/// `<space_hard_limit>` / `<space_soft_limit>` in bytes; 0 is unset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FsSpaceLimits {
+    pub hard: u64,
+    pub soft: u64,
 }
 
 /// An enumeration whose "default" entry means unset.
@@ -247,19 +260,14 @@ impl Filesystem {
         let dmode = mode(e, "dmode")?;
         let model = props::enumeration(e, "model", false)?;
         let multidevs = props::enumeration(e, "multidevs", false)?;
-        let space_hard_limit = scaled_bytes(e, "space_hard_limit")?;
-        let space_soft_limit = scaled_bytes(e, "space_soft_limit")?;
+        let space_limits = FsSpaceLimits {
+            hard: scaled_bytes(e, "space_hard_limit")?,
+            soft: scaled_bytes(e, "space_soft_limit")?,
+        };
         refuse_unmodelled(e, fs_type)?;
         let src = e.child("source");
         let socket = src.and_then(|s| s.attr_string("socket"));
-        let source_attr = match fs_type {
-            FsType::Mount | FsType::Bind => Some("dir"),
-            FsType::File => Some("file"),
-            FsType::Block => Some("dev"),
-            FsType::Template => Some("name"),
-            FsType::Ram | FsType::Volume => None,
-        };
-        let source = src.zip(source_attr).and_then(|(s, a)| s.attr_string(a));
+        let source = src.and_then(|s| s.attr_string(source_attr(fs_type)));
         let target = e
             .child("target")
             .and_then(|t| t.attr("dir"))
@@ -279,14 +287,20 @@ impl Filesystem {
                 None => Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_SOURCE),
             });
         }
-        let ram_usage = match fs_type {
-            FsType::Ram => ram_usage(src)?,
-            _ => 0,
-        };
         let accessmode = match accessmode.unwrap_or(FsAccessMode::Default) {
             // virDomainFSDefPostParse.
             FsAccessMode::Default if socket.is_none() => FsAccessMode::Passthrough,
             m => m,
+        };
+        let source = match (fs_type, socket) {
+            (FsType::Ram, _) => FsSource::Ram {
+                bytes: ram_usage(src)?,
+            },
+            (_, Some(socket)) => FsSource::Socket {
+                socket,
+                dir: source,
+            },
+            (_, None) => FsSource::Path(source),
         };
         Ok(Filesystem {
             fs_type,
@@ -298,13 +312,10 @@ impl Filesystem {
             driver,
             binary,
             source,
-            socket,
-            ram_usage,
             target: target.map(str::to_string),
             readonly: e.child("readonly").is_some(),
             address: parse_addr(e)?,
-            space_hard_limit,
-            space_soft_limit,
+            space_limits,
         })
     }
 
@@ -313,7 +324,12 @@ impl Filesystem {
         if self.target.is_some() {
             return Ok(());
         }
-        Err(match self.source.as_ref().or(self.socket.as_ref()) {
+        let host = match &self.source {
+            FsSource::Path(p) => p.as_ref(),
+            FsSource::Socket { socket, dir } => dir.as_ref().or(Some(socket)),
+            FsSource::Ram { .. } => None,
+        };
+        Err(match host {
             Some(s) => Error::new(ErrorDomain::DOMAIN, ErrorCode::NO_TARGET, s),
             None => Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_TARGET),
         })
@@ -344,8 +360,8 @@ impl Filesystem {
         }
         format_addr(&self.address, w);
         for (name, v) in [
-            ("space_hard_limit", self.space_hard_limit),
-            ("space_soft_limit", self.space_soft_limit),
+            ("space_hard_limit", self.space_limits.hard),
+            ("space_soft_limit", self.space_limits.soft),
         ] {
             if v != 0 {
                 w.line(&format!("<{name} unit='bytes'>{v}</{name}>"));
@@ -371,25 +387,32 @@ impl Filesystem {
     }
 
     fn format_source(&self, w: &mut Writer) {
-        let attr = |name: &str, v: &Option<String>| {
-            v.as_ref()
-                .map(|v| format!("<source{}/>", Attrs::new().add(name, v).as_str()))
+        let (name, value) = match (&self.source, self.fs_type) {
+            (FsSource::Ram { bytes }, _) => {
+                w.line(&format!("<source usage='{}' units='KiB'/>", bytes / 1024));
+                return;
+            }
+            (FsSource::Socket { socket, .. }, FsType::Mount | FsType::Bind) => {
+                ("socket", Some(socket))
+            }
+            (FsSource::Socket { dir: p, .. } | FsSource::Path(p), t) => {
+                (source_attr(t), p.as_ref())
+            }
         };
-        let line = match self.fs_type {
-            FsType::Mount | FsType::Bind if self.socket.is_some() => attr("socket", &self.socket),
-            FsType::Mount | FsType::Bind => attr("dir", &self.source),
-            FsType::Block => attr("dev", &self.source),
-            FsType::File => attr("file", &self.source),
-            FsType::Template => attr("name", &self.source),
-            FsType::Ram => Some(format!(
-                "<source usage='{}' units='KiB'/>",
-                self.ram_usage / 1024
-            )),
-            FsType::Volume => None,
-        };
-        if let Some(l) = line {
-            w.line(&l);
+        if let Some(v) = value {
+            w.line(&format!("<source{}/>", Attrs::new().add(name, v).as_str()));
         }
+    }
+}
+
+/// The `<source>` attribute naming the host side, by type.
+fn source_attr(t: FsType) -> &'static str {
+    match t {
+        FsType::Mount | FsType::Bind => "dir",
+        FsType::File => "file",
+        FsType::Block => "dev",
+        FsType::Template => "name",
+        FsType::Ram | FsType::Volume => "",
     }
 }
 

@@ -11,6 +11,7 @@ use super::iommu::Iommu;
 use super::props::TriSwitch;
 use super::props::VirEnum;
 use super::tpm::{Tpm, TpmBackend};
+use super::watchdog::Watchdog;
 use super::{unsupported, DomainDef};
 use rvirt_util::Result;
 use std::fmt::Display;
@@ -137,6 +138,18 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("host device subsystem", subsystem(a), subsystem(b))?;
         same_address(&a.address, &b.address)
     })?;
+    if s.watchdog.is_some() != d.watchdog.is_some() {
+        let count = |w: &Option<Watchdog>| usize::from(w.is_some());
+        same(
+            "domain watchdog count",
+            count(&s.watchdog),
+            count(&d.watchdog),
+        )?;
+    }
+    if let (Some(a), Some(b)) = (&s.watchdog, &d.watchdog) {
+        same("watchdog model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+    }
     let sb = s.memballoon.as_ref().map(|m| m.model.as_str());
     let db = d.memballoon.as_ref().map(|m| m.model.as_str());
     if sb.is_some() != db.is_some() {
@@ -163,8 +176,23 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             "Target domain IOMMU device count does not match source",
         ));
     }
-    match (&s.iommu, &d.iommu) {
-        (Some(a), Some(b)) => check_iommu(a, b),
+    if let (Some(a), Some(b)) = (&s.iommu, &d.iommu) {
+        check_iommu(a, b)?;
+    }
+    if s.vsock.is_some() != d.vsock.is_some() {
+        return Err(unsupported(
+            "Target domain vsock device count does not match source",
+        ));
+    }
+    match (&s.vsock, &d.vsock) {
+        (Some(a), Some(b)) => {
+            same_quoted(
+                "domain vsock device model",
+                a.model.as_str(),
+                b.model.as_str(),
+            )?;
+            same_address(&a.address, &b.address)
+        }
         _ => Ok(()),
     }
 }

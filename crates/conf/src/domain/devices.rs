@@ -20,6 +20,8 @@ use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
 use super::tpm::{self, Tpm};
 use super::video::Video;
+use super::vsock::{self, Vsock};
+use super::watchdog::{self, Watchdog};
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -313,10 +315,12 @@ pub struct Devices {
     pub hostdevs: Vec<Hostdev>,
     pub redirdevs: Vec<Redirdev>,
     pub hubs: Vec<Hub>,
+    pub watchdog: Option<Watchdog>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
     pub iommu: Option<Iommu>,
+    pub vsock: Option<Vsock>,
 }
 
 /// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
@@ -415,11 +419,13 @@ impl Devices {
                 ));
             }
         }
+        d.watchdog = watchdog::parse_one(e)?;
         d.memballoon = e.child("memballoon").map(Memballoon::parse).transpose()?;
         d.rngs = parse_each(e, "rng", Rng::parse)?;
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         d.iommu = iommu::parse_one(e)?;
+        d.vsock = vsock::parse_one(e)?;
         Ok(d)
     }
 
@@ -540,6 +546,9 @@ impl Devices {
         if let Some(i) = &self.iommu {
             i.validate()?;
         }
+        if let Some(v) = &self.vsock {
+            v.validate()?;
+        }
         // virDomainDefHasUSB: a USB controller of a model other than none.
         let has_usb = self
             .controllers
@@ -558,7 +567,7 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 21] = [
+        let kinds: [&dyn FormatXml; 23] = [
             &self.disks,
             &self.controllers,
             &self.filesystems,
@@ -576,10 +585,12 @@ impl Devices {
             &self.hostdevs,
             &self.redirdevs,
             &self.hubs,
+            &self.watchdog,
             &self.memballoon,
             &self.rngs,
             &self.panics,
             &self.iommu,
+            &self.vsock,
         ];
         for kind in kinds {
             kind.format_xml(w);
@@ -625,7 +636,7 @@ macro_rules! format_xml_by_format {
 
 format_xml_by_format!(
     Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
-    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu
+    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu, Watchdog, Vsock
 );
 
 /// Serial ports or consoles: one `Chr` type, written under either name.

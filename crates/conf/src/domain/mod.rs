@@ -31,6 +31,8 @@ pub mod tpm;
 mod unmodelled;
 pub mod video;
 pub mod virtio;
+pub mod vsock;
+pub mod watchdog;
 
 pub use audio::Audio;
 pub use cpu::CpuDef;

@@ -28,13 +28,11 @@ const DOMAIN: &[&str] = &[
 /// Children of `<devices>` (`virDomainDeviceType`, and `<redirfilter>`).
 const DEVICES: &[&str] = &[
     "lease",
-    "watchdog",
     "redirfilter",
     "parallel",
     "nvram",
     "shmem",
     "memory",
-    "vsock",
     "crypto",
 ];
 

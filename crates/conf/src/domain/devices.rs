@@ -10,7 +10,7 @@ use super::devices_more::{Graphics, Input, Memballoon};
 use super::filesystem::Filesystem;
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
-use super::iommu::{self, Iommu};
+use super::iommu::Iommu;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
@@ -20,8 +20,8 @@ use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
 use super::tpm::{self, Tpm};
 use super::video::Video;
-use super::vsock::{self, Vsock};
-use super::watchdog::{self, Watchdog};
+use super::vsock::Vsock;
+use super::watchdog::Watchdog;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -419,13 +419,15 @@ impl Devices {
                 ));
             }
         }
-        d.watchdog = watchdog::parse_one(e)?;
+        let only_watchdog = super::internal("only a single watchdog device is supported");
+        d.watchdog = parse_single(e, "watchdog", only_watchdog, Watchdog::parse)?;
         d.memballoon = e.child("memballoon").map(Memballoon::parse).transpose()?;
         d.rngs = parse_each(e, "rng", Rng::parse)?;
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
-        d.iommu = iommu::parse_one(e)?;
-        d.vsock = vsock::parse_one(e)?;
+        let only = |name| internal_xml(format!("only a single {name} device is supported"));
+        d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
+        d.vsock = parse_single(e, "vsock", only("vsock"), Vsock::parse)?;
         Ok(d)
     }
 
@@ -603,6 +605,21 @@ impl Devices {
 /// Every `<devices>` child named `name`, parsed in document order.
 fn parse_each<T>(e: &Element, name: &str, parse: impl Fn(&Element) -> Result<T>) -> Result<Vec<T>> {
     e.children_named(name).map(parse).collect()
+}
+
+/// The one `<devices>` child named `name`; a second is `too_many`.
+fn parse_single<T>(
+    e: &Element,
+    name: &str,
+    too_many: Error,
+    parse: impl Fn(&Element) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut nodes = e.children_named(name);
+    let first = nodes.next();
+    if nodes.next().is_some() {
+        return Err(too_many);
+    }
+    first.map(parse).transpose()
 }
 
 /// A device (or list of devices) that writes its own XML, so `<devices>`

@@ -35,18 +35,8 @@ pub struct Iommu {
     pub address: Option<Address>,
 }
 
-/// The `<devices>` child: at most one.
-pub(crate) fn parse_one(devices: &Element) -> Result<Option<Iommu>> {
-    let mut nodes = devices.children_named("iommu");
-    let first = nodes.next();
-    if nodes.next().is_some() {
-        return Err(internal_xml("only a single IOMMU device is supported"));
-    }
-    first.map(Iommu::parse).transpose()
-}
-
 impl Iommu {
-    fn parse(e: &Element) -> Result<Iommu> {
+    pub(crate) fn parse(e: &Element) -> Result<Iommu> {
         let model = props::enumeration(e, "model", true)?.unwrap_or(IommuModel::Intel);
         let driver = e.child("driver").map(IommuDriver::parse).transpose()?;
         Ok(Iommu {

@@ -6,7 +6,7 @@
 use super::address::{format_addr, parse_addr, Address};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal_xml, unsupported};
+use super::unsupported;
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -29,18 +29,8 @@ pub struct Vsock {
     pub virtio: VirtioOptions,
 }
 
-/// The `<devices>` child: at most one.
-pub(crate) fn parse_one(devices: &Element) -> Result<Option<Vsock>> {
-    let mut nodes = devices.children_named("vsock");
-    let first = nodes.next();
-    if nodes.next().is_some() {
-        return Err(internal_xml("only a single vsock device is supported"));
-    }
-    first.map(Vsock::parse).transpose()
-}
-
 impl Vsock {
-    fn parse(e: &Element) -> Result<Vsock> {
+    pub(crate) fn parse(e: &Element) -> Result<Vsock> {
         let model = props::enumeration(e, "model", false)?.unwrap_or(VsockModel::Default);
         let (guest_cid, auto_cid) = match e.child("cid") {
             Some(c) => (

@@ -29,18 +29,8 @@ pub struct Watchdog {
     pub address: Option<Address>,
 }
 
-/// The `<devices>` child: at most one.
-pub(crate) fn parse_one(devices: &Element) -> Result<Option<Watchdog>> {
-    let mut nodes = devices.children_named("watchdog");
-    let first = nodes.next();
-    if nodes.next().is_some() {
-        return Err(internal("only a single watchdog device is supported"));
-    }
-    first.map(Watchdog::parse).transpose()
-}
-
 impl Watchdog {
-    fn parse(e: &Element) -> Result<Watchdog> {
+    pub(crate) fn parse(e: &Element) -> Result<Watchdog> {
         let Some(model) = e.attr("model") else {
             return Err(internal("watchdog must contain model name"));
         };

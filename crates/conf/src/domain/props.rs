@@ -229,6 +229,21 @@ pub fn enumeration<T: VirEnum>(e: &Element, name: &str, required: bool) -> Resul
     })
 }
 
+/// A value libvirt reads with `virXMLPropString` and its enum's
+/// `FromString`, with the device's own messages: `missing` when absent,
+/// `"{unknown} 'V'"` (VIR_ERR_CONFIG_UNSUPPORTED) when not in the table.
+pub fn named_value<T: VirEnum>(
+    e: &Element,
+    name: &str,
+    missing: rvirt_util::Error,
+    unknown: &str,
+) -> Result<T> {
+    let Some(v) = e.attr(name) else {
+        return Err(missing);
+    };
+    T::from_str_opt(v).ok_or_else(|| super::unsupported(format!("{unknown} '{v}'")))
+}
+
 /// `virXMLPropTristateBool`.
 pub fn tribool(e: &Element, name: &str) -> Result<Option<TriBool>> {
     enumeration(e, name, false)

@@ -5,7 +5,7 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::devices::{format_addr, parse_addr, Address};
-use super::props::{vir_enum, VirEnum};
+use super::props::{self, vir_enum, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -86,11 +86,8 @@ fn parse_backend(e: &Element) -> Result<RngBackend> {
 
 impl Rng {
     pub(crate) fn parse(e: &Element) -> Result<Rng> {
-        let Some(model) = e.attr("model") else {
-            return Err(internal_xml("missing RNG device model"));
-        };
-        let model = RngModel::from_str_opt(model)
-            .ok_or_else(|| unsupported(format!("unknown RNG model '{model}'")))?;
+        let missing = internal_xml("missing RNG device model");
+        let model: RngModel = props::named_value(e, "model", missing, "unknown RNG model")?;
         let rate_bytes = rate(e, "bytes")?;
         let rate_period = if rate_bytes > 0 {
             rate(e, "period")?

@@ -5,8 +5,8 @@
 
 use super::address::{format_addr, parse_addr, Address};
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::virtio::VirtioOptions;
 use super::unsupported;
+use super::virtio::VirtioOptions;
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 

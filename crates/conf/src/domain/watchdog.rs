@@ -3,7 +3,7 @@
 //! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
 
 use super::address::{format_addr, parse_addr, Address};
-use super::props::{vir_enum, VirEnum};
+use super::props::{self, vir_enum, VirEnum};
 use super::{internal, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -31,11 +31,8 @@ pub struct Watchdog {
 
 impl Watchdog {
     pub(crate) fn parse(e: &Element) -> Result<Watchdog> {
-        let Some(model) = e.attr("model") else {
-            return Err(internal("watchdog must contain model name"));
-        };
-        let model = WatchdogModel::from_str_opt(model)
-            .ok_or_else(|| unsupported(format!("unknown watchdog model '{model}'")))?;
+        let missing = internal("watchdog must contain model name");
+        let model = props::named_value(e, "model", missing, "unknown watchdog model")?;
         let action = match e.attr("action") {
             None => WatchdogAction::Reset,
             Some(a) => WatchdogAction::from_str_opt(a)

@@ -18,13 +18,20 @@ vir_enum! {
     }
 }
 
-/// `<vsock>`; `auto_cid` is always set after post-parse.
+/// `<cid>`: the guest's context ID, or libvirt picks one (`auto`, always
+/// set after post-parse).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VsockCid {
+    pub auto: TriBool,
+    /// 0 (unset) is `None`.
+    pub address: Option<u32>,
+}
+
+/// `<vsock>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vsock {
     pub model: VsockModel,
-    pub auto_cid: TriBool,
-    /// The guest's context ID; 0 (unset) is `None`.
-    pub guest_cid: Option<u32>,
+    pub cid: VsockCid,
     pub address: Option<Address>,
     pub virtio: VirtioOptions,
 }
@@ -48,8 +55,10 @@ impl Vsock {
         });
         Ok(Vsock {
             model,
-            auto_cid,
-            guest_cid,
+            cid: VsockCid {
+                auto: auto_cid,
+                address: guest_cid,
+            },
             address,
             virtio,
         })
@@ -57,7 +66,7 @@ impl Vsock {
 
     /// `virDomainVsockDefValidate`.
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.guest_cid.is_some_and(|c| c <= 2) {
+        if self.cid.address.is_some_and(|c| c <= 2) {
             return Err(unsupported("guest CIDs must be >= 3"));
         }
         if self.model == VsockModel::Default {
@@ -73,8 +82,8 @@ impl Vsock {
         }
         w.elem_with("vsock", a.as_str(), |w| {
             let mut cid = Attrs::new();
-            cid.add("auto", self.auto_cid.as_str());
-            cid.opt("address", self.guest_cid);
+            cid.add("auto", self.cid.auto.as_str());
+            cid.opt("address", self.cid.address);
             w.line(&format!("<cid{}/>", cid.as_str()));
             format_addr(&self.address, w);
             let driver = self.virtio.attrs();

@@ -15,6 +15,7 @@ pub mod hostdev;
 pub mod hub;
 pub mod iommu;
 pub mod iothreads;
+pub mod keywrap;
 pub mod memory_backing;
 pub mod numa;
 pub mod numatune;
@@ -88,6 +89,7 @@ pub struct DomainDef {
     pub pm: Pm,
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
+    pub keywrap: Option<keywrap::KeyWrap>,
 }
 
 pub(crate) fn internal_xml(msg: impl AsRef<str>) -> Error {
@@ -383,6 +385,7 @@ impl DomainDef {
         let pm = Pm::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
+        let keywrap = keywrap::KeyWrap::parse(root)?;
 
         // Post-parse / validation.
         if vcpus == 0 {
@@ -434,6 +437,7 @@ impl DomainDef {
             pm,
             devices,
             seclabels,
+            keywrap,
         };
         def.devices.post_parse(&def.os)?;
         if let Some(i) = &def.devices.iommu {
@@ -498,6 +502,9 @@ impl DomainDef {
         self.devices.format(&mut w, opts);
         for s in &self.seclabels {
             s.format(&mut w);
+        }
+        if let Some(k) = &self.keywrap {
+            k.format(&mut w);
         }
         w.dedent();
         w.line("</domain>");

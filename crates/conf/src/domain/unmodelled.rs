@@ -19,7 +19,6 @@ const DOMAIN: &[&str] = &[
     "sysinfo",
     "idmap",
     "perf",
-    "keywrap",
     "launchSecurity",
     "bootloader",
     "bootloader_args",

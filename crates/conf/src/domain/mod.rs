@@ -64,6 +64,8 @@ pub struct DomainDef {
     pub virt_type: String,
     pub name: String,
     pub uuid: uuid::Uuid,
+    /// `<genid>`: the VM generation ID (generated when the element is empty).
+    pub genid: Option<uuid::Uuid>,
     pub title: Option<String>,
     pub description: Option<String>,
     /// Children of `<metadata>`, serialized as libxml2 does (no base indent).
@@ -90,6 +92,24 @@ pub struct DomainDef {
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
     pub keywrap: Option<keywrap::KeyWrap>,
+}
+
+/// `<genid>`: at most one; an empty one asks for a fresh ID.
+fn parse_genid(root: &Element) -> Result<Option<uuid::Uuid>> {
+    let mut nodes = root.children_named("genid");
+    let Some(g) = nodes.next() else {
+        return Ok(None);
+    };
+    if nodes.next().is_some() {
+        return Err(internal_xml("element 'genid' can only appear once"));
+    }
+    match g.text() {
+        t if t.is_empty() => Ok(Some(uuid::generate())),
+        // virUUIDParse skips blanks between the digits too.
+        t => uuid::parse(&t.replace(' ', ""))
+            .map(Some)
+            .ok_or_else(|| internal("malformed genid element")),
+    }
 }
 
 pub(crate) fn internal_xml(msg: impl AsRef<str>) -> Error {
@@ -287,6 +307,7 @@ impl DomainDef {
             None => uuid::generate(),
             Some(u) => uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?,
         };
+        let genid = parse_genid(root)?;
         let title = root.child_text("title");
         if title.as_deref().is_some_and(|t| t.contains('\n')) {
             return Err(internal_xml("Domain title can't contain newlines"));
@@ -414,6 +435,7 @@ impl DomainDef {
             virt_type: virt_type.to_string(),
             name,
             uuid,
+            genid,
             title,
             description,
             metadata,
@@ -458,6 +480,9 @@ impl DomainDef {
         w.indent();
         w.text_elem("name", Some(&self.name));
         w.line(&format!("<uuid>{}</uuid>", self.uuid.hyphenated()));
+        if let Some(g) = &self.genid {
+            w.line(&format!("<genid>{}</genid>", g.hyphenated()));
+        }
         w.text_elem("title", self.title.as_deref());
         w.text_elem("description", self.description.as_deref());
         if let Some(m) = &self.metadata {
@@ -583,6 +608,29 @@ mod tests {
             ..Default::default()
         });
         assert!(out.starts_with("<domain type='test' id='3'>\n"));
+    }
+
+    /// Checked against stock virsh on test:///default.
+    #[test]
+    fn genid_as_virsh() {
+        use super::test_support::{assert_errors, dump_before_os};
+        let out = dump_before_os("<genid> e9392370291756 5e692bd057f46512d6 </genid>").unwrap();
+        assert!(out.contains("</uuid>\n  <genid>e9392370-2917-565e-692b-d057f46512d6</genid>\n"));
+        let fresh = dump_before_os("<genid/>").unwrap();
+        assert!(fresh.contains("<genid>"), "{fresh}");
+        assert_errors(
+            dump_before_os,
+            &[
+                (
+                    "<genid>x</genid>",
+                    "internal error: malformed genid element",
+                ),
+                (
+                    "<genid/><genid/>",
+                    "XML error: element 'genid' can only appear once",
+                ),
+            ],
+        );
     }
 }
 

@@ -10,7 +10,6 @@ use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
 const DOMAIN: &[&str] = &[
-    "genid",
     "blkiotune",
     "memtune",
     "vcpus",

@@ -10,6 +10,7 @@ use super::hostdev::Hostdev;
 use super::iommu::Iommu;
 use super::props::TriSwitch;
 use super::props::VirEnum;
+use super::shmem::Shmem;
 use super::tpm::{Tpm, TpmBackend};
 use super::watchdog::Watchdog;
 use super::{unsupported, DomainDef};
@@ -170,6 +171,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     each_device("panic device", &s.panics, &d.panics, |a, b| {
         same_quoted("panic model", a.model.as_str(), b.model.as_str())
     })?;
+    each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
     if s.iommu.is_some() != d.iommu.is_some() {
         return Err(unsupported(
@@ -238,6 +240,40 @@ fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
     }
     if src.model != dst.model {
         return Err(unsupported("Target filesystem model does not match source"));
+    }
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainShmemDefCheckABIStability`.
+fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
+    let role = |s: &Shmem| s.role.map_or("default", VirEnum::as_str);
+    let differs = |what: &str, d: String, s: String| {
+        Err(unsupported(format!(
+            "Target shared memory {what} '{d}' does not match source {what} '{s}'"
+        )))
+    };
+    if src.role != dst.role {
+        return differs("role", role(dst).into(), role(src).into());
+    }
+    if src.model != dst.model {
+        return differs(
+            "model",
+            dst.model.as_str().into(),
+            src.model.as_str().into(),
+        );
+    }
+    if src.size != dst.size {
+        return differs("size", dst.size.to_string(), src.size.to_string());
+    }
+    if src.server.is_some() != dst.server.is_some() {
+        return Err(unsupported(
+            "Target shared memory server usage doesn't match source",
+        ));
+    }
+    if src.msi != dst.msi {
+        return Err(unsupported(
+            "Target shared memory MSI configuration doesn't match source",
+        ));
     }
     same_address(&src.address, &dst.address)
 }

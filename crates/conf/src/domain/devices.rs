@@ -16,6 +16,7 @@ use super::panic::Panic;
 use super::redirdev::Redirdev;
 use super::rng::Rng;
 use super::serial::{self, Chr};
+use super::shmem::Shmem;
 use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
 use super::tpm::{self, Tpm};
@@ -319,6 +320,7 @@ pub struct Devices {
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
+    pub shmems: Vec<Shmem>,
     pub iommu: Option<Iommu>,
     pub vsock: Option<Vsock>,
 }
@@ -425,6 +427,7 @@ impl Devices {
         d.rngs = parse_each(e, "rng", Rng::parse)?;
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
+        d.shmems = parse_each(e, "shmem", Shmem::parse)?;
         let only = |name| internal_xml(format!("only a single {name} device is supported"));
         d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
         d.vsock = parse_single(e, "vsock", only("vsock"), Vsock::parse)?;
@@ -538,6 +541,9 @@ impl Devices {
         for f in &self.filesystems {
             f.validate()?;
         }
+        for s in &self.shmems {
+            s.validate()?;
+        }
         for t in &self.tpms {
             t.validate()?;
         }
@@ -569,7 +575,7 @@ impl Devices {
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 23] = [
+        let kinds: [&dyn FormatXml; 24] = [
             &self.disks,
             &self.controllers,
             &self.filesystems,
@@ -591,6 +597,7 @@ impl Devices {
             &self.memballoon,
             &self.rngs,
             &self.panics,
+            &self.shmems,
             &self.iommu,
             &self.vsock,
         ];
@@ -653,7 +660,7 @@ macro_rules! format_xml_by_format {
 
 format_xml_by_format!(
     Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
-    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Iommu, Watchdog, Vsock
+    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Shmem, Iommu, Watchdog, Vsock
 );
 
 /// Serial ports or consoles: one `Chr` type, written under either name.

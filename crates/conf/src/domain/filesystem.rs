@@ -153,20 +153,6 @@ fn mode(e: &Element, name: &str) -> Result<Option<u32>> {
     Ok(Some(n).filter(|n| *n != 0))
 }
 
-/// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
-fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
-    let Some(c) = e.child(child) else {
-        return Ok(0);
-    };
-    let text = c.text();
-    let n: u64 = text.trim().parse().map_err(|_| {
-        internal_xml(format!(
-            "Invalid value '{text}' for element or attribute './{child}[1]'"
-        ))
-    })?;
-    props::scale_integer(n, c.attr("unit").unwrap_or(""), 1, u64::MAX)
-}
-
 fn parse_driver(d: &Element) -> Result<FsDriver> {
     let driver_type = props::enumeration(d, "type", false)?;
     let wrpolicy = props::enumeration(d, "wrpolicy", false)?;
@@ -261,8 +247,8 @@ impl Filesystem {
         let model = props::enumeration(e, "model", false)?;
         let multidevs = props::enumeration(e, "multidevs", false)?;
         let space_limits = FsSpaceLimits {
-            hard: scaled_bytes(e, "space_hard_limit")?,
-            soft: scaled_bytes(e, "space_soft_limit")?,
+            hard: props::scaled_bytes(e, "space_hard_limit")?,
+            soft: props::scaled_bytes(e, "space_soft_limit")?,
         };
         refuse_unmodelled(e, fs_type)?;
         let src = e.child("source");

@@ -26,6 +26,7 @@ pub mod redirdev;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
+pub mod shmem;
 pub mod smartcard;
 pub mod sound;
 pub mod tpm;

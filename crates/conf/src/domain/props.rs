@@ -329,6 +329,20 @@ pub fn scale_integer(value: u64, unit: &str, default_scale: u64, limit: u64) -> 
     Ok(value * scale)
 }
 
+/// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
+pub fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
+    let Some(c) = e.child(child) else {
+        return Ok(0);
+    };
+    let text = c.text();
+    let n: u64 = text.trim().parse().map_err(|_| {
+        internal_xml(format!(
+            "Invalid value '{text}' for element or attribute './{child}[1]'"
+        ))
+    })?;
+    scale_integer(n, c.attr("unit").unwrap_or(""), 1, u64::MAX)
+}
+
 /// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.
 pub const CPUMASK_LEN: u32 = 16384;
 

@@ -29,7 +29,6 @@ const DEVICES: &[&str] = &[
     "redirfilter",
     "parallel",
     "nvram",
-    "shmem",
     "memory",
     "crypto",
 ];

@@ -118,7 +118,7 @@ fn machines(e: &Element) -> Vec<Machine> {
     e.children_named("machine")
         .map(|m| Machine {
             name: m.text().trim().to_string(),
-            canonical: m.attr("canonical").map(str::to_string),
+            canonical: m.attr_string("canonical"),
             max_cpus: num(m, "maxCpus"),
             deprecated: m.attr("deprecated") == Some("yes"),
         })
@@ -210,7 +210,7 @@ impl Capabilities {
             });
             host.cpu_feature_names = cpu
                 .children_named("feature")
-                .filter_map(|f| f.attr("name").map(str::to_string))
+                .filter_map(|f| f.attr_string("name"))
                 .collect();
             host.pages = cpu
                 .children_named("pages")
@@ -264,7 +264,7 @@ impl Capabilities {
                                     socket_id: num(cpu, "socket_id"),
                                     die_id: num(cpu, "die_id"),
                                     core_id: num(cpu, "core_id"),
-                                    siblings: cpu.attr("siblings").map(str::to_string),
+                                    siblings: cpu.attr_string("siblings"),
                                 })
                                 .collect()
                         })

@@ -1,282 +1,313 @@
 //! `virDomainDefCheckABIStability`: may `dst` replace `src` under a
 //! running guest (migration, restore)?
+//!
+//! Every check fails with libvirt's "Target X does not match source Y"
+//! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
+//! libvirt's order.
 
+use super::filesystem::Filesystem;
+use super::hostdev::Hostdev;
+use super::iommu::Iommu;
+use super::props::TriSwitch;
 use super::props::VirEnum;
+use super::shmem::Shmem;
+use super::tpm::{Tpm, TpmBackend};
+use super::watchdog::Watchdog;
 use super::{unsupported, DomainDef};
 use rvirt_util::Result;
+use std::fmt::Display;
 
 fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
+/// `Target WHAT DST does not match source SRC`, values quoted by `quote`.
+fn compare<T: PartialEq + Display>(what: &str, src: T, dst: T, quote: &str) -> Result<()> {
+    if src == dst {
+        return Ok(());
+    }
+    Err(unsupported(format!(
+        "Target {what} {quote}{dst}{quote} does not match source {quote}{src}{quote}"
+    )))
+}
+
+fn same<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
+    compare(what, src, dst, "")
+}
+
+fn same_quoted<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
+    compare(what, src, dst, "'")
+}
+
+/// `Target domain WHAT count`: as many devices of a kind on both sides.
+fn same_count<T>(what: &str, src: &[T], dst: &[T]) -> Result<()> {
+    same(&format!("domain {what} count"), src.len(), dst.len())
+}
+
+/// The count of a device list, then `check` on each source/target pair.
+fn each_device<T>(
+    what: &str,
+    src: &[T],
+    dst: &[T],
+    check: impl Fn(&T, &T) -> Result<()>,
+) -> Result<()> {
+    same_count(what, src, dst)?;
+    src.iter().zip(dst).try_for_each(|(a, b)| check(a, b))
+}
+
+fn same_address<A: PartialEq>(src: &A, dst: &A) -> Result<()> {
+    if src != dst {
+        return Err(unsupported(
+            "Target device address type does not match source",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
-    let fail = |m: String| Err(unsupported(m));
-    if src.virt_type != dst.virt_type {
-        return fail(format!(
-            "Target domain virt type {} does not match source {}",
-            dst.virt_type, src.virt_type
-        ));
-    }
-    if src.uuid != dst.uuid {
-        return fail(format!(
-            "Target domain uuid {} does not match source {}",
-            dst.uuid.hyphenated(),
-            src.uuid.hyphenated()
-        ));
-    }
-    if src.name != dst.name {
-        return fail(format!(
-            "Target domain name '{}' does not match source '{}'",
-            dst.name, src.name
-        ));
-    }
-    if src.memory_kib != dst.memory_kib {
-        return fail(format!(
-            "Target domain max memory {} does not match source {}",
-            dst.memory_kib, src.memory_kib
-        ));
-    }
+    same("domain virt type", &src.virt_type, &dst.virt_type)?;
+    same("domain uuid", src.uuid.hyphenated(), dst.uuid.hyphenated())?;
+    same_quoted("domain name", &src.name, &dst.name)?;
+    same("domain max memory", src.memory_kib, dst.memory_kib)?;
+    check_max_memory(src, dst)?;
+    same("domain vCPU max", src.vcpus, dst.vcpus)?;
+    same("domain OS type", &src.os.os_type, &dst.os.os_type)?;
+    same("domain architecture", opt(&src.os.arch), opt(&dst.os.arch))?;
+    same(
+        "domain machine type",
+        opt(&src.os.machine),
+        opt(&dst.os.machine),
+    )?;
+    check_devices(src, dst)
+}
+
+/// `<maxMemory>`: its slots, then its size ("doesn't" in libvirt's text).
+fn check_max_memory(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     let (smax, sslots) = src.max_memory.unwrap_or((0, 0));
     let (dmax, dslots) = dst.max_memory.unwrap_or((0, 0));
     if sslots != dslots {
-        return fail(format!(
+        return Err(unsupported(format!(
             "Target domain memory slots count '{dslots}' doesn't match source '{sslots}'"
-        ));
+        )));
     }
     if smax != dmax {
-        return fail(format!(
+        return Err(unsupported(format!(
             "Target maximum memory size '{dmax}' doesn't match source '{smax}'"
-        ));
+        )));
     }
-    if src.vcpus != dst.vcpus {
-        return fail(format!(
-            "Target domain vCPU max {} does not match source {}",
-            dst.vcpus, src.vcpus
-        ));
-    }
-    if src.os.os_type != dst.os.os_type {
-        return fail(format!(
-            "Target domain OS type {} does not match source {}",
-            dst.os.os_type, src.os.os_type
-        ));
-    }
-    if src.os.arch != dst.os.arch {
-        return fail(format!(
-            "Target domain architecture {} does not match source {}",
-            opt(&dst.os.arch),
-            opt(&src.os.arch)
-        ));
-    }
-    if src.os.machine != dst.os.machine {
-        return fail(format!(
-            "Target domain machine type {} does not match source {}",
-            opt(&dst.os.machine),
-            opt(&src.os.machine)
-        ));
-    }
+    Ok(())
+}
+
+fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     let (s, d) = (&src.devices, &dst.devices);
-    if s.disks.len() != d.disks.len() {
-        return fail(format!(
-            "Target domain disk count {} does not match source {}",
-            d.disks.len(),
-            s.disks.len()
-        ));
-    }
-    for (a, b) in s.disks.iter().zip(&d.disks) {
-        if a.device != b.device {
-            return fail(format!(
-                "Target disk device {} does not match source {}",
-                b.device, a.device
-            ));
-        }
-        if a.bus != b.bus {
-            return fail(format!(
-                "Target disk bus {} does not match source {}",
-                b.bus, a.bus
-            ));
-        }
-        if a.target_dev != b.target_dev {
-            return fail(format!(
-                "Target disk {} does not match source {}",
-                b.target_dev, a.target_dev
-            ));
-        }
-        if a.address != b.address {
-            return fail("Target device address type does not match source".into());
-        }
-    }
-    if s.controllers.len() != d.controllers.len() {
-        return fail(format!(
-            "Target domain controller count {} does not match source {}",
-            d.controllers.len(),
-            s.controllers.len()
-        ));
-    }
-    for (a, b) in s.controllers.iter().zip(&d.controllers) {
-        if a.controller_type != b.controller_type {
-            return fail(format!(
-                "Target controller type {} does not match source {}",
-                b.controller_type, a.controller_type
-            ));
-        }
-        if a.index != b.index {
-            return fail(format!(
-                "Target controller index {} does not match source {}",
-                b.index, a.index
-            ));
-        }
-        if a.model != b.model {
-            return fail(format!(
-                "Target controller model {} does not match source {}",
-                opt(&b.model),
-                opt(&a.model)
-            ));
-        }
-    }
-    if s.interfaces.len() != d.interfaces.len() {
-        return fail(format!(
-            "Target domain net card count {} does not match source {}",
-            d.interfaces.len(),
-            s.interfaces.len()
-        ));
-    }
-    for (a, b) in s.interfaces.iter().zip(&d.interfaces) {
-        if a.mac != b.mac {
-            return fail(format!(
-                "Target network card mac {} does not match source {}",
-                opt(&b.mac),
-                opt(&a.mac)
-            ));
-        }
-        if a.model != b.model {
-            return fail(format!(
-                "Target network card model {} does not match source {}",
-                opt(&b.model),
-                opt(&a.model)
-            ));
-        }
-        if a.address != b.address {
-            return fail("Target device address type does not match source".into());
-        }
-    }
-    let counts = [
-        ("input device", s.inputs.len(), d.inputs.len()),
-        ("graphics", s.graphics.len(), d.graphics.len()),
-        ("video", s.videos.len(), d.videos.len()),
-        ("serial port", s.serials.len(), d.serials.len()),
-        ("console", s.consoles.len(), d.consoles.len()),
-    ];
-    for (what, a, b) in counts {
-        if a != b {
-            return fail(format!(
-                "Target domain {what} count {b} does not match source {a}"
-            ));
-        }
-    }
+    each_device("disk", &s.disks, &d.disks, |a, b| {
+        same("disk device", &a.device, &b.device)?;
+        same("disk bus", &a.bus, &b.bus)?;
+        same("disk", &a.target_dev, &b.target_dev)?;
+        same_address(&a.address, &b.address)
+    })?;
+    each_device("controller", &s.controllers, &d.controllers, |a, b| {
+        same("controller type", &a.controller_type, &b.controller_type)?;
+        same("controller index", a.index, b.index)?;
+        same("controller model", opt(&a.model), opt(&b.model))
+    })?;
+    each_device(
+        "filesystem",
+        &s.filesystems,
+        &d.filesystems,
+        check_filesystem,
+    )?;
+    each_device("net card", &s.interfaces, &d.interfaces, |a, b| {
+        same("network card mac", opt(&a.mac), opt(&b.mac))?;
+        same("network card model", opt(&a.model), opt(&b.model))?;
+        same_address(&a.address, &b.address)
+    })?;
+    same_count("input device", &s.inputs, &d.inputs)?;
+    same_count("graphics", &s.graphics, &d.graphics)?;
+    same_count("video", &s.videos, &d.videos)?;
+    same_count("serial port", &s.serials, &d.serials)?;
+    same_count("console", &s.consoles, &d.consoles)?;
     for (a, b) in s.inputs.iter().zip(&d.inputs) {
-        if a.input_type != b.input_type {
-            return fail(format!(
-                "Target input device type {} does not match source {}",
-                b.input_type, a.input_type
-            ));
-        }
-        if a.bus != b.bus {
-            return fail(format!(
-                "Target input device bus {} does not match source {}",
-                b.bus, a.bus
-            ));
-        }
+        same("input device type", &a.input_type, &b.input_type)?;
+        same("input device bus", &a.bus, &b.bus)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {
-        if a.model != b.model {
-            return fail(format!(
-                "Target video card model {} does not match source {}",
-                b.model, a.model
-            ));
-        }
+        same("video card model", &a.model, &b.model)?;
+    }
+    each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
+        let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
+        same("host device subsystem", subsystem(a), subsystem(b))?;
+        same_address(&a.address, &b.address)
+    })?;
+    if s.watchdog.is_some() != d.watchdog.is_some() {
+        let count = |w: &Option<Watchdog>| usize::from(w.is_some());
+        same(
+            "domain watchdog count",
+            count(&s.watchdog),
+            count(&d.watchdog),
+        )?;
+    }
+    if let (Some(a), Some(b)) = (&s.watchdog, &d.watchdog) {
+        same("watchdog model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
     }
     let sb = s.memballoon.as_ref().map(|m| m.model.as_str());
     let db = d.memballoon.as_ref().map(|m| m.model.as_str());
     if sb.is_some() != db.is_some() {
-        return fail("Target domain memballoon device presence does not match source".into());
-    }
-    if sb != db {
-        return fail(format!(
-            "Target balloon model {} does not match source {}",
-            db.unwrap_or(""),
-            sb.unwrap_or("")
+        return Err(unsupported(
+            "Target domain memballoon device presence does not match source",
         ));
     }
-    if s.smartcards.len() != d.smartcards.len() {
-        return fail(format!(
-            "Target domain smartcard count {} does not match source {}",
-            d.smartcards.len(),
-            s.smartcards.len()
+    same("balloon model", sb.unwrap_or(""), db.unwrap_or(""))?;
+    same_count("smartcard", &s.smartcards, &d.smartcards)?;
+    each_device("sound card", &s.sounds, &d.sounds, |a, b| {
+        same("sound card model", a.model.as_str(), b.model.as_str())
+    })?;
+    same_count("redirected devices", &s.redirdevs, &d.redirdevs)?;
+    same_count("hub device", &s.hubs, &d.hubs)?;
+    each_device("RNG device", &s.rngs, &d.rngs, |a, b| {
+        same_quoted("RNG model", a.model.as_str(), b.model.as_str())
+    })?;
+    each_device("panic device", &s.panics, &d.panics, |a, b| {
+        same_quoted("panic model", a.model.as_str(), b.model.as_str())
+    })?;
+    each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
+    each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
+    if s.iommu.is_some() != d.iommu.is_some() {
+        return Err(unsupported(
+            "Target domain IOMMU device count does not match source",
         ));
     }
-    if s.sounds.len() != d.sounds.len() {
-        return fail(format!(
-            "Target domain sound card count {} does not match source {}",
-            d.sounds.len(),
-            s.sounds.len()
+    if let (Some(a), Some(b)) = (&s.iommu, &d.iommu) {
+        check_iommu(a, b)?;
+    }
+    if s.vsock.is_some() != d.vsock.is_some() {
+        return Err(unsupported(
+            "Target domain vsock device count does not match source",
         ));
     }
-    for (a, b) in s.sounds.iter().zip(&d.sounds) {
-        if a.model != b.model {
-            return fail(format!(
-                "Target sound card model {} does not match source {}",
+    match (&s.vsock, &d.vsock) {
+        (Some(a), Some(b)) => {
+            same_quoted(
+                "domain vsock device model",
+                a.model.as_str(),
                 b.model.as_str(),
-                a.model.as_str()
-            ));
+            )?;
+            same_address(&a.address, &b.address)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `virDomainIOMMUDefCheckABIStability`.
+fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
+    let switch = |s: Option<TriSwitch>| s.map_or("absent", VirEnum::as_str);
+    same_quoted(
+        "domain IOMMU device model",
+        src.model.as_str(),
+        dst.model.as_str(),
+    )?;
+    let (s, d) = (&src.driver, &dst.driver);
+    let switches = [
+        ("intremap value", s.intremap, d.intremap),
+        ("caching mode", s.caching_mode, d.caching_mode),
+        ("eim value", s.eim, d.eim),
+        ("iotlb value", s.iotlb, d.iotlb),
+    ];
+    for (what, a, b) in switches {
+        same_quoted(&format!("domain IOMMU device {what}"), switch(a), switch(b))?;
+    }
+    let bits = |b: Option<std::num::NonZeroU32>| b.map_or(0, |b| b.get());
+    same_quoted(
+        "domain IOMMU device aw_bits value",
+        bits(s.aw_bits),
+        bits(d.aw_bits),
+    )?;
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainFsDefCheckABIStability`.
+fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
+    same(
+        "filesystem guest target",
+        opt(&src.target),
+        opt(&dst.target),
+    )?;
+    if src.readonly != dst.readonly {
+        return Err(unsupported(
+            "Target filesystem access mode does not match source",
+        ));
+    }
+    if src.model != dst.model {
+        return Err(unsupported("Target filesystem model does not match source"));
+    }
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainShmemDefCheckABIStability`.
+fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
+    let role = |s: &Shmem| s.role.map_or("default", VirEnum::as_str);
+    let differs = |what: &str, d: String, s: String| {
+        Err(unsupported(format!(
+            "Target shared memory {what} '{d}' does not match source {what} '{s}'"
+        )))
+    };
+    if src.role != dst.role {
+        return differs("role", role(dst).into(), role(src).into());
+    }
+    if src.model != dst.model {
+        return differs(
+            "model",
+            dst.model.as_str().into(),
+            src.model.as_str().into(),
+        );
+    }
+    if src.size != dst.size {
+        return differs("size", dst.size.to_string(), src.size.to_string());
+    }
+    if src.server.is_some() != dst.server.is_some() {
+        return Err(unsupported(
+            "Target shared memory server usage doesn't match source",
+        ));
+    }
+    if src.msi != dst.msi {
+        return Err(unsupported(
+            "Target shared memory MSI configuration doesn't match source",
+        ));
+    }
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).
+fn check_tpm(src: &Tpm, dst: &Tpm) -> Result<()> {
+    let differs = |what: &str| Err(unsupported(format!("Target {what} doesn't match source")));
+    if src.backend_type() != dst.backend_type() {
+        return differs("TPM device type");
+    }
+    if src.model != dst.model {
+        return differs("TPM device model");
+    }
+    if let (
+        TpmBackend::Emulator {
+            version: sv,
+            pcr_banks: sb,
+            ..
+        },
+        TpmBackend::Emulator {
+            version: dv,
+            pcr_banks: db,
+            ..
+        },
+    ) = (&src.backend, &dst.backend)
+    {
+        if sv != dv {
+            return differs("TPM version");
+        }
+        if sb != db {
+            return differs("active PCR banks");
         }
     }
-    if s.redirdevs.len() != d.redirdevs.len() {
-        return fail(format!(
-            "Target domain redirected devices count {} does not match source {}",
-            d.redirdevs.len(),
-            s.redirdevs.len()
-        ));
-    }
-    if s.hubs.len() != d.hubs.len() {
-        return fail(format!(
-            "Target domain hub device count {} does not match source {}",
-            d.hubs.len(),
-            s.hubs.len()
-        ));
-    }
-    if s.rngs.len() != d.rngs.len() {
-        return fail(format!(
-            "Target domain RNG device count {} does not match source {}",
-            d.rngs.len(),
-            s.rngs.len()
-        ));
-    }
-    for (a, b) in s.rngs.iter().zip(&d.rngs) {
-        if a.model != b.model {
-            return fail(format!(
-                "Target RNG model '{}' does not match source '{}'",
-                b.model.as_str(),
-                a.model.as_str()
-            ));
-        }
-    }
-    if s.panics.len() != d.panics.len() {
-        return fail(format!(
-            "Target domain panic device count {} does not match source {}",
-            d.panics.len(),
-            s.panics.len()
-        ));
-    }
-    for (a, b) in s.panics.iter().zip(&d.panics) {
-        if a.model != b.model {
-            return fail(format!(
-                "Target panic model '{}' does not match source '{}'",
-                b.model.as_str(),
-                a.model.as_str()
-            ));
-        }
-    }
-    Ok(())
+    same_address(&src.address, &dst.address)
 }
 
 #[cfg(test)]
@@ -297,6 +328,30 @@ mod tests {
         );
         let mut b = a.clone();
         b.vcpus = 4;
-        assert!(a.check_abi_stability(&b).is_err());
+        assert_eq!(
+            a.check_abi_stability(&b).unwrap_err().message,
+            "unsupported configuration: Target domain vCPU max 4 does not match source 1"
+        );
+    }
+
+    #[test]
+    fn abi_devices() {
+        let with = |devices: &str| {
+            DomainDef::parse(&X.replace("</os>", &format!("</os><devices>{devices}</devices>")))
+                .unwrap()
+        };
+        let rng = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>";
+        let a = with(rng);
+        let b = with("");
+        assert_eq!(
+            a.check_abi_stability(&b).unwrap_err().message,
+            "unsupported configuration: Target domain RNG device count 0 does not match source 1"
+        );
+        let a = with("<controller type='usb' index='0' model='piix3-uhci'/>");
+        let b = with("<controller type='usb' index='0' model='ich9-ehci1'/>");
+        assert_eq!(
+            a.check_abi_stability(&b).unwrap_err().message,
+            "unsupported configuration: Target controller model ich9-ehci1 does not match source piix3-uhci"
+        );
     }
 }

@@ -38,18 +38,19 @@ pub enum Address {
     },
 }
 
-fn parse_num(s: &str) -> Option<u32> {
-    let s = s.trim();
-    if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16).ok()
-    } else if s.len() > 1 && s.starts_with('0') {
-        u32::from_str_radix(&s[1..], 8).ok()
-    } else {
-        s.parse().ok()
-    }
-}
-
 impl Address {
+    /// The `type` attribute (`virDomainDeviceAddressType`).
+    pub fn type_name(&self) -> &str {
+        match self {
+            Address::Pci { .. } => "pci",
+            Address::Drive { .. } => "drive",
+            Address::VirtioSerial { .. } => "virtio-serial",
+            Address::Ccid { .. } => "ccid",
+            Address::Usb { .. } => "usb",
+            Address::Other { addr_type, .. } => addr_type,
+        }
+    }
+
     pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
         let Some(t) = e.attr("type") else {
             return Ok(None);
@@ -57,7 +58,7 @@ impl Address {
         let num = |name: &str| -> Result<u32> {
             match e.attr(name) {
                 None => Ok(0),
-                Some(v) => parse_num(v).ok_or_else(|| {
+                Some(v) => props::base0_u32(v.trim()).ok_or_else(|| {
                     internal_xml(format!("Cannot parse <address> '{name}' attribute"))
                 }),
             }
@@ -68,7 +69,7 @@ impl Address {
                 bus: num("bus")?,
                 slot: num("slot")?,
                 function: num("function")?,
-                multifunction: e.attr("multifunction").map(str::to_string),
+                multifunction: e.attr_string("multifunction"),
             },
             "drive" => Address::Drive {
                 controller: num("controller")?,
@@ -116,9 +117,13 @@ impl Address {
                 function,
                 multifunction,
             } => {
-                let mut s = format!(
-                    "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
-                );
+                let mut s = String::from("<address type='pci'");
+                // virPCIDeviceAddressIsEmpty: the function alone does not count.
+                if *domain != 0 || *bus != 0 || *slot != 0 {
+                    s.push_str(&format!(
+                        " domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
+                    ));
+                }
                 if let Some(m) = multifunction {
                     s.push_str(&format!(" multifunction='{}'", esc(m)));
                 }

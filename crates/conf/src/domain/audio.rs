@@ -76,10 +76,6 @@ pub struct Audio {
     pub path: Option<String>,
 }
 
-fn string(e: &Element, name: &str) -> Option<String> {
-    e.attr(name).map(str::to_string)
-}
-
 /// `virDomainAudioCommonParse`.
 fn parse_common(e: &Element) -> Result<AudioIo> {
     let mut io = AudioIo {
@@ -110,22 +106,22 @@ fn parse_common(e: &Element) -> Result<AudioIo> {
 fn parse_backend_io(t: AudioType, e: &Element, io: &mut AudioIo) -> Result<()> {
     let count = |e| props::uint(e, "bufferCount", false, false);
     match t {
-        AudioType::Alsa => io.dev = string(e, "dev"),
+        AudioType::Alsa => io.dev = e.attr_string("dev"),
         AudioType::CoreAudio | AudioType::Sdl => io.buffer_count = count(e)?,
         AudioType::Jack => {
-            io.server_name = string(e, "serverName");
-            io.client_name = string(e, "clientName");
-            io.connect_ports = string(e, "connectPorts");
+            io.server_name = e.attr_string("serverName");
+            io.client_name = e.attr_string("clientName");
+            io.connect_ports = e.attr_string("connectPorts");
             io.exact_name = props::tribool(e, "exactName")?;
         }
         AudioType::Oss => {
-            io.dev = string(e, "dev");
+            io.dev = e.attr_string("dev");
             io.try_poll = props::tribool(e, "tryPoll")?;
             io.buffer_count = count(e)?;
         }
         AudioType::PulseAudio => {
-            io.name = string(e, "name");
-            io.stream_name = string(e, "streamName");
+            io.name = e.attr_string("name");
+            io.stream_name = e.attr_string("streamName");
             io.latency = props::uint(e, "latency", false, false)?;
         }
         _ => {}
@@ -167,9 +163,9 @@ impl Audio {
                     )));
                 }
             }
-            AudioType::PulseAudio => a.server_name = string(e, "serverName"),
+            AudioType::PulseAudio => a.server_name = e.attr_string("serverName"),
             AudioType::Sdl => a.sdl_driver = props::enumeration(e, "driver", false)?,
-            AudioType::File => a.path = string(e, "path"),
+            AudioType::File => a.path = e.attr_string("path"),
             _ => {}
         }
         Ok(a)

@@ -4,7 +4,7 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller, Devices};
-use super::props::{self, VirEnum};
+use super::props;
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -69,7 +69,7 @@ fn parse_target(e: &Element) -> Result<ChannelTarget> {
     };
     // libvirt reports the missing type, then overwrites it with this.
     let kind = t.attr("type").unwrap_or("(null)");
-    let name = t.attr("name").map(str::to_string);
+    let name = t.attr_string("name");
     match kind {
         "none" => Ok(ChannelTarget::None),
         "guestfwd" => parse_guestfwd(t),
@@ -83,14 +83,9 @@ fn parse_target(e: &Element) -> Result<ChannelTarget> {
 
 impl Channel {
     pub(crate) fn parse(e: &Element) -> Result<Channel> {
-        let chr_type = match e.attr("type") {
-            None => ChrType::Pty,
-            Some(t) => ChrType::from_str_opt(t).ok_or_else(|| {
-                unsupported(format!(
-                    "unknown type presented to host for character device: {t}"
-                ))
-            })?,
-        };
+        let chr_type = e
+            .attr("type")
+            .map_or(Ok(ChrType::Pty), ChrType::parse_host)?;
         let target = parse_target(e)?;
         let source = ChrSource::parse(e, chr_type)?;
         let virtio = matches!(target, ChannelTarget::Virtio { .. });
@@ -168,24 +163,18 @@ pub(crate) fn add_virtio_serial_controllers(d: &mut Devices) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn doc(devices: &str) -> String {
-        format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>{devices}</devices></domain>")
-    }
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
     fn channels_as_virsh() {
-        let out = DomainDef::parse(&doc(
+        let out = dump(
             "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0' state='connected'/></channel>\
              <channel type='pty'><source path='/dev/pts/3'/><target type='virtio' name='b'/>\
              <address type='virtio-serial' controller='2'/></channel>\
              <channel type='tcp'><source host='h' service='1'/><target type='guestfwd' address='10.0.2.1' port='70000'/></channel>\
              <channel type='udp'><source mode='bind' service='5'/><source mode='connect' host='a' service='6'/><target type='xen' name='x'/></channel>",
-        ))
-        .unwrap()
-        .format(&FormatOptions::default());
+        ).unwrap();
         let want = "    <controller type='virtio-serial' index='0'/>
     <controller type='virtio-serial' index='2'/>
     <channel type='unix'>
@@ -207,26 +196,15 @@ mod tests {
     </channel>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| DomainDef::parse(&doc(b)).unwrap_err().to_string();
-        assert_eq!(
-            err("<channel type='file'><source path='/a'/><target/></channel>"),
-            "unsupported configuration: unknown target type '(null)' specified for character device"
-        );
-        assert_eq!(
-            err("<channel type='spicevmc'><target type='xen'/></channel>"),
-            "unsupported configuration: spicevmc device type only supports virtio"
-        );
-        assert_eq!(
-            err("<channel type='unix'><target type='guestfwd' address='::1' port='3'/></channel>"),
-            "unsupported configuration: guestfwd channel only supports IPv4 addresses"
-        );
-        assert_eq!(
-            err("<channel type='tcp'><source mode='bind' host='h' service='1'><reconnect enabled='no'/></source><target type='virtio'/></channel>"),
-            "internal error: chardev reconnect is possible only for connect mode"
-        );
-        assert_eq!(
-            err("<channel type='spiceport'><source channel='a b'/><target type='virtio'/></channel>"),
-            "invalid argument: Invalid character in source channel for char device"
+        assert_errors(
+            dump,
+            &[
+                ("<channel type='file'><source path='/a'/><target/></channel>", "unsupported configuration: unknown target type '(null)' specified for character device"),
+                ("<channel type='spicevmc'><target type='xen'/></channel>", "unsupported configuration: spicevmc device type only supports virtio"),
+                ("<channel type='unix'><target type='guestfwd' address='::1' port='3'/></channel>", "unsupported configuration: guestfwd channel only supports IPv4 addresses"),
+                ("<channel type='tcp'><source mode='bind' host='h' service='1'><reconnect enabled='no'/></source><target type='virtio'/></channel>", "internal error: chardev reconnect is possible only for connect mode"),
+                ("<channel type='spiceport'><source channel='a b'/><target type='virtio'/></channel>", "invalid argument: Invalid character in source channel for char device"),
+            ],
         );
     }
 }

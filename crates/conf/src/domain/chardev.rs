@@ -29,6 +29,18 @@ vir_enum! {
     pub enum MouseMode { Default = "default", Server = "server", Client = "client" }
 }
 
+impl ChrType {
+    /// The host side `type=` of a serial, console, channel or smartcard,
+    /// refused with `virDomainChrDefParseXML`'s message when unknown.
+    pub(crate) fn parse_host(t: &str) -> Result<ChrType> {
+        ChrType::from_str_opt(t).ok_or_else(|| {
+            unsupported(format!(
+                "unknown type presented to host for character device: {t}"
+            ))
+        })
+    }
+}
+
 /// `<source mode=...>`: connect (the default) or bind.
 fn listen_mode(s: &Element) -> Result<bool> {
     match s.attr("mode") {
@@ -104,10 +116,6 @@ pub struct ChrSource {
     pub log_append: Option<TriSwitch>,
 }
 
-fn attr(e: &Element, name: &str) -> Option<String> {
-    e.attr(name).map(str::to_string)
-}
-
 impl ChrSource {
     pub fn new(chr_type: ChrType) -> ChrSource {
         ChrSource {
@@ -165,38 +173,38 @@ impl ChrSource {
     fn parse_source(&mut self, s: &Element) -> Result<()> {
         match self.chr_type {
             ChrType::File => {
-                self.path = attr(s, "path");
+                self.path = s.attr_string("path");
                 self.append = props::triswitch(s, "append")?;
             }
-            ChrType::Dev | ChrType::Pipe => self.path = attr(s, "path"),
+            ChrType::Dev | ChrType::Pipe => self.path = s.attr_string("path"),
             ChrType::Unix => {
                 self.listen = listen_mode(s)?;
-                self.path = attr(s, "path");
+                self.path = s.attr_string("path");
                 self.reconnect = Reconnect::parse(s)?;
             }
             ChrType::Udp => {
                 // The first source of each mode wins.
                 if !listen_mode(s)? {
                     if self.host.is_none() && self.service.is_none() {
-                        self.host = attr(s, "host");
-                        self.service = attr(s, "service");
+                        self.host = s.attr_string("host");
+                        self.service = s.attr_string("service");
                     }
                 } else if self.bind_host.is_none() && self.bind_service.is_none() {
-                    self.bind_host = attr(s, "host");
-                    self.bind_service = attr(s, "service");
+                    self.bind_host = s.attr_string("host");
+                    self.bind_service = s.attr_string("service");
                 }
             }
             ChrType::Tcp => {
                 self.listen = listen_mode(s)?;
-                self.host = attr(s, "host");
-                self.service = attr(s, "service");
+                self.host = s.attr_string("host");
+                self.service = s.attr_string("service");
                 self.tls = props::tribool(s, "tls")?;
                 self.reconnect = Reconnect::parse(s)?;
             }
-            ChrType::SpicePort | ChrType::Dbus => self.channel = attr(s, "channel"),
+            ChrType::SpicePort | ChrType::Dbus => self.channel = s.attr_string("channel"),
             ChrType::Nmdm => {
-                self.master = attr(s, "master");
-                self.slave = attr(s, "slave");
+                self.master = s.attr_string("master");
+                self.slave = s.attr_string("slave");
             }
             ChrType::QemuVdagent => {
                 if let Some(c) = s.child("clipboard") {
@@ -225,7 +233,7 @@ impl ChrSource {
             ));
         }
         if let Some(l) = logs.first() {
-            self.log_file = attr(l, "file");
+            self.log_file = l.attr_string("file");
             self.log_append = props::triswitch(l, "append")?;
         }
         let protocols: Vec<&Element> = e.children_named("protocol").collect();

@@ -458,7 +458,7 @@ pub(crate) fn reject_duplicates(list: &[Controller]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -491,30 +491,16 @@ mod tests {
     <controller type='virtio-serial' index='0' ports='16' vectors='4'/>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
-        assert_eq!(
-            err("<controller type='scsi' model='ehci'/>"),
-            "unsupported configuration: Unknown model type 'ehci'"
-        );
-        assert_eq!(
-            err("<controller type='pci' index='-1'/>"),
-            "XML error: Invalid value for attribute 'index' in element 'controller': '-1'. Expected non-negative value"
-        );
-        assert_eq!(
-            err("<controller type='usb' model='ehci'><driver iothread='1'/></controller>"),
-            "XML error: 'iothread' attribute only supported for virtio scsi controllers"
-        );
-        assert_eq!(
-            err("<controller type='pci' index='2' model='pci-bridge'><target index='31'/></controller>"),
-            "unsupported configuration: PCI controller target index '31' out of range - must be 0-30"
-        );
-        assert_eq!(
-            err("<controller type='usb' index='0' model='ich9-uhci2'/>"),
-            "No master USB controller specified"
-        );
-        assert_eq!(
-            err("<controller type='pci' index='1' model='pci-bridge'/><controller type='pci' index='1' model='pci-bridge'/>"),
-            "XML error: Multiple 'pci' controllers with index '1'"
+        assert_errors(
+            dump,
+            &[
+                ("<controller type='scsi' model='ehci'/>", "unsupported configuration: Unknown model type 'ehci'"),
+                ("<controller type='pci' index='-1'/>", "XML error: Invalid value for attribute 'index' in element 'controller': '-1'. Expected non-negative value"),
+                ("<controller type='usb' model='ehci'><driver iothread='1'/></controller>", "XML error: 'iothread' attribute only supported for virtio scsi controllers"),
+                ("<controller type='pci' index='2' model='pci-bridge'><target index='31'/></controller>", "unsupported configuration: PCI controller target index '31' out of range - must be 0-30"),
+                ("<controller type='usb' index='0' model='ich9-uhci2'/>", "No master USB controller specified"),
+                ("<controller type='pci' index='1' model='pci-bridge'/><controller type='pci' index='1' model='pci-bridge'/>", "XML error: Multiple 'pci' controllers with index '1'"),
+            ],
         );
     }
 }

@@ -62,11 +62,11 @@ impl CpuDef {
             }
             def.check = Some(c.to_string());
         }
-        def.migratable = e.attr("migratable").map(str::to_string);
+        def.migratable = e.attr_string("migratable");
         if let Some(m) = e.child("model") {
             def.model = Some(m.text());
-            def.fallback = m.attr("fallback").map(str::to_string);
-            def.vendor_id = m.attr("vendor_id").map(str::to_string);
+            def.fallback = m.attr_string("fallback");
+            def.vendor_id = m.attr_string("vendor_id");
             if def.fallback.is_none() && def.mode.as_deref() != Some("host-passthrough") {
                 def.fallback = Some("allow".into());
             }

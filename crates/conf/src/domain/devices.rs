@@ -7,15 +7,22 @@ use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
 use super::devices_more::{Graphics, Input, Memballoon};
+use super::filesystem::Filesystem;
+use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
+use super::iommu::Iommu;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
 use super::rng::Rng;
 use super::serial::{self, Chr};
+use super::shmem::Shmem;
 use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
+use super::tpm::{self, Tpm};
 use super::video::Video;
+use super::vsock::Vsock;
+use super::watchdog::Watchdog;
 use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -114,9 +121,9 @@ impl Disk {
             return Err(xml_invalid_attr("bus", "target", &bus));
         }
         let driver = e.child("driver").map(|d| DiskDriver {
-            name: d.attr("name").map(str::to_string),
-            format: d.attr("type").map(str::to_string),
-            cache: d.attr("cache").map(str::to_string),
+            name: d.attr_string("name"),
+            format: d.attr_string("type"),
+            cache: d.attr_string("cache"),
         });
         Ok(Disk {
             disk_type,
@@ -294,21 +301,28 @@ pub struct Devices {
     pub emulator: Option<String>,
     pub disks: Vec<Disk>,
     pub controllers: Vec<Controller>,
+    pub filesystems: Vec<Filesystem>,
     pub interfaces: Vec<Interface>,
     pub smartcards: Vec<Smartcard>,
     pub serials: Vec<Chr>,
     pub consoles: Vec<Chr>,
     pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
+    pub tpms: Vec<Tpm>,
     pub graphics: Vec<Graphics>,
     pub sounds: Vec<Sound>,
     pub audios: Vec<Audio>,
     pub videos: Vec<Video>,
+    pub hostdevs: Vec<Hostdev>,
     pub redirdevs: Vec<Redirdev>,
     pub hubs: Vec<Hub>,
+    pub watchdog: Option<Watchdog>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
+    pub shmems: Vec<Shmem>,
+    pub iommu: Option<Iommu>,
+    pub vsock: Option<Vsock>,
 }
 
 /// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
@@ -380,44 +394,25 @@ impl Devices {
         for c in controllers {
             insert_controller(&mut d.controllers, c);
         }
-        for x in e.children_named("interface") {
-            d.interfaces.push(Interface::parse(x)?);
-        }
-        for x in e.children_named("smartcard") {
-            d.smartcards.push(Smartcard::parse(x)?);
-        }
-        for x in e.children_named("serial") {
-            d.serials.push(Chr::parse(x, "serial")?);
-        }
-        for x in e.children_named("console") {
-            d.consoles.push(Chr::parse(x, "console")?);
-        }
-        for x in e.children_named("channel") {
-            d.channels.push(Channel::parse(x)?);
-        }
-        for x in e.children_named("input") {
-            d.inputs.push(Input::parse(x, os)?);
-        }
-        for x in e.children_named("graphics") {
-            d.graphics.push(Graphics::parse(x)?);
-        }
-        for x in e.children_named("sound") {
-            d.sounds.push(Sound::parse(x)?);
-        }
-        for x in e.children_named("audio") {
-            d.audios.push(Audio::parse(x)?);
-        }
+        d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
+        d.interfaces = parse_each(e, "interface", Interface::parse)?;
+        d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
+        d.serials = parse_each(e, "serial", |x| Chr::parse(x, "serial"))?;
+        d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
+        d.channels = parse_each(e, "channel", Channel::parse)?;
+        d.inputs = parse_each(e, "input", |x| Input::parse(x, os))?;
+        d.tpms = tpm::parse_all(e)?;
+        d.graphics = parse_each(e, "graphics", Graphics::parse)?;
+        d.sounds = parse_each(e, "sound", Sound::parse)?;
+        d.audios = parse_each(e, "audio", Audio::parse)?;
         Audio::validate_all(&d.audios)?;
-        for x in e.children_named("video") {
-            d.videos.push(Video::parse(x, os)?);
-        }
+        d.videos = parse_each(e, "video", |x| Video::parse(x, os))?;
+        d.hostdevs = parse_each(e, "hostdev", Hostdev::parse)?;
         let usb_none = d
             .controllers
             .iter()
             .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
-        for x in e.children_named("redirdev") {
-            d.redirdevs.push(Redirdev::parse(x)?);
-        }
+        d.redirdevs = parse_each(e, "redirdev", Redirdev::parse)?;
         for x in e.children_named("hub") {
             d.hubs.push(Hub::parse(x)?);
             if usb_none {
@@ -426,16 +421,16 @@ impl Devices {
                 ));
             }
         }
-        if let Some(x) = e.child("memballoon") {
-            d.memballoon = Some(Memballoon::parse(x)?);
-        }
-        for x in e.children_named("rng") {
-            d.rngs.push(Rng::parse(x)?);
-        }
-        for x in e.children_named("panic") {
-            d.panics.push(Panic::parse(x)?);
-        }
+        let only_watchdog = super::internal("only a single watchdog device is supported");
+        d.watchdog = parse_single(e, "watchdog", only_watchdog, Watchdog::parse)?;
+        d.memballoon = e.child("memballoon").map(Memballoon::parse).transpose()?;
+        d.rngs = parse_each(e, "rng", Rng::parse)?;
+        d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
+        d.shmems = parse_each(e, "shmem", Shmem::parse)?;
+        let only = |name| internal_xml(format!("only a single {name} device is supported"));
+        d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
+        d.vsock = parse_single(e, "vsock", only("vsock"), Vsock::parse)?;
         Ok(d)
     }
 
@@ -543,6 +538,25 @@ impl Devices {
         for s in &self.sounds {
             s.validate(&self.audios)?;
         }
+        for f in &self.filesystems {
+            f.validate()?;
+        }
+        for s in &self.shmems {
+            s.validate()?;
+        }
+        for t in &self.tpms {
+            t.validate()?;
+        }
+        for h in &self.hostdevs {
+            h.validate()?;
+        }
+        hostdev::validate_all(&self.hostdevs)?;
+        if let Some(i) = &self.iommu {
+            i.validate()?;
+        }
+        if let Some(v) = &self.vsock {
+            v.validate()?;
+        }
         // virDomainDefHasUSB: a USB controller of a model other than none.
         let has_usb = self
             .controllers
@@ -558,59 +572,103 @@ impl Devices {
         w.line("<devices>");
         w.indent();
         w.text_elem("emulator", self.emulator.as_deref());
-        for d in &self.disks {
-            d.format(w);
-        }
-        for c in &self.controllers {
-            c.format(w);
-        }
-        for n in &self.interfaces {
-            n.format(w);
-        }
-        for c in &self.smartcards {
-            c.format(w);
-        }
-        for s in &self.serials {
-            s.format(w, "serial");
-        }
-        for c in &self.consoles {
-            c.format(w, "console");
-        }
-        for c in &self.channels {
-            c.format(w);
-        }
-        for i in &self.inputs {
-            i.format(w);
-        }
-        for g in &self.graphics {
-            g.format(w);
-        }
-        for s in &self.sounds {
-            s.format(w);
-        }
-        for a in &self.audios {
-            a.format(w);
-        }
-        for v in &self.videos {
-            v.format(w);
-        }
-        for r in &self.redirdevs {
-            r.format(w);
-        }
-        for h in &self.hubs {
-            h.format(w);
-        }
-        if let Some(m) = &self.memballoon {
-            m.format(w);
-        }
-        for r in &self.rngs {
-            r.format(w);
-        }
-        for p in &self.panics {
-            p.format(w);
+        let serials = Chrs("serial", &self.serials);
+        let consoles = Chrs("console", &self.consoles);
+        // virDomainDefFormatInternal's order of device kinds.
+        let kinds: [&dyn FormatXml; 24] = [
+            &self.disks,
+            &self.controllers,
+            &self.filesystems,
+            &self.interfaces,
+            &self.smartcards,
+            &serials,
+            &consoles,
+            &self.channels,
+            &self.inputs,
+            &self.tpms,
+            &self.graphics,
+            &self.sounds,
+            &self.audios,
+            &self.videos,
+            &self.hostdevs,
+            &self.redirdevs,
+            &self.hubs,
+            &self.watchdog,
+            &self.memballoon,
+            &self.rngs,
+            &self.panics,
+            &self.shmems,
+            &self.iommu,
+            &self.vsock,
+        ];
+        for kind in kinds {
+            kind.format_xml(w);
         }
         w.dedent();
         w.line("</devices>");
+    }
+}
+
+/// Every `<devices>` child named `name`, parsed in document order.
+fn parse_each<T>(e: &Element, name: &str, parse: impl Fn(&Element) -> Result<T>) -> Result<Vec<T>> {
+    e.children_named(name).map(parse).collect()
+}
+
+/// The one `<devices>` child named `name`; a second is `too_many`.
+fn parse_single<T>(
+    e: &Element,
+    name: &str,
+    too_many: Error,
+    parse: impl Fn(&Element) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut nodes = e.children_named(name);
+    let first = nodes.next();
+    if nodes.next().is_some() {
+        return Err(too_many);
+    }
+    first.map(parse).transpose()
+}
+
+/// A device (or list of devices) that writes its own XML, so `<devices>`
+/// formats every kind the same way.
+trait FormatXml {
+    fn format_xml(&self, w: &mut Writer);
+}
+
+impl<T: FormatXml> FormatXml for Vec<T> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.iter().for_each(|x| x.format_xml(w));
+    }
+}
+
+impl<T: FormatXml> FormatXml for Option<T> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.iter().for_each(|x| x.format_xml(w));
+    }
+}
+
+/// The devices whose own `format(w)` writes their whole element.
+macro_rules! format_xml_by_format {
+    ($($t:ty),+) => {
+        $(impl FormatXml for $t {
+            fn format_xml(&self, w: &mut Writer) {
+                self.format(w)
+            }
+        })+
+    };
+}
+
+format_xml_by_format!(
+    Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
+    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Shmem, Iommu, Watchdog, Vsock
+);
+
+/// Serial ports or consoles: one `Chr` type, written under either name.
+struct Chrs<'a>(&'static str, &'a [Chr]);
+
+impl FormatXml for Chrs<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.1.iter().for_each(|c| c.format(w, self.0));
     }
 }
 

@@ -31,7 +31,7 @@ impl Hub {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -40,15 +40,19 @@ mod tests {
             dump("<hub type='usb'><address type='usb' port='1.2.0.4'/></hub><hub type='usb'/>")
                 .unwrap();
         assert!(out.contains("    <hub type='usb'>\n      <address type='usb' bus='0' port='1.2'/>\n    </hub>\n    <hub type='usb'/>\n"));
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(err("<hub/>"), "internal error: missing hub device type");
-        assert_eq!(
-            err("<hub type='usb'><address type='usb' port='1.2.3.4.5'/></hub>"),
-            "internal error: Cannot parse <address> 'port' attribute"
-        );
-        assert_eq!(
-            err("<controller type='usb' model='none'/><hub type='usb'/>"),
-            "unsupported configuration: Can't add USB hub: USB is disabled for this domain"
+        assert_errors(
+            dump,
+            &[
+                ("<hub/>", "internal error: missing hub device type"),
+                (
+                    "<hub type='usb'><address type='usb' port='1.2.3.4.5'/></hub>",
+                    "internal error: Cannot parse <address> 'port' attribute",
+                ),
+                (
+                    "<controller type='usb' model='none'/><hub type='usb'/>",
+                    "unsupported configuration: Can't add USB hub: USB is disabled for this domain",
+                ),
+            ],
         );
     }
 }

@@ -144,44 +144,29 @@ impl IoThreads {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn doc(body: &str) -> String {
-        format!("<domain type='test'><name>p</name><memory>1024</memory>{body}<os><type>hvm</type></os></domain>")
-    }
+    use super::super::test_support::{assert_errors, dump_before_os as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
     fn iothreads_as_virsh() {
-        let d = DomainDef::parse(&doc(
+        let out = dump(
             "<iothreads>3</iothreads><iothreadids><iothread id='5' thread_pool_min='3' \
              thread_pool_max='4'/></iothreadids><defaultiothread thread_pool_max='2'/>",
-        ))
+        )
         .unwrap();
-        let out = d.format(&FormatOptions::default());
         assert!(out.contains(
             "  <iothreads>3</iothreads>\n  <iothreadids>\n    <iothread id='5' thread_pool_min='3' thread_pool_max='4'/>\n    <iothread id='1'/>\n    <iothread id='2'/>\n  </iothreadids>\n  <defaultiothread thread_pool_max='2'/>\n"
         ));
-        let out = DomainDef::parse(&doc("<iothreads> 3</iothreads><defaultiothread/>"))
-            .unwrap()
-            .format(&FormatOptions::default());
+        let out = dump("<iothreads> 3</iothreads><defaultiothread/>").unwrap();
         assert!(out.contains("</vcpu>\n  <iothreads>3</iothreads>\n  <os>"));
-        let err = |b: &str| DomainDef::parse(&doc(b)).unwrap_err().to_string();
-        assert_eq!(
-            err("<iothreads>3 </iothreads>"),
-            "XML error: invalid iothreads count '3 '"
-        );
-        assert_eq!(
-            err("<iothreadids><iothread id='2'/><iothread id='2'/></iothreadids>"),
-            "XML error: duplicate iothread id '2' found"
-        );
-        assert_eq!(
-            err("<iothreadids><iothread id='5' thread_pool_min='3'/></iothreadids>"),
-            "unsupported configuration: thread_pool_min must be smaller or equal to thread_pool_max"
-        );
-        assert_eq!(
-            err("<iothreadids><iothread id='2' thread_pool_min='-2'/></iothreadids>"),
-            "XML error: Invalid value for attribute 'thread_pool_min' in element 'iothread': '-2'. Expected non-negative value"
+        assert_errors(
+            dump,
+            &[
+                ("<iothreads>3 </iothreads>", "XML error: invalid iothreads count '3 '"),
+                ("<iothreadids><iothread id='2'/><iothread id='2'/></iothreadids>", "XML error: duplicate iothread id '2' found"),
+                ("<iothreadids><iothread id='5' thread_pool_min='3'/></iothreadids>", "unsupported configuration: thread_pool_min must be smaller or equal to thread_pool_max"),
+                ("<iothreadids><iothread id='2' thread_pool_min='-2'/></iothreadids>", "XML error: Invalid value for attribute 'thread_pool_min' in element 'iothread': '-2'. Expected non-negative value"),
+            ],
         );
     }
 }

@@ -222,44 +222,29 @@ impl MemoryBacking {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn doc(body: &str) -> String {
-        format!("<domain type='test'><name>p</name><memory>1024</memory>{body}<os><type>hvm</type></os></domain>")
-    }
+    use super::super::test_support::{assert_errors, dump_before_os as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
     fn memory_backing_as_virsh() {
-        let out = DomainDef::parse(&doc(
+        let out = dump(
             "<memoryBacking><discard/><hugepages><page size='2' unit='M' nodeset='0'/></hugepages>\
              <allocation threads='0'/><access mode='shared'/></memoryBacking>",
-        ))
-        .unwrap()
-        .format(&FormatOptions::default());
+        )
+        .unwrap();
         assert!(out.contains(
             "</currentMemory>\n  <memoryBacking>\n    <hugepages>\n      <page size='2048' unit='KiB'/>\n    </hugepages>\n    <access mode='shared'/>\n    <discard/>\n  </memoryBacking>\n  <vcpu"
         ));
-        let out = DomainDef::parse(&doc("<memoryBacking><allocation/></memoryBacking>"))
-            .unwrap()
-            .format(&FormatOptions::default());
+        let out = dump("<memoryBacking><allocation/></memoryBacking>").unwrap();
         assert!(!out.contains("memoryBacking"));
-        let err = |b: &str| DomainDef::parse(&doc(b)).unwrap_err().to_string();
-        assert_eq!(
-            err("<memoryBacking><source type='none'/></memoryBacking>"),
-            "unsupported configuration: unknown memoryBacking/source/type 'none'"
-        );
-        assert_eq!(
-            err("<memoryBacking><hugepages><page size='4'/><page size='8'/></hugepages></memoryBacking>"),
-            "two master hugepages detected: 8 and 4"
-        );
-        assert_eq!(
-            err("<memoryBacking><hugepages><page/></hugepages></memoryBacking>"),
-            "XML error: missing element or attribute './@size'"
-        );
-        assert_eq!(
-            err("<memoryBacking><hugepages><page size='4' nodeset='1'/></hugepages></memoryBacking>"),
-            "hugepages: node 1 not found"
+        assert_errors(
+            dump,
+            &[
+                ("<memoryBacking><source type='none'/></memoryBacking>", "unsupported configuration: unknown memoryBacking/source/type 'none'"),
+                ("<memoryBacking><hugepages><page size='4'/><page size='8'/></hugepages></memoryBacking>", "two master hugepages detected: 8 and 4"),
+                ("<memoryBacking><hugepages><page/></hugepages></memoryBacking>", "XML error: missing element or attribute './@size'"),
+                ("<memoryBacking><hugepages><page size='4' nodeset='1'/></hugepages></memoryBacking>", "hugepages: node 1 not found"),
+            ],
         );
     }
 }

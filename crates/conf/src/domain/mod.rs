@@ -10,8 +10,12 @@ pub mod controller;
 pub mod cpu;
 pub mod devices;
 mod devices_more;
+pub mod filesystem;
+pub mod hostdev;
 pub mod hub;
+pub mod iommu;
 pub mod iothreads;
+pub mod keywrap;
 pub mod memory_backing;
 pub mod numa;
 pub mod numatune;
@@ -22,11 +26,15 @@ pub mod redirdev;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
+pub mod shmem;
 pub mod smartcard;
 pub mod sound;
+pub mod tpm;
 mod unmodelled;
 pub mod video;
 pub mod virtio;
+pub mod vsock;
+pub mod watchdog;
 
 pub use audio::Audio;
 pub use cpu::CpuDef;
@@ -57,6 +65,8 @@ pub struct DomainDef {
     pub virt_type: String,
     pub name: String,
     pub uuid: uuid::Uuid,
+    /// `<genid>`: the VM generation ID (generated when the element is empty).
+    pub genid: Option<uuid::Uuid>,
     pub title: Option<String>,
     pub description: Option<String>,
     /// Children of `<metadata>`, serialized as libxml2 does (no base indent).
@@ -82,6 +92,25 @@ pub struct DomainDef {
     pub pm: Pm,
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
+    pub keywrap: Option<keywrap::KeyWrap>,
+}
+
+/// `<genid>`: at most one; an empty one asks for a fresh ID.
+fn parse_genid(root: &Element) -> Result<Option<uuid::Uuid>> {
+    let mut nodes = root.children_named("genid");
+    let Some(g) = nodes.next() else {
+        return Ok(None);
+    };
+    if nodes.next().is_some() {
+        return Err(internal_xml("element 'genid' can only appear once"));
+    }
+    match g.text() {
+        t if t.is_empty() => Ok(Some(uuid::generate())),
+        // virUUIDParse skips blanks between the digits too.
+        t => uuid::parse(&t.replace(' ', ""))
+            .map(Some)
+            .ok_or_else(|| internal("malformed genid element")),
+    }
 }
 
 pub(crate) fn internal_xml(msg: impl AsRef<str>) -> Error {
@@ -279,6 +308,7 @@ impl DomainDef {
             None => uuid::generate(),
             Some(u) => uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?,
         };
+        let genid = parse_genid(root)?;
         let title = root.child_text("title");
         if title.as_deref().is_some_and(|t| t.contains('\n')) {
             return Err(internal_xml("Domain title can't contain newlines"));
@@ -377,6 +407,7 @@ impl DomainDef {
         let pm = Pm::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
+        let keywrap = keywrap::KeyWrap::parse(root)?;
 
         // Post-parse / validation.
         if vcpus == 0 {
@@ -405,6 +436,7 @@ impl DomainDef {
             virt_type: virt_type.to_string(),
             name,
             uuid,
+            genid,
             title,
             description,
             metadata,
@@ -428,8 +460,12 @@ impl DomainDef {
             pm,
             devices,
             seclabels,
+            keywrap,
         };
         def.devices.post_parse(&def.os)?;
+        if let Some(i) = &def.devices.iommu {
+            i.validate_features(&def.features)?;
+        }
         Ok(def)
     }
 
@@ -445,6 +481,9 @@ impl DomainDef {
         w.indent();
         w.text_elem("name", Some(&self.name));
         w.line(&format!("<uuid>{}</uuid>", self.uuid.hyphenated()));
+        if let Some(g) = &self.genid {
+            w.line(&format!("<genid>{}</genid>", g.hyphenated()));
+        }
         w.text_elem("title", self.title.as_deref());
         w.text_elem("description", self.description.as_deref());
         if let Some(m) = &self.metadata {
@@ -490,6 +529,9 @@ impl DomainDef {
         for s in &self.seclabels {
             s.format(&mut w);
         }
+        if let Some(k) = &self.keywrap {
+            k.format(&mut w);
+        }
         w.dedent();
         w.line("</domain>");
         w.finish()
@@ -499,6 +541,20 @@ impl DomainDef {
     pub fn check_abi_stability(&self, other: &DomainDef) -> Result<()> {
         abi::check(self, other)
     }
+}
+
+/// `virFileSanitizePath`: no doubled or trailing slashes.
+pub(crate) fn sanitize_path(p: &str) -> String {
+    let mut out = String::new();
+    for c in p.chars() {
+        if !(c == '/' && out.ends_with('/') && out.len() > 1) {
+            out.push(c);
+        }
+    }
+    if out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    out
 }
 
 /// Escape helper re-exported for device formatting.
@@ -554,25 +610,32 @@ mod tests {
         });
         assert!(out.starts_with("<domain type='test' id='3'>\n"));
     }
+
+    /// Checked against stock virsh on test:///default.
+    #[test]
+    fn genid_as_virsh() {
+        use super::test_support::{assert_errors, dump_before_os};
+        let out = dump_before_os("<genid> e9392370291756 5e692bd057f46512d6 </genid>").unwrap();
+        assert!(out.contains("</uuid>\n  <genid>e9392370-2917-565e-692b-d057f46512d6</genid>\n"));
+        let fresh = dump_before_os("<genid/>").unwrap();
+        assert!(fresh.contains("<genid>"), "{fresh}");
+        assert_errors(
+            dump_before_os,
+            &[
+                (
+                    "<genid>x</genid>",
+                    "internal error: malformed genid element",
+                ),
+                (
+                    "<genid/><genid/>",
+                    "XML error: element 'genid' can only appear once",
+                ),
+            ],
+        );
+    }
 }
 
 /// What the per-family unit tests share: a document in, libvirt's output
 /// (or the error's text) out.
 #[cfg(test)]
-pub(crate) mod test_support {
-    use super::{DomainDef, FormatOptions};
-
-    /// Parse a whole document and format it back.
-    pub fn round_trip(doc: &str) -> Result<String, String> {
-        DomainDef::parse(doc)
-            .map(|d| d.format(&FormatOptions::default()))
-            .map_err(|e| e.to_string())
-    }
-
-    /// A minimal test domain with `devices` in its `<devices>`.
-    pub fn dump_devices(devices: &str) -> Result<String, String> {
-        round_trip(&format!(
-            "<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>{devices}</devices></domain>"
-        ))
-    }
-}
+pub(crate) mod test_support;

@@ -129,10 +129,11 @@ pub(crate) fn format(cells: &[NumaCell], w: &mut Writer) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::round_trip;
+    use super::super::test_support::{assert_errors, dump_around_os};
 
+    /// Without `<memory>`: the cells' sizes make it.
     fn dump(body: &str) -> Result<String, String> {
-        round_trip(&format!("<domain type='test'><name>p</name><vcpu>4</vcpu><os><type>hvm</type></os>{body}</domain>"))
+        dump_around_os("<vcpu>4</vcpu>", body)
     }
 
     /// Output and messages checked against stock virsh on test:///default.
@@ -152,22 +153,14 @@ mod tests {
   </cpu>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
-        assert_eq!(
-            err("<cpu><numa/></cpu>"),
-            "XML error: NUMA topology defined without NUMA cells"
-        );
-        assert_eq!(
-            err("<cpu><numa><cell id='2' cpus='0' memory='1'/></numa></cpu>"),
-            "XML error: Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed"
-        );
-        assert_eq!(
-            err("<cpu><numa><cell cpus='0-1' memory='1'/><cell cpus='1' memory='1'/></numa></cpu>"),
-            "unsupported configuration: NUMA cells 1 and 0 have overlapping vCPU ids"
-        );
-        assert_eq!(
-            err("<cpu><numa><cell cpus='5' memory='1'/></numa></cpu>"),
-            "internal error: CPU IDs in <numa> exceed the <vcpu> count"
+        assert_errors(
+            dump,
+            &[
+                ("<cpu><numa/></cpu>", "XML error: NUMA topology defined without NUMA cells"),
+                ("<cpu><numa><cell id='2' cpus='0' memory='1'/></numa></cpu>", "XML error: Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed"),
+                ("<cpu><numa><cell cpus='0-1' memory='1'/><cell cpus='1' memory='1'/></numa></cpu>", "unsupported configuration: NUMA cells 1 and 0 have overlapping vCPU ids"),
+                ("<cpu><numa><cell cpus='5' memory='1'/></numa></cpu>", "internal error: CPU IDs in <numa> exceed the <vcpu> count"),
+            ],
         );
     }
 }

@@ -211,11 +211,7 @@ impl Numatune {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::round_trip;
-
-    fn dump(body: &str) -> Result<String, String> {
-        round_trip(&format!("<domain type='test'><name>p</name><memory>1024</memory>{body}<os><type>hvm</type></os></domain>"))
-    }
+    use super::super::test_support::{assert_errors, dump_before_os as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -237,21 +233,14 @@ mod tests {
             dump("<numatune><memory mode='interleave' nodeset='0-3,^2'/></numatune>").unwrap();
         assert!(out.contains("<memory mode='interleave' nodeset='0-1,3'/>"));
         assert!(!dump("<numatune/>").unwrap().contains("numatune"));
-        assert_eq!(
-            dump("<numatune><memory placement='static'/></numatune>").unwrap_err(),
-            "unsupported configuration: nodeset for NUMA memory tuning must be set if 'placement' is 'static'"
-        );
-        assert_eq!(
-            dump("<numatune><memory mode='bogus'/></numatune>").unwrap_err(),
-            "unsupported configuration: Unsupported NUMA memory tuning mode 'bogus'"
-        );
-        assert_eq!(
-            dump("<numatune><memnode cellid='0' nodeset='1'/></numatune>").unwrap_err(),
-            "XML error: Element 'memnode' is invalid without any guest NUMA cells"
-        );
-        assert_eq!(
-            dump("<numatune/><numatune/>").unwrap_err(),
-            "XML error: only one numatune is supported"
+        assert_errors(
+            dump,
+            &[
+                ("<numatune><memory placement='static'/></numatune>", "unsupported configuration: nodeset for NUMA memory tuning must be set if 'placement' is 'static'"),
+                ("<numatune><memory mode='bogus'/></numatune>", "unsupported configuration: Unsupported NUMA memory tuning mode 'bogus'"),
+                ("<numatune><memnode cellid='0' nodeset='1'/></numatune>", "XML error: Element 'memnode' is invalid without any guest NUMA cells"),
+                ("<numatune/><numatune/>", "XML error: only one numatune is supported"),
+            ],
         );
     }
 }

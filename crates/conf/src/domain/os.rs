@@ -75,7 +75,7 @@ impl OsDef {
         if !OS_TYPES.contains(&os_type.as_str()) {
             return Err(unsupported(format!("unknown OS type '{os_type}'")));
         }
-        let arch = ty.attr("arch").map(str::to_string);
+        let arch = ty.attr_string("arch");
         if let Some(a) = &arch {
             if !ARCHES.contains(&a.as_str()) {
                 return Err(unsupported(format!("Unknown architecture {a}")));
@@ -95,7 +95,7 @@ impl OsDef {
         let mut def = OsDef {
             os_type,
             arch,
-            machine: ty.attr("machine").map(str::to_string),
+            machine: ty.attr_string("machine"),
             loader: os.child_text("loader"),
             kernel: os.child_text("kernel"),
             initrd: os.child_text("initrd"),
@@ -268,7 +268,7 @@ impl ClockDef {
         }
         let mut def = ClockDef {
             offset,
-            adjustment: c.attr("adjustment").map(str::to_string),
+            adjustment: c.attr_string("adjustment"),
             basis: None,
             timezone: None,
             timers: Vec::new(),
@@ -278,17 +278,17 @@ impl ClockDef {
                 def.adjustment = Some(def.adjustment.unwrap_or_else(|| "0".into()));
                 def.basis = Some(c.attr("basis").unwrap_or("utc").to_string());
             }
-            "timezone" => def.timezone = c.attr("timezone").map(str::to_string),
+            "timezone" => def.timezone = c.attr_string("timezone"),
             _ => {}
         }
         for t in c.children_named("timer") {
             def.timers.push(Timer {
                 name: t.attr("name").unwrap_or("").to_string(),
-                present: t.attr("present").map(str::to_string),
-                tickpolicy: t.attr("tickpolicy").map(str::to_string),
-                track: t.attr("track").map(str::to_string),
-                frequency: t.attr("frequency").map(str::to_string),
-                mode: t.attr("mode").map(str::to_string),
+                present: t.attr_string("present"),
+                tickpolicy: t.attr_string("tickpolicy"),
+                track: t.attr_string("track"),
+                frequency: t.attr_string("frequency"),
+                mode: t.attr_string("mode"),
             });
         }
         Ok(def)

@@ -65,34 +65,24 @@ impl Panic {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn doc(body: &str) -> String {
-        format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os>{body}</domain>")
-    }
+    use super::super::test_support::{assert_errors, dump_after_os as dump};
 
     /// Messages and output checked against stock virsh on test:///default.
     #[test]
     fn panic_and_pm_as_virsh() {
-        let err = |b: &str| DomainDef::parse(&doc(b)).unwrap_err().to_string();
-        assert_eq!(
-            err("<devices><panic model='bogus'/></devices>"),
-            "unsupported configuration: unknown panic model 'bogus'"
+        assert_errors(
+            dump,
+            &[
+                ("<devices><panic model='bogus'/></devices>", "unsupported configuration: unknown panic model 'bogus'"),
+                ("<devices><panic/><panic model='default'/></devices>", "XML error: Multiple panic devices with model 'default'"),
+                ("<pm><suspend-to-mem enabled='maybe'/></pm>", "XML error: Invalid value for attribute 'enabled' in element 'suspend-to-mem': 'maybe'."),
+            ],
         );
-        assert_eq!(
-            err("<devices><panic/><panic model='default'/></devices>"),
-            "XML error: Multiple panic devices with model 'default'"
-        );
-        assert_eq!(
-            err("<pm><suspend-to-mem enabled='maybe'/></pm>"),
-            "XML error: Invalid value for attribute 'enabled' in element 'suspend-to-mem': 'maybe'."
-        );
-        let d = DomainDef::parse(&doc(
+        let out = dump(
             "<pm><suspend-to-disk enabled='no'/><suspend-to-mem enabled='yes'/></pm>\
              <devices><panic model='isa'><address type='isa' iobase='0x505'/></panic><panic/></devices>",
-        ))
+        )
         .unwrap();
-        let out = d.format(&FormatOptions::default());
         assert!(out.contains("  <pm>\n    <suspend-to-mem enabled='yes'/>\n    <suspend-to-disk enabled='no'/>\n  </pm>\n"));
         assert!(out.contains("    <panic model='isa'>\n      <address type='isa' iobase='0x505'/>\n    </panic>\n  </devices>"));
     }

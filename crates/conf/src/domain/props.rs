@@ -46,6 +46,86 @@ macro_rules! vir_enum {
 }
 pub(crate) use vir_enum;
 
+/// A value libvirt keeps in one attribute: how it is read (with libvirt's
+/// typed reader and its error text) and written back.
+pub trait AttrValue: Sized {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>>;
+    fn text(&self) -> String;
+}
+
+impl AttrValue for String {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        Ok(e.attr_string(name))
+    }
+    fn text(&self) -> String {
+        self.clone()
+    }
+}
+
+/// `virXMLPropUInt` without flags.
+impl AttrValue for u32 {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        uint(e, name, false, false)
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `virXMLPropUInt` where 0 is libvirt's "unset" (never formatted).
+impl AttrValue for std::num::NonZeroU32 {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        Ok(uint(e, name, false, false)?.and_then(Self::new))
+    }
+    fn text(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `virXMLPropEnum` (see [`enumeration`]).
+impl<T: VirEnum> AttrValue for T {
+    fn read(e: &Element, name: &str) -> Result<Option<Self>> {
+        enumeration(e, name, false)
+    }
+    fn text(&self) -> String {
+        self.as_str().to_string()
+    }
+}
+
+/// Declare a struct of one element's optional attributes with each XML
+/// name written once: `parse` reads them in declaration order with their
+/// [`AttrValue`] readers, `attrs` writes the set ones in the same order
+/// (declare them in libvirt's output order).
+macro_rules! attr_struct {
+    ($(#[$m:meta])* $vis:vis struct $name:ident {
+        $($(#[$fm:meta])* $field:ident: $ty:ty = $xml:literal),+ $(,)?
+    }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        $vis struct $name { $($(#[$fm])* pub $field: Option<$ty>),+ }
+
+        impl $name {
+            pub fn parse(e: &$crate::xml::Element) -> rvirt_util::Result<Self> {
+                use $crate::domain::props::AttrValue;
+                Ok($name { $($field: AttrValue::read(e, $xml)?),+ })
+            }
+
+            /// The set attributes, ` name='value'` each.
+            pub fn attrs(&self) -> $crate::xml::Attrs {
+                use $crate::domain::props::AttrValue;
+                let mut a = $crate::xml::Attrs::new();
+                $(a.opt($xml, self.$field.as_ref().map(AttrValue::text));)+
+                a
+            }
+
+            pub fn is_empty(&self) -> bool {
+                *self == Self::default()
+            }
+        }
+    };
+}
+pub(crate) use attr_struct;
+
 vir_enum! {
     /// `virTristateBool` without its `absent` (that is `None`).
     pub enum TriBool { Yes = "yes", No = "no" }
@@ -65,6 +145,33 @@ fn missing(e: &Element, name: &str) -> rvirt_util::Error {
 
 /// `virXMLPropUInt` (base 10): `None` when absent and not `required`.
 pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Option<u32>> {
+    uint_in_base(e, name, required, nonzero, |v| v.parse().ok())
+}
+
+/// `virXMLPropUInt` with base 0: `0x` hexadecimal, leading-0 octal.
+pub fn uint_base0(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Option<u32>> {
+    uint_in_base(e, name, required, nonzero, base0_u32)
+}
+
+/// `strtoul` with base 0 of a whole string: `0x` hexadecimal, leading-0
+/// octal, else decimal.
+pub fn base0_u32(v: &str) -> Option<u32> {
+    if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        u32::from_str_radix(h, 16).ok()
+    } else if v.len() > 1 && v.starts_with('0') {
+        u32::from_str_radix(&v[1..], 8).ok()
+    } else {
+        v.parse().ok()
+    }
+}
+
+fn uint_in_base(
+    e: &Element,
+    name: &str,
+    required: bool,
+    nonzero: bool,
+    parse: impl Fn(&str) -> Option<u32>,
+) -> Result<Option<u32>> {
     let Some(v) = e.attr(name) else {
         return if required {
             Err(missing(e, name))
@@ -73,12 +180,7 @@ pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Op
         };
     };
     // strtoul skips leading blanks and refuses a sign-less overflow.
-    let n: u32 = v.trim_start().parse().map_err(|_| {
-        internal_xml(format!(
-            "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative integer value",
-            e.name
-        ))
-    })?;
+    let n = parse(v.trim_start()).ok_or_else(|| invalid_uint(e, name, v))?;
     if nonzero && n == 0 {
         return Err(internal_xml(format!(
             "Invalid value for attribute '{name}' in element '{}': Zero is not permitted",
@@ -86,6 +188,14 @@ pub fn uint(e: &Element, name: &str, required: bool, nonzero: bool) -> Result<Op
         )));
     }
     Ok(Some(n))
+}
+
+/// `virXMLPropUInt`'s message for a value that is no unsigned number.
+pub fn invalid_uint(e: &Element, name: &str, v: &str) -> rvirt_util::Error {
+    internal_xml(format!(
+        "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative integer value",
+        e.name
+    ))
 }
 
 /// `virXMLPropInt` (base 10).
@@ -117,6 +227,21 @@ pub fn enumeration<T: VirEnum>(e: &Element, name: &str, required: bool) -> Resul
             e.name
         ))
     })
+}
+
+/// A value libvirt reads with `virXMLPropString` and its enum's
+/// `FromString`, with the device's own messages: `missing` when absent,
+/// `"{unknown} 'V'"` (VIR_ERR_CONFIG_UNSUPPORTED) when not in the table.
+pub fn named_value<T: VirEnum>(
+    e: &Element,
+    name: &str,
+    missing: rvirt_util::Error,
+    unknown: &str,
+) -> Result<T> {
+    let Some(v) = e.attr(name) else {
+        return Err(missing);
+    };
+    T::from_str_opt(v).ok_or_else(|| super::unsupported(format!("{unknown} '{v}'")))
 }
 
 /// `virXMLPropTristateBool`.
@@ -171,23 +296,8 @@ pub fn memory_kib(
                 "Invalid value '{text}' for element or attribute '{xpath}'"
             ))
         })?;
-    let unit = unit.unwrap_or("");
-    let scale = rvirt_util::units::scale_for(unit, 1024).ok_or_else(|| {
-        Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unknown suffix '{unit}'"),
-        )
-    })?;
     const MAX: u64 = i64::MAX as u64;
-    if bytes > MAX / scale {
-        return Err(Error::new(
-            ErrorDomain::DOMAIN,
-            ErrorCode::OVERFLOW,
-            format!("value too large: {bytes}{unit}"),
-        ));
-    }
-    let kib = (bytes * scale).div_ceil(1024);
+    let kib = scale_integer(bytes, unit.unwrap_or(""), 1024, MAX)?.div_ceil(1024);
     if kib >= MAX.div_ceil(1024) {
         return Err(Error::new(
             ErrorDomain::DOMAIN,
@@ -196,6 +306,41 @@ pub fn memory_kib(
         ));
     }
     Ok(Some(kib))
+}
+
+/// `virScaleInteger`: `value` times the scale `unit` names (`default_scale`
+/// when empty), refused over `limit`.
+pub fn scale_integer(value: u64, unit: &str, default_scale: u64, limit: u64) -> Result<u64> {
+    use rvirt_util::{Error, ErrorCode, ErrorDomain};
+    let scale = rvirt_util::units::scale_for(unit, default_scale).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{unit}'"),
+        )
+    })?;
+    if value > limit / scale {
+        return Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::OVERFLOW,
+            format!("value too large: {value}{unit}"),
+        ));
+    }
+    Ok(value * scale)
+}
+
+/// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
+pub fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
+    let Some(c) = e.child(child) else {
+        return Ok(0);
+    };
+    let text = c.text();
+    let n: u64 = text.trim().parse().map_err(|_| {
+        internal_xml(format!(
+            "Invalid value '{text}' for element or attribute './{child}[1]'"
+        ))
+    })?;
+    scale_integer(n, c.attr("unit").unwrap_or(""), 1, u64::MAX)
 }
 
 /// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.

@@ -66,7 +66,7 @@ impl Redirdev {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -84,18 +84,13 @@ mod tests {
     </redirdev>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(
-            err("<redirdev type='spicevmc'/>"),
-            "unsupported configuration: cannot add redirected USB device: USB is disabled for this domain"
-        );
-        assert_eq!(
-            err("<controller type='usb' model='ehci'/><redirdev type='pty'><address type='pci'/></redirdev>"),
-            "XML error: Invalid address for a USB device"
-        );
-        assert_eq!(
-            err("<redirdev/>"),
-            "internal error: missing type in redirdev"
+        assert_errors(
+            dump,
+            &[
+                ("<redirdev type='spicevmc'/>", "unsupported configuration: cannot add redirected USB device: USB is disabled for this domain"),
+                ("<controller type='usb' model='ehci'/><redirdev type='pty'><address type='pci'/></redirdev>", "XML error: Invalid address for a USB device"),
+                ("<redirdev/>", "internal error: missing type in redirdev"),
+            ],
         );
     }
 }

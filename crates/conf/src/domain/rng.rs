@@ -5,7 +5,7 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::devices::{format_addr, parse_addr, Address};
-use super::props::{vir_enum, VirEnum};
+use super::props::{self, vir_enum, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -86,11 +86,8 @@ fn parse_backend(e: &Element) -> Result<RngBackend> {
 
 impl Rng {
     pub(crate) fn parse(e: &Element) -> Result<Rng> {
-        let Some(model) = e.attr("model") else {
-            return Err(internal_xml("missing RNG device model"));
-        };
-        let model = RngModel::from_str_opt(model)
-            .ok_or_else(|| unsupported(format!("unknown RNG model '{model}'")))?;
+        let missing = internal_xml("missing RNG device model");
+        let model: RngModel = props::named_value(e, "model", missing, "unknown RNG model")?;
         let rate_bytes = rate(e, "bytes")?;
         let rate_period = if rate_bytes > 0 {
             rate(e, "period")?
@@ -147,23 +144,17 @@ impl Rng {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{DomainDef, FormatOptions};
-
-    fn doc(devices: &str) -> String {
-        format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os><devices>{devices}</devices></domain>")
-    }
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
     fn rng_as_virsh() {
-        let out = DomainDef::parse(&doc(
+        let out = dump(
             "<rng model='virtio'><rate bytes='1234' period='2000'/><backend model='random'/>\
              <driver iommu='on' ats='off'/></rng>\
              <rng model='virtio-transitional'><rate period='5'/><backend model='egd' type='tcp'>\
              <source mode='connect' host='1.2.3.4' service='1234'/><protocol type='telnet'/></backend></rng>",
-        ))
-        .unwrap()
-        .format(&FormatOptions::default());
+        ).unwrap();
         let want = "    <rng model='virtio'>
       <rate bytes='1234' period='2000'/>
       <backend model='random'>/dev/random</backend>
@@ -177,18 +168,22 @@ mod tests {
     </rng>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |b: &str| DomainDef::parse(&doc(b)).unwrap_err().to_string();
-        assert_eq!(
-            err("<rng model='virtio'><rate bytes='x'/><backend model='random'/></rng>"),
-            "XML error: invalid RNG rate bytes value"
-        );
-        assert_eq!(
-            err("<rng model='virtio'><backend model='random'/><backend model='random'/></rng>"),
-            "XML error: only one RNG backend is supported"
-        );
-        assert_eq!(
-            err("<rng model='virtio'><backend model='egd' type='unix'/></rng>"),
-            "internal error: Missing source path attribute for char device"
+        assert_errors(
+            dump,
+            &[
+                (
+                    "<rng model='virtio'><rate bytes='x'/><backend model='random'/></rng>",
+                    "XML error: invalid RNG rate bytes value",
+                ),
+                (
+                    "<rng model='virtio'><backend model='random'/><backend model='random'/></rng>",
+                    "XML error: only one RNG backend is supported",
+                ),
+                (
+                    "<rng model='virtio'><backend model='egd' type='unix'/></rng>",
+                    "internal error: Missing source path attribute for char device",
+                ),
+            ],
         );
     }
 }

@@ -146,11 +146,7 @@ impl Seclabel {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::round_trip;
-
-    fn dump(body: &str) -> Result<String, String> {
-        round_trip(&format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>hvm</type></os>{body}</domain>"))
-    }
+    use super::super::test_support::{assert_errors, dump_after_os as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -171,26 +167,15 @@ mod tests {
   <seclabel type='none' model='x'/>
 </domain>";
         assert!(out.ends_with(&format!("{want}\n")), "{out}");
-        let err = |b: &str| dump(b).unwrap_err();
-        assert_eq!(
-            err("<seclabel type='dynamic' relabel='no'/>"),
-            "unsupported configuration: dynamic label type must use resource relabeling"
-        );
-        assert_eq!(
-            err("<seclabel type='static'/>"),
-            "XML error: security label is missing"
-        );
-        assert_eq!(
-            err("<seclabel type='default'/>"),
-            "XML error: Invalid value for attribute 'type' in element 'seclabel': 'default'."
-        );
-        assert_eq!(
-            err("<seclabel model='a'/><seclabel model='a'/>"),
-            "seclabel for model a is already provided"
-        );
-        assert_eq!(
-            err("<seclabel/><seclabel model='a'/>"),
-            "XML error: missing security model when using multiple labels"
+        assert_errors(
+            dump,
+            &[
+                ("<seclabel type='dynamic' relabel='no'/>", "unsupported configuration: dynamic label type must use resource relabeling"),
+                ("<seclabel type='static'/>", "XML error: security label is missing"),
+                ("<seclabel type='default'/>", "XML error: Invalid value for attribute 'type' in element 'seclabel': 'default'."),
+                ("<seclabel model='a'/><seclabel model='a'/>", "seclabel for model a is already provided"),
+                ("<seclabel/><seclabel model='a'/>", "XML error: missing security model when using multiple labels"),
+            ],
         );
     }
 }

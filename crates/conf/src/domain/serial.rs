@@ -90,14 +90,9 @@ fn parse_target(
 impl Chr {
     /// `kind` is "serial" or "console".
     pub(crate) fn parse(e: &Element, kind: &str) -> Result<Chr> {
-        let chr_type = match e.attr("type") {
-            None => ChrType::Pty,
-            Some(t) => ChrType::from_str_opt(t).ok_or_else(|| {
-                unsupported(format!(
-                    "unknown type presented to host for character device: {t}"
-                ))
-            })?,
-        };
+        let chr_type = e
+            .attr("type")
+            .map_or(Ok(ChrType::Pty), ChrType::parse_host)?;
         let (target_type, target_model, target_port) = match e.child("target") {
             Some(t) => parse_target(t, kind)?,
             None => (None, None, None),
@@ -271,7 +266,7 @@ fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::round_trip;
+    use super::super::test_support::{assert_errors, round_trip};
 
     fn dump(os: &str, devices: &str) -> Result<String, String> {
         round_trip(&format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>{os}</type></os><devices>{devices}</devices></domain>"))
@@ -301,22 +296,14 @@ mod tests {
         let out = dump("hvm", "<serial type='pty'><target type='sclp-serial' port='1'><model name='sclplmconsole'/></target></serial>").unwrap();
         assert!(out.contains("<target type='sclp-serial' port='1'>\n        <model name='sclplmconsole'/>\n      </target>"));
         assert!(out.contains("<console type='pty'>\n      <target type='serial' port='1'/>"));
-        let err = |d: &str| dump("hvm", d).unwrap_err();
-        assert_eq!(
-            err("<console type='pty'><target type='xen'/></console><console type='pty'><target type='serial'/></console>"),
-            "unsupported configuration: Only the first console can be a serial port"
-        );
-        assert_eq!(
-            err("<serial type='pty'><target type='usb-serial'/><address type='pci'/></serial>"),
-            "unsupported configuration: usb-serial requires address of usb type"
-        );
-        assert_eq!(
-            err("<serial type='unix'/>"),
-            "internal error: Missing source path attribute for char device"
-        );
-        assert_eq!(
-            err("<serial type='pty'><target type='isa-serial' port='4'/></serial>"),
-            "internal error: Maximum supported number of ISA serial ports is '4'"
+        assert_errors(
+            |d| dump("hvm", d),
+            &[
+                ("<console type='pty'><target type='xen'/></console><console type='pty'><target type='serial'/></console>", "unsupported configuration: Only the first console can be a serial port"),
+                ("<serial type='pty'><target type='usb-serial'/><address type='pci'/></serial>", "unsupported configuration: usb-serial requires address of usb type"),
+                ("<serial type='unix'/>", "internal error: Missing source path attribute for char device"),
+                ("<serial type='pty'><target type='isa-serial' port='4'/></serial>", "internal error: Maximum supported number of ISA serial ports is '4'"),
+            ],
         );
     }
 }

@@ -6,7 +6,6 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller};
-use super::props::VirEnum;
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -53,11 +52,7 @@ fn parse_passthrough(e: &Element) -> Result<SmartcardMode> {
             "passthrough mode requires a character device type attribute",
         ));
     };
-    let chr_type = ChrType::from_str_opt(t).ok_or_else(|| {
-        unsupported(format!(
-            "unknown type presented to host for character device: {t}"
-        ))
-    })?;
+    let chr_type = ChrType::parse_host(t)?;
     Ok(SmartcardMode::Passthrough(Box::new(ChrSource::parse(
         e, chr_type,
     )?)))
@@ -158,7 +153,7 @@ pub(crate) fn add_ccid_controllers(cards: &mut [Smartcard], controllers: &mut Ve
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -179,18 +174,22 @@ mod tests {
     </smartcard>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(
-            err("<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>"),
-            "XML error: host-certificates mode needs exactly three certificates"
-        );
-        assert_eq!(
-            err("<smartcard mode='host'><address type='pci'/></smartcard>"),
-            "unsupported configuration: Controllers must use the 'ccid' address type"
-        );
-        assert_eq!(
-            err("<smartcard mode='passthrough'/>"),
-            "XML error: passthrough mode requires a character device type attribute"
+        assert_errors(
+            dump,
+            &[
+                (
+                    "<smartcard mode='host-certificates'><certificate>a</certificate></smartcard>",
+                    "XML error: host-certificates mode needs exactly three certificates",
+                ),
+                (
+                    "<smartcard mode='host'><address type='pci'/></smartcard>",
+                    "unsupported configuration: Controllers must use the 'ccid' address type",
+                ),
+                (
+                    "<smartcard mode='passthrough'/>",
+                    "XML error: passthrough mode requires a character device type attribute",
+                ),
+            ],
         );
     }
 }

@@ -87,7 +87,7 @@ impl Sound {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -105,18 +105,22 @@ mod tests {
     <audio id='1' type='none'/>
 ";
         assert!(out.contains(want), "{out}");
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(
-            err("<sound model='ich6'><codec/></sound>"),
-            "unsupported configuration: unknown codec type '(null)'"
-        );
-        assert_eq!(
-            err("<sound model='ac97'><audio id='2'/></sound>"),
-            "XML error: no audio device with ID 2"
-        );
-        assert_eq!(
-            err("<sound/>"),
-            "XML error: Missing required attribute 'model' in element 'sound'"
+        assert_errors(
+            dump,
+            &[
+                (
+                    "<sound model='ich6'><codec/></sound>",
+                    "unsupported configuration: unknown codec type '(null)'",
+                ),
+                (
+                    "<sound model='ac97'><audio id='2'/></sound>",
+                    "XML error: no audio device with ID 2",
+                ),
+                (
+                    "<sound/>",
+                    "XML error: Missing required attribute 'model' in element 'sound'",
+                ),
+            ],
         );
     }
 }

@@ -10,7 +10,6 @@ use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
 const DOMAIN: &[&str] = &[
-    "genid",
     "blkiotune",
     "memtune",
     "vcpus",
@@ -19,7 +18,6 @@ const DOMAIN: &[&str] = &[
     "sysinfo",
     "idmap",
     "perf",
-    "keywrap",
     "launchSecurity",
     "bootloader",
     "bootloader_args",
@@ -28,17 +26,10 @@ const DOMAIN: &[&str] = &[
 /// Children of `<devices>` (`virDomainDeviceType`, and `<redirfilter>`).
 const DEVICES: &[&str] = &[
     "lease",
-    "filesystem",
-    "hostdev",
-    "watchdog",
     "redirfilter",
     "parallel",
     "nvram",
-    "shmem",
-    "tpm",
     "memory",
-    "iommu",
-    "vsock",
     "crypto",
 ];
 

@@ -5,7 +5,7 @@ use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal, internal_xml, unsupported};
+use super::{internal, internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -60,20 +60,6 @@ pub struct Video {
     pub vgaconf: Option<VgaConf>,
     pub virtio: VirtioOptions,
     pub address: Option<Address>,
-}
-
-/// `virFileSanitizePath`: no doubled or trailing slashes.
-fn sanitize_path(p: &str) -> String {
-    let mut out = String::new();
-    for c in p.chars() {
-        if !(c == '/' && out.ends_with('/') && out.len() > 1) {
-            out.push(c);
-        }
-    }
-    if out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    out
 }
 
 fn parse_accel(a: &Element) -> Result<Acceleration> {
@@ -257,7 +243,7 @@ pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::dump_devices as dump;
+    use super::super::test_support::{assert_errors, dump_devices as dump};
 
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
@@ -280,18 +266,13 @@ mod tests {
         assert!(out.contains(
             "<model type='qxl' ram='65536' vram='65536' vgamem='8192' heads='1' primary='yes'/>"
         ));
-        let err = |d: &str| dump(d).unwrap_err();
-        assert_eq!(
-            err("<video><model type='virtio' vgamem='2'/></video>"),
-            "unsupported configuration: vgamem attribute only supported for video type qxl"
-        );
-        assert_eq!(
-            err("<video><model type='vga' heads='x'/></video>"),
-            "internal error: cannot parse video heads 'x'"
-        );
-        assert_eq!(
-            err("<video><driver iommu='on'/><model type='vga'/></video>"),
-            "unsupported configuration: iommu driver option is only supported for virtio devices"
+        assert_errors(
+            dump,
+            &[
+                ("<video><model type='virtio' vgamem='2'/></video>", "unsupported configuration: vgamem attribute only supported for video type qxl"),
+                ("<video><model type='vga' heads='x'/></video>", "internal error: cannot parse video heads 'x'"),
+                ("<video><driver iommu='on'/><model type='vga'/></video>", "unsupported configuration: iommu driver option is only supported for virtio devices"),
+            ],
         );
     }
 }

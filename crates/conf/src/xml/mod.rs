@@ -48,6 +48,11 @@ impl Element {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The attribute's value, owned (for a model's `Option<String>`).
+    pub fn attr_string(&self, name: &str) -> Option<String> {
+        self.attr(name).map(str::to_string)
+    }
+
     /// Child elements, in order.
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {

@@ -114,24 +114,9 @@ impl Attrs {
     }
 }
 
-fn escape_dump_attr(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn escape_dump_text(s: &str) -> String {
+/// libxml2's escaping when it dumps a node: `<`, `>`, `&` and `\r` in
+/// text, and in attribute values also `"`, newline and tab.
+fn escape_dump(s: &str, in_attr: bool) -> String {
     let mut out = String::new();
     for c in s.chars() {
         match c {
@@ -139,6 +124,9 @@ fn escape_dump_text(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\r' => out.push_str("&#13;"),
+            '"' if in_attr => out.push_str("&quot;"),
+            '\n' if in_attr => out.push_str("&#10;"),
+            '\t' if in_attr => out.push_str("&#9;"),
             c => out.push(c),
         }
     }
@@ -175,7 +163,7 @@ pub fn strip_blanks(el: &mut Element) {
 /// text, indented two spaces per level. No trailing newline.
 pub fn dump_node(node: &Node, level: usize, out: &mut String) {
     match node {
-        Node::Text(t) => out.push_str(&escape_dump_text(t)),
+        Node::Text(t) => out.push_str(&escape_dump(t, false)),
         Node::CData(t) => {
             out.push_str("<![CDATA[");
             out.push_str(t);
@@ -207,7 +195,7 @@ pub fn dump_node(node: &Node, level: usize, out: &mut String) {
                 .iter()
                 .filter(|(k, _)| k != "xmlns" && !k.starts_with("xmlns:"));
             for (k, v) in ns.chain(plain) {
-                out.push_str(&format!(" {k}=\"{}\"", escape_dump_attr(v)));
+                out.push_str(&format!(" {k}=\"{}\"", escape_dump(v, true)));
             }
             if e.children.is_empty() {
                 out.push_str("/>");

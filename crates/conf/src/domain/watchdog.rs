@@ -1,0 +1,56 @@
+//! `<watchdog>`: the guest's watchdog timer (`virDomainWatchdogDef`),
+//! parsed as `virDomainWatchdogDefParseXML` and formatted as
+//! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
+
+use super::address::{format_addr, parse_addr, Address};
+use super::props::{self, vir_enum, VirEnum};
+use super::{internal, unsupported};
+use crate::xml::{Element, Writer};
+use rvirt_util::Result;
+
+vir_enum! {
+    /// `virDomainWatchdogModel`.
+    pub enum WatchdogModel { I6300esb = "i6300esb", Ib700 = "ib700", Diag288 = "diag288" }
+}
+
+vir_enum! {
+    /// `virDomainWatchdogAction` (reset when absent).
+    pub enum WatchdogAction {
+        Reset = "reset", Shutdown = "shutdown", Poweroff = "poweroff", Pause = "pause",
+        Dump = "dump", None = "none", InjectNmi = "inject-nmi",
+    }
+}
+
+/// `<watchdog>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Watchdog {
+    pub model: WatchdogModel,
+    pub action: WatchdogAction,
+    pub address: Option<Address>,
+}
+
+impl Watchdog {
+    pub(crate) fn parse(e: &Element) -> Result<Watchdog> {
+        let missing = internal("watchdog must contain model name");
+        let model = props::named_value(e, "model", missing, "unknown watchdog model")?;
+        let action = match e.attr("action") {
+            None => WatchdogAction::Reset,
+            Some(a) => WatchdogAction::from_str_opt(a)
+                .ok_or_else(|| unsupported(format!("unknown watchdog action '{a}'")))?,
+        };
+        Ok(Watchdog {
+            model,
+            action,
+            address: parse_addr(e)?,
+        })
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer) {
+        let attrs = format!(
+            " model='{}' action='{}'",
+            self.model.as_str(),
+            self.action.as_str()
+        );
+        w.elem_with("watchdog", &attrs, |w| format_addr(&self.address, w));
+    }
+}

@@ -43,6 +43,13 @@ fn error_of(p: &Packet) -> Error {
     p.error().unwrap().unwrap()
 }
 
+/// The reply is libvirt's error with this code, domain and message.
+fn assert_error(reply: &Packet, (code, domain): (ErrorCode, ErrorDomain), message: &str) {
+    let e = error_of(reply);
+    assert_eq!((e.code, e.domain), (code, domain), "{}", e.message);
+    assert_eq!(e.message, message);
+}
+
 fn open(c: &Client) {
     let args = ConnectOpenArgs {
         name: Some("test:///default".into()),
@@ -132,14 +139,10 @@ fn open_lookup_and_readonly() {
     let (ro, _rx) = client(true);
     open(&ro);
     let reply = handle_message(&ro, &call(Procedure::DomainDestroy, 5, &dom)).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "operation forbidden: read only access prevents virDomainDestroy"
-    );
-    assert_eq!(
-        (e.code, e.domain),
-        (ErrorCode::OPERATION_DENIED, ErrorDomain::DOMAIN)
+    assert_error(
+        &reply,
+        (ErrorCode::OPERATION_DENIED, ErrorDomain::DOMAIN),
+        "operation forbidden: read only access prevents virDomainDestroy",
     );
     let reply = handle_message(&ro, &call(Procedure::DomainGetInfo, 6, &dom)).unwrap();
     assert_eq!(reply.header.status, MessageStatus::Ok);
@@ -303,21 +306,16 @@ fn unimplemented_procedures_answer_from_the_table() {
     open(&ro);
     let reply =
         handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 2, &[0u8; 8])).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "this function is not supported by the connection driver: virConnectListAllNetworks"
+    assert_error(
+        &reply,
+        (ErrorCode::NO_SUPPORT, ErrorDomain(19)),
+        "this function is not supported by the connection driver: virConnectListAllNetworks",
     );
-    assert_eq!((e.code, e.domain), (ErrorCode::NO_SUPPORT, ErrorDomain(19)));
     let reply = handle_message(&ro, &call(Procedure::NetworkCreate, 3, &[0u8; 20])).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "operation forbidden: read only access prevents virNetworkCreate"
-    );
-    assert_eq!(
-        (e.code, e.domain),
-        (ErrorCode::OPERATION_DENIED, ErrorDomain(19))
+    assert_error(
+        &reply,
+        (ErrorCode::OPERATION_DENIED, ErrorDomain(19)),
+        "operation forbidden: read only access prevents virNetworkCreate",
     );
     let reply = handle_message(&ro, &call(Procedure::DomainEventLifecycle, 4, &())).unwrap();
     assert_eq!(error_of(&reply).message, "unknown procedure: 107");

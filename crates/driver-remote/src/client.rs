@@ -490,6 +490,13 @@ mod tests {
         }
     }
 
+    /// The error a `CONNECT_CLOSE` call ends with.
+    fn close_err(client: &Client) -> Error {
+        client
+            .call::<_, ()>(Procedure::ConnectClose, &())
+            .unwrap_err()
+    }
+
     fn pair(events: EventSink) -> (Client, Peer) {
         let (a, b) = UnixStream::pair().unwrap();
         let client = Client::new(Sock::Unix(a), events).unwrap();
@@ -554,16 +561,12 @@ mod tests {
             ev.header.proc_,
             Procedure::DomainEventCallbackLifecycle as i32
         );
-        let e = client
-            .call::<_, ()>(Procedure::ConnectClose, &())
-            .unwrap_err();
+        let e = close_err(&client);
         assert_eq!(e.message, "Domain not found: x");
         let peer = server.join().unwrap();
         drop(peer);
         // The peer closed: the next call fails, and so does any after it.
-        let e = client
-            .call::<_, ()>(Procedure::ConnectClose, &())
-            .unwrap_err();
+        let e = close_err(&client);
         // Which error depends on who notices first: the reader (EOF), the
         // writer (EPIPE) or neither yet (closed already).
         assert!(
@@ -572,9 +575,7 @@ mod tests {
                 || e.message.starts_with("Cannot write data"),
             "{e}"
         );
-        let e = client
-            .call::<_, ()>(Procedure::ConnectClose, &())
-            .unwrap_err();
+        let e = close_err(&client);
         assert_eq!(e.message, "internal error: client socket is closed");
         assert!(client.is_closed());
     }
@@ -586,9 +587,7 @@ mod tests {
             let _ = peer.recv().unwrap();
             drop(peer);
         });
-        let e = client
-            .call::<_, ()>(Procedure::ConnectClose, &())
-            .unwrap_err();
+        let e = close_err(&client);
         assert_eq!(
             e.message,
             "End of file while reading data: Input/output error"
@@ -619,9 +618,7 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(10), "never closed");
             thread::sleep(Duration::from_millis(20));
         }
-        let e = client
-            .call::<_, ()>(Procedure::ConnectClose, &())
-            .unwrap_err();
+        let e = close_err(&client);
         assert_eq!(e.message, "internal error: client socket is closed");
         assert_eq!(server.join().unwrap(), 2);
     }

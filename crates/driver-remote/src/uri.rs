@@ -225,35 +225,24 @@ mod tests {
         target(&Uri::parse(text).unwrap(), 0)
     }
 
+    fn tcp(host: &str, port: u16) -> Address {
+        Address::Tcp {
+            host: host.into(),
+            port,
+        }
+    }
+
     #[test]
     fn tcp_uris() {
         let got = t("test+tcp://127.0.0.1:16599/default").unwrap();
         assert_eq!(got.transport, Transport::Tcp);
-        assert_eq!(
-            got.address,
-            Address::Tcp {
-                host: "127.0.0.1".into(),
-                port: 16599
-            }
-        );
+        assert_eq!(got.address, tcp("127.0.0.1", 16599));
         assert_eq!(got.name, "test:///default");
         let got = t("qemu+tcp://root@example.org/system?no_verify=1&foo=bar").unwrap();
-        assert_eq!(
-            got.address,
-            Address::Tcp {
-                host: "example.org".into(),
-                port: DEFAULT_TCP_PORT
-            }
-        );
+        assert_eq!(got.address, tcp("example.org", DEFAULT_TCP_PORT));
         assert_eq!(got.name, "qemu:///system?foo=bar");
         let got = t("test+tcp:///default").unwrap();
-        assert_eq!(
-            got.address,
-            Address::Tcp {
-                host: "localhost".into(),
-                port: DEFAULT_TCP_PORT
-            }
-        );
+        assert_eq!(got.address, tcp("localhost", DEFAULT_TCP_PORT));
     }
 
     #[test]

@@ -66,14 +66,29 @@ impl Inner {
 
     /// Add a definition and start it (`virDomainCreateXML`).
     pub fn create_live(&mut self, def: DomainDef) -> Result<DomainRef> {
-        let (index, _) = self.domains.add(def, AddMode::Live)?;
+        let running = (DomainState::Running, reason::RUNNING_BOOTED);
+        let (dom, _) = self.add_live(def, running, lifecycle::STARTED_BOOTED)?;
+        Ok(dom)
+    }
+
+    /// Add a definition as an active domain with a fresh id, in `state`
+    /// for its reason, and raise STARTED with `detail`
+    /// (`virDomainObjListAdd` with `VIR_DOMAIN_OBJ_LIST_ADD_LIVE`). Also
+    /// says whether a domain of that name existed before.
+    pub fn add_live(
+        &mut self,
+        def: DomainDef,
+        (state, why): (DomainState, i32),
+        detail: i32,
+    ) -> Result<(DomainRef, bool)> {
+        let (index, existed) = self.domains.add(def, AddMode::Live)?;
         let id = self.allocate_id();
         let obj = self.domains.at_mut(index);
         obj.id = id;
-        obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
+        obj.set_state(state, why);
         let dom = obj.domain_ref();
-        self.emit_lifecycle(dom.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
-        Ok(dom)
+        self.emit_lifecycle(dom.clone(), lifecycle::STARTED, detail);
+        Ok((dom, existed))
     }
 }
 

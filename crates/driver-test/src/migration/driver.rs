@@ -4,7 +4,7 @@
 
 use super::incoming::{self, Channel};
 use super::job::{aborted_error, UNLIMITED_MIB};
-use super::outgoing::{self, Target};
+use super::outgoing::{self, Perform, Target};
 use super::{check_request, p2p, reloc, Request};
 use crate::connection::TestConnection;
 use crate::state::TestState;
@@ -70,15 +70,8 @@ impl TestConnection {
         }
         let uri =
             uri.ok_or_else(|| Error::invalid_arg(ErrorDomain::TEST, "migration URI is required"))?;
-        outgoing::perform(
-            state,
-            dom,
-            cookie_in,
-            flags,
-            req,
-            Target::Tcp(uri.to_string()),
-            false,
-        )
+        let target = Target::Tcp(uri.to_string());
+        outgoing::perform(state, dom, Perform::new(cookie_in, flags, req, target))
     }
 
     /// V1/V2 perform: the XML rides in the stream header, and with no
@@ -92,15 +85,11 @@ impl TestConnection {
             self.perform_any(dom, Some(uri), &req, cookie, flags)?;
             return Ok(());
         }
-        outgoing::perform(
-            self.state(),
-            dom,
-            cookie,
-            flags,
-            &req,
-            Target::Tcp(uri.to_string()),
-            true,
-        )?;
+        let job = Perform {
+            xml_in_header: true,
+            ..Perform::new(cookie, flags, &req, Target::Tcp(uri.to_string()))
+        };
+        outgoing::perform(self.state(), dom, job)?;
         outgoing::confirm(self.state(), dom, flags, false)
     }
 

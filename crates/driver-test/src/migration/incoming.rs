@@ -11,7 +11,7 @@ use super::receiver::{self, Expect, Hooks, PageChannels, Receiver, RecvProgress}
 use super::sender::emit;
 use super::wire::{self, Header};
 use super::{injected, Request};
-use crate::objects::{no_domain_named, AddMode};
+use crate::objects::no_domain_named;
 use crate::state::{parse_domain, TestState};
 use parking_lot::{Condvar, Mutex};
 use rvirt::driver::{Cookie, DomainRef};
@@ -113,17 +113,10 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
         def.name = n.clone();
     }
     let name = def.name.clone();
-    let dom = state.with(|inner| {
-        let (index, existed) = inner.domains.add(def, AddMode::Live)?;
-        let id = inner.allocate_id();
-        let obj = inner.domains.at_mut(index);
-        obj.id = id;
-        obj.set_state(DomainState::Paused, reason::PAUSED_MIGRATION);
-        let r = obj.domain_ref();
-        inc.existed.store(existed, Ordering::SeqCst);
-        inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_MIGRATED);
-        Ok(r)
-    })?;
+    let paused = (DomainState::Paused, reason::PAUSED_MIGRATION);
+    let (dom, existed) =
+        state.with(|inner| inner.add_live(def, paused, lifecycle::STARTED_MIGRATED))?;
+    inc.existed.store(existed, Ordering::SeqCst);
     *inc.name.lock() = name;
     *inc.dom.lock() = Some(dom.clone());
     let slot = state.migration.job(&dom.uuid);

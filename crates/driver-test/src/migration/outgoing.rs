@@ -216,32 +216,38 @@ pub fn begin(
     ))
 }
 
+/// What one perform phase moves and where.
+pub struct Perform<'a> {
+    /// The destination's prepare cookie.
+    pub cookie_in: &'a [u8],
+    pub flags: u32,
+    pub req: &'a Request,
+    pub target: Target,
+    /// V1/V2: the domain XML travels in the stream header.
+    pub xml_in_header: bool,
+}
+
+impl<'a> Perform<'a> {
+    pub fn new(cookie_in: &'a [u8], flags: u32, req: &'a Request, target: Target) -> Self {
+        Perform {
+            cookie_in,
+            flags,
+            req,
+            target,
+            xml_in_header: false,
+        }
+    }
+}
+
 /// Perform: move the memory. On failure the guest runs here again and the
 /// job ends; on success it stays paused until confirm.
-pub fn perform(
-    state: &TestState,
-    dom: &DomainRef,
-    cookie_in: &[u8],
-    flags: u32,
-    req: &Request,
-    target: Target,
-    xml_in_header: bool,
-) -> Result<Cookie> {
+pub fn perform(state: &TestState, dom: &DomainRef, job: Perform) -> Result<Cookie> {
     let existing = state.migration.outgoing.lock().get(&dom.uuid).cloned();
     let out = match existing {
         Some(o) if !o.performed.load(Ordering::SeqCst) => o,
-        _ => start(state, dom, flags)?,
+        _ => start(state, dom, job.flags)?,
     };
-    match perform_job(
-        state,
-        dom,
-        cookie_in,
-        flags,
-        req,
-        target,
-        xml_in_header,
-        &out,
-    ) {
+    match perform_job(state, dom, job, &out) {
         Ok(c) => {
             out.moved.store(true, Ordering::SeqCst);
             Ok(c)
@@ -254,17 +260,19 @@ pub fn perform(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn perform_job(
     state: &TestState,
     dom: &DomainRef,
-    cookie_in: &[u8],
-    flags: u32,
-    req: &Request,
-    target: Target,
-    xml_in_header: bool,
+    job: Perform,
     out: &Arc<Outgoing>,
 ) -> Result<Cookie> {
+    let Perform {
+        cookie_in,
+        flags,
+        req,
+        target,
+        xml_in_header,
+    } = job;
     out.performed.store(true, Ordering::SeqCst);
     if !cookie_in.is_empty() {
         let c = MigrationCookie::from_bytes(cookie_in)?;

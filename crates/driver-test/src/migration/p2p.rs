@@ -4,7 +4,7 @@
 //! `qemuMigrationSrcPerformPeer2Peer` does; with TUNNELLED the memory goes
 //! through a `virStream` on that connection.
 
-use super::outgoing::{self, Target};
+use super::outgoing::{self, Perform, Target};
 use super::Request;
 use crate::state::TestState;
 use rvirt::driver::{DomainRef, FinishArgs, PrepareArgs};
@@ -158,7 +158,7 @@ fn perform3(
         Ok((cookie, tcp_target(uri_out, req, flags)?))
     })();
     let (cookie_b, target) = cancel_unless_prepared(state, dom, flags, prepared)?;
-    let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
+    let performed = outgoing::perform(state, dom, Perform::new(&cookie_b, flags, req, target));
     let cancelled = performed.is_err();
     let cookie_c = performed.as_ref().cloned().unwrap_or_default();
     let finished = if use_params {
@@ -216,7 +216,7 @@ fn perform2(
         Target::Tcp(u) => u.clone(),
         _ => String::new(),
     };
-    let performed = outgoing::perform(state, dom, &cookie_b, flags, req, target, false);
+    let performed = outgoing::perform(state, dom, Perform::new(&cookie_b, flags, req, target));
     let retcode = if performed.is_ok() { 0 } else { -1 };
     let cookie_c = performed.as_ref().cloned().unwrap_or_default();
     let args = FinishArgs {

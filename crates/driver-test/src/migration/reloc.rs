@@ -26,7 +26,7 @@
 //! connection lost at any point never leaves the guest running twice.
 
 use super::incoming::{self, Channel};
-use super::outgoing::{self, Target};
+use super::outgoing::{self, Perform, Target};
 use super::wire::{self, malformed};
 use super::Request;
 use crate::state::TestState;
@@ -356,15 +356,8 @@ pub fn perform_direct(
         }
     };
     // Perform fails (and resumes ours) unless the digest matched there.
-    outgoing::perform(
-        state,
-        dom,
-        &cookie_b,
-        flags,
-        req,
-        Target::Reloc(conn),
-        false,
-    )?;
+    let job = Perform::new(&cookie_b, flags, req, Target::Reloc(conn));
+    outgoing::perform(state, dom, job)?;
     let mut ctl = ctl;
     let _ = ctl.set_read_timeout(Some(GO_TIMEOUT + Duration::from_secs(30)));
     let answered = ctl

@@ -215,19 +215,31 @@ fn uint_param(params: &TypedParams, name: &str) -> Option<usize> {
     }
 }
 
+/// The server a `Set*Parameters` call names, after libvirt's checks in
+/// its order: the server exists, no flags, only `names` and each a uint.
+fn server_for_uint_params<'a>(
+    cx: &'a AdminCx,
+    srv: &str,
+    flags: u32,
+    api: &str,
+    (params, names): (&TypedParams, &[&str]),
+) -> Result<&'a Arc<ServerState>> {
+    let srv = named_server(cx, srv)?;
+    check_flags(flags, api)?;
+    let types: Vec<_> = names
+        .iter()
+        .map(|n| (*n, TypedParamType::UInt, false))
+        .collect();
+    params.validate(&types)?;
+    Ok(srv)
+}
+
 fn set_threadpool(cx: &AdminCx, a: ServerSetThreadpoolParametersArgs) -> Result<()> {
-    let srv = named_server(cx, &a.srv.name)?;
-    check_flags(a.flags, "adminServerSetThreadPoolParameters")?;
-    a.params.validate(&[
-        ("minWorkers", TypedParamType::UInt, false),
-        ("maxWorkers", TypedParamType::UInt, false),
-        ("prioWorkers", TypedParamType::UInt, false),
-    ])?;
-    srv.pool.set(
-        uint_param(&a.params, "minWorkers"),
-        uint_param(&a.params, "maxWorkers"),
-        uint_param(&a.params, "prioWorkers"),
-    )
+    let names = ["minWorkers", "maxWorkers", "prioWorkers"];
+    let api = "adminServerSetThreadPoolParameters";
+    let srv = server_for_uint_params(cx, &a.srv.name, a.flags, api, (&a.params, &names))?;
+    let [min, max, prio] = names.map(|n| uint_param(&a.params, n));
+    srv.pool.set(min, max, prio)
 }
 
 /// `adminServerGetClientLimits`. With auth "none" a client is
@@ -242,16 +254,11 @@ fn client_limits(srv: &ServerState) -> TypedParams {
 }
 
 fn set_client_limits(cx: &AdminCx, a: ServerSetClientLimitsArgs) -> Result<()> {
-    let srv = named_server(cx, &a.srv.name)?;
-    check_flags(a.flags, "adminServerSetClientLimits")?;
-    a.params.validate(&[
-        ("nclients_max", TypedParamType::UInt, false),
-        ("nclients_unauth_max", TypedParamType::UInt, false),
-    ])?;
-    srv.clients.set_limits(
-        uint_param(&a.params, "nclients_max"),
-        uint_param(&a.params, "nclients_unauth_max"),
-    )
+    let names = ["nclients_max", "nclients_unauth_max"];
+    let api = "adminServerSetClientLimits";
+    let srv = server_for_uint_params(cx, &a.srv.name, a.flags, api, (&a.params, &names))?;
+    let [max, unauth_max] = names.map(|n| uint_param(&a.params, n));
+    srv.clients.set_limits(max, unauth_max)
 }
 
 /// `adminClientGetInfo`: whether the client is read-only, then its

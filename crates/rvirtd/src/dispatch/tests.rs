@@ -12,35 +12,32 @@ fn client(readonly: bool) -> (Client, crate::outbox::OutboxReceiver) {
     (Client::new(readonly, "test:///default", tx), rx)
 }
 
+/// The header fields of a raw message: program, version, procedure,
+/// type, serial, status.
+type RawFields = (u32, u32, i32, i32, u32, i32);
+
 /// A raw message as dispatch sees it: the kit's packet without its
 /// length word.
-fn msg(
-    prog: u32,
-    vers: u32,
-    proc_: i32,
-    type_: i32,
-    serial: u32,
-    status: i32,
-    body: &[u8],
-) -> Vec<u8> {
+fn msg(header: RawFields, body: &[u8]) -> Vec<u8> {
+    let (prog, vers, proc_, type_, serial, status) = header;
     rvirt_testkit::rpc::wire::message(prog, vers, proc_, type_, serial, status, body)[4..].to_vec()
 }
 
 fn call<T: XdrEncode>(proc_: Procedure, serial: u32, args: &T) -> Vec<u8> {
-    msg(
-        remote::PROGRAM,
-        1,
-        proc_ as i32,
-        0,
-        serial,
-        0,
-        &args.to_xdr().unwrap(),
-    )
+    let header = (remote::PROGRAM, 1, proc_ as i32, 0, serial, 0);
+    msg(header, &args.to_xdr().unwrap())
 }
 
 fn error_of(p: &Packet) -> Error {
     assert_eq!(p.header.status, MessageStatus::Error, "{p:?}");
     p.error().unwrap().unwrap()
+}
+
+/// The reply is libvirt's error with this code, domain and message.
+fn assert_error(reply: &Packet, (code, domain): (ErrorCode, ErrorDomain), message: &str) {
+    let e = error_of(reply);
+    assert_eq!((e.code, e.domain), (code, domain), "{}", e.message);
+    assert_eq!(e.message, message);
 }
 
 fn open(c: &Client) {
@@ -62,31 +59,31 @@ fn libvirtd_error_texts() {
     let (c, _rx) = client(false);
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (
-            msg(remote::PROGRAM, 1, 9999, 0, 5, 0, &[]),
+            msg((remote::PROGRAM, 1, 9999, 0, 5, 0), &[]),
             "unknown procedure: 9999",
         ),
         (
-            msg(0x12345, 1, 1, 0, 6, 0, &[]),
+            msg((0x12345, 1, 1, 0, 6, 0), &[]),
             "Cannot find program 74565 version 1",
         ),
         (
-            msg(remote::PROGRAM, 2, 1, 0, 7, 0, &[]),
+            msg((remote::PROGRAM, 2, 1, 0, 7, 0), &[]),
             "Cannot find program 536903814 version 2",
         ),
         (
-            msg(remote::PROGRAM, 1, 3, 0, 8, 0, &[]),
+            msg((remote::PROGRAM, 1, 3, 0, 8, 0), &[]),
             "internal error: hypervisor connection not open",
         ),
         (
-            msg(remote::PROGRAM, 1, 3, 0, 9, 7, &[]),
+            msg((remote::PROGRAM, 1, 3, 0, 9, 7), &[]),
             "Unexpected message status 7",
         ),
         (
-            msg(remote::PROGRAM, 1, 23, 0, 10, 0, &[0xff; 4]),
+            msg((remote::PROGRAM, 1, 23, 0, 10, 0), &[0xff; 4]),
             "Unable to decode message payload",
         ),
         (
-            msg(keepalive::PROGRAM, 1, 1, 0, 14, 0, &[]),
+            msg((keepalive::PROGRAM, 1, 1, 0, 14, 0), &[]),
             "Cannot find program 1801807216 version 1",
         ),
     ];
@@ -99,8 +96,8 @@ fn libvirtd_error_texts() {
         assert_eq!(error_of(&reply).message, want);
     }
     // Stray replies and unknown types get no answer; PING gets PONG.
-    assert!(handle_message(&c, &msg(remote::PROGRAM, 1, 3, 1, 12, 0, &[])).is_none());
-    assert!(handle_message(&c, &msg(remote::PROGRAM, 1, 3, 9, 13, 0, &[])).is_none());
+    assert!(handle_message(&c, &msg((remote::PROGRAM, 1, 3, 1, 12, 0), &[])).is_none());
+    assert!(handle_message(&c, &msg((remote::PROGRAM, 1, 3, 9, 13, 0), &[])).is_none());
     let ping = keepalive::ping().to_bytes().unwrap();
     let pong = handle_message(&c, &ping[4..]).unwrap();
     assert_eq!(keepalive::classify(&pong), Some(keepalive::Procedure::Pong));
@@ -110,7 +107,7 @@ fn libvirtd_error_texts() {
 fn open_lookup_and_readonly() {
     let (c, _rx) = client(false);
     // AUTH_LIST with trailing bytes still works, as libvirt ignores them.
-    let reply = handle_message(&c, &msg(remote::PROGRAM, 1, 66, 0, 2, 0, &[0; 4])).unwrap();
+    let reply = handle_message(&c, &msg((remote::PROGRAM, 1, 66, 0, 2, 0), &[0; 4])).unwrap();
     assert_eq!(reply.payload, [0, 0, 0, 1, 0, 0, 0, 0]);
     open(&c);
     let args = ConnectOpenArgs {
@@ -132,14 +129,10 @@ fn open_lookup_and_readonly() {
     let (ro, _rx) = client(true);
     open(&ro);
     let reply = handle_message(&ro, &call(Procedure::DomainDestroy, 5, &dom)).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "operation forbidden: read only access prevents virDomainDestroy"
-    );
-    assert_eq!(
-        (e.code, e.domain),
-        (ErrorCode::OPERATION_DENIED, ErrorDomain::DOMAIN)
+    assert_error(
+        &reply,
+        (ErrorCode::OPERATION_DENIED, ErrorDomain::DOMAIN),
+        "operation forbidden: read only access prevents virDomainDestroy",
     );
     let reply = handle_message(&ro, &call(Procedure::DomainGetInfo, 6, &dom)).unwrap();
     assert_eq!(reply.header.status, MessageStatus::Ok);
@@ -228,7 +221,7 @@ fn any_message() -> impl Strategy<Value = Vec<u8>> {
         )
         .prop_map(|ws| ws.into_iter().flat_map(|w| w.to_be_bytes()).collect()),
     ];
-    (header, body).prop_map(|((p, v, pr, t, s, st), body)| msg(p, v, pr, t, s, st, &body))
+    (header, body).prop_map(|((p, v, pr, t, s, st), body)| msg((p, v, pr, t, s, st), &body))
 }
 
 proptest! {
@@ -303,21 +296,16 @@ fn unimplemented_procedures_answer_from_the_table() {
     open(&ro);
     let reply =
         handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 2, &[0u8; 8])).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "this function is not supported by the connection driver: virConnectListAllNetworks"
+    assert_error(
+        &reply,
+        (ErrorCode::NO_SUPPORT, ErrorDomain(19)),
+        "this function is not supported by the connection driver: virConnectListAllNetworks",
     );
-    assert_eq!((e.code, e.domain), (ErrorCode::NO_SUPPORT, ErrorDomain(19)));
     let reply = handle_message(&ro, &call(Procedure::NetworkCreate, 3, &[0u8; 20])).unwrap();
-    let e = error_of(&reply);
-    assert_eq!(
-        e.message,
-        "operation forbidden: read only access prevents virNetworkCreate"
-    );
-    assert_eq!(
-        (e.code, e.domain),
-        (ErrorCode::OPERATION_DENIED, ErrorDomain(19))
+    assert_error(
+        &reply,
+        (ErrorCode::OPERATION_DENIED, ErrorDomain(19)),
+        "operation forbidden: read only access prevents virNetworkCreate",
     );
     let reply = handle_message(&ro, &call(Procedure::DomainEventLifecycle, 4, &())).unwrap();
     assert_eq!(error_of(&reply).message, "unknown procedure: 107");
@@ -340,15 +328,8 @@ fn unimplemented_procedures_answer_from_the_table() {
 fn arguments_are_decoded_before_the_readonly_refusal() {
     let (ro, _rx) = client(true);
     open(&ro);
-    let garbage = msg(
-        remote::PROGRAM,
-        1,
-        Procedure::DomainDestroy as i32,
-        0,
-        2,
-        0,
-        &[0xff; 4],
-    );
+    let header = (remote::PROGRAM, 1, Procedure::DomainDestroy as i32, 0, 2, 0);
+    let garbage = msg(header, &[0xff; 4]);
     let reply = handle_message(&ro, &garbage).unwrap();
     assert_eq!(error_of(&reply).message, "Unable to decode message payload");
 }
@@ -371,7 +352,7 @@ fn handlers_are_for_calls_only() {
 fn the_qemu_program_answers_as_libvirtd_without_a_monitor() {
     use rvirt_rpc::qemu::{self, DomainMonitorCommandArgs};
     let qcall =
-        |proc_: qemu::Procedure, body: &[u8]| msg(qemu::PROGRAM, 1, proc_ as i32, 0, 9, 0, body);
+        |proc_: qemu::Procedure, body: &[u8]| msg((qemu::PROGRAM, 1, proc_ as i32, 0, 9, 0), body);
     let (c, _rx) = client(false);
     open(&c);
     let dom = c

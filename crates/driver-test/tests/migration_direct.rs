@@ -8,13 +8,18 @@ use migration_support::*;
 use rvirt::driver::PerformArgs;
 use rvirt::migration::{flags, params};
 use rvirt::types::reason;
-use rvirt::{Connect, DomainState, TypedParamValue, TypedParams};
+use rvirt::{Connect, DomainState, TypedParams};
 
 /// The listener a daemon's test driver would own, for this process's
 /// `test:///default`.
 fn relocation_listener() -> rvirt_driver_test::RelocationListener {
     let uuid = rvirt_driver_test::migration::derived_host_uuid();
     rvirt_driver_test::RelocationListener::start("127.0.0.1:0", uuid, 8).unwrap()
+}
+
+/// Perform parameters sending a direct migration to relocation address `a`.
+fn to_reloc(a: std::net::SocketAddr) -> TypedParams {
+    TypedParams::new().with(params::URI, s(&format!("test+reloc://{a}")))
 }
 
 #[test]
@@ -26,10 +31,7 @@ fn direct_migration_into_the_default_host() {
     let default = Connect::open("test:///default").unwrap();
     let events = record(&default);
     let dom = start_guest(&src, "r1", 16, "");
-    let p = TypedParams::new().with(
-        params::URI,
-        TypedParamValue::String(format!("test+reloc://{addr}")),
-    );
+    let p = to_reloc(addr);
     dom.migrate_perform3_params(None, &p, &[], flags::LIVE)
         .unwrap();
     let moved = default.lookup_by_name("r1").unwrap();
@@ -71,9 +73,7 @@ fn direct_migration_into_the_default_host() {
 
     // Compressed ('mt') direct migration: the listener inflates.
     let dom = start_guest(&src, "r5", 16, "");
-    let pz = p
-        .clone()
-        .with(params::COMPRESSION, TypedParamValue::String("mt".into()));
+    let pz = p.clone().with(params::COMPRESSION, s("mt"));
     dom.migrate_perform3_params(None, &pz, &[], flags::LIVE | flags::COMPRESSED)
         .unwrap();
     assert!(default.lookup_by_name("r5").unwrap().is_active().unwrap());
@@ -135,18 +135,12 @@ fn a_cut_connection_never_runs_the_guest_twice() {
     let listener = relocation_listener();
     let reloc = listener.addr();
     let default = Connect::open("test:///default").unwrap();
-    let uri = |a: std::net::SocketAddr| {
-        TypedParams::new().with(
-            params::URI,
-            TypedParamValue::String(format!("test+reloc://{a}")),
-        )
-    };
 
     // Cut before the destination's first verdict: it never got the go, so
     // it discards the guest and the source resumes its own.
     let dom = start_guest(&src, "x1", 16, "");
     let e = dom
-        .migrate_perform3_params(None, &uri(cutting_proxy(reloc, 0)), &[], flags::LIVE)
+        .migrate_perform3_params(None, &to_reloc(cutting_proxy(reloc, 0)), &[], flags::LIVE)
         .unwrap_err();
     assert!(!e.message.is_empty());
     assert_eq!(state(&src, "x1").unwrap().0, DomainState::Running);
@@ -158,7 +152,7 @@ fn a_cut_connection_never_runs_the_guest_twice() {
     // hears so and leaves its own paused instead of resuming it.
     let dom = start_guest(&src, "x2", 16, "");
     let e = dom
-        .migrate_perform3_params(None, &uri(cutting_proxy(reloc, 1)), &[], flags::LIVE)
+        .migrate_perform3_params(None, &to_reloc(cutting_proxy(reloc, 1)), &[], flags::LIVE)
         .unwrap_err();
     assert!(!e.message.is_empty());
     wait_for("the destination to run x2", || {

@@ -13,6 +13,7 @@ mod devices_more;
 pub mod filesystem;
 pub mod hostdev;
 pub mod hub;
+pub mod idmap;
 pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
@@ -93,6 +94,7 @@ pub struct DomainDef {
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
     pub keywrap: Option<keywrap::KeyWrap>,
+    pub idmap: idmap::IdMap,
 }
 
 /// `<genid>`: at most one; an empty one asks for a fresh ID.
@@ -408,6 +410,7 @@ impl DomainDef {
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
         let keywrap = keywrap::KeyWrap::parse(root)?;
+        let idmap = idmap::IdMap::parse(root)?;
 
         // Post-parse / validation.
         if vcpus == 0 {
@@ -461,6 +464,7 @@ impl DomainDef {
             devices,
             seclabels,
             keywrap,
+            idmap,
         };
         def.devices.post_parse(&def.os)?;
         if let Some(i) = &def.devices.iommu {
@@ -516,6 +520,7 @@ impl DomainDef {
         self.iothreads.format(&mut w);
         self.numatune.format(&mut w);
         self.os.format(&mut w, &self.virt_type);
+        self.idmap.format(&mut w);
         os::format_features(&self.features, &mut w);
         if let Some(cpu) = &self.cpu {
             cpu.format(&mut w);

@@ -16,7 +16,6 @@ const DOMAIN: &[&str] = &[
     "cputune",
     "resource",
     "sysinfo",
-    "idmap",
     "perf",
     "launchSecurity",
     "bootloader",

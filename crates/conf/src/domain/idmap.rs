@@ -50,6 +50,14 @@ impl IdMap {
         })
     }
 
+    /// `virDomainDefIdMapValidate`: users and groups are mapped together.
+    pub(crate) fn validate(&self) -> Result<()> {
+        if self.uids.is_empty() != self.gids.is_empty() {
+            return Err(super::unsupported("uid and gid should be mapped both"));
+        }
+        Ok(())
+    }
+
     /// Written only when there are user ranges, as libvirt does.
     pub(crate) fn format(&self, w: &mut Writer) {
         if self.uids.is_empty() {
@@ -82,14 +90,18 @@ mod tests {
              <uid start='0' target='1000' count='10'/></idmap>",
             "  </os>\n  <idmap>\n    <uid start='0' target='1000' count='10'/>\n    <uid start='5' target='1' count='1'/>\n    <gid start='0' target='1000' count='10'/>\n  </idmap>\n",
         );
-        let gids_only = dump_before_os("<idmap><gid start='0' target='1' count='1'/></idmap>");
-        assert!(!gids_only.unwrap().contains("idmap"));
         assert_errors(
             dump_before_os,
-            &[(
-                "<idmap><uid start='0' count='1'/></idmap>",
-                "XML error: invalid idmap start/target/count settings",
-            )],
+            &[
+                (
+                    "<idmap><uid start='0' count='1'/></idmap>",
+                    "XML error: invalid idmap start/target/count settings",
+                ),
+                (
+                    "<idmap><gid start='0' target='1' count='1'/></idmap>",
+                    "unsupported configuration: uid and gid should be mapped both",
+                ),
+            ],
         );
     }
 }

@@ -467,6 +467,7 @@ impl DomainDef {
             idmap,
         };
         def.devices.post_parse(&def.os)?;
+        def.idmap.validate()?;
         if let Some(i) = &def.devices.iommu {
             i.validate_features(&def.features)?;
         }

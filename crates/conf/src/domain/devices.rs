@@ -11,6 +11,7 @@ use super::filesystem::Filesystem;
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::Iommu;
+use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
@@ -321,6 +322,7 @@ pub struct Devices {
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
     pub shmems: Vec<Shmem>,
+    pub memories: Vec<MemoryDevice>,
     pub iommu: Option<Iommu>,
     pub vsock: Option<Vsock>,
 }
@@ -428,6 +430,8 @@ impl Devices {
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         d.shmems = parse_each(e, "shmem", Shmem::parse)?;
+        let ppc64 = matches!(os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        d.memories = parse_each(e, "memory", |x| MemoryDevice::parse(x, ppc64))?;
         let only = |name| internal_xml(format!("only a single {name} device is supported"));
         d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
         d.vsock = parse_single(e, "vsock", only("vsock"), Vsock::parse)?;
@@ -568,14 +572,15 @@ impl Devices {
         Ok(())
     }
 
-    pub(crate) fn format(&self, w: &mut Writer, _opts: &FormatOptions) {
+    pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
         w.line("<devices>");
         w.indent();
         w.text_elem("emulator", self.emulator.as_deref());
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
+        let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 24] = [
+        let kinds: [&dyn FormatXml; 25] = [
             &self.disks,
             &self.controllers,
             &self.filesystems,
@@ -598,6 +603,7 @@ impl Devices {
             &self.rngs,
             &self.panics,
             &self.shmems,
+            &memories,
             &self.iommu,
             &self.vsock,
         ];
@@ -662,6 +668,15 @@ format_xml_by_format!(
     Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
     Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Shmem, Iommu, Watchdog, Vsock
 );
+
+/// Memory devices, written with or without their runtime state.
+struct MemoryDevices<'a>(&'a [MemoryDevice], bool);
+
+impl FormatXml for MemoryDevices<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.0.iter().for_each(|m| m.format(w, self.1));
+    }
+}
 
 /// Serial ports or consoles: one `Chr` type, written under either name.
 struct Chrs<'a>(&'static str, &'a [Chr]);

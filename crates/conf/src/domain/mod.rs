@@ -17,6 +17,7 @@ pub mod idmap;
 pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
+pub mod memory;
 pub mod memory_backing;
 pub mod numa;
 pub mod numatune;
@@ -394,7 +395,6 @@ impl DomainDef {
         numa::check_vcpus(cells, vcpus)?;
         // Without <memory>, the cells' sum is the guest's memory.
         let numa_kib: u64 = cells.iter().map(|c| c.memory_kib).sum();
-        let memory = memory.filter(|m| *m > 0).or(Some(numa_kib));
         let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
         // Memory placed by numad places the vCPUs too, unless pinned.
         let placement = if numatune.placement_auto() && cpuset.is_none() {
@@ -416,14 +416,7 @@ impl DomainDef {
         if vcpus == 0 {
             return Err(internal("CPU IDs in <numa> exceed the <vcpu> count"));
         }
-        let memory_kib = match memory {
-            Some(m) if m > 0 => m,
-            _ => {
-                return Err(internal_xml(
-                    "Memory size must be specified via <memory> or in the <numa> configuration",
-                ))
-            }
-        };
+        let memory_kib = memory::total_kib(memory, numa_kib, &devices.memories)?;
         if let Some((max, _)) = max_memory {
             if max < memory_kib {
                 return Err(internal_xml(
@@ -468,6 +461,11 @@ impl DomainDef {
         };
         def.devices.post_parse(&def.os)?;
         def.idmap.validate()?;
+        let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
+        let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        for m in &def.devices.memories {
+            m.validate(numa_nodes, ppc64)?;
+        }
         if let Some(i) = &def.devices.iommu {
             i.validate_features(&def.features)?;
         }

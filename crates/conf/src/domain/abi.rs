@@ -8,6 +8,7 @@
 use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
 use super::iommu::Iommu;
+use super::memory::{MemoryDevice, MemoryModel};
 use super::props::TriSwitch;
 use super::props::VirEnum;
 use super::shmem::Shmem;
@@ -173,6 +174,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     })?;
     each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
+    each_device("memory device", &s.memories, &d.memories, check_memory)?;
     if s.iommu.is_some() != d.iommu.is_some() {
         return Err(unsupported(
             "Target domain IOMMU device count does not match source",
@@ -274,6 +276,90 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
         return Err(unsupported(
             "Target shared memory MSI configuration doesn't match source",
         ));
+    }
+    same_address(&src.address, &dst.address)
+}
+
+/// `virDomainMemoryDefCheckABIStability`: the sizes, then what an NVDIMM
+/// adds (libvirt names the label and alignment values source first).
+fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
+    let node = |m: &MemoryDevice| m.target.node.map_or(-1, i64::from);
+    let (s, d) = (&src.target, &dst.target);
+    let nvdimm = src.model == MemoryModel::Nvdimm;
+    let values = [
+        (
+            "memory device model",
+            "model",
+            src.model.as_str().to_string(),
+            dst.model.as_str().to_string(),
+            true,
+        ),
+        (
+            "memory device targetNode",
+            "targetNode",
+            node(src).to_string(),
+            node(dst).to_string(),
+            true,
+        ),
+        (
+            "memory device size",
+            "memory device size",
+            s.size_kib.to_string(),
+            d.size_kib.to_string(),
+            true,
+        ),
+        (
+            "memory device block size",
+            "memory device block size",
+            s.block_kib.to_string(),
+            d.block_kib.to_string(),
+            true,
+        ),
+        (
+            "memory device requested size",
+            "memory device requested size",
+            s.requested_kib.to_string(),
+            d.requested_kib.to_string(),
+            true,
+        ),
+        (
+            "NVDIMM label size",
+            "NVDIMM label size",
+            d.label_kib.to_string(),
+            s.label_kib.to_string(),
+            nvdimm,
+        ),
+        (
+            "NVDIMM alignment",
+            "NVDIMM alignment",
+            dst.source.alignsize_kib.to_string(),
+            src.source.alignsize_kib.to_string(),
+            nvdimm,
+        ),
+    ];
+    for (target, source, sv, dv, applies) in values {
+        if applies && sv != dv {
+            return Err(unsupported(format!(
+                "Target {target} '{dv}' doesn't match source {source} '{sv}'"
+            )));
+        }
+    }
+    let flags = [
+        (
+            src.source.pmem != dst.source.pmem,
+            "Target NVDIMM pmem flag doesn't match source NVDIMM pmem flag",
+        ),
+        (
+            s.readonly != d.readonly,
+            "Target NVDIMM readonly flag doesn't match source NVDIMM readonly flag",
+        ),
+        (
+            src.uuid != dst.uuid,
+            "Target NVDIMM UUID doesn't match source NVDIMM",
+        ),
+    ];
+    if let Some((_, msg)) = flags.iter().find(|(differs, _)| nvdimm && *differs) {
+        return Err(unsupported(*msg));
     }
     same_address(&src.address, &dst.address)
 }

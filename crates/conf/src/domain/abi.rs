@@ -280,86 +280,71 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
     same_address(&src.address, &dst.address)
 }
 
+/// libvirt's "Target WHAT 'D' doesn't match source SOURCE_WHAT 'S'".
+fn same_doesnt<T: PartialEq + Display>(
+    what: &str,
+    source_what: &str,
+    src: T,
+    dst: T,
+) -> Result<()> {
+    if src == dst {
+        return Ok(());
+    }
+    Err(unsupported(format!(
+        "Target {what} '{dst}' doesn't match source {source_what} '{src}'"
+    )))
+}
+
 /// `virDomainMemoryDefCheckABIStability`: the sizes, then what an NVDIMM
-/// adds (libvirt names the label and alignment values source first).
+/// adds.
 fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
     let node = |m: &MemoryDevice| m.target.node.map_or(-1, i64::from);
     let (s, d) = (&src.target, &dst.target);
-    let nvdimm = src.model == MemoryModel::Nvdimm;
-    let values = [
-        (
-            "memory device model",
-            "model",
-            src.model.as_str().to_string(),
-            dst.model.as_str().to_string(),
-            true,
-        ),
-        (
-            "memory device targetNode",
-            "targetNode",
-            node(src).to_string(),
-            node(dst).to_string(),
-            true,
-        ),
-        (
-            "memory device size",
-            "memory device size",
-            s.size_kib.to_string(),
-            d.size_kib.to_string(),
-            true,
-        ),
-        (
-            "memory device block size",
-            "memory device block size",
-            s.block_kib.to_string(),
-            d.block_kib.to_string(),
-            true,
-        ),
-        (
-            "memory device requested size",
-            "memory device requested size",
-            s.requested_kib.to_string(),
-            d.requested_kib.to_string(),
-            true,
-        ),
-        (
-            "NVDIMM label size",
-            "NVDIMM label size",
-            d.label_kib.to_string(),
-            s.label_kib.to_string(),
-            nvdimm,
-        ),
-        (
-            "NVDIMM alignment",
-            "NVDIMM alignment",
-            dst.source.alignsize_kib.to_string(),
-            src.source.alignsize_kib.to_string(),
-            nvdimm,
-        ),
+    same_doesnt(
+        "memory device model",
+        "model",
+        src.model.as_str(),
+        dst.model.as_str(),
+    )?;
+    same_doesnt(
+        "memory device targetNode",
+        "targetNode",
+        node(src),
+        node(dst),
+    )?;
+    let sizes = [
+        ("size", s.size_kib, d.size_kib),
+        ("block size", s.block_kib, d.block_kib),
+        ("requested size", s.requested_kib, d.requested_kib),
     ];
-    for (target, source, sv, dv, applies) in values {
-        if applies && sv != dv {
-            return Err(unsupported(format!(
-                "Target {target} '{dv}' doesn't match source {source} '{sv}'"
-            )));
-        }
+    for (what, a, b) in sizes {
+        let what = format!("memory device {what}");
+        same_doesnt(&what, &what, a, b)?;
     }
-    let flags = [
-        (
-            src.source.pmem != dst.source.pmem,
-            "Target NVDIMM pmem flag doesn't match source NVDIMM pmem flag",
-        ),
-        (
-            s.readonly != d.readonly,
-            "Target NVDIMM readonly flag doesn't match source NVDIMM readonly flag",
-        ),
-        (
-            src.uuid != dst.uuid,
-            "Target NVDIMM UUID doesn't match source NVDIMM",
-        ),
-    ];
-    if let Some((_, msg)) = flags.iter().find(|(differs, _)| nvdimm && *differs) {
-        return Err(unsupported(*msg));
+    if src.model == MemoryModel::Nvdimm {
+        // libvirt shows the source's value first in these two.
+        same_doesnt(
+            "NVDIMM label size",
+            "NVDIMM label size",
+            d.label_kib,
+            s.label_kib,
+        )?;
+        let (sa, da) = (src.source.alignsize_kib, dst.source.alignsize_kib);
+        same_doesnt("NVDIMM alignment", "NVDIMM alignment", da, sa)?;
+        let flags = [
+            (
+                src.source.pmem != dst.source.pmem,
+                "pmem flag doesn't match source NVDIMM pmem flag",
+            ),
+            (
+                s.readonly != d.readonly,
+                "readonly flag doesn't match source NVDIMM readonly flag",
+            ),
+            (src.uuid != dst.uuid, "UUID doesn't match source NVDIMM"),
+        ];
+        if let Some((_, msg)) = flags.iter().find(|(differs, _)| *differs) {
+            return Err(unsupported(format!("Target NVDIMM {msg}")));
+        }
     }
     same_address(&src.address, &dst.address)
 }

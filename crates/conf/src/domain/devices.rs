@@ -15,6 +15,7 @@ use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
+use super::redirfilter::RedirFilter;
 use super::rng::Rng;
 use super::serial::{self, Chr};
 use super::shmem::Shmem;
@@ -316,6 +317,7 @@ pub struct Devices {
     pub videos: Vec<Video>,
     pub hostdevs: Vec<Hostdev>,
     pub redirdevs: Vec<Redirdev>,
+    pub redirfilter: Option<RedirFilter>,
     pub hubs: Vec<Hub>,
     pub watchdog: Option<Watchdog>,
     pub memballoon: Option<Memballoon>,
@@ -415,6 +417,8 @@ impl Devices {
             .iter()
             .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
         d.redirdevs = parse_each(e, "redirdev", Redirdev::parse)?;
+        let only_filter = super::internal("only one set of redirection filter rule is supported");
+        d.redirfilter = parse_single(e, "redirfilter", only_filter, RedirFilter::parse)?;
         for x in e.children_named("hub") {
             d.hubs.push(Hub::parse(x)?);
             if usb_none {
@@ -580,7 +584,7 @@ impl Devices {
         let consoles = Chrs("console", &self.consoles);
         let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 25] = [
+        let kinds: [&dyn FormatXml; 26] = [
             &self.disks,
             &self.controllers,
             &self.filesystems,
@@ -597,6 +601,7 @@ impl Devices {
             &self.videos,
             &self.hostdevs,
             &self.redirdevs,
+            &self.redirfilter,
             &self.hubs,
             &self.watchdog,
             &self.memballoon,
@@ -665,8 +670,29 @@ macro_rules! format_xml_by_format {
 }
 
 format_xml_by_format!(
-    Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
-    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Shmem, Iommu, Watchdog, Vsock
+    Disk,
+    Controller,
+    Filesystem,
+    Interface,
+    Smartcard,
+    Channel,
+    Input,
+    Tpm,
+    Graphics,
+    Sound,
+    Audio,
+    Video,
+    Hostdev,
+    Redirdev,
+    RedirFilter,
+    Hub,
+    Memballoon,
+    Rng,
+    Panic,
+    Shmem,
+    Iommu,
+    Watchdog,
+    Vsock
 );
 
 /// Memory devices, written with or without their runtime state.

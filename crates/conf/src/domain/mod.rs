@@ -25,6 +25,7 @@ pub mod os;
 pub mod panic;
 pub mod props;
 pub mod redirdev;
+pub mod redirfilter;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;

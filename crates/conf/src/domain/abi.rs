@@ -127,6 +127,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_count("graphics", &s.graphics, &d.graphics)?;
     same_count("video", &s.videos, &d.videos)?;
     same_count("serial port", &s.serials, &d.serials)?;
+    same_count("parallel port", &s.parallels, &d.parallels)?;
     same_count("console", &s.consoles, &d.consoles)?;
     for (a, b) in s.inputs.iter().zip(&d.inputs) {
         same("input device type", &a.input_type, &b.input_type)?;

@@ -307,6 +307,7 @@ pub struct Devices {
     pub interfaces: Vec<Interface>,
     pub smartcards: Vec<Smartcard>,
     pub serials: Vec<Chr>,
+    pub parallels: Vec<Chr>,
     pub consoles: Vec<Chr>,
     pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
@@ -401,6 +402,7 @@ impl Devices {
         d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
         d.interfaces = parse_each(e, "interface", Interface::parse)?;
         d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
+        d.parallels = parse_each(e, "parallel", |x| Chr::parse(x, "parallel"))?;
         d.serials = parse_each(e, "serial", |x| Chr::parse(x, "serial"))?;
         d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
         d.channels = parse_each(e, "channel", Channel::parse)?;
@@ -534,6 +536,7 @@ impl Devices {
             }
         }
         serial::post_parse(&mut self.serials, &mut self.consoles, os.os_type == "hvm")?;
+        serial::post_parse_parallels(&mut self.parallels);
         channel::add_virtio_serial_controllers(self);
         smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);
         for c in &self.controllers {
@@ -582,15 +585,17 @@ impl Devices {
         w.text_elem("emulator", self.emulator.as_deref());
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
+        let parallels = Chrs("parallel", &self.parallels);
         let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 26] = [
+        let kinds: [&dyn FormatXml; 27] = [
             &self.disks,
             &self.controllers,
             &self.filesystems,
             &self.interfaces,
             &self.smartcards,
             &serials,
+            &parallels,
             &consoles,
             &self.channels,
             &self.inputs,

@@ -23,7 +23,7 @@ const DOMAIN: &[&str] = &[
 ];
 
 /// Children of `<devices>` (`virDomainDeviceType`, and `<redirfilter>`).
-const DEVICES: &[&str] = &["lease", "parallel", "nvram", "crypto"];
+const DEVICES: &[&str] = &["lease", "nvram", "crypto"];
 
 /// Refuse the first element of `root` libvirt would keep and rvirt drops.
 pub(crate) fn refuse(root: &Element) -> Result<()> {

@@ -8,6 +8,7 @@ pub mod channel;
 pub mod chardev;
 pub mod controller;
 pub mod cpu;
+pub mod cputune;
 pub mod devices;
 mod devices_more;
 pub mod filesystem;
@@ -84,6 +85,7 @@ pub struct DomainDef {
     pub vcpu_placement: String,
     pub cpuset: Option<String>,
     pub iothreads: IoThreads,
+    pub cputune: cputune::Cputune,
     pub numatune: Numatune,
     pub os: OsDef,
     pub features: Vec<Feature>,
@@ -386,6 +388,7 @@ impl DomainDef {
         }
 
         let iothreads = IoThreads::parse(root)?;
+        let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
         let mut os = OsDef::parse(root)?;
         if os.os_type == "linux" && virt_type == "xen" {
             os.os_type = "xen".to_string();
@@ -446,6 +449,7 @@ impl DomainDef {
             vcpu_placement: placement,
             cpuset,
             iothreads,
+            cputune,
             numatune,
             os,
             features,
@@ -461,6 +465,7 @@ impl DomainDef {
             idmap,
         };
         def.devices.post_parse(&def.os)?;
+        def.cputune.validate()?;
         def.idmap.validate()?;
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
         let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
@@ -518,6 +523,7 @@ impl DomainDef {
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
         self.iothreads.format(&mut w);
+        self.cputune.format(&mut w);
         self.numatune.format(&mut w);
         self.os.format(&mut w, &self.virt_type);
         self.idmap.format(&mut w);

@@ -13,7 +13,6 @@ const DOMAIN: &[&str] = &[
     "blkiotune",
     "memtune",
     "vcpus",
-    "cputune",
     "resource",
     "sysinfo",
     "perf",

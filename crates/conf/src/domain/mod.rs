@@ -18,6 +18,7 @@ pub mod idmap;
 pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
+pub mod launch_security;
 pub mod memory;
 pub mod memory_backing;
 pub mod numa;
@@ -98,6 +99,7 @@ pub struct DomainDef {
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
     pub keywrap: Option<keywrap::KeyWrap>,
+    pub launch_security: Option<launch_security::LaunchSecurity>,
     pub idmap: idmap::IdMap,
 }
 
@@ -414,6 +416,7 @@ impl DomainDef {
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
         let keywrap = keywrap::KeyWrap::parse(root)?;
+        let launch_security = launch_security::LaunchSecurity::parse(root)?;
         let idmap = idmap::IdMap::parse(root)?;
 
         // Post-parse / validation.
@@ -462,6 +465,7 @@ impl DomainDef {
             devices,
             seclabels,
             keywrap,
+            launch_security,
             idmap,
         };
         def.devices.post_parse(&def.os)?;
@@ -542,6 +546,9 @@ impl DomainDef {
         }
         if let Some(k) = &self.keywrap {
             k.format(&mut w);
+        }
+        if let Some(l) = &self.launch_security {
+            l.format(&mut w);
         }
         w.dedent();
         w.line("</domain>");

@@ -16,7 +16,6 @@ const DOMAIN: &[&str] = &[
     "resource",
     "sysinfo",
     "perf",
-    "launchSecurity",
     "bootloader",
     "bootloader_args",
 ];

@@ -4,6 +4,7 @@
 mod abi;
 pub mod address;
 pub mod audio;
+pub mod blkiotune;
 pub mod channel;
 pub mod chardev;
 pub mod controller;
@@ -80,6 +81,7 @@ pub struct DomainDef {
     pub max_memory: Option<(u64, u32)>,
     pub memory_kib: u64,
     pub current_memory_kib: u64,
+    pub blkiotune: blkiotune::Blkiotune,
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
@@ -389,6 +391,7 @@ impl DomainDef {
             }
         }
 
+        let blkiotune = blkiotune::Blkiotune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
         let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
         let mut os = OsDef::parse(root)?;
@@ -446,6 +449,7 @@ impl DomainDef {
             max_memory,
             memory_kib,
             current_memory_kib,
+            blkiotune,
             memory_backing,
             vcpus,
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
@@ -469,6 +473,7 @@ impl DomainDef {
             idmap,
         };
         def.devices.post_parse(&def.os)?;
+        def.blkiotune.validate()?;
         def.cputune.validate()?;
         def.idmap.validate()?;
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
@@ -520,6 +525,7 @@ impl DomainDef {
             "<currentMemory unit='KiB'>{}</currentMemory>",
             self.current_memory_kib
         ));
+        self.blkiotune.format(&mut w);
         self.memory_backing.format(&mut w);
         let mut a = Attrs::new();
         a.add("placement", &self.vcpu_placement);

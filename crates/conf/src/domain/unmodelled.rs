@@ -10,7 +10,6 @@ use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
 const DOMAIN: &[&str] = &[
-    "blkiotune",
     "memtune",
     "vcpus",
     "resource",

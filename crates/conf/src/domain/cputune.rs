@@ -152,6 +152,17 @@ impl Cputune {
         Ok(())
     }
 
+    /// The bandwidth groups with their element-name prefixes, in libvirt's
+    /// order.
+    fn bandwidths(&self) -> [(&'static str, Bandwidth); 4] {
+        [
+            ("", self.vcpus),
+            ("global_", self.global),
+            ("emulator_", self.emulator),
+            ("iothread_", self.iothread),
+        ]
+    }
+
     /// `virDomainDefCputuneValidate`: the cgroup ranges.
     pub(crate) fn validate(&self) -> Result<()> {
         let out_of = |name: &str, (min, max): (u64, u64)| {
@@ -163,12 +174,7 @@ impl Cputune {
         if self.shares.is_some_and(|s| outside(s, SHARES)) {
             return out_of("shares", SHARES);
         }
-        let groups = [
-            ("", self.vcpus),
-            ("global_", self.global),
-            ("emulator_", self.emulator),
-            ("iothread_", self.iothread),
-        ];
+        let groups = self.bandwidths();
         for (prefix, b) in groups {
             if outside(b.period, PERIOD) {
                 return out_of(&format!("{prefix}period"), PERIOD);
@@ -190,13 +196,7 @@ impl Cputune {
             if let Some(s) = self.shares {
                 w.line(&format!("<shares>{s}</shares>"));
             }
-            let groups = [
-                ("", self.vcpus),
-                ("global_", self.global),
-                ("emulator_", self.emulator),
-                ("iothread_", self.iothread),
-            ];
-            for (prefix, b) in groups {
+            for (prefix, b) in self.bandwidths() {
                 if b.period != 0 {
                     w.line(&format!("<{prefix}period>{}</{prefix}period>", b.period));
                 }

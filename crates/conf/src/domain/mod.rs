@@ -29,6 +29,7 @@ pub mod panic;
 pub mod props;
 pub mod redirdev;
 pub mod redirfilter;
+pub mod resource;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
@@ -89,6 +90,7 @@ pub struct DomainDef {
     pub cpuset: Option<String>,
     pub iothreads: IoThreads,
     pub cputune: cputune::Cputune,
+    pub resource: Option<resource::Resource>,
     pub numatune: Numatune,
     pub os: OsDef,
     pub features: Vec<Feature>,
@@ -394,6 +396,7 @@ impl DomainDef {
         let blkiotune = blkiotune::Blkiotune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
         let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
+        let resource = resource::Resource::parse(root)?;
         let mut os = OsDef::parse(root)?;
         if os.os_type == "linux" && virt_type == "xen" {
             os.os_type = "xen".to_string();
@@ -457,6 +460,7 @@ impl DomainDef {
             cpuset,
             iothreads,
             cputune,
+            resource,
             numatune,
             os,
             features,
@@ -475,6 +479,9 @@ impl DomainDef {
         def.devices.post_parse(&def.os)?;
         def.blkiotune.validate()?;
         def.cputune.validate()?;
+        if let Some(r) = &def.resource {
+            r.validate()?;
+        }
         def.idmap.validate()?;
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
         let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
@@ -535,6 +542,9 @@ impl DomainDef {
         self.iothreads.format(&mut w);
         self.cputune.format(&mut w);
         self.numatune.format(&mut w);
+        if let Some(r) = &self.resource {
+            r.format(&mut w);
+        }
         self.os.format(&mut w, &self.virt_type);
         self.idmap.format(&mut w);
         os::format_features(&self.features, &mut w);

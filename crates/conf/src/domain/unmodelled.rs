@@ -12,7 +12,6 @@ use rvirt_util::Result;
 const DOMAIN: &[&str] = &[
     "memtune",
     "vcpus",
-    "resource",
     "sysinfo",
     "perf",
     "bootloader",

@@ -22,6 +22,7 @@ pub mod keywrap;
 pub mod launch_security;
 pub mod memory;
 pub mod memory_backing;
+pub mod memtune;
 pub mod numa;
 pub mod numatune;
 pub mod os;
@@ -83,6 +84,7 @@ pub struct DomainDef {
     pub memory_kib: u64,
     pub current_memory_kib: u64,
     pub blkiotune: blkiotune::Blkiotune,
+    pub memtune: memtune::Memtune,
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
@@ -394,6 +396,7 @@ impl DomainDef {
         }
 
         let blkiotune = blkiotune::Blkiotune::parse(root)?;
+        let memtune = memtune::Memtune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
         let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
         let resource = resource::Resource::parse(root)?;
@@ -453,6 +456,7 @@ impl DomainDef {
             memory_kib,
             current_memory_kib,
             blkiotune,
+            memtune,
             memory_backing,
             vcpus,
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
@@ -533,6 +537,7 @@ impl DomainDef {
             self.current_memory_kib
         ));
         self.blkiotune.format(&mut w);
+        self.memtune.format(&mut w);
         self.memory_backing.format(&mut w);
         let mut a = Attrs::new();
         a.add("placement", &self.vcpu_placement);

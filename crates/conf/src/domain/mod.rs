@@ -27,6 +27,7 @@ pub mod numa;
 pub mod numatune;
 pub mod os;
 pub mod panic;
+pub mod perf;
 pub mod props;
 pub mod redirdev;
 pub mod redirfilter;
@@ -102,6 +103,7 @@ pub struct DomainDef {
     pub on_reboot: String,
     pub on_crash: String,
     pub pm: Pm,
+    pub perf: perf::Perf,
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
     pub keywrap: Option<keywrap::KeyWrap>,
@@ -422,6 +424,7 @@ impl DomainDef {
         let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
         let on_crash = os::parse_action(root, "on_crash", "destroy")?;
         let pm = Pm::parse(root)?;
+        let perf = perf::Perf::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
         let keywrap = keywrap::KeyWrap::parse(root)?;
@@ -474,6 +477,7 @@ impl DomainDef {
             on_reboot,
             on_crash,
             pm,
+            perf,
             devices,
             seclabels,
             keywrap,
@@ -561,6 +565,7 @@ impl DomainDef {
         w.text_elem("on_reboot", Some(&self.on_reboot));
         w.text_elem("on_crash", Some(&self.on_crash));
         self.pm.format(&mut w);
+        self.perf.format(&mut w);
         self.devices.format(&mut w, opts);
         for s in &self.seclabels {
             s.format(&mut w);

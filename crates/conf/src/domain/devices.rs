@@ -11,6 +11,7 @@ use super::filesystem::Filesystem;
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::Iommu;
+use super::lease::Lease;
 use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
@@ -303,6 +304,7 @@ pub struct Devices {
     pub emulator: Option<String>,
     pub disks: Vec<Disk>,
     pub controllers: Vec<Controller>,
+    pub leases: Vec<Lease>,
     pub filesystems: Vec<Filesystem>,
     pub interfaces: Vec<Interface>,
     pub smartcards: Vec<Smartcard>,
@@ -399,6 +401,7 @@ impl Devices {
         for c in controllers {
             insert_controller(&mut d.controllers, c);
         }
+        d.leases = parse_each(e, "lease", Lease::parse)?;
         d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
         d.interfaces = parse_each(e, "interface", Interface::parse)?;
         d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
@@ -588,9 +591,10 @@ impl Devices {
         let parallels = Chrs("parallel", &self.parallels);
         let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 27] = [
+        let kinds: [&dyn FormatXml; 28] = [
             &self.disks,
             &self.controllers,
+            &self.leases,
             &self.filesystems,
             &self.interfaces,
             &self.smartcards,
@@ -677,6 +681,7 @@ macro_rules! format_xml_by_format {
 format_xml_by_format!(
     Disk,
     Controller,
+    Lease,
     Filesystem,
     Interface,
     Smartcard,

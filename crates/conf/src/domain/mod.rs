@@ -20,6 +20,7 @@ pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
 pub mod launch_security;
+pub mod lease;
 pub mod memory;
 pub mod memory_backing;
 pub mod memtune;

@@ -22,9 +22,7 @@ pub struct IdMap {
 }
 
 fn parse_entries(root: &Element, kind: &str) -> Result<Vec<IdMapEntry>> {
-    let nodes = root
-        .children_named("idmap")
-        .flat_map(|m| m.children_named(kind));
+    let nodes = root.grandchildren("idmap", kind);
     let mut entries = nodes
         .map(|n| {
             let num = |name| n.attr(name).and_then(|v| v.trim().parse().ok());

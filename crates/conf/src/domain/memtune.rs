@@ -20,8 +20,8 @@ pub struct Memtune {
 }
 
 /// The first `<memtune><name>` of the domain, its text and unit.
-fn limit_node<'a>(root: &'a Element, name: &str) -> Option<&'a Element> {
-    root.children_named("memtune").find_map(|m| m.child(name))
+fn limit_node<'a>(root: &'a Element, name: &'a str) -> Option<&'a Element> {
+    root.grandchildren("memtune", name).next()
 }
 
 /// `virDomainParseMemoryLimit`: KiB (rounded up), capped at unlimited.

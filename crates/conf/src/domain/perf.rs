@@ -32,9 +32,7 @@ pub struct Perf {
 impl Perf {
     pub(crate) fn parse(root: &Element) -> Result<Perf> {
         let mut perf = Perf::default();
-        let events = root
-            .children_named("perf")
-            .flat_map(|p| p.children_named("event"));
+        let events = root.grandchildren("perf", "event");
         for e in events {
             let name: PerfEvent = props::enumeration(e, "name", true)?.unwrap_or(PerfEvent::Cmt);
             let enabled = props::enumeration(e, "enabled", true)?.unwrap_or(TriBool::No);

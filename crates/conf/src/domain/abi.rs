@@ -8,6 +8,7 @@
 use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
 use super::iommu::Iommu;
+use super::memory::{MemoryDevice, MemoryModel};
 use super::props::TriSwitch;
 use super::props::VirEnum;
 use super::shmem::Shmem;
@@ -126,6 +127,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_count("graphics", &s.graphics, &d.graphics)?;
     same_count("video", &s.videos, &d.videos)?;
     same_count("serial port", &s.serials, &d.serials)?;
+    same_count("parallel port", &s.parallels, &d.parallels)?;
     same_count("console", &s.consoles, &d.consoles)?;
     for (a, b) in s.inputs.iter().zip(&d.inputs) {
         same("input device type", &a.input_type, &b.input_type)?;
@@ -173,6 +175,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     })?;
     each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
+    each_device("memory device", &s.memories, &d.memories, check_memory)?;
     if s.iommu.is_some() != d.iommu.is_some() {
         return Err(unsupported(
             "Target domain IOMMU device count does not match source",
@@ -274,6 +277,75 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
         return Err(unsupported(
             "Target shared memory MSI configuration doesn't match source",
         ));
+    }
+    same_address(&src.address, &dst.address)
+}
+
+/// libvirt's "Target WHAT 'D' doesn't match source SOURCE_WHAT 'S'".
+fn same_doesnt<T: PartialEq + Display>(
+    what: &str,
+    source_what: &str,
+    src: T,
+    dst: T,
+) -> Result<()> {
+    if src == dst {
+        return Ok(());
+    }
+    Err(unsupported(format!(
+        "Target {what} '{dst}' doesn't match source {source_what} '{src}'"
+    )))
+}
+
+/// `virDomainMemoryDefCheckABIStability`: the sizes, then what an NVDIMM
+/// adds.
+fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
+    let node = |m: &MemoryDevice| m.target.node.map_or(-1, i64::from);
+    let (s, d) = (&src.target, &dst.target);
+    same_doesnt(
+        "memory device model",
+        "model",
+        src.model.as_str(),
+        dst.model.as_str(),
+    )?;
+    same_doesnt(
+        "memory device targetNode",
+        "targetNode",
+        node(src),
+        node(dst),
+    )?;
+    let sizes = [
+        ("size", s.size_kib, d.size_kib),
+        ("block size", s.block_kib, d.block_kib),
+        ("requested size", s.requested_kib, d.requested_kib),
+    ];
+    for (what, a, b) in sizes {
+        let what = format!("memory device {what}");
+        same_doesnt(&what, &what, a, b)?;
+    }
+    if src.model == MemoryModel::Nvdimm {
+        // libvirt shows the source's value first in these two.
+        same_doesnt(
+            "NVDIMM label size",
+            "NVDIMM label size",
+            d.label_kib,
+            s.label_kib,
+        )?;
+        let (sa, da) = (src.source.alignsize_kib, dst.source.alignsize_kib);
+        same_doesnt("NVDIMM alignment", "NVDIMM alignment", da, sa)?;
+        let flags = [
+            (
+                src.source.pmem != dst.source.pmem,
+                "pmem flag doesn't match source NVDIMM pmem flag",
+            ),
+            (
+                s.readonly != d.readonly,
+                "readonly flag doesn't match source NVDIMM readonly flag",
+            ),
+            (src.uuid != dst.uuid, "UUID doesn't match source NVDIMM"),
+        ];
+        if let Some((_, msg)) = flags.iter().find(|(differs, _)| *differs) {
+            return Err(unsupported(format!("Target NVDIMM {msg}")));
+        }
     }
     same_address(&src.address, &dst.address)
 }

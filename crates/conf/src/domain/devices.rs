@@ -11,9 +11,12 @@ use super::filesystem::Filesystem;
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::Iommu;
+use super::lease::Lease;
+use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
 use super::redirdev::Redirdev;
+use super::redirfilter::RedirFilter;
 use super::rng::Rng;
 use super::serial::{self, Chr};
 use super::shmem::Shmem;
@@ -301,10 +304,12 @@ pub struct Devices {
     pub emulator: Option<String>,
     pub disks: Vec<Disk>,
     pub controllers: Vec<Controller>,
+    pub leases: Vec<Lease>,
     pub filesystems: Vec<Filesystem>,
     pub interfaces: Vec<Interface>,
     pub smartcards: Vec<Smartcard>,
     pub serials: Vec<Chr>,
+    pub parallels: Vec<Chr>,
     pub consoles: Vec<Chr>,
     pub channels: Vec<Channel>,
     pub inputs: Vec<Input>,
@@ -315,12 +320,14 @@ pub struct Devices {
     pub videos: Vec<Video>,
     pub hostdevs: Vec<Hostdev>,
     pub redirdevs: Vec<Redirdev>,
+    pub redirfilter: Option<RedirFilter>,
     pub hubs: Vec<Hub>,
     pub watchdog: Option<Watchdog>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
     pub panics: Vec<Panic>,
     pub shmems: Vec<Shmem>,
+    pub memories: Vec<MemoryDevice>,
     pub iommu: Option<Iommu>,
     pub vsock: Option<Vsock>,
 }
@@ -394,9 +401,11 @@ impl Devices {
         for c in controllers {
             insert_controller(&mut d.controllers, c);
         }
+        d.leases = parse_each(e, "lease", Lease::parse)?;
         d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
         d.interfaces = parse_each(e, "interface", Interface::parse)?;
         d.smartcards = parse_each(e, "smartcard", Smartcard::parse)?;
+        d.parallels = parse_each(e, "parallel", |x| Chr::parse(x, "parallel"))?;
         d.serials = parse_each(e, "serial", |x| Chr::parse(x, "serial"))?;
         d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
         d.channels = parse_each(e, "channel", Channel::parse)?;
@@ -413,6 +422,8 @@ impl Devices {
             .iter()
             .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
         d.redirdevs = parse_each(e, "redirdev", Redirdev::parse)?;
+        let only_filter = super::internal("only one set of redirection filter rule is supported");
+        d.redirfilter = parse_single(e, "redirfilter", only_filter, RedirFilter::parse)?;
         for x in e.children_named("hub") {
             d.hubs.push(Hub::parse(x)?);
             if usb_none {
@@ -428,6 +439,8 @@ impl Devices {
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         d.shmems = parse_each(e, "shmem", Shmem::parse)?;
+        let ppc64 = matches!(os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        d.memories = parse_each(e, "memory", |x| MemoryDevice::parse(x, ppc64))?;
         let only = |name| internal_xml(format!("only a single {name} device is supported"));
         d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
         d.vsock = parse_single(e, "vsock", only("vsock"), Vsock::parse)?;
@@ -526,6 +539,7 @@ impl Devices {
             }
         }
         serial::post_parse(&mut self.serials, &mut self.consoles, os.os_type == "hvm")?;
+        serial::post_parse_parallels(&mut self.parallels);
         channel::add_virtio_serial_controllers(self);
         smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);
         for c in &self.controllers {
@@ -568,20 +582,24 @@ impl Devices {
         Ok(())
     }
 
-    pub(crate) fn format(&self, w: &mut Writer, _opts: &FormatOptions) {
+    pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
         w.line("<devices>");
         w.indent();
         w.text_elem("emulator", self.emulator.as_deref());
         let serials = Chrs("serial", &self.serials);
         let consoles = Chrs("console", &self.consoles);
+        let parallels = Chrs("parallel", &self.parallels);
+        let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
-        let kinds: [&dyn FormatXml; 24] = [
+        let kinds: [&dyn FormatXml; 28] = [
             &self.disks,
             &self.controllers,
+            &self.leases,
             &self.filesystems,
             &self.interfaces,
             &self.smartcards,
             &serials,
+            &parallels,
             &consoles,
             &self.channels,
             &self.inputs,
@@ -592,12 +610,14 @@ impl Devices {
             &self.videos,
             &self.hostdevs,
             &self.redirdevs,
+            &self.redirfilter,
             &self.hubs,
             &self.watchdog,
             &self.memballoon,
             &self.rngs,
             &self.panics,
             &self.shmems,
+            &memories,
             &self.iommu,
             &self.vsock,
         ];
@@ -659,9 +679,40 @@ macro_rules! format_xml_by_format {
 }
 
 format_xml_by_format!(
-    Disk, Controller, Filesystem, Interface, Smartcard, Channel, Input, Tpm, Graphics, Sound,
-    Audio, Video, Hostdev, Redirdev, Hub, Memballoon, Rng, Panic, Shmem, Iommu, Watchdog, Vsock
+    Disk,
+    Controller,
+    Lease,
+    Filesystem,
+    Interface,
+    Smartcard,
+    Channel,
+    Input,
+    Tpm,
+    Graphics,
+    Sound,
+    Audio,
+    Video,
+    Hostdev,
+    Redirdev,
+    RedirFilter,
+    Hub,
+    Memballoon,
+    Rng,
+    Panic,
+    Shmem,
+    Iommu,
+    Watchdog,
+    Vsock
 );
+
+/// Memory devices, written with or without their runtime state.
+struct MemoryDevices<'a>(&'a [MemoryDevice], bool);
+
+impl FormatXml for MemoryDevices<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.0.iter().for_each(|m| m.format(w, self.1));
+    }
+}
 
 /// Serial ports or consoles: one `Chr` type, written under either name.
 struct Chrs<'a>(&'static str, &'a [Chr]);

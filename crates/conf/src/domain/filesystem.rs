@@ -7,7 +7,7 @@
 use super::address::{format_addr, parse_addr, Address};
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal_xml, sanitize_path, unsupported};
+use super::{internal_xml, sanitize_path, unmodelled, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -219,25 +219,6 @@ fn child_mode<T: VirEnum>(b: &Element, child: &str) -> Result<Option<T>> {
     }
 }
 
-/// Device-info children libvirt keeps and rvirt cannot model yet.
-fn refuse_unmodelled(e: &Element, fs_type: FsType) -> Result<()> {
-    let what = if fs_type == FsType::Volume {
-        Some("source type='volume'")
-    } else {
-        ["boot", "alias"].into_iter().find(|c| {
-            e.child(c).is_some_and(|c| {
-                c.name != "alias" || c.attr("name").is_some_and(|n| n.starts_with("ua-"))
-            })
-        })
-    };
-    match what {
-        Some(w) => Err(unsupported(format!(
-            "element <devices/filesystem/{w}> is not supported by rvirt yet"
-        ))),
-        None => Ok(()),
-    }
-}
-
 impl Filesystem {
     pub(crate) fn parse(e: &Element) -> Result<Filesystem> {
         let fs_type = props::enumeration(e, "type", false)?.unwrap_or(FsType::Mount);
@@ -250,7 +231,12 @@ impl Filesystem {
             hard: props::scaled_bytes(e, "space_hard_limit")?,
             soft: props::scaled_bytes(e, "space_soft_limit")?,
         };
-        refuse_unmodelled(e, fs_type)?;
+        if fs_type == FsType::Volume {
+            return Err(unsupported(
+                "element <devices/filesystem/source type='volume'> is not supported by rvirt yet",
+            ));
+        }
+        unmodelled::refuse_device_info(e, "filesystem", &["boot"])?;
         let src = e.child("source");
         let socket = src.and_then(|s| s.attr_string("socket"));
         let source = src.and_then(|s| s.attr_string(source_attr(fs_type)));

@@ -7,7 +7,7 @@
 
 use super::address::{format_addr, parse_addr, Address};
 use super::props::{self, attr_struct, vir_enum, TriBool, TriSwitch, VirEnum};
-use super::{internal, internal_xml, unsupported};
+use super::{internal, internal_xml, unmodelled, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{uuid, Result};
 
@@ -234,24 +234,6 @@ fn check_subsys_attrs(e: &Element, t: HostdevType) -> Result<()> {
     Ok(())
 }
 
-/// Device-info children libvirt keeps and rvirt cannot model yet.
-fn refuse_unmodelled(e: &Element) -> Result<()> {
-    let user_alias = e
-        .child("alias")
-        .and_then(|a| a.attr("name"))
-        .is_some_and(|n| n.starts_with("ua-"));
-    let kept = ["boot", "rom", "teaming", "acpi"]
-        .into_iter()
-        .find(|c| e.child(c).is_some())
-        .or(user_alias.then_some("alias"));
-    match kept {
-        Some(c) => Err(unsupported(format!(
-            "element <devices/hostdev/{c}> is not supported by rvirt yet"
-        ))),
-        None => Ok(()),
-    }
-}
-
 impl Hostdev {
     pub(crate) fn parse(e: &Element) -> Result<Hostdev> {
         match e.attr("mode") {
@@ -297,7 +279,7 @@ impl Hostdev {
                 ))
             }
         };
-        refuse_unmodelled(e)?;
+        unmodelled::refuse_device_info(e, "hostdev", &["boot", "rom", "teaming", "acpi"])?;
         let hostdev = Hostdev {
             managed,
             source,

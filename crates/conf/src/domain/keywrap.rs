@@ -23,9 +23,7 @@ impl KeyWrap {
     /// Every `<keywrap><cipher>` of the domain.
     pub(crate) fn parse(root: &Element) -> Result<Option<KeyWrap>> {
         let mut kw = KeyWrap::default();
-        let ciphers = root
-            .children_named("keywrap")
-            .flat_map(|k| k.children_named("cipher"));
+        let ciphers = root.grandchildren("keywrap", "cipher");
         for c in ciphers {
             let name: CipherName = props::enumeration(c, "name", true)?.unwrap_or(CipherName::Aes);
             let state = props::enumeration(c, "state", true)?;

@@ -4,25 +4,35 @@
 mod abi;
 pub mod address;
 pub mod audio;
+pub mod blkiotune;
 pub mod channel;
 pub mod chardev;
 pub mod controller;
 pub mod cpu;
+pub mod cputune;
 pub mod devices;
 mod devices_more;
 pub mod filesystem;
 pub mod hostdev;
 pub mod hub;
+pub mod idmap;
 pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
+pub mod launch_security;
+pub mod lease;
+pub mod memory;
 pub mod memory_backing;
+pub mod memtune;
 pub mod numa;
 pub mod numatune;
 pub mod os;
 pub mod panic;
+pub mod perf;
 pub mod props;
 pub mod redirdev;
+pub mod redirfilter;
+pub mod resource;
 pub mod rng;
 pub mod seclabel;
 pub mod serial;
@@ -75,12 +85,16 @@ pub struct DomainDef {
     pub max_memory: Option<(u64, u32)>,
     pub memory_kib: u64,
     pub current_memory_kib: u64,
+    pub blkiotune: blkiotune::Blkiotune,
+    pub memtune: memtune::Memtune,
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
     pub vcpu_placement: String,
     pub cpuset: Option<String>,
     pub iothreads: IoThreads,
+    pub cputune: cputune::Cputune,
+    pub resource: Option<resource::Resource>,
     pub numatune: Numatune,
     pub os: OsDef,
     pub features: Vec<Feature>,
@@ -90,9 +104,12 @@ pub struct DomainDef {
     pub on_reboot: String,
     pub on_crash: String,
     pub pm: Pm,
+    pub perf: perf::Perf,
     pub devices: Devices,
     pub seclabels: Vec<seclabel::Seclabel>,
     pub keywrap: Option<keywrap::KeyWrap>,
+    pub launch_security: Option<launch_security::LaunchSecurity>,
+    pub idmap: idmap::IdMap,
 }
 
 /// `<genid>`: at most one; an empty one asks for a fresh ID.
@@ -381,7 +398,11 @@ impl DomainDef {
             }
         }
 
+        let blkiotune = blkiotune::Blkiotune::parse(root)?;
+        let memtune = memtune::Memtune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
+        let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
+        let resource = resource::Resource::parse(root)?;
         let mut os = OsDef::parse(root)?;
         if os.os_type == "linux" && virt_type == "xen" {
             os.os_type = "xen".to_string();
@@ -392,7 +413,6 @@ impl DomainDef {
         numa::check_vcpus(cells, vcpus)?;
         // Without <memory>, the cells' sum is the guest's memory.
         let numa_kib: u64 = cells.iter().map(|c| c.memory_kib).sum();
-        let memory = memory.filter(|m| *m > 0).or(Some(numa_kib));
         let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
         // Memory placed by numad places the vCPUs too, unless pinned.
         let placement = if numatune.placement_auto() && cpuset.is_none() {
@@ -405,22 +425,18 @@ impl DomainDef {
         let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
         let on_crash = os::parse_action(root, "on_crash", "destroy")?;
         let pm = Pm::parse(root)?;
+        let perf = perf::Perf::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
         let seclabels = seclabel::Seclabel::parse_all(root)?;
         let keywrap = keywrap::KeyWrap::parse(root)?;
+        let launch_security = launch_security::LaunchSecurity::parse(root)?;
+        let idmap = idmap::IdMap::parse(root)?;
 
         // Post-parse / validation.
         if vcpus == 0 {
             return Err(internal("CPU IDs in <numa> exceed the <vcpu> count"));
         }
-        let memory_kib = match memory {
-            Some(m) if m > 0 => m,
-            _ => {
-                return Err(internal_xml(
-                    "Memory size must be specified via <memory> or in the <numa> configuration",
-                ))
-            }
-        };
+        let memory_kib = memory::total_kib(memory, numa_kib, &devices.memories)?;
         if let Some((max, _)) = max_memory {
             if max < memory_kib {
                 return Err(internal_xml(
@@ -443,12 +459,16 @@ impl DomainDef {
             max_memory,
             memory_kib,
             current_memory_kib,
+            blkiotune,
+            memtune,
             memory_backing,
             vcpus,
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
             vcpu_placement: placement,
             cpuset,
             iothreads,
+            cputune,
+            resource,
             numatune,
             os,
             features,
@@ -458,11 +478,25 @@ impl DomainDef {
             on_reboot,
             on_crash,
             pm,
+            perf,
             devices,
             seclabels,
             keywrap,
+            launch_security,
+            idmap,
         };
         def.devices.post_parse(&def.os)?;
+        def.blkiotune.validate()?;
+        def.cputune.validate()?;
+        if let Some(r) = &def.resource {
+            r.validate()?;
+        }
+        def.idmap.validate()?;
+        let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
+        let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        for m in &def.devices.memories {
+            m.validate(numa_nodes, ppc64)?;
+        }
         if let Some(i) = &def.devices.iommu {
             i.validate_features(&def.features)?;
         }
@@ -507,6 +541,8 @@ impl DomainDef {
             "<currentMemory unit='KiB'>{}</currentMemory>",
             self.current_memory_kib
         ));
+        self.blkiotune.format(&mut w);
+        self.memtune.format(&mut w);
         self.memory_backing.format(&mut w);
         let mut a = Attrs::new();
         a.add("placement", &self.vcpu_placement);
@@ -514,8 +550,13 @@ impl DomainDef {
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
         self.iothreads.format(&mut w);
+        self.cputune.format(&mut w);
         self.numatune.format(&mut w);
+        if let Some(r) = &self.resource {
+            r.format(&mut w);
+        }
         self.os.format(&mut w, &self.virt_type);
+        self.idmap.format(&mut w);
         os::format_features(&self.features, &mut w);
         if let Some(cpu) = &self.cpu {
             cpu.format(&mut w);
@@ -525,12 +566,16 @@ impl DomainDef {
         w.text_elem("on_reboot", Some(&self.on_reboot));
         w.text_elem("on_crash", Some(&self.on_crash));
         self.pm.format(&mut w);
+        self.perf.format(&mut w);
         self.devices.format(&mut w, opts);
         for s in &self.seclabels {
             s.format(&mut w);
         }
         if let Some(k) = &self.keywrap {
             k.format(&mut w);
+        }
+        if let Some(l) = &self.launch_security {
+            l.format(&mut w);
         }
         w.dedent();
         w.line("</domain>");

@@ -371,6 +371,19 @@ pub fn invalid(e: &Element, name: &str, v: &str) -> rvirt_util::Error {
 /// `virXMLPropInt` with base 0 (`0x` hex, leading-0 octal) and
 /// `VIR_XML_PROP_NONNEGATIVE`.
 pub fn int_base0_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
+    let n = int_base0(e, name)?;
+    if n.is_some_and(|n| n < 0) {
+        let v = e.attr(name).unwrap_or_default();
+        return Err(internal_xml(format!(
+            "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative value",
+            e.name
+        )));
+    }
+    Ok(n)
+}
+
+/// `virXMLPropInt` with base 0 (`0x` hex, leading-0 octal).
+pub fn int_base0(e: &Element, name: &str) -> Result<Option<i32>> {
     let Some(v) = e.attr(name) else {
         return Ok(None);
     };
@@ -399,11 +412,5 @@ pub fn int_base0_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
                 e.name
             ))
         })?;
-    if n < 0 {
-        return Err(internal_xml(format!(
-            "Invalid value for attribute '{name}' in element '{}': '{v}'. Expected non-negative value",
-            e.name
-        )));
-    }
     Ok(Some(n))
 }

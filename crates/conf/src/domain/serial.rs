@@ -49,12 +49,13 @@ pub struct Chr {
     pub address: Option<Address>,
 }
 
-/// `virDomainChrDefParseTargetXML` for serial and console.
+/// `virDomainChrDefParseTargetXML` for serial, console and parallel (which
+/// has no target type or model: any given is ignored).
 fn parse_target(
     t: &Element,
     kind: &str,
 ) -> Result<(Option<String>, Option<SerialModel>, Option<u32>)> {
-    let ty = t.attr("type");
+    let ty = t.attr("type").filter(|_| kind != "parallel");
     let known = match (kind, ty) {
         (_, None) => true,
         ("serial", Some(v)) => SerialTarget::from_str_opt(v).is_some(),
@@ -88,7 +89,7 @@ fn parse_target(
 }
 
 impl Chr {
-    /// `kind` is "serial" or "console".
+    /// `kind` is "serial", "console" or "parallel".
     pub(crate) fn parse(e: &Element, kind: &str) -> Result<Chr> {
         let chr_type = e
             .attr("type")
@@ -203,6 +204,11 @@ fn assign_ports(list: &mut [Chr]) {
 }
 
 /// The console/serial post-parse of a domain (`hvm`: `<type>hvm</type>`).
+/// `virDomainChrDefPostParse` of the parallel ports: numbered in order.
+pub(crate) fn post_parse_parallels(parallels: &mut [Chr]) {
+    assign_ports(parallels);
+}
+
 pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool) -> Result<()> {
     isa_serial_ports(serials)?;
     for c in consoles.iter_mut().filter(|c| c.target_type.is_none()) {
@@ -266,7 +272,7 @@ fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{assert_errors, round_trip};
+    use super::super::test_support::{assert_dump_holds, assert_errors, dump_devices, round_trip};
 
     fn dump(os: &str, devices: &str) -> Result<String, String> {
         round_trip(&format!("<domain type='test'><name>p</name><memory>1024</memory><os><type>{os}</type></os><devices>{devices}</devices></domain>"))
@@ -304,6 +310,31 @@ mod tests {
                 ("<serial type='unix'/>", "internal error: Missing source path attribute for char device"),
                 ("<serial type='pty'><target type='isa-serial' port='4'/></serial>", "internal error: Maximum supported number of ISA serial ports is '4'"),
             ],
+        );
+    }
+
+    /// Parallel ports: numbered in order, any target type ignored.
+    #[test]
+    fn parallels_as_virsh() {
+        assert_dump_holds(
+            dump_devices,
+            "<parallel type='pty'><target port='3'/></parallel>\
+             <parallel type='file'><source path='/f'/><target type='foo'/></parallel>",
+            "    <parallel type='pty'>
+      <target port='3'/>
+    </parallel>
+    <parallel type='file'>
+      <source path='/f'/>
+      <target port='4'/>
+    </parallel>
+",
+        );
+        assert_errors(
+            dump_devices,
+            &[(
+                "<parallel type='file'/>",
+                "internal error: Missing source path attribute for char device",
+            )],
         );
     }
 }

@@ -9,29 +9,10 @@ use crate::xml::Element;
 use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
-const DOMAIN: &[&str] = &[
-    "blkiotune",
-    "memtune",
-    "vcpus",
-    "cputune",
-    "resource",
-    "sysinfo",
-    "idmap",
-    "perf",
-    "launchSecurity",
-    "bootloader",
-    "bootloader_args",
-];
+const DOMAIN: &[&str] = &["vcpus", "sysinfo", "bootloader", "bootloader_args"];
 
-/// Children of `<devices>` (`virDomainDeviceType`, and `<redirfilter>`).
-const DEVICES: &[&str] = &[
-    "lease",
-    "redirfilter",
-    "parallel",
-    "nvram",
-    "memory",
-    "crypto",
-];
+/// Children of `<devices>` (`virDomainDeviceType`).
+const DEVICES: &[&str] = &["nvram", "crypto"];
 
 /// Refuse the first element of `root` libvirt would keep and rvirt drops.
 pub(crate) fn refuse(root: &Element) -> Result<()> {
@@ -41,13 +22,13 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
         )))
     };
     for c in root.elements() {
-        if DOMAIN.contains(&c.name.as_str()) && !is_default(c) {
+        if DOMAIN.contains(&c.name.as_str()) {
             return refuse(&c.name);
         }
     }
     if let Some(devices) = root.child("devices") {
         for c in devices.elements() {
-            if DEVICES.contains(&c.name.as_str()) && !is_default(c) {
+            if DEVICES.contains(&c.name.as_str()) {
                 return refuse(&format!("devices/{}", c.name));
             }
         }
@@ -55,22 +36,23 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
     Ok(())
 }
 
-/// `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED` in KiB: a `<memtune>` limit at or
-/// over it is "no limit", which libvirt does not format.
-const MEMORY_UNLIMITED_KIB: u64 = 9007199254740991;
-
-/// Whether `c` states only what the model already holds, or what libvirt
-/// does not format: a `<memtune>` whose every limit is unlimited (in KiB, the unit
-/// libvirt formats).
-fn is_default(c: &Element) -> bool {
-    match c.name.as_str() {
-        "memtune" => c.elements().all(|l| {
-            matches!(l.attr("unit"), None | Some("KiB") | Some("k"))
-                && l.text()
-                    .trim()
-                    .parse::<u64>()
-                    .is_ok_and(|v| v >= MEMORY_UNLIMITED_KIB)
-        }),
-        _ => false,
+/// Refuse the device-info children of `<devices>/<device>` that libvirt
+/// keeps and rvirt does not model yet: those named in `children`, and a
+/// user alias (`ua-` prefix; other aliases are runtime state).
+pub(crate) fn refuse_device_info(e: &Element, device: &str, children: &[&str]) -> Result<()> {
+    let user_alias = e
+        .child("alias")
+        .and_then(|a| a.attr("name"))
+        .is_some_and(|n| n.starts_with("ua-"));
+    let kept = children
+        .iter()
+        .copied()
+        .find(|c| e.child(c).is_some())
+        .or(user_alias.then_some("alias"));
+    match kept {
+        Some(c) => Err(unsupported(format!(
+            "element <devices/{device}/{c}> is not supported by rvirt yet"
+        ))),
+        None => Ok(()),
     }
 }

@@ -71,6 +71,16 @@ impl Element {
         self.elements().filter(move |e| e.name == name)
     }
 
+    /// The `name` children of every `parent` child: XPath `./parent/name`.
+    pub fn grandchildren<'a>(
+        &'a self,
+        parent: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a Element> {
+        self.children_named(parent)
+            .flat_map(move |p| p.children_named(name))
+    }
+
     /// Concatenated text content (libxml2's `xmlNodeGetContent`).
     pub fn text(&self) -> String {
         let mut out = String::new();

@@ -50,8 +50,18 @@ impl QemuLibvirtd {
             .iter()
             .map(|d| format!("mount -t tmpfs tmpfs {d} && "))
             .collect();
+        // libvirtd probes QEMU as libvirt-qemu, which cannot open the
+        // host's root-only /dev/kvm; its cache check then finds KVM usable
+        // (as root) but unprobed and re-probes QEMU on every call (tens of
+        // seconds each on a loaded host). A private node libvirt-qemu can
+        // open keeps probe and check in agreement.
+        let kvm = if Path::new("/dev/kvm").exists() {
+            "mknod -m 0666 /run/kvm c 10 232 && mount --bind /run/kvm /dev/kvm && "
+        } else {
+            ""
+        };
         let script = format!(
-            "{mounts}mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
+            "{mounts}{kvm}mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
              exec /usr/sbin/libvirtd -f {} -p {}",
             conf.display(),
             dir.path().join("libvirtd.pid").display()

@@ -7,6 +7,7 @@
 use super::machine::{is_i440fx, is_q35};
 use crate::caps_model::QemuCaps;
 use rvirt_conf::domain::audio::{Audio, AudioIo, AudioType};
+use rvirt_conf::domain::serial::SerialModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
 use rvirt_util::Result;
 
@@ -30,6 +31,7 @@ pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Resu
     }
     default_audio(def);
     device_models(def);
+    serial_targets(def);
     Ok(())
 }
 
@@ -154,5 +156,22 @@ fn device_models(def: &mut DomainDef) {
         if v.model == "default" || v.model.is_empty() {
             v.model = "vga".into();
         }
+    }
+}
+
+/// `qemuDomainChrDefPostParse`: an x86 serial port is an ISA one unless
+/// told otherwise, and its model follows its target type.
+fn serial_targets(def: &mut DomainDef) {
+    for serial in &mut def.devices.serials {
+        let target = serial
+            .target_type
+            .get_or_insert_with(|| "isa-serial".into());
+        let model = match target.as_str() {
+            "isa-serial" => SerialModel::IsaSerial,
+            "usb-serial" => SerialModel::UsbSerial,
+            "pci-serial" => SerialModel::PciSerial,
+            _ => continue,
+        };
+        serial.target_model.get_or_insert(model);
     }
 }

@@ -138,7 +138,7 @@ fn controller_wants_pci(c: &Controller, q35: bool) -> bool {
         "pci" => !matches!(c.model.as_deref(), Some("pci-root" | "pcie-root")),
         "usb" => c.model.as_deref() != Some("none"),
         "fdc" | "ccid" | "xenbus" | "isa" => false,
-        "ide" => !(c.index == 0 && !q35),
+        "ide" => c.index != 0 || q35,
         "sata" => !(c.index == 0 && q35),
         _ => true,
     }

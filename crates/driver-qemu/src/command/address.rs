@@ -154,45 +154,29 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
         .controllers
         .iter_mut()
         .partition(|c| c.controller_type == "pci");
-    out.extend(
-        pci_ctrls
-            .into_iter()
-            .filter(|c| controller_wants_pci(c, q35))
-            .map(|c| &mut c.address),
-    );
+    let wants = |c: &&mut Controller| controller_wants_pci(c, q35);
+    out.extend(pci_ctrls.into_iter().filter(wants).map(|c| &mut c.address));
     out.extend(d.interfaces.iter_mut().map(|n| &mut n.address));
     out.extend(
         other_ctrls
             .into_iter()
-            .filter(|c| controller_wants_pci(c, q35))
+            .filter(wants)
             .map(|c| &mut c.address),
     );
-    out.extend(
-        d.disks
-            .iter_mut()
-            .filter(|x| x.bus == "virtio")
-            .map(|x| &mut x.address),
-    );
-    out.extend(
-        d.memballoon
-            .iter_mut()
-            .filter(|m| m.model != "none")
-            .map(|m| &mut m.address),
-    );
+    for disk in d.disks.iter_mut().filter(|x| x.bus == "virtio") {
+        out.push(&mut disk.address);
+    }
+    for balloon in d.memballoon.iter_mut().filter(|m| m.model != "none") {
+        out.push(&mut balloon.address);
+    }
     out.extend(d.rngs.iter_mut().map(|r| &mut r.address));
-    out.extend(
-        d.videos
-            .iter_mut()
-            .skip(1)
-            .filter(|v| v.model != "none")
-            .map(|v| &mut v.address),
-    );
-    out.extend(
-        d.inputs
-            .iter_mut()
-            .filter(|i| i.bus == "virtio")
-            .map(|i| &mut i.address),
-    );
+    // The primary video is placed by the chipset rules.
+    for video in d.videos.iter_mut().skip(1).filter(|v| v.model != "none") {
+        out.push(&mut video.address);
+    }
+    for input in d.inputs.iter_mut().filter(|i| i.bus == "virtio") {
+        out.push(&mut input.address);
+    }
     out.retain(|a| a.is_none());
     out
 }

@@ -6,7 +6,7 @@
 
 use super::machine::{is_i440fx, is_q35};
 use crate::caps_model::QemuCaps;
-use rvirt_conf::domain::audio::{Audio, AudioIo, AudioType};
+use rvirt_conf::domain::audio::{Audio, AudioType};
 use rvirt_conf::domain::serial::SerialModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
 use rvirt_util::Result;
@@ -126,19 +126,7 @@ fn default_audio(def: &mut DomainDef) {
     if !def.devices.audios.is_empty() {
         return;
     }
-    def.devices.audios.push(Audio {
-        id: 1,
-        audio_type: AudioType::None,
-        timer_period: None,
-        input: AudioIo::default(),
-        output: AudioIo::default(),
-        try_mmap: None,
-        exclusive: None,
-        dsp_policy: None,
-        server_name: None,
-        sdl_driver: None,
-        path: None,
-    });
+    def.devices.audios.push(Audio::new(1, AudioType::None));
 }
 
 /// Models a device gets when the XML names none (`qemuDomainDefaultNetModel`,

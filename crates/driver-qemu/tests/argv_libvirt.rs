@@ -9,9 +9,9 @@
 //! are. Every remaining difference must be one of [`EXPLAINED`]; the
 //! arguments are otherwise identical, one by one.
 
-use rvirt_conf::domain::DomainDef;
+use rvirt_conf::domain::{DomainDef, FormatOptions};
 use rvirt_driver_qemu::caps_model::{machines_from_help, Accel, QemuCaps};
-use rvirt_driver_qemu::command::{build, RunContext};
+use rvirt_driver_qemu::command::{build, prepare_definition, RunContext};
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -174,6 +174,55 @@ fn command_lines_match_stock_libvirt() {
             Ok(diffs) if diffs.is_empty() => eprintln!("{guest}: identical"),
             Ok(diffs) => eprintln!("{guest}: identical but for\n  {}", diffs.join("\n  ")),
             Err(e) => failures.push(format!("{guest}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// What libvirtd's define made of a guest (`dumpxml --inactive`).
+fn libvirt_defined(libvirtd: &QemuLibvirtd, file: &Path) -> String {
+    libvirtd.virsh(&["define", file.to_str().unwrap()]).unwrap();
+    let def = DomainDef::parse(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let xml = libvirtd
+        .virsh(&["dumpxml", "--inactive", &def.name])
+        .unwrap();
+    libvirtd.virsh(&["undefine", &def.name]).unwrap();
+    xml
+}
+
+#[test]
+fn definitions_are_prepared_as_libvirt_defines_them() {
+    let Some(libvirtd) = QemuLibvirtd::start() else {
+        return;
+    };
+    let caps = installed_caps();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/argv");
+    let mut failures = Vec::new();
+    for guest in GUESTS {
+        let file = dir.join(guest);
+        let libvirt = libvirt_defined(&libvirtd, &file);
+        let mut def = DomainDef::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        prepare_definition(&mut def, &caps).unwrap();
+        let opts = FormatOptions {
+            inactive: true,
+            ..FormatOptions::default()
+        };
+        let rvirt = def.format(&opts);
+        let (l, r): (Vec<&str>, Vec<&str>) = (
+            libvirt.trim_end().lines().collect(),
+            rvirt.trim_end().lines().collect(),
+        );
+        match l.iter().zip(&r).position(|(a, b)| a != b) {
+            None if l.len() == r.len() => eprintln!("{guest}: defined identically"),
+            at => {
+                let at = at.unwrap_or(l.len().min(r.len()));
+                failures.push(format!(
+                    "{guest} line {}:\nlibvirt: {}\nrvirt:   {}",
+                    at + 1,
+                    l.get(at).unwrap_or(&"<end>"),
+                    r.get(at).unwrap_or(&"<end>")
+                ));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -7,6 +7,7 @@
 use super::machine::{is_i440fx, is_q35};
 use crate::caps_model::QemuCaps;
 use rvirt_conf::domain::audio::{Audio, AudioType};
+use rvirt_conf::domain::devices::DiskDriver;
 use rvirt_conf::domain::serial::SerialModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
 use rvirt_util::Result;
@@ -17,12 +18,7 @@ pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Resu
     }
     default_cpu(def);
     ps2_inputs(def);
-    // In libvirt's order: they are appended to the controller list.
-    usb_controller(def);
-    if is_q35(def) && !has_controller(def, "sata", 0) {
-        def.devices.controllers.push(Controller::new("sata", 0));
-    }
-    root_bus(def);
+    driver_controllers(def);
     if def.devices.memballoon.is_none() {
         def.devices.memballoon = Some(Memballoon {
             model: "virtio".into(),
@@ -60,27 +56,70 @@ fn default_cpu(def: &mut DomainDef) {
         }
         _ => {}
     }
+    // qemuDomainDefCPUPostParse: passthrough and TCG custom CPUs are not
+    // compared with the host; host-model and KVM custom ones partially.
+    if cpu.check.is_none() && (cpu.mode.as_deref() != Some("custom") || cpu.model.is_some()) {
+        let none = match cpu.mode.as_deref() {
+            Some("host-passthrough" | "maximum") => true,
+            Some("custom") | None => def.virt_type == "qemu",
+            _ => false,
+        };
+        cpu.check = Some(if none { "none" } else { "partial" }.into());
+    }
 }
 
+/// The controllers the QEMU driver adds (`qemuDomainDefAddDefaultDevices`)
+/// in its order: USB 0, q35's AHCI, the root PCI bus. libvirt adds them
+/// before the generic post-parse adds the ones disks and channels need;
+/// in a parsed definition those are the trailing bare controllers (an
+/// explicit bare one at the very end is taken for an implicit one: only
+/// the list order can differ, never the addresses).
+fn driver_controllers(def: &mut DomainDef) {
+    if is_q35(def) {
+        // The chipset's AHCI is the driver's even when a disk also asked
+        // the generic post-parse for it.
+        let bare = Controller::new("sata", 0);
+        def.devices.controllers.retain(|c| *c != bare);
+    }
+    let mut added = Vec::new();
+    added.extend(usb_controller(def));
+    if is_q35(def) && !has_controller(def, "sata", 0) {
+        added.push(Controller::new("sata", 0));
+    }
+    added.extend(root_bus(def));
+    let list = &mut def.devices.controllers;
+    let generic = |c: &Controller| {
+        GENERIC_IMPLICIT.contains(&c.controller_type.as_str())
+            && *c == Controller::new(&c.controller_type, c.index)
+    };
+    let at = list.len() - list.iter().rev().take_while(|c| generic(c)).count();
+    list.splice(at..at, added);
+}
+
+/// Controller types the generic post-parse (conf) adds for the devices
+/// on them (`virDomainDefAddImplicitControllers`).
+const GENERIC_IMPLICIT: &[&str] = &["ide", "sata", "scsi", "fdc", "virtio-serial", "ccid"];
+
 /// pci-root (i440fx) or pcie-root (q35) as controller pci 0.
-fn root_bus(def: &mut DomainDef) {
+fn root_bus(def: &DomainDef) -> Option<Controller> {
     let model = if is_q35(def) {
         "pcie-root"
     } else if is_i440fx(def) {
         "pci-root"
     } else {
-        return;
+        return None;
     };
-    if !has_controller(def, "pci", 0) {
-        let mut root = Controller::new("pci", 0);
-        root.model = Some(model.into());
-        def.devices.controllers.push(root);
+    if has_controller(def, "pci", 0) {
+        return None;
     }
+    let mut root = Controller::new("pci", 0);
+    root.model = Some(model.into());
+    Some(root)
 }
 
 /// USB controller 0: piix3-uhci on i440fx, qemu-xhci on q35, unless the
 /// definition has one (whose missing model gets the same default).
-fn usb_controller(def: &mut DomainDef) {
+fn usb_controller(def: &mut DomainDef) -> Option<Controller> {
     let model = if is_q35(def) {
         "qemu-xhci"
     } else {
@@ -92,12 +131,14 @@ fn usb_controller(def: &mut DomainDef) {
         .iter_mut()
         .find(|c| c.controller_type == "usb" && c.index == 0);
     match usb {
-        Some(c) if c.model.is_none() => c.model = Some(model.into()),
-        Some(_) => {}
+        Some(c) => {
+            c.model.get_or_insert_with(|| model.into());
+            None
+        }
         None => {
             let mut c = Controller::new("usb", 0);
             c.model = Some(model.into());
-            def.devices.controllers.push(c);
+            Some(c)
         }
     }
 }
@@ -132,6 +173,11 @@ fn default_audio(def: &mut DomainDef) {
 /// Models a device gets when the XML names none (`qemuDomainDefaultNetModel`,
 /// the SCSI controller default, `qemuDomainDeviceVideoDefPostParse`).
 fn device_models(def: &mut DomainDef) {
+    for disk in &mut def.devices.disks {
+        let driver = disk.driver.get_or_insert_with(DiskDriver::default);
+        driver.name.get_or_insert_with(|| "qemu".into());
+        driver.format.get_or_insert_with(|| "raw".into());
+    }
     for net in &mut def.devices.interfaces {
         net.model.get_or_insert_with(|| "rtl8139".into());
     }

@@ -17,35 +17,9 @@ use std::time::{Duration, Instant};
 
 const QEMU: &str = "/usr/bin/qemu-system-x86_64";
 
+/// tests/argv/accept.xml.in with its files in `dir`.
 fn guest_xml(dir: &Path) -> String {
-    format!(
-        "<domain type='qemu'>
-  <name>accept</name>
-  <memory unit='MiB'>64</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='cdrom'/></os>
-  <features><acpi/></features>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw' cache='none'/>
-      <source file='{dir}/disk.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <disk type='file' device='cdrom'>
-      <source file='{dir}/empty.iso'/>
-      <target dev='hdc' bus='ide'/>
-      <readonly/>
-    </disk>
-    <interface type='user'><model type='virtio'/></interface>
-    <serial type='pty'/>
-    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
-    <input type='tablet' bus='usb'/>
-    <video><model type='vga'/></video>
-    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
-  </devices>
-</domain>",
-        dir = dir.display()
-    )
+    include_str!("argv/accept.xml.in").replace("@DIR@", &dir.to_string_lossy())
 }
 
 /// One QMP exchange per line; events are skipped.

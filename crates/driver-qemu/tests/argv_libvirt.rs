@@ -16,12 +16,20 @@ use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The kernel-boot test guest; a BIOS KVM guest with qcow2 disk, cdrom,
+/// virtio-net, VNC, video, tablet, RNG and guest agent; a q35 guest
+/// (SATA, virtio-scsi, bridge + user NICs, root ports); serial ports on
+/// pty/file/unix/tcp; an assortment (lsi SCSI, cache modes, boot order,
+/// virtconsole, USB inputs, PM, timers); the q35 guest as libvirt
+/// defined it, with two devices' root ports swapped (explicit addresses
+/// are honoured).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
     "q35.xml",
     "serial-chardevs.xml",
     "assorted.xml",
+    "q35-defined.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two

@@ -23,6 +23,8 @@ mod net;
 #[cfg(test)]
 mod test_caps;
 
+pub use net::tap_name;
+
 use crate::caps_model::{Accel, QemuCaps};
 use rvirt_conf::domain::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};

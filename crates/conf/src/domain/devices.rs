@@ -26,6 +26,8 @@ pub struct DiskDriver {
     pub name: Option<String>,
     pub format: Option<String>,
     pub cache: Option<String>,
+    /// `io=` (threads, native, io_uring).
+    pub io: Option<String>,
 }
 
 /// `<disk>`.
@@ -117,6 +119,7 @@ impl Disk {
             name: d.attr("name").map(str::to_string),
             format: d.attr("type").map(str::to_string),
             cache: d.attr("cache").map(str::to_string),
+            io: d.attr("io").map(str::to_string),
         });
         Ok(Disk {
             disk_type,
@@ -153,6 +156,7 @@ impl Disk {
             a.opt("name", d.name.as_deref());
             a.opt("type", d.format.as_deref());
             a.opt("cache", d.cache.as_deref());
+            a.opt("io", d.io.as_deref());
             if !a.as_str().is_empty() {
                 w.line(&format!("<driver{}/>", a.as_str()));
             }

@@ -87,9 +87,15 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
         )));
     }
     let storage_name = format!("libvirt-{node}-storage");
+    let aio = disk
+        .driver
+        .as_ref()
+        .and_then(|d| d.io.as_deref())
+        .filter(|io| *io != "default");
     let mut storage = Props::new()
         .str("driver", driver)
         .str("filename", disk.source.as_deref().unwrap_or(""))
+        .opt_str("aio", aio)
         .str("node-name", &storage_name);
     if let Some(c) = cache_props(disk) {
         storage = storage.obj("cache", c);

@@ -22,6 +22,7 @@ pub mod dirs;
 pub mod guest;
 pub mod held;
 pub mod hosts;
+pub mod libvirtd_qemu;
 pub mod ports;
 pub mod process;
 pub mod rpc;

@@ -130,13 +130,13 @@ fn parse_backend_io(t: AudioType, e: &Element, io: &mut AudioIo) -> Result<()> {
 }
 
 impl Audio {
-    pub(crate) fn parse(e: &Element) -> Result<Audio> {
-        let audio_type = props::enumeration(e, "type", true)?.unwrap_or(AudioType::None);
-        let id = props::uint(e, "id", true, true)?.unwrap_or(1);
-        let mut a = Audio {
+    /// An `<audio>` with nothing but its id and type set (a driver's
+    /// implicit backend, or the start of a parse).
+    pub fn new(id: u32, audio_type: AudioType) -> Audio {
+        Audio {
             id,
             audio_type,
-            timer_period: props::uint(e, "timerPeriod", false, true)?,
+            timer_period: None,
             input: AudioIo::default(),
             output: AudioIo::default(),
             try_mmap: None,
@@ -145,6 +145,15 @@ impl Audio {
             server_name: None,
             sdl_driver: None,
             path: None,
+        }
+    }
+
+    pub(crate) fn parse(e: &Element) -> Result<Audio> {
+        let audio_type = props::enumeration(e, "type", true)?.unwrap_or(AudioType::None);
+        let id = props::uint(e, "id", true, true)?.unwrap_or(1);
+        let mut a = Audio {
+            timer_period: props::uint(e, "timerPeriod", false, true)?,
+            ..Audio::new(id, audio_type)
         };
         for (name, io) in [("input", &mut a.input), ("output", &mut a.output)] {
             if let Some(n) = e.child(name) {

@@ -36,6 +36,8 @@ pub struct DiskDriver {
     pub name: Option<String>,
     pub format: Option<String>,
     pub cache: Option<String>,
+    /// `io=` (threads, native, io_uring).
+    pub io: Option<String>,
 }
 
 /// `<disk>`.
@@ -127,6 +129,7 @@ impl Disk {
             name: d.attr_string("name"),
             format: d.attr_string("type"),
             cache: d.attr_string("cache"),
+            io: d.attr_string("io"),
         });
         Ok(Disk {
             disk_type,
@@ -163,6 +166,7 @@ impl Disk {
             a.opt("name", d.name.as_deref());
             a.opt("type", d.format.as_deref());
             a.opt("cache", d.cache.as_deref());
+            a.opt("io", d.io.as_deref());
             if !a.as_str().is_empty() {
                 w.line(&format!("<driver{}/>", a.as_str()));
             }

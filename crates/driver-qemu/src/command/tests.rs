@@ -1,0 +1,249 @@
+//! Command lines and prepared definitions of the test guests
+//! (crates/driver-qemu/tests/argv) on the QEMU 7.2 fixture, against what
+//! stock libvirt 9.0 printed for them; the live comparison with a running
+//! libvirtd is tests/argv_libvirt.rs.
+
+use super::test_caps::qemu_7_2;
+use super::*;
+use rvirt_conf::domain::{Address, FormatOptions};
+
+fn ctx_for(name: &str, accel: Accel) -> RunContext {
+    let lib_dir = PathBuf::from(format!("/var/lib/libvirt/qemu/domain--1-{name}"));
+    RunContext {
+        accel,
+        monitor_socket: lib_dir.join("monitor.sock"),
+        lib_dir,
+        domain_id: -1,
+        incoming: None,
+    }
+}
+
+fn guest(file: &str) -> DomainDef {
+    let path = format!("{}/tests/argv/{file}", env!("CARGO_MANIFEST_DIR"));
+    DomainDef::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn build_for(def: &DomainDef) -> Result<CommandLine> {
+    let accel = if def.virt_type == "kvm" {
+        Accel::Kvm
+    } else {
+        Accel::Tcg
+    };
+    build(def, &qemu_7_2(), &ctx_for(&def.name, accel))
+}
+
+/// The arguments after the program, as one line.
+fn args_of(file: &str) -> String {
+    build_for(&guest(file)).unwrap().args.join(" ")
+}
+
+/// `virsh domxml-to-native qemu-argv minimal-kernel.xml` of libvirt 9.0,
+/// after the program (JSON unquoted as the argv QEMU receives it).
+const MINIMAL_LIBVIRT: &str = concat!(
+    "-name guest=tiny,debug-threads=on -S ",
+    r#"-object {"qom-type":"secret","id":"masterKey0","format":"raw","file":"/var/lib/libvirt/qemu/domain--1-tiny/master-key.aes"} "#,
+    "-machine pc-i440fx-7.2,usb=off,dump-guest-core=off,memory-backend=pc.ram -accel tcg -cpu qemu64 -m 128 ",
+    r#"-object {"qom-type":"memory-backend-ram","id":"pc.ram","size":134217728} "#,
+    "-overcommit mem-lock=off -smp 1,sockets=1,cores=1,threads=1 -uuid c7a5fdbd-edaf-9455-926a-d65c16db1809 ",
+    "-display none -no-user-config -nodefaults ",
+    "-chardev socket,id=charmonitor,path=/var/lib/libvirt/qemu/domain--1-tiny/monitor.sock,server=on,wait=off ",
+    "-mon chardev=charmonitor,id=monitor,mode=control -rtc base=utc -no-shutdown -no-acpi -boot strict=on ",
+    "-kernel /tmp/vmlinuz -initrd /tmp/initrd -append console=ttyS0 ",
+    r#"-device {"driver":"piix3-usb-uhci","id":"usb","bus":"pci.0","addr":"0x1.0x2"} "#,
+    "-chardev pty,id=charserial0 ",
+    r#"-device {"driver":"isa-serial","chardev":"charserial0","id":"serial0","index":0} "#,
+    r#"-audiodev {"id":"audio1","driver":"none"} "#,
+    r#"-device {"driver":"virtio-balloon-pci","id":"balloon0","bus":"pci.0","addr":"0x2"} "#,
+    "-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny -msg timestamp=on",
+);
+
+#[test]
+fn minimal_kernel_guest_is_libvirts_command_line() {
+    assert_eq!(args_of("minimal-kernel.xml"), MINIMAL_LIBVIRT);
+    let cmd = build_for(&guest("minimal-kernel.xml")).unwrap();
+    assert_eq!(cmd.program, PathBuf::from("/usr/bin/qemu-system-x86_64"));
+    let env: Vec<&str> = cmd.env.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(env.first(), Some(&"LC_ALL"));
+    assert!(env.ends_with(&["XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"]));
+    let home = cmd.env.iter().find(|(n, _)| n == "HOME").unwrap();
+    assert_eq!(home.1, "/var/lib/libvirt/qemu/domain--1-tiny");
+}
+
+/// `virsh define minimal-kernel.xml; virsh dumpxml tiny` of libvirt 9.0.
+const MINIMAL_DEFINED: &str = "\
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <controller type='usb' index='0' model='piix3-uhci'>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x2'/>
+    </controller>
+    <controller type='pci' index='0' model='pci-root'/>
+    <serial type='pty'>
+      <target type='isa-serial' port='0'>
+        <model name='isa-serial'/>
+      </target>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+    <input type='mouse' bus='ps2'/>
+    <input type='keyboard' bus='ps2'/>
+    <audio id='1' type='none'/>
+    <memballoon model='virtio'>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+    </memballoon>
+  </devices>
+";
+
+#[test]
+fn prepared_definition_is_what_libvirt_defines() {
+    let mut def = guest("minimal-kernel.xml");
+    prepare_definition(&mut def, &qemu_7_2()).unwrap();
+    let xml = def.format(&FormatOptions::default());
+    assert!(
+        xml.contains("<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>"),
+        "{xml}"
+    );
+    assert!(xml.contains(
+        "  <cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>\n  </cpu>\n"
+    ), "{xml}");
+    assert!(xml.contains(MINIMAL_DEFINED), "{xml}");
+    let again = {
+        let mut d = def.clone();
+        prepare_definition(&mut d, &qemu_7_2()).unwrap();
+        d
+    };
+    assert_eq!(again, def, "preparing twice changes nothing");
+}
+
+#[test]
+fn q35_devices_get_root_ports_and_a_spare() {
+    let mut def = guest("q35.xml");
+    prepare_definition(&mut def, &qemu_7_2()).unwrap();
+    let ports: Vec<(i32, Option<i32>, Option<Address>)> = def
+        .devices
+        .controllers
+        .iter()
+        .filter(|c| c.model.as_deref() == Some("pcie-root-port"))
+        .map(|c| (c.index, c.pci.port, c.address.clone()))
+        .collect();
+    // Six endpoints (2 NICs, SCSI, USB, virtio disk, balloon) + 1 spare,
+    // at 00:02.0-6 with ports 0x10-0x16, as libvirt lays them out.
+    assert_eq!(ports.len(), 7);
+    for (i, (index, port, addr)) in ports.iter().enumerate() {
+        assert_eq!(*index, i as i32 + 1);
+        assert_eq!(*port, Some(0x10 + i as i32));
+        let Some(Address::Pci {
+            bus: 0,
+            slot: 2,
+            function,
+            multifunction,
+            ..
+        }) = addr
+        else {
+            panic!("port {index} at {addr:?}");
+        };
+        assert_eq!(*function, i as u32);
+        assert_eq!(multifunction.as_deref(), (i == 0).then_some("on"));
+    }
+    let args = args_of("q35.xml");
+    assert!(args
+        .contains(r#"{"driver":"VGA","id":"video0","vgamem_mb":16,"bus":"pcie.0","addr":"0x1"}"#));
+    assert!(
+        args.contains(r#""bus":"ide.0","drive":"libvirt-3-format","id":"sata0-0-0","bootindex":1"#)
+    );
+}
+
+#[test]
+fn boot_order_goes_to_the_first_device_of_each_class() {
+    let args = args_of("assorted.xml");
+    // <boot dev='cdrom'/><boot dev='network'/><boot dev='hd'/>
+    assert!(args.contains(r#""id":"scsi0-0-1","bootindex":1"#), "{args}");
+    assert!(
+        args.contains(r#""mac":"52:54:00:01:02:03","bootindex":2"#),
+        "{args}"
+    );
+    assert!(args.contains(r#""id":"scsi0-0-0","bootindex":3"#), "{args}");
+    assert!(
+        args.contains(r#"{"driver":"ide-cd","bus":"ide.1","unit":1,"id":"ide0-1-1"}"#),
+        "{args}"
+    );
+}
+
+/// The message of a refusal, which must be VIR_ERR_CONFIG_UNSUPPORTED.
+fn refusal(result: Result<CommandLine>) -> String {
+    let err = result.unwrap_err();
+    assert_eq!(err.code, ErrorCode::CONFIG_UNSUPPORTED, "{}", err.message);
+    err.message
+}
+
+#[test]
+fn kvm_guest_without_usable_kvm_is_refused_as_libvirt_does() {
+    let def = guest("bios-full.xml");
+    let msg = refusal(build(&def, &qemu_7_2(), &ctx_for("bios", Accel::Tcg)));
+    assert!(
+        msg.contains("Domain requires KVM, but it is not available"),
+        "{msg}"
+    );
+    let caps = QemuCaps {
+        kvm_usable: false,
+        ..qemu_7_2()
+    };
+    refusal(build(&def, &caps, &ctx_for("bios", Accel::Kvm)));
+}
+
+#[test]
+fn what_cannot_be_expressed_is_refused() {
+    let mut passthrough_on_tcg = guest("bios-full.xml");
+    passthrough_on_tcg.virt_type = "qemu".into();
+    let mut unknown_machine = guest("minimal-kernel.xml");
+    unknown_machine.os.machine = Some("pc-i440fx-99.0".into());
+    let mut network_disk = guest("bios-full.xml");
+    network_disk.devices.disks[0].disk_type = "network".into();
+    for (def, expected) in [
+        (
+            passthrough_on_tcg,
+            "CPU mode 'host-passthrough' for x86_64 qemu domain",
+        ),
+        (
+            unknown_machine,
+            "does not support machine type 'pc-i440fx-99.0'",
+        ),
+        (network_disk, "disk type 'network'"),
+    ] {
+        let msg = refusal(build_for(&def));
+        assert!(msg.contains(expected), "{msg}");
+    }
+}
+
+#[test]
+fn native_text_quotes_only_what_the_shell_needs() {
+    let cmd = CommandLine {
+        program: PathBuf::from("/usr/bin/qemu-system-x86_64"),
+        env: vec![("HOME".into(), "/var/lib/x y".into())],
+        args: vec![
+            "-append".into(),
+            "console=ttyS0 it's".into(),
+            "-S".into(),
+            String::new(),
+        ],
+    };
+    assert_eq!(
+        cmd.to_native(),
+        r#"HOME='/var/lib/x y' /usr/bin/qemu-system-x86_64 -append 'console=ttyS0 it'\''s' -S ''"#
+    );
+}
+
+#[test]
+fn channel_socket_defaults_to_libvirts_channel_dir_and_incoming_follows_video() {
+    let mut ctx = ctx_for("bios", Accel::Kvm);
+    ctx.incoming = Some("defer".into());
+    let cmd = build(&guest("bios-full.xml"), &qemu_7_2(), &ctx).unwrap();
+    let args = cmd.args.join(" ");
+    assert!(args.contains(
+        "path=/var/lib/libvirt/qemu/channel/target/domain--1-bios/org.qemu.guest_agent.0,server=on,wait=off"
+    ), "{args}");
+    let incoming = cmd.args.iter().position(|a| a == "-incoming").unwrap();
+    assert_eq!(cmd.args[incoming + 1], "defer");
+    assert!(cmd.args[incoming - 1].contains("virtio-vga"));
+    assert!(cmd.args[incoming + 3].contains("virtio-balloon-pci"));
+}

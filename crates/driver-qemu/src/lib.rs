@@ -9,5 +9,10 @@
 //!
 //! Depends on the API, util and conf only, never on another driver.
 
+pub mod capabilities;
 pub mod caps_model;
 pub mod command;
+pub mod files;
+pub mod monitor;
+pub mod process;
+pub mod runtime;

@@ -1,0 +1,249 @@
+//! The API calls that change a guest: each under the guest's job, with
+//! the persistent files written before the change is acknowledged.
+
+use crate::command;
+use crate::driver::Driver;
+use crate::files;
+use crate::lifecycle::{self, accel_for, emulator, StartRequest};
+use rvirt::driver::DomainRef;
+use rvirt::events::lifecycle as ev;
+use rvirt::types::{reason, DomainState};
+use rvirt_conf::{DomainDef, FormatOptions};
+use rvirt_util::{Error, ErrorDomain, Result};
+use std::sync::Arc;
+
+/// Run `f` holding `dom`'s job (libvirt's `qemuDomainObjBeginJob`).
+pub fn with_job<R>(driver: &Driver, dom: &DomainRef, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    let job = driver.domains.lock().get(dom)?.job.clone();
+    let _held = crate::state::acquire_job(&job)?;
+    f()
+}
+
+/// Parse and complete a definition as the QEMU driver does on define:
+/// machine canonicalised, implicit devices and addresses added, virt type
+/// checked against the emulator.
+fn prepare(driver: &Driver, xml: &str) -> Result<DomainDef> {
+    let mut def = DomainDef::parse(xml)?;
+    rvirt_conf::domain::check_illegal_chars("name", &def.name, "\n")?;
+    let caps = driver.caps(&emulator(&def))?;
+    accel_for(&def, &caps)?;
+    command::prepare_definition(&mut def, &caps)?;
+    Ok(def)
+}
+
+fn config_xml(def: &DomainDef) -> String {
+    def.format(&FormatOptions {
+        id: None,
+        inactive: true,
+        secure: false,
+    })
+}
+
+pub fn define(driver: &Driver, xml: &str) -> Result<DomainRef> {
+    let def = prepare(driver, xml)?;
+    // The file is on disk before the guest is acknowledged: a definition
+    // a client saw succeed survives a daemon crash.
+    let (dom, existed) = {
+        let mut domains = driver.domains.lock();
+        let existed = domains.admit(&def, false)?;
+        files::write_atomic(
+            &driver.dirs.config_file(&def.name),
+            config_xml(&def).as_bytes(),
+        )?;
+        let obj = domains.store(def, false);
+        obj.persistent = true;
+        (obj.domain_ref(), existed)
+    };
+    let detail = if existed {
+        ev::DEFINED_UPDATED
+    } else {
+        ev::DEFINED_ADDED
+    };
+    driver.emit_lifecycle(&dom, ev::DEFINED, detail);
+    Ok(dom)
+}
+
+pub fn undefine(driver: &Driver, dom: &DomainRef) -> Result<()> {
+    with_job(driver, dom, || {
+        let gone = {
+            let mut domains = driver.domains.lock();
+            let obj = domains.get_mut(dom)?;
+            if !obj.persistent {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::QEMU,
+                    "cannot undefine transient domain",
+                ));
+            }
+            files::remove(&driver.dirs.autostart_link(&obj.def.name))?;
+            files::remove(&driver.dirs.config_file(&obj.def.name))?;
+            let r = obj.domain_ref();
+            if obj.is_active() {
+                obj.persistent = false;
+                obj.autostart = false;
+                obj.new_def = None;
+            } else {
+                domains.remove(&dom.uuid);
+            }
+            r
+        };
+        driver.emit_lifecycle(&gone, ev::UNDEFINED, ev::UNDEFINED_REMOVED);
+        Ok(())
+    })
+}
+
+/// `virDomainCreateXML`: a transient guest (or a persistent one's live
+/// definition) started now; on failure a new transient guest is gone.
+pub fn create_xml(driver: &Arc<Driver>, xml: &str, paused: bool) -> Result<DomainRef> {
+    let def = prepare(driver, xml)?;
+    let (dom, existed) = {
+        let mut domains = driver.domains.lock();
+        let existed = domains.admit(&def, true)?;
+        (domains.store(def, true).domain_ref(), existed)
+    };
+    let started = with_job(driver, &dom, || {
+        lifecycle::start(driver, &dom, StartRequest { paused })
+    });
+    if started.is_err() {
+        let mut domains = driver.domains.lock();
+        if let Ok(obj) = domains.get_mut(&dom) {
+            if !existed && !obj.persistent {
+                domains.remove(&dom.uuid);
+            } else if let Some(config) = obj.new_def.take() {
+                obj.def = config;
+            }
+        }
+    }
+    started
+}
+
+pub fn destroy(driver: &Arc<Driver>, dom: &DomainRef, graceful: bool) -> Result<()> {
+    with_job(driver, dom, || {
+        lifecycle::stop(
+            driver,
+            dom,
+            reason::SHUTOFF_DESTROYED,
+            ev::STOPPED_DESTROYED,
+            graceful,
+        )
+    })
+}
+
+/// The running guest's QEMU, or libvirt's error for an inactive one.
+fn running(driver: &Driver, dom: &DomainRef) -> Result<Arc<crate::state::Running>> {
+    let domains = driver.domains.lock();
+    domains
+        .get(dom)?
+        .run
+        .clone()
+        .ok_or_else(|| Error::operation_invalid(ErrorDomain::QEMU, "domain is not running"))
+}
+
+/// Send one command to the guest's monitor, under its job.
+pub fn monitor_command<C>(driver: &Driver, dom: &DomainRef, command: C) -> Result<()>
+where
+    C: qapi::Command + 'static,
+{
+    with_job(driver, dom, || {
+        let run = running(driver, dom)?;
+        driver
+            .rt
+            .run(async move { run.monitor.execute(command).await.map(|_| ()) })
+    })
+}
+
+/// Pause or unpause: the monitor command, then the state and the event
+/// (the matching QMP event then finds the state already set).
+fn pause_or_resume(driver: &Driver, dom: &DomainRef, pause: bool) -> Result<()> {
+    with_job(driver, dom, || {
+        let run = running(driver, dom)?;
+        let state = driver.domains.lock().get(dom)?.state;
+        match (pause, state) {
+            (true, DomainState::Paused) => return Ok(()),
+            (false, DomainState::Running) => {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::QEMU,
+                    "domain is already running",
+                ))
+            }
+            _ => {}
+        }
+        let token = run.token;
+        driver.rt.run(async move {
+            if pause {
+                run.monitor.execute(qapi::qmp::stop {}).await.map(|_| ())
+            } else {
+                run.monitor.execute(qapi::qmp::cont {}).await.map(|_| ())
+            }
+        })?;
+        let (to, why, event, detail) = if pause {
+            (
+                DomainState::Paused,
+                reason::PAUSED_USER,
+                ev::SUSPENDED,
+                ev::SUSPENDED_PAUSED,
+            )
+        } else {
+            (
+                DomainState::Running,
+                reason::RUNNING_UNPAUSED,
+                ev::RESUMED,
+                ev::RESUMED_UNPAUSED,
+            )
+        };
+        let changed = {
+            let mut domains = driver.domains.lock();
+            let obj = domains.get_mut(dom)?;
+            let ours = obj.run.as_ref().map(|r| r.token) == Some(token);
+            let changed = ours && obj.state != to;
+            if ours {
+                obj.state = to;
+                obj.reason = why;
+                lifecycle::save_status(driver, obj);
+            }
+            changed.then(|| obj.domain_ref())
+        };
+        if let Some(r) = changed {
+            driver.emit_lifecycle(&r, event, detail);
+        }
+        Ok(())
+    })
+}
+
+pub fn suspend(driver: &Driver, dom: &DomainRef) -> Result<()> {
+    pause_or_resume(driver, dom, true)
+}
+
+pub fn resume(driver: &Driver, dom: &DomainRef) -> Result<()> {
+    pause_or_resume(driver, dom, false)
+}
+
+/// `virDomainSetAutostart`: a link in config/autostart, as libvirt keeps it.
+pub fn set_autostart(driver: &Driver, dom: &DomainRef, autostart: bool) -> Result<()> {
+    with_job(driver, dom, || {
+        let mut domains = driver.domains.lock();
+        let obj = domains.get_mut(dom)?;
+        if !obj.persistent {
+            return Err(Error::operation_invalid(
+                ErrorDomain::QEMU,
+                "cannot set autostart for transient domain",
+            ));
+        }
+        let link = driver.dirs.autostart_link(&obj.def.name);
+        if autostart {
+            files::remove(&link)?;
+            std::os::unix::fs::symlink(driver.dirs.config_file(&obj.def.name), &link).map_err(
+                |e| {
+                    Error::system(
+                        ErrorDomain::QEMU,
+                        format!("Failed to create symlink '{}'", link.display()),
+                        &e,
+                    )
+                },
+            )?;
+        } else {
+            files::remove(&link)?;
+        }
+        obj.autostart = autostart;
+        Ok(())
+    })
+}

@@ -72,6 +72,43 @@ impl QemuCaps {
     }
 }
 
+/// The machine list `qemu-system-* -machine help` prints, for fixtures
+/// and tools that do not speak QMP. The help text lacks `default-ram-id`
+/// and the CPU limit: the PC machines get QEMU's `pc.ram` (what
+/// `query-machines` reports for them since QEMU 5.2) and the rest none.
+pub fn machines_from_help(text: &str) -> Vec<MachineType> {
+    let mut machines: Vec<MachineType> = Vec::new();
+    let mut aliases: Vec<(String, String)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let Some((name, desc)) = line.split_once(char::is_whitespace) else {
+            continue;
+        };
+        if let Some(target) = desc
+            .trim_end()
+            .strip_suffix(')')
+            .and_then(|d| d.split_once("(alias of "))
+        {
+            aliases.push((name.to_string(), target.1.to_string()));
+            continue;
+        }
+        let pc = name.starts_with("pc-") || name == "isapc";
+        machines.push(MachineType {
+            name: name.to_string(),
+            alias: None,
+            is_default: desc.contains("(default)"),
+            max_cpus: 0,
+            default_ram_id: pc.then(|| "pc.ram".to_string()),
+            deprecated: desc.contains("(deprecated)"),
+        });
+    }
+    for (alias, target) in aliases {
+        if let Some(m) = machines.iter_mut().find(|m| m.name == target) {
+            m.alias = Some(alias);
+        }
+    }
+    machines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,5 +129,20 @@ mod tests {
         assert_eq!(caps.canonical_machine("pc"), "pc-i440fx-7.2");
         assert_eq!(caps.canonical_machine("q35"), "q35");
         assert_eq!(caps.machine("pc").unwrap().max_cpus, 255);
+    }
+
+    #[test]
+    fn machine_help_gives_aliases_and_default() {
+        let help = "Supported machines are:\n\
+            pc                   Standard PC (i440FX + PIIX, 1996) (alias of pc-i440fx-7.2)\n\
+            pc-i440fx-7.2        Standard PC (i440FX + PIIX, 1996) (default)\n\
+            pc-i440fx-1.4        Standard PC (i440FX + PIIX, 1996) (deprecated)\n\
+            microvm              microvm (i386)\n";
+        let machines = machines_from_help(help);
+        assert_eq!(machines.len(), 3);
+        assert_eq!(machines[0].alias.as_deref(), Some("pc"));
+        assert!(machines[0].is_default && machines[1].deprecated);
+        assert_eq!(machines[0].default_ram_id.as_deref(), Some("pc.ram"));
+        assert_eq!(machines[2].default_ram_id, None);
     }
 }

@@ -1,0 +1,308 @@
+//! Device addresses: assigned on define as libvirt 9.0's
+//! `qemu_domain_address.c` assigns them (PCI slots in its device order,
+//! pcie-root-ports auto-added on q35, virtio-serial ports, USB ports), and
+//! written into `-device` props as `qemuBuildDeviceAddressProps` does.
+
+use super::json::Props;
+use super::machine::is_q35;
+use super::unsupported;
+use rvirt_conf::domain::controller::PciModelName;
+use rvirt_conf::domain::{Address, Controller, DomainDef};
+use rvirt_util::Result;
+use std::collections::BTreeSet;
+
+/// `"bus":"pci.0","addr":"0x3"` (bus 0 is `pcie.0` on q35; other buses are
+/// named by their controller's alias `pci.N`); multifunction before addr.
+pub(super) fn device_address(mut p: Props, address: &Option<Address>, def: &DomainDef) -> Props {
+    match address {
+        Some(Address::Pci {
+            bus,
+            slot,
+            function,
+            multifunction,
+            ..
+        }) => {
+            let bus_name = if *bus == 0 && is_q35(def) {
+                "pcie.0".to_string()
+            } else {
+                format!("pci.{bus}")
+            };
+            p = p.str("bus", &bus_name);
+            match multifunction.as_deref() {
+                Some("on") => p = p.bool("multifunction", true),
+                Some("off") => p = p.bool("multifunction", false),
+                _ => {}
+            }
+            let addr = match function {
+                0 => format!("0x{slot:x}"),
+                f => format!("0x{slot:x}.0x{f:x}"),
+            };
+            p.str("addr", &addr)
+        }
+        Some(Address::Usb { bus, port }) => {
+            let port: Vec<String> = port
+                .iter()
+                .take_while(|n| **n != 0)
+                .map(u32::to_string)
+                .collect();
+            p.str("bus", &format!("usb.{bus}"))
+                .str("port", &port.join("."))
+        }
+        _ => p,
+    }
+}
+
+fn pci(bus: u32, slot: u32, function: u32) -> Address {
+    Address::Pci {
+        domain: 0,
+        bus,
+        slot,
+        function,
+        multifunction: None,
+    }
+}
+
+/// Every address missing from `def`, in libvirt's order.
+pub(super) fn assign_addresses(def: &mut DomainDef) -> Result<()> {
+    let mut used = PciSet::of(def);
+    if is_q35(def) {
+        super::address_q35::assign(def, &mut used)?;
+    } else {
+        assign_i440fx(def, &mut used)?;
+    }
+    assign_virtio_serial(def);
+    assign_usb(def);
+    Ok(())
+}
+
+/// Occupied PCI (bus, slot, function)s.
+pub(super) struct PciSet(BTreeSet<(u32, u32, u32)>);
+
+impl PciSet {
+    fn of(def: &DomainDef) -> PciSet {
+        let mut set = BTreeSet::new();
+        for a in all_addresses(def).into_iter().flatten() {
+            if let Address::Pci {
+                bus,
+                slot,
+                function,
+                ..
+            } = a
+            {
+                set.insert((*bus, *slot, *function));
+            }
+        }
+        set.insert((0, 0, 0));
+        PciSet(set)
+    }
+
+    pub(super) fn slot_free(&self, bus: u32, slot: u32) -> bool {
+        !self.0.iter().any(|(b, s, _)| *b == bus && *s == slot)
+    }
+
+    pub(super) fn take(&mut self, bus: u32, slot: u32, function: u32) -> Address {
+        self.0.insert((bus, slot, function));
+        pci(bus, slot, function)
+    }
+
+    /// The first wholly free slot of `bus` from `first`.
+    pub(super) fn next_slot(&mut self, bus: u32, first: u32) -> Result<Address> {
+        let slot = (first..32)
+            .find(|s| self.slot_free(bus, *s))
+            .ok_or_else(|| unsupported(format!("No more available PCI slots on bus {bus}")))?;
+        Ok(self.take(bus, slot, 0))
+    }
+}
+
+fn all_addresses(def: &DomainDef) -> Vec<&Option<Address>> {
+    let d = &def.devices;
+    let mut v: Vec<&Option<Address>> = Vec::new();
+    v.extend(d.disks.iter().map(|x| &x.address));
+    v.extend(d.controllers.iter().map(|x| &x.address));
+    v.extend(d.interfaces.iter().map(|x| &x.address));
+    v.extend(d.serials.iter().map(|x| &x.address));
+    v.extend(d.channels.iter().map(|x| &x.address));
+    v.extend(d.consoles.iter().map(|x| &x.address));
+    v.extend(d.inputs.iter().map(|x| &x.address));
+    v.extend(d.videos.iter().map(|x| &x.address));
+    v.extend(d.rngs.iter().map(|x| &x.address));
+    v.extend(d.memballoon.iter().map(|x| &x.address));
+    v
+}
+
+/// Whether a controller takes a PCI slot of its own
+/// (`qemuDomainAssignDevicePCISlots`: not the roots, the built-in IDE/SATA,
+/// FDC, CCID or a USB "none").
+fn controller_wants_pci(c: &Controller, q35: bool) -> bool {
+    match c.controller_type.as_str() {
+        "pci" => !matches!(c.model.as_deref(), Some("pci-root" | "pcie-root")),
+        "usb" => c.model.as_deref() != Some("none"),
+        "fdc" | "ccid" | "xenbus" | "isa" => false,
+        "ide" => !(c.index == 0 && !q35),
+        "sata" => !(c.index == 0 && q35),
+        _ => true,
+    }
+}
+
+/// The devices wanting a PCI address, in `qemuDomainAssignDevicePCISlots`
+/// order (primary video excluded: the chipset rules place it).
+pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
+    let q35 = is_q35(def);
+    let d = &mut def.devices;
+    let mut out: Vec<&mut Option<Address>> = Vec::new();
+    let (pci_ctrls, other_ctrls): (Vec<_>, Vec<_>) = d
+        .controllers
+        .iter_mut()
+        .partition(|c| c.controller_type == "pci");
+    out.extend(
+        pci_ctrls
+            .into_iter()
+            .filter(|c| controller_wants_pci(c, q35))
+            .map(|c| &mut c.address),
+    );
+    out.extend(d.interfaces.iter_mut().map(|n| &mut n.address));
+    out.extend(
+        other_ctrls
+            .into_iter()
+            .filter(|c| controller_wants_pci(c, q35))
+            .map(|c| &mut c.address),
+    );
+    out.extend(
+        d.disks
+            .iter_mut()
+            .filter(|x| x.bus == "virtio")
+            .map(|x| &mut x.address),
+    );
+    out.extend(
+        d.memballoon
+            .iter_mut()
+            .filter(|m| m.model != "none")
+            .map(|m| &mut m.address),
+    );
+    out.extend(d.rngs.iter_mut().map(|r| &mut r.address));
+    out.extend(
+        d.videos
+            .iter_mut()
+            .skip(1)
+            .filter(|v| v.model != "none")
+            .map(|v| &mut v.address),
+    );
+    out.extend(
+        d.inputs
+            .iter_mut()
+            .filter(|i| i.bus == "virtio")
+            .map(|i| &mut i.address),
+    );
+    out.retain(|a| a.is_none());
+    out
+}
+
+/// i440fx: slot 1 is the PIIX3 (IDE at .1, USB at .2), the primary video
+/// takes slot 2, then each device the next free slot of bus 0.
+fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
+    for c in def.devices.controllers.iter_mut() {
+        let builtin = match (c.controller_type.as_str(), c.index, c.model.as_deref()) {
+            ("ide", 0, _) => Some(1),
+            ("usb", 0, Some("piix3-uhci")) => Some(2),
+            _ => None,
+        };
+        if let (Some(function), None) = (builtin, &c.address) {
+            c.address = Some(used.take(0, 1, function));
+        }
+    }
+    for f in 0..8 {
+        used.0.insert((0, 1, f));
+    }
+    if let Some(v) = def.devices.videos.first_mut() {
+        if v.address.is_none() && v.model != "none" && used.slot_free(0, 2) {
+            v.address = Some(used.take(0, 2, 0));
+        }
+    }
+    for slot in pci_wanting(def) {
+        *slot = Some(used.next_slot(0, 1)?);
+    }
+    Ok(())
+}
+
+/// A new pcie-root-port controller `index` (chassis = index, port from
+/// its address once it has one).
+pub(super) fn root_port(index: i32) -> Controller {
+    let mut c = Controller::new("pci", index);
+    c.model = Some("pcie-root-port".into());
+    c.pci.model_name = Some(PciModelName::PcieRootPort);
+    c.pci.chassis = Some(index);
+    c
+}
+
+/// virtio-serial ports: controller 0, bus 0, ports from 1 in order
+/// (`qemuDomainAssignVirtioSerialAddresses`; port 0 is for consoles).
+fn assign_virtio_serial(def: &mut DomainDef) {
+    let d = &mut def.devices;
+    let mut taken: BTreeSet<(u32, u32)> = BTreeSet::new();
+    let mut collect = |a: &Option<Address>| {
+        if let Some(Address::VirtioSerial {
+            controller, port, ..
+        }) = a
+        {
+            taken.insert((*controller, *port));
+        }
+    };
+    d.channels.iter().for_each(|c| collect(&c.address));
+    d.consoles.iter().for_each(|c| collect(&c.address));
+    let virtio_consoles = d
+        .consoles
+        .iter_mut()
+        .filter(|c| c.target_type.as_deref() == Some("virtio"));
+    let wanting = virtio_consoles.map(|c| (&mut c.address, true)).chain(
+        d.channels
+            .iter_mut()
+            .filter(|c| {
+                matches!(
+                    c.target,
+                    rvirt_conf::domain::channel::ChannelTarget::Virtio { .. }
+                )
+            })
+            .map(|c| (&mut c.address, false)),
+    );
+    for (address, console) in wanting {
+        if address.is_some() {
+            continue;
+        }
+        let first = if console && !taken.contains(&(0, 0)) {
+            0
+        } else {
+            1
+        };
+        let port = (first..).find(|p| !taken.contains(&(0, *p))).unwrap_or(1);
+        taken.insert((0, port));
+        *address = Some(Address::VirtioSerial {
+            controller: 0,
+            bus: 0,
+            port,
+        });
+    }
+}
+
+/// USB devices (tablets, keyboards, mice on bus usb) get ports 1, 2, ...
+/// of controller 0 in order (`qemuDomainAssignUSBAddresses`).
+fn assign_usb(def: &mut DomainDef) {
+    let mut taken: BTreeSet<u32> = BTreeSet::new();
+    for i in &def.devices.inputs {
+        if let Some(Address::Usb { port, .. }) = &i.address {
+            taken.insert(port[0]);
+        }
+    }
+    for input in def
+        .devices
+        .inputs
+        .iter_mut()
+        .filter(|i| i.bus == "usb" && i.address.is_none())
+    {
+        let port = (1..).find(|p| !taken.contains(p)).unwrap_or(1);
+        taken.insert(port);
+        input.address = Some(Address::Usb {
+            bus: 0,
+            port: [port, 0, 0, 0],
+        });
+    }
+}

@@ -1,0 +1,110 @@
+//! The device section of the command line in `qemuBuildCommandLine`'s
+//! order, and the memballoon and RNG that follow `-incoming`.
+
+use super::address::device_address;
+use super::json::Props;
+use super::{chardev, controller, disk, graphics, net, unsupported, Args, RunContext};
+use crate::caps_model::QemuCaps;
+use rvirt_conf::domain::rng::RngBackend;
+use rvirt_conf::domain::DomainDef;
+use rvirt_util::Result;
+
+/// Controllers through video.
+pub(super) fn build_devices(
+    a: &mut Args,
+    def: &DomainDef,
+    _caps: &QemuCaps,
+    ctx: &RunContext,
+) -> Result<()> {
+    refuse_unmodelled(def)?;
+    controller::controllers(a, def)?;
+    disk::disks(a, def)?;
+    net::interfaces(a, def)?;
+    chardev::serials(a, def)?;
+    chardev::channels(a, def, ctx)?;
+    chardev::consoles(a, def)?;
+    graphics::inputs(a, def)?;
+    graphics::audio(a, def)?;
+    graphics::graphics(a, def)?;
+    graphics::videos(a, def)
+}
+
+/// Device classes the command line cannot express yet.
+fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
+    let d = &def.devices;
+    let present = [
+        ("sound", !d.sounds.is_empty()),
+        ("smartcard", !d.smartcards.is_empty()),
+        ("redirdev", !d.redirdevs.is_empty()),
+        ("hub", !d.hubs.is_empty()),
+        ("panic", !d.panics.is_empty()),
+    ];
+    match present.iter().find(|(_, p)| *p) {
+        Some((name, _)) => Err(unsupported(format!(
+            "device <{name}> is not supported by the rvirt QEMU driver yet"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Memballoon and RNGs (after `-incoming`, as libvirt orders them).
+pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
+    if let Some(m) = def
+        .devices
+        .memballoon
+        .as_ref()
+        .filter(|m| m.model != "none")
+    {
+        if m.model != "virtio" {
+            return Err(unsupported(format!(
+                "Memory balloon device type '{}' is not supported by this version of qemu",
+                m.model
+            )));
+        }
+        let p = Props::new()
+            .str("driver", "virtio-balloon-pci")
+            .str("id", "balloon0");
+        a.json("-device", device_address(p, &m.address, def));
+    }
+    rngs(a, def)
+}
+
+/// Each `<rng>`: its backend object `objrngN` and `virtio-rng-pci`.
+fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
+    for (i, rng) in def.devices.rngs.iter().enumerate() {
+        let obj = format!("objrng{i}");
+        let backend = match &rng.backend {
+            RngBackend::Random(file) => Props::new()
+                .str("qom-type", "rng-random")
+                .str("id", &obj)
+                .str("filename", file),
+            RngBackend::Builtin => Props::new().str("qom-type", "rng-builtin").str("id", &obj),
+            RngBackend::Egd(source) => {
+                let chr = format!("charrng{i}");
+                a.opt("-chardev", chardev::backend(source, &chr)?);
+                Props::new()
+                    .str("qom-type", "rng-egd")
+                    .str("id", &obj)
+                    .str("chardev", &chr)
+            }
+        };
+        a.json("-object", backend);
+        let mut p = Props::new()
+            .str("driver", "virtio-rng-pci")
+            .str("rng", &obj)
+            .str("id", &format!("rng{i}"));
+        if rng.rate_bytes > 0 {
+            p = p.num("max-bytes", rng.rate_bytes);
+            p = p.num(
+                "period",
+                if rng.rate_period > 0 {
+                    rng.rate_period
+                } else {
+                    1000
+                },
+            );
+        }
+        a.json("-device", device_address(p, &rng.address, def));
+    }
+    Ok(())
+}

@@ -1,0 +1,198 @@
+//! Disks through `-blockdev` (`qemuBuildDiskCommandLine`): a protocol
+//! node `libvirt-N-storage`, a format node `libvirt-N-format`, then the
+//! frontend `-device` (virtio-blk, ide-hd/cd on IDE or SATA, scsi-hd/cd).
+
+use super::address::device_address;
+use super::boot::BootOrder;
+use super::json::Props;
+use super::{unsupported, Args};
+use rvirt_conf::domain::{Address, Controller, Disk, DomainDef};
+use rvirt_util::Result;
+
+pub(super) fn disks(a: &mut Args, def: &DomainDef) -> Result<()> {
+    let boot = BootOrder::of(def);
+    let count = def.devices.disks.len();
+    for (i, disk) in def.devices.disks.iter().enumerate() {
+        // libvirt numbers the node names down from the last disk.
+        let node = count - i;
+        let has_media = disk.source.is_some();
+        if has_media {
+            blockdevs(a, disk, node)?;
+        }
+        let p = frontend(disk, def, has_media.then_some(node))?;
+        let p = match boot.disks[i] {
+            0 => p,
+            n => p.num("bootindex", n),
+        };
+        let p = match write_cache(disk) {
+            Some(wc) => p.str("write-cache", wc),
+            None => p,
+        };
+        a.json("-device", p);
+    }
+    Ok(())
+}
+
+fn cache_mode(disk: &Disk) -> Option<&str> {
+    disk.driver
+        .as_ref()?
+        .cache
+        .as_deref()
+        .filter(|c| *c != "default")
+}
+
+/// `cache.direct` / `cache.no-flush` of both nodes for a cache mode.
+fn cache_props(disk: &Disk) -> Option<Props> {
+    let (direct, no_flush) = match cache_mode(disk)? {
+        "none" => (true, false),
+        "writeback" | "writethrough" => (false, false),
+        "directsync" => (true, false),
+        "unsafe" => (false, true),
+        _ => return None,
+    };
+    Some(
+        Props::new()
+            .bool("direct", direct)
+            .bool("no-flush", no_flush),
+    )
+}
+
+/// The guest-visible write cache the mode implies.
+fn write_cache(disk: &Disk) -> Option<&'static str> {
+    match cache_mode(disk)? {
+        "none" | "writeback" | "unsafe" => Some("on"),
+        "writethrough" | "directsync" => Some("off"),
+        _ => None,
+    }
+}
+
+fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
+    let driver = match disk.disk_type.as_str() {
+        "file" => "file",
+        "block" => "host_device",
+        other => {
+            return Err(unsupported(format!(
+                "disk type '{other}' is not supported by rvirt yet"
+            )))
+        }
+    };
+    let format = disk
+        .driver
+        .as_ref()
+        .and_then(|d| d.format.as_deref())
+        .unwrap_or("raw");
+    if !matches!(format, "raw" | "qcow2") {
+        return Err(unsupported(format!(
+            "disk format '{format}' is not supported by rvirt yet"
+        )));
+    }
+    let storage_name = format!("libvirt-{node}-storage");
+    let mut storage = Props::new()
+        .str("driver", driver)
+        .str("filename", disk.source.as_deref().unwrap_or(""))
+        .str("node-name", &storage_name);
+    if let Some(c) = cache_props(disk) {
+        storage = storage.obj("cache", c);
+    }
+    storage = storage.bool("auto-read-only", true).str("discard", "unmap");
+    a.json("-blockdev", storage);
+    let mut fmt = Props::new()
+        .str("node-name", &format!("libvirt-{node}-format"))
+        .bool("read-only", disk.readonly || disk.device == "cdrom");
+    if let Some(c) = cache_props(disk) {
+        fmt = fmt.obj("cache", c);
+    }
+    a.json(
+        "-blockdev",
+        fmt.str("driver", format).str("file", &storage_name),
+    );
+    Ok(())
+}
+
+/// The `-device` of a disk up to its id (boot index and write cache follow).
+fn frontend(disk: &Disk, def: &DomainDef, node: Option<usize>) -> Result<Props> {
+    let drive = node.map(|n| format!("libvirt-{n}-format"));
+    let cdrom = disk.device == "cdrom";
+    let index = rvirt_conf::domain::devices::disk_name_to_index(&disk.target_dev).unwrap_or(0);
+    let (c, b, t, u) = match disk.address {
+        Some(Address::Drive {
+            controller,
+            bus,
+            target,
+            unit,
+        }) => (controller, bus, target, unit),
+        _ => (0, 0, 0, 0),
+    };
+    let p = match disk.bus.as_str() {
+        "virtio" => device_address(
+            Props::new().str("driver", "virtio-blk-pci"),
+            &disk.address,
+            def,
+        )
+        .opt_str("drive", drive.as_deref())
+        .str("id", &format!("virtio-disk{index}")),
+        "ide" => Props::new()
+            .str("driver", if cdrom { "ide-cd" } else { "ide-hd" })
+            .str("bus", &format!("ide.{b}"))
+            .num("unit", u)
+            .opt_str("drive", drive.as_deref())
+            .str("id", &format!("ide{c}-{b}-{u}")),
+        "sata" => Props::new()
+            .str("driver", if cdrom { "ide-cd" } else { "ide-hd" })
+            .str("bus", &format!("{}.{u}", sata_alias(def, c)))
+            .opt_str("drive", drive.as_deref())
+            .str("id", &format!("sata{c}-{b}-{u}")),
+        "scsi" => scsi(disk, def, (c, b, t, u), drive.as_deref())?,
+        other => {
+            return Err(unsupported(format!(
+                "disk bus '{other}' is not supported by rvirt yet"
+            )))
+        }
+    };
+    Ok(p.opt_str("serial", disk.serial.as_deref()))
+}
+
+/// On q35 the built-in AHCI (sata0) is QEMU's `ide` bus.
+fn sata_alias(def: &DomainDef, controller: u32) -> String {
+    if controller == 0 && super::machine::is_q35(def) {
+        "ide".into()
+    } else {
+        format!("sata{controller}")
+    }
+}
+
+fn scsi(
+    disk: &Disk,
+    def: &DomainDef,
+    (c, b, t, u): (u32, u32, u32, u32),
+    drive: Option<&str>,
+) -> Result<Props> {
+    let driver = if disk.device == "cdrom" {
+        "scsi-cd"
+    } else {
+        "scsi-hd"
+    };
+    let controller: Option<&Controller> = def
+        .devices
+        .controllers
+        .iter()
+        .find(|x| x.controller_type == "scsi" && x.index == c as i32);
+    let alias = format!("scsi{c}-{b}-{t}-{u}");
+    let p = Props::new().str("driver", driver);
+    let p = match controller.and_then(|x| x.model.as_deref()) {
+        Some("virtio-scsi") => p
+            .str("bus", &format!("scsi{c}.0"))
+            .num("channel", b)
+            .num("scsi-id", t)
+            .num("lun", u)
+            .str("device_id", &format!("drive-{alias}")),
+        Some("lsilogic") => p.str("bus", &format!("scsi{c}.0")).num("scsi-id", u),
+        other => {
+            return Err(unsupported(format!(
+                "SCSI controller model '{}' is not supported by rvirt yet",
+                other.unwrap_or("")
+            )))
+        }
+    };
+    Ok(p.opt_str("drive", drive).str("id", &alias))
+}

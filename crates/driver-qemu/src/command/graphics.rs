@@ -1,0 +1,137 @@
+//! What a user sees and touches: inputs (`qemuBuildInputCommandLine`),
+//! audio backends, VNC (`qemuBuildGraphicsVNCCommandLine`) and video
+//! (`qemuBuildVideoCommandLine`).
+
+use super::address::device_address;
+use super::json::Props;
+use super::{unsupported, Args};
+use rvirt_conf::domain::audio::AudioType;
+use rvirt_conf::domain::props::VirEnum;
+use rvirt_conf::domain::{DomainDef, Video};
+use rvirt_util::Result;
+
+/// VNC's display numbers start at this TCP port.
+const VNC_BASE_PORT: i32 = 5900;
+
+/// PS/2 devices are the chipset's; USB and virtio ones are `-device`s
+/// named `inputN` by position.
+pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
+    for (i, input) in def.devices.inputs.iter().enumerate() {
+        let driver = match (input.bus.as_str(), input.input_type.as_str()) {
+            ("ps2", _) => continue,
+            ("usb", "tablet") => "usb-tablet",
+            ("usb", "mouse") => "usb-mouse",
+            ("usb", "keyboard") => "usb-kbd",
+            ("virtio", "tablet") => "virtio-tablet-pci",
+            ("virtio", "mouse") => "virtio-mouse-pci",
+            ("virtio", "keyboard") => "virtio-keyboard-pci",
+            (bus, kind) => {
+                return Err(unsupported(format!(
+                    "input '{kind}' on bus '{bus}' is not supported by rvirt yet"
+                )))
+            }
+        };
+        let p = Props::new()
+            .str("driver", driver)
+            .str("id", &format!("input{i}"));
+        a.json("-device", device_address(p, &input.address, def));
+    }
+    Ok(())
+}
+
+/// `-audiodev` per `<audio>`; only the `none` backend so far.
+pub(super) fn audio(a: &mut Args, def: &DomainDef) -> Result<()> {
+    for audio in &def.devices.audios {
+        if audio.audio_type != AudioType::None {
+            return Err(unsupported(format!(
+                "audio type '{}' is not supported by rvirt yet",
+                audio.audio_type.as_str()
+            )));
+        }
+        let p = Props::new()
+            .str("id", &format!("audio{}", audio.id))
+            .str("driver", "none");
+        a.json("-audiodev", p);
+    }
+    Ok(())
+}
+
+/// `-vnc LISTEN:DISPLAY,audiodev=audioN`; an automatic port is display 0
+/// here (the driver fills the port it allocated before building).
+pub(super) fn graphics(a: &mut Args, def: &DomainDef) -> Result<()> {
+    for g in &def.devices.graphics {
+        if g.graphics_type != "vnc" {
+            return Err(unsupported(format!(
+                "graphics type '{}' is not supported by rvirt yet",
+                g.graphics_type
+            )));
+        }
+        let mut vnc = match g.listen_type.as_deref() {
+            Some("none") => "none".to_string(),
+            Some("socket") => {
+                return Err(unsupported(
+                    "VNC on a unix socket is not supported by rvirt yet",
+                ))
+            }
+            _ => {
+                let listen = g.listen.as_deref().unwrap_or("127.0.0.1");
+                let listen = if listen.contains(':') {
+                    format!("[{listen}]")
+                } else {
+                    listen.to_string()
+                };
+                format!("{listen}:{}", (g.port - VNC_BASE_PORT).max(0))
+            }
+        };
+        if let Some(audio) = def.devices.audios.first() {
+            vnc.push_str(&format!(",audiodev=audio{}", audio.id));
+        }
+        a.opt("-vnc", vnc);
+    }
+    Ok(())
+}
+
+pub(super) fn videos(a: &mut Args, def: &DomainDef) -> Result<()> {
+    for (i, video) in def.devices.videos.iter().enumerate() {
+        if video.model == "none" {
+            continue;
+        }
+        let p = video_props(video, i)?;
+        a.json("-device", device_address(p, &video.address, def));
+    }
+    Ok(())
+}
+
+/// The device of one video model; the primary (first) one is VGA-compatible.
+fn video_props(video: &Video, i: usize) -> Result<Props> {
+    let id = format!("video{i}");
+    let primary = i == 0;
+    let p = match video.model.as_str() {
+        "vga" => Props::new()
+            .str("driver", if primary { "VGA" } else { "secondary-vga" })
+            .str("id", &id)
+            .num("vgamem_mb", video.vram.unwrap_or(16384) / 1024),
+        "cirrus" => Props::new().str("driver", "cirrus-vga").str("id", &id),
+        "virtio" => Props::new()
+            .str(
+                "driver",
+                if primary {
+                    "virtio-vga"
+                } else {
+                    "virtio-gpu-pci"
+                },
+            )
+            .str("id", &id)
+            .num("max_outputs", video.heads.unwrap_or(1)),
+        "bochs" => Props::new()
+            .str("driver", "bochs-display")
+            .str("id", &id)
+            .num("vgamem", video.vram.unwrap_or(16384) * 1024),
+        other => {
+            return Err(unsupported(format!(
+                "video type '{other}' is not supported by rvirt yet"
+            )))
+        }
+    };
+    Ok(p)
+}

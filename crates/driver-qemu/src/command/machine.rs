@@ -1,0 +1,197 @@
+//! The machine: `-machine`, memory (`-m` + the default RAM backend), the
+//! clock (`-rtc`, timers) and power management (`-no-shutdown`,
+//! `-no-acpi`, S3/S4), as `qemuBuildMachineCommandLine`,
+//! `qemuBuildMemCommandLine`, `qemuBuildClockCommandLine` and
+//! `qemuBuildPMCommandLine` emit them for QEMU 7.2.
+
+use super::json::Props;
+use super::{unsupported, Args};
+use crate::caps_model::QemuCaps;
+use rvirt_conf::domain::props::{TriBool, VirEnum};
+use rvirt_conf::domain::{DomainDef, MemoryBacking};
+use rvirt_util::Result;
+
+/// Define-time machine handling: none → the binary's default machine, an
+/// alias (`pc`) → its versioned name (`pc-i440fx-7.2`); a machine the
+/// binary lacks is refused as `qemu_validate.c` refuses it.
+pub(super) fn canonicalise(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
+    if caps.machines.is_empty() {
+        return Ok(());
+    }
+    let name = match def.os.machine.as_deref() {
+        Some(m) => caps.canonical_machine(m).to_string(),
+        None => match caps.default_machine() {
+            Some(m) => m.name.clone(),
+            None => return Ok(()),
+        },
+    };
+    if caps.machine(&name).is_none() {
+        return Err(unsupported(format!(
+            "Emulator '{}' does not support machine type '{name}'",
+            caps.binary.display()
+        )));
+    }
+    def.os.machine = Some(name);
+    if def.os.arch.is_none() {
+        def.os.arch = Some(caps.arch.clone());
+    }
+    Ok(())
+}
+
+pub(super) fn machine_name(def: &DomainDef) -> &str {
+    def.os.machine.as_deref().unwrap_or("")
+}
+
+/// `qemuDomainIsQ35`.
+pub(super) fn is_q35(def: &DomainDef) -> bool {
+    let m = machine_name(def);
+    m == "q35" || m.starts_with("pc-q35-")
+}
+
+/// `qemuDomainIsI440FX`.
+pub(super) fn is_i440fx(def: &DomainDef) -> bool {
+    let m = machine_name(def);
+    m == "pc" || m.starts_with("pc-0.") || m.starts_with("pc-1.") || m.starts_with("pc-i440fx-")
+}
+
+/// A `<features>` switch: `Some(true)` for `state='on'` or a bare element.
+fn feature_state(def: &DomainDef, name: &str) -> Option<bool> {
+    let f = def.features.iter().find(|f| f.name == name)?;
+    let state = f
+        .attrs
+        .iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.as_str());
+    Some(state != Some("off"))
+}
+
+/// The RAM block id QEMU uses for this machine (`default-ram-id`), which
+/// `-machine memory-backend=` and the backend object both name.
+fn default_ram_id<'a>(def: &DomainDef, caps: &'a QemuCaps) -> Option<&'a str> {
+    caps.machine(machine_name(def))?.default_ram_id.as_deref()
+}
+
+/// `-machine NAME,usb=off[,vmport=][,smm=],dump-guest-core=off,memory-backend=ID`.
+pub(super) fn machine(a: &mut Args, def: &DomainDef, caps: &QemuCaps) -> Result<()> {
+    refuse_unmodelled_memory(def)?;
+    let mut m = format!("{},usb=off", machine_name(def));
+    for feature in ["vmport", "smm"] {
+        if let Some(on) = feature_state(def, feature) {
+            m.push_str(&format!(",{feature}={}", if on { "on" } else { "off" }));
+        }
+    }
+    m.push_str(",dump-guest-core=off");
+    if def.memory_backing.nosharepages {
+        m.push_str(",mem-merge=off");
+    }
+    if let Some(id) = default_ram_id(def, caps) {
+        m.push_str(&format!(",memory-backend={id}"));
+    }
+    a.opt("-machine", m);
+    Ok(())
+}
+
+/// Memory configurations the command line does not express yet are
+/// refused rather than started with different memory.
+fn refuse_unmodelled_memory(def: &DomainDef) -> Result<()> {
+    if def.max_memory.is_some() {
+        return Err(unsupported(
+            "At least one numa node has to be configured when enabling memory hotplug",
+        ));
+    }
+    if def.cpu.as_ref().is_some_and(|c| !c.numa.is_empty()) {
+        return Err(unsupported(
+            "guest NUMA topology is not supported by rvirt yet",
+        ));
+    }
+    let plain = MemoryBacking {
+        nosharepages: def.memory_backing.nosharepages,
+        locked: def.memory_backing.locked,
+        ..MemoryBacking::default()
+    };
+    if def.memory_backing != plain {
+        return Err(unsupported("<memoryBacking> is not supported by rvirt yet"));
+    }
+    Ok(())
+}
+
+/// Guest RAM in MiB after `qemuDomainAlignMemorySizes` (x86: 1 MiB).
+pub(super) fn memory_mib(def: &DomainDef) -> u64 {
+    def.memory_kib.div_ceil(1024)
+}
+
+/// `-m MIB`, the default RAM backend object and `-overcommit`.
+pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) {
+    let mib = memory_mib(def);
+    a.opt("-m", mib.to_string());
+    if let Some(id) = default_ram_id(def, caps) {
+        let backend = Props::new()
+            .str("qom-type", "memory-backend-ram")
+            .str("id", id)
+            .num("size", mib * 1024 * 1024);
+        a.json("-object", backend);
+    }
+    let lock = if def.memory_backing.locked {
+        "on"
+    } else {
+        "off"
+    };
+    a.opt("-overcommit", format!("mem-lock={lock}"));
+}
+
+/// `-rtc` (`qemuBuildClockArgStr`) and the PIT/HPET timer options.
+pub(super) fn clock(a: &mut Args, def: &DomainDef) -> Result<()> {
+    let clock = &def.clock;
+    let mut rtc = match clock.offset.as_str() {
+        "utc" => "base=utc".to_string(),
+        "localtime" | "timezone" => "base=localtime".to_string(),
+        other => {
+            return Err(unsupported(format!(
+                "clock offset '{other}' is not supported by rvirt yet"
+            )))
+        }
+    };
+    if let Some(t) = clock.timers.iter().find(|t| t.name == "rtc") {
+        match t.track.as_deref() {
+            Some("guest") => rtc.push_str(",clock=vm"),
+            Some("wall") => rtc.push_str(",clock=host"),
+            Some("realtime") => rtc.push_str(",clock=rt"),
+            _ => {}
+        }
+        if t.tickpolicy.as_deref() == Some("catchup") {
+            rtc.push_str(",driftfix=slew");
+        }
+    }
+    a.opt("-rtc", rtc);
+    for t in &clock.timers {
+        match (t.name.as_str(), t.tickpolicy.as_deref()) {
+            ("pit", None | Some("delay")) => {
+                a.opt("-global", "kvm-pit.lost_tick_policy=delay");
+            }
+            ("pit", Some("discard")) => a.opt("-global", "kvm-pit.lost_tick_policy=discard"),
+            ("hpet", _) if t.present.as_deref() == Some("no") => a.flag("-no-hpet"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `-no-shutdown` (QEMU 7.2 has `set-action`), `-no-acpi` without
+/// `<acpi/>`, and the S3/S4 switches of `<pm>`.
+pub(super) fn power_management(a: &mut Args, def: &DomainDef) {
+    a.flag("-no-shutdown");
+    if feature_state(def, "acpi") != Some(true) {
+        a.flag("-no-acpi");
+    }
+    let pm_object = if is_q35(def) { "ICH9-LPC" } else { "PIIX4_PM" };
+    for (state, name) in [
+        (def.pm.suspend_to_mem, "s3"),
+        (def.pm.suspend_to_disk, "s4"),
+    ] {
+        if let Some(state) = state {
+            let disabled = u8::from(state == TriBool::No);
+            a.opt("-global", format!("{pm_object}.disable_{name}={disabled}"));
+        }
+    }
+    let _ = TriBool::NAMES;
+}

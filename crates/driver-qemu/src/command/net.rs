@@ -1,0 +1,69 @@
+//! Interfaces: a `-netdev` backend `hostnetN` and its NIC `-device` `netN`
+//! (`qemuBuildInterfaceCommandLine`).
+//!
+//! User networking is exactly libvirt's. For tap backends libvirt opens
+//! the tap device itself and passes its fd (`"fd":"N"`); rvirt names the
+//! tap (`"ifname"`, created and attached to the bridge by the driver) so
+//! QEMU opens it. The guest-visible device tree is the same either way.
+
+use super::address::device_address;
+use super::boot::BootOrder;
+use super::json::Props;
+use super::{unsupported, Args};
+use rvirt_conf::domain::{DomainDef, Interface};
+use rvirt_util::Result;
+
+pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
+    let boot = BootOrder::of(def);
+    for (i, net) in def.devices.interfaces.iter().enumerate() {
+        let netdev = format!("hostnet{i}");
+        a.json("-netdev", backend(net, i)?.str("id", &netdev));
+        let mut p = Props::new()
+            .str("driver", nic_driver(net)?)
+            .str("netdev", &netdev)
+            .str("id", &format!("net{i}"))
+            .opt_str("mac", net.mac.as_deref());
+        if i == 0 && boot.first_net > 0 {
+            p = p.num("bootindex", boot.first_net);
+        }
+        a.json("-device", device_address(p, &net.address, def));
+    }
+    Ok(())
+}
+
+/// The name of the tap an interface uses: its `<target dev>`, else
+/// libvirt's `vnetN` pattern by position.
+pub fn tap_name(net: &Interface, position: usize) -> String {
+    net.target_dev
+        .clone()
+        .unwrap_or_else(|| format!("vnet{position}"))
+}
+
+fn backend(net: &Interface, position: usize) -> Result<Props> {
+    match net.net_type.as_str() {
+        "user" => Ok(Props::new().str("type", "user")),
+        "ethernet" | "bridge" => Ok(Props::new()
+            .str("type", "tap")
+            .str("ifname", &tap_name(net, position))
+            .str("script", "no")
+            .str("downscript", "no")),
+        other => Err(unsupported(format!(
+            "interface type '{other}' is not supported by rvirt yet"
+        ))),
+    }
+}
+
+/// `virDomainNetGetModelString` → QEMU device.
+fn nic_driver(net: &Interface) -> Result<&'static str> {
+    Ok(match net.model.as_deref().unwrap_or("rtl8139") {
+        "virtio" => "virtio-net-pci",
+        "e1000" => "e1000",
+        "e1000e" => "e1000e",
+        "rtl8139" => "rtl8139",
+        other => {
+            return Err(unsupported(format!(
+                "interface model '{other}' is not supported by rvirt yet"
+            )))
+        }
+    })
+}

@@ -84,19 +84,12 @@ fn read_cache(file: &Path, binary: &Path, mtime: u128) -> Option<QemuCaps> {
 pub async fn probe(binary: &Path) -> Result<QemuCaps> {
     let dir = process::ScratchDir::new("probe")?;
     let socket = dir.path().join("qmp.sock");
-    let args: Vec<String> = [
-        "-S",
-        "-no-user-config",
-        "-nodefaults",
-        "-nographic",
-        "-machine",
-        "none,accel=tcg",
-        "-qmp",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("unix:{},server=on,wait=off", socket.display())])
-    .collect();
+    // libvirt's probe: no machine, TCG, the monitor as the only device.
+    let mut args: Vec<String> = ["-S", "-no-user-config", "-nodefaults", "-nographic"]
+        .map(String::from)
+        .to_vec();
+    args.extend(["-machine".into(), "none,accel=tcg".into()]);
+    args.extend(process::qmp_server_args(&socket));
     let mut child = process::spawn_plain(binary, &args, None)?;
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel::<MonitorEvent>();
     let result = async {

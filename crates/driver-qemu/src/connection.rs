@@ -9,7 +9,6 @@ use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{EventCallback, EventRegistry};
 use rvirt::flags;
 use rvirt::types::{DomainInfo, DomainState, SecurityLabel, SecurityModel};
-use rvirt_conf::FormatOptions;
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::sync::Arc;
 
@@ -20,14 +19,25 @@ pub struct QemuConnection {
 }
 
 impl QemuConnection {
+    /// A connection whose event registry hears every guest's events.
     pub fn new(driver: Arc<Driver>, uri: String) -> QemuConnection {
-        let events = Arc::new(EventRegistry::default());
-        driver.add_listener(&events);
-        QemuConnection {
+        let conn = QemuConnection {
+            events: Arc::default(),
             driver,
             uri,
-            events,
-        }
+        };
+        conn.driver.add_listener(&conn.events);
+        conn
+    }
+
+    /// `pick` of every running (`active`) or every defined-only guest.
+    fn guests_where<T>(&self, active: bool, pick: impl Fn(&DomainObj) -> T) -> Vec<T> {
+        let domains = self.driver.domains.lock();
+        domains
+            .iter()
+            .filter(|o| o.is_active() == active)
+            .map(pick)
+            .collect()
     }
 
     fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
@@ -153,42 +163,21 @@ impl HypervisorConnection for QemuConnection {
             .collect())
     }
     fn list_domains(&self, max: usize) -> Result<Vec<i32>> {
-        let domains = self.driver.domains.lock();
-        let mut ids: Vec<i32> = domains
-            .iter()
-            .filter(|o| o.is_active())
-            .map(|o| o.id)
-            .collect();
+        let mut ids = self.guests_where(true, |o| o.id);
         ids.sort_unstable();
         ids.truncate(max);
         Ok(ids)
     }
     fn num_of_domains(&self) -> Result<usize> {
-        Ok(self
-            .driver
-            .domains
-            .lock()
-            .iter()
-            .filter(|o| o.is_active())
-            .count())
+        Ok(self.guests_where(true, |_| ()).len())
     }
     fn list_defined_domains(&self, max: usize) -> Result<Vec<String>> {
-        let domains = self.driver.domains.lock();
-        Ok(domains
-            .iter()
-            .filter(|o| !o.is_active())
-            .take(max)
-            .map(|o| o.def.name.clone())
-            .collect())
+        let mut names = self.guests_where(false, |o| o.def.name.clone());
+        names.truncate(max);
+        Ok(names)
     }
     fn num_of_defined_domains(&self) -> Result<usize> {
-        Ok(self
-            .driver
-            .domains
-            .lock()
-            .iter()
-            .filter(|o| !o.is_active())
-            .count())
+        Ok(self.guests_where(false, |_| ()).len())
     }
 
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
@@ -254,12 +243,13 @@ impl HypervisorConnection for QemuConnection {
 
     fn domain_get_info(&self, dom: &DomainRef) -> Result<DomainInfo> {
         self.read(dom, |obj| {
+            let pid = obj.run.as_ref().map(|r| r.pid);
             Ok(DomainInfo {
-                state: obj.state,
+                cpu_time: pid.map_or(0, cpu_time_ns),
+                nr_virt_cpu: obj.vcpus(0) as u16,
                 max_mem: obj.def.memory_kib,
                 memory: obj.def.current_memory_kib,
-                nr_virt_cpu: obj.def.current_vcpus.unwrap_or(obj.def.vcpus) as u16,
-                cpu_time: obj.run.as_ref().map_or(0, |r| cpu_time_ns(r.pid)),
+                state: obj.state,
             })
         })
     }
@@ -269,24 +259,9 @@ impl HypervisorConnection for QemuConnection {
     }
     fn domain_get_xml_desc(&self, dom: &DomainRef, flags: u32) -> Result<String> {
         use flags::xml::*;
-        check_flags(
-            "qemuDomainGetXMLDesc",
-            flags,
-            SECURE | INACTIVE | UPDATE_CPU | MIGRATABLE,
-        )?;
-        self.read(dom, |obj| {
-            let inactive = flags & (INACTIVE | MIGRATABLE) != 0 || !obj.is_active();
-            let def = if flags & INACTIVE != 0 {
-                obj.persistent_def()
-            } else {
-                &obj.def
-            };
-            Ok(def.format(&FormatOptions {
-                id: (!inactive).then_some(obj.id),
-                inactive,
-                secure: flags & SECURE != 0,
-            }))
-        })
+        let known = SECURE | INACTIVE | UPDATE_CPU | MIGRATABLE;
+        check_flags("qemuDomainGetXMLDesc", flags, known)?;
+        self.read(dom, |obj| Ok(obj.describe(flags)))
     }
     fn domain_get_os_type(&self, dom: &DomainRef) -> Result<String> {
         self.read(dom, |obj| Ok(obj.def.os.os_type.clone()))
@@ -295,20 +270,8 @@ impl HypervisorConnection for QemuConnection {
         self.read(dom, |obj| Ok(obj.def.memory_kib))
     }
     fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
-        // VIR_DOMAIN_AFFECT_CONFIG = 2, VIR_DOMAIN_VCPU_MAXIMUM = 4.
         check_flags("qemuDomainGetVcpusFlags", flags, 1 | 2 | 4 | 8)?;
-        self.read(dom, |obj| {
-            let def = if flags & 2 != 0 {
-                obj.persistent_def()
-            } else {
-                &obj.def
-            };
-            Ok(if flags & 4 != 0 {
-                def.vcpus
-            } else {
-                def.current_vcpus.unwrap_or(def.vcpus)
-            } as i32)
-        })
+        self.read(dom, |obj| Ok(obj.vcpus(flags) as i32))
     }
     fn domain_get_autostart(&self, dom: &DomainRef) -> Result<bool> {
         self.read(dom, |obj| Ok(obj.autostart))
@@ -316,38 +279,36 @@ impl HypervisorConnection for QemuConnection {
     fn domain_set_autostart(&self, dom: &DomainRef, autostart: bool) -> Result<()> {
         ops::set_autostart(&self.driver, dom, autostart)
     }
-    fn domain_is_active(&self, dom: &DomainRef) -> Result<bool> {
-        self.read(dom, |obj| Ok(obj.is_active()))
-    }
-    fn domain_is_persistent(&self, dom: &DomainRef) -> Result<bool> {
-        self.read(dom, |obj| Ok(obj.persistent))
-    }
     fn domain_is_updated(&self, dom: &DomainRef) -> Result<bool> {
         self.read(dom, |obj| Ok(obj.new_def.is_some()))
-    }
-    fn domain_has_managed_save_image(&self, dom: &DomainRef, _flags: u32) -> Result<bool> {
-        self.read(dom, |_| Ok(false))
     }
     fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
         self.read(dom, |_| Ok(SecurityLabel::default()))
     }
+    fn domain_is_persistent(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.persistent))
+    }
+    fn domain_has_managed_save_image(&self, dom: &DomainRef, _flags: u32) -> Result<bool> {
+        self.read(dom, |_| Ok(false))
+    }
+    fn domain_is_active(&self, dom: &DomainRef) -> Result<bool> {
+        self.read(dom, |obj| Ok(obj.is_active()))
+    }
 
+    fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
+        let known = self.events.deregister(callback_id);
+        known.then_some(()).ok_or_else(|| {
+            let text = format!("could not find event callback {callback_id} for deletion");
+            Error::invalid_arg(ErrorDomain::NONE, text)
+        })
+    }
     fn domain_event_register_any(
         &self,
-        dom: Option<&DomainRef>,
-        event_id: i32,
-        callback: EventCallback,
+        only: Option<&DomainRef>,
+        id: i32,
+        cb: EventCallback,
     ) -> Result<i32> {
-        Ok(self.events.register(dom, event_id, callback))
-    }
-    fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::invalid_arg(
-            ErrorDomain::NONE,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        Ok(self.events.register(only, id, cb))
     }
 }
 

@@ -5,6 +5,7 @@ use crate::command;
 use crate::driver::Driver;
 use crate::files;
 use crate::lifecycle::{self, accel_for, emulator, StartRequest};
+use crate::state::{DomainObj, Domains};
 use rvirt::driver::DomainRef;
 use rvirt::events::lifecycle as ev;
 use rvirt::types::{reason, DomainState};
@@ -63,17 +64,28 @@ pub fn define(driver: &Driver, xml: &str) -> Result<DomainRef> {
     Ok(dom)
 }
 
+/// `dom` when it has a persistent configuration, else libvirt's refusal
+/// to `what` ("undefine", "set autostart for") a transient domain.
+fn persistent<'a>(
+    domains: &'a mut Domains,
+    dom: &DomainRef,
+    what: &str,
+) -> Result<&'a mut DomainObj> {
+    let obj = domains.get_mut(dom)?;
+    if obj.persistent {
+        return Ok(obj);
+    }
+    Err(Error::operation_invalid(
+        ErrorDomain::QEMU,
+        format!("cannot {what} transient domain"),
+    ))
+}
+
 pub fn undefine(driver: &Driver, dom: &DomainRef) -> Result<()> {
     with_job(driver, dom, || {
         let gone = {
             let mut domains = driver.domains.lock();
-            let obj = domains.get_mut(dom)?;
-            if !obj.persistent {
-                return Err(Error::operation_invalid(
-                    ErrorDomain::QEMU,
-                    "cannot undefine transient domain",
-                ));
-            }
+            let obj = persistent(&mut domains, dom, "undefine")?;
             files::remove(&driver.dirs.autostart_link(&obj.def.name))?;
             files::remove(&driver.dirs.config_file(&obj.def.name))?;
             let r = obj.domain_ref();
@@ -221,13 +233,7 @@ pub fn resume(driver: &Driver, dom: &DomainRef) -> Result<()> {
 pub fn set_autostart(driver: &Driver, dom: &DomainRef, autostart: bool) -> Result<()> {
     with_job(driver, dom, || {
         let mut domains = driver.domains.lock();
-        let obj = domains.get_mut(dom)?;
-        if !obj.persistent {
-            return Err(Error::operation_invalid(
-                ErrorDomain::QEMU,
-                "cannot set autostart for transient domain",
-            ));
-        }
+        let obj = persistent(&mut domains, dom, "set autostart for")?;
         let link = driver.dirs.autostart_link(&obj.def.name);
         if autostart {
             files::remove(&link)?;

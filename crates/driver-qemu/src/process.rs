@@ -99,6 +99,15 @@ pub fn spawn_plain(binary: &Path, args: &[String], log: Option<std::fs::File>) -
     spawn(binary, args, &env, log, Credentials::default())
 }
 
+/// `-qmp unix:SOCKET,server=on,wait=off`: QEMU listens on `socket` and
+/// starts without waiting for a client.
+pub fn qmp_server_args(socket: &Path) -> [String; 2] {
+    [
+        "-qmp".to_string(),
+        format!("unix:{},server=on,wait=off", socket.display()),
+    ]
+}
+
 /// Connect to the monitor QEMU opens at `socket`, retrying until it
 /// listens; fails at once if QEMU exits first.
 pub async fn connect_when_ready(

@@ -31,52 +31,82 @@ pub struct Running {
     pub got_shutdown: AtomicBool,
 }
 
-/// One guest (`virDomainObj`).
+/// One guest (`virDomainObj`): what runs, what is configured, and the
+/// QEMU behind it while active.
 pub struct DomainObj {
-    /// The running definition, or the configuration while inactive.
     pub def: DomainDef,
-    /// The configuration for the next start while the guest runs with a
-    /// different one (`newDef`).
+    /// `newDef`: a configuration defined while the guest ran, applied when
+    /// it stops.
     pub new_def: Option<DomainDef>,
+    pub run: Option<Arc<Running>>,
+    pub id: i32,
     pub state: DomainState,
     pub reason: i32,
-    pub id: i32,
-    pub persistent: bool,
     pub autostart: bool,
-    pub run: Option<Arc<Running>>,
+    pub persistent: bool,
     /// Held by the API call changing this guest (libvirt's job lock).
     pub job: Arc<Mutex<()>>,
 }
 
 impl DomainObj {
+    /// A defined guest, shut off.
     pub fn new(def: DomainDef) -> DomainObj {
         DomainObj {
             def,
             new_def: None,
+            run: None,
+            id: -1,
             state: DomainState::Shutoff,
             reason: reason::SHUTOFF_UNKNOWN,
-            id: -1,
-            persistent: false,
             autostart: false,
-            run: None,
-            job: Arc::new(Mutex::new(())),
+            persistent: false,
+            job: Arc::default(),
         }
     }
 
+    /// A running guest has an id and a QEMU.
     pub fn is_active(&self) -> bool {
-        self.id >= 0
+        self.run.is_some()
     }
 
     pub fn domain_ref(&self) -> DomainRef {
+        let (name, uuid) = (self.def.name.clone(), *self.def.uuid.as_bytes());
         DomainRef {
-            name: self.def.name.clone(),
-            uuid: *self.def.uuid.as_bytes(),
             id: self.id,
+            name,
+            uuid,
         }
     }
 
-    pub fn persistent_def(&self) -> &DomainDef {
-        self.new_def.as_ref().unwrap_or(&self.def)
+    /// `virDomainGetXMLDesc`: the configuration (INACTIVE) or the running
+    /// definition, formatted as inactive when asked or not running.
+    pub fn describe(&self, flags: u32) -> String {
+        use rvirt::flags::xml::{INACTIVE, MIGRATABLE, SECURE};
+        let config = flags & INACTIVE != 0;
+        let as_inactive = config || flags & MIGRATABLE != 0 || !self.is_active();
+        let chosen = match (&self.new_def, config) {
+            (Some(next), true) => next,
+            _ => &self.def,
+        };
+        let opts = rvirt_conf::FormatOptions {
+            secure: flags & SECURE != 0,
+            inactive: as_inactive,
+            id: if as_inactive { None } else { Some(self.id) },
+        };
+        chosen.format(&opts)
+    }
+
+    /// vCPUs of the configuration (AFFECT_CONFIG = 2) or the running
+    /// definition: the maximum (VCPU_MAXIMUM = 4) or the current count.
+    pub fn vcpus(&self, flags: u32) -> u32 {
+        let def = match (&self.new_def, flags & 2 != 0) {
+            (Some(next), true) => next,
+            _ => &self.def,
+        };
+        match def.current_vcpus {
+            Some(current) if flags & 4 == 0 => current,
+            _ => def.vcpus,
+        }
     }
 
     /// Back to shut off: the QEMU and id go, a pending config takes over.
@@ -89,6 +119,12 @@ impl DomainObj {
             self.def = def;
         }
     }
+}
+
+/// `domain 'NAME' <relation> uuid UUID`: a name or UUID taken by `known`.
+fn clash(known: &DomainDef, relation: &str) -> Error {
+    let text = format!("domain '{}' {relation} uuid {}", known.name, known.uuid);
+    Error::new(ErrorDomain::QEMU, ErrorCode::OPERATION_FAILED, text)
 }
 
 /// Every guest, by UUID.
@@ -161,14 +197,7 @@ impl Domains {
         let uuid = *def.uuid.as_bytes();
         if let Some(obj) = self.by_uuid.get(&uuid) {
             if obj.def.name != def.name {
-                return Err(Error::new(
-                    ErrorDomain::QEMU,
-                    ErrorCode::OPERATION_FAILED,
-                    format!(
-                        "domain '{}' is already defined with uuid {}",
-                        obj.def.name, obj.def.uuid
-                    ),
-                ));
+                return Err(clash(&obj.def, "is already defined with"));
             }
             if live && obj.is_active() {
                 return Err(Error::operation_invalid(
@@ -179,14 +208,7 @@ impl Domains {
             return Ok(true);
         }
         if let Some(other) = self.iter().find(|o| o.def.name == def.name) {
-            return Err(Error::new(
-                ErrorDomain::QEMU,
-                ErrorCode::OPERATION_FAILED,
-                format!(
-                    "domain '{}' already exists with uuid {}",
-                    def.name, other.def.uuid
-                ),
-            ));
+            return Err(clash(&other.def, "already exists with"));
         }
         Ok(false)
     }

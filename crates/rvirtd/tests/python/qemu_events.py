@@ -21,34 +21,37 @@ got = threading.Condition()
 
 
 def check(name, cond):
+    print("ok" if cond else "FAIL", name)
     if not cond:
-        print("FAIL", name, events)
+        print("events so far", events)
         sys.exit(1)
-    print("ok", name)
 
 
-def on_lifecycle(conn, dom, event, detail, opaque):
-    with got:
+def record(_conn, dom, event, detail, _opaque):
+    """Lifecycle callback: keep (name, event, detail), wake the waiter."""
+    got.acquire()
+    try:
         events.append((dom.name(), event, detail))
         got.notify_all()
+    finally:
+        got.release()
 
 
-def loop():
-    while True:
-        libvirt.virEventRunDefaultImpl()
-
-
-def wait_for(n):
-    deadline = time.time() + 20
+def wait_for(count, timeout=20):
+    end = time.monotonic() + timeout
     with got:
-        while len(events) < n and time.time() < deadline:
-            got.wait(0.2)
+        got.wait_for(lambda: len(events) >= count, timeout=max(0, end - time.monotonic()))
 
 
-threading.Thread(target=loop, daemon=True).start()
+def run_event_loop():
+    while libvirt.virEventRunDefaultImpl() == 0:
+        pass
+
+
+threading.Thread(target=run_event_loop, daemon=True).start()
 conn = libvirt.open(URI)
 check("getType", conn.getType() == "QEMU")
-conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
+conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE, record, None)
 
 dom = conn.defineXML(open(XML_PATH).read())
 dom.create()

@@ -40,6 +40,9 @@ pub const KVM_PROBE_KERNEL: &str = "qemu_kvm_probe_kernel";
 pub const KVM_PROBE_INITRD: &str = "qemu_kvm_probe_initrd";
 pub const KVM_PROBE_MARKER: &str = "qemu_kvm_probe_marker";
 const KVM_PROBE_DEADLINE: Duration = Duration::from_secs(10);
+/// Seconds a monitor command may take before the call fails with
+/// VIR_ERR_OPERATION_TIMEOUT (the guest keeps running).
+pub const MONITOR_TIMEOUT_KEY: &str = "qemu_monitor_timeout";
 
 pub struct Driver {
     pub dirs: Dirs,
@@ -47,6 +50,7 @@ pub struct Driver {
     pub host_uuid: Option<[u8; 16]>,
     pub rt: Runtime,
     pub creds: Credentials,
+    pub monitor_timeout: Duration,
     kvm_probe: KvmProbe,
     caps: Mutex<HashMap<PathBuf, Arc<QemuCaps>>>,
     pub domains: Mutex<Domains>,
@@ -62,7 +66,7 @@ fn numeric(config: &StateConfig, key: &str) -> Result<Option<u32>> {
             v.parse().map_err(|_| {
                 Error::invalid_arg(
                     ErrorDomain::QEMU,
-                    format!("{key} must be a numeric id, not '{v}'"),
+                    format!("{key} must be a number, not '{v}'"),
                 )
             })
         })
@@ -91,6 +95,10 @@ impl Driver {
                 uid: numeric(config, USER_KEY)?,
                 gid: numeric(config, GROUP_KEY)?,
             },
+            monitor_timeout: numeric(config, MONITOR_TIMEOUT_KEY)?
+                .map_or(crate::monitor::DEFAULT_COMMAND_TIMEOUT, |s| {
+                    Duration::from_secs(u64::from(s.max(1)))
+                }),
             kvm_probe: KvmProbe {
                 kernel: config.setting(KVM_PROBE_KERNEL).map(PathBuf::from),
                 initrd: config.setting(KVM_PROBE_INITRD).map(PathBuf::from),

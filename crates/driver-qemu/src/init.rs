@@ -120,9 +120,12 @@ type Attached = (
 /// Reconnect the monitor and read whether the vCPUs run now.
 fn connect(driver: &Driver, status: &Status) -> Option<Attached> {
     let socket = status.monitor.clone();
+    let timeout = driver.monitor_timeout;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let result = driver.rt.run(async move {
-        let mon = Monitor::connect(&socket, REATTACH_TIMEOUT, tx).await?;
+        let mon = Monitor::connect(&socket, REATTACH_TIMEOUT, tx)
+            .await?
+            .with_timeout(timeout);
         let st = mon.execute(qapi::qmp::query_status {}).await?;
         Ok::<_, rvirt_util::Error>((mon, st.running))
     });

@@ -35,7 +35,7 @@ mod watch;
 
 pub use driver::{
     DEFAULT_EMULATOR, DIR_KEYS, GROUP_KEY, KVM_PROBE_INITRD, KVM_PROBE_KERNEL, KVM_PROBE_MARKER,
-    USER_KEY,
+    MONITOR_TIMEOUT_KEY, USER_KEY,
 };
 
 use connection::QemuConnection;

@@ -138,13 +138,16 @@ fn launch(
     let (program, args, env) = (cmd.program.clone(), cmd.args.clone(), cmd.env.clone());
     let (socket, creds) = (ctx.monitor_socket.clone(), driver.creds);
     let pid_file = driver.dirs.pid_file(name);
+    let timeout = driver.monitor_timeout;
     let launched = driver.rt.run(async move {
         let mut child = process::spawn(&program, &args, &env, Some(log), creds)?;
         let pid = child.id().map_or(-1, |p| p as i32);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let ready = async {
             files::write_atomic(&pid_file, format!("{pid}\n").as_bytes())?;
-            let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx).await?;
+            let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx)
+                .await?
+                .with_timeout(timeout);
             if !paused {
                 mon.execute(qapi::qmp::cont {}).await?;
             }

@@ -168,6 +168,18 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let uri = tcp(&d);
     let xml = dirs.write_guest("g1", &image);
 
+    let caps = ok(&uri, "capabilities");
+    for want in [
+        "<arch name='x86_64'>",
+        "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
+        "<machine maxCpus='255'>pc-i440fx-7.2</machine>",
+        "<machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>",
+        "<domain type='qemu'/>",
+    ] {
+        assert!(caps.contains(want), "capabilities lack {want}:\n{caps}");
+    }
+    assert!(!caps.contains("<domain type='kvm'"), "KVM never assumed");
+
     let out = ok(&uri, &format!("define {}", xml.display()));
     assert!(out.contains("Domain 'g1' defined from"), "{out}");
     assert!(
@@ -252,6 +264,10 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     }
     let pids: Vec<i32> = names.iter().map(|n| dirs.pid_of(n).unwrap()).collect();
     ok(&uri, "suspend k2");
+    // A shut-off autostart guest starts when the daemon does.
+    let auto = dirs.write_guest("k4", &image);
+    ok(&uri, &format!("define {}", auto.display()));
+    ok(&uri, "autostart k4");
 
     first.kill9();
     // While the daemon is down, k3's QEMU dies.
@@ -276,6 +292,9 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     );
     assert_eq!(dirs.pid_of("k1"), Some(pids[0]), "same QEMU, not restarted");
     assert_eq!(dirs.console_text("k1").matches(READY_MARKER).count(), 1);
+    assert_eq!(ok(&uri, "domstate k4 --reason").trim(), "running (booted)");
+    dirs.wait_ready("k4");
+    ok(&uri, "destroy k4");
 
     // Still controllable.
     ok(&uri, "resume k2");
@@ -290,7 +309,7 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     dirs.wait_ready("k3");
     ok(&uri, "destroy k3");
     let list = ok(&uri, "list --all");
-    assert_eq!(list.matches("shut off").count(), 3, "{list}");
+    assert_eq!(list.matches("shut off").count(), 4, "{list}");
 }
 
 #[test]
@@ -373,4 +392,59 @@ fn python_libvirt_receives_the_lifecycle_events() {
         out.stderr,
         d.log()
     );
+}
+
+/// A QEMU that stops answering its monitor (SIGSTOP) costs the caller
+/// libvirt's timeout error after qemu_monitor_timeout, while other clients
+/// are served meanwhile; the guest is then still destroyed cleanly.
+#[test]
+fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
+    use nix::sys::signal::{kill, Signal};
+    let image = image();
+    let dirs = QemuDirs::new();
+    let d = Daemon::rvirtd(&format!("{}qemu_monitor_timeout = 2\n", dirs.conf()));
+    let uri = tcp(&d);
+    let xml = dirs.write_guest("hung", &image);
+    ok(&uri, &format!("define {}", xml.display()));
+    ok(&uri, "start hung");
+    let pid = nix::unistd::Pid::from_raw(dirs.pid_of("hung").unwrap());
+    kill(pid, Signal::SIGSTOP).unwrap();
+
+    let other = {
+        let uri = unix(&d);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let start = Instant::now();
+            let out = virsh(&uri, "list --all");
+            (out, start.elapsed())
+        })
+    };
+    let start = Instant::now();
+    let out = virsh(&uri, "suspend hung");
+    let waited = start.elapsed();
+    kill(pid, Signal::SIGCONT).unwrap();
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("Timed out during operation: monitor")
+            && out
+                .stderr
+                .contains("timed out after 2 s waiting for 'stop'"),
+        "{}",
+        out.stderr
+    );
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    let (listed, took) = other.join().unwrap();
+    assert!(
+        listed.ok && listed.stdout.contains("hung"),
+        "{}",
+        listed.stderr
+    );
+    assert!(
+        took < Duration::from_secs(1),
+        "list waited {took:?} on the hung guest"
+    );
+
+    ok(&uri, "destroy hung");
+    assert!(wait_gone(pid.as_raw()));
+    assert!(qemu_processes_named("hung").is_empty());
 }

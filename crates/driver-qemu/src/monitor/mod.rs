@@ -116,6 +116,13 @@ impl Monitor {
         Ok(monitor)
     }
 
+    /// The deadline of every later command (the one given to `connect`
+    /// also bounded the connection and negotiation).
+    pub fn with_timeout(mut self, timeout: Duration) -> Monitor {
+        self.timeout = timeout;
+        self
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -295,6 +295,15 @@ impl HypervisorConnection for QemuConnection {
         self.read(dom, |obj| Ok(obj.is_active()))
     }
 
+    fn connect_domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
+        check_flags("qemuConnectDomainXMLToNative", flags, 0)?;
+        ops::xml_to_native(&self.driver, format, xml)
+    }
+    fn domain_set_memory_flags(&self, dom: &DomainRef, kib: u64, flags: u32) -> Result<()> {
+        check_flags("qemuDomainSetMemoryFlags", flags, 1 | 2 | 4)?;
+        ops::set_memory(&self.driver, dom, kib, flags)
+    }
+
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let known = self.events.deregister(callback_id);
         known.then_some(()).ok_or_else(|| {

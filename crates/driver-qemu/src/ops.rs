@@ -253,3 +253,112 @@ pub fn set_autostart(driver: &Driver, dom: &DomainRef, autostart: bool) -> Resul
         Ok(())
     })
 }
+
+/// `virDomainSetMemoryFlags`: the balloon target of the running guest
+/// (AFFECT_LIVE = 1) and/or the configuration's current memory
+/// (AFFECT_CONFIG = 2); MEM_MAXIMUM = 4 changes the configured maximum.
+pub fn set_memory(driver: &Driver, dom: &DomainRef, kib: u64, flags: u32) -> Result<()> {
+    const LIVE: u32 = 1;
+    const CONFIG: u32 = 2;
+    const MAXIMUM: u32 = 4;
+    with_job(driver, dom, || {
+        let (active, max_live) = {
+            let domains = driver.domains.lock();
+            let obj = domains.get(dom)?;
+            (obj.is_active(), obj.def.memory_kib)
+        };
+        // VIR_DOMAIN_AFFECT_CURRENT (0): live when running, else config.
+        let flags = match flags & (LIVE | CONFIG) {
+            0 if active => flags | LIVE,
+            0 => flags | CONFIG,
+            _ => flags,
+        };
+        if flags & LIVE != 0 && !active {
+            return Err(Error::operation_invalid(
+                ErrorDomain::QEMU,
+                "domain is not running",
+            ));
+        }
+        if flags & MAXIMUM != 0 {
+            if flags & LIVE != 0 {
+                return Err(Error::new(
+                    ErrorDomain::QEMU,
+                    rvirt_util::ErrorCode::CONFIG_UNSUPPORTED,
+                    "cannot resize the maximum memory on an active domain",
+                ));
+            }
+            return update_config(driver, dom, |def| {
+                def.memory_kib = kib;
+                def.current_memory_kib = def.current_memory_kib.min(kib);
+            });
+        }
+        if flags & LIVE != 0 {
+            if kib > max_live {
+                return Err(Error::invalid_arg(
+                    ErrorDomain::QEMU,
+                    "cannot set memory higher than max memory",
+                ));
+            }
+            let run = running(driver, dom)?;
+            let bytes = i64::try_from(kib.saturating_mul(1024)).unwrap_or(i64::MAX);
+            driver.rt.run(async move {
+                let target = qapi::qmp::balloon { value: bytes };
+                run.monitor.execute(target).await.map(|_| ())
+            })?;
+            let mut domains = driver.domains.lock();
+            let obj = domains.get_mut(dom)?;
+            obj.def.current_memory_kib = kib;
+            lifecycle::save_status(driver, obj);
+        }
+        if flags & CONFIG != 0 {
+            update_config(driver, dom, |def| {
+                def.current_memory_kib = kib.min(def.memory_kib)
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Change the persistent configuration with `change` and write it.
+fn update_config(
+    driver: &Driver,
+    dom: &DomainRef,
+    change: impl FnOnce(&mut DomainDef),
+) -> Result<()> {
+    let mut domains = driver.domains.lock();
+    let obj = persistent(&mut domains, dom, "change persistent config of")?;
+    let mut config = obj.next_config().clone();
+    change(&mut config);
+    files::write_atomic(
+        &driver.dirs.config_file(&config.name),
+        config_xml(&config).as_bytes(),
+    )?;
+    if obj.is_active() {
+        obj.new_def = Some(config);
+    } else {
+        obj.def = config;
+    }
+    Ok(())
+}
+
+/// `virConnectDomainXMLToNative` with `qemu-argv`: the command line a
+/// start would run, with libvirt's placeholder id (-1) in the paths.
+pub fn xml_to_native(driver: &Driver, format: &str, xml: &str) -> Result<String> {
+    if format != "qemu-argv" {
+        return Err(Error::invalid_arg(
+            ErrorDomain::QEMU,
+            format!("unsupported config type {format}"),
+        ));
+    }
+    let def = prepare(driver, xml)?;
+    let caps = driver.caps(&emulator(&def))?;
+    let lib_dir = driver.dirs.lib.join(format!("domain--1-{}", def.name));
+    let ctx = command::RunContext {
+        accel: accel_for(&def, &caps)?,
+        monitor_socket: lib_dir.join("monitor.sock"),
+        lib_dir,
+        domain_id: -1,
+        incoming: None,
+    };
+    Ok(command::build(&def, &caps, &ctx)?.to_native())
+}

@@ -78,6 +78,11 @@ impl DomainObj {
         }
     }
 
+    /// The configuration the next start uses.
+    pub fn next_config(&self) -> &DomainDef {
+        self.new_def.as_ref().unwrap_or(&self.def)
+    }
+
     /// `virDomainGetXMLDesc`: the configuration (INACTIVE) or the running
     /// definition, formatted as inactive when asked or not running.
     pub fn describe(&self, flags: u32) -> String {

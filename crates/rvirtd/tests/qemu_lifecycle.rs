@@ -168,6 +168,30 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let uri = tcp(&d);
     let xml = dirs.write_guest("g1", &image);
 
+    let argv = ok(
+        &uri,
+        &format!("domxml-to-native qemu-argv {}", xml.display()),
+    );
+    for want in [
+        "LC_ALL=C ",
+        "/usr/bin/qemu-system-x86_64 -name guest=g1,debug-threads=on -S ",
+        " -sandbox on,",
+        " -kernel ",
+    ] {
+        assert!(
+            argv.contains(want),
+            "domxml-to-native lacks '{want}':\n{argv}"
+        );
+    }
+    let refused = virsh(&uri, &format!("domxml-to-native xen-xl {}", xml.display()));
+    assert!(
+        refused
+            .stderr
+            .contains("invalid argument: unsupported config type xen-xl"),
+        "{}",
+        refused.stderr
+    );
+
     let caps = ok(&uri, "capabilities");
     for want in [
         "<arch name='x86_64'>",
@@ -213,6 +237,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     ] {
         assert!(info.contains(want), "dominfo lacks '{want}':\n{info}");
     }
+
+    ok(&uri, "setmem g1 98304 --live");
+    let info = ok(&uri, "dominfo g1");
+    assert!(info.contains("Used memory:    98304 KiB"), "{info}");
+    let big = virsh(&uri, "setmem g1 262144 --live");
+    assert!(
+        big.stderr
+            .contains("invalid argument: cannot set memory higher than max memory"),
+        "{}",
+        big.stderr
+    );
 
     ok(&uri, "suspend g1");
     assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");

@@ -264,4 +264,14 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         unsupported_default!("virConnectDomainEventDeregisterAny")
     }
+
+    /// `virConnectDomainXMLToNative`, e.g. format `qemu-argv`.
+    fn connect_domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
+        unsupported_default!("virConnectDomainXMLToNative")
+    }
+    /// `virDomainSetMemoryFlags` (memory in KiB; `VIR_DOMAIN_AFFECT_*`,
+    /// `VIR_DOMAIN_MEM_MAXIMUM`).
+    fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainSetMemoryFlags")
+    }
 }

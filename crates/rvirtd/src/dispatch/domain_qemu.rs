@@ -1,0 +1,30 @@
+//! Procedures the QEMU driver brought: handed straight to the connection's
+//! driver (`virConnectDomainXMLToNative`, `virDomainSetMemory*`).
+
+use super::{dispatch_table, Client};
+use rvirt_rpc::remote::*;
+use rvirt_rpc::NonnullDomain;
+use rvirt_util::Result;
+
+/// `virDomainSetMemory` is `virDomainSetMemoryFlags` with
+/// `VIR_DOMAIN_AFFECT_LIVE` (1).
+const AFFECT_LIVE: u32 = 1;
+
+fn set_memory(cx: &Client, dom: &NonnullDomain, kib: u64, flags: u32) -> Result<()> {
+    let dom = cx.domain(dom)?;
+    let driver = dom.connect().driver();
+    driver.domain_set_memory_flags(dom.domain_ref(), kib, flags)
+}
+
+dispatch_table! {
+    ConnectDomainXmlToNative => |cx, a| {
+        let native = cx.conn()?.driver().connect_domain_xml_to_native(
+            &a.native_format,
+            &a.domain_xml,
+            a.flags,
+        )?;
+        Ok(ConnectDomainXmlToNativeRet { native_config: native })
+    };
+    DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    DomainSetMemoryFlags => |cx, a| set_memory(cx, &a.dom, a.memory, a.flags);
+}

@@ -9,7 +9,7 @@ use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{EventCallback, EventRegistry};
 use rvirt::flags;
 use rvirt::types::{DomainInfo, DomainState, SecurityLabel, SecurityModel};
-use rvirt_util::{Error, ErrorDomain, Result};
+use rvirt_util::{Error, ErrorDomain, Result, TypedParams};
 use std::sync::Arc;
 
 pub struct QemuConnection {
@@ -97,27 +97,6 @@ fn matches_list(obj: &DomainObj, wanted: u32) -> bool {
     GROUPS
         .iter()
         .all(|g| wanted & g == 0 || wanted & g & have != 0)
-}
-
-/// CPU time QEMU has used, from /proc (user + system), in nanoseconds.
-fn cpu_time_ns(pid: i32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the
-    // 14th and 15th of the whole line.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse().ok())
-        .collect();
-    let ticks: u64 = fields.iter().sum();
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .ok()
-        .flatten()
-        .filter(|h| *h > 0)
-        .unwrap_or(100) as u64;
-    ticks * (1_000_000_000 / hz)
 }
 
 impl HypervisorConnection for QemuConnection {
@@ -245,7 +224,7 @@ impl HypervisorConnection for QemuConnection {
         self.read(dom, |obj| {
             let pid = obj.run.as_ref().map(|r| r.pid);
             Ok(DomainInfo {
-                cpu_time: pid.map_or(0, cpu_time_ns),
+                cpu_time: pid.map_or(0, crate::stats::cpu_time_ns),
                 nr_virt_cpu: obj.vcpus(0) as u16,
                 max_mem: obj.def.memory_kib,
                 memory: obj.def.current_memory_kib,
@@ -302,6 +281,45 @@ impl HypervisorConnection for QemuConnection {
     fn domain_set_memory_flags(&self, dom: &DomainRef, kib: u64, flags: u32) -> Result<()> {
         check_flags("qemuDomainSetMemoryFlags", flags, 1 | 2 | 4)?;
         ops::set_memory(&self.driver, dom, kib, flags)
+    }
+
+    fn connect_get_all_domain_stats(
+        &self,
+        doms: &[DomainRef],
+        stats: u32,
+        flags: u32,
+    ) -> Result<Vec<(DomainRef, TypedParams)>> {
+        // The list filters (VIR_CONNECT_LIST_DOMAINS_*), and
+        // ENFORCE_STATS (1 << 31): refuse a group this driver lacks.
+        const ENFORCE: u32 = 1 << 31;
+        check_flags(
+            "qemuConnectGetAllDomainStats",
+            flags,
+            flags::list::ALL | ENFORCE | 1 << 30 | 1 << 29,
+        )?;
+        if flags & ENFORCE != 0 && stats & !crate::stats::SUPPORTED != 0 {
+            return Err(Error::new(
+                ErrorDomain::QEMU,
+                rvirt_util::ErrorCode::OPERATION_UNSUPPORTED,
+                format!(
+                    "Stats types bits 0x{:x} are not supported by this daemon",
+                    stats & !crate::stats::SUPPORTED
+                ),
+            ));
+        }
+        let domains = self.driver.domains.lock();
+        let chosen: Vec<&DomainObj> = if doms.is_empty() {
+            domains
+                .iter()
+                .filter(|o| matches_list(o, flags & flags::list::ALL))
+                .collect()
+        } else {
+            doms.iter().map(|d| domains.get(d)).collect::<Result<_>>()?
+        };
+        Ok(chosen
+            .into_iter()
+            .map(|o| (o.domain_ref(), crate::stats::record(o, stats)))
+            .collect())
     }
 
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {

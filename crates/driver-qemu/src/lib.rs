@@ -30,6 +30,7 @@ mod ops;
 pub mod process;
 pub mod runtime;
 mod state;
+mod stats;
 mod status;
 mod watch;
 

@@ -249,6 +249,22 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         big.stderr
     );
 
+    let stats = ok(&uri, "domstats g1");
+    for want in [
+        "Domain: 'g1'",
+        "  state.state=1",
+        "  state.reason=1",
+        "  cpu.time=",
+        "  balloon.current=98304",
+        "  balloon.maximum=131072",
+        "  vcpu.current=1",
+        "  vcpu.maximum=1",
+        "  vcpu.0.state=1",
+        "  vcpu.0.time=",
+    ] {
+        assert!(stats.contains(want), "domstats lacks '{want}':\n{stats}");
+    }
+
     ok(&uri, "suspend g1");
     assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");
     ok(&uri, "resume g1");

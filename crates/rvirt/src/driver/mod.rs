@@ -274,4 +274,14 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
         unsupported_default!("virDomainSetMemoryFlags")
     }
+    /// `virConnectGetAllDomainStats` / `virDomainListGetStats` (`doms`
+    /// empty: every domain the list flags in `flags` select).
+    fn connect_get_all_domain_stats(
+        &self,
+        doms: &[DomainRef],
+        stats: u32,
+        flags: u32,
+    ) -> Result<Vec<(DomainRef, rvirt_util::TypedParams)>> {
+        unsupported_default!("virConnectGetAllDomainStats")
+    }
 }

@@ -26,5 +26,15 @@ dispatch_table! {
         Ok(ConnectDomainXmlToNativeRet { native_config: native })
     };
     DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    ConnectGetAllDomainStats => |cx, a| {
+        let conn = cx.conn()?;
+        let doms: Vec<_> = a.doms.iter().map(|d| cx.domain(d).map(|d| d.domain_ref().clone())).collect::<Result<_>>()?;
+        let records = conn.driver().connect_get_all_domain_stats(&doms, a.stats, a.flags)?;
+        let ret_stats = records
+            .into_iter()
+            .map(|(r, params)| DomainStatsRecord { dom: NonnullDomain { name: r.name, uuid: r.uuid, id: r.id }, params })
+            .collect();
+        Ok(ConnectGetAllDomainStatsRet { ret_stats })
+    };
     DomainSetMemoryFlags => |cx, a| set_memory(cx, &a.dom, a.memory, a.flags);
 }

@@ -273,6 +273,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "running (unpaused)"
     );
 
+    assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
+    let start = Instant::now();
+    while dirs.console_text("g1").matches(READY_MARKER).count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no second boot after reboot"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(dirs.pid_of("g1"), Some(pid), "reboot keeps the same QEMU");
+
     let live = ok(&uri, "dumpxml g1");
     assert!(live.starts_with("<domain type='qemu' id="), "{live}");
     assert!(
@@ -320,6 +331,15 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     ok(&uri, &format!("define {}", auto.display()));
     ok(&uri, "autostart k4");
 
+    // Stopping the daemon cleanly never stops guests either.
+    assert!(first.terminate(), "rvirtd exits on SIGTERM");
+    assert!(
+        pids.iter().all(|p| alive(*p)),
+        "SIGTERM on rvirtd stopped a guest"
+    );
+    let mut first = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&first);
+    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
     first.kill9();
     // While the daemon is down, k3's QEMU dies.
     nix::sys::signal::kill(

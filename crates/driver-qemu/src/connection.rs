@@ -283,6 +283,24 @@ impl HypervisorConnection for QemuConnection {
         ops::set_memory(&self.driver, dom, kib, flags)
     }
 
+    fn get_domain_capabilities(
+        &self,
+        emulator: Option<&str>,
+        arch: Option<&str>,
+        machine: Option<&str>,
+        virt_type: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        check_flags("qemuConnectGetDomainCapabilities", flags, 0)?;
+        let binary = emulator.unwrap_or(crate::driver::DEFAULT_EMULATOR);
+        let caps = self.driver.caps(std::path::Path::new(binary))?;
+        let req = crate::domcaps::Request {
+            machine,
+            arch,
+            virt_type,
+        };
+        crate::domcaps::format(&caps, &req)
+    }
     fn connect_get_all_domain_stats(
         &self,
         doms: &[DomainRef],

@@ -192,6 +192,32 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         refused.stderr
     );
 
+    let domcaps = ok(&uri, "domcapabilities");
+    for want in [
+        "<path>/usr/bin/qemu-system-x86_64</path>",
+        "<domain>qemu</domain>",
+        "<machine>pc-i440fx-7.2</machine>",
+        "<vcpu max='255'/>",
+        "<mode name='host-passthrough' supported='no'/>",
+        "<model usable='unknown'>qemu64</model>",
+        "<value>virtio</value>",
+    ] {
+        assert!(
+            domcaps.contains(want),
+            "domcapabilities lack {want}:\n{domcaps}"
+        );
+    }
+    let q35 = ok(&uri, "domcapabilities --machine q35");
+    assert!(q35.contains("<machine>pc-q35-7.2</machine>"), "{q35}");
+    let kvm = virsh(&uri, "domcapabilities --virttype kvm");
+    assert!(
+        kvm.stderr.contains(
+            "invalid argument: KVM is not supported by '/usr/bin/qemu-system-x86_64' on this host"
+        ),
+        "{}",
+        kvm.stderr
+    );
+
     let caps = ok(&uri, "capabilities");
     for want in [
         "<arch name='x86_64'>",

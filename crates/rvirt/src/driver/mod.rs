@@ -274,6 +274,17 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
         unsupported_default!("virDomainSetMemoryFlags")
     }
+    /// `virConnectGetDomainCapabilities`.
+    fn get_domain_capabilities(
+        &self,
+        emulator: Option<&str>,
+        arch: Option<&str>,
+        machine: Option<&str>,
+        virt_type: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        unsupported_default!("virConnectGetDomainCapabilities")
+    }
     /// `virConnectGetAllDomainStats` / `virDomainListGetStats` (`doms`
     /// empty: every domain the list flags in `flags` select).
     fn connect_get_all_domain_stats(

@@ -26,6 +26,16 @@ dispatch_table! {
         Ok(ConnectDomainXmlToNativeRet { native_config: native })
     };
     DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    ConnectGetDomainCapabilities => |cx, a| {
+        let capabilities = cx.conn()?.driver().get_domain_capabilities(
+            a.emulatorbin.as_deref(),
+            a.arch.as_deref(),
+            a.machine.as_deref(),
+            a.virttype.as_deref(),
+            a.flags,
+        )?;
+        Ok(ConnectGetDomainCapabilitiesRet { capabilities })
+    };
     ConnectGetAllDomainStats => |cx, a| {
         let conn = cx.conn()?;
         let doms: Vec<_> = a.doms.iter().map(|d| cx.domain(d).map(|d| d.domain_ref().clone())).collect::<Result<_>>()?;

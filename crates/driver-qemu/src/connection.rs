@@ -283,6 +283,15 @@ impl HypervisorConnection for QemuConnection {
         ops::set_memory(&self.driver, dom, kib, flags)
     }
 
+    fn domain_memory_stats(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<Vec<(i32, u64)>> {
+        check_flags("qemuDomainMemoryStats", flags, 0)?;
+        ops::memory_stats(&self.driver, dom, max)
+    }
     fn get_domain_capabilities(
         &self,
         emulator: Option<&str>,

@@ -362,3 +362,30 @@ pub fn xml_to_native(driver: &Driver, format: &str, xml: &str) -> Result<String>
     };
     Ok(command::build(&def, &caps, &ctx)?.to_native())
 }
+
+/// `virDomainMemoryStats`: the balloon's actual size (QMP `query-balloon`,
+/// tag ACTUAL_BALLOON = 6) and QEMU's resident set (RSS = 7), in KiB.
+pub fn memory_stats(driver: &Driver, dom: &DomainRef, max: u32) -> Result<Vec<(i32, u64)>> {
+    const ACTUAL_BALLOON: i32 = 6;
+    const RSS: i32 = 7;
+    let run = running(driver, dom)?;
+    let pid = run.pid;
+    let balloon = driver
+        .rt
+        .run(async move { run.monitor.execute(qapi::qmp::query_balloon {}).await })?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let rss_kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0);
+    let mut stats = vec![
+        (
+            ACTUAL_BALLOON,
+            u64::try_from(balloon.actual / 1024).unwrap_or(0),
+        ),
+        (RSS, rss_kib),
+    ];
+    stats.truncate(max as usize);
+    Ok(stats)
+}

@@ -82,6 +82,17 @@ async fn handle(
                 driver.emit(&dom, DomainEvent::Reboot);
             }
         }
+        MonitorEvent::Qmp(Event::BALLOON_CHANGE { data, .. }) => {
+            // The guest moved its balloon: current memory follows
+            // (libvirt's qemuProcessHandleBalloonChange).
+            let mut domains = driver.domains.lock();
+            if let Some(obj) = domains.by_uuid_mut(&uuid) {
+                if obj.run.as_ref().map(|r| r.token) == Some(token) {
+                    obj.def.current_memory_kib = u64::try_from(data.actual / 1024).unwrap_or(0);
+                    lifecycle::save_status(&driver, obj);
+                }
+            }
+        }
         MonitorEvent::Qmp(Event::SHUTDOWN { .. }) => {
             guest_shut_down(&driver, &uuid, &run).await;
             return false;

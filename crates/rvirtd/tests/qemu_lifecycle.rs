@@ -275,6 +275,16 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         big.stderr
     );
 
+    let memstat = ok(&uri, "dommemstat g1");
+    // The initramfs loads no virtio_balloon driver: the balloon stays
+    // where it was (libvirt reports QEMU's figure the same way).
+    let lines: Vec<&str> = memstat.lines().collect();
+    assert!(
+        lines[0] == "actual 131072" && lines[1].starts_with("rss "),
+        "{memstat}"
+    );
+    assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
+
     let stats = ok(&uri, "domstats g1");
     for want in [
         "Domain: 'g1'",

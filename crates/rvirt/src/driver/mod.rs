@@ -274,6 +274,15 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
         unsupported_default!("virDomainSetMemoryFlags")
     }
+    /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
+    fn domain_memory_stats(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<Vec<(i32, u64)>> {
+        unsupported_default!("virDomainMemoryStats")
+    }
     /// `virConnectGetDomainCapabilities`.
     fn get_domain_capabilities(
         &self,

@@ -26,6 +26,12 @@ dispatch_table! {
         Ok(ConnectDomainXmlToNativeRet { native_config: native })
     };
     DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    DomainMemoryStats => |cx, a| {
+        let dom = cx.domain(&a.dom)?;
+        let found = dom.connect().driver().domain_memory_stats(dom.domain_ref(), a.max_stats, a.flags)?;
+        let stats = found.into_iter().map(|(tag, val)| DomainMemoryStat { tag, val }).collect();
+        Ok(DomainMemoryStatsRet { stats })
+    };
     ConnectGetDomainCapabilities => |cx, a| {
         let capabilities = cx.conn()?.driver().get_domain_capabilities(
             a.emulatorbin.as_deref(),

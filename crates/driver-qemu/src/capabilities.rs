@@ -23,7 +23,7 @@ struct CacheEntry {
 }
 
 /// The emulator's modification time, or libvirt's error for a missing one.
-fn binary_mtime(binary: &Path) -> Result<u128> {
+pub fn binary_mtime(binary: &Path) -> Result<u128> {
     let meta = std::fs::metadata(binary).map_err(|e| {
         Error::system(
             ErrorDomain::QEMU,

@@ -52,7 +52,8 @@ pub struct Driver {
     pub creds: Credentials,
     pub monitor_timeout: Duration,
     kvm_probe: KvmProbe,
-    caps: Mutex<HashMap<PathBuf, Arc<QemuCaps>>>,
+    /// By binary: its modification time when probed, and what it offers.
+    caps: Mutex<HashMap<PathBuf, (u128, Arc<QemuCaps>)>>,
     pub domains: Mutex<Domains>,
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
     next_id: AtomicI32,
@@ -116,11 +117,14 @@ impl Driver {
         })
     }
 
-    /// The capabilities of `binary`, probed once per daemon and binary
-    /// version (the cache file survives restarts).
+    /// The capabilities of `binary`, probed once per binary version (a
+    /// changed mtime probes again; the cache file survives restarts).
     pub fn caps(&self, binary: &Path) -> Result<Arc<QemuCaps>> {
-        if let Some(caps) = self.caps.lock().get(binary) {
-            return Ok(caps.clone());
+        let mtime = capabilities::binary_mtime(binary)?;
+        if let Some((probed, caps)) = self.caps.lock().get(binary) {
+            if *probed == mtime {
+                return Ok(caps.clone());
+            }
         }
         let (bin, cache, probe) = (
             binary.to_path_buf(),
@@ -131,7 +135,9 @@ impl Driver {
             self.rt
                 .run(async move { capabilities::load(&bin, &cache, &probe).await })?,
         );
-        self.caps.lock().insert(binary.to_path_buf(), caps.clone());
+        self.caps
+            .lock()
+            .insert(binary.to_path_buf(), (mtime, caps.clone()));
         Ok(caps)
     }
 

@@ -74,23 +74,26 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     let attached = if process::is_our_qemu(status.pid, &status.monitor) {
         connect(driver, &status)
     } else {
-        None
+        Err(reason::SHUTOFF_CRASHED)
     };
-    let Some((run, events, state)) = attached else {
-        tracing::info!("guest {name} died while the daemon was down");
-        lifecycle::remove_run_files(driver, &name, &lib_dir);
-        if process::is_our_qemu(status.pid, &status.monitor) {
-            // Alive but its monitor does not answer: it cannot be managed.
-            let pid = status.pid;
-            let _ = driver
-                .rt
-                .run(async move { process::terminate(pid, false).await });
+    let (run, events, state) = match attached {
+        Ok(attached) => attached,
+        Err(why) => {
+            tracing::info!("guest {name} ended while the daemon was down");
+            lifecycle::remove_run_files(driver, &name, &lib_dir);
+            if process::is_our_qemu(status.pid, &status.monitor) {
+                // Alive but finished or unmanageable: it goes.
+                let pid = status.pid;
+                let _ = driver
+                    .rt
+                    .run(async move { process::terminate(pid, false).await });
+            }
+            let mut domains = driver.domains.lock();
+            if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
+                obj.mark_stopped(why);
+            }
+            return;
         }
-        let mut domains = driver.domains.lock();
-        if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
-            obj.mark_stopped(reason::SHUTOFF_CRASHED);
-        }
-        return;
     };
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();
@@ -117,8 +120,10 @@ type Attached = (
     Option<(DomainState, i32)>,
 );
 
-/// Reconnect the monitor and read whether the vCPUs run now.
-fn connect(driver: &Driver, status: &Status) -> Option<Attached> {
+/// Reconnect the monitor and read whether the vCPUs run now; else the
+/// shut-off reason to record (crashed, or shutdown for a guest that
+/// powered off while the daemon was down and waits under -no-shutdown).
+fn connect(driver: &Driver, status: &Status) -> Result<Attached, i32> {
     let socket = status.monitor.clone();
     let timeout = driver.monitor_timeout;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -127,13 +132,16 @@ fn connect(driver: &Driver, status: &Status) -> Option<Attached> {
             .await?
             .with_timeout(timeout);
         let st = mon.execute(qapi::qmp::query_status {}).await?;
-        Ok::<_, rvirt_util::Error>((mon, st.running))
+        Ok::<_, rvirt_util::Error>((mon, st))
     });
     let (monitor, running) = match result {
-        Ok(r) => r,
+        Ok((_, st)) if st.status == qapi::qmp::RunState::shutdown => {
+            return Err(reason::SHUTOFF_SHUTDOWN)
+        }
+        Ok((mon, st)) => (mon, st.running),
         Err(e) => {
             tracing::warn!("cannot re-attach to {}: {}", status.def.name, e.message);
-            return None;
+            return Err(reason::SHUTOFF_CRASHED);
         }
     };
     // The recorded reason stands while the state agrees with QEMU.
@@ -149,7 +157,7 @@ fn connect(driver: &Driver, status: &Status) -> Option<Attached> {
         stop_reason: AtomicI32::new(0),
         got_shutdown: AtomicBool::new(false),
     });
-    Some((run, rx, state))
+    Ok((run, rx, state))
 }
 
 fn autostart(driver: &Arc<Driver>) {

@@ -10,7 +10,9 @@ pub const STATE: u32 = 1;
 pub const CPU_TOTAL: u32 = 2;
 pub const BALLOON: u32 = 4;
 pub const VCPU: u32 = 8;
-pub const SUPPORTED: u32 = STATE | CPU_TOTAL | BALLOON | VCPU;
+pub const INTERFACE: u32 = 16;
+pub const BLOCK: u32 = 32;
+pub const SUPPORTED: u32 = STATE | CPU_TOTAL | BALLOON | VCPU | INTERFACE | BLOCK;
 
 /// Clock ticks per second, for /proc's times.
 fn ticks_to_ns(ticks: u64) -> u64 {
@@ -86,5 +88,42 @@ pub fn record(obj: &DomainObj, groups: u32) -> TypedParams {
             p.push(format!("vcpu.{index}.time"), V::ULLong(time));
         }
     }
+    if groups & INTERFACE != 0 {
+        devices(
+            &mut p,
+            "net",
+            obj.def
+                .devices
+                .interfaces
+                .iter()
+                .map(|n| (n.target_dev.clone(), None)),
+        );
+    }
+    if groups & BLOCK != 0 {
+        let disks = obj.def.devices.disks.iter();
+        devices(
+            &mut p,
+            "block",
+            disks.map(|d| (Some(d.target_dev.clone()), d.source.clone())),
+        );
+    }
     p
+}
+
+/// `PREFIX.count` and each device's `PREFIX.N.name` / `PREFIX.N.path`
+/// (the I/O counters need the monitor and are not reported yet).
+fn devices(
+    p: &mut TypedParams,
+    prefix: &str,
+    list: impl ExactSizeIterator<Item = (Option<String>, Option<String>)>,
+) {
+    p.push(format!("{prefix}.count"), V::UInt(list.len() as u32));
+    for (i, (name, path)) in list.enumerate() {
+        if let Some(name) = name {
+            p.push(format!("{prefix}.{i}.name"), V::String(name));
+        }
+        if let Some(path) = path {
+            p.push(format!("{prefix}.{i}.path"), V::String(path));
+        }
+    }
 }

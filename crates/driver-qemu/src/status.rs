@@ -84,3 +84,51 @@ impl Status {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trips_through_its_file() {
+        let xml = "<domain type='qemu'><name>s1</name>\
+                   <uuid>6a4f0a53-1e0c-4b59-9d0e-1f2e3d4c5b6a</uuid>\
+                   <memory>131072</memory><os><type>hvm</type></os></domain>";
+        let status = Status {
+            state: DomainState::Paused,
+            reason: 1,
+            pid: 4242,
+            id: 7,
+            monitor: PathBuf::from("/run/x/s1 & co.monitor"),
+            def: DomainDef::parse(xml).unwrap(),
+        };
+        let dir = std::env::temp_dir().join(format!("rvirt-status-{}", std::process::id()));
+        let file = dir.join("s1.xml");
+        status.write(&file).unwrap();
+        let back = Status::read(&file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            (back.state, back.reason, back.pid, back.id),
+            (DomainState::Paused, 1, 4242, 7)
+        );
+        assert_eq!(back.monitor, status.monitor);
+        assert_eq!(back.def, status.def);
+    }
+
+    #[test]
+    fn a_status_file_without_pid_is_refused() {
+        let dir = std::env::temp_dir().join(format!("rvirt-status-bad-{}", std::process::id()));
+        let file = dir.join("bad.xml");
+        let text = "<domstatus state='1' reason='1'><monitor path='/m'/>\
+                    <domain type='qemu' id='3'><name>b</name><memory>1024</memory>\
+                    <os><type>hvm</type></os></domain></domstatus>";
+        crate::files::write_atomic(&file, text.as_bytes()).unwrap();
+        let err = Status::read(&file).err().expect("refused");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            err.message.contains("invalid pid in status file"),
+            "{}",
+            err.message
+        );
+    }
+}

@@ -297,6 +297,8 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "  vcpu.maximum=1",
         "  vcpu.0.state=1",
         "  vcpu.0.time=",
+        "  net.count=0",
+        "  block.count=0",
     ] {
         assert!(stats.contains(want), "domstats lacks '{want}':\n{stats}");
     }

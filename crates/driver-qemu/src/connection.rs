@@ -283,30 +283,25 @@ impl HypervisorConnection for QemuConnection {
         ops::set_memory(&self.driver, dom, kib, flags)
     }
 
-    fn domain_memory_stats(
-        &self,
-        dom: &DomainRef,
-        max: u32,
-        flags: u32,
-    ) -> Result<Vec<(i32, u64)>> {
+    fn domain_memory_stats(&self, d: &DomainRef, max: u32, flags: u32) -> Result<Vec<(i32, u64)>> {
         check_flags("qemuDomainMemoryStats", flags, 0)?;
-        ops::memory_stats(&self.driver, dom, max)
+        ops::memory_stats(&self.driver, d, max)
     }
     fn get_domain_capabilities(
         &self,
-        emulator: Option<&str>,
-        arch: Option<&str>,
-        machine: Option<&str>,
-        virt_type: Option<&str>,
+        emulatorbin: Option<&str>,
+        wanted_arch: Option<&str>,
+        wanted_machine: Option<&str>,
+        virttype: Option<&str>,
         flags: u32,
     ) -> Result<String> {
         check_flags("qemuConnectGetDomainCapabilities", flags, 0)?;
-        let binary = emulator.unwrap_or(crate::driver::DEFAULT_EMULATOR);
+        let binary = emulatorbin.unwrap_or(crate::driver::DEFAULT_EMULATOR);
         let caps = self.driver.caps(std::path::Path::new(binary))?;
         let req = crate::domcaps::Request {
-            machine,
-            arch,
-            virt_type,
+            machine: wanted_machine,
+            arch: wanted_arch,
+            virt_type: virttype,
         };
         crate::domcaps::format(&caps, &req)
     }

@@ -134,6 +134,12 @@ fn ok(uri: &str, cmd: &str) -> String {
     out.stdout
 }
 
+/// Every one of `wanted` appears in `text` (what printed it: `what`).
+fn contains_all(text: &str, wanted: &[&str], what: &str) {
+    let missing: Vec<&&str> = wanted.iter().filter(|w| !text.contains(**w)).collect();
+    assert!(missing.is_empty(), "{what} lacks {missing:?}:\n{text}");
+}
+
 fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
@@ -219,15 +225,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
 
     let caps = ok(&uri, "capabilities");
-    for want in [
-        "<arch name='x86_64'>",
-        "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
-        "<machine maxCpus='255'>pc-i440fx-7.2</machine>",
-        "<machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>",
-        "<domain type='qemu'/>",
-    ] {
-        assert!(caps.contains(want), "capabilities lack {want}:\n{caps}");
-    }
+    contains_all(
+        &caps,
+        &[
+            "<arch name='x86_64'>",
+            "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
+            "<machine maxCpus='255'>pc-i440fx-7.2</machine>",
+            "<machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>",
+            "<domain type='qemu'/>",
+        ],
+        "caps",
+    );
     assert!(!caps.contains("<domain type='kvm'"), "KVM never assumed");
 
     let out = ok(&uri, &format!("define {}", xml.display()));
@@ -253,16 +261,18 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "{list}"
     );
     let info = ok(&unix(&d), "dominfo g1");
-    for want in [
-        "Name:           g1",
-        "OS Type:        hvm",
-        "State:          running",
-        "CPU(s):         1",
-        "Max memory:     131072 KiB",
-        "Persistent:     yes",
-    ] {
-        assert!(info.contains(want), "dominfo lacks '{want}':\n{info}");
-    }
+    contains_all(
+        &info,
+        &[
+            "Name:           g1",
+            "OS Type:        hvm",
+            "State:          running",
+            "CPU(s):         1",
+            "Max memory:     131072 KiB",
+            "Persistent:     yes",
+        ],
+        "info",
+    );
 
     ok(&uri, "setmem g1 98304 --live");
     let info = ok(&uri, "dominfo g1");
@@ -286,22 +296,24 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
 
     let stats = ok(&uri, "domstats g1");
-    for want in [
-        "Domain: 'g1'",
-        "  state.state=1",
-        "  state.reason=1",
-        "  cpu.time=",
-        "  balloon.current=98304",
-        "  balloon.maximum=131072",
-        "  vcpu.current=1",
-        "  vcpu.maximum=1",
-        "  vcpu.0.state=1",
-        "  vcpu.0.time=",
-        "  net.count=0",
-        "  block.count=0",
-    ] {
-        assert!(stats.contains(want), "domstats lacks '{want}':\n{stats}");
-    }
+    contains_all(
+        &stats,
+        &[
+            "Domain: 'g1'",
+            "  state.state=1",
+            "  state.reason=1",
+            "  cpu.time=",
+            "  balloon.current=98304",
+            "  balloon.maximum=131072",
+            "  vcpu.current=1",
+            "  vcpu.maximum=1",
+            "  vcpu.0.state=1",
+            "  vcpu.0.time=",
+            "  net.count=0",
+            "  block.count=0",
+        ],
+        "stats",
+    );
 
     ok(&uri, "suspend g1");
     assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");

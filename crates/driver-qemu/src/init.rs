@@ -12,7 +12,6 @@ use crate::status::Status;
 use rvirt::types::{reason, DomainState};
 use rvirt_conf::DomainDef;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -150,13 +149,7 @@ fn connect(driver: &Driver, status: &Status) -> Result<Attached, i32> {
         (true, _) => Some((DomainState::Running, reason::RUNNING_UNKNOWN)),
         (false, _) => Some((DomainState::Paused, reason::PAUSED_UNKNOWN)),
     };
-    let run = Arc::new(Running {
-        pid: status.pid,
-        monitor,
-        token: driver.next_token(),
-        stop_reason: AtomicI32::new(0),
-        got_shutdown: AtomicBool::new(false),
-    });
+    let run = Arc::new(Running::new(status.pid, monitor, driver.next_token()));
     Ok((run, rx, state))
 }
 

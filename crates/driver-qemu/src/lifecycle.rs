@@ -18,7 +18,7 @@ use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 pub fn emulator(def: &DomainDef) -> PathBuf {
@@ -79,13 +79,7 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
             return Err(e);
         }
     };
-    let run = Arc::new(Running {
-        pid,
-        monitor,
-        token: driver.next_token(),
-        stop_reason: AtomicI32::new(0),
-        got_shutdown: AtomicBool::new(false),
-    });
+    let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
     let (state, why) = if req.paused {
         (DomainState::Paused, reason::PAUSED_USER)
     } else {

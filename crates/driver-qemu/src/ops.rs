@@ -180,13 +180,19 @@ fn pause_or_resume(driver: &Driver, dom: &DomainRef, pause: bool) -> Result<()> 
             _ => {}
         }
         let token = run.token;
-        driver.rt.run(async move {
+        run.expect_own(pause);
+        let sent = run.clone();
+        let done = driver.rt.run(async move {
             if pause {
-                run.monitor.execute(qapi::qmp::stop {}).await.map(|_| ())
+                sent.monitor.execute(qapi::qmp::stop {}).await.map(|_| ())
             } else {
-                run.monitor.execute(qapi::qmp::cont {}).await.map(|_| ())
+                sent.monitor.execute(qapi::qmp::cont {}).await.map(|_| ())
             }
-        })?;
+        });
+        if let Err(e) = done {
+            run.failed_own(pause);
+            return Err(e);
+        }
         let (to, why, event, detail) = if pause {
             (
                 DomainState::Paused,

@@ -8,7 +8,7 @@ use rvirt::types::{reason, DomainState};
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI32};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,51 @@ pub struct Running {
     /// The guest shut itself down (QMP `SHUTDOWN` with guest=true, or an
     /// ACPI shutdown we requested): its end is a shutdown, not a crash.
     pub got_shutdown: AtomicBool,
+    /// `stop` / `cont` commands the API sent whose STOP / RESUME events
+    /// the API accounts for itself (the event may be read after the API
+    /// already moved on, e.g. to a resume).
+    own_stops: AtomicU32,
+    own_conts: AtomicU32,
+}
+
+impl Running {
+    pub fn new(pid: i32, monitor: Monitor, token: u64) -> Running {
+        Running {
+            pid,
+            monitor,
+            token,
+            stop_reason: AtomicI32::new(0),
+            got_shutdown: AtomicBool::new(false),
+            own_stops: AtomicU32::new(0),
+            own_conts: AtomicU32::new(0),
+        }
+    }
+
+    fn counter(&self, pause: bool) -> &AtomicU32 {
+        if pause {
+            &self.own_stops
+        } else {
+            &self.own_conts
+        }
+    }
+
+    /// The API is about to send `stop` (`pause`) or `cont`; `failed`
+    /// takes that back when the command did not run.
+    pub fn expect_own(&self, pause: bool) {
+        self.counter(pause).fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn failed_own(&self, pause: bool) {
+        self.take_own(pause);
+    }
+
+    /// Whether a STOP (`pause`) or RESUME event answers an API command
+    /// (then the API already set the state and told the clients).
+    pub fn take_own(&self, pause: bool) -> bool {
+        let c = self.counter(pause);
+        c.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
 }
 
 /// One guest (`virDomainObj`): what runs, what is configured, and the

@@ -53,6 +53,8 @@ async fn handle(
         return false;
     };
     match event {
+        MonitorEvent::Qmp(Event::STOP { .. }) if run.take_own(true) => {}
+        MonitorEvent::Qmp(Event::RESUME { .. }) if run.take_own(false) => {}
         MonitorEvent::Qmp(Event::STOP { .. }) => {
             transition(
                 &driver,

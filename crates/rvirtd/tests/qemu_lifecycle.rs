@@ -485,6 +485,23 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     assert!(qemu_processes_named("bad3").is_empty(), "QEMU left running");
     assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
 
+    let no_disk = dirs.guest_xml("bad4", &image).replace(
+        "  <devices>\n",
+        "  <devices>\n    <disk type='file' device='disk'>\n      \
+         <driver name='qemu' type='raw'/>\n      <source file='/no/such/disk.img'/>\n      \
+         <target dev='vda' bus='virtio'/>\n    </disk>\n",
+    );
+    let path = dirs.dir.write("bad4.xml", no_disk);
+    ok(&uri, &format!("define {}", path.display()));
+    let out = virsh(&uri, "start bad4");
+    assert!(
+        !out.ok && out.stderr.contains("/no/such/disk.img"),
+        "{}",
+        out.stderr
+    );
+    assert!(qemu_processes_named("bad4").is_empty(), "QEMU left running");
+    assert!(!dirs.dir.join("lib/bad4.monitor").exists());
+
     // The daemon still serves.
     assert!(ok(&unix(&d), "list --all").contains("bad3"));
 }

@@ -21,6 +21,7 @@ pub mod dirs;
 pub mod guest;
 pub mod held;
 pub mod hosts;
+pub mod libvirtd_qemu;
 pub mod ports;
 pub mod rpc;
 pub mod spine;

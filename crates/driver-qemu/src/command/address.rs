@@ -234,48 +234,28 @@ pub(super) fn root_port(index: i32) -> Controller {
     c
 }
 
-/// virtio-serial ports: controller 0, bus 0, ports from 1 in order
-/// (`qemuDomainAssignVirtioSerialAddresses`; port 0 is for consoles).
+/// virtio-serial channels: controller 0, bus 0, ports from 1 in order
+/// (`qemuDomainAssignVirtioSerialAddresses`; port 0 is left to a
+/// virtconsole, which libvirt leaves unaddressed).
 fn assign_virtio_serial(def: &mut DomainDef) {
-    let d = &mut def.devices;
+    use rvirt_conf::domain::channel::ChannelTarget;
+    let channels = &mut def.devices.channels;
     let mut taken: BTreeSet<(u32, u32)> = BTreeSet::new();
-    let mut collect = |a: &Option<Address>| {
+    for c in channels.iter() {
         if let Some(Address::VirtioSerial {
             controller, port, ..
-        }) = a
+        }) = &c.address
         {
             taken.insert((*controller, *port));
         }
-    };
-    d.channels.iter().for_each(|c| collect(&c.address));
-    d.consoles.iter().for_each(|c| collect(&c.address));
-    let virtio_consoles = d
-        .consoles
+    }
+    let wanting = channels
         .iter_mut()
-        .filter(|c| c.target_type.as_deref() == Some("virtio"));
-    let wanting = virtio_consoles.map(|c| (&mut c.address, true)).chain(
-        d.channels
-            .iter_mut()
-            .filter(|c| {
-                matches!(
-                    c.target,
-                    rvirt_conf::domain::channel::ChannelTarget::Virtio { .. }
-                )
-            })
-            .map(|c| (&mut c.address, false)),
-    );
-    for (address, console) in wanting {
-        if address.is_some() {
-            continue;
-        }
-        let first = if console && !taken.contains(&(0, 0)) {
-            0
-        } else {
-            1
-        };
-        let port = (first..).find(|p| !taken.contains(&(0, *p))).unwrap_or(1);
+        .filter(|c| matches!(c.target, ChannelTarget::Virtio { .. }) && c.address.is_none());
+    for channel in wanting {
+        let port = (1..).find(|p| !taken.contains(&(0, *p))).unwrap_or(1);
         taken.insert((0, port));
-        *address = Some(Address::VirtioSerial {
+        channel.address = Some(Address::VirtioSerial {
             controller: 0,
             bus: 0,
             port,

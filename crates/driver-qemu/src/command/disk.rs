@@ -177,16 +177,23 @@ fn scsi(
         .controllers
         .iter()
         .find(|x| x.controller_type == "scsi" && x.index == c as i32);
-    let alias = format!("scsi{c}-{b}-{t}-{u}");
-    let p = Props::new().str("driver", driver);
-    let p = match controller.and_then(|x| x.model.as_deref()) {
-        Some("virtio-scsi") => p
-            .str("bus", &format!("scsi{c}.0"))
-            .num("channel", b)
-            .num("scsi-id", t)
-            .num("lun", u)
-            .str("device_id", &format!("drive-{alias}")),
-        Some("lsilogic") => p.str("bus", &format!("scsi{c}.0")).num("scsi-id", u),
+    let p = Props::new()
+        .str("driver", driver)
+        .str("bus", &format!("scsi{c}.0"));
+    // lsi has one bus of units; virtio-scsi has channel, target and LUN.
+    let (p, alias) = match controller.and_then(|x| x.model.as_deref()) {
+        Some("virtio-scsi") => {
+            let alias = format!("scsi{c}-{b}-{t}-{u}");
+            let p = p.num("channel", b).num("scsi-id", t).num("lun", u);
+            (p.str("device_id", &format!("drive-{alias}")), alias)
+        }
+        Some("lsilogic") => {
+            let alias = format!("scsi{c}-{b}-{u}");
+            let p = p
+                .num("scsi-id", u)
+                .str("device_id", &format!("drive-{alias}"));
+            (p, alias)
+        }
         other => {
             return Err(unsupported(format!(
                 "SCSI controller model '{}' is not supported by rvirt yet",

@@ -283,6 +283,10 @@ impl HypervisorConnection for QemuConnection {
         ops::set_memory(&self.driver, dom, kib, flags)
     }
 
+    fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags("qemuDomainReset", flags, 0)?;
+        ops::monitor_command(&self.driver, dom, qapi::qmp::system_reset {})
+    }
     fn domain_memory_stats(&self, d: &DomainRef, max: u32, flags: u32) -> Result<Vec<(i32, u64)>> {
         check_flags("qemuDomainMemoryStats", flags, 0)?;
         ops::memory_stats(&self.driver, d, max)

@@ -332,7 +332,20 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert_eq!(dirs.pid_of("g1"), Some(pid), "reboot keeps the same QEMU");
+    assert!(ok(&uri, "reset g1").contains("Domain 'g1' was reset"));
+    let start = Instant::now();
+    while dirs.console_text("g1").matches(READY_MARKER).count() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no boot after reset"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        dirs.pid_of("g1"),
+        Some(pid),
+        "reboot and reset keep the same QEMU"
+    );
 
     let live = ok(&uri, "dumpxml g1");
     assert!(live.starts_with("<domain type='qemu' id="), "{live}");

@@ -274,6 +274,10 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
         unsupported_default!("virDomainSetMemoryFlags")
     }
+    /// `virDomainReset`: a hard reset, without the guest's cooperation.
+    fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainReset")
+    }
     /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
     fn domain_memory_stats(
         &self,

@@ -1,5 +1,7 @@
-//! Procedures the QEMU driver brought: handed straight to the connection's
-//! driver (`virConnectDomainXMLToNative`, `virDomainSetMemory*`).
+//! Procedures the QEMU driver brought, handed straight to the connection's
+//! driver: `virConnectDomainXMLToNative`, `virDomainSetMemory*`,
+//! `virDomainReset`, `virDomainMemoryStats`, `virConnectGetDomainCapabilities`,
+//! `virConnectGetAllDomainStats`.
 
 use super::{dispatch_table, Client};
 use rvirt_rpc::remote::*;
@@ -26,6 +28,10 @@ dispatch_table! {
         Ok(ConnectDomainXmlToNativeRet { native_config: native })
     };
     DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    DomainReset => |cx, a| {
+        let dom = cx.domain(&a.dom)?;
+        dom.connect().driver().domain_reset(dom.domain_ref(), a.flags)
+    };
     DomainMemoryStats => |cx, a| {
         let dom = cx.domain(&a.dom)?;
         let found = dom.connect().driver().domain_memory_stats(dom.domain_ref(), a.max_stats, a.flags)?;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 /// One `query-machines` entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct MachineType {
     /// The versioned name, e.g. `pc-i440fx-7.2`.
     pub name: String,
@@ -31,7 +31,7 @@ pub enum Accel {
 }
 
 /// The probed capabilities of one emulator binary.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct QemuCaps {
     pub binary: PathBuf,
     /// (major, minor, micro) from `query-version`.

@@ -144,7 +144,7 @@ impl Default for Config {
 
 /// Keys libvirtd knows but rvirtd does not act on: accepted silently.
 /// Prefixes of keys that belong to a driver rather than to the daemon.
-const DRIVER_PREFIXES: &[&str] = &["test_"];
+const DRIVER_PREFIXES: &[&str] = &["test_", "qemu_"];
 
 const KNOWN_IGNORED: &[&str] = &[
     "listen_tls",

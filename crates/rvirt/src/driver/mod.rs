@@ -264,4 +264,48 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         unsupported_default!("virConnectDomainEventDeregisterAny")
     }
+
+    /// `virConnectDomainXMLToNative`, e.g. format `qemu-argv`.
+    fn connect_domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
+        unsupported_default!("virConnectDomainXMLToNative")
+    }
+    /// `virDomainSetMemoryFlags` (memory in KiB; `VIR_DOMAIN_AFFECT_*`,
+    /// `VIR_DOMAIN_MEM_MAXIMUM`).
+    fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainSetMemoryFlags")
+    }
+    /// `virDomainReset`: a hard reset, without the guest's cooperation.
+    fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainReset")
+    }
+    /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
+    fn domain_memory_stats(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<Vec<(i32, u64)>> {
+        unsupported_default!("virDomainMemoryStats")
+    }
+    /// `virConnectGetDomainCapabilities`.
+    fn get_domain_capabilities(
+        &self,
+        emulator: Option<&str>,
+        arch: Option<&str>,
+        machine: Option<&str>,
+        virt_type: Option<&str>,
+        flags: u32,
+    ) -> Result<String> {
+        unsupported_default!("virConnectGetDomainCapabilities")
+    }
+    /// `virConnectGetAllDomainStats` / `virDomainListGetStats` (`doms`
+    /// empty: every domain the list flags in `flags` select).
+    fn connect_get_all_domain_stats(
+        &self,
+        doms: &[DomainRef],
+        stats: u32,
+        flags: u32,
+    ) -> Result<Vec<(DomainRef, rvirt_util::TypedParams)>> {
+        unsupported_default!("virConnectGetAllDomainStats")
+    }
 }

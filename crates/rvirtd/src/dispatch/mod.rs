@@ -12,6 +12,7 @@
 mod client;
 mod connect;
 mod domain;
+mod domain_qemu;
 mod events;
 mod migration;
 mod qemu;
@@ -97,6 +98,7 @@ where
 pub fn entry(p: Procedure) -> Option<Entry> {
     connect::lookup(p)
         .or_else(|| domain::lookup(p))
+        .or_else(|| domain_qemu::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
 }

@@ -1,0 +1,172 @@
+//! Driver start-up (libvirt's `qemuStateInitialize`): the persistent
+//! definitions from the config directory, every QEMU still running
+//! re-attached from its status file (or its guest marked crashed when it
+//! died meanwhile), then the autostart guests started.
+
+use crate::driver::Driver;
+use crate::lifecycle::{self, StartRequest};
+use crate::monitor::Monitor;
+use crate::process;
+use crate::state::Running;
+use crate::status::Status;
+use rvirt::types::{reason, DomainState};
+use rvirt_conf::DomainDef;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a re-attached monitor may take to answer.
+const REATTACH_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn xml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "xml") && p.is_file())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+pub fn initialize(driver: &Arc<Driver>) {
+    load_configs(driver);
+    for file in xml_files(&driver.dirs.state) {
+        match Status::read(&file) {
+            Ok(status) => reattach(driver, status),
+            Err(e) => tracing::warn!("ignoring {}: {}", file.display(), e.message),
+        }
+    }
+    autostart(driver);
+}
+
+fn load_configs(driver: &Driver) {
+    for file in xml_files(&driver.dirs.config) {
+        let def = std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|xml| DomainDef::parse(&xml).map_err(|e| e.message));
+        let def = match def {
+            Ok(def) => def,
+            Err(e) => {
+                tracing::warn!("cannot load {}: {e}", file.display());
+                continue;
+            }
+        };
+        let autostart = driver.dirs.autostart_link(&def.name).exists();
+        let mut domains = driver.domains.lock();
+        if let Err(e) = domains.admit(&def, false) {
+            tracing::warn!("cannot load {}: {}", file.display(), e.message);
+            continue;
+        }
+        let obj = domains.store(def, false);
+        obj.persistent = true;
+        obj.autostart = autostart;
+    }
+}
+
+/// Take the guest of `status` back: its QEMU when it still runs, else a
+/// shut-off (crashed) guest, or nothing for a transient one.
+fn reattach(driver: &Arc<Driver>, status: Status) {
+    let name = status.def.name.clone();
+    let lib_dir = driver.dirs.lib.join(format!("domain-{}-{name}", status.id));
+    let attached = if process::is_our_qemu(status.pid, &status.monitor) {
+        connect(driver, &status)
+    } else {
+        Err(reason::SHUTOFF_CRASHED)
+    };
+    let (run, events, state) = match attached {
+        Ok(attached) => attached,
+        Err(why) => {
+            tracing::info!("guest {name} ended while the daemon was down");
+            lifecycle::remove_run_files(driver, &name, &lib_dir);
+            if process::is_our_qemu(status.pid, &status.monitor) {
+                // Alive but finished or unmanageable: it goes.
+                let pid = status.pid;
+                let _ = driver
+                    .rt
+                    .run(async move { process::terminate(pid, false).await });
+            }
+            let mut domains = driver.domains.lock();
+            if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
+                obj.mark_stopped(why);
+            }
+            return;
+        }
+    };
+    driver.reserve_id(status.id);
+    let uuid = *status.def.uuid.as_bytes();
+    {
+        let mut domains = driver.domains.lock();
+        if domains.admit(&status.def, true).is_err() && domains.by_uuid_mut(&uuid).is_none() {
+            tracing::warn!("status of {name} clashes with another guest");
+        }
+        let obj = domains.store(status.def, true);
+        obj.id = status.id;
+        obj.run = Some(run.clone());
+        (obj.state, obj.reason) = match state {
+            Some(s) => s,
+            None => (status.state, status.reason),
+        };
+        lifecycle::save_status(driver, obj);
+    }
+    crate::watch::spawn(driver, uuid, run, events);
+}
+
+type Attached = (
+    Arc<Running>,
+    tokio::sync::mpsc::UnboundedReceiver<crate::monitor::MonitorEvent>,
+    Option<(DomainState, i32)>,
+);
+
+/// Reconnect the monitor and read whether the vCPUs run now; else the
+/// shut-off reason to record (crashed, or shutdown for a guest that
+/// powered off while the daemon was down and waits under -no-shutdown).
+fn connect(driver: &Driver, status: &Status) -> Result<Attached, i32> {
+    let socket = status.monitor.clone();
+    let timeout = driver.monitor_timeout;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let result = driver.rt.run(async move {
+        let mon = Monitor::connect(&socket, REATTACH_TIMEOUT, tx)
+            .await?
+            .with_timeout(timeout);
+        let st = mon.execute(qapi::qmp::query_status {}).await?;
+        Ok::<_, rvirt_util::Error>((mon, st))
+    });
+    let (monitor, running) = match result {
+        Ok((_, st)) if st.status == qapi::qmp::RunState::shutdown => {
+            return Err(reason::SHUTOFF_SHUTDOWN)
+        }
+        Ok((mon, st)) => (mon, st.running),
+        Err(e) => {
+            tracing::warn!("cannot re-attach to {}: {}", status.def.name, e.message);
+            return Err(reason::SHUTOFF_CRASHED);
+        }
+    };
+    // The recorded reason stands while the state agrees with QEMU.
+    let state = match (running, status.state) {
+        (true, DomainState::Running) | (false, DomainState::Paused) => None,
+        (true, _) => Some((DomainState::Running, reason::RUNNING_UNKNOWN)),
+        (false, _) => Some((DomainState::Paused, reason::PAUSED_UNKNOWN)),
+    };
+    let run = Arc::new(Running::new(status.pid, monitor, driver.next_token()));
+    Ok((run, rx, state))
+}
+
+fn autostart(driver: &Arc<Driver>) {
+    let pending: Vec<_> = driver
+        .domains
+        .lock()
+        .iter()
+        .filter(|o| o.autostart && !o.is_active())
+        .map(|o| o.domain_ref())
+        .collect();
+    for dom in pending {
+        let started = crate::ops::with_job(driver, &dom, || {
+            lifecycle::start(driver, &dom, StartRequest { paused: false })
+        });
+        if let Err(e) = started {
+            tracing::error!("Failed to autostart VM '{}': {}", dom.name, e.message);
+        }
+    }
+}

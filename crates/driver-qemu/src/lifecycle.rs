@@ -1,0 +1,293 @@
+//! Starting and stopping guests (libvirt's `qemuProcessStart` /
+//! `qemuProcessStop`): the command line from the typed definition, QEMU
+//! spawned with its log, the monitor, `cont`, the status file; and on
+//! every way out, nothing left behind.
+
+use crate::caps_model::{Accel, QemuCaps};
+use crate::command::{self, RunContext};
+use crate::driver::{Driver, DEFAULT_EMULATOR};
+use crate::files;
+use crate::monitor::Monitor;
+use crate::process::{self, MONITOR_WAIT};
+use crate::state::Running;
+use crate::status::Status;
+use rvirt::driver::DomainRef;
+use rvirt::events::lifecycle;
+use rvirt::types::{reason, DomainState};
+use rvirt_conf::DomainDef;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+pub fn emulator(def: &DomainDef) -> PathBuf {
+    PathBuf::from(def.devices.emulator.as_deref().unwrap_or(DEFAULT_EMULATOR))
+}
+
+/// The accelerator `<domain type>` asks for, refused as libvirt refuses it
+/// when the binary (or the host) cannot provide it.
+pub fn accel_for(def: &DomainDef, caps: &QemuCaps) -> Result<Accel> {
+    match def.virt_type.as_str() {
+        "qemu" => Ok(Accel::Tcg),
+        "kvm" if caps.kvm_usable => Ok(Accel::Kvm),
+        other => Err(Error::new(
+            ErrorDomain::QEMU,
+            ErrorCode::CONFIG_UNSUPPORTED,
+            format!(
+                "Emulator '{}' does not support virt type '{other}'",
+                caps.binary.display()
+            ),
+        )),
+    }
+}
+
+/// What a start is asked to do.
+pub struct StartRequest {
+    pub paused: bool,
+}
+
+/// Start the (inactive) guest `dom`; the caller holds its job.
+pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result<DomainRef> {
+    let def = {
+        let domains = driver.domains.lock();
+        let obj = domains.get(dom)?;
+        if obj.is_active() {
+            return Err(Error::operation_invalid(
+                ErrorDomain::QEMU,
+                "domain is already running",
+            ));
+        }
+        obj.def.clone()
+    };
+    let caps = driver.caps(&emulator(&def))?;
+    let accel = accel_for(&def, &caps)?;
+    let id = driver.allocate_id();
+    let name = def.name.clone();
+    let ctx = RunContext {
+        accel,
+        monitor_socket: driver.dirs.monitor_socket(&name),
+        lib_dir: driver.dirs.lib.join(format!("domain-{id}-{name}")),
+        domain_id: id,
+        incoming: None,
+    };
+    let cmd = command::build(&def, &caps, &ctx)?;
+    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, req.paused) {
+        Ok(launched) => launched,
+        Err(e) => {
+            remove_run_files(driver, &name, &ctx.lib_dir);
+            return Err(e);
+        }
+    };
+    let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
+    let (state, why) = if req.paused {
+        (DomainState::Paused, reason::PAUSED_USER)
+    } else {
+        (DomainState::Running, reason::RUNNING_BOOTED)
+    };
+    let started = {
+        let mut domains = driver.domains.lock();
+        let obj = domains.get_mut(dom)?;
+        obj.id = id;
+        obj.state = state;
+        obj.reason = why;
+        obj.run = Some(run.clone());
+        save_status(driver, obj);
+        obj.domain_ref()
+    };
+    crate::watch::spawn(driver, dom.uuid, run, events);
+    driver.emit_lifecycle(&started, lifecycle::STARTED, lifecycle::STARTED_BOOTED);
+    if req.paused {
+        driver.emit_lifecycle(&started, lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
+    }
+    Ok(started)
+}
+
+type Launched = (
+    i32,
+    Monitor,
+    tokio::sync::mpsc::UnboundedReceiver<crate::monitor::MonitorEvent>,
+);
+
+/// Spawn QEMU, connect its monitor and let its vCPUs run unless `paused`;
+/// on failure QEMU is gone and the error quotes its log.
+fn launch(
+    driver: &Arc<Driver>,
+    cmd: &command::CommandLine,
+    ctx: &RunContext,
+    name: &str,
+    paused: bool,
+) -> Result<Launched> {
+    files::remove(&ctx.monitor_socket)?;
+    files::ensure_dir(&ctx.lib_dir)?;
+    // QEMU's HOME and XDG directories point into the private directory.
+    for (key, value) in &cmd.env {
+        if key == "HOME" || key.starts_with("XDG_") {
+            files::ensure_dir(std::path::Path::new(value))?;
+        }
+    }
+    command::write_master_key(ctx)?;
+    let log_path = driver.dirs.log_file(name);
+    let (log, offset) = open_log(&log_path, cmd)?;
+    let (program, args, env) = (cmd.program.clone(), cmd.args.clone(), cmd.env.clone());
+    let (socket, creds) = (ctx.monitor_socket.clone(), driver.creds);
+    let pid_file = driver.dirs.pid_file(name);
+    let timeout = driver.monitor_timeout;
+    let launched = driver.rt.run(async move {
+        let mut child = process::spawn(&program, &args, &env, Some(log), creds)?;
+        let pid = child.id().map_or(-1, |p| p as i32);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let ready = async {
+            files::write_atomic(&pid_file, format!("{pid}\n").as_bytes())?;
+            let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx)
+                .await?
+                .with_timeout(timeout);
+            if !paused {
+                mon.execute(qapi::qmp::cont {}).await?;
+            }
+            Ok::<Monitor, Error>(mon)
+        }
+        .await;
+        match ready {
+            Ok(mon) => {
+                // Reap QEMU whenever it exits; the monitor's end tells the
+                // driver, as it does for a QEMU found after a restart.
+                tokio::spawn(async move {
+                    let _ = child.wait().await;
+                });
+                Ok((pid, mon, rx))
+            }
+            Err(e) => {
+                process::kill_child(&mut child).await;
+                Err(e)
+            }
+        }
+    });
+    launched.map_err(|e| process::start_failure(e, &log_path, offset))
+}
+
+/// Open the guest's log for appending and write libvirt's start header
+/// (time and command line); returns the file and where QEMU's own output
+/// begins.
+fn open_log(path: &std::path::Path, cmd: &command::CommandLine) -> Result<(std::fs::File, u64)> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| {
+            Error::system(
+                ErrorDomain::QEMU,
+                format!("failed to create logfile {}", path.display()),
+                &e,
+            )
+        })?;
+    let env: Vec<String> = cmd.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let header = format!(
+        "{}: starting up\n{} {} {}\n",
+        files::log_timestamp(),
+        env.join(" "),
+        cmd.program.display(),
+        cmd.args.join(" ")
+    );
+    let written = file
+        .write_all(header.as_bytes())
+        .and_then(|_| file.metadata());
+    let offset = written
+        .map_err(|e| {
+            Error::system(
+                ErrorDomain::QEMU,
+                format!("cannot write {}", path.display()),
+                &e,
+            )
+        })?
+        .len();
+    Ok((file, offset))
+}
+
+/// Record `obj`'s live status (a failure to write is logged: the guest
+/// runs regardless, as in libvirt).
+pub fn save_status(driver: &Driver, obj: &crate::state::DomainObj) {
+    let Some(run) = &obj.run else { return };
+    let status = Status {
+        state: obj.state,
+        reason: obj.reason,
+        pid: run.pid,
+        id: obj.id,
+        monitor: run.monitor.path().to_path_buf(),
+        def: obj.def.clone(),
+    };
+    if let Err(e) = status.write(&driver.dirs.status_file(&obj.def.name)) {
+        tracing::warn!("cannot save status of {}: {}", obj.def.name, e.message);
+    }
+}
+
+/// The files of one run: status, pid, monitor socket, private directory.
+pub fn remove_run_files(driver: &Driver, name: &str, lib_dir: &std::path::Path) {
+    let dirs = &driver.dirs;
+    for path in [
+        dirs.status_file(name),
+        dirs.pid_file(name),
+        dirs.monitor_socket(name),
+    ] {
+        if let Err(e) = files::remove(&path) {
+            tracing::warn!("{}", e.message);
+        }
+    }
+    let _ = std::fs::remove_dir_all(lib_dir);
+}
+
+/// Stop the running guest `dom` (destroy, or the end of a shutdown): QEMU
+/// terminated, then [`finish_stop`]. The caller holds the job.
+pub fn stop(
+    driver: &Arc<Driver>,
+    dom: &DomainRef,
+    why: i32,
+    detail: i32,
+    graceful: bool,
+) -> Result<()> {
+    let run = {
+        let domains = driver.domains.lock();
+        let obj = domains.get(dom)?;
+        obj.run
+            .clone()
+            .ok_or_else(|| Error::operation_invalid(ErrorDomain::QEMU, "domain is not running"))?
+    };
+    run.stop_reason.store(why, Ordering::SeqCst);
+    let pid = run.pid;
+    if let Err(e) = driver
+        .rt
+        .run(async move { process::terminate(pid, graceful).await })
+    {
+        run.stop_reason.store(0, Ordering::SeqCst);
+        return Err(e);
+    }
+    finish_stop(driver, &dom.uuid, run.token, why, detail);
+    Ok(())
+}
+
+/// Mark the guest of run `token` shut off with `why`, remove its run
+/// files, drop it if transient and tell the clients. A no-op when that
+/// run already ended (the API and the monitor's end both call this).
+pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detail: i32) {
+    let stopped = {
+        let mut domains = driver.domains.lock();
+        let Some(obj) = domains.by_uuid_mut(uuid) else {
+            return;
+        };
+        if obj.run.as_ref().map(|r| r.token) != Some(token) {
+            return;
+        }
+        let dom = obj.domain_ref();
+        let lib_dir = driver
+            .dirs
+            .lib
+            .join(format!("domain-{}-{}", obj.id, obj.def.name));
+        obj.mark_stopped(why);
+        remove_run_files(driver, &dom.name, &lib_dir);
+        if !obj.persistent {
+            domains.remove(uuid);
+        }
+        dom
+    };
+    driver.emit_lifecycle(&stopped, lifecycle::STOPPED, detail);
+}

@@ -1,0 +1,601 @@
+//! Real QEMU guests under rvirtd, driven by stock virsh over
+//! `qemu+tcp://` and `qemu+unix://`: the test kit's guest (kernel +
+//! busybox initramfs, TCG) defined, started, paused, resumed, destroyed and
+//! undefined; rvirtd killed with SIGKILL and restarted under running
+//! guests; bad input refused with libvirt's errors and nothing left running.
+
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::dirs::TempDir;
+use rvirt_testkit::guest::{self, GuestImage, READY_MARKER};
+use rvirt_testkit::tools::{virsh, Output};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The QEMU driver's directories for one test, shared by the daemons it
+/// starts one after the other. Any QEMU still recorded in it is killed on
+/// drop, so a failing test leaves no guest behind.
+struct QemuDirs {
+    dir: TempDir,
+}
+
+impl QemuDirs {
+    fn new() -> QemuDirs {
+        QemuDirs {
+            dir: TempDir::new("qemu"),
+        }
+    }
+
+    /// The daemon config lines pointing the driver here.
+    fn conf(&self) -> String {
+        ["config", "state", "cache", "log", "lib"]
+            .iter()
+            .map(|k| format!("qemu_{k}_dir = \"{}\"\n", self.dir.join(k).display()))
+            .collect()
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+
+    fn pid_of(&self, name: &str) -> Option<i32> {
+        std::fs::read_to_string(self.state().join(format!("{name}.pid")))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+    }
+
+    fn console(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.console"))
+    }
+
+    fn console_text(&self, name: &str) -> String {
+        String::from_utf8_lossy(&std::fs::read(self.console(name)).unwrap_or_default()).into_owned()
+    }
+
+    fn wait_ready(&self, name: &str) {
+        let start = Instant::now();
+        while !self.console_text(name).contains(READY_MARKER) {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "{name} never printed {READY_MARKER}:\n{}",
+                self.console_text(name)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The guest's definition: the kit's kernel and initramfs, serial
+    /// console to a file in this directory.
+    fn guest_xml(&self, name: &str, image: &GuestImage) -> String {
+        format!(
+            "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
+             <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
+             <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    \
+             <cmdline>console=ttyS0 panic=-1</cmdline>\n  </os>\n  \
+             <on_poweroff>destroy</on_poweroff>\n  <devices>\n    \
+             <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    \
+             <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    \
+             </serial>\n  </devices>\n</domain>\n",
+            image.kernel.display(),
+            image.initramfs.display(),
+            self.console(name).display()
+        )
+    }
+
+    fn write_guest(&self, name: &str, image: &GuestImage) -> PathBuf {
+        self.dir
+            .write(&format!("{name}.xml"), self.guest_xml(name, image))
+    }
+}
+
+impl Drop for QemuDirs {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.state()) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|x| x == "pid") {
+                if let Some(pid) = std::fs::read_to_string(&path)
+                    .ok()
+                    .and_then(|s| s.trim().parse::<i32>().ok())
+                {
+                    let _ = nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn tcp(d: &Daemon) -> String {
+    format!("qemu+tcp://127.0.0.1:{}/system", d.port)
+}
+
+fn unix(d: &Daemon) -> String {
+    format!("qemu+unix:///system?socket={}", d.socket().display())
+}
+
+/// The image, built once per test process: the kit builds it in a
+/// directory named after the process, which parallel tests would share.
+fn image() -> GuestImage {
+    static IMAGE: OnceLock<GuestImage> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| guest::image().expect("test guest image"))
+        .clone()
+}
+
+/// virsh that must succeed; its stdout.
+fn ok(uri: &str, cmd: &str) -> String {
+    let out: Output = virsh(uri, cmd);
+    assert!(out.ok, "virsh {cmd} failed: {}", out.stderr);
+    out.stdout
+}
+
+/// Every one of `wanted` appears in `text` (what printed it: `what`).
+fn contains_all(text: &str, wanted: &[&str], what: &str) {
+    let missing: Vec<&&str> = wanted.iter().filter(|w| !text.contains(**w)).collect();
+    assert!(missing.is_empty(), "{what} lacks {missing:?}:\n{text}");
+}
+
+fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// Processes whose command line names guest `name` (`-name guest=NAME`).
+fn qemu_processes_named(name: &str) -> Vec<i32> {
+    let wanted = format!("guest={name},");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(&wanted)
+        })
+        .collect()
+}
+
+fn wait_gone(pid: i32) -> bool {
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    !alive(pid)
+}
+
+#[test]
+fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
+    let image = image();
+    let dirs = QemuDirs::new();
+    let d = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&d);
+    let xml = dirs.write_guest("g1", &image);
+
+    let argv = ok(
+        &uri,
+        &format!("domxml-to-native qemu-argv {}", xml.display()),
+    );
+    for want in [
+        "LC_ALL=C ",
+        "/usr/bin/qemu-system-x86_64 -name guest=g1,debug-threads=on -S ",
+        " -sandbox on,",
+        " -kernel ",
+    ] {
+        assert!(
+            argv.contains(want),
+            "domxml-to-native lacks '{want}':\n{argv}"
+        );
+    }
+    let refused = virsh(&uri, &format!("domxml-to-native xen-xl {}", xml.display()));
+    assert!(
+        refused
+            .stderr
+            .contains("invalid argument: unsupported config type xen-xl"),
+        "{}",
+        refused.stderr
+    );
+
+    let domcaps = ok(&uri, "domcapabilities");
+    for want in [
+        "<path>/usr/bin/qemu-system-x86_64</path>",
+        "<domain>qemu</domain>",
+        "<machine>pc-i440fx-7.2</machine>",
+        "<vcpu max='255'/>",
+        "<mode name='host-passthrough' supported='no'/>",
+        "<model usable='unknown'>qemu64</model>",
+        "<value>virtio</value>",
+    ] {
+        assert!(
+            domcaps.contains(want),
+            "domcapabilities lack {want}:\n{domcaps}"
+        );
+    }
+    let q35 = ok(&uri, "domcapabilities --machine q35");
+    assert!(q35.contains("<machine>pc-q35-7.2</machine>"), "{q35}");
+    let kvm = virsh(&uri, "domcapabilities --virttype kvm");
+    assert!(
+        kvm.stderr.contains(
+            "invalid argument: KVM is not supported by '/usr/bin/qemu-system-x86_64' on this host"
+        ),
+        "{}",
+        kvm.stderr
+    );
+
+    let caps = ok(&uri, "capabilities");
+    contains_all(
+        &caps,
+        &[
+            "<arch name='x86_64'>",
+            "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
+            "<machine maxCpus='255'>pc-i440fx-7.2</machine>",
+            "<machine canonical='pc-i440fx-7.2' maxCpus='255'>pc</machine>",
+            "<domain type='qemu'/>",
+        ],
+        "caps",
+    );
+    assert!(!caps.contains("<domain type='kvm'"), "KVM never assumed");
+
+    let out = ok(&uri, &format!("define {}", xml.display()));
+    assert!(out.contains("Domain 'g1' defined from"), "{out}");
+    assert!(
+        dirs.dir.join("config/g1.xml").exists(),
+        "definition on disk"
+    );
+    assert_eq!(
+        ok(&uri, "domstate g1 --reason").trim(),
+        "shut off (unknown)"
+    );
+
+    assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
+    let pid = dirs.pid_of("g1").expect("pid file");
+    assert!(alive(pid));
+    dirs.wait_ready("g1");
+    assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "running (booted)");
+    let list = ok(&uri, "list --all");
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" g1 ") && l.contains("running")),
+        "{list}"
+    );
+    let info = ok(&unix(&d), "dominfo g1");
+    contains_all(
+        &info,
+        &[
+            "Name:           g1",
+            "OS Type:        hvm",
+            "State:          running",
+            "CPU(s):         1",
+            "Max memory:     131072 KiB",
+            "Persistent:     yes",
+        ],
+        "info",
+    );
+
+    ok(&uri, "setmem g1 98304 --live");
+    let info = ok(&uri, "dominfo g1");
+    assert!(info.contains("Used memory:    98304 KiB"), "{info}");
+    let big = virsh(&uri, "setmem g1 262144 --live");
+    assert!(
+        big.stderr
+            .contains("invalid argument: cannot set memory higher than max memory"),
+        "{}",
+        big.stderr
+    );
+
+    let memstat = ok(&uri, "dommemstat g1");
+    // The initramfs loads no virtio_balloon driver: the balloon stays
+    // where it was (libvirt reports QEMU's figure the same way).
+    let lines: Vec<&str> = memstat.lines().collect();
+    assert!(
+        lines[0] == "actual 131072" && lines[1].starts_with("rss "),
+        "{memstat}"
+    );
+    assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
+
+    let stats = ok(&uri, "domstats g1");
+    contains_all(
+        &stats,
+        &[
+            "Domain: 'g1'",
+            "  state.state=1",
+            "  state.reason=1",
+            "  cpu.time=",
+            "  balloon.current=98304",
+            "  balloon.maximum=131072",
+            "  vcpu.current=1",
+            "  vcpu.maximum=1",
+            "  vcpu.0.state=1",
+            "  vcpu.0.time=",
+            "  net.count=0",
+            "  block.count=0",
+        ],
+        "stats",
+    );
+
+    ok(&uri, "suspend g1");
+    assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");
+    ok(&uri, "resume g1");
+    assert_eq!(
+        ok(&uri, "domstate g1 --reason").trim(),
+        "running (unpaused)"
+    );
+
+    assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
+    let start = Instant::now();
+    while dirs.console_text("g1").matches(READY_MARKER).count() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no second boot after reboot"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ok(&uri, "reset g1").contains("Domain 'g1' was reset"));
+    let start = Instant::now();
+    while dirs.console_text("g1").matches(READY_MARKER).count() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no boot after reset"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        dirs.pid_of("g1"),
+        Some(pid),
+        "reboot and reset keep the same QEMU"
+    );
+
+    let live = ok(&uri, "dumpxml g1");
+    assert!(live.starts_with("<domain type='qemu' id="), "{live}");
+    assert!(
+        live.contains("<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>"),
+        "{live}"
+    );
+    let inactive = ok(&uri, "dumpxml g1 --inactive");
+    assert!(inactive.starts_with("<domain type='qemu'>"), "{inactive}");
+
+    ok(&uri, "destroy g1");
+    assert_eq!(
+        ok(&uri, "domstate g1 --reason").trim(),
+        "shut off (destroyed)"
+    );
+    assert!(wait_gone(pid), "QEMU {pid} outlived destroy");
+    for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
+        assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
+    }
+    assert!(dirs.dir.join("log/g1.log").exists(), "QEMU's log is kept");
+
+    assert!(ok(&uri, "undefine g1").contains("Domain 'g1' has been undefined"));
+    assert!(!dirs.dir.join("config/g1.xml").exists());
+    assert!(!ok(&uri, "list --all").contains("g1"));
+}
+
+#[test]
+fn guests_survive_a_daemon_killed_with_sigkill() {
+    let image = image();
+    let dirs = QemuDirs::new();
+    let mut first = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&first);
+    let names = ["k1", "k2", "k3"];
+    for name in names {
+        let xml = dirs.write_guest(name, &image);
+        ok(&uri, &format!("define {}", xml.display()));
+        ok(&uri, &format!("start {name}"));
+    }
+    for name in names {
+        dirs.wait_ready(name);
+    }
+    let pids: Vec<i32> = names.iter().map(|n| dirs.pid_of(n).unwrap()).collect();
+    ok(&uri, "suspend k2");
+    // A shut-off autostart guest starts when the daemon does.
+    let auto = dirs.write_guest("k4", &image);
+    ok(&uri, &format!("define {}", auto.display()));
+    ok(&uri, "autostart k4");
+
+    // Stopping the daemon cleanly never stops guests either.
+    assert!(first.terminate(), "rvirtd exits on SIGTERM");
+    assert!(
+        pids.iter().all(|p| alive(*p)),
+        "SIGTERM on rvirtd stopped a guest"
+    );
+    let mut first = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&first);
+    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
+    first.kill9();
+    // While the daemon is down, k3's QEMU dies.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pids[2]),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(wait_gone(pids[2]));
+    assert!(
+        alive(pids[0]) && alive(pids[1]),
+        "guests outlive the daemon"
+    );
+
+    let second = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&second);
+    assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
+    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
+    assert_eq!(
+        ok(&uri, "domstate k3 --reason").trim(),
+        "shut off (crashed)"
+    );
+    assert_eq!(dirs.pid_of("k1"), Some(pids[0]), "same QEMU, not restarted");
+    assert_eq!(dirs.console_text("k1").matches(READY_MARKER).count(), 1);
+    assert_eq!(ok(&uri, "domstate k4 --reason").trim(), "running (booted)");
+    dirs.wait_ready("k4");
+    ok(&uri, "destroy k4");
+
+    // Still controllable.
+    ok(&uri, "resume k2");
+    assert_eq!(
+        ok(&uri, "domstate k2 --reason").trim(),
+        "running (unpaused)"
+    );
+    ok(&uri, "destroy k1");
+    ok(&uri, "destroy k2");
+    assert!(wait_gone(pids[0]) && wait_gone(pids[1]));
+    ok(&uri, "start k3");
+    dirs.wait_ready("k3");
+    ok(&uri, "destroy k3");
+    let list = ok(&uri, "list --all");
+    assert_eq!(list.matches("shut off").count(), 4, "{list}");
+}
+
+#[test]
+fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
+    let image = image();
+    let dirs = QemuDirs::new();
+    let d = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&d);
+
+    let unknown = dirs
+        .guest_xml("bad1", &image)
+        .replace("/usr/bin/qemu-system-x86_64", "/usr/bin/no-such-qemu");
+    let path = dirs.dir.write("bad1.xml", unknown);
+    let out = virsh(&uri, &format!("define {}", path.display()));
+    assert!(!out.ok);
+    assert!(
+        out.stderr
+            .contains("Cannot check QEMU binary /usr/bin/no-such-qemu: No such file or directory"),
+        "{}",
+        out.stderr
+    );
+
+    let kvm = dirs
+        .guest_xml("bad2", &image)
+        .replace("<domain type='qemu'>", "<domain type='kvm'>");
+    let path = dirs.dir.write("bad2.xml", kvm);
+    let out = virsh(&uri, &format!("define {}", path.display()));
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains(
+            "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'"
+        ),
+        "{}",
+        out.stderr
+    );
+
+    let no_kernel = dirs
+        .guest_xml("bad3", &image)
+        .replace(&image.kernel.display().to_string(), "/no/such/vmlinuz");
+    let path = dirs.dir.write("bad3.xml", no_kernel);
+    ok(&uri, &format!("define {}", path.display()));
+    let out = virsh(&uri, "start bad3");
+    assert!(!out.ok);
+    assert!(
+        out.stderr
+            .contains("process exited while connecting to monitor")
+            && out.stderr.contains("/no/such/vmlinuz"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(ok(&uri, "domstate bad3").trim(), "shut off");
+    assert!(qemu_processes_named("bad3").is_empty(), "QEMU left running");
+    assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
+
+    let no_disk = dirs.guest_xml("bad4", &image).replace(
+        "  <devices>\n",
+        "  <devices>\n    <disk type='file' device='disk'>\n      \
+         <driver name='qemu' type='raw'/>\n      <source file='/no/such/disk.img'/>\n      \
+         <target dev='vda' bus='virtio'/>\n    </disk>\n",
+    );
+    let path = dirs.dir.write("bad4.xml", no_disk);
+    ok(&uri, &format!("define {}", path.display()));
+    let out = virsh(&uri, "start bad4");
+    assert!(
+        !out.ok && out.stderr.contains("/no/such/disk.img"),
+        "{}",
+        out.stderr
+    );
+    assert!(qemu_processes_named("bad4").is_empty(), "QEMU left running");
+    assert!(!dirs.dir.join("lib/bad4.monitor").exists());
+
+    // The daemon still serves.
+    assert!(ok(&unix(&d), "list --all").contains("bad3"));
+}
+
+#[test]
+fn python_libvirt_receives_the_lifecycle_events() {
+    if !rvirt_testkit::tools::python_libvirt_ready() {
+        return;
+    }
+    let image = image();
+    let dirs = QemuDirs::new();
+    let d = Daemon::rvirtd(&dirs.conf());
+    let xml = dirs.write_guest("py1", &image);
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/qemu_events.py");
+    let pid_file = dirs.state().join("py1.pid");
+    let out = rvirt_testkit::tools::python3([
+        script.as_os_str(),
+        tcp(&d).as_ref(),
+        xml.as_os_str(),
+        pid_file.as_os_str(),
+    ]);
+    assert!(
+        out.ok && out.stdout.contains("ALL OK"),
+        "{}\n{}\n--- daemon log:\n{}",
+        out.stdout,
+        out.stderr,
+        d.log()
+    );
+}
+
+/// A QEMU that stops answering its monitor (SIGSTOP) costs the caller
+/// libvirt's timeout error after qemu_monitor_timeout, while other clients
+/// are served meanwhile; the guest is then still destroyed cleanly.
+#[test]
+fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
+    use nix::sys::signal::{kill, Signal};
+    let image = image();
+    let dirs = QemuDirs::new();
+    let d = Daemon::rvirtd(&format!("{}qemu_monitor_timeout = 2\n", dirs.conf()));
+    let uri = tcp(&d);
+    let xml = dirs.write_guest("hung", &image);
+    ok(&uri, &format!("define {}", xml.display()));
+    ok(&uri, "start hung");
+    let pid = nix::unistd::Pid::from_raw(dirs.pid_of("hung").unwrap());
+    kill(pid, Signal::SIGSTOP).unwrap();
+
+    let other = {
+        let uri = unix(&d);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(500));
+            let start = Instant::now();
+            let out = virsh(&uri, "list --all");
+            (out, start.elapsed())
+        })
+    };
+    let start = Instant::now();
+    let out = virsh(&uri, "suspend hung");
+    let waited = start.elapsed();
+    kill(pid, Signal::SIGCONT).unwrap();
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("Timed out during operation: monitor")
+            && out
+                .stderr
+                .contains("timed out after 2 s waiting for 'stop'"),
+        "{}",
+        out.stderr
+    );
+    assert!(waited < Duration::from_secs(10), "{waited:?}");
+    let (listed, took) = other.join().unwrap();
+    assert!(
+        listed.ok && listed.stdout.contains("hung"),
+        "{}",
+        listed.stderr
+    );
+    assert!(
+        took < Duration::from_secs(1),
+        "list waited {took:?} on the hung guest"
+    );
+
+    ok(&uri, "destroy hung");
+    assert!(wait_gone(pid.as_raw()));
+    assert!(qemu_processes_named("hung").is_empty());
+}

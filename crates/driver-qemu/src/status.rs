@@ -72,7 +72,7 @@ impl Status {
             .and_then(|m| m.attr("path"))
             .ok_or_else(|| bad("monitor"))?;
         Ok(Status {
-            state: DomainState::from_i32(num("state")?),
+            state: DomainState::from_i32_or_nostate(num("state")?),
             reason: num("reason")?,
             pid: num("pid")?,
             id: domain

@@ -5,12 +5,9 @@
 //! never touched, and it is stopped by its own PID when the guard drops.
 
 use crate::dirs::TempDir;
+use crate::process::DaemonProcess;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long libvirtd may take to make its socket (it probes QEMU first).
-const START_TIMEOUT: Duration = Duration::from_secs(30);
+use std::process::Command;
 
 /// The directories that get a private tmpfs.
 const PRIVATE_DIRS: &[&str] = &[
@@ -22,7 +19,7 @@ const PRIVATE_DIRS: &[&str] = &[
 
 /// A private stock libvirtd reachable at [`QemuLibvirtd::uri`].
 pub struct QemuLibvirtd {
-    child: Child,
+    process: DaemonProcess,
     dir: TempDir,
 }
 
@@ -46,6 +43,9 @@ impl QemuLibvirtd {
             dir.path().display()
         );
         std::fs::write(&conf, settings).expect("libvirtd.conf");
+        // No virtlogd here: QEMU's output goes straight to its log file.
+        let qemu_conf = dir.path().join("qemu.conf");
+        std::fs::write(&qemu_conf, "stdio_handler = \"file\"\n").expect("qemu.conf");
         let mounts: String = PRIVATE_DIRS
             .iter()
             .map(|d| format!("mount -t tmpfs tmpfs {d} && "))
@@ -61,40 +61,24 @@ impl QemuLibvirtd {
             ""
         };
         let script = format!(
-            "{mounts}{kvm}mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
+            "{mounts}{kvm}mount --bind {} /etc/libvirt/qemu.conf && mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
              exec /usr/sbin/libvirtd -f {} -p {}",
+            qemu_conf.display(),
             conf.display(),
             dir.path().join("libvirtd.pid").display()
         );
-        let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log");
         // unshare execs sh, which execs libvirtd: the child's PID is the daemon's.
-        let child = Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sh", "-c", &script])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn libvirtd");
-        let mut daemon = QemuLibvirtd { child, dir };
-        daemon.wait_ready();
-        Some(daemon)
-    }
-
-    fn wait_ready(&mut self) {
-        let start = Instant::now();
-        while start.elapsed() < START_TIMEOUT {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("libvirtd exited ({status}):\n{}", self.log());
-            }
-            if self.socket().exists() && self.virsh(&["uri"]).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!(
-            "libvirtd not ready after {START_TIMEOUT:?}:\n{}",
-            self.log()
+        let process = DaemonProcess::spawn(
+            Command::new("unshare").args(["-m", "--propagation", "private", "sh", "-c", &script]),
+            dir.path().join("daemon.log"),
         );
+        let mut daemon = QemuLibvirtd { process, dir };
+        let (socket, uri) = (daemon.socket(), daemon.uri());
+        let serving = || socket.exists() && virsh(&uri, &["uri"]).is_ok();
+        if !daemon.process.wait_serving(serving) {
+            panic!("libvirtd not serving:\n{}", daemon.log());
+        }
+        Some(daemon)
     }
 
     pub fn socket(&self) -> PathBuf {
@@ -106,27 +90,25 @@ impl QemuLibvirtd {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+        self.process.log()
     }
 
     /// Stock virsh against this daemon: stdout, or stderr as the error.
     pub fn virsh(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("/usr/bin/virsh")
-            .arg("-c")
-            .arg(self.uri())
-            .args(args)
-            .output()
-            .map_err(|e| e.to_string())?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
-        }
+        virsh(&self.uri(), args)
     }
 }
 
-impl Drop for QemuLibvirtd {
-    fn drop(&mut self) {
-        crate::daemon::terminate(&mut self.child);
+fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
+    let out = Command::new("/usr/bin/virsh")
+        .arg("-c")
+        .arg(uri)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a daemon may take to serve; libvirtd loads all its drivers.
-pub const START_TIMEOUT: Duration = Duration::from_secs(20);
+pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `Deref` (and `DerefMut`) to the [`DaemonProcess`] in field `process`:
 /// for the kit's daemon types, whose process is what they are.

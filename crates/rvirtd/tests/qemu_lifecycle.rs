@@ -275,8 +275,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
 
     ok(&uri, "setmem g1 98304 --live");
-    let info = ok(&uri, "dominfo g1");
-    assert!(info.contains("Used memory:    98304 KiB"), "{info}");
+    // The guest's virtio_balloon driver inflates the balloon step by step;
+    // dominfo reports QEMU's balloon figure as it moves, as libvirt does.
+    let start = Instant::now();
+    loop {
+        let info = ok(&uri, "dominfo g1");
+        if info.contains("Used memory:    98304 KiB") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "{info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let big = virsh(&uri, "setmem g1 262144 --live");
     assert!(
         big.stderr
@@ -286,11 +295,9 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
 
     let memstat = ok(&uri, "dommemstat g1");
-    // The initramfs loads no virtio_balloon driver: the balloon stays
-    // where it was (libvirt reports QEMU's figure the same way).
     let lines: Vec<&str> = memstat.lines().collect();
     assert!(
-        lines[0] == "actual 131072" && lines[1].starts_with("rss "),
+        lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")),
         "{memstat}"
     );
     assert!(ok(&uri, "domblklist g1").contains("Target   Source"));

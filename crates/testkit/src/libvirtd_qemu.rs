@@ -45,6 +45,8 @@ impl QemuLibvirtd {
         std::fs::write(&conf, settings).expect("libvirtd.conf");
         // No virtlogd here: QEMU's output goes straight to its log file.
         let qemu_conf = dir.path().join("qemu.conf");
+        let etc = dir.path().join("etc-libvirt");
+        let etc = etc.display();
         std::fs::write(&qemu_conf, "stdio_handler = \"file\"\n").expect("qemu.conf");
         let mounts: String = PRIVATE_DIRS
             .iter()
@@ -61,7 +63,8 @@ impl QemuLibvirtd {
             ""
         };
         let script = format!(
-            "{mounts}{kvm}mount --bind {} /etc/libvirt/qemu.conf && mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
+            "{mounts}{kvm}cp -a /etc/libvirt {etc} && cp {} {etc}/qemu.conf && \
+             mount --bind {etc} /etc/libvirt && mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
              exec /usr/sbin/libvirtd -f {} -p {}",
             qemu_conf.display(),
             conf.display(),

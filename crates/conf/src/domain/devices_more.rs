@@ -2,7 +2,7 @@
 
 use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
-use super::{esc, unsupported, xml_invalid_attr};
+use super::{esc, unmodelled, unsupported, xml_invalid_attr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -31,6 +31,8 @@ impl Input {
             None if os.os_type == "hvm" => "ps2".into(),
             None => "xen".into(),
         };
+        // The passthrough/evdev source, the virtio model and driver options.
+        unmodelled::refuse_device_info(e, "input", &["source", "model", "driver"])?;
         Ok(Input {
             input_type: t.to_string(),
             bus,

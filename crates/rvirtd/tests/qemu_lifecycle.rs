@@ -6,7 +6,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::guest::{self, GuestImage, READY_MARKER};
+use rvirt_testkit::guest::{self, GuestArgs, GuestImage, READY_MARKER};
 use rvirt_testkit::tools::{virsh, Output};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -64,20 +64,45 @@ impl QemuDirs {
         }
     }
 
-    /// The guest's definition: the kit's kernel and initramfs, serial
-    /// console to a file in this directory.
+    /// The tick counter the guest last printed on its console.
+    fn tick(&self, name: &str) -> Option<u64> {
+        guest::last_tick(&self.console_text(name))
+    }
+
+    /// Wait until `name`'s tick counter passes `above`; its new value.
+    fn wait_tick_above(&self, name: &str, above: u64) -> u64 {
+        let start = Instant::now();
+        loop {
+            match self.tick(name) {
+                Some(t) if t > above => return t,
+                _ => {}
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{name}'s tick never passed {above}:\n{}",
+                self.console_text(name)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The guest's definition: the kit's kernel and initramfs (ticking
+    /// every second), ACPI (without it libvirt turns ACPI off and the
+    /// power button never reaches the guest), serial console to a file in
+    /// this directory.
     fn guest_xml(&self, name: &str, image: &GuestImage) -> String {
         format!(
             "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
              <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
              <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    \
-             <cmdline>console=ttyS0 panic=-1</cmdline>\n  </os>\n  \
+             <cmdline>{}</cmdline>\n  </os>\n  <features>\n    <acpi/>\n  </features>\n  \
              <on_poweroff>destroy</on_poweroff>\n  <devices>\n    \
              <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    \
              <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    \
              </serial>\n  </devices>\n</domain>\n",
             image.kernel.display(),
             image.initramfs.display(),
+            GuestArgs::default().cmdline(),
             self.console(name).display()
         )
     }
@@ -322,13 +347,22 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "stats",
     );
 
+    // The console shows the guest ticking; paused, it stops; resumed, it
+    // counts on from where it stopped (the same boot).
+    let before = dirs.wait_tick_above("g1", 0);
+    dirs.wait_tick_above("g1", before);
     ok(&uri, "suspend g1");
     assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");
+    let paused_at = dirs.tick("g1").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(dirs.tick("g1"), Some(paused_at), "ticks while paused");
     ok(&uri, "resume g1");
     assert_eq!(
         ok(&uri, "domstate g1 --reason").trim(),
         "running (unpaused)"
     );
+    assert_eq!(dirs.wait_tick_above("g1", paused_at), paused_at + 1);
+    assert_eq!(dirs.console_text("g1").matches(READY_MARKER).count(), 1);
 
     assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
     let start = Instant::now();
@@ -362,6 +396,28 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
     let inactive = ok(&uri, "dumpxml g1 --inactive");
     assert!(inactive.starts_with("<domain type='qemu'>"), "{inactive}");
+
+    // The ACPI power button: the guest powers itself off.
+    assert!(ok(&uri, "shutdown g1").contains("Domain 'g1' is being shutdown"));
+    let start = Instant::now();
+    while ok(&uri, "domstate g1 --reason").trim() != "shut off (shutdown)" {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not shut off:\n{}",
+            dirs.console_text("g1")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
+    for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
+        assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
+    }
+    assert!(qemu_processes_named("g1").is_empty(), "QEMU left running");
+    std::fs::remove_file(dirs.console("g1")).unwrap();
+    assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
+    dirs.wait_ready("g1");
+    dirs.wait_tick_above("g1", 0);
+    let pid = dirs.pid_of("g1").expect("pid file");
 
     ok(&uri, "destroy g1");
     assert_eq!(
@@ -407,10 +463,34 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
         pids.iter().all(|p| alive(*p)),
         "SIGTERM on rvirtd stopped a guest"
     );
-    let mut first = Daemon::rvirtd(&dirs.conf());
-    let uri = tcp(&first);
+    let mut second = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&second);
     assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
-    first.kill9();
+    let ticks: Vec<u64> = names.iter().map(|n| dirs.wait_tick_above(n, 0)).collect();
+    second.kill9();
+
+    // A daemon killed with SIGKILL under three guests: the next one lists
+    // and controls all three, and they keep counting on (never restarted).
+    let mut third = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&third);
+    let list = ok(&uri, "list --all");
+    for name in names {
+        assert!(list.contains(&format!(" {name} ")), "{list}");
+    }
+    assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
+    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
+    assert_eq!(ok(&uri, "domstate k3 --reason").trim(), "running (booted)");
+    dirs.wait_tick_above("k1", ticks[0]);
+    dirs.wait_tick_above("k3", ticks[2]);
+    assert_eq!(dirs.tick("k2"), Some(ticks[1]), "k2 ticked while paused");
+    ok(&uri, "resume k2");
+    assert_eq!(dirs.wait_tick_above("k2", ticks[1]), ticks[1] + 1);
+    ok(&uri, "suspend k2");
+    for (name, pid) in names.iter().zip(&pids) {
+        assert_eq!(dirs.pid_of(name), Some(*pid), "{name}: same QEMU");
+        assert_eq!(dirs.console_text(name).matches(READY_MARKER).count(), 1);
+    }
+    third.kill9();
     // While the daemon is down, k3's QEMU dies.
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pids[2]),
@@ -423,8 +503,8 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
         "guests outlive the daemon"
     );
 
-    let second = Daemon::rvirtd(&dirs.conf());
-    let uri = tcp(&second);
+    let fourth = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&fourth);
     assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
     assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
     assert_eq!(

@@ -169,16 +169,19 @@ fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
-/// Processes whose command line names guest `name` (`-name guest=NAME`).
-fn qemu_processes_named(name: &str) -> Vec<i32> {
+/// Processes whose command line names guest `name` (`-name guest=NAME`)
+/// and this test's directory (other tests may run a guest of that name).
+fn qemu_processes_named(dirs: &QemuDirs, name: &str) -> Vec<i32> {
     let wanted = format!("guest={name},");
+    let ours = dirs.dir.path().display().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&cmdline).contains(&wanted)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains(&wanted) && cmdline.contains(&ours)
         })
         .collect()
 }
@@ -319,12 +322,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         big.stderr
     );
 
-    let memstat = ok(&uri, "dommemstat g1");
-    let lines: Vec<&str> = memstat.lines().collect();
-    assert!(
-        lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")),
-        "{memstat}"
-    );
+    // QEMU's balloon figure may still settle (a loaded host): wait for it.
+    let start = Instant::now();
+    loop {
+        let memstat = ok(&uri, "dommemstat g1");
+        let lines: Vec<&str> = memstat.lines().collect();
+        if lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{memstat}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
 
     let stats = ok(&uri, "domstats g1");
@@ -412,7 +420,10 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
         assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
     }
-    assert!(qemu_processes_named("g1").is_empty(), "QEMU left running");
+    assert!(
+        qemu_processes_named(&dirs, "g1").is_empty(),
+        "QEMU left running"
+    );
     std::fs::remove_file(dirs.console("g1")).unwrap();
     assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
     dirs.wait_ready("g1");
@@ -582,7 +593,10 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         out.stderr
     );
     assert_eq!(ok(&uri, "domstate bad3").trim(), "shut off");
-    assert!(qemu_processes_named("bad3").is_empty(), "QEMU left running");
+    assert!(
+        qemu_processes_named(&dirs, "bad3").is_empty(),
+        "QEMU left running"
+    );
     assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
 
     let no_disk = dirs.guest_xml("bad4", &image).replace(
@@ -599,7 +613,10 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         "{}",
         out.stderr
     );
-    assert!(qemu_processes_named("bad4").is_empty(), "QEMU left running");
+    assert!(
+        qemu_processes_named(&dirs, "bad4").is_empty(),
+        "QEMU left running"
+    );
     assert!(!dirs.dir.join("lib/bad4.monitor").exists());
 
     // The daemon still serves.
@@ -684,5 +701,5 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
 
     ok(&uri, "destroy hung");
     assert!(wait_gone(pid.as_raw()));
-    assert!(qemu_processes_named("hung").is_empty());
+    assert!(qemu_processes_named(&dirs, "hung").is_empty());
 }

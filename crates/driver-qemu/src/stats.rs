@@ -78,6 +78,11 @@ pub fn record(obj: &DomainObj, groups: u32) -> TypedParams {
         p.push("cpu.time", V::ULLong(user + system));
         p.push("cpu.user", V::ULLong(user));
         p.push("cpu.system", V::ULLong(system));
+        if pid.is_some() {
+            // <cachetune> (resctrl monitors) is refused as unmodelled, so a
+            // running guest never has one.
+            p.push("cpu.cache.monitor.count", V::UInt(0));
+        }
     }
     if groups & BALLOON != 0 {
         p.push("balloon.current", V::ULLong(obj.def.current_memory_kib));

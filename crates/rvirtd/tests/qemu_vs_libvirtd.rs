@@ -61,11 +61,10 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
             <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n", "",
      "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu"),
     // domstats of a running guest: groups and fields that need QEMU's
-    // query-stats, query-blockstats, the guest's balloon statistics,
-    // resctrl or schedstat, which rvirtd does not read yet.
-    (STATS, "  cpu.cache.monitor.count=0\n  cpu.haltpoll.success.time=<counter>\n  \
-             cpu.haltpoll.fail.time=<counter>\n", "",
-     "no resctrl cache monitoring nor haltpoll times (query-stats) in rvirtd"),
+    // query-stats, query-blockstats, the guest's balloon statistics or
+    // schedstat, which rvirtd does not read yet.
+    (STATS, "  cpu.haltpoll.success.time=<counter>\n  cpu.haltpoll.fail.time=<counter>\n", "",
+     "the vCPUs' halt-polling times (query-stats) are not read by rvirtd yet"),
     (STATS, "  balloon.swap_in=<counter>\n  balloon.swap_out=<counter>\n  balloon.major_fault=<counter>\n  \
              balloon.minor_fault=<counter>\n  balloon.unused=<counter>\n  balloon.available=<counter>\n  \
              balloon.usable=<counter>\n  balloon.last-update=<counter>\n  balloon.disk_caches=<counter>\n  \

@@ -1,8 +1,10 @@
 //! Real QEMU guests under rvirtd, driven by stock virsh over
 //! `qemu+tcp://` and `qemu+unix://`: the test kit's guest (kernel +
-//! busybox initramfs, TCG) defined, started, paused, resumed, destroyed and
-//! undefined; rvirtd killed with SIGKILL and restarted under running
-//! guests; bad input refused with libvirt's errors and nothing left running.
+//! busybox initramfs, TCG, ticking on its serial console) defined, started,
+//! paused (the ticks stop) and resumed (they count on), shut down through
+//! ACPI, started again, destroyed and undefined; rvirtd killed with SIGKILL
+//! and restarted under running guests, which keep ticking; bad input
+//! refused with libvirt's errors and nothing left running.
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;

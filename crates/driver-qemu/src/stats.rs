@@ -70,11 +70,19 @@ pub fn record(obj: &DomainObj, groups: u32) -> TypedParams {
         p.push("state.state", V::Int(obj.state as i32));
         p.push("state.reason", V::Int(obj.reason));
     }
-    if let (true, Some(pid)) = (groups & CPU_TOTAL != 0, pid) {
-        let (user, system) = proc_times(&format!("/proc/{pid}/stat"));
+    if groups & CPU_TOTAL != 0 {
+        // libvirt reads the times of pid 0 for a shut-off guest, which
+        // its /proc helper takes as /proc/self: the daemon's own.
+        let stat = pid.map_or("/proc/self/stat".to_string(), |p| format!("/proc/{p}/stat"));
+        let (user, system) = proc_times(&stat);
         p.push("cpu.time", V::ULLong(user + system));
         p.push("cpu.user", V::ULLong(user));
         p.push("cpu.system", V::ULLong(system));
+        if pid.is_some() {
+            // <cachetune> (resctrl monitors) is refused as unmodelled, so a
+            // running guest never has one.
+            p.push("cpu.cache.monitor.count", V::UInt(0));
+        }
     }
     if groups & BALLOON != 0 {
         p.push("balloon.current", V::ULLong(obj.def.current_memory_kib));
@@ -88,7 +96,9 @@ pub fn record(obj: &DomainObj, groups: u32) -> TypedParams {
             p.push(format!("vcpu.{index}.time"), V::ULLong(time));
         }
     }
-    if groups & INTERFACE != 0 {
+    // Interfaces of a shut-off guest have no statistics (libvirt skips
+    // the group).
+    if groups & INTERFACE != 0 && pid.is_some() {
         devices(
             &mut p,
             "net",
@@ -106,8 +116,35 @@ pub fn record(obj: &DomainObj, groups: u32) -> TypedParams {
             "block",
             disks.map(|d| (Some(d.target_dev.clone()), d.source.clone())),
         );
+        if pid.is_none() {
+            inactive_block_sizes(&mut p, obj);
+        }
     }
     p
+}
+
+/// The sizes libvirt reports for the disks of a shut-off guest, from the
+/// image files: allocation (blocks in use, when any), capacity (the file
+/// size of a raw image; other formats need their header, not read here)
+/// and physical (the file size).
+fn inactive_block_sizes(p: &mut TypedParams, obj: &DomainObj) {
+    use std::os::unix::fs::MetadataExt;
+    for (i, disk) in obj.def.devices.disks.iter().enumerate() {
+        let Some(meta) = disk.source.as_ref().and_then(|s| std::fs::metadata(s).ok()) else {
+            continue;
+        };
+        let allocation = meta.blocks() * 512;
+        if allocation > 0 {
+            p.push(format!("block.{i}.allocation"), V::ULLong(allocation));
+        }
+        let format = disk.driver.as_ref().and_then(|d| d.format.as_deref());
+        if matches!(format, None | Some("raw")) && meta.size() > 0 {
+            p.push(format!("block.{i}.capacity"), V::ULLong(meta.size()));
+        }
+        if meta.size() > 0 {
+            p.push(format!("block.{i}.physical"), V::ULLong(meta.size()));
+        }
+    }
 }
 
 /// `PREFIX.count` and each device's `PREFIX.N.name` / `PREFIX.N.path`

@@ -1,12 +1,14 @@
 //! Real QEMU guests under rvirtd, driven by stock virsh over
 //! `qemu+tcp://` and `qemu+unix://`: the test kit's guest (kernel +
-//! busybox initramfs, TCG) defined, started, paused, resumed, destroyed and
-//! undefined; rvirtd killed with SIGKILL and restarted under running
-//! guests; bad input refused with libvirt's errors and nothing left running.
+//! busybox initramfs, TCG, ticking on its serial console) defined, started,
+//! paused (the ticks stop) and resumed (they count on), shut down through
+//! ACPI, started again, destroyed and undefined; rvirtd killed with SIGKILL
+//! and restarted under running guests, which keep ticking; bad input
+//! refused with libvirt's errors and nothing left running.
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::guest::{self, GuestImage, READY_MARKER};
+use rvirt_testkit::guest::{self, GuestArgs, GuestImage, READY_MARKER};
 use rvirt_testkit::tools::{virsh, Output};
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -64,20 +66,45 @@ impl QemuDirs {
         }
     }
 
-    /// The guest's definition: the kit's kernel and initramfs, serial
-    /// console to a file in this directory.
+    /// The tick counter the guest last printed on its console.
+    fn tick(&self, name: &str) -> Option<u64> {
+        guest::last_tick(&self.console_text(name))
+    }
+
+    /// Wait until `name`'s tick counter passes `above`; its new value.
+    fn wait_tick_above(&self, name: &str, above: u64) -> u64 {
+        let start = Instant::now();
+        loop {
+            match self.tick(name) {
+                Some(t) if t > above => return t,
+                _ => {}
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{name}'s tick never passed {above}:\n{}",
+                self.console_text(name)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The guest's definition: the kit's kernel and initramfs (ticking
+    /// every second), ACPI (without it libvirt turns ACPI off and the
+    /// power button never reaches the guest), serial console to a file in
+    /// this directory.
     fn guest_xml(&self, name: &str, image: &GuestImage) -> String {
         format!(
             "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
              <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
              <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    \
-             <cmdline>console=ttyS0 panic=-1</cmdline>\n  </os>\n  \
+             <cmdline>{}</cmdline>\n  </os>\n  <features>\n    <acpi/>\n  </features>\n  \
              <on_poweroff>destroy</on_poweroff>\n  <devices>\n    \
              <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    \
              <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    \
              </serial>\n  </devices>\n</domain>\n",
             image.kernel.display(),
             image.initramfs.display(),
+            GuestArgs::default().cmdline(),
             self.console(name).display()
         )
     }
@@ -144,16 +171,19 @@ fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
-/// Processes whose command line names guest `name` (`-name guest=NAME`).
-fn qemu_processes_named(name: &str) -> Vec<i32> {
+/// Processes whose command line names guest `name` (`-name guest=NAME`)
+/// and this test's directory (other tests may run a guest of that name).
+fn qemu_processes_named(dirs: &QemuDirs, name: &str) -> Vec<i32> {
     let wanted = format!("guest={name},");
+    let ours = dirs.dir.path().display().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
         .filter_map(|e| e.file_name().to_string_lossy().parse::<i32>().ok())
         .filter(|pid| {
             let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            String::from_utf8_lossy(&cmdline).contains(&wanted)
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains(&wanted) && cmdline.contains(&ours)
         })
         .collect()
 }
@@ -294,12 +324,17 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         big.stderr
     );
 
-    let memstat = ok(&uri, "dommemstat g1");
-    let lines: Vec<&str> = memstat.lines().collect();
-    assert!(
-        lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")),
-        "{memstat}"
-    );
+    // QEMU's balloon figure may still settle (a loaded host): wait for it.
+    let start = Instant::now();
+    loop {
+        let memstat = ok(&uri, "dommemstat g1");
+        let lines: Vec<&str> = memstat.lines().collect();
+        if lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{memstat}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
 
     let stats = ok(&uri, "domstats g1");
@@ -322,13 +357,22 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "stats",
     );
 
+    // The console shows the guest ticking; paused, it stops; resumed, it
+    // counts on from where it stopped (the same boot).
+    let before = dirs.wait_tick_above("g1", 0);
+    dirs.wait_tick_above("g1", before);
     ok(&uri, "suspend g1");
     assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");
+    let paused_at = dirs.tick("g1").unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(dirs.tick("g1"), Some(paused_at), "ticks while paused");
     ok(&uri, "resume g1");
     assert_eq!(
         ok(&uri, "domstate g1 --reason").trim(),
         "running (unpaused)"
     );
+    assert_eq!(dirs.wait_tick_above("g1", paused_at), paused_at + 1);
+    assert_eq!(dirs.console_text("g1").matches(READY_MARKER).count(), 1);
 
     assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
     let start = Instant::now();
@@ -362,6 +406,31 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
     let inactive = ok(&uri, "dumpxml g1 --inactive");
     assert!(inactive.starts_with("<domain type='qemu'>"), "{inactive}");
+
+    // The ACPI power button: the guest powers itself off.
+    assert!(ok(&uri, "shutdown g1").contains("Domain 'g1' is being shutdown"));
+    let start = Instant::now();
+    while ok(&uri, "domstate g1 --reason").trim() != "shut off (shutdown)" {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not shut off:\n{}",
+            dirs.console_text("g1")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
+    for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
+        assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
+    }
+    assert!(
+        qemu_processes_named(&dirs, "g1").is_empty(),
+        "QEMU left running"
+    );
+    std::fs::remove_file(dirs.console("g1")).unwrap();
+    assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
+    dirs.wait_ready("g1");
+    dirs.wait_tick_above("g1", 0);
+    let pid = dirs.pid_of("g1").expect("pid file");
 
     ok(&uri, "destroy g1");
     assert_eq!(
@@ -407,10 +476,34 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
         pids.iter().all(|p| alive(*p)),
         "SIGTERM on rvirtd stopped a guest"
     );
-    let mut first = Daemon::rvirtd(&dirs.conf());
-    let uri = tcp(&first);
+    let mut second = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&second);
     assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
-    first.kill9();
+    let ticks: Vec<u64> = names.iter().map(|n| dirs.wait_tick_above(n, 0)).collect();
+    second.kill9();
+
+    // A daemon killed with SIGKILL under three guests: the next one lists
+    // and controls all three, and they keep counting on (never restarted).
+    let mut third = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&third);
+    let list = ok(&uri, "list --all");
+    for name in names {
+        assert!(list.contains(&format!(" {name} ")), "{list}");
+    }
+    assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
+    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
+    assert_eq!(ok(&uri, "domstate k3 --reason").trim(), "running (booted)");
+    dirs.wait_tick_above("k1", ticks[0]);
+    dirs.wait_tick_above("k3", ticks[2]);
+    assert_eq!(dirs.tick("k2"), Some(ticks[1]), "k2 ticked while paused");
+    ok(&uri, "resume k2");
+    assert_eq!(dirs.wait_tick_above("k2", ticks[1]), ticks[1] + 1);
+    ok(&uri, "suspend k2");
+    for (name, pid) in names.iter().zip(&pids) {
+        assert_eq!(dirs.pid_of(name), Some(*pid), "{name}: same QEMU");
+        assert_eq!(dirs.console_text(name).matches(READY_MARKER).count(), 1);
+    }
+    third.kill9();
     // While the daemon is down, k3's QEMU dies.
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pids[2]),
@@ -423,8 +516,8 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
         "guests outlive the daemon"
     );
 
-    let second = Daemon::rvirtd(&dirs.conf());
-    let uri = tcp(&second);
+    let fourth = Daemon::rvirtd(&dirs.conf());
+    let uri = tcp(&fourth);
     assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
     assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
     assert_eq!(
@@ -502,7 +595,10 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         out.stderr
     );
     assert_eq!(ok(&uri, "domstate bad3").trim(), "shut off");
-    assert!(qemu_processes_named("bad3").is_empty(), "QEMU left running");
+    assert!(
+        qemu_processes_named(&dirs, "bad3").is_empty(),
+        "QEMU left running"
+    );
     assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
 
     let no_disk = dirs.guest_xml("bad4", &image).replace(
@@ -519,7 +615,10 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         "{}",
         out.stderr
     );
-    assert!(qemu_processes_named("bad4").is_empty(), "QEMU left running");
+    assert!(
+        qemu_processes_named(&dirs, "bad4").is_empty(),
+        "QEMU left running"
+    );
     assert!(!dirs.dir.join("lib/bad4.monitor").exists());
 
     // The daemon still serves.
@@ -604,5 +703,5 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
 
     ok(&uri, "destroy hung");
     assert!(wait_gone(pid.as_raw()));
-    assert!(qemu_processes_named("hung").is_empty());
+    assert!(qemu_processes_named(&dirs, "hung").is_empty());
 }

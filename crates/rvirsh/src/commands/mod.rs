@@ -10,6 +10,7 @@ mod list;
 pub mod migrate;
 pub mod opts;
 mod states;
+mod console;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
@@ -126,6 +127,7 @@ static MODULES: &[&[CommandDef]] = &[
     lifecycle::COMMANDS,
     migrate::COMMANDS,
     jobs::COMMANDS,
+    console::COMMANDS,
     help::COMMANDS,
 ];
 

@@ -9,8 +9,8 @@
 //! confirmation. An error the daemon sends at any time (as `STREAM`/`ERROR`
 //! or an error `REPLY` with the stream's serial), or the loss of the
 //! connection, fails the stream: the next call reports it. `recv` waits
-//! for `STREAM`/`CONTINUE` data; the daemon's `OK` before we closed is the
-//! end of its data (`recv` then returns 0, `send` fails).
+//! for `STREAM`/`CONTINUE` data; an empty one is the end of the daemon's
+//! data (`recv` then returns 0, `send` fails).
 
 use crate::client::Shared;
 use parking_lot::{Condvar, Mutex, MutexGuard};
@@ -30,7 +30,7 @@ struct Inner {
     closed: bool,
     /// Data the daemon sent, not read yet.
     incoming: VecDeque<u8>,
-    /// The daemon's `OK` before ours: no more data will come.
+    /// The daemon's empty `CONTINUE`: no more data will come.
     incoming_eof: bool,
 }
 
@@ -74,16 +74,22 @@ impl StreamState {
         let mut inner = self.lock();
         if inner.closed {
             inner.confirmed = true;
-        } else {
-            inner.incoming_eof = true;
+        } else if inner.error.is_none() {
+            inner.error = Some(Error::raw(
+                ErrorDomain::RPC,
+                ErrorCode::RPC,
+                "stream had unexpected termination",
+            ));
         }
         self.cond.notify_all();
     }
 
-    /// `STREAM`/`CONTINUE` from the daemon.
+    /// `STREAM`/`CONTINUE` from the daemon; empty, the end of its data.
     pub(crate) fn data(&self, data: &[u8]) {
         let mut inner = self.lock();
-        if !inner.closed {
+        if data.is_empty() {
+            inner.incoming_eof = true;
+        } else if !inner.closed {
             inner.incoming.extend(data);
         }
         self.cond.notify_all();

@@ -183,7 +183,7 @@ fn ok(uri: &str, cmd: &str) -> String {
 
 /// Open a console, see ticks, refuse a second session, force one in, end
 /// it with `^]`: the same with stock virsh and with rvirsh.
-fn console_round(program: &str, uri: &str, name: &str) {
+fn console_round(program: &str, d: &Daemon, uri: &str, name: &str) {
     let mut first = Session::start(program, uri, name);
     first.expect(
         &format!("Connected to domain '{name}'"),
@@ -221,8 +221,9 @@ fn console_round(program: &str, uri: &str, name: &str) {
     expect_ticks(&forced);
     assert!(
         third.exit_code(Duration::from_secs(10)).is_some(),
-        "{}",
-        third.text()
+        "{}\ndaemon log:\n{}",
+        third.text(),
+        d.log()
     );
     forced.escape();
     assert_eq!(
@@ -259,8 +260,13 @@ fn console_of_a_running_guest() {
     let inactive = ok(&uri, "dumpxml --inactive c1");
     assert!(!inactive.contains("/dev/pts/"), "{inactive}");
 
-    console_round("virsh", &uri, "c1");
-    console_round(rvirt_testkit::bins::rvirsh().to_str().unwrap(), &uri, "c1");
+    console_round("virsh", &d, &uri, "c1");
+    console_round(
+        rvirt_testkit::bins::rvirsh().to_str().unwrap(),
+        &d,
+        &uri,
+        "c1",
+    );
 
     let unknown = Session::start("virsh", &uri, "c1 --devname parallel3").exit_code_text();
     assert!(
@@ -289,7 +295,7 @@ fn console_of_a_running_guest() {
     );
     let stopped = Session::start("virsh", &uri, "c1").exit_code_text();
     assert!(
-        stopped.contains("error: Requested operation is not valid: domain is not running"),
+        stopped.contains("error: The domain is not running"),
         "{stopped}"
     );
     ok(&uri, "undefine c1");

@@ -15,11 +15,17 @@ use std::sync::Arc;
 
 pub static COMMANDS: &[CommandDef] = &[cmd(
     "console",
-    about("connect to the guest console", "Connect the virtual serial console for the guest"),
+    about(
+        "connect to the guest console",
+        "Connect the virtual serial console for the guest",
+    ),
     &[
         data("domain", "domain name, id or uuid"),
         string("devname", "character device name"),
-        flag("force", "force console connection (disconnect already connected sessions)"),
+        flag(
+            "force",
+            "force console connection (disconnect already connected sessions)",
+        ),
         flag("safe", "only connect if safe console handling is supported"),
     ],
     console,
@@ -66,15 +72,17 @@ fn console(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 /// the guest here, until `^]` (finish), the guest's end or an error.
 fn run(st: &Stream) -> CmdResult {
     let guest_done = Arc::new(AtomicBool::new(false));
+    let leaving = Arc::new(AtomicBool::new(false));
     let output = {
-        let (st, done) = (st.clone(), guest_done.clone());
+        let (st, done, leaving) = (st.clone(), guest_done.clone(), leaving.clone());
         std::thread::spawn(move || {
-            let res = copy_output(&st);
+            let res = copy_output(&st, &leaving);
             done.store(true, Ordering::SeqCst);
             res
         })
     };
     let typed = copy_keyboard(st, &guest_done);
+    leaving.store(true, Ordering::SeqCst);
     // Either way the stream ends here: finish on ^] or the guest's end.
     let ended = match typed {
         Ok(()) => st.finish(),
@@ -87,7 +95,9 @@ fn run(st: &Stream) -> CmdResult {
     ended.and(shown).map_err(CmdError::from)
 }
 
-fn copy_output(st: &Stream) -> rvirt_util::Result<()> {
+/// The guest's output to the terminal, until its end; once this side is
+/// `leaving`, the stream closing under the read is no error.
+fn copy_output(st: &Stream, leaving: &AtomicBool) -> rvirt_util::Result<()> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut out = std::io::stdout();
     loop {
@@ -97,16 +107,10 @@ fn copy_output(st: &Stream) -> rvirt_util::Result<()> {
                 let _ = out.write_all(&buf[..n]);
                 let _ = out.flush();
             }
-            // The stream closed on this side (^]): not an error.
-            Err(_) if st_closed(st) => return Ok(()),
+            Err(_) if leaving.load(Ordering::SeqCst) => return Ok(()),
             Err(e) => return Err(e),
         }
     }
-}
-
-/// Has this side already finished or aborted the stream?
-fn st_closed(st: &Stream) -> bool {
-    !st.is_attached() || st.send(&[]).is_err()
 }
 
 fn copy_keyboard(st: &Stream, guest_done: &AtomicBool) -> rvirt_util::Result<()> {

@@ -1,6 +1,7 @@
 //! The command table: every command rvirsh carries, with virsh's name,
 //! options and output. One module per group, as virsh's source is split.
 
+mod console;
 pub mod help;
 mod host;
 mod info;
@@ -10,7 +11,6 @@ mod list;
 pub mod migrate;
 pub mod opts;
 mod states;
-mod console;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};

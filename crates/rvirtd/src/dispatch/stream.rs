@@ -15,8 +15,8 @@
 //!
 //! A console stream also carries data the other way: a [`Pump::duplex`]
 //! runs a second thread that reads the driver's side (`recv`) and sends it
-//! as `STREAM`/`CONTINUE` packets, then `OK` at its end (the guest went
-//! away), or `ERROR` when the read fails (remote_daemon_stream.c's
+//! as `STREAM`/`CONTINUE` packets, then an empty `CONTINUE` at its end (the
+//! guest went away), or `ERROR` when the read fails (remote_daemon_stream.c's
 //! `daemonStreamHandleRead`).
 
 use super::client::Outbox;
@@ -231,18 +231,16 @@ impl Pump {
 fn send_output(st: &rvirt::Stream, outbox: &Outbox, id: StreamId, ended: &AtomicBool) {
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
-        let packet = match st.recv(&mut buf) {
-            Ok(0) => id.finish(),
-            Ok(n) => match id.data(&buf[..n]) {
-                Ok(p) => p,
-                Err(e) => id.error(&e.to_error()),
-            },
-            Err(e) => id.error(&e),
+        // The end of the data is an empty CONTINUE, as libvirtd sends it
+        // (an unasked-for OK would be a protocol error to the client).
+        let (packet, last) = match st.recv(&mut buf) {
+            Ok(n) => (id.data(&buf[..n]).map_err(|e| e.to_error()), n == 0),
+            Err(e) => (Err(e), true),
         };
+        let packet = packet.unwrap_or_else(|e| id.error(&e));
         if ended.load(Ordering::SeqCst) {
             return;
         }
-        let last = packet.header.status != rvirt_rpc::MessageStatus::Continue;
         if outbox.send(packet).is_err() {
             let _ = st.abort();
             return;

@@ -274,6 +274,13 @@ fn console_of_a_running_guest() {
         "{unknown}"
     );
 
+    // A daemon killed and started again finds the pty again (QEMU tells it).
+    let mut d = d;
+    d.kill9();
+    let d = Daemon::rvirtd(&guests.conf());
+    let uri = format!("qemu+unix:///system?socket={}", d.socket().display());
+    let live = ok(&uri, "dumpxml c1");
+    assert!(live.contains("<source path='/dev/pts/"), "{live}");
     if python_libvirt_ready() {
         let out = python3(["-c", PYTHON_READER, uri.as_str(), "c1"]);
         assert!(out.ok, "{}", out.stderr);

@@ -103,36 +103,26 @@ pub fn record_ptys(driver: &Driver, run: &Arc<Running>, def: &mut DomainDef) -> 
 /// the first serial port), with libvirt's errors.
 fn find_pty(def: &DomainDef, dev_name: Option<&str>) -> Result<Option<String>> {
     let d = &def.devices;
-    let chr = match dev_name {
-        Some(name) => d
-            .consoles
-            .iter()
-            .enumerate()
-            .find(|(i, c)| console_alias(def, *i, c) == name)
-            .map(|(_, c)| c)
-            .or_else(|| {
-                d.serials
-                    .iter()
-                    .enumerate()
-                    .find(|(i, _)| format!("serial{i}") == name)
-                    .map(|(_, s)| s)
-            }),
-        None => d.consoles.first().or(d.serials.first()),
+    let consoles = d.consoles.iter().enumerate();
+    let serials = d.serials.iter().enumerate();
+    let mut devices = consoles
+        .map(|(i, c)| (console_alias(def, i, c), c))
+        .chain(serials.map(|(i, s)| (format!("serial{i}"), s)));
+    let found = match dev_name {
+        Some(name) => devices.find(|(alias, _)| alias == name),
+        None => devices.next(),
     };
-    let chr = chr.ok_or_else(|| {
+    let (alias, chr) = found.ok_or_else(|| {
+        let shown = dev_name.unwrap_or("<null>");
         Error::internal(
             ErrorDomain::QEMU,
-            format!(
-                "cannot find character device {}",
-                dev_name.unwrap_or("<null>")
-            ),
+            format!("cannot find character device {shown}"),
         )
     })?;
     if chr.source.chr_type != ChrType::Pty {
-        let shown = dev_name.map_or_else(|| "<null>".to_string(), str::to_string);
         return Err(Error::internal(
             ErrorDomain::QEMU,
-            format!("character device {shown} is not using a PTY"),
+            format!("character device {alias} is not using a PTY"),
         ));
     }
     Ok(chr.source.path.clone())

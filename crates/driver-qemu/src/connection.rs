@@ -287,6 +287,15 @@ impl HypervisorConnection for QemuConnection {
         check_flags("qemuDomainReset", flags, 0)?;
         ops::monitor_command(&self.driver, dom, qapi::qmp::system_reset {})
     }
+    fn domain_open_console(
+        &self,
+        dom: &DomainRef,
+        dev_name: Option<&str>,
+        st: &rvirt::Stream,
+        flags: u32,
+    ) -> Result<()> {
+        crate::console::open(&self.driver, dom, dev_name, st, flags)
+    }
     fn domain_memory_stats(&self, d: &DomainRef, max: u32, flags: u32) -> Result<Vec<(i32, u64)>> {
         check_flags("qemuDomainMemoryStats", flags, 0)?;
         ops::memory_stats(&self.driver, d, max)

@@ -96,12 +96,17 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     };
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();
+    // A pty's path is not kept in the status: QEMU tells it again.
+    let mut def = status.def;
+    if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
+        tracing::warn!("cannot find the ptys of {name}: {}", e.message);
+    }
     {
         let mut domains = driver.domains.lock();
-        if domains.admit(&status.def, true).is_err() && domains.by_uuid_mut(&uuid).is_none() {
+        if domains.admit(&def, true).is_err() && domains.by_uuid_mut(&uuid).is_none() {
             tracing::warn!("status of {name} clashes with another guest");
         }
-        let obj = domains.store(status.def, true);
+        let obj = domains.store(def, true);
         obj.id = status.id;
         obj.run = Some(run.clone());
         (obj.state, obj.reason) = match state {

@@ -20,6 +20,7 @@ pub mod capabilities;
 pub mod caps_model;
 pub mod command;
 mod connection;
+mod console;
 mod domcaps;
 mod driver;
 pub mod files;

@@ -80,6 +80,10 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
         }
     };
     let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
+    let mut live = def;
+    if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
+        tracing::warn!("cannot find the ptys of {name}: {}", e.message);
+    }
     let (state, why) = if req.paused {
         (DomainState::Paused, reason::PAUSED_USER)
     } else {
@@ -92,6 +96,7 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
         obj.state = state;
         obj.reason = why;
         obj.run = Some(run.clone());
+        obj.def = live;
         save_status(driver, obj);
         obj.domain_ref()
     };

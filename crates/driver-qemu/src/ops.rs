@@ -141,7 +141,7 @@ pub fn destroy(driver: &Arc<Driver>, dom: &DomainRef, graceful: bool) -> Result<
 }
 
 /// The running guest's QEMU, or libvirt's error for an inactive one.
-fn running(driver: &Driver, dom: &DomainRef) -> Result<Arc<crate::state::Running>> {
+pub(crate) fn running(driver: &Driver, dom: &DomainRef) -> Result<Arc<crate::state::Running>> {
     let domains = driver.domains.lock();
     domains
         .get(dom)?

@@ -34,6 +34,8 @@ pub struct Running {
     /// already moved on, e.g. to a resume).
     own_stops: AtomicU32,
     own_conts: AtomicU32,
+    /// Console sessions open on this run's ptys.
+    pub consoles: crate::console::Consoles,
 }
 
 impl Running {
@@ -46,6 +48,7 @@ impl Running {
             got_shutdown: AtomicBool::new(false),
             own_stops: AtomicU32::new(0),
             own_conts: AtomicU32::new(0),
+            consoles: Default::default(),
         }
     }
 

@@ -409,13 +409,7 @@ fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
                         "stream aborted by the server",
                     )
                 })),
-                // Only outgoing streams exist in rvirt so far.
-                Ok(StreamMessage::Data(_)) => {
-                    tracing::debug!(
-                        serial = s.id().serial,
-                        "ignoring data on an outgoing stream"
-                    )
-                }
+                Ok(StreamMessage::Data(data)) => s.data(&data),
                 Err(_) => s.fail(decode_error()),
             }
         }

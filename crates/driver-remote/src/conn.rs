@@ -618,4 +618,18 @@ impl HypervisorConnection for RemoteConnection {
         self.events.registry.deregister(callback_id);
         Ok(())
     }
+    fn domain_open_console(
+        &self,
+        d: &DomainRef,
+        dev_name: Option<&str>,
+        st: &rvirt::Stream,
+        flags: u32,
+    ) -> Result<()> {
+        let args = DomainOpenConsoleArgs {
+            dom: nonnull(d),
+            dev_name: dev_name.map(str::to_string),
+            flags,
+        };
+        self.open_stream::<rvirt_rpc::remote::procs::DomainOpenConsole>(st, &args)
+    }
 }

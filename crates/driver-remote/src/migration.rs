@@ -20,9 +20,9 @@ fn opt(s: Option<&str>) -> Option<String> {
 }
 
 impl RemoteConnection {
-    /// A tunnelled prepare: the call opens the stream, which `st` then
+    /// A call that opens a stream (a tunnelled prepare, a console), which `st` then
     /// carries. Should `st` already be bound, the new stream is aborted.
-    fn prepare_tunnel<P: Proc<Id = Procedure>>(
+    pub(crate) fn open_stream<P: Proc<Id = Procedure>>(
         &self,
         st: &Stream,
         args: &P::Args,
@@ -103,7 +103,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             resource: a.bandwidth,
             dom_xml: a.dom_xml.into(),
         };
-        self.prepare_tunnel::<procs::DomainMigratePrepareTunnel>(st, &args)
+        self.open_stream::<procs::DomainMigratePrepareTunnel>(st, &args)
     }
 
     fn domain_migrate_begin3(&self, d: &DomainRef, a: &Begin3Args) -> Result<(Cookie, String)> {
@@ -139,7 +139,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             resource: a.bandwidth,
             dom_xml: a.dom_xml.into(),
         };
-        let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3>(st, &args)?;
+        let r = self.open_stream::<procs::DomainMigratePrepareTunnel3>(st, &args)?;
         Ok(r.cookie_out)
     }
 
@@ -222,7 +222,7 @@ impl rvirt::MigrationDriver for RemoteConnection {
             cookie_in: a.cookie_in.to_vec(),
             flags: a.flags,
         };
-        let r = self.prepare_tunnel::<procs::DomainMigratePrepareTunnel3Params>(st, &args)?;
+        let r = self.open_stream::<procs::DomainMigratePrepareTunnel3Params>(st, &args)?;
         Ok(r.cookie_out)
     }
 

@@ -1,6 +1,6 @@
 //! The client side of an RPC data stream (libvirt's virnetclientstream.c
-//! with the remote driver's `remoteStreamDrv`), in the direction tunnelled
-//! migration uses: this side writes, the daemon's driver reads.
+//! with the remote driver's `remoteStreamDrv`): this side writes (tunnelled
+//! migration) and, for a console, also reads what the daemon sends.
 //!
 //! `send` writes `STREAM`/`CONTINUE` packets of at most 262,120 bytes and
 //! waits for nothing (TCP flow control is the back-pressure: the daemon
@@ -8,13 +8,16 @@
 //! for the daemon's `OK` or error; `abort` sends `ERROR` and waits for the
 //! confirmation. An error the daemon sends at any time (as `STREAM`/`ERROR`
 //! or an error `REPLY` with the stream's serial), or the loss of the
-//! connection, fails the stream: the next call reports it.
+//! connection, fails the stream: the next call reports it. `recv` waits
+//! for `STREAM`/`CONTINUE` data; an empty one is the end of the daemon's
+//! data (`recv` then returns 0, `send` fails).
 
 use crate::client::Shared;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rvirt::StreamBackend;
 use rvirt_rpc::{stream::chunks, StreamId};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 #[derive(Default)]
@@ -25,6 +28,10 @@ struct Inner {
     confirmed: bool,
     /// Finished or aborted on this side.
     closed: bool,
+    /// Data the daemon sent, not read yet.
+    incoming: VecDeque<u8>,
+    /// The daemon's empty `CONTINUE`: no more data will come.
+    incoming_eof: bool,
 }
 
 /// What the reader thread knows about one stream.
@@ -77,6 +84,17 @@ impl StreamState {
         self.cond.notify_all();
     }
 
+    /// `STREAM`/`CONTINUE` from the daemon; empty, the end of its data.
+    pub(crate) fn data(&self, data: &[u8]) {
+        let mut inner = self.lock();
+        if data.is_empty() {
+            inner.incoming_eof = true;
+        } else if !inner.closed {
+            inner.incoming.extend(data);
+        }
+        self.cond.notify_all();
+    }
+
     /// Wait for the daemon's answer to our finish or abort.
     fn wait(&self) -> Result<()> {
         let mut inner = self.lock();
@@ -121,6 +139,13 @@ impl RemoteStream {
         if inner.closed {
             return Err(closed());
         }
+        if inner.incoming_eof {
+            return Err(Error::raw(
+                ErrorDomain::RPC,
+                ErrorCode::RPC,
+                "stream had unexpected termination",
+            ));
+        }
         Ok(())
     }
 
@@ -144,8 +169,36 @@ impl StreamBackend for RemoteStream {
         Ok(())
     }
 
+    /// Buffered data first; then the daemon's error, the end of its data
+    /// (0), or a wait for more.
+    fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut inner = self.state.lock();
+        loop {
+            if !inner.incoming.is_empty() {
+                let n = buf.len().min(inner.incoming.len());
+                for (slot, byte) in buf.iter_mut().zip(inner.incoming.drain(..n)) {
+                    *slot = byte;
+                }
+                return Ok(n);
+            }
+            if let Some(e) = &inner.error {
+                return Err(e.clone());
+            }
+            if inner.closed {
+                return Err(closed());
+            }
+            if inner.incoming_eof || buf.is_empty() {
+                return Ok(0);
+            }
+            self.state.cond.wait(&mut inner);
+        }
+    }
+
     fn finish(&self) -> Result<()> {
-        self.check()?;
+        let ended = self.state.lock().incoming_eof;
+        if !ended {
+            self.check()?;
+        }
         self.close_with(self.state.id.finish())
     }
 

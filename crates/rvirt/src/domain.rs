@@ -90,6 +90,8 @@ impl Domain {
         write fn suspend => domain_suspend() -> Result<()>;
         write fn resume => domain_resume() -> Result<()>;
         write fn reboot => domain_reboot(flags: u32) -> Result<()>;
+        write fn open_console => domain_open_console(dev_name: Option<&str>, st: &crate::Stream, flags: u32)
+            -> Result<()>;
     }
 }
 

@@ -590,9 +590,9 @@ impl Devices {
         w.line("<devices>");
         w.indent();
         w.text_elem("emulator", self.emulator.as_deref());
-        let serials = Chrs("serial", &self.serials);
-        let consoles = Chrs("console", &self.consoles);
-        let parallels = Chrs("parallel", &self.parallels);
+        let serials = Chrs("serial", &self.serials, opts.inactive);
+        let consoles = Chrs("console", &self.consoles, opts.inactive);
+        let parallels = Chrs("parallel", &self.parallels, opts.inactive);
         let memories = MemoryDevices(&self.memories, opts.inactive);
         // virDomainDefFormatInternal's order of device kinds.
         let kinds: [&dyn FormatXml; 28] = [
@@ -719,11 +719,12 @@ impl FormatXml for MemoryDevices<'_> {
 }
 
 /// Serial ports or consoles: one `Chr` type, written under either name.
-struct Chrs<'a>(&'static str, &'a [Chr]);
+/// (The flag: formatting the inactive definition.)
+struct Chrs<'a>(&'static str, &'a [Chr], bool);
 
 impl FormatXml for Chrs<'_> {
     fn format_xml(&self, w: &mut Writer) {
-        self.1.iter().for_each(|c| c.format(w, self.0));
+        self.1.iter().for_each(|c| c.format(w, self.0, self.2));
     }
 }
 

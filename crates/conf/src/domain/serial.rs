@@ -133,10 +133,24 @@ impl Chr {
         }
     }
 
-    pub(crate) fn format(&self, w: &mut Writer, kind: &str) {
-        w.line(&format!("<{kind}{}>", self.source.type_attr()));
+    /// A pty's path is live state: written (and, for console 0, repeated
+    /// as the legacy `tty=`) only in the live definition.
+    pub(crate) fn format(&self, w: &mut Writer, kind: &str, inactive: bool) {
+        let pty = (self.source.chr_type == ChrType::Pty && !inactive)
+            .then_some(self.source.path.as_deref())
+            .flatten();
+        let tty = match pty {
+            Some(p) if kind == "console" && self.target_port == Some(0) => {
+                format!(" tty='{}'", crate::xml::escape(p))
+            }
+            _ => String::new(),
+        };
+        w.line(&format!("<{kind}{}{tty}>", self.source.type_attr()));
         w.indent();
-        self.source.format(w);
+        match pty {
+            Some(p) => w.line(&format!("<source path='{}'/>", crate::xml::escape(p))),
+            None => self.source.format(w),
+        }
         let port = self.target_port.map_or(-1, i64::from);
         let ty = self.target_type.as_deref();
         match (kind, ty) {

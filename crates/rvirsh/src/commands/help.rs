@@ -36,6 +36,7 @@ pub static GROUPS: &[Group] = &[
         keyword: "domain",
         commands: &[
             "autostart",
+            "console",
             "create",
             "define",
             "destroy",

@@ -1,6 +1,7 @@
 //! The command table: every command rvirsh carries, with virsh's name,
 //! options and output. One module per group, as virsh's source is split.
 
+mod console;
 pub mod help;
 mod host;
 mod info;
@@ -126,6 +127,7 @@ static MODULES: &[&[CommandDef]] = &[
     lifecycle::COMMANDS,
     migrate::COMMANDS,
     jobs::COMMANDS,
+    console::COMMANDS,
     help::COMMANDS,
 ];
 

@@ -308,4 +308,15 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     ) -> Result<Vec<(DomainRef, rvirt_util::TypedParams)>> {
         unsupported_default!("virConnectGetAllDomainStats")
     }
+    /// `virDomainOpenConsole`: bind `st` to the guest's console or serial
+    /// port `dev_name` (`None`: the first one), in both directions.
+    fn domain_open_console(
+        &self,
+        dom: &DomainRef,
+        dev_name: Option<&str>,
+        st: &crate::Stream,
+        flags: u32,
+    ) -> Result<()> {
+        unsupported_default!("virDomainOpenConsole")
+    }
 }

@@ -11,6 +11,7 @@
 
 mod client;
 mod connect;
+mod console;
 mod domain;
 mod domain_qemu;
 mod events;
@@ -173,9 +174,14 @@ pub fn is_high_priority(h: &RawHeader) -> bool {
     info.is_some_and(|i| i.priority == remote::Priority::High)
 }
 
-/// Does this REMOTE procedure open an incoming data stream?
+/// Does this REMOTE procedure open a data stream?
 pub fn opens_stream(proc_: i32) -> bool {
-    Procedure::from_i32(proc_).is_some_and(|p| migration::stream_entry(p).is_some())
+    Procedure::from_i32(proc_).is_some_and(|p| stream_entry(p).is_some())
+}
+
+/// The entry of a stream-opening procedure (tunnelled migration, console).
+fn stream_entry(p: Procedure) -> Option<migration::StreamEntry> {
+    migration::stream_entry(p).or_else(|| console::stream_entry(p))
 }
 
 /// Does this call (of either program) open an incoming data stream?
@@ -403,8 +409,8 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
         .filter(|p| p.info().access != Access::Event)
         .ok_or_else(|| rpc_error(format!("unknown procedure: {}", h.proc_)))?;
     tracing::trace!(proc_ = proc_.name(), serial = h.serial, "dispatch");
-    if let (Some(s), Some(input)) = (migration::stream_entry(proc_), input) {
-        // The tunnel decodes its own arguments; refusing first differs from
+    if let (Some(s), Some(input)) = (stream_entry(proc_), input) {
+        // The call decodes its own arguments; refusing first differs from
         // libvirtd only for undecodable ones.
         check_readonly(client, proc_)?;
         let (body, pump) = (s.run)(client, input, payload)?;

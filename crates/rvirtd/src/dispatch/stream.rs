@@ -12,11 +12,18 @@
 //! while writing fails the stream with a `STREAM`/`ERROR` at once. Packets
 //! for a serial with no open stream are ignored, as libvirtd ignores them;
 //! a client that goes away aborts its streams.
+//!
+//! A console stream also carries data the other way: a [`Pump::duplex`]
+//! runs a second thread that reads the driver's side (`recv`) and sends it
+//! as `STREAM`/`CONTINUE` packets, then an empty `CONTINUE` at its end (the
+//! guest went away), or `ERROR` when the read fails (remote_daemon_stream.c's
+//! `daemonStreamHandleRead`).
 
 use super::client::Outbox;
 use parking_lot::{Mutex, MutexGuard};
 use rvirt_rpc::{StreamId, StreamMessage};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -130,12 +137,16 @@ impl Drop for StreamInput {
     }
 }
 
+/// The most one read of a duplex stream's driver side takes.
+const READ_CHUNK: usize = 64 * 1024;
+
 /// Feeds one stream's packets to its `rvirt::Stream`, after the reply to
 /// the call that opened it has been queued.
 pub struct Pump {
     st: rvirt::Stream,
     input: Option<StreamInput>,
     outbox: Outbox,
+    duplex: bool,
 }
 
 impl Pump {
@@ -144,17 +155,42 @@ impl Pump {
             st,
             input: Some(input),
             outbox,
+            duplex: false,
         }
+    }
+
+    /// A pump that also sends what the driver's side produces.
+    pub fn duplex(st: rvirt::Stream, input: StreamInput, outbox: Outbox) -> Pump {
+        let mut pump = Pump::new(st, input, outbox);
+        pump.duplex = true;
+        pump
     }
 
     /// Run to the end of the stream. Blocks: call it off the reactor.
     pub fn run(mut self) {
-        let Some(mut input) = self.input.take() else {
+        let Some(input) = self.input.take() else {
             return;
         };
+        // Set once the client's side ended: the reader sends no more.
+        let ended = Arc::new(AtomicBool::new(false));
+        if self.duplex {
+            let (st, outbox, id) = (self.st.clone(), self.outbox.clone(), input.id);
+            let ended = ended.clone();
+            std::thread::spawn(move || send_output(&st, &outbox, id, &ended));
+        }
+        self.feed(input, &ended);
+    }
+
+    /// Hand the client's packets to the driver until the stream ends
+    /// (`ended` is set before the driver's side is closed).
+    fn feed(&self, mut input: StreamInput, ended: &AtomicBool) {
         let id = input.id;
         loop {
-            let Some(msg) = input.rx.blocking_recv() else {
+            let msg = input.rx.blocking_recv();
+            if !matches!(msg, Some(StreamMessage::Data(_))) {
+                ended.store(true, Ordering::SeqCst);
+            }
+            let Some(msg) = msg else {
                 tracing::debug!(serial = id.serial, "client gone: aborting stream");
                 let _ = self.st.abort();
                 return;
@@ -186,6 +222,31 @@ impl Pump {
                     return;
                 }
             }
+        }
+    }
+}
+
+/// Send what the driver's side of `st` produces until it ends, fails, or
+/// the client's side `ended`.
+fn send_output(st: &rvirt::Stream, outbox: &Outbox, id: StreamId, ended: &AtomicBool) {
+    let mut buf = vec![0u8; READ_CHUNK];
+    loop {
+        // The end of the data is an empty CONTINUE, as libvirtd sends it
+        // (an unasked-for OK would be a protocol error to the client).
+        let (packet, last) = match st.recv(&mut buf) {
+            Ok(n) => (id.data(&buf[..n]).map_err(|e| e.to_error()), n == 0),
+            Err(e) => (Err(e), true),
+        };
+        let packet = packet.unwrap_or_else(|e| id.error(&e));
+        if ended.load(Ordering::SeqCst) {
+            return;
+        }
+        if outbox.send(packet).is_err() {
+            let _ = st.abort();
+            return;
+        }
+        if last {
+            return;
         }
     }
 }

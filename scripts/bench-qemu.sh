@@ -17,7 +17,7 @@
 # test. Guests, daemons (by PID) and the temporary directory go on exit.
 #
 #   scripts/bench-qemu.sh
-#   STARTS=5 GUESTS=20 DOMSTATS_RUNS=5 IDLE_SECONDS=10 GUEST_MIB=64 scripts/bench-qemu.sh
+#   STARTS=5 GUESTS=20 DOMSTATS_RUNS=5 IDLE_SECONDS=10 GUEST_MIB=96 scripts/bench-qemu.sh
 #   GUEST_DIR=DIR    the test guest's vmlinuz + initramfs.cpio (default
 #                    target/testkit-guest, built by the test kit when missing)
 set -euo pipefail
@@ -27,7 +27,7 @@ starts=${STARTS:-5}
 guests=${GUESTS:-20}
 runs=${DOMSTATS_RUNS:-5}
 idle=${IDLE_SECONDS:-10}
-mib=${GUEST_MIB:-64}
+mib=${GUEST_MIB:-96} # with 64 the test kit's kernel never reaches its console
 guest_dir=${GUEST_DIR:-target/testkit-guest}
 . scripts/bench-lib.sh
 

@@ -49,7 +49,7 @@ tag=rvbench$$ # every guest's name starts with it
 cleanup_extra() {
     local f pid
     for f in /proc/[0-9]*/cmdline; do
-        if tr '\0' ' ' <"$f" 2>/dev/null | grep -q "guest=$tag-"; then
+        if tr '\0' ' ' 2>/dev/null <"$f" | grep -q "guest=$tag-"; then
             pid=${f#/proc/}
             kill -9 "${pid%/cmdline}" 2>/dev/null || true
         fi
@@ -140,6 +140,8 @@ measure() {
     rss_idle=$(rss "$pid")
     : >"$d/starts"
     for _ in $(seq "$starts"); do start_once >>"$d/starts"; done
+    # domstats covers every defined guest: only the running ones from here.
+    "${v[@]}" undefine "$tag-s" >/dev/null
 
     for i in $(seq "$guests"); do "${v[@]}" start "$tag-$i" >/dev/null; done
     for i in $(seq "$guests"); do wait_console "$d/$i.console" "^rvirt-tick 1" 600; done
@@ -161,7 +163,7 @@ measure() {
     for i in $(seq "$guests"); do "${v[@]}" destroy "$tag-$i" >/dev/null; done
     local total
     total=$(cpu_ticks "$pid")
-    for i in s $(seq "$guests"); do "${v[@]}" undefine "$tag-$i" >/dev/null; done
+    for i in $(seq "$guests"); do "${v[@]}" undefine "$tag-$i" >/dev/null; done
 
     echo "${1}_start=$(awk '{print $1}' "$d/starts" | median)"
     echo "${1}_tick=$(awk '{print $2}' "$d/starts" | median)"
@@ -201,15 +203,15 @@ row() {
         ratio = (l > 0) ? sprintf("%.2f", r / l) : "n/a"
         met = (t == "-") ? "-" : ((l > 0 && r / l <= t) ? "yes" : "NO")
         target = (t == "-") ? "-" : "<= " t "x"
-        printf "| %-38s | %10s | %10s | %5s | %-7s | %-4s |\n", m, r, l, ratio, target, met }'
+        printf "| %-42s | %8s | %8s | %5s | %-8s | %-4s |\n", m, r, l, ratio, target, met }'
 }
 ms() { awk -v u="$1" 'BEGIN { printf "%.0f", u / 1000 }'; }
 per_guest() { echo $((($2 - $1) / guests)); }
 
 echo
 echo "QEMU guests (TCG, $mib MiB, stock virsh over unix sockets); $(date -u +%Y-%m-%d), $(nproc) CPUs"
-printf '| %-38s | %10s | %10s | %5s | %-7s | %-4s |\n' metric rvirtd libvirtd ratio target "met?"
-echo "|----------------------------------------|------------|------------|-------|---------|------|"
+printf '| %-42s | %8s | %8s | %5s | %-8s | %-4s |\n' metric rvirtd libvirtd ratio target "met?"
+echo "|--------------------------------------------|----------|----------|-------|----------|------|"
 row "virsh start, ms (median of $starts)" "$(ms "$rvirtd_start")" "$(ms "$libvirtd_start")" 1
 row "start to first tick, ms (median)" "$(ms "$rvirtd_tick")" "$(ms "$libvirtd_tick")" 1
 row "virsh domstats, $guests guests, ms (median $runs)" "$(ms "$rvirtd_domstats")" "$(ms "$libvirtd_domstats")" 0.5
@@ -217,5 +219,5 @@ row "RSS idle, KiB" "$rvirtd_rss_idle" "$libvirtd_rss_idle" -
 row "RSS with $guests guests, KiB" "$rvirtd_rss_full" "$libvirtd_rss_full" -
 row "RSS per guest, KiB" "$(per_guest "$rvirtd_rss_idle" "$rvirtd_rss_full")" \
     "$(per_guest "$libvirtd_rss_idle" "$libvirtd_rss_full")" 0.25
-row "CPU over ${idle} s with $guests guests, ms" "$rvirtd_cpu_idle" "$libvirtd_cpu_idle" -
+row "CPU in ${idle} s idle, $guests guests, ms (${hz} Hz)" "$rvirtd_cpu_idle" "$libvirtd_cpu_idle" -
 row "CPU total for the run, ms" "$rvirtd_cpu_total" "$libvirtd_cpu_total" -

@@ -172,6 +172,18 @@ measure() {
     echo "${1}_cpu_idle=$(((c1 - c0) * 1000 / hz)) ${1}_cpu_total=$(((total) * 1000 / hz))"
 }
 
+# run_daemon NAME PID LOG: measure the daemon serving on
+# $work/NAME-daemon/libvirt-sock (its results become NAME_* variables), then
+# stop it.
+run_daemon() {
+    local uri="qemu+unix:///system?socket=$work/$1-daemon/libvirt-sock" results
+    wait_serving "$uri" "$2" "$3"
+    echo "$1 (pid $2): measuring" >&2
+    results=$(measure "$1" "$uri" "$2")
+    eval "$results"
+    stop_daemon "$2"
+}
+
 # rvirtd: unix socket only, its QEMU driver's directories in $work.
 mkdir -p "$work/rvirtd-daemon"
 {
@@ -182,20 +194,10 @@ mkdir -p "$work/rvirtd-daemon"
 target/release/rvirtd -f "$work/rvirtd-daemon/daemon.conf" >"$work/rvirtd-daemon/log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
-ruri="qemu+unix:///system?socket=$work/rvirtd-daemon/libvirt-sock"
-wait_serving "$ruri" "$rpid" "$work/rvirtd-daemon/log"
-echo "rvirtd (pid $rpid): measuring" >&2
-results=$(measure rvirtd "$ruri" "$rpid")
-eval "$results"
-stop_daemon "$rpid"
+run_daemon rvirtd "$rpid" "$work/rvirtd-daemon/log"
 
 start_qemu_libvirtd "$work/libvirtd-daemon"
-luri="qemu+unix:///system?socket=$work/libvirtd-daemon/libvirt-sock"
-wait_serving "$luri" "$lpid" "$work/libvirtd-daemon/daemon.log"
-echo "libvirtd (pid $lpid): measuring" >&2
-results=$(measure libvirtd "$luri" "$lpid")
-eval "$results"
-stop_daemon "$lpid"
+run_daemon libvirtd "$lpid" "$work/libvirtd-daemon/daemon.log"
 
 # row METRIC RVIRTD LIBVIRTD MAX_RATIO(or -)
 row() {

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # rvirtd (release build) beside a private stock libvirtd 9.0, both serving
 # qemu:///system with real QEMU (TCG) guests of the test kit, driven by the
-# same stock virsh over each daemon's unix socket. The daemons run one after
-# the other, so neither shares the CPUs with the other's guests. Per daemon:
+# same stock virsh over each daemon's unix socket. Per daemon:
 #
 #   1. `virsh start` wall time and start -> first `rvirt-tick` on the guest's
 #      serial console, median of STARTS (after one unmeasured warm-up start,
-#      so the daemons' one-off QEMU capability probes are not counted);
+#      so the daemons' one-off QEMU capability probes are not counted), the
+#      starts alternating between the daemons;
 #   2. GUESTS guests started and booted, then `virsh domstats` over all of
-#      them, median of DOMSTATS_RUNS;
+#      them, median of DOMSTATS_RUNS; one daemon's guests at a time, so
+#      neither shares the CPUs with the other's;
 #   3. daemon RSS (VmRSS) idle (after the warm-up, no guest running) and with
 #      the GUESTS guests; CPU (utime+stime) over IDLE_SECONDS with the guests
 #      running and untouched, and in total for the daemon's whole run.
@@ -116,72 +117,64 @@ stop_daemon() { # pid
     kill -9 "$1" 2>/dev/null || true
 }
 
-# measure NAME URI PID: the daemon's results as shell assignments NAME_x=...
-measure() {
-    local d=$work/$1 uri=$2 pid=$3 i t0 t1 t2 g out
-    local v=(virsh -q -c "$uri")
+# Each daemon's guests (XML, console) and measurements are in $work/NAME;
+# the results, as shell assignments NAME_x=..., collect in $work/results.
+uri_of() { echo "qemu+unix:///system?socket=$work/$1-daemon/libvirt-sock"; }
+vsh() { # name virsh-args...
+    local uri
+    uri=$(uri_of "$1")
+    shift
+    virsh -q -c "$uri" "$@"
+}
+
+start_once() { # name -> "start-us tick-us"
+    local d=$work/$1 t0 t1 t2
+    rm -f "$d/s.console"
+    t0=$(now)
+    vsh "$1" start "$tag-s" >/dev/null
+    t1=$(now)
+    wait_console "$d/s.console" "^rvirt-tick 1" 120
+    t2=$(now)
+    vsh "$1" destroy "$tag-s" >/dev/null
+    echo "$((t1 - t0)) $((t2 - t0))"
+}
+
+# prepare NAME PID: the guests defined, one warm-up start, the idle RSS.
+prepare() {
+    local d=$work/$1 i
     mkdir -p "$d"
     for i in s $(seq "$guests"); do
         guest_xml "$tag-$i" "$d/$i.console" >"$d/$i.xml"
-        "${v[@]}" define "$d/$i.xml" >/dev/null
+        vsh "$1" define "$d/$i.xml" >/dev/null
     done
-    start_once() { # -> "start-us tick-us"
-        rm -f "$d/s.console"
-        t0=$(now)
-        "${v[@]}" start "$tag-s" >/dev/null
-        t1=$(now)
-        wait_console "$d/s.console" "^rvirt-tick 1" 120
-        t2=$(now)
-        "${v[@]}" destroy "$tag-s" >/dev/null
-        echo "$((t1 - t0)) $((t2 - t0))"
-    }
-    start_once >/dev/null
-    local rss_idle
-    rss_idle=$(rss "$pid")
-    : >"$d/starts"
-    for _ in $(seq "$starts"); do start_once >>"$d/starts"; done
-    # domstats covers every defined guest: only the running ones from here.
-    "${v[@]}" undefine "$tag-s" >/dev/null
+    start_once "$1" >/dev/null
+    echo "${1}_rss_idle=$(rss "$2")" >>"$work/results"
+}
 
-    for i in $(seq "$guests"); do "${v[@]}" start "$tag-$i" >/dev/null; done
+# load NAME PID: GUESTS guests booted; RSS, CPU untouched for IDLE_SECONDS,
+# domstats; then they go.
+load() {
+    local d=$work/$1 pid=$2 i t0 g c0 c1
+    for i in $(seq "$guests"); do vsh "$1" start "$tag-$i" >/dev/null; done
     for i in $(seq "$guests"); do wait_console "$d/$i.console" "^rvirt-tick 1" 600; done
-    local rss_full c0 c1
-    rss_full=$(rss "$pid")
+    echo "${1}_rss_full=$(rss "$pid")" >>"$work/results"
     c0=$(cpu_ticks "$pid")
     sleep "$idle"
     c1=$(cpu_ticks "$pid")
-
-    out=$("${v[@]}" domstats)
-    g=$(grep -c "^Domain: '$tag-" <<<"$out" || true)
+    g=$(vsh "$1" domstats | grep -c "^Domain: '$tag-" || true)
     [ "$g" = "$guests" ] || { echo "$1 domstats listed $g of $guests guests" >&2; return 1; }
     : >"$d/domstats"
     for _ in $(seq "$runs"); do
         t0=$(now)
-        "${v[@]}" domstats >/dev/null
+        vsh "$1" domstats >/dev/null
         echo $(($(now) - t0)) >>"$d/domstats"
     done
-    for i in $(seq "$guests"); do "${v[@]}" destroy "$tag-$i" >/dev/null; done
-    local total
-    total=$(cpu_ticks "$pid")
-    for i in $(seq "$guests"); do "${v[@]}" undefine "$tag-$i" >/dev/null; done
-
-    echo "${1}_start=$(awk '{print $1}' "$d/starts" | median)"
-    echo "${1}_tick=$(awk '{print $2}' "$d/starts" | median)"
-    echo "${1}_domstats=$(median <"$d/domstats")"
-    echo "${1}_rss_idle=$rss_idle ${1}_rss_full=$rss_full"
-    echo "${1}_cpu_idle=$(((c1 - c0) * 1000 / hz)) ${1}_cpu_total=$(((total) * 1000 / hz))"
-}
-
-# run_daemon NAME PID LOG: measure the daemon serving on
-# $work/NAME-daemon/libvirt-sock (its results become NAME_* variables), then
-# stop it.
-run_daemon() {
-    local uri="qemu+unix:///system?socket=$work/$1-daemon/libvirt-sock" results
-    wait_serving "$uri" "$2" "$3"
-    echo "$1 (pid $2): measuring" >&2
-    results=$(measure "$1" "$uri" "$2")
-    eval "$results"
-    stop_daemon "$2"
+    for i in $(seq "$guests"); do vsh "$1" destroy "$tag-$i" >/dev/null; done
+    for i in $(seq "$guests"); do vsh "$1" undefine "$tag-$i" >/dev/null; done
+    {
+        echo "${1}_domstats=$(median <"$d/domstats")"
+        echo "${1}_cpu_idle=$(((c1 - c0) * 1000 / hz)) ${1}_cpu_total=$(($(cpu_ticks "$pid") * 1000 / hz))"
+    } >>"$work/results"
 }
 
 # rvirtd: unix socket only, its QEMU driver's directories in $work.
@@ -194,10 +187,31 @@ mkdir -p "$work/rvirtd-daemon"
 target/release/rvirtd -f "$work/rvirtd-daemon/daemon.conf" >"$work/rvirtd-daemon/log" 2>&1 &
 rpid=$!
 pids+=("$rpid")
-run_daemon rvirtd "$rpid" "$work/rvirtd-daemon/log"
-
 start_qemu_libvirtd "$work/libvirtd-daemon"
-run_daemon libvirtd "$lpid" "$work/libvirtd-daemon/daemon.log"
+wait_serving "$(uri_of rvirtd)" "$rpid" "$work/rvirtd-daemon/log"
+wait_serving "$(uri_of libvirtd)" "$lpid" "$work/libvirtd-daemon/daemon.log"
+echo "rvirtd pid $rpid, libvirtd pid $lpid: measuring" >&2
+
+prepare rvirtd "$rpid"
+prepare libvirtd "$lpid"
+# The starts alternate between the daemons, so a change in the host's load
+# (other work on it) weighs on both alike; one guest runs at a time.
+for _ in $(seq "$starts"); do
+    for n in rvirtd libvirtd; do start_once "$n" >>"$work/$n/starts"; done
+done
+for n in rvirtd libvirtd; do
+    echo "${n}_start=$(awk '{print $1}' "$work/$n/starts" | median)" >>"$work/results"
+    echo "${n}_tick=$(awk '{print $2}' "$work/$n/starts" | median)" >>"$work/results"
+    # domstats covers every defined guest: only the running ones from here.
+    vsh "$n" undefine "$tag-s" >/dev/null
+done
+# The guests of one daemon at a time: they do not share the CPUs.
+load rvirtd "$rpid"
+load libvirtd "$lpid"
+stop_daemon "$rpid"
+stop_daemon "$lpid"
+# shellcheck source=/dev/null
+. "$work/results"
 
 # row METRIC RVIRTD LIBVIRTD MAX_RATIO(or -)
 row() {

@@ -7,11 +7,18 @@
 #
 # NAME names the directory (/tmp/NAME.XXXXXX, in $work); CONF_LINES go into
 # both daemons' configs. Sets rport/rpid (rvirtd) and lport/lpid (libvirtd).
+#
+#   start_qemu_libvirtd DIR
+#
+# A stock libvirtd with its QEMU driver serving qemu:///system on
+# DIR/libvirt-sock, private as crates/testkit/src/libvirtd_qemu.rs runs it.
+# Sets lpid. A script that defines cleanup_extra has it run first on exit.
 
 py=/usr/bin/python3
 pids=()
 
 cleanup() {
+    if declare -F cleanup_extra >/dev/null; then cleanup_extra || true; fi
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     sleep 0.5
     rm -rf "$work"
@@ -59,4 +66,25 @@ state_dir = \"$work/rvirtd\""
     pids+=("$lpid")
     wait_port "$lport"
     sleep 1
+}
+
+start_qemu_libvirtd() { # dir
+    local d=$1 mounts="" kvm="" etc=$1/etc-libvirt
+    mkdir -p "$d"
+    printf 'unix_sock_dir = "%s"\nauth_unix_ro = "none"\nauth_unix_rw = "none"\n' "$d" >"$d/libvirtd.conf"
+    # No virtlogd here: QEMU's output goes straight to its log file.
+    echo 'stdio_handler = "file"' >"$d/qemu.conf"
+    for m in /run /var/lib/libvirt /var/cache/libvirt /var/log/libvirt; do
+        mounts+="mount -t tmpfs tmpfs $m && "
+    done
+    # A /dev/kvm that libvirt-qemu can open keeps libvirtd's QEMU probe (as
+    # libvirt-qemu) and its cache check (as root) in agreement.
+    [ -e /dev/kvm ] && kvm="mknod -m 0666 /run/kvm c 10 232 && mount --bind /run/kvm /dev/kvm && "
+    # unshare execs sh, which execs libvirtd: $! is the daemon's PID.
+    unshare -m --propagation private sh -c "$mounts$kvm cp -a /etc/libvirt $etc && \
+        cp $d/qemu.conf $etc/qemu.conf && mount --bind $etc /etc/libvirt && \
+        mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
+        exec /usr/sbin/libvirtd -f $d/libvirtd.conf -p $d/libvirtd.pid" >"$d/daemon.log" 2>&1 &
+    lpid=$!
+    pids+=("$lpid")
 }

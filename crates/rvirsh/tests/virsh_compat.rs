@@ -34,6 +34,8 @@ fn node_file_matches_virsh() {
         "destroy inline; list --all; start inline; list",
         "domid 2",
         "dominfo test",
+        "domblklist test; domblklist --details fromfile; domblklist inline --inactive",
+        "domiflist test; domiflist fromfile --inactive; domiflist nosuch",
     ];
     let failures: Vec<String> = cases.iter().filter_map(|c| run_both(&uri, c)).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));

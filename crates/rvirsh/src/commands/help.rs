@@ -64,7 +64,7 @@ pub static GROUPS: &[Group] = &[
     Group {
         name: "Domain Monitoring",
         keyword: "monitor",
-        commands: &["dominfo", "domstate", "list"],
+        commands: &["domblklist", "domiflist", "dominfo", "domstate", "list"],
     },
     Group {
         name: "Host and Hypervisor",

@@ -2,6 +2,7 @@
 //! options and output. One module per group, as virsh's source is split.
 
 mod console;
+mod devlist;
 pub mod help;
 mod host;
 mod info;
@@ -128,6 +129,7 @@ static MODULES: &[&[CommandDef]] = &[
     migrate::COMMANDS,
     jobs::COMMANDS,
     console::COMMANDS,
+    devlist::COMMANDS,
     help::COMMANDS,
 ];
 

@@ -13,6 +13,7 @@ packages=(
     iproute2
     busybox-static
     libxml2-utils
+    gnutls-bin  # certtool: the TLS tests make their certificates as libvirt's docs do
 )
 
 missing=()

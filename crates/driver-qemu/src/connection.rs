@@ -16,6 +16,8 @@ pub struct QemuConnection {
     pub(crate) driver: Arc<Driver>,
     uri: String,
     events: Arc<EventRegistry>,
+    /// Incoming migrations this connection prepared and did not finish.
+    pub(crate) prepared: crate::migration::Prepared,
 }
 
 impl QemuConnection {
@@ -23,6 +25,7 @@ impl QemuConnection {
     pub fn new(driver: Arc<Driver>, uri: String) -> QemuConnection {
         let conn = QemuConnection {
             events: Arc::default(),
+            prepared: Default::default(),
             driver,
             uri,
         };
@@ -103,6 +106,12 @@ impl HypervisorConnection for QemuConnection {
     fn get_type(&self) -> Result<String> {
         Ok("QEMU".into())
     }
+    /// libvirt's close callback of an incoming migration: a client gone
+    /// before finish leaves nothing behind.
+    fn close(&self) -> Result<()> {
+        crate::migration::discard_prepared(&self.driver, &self.prepared);
+        Ok(())
+    }
     fn get_version(&self) -> Result<u64> {
         let caps = self
             .driver
@@ -121,6 +130,9 @@ impl HypervisorConnection for QemuConnection {
             .driver
             .caps(std::path::Path::new(crate::driver::DEFAULT_EMULATOR))?;
         Ok(caps.default_machine().map_or(255, |m| m.max_cpus as i32))
+    }
+    fn supports_feature(&self, feature: i32) -> Result<bool> {
+        Ok(crate::migration::supports_feature(feature))
     }
     fn get_capabilities(&self) -> Result<String> {
         crate::host_caps::capabilities_xml(&self.driver)
@@ -200,9 +212,9 @@ impl HypervisorConnection for QemuConnection {
         })
     }
     fn domain_shutdown(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        // VIR_DOMAIN_SHUTDOWN_DEFAULT / ACPI_POWER_BTN only: no agent yet.
-        check_flags("qemuDomainShutdownFlags", flags, 1)?;
-        ops::monitor_command(&self.driver, dom, qapi::qmp::system_powerdown {})
+        // VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN (1), _GUEST_AGENT (2).
+        check_flags("qemuDomainShutdownFlags", flags, 1 | 2)?;
+        ops::shutdown_or_reboot(&self.driver, dom, flags, false)
     }
     fn domain_destroy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
         // VIR_DOMAIN_DESTROY_GRACEFUL = 1: SIGTERM only, never SIGKILL.
@@ -216,8 +228,9 @@ impl HypervisorConnection for QemuConnection {
         ops::resume(&self.driver, dom)
     }
     fn domain_reboot(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        check_flags("qemuDomainReboot", flags, 1)?;
-        ops::monitor_command(&self.driver, dom, qapi::qmp::system_reset {})
+        // VIR_DOMAIN_REBOOT_ACPI_POWER_BTN (1), _GUEST_AGENT (2).
+        check_flags("qemuDomainReboot", flags, 1 | 2)?;
+        ops::shutdown_or_reboot(&self.driver, dom, flags, true)
     }
 
     fn domain_get_info(&self, dom: &DomainRef) -> Result<DomainInfo> {
@@ -283,9 +296,25 @@ impl HypervisorConnection for QemuConnection {
         ops::set_memory(&self.driver, dom, kib, flags)
     }
 
+    fn domain_set_vcpus_flags(&self, dom: &DomainRef, nvcpus: u32, flags: u32) -> Result<()> {
+        // AFFECT_LIVE | AFFECT_CONFIG | VCPU_MAXIMUM | VCPU_HOTPLUGGABLE;
+        // VCPU_GUEST (8) needs the agent's guest-set-vcpus, not carried.
+        check_flags("qemuDomainSetVcpusFlags", flags, 1 | 2 | 4 | 16)?;
+        crate::vcpus::set_vcpus(&self.driver, dom, nvcpus, flags)
+    }
     fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
         check_flags("qemuDomainReset", flags, 0)?;
         ops::monitor_command(&self.driver, dom, qapi::qmp::system_reset {})
+    }
+    fn domain_qemu_monitor_command(
+        &self,
+        dom: &DomainRef,
+        cmd: &str,
+        flags: u32,
+    ) -> Result<String> {
+        const HMP: u32 = 1; // VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP
+        check_flags("qemuDomainQemuMonitorCommandWithFiles", flags, HMP)?;
+        ops::arbitrary_command(&self.driver, dom, cmd, flags & HMP != 0)
     }
     fn domain_open_console(
         &self,
@@ -342,19 +371,22 @@ impl HypervisorConnection for QemuConnection {
                 ),
             ));
         }
-        let domains = self.driver.domains.lock();
-        let chosen: Vec<&DomainObj> = if doms.is_empty() {
-            domains
-                .iter()
-                .filter(|o| matches_list(o, flags & flags::list::ALL))
-                .collect()
-        } else {
-            doms.iter().map(|d| domains.get(d)).collect::<Result<_>>()?
+        let chosen: Vec<DomainRef> = {
+            let domains = self.driver.domains.lock();
+            if doms.is_empty() {
+                domains
+                    .iter()
+                    .filter(|o| matches_list(o, flags & flags::list::ALL))
+                    .map(DomainObj::domain_ref)
+                    .collect()
+            } else {
+                let found = doms.iter().map(|d| domains.get(d));
+                found
+                    .map(|o| o.map(DomainObj::domain_ref))
+                    .collect::<Result<_>>()?
+            }
         };
-        Ok(chosen
-            .into_iter()
-            .map(|o| (o.domain_ref(), crate::stats::record(o, stats)))
-            .collect())
+        Ok(crate::stats::records(&self.driver, &chosen, stats))
     }
 
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
@@ -373,5 +405,3 @@ impl HypervisorConnection for QemuConnection {
         Ok(self.events.register(only, id, cb))
     }
 }
-
-impl rvirt::driver::MigrationDriver for QemuConnection {}

@@ -56,6 +56,8 @@ pub struct Driver {
     caps: Mutex<HashMap<PathBuf, (u128, Arc<QemuCaps>)>>,
     pub domains: Mutex<Domains>,
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
+    /// Migration jobs, ports and settings (`migration_*` keys).
+    pub migrations: crate::migration::Registry,
     next_id: AtomicI32,
     next_token: AtomicU64,
 }
@@ -112,6 +114,7 @@ impl Driver {
             caps: Mutex::new(HashMap::new()),
             domains: Mutex::new(Domains::default()),
             listeners: Mutex::new(Vec::new()),
+            migrations: crate::migration::Registry::new(config)?,
             next_id: AtomicI32::new(1),
             next_token: AtomicU64::new(1),
         })

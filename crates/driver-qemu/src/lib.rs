@@ -11,11 +11,14 @@
 //! - [`process`]: spawning and stopping QEMU (`qemu_process.c`), with
 //!   `lifecycle` (start/stop of a guest), `watch` (QMP events) and
 //!   `init` (re-attach after a daemon restart);
+//! - `migration`: live migration's phases on either side
+//!   (`qemu_migration.c`, `qemu_migration_params.c`);
 //! - `state`, `status`, `files`: the guests, their live status files and
 //!   the driver's directories.
 //!
 //! Depends on the API, util and conf only, never on another driver.
 
+mod agent;
 pub mod capabilities;
 pub mod caps_model;
 pub mod command;
@@ -27,13 +30,17 @@ pub mod files;
 mod host_caps;
 mod init;
 mod lifecycle;
+mod migration;
 pub mod monitor;
 mod ops;
 pub mod process;
 pub mod runtime;
 mod state;
 mod stats;
+mod stats_host;
+mod stats_live;
 mod status;
+mod vcpus;
 mod watch;
 
 pub use driver::{

@@ -49,6 +49,23 @@ pub struct StartRequest {
 
 /// Start the (inactive) guest `dom`; the caller holds its job.
 pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result<DomainRef> {
+    start_run(driver, dom, req.paused, None)
+}
+
+/// Start `dom` as an incoming migration's destination: QEMU waits with
+/// `-incoming URI` (libvirt's `defer`), its vCPUs stopped, the guest
+/// paused (migration) until the migration's finish resumes it.
+pub fn start_incoming(driver: &Arc<Driver>, dom: &DomainRef, incoming: &str) -> Result<DomainRef> {
+    start_run(driver, dom, true, Some(incoming.to_string()))
+}
+
+fn start_run(
+    driver: &Arc<Driver>,
+    dom: &DomainRef,
+    paused: bool,
+    incoming: Option<String>,
+) -> Result<DomainRef> {
+    let migrated = incoming.is_some();
     let def = {
         let domains = driver.domains.lock();
         let obj = domains.get(dom)?;
@@ -69,10 +86,10 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
         monitor_socket: driver.dirs.monitor_socket(&name),
         lib_dir: driver.dirs.lib.join(format!("domain-{id}-{name}")),
         domain_id: id,
-        incoming: None,
+        incoming,
     };
     let cmd = command::build(&def, &caps, &ctx)?;
-    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, req.paused) {
+    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, paused) {
         Ok(launched) => launched,
         Err(e) => {
             remove_run_files(driver, &name, &ctx.lib_dir);
@@ -84,10 +101,10 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }
-    let (state, why) = if req.paused {
-        (DomainState::Paused, reason::PAUSED_USER)
-    } else {
-        (DomainState::Running, reason::RUNNING_BOOTED)
+    let (state, why) = match (migrated, paused) {
+        (true, _) => (DomainState::Paused, reason::PAUSED_MIGRATION),
+        (false, true) => (DomainState::Paused, reason::PAUSED_USER),
+        (false, false) => (DomainState::Running, reason::RUNNING_BOOTED),
     };
     let started = {
         let mut domains = driver.domains.lock();
@@ -101,8 +118,12 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
         obj.domain_ref()
     };
     crate::watch::spawn(driver, dom.uuid, run, events);
+    if migrated {
+        driver.emit_lifecycle(&started, lifecycle::STARTED, lifecycle::STARTED_MIGRATED);
+        return Ok(started);
+    }
     driver.emit_lifecycle(&started, lifecycle::STARTED, lifecycle::STARTED_BOOTED);
-    if req.paused {
+    if paused {
         driver.emit_lifecycle(&started, lifecycle::SUSPENDED, lifecycle::SUSPENDED_PAUSED);
     }
     Ok(started)
@@ -125,6 +146,7 @@ fn launch(
 ) -> Result<Launched> {
     files::remove(&ctx.monitor_socket)?;
     files::ensure_dir(&ctx.lib_dir)?;
+    files::ensure_dir(&command::channel_dir(&ctx.lib_dir))?;
     // QEMU's HOME and XDG directories point into the private directory.
     for (key, value) in &cmd.env {
         if key == "HOME" || key.starts_with("XDG_") {
@@ -239,6 +261,7 @@ pub fn remove_run_files(driver: &Driver, name: &str, lib_dir: &std::path::Path) 
         }
     }
     let _ = std::fs::remove_dir_all(lib_dir);
+    let _ = std::fs::remove_dir_all(command::channel_dir(lib_dir));
 }
 
 /// Stop the running guest `dom` (destroy, or the end of a shutdown): QEMU

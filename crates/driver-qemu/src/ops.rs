@@ -163,6 +163,64 @@ where
     })
 }
 
+/// qemuDomainShutdownFlags / qemuDomainReboot: through the guest agent
+/// when asked (GUEST_AGENT = 2), or without flags when the guest's agent
+/// is connected; then, unless the agent alone was asked for, through the
+/// monitor (ACPI_POWER_BTN = 1): the power button, or a reset to reboot.
+pub fn shutdown_or_reboot(
+    driver: &Driver,
+    dom: &DomainRef,
+    flags: u32,
+    reboot: bool,
+) -> Result<()> {
+    const ACPI: u32 = 1;
+    const AGENT: u32 = 2;
+    let use_agent = flags & AGENT != 0 || (flags == 0 && crate::agent::connected(driver, dom));
+    if use_agent {
+        let forced = flags & ACPI == 0 && flags & AGENT != 0;
+        match crate::agent::shutdown(driver, dom, reboot) {
+            Ok(()) => return Ok(()),
+            Err(e) if forced => return Err(e),
+            // The guest may have gone by itself meanwhile.
+            Err(_) if !driver.domains.lock().get(dom)?.is_active() => return Ok(()),
+            Err(_) => {}
+        }
+    }
+    if reboot {
+        monitor_command(driver, dom, qapi::qmp::system_reset {})
+    } else {
+        monitor_command(driver, dom, qapi::qmp::system_powerdown {})
+    }
+}
+
+/// `virDomainQemuMonitorCommand`: a command of the caller's, as QMP JSON
+/// or (`hmp`) a human-monitor line, under the guest's job. libvirt marks
+/// such a guest tainted (`custom-monitor`): QEMU's state may now differ
+/// from what the driver knows.
+pub fn arbitrary_command(driver: &Driver, dom: &DomainRef, cmd: &str, hmp: bool) -> Result<String> {
+    with_job(driver, dom, || {
+        let run = running(driver, dom)?;
+        tracing::warn!(
+            "Domain id={} name='{}' uuid={} is tainted: custom-monitor",
+            dom.id,
+            dom.name,
+            dom.uuid_string()
+        );
+        let cmd = cmd.to_string();
+        driver.rt.run(async move {
+            if hmp {
+                let line = qapi::qmp::human_monitor_command {
+                    command_line: cmd,
+                    cpu_index: None,
+                };
+                run.monitor.execute(line).await
+            } else {
+                run.monitor.execute_arbitrary(&cmd).await
+            }
+        })
+    })
+}
+
 /// Pause or unpause: the monitor command, then the state and the event
 /// (the matching QMP event then finds the state already set).
 fn pause_or_resume(driver: &Driver, dom: &DomainRef, pause: bool) -> Result<()> {
@@ -326,7 +384,7 @@ pub fn set_memory(driver: &Driver, dom: &DomainRef, kib: u64, flags: u32) -> Res
 }
 
 /// Change the persistent configuration with `change` and write it.
-fn update_config(
+pub(crate) fn update_config(
     driver: &Driver,
     dom: &DomainRef,
     change: impl FnOnce(&mut DomainDef),
@@ -369,29 +427,28 @@ pub fn xml_to_native(driver: &Driver, format: &str, xml: &str) -> Result<String>
     Ok(command::build(&def, &caps, &ctx)?.to_native())
 }
 
-/// `virDomainMemoryStats`: the balloon's actual size (QMP `query-balloon`,
-/// tag ACTUAL_BALLOON = 6) and QEMU's resident set (RSS = 7), in KiB.
+/// `virDomainMemoryStats` (qemuDomainMemoryStatsInternal): with a
+/// balloon, its actual size (QMP `query-balloon`, tag ACTUAL_BALLOON = 6)
+/// and the guest's own statistics; then QEMU's resident set (RSS = 7), in KiB.
 pub fn memory_stats(driver: &Driver, dom: &DomainRef, max: u32) -> Result<Vec<(i32, u64)>> {
-    const ACTUAL_BALLOON: i32 = 6;
-    const RSS: i32 = 7;
+    use rvirt::types::memory_stat::{ACTUAL_BALLOON, RSS};
     let run = running(driver, dom)?;
+    let wanted = {
+        let domains = driver.domains.lock();
+        crate::stats::wanted(domains.get(dom)?, crate::stats::BALLOON)
+    };
     let pid = run.pid;
-    let balloon = driver
-        .rt
-        .run(async move { run.monitor.execute(qapi::qmp::query_balloon {}).await })?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    let mut stats = vec![
-        (
-            ACTUAL_BALLOON,
-            u64::try_from(balloon.actual / 1024).unwrap_or(0),
-        ),
-        (RSS, rss_kib),
-    ];
+    let mut stats = Vec::new();
+    if wanted.balloon.is_some() {
+        let (balloon, live) = driver.rt.run(async move {
+            let balloon = run.monitor.execute(qapi::qmp::query_balloon {}).await;
+            (balloon, crate::stats_live::gather(run, wanted).await)
+        });
+        let actual = u64::try_from(balloon?.actual / 1024).unwrap_or(0);
+        stats.push((ACTUAL_BALLOON, actual));
+        stats.extend(live.guest_memory);
+    }
+    stats.push((RSS, crate::stats::rss_kib(pid)));
     stats.truncate(max as usize);
     Ok(stats)
 }

@@ -8,7 +8,7 @@ use rvirt::types::{reason, DomainState};
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,8 @@ pub struct Running {
     /// The guest shut itself down (QMP `SHUTDOWN` with guest=true, or an
     /// ACPI shutdown we requested): its end is a shutdown, not a crash.
     pub got_shutdown: AtomicBool,
+    /// RESET events seen (a reboot through the guest agent waits for one).
+    pub resets: AtomicU64,
     /// `stop` / `cont` commands the API sent whose STOP / RESUME events
     /// the API accounts for itself (the event may be read after the API
     /// already moved on, e.g. to a resume).
@@ -46,6 +48,7 @@ impl Running {
             token,
             stop_reason: AtomicI32::new(0),
             got_shutdown: AtomicBool::new(false),
+            resets: AtomicU64::new(0),
             own_stops: AtomicU32::new(0),
             own_conts: AtomicU32::new(0),
             consoles: Default::default(),

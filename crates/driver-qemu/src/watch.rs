@@ -56,16 +56,27 @@ async fn handle(
         MonitorEvent::Qmp(Event::STOP { .. }) if run.take_own(true) => {}
         MonitorEvent::Qmp(Event::RESUME { .. }) if run.take_own(false) => {}
         MonitorEvent::Qmp(Event::STOP { .. }) => {
+            let (why, detail) = crate::migration::pause_cause(&driver, &uuid)
+                .unwrap_or((reason::PAUSED_UNKNOWN, ev::SUSPENDED_PAUSED));
             transition(
                 &driver,
                 &uuid,
                 token,
                 DomainState::Running,
                 DomainState::Paused,
-                reason::PAUSED_UNKNOWN,
+                why,
                 ev::SUSPENDED,
-                ev::SUSPENDED_PAUSED,
+                detail,
             );
+        }
+        MonitorEvent::Qmp(Event::MIGRATION { .. }) => {
+            crate::migration::on_migration_event(&driver, &uuid);
+        }
+        MonitorEvent::Qmp(Event::MIGRATION_PASS { data, .. }) => {
+            if let Some(dom) = current_ref(&driver, &uuid, token) {
+                let iteration = i32::try_from(data.pass).unwrap_or(i32::MAX);
+                driver.emit(&dom, DomainEvent::MigrationIteration { iteration });
+            }
         }
         MonitorEvent::Qmp(Event::RESUME { .. }) => {
             transition(
@@ -80,6 +91,7 @@ async fn handle(
             );
         }
         MonitorEvent::Qmp(Event::RESET { .. }) => {
+            run.resets.fetch_add(1, Ordering::SeqCst);
             if let Some(dom) = current_ref(&driver, &uuid, token) {
                 driver.emit(&dom, DomainEvent::Reboot);
             }

@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 pub enum Sock {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// A TLS session; its clones share the session (see [`crate::tls`]).
+    Tls(crate::tls::TlsStream),
 }
 
 impl Sock {
@@ -33,6 +35,7 @@ impl Sock {
         Ok(match self {
             Sock::Tcp(s) => Sock::Tcp(s.try_clone()?),
             Sock::Unix(s) => Sock::Unix(s.try_clone()?),
+            Sock::Tls(s) => Sock::Tls(s.try_clone()?),
         })
     }
 
@@ -40,6 +43,10 @@ impl Sock {
         let _ = match self {
             Sock::Tcp(s) => s.shutdown(Shutdown::Both),
             Sock::Unix(s) => s.shutdown(Shutdown::Both),
+            Sock::Tls(s) => {
+                s.shutdown();
+                Ok(())
+            }
         };
     }
 }
@@ -49,6 +56,7 @@ impl Read for Sock {
         match self {
             Sock::Tcp(s) => s.read(buf),
             Sock::Unix(s) => s.read(buf),
+            Sock::Tls(s) => s.read(buf),
         }
     }
 }
@@ -58,12 +66,14 @@ impl Write for Sock {
         match self {
             Sock::Tcp(s) => s.write(buf),
             Sock::Unix(s) => s.write(buf),
+            Sock::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sock::Tcp(s) => s.flush(),
             Sock::Unix(s) => s.flush(),
+            Sock::Tls(s) => s.flush(),
         }
     }
 }

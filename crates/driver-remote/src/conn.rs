@@ -167,7 +167,7 @@ impl RemoteConnection {
     pub fn open(uri: &Uri, flags: u32, ka: KeepAlive) -> Result<RemoteConnection> {
         let target = uri::target(uri, flags)?;
         tracing::debug!(name = target.name, address = ?target.address, "remote open");
-        let sock = connect(&target.address)?;
+        let sock = crate::tls::secure(&target, || connect(&target.address))?;
         let events = Arc::new(Events::default());
         let sink = events.clone();
         let client = Client::new(sock, Box::new(move |p| sink.deliver(p)))?;
@@ -261,6 +261,11 @@ fn authenticate(client: &Client, wanted: Option<&str>) -> Result<()> {
         ),
     ))
 }
+
+/// An optional string argument.
+type Opt<'a> = Option<&'a str>;
+/// A statistics record per domain.
+type Records = Result<Vec<(DomainRef, rvirt_util::TypedParams)>>;
 
 /// The one-int returns of the `is_*`/`get_autostart` family.
 trait IntRet: XdrDecode {
@@ -504,6 +509,15 @@ impl HypervisorConnection for RemoteConnection {
             .call_domain_get_hostname(&dom_flags(d, flags))?
             .hostname)
     }
+    fn domain_qemu_monitor_command(&self, d: &DomainRef, cmd: &str, flags: u32) -> Result<String> {
+        use rvirt_rpc::qemu::{DomainMonitorCommandArgs, QemuCalls};
+        let args = DomainMonitorCommandArgs {
+            dom: nonnull(d),
+            cmd: cmd.to_string(),
+            flags,
+        };
+        Ok(self.call_domain_monitor_command(&args)?.result)
+    }
     fn domain_get_max_memory(&self, d: &DomainRef) -> Result<u64> {
         let r = self.call_domain_get_max_memory(&DomainGetMaxMemoryArgs { dom: nonnull(d) })?;
         Ok(r.memory)
@@ -617,6 +631,71 @@ impl HypervisorConnection for RemoteConnection {
         map.remove(&server);
         self.events.registry.deregister(callback_id);
         Ok(())
+    }
+    fn connect_domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
+        let args = ConnectDomainXmlToNativeArgs {
+            native_format: format.to_string(),
+            domain_xml: xml.to_string(),
+            flags,
+        };
+        Ok(self.call_connect_domain_xml_to_native(&args)?.native_config)
+    }
+    fn domain_set_memory_flags(&self, d: &DomainRef, memory: u64, flags: u32) -> Result<()> {
+        let dom = nonnull(d);
+        self.call_domain_set_memory_flags(&DomainSetMemoryFlagsArgs { dom, memory, flags })
+    }
+    fn domain_set_vcpus_flags(&self, d: &DomainRef, nvcpus: u32, flags: u32) -> Result<()> {
+        let dom = nonnull(d);
+        self.call_domain_set_vcpus_flags(&DomainSetVcpusFlagsArgs { dom, nvcpus, flags })
+    }
+    fn domain_reset(&self, d: &DomainRef, flags: u32) -> Result<()> {
+        let args = DomainResetArgs {
+            dom: nonnull(d),
+            flags,
+        };
+        self.call_domain_reset(&args)
+    }
+    fn domain_memory_stats(&self, d: &DomainRef, max: u32, flags: u32) -> Result<Vec<(i32, u64)>> {
+        let args = DomainMemoryStatsArgs {
+            dom: nonnull(d),
+            max_stats: max,
+            flags,
+        };
+        let r = self.call_domain_memory_stats(&args)?;
+        Ok(r.stats.into_iter().map(|s| (s.tag, s.val)).collect())
+    }
+    /// (e)mulator binary, (a)rch, (m)achine, (v)irt type.
+    fn get_domain_capabilities(
+        &self,
+        e: Opt,
+        a: Opt,
+        m: Opt,
+        v: Opt,
+        flags: u32,
+    ) -> Result<String> {
+        let owned = |s: Option<&str>| s.map(str::to_string);
+        let args = ConnectGetDomainCapabilitiesArgs {
+            emulatorbin: owned(e),
+            arch: owned(a),
+            machine: owned(m),
+            virttype: owned(v),
+            flags,
+        };
+        Ok(self
+            .call_connect_get_domain_capabilities(&args)?
+            .capabilities)
+    }
+    fn connect_get_all_domain_stats(&self, doms: &[DomainRef], stats: u32, f: u32) -> Records {
+        let args = ConnectGetAllDomainStatsArgs {
+            doms: doms.iter().map(nonnull).collect(),
+            stats,
+            flags: f,
+        };
+        let r = self.call_connect_get_all_domain_stats(&args)?;
+        Ok(r.ret_stats
+            .into_iter()
+            .map(|rec| (domain_ref(rec.dom), rec.params))
+            .collect())
     }
     fn domain_open_console(
         &self,

@@ -4,12 +4,14 @@
 //! URIs name a transport (`test+tcp://host:port/default`,
 //! `qemu+unix:///system?socket=PATH`); a client program also sends plain
 //! local URIs that no local driver took to the system daemon's socket, as
-//! libvirt's client library does. TLS and SSH are refused for now.
+//! libvirt's client library does. `+tls` runs over rustls ([`tls`]); SSH
+//! is refused for now.
 
 mod client;
 mod conn;
 mod migration;
 mod stream;
+pub mod tls;
 mod uri;
 
 pub use client::KeepAlive;

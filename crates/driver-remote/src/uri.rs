@@ -7,6 +7,8 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 
 /// `LIBVIRTD_TCP_PORT`.
 pub const DEFAULT_TCP_PORT: u16 = 16509;
+/// `LIBVIRTD_TLS_PORT`.
+pub const DEFAULT_TLS_PORT: u16 = 16514;
 /// The system daemon's sockets (`LOCALSTATEDIR "/run/libvirt/libvirt-sock"`).
 pub const SYSTEM_SOCKET: &str = "/var/run/libvirt/libvirt-sock";
 pub const SYSTEM_SOCKET_RO: &str = "/var/run/libvirt/libvirt-sock-ro";
@@ -52,6 +54,8 @@ pub struct Target {
     pub address: Address,
     /// The URI the server is asked to open (`CONNECT_OPEN` name).
     pub name: String,
+    /// For `+tls`: the credentials and checks the URI asks for.
+    pub tls: Option<crate::tls::TlsOptions>,
 }
 
 /// Query parameters only the remote driver reads; they are not passed on.
@@ -161,8 +165,8 @@ fn is_root() -> bool {
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
-/// Resolve a URI into a [`Target`], refusing what rvirt cannot do yet (TLS,
-/// SSH, external commands) with libvirt's error classes.
+/// Resolve a URI into a [`Target`], refusing what rvirt cannot do yet (SSH,
+/// external commands) with libvirt's error classes.
 pub fn target(uri: &Uri, open_flags: u32) -> Result<Target> {
     let (driver, transport) = split_scheme(uri)?;
     for (k, v) in &uri.params {
@@ -185,12 +189,10 @@ pub fn target(uri: &Uri, open_flags: u32) -> Result<Target> {
                 .map(str::to_string)
                 .unwrap_or_else(|| default_socket(uri, open_flags)),
         ),
-        Transport::Tls => {
-            return Err(remote_err(
-                ErrorCode::NO_SUPPORT,
-                "TLS transport is not supported by rvirt yet; use +tcp or +unix",
-            ))
-        }
+        Transport::Tls => Address::Tcp {
+            host: uri.server.clone().unwrap_or_else(|| "localhost".into()),
+            port: uri.port.unwrap_or(DEFAULT_TLS_PORT),
+        },
         Transport::Ext => {
             if uri.param("command").is_none() {
                 return Err(remote_err(
@@ -210,11 +212,32 @@ pub fn target(uri: &Uri, open_flags: u32) -> Result<Target> {
             ))
         }
     };
+    let tls = (transport == Transport::Tls).then(|| tls_options(uri));
     Ok(Target {
         transport,
         address,
         name,
+        tls,
     })
+}
+
+/// The URI parameters of a TLS connection (`pkipath`, `no_verify`,
+/// `no_sanity`, `tls_priority`); the host is checked against the server's
+/// certificate.
+fn tls_options(uri: &Uri) -> crate::tls::TlsOptions {
+    let flag = |k: &str| {
+        uri.param(k)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+            != 0
+    };
+    crate::tls::TlsOptions {
+        host: uri.server.clone().unwrap_or_else(|| "localhost".into()),
+        pkipath: uri.param("pkipath").map(str::to_string),
+        no_verify: flag("no_verify"),
+        no_sanity: flag("no_sanity"),
+        priority: uri.param("tls_priority").map(str::to_string),
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +269,23 @@ mod tests {
     }
 
     #[test]
+    fn tls_uris() {
+        let got = t("test://host/default").unwrap();
+        assert_eq!(got.transport, Transport::Tls);
+        assert_eq!(got.address, tcp("host", DEFAULT_TLS_PORT));
+        let got = t("test+tls://10.0.0.1:1234/default?pkipath=/p&no_verify=1&tls_priority=NORMAL")
+            .unwrap();
+        assert_eq!(got.address, tcp("10.0.0.1", 1234));
+        assert_eq!(got.name, "test:///default");
+        let opts = got.tls.unwrap();
+        assert_eq!(opts.host, "10.0.0.1");
+        assert_eq!(opts.pkipath.as_deref(), Some("/p"));
+        assert!(opts.no_verify && !opts.no_sanity);
+        assert_eq!(opts.priority.as_deref(), Some("NORMAL"));
+        assert_eq!(t("test+tcp://h/default").unwrap().tls, None);
+    }
+
+    #[test]
     fn unix_uris() {
         let got = t("test+unix:///default?socket=/tmp/x/libvirt-sock").unwrap();
         assert_eq!(got.transport, Transport::Unix);
@@ -265,15 +305,6 @@ mod tests {
 
     #[test]
     fn refused_and_bad_uris() {
-        let e = t("test://host/default").unwrap_err();
-        assert_eq!(e.code, ErrorCode::NO_SUPPORT);
-        assert!(e
-            .message
-            .contains("TLS transport is not supported by rvirt yet"));
-        assert_eq!(
-            t("test+tls://host/default").unwrap_err().code,
-            ErrorCode::NO_SUPPORT
-        );
         assert_eq!(
             t("test+ssh://host/default").unwrap_err().code,
             ErrorCode::NO_SUPPORT

@@ -212,6 +212,14 @@ fn connection_errors_match_libvirt() {
         e.message,
         "Failed to connect socket to '/nonexistent/libvirt-sock': No such file or directory"
     );
-    let e = Connect::open("test://localhost/default").err().unwrap();
-    assert_eq!(e.code, ErrorCode::NO_SUPPORT);
+    // TLS (no transport, a host) with credentials taken from a directory
+    // that has none: the context fails before any connection, as libvirt's.
+    let e = Connect::open("test://localhost/default?pkipath=/nonexistent")
+        .err()
+        .unwrap();
+    assert_eq!(
+        e.message,
+        "Cannot read CA certificate '/nonexistent/cacert.pem': No such file or directory"
+    );
+    assert_eq!(e.code, ErrorCode::SYSTEM_ERROR);
 }

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 /// One command ready to run: its definition and the option values given.
 pub struct ParsedCommand {
     pub def: &'static CommandDef,
+    /// Each option given, with its value (an argv option: its first).
     pub opts: BTreeMap<&'static str, String>,
+    /// Every value of the command's argv option, in order.
+    pub argv: Vec<String>,
 }
 
 impl ParsedCommand {
@@ -76,6 +79,7 @@ pub fn tokenize(input: &str) -> Result<Vec<Vec<String>>, String> {
 /// Bind tokens to a command's options; errors carry virsh's wording.
 pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, String> {
     let mut opts: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut argv = Vec::new();
     let mut only_data = false;
     let mut i = 0;
     while i < args.len() {
@@ -96,7 +100,7 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
             };
             let opt = find_opt(def, name)
                 .ok_or_else(|| format!("command '{}' doesn't support option --{name}", def.name))?;
-            if opts.contains_key(opt.name) {
+            if opts.contains_key(opt.name) && opt.kind != OptKind::Argv {
                 return Err(format!("option --{} already seen", opt.name));
             }
             let value = if opt.kind == OptKind::Bool {
@@ -120,19 +124,26 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
                     }
                 ));
             };
-            opts.insert(opt.name, value);
+            if opt.kind == OptKind::Argv {
+                argv.push(value.clone());
+            }
+            opts.entry(opt.name).or_insert(value);
         } else {
             // virsh binds a bare word to the first option that takes a
             // value and has not been given yet, in declaration order
             // (vshCmddefGetData), so `migrate-setspeed dom 100` fills
             // <bandwidth> and `migrate dom uri tcp://x` fills --migrateuri.
-            let opt = def
-                .opts
-                .iter()
-                .find(|o| o.kind != OptKind::Bool && !opts.contains_key(o.name));
+            let opt = def.opts.iter().find(|o| {
+                o.kind == OptKind::Argv
+                    || (!matches!(o.kind, OptKind::Bool | OptKind::NamedString)
+                        && !opts.contains_key(o.name))
+            });
             match opt {
                 Some(o) => {
-                    opts.insert(o.name, arg.clone());
+                    if o.kind == OptKind::Argv {
+                        argv.push(arg.clone());
+                    }
+                    opts.entry(o.name).or_insert_with(|| arg.clone());
                 }
                 None => return Err(format!("unexpected data '{arg}'")),
             }
@@ -154,7 +165,7 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
     if !missing.is_empty() {
         return Err(missing.join("\nerror: "));
     }
-    Ok(ParsedCommand { def, opts })
+    Ok(ParsedCommand { def, opts, argv })
 }
 
 fn help_for(def: &'static CommandDef) -> ParsedCommand {
@@ -162,6 +173,7 @@ fn help_for(def: &'static CommandDef) -> ParsedCommand {
     ParsedCommand {
         def: help,
         opts: BTreeMap::from([("command", def.name.to_string())]),
+        argv: Vec::new(),
     }
 }
 

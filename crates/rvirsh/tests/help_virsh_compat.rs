@@ -41,6 +41,8 @@ const NOT_CARRIED: &[(&str, &[&str])] = &[
         ],
     ),
     ("destroy", &["remove-logs"]),
+    // virDomainSetMemoryStatsPeriod is not in rvirt's API.
+    ("dommemstat", &["period"]),
 ];
 
 fn not_carried(cmd: &str) -> &'static [&'static str] {

@@ -52,6 +52,25 @@ fn node_file_matches_virsh() {
     );
 }
 
+/// Names with control characters, a forged `\x` escape and non-ASCII text
+/// print in tables as virsh's `vshTableSafeEncode` prints them.
+#[test]
+fn table_cells_are_escaped_as_virsh_escapes_them() {
+    let dir = std::env::temp_dir().join(format!("rvirsh-escape-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xml = dir.join("odd.xml");
+    std::fs::write(
+        &xml,
+        "<domain type='test'><name>odd&#9;name\\x41 caf\u{e9}</name>\
+         <memory>8192</memory><os><type>hvm</type></os></domain>",
+    )
+    .unwrap();
+    let cmd = format!("define {}; list --all", xml.display());
+    let failure = run_both("test:///default", &cmd);
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(failure.is_none(), "{}", failure.unwrap_or_default());
+}
+
 /// An error must not change state: after each failing command, the domain
 /// list and the XML of every domain read exactly as they did before.
 #[test]

@@ -174,6 +174,36 @@ impl Connect {
         Ok(self.domain(self.inner.driver.domain_create_xml(xml, flags)?))
     }
 
+    /// `virConnectDomainXMLToNative`.
+    pub fn domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
+        self.check_writable()?;
+        self.inner
+            .driver
+            .connect_domain_xml_to_native(format, xml, flags)
+    }
+    crate::forward::connect_calls! {
+        /// `virConnectGetDomainCapabilities` (emulator, arch, machine, virt type).
+        fn get_domain_capabilities(emulator: Option<&str>, arch: Option<&str>, machine: Option<&str>, virt_type: Option<&str>, flags: u32) -> Result<String>;
+    }
+    /// `virConnectGetAllDomainStats` (`doms` empty) or
+    /// `virDomainListGetStats` (`doms` given): a record per domain.
+    pub fn get_all_domain_stats(
+        &self,
+        doms: &[Domain],
+        stats: u32,
+        flags: u32,
+    ) -> Result<Vec<(Domain, rvirt_util::TypedParams)>> {
+        let refs: Vec<DomainRef> = doms.iter().map(|d| d.domain_ref().clone()).collect();
+        let records = self
+            .inner
+            .driver
+            .connect_get_all_domain_stats(&refs, stats, flags)?;
+        Ok(records
+            .into_iter()
+            .map(|(r, params)| (self.domain(r), params))
+            .collect())
+    }
+
     pub fn domain_event_register_any(
         &self,
         dom: Option<&Domain>,

@@ -62,6 +62,9 @@ impl Domain {
         read fn get_max_memory => domain_get_max_memory() -> Result<u64>;
         /// `virDomainGetHostname`: refused on a read-only connection.
         write fn get_hostname => domain_get_hostname(flags: u32) -> Result<String>;
+        /// `virDomainQemuMonitorCommand` (libvirt-qemu): refused read-only.
+        write fn qemu_monitor_command => domain_qemu_monitor_command(cmd: &str, flags: u32)
+            -> Result<String>;
         read fn get_vcpus_flags => domain_get_vcpus_flags(flags: u32) -> Result<i32>;
         read fn get_autostart => domain_get_autostart() -> Result<bool>;
         write fn set_autostart => domain_set_autostart(autostart: bool) -> Result<()>;
@@ -73,6 +76,11 @@ impl Domain {
         read fn get_metadata => domain_get_metadata(kind: i32, uri: Option<&str>, flags: u32)
             -> Result<String>;
         read fn get_security_label => domain_get_security_label() -> Result<SecurityLabel>;
+        /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
+        read fn memory_stats => domain_memory_stats(max: u32, flags: u32) -> Result<Vec<(i32, u64)>>;
+        write fn set_memory_flags => domain_set_memory_flags(kib: u64, flags: u32) -> Result<()>;
+        write fn set_vcpus_flags => domain_set_vcpus_flags(nvcpus: u32, flags: u32) -> Result<()>;
+        write fn reset => domain_reset(flags: u32) -> Result<()>;
     }
 
     /// `virDomainCreateWithFlags`; the handle learns its new id, as libvirt's

@@ -29,6 +29,29 @@ impl DomainState {
 
 /// State reasons (`virDomainRunningReason`, `virDomainPausedReason`, ...), the
 /// values the test driver and migration use.
+/// `VIR_DOMAIN_MEMORY_STAT_*`: the tags of `virDomainMemoryStats`.
+pub mod memory_stat {
+    pub const ACTUAL_BALLOON: i32 = 6;
+    pub const RSS: i32 = 7;
+    pub const LAST_UPDATE: i32 = 9;
+    /// Every tag's name as virsh's dommemstat prints it, by tag value.
+    pub const NAMES: [&str; 13] = [
+        "swap_in",
+        "swap_out",
+        "major_fault",
+        "minor_fault",
+        "unused",
+        "available",
+        "actual",
+        "rss",
+        "usable",
+        "last_update",
+        "disk_caches",
+        "hugetlb_pgalloc",
+        "hugetlb_pgfail",
+    ];
+}
+
 pub mod reason {
     rvirt_util::int_enum! {
         virDomainRunningReason {

@@ -20,6 +20,7 @@ use tokio::sync::Notify;
 pub enum Transport {
     Unix = 0,
     Tcp = 1,
+    Tls = 2,
 }
 
 /// The peer of a unix socket (`SO_PEERCRED`).
@@ -82,6 +83,9 @@ pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientEntry>>>,
     max_clients: AtomicUsize,
     max_unauth: AtomicUsize,
+    /// Signalled when a client leaves or the limits change: the accept
+    /// loops wait on it while the server is full.
+    room: Notify,
 }
 
 /// A client's place in the registry; leaving it (the session ending)
@@ -94,6 +98,7 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.entry.id);
+        self.registry.room.notify_waiters();
     }
 }
 
@@ -104,6 +109,7 @@ impl ClientRegistry {
             clients: Mutex::new(BTreeMap::new()),
             max_clients: AtomicUsize::new(max_clients),
             max_unauth: AtomicUsize::new(max_unauth),
+            room: Notify::new(),
         })
     }
 
@@ -132,6 +138,30 @@ impl ClientRegistry {
             entry,
             registry: self.clone(),
         })
+    }
+
+    /// Resolves once the server has room for one more client. While it is
+    /// full the accept loops wait here, so new connections stay in the
+    /// listen backlog as libvirtd's suspended services leave them
+    /// (`virNetServerCheckLimits`), instead of being accepted and dropped.
+    pub async fn wait_for_room(&self) {
+        let mut suspended = false;
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.count() < self.max_clients() {
+                if suspended {
+                    tracing::info!("Re-enabling services");
+                }
+                return;
+            }
+            if !suspended {
+                tracing::info!("Temporarily suspending services");
+                suspended = true;
+            }
+            room.await;
+        }
     }
 
     /// The clients, by id.
@@ -177,6 +207,7 @@ impl ClientRegistry {
         }
         self.max_clients.store(new_max, Ordering::Relaxed);
         self.max_unauth.store(new_unauth, Ordering::Relaxed);
+        self.room.notify_waiters();
         Ok(())
     }
 }

@@ -22,8 +22,6 @@ pub enum Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub listen_tcp: bool,
-    /// `Some(true)` only when the file asks for TLS explicitly.
-    pub listen_tls: Option<bool>,
     pub tcp_port: String,
     pub listen_addr: Option<String>,
     pub auth_tcp: String,
@@ -31,6 +29,8 @@ pub struct Config {
     pub auth_tcp_explicit: bool,
     pub auth_unix_rw: String,
     pub auth_unix_ro: String,
+    /// `listen_tls`, `tls_port`, `auth_tls` and the x509 settings.
+    pub tls: crate::tls::TlsConfig,
     pub unix_sock_dir: PathBuf,
     pub unix_sock_group: Option<String>,
     pub unix_sock_ro_perms: u32,
@@ -107,13 +107,13 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             listen_tcp: false,
-            listen_tls: None,
             tcp_port: "16509".into(),
             listen_addr: None,
             auth_tcp: "sasl".into(),
             auth_tcp_explicit: false,
             auth_unix_rw: "none".into(),
             auth_unix_ro: "none".into(),
+            tls: Default::default(),
             unix_sock_dir: PathBuf::from("/var/run/libvirt"),
             unix_sock_group: None,
             unix_sock_ro_perms: 0o777,
@@ -144,24 +144,13 @@ impl Default for Config {
 
 /// Keys libvirtd knows but rvirtd does not act on: accepted silently.
 /// Prefixes of keys that belong to a driver rather than to the daemon.
-const DRIVER_PREFIXES: &[&str] = &["test_", "qemu_"];
+const DRIVER_PREFIXES: &[&str] = &["test_", "qemu_", "migration_"];
 
 const KNOWN_IGNORED: &[&str] = &[
-    "listen_tls",
-    "tls_port",
     "tcp_min_ssf",
     "mdns_adv",
     "mdns_name",
-    "auth_tls",
     "access_drivers",
-    "key_file",
-    "cert_file",
-    "ca_file",
-    "crl_file",
-    "tls_no_sanity_certificate",
-    "tls_no_verify_certificate",
-    "tls_allowed_dn_list",
-    "tls_priority",
     "sasl_allowed_username_list",
     "audit_level",
     "audit_logging",
@@ -197,7 +186,6 @@ impl Config {
     fn apply(&mut self, file: &str, key: &str, v: &Value) -> Result<(), String> {
         match key {
             "listen_tcp" => self.listen_tcp = get_bool(file, key, v)?,
-            "listen_tls" => self.listen_tls = Some(get_bool(file, key, v)?),
             "tcp_port" => self.tcp_port = get_string(file, key, v)?,
             "listen_addr" => self.listen_addr = Some(get_string(file, key, v)?),
             "auth_tcp" => {
@@ -273,6 +261,7 @@ impl Config {
                 self.driver_settings.insert(key.to_string(), text);
             }
             k if KNOWN_IGNORED.contains(&k) => {}
+            k if self.tls.apply(file, k, v)? => {}
             other => self.unknown_keys.push(other.to_string()),
         }
         Ok(())
@@ -304,11 +293,8 @@ impl Config {
                 ));
             }
         }
-        if listen && self.listen_tls == Some(true) {
-            return Err(
-                "TLS is not supported yet: set listen_tls = 0 (and listen_tcp = 1 for plain TCP)"
-                    .into(),
-            );
+        if listen && self.tls.listen_tls {
+            self.tls.check_supported()?;
         }
         if listen && self.listen_tcp && self.auth_tcp != "none" {
             let origin = if self.auth_tcp_explicit {
@@ -345,7 +331,7 @@ impl Config {
     }
 }
 
-fn get_string(file: &str, key: &str, v: &Value) -> Result<String, String> {
+pub(crate) fn get_string(file: &str, key: &str, v: &Value) -> Result<String, String> {
     match v {
         Value::Str(s) => Ok(s.clone()),
         _ => Err(format!("{file}: expected a string for '{key}' parameter")),
@@ -384,7 +370,7 @@ fn get_u32(file: &str, key: &str, v: &Value) -> Result<u32, String> {
     })
 }
 
-fn get_bool(file: &str, key: &str, v: &Value) -> Result<bool, String> {
+pub(crate) fn get_bool(file: &str, key: &str, v: &Value) -> Result<bool, String> {
     match v {
         Value::Int(0) => Ok(false),
         Value::Int(1) => Ok(true),
@@ -654,13 +640,32 @@ test_relocation_listen = "127.0.0.1:49300"
 
     #[test]
     fn refuses_unsupported_features() {
-        let c =
-            Config::from_text("t", "listen_tls = 1\nlisten_tcp = 1\nauth_tcp=\"none\"").unwrap();
+        let c = Config::from_text(
+            "t",
+            "auth_tls = \"sasl\"\nlisten_tcp = 1\nauth_tcp=\"none\"",
+        )
+        .unwrap();
         assert!(c.check_supported(false).is_ok());
         assert!(c
             .check_supported(true)
             .unwrap_err()
-            .contains("TLS is not supported yet"));
+            .contains("auth_tls = \"sasl\""));
+        let c = Config::from_text(
+            "t",
+            "tls_allowed_dn_list = [\"C=GB,CN=*\", \"CN=x\"]\nkey_file = \"/k\"",
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls.allowed_dn_list.as_deref(),
+            Some(&["C=GB,CN=*".to_string(), "CN=x".into()][..])
+        );
+        assert_eq!(c.tls.key_file.as_deref(), Some(std::path::Path::new("/k")));
+        assert!(c.tls.listen_tls);
+        let e = Config::from_text("t", "tls_allowed_dn_list = \"CN=x\"").unwrap_err();
+        assert_eq!(
+            e,
+            "t: expected a string list for 'tls_allowed_dn_list' parameter"
+        );
         let c = Config::from_text("t", "listen_tcp = 1").unwrap();
         assert!(c.check_supported(true).unwrap_err().contains("sasl"));
         let c = Config::from_text("t", "auth_unix_rw = \"polkit\"").unwrap();

@@ -16,5 +16,6 @@ pub mod outbox;
 pub mod pool;
 pub mod server;
 pub mod session;
+pub mod tls;
 
 pub use config::Config;

@@ -16,7 +16,7 @@
 //!   client that lets them pile up past the bound is disconnected instead
 //!   of growing the daemon.
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use rvirt_rpc::Packet;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -62,6 +62,9 @@ struct Queue {
 struct Shared {
     queue: Mutex<Queue>,
     ready: Notify,
+    /// Signalled when unsolicited bytes leave the queue or it ends: paced
+    /// senders ([`Outbox::send_paced`]) wait on it.
+    drained: Condvar,
     /// Woken on overflow: the session ends even while its writer is stuck
     /// on a full socket.
     overflow: Notify,
@@ -95,6 +98,7 @@ pub fn outbox(limit: usize) -> (Outbox, OutboxReceiver) {
             state: State::Open,
         }),
         ready: Notify::new(),
+        drained: Condvar::new(),
         overflow: Notify::new(),
         limit,
     });
@@ -138,6 +142,7 @@ impl Outbox {
             q.items.clear();
             q.unsolicited = 0;
             drop(q);
+            self.shared.drained.notify_all();
             self.shared.ready.notify_one();
             self.shared.overflow.notify_one();
             return Err(SendError::Overflow);
@@ -147,6 +152,21 @@ impl Outbox {
         drop(q);
         self.shared.ready.notify_one();
         Ok(())
+    }
+
+    /// Queue a stream's data once fewer than `window` unsolicited bytes
+    /// wait ahead of it, blocking the caller meanwhile: a stream whose
+    /// client reads slowly is read from its source slowly too, as libvirtd
+    /// reads a stream again only when its last packet went out
+    /// (`daemonStreamMessageFinished`), instead of filling the queue until
+    /// the client is disconnected. Call it off the reactor.
+    pub fn send_paced(&self, packet: Packet, window: usize) -> Result<(), SendError> {
+        let mut q = self.shared.lock();
+        while q.state == State::Open && q.unsolicited > 0 && q.unsolicited >= window {
+            self.shared.drained.wait(&mut q);
+        }
+        drop(q);
+        self.send(packet)
     }
 
     /// Queue the answer to something the client sent; `slot` is freed
@@ -190,6 +210,7 @@ impl Outbox {
         q.state = State::Closed;
         q.items.clear();
         q.unsolicited = 0;
+        self.shared.drained.notify_all();
     }
 }
 
@@ -217,6 +238,7 @@ impl OutboxReceiver {
         let item = q.items.pop_front()?;
         if item.slot.is_none() {
             q.unsolicited -= item.size();
+            self.shared.drained.notify_all();
         }
         Some(Some(Next::Packet(item)))
     }
@@ -265,5 +287,25 @@ mod tests {
         assert_eq!(rt.block_on(tx.overflowed()), 112);
         tx.close();
         assert!(rt.block_on(rx.recv()).is_none());
+    }
+
+    #[test]
+    fn paced_senders_wait_for_the_client_to_take_what_is_queued() {
+        let (tx, mut rx) = outbox(1 << 20);
+        let window = 2 * 28;
+        tx.send_paced(keepalive::ping(), window).unwrap();
+        tx.send_paced(keepalive::ping(), window).unwrap();
+        let sender = tx.clone();
+        let third = std::thread::spawn(move || sender.send_paced(keepalive::ping(), window));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!third.is_finished(), "sent past the window");
+        assert!(rx.try_recv().is_some());
+        assert_eq!(third.join().unwrap(), Ok(()));
+        // A closed queue releases a waiting sender with an error.
+        let sender = tx.clone();
+        let fourth = std::thread::spawn(move || sender.send_paced(keepalive::ping(), window));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        tx.close();
+        assert_eq!(fourth.join().unwrap(), Err(SendError::Closed));
     }
 }

@@ -1,11 +1,14 @@
 //! The listeners: `libvirt-sock` (read-write) and `libvirt-sock-ro` in
-//! `unix_sock_dir`, and with `--listen` plain TCP on `listen_addr:tcp_port`,
-//! for the "libvirtd" server; `libvirt-admin-sock` (0700 by default) for
+//! `unix_sock_dir`, and with `--listen` plain TCP on `listen_addr:tcp_port`
+//! and TLS on `listen_addr:tls_port` ([`crate::tls`]), for the "libvirtd"
+//! server; `libvirt-admin-sock` (0700 by default) for
 //! the "admin" server. Each server has its client list and worker pool
-//! ([`ServerState`]), shared with the admin program. Clients beyond a
-//! server's `max_clients` (changeable at run time) are dropped on arrival,
-//! as libvirtd's `virNetServerDispatchNewClient` does; connections not yet
-//! accepted wait in a listen backlog of `max_queued_clients`. On shutdown
+//! ([`ServerState`]), shared with the admin program. While a server has
+//! `max_clients` (changeable at run time) it stops accepting, as libvirtd
+//! suspends its services: new connections wait in a listen backlog of
+//! `max_queued_clients` until a client leaves. One that still slips in
+//! past the limit (two listeners racing) is dropped, as libvirtd's
+//! `virNetServerDispatchNewClient` does. On shutdown
 //! (a signal, or the admin program's daemon timeout with no clients) the
 //! accept loops stop, every session ends and the sockets are removed.
 
@@ -15,11 +18,12 @@ use crate::clients::{unix_peer, ClientRegistry, NewClient, Registration, Transpo
 use crate::config::Config;
 use crate::pool::WorkerPool;
 use crate::session::{serve, SessionConfig};
+use crate::tls::TlsAcceptorCtx;
 use rvirt_util::logging::LogControl;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use tokio::net::{TcpListener, UnixListener, UnixStream};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -32,6 +36,7 @@ pub const SOCK_RO: &str = "libvirt-sock-ro";
 pub struct Server {
     unix: Vec<(UnixListener, bool, PathBuf)>,
     tcp: Option<TcpListener>,
+    tls: Option<TlsClients>,
     admin: (UnixListener, PathBuf),
     session: Arc<SessionConfig>,
     servers: Vec<Arc<ServerState>>,
@@ -61,21 +66,16 @@ impl Server {
             unix.push((listener, readonly, path));
         }
         let tcp = if listen && cfg.listen_tcp {
-            let host = cfg.listen_addr.as_deref().unwrap_or("0.0.0.0");
-            let addr = if host.contains(':') {
-                format!("[{host}]:{}", cfg.tcp_port)
-            } else {
-                format!("{host}:{}", cfg.tcp_port)
-            };
-            let l = TcpListener::bind(&addr).await.map_err(|e| {
-                format!(
-                    "Unable to bind to {addr}: {}",
-                    rvirt_util::error::strerror(&e)
-                )
-            })?;
-            set_backlog(&l, cfg.max_queued_clients)?;
-            tracing::info!(%addr, "listening on TCP");
-            Some(l)
+            Some(bind_tcp(cfg, &cfg.tcp_port, "TCP").await?)
+        } else {
+            None
+        };
+        let tls = if listen && cfg.tls.listen_tls {
+            // The credentials first, as libvirtd builds its TLS context
+            // before it registers the socket.
+            let tls = cfg.tls.acceptor()?;
+            let listener = bind_tcp(cfg, &cfg.tls.tls_port, "TLS").await?;
+            Some(TlsClients { listener, tls })
         } else {
             None
         };
@@ -86,6 +86,7 @@ impl Server {
         Ok(Server {
             unix,
             tcp,
+            tls,
             admin: (admin, admin_path),
             session: Arc::new(SessionConfig {
                 default_uri: cfg.default_uri.clone(),
@@ -116,6 +117,14 @@ impl Server {
             .map(|a| a.port())
     }
 
+    /// The TLS port actually bound (useful with tls_port = "0").
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls
+            .as_ref()
+            .and_then(|t| t.listener.local_addr().ok())
+            .map(|a| a.port())
+    }
+
     /// Serve until `shutdown` resolves (or the daemon timeout set through
     /// the admin program passes without clients); then end every session
     /// and remove the sockets.
@@ -135,6 +144,14 @@ impl Server {
             tasks.spawn(accept_clients(UnixClients { listener, readonly }, ctx));
         }
         if let Some(listener) = self.tcp {
+            let ctx = Accept {
+                clients: main.clients.clone(),
+                session: self.session.clone(),
+                stop: stop_rx.clone(),
+            };
+            tasks.spawn(accept_clients(listener, ctx));
+        }
+        if let Some(listener) = self.tls {
             let ctx = Accept {
                 clients: main.clients.clone(),
                 session: self.session.clone(),
@@ -188,6 +205,25 @@ fn server_states(cfg: &Config) -> (Arc<ServerState>, Arc<ServerState>) {
         )),
     };
     (Arc::new(main), Arc::new(admin))
+}
+
+/// Bind `listen_addr:port` for the TCP or the TLS socket.
+async fn bind_tcp(cfg: &Config, port: &str, what: &str) -> Result<TcpListener, String> {
+    let host = cfg.listen_addr.as_deref().unwrap_or("0.0.0.0");
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let l = TcpListener::bind(&addr).await.map_err(|e| {
+        format!(
+            "Unable to bind to {addr}: {}",
+            rvirt_util::error::strerror(&e)
+        )
+    })?;
+    set_backlog(&l, cfg.max_queued_clients)?;
+    tracing::info!(%addr, "listening on {what}");
+    Ok(l)
 }
 
 /// `listen(2)` again with libvirtd's `max_queued_clients` as the backlog
@@ -258,23 +294,39 @@ impl Accept {
         reg
     }
 
-    fn start<S>(&self, stream: S, peer: String, reg: Registration)
+    /// Serve the client once its transport is secured (the TLS handshake
+    /// and certificate check run in the client's task, not in the accept
+    /// loop); a refused client gives its place back.
+    fn start<F, S>(&self, secure: F, peer: String, reg: Registration)
     where
+        F: std::future::Future<Output = Option<S>> + Send + 'static,
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     {
         let session = self.session.clone();
         let stop = self.stop.clone();
-        tokio::spawn(serve(stream, reg, peer, session, stop));
+        tokio::spawn(async move {
+            if let Some(stream) = secure.await {
+                serve(stream, reg, peer, session, stop).await;
+            }
+        });
     }
 }
 
 /// A listening socket of the server: what it yields is a client's stream,
-/// the peer's name in log lines and what the client registry records.
+/// the peer's name in log lines and what the client registry records;
+/// `secure` turns the stream into what the session reads (the TLS
+/// session, or the stream itself), None when the client is refused.
 trait ClientListener: Send + Sync + 'static {
-    type Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
+    type Stream: Send + 'static;
+    type Secure: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
     fn next_client(
         &self,
     ) -> impl std::future::Future<Output = std::io::Result<(Self::Stream, String, NewClient)>> + Send;
+    fn secure(
+        &self,
+        stream: Self::Stream,
+        peer: &str,
+    ) -> impl std::future::Future<Output = Option<Self::Secure>> + Send + 'static;
 }
 
 /// The read-write or the read-only UNIX socket.
@@ -285,6 +337,14 @@ struct UnixClients {
 
 impl ClientListener for UnixClients {
     type Stream = tokio::net::UnixStream;
+    type Secure = tokio::net::UnixStream;
+    fn secure(
+        &self,
+        s: UnixStream,
+        _: &str,
+    ) -> impl std::future::Future<Output = Option<UnixStream>> + Send + 'static {
+        std::future::ready(Some(s))
+    }
     async fn next_client(&self) -> std::io::Result<(Self::Stream, String, NewClient)> {
         let (stream, _) = self.listener.accept().await?;
         let sock = if self.readonly { SOCK_RO } else { SOCK_RW };
@@ -299,18 +359,55 @@ impl ClientListener for UnixClients {
 }
 
 impl ClientListener for TcpListener {
-    type Stream = tokio::net::TcpStream;
-    async fn next_client(&self) -> std::io::Result<(Self::Stream, String, NewClient)> {
-        let (stream, addr) = self.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let peer = addr.to_string();
-        let new = NewClient {
-            transport: Transport::Tcp,
-            sock_addr: Some(peer.clone()),
-            cred: None,
-            readonly: false,
-        };
-        Ok((stream, peer, new))
+    type Stream = TcpStream;
+    type Secure = TcpStream;
+    async fn next_client(&self) -> std::io::Result<(TcpStream, String, NewClient)> {
+        accept_tcp(self, Transport::Tcp).await
+    }
+    fn secure(
+        &self,
+        s: TcpStream,
+        _: &str,
+    ) -> impl std::future::Future<Output = Option<TcpStream>> + Send + 'static {
+        std::future::ready(Some(s))
+    }
+}
+
+async fn accept_tcp(
+    l: &TcpListener,
+    transport: Transport,
+) -> std::io::Result<(TcpStream, String, NewClient)> {
+    let (stream, addr) = l.accept().await?;
+    let _ = stream.set_nodelay(true);
+    let peer = addr.to_string();
+    let new = NewClient {
+        transport,
+        sock_addr: Some(peer.clone()),
+        cred: None,
+        readonly: false,
+    };
+    Ok((stream, peer, new))
+}
+
+/// The TLS socket: TCP, then the TLS session once the client's
+/// certificate passed libvirt's checks.
+struct TlsClients {
+    listener: TcpListener,
+    tls: TlsAcceptorCtx,
+}
+
+impl ClientListener for TlsClients {
+    type Stream = TcpStream;
+    type Secure = tokio_rustls::server::TlsStream<TcpStream>;
+    async fn next_client(&self) -> std::io::Result<(TcpStream, String, NewClient)> {
+        accept_tcp(&self.listener, Transport::Tls).await
+    }
+    fn secure(
+        &self,
+        s: TcpStream,
+        peer: &str,
+    ) -> impl std::future::Future<Output = Option<Self::Secure>> + Send + 'static {
+        self.tls.clone().secure(s, peer.to_string())
     }
 }
 
@@ -318,10 +415,14 @@ impl ClientListener for TcpListener {
 async fn accept_clients<L: ClientListener>(listener: L, mut ctx: Accept) {
     loop {
         tokio::select! {
+            _ = ctx.clients.wait_for_room() => {}
+            _ = ctx.stop.changed() => return,
+        }
+        tokio::select! {
             r = listener.next_client() => match r {
                 Ok((stream, peer, new)) => {
                     if let Some(reg) = ctx.admit(&peer, new) {
-                        ctx.start(stream, peer, reg);
+                        ctx.start(listener.secure(stream, &peer), peer, reg);
                     }
                 }
                 Err(e) => accept_failed(e).await,
@@ -344,6 +445,10 @@ async fn accept_admin(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
+        tokio::select! {
+            _ = admin.server.clients.wait_for_room() => {}
+            _ = stop.changed() => return,
+        }
         tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => admit_admin(stream, &admin, &stop),

@@ -197,6 +197,39 @@ fn call_with_fds_on_tcp_closes_the_connection() {
         .contains("Receiving file descriptors is not supported on this socket"));
 }
 
+/// A second CONNECT_OPEN fails with "connection already open" and, as
+/// libvirtd's error path clears its connection, the first is gone too:
+/// the next call gets "hypervisor connection not open". Both daemons.
+#[test]
+fn a_failed_second_open_closes_the_first() {
+    let mut daemons = vec![Daemon::rvirtd("")];
+    daemons.extend(Daemon::libvirtd());
+    for d in &daemons {
+        let mut s = connect_opened(d);
+        let no_name_no_flags = [0u8; 8];
+        s.write_all(&message(REMOTE, 1, 1, 0, 7, 0, &no_name_no_flags))
+            .unwrap();
+        let (h, payload) = read_reply(&mut s).expect("reply to the second open");
+        assert_eq!(h[5], 1, "{}: the second open succeeded", d.name);
+        assert!(
+            error_text(&payload).contains("connection already open"),
+            "{}: {}",
+            d.name,
+            error_text(&payload)
+        );
+        s.write_all(&message(REMOTE, 1, 3, 0, 8, 0, &[])).unwrap();
+        let (h, payload) = read_reply(&mut s).expect("reply after the failed open");
+        assert_eq!(h[5], 1, "{}: still open after a failed open", d.name);
+        assert!(
+            error_text(&payload).contains("hypervisor connection not open"),
+            "{}: {}",
+            d.name,
+            error_text(&payload)
+        );
+        healthy(d);
+    }
+}
+
 /// Send a call and read its (successful) reply.
 fn read_reply_of(s: &mut TcpStream, call: &[u8]) -> ([u32; 6], Vec<u8>) {
     s.write_all(call).unwrap();

@@ -7,135 +7,11 @@
 //! refused with libvirt's errors and nothing left running.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::guest::{self, GuestArgs, GuestImage, READY_MARKER};
+use rvirt_testkit::guest::READY_MARKER;
+use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
 use rvirt_testkit::tools::{virsh, Output};
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-/// The QEMU driver's directories for one test, shared by the daemons it
-/// starts one after the other. Any QEMU still recorded in it is killed on
-/// drop, so a failing test leaves no guest behind.
-struct QemuDirs {
-    dir: TempDir,
-}
-
-impl QemuDirs {
-    fn new() -> QemuDirs {
-        QemuDirs {
-            dir: TempDir::new("qemu"),
-        }
-    }
-
-    /// The daemon config lines pointing the driver here.
-    fn conf(&self) -> String {
-        ["config", "state", "cache", "log", "lib"]
-            .iter()
-            .map(|k| format!("qemu_{k}_dir = \"{}\"\n", self.dir.join(k).display()))
-            .collect()
-    }
-
-    fn state(&self) -> PathBuf {
-        self.dir.join("state")
-    }
-
-    fn pid_of(&self, name: &str) -> Option<i32> {
-        std::fs::read_to_string(self.state().join(format!("{name}.pid")))
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-    }
-
-    fn console(&self, name: &str) -> PathBuf {
-        self.dir.join(format!("{name}.console"))
-    }
-
-    fn console_text(&self, name: &str) -> String {
-        String::from_utf8_lossy(&std::fs::read(self.console(name)).unwrap_or_default()).into_owned()
-    }
-
-    fn wait_ready(&self, name: &str) {
-        let start = Instant::now();
-        while !self.console_text(name).contains(READY_MARKER) {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "{name} never printed {READY_MARKER}:\n{}",
-                self.console_text(name)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The tick counter the guest last printed on its console.
-    fn tick(&self, name: &str) -> Option<u64> {
-        guest::last_tick(&self.console_text(name))
-    }
-
-    /// Wait until `name`'s tick counter passes `above`; its new value.
-    fn wait_tick_above(&self, name: &str, above: u64) -> u64 {
-        let start = Instant::now();
-        loop {
-            match self.tick(name) {
-                Some(t) if t > above => return t,
-                _ => {}
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "{name}'s tick never passed {above}:\n{}",
-                self.console_text(name)
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// The guest's definition: the kit's kernel and initramfs (ticking
-    /// every second), ACPI (without it libvirt turns ACPI off and the
-    /// power button never reaches the guest), serial console to a file in
-    /// this directory.
-    fn guest_xml(&self, name: &str, image: &GuestImage) -> String {
-        format!(
-            "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
-             <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
-             <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    \
-             <cmdline>{}</cmdline>\n  </os>\n  <features>\n    <acpi/>\n  </features>\n  \
-             <on_poweroff>destroy</on_poweroff>\n  <devices>\n    \
-             <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    \
-             <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    \
-             </serial>\n  </devices>\n</domain>\n",
-            image.kernel.display(),
-            image.initramfs.display(),
-            GuestArgs::default().cmdline(),
-            self.console(name).display()
-        )
-    }
-
-    fn write_guest(&self, name: &str, image: &GuestImage) -> PathBuf {
-        self.dir
-            .write(&format!("{name}.xml"), self.guest_xml(name, image))
-    }
-}
-
-impl Drop for QemuDirs {
-    fn drop(&mut self) {
-        let Ok(entries) = std::fs::read_dir(self.state()) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|x| x == "pid") {
-                if let Some(pid) = std::fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|s| s.trim().parse::<i32>().ok())
-                {
-                    let _ = nix::sys::signal::kill(
-                        nix::unistd::Pid::from_raw(pid),
-                        nix::sys::signal::Signal::SIGKILL,
-                    );
-                }
-            }
-        }
-    }
-}
 
 fn tcp(d: &Daemon) -> String {
     format!("qemu+tcp://127.0.0.1:{}/system", d.port)
@@ -143,15 +19,6 @@ fn tcp(d: &Daemon) -> String {
 
 fn unix(d: &Daemon) -> String {
     format!("qemu+unix:///system?socket={}", d.socket().display())
-}
-
-/// The image, built once per test process: the kit builds it in a
-/// directory named after the process, which parallel tests would share.
-fn image() -> GuestImage {
-    static IMAGE: OnceLock<GuestImage> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| guest::image().expect("test guest image"))
-        .clone()
 }
 
 /// virsh that must succeed; its stdout.
@@ -175,7 +42,7 @@ fn alive(pid: i32) -> bool {
 /// and this test's directory (other tests may run a guest of that name).
 fn qemu_processes_named(dirs: &QemuDirs, name: &str) -> Vec<i32> {
     let wanted = format!("guest={name},");
-    let ours = dirs.dir.path().display().to_string();
+    let ours = dirs.root().display().to_string();
     std::fs::read_dir("/proc")
         .unwrap()
         .flatten()
@@ -202,7 +69,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let dirs = QemuDirs::new();
     let d = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&d);
-    let xml = dirs.write_guest("g1", &image);
+    let xml = dirs.write_guest("g1", &image, "");
 
     let argv = ok(
         &uri,
@@ -270,10 +137,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
 
     let out = ok(&uri, &format!("define {}", xml.display()));
     assert!(out.contains("Domain 'g1' defined from"), "{out}");
-    assert!(
-        dirs.dir.join("config/g1.xml").exists(),
-        "definition on disk"
-    );
+    assert!(dirs.path("config/g1.xml").exists(), "definition on disk");
     assert_eq!(
         ok(&uri, "domstate g1 --reason").trim(),
         "shut off (unknown)"
@@ -420,7 +284,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     }
     assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
-        assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
+        assert!(!dirs.path(leftover).exists(), "{leftover} left behind");
     }
     assert!(
         qemu_processes_named(&dirs, "g1").is_empty(),
@@ -439,12 +303,12 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
     assert!(wait_gone(pid), "QEMU {pid} outlived destroy");
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
-        assert!(!dirs.dir.join(leftover).exists(), "{leftover} left behind");
+        assert!(!dirs.path(leftover).exists(), "{leftover} left behind");
     }
-    assert!(dirs.dir.join("log/g1.log").exists(), "QEMU's log is kept");
+    assert!(dirs.path("log/g1.log").exists(), "QEMU's log is kept");
 
     assert!(ok(&uri, "undefine g1").contains("Domain 'g1' has been undefined"));
-    assert!(!dirs.dir.join("config/g1.xml").exists());
+    assert!(!dirs.path("config/g1.xml").exists());
     assert!(!ok(&uri, "list --all").contains("g1"));
 }
 
@@ -456,7 +320,7 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     let uri = tcp(&first);
     let names = ["k1", "k2", "k3"];
     for name in names {
-        let xml = dirs.write_guest(name, &image);
+        let xml = dirs.write_guest(name, &image, "");
         ok(&uri, &format!("define {}", xml.display()));
         ok(&uri, &format!("start {name}"));
     }
@@ -466,7 +330,7 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     let pids: Vec<i32> = names.iter().map(|n| dirs.pid_of(n).unwrap()).collect();
     ok(&uri, "suspend k2");
     // A shut-off autostart guest starts when the daemon does.
-    let auto = dirs.write_guest("k4", &image);
+    let auto = dirs.write_guest("k4", &image, "");
     ok(&uri, &format!("define {}", auto.display()));
     ok(&uri, "autostart k4");
 
@@ -554,9 +418,9 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     let uri = tcp(&d);
 
     let unknown = dirs
-        .guest_xml("bad1", &image)
+        .guest_xml("bad1", &image, "")
         .replace("/usr/bin/qemu-system-x86_64", "/usr/bin/no-such-qemu");
-    let path = dirs.dir.write("bad1.xml", unknown);
+    let path = dirs.write("bad1.xml", unknown);
     let out = virsh(&uri, &format!("define {}", path.display()));
     assert!(!out.ok);
     assert!(
@@ -567,9 +431,9 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     );
 
     let kvm = dirs
-        .guest_xml("bad2", &image)
+        .guest_xml("bad2", &image, "")
         .replace("<domain type='qemu'>", "<domain type='kvm'>");
-    let path = dirs.dir.write("bad2.xml", kvm);
+    let path = dirs.write("bad2.xml", kvm);
     let out = virsh(&uri, &format!("define {}", path.display()));
     assert!(!out.ok);
     assert!(
@@ -581,9 +445,9 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     );
 
     let no_kernel = dirs
-        .guest_xml("bad3", &image)
+        .guest_xml("bad3", &image, "")
         .replace(&image.kernel.display().to_string(), "/no/such/vmlinuz");
-    let path = dirs.dir.write("bad3.xml", no_kernel);
+    let path = dirs.write("bad3.xml", no_kernel);
     ok(&uri, &format!("define {}", path.display()));
     let out = virsh(&uri, "start bad3");
     assert!(!out.ok);
@@ -601,13 +465,13 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     );
     assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
 
-    let no_disk = dirs.guest_xml("bad4", &image).replace(
+    let no_disk = dirs.guest_xml("bad4", &image, "").replace(
         "  <devices>\n",
         "  <devices>\n    <disk type='file' device='disk'>\n      \
          <driver name='qemu' type='raw'/>\n      <source file='/no/such/disk.img'/>\n      \
          <target dev='vda' bus='virtio'/>\n    </disk>\n",
     );
-    let path = dirs.dir.write("bad4.xml", no_disk);
+    let path = dirs.write("bad4.xml", no_disk);
     ok(&uri, &format!("define {}", path.display()));
     let out = virsh(&uri, "start bad4");
     assert!(
@@ -619,7 +483,7 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         qemu_processes_named(&dirs, "bad4").is_empty(),
         "QEMU left running"
     );
-    assert!(!dirs.dir.join("lib/bad4.monitor").exists());
+    assert!(!dirs.path("lib/bad4.monitor").exists());
 
     // The daemon still serves.
     assert!(ok(&unix(&d), "list --all").contains("bad3"));
@@ -633,7 +497,7 @@ fn python_libvirt_receives_the_lifecycle_events() {
     let image = image();
     let dirs = QemuDirs::new();
     let d = Daemon::rvirtd(&dirs.conf());
-    let xml = dirs.write_guest("py1", &image);
+    let xml = dirs.write_guest("py1", &image, "");
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/qemu_events.py");
     let pid_file = dirs.state().join("py1.pid");
     let out = rvirt_testkit::tools::python3([
@@ -661,7 +525,7 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
     let dirs = QemuDirs::new();
     let d = Daemon::rvirtd(&format!("{}qemu_monitor_timeout = 2\n", dirs.conf()));
     let uri = tcp(&d);
-    let xml = dirs.write_guest("hung", &image);
+    let xml = dirs.write_guest("hung", &image, "");
     ok(&uri, &format!("define {}", xml.display()));
     ok(&uri, "start hung");
     let pid = nix::unistd::Pid::from_raw(dirs.pid_of("hung").unwrap());
@@ -679,7 +543,22 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
     let start = Instant::now();
     let out = virsh(&uri, "suspend hung");
     let waited = start.elapsed();
+    // domstats asks the monitor too: the hung guest costs one timeout,
+    // and its record still has what the daemon knows.
+    let start = Instant::now();
+    let stats = virsh(&uri, "domstats hung");
+    let stats_took = start.elapsed();
     kill(pid, Signal::SIGCONT).unwrap();
+    assert!(
+        stats.ok
+            && stats.stdout.contains("state.state=1")
+            && stats.stdout.contains("block.count=0"),
+        "{stats:?}"
+    );
+    assert!(
+        stats_took < Duration::from_secs(6),
+        "domstats took {stats_took:?}"
+    );
     assert!(!out.ok);
     assert!(
         out.stderr.contains("Timed out during operation: monitor")

@@ -60,31 +60,13 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
     (LIVE, "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>+999:+995</label>\n    \
             <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n", "",
      "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu"),
-    // domstats of a running guest: groups and fields that need QEMU's
-    // query-stats, query-blockstats, the guest's balloon statistics or
-    // schedstat, which rvirtd does not read yet.
-    (STATS, "  cpu.haltpoll.success.time=<counter>\n  cpu.haltpoll.fail.time=<counter>\n", "",
-     "the vCPUs' halt-polling times (query-stats) are not read by rvirtd yet"),
-    (STATS, "  balloon.swap_in=<counter>\n  balloon.swap_out=<counter>\n  balloon.major_fault=<counter>\n  \
-             balloon.minor_fault=<counter>\n  balloon.unused=<counter>\n  balloon.available=<counter>\n  \
-             balloon.usable=<counter>\n  balloon.last-update=<counter>\n  balloon.disk_caches=<counter>\n  \
-             balloon.hugetlb_pgalloc=0\n  balloon.hugetlb_pgfail=0\n  balloon.rss=<counter>\n", "",
-     "the guest's balloon statistics and QEMU's rss are not in rvirtd's domstats yet"),
-    (STATS, "  vcpu.0.wait=0\n  vcpu.0.delay=<counter>\n", "",
-     "vCPU wait and delay (schedstat) are not read by rvirtd yet"),
-    (STATS, "  block.0.backingIndex=1\n  block.0.rd.reqs=<counter>\n  block.0.rd.bytes=<counter>\n  \
-             block.0.rd.times=<counter>\n  block.0.wr.reqs=<counter>\n  block.0.wr.bytes=<counter>\n  \
-             block.0.wr.times=<counter>\n  block.0.fl.reqs=<counter>\n  block.0.fl.times=<counter>\n  \
-             block.0.allocation=<counter>\n  block.0.capacity=1048576\n  block.0.physical=<counter>\n", "",
-     "block I/O counters and sizes of a running guest need query-blockstats, not read by rvirtd yet"),
-    (STATS, "  dirtyrate.calc_status=0\n  dirtyrate.calc_start_time=0\n  dirtyrate.calc_period=0\n  \
-             dirtyrate.calc_mode=page-sampling\n", "",
-     "the dirty-rate group (query-dirty-rate) is not in rvirtd yet"),
 ];
 
-/// The commands the [`KNOWN`] differences apply to.
+/// The command the [`KNOWN`] differences apply to. (domstats of the
+/// running guest no longer differs: every group's fields, the block I/O
+/// counters and sizes, the guest's balloon statistics, vCPU wait/delay,
+/// halt polling and the dirty-rate state are all read as libvirt reads them.)
 const LIVE: &str = "dumpxml cmp";
-const STATS: &str = "domstats cmp";
 
 /// One daemon with the guest's directory (disk image, console log).
 struct Side {

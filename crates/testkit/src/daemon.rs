@@ -172,13 +172,20 @@ pub fn rvirtd_refusal(args: &[&str], conf: &str) -> String {
 }
 
 /// The config every test daemon starts from: TCP on 127.0.0.1:`port`
-/// without auth, sockets in `dir`; `extra` appended (later keys win).
+/// without auth, sockets in `dir`, no TLS unless `extra` sets `listen_tls`
+/// (libvirtd takes a key's first value); `extra` appended (rvirtd takes a
+/// key's last value).
 pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
     let conf = dir.join("daemon.conf");
+    let tls = if extra.contains("listen_tls") {
+        ""
+    } else {
+        "listen_tls = 0\n"
+    };
     std::fs::write(
         &conf,
         format!(
-            "listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
+            "listen_tcp = 1\n{tls}auth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
              listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n{extra}",
             dir.display()
         ),

@@ -14,6 +14,9 @@
 //! - [`spine`]: the spine's virsh comparison cases and their XML fixtures.
 //! - [`rpc`]: raw RPC clients for tests that misbehave on the wire.
 //! - [`guest`]: the QEMU test guest (Debian cloud kernel + busybox initramfs).
+//! - [`pki`]: a CA, server and client certificates (and refused ones) made with certtool.
+//! - [`qemu_dirs`]: rvirtd's QEMU driver directories for a test, guests killed on drop.
+//! - [`qemu_hosts`]: two rvirtd hosts in namespaces and the test guest QEMU migration moves.
 
 pub mod bins;
 pub mod corpus;
@@ -23,8 +26,11 @@ pub mod guest;
 pub mod held;
 pub mod hosts;
 pub mod libvirtd_qemu;
+pub mod pki;
 pub mod ports;
 pub mod process;
+pub mod qemu_dirs;
+pub mod qemu_hosts;
 pub mod rpc;
 pub mod schema;
 pub mod spine;

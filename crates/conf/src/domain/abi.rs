@@ -5,6 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::disk::Disk;
 use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
 use super::iommu::Iommu;
@@ -13,6 +14,7 @@ use super::props::TriSwitch;
 use super::props::VirEnum;
 use super::shmem::Shmem;
 use super::tpm::{Tpm, TpmBackend};
+use super::virtio::VirtioOptions;
 use super::watchdog::Watchdog;
 use super::{unsupported, DomainDef};
 use rvirt_util::Result;
@@ -99,12 +101,49 @@ fn check_max_memory(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     Ok(())
 }
 
+/// The rest of `virDomainDiskDefCheckABIStability`.
+fn check_disk(a: &Disk, b: &Disk) -> Result<()> {
+    let null = |s: &Option<String>| s.clone().unwrap_or_else(|| "<null>".into());
+    same("disk serial", null(&a.serial), null(&b.serial))?;
+    same_quoted("disk wwn", null(&a.wwn), null(&b.wwn))?;
+    if a.readonly != b.readonly {
+        return Err(unsupported("Target disk access mode does not match source"));
+    }
+    same("disk model", a.model.as_str(), b.model.as_str())?;
+    let rpm = |d: &Disk| format!("{} RPM", d.target.rotation_rate);
+    same("disk rotation rate", rpm(a), rpm(b))?;
+    same("disk queue count", a.driver.queues, b.driver.queues)?;
+    // libvirt prints the queue counts here.
+    if a.driver.queue_size != b.driver.queue_size {
+        let (q, p) = (b.driver.queues, a.driver.queues);
+        return Err(unsupported(format!(
+            "Target disk queue size {q} does not match source {p}"
+        )));
+    }
+    check_virtio(&a.driver.virtio, &b.driver.virtio)
+}
+
+/// `virDomainVirtioOptionsCheckABIStability`.
+fn check_virtio(a: &VirtioOptions, b: &VirtioOptions) -> Result<()> {
+    let text = |v: Option<TriSwitch>| v.map_or("absent", VirEnum::as_str);
+    for (what, s, d) in [
+        ("iommu", a.iommu, b.iommu),
+        ("ats", a.ats, b.ats),
+        ("packed", a.packed, b.packed),
+        ("page_per_vq", a.page_per_vq, b.page_per_vq),
+    ] {
+        same_quoted(&format!("device {what} option"), text(s), text(d))?;
+    }
+    Ok(())
+}
+
 fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     let (s, d) = (&src.devices, &dst.devices);
     each_device("disk", &s.disks, &d.disks, |a, b| {
-        same("disk device", &a.device, &b.device)?;
-        same("disk bus", &a.bus, &b.bus)?;
-        same("disk", &a.target_dev, &b.target_dev)?;
+        same("disk device", a.device.as_str(), b.device.as_str())?;
+        same("disk bus", a.bus().as_str(), b.bus().as_str())?;
+        same("disk", &a.target.dev, &b.target.dev)?;
+        check_disk(a, b)?;
         same_address(&a.address, &b.address)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
@@ -425,5 +464,40 @@ mod tests {
             a.check_abi_stability(&b).unwrap_err().message,
             "unsupported configuration: Target controller model ich9-ehci1 does not match source piix3-uhci"
         );
+        let disk = |extra: &str| {
+            with(&format!(
+                "<disk type='file'><source file='/a'/><target dev='vda'/>{extra}</disk>"
+            ))
+        };
+        for (a, b, message) in [
+            (
+                "<serial>A</serial>",
+                "",
+                "Target disk serial <null> does not match source A",
+            ),
+            (
+                "",
+                "<wwn>0x5000c50015ea71ac</wwn>",
+                "Target disk wwn '0x5000c50015ea71ac' does not match source '<null>'",
+            ),
+            (
+                "",
+                "<readonly/>",
+                "Target disk access mode does not match source",
+            ),
+            (
+                "<driver queues='2'/>",
+                "",
+                "Target disk queue count 0 does not match source 2",
+            ),
+            (
+                "<driver iommu='on'/>",
+                "",
+                "Target device iommu option 'absent' does not match source 'on'",
+            ),
+        ] {
+            let err = disk(a).check_abi_stability(&disk(b)).unwrap_err();
+            assert_eq!(err.message, format!("unsupported configuration: {message}"));
+        }
     }
 }

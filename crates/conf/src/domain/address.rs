@@ -1,9 +1,101 @@
 //! `<address>`: where a device sits on its bus (the address half of
 //! libvirt's `virDomainDeviceInfo`).
 
-use super::{esc, internal_xml, props};
-use crate::xml::{Attrs, Element, Writer};
+use super::{esc, internal, internal_xml, props, unsupported};
+use crate::xml::{Element, Writer};
 use rvirt_util::Result;
+
+/// `<zpci uid= fid=>`: the s390 PCI identifiers, each set or not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Zpci {
+    pub uid: Option<u32>,
+    pub fid: Option<u32>,
+}
+
+/// `virPCIDeviceAddressParseXML`: base-0 numbers, libvirt's range checks
+/// (unless the address is empty), then the `<zpci>` child.
+fn parse_pci(e: &Element) -> Result<Address> {
+    let num = |name| props::uint_base0(e, name, false, false).map(Option::unwrap_or_default);
+    let (domain, bus, slot, function) =
+        (num("domain")?, num("bus")?, num("slot")?, num("function")?);
+    props::triswitch(e, "multifunction")?;
+    if domain != 0 || bus != 0 || slot != 0 {
+        let invalid = |msg: String| Err(internal_xml(format!("Invalid PCI address {msg}")));
+        if bus > 0xFF {
+            return invalid(format!("bus='0x{bus:x}', must be <= 0xFF"));
+        }
+        if slot > 0x1F {
+            return invalid(format!("slot='0x{slot:x}', must be <= 0x1F"));
+        }
+        if function > 7 {
+            return invalid(format!("function=0x{function:x}, must be <= 7"));
+        }
+    }
+    let zpci = match e.children_named("zpci").last() {
+        Some(z) => Some(Zpci {
+            uid: props::uint_base0(z, "uid", false, false)?,
+            fid: props::uint_base0(z, "fid", false, false)?,
+        }),
+        None => None,
+    };
+    Ok(Address::Pci {
+        domain,
+        bus,
+        slot,
+        function,
+        multifunction: e.attr_string("multifunction"),
+        zpci: zpci.filter(|z| z.uid.is_some() || z.fid.is_some()),
+    })
+}
+
+/// `virXMLPropUInt` with base 16.
+fn uint_hex(e: &Element, name: &str) -> Result<Option<u32>> {
+    match e.attr(name) {
+        None => Ok(None),
+        Some(v) => parse_hex(v)
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| props::invalid_uint(e, name, v)),
+    }
+}
+
+/// `virXMLPropULongLong` with base 16; `None` when absent.
+fn ull_hex(e: &Element, name: &str) -> Result<Option<u64>> {
+    match e.attr(name) {
+        None => Ok(None),
+        Some(v) => parse_hex(v)
+            .map(Some)
+            .ok_or_else(|| props::invalid_uint(e, name, v)),
+    }
+}
+
+/// `strtoull` with base 16: an optional `0x` prefix.
+fn parse_hex(v: &str) -> Option<u64> {
+    let t = v.trim_start();
+    let t = t
+        .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
+        .unwrap_or(t);
+    u64::from_str_radix(t, 16).ok()
+}
+
+/// `virCCWDeviceAddressParseXML`: all three numbers or none, in range.
+fn parse_ccw(e: &Element) -> Result<Address> {
+    let given = ["cssid", "ssid", "devno"].map(|n| e.attr(n).is_some());
+    let n = |name| props::uint_base0(e, name, false, false).map(Option::unwrap_or_default);
+    let (cssid, ssid, devno) = (n("cssid")?, n("ssid")?, n("devno")?);
+    if cssid > 0xfe || ssid > 3 || devno > 0xffff {
+        return Err(internal(format!(
+            "Invalid specification for virtio ccw address: cssid='0x{cssid:x}' ssid='0x{ssid:x}' devno='0x{devno:04x}'"
+        )));
+    }
+    if given.contains(&true) && given.contains(&false) {
+        return Err(internal(
+            "Invalid partial specification for virtio ccw address",
+        ));
+    }
+    Ok(Address::Ccw { cssid, ssid, devno })
+}
 
 /// `<address>` of a device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +106,8 @@ pub enum Address {
         slot: u32,
         function: u32,
         multifunction: Option<String>,
+        /// s390's `<zpci>` extension.
+        zpci: Option<Zpci>,
     },
     Drive {
         controller: u32,
@@ -28,14 +122,36 @@ pub enum Address {
         port: u32,
     },
     /// A smartcard reader slot.
-    Ccid { controller: u32, slot: u32 },
-    /// `bus` and the port path (up to four hops; 0 ends it).
-    Usb { bus: u32, port: [u32; 4] },
-    /// Any other address type: its `type` and remaining attributes, in order.
-    Other {
-        addr_type: String,
-        attrs: Vec<(String, String)>,
+    Ccid {
+        controller: u32,
+        slot: u32,
     },
+    /// `bus` and the port path (up to four hops; 0 ends it).
+    Usb {
+        bus: u32,
+        port: [u32; 4],
+    },
+    /// s390 channel I/O: channel subsystem, subchannel set, device number.
+    Ccw {
+        cssid: u32,
+        ssid: u32,
+        devno: u32,
+    },
+    /// pSeries VIO: the register, when given.
+    SpaprVio {
+        reg: Option<u64>,
+    },
+    Isa {
+        iobase: u32,
+        irq: u32,
+    },
+    /// A memory module's slot and base address (0 unset).
+    Dimm {
+        slot: u32,
+        base: u64,
+    },
+    VirtioMmio,
+    Unassigned,
 }
 
 impl Address {
@@ -47,64 +163,62 @@ impl Address {
             Address::VirtioSerial { .. } => "virtio-serial",
             Address::Ccid { .. } => "ccid",
             Address::Usb { .. } => "usb",
-            Address::Other { addr_type, .. } => addr_type,
+            Address::Ccw { .. } => "ccw",
+            Address::SpaprVio { .. } => "spapr-vio",
+            Address::Isa { .. } => "isa",
+            Address::Dimm { .. } => "dimm",
+            Address::VirtioMmio => "virtio-mmio",
+            Address::Unassigned => "unassigned",
         }
     }
 
+    /// `virDomainDeviceAddressParseXML`.
     pub(crate) fn parse(e: &Element) -> Result<Option<Address>> {
         let Some(t) = e.attr("type") else {
-            return Ok(None);
+            return Err(internal("No type specified for device address"));
         };
-        let num = |name: &str| -> Result<u32> {
-            match e.attr(name) {
-                None => Ok(0),
-                Some(v) => props::base0_u32(v.trim()).ok_or_else(|| {
-                    internal_xml(format!("Cannot parse <address> '{name}' attribute"))
-                }),
-            }
-        };
+        let n = |name| props::uint(e, name, false, false).map(Option::unwrap_or_default);
+        let hex = |name| uint_hex(e, name).map(Option::unwrap_or_default);
         Ok(Some(match t {
-            "pci" => Address::Pci {
-                domain: num("domain")?,
-                bus: num("bus")?,
-                slot: num("slot")?,
-                function: num("function")?,
-                multifunction: e.attr_string("multifunction"),
-            },
+            "pci" => parse_pci(e)?,
             "drive" => Address::Drive {
-                controller: num("controller")?,
-                bus: num("bus")?,
-                target: num("target")?,
-                unit: num("unit")?,
+                controller: n("controller")?,
+                bus: n("bus")?,
+                target: n("target")?,
+                unit: n("unit")?,
+            },
+            "virtio-serial" => Address::VirtioSerial {
+                controller: n("controller")?,
+                bus: n("bus")?,
+                port: n("port")?,
             },
             "ccid" => Address::Ccid {
-                controller: props::uint(e, "controller", false, false)?.unwrap_or(0),
-                slot: props::uint(e, "slot", false, false)?.unwrap_or(0),
+                controller: n("controller")?,
+                slot: n("slot")?,
             },
             "usb" => Address::Usb {
+                bus: n("bus")?,
                 port: match e.attr("port") {
                     Some(p) => parse_usb_port(p)?,
                     None => [0; 4],
                 },
-                bus: props::uint(e, "bus", false, false)?.unwrap_or(0),
             },
-            "virtio-serial" => {
-                let n = |name| props::uint(e, name, false, false).map(Option::unwrap_or_default);
-                Address::VirtioSerial {
-                    controller: n("controller")?,
-                    bus: n("bus")?,
-                    port: n("port")?,
-                }
-            }
-            _ => Address::Other {
-                addr_type: t.to_string(),
-                attrs: e
-                    .attrs
-                    .iter()
-                    .filter(|(k, _)| k != "type")
-                    .cloned()
-                    .collect(),
+            "spapr-vio" => Address::SpaprVio {
+                reg: ull_hex(e, "reg")?,
             },
+            "ccw" => parse_ccw(e)?,
+            "virtio-mmio" => Address::VirtioMmio,
+            "isa" => Address::Isa {
+                iobase: hex("iobase")?,
+                irq: hex("irq")?,
+            },
+            "virtio-s390" => return Err(internal_xml("virtio-s390 bus doesn't have an address")),
+            "dimm" => Address::Dimm {
+                slot: props::uint(e, "slot", true, false)?.unwrap_or(0),
+                base: ull_hex(e, "base")?.unwrap_or(0),
+            },
+            "unassigned" => Address::Unassigned,
+            _ => return Err(unsupported(format!("unknown address type '{t}'"))),
         }))
     }
 
@@ -116,19 +230,24 @@ impl Address {
                 slot,
                 function,
                 multifunction,
+                zpci,
             } => {
-                let mut s = String::from("<address type='pci'");
+                let mut a = String::from(" type='pci'");
                 // virPCIDeviceAddressIsEmpty: the function alone does not count.
                 if *domain != 0 || *bus != 0 || *slot != 0 {
-                    s.push_str(&format!(
+                    a.push_str(&format!(
                         " domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'"
                     ));
                 }
                 if let Some(m) = multifunction {
-                    s.push_str(&format!(" multifunction='{}'", esc(m)));
+                    a.push_str(&format!(" multifunction='{}'", esc(m)));
                 }
-                s.push_str("/>");
-                w.line(&s);
+                w.elem_with("address", &a, |w| {
+                    if let Some(z) = zpci {
+                        let (uid, fid) = (z.uid.unwrap_or(0), z.fid.unwrap_or(0));
+                        w.line(&format!("<zpci uid='0x{uid:04x}' fid='0x{fid:08x}'/>"));
+                    }
+                });
             }
             Address::Drive {
                 controller,
@@ -154,13 +273,32 @@ impl Address {
                 };
                 w.line(&format!("<address type='usb' bus='{}'{port}/>", *bus as i32));
             }
-            Address::Other { addr_type, attrs } => {
-                let mut a = Attrs::new();
-                a.add("type", addr_type);
-                for (k, v) in attrs {
-                    a.add(k, v);
+            Address::Ccw { cssid, ssid, devno } => w.line(&format!(
+                "<address type='ccw' cssid='0x{cssid:x}' ssid='0x{ssid:x}' devno='0x{devno:04x}'/>"
+            )),
+            Address::SpaprVio { reg } => match reg {
+                Some(r) => w.line(&format!("<address type='spapr-vio' reg='0x{r:08x}'/>")),
+                None => w.line("<address type='spapr-vio'/>"),
+            },
+            Address::Isa { iobase, irq } => {
+                let mut a = String::from(" type='isa'");
+                if *iobase > 0 {
+                    a.push_str(&format!(" iobase='0x{iobase:x}'"));
                 }
-                w.line(&format!("<address{}/>", a.as_str()));
+                if *irq > 0 {
+                    a.push_str(&format!(" irq='0x{irq:x}'"));
+                }
+                w.line(&format!("<address{a}/>"));
+            }
+            Address::Dimm { slot, base } => {
+                let base = (*base != 0).then(|| format!(" base='0x{base:x}'"));
+                w.line(&format!(
+                    "<address type='dimm' slot='{slot}'{}/>",
+                    base.unwrap_or_default()
+                ));
+            }
+            Address::VirtioMmio | Address::Unassigned => {
+                w.line(&format!("<address type='{}'/>", self.type_name()))
             }
         }
     }
@@ -201,4 +339,36 @@ fn parse_usb_port(s: &str) -> Result<[u32; 4]> {
         rest = rest.strip_prefix('.').unwrap_or(rest);
     }
     Err(bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_dump_holds, assert_errors, dump_devices};
+
+    /// Output and messages checked against stock virsh on test:///default.
+    #[test]
+    fn addresses_as_virsh() {
+        let doc = "<watchdog model='i6300esb'><address type='pci' domain='0' bus='0' slot='4' function='0'>\
+                   <zpci uid='0x1'/></address></watchdog><memballoon model='virtio'>\
+                   <address type='ccw' cssid='0xfe' ssid='0' devno='0x10'/></memballoon>";
+        assert_dump_holds(
+            dump_devices,
+            doc,
+            "      <address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0'>\n        <zpci uid='0x0001' fid='0x00000000'/>\n      </address>\n    </watchdog>\n    <memballoon model='virtio'>\n      <address type='ccw' cssid='0xfe' ssid='0x0' devno='0x0010'/>\n    </memballoon>\n",
+        );
+        let watchdog =
+            |addr: &str| dump_devices(&format!("<watchdog model='i6300esb'>{addr}</watchdog>"));
+        assert_errors(
+            watchdog,
+            &[
+                ("<address type='pci' bus='0x100' slot='1'/>", "XML error: Invalid PCI address bus='0x100', must be <= 0xFF"),
+                ("<address type='pci' slot='0x20'/>", "XML error: Invalid PCI address slot='0x20', must be <= 0x1F"),
+                ("<address type='pci' slot='1' function='8'/>", "XML error: Invalid PCI address function=0x8, must be <= 7"),
+                ("<address/>", "internal error: No type specified for device address"),
+                ("<address type='bogus'/>", "unsupported configuration: unknown address type 'bogus'"),
+                ("<address type='ccw' cssid='0xfe'/>", "internal error: Invalid partial specification for virtio ccw address"),
+                ("<address type='ccw' cssid='0xff' ssid='0' devno='1'/>", "internal error: Invalid specification for virtio ccw address: cssid='0xff' ssid='0x0' devno='0x0001'"),
+            ],
+        );
+    }
 }

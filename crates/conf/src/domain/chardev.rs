@@ -59,7 +59,7 @@ pub struct Reconnect {
 }
 
 impl Reconnect {
-    fn parse(s: &Element) -> Result<Reconnect> {
+    pub(crate) fn parse(s: &Element) -> Result<Reconnect> {
         let Some(r) = s.child("reconnect") else {
             return Ok(Reconnect::default());
         };
@@ -71,7 +71,7 @@ impl Reconnect {
         Ok(Reconnect { enabled, timeout })
     }
 
-    fn format(&self, w: &mut Writer) {
+    pub(crate) fn format(&self, w: &mut Writer) {
         match self.enabled {
             None => {}
             Some(TriBool::Yes) => w.line(&format!(

@@ -1,9 +1,10 @@
 //! `<cputune>`: CPU bandwidth and pinning (`virDomainCputune`), parsed as
 //! in `virDomainDefTunablesParse`, checked as `virDomainDefCputuneValidate`
-//! and formatted as `virDomainCputuneDefFormat`. Schedulers and resctrl
-//! tunes (cache, memory bandwidth) are refused as not supported yet.
+//! and formatted as `virDomainCputuneDefFormat`. Resctrl tunes (cache,
+//! memory bandwidth) are refused as not supported yet.
 
 use super::iothreads::IoThreads;
+use super::sched::Schedulers;
 use super::{format_bitmap, internal, internal_xml, props, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -14,13 +15,7 @@ const PERIOD: (u64, u64) = (1000, 1000000);
 const QUOTA: (u64, u64) = (1000, 17592186044415);
 
 /// Children libvirt keeps that rvirt does not model yet.
-const UNMODELLED: &[&str] = &[
-    "vcpusched",
-    "iothreadsched",
-    "emulatorsched",
-    "cachetune",
-    "memorytune",
-];
+const UNMODELLED: &[&str] = &["cachetune", "memorytune"];
 
 /// A cgroup bandwidth pair; 0 is unset for both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -43,6 +38,7 @@ pub struct Cputune {
     pub emulatorpin: Option<Vec<u32>>,
     /// (IOThread ID, host CPUs), in the order of the IOThread IDs.
     pub iothreadpins: Vec<(u32, Vec<u32>)>,
+    pub schedulers: Schedulers,
 }
 
 /// `virXPathULongLong`/`virXPathLongLong` of `<cputune><NAME>`: 0 when
@@ -118,6 +114,7 @@ impl Cputune {
         }
         let position = |id: u32| iothreads.ids.iter().position(|t| t.id == id);
         tune.iothreadpins.sort_by_key(|(id, _)| position(*id));
+        tune.schedulers = Schedulers::parse(c, max_vcpus, iothreads)?;
         Ok(tune)
     }
 
@@ -215,6 +212,7 @@ impl Cputune {
                 let set = format_bitmap(set);
                 w.line(&format!("<iothreadpin iothread='{id}' cpuset='{set}'/>"));
             }
+            self.schedulers.format(w);
         });
     }
 }

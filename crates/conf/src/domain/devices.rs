@@ -3,11 +3,14 @@
 pub use super::address::Address;
 pub(crate) use super::address::{format_addr, parse_addr};
 use super::audio::Audio;
+use super::boot::DeviceBoot;
 use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
-use super::devices_more::{Graphics, Input, Memballoon};
+use super::devices_more::{Input, Memballoon};
+use super::disk;
 use super::filesystem::Filesystem;
+use super::graphics::{self, Graphics};
 use super::hostdev::{self, Hostdev};
 use super::hub::Hub;
 use super::iommu::Iommu;
@@ -15,6 +18,7 @@ use super::lease::Lease;
 use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
+use super::props::VirEnum;
 use super::redirdev::Redirdev;
 use super::redirfilter::RedirFilter;
 use super::rng::Rng;
@@ -26,281 +30,12 @@ use super::tpm::{self, Tpm};
 use super::video::Video;
 use super::vsock::Vsock;
 use super::watchdog::Watchdog;
-use super::{esc, internal_xml, xml_invalid_attr, FormatOptions};
-use crate::xml::{Attrs, Element, Writer};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use super::{internal_xml, FormatOptions};
+use crate::xml::{Element, Writer};
+use rvirt_util::{Error, Result};
 
-/// `<driver>` of a disk.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DiskDriver {
-    pub name: Option<String>,
-    pub format: Option<String>,
-    pub cache: Option<String>,
-    /// `io=` (threads, native, io_uring).
-    pub io: Option<String>,
-}
-
-/// `<disk>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Disk {
-    pub disk_type: String,
-    pub device: String,
-    pub driver: Option<DiskDriver>,
-    pub source: Option<String>,
-    pub target_dev: String,
-    /// Empty until post-parse derives it from the target name.
-    pub bus: String,
-    pub readonly: bool,
-    pub shareable: bool,
-    pub serial: Option<String>,
-    pub address: Option<Address>,
-}
-
-const DISK_TYPES: &[&str] = &[
-    "file",
-    "block",
-    "dir",
-    "network",
-    "volume",
-    "nvme",
-    "vhostuser",
-];
-const DISK_DEVICES: &[&str] = &["disk", "cdrom", "floppy", "lun"];
-const DISK_BUSES: &[&str] = &[
-    "ide", "fdc", "scsi", "virtio", "xen", "usb", "uml", "sata", "sd",
-];
-
-/// `virDiskNameToIndex`.
-pub fn disk_name_to_index(name: &str) -> Option<u32> {
-    let rest = ["fd", "hd", "vd", "sd", "xvd", "ubd"]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))?;
-    let mut idx: u64 = 0;
-    let mut n = 0;
-    for (i, c) in rest.chars().enumerate() {
-        if !c.is_ascii_lowercase() {
-            break;
-        }
-        idx = (idx + u64::from(i >= 1)) * 26 + (c as u64 - 'a' as u64);
-        n += 1;
-        if idx > u32::MAX as u64 {
-            return None;
-        }
-    }
-    if n == 0 || !rest[n..].chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(idx as u32)
-}
-
-impl Disk {
-    fn parse(e: &Element) -> Result<Disk> {
-        let disk_type = e.attr("type").unwrap_or("file").to_string();
-        if !DISK_TYPES.contains(&disk_type.as_str()) {
-            return Err(xml_invalid_attr("type", "disk", &disk_type));
-        }
-        let device = e.attr("device").unwrap_or("disk").to_string();
-        if !DISK_DEVICES.contains(&device.as_str()) {
-            return Err(xml_invalid_attr("device", "disk", &device));
-        }
-        let src_attr = match disk_type.as_str() {
-            "block" => "dev",
-            "dir" => "dir",
-            "network" => "name",
-            _ => "file",
-        };
-        let source = e
-            .child("source")
-            .and_then(|s| s.attr(src_attr))
-            .map(str::to_string);
-        let target = e.child("target");
-        let Some(target_dev) = target.and_then(|t| t.attr("dev")) else {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::NO_TARGET,
-                source.as_deref().unwrap_or(""),
-            ));
-        };
-        let bus = target.and_then(|t| t.attr("bus")).unwrap_or("").to_string();
-        if !bus.is_empty() && !DISK_BUSES.contains(&bus.as_str()) {
-            return Err(xml_invalid_attr("bus", "target", &bus));
-        }
-        let driver = e.child("driver").map(|d| DiskDriver {
-            name: d.attr_string("name"),
-            format: d.attr_string("type"),
-            cache: d.attr_string("cache"),
-            io: d.attr_string("io"),
-        });
-        Ok(Disk {
-            disk_type,
-            device,
-            driver,
-            source,
-            target_dev: target_dev.to_string(),
-            bus,
-            readonly: e.child("readonly").is_some(),
-            shareable: e.child("shareable").is_some(),
-            serial: e.child_text("serial"),
-            address: parse_addr(e)?,
-        })
-    }
-
-    fn src_attr(&self) -> &'static str {
-        match self.disk_type.as_str() {
-            "block" => "dev",
-            "dir" => "dir",
-            "network" => "name",
-            _ => "file",
-        }
-    }
-
-    fn format(&self, w: &mut Writer) {
-        w.line(&format!(
-            "<disk type='{}' device='{}'>",
-            esc(&self.disk_type),
-            esc(&self.device)
-        ));
-        w.indent();
-        if let Some(d) = &self.driver {
-            let mut a = Attrs::new();
-            a.opt("name", d.name.as_deref());
-            a.opt("type", d.format.as_deref());
-            a.opt("cache", d.cache.as_deref());
-            a.opt("io", d.io.as_deref());
-            if !a.as_str().is_empty() {
-                w.line(&format!("<driver{}/>", a.as_str()));
-            }
-        }
-        if let Some(s) = &self.source {
-            w.line(&format!("<source {}='{}'/>", self.src_attr(), esc(s)));
-        }
-        let mut a = Attrs::new();
-        a.add("dev", &self.target_dev);
-        if !self.bus.is_empty() {
-            a.add("bus", &self.bus);
-        }
-        w.line(&format!("<target{}/>", a.as_str()));
-        if self.readonly {
-            w.line("<readonly/>");
-        }
-        if self.shareable {
-            w.line("<shareable/>");
-        }
-        w.text_elem("serial", self.serial.as_deref());
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</disk>");
-    }
-}
-
-/// `<interface>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Interface {
-    pub net_type: String,
-    pub mac: Option<String>,
-    /// Attributes of `<source>` in order (network=, bridge=, dev=, mode=...).
-    pub source: Vec<(String, String)>,
-    pub target_dev: Option<String>,
-    pub model: Option<String>,
-    pub address: Option<Address>,
-}
-
-const NET_TYPES: &[&str] = &[
-    "user",
-    "ethernet",
-    "vhostuser",
-    "server",
-    "client",
-    "mcast",
-    "network",
-    "bridge",
-    "internal",
-    "direct",
-    "hostdev",
-    "udp",
-    "vdpa",
-    "null",
-    "vds",
-];
-
-/// Normalize a MAC as `virMacAddrParse` + format: lower-case, two digits.
-pub fn parse_mac(s: &str) -> Option<String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let mut out = Vec::new();
-    for p in parts {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        out.push(format!("{:02x}", u8::from_str_radix(p, 16).ok()?));
-    }
-    Some(out.join(":"))
-}
-
-/// A random MAC with QEMU's `52:54:00` prefix.
-pub fn generate_mac() -> String {
-    let b = rvirt_util::uuid::generate().into_bytes();
-    format!("52:54:00:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
-}
-
-impl Interface {
-    fn parse(e: &Element) -> Result<Interface> {
-        let t = e.attr("type").unwrap_or("user");
-        if !NET_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", "interface", t));
-        }
-        let mac = match e.child("mac").and_then(|m| m.attr("address")) {
-            None => None,
-            Some(m) => Some(
-                parse_mac(m)
-                    .ok_or_else(|| internal_xml(format!("unable to parse mac address '{m}'")))?,
-            ),
-        };
-        Ok(Interface {
-            net_type: t.to_string(),
-            mac,
-            source: e
-                .child("source")
-                .map(|s| s.attrs.clone())
-                .unwrap_or_default(),
-            target_dev: e
-                .child("target")
-                .and_then(|t| t.attr("dev"))
-                .map(str::to_string),
-            model: e
-                .child("model")
-                .and_then(|m| m.attr("type"))
-                .map(str::to_string),
-            address: parse_addr(e)?,
-        })
-    }
-
-    fn format(&self, w: &mut Writer) {
-        w.line(&format!("<interface type='{}'>", esc(&self.net_type)));
-        w.indent();
-        if let Some(m) = &self.mac {
-            w.line(&format!("<mac address='{m}'/>"));
-        }
-        if !self.source.is_empty() {
-            let mut a = Attrs::new();
-            for (k, v) in &self.source {
-                a.add(k, v);
-            }
-            w.line(&format!("<source{}/>", a.as_str()));
-        }
-        if let Some(t) = &self.target_dev {
-            w.line(&format!("<target dev='{}'/>", esc(t)));
-        }
-        if let Some(m) = &self.model {
-            w.line(&format!("<model type='{}'/>", esc(m)));
-        }
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</interface>");
-    }
-}
+pub use super::disk::{disk_name_to_index, Disk, DiskDriver};
+pub use super::interface::{generate_mac, parse_mac, Interface};
 
 /// Everything under `<devices>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -336,36 +71,6 @@ pub struct Devices {
     pub vsock: Option<Vsock>,
 }
 
-/// `virDomainDiskInsert`: keep disks on one bus ordered by target index.
-///
-/// libvirt inserts at parse time, before post-parse derives a missing bus
-/// from the target name, so a disk without `bus=` is ordered among the
-/// other bus-less disks only. Formatting writes the derived bus, and the
-/// next parse may order the same disks differently: format → parse →
-/// format is not a fixed point on the first round, in stock libvirt 9.0
-/// too (`fuzz/findings/xml-disk-order.xml` dumps in the same order through
-/// virsh and rvirsh). From the second round on, every bus is explicit and
-/// the order is stable; the test below holds both.
-fn insert_disk(disks: &mut Vec<Disk>, disk: Disk) {
-    let mut at: Option<usize> = None;
-    let new_idx = disk_name_to_index(&disk.target_dev).map_or(-1, i64::from);
-    for idx in (0..disks.len()).rev() {
-        if disks[idx].bus != disk.bus {
-            continue;
-        }
-        let cur = disk_name_to_index(&disks[idx].target_dev).map_or(-1, i64::from);
-        if cur > new_idx {
-            at = Some(idx);
-        } else if at.is_none() {
-            at = Some(idx + 1);
-        }
-    }
-    match at {
-        Some(i) => disks.insert(i, disk),
-        None => disks.push(disk),
-    }
-}
-
 /// `virDomainControllerInsert`.
 pub(crate) fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
     let mut at: Option<usize> = None;
@@ -397,7 +102,7 @@ impl Devices {
         };
         d.emulator = e.child_text("emulator");
         for x in e.children_named("disk") {
-            insert_disk(&mut d.disks, Disk::parse(x)?);
+            disk::insert_disk(&mut d.disks, Disk::parse(x)?);
         }
         let controllers = e.children_named("controller").map(Controller::parse);
         let controllers: Vec<Controller> = controllers.collect::<Result<_>>()?;
@@ -414,12 +119,14 @@ impl Devices {
         d.consoles = parse_each(e, "console", |x| Chr::parse(x, "console"))?;
         d.channels = parse_each(e, "channel", Channel::parse)?;
         d.inputs = parse_each(e, "input", |x| Input::parse(x, os))?;
+        super::validate::check_usb_inputs(&d.controllers, &d.inputs)?;
         d.tpms = tpm::parse_all(e)?;
         d.graphics = parse_each(e, "graphics", Graphics::parse)?;
         d.sounds = parse_each(e, "sound", Sound::parse)?;
         d.audios = parse_each(e, "audio", Audio::parse)?;
         Audio::validate_all(&d.audios)?;
         d.videos = parse_each(e, "video", |x| Video::parse(x, os))?;
+        super::validate::order_videos(&mut d.videos)?;
         d.hostdevs = parse_each(e, "hostdev", Hostdev::parse)?;
         let usb_none = d
             .controllers
@@ -454,47 +161,17 @@ impl Devices {
     /// Generic post-parse: disk buses and drive addresses, controller
     /// indexes and implicit controllers, MACs, console targets, videos.
     pub(crate) fn post_parse(&mut self, os: &OsDef) -> Result<()> {
+        let scsi_hostdevs: Vec<Address> = self
+            .hostdevs
+            .iter()
+            .filter(|h| h.hostdev_type() == hostdev::HostdevType::Scsi)
+            .filter_map(|h| h.address.clone())
+            .collect();
         for disk in self.disks.iter_mut() {
-            if disk.bus.is_empty() {
-                let name = disk.target_dev.as_str();
-                disk.bus = if disk.device == "floppy" || name.starts_with("fd") {
-                    "fdc"
-                } else if name.starts_with("hd") {
-                    "ide"
-                } else if name.starts_with("sd") {
-                    "scsi"
-                } else if name.starts_with("vd") {
-                    "virtio"
-                } else if name.starts_with("xvd") {
-                    "xen"
-                } else if name.starts_with("ubd") {
-                    "uml"
-                } else if os.os_type == "hvm" {
-                    "ide"
-                } else {
-                    "xen"
-                }
-                .to_string();
-            }
-            if disk.address.is_none() {
-                let idx = disk_name_to_index(&disk.target_dev);
-                let per = match disk.bus.as_str() {
-                    "scsi" => Some((7, false)),
-                    "ide" => Some((4, true)),
-                    "fdc" => Some((2, false)),
-                    "sata" => Some((6, false)),
-                    _ => None,
-                };
-                if let (Some(idx), Some((per, ide))) = (idx, per) {
-                    disk.address = Some(Address::Drive {
-                        controller: idx / per,
-                        bus: if ide { (idx % 4) / 2 } else { 0 },
-                        target: 0,
-                        unit: if ide { idx % 2 } else { idx % per },
-                    });
-                }
-            }
+            disk.post_parse(os.os_type == "hvm", &scsi_hostdevs)?;
         }
+        disk::Iotune::expand_groups(&mut self.disks);
+        hostdev::post_parse_scsi(&mut self.hostdevs, &self.controllers, &self.disks)?;
         // Controller indexes.
         for i in 0..self.controllers.len() {
             if self.controllers[i].index == -1 {
@@ -520,7 +197,7 @@ impl Devices {
             let max = self
                 .disks
                 .iter()
-                .filter(|d| d.bus == bus)
+                .filter(|d| d.bus().as_str() == bus)
                 .filter_map(|d| match d.address {
                     Some(Address::Drive { controller, .. }) => Some(controller as i32),
                     _ => None,
@@ -537,6 +214,7 @@ impl Devices {
                 }
             }
         }
+        hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
         for net in self.interfaces.iter_mut() {
             if net.mac.is_none() {
                 net.mac = Some(generate_mac());
@@ -549,10 +227,20 @@ impl Devices {
         for c in &self.controllers {
             c.validate()?;
         }
+        graphics::add_implicit_video(&self.graphics, &mut self.videos, os)?;
         if let Some(v) = self.videos.first_mut() {
-            v.primary = true;
+            // virDomainDefPostParseVideo: a `none` video keeps nothing else.
+            if v.model == "none" {
+                *v = super::video::Video {
+                    model: v.model.clone(),
+                    ..Default::default()
+                };
+            } else {
+                v.primary = true;
+            }
         }
         super::video::validate_all(&self.videos)?;
+        graphics::validate_all(&self.graphics, &self.audios)?;
         for s in &self.sounds {
             s.validate(&self.audios)?;
         }
@@ -565,10 +253,19 @@ impl Devices {
         for t in &self.tpms {
             t.validate()?;
         }
+        for d in &self.disks {
+            d.validate()?;
+        }
+        disk::unique_targets(&self.disks)?;
+        let disk_aliases = self.disks.iter().filter_map(|d| d.alias.as_deref());
+        let hostdev_aliases = self.hostdevs.iter().filter_map(|h| h.alias.as_deref());
+        disk::unique_aliases(disk_aliases.chain(hostdev_aliases))?;
         for h in &self.hostdevs {
             h.validate()?;
         }
         hostdev::validate_all(&self.hostdevs)?;
+        disk::unique_drive_addresses(&self.disks)?;
+        super::hostdev_scsi::unique_drive_addresses(&self.hostdevs, &self.disks)?;
         if let Some(i) = &self.iommu {
             i.validate()?;
         }
@@ -586,6 +283,17 @@ impl Devices {
         Ok(())
     }
 
+    /// The per-device `<boot order>`s, for `boot::post_parse`.
+    pub(crate) fn boot_orders(&self) -> impl Iterator<Item = &DeviceBoot> {
+        let disks = self.disks.iter().filter_map(|d| d.boot.as_ref());
+        let nets = self.interfaces.iter().filter_map(|n| n.boot.as_ref());
+        let hostdevs = self.hostdevs.iter().filter_map(|h| h.boot.as_ref());
+        let redirdevs = self.redirdevs.iter().filter_map(|r| r.boot.as_ref());
+        let filesystems = self.filesystems.iter().filter_map(|f| f.boot.as_ref());
+        let all = disks.chain(nets).chain(hostdevs).chain(redirdevs);
+        all.chain(filesystems)
+    }
+
     pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
         w.line("<devices>");
         w.indent();
@@ -594,9 +302,11 @@ impl Devices {
         let consoles = Chrs("console", &self.consoles, opts.inactive);
         let parallels = Chrs("parallel", &self.parallels, opts.inactive);
         let memories = MemoryDevices(&self.memories, opts.inactive);
+        let graphics = GraphicsList(&self.graphics, opts);
         // virDomainDefFormatInternal's order of device kinds.
+        let disks = Disks(&self.disks, opts);
         let kinds: [&dyn FormatXml; 28] = [
-            &self.disks,
+            &disks,
             &self.controllers,
             &self.leases,
             &self.filesystems,
@@ -608,7 +318,7 @@ impl Devices {
             &self.channels,
             &self.inputs,
             &self.tpms,
-            &self.graphics,
+            &graphics,
             &self.sounds,
             &self.audios,
             &self.videos,
@@ -683,7 +393,6 @@ macro_rules! format_xml_by_format {
 }
 
 format_xml_by_format!(
-    Disk,
     Controller,
     Lease,
     Filesystem,
@@ -692,7 +401,6 @@ format_xml_by_format!(
     Channel,
     Input,
     Tpm,
-    Graphics,
     Sound,
     Audio,
     Video,
@@ -709,12 +417,30 @@ format_xml_by_format!(
     Vsock
 );
 
+/// Disks, written as the options say (secrets, inactive labels).
+struct Disks<'a>(&'a [Disk], &'a FormatOptions);
+
+impl FormatXml for Disks<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.0.iter().for_each(|d| d.format(w, self.1));
+    }
+}
+
 /// Memory devices, written with or without their runtime state.
 struct MemoryDevices<'a>(&'a [MemoryDevice], bool);
 
 impl FormatXml for MemoryDevices<'_> {
     fn format_xml(&self, w: &mut Writer) {
         self.0.iter().for_each(|m| m.format(w, self.1));
+    }
+}
+
+/// Displays, written as the options ask (passwords, runtime ports).
+struct GraphicsList<'a>(&'a [Graphics], &'a FormatOptions);
+
+impl FormatXml for GraphicsList<'_> {
+    fn format_xml(&self, w: &mut Writer) {
+        self.0.iter().for_each(|g| g.format(w, self.1));
     }
 }
 
@@ -754,7 +480,7 @@ mod tests {
             .devices
             .disks
             .iter()
-            .map(|d| d.target_dev.clone())
+            .map(|d| d.target.dev.clone())
             .collect();
         assert_eq!(
             targets,

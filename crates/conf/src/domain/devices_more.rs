@@ -1,25 +1,111 @@
-//! Input, graphics, video and the memory balloon.
+//! Input (`virDomainInputDefParseXML` / `...Format`) and the memory
+//! balloon (`virDomainMemballoonDefParseXML` / `...Format`).
 
 use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
-use super::{esc, unmodelled, unsupported, xml_invalid_attr};
-use crate::xml::{Attrs, Element, Writer};
+use super::props::{self, vir_enum, TriSwitch, VirEnum};
+use super::virtio::VirtioOptions;
+use super::{esc, internal, internal_xml, sanitize_path, unmodelled, unsupported};
+use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
+vir_enum! {
+    /// `virDomainInputModel` without its unset `default`.
+    pub enum InputModel { Virtio = "virtio", VirtioTransitional = "virtio-transitional",
+        VirtioNonTransitional = "virtio-non-transitional" }
+}
+vir_enum! {
+    /// `virDomainInputSourceGrab` without its unset `default`.
+    pub enum InputGrab { All = "all" }
+}
+vir_enum! {
+    /// `virDomainInputSourceGrabToggle` without its unset `default`.
+    pub enum InputGrabToggle { CtrlCtrl = "ctrl-ctrl", AltAlt = "alt-alt",
+        ShiftShift = "shift-shift", MetaMeta = "meta-meta", ScrollLock = "scrolllock" }
+}
+
+/// `<input><source>`: the host event device and, for `evdev`, how it is
+/// grabbed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputSource {
+    pub evdev: Option<String>,
+    pub grab: Option<InputGrab>,
+    pub grab_toggle: Option<InputGrabToggle>,
+    pub repeat: Option<TriSwitch>,
+}
+
 /// `<input>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Input {
     pub input_type: String,
+    /// `none` is not formatted.
     pub bus: String,
+    pub model: Option<InputModel>,
+    pub source: InputSource,
+    pub virtio: VirtioOptions,
     pub address: Option<Address>,
+}
+
+/// The bus an input without `bus=` is on.
+fn default_input_bus(t: &str, os: &OsDef) -> &'static str {
+    let arch = os.arch.as_deref().unwrap_or("x86_64");
+    match os.os_type.as_str() {
+        "hvm" => {
+            let x86 = matches!(arch, "i686" | "x86_64");
+            if matches!(t, "mouse" | "keyboard") && x86 {
+                "ps2"
+            } else if arch.starts_with("s390") || t == "passthrough" {
+                "virtio"
+            } else if t == "evdev" {
+                "none"
+            } else {
+                "usb"
+            }
+        }
+        "xen" | "xenpvh" => "xen",
+        _ => "ps2",
+    }
+}
+
+fn parse_input_source(e: &Element, t: &str) -> Result<InputSource> {
+    let Some(s) = e.child("source") else {
+        return Ok(InputSource::default());
+    };
+    let evdev = match t {
+        "passthrough" => s.attr("evdev"),
+        "evdev" => s.attr("dev"),
+        _ => None,
+    };
+    let mut source = InputSource {
+        evdev: evdev.map(sanitize_path),
+        ..InputSource::default()
+    };
+    if matches!(t, "passthrough" | "evdev") && source.evdev.is_none() {
+        return Err(internal_xml("Missing evdev path for input device"));
+    }
+    if t == "evdev" {
+        source.grab = props::enumeration(s, "grab", false)?;
+        source.grab_toggle = props::enumeration(s, "grabToggle", false)?;
+        source.repeat = props::triswitch(s, "repeat")?;
+    }
+    Ok(source)
 }
 
 impl Input {
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Input> {
-        let t = e.attr("type").unwrap_or("");
+        let Some(t) = e.attr("type") else {
+            return Err(internal("missing input device type"));
+        };
         if !["mouse", "tablet", "keyboard", "passthrough", "evdev"].contains(&t) {
             return Err(unsupported(format!("unknown input device type '{t}'")));
         }
+        let model = match e.attr("model") {
+            Some(m) => Some(
+                InputModel::from_str_opt(m)
+                    .ok_or_else(|| unsupported(format!("unknown input model '{m}'")))?,
+            ),
+            None => None,
+        };
         let bus = match e.attr("bus") {
             Some(b) => {
                 if !["ps2", "usb", "xen", "parallels", "virtio", "none"].contains(&b) {
@@ -27,144 +113,115 @@ impl Input {
                 }
                 b.to_string()
             }
-            None if t == "tablet" => "usb".into(),
-            None if os.os_type == "hvm" => "ps2".into(),
-            None => "xen".into(),
+            None => default_input_bus(t, os).to_string(),
         };
-        // The passthrough/evdev source, the virtio model and driver options.
-        unmodelled::refuse_device_info(e, "input", &["source", "model", "driver"])?;
+        unmodelled::refuse_device_info(e, "input", &[])?;
         Ok(Input {
             input_type: t.to_string(),
             bus,
+            model,
             address: parse_addr(e)?,
+            source: parse_input_source(e, t)?,
+            virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
-        let a = format!(" type='{}' bus='{}'", esc(&self.input_type), esc(&self.bus));
-        w.elem_with("input", &a, |w| format_addr(&self.address, w));
-    }
-}
-
-/// `<graphics>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Graphics {
-    pub graphics_type: String,
-    /// VNC/SPICE port; 0 = unset, -1 = automatic.
-    pub port: i32,
-    /// VNC: always known; SPICE: only when given.
-    pub autoport: Option<bool>,
-    pub listen: Option<String>,
-    /// Type of the `<listen>` child (`address`, `none`, `network`, `socket`).
-    pub listen_type: Option<String>,
-}
-
-const GRAPHICS_TYPES: &[&str] = &[
-    "sdl",
-    "vnc",
-    "rdp",
-    "desktop",
-    "spice",
-    "egl-headless",
-    "dbus",
-];
-
-impl Graphics {
-    pub(crate) fn parse(e: &Element) -> Result<Graphics> {
-        let t = e.attr("type").unwrap_or("");
-        if !GRAPHICS_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", "graphics", t));
-        }
-        let port_attr = e.attr("port").and_then(|p| p.trim().parse::<i32>().ok());
-        let autoport_attr = e.attr("autoport").map(|a| a == "yes");
-        let listen_child = e.child("listen");
-        let listen = e
-            .attr("listen")
-            .or_else(|| listen_child.and_then(|l| l.attr("address")))
-            .map(str::to_string);
-        let mut g = Graphics {
-            graphics_type: t.to_string(),
-            port: port_attr.unwrap_or(0),
-            autoport: autoport_attr,
-            listen,
-            listen_type: listen_child
-                .and_then(|l| l.attr("type"))
-                .map(str::to_string),
-        };
-        match t {
-            "vnc" => {
-                let auto = autoport_attr.unwrap_or(port_attr.is_none() || port_attr == Some(-1))
-                    || port_attr == Some(-1);
-                g.autoport = Some(auto);
-                if auto {
-                    g.port = -1;
-                }
-                if g.listen_type.is_none() {
-                    g.listen_type = Some("address".into());
-                }
-            }
-            "spice" => {
-                if g.port == -1 {
-                    g.autoport = Some(true);
-                }
-                if g.listen_type.is_none() {
-                    let any = g.listen.is_some() || g.port != 0 || g.autoport.is_some();
-                    g.listen_type = Some(if any { "address" } else { "none" }.into());
-                }
-            }
-            _ => {}
-        }
-        Ok(g)
-    }
-
-    pub(crate) fn format(&self, w: &mut Writer) {
+    fn format_source(&self, w: &mut Writer) {
+        let s = &self.source;
         let mut a = Attrs::new();
-        a.add("type", &self.graphics_type);
-        if matches!(self.graphics_type.as_str(), "vnc" | "spice" | "rdp") {
-            if self.port != 0 {
-                a.add("port", self.port);
-            }
-            a.opt(
-                "autoport",
-                self.autoport.map(|b| if b { "yes" } else { "no" }),
-            );
+        let dev = if self.input_type == "evdev" {
+            "dev"
+        } else {
+            "evdev"
+        };
+        a.opt(dev, s.evdev.as_deref().map(escape));
+        a.opt("grab", s.grab.map(VirEnum::as_str));
+        a.opt("grabToggle", s.grab_toggle.map(VirEnum::as_str));
+        a.opt("repeat", s.repeat.map(VirEnum::as_str));
+        if !a.as_str().is_empty() {
+            w.line(&format!("<source{}/>", a.as_str()));
         }
-        a.opt("listen", self.listen.as_deref());
-        w.elem_with("graphics", a.as_str(), |w| {
-            if let Some(lt) = &self.listen_type {
-                let mut a = Attrs::new();
-                a.add("type", lt);
-                if lt == "address" {
-                    a.opt("address", self.listen.as_deref());
-                }
-                w.line(&format!("<listen{}/>", a.as_str()));
+    }
+
+    pub(crate) fn format(&self, w: &mut Writer) {
+        let mut a = format!(" type='{}'", esc(&self.input_type));
+        if self.bus != "none" {
+            a.push_str(&format!(" bus='{}'", esc(&self.bus)));
+        }
+        if let Some(m) = self.model {
+            a.push_str(&format!(" model='{}'", m.as_str()));
+        }
+        w.elem_with("input", &a, |w| {
+            let driver = self.virtio.attrs();
+            if !driver.is_empty() {
+                w.line(&format!("<driver{driver}/>"));
             }
+            self.format_source(w);
+            format_addr(&self.address, w)
         });
     }
 }
 
 /// `<memballoon>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Memballoon {
     pub model: String,
+    pub autodeflate: Option<TriSwitch>,
+    pub free_page_reporting: Option<TriSwitch>,
+    /// `<stats period>` in seconds; 0 is none.
+    pub period: i32,
+    pub virtio: VirtioOptions,
     pub address: Option<Address>,
 }
+
+const BALLOON_MODELS: &[&str] = &[
+    "virtio",
+    "xen",
+    "none",
+    "virtio-transitional",
+    "virtio-non-transitional",
+];
 
 impl Memballoon {
     pub(crate) fn parse(e: &Element) -> Result<Memballoon> {
         let Some(m) = e.attr("model") else {
-            return Err(super::internal_xml(
-                "balloon memory must contain model name",
-            ));
+            return Err(props::missing(e, "model"));
+        };
+        if !BALLOON_MODELS.contains(&m) {
+            return Err(props::invalid(e, "model", m));
+        }
+        let period = match e.child("stats") {
+            Some(s) => props::int_base0(s, "period")?.unwrap_or(0).max(0),
+            None => 0,
         };
         Ok(Memballoon {
             model: m.to_string(),
-            address: parse_addr(e)?,
+            autodeflate: props::triswitch(e, "autodeflate")?,
+            free_page_reporting: props::triswitch(e, "freePageReporting")?,
+            period,
+            // A model `none` balloon has no device address.
+            address: if m == "none" { None } else { parse_addr(e)? },
+            virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        let a = format!(" model='{}'", esc(&self.model));
-        w.elem_with("memballoon", &a, |w| format_addr(&self.address, w));
+        let mut a = Attrs::new();
+        a.add("model", esc(&self.model));
+        a.opt("autodeflate", self.autodeflate.map(VirEnum::as_str));
+        a.opt(
+            "freePageReporting",
+            self.free_page_reporting.map(VirEnum::as_str),
+        );
+        w.elem_with("memballoon", a.as_str(), |w| {
+            if self.period != 0 {
+                w.line(&format!("<stats period='{}'/>", self.period));
+            }
+            format_addr(&self.address, w);
+            let driver = self.virtio.attrs();
+            if !driver.is_empty() {
+                w.line(&format!("<driver{driver}/>"));
+            }
+        });
     }
 }

@@ -5,6 +5,7 @@
 //! supported yet.
 
 use super::address::{format_addr, parse_addr, Address};
+use super::boot::DeviceBoot;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{internal_xml, sanitize_path, unmodelled, unsupported};
@@ -112,6 +113,7 @@ pub struct Filesystem {
     pub source: FsSource,
     pub target: Option<String>,
     pub readonly: bool,
+    pub boot: Option<DeviceBoot>,
     pub address: Option<Address>,
     pub space_limits: FsSpaceLimits,
 }
@@ -236,7 +238,7 @@ impl Filesystem {
                 "element <devices/filesystem/source type='volume'> is not supported by rvirt yet",
             ));
         }
-        unmodelled::refuse_device_info(e, "filesystem", &["boot"])?;
+        unmodelled::refuse_device_info(e, "filesystem", &[])?;
         let src = e.child("source");
         let socket = src.and_then(|s| s.attr_string("socket"));
         let source = src.and_then(|s| s.attr_string(source_attr(fs_type)));
@@ -286,14 +288,22 @@ impl Filesystem {
             source,
             target: target.map(str::to_string),
             readonly: e.child("readonly").is_some(),
+            boot: DeviceBoot::parse(e)?,
             address: parse_addr(e)?,
             space_limits,
         })
     }
 
-    /// `virDomainFSDefValidate`: a target is required.
+    /// `virDomainFSDefValidate`: a target is required, a boot order only
+    /// for virtiofs.
     pub(crate) fn validate(&self) -> Result<()> {
         if self.target.is_some() {
+            let virtiofs = self.driver.driver_type == Some(FsDriverType::Virtiofs);
+            if self.boot.is_some() && !virtiofs {
+                return Err(super::unsupported(
+                    "boot order is only supported for virtiofs",
+                ));
+            }
             return Ok(());
         }
         let host = match &self.source {
@@ -329,6 +339,9 @@ impl Filesystem {
         }
         if self.readonly {
             w.line("<readonly/>");
+        }
+        if let Some(b) = &self.boot {
+            b.format(w);
         }
         format_addr(&self.address, w);
         for (name, v) in [

@@ -2,12 +2,15 @@
 //! (`virDomainHostdevDef`), parsed as `virDomainHostdevDefParseXML`,
 //! checked as `virDomainHostdevDefValidate` / `virDomainDefHostdevValidate`
 //! and formatted as `virDomainHostdevDefFormat`. PCI, USB, mediated and
-//! vhost-scsi devices are modelled; SCSI devices and capabilities mode are
-//! refused as not supported yet.
+//! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices are modelled;
+//! capabilities mode is refused as not supported yet.
 
 use super::address::{format_addr, parse_addr, Address};
+use super::boot::DeviceBoot;
+use super::hostdev_scsi::{ScsiHostdev, ScsiSource};
 use super::props::{self, attr_struct, vir_enum, TriBool, TriSwitch, VirEnum};
-use super::{internal, internal_xml, unmodelled, unsupported};
+use super::rom::Rom;
+use super::{internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{uuid, Result};
 
@@ -46,7 +49,7 @@ vir_enum! {
 
 vir_enum! {
     /// `virDomainDeviceSGIO` without "default": only checked, SCSI only.
-    enum Sgio { Filtered = "filtered", Unfiltered = "unfiltered" }
+    pub enum Sgio { Filtered = "filtered", Unfiltered = "unfiltered" }
 }
 
 /// The host PCI address of `<source><address>`.
@@ -92,6 +95,7 @@ pub enum HostdevSource {
         ramfb: Option<TriSwitch>,
         uuid: uuid::Uuid,
     },
+    Scsi(ScsiHostdev),
 }
 
 /// `<hostdev mode='subsystem'>`.
@@ -99,11 +103,20 @@ pub enum HostdevSource {
 pub struct Hostdev {
     pub managed: bool,
     pub source: HostdevSource,
+    /// `<teaming type='transient' persistent=>`: the alias of the
+    /// virtio interface this PCI device fails over to.
+    pub teaming: Option<String>,
+    pub boot: Option<DeviceBoot>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
+    pub rom: Option<Rom>,
+    /// `<acpi index=>`.
+    pub acpi_index: Option<u32>,
     pub address: Option<Address>,
 }
 
 /// `virPCIDeviceAddressParseXML`: base-0 numbers, checked when not empty.
-fn parse_pci_addr(a: &Element) -> Result<PciAddr> {
+pub(crate) fn parse_pci_addr(a: &Element) -> Result<PciAddr> {
     let n = |name| props::uint_base0(a, name, false, false).map(Option::unwrap_or_default);
     let addr = PciAddr {
         domain: n("domain")?,
@@ -207,6 +220,70 @@ fn parse_mdev(e: &Element, s: &Element) -> Result<HostdevSource> {
     })
 }
 
+/// `virDomainNetTeamingInfoParseXML` with the host device checks of
+/// `virDomainHostdevDefValidate`: only a transient PCI member naming its
+/// persistent peer.
+fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
+    let tm = e.child("teaming");
+    let get = |n| tm.and_then(|x| x.attr(n)).filter(|v| !v.is_empty());
+    let (kind, persistent) = (get("type"), get("persistent"));
+    if kind.is_none() && persistent.is_none() {
+        return Ok(None);
+    }
+    match kind {
+        Some("transient") => {}
+        Some("persistent") => {
+            return Err(unsupported(
+                "teaming hostdev devices must have type='transient'",
+            ))
+        }
+        k => {
+            return Err(unsupported(format!(
+                "unknown teaming type '{}'",
+                k.unwrap_or("(null)")
+            )))
+        }
+    }
+    let Some(p) = persistent else {
+        return Err(unsupported(
+            "missing required persistent attribute in hostdev teaming element",
+        ));
+    };
+    if t != HostdevType::Pci {
+        return Err(unsupported(
+            "teaming is only supported for pci hostdev devices",
+        ));
+    }
+    Ok(Some(p.to_string()))
+}
+
+impl HostdevSource {
+    /// The `<source>` (and PCI `<driver>`) of a subsystem device of type
+    /// `t`; `e` is the element carrying them (`<hostdev>` or
+    /// `<interface type='hostdev'>`).
+    pub(crate) fn parse(e: &Element, s: &Element, t: HostdevType) -> Result<HostdevSource> {
+        Ok(match t {
+            HostdevType::Pci => HostdevSource::Pci {
+                write_filtering: props::tribool(s, "writeFiltering")?,
+                addr: s
+                    .child("address")
+                    .map(parse_pci_addr)
+                    .transpose()?
+                    .unwrap_or_default(),
+                backend: e
+                    .child("driver")
+                    .map(|d| props::enumeration(d, "name", false))
+                    .transpose()?
+                    .flatten(),
+            },
+            HostdevType::Usb => parse_usb(s)?,
+            HostdevType::ScsiHost => parse_scsi_host(e, s)?,
+            HostdevType::Mdev => parse_mdev(e, s)?,
+            HostdevType::Scsi => HostdevSource::Scsi(ScsiHostdev::parse(e, s)?),
+        })
+    }
+}
+
 /// `virDomainHostdevDefParseXMLSubsys`'s checks of the attributes that
 /// belong to one subsystem only.
 fn check_subsys_attrs(e: &Element, t: HostdevType) -> Result<()> {
@@ -256,33 +333,16 @@ impl Hostdev {
             return Err(internal_xml("Missing <source> element in hostdev device"));
         };
         check_subsys_attrs(e, t)?;
-        let source = match t {
-            HostdevType::Pci => HostdevSource::Pci {
-                write_filtering: props::tribool(s, "writeFiltering")?,
-                addr: s
-                    .child("address")
-                    .map(parse_pci_addr)
-                    .transpose()?
-                    .unwrap_or_default(),
-                backend: e
-                    .child("driver")
-                    .map(|d| props::enumeration(d, "name", false))
-                    .transpose()?
-                    .flatten(),
-            },
-            HostdevType::Usb => parse_usb(s)?,
-            HostdevType::ScsiHost => parse_scsi_host(e, s)?,
-            HostdevType::Mdev => parse_mdev(e, s)?,
-            HostdevType::Scsi => {
-                return Err(unsupported(
-                    "element <devices/hostdev type='scsi'> is not supported by rvirt yet",
-                ))
-            }
-        };
-        unmodelled::refuse_device_info(e, "hostdev", &["boot", "rom", "teaming", "acpi"])?;
+        let source = HostdevSource::parse(e, s, t)?;
+        let teaming = parse_teaming(e, t)?;
         let hostdev = Hostdev {
+            teaming,
             managed,
             source,
+            boot: DeviceBoot::parse(e)?,
+            alias: super::disk::user_alias(e),
+            rom: Rom::parse(e)?,
+            acpi_index: super::boot::acpi_index(e)?,
             address: parse_addr(e)?,
         };
         hostdev.check_mdev_address()?;
@@ -295,6 +355,7 @@ impl Hostdev {
             HostdevSource::Usb { .. } => HostdevType::Usb,
             HostdevSource::ScsiHost { .. } => HostdevType::ScsiHost,
             HostdevSource::Mdev { .. } => HostdevType::Mdev,
+            HostdevSource::Scsi(_) => HostdevType::Scsi,
         }
     }
 
@@ -321,6 +382,9 @@ impl Hostdev {
 
     /// `virDomainHostdevDefValidate`: the address types each subsystem takes.
     pub(crate) fn validate(&self) -> Result<()> {
+        if let HostdevSource::Scsi(s) = &self.source {
+            return s.validate(&self.address);
+        }
         let Some(a) = &self.address else {
             return Ok(());
         };
@@ -361,6 +425,17 @@ impl Hostdev {
             },
             (S::ScsiHost { wwpn: a, .. }, S::ScsiHost { wwpn: b, .. }) => a == b,
             (S::Mdev { uuid: a, .. }, S::Mdev { uuid: b, .. }) => a == b,
+            (S::Scsi(a), S::Scsi(b)) => match (&a.source, &b.source) {
+                (
+                    ScsiSource::Iscsi {
+                        name: na, host: ha, ..
+                    },
+                    ScsiSource::Iscsi {
+                        name: nb, host: hb, ..
+                    },
+                ) => na == nb && ha.name == hb.name,
+                (x, y) => x == y,
+            },
             _ => false,
         }
     }
@@ -384,18 +459,32 @@ impl Hostdev {
                 a.opt("display", display.map(VirEnum::as_str));
                 a.opt("ramfb", ramfb.map(VirEnum::as_str));
             }
+            HostdevSource::Scsi(s) => s.attrs(&mut a),
             _ => {}
         }
         w.line(&format!("<hostdev{}>", a.as_str()));
         w.indent();
-        self.format_source(w);
+        self.source.format(w, false);
+        if let Some(p) = &self.teaming {
+            let a = Attrs::new().add("persistent", p).as_str().to_string();
+            w.line(&format!("<teaming type='transient'{a}/>"));
+        }
+        if let HostdevSource::Scsi(s) = &self.source {
+            s.format_flags(w);
+        }
+        let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
+        super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
         format_addr(&self.address, w);
         w.dedent();
         w.line("</hostdev>");
     }
+}
 
-    fn format_source(&self, w: &mut Writer) {
-        match &self.source {
+impl HostdevSource {
+    /// `virDomainHostdevDefFormatSubsys`; an interface's addresses carry
+    /// their `type`.
+    pub(crate) fn format(&self, w: &mut Writer, type_in_addr: bool) {
+        match self {
             HostdevSource::Pci {
                 addr,
                 backend,
@@ -408,7 +497,8 @@ impl Hostdev {
                 s.opt("writeFiltering", write_filtering.map(VirEnum::as_str));
                 w.elem_with("source", s.as_str(), |w| {
                     w.line(&format!(
-                        "<address domain='0x{:04x}' bus='0x{:02x}' slot='0x{:02x}' function='0x{}'/>",
+                        "<address {}domain='0x{:04x}' bus='0x{:02x}' slot='0x{:02x}' function='0x{}'/>",
+                        if type_in_addr { "type='pci' " } else { "" },
                         addr.domain, addr.bus, addr.slot, addr.function
                     ))
                 });
@@ -423,7 +513,8 @@ impl Hostdev {
                     w.line(&format!("<product id='0x{product:04x}'/>"));
                 }
                 if let Some((bus, device)) = location {
-                    w.line(&format!("<address bus='{bus}' device='{device}'/>"));
+                    let t = if type_in_addr { "type='usb' " } else { "" };
+                    w.line(&format!("<address {t}bus='{bus}' device='{device}'/>"));
                 }
             }),
             HostdevSource::ScsiHost { wwpn, .. } => {
@@ -431,9 +522,73 @@ impl Hostdev {
                 s.add("protocol", "vhost").add("wwpn", wwpn);
                 w.line(&format!("<source{}/>", s.as_str()));
             }
+            HostdevSource::Scsi(s) => s.format_source(w),
             HostdevSource::Mdev { uuid, .. } => w.elem_with("source", "", |w| {
                 w.line(&format!("<address uuid='{}'/>", uuid.hyphenated()))
             }),
+        }
+    }
+}
+
+/// The SCSI part of `virDomainHostdevDefPostParse`: a drive address for
+/// each SCSI host device without one, none of them a SCSI disk's.
+pub(crate) fn post_parse_scsi(
+    hostdevs: &mut [Hostdev],
+    controllers: &[super::controller::Controller],
+    disks: &[super::disk::Disk],
+) -> Result<()> {
+    for i in 0..hostdevs.len() {
+        if hostdevs[i].hostdev_type() != HostdevType::Scsi {
+            continue;
+        }
+        if hostdevs[i].address.is_none() {
+            let taken: Vec<Address> = hostdevs
+                .iter()
+                .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+                .filter_map(|h| h.address.clone())
+                .collect();
+            let addr = super::hostdev_scsi::assign_address(controllers, disks, &taken);
+            hostdevs[i].address = Some(addr);
+        }
+        if let Some(a) = &hostdevs[i].address {
+            super::hostdev_scsi::check_not_disk_address(a, disks)?;
+        }
+    }
+    Ok(())
+}
+
+/// `virDomainDefMaybeAddHostdevSCSIcontroller`: SCSI controllers up to
+/// the highest one a SCSI host device sits on, of that one's model.
+pub(crate) fn add_scsi_controllers(
+    hostdevs: &[Hostdev],
+    controllers: &mut Vec<super::controller::Controller>,
+) {
+    let (mut max, mut model) = (-1i32, None);
+    for h in hostdevs
+        .iter()
+        .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+    {
+        let Some(Address::Drive { controller, .. }) = h.address else {
+            continue;
+        };
+        if controller as i32 > max {
+            max = controller as i32;
+            let found = controllers
+                .iter()
+                .find(|c| c.controller_type == "scsi" && c.index == max);
+            if let Some(m) = found.and_then(|c| c.model.clone()) {
+                model = Some(m);
+            }
+        }
+    }
+    for idx in 0..=max {
+        let exists = controllers
+            .iter()
+            .any(|c| c.controller_type == "scsi" && c.index == idx);
+        if !exists {
+            let mut c = super::controller::Controller::new("scsi", idx);
+            c.model = model.clone();
+            controllers.push(c);
         }
     }
 }
@@ -518,5 +673,24 @@ mod tests {
                 ("<hostdev type='mdev' model='vfio-ccw'><source><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source><address type='pci'/></hostdev>", "XML error: Unsupported address type 'pci' with mediated device model 'vfio-ccw'"),
             ],
         );
+    }
+
+    /// A transient PCI teaming member, and virsh's refusals of others.
+    #[test]
+    fn teaming_as_virsh() {
+        let pci = "<source><address bus='1'/></source>";
+        let doc = format!(
+            "<hostdev type='pci' managed='yes'>{pci}<teaming type='transient' persistent='ua-net0'/><alias name='ua-hostdev0'/></hostdev>"
+        );
+        let want = "      </source>\n      <teaming type='transient' persistent='ua-net0'/>\n      <alias name='ua-hostdev0'/>\n    </hostdev>";
+        assert_dump_holds(dump, &doc, want);
+        let cases = [
+            (format!("<hostdev type='pci'>{pci}<teaming type='bogus'/></hostdev>"), "unsupported configuration: unknown teaming type 'bogus'"),
+            (format!("<hostdev type='pci'>{pci}<teaming type='persistent'/></hostdev>"), "unsupported configuration: teaming hostdev devices must have type='transient'"),
+            (format!("<hostdev type='pci'>{pci}<teaming type='transient'/></hostdev>"), "unsupported configuration: missing required persistent attribute in hostdev teaming element"),
+            ("<hostdev type='usb'><source><vendor id='1'/><product id='2'/></source><teaming type='transient' persistent='ua-x'/></hostdev>".to_string(), "unsupported configuration: teaming is only supported for pci hostdev devices"),
+        ];
+        let cases: Vec<(&str, &str)> = cases.iter().map(|(d, m)| (d.as_str(), *m)).collect();
+        assert_errors(dump, &cases);
     }
 }

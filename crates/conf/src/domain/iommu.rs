@@ -3,7 +3,7 @@
 //! `virDomainDefIOMMUValidate`, formatted as `virDomainIOMMUDefFormat`.
 
 use super::address::{format_addr, parse_addr, Address};
-use super::os::Feature;
+use super::features::Features;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -63,10 +63,8 @@ impl Iommu {
     }
 
     /// `virDomainDefIOMMUValidate`: what the IOMMU needs of the machine.
-    pub(crate) fn validate_features(&self, features: &[Feature]) -> Result<()> {
-        let split_ioapic = features.iter().any(|f| {
-            f.name == "ioapic" && f.attrs.iter().any(|(k, v)| k == "driver" && v == "qemu")
-        });
+    pub(crate) fn validate_features(&self, features: &Features) -> Result<()> {
+        let split_ioapic = features.split_ioapic();
         let (on, d) = (Some(TriSwitch::On), &self.driver);
         if d.intremap == on && !split_ioapic {
             return Err(unsupported(

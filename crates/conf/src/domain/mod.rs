@@ -5,17 +5,26 @@ mod abi;
 pub mod address;
 pub mod audio;
 pub mod blkiotune;
+pub mod boot;
 pub mod channel;
 pub mod chardev;
+pub mod clock;
 pub mod controller;
 pub mod cpu;
 pub mod cputune;
+pub mod device_seclabel;
 pub mod devices;
 mod devices_more;
+pub mod disk;
+pub mod features;
 pub mod filesystem;
+pub mod graphics;
+pub mod graphics_spice;
 pub mod hostdev;
+pub mod hostdev_scsi;
 pub mod hub;
 pub mod idmap;
+pub mod interface;
 pub mod iommu;
 pub mod iothreads;
 pub mod keywrap;
@@ -27,6 +36,7 @@ pub mod memtune;
 pub mod numa;
 pub mod numatune;
 pub mod os;
+pub mod os_loader;
 pub mod panic;
 pub mod perf;
 pub mod props;
@@ -34,26 +44,33 @@ pub mod redirdev;
 pub mod redirfilter;
 pub mod resource;
 pub mod rng;
+pub mod rom;
+pub mod sched;
 pub mod seclabel;
 pub mod serial;
 pub mod shmem;
 pub mod smartcard;
 pub mod sound;
+pub mod sysinfo;
 pub mod tpm;
 mod unmodelled;
+mod validate;
 pub mod video;
 pub mod virtio;
 pub mod vsock;
 pub mod watchdog;
 
 pub use audio::Audio;
+pub use clock::{ClockDef, Timer};
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
-pub use devices_more::{Graphics, Input, Memballoon};
+pub use devices_more::{Input, InputSource, Memballoon};
+pub use features::Features;
+pub use graphics::Graphics;
 pub use iothreads::IoThreads;
 pub use memory_backing::MemoryBacking;
 pub use numatune::Numatune;
-pub use os::{ClockDef, Feature, OsDef, Pm, Timer};
+pub use os::{OsDef, Pm};
 pub use serial::Chr;
 pub use video::Video;
 
@@ -84,6 +101,8 @@ pub struct DomainDef {
     /// (KiB, slots)
     pub max_memory: Option<(u64, u32)>,
     pub memory_kib: u64,
+    /// `<memory dumpCore>`.
+    pub dump_core: Option<props::TriSwitch>,
     pub current_memory_kib: u64,
     pub blkiotune: blkiotune::Blkiotune,
     pub memtune: memtune::Memtune,
@@ -95,9 +114,10 @@ pub struct DomainDef {
     pub iothreads: IoThreads,
     pub cputune: cputune::Cputune,
     pub resource: Option<resource::Resource>,
+    pub sysinfo: Vec<sysinfo::Sysinfo>,
     pub numatune: Numatune,
     pub os: OsDef,
-    pub features: Vec<Feature>,
+    pub features: Features,
     pub cpu: Option<CpuDef>,
     pub clock: ClockDef,
     pub on_poweroff: String,
@@ -322,15 +342,16 @@ impl DomainDef {
             return Err(internal_xml(format!("name {name} cannot contain '/'")));
         }
         let uuid = match root.child_text("uuid") {
-            None => uuid::generate(),
-            Some(u) => uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?,
+            None => None,
+            Some(u) => Some(uuid::parse(&u).ok_or_else(|| internal("malformed uuid element"))?),
         };
         let genid = parse_genid(root)?;
         let title = root.child_text("title");
         if title.as_deref().is_some_and(|t| t.contains('\n')) {
             return Err(internal_xml("Domain title can't contain newlines"));
         }
-        let description = root.child_text("description");
+        // virXPathString: an empty text is no value.
+        let description = root.child_text("description").filter(|d| !d.is_empty());
         unmodelled::refuse(root)?;
         let metadata = parse_metadata(root);
 
@@ -403,19 +424,23 @@ impl DomainDef {
         let iothreads = IoThreads::parse(root)?;
         let cputune = cputune::Cputune::parse(root, vcpus, &iothreads)?;
         let resource = resource::Resource::parse(root)?;
-        let mut os = OsDef::parse(root)?;
-        if os.os_type == "linux" && virt_type == "xen" {
-            os.os_type = "xen".to_string();
-        }
-        let features = os::parse_features(root)?;
+        // A <sysinfo> system UUID must match <uuid>, or stands in for it.
+        let mut uuid = uuid;
+        let sysinfo = sysinfo::Sysinfo::parse_all(root, &mut uuid)?;
+        let uuid = uuid.unwrap_or_else(uuid::generate);
+        let os = OsDef::parse(root, virt_type)?;
+        let features = Features::parse(root)?;
         let cpu = root.child("cpu").map(CpuDef::parse).transpose()?;
         let cells = cpu.as_ref().map_or(&[][..], |c| &c.numa[..]);
         numa::check_vcpus(cells, vcpus)?;
         // Without <memory>, the cells' sum is the guest's memory.
         let numa_kib: u64 = cells.iter().map(|c| c.memory_kib).sum();
         let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
-        // Memory placed by numad places the vCPUs too, unless pinned.
-        let placement = if numatune.placement_auto() && cpuset.is_none() {
+        // Memory placed by numad places the vCPUs too, unless any pin.
+        let pinned = !cputune.vcpupins.is_empty()
+            || cputune.emulatorpin.is_some()
+            || !cputune.iothreadpins.is_empty();
+        let placement = if numatune.placement_auto() && cpuset.is_none() && !pinned {
             "auto".to_string()
         } else {
             placement
@@ -449,6 +474,11 @@ impl DomainDef {
             _ => memory_kib,
         };
         let mut def = DomainDef {
+            dump_core: root
+                .child("memory")
+                .map(|m| props::triswitch(m, "dumpCore"))
+                .transpose()?
+                .flatten(),
             virt_type: virt_type.to_string(),
             name,
             uuid,
@@ -469,6 +499,7 @@ impl DomainDef {
             iothreads,
             cputune,
             resource,
+            sysinfo,
             numatune,
             os,
             features,
@@ -486,12 +517,18 @@ impl DomainDef {
             idmap,
         };
         def.devices.post_parse(&def.os)?;
+        if def.os.os_type == "hvm" {
+            boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
+        }
         def.blkiotune.validate()?;
         def.cputune.validate()?;
         if let Some(r) = &def.resource {
             r.validate()?;
         }
         def.idmap.validate()?;
+        for d in &def.devices.disks {
+            d.validate_seclabels(&def.seclabels)?;
+        }
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
         let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
         for m in &def.devices.memories {
@@ -536,7 +573,14 @@ impl DomainDef {
                 "<maxMemory slots='{slots}' unit='KiB'>{kib}</maxMemory>"
             ));
         }
-        w.line(&format!("<memory unit='KiB'>{}</memory>", self.memory_kib));
+        let dump_core = self
+            .dump_core
+            .map(|d| format!(" dumpCore='{}'", props::VirEnum::as_str(d)));
+        w.line(&format!(
+            "<memory{} unit='KiB'>{}</memory>",
+            dump_core.unwrap_or_default(),
+            self.memory_kib
+        ));
         w.line(&format!(
             "<currentMemory unit='KiB'>{}</currentMemory>",
             self.current_memory_kib
@@ -555,9 +599,12 @@ impl DomainDef {
         if let Some(r) = &self.resource {
             r.format(&mut w);
         }
+        for s in &self.sysinfo {
+            s.format(&mut w);
+        }
         self.os.format(&mut w, &self.virt_type);
         self.idmap.format(&mut w);
-        os::format_features(&self.features, &mut w);
+        self.features.format(&mut w);
         if let Some(cpu) = &self.cpu {
             cpu.format(&mut w);
         }

@@ -1,6 +1,7 @@
-//! `<os>`, `<features>`, `<clock>`, the lifecycle actions and `<pm>`.
+//! `<os>`, the lifecycle actions and `<pm>`.
 
-use super::props::{self, TriBool, VirEnum};
+use super::os_loader::{self, FirmwareSelection, Loader};
+use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::{internal_xml, unsupported, xml_invalid_attr};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -11,14 +12,36 @@ pub struct OsDef {
     pub os_type: String,
     pub arch: Option<String>,
     pub machine: Option<String>,
-    pub loader: Option<String>,
+    pub firmware: FirmwareSelection,
+    pub loader: Option<Loader>,
     pub kernel: Option<String>,
     pub initrd: Option<String>,
     pub cmdline: Option<String>,
     pub dtb: Option<String>,
+    pub root: Option<String>,
+    /// `exe` guests: the init program, its arguments and environment.
     pub init: Option<String>,
+    pub initargs: Vec<String>,
+    pub initenv: Vec<(String, String)>,
+    pub initdir: Option<String>,
+    pub inituser: Option<String>,
+    pub initgroup: Option<String>,
+    /// `<acpi><table type='slic'>`.
+    pub slic_table: Option<String>,
     pub boot: Vec<String>,
-    pub bootmenu: Option<String>,
+    pub bootmenu: Option<TriBool>,
+    /// `<bootmenu timeout>` (ms), only read with the menu enabled.
+    pub bootmenu_timeout: Option<u32>,
+    /// `<bios useserial>`.
+    pub bios_useserial: Option<TriBool>,
+    /// `<bios rebootTimeout>` (ms).
+    pub bios_reboot_timeout: Option<i32>,
+    pub smbios: Option<SmbiosMode>,
+}
+
+vir_enum! {
+    /// `virDomainSmbiosMode` (its `none` is written too when given).
+    pub enum SmbiosMode { None = "none", Emulate = "emulate", Host = "host", Sysinfo = "sysinfo" }
 }
 
 const OS_TYPES: &[&str] = &["hvm", "xen", "linux", "exe", "uml", "xenpvh"];
@@ -63,17 +86,25 @@ pub(crate) const ARCHES: &[&str] = &[
     "xtensaeb",
 ];
 
+/// `virXPathString` of `./NAME[1]`: an empty text is no value.
+fn text(os: &Element, name: &str) -> Option<String> {
+    os.child_text(name).filter(|t| !t.is_empty())
+}
+
 impl OsDef {
-    pub(crate) fn parse(root: &Element) -> Result<OsDef> {
+    pub(crate) fn parse(root: &Element, virt_type: &str) -> Result<OsDef> {
         let os = root.child("os");
-        let ty = os.and_then(|o| o.child("type"));
-        let Some(ty) = ty else {
+        let Some(ty) = os.and_then(|o| o.child("type")) else {
             return Err(internal_xml("an os <type> must be specified"));
         };
         let os = os.unwrap_or(root);
-        let os_type = ty.text().trim().to_string();
+        let mut os_type = ty.text().trim().to_string();
         if !OS_TYPES.contains(&os_type.as_str()) {
             return Err(unsupported(format!("unknown OS type '{os_type}'")));
+        }
+        // Xen's paravirt guests were once 'linux'; capabilities say 'xen'.
+        if os_type == "linux" && virt_type == "xen" {
+            os_type = "xen".to_string();
         }
         let arch = ty.attr_string("arch");
         if let Some(a) = &arch {
@@ -81,41 +112,126 @@ impl OsDef {
                 return Err(unsupported(format!("Unknown architecture {a}")));
             }
         }
-        let mut boot = Vec::new();
-        for b in os.children_named("boot") {
-            let dev = b.attr("dev").unwrap_or("");
-            if b.attr("dev").is_none() {
-                return Err(internal_xml("missing boot device"));
-            }
-            if !BOOT_DEVS.contains(&dev) {
-                return Err(xml_invalid_attr("dev", "boot", dev));
-            }
-            boot.push(dev.to_string());
-        }
         let mut def = OsDef {
             os_type,
             arch,
             machine: ty.attr_string("machine"),
-            loader: os.child_text("loader"),
-            kernel: os.child_text("kernel"),
-            initrd: os.child_text("initrd"),
-            cmdline: os.child_text("cmdline"),
-            dtb: os.child_text("dtb"),
-            init: os.child_text("init"),
-            boot,
-            bootmenu: os
-                .child("bootmenu")
-                .and_then(|b| b.attr("enable"))
-                .map(str::to_string),
+            ..OsDef::default()
         };
-        if def.os_type == "hvm" && def.boot.is_empty() {
-            def.boot.push("hd".to_string());
+        // virDomainDefParseBootOptions: what each OS type reads.
+        match def.os_type.as_str() {
+            "hvm" => {
+                def.parse_kernel(os);
+                def.firmware = FirmwareSelection::parse(os)?;
+                def.loader = Loader::parse(os)?;
+                def.slic_table = parse_acpi(os)?;
+                def.parse_boot(os)?;
+            }
+            "xen" | "xenpvh" | "uml" => {
+                def.parse_kernel(os);
+                def.loader = Loader::parse(os)?;
+            }
+            "exe" => def.parse_init(os)?,
+            _ => {}
         }
+        if let Some(m) = os.child("smbios").and_then(|s| s.attr("mode")) {
+            let mode = SmbiosMode::from_str_opt(m)
+                .ok_or_else(|| unsupported(format!("unknown smbios mode '{m}'")))?;
+            def.smbios = Some(mode);
+        }
+        // An HVM guest without boot devices gets `hd` once the devices'
+        // boot orders are known (boot::post_parse).
+        def.firmware.post_parse()?;
+        def.validate()?;
         Ok(def)
     }
 
+    fn parse_kernel(&mut self, os: &Element) {
+        self.kernel = text(os, "kernel");
+        self.initrd = text(os, "initrd");
+        self.cmdline = text(os, "cmdline");
+        self.dtb = text(os, "dtb");
+        self.root = text(os, "root");
+    }
+
+    /// `virDomainDefParseBootInitOptions`.
+    fn parse_init(&mut self, os: &Element) -> Result<()> {
+        self.init = text(os, "init");
+        self.cmdline = text(os, "cmdline");
+        self.initdir = text(os, "initdir");
+        self.inituser = text(os, "inituser");
+        self.initgroup = text(os, "initgroup");
+        for a in os.children_named("initarg") {
+            let v = Some(a.text()).filter(|t| !t.is_empty());
+            let v = v.ok_or_else(|| internal_xml("No data supplied for <initarg> element"))?;
+            self.initargs.push(v);
+        }
+        for e in os.children_named("initenv") {
+            let Some(name) = e.attr_string("name") else {
+                return Err(internal_xml("No name supplied for <initenv> element"));
+            };
+            let value = e.text();
+            if value.is_empty() {
+                return Err(internal_xml(format!(
+                    "No value supplied for <initenv name='{name}'> element"
+                )));
+            }
+            self.initenv.push((name, value));
+        }
+        Ok(())
+    }
+
+    /// `virDomainDefParseBootXML`: boot devices, the menu and BIOS options.
+    fn parse_boot(&mut self, os: &Element) -> Result<()> {
+        for b in os.children_named("boot").take(BOOT_DEVS.len()) {
+            let Some(dev) = b.attr("dev") else {
+                return Err(internal_xml(
+                    "Missing required attribute 'dev' in element 'boot'",
+                ));
+            };
+            if !BOOT_DEVS.contains(&dev) {
+                return Err(xml_invalid_attr("dev", "boot", dev));
+            }
+            self.boot.push(dev.to_string());
+        }
+        if let Some(m) = os.child("bootmenu") {
+            self.bootmenu = props::tribool(m, "enable")?;
+            if self.bootmenu == Some(TriBool::Yes) {
+                self.bootmenu_timeout = props::uint(m, "timeout", false, false)?;
+            }
+        }
+        if let Some(b) = os.child("bios") {
+            // An invalid useserial is taken as 'no'.
+            self.bios_useserial = props::tribool(b, "useserial").unwrap_or(Some(TriBool::No));
+            self.bios_reboot_timeout = props::int(b, "rebootTimeout")?;
+        }
+        Ok(())
+    }
+
+    /// `virDomainDefBootValidate` and `virDomainDefOSValidate`.
+    fn validate(&self) -> Result<()> {
+        if self.bootmenu_timeout.is_some_and(|t| t > 65535) {
+            return Err(unsupported(
+                "invalid value for boot menu timeout, must be in range [0,65535]",
+            ));
+        }
+        if self
+            .bios_reboot_timeout
+            .is_some_and(|t| !(-1..=65535).contains(&t))
+        {
+            return Err(unsupported(
+                "invalid value for rebootTimeout, must be in range [-1,65535]",
+            ));
+        }
+        os_loader::validate(&self.firmware, self.loader.as_ref())
+    }
+
     pub(crate) fn format(&self, w: &mut Writer, virt_type: &str) {
-        w.line("<os>");
+        let fw = self
+            .firmware
+            .firmware
+            .map(|f| format!(" firmware='{}'", f.as_str()));
+        w.line(&format!("<os{}>", fw.unwrap_or_default()));
         w.indent();
         let mut a = Attrs::new();
         a.opt("arch", self.arch.as_deref());
@@ -129,189 +245,74 @@ impl OsDef {
                 escape(&self.os_type)
             }
         ));
+        self.firmware.format_features(w);
         w.text_elem("init", self.init.as_deref());
+        for arg in &self.initargs {
+            w.text_elem("initarg", Some(arg));
+        }
+        for (name, value) in &self.initenv {
+            w.line(&format!("<initenv name='{name}'>{value}</initenv>"));
+        }
+        w.text_elem("initdir", self.initdir.as_deref());
+        if let Some(u) = &self.inituser {
+            w.line(&format!("<inituser>{u}</inituser>"));
+        }
+        if let Some(g) = &self.initgroup {
+            w.line(&format!("<initgroup>{g}</initgroup>"));
+        }
         if let Some(l) = &self.loader {
-            w.line(&format!("<loader type='rom'>{}</loader>", escape(l)));
+            l.format(w);
         }
         w.text_elem("kernel", self.kernel.as_deref());
         w.text_elem("initrd", self.initrd.as_deref());
         w.text_elem("cmdline", self.cmdline.as_deref());
         w.text_elem("dtb", self.dtb.as_deref());
-        for b in &self.boot {
-            w.line(&format!("<boot dev='{b}'/>"));
+        w.text_elem("root", self.root.as_deref());
+        if let Some(t) = &self.slic_table {
+            w.elem_with("acpi", "", |w| {
+                w.line(&format!("<table type='slic'>{}</table>", escape(t)))
+            });
         }
-        if let Some(m) = &self.bootmenu {
-            w.line(&format!("<bootmenu enable='{}'/>", escape(m)));
+        self.format_boot(w);
+        if let Some(m) = self.smbios {
+            w.line(&format!("<smbios mode='{}'/>", m.as_str()));
         }
         w.dedent();
         w.line("</os>");
     }
-}
 
-/// One `<features>` entry: its name and attributes (children dropped).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Feature {
-    pub name: String,
-    pub attrs: Vec<(String, String)>,
-}
-
-/// libvirt's `virDomainFeature` order, which is the output order.
-const FEATURES: &[&str] = &[
-    "acpi",
-    "apic",
-    "pae",
-    "hap",
-    "viridian",
-    "privnet",
-    "hyperv",
-    "kvm",
-    "pvspinlock",
-    "capabilities",
-    "pmu",
-    "vmport",
-    "gic",
-    "smm",
-    "ioapic",
-    "hpt",
-    "vmcoreinfo",
-    "htm",
-    "nested-hv",
-    "msrs",
-    "ccf-assist",
-    "xen",
-    "cfpc",
-    "sbbc",
-    "ibs",
-    "tcg",
-];
-
-pub(crate) fn parse_features(root: &Element) -> Result<Vec<Feature>> {
-    let mut out: Vec<Feature> = Vec::new();
-    if let Some(f) = root.child("features") {
-        for e in f.elements() {
-            if !FEATURES.contains(&e.name.as_str()) {
-                return Err(unsupported(format!("unexpected feature '{}'", e.name)));
-            }
-            if out.iter().any(|x| x.name == e.name) {
-                continue;
-            }
-            out.push(Feature {
-                name: e.name.clone(),
-                attrs: e.attrs.clone(),
-            });
+    fn format_boot(&self, w: &mut Writer) {
+        for b in &self.boot {
+            w.line(&format!("<boot dev='{b}'/>"));
         }
-    }
-    out.sort_by_key(|f| FEATURES.iter().position(|n| *n == f.name));
-    Ok(out)
-}
-
-pub(crate) fn format_features(features: &[Feature], w: &mut Writer) {
-    if features.is_empty() {
-        return;
-    }
-    w.line("<features>");
-    w.indent();
-    for f in features {
-        let mut a = Attrs::new();
-        for (k, v) in &f.attrs {
-            a.add(k, v);
+        if let Some(m) = self.bootmenu {
+            let mut a = Attrs::new();
+            a.add("enable", m.as_str());
+            a.opt("timeout", self.bootmenu_timeout);
+            w.line(&format!("<bootmenu{}/>", a.as_str()));
         }
-        w.line(&format!("<{}{}/>", f.name, a.as_str()));
-    }
-    w.dedent();
-    w.line("</features>");
-}
-
-/// `<clock>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClockDef {
-    pub offset: String,
-    pub adjustment: Option<String>,
-    pub basis: Option<String>,
-    pub timezone: Option<String>,
-    pub timers: Vec<Timer>,
-}
-
-impl Default for ClockDef {
-    fn default() -> ClockDef {
-        ClockDef {
-            offset: "utc".into(),
-            adjustment: None,
-            basis: None,
-            timezone: None,
-            timers: Vec::new(),
+        if self.bios_useserial.is_some() || self.bios_reboot_timeout.is_some() {
+            let mut a = Attrs::new();
+            a.opt("useserial", self.bios_useserial.map(TriBool::as_str));
+            a.opt("rebootTimeout", self.bios_reboot_timeout);
+            w.line(&format!("<bios{}/>", a.as_str()));
         }
     }
 }
 
-/// `<timer>` inside `<clock>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Timer {
-    pub name: String,
-    pub present: Option<String>,
-    pub tickpolicy: Option<String>,
-    pub track: Option<String>,
-    pub frequency: Option<String>,
-    pub mode: Option<String>,
-}
-
-const OFFSETS: &[&str] = &["utc", "localtime", "variable", "timezone", "absolute"];
-
-impl ClockDef {
-    pub(crate) fn parse(root: &Element) -> Result<ClockDef> {
-        let Some(c) = root.child("clock") else {
-            return Ok(ClockDef::default());
-        };
-        let offset = c.attr("offset").unwrap_or("utc").to_string();
-        if !OFFSETS.contains(&offset.as_str()) {
-            return Err(unsupported(format!("unknown clock offset '{offset}'")));
-        }
-        let mut def = ClockDef {
-            offset,
-            adjustment: c.attr_string("adjustment"),
-            basis: None,
-            timezone: None,
-            timers: Vec::new(),
-        };
-        match def.offset.as_str() {
-            "variable" => {
-                def.adjustment = Some(def.adjustment.unwrap_or_else(|| "0".into()));
-                def.basis = Some(c.attr("basis").unwrap_or("utc").to_string());
-            }
-            "timezone" => def.timezone = c.attr_string("timezone"),
-            _ => {}
-        }
-        for t in c.children_named("timer") {
-            def.timers.push(Timer {
-                name: t.attr("name").unwrap_or("").to_string(),
-                present: t.attr_string("present"),
-                tickpolicy: t.attr_string("tickpolicy"),
-                track: t.attr_string("track"),
-                frequency: t.attr_string("frequency"),
-                mode: t.attr_string("mode"),
-            });
-        }
-        Ok(def)
+/// `virDomainDefParseBootAcpiOptions`: at most one table, of type `slic`.
+fn parse_acpi(os: &Element) -> Result<Option<String>> {
+    let mut tables = os.grandchildren("acpi", "table");
+    let Some(t) = tables.next() else {
+        return Ok(None);
+    };
+    if tables.next().is_some() {
+        return Err(internal_xml("Only one acpi table is supported"));
     }
-
-    pub(crate) fn format(&self, w: &mut Writer) {
-        let mut a = Attrs::new();
-        a.add("offset", &self.offset);
-        a.opt("adjustment", self.adjustment.as_deref());
-        a.opt("basis", self.basis.as_deref());
-        a.opt("timezone", self.timezone.as_deref());
-        w.elem_with("clock", a.as_str(), |w| {
-            for t in &self.timers {
-                let mut a = Attrs::new();
-                a.add("name", &t.name);
-                a.opt("present", t.present.as_deref());
-                a.opt("tickpolicy", t.tickpolicy.as_deref());
-                a.opt("track", t.track.as_deref());
-                a.opt("frequency", t.frequency.as_deref());
-                a.opt("mode", t.mode.as_deref());
-                w.line(&format!("<timer{}/>", a.as_str()));
-            }
-        });
+    match t.attr("type") {
+        None => Err(internal_xml("Missing acpi table type")),
+        Some("slic") => Ok(Some(super::sanitize_path(&t.text()))),
+        Some(other) => Err(internal_xml(format!("Unknown acpi table type: {other}"))),
     }
 }
 

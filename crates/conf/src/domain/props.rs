@@ -136,7 +136,7 @@ vir_enum! {
     pub enum TriSwitch { On = "on", Off = "off" }
 }
 
-fn missing(e: &Element, name: &str) -> rvirt_util::Error {
+pub fn missing(e: &Element, name: &str) -> rvirt_util::Error {
     internal_xml(format!(
         "Missing required attribute '{name}' in element '{}'",
         e.name

@@ -1,9 +1,9 @@
 //! `<redirdev>`: a USB device redirected from the client
 //! (`virDomainRedirdevDef`), parsed as `virDomainRedirdevDefParseXML`,
 //! checked as `virDomainRedirdevDefValidate`, formatted as
-//! `virDomainRedirdevDefFormat`. Per-device boot order is not modelled
-//! yet and is refused rather than dropped.
+//! `virDomainRedirdevDefFormat`.
 
+use super::boot::DeviceBoot;
 use super::chardev::{ChrSource, ChrType};
 use super::devices::{format_addr, parse_addr, Address};
 use super::props::VirEnum;
@@ -15,6 +15,7 @@ use rvirt_util::Result;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Redirdev {
     pub source: ChrSource,
+    pub boot: Option<DeviceBoot>,
     pub address: Option<Address>,
 }
 
@@ -32,16 +33,16 @@ impl Redirdev {
         if chr_type == ChrType::Dbus && source.channel.is_none() {
             source.channel = Some("org.qemu.usbredir".into());
         }
-        if e.child("boot").is_some() {
-            return Err(unsupported(
-                "element <devices/redirdev/boot> is not supported by rvirt yet",
-            ));
-        }
+        let boot = DeviceBoot::parse(e)?;
         let address = parse_addr(e)?;
         if !matches!(address, None | Some(Address::Usb { .. })) {
             return Err(internal_xml("Invalid address for a USB device"));
         }
-        Ok(Redirdev { source, address })
+        Ok(Redirdev {
+            source,
+            boot,
+            address,
+        })
     }
 
     /// `virDomainRedirdevDefValidate`; `has_usb`: the domain has a USB bus.
@@ -58,6 +59,9 @@ impl Redirdev {
         w.line(&format!("<redirdev bus='usb'{}>", self.source.type_attr()));
         w.indent();
         self.source.format(w);
+        if let Some(b) = &self.boot {
+            b.format(w);
+        }
         format_addr(&self.address, w);
         w.dedent();
         w.line("</redirdev>");

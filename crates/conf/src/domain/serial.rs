@@ -229,7 +229,11 @@ pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: b
         c.target_type = Some("serial".into());
     }
     assign_ports(serials);
-    assign_ports(consoles);
+    // virDomainDefParseXML numbers the consoles by position, whatever
+    // port they give.
+    for (i, c) in consoles.iter_mut().enumerate() {
+        c.target_port = Some(i as u32);
+    }
     add_console_compat(serials, consoles, hvm)?;
     assign_ports(consoles);
     // The first console of an HVM guest is written as serial port 0.

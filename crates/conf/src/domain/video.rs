@@ -44,7 +44,7 @@ pub struct Acceleration {
 }
 
 /// `<video>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Video {
     pub model: String,
     pub ram: Option<u32>,
@@ -100,6 +100,7 @@ fn default_ram(model: &str) -> (Option<u32>, Option<u32>) {
 
 impl Video {
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Video> {
+        super::unmodelled::refuse_device_info(e, "video", &[])?;
         let m = e.child("model");
         let model = match m.and_then(|m| m.attr("type")) {
             Some(t) if VIDEO_MODELS.contains(&t) => t.to_string(),

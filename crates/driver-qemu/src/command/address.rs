@@ -7,6 +7,7 @@ use super::json::Props;
 use super::machine::is_q35;
 use super::unsupported;
 use rvirt_conf::domain::controller::PciModelName;
+use rvirt_conf::domain::disk::DiskBus;
 use rvirt_conf::domain::{Address, Controller, DomainDef};
 use rvirt_util::Result;
 use std::collections::BTreeSet;
@@ -59,6 +60,7 @@ fn pci(bus: u32, slot: u32, function: u32) -> Address {
         slot,
         function,
         multifunction: None,
+        zpci: None,
     }
 }
 
@@ -163,7 +165,7 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
             .filter(wants)
             .map(|c| &mut c.address),
     );
-    for disk in d.disks.iter_mut().filter(|x| x.bus == "virtio") {
+    for disk in d.disks.iter_mut().filter(|x| x.bus() == DiskBus::Virtio) {
         out.push(&mut disk.address);
     }
     for balloon in d.memballoon.iter_mut().filter(|m| m.model != "none") {

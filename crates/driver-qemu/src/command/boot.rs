@@ -3,19 +3,29 @@
 //! (`qemuProcessPrepareDeviceBootorder`).
 
 use super::Args;
+use rvirt_conf::domain::boot::DeviceBoot;
+use rvirt_conf::domain::disk::DiskDevice;
+use rvirt_conf::domain::props::TriBool;
 use rvirt_conf::domain::DomainDef;
 
-/// `-boot [menu=on|off,]strict=on`, then `-kernel`/`-initrd`/`-append`/`-dtb`.
+/// `-boot [menu=on|off,][reboot-timeout=N,][splash-time=N,]strict=on`,
+/// then `-kernel`/`-initrd`/`-append`/`-dtb`.
 pub(super) fn boot(a: &mut Args, def: &DomainDef) {
     let mut opts = String::new();
-    match def.os.bootmenu.as_deref() {
-        Some("yes") => opts.push_str("menu=on,"),
-        Some("no") => opts.push_str("menu=off,"),
-        _ => {}
+    let os = &def.os;
+    match os.bootmenu {
+        Some(TriBool::Yes) => opts.push_str("menu=on,"),
+        Some(TriBool::No) => opts.push_str("menu=off,"),
+        None => {}
+    }
+    if let Some(t) = os.bios_reboot_timeout {
+        opts.push_str(&format!("reboot-timeout={t},"));
+    }
+    if let Some(t) = os.bootmenu_timeout {
+        opts.push_str(&format!("splash-time={t},"));
     }
     opts.push_str("strict=on");
     a.opt("-boot", opts);
-    let os = &def.os;
     for (flag, value) in [
         ("-kernel", &os.kernel),
         ("-initrd", &os.initrd),
@@ -28,17 +38,30 @@ pub(super) fn boot(a: &mut Args, def: &DomainDef) {
     }
 }
 
-/// The `bootindex` of each device `<boot dev=>` selects: per disk (in
-/// definition order) and for the first interface; 0 is none.
+/// The `bootindex` of each disk and interface (in definition order): the
+/// per-device `<boot order>`, or what `<os><boot dev=>` selects (per disk
+/// class and the first interface); 0 is none.
 pub(super) struct BootOrder {
     pub(super) disks: Vec<u32>,
-    pub(super) first_net: u32,
+    pub(super) nets: Vec<u32>,
 }
 
 impl BootOrder {
     /// The position (1-based) of each device class in `<os><boot>`; the
     /// first disk of a class takes it, as libvirt does.
     pub(super) fn of(def: &DomainDef) -> BootOrder {
+        let devs = &def.devices;
+        if def.os.boot.is_empty() {
+            let order = |b: Option<&DeviceBoot>| b.map_or(0, |b| b.order);
+            return BootOrder {
+                disks: devs.disks.iter().map(|d| order(d.boot.as_ref())).collect(),
+                nets: devs
+                    .interfaces
+                    .iter()
+                    .map(|n| order(n.boot.as_ref()))
+                    .collect(),
+            };
+        }
         let position = |dev: &str| {
             def.os
                 .boot
@@ -52,17 +75,18 @@ impl BootOrder {
             .disks
             .iter()
             .map(|d| {
-                let slot = match d.device.as_str() {
-                    "cdrom" => &mut cdrom,
-                    "floppy" => &mut floppy,
+                let slot = match d.device {
+                    DiskDevice::Cdrom => &mut cdrom,
+                    DiskDevice::Floppy => &mut floppy,
                     _ => &mut disk,
                 };
                 std::mem::take(slot)
             })
             .collect();
-        BootOrder {
-            disks,
-            first_net: position("network"),
+        let mut nets = vec![0; devs.interfaces.len()];
+        if let Some(first) = nets.first_mut() {
+            *first = position("network");
         }
+        BootOrder { disks, nets }
     }
 }

@@ -128,9 +128,15 @@ pub(super) fn serials(a: &mut Args, def: &DomainDef) -> Result<()> {
 /// Where an unnamed-path guest agent socket goes: libvirt's
 /// `channelTargetDir/domain-ID-NAME/TARGETNAME`.
 fn channel_socket(ctx: &RunContext, target: &str) -> PathBuf {
-    let domain_dir = ctx.lib_dir.file_name().unwrap_or_default();
-    let base = ctx.lib_dir.parent().unwrap_or(Path::new("/"));
-    base.join("channel/target").join(domain_dir).join(target)
+    channel_dir(&ctx.lib_dir).join(target)
+}
+
+/// The channel sockets' directory of the run whose private directory is
+/// `lib_dir` (`LIB/domain-ID-NAME`): `LIB/channel/target/domain-ID-NAME`.
+pub fn channel_dir(lib_dir: &Path) -> PathBuf {
+    let domain_dir = lib_dir.file_name().unwrap_or_default();
+    let base = lib_dir.parent().unwrap_or(Path::new("/"));
+    base.join("channel/target").join(domain_dir)
 }
 
 /// Each `<channel>`: virtio-serial ports (the guest agent and friends).

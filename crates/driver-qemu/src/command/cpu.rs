@@ -2,7 +2,10 @@
 //! (`qemuBuildSmpCommandLine`).
 
 use super::{unsupported, Args};
-use rvirt_conf::domain::DomainDef;
+use rvirt_conf::domain::cpu::{CpuMode, FeaturePolicy};
+use rvirt_conf::domain::props::{TriSwitch, VirEnum};
+use rvirt_conf::domain::sched::Schedulers;
+use rvirt_conf::domain::{CpuDef, DomainDef};
 use rvirt_util::Result;
 
 /// `<features>` the command line expresses (elsewhere, in `-machine` and
@@ -11,36 +14,41 @@ const HANDLED_FEATURES: &[&str] = &["acpi", "apic", "pae", "vmport", "smm"];
 
 /// `-cpu qemu64` / `-cpu host,migratable=on` / `-cpu Model,feat=on,...`.
 pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
-    if let Some(f) = def
-        .features
-        .iter()
-        .find(|f| !HANDLED_FEATURES.contains(&f.name.as_str()))
-    {
+    let names = def.features.names();
+    if let Some(f) = names.iter().find(|f| !HANDLED_FEATURES.contains(f)) {
         return Err(unsupported(format!(
-            "domain feature '{}' is not supported by rvirt yet",
-            f.name
+            "domain feature '{f}' is not supported by rvirt yet"
         )));
+    }
+    // libvirt applies these to the threads after start; rvirt does not yet.
+    if def.cputune.schedulers != Schedulers::default() {
+        return Err(unsupported(
+            "<cputune> thread schedulers are not supported by rvirt's QEMU driver yet",
+        ));
     }
     let Some(cpu) = &def.cpu else {
         return Ok(());
     };
-    let mut arg = match cpu.mode.as_deref().unwrap_or("custom") {
-        "host-passthrough" if def.virt_type == "kvm" => {
-            let migratable = cpu.migratable.as_deref().unwrap_or("on");
+    refuse_unexpressed(cpu)?;
+    let mut arg = match cpu.mode() {
+        CpuMode::HostPassthrough if def.virt_type == "kvm" => {
+            let migratable = cpu.migratable.unwrap_or(TriSwitch::On).as_str();
             format!("host,migratable={migratable}")
         }
-        "custom" => match &cpu.model {
+        CpuMode::Custom => match &cpu.model {
             Some(model) => model.clone(),
             None => return Ok(()),
         },
-        mode @ ("host-passthrough" | "host-model" | "maximum") if def.virt_type == "kvm" => {
+        mode if def.virt_type == "kvm" => {
             return Err(unsupported(format!(
-                "CPU mode '{mode}' is not supported by rvirt yet"
+                "CPU mode '{}' is not supported by rvirt yet",
+                mode.as_str()
             )))
         }
         mode => {
             return Err(unsupported(format!(
                 "CPU mode '{mode}' for {arch} {virt} domain on {arch} host is not supported by hypervisor",
+                mode = mode.as_str(),
                 arch = def.os.arch.as_deref().unwrap_or("x86_64"),
                 virt = def.virt_type,
             )))
@@ -49,15 +57,34 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
     if let Some(vendor) = &cpu.vendor_id {
         arg.push_str(&format!(",vendor={vendor}"));
     }
-    for (policy, name) in &cpu.features {
-        match policy.as_str() {
-            "force" | "require" => arg.push_str(&format!(",{name}=on")),
-            "disable" | "forbid" => arg.push_str(&format!(",{name}=off")),
-            _ => {}
+    for f in &cpu.features {
+        match f.policy {
+            FeaturePolicy::Force | FeaturePolicy::Require => {
+                arg.push_str(&format!(",{}=on", f.name))
+            }
+            FeaturePolicy::Disable | FeaturePolicy::Forbid => {
+                arg.push_str(&format!(",{}=off", f.name))
+            }
+            // libvirt leaves optional features to the model.
+            FeaturePolicy::Optional => {}
         }
     }
     a.opt("-cpu", arg);
     Ok(())
+}
+
+/// `<cpu>` parts `-cpu` would need options rvirt does not build yet.
+fn refuse_unexpressed(cpu: &CpuDef) -> Result<()> {
+    let part = if cpu.cache.is_some() {
+        "cpu/cache"
+    } else if cpu.maxphysaddr.is_some() {
+        "cpu/maxphysaddr"
+    } else {
+        return Ok(());
+    };
+    Err(unsupported(format!(
+        "element <{part}> is not supported by rvirt's QEMU driver yet"
+    )))
 }
 
 /// The `<vcpu>` count online at start (`current=`, else all).
@@ -75,8 +102,9 @@ pub(super) fn smp(a: &mut Args, def: &DomainDef) {
     }
     match def.cpu.as_ref().and_then(|c| c.topology) {
         // QEMU 7.2 has `dies` (QEMU_CAPS_SMP_DIES).
-        Some((sockets, dies, cores, threads)) => arg.push_str(&format!(
-            ",sockets={sockets},dies={dies},cores={cores},threads={threads}"
+        Some(t) => arg.push_str(&format!(
+            ",sockets={},dies={},cores={},threads={}",
+            t.sockets, t.dies, t.cores, t.threads
         )),
         None => arg.push_str(&format!(",sockets={max},cores=1,threads=1")),
     }

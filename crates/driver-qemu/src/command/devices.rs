@@ -6,7 +6,8 @@ use super::json::Props;
 use super::{chardev, controller, disk, graphics, net, unsupported, Args, RunContext};
 use crate::caps_model::QemuCaps;
 use rvirt_conf::domain::rng::RngBackend;
-use rvirt_conf::domain::DomainDef;
+use rvirt_conf::domain::virtio::VirtioOptions;
+use rvirt_conf::domain::{DomainDef, Memballoon};
 use rvirt_util::Result;
 
 /// Controllers through video.
@@ -36,6 +37,7 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("sound", !d.sounds.is_empty()),
         ("smartcard", !d.smartcards.is_empty()),
         ("redirdev", !d.redirdevs.is_empty()),
+        ("hostdev", !d.hostdevs.is_empty()),
         ("hub", !d.hubs.is_empty()),
         ("panic", !d.panics.is_empty()),
     ];
@@ -61,12 +63,31 @@ pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
                 m.model
             )));
         }
+        refuse_balloon_options(m)?;
         let p = Props::new()
             .str("driver", "virtio-balloon-pci")
             .str("id", "balloon0");
         a.json("-device", device_address(p, &m.address, def));
     }
     rngs(a, def)
+}
+
+/// Balloon settings `virtio-balloon-pci` here does not carry yet.
+fn refuse_balloon_options(m: &Memballoon) -> Result<()> {
+    let part = if m.autodeflate.is_some() {
+        "memballoon autodeflate"
+    } else if m.free_page_reporting.is_some() {
+        "memballoon freePageReporting"
+    } else if m.period != 0 {
+        "memballoon stats period"
+    } else if m.virtio != VirtioOptions::default() {
+        "memballoon driver options"
+    } else {
+        return Ok(());
+    };
+    Err(unsupported(format!(
+        "{part} is not supported by the rvirt QEMU driver yet"
+    )))
 }
 
 /// Each `<rng>`: its backend object `objrngN` and `virtio-rng-pci`.

@@ -6,16 +6,70 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
+use rvirt_conf::domain::disk::{DiskCache, DiskDevice, DriverPolicies};
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{Address, Controller, Disk, DomainDef};
 use rvirt_util::Result;
+
+/// The first part of a disk the command line below does not carry (so it
+/// is refused rather than lost).
+fn untranslated(disk: &Disk) -> Option<&'static str> {
+    let d = &disk.driver;
+    let src = &disk.source;
+    let boot_loadparm = disk.boot.as_ref().is_some_and(|b| b.loadparm.is_some());
+    // io= is carried (aio); the other policies are not.
+    let policies = DriverPolicies {
+        io: None,
+        ..d.policies.clone()
+    };
+    [
+        (disk.backing_store.is_some(), "backingStore"),
+        (src.auth.is_some(), "auth"),
+        (src.encryption.is_some(), "encryption"),
+        (src.reservations.is_some(), "reservations"),
+        (src.slice.is_some(), "slices"),
+        (!src.seclabels.is_empty(), "source seclabel"),
+        (
+            disk.iotune.has_any() || disk.iotune.group_name.is_some(),
+            "iotune",
+        ),
+        (disk.geometry.is_set(), "geometry"),
+        (disk.blockio != Default::default(), "blockio"),
+        (disk.transient.is_some(), "transient"),
+        (
+            disk.wwn.is_some() || disk.vendor.is_some() || disk.product.is_some(),
+            "wwn/vendor/product",
+        ),
+        (policies != Default::default(), "driver policies"),
+        (
+            d.iothread.is_some() || d.queues != 0 || d.queue_size != 0,
+            "driver queues",
+        ),
+        (
+            d.detect_zeroes.is_some() || d.metadata_cache != 0,
+            "driver detect_zeroes/metadata_cache",
+        ),
+        (d.virtio != Default::default(), "driver virtio options"),
+        (boot_loadparm, "boot loadparm"),
+    ]
+    .into_iter()
+    .find_map(|(set, what)| set.then_some(what))
+}
 
 pub(super) fn disks(a: &mut Args, def: &DomainDef) -> Result<()> {
     let boot = BootOrder::of(def);
     let count = def.devices.disks.len();
+    for disk in &def.devices.disks {
+        if let Some(what) = untranslated(disk) {
+            return Err(unsupported(format!(
+                "disk '{}': {what} is not supported by rvirt yet",
+                disk.target.dev
+            )));
+        }
+    }
     for (i, disk) in def.devices.disks.iter().enumerate() {
-        // libvirt numbers the node names down from the last disk.
-        let node = count - i;
-        let has_media = disk.source.is_some();
+        let node = disk_node_index(count, i);
+        let has_media = !disk.source.is_empty();
         if has_media {
             blockdevs(a, disk, node)?;
         }
@@ -34,11 +88,8 @@ pub(super) fn disks(a: &mut Args, def: &DomainDef) -> Result<()> {
 }
 
 fn cache_mode(disk: &Disk) -> Option<&str> {
-    disk.driver
-        .as_ref()?
-        .cache
-        .as_deref()
-        .filter(|c| *c != "default")
+    let cache = disk.driver.cache?;
+    (cache != DiskCache::Default).then(|| cache.as_str())
 }
 
 /// `cache.direct` / `cache.no-flush` of both nodes for a cache mode.
@@ -66,8 +117,14 @@ fn write_cache(disk: &Disk) -> Option<&'static str> {
     }
 }
 
+/// The N of disk `i`'s `libvirt-N-*` nodes (its source's index in the
+/// live XML): libvirt numbers them down from the last of `count` disks.
+pub fn disk_node_index(count: usize, i: usize) -> usize {
+    count - i
+}
+
 fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
-    let driver = match disk.disk_type.as_str() {
+    let driver = match disk.disk_type().as_str() {
         "file" => "file",
         "block" => "host_device",
         other => {
@@ -76,25 +133,17 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
             )))
         }
     };
-    let format = disk
-        .driver
-        .as_ref()
-        .and_then(|d| d.format.as_deref())
-        .unwrap_or("raw");
+    let format = disk.driver.format.map_or("raw", |f| f.as_str());
     if !matches!(format, "raw" | "qcow2") {
         return Err(unsupported(format!(
             "disk format '{format}' is not supported by rvirt yet"
         )));
     }
     let storage_name = format!("libvirt-{node}-storage");
-    let aio = disk
-        .driver
-        .as_ref()
-        .and_then(|d| d.io.as_deref())
-        .filter(|io| *io != "default");
+    let aio = disk.driver.policies.io.map(|io| io.as_str());
     let mut storage = Props::new()
         .str("driver", driver)
-        .str("filename", disk.source.as_deref().unwrap_or(""))
+        .str("filename", disk.source.path().unwrap_or(""))
         .opt_str("aio", aio)
         .str("node-name", &storage_name);
     if let Some(c) = cache_props(disk) {
@@ -104,7 +153,10 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     a.json("-blockdev", storage);
     let mut fmt = Props::new()
         .str("node-name", &format!("libvirt-{node}-format"))
-        .bool("read-only", disk.readonly || disk.device == "cdrom");
+        .bool(
+            "read-only",
+            disk.readonly || disk.device == DiskDevice::Cdrom,
+        );
     if let Some(c) = cache_props(disk) {
         fmt = fmt.obj("cache", c);
     }
@@ -118,8 +170,8 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
 /// The `-device` of a disk up to its id (boot index and write cache follow).
 fn frontend(disk: &Disk, def: &DomainDef, node: Option<usize>) -> Result<Props> {
     let drive = node.map(|n| format!("libvirt-{n}-format"));
-    let cdrom = disk.device == "cdrom";
-    let index = rvirt_conf::domain::devices::disk_name_to_index(&disk.target_dev).unwrap_or(0);
+    let cdrom = disk.device == DiskDevice::Cdrom;
+    let index = rvirt_conf::domain::devices::disk_name_to_index(&disk.target.dev).unwrap_or(0);
     let (c, b, t, u) = match disk.address {
         Some(Address::Drive {
             controller,
@@ -129,7 +181,7 @@ fn frontend(disk: &Disk, def: &DomainDef, node: Option<usize>) -> Result<Props> 
         }) => (controller, bus, target, unit),
         _ => (0, 0, 0, 0),
     };
-    let p = match disk.bus.as_str() {
+    let p = match disk.bus().as_str() {
         "virtio" => device_address(
             Props::new().str("driver", "virtio-blk-pci"),
             &disk.address,
@@ -173,7 +225,7 @@ fn scsi(
     (c, b, t, u): (u32, u32, u32, u32),
     drive: Option<&str>,
 ) -> Result<Props> {
-    let driver = if disk.device == "cdrom" {
+    let driver = if disk.device == DiskDevice::Cdrom {
         "scsi-cd"
     } else {
         "scsi-hd"

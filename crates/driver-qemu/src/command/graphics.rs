@@ -6,8 +6,10 @@ use super::address::device_address;
 use super::json::Props;
 use super::{unsupported, Args};
 use rvirt_conf::domain::audio::AudioType;
+use rvirt_conf::domain::graphics::{GraphicsKind, ListenType, Vnc};
 use rvirt_conf::domain::props::VirEnum;
-use rvirt_conf::domain::{DomainDef, Video};
+use rvirt_conf::domain::virtio::VirtioOptions;
+use rvirt_conf::domain::{DomainDef, InputSource, Video};
 use rvirt_util::Result;
 
 /// VNC's display numbers start at this TCP port.
@@ -17,6 +19,14 @@ const VNC_BASE_PORT: i32 = 5900;
 /// named `inputN` by position.
 pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, input) in def.devices.inputs.iter().enumerate() {
+        let unexpressed = input.model.is_some()
+            || input.source != InputSource::default()
+            || input.virtio != VirtioOptions::default();
+        if unexpressed {
+            return Err(unsupported(
+                "input model, source and driver options are not supported by the rvirt QEMU driver yet",
+            ));
+        }
         let driver = match (input.bus.as_str(), input.input_type.as_str()) {
             ("ps2", _) => continue,
             ("usb", "tablet") => "usb-tablet",
@@ -60,27 +70,30 @@ pub(super) fn audio(a: &mut Args, def: &DomainDef) -> Result<()> {
 /// here (the driver fills the port it allocated before building).
 pub(super) fn graphics(a: &mut Args, def: &DomainDef) -> Result<()> {
     for g in &def.devices.graphics {
-        if g.graphics_type != "vnc" {
+        let GraphicsKind::Vnc(v) = &g.kind else {
             return Err(unsupported(format!(
                 "graphics type '{}' is not supported by rvirt yet",
-                g.graphics_type
+                g.graphics_type().as_str()
             )));
-        }
-        let mut vnc = match g.listen_type.as_deref() {
-            Some("none") => "none".to_string(),
-            Some("socket") => {
+        };
+        refuse_unexpressed_vnc(v, g.listens.len())?;
+        let first = g.listens.first();
+        let mut vnc = match first.map(|l| l.listen_type) {
+            Some(ListenType::None) => "none".to_string(),
+            Some(ListenType::Socket) => {
                 return Err(unsupported(
                     "VNC on a unix socket is not supported by rvirt yet",
                 ))
             }
             _ => {
-                let listen = g.listen.as_deref().unwrap_or("127.0.0.1");
+                let listen = first.and_then(|l| l.address.as_deref());
+                let listen = listen.unwrap_or("127.0.0.1");
                 let listen = if listen.contains(':') {
                     format!("[{listen}]")
                 } else {
                     listen.to_string()
                 };
-                format!("{listen}:{}", (g.port - VNC_BASE_PORT).max(0))
+                format!("{listen}:{}", (v.port - VNC_BASE_PORT).max(0))
             }
         };
         if let Some(audio) = def.devices.audios.first() {
@@ -89,6 +102,26 @@ pub(super) fn graphics(a: &mut Args, def: &DomainDef) -> Result<()> {
         a.opt("-vnc", vnc);
     }
     Ok(())
+}
+
+/// VNC settings the command line does not express yet are refused rather
+/// than started without them.
+fn refuse_unexpressed_vnc(v: &Vnc, listens: usize) -> Result<()> {
+    let unexpressed = [
+        ("passwd", v.auth.passwd.is_some()),
+        ("keymap", v.keymap.is_some()),
+        ("websocket", v.websocket != 0),
+        ("sharePolicy", v.share_policy.is_some()),
+        ("powerControl", v.power_control.is_some()),
+        ("audio", v.audio_id != 0),
+        ("listen", listens > 1),
+    ];
+    match unexpressed.iter().find(|(_, set)| *set) {
+        Some((what, _)) => Err(unsupported(format!(
+            "VNC '{what}' setting is not supported by rvirt yet"
+        ))),
+        None => Ok(()),
+    }
 }
 
 pub(super) fn videos(a: &mut Args, def: &DomainDef) -> Result<()> {

@@ -7,7 +7,9 @@
 use super::machine::{is_i440fx, is_q35};
 use crate::caps_model::QemuCaps;
 use rvirt_conf::domain::audio::{Audio, AudioType};
-use rvirt_conf::domain::devices::DiskDriver;
+use rvirt_conf::domain::cpu::{CpuCheck, CpuFallback, CpuMatch, CpuMode};
+use rvirt_conf::domain::disk::StorageFormat;
+use rvirt_conf::domain::props::TriSwitch;
 use rvirt_conf::domain::serial::SerialModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
 use rvirt_util::Result;
@@ -22,7 +24,7 @@ pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Resu
     if def.devices.memballoon.is_none() {
         def.devices.memballoon = Some(Memballoon {
             model: "virtio".into(),
-            address: None,
+            ..Memballoon::default()
         });
     }
     default_audio(def);
@@ -43,28 +45,32 @@ fn has_controller(def: &DomainDef, kind: &str, index: i32) -> bool {
 /// migratable unless told otherwise.
 fn default_cpu(def: &mut DomainDef) {
     let cpu = def.cpu.get_or_insert_with(CpuDef::default);
-    match cpu.mode.as_deref() {
-        None | Some("custom") if cpu.model.is_none() => {
-            cpu.mode = Some("custom".into());
-            cpu.match_ = Some("exact".into());
-            cpu.check = Some("none".into());
+    match cpu.mode() {
+        CpuMode::Custom if cpu.model.is_none() => {
+            cpu.mode = Some(CpuMode::Custom);
+            cpu.match_ = Some(CpuMatch::Exact);
+            cpu.check = Some(CpuCheck::None);
             cpu.model = Some("qemu64".into());
-            cpu.fallback = Some("forbid".into());
+            cpu.fallback = Some(CpuFallback::Forbid);
         }
-        Some("host-passthrough") if cpu.migratable.is_none() => {
-            cpu.migratable = Some("on".into());
+        CpuMode::HostPassthrough if cpu.migratable.is_none() => {
+            cpu.migratable = Some(TriSwitch::On);
         }
         _ => {}
     }
     // qemuDomainDefCPUPostParse: passthrough and TCG custom CPUs are not
     // compared with the host; host-model and KVM custom ones partially.
-    if cpu.check.is_none() && (cpu.mode.as_deref() != Some("custom") || cpu.model.is_some()) {
-        let none = match cpu.mode.as_deref() {
-            Some("host-passthrough" | "maximum") => true,
-            Some("custom") | None => def.virt_type == "qemu",
-            _ => false,
+    if cpu.check.is_none() && (cpu.mode() != CpuMode::Custom || cpu.model.is_some()) {
+        let none = match cpu.mode() {
+            CpuMode::HostPassthrough | CpuMode::Maximum => true,
+            CpuMode::Custom => def.virt_type == "qemu",
+            CpuMode::HostModel => false,
         };
-        cpu.check = Some(if none { "none" } else { "partial" }.into());
+        cpu.check = Some(if none {
+            CpuCheck::None
+        } else {
+            CpuCheck::Partial
+        });
     }
 }
 
@@ -155,7 +161,7 @@ fn ps2_inputs(def: &mut DomainDef) {
             def.devices.inputs.push(Input {
                 input_type: kind.into(),
                 bus: "ps2".into(),
-                address: None,
+                ..Input::default()
             });
         }
     }
@@ -174,9 +180,9 @@ fn default_audio(def: &mut DomainDef) {
 /// the SCSI controller default, `qemuDomainDeviceVideoDefPostParse`).
 fn device_models(def: &mut DomainDef) {
     for disk in &mut def.devices.disks {
-        let driver = disk.driver.get_or_insert_with(DiskDriver::default);
+        let driver = &mut disk.driver;
         driver.name.get_or_insert_with(|| "qemu".into());
-        driver.format.get_or_insert_with(|| "raw".into());
+        driver.format.get_or_insert(StorageFormat::Raw);
     }
     for net in &mut def.devices.interfaces {
         net.model.get_or_insert_with(|| "rtl8139".into());

@@ -7,6 +7,7 @@
 use super::json::Props;
 use super::{unsupported, Args};
 use crate::caps_model::QemuCaps;
+use rvirt_conf::domain::clock::{ClockOffset, TickPolicy, TimerName, TimerTrack};
 use rvirt_conf::domain::props::{TriBool, VirEnum};
 use rvirt_conf::domain::{DomainDef, MemoryBacking};
 use rvirt_util::Result;
@@ -54,17 +55,6 @@ pub(super) fn is_i440fx(def: &DomainDef) -> bool {
     m == "pc" || m.starts_with("pc-0.") || m.starts_with("pc-1.") || m.starts_with("pc-i440fx-")
 }
 
-/// A `<features>` switch: `Some(true)` for `state='on'` or a bare element.
-fn feature_state(def: &DomainDef, name: &str) -> Option<bool> {
-    let f = def.features.iter().find(|f| f.name == name)?;
-    let state = f
-        .attrs
-        .iter()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.as_str());
-    Some(state != Some("off"))
-}
-
 /// The RAM block id QEMU uses for this machine (`default-ram-id`), which
 /// `-machine memory-backend=` and the backend object both name.
 fn default_ram_id<'a>(def: &DomainDef, caps: &'a QemuCaps) -> Option<&'a str> {
@@ -74,13 +64,17 @@ fn default_ram_id<'a>(def: &DomainDef, caps: &'a QemuCaps) -> Option<&'a str> {
 /// `-machine NAME,usb=off[,vmport=][,smm=],dump-guest-core=off,memory-backend=ID`.
 pub(super) fn machine(a: &mut Args, def: &DomainDef, caps: &QemuCaps) -> Result<()> {
     refuse_unmodelled_memory(def)?;
+    refuse_unexpressed_firmware(def)?;
     let mut m = format!("{},usb=off", machine_name(def));
-    for feature in ["vmport", "smm"] {
-        if let Some(on) = feature_state(def, feature) {
-            m.push_str(&format!(",{feature}={}", if on { "on" } else { "off" }));
+    let smm = def.features.smm.as_ref().map(|s| s.state);
+    for (feature, state) in [("vmport", def.features.vmport), ("smm", smm)] {
+        if let Some(state) = state {
+            m.push_str(&format!(",{feature}={}", state.as_str()));
         }
     }
-    m.push_str(",dump-guest-core=off");
+    // <memory dumpCore>, else qemu.conf's dump_guest_core default (off).
+    let dump_core = def.dump_core.map_or("off", |d| d.as_str());
+    m.push_str(&format!(",dump-guest-core={dump_core}"));
     if def.memory_backing.nosharepages {
         m.push_str(",mem-merge=off");
     }
@@ -115,6 +109,31 @@ fn refuse_unmodelled_memory(def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
+/// Firmware settings the command line does not express yet are refused
+/// rather than started with the default firmware.
+fn refuse_unexpressed_firmware(def: &DomainDef) -> Result<()> {
+    let os = &def.os;
+    let unexpressed = [
+        ("<os firmware>", os.firmware.firmware.is_some()),
+        ("<loader>/<nvram>", os.loader.is_some()),
+        ("<acpi><table>", os.slic_table.is_some()),
+        // useserial='yes' wants the sgabios device; rebootTimeout and the
+        // menu's timeout are -boot options (boot.rs).
+        (
+            "<bios useserial>",
+            os.bios_useserial == Some(rvirt_conf::domain::props::TriBool::Yes),
+        ),
+        ("<smbios>", os.smbios.is_some()),
+        ("<sysinfo>", !def.sysinfo.is_empty()),
+    ];
+    match unexpressed.iter().find(|(_, set)| *set) {
+        Some((what, _)) => Err(unsupported(format!(
+            "{what} is not supported by rvirt's QEMU driver yet"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Guest RAM in MiB after `qemuDomainAlignMemorySizes` (x86: 1 MiB).
 pub(super) fn memory_mib(def: &DomainDef) -> u64 {
     def.memory_kib.div_ceil(1024)
@@ -142,34 +161,37 @@ pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) {
 /// `-rtc` (`qemuBuildClockArgStr`) and the PIT/HPET timer options.
 pub(super) fn clock(a: &mut Args, def: &DomainDef) -> Result<()> {
     let clock = &def.clock;
-    let mut rtc = match clock.offset.as_str() {
-        "utc" => "base=utc".to_string(),
-        "localtime" | "timezone" => "base=localtime".to_string(),
+    let mut rtc = match clock.offset {
+        ClockOffset::Utc => "base=utc".to_string(),
+        ClockOffset::Localtime | ClockOffset::Timezone => "base=localtime".to_string(),
         other => {
             return Err(unsupported(format!(
-                "clock offset '{other}' is not supported by rvirt yet"
+                "clock offset '{}' is not supported by rvirt yet",
+                other.as_str()
             )))
         }
     };
-    if let Some(t) = clock.timers.iter().find(|t| t.name == "rtc") {
-        match t.track.as_deref() {
-            Some("guest") => rtc.push_str(",clock=vm"),
-            Some("wall") => rtc.push_str(",clock=host"),
-            Some("realtime") => rtc.push_str(",clock=rt"),
+    if let Some(t) = clock.timers.iter().find(|t| t.name == TimerName::Rtc) {
+        match t.track {
+            Some(TimerTrack::Guest) => rtc.push_str(",clock=vm"),
+            Some(TimerTrack::Wall) => rtc.push_str(",clock=host"),
+            Some(TimerTrack::Realtime) => rtc.push_str(",clock=rt"),
             _ => {}
         }
-        if t.tickpolicy.as_deref() == Some("catchup") {
+        if t.tickpolicy == Some(TickPolicy::Catchup) {
             rtc.push_str(",driftfix=slew");
         }
     }
     a.opt("-rtc", rtc);
     for t in &clock.timers {
-        match (t.name.as_str(), t.tickpolicy.as_deref()) {
-            ("pit", None | Some("delay")) => {
+        match (t.name, t.tickpolicy) {
+            (TimerName::Pit, None | Some(TickPolicy::Delay)) => {
                 a.opt("-global", "kvm-pit.lost_tick_policy=delay");
             }
-            ("pit", Some("discard")) => a.opt("-global", "kvm-pit.lost_tick_policy=discard"),
-            ("hpet", _) if t.present.as_deref() == Some("no") => a.flag("-no-hpet"),
+            (TimerName::Pit, Some(TickPolicy::Discard)) => {
+                a.opt("-global", "kvm-pit.lost_tick_policy=discard")
+            }
+            (TimerName::Hpet, _) if t.present == Some(TriBool::No) => a.flag("-no-hpet"),
             _ => {}
         }
     }
@@ -180,7 +202,7 @@ pub(super) fn clock(a: &mut Args, def: &DomainDef) -> Result<()> {
 /// `<acpi/>`, and the S3/S4 switches of `<pm>`.
 pub(super) fn power_management(a: &mut Args, def: &DomainDef) {
     a.flag("-no-shutdown");
-    if feature_state(def, "acpi") != Some(true) {
+    if !def.features.acpi {
         a.flag("-no-acpi");
     }
     let pm_object = if is_q35(def) { "ICH9-LPC" } else { "PIIX4_PM" };

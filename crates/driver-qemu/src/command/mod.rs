@@ -23,6 +23,8 @@ mod net;
 #[cfg(test)]
 mod test_caps;
 
+pub use chardev::channel_dir;
+pub use disk::disk_node_index;
 pub use net::tap_name;
 
 use crate::caps_model::{Accel, QemuCaps};

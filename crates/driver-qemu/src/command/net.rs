@@ -16,6 +16,7 @@ use rvirt_util::Result;
 pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
     let boot = BootOrder::of(def);
     for (i, net) in def.devices.interfaces.iter().enumerate() {
+        refuse_unexpressed(net)?;
         let netdev = format!("hostnet{i}");
         a.json("-netdev", backend(net, i)?.str("id", &netdev));
         let mut p = Props::new()
@@ -23,12 +24,39 @@ pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
             .str("netdev", &netdev)
             .str("id", &format!("net{i}"))
             .opt_str("mac", net.mac.as_deref());
-        if i == 0 && boot.first_net > 0 {
-            p = p.num("bootindex", boot.first_net);
+        if boot.nets[i] > 0 {
+            p = p.num("bootindex", boot.nets[i]);
         }
         a.json("-device", device_address(p, &net.address, def));
     }
     Ok(())
+}
+
+/// Interface settings this command line does not carry: refused by name
+/// rather than dropped, so a guest never runs without what it asked for.
+fn refuse_unexpressed(net: &Interface) -> Result<()> {
+    let set = [
+        ("<driver>", !net.driver.is_empty()),
+        ("<script>", net.script.is_some()),
+        ("<downscript>", net.downscript.is_some()),
+        ("<backenddomain>", net.backend_domain.is_some()),
+        ("<target managed>", net.target_managed.is_some()),
+        ("<teaming>", net.teaming.is_some()),
+        ("<source><reconnect>", net.reconnect.enabled.is_some()),
+        ("<backend>", !net.backend.is_empty()),
+        ("<vlan>", net.vlan.is_some()),
+        ("<bandwidth>", net.bandwidth.is_some()),
+        ("<port isolated>", net.port_isolated.is_some()),
+        ("trustGuestRxFilters", net.trust_guest_rx_filters.is_some()),
+        ("<alias>", net.alias.is_some()),
+        ("<acpi index>", net.acpi_index.is_some()),
+    ];
+    match set.iter().find(|(_, present)| *present) {
+        Some((part, _)) => Err(unsupported(format!(
+            "interface {part} is not supported by rvirt's QEMU driver yet"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The name of the tap an interface uses: its `<target dev>`, else

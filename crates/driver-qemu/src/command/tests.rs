@@ -197,9 +197,26 @@ fn what_cannot_be_expressed_is_refused() {
     passthrough_on_tcg.virt_type = "qemu".into();
     let mut unknown_machine = guest("minimal-kernel.xml");
     unknown_machine.os.machine = Some("pc-i440fx-99.0".into());
+    let mut iotune_disk = guest("bios-full.xml");
+    iotune_disk.devices.disks[0].iotune.values[0] = 1000;
     let mut network_disk = guest("bios-full.xml");
-    network_disk.devices.disks[0].disk_type = "network".into();
+    network_disk.devices.disks[0].source = rvirt_conf::domain::DomainDef::parse(
+        "<domain type='kvm'><name>n</name><memory>1024</memory><os><type>hvm</type></os><devices>\
+         <disk type='network'><source protocol='nbd'><host name='h'/></source><target dev='vda'/></disk>\
+         </devices></domain>",
+    )
+    .unwrap()
+    .devices
+    .disks[0]
+    .source
+    .clone();
+    let mut scripted_nic = guest("bios-full.xml");
+    scripted_nic.devices.interfaces[0].script = Some("/etc/qemu-ifup".into());
+    let mut tuned_nic = guest("bios-full.xml");
+    tuned_nic.devices.interfaces[0].driver.virtio_net.queues = std::num::NonZeroU32::new(4);
     for (def, expected) in [
+        (scripted_nic, "interface <script> is not supported"),
+        (tuned_nic, "interface <driver> is not supported"),
         (
             passthrough_on_tcg,
             "CPU mode 'host-passthrough' for x86_64 qemu domain",
@@ -209,6 +226,10 @@ fn what_cannot_be_expressed_is_refused() {
             "does not support machine type 'pc-i440fx-99.0'",
         ),
         (network_disk, "disk type 'network'"),
+        (
+            iotune_disk,
+            "disk 'vda': iotune is not supported by rvirt yet",
+        ),
     ] {
         let msg = refusal(build_for(&def));
         assert!(msg.contains(expected), "{msg}");
@@ -246,4 +267,31 @@ fn channel_socket_defaults_to_libvirts_channel_dir_and_incoming_follows_video() 
     assert_eq!(cmd.args[incoming + 1], "defer");
     assert!(cmd.args[incoming - 1].contains("virtio-vga"));
     assert!(cmd.args[incoming + 3].contains("virtio-balloon-pci"));
+}
+
+/// Per-device `<boot order>`s become the devices' `bootindex`
+/// (`qemuProcessPrepareDeviceBootorder`).
+#[test]
+fn per_device_boot_orders_are_boot_indexes() {
+    let path = format!("{}/tests/argv/bios-full.xml", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("<boot dev='hd'/>", "")
+        .replace("<boot dev='cdrom'/>", "")
+        .replacen("</disk>", "<boot order='3'/></disk>", 1)
+        .replace("</interface>", "<boot order='1'/></interface>");
+    let args = build_for(&DomainDef::parse(&doc).unwrap()).unwrap().args;
+    let device = |id: &str| {
+        let id = format!("\"id\":\"{id}\"");
+        args.iter()
+            .find(|a| a.contains(&id))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(
+        device("virtio-disk0").contains("\"bootindex\":3"),
+        "{args:?}"
+    );
+    assert!(device("net0").contains("\"bootindex\":1"), "{args:?}");
+    assert!(!device("ide0-1-0").contains("bootindex"), "{args:?}");
 }

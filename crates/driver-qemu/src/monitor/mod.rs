@@ -160,7 +160,7 @@ impl Monitor {
         };
         let result = tokio::time::timeout(timeout, exchange).await;
         self.pending.forget(id);
-        let value = match result {
+        let value = match result.map(|r| r.map(|raw| wire::reply_of(&raw))) {
             Err(_) => return Err(timed_out(&format!("'{}'", C::NAME), &self.path, timeout)),
             Ok(Err(e)) => return Err(e),
             Ok(Ok(Reply::Error { class, desc })) => {
@@ -178,6 +178,39 @@ impl Monitor {
                 format!("unexpected reply to QEMU command '{}': {e}", C::NAME),
             )
         })
+    }
+
+    /// `virsh qemu-monitor-command`: the caller's JSON command as it is,
+    /// with our id, and QEMU's whole reply object back as compact JSON
+    /// (an error reply is a result here, not a failure, as in libvirt's
+    /// `qemuMonitorJSONArbitraryCommand`).
+    pub async fn execute_arbitrary(&self, command: &str) -> Result<String> {
+        let parsed: serde_json::Value = serde_json::from_str(command).map_err(|e| {
+            Error::internal(
+                ErrorDomain::QEMU,
+                format!("cannot parse json {command}: {e}"),
+            )
+        })?;
+        let serde_json::Value::Object(object) = parsed else {
+            return Err(Error::internal(ErrorDomain::QEMU, "expecting JSON object"));
+        };
+        let (id, reply) = self.pending.register();
+        let exchange = async {
+            let line = wire::encode_object(object, id)
+                .map_err(|e| Error::internal(ErrorDomain::QEMU, e))?;
+            self.write_line(&line, None).await?;
+            reply.await.map_err(|_| wire::closed_error())
+        };
+        let result = tokio::time::timeout(self.timeout, exchange).await;
+        self.pending.forget(id);
+        match result {
+            Err(_) => Err(timed_out(
+                "a passed-through command",
+                &self.path,
+                self.timeout,
+            )),
+            Ok(reply) => Ok(reply?.to_string()),
+        }
     }
 
     async fn write_line(&self, line: &[u8], fd: Option<BorrowedFd<'_>>) -> Result<()> {

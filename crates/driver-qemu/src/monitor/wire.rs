@@ -37,14 +37,15 @@ pub struct Pending {
 #[derive(Default)]
 struct PendingInner {
     next_id: u64,
-    waiting: HashMap<u64, oneshot::Sender<Reply>>,
+    /// Each waiter gets the whole reply object, as QEMU sent it.
+    waiting: HashMap<u64, oneshot::Sender<Value>>,
     closed: bool,
 }
 
 impl Pending {
     /// A fresh id and the receiver its reply arrives on (dropped at once
     /// when the monitor is already closed).
-    pub fn register(&self) -> (u64, oneshot::Receiver<Reply>) {
+    pub fn register(&self) -> (u64, oneshot::Receiver<Value>) {
         let mut inner = self.inner.lock();
         inner.next_id += 1;
         let id = inner.next_id;
@@ -61,7 +62,7 @@ impl Pending {
         self.inner.lock().waiting.remove(&id);
     }
 
-    fn answer(&self, id: u64, reply: Reply) {
+    fn answer(&self, id: u64, reply: Value) {
         if let Some(tx) = self.inner.lock().waiting.remove(&id) {
             let _ = tx.send(reply);
         }
@@ -83,11 +84,59 @@ pub fn closed_error() -> Error {
     )
 }
 
+/// The id a command carries: `libvirt-N`, as libvirt names its commands,
+/// so a passed-through reply reads as it does from libvirtd.
+fn command_id(id: u64) -> String {
+    format!("libvirt-{id}")
+}
+
+fn parse_command_id(value: &Value) -> Option<u64> {
+    value
+        .get("id")?
+        .as_str()?
+        .strip_prefix("libvirt-")?
+        .parse()
+        .ok()
+}
+
 /// `{"execute": NAME, "arguments": {...}, "id": ID}` and its newline.
 pub fn encode<C: qapi::Command>(command: &C, id: u64) -> serde_json::Result<Vec<u8>> {
-    let mut line = serde_json::to_vec(&qapi::Execute::new(command, Some(id)))?;
+    let mut line = serde_json::to_vec(&qapi::Execute::new(command, Some(command_id(id))))?;
     line.push(b'\n');
     Ok(line)
+}
+
+/// A caller's own command object with our id added, and its newline
+/// (`qemuMonitorJSONCommandWithFd`: an id already there is a duplicate key).
+pub fn encode_object(
+    mut command: serde_json::Map<String, Value>,
+    id: u64,
+) -> std::result::Result<Vec<u8>, String> {
+    if command.contains_key("id") {
+        return Err("duplicate key 'id'".into());
+    }
+    command.insert("id".into(), Value::String(command_id(id)));
+    let mut line = serde_json::to_vec(&command).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    Ok(line)
+}
+
+/// What a reply object says: its `return`, or its `error`.
+pub fn reply_of(value: &Value) -> Reply {
+    if let Some(ret) = value.get("return") {
+        return Reply::Return(ret.clone());
+    }
+    let err = value.get("error");
+    let field = |k: &str| {
+        err.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Reply::Error {
+        class: field("class"),
+        desc: field("desc"),
+    }
 }
 
 /// The monitor's lines, decoded one JSON value at a time.
@@ -154,24 +203,9 @@ fn route(value: Value, pending: &Pending, events: &UnboundedSender<MonitorEvent>
         let _ = events.send(event);
         return;
     }
-    let Some(id) = value.get("id").and_then(Value::as_u64) else {
+    let Some(id) = parse_command_id(&value) else {
         tracing::warn!(%value, "QMP reply without our id");
         return;
     };
-    let reply = if let Some(ret) = value.get("return") {
-        Reply::Return(ret.clone())
-    } else {
-        let err = value.get("error");
-        let field = |k: &str| {
-            err.and_then(|e| e.get(k))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        Reply::Error {
-            class: field("class"),
-            desc: field("desc"),
-        }
-    };
-    pending.answer(id, reply);
+    pending.answer(id, value);
 }

@@ -16,11 +16,11 @@
 //! thread with a short queue on the source and a reader thread on the
 //! destination; all of them end with the migration, whichever way it ends.
 
-use super::job::Interrupt;
 use super::receiver::{PageChannels, PageTable};
 use super::transport::{shutdown_interrupt, TcpSink};
 use super::wire::{malformed, Decoder, Message, Page};
 use parking_lot::{Condvar, Mutex};
+use rvirt_hypervisor::job::Interrupt;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

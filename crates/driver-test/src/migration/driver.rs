@@ -2,30 +2,21 @@
 //! their `_params` forms, tunnelled prepare) mapped onto the source's and
 //! destination's steps, and the job calls.
 
-use super::incoming::{self, Channel};
-use super::job::{aborted_error, UNLIMITED_MIB};
-use super::outgoing::{self, Perform, Target};
-use super::{check_request, p2p, reloc, Request};
+use super::destination::Destination;
+use super::{check_incoming, check_request, SUPPORT};
 use crate::connection::TestConnection;
-use crate::state::TestState;
 use rvirt::driver::{
     Begin3Args, Cookie, DomainRef, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs,
 };
-use rvirt::job::{operation, JobInfo};
+use rvirt::job::JobInfo;
 use rvirt::migration::flags;
 use rvirt::Stream;
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
-use std::sync::atomic::Ordering;
-
-/// `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`.
-const MAX_SPEED_POSTCOPY: u32 = 1;
-
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
-    }
-    Ok(())
-}
+use rvirt_hypervisor::destination::{self as incoming, IncomingChannel as Channel};
+use rvirt_hypervisor::job::DomainJob;
+use rvirt_hypervisor::source::{self as outgoing, Perform};
+use rvirt_hypervisor::{phases, Request, Target};
+use rvirt_util::{Error, ErrorDomain, Result, TypedParams};
+use std::sync::Arc;
 
 fn no_xml() -> Error {
     Error::invalid_arg(ErrorDomain::TEST, "no domain XML passed")
@@ -33,45 +24,17 @@ fn no_xml() -> Error {
 
 impl TestConnection {
     /// The domain exists here (job calls address existing domains only).
-    fn job_slot(&self, dom: &DomainRef) -> Result<std::sync::Arc<super::job::DomainJob>> {
-        self.state().lock().domains.get(dom)?;
-        Ok(self.state().migration.job(&dom.uuid))
-    }
-
-    fn perform_any(
-        &self,
-        dom: &DomainRef,
-        dconnuri: Option<&str>,
-        req: &Request,
-        cookie_in: &[u8],
-        flags: u32,
-    ) -> Result<Cookie> {
-        let state = self.state();
-        if flags & flags::PEER2PEER != 0 {
-            let dconnuri = dconnuri.ok_or_else(|| {
-                Error::invalid_arg(
-                    ErrorDomain::TEST,
-                    "peer-to-peer migration needs a destination URI",
-                )
-            })?;
-            p2p::perform(state, dom, dconnuri, req, flags)?;
-            return Ok(Vec::new());
+    /// The domain's job slot. A domain with a migration under way exists,
+    /// so the job calls made during one (jobStats, migrateSetMaxSpeed,
+    /// abort) skip the domain-state lock, which the running transfer and
+    /// the guest's dirtying take over and over: waiting on it delayed a
+    /// speed change until the migration ended.
+    fn job_slot(&self, dom: &DomainRef) -> Result<Arc<DomainJob>> {
+        let jobs = self.state().migration.jobs();
+        if jobs.outgoing(&dom.uuid).is_none() {
+            self.state().lock().domains.get(dom)?;
         }
-        if flags & flags::TUNNELLED != 0 {
-            return Err(Error::invalid_arg(
-                ErrorDomain::TEST,
-                "cannot perform tunnelled migration without using peer2peer flag",
-            ));
-        }
-        let uri = req.uri.as_deref().or(dconnuri);
-        if let Some(u) = uri.filter(|u| u.starts_with("test+reloc://")) {
-            reloc::perform_direct(state, dom, u, req, flags)?;
-            return Ok(Vec::new());
-        }
-        let uri =
-            uri.ok_or_else(|| Error::invalid_arg(ErrorDomain::TEST, "migration URI is required"))?;
-        let target = Target::Tcp(uri.to_string());
-        outgoing::perform(state, dom, Perform::new(cookie_in, flags, req, target))
+        Ok(jobs.slot(&dom.uuid))
     }
 
     /// V1/V2 perform: the XML rides in the stream header, and with no
@@ -82,15 +45,16 @@ impl TestConnection {
         check_request(flags, &TypedParams::new())?;
         let req = Request::legacy(args.dname, args.bandwidth, None, Some(uri));
         if flags & flags::PEER2PEER != 0 || uri.starts_with("test+reloc://") {
-            self.perform_any(dom, Some(uri), &req, cookie, flags)?;
+            phases::perform_any(self.state().as_ref(), dom, Some(uri), &req, cookie, flags)?;
             return Ok(());
         }
         let job = Perform {
             xml_in_header: true,
-            ..Perform::new(cookie, flags, &req, Target::Tcp(uri.to_string()))
+            ..Perform::new(cookie, flags, &req, Target::Uri(uri.to_string()))
         };
-        outgoing::perform(self.state(), dom, job)?;
-        outgoing::confirm(self.state(), dom, flags, false)
+        let state = self.state().as_ref();
+        outgoing::perform(state, dom, job)?;
+        outgoing::confirm(state, dom, flags, false)
     }
 
     /// V2/V3 prepare over TCP: the XML came with the call.
@@ -126,31 +90,18 @@ impl TestConnection {
         flags: u32,
         channel: Channel,
     ) -> Result<(Cookie, Option<String>)> {
-        check_request(flags, &req.to_params())?;
-        let (cookie, uri, inc) =
-            incoming::prepare(self.state(), cookie_in, dom_xml, req, flags, channel)?;
+        check_incoming(flags, &req.to_params())?;
+        let (cookie, uri, inc) = incoming::prepare(
+            &Destination(self.state()),
+            cookie_in,
+            dom_xml,
+            req,
+            flags,
+            channel,
+        )?;
         self.prepared().track(inc);
         Ok((cookie, uri))
     }
-}
-
-/// Begin through the API: libvirt's begin job ends when begin returns
-/// unless CHANGE_PROTECTION asked it to last until confirm; perform then
-/// starts its own job.
-fn begin_api(
-    state: &TestState,
-    dom: &DomainRef,
-    req: &Request,
-    flags: u32,
-) -> Result<(Cookie, String)> {
-    let out = outgoing::begin(state, dom, req, flags)?;
-    if flags & flags::CHANGE_PROTECTION == 0 {
-        let begun = state.migration.outgoing.lock().remove(&dom.uuid);
-        if let Some(o) = begun {
-            o.slot.release(&o.job);
-        }
-    }
-    Ok(out)
 }
 
 impl rvirt::MigrationDriver for TestConnection {
@@ -166,7 +117,7 @@ impl rvirt::MigrationDriver for TestConnection {
     }
     fn domain_migrate_finish(&self, args: &FinishArgs) -> Result<DomainRef> {
         let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
-        incoming::finish(self.state(), dname, cookie, flags, false).map(|(d, _)| d)
+        incoming::finish(&Destination(self.state()), dname, cookie, flags, false).map(|(d, _)| d)
     }
 
     fn domain_migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
@@ -174,7 +125,14 @@ impl rvirt::MigrationDriver for TestConnection {
     }
     fn domain_migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<DomainRef> {
         let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
-        incoming::finish(self.state(), dname, cookie, flags, retcode != 0).map(|(d, _)| d)
+        incoming::finish(
+            &Destination(self.state()),
+            dname,
+            cookie,
+            flags,
+            retcode != 0,
+        )
+        .map(|(d, _)| d)
     }
     fn domain_migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
         self.prepare_tunnel_legacy(st, &[], args).map(|_| ())
@@ -185,9 +143,7 @@ impl rvirt::MigrationDriver for TestConnection {
         dom: &DomainRef,
         args: &Begin3Args,
     ) -> Result<(Cookie, String)> {
-        let req = Request::legacy(args.dname, args.bandwidth, args.xmlin, None);
-        check_request(args.flags, &req.to_params())?;
-        begin_api(self.state(), dom, &req, args.flags)
+        phases::begin3(self.state().as_ref(), dom, args)
     }
     fn domain_migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
         self.prepare_legacy(args.cookie_in, args)
@@ -197,9 +153,7 @@ impl rvirt::MigrationDriver for TestConnection {
             .map(|(c, _)| c)
     }
     fn domain_migrate_perform3(&self, dom: &DomainRef, args: &PerformArgs) -> Result<Cookie> {
-        let req = Request::legacy(args.dname, args.bandwidth, args.xmlin, args.uri);
-        check_request(args.flags, &req.to_params())?;
-        self.perform_any(dom, args.dconnuri, &req, args.cookie_in, args.flags)
+        phases::perform3(self.state().as_ref(), dom, args)
     }
     fn domain_migrate_finish3(
         &self,
@@ -207,7 +161,7 @@ impl rvirt::MigrationDriver for TestConnection {
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
         let (dname, cookie, flags) = (args.dname, args.cookie_in, args.flags);
-        incoming::finish(self.state(), dname, cookie, flags, cancelled)
+        incoming::finish(&Destination(self.state()), dname, cookie, flags, cancelled)
     }
     fn domain_migrate_confirm3(
         &self,
@@ -216,7 +170,7 @@ impl rvirt::MigrationDriver for TestConnection {
         flags: u32,
         cancelled: bool,
     ) -> Result<()> {
-        outgoing::confirm(self.state(), dom, flags, cancelled)
+        phases::confirm3(self.state().as_ref(), dom, flags, cancelled)
     }
 
     fn domain_migrate_begin3_params(
@@ -225,12 +179,10 @@ impl rvirt::MigrationDriver for TestConnection {
         params: &TypedParams,
         flags: u32,
     ) -> Result<(Cookie, String)> {
-        check_request(flags, params)?;
-        let req = Request::from_params(params)?;
-        begin_api(self.state(), dom, &req, flags)
+        phases::begin3_params(self.state().as_ref(), dom, params, flags)
     }
     fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
-        let req = Request::from_params(a.params)?;
+        let req = Request::from_params(a.params, ErrorDomain::TEST)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
         let uri_in = req.uri.clone();
         let channel = Channel::Tcp {
@@ -239,7 +191,7 @@ impl rvirt::MigrationDriver for TestConnection {
         self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, channel)
     }
     fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
-        let req = Request::from_params(a.params)?;
+        let req = Request::from_params(a.params, ErrorDomain::TEST)?;
         let xml = req.dxml.clone().ok_or_else(no_xml)?;
         self.prepare_any(a.cookie_in, Some(&xml), &req, a.flags, Channel::Stream(st))
             .map(|(c, _)| c)
@@ -250,20 +202,24 @@ impl rvirt::MigrationDriver for TestConnection {
         dconnuri: Option<&str>,
         a: &ParamsArgs,
     ) -> Result<Cookie> {
-        check_request(a.flags, a.params)?;
-        let req = Request::from_params(a.params)?;
-        self.perform_any(dom, dconnuri, &req, a.cookie_in, a.flags)
+        phases::perform3_params(self.state().as_ref(), dom, dconnuri, a)
     }
     fn domain_migrate_finish3_params(
         &self,
         a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<(DomainRef, Cookie)> {
-        let req = Request::from_params(a.params)?;
+        let req = Request::from_params(a.params, ErrorDomain::TEST)?;
         let dname = req
             .dname
             .ok_or_else(|| Error::invalid_arg(ErrorDomain::TEST, "missing destination name"))?;
-        incoming::finish(self.state(), &dname, a.cookie_in, a.flags, cancelled)
+        incoming::finish(
+            &Destination(self.state()),
+            &dname,
+            a.cookie_in,
+            a.flags,
+            cancelled,
+        )
     }
     fn domain_migrate_confirm3_params(
         &self,
@@ -271,39 +227,17 @@ impl rvirt::MigrationDriver for TestConnection {
         a: &ParamsArgs,
         cancelled: bool,
     ) -> Result<()> {
-        outgoing::confirm(self.state(), dom, a.flags, cancelled)
+        phases::confirm3(self.state().as_ref(), dom, a.flags, cancelled)
     }
 
     fn domain_get_job_info(&self, dom: &DomainRef) -> Result<JobInfo> {
-        let (t, stats) = self.job_slot(dom)?.stats(0);
-        Ok(JobInfo::from_stats(t, &stats))
+        Ok(SUPPORT.job_info(&*self.job_slot(dom)?))
     }
     fn domain_get_job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
-        Ok(self.job_slot(dom)?.stats(flags))
+        Ok(SUPPORT.job_stats(&*self.job_slot(dom)?, flags))
     }
     fn domain_abort_job(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        check_flags("testDomainAbortJob", flags, 0)?;
-        let job = self.job_slot(dom)?.current().ok_or_else(|| {
-            Error::operation_invalid(ErrorDomain::TEST, "no job is active on the domain")
-        })?;
-        if job.operation == operation::MIGRATION_IN {
-            return Err(Error::operation_invalid(
-                ErrorDomain::TEST,
-                "cannot abort incoming migration; use virDomainDestroy instead",
-            ));
-        }
-        if job.postcopy_requested.load(Ordering::SeqCst) {
-            return Err(Error::operation_invalid(
-                ErrorDomain::TEST,
-                "cannot abort migration in post-copy mode",
-            ));
-        }
-        job.request_abort();
-        debug_assert_eq!(
-            aborted_error(job.operation).code,
-            ErrorCode::OPERATION_ABORTED
-        );
-        Ok(())
+        SUPPORT.abort_job(&*self.job_slot(dom)?, flags)
     }
     fn domain_migrate_set_max_speed(
         &self,
@@ -311,31 +245,10 @@ impl rvirt::MigrationDriver for TestConnection {
         bandwidth: u64,
         flags: u32,
     ) -> Result<()> {
-        check_flags("testDomainMigrateSetMaxSpeed", flags, MAX_SPEED_POSTCOPY)?;
-        if bandwidth > UNLIMITED_MIB {
-            return Err(Error::new(
-                ErrorDomain::TEST,
-                ErrorCode::OVERFLOW,
-                format!("bandwidth must be less than {}", UNLIMITED_MIB + 1),
-            ));
-        }
-        let slot = self.job_slot(dom)?;
-        let target = if flags & MAX_SPEED_POSTCOPY != 0 {
-            &slot.max_speed_postcopy
-        } else {
-            &slot.max_speed
-        };
-        target.store(bandwidth, Ordering::SeqCst);
-        Ok(())
+        SUPPORT.set_max_speed(&*self.job_slot(dom)?, bandwidth, flags)
     }
     fn domain_migrate_get_max_speed(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
-        check_flags("testDomainMigrateGetMaxSpeed", flags, MAX_SPEED_POSTCOPY)?;
-        let slot = self.job_slot(dom)?;
-        Ok(if flags & MAX_SPEED_POSTCOPY != 0 {
-            slot.max_speed_postcopy.load(Ordering::SeqCst)
-        } else {
-            slot.max_speed.load(Ordering::SeqCst)
-        })
+        SUPPORT.get_max_speed(&*self.job_slot(dom)?, flags)
     }
     fn domain_migrate_set_max_downtime(
         &self,
@@ -343,35 +256,14 @@ impl rvirt::MigrationDriver for TestConnection {
         downtime: u64,
         flags: u32,
     ) -> Result<()> {
-        check_flags("testDomainMigrateSetMaxDowntime", flags, 0)?;
-        self.job_slot(dom)?
-            .max_downtime
-            .store(downtime, Ordering::SeqCst);
-        Ok(())
+        SUPPORT.set_max_downtime(&*self.job_slot(dom)?, downtime, flags)
     }
     fn domain_migrate_get_max_downtime(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
-        check_flags("testDomainMigrateGetMaxDowntime", flags, 0)?;
-        Ok(self.job_slot(dom)?.max_downtime.load(Ordering::SeqCst))
+        SUPPORT.get_max_downtime(&*self.job_slot(dom)?, flags)
     }
     fn domain_migrate_start_post_copy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        check_flags("testDomainMigrateStartPostCopy", flags, 0)?;
-        let job = self
-            .job_slot(dom)?
-            .current()
-            .filter(|j| j.operation == operation::MIGRATION_OUT)
-            .ok_or_else(|| {
-                Error::operation_invalid(
-                    ErrorDomain::TEST,
-                    "post-copy can only be started while outgoing migration is in progress",
-                )
-            })?;
-        if !job.postcopy_allowed {
-            return Err(Error::operation_invalid(
-                ErrorDomain::TEST,
-                "switching to post-copy requires migration to be started with VIR_MIGRATE_POSTCOPY flag",
-            ));
-        }
-        job.postcopy_requested.store(true, Ordering::SeqCst);
-        Ok(())
+        SUPPORT
+            .start_post_copy(&*self.job_slot(dom)?, flags)
+            .map(|_| ())
     }
 }

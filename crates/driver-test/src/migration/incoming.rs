@@ -4,35 +4,38 @@
 //! wrong, including the source vanishing, removes what prepare created.
 
 use super::channels::{self, IncomingChannels};
-use super::job::{stats_to_pairs, DomainJob, Job};
+use super::injected;
 use super::memory::{FaultAction, GuestConfig, Phase, PAGE_SIZE};
-use super::options;
 use super::receiver::{self, Expect, Hooks, PageChannels, Receiver, RecvProgress};
 use super::sender::emit;
 use super::wire::{self, Header};
-use super::{injected, Request};
-use crate::objects::no_domain_named;
 use crate::state::{parse_domain, TestState};
-use parking_lot::{Condvar, Mutex};
-use rvirt::driver::{Cookie, DomainRef};
+use parking_lot::Mutex;
+use rvirt::driver::DomainRef;
 use rvirt::events::{lifecycle, DomainEvent};
 use rvirt::job::operation;
 use rvirt::migration::flags;
 use rvirt::types::{reason, DomainState};
-use rvirt::{Stream, StreamBackend};
 use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie};
+use rvirt_hypervisor::cookie;
+use rvirt_hypervisor::destination::{
+    IncomingChannel, IncomingRequest, Prepared as PreparedMigration,
+};
+use rvirt_hypervisor::incoming::{IncomingState, IncomingStatus, Outcome, Prepared};
+use rvirt_hypervisor::job::{stats_to_pairs, DomainJob, Job, Phase as JobPhase, Tunables};
+use rvirt_hypervisor::rules::{connections_of, mt_of};
+use rvirt_hypervisor::tunnel::{TunnelEnd, TunnelIn};
+use rvirt_hypervisor::Request;
+use rvirt_util::uuid::Uuid;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver as ChanRx, SyncSender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a prepared migration waits for its source to connect.
 const ACCEPT_TIMEOUT: Duration = Duration::from_secs(120);
-/// Tunnelled data chunks buffered before `send` blocks (back-pressure).
-const STREAM_BUFFER: usize = 8;
 
 /// One prepared incoming migration.
 pub struct Incoming {
@@ -44,66 +47,29 @@ pub struct Incoming {
     offline_def: Option<DomainDef>,
     persistent_xml: Option<String>,
     expect: Expect,
-    done: Mutex<Option<Result<[u8; 32]>>>,
-    cond: Condvar,
-    cancel: AtomicBool,
-    postcopy: AtomicBool,
-    cleaned: AtomicBool,
+    /// The memory stream's digest, once it ended.
+    done: Outcome<[u8; 32]>,
+    status: IncomingStatus,
     /// Held through [`cleanup`]: a racing second caller returns after it.
     cleaning: Mutex<()>,
-    /// Finish ran (or the migration was otherwise forgotten).
-    settled: AtomicBool,
     job: Arc<Job>,
     slot: Mutex<Option<Arc<DomainJob>>>,
 }
 
 impl Incoming {
     fn set_done(&self, r: Result<[u8; 32]>) {
-        record_done(self, r);
-        self.cond.notify_all();
+        self.done.set(r);
     }
 
     /// Wait until the memory stream ended (or `timeout`).
     fn wait(&self, timeout: Duration) -> Result<[u8; 32]> {
-        let deadline = Instant::now() + timeout;
-        let mut d = self.done.lock();
-        loop {
-            if let Some(r) = d.as_ref() {
-                return r.clone();
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(Error::new(
-                    ErrorDomain::TEST,
-                    ErrorCode::OPERATION_TIMEOUT,
-                    "migration stream did not complete",
-                ));
-            }
-            self.cond.wait_for(&mut d, left);
-        }
+        self.done.wait(timeout, ErrorDomain::TEST)
     }
-}
 
-/// Keep the stream's outcome (the first wins) without waking anyone.
-fn record_done(inc: &Incoming, r: Result<[u8; 32]>) {
-    let mut d = inc.done.lock();
-    if d.is_none() {
-        *d = Some(r);
+    /// Prepare's work is being undone: the stream's readers stop.
+    fn cancelled(&self) -> bool {
+        self.status.is_discarded()
     }
-}
-
-/// Where the memory stream of a prepared migration arrives.
-pub enum Channel<'a> {
-    /// Listen on TCP (`uri_in` may name host and port).
-    Tcp { uri_in: Option<&'a str> },
-    /// A tunnelled stream: attach a backend to it.
-    Stream(&'a Stream),
-    /// The caller feeds [`receive`] itself (direct migration).
-    Inline,
-}
-
-fn host_name() -> String {
-    rvirt_util::host::hostname().unwrap_or_else(|_| "localhost".into())
 }
 
 /// Add the incoming domain, paused, as `virDomainObjListAdd` with
@@ -119,8 +85,8 @@ fn add_domain(state: &TestState, inc: &Incoming, mut def: DomainDef) -> Result<D
     inc.existed.store(existed, Ordering::SeqCst);
     *inc.name.lock() = name;
     *inc.dom.lock() = Some(dom.clone());
-    let slot = state.migration.job(&dom.uuid);
-    if let Err(e) = slot.begin(inc.job.clone(), &dom.name) {
+    let slot = state.migration.jobs().slot(&dom.uuid);
+    if let Err(e) = slot.begin(inc.job.clone(), &dom.name, |_| {}) {
         cleanup(state, inc);
         return Err(e);
     }
@@ -135,12 +101,11 @@ pub fn cleanup(state: &TestState, inc: &Incoming) {
 }
 
 fn cleanup_holding(state: &TestState, inc: &Incoming, _running: parking_lot::MutexGuard<'_, ()>) {
-    if inc.cleaned.swap(true, Ordering::SeqCst) {
+    let Some(was) = inc.status.discard() else {
         return;
-    }
-    inc.cancel.store(true, Ordering::SeqCst);
+    };
     if let Some(dom) = inc.dom.lock().clone() {
-        let postcopy = inc.postcopy.load(Ordering::SeqCst);
+        let postcopy = was == IncomingState::PostCopy;
         let _ = state.with(|inner| {
             let obj = inner.domains.get_mut(&dom)?;
             if postcopy {
@@ -196,7 +161,11 @@ impl Hooks for Feed<'_> {
             .lock()
             .clone()
             .ok_or_else(|| wire::malformed("no domain"))?;
-        self.inc.postcopy.store(true, Ordering::SeqCst);
+        if !self.inc.status.enter_postcopy() {
+            return Err(wire::malformed(
+                "post-copy switch of a migration not receiving",
+            ));
+        }
         super::sender::set_state(
             self.state,
             &dom,
@@ -219,7 +188,7 @@ impl Hooks for Feed<'_> {
         });
     }
     fn cancelled(&self) -> bool {
-        self.inc.cancel.load(Ordering::SeqCst)
+        self.inc.cancelled()
     }
 }
 
@@ -240,7 +209,7 @@ pub fn receive(
     if r.is_err() {
         // Our error, unannounced: cleanup wakes the waiters when done.
         let running = inc.cleaning.lock();
-        record_done(inc, r.clone());
+        inc.done.record(r.clone());
         cleanup_holding(state, inc, running);
     } else {
         inc.set_done(r.clone());
@@ -252,7 +221,7 @@ fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpLi
     let _ = listener.set_nonblocking(true);
     let deadline = Instant::now() + ACCEPT_TIMEOUT;
     let count = inc.expect.channels;
-    let cancelled = || inc.cancel.load(Ordering::SeqCst);
+    let cancelled = || inc.cancelled();
     let accepted = if count == 0 {
         channels::accept_within(&listener, deadline, &cancelled).map(|c| (c, Vec::new()))
     } else {
@@ -269,7 +238,7 @@ fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpLi
     };
     let chans = (count > 0).then(|| {
         let i = inc.clone();
-        IncomingChannels::start(chans, Box::new(move || i.cancel.load(Ordering::SeqCst)))
+        IncomingChannels::start(chans, Box::new(move || i.cancelled()))
     });
     let _ = conn.set_nonblocking(false);
     let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
@@ -283,41 +252,21 @@ fn accept_and_receive(state: Arc<TestState>, inc: Arc<Incoming>, listener: TcpLi
     }
 }
 
-/// A `Read` over the chunks a tunnelled stream delivers.
-struct ChunkReader {
-    rx: ChanRx<Vec<u8>>,
-    cur: Vec<u8>,
-    pos: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.pos >= self.cur.len() {
-            match self.rx.recv() {
-                Ok(c) => {
-                    self.cur = c;
-                    self.pos = 0;
-                }
-                Err(_) => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.cur.len() - self.pos);
-        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
-
-/// The destination end of a tunnelled stream: `send` feeds the receiver
-/// (blocking when it falls behind), `finish` reports its outcome.
-struct StreamIn {
-    tx: Mutex<Option<SyncSender<Vec<u8>>>>,
+/// The test driver's end of a tunnelled stream: finish waits for the
+/// receiver's verdict, abort discards the incoming guest.
+struct TunnelledIncoming {
     state: Arc<TestState>,
     inc: Arc<Incoming>,
 }
 
-impl StreamIn {
-    fn outcome_error(&self) -> Error {
+impl TunnelEnd for TunnelledIncoming {
+    fn finished(&self) -> Result<()> {
+        self.inc.wait(Duration::from_secs(600)).map(|_| ())
+    }
+    fn aborted(&self) {
+        cleanup(&self.state, &self.inc);
+    }
+    fn refusal(&self) -> Error {
         match self.inc.wait(Duration::from_secs(5)) {
             Err(e) => e,
             Ok(_) => Error::new(
@@ -329,67 +278,22 @@ impl StreamIn {
     }
 }
 
-impl StreamBackend for StreamIn {
-    fn send(&self, data: &[u8]) -> Result<()> {
-        let tx = self.tx.lock().clone();
-        match tx {
-            Some(tx) => tx.send(data.to_vec()).map_err(|_| self.outcome_error()),
-            None => Err(Error::new(
-                ErrorDomain::STREAMS,
-                ErrorCode::OPERATION_INVALID,
-                "stream is closed",
-            )),
-        }
-    }
-    fn finish(&self) -> Result<()> {
-        self.tx.lock().take();
-        self.inc.wait(Duration::from_secs(600)).map(|_| ())
-    }
-    fn abort(&self) -> Result<()> {
-        self.tx.lock().take();
-        cleanup(&self.state, &self.inc);
-        Ok(())
-    }
-}
-
 /// Prepare an incoming migration: returns the cookie, `uri_out`, and the
 /// registered migration.
-pub fn prepare(
-    state: &Arc<TestState>,
-    cookie_in: &[u8],
-    dom_xml: Option<&str>,
-    req: &Request,
-    flags: u32,
-    channel: Channel,
-) -> Result<(Cookie, Option<String>, Arc<Incoming>)> {
+pub fn prepare(state: &Arc<TestState>, r: IncomingRequest) -> Result<PreparedMigration<Incoming>> {
+    let IncomingRequest {
+        cookie,
+        dom_xml,
+        req,
+        flags,
+        channel,
+    } = r;
     let ours = state.migration.host_uuid();
-    let cookie = if cookie_in.is_empty() {
-        None
-    } else {
-        let c = MigrationCookie::from_bytes(cookie_in)?;
-        if *c.host_uuid.as_bytes() == ours {
-            return Err(Error::internal(
-                ErrorDomain::TEST,
-                format!("Attempt to migrate guest to the same host {}", c.host_uuid),
-            ));
-        }
-        Some(c)
-    };
     let def = match dom_xml {
         Some(x) => Some(parse_domain(x)?),
         None => None,
     };
-    if let (Some(c), Some(d)) = (&cookie, &def) {
-        if c.uuid != d.uuid {
-            return Err(Error::internal(
-                ErrorDomain::TEST,
-                format!(
-                    "Incoming cookie data had unexpected UUID {} vs {}",
-                    c.uuid, d.uuid
-                ),
-            ));
-        }
-    }
+    cookie::check_same_guest(cookie, def.as_ref(), ErrorDomain::TEST)?;
     if let Some(d) = &def {
         let cfg = GuestConfig::from_def(d)?;
         match cfg.fault(Phase::Prepare) {
@@ -402,9 +306,9 @@ pub fn prepare(
     let persistent_xml = req
         .persist_xml
         .clone()
-        .or_else(|| cookie.as_ref().and_then(|c| c.persistent.clone()));
-    let channels = options::connections_of(flags, req)?.unwrap_or(0);
-    if channels > 0 && !matches!(channel, Channel::Tcp { .. }) {
+        .or_else(|| cookie.and_then(|c| c.persistent.clone()));
+    let channels = connections_of(ErrorDomain::TEST, flags, req)?.unwrap_or(0);
+    if channels > 0 && !matches!(channel, IncomingChannel::Tcp { .. }) {
         return Err(Error::new(
             ErrorDomain::TEST,
             ErrorCode::ARGUMENT_UNSUPPORTED,
@@ -412,11 +316,10 @@ pub fn prepare(
         ));
     }
     let expect = Expect {
-        compression: options::mt_of(req)?,
+        compression: mt_of(ErrorDomain::TEST, req)?,
         channels,
         uuid: def.as_ref().map(|d| *d.uuid.as_bytes()),
         memory_bytes: cookie
-            .as_ref()
             .map(|c| c.memory_bytes)
             .or(def.as_ref().map(|d| d.memory_kib * 1024)),
     };
@@ -433,14 +336,16 @@ pub fn prepare(
         offline_def: if offline { def.clone() } else { None },
         persistent_xml,
         expect,
-        done: Mutex::new(None),
-        cond: Condvar::new(),
-        cancel: AtomicBool::new(false),
-        postcopy: AtomicBool::new(false),
-        cleaned: AtomicBool::new(false),
+        done: Outcome::default(),
+        status: IncomingStatus::default(),
         cleaning: Mutex::new(()),
-        settled: AtomicBool::new(false),
-        job: Job::new(operation::MIGRATION_IN, flags & flags::POSTCOPY != 0),
+        job: Job::new(
+            operation::MIGRATION_IN,
+            ErrorDomain::TEST,
+            JobPhase::Prepare,
+            flags & flags::POSTCOPY != 0,
+            Tunables::default(),
+        ),
         slot: Mutex::new(None),
     });
     if offline {
@@ -458,58 +363,40 @@ pub fn prepare(
         None
     } else {
         match channel {
-            Channel::Tcp { uri_in } => match listen(state, &inc, uri_in, req) {
+            IncomingChannel::Tcp { uri_in } => match listen(state, &inc, uri_in, req) {
                 Ok(u) => Some(u),
                 Err(e) => {
                     cleanup(state, &inc);
                     return Err(e);
                 }
             },
-            Channel::Stream(st) => {
-                let (tx, rx) = sync_channel(STREAM_BUFFER);
-                let backend = StreamIn {
-                    tx: Mutex::new(Some(tx)),
+            IncomingChannel::Stream(st) => {
+                let end = TunnelledIncoming {
                     state: state.clone(),
                     inc: inc.clone(),
                 };
-                if let Err(e) = st.attach(Arc::new(backend)) {
+                let (tunnel, mut reader) = TunnelIn::pipe(Arc::new(end));
+                if let Err(e) = st.attach(Arc::new(tunnel)) {
                     cleanup(state, &inc);
                     return Err(e);
                 }
                 let (s, i) = (state.clone(), inc.clone());
                 std::thread::spawn(move || {
-                    let mut reader = ChunkReader {
-                        rx,
-                        cur: Vec::new(),
-                        pos: 0,
-                    };
                     let _ = receive(&s, &i, &mut reader, None);
                 });
                 None
             }
-            Channel::Inline => None,
+            IncomingChannel::Inline => None,
         }
     };
-    {
-        let mut list = state.migration.incoming.lock();
-        list.retain(|i| !i.cleaned.load(Ordering::SeqCst));
-        list.push(inc.clone());
-    }
-    let out = MigrationCookie {
-        name: inc.name.lock().clone(),
-        uuid: cookie
-            .as_ref()
-            .map(|c| c.uuid)
-            .unwrap_or_else(rvirt_util::uuid::Uuid::nil),
-        hostname: host_name(),
-        host_uuid: rvirt_util::uuid::Uuid::from_bytes(ours),
-        memory_bytes: inc.expect.memory_bytes.unwrap_or(0),
-        page_size: PAGE_SIZE as u64,
-        digest: None,
-        persistent: None,
-        stats: Vec::new(),
-    };
-    Ok((out.format().into_bytes(), uri_out, inc))
+    let out = cookie::ours(
+        &inc.name.lock(),
+        cookie.map_or_else(Uuid::nil, |c| c.uuid),
+        ours,
+        inc.expect.memory_bytes.unwrap_or(0),
+        PAGE_SIZE as u64,
+    );
+    Ok((inc, out, uri_out))
 }
 
 fn listen(
@@ -523,7 +410,7 @@ fn listen(
             let (h, p) = super::transport::parse_tcp_uri(u)?;
             (h, p.unwrap_or(0))
         }
-        None => (host_name(), 0),
+        None => (cookie::host_name(), 0),
     };
     let addr = req.listen_address.as_deref().unwrap_or("0.0.0.0");
     let bind = if addr.contains(':') {
@@ -552,84 +439,28 @@ fn listen(
     Ok(format!("tcp://{host}:{port}"))
 }
 
-fn find(state: &TestState, name: &str) -> Option<Arc<Incoming>> {
-    state
-        .migration
-        .incoming
-        .lock()
-        .iter()
-        .rev()
-        .find(|i| *i.name.lock() == name)
-        .cloned()
-}
-
-fn forget(state: &TestState, inc: &Arc<Incoming>) {
-    inc.settled.store(true, Ordering::SeqCst);
-    state
-        .migration
-        .incoming
-        .lock()
-        .retain(|i| !Arc::ptr_eq(i, inc));
-}
-
-impl Incoming {
-    /// Finish has not run yet.
-    pub fn pending(&self) -> bool {
-        !self.settled.load(Ordering::SeqCst)
+impl Prepared for Incoming {
+    fn name(&self) -> String {
+        self.name.lock().clone()
+    }
+    fn status(&self) -> &IncomingStatus {
+        &self.status
     }
 }
 
-/// The connection that prepared `inc` closed before finish: discard the
-/// incoming guest as a failed migration (libvirt's close callback on the
-/// preparing connection, `qemuMigrationDstPrepareCleanup`).
-pub fn discard(state: &TestState, inc: &Arc<Incoming>) {
-    if inc.pending() {
-        tracing::debug!(
-            name = %inc.name.lock(),
-            "preparing connection closed: discarding incoming migration"
-        );
-        cleanup(state, inc);
-        forget(state, inc);
-    }
-}
-
-/// Finish: verify, then run the guest here (or discard it when cancelled).
+/// Finish: verify, then run the guest here. On error the engine discards.
 pub fn finish(
-    state: &Arc<TestState>,
-    name: &str,
+    state: &TestState,
+    inc: &Arc<Incoming>,
     cookie_in: &[u8],
     flags: u32,
-    cancelled: bool,
-) -> Result<(DomainRef, Cookie)> {
-    let inc = find(state, name).ok_or_else(|| no_domain_named(name))?;
-    let fail = |e: Error| -> Result<(DomainRef, Cookie)> {
-        cleanup(state, &inc);
-        forget(state, &inc);
-        Err(e)
-    };
-    if cancelled {
-        return fail(Error::new(
-            ErrorDomain::TEST,
-            ErrorCode::OPERATION_FAILED,
-            format!("migration of domain '{name}' failed on the source"),
-        ));
-    }
-    let digest = match inc.wait(Duration::from_secs(600)) {
-        Ok(d) => d,
-        Err(e) => return fail(e),
-    };
-    let cookie = if cookie_in.is_empty() {
-        None
-    } else {
-        match MigrationCookie::from_bytes(cookie_in) {
-            Ok(c) => Some(c),
-            Err(e) => return fail(e),
-        }
-    };
+) -> Result<(DomainRef, MigrationCookie)> {
+    let digest = inc.wait(Duration::from_secs(600))?;
+    let cookie = cookie::parse(cookie_in)?;
     let offline = flags & flags::OFFLINE != 0;
     if let Some(want) = cookie.as_ref().and_then(|c| c.digest.clone()) {
         if !offline && want != super::memory::hex(&digest) {
-            return fail(Error::new(
+            return Err(Error::new(
                 ErrorDomain::TEST,
                 ErrorCode::OPERATION_FAILED,
                 "migration memory digest does not match the source's",
@@ -643,9 +474,9 @@ pub fn finish(
     };
     if let Some(d) = def_for_faults {
         match GuestConfig::from_def(&d).map(|c| c.fault(Phase::Finish)) {
-            Ok(Some(FaultAction::Fail)) => return fail(injected(Phase::Finish)),
+            Ok(Some(FaultAction::Fail)) => return Err(injected(Phase::Finish)),
             Ok(Some(FaultAction::Delay(ms))) => std::thread::sleep(Duration::from_millis(ms)),
-            Err(e) => return fail(e),
+            Err(e) => return Err(e),
             _ => {}
         }
     }
@@ -654,22 +485,14 @@ pub fn finish(
         .as_deref()
         .filter(|_| flags & flags::PERSIST_DEST != 0)
     {
-        Some(x) => match parse_domain(x) {
-            Ok(d) => Some(d),
-            Err(e) => return fail(e),
-        },
+        Some(x) => Some(parse_domain(x)?),
         None => None,
     };
-    let result = if offline {
-        finish_offline(state, &inc, persistent)
+    let dom = if offline {
+        finish_offline(state, inc, persistent)?
     } else {
-        finish_live(state, &inc, flags, persistent)
+        finish_live(state, inc, flags, persistent)?
     };
-    let dom = match result {
-        Ok(d) => d,
-        Err(e) => return fail(e),
-    };
-    forget(state, &inc);
     let stats = match inc.slot.lock().clone() {
         Some(slot) => {
             let s = slot.end(&inc.job, true, None);
@@ -679,17 +502,17 @@ pub fn finish(
         None => Vec::new(),
     };
     let out = MigrationCookie {
-        name: dom.name.clone(),
-        uuid: rvirt_util::uuid::Uuid::from_bytes(dom.uuid),
-        hostname: host_name(),
-        host_uuid: rvirt_util::uuid::Uuid::from_bytes(state.migration.host_uuid()),
-        memory_bytes: inc.expect.memory_bytes.unwrap_or(0),
-        page_size: PAGE_SIZE as u64,
         digest: (!offline).then(|| super::memory::hex(&digest)),
-        persistent: None,
         stats,
+        ..cookie::ours(
+            &dom.name,
+            Uuid::from_bytes(dom.uuid),
+            state.migration.host_uuid(),
+            inc.expect.memory_bytes.unwrap_or(0),
+            PAGE_SIZE as u64,
+        )
     };
-    Ok((dom, out.format().into_bytes()))
+    Ok((dom, out))
 }
 
 fn finish_offline(

@@ -5,7 +5,7 @@
 //! the figure `memory_bps` reports stays at or under the cap, as QEMU's
 //! rate limit keeps its `mbps`.
 
-use super::job::{Job, UNLIMITED_MIB};
+use rvirt_hypervisor::job::{Job, UNLIMITED_MIB};
 use rvirt_util::Result;
 use std::time::{Duration, Instant};
 
@@ -71,10 +71,21 @@ mod tests {
     use super::*;
     use rvirt::job::operation;
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    fn perform_job() -> Arc<Job> {
+        Job::new(
+            operation::MIGRATION_OUT,
+            rvirt_util::ErrorDomain::TEST,
+            rvirt_hypervisor::Phase::Perform,
+            false,
+            rvirt_hypervisor::Tunables::default(),
+        )
+    }
 
     #[test]
     fn bytes_never_outrun_the_cap() {
-        let job = Job::new(operation::MIGRATION_OUT, false);
+        let job = perform_job();
         let start = Instant::now();
         let mut l = Limiter::new(start);
         let mut sent = 0u64;
@@ -93,7 +104,7 @@ mod tests {
 
     #[test]
     fn lifting_the_limit_and_abort_end_the_wait() {
-        let job = Job::new(operation::MIGRATION_OUT, false);
+        let job = perform_job();
         let speed = AtomicU64::new(1);
         let mut l = Limiter::new(Instant::now());
         let t = Instant::now();
@@ -107,7 +118,7 @@ mod tests {
                 .unwrap();
         });
         assert!(t.elapsed() < Duration::from_secs(5));
-        job.abort.store(true, Ordering::SeqCst);
+        job.request_abort();
         let e = l.pace(10 << 20, || 1, &job).unwrap_err();
         assert_eq!(e.code, rvirt_util::ErrorCode::OPERATION_ABORTED);
     }

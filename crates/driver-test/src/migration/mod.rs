@@ -6,14 +6,13 @@
 //! * [`memory`]: the guest's pages, dirtying, digest; `<rvirt:guest>` metadata.
 //! * [`wire`]: the one-way memory stream protocol.
 //! * [`sender`] / [`receiver`]: the two ends of the stream.
-//! * [`job`]: per-domain jobs, stats, tunables.
-//! * `outgoing` / `incoming`: the source's and destination's phases.
-//! * `p2p`: the source driving the destination itself (PEER2PEER).
+//! * `outgoing` / `incoming`: the source's and destination's hypervisor
+//!   part. The phases, jobs, rules and peer-to-peer are the shared engine's
+//!   (`rvirt_hypervisor`).
 //! * `reloc`: direct migration to a relocation listener.
 
 pub mod channels;
 pub mod compress;
-pub mod job;
 pub mod limiter;
 pub mod memory;
 pub mod options;
@@ -22,24 +21,33 @@ pub mod sender;
 pub mod transport;
 pub mod wire;
 
+mod destination;
 mod driver;
 mod incoming;
 mod outgoing;
-mod p2p;
 mod reloc;
 
 pub use reloc::RelocationListener;
 
-use job::DomainJob;
-use parking_lot::Mutex;
 use rvirt::migration::{flags, params};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamValue, TypedParams};
+use rvirt_hypervisor::incoming::{PreparedBy, Registry};
+use rvirt_hypervisor::{Jobs, MigrationSupport, Request};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::Arc;
 
+/// What the test driver carries out.
+pub const SUPPORT: MigrationSupport = MigrationSupport {
+    driver: "test",
+    prefix: "test",
+    domain: ErrorDomain::TEST,
+    flags: HONOURED_FLAGS,
+    params: HONOURED_PARAMS,
+    compression: &["mt"],
+};
+
 /// The flags this driver carries out.
-pub const HONOURED_FLAGS: u32 = flags::LIVE
+const HONOURED_FLAGS: u32 = flags::LIVE
     | flags::PEER2PEER
     | flags::TUNNELLED
     | flags::PERSIST_DEST
@@ -55,7 +63,7 @@ pub const HONOURED_FLAGS: u32 = flags::LIVE
     | flags::PARALLEL;
 
 /// The params this driver carries out.
-pub const HONOURED_PARAMS: &[&str] = &[
+const HONOURED_PARAMS: &[&str] = &[
     params::URI,
     params::DEST_NAME,
     params::DEST_XML,
@@ -74,9 +82,17 @@ pub const HONOURED_PARAMS: &[&str] = &[
 
 /// Refuse, before anything moves, what this driver does not carry out and
 /// the combinations libvirt refuses.
-pub fn check_request(flags: u32, params: &TypedParams) -> Result<()> {
-    rvirt::migration::check_supported(flags, params, HONOURED_FLAGS, HONOURED_PARAMS)?;
-    options::check(flags, &Request::from_params(params)?)
+pub fn check_request(flags: u32, params: &TypedParams) -> Result<Request> {
+    let req = SUPPORT.check(flags, params)?;
+    options::check_compressed(flags, &req)?;
+    Ok(req)
+}
+
+/// [`check_request`] on the destination (which reads only its party's params).
+pub fn check_incoming(flags: u32, params: &TypedParams) -> Result<Request> {
+    let req = SUPPORT.check_incoming(flags, params)?;
+    options::check_compressed(flags, &req)?;
+    Ok(req)
 }
 
 fn uuid_from(bytes: &[u8]) -> [u8; 16] {
@@ -107,9 +123,8 @@ pub struct HostMigration {
     /// `test:///default` has the driver's host UUID; each node-file host
     /// one derived from it and the file's path.
     host_uuid: [u8; 16],
-    jobs: Mutex<HashMap<[u8; 16], Arc<DomainJob>>>,
-    incoming: Mutex<Vec<Arc<incoming::Incoming>>>,
-    outgoing: Mutex<HashMap<[u8; 16], Arc<outgoing::Outgoing>>>,
+    jobs: Jobs,
+    pub(crate) incoming: Registry<incoming::Incoming>,
 }
 
 impl HostMigration {
@@ -125,9 +140,8 @@ impl HostMigration {
         });
         HostMigration {
             host_uuid,
-            jobs: Mutex::default(),
-            incoming: Mutex::default(),
-            outgoing: Mutex::default(),
+            jobs: Jobs::default(),
+            incoming: Registry::default(),
         }
     }
 
@@ -135,17 +149,14 @@ impl HostMigration {
         self.host_uuid
     }
 
-    /// The job slot of a domain (created on first use).
-    pub fn job(&self, uuid: &[u8; 16]) -> Arc<DomainJob> {
-        self.jobs.lock().entry(*uuid).or_default().clone()
+    /// The migration jobs of this host's domains.
+    pub fn jobs(&self) -> &Jobs {
+        &self.jobs
     }
 
     /// Whether a migration job holds this domain (CHANGE_PROTECTION).
     pub fn is_protected(&self, uuid: &[u8; 16]) -> bool {
-        self.outgoing
-            .lock()
-            .get(uuid)
-            .is_some_and(|o| o.flags & flags::CHANGE_PROTECTION != 0)
+        self.jobs.is_protected(uuid)
     }
 }
 
@@ -153,152 +164,18 @@ impl HostMigration {
 /// its preparing `virConnectPtr` and discards it when that connection
 /// closes before finish.
 #[derive(Default)]
-pub struct PreparedIncoming {
-    list: Mutex<Vec<Arc<incoming::Incoming>>>,
-}
+pub struct PreparedIncoming(PreparedBy<incoming::Incoming>);
 
 impl PreparedIncoming {
     fn track(&self, inc: Arc<incoming::Incoming>) {
-        let mut list = self.list.lock();
-        list.retain(|i| i.pending());
-        list.push(inc);
+        self.0.track(inc);
     }
 
     /// The connection closes: abort what it prepared and did not finish.
-    pub fn discard_all(&self, state: &crate::state::TestState) {
-        let list = std::mem::take(&mut *self.list.lock());
-        for inc in &list {
-            incoming::discard(state, inc);
-        }
-    }
-}
-
-/// The typed migration parameters, read once.
-#[derive(Clone, Debug, Default)]
-pub struct Request {
-    pub uri: Option<String>,
-    pub dname: Option<String>,
-    pub dxml: Option<String>,
-    pub persist_xml: Option<String>,
-    pub bandwidth: Option<u64>,
-    pub bandwidth_postcopy: Option<u64>,
-    pub listen_address: Option<String>,
-    pub ac_initial: Option<u32>,
-    pub ac_increment: Option<u32>,
-    /// `compression` (may repeat), as given.
-    pub compression: Vec<String>,
-    pub mt_level: Option<i32>,
-    pub mt_threads: Option<i32>,
-    pub mt_dthreads: Option<i32>,
-    pub parallel_connections: Option<i32>,
-}
-
-fn percent(p: &TypedParams, name: &str) -> Result<Option<u32>> {
-    match p.get(name) {
-        None => Ok(None),
-        Some(TypedParamValue::Int(v)) if (0..=100).contains(v) => Ok(Some(*v as u32)),
-        Some(_) => Err(Error::new(
-            ErrorDomain::TEST,
-            ErrorCode::INVALID_ARG,
-            format!("invalid value for '{name}'"),
-        )),
-    }
-}
-
-fn int(p: &TypedParams, name: &str) -> Option<i32> {
-    match p.get(name) {
-        Some(TypedParamValue::Int(v)) => Some(*v),
-        _ => None,
-    }
-}
-
-impl Request {
-    pub fn from_params(p: &TypedParams) -> Result<Request> {
-        let s = |n: &str| p.get_string(n).map(str::to_string);
-        Ok(Request {
-            uri: s(params::URI),
-            dname: s(params::DEST_NAME),
-            dxml: s(params::DEST_XML),
-            persist_xml: s(params::PERSIST_XML),
-            bandwidth: p.get_u64(params::BANDWIDTH),
-            bandwidth_postcopy: p.get_u64(params::BANDWIDTH_POSTCOPY),
-            listen_address: s(params::LISTEN_ADDRESS),
-            ac_initial: percent(p, params::AUTO_CONVERGE_INITIAL)?,
-            ac_increment: percent(p, params::AUTO_CONVERGE_INCREMENT)?,
-            compression: p
-                .iter()
-                .filter(|x| x.field == params::COMPRESSION)
-                .filter_map(|x| match &x.value {
-                    TypedParamValue::String(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect(),
-            mt_level: int(p, params::COMPRESSION_MT_LEVEL),
-            mt_threads: int(p, params::COMPRESSION_MT_THREADS),
-            mt_dthreads: int(p, params::COMPRESSION_MT_DTHREADS),
-            parallel_connections: int(p, params::PARALLEL_CONNECTIONS),
-        })
-    }
-
-    pub fn to_params(&self) -> TypedParams {
-        let mut p = TypedParams::new();
-        let mut s = |n: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                p.push(n, TypedParamValue::String(v.clone()));
-            }
-        };
-        s(params::URI, &self.uri);
-        s(params::DEST_NAME, &self.dname);
-        s(params::DEST_XML, &self.dxml);
-        s(params::PERSIST_XML, &self.persist_xml);
-        s(params::LISTEN_ADDRESS, &self.listen_address);
-        if let Some(b) = self.bandwidth {
-            p.push(params::BANDWIDTH, TypedParamValue::ULLong(b));
-        }
-        if let Some(b) = self.bandwidth_postcopy {
-            p.push(params::BANDWIDTH_POSTCOPY, TypedParamValue::ULLong(b));
-        }
-        if let Some(v) = self.ac_initial {
-            p.push(
-                params::AUTO_CONVERGE_INITIAL,
-                TypedParamValue::Int(v as i32),
-            );
-        }
-        if let Some(v) = self.ac_increment {
-            p.push(
-                params::AUTO_CONVERGE_INCREMENT,
-                TypedParamValue::Int(v as i32),
-            );
-        }
-        for m in &self.compression {
-            p.push(params::COMPRESSION, TypedParamValue::String(m.clone()));
-        }
-        for (n, v) in [
-            (params::COMPRESSION_MT_LEVEL, self.mt_level),
-            (params::COMPRESSION_MT_THREADS, self.mt_threads),
-            (params::COMPRESSION_MT_DTHREADS, self.mt_dthreads),
-            (params::PARALLEL_CONNECTIONS, self.parallel_connections),
-        ] {
-            if let Some(v) = v {
-                p.push(n, TypedParamValue::Int(v));
-            }
-        }
-        p
-    }
-
-    /// The legacy (non-params) phases' arguments.
-    pub fn legacy(
-        dname: Option<&str>,
-        bandwidth: u64,
-        dxml: Option<&str>,
-        uri: Option<&str>,
-    ) -> Request {
-        Request {
-            uri: uri.map(str::to_string),
-            dname: dname.map(str::to_string),
-            dxml: dxml.map(str::to_string),
-            bandwidth: (bandwidth != 0).then_some(bandwidth),
-            ..Request::default()
+    pub fn discard_all(&self, state: &Arc<crate::state::TestState>) {
+        let dst = destination::Destination(state);
+        for inc in self.0.take_pending() {
+            rvirt_hypervisor::destination::discard_unfinished(&dst, &inc);
         }
     }
 }
@@ -329,32 +206,5 @@ mod tests {
         assert_eq!(HostMigration::new(None, base).host_uuid(), base);
         let configured = [7u8; 16];
         assert_eq!(HostMigration::new(None, configured).host_uuid(), configured);
-    }
-
-    #[test]
-    fn request_round_trip() {
-        let r = Request {
-            uri: Some("tcp://h:1".into()),
-            dname: Some("n".into()),
-            bandwidth: Some(5),
-            ac_initial: Some(30),
-            ..Request::default()
-        };
-        let r = Request {
-            compression: vec!["mt".into()],
-            mt_level: Some(4),
-            parallel_connections: Some(3),
-            ..r
-        };
-        let back = Request::from_params(&r.to_params()).unwrap();
-        assert_eq!(back.compression, vec!["mt".to_string()]);
-        assert_eq!(back.mt_level, Some(4));
-        assert_eq!(back.parallel_connections, Some(3));
-        assert_eq!(back.uri, r.uri);
-        assert_eq!(back.dname, r.dname);
-        assert_eq!(back.bandwidth, Some(5));
-        assert_eq!(back.ac_initial, Some(30));
-        let bad = TypedParams::new().with(params::AUTO_CONVERGE_INITIAL, TypedParamValue::Int(400));
-        assert!(Request::from_params(&bad).is_err());
     }
 }

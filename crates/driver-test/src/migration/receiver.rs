@@ -5,8 +5,8 @@
 
 use super::compress;
 use super::memory::{digest_iter, hex, page_vec, zero_page_hash, PAGE_SIZE};
-use super::options::MtCompression;
 use super::wire::{malformed, Decoder, Header, Message, Page, PageData};
+use rvirt_hypervisor::rules::MtCompression;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -25,12 +25,14 @@
 //! source drops or resumes its own only on the destination's word, so a
 //! connection lost at any point never leaves the guest running twice.
 
-use super::incoming::{self, Channel};
-use super::outgoing::{self, Perform, Target};
+use super::destination::Destination;
+use super::incoming;
 use super::wire::{self, malformed};
-use super::Request;
 use crate::state::TestState;
 use rvirt::driver::DomainRef;
+use rvirt_hypervisor::destination::{self, IncomingChannel};
+use rvirt_hypervisor::source::{self as outgoing, Perform};
+use rvirt_hypervisor::{Request, Target};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -262,13 +264,13 @@ fn serve(mut conn: TcpStream, host_uuid: [u8; 16]) {
             ..r
         },
     };
-    let prepared = incoming::prepare(
-        &state,
+    let prepared = destination::prepare(
+        &Destination(&state),
         req.cookie.as_bytes(),
         Some(&req.xml),
         &r,
         req.flags,
-        Channel::Inline,
+        IncomingChannel::Inline,
     );
     let (cookie, inc) = match prepared {
         Ok((c, _, inc)) => (c, inc),
@@ -289,10 +291,11 @@ fn serve(mut conn: TcpStream, host_uuid: [u8; 16]) {
     let _ = conn.set_read_timeout(Some(GO_TIMEOUT));
     let mut go = [0u8; 1];
     if received.is_err() || !ready || conn.read_exact(&mut go).is_err() || go[0] != GO {
-        let _ = incoming::finish(&state, &name, &[], req.flags, true);
+        let _ = destination::finish(&Destination(&state), &name, &[], req.flags, true);
         return;
     }
-    let finished = incoming::finish(&state, &name, &[], req.flags, false).map(|_| ());
+    let finished =
+        destination::finish(&Destination(&state), &name, &[], req.flags, false).map(|_| ());
     let _ = conn.write_all(&wire::encode_verdict(&finished));
     let _ = conn.flush();
 }
@@ -338,7 +341,8 @@ pub fn perform_direct(
         put(&mut head, Some(&xml));
         put(&mut head, req.dname.as_deref());
         put(&mut head, req.persist_xml.as_deref());
-        let mt = super::options::mt_of(req)?.map(|m| format!("mt:{}", m.dthreads));
+        let mt = rvirt_hypervisor::rules::mt_of(ErrorDomain::TEST, req)?
+            .map(|m| format!("mt:{}", m.dthreads));
         put(&mut head, mt.as_deref());
         conn.write_all(&head).map_err(io)?;
         let _ = conn.set_read_timeout(Some(Duration::from_secs(60)));
@@ -356,7 +360,7 @@ pub fn perform_direct(
         }
     };
     // Perform fails (and resumes ours) unless the digest matched there.
-    let job = Perform::new(&cookie_b, flags, req, Target::Reloc(conn));
+    let job = Perform::new(&cookie_b, flags, req, Target::Connected(conn));
     outgoing::perform(state, dom, job)?;
     let mut ctl = ctl;
     let _ = ctl.set_read_timeout(Some(GO_TIMEOUT + Duration::from_secs(30)));

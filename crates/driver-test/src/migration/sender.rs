@@ -9,10 +9,8 @@
 
 use super::channels::ChannelSinks;
 use super::compress;
-use super::job::{DomainJob, Job};
 use super::limiter::Limiter;
 use super::memory::{GuestMemory, PAGE_SIZE};
-use super::options::MtCompression;
 use super::transport::Sink;
 use super::wire::{Header, Message, Page, PageData, BATCH_PAGES};
 use crate::state::TestState;
@@ -20,8 +18,9 @@ use rvirt::driver::DomainRef;
 use rvirt::events::{lifecycle, DomainEvent};
 use rvirt::migration::flags;
 use rvirt::types::{reason, DomainState};
+use rvirt_hypervisor::rules::MtCompression;
+use rvirt_hypervisor::Job;
 use rvirt_util::Result;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 pub struct SendPlan {
@@ -105,7 +104,6 @@ const BPS_WINDOW: Duration = Duration::from_secs(1);
 pub struct Transfer<'a> {
     pub state: &'a TestState,
     pub dom: &'a DomainRef,
-    pub slot: &'a DomainJob,
     pub job: &'a Job,
     pub mem: &'a mut GuestMemory,
     pub sink: &'a mut dyn Sink,
@@ -159,11 +157,7 @@ pub fn send(mut t: Transfer) -> Result<SendOutcome> {
 impl Transfer<'_> {
     /// `max_speed` in MiB/s: the post-copy one once post-copy was asked for.
     fn speed(&self) -> u64 {
-        if postcopy_active(self.job) {
-            self.slot.max_speed_postcopy.load(Ordering::SeqCst)
-        } else {
-            self.slot.max_speed.load(Ordering::SeqCst)
-        }
+        self.job.max_speed()
     }
 
     fn pace(&self, p: &mut Progress, n: u64) -> Result<()> {
@@ -379,7 +373,7 @@ impl Transfer<'_> {
         } else {
             pass.bps.min(limit)
         };
-        let max_downtime = self.slot.max_downtime.load(Ordering::SeqCst);
+        let max_downtime = self.job.tunables().max_downtime;
         let budget = bandwidth.saturating_mul(max_downtime) / 1000;
         if postcopy_active(self.job) {
             stop_vcpus(
@@ -439,5 +433,5 @@ impl Transfer<'_> {
 }
 
 fn postcopy_active(job: &Job) -> bool {
-    job.postcopy_requested.load(Ordering::SeqCst)
+    job.postcopy_requested()
 }

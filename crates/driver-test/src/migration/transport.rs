@@ -2,8 +2,8 @@
 //! direct migration) or an `rvirt::Stream` (tunnelled), and the `tcp://`
 //! URIs the destination hands out.
 
-use super::job::Interrupt;
 use super::wire;
+use rvirt_hypervisor::job::Interrupt;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Write;
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};

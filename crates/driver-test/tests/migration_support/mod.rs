@@ -77,6 +77,14 @@ pub fn guest_xml(name: &str, mib: u64, guest_meta: &str) -> String {
 }
 
 /// A string parameter value.
+/// Guest metadata: memory dirtied at `kib_s` over a `working_set_kib` set.
+pub fn dirtying(kib_s: u64, working_set_kib: u64) -> String {
+    format!(
+        "<rvirt:dirty-rate unit='KiB/s'>{kib_s}</rvirt:dirty-rate>\
+         <rvirt:working-set unit='KiB'>{working_set_kib}</rvirt:working-set>"
+    )
+}
+
 pub fn s(v: &str) -> TypedParamValue {
     TypedParamValue::String(v.into())
 }

@@ -46,6 +46,7 @@ pub static GROUPS: &[Group] = &[
             "domjobinfo",
             "domname",
             "domuuid",
+            "domxml-to-native",
             "dumpxml",
             "migrate",
             "migrate-setmaxdowntime",
@@ -54,22 +55,41 @@ pub static GROUPS: &[Group] = &[
             "migrate-getspeed",
             "migrate-postcopy",
             "reboot",
+            "reset",
             "resume",
+            "setmem",
+            "setvcpus",
             "shutdown",
             "start",
             "suspend",
             "undefine",
+            "vcpucount",
         ],
     },
     Group {
         name: "Domain Monitoring",
         keyword: "monitor",
-        commands: &["domblklist", "domiflist", "dominfo", "domstate", "list"],
+        commands: &[
+            "domblklist",
+            "domiflist",
+            "dominfo",
+            "dommemstat",
+            "domstate",
+            "domstats",
+            "list",
+        ],
     },
     Group {
         name: "Host and Hypervisor",
         keyword: "host",
-        commands: &["capabilities", "hostname", "nodeinfo", "uri", "version"],
+        commands: &[
+            "capabilities",
+            "domcapabilities",
+            "hostname",
+            "nodeinfo",
+            "uri",
+            "version",
+        ],
     },
     Group {
         name: "Virsh itself",
@@ -93,6 +113,7 @@ pub fn command_help(def: &CommandDef) -> String {
         "  NAME\n    {} - {}\n\n  SYNOPSIS\n    {}",
         def.name, def.info.help, def.name
     );
+    let mut shortopt = false;
     for o in def.opts {
         let n = o.name;
         out.push(' ');
@@ -100,9 +121,14 @@ pub fn command_help(def: &CommandDef) -> String {
             (OptKind::Bool, _) => format!("[--{n}]"),
             (OptKind::Int | OptKind::Data, true) => format!("<{n}>"),
             (OptKind::Int, false) => format!("[--{n} <number>]"),
-            (OptKind::String, _) => format!("[--{n} <string>]"),
+            (OptKind::String | OptKind::NamedString, _) => format!("[--{n} <string>]"),
             (OptKind::Data, false) => format!("[<{n}>]"),
+            // "[[--N] <string>]..." once an earlier option can be given
+            // by position (virsh's `shortopt`).
+            (OptKind::Argv, _) if shortopt => format!("[[--{n}] <string>]..."),
+            (OptKind::Argv, _) => format!("[<{n}>]..."),
         });
+        shortopt |= matches!(o.kind, OptKind::Int | OptKind::String | OptKind::Data);
     }
     out.push('\n');
     if !def.info.desc.is_empty() {
@@ -116,8 +142,10 @@ pub fn command_help(def: &CommandDef) -> String {
                 (OptKind::Bool, _) => format!("--{n}"),
                 (OptKind::Int, true) => format!("[--{n}] <number>"),
                 (OptKind::Int, false) => format!("--{n} <number>"),
-                (OptKind::String, _) => format!("--{n} <string>"),
+                (OptKind::String | OptKind::NamedString, _) => format!("--{n} <string>"),
                 (OptKind::Data, _) => format!("[--{n}] <string>"),
+                (OptKind::Argv, _) if shortopt => format!("[--{n}] <string>"),
+                (OptKind::Argv, _) => format!("<{n}>"),
             };
             out.push_str(&format!("    {left:<15}  {}\n", o.help));
         }

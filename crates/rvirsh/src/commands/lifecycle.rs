@@ -1,5 +1,5 @@
 //! Commands that change a domain: define, undefine, create, start, shutdown,
-//! destroy, suspend, resume, reboot, autostart.
+//! destroy, suspend, resume, reboot, reset, autostart.
 
 use super::{about, cmd, data, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
@@ -52,6 +52,9 @@ about("resume a domain", "Resume a previously suspended domain."), &[data("domai
     cmd(
 "reboot",
 about("reboot a domain", "Run a reboot command in the target domain."), &[data("domain", "domain name, id or uuid"), string("mode", "shutdown mode: acpi|agent|initctl|signal|paravirt")], reboot),
+    cmd(
+"reset",
+about("reset a domain", "Reset the target domain as if by power button"), &[data("domain", "domain name, id or uuid")], reset),
     cmd(
 "autostart",
 about("autostart a domain", "Configure a domain to be automatically started at boot."), &[data("domain", "domain name, id or uuid"), flag("disable", "disable autostarting")], autostart),
@@ -226,6 +229,10 @@ fn reboot(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     act_on_domain(ctl, domain_arg(c), ("reboot", "is being rebooted"), |d| {
         d.reboot(f)
     })
+}
+
+fn reset(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    act_on_domain(ctl, domain_arg(c), ("reset", "was reset"), |d| d.reset(0))
 }
 
 fn destroy(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {

@@ -11,7 +11,9 @@ pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
 pub mod opts;
+mod resources;
 mod states;
+mod stats;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
@@ -22,10 +24,16 @@ pub enum OptKind {
     Bool,
     /// A named value: `--mode acpi`.
     String,
+    /// A named value never bound by position (virsh's VSH_OFLAG_REQ_OPT):
+    /// `domxml-to-native FORMAT --domain NAME`.
+    NamedString,
     /// A named number.
     Int,
     /// A value that may also be given by position: `<domain>`.
     Data,
+    /// The last option, taking every remaining value (virsh's
+    /// VSH_OT_ARGV): `domstats [<domain>]...`.
+    Argv,
 }
 
 /// One option of a command: what the parser binds and what `help` prints
@@ -56,6 +64,10 @@ pub const fn flag(name: &'static str, help: &'static str) -> OptDef {
 pub const fn string(name: &'static str, help: &'static str) -> OptDef {
     opt(name, OptKind::String, false, help)
 }
+/// A string option given only by its name.
+pub const fn named_string(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::NamedString, false, help)
+}
 /// A flag that also answers to other names (virsh's VSH_OT_ALIAS).
 pub const fn flag_alias(
     name: &'static str,
@@ -77,6 +89,10 @@ pub const fn int(name: &'static str, help: &'static str) -> OptDef {
 /// A required number, which may also be given by position.
 pub const fn req_int(name: &'static str, help: &'static str) -> OptDef {
     opt(name, OptKind::Int, true, help)
+}
+/// An optional list of values, the command's last option.
+pub const fn argv(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::Argv, false, help)
 }
 /// A required positional value.
 pub const fn data(name: &'static str, help: &'static str) -> OptDef {
@@ -130,6 +146,8 @@ static MODULES: &[&[CommandDef]] = &[
     jobs::COMMANDS,
     console::COMMANDS,
     devlist::COMMANDS,
+    stats::COMMANDS,
+    resources::COMMANDS,
     help::COMMANDS,
 ];
 

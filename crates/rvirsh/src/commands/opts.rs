@@ -94,6 +94,49 @@ pub fn opt_ul_wrap(c: &ParsedCommand, name: &str) -> Result<Option<u64>, CmdErro
     number(c, name, str_to_u64_wrap)
 }
 
+/// vshCommandOptScaledInt: a number with an optional unit suffix
+/// (`512M`, `1GiB`; bare numbers count in `scale`), in bytes, at most
+/// `max`. A bad suffix or an overflow also carries virScaleInteger's error.
+pub fn opt_scaled(
+    c: &ParsedCommand,
+    name: &str,
+    scale: u64,
+    max: u64,
+) -> Result<Option<u64>, CmdError> {
+    let Some(v) = c.get(name) else {
+        return Ok(None);
+    };
+    let own =
+        format!("Scaled numeric value '{v}' for <{name}> option is malformed or out of range");
+    let lead = v.len() - v.trim_start().len();
+    let digits_end = v[lead..]
+        .find(|ch: char| !ch.is_ascii_digit() && ch != '+')
+        .map_or(v.len(), |i| i + lead);
+    let (number, unit) = v.split_at(digits_end);
+    let Some(n) = str_to_u64_positive(number) else {
+        return Err(CmdError::msg(own));
+    };
+    let libvirt = |code, text: String| {
+        CmdError::with(
+            own.clone(),
+            rvirt::Error::new(rvirt::ErrorDomain::NONE, code, text),
+        )
+    };
+    let Some(unit_scale) = rvirt_util::units::scale_for(unit, scale) else {
+        return Err(libvirt(
+            rvirt::ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{unit}'"),
+        ));
+    };
+    if n != 0 && n > max / unit_scale {
+        return Err(libvirt(
+            rvirt::ErrorCode::OVERFLOW,
+            format!("value too large: {n}{unit}"),
+        ));
+    }
+    Ok(Some(n * unit_scale))
+}
+
 /// vshCommandOptStringReq: an empty value is an error.
 pub fn opt_string<'a>(c: &'a ParsedCommand, name: &str) -> Result<Option<&'a str>, CmdError> {
     match c.get(name) {

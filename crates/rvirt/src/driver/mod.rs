@@ -274,6 +274,11 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_set_memory_flags(&self, dom: &DomainRef, memory_kib: u64, flags: u32) -> Result<()> {
         unsupported_default!("virDomainSetMemoryFlags")
     }
+    /// `virDomainSetVcpusFlags` (`VIR_DOMAIN_AFFECT_*`,
+    /// `VIR_DOMAIN_VCPU_MAXIMUM`, `_GUEST`, `_HOTPLUGGABLE`).
+    fn domain_set_vcpus_flags(&self, dom: &DomainRef, nvcpus: u32, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainSetVcpusFlags")
+    }
     /// `virDomainReset`: a hard reset, without the guest's cooperation.
     fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
         unsupported_default!("virDomainReset")
@@ -307,6 +312,16 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
         flags: u32,
     ) -> Result<Vec<(DomainRef, rvirt_util::TypedParams)>> {
         unsupported_default!("virConnectGetAllDomainStats")
+    }
+    /// `virDomainQemuMonitorCommand` (libvirt-qemu): QEMU's reply to a
+    /// command of the caller's (flag 1: a human-monitor line).
+    fn domain_qemu_monitor_command(
+        &self,
+        dom: &DomainRef,
+        cmd: &str,
+        flags: u32,
+    ) -> Result<String> {
+        unsupported_default!("virDomainQemuMonitorCommand")
     }
     /// `virDomainOpenConsole`: bind `st` to the guest's console or serial
     /// port `dev_name` (`None`: the first one), in both directions.

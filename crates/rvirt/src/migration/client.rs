@@ -10,6 +10,7 @@
 //! * direct (`migrate_to_uri*` without `PEER2PEER`): one perform call on the
 //!   source with a hypervisor URI.
 
+use super::v3::{self, Mode, PerformTo, V3Request, V3Source};
 use super::{flags, params as param};
 use crate::driver::{
     Begin3Args, Cookie, FinishArgs, HypervisorConnection, ParamsArgs, PerformArgs, PrepareArgs,
@@ -541,194 +542,113 @@ impl Domain {
         Ok(Domain::from_ref(dconn, finished?))
     }
 
-    /// `virDomainMigrateVersion3Full`: begin → prepare → perform → finish →
-    /// confirm, with cookies passed along and libvirt's error precedence
-    /// (the first failure is the one reported).
+    /// `virDomainMigrateVersion3Full`, through the one V3 runner.
     fn migrate_v3(
         &self,
         dconn: &Connect,
         legacy: Option<&Legacy>,
         params: &TypedParams,
         use_params: bool,
-        mut flags: u32,
+        flags: u32,
     ) -> Result<Domain> {
-        let src = self.connect().driver().clone();
-        let dst = dconn.driver().clone();
-        let me = self.domain_ref();
-        let mut params = params.clone();
         let protection = if supports(self.connect(), feature::MIGRATE_CHANGE_PROTECTION) {
             flags::CHANGE_PROTECTION
         } else {
             0
         };
-        let (dname, xmlin, mut uri, bandwidth) = match legacy {
-            Some(l) => (l.dname, l.dxml, l.uri.map(str::to_string), l.bandwidth),
-            None => (None, None, None, 0),
+        let l = legacy.copied().unwrap_or(Legacy::new(None, None, 0));
+        let request = V3Request {
+            mode: Mode::Managed,
+            name: self.name(),
+            use_params,
+            params: params.clone(),
+            dname: l.dname,
+            xmlin: l.dxml,
+            uri: l.uri.map(str::to_string),
+            bandwidth: l.bandwidth,
+            dconnuri: None,
+            flags,
         };
-
-        let (cookie, dom_xml) = if use_params {
-            src.domain_migrate_begin3_params(me, &params, flags | protection)?
-        } else {
-            let args = Begin3Args {
-                xmlin,
-                flags: flags | protection,
-                dname,
-                bandwidth,
-            };
-            src.domain_migrate_begin3(me, &args)?
+        let src = ClientSource {
+            dom: self,
+            drv: self.connect().driver().clone(),
+            protection,
         };
-        let destflags = self.dest_flags(&mut flags);
-
-        let prepared = if use_params {
-            params.replace_string(param::DEST_XML, &dom_xml);
-            dst.domain_migrate_prepare3_params(&ParamsArgs {
-                params: &params,
-                cookie_in: &cookie,
-                flags: destflags,
-            })
-        } else {
-            dst.domain_migrate_prepare3(&PrepareArgs {
-                cookie_in: &cookie,
-                uri_in: uri.as_deref(),
-                flags: destflags,
-                dname,
-                bandwidth,
-                dom_xml: &dom_xml,
-            })
-        };
-        let (cookie, uri_out) = match prepared {
-            Ok(v) => v,
-            Err(e) => {
-                if protection != 0 {
-                    // Begin started a job on the source: end it.
-                    let _ = self.confirm(&src, use_params, &params, &[], flags | protection, true);
-                }
-                return Err(e);
-            }
-        };
-        if let Some(u) = uri_out {
-            if use_params {
-                params.replace_string(param::URI, &u);
-            }
-            uri = Some(u);
-        } else if uri.is_none() {
-            uri = params.get_string(param::URI).map(str::to_string);
-        }
-
-        let mut first_err: Option<Error> = None;
-        let mut notify_source = true;
-        let mut cookie_for_finish: Cookie = Vec::new();
-        if uri.is_none() {
-            first_err = Some(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::INTERNAL_ERROR,
-                "domainMigratePrepare3 did not set uri",
-            ));
-        } else if flags & flags::OFFLINE == 0 {
-            let performed = if use_params {
-                let args = ParamsArgs {
-                    params: &params,
-                    cookie_in: &cookie,
-                    flags: flags | protection,
-                };
-                src.domain_migrate_perform3_params(me, None, &args)
-            } else {
-                let args = PerformArgs {
-                    cookie_in: &cookie,
-                    uri: uri.as_deref(),
-                    flags: flags | protection,
-                    dname,
-                    bandwidth,
-                    ..PerformArgs::default()
-                };
-                src.domain_migrate_perform3(me, &args)
-            };
-            match performed {
-                Ok(c) => cookie_for_finish = c,
-                Err(e) => {
-                    // A failed perform already cancelled on the source.
-                    first_err = Some(e);
-                    notify_source = false;
-                }
-            }
-        }
-        let cancelled = first_err.is_some();
-
-        let finished = if use_params {
-            if params.get_string(param::DEST_NAME).is_none() {
-                params.replace_string(param::DEST_NAME, self.name());
-            }
-            let args = ParamsArgs {
-                params: &params,
-                cookie_in: &cookie_for_finish,
-                flags: destflags,
-            };
-            dst.domain_migrate_finish3_params(&args, cancelled)
-        } else {
-            let args = FinishArgs {
-                dname: dname.unwrap_or(self.name()),
-                cookie_in: &cookie_for_finish,
-                uri: uri.as_deref(),
-                flags: destflags,
-                ..FinishArgs::default()
-            };
-            dst.domain_migrate_finish3(&args, cancelled)
-        };
-        let (ddomain, cookie_for_confirm) = match finished {
-            Ok((r, c)) => (Some(r), c),
-            Err(e) => {
-                first_err.get_or_insert(e);
-                (None, Vec::new())
-            }
-        };
-        if cancelled && ddomain.is_some() {
-            tracing::error!("finish step ignored that migration was cancelled");
-        }
-        let cancelled = ddomain.is_none();
-        if notify_source {
-            if let Err(e) = self.confirm(
-                &src,
-                use_params,
-                &params,
-                &cookie_for_confirm,
-                flags | protection,
-                cancelled,
-            ) {
-                tracing::warn!(
-                    "Guest {} probably left in 'paused' state on source: {e}",
-                    self.name()
-                );
-            }
-        }
-        match (ddomain, first_err) {
-            (Some(r), _) => Ok(Domain::from_ref(dconn, r)),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::INTERNAL_ERROR,
-                "migration failed",
-            )),
-        }
+        // Confirm's failure was logged: the destination runs the guest.
+        v3::run(&src, dconn, request)?.result
     }
+}
 
-    fn confirm(
-        &self,
-        src: &Arc<dyn HypervisorConnection>,
-        use_params: bool,
-        params: &TypedParams,
-        cookie: &[u8],
-        flags: u32,
-        cancelled: bool,
-    ) -> Result<()> {
-        if use_params {
+/// The source of a managed migration: the source connection's driver.
+struct ClientSource<'a> {
+    dom: &'a Domain,
+    drv: Arc<dyn HypervisorConnection>,
+    protection: u32,
+}
+
+impl V3Source for ClientSource<'_> {
+    fn is_paused(&self) -> bool {
+        matches!(self.dom.get_state(), Ok((DomainState::Paused, _)))
+    }
+    fn protection(&self) -> u32 {
+        self.protection
+    }
+    fn begin_keeps_job(&self) -> bool {
+        self.protection != 0
+    }
+    fn begin(&self, r: &V3Request, flags: u32) -> Result<(Cookie, String)> {
+        let me = self.dom.domain_ref();
+        if r.use_params {
+            return self.drv.domain_migrate_begin3_params(me, &r.params, flags);
+        }
+        let args = Begin3Args {
+            xmlin: r.xmlin,
+            flags,
+            dname: r.dname,
+            bandwidth: r.bandwidth,
+        };
+        self.drv.domain_migrate_begin3(me, &args)
+    }
+    fn perform(&self, r: &V3Request, cookie: &[u8], to: PerformTo, flags: u32) -> Result<Cookie> {
+        let PerformTo::Uri(uri) = to else {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::INTERNAL_ERROR,
+                "managed migration cannot be tunnelled",
+            ));
+        };
+        let me = self.dom.domain_ref();
+        if r.use_params {
             let args = ParamsArgs {
-                params,
+                params: &r.params,
                 cookie_in: cookie,
                 flags,
             };
-            src.domain_migrate_confirm3_params(self.domain_ref(), &args, cancelled)
+            return self.drv.domain_migrate_perform3_params(me, None, &args);
+        }
+        let args = PerformArgs {
+            cookie_in: cookie,
+            uri: Some(uri),
+            flags,
+            dname: r.dname,
+            bandwidth: r.bandwidth,
+            ..PerformArgs::default()
+        };
+        self.drv.domain_migrate_perform3(me, &args)
+    }
+    fn confirm(&self, r: &V3Request, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        let me = self.dom.domain_ref();
+        if r.use_params {
+            let args = ParamsArgs {
+                params: &r.params,
+                cookie_in: cookie,
+                flags,
+            };
+            self.drv
+                .domain_migrate_confirm3_params(me, &args, cancelled)
         } else {
-            src.domain_migrate_confirm3(self.domain_ref(), cookie, flags, cancelled)
+            self.drv
+                .domain_migrate_confirm3(me, cookie, flags, cancelled)
         }
     }
 }

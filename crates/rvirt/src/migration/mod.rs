@@ -10,6 +10,7 @@
 
 pub mod client;
 mod phases;
+pub mod v3;
 
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParams};
 

@@ -262,10 +262,10 @@ fn set_client_limits(cx: &AdminCx, a: ServerSetClientLimitsArgs) -> Result<()> {
 }
 
 /// `adminClientGetInfo`: whether the client is read-only, then its
-/// address (TCP) or its unix identity with names (unix).
+/// address (TCP, TLS) or its unix identity with names (unix).
 fn client_info(c: &ClientEntry) -> TypedParams {
     let mut p = TypedParams::new().with("readonly", TypedParamValue::Boolean(c.readonly()));
-    if c.transport == Transport::Tcp {
+    if c.transport != Transport::Unix {
         if let Some(addr) = &c.sock_addr {
             p.push("sock_addr", TypedParamValue::String(addr.clone()));
         }

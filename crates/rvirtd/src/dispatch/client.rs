@@ -131,6 +131,18 @@ impl Client {
         }
     }
 
+    /// A second CONNECT_OPEN fails and, as in libvirtd (whose error path
+    /// clears `priv->conn`), takes the open connection with it: later calls
+    /// get "connection not open". Dropped here, on the worker, not the reactor.
+    pub(super) fn forget_conn(&self) {
+        let mut state = self.conn_state();
+        if let ConnState::Open(_) = *state {
+            let old = std::mem::replace(&mut *state, ConnState::NotOpen);
+            drop(state);
+            drop(old);
+        }
+    }
+
     /// A handle for the domain a call names (`get_nonnull_domain`): no
     /// lookup here, the driver finds it again by UUID.
     pub fn domain(&self, d: &NonnullDomain) -> Result<Domain> {

@@ -93,9 +93,11 @@ dispatch_table! {
 }
 
 /// `remoteDispatchConnectOpen`: a read-only socket forces VIR_CONNECT_RO;
-/// no name means the daemon's default URI.
+/// no name means the daemon's default URI. A second open fails and closes
+/// the first, as libvirtd's does.
 fn open(cx: &Client, a: ConnectOpenArgs) -> Result<()> {
     if cx.is_open() {
+        cx.forget_conn();
         return Err(Error::new(
             ErrorDomain::RPC,
             ErrorCode::INTERNAL_ERROR,

@@ -1,7 +1,7 @@
 //! Procedures the QEMU driver brought, handed straight to the connection's
 //! driver: `virConnectDomainXMLToNative`, `virDomainSetMemory*`,
 //! `virDomainReset`, `virDomainMemoryStats`, `virConnectGetDomainCapabilities`,
-//! `virConnectGetAllDomainStats`.
+//! `virConnectGetAllDomainStats`, `virDomainSetVcpus*`.
 
 use super::{dispatch_table, Client};
 use rvirt_rpc::remote::*;
@@ -59,4 +59,6 @@ dispatch_table! {
         Ok(ConnectGetAllDomainStatsRet { ret_stats })
     };
     DomainSetMemoryFlags => |cx, a| set_memory(cx, &a.dom, a.memory, a.flags);
+    DomainSetVcpus => |cx, a| cx.domain(&a.dom)?.set_vcpus_flags(a.nvcpus, AFFECT_LIVE);
+    DomainSetVcpusFlags => |cx, a| cx.domain(&a.dom)?.set_vcpus_flags(a.nvcpus, a.flags);
 }

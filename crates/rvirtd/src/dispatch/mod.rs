@@ -428,7 +428,10 @@ fn check_readonly(client: &Client, proc_: Procedure) -> Result<()> {
     check_readonly_info(client, proc_.info())
 }
 
-fn check_readonly_info(client: &Client, info: rvirt_rpc::program::ProcedureInfo) -> Result<()> {
+pub(super) fn check_readonly_info(
+    client: &Client,
+    info: rvirt_rpc::program::ProcedureInfo,
+) -> Result<()> {
     if client.readonly && !info.readonly_ok() {
         client.conn()?;
         return Err(info.readonly_denied());

@@ -8,10 +8,11 @@
 //! libvirtd answers when the connection's driver lacks the API (the
 //! read-only refusal first, then "this function is not supported by the
 //! connection driver: virDomainQemuMonitorCommand"), which is libvirtd's
-//! answer on every driver but QEMU. A QEMU driver adds one line here per
-//! API it implements.
+//! answer on every driver but QEMU. An API the QEMU driver implements is
+//! one line here; other drivers then give the same "not supported" from
+//! the API's default.
 
-use super::{rpc_error, run_decoded, unsupported, Client};
+use super::{check_readonly_info, rpc_error, run_decoded, unsupported, Client};
 use rvirt_rpc::program::Access;
 use rvirt_rpc::qemu::{procs, Procedure};
 use rvirt_rpc::xdr::{Decoder, XdrDecode};
@@ -25,7 +26,15 @@ macro_rules! qemu_table {
     ($( $proc:ident => $handler:expr; )*) => {
         fn lookup(p: Procedure) -> Option<Handler> {
             $( if p == Procedure::$proc {
-                return Some(|cx, payload| run_decoded::<procs::$proc, _>(cx, payload, $handler));
+                return Some(|cx, payload| {
+                    type P = procs::$proc;
+                    let handler: fn(&Client, <P as Proc>::Args) -> Result<<P as Proc>::Ret> =
+                        $handler;
+                    run_decoded::<P, _>(cx, payload, |cx, args| {
+                        check_readonly_info(cx, Procedure::$proc.info())?;
+                        handler(cx, args)
+                    })
+                });
             } )*
             None
         }
@@ -33,6 +42,9 @@ macro_rules! qemu_table {
 }
 
 qemu_table! {
+    DomainMonitorCommand => |cx, a| Ok(rvirt_rpc::qemu::DomainMonitorCommandRet {
+        result: cx.domain(&a.dom)?.qemu_monitor_command(&a.cmd, a.flags)?,
+    });
     // The daemon's own bookkeeping, before the API is reached: no driver
     // rvirt has registers monitor events, so no callback id is known
     // (qemuDispatchConnectDomainMonitorEventDeregister).
@@ -104,7 +116,7 @@ mod tests {
             }
         }
         assert_eq!(rvirt_rpc::qemu::PROGRAM, 0x2000_8087);
-        assert!(lookup(Procedure::DomainMonitorCommand).is_none());
+        assert!(lookup(Procedure::DomainMonitorCommand).is_some());
         assert!(lookup(Procedure::ConnectDomainMonitorEventDeregister).is_some());
     }
 }

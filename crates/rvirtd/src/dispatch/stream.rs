@@ -17,7 +17,9 @@
 //! runs a second thread that reads the driver's side (`recv`) and sends it
 //! as `STREAM`/`CONTINUE` packets, then an empty `CONTINUE` at its end (the
 //! guest went away), or `ERROR` when the read fails (remote_daemon_stream.c's
-//! `daemonStreamHandleRead`).
+//! `daemonStreamHandleRead`). It reads again only while less than a window
+//! of its output waits for the client, so a client that reads slowly slows
+//! the guest's console instead of being disconnected.
 
 use super::client::Outbox;
 use parking_lot::{Mutex, MutexGuard};
@@ -140,6 +142,10 @@ impl Drop for StreamInput {
 /// The most one read of a duplex stream's driver side takes.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Output bytes a duplex stream may have waiting for its client before
+/// the driver's side is read again (back-pressure toward the guest).
+const OUTPUT_WINDOW: usize = 1024 * 1024;
+
 /// Feeds one stream's packets to its `rvirt::Stream`, after the reply to
 /// the call that opened it has been queued.
 pub struct Pump {
@@ -241,7 +247,7 @@ fn send_output(st: &rvirt::Stream, outbox: &Outbox, id: StreamId, ended: &Atomic
         if ended.load(Ordering::SeqCst) {
             return;
         }
-        if outbox.send(packet).is_err() {
+        if outbox.send_paced(packet, OUTPUT_WINDOW).is_err() {
             let _ = st.abort();
             return;
         }

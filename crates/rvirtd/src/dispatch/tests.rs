@@ -119,6 +119,16 @@ fn open_lookup_and_readonly() {
         error_of(&again).message,
         "internal error: connection already open"
     );
+    // libvirtd's failed second open clears the first connection too.
+    let lookup = DomainLookupByNameArgs {
+        name: "test".into(),
+    };
+    let closed = handle_message(&c, &call(Procedure::DomainLookupByName, 4, &lookup)).unwrap();
+    assert_eq!(
+        error_of(&closed).message,
+        "internal error: hypervisor connection not open"
+    );
+    open(&c);
     let lookup = DomainLookupByNameArgs {
         name: "test".into(),
     };

@@ -294,7 +294,7 @@ pub fn daemon() -> u16 {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let text = format!(
-        "listen_tcp = 1\nauth_tcp = \"none\"\ntcp_port = \"0\"\nlisten_addr = \"127.0.0.1\"\n\
+        "listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\ntcp_port = \"0\"\nlisten_addr = \"127.0.0.1\"\n\
          unix_sock_dir = \"{}\"\ndefault_uri = \"fake:///default\"\nmax_workers = 4\n",
         dir.display()
     );

@@ -10,6 +10,7 @@
 //! on the kernel command line ([`GuestArgs`]). The ACPI power button powers
 //! it off, so `virsh shutdown` works.
 
+mod agent;
 mod boot;
 mod cpio;
 mod modules;
@@ -45,6 +46,9 @@ pub struct GuestArgs {
     pub disk: Option<String>,
     /// Seconds between ticks (busybox sleep: fractions allowed); 1 when None.
     pub tick_seconds: Option<String>,
+    /// Seconds between [`SUM_PREFIX`] lines: the md5 of the filled region,
+    /// computed inside the guest (needs `fill_mib`); none when None.
+    pub sum_seconds: Option<u32>,
 }
 
 impl GuestArgs {
@@ -63,8 +67,25 @@ impl GuestArgs {
         if let Some(period) = &self.tick_seconds {
             line.push_str(&format!(" rvirt.tick={period}"));
         }
+        if let Some(period) = self.sum_seconds {
+            line.push_str(&format!(" rvirt.sum={period}"));
+        }
         line
     }
+}
+
+/// Each checksum line is this prefix and the md5 (hex) of the guest's
+/// filled memory: `rvirt-sum 0123...`.
+pub const SUM_PREFIX: &str = "rvirt-sum ";
+
+/// The checksums a console log shows, in order.
+pub fn sums(console: &str) -> Vec<String> {
+    console
+        .lines()
+        .filter_map(|l| l.trim_end_matches('\r').strip_prefix(SUM_PREFIX))
+        .map(|s| s.trim().to_string())
+        .filter(|s| s.len() == 32 && s.bytes().all(|c| c.is_ascii_hexdigit()))
+        .collect()
 }
 
 /// The highest tick a console log shows, if any.
@@ -94,6 +115,12 @@ if [ -n "$fill" ]; then
     dd if=/dev/urandom of=/fill/data bs=1M count="$fill" 2>/dev/null
     echo "rvirt-guest: filled $fill MiB"
 fi
+# rvirt.sum=SECONDS: the md5 of the filled region every SECONDS, so a test
+# sees memory a migration moved checked from inside the guest.
+sum=$(arg sum)
+if [ -n "$sum" ] && [ -n "$fill" ]; then
+    (while :; do echo "rvirt-sum $(md5sum /fill/data | cut -d' ' -f1)"; sleep "$sum"; done) &
+fi
 # The ACPI power button (virsh shutdown) powers the guest off.
 for e in /sys/class/input/event*; do
     [ "$(cat $e/device/name 2>/dev/null)" = "Power Button" ] && button=/dev/input/${e##*/}
@@ -101,6 +128,7 @@ done
 if [ -n "$button" ]; then
     (dd if=$button bs=24 count=1 >/dev/null 2>&1; echo "rvirt-guest: power button"; sync; poweroff -f) &
 fi
+/bin/rvirt-agent &
 disk=$(arg disk)
 if [ -n "$disk" ]; then
     base=$(dd if=/dev/$disk bs=64 count=1 2>/dev/null | sed -n 's/^rvirt-disk \([0-9]*\).*/\1/p')
@@ -218,6 +246,13 @@ fn build_initramfs(module_dir: &Path) -> Result<Vec<u8>, String> {
         "bin/busybox",
         Entry::File {
             data: &busybox,
+            executable: true,
+        },
+    );
+    a.add(
+        agent::AGENT_PATH,
+        Entry::File {
+            data: agent::AGENT_SCRIPT.as_bytes(),
             executable: true,
         },
     );

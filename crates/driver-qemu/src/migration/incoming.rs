@@ -1,0 +1,539 @@
+//! The destination's phases (libvirt's `qemuMigrationDstPrepare*` and
+//! `qemuMigrationDstFinish`): QEMU started from the incoming definition
+//! with the source's command line plus `-incoming defer`, told where to
+//! listen (`migrate-incoming`) on a port of the migration range; finish
+//! resumes it once the memory is in, or discards it and everything it
+//! held when the migration failed.
+
+use super::job::{progress_from_figures, Incoming};
+use super::qmp::{self, Party, QueryStatus};
+use super::request::SUPPORT;
+use super::tunnel;
+use crate::command;
+use crate::driver::Driver;
+use crate::lifecycle::{self, accel_for, emulator};
+use crate::ops;
+use parking_lot::Mutex;
+use rvirt::driver::DomainRef;
+use rvirt::events::{lifecycle as ev, DomainEvent};
+use rvirt::job::operation;
+use rvirt::migration::flags;
+use rvirt::types::{reason, DomainState};
+use rvirt::Stream;
+use rvirt_conf::MigrationCookie;
+use rvirt_conf::{DomainDef, FormatOptions};
+use rvirt_hypervisor::destination::{
+    DestinationBackend, IncomingChannel, IncomingRequest, Prepared,
+};
+use rvirt_hypervisor::incoming::{IncomingStatus, Registry};
+use rvirt_hypervisor::job::{stats_to_pairs, Job, Phase, Tunables};
+use rvirt_hypervisor::{cookie, MigrationSupport, Request};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
+use std::net::{Ipv6Addr, TcpListener};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long finish waits for QEMU to load the last of the state after
+/// the source reported completion.
+const LOAD_WAIT: Duration = Duration::from_secs(30);
+
+/// Where QEMU listens and what the source is told.
+struct Listener {
+    /// The port taken from the range (released when the job ends).
+    allocated: Option<u16>,
+    /// `-incoming`/`migrate-incoming`'s `tcp:ADDR:PORT`.
+    incoming: String,
+    /// The URI the source migrates to, when the client did not name one
+    /// with a port.
+    uri_out: Option<String>,
+}
+
+fn invalid(text: String) -> Error {
+    Error::invalid_arg(ErrorDomain::QEMU, text)
+}
+
+/// `[addr]` for an IPv6 literal, as QEMU's and libvirt's URIs write it.
+fn enclose(addr: &str) -> String {
+    if addr.contains(':') && !addr.starts_with('[') {
+        format!("[{addr}]")
+    } else {
+        addr.to_string()
+    }
+}
+
+/// Listen on `::` where this host has IPv6 (QEMU then takes IPv4 too),
+/// else on 0.0.0.0, as libvirt does.
+fn any_address() -> &'static str {
+    match TcpListener::bind((Ipv6Addr::UNSPECIFIED, 0)) {
+        Ok(_) => "::",
+        Err(_) => "0.0.0.0",
+    }
+}
+
+/// libvirt's `qemuMigrationDstPrepareDirect` URI rules: no URI → a port of
+/// the range and `tcp:HOST:PORT` with this host's name (or
+/// `migration_host`); a URI without port → a port of the range added to
+/// it; a URI with one → that port.
+fn plan_listener(driver: &Driver, req: &Request) -> Result<Listener> {
+    let reg = &driver.migrations;
+    let listen = req
+        .listen_address
+        .clone()
+        .or_else(|| reg.address.clone())
+        .unwrap_or_else(|| any_address().to_string());
+    let incoming = |port: u16| format!("tcp:{}:{port}", enclose(&listen));
+    let Some(uri_in) = req.uri.as_deref() else {
+        let host = match &reg.host {
+            Some(h) => h.clone(),
+            None => rvirt_util::host::hostname()?,
+        };
+        if host.starts_with("localhost") {
+            return Err(Error::internal(
+                ErrorDomain::QEMU,
+                "hostname on destination resolved to localhost, but migration requires an FQDN",
+            ));
+        }
+        let port = reg.ports.acquire()?;
+        return Ok(Listener {
+            allocated: Some(port),
+            incoming: incoming(port),
+            uri_out: Some(format!("tcp:{}:{port}", enclose(&host))),
+        });
+    };
+    // libvirt also accepts the old `tcp:HOST[:PORT]` form.
+    let well_formed = uri_in.contains("://");
+    let parsed = Uri::parse(&if well_formed {
+        uri_in.to_string()
+    } else {
+        uri_in.replacen(':', "://", 1)
+    })?;
+    match parsed.scheme.as_str() {
+        "" => {
+            return Err(invalid(format!(
+                "missing scheme in migration URI: {uri_in}"
+            )))
+        }
+        "tcp" => {}
+        other => {
+            return Err(Error::new(
+                ErrorDomain::QEMU,
+                ErrorCode::ARGUMENT_UNSUPPORTED,
+                format!("unsupported scheme {other} in migration URI {uri_in}"),
+            ))
+        }
+    }
+    let host = parsed
+        .server
+        .as_deref()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| invalid(format!("missing host in migration URI: {uri_in}")))?;
+    if let Some(port) = parsed.port.filter(|p| *p != 0) {
+        return Ok(Listener {
+            allocated: None,
+            incoming: incoming(port),
+            uri_out: None,
+        });
+    }
+    let port = reg.ports.acquire()?;
+    let uri_out = if well_formed {
+        format!("tcp://{}:{port}", enclose(host))
+    } else {
+        format!("{uri_in}:{port}")
+    };
+    Ok(Listener {
+        allocated: Some(port),
+        incoming: incoming(port),
+        uri_out: Some(uri_out),
+    })
+}
+
+/// The incoming definition, completed as a define would complete it and
+/// renamed when the client asked for another name.
+fn incoming_definition(driver: &Driver, xml: &str, req: &Request) -> Result<DomainDef> {
+    let mut def = DomainDef::parse(xml)?;
+    if let Some(name) = &req.dname {
+        def.name = name.clone();
+    }
+    let caps = driver.caps(&emulator(&def))?;
+    accel_for(&def, &caps)?;
+    command::prepare_definition(&mut def, &caps)?;
+    Ok(def)
+}
+
+/// This host's cookie about guest `dom`.
+fn our_cookie(driver: &Driver, dom: &DomainRef, memory_kib: u64) -> MigrationCookie {
+    let uuid = rvirt_util::uuid::Uuid::from_bytes(dom.uuid);
+    let host = driver.host_uuid.unwrap_or_default();
+    cookie::ours(&dom.name, uuid, host, memory_kib * 1024, 4096)
+}
+
+/// The destination's hypervisor part for the shared engine
+/// ([`rvirt_hypervisor::destination`]), which keeps the registry of
+/// prepared migrations, checks the source's cookie and discards on failure.
+pub struct Destination<'a> {
+    pub driver: &'a Arc<Driver>,
+}
+
+impl DestinationBackend for Destination<'_> {
+    type Incoming = Incoming;
+
+    fn support(&self) -> &MigrationSupport {
+        &SUPPORT
+    }
+    fn host_uuid(&self) -> [u8; 16] {
+        self.driver.host_uuid.unwrap_or_default()
+    }
+    fn registry(&self) -> &Registry<Incoming> {
+        &self.driver.migrations.incoming
+    }
+    fn prepare(&self, r: IncomingRequest) -> Result<Prepared<Incoming>> {
+        prepare(self.driver, r)
+    }
+    fn discard(&self, inc: &Arc<Incoming>) {
+        let why = inc.failure.lock().take();
+        discard(self.driver, inc, why.as_deref().unwrap_or(DISCARDED));
+    }
+    fn finish(&self, inc: &Arc<Incoming>, cookie_in: &[u8], flags: u32) -> Result<Finished> {
+        finish(self.driver, inc, cookie_in, flags).inspect_err(|e| {
+            *inc.failure.lock() = Some(e.message.clone());
+        })
+    }
+}
+
+/// What finish gives the engine: the guest here and the cookie to answer.
+type Finished = (DomainRef, MigrationCookie);
+
+/// The job's record of a migration discarded without a failure of its
+/// own (cancelled by the source, or its client went away).
+const DISCARDED: &str = "job 'migration in' canceled";
+
+/// Prepare: QEMU waiting for the memory; the migration, our cookie and
+/// the URI the source should migrate to.
+fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming>> {
+    reap_gone(driver);
+    let (req, flags) = (r.req, r.flags);
+    let xml = r
+        .dom_xml
+        .ok_or_else(|| Error::invalid_arg(ErrorDomain::QEMU, "no domain XML passed"))?;
+    let def = incoming_definition(driver, xml, req)?;
+    cookie::check_same_guest(r.cookie, Some(&def), ErrorDomain::QEMU)?;
+    let tunnel = match r.channel {
+        IncomingChannel::Tcp { .. } => None,
+        IncomingChannel::Stream(st) => Some(st),
+        IncomingChannel::Inline => {
+            return Err(Error::new(
+                ErrorDomain::QEMU,
+                ErrorCode::ARGUMENT_UNSUPPORTED,
+                "direct migration is not supported by the QEMU driver",
+            ))
+        }
+    };
+    let listener = match tunnel {
+        Some(_) => Listener {
+            allocated: None,
+            incoming: format!("fd:{}", tunnel::FD_NAME),
+            uri_out: None,
+        },
+        None => plan_listener(driver, req)?,
+    };
+    let release = |l: &Listener| {
+        if let Some(p) = l.allocated {
+            driver.migrations.ports.release(p);
+        }
+    };
+    let (dom, memory_kib) = match admit(driver, def) {
+        Ok(admitted) => admitted,
+        Err(e) => {
+            release(&listener);
+            return Err(e);
+        }
+    };
+    let started = ops::with_job(driver, &dom, || {
+        lifecycle::start_incoming(driver, &dom, "defer")
+    });
+    if let Err(e) = started {
+        forget_failed(driver, &dom);
+        release(&listener);
+        return Err(e);
+    }
+    let slot = driver.migrations.jobs.slot(&dom.uuid);
+    let job = Job::new(
+        operation::MIGRATION_IN,
+        ErrorDomain::QEMU,
+        Phase::Prepare,
+        flags & flags::POSTCOPY != 0,
+        slot.tunables(),
+    );
+    let inc = Arc::new(Incoming {
+        dom: dom.clone(),
+        status: IncomingStatus::default(),
+        failure: Mutex::default(),
+        job: job.clone(),
+        slot: slot.clone(),
+        run: ops::running(driver, &dom)?,
+        port: listener.allocated,
+        persistent: req
+            .persist_xml
+            .clone()
+            .or_else(|| r.cookie.and_then(|c| c.persistent.clone())),
+    });
+    if let Err(e) = slot.begin(job, &dom.name, |_| {}) {
+        discard_run(driver, &dom, listener.allocated);
+        return Err(e);
+    }
+    let uri = listener.incoming.clone();
+    if let Err(e) = listen(driver, &inc, (req, flags), uri, tunnel) {
+        discard(driver, &inc, &e.message);
+        return Err(e);
+    }
+    let ours = our_cookie(driver, &dom, memory_kib);
+    Ok((inc, ours, listener.uri_out))
+}
+
+/// The destination's capabilities and parameters, then `migrate-incoming`:
+/// QEMU listens from here on (tunnelled: reads the socket whose other end
+/// the stream feeds).
+fn listen(
+    driver: &Driver,
+    inc: &Incoming,
+    (req, flags): (&Request, u32),
+    uri: String,
+    tunnel: Option<&Stream>,
+) -> Result<()> {
+    let caps = qmp::capabilities(req, flags, Party::Destination);
+    let params = qmp::parameters(req, flags, Party::Destination, &Tunables::default())?;
+    let (ours, fd) = match tunnel {
+        Some(_) => {
+            let (ours, qemu) = tunnel::socket_pair()?;
+            (Some(ours), Some(OwnedFd::from(qemu)))
+        }
+        None => (None, None),
+    };
+    let run = inc.run.clone();
+    driver.rt.run(async move {
+        let mon = &run.monitor;
+        mon.execute(qapi::qmp::migrate_set_capabilities { capabilities: caps })
+            .await?;
+        mon.execute(params).await?;
+        if let Some(fd) = &fd {
+            mon.send_fd(tunnel::FD_NAME, fd.as_fd()).await?;
+        }
+        mon.execute(qmp::MigrateIncoming { uri }).await.map(|_| ())
+    })?;
+    match (tunnel, ours) {
+        (Some(st), Some(ours)) => st.attach(Arc::new(tunnel::into_qemu(ours))),
+        _ => Ok(()),
+    }
+}
+
+/// Admit the incoming definition as the domain about to run here.
+fn admit(driver: &Driver, def: DomainDef) -> Result<(DomainRef, u64)> {
+    let mut domains = driver.domains.lock();
+    domains.admit(&def, true)?;
+    let memory = def.memory_kib;
+    Ok((domains.store(def, true).domain_ref(), memory))
+}
+
+/// A start that failed: a guest that exists only for this migration goes,
+/// a persistent one gets its configuration back.
+fn forget_failed(driver: &Driver, dom: &DomainRef) {
+    let mut domains = driver.domains.lock();
+    if let Ok(obj) = domains.get_mut(dom) {
+        if obj.is_active() {
+            return;
+        }
+        if !obj.persistent {
+            domains.remove(&dom.uuid);
+        } else if let Some(config) = obj.new_def.take() {
+            obj.def = config;
+        }
+    }
+}
+
+/// Kill the incoming QEMU (its run files go with it, a transient domain
+/// too) and free its port.
+fn discard_run(driver: &Arc<Driver>, dom: &DomainRef, port: Option<u16>) {
+    let stopped = ops::with_job(driver, dom, || {
+        lifecycle::stop(
+            driver,
+            dom,
+            reason::SHUTOFF_FAILED,
+            ev::STOPPED_FAILED,
+            false,
+        )
+    });
+    if let Err(e) = stopped {
+        tracing::warn!(
+            "cannot stop the incoming QEMU of {}: {}",
+            dom.name,
+            e.message
+        );
+    }
+    forget_failed(driver, dom);
+    if let Some(p) = port {
+        driver.migrations.ports.release(p);
+    }
+}
+
+/// End an incoming migration that will not complete: nothing stays.
+/// Once only: a discarded or finished migration is left as it is.
+fn discard(driver: &Arc<Driver>, inc: &Arc<Incoming>, why: &str) {
+    if inc.status.discard().is_none() {
+        return;
+    }
+    inc.slot.end(&inc.job, false, Some(why));
+    discard_run(driver, &inc.dom, inc.port);
+}
+
+/// Incoming migrations whose QEMU is gone (it exited on a failed load, or
+/// was killed; its guest is shut off already): their job ends as failed
+/// and their port is free again.
+pub fn reap_gone(driver: &Driver) {
+    let gone = driver
+        .migrations
+        .incoming
+        .take_where(|i| !crate::process::is_alive(i.run.pid));
+    for inc in gone {
+        if inc.status.discard().is_none() {
+            continue;
+        }
+        inc.slot
+            .end(&inc.job, false, Some("the incoming QEMU exited"));
+        if let Some(p) = inc.port {
+            driver.migrations.ports.release(p);
+        }
+    }
+}
+
+/// Finish: once QEMU has loaded everything, the guest runs here (paused
+/// with VIR_MIGRATE_PAUSED), persistent with PERSIST_DEST; on error the
+/// engine discards the migration.
+fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) -> Result<Finished> {
+    let dom = inc.dom.clone();
+    let source = cookie::parse(cookie_in).unwrap_or(None);
+    inc.job
+        .advance(Phase::Finish)
+        .and_then(|_| wait_loaded(driver, &dom, inc))
+        .and_then(|_| take_over(driver, &dom, inc, flags))?;
+    let figures = source.map(|c| c.stats).unwrap_or_default();
+    inc.job.update(|p| progress_from_figures(&figures, p));
+    let stats = inc.slot.end(&inc.job, true, None);
+    if let Some(p) = inc.port {
+        driver.migrations.ports.release(p);
+    }
+    let (dom, memory_kib) = {
+        let domains = driver.domains.lock();
+        let obj = domains.get(&dom)?;
+        (obj.domain_ref(), obj.def.memory_kib)
+    };
+    driver.emit(
+        &dom,
+        DomainEvent::JobCompleted {
+            stats: stats.clone(),
+        },
+    );
+    let mut ours = our_cookie(driver, &dom, memory_kib);
+    ours.stats = stats_to_pairs(&stats);
+    Ok((dom, ours))
+}
+
+/// Wait until QEMU left `inmigrate` (it then holds the whole guest,
+/// stopped); a QEMU that fails the load exits, which is an error here.
+fn wait_loaded(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
+    let (run, wake) = (inc.run.clone(), driver.migrations.waker(&dom.uuid));
+    driver.rt.run(async move {
+        let deadline = tokio::time::Instant::now() + LOAD_WAIT;
+        loop {
+            let woken = wake.notified();
+            let status = run.monitor.execute(QueryStatus {}).await?.status;
+            match status.as_str() {
+                "inmigrate" => {}
+                "paused" | "running" | "prelaunch" => return Ok(()),
+                other => {
+                    return Err(Error::new(
+                        ErrorDomain::QEMU,
+                        ErrorCode::OPERATION_FAILED,
+                        format!("job 'migration in' failed: guest state is '{other}'"),
+                    ))
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorDomain::QEMU,
+                    ErrorCode::OPERATION_TIMEOUT,
+                    "job 'migration in' timed out waiting for the incoming state",
+                ));
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;
+        }
+    })
+}
+
+/// The guest is ours now: persistent if asked, running unless PAUSED.
+fn take_over(driver: &Arc<Driver>, dom: &DomainRef, inc: &Incoming, flags: u32) -> Result<()> {
+    if flags & flags::PERSIST_DEST != 0 {
+        persist(driver, dom, inc.persistent.as_deref())?;
+    }
+    let paused = flags & flags::PAUSED != 0;
+    if !paused {
+        let run = inc.run.clone();
+        run.expect_own(false);
+        let sent = run.clone();
+        let resumed = driver
+            .rt
+            .run(async move { sent.monitor.execute(qapi::qmp::cont {}).await });
+        if let Err(e) = resumed {
+            run.failed_own(false);
+            return Err(e);
+        }
+    }
+    let (state, why, event, detail) = if paused {
+        let s = (DomainState::Paused, reason::PAUSED_USER);
+        (s.0, s.1, ev::SUSPENDED, ev::SUSPENDED_PAUSED)
+    } else {
+        let s = (DomainState::Running, reason::RUNNING_MIGRATED);
+        (s.0, s.1, ev::RESUMED, ev::RESUMED_MIGRATED)
+    };
+    let now = {
+        let mut domains = driver.domains.lock();
+        let obj = domains.get_mut(dom)?;
+        obj.state = state;
+        obj.reason = why;
+        lifecycle::save_status(driver, obj);
+        obj.domain_ref()
+    };
+    driver.emit_lifecycle(&now, event, detail);
+    Ok(())
+}
+
+/// PERSIST_DEST: the definition the source sent (or the running one)
+/// written as this host's configuration (`qemuMigrationDstPersist`).
+fn persist(driver: &Driver, dom: &DomainRef, xml: Option<&str>) -> Result<()> {
+    let (now, existed) = {
+        let mut domains = driver.domains.lock();
+        let obj = domains.get_mut(dom)?;
+        let mut config = match xml {
+            Some(x) => DomainDef::parse(x)?,
+            None => obj.def.clone(),
+        };
+        config.name = obj.def.name.clone();
+        let text = config.format(&FormatOptions {
+            id: None,
+            inactive: true,
+            secure: false,
+        });
+        crate::files::write_atomic(&driver.dirs.config_file(&config.name), text.as_bytes())?;
+        let existed = obj.persistent;
+        obj.persistent = true;
+        obj.new_def = xml.is_some().then_some(config);
+        (obj.domain_ref(), existed)
+    };
+    let detail = if existed {
+        ev::DEFINED_UPDATED
+    } else {
+        ev::DEFINED_ADDED
+    };
+    driver.emit_lifecycle(&now, ev::DEFINED, detail);
+    Ok(())
+}

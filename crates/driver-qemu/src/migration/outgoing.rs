@@ -1,0 +1,304 @@
+//! The source's phases (libvirt's `qemuMigrationSrcBegin`,
+//! `qemuMigrationSrcPerform*`, `qemuMigrationSrcConfirm`): the XML and
+//! cookie for the destination; the capabilities and parameters, `migrate`,
+//! and QEMU followed (events, `query-migrate`) to the end, cancelled when
+//! it fails or is aborted so the guest runs on here; confirm ends the
+//! source QEMU, or resumes it when the migration did not complete.
+
+use super::job::progress_from;
+use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
+use super::request::SUPPORT;
+use super::tunnel;
+use crate::driver::Driver;
+use crate::lifecycle;
+use crate::ops;
+use rvirt::driver::DomainRef;
+use rvirt::events::{lifecycle as ev, DomainEvent};
+use rvirt::migration::flags;
+use rvirt::types::{reason, DomainState};
+use rvirt_conf::MigrationCookie;
+use rvirt_hypervisor::job::{stats_of, stats_to_pairs, Job};
+use rvirt_hypervisor::{cookie, Jobs, MigrationSupport, Outgoing, Perform, Request, Target};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often QEMU is asked when no event came.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The QEMU driver as the engine's source backend.
+pub struct Source<'a> {
+    pub driver: &'a Arc<Driver>,
+}
+
+fn not_running() -> Error {
+    Error::operation_invalid(ErrorDomain::QEMU, "domain is not running")
+}
+
+impl rvirt_hypervisor::SourceBackend for Source<'_> {
+    fn support(&self) -> &MigrationSupport {
+        &SUPPORT
+    }
+    fn jobs(&self) -> &Jobs {
+        &self.driver.migrations.jobs
+    }
+    fn host_uuid(&self) -> [u8; 16] {
+        self.driver.host_uuid.unwrap_or_default()
+    }
+    fn is_paused(&self, dom: &DomainRef) -> bool {
+        let state = self.driver.domains.lock().get(dom).map(|o| o.state);
+        matches!(state, Ok(DomainState::Paused))
+    }
+
+    /// The definition the destination starts from (the client's
+    /// `destination_xml`, else the running one, migratable) and our cookie,
+    /// with the persistent definition for PERSIST_DEST.
+    fn begin(
+        &self,
+        dom: &DomainRef,
+        req: &Request,
+        flags: u32,
+    ) -> Result<(MigrationCookie, String)> {
+        use rvirt::flags::xml::{MIGRATABLE, SECURE};
+        let domains = self.driver.domains.lock();
+        let obj = domains.get(dom)?;
+        if !obj.is_active() {
+            return Err(not_running());
+        }
+        let config = obj.persistent.then(|| {
+            obj.next_config().format(&rvirt_conf::FormatOptions {
+                id: None,
+                inactive: true,
+                secure: true,
+            })
+        });
+        let persistent = (flags & flags::PERSIST_DEST != 0)
+            .then(|| req.persist_xml.clone().or(config))
+            .flatten();
+        let c = cookie::source_cookie(&obj.def, persistent, self.host_uuid(), 4096);
+        let xml = req
+            .dxml
+            .clone()
+            .unwrap_or_else(|| obj.describe(SECURE | MIGRATABLE));
+        Ok((c, xml))
+    }
+
+    fn perform(&self, dom: &DomainRef, out: &Outgoing, p: Perform) -> Result<MigrationCookie> {
+        let run = ops::running(self.driver, dom)?;
+        let (uri, tunnel) = match p.target {
+            Target::Uri(uri) => (qmp::qemu_uri(&uri), None),
+            Target::Stream(st) => {
+                let (ours, qemu) = tunnel::socket_pair()?;
+                let uri = format!("fd:{}", tunnel::FD_NAME);
+                (uri, Some((st, ours, OwnedFd::from(qemu))))
+            }
+            Target::Connected(_) => {
+                return Err(Error::new(
+                    ErrorDomain::QEMU,
+                    ErrorCode::ARGUMENT_UNSUPPORTED,
+                    "direct migration is not supported by the QEMU driver",
+                ))
+            }
+        };
+        let (fd, pump) = match tunnel {
+            Some((st, ours, fd)) => (
+                Some(fd),
+                Some((tunnel::pump_to_stream(ours, st.clone()), st)),
+            ),
+            None => (None, None),
+        };
+        let plan = Transfer {
+            job: out.job.clone(),
+            run: run.clone(),
+            wake: self.driver.migrations.waker(&dom.uuid),
+            caps: qmp::capabilities(p.req, p.flags, Party::Source),
+            compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
+            params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
+            uri,
+            fd,
+        };
+        // Abort reaches QEMU at once, whatever the transfer waits for.
+        let handle = self.driver.rt.handle().clone();
+        let cancel_run = run.clone();
+        let _interrupt = out.job.on_abort(Arc::new(move || {
+            let run = cancel_run.clone();
+            handle.spawn(async move {
+                let _ = run.monitor.execute(qapi::qmp::migrate_cancel {}).await;
+            });
+        }));
+        let moved = ops::with_job(self.driver, dom, || self.driver.rt.run(plan.run()));
+        if let Some((pumping, st)) = pump {
+            // QEMU closed its end: everything it wrote is in the stream.
+            let pumped = pumping.join().unwrap_or_else(|_| {
+                Err(Error::internal(
+                    ErrorDomain::QEMU,
+                    "the tunnel pump panicked",
+                ))
+            });
+            match (&moved, pumped) {
+                (Ok(()), Ok(_)) => st.finish()?,
+                (Ok(()), Err(e)) => {
+                    let _ = st.abort();
+                    return Err(e);
+                }
+                (Err(_), _) => {
+                    let _ = st.abort();
+                }
+            }
+        }
+        moved?;
+        let memory_kib = self.driver.domains.lock().get(dom)?.def.memory_kib;
+        let mut c = cookie::ours(
+            &dom.name,
+            rvirt_util::uuid::Uuid::from_bytes(dom.uuid),
+            self.host_uuid(),
+            memory_kib * 1024,
+            4096,
+        );
+        c.stats = stats_to_pairs(&stats_of(out.job.operation, &out.job.snapshot()));
+        Ok(c)
+    }
+
+    fn resume(&self, dom: &DomainRef) {
+        if let Err(e) = resume_after_failure(self.driver, dom) {
+            tracing::warn!(
+                "cannot resume {} after the migration: {}",
+                dom.name,
+                e.message
+            );
+        }
+    }
+
+    /// The destination runs the guest: QEMU ends here (shut off,
+    /// migrated) and, with UNDEFINE_SOURCE, the definition goes.
+    fn stop_migrated(&self, dom: &DomainRef, flags: u32, _out: &Outgoing) -> Result<()> {
+        ops::with_job(self.driver, dom, || {
+            lifecycle::stop(
+                self.driver,
+                dom,
+                reason::SHUTOFF_MIGRATED,
+                ev::STOPPED_MIGRATED,
+                false,
+            )
+        })?;
+        let persistent = self
+            .driver
+            .domains
+            .lock()
+            .get(dom)
+            .is_ok_and(|obj| obj.persistent);
+        if flags & flags::UNDEFINE_SOURCE != 0 && persistent {
+            ops::undefine(self.driver, dom)?;
+        }
+        Ok(())
+    }
+
+    fn job_completed(&self, dom: &DomainRef, stats: TypedParams) {
+        self.driver.emit(dom, DomainEvent::JobCompleted { stats });
+    }
+}
+
+/// What `migrate` is started with.
+struct Transfer {
+    job: Arc<Job>,
+    run: Arc<crate::state::Running>,
+    wake: Arc<tokio::sync::Notify>,
+    caps: Vec<qapi::qmp::MigrationCapabilityStatus>,
+    compress: bool,
+    params: qmp::SetParameters,
+    uri: String,
+    /// Tunnelled: QEMU's end of the tunnel, handed over with `getfd`.
+    fd: Option<OwnedFd>,
+}
+
+fn failed(info: &MigrationInfo) -> Error {
+    let text = match &info.error_desc {
+        Some(e) => format!("job 'migration out' failed: {e}"),
+        None => "job 'migration out' unexpectedly failed".to_string(),
+    };
+    Error::new(ErrorDomain::QEMU, ErrorCode::OPERATION_FAILED, text)
+}
+
+impl Transfer {
+    /// Set up and start the migration, then follow it to its end; on any
+    /// failure QEMU's migration is cancelled (the guest keeps running).
+    async fn run(self) -> Result<()> {
+        let mon = &self.run.monitor;
+        let started = async {
+            let caps = qapi::qmp::migrate_set_capabilities {
+                capabilities: self.caps.clone(),
+            };
+            mon.execute(caps).await?;
+            mon.execute(CompressCapability::new(self.compress)).await?;
+            mon.execute(self.params.clone()).await?;
+            if let Some(fd) = &self.fd {
+                mon.send_fd(tunnel::FD_NAME, fd.as_fd()).await?;
+            }
+            let uri = self.uri.clone();
+            mon.execute(qmp::Migrate { uri }).await.map(|_| ())
+        };
+        let outcome = match started.await {
+            Ok(()) => self.follow().await,
+            Err(e) => Err(e),
+        };
+        if outcome.is_err() {
+            let _ = mon.execute(qapi::qmp::migrate_cancel {}).await;
+        }
+        outcome
+    }
+
+    /// Follow QEMU (its MIGRATION events, else a poll) until the migration
+    /// completed, failed or was cancelled; progress into the job.
+    async fn follow(&self) -> Result<()> {
+        let (job, mon) = (&self.job, &self.run.monitor);
+        loop {
+            let woken = self.wake.notified();
+            let info = mon.execute(QueryMigrate {}).await?;
+            job.update(|p| progress_from(&info, p));
+            match info.status.as_deref() {
+                Some("completed") => return Ok(()),
+                Some("failed") if !job.aborted() => return Err(failed(&info)),
+                Some("failed" | "cancelled") => return Err(job.aborted_error()),
+                _ => {}
+            }
+            let _ = tokio::time::timeout(POLL, woken).await;
+        }
+    }
+}
+
+/// The migration did not complete: a source QEMU left stopped by it
+/// (`postmigrate`: it sent everything, the destination failed) runs again.
+fn resume_after_failure(driver: &Arc<Driver>, dom: &DomainRef) -> Result<()> {
+    let Ok(run) = ops::running(driver, dom) else {
+        return Ok(());
+    };
+    ops::with_job(driver, dom, || {
+        let probe = run.clone();
+        let status = driver
+            .rt
+            .run(async move { probe.monitor.execute(QueryStatus {}).await })?;
+        if !matches!(status.status.as_str(), "postmigrate" | "finish-migrate") {
+            return Ok(());
+        }
+        run.expect_own(false);
+        let sent = run.clone();
+        if let Err(e) = driver
+            .rt
+            .run(async move { sent.monitor.execute(qapi::qmp::cont {}).await })
+        {
+            run.failed_own(false);
+            return Err(e);
+        }
+        let now = {
+            let mut domains = driver.domains.lock();
+            let obj = domains.get_mut(dom)?;
+            obj.state = DomainState::Running;
+            obj.reason = reason::RUNNING_MIGRATION_CANCELED;
+            lifecycle::save_status(driver, obj);
+            obj.domain_ref()
+        };
+        driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
+        Ok(())
+    })
+}

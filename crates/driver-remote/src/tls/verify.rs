@@ -1,0 +1,226 @@
+//! The rustls side of [`TlsContext`]: configurations whose handshake
+//! verifiers check only that the peer holds its certificate's key (libvirt
+//! checks the certificate itself after the handshake, see
+//! [`super::context`]), and the chain verification with webpki that stands
+//! in for `gnutls_certificate_verify_peers2`.
+
+use super::context::TlsContext;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    ClientConfig, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
+};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::sync::Arc;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Any purpose: GnuTLS's chain verification does not look at the extended
+/// key usage; libvirt checks it afterwards (and only refuses when critical).
+struct AnyPurpose;
+
+impl webpki::ExtendedKeyUsageValidator for AnyPurpose {
+    fn validate(
+        &self,
+        _: webpki::KeyPurposeIdIter<'_, '_>,
+    ) -> std::result::Result<(), webpki::Error> {
+        Ok(())
+    }
+}
+
+/// GnuTLS's status reasons as libvirt words them.
+fn reason(e: &webpki::Error) -> &'static str {
+    match e {
+        webpki::Error::UnknownIssuer => "The certificate hasn't got a known issuer.",
+        webpki::Error::CertRevoked => "The certificate has been revoked.",
+        webpki::Error::UnsupportedSignatureAlgorithmContext(_) => {
+            "The certificate uses an insecure algorithm"
+        }
+        _ => "The certificate is not trusted.",
+    }
+}
+
+/// Verify `end` (with `intermediates`) up to one of `cas`, with the CRLs
+/// (only for issuers that have one: GnuTLS ignores a missing CRL).
+pub fn verify_against(
+    cas: &[CertificateDer<'_>],
+    crls: &[CertificateRevocationListDer<'_>],
+    end: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> std::result::Result<(), &'static str> {
+    let anchors: Vec<_> = cas
+        .iter()
+        .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
+        .collect();
+    let parsed_crls: Vec<webpki::CertRevocationList> = crls
+        .iter()
+        .filter_map(|c| webpki::BorrowedCertRevocationList::from_der(c).ok())
+        .map(webpki::CertRevocationList::from)
+        .collect();
+    let crl_refs: Vec<&webpki::CertRevocationList> = parsed_crls.iter().collect();
+    let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
+        .ok()
+        .map(|b| {
+            b.with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                .build()
+        });
+    let end = webpki::EndEntityCert::try_from(end).map_err(|e| reason(&e))?;
+    end.verify_for_usage(
+        provider().signature_verification_algorithms.all,
+        &anchors,
+        intermediates,
+        super::context::now(),
+        AnyPurpose,
+        revocation,
+        None,
+    )
+    .map(|_| ())
+    .map_err(|e| reason(&e))
+}
+
+/// The peer's chain against the context's CAs and CRLs.
+pub fn verify_chain(
+    ctx: &TlsContext,
+    end: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+) -> std::result::Result<(), &'static str> {
+    verify_against(&ctx.cas, &ctx.crls, end, intermediates)
+}
+
+/// Handshake signatures checked with the provider's algorithms.
+#[derive(Debug)]
+struct SignaturesOnly {
+    provider: Arc<CryptoProvider>,
+    hints: Vec<DistinguishedName>,
+}
+
+/// The handshake-signature half of both verifier traits.
+macro_rules! signatures_only {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(m, c, d, &self.provider.signature_verification_algorithms)
+        }
+        fn verify_tls13_signature(
+            &self,
+            m: &[u8],
+            c: &CertificateDer<'_>,
+            d: &DigitallySignedStruct,
+        ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(m, c, d, &self.provider.signature_verification_algorithms)
+        }
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    };
+}
+
+impl ClientCertVerifier for SignaturesOnly {
+    /// A certificate is requested, not required (GnuTLS's
+    /// `GNUTLS_CERT_REQUEST`): a client without one is refused afterwards.
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+    fn verify_client_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: UnixTime,
+    ) -> std::result::Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+    signatures_only!();
+}
+
+impl ServerCertVerifier for SignaturesOnly {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    signatures_only!();
+}
+
+fn config_err(e: rustls::Error) -> Error {
+    Error::new(
+        ErrorDomain::RPC,
+        ErrorCode::SYSTEM_ERROR,
+        format!("Unable to set x509 key and certificate: {e}"),
+    )
+}
+
+/// The CA subjects, sent in the certificate request as GnuTLS does (a
+/// GnuTLS client then offers only a certificate from one of those CAs).
+fn ca_subjects(ctx: &TlsContext) -> Vec<DistinguishedName> {
+    ctx.cas
+        .iter()
+        .filter_map(|der| {
+            super::x509::parse(der)
+                .ok()
+                .map(|c| c.subject().as_raw().to_vec())
+        })
+        .map(DistinguishedName::from)
+        .collect()
+}
+
+/// The daemon's rustls configuration.
+pub fn server_config(ctx: &TlsContext) -> Result<Arc<ServerConfig>> {
+    let verifier = SignaturesOnly {
+        provider: provider(),
+        hints: ca_subjects(ctx),
+    };
+    let Some((chain, key)) = ctx.identity.as_ref() else {
+        return Err(config_err(rustls::Error::NoCertificatesPresented));
+    };
+    let mut cfg = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(config_err)?
+        .with_client_cert_verifier(Arc::new(verifier))
+        .with_single_cert(chain.clone(), key.clone_key())
+        .map_err(config_err)?;
+    // No TLS 1.3 session tickets: libvirt's client waits for the socket to
+    // be readable and then reads exactly the '\1' confirmation; a ticket
+    // arriving first makes that read fail with EAGAIN ("Unable to read TLS
+    // confirmation"). libvirt does not resume sessions anyway.
+    cfg.send_tls13_tickets = 0;
+    Ok(Arc::new(cfg))
+}
+
+/// The remote driver's rustls configuration.
+pub fn client_config(ctx: &TlsContext) -> Result<Arc<ClientConfig>> {
+    let verifier = SignaturesOnly {
+        provider: provider(),
+        hints: Vec::new(),
+    };
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(config_err)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let cfg = match ctx.identity.as_ref() {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain.clone(), key.clone_key())
+            .map_err(config_err)?,
+        None => builder.with_no_client_auth(),
+    };
+    Ok(Arc::new(cfg))
+}

@@ -1,0 +1,229 @@
+//! Peer-to-peer migration: the source driver opens the destination itself
+//! (`rvirt::Connect::open(dconnuri)`) and plays the client's part, picking
+//! V3-with-params, V3 or V2 from the destination's features as libvirt's
+//! `qemuMigrationSrcPerformPeer2Peer` does; with TUNNELLED the memory goes
+//! through a `virStream` on that connection.
+
+use crate::backend::{SourceBackend, Target};
+use crate::request::Request;
+use crate::source::{self as outgoing, Perform};
+use rvirt::driver::{DomainRef, FinishArgs, PrepareArgs};
+use rvirt::flags::feature;
+use rvirt::migration::flags;
+use rvirt::migration::v3::{self, Mode, PerformTo, V3Request, V3Source};
+use rvirt::{Connect, Stream};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+fn no_uri(d: ErrorDomain) -> Error {
+    Error::internal(d, "domainMigratePrepare2 did not set uri")
+}
+
+pub fn perform<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    dconnuri: &str,
+    req: &Request,
+    flags: u32,
+) -> Result<()> {
+    let d = b.support().domain;
+    let dconn = Connect::open(dconnuri)?;
+    if !dconn.supports_feature(feature::MIGRATION_P2P)? {
+        return Err(Error::new(
+            d,
+            ErrorCode::OPERATION_FAILED,
+            "Destination libvirt does not support peer-to-peer migration protocol",
+        ));
+    }
+    if flags & flags::OFFLINE != 0 && !dconn.supports_feature(feature::MIGRATION_OFFLINE)? {
+        return Err(Error::new(
+            d,
+            ErrorCode::ARGUMENT_UNSUPPORTED,
+            "offline migration is not supported by the destination host",
+        ));
+    }
+    let v3 = dconn.supports_feature(feature::MIGRATION_V3)?;
+    let use_params = v3 && dconn.supports_feature(feature::MIGRATION_PARAMS)?;
+    if v3 {
+        perform3(b, dom, &dconn, dconnuri, req, flags, use_params)
+    } else if dconn.supports_feature(feature::MIGRATION_V2)? {
+        perform2(b, dom, &dconn, req, flags)
+    } else {
+        Err(Error::new(
+            d,
+            ErrorCode::OPERATION_FAILED,
+            "Destination libvirt does not support any known migration protocol",
+        ))
+    }
+}
+
+/// Settle the outcome: confirm here according to what the destination did.
+fn settle<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    flags: u32,
+    perform: Result<Vec<u8>>,
+    finished: Result<()>,
+) -> Result<()> {
+    match (perform, finished) {
+        (Err(e), _) => {
+            let _ = outgoing::confirm(b, dom, flags, true);
+            Err(e)
+        }
+        (Ok(_), Err(e)) => {
+            let _ = outgoing::confirm(b, dom, flags, true);
+            Err(e)
+        }
+        (Ok(_), Ok(())) => outgoing::confirm(b, dom, flags, false),
+    }
+}
+
+/// V2 prepare's arguments: the destination's name and the XML begin produced.
+fn prepare_args<'a>(req: &'a Request, dname: &'a str, xml: &'a str, flags: u32) -> PrepareArgs<'a> {
+    PrepareArgs {
+        uri_in: req.uri.as_deref(),
+        flags,
+        dname: Some(dname),
+        bandwidth: req.bandwidth.unwrap_or(0),
+        dom_xml: xml,
+        ..PrepareArgs::default()
+    }
+}
+
+/// Where the memory goes after a V2 prepare: the destination's answer,
+/// else the caller's URI.
+fn tcp_target(
+    d: ErrorDomain,
+    uri_out: Option<String>,
+    req: &Request,
+    flags: u32,
+) -> Result<Target> {
+    let uri = uri_out
+        .or_else(|| req.uri.clone())
+        // Offline migration moves no memory: there is nothing to connect to.
+        .or_else(|| (flags & flags::OFFLINE != 0).then(String::new))
+        .ok_or_else(|| no_uri(d))?;
+    Ok(Target::Uri(uri))
+}
+
+/// A failed prepare ends the job begin started here.
+fn cancel_unless_prepared<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    flags: u32,
+    prepared: Result<(Vec<u8>, Target)>,
+) -> Result<(Vec<u8>, Target)> {
+    if prepared.is_err() {
+        let _ = outgoing::confirm(b, dom, flags, true);
+    }
+    prepared
+}
+
+/// The source end of a peer-to-peer V3 migration: this driver's engine.
+struct EngineSource<'a, B: SourceBackend + ?Sized> {
+    b: &'a B,
+    dom: &'a DomainRef,
+    req: &'a Request,
+}
+
+impl<B: SourceBackend + ?Sized> V3Source for EngineSource<'_, B> {
+    fn is_paused(&self) -> bool {
+        self.b.is_paused(self.dom)
+    }
+    fn protection(&self) -> u32 {
+        0
+    }
+    /// The whole migration is one job on the source.
+    fn begin_keeps_job(&self) -> bool {
+        true
+    }
+    fn begin(&self, _: &V3Request, flags: u32) -> Result<(Vec<u8>, String)> {
+        outgoing::begin(self.b, self.dom, self.req, flags)
+    }
+    fn perform(&self, _: &V3Request, cookie: &[u8], to: PerformTo, flags: u32) -> Result<Vec<u8>> {
+        let target = match to {
+            PerformTo::Uri(u) => Target::Uri(u.to_string()),
+            PerformTo::Stream(st) => Target::Stream(st),
+        };
+        outgoing::perform(
+            self.b,
+            self.dom,
+            Perform::new(cookie, flags, self.req, target),
+        )
+    }
+    fn confirm(&self, _: &V3Request, _: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        outgoing::confirm(self.b, self.dom, flags, cancelled)
+    }
+}
+
+/// `qemuMigrationSrcPerformPeer2Peer3`, through the one V3 runner.
+fn perform3<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    dconn: &Connect,
+    dconnuri: &str,
+    req: &Request,
+    flags: u32,
+    use_params: bool,
+) -> Result<()> {
+    let request = V3Request {
+        mode: Mode::PeerToPeer,
+        name: &dom.name,
+        use_params,
+        params: req.to_params(),
+        dname: req.dname.as_deref(),
+        xmlin: req.dxml.as_deref(),
+        uri: req.uri.clone(),
+        bandwidth: req.bandwidth.unwrap_or(0),
+        dconnuri: Some(dconnuri),
+        flags,
+    };
+    let src = EngineSource { b, dom, req };
+    let outcome = v3::run(&src, dconn, request)?;
+    outcome.result?;
+    // Here the source is the driver: a failed confirm is its own error.
+    outcome.confirm_error.map_or(Ok(()), Err)
+}
+
+/// `qemuMigrationSrcPerformPeer2Peer2`: no begin cookie, no confirm phase.
+fn perform2<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    dconn: &Connect,
+    req: &Request,
+    flags: u32,
+) -> Result<()> {
+    let (_, xml) = outgoing::begin(b, dom, req, flags)?;
+    let flags = outgoing::with_paused_flag(b, dom, flags);
+    let dname = req.dname.clone().unwrap_or_else(|| dom.name.clone());
+    let args = prepare_args(req, &dname, &xml, flags);
+    let prepared = (|| -> Result<(Vec<u8>, Target)> {
+        if flags & flags::TUNNELLED != 0 {
+            let st = Stream::new(dconn, 0)?;
+            let args = PrepareArgs {
+                uri_in: None,
+                ..args
+            };
+            dconn.migrate_prepare_tunnel(&st, &args)?;
+            return Ok((Vec::new(), Target::Stream(st)));
+        }
+        let (cookie, uri_out) = dconn.migrate_prepare2(&args)?;
+        Ok((cookie, tcp_target(b.support().domain, uri_out, req, flags)?))
+    })();
+    let (cookie_b, target) = cancel_unless_prepared(b, dom, flags, prepared)?;
+    let uri = match &target {
+        Target::Uri(u) => u.clone(),
+        _ => String::new(),
+    };
+    let performed = outgoing::perform(b, dom, Perform::new(&cookie_b, flags, req, target));
+    let retcode = if performed.is_ok() { 0 } else { -1 };
+    let cookie_c = performed.as_ref().cloned().unwrap_or_default();
+    let args = FinishArgs {
+        dname: &dname,
+        cookie_in: &cookie_c,
+        uri: Some(&uri),
+        flags,
+        ..FinishArgs::default()
+    };
+    let finished = dconn.migrate_finish2(&args, retcode).map(|_| ());
+    settle(b, dom, flags, performed, finished)
+}

@@ -1,0 +1,257 @@
+//! The source end of a migration: begin, perform and confirm as every
+//! driver runs them. The engine keeps the bookkeeping (the job and its
+//! phases, the outgoing migration, one-migration settings, the cookie
+//! checks, what happens to the guest when a phase fails); the driver's
+//! [`SourceBackend`] does the hypervisor part (see [`crate::backend`]).
+//!
+//! The guest stays on the source until confirm says the destination runs
+//! it: a failed perform resumes it here at once, a cancelled confirm too.
+
+use crate::backend::{SourceBackend, Target};
+use crate::cookie;
+use crate::job::{DomainJob, Job, Phase};
+use crate::request::Request;
+use parking_lot::Mutex;
+use rvirt::driver::{Cookie, DomainRef};
+use rvirt::job::operation;
+use rvirt::migration::flags;
+use rvirt_util::{Error, ErrorCode, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An outgoing migration between its phases.
+pub struct Outgoing {
+    pub flags: u32,
+    pub job: Arc<Job>,
+    pub slot: Arc<DomainJob>,
+}
+
+impl Outgoing {
+    /// Perform moved the guest's state to the destination, or there was
+    /// none to move (offline: only the definition goes, in the cookie).
+    pub fn transferred(&self) -> bool {
+        self.job.phase() == Phase::PerformDone || self.flags & flags::OFFLINE != 0
+    }
+}
+
+/// One host's migration jobs: the job slot of each domain and the
+/// outgoing migrations between their phases.
+#[derive(Default)]
+pub struct Jobs {
+    slots: Mutex<HashMap<[u8; 16], Arc<DomainJob>>>,
+    outgoing: Mutex<HashMap<[u8; 16], Arc<Outgoing>>>,
+}
+
+impl Jobs {
+    /// The job slot of a domain (created on first use).
+    pub fn slot(&self, uuid: &[u8; 16]) -> Arc<DomainJob> {
+        self.slots.lock().entry(*uuid).or_default().clone()
+    }
+
+    pub fn outgoing(&self, uuid: &[u8; 16]) -> Option<Arc<Outgoing>> {
+        self.outgoing.lock().get(uuid).cloned()
+    }
+
+    /// Whether a migration job holds this domain (CHANGE_PROTECTION).
+    pub fn is_protected(&self, uuid: &[u8; 16]) -> bool {
+        self.outgoing(uuid)
+            .is_some_and(|o| o.flags & flags::CHANGE_PROTECTION != 0)
+    }
+
+    fn forget(&self, uuid: &[u8; 16], out: &Arc<Outgoing>) {
+        let mut map = self.outgoing.lock();
+        if map.get(uuid).is_some_and(|o| Arc::ptr_eq(o, out)) {
+            map.remove(uuid);
+        }
+    }
+}
+
+/// Start the outgoing job in `phase` (begin, or perform of V1/V2 which
+/// have no begin), with the request's one-migration settings.
+fn start<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+    phase: Phase,
+) -> Result<Arc<Outgoing>> {
+    let slot = b.jobs().slot(&dom.uuid);
+    let job = Job::new(
+        operation::MIGRATION_OUT,
+        b.support().domain,
+        phase,
+        flags & flags::POSTCOPY != 0,
+        slot.tunables(),
+    );
+    slot.begin(job.clone(), &dom.name, |t| req.apply_one_off(t))?;
+    let out = Arc::new(Outgoing { flags, job, slot });
+    b.jobs().outgoing.lock().insert(dom.uuid, out.clone());
+    Ok(out)
+}
+
+/// End the job as failed and forget the migration.
+fn abandon<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, out: &Arc<Outgoing>, err: &Error) {
+    out.slot.end(&out.job, false, Some(&err.message));
+    b.jobs().forget(&dom.uuid, out);
+}
+
+/// libvirt's rule when the source drives the destination itself: a guest
+/// paused on the source is migrated with VIR_MIGRATE_PAUSED, so it stays
+/// paused on the destination.
+pub fn with_paused_flag<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, flags: u32) -> u32 {
+    if b.is_paused(dom) {
+        flags | flags::PAUSED
+    } else {
+        flags
+    }
+}
+
+/// Begin: returns (cookie, XML for the destination); the job starts.
+pub fn begin<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<(Cookie, String)> {
+    let (cookie, xml) = b.begin(dom, req, flags)?;
+    start(b, dom, req, flags, Phase::Begin)?;
+    Ok((cookie.format().into_bytes(), xml))
+}
+
+/// Begin through the API: libvirt's begin job ends when begin returns
+/// unless CHANGE_PROTECTION asked it to last until confirm; perform then
+/// starts its own job.
+pub fn begin_api<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<(Cookie, String)> {
+    let begun = begin(b, dom, req, flags)?;
+    if flags & flags::CHANGE_PROTECTION == 0 {
+        if let Some(o) = b.jobs().outgoing.lock().remove(&dom.uuid) {
+            o.slot.release(&o.job);
+        }
+    }
+    Ok(begun)
+}
+
+/// What one perform phase moves and where.
+pub struct Perform<'a> {
+    /// The destination's prepare cookie.
+    pub cookie_in: &'a [u8],
+    pub flags: u32,
+    pub req: &'a Request,
+    pub target: Target,
+    /// V1/V2: the domain XML travels with the guest's state.
+    pub xml_in_header: bool,
+}
+
+impl<'a> Perform<'a> {
+    pub fn new(cookie_in: &'a [u8], flags: u32, req: &'a Request, target: Target) -> Self {
+        Perform {
+            cookie_in,
+            flags,
+            req,
+            target,
+            xml_in_header: false,
+        }
+    }
+}
+
+/// Perform: move the guest's state. On failure the guest runs here again
+/// and the job ends; on success it stays paused until confirm.
+pub fn perform<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, p: Perform) -> Result<Cookie> {
+    let out = match b.jobs().outgoing(&dom.uuid) {
+        Some(o) if o.job.phase() == Phase::Begin => {
+            o.job.tune(|t| p.req.apply_one_off(t));
+            o
+        }
+        _ => start(b, dom, p.req, p.flags, Phase::Perform)?,
+    };
+    let done = out
+        .job
+        .advance(Phase::Perform)
+        .or_else(|e| match out.job.phase() {
+            // V1/V2 and direct jobs start in perform.
+            Phase::Perform => Ok(()),
+            _ => Err(e),
+        })
+        .and_then(|()| {
+            cookie::check_not_same_host(p.cookie_in, b.host_uuid(), b.support().domain)?;
+            b.perform(dom, &out, p)
+        })
+        .and_then(|c| out.job.advance(Phase::PerformDone).map(|()| c));
+    match done {
+        Ok(c) => Ok(c.format().into_bytes()),
+        Err(e) => {
+            // A transfer the abort interrupted fails with an I/O error;
+            // what happened is the abort.
+            let e = if out.job.aborted() {
+                out.job.aborted_error()
+            } else {
+                e
+            };
+            b.resume(dom);
+            abandon(b, dom, &out, &e);
+            Err(e)
+        }
+    }
+}
+
+/// The destination may already run the guest but never said so: end the
+/// job as failed and leave ours paused (libvirt's "guest probably left
+/// paused on source"), since resuming could run it twice.
+pub fn leave_paused<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, err: &Error) {
+    if let Some(out) = b.jobs().outgoing(&dom.uuid) {
+        abandon(b, dom, &out, err);
+    }
+}
+
+/// Confirm: the destination runs the guest (drop ours) or the migration
+/// failed (`cancelled`: resume ours).
+pub fn confirm<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    flags: u32,
+    cancelled: bool,
+) -> Result<()> {
+    let d = b.support().domain;
+    let Some(out) = b.jobs().outgoing(&dom.uuid) else {
+        if cancelled {
+            // Perform already put the guest back.
+            return Ok(());
+        }
+        return Err(Error::operation_invalid(
+            d,
+            format!("domain '{}' is not being migrated", dom.name),
+        ));
+    };
+    if !cancelled && !out.transferred() {
+        // Nothing reached the destination: dropping ours would lose the guest.
+        let e = Error::operation_invalid(
+            d,
+            format!(
+                "cannot confirm migration of domain '{}': its perform phase did not complete",
+                dom.name
+            ),
+        );
+        b.resume(dom);
+        abandon(b, dom, &out, &e);
+        return Err(e);
+    }
+    let _ = out.job.advance(Phase::Confirm);
+    let injected = b.confirm_fault(dom);
+    if cancelled {
+        b.resume(dom);
+        let e = Error::new(d, ErrorCode::OPERATION_FAILED, "migration cancelled");
+        abandon(b, dom, &out, &e);
+        return injected.map_or(Ok(()), Err);
+    }
+    // The destination runs the guest now: ours goes, whatever else fails.
+    b.stop_migrated(dom, flags, &out)?;
+    let stats = out.slot.end(&out.job, true, None);
+    b.jobs().forget(&dom.uuid, &out);
+    b.job_completed(dom, stats);
+    injected.map_or(Ok(()), Err)
+}

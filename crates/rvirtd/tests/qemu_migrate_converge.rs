@@ -1,0 +1,76 @@
+//! Convergence of a live QEMU migration between two rvirtd hosts (each in
+//! its own network and UTS namespace): the test guest rewrites 32 MiB of
+//! random bytes every tick, far faster than the 8 MiB/s bandwidth cap, so
+//! plain pre-copy is still copying after 15 s (then aborted: the guest
+//! ticks on A, nothing on B), while the same guest completes with
+//! `--auto-converge` (QEMU throttles its vCPU) and with `--postcopy` plus
+//! `virsh migrate-postcopy` (the destination runs it and pulls the rest).
+//! The dirtied bytes live apart from the filled region, so after each
+//! completed hop the checksum the guest prints is still the original.
+
+use rvirt_testkit::guest::{self, GuestArgs};
+use rvirt_testkit::qemu_hosts::{
+    field, hop, setup, spawn_migration, wait_transferring, QemuHost, TestGuest,
+};
+use rvirt_testkit::tools::Output;
+use std::time::Duration;
+
+/// The migration's bandwidth cap, far below what the guest dirties.
+const CAP: &str = "--bandwidth 8";
+
+/// 16 MiB summed every 2 s, 32 MiB rewritten every tick.
+fn dirtying_guest() -> GuestArgs {
+    GuestArgs {
+        fill_mib: 16,
+        dirty_mib: 32,
+        sum_seconds: Some(2),
+        ..GuestArgs::default()
+    }
+}
+
+/// Plain pre-copy against the dirtying guest: still transferring after
+/// 15 s; `domjobabort` leaves it ticking on A and no QEMU on B.
+fn check_precopy_does_not_converge(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+    let mut migrating = spawn_migration(a, b, g, CAP);
+    wait_transferring(a, b, g);
+    std::thread::sleep(Duration::from_secs(15));
+    let still = migrating.try_wait().expect("virsh migrate").is_none();
+    let info = a.ok(&format!("domjobinfo {}", g.name));
+    assert!(still, "pre-copy ended within 15 s: {info}");
+    assert_eq!(field(&info, "Job type"), Some("Unbounded"), "{info}");
+    a.ok(&format!("domjobabort {}", g.name));
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    assert!(
+        !out.ok && out.stderr.contains("canceled by client"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
+    g.tick_after(g.console_len(), guest::last_tick(&g.text()).unwrap_or(0));
+    assert!(b.qemu_pid(&g.name).is_none(), "QEMU left on B");
+}
+
+/// `--postcopy` from `src` to `dst`, switched to post-copy once bytes move.
+fn postcopy(src: &QemuHost, dst: &QemuHost, g: &TestGuest) -> Output {
+    let migrating = spawn_migration(src, dst, g, &format!("--postcopy {CAP}"));
+    wait_transferring(src, dst, g);
+    src.ok(&format!("migrate-postcopy {}", g.name));
+    migrating.wait_with_output().expect("virsh migrate").into()
+}
+
+#[test]
+fn a_guest_dirtying_faster_than_the_cap_converges_only_with_auto_converge_or_postcopy() {
+    let Some(s) = setup("qconv", &dirtying_guest()) else {
+        return;
+    };
+    let (a, b, g, sum) = (&s.a, &s.b, &s.g, &s.sum);
+    check_precopy_does_not_converge(a, b, g);
+    // A steep throttle, so QEMU reaches the guest's dirtying rate quickly.
+    let converge =
+        format!("--auto-converge --auto-converge-initial 90 --auto-converge-increment 10 {CAP}");
+    hop(a, b, g, sum, || {
+        let migrating = spawn_migration(a, b, g, &converge);
+        migrating.wait_with_output().expect("virsh migrate").into()
+    });
+    hop(b, a, g, sum, || postcopy(b, a, g));
+}

@@ -1,0 +1,307 @@
+//! Two rvirtd hosts serving `qemu:///system`, each in its own network and
+//! UTS namespace, and the test guest (TCG, memory filled with random bytes
+//! whose md5 it prints itself) that the QEMU migration tests move between
+//! them: one hop checked end to end (QEMU only on the destination, ticks
+//! going on, checksum unchanged, the completed job on both hosts), and
+//! migrations run in the background for tests that act on the job.
+
+use crate::dirs::TempDir;
+use crate::guest::{self, GuestArgs, READY_MARKER};
+use crate::hosts::{Host, Lan, NetNs};
+use crate::qemu_dirs::{test_image, QemuDirs};
+use crate::tools::Output;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// One rvirtd host serving `qemu:///system`, its driver's directories
+/// (whose QEMUs are killed when the test ends) its own.
+pub struct QemuHost {
+    pub host: Host,
+    pub dirs: QemuDirs,
+}
+
+impl QemuHost {
+    pub fn start(lan_side: &NetNs, name: &str) -> QemuHost {
+        let dirs = QemuDirs::new();
+        let host = Host::start_in(Some(lan_side), name, &dirs.conf());
+        QemuHost { host, dirs }
+    }
+
+    pub fn uri(&self) -> String {
+        format!("qemu+tcp://{}:{}/system", self.host.addr, self.host.port)
+    }
+
+    /// Stock virsh on this host's `qemu:///system`, run from its namespace.
+    pub fn virsh(&self, commands: &str) -> Output {
+        self.host.virsh_at(&self.uri(), commands)
+    }
+
+    pub fn ok(&self, commands: &str) -> String {
+        let out = self.virsh(commands);
+        assert!(
+            out.ok,
+            "{}: virsh {commands:?} failed: {}{}\n--- daemon log:\n{}",
+            self.host.hostname,
+            out.stdout,
+            out.stderr,
+            self.host.log()
+        );
+        out.stdout
+    }
+
+    /// The pid of the QEMU this host runs for `name`, if it is alive.
+    pub fn qemu_pid(&self, name: &str) -> Option<i32> {
+        self.dirs.pid_of(name).filter(|pid| alive(*pid))
+    }
+
+    /// TCP listeners in this host's network namespace.
+    pub fn listeners(&self) -> String {
+        let out = self
+            .host
+            .command("ss")
+            .args(["-Hltn"])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ss");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+pub fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// The test guest: its name and the serial console file both QEMUs append
+/// to (the same path on both hosts).
+pub struct TestGuest {
+    pub name: String,
+    pub console: PathBuf,
+}
+
+impl TestGuest {
+    pub fn new(base: &TempDir, name: &str, args: &GuestArgs) -> (TestGuest, PathBuf) {
+        let image = test_image();
+        let console = base.join(format!("{name}.console"));
+        let xml = format!(
+            "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
+             <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
+             <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    <cmdline>{}</cmdline>\n  </os>\n  \
+             <features>\n    <acpi/>\n  </features>\n  <devices>\n    \
+             <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    \
+             <serial type='file'>\n      <source path='{}' append='on'/>\n      \
+             <target port='0'/>\n    </serial>\n  </devices>\n</domain>\n",
+            image.kernel.display(),
+            image.initramfs.display(),
+            args.cmdline(),
+            console.display()
+        );
+        let file = base.write(&format!("{name}.xml"), xml);
+        (
+            TestGuest {
+                name: name.to_string(),
+                console,
+            },
+            file,
+        )
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.console).unwrap_or_default()).into_owned()
+    }
+
+    /// The console from byte `from` on.
+    pub fn text_from(&self, from: usize) -> String {
+        let all = std::fs::read(&self.console).unwrap_or_default();
+        String::from_utf8_lossy(&all[from.min(all.len())..]).into_owned()
+    }
+
+    pub fn console_len(&self) -> usize {
+        std::fs::metadata(&self.console).map_or(0, |m| m.len() as usize)
+    }
+
+    /// Wait (up to `secs`) until `probe` of the console from `from` says yes.
+    pub fn wait_for<T>(
+        &self,
+        from: usize,
+        secs: u64,
+        what: &str,
+        probe: impl Fn(&str) -> Option<T>,
+    ) -> T {
+        let start = Instant::now();
+        loop {
+            if let Some(v) = probe(&self.text_from(from)) {
+                return v;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(secs),
+                "{}: {what} never came:\n{}",
+                self.name,
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The first checksum the guest prints after byte `from`.
+    pub fn sum_after(&self, from: usize) -> String {
+        self.wait_for(from, 60, "a checksum", |t| {
+            guest::sums(t).into_iter().next()
+        })
+    }
+
+    /// A tick above `above` printed after byte `from`.
+    pub fn tick_after(&self, from: usize, above: u64) -> u64 {
+        self.wait_for(from, 30, &format!("a tick above {above}"), |t| {
+            guest::last_tick(t).filter(|n| *n > above)
+        })
+    }
+}
+
+/// The label's value in virsh's `Name:   value` output.
+pub fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(label)
+            .map(|v| v.trim_start_matches(':').trim())
+    })
+}
+
+/// `domjobinfo --completed` on `host` shows a completed job with bytes
+/// moved and a downtime.
+pub fn check_completed(host: &QemuHost, name: &str) {
+    let info = host.ok(&format!("domjobinfo {name} --completed"));
+    assert_eq!(field(&info, "Job type"), Some("Completed"), "{info}");
+    assert!(field(&info, "Data processed").is_some(), "{info}");
+    assert!(field(&info, "Total downtime").is_some(), "{info}");
+}
+
+/// One hop, `migrate` run on `src` (its output returned): QEMU runs only on
+/// `dst` afterwards, the ticks went on, the checksum is `sum`, and both
+/// hosts report the completed job.
+pub fn hop(
+    src: &QemuHost,
+    dst: &QemuHost,
+    g: &TestGuest,
+    sum: &str,
+    migrate: impl FnOnce() -> Output,
+) {
+    let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
+    let from = g.console_len();
+    let before = guest::last_tick(&g.text()).unwrap_or(0);
+    let started = Instant::now();
+    let out = migrate();
+    let logs = || format!("--- A:\n{}\n--- B:\n{}", src.host.log(), dst.host.log());
+    assert!(
+        out.ok,
+        "migration failed: {}{}\n{}",
+        out.stdout,
+        out.stderr,
+        logs()
+    );
+    eprintln!(
+        "{} -> {}: {:?}",
+        src.host.hostname,
+        dst.host.hostname,
+        started.elapsed()
+    );
+    let dst_pid = dst.qemu_pid(&g.name).expect("QEMU on the destination");
+    assert_ne!(dst_pid, src_pid);
+    assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
+    assert!(src.qemu_pid(&g.name).is_none());
+    let moved = g.text_from(from);
+    assert!(
+        !moved.contains(READY_MARKER),
+        "the guest booted again:\n{moved}"
+    );
+    let first = guest::last_tick(moved.lines().next().unwrap_or_default());
+    assert!(
+        first.is_none_or(|t| t > before),
+        "ticks restarted:\n{moved}"
+    );
+    let after = g.console_len();
+    g.tick_after(after, guest::last_tick(&moved).unwrap_or(before));
+    assert_eq!(g.sum_after(after), sum, "the guest's memory changed");
+    check_completed(dst, &g.name);
+    // A transient (or undefined) source domain is gone with its job.
+    if src.ok("list --all --name").lines().any(|n| n == g.name) {
+        check_completed(src, &g.name);
+    }
+}
+
+pub fn virsh_migrate(src: &QemuHost, dst: &QemuHost, name: &str, extra: &str) -> Output {
+    src.virsh(&format!(
+        "migrate --live {extra} {name} {} --migrateuri tcp://{}",
+        dst.uri(),
+        dst.host.addr
+    ))
+}
+
+/// Two hosts and a running test guest on the first, ready and summed;
+/// dropped in field order: guests killed and daemons stopped before the
+/// namespaces and the directory go.
+pub struct Setup {
+    pub a: QemuHost,
+    pub b: QemuHost,
+    pub g: TestGuest,
+    pub sum: String,
+    _lan: Lan,
+    _base: TempDir,
+}
+
+pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
+    let lan = Lan::create()?;
+    let base = TempDir::new(tag);
+    let a = QemuHost::start(&lan.a, "rvirt-qa");
+    let b = QemuHost::start(&lan.b, "rvirt-qb");
+    let (g, xml) = TestGuest::new(&base, &format!("{tag}-guest"), args);
+    a.ok(&format!("define {}", xml.display()));
+    a.ok(&format!("start {}", g.name));
+    g.wait_for(0, 90, READY_MARKER, |t| {
+        t.contains(READY_MARKER).then_some(())
+    });
+    let sum = g.sum_after(0);
+    Some(Setup {
+        a,
+        b,
+        g,
+        sum,
+        _lan: lan,
+        _base: base,
+    })
+}
+
+/// `virsh migrate --live EXTRA` from A to B in the background (natively,
+/// to B's address), for a test that acts on the job while it runs.
+pub fn spawn_migration(a: &QemuHost, b: &QemuHost, g: &TestGuest, extra: &str) -> Child {
+    let migrate = format!(
+        "migrate --live {extra} {} {} --migrateuri tcp://{}",
+        g.name,
+        b.uri(),
+        b.host.addr
+    );
+    a.host
+        .command("virsh")
+        .args(["-c", &a.uri(), &migrate])
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run virsh migrate")
+}
+
+/// Wait until A's job has moved bytes and B runs the incoming QEMU.
+pub fn wait_transferring(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+    let start = Instant::now();
+    loop {
+        let info = a.ok(&format!("domjobinfo {}", g.name));
+        let bytes = field(&info, "Data processed").unwrap_or("0.000");
+        let unbounded = field(&info, "Job type") == Some("Unbounded");
+        if unbounded && !bytes.starts_with("0.000") && b.qemu_pid(&g.name).is_some() {
+            return;
+        }
+        let waited = start.elapsed();
+        assert!(waited < Duration::from_secs(30), "no job on A: {info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

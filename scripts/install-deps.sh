@@ -29,6 +29,17 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# qemu-img (qemu-utils): storage migration creates missing disk images with
+# it, and its tests compare the images. Installed on its own, after the
+# packages above: installing libvirt's packages can take it away again.
+if ! dpkg-query -W -f='${Status}' qemu-utils 2>/dev/null | grep -q "install ok installed"; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends qemu-utils \
+        || { $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+             $sudo apt-get install -y -q --no-install-recommends qemu-utils; }
+fi
+
 # The QEMU test guest's kernel is fetched at test time with `apt-get download
 # linux-image-<version>-cloud-amd64` (crates/testkit/src/guest): that needs
 # package lists that know it.

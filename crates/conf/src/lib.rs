@@ -4,6 +4,7 @@
 pub mod capabilities;
 pub mod domain;
 pub mod migration_cookie;
+pub mod nbd_cookie;
 pub mod xml;
 
 pub use capabilities::Capabilities;

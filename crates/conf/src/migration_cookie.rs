@@ -15,9 +15,11 @@
 //!   <stats>
 //!     <stat name='time_elapsed'>1234</stat>
 //!   </stats>
+//!   <nbd port='49153'><disk target='vda' capacity='…'/></nbd>
 //! </rvirt-migration>
 //! ```
 
+pub use crate::nbd_cookie::{CookieNbd, NbdDisk};
 use crate::xml::{self, escape, Writer};
 use rvirt_util::uuid::{self, Uuid};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -42,6 +44,9 @@ pub struct MigrationCookie {
     pub persistent: Option<String>,
     /// Completed-job figures (`VIR_DOMAIN_JOB_*` name, value) for the peer.
     pub stats: Vec<(String, u64)>,
+    /// Storage migration (libvirt's `<nbd>`): the disks to copy, then the
+    /// destination's NBD server port.
+    pub nbd: Option<CookieNbd>,
 }
 
 /// libvirt's wording for a cookie that cannot be read.
@@ -87,6 +92,9 @@ impl MigrationCookie {
             }
             w.dedent();
             w.line("</stats>");
+        }
+        if let Some(nbd) = &self.nbd {
+            nbd.format(&mut w);
         }
         w.dedent();
         w.line("</rvirt-migration>");
@@ -155,6 +163,7 @@ impl MigrationCookie {
                 stats.push((name.to_string(), value));
             }
         }
+        let nbd = root.child("nbd").map(CookieNbd::parse).transpose()?;
         Ok(MigrationCookie {
             name,
             uuid,
@@ -165,6 +174,7 @@ impl MigrationCookie {
             digest,
             persistent,
             stats,
+            nbd,
         })
     }
 
@@ -196,6 +206,13 @@ mod tests {
             digest: Some("ab".repeat(32)),
             persistent: Some("<domain type='test'><name>g</name></domain>".into()),
             stats: vec![("time_elapsed".into(), 1234), ("downtime".into(), 7)],
+            nbd: Some(CookieNbd {
+                port: Some(49153),
+                disks: vec![NbdDisk {
+                    target: "vda".into(),
+                    capacity: 1 << 30,
+                }],
+            }),
         }
     }
 
@@ -210,6 +227,7 @@ mod tests {
             digest: None,
             persistent: None,
             stats: Vec::new(),
+            nbd: None,
             ..c
         };
         assert_eq!(MigrationCookie::parse(&bare.format()).unwrap(), bare);

@@ -78,6 +78,7 @@ pub fn ours(
         digest: None,
         persistent: None,
         stats: Vec::new(),
+        nbd: None,
     }
 }
 

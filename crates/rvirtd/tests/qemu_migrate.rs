@@ -155,8 +155,8 @@ fn an_aborted_or_broken_migration_leaves_the_guest_on_the_source_and_nothing_on_
     };
     let (a, b, g) = (&s.a, &s.b, &s.g);
     // Refused before anything moves: what QEMU cannot do, named.
-    let out = virsh_migrate(a, b, &g.name, "--copy-storage-all");
-    check_failed_cleanly(a, b, g, out, "VIR_MIGRATE_NON_SHARED_DISK");
+    let out = virsh_migrate(a, b, &g.name, "--parallel --zerocopy");
+    check_failed_cleanly(a, b, g, out, "VIR_MIGRATE_ZEROCOPY");
     // Aborted mid-transfer, the limits changed during the job first
     // (QEMU's parameters at once).
     let migrating = spawn_slow_migration(a, b, g);

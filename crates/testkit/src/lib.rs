@@ -31,6 +31,7 @@ pub mod ports;
 pub mod process;
 pub mod qemu_dirs;
 pub mod qemu_hosts;
+pub mod qemu_storage;
 pub mod rpc;
 pub mod schema;
 pub mod spine;

@@ -123,6 +123,16 @@ pub fn disk_node_index(count: usize, i: usize) -> usize {
     count - i
 }
 
+/// The device alias of disk `disk` (`virtio-disk0`, `ide0-0-0`, ...): the
+/// `id` its `-device` gets. libvirt's storage migration names the NBD
+/// export and the mirror job `drive-ALIAS` after it.
+pub fn disk_alias(disk: &Disk, def: &DomainDef) -> Result<String> {
+    let json = frontend(disk, def, None)?.finish();
+    let value: serde_json::Value = serde_json::from_str(&json)
+        .map_err(|e| rvirt_util::Error::internal(rvirt_util::ErrorDomain::QEMU, e.to_string()))?;
+    Ok(value["id"].as_str().unwrap_or_default().to_string())
+}
+
 fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     let driver = match disk.disk_type().as_str() {
         "file" => "file",

@@ -24,7 +24,7 @@ mod net;
 mod test_caps;
 
 pub use chardev::channel_dir;
-pub use disk::disk_node_index;
+pub use disk::{disk_alias, disk_node_index};
 pub use net::tap_name;
 
 use crate::caps_model::{Accel, QemuCaps};

@@ -8,6 +8,7 @@
 use super::job::{progress_from_figures, Incoming};
 use super::qmp::{self, Party, QueryStatus};
 use super::request::SUPPORT;
+use super::storage::{self, CopiedDisk, IncomingStorage, NbdListen};
 use super::tunnel;
 use crate::command;
 use crate::driver::Driver;
@@ -71,17 +72,22 @@ fn any_address() -> &'static str {
     }
 }
 
+/// Where incoming QEMUs listen: the client's `listen_address`, else
+/// `migration_address`, else any.
+fn listen_address(driver: &Driver, req: &Request) -> String {
+    req.listen_address
+        .clone()
+        .or_else(|| driver.migrations.address.clone())
+        .unwrap_or_else(|| any_address().to_string())
+}
+
 /// libvirt's `qemuMigrationDstPrepareDirect` URI rules: no URI → a port of
 /// the range and `tcp:HOST:PORT` with this host's name (or
 /// `migration_host`); a URI without port → a port of the range added to
 /// it; a URI with one → that port.
 fn plan_listener(driver: &Driver, req: &Request) -> Result<Listener> {
     let reg = &driver.migrations;
-    let listen = req
-        .listen_address
-        .clone()
-        .or_else(|| reg.address.clone())
-        .unwrap_or_else(|| any_address().to_string());
+    let listen = listen_address(driver, req);
     let incoming = |port: u16| format!("tcp:{}:{port}", enclose(&listen));
     let Some(uri_in) = req.uri.as_deref() else {
         let host = match &reg.host {
@@ -242,10 +248,19 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
             driver.migrations.ports.release(p);
         }
     };
+    let plan = match plan_storage(driver, &def, r.cookie, (req, flags), tunnel.is_some()) {
+        Ok(plan) => plan,
+        Err(e) => {
+            release(&listener);
+            return Err(e);
+        }
+    };
+    let drop_storage = |s: &IncomingStorage| s.discard(&driver.migrations.ports);
     let (dom, memory_kib) = match admit(driver, def) {
         Ok(admitted) => admitted,
         Err(e) => {
             release(&listener);
+            drop_storage(&plan.state);
             return Err(e);
         }
     };
@@ -255,6 +270,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
     if let Err(e) = started {
         forget_failed(driver, &dom);
         release(&listener);
+        drop_storage(&plan.state);
         return Err(e);
     }
     let slot = driver.migrations.jobs.slot(&dom.uuid);
@@ -273,6 +289,10 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         slot: slot.clone(),
         run: ops::running(driver, &dom)?,
         port: listener.allocated,
+        storage: IncomingStorage {
+            serving: plan.server.is_some(),
+            ..plan.state
+        },
         persistent: req
             .persist_xml
             .clone()
@@ -280,25 +300,80 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
     });
     if let Err(e) = slot.begin(job, &dom.name, |_| {}) {
         discard_run(driver, &dom, listener.allocated);
+        drop_storage(&inc.storage);
         return Err(e);
     }
     let uri = listener.incoming.clone();
-    if let Err(e) = listen(driver, &inc, (req, flags), uri, tunnel) {
+    let serve = plan.server.clone();
+    if let Err(e) = listen(driver, &inc, (req, flags), (uri, serve), tunnel) {
         discard(driver, &inc, &e.message);
         return Err(e);
     }
-    let ours = our_cookie(driver, &dom, memory_kib);
+    let mut ours = our_cookie(driver, &dom, memory_kib);
+    ours.nbd = plan
+        .server
+        .as_ref()
+        .map(|(l, _)| storage::destination_cookie(l));
     Ok((inc, ours, listener.uri_out))
 }
 
-/// The destination's capabilities and parameters, then `migrate-incoming`:
-/// QEMU listens from here on (tunnelled: reads the socket whose other end
-/// the stream feeds).
+/// A storage migration's destination part: the images created, and the
+/// NBD server's address and disks.
+struct StoragePlan {
+    state: IncomingStorage,
+    server: Option<(NbdListen, Vec<CopiedDisk>)>,
+}
+
+/// With NON_SHARED_DISK/INC and the source's `<nbd>`: the disks to copy,
+/// their missing images created, and where the NBD server will listen.
+fn plan_storage(
+    driver: &Driver,
+    def: &DomainDef,
+    source: Option<&MigrationCookie>,
+    (req, flags): (&Request, u32),
+    tunnelled: bool,
+) -> Result<StoragePlan> {
+    let nbd = source.and_then(|c| c.nbd.as_ref());
+    let (Some(nbd), true, false) = (nbd, storage::requested(flags), tunnelled) else {
+        return Ok(StoragePlan {
+            state: IncomingStorage::default(),
+            server: None,
+        });
+    };
+    let disks = storage::copied_disks(def, &req.migrate_disks)?;
+    if disks.is_empty() {
+        return Ok(StoragePlan {
+            state: IncomingStorage::default(),
+            server: None,
+        });
+    }
+    let incremental = flags & flags::NON_SHARED_INC != 0;
+    let created = storage::precreate(def, nbd, &req.migrate_disks, incremental)?;
+    let listen = listen_address(driver, req);
+    match storage::plan_server(req, &listen, &driver.migrations.ports) {
+        Ok((server, port)) => Ok(StoragePlan {
+            state: IncomingStorage {
+                serving: false,
+                port,
+                created,
+            },
+            server: Some((server, disks)),
+        }),
+        Err(e) => {
+            storage::remove_created(&created);
+            Err(e)
+        }
+    }
+}
+
+/// The destination's capabilities and parameters, the NBD server of a
+/// storage migration, then `migrate-incoming`: QEMU listens from here on
+/// (tunnelled: reads the socket whose other end the stream feeds).
 fn listen(
     driver: &Driver,
     inc: &Incoming,
     (req, flags): (&Request, u32),
-    uri: String,
+    (uri, nbd): (String, Option<(NbdListen, Vec<CopiedDisk>)>),
     tunnel: Option<&Stream>,
 ) -> Result<()> {
     let caps = qmp::capabilities(req, flags, Party::Destination);
@@ -316,6 +391,9 @@ fn listen(
         mon.execute(qapi::qmp::migrate_set_capabilities { capabilities: caps })
             .await?;
         mon.execute(params).await?;
+        if let Some((server, disks)) = nbd {
+            storage::start_server(&run, &server, &disks).await?;
+        }
         if let Some(fd) = &fd {
             mon.send_fd(tunnel::FD_NAME, fd.as_fd()).await?;
         }
@@ -384,6 +462,7 @@ fn discard(driver: &Arc<Driver>, inc: &Arc<Incoming>, why: &str) {
     }
     inc.slot.end(&inc.job, false, Some(why));
     discard_run(driver, &inc.dom, inc.port);
+    inc.storage.discard(&driver.migrations.ports);
 }
 
 /// Incoming migrations whose QEMU is gone (it exited on a failed load, or
@@ -403,6 +482,7 @@ pub fn reap_gone(driver: &Driver) {
         if let Some(p) = inc.port {
             driver.migrations.ports.release(p);
         }
+        inc.storage.discard(&driver.migrations.ports);
     }
 }
 
@@ -415,6 +495,7 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
     inc.job
         .advance(Phase::Finish)
         .and_then(|_| wait_loaded(driver, &dom, inc))
+        .map(|_| stop_nbd(driver, inc))
         .and_then(|_| take_over(driver, &dom, inc, flags))?;
     let figures = source.map(|c| c.stats).unwrap_or_default();
     inc.job.update(|p| progress_from_figures(&figures, p));
@@ -436,6 +517,24 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
     let mut ours = our_cookie(driver, &dom, memory_kib);
     ours.stats = stats_to_pairs(&stats);
     Ok((dom, ours))
+}
+
+/// The disks are in: the NBD server stops (`qemuMigrationDstStopNBDServer`;
+/// a failure is only worth a warning) and its port is free again.
+fn stop_nbd(driver: &Driver, inc: &Incoming) {
+    if !inc.storage.serving {
+        return;
+    }
+    let run = inc.run.clone();
+    if let Err(e) = driver
+        .rt
+        .run(async move { storage::stop_server(&run).await })
+    {
+        tracing::warn!("Unable to stop NBD server: {}", e.message);
+    }
+    if let Some(p) = inc.storage.port {
+        driver.migrations.ports.release(p);
+    }
 }
 
 /// Wait until QEMU left `inmigrate` (it then holds the whole guest,

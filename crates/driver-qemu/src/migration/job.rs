@@ -75,6 +75,8 @@ pub struct Incoming {
     pub run: Arc<Running>,
     /// The port taken from the range for QEMU's listener.
     pub port: Option<u16>,
+    /// Storage migration: what the NBD server holds until finish.
+    pub storage: super::storage::IncomingStorage,
     /// The definition PERSIST_DEST makes persistent.
     pub persistent: Option<String>,
 }

@@ -20,10 +20,12 @@
 mod control;
 mod incoming;
 mod job;
+mod mirror;
 mod outgoing;
 mod ports;
 mod qmp;
 mod request;
+mod storage;
 mod tunnel;
 
 use crate::connection::QemuConnection;

@@ -6,6 +6,8 @@
 //! source QEMU, or resumes it when the migration did not complete.
 
 use super::job::progress_from;
+use super::mirror::Mirrors;
+use super::storage::{self, MigrateContinue};
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
 use super::request::SUPPORT;
 use super::tunnel;
@@ -66,6 +68,11 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         if !obj.is_active() {
             return Err(not_running());
         }
+        storage::check_begin(&obj.def, req, flags)?;
+        let copied = match storage::requested(flags) {
+            true => storage::copied_disks(&obj.def, &req.migrate_disks)?,
+            false => Vec::new(),
+        };
         let config = obj.persistent.then(|| {
             obj.next_config().format(&rvirt_conf::FormatOptions {
                 id: None,
@@ -76,11 +83,21 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         let persistent = (flags & flags::PERSIST_DEST != 0)
             .then(|| req.persist_xml.clone().or(config))
             .flatten();
-        let c = cookie::source_cookie(&obj.def, persistent, self.host_uuid(), 4096);
+        let mut c = cookie::source_cookie(&obj.def, persistent, self.host_uuid(), 4096);
         let xml = req
             .dxml
             .clone()
             .unwrap_or_else(|| obj.describe(SECURE | MIGRATABLE));
+        drop(domains);
+        if !copied.is_empty() {
+            // The disks to copy and their sizes, for the destination.
+            let run = ops::running(self.driver, dom)?;
+            let nbd = self
+                .driver
+                .rt
+                .run(async move { storage::source_cookie(&run, &copied).await })?;
+            c.nbd = Some(nbd);
+        }
         Ok((c, xml))
     }
 
@@ -101,6 +118,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
                 ))
             }
         };
+        let mirrors = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
         let (fd, pump) = match tunnel {
             Some((st, ours, fd)) => (
                 Some(fd),
@@ -117,6 +135,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
             uri,
             fd,
+            mirrors,
         };
         // Abort reaches QEMU at once, whatever the transfer waits for.
         let handle = self.driver.rt.handle().clone();
@@ -199,6 +218,28 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
     }
 }
 
+impl Source<'_> {
+    /// The disk mirrors of a storage migration, to the NBD server the
+    /// destination's cookie names; `None` when no disk is copied.
+    fn mirrors(
+        &self,
+        dom: &DomainRef,
+        (req, flags, cookie_in): (&Request, u32, &[u8]),
+        uri: &str,
+    ) -> Result<Option<Mirrors>> {
+        if !storage::requested(flags) {
+            return Ok(None);
+        }
+        let def = self.driver.domains.lock().get(dom)?.def.clone();
+        let disks = storage::copied_disks(&def, &req.migrate_disks)?;
+        if disks.is_empty() {
+            return Ok(None);
+        }
+        let dest = cookie::parse(cookie_in)?;
+        Mirrors::plan(disks, req, flags, dest.as_ref(), uri).map(Some)
+    }
+}
+
 /// What `migrate` is started with.
 struct Transfer {
     job: Arc<Job>,
@@ -210,6 +251,8 @@ struct Transfer {
     uri: String,
     /// Tunnelled: QEMU's end of the tunnel, handed over with `getfd`.
     fd: Option<OwnedFd>,
+    /// Storage migration: the disks' mirrors, ready before `migrate`.
+    mirrors: Option<Mirrors>,
 }
 
 fn failed(info: &MigrationInfo) -> Error {
@@ -232,6 +275,13 @@ impl Transfer {
             mon.execute(caps).await?;
             mon.execute(CompressCapability::new(self.compress)).await?;
             mon.execute(self.params.clone()).await?;
+            if let Some(m) = &self.mirrors {
+                m.start(mon, self.params.max_bandwidth.unwrap_or(0)).await?;
+                m.wait_ready(mon, &self.job).await?;
+            }
+            if self.job.aborted() {
+                return Err(self.job.aborted_error());
+            }
             if let Some(fd) = &self.fd {
                 mon.send_fd(tunnel::FD_NAME, fd.as_fd()).await?;
             }
@@ -244,6 +294,9 @@ impl Transfer {
         };
         if outcome.is_err() {
             let _ = mon.execute(qapi::qmp::migrate_cancel {}).await;
+            if let Some(m) = &self.mirrors {
+                let _ = m.finish(mon, true).await;
+            }
         }
         outcome
     }
@@ -252,17 +305,47 @@ impl Transfer {
     /// completed, failed or was cancelled; progress into the job.
     async fn follow(&self) -> Result<()> {
         let (job, mon) = (&self.job, &self.run.monitor);
+        let mut continued = false;
         loop {
             let woken = self.wake.notified();
             let info = mon.execute(QueryMigrate {}).await?;
             job.update(|p| progress_from(&info, p));
             match info.status.as_deref() {
                 Some("completed") => return Ok(()),
+                // Stopped before the switch-over: the disks are final now.
+                Some("pre-switchover") if !continued => {
+                    self.switch_over().await?;
+                    continued = true;
+                }
+                Some("active") if self.mirrors.is_some() => self.check_mirrors().await?,
                 Some("failed") if !job.aborted() => return Err(failed(&info)),
                 Some("failed" | "cancelled") => return Err(job.aborted_error()),
                 _ => {}
             }
             let _ = tokio::time::timeout(POLL, woken).await;
+        }
+    }
+}
+
+impl Transfer {
+    /// The guest is stopped: the mirrors end with the destination's disks
+    /// consistent, then QEMU sends the device state
+    /// (`migrate-continue`).
+    async fn switch_over(&self) -> Result<()> {
+        let mon = &self.run.monitor;
+        if let Some(m) = &self.mirrors {
+            m.finish(mon, false).await?;
+        }
+        let go_on = MigrateContinue {
+            args: serde_json::json!({"state": "pre-switchover"}),
+        };
+        mon.execute(go_on).await.map(|_| ())
+    }
+
+    async fn check_mirrors(&self) -> Result<()> {
+        match &self.mirrors {
+            Some(m) => m.check(&self.run.monitor).await,
+            None => Ok(()),
         }
     }
 }

@@ -163,6 +163,13 @@ pub fn capabilities(req: &Request, flags: u32, party: Party) -> Vec<MigrationCap
         (Cap::xbzrle, xbzrle),
         // The tunnel carries one direction only.
         (Cap::return_path, flags & flags::TUNNELLED == 0),
+        // Storage migration: QEMU stops before the switch-over, so the
+        // disk mirrors end with the guest paused (libvirt has it always
+        // on; here only where a mirror needs it).
+        (
+            Cap::pause_before_switchover,
+            source && flags & (flags::NON_SHARED_DISK | flags::NON_SHARED_INC) != 0,
+        ),
     ];
     if !source {
         caps.push((Cap::late_block_activate, true));

@@ -7,12 +7,9 @@ use rvirt_hypervisor::MigrationSupport;
 use rvirt_util::ErrorDomain;
 use std::sync::LazyLock;
 
-/// The flags QEMU cannot honour here yet: storage migration, offline,
-/// TLS, RDMA, zero-copy and post-copy recovery.
-const REFUSED_FLAGS: u32 = flags::NON_SHARED_DISK
-    | flags::NON_SHARED_INC
-    | flags::NON_SHARED_SYNCHRONOUS_WRITES
-    | flags::OFFLINE
+/// The flags QEMU cannot honour here yet: offline, TLS, RDMA, zero-copy
+/// and post-copy recovery.
+const REFUSED_FLAGS: u32 = flags::OFFLINE
     | flags::TLS
     | flags::RDMA_PIN_ALL
     | flags::ZEROCOPY
@@ -21,12 +18,9 @@ const REFUSED_FLAGS: u32 = flags::NON_SHARED_DISK
 /// Managed, peer-to-peer and tunnelled migration with every other flag.
 pub const HONOURED_FLAGS: u32 = flags::ALL & !REFUSED_FLAGS;
 
-/// The parameters QEMU cannot honour here yet: storage migration, TLS and
-/// graphics relocation. Every other `VIR_MIGRATE_PARAM_*` is carried out.
+/// The parameters QEMU cannot honour here yet: TLS and graphics
+/// relocation. Every other `VIR_MIGRATE_PARAM_*` is carried out.
 const REFUSED_PARAMS: &[&str] = &[
-    params::MIGRATE_DISKS,
-    params::DISKS_PORT,
-    params::DISKS_URI,
     params::TLS_DESTINATION,
     params::GRAPHICS_URI,
 ];
@@ -59,14 +53,12 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::ARGUMENT_UNSUPPORTED);
         assert!(e.message.contains("VIR_MIGRATE_ZEROCOPY"), "{}", e.message);
-        let e = SUPPORT
-            .check(flags::LIVE | flags::NON_SHARED_DISK, &TypedParams::new())
-            .unwrap_err();
-        assert!(
-            e.message.contains("VIR_MIGRATE_NON_SHARED_DISK"),
-            "{}",
-            e.message
-        );
+        let storage = flags::LIVE | flags::NON_SHARED_DISK;
+        let p = TypedParams::new()
+            .with(params::MIGRATE_DISKS, TypedParamValue::String("vda".into()))
+            .with(params::DISKS_PORT, TypedParamValue::Int(10809));
+        let req = SUPPORT.check(storage, &p).unwrap();
+        assert_eq!((req.migrate_disks, req.disks_port), (vec!["vda".into()], Some(10809)));
         for name in REFUSED_PARAMS {
             let p = TypedParams::new().with(*name, TypedParamValue::String("x".into()));
             let e = SUPPORT.check(flags::LIVE, &p).unwrap_err();

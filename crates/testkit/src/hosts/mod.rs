@@ -66,10 +66,38 @@ impl Host {
         Host::start_named(net, hostname, Some(hostname), extra)
     }
 
+    /// As [`Host::start_in`], the daemon (and the QEMUs it starts) in its
+    /// own mount namespace where each `(own, seen)` directory pair is
+    /// bind-mounted: two hosts see different files at one path, as two
+    /// machines without shared storage do.
+    pub fn start_with_binds(
+        net: Option<&NetNs>,
+        hostname: &str,
+        extra: &str,
+        binds: &[(PathBuf, PathBuf)],
+    ) -> Host {
+        let mounts: String = binds
+            .iter()
+            .map(|(own, seen)| {
+                format!("mount --bind '{}' '{}' && ", own.display(), seen.display())
+            })
+            .collect();
+        Host::start_mounted(net, hostname, Some(hostname), (extra, &mounts))
+    }
+
     fn start_named(net: Option<&NetNs>, tag: &str, hostname: Option<&str>, extra: &str) -> Host {
+        Host::start_mounted(net, tag, hostname, (extra, ""))
+    }
+
+    fn start_mounted(
+        net: Option<&NetNs>,
+        tag: &str,
+        hostname: Option<&str>,
+        (extra, mounts): (&str, &str),
+    ) -> Host {
         let mut last_log = String::new();
         for _ in 0..5 {
-            let mut host = Host::spawn(net, tag, hostname, extra);
+            let mut host = Host::spawn(net, tag, hostname, (extra, mounts));
             if host.wait_listening() {
                 host.hold_connection();
                 return host;
@@ -79,7 +107,12 @@ impl Host {
         panic!("rvirtd {tag} did not start:\n{last_log}");
     }
 
-    fn spawn(net: Option<&NetNs>, tag: &str, hostname: Option<&str>, extra: &str) -> Host {
+    fn spawn(
+        net: Option<&NetNs>,
+        tag: &str,
+        hostname: Option<&str>,
+        (extra, mounts): (&str, &str),
+    ) -> Host {
         let (port, reloc_port) = (free_port(), free_port());
         let dir = TempDir::new(tag);
         let host_uuid = fresh_uuid();
@@ -105,7 +138,11 @@ impl Host {
         let mut cmd = match hostname {
             Some(name) => {
                 let mut c = in_netns(net, "unshare");
-                c.args(["--uts", "sh", "-c", &format!("hostname {name} && {rvirtd}")]);
+                if !mounts.is_empty() {
+                    c.args(["--mount", "--propagation", "private"]);
+                }
+                let script = format!("hostname {name} && {mounts}{rvirtd}");
+                c.args(["--uts", "sh", "-c", &script]);
                 c
             }
             None => {

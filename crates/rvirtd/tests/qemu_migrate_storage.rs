@@ -1,0 +1,117 @@
+//! Storage migration without shared storage between two rvirtd hosts, each
+//! seeing its own file at the disk's path (own network, UTS and mount
+//! namespaces): the test guest writes a counter to its qcow2 disk every
+//! tick. Stock `virsh migrate --copy-storage-all` moves it from A to B,
+//! where the image does not exist (B creates it, qcow2 of the source's
+//! size); `--suspend` keeps it paused there so `qemu-img compare` sees the
+//! images at the switch-over, after the source QEMU is gone: identical.
+//! Resumed, the counter continues on B's disk. `--copy-storage-inc` brings
+//! it back to A's existing image. An abort during the disk copy leaves the
+//! guest ticking on A and nothing on B: no QEMU, definition, listener,
+//! NBD server or created image, and no mirror job or node left in A's QEMU.
+
+use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
+use rvirt_testkit::qemu_hosts::{
+    alive, check_completed, field, spawn_migration, virsh_migrate, QemuHost, TestGuest,
+};
+use rvirt_testkit::qemu_storage::{
+    assert_nothing_left, disk_counter, disk_counter_above, image_format_and_size,
+    images_identical, storage_setup, StorageSetup, DISK_MIB,
+};
+use rvirt_testkit::tools::Output;
+use std::time::{Duration, Instant};
+
+fn guest_args() -> GuestArgs {
+    GuestArgs {
+        fill_mib: 8,
+        sum_seconds: Some(2),
+        disk: Some("vda".into()),
+        ..GuestArgs::default()
+    }
+}
+
+/// One hop with its disks (`how`: `--copy-storage-all` or `-inc`): the
+/// guest arrives paused, the source QEMU is gone, both images are
+/// identical; resumed, its ticks and its disk counter go on on `dst`.
+fn storage_hop(s: &StorageSetup, src: &QemuHost, dst: &QemuHost, how: &str) {
+    let g = &s.g;
+    let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
+    let counted = disk_counter(&s.image_on(src));
+    let from = g.console_len();
+    let ticked = guest::last_tick(&g.text()).unwrap_or(0);
+    let started = Instant::now();
+    let out = virsh_migrate(src, dst, &g.name, &format!("{how} --suspend"));
+    let logs = || format!("--- src:\n{}\n--- dst:\n{}", src.host.log(), dst.host.log());
+    assert!(out.ok, "migration failed: {}{}\n{}", out.stdout, out.stderr, logs());
+    eprintln!("{how}: {:?}", started.elapsed());
+    assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
+    assert_eq!(dst.ok(&format!("domstate {}", g.name)).trim(), "paused");
+    let same = images_identical(&s.image_on(src), &s.image_on(dst));
+    assert!(same.ok, "images differ: {}{}", same.stdout, same.stderr);
+    let at_switch = disk_counter(&s.image_on(dst));
+    assert!(at_switch >= counted, "{at_switch} < {counted}");
+    check_completed(dst, &g.name);
+    dst.ok(&format!("resume {}", g.name));
+    let moved = g.text_from(from);
+    assert!(!moved.contains(READY_MARKER), "the guest booted again");
+    g.tick_after(g.console_len(), guest::last_tick(&moved).unwrap_or(ticked));
+    disk_counter_above(&s.image_on(dst), at_switch);
+    assert_eq!(g.sum_after(g.console_len()), s.sum, "memory changed");
+}
+
+/// Wait until B runs the incoming QEMU and A's job is under way.
+fn wait_incoming(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+    let start = Instant::now();
+    loop {
+        let info = a.ok(&format!("domjobinfo {}", g.name));
+        if field(&info, "Job type") == Some("Unbounded") && b.qemu_pid(&g.name).is_some() {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no job: {info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn monitor(host: &QemuHost, name: &str, command: &str) -> String {
+    host.ok(&format!(
+        "qemu-monitor-command {name} '{{\"execute\":\"{command}\"}}'"
+    ))
+}
+
+#[test]
+fn a_guest_with_a_local_disk_migrates_with_its_storage() {
+    let Some(s) = storage_setup("qstor", &guest_args()) else {
+        return;
+    };
+    let (a, b, g) = (&s.a, &s.b, &s.g);
+    disk_counter_above(&s.image_on(a), 0);
+    assert!(!s.image_on(b).exists());
+    storage_hop(&s, a, b, "--copy-storage-all");
+    // B created the image the source described.
+    let (format, size) = image_format_and_size(&s.image_on(b));
+    assert_eq!((format.as_str(), size), ("qcow2", DISK_MIB << 20));
+    // Back to A's existing (stale) image, the top layer only.
+    storage_hop(&s, b, a, "--copy-storage-inc");
+
+    // Aborted while the disk is copied (1 MiB/s against 8 MiB of data).
+    std::fs::remove_file(s.image_on(b)).expect("remove B's image");
+    let migrating = spawn_migration(a, b, g, "--copy-storage-all --bandwidth 1");
+    wait_incoming(a, b, g);
+    assert!(s.image_on(b).exists(), "B did not create the image");
+    let jobs = monitor(a, &g.name, "query-jobs");
+    assert!(jobs.contains("drive-virtio-disk0"), "no mirror: {jobs}");
+    a.ok(&format!("domjobabort {}", g.name));
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    assert!(!out.ok && out.stderr.contains("canceled by client"), "{}", out.stderr);
+    assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
+    let from = g.console_len();
+    g.tick_after(from, guest::last_tick(&g.text()).unwrap_or(0));
+    assert_nothing_left(b, &g.name);
+    assert!(!s.image_on(b).exists(), "the created image is left on B");
+    let jobs = monitor(a, &g.name, "query-jobs");
+    assert!(!jobs.contains("drive-virtio-disk0"), "mirror left: {jobs}");
+    let nodes = monitor(a, &g.name, "query-named-block-nodes");
+    assert!(!nodes.contains("migration-vda"), "NBD node left: {nodes}");
+    let counted = disk_counter(&s.image_on(a));
+    disk_counter_above(&s.image_on(a), counted);
+}

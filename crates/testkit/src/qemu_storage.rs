@@ -1,0 +1,214 @@
+//! Two rvirtd hosts without shared storage, for the storage-migration
+//! tests: each daemon (and its QEMUs) runs in its own mount namespace
+//! where its own `disks` directory is bind-mounted at one path, so the
+//! guest's disk has the same path name on both hosts (as libvirt expects)
+//! but is a different file on each. The test guest writes its disk counter
+//! to that disk (`vda`, qcow2, 8 MiB of random data under it so a copy
+//! takes time). Images are read from outside with `qemu-img -U`.
+
+use crate::dirs::TempDir;
+use crate::guest::{GuestArgs, READY_MARKER};
+use crate::hosts::{Host, Lan, NetNs};
+use crate::qemu_dirs::QemuDirs;
+use crate::qemu_hosts::{QemuHost, TestGuest};
+use crate::tools::Output;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The disk's virtual size.
+pub const DISK_MIB: u64 = 16;
+/// Random bytes written under the guest's counter, so a mirror has data
+/// to move.
+pub const DATA_MIB: u64 = 8;
+
+/// A host whose `disks` directory is its own.
+fn start_host(lan_side: &NetNs, name: &str, seen: &Path) -> QemuHost {
+    let dirs = QemuDirs::new();
+    let own = dirs.path("disks");
+    std::fs::create_dir_all(&own).expect("host disks directory");
+    let binds = [(own, seen.to_path_buf())];
+    let host = Host::start_with_binds(Some(lan_side), name, &dirs.conf(), &binds);
+    QemuHost { host, dirs }
+}
+
+/// The two hosts and the running guest with its disk on A; dropped in
+/// field order (guests killed, daemons stopped, then namespaces and files).
+pub struct StorageSetup {
+    pub a: QemuHost,
+    pub b: QemuHost,
+    pub g: TestGuest,
+    pub sum: String,
+    /// The disk's path as both hosts see it.
+    pub disk: PathBuf,
+    _lan: Lan,
+    _base: TempDir,
+}
+
+impl StorageSetup {
+    /// `host`'s own file behind [`StorageSetup::disk`].
+    pub fn image_on(&self, host: &QemuHost) -> PathBuf {
+        host.dirs
+            .path("disks")
+            .join(self.disk.file_name().expect("disk file name"))
+    }
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("run {cmd:?}: {e}"))
+        .into()
+}
+
+fn qemu_img(args: &[&str]) -> Output {
+    run(Command::new("qemu-img").args(args))
+}
+
+/// A qcow2 image of [`DISK_MIB`] with [`DATA_MIB`] of random bytes.
+fn make_image(path: &Path) {
+    let raw = path.with_extension("raw");
+    let data = (0..DATA_MIB << 20).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8);
+    std::fs::write(&raw, data.collect::<Vec<u8>>()).expect("write raw image");
+    let size = format!("{DISK_MIB}M");
+    let out = qemu_img(&["resize", "-f", "raw", &raw.to_string_lossy(), &size]);
+    assert!(out.ok, "qemu-img resize: {}", out.stderr);
+    let (from, to) = (raw.to_string_lossy(), path.to_string_lossy());
+    let out = qemu_img(&["convert", "-f", "raw", "-O", "qcow2", &from, &to]);
+    assert!(out.ok, "qemu-img convert: {}", out.stderr);
+    let _ = std::fs::remove_file(&raw);
+}
+
+/// Two hosts in network namespaces, each with its own `disks`, and the
+/// test guest running on A with its disk counter on `vda`. `None` where
+/// namespaces or `qemu-img` are missing.
+pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
+    if Command::new("qemu-img").arg("--version").output().is_err() {
+        eprintln!("qemu-img missing (qemu-utils): skipped");
+        return None;
+    }
+    let lan = Lan::create()?;
+    let base = TempDir::new(tag);
+    let seen = base.join("disks");
+    std::fs::create_dir_all(&seen).expect("disks mount point");
+    let a = start_host(&lan.a, "rvirt-qa", &seen);
+    let b = start_host(&lan.b, "rvirt-qb", &seen);
+    let disk = seen.join(format!("{tag}.qcow2"));
+    let s = StorageSetup {
+        g: TestGuest::new(&base, &format!("{tag}-guest"), args).0,
+        a,
+        b,
+        sum: String::new(),
+        disk,
+        _lan: lan,
+        _base: base,
+    };
+    make_image(&s.image_on(&s.a));
+    let xml = base_xml_with_disk(&s);
+    s.a.ok(&format!("define {}", xml.display()));
+    s.a.ok(&format!("start {}", s.g.name));
+    s.g.wait_for(0, 90, READY_MARKER, |t| {
+        t.contains(READY_MARKER).then_some(())
+    });
+    let sum = s.g.sum_after(0);
+    Some(StorageSetup { sum, ..s })
+}
+
+/// The guest's XML (written by [`TestGuest::new`]) with its disk added.
+fn base_xml_with_disk(s: &StorageSetup) -> PathBuf {
+    let path = s
+        .g
+        .console
+        .with_file_name(format!("{}.xml", s.g.name));
+    let xml = std::fs::read_to_string(&path).expect("guest XML");
+    let disk = format!(
+        "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      \
+         <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>",
+        s.disk.display()
+    );
+    std::fs::write(&path, xml.replace("  </devices>", &disk)).expect("write guest XML");
+    path
+}
+
+/// The counter the guest last wrote to the qcow2 image at `image`
+/// (read while QEMU may hold it: `-U`).
+pub fn disk_counter(image: &Path) -> u64 {
+    let first = image.with_extension("head");
+    let _ = std::fs::remove_file(&first);
+    let (i, o) = (
+        format!("if={}", image.display()),
+        format!("of={}", first.display()),
+    );
+    let out = qemu_img(&["dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", &i, &o]);
+    assert!(out.ok, "qemu-img dd: {}", out.stderr);
+    let head = std::fs::read(&first).unwrap_or_default();
+    let _ = std::fs::remove_file(&first);
+    let text = String::from_utf8_lossy(&head);
+    text.strip_prefix("rvirt-disk ")
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Wait (up to 30 s) until the counter on `image` is above `above`.
+pub fn disk_counter_above(image: &Path, above: u64) -> u64 {
+    let start = Instant::now();
+    loop {
+        let now = disk_counter(image);
+        if now > above {
+            return now;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the disk counter on {} stays at {now}",
+            image.display()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// `qemu-img compare`: whether the two images hold the same guest data.
+pub fn images_identical(one: &Path, other: &Path) -> Output {
+    let (x, y) = (one.to_string_lossy(), other.to_string_lossy());
+    qemu_img(&["compare", "-U", &x, &y])
+}
+
+/// `qemu-img info`'s format and virtual size (bytes) of `image`.
+pub fn image_format_and_size(image: &Path) -> (String, u64) {
+    let out = qemu_img(&["info", "-U", &image.to_string_lossy()]);
+    assert!(out.ok, "qemu-img info: {}", out.stderr);
+    let value = |label: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    // "virtual size: 16 MiB (16777216 bytes)"
+    let size = value("virtual size:");
+    let bytes = size
+        .split('(')
+        .nth(1)
+        .and_then(|b| b.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    (value("file format:"), bytes)
+}
+
+/// After a failed migration to `host`: no QEMU, definition or listener
+/// in the migration port range (memory or NBD) is left there.
+pub fn assert_nothing_left(host: &QemuHost, name: &str) {
+    assert!(host.qemu_pid(name).is_none(), "QEMU left on the destination");
+    let defined = host.ok("list --all --name");
+    assert!(
+        !defined.lines().any(|n| n == name),
+        "definition left on the destination"
+    );
+    let listening = host.listeners();
+    let in_range = listening
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|local| local.rsplit(':').next()?.parse::<u16>().ok())
+        .any(|port| (49152..=49215).contains(&port));
+    assert!(!in_range, "listener left on the destination:\n{listening}");
+}

@@ -125,9 +125,17 @@ mod tests {
         assert_eq!(CookieNbd::parse(&bare).unwrap(), CookieNbd::default());
         let bad = crate::xml::parse_raw("<nbd port='x'/>").unwrap();
         let e = CookieNbd::parse(&bad).unwrap_err();
-        assert!(e.message.contains("Malformed nbd port 'x'"), "{}", e.message);
+        assert!(
+            e.message.contains("Malformed nbd port 'x'"),
+            "{}",
+            e.message
+        );
         let bad = crate::xml::parse_raw("<nbd><disk target='vda'/></nbd>").unwrap();
         let e = CookieNbd::parse(&bad).unwrap_err();
-        assert!(e.message.contains("Malformed disk capacity"), "{}", e.message);
+        assert!(
+            e.message.contains("Malformed disk capacity"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -87,6 +87,7 @@ pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
         eprintln!("qemu-img missing (qemu-utils): skipped");
         return None;
     }
+    let t0 = Instant::now();
     let lan = Lan::create()?;
     let base = TempDir::new(tag);
     let seen = base.join("disks");
@@ -111,15 +112,13 @@ pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
         t.contains(READY_MARKER).then_some(())
     });
     let sum = s.g.sum_after(0);
+    eprintln!("{:?}: guest ready on A", t0.elapsed());
     Some(StorageSetup { sum, ..s })
 }
 
 /// The guest's XML (written by [`TestGuest::new`]) with its disk added.
 fn base_xml_with_disk(s: &StorageSetup) -> PathBuf {
-    let path = s
-        .g
-        .console
-        .with_file_name(format!("{}.xml", s.g.name));
+    let path = s.g.console.with_file_name(format!("{}.xml", s.g.name));
     let xml = std::fs::read_to_string(&path).expect("guest XML");
     let disk = format!(
         "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      \
@@ -139,7 +138,9 @@ pub fn disk_counter(image: &Path) -> u64 {
         format!("if={}", image.display()),
         format!("of={}", first.display()),
     );
-    let out = qemu_img(&["dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", &i, &o]);
+    let out = qemu_img(&[
+        "dd", "-U", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", &i, &o,
+    ]);
     assert!(out.ok, "qemu-img dd: {}", out.stderr);
     let head = std::fs::read(&first).unwrap_or_default();
     let _ = std::fs::remove_file(&first);
@@ -198,7 +199,10 @@ pub fn image_format_and_size(image: &Path) -> (String, u64) {
 /// After a failed migration to `host`: no QEMU, definition or listener
 /// in the migration port range (memory or NBD) is left there.
 pub fn assert_nothing_left(host: &QemuHost, name: &str) {
-    assert!(host.qemu_pid(name).is_none(), "QEMU left on the destination");
+    assert!(
+        host.qemu_pid(name).is_none(),
+        "QEMU left on the destination"
+    );
     let defined = host.ok("list --all --name");
     assert!(
         !defined.lines().any(|n| n == name),

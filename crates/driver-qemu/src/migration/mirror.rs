@@ -63,7 +63,9 @@ fn uri_host(uri: &str) -> String {
         Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => h,
         _ => rest,
     };
-    host.trim_start_matches('[').trim_end_matches(']').to_string()
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string()
 }
 
 impl Mirrors {
@@ -76,7 +78,9 @@ impl Mirrors {
         dest: Option<&MigrationCookie>,
         uri: &str,
     ) -> Result<Mirrors> {
-        let nbd = dest.and_then(|c| c.nbd.as_ref()).ok_or_else(nbd_not_set_up)?;
+        let nbd = dest
+            .and_then(|c| c.nbd.as_ref())
+            .ok_or_else(nbd_not_set_up)?;
         let port = nbd.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
         let mut server = Server::Tcp {
             host: uri_host(uri),
@@ -199,10 +203,11 @@ impl Mirrors {
         }
         let ended = self.wait_ended(mon, &disks).await;
         for d in &disks {
-            let _ = mon.execute(JobDismiss {
-                args: json!({"id": d.export}),
-            })
-            .await;
+            let _ = mon
+                .execute(JobDismiss {
+                    args: json!({"id": d.export}),
+                })
+                .await;
             let (storage, format) = node_names(d);
             let _ = del(mon, &format).await;
             let _ = del(mon, &storage).await;

@@ -7,9 +7,9 @@
 
 use super::job::progress_from;
 use super::mirror::Mirrors;
-use super::storage::{self, MigrateContinue};
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
 use super::request::SUPPORT;
+use super::storage::{self, MigrateContinue};
 use super::tunnel;
 use crate::driver::Driver;
 use crate::lifecycle;

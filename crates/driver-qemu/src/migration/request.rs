@@ -9,21 +9,15 @@ use std::sync::LazyLock;
 
 /// The flags QEMU cannot honour here yet: offline, TLS, RDMA, zero-copy
 /// and post-copy recovery.
-const REFUSED_FLAGS: u32 = flags::OFFLINE
-    | flags::TLS
-    | flags::RDMA_PIN_ALL
-    | flags::ZEROCOPY
-    | flags::POSTCOPY_RESUME;
+const REFUSED_FLAGS: u32 =
+    flags::OFFLINE | flags::TLS | flags::RDMA_PIN_ALL | flags::ZEROCOPY | flags::POSTCOPY_RESUME;
 
 /// Managed, peer-to-peer and tunnelled migration with every other flag.
 pub const HONOURED_FLAGS: u32 = flags::ALL & !REFUSED_FLAGS;
 
 /// The parameters QEMU cannot honour here yet: TLS and graphics
 /// relocation. Every other `VIR_MIGRATE_PARAM_*` is carried out.
-const REFUSED_PARAMS: &[&str] = &[
-    params::TLS_DESTINATION,
-    params::GRAPHICS_URI,
-];
+const REFUSED_PARAMS: &[&str] = &[params::TLS_DESTINATION, params::GRAPHICS_URI];
 
 pub static SUPPORT: LazyLock<MigrationSupport> = LazyLock::new(|| {
     let honoured: Vec<&'static str> = rvirt::migration::PARAM_TYPES
@@ -58,7 +52,10 @@ mod tests {
             .with(params::MIGRATE_DISKS, TypedParamValue::String("vda".into()))
             .with(params::DISKS_PORT, TypedParamValue::Int(10809));
         let req = SUPPORT.check(storage, &p).unwrap();
-        assert_eq!((req.migrate_disks, req.disks_port), (vec!["vda".into()], Some(10809)));
+        assert_eq!(
+            (req.migrate_disks, req.disks_port),
+            (vec!["vda".into()], Some(10809))
+        );
         for name in REFUSED_PARAMS {
             let p = TypedParams::new().with(*name, TypedParamValue::String("x".into()));
             let e = SUPPORT.check(flags::LIVE, &p).unwrap_err();

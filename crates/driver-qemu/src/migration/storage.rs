@@ -58,10 +58,7 @@ pub fn copied_disks(def: &DomainDef, migrate_disks: &[String]) -> Result<Vec<Cop
             return Err(Error::new(
                 ErrorDomain::QEMU,
                 ErrorCode::OPERATION_UNSUPPORTED,
-                format!(
-                    "Cannot migrate empty or read-only disk {}",
-                    disk.target.dev
-                ),
+                format!("Cannot migrate empty or read-only disk {}", disk.target.dev),
             ));
         }
         let node = crate::command::disk_node_index(count, i);
@@ -151,9 +148,10 @@ pub async fn source_cookie(run: &Running, disks: &[CopiedDisk]) -> Result<Cookie
         })
         .await?;
     let size_of = |node: &str| {
-        nodes.as_array()?.iter().find_map(|n| {
-            (n["node-name"] == node).then(|| n["image"]["virtual-size"].as_u64())?
-        })
+        nodes
+            .as_array()?
+            .iter()
+            .find_map(|n| (n["node-name"] == node).then(|| n["image"]["virtual-size"].as_u64())?)
     };
     let disks = disks
         .iter()
@@ -284,11 +282,7 @@ fn invalid(text: String) -> Error {
 /// and `disks_port` (0: a port of the migration range), as
 /// `qemuMigrationDstStartNBDServer` reads them. The port is taken from
 /// `ports` (released by the caller) unless the client named one.
-pub fn plan_server(
-    req: &Request,
-    listen: &str,
-    ports: &Ports,
-) -> Result<(NbdListen, Option<u16>)> {
+pub fn plan_server(req: &Request, listen: &str, ports: &Ports) -> Result<(NbdListen, Option<u16>)> {
     let mut host = listen.to_string();
     let mut port = 0u16;
     if let Some(text) = &req.disks_uri {

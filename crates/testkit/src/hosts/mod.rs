@@ -78,9 +78,7 @@ impl Host {
     ) -> Host {
         let mounts: String = binds
             .iter()
-            .map(|(own, seen)| {
-                format!("mount --bind '{}' '{}' && ", own.display(), seen.display())
-            })
+            .map(|(own, seen)| format!("mount --bind '{}' '{}' && ", own.display(), seen.display()))
             .collect();
         Host::start_mounted(net, hostname, Some(hostname), (extra, &mounts))
     }

@@ -6,7 +6,9 @@
 //! size); `--suspend` keeps it paused there so `qemu-img compare` sees the
 //! images at the switch-over, after the source QEMU is gone: identical.
 //! Resumed, the counter continues on B's disk. `--copy-storage-inc` brings
-//! it back to A's existing image. An abort during the disk copy leaves the
+//! it back to A's existing image (peer-to-peer, `--migrate-disks`,
+//! `--disks-port`); tunnelled storage migration and an unknown disk are
+//! refused with libvirt's errors. An abort during the disk copy leaves the
 //! guest ticking on A and nothing on B: no QEMU, definition, listener,
 //! NBD server or created image, and no mirror job or node left in A's QEMU.
 
@@ -105,8 +107,27 @@ fn a_guest_with_a_local_disk_migrates_with_its_storage() {
     // B created the image the source described.
     let (format, size) = image_format_and_size(&s.image_on(b));
     assert_eq!((format.as_str(), size), ("qcow2", DISK_MIB << 20));
-    // Back to A's existing (stale) image, the top layer only.
-    storage_hop(&s, b, a, "--copy-storage-inc");
+    // Back to A's existing (stale) image, the top layer only, peer to
+    // peer, the disk named and the NBD server on a port of our choosing.
+    let inc = "--p2p --copy-storage-inc --migrate-disks vda --disks-port 49200";
+    storage_hop(&s, b, a, inc);
+    // Refused before anything moves, with libvirt's words.
+    let refused = [
+        (
+            "--p2p --tunnelled --copy-storage-all",
+            "migration of non-shared storage is not supported with tunnelled migration",
+        ),
+        (
+            "--copy-storage-all --migrate-disks vdz",
+            "disk target vdz not found",
+        ),
+    ];
+    for (how, why) in refused {
+        let out = virsh_migrate(a, b, &g.name, how);
+        assert!(!out.ok && out.stderr.contains(why), "{how}: {}", out.stderr);
+        assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
+        assert_nothing_left(b, &g.name);
+    }
     eprintln!("{:?}: second hop checked", t0.elapsed());
 
     // Aborted while the disk is copied (1 MiB/s against 8 MiB of data).

@@ -63,6 +63,22 @@ impl Ports {
         Ok(port)
     }
 
+    /// A port the client chose (`virPortAllocatorSetUsed`): held like an
+    /// acquired one when it is in the range (true), refused when it is
+    /// held already; a port outside the range is not ours to track.
+    pub fn reserve(&self, port: u16) -> Result<bool> {
+        if !(self.min..=self.max).contains(&port) {
+            return Ok(false);
+        }
+        if !self.taken.lock().insert(port) {
+            return Err(Error::internal(
+                ErrorDomain::NONE,
+                format!("Failed to reserve port {port}"),
+            ));
+        }
+        Ok(true)
+    }
+
     pub fn release(&self, port: u16) {
         self.taken.lock().remove(&port);
     }
@@ -86,6 +102,10 @@ mod tests {
         );
         ports.release(a);
         assert_eq!(ports.acquire().unwrap(), a);
+        ports.release(b);
+        assert!(ports.reserve(b).unwrap());
+        assert!(ports.reserve(b).is_err());
+        assert!(!ports.reserve(DEFAULT_MIN).unwrap());
         assert!(Ports::new(10, 9).is_err());
     }
 }

@@ -280,8 +280,9 @@ fn invalid(text: String) -> Error {
 
 /// The server address from `disks_uri` (preferred) or the listen address
 /// and `disks_port` (0: a port of the migration range), as
-/// `qemuMigrationDstStartNBDServer` reads them. The port is taken from
-/// `ports` (released by the caller) unless the client named one.
+/// `qemuMigrationDstStartNBDServer` reads them. The port is held in
+/// `ports` (released by the caller) when taken from the range or named by
+/// the client within it.
 pub fn plan_server(req: &Request, listen: &str, ports: &Ports) -> Result<(NbdListen, Option<u16>)> {
     let mut host = listen.to_string();
     let mut port = 0u16;
@@ -314,7 +315,7 @@ pub fn plan_server(req: &Request, listen: &str, ports: &Ports) -> Result<(NbdLis
             let p = ports.acquire()?;
             (p, Some(p))
         }
-        p => (p, None),
+        p => (p, ports.reserve(p)?.then_some(p)),
     };
     Ok((NbdListen::Tcp { host, port }, taken))
 }
@@ -445,6 +446,13 @@ mod tests {
             port: 10809,
         };
         assert_eq!((listen, taken), (want, None));
+        let req = Request {
+            disks_port: Some(49301),
+            ..Request::default()
+        };
+        assert_eq!(plan_server(&req, "::", &ports).unwrap().1, Some(49301));
+        let e = plan_server(&req, "::", &ports).unwrap_err();
+        assert!(e.message.contains("Failed to reserve port 49301"), "{e}");
         let (_, taken) = plan_server(&Request::default(), "::", &ports).unwrap();
         assert_eq!(taken, Some(49300));
         let req = Request {

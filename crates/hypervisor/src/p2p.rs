@@ -34,6 +34,9 @@ pub fn perform<B: SourceBackend + ?Sized>(
 ) -> Result<()> {
     let d = b.support().domain;
     let dconn = Connect::open(dconnuri)?;
+    if let Some((interval, count)) = b.keepalive() {
+        dconn.set_keep_alive(interval, count)?;
+    }
     if !dconn.supports_feature(feature::MIGRATION_P2P)? {
         return Err(Error::new(
             d,

@@ -3,7 +3,9 @@
 //! tunnelled mode: aborted, the destination's QEMU killed, the destination
 //! daemon killed (SIGKILL, by its PID; restarted afterwards), and the
 //! migration's TCP connection cut (`ss -K` in the source's namespace,
-//! which resets both ends). After each the guest runs on A exactly once,
+//! which resets both ends); peer-to-peer and tunnelled also lose the link
+//! silently (B's veth end down, no reset: the daemons' keepalive, 1 s × 2
+//! here, must notice). After each the guest runs on A exactly once,
 //! its tick counter going on and its definition intact, and B has no QEMU,
 //! listener or definition left; a destination daemon that was killed
 //! removes, when it starts again, the half-arrived guest it had (libvirt's
@@ -12,7 +14,8 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    check_left_on_source, hop, setup, spawn_virsh, wait_gone, wait_transferring, QemuHost, Setup,
+    check_left_on_source, hop, setup_with, spawn_virsh, wait_gone, wait_transferring, QemuHost,
+    Setup,
 };
 use rvirt_testkit::tools::Output;
 use std::process::Stdio;
@@ -52,7 +55,13 @@ enum Fault {
     DestinationQemuKilled,
     DestinationDaemonKilled,
     ConnectionCut,
+    LinkDown,
 }
+
+/// Both daemons PING a silent peer every second and give up after two
+/// unanswered PINGs (libvirt's keepalive_interval and keepalive_count,
+/// which the peer-to-peer source also uses for its connection to B).
+const KEEPALIVE: &str = "keepalive_interval = 1\nkeepalive_count = 2\n";
 
 fn guest_args() -> GuestArgs {
     GuestArgs {
@@ -117,16 +126,23 @@ fn break_migration(s: &mut Setup, mode: Mode, fault: Fault) -> String {
             let killed = cut(&s.a, &s.b, mode);
             assert!(!killed.trim().is_empty(), "no connection to cut");
         }
+        Fault::LinkDown => s.set_link(false),
     }
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    if let Fault::LinkDown = fault {
+        // B gives up on A's connection by itself; then the network is back.
+        let gone = wait_gone(incoming, 20);
+        s.set_link(true);
+        assert!(gone, "B kept its incoming QEMU with the link down");
+    }
     assert!(!out.ok, "{mode:?} {fault:?}: the migration succeeded");
     if let Fault::DestinationDaemonKilled = fault {
         s.b.host.restart();
     }
     let logs = || format!("--- A:\n{}\n--- B:\n{}", s.a.host.log(), s.b.host.log());
     let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check_left_on_source(&s.a, &s.b, &s.g);
         assert!(wait_gone(incoming, 10), "B's incoming QEMU {incoming} lives on");
+        check_left_on_source(&s.a, &s.b, &s.g);
     }));
     if let Err(e) = settled {
         eprintln!("{mode:?} {fault:?}: {}\n{}", out.stderr, logs());
@@ -142,7 +158,7 @@ fn break_migration(s: &mut Setup, mode: Mode, fault: Fault) -> String {
 
 /// Every fault in turn in one mode, on one guest; each error says why.
 fn every_fault(tag: &str, mode: Mode) {
-    let Some(mut s) = setup(tag, &guest_args()) else {
+    let Some(mut s) = setup_with(tag, &guest_args(), KEEPALIVE) else {
         return;
     };
     let said = break_migration(&mut s, mode, Fault::Abort);
@@ -150,6 +166,13 @@ fn every_fault(tag: &str, mode: Mode) {
     break_migration(&mut s, mode, Fault::DestinationQemuKilled);
     let said = break_migration(&mut s, mode, Fault::ConnectionCut);
     if let Mode::Tunnelled = mode {
+        assert!(said.contains("Lost connection to destination host"), "{said}");
+    }
+    if let Mode::PeerToPeer | Mode::Tunnelled = mode {
+        // A managed migration's source has no connection to B to watch,
+        // and QEMU's own stream would wait for TCP's retransmissions to
+        // give up (with libvirt too).
+        let said = break_migration(&mut s, mode, Fault::LinkDown);
         assert!(said.contains("Lost connection to destination host"), "{said}");
     }
     let said = break_migration(&mut s, mode, Fault::DestinationDaemonKilled);

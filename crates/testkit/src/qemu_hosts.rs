@@ -23,8 +23,14 @@ pub struct QemuHost {
 
 impl QemuHost {
     pub fn start(lan_side: &NetNs, name: &str) -> QemuHost {
+        QemuHost::start_with(lan_side, name, "")
+    }
+
+    /// As [`QemuHost::start`], with `extra` appended to the config.
+    pub fn start_with(lan_side: &NetNs, name: &str, extra: &str) -> QemuHost {
         let dirs = QemuDirs::new();
-        let host = Host::start_in(Some(lan_side), name, &dirs.conf());
+        let conf = format!("{}{extra}", dirs.conf());
+        let host = Host::start_in(Some(lan_side), name, &conf);
         QemuHost { host, dirs }
     }
 
@@ -253,15 +259,28 @@ pub struct Setup {
     pub b: QemuHost,
     pub g: TestGuest,
     pub sum: String,
-    _lan: Lan,
+    lan: Lan,
     _base: TempDir,
 }
 
+impl Setup {
+    /// The link between the hosts: down (silently, see [`Lan::set_link`])
+    /// or up again.
+    pub fn set_link(&self, up: bool) {
+        self.lan.set_link(up);
+    }
+}
+
 pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
+    setup_with(tag, args, "")
+}
+
+/// As [`setup`], both daemons' configs with `extra` appended.
+pub fn setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<Setup> {
     let lan = Lan::create()?;
     let base = TempDir::new(tag);
-    let a = QemuHost::start(&lan.a, "rvirt-qa");
-    let b = QemuHost::start(&lan.b, "rvirt-qb");
+    let a = QemuHost::start_with(&lan.a, "rvirt-qa", extra);
+    let b = QemuHost::start_with(&lan.b, "rvirt-qb", extra);
     let (g, xml) = TestGuest::new(&base, &format!("{tag}-guest"), args);
     a.ok(&format!("define {}", xml.display()));
     a.ok(&format!("start {}", g.name));
@@ -274,7 +293,7 @@ pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
         b,
         g,
         sum,
-        _lan: lan,
+        lan,
         _base: base,
     })
 }

@@ -97,7 +97,8 @@ fn start_run(
         }
     };
     let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
-    run.incoming.store(migrated, std::sync::atomic::Ordering::SeqCst);
+    run.incoming
+        .store(migrated, std::sync::atomic::Ordering::SeqCst);
     let mut live = def;
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);

@@ -5,8 +5,8 @@
 //! through a `virStream` on that connection.
 
 use crate::backend::{SourceBackend, Target};
-use crate::request::Request;
 use crate::job::Phase;
+use crate::request::Request;
 use crate::source::{self as outgoing, Jobs, Perform};
 use rvirt::driver::{DomainRef, FinishArgs, PrepareArgs};
 use rvirt::flags::feature;
@@ -75,14 +75,23 @@ pub fn perform<B: SourceBackend + ?Sized>(
 /// keepalive gave up on a silent peer) a transfer still under way is
 /// interrupted with libvirt's "Lost connection to destination host"
 /// (`qemuMigrationSrcWaitForCompletion` checks `virConnectIsAlive`), so
-/// the guest runs on here at once instead of after the transfer.
-fn watching_destination<T>(
+/// the guest runs on here at once instead of after the transfer. A
+/// migration that failed on its own while the connection died (the
+/// tunnel's writes failing first) reports the lost connection too.
+fn watching_destination(
     jobs: &Jobs,
     dom: &DomainRef,
     dconn: &Connect,
     d: ErrorDomain,
-    migrate: impl FnOnce() -> T,
-) -> T {
+    migrate: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let lost = || {
+        Error::new(
+            d,
+            ErrorCode::OPERATION_FAILED,
+            "Lost connection to destination host",
+        )
+    };
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::scope(|scope| {
         scope.spawn(move || loop {
@@ -95,17 +104,16 @@ fn watching_destination<T>(
             }
             let out = jobs.outgoing(&dom.uuid);
             if let Some(o) = out.filter(|o| o.job.phase() < Phase::PerformDone) {
-                o.job.interrupt_with(Error::new(
-                    d,
-                    ErrorCode::OPERATION_FAILED,
-                    "Lost connection to destination host",
-                ));
+                o.job.interrupt_with(lost());
             }
             return;
         });
         let done = migrate();
         drop(stop);
-        done
+        match done {
+            Err(e) if e.code != ErrorCode::OPERATION_ABORTED && !dconn.is_alive() => Err(lost()),
+            other => other,
+        }
     })
 }
 
@@ -348,7 +356,10 @@ mod tests {
             "tcp://10.77.0.2:49153"
         );
         assert_eq!(
-            reachable_uri("tcp:no-such-host.invalid:49152", "qemu+tcp://[fd00::2]/system"),
+            reachable_uri(
+                "tcp:no-such-host.invalid:49152",
+                "qemu+tcp://[fd00::2]/system"
+            ),
             "tcp:[fd00::2]:49152"
         );
         // What resolves, and what is no TCP URI, stays.

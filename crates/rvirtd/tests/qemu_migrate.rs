@@ -12,8 +12,8 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    check_failed_cleanly, hop, setup, spawn_migration, virsh_migrate, wait_transferring,
-    QemuHost, TestGuest,
+    check_failed_cleanly, hop, setup, spawn_migration, virsh_migrate, wait_transferring, QemuHost,
+    TestGuest,
 };
 use rvirt_testkit::tools::{python_libvirt_ready, Output};
 use std::process::Stdio;

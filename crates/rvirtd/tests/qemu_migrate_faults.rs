@@ -141,7 +141,10 @@ fn break_migration(s: &mut Setup, mode: Mode, fault: Fault) -> String {
     }
     let logs = || format!("--- A:\n{}\n--- B:\n{}", s.a.host.log(), s.b.host.log());
     let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        assert!(wait_gone(incoming, 10), "B's incoming QEMU {incoming} lives on");
+        assert!(
+            wait_gone(incoming, 10),
+            "B's incoming QEMU {incoming} lives on"
+        );
         check_left_on_source(&s.a, &s.b, &s.g);
     }));
     if let Err(e) = settled {
@@ -166,18 +169,27 @@ fn every_fault(tag: &str, mode: Mode) {
     break_migration(&mut s, mode, Fault::DestinationQemuKilled);
     let said = break_migration(&mut s, mode, Fault::ConnectionCut);
     if let Mode::Tunnelled = mode {
-        assert!(said.contains("Lost connection to destination host"), "{said}");
+        assert!(
+            said.contains("Lost connection to destination host"),
+            "{said}"
+        );
     }
     if let Mode::PeerToPeer | Mode::Tunnelled = mode {
         // A managed migration's source has no connection to B to watch,
         // and QEMU's own stream would wait for TCP's retransmissions to
         // give up (with libvirt too).
         let said = break_migration(&mut s, mode, Fault::LinkDown);
-        assert!(said.contains("Lost connection to destination host"), "{said}");
+        assert!(
+            said.contains("Lost connection to destination host"),
+            "{said}"
+        );
     }
     let said = break_migration(&mut s, mode, Fault::DestinationDaemonKilled);
     if let Mode::PeerToPeer = mode {
-        assert!(said.contains("Lost connection to destination host"), "{said}");
+        assert!(
+            said.contains("Lost connection to destination host"),
+            "{said}"
+        );
         unresolvable_destination_name(&s);
     }
 }

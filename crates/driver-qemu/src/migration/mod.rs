@@ -88,7 +88,10 @@ fn number_setting<T: std::str::FromStr>(
 ) -> Result<T> {
     config.setting(key).map_or(Ok(default), |v| {
         v.parse().map_err(|_| {
-            Error::invalid_arg(ErrorDomain::QEMU, format!("{key} must be {what}, not '{v}'"))
+            Error::invalid_arg(
+                ErrorDomain::QEMU,
+                format!("{key} must be {what}, not '{v}'"),
+            )
         })
     })
 }

@@ -141,7 +141,11 @@ impl Host {
         let mut cmd = daemon_command(self.net.as_ref(), hostname, &self.launch.conf);
         let log = self.dir.join(format!("daemon.{}.log", self.launch.starts));
         self.process = DaemonProcess::spawn(&mut cmd, log);
-        assert!(self.wait_listening(), "rvirtd did not restart:\n{}", self.log());
+        assert!(
+            self.wait_listening(),
+            "rvirtd did not restart:\n{}",
+            self.log()
+        );
         self.hold_connection();
     }
 

@@ -203,7 +203,7 @@ impl<B: SourceBackend + ?Sized> V3Source for EngineSource<'_, B> {
     }
     fn perform(&self, _: &V3Request, cookie: &[u8], to: PerformTo, flags: u32) -> Result<Vec<u8>> {
         let target = match to {
-            PerformTo::Uri(u) => Target::Uri(reachable_uri(u, self.dconnuri)),
+            PerformTo::Uri(u) => Target::Uri(chosen_uri(self.req, u, self.dconnuri)),
             PerformTo::Stream(st) => Target::Stream(st),
         };
         outgoing::perform(
@@ -274,7 +274,7 @@ fn perform2<B: SourceBackend + ?Sized>(
             return Ok((Vec::new(), Target::Stream(st)));
         }
         let (cookie, uri_out) = dconn.migrate_prepare2(&args)?;
-        let uri_out = uri_out.map(|u| reachable_uri(&u, dconnuri));
+        let uri_out = uri_out.map(|u| chosen_uri(req, &u, dconnuri));
         Ok((cookie, tcp_target(b.support().domain, uri_out, req, flags)?))
     })();
     let (cookie_b, target) = cancel_unless_prepared(b, dom, flags, prepared)?;
@@ -294,6 +294,16 @@ fn perform2<B: SourceBackend + ?Sized>(
     };
     let finished = dconn.migrate_finish2(&args, retcode).map(|_| ());
     settle(b, dom, flags, performed, finished)
+}
+
+/// The URI perform migrates to: the destination's answer, which carries
+/// the destination's own name only when the client named no migration
+/// URI (then [`reachable_uri`] applies; a name the client chose stands).
+fn chosen_uri(req: &Request, uri: &str, dconnuri: &str) -> String {
+    match req.uri {
+        None => reachable_uri(uri, dconnuri),
+        Some(_) => uri.to_string(),
+    }
 }
 
 /// The host and port of a `tcp:HOST:PORT` or `tcp://HOST:PORT/` migration

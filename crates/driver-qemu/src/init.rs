@@ -70,15 +70,23 @@ fn load_configs(driver: &Driver) {
 fn reattach(driver: &Arc<Driver>, status: Status) {
     let name = status.def.name.clone();
     let lib_dir = driver.dirs.lib.join(format!("domain-{}-{name}", status.id));
-    let attached = if process::is_our_qemu(status.pid, &status.monitor) {
-        connect(driver, &status)
-    } else {
-        Err(reason::SHUTOFF_CRASHED)
+    let alive = process::is_our_qemu(status.pid, &status.monitor);
+    let attached = match (alive, status.incoming) {
+        // A half-arrived incoming guest: its migration cannot finish
+        // without the daemon that prepared it (the source has given up or
+        // will), so it is killed, not adopted
+        // (`qemuProcessRecoverMigrationIn` in the prepare phase).
+        (true, true) => Err(reason::SHUTOFF_FAILED),
+        (true, false) => connect(driver, &status),
+        (false, _) => Err(reason::SHUTOFF_CRASHED),
     };
     let (run, events, state) = match attached {
         Ok(attached) => attached,
         Err(why) => {
-            tracing::info!("guest {name} ended while the daemon was down");
+            match status.incoming {
+                true => tracing::info!("killing {name}, whose incoming migration never finished"),
+                false => tracing::info!("guest {name} ended while the daemon was down"),
+            }
             lifecycle::remove_run_files(driver, &name, &lib_dir);
             if process::is_our_qemu(status.pid, &status.monitor) {
                 // Alive but finished or unmanageable: it goes.

@@ -97,6 +97,8 @@ fn start_run(
         }
     };
     let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
+    run.incoming
+        .store(migrated, std::sync::atomic::Ordering::SeqCst);
     let mut live = def;
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
@@ -242,6 +244,7 @@ pub fn save_status(driver: &Driver, obj: &crate::state::DomainObj) {
         id: obj.id,
         monitor: run.monitor.path().to_path_buf(),
         def: obj.def.clone(),
+        incoming: run.incoming.load(std::sync::atomic::Ordering::SeqCst),
     };
     if let Err(e) = status.write(&driver.dirs.status_file(&obj.def.name)) {
         tracing::warn!("cannot save status of {}: {}", obj.def.name, e.message);

@@ -38,6 +38,10 @@ pub struct Running {
     own_conts: AtomicU32,
     /// Console sessions open on this run's ptys.
     pub consoles: crate::console::Consoles,
+    /// An incoming migration's QEMU whose guest has not been taken over
+    /// yet: recorded in the status file, so a daemon restarted meanwhile
+    /// kills it rather than adopt a half-arrived guest.
+    pub incoming: AtomicBool,
 }
 
 impl Running {
@@ -52,6 +56,7 @@ impl Running {
             own_stops: AtomicU32::new(0),
             own_conts: AtomicU32::new(0),
             consoles: Default::default(),
+            incoming: AtomicBool::new(false),
         }
     }
 

@@ -1,7 +1,8 @@
 //! The live status of a running guest, kept in the state directory so a
 //! restarted daemon finds its QEMU again (libvirt's `<domstatus>` files
 //! in /run/libvirt/qemu): state, reason, pid, monitor socket and the
-//! running definition.
+//! running definition, and whether it is an incoming migration's guest
+//! not taken over yet (libvirt's `<job async='migration in'/>`).
 
 use crate::files;
 use rvirt::types::DomainState;
@@ -17,6 +18,8 @@ pub struct Status {
     pub id: i32,
     pub monitor: PathBuf,
     pub def: DomainDef,
+    /// Started for an incoming migration that has not finished.
+    pub incoming: bool,
 }
 
 impl Status {
@@ -33,6 +36,9 @@ impl Status {
             self.pid,
             rvirt_conf::xml::escape(&self.monitor.to_string_lossy())
         );
+        if self.incoming {
+            out.push_str("  <job type='none' async='migration in' phase='prepare'/>\n");
+        }
         for line in domain.lines() {
             out.push_str("  ");
             out.push_str(line);
@@ -81,6 +87,9 @@ impl Status {
                 .ok_or_else(|| bad("domain id"))?,
             monitor: PathBuf::from(monitor),
             def: DomainDef::from_element(domain)?,
+            incoming: root
+                .child("job")
+                .is_some_and(|j| j.attr("async") == Some("migration in")),
         })
     }
 }
@@ -101,6 +110,7 @@ mod tests {
             id: 7,
             monitor: PathBuf::from("/run/x/s1 & co.monitor"),
             def: DomainDef::parse(xml).unwrap(),
+            incoming: true,
         };
         let dir = std::env::temp_dir().join(format!("rvirt-status-{}", std::process::id()));
         let file = dir.join("s1.xml");
@@ -113,6 +123,7 @@ mod tests {
         );
         assert_eq!(back.monitor, status.monitor);
         assert_eq!(back.def, status.def);
+        assert!(back.incoming);
     }
 
     #[test]

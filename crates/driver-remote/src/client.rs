@@ -112,6 +112,9 @@ struct State {
 pub(crate) struct Shared {
     state: Mutex<State>,
     writer: Mutex<Sock>,
+    /// A handle on the socket to shut it down with while a write blocks
+    /// (holding `writer`) on a peer that stopped reading.
+    closer: Sock,
     last_rx: Mutex<Instant>,
 }
 
@@ -139,7 +142,7 @@ impl Shared {
         for s in streams {
             s.fail(reason.clone());
         }
-        self.writer.lock().shutdown();
+        self.closer.shutdown();
     }
 
     /// The stream is over on this side: later packets for it are dropped.
@@ -161,6 +164,22 @@ impl Shared {
     pub(crate) fn send(&self, packet: &Packet) -> Result<()> {
         let bytes = packet.to_bytes().map_err(|e| e.to_error())?;
         let res = self.writer.lock().write_all(&bytes);
+        self.write_failed(res)
+    }
+
+    /// Send `packet` unless a write is under way (a PING that would wait
+    /// behind a write blocked on a silent peer); whether it went.
+    fn send_if_idle(&self, packet: &Packet) -> Result<bool> {
+        let bytes = packet.to_bytes().map_err(|e| e.to_error())?;
+        let Some(mut writer) = self.writer.try_lock() else {
+            return Ok(false);
+        };
+        let res = writer.write_all(&bytes);
+        drop(writer);
+        self.write_failed(res).map(|()| true)
+    }
+
+    fn write_failed(&self, res: std::io::Result<()>) -> Result<()> {
         res.map_err(|e| {
             let err = Error::system(ErrorDomain::RPC, "Cannot write data", &e);
             self.close(err.clone());
@@ -179,9 +198,11 @@ pub struct Client {
 impl Client {
     /// Wrap a connected socket and start the reader and event threads.
     pub fn new(sock: Sock, events: EventSink) -> Result<Client> {
-        let reader = sock
-            .try_clone()
-            .map_err(|e| Error::system(ErrorDomain::RPC, "Unable to duplicate socket", &e))?;
+        let dup = || {
+            sock.try_clone()
+                .map_err(|e| Error::system(ErrorDomain::RPC, "Unable to duplicate socket", &e))
+        };
+        let (reader, closer) = (dup()?, dup()?);
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 pending: HashMap::new(),
@@ -189,6 +210,7 @@ impl Client {
                 closed: None,
             }),
             writer: Mutex::new(sock),
+            closer,
             last_rx: Mutex::new(Instant::now()),
         });
         let (ev_tx, ev_rx) = mpsc::channel::<Packet>();
@@ -308,6 +330,11 @@ impl Client {
         if let Err(e) = spawned {
             tracing::warn!("cannot start keepalive: {e}");
         }
+    }
+
+    /// Stop keepalive PINGs.
+    pub fn stop_keepalive(&self) {
+        self.keepalive_stop.lock().take();
     }
 
     /// Close the socket; pending and later calls fail.
@@ -458,7 +485,10 @@ fn keepalive_loop(shared: &Shared, stop: Receiver<()>, ka: KeepAlive) {
         }
         unanswered += 1;
         last_ping = Instant::now();
-        if shared.send(&keepalive::ping()).is_err() {
+        // A PING that cannot go out because a write is stuck counts as
+        // sent and unanswered (libvirt queues it), so a peer gone silent
+        // mid-stream is given up on too.
+        if shared.send_if_idle(&keepalive::ping()).is_err() {
             return;
         }
     }

@@ -87,6 +87,8 @@ pub struct RemoteConnection {
     /// UNIX sockets are secure; plain TCP is not (libvirt's `is_secure`).
     secure_transport: bool,
     event_callbacks: bool,
+    /// The server answers keepalive PINGs.
+    keepalive: bool,
     type_cache: Mutex<Option<String>>,
     events: Arc<Events>,
 }
@@ -187,6 +189,7 @@ impl RemoteConnection {
             uri: uri.to_string(),
             secure_transport: target.transport == Transport::Unix,
             event_callbacks,
+            keepalive,
             type_cache: Mutex::new(None),
             events,
         })
@@ -342,6 +345,19 @@ impl HypervisorConnection for RemoteConnection {
     }
     fn is_alive(&self) -> bool {
         !self.client.is_closed()
+    }
+    /// libvirt's client: a server without keepalive support is simply
+    /// not PINGed.
+    fn set_keep_alive(&self, interval: i32, count: u32) -> Result<()> {
+        match (self.keepalive, interval > 0) {
+            (false, _) => {}
+            (true, false) => self.client.stop_keepalive(),
+            (true, true) => self.client.start_keepalive(KeepAlive {
+                interval: std::time::Duration::from_secs(interval as u64),
+                count,
+            }),
+        }
+        Ok(())
     }
     fn supports_feature(&self, f: i32) -> Result<bool> {
         if f == feature::REMOTE {

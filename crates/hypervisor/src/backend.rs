@@ -146,6 +146,13 @@ pub trait SourceBackend {
         None
     }
 
+    /// `(keepalive_interval, keepalive_count)` for the connection a
+    /// peer-to-peer source opens to the destination daemon (libvirt takes
+    /// them from qemu.conf); `None` keeps the remote driver's defaults.
+    fn keepalive(&self) -> Option<(i32, u32)> {
+        None
+    }
+
     /// The job ended well: raise `VIR_DOMAIN_EVENT_ID_JOB_COMPLETED`.
     fn job_completed(&self, dom: &DomainRef, stats: TypedParams);
 }

@@ -127,11 +127,9 @@ pub fn finish<B: DestinationBackend + ?Sized>(
         )
     })?;
     let finished = if cancelled {
-        Err(Error::new(
-            d,
-            ErrorCode::OPERATION_FAILED,
-            format!("migration of domain '{name}' failed on the source"),
-        ))
+        // libvirt's VIR_ERR_MIGRATE_FINISH_OK: nothing failed here, so
+        // the client reports the source's error rather than this one.
+        Err(Error::bare(d, ErrorCode::MIGRATE_FINISH_OK))
     } else {
         b.finish(&inc, cookie_in, flags)
     };

@@ -145,6 +145,9 @@ pub struct Job {
     pub domain: ErrorDomain,
     pub started: Instant,
     abort: AtomicBool,
+    /// Why the job was interrupted when it was not the client's abort
+    /// (the destination went away): what the transfer fails with.
+    failure: Mutex<Option<Error>>,
     pub postcopy_allowed: bool,
     postcopy_requested: AtomicBool,
     phase: Mutex<Phase>,
@@ -186,6 +189,7 @@ impl Job {
             domain,
             started: Instant::now(),
             abort: AtomicBool::new(false),
+            failure: Mutex::new(None),
             postcopy_allowed,
             postcopy_requested: AtomicBool::new(false),
             phase: Mutex::new(phase),
@@ -250,6 +254,13 @@ impl Job {
         }
     }
 
+    /// Interrupt the transfer as an abort does, failing it with `why`
+    /// rather than "canceled by client" (the first reason stays).
+    pub fn interrupt_with(&self, why: Error) {
+        self.failure.lock().get_or_insert(why);
+        self.request_abort();
+    }
+
     /// Register `f` to run on abort (at once when the job is already
     /// aborted) for as long as the guard lives.
     pub fn on_abort(self: &Arc<Self>, f: Interrupt) -> InterruptGuard {
@@ -279,6 +290,9 @@ impl Job {
 
     /// libvirt's "migration out job: canceled by client".
     pub fn aborted_error(&self) -> Error {
+        if let Some(why) = self.failure.lock().clone() {
+            return why;
+        }
         let what = if self.operation == operation::MIGRATION_IN {
             "migration in"
         } else {

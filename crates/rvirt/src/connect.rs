@@ -111,6 +111,7 @@ impl Connect {
         fn is_secure() -> Result<bool>;
         fn is_encrypted() -> Result<bool>;
         fn is_alive() -> bool;
+        fn set_keep_alive(interval: i32, count: u32) -> Result<()>;
         fn supports_feature(feature: i32) -> Result<bool>;
         fn node_get_info() -> Result<NodeInfo>;
         fn get_capabilities() -> Result<String>;

@@ -223,8 +223,18 @@ impl Config {
             "max_client_requests" => {
                 self.max_client_requests = get_uint(file, key, v)?.max(1) as usize
             }
-            "keepalive_interval" => self.keepalive_interval = get_int(file, key, v)? as i32,
-            "keepalive_count" => self.keepalive_count = get_uint(file, key, v)? as u32,
+            "keepalive_interval" => {
+                self.keepalive_interval = get_int(file, key, v)? as i32;
+                // Also the QEMU driver's, for its peer-to-peer connections
+                // (libvirt's qemu.conf has keys of the same names).
+                let value = self.keepalive_interval.to_string();
+                self.driver_settings.insert(key.to_string(), value);
+            }
+            "keepalive_count" => {
+                self.keepalive_count = get_uint(file, key, v)? as u32;
+                let value = self.keepalive_count.to_string();
+                self.driver_settings.insert(key.to_string(), value);
+            }
             "log_level" => {
                 let level = get_uint(file, key, v)? as u32;
                 if !(1..=4).contains(&level) {

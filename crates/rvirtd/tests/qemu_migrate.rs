@@ -10,9 +10,10 @@
 //! both hosts. An aborted migration leaves the guest ticking on A and
 //! nothing on B; what QEMU cannot honour is refused by name first.
 
-use rvirt_testkit::guest::{self, GuestArgs};
+use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    hop, setup, spawn_migration, virsh_migrate, wait_transferring, QemuHost, TestGuest,
+    check_failed_cleanly, hop, setup, spawn_migration, virsh_migrate, wait_transferring, QemuHost,
+    TestGuest,
 };
 use rvirt_testkit::tools::{python_libvirt_ready, Output};
 use std::process::Stdio;
@@ -61,14 +62,6 @@ src.lookupByName('NAME').migrateToURI3('DST', params, flags)
 time.sleep(1.5)
 print(chr(10).join(seen))
 "#;
-
-/// Whether `ss -ltn` output shows a listener on a migration port.
-fn listens_in_migration_range(ss: &str) -> bool {
-    ss.lines()
-        .filter_map(|l| l.split_whitespace().nth(3))
-        .filter_map(|local| local.rsplit(':').next()?.parse::<u16>().ok())
-        .any(|port| (49152..=49215).contains(&port))
-}
 
 #[test]
 fn virsh_and_python_move_a_real_guest_between_two_hosts() {
@@ -131,21 +124,6 @@ fn virsh_and_python_move_a_real_guest_between_two_hosts() {
             ))
         });
     }
-}
-
-/// The migration failed with `why`: the guest ticks on A, and B has no
-/// QEMU, definition or listener left.
-fn check_failed_cleanly(a: &QemuHost, b: &QemuHost, g: &TestGuest, out: Output, why: &str) {
-    assert!(!out.ok && out.stderr.contains(why), "{}", out.stderr);
-    assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
-    let from = g.console_len();
-    g.tick_after(from, guest::last_tick(&g.text()).unwrap_or(0));
-    assert!(b.qemu_pid(&g.name).is_none(), "QEMU left on B");
-    let defined = b.ok("list --all --name");
-    assert!(!defined.contains(&g.name), "definition left on B");
-    let listening = b.listeners();
-    let left = listens_in_migration_range(&listening);
-    assert!(!left, "listener left on B:\n{listening}");
 }
 
 #[test]

@@ -23,8 +23,14 @@ pub struct QemuHost {
 
 impl QemuHost {
     pub fn start(lan_side: &NetNs, name: &str) -> QemuHost {
+        QemuHost::start_with(lan_side, name, "")
+    }
+
+    /// As [`QemuHost::start`], with `extra` appended to the config.
+    pub fn start_with(lan_side: &NetNs, name: &str, extra: &str) -> QemuHost {
         let dirs = QemuDirs::new();
-        let host = Host::start_in(Some(lan_side), name, &dirs.conf());
+        let conf = format!("{}{extra}", dirs.conf());
+        let host = Host::start_in(Some(lan_side), name, &conf);
         QemuHost { host, dirs }
     }
 
@@ -70,6 +76,15 @@ impl QemuHost {
 
 pub fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+/// Wait up to `secs` for process `pid` to end (and be reaped); whether it did.
+pub fn wait_gone(pid: i32, secs: u64) -> bool {
+    let start = Instant::now();
+    while alive(pid) && start.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    !alive(pid)
 }
 
 /// The test guest: its name and the serial console file both QEMUs append
@@ -244,15 +259,28 @@ pub struct Setup {
     pub b: QemuHost,
     pub g: TestGuest,
     pub sum: String,
-    _lan: Lan,
+    lan: Lan,
     _base: TempDir,
 }
 
+impl Setup {
+    /// The link between the hosts: down (silently, see [`Lan::set_link`])
+    /// or up again.
+    pub fn set_link(&self, up: bool) {
+        self.lan.set_link(up);
+    }
+}
+
 pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
+    setup_with(tag, args, "")
+}
+
+/// As [`setup`], both daemons' configs with `extra` appended.
+pub fn setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<Setup> {
     let lan = Lan::create()?;
     let base = TempDir::new(tag);
-    let a = QemuHost::start(&lan.a, "rvirt-qa");
-    let b = QemuHost::start(&lan.b, "rvirt-qb");
+    let a = QemuHost::start_with(&lan.a, "rvirt-qa", extra);
+    let b = QemuHost::start_with(&lan.b, "rvirt-qb", extra);
     let (g, xml) = TestGuest::new(&base, &format!("{tag}-guest"), args);
     a.ok(&format!("define {}", xml.display()));
     a.ok(&format!("start {}", g.name));
@@ -265,7 +293,7 @@ pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
         b,
         g,
         sum,
-        _lan: lan,
+        lan,
         _base: base,
     })
 }
@@ -279,15 +307,57 @@ pub fn spawn_migration(a: &QemuHost, b: &QemuHost, g: &TestGuest, extra: &str) -
         b.uri(),
         b.host.addr
     );
-    a.host
+    spawn_virsh(a, &migrate)
+}
+
+/// Stock virsh running `commands` against `host` in the background.
+pub fn spawn_virsh(host: &QemuHost, commands: &str) -> Child {
+    host.host
         .command("virsh")
-        .args(["-c", &a.uri(), &migrate])
+        .args(["-c", &host.uri(), commands])
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("run virsh migrate")
+        .expect("run virsh")
+}
+
+/// Whether `ss -ltn` output shows a listener on a migration port other
+/// than `except` (the daemon's own ports, which may fall in the range).
+pub fn listens_in_migration_range(ss: &str, except: &[u16]) -> bool {
+    ss.lines()
+        .filter_map(|l| l.split_whitespace().nth(3))
+        .filter_map(|local| local.rsplit(':').next()?.parse::<u16>().ok())
+        .any(|port| (49152..=49215).contains(&port) && !except.contains(&port))
+}
+
+/// The migration failed (`out`, whose error mentions `why`): the guest
+/// runs on A, ticking on, and B has no QEMU, definition or listener left.
+pub fn check_failed_cleanly(a: &QemuHost, b: &QemuHost, g: &TestGuest, out: Output, why: &str) {
+    assert!(!out.ok && out.stderr.contains(why), "{}", out.stderr);
+    check_left_on_source(a, b, g);
+}
+
+/// The guest runs on A (exactly once: B runs no QEMU for it) with its
+/// counter going, its definition there; B has no definition or migration
+/// listener left.
+pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+    assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
+    assert!(a.qemu_pid(&g.name).is_some(), "no QEMU on A");
+    let from = g.console_len();
+    g.tick_after(from, guest::last_tick(&g.text()).unwrap_or(0));
+    assert!(b.qemu_pid(&g.name).is_none(), "QEMU left on B");
+    let defined = b.ok("list --all --name");
+    assert!(!defined.contains(&g.name), "definition left on B");
+    assert!(
+        a.ok("list --all --name").lines().any(|n| n == g.name),
+        "A lost the definition"
+    );
+    let listening = b.listeners();
+    let own = [b.host.port, b.host.reloc_port];
+    let left = listens_in_migration_range(&listening, &own);
+    assert!(!left, "listener left on B:\n{listening}");
 }
 
 /// Wait until A's job has moved bytes and B runs the incoming QEMU.

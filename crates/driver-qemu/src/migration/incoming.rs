@@ -594,6 +594,10 @@ fn take_over(driver: &Arc<Driver>, dom: &DomainRef, inc: &Incoming, flags: u32) 
         let s = (DomainState::Running, reason::RUNNING_MIGRATED);
         (s.0, s.1, ev::RESUMED, ev::RESUMED_MIGRATED)
     };
+    // The guest is this host's now: a restarted daemon keeps it.
+    inc.run
+        .incoming
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     let now = {
         let mut domains = driver.domains.lock();
         let obj = domains.get_mut(dom)?;

@@ -59,6 +59,10 @@ pub const PORT_MIN_KEY: &str = "migration_port_min";
 pub const PORT_MAX_KEY: &str = "migration_port_max";
 pub const ADDRESS_KEY: &str = "migration_address";
 pub const HOST_KEY: &str = "migration_host";
+/// How a peer-to-peer source watches the destination daemon (libvirt's
+/// qemu.conf keys of the same names, 5 and 5 by default).
+pub const KEEPALIVE_INTERVAL_KEY: &str = "keepalive_interval";
+pub const KEEPALIVE_COUNT_KEY: &str = "keepalive_count";
 
 /// The driver's migration state.
 pub struct Registry {
@@ -74,17 +78,28 @@ pub struct Registry {
     address: Option<String>,
     /// `migration_host`: the name the destination's URI carries.
     host: Option<String>,
+    /// `keepalive_interval` and `keepalive_count` for peer-to-peer.
+    keepalive: (i32, u32),
 }
 
-fn port_setting(config: &StateConfig, key: &str, default: u16) -> Result<u16> {
+fn number_setting<T: std::str::FromStr>(
+    config: &StateConfig,
+    key: &str,
+    default: T,
+    what: &str,
+) -> Result<T> {
     config.setting(key).map_or(Ok(default), |v| {
         v.parse().map_err(|_| {
             Error::invalid_arg(
                 ErrorDomain::QEMU,
-                format!("{key} must be a port number, not '{v}'"),
+                format!("{key} must be {what}, not '{v}'"),
             )
         })
     })
+}
+
+fn port_setting(config: &StateConfig, key: &str, default: u16) -> Result<u16> {
+    number_setting(config, key, default, "a port number")
 }
 
 impl Registry {
@@ -98,6 +113,10 @@ impl Registry {
             ports: Ports::new(min, max)?,
             address: config.setting(ADDRESS_KEY).map(str::to_string),
             host: config.setting(HOST_KEY).map(str::to_string),
+            keepalive: (
+                number_setting(config, KEEPALIVE_INTERVAL_KEY, 5, "a number")?,
+                number_setting(config, KEEPALIVE_COUNT_KEY, 5, "a number")?,
+            ),
         })
     }
 

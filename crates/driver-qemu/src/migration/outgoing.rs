@@ -213,6 +213,10 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         Ok(())
     }
 
+    fn keepalive(&self) -> Option<(i32, u32)> {
+        Some(self.driver.migrations.keepalive)
+    }
+
     fn job_completed(&self, dom: &DomainRef, stats: TypedParams) {
         self.driver.emit(dom, DomainEvent::JobCompleted { stats });
     }

@@ -124,6 +124,13 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn is_alive(&self) -> bool {
         true
     }
+    /// `virConnectSetKeepAlive`: PING a silent peer every `interval`
+    /// seconds and close the connection after `count` unanswered PINGs
+    /// (`interval` <= 0: no PINGs). Only a connection to a daemon has a
+    /// peer to watch.
+    fn set_keep_alive(&self, interval: i32, count: u32) -> Result<()> {
+        unsupported_default!("virConnectSetKeepAlive")
+    }
     /// Whether reads (lookups, lists, info, state, XML, host facts) are
     /// answered from memory, never waiting on a guest, a peer or a job.
     /// rvirtd runs such reads on the client's own task rather than a

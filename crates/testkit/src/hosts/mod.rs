@@ -37,7 +37,18 @@ pub struct Host {
     pub reloc_port: u16,
     pub dir: PathBuf,
     net: Option<NetNs>,
+    /// How the daemon was started, for [`Host::restart`].
+    launch: Launch,
     _dir: TempDir,
+}
+
+/// The daemon's config file, whether it runs under its own host name, and
+/// the bind mounts of its own mount namespace (a shell prefix).
+struct Launch {
+    conf: PathBuf,
+    own_hostname: bool,
+    mounts: String,
+    starts: u32,
 }
 
 impl Host {
@@ -126,29 +137,7 @@ impl Host {
                 d = dir.path().display()
             ),
         );
-        let rvirtd = format!(
-            "exec {} --listen -f {}",
-            crate::bins::rvirtd().display(),
-            conf.display()
-        );
-        // `ip netns exec` and unshare exec their command, and sh execs
-        // rvirtd: the child's PID is the daemon's.
-        let mut cmd = match hostname {
-            Some(name) => {
-                let mut c = in_netns(net, "unshare");
-                if !mounts.is_empty() {
-                    c.args(["--mount", "--propagation", "private"]);
-                }
-                let script = format!("hostname {name} && {mounts}{rvirtd}");
-                c.args(["--uts", "sh", "-c", &script]);
-                c
-            }
-            None => {
-                let mut c = in_netns(net, "sh");
-                c.args(["-c", &rvirtd]);
-                c
-            }
-        };
+        let mut cmd = daemon_command(net, hostname, &conf, mounts);
         Host {
             process: DaemonProcess::spawn(&mut cmd, dir.join("daemon.log")),
             holder: None,
@@ -159,7 +148,51 @@ impl Host {
             reloc_port,
             dir: dir.path().to_path_buf(),
             net: net.cloned(),
+            launch: Launch {
+                conf,
+                own_hostname: hostname.is_some(),
+                mounts: mounts.to_string(),
+                starts: 1,
+            },
             _dir: dir,
+        }
+    }
+
+    /// Start the daemon again with the same config, address, port and
+    /// state (after [`DaemonProcess::kill9`], say): it finds what the one
+    /// before it left. Its log goes to `daemon.N.log`.
+    pub fn restart(&mut self) {
+        self.drop_holder();
+        if self.is_running() {
+            self.terminate();
+        }
+        // The dead daemon's socket file would look like the new one's.
+        for socket in ["libvirt-sock", "libvirt-sock-ro"] {
+            let _ = std::fs::remove_file(self.dir.join(socket));
+        }
+        self.launch.starts += 1;
+        let hostname = self.launch.own_hostname.then_some(self.hostname.as_str());
+        let mut cmd = daemon_command(
+            self.net.as_ref(),
+            hostname,
+            &self.launch.conf,
+            &self.launch.mounts,
+        );
+        let log = self.dir.join(format!("daemon.{}.log", self.launch.starts));
+        self.process = DaemonProcess::spawn(&mut cmd, log);
+        assert!(
+            self.wait_listening(),
+            "rvirtd did not restart:\n{}",
+            self.log()
+        );
+        self.hold_connection();
+    }
+
+    fn drop_holder(&mut self) {
+        if let Some((mut holder, stdin, out)) = self.holder.take() {
+            drop((stdin, out));
+            let _ = holder.kill();
+            let _ = holder.wait();
         }
     }
 
@@ -263,10 +296,40 @@ impl Drop for Host {
     /// The holding virsh goes first; the daemon then ends as its process
     /// field drops.
     fn drop(&mut self) {
-        if let Some((mut holder, stdin, out)) = self.holder.take() {
-            drop((stdin, out));
-            let _ = holder.kill();
-            let _ = holder.wait();
+        self.drop_holder();
+    }
+}
+
+/// rvirtd with config `conf`, in network namespace `net` and, given a
+/// `hostname`, its own UTS namespace named so (and its own mount namespace
+/// running `mounts` first, when given).
+fn daemon_command(
+    net: Option<&NetNs>,
+    hostname: Option<&str>,
+    conf: &std::path::Path,
+    mounts: &str,
+) -> Command {
+    let rvirtd = format!(
+        "exec {} --listen -f {}",
+        crate::bins::rvirtd().display(),
+        conf.display()
+    );
+    // `ip netns exec` and unshare exec their command, and sh execs
+    // rvirtd: the child's PID is the daemon's.
+    match hostname {
+        Some(name) => {
+            let mut c = in_netns(net, "unshare");
+            if !mounts.is_empty() {
+                c.args(["--mount", "--propagation", "private"]);
+            }
+            let script = format!("hostname {name} && {mounts}{rvirtd}");
+            c.args(["--uts", "sh", "-c", &script]);
+            c
+        }
+        None => {
+            let mut c = in_netns(net, "sh");
+            c.args(["-c", &rvirtd]);
+            c
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct NetNs {
 pub struct Lan {
     pub a: NetNs,
     pub b: NetNs,
+    /// B's end of the veth pair.
+    veth_b: String,
 }
 
 impl Lan {
@@ -36,12 +38,13 @@ impl Lan {
         };
         // Built before the first `ip` call so a failure half-way still
         // deletes what was made.
+        let (veth_a, veth_b) = (format!("{tag}x"), format!("{tag}y"));
         let lan = Lan {
             a: side("a", 1),
             b: side("b", 2),
+            veth_b: veth_b.clone(),
         };
         let (a, b) = (&lan.a.name, &lan.b.name);
-        let (veth_a, veth_b) = (format!("{tag}x"), format!("{tag}y"));
         let steps: Vec<Vec<&str>> = vec![
             vec!["netns", "add", a],
             vec!["netns", "add", b],
@@ -64,6 +67,17 @@ impl Lan {
             ip(&["-n", &ns.name, "link", "set", "lo", "up"]).expect("lo up");
         }
         Some(lan)
+    }
+}
+
+impl Lan {
+    /// Take the link down (B's end of the veth pair, so A keeps its
+    /// address and its own connections; A's end loses carrier) or up
+    /// again: a network that fails silently, no reset sent, so only
+    /// timeouts notice.
+    pub fn set_link(&self, up: bool) {
+        let state = if up { "up" } else { "down" };
+        ip(&["-n", &self.b.name, "link", "set", &self.veth_b, state]).expect("link state");
     }
 }
 

@@ -42,6 +42,10 @@ pub struct MigrationCookie {
     pub persistent: Option<String>,
     /// Completed-job figures (`VIR_DOMAIN_JOB_*` name, value) for the peer.
     pub stats: Vec<(String, u64)>,
+    /// What only libvirt's `<qemu-migration>` carries (graphics, NBD, CPU,
+    /// capabilities, ...), as received or to send; the QEMU driver's cookie
+    /// format. Never written in rvirt's own format.
+    pub qemu: Option<Box<crate::QemuMigrationCookie>>,
 }
 
 /// libvirt's wording for a cookie that cannot be read.
@@ -165,6 +169,7 @@ impl MigrationCookie {
             digest,
             persistent,
             stats,
+            qemu: None,
         })
     }
 
@@ -196,6 +201,7 @@ mod tests {
             digest: Some("ab".repeat(32)),
             persistent: Some("<domain type='test'><name>g</name></domain>".into()),
             stats: vec![("time_elapsed".into(), 1234), ("downtime".into(), 7)],
+            qemu: None,
         }
     }
 

@@ -26,7 +26,9 @@ mod statistics;
 mod tests;
 
 pub use nbd::{CookieNbd, NbdDisk};
-pub use parts::{BitmapDisk, CookieCap, CookieGraphics, CookieLockState, CookieNetData};
+pub use parts::{
+    BitmapDisk, CookieCap, CookieGraphics, CookieLockState, CookieNetData, MIGRATION_CAPS,
+};
 pub use statistics::{CookieCompression, CookieStatistics};
 
 use crate::domain::cpu::CpuDef;

@@ -52,13 +52,12 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
     }
 
     /// The definition the destination starts from (the client's
-    /// `destination_xml`, else the running one, migratable) and our cookie,
-    /// with the persistent definition for PERSIST_DEST.
+    /// `destination_xml`, else the running one, migratable) and our cookie.
     fn begin(
         &self,
         dom: &DomainRef,
         req: &Request,
-        flags: u32,
+        _flags: u32,
     ) -> Result<(MigrationCookie, String)> {
         use rvirt::flags::xml::{MIGRATABLE, SECURE};
         let domains = self.driver.domains.lock();
@@ -66,17 +65,8 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         if !obj.is_active() {
             return Err(not_running());
         }
-        let config = obj.persistent.then(|| {
-            obj.next_config().format(&rvirt_conf::FormatOptions {
-                id: None,
-                inactive: true,
-                secure: true,
-            })
-        });
-        let persistent = (flags & flags::PERSIST_DEST != 0)
-            .then(|| req.persist_xml.clone().or(config))
-            .flatten();
-        let c = cookie::source_cookie(&obj.def, persistent, self.host_uuid(), 4096);
+        // libvirt sends the persistent definition with perform.
+        let c = cookie::source_cookie(&obj.def, None, self.host_uuid(), 4096);
         let xml = req
             .dxml
             .clone()
@@ -157,6 +147,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             4096,
         );
         c.stats = stats_to_pairs(&stats_of(out.job.operation, &out.job.snapshot()));
+        c.persistent = persistent_definition(self.driver, dom, p.req, p.flags)?;
         Ok(c)
     }
 
@@ -301,4 +292,30 @@ fn resume_after_failure(driver: &Arc<Driver>, dom: &DomainRef) -> Result<()> {
         driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
         Ok(())
     })
+}
+
+/// With PERSIST_DEST, the definition the destination keeps: the client's
+/// `persistent_xml`, else this host's configuration of a persistent guest
+/// (inactive, secure), as libvirt's perform cookie carries it.
+fn persistent_definition(
+    driver: &Driver,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<Option<String>> {
+    if flags & flags::PERSIST_DEST == 0 {
+        return Ok(None);
+    }
+    if req.persist_xml.is_some() {
+        return Ok(req.persist_xml.clone());
+    }
+    let domains = driver.domains.lock();
+    let obj = domains.get(dom)?;
+    Ok(obj.persistent.then(|| {
+        obj.next_config().format(&rvirt_conf::FormatOptions {
+            id: None,
+            inactive: true,
+            secure: true,
+        })
+    }))
 }

@@ -4,7 +4,9 @@
 //! make on the other's (same host, same guest).
 
 use crate::MigrationSupport;
-use rvirt_conf::qemu_cookie::{CookieCap, CookieFeature, CookieStatistics, Features, MIGRATION_CAPS};
+use rvirt_conf::qemu_cookie::{
+    CookieCap, CookieFeature, CookieStatistics, Features, MIGRATION_CAPS,
+};
 use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie, QemuMigrationCookie};
 use rvirt_util::uuid::Uuid;
 use rvirt_util::{Error, ErrorDomain, Result};
@@ -50,15 +52,10 @@ impl Sender {
                 F::Capabilities,
                 F::BlockDirtyBitmaps,
             ]),
-            Sender::Prepare => Features::of(&[
-                F::Graphics,
-                F::Capabilities,
-                F::BlockDirtyBitmaps,
-                F::Nbd,
-            ]),
-            Sender::Perform => {
-                Features::of(&[F::Network, F::Statistics, F::Nbd, F::Persistent])
+            Sender::Prepare => {
+                Features::of(&[F::Graphics, F::Capabilities, F::BlockDirtyBitmaps, F::Nbd])
             }
+            Sender::Perform => Features::of(&[F::Network, F::Statistics, F::Nbd, F::Persistent]),
             Sender::Finish => Features::of(&[F::Statistics]),
         }
     }

@@ -145,8 +145,8 @@ pub fn finish<B: DestinationBackend + ?Sized>(
         Ok((dom, out)) => {
             b.registry().forget(&inc);
             // The guest runs here: a cookie we cannot write loses nothing.
-            let bytes = cookie::encode(b.support().cookie, Sender::Finish, &out)
-                .unwrap_or_default();
+            let bytes =
+                cookie::encode(b.support().cookie, Sender::Finish, &out).unwrap_or_default();
             Ok((dom, bytes))
         }
         Err(e) => {

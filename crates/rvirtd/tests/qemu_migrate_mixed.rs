@@ -9,9 +9,10 @@
 //! a reboot, the checksum computed inside the guest is unchanged, and
 //! `domjobinfo --completed` reports the job on both hosts (`hop`).
 
+use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost,
+    hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost, TestGuest,
 };
 
 fn guest_args() -> GuestArgs {
@@ -36,7 +37,9 @@ fn qemu_argv(host: &dyn MigrationHost, name: &str) -> Vec<String> {
 /// (backend ids are RAM block names), SMP, and the devices (drivers and
 /// bus addresses). Paths, sockets, secrets and `-incoming` differ by host.
 fn layout(argv: &[String]) -> Vec<String> {
-    const SHAPING: &[&str] = &["-machine", "-cpu", "-m", "-object", "-smp", "-device", "-global"];
+    const SHAPING: &[&str] = &[
+        "-machine", "-cpu", "-m", "-object", "-smp", "-device", "-global",
+    ];
     argv.windows(2)
         .filter(|w| SHAPING.contains(&w[0].as_str()))
         .filter(|w| !w[1].contains("\"qom-type\":\"secret\""))
@@ -75,7 +78,9 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     assert!(!b.ok("list --all --name").contains(&g.name));
 
     // Peer-to-peer: each source daemon talks to the other kind itself.
-    hop(a, b, g, sum, || virsh_migrate(a, b, &g.name, "--p2p --auto-converge"));
+    hop(a, b, g, sum, || {
+        virsh_migrate(a, b, &g.name, "--p2p --auto-converge")
+    });
     hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
 
     // Tunnelled: the memory rides the daemons' connection.
@@ -83,4 +88,50 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     hop(b, a, g, sum, || virsh_migrate_tunnelled(b, a, &g.name, ""));
     assert_eq!(state(a), "running");
     assert_eq!(layout(&qemu_argv(a, &g.name)), started_by_libvirtd);
+
+    refused_before_anything_moves(a, b);
+}
+
+/// Guests libvirtd runs that rvirtd cannot reproduce exactly: memory
+/// hotplug (libvirt's begin cookie marks it mandatory) and a shared memfd
+/// RAM backend (rvirt's command line has neither). The migration fails in
+/// prepare; the guest runs on on libvirtd and nothing is left on rvirtd.
+fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
+    let base = TempDir::new("mixref");
+    let memory = "<memory unit='MiB'>128</memory>";
+    let cases = [
+        (
+            "mixref-hotplug",
+            format!(
+                "<maxMemory slots='2' unit='MiB'>512</maxMemory>\n  {memory}\n  \
+                 <cpu>\n    <numa>\n      <cell id='0' cpus='0' memory='128' unit='MiB'/>\n    \
+                 </numa>\n  </cpu>"
+            ),
+            "Unsupported migration cookie feature memory-hotplug",
+        ),
+        (
+            "mixref-memfd",
+            format!(
+                "{memory}\n  <memoryBacking>\n    <source type='memfd'/>\n    \
+                 <access mode='shared'/>\n  </memoryBacking>"
+            ),
+            "memoryBacking",
+        ),
+    ];
+    for (name, replacement, refusal) in cases {
+        let (g, file) = TestGuest::sized(&base, name, &GuestArgs::default(), 128);
+        let xml = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, xml.replacen(memory, &replacement, 1)).unwrap();
+        a.ok(&format!("create {}", file.display()));
+        let pid = a.qemu_pid(&g.name).expect("QEMU on libvirtd");
+        let out = virsh_migrate(a, b, &g.name, "");
+        assert!(!out.ok, "{name} migrated: {}", out.stdout);
+        assert!(out.stderr.contains(refusal), "{name}: {}", out.stderr);
+        eprintln!("{name} refused: {}", out.stderr.trim());
+        assert_eq!(a.qemu_pid(&g.name), Some(pid));
+        assert_eq!(a.ok(&format!("domstate {name}")).trim(), "running");
+        assert!(!b.ok("list --all --name").contains(name));
+        assert!(b.qemu_pid(name).is_none());
+        a.ok(&format!("destroy {name}"));
+    }
 }

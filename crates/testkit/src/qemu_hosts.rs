@@ -186,7 +186,11 @@ pub fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 /// moved and a downtime.
 pub fn check_completed(host: &dyn MigrationHost, name: &str) {
     let info = host.ok(&format!("domjobinfo {name} --completed"));
-    eprintln!("{} ({}): domjobinfo --completed\n{info}", host.hostname(), host.kind().name());
+    eprintln!(
+        "{} ({}): domjobinfo --completed\n{info}",
+        host.hostname(),
+        host.kind().name()
+    );
     assert_eq!(field(&info, "Job type"), Some("Completed"), "{info}");
     assert!(field(&info, "Data processed").is_some(), "{info}");
     assert!(field(&info, "Total downtime").is_some(), "{info}");

@@ -413,8 +413,8 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
     let dom = inc.dom.clone();
     let source = cookie::decode(SUPPORT.cookie, cookie::Sender::Perform, cookie_in)?;
     // libvirt sends the persistent definition with perform, not begin.
-    let persistent = (source.as_ref().and_then(|c| c.persistent.as_deref()))
-        .or(inc.persistent.as_deref());
+    let persistent =
+        (source.as_ref().and_then(|c| c.persistent.as_deref())).or(inc.persistent.as_deref());
     inc.job
         .advance(Phase::Finish)
         .and_then(|_| wait_loaded(driver, &dom, inc))

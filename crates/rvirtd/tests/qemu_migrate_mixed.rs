@@ -14,6 +14,8 @@ use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
     hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost, TestGuest,
 };
+use rvirt_testkit::tools::{python_libvirt_ready, Output};
+use std::process::Stdio;
 
 fn guest_args() -> GuestArgs {
     GuestArgs {
@@ -21,6 +23,29 @@ fn guest_args() -> GuestArgs {
         sum_seconds: Some(2),
         ..GuestArgs::default()
     }
+}
+
+/// python3-libvirt: `migrateToURI3` peer-to-peer with params.
+const PYTHON_P2P: &str = r#"import libvirt
+src = libvirt.open('SRC')
+params = {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://ADDR'}
+flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+src.lookupByName('NAME').migrateToURI3('DST', params, flags)
+"#;
+
+/// Run `program` (set up by `args`) in `host`'s namespaces.
+fn run_in(
+    host: &dyn MigrationHost,
+    program: &std::path::Path,
+    args: impl FnOnce(&mut std::process::Command),
+) -> Output {
+    let mut cmd = host.command(program.to_str().expect("UTF-8 path"));
+    args(&mut cmd);
+    cmd.env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the client")
+        .into()
 }
 
 /// The running QEMU's arguments for guest `name` on `host`.
@@ -88,6 +113,35 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     hop(b, a, g, sum, || virsh_migrate_tunnelled(b, a, &g.name, ""));
     assert_eq!(state(a), "running");
     assert_eq!(layout(&qemu_argv(a, &g.name)), started_by_libvirtd);
+
+    // rvirsh drives a managed migration off libvirtd; python3-libvirt's
+    // migrateToURI3 has rvirtd drive libvirtd peer-to-peer.
+    let rvirsh = rvirt_testkit::bins::rvirsh(); // built before the clock runs
+    hop(a, b, g, sum, || {
+        run_in(a, &rvirsh, |c| {
+            c.args(["-c", &a.uri()]).arg(format!(
+                "migrate --live {} {} --migrateuri tcp://{}",
+                g.name,
+                b.uri(),
+                b.addr()
+            ));
+        })
+    });
+    if python_libvirt_ready() {
+        let code = PYTHON_P2P
+            .replace("SRC", &b.uri())
+            .replace("DST", &a.uri())
+            .replace("NAME", &g.name)
+            .replace("ADDR", a.addr());
+        hop(b, a, g, sum, || {
+            run_in(b, std::path::Path::new("/usr/bin/python3"), |c| {
+                c.args(["-c", &code]);
+            })
+        });
+    } else {
+        hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
+    }
+    assert_eq!(state(a), "running");
 
     refused_before_anything_moves(a, b);
 }

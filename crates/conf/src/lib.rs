@@ -4,9 +4,10 @@
 pub mod capabilities;
 pub mod domain;
 pub mod migration_cookie;
-pub mod nbd_cookie;
+pub mod qemu_cookie;
 pub mod xml;
 
 pub use capabilities::Capabilities;
 pub use domain::{DomainDef, FormatOptions};
 pub use migration_cookie::MigrationCookie;
+pub use qemu_cookie::QemuMigrationCookie;

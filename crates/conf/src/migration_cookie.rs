@@ -15,11 +15,9 @@
 //!   <stats>
 //!     <stat name='time_elapsed'>1234</stat>
 //!   </stats>
-//!   <nbd port='49153'><disk target='vda' capacity='…'/></nbd>
 //! </rvirt-migration>
 //! ```
 
-pub use crate::nbd_cookie::{CookieNbd, NbdDisk};
 use crate::xml::{self, escape, Writer};
 use rvirt_util::uuid::{self, Uuid};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -44,9 +42,10 @@ pub struct MigrationCookie {
     pub persistent: Option<String>,
     /// Completed-job figures (`VIR_DOMAIN_JOB_*` name, value) for the peer.
     pub stats: Vec<(String, u64)>,
-    /// Storage migration (libvirt's `<nbd>`): the disks to copy, then the
-    /// destination's NBD server port.
-    pub nbd: Option<CookieNbd>,
+    /// What only libvirt's `<qemu-migration>` carries (graphics, NBD, CPU,
+    /// capabilities, ...), as received or to send; the QEMU driver's cookie
+    /// format. Never written in rvirt's own format.
+    pub qemu: Option<Box<crate::QemuMigrationCookie>>,
 }
 
 /// libvirt's wording for a cookie that cannot be read.
@@ -67,6 +66,22 @@ fn missing(what: &str) -> Error {
 }
 
 impl MigrationCookie {
+    /// The storage-migration part (libvirt's `<nbd>`), carried in the
+    /// `<qemu-migration>` part: only the QEMU driver migrates storage.
+    pub fn nbd(&self) -> Option<&crate::qemu_cookie::CookieNbd> {
+        self.qemu.as_ref().and_then(|q| q.nbd.as_ref())
+    }
+
+    /// Set the `<nbd>` part, making the `<qemu-migration>` part if needed.
+    pub fn set_nbd(&mut self, nbd: Option<crate::qemu_cookie::CookieNbd>) {
+        let (name, uuid, host, host_uuid) = (&self.name, self.uuid, &self.hostname, self.host_uuid);
+        self.qemu
+            .get_or_insert_with(|| {
+                Box::new(crate::QemuMigrationCookie::new(name, uuid, host, host_uuid))
+            })
+            .nbd = nbd;
+    }
+
     pub fn format(&self) -> String {
         let mut w = Writer::new();
         w.line(&format!("<rvirt-migration version='{VERSION}'>"));
@@ -92,9 +107,6 @@ impl MigrationCookie {
             }
             w.dedent();
             w.line("</stats>");
-        }
-        if let Some(nbd) = &self.nbd {
-            nbd.format(&mut w);
         }
         w.dedent();
         w.line("</rvirt-migration>");
@@ -163,7 +175,6 @@ impl MigrationCookie {
                 stats.push((name.to_string(), value));
             }
         }
-        let nbd = root.child("nbd").map(CookieNbd::parse).transpose()?;
         Ok(MigrationCookie {
             name,
             uuid,
@@ -174,7 +185,7 @@ impl MigrationCookie {
             digest,
             persistent,
             stats,
-            nbd,
+            qemu: None,
         })
     }
 
@@ -206,13 +217,7 @@ mod tests {
             digest: Some("ab".repeat(32)),
             persistent: Some("<domain type='test'><name>g</name></domain>".into()),
             stats: vec![("time_elapsed".into(), 1234), ("downtime".into(), 7)],
-            nbd: Some(CookieNbd {
-                port: Some(49153),
-                disks: vec![NbdDisk {
-                    target: "vda".into(),
-                    capacity: 1 << 30,
-                }],
-            }),
+            qemu: None,
         }
     }
 
@@ -227,7 +232,6 @@ mod tests {
             digest: None,
             persistent: None,
             stats: Vec::new(),
-            nbd: None,
             ..c
         };
         assert_eq!(MigrationCookie::parse(&bare.format()).unwrap(), bare);

@@ -3,7 +3,11 @@
 //! and itself, what the destination answers, and the checks both ends
 //! make on the other's (same host, same guest).
 
-use rvirt_conf::{DomainDef, MigrationCookie};
+use crate::MigrationSupport;
+use rvirt_conf::qemu_cookie::{
+    CookieCap, CookieFeature, CookieStatistics, Features, MIGRATION_CAPS,
+};
+use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie, QemuMigrationCookie};
 use rvirt_util::uuid::Uuid;
 use rvirt_util::{Error, ErrorDomain, Result};
 
@@ -12,26 +16,171 @@ pub fn host_name() -> String {
     rvirt_util::host::hostname().unwrap_or_else(|_| "localhost".into())
 }
 
-/// Parse a cookie from the other end; `None` when it sent none.
-pub fn parse(cookie_in: &[u8]) -> Result<Option<MigrationCookie>> {
+/// How a driver's cookies look on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CookieFormat {
+    /// rvirt's own `<rvirt-migration>` (the test driver).
+    Rvirt,
+    /// libvirt's `<qemu-migration>`, NUL-terminated: what stock libvirtd's
+    /// QEMU driver reads and writes, so rvirtd and libvirtd hosts migrate
+    /// QEMU guests to each other.
+    Qemu,
+}
+
+/// The phase that wrote a cookie; its reader asks for libvirt's parts of
+/// that phase (`qemuMigrationCookieParse` flags in qemu_migration.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender {
+    Begin,
+    Prepare,
+    Perform,
+    Finish,
+}
+
+impl Sender {
+    /// The `<qemu-migration>` parts rvirt reads from this phase's cookie.
+    /// libvirt's prepare also takes memory-hotplug and cpu-hotplug: rvirt's
+    /// QEMU command line has neither, so a source that marks them
+    /// mandatory is refused before anything moves.
+    pub fn accepted(self) -> Features {
+        use CookieFeature as F;
+        match self {
+            Sender::Begin => Features::of(&[
+                F::Lockstate,
+                F::Nbd,
+                F::Cpu,
+                F::Capabilities,
+                F::BlockDirtyBitmaps,
+            ]),
+            Sender::Prepare => {
+                Features::of(&[F::Graphics, F::Capabilities, F::BlockDirtyBitmaps, F::Nbd])
+            }
+            Sender::Perform => Features::of(&[F::Network, F::Statistics, F::Nbd, F::Persistent]),
+            Sender::Finish => Features::of(&[F::Statistics]),
+        }
+    }
+}
+
+/// Parse a cookie from the other end written by `sender`; `None` when it
+/// sent none.
+pub fn decode(
+    format: CookieFormat,
+    sender: Sender,
+    cookie_in: &[u8],
+) -> Result<Option<MigrationCookie>> {
     if cookie_in.is_empty() {
         return Ok(None);
     }
-    MigrationCookie::from_bytes(cookie_in).map(Some)
+    match format {
+        CookieFormat::Rvirt => MigrationCookie::from_bytes(cookie_in).map(Some),
+        CookieFormat::Qemu => {
+            let q = QemuMigrationCookie::from_bytes(cookie_in, sender.accepted())?;
+            Ok(Some(from_qemu(q)))
+        }
+    }
+}
+
+/// The bytes of `c` as `sender` sends them.
+pub fn encode(format: CookieFormat, sender: Sender, c: &MigrationCookie) -> Result<Vec<u8>> {
+    match format {
+        CookieFormat::Rvirt => Ok(c.format().into_bytes()),
+        CookieFormat::Qemu => Ok(to_qemu(sender, c)?.to_bytes()),
+    }
+}
+
+/// libvirt's cookie as the engine's: the definition as XML, the figures
+/// as pairs; the whole cookie stays in `qemu` for the driver.
+fn from_qemu(q: QemuMigrationCookie) -> MigrationCookie {
+    let persistent = q.persistent.as_ref().map(|d| {
+        d.format(&FormatOptions {
+            id: None,
+            inactive: true,
+            secure: true,
+        })
+    });
+    let stats = q.statistics.map(|s| s.to_pairs()).unwrap_or_default();
+    let page_size = q
+        .statistics
+        .map(|s| s.memory_page_size)
+        .filter(|p| p.is_power_of_two())
+        .unwrap_or(4096);
+    let memory_bytes = q.persistent.as_ref().map_or(0, |d| d.memory_kib * 1024);
+    MigrationCookie {
+        name: q.name.clone(),
+        uuid: q.uuid,
+        hostname: q.hostname.clone(),
+        host_uuid: q.host_uuid,
+        memory_bytes,
+        page_size,
+        digest: None,
+        persistent,
+        stats,
+        qemu: Some(Box::new(q)),
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The engine's cookie as libvirt's: what the driver put in `qemu`, the
+/// header, the definition, the figures, and the capabilities the phases
+/// that negotiate them send.
+fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
+    let mut q = match &c.qemu {
+        Some(q) => (**q).clone(),
+        None => QemuMigrationCookie::new(&c.name, c.uuid, &c.hostname, c.host_uuid),
+    };
+    q.name = c.name.clone();
+    q.uuid = c.uuid;
+    q.hostname = c.hostname.clone();
+    q.host_uuid = c.host_uuid;
+    if let Some(xml) = &c.persistent {
+        q.persistent = Some(Box::new(DomainDef::parse(xml)?));
+    }
+    if !c.stats.is_empty() {
+        let elapsed = c.stat("time_elapsed").unwrap_or(0);
+        let started = now_ms().saturating_sub(elapsed);
+        q.statistics = Some(CookieStatistics::from_pairs(&c.stats, started));
+    }
+    if q.capabilities.is_none() {
+        q.capabilities = match sender {
+            Sender::Begin => Some(qemu_caps("pause-before-switchover")),
+            Sender::Prepare => Some(qemu_caps("late-block-activate")),
+            _ => None,
+        };
+    }
+    Ok(q)
+}
+
+/// The migration capabilities of the QEMU rvirt drives (7.2's
+/// `query-migrate-capabilities` among those libvirt knows), `automatic`
+/// being the one libvirt's party turns on by itself.
+fn qemu_caps(automatic: &str) -> Vec<CookieCap> {
+    MIGRATION_CAPS
+        .iter()
+        .map(|name| CookieCap {
+            name: name.to_string(),
+            auto: *name == automatic,
+        })
+        .collect()
 }
 
 /// libvirt's `qemuMigrationCookieXMLParse` check: the other end must be
 /// another host. The cookie, parsed.
 pub fn check_not_same_host(
+    support: &MigrationSupport,
+    sender: Sender,
     cookie_in: &[u8],
     ours: [u8; 16],
-    domain: ErrorDomain,
 ) -> Result<Option<MigrationCookie>> {
-    let cookie = parse(cookie_in)?;
+    let cookie = decode(support.cookie, sender, cookie_in)?;
     if let Some(c) = &cookie {
         if *c.host_uuid.as_bytes() == ours {
             return Err(Error::internal(
-                domain,
+                support.domain,
                 format!("Attempt to migrate guest to the same host {}", c.host_uuid),
             ));
         }
@@ -78,7 +227,7 @@ pub fn ours(
         digest: None,
         persistent: None,
         stats: Vec::new(),
-        nbd: None,
+        qemu: None,
     }
 }
 
@@ -110,13 +259,14 @@ mod tests {
     fn same_host_is_refused() {
         let c = ours("g", Uuid::nil(), [3; 16], 4096, 4096);
         let bytes = c.format().into_bytes();
-        let e = check_not_same_host(&bytes, [3; 16], ErrorDomain::TEST).unwrap_err();
+        let t = &crate::rules::TEST;
+        let e = check_not_same_host(t, Sender::Begin, &bytes, [3; 16]).unwrap_err();
         assert!(e
             .message
             .contains("Attempt to migrate guest to the same host"));
-        let back = check_not_same_host(&bytes, [4; 16], ErrorDomain::TEST).unwrap();
+        let back = check_not_same_host(t, Sender::Begin, &bytes, [4; 16]).unwrap();
         assert_eq!(back.unwrap().name, "g");
-        assert!(check_not_same_host(&[], [3; 16], ErrorDomain::TEST)
+        assert!(check_not_same_host(t, Sender::Begin, &[], [3; 16])
             .unwrap()
             .is_none());
     }

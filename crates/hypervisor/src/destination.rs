@@ -16,7 +16,7 @@
 //!             (on error: backend.discard)
 //! ```
 
-use crate::cookie;
+use crate::cookie::{self, Sender};
 use crate::incoming::{Prepared as _, Registry};
 use crate::request::Request;
 use crate::rules::MigrationSupport;
@@ -95,8 +95,7 @@ pub fn prepare<B: DestinationBackend + ?Sized>(
     flags: u32,
     channel: IncomingChannel,
 ) -> Result<(Cookie, Option<String>, Arc<B::Incoming>)> {
-    let d = b.support().domain;
-    let cookie = cookie::check_not_same_host(cookie_in, b.host_uuid(), d)?;
+    let cookie = cookie::check_not_same_host(b.support(), Sender::Begin, cookie_in, b.host_uuid())?;
     let r = IncomingRequest {
         cookie: cookie.as_ref(),
         dom_xml,
@@ -105,8 +104,15 @@ pub fn prepare<B: DestinationBackend + ?Sized>(
         channel,
     };
     let (inc, out, uri) = b.prepare(r)?;
+    let bytes = match cookie::encode(b.support().cookie, Sender::Prepare, &out) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            b.discard(&inc);
+            return Err(e);
+        }
+    };
     b.registry().add(inc.clone());
-    Ok((out.format().into_bytes(), uri, inc))
+    Ok((bytes, uri, inc))
 }
 
 /// `virDomainMigrateFinish*`: the guest runs here, or (`cancelled` by the
@@ -136,7 +142,10 @@ pub fn finish<B: DestinationBackend + ?Sized>(
     match finished {
         Ok((dom, out)) => {
             b.registry().forget(&inc);
-            Ok((dom, out.format().into_bytes()))
+            // The guest runs here: a cookie we cannot write loses nothing.
+            let bytes =
+                cookie::encode(b.support().cookie, Sender::Finish, &out).unwrap_or_default();
+            Ok((dom, bytes))
         }
         Err(e) => {
             b.discard(&inc);

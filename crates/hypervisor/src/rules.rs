@@ -34,6 +34,8 @@ pub struct MigrationSupport {
     pub params: &'static [&'static str],
     /// The `compression` methods it carries out ("xbzrle", "mt").
     pub compression: &'static [&'static str],
+    /// How its cookies look on the wire.
+    pub cookie: crate::cookie::CookieFormat,
 }
 
 impl MigrationSupport {
@@ -232,6 +234,7 @@ pub(crate) const TEST: MigrationSupport = MigrationSupport {
     flags: flags::ALL,
     params: &[],
     compression: &["mt"],
+    cookie: crate::cookie::CookieFormat::Rvirt,
 };
 
 #[cfg(test)]

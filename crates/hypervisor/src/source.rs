@@ -8,7 +8,7 @@
 //! it: a failed perform resumes it here at once, a cancelled confirm too.
 
 use crate::backend::{SourceBackend, Target};
-use crate::cookie;
+use crate::cookie::{self, Sender};
 use crate::job::{DomainJob, Job, Phase};
 use crate::request::Request;
 use parking_lot::Mutex;
@@ -114,8 +114,9 @@ pub fn begin<B: SourceBackend + ?Sized>(
     flags: u32,
 ) -> Result<(Cookie, String)> {
     let (cookie, xml) = b.begin(dom, req, flags)?;
+    let bytes = cookie::encode(b.support().cookie, Sender::Begin, &cookie)?;
     start(b, dom, req, flags, Phase::Begin)?;
-    Ok((cookie.format().into_bytes(), xml))
+    Ok((bytes, xml))
 }
 
 /// Begin through the API: libvirt's begin job ends when begin returns
@@ -178,12 +179,13 @@ pub fn perform<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, p: Perform) ->
             _ => Err(e),
         })
         .and_then(|()| {
-            cookie::check_not_same_host(p.cookie_in, b.host_uuid(), b.support().domain)?;
+            cookie::check_not_same_host(b.support(), Sender::Prepare, p.cookie_in, b.host_uuid())?;
             b.perform(dom, &out, p)
         })
+        .and_then(|c| cookie::encode(b.support().cookie, Sender::Perform, &c))
         .and_then(|c| out.job.advance(Phase::PerformDone).map(|()| c));
     match done {
-        Ok(c) => Ok(c.format().into_bytes()),
+        Ok(c) => Ok(c),
         Err(e) => {
             // A transfer the abort interrupted fails with an I/O error;
             // what happened is the abort.

@@ -17,6 +17,8 @@
 //! - [`pki`]: a CA, server and client certificates (and refused ones) made with certtool.
 //! - [`qemu_dirs`]: rvirtd's QEMU driver directories for a test, guests killed on drop.
 //! - [`qemu_hosts`]: two rvirtd hosts in namespaces and the test guest QEMU migration moves.
+//! - [`libvirtd_host`]: a stock libvirtd host in namespaces, beside or instead of rvirtd hosts.
+//! - [`migration_host`]: what the migration helpers need of either kind of host.
 
 pub mod bins;
 pub mod corpus;
@@ -25,7 +27,9 @@ pub mod dirs;
 pub mod guest;
 pub mod held;
 pub mod hosts;
+pub mod libvirtd_host;
 pub mod libvirtd_qemu;
+pub mod migration_host;
 pub mod pki;
 pub mod ports;
 pub mod process;

@@ -27,13 +27,7 @@ impl QemuLibvirtd {
     /// Start one; `None` (with a note) where libvirtd, virsh or QEMU is
     /// missing or the user libvirt-qemu does not exist.
     pub fn start() -> Option<QemuLibvirtd> {
-        let needed = [
-            "/usr/sbin/libvirtd",
-            "/usr/bin/virsh",
-            "/usr/bin/qemu-system-x86_64",
-        ];
-        if let Some(missing) = needed.iter().find(|p| !Path::new(p).exists()) {
-            eprintln!("{missing} not installed: skipping");
+        if !stock_installed() {
             return None;
         }
         let dir = TempDir::new("libvirtd-qemu");
@@ -43,32 +37,14 @@ impl QemuLibvirtd {
             dir.path().display()
         );
         std::fs::write(&conf, settings).expect("libvirtd.conf");
-        // No virtlogd here: QEMU's output goes straight to its log file.
-        let qemu_conf = dir.path().join("qemu.conf");
-        let etc = dir.path().join("etc-libvirt");
-        let etc = etc.display();
-        std::fs::write(&qemu_conf, "stdio_handler = \"file\"\n").expect("qemu.conf");
-        let mounts: String = PRIVATE_DIRS
-            .iter()
-            .map(|d| format!("mount -t tmpfs tmpfs {d} && "))
-            .collect();
-        // libvirtd probes QEMU as libvirt-qemu, which cannot open the
-        // host's root-only /dev/kvm; its cache check then finds KVM usable
-        // (as root) but unprobed and re-probes QEMU on every call (tens of
-        // seconds each on a loaded host). A private node libvirt-qemu can
-        // open keeps probe and check in agreement.
-        let kvm = if Path::new("/dev/kvm").exists() {
-            "mknod -m 0666 /run/kvm c 10 232 && mount --bind /run/kvm /dev/kvm && "
-        } else {
-            ""
-        };
-        let script = format!(
-            "{mounts}{kvm}cp -a /etc/libvirt {etc} && cp {} {etc}/qemu.conf && \
-             mount --bind {etc} /etc/libvirt && mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
-             exec /usr/sbin/libvirtd -f {} -p {}",
-            qemu_conf.display(),
-            conf.display(),
-            dir.path().join("libvirtd.pid").display()
+        let script = private_libvirtd_script(
+            dir.path(),
+            "",
+            &format!(
+                "-f {} -p {}",
+                conf.display(),
+                dir.path().join("libvirtd.pid").display()
+            ),
         );
         // unshare execs sh, which execs libvirtd: the child's PID is the daemon's.
         let process = DaemonProcess::spawn(
@@ -102,7 +78,56 @@ impl QemuLibvirtd {
     }
 }
 
-fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
+/// Whether stock libvirtd, virsh and QEMU are installed (a note if not).
+pub(crate) fn stock_installed() -> bool {
+    let needed = [
+        "/usr/sbin/libvirtd",
+        "/usr/bin/virsh",
+        "/usr/bin/qemu-system-x86_64",
+    ];
+    if let Some(missing) = needed.iter().find(|p| !Path::new(p).exists()) {
+        eprintln!("{missing} not installed: skipping");
+        return false;
+    }
+    true
+}
+
+/// The `sh -c` script that, run in a fresh mount namespace, gives libvirtd
+/// its private directories and execs `libvirtd DAEMON_ARGS`: a qemu.conf
+/// of `stdio_handler = "file"` and `qemu_conf` (written into `dir`), over a
+/// copy of /etc/libvirt.
+pub(crate) fn private_libvirtd_script(dir: &Path, qemu_conf: &str, daemon_args: &str) -> String {
+    // No virtlogd here: QEMU's output goes straight to its log file.
+    let qemu_conf_file = dir.join("qemu.conf");
+    let etc = dir.join("etc-libvirt");
+    let etc = etc.display();
+    let settings = format!("stdio_handler = \"file\"\n{qemu_conf}");
+    std::fs::write(&qemu_conf_file, settings).expect("qemu.conf");
+    // A mount point the libvirt packages did not make is made (empty).
+    let mounts: String = PRIVATE_DIRS
+        .iter()
+        .map(|d| format!("mkdir -p {d} && mount -t tmpfs tmpfs {d} && "))
+        .collect();
+    // libvirtd probes QEMU as libvirt-qemu, which cannot open the
+    // host's root-only /dev/kvm; its cache check then finds KVM usable
+    // (as root) but unprobed and re-probes QEMU on every call (tens of
+    // seconds each on a loaded host). A private node libvirt-qemu can
+    // open keeps probe and check in agreement.
+    let kvm = if Path::new("/dev/kvm").exists() {
+        "mknod -m 0666 /run/kvm c 10 232 && mount --bind /run/kvm /dev/kvm && "
+    } else {
+        ""
+    };
+    format!(
+        "{mounts}{kvm}cp -a /etc/libvirt {etc} && cp {} {etc}/qemu.conf && \
+         mount --bind {etc} /etc/libvirt && mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt/qemu /var/log/libvirt/qemu && \
+         exec /usr/sbin/libvirtd {daemon_args}",
+        qemu_conf_file.display(),
+    )
+}
+
+/// Stock virsh on `uri`: stdout, or stderr as the error.
+pub(crate) fn virsh(uri: &str, args: &[&str]) -> Result<String, String> {
     let out = Command::new("/usr/bin/virsh")
         .arg("-c")
         .arg(uri)

@@ -4,10 +4,14 @@
 //! them: one hop checked end to end (QEMU only on the destination, ticks
 //! going on, checksum unchanged, the completed job on both hosts), and
 //! migrations run in the background for tests that act on the job.
+//! The helpers take any [`MigrationHost`]: an rvirtd [`QemuHost`] or a
+//! stock [`LibvirtdHost`](crate::libvirtd_host::LibvirtdHost), in any pair
+//! ([`setup_kinds`]).
 
 use crate::dirs::TempDir;
 use crate::guest::{self, GuestArgs, READY_MARKER};
 use crate::hosts::{Host, Lan, NetNs};
+pub use crate::migration_host::{HostKind, MigrationHost};
 use crate::qemu_dirs::{test_image, QemuDirs};
 use crate::tools::Output;
 use std::path::PathBuf;
@@ -95,11 +99,23 @@ pub struct TestGuest {
 }
 
 impl TestGuest {
+    /// The guest (128 MiB) and its definition's file in `base`.
     pub fn new(base: &TempDir, name: &str, args: &GuestArgs) -> (TestGuest, PathBuf) {
+        TestGuest::sized(base, name, args, 128)
+    }
+
+    /// As [`TestGuest::new`], with `memory_mib` of RAM (at least 96: with
+    /// less the kernel never reaches its console, more for a large fill).
+    pub fn sized(
+        base: &TempDir,
+        name: &str,
+        args: &GuestArgs,
+        memory_mib: u64,
+    ) -> (TestGuest, PathBuf) {
         let image = test_image();
         let console = base.join(format!("{name}.console"));
         let xml = format!(
-            "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>128</memory>\n  \
+            "<domain type='qemu'>\n  <name>{name}</name>\n  <memory unit='MiB'>{memory_mib}</memory>\n  \
              <vcpu>1</vcpu>\n  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n    \
              <kernel>{}</kernel>\n    <initrd>{}</initrd>\n    <cmdline>{}</cmdline>\n  </os>\n  \
              <features>\n    <acpi/>\n  </features>\n  <devices>\n    \
@@ -183,8 +199,13 @@ pub fn field<'a>(text: &'a str, label: &str) -> Option<&'a str> {
 
 /// `domjobinfo --completed` on `host` shows a completed job with bytes
 /// moved and a downtime.
-pub fn check_completed(host: &QemuHost, name: &str) {
+pub fn check_completed(host: &dyn MigrationHost, name: &str) {
     let info = host.ok(&format!("domjobinfo {name} --completed"));
+    eprintln!(
+        "{} ({}): domjobinfo --completed\n{info}",
+        host.hostname(),
+        host.kind().name()
+    );
     assert_eq!(field(&info, "Job type"), Some("Completed"), "{info}");
     assert!(field(&info, "Data processed").is_some(), "{info}");
     assert!(field(&info, "Total downtime").is_some(), "{info}");
@@ -194,8 +215,8 @@ pub fn check_completed(host: &QemuHost, name: &str) {
 /// `dst` afterwards, the ticks went on, the checksum is `sum`, and both
 /// hosts report the completed job.
 pub fn hop(
-    src: &QemuHost,
-    dst: &QemuHost,
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
     g: &TestGuest,
     sum: &str,
     migrate: impl FnOnce() -> Output,
@@ -205,7 +226,7 @@ pub fn hop(
     let before = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
     let out = migrate();
-    let logs = || format!("--- A:\n{}\n--- B:\n{}", src.host.log(), dst.host.log());
+    let logs = || format!("--- A:\n{}\n--- B:\n{}", src.log(), dst.log());
     assert!(
         out.ok,
         "migration failed: {}{}\n{}",
@@ -215,8 +236,8 @@ pub fn hop(
     );
     eprintln!(
         "{} -> {}: {:?}",
-        src.host.hostname,
-        dst.host.hostname,
+        src.hostname(),
+        dst.hostname(),
         started.elapsed()
     );
     let dst_pid = dst.qemu_pid(&g.name).expect("QEMU on the destination");
@@ -243,27 +264,48 @@ pub fn hop(
     }
 }
 
-pub fn virsh_migrate(src: &QemuHost, dst: &QemuHost, name: &str, extra: &str) -> Output {
+/// `virsh migrate --live EXTRA` of guest `name` from `src` to `dst`, run on
+/// `src`, natively to `dst`'s address (its host name resolves nowhere).
+pub fn virsh_migrate(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+    extra: &str,
+) -> Output {
     src.virsh(&format!(
         "migrate --live {extra} {name} {} --migrateuri tcp://{}",
         dst.uri(),
-        dst.host.addr
+        dst.addr()
+    ))
+}
+
+/// `virsh migrate --live --p2p --tunnelled EXTRA` of guest `name`: the
+/// memory rides the daemons' connection.
+pub fn virsh_migrate_tunnelled(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+    extra: &str,
+) -> Output {
+    src.virsh(&format!(
+        "migrate --live --p2p --tunnelled {extra} {name} {}",
+        dst.uri()
     ))
 }
 
 /// Two hosts and a running test guest on the first, ready and summed;
 /// dropped in field order: guests killed and daemons stopped before the
 /// namespaces and the directory go.
-pub struct Setup {
-    pub a: QemuHost,
-    pub b: QemuHost,
+pub struct Setup<A = QemuHost, B = QemuHost> {
+    pub a: A,
+    pub b: B,
     pub g: TestGuest,
     pub sum: String,
     lan: Lan,
     _base: TempDir,
 }
 
-impl Setup {
+impl<A, B> Setup<A, B> {
     /// The link between the hosts: down (silently, see [`Lan::set_link`])
     /// or up again.
     pub fn set_link(&self, up: bool) {
@@ -271,6 +313,7 @@ impl Setup {
     }
 }
 
+/// Two rvirtd hosts (`rvirt-qa`, `rvirt-qb`) and the guest (128 MiB) on A.
 pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
     setup_with(tag, args, "")
 }
@@ -278,42 +321,78 @@ pub fn setup(tag: &str, args: &GuestArgs) -> Option<Setup> {
 /// As [`setup`], both daemons' configs with `extra` appended.
 pub fn setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<Setup> {
     let lan = Lan::create()?;
-    let base = TempDir::new(tag);
     let a = QemuHost::start_with(&lan.a, "rvirt-qa", extra);
     let b = QemuHost::start_with(&lan.b, "rvirt-qb", extra);
-    let (g, xml) = TestGuest::new(&base, &format!("{tag}-guest"), args);
+    Some(setup_on(lan, a, b, tag, args, 128))
+}
+
+/// Host A of kind `a` and host B of kind `b` (named `rvirt-qa`, `rvirt-qb`
+/// whichever daemon they run), and the guest with `memory_mib` of RAM
+/// running on A; `None` (with a note) where namespaces or stock libvirtd
+/// are not available.
+pub fn setup_kinds(
+    tag: &str,
+    args: &GuestArgs,
+    a: HostKind,
+    b: HostKind,
+    memory_mib: u64,
+) -> Option<Setup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
+    let stock = [a, b].contains(&HostKind::Libvirtd);
+    if stock && !crate::libvirtd_host::LibvirtdHost::available() {
+        return None;
+    }
+    let lan = Lan::create()?;
+    let host_a = a.start(&lan.a, "rvirt-qa");
+    let host_b = b.start(&lan.b, "rvirt-qb");
+    Some(setup_on(lan, host_a, host_b, tag, args, memory_mib))
+}
+
+fn setup_on<A: MigrationHost, B: MigrationHost>(
+    lan: Lan,
+    a: A,
+    b: B,
+    tag: &str,
+    args: &GuestArgs,
+    memory_mib: u64,
+) -> Setup<A, B> {
+    let base = TempDir::new(tag);
+    let (g, xml) = TestGuest::sized(&base, &format!("{tag}-guest"), args, memory_mib);
     a.ok(&format!("define {}", xml.display()));
     a.ok(&format!("start {}", g.name));
     g.wait_for(0, 90, READY_MARKER, |t| {
         t.contains(READY_MARKER).then_some(())
     });
     let sum = g.sum_after(0);
-    Some(Setup {
+    Setup {
         a,
         b,
         g,
         sum,
         lan,
         _base: base,
-    })
+    }
 }
 
 /// `virsh migrate --live EXTRA` from A to B in the background (natively,
 /// to B's address), for a test that acts on the job while it runs.
-pub fn spawn_migration(a: &QemuHost, b: &QemuHost, g: &TestGuest, extra: &str) -> Child {
+pub fn spawn_migration(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    extra: &str,
+) -> Child {
     let migrate = format!(
         "migrate --live {extra} {} {} --migrateuri tcp://{}",
         g.name,
         b.uri(),
-        b.host.addr
+        b.addr()
     );
     spawn_virsh(a, &migrate)
 }
 
 /// Stock virsh running `commands` against `host` in the background.
-pub fn spawn_virsh(host: &QemuHost, commands: &str) -> Child {
-    host.host
-        .command("virsh")
+pub fn spawn_virsh(host: &dyn MigrationHost, commands: &str) -> Child {
+    host.command("virsh")
         .args(["-c", &host.uri(), commands])
         .env("LC_ALL", "C")
         .stdin(Stdio::null())
@@ -361,7 +440,7 @@ pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
 }
 
 /// Wait until A's job has moved bytes and B runs the incoming QEMU.
-pub fn wait_transferring(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+pub fn wait_transferring(a: &dyn MigrationHost, b: &dyn MigrationHost, g: &TestGuest) {
     let start = Instant::now();
     loop {
         let info = a.ok(&format!("domjobinfo {}", g.name));

@@ -310,10 +310,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         return Err(e);
     }
     let mut ours = our_cookie(driver, &dom, memory_kib);
-    ours.nbd = plan
-        .server
-        .as_ref()
-        .map(|(l, _)| storage::destination_cookie(l));
+    ours.set_nbd(plan.server.as_ref().map(|(l, _)| storage::destination_cookie(l)));
     Ok((inc, ours, listener.uri_out))
 }
 
@@ -333,7 +330,7 @@ fn plan_storage(
     (req, flags): (&Request, u32),
     tunnelled: bool,
 ) -> Result<StoragePlan> {
-    let nbd = source.and_then(|c| c.nbd.as_ref());
+    let nbd = source.and_then(|c| c.nbd());
     let (Some(nbd), true, false) = (nbd, storage::requested(flags), tunnelled) else {
         return Ok(StoragePlan {
             state: IncomingStorage::default(),
@@ -491,12 +488,15 @@ pub fn reap_gone(driver: &Driver) {
 /// engine discards the migration.
 fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) -> Result<Finished> {
     let dom = inc.dom.clone();
-    let source = cookie::parse(cookie_in).unwrap_or(None);
+    let source = cookie::decode(SUPPORT.cookie, cookie::Sender::Perform, cookie_in)?;
+    // libvirt sends the persistent definition with perform, not begin.
+    let persistent =
+        (source.as_ref().and_then(|c| c.persistent.as_deref())).or(inc.persistent.as_deref());
     inc.job
         .advance(Phase::Finish)
         .and_then(|_| wait_loaded(driver, &dom, inc))
         .map(|_| stop_nbd(driver, inc))
-        .and_then(|_| take_over(driver, &dom, inc, flags))?;
+        .and_then(|_| take_over(driver, &dom, inc, flags, persistent))?;
     let figures = source.map(|c| c.stats).unwrap_or_default();
     inc.job.update(|p| progress_from_figures(&figures, p));
     let stats = inc.slot.end(&inc.job, true, None);
@@ -570,9 +570,15 @@ fn wait_loaded(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
 }
 
 /// The guest is ours now: persistent if asked, running unless PAUSED.
-fn take_over(driver: &Arc<Driver>, dom: &DomainRef, inc: &Incoming, flags: u32) -> Result<()> {
+fn take_over(
+    driver: &Arc<Driver>,
+    dom: &DomainRef,
+    inc: &Incoming,
+    flags: u32,
+    persistent: Option<&str>,
+) -> Result<()> {
     if flags & flags::PERSIST_DEST != 0 {
-        persist(driver, dom, inc.persistent.as_deref())?;
+        persist(driver, dom, persistent)?;
     }
     let paused = flags & flags::PAUSED != 0;
     if !paused {

@@ -79,7 +79,7 @@ impl Mirrors {
         uri: &str,
     ) -> Result<Mirrors> {
         let nbd = dest
-            .and_then(|c| c.nbd.as_ref())
+            .and_then(|c| c.nbd())
             .ok_or_else(nbd_not_set_up)?;
         let port = nbd.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
         let mut server = Server::Tcp {

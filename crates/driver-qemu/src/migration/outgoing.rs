@@ -54,8 +54,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
     }
 
     /// The definition the destination starts from (the client's
-    /// `destination_xml`, else the running one, migratable) and our cookie,
-    /// with the persistent definition for PERSIST_DEST.
+    /// `destination_xml`, else the running one, migratable) and our cookie.
     fn begin(
         &self,
         dom: &DomainRef,
@@ -73,17 +72,8 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             true => storage::copied_disks(&obj.def, &req.migrate_disks)?,
             false => Vec::new(),
         };
-        let config = obj.persistent.then(|| {
-            obj.next_config().format(&rvirt_conf::FormatOptions {
-                id: None,
-                inactive: true,
-                secure: true,
-            })
-        });
-        let persistent = (flags & flags::PERSIST_DEST != 0)
-            .then(|| req.persist_xml.clone().or(config))
-            .flatten();
-        let mut c = cookie::source_cookie(&obj.def, persistent, self.host_uuid(), 4096);
+        // libvirt sends the persistent definition with perform.
+        let mut c = cookie::source_cookie(&obj.def, None, self.host_uuid(), 4096);
         let xml = req
             .dxml
             .clone()
@@ -96,7 +86,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
                 .driver
                 .rt
                 .run(async move { storage::source_cookie(&run, &copied).await })?;
-            c.nbd = Some(nbd);
+            c.set_nbd(Some(nbd));
         }
         Ok((c, xml))
     }
@@ -176,6 +166,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             4096,
         );
         c.stats = stats_to_pairs(&stats_of(out.job.operation, &out.job.snapshot()));
+        c.persistent = persistent_definition(self.driver, dom, p.req, p.flags)?;
         Ok(c)
     }
 
@@ -239,7 +230,7 @@ impl Source<'_> {
         if disks.is_empty() {
             return Ok(None);
         }
-        let dest = cookie::parse(cookie_in)?;
+        let dest = cookie::decode(SUPPORT.cookie, cookie::Sender::Prepare, cookie_in)?;
         Mirrors::plan(disks, req, flags, dest.as_ref(), uri).map(Some)
     }
 }
@@ -388,4 +379,30 @@ fn resume_after_failure(driver: &Arc<Driver>, dom: &DomainRef) -> Result<()> {
         driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
         Ok(())
     })
+}
+
+/// With PERSIST_DEST, the definition the destination keeps: the client's
+/// `persistent_xml`, else this host's configuration of a persistent guest
+/// (inactive, secure), as libvirt's perform cookie carries it.
+fn persistent_definition(
+    driver: &Driver,
+    dom: &DomainRef,
+    req: &Request,
+    flags: u32,
+) -> Result<Option<String>> {
+    if flags & flags::PERSIST_DEST == 0 {
+        return Ok(None);
+    }
+    if req.persist_xml.is_some() {
+        return Ok(req.persist_xml.clone());
+    }
+    let domains = driver.domains.lock();
+    let obj = domains.get(dom)?;
+    Ok(obj.persistent.then(|| {
+        obj.next_config().format(&rvirt_conf::FormatOptions {
+            id: None,
+            inactive: true,
+            secure: true,
+        })
+    }))
 }

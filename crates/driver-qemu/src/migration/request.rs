@@ -32,6 +32,7 @@ pub static SUPPORT: LazyLock<MigrationSupport> = LazyLock::new(|| {
         flags: HONOURED_FLAGS,
         params: Box::leak(honoured.into_boxed_slice()),
         compression: &["xbzrle", "mt"],
+        cookie: rvirt_hypervisor::cookie::CookieFormat::Qemu,
     }
 });
 

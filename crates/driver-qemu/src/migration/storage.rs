@@ -13,7 +13,7 @@ use crate::state::Running;
 use rvirt::migration::flags;
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::Disk;
-use rvirt_conf::migration_cookie::{CookieNbd, NbdDisk};
+use rvirt_conf::qemu_cookie::{CookieNbd, NbdDisk};
 use rvirt_conf::DomainDef;
 use rvirt_hypervisor::Request;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};

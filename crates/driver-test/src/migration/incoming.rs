@@ -456,7 +456,7 @@ pub fn finish(
     flags: u32,
 ) -> Result<(DomainRef, MigrationCookie)> {
     let digest = inc.wait(Duration::from_secs(600))?;
-    let cookie = cookie::parse(cookie_in)?;
+    let cookie = cookie::decode(super::SUPPORT.cookie, cookie::Sender::Perform, cookie_in)?;
     let offline = flags & flags::OFFLINE != 0;
     if let Some(want) = cookie.as_ref().and_then(|c| c.digest.clone()) {
         if !offline && want != super::memory::hex(&digest) {

@@ -44,6 +44,7 @@ pub const SUPPORT: MigrationSupport = MigrationSupport {
     flags: HONOURED_FLAGS,
     params: HONOURED_PARAMS,
     compression: &["mt"],
+    cookie: rvirt_hypervisor::cookie::CookieFormat::Rvirt,
 };
 
 /// The flags this driver carries out.

@@ -335,7 +335,7 @@ fn daemon_command(
 }
 
 /// `program` as a command, inside network namespace `net` when given.
-fn in_netns(net: Option<&NetNs>, program: &str) -> Command {
+pub(crate) fn in_netns(net: Option<&NetNs>, program: &str) -> Command {
     match net {
         None => Command::new(program),
         Some(n) => {

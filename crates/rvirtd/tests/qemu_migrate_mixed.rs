@@ -1,0 +1,191 @@
+//! A mixed fleet: the test guest (TCG, its memory filled with random bytes
+//! whose md5 it prints itself) started by stock libvirtd 9.0 on host A
+//! migrates live to rvirtd on host B and back, each host in its own network,
+//! UTS (and, for libvirtd, mount) namespace. Both daemons' QEMU drivers
+//! speak libvirt's `<qemu-migration>` cookie, and rvirtd starts the
+//! incoming QEMU with the device tree, RAM blocks, machine type and CPU the
+//! libvirtd-started one has (and the other way round: the command lines
+//! are compared). After every hop the serial tick counter went on without
+//! a reboot, the checksum computed inside the guest is unchanged, and
+//! `domjobinfo --completed` reports the job on both hosts (`hop`).
+
+use rvirt_testkit::dirs::TempDir;
+use rvirt_testkit::guest::GuestArgs;
+use rvirt_testkit::qemu_hosts::{
+    hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost, TestGuest,
+};
+use rvirt_testkit::tools::{python_libvirt_ready, Output};
+use std::process::Stdio;
+
+fn guest_args() -> GuestArgs {
+    GuestArgs {
+        fill_mib: 32,
+        sum_seconds: Some(2),
+        ..GuestArgs::default()
+    }
+}
+
+/// python3-libvirt: `migrateToURI3` peer-to-peer with params.
+const PYTHON_P2P: &str = r#"import libvirt
+src = libvirt.open('SRC')
+params = {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://ADDR'}
+flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+src.lookupByName('NAME').migrateToURI3('DST', params, flags)
+"#;
+
+/// Run `program` (set up by `args`) in `host`'s namespaces.
+fn run_in(
+    host: &dyn MigrationHost,
+    program: &std::path::Path,
+    args: impl FnOnce(&mut std::process::Command),
+) -> Output {
+    let mut cmd = host.command(program.to_str().expect("UTF-8 path"));
+    args(&mut cmd);
+    cmd.env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the client")
+        .into()
+}
+
+/// The running QEMU's arguments for guest `name` on `host`.
+fn qemu_argv(host: &dyn MigrationHost, name: &str) -> Vec<String> {
+    let pid = host.qemu_pid(name).expect("QEMU runs");
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).expect("QEMU's cmdline");
+    raw.split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect()
+}
+
+/// What decides the migration stream's layout: machine, CPU, memory
+/// (backend ids are RAM block names), SMP, and the devices (drivers and
+/// bus addresses). Paths, sockets, secrets and `-incoming` differ by host.
+fn layout(argv: &[String]) -> Vec<String> {
+    const SHAPING: &[&str] = &[
+        "-machine", "-cpu", "-m", "-object", "-smp", "-device", "-global",
+    ];
+    argv.windows(2)
+        .filter(|w| SHAPING.contains(&w[0].as_str()))
+        .filter(|w| !w[1].contains("\"qom-type\":\"secret\""))
+        .map(|w| format!("{} {}", w[0], w[1]))
+        .collect()
+}
+
+#[test]
+fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
+    let Some(s) = setup_kinds(
+        "mixmig",
+        &guest_args(),
+        HostKind::Libvirtd,
+        HostKind::Rvirtd,
+        128,
+    ) else {
+        return;
+    };
+    let (a, b, g, sum) = (&s.a, &s.b, &s.g, &s.sum);
+    assert_eq!((a.kind(), b.kind()), (HostKind::Libvirtd, HostKind::Rvirtd));
+    let state = |h: &dyn MigrationHost| h.ok(&format!("domstate {}", g.name)).trim().to_string();
+    let started_by_libvirtd = layout(&qemu_argv(a, &g.name));
+
+    // Managed (virsh drives both daemons); the definition moves along in
+    // the perform cookie's <domain> and leaves the source.
+    let moving = "--persistent --undefinesource";
+    hop(a, b, g, sum, || virsh_migrate(a, b, &g.name, moving));
+    assert_eq!(state(b), "running");
+    assert_eq!(layout(&qemu_argv(b, &g.name)), started_by_libvirtd);
+    assert!(b.ok("list --persistent --name").contains(&g.name));
+    assert!(!a.ok("list --all --name").contains(&g.name));
+    hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, moving));
+    assert_eq!(state(a), "running");
+    assert_eq!(layout(&qemu_argv(a, &g.name)), started_by_libvirtd);
+    assert!(a.ok("list --persistent --name").contains(&g.name));
+    assert!(!b.ok("list --all --name").contains(&g.name));
+
+    // Peer-to-peer: each source daemon talks to the other kind itself.
+    hop(a, b, g, sum, || {
+        virsh_migrate(a, b, &g.name, "--p2p --auto-converge")
+    });
+    hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
+
+    // Tunnelled: the memory rides the daemons' connection.
+    hop(a, b, g, sum, || virsh_migrate_tunnelled(a, b, &g.name, ""));
+    hop(b, a, g, sum, || virsh_migrate_tunnelled(b, a, &g.name, ""));
+    assert_eq!(state(a), "running");
+    assert_eq!(layout(&qemu_argv(a, &g.name)), started_by_libvirtd);
+
+    // rvirsh drives a managed migration off libvirtd; python3-libvirt's
+    // migrateToURI3 has rvirtd drive libvirtd peer-to-peer.
+    let rvirsh = rvirt_testkit::bins::rvirsh(); // built before the clock runs
+    hop(a, b, g, sum, || {
+        run_in(a, &rvirsh, |c| {
+            c.args(["-c", &a.uri()]).arg(format!(
+                "migrate --live {} {} --migrateuri tcp://{}",
+                g.name,
+                b.uri(),
+                b.addr()
+            ));
+        })
+    });
+    if python_libvirt_ready() {
+        let code = PYTHON_P2P
+            .replace("SRC", &b.uri())
+            .replace("DST", &a.uri())
+            .replace("NAME", &g.name)
+            .replace("ADDR", a.addr());
+        hop(b, a, g, sum, || {
+            run_in(b, std::path::Path::new("/usr/bin/python3"), |c| {
+                c.args(["-c", &code]);
+            })
+        });
+    } else {
+        hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
+    }
+    assert_eq!(state(a), "running");
+
+    refused_before_anything_moves(a, b);
+}
+
+/// Guests libvirtd runs that rvirtd cannot reproduce exactly: memory
+/// hotplug (libvirt's begin cookie marks it mandatory) and a shared memfd
+/// RAM backend (rvirt's command line has neither). The migration fails in
+/// prepare; the guest runs on on libvirtd and nothing is left on rvirtd.
+fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
+    let base = TempDir::new("mixref");
+    let memory = "<memory unit='MiB'>128</memory>";
+    let cases = [
+        (
+            "mixref-hotplug",
+            format!(
+                "<maxMemory slots='2' unit='MiB'>512</maxMemory>\n  {memory}\n  \
+                 <cpu>\n    <numa>\n      <cell id='0' cpus='0' memory='128' unit='MiB'/>\n    \
+                 </numa>\n  </cpu>"
+            ),
+            "Unsupported migration cookie feature memory-hotplug",
+        ),
+        (
+            "mixref-memfd",
+            format!(
+                "{memory}\n  <memoryBacking>\n    <source type='memfd'/>\n    \
+                 <access mode='shared'/>\n  </memoryBacking>"
+            ),
+            "memoryBacking",
+        ),
+    ];
+    for (name, replacement, refusal) in cases {
+        let (g, file) = TestGuest::sized(&base, name, &GuestArgs::default(), 128);
+        let xml = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, xml.replacen(memory, &replacement, 1)).unwrap();
+        a.ok(&format!("create {}", file.display()));
+        let pid = a.qemu_pid(&g.name).expect("QEMU on libvirtd");
+        let out = virsh_migrate(a, b, &g.name, "");
+        assert!(!out.ok, "{name} migrated: {}", out.stdout);
+        assert!(out.stderr.contains(refusal), "{name}: {}", out.stderr);
+        eprintln!("{name} refused: {}", out.stderr.trim());
+        assert_eq!(a.qemu_pid(&g.name), Some(pid));
+        assert_eq!(a.ok(&format!("domstate {name}")).trim(), "running");
+        assert!(!b.ok("list --all --name").contains(name));
+        assert!(b.qemu_pid(name).is_none());
+        a.ok(&format!("destroy {name}"));
+    }
+}

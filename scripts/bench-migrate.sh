@@ -26,6 +26,8 @@ for tool in /usr/sbin/libvirtd /usr/bin/virsh /usr/bin/qemu-system-x86_64; do
 done
 command -v ip >/dev/null || { echo "ip (iproute2) not installed" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
-export CARGO_PROFILE_RELEASE_DEBUG=0
 cargo build --release -q -p rvirtd --bin rvirtd
-exec cargo run --release -q -p rvirt-testkit --example bench_migrate
+cargo build --release -q -p rvirt-testkit --example bench_migrate
+# Run directly, not by cargo: without CARGO set the kit takes the rvirtd
+# just built instead of building it again from inside the run.
+exec env -u CARGO target/release/examples/bench_migrate

@@ -59,7 +59,8 @@ struct Sample {
 
 impl Sample {
     fn mib(&self) -> Option<f64> {
-        let sent = self.qemu.transferred.map(|b| b as f64 / 1048576.0);
+        let sent = self.qemu.transferred.filter(|b| *b > 0);
+        let sent = sent.map(|b| b as f64 / 1048576.0);
         sent.or(self.daemon_mib)
     }
     fn mib_s(&self) -> Option<f64> {
@@ -111,9 +112,8 @@ fn run_pair(
 ) {
     let args = GuestArgs {
         fill_mib: mib,
-        // One checksum after the fill (the kit's setup waits for it); none
-        // while migrating.
-        sum_seconds: Some(86400),
+        // No checksums: md5 of the fill under TCG would load the guest
+        // while it migrates (the tests check the memory moves intact).
         ..GuestArgs::default()
     };
     eprintln!(

@@ -40,10 +40,13 @@ pub struct QemuMigration {
 }
 
 impl QemuMigration {
-    /// QEMU's total time: its own figure, else completed minus setup.
+    /// QEMU's total time: from its MIGRATION setup to completed events,
+    /// else its `total-time` (which a source QEMU that the daemon already
+    /// moved on from can report as 0).
     pub fn total_ms(&self) -> Option<f64> {
         let by_events = self.completed.zip(self.setup).map(|(c, s)| (c - s) * 1e3);
-        self.total_time_ms.map(|t| t as f64).or(by_events)
+        let reported = self.total_time_ms.filter(|t| *t > 0).map(|t| t as f64);
+        by_events.or(reported)
     }
 
     /// Guest-visible downtime: destination RESUME minus source STOP.

@@ -19,6 +19,7 @@
 //! - [`qemu_hosts`]: two rvirtd hosts in namespaces and the test guest QEMU migration moves.
 //! - [`libvirtd_host`]: a stock libvirtd host in namespaces, beside or instead of rvirtd hosts.
 //! - [`migration_host`]: what the migration helpers need of either kind of host.
+//! - [`qemu_events`]: QEMU's own timings of a migration, from a second QMP monitor.
 
 pub mod bins;
 pub mod corpus;
@@ -34,6 +35,7 @@ pub mod pki;
 pub mod ports;
 pub mod process;
 pub mod qemu_dirs;
+pub mod qemu_events;
 pub mod qemu_hosts;
 pub mod qemu_storage;
 pub mod rpc;

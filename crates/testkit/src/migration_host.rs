@@ -12,7 +12,7 @@ use crate::tools::Output;
 use std::process::{Command, Stdio};
 
 /// Which daemon a host runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum HostKind {
     Rvirtd,
     Libvirtd,

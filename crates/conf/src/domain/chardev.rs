@@ -17,14 +17,10 @@ vir_enum! {
         SpiceVmc = "spicevmc", SpicePort = "spiceport", Nmdm = "nmdm",
         QemuVdagent = "qemu-vdagent", Dbus = "dbus",
     }
-}
 
-vir_enum! {
     /// `virDomainChrTcpProtocol`.
     pub enum TcpProtocol { Raw = "raw", Telnet = "telnet", Telnets = "telnets", Tls = "tls" }
-}
 
-vir_enum! {
     /// `virDomainMouseMode` (its "default" is the unset value).
     pub enum MouseMode { Default = "default", Server = "server", Client = "client" }
 }

@@ -12,32 +12,22 @@ vir_enum! {
         Utc = "utc", Localtime = "localtime", Variable = "variable",
         Timezone = "timezone", Absolute = "absolute",
     }
-}
 
-vir_enum! {
     /// `virDomainClockBasis`.
     pub enum ClockBasis { Utc = "utc", Localtime = "localtime" }
-}
 
-vir_enum! {
     /// `virDomainTimerName`.
     pub enum TimerName {
         Platform = "platform", Pit = "pit", Rtc = "rtc", Hpet = "hpet", Tsc = "tsc",
         Kvmclock = "kvmclock", Hypervclock = "hypervclock", Armvtimer = "armvtimer",
     }
-}
 
-vir_enum! {
     /// `virDomainTimerTrack` without its `none`.
     pub enum TimerTrack { Boot = "boot", Guest = "guest", Wall = "wall", Realtime = "realtime" }
-}
 
-vir_enum! {
     /// `virDomainTimerTickpolicy` without its `none`.
     pub enum TickPolicy { Delay = "delay", Catchup = "catchup", Merge = "merge", Discard = "discard" }
-}
 
-vir_enum! {
     /// `virDomainTimerMode` without its `none`.
     pub enum TimerMode {
         Auto = "auto", Native = "native", Emulate = "emulate", Paravirt = "paravirt",

@@ -13,12 +13,10 @@ vir_enum! {
     /// `virDomainInputModel` without its unset `default`.
     pub enum InputModel { Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional" }
-}
-vir_enum! {
+
     /// `virDomainInputSourceGrab` without its unset `default`.
     pub enum InputGrab { All = "all" }
-}
-vir_enum! {
+
     /// `virDomainInputSourceGrabToggle` without its unset `default`.
     pub enum InputGrabToggle { CtrlCtrl = "ctrl-ctrl", AltAlt = "alt-alt",
         ShiftShift = "shift-shift", MetaMeta = "meta-meta", ScrollLock = "scrolllock" }

@@ -18,45 +18,31 @@ vir_enum! {
         Mount = "mount", Block = "block", File = "file", Template = "template",
         Ram = "ram", Bind = "bind", Volume = "volume",
     }
-}
 
-vir_enum! {
     /// `virDomainFSAccessMode` (its empty zero entry is the unset value).
     pub enum FsAccessMode { Default = "", Passthrough = "passthrough", Mapped = "mapped", Squash = "squash" }
-}
 
-vir_enum! {
     /// `virDomainFSModel` without "default" (`None`).
     pub enum FsModel {
         Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virDomainFSMultidevs` ("default" is the unset value).
     pub enum FsMultidevs { Default = "default", Remap = "remap", Forbid = "forbid", Warn = "warn" }
-}
 
-vir_enum! {
     /// `virDomainFSDriver` ("default" is the unset value).
     pub enum FsDriverType {
         Default = "default", Path = "path", Handle = "handle", Loop = "loop",
         Nbd = "nbd", Ploop = "ploop", Virtiofs = "virtiofs",
     }
-}
 
-vir_enum! {
     /// `virDomainFSWrpolicy` ("default" is the unset value).
     pub enum FsWrpolicy { Default = "default", Immediate = "immediate" }
-}
 
-vir_enum! {
     /// `virDomainFSCacheMode` without "default" (`None`).
     pub enum FsCacheMode { None = "none", Always = "always" }
-}
 
-vir_enum! {
     /// `virDomainFSSandboxMode` without "default" (`None`).
     pub enum FsSandboxMode { Namespace = "namespace", Chroot = "chroot" }
 }

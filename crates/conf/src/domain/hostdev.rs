@@ -17,37 +17,25 @@ use rvirt_util::{uuid, Result};
 vir_enum! {
     /// `virDomainHostdevSubsysType`.
     pub enum HostdevType { Usb = "usb", Pci = "pci", Scsi = "scsi", ScsiHost = "scsi_host", Mdev = "mdev" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysPCIBackend` without "default" (`None`).
     pub enum PciBackend { Kvm = "kvm", Vfio = "vfio", Xen = "xen" }
-}
 
-vir_enum! {
     /// `virDomainStartupPolicy` without "default" (`None`).
     pub enum StartupPolicy { Mandatory = "mandatory", Requisite = "requisite", Optional = "optional" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysUSBGuestReset` without "default" (`None`).
     pub enum GuestReset { Off = "off", Uninitialized = "uninitialized", On = "on" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysSCSIVHostModel`; "default" is kept unformatted.
     pub enum VhostScsiModel {
         Default = "default", Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virMediatedDeviceModel`.
     pub enum MdevModel { VfioPci = "vfio-pci", VfioCcw = "vfio-ccw", VfioAp = "vfio-ap" }
-}
 
-vir_enum! {
     /// `virDomainDeviceSGIO` without "default": only checked, SCSI only.
     pub enum Sgio { Filtered = "filtered", Unfiltered = "unfiltered" }
 }

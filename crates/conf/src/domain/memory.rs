@@ -15,9 +15,7 @@ vir_enum! {
         Dimm = "dimm", Nvdimm = "nvdimm", VirtioPmem = "virtio-pmem",
         VirtioMem = "virtio-mem", SgxEpc = "sgx-epc",
     }
-}
 
-vir_enum! {
     /// `virDomainMemoryAccess` without "default" (`None`).
     pub enum MemoryDeviceAccess { Shared = "shared", Private = "private" }
 }

@@ -11,14 +11,10 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainMemorySource` (its "none" is the unset value).
     pub enum MemorySource { None = "none", File = "file", Anonymous = "anonymous", Memfd = "memfd" }
-}
 
-vir_enum! {
     /// `virDomainMemoryAccess` (its "default" is the unset value).
     pub enum MemoryAccess { Default = "default", Shared = "shared", Private = "private" }
-}
 
-vir_enum! {
     /// `virDomainMemoryAllocation` (its "none" is the unset value).
     pub enum MemoryAllocation { None = "none", Immediate = "immediate", OnDemand = "ondemand" }
 }

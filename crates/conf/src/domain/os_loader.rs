@@ -10,14 +10,10 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainOsDefFirmware` (its `none` is `None`).
     pub enum Firmware { Bios = "bios", Efi = "efi" }
-}
 
-vir_enum! {
     /// `virDomainOsDefFirmwareFeature`.
     pub enum FirmwareFeature { EnrolledKeys = "enrolled-keys", SecureBoot = "secure-boot" }
-}
 
-vir_enum! {
     /// `virDomainLoader` (its `none` is `None`).
     pub enum LoaderType { Rom = "rom", Pflash = "pflash" }
 }

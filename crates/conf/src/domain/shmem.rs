@@ -11,9 +11,7 @@ use rvirt_util::Result;
 vir_enum! {
     /// `virDomainShmemModel` (ivshmem when no `<model>`).
     pub enum ShmemModel { Ivshmem = "ivshmem", IvshmemPlain = "ivshmem-plain", IvshmemDoorbell = "ivshmem-doorbell" }
-}
 
-vir_enum! {
     /// `virDomainShmemRole` without "default" (`None`); not for ivshmem.
     pub enum ShmemRole { Master = "master", Peer = "peer" }
 }

@@ -28,9 +28,7 @@ const VIDEO_MODELS: &[&str] = &[
 vir_enum! {
     /// `virDomainVideoBackend` ("default" is the unset value).
     pub enum VideoBackend { Default = "default", Qemu = "qemu", VhostUser = "vhostuser" }
-}
 
-vir_enum! {
     /// `virDomainVideoVGAConf` ("io", the zero entry, is never formatted).
     pub enum VgaConf { Io = "io", On = "on", Off = "off" }
 }

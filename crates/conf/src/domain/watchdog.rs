@@ -11,9 +11,7 @@ use rvirt_util::Result;
 vir_enum! {
     /// `virDomainWatchdogModel`.
     pub enum WatchdogModel { I6300esb = "i6300esb", Ib700 = "ib700", Diag288 = "diag288" }
-}
 
-vir_enum! {
     /// `virDomainWatchdogAction` (reset when absent).
     pub enum WatchdogAction {
         Reset = "reset", Shutdown = "shutdown", Poweroff = "poweroff", Pause = "pause",

@@ -39,30 +39,22 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainDiskDevice`.
     pub enum DiskDevice { Disk = "disk", Cdrom = "cdrom", Floppy = "floppy", Lun = "lun" }
-}
 
-vir_enum! {
     /// `virDomainDiskBus` without "none".
     pub enum DiskBus {
         Ide = "ide", Fdc = "fdc", Scsi = "scsi", Virtio = "virtio", Xen = "xen",
         Usb = "usb", Uml = "uml", Sata = "sata", Sd = "sd",
     }
-}
 
-vir_enum! {
     /// `virDomainDiskModel` ("default" is accepted and not written).
     pub enum DiskModel {
         Default = "default", Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virDomainSnapshotLocation` without "default".
     pub enum SnapshotLocation { No = "no", Internal = "internal", External = "external", Manual = "manual" }
-}
 
-vir_enum! {
     /// `virDomainDiskTray`.
     pub enum Tray { Closed = "closed", Open = "open" }
 }

@@ -96,9 +96,7 @@ impl Auth {
 vir_enum! {
     /// `virStorageEncryptionFormatType`.
     pub enum EncryptionFormat { Default = "default", Qcow = "qcow", Luks = "luks", Luks2 = "luks2" }
-}
 
-vir_enum! {
     /// `virStorageEncryptionEngine` without "default" (`None`).
     pub enum EncryptionEngine { Qemu = "qemu", Librbd = "librbd" }
 }

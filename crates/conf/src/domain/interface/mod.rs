@@ -43,9 +43,7 @@ const VIRTIO_MODELS: &[&str] = &["virtio", "virtio-transitional", "virtio-non-tr
 vir_enum! {
     /// `virDomainNetMacType`: who the address was chosen by.
     pub enum MacType { Generated = "generated", Static = "static" }
-}
 
-vir_enum! {
     /// `virDomainNetTeamingType`.
     pub enum TeamingType { Persistent = "persistent", Transient = "transient" }
 }

@@ -592,15 +592,13 @@ fn parse_kvm(e: &Element) -> Result<KvmFeatures> {
 }
 
 fn format_kvm(w: &mut Writer, k: &KvmFeatures) {
-    w.line("<kvm>");
-    w.indent();
-    switch_lines(w, &k.features, |name: Kvm, _| {
-        (name == Kvm::DirtyRing && k.dirty_ring_size > 0)
-            .then(|| format!(" size='{}'", k.dirty_ring_size))
-            .unwrap_or_default()
+    w.block("kvm", "", |w| {
+        switch_lines(w, &k.features, |name: Kvm, _| {
+            (name == Kvm::DirtyRing && k.dirty_ring_size > 0)
+                .then(|| format!(" size='{}'", k.dirty_ring_size))
+                .unwrap_or_default()
+        });
     });
-    w.dedent();
-    w.line("</kvm>");
 }
 
 /// `virDomainFeaturesXENDefParse`.
@@ -620,16 +618,14 @@ fn parse_xen(e: &Element) -> Result<XenFeatures> {
 }
 
 fn format_xen(w: &mut Writer, x: &XenFeatures) {
-    w.line("<xen>");
-    w.indent();
-    switch_lines(w, &x.features, |name: Xen, s| {
-        x.passthrough_mode
-            .filter(|_| name == Xen::Passthrough && s == TriSwitch::On)
-            .map(|m| format!(" mode='{}'", m.as_str()))
-            .unwrap_or_default()
+    w.block("xen", "", |w| {
+        switch_lines(w, &x.features, |name: Xen, s| {
+            x.passthrough_mode
+                .filter(|_| name == Xen::Passthrough && s == TriSwitch::On)
+                .map(|m| format!(" mode='{}'", m.as_str()))
+                .unwrap_or_default()
+        });
     });
-    w.dedent();
-    w.line("</xen>");
 }
 
 /// `virDomainFeaturesCapabilitiesDefParse`.

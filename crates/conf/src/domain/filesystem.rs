@@ -313,33 +313,31 @@ impl Filesystem {
         a.opt("multidevs", self.multidevs.map(VirEnum::as_str));
         a.opt("fmode", self.fmode.map(|m| format!("{m:04o}")));
         a.opt("dmode", self.dmode.map(|m| format!("{m:04o}")));
-        w.line(&format!("<filesystem{}>", a.as_str()));
-        w.indent();
-        self.format_driver(w);
-        if let Some(b) = &self.binary {
-            format_binary(b, w);
-        }
-        self.format_source(w);
-        if let Some(t) = &self.target {
-            w.line(&format!("<target{}/>", Attrs::new().add("dir", t).as_str()));
-        }
-        if self.readonly {
-            w.line("<readonly/>");
-        }
-        if let Some(b) = &self.boot {
-            b.format(w);
-        }
-        format_addr(&self.address, w);
-        for (name, v) in [
-            ("space_hard_limit", self.space_limits.hard),
-            ("space_soft_limit", self.space_limits.soft),
-        ] {
-            if v != 0 {
-                w.line(&format!("<{name} unit='bytes'>{v}</{name}>"));
+        w.block("filesystem", a.as_str(), |w| {
+            self.format_driver(w);
+            if let Some(b) = &self.binary {
+                format_binary(b, w);
             }
-        }
-        w.dedent();
-        w.line("</filesystem>");
+            self.format_source(w);
+            if let Some(t) = &self.target {
+                w.line(&format!("<target{}/>", Attrs::new().add("dir", t).as_str()));
+            }
+            if self.readonly {
+                w.line("<readonly/>");
+            }
+            if let Some(b) = &self.boot {
+                b.format(w);
+            }
+            format_addr(&self.address, w);
+            for (name, v) in [
+                ("space_hard_limit", self.space_limits.hard),
+                ("space_soft_limit", self.space_limits.soft),
+            ] {
+                if v != 0 {
+                    w.line(&format!("<{name} unit='bytes'>{v}</{name}>"));
+                }
+            }
+        });
     }
 
     fn format_driver(&self, w: &mut Writer) {

@@ -450,21 +450,19 @@ impl Hostdev {
             HostdevSource::Scsi(s) => s.attrs(&mut a),
             _ => {}
         }
-        w.line(&format!("<hostdev{}>", a.as_str()));
-        w.indent();
-        self.source.format(w, false);
-        if let Some(p) = &self.teaming {
-            let a = Attrs::new().add("persistent", p).as_str().to_string();
-            w.line(&format!("<teaming type='transient'{a}/>"));
-        }
-        if let HostdevSource::Scsi(s) = &self.source {
-            s.format_flags(w);
-        }
-        let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-        super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</hostdev>");
+        w.block("hostdev", a.as_str(), |w| {
+            self.source.format(w, false);
+            if let Some(p) = &self.teaming {
+                let a = Attrs::new().add("persistent", p).as_str().to_string();
+                w.line(&format!("<teaming type='transient'{a}/>"));
+            }
+            if let HostdevSource::Scsi(s) = &self.source {
+                s.format_flags(w);
+            }
+            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
+            super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
+            format_addr(&self.address, w);
+        });
     }
 }
 

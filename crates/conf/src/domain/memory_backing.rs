@@ -202,17 +202,15 @@ impl MemoryBacking {
             w.line("<hugepages/>");
             return;
         }
-        w.line("<hugepages>");
-        w.indent();
-        for p in &self.hugepages {
-            let mut a = Attrs::new();
-            a.add("size", p.size_kib);
-            a.add("unit", "KiB");
-            a.opt("nodeset", p.nodeset.as_deref().map(format_bitmap));
-            w.line(&format!("<page{}/>", a.as_str()));
-        }
-        w.dedent();
-        w.line("</hugepages>");
+        w.block("hugepages", "", |w| {
+            for p in &self.hugepages {
+                let mut a = Attrs::new();
+                a.add("size", p.size_kib);
+                a.add("unit", "KiB");
+                a.opt("nodeset", p.nodeset.as_deref().map(format_bitmap));
+                w.line(&format!("<page{}/>", a.as_str()));
+            }
+        });
     }
 }
 

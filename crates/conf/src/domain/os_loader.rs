@@ -80,19 +80,17 @@ impl FirmwareSelection {
         let Some(features) = &self.features else {
             return;
         };
-        w.line("<firmware>");
-        w.indent();
-        for (i, v) in features.iter().enumerate() {
-            if let Some(v) = v {
-                let name = FirmwareFeature::from_index(i).as_str();
-                w.line(&format!(
-                    "<feature enabled='{}' name='{name}'/>",
-                    v.as_str()
-                ));
+        w.block("firmware", "", |w| {
+            for (i, v) in features.iter().enumerate() {
+                if let Some(v) = v {
+                    let name = FirmwareFeature::from_index(i).as_str();
+                    w.line(&format!(
+                        "<feature enabled='{}' name='{name}'/>",
+                        v.as_str()
+                    ));
+                }
             }
-        }
-        w.dedent();
-        w.line("</firmware>");
+        });
     }
 }
 

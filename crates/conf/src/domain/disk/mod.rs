@@ -314,41 +314,39 @@ impl Disk {
             .snapshot
             .filter(|s| !(*s == SnapshotLocation::No && self.readonly));
         a.opt("snapshot", snapshot.map(VirEnum::as_str));
-        w.line(&format!("<disk{}>", a.as_str()));
-        w.indent();
-        self.driver.format(w);
-        if let Some(auth) = self.source.auth.as_ref().filter(|_| self.auth_on_disk) {
-            auth.format(w);
-        }
-        let on_disk = (self.auth_on_disk, self.encryption_on_disk);
-        self.source.format(w, self.startup_policy, on_disk, opts);
-        if let Some(b) = &self.backing_store {
-            b.format(w, opts);
-        }
-        if let Some(d) = &self.backend_domain {
-            w.line(&format!(
-                "<backenddomain{}/>",
-                Attrs::new().add("name", d).as_str()
-            ));
-        }
-        self.geometry.format(w);
-        self.blockio.format(w);
-        self.format_target(w);
-        self.iotune.format(w);
-        self.format_flags(w);
-        if let Some(x) = self
-            .source
-            .encryption
-            .as_ref()
-            .filter(|_| self.encryption_on_disk)
-        {
-            x.format(w);
-        }
-        let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-        super::boot::format_info(w, boot, alias, None, self.acpi_index);
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</disk>");
+        w.block("disk", a.as_str(), |w| {
+            self.driver.format(w);
+            if let Some(auth) = self.source.auth.as_ref().filter(|_| self.auth_on_disk) {
+                auth.format(w);
+            }
+            let on_disk = (self.auth_on_disk, self.encryption_on_disk);
+            self.source.format(w, self.startup_policy, on_disk, opts);
+            if let Some(b) = &self.backing_store {
+                b.format(w, opts);
+            }
+            if let Some(d) = &self.backend_domain {
+                w.line(&format!(
+                    "<backenddomain{}/>",
+                    Attrs::new().add("name", d).as_str()
+                ));
+            }
+            self.geometry.format(w);
+            self.blockio.format(w);
+            self.format_target(w);
+            self.iotune.format(w);
+            self.format_flags(w);
+            if let Some(x) = self
+                .source
+                .encryption
+                .as_ref()
+                .filter(|_| self.encryption_on_disk)
+            {
+                x.format(w);
+            }
+            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
+            super::boot::format_info(w, boot, alias, None, self.acpi_index);
+            format_addr(&self.address, w);
+        });
     }
 
     fn format_target(&self, w: &mut Writer) {

@@ -85,11 +85,9 @@ impl Auth {
         let mut a = Attrs::new();
         a.opt("type", self.auth_type.map(VirEnum::as_str));
         a.add("username", &self.username);
-        w.line(&format!("<auth{}>", a.as_str()));
-        w.indent();
-        self.secret.format(w, self.secret_type.as_deref());
-        w.dedent();
-        w.line("</auth>");
+        w.block("auth", a.as_str(), |w| {
+            self.secret.format(w, self.secret_type.as_deref());
+        });
     }
 }
 
@@ -161,29 +159,27 @@ impl Encryption {
         let mut a = Attrs::new();
         a.add("format", self.format.as_str());
         a.opt("engine", self.engine.map(VirEnum::as_str));
-        w.line(&format!("<encryption{}>", a.as_str()));
-        w.indent();
-        for s in &self.secrets {
-            s.format(w, Some("passphrase"));
-        }
-        if let Some(c) = self
-            .cipher
-            .as_ref()
-            .filter(|_| self.format == EncryptionFormat::Luks)
-        {
-            let mut a = Attrs::new();
-            a.add("name", &c.name).add("size", c.size);
-            a.opt("mode", c.mode.as_deref())
-                .opt("hash", c.hash.as_deref());
-            w.line(&format!("<cipher{}/>", a.as_str()));
-            if let Some((name, hash)) = &c.ivgen {
-                let mut a = Attrs::new();
-                a.add("name", name).opt("hash", hash.as_deref());
-                w.line(&format!("<ivgen{}/>", a.as_str()));
+        w.block("encryption", a.as_str(), |w| {
+            for s in &self.secrets {
+                s.format(w, Some("passphrase"));
             }
-        }
-        w.dedent();
-        w.line("</encryption>");
+            if let Some(c) = self
+                .cipher
+                .as_ref()
+                .filter(|_| self.format == EncryptionFormat::Luks)
+            {
+                let mut a = Attrs::new();
+                a.add("name", &c.name).add("size", c.size);
+                a.opt("mode", c.mode.as_deref())
+                    .opt("hash", c.hash.as_deref());
+                w.line(&format!("<cipher{}/>", a.as_str()));
+                if let Some((name, hash)) = &c.ivgen {
+                    let mut a = Attrs::new();
+                    a.add("name", name).opt("hash", hash.as_deref());
+                    w.line(&format!("<ivgen{}/>", a.as_str()));
+                }
+            }
+        });
     }
 }
 

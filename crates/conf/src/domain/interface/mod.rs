@@ -352,71 +352,69 @@ impl Interface {
             "trustGuestRxFilters",
             self.trust_guest_rx_filters.map(VirEnum::as_str),
         );
-        w.line(&format!("<interface{}>", top.as_str()));
-        w.indent();
-        if let Some(m) = &self.mac {
-            let mut a = Attrs::new();
-            a.add("address", m);
-            a.opt("type", self.mac_type.map(VirEnum::as_str));
-            a.opt("check", self.mac_check.map(VirEnum::as_str));
-            w.line(&format!("<mac{}/>", a.as_str()));
-        }
-        if let Some(h) = &self.hostdev {
-            h.source.format(w, true);
-        }
-        if !self.source.is_empty() {
-            let mut a = Attrs::new();
-            for (k, v) in &self.source {
-                a.add(k, v);
+        w.block("interface", top.as_str(), |w| {
+            if let Some(m) = &self.mac {
+                let mut a = Attrs::new();
+                a.add("address", m);
+                a.opt("type", self.mac_type.map(VirEnum::as_str));
+                a.opt("check", self.mac_check.map(VirEnum::as_str));
+                w.line(&format!("<mac{}/>", a.as_str()));
             }
-            w.elem_with("source", a.as_str(), |w| {
-                if let Some((address, port)) = &self.udp_local {
-                    let mut l = Attrs::new();
-                    l.add("address", address).add("port", port);
-                    w.line(&format!("<local{}/>", l.as_str()));
+            if let Some(h) = &self.hostdev {
+                h.source.format(w, true);
+            }
+            if !self.source.is_empty() {
+                let mut a = Attrs::new();
+                for (k, v) in &self.source {
+                    a.add(k, v);
                 }
-                self.reconnect.format(w);
-            });
-        }
-        if let Some(v) = &self.vlan {
-            v.format(w);
-        }
-        if let Some(b) = &self.bandwidth {
-            b.format(w);
-        }
-        if let Some(p) = self.port_isolated {
-            w.line(&format!("<port isolated='{}'/>", p.as_str()));
-        }
-        self.format_host_side(w);
-        if let Some(m) = &self.model {
-            w.line(&format!("<model type='{}'/>", esc(m)));
-            if self.is_virtio() {
-                self.driver.format(w);
+                w.elem_with("source", a.as_str(), |w| {
+                    if let Some((address, port)) = &self.udp_local {
+                        let mut l = Attrs::new();
+                        l.add("address", address).add("port", port);
+                        w.line(&format!("<local{}/>", l.as_str()));
+                    }
+                    self.reconnect.format(w);
+                });
             }
-        }
-        if !self.backend.is_empty() {
-            let mut a = Attrs::new();
-            for (k, v) in &self.backend {
-                a.add(k, v);
+            if let Some(v) = &self.vlan {
+                v.format(w);
             }
-            w.line(&format!("<backend{}/>", a.as_str()));
-        }
-        if let Some(t) = &self.teaming {
-            let mut a = Attrs::new();
-            a.add("type", t.teaming_type.as_str());
-            a.opt("persistent", t.persistent.as_deref());
-            w.line(&format!("<teaming{}/>", a.as_str()));
-        }
-        super::boot::format_info(
-            w,
-            self.boot.as_ref(),
-            self.alias.as_deref(),
-            self.rom.as_ref(),
-            self.acpi_index,
-        );
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</interface>");
+            if let Some(b) = &self.bandwidth {
+                b.format(w);
+            }
+            if let Some(p) = self.port_isolated {
+                w.line(&format!("<port isolated='{}'/>", p.as_str()));
+            }
+            self.format_host_side(w);
+            if let Some(m) = &self.model {
+                w.line(&format!("<model type='{}'/>", esc(m)));
+                if self.is_virtio() {
+                    self.driver.format(w);
+                }
+            }
+            if !self.backend.is_empty() {
+                let mut a = Attrs::new();
+                for (k, v) in &self.backend {
+                    a.add(k, v);
+                }
+                w.line(&format!("<backend{}/>", a.as_str()));
+            }
+            if let Some(t) = &self.teaming {
+                let mut a = Attrs::new();
+                a.add("type", t.teaming_type.as_str());
+                a.opt("persistent", t.persistent.as_deref());
+                w.line(&format!("<teaming{}/>", a.as_str()));
+            }
+            super::boot::format_info(
+                w,
+                self.boot.as_ref(),
+                self.alias.as_deref(),
+                self.rom.as_ref(),
+                self.acpi_index,
+            );
+            format_addr(&self.address, w);
+        });
     }
 
     /// `<script>`, `<downscript>`, `<backenddomain>` and `<target>`.

@@ -17,6 +17,7 @@
 //! - [`pki`]: a CA, server and client certificates (and refused ones) made with certtool.
 //! - [`qemu_dirs`]: rvirtd's QEMU driver directories for a test, guests killed on drop.
 //! - [`qemu_hosts`]: two rvirtd hosts in namespaces and the test guest QEMU migration moves.
+//! - [`wait`]: polling with a deadline, failing with the state seen last.
 
 pub mod bins;
 pub mod corpus;
@@ -35,3 +36,4 @@ pub mod rpc;
 pub mod schema;
 pub mod spine;
 pub mod tools;
+pub mod wait;

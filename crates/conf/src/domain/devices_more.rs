@@ -98,10 +98,7 @@ impl Input {
             return Err(unsupported(format!("unknown input device type '{t}'")));
         }
         let model = match e.attr("model") {
-            Some(m) => Some(
-                InputModel::from_str_opt(m)
-                    .ok_or_else(|| unsupported(format!("unknown input model '{m}'")))?,
-            ),
+            Some(m) => Some(InputModel::parse_named(m, "input model")?),
             None => None,
         };
         let bus = match e.attr("bus") {

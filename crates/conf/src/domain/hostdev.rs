@@ -315,8 +315,7 @@ impl Hostdev {
         let Some(t) = e.attr("type") else {
             return Err(internal_xml("missing source address type"));
         };
-        let t = HostdevType::from_str_opt(t)
-            .ok_or_else(|| unsupported(format!("unknown host device source address type '{t}'")))?;
+        let t = HostdevType::parse_named(t, "host device source address type")?;
         let Some(s) = e.child("source") else {
             return Err(internal_xml("Missing <source> element in hostdev device"));
         };

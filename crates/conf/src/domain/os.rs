@@ -135,8 +135,7 @@ impl OsDef {
             _ => {}
         }
         if let Some(m) = os.child("smbios").and_then(|s| s.attr("mode")) {
-            let mode = SmbiosMode::from_str_opt(m)
-                .ok_or_else(|| unsupported(format!("unknown smbios mode '{m}'")))?;
+            let mode = SmbiosMode::parse_named(m, "smbios mode")?;
             def.smbios = Some(mode);
         }
         // An HVM guest without boot devices gets `hd` once the devices'

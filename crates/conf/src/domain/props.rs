@@ -23,6 +23,12 @@ pub trait VirEnum: Sized + Copy + 'static {
     fn as_str(self) -> &'static str {
         Self::NAMES[self.index()]
     }
+
+    /// `FromString` refused as libvirt's parsers refuse an unknown value:
+    /// `unsupported configuration: unknown WHAT 'S'`.
+    fn parse_named(s: &str, what: &str) -> Result<Self> {
+        Self::from_str_opt(s).ok_or_else(|| super::unsupported(format!("unknown {what} '{s}'")))
+    }
 }
 
 /// Declare enums and their `VIR_ENUM_IMPL` string tables together: one

@@ -85,10 +85,7 @@ impl DiskDriver {
             None => None,
             // Xen's old spelling of raw.
             Some("aio") => Some(StorageFormat::Raw),
-            Some(t) => Some(
-                StorageFormat::from_str_opt(t)
-                    .ok_or_else(|| unsupported(format!("unknown driver format value '{t}'")))?,
-            ),
+            Some(t) => Some(StorageFormat::parse_named(t, "driver format value")?),
         };
         Ok(DiskDriver {
             name,

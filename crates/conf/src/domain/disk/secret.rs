@@ -64,10 +64,7 @@ impl Auth {
         };
         let auth_type = match e.attr("type").filter(|t| !t.is_empty()) {
             None | Some("none") => None,
-            Some(t) => Some(
-                AuthType::from_str_opt(t)
-                    .ok_or_else(|| unsupported(format!("unknown auth type '{t}'")))?,
-            ),
+            Some(t) => Some(AuthType::parse_named(t, "auth type")?),
         };
         let Some(s) = e.child("secret") else {
             return Err(internal_xml("Missing <secret> element in auth"));

@@ -74,8 +74,7 @@ fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
     let Some(t) = addr_type.or(has_vendor.then_some("usb")) else {
         return Err(internal_xml("missing source address type"));
     };
-    let t = HostdevType::from_str_opt(t)
-        .ok_or_else(|| unsupported(format!("unknown host device source address type '{t}'")))?;
+    let t = HostdevType::parse_named(t, "host device source address type")?;
     let Some(s) = s else {
         return Err(internal_xml("Missing <source> element in hostdev device"));
     };
@@ -218,8 +217,7 @@ fn parse_teaming(e: &Element) -> Result<Option<Teaming>> {
         return Ok(None);
     }
     let ty = ty.unwrap_or_default();
-    let teaming_type = TeamingType::from_str_opt(ty)
-        .ok_or_else(|| unsupported(format!("unknown teaming type '{ty}'")))?;
+    let teaming_type = TeamingType::parse_named(ty, "teaming type")?;
     Ok(Some(Teaming {
         teaming_type,
         persistent,

@@ -594,9 +594,11 @@ fn parse_kvm(e: &Element) -> Result<KvmFeatures> {
 fn format_kvm(w: &mut Writer, k: &KvmFeatures) {
     w.block("kvm", "", |w| {
         switch_lines(w, &k.features, |name: Kvm, _| {
-            (name == Kvm::DirtyRing && k.dirty_ring_size > 0)
-                .then(|| format!(" size='{}'", k.dirty_ring_size))
-                .unwrap_or_default()
+            if name == Kvm::DirtyRing && k.dirty_ring_size > 0 {
+                format!(" size='{}'", k.dirty_ring_size)
+            } else {
+                String::new()
+            }
         });
     });
 }

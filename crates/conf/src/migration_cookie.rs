@@ -100,13 +100,11 @@ impl MigrationCookie {
         w.text_elem("digest", self.digest.as_deref());
         w.text_elem("persistent", self.persistent.as_deref());
         if !self.stats.is_empty() {
-            w.line("<stats>");
-            w.indent();
-            for (name, value) in &self.stats {
-                w.line(&format!("<stat name='{}'>{value}</stat>", escape(name)));
-            }
-            w.dedent();
-            w.line("</stats>");
+            w.block("stats", "", |w| {
+                for (name, value) in &self.stats {
+                    w.line(&format!("<stat name='{}'>{value}</stat>", escape(name)));
+                }
+            });
         }
         w.dedent();
         w.line("</rvirt-migration>");

@@ -134,30 +134,23 @@ impl Server {
         let main = self.servers[0].clone();
         let mut tasks = JoinSet::new();
         let mut paths = Vec::new();
+        // What every listener's accept loop shares: the main server's
+        // clients, the session settings and the stop signal.
+        let session = self.session.clone();
+        let accept = || Accept {
+            clients: main.clients.clone(),
+            session: session.clone(),
+            stop: stop_rx.clone(),
+        };
         for (listener, readonly, path) in self.unix {
             paths.push(path);
-            let ctx = Accept {
-                clients: main.clients.clone(),
-                session: self.session.clone(),
-                stop: stop_rx.clone(),
-            };
-            tasks.spawn(accept_clients(UnixClients { listener, readonly }, ctx));
+            tasks.spawn(accept_clients(UnixClients { listener, readonly }, accept()));
         }
         if let Some(listener) = self.tcp {
-            let ctx = Accept {
-                clients: main.clients.clone(),
-                session: self.session.clone(),
-                stop: stop_rx.clone(),
-            };
-            tasks.spawn(accept_clients(listener, ctx));
+            tasks.spawn(accept_clients(listener, accept()));
         }
         if let Some(listener) = self.tls {
-            let ctx = Accept {
-                clients: main.clients.clone(),
-                session: self.session.clone(),
-                stop: stop_rx.clone(),
-            };
-            tasks.spawn(accept_clients(listener, ctx));
+            tasks.spawn(accept_clients(listener, accept()));
         }
         let (admin_listener, admin_path) = self.admin;
         paths.push(admin_path);

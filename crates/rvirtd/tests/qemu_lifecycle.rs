@@ -10,6 +10,7 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::guest::READY_MARKER;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
 use rvirt_testkit::tools::{virsh, Output};
+use rvirt_testkit::wait::{poll, until};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -61,6 +62,21 @@ fn wait_gone(pid: i32) -> bool {
         std::thread::sleep(Duration::from_millis(50));
     }
     !alive(pid)
+}
+
+/// How often the waits below look again.
+const POLL: Duration = Duration::from_millis(200);
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// Wait until guest g1 has printed the kit's boot marker `boots` times.
+fn wait_boots(dirs: &QemuDirs, boots: usize, why: &str) {
+    let booted = || dirs.console_text("g1").matches(READY_MARKER).count() >= boots;
+    until(secs(60), Duration::from_millis(100), booted, || {
+        why.to_string()
+    });
 }
 
 #[test]
@@ -171,15 +187,13 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     ok(&uri, "setmem g1 98304 --live");
     // The guest's virtio_balloon driver inflates the balloon step by step;
     // dominfo reports QEMU's balloon figure as it moves, as libvirt does.
-    let start = Instant::now();
-    loop {
+    poll(secs(60), POLL, || {
         let info = ok(&uri, "dominfo g1");
-        if info.contains("Used memory:    98304 KiB") {
-            break;
+        match info.contains("Used memory:    98304 KiB") {
+            true => Ok(()),
+            false => Err(info),
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "{info}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    });
     let big = virsh(&uri, "setmem g1 262144 --live");
     assert!(
         big.stderr
@@ -189,16 +203,14 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
 
     // QEMU's balloon figure may still settle (a loaded host): wait for it.
-    let start = Instant::now();
-    loop {
+    poll(secs(30), POLL, || {
         let memstat = ok(&uri, "dommemstat g1");
         let lines: Vec<&str> = memstat.lines().collect();
-        if lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")) {
-            break;
+        match lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")) {
+            true => Ok(()),
+            false => Err(memstat),
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "{memstat}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    });
     assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
 
     let stats = ok(&uri, "domstats g1");
@@ -239,23 +251,9 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     assert_eq!(dirs.console_text("g1").matches(READY_MARKER).count(), 1);
 
     assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
-    let start = Instant::now();
-    while dirs.console_text("g1").matches(READY_MARKER).count() < 2 {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no second boot after reboot"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_boots(&dirs, 2, "no second boot after reboot");
     assert!(ok(&uri, "reset g1").contains("Domain 'g1' was reset"));
-    let start = Instant::now();
-    while dirs.console_text("g1").matches(READY_MARKER).count() < 3 {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "no boot after reset"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_boots(&dirs, 3, "no boot after reset");
     assert_eq!(
         dirs.pid_of("g1"),
         Some(pid),
@@ -273,15 +271,12 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
 
     // The ACPI power button: the guest powers itself off.
     assert!(ok(&uri, "shutdown g1").contains("Domain 'g1' is being shutdown"));
-    let start = Instant::now();
-    while ok(&uri, "domstate g1 --reason").trim() != "shut off (shutdown)" {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "not shut off:\n{}",
-            dirs.console_text("g1")
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    until(
+        secs(60),
+        POLL,
+        || ok(&uri, "domstate g1 --reason").trim() == "shut off (shutdown)",
+        || format!("not shut off:\n{}", dirs.console_text("g1")),
+    );
     assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
         assert!(!dirs.path(leftover).exists(), "{leftover} left behind");
@@ -417,38 +412,30 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     let d = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&d);
 
-    let unknown = dirs
-        .guest_xml("bad1", &image, "")
-        .replace("/usr/bin/qemu-system-x86_64", "/usr/bin/no-such-qemu");
-    let path = dirs.write("bad1.xml", unknown);
-    let out = virsh(&uri, &format!("define {}", path.display()));
-    assert!(!out.ok);
-    assert!(
-        out.stderr
-            .contains("Cannot check QEMU binary /usr/bin/no-such-qemu: No such file or directory"),
-        "{}",
-        out.stderr
+    let define = |name: &str, xml: String| {
+        let path = dirs.write(&format!("{name}.xml"), xml);
+        virsh(&uri, &format!("define {}", path.display()))
+    };
+    let refused = |name: &str, xml: String, message: &str| {
+        let out = define(name, xml);
+        assert!(!out.ok && out.stderr.contains(message), "{}", out.stderr);
+    };
+    let guest = |name: &str| dirs.guest_xml(name, &image, "");
+
+    refused(
+        "bad1",
+        guest("bad1").replace("/usr/bin/qemu-system-x86_64", "/usr/bin/no-such-qemu"),
+        "Cannot check QEMU binary /usr/bin/no-such-qemu: No such file or directory",
+    );
+    refused(
+        "bad2",
+        guest("bad2").replace("<domain type='qemu'>", "<domain type='kvm'>"),
+        "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'",
     );
 
-    let kvm = dirs
-        .guest_xml("bad2", &image, "")
-        .replace("<domain type='qemu'>", "<domain type='kvm'>");
-    let path = dirs.write("bad2.xml", kvm);
-    let out = virsh(&uri, &format!("define {}", path.display()));
-    assert!(!out.ok);
-    assert!(
-        out.stderr.contains(
-            "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' does not support virt type 'kvm'"
-        ),
-        "{}",
-        out.stderr
-    );
-
-    let no_kernel = dirs
-        .guest_xml("bad3", &image, "")
-        .replace(&image.kernel.display().to_string(), "/no/such/vmlinuz");
-    let path = dirs.write("bad3.xml", no_kernel);
-    ok(&uri, &format!("define {}", path.display()));
+    let no_kernel = guest("bad3").replace(&image.kernel.display().to_string(), "/no/such/vmlinuz");
+    let out = define("bad3", no_kernel);
+    assert!(out.ok, "define bad3: {}", out.stderr);
     let out = virsh(&uri, "start bad3");
     assert!(!out.ok);
     assert!(
@@ -465,14 +452,14 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     );
     assert!(dirs.pid_of("bad3").is_none(), "pid file left behind");
 
-    let no_disk = dirs.guest_xml("bad4", &image, "").replace(
+    let no_disk = guest("bad4").replace(
         "  <devices>\n",
         "  <devices>\n    <disk type='file' device='disk'>\n      \
          <driver name='qemu' type='raw'/>\n      <source file='/no/such/disk.img'/>\n      \
          <target dev='vda' bus='virtio'/>\n    </disk>\n",
     );
-    let path = dirs.write("bad4.xml", no_disk);
-    ok(&uri, &format!("define {}", path.display()));
+    let out = define("bad4", no_disk);
+    assert!(out.ok, "define bad4: {}", out.stderr);
     let out = virsh(&uri, "start bad4");
     assert!(
         !out.ok && out.stderr.contains("/no/such/disk.img"),

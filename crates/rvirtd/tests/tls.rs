@@ -68,6 +68,17 @@ fn with_tls(pki: &Pki, stock: bool) -> Option<(Daemon, u16)> {
     Some((d, port))
 }
 
+/// With certtool at hand: a PKI and an rvirtd serving TLS with it, and
+/// its port.
+fn tls_rvirtd() -> Option<(Pki, Daemon, u16)> {
+    if !ready() {
+        return None;
+    }
+    let pki = Pki::new();
+    let (rvirtd, port) = with_tls(&pki, false).unwrap();
+    Some((pki, rvirtd, port))
+}
+
 /// The URI for client `name`; expired and foreign clients skip their own
 /// sanity check, or libvirt's client would refuse itself before the server
 /// could.
@@ -85,11 +96,9 @@ fn uri(pki: &Pki, port: u16, name: &str) -> String {
 
 #[test]
 fn stock_virsh_accepted_and_refused_like_libvirtd() {
-    if !ready() {
+    let Some((pki, rvirtd, port)) = tls_rvirtd() else {
         return;
-    }
-    let pki = Pki::new();
-    let (rvirtd, port) = with_tls(&pki, false).unwrap();
+    };
     let ok = virsh(&uri(&pki, port, "client"), "list --all");
     assert!(ok.ok, "accepted client: {ok:?}\n{}", rvirtd.log());
     assert!(ok.stdout.contains("test"), "{ok:?}");
@@ -122,11 +131,12 @@ fn stock_virsh_accepted_and_refused_like_libvirtd() {
 
 #[test]
 fn python_libvirt_over_tls() {
-    if !ready() || !python_libvirt_ready() {
+    if !python_libvirt_ready() {
         return;
     }
-    let pki = Pki::new();
-    let (rvirtd, port) = with_tls(&pki, false).unwrap();
+    let Some((pki, rvirtd, port)) = tls_rvirtd() else {
+        return;
+    };
     let script = "import libvirt, sys\n\
                   try:\n    c = libvirt.open(sys.argv[1])\n    print('hostname', bool(c.getHostname()), 'domains', len(c.listAllDomains()))\n\
                   except libvirt.libvirtError as e:\n    print('refused', e.get_error_message())\n";
@@ -149,11 +159,9 @@ fn python_libvirt_over_tls() {
 
 #[test]
 fn rvirsh_against_libvirtd_and_rvirtd() {
-    if !ready() {
+    let Some((pki, _rvirtd, port)) = tls_rvirtd() else {
         return;
-    }
-    let pki = Pki::new();
-    let (_rvirtd, port) = with_tls(&pki, false).unwrap();
+    };
     let mut daemons = vec![("rvirtd", port)];
     let stock = with_tls(&pki, true);
     if let Some((_, p)) = &stock {
@@ -269,12 +277,10 @@ fn server_certificate_sanity_checked_at_start() {
 /// next client.
 #[test]
 fn non_tls_peers_are_dropped() {
-    if !ready() {
-        return;
-    }
     use std::io::{Read, Write};
-    let pki = Pki::new();
-    let (rvirtd, port) = with_tls(&pki, false).unwrap();
+    let Some((pki, rvirtd, port)) = tls_rvirtd() else {
+        return;
+    };
     let plain_rpc = [
         0u8, 0, 0, 28, 0x20, 0x00, 0x80, 0x86, 0, 0, 0, 1, 0, 0, 0, 66,
     ];

@@ -20,6 +20,7 @@
 //! - [`libvirtd_host`]: a stock libvirtd host in namespaces, beside or instead of rvirtd hosts.
 //! - [`migration_host`]: what the migration helpers need of either kind of host.
 //! - [`qemu_events`]: QEMU's own timings of a migration, from a second QMP monitor.
+//! - [`wait`]: polling with a deadline, failing with the state seen last.
 
 pub mod bins;
 pub mod corpus;
@@ -42,3 +43,4 @@ pub mod rpc;
 pub mod schema;
 pub mod spine;
 pub mod tools;
+pub mod wait;

@@ -13,14 +13,10 @@ vir_enum! {
         Oss = "oss", PulseAudio = "pulseaudio", Sdl = "sdl", Spice = "spice",
         File = "file", Dbus = "dbus",
     }
-}
 
-vir_enum! {
     /// `virDomainAudioSDLDriver` (its empty default is `None`).
     pub enum SdlDriver { Esd = "esd", Alsa = "alsa", Arts = "arts", PulseAudio = "pulseaudio" }
-}
 
-vir_enum! {
     /// `virDomainAudioFormat` (its empty default is `None`).
     pub enum AudioFormat {
         U8 = "u8", S8 = "s8", U16 = "u16", S16 = "s16",

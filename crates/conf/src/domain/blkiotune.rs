@@ -114,21 +114,19 @@ impl Blkiotune {
                 w.line(&format!("<weight>{}</weight>", self.weight));
             }
             for d in devices {
-                w.line("<device>");
-                w.indent();
-                w.line(&format!("<path>{}</path>", escape(&d.path)));
-                let values = [
-                    ("weight", u64::from(d.weight)),
-                    ("read_iops_sec", u64::from(d.read_iops_sec)),
-                    ("write_iops_sec", u64::from(d.write_iops_sec)),
-                    ("read_bytes_sec", d.read_bytes_sec),
-                    ("write_bytes_sec", d.write_bytes_sec),
-                ];
-                for (name, v) in values.into_iter().filter(|(_, v)| *v != 0) {
-                    w.line(&format!("<{name}>{v}</{name}>"));
-                }
-                w.dedent();
-                w.line("</device>");
+                w.block("device", "", |w| {
+                    w.line(&format!("<path>{}</path>", escape(&d.path)));
+                    let values = [
+                        ("weight", u64::from(d.weight)),
+                        ("read_iops_sec", u64::from(d.read_iops_sec)),
+                        ("write_iops_sec", u64::from(d.write_iops_sec)),
+                        ("read_bytes_sec", d.read_bytes_sec),
+                        ("write_bytes_sec", d.write_bytes_sec),
+                    ];
+                    for (name, v) in values.into_iter().filter(|(_, v)| *v != 0) {
+                        w.line(&format!("<{name}>{v}</{name}>"));
+                    }
+                });
             }
         });
     }

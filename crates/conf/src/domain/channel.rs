@@ -109,23 +109,23 @@ impl Channel {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.line(&format!("<channel{}>", self.source.type_attr()));
-        w.indent();
-        self.source.format(w);
-        let mut a = Attrs::new();
-        match &self.target {
-            ChannelTarget::None => a.add("type", "none"),
-            ChannelTarget::Guestfwd { address, port } => a
-                .add("type", "guestfwd")
-                .add("address", address)
-                .add("port", port),
-            ChannelTarget::Virtio { name } => a.add("type", "virtio").opt("name", name.as_deref()),
-            ChannelTarget::Xen { name } => a.add("type", "xen").opt("name", name.as_deref()),
-        };
-        w.line(&format!("<target{}/>", a.as_str()));
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</channel>");
+        w.block("channel", &self.source.type_attr(), |w| {
+            self.source.format(w);
+            let mut a = Attrs::new();
+            match &self.target {
+                ChannelTarget::None => a.add("type", "none"),
+                ChannelTarget::Guestfwd { address, port } => a
+                    .add("type", "guestfwd")
+                    .add("address", address)
+                    .add("port", port),
+                ChannelTarget::Virtio { name } => {
+                    a.add("type", "virtio").opt("name", name.as_deref())
+                }
+                ChannelTarget::Xen { name } => a.add("type", "xen").opt("name", name.as_deref()),
+            };
+            w.line(&format!("<target{}/>", a.as_str()));
+            format_addr(&self.address, w);
+        });
     }
 }
 

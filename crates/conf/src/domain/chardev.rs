@@ -17,14 +17,10 @@ vir_enum! {
         SpiceVmc = "spicevmc", SpicePort = "spiceport", Nmdm = "nmdm",
         QemuVdagent = "qemu-vdagent", Dbus = "dbus",
     }
-}
 
-vir_enum! {
     /// `virDomainChrTcpProtocol`.
     pub enum TcpProtocol { Raw = "raw", Telnet = "telnet", Telnets = "telnets", Tls = "tls" }
-}
 
-vir_enum! {
     /// `virDomainMouseMode` (its "default" is the unset value).
     pub enum MouseMode { Default = "default", Server = "server", Client = "client" }
 }
@@ -345,16 +341,14 @@ impl ChrSource {
         if self.clipboard.is_none() && self.mouse.is_none() {
             return;
         }
-        w.line("<source>");
-        w.indent();
-        if let Some(c) = self.clipboard {
-            w.line(&format!("<clipboard copypaste='{}'/>", c.as_str()));
-        }
-        if let Some(m) = self.mouse {
-            w.line(&format!("<mouse mode='{}'/>", m.as_str()));
-        }
-        w.dedent();
-        w.line("</source>");
+        w.block("source", "", |w| {
+            if let Some(c) = self.clipboard {
+                w.line(&format!("<clipboard copypaste='{}'/>", c.as_str()));
+            }
+            if let Some(m) = self.mouse {
+                w.line(&format!("<mouse mode='{}'/>", m.as_str()));
+            }
+        });
     }
 
     fn format_udp(&self, w: &mut Writer) {

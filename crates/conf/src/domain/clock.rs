@@ -2,7 +2,7 @@
 //! `virDomainTimerDefParseXML` and their formatters.
 
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::{internal, internal_xml, unsupported};
+use super::{internal, internal_xml};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -12,32 +12,22 @@ vir_enum! {
         Utc = "utc", Localtime = "localtime", Variable = "variable",
         Timezone = "timezone", Absolute = "absolute",
     }
-}
 
-vir_enum! {
     /// `virDomainClockBasis`.
     pub enum ClockBasis { Utc = "utc", Localtime = "localtime" }
-}
 
-vir_enum! {
     /// `virDomainTimerName`.
     pub enum TimerName {
         Platform = "platform", Pit = "pit", Rtc = "rtc", Hpet = "hpet", Tsc = "tsc",
         Kvmclock = "kvmclock", Hypervclock = "hypervclock", Armvtimer = "armvtimer",
     }
-}
 
-vir_enum! {
     /// `virDomainTimerTrack` without its `none`.
     pub enum TimerTrack { Boot = "boot", Guest = "guest", Wall = "wall", Realtime = "realtime" }
-}
 
-vir_enum! {
     /// `virDomainTimerTickpolicy` without its `none`.
     pub enum TickPolicy { Delay = "delay", Catchup = "catchup", Merge = "merge", Discard = "discard" }
-}
 
-vir_enum! {
     /// `virDomainTimerMode` without its `none`.
     pub enum TimerMode {
         Auto = "auto", Native = "native", Emulate = "emulate", Paravirt = "paravirt",
@@ -150,8 +140,7 @@ impl ClockDef {
             return Ok(def);
         };
         if let Some(o) = c.attr("offset").filter(|o| !o.is_empty()) {
-            def.offset = ClockOffset::from_str_opt(o)
-                .ok_or_else(|| unsupported(format!("unknown clock offset '{o}'")))?;
+            def.offset = ClockOffset::parse_named(o, "clock offset")?;
         }
         let adjustment = c.attr("adjustment").filter(|a| !a.is_empty());
         match def.offset {
@@ -173,8 +162,7 @@ impl ClockDef {
             ClockOffset::Variable => {
                 def.adjustment = adjustment.and_then(|a| a.parse().ok()).unwrap_or(0);
                 if let Some(b) = c.attr("basis").filter(|b| !b.is_empty()) {
-                    def.basis = ClockBasis::from_str_opt(b)
-                        .ok_or_else(|| unsupported(format!("unknown clock basis '{b}'")))?;
+                    def.basis = ClockBasis::parse_named(b, "clock basis")?;
                 }
             }
             ClockOffset::Timezone => {

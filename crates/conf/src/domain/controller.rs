@@ -31,9 +31,7 @@ vir_enum! {
         VirtioNonTransitional = "virtio-non-transitional", Ncr53c90 = "ncr53c90",
         Dc390 = "dc390", Am53c974 = "am53c974",
     }
-}
 
-vir_enum! {
     /// `virDomainControllerModelUSB`.
     pub enum UsbModel {
         Piix3Uhci = "piix3-uhci", Piix4Uhci = "piix4-uhci", Ehci = "ehci",
@@ -42,9 +40,7 @@ vir_enum! {
         NecXhci = "nec-xhci", Qusb1 = "qusb1", Qusb2 = "qusb2", QemuXhci = "qemu-xhci",
         None = "none",
     }
-}
 
-vir_enum! {
     /// `virDomainControllerModelPCI`.
     pub enum PciModel {
         PciRoot = "pci-root", PcieRoot = "pcie-root", PciBridge = "pci-bridge",
@@ -53,9 +49,7 @@ vir_enum! {
         PcieSwitchDownstreamPort = "pcie-switch-downstream-port",
         PciExpanderBus = "pci-expander-bus", PcieExpanderBus = "pcie-expander-bus",
     }
-}
 
-vir_enum! {
     /// `virDomainControllerPCIModelName` (its "none" is the unset value).
     pub enum PciModelName {
         None = "none", PciBridge = "pci-bridge", I82801b11Bridge = "i82801b11-bridge",
@@ -64,14 +58,10 @@ vir_enum! {
         PcieRootPort = "pcie-root-port", SpaprPciHostBridge = "spapr-pci-host-bridge",
         PciePciBridge = "pcie-pci-bridge",
     }
-}
 
-vir_enum! {
     /// `virDomainControllerModelIDE`.
     pub enum IdeModel { Piix3 = "piix3", Piix4 = "piix4", Ich6 = "ich6" }
-}
 
-vir_enum! {
     /// `virDomainControllerModelVirtioSerial`.
     pub enum VirtioSerialModel {
         Virtio = "virtio", VirtioTransitional = "virtio-transitional",

@@ -10,29 +10,23 @@ vir_enum! {
     /// `virCPUMode`.
     pub enum CpuMode { Custom = "custom", HostModel = "host-model",
         HostPassthrough = "host-passthrough", Maximum = "maximum" }
-}
-vir_enum! {
+
     /// `virCPUMatch`.
     pub enum CpuMatch { Exact = "exact", Minimum = "minimum", Strict = "strict" }
-}
-vir_enum! {
+
     /// `virCPUCheck` (`default` is the unset value, never formatted).
     pub enum CpuCheck { Default = "default", None = "none", Partial = "partial", Full = "full" }
-}
-vir_enum! {
+
     /// `virCPUFallback`.
     pub enum CpuFallback { Allow = "allow", Forbid = "forbid" }
-}
-vir_enum! {
+
     /// `virCPUFeaturePolicy`.
     pub enum FeaturePolicy { Force = "force", Require = "require", Optional = "optional",
         Disable = "disable", Forbid = "forbid" }
-}
-vir_enum! {
+
     /// `virCPUCacheMode`.
     pub enum CacheMode { Emulate = "emulate", Passthrough = "passthrough", Disable = "disable" }
-}
-vir_enum! {
+
     /// `virCPUMaxPhysAddrMode`.
     pub enum MaxPhysAddrMode { Emulate = "emulate", Passthrough = "passthrough" }
 }

@@ -64,11 +64,9 @@ impl DeviceSeclabel {
         a.add("relabel", if self.relabel { "yes" } else { "no" });
         match &self.label {
             Some(l) => {
-                w.line(&format!("<seclabel{}>", a.as_str()));
-                w.indent();
-                w.text_elem("label", Some(l));
-                w.dedent();
-                w.line("</seclabel>");
+                w.block("seclabel", a.as_str(), |w| {
+                    w.text_elem("label", Some(l));
+                });
             }
             None => w.line(&format!("<seclabel{}/>", a.as_str())),
         }

@@ -295,51 +295,49 @@ impl Devices {
     }
 
     pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
-        w.line("<devices>");
-        w.indent();
-        w.text_elem("emulator", self.emulator.as_deref());
-        let serials = Chrs("serial", &self.serials, opts.inactive);
-        let consoles = Chrs("console", &self.consoles, opts.inactive);
-        let parallels = Chrs("parallel", &self.parallels, opts.inactive);
-        let memories = MemoryDevices(&self.memories, opts.inactive);
-        let graphics = GraphicsList(&self.graphics, opts);
-        // virDomainDefFormatInternal's order of device kinds.
-        let disks = Disks(&self.disks, opts);
-        let kinds: [&dyn FormatXml; 28] = [
-            &disks,
-            &self.controllers,
-            &self.leases,
-            &self.filesystems,
-            &self.interfaces,
-            &self.smartcards,
-            &serials,
-            &parallels,
-            &consoles,
-            &self.channels,
-            &self.inputs,
-            &self.tpms,
-            &graphics,
-            &self.sounds,
-            &self.audios,
-            &self.videos,
-            &self.hostdevs,
-            &self.redirdevs,
-            &self.redirfilter,
-            &self.hubs,
-            &self.watchdog,
-            &self.memballoon,
-            &self.rngs,
-            &self.panics,
-            &self.shmems,
-            &memories,
-            &self.iommu,
-            &self.vsock,
-        ];
-        for kind in kinds {
-            kind.format_xml(w);
-        }
-        w.dedent();
-        w.line("</devices>");
+        w.block("devices", "", |w| {
+            w.text_elem("emulator", self.emulator.as_deref());
+            let serials = Chrs("serial", &self.serials, opts.inactive);
+            let consoles = Chrs("console", &self.consoles, opts.inactive);
+            let parallels = Chrs("parallel", &self.parallels, opts.inactive);
+            let memories = MemoryDevices(&self.memories, opts.inactive);
+            let graphics = GraphicsList(&self.graphics, opts);
+            // virDomainDefFormatInternal's order of device kinds.
+            let disks = Disks(&self.disks, opts);
+            let kinds: [&dyn FormatXml; 28] = [
+                &disks,
+                &self.controllers,
+                &self.leases,
+                &self.filesystems,
+                &self.interfaces,
+                &self.smartcards,
+                &serials,
+                &parallels,
+                &consoles,
+                &self.channels,
+                &self.inputs,
+                &self.tpms,
+                &graphics,
+                &self.sounds,
+                &self.audios,
+                &self.videos,
+                &self.hostdevs,
+                &self.redirdevs,
+                &self.redirfilter,
+                &self.hubs,
+                &self.watchdog,
+                &self.memballoon,
+                &self.rngs,
+                &self.panics,
+                &self.shmems,
+                &memories,
+                &self.iommu,
+                &self.vsock,
+            ];
+            for kind in kinds {
+                kind.format_xml(w);
+            }
+        });
     }
 }
 

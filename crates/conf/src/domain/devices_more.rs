@@ -13,12 +13,10 @@ vir_enum! {
     /// `virDomainInputModel` without its unset `default`.
     pub enum InputModel { Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional" }
-}
-vir_enum! {
+
     /// `virDomainInputSourceGrab` without its unset `default`.
     pub enum InputGrab { All = "all" }
-}
-vir_enum! {
+
     /// `virDomainInputSourceGrabToggle` without its unset `default`.
     pub enum InputGrabToggle { CtrlCtrl = "ctrl-ctrl", AltAlt = "alt-alt",
         ShiftShift = "shift-shift", MetaMeta = "meta-meta", ScrollLock = "scrolllock" }
@@ -100,10 +98,7 @@ impl Input {
             return Err(unsupported(format!("unknown input device type '{t}'")));
         }
         let model = match e.attr("model") {
-            Some(m) => Some(
-                InputModel::from_str_opt(m)
-                    .ok_or_else(|| unsupported(format!("unknown input model '{m}'")))?,
-            ),
+            Some(m) => Some(InputModel::parse_named(m, "input model")?),
             None => None,
         };
         let bus = match e.attr("bus") {

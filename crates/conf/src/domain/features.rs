@@ -9,9 +9,7 @@ use rvirt_util::Result;
 vir_enum! {
     /// `virDomainHyperVMode` without its `none`.
     pub enum HypervMode { Custom = "custom", Passthrough = "passthrough" }
-}
 
-vir_enum! {
     /// `virDomainHyperv`: the Hyper-V enlightenments.
     pub enum Hyperv {
         Relaxed = "relaxed", Vapic = "vapic", Spinlocks = "spinlocks", Vpindex = "vpindex",
@@ -20,32 +18,22 @@ vir_enum! {
         Reenlightenment = "reenlightenment", Tlbflush = "tlbflush", Ipi = "ipi",
         Evmcs = "evmcs", Avic = "avic",
     }
-}
 
-vir_enum! {
     /// `virDomainKVM`.
     pub enum Kvm {
         Hidden = "hidden", HintDedicated = "hint-dedicated", PollControl = "poll-control",
         PvIpi = "pv-ipi", DirtyRing = "dirty-ring",
     }
-}
 
-vir_enum! {
     /// `virDomainXen`.
     pub enum Xen { E820Host = "e820_host", Passthrough = "passthrough" }
-}
 
-vir_enum! {
     /// `virDomainXenPassthroughMode` without its `default`.
     pub enum XenPassthroughMode { SyncPt = "sync_pt", SharePt = "share_pt" }
-}
 
-vir_enum! {
     /// `virDomainCapabilitiesPolicy`.
     pub enum CapsPolicy { Default = "default", Allow = "allow", Deny = "deny" }
-}
 
-vir_enum! {
     /// `virDomainProcessCapsFeature`.
     pub enum ProcessCap {
         AuditControl = "audit_control", AuditWrite = "audit_write",
@@ -62,37 +50,25 @@ vir_enum! {
         SysResource = "sys_resource", SysTime = "sys_time",
         SysTtyConfig = "sys_tty_config", Syslog = "syslog", WakeAlarm = "wake_alarm",
     }
-}
 
-vir_enum! {
     /// `virGICVersion` without its `none` (refused: `VIR_XML_PROP_NONZERO`).
     pub enum GicVersion { Host = "host", V2 = "2", V3 = "3" }
-}
 
-vir_enum! {
     /// `virDomainIOAPIC` without its `none`.
     pub enum IoapicDriver { Qemu = "qemu", Kvm = "kvm" }
-}
 
-vir_enum! {
     /// `virDomainHPTResizing` without its `none`.
     pub enum HptResizing { Enabled = "enabled", Disabled = "disabled", Required = "required" }
-}
 
-vir_enum! {
     /// `virDomainCFPC`/`virDomainSBBC` without their `none`.
     pub enum SpectreFix { Broken = "broken", Workaround = "workaround", Fixed = "fixed" }
-}
 
-vir_enum! {
     /// `virDomainIBS` without its `none`.
     pub enum Ibs {
         Broken = "broken", Workaround = "workaround", FixedIbs = "fixed-ibs",
         FixedCcd = "fixed-ccd", FixedNa = "fixed-na",
     }
-}
 
-vir_enum! {
     /// `virDomainMsrsUnknown`.
     pub enum MsrsUnknown { Ignore = "ignore", Fault = "fault" }
 }
@@ -192,20 +168,12 @@ fn state_required(e: &Element) -> Result<TriSwitch> {
 
 /// `virParseScaledValue` of a child element's text and `unit`.
 fn scaled(e: &Element, child: &str, default_scale: u64) -> Result<Option<u64>> {
-    let Some(c) = e.child(child) else {
-        return Ok(None);
-    };
-    let text = c.text();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let n: u64 = text.trim().parse().map_err(|_| {
-        internal_xml(format!(
-            "Invalid value '{text}' for element or attribute './{child}'"
-        ))
-    })?;
-    let unit = c.attr("unit").unwrap_or("");
-    props::scale_integer(n, unit, default_scale, u64::MAX).map(Some)
+    props::scaled_value(
+        e.child(child),
+        &format!("./{child}"),
+        default_scale,
+        u64::MAX,
+    )
 }
 
 /// The element children of `e`, each named by `T`'s table or refused with
@@ -218,6 +186,45 @@ fn named_children<'a, T: VirEnum>(
         Some(t) => Ok((t, c)),
         None => Err(unsupported(unknown(&c.name))),
     })
+}
+
+/// The `<NAME state='on|off'/>` children of `e` as per-name switches
+/// (`unknown` refuses other names); `on` reads what a child switched on
+/// adds.
+fn parse_switches<T: VirEnum, const N: usize>(
+    e: &Element,
+    unknown: fn(&str) -> String,
+    mut on: impl FnMut(T, &Element) -> Result<()>,
+) -> Result<Switches<N>> {
+    let mut switches = [None; N];
+    for child in named_children::<T>(e, unknown) {
+        let (feature, c) = child?;
+        let state = state_required(c)?;
+        switches[feature.index()] = Some(state);
+        if state == TriSwitch::On {
+            on(feature, c)?;
+        }
+    }
+    Ok(switches)
+}
+
+/// A `<NAME state='..'EXTRA/>` line per set switch, `extra` giving what
+/// follows the state.
+fn switch_lines<T: VirEnum>(
+    w: &mut Writer,
+    switches: &[Option<TriSwitch>],
+    extra: impl Fn(T, TriSwitch) -> String,
+) {
+    for (i, s) in switches.iter().enumerate() {
+        let Some(s) = *s else { continue };
+        let name = T::from_index(i);
+        let tail = extra(name, s);
+        w.line(&format!(
+            "<{} state='{}'{tail}/>",
+            name.as_str(),
+            s.as_str()
+        ));
+    }
 }
 
 impl Features {
@@ -477,22 +484,10 @@ fn parse_tcg(e: &Element) -> Result<Option<u64>> {
 
 /// `virDomainFeaturesHyperVDefParse`.
 fn parse_hyperv(e: &Element) -> Result<HypervFeatures> {
-    let mut h = HypervFeatures {
-        mode: props::enumeration(e, "mode", false)?.unwrap_or(HypervMode::Custom),
-        features: [None; 15],
-        spinlocks_retries: 0,
-        stimer_direct: None,
-        vendor_id: None,
-    };
-    for child in named_children::<Hyperv>(e, |n| {
-        format!("unsupported HyperV Enlightenment feature: {n}")
-    }) {
-        let (feature, c) = child?;
-        let state = state_required(c)?;
-        h.features[feature.index()] = Some(state);
-        if state != TriSwitch::On {
-            continue;
-        }
+    let mode = props::enumeration(e, "mode", false)?.unwrap_or(HypervMode::Custom);
+    let (mut spinlocks_retries, mut stimer_direct, mut vendor_id) = (0, None, None);
+    let unknown = |n: &str| format!("unsupported HyperV Enlightenment feature: {n}");
+    let features = parse_switches(e, unknown, |feature: Hyperv, c| {
         match feature {
             Hyperv::Stimer => {
                 for d in c.elements() {
@@ -502,7 +497,7 @@ fn parse_hyperv(e: &Element) -> Result<HypervFeatures> {
                             d.name
                         )));
                     }
-                    h.stimer_direct = Some(state_required(d)?);
+                    stimer_direct = Some(state_required(d)?);
                 }
             }
             Hyperv::Spinlocks => {
@@ -512,13 +507,20 @@ fn parse_hyperv(e: &Element) -> Result<HypervFeatures> {
                         "HyperV spinlock retry count must be at least 4095",
                     ));
                 }
-                h.spinlocks_retries = retries;
+                spinlocks_retries = retries;
             }
-            Hyperv::VendorId => h.vendor_id = Some(parse_vendor_id(c)?),
+            Hyperv::VendorId => vendor_id = Some(parse_vendor_id(c)?),
             _ => {}
         }
-    }
-    Ok(h)
+        Ok(())
+    })?;
+    Ok(HypervFeatures {
+        mode,
+        features,
+        spinlocks_retries,
+        stimer_direct,
+        vendor_id,
+    })
 }
 
 fn parse_vendor_id(c: &Element) -> Result<String> {
@@ -569,76 +571,63 @@ fn format_hyperv(w: &mut Writer, h: &HypervFeatures) {
 
 /// `virDomainFeaturesKVMDefParse`.
 fn parse_kvm(e: &Element) -> Result<KvmFeatures> {
-    let mut k = KvmFeatures::default();
-    for child in named_children::<Kvm>(e, |n| format!("unsupported KVM feature: {n}")) {
-        let (feature, c) = child?;
-        let state = state_required(c)?;
-        k.features[feature.index()] = Some(state);
-        if feature == Kvm::DirtyRing && state == TriSwitch::On {
+    let mut dirty_ring_size = 0;
+    let unknown = |n: &str| format!("unsupported KVM feature: {n}");
+    let features = parse_switches(e, unknown, |feature: Kvm, c| {
+        if feature == Kvm::DirtyRing {
             let size = props::uint_base0(c, "size", true, false)?.unwrap_or(0);
             if !size.is_power_of_two() || !(1024..=65536).contains(&size) {
                 return Err(internal_xml(
                     "dirty ring must be power of 2 and ranges [1024, 65536]",
                 ));
             }
-            k.dirty_ring_size = size;
+            dirty_ring_size = size;
         }
-    }
-    Ok(k)
+        Ok(())
+    })?;
+    Ok(KvmFeatures {
+        features,
+        dirty_ring_size,
+    })
 }
 
 fn format_kvm(w: &mut Writer, k: &KvmFeatures) {
-    w.line("<kvm>");
-    w.indent();
-    for (i, s) in k.features.iter().enumerate() {
-        let Some(s) = s else { continue };
-        let name = Kvm::from_index(i);
-        let size = (name == Kvm::DirtyRing && k.dirty_ring_size > 0)
-            .then(|| format!(" size='{}'", k.dirty_ring_size));
-        w.line(&format!(
-            "<{} state='{}'{}/>",
-            name.as_str(),
-            s.as_str(),
-            size.unwrap_or_default()
-        ));
-    }
-    w.dedent();
-    w.line("</kvm>");
+    w.block("kvm", "", |w| {
+        switch_lines(w, &k.features, |name: Kvm, _| {
+            if name == Kvm::DirtyRing && k.dirty_ring_size > 0 {
+                format!(" size='{}'", k.dirty_ring_size)
+            } else {
+                String::new()
+            }
+        });
+    });
 }
 
 /// `virDomainFeaturesXENDefParse`.
 fn parse_xen(e: &Element) -> Result<XenFeatures> {
-    let mut x = XenFeatures::default();
-    for child in named_children::<Xen>(e, |n| format!("unsupported Xen feature: {n}")) {
-        let (feature, c) = child?;
-        let state = state_required(c)?;
-        x.features[feature.index()] = Some(state);
-        if feature == Xen::Passthrough && state == TriSwitch::On {
-            x.passthrough_mode = props::enumeration(c, "mode", false)?;
+    let mut passthrough_mode = None;
+    let unknown = |n: &str| format!("unsupported Xen feature: {n}");
+    let features = parse_switches(e, unknown, |feature: Xen, c| {
+        if feature == Xen::Passthrough {
+            passthrough_mode = props::enumeration(c, "mode", false)?;
         }
-    }
-    Ok(x)
+        Ok(())
+    })?;
+    Ok(XenFeatures {
+        features,
+        passthrough_mode,
+    })
 }
 
 fn format_xen(w: &mut Writer, x: &XenFeatures) {
-    w.line("<xen>");
-    w.indent();
-    for (i, s) in x.features.iter().enumerate() {
-        let Some(s) = s else { continue };
-        let name = Xen::from_index(i);
-        let mode = x
-            .passthrough_mode
-            .filter(|_| name == Xen::Passthrough && *s == TriSwitch::On)
-            .map(|m| format!(" mode='{}'", m.as_str()));
-        w.line(&format!(
-            "<{} state='{}'{}/>",
-            name.as_str(),
-            s.as_str(),
-            mode.unwrap_or_default()
-        ));
-    }
-    w.dedent();
-    w.line("</xen>");
+    w.block("xen", "", |w| {
+        switch_lines(w, &x.features, |name: Xen, s| {
+            x.passthrough_mode
+                .filter(|_| name == Xen::Passthrough && s == TriSwitch::On)
+                .map(|m| format!(" mode='{}'", m.as_str()))
+                .unwrap_or_default()
+        });
+    });
 }
 
 /// `virDomainFeaturesCapabilitiesDefParse`.
@@ -662,12 +651,7 @@ fn format_caps(w: &mut Writer, c: &ProcessCaps) {
     }
     let a = format!(" policy='{}'", c.policy.as_str());
     w.elem_with("capabilities", &a, |w| {
-        for (i, s) in c.caps.iter().enumerate() {
-            if let Some(s) = s {
-                let name = ProcessCap::from_index(i).as_str();
-                w.line(&format!("<{name} state='{}'/>", s.as_str()));
-            }
-        }
+        switch_lines(w, &c.caps, |_: ProcessCap, _| String::new())
     });
 }
 

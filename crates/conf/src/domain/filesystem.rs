@@ -18,45 +18,31 @@ vir_enum! {
         Mount = "mount", Block = "block", File = "file", Template = "template",
         Ram = "ram", Bind = "bind", Volume = "volume",
     }
-}
 
-vir_enum! {
     /// `virDomainFSAccessMode` (its empty zero entry is the unset value).
     pub enum FsAccessMode { Default = "", Passthrough = "passthrough", Mapped = "mapped", Squash = "squash" }
-}
 
-vir_enum! {
     /// `virDomainFSModel` without "default" (`None`).
     pub enum FsModel {
         Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virDomainFSMultidevs` ("default" is the unset value).
     pub enum FsMultidevs { Default = "default", Remap = "remap", Forbid = "forbid", Warn = "warn" }
-}
 
-vir_enum! {
     /// `virDomainFSDriver` ("default" is the unset value).
     pub enum FsDriverType {
         Default = "default", Path = "path", Handle = "handle", Loop = "loop",
         Nbd = "nbd", Ploop = "ploop", Virtiofs = "virtiofs",
     }
-}
 
-vir_enum! {
     /// `virDomainFSWrpolicy` ("default" is the unset value).
     pub enum FsWrpolicy { Default = "default", Immediate = "immediate" }
-}
 
-vir_enum! {
     /// `virDomainFSCacheMode` without "default" (`None`).
     pub enum FsCacheMode { None = "none", Always = "always" }
-}
 
-vir_enum! {
     /// `virDomainFSSandboxMode` without "default" (`None`).
     pub enum FsSandboxMode { Namespace = "namespace", Chroot = "chroot" }
 }
@@ -327,33 +313,31 @@ impl Filesystem {
         a.opt("multidevs", self.multidevs.map(VirEnum::as_str));
         a.opt("fmode", self.fmode.map(|m| format!("{m:04o}")));
         a.opt("dmode", self.dmode.map(|m| format!("{m:04o}")));
-        w.line(&format!("<filesystem{}>", a.as_str()));
-        w.indent();
-        self.format_driver(w);
-        if let Some(b) = &self.binary {
-            format_binary(b, w);
-        }
-        self.format_source(w);
-        if let Some(t) = &self.target {
-            w.line(&format!("<target{}/>", Attrs::new().add("dir", t).as_str()));
-        }
-        if self.readonly {
-            w.line("<readonly/>");
-        }
-        if let Some(b) = &self.boot {
-            b.format(w);
-        }
-        format_addr(&self.address, w);
-        for (name, v) in [
-            ("space_hard_limit", self.space_limits.hard),
-            ("space_soft_limit", self.space_limits.soft),
-        ] {
-            if v != 0 {
-                w.line(&format!("<{name} unit='bytes'>{v}</{name}>"));
+        w.block("filesystem", a.as_str(), |w| {
+            self.format_driver(w);
+            if let Some(b) = &self.binary {
+                format_binary(b, w);
             }
-        }
-        w.dedent();
-        w.line("</filesystem>");
+            self.format_source(w);
+            if let Some(t) = &self.target {
+                w.line(&format!("<target{}/>", Attrs::new().add("dir", t).as_str()));
+            }
+            if self.readonly {
+                w.line("<readonly/>");
+            }
+            if let Some(b) = &self.boot {
+                b.format(w);
+            }
+            format_addr(&self.address, w);
+            for (name, v) in [
+                ("space_hard_limit", self.space_limits.hard),
+                ("space_soft_limit", self.space_limits.soft),
+            ] {
+                if v != 0 {
+                    w.line(&format!("<{name} unit='bytes'>{v}</{name}>"));
+                }
+            }
+        });
     }
 
     fn format_driver(&self, w: &mut Writer) {

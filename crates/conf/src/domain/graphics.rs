@@ -18,19 +18,13 @@ vir_enum! {
         Sdl = "sdl", Vnc = "vnc", Rdp = "rdp", Desktop = "desktop",
         Spice = "spice", EglHeadless = "egl-headless", Dbus = "dbus",
     }
-}
 
-vir_enum! {
     /// `virDomainGraphicsListenType`.
     pub enum ListenType { None = "none", Address = "address", Network = "network", Socket = "socket" }
-}
 
-vir_enum! {
     /// `virDomainGraphicsAuthConnectedType` (its `default` is `None`).
     pub enum Connected { Fail = "fail", Disconnect = "disconnect", Keep = "keep" }
-}
 
-vir_enum! {
     /// `virDomainGraphicsVNCSharePolicy`.
     pub enum SharePolicy {
         Default = "default", AllowExclusive = "allow-exclusive",

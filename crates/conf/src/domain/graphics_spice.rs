@@ -14,32 +14,22 @@ vir_enum! {
         Playback = "playback", Record = "record", Smartcard = "smartcard",
         Usbredir = "usbredir",
     }
-}
 
-vir_enum! {
     /// `virDomainGraphicsSpiceChannelMode`.
     pub enum ChannelMode { Any = "any", Secure = "secure", Insecure = "insecure" }
-}
 
-vir_enum! {
     /// `virDomainGraphicsSpiceImageCompression` (its `default` is `None`).
     pub enum ImageCompression {
         AutoGlz = "auto_glz", AutoLz = "auto_lz", Quic = "quic", Glz = "glz",
         Lz = "lz", Off = "off",
     }
-}
 
-vir_enum! {
     /// `virDomainGraphicsSpiceJpegCompression` and `...ZlibCompression`.
     pub enum Compression { Auto = "auto", Never = "never", Always = "always" }
-}
 
-vir_enum! {
     /// `virDomainGraphicsSpiceStreamingMode`.
     pub enum StreamingMode { Filter = "filter", All = "all", Off = "off" }
-}
 
-vir_enum! {
     /// `virDomainMouseMode`.
     pub enum MouseMode { Server = "server", Client = "client" }
 }

@@ -17,37 +17,25 @@ use rvirt_util::{uuid, Result};
 vir_enum! {
     /// `virDomainHostdevSubsysType`.
     pub enum HostdevType { Usb = "usb", Pci = "pci", Scsi = "scsi", ScsiHost = "scsi_host", Mdev = "mdev" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysPCIBackend` without "default" (`None`).
     pub enum PciBackend { Kvm = "kvm", Vfio = "vfio", Xen = "xen" }
-}
 
-vir_enum! {
     /// `virDomainStartupPolicy` without "default" (`None`).
     pub enum StartupPolicy { Mandatory = "mandatory", Requisite = "requisite", Optional = "optional" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysUSBGuestReset` without "default" (`None`).
     pub enum GuestReset { Off = "off", Uninitialized = "uninitialized", On = "on" }
-}
 
-vir_enum! {
     /// `virDomainHostdevSubsysSCSIVHostModel`; "default" is kept unformatted.
     pub enum VhostScsiModel {
         Default = "default", Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virMediatedDeviceModel`.
     pub enum MdevModel { VfioPci = "vfio-pci", VfioCcw = "vfio-ccw", VfioAp = "vfio-ap" }
-}
 
-vir_enum! {
     /// `virDomainDeviceSGIO` without "default": only checked, SCSI only.
     pub enum Sgio { Filtered = "filtered", Unfiltered = "unfiltered" }
 }
@@ -327,8 +315,7 @@ impl Hostdev {
         let Some(t) = e.attr("type") else {
             return Err(internal_xml("missing source address type"));
         };
-        let t = HostdevType::from_str_opt(t)
-            .ok_or_else(|| unsupported(format!("unknown host device source address type '{t}'")))?;
+        let t = HostdevType::parse_named(t, "host device source address type")?;
         let Some(s) = e.child("source") else {
             return Err(internal_xml("Missing <source> element in hostdev device"));
         };
@@ -462,21 +449,19 @@ impl Hostdev {
             HostdevSource::Scsi(s) => s.attrs(&mut a),
             _ => {}
         }
-        w.line(&format!("<hostdev{}>", a.as_str()));
-        w.indent();
-        self.source.format(w, false);
-        if let Some(p) = &self.teaming {
-            let a = Attrs::new().add("persistent", p).as_str().to_string();
-            w.line(&format!("<teaming type='transient'{a}/>"));
-        }
-        if let HostdevSource::Scsi(s) = &self.source {
-            s.format_flags(w);
-        }
-        let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-        super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</hostdev>");
+        w.block("hostdev", a.as_str(), |w| {
+            self.source.format(w, false);
+            if let Some(p) = &self.teaming {
+                let a = Attrs::new().add("persistent", p).as_str().to_string();
+                w.line(&format!("<teaming type='transient'{a}/>"));
+            }
+            if let HostdevSource::Scsi(s) = &self.source {
+                s.format_flags(w);
+            }
+            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
+            super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
+            format_addr(&self.address, w);
+        });
     }
 }
 

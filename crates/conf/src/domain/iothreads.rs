@@ -121,17 +121,15 @@ impl IoThreads {
             .iter()
             .any(|t| !t.autofill || t.pool_min.is_some() || t.pool_max.is_some());
         if listed {
-            w.line("<iothreadids>");
-            w.indent();
-            for t in &self.ids {
-                let mut a = Attrs::new();
-                a.add("id", t.id);
-                a.opt("thread_pool_min", t.pool_min);
-                a.opt("thread_pool_max", t.pool_max);
-                w.line(&format!("<iothread{}/>", a.as_str()));
-            }
-            w.dedent();
-            w.line("</iothreadids>");
+            w.block("iothreadids", "", |w| {
+                for t in &self.ids {
+                    let mut a = Attrs::new();
+                    a.add("id", t.id);
+                    a.opt("thread_pool_min", t.pool_min);
+                    a.opt("thread_pool_max", t.pool_max);
+                    w.line(&format!("<iothread{}/>", a.as_str()));
+                }
+            });
         }
         if let Some((min, max)) = self.default_pool {
             let mut a = Attrs::new();

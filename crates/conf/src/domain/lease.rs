@@ -48,20 +48,18 @@ impl Lease {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.line("<lease>");
-        w.indent();
-        w.line(&format!(
-            "<lockspace>{}</lockspace>",
-            escape(&self.lockspace)
-        ));
-        w.line(&format!("<key>{}</key>", escape(&self.key)));
-        let offset = match self.offset {
-            0 => String::new(),
-            o => format!(" offset='{o}'"),
-        };
-        w.line(&format!("<target path='{}'{offset}/>", escape(&self.path)));
-        w.dedent();
-        w.line("</lease>");
+        w.block("lease", "", |w| {
+            w.line(&format!(
+                "<lockspace>{}</lockspace>",
+                escape(&self.lockspace)
+            ));
+            w.line(&format!("<key>{}</key>", escape(&self.key)));
+            let offset = match self.offset {
+                0 => String::new(),
+                o => format!(" offset='{o}'"),
+            };
+            w.line(&format!("<target path='{}'{offset}/>", escape(&self.path)));
+        });
     }
 }
 

@@ -15,9 +15,7 @@ vir_enum! {
         Dimm = "dimm", Nvdimm = "nvdimm", VirtioPmem = "virtio-pmem",
         VirtioMem = "virtio-mem", SgxEpc = "sgx-epc",
     }
-}
 
-vir_enum! {
     /// `virDomainMemoryAccess` without "default" (`None`).
     pub enum MemoryDeviceAccess { Shared = "shared", Private = "private" }
 }
@@ -310,18 +308,16 @@ impl MemoryDevice {
         a.add("model", self.model.as_str());
         a.opt("access", self.access.map(VirEnum::as_str));
         a.opt("discard", self.discard.map(VirEnum::as_str));
-        w.line(&format!("<memory{}>", a.as_str()));
-        w.indent();
-        if let Some(u) = &self.uuid {
-            w.line(&format!("<uuid>{}</uuid>", u.hyphenated()));
-        }
-        if self.source != MemorySourceDef::default() {
-            w.elem_with("source", "", |w| self.format_source(w));
-        }
-        w.elem_with("target", "", |w| self.format_target(w, inactive));
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</memory>");
+        w.block("memory", a.as_str(), |w| {
+            if let Some(u) = &self.uuid {
+                w.line(&format!("<uuid>{}</uuid>", u.hyphenated()));
+            }
+            if self.source != MemorySourceDef::default() {
+                w.elem_with("source", "", |w| self.format_source(w));
+            }
+            w.elem_with("target", "", |w| self.format_target(w, inactive));
+            format_addr(&self.address, w);
+        });
     }
 
     fn format_source(&self, w: &mut Writer) {

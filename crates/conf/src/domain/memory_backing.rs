@@ -11,14 +11,10 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainMemorySource` (its "none" is the unset value).
     pub enum MemorySource { None = "none", File = "file", Anonymous = "anonymous", Memfd = "memfd" }
-}
 
-vir_enum! {
     /// `virDomainMemoryAccess` (its "default" is the unset value).
     pub enum MemoryAccess { Default = "default", Shared = "shared", Private = "private" }
-}
 
-vir_enum! {
     /// `virDomainMemoryAllocation` (its "none" is the unset value).
     pub enum MemoryAllocation { None = "none", Immediate = "immediate", OnDemand = "ondemand" }
 }
@@ -206,17 +202,15 @@ impl MemoryBacking {
             w.line("<hugepages/>");
             return;
         }
-        w.line("<hugepages>");
-        w.indent();
-        for p in &self.hugepages {
-            let mut a = Attrs::new();
-            a.add("size", p.size_kib);
-            a.add("unit", "KiB");
-            a.opt("nodeset", p.nodeset.as_deref().map(format_bitmap));
-            w.line(&format!("<page{}/>", a.as_str()));
-        }
-        w.dedent();
-        w.line("</hugepages>");
+        w.block("hugepages", "", |w| {
+            for p in &self.hugepages {
+                let mut a = Attrs::new();
+                a.add("size", p.size_kib);
+                a.add("unit", "KiB");
+                a.opt("nodeset", p.nodeset.as_deref().map(format_bitmap));
+                w.line(&format!("<page{}/>", a.as_str()));
+            }
+        });
     }
 }
 

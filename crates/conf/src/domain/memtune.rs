@@ -1,7 +1,6 @@
 //! `<memtune>`: the guest's memory limits (`virDomainMemtune`), parsed as
 //! in `virDomainDefTunablesParse` and formatted as `virDomainMemtuneFormat`.
 
-use super::internal_xml;
 use super::props;
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -26,21 +25,11 @@ fn limit_node<'a>(root: &'a Element, name: &'a str) -> Option<&'a Element> {
 
 /// `virDomainParseMemoryLimit`: KiB (rounded up), capped at unlimited.
 fn limit(root: &Element, name: &str) -> Result<Option<u64>> {
-    let Some(n) = limit_node(root, name) else {
-        return Ok(None);
-    };
-    let text = n.text();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    let bytes: u64 = text.trim().parse().map_err(|_| {
-        internal_xml(format!(
-            "Invalid value '{text}' for element or attribute './memtune/{name}[1]'"
-        ))
-    })?;
-    let unit = n.attr("unit").unwrap_or("");
-    let bytes = props::scale_integer(bytes, unit, 1024, UNLIMITED_KIB << 10)?;
-    Ok(Some(bytes.div_ceil(1024)).filter(|kib| *kib < UNLIMITED_KIB))
+    let xpath = format!("./memtune/{name}[1]");
+    let bytes = props::scaled_value(limit_node(root, name), &xpath, 1024, UNLIMITED_KIB << 10)?;
+    Ok(bytes
+        .map(|b| b.div_ceil(1024))
+        .filter(|kib| *kib < UNLIMITED_KIB))
 }
 
 impl Memtune {

@@ -111,20 +111,18 @@ pub(crate) fn format(cells: &[NumaCell], w: &mut Writer) {
     if cells.is_empty() {
         return;
     }
-    w.line("<numa>");
-    w.indent();
-    for (i, c) in cells.iter().enumerate() {
-        let mut a = Attrs::new();
-        a.add("id", i);
-        a.opt("cpus", c.cpus.as_deref().map(format_bitmap));
-        a.add("memory", c.memory_kib);
-        a.add("unit", "KiB");
-        a.opt("memAccess", c.mem_access.map(VirEnum::as_str));
-        a.opt("discard", c.discard.map(VirEnum::as_str));
-        w.line(&format!("<cell{}/>", a.as_str()));
-    }
-    w.dedent();
-    w.line("</numa>");
+    w.block("numa", "", |w| {
+        for (i, c) in cells.iter().enumerate() {
+            let mut a = Attrs::new();
+            a.add("id", i);
+            a.opt("cpus", c.cpus.as_deref().map(format_bitmap));
+            a.add("memory", c.memory_kib);
+            a.add("unit", "KiB");
+            a.opt("memAccess", c.mem_access.map(VirEnum::as_str));
+            a.opt("discard", c.discard.map(VirEnum::as_str));
+            w.line(&format!("<cell{}/>", a.as_str()));
+        }
+    });
 }
 
 #[cfg(test)]

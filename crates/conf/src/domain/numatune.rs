@@ -187,25 +187,23 @@ impl Numatune {
         if self.memory.is_none() && self.memnodes.is_empty() {
             return;
         }
-        w.line("<numatune>");
-        w.indent();
-        if let Some(m) = &self.memory {
-            let where_ = match &m.placement {
-                Placement::Static(set) => format!("nodeset='{}'", format_bitmap(set)),
-                Placement::Auto => "placement='auto'".to_string(),
-            };
-            w.line(&format!("<memory mode='{}' {where_}/>", m.mode.as_str()));
-        }
-        for n in &self.memnodes {
-            w.line(&format!(
-                "<memnode cellid='{}' mode='{}' nodeset='{}'/>",
-                n.cellid,
-                n.mode.as_str(),
-                format_bitmap(&n.nodeset)
-            ));
-        }
-        w.dedent();
-        w.line("</numatune>");
+        w.block("numatune", "", |w| {
+            if let Some(m) = &self.memory {
+                let where_ = match &m.placement {
+                    Placement::Static(set) => format!("nodeset='{}'", format_bitmap(set)),
+                    Placement::Auto => "placement='auto'".to_string(),
+                };
+                w.line(&format!("<memory mode='{}' {where_}/>", m.mode.as_str()));
+            }
+            for n in &self.memnodes {
+                w.line(&format!(
+                    "<memnode cellid='{}' mode='{}' nodeset='{}'/>",
+                    n.cellid,
+                    n.mode.as_str(),
+                    format_bitmap(&n.nodeset)
+                ));
+            }
+        });
     }
 }
 

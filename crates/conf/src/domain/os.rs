@@ -135,8 +135,7 @@ impl OsDef {
             _ => {}
         }
         if let Some(m) = os.child("smbios").and_then(|s| s.attr("mode")) {
-            let mode = SmbiosMode::from_str_opt(m)
-                .ok_or_else(|| unsupported(format!("unknown smbios mode '{m}'")))?;
+            let mode = SmbiosMode::parse_named(m, "smbios mode")?;
             def.smbios = Some(mode);
         }
         // An HVM guest without boot devices gets `hd` once the devices'
@@ -231,54 +230,52 @@ impl OsDef {
             .firmware
             .firmware
             .map(|f| format!(" firmware='{}'", f.as_str()));
-        w.line(&format!("<os{}>", fw.unwrap_or_default()));
-        w.indent();
-        let mut a = Attrs::new();
-        a.opt("arch", self.arch.as_deref());
-        a.opt("machine", self.machine.as_deref());
-        w.line(&format!(
-            "<type{}>{}</type>",
-            a.as_str(),
-            if virt_type == "xen" && self.os_type == "xen" {
-                "linux".to_string()
-            } else {
-                escape(&self.os_type)
+        w.block("os", &fw.unwrap_or_default(), |w| {
+            let mut a = Attrs::new();
+            a.opt("arch", self.arch.as_deref());
+            a.opt("machine", self.machine.as_deref());
+            w.line(&format!(
+                "<type{}>{}</type>",
+                a.as_str(),
+                if virt_type == "xen" && self.os_type == "xen" {
+                    "linux".to_string()
+                } else {
+                    escape(&self.os_type)
+                }
+            ));
+            self.firmware.format_features(w);
+            w.text_elem("init", self.init.as_deref());
+            for arg in &self.initargs {
+                w.text_elem("initarg", Some(arg));
             }
-        ));
-        self.firmware.format_features(w);
-        w.text_elem("init", self.init.as_deref());
-        for arg in &self.initargs {
-            w.text_elem("initarg", Some(arg));
-        }
-        for (name, value) in &self.initenv {
-            w.line(&format!("<initenv name='{name}'>{value}</initenv>"));
-        }
-        w.text_elem("initdir", self.initdir.as_deref());
-        if let Some(u) = &self.inituser {
-            w.line(&format!("<inituser>{u}</inituser>"));
-        }
-        if let Some(g) = &self.initgroup {
-            w.line(&format!("<initgroup>{g}</initgroup>"));
-        }
-        if let Some(l) = &self.loader {
-            l.format(w);
-        }
-        w.text_elem("kernel", self.kernel.as_deref());
-        w.text_elem("initrd", self.initrd.as_deref());
-        w.text_elem("cmdline", self.cmdline.as_deref());
-        w.text_elem("dtb", self.dtb.as_deref());
-        w.text_elem("root", self.root.as_deref());
-        if let Some(t) = &self.slic_table {
-            w.elem_with("acpi", "", |w| {
-                w.line(&format!("<table type='slic'>{}</table>", escape(t)))
-            });
-        }
-        self.format_boot(w);
-        if let Some(m) = self.smbios {
-            w.line(&format!("<smbios mode='{}'/>", m.as_str()));
-        }
-        w.dedent();
-        w.line("</os>");
+            for (name, value) in &self.initenv {
+                w.line(&format!("<initenv name='{name}'>{value}</initenv>"));
+            }
+            w.text_elem("initdir", self.initdir.as_deref());
+            if let Some(u) = &self.inituser {
+                w.line(&format!("<inituser>{u}</inituser>"));
+            }
+            if let Some(g) = &self.initgroup {
+                w.line(&format!("<initgroup>{g}</initgroup>"));
+            }
+            if let Some(l) = &self.loader {
+                l.format(w);
+            }
+            w.text_elem("kernel", self.kernel.as_deref());
+            w.text_elem("initrd", self.initrd.as_deref());
+            w.text_elem("cmdline", self.cmdline.as_deref());
+            w.text_elem("dtb", self.dtb.as_deref());
+            w.text_elem("root", self.root.as_deref());
+            if let Some(t) = &self.slic_table {
+                w.elem_with("acpi", "", |w| {
+                    w.line(&format!("<table type='slic'>{}</table>", escape(t)))
+                });
+            }
+            self.format_boot(w);
+            if let Some(m) = self.smbios {
+                w.line(&format!("<smbios mode='{}'/>", m.as_str()));
+            }
+        });
     }
 
     fn format_boot(&self, w: &mut Writer) {
@@ -370,17 +367,15 @@ impl Pm {
         if self.suspend_to_mem.is_none() && self.suspend_to_disk.is_none() {
             return;
         }
-        w.line("<pm>");
-        w.indent();
-        for (name, v) in [
-            ("suspend-to-mem", self.suspend_to_mem),
-            ("suspend-to-disk", self.suspend_to_disk),
-        ] {
-            if let Some(v) = v {
-                w.line(&format!("<{name} enabled='{}'/>", v.as_str()));
+        w.block("pm", "", |w| {
+            for (name, v) in [
+                ("suspend-to-mem", self.suspend_to_mem),
+                ("suspend-to-disk", self.suspend_to_disk),
+            ] {
+                if let Some(v) = v {
+                    w.line(&format!("<{name} enabled='{}'/>", v.as_str()));
+                }
             }
-        }
-        w.dedent();
-        w.line("</pm>");
+        });
     }
 }

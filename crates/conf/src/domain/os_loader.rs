@@ -10,14 +10,10 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainOsDefFirmware` (its `none` is `None`).
     pub enum Firmware { Bios = "bios", Efi = "efi" }
-}
 
-vir_enum! {
     /// `virDomainOsDefFirmwareFeature`.
     pub enum FirmwareFeature { EnrolledKeys = "enrolled-keys", SecureBoot = "secure-boot" }
-}
 
-vir_enum! {
     /// `virDomainLoader` (its `none` is `None`).
     pub enum LoaderType { Rom = "rom", Pflash = "pflash" }
 }
@@ -84,19 +80,17 @@ impl FirmwareSelection {
         let Some(features) = &self.features else {
             return;
         };
-        w.line("<firmware>");
-        w.indent();
-        for (i, v) in features.iter().enumerate() {
-            if let Some(v) = v {
-                let name = FirmwareFeature::from_index(i).as_str();
-                w.line(&format!(
-                    "<feature enabled='{}' name='{name}'/>",
-                    v.as_str()
-                ));
+        w.block("firmware", "", |w| {
+            for (i, v) in features.iter().enumerate() {
+                if let Some(v) = v {
+                    let name = FirmwareFeature::from_index(i).as_str();
+                    w.line(&format!(
+                        "<feature enabled='{}' name='{name}'/>",
+                        v.as_str()
+                    ));
+                }
             }
-        }
-        w.dedent();
-        w.line("</firmware>");
+        });
     }
 }
 

@@ -3,8 +3,8 @@
 //! and formatted as `virDomainPanicDefFormat`.
 
 use super::devices::{format_addr, parse_addr, Address};
+use super::internal_xml;
 use super::props::{vir_enum, VirEnum};
-use super::{internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
@@ -27,8 +27,7 @@ impl Panic {
     pub(crate) fn parse(e: &Element) -> Result<Panic> {
         let model = match e.attr("model") {
             None => PanicModel::Default,
-            Some(m) => PanicModel::from_str_opt(m)
-                .ok_or_else(|| unsupported(format!("unknown panic model '{m}'")))?,
+            Some(m) => PanicModel::parse_named(m, "panic model")?,
         };
         Ok(Panic {
             model,

@@ -23,11 +23,19 @@ pub trait VirEnum: Sized + Copy + 'static {
     fn as_str(self) -> &'static str {
         Self::NAMES[self.index()]
     }
+
+    /// `FromString` refused as libvirt's parsers refuse an unknown value:
+    /// `unsupported configuration: unknown WHAT 'S'`.
+    fn parse_named(s: &str, what: &str) -> Result<Self> {
+        Self::from_str_opt(s).ok_or_else(|| super::unsupported(format!("unknown {what} '{s}'")))
+    }
 }
 
-/// Declare an enum and its `VIR_ENUM_IMPL` string table together.
+/// Declare enums and their `VIR_ENUM_IMPL` string tables together: one
+/// invocation holds all the tables of a module.
 macro_rules! vir_enum {
-    ($(#[$m:meta])* $vis:vis enum $name:ident { $($var:ident = $s:literal),+ $(,)? }) => {
+    ($($(#[$m:meta])* $vis:vis enum $name:ident { $($var:ident = $s:literal),+ $(,)? })+) => {
+        $(
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         $vis enum $name { $($var),+ }
@@ -42,6 +50,7 @@ macro_rules! vir_enum {
                 self as usize
             }
         }
+        )+
     };
 }
 pub(crate) use vir_enum;
@@ -129,9 +138,7 @@ pub(crate) use attr_struct;
 vir_enum! {
     /// `virTristateBool` without its `absent` (that is `None`).
     pub enum TriBool { Yes = "yes", No = "no" }
-}
 
-vir_enum! {
     /// `virTristateSwitch` without its `absent` (that is `None`).
     pub enum TriSwitch { On = "on", Off = "off" }
 }
@@ -329,18 +336,34 @@ pub fn scale_integer(value: u64, unit: &str, default_scale: u64, limit: u64) -> 
     Ok(value * scale)
 }
 
-/// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
-pub fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
-    let Some(c) = e.child(child) else {
-        return Ok(0);
+/// `virParseScaledValue` of an element: its number times the scale of its
+/// `unit=` (`default_scale` without one), refused over `limit`; `None` when
+/// the element is absent or empty. `xpath` names it in libvirt's message.
+pub fn scaled_value(
+    e: Option<&Element>,
+    xpath: &str,
+    default_scale: u64,
+    limit: u64,
+) -> Result<Option<u64>> {
+    let Some(e) = e else {
+        return Ok(None);
     };
-    let text = c.text();
+    let text = e.text();
+    if text.is_empty() {
+        return Ok(None);
+    }
     let n: u64 = text.trim().parse().map_err(|_| {
         internal_xml(format!(
-            "Invalid value '{text}' for element or attribute './{child}[1]'"
+            "Invalid value '{text}' for element or attribute '{xpath}'"
         ))
     })?;
-    scale_integer(n, c.attr("unit").unwrap_or(""), 1, u64::MAX)
+    scale_integer(n, e.attr("unit").unwrap_or(""), default_scale, limit).map(Some)
+}
+
+/// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
+pub fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
+    let xpath = format!("./{child}[1]");
+    Ok(scaled_value(e.child(child), &xpath, 1, u64::MAX)?.unwrap_or(0))
 }
 
 /// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.

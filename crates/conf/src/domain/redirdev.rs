@@ -27,8 +27,7 @@ impl Redirdev {
         let Some(t) = e.attr("type") else {
             return Err(internal("missing type in redirdev"));
         };
-        let chr_type = ChrType::from_str_opt(t)
-            .ok_or_else(|| unsupported(format!("unknown redirdev character device type '{t}'")))?;
+        let chr_type = ChrType::parse_named(t, "redirdev character device type")?;
         let mut source = ChrSource::parse(e, chr_type)?;
         if chr_type == ChrType::Dbus && source.channel.is_none() {
             source.channel = Some("org.qemu.usbredir".into());

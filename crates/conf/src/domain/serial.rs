@@ -17,9 +17,7 @@ vir_enum! {
         SpaprVio = "spapr-vio-serial", System = "system-serial", Sclp = "sclp-serial",
         IsaDebug = "isa-debug",
     }
-}
 
-vir_enum! {
     /// `virDomainChrSerialTargetModel` ("none" is the unset model).
     pub enum SerialModel {
         None = "none", IsaSerial = "isa-serial", UsbSerial = "usb-serial",

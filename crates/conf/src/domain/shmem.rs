@@ -11,9 +11,7 @@ use rvirt_util::Result;
 vir_enum! {
     /// `virDomainShmemModel` (ivshmem when no `<model>`).
     pub enum ShmemModel { Ivshmem = "ivshmem", IvshmemPlain = "ivshmem-plain", IvshmemDoorbell = "ivshmem-doorbell" }
-}
 
-vir_enum! {
     /// `virDomainShmemRole` without "default" (`None`); not for ivshmem.
     pub enum ShmemRole { Master = "master", Peer = "peer" }
 }
@@ -95,26 +93,24 @@ impl Shmem {
         let mut a = Attrs::new();
         a.add("name", &self.name);
         a.opt("role", self.role.map(VirEnum::as_str));
-        w.line(&format!("<shmem{}>", a.as_str()));
-        w.indent();
-        w.line(&format!("<model type='{}'/>", self.model.as_str()));
-        if self.size != 0 {
-            w.line(&format!("<size unit='M'>{}</size>", self.size >> 20));
-        }
-        if let Some(path) = &self.server {
-            let mut s = Attrs::new();
-            s.opt("path", path.as_deref());
-            w.line(&format!("<server{}/>", s.as_str()));
-        }
-        if let Some(msi) = &self.msi {
-            let mut m = Attrs::new();
-            m.opt("vectors", msi.vectors);
-            m.opt("ioeventfd", msi.ioeventfd.map(VirEnum::as_str));
-            w.line(&format!("<msi{}/>", m.as_str()));
-        }
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</shmem>");
+        w.block("shmem", a.as_str(), |w| {
+            w.line(&format!("<model type='{}'/>", self.model.as_str()));
+            if self.size != 0 {
+                w.line(&format!("<size unit='M'>{}</size>", self.size >> 20));
+            }
+            if let Some(path) = &self.server {
+                let mut s = Attrs::new();
+                s.opt("path", path.as_deref());
+                w.line(&format!("<server{}/>", s.as_str()));
+            }
+            if let Some(msi) = &self.msi {
+                let mut m = Attrs::new();
+                m.opt("vectors", msi.vectors);
+                m.opt("ioeventfd", msi.ioeventfd.map(VirEnum::as_str));
+                w.line(&format!("<msi{}/>", m.as_str()));
+            }
+            format_addr(&self.address, w);
+        });
     }
 }
 

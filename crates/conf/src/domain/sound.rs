@@ -15,9 +15,7 @@ vir_enum! {
         Sb16 = "sb16", Es1370 = "es1370", Pcspk = "pcspk", Ac97 = "ac97",
         Ich6 = "ich6", Ich9 = "ich9", Usb = "usb", Ich7 = "ich7",
     }
-}
 
-vir_enum! {
     /// `virDomainSoundCodec`.
     pub enum SoundCodec { Duplex = "duplex", Micro = "micro", Output = "output" }
 }

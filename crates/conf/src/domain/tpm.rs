@@ -14,19 +14,13 @@ vir_enum! {
     pub enum TpmModel {
         Tis = "tpm-tis", Crb = "tpm-crb", Spapr = "tpm-spapr", SpaprProxy = "spapr-tpm-proxy",
     }
-}
 
-vir_enum! {
     /// `virDomainTPMBackend`.
     pub enum TpmBackendType { Passthrough = "passthrough", Emulator = "emulator", External = "external" }
-}
 
-vir_enum! {
     /// `virDomainTPMVersion` without its "default" (that is `None`).
     pub enum TpmVersion { V1_2 = "1.2", V2_0 = "2.0" }
-}
 
-vir_enum! {
     /// `virDomainTPMPcrBank`: the `<active_pcr_banks>` children.
     pub enum PcrBank { Sha1 = "sha1", Sha256 = "sha256", Sha384 = "sha384", Sha512 = "sha512" }
 }

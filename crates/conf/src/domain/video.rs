@@ -28,9 +28,7 @@ const VIDEO_MODELS: &[&str] = &[
 vir_enum! {
     /// `virDomainVideoBackend` ("default" is the unset value).
     pub enum VideoBackend { Default = "default", Qemu = "qemu", VhostUser = "vhostuser" }
-}
 
-vir_enum! {
     /// `virDomainVideoVGAConf` ("io", the zero entry, is never formatted).
     pub enum VgaConf { Io = "io", On = "on", Off = "off" }
 }
@@ -176,23 +174,21 @@ impl Video {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.line("<video>");
-        w.indent();
-        self.format_driver(w);
-        let mut a = Attrs::new();
-        a.add("type", &self.model);
-        a.opt("ram", self.ram.filter(|n| *n != 0));
-        a.opt("vram", self.vram.filter(|n| *n != 0));
-        a.opt("vram64", self.vram64.filter(|n| *n != 0));
-        a.opt("vgamem", self.vgamem.filter(|n| *n != 0));
-        a.opt("heads", self.heads.filter(|n| *n != 0));
-        if self.primary {
-            a.add("primary", "yes");
-        }
-        w.elem_with("model", a.as_str(), |w| self.format_model_children(w));
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</video>");
+        w.block("video", "", |w| {
+            self.format_driver(w);
+            let mut a = Attrs::new();
+            a.add("type", &self.model);
+            a.opt("ram", self.ram.filter(|n| *n != 0));
+            a.opt("vram", self.vram.filter(|n| *n != 0));
+            a.opt("vram64", self.vram64.filter(|n| *n != 0));
+            a.opt("vgamem", self.vgamem.filter(|n| *n != 0));
+            a.opt("heads", self.heads.filter(|n| *n != 0));
+            if self.primary {
+                a.add("primary", "yes");
+            }
+            w.elem_with("model", a.as_str(), |w| self.format_model_children(w));
+            format_addr(&self.address, w);
+        });
     }
 }
 

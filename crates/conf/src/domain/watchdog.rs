@@ -3,17 +3,15 @@
 //! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
 
 use super::address::{format_addr, parse_addr, Address};
+use super::internal;
 use super::props::{self, vir_enum, VirEnum};
-use super::{internal, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
 vir_enum! {
     /// `virDomainWatchdogModel`.
     pub enum WatchdogModel { I6300esb = "i6300esb", Ib700 = "ib700", Diag288 = "diag288" }
-}
 
-vir_enum! {
     /// `virDomainWatchdogAction` (reset when absent).
     pub enum WatchdogAction {
         Reset = "reset", Shutdown = "shutdown", Poweroff = "poweroff", Pause = "pause",
@@ -35,8 +33,7 @@ impl Watchdog {
         let model = props::named_value(e, "model", missing, "unknown watchdog model")?;
         let action = match e.attr("action") {
             None => WatchdogAction::Reset,
-            Some(a) => WatchdogAction::from_str_opt(a)
-                .ok_or_else(|| unsupported(format!("unknown watchdog action '{a}'")))?,
+            Some(a) => WatchdogAction::parse_named(a, "watchdog action")?,
         };
         Ok(Watchdog {
             model,

@@ -78,6 +78,16 @@ impl Writer {
         }
     }
 
+    /// `<NAME ATTRS>`, `body` one level in, `</NAME>`: the elements libvirt
+    /// always closes, even when nothing is inside.
+    pub fn block(&mut self, name: &str, attrs: &str, body: impl FnOnce(&mut Writer)) {
+        self.line(&format!("<{name}{attrs}>"));
+        self.indent();
+        body(self);
+        self.dedent();
+        self.line(&format!("</{name}>"));
+    }
+
     pub fn current_indent(&self) -> usize {
         self.indent
     }

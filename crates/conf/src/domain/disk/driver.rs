@@ -4,8 +4,8 @@
 //! the virtio options.
 
 use super::super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
+use super::super::unsupported;
 use super::super::virtio::VirtioOptions;
-use super::super::{internal_xml, unsupported};
 use super::source::StorageFormat;
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -16,24 +16,16 @@ vir_enum! {
         Default = "default", None = "none", Writethrough = "writethrough",
         Writeback = "writeback", Directsync = "directsync", Unsafe = "unsafe",
     }
-}
 
-vir_enum! {
     /// `virDomainDiskErrorPolicy` without "default".
     pub enum ErrorPolicy { Stop = "stop", Report = "report", Ignore = "ignore", Enospace = "enospace" }
-}
 
-vir_enum! {
     /// `virDomainDiskIo` without "default".
     pub enum DiskIo { Native = "native", Threads = "threads", IoUring = "io_uring" }
-}
 
-vir_enum! {
     /// `virDomainDiskDiscard` without "default".
     pub enum Discard { Unmap = "unmap", Ignore = "ignore" }
-}
 
-vir_enum! {
     /// `virDomainDiskDetectZeroes` without "default".
     pub enum DetectZeroes { Off = "off", On = "on", Unmap = "unmap" }
 }
@@ -93,10 +85,7 @@ impl DiskDriver {
             None => None,
             // Xen's old spelling of raw.
             Some("aio") => Some(StorageFormat::Raw),
-            Some(t) => Some(
-                StorageFormat::from_str_opt(t)
-                    .ok_or_else(|| unsupported(format!("unknown driver format value '{t}'")))?,
-            ),
+            Some(t) => Some(StorageFormat::parse_named(t, "driver format value")?),
         };
         Ok(DiskDriver {
             name,
@@ -136,19 +125,9 @@ impl DiskDriver {
 /// `virParseScaledValue` of `./metadata_cache/max_size` under `e`, in
 /// bytes; 0 when absent.
 pub(crate) fn metadata_cache(e: &Element) -> Result<u64> {
-    let Some(m) = e.child("metadata_cache") else {
-        return Ok(0);
-    };
-    let Some(max) = m.child("max_size") else {
-        return Ok(0);
-    };
-    let text = max.text();
-    let n: u64 = text.trim().parse().map_err(|_| {
-        internal_xml(format!(
-            "Invalid value '{text}' for element or attribute './metadata_cache/max_size'"
-        ))
-    })?;
-    props::scale_integer(n, max.attr("unit").unwrap_or(""), 1, u64::MAX)
+    let max = e.child("metadata_cache").and_then(|m| m.child("max_size"));
+    let bytes = props::scaled_value(max, "./metadata_cache/max_size", 1, u64::MAX)?;
+    Ok(bytes.unwrap_or(0))
 }
 
 pub(crate) fn format_metadata_cache(w: &mut Writer, bytes: u64) {

@@ -39,30 +39,22 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 vir_enum! {
     /// `virDomainDiskDevice`.
     pub enum DiskDevice { Disk = "disk", Cdrom = "cdrom", Floppy = "floppy", Lun = "lun" }
-}
 
-vir_enum! {
     /// `virDomainDiskBus` without "none".
     pub enum DiskBus {
         Ide = "ide", Fdc = "fdc", Scsi = "scsi", Virtio = "virtio", Xen = "xen",
         Usb = "usb", Uml = "uml", Sata = "sata", Sd = "sd",
     }
-}
 
-vir_enum! {
     /// `virDomainDiskModel` ("default" is accepted and not written).
     pub enum DiskModel {
         Default = "default", Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional",
     }
-}
 
-vir_enum! {
     /// `virDomainSnapshotLocation` without "default".
     pub enum SnapshotLocation { No = "no", Internal = "internal", External = "external", Manual = "manual" }
-}
 
-vir_enum! {
     /// `virDomainDiskTray`.
     pub enum Tray { Closed = "closed", Open = "open" }
 }
@@ -322,41 +314,39 @@ impl Disk {
             .snapshot
             .filter(|s| !(*s == SnapshotLocation::No && self.readonly));
         a.opt("snapshot", snapshot.map(VirEnum::as_str));
-        w.line(&format!("<disk{}>", a.as_str()));
-        w.indent();
-        self.driver.format(w);
-        if let Some(auth) = self.source.auth.as_ref().filter(|_| self.auth_on_disk) {
-            auth.format(w);
-        }
-        let on_disk = (self.auth_on_disk, self.encryption_on_disk);
-        self.source.format(w, self.startup_policy, on_disk, opts);
-        if let Some(b) = &self.backing_store {
-            b.format(w, opts);
-        }
-        if let Some(d) = &self.backend_domain {
-            w.line(&format!(
-                "<backenddomain{}/>",
-                Attrs::new().add("name", d).as_str()
-            ));
-        }
-        self.geometry.format(w);
-        self.blockio.format(w);
-        self.format_target(w);
-        self.iotune.format(w);
-        self.format_flags(w);
-        if let Some(x) = self
-            .source
-            .encryption
-            .as_ref()
-            .filter(|_| self.encryption_on_disk)
-        {
-            x.format(w);
-        }
-        let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-        super::boot::format_info(w, boot, alias, None, self.acpi_index);
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</disk>");
+        w.block("disk", a.as_str(), |w| {
+            self.driver.format(w);
+            if let Some(auth) = self.source.auth.as_ref().filter(|_| self.auth_on_disk) {
+                auth.format(w);
+            }
+            let on_disk = (self.auth_on_disk, self.encryption_on_disk);
+            self.source.format(w, self.startup_policy, on_disk, opts);
+            if let Some(b) = &self.backing_store {
+                b.format(w, opts);
+            }
+            if let Some(d) = &self.backend_domain {
+                w.line(&format!(
+                    "<backenddomain{}/>",
+                    Attrs::new().add("name", d).as_str()
+                ));
+            }
+            self.geometry.format(w);
+            self.blockio.format(w);
+            self.format_target(w);
+            self.iotune.format(w);
+            self.format_flags(w);
+            if let Some(x) = self
+                .source
+                .encryption
+                .as_ref()
+                .filter(|_| self.encryption_on_disk)
+            {
+                x.format(w);
+            }
+            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
+            super::boot::format_info(w, boot, alias, None, self.acpi_index);
+            format_addr(&self.address, w);
+        });
     }
 
     fn format_target(&self, w: &mut Writer) {

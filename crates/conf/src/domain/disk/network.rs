@@ -2,8 +2,8 @@
 //! and `virDomainDiskSourceFormatNetwork`): the protocols, `<host>`s with
 //! libvirt's default ports, and the protocol-specific children.
 
+use super::super::internal_xml;
 use super::super::props::{self, vir_enum, TriBool, VirEnum};
-use super::super::{internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -68,8 +68,7 @@ impl Host {
         let t = e.attr("transport");
         let transport = match t {
             None => Transport::Tcp,
-            Some(t) => Transport::from_str_opt(t)
-                .ok_or_else(|| unsupported(format!("unknown protocol transport type '{t}'")))?,
+            Some(t) => Transport::parse_named(t, "protocol transport type")?,
         };
         let socket = e.attr_string("socket");
         let unix = transport == Transport::Unix;

@@ -64,10 +64,7 @@ impl Auth {
         };
         let auth_type = match e.attr("type").filter(|t| !t.is_empty()) {
             None | Some("none") => None,
-            Some(t) => Some(
-                AuthType::from_str_opt(t)
-                    .ok_or_else(|| unsupported(format!("unknown auth type '{t}'")))?,
-            ),
+            Some(t) => Some(AuthType::parse_named(t, "auth type")?),
         };
         let Some(s) = e.child("secret") else {
             return Err(internal_xml("Missing <secret> element in auth"));
@@ -85,20 +82,16 @@ impl Auth {
         let mut a = Attrs::new();
         a.opt("type", self.auth_type.map(VirEnum::as_str));
         a.add("username", &self.username);
-        w.line(&format!("<auth{}>", a.as_str()));
-        w.indent();
-        self.secret.format(w, self.secret_type.as_deref());
-        w.dedent();
-        w.line("</auth>");
+        w.block("auth", a.as_str(), |w| {
+            self.secret.format(w, self.secret_type.as_deref());
+        });
     }
 }
 
 vir_enum! {
     /// `virStorageEncryptionFormatType`.
     pub enum EncryptionFormat { Default = "default", Qcow = "qcow", Luks = "luks", Luks2 = "luks2" }
-}
 
-vir_enum! {
     /// `virStorageEncryptionEngine` without "default" (`None`).
     pub enum EncryptionEngine { Qemu = "qemu", Librbd = "librbd" }
 }
@@ -163,29 +156,27 @@ impl Encryption {
         let mut a = Attrs::new();
         a.add("format", self.format.as_str());
         a.opt("engine", self.engine.map(VirEnum::as_str));
-        w.line(&format!("<encryption{}>", a.as_str()));
-        w.indent();
-        for s in &self.secrets {
-            s.format(w, Some("passphrase"));
-        }
-        if let Some(c) = self
-            .cipher
-            .as_ref()
-            .filter(|_| self.format == EncryptionFormat::Luks)
-        {
-            let mut a = Attrs::new();
-            a.add("name", &c.name).add("size", c.size);
-            a.opt("mode", c.mode.as_deref())
-                .opt("hash", c.hash.as_deref());
-            w.line(&format!("<cipher{}/>", a.as_str()));
-            if let Some((name, hash)) = &c.ivgen {
-                let mut a = Attrs::new();
-                a.add("name", name).opt("hash", hash.as_deref());
-                w.line(&format!("<ivgen{}/>", a.as_str()));
+        w.block("encryption", a.as_str(), |w| {
+            for s in &self.secrets {
+                s.format(w, Some("passphrase"));
             }
-        }
-        w.dedent();
-        w.line("</encryption>");
+            if let Some(c) = self
+                .cipher
+                .as_ref()
+                .filter(|_| self.format == EncryptionFormat::Luks)
+            {
+                let mut a = Attrs::new();
+                a.add("name", &c.name).add("size", c.size);
+                a.opt("mode", c.mode.as_deref())
+                    .opt("hash", c.hash.as_deref());
+                w.line(&format!("<cipher{}/>", a.as_str()));
+                if let Some((name, hash)) = &c.ivgen {
+                    let mut a = Attrs::new();
+                    a.add("name", name).opt("hash", hash.as_deref());
+                    w.line(&format!("<ivgen{}/>", a.as_str()));
+                }
+            }
+        });
     }
 }
 

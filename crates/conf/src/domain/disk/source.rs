@@ -18,9 +18,7 @@ vir_enum! {
         File = "file", Block = "block", Dir = "dir", Network = "network",
         Volume = "volume", Nvme = "nvme", VhostUser = "vhostuser",
     }
-}
 
-vir_enum! {
     /// `virStorageFileFormat` without "none".
     pub enum StorageFormat {
         Raw = "raw", Dir = "dir", Bochs = "bochs", Cloop = "cloop", Dmg = "dmg",
@@ -28,9 +26,7 @@ vir_enum! {
         Ploop = "ploop", Cow = "cow", Qcow = "qcow", Qcow2 = "qcow2",
         Qed = "qed", Vmdk = "vmdk",
     }
-}
 
-vir_enum! {
     /// `virStorageSourcePoolMode` without "default" (`None`).
     pub enum PoolMode { Host = "host", Direct = "direct" }
 }

@@ -104,15 +104,13 @@ impl Bandwidth {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.line("<bandwidth>");
-        w.indent();
-        if let Some(r) = &self.inbound {
-            r.format(w, "inbound");
-        }
-        if let Some(r) = &self.outbound {
-            r.format(w, "outbound");
-        }
-        w.dedent();
-        w.line("</bandwidth>");
+        w.block("bandwidth", "", |w| {
+            if let Some(r) = &self.inbound {
+                r.format(w, "inbound");
+            }
+            if let Some(r) = &self.outbound {
+                r.format(w, "outbound");
+            }
+        });
     }
 }

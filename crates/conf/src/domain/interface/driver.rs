@@ -11,9 +11,7 @@ use std::num::NonZeroU32;
 vir_enum! {
     /// `virDomainNetDriverType`: the host-side backend.
     pub enum NetDriverName { Qemu = "qemu", Vhost = "vhost" }
-}
 
-vir_enum! {
     /// `virDomainNetVirtioTxModeType`.
     pub enum TxMode { Iothread = "iothread", Timer = "timer" }
 }

@@ -43,9 +43,7 @@ const VIRTIO_MODELS: &[&str] = &["virtio", "virtio-transitional", "virtio-non-tr
 vir_enum! {
     /// `virDomainNetMacType`: who the address was chosen by.
     pub enum MacType { Generated = "generated", Static = "static" }
-}
 
-vir_enum! {
     /// `virDomainNetTeamingType`.
     pub enum TeamingType { Persistent = "persistent", Transient = "transient" }
 }
@@ -76,8 +74,7 @@ fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
     let Some(t) = addr_type.or(has_vendor.then_some("usb")) else {
         return Err(internal_xml("missing source address type"));
     };
-    let t = HostdevType::from_str_opt(t)
-        .ok_or_else(|| unsupported(format!("unknown host device source address type '{t}'")))?;
+    let t = HostdevType::parse_named(t, "host device source address type")?;
     let Some(s) = s else {
         return Err(internal_xml("Missing <source> element in hostdev device"));
     };
@@ -220,8 +217,7 @@ fn parse_teaming(e: &Element) -> Result<Option<Teaming>> {
         return Ok(None);
     }
     let ty = ty.unwrap_or_default();
-    let teaming_type = TeamingType::from_str_opt(ty)
-        .ok_or_else(|| unsupported(format!("unknown teaming type '{ty}'")))?;
+    let teaming_type = TeamingType::parse_named(ty, "teaming type")?;
     Ok(Some(Teaming {
         teaming_type,
         persistent,
@@ -354,71 +350,69 @@ impl Interface {
             "trustGuestRxFilters",
             self.trust_guest_rx_filters.map(VirEnum::as_str),
         );
-        w.line(&format!("<interface{}>", top.as_str()));
-        w.indent();
-        if let Some(m) = &self.mac {
-            let mut a = Attrs::new();
-            a.add("address", m);
-            a.opt("type", self.mac_type.map(VirEnum::as_str));
-            a.opt("check", self.mac_check.map(VirEnum::as_str));
-            w.line(&format!("<mac{}/>", a.as_str()));
-        }
-        if let Some(h) = &self.hostdev {
-            h.source.format(w, true);
-        }
-        if !self.source.is_empty() {
-            let mut a = Attrs::new();
-            for (k, v) in &self.source {
-                a.add(k, v);
+        w.block("interface", top.as_str(), |w| {
+            if let Some(m) = &self.mac {
+                let mut a = Attrs::new();
+                a.add("address", m);
+                a.opt("type", self.mac_type.map(VirEnum::as_str));
+                a.opt("check", self.mac_check.map(VirEnum::as_str));
+                w.line(&format!("<mac{}/>", a.as_str()));
             }
-            w.elem_with("source", a.as_str(), |w| {
-                if let Some((address, port)) = &self.udp_local {
-                    let mut l = Attrs::new();
-                    l.add("address", address).add("port", port);
-                    w.line(&format!("<local{}/>", l.as_str()));
+            if let Some(h) = &self.hostdev {
+                h.source.format(w, true);
+            }
+            if !self.source.is_empty() {
+                let mut a = Attrs::new();
+                for (k, v) in &self.source {
+                    a.add(k, v);
                 }
-                self.reconnect.format(w);
-            });
-        }
-        if let Some(v) = &self.vlan {
-            v.format(w);
-        }
-        if let Some(b) = &self.bandwidth {
-            b.format(w);
-        }
-        if let Some(p) = self.port_isolated {
-            w.line(&format!("<port isolated='{}'/>", p.as_str()));
-        }
-        self.format_host_side(w);
-        if let Some(m) = &self.model {
-            w.line(&format!("<model type='{}'/>", esc(m)));
-            if self.is_virtio() {
-                self.driver.format(w);
+                w.elem_with("source", a.as_str(), |w| {
+                    if let Some((address, port)) = &self.udp_local {
+                        let mut l = Attrs::new();
+                        l.add("address", address).add("port", port);
+                        w.line(&format!("<local{}/>", l.as_str()));
+                    }
+                    self.reconnect.format(w);
+                });
             }
-        }
-        if !self.backend.is_empty() {
-            let mut a = Attrs::new();
-            for (k, v) in &self.backend {
-                a.add(k, v);
+            if let Some(v) = &self.vlan {
+                v.format(w);
             }
-            w.line(&format!("<backend{}/>", a.as_str()));
-        }
-        if let Some(t) = &self.teaming {
-            let mut a = Attrs::new();
-            a.add("type", t.teaming_type.as_str());
-            a.opt("persistent", t.persistent.as_deref());
-            w.line(&format!("<teaming{}/>", a.as_str()));
-        }
-        super::boot::format_info(
-            w,
-            self.boot.as_ref(),
-            self.alias.as_deref(),
-            self.rom.as_ref(),
-            self.acpi_index,
-        );
-        format_addr(&self.address, w);
-        w.dedent();
-        w.line("</interface>");
+            if let Some(b) = &self.bandwidth {
+                b.format(w);
+            }
+            if let Some(p) = self.port_isolated {
+                w.line(&format!("<port isolated='{}'/>", p.as_str()));
+            }
+            self.format_host_side(w);
+            if let Some(m) = &self.model {
+                w.line(&format!("<model type='{}'/>", esc(m)));
+                if self.is_virtio() {
+                    self.driver.format(w);
+                }
+            }
+            if !self.backend.is_empty() {
+                let mut a = Attrs::new();
+                for (k, v) in &self.backend {
+                    a.add(k, v);
+                }
+                w.line(&format!("<backend{}/>", a.as_str()));
+            }
+            if let Some(t) = &self.teaming {
+                let mut a = Attrs::new();
+                a.add("type", t.teaming_type.as_str());
+                a.opt("persistent", t.persistent.as_deref());
+                w.line(&format!("<teaming{}/>", a.as_str()));
+            }
+            super::boot::format_info(
+                w,
+                self.boot.as_ref(),
+                self.alias.as_deref(),
+                self.rom.as_ref(),
+                self.acpi_index,
+            );
+            format_addr(&self.address, w);
+        });
     }
 
     /// `<script>`, `<downscript>`, `<backenddomain>` and `<target>`.

@@ -11,6 +11,7 @@ mod client;
 mod conn;
 mod migration;
 mod stream;
+pub mod sasl;
 pub mod tls;
 mod uri;
 

@@ -32,6 +32,7 @@ pub mod process;
 pub mod qemu_dirs;
 pub mod qemu_hosts;
 pub mod rpc;
+pub mod sasl;
 pub mod schema;
 pub mod spine;
 pub mod tools;

@@ -90,11 +90,14 @@ fn conf_syntax(msg: String) -> Error {
 
 impl AuthConfig {
     pub fn load(path: &std::path::Path) -> Result<AuthConfig> {
+        // virAuthConfigNew fails without reporting why: the client then
+        // says libvirt's generic failure.
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::system(
-                ErrorDomain::CONF,
-                format!("Failed to read auth file '{}'", path.display()),
-                &e,
+            tracing::debug!("cannot read auth file '{}': {e}", path.display());
+            Error::raw(
+                ErrorDomain::NONE,
+                ErrorCode::INTERNAL_ERROR,
+                "An error occurred, but the cause is unknown",
             )
         })?;
         AuthConfig::parse(&path.display().to_string(), &text)

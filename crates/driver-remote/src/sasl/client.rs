@@ -342,10 +342,16 @@ pub fn authenticate(
         mechlist = want.to_string();
     }
     let mut config = None;
-    let (mut progress, out, mech) = loop {
-        let started = s.start(&mechlist)?;
-        if started.0 != Progress::Interact {
-            break started;
+    // Cyrus names the mechanism on the call that chooses it; a call that
+    // continues after an interaction leaves it as it was.
+    let mut mech = String::new();
+    let (mut progress, out) = loop {
+        let (p, out, chosen) = s.start(&mechlist)?;
+        if !chosen.is_empty() {
+            mech = chosen;
+        }
+        if p != Progress::Interact {
+            break (p, out);
         }
         s.interact(target, &mut config)?;
     };

@@ -56,12 +56,13 @@ pub(crate) unsafe fn cstr(p: *const c_char) -> Option<String> {
     (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
 }
 
-pub(crate) fn auth_failed(msg: impl Into<String>) -> Error {
-    Error::raw(ErrorDomain::RPC, ErrorCode::AUTH_FAILED, msg)
+/// `virReportError(VIR_ERR_AUTH_FAILED, ...)`.
+pub(crate) fn auth_failed(msg: impl AsRef<str>) -> Error {
+    Error::new(ErrorDomain::RPC, ErrorCode::AUTH_FAILED, msg)
 }
 
-fn internal(msg: impl Into<String>) -> Error {
-    Error::raw(ErrorDomain::RPC, ErrorCode::INTERNAL_ERROR, msg)
+fn internal(msg: impl AsRef<str>) -> Error {
+    Error::new(ErrorDomain::RPC, ErrorCode::INTERNAL_ERROR, msg)
 }
 
 pub(crate) fn c_string(s: &str) -> Result<CString> {

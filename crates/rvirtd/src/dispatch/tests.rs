@@ -323,7 +323,10 @@ fn unimplemented_procedures_answer_from_the_table() {
     let e = error_of(&reply);
     assert_eq!(
         (e.code, e.message.as_str()),
-        (ErrorCode::AUTH_FAILED, "authentication failed")
+        (
+            ErrorCode::AUTH_FAILED,
+            "authentication failed: authentication failed"
+        )
     );
 
     // A read-write connection reaches the driver: not supported.

@@ -183,3 +183,51 @@ fn settings_rvirtd_cannot_honour_are_refused_clearly() {
     let e = rvirtd_refusal(&[], "auth_unix_ro = \"kerberos\"\n");
     assert!(e.contains("auth_unix_ro: unsupported auth kerberos"), "{e}");
 }
+
+/// `auth_tls = "sasl"`: the client's certificate first, then SCRAM, with
+/// SASL told the TLS cipher's strength as its external SSF.
+#[test]
+fn sasl_over_tls_with_stock_virsh_and_rvirsh() {
+    use rvirt_testkit::pki::{have_certtool, Pki};
+    use rvirt_testkit::ports::free_port;
+    if !ready() || !have_certtool() {
+        return;
+    }
+    let db = sasl_db();
+    let pki = Pki::new();
+    let conf = |port| format!("{}auth_tls = \"sasl\"\n{ACL}", pki.server_conf(port));
+    let port = free_port();
+    let rvirtd = Daemon::rvirtd_env(&bins::rvirtd(), &conf(port), &db.env());
+    let mut ports = vec![(port, "rvirtd")];
+    let stock_port = free_port();
+    let libvirtd = Daemon::libvirtd_env(&conf(stock_port), &db.env());
+    if libvirtd.is_some() {
+        ports.push((stock_port, "libvirtd"));
+    }
+    let tls_uri = |port| {
+        format!(
+            "test+tls://127.0.0.1:{port}/default?pkipath={}",
+            pki.client_dir("client").display()
+        )
+    };
+    for (i, (user, pass, ok)) in CASES.iter().enumerate() {
+        let auth = db.auth_file(&format!("tls{i}.conf"), user, pass);
+        let mut virsh_err = Vec::new();
+        for (port, name) in &ports {
+            for program in ["virsh".into(), bins::rvirsh()] {
+                let out = shell_auth(&program, &tls_uri(*port), "domstate test", &auth);
+                assert_eq!(out.ok, *ok, "{program:?} to {name} as {user}: {out:?}");
+                if !ok {
+                    assert!(out.stderr.contains(REFUSED), "{program:?} {name}: {out:?}");
+                }
+                if program.as_os_str() == "virsh" {
+                    virsh_err.push(out.stderr);
+                }
+            }
+        }
+        virsh_err.dedup();
+        assert_eq!(virsh_err.len(), 1, "stock virsh differs: {virsh_err:?}");
+    }
+    drop(libvirtd);
+    assert!(rvirtd.log().contains("identity 'mallory' not allowed by ACL"));
+}

@@ -10,8 +10,8 @@
 mod client;
 mod conn;
 mod migration;
-mod stream;
 pub mod sasl;
+mod stream;
 pub mod tls;
 mod uri;
 

@@ -53,7 +53,9 @@ fn prompt_all(creds: &mut [Credential]) -> Result<(), ()> {
 /// Print `prompt: ` and read a line (EOF reads as nothing).
 fn ask(prompt: &str, echo: bool) -> Result<Option<String>, ()> {
     let mut out = std::io::stdout();
-    write!(out, "{prompt}: ").and_then(|()| out.flush()).map_err(drop)?;
+    write!(out, "{prompt}: ")
+        .and_then(|()| out.flush())
+        .map_err(drop)?;
     let stdin = std::io::stdin();
     let restore = if echo { None } else { echo_off(&stdin) };
     let mut line = String::new();

@@ -88,7 +88,11 @@ struct State {
 /// libvirt's answer to every failed SASL step: the reason goes to the
 /// log only (`virResetLastError` before the report).
 fn auth_failed() -> Error {
-    Error::new(ErrorDomain::RPC, ErrorCode::AUTH_FAILED, "authentication failed")
+    Error::new(
+        ErrorDomain::RPC,
+        ErrorCode::AUTH_FAILED,
+        "authentication failed",
+    )
 }
 
 /// The SASL reply: the data (None is SASL's NULL, not "") and whether

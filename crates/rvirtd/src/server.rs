@@ -13,8 +13,8 @@
 //! accept loops stop, every session ends and the sockets are removed.
 
 use crate::admin::session::AdminSession;
-use crate::auth::{ChannelInfo, ClientAuth, ListenerAuth, Method};
 use crate::admin::{DaemonState, ServerState, SOCK_ADMIN};
+use crate::auth::{ChannelInfo, ClientAuth, ListenerAuth, Method};
 use crate::clients::{unix_peer, ClientRegistry, NewClient, Registration, Transport};
 use crate::config::Config;
 use crate::pool::WorkerPool;
@@ -71,7 +71,14 @@ impl Server {
             set_backlog(&listener, cfg.max_queued_clients)?;
             tracing::info!(path = %path.display(), readonly, auth = method, "listening");
             let auth = auth(method);
-            unix.push((UnixClients { listener, readonly, auth }, path));
+            unix.push((
+                UnixClients {
+                    listener,
+                    readonly,
+                    auth,
+                },
+                path,
+            ));
         }
         let tcp = if listen && cfg.listen_tcp {
             let l = bind_tcp(cfg, &cfg.tcp_port, "TCP").await?;
@@ -272,7 +279,11 @@ fn unix_sock_gid(group: Option<&str>) -> Result<Option<nix::unistd::Gid>, String
 
 /// Bind a UNIX socket with libvirt's mode and group
 /// (`virNetSocketNewListenUNIX`: made under `umask(~mask)`, then chown'd).
-fn bind_unix(path: &Path, perms: u32, gid: Option<nix::unistd::Gid>) -> Result<UnixListener, String> {
+fn bind_unix(
+    path: &Path,
+    perms: u32,
+    gid: Option<nix::unistd::Gid>,
+) -> Result<UnixListener, String> {
     // A socket left by a daemon that died is replaced, as libvirtd does.
     match std::fs::remove_file(path) {
         Ok(()) => {}
@@ -352,7 +363,9 @@ impl Accept {
 trait ClientListener: Send + Sync + 'static {
     type Stream: Send + 'static;
     type Secure: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
-    fn next_client(&self) -> impl std::future::Future<Output = std::io::Result<Accepted<Self::Stream>>> + Send;
+    fn next_client(
+        &self,
+    ) -> impl std::future::Future<Output = std::io::Result<Accepted<Self::Stream>>> + Send;
     fn secure(
         &self,
         stream: Self::Stream,
@@ -378,8 +391,7 @@ impl ClientListener for UnixClients {
         &self,
         s: UnixStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<(UnixStream, Option<u32>)>> + Send + 'static
-    {
+    ) -> impl std::future::Future<Output = Option<(UnixStream, Option<u32>)>> + Send + 'static {
         std::future::ready(Some((s, None)))
     }
     async fn next_client(&self) -> std::io::Result<Accepted<UnixStream>> {
@@ -405,8 +417,7 @@ impl ClientListener for TcpListener {
         &self,
         s: TcpStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<(TcpStream, Option<u32>)>> + Send + 'static
-    {
+    ) -> impl std::future::Future<Output = Option<(TcpStream, Option<u32>)>> + Send + 'static {
         std::future::ready(Some((s, None)))
     }
 }
@@ -452,7 +463,10 @@ impl ClientListener for TlsClients {
         async move {
             let stream = secured.await?;
             let suite = stream.get_ref().1.negotiated_cipher_suite();
-            Some((stream, Some(rvirt_driver_remote::tls::cipher_key_bits(suite))))
+            Some((
+                stream,
+                Some(rvirt_driver_remote::tls::cipher_key_bits(suite)),
+            ))
         }
     }
 }

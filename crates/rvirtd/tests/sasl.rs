@@ -87,7 +87,10 @@ fn stock_virsh_authenticates_to_rvirtd_as_to_libvirtd() {
         "{log}"
     );
     // The read-only socket keeps auth "none".
-    let ro = format!("test+unix:///default?socket={}", rvirtd.socket_ro().display());
+    let ro = format!(
+        "test+unix:///default?socket={}",
+        rvirtd.socket_ro().display()
+    );
     let out = tools::virsh(&ro, "uri");
     assert!(out.ok, "{out:?}");
 }
@@ -153,7 +156,8 @@ fn rvirsh_authenticates_to_stock_libvirtd_and_rvirtd() {
         let out = prompted(&uri(d), &db.auth_file_empty(), "fred\nletmein\n");
         assert!(out.ok, "{}: {out:?}", d.name);
         assert!(
-            out.stdout.starts_with("Please enter your authentication name: Please enter your password: "),
+            out.stdout
+                .starts_with("Please enter your authentication name: Please enter your password: "),
             "{out:?}"
         );
     }
@@ -170,7 +174,11 @@ fn prompted(uri: &str, empty_auth: &Path, input: &str) -> Output {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("rvirsh");
-    let _ = child.stdin.take().expect("stdin").write_all(input.as_bytes());
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes());
     tools::wait(child)
 }
 
@@ -179,7 +187,10 @@ fn settings_rvirtd_cannot_honour_are_refused_clearly() {
     let e = rvirtd_refusal(&["--listen"], "listen_tcp = 1\nauth_tcp = \"sasl\"\n");
     assert!(e.contains("needs a SASL security layer"), "{e}");
     let e = rvirtd_refusal(&[], "auth_unix_rw = \"polkit\"\n");
-    assert!(e.contains("auth_unix_rw = \"polkit\" is not available"), "{e}");
+    assert!(
+        e.contains("auth_unix_rw = \"polkit\" is not available"),
+        "{e}"
+    );
     let e = rvirtd_refusal(&[], "auth_unix_ro = \"kerberos\"\n");
     assert!(e.contains("auth_unix_ro: unsupported auth kerberos"), "{e}");
 }
@@ -229,5 +240,7 @@ fn sasl_over_tls_with_stock_virsh_and_rvirsh() {
         assert_eq!(virsh_err.len(), 1, "stock virsh differs: {virsh_err:?}");
     }
     drop(libvirtd);
-    assert!(rvirtd.log().contains("identity 'mallory' not allowed by ACL"));
+    assert!(rvirtd
+        .log()
+        .contains("identity 'mallory' not allowed by ACL"));
 }

@@ -57,9 +57,17 @@ fn sockets_have_libvirtds_modes_and_group() {
 /// virsh `domstate test` on `socket` as nobody, with group `gid`.
 fn virsh_as_nobody(socket: &Path, gid: &str, home: &TempDir) -> Output {
     let uri = format!("test+unix:///default?socket={}", socket.display());
-    let readonly = if socket.ends_with("libvirt-sock-ro") { "-r" } else { "-q" };
+    let readonly = if socket.ends_with("libvirt-sock-ro") {
+        "-r"
+    } else {
+        "-q"
+    };
     Command::new("setpriv")
-        .args(["--reuid=nobody", &format!("--regid={gid}"), "--clear-groups"])
+        .args([
+            "--reuid=nobody",
+            &format!("--regid={gid}"),
+            "--clear-groups",
+        ])
         .args(["virsh", readonly, "-c", &uri, "domstate", "test"])
         .env("HOME", home.path())
         .env("XDG_CACHE_HOME", home.join("cache"))
@@ -76,8 +84,11 @@ fn only_the_sockets_group_reaches_the_read_write_socket() {
         return;
     }
     let home = TempDir::new("nobody-home");
-    std::fs::set_permissions(home.path(), std::os::unix::fs::PermissionsExt::from_mode(0o777))
-        .expect("chmod");
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
     let mut daemons = vec![Daemon::rvirtd(GROUPED)];
     daemons.extend(Daemon::libvirtd_with(GROUPED));
     let mut outputs = Vec::new();
@@ -99,7 +110,8 @@ fn only_the_sockets_group_reaches_the_read_write_socket() {
             if reached {
                 assert_eq!(stdout.trim(), "running", "{}", d.name);
             } else {
-                let denied = format!("Failed to connect socket to '<DIR>/{socket}': Permission denied");
+                let denied =
+                    format!("Failed to connect socket to '<DIR>/{socket}': Permission denied");
                 assert!(stderr.contains(&denied), "{}: {stderr}", d.name);
             }
             runs.push((out.ok, stdout, stderr));

@@ -114,7 +114,10 @@ impl AuthConfig {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.trim_end().strip_suffix(']')) {
+            if let Some(name) = line
+                .strip_prefix('[')
+                .and_then(|l| l.trim_end().strip_suffix(']'))
+            {
                 cfg.groups.entry(name.to_string()).or_default();
                 group = Some(name.to_string());
                 continue;

@@ -122,8 +122,12 @@ impl ClientSession {
         });
         let service = c_string(super::SERVICE)?;
         let host = c_string(hostname)?;
-        let local = super::sasl_addr(chan.local).map(|a| c_string(&a)).transpose()?;
-        let remote = super::sasl_addr(chan.remote).map(|a| c_string(&a)).transpose()?;
+        let local = super::sasl_addr(chan.local)
+            .map(|a| c_string(&a))
+            .transpose()?;
+        let remote = super::sasl_addr(chan.remote)
+            .map(|a| c_string(&a))
+            .transpose()?;
         let opt = |s: &Option<CString>| s.as_ref().map_or(ptr::null(), |c| c.as_ptr());
         let cbs = if types.is_some() {
             callbacks.as_ptr()
@@ -262,7 +266,9 @@ impl ClientSession {
         }
         if let Some(cfg) = config.as_ref() {
             for (i, id, _) in self.prompts() {
-                let Some(name) = config_name(id) else { continue };
+                let Some(name) = config_name(id) else {
+                    continue;
+                };
                 if let Some(v) = cfg.lookup(super::SERVICE, target.uri_server, name)? {
                     self.answer(i, &v)?;
                 }

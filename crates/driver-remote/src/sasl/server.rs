@@ -172,8 +172,7 @@ impl ServerSession {
         let (mut out, mut outlen): (*const c_char, c_uint) = (ptr::null(), 0);
         let _g = lock();
         // SAFETY: as in start.
-        let err =
-            unsafe { sasl_server_step(self.conn.raw, inp, inlen, &mut out, &mut outlen) };
+        let err = unsafe { sasl_server_step(self.conn.raw, inp, inlen, &mut out, &mut outlen) };
         self.finish(err, out, outlen)
     }
 

@@ -432,7 +432,10 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
 /// client (`needAuth`, cleared for these in remote_daemon.c).
 fn needs_auth(p: Procedure) -> bool {
     use Procedure::*;
-    !matches!(p, AuthList | AuthSaslInit | AuthSaslStart | AuthSaslStep | AuthPolkit)
+    !matches!(
+        p,
+        AuthList | AuthSaslInit | AuthSaslStart | AuthSaslStep | AuthPolkit
+    )
 }
 
 /// `virCheckReadOnlyGoto` in the public API, reached once the dispatcher

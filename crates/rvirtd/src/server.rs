@@ -80,18 +80,20 @@ impl Server {
                 path,
             ));
         }
-        let tcp = if listen && cfg.listen_tcp {
-            let l = bind_tcp(cfg, &cfg.tcp_port, "TCP").await?;
-            Some((l, auth(&cfg.auth_tcp)))
-        } else {
-            None
-        };
+        // TLS before TCP: whoever sees the TCP port answer (the test kit
+        // waits on it) finds the TLS port bound too.
         let tls = if listen && cfg.tls.listen_tls {
             // The credentials first, as libvirtd builds its TLS context
             // before it registers the socket.
             let tls = cfg.tls.acceptor()?;
             let listener = bind_tcp(cfg, &cfg.tls.tls_port, "TLS").await?;
             Some((TlsClients { listener, tls }, auth(&cfg.tls.auth_tls)))
+        } else {
+            None
+        };
+        let tcp = if listen && cfg.listen_tcp {
+            let l = bind_tcp(cfg, &cfg.tcp_port, "TCP").await?;
+            Some((l, auth(&cfg.auth_tcp)))
         } else {
             None
         };

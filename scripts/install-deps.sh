@@ -14,6 +14,14 @@ packages=(
     busybox-static
     libxml2-utils
     gnutls-bin  # certtool: the TLS tests make their certificates as libvirt's docs do
+    # SASL: rvirt binds the system's Cyrus SASL (sasl2-sys links libsasl2),
+    # whose SCRAM and sasldb modules stock virsh and libvirtd use too;
+    # saslpasswd2 makes the tests' password databases.
+    libsasl2-dev
+    libsasl2-modules
+    libsasl2-modules-db
+    sasl2-bin
+    pkg-config
 )
 
 missing=()

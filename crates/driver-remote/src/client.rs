@@ -31,6 +31,22 @@ pub enum Sock {
 }
 
 impl Sock {
+    /// The local and remote TCP addresses and, over TLS, the cipher's key
+    /// size in bits: what SASL is told about the channel.
+    pub fn sasl_channel(&self) -> crate::sasl::client::Channel {
+        use crate::sasl::client::Channel;
+        let tcp = |s: &TcpStream, tls_bits| Channel {
+            local: s.local_addr().ok(),
+            remote: s.peer_addr().ok(),
+            tls_bits,
+        };
+        match self {
+            Sock::Tcp(s) => tcp(s, None),
+            Sock::Tls(s) => tcp(s.tcp(), Some(s.key_bits())),
+            Sock::Unix(_) => Channel::default(),
+        }
+    }
+
     fn try_clone(&self) -> std::io::Result<Sock> {
         Ok(match self {
             Sock::Tcp(s) => Sock::Tcp(s.try_clone()?),

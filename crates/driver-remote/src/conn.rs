@@ -170,10 +170,18 @@ impl RemoteConnection {
         let target = uri::target(uri, flags)?;
         tracing::debug!(name = target.name, address = ?target.address, "remote open");
         let sock = crate::tls::secure(&target, || connect(&target.address))?;
+        let channel = sock.sasl_channel();
         let events = Arc::new(Events::default());
         let sink = events.clone();
         let client = Client::new(sock, Box::new(move |p| sink.deliver(p)))?;
-        authenticate(&client, uri.param("auth"))?;
+        let server = uri.server.as_deref().filter(|s| !s.is_empty());
+        let sasl = crate::sasl::client::Target {
+            hostname: server.unwrap_or("localhost"),
+            uri_server: server.unwrap_or("localhost"),
+            authfile: uri.param("authfile"),
+            secure: target.transport != Transport::Tcp,
+        };
+        authenticate(&client, uri.param("auth"), &channel, &sasl)?;
         let keepalive = supports(&client, feature::PROGRAM_KEEPALIVE);
         client.call_connect_open(&ConnectOpenArgs {
             name: Some(target.name.clone()),
@@ -219,8 +227,14 @@ fn supports(client: &Client, feature: i32) -> bool {
         .unwrap_or(false)
 }
 
-/// `remoteAuthenticate`: only `none` is available in rvirt.
-fn authenticate(client: &Client, wanted: Option<&str>) -> Result<()> {
+/// `remoteAuthenticate`: the server's first method (or the one the URI's
+/// `auth` names): none, or SASL (`sasl` or `sasl.MECH`).
+fn authenticate(
+    client: &Client,
+    wanted: Option<&str>,
+    channel: &crate::sasl::client::Channel,
+    sasl: &crate::sasl::client::Target,
+) -> Result<()> {
     let types = match client.call_auth_list() {
         Ok(r) => r.types,
         // An old server without AUTH_LIST needs no authentication.
@@ -252,17 +266,20 @@ fn authenticate(client: &Client, wanted: Option<&str>) -> Result<()> {
             Some(t) => *t,
         },
     };
-    if chosen == remote::AUTH_NONE {
-        return Ok(());
+    match chosen {
+        remote::AUTH_NONE => Ok(()),
+        remote::AUTH_SASL => {
+            let mech = wanted.and_then(|w| w.strip_prefix("sasl."));
+            crate::sasl::client::authenticate(client, channel, sasl, mech)
+        }
+        // remoteAuthPolkit: the server decides, the client only asks.
+        remote::AUTH_POLKIT => client.call_auth_polkit().map(drop),
+        _ => Err(Error::new(
+            ErrorDomain::REMOTE,
+            ErrorCode::AUTH_FAILED,
+            format!("unsupported authentication type {chosen}"),
+        )),
     }
-    Err(Error::new(
-        ErrorDomain::REMOTE,
-        ErrorCode::AUTH_FAILED,
-        format!(
-            "unsupported authentication type {chosen} ({}): rvirt supports only auth 'none' so far",
-            name(chosen)
-        ),
-    ))
 }
 
 /// An optional string argument.

@@ -10,6 +10,7 @@
 mod client;
 mod conn;
 mod migration;
+pub mod sasl;
 mod stream;
 pub mod tls;
 mod uri;

@@ -3,6 +3,7 @@
 //! typed parameters) without a hypervisor. The `rvirsh` binary is a thin
 //! front end over this.
 
+pub mod auth;
 pub mod commands;
 pub mod parse;
 pub mod progress;

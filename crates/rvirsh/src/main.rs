@@ -81,6 +81,7 @@ fn main() -> ExitCode {
     }
     rvirt_driver_test::register();
     rvirt_driver_remote::register();
+    rvirsh::auth::install();
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -8,6 +8,7 @@
 //! procedure table; [`config`] reads libvirtd.conf.
 
 pub mod admin;
+pub mod auth;
 pub mod clients;
 pub mod config;
 pub mod dispatch;

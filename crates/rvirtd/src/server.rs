@@ -14,6 +14,7 @@
 
 use crate::admin::session::AdminSession;
 use crate::admin::{DaemonState, ServerState, SOCK_ADMIN};
+use crate::auth::{ChannelInfo, ClientAuth, ListenerAuth, Method};
 use crate::clients::{unix_peer, ClientRegistry, NewClient, Registration, Transport};
 use crate::config::Config;
 use crate::pool::WorkerPool;
@@ -34,9 +35,9 @@ pub const SOCK_RO: &str = "libvirt-sock-ro";
 
 /// The bound listeners, before any client is served.
 pub struct Server {
-    unix: Vec<(UnixListener, bool, PathBuf)>,
-    tcp: Option<TcpListener>,
-    tls: Option<TlsClients>,
+    unix: Vec<(UnixClients, PathBuf)>,
+    tcp: Option<(TcpListener, ListenerAuth)>,
+    tls: Option<(TlsClients, ListenerAuth)>,
     admin: (UnixListener, PathBuf),
     session: Arc<SessionConfig>,
     servers: Vec<Arc<ServerState>>,
@@ -54,33 +55,50 @@ impl Server {
                 rvirt_util::error::strerror(&e)
             )
         })?;
+        let sasl = sasl_context(cfg, listen)?;
+        let auth = |s: &str| ListenerAuth {
+            method: Method::from_config(s),
+            sasl: sasl.clone(),
+        };
+        let gid = unix_sock_gid(cfg.unix_sock_group.as_deref())?;
         let mut unix = Vec::new();
-        for (name, readonly, perms) in [
-            (SOCK_RW, false, cfg.unix_sock_rw_perms),
-            (SOCK_RO, true, cfg.unix_sock_ro_perms),
+        for (name, readonly, perms, method) in [
+            (SOCK_RW, false, cfg.unix_sock_rw_perms, &cfg.auth_unix_rw),
+            (SOCK_RO, true, cfg.unix_sock_ro_perms, &cfg.auth_unix_ro),
         ] {
             let path = cfg.unix_sock_dir.join(name);
-            let listener = bind_unix(&path, perms, cfg.unix_sock_group.as_deref())?;
+            let listener = bind_unix(&path, perms, gid)?;
             set_backlog(&listener, cfg.max_queued_clients)?;
-            tracing::info!(path = %path.display(), readonly, "listening");
-            unix.push((listener, readonly, path));
+            tracing::info!(path = %path.display(), readonly, auth = method, "listening");
+            let auth = auth(method);
+            unix.push((
+                UnixClients {
+                    listener,
+                    readonly,
+                    auth,
+                },
+                path,
+            ));
         }
-        let tcp = if listen && cfg.listen_tcp {
-            Some(bind_tcp(cfg, &cfg.tcp_port, "TCP").await?)
-        } else {
-            None
-        };
+        // TLS before TCP: whoever sees the TCP port answer (the test kit
+        // waits on it) finds the TLS port bound too.
         let tls = if listen && cfg.tls.listen_tls {
             // The credentials first, as libvirtd builds its TLS context
             // before it registers the socket.
             let tls = cfg.tls.acceptor()?;
             let listener = bind_tcp(cfg, &cfg.tls.tls_port, "TLS").await?;
-            Some(TlsClients { listener, tls })
+            Some((TlsClients { listener, tls }, auth(&cfg.tls.auth_tls)))
+        } else {
+            None
+        };
+        let tcp = if listen && cfg.listen_tcp {
+            let l = bind_tcp(cfg, &cfg.tcp_port, "TCP").await?;
+            Some((l, auth(&cfg.auth_tcp)))
         } else {
             None
         };
         let admin_path = cfg.unix_sock_dir.join(SOCK_ADMIN);
-        let admin = bind_unix(&admin_path, cfg.admin.sock_perms, None)?;
+        let admin = bind_unix(&admin_path, cfg.admin.sock_perms, gid)?;
         set_backlog(&admin, cfg.admin.max_queued_clients)?;
         let (main, admin_srv) = server_states(cfg);
         Ok(Server {
@@ -113,7 +131,7 @@ impl Server {
     pub fn tcp_port(&self) -> Option<u16> {
         self.tcp
             .as_ref()
-            .and_then(|l| l.local_addr().ok())
+            .and_then(|(l, _)| l.local_addr().ok())
             .map(|a| a.port())
     }
 
@@ -121,7 +139,7 @@ impl Server {
     pub fn tls_port(&self) -> Option<u16> {
         self.tls
             .as_ref()
-            .and_then(|t| t.listener.local_addr().ok())
+            .and_then(|(t, _)| t.listener.local_addr().ok())
             .map(|a| a.port())
     }
 
@@ -134,23 +152,22 @@ impl Server {
         let main = self.servers[0].clone();
         let mut tasks = JoinSet::new();
         let mut paths = Vec::new();
-        // What every listener's accept loop shares: the main server's
-        // clients, the session settings and the stop signal.
-        let session = self.session.clone();
-        let accept = || Accept {
+        let accept = |auth: ListenerAuth| Accept {
             clients: main.clients.clone(),
-            session: session.clone(),
+            session: self.session.clone(),
             stop: stop_rx.clone(),
+            auth,
         };
-        for (listener, readonly, path) in self.unix {
+        for (listener, path) in self.unix {
             paths.push(path);
-            tasks.spawn(accept_clients(UnixClients { listener, readonly }, accept()));
+            let ctx = accept(listener.auth.clone());
+            tasks.spawn(accept_clients(listener, ctx));
         }
-        if let Some(listener) = self.tcp {
-            tasks.spawn(accept_clients(listener, accept()));
+        if let Some((listener, auth)) = self.tcp {
+            tasks.spawn(accept_clients(listener, accept(auth)));
         }
-        if let Some(listener) = self.tls {
-            tasks.spawn(accept_clients(listener, accept()));
+        if let Some((listener, auth)) = self.tls {
+            tasks.spawn(accept_clients(listener, accept(auth)));
         }
         let (admin_listener, admin_path) = self.admin;
         paths.push(admin_path);
@@ -231,7 +248,44 @@ fn set_backlog(listener: &impl std::os::fd::AsFd, queued: u32) -> Result<(), Str
     listen(listener, backlog).map_err(|e| format!("Unable to listen on socket: {}", e.desc()))
 }
 
-fn bind_unix(path: &Path, perms: u32, group: Option<&str>) -> Result<UnixListener, String> {
+/// The SASL context, when a listener that will run uses SASL
+/// (`virNetSASLContextNewServer`, made before any socket as libvirtd does).
+fn sasl_context(
+    cfg: &Config,
+    listen: bool,
+) -> Result<Option<Arc<rvirt_driver_remote::sasl::server::ServerContext>>, String> {
+    let mut methods = vec![&cfg.auth_unix_rw, &cfg.auth_unix_ro];
+    if listen && cfg.tls.listen_tls {
+        methods.push(&cfg.tls.auth_tls);
+    }
+    if !methods.iter().any(|m| *m == "sasl") {
+        return Ok(None);
+    }
+    let acl = cfg.sasl_allowed_username_list.clone();
+    rvirt_driver_remote::sasl::server::ServerContext::new(acl)
+        .map(|c| Some(Arc::new(c)))
+        .map_err(|e| e.message)
+}
+
+/// `unix_sock_group` as a gid (`virGetGroupID`: a name, or a number).
+fn unix_sock_gid(group: Option<&str>) -> Result<Option<nix::unistd::Gid>, String> {
+    let Some(name) = group else { return Ok(None) };
+    match nix::unistd::Group::from_name(name) {
+        Ok(Some(g)) => Ok(Some(g.gid)),
+        _ => name
+            .parse::<u32>()
+            .map(|n| Some(nix::unistd::Gid::from_raw(n)))
+            .map_err(|_| format!("Failed to parse group '{name}'")),
+    }
+}
+
+/// Bind a UNIX socket with libvirt's mode and group
+/// (`virNetSocketNewListenUNIX`: made under `umask(~mask)`, then chown'd).
+fn bind_unix(
+    path: &Path,
+    perms: u32,
+    gid: Option<nix::unistd::Gid>,
+) -> Result<UnixListener, String> {
     // A socket left by a daemon that died is replaced, as libvirtd does.
     match std::fs::remove_file(path) {
         Ok(()) => {}
@@ -253,14 +307,7 @@ fn bind_unix(path: &Path, perms: u32, group: Option<&str>) -> Result<UnixListene
     })?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(perms))
         .map_err(|e| format!("Failed to set permissions on '{}': {e}", path.display()))?;
-    if let Some(name) = group {
-        let gid = match nix::unistd::Group::from_name(name) {
-            Ok(Some(g)) => g.gid,
-            _ => match name.parse::<u32>() {
-                Ok(n) => nix::unistd::Gid::from_raw(n),
-                Err(_) => return Err(format!("Failed to parse group '{name}'")),
-            },
-        };
+    if let Some(gid) = gid {
         nix::unistd::chown(path, None, Some(gid))
             .map_err(|e| format!("Failed to change group of '{}': {e}", path.display()))?;
     }
@@ -271,6 +318,8 @@ struct Accept {
     clients: Arc<ClientRegistry>,
     session: Arc<SessionConfig>,
     stop: watch::Receiver<bool>,
+    /// How this listener's clients authenticate.
+    auth: ListenerAuth,
 }
 
 impl Accept {
@@ -290,16 +339,19 @@ impl Accept {
     /// Serve the client once its transport is secured (the TLS handshake
     /// and certificate check run in the client's task, not in the accept
     /// loop); a refused client gives its place back.
-    fn start<F, S>(&self, secure: F, peer: String, reg: Registration)
+    fn start<F, S>(&self, secure: F, peer: String, reg: Registration, mut channel: ChannelInfo)
     where
-        F: std::future::Future<Output = Option<S>> + Send + 'static,
+        F: std::future::Future<Output = Option<(S, Option<u32>)>> + Send + 'static,
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     {
         let session = self.session.clone();
         let stop = self.stop.clone();
+        let listener_auth = self.auth.clone();
         tokio::spawn(async move {
-            if let Some(stream) = secure.await {
-                serve(stream, reg, peer, session, stop).await;
+            if let Some((stream, tls_bits)) = secure.await {
+                channel.tls_bits = tls_bits;
+                let auth = ClientAuth::new(&listener_auth, channel);
+                serve(stream, reg, peer, session, stop, auth).await;
             }
         });
     }
@@ -308,24 +360,30 @@ impl Accept {
 /// A listening socket of the server: what it yields is a client's stream,
 /// the peer's name in log lines and what the client registry records;
 /// `secure` turns the stream into what the session reads (the TLS
-/// session, or the stream itself), None when the client is refused.
+/// session and its cipher's key size in bits, or the stream itself),
+/// None when the client is refused.
 trait ClientListener: Send + Sync + 'static {
     type Stream: Send + 'static;
     type Secure: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
     fn next_client(
         &self,
-    ) -> impl std::future::Future<Output = std::io::Result<(Self::Stream, String, NewClient)>> + Send;
+    ) -> impl std::future::Future<Output = std::io::Result<Accepted<Self::Stream>>> + Send;
     fn secure(
         &self,
         stream: Self::Stream,
         peer: &str,
-    ) -> impl std::future::Future<Output = Option<Self::Secure>> + Send + 'static;
+    ) -> impl std::future::Future<Output = Option<(Self::Secure, Option<u32>)>> + Send + 'static;
 }
+
+/// A new connection: its stream, the peer's name, what the client list
+/// records and what SASL is told about the channel.
+type Accepted<S> = (S, String, NewClient, ChannelInfo);
 
 /// The read-write or the read-only UNIX socket.
 struct UnixClients {
     listener: UnixListener,
     readonly: bool,
+    auth: ListenerAuth,
 }
 
 impl ClientListener for UnixClients {
@@ -335,10 +393,10 @@ impl ClientListener for UnixClients {
         &self,
         s: UnixStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<UnixStream>> + Send + 'static {
-        std::future::ready(Some(s))
+    ) -> impl std::future::Future<Output = Option<(UnixStream, Option<u32>)>> + Send + 'static {
+        std::future::ready(Some((s, None)))
     }
-    async fn next_client(&self) -> std::io::Result<(Self::Stream, String, NewClient)> {
+    async fn next_client(&self) -> std::io::Result<Accepted<UnixStream>> {
         let (stream, _) = self.listener.accept().await?;
         let sock = if self.readonly { SOCK_RO } else { SOCK_RW };
         let new = NewClient {
@@ -347,30 +405,32 @@ impl ClientListener for UnixClients {
             cred: unix_peer(&stream),
             readonly: self.readonly,
         };
-        Ok((stream, format!("unix:{sock}"), new))
+        Ok((stream, format!("unix:{sock}"), new, ChannelInfo::default()))
     }
 }
 
 impl ClientListener for TcpListener {
     type Stream = TcpStream;
     type Secure = TcpStream;
-    async fn next_client(&self) -> std::io::Result<(TcpStream, String, NewClient)> {
+    async fn next_client(&self) -> std::io::Result<Accepted<TcpStream>> {
         accept_tcp(self, Transport::Tcp).await
     }
     fn secure(
         &self,
         s: TcpStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<TcpStream>> + Send + 'static {
-        std::future::ready(Some(s))
+    ) -> impl std::future::Future<Output = Option<(TcpStream, Option<u32>)>> + Send + 'static {
+        std::future::ready(Some((s, None)))
     }
 }
 
-async fn accept_tcp(
-    l: &TcpListener,
-    transport: Transport,
-) -> std::io::Result<(TcpStream, String, NewClient)> {
+async fn accept_tcp(l: &TcpListener, transport: Transport) -> std::io::Result<Accepted<TcpStream>> {
     let (stream, addr) = l.accept().await?;
+    let channel = ChannelInfo {
+        local: rvirt_driver_remote::sasl::sasl_addr(stream.local_addr().ok()),
+        remote: rvirt_driver_remote::sasl::sasl_addr(Some(addr)),
+        tls_bits: None,
+    };
     let _ = stream.set_nodelay(true);
     let peer = addr.to_string();
     let new = NewClient {
@@ -379,7 +439,7 @@ async fn accept_tcp(
         cred: None,
         readonly: false,
     };
-    Ok((stream, peer, new))
+    Ok((stream, peer, new, channel))
 }
 
 /// The TLS socket: TCP, then the TLS session once the client's
@@ -392,15 +452,24 @@ struct TlsClients {
 impl ClientListener for TlsClients {
     type Stream = TcpStream;
     type Secure = tokio_rustls::server::TlsStream<TcpStream>;
-    async fn next_client(&self) -> std::io::Result<(TcpStream, String, NewClient)> {
+    async fn next_client(&self) -> std::io::Result<Accepted<TcpStream>> {
         accept_tcp(&self.listener, Transport::Tls).await
     }
     fn secure(
         &self,
         s: TcpStream,
         peer: &str,
-    ) -> impl std::future::Future<Output = Option<Self::Secure>> + Send + 'static {
-        self.tls.clone().secure(s, peer.to_string())
+    ) -> impl std::future::Future<Output = Option<(Self::Secure, Option<u32>)>> + Send + 'static
+    {
+        let secured = self.tls.clone().secure(s, peer.to_string());
+        async move {
+            let stream = secured.await?;
+            let suite = stream.get_ref().1.negotiated_cipher_suite();
+            Some((
+                stream,
+                Some(rvirt_driver_remote::tls::cipher_key_bits(suite)),
+            ))
+        }
     }
 }
 
@@ -413,9 +482,9 @@ async fn accept_clients<L: ClientListener>(listener: L, mut ctx: Accept) {
         }
         tokio::select! {
             r = listener.next_client() => match r {
-                Ok((stream, peer, new)) => {
+                Ok((stream, peer, new, channel)) => {
                     if let Some(reg) = ctx.admit(&peer, new) {
-                        ctx.start(listener.secure(stream, &peer), peer, reg);
+                        ctx.start(listener.secure(stream, &peer), peer, reg, channel);
                     }
                 }
                 Err(e) => accept_failed(e).await,

@@ -78,6 +78,7 @@ pub async fn serve<S>(
     peer: String,
     cfg: Arc<SessionConfig>,
     mut shutdown: watch::Receiver<bool>,
+    auth: crate::auth::ClientAuth,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -88,6 +89,7 @@ pub async fn serve<S>(
     let (out, outbox_rx) = outbox(cfg.max_client_queued_bytes);
     let mut client = Client::new(readonly, cfg.default_uri.clone(), out.clone());
     client.attach(reg.entry.clone());
+    client.set_auth(auth);
     let client = Arc::new(client);
     let activity = Mutex::new(KeepAlive {
         last_rx: Instant::now(),

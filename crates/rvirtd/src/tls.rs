@@ -53,7 +53,7 @@ impl Default for TlsConfig {
 }
 
 /// `virConfGetValueStringList` without the single-string compatibility.
-fn string_list(file: &str, key: &str, v: &Value) -> Result<Vec<String>, String> {
+pub(crate) fn string_list(file: &str, key: &str, v: &Value) -> Result<Vec<String>, String> {
     let err = || format!("{file}: expected a string list for '{key}' parameter");
     match v {
         Value::List(items) => items
@@ -74,7 +74,12 @@ impl TlsConfig {
         match key {
             "listen_tls" => self.listen_tls = boolean(file, key, v)?,
             "tls_port" => self.tls_port = string(file, key, v)?,
-            "auth_tls" => self.auth_tls = string(file, key, v)?,
+            "auth_tls" => {
+                self.auth_tls = string(file, key, v)?;
+                if !matches!(self.auth_tls.as_str(), "none" | "sasl" | "polkit") {
+                    return Err(format!("{file}: {key}: unsupported auth {}", self.auth_tls));
+                }
+            }
             "key_file" => self.key_file = path(v)?,
             "cert_file" => self.cert_file = path(v)?,
             "ca_file" => self.ca_file = path(v)?,
@@ -90,12 +95,6 @@ impl TlsConfig {
 
     /// What rvirtd cannot honour yet, refused before it listens.
     pub fn check_supported(&self) -> Result<(), String> {
-        if self.auth_tls != "none" {
-            return Err(format!(
-                "auth_tls = \"{}\" is not supported yet: set auth_tls = \"none\"",
-                self.auth_tls
-            ));
-        }
         if self.tls_port.parse::<u16>().is_err() {
             return Err(format!("invalid tls_port '{}'", self.tls_port));
         }

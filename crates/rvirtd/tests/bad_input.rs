@@ -147,7 +147,7 @@ fn start_up_refusals() {
     assert!(run("listen_tls = 1\nca_file = \"/nonexistent/ca.pem\"\ncert_file = \"/n/c\"\nkey_file = \"/n/k\"\n")
         .contains("Cannot read CA certificate '/nonexistent/ca.pem': No such file or directory"));
     assert!(run("listen_tls = 0\nlisten_tcp = 1\n").contains("auth_tcp = \"sasl\""));
-    assert!(run("auth_unix_rw = \"polkit\"\n").contains("not supported yet"));
+    assert!(run("auth_unix_rw = \"polkit\"\n").contains("\"polkit\" is not available"));
     assert!(run("listen_tcp = \"yes\"\n").contains("expected a bool for 'listen_tcp' parameter"));
 }
 

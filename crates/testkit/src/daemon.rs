@@ -34,6 +34,12 @@ impl Daemon {
 
     /// As [`Daemon::rvirtd`] with a given rvirtd binary.
     pub fn rvirtd_with(binary: &Path, extra: &str) -> Daemon {
+        Daemon::rvirtd_env(binary, extra, &[])
+    }
+
+    /// As [`Daemon::rvirtd_with`] with extra environment variables (e.g.
+    /// `SASL_CONF_PATH` for a private SASL config).
+    pub fn rvirtd_env(binary: &Path, extra: &str, env: &[(&str, &Path)]) -> Daemon {
         let mut last_log = String::new();
         for _ in 0..ATTEMPTS {
             let port = free_port();
@@ -42,6 +48,7 @@ impl Daemon {
             let conf = write_conf(dir.path(), port, &state);
             let mut cmd = Command::new(binary);
             cmd.arg("--listen").arg("-f").arg(&conf);
+            cmd.envs(env.iter().copied());
             match Daemon::spawn(cmd, port, dir, "rvirtd") {
                 Ok(d) => return d,
                 Err(log) => last_log = log,
@@ -61,6 +68,11 @@ impl Daemon {
     /// locks out another libvirtd on the host (its drivers lock pid files
     /// in /run/libvirt) and tests can run several at once.
     pub fn libvirtd_with(extra: &str) -> Option<Daemon> {
+        Daemon::libvirtd_env(extra, &[])
+    }
+
+    /// As [`Daemon::libvirtd_with`] with extra environment variables.
+    pub fn libvirtd_env(extra: &str, env: &[(&str, &Path)]) -> Option<Daemon> {
         if !Path::new("/usr/sbin/libvirtd").exists() {
             eprintln!("libvirtd not installed (scripts/install-deps.sh): skipping");
             return None;
@@ -70,7 +82,15 @@ impl Daemon {
         for _ in 0..ATTEMPTS {
             let port = free_port();
             let dir = TempDir::new("libvirtd");
-            let auth = format!("auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n{extra}");
+            // libvirtd's own default as root is polkit; the first value of
+            // a key counts, so an `extra` that sets them keeps its own.
+            let mut auth = String::new();
+            for key in ["auth_unix_ro", "auth_unix_rw"] {
+                if !extra.contains(key) {
+                    auth += &format!("{key} = \"none\"\n");
+                }
+            }
+            let auth = format!("{auth}{extra}");
             let conf = write_conf(dir.path(), port, &auth);
             let script = format!(
                 "mount -t tmpfs tmpfs /run && exec /usr/sbin/libvirtd --listen -f {} -p {}",
@@ -80,6 +100,7 @@ impl Daemon {
             // unshare execs sh, which execs libvirtd: the child's PID is the daemon's.
             let mut cmd = Command::new("unshare");
             cmd.args(["-m", "--propagation", "private", "sh", "-c", &script]);
+            cmd.envs(env.iter().copied());
             match Daemon::spawn(cmd, port, dir, "libvirtd") {
                 Ok(d) => return Some(d),
                 Err(log) => last_log = log,

@@ -40,6 +40,7 @@ pub mod qemu_events;
 pub mod qemu_hosts;
 pub mod qemu_storage;
 pub mod rpc;
+pub mod sasl;
 pub mod schema;
 pub mod spine;
 pub mod tools;

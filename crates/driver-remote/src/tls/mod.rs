@@ -119,3 +119,17 @@ pub fn secure(
         sock => Ok(sock),
     }
 }
+
+/// The negotiated cipher's key size in bits, what libvirt reads with
+/// `gnutls_cipher_get_key_size` (x8) and gives SASL as its external SSF.
+pub fn cipher_key_bits(suite: Option<rustls::SupportedCipherSuite>) -> u32 {
+    let Some(suite) = suite else { return 0 };
+    let name = format!("{:?}", suite.suite());
+    if name.contains("AES_128") {
+        128
+    } else if name.contains("AES_256") || name.contains("CHACHA20") {
+        256
+    } else {
+        0
+    }
+}

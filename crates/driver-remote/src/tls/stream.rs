@@ -54,6 +54,16 @@ impl TlsStream {
         })
     }
 
+    /// The cipher's key size in bits (SASL's external SSF).
+    pub fn key_bits(&self) -> u32 {
+        super::cipher_key_bits(self.shared.session.lock().negotiated_cipher_suite())
+    }
+
+    /// The TCP socket under the session.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.raw
+    }
+
     pub fn shutdown(&self) {
         let _ = self.raw.shutdown(Shutdown::Both);
     }

@@ -37,6 +37,8 @@ pub struct Client {
     streams: Streams,
     /// Its entry in the server's client list, once a session serves it.
     entry: Option<Arc<ClientEntry>>,
+    /// How it authenticates, and whether it has.
+    auth: crate::auth::ClientAuth,
 }
 
 /// Event callbacks this client registered with its connection.
@@ -70,7 +72,17 @@ impl Client {
             close_requested: AtomicBool::new(false),
             streams: Streams::default(),
             entry: None,
+            auth: crate::auth::ClientAuth::open(),
         }
+    }
+
+    /// The listener's authentication for this client.
+    pub fn set_auth(&mut self, auth: crate::auth::ClientAuth) {
+        self.auth = auth;
+    }
+
+    pub fn auth(&self) -> &crate::auth::ClientAuth {
+        &self.auth
     }
 
     /// Tie the client to its entry in the server's client list.

@@ -5,12 +5,25 @@ use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::flags::feature;
 use rvirt::Connect;
 use rvirt_rpc::remote::*;
-use rvirt_rpc::remote::{string_to_chars, AUTH_NONE, DOMAIN_LIST_MAX};
+use rvirt_rpc::remote::{string_to_chars, DOMAIN_LIST_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 dispatch_table! {
-    AuthList => |_cx, ()| {
-        Ok(AuthListRet { types: vec![AUTH_NONE] })
+    AuthList => |cx, ()| {
+        Ok(AuthListRet { types: vec![cx.auth().method().wire()] })
+    };
+    AuthSaslInit => |cx, ()| {
+        Ok(AuthSaslInitRet { mechlist: cx.auth().sasl_init()? })
+    };
+    AuthSaslStart => |cx, a| {
+        let r = cx.auth().sasl_step(Some(&a.mech), sasl_in(a.nil, &a.data).as_deref())?;
+        let (nil, data) = sasl_out(r.data);
+        Ok(AuthSaslStartRet { complete: r.complete as i32, nil, data })
+    };
+    AuthSaslStep => |cx, a| {
+        let r = cx.auth().sasl_step(None, sasl_in(a.nil, &a.data).as_deref())?;
+        let (nil, data) = sasl_out(r.data);
+        Ok(AuthSaslStepRet { complete: r.complete as i32, nil, data })
     };
     ConnectOpen => open;
     ConnectClose => |cx, ()| {
@@ -160,4 +173,17 @@ fn too_many(n: usize) -> Error {
         ErrorCode::INTERNAL_ERROR,
         format!("Too many domains '{n}' for limit '{DOMAIN_LIST_MAX}'"),
     )
+}
+
+/// SASL data from the wire: `nil` means NULL, which SASL tells from "".
+fn sasl_in(nil: i32, data: &[i8]) -> Option<Vec<u8>> {
+    (nil == 0).then(|| data.iter().map(|b| *b as u8).collect())
+}
+
+/// SASL data for the wire, with its `nil` flag.
+fn sasl_out(data: Option<Vec<u8>>) -> (i32, Vec<i8>) {
+    match data {
+        None => (1, Vec::new()),
+        Some(d) => (0, d.into_iter().map(|b| b as i8).collect()),
+    }
 }

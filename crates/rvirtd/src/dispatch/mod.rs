@@ -399,6 +399,9 @@ type CallResult = Result<(Vec<u8>, Option<stream::Pump>)>;
 
 fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
     if h.prog == rvirt_rpc::qemu::PROGRAM {
+        if rvirt_rpc::qemu::procedure_info(h.proc_).is_some() && !client.auth().authenticated() {
+            return Err(crate::auth::required());
+        }
         return Ok((qemu::run_call(client, h, payload)?, None));
     }
     // Whatever happens, a stream slot opened for this call is its own.
@@ -408,6 +411,9 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
     let proc_ = Procedure::from_i32(h.proc_)
         .filter(|p| p.info().access != Access::Event)
         .ok_or_else(|| rpc_error(format!("unknown procedure: {}", h.proc_)))?;
+    if needs_auth(proc_) && !client.auth().authenticated() {
+        return Err(crate::auth::required());
+    }
     tracing::trace!(proc_ = proc_.name(), serial = h.serial, "dispatch");
     if let (Some(s), Some(input)) = (stream_entry(proc_), input) {
         // The call decodes its own arguments; refusing first differs from
@@ -420,6 +426,16 @@ fn run_call(client: &Client, h: &RawHeader, payload: &[u8]) -> CallResult {
         Some(e) => Ok(((e.run)(client, payload)?, None)),
         None => Err(not_implemented(client, proc_)),
     }
+}
+
+/// Every procedure but the authentication ones needs an authenticated
+/// client (`needAuth`, cleared for these in remote_daemon.c).
+fn needs_auth(p: Procedure) -> bool {
+    use Procedure::*;
+    !matches!(
+        p,
+        AuthList | AuthSaslInit | AuthSaslStart | AuthSaslStep | AuthPolkit
+    )
 }
 
 /// `virCheckReadOnlyGoto` in the public API, reached once the dispatcher

@@ -234,6 +234,47 @@ fn any_message() -> impl Strategy<Value = Vec<u8>> {
     (header, body).prop_map(|((p, v, pr, t, s, st), body)| msg((p, v, pr, t, s, st), &body))
 }
 
+/// A SASL listener's client: AUTH_LIST says SASL, every other call is
+/// refused until it authenticates, and SASL steps out of order fail as
+/// libvirtd's do.
+#[test]
+fn unauthenticated_sasl_client_gets_libvirts_answers() {
+    use crate::auth::{ChannelInfo, ClientAuth, ListenerAuth, Method};
+    use rvirt_rpc::remote::{AuthListRet, AuthSaslStepArgs};
+    let (mut c, _rx) = client(false);
+    let listener = ListenerAuth {
+        method: Method::Sasl,
+        sasl: None,
+    };
+    c.set_auth(ClientAuth::new(&listener, ChannelInfo::default()));
+    let reply = handle_message(&c, &call(Procedure::AuthList, 1, &())).unwrap();
+    let ret: AuthListRet = reply.body().unwrap();
+    assert_eq!(ret.types, vec![remote::AUTH_SASL]);
+    let args = ConnectOpenArgs {
+        name: Some("test:///default".into()),
+        flags: 0,
+    };
+    let reply = handle_message(&c, &call(Procedure::ConnectOpen, 2, &args)).unwrap();
+    assert_error(
+        &reply,
+        (ErrorCode::RPC, ErrorDomain::RPC),
+        "authentication required",
+    );
+    let step = AuthSaslStepArgs {
+        nil: 1,
+        data: vec![],
+    };
+    let reply = handle_message(&c, &call(Procedure::AuthSaslStep, 3, &step)).unwrap();
+    assert_error(
+        &reply,
+        (ErrorCode::AUTH_FAILED, ErrorDomain::RPC),
+        "authentication failed: authentication failed",
+    );
+    // An unknown procedure is still unknown, before the auth check.
+    let reply = handle_message(&c, &call(Procedure::DomainEventLifecycle, 4, &())).unwrap();
+    assert_eq!(error_of(&reply).message, "unknown procedure: 107");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
@@ -323,7 +364,10 @@ fn unimplemented_procedures_answer_from_the_table() {
     let e = error_of(&reply);
     assert_eq!(
         (e.code, e.message.as_str()),
-        (ErrorCode::AUTH_FAILED, "authentication failed")
+        (
+            ErrorCode::AUTH_FAILED,
+            "authentication failed: authentication failed"
+        )
     );
 
     // A read-write connection reaches the driver: not supported.

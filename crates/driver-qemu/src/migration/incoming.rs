@@ -310,7 +310,11 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         return Err(e);
     }
     let mut ours = our_cookie(driver, &dom, memory_kib);
-    ours.set_nbd(plan.server.as_ref().map(|(l, _)| storage::destination_cookie(l)));
+    ours.set_nbd(
+        plan.server
+            .as_ref()
+            .map(|(l, _)| storage::destination_cookie(l)),
+    );
     Ok((inc, ours, listener.uri_out))
 }
 

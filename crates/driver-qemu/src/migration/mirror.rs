@@ -78,9 +78,7 @@ impl Mirrors {
         dest: Option<&MigrationCookie>,
         uri: &str,
     ) -> Result<Mirrors> {
-        let nbd = dest
-            .and_then(|c| c.nbd())
-            .ok_or_else(nbd_not_set_up)?;
+        let nbd = dest.and_then(|c| c.nbd()).ok_or_else(nbd_not_set_up)?;
         let port = nbd.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(0);
         let mut server = Server::Tcp {
             host: uri_host(uri),

@@ -255,8 +255,10 @@ fn bandwidth_limits_every_mode() {
 }
 
 /// Unlimited bandwidth is not capped: the job itself (its "Time elapsed",
-/// without virsh's start-up) moves the 8 MiB in less than the 2 s that the
-/// 4 MiB/s limit above forces.
+/// without virsh's start-up) moves the 8 MiB in less than the 8 s that even
+/// a 1 MiB/s cap would force. (It takes well under 2 s on an idle machine;
+/// the bound leaves room for a loaded CI host, where 5 s has been seen:
+/// speed itself is measured by the benchmarks, not here.)
 #[test]
 fn unlimited_bandwidth_is_quick() {
     let pair = Pair::start();
@@ -267,7 +269,7 @@ fn unlimited_bandwidth_is_quick() {
         .find_map(|l| l.strip_prefix("Time elapsed:"))
         .and_then(|v| v.trim().trim_end_matches("ms").trim().parse().ok())
         .unwrap_or_else(|| panic!("no Time elapsed: {done}"));
-    assert!(elapsed_ms < 2000, "{done}");
+    assert!(elapsed_ms < 8000, "{done}");
 }
 
 /// Back again: the destination becomes the source of a second migration,

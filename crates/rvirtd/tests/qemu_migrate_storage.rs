@@ -14,13 +14,13 @@
 
 use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
 use rvirt_testkit::qemu_hosts::{
-    alive, check_completed, field, spawn_migration, virsh_migrate, QemuHost, TestGuest,
+    abort_and_check, alive, check_completed, check_failed_cleanly, field, spawn_migration,
+    virsh_migrate, QemuHost, TestGuest,
 };
 use rvirt_testkit::qemu_storage::{
-    assert_nothing_left, disk_counter, disk_counter_above, image_format_and_size, images_identical,
-    storage_setup, StorageSetup, DISK_MIB,
+    disk_counter, disk_counter_above, image_format_and_size, images_identical, storage_setup,
+    StorageSetup, DISK_MIB,
 };
-use rvirt_testkit::tools::Output;
 use std::time::{Duration, Instant};
 
 fn guest_args() -> GuestArgs {
@@ -123,10 +123,7 @@ fn a_guest_with_a_local_disk_migrates_with_its_storage() {
         ),
     ];
     for (how, why) in refused {
-        let out = virsh_migrate(a, b, &g.name, how);
-        assert!(!out.ok && out.stderr.contains(why), "{how}: {}", out.stderr);
-        assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
-        assert_nothing_left(b, &g.name);
+        check_failed_cleanly(a, b, g, virsh_migrate(a, b, &g.name, how), why);
     }
     eprintln!("{:?}: second hop checked", t0.elapsed());
 
@@ -135,17 +132,7 @@ fn a_guest_with_a_local_disk_migrates_with_its_storage() {
     let migrating = spawn_migration(a, b, g, "--copy-storage-all --bandwidth 1");
     wait_mirroring(a, b, g);
     assert!(s.image_on(b).exists(), "B did not create the image");
-    a.ok(&format!("domjobabort {}", g.name));
-    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
-    assert!(
-        !out.ok && out.stderr.contains("canceled by client"),
-        "{}",
-        out.stderr
-    );
-    assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
-    let from = g.console_len();
-    g.tick_after(from, guest::last_tick(&g.text()).unwrap_or(0));
-    assert_nothing_left(b, &g.name);
+    abort_and_check(a, b, g, migrating);
     assert!(!s.image_on(b).exists(), "the created image is left on B");
     let jobs = monitor(a, &g.name, "query-jobs");
     assert!(!jobs.contains("drive-virtio-disk0"), "mirror left: {jobs}");

@@ -450,6 +450,14 @@ pub fn check_failed_cleanly(a: &QemuHost, b: &QemuHost, g: &TestGuest, out: Outp
     check_left_on_source(a, b, g);
 }
 
+/// Abort A's migration job of `g` (virsh running it as `migrating`): it
+/// fails "canceled by client", the guest is left running on A, nothing on B.
+pub fn abort_and_check(a: &QemuHost, b: &QemuHost, g: &TestGuest, migrating: Child) {
+    a.ok(&format!("domjobabort {}", g.name));
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    check_failed_cleanly(a, b, g, out, "canceled by client");
+}
+
 /// The guest runs on A (exactly once: B runs no QEMU for it) with its
 /// counter going, its definition there; B has no definition or migration
 /// listener left.

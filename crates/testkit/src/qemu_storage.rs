@@ -195,24 +195,3 @@ pub fn image_format_and_size(image: &Path) -> (String, u64) {
         .unwrap_or(0);
     (value("file format:"), bytes)
 }
-
-/// After a failed migration to `host`: no QEMU, definition or listener
-/// in the migration port range (memory or NBD) is left there.
-pub fn assert_nothing_left(host: &QemuHost, name: &str) {
-    assert!(
-        host.qemu_pid(name).is_none(),
-        "QEMU left on the destination"
-    );
-    let defined = host.ok("list --all --name");
-    assert!(
-        !defined.lines().any(|n| n == name),
-        "definition left on the destination"
-    );
-    let listening = host.listeners();
-    let in_range = listening
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(3))
-        .filter_map(|local| local.rsplit(':').next()?.parse::<u16>().ok())
-        .any(|port| (49152..=49215).contains(&port));
-    assert!(!in_range, "listener left on the destination:\n{listening}");
-}

@@ -97,9 +97,20 @@ impl CookieStatistics {
     /// `qemuMigrationCookieStatisticsXMLParse`: an absent or malformed
     /// figure is 0 (or unset, for the optional ones).
     pub(super) fn parse(e: &Element) -> CookieStatistics {
-        let get = |name: &str| -> Option<u64> {
-            e.child(name).and_then(|c| c.text().trim().parse().ok())
-        };
+        let text = |name: &str| e.child(name).map(|c| c.text().trim().to_string());
+        let stats = CookieStatistics::from_lookup(|name| text(name)?.parse().ok());
+        CookieStatistics {
+            delta: text("delta").and_then(|d| d.parse().ok()),
+            auto_converge_throttle: text("auto_converge_throttle")
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0),
+            ..stats
+        }
+    }
+
+    /// Every figure by its element / typed parameter name from `get`; what
+    /// it lacks is 0 (or unset, for the optional ones).
+    fn from_lookup(get: impl Fn(&str) -> Option<u64>) -> CookieStatistics {
         let u = |name: &str| get(name).unwrap_or(0);
         let compression = get("compression_cache").map(|cache| CookieCompression {
             cache,
@@ -112,7 +123,7 @@ impl CookieStatistics {
             started: u("started"),
             stopped: u("stopped"),
             sent: u("sent"),
-            delta: e.child("delta").and_then(|c| c.text().trim().parse().ok()),
+            delta: None,
             time_elapsed: u("time_elapsed"),
             downtime: get("downtime"),
             setup_time: get("setup_time"),
@@ -132,10 +143,7 @@ impl CookieStatistics {
             disk_remaining: u("disk_remaining"),
             disk_bps: u("disk_bps"),
             compression,
-            auto_converge_throttle: e
-                .child("auto_converge_throttle")
-                .and_then(|c| c.text().trim().parse().ok())
-                .unwrap_or(0),
+            auto_converge_throttle: u("auto_converge_throttle").min(i32::MAX as u64) as i32,
         }
     }
 
@@ -184,41 +192,15 @@ impl CookieStatistics {
 
     /// From completed-job figures; what is not there stays 0 / unset.
     pub fn from_pairs(pairs: &[(String, u64)], started_ms: u64) -> CookieStatistics {
-        let get = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-        let u = |name: &str| get(name).unwrap_or(0);
-        let compression = get("compression_cache").map(|cache| CookieCompression {
-            cache,
-            bytes: u("compression_bytes"),
-            pages: u("compression_pages"),
-            cache_misses: u("compression_cache_misses"),
-            overflow: u("compression_overflow"),
+        let stats = CookieStatistics::from_lookup(|name| {
+            pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
         });
-        let elapsed = u("time_elapsed");
+        let ended = started_ms + stats.time_elapsed;
         CookieStatistics {
             started: started_ms,
-            stopped: started_ms + elapsed,
-            sent: started_ms + elapsed,
-            delta: None,
-            time_elapsed: elapsed,
-            downtime: get("downtime"),
-            setup_time: get("setup_time"),
-            memory_total: u("memory_total"),
-            memory_processed: u("memory_processed"),
-            memory_remaining: u("memory_remaining"),
-            memory_bps: u("memory_bps"),
-            memory_constant: get("memory_constant"),
-            memory_normal: u("memory_normal"),
-            memory_normal_bytes: u("memory_normal_bytes"),
-            memory_dirty_rate: u("memory_dirty_rate"),
-            memory_iteration: u("memory_iteration"),
-            memory_postcopy_requests: u("memory_postcopy_requests"),
-            memory_page_size: u("memory_page_size"),
-            disk_total: u("disk_total"),
-            disk_processed: u("disk_processed"),
-            disk_remaining: u("disk_remaining"),
-            disk_bps: u("disk_bps"),
-            compression,
-            auto_converge_throttle: u("auto_converge_throttle").min(i32::MAX as u64) as i32,
+            stopped: ended,
+            sent: ended,
+            ..stats
         }
     }
 }

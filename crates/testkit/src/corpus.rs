@@ -57,8 +57,12 @@ fn apt(dir: &Path) -> Command {
     cmd
 }
 
-/// The unpacked libvirt 9.0.0 source tree, fetched on first use.
+/// The unpacked libvirt 9.0.0 source tree, fetched on first use. Tests of
+/// one binary run in parallel: one fetches, the others wait for it (apt
+/// holds a lock on the lists and refuses a second update).
 pub fn libvirt_source() -> Result<PathBuf, String> {
+    static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = FETCH.lock().unwrap_or_else(|e| e.into_inner());
     let dir = cache_dir();
     let tree = dir.join("libvirt-9.0.0");
     if tree.join("tests/genericxml2xmlindata").is_dir() {

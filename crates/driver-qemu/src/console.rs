@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use rvirt::driver::DomainRef;
 use rvirt::{Stream, StreamBackend};
 use rvirt_conf::domain::chardev::ChrType;
-use rvirt_conf::domain::serial::Chr;
+use rvirt_conf::domain::serial::{Chr, ConsoleTarget};
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use serde::{Deserialize, Serialize};
@@ -60,7 +60,7 @@ fn serial_chardev(i: usize) -> String {
 }
 
 fn console_alias(def: &DomainDef, i: usize, c: &Chr) -> String {
-    let on_serial = matches!(c.target_type.as_deref(), None | Some("serial"));
+    let on_serial = matches!(c.console_target(), None | Some(ConsoleTarget::Serial));
     match c.target_port {
         Some(port) if i == 0 && on_serial && !def.devices.serials.is_empty() => {
             format!("serial{port}")

@@ -7,6 +7,7 @@ use crate::driver::Driver;
 use crate::state::DomainObj;
 use crate::stats_live::{DirtyRate, LiveFigures, Wanted};
 use rvirt::driver::DomainRef;
+use rvirt_conf::domain::devices::MemballoonModel;
 use rvirt_util::{TypedParamValue as V, TypedParams};
 use std::collections::HashMap;
 
@@ -121,7 +122,7 @@ pub fn wanted(obj: &DomainObj, groups: u32) -> Wanted {
         .devices
         .memballoon
         .as_ref()
-        .is_some_and(|m| m.model != "none");
+        .is_some_and(|m| m.model != MemballoonModel::None);
     Wanted {
         block: groups & BLOCK != 0,
         balloon: (groups & BALLOON != 0 && has_balloon).then_some(BALLOON_PATH),

@@ -3,6 +3,7 @@
 //! the KVM halt-polling times in debugfs (virHostCPUGetHaltPollTime).
 
 use crate::state::DomainObj;
+use rvirt_conf::domain::interface::NetType;
 use rvirt_util::{TypedParamValue as V, TypedParams};
 
 /// The `net` group of a running guest (qemuDomainGetStatsInterface):
@@ -13,7 +14,7 @@ pub fn interfaces(p: &mut TypedParams, obj: &DomainObj) {
     p.push("net.count", V::UInt(nets.len() as u32));
     let dev = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
     for (i, net) in nets.iter().enumerate() {
-        if !matches!(net.net_type.as_str(), "ethernet" | "bridge") {
+        if !matches!(net.net_type, NetType::Ethernet | NetType::Bridge) {
             continue;
         }
         let ifname = crate::command::tap_name(net, i);

@@ -5,6 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
@@ -36,6 +37,20 @@ fn compare<T: PartialEq + Display>(what: &str, src: T, dst: T, quote: &str) -> R
 
 fn same<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
     compare(what, src, dst, "")
+}
+
+/// `same` on typed values: compared as values, named by `name` in the
+/// message.
+fn same_value<T: PartialEq + Copy>(
+    what: &str,
+    src: T,
+    dst: T,
+    name: impl Fn(T) -> &'static str,
+) -> Result<()> {
+    if src == dst {
+        return Ok(());
+    }
+    same(what, name(src), name(dst))
 }
 
 fn same_quoted<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
@@ -147,9 +162,11 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same_address(&a.address, &b.address)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
-        same("controller type", &a.controller_type, &b.controller_type)?;
+        same_value("controller type", a.controller_type, b.controller_type, VirEnum::as_str)?;
         same("controller index", a.index, b.index)?;
-        same("controller model", opt(&a.model), opt(&b.model))
+        same_value("controller model", a.model, b.model, |m| {
+            m.map_or("", ControllerModel::as_str)
+        })
     })?;
     each_device(
         "filesystem",
@@ -169,11 +186,11 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_count("parallel port", &s.parallels, &d.parallels)?;
     same_count("console", &s.consoles, &d.consoles)?;
     for (a, b) in s.inputs.iter().zip(&d.inputs) {
-        same("input device type", &a.input_type, &b.input_type)?;
-        same("input device bus", &a.bus, &b.bus)?;
+        same_value("input device type", a.input_type, b.input_type, VirEnum::as_str)?;
+        same_value("input device bus", a.bus, b.bus, VirEnum::as_str)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {
-        same("video card model", &a.model, &b.model)?;
+        same_value("video card model", a.model, b.model, VirEnum::as_str)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
         let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
@@ -192,14 +209,14 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("watchdog model", a.model.as_str(), b.model.as_str())?;
         same_address(&a.address, &b.address)?;
     }
-    let sb = s.memballoon.as_ref().map(|m| m.model.as_str());
-    let db = d.memballoon.as_ref().map(|m| m.model.as_str());
+    let sb = s.memballoon.as_ref().map(|m| m.model);
+    let db = d.memballoon.as_ref().map(|m| m.model);
     if sb.is_some() != db.is_some() {
         return Err(unsupported(
             "Target domain memballoon device presence does not match source",
         ));
     }
-    same("balloon model", sb.unwrap_or(""), db.unwrap_or(""))?;
+    same_value("balloon model", sb, db, |m| m.map_or("", VirEnum::as_str))?;
     same_count("smartcard", &s.smartcards, &d.smartcards)?;
     each_device("sound card", &s.sounds, &d.sounds, |a, b| {
         same("sound card model", a.model.as_str(), b.model.as_str())

@@ -3,8 +3,10 @@
 //! channel target, formatted as `virDomainChrDefFormat`.
 
 use super::chardev::{ChrSource, ChrType};
+use super::controller::ControllerType;
 use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller, Devices};
 use super::props;
+use super::serial::ConsoleTarget;
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -147,16 +149,17 @@ pub(crate) fn add_virtio_serial_controllers(d: &mut Devices) {
     let consoles = d
         .consoles
         .iter()
-        .filter(|c| c.target_type.as_deref() == Some("virtio"))
+        .filter(|c| c.console_target() == Some(ConsoleTarget::Virtio))
         .map(|c| virtio_serial_controller(&c.address));
     let wanted: Vec<i32> = channels.chain(consoles).collect();
     for index in wanted {
         let present = d
             .controllers
             .iter()
-            .any(|c| c.controller_type == "virtio-serial" && c.index == index);
+            .any(|c| c.controller_type == ControllerType::VirtioSerial && c.index == index);
         if !present {
-            insert_controller(&mut d.controllers, Controller::new("virtio-serial", index));
+            let c = Controller::new(ControllerType::VirtioSerial, index);
+            insert_controller(&mut d.controllers, c);
         }
     }
 }

@@ -9,20 +9,13 @@ use super::{internal_xml, unsupported, xml_invalid_attr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
-const CONTROLLER_TYPES: &[&str] = &[
-    "ide",
-    "fdc",
-    "scsi",
-    "sata",
-    "virtio-serial",
-    "ccid",
-    "usb",
-    "pci",
-    "xenbus",
-    "isa",
-];
-
 vir_enum! {
+    /// `virDomainControllerType`.
+    pub enum ControllerType {
+        Ide = "ide", Fdc = "fdc", Scsi = "scsi", Sata = "sata", VirtioSerial = "virtio-serial",
+        Ccid = "ccid", Usb = "usb", Pci = "pci", Xenbus = "xenbus", Isa = "isa",
+    }
+
     /// `virDomainControllerModelSCSI`.
     pub enum ScsiModel {
         Auto = "auto", Buslogic = "buslogic", Lsilogic = "lsilogic", Lsisas1068 = "lsisas1068",
@@ -69,19 +62,40 @@ vir_enum! {
     }
 }
 
-/// `virDomainControllerModelTypeFromString`: the model table of the type
-/// (isa's is empty; other types have none).
-fn model_name(ctype: &str, m: &str) -> Option<&'static str> {
-    fn of<T: VirEnum>(m: &str) -> Option<&'static str> {
-        T::from_str_opt(m).map(VirEnum::as_str)
+/// A controller's `model=`, from its type's model table (libvirt keeps it
+/// as an int read with that table; isa's table is empty and the other
+/// types have none, so they take no model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ControllerModel {
+    Scsi(ScsiModel),
+    Usb(UsbModel),
+    Pci(PciModel),
+    Ide(IdeModel),
+    VirtioSerial(VirtioSerialModel),
+}
+
+impl ControllerModel {
+    /// `virDomainControllerModelTypeFromString`: `m` in the table of `ctype`.
+    pub fn parse(ctype: ControllerType, m: &str) -> Option<ControllerModel> {
+        use ControllerModel as M;
+        match ctype {
+            ControllerType::Scsi => ScsiModel::from_str_opt(m).map(M::Scsi),
+            ControllerType::Usb => UsbModel::from_str_opt(m).map(M::Usb),
+            ControllerType::Pci => PciModel::from_str_opt(m).map(M::Pci),
+            ControllerType::Ide => IdeModel::from_str_opt(m).map(M::Ide),
+            ControllerType::VirtioSerial => VirtioSerialModel::from_str_opt(m).map(M::VirtioSerial),
+            _ => None,
+        }
     }
-    match ctype {
-        "scsi" => of::<ScsiModel>(m),
-        "usb" => of::<UsbModel>(m),
-        "pci" => of::<PciModel>(m),
-        "ide" => of::<IdeModel>(m),
-        "virtio-serial" => of::<VirtioSerialModel>(m),
-        _ => None,
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControllerModel::Scsi(m) => m.as_str(),
+            ControllerModel::Usb(m) => m.as_str(),
+            ControllerModel::Pci(m) => m.as_str(),
+            ControllerModel::Ide(m) => m.as_str(),
+            ControllerModel::VirtioSerial(m) => m.as_str(),
+        }
     }
 }
 
@@ -114,11 +128,11 @@ pub struct PciOpts {
 /// `<controller>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Controller {
-    pub controller_type: String,
+    pub controller_type: ControllerType,
     /// -1 until post-parse assigns one.
     pub index: i32,
-    /// A name from the type's model table.
-    pub model: Option<String>,
+    /// A model of the type's table.
+    pub model: Option<ControllerModel>,
     /// usb and virtio-serial.
     pub ports: Option<i32>,
     /// virtio-serial.
@@ -149,7 +163,7 @@ fn parse_driver(e: &Element) -> Result<ControllerDriver> {
 }
 
 /// `<model name>`, `<target>` and `<pcihole64>` of a PCI controller.
-fn parse_pci(e: &Element, model: Option<&str>, pci: &mut PciOpts) -> Result<()> {
+fn parse_pci(e: &Element, model: Option<PciModel>, pci: &mut PciOpts) -> Result<()> {
     if let Some(m) = e.child("model") {
         pci.model_name = props::enumeration(m, "name", false)?.filter(|n| *n != PciModelName::None);
     }
@@ -161,7 +175,7 @@ fn parse_pci(e: &Element, model: Option<&str>, pci: &mut PciOpts) -> Result<()> 
         pci.hotplug = props::triswitch(t, "hotplug")?;
         pci.target_index = props::int_base0_nonneg(t, "index")?;
     }
-    if matches!(model, Some("pci-root" | "pcie-root")) {
+    if matches!(model, Some(PciModel::PciRoot | PciModel::PcieRoot)) {
         let hole = e.child("pcihole64");
         let text = hole.map(|h| h.text());
         let unit = hole.and_then(|h| h.attr("unit"));
@@ -186,20 +200,20 @@ fn numa_node(e: &Element) -> Result<Option<i32>> {
 }
 
 /// The `<master startport>` libvirt gives ICH9 UHCI companions by default.
-fn default_startport(model: Option<&str>) -> Option<u32> {
+fn default_startport(model: Option<UsbModel>) -> Option<u32> {
     match model {
-        Some("ich9-uhci1") => Some(0),
-        Some("ich9-uhci2") => Some(2),
-        Some("ich9-uhci3") => Some(4),
+        Some(UsbModel::Ich9Uhci1) => Some(0),
+        Some(UsbModel::Ich9Uhci2) => Some(2),
+        Some(UsbModel::Ich9Uhci3) => Some(4),
         _ => None,
     }
 }
 
 impl Controller {
     /// An implicit controller, as `virDomainControllerDefNew`.
-    pub fn new(controller_type: &str, index: i32) -> Controller {
+    pub fn new(controller_type: ControllerType, index: i32) -> Controller {
         Controller {
-            controller_type: controller_type.to_string(),
+            controller_type,
             index,
             model: None,
             ports: None,
@@ -215,14 +229,13 @@ impl Controller {
 
     pub(crate) fn parse(e: &Element) -> Result<Controller> {
         let t = e.attr("type").unwrap_or("ide");
-        if !CONTROLLER_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", "controller", t));
-        }
+        let t = ControllerType::from_str_opt(t)
+            .ok_or_else(|| xml_invalid_attr("type", "controller", t))?;
         let mut c = Controller::new(t, -1);
         if let Some(m) = e.attr("model") {
-            let name =
-                model_name(t, m).ok_or_else(|| unsupported(format!("Unknown model type '{m}'")))?;
-            c.model = Some(name.to_string());
+            let model = ControllerModel::parse(t, m)
+                .ok_or_else(|| unsupported(format!("Unknown model type '{m}'")))?;
+            c.model = Some(model);
         }
         c.index = props::int_nonneg(e, "index")?.unwrap_or(-1);
         c.driver = parse_driver(e)?;
@@ -236,12 +249,12 @@ impl Controller {
                 "Multiple <target> elements in controller definition not allowed",
             ));
         }
-        if t == "pci" {
-            parse_pci(e, c.model.as_deref(), &mut c.pci)?;
+        if t == ControllerType::Pci {
+            parse_pci(e, c.pci_model(), &mut c.pci)?;
         }
         let node = numa_node(e)?;
         // A USB controller of model none has no device info at all.
-        if !(t == "usb" && c.model.as_deref() == Some("none")) {
+        if !c.is_usb_none() {
             c.address = parse_addr(e)?;
             if let Some(m) = e.child("master") {
                 c.master_startport = Some(props::uint(m, "startport", false, false)?.unwrap_or(0));
@@ -249,16 +262,16 @@ impl Controller {
         }
         let ports = props::int_nonneg(e, "ports")?;
         match t {
-            "virtio-serial" => {
+            ControllerType::VirtioSerial => {
                 c.vectors = props::int_nonneg(e, "vectors")?;
                 c.ports = ports;
             }
-            "usb" => {
-                c.master_startport = c.master_startport.or(default_startport(c.model.as_deref()));
+            ControllerType::Usb => {
+                c.master_startport = c.master_startport.or(default_startport(c.usb_model()));
                 c.ports = ports;
             }
-            "pci" => c.pci.numa_node = node,
-            "xenbus" => {
+            ControllerType::Pci => c.pci.numa_node = node,
+            ControllerType::Xenbus => {
                 c.max_grant_frames = props::int_nonneg(e, "maxGrantFrames")?;
                 c.max_event_channels = props::int_nonneg(e, "maxEventChannels")?;
             }
@@ -268,13 +281,46 @@ impl Controller {
         Ok(c)
     }
 
+    /// The model of a PCI controller.
+    pub fn pci_model(&self) -> Option<PciModel> {
+        match self.model {
+            Some(ControllerModel::Pci(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The model of a USB controller.
+    pub fn usb_model(&self) -> Option<UsbModel> {
+        match self.model {
+            Some(ControllerModel::Usb(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The model of a SCSI controller.
+    pub fn scsi_model(&self) -> Option<ScsiModel> {
+        match self.model {
+            Some(ControllerModel::Scsi(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// A USB controller of model none: the domain has no USB.
+    pub fn is_usb_none(&self) -> bool {
+        self.usb_model() == Some(UsbModel::None)
+    }
+
     /// `virDomainControllerDefPostParse`.
     fn post_parse(&self) -> Result<()> {
         let virtio_scsi = matches!(
-            self.model.as_deref(),
-            Some("virtio-scsi" | "virtio-transitional" | "virtio-non-transitional")
+            self.scsi_model(),
+            Some(
+                ScsiModel::VirtioScsi
+                    | ScsiModel::VirtioTransitional
+                    | ScsiModel::VirtioNonTransitional
+            )
         );
-        if self.driver.iothread != 0 && !(self.controller_type == "scsi" && virtio_scsi) {
+        if self.driver.iothread != 0 && !virtio_scsi {
             return Err(internal_xml(
                 "'iothread' attribute only supported for virtio scsi controllers",
             ));
@@ -296,10 +342,13 @@ fn pci_range(what: &str, v: Option<i32>, lo: i32, hi: i32) -> Result<()> {
 impl Controller {
     /// `virDomainControllerDefValidate` (after indexes are assigned).
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.controller_type != "pci" {
+        if self.controller_type != ControllerType::Pci {
             return Ok(());
         }
-        let root = matches!(self.model.as_deref(), Some("pci-root" | "pcie-root"));
+        let root = matches!(
+            self.pci_model(),
+            Some(PciModel::PciRoot | PciModel::PcieRoot)
+        );
         if root && self.address.is_some() {
             return Err(unsupported(
                 "pci-root and pcie-root controllers should not have an address",
@@ -372,15 +421,15 @@ impl Controller {
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
-        a.add("type", &self.controller_type);
+        a.add("type", self.controller_type.as_str());
         a.add("index", self.index);
-        a.opt("model", self.model.as_deref());
+        a.opt("model", self.model.map(ControllerModel::as_str));
         a.opt("ports", self.ports);
         a.opt("vectors", self.vectors);
         a.opt("maxGrantFrames", self.max_grant_frames);
         a.opt("maxEventChannels", self.max_event_channels);
         w.elem_with("controller", a.as_str(), |w| {
-            if self.controller_type == "pci" {
+            if self.controller_type == ControllerType::Pci {
                 self.format_pci(w);
             }
             self.format_driver(w);
@@ -406,8 +455,11 @@ pub(crate) fn check_usb(parsed: &[Controller]) -> Result<()> {
         ))
     };
     let (mut none, mut other, mut master) = (false, false, false);
-    for c in parsed.iter().filter(|c| c.controller_type == "usb") {
-        if c.model.as_deref() == Some("none") {
+    for c in parsed
+        .iter()
+        .filter(|c| c.controller_type == ControllerType::Usb)
+    {
+        if c.is_usb_none() {
             if none || other {
                 return disabled();
             }
@@ -436,10 +488,11 @@ pub(crate) fn reject_duplicates(list: &[Controller]) -> Result<()> {
         let dup = list[..i]
             .iter()
             .any(|o| o.controller_type == c.controller_type && o.index == c.index);
-        if c.controller_type != "usb" && dup {
+        if c.controller_type != ControllerType::Usb && dup {
             return Err(internal_xml(format!(
                 "Multiple '{}' controllers with index '{}'",
-                c.controller_type, c.index
+                c.controller_type.as_str(),
+                c.index
             )));
         }
     }

@@ -7,8 +7,10 @@ use super::boot::DeviceBoot;
 use super::channel::{self, Channel};
 use super::controller;
 pub use super::controller::Controller;
+use super::controller::ControllerType;
+pub use super::devices_more::{InputBus, InputType, MemballoonModel};
 use super::devices_more::{Input, Memballoon};
-use super::disk;
+use super::disk::{self, DiskBus};
 use super::filesystem::Filesystem;
 use super::graphics::{self, Graphics};
 use super::hostdev::{self, Hostdev};
@@ -18,7 +20,6 @@ use super::lease::Lease;
 use super::memory::MemoryDevice;
 use super::os::OsDef;
 use super::panic::Panic;
-use super::props::VirEnum;
 use super::redirdev::Redirdev;
 use super::redirfilter::RedirFilter;
 use super::rng::Rng;
@@ -27,7 +28,7 @@ use super::shmem::Shmem;
 use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
 use super::tpm::{self, Tpm};
-use super::video::Video;
+use super::video::{Video, VideoModel};
 use super::vsock::Vsock;
 use super::watchdog::Watchdog;
 use super::{internal_xml, FormatOptions};
@@ -131,7 +132,7 @@ impl Devices {
         let usb_none = d
             .controllers
             .iter()
-            .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
+            .any(|c| c.controller_type == ControllerType::Usb && c.is_usb_none());
         d.redirdevs = parse_each(e, "redirdev", Redirdev::parse)?;
         let only_filter = super::internal("only one set of redirection filter rule is supported");
         d.redirfilter = parse_single(e, "redirfilter", only_filter, RedirFilter::parse)?;
@@ -175,7 +176,7 @@ impl Devices {
         // Controller indexes.
         for i in 0..self.controllers.len() {
             if self.controllers[i].index == -1 {
-                let t = self.controllers[i].controller_type.clone();
+                let t = self.controllers[i].controller_type;
                 let mut n = 0;
                 while self
                     .controllers
@@ -189,15 +190,15 @@ impl Devices {
         }
         controller::reject_duplicates(&self.controllers)?;
         for (ctype, bus) in [
-            ("scsi", "scsi"),
-            ("fdc", "fdc"),
-            ("ide", "ide"),
-            ("sata", "sata"),
+            (ControllerType::Scsi, DiskBus::Scsi),
+            (ControllerType::Fdc, DiskBus::Fdc),
+            (ControllerType::Ide, DiskBus::Ide),
+            (ControllerType::Sata, DiskBus::Sata),
         ] {
             let max = self
                 .disks
                 .iter()
-                .filter(|d| d.bus().as_str() == bus)
+                .filter(|d| d.bus() == bus)
                 .filter_map(|d| match d.address {
                     Some(Address::Drive { controller, .. }) => Some(controller as i32),
                     _ => None,
@@ -230,11 +231,8 @@ impl Devices {
         graphics::add_implicit_video(&self.graphics, &mut self.videos, os)?;
         if let Some(v) = self.videos.first_mut() {
             // virDomainDefPostParseVideo: a `none` video keeps nothing else.
-            if v.model == "none" {
-                *v = super::video::Video {
-                    model: v.model.clone(),
-                    ..Default::default()
-                };
+            if v.model == VideoModel::None {
+                *v = Video::bare(VideoModel::None);
             } else {
                 v.primary = true;
             }
@@ -276,7 +274,7 @@ impl Devices {
         let has_usb = self
             .controllers
             .iter()
-            .any(|c| c.controller_type == "usb" && c.model.as_deref() != Some("none"));
+            .any(|c| c.controller_type == ControllerType::Usb && !c.is_usb_none());
         for r in &self.redirdevs {
             r.validate(has_usb)?;
         }

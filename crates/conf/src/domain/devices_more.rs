@@ -5,11 +5,24 @@ use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{esc, internal, internal_xml, sanitize_path, unmodelled, unsupported};
+use super::{internal, internal_xml, sanitize_path, unmodelled};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
 vir_enum! {
+    /// `virDomainInputType`.
+    pub enum InputType { Mouse = "mouse", Tablet = "tablet", Keyboard = "keyboard",
+        Passthrough = "passthrough", Evdev = "evdev" }
+
+    /// `virDomainInputBus`.
+    pub enum InputBus { Ps2 = "ps2", Usb = "usb", Xen = "xen", Parallels = "parallels",
+        Virtio = "virtio", None = "none" }
+
+    /// `virDomainMemballoonModel`.
+    pub enum MemballoonModel { Virtio = "virtio", Xen = "xen", None = "none",
+        VirtioTransitional = "virtio-transitional",
+        VirtioNonTransitional = "virtio-non-transitional" }
+
     /// `virDomainInputModel` without its unset `default`.
     pub enum InputModel { Virtio = "virtio", VirtioTransitional = "virtio-transitional",
         VirtioNonTransitional = "virtio-non-transitional" }
@@ -33,11 +46,11 @@ pub struct InputSource {
 }
 
 /// `<input>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Input {
-    pub input_type: String,
+    pub input_type: InputType,
     /// `none` is not formatted.
-    pub bus: String,
+    pub bus: InputBus,
     pub model: Option<InputModel>,
     pub source: InputSource,
     pub virtio: VirtioOptions,
@@ -45,43 +58,43 @@ pub struct Input {
 }
 
 /// The bus an input without `bus=` is on.
-fn default_input_bus(t: &str, os: &OsDef) -> &'static str {
+fn default_input_bus(t: InputType, os: &OsDef) -> InputBus {
     let arch = os.arch.as_deref().unwrap_or("x86_64");
     match os.os_type.as_str() {
         "hvm" => {
             let x86 = matches!(arch, "i686" | "x86_64");
-            if matches!(t, "mouse" | "keyboard") && x86 {
-                "ps2"
-            } else if arch.starts_with("s390") || t == "passthrough" {
-                "virtio"
-            } else if t == "evdev" {
-                "none"
+            if matches!(t, InputType::Mouse | InputType::Keyboard) && x86 {
+                InputBus::Ps2
+            } else if arch.starts_with("s390") || t == InputType::Passthrough {
+                InputBus::Virtio
+            } else if t == InputType::Evdev {
+                InputBus::None
             } else {
-                "usb"
+                InputBus::Usb
             }
         }
-        "xen" | "xenpvh" => "xen",
-        _ => "ps2",
+        "xen" | "xenpvh" => InputBus::Xen,
+        _ => InputBus::Ps2,
     }
 }
 
-fn parse_input_source(e: &Element, t: &str) -> Result<InputSource> {
+fn parse_input_source(e: &Element, t: InputType) -> Result<InputSource> {
     let Some(s) = e.child("source") else {
         return Ok(InputSource::default());
     };
     let evdev = match t {
-        "passthrough" => s.attr("evdev"),
-        "evdev" => s.attr("dev"),
+        InputType::Passthrough => s.attr("evdev"),
+        InputType::Evdev => s.attr("dev"),
         _ => None,
     };
     let mut source = InputSource {
         evdev: evdev.map(sanitize_path),
         ..InputSource::default()
     };
-    if matches!(t, "passthrough" | "evdev") && source.evdev.is_none() {
+    if matches!(t, InputType::Passthrough | InputType::Evdev) && source.evdev.is_none() {
         return Err(internal_xml("Missing evdev path for input device"));
     }
-    if t == "evdev" {
+    if t == InputType::Evdev {
         source.grab = props::enumeration(s, "grab", false)?;
         source.grab_toggle = props::enumeration(s, "grabToggle", false)?;
         source.repeat = props::triswitch(s, "repeat")?;
@@ -90,29 +103,34 @@ fn parse_input_source(e: &Element, t: &str) -> Result<InputSource> {
 }
 
 impl Input {
+    /// An input with nothing but its type and bus.
+    pub fn new(input_type: InputType, bus: InputBus) -> Input {
+        Input {
+            input_type,
+            bus,
+            model: None,
+            source: InputSource::default(),
+            virtio: VirtioOptions::default(),
+            address: None,
+        }
+    }
+
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Input> {
         let Some(t) = e.attr("type") else {
             return Err(internal("missing input device type"));
         };
-        if !["mouse", "tablet", "keyboard", "passthrough", "evdev"].contains(&t) {
-            return Err(unsupported(format!("unknown input device type '{t}'")));
-        }
+        let t = InputType::parse_named(t, "input device type")?;
         let model = match e.attr("model") {
             Some(m) => Some(InputModel::parse_named(m, "input model")?),
             None => None,
         };
         let bus = match e.attr("bus") {
-            Some(b) => {
-                if !["ps2", "usb", "xen", "parallels", "virtio", "none"].contains(&b) {
-                    return Err(unsupported(format!("unknown input bus type '{b}'")));
-                }
-                b.to_string()
-            }
-            None => default_input_bus(t, os).to_string(),
+            Some(b) => InputBus::parse_named(b, "input bus type")?,
+            None => default_input_bus(t, os),
         };
         unmodelled::refuse_device_info(e, "input", &[])?;
         Ok(Input {
-            input_type: t.to_string(),
+            input_type: t,
             bus,
             model,
             address: parse_addr(e)?,
@@ -124,7 +142,7 @@ impl Input {
     fn format_source(&self, w: &mut Writer) {
         let s = &self.source;
         let mut a = Attrs::new();
-        let dev = if self.input_type == "evdev" {
+        let dev = if self.input_type == InputType::Evdev {
             "dev"
         } else {
             "evdev"
@@ -139,9 +157,9 @@ impl Input {
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        let mut a = format!(" type='{}'", esc(&self.input_type));
-        if self.bus != "none" {
-            a.push_str(&format!(" bus='{}'", esc(&self.bus)));
+        let mut a = format!(" type='{}'", self.input_type.as_str());
+        if self.bus != InputBus::None {
+            a.push_str(&format!(" bus='{}'", self.bus.as_str()));
         }
         if let Some(m) = self.model {
             a.push_str(&format!(" model='{}'", m.as_str()));
@@ -158,9 +176,9 @@ impl Input {
 }
 
 /// `<memballoon>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Memballoon {
-    pub model: String,
+    pub model: MemballoonModel,
     pub autodeflate: Option<TriSwitch>,
     pub free_page_reporting: Option<TriSwitch>,
     /// `<stats period>` in seconds; 0 is none.
@@ -169,40 +187,41 @@ pub struct Memballoon {
     pub address: Option<Address>,
 }
 
-const BALLOON_MODELS: &[&str] = &[
-    "virtio",
-    "xen",
-    "none",
-    "virtio-transitional",
-    "virtio-non-transitional",
-];
-
 impl Memballoon {
+    /// A balloon with nothing but its model.
+    pub fn new(model: MemballoonModel) -> Memballoon {
+        Memballoon {
+            model,
+            autodeflate: None,
+            free_page_reporting: None,
+            period: 0,
+            virtio: VirtioOptions::default(),
+            address: None,
+        }
+    }
+
     pub(crate) fn parse(e: &Element) -> Result<Memballoon> {
-        let Some(m) = e.attr("model") else {
+        let Some(m) = props::enumeration(e, "model", true)? else {
             return Err(props::missing(e, "model"));
         };
-        if !BALLOON_MODELS.contains(&m) {
-            return Err(props::invalid(e, "model", m));
-        }
         let period = match e.child("stats") {
             Some(s) => props::int_base0(s, "period")?.unwrap_or(0).max(0),
             None => 0,
         };
         Ok(Memballoon {
-            model: m.to_string(),
+            model: m,
             autodeflate: props::triswitch(e, "autodeflate")?,
             free_page_reporting: props::triswitch(e, "freePageReporting")?,
             period,
             // A model `none` balloon has no device address.
-            address: if m == "none" { None } else { parse_addr(e)? },
+            address: if m == MemballoonModel::None { None } else { parse_addr(e)? },
             virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
-        a.add("model", esc(&self.model));
+        a.add("model", self.model.as_str());
         a.opt("autodeflate", self.autodeflate.map(VirEnum::as_str));
         a.opt(
             "freePageReporting",

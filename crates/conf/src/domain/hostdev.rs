@@ -7,6 +7,7 @@
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
+use super::controller::ControllerType;
 use super::hostdev_scsi::{ScsiHostdev, ScsiSource};
 use super::props::{self, attr_struct, vir_enum, TriBool, TriSwitch, VirEnum};
 use super::rom::Rom;
@@ -560,8 +561,8 @@ pub(crate) fn add_scsi_controllers(
             max = controller as i32;
             let found = controllers
                 .iter()
-                .find(|c| c.controller_type == "scsi" && c.index == max);
-            if let Some(m) = found.and_then(|c| c.model.clone()) {
+                .find(|c| c.controller_type == ControllerType::Scsi && c.index == max);
+            if let Some(m) = found.and_then(|c| c.model) {
                 model = Some(m);
             }
         }
@@ -569,10 +570,10 @@ pub(crate) fn add_scsi_controllers(
     for idx in 0..=max {
         let exists = controllers
             .iter()
-            .any(|c| c.controller_type == "scsi" && c.index == idx);
+            .any(|c| c.controller_type == ControllerType::Scsi && c.index == idx);
         if !exists {
-            let mut c = super::controller::Controller::new("scsi", idx);
-            c.model = model.clone();
+            let mut c = super::controller::Controller::new(ControllerType::Scsi, idx);
+            c.model = model;
             controllers.push(c);
         }
     }

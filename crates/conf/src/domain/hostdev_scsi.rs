@@ -4,7 +4,7 @@
 //! `virDomainHostdevDefPostParse`).
 
 use super::address::Address;
-use super::controller::Controller;
+use super::controller::{Controller, ControllerType, ScsiModel};
 use super::disk::{Auth, Disk, DiskBus, Host};
 use super::hostdev::Sgio;
 use super::props::{self, TriBool, VirEnum};
@@ -246,17 +246,19 @@ fn unit_taken(
 ) -> bool {
     let model = controllers
         .iter()
-        .find(|c| c.controller_type == "scsi" && c.index == controller as i32)
-        .and_then(|c| c.model.as_deref());
+        .find(|c| c.controller_type == ControllerType::Scsi && c.index == controller as i32)
+        .and_then(Controller::scsi_model);
     let (max, reserved) = match model {
-        Some("virtio-scsi" | "virtio-transitional" | "virtio-non-transitional") => {
-            (Some(16383), None)
-        }
-        Some("ibmvscsi") => (Some(31), Some(7)),
-        Some("lsisas1068") => (Some(1), None),
-        Some("lsisas1078") => (Some(255), None),
-        Some("lsilogic" | "vmpvscsi" | "buslogic") => (None, Some(7)),
-        Some("ncr53c90" | "am53c974" | "dc390") => (Some(6), None),
+        Some(
+            ScsiModel::VirtioScsi
+            | ScsiModel::VirtioTransitional
+            | ScsiModel::VirtioNonTransitional,
+        ) => (Some(16383), None),
+        Some(ScsiModel::Ibmvscsi) => (Some(31), Some(7)),
+        Some(ScsiModel::Lsisas1068) => (Some(1), None),
+        Some(ScsiModel::Lsisas1078) => (Some(255), None),
+        Some(ScsiModel::Lsilogic | ScsiModel::Vmpvscsi | ScsiModel::Buslogic) => (None, Some(7)),
+        Some(ScsiModel::Ncr53c90 | ScsiModel::Am53c974 | ScsiModel::Dc390) => (Some(6), None),
         _ => (None, None),
     };
     if max.is_some_and(|m| unit > m) || reserved == Some(unit) {

@@ -25,11 +25,41 @@ vir_enum! {
         SclpConsole = "sclpconsole", SclpLmConsole = "sclplmconsole",
         Uart16550a = "16550a", IsaDebugcon = "isa-debugcon",
     }
+
+    /// `virDomainChrConsoleTargetType` ("none" is the unset type).
+    pub enum ConsoleTarget {
+        None = "none", Serial = "serial", Xen = "xen", Uml = "uml", Virtio = "virtio",
+        Lxc = "lxc", Openvz = "openvz", Sclp = "sclp", SclpLm = "sclplm",
+    }
 }
 
-const CONSOLE_TARGETS: &[&str] = &[
-    "none", "serial", "xen", "uml", "virtio", "lxc", "openvz", "sclp", "sclplm",
-];
+/// A `<target type=>`: serial ports and consoles each read it from their
+/// own table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChrTarget {
+    Serial(SerialTarget),
+    Console(ConsoleTarget),
+}
+
+impl ChrTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChrTarget::Serial(t) => t.as_str(),
+            ChrTarget::Console(t) => t.as_str(),
+        }
+    }
+
+    /// A set type: "none" is libvirt's unset one.
+    fn is_set(self) -> bool {
+        !matches!(
+            self,
+            ChrTarget::Serial(SerialTarget::None) | ChrTarget::Console(ConsoleTarget::None)
+        )
+    }
+}
+
+/// A console's serial target type.
+const CONSOLE_ON_SERIAL: Option<ChrTarget> = Some(ChrTarget::Console(ConsoleTarget::Serial));
 
 /// `VIR_MAX_ISA_SERIAL_PORTS`.
 const MAX_ISA_SERIAL_PORTS: u32 = 4;
@@ -39,7 +69,7 @@ const MAX_ISA_SERIAL_PORTS: u32 = 4;
 pub struct Chr {
     pub source: ChrSource,
     /// The serial or console target type; `None` is libvirt's "none".
-    pub target_type: Option<String>,
+    pub target_type: Option<ChrTarget>,
     /// Serial ports only.
     pub target_model: Option<SerialModel>,
     /// `None` until post-parse assigns one.
@@ -52,19 +82,17 @@ pub struct Chr {
 fn parse_target(
     t: &Element,
     kind: &str,
-) -> Result<(Option<String>, Option<SerialModel>, Option<u32>)> {
-    let ty = t.attr("type").filter(|_| kind != "parallel");
-    let known = match (kind, ty) {
-        (_, None) => true,
-        ("serial", Some(v)) => SerialTarget::from_str_opt(v).is_some(),
-        (_, Some(v)) => CONSOLE_TARGETS.contains(&v),
+) -> Result<(Option<ChrTarget>, Option<SerialModel>, Option<u32>)> {
+    let ty = match (kind, t.attr("type")) {
+        ("parallel", _) | (_, None) => None,
+        ("serial", Some(v)) => Some(SerialTarget::from_str_opt(v).map(ChrTarget::Serial).ok_or(v)),
+        (_, Some(v)) => Some(ConsoleTarget::from_str_opt(v).map(ChrTarget::Console).ok_or(v)),
     };
-    if !known {
-        return Err(unsupported(format!(
-            "unknown target type '{}' specified for character device",
-            ty.unwrap_or("(null)")
-        )));
-    }
+    let ty = ty.transpose().map_err(|v| {
+        unsupported(format!(
+            "unknown target type '{v}' specified for character device"
+        ))
+    })?;
     let model_name = t.child("model").and_then(|m| m.attr("name"));
     let model = match (kind, model_name) {
         ("serial", Some(m)) => Some(SerialModel::from_str_opt(m).ok_or_else(|| {
@@ -82,8 +110,7 @@ fn parse_target(
                 .map_err(|_| internal_xml(format!("Invalid port number: {p}")))?,
         ),
     };
-    let ty = ty.filter(|v| *v != "none").map(str::to_string);
-    Ok((ty, model.filter(|m| *m != SerialModel::None), port))
+    Ok((ty.filter(|t| t.is_set()), model.filter(|m| *m != SerialModel::None), port))
 }
 
 impl Chr {
@@ -101,7 +128,7 @@ impl Chr {
             return Err(unsupported("spicevmc device type only supports virtio"));
         }
         let address = parse_addr(e)?;
-        let usb_serial = kind == "serial" && target_type.as_deref() == Some("usb-serial");
+        let usb_serial = target_type == Some(ChrTarget::Serial(SerialTarget::Usb));
         let usb_address = match &address {
             None => true,
             Some(Address::Usb { .. }) => true,
@@ -120,11 +147,27 @@ impl Chr {
         })
     }
 
+    /// The target type of a serial port.
+    pub fn serial_target(&self) -> Option<SerialTarget> {
+        match self.target_type {
+            Some(ChrTarget::Serial(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// The target type of a console.
+    pub fn console_target(&self) -> Option<ConsoleTarget> {
+        match self.target_type {
+            Some(ChrTarget::Console(t)) => Some(t),
+            _ => None,
+        }
+    }
+
     /// A console standing for serial port 0 (`virDomainChrDefNew`).
     fn stub_console() -> Chr {
         Chr {
             source: ChrSource::new(ChrType::Null),
-            target_type: Some("serial".into()),
+            target_type: CONSOLE_ON_SERIAL,
             target_model: None,
             target_port: None,
             address: None,
@@ -150,7 +193,7 @@ impl Chr {
             None => self.source.format(w),
         }
         let port = self.target_port.map_or(-1, i64::from);
-        let ty = self.target_type.as_deref();
+        let ty = self.target_type.map(ChrTarget::as_str);
         match (kind, ty) {
             ("console", _) => w.line(&format!(
                 "<target type='{}' port='{port}'/>",
@@ -177,7 +220,7 @@ impl Chr {
 /// `virDomainChrIsaSerialDefPostParse`: at most four ISA ports, each used
 /// once; unnumbered ones take the lowest free.
 fn isa_serial_ports(serials: &mut [Chr]) -> Result<()> {
-    let isa = |c: &Chr| c.target_type.as_deref() == Some("isa-serial");
+    let isa = |c: &Chr| c.serial_target() == Some(SerialTarget::Isa);
     let mut used = [false; MAX_ISA_SERIAL_PORTS as usize];
     for (n, c) in serials.iter().filter(|c| isa(c)).enumerate() {
         let port = c.target_port.unwrap_or(0);
@@ -224,7 +267,7 @@ pub(crate) fn post_parse_parallels(parallels: &mut [Chr]) {
 pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool) -> Result<()> {
     isa_serial_ports(serials)?;
     for c in consoles.iter_mut().filter(|c| c.target_type.is_none()) {
-        c.target_type = Some("serial".into());
+        c.target_type = CONSOLE_ON_SERIAL;
     }
     assign_ports(serials);
     // virDomainDefParseXML numbers the consoles by position, whatever
@@ -236,9 +279,9 @@ pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: b
     assign_ports(consoles);
     // The first console of an HVM guest is written as serial port 0.
     if let (true, Some(s), Some(c)) = (hvm, serials.first(), consoles.first_mut()) {
-        if c.target_type.as_deref() == Some("serial") {
+        if c.target_type == CONSOLE_ON_SERIAL {
             *c = Chr {
-                target_type: Some("serial".into()),
+                target_type: CONSOLE_ON_SERIAL,
                 target_model: s.target_model,
                 ..s.clone()
             };
@@ -250,7 +293,7 @@ pub(crate) fn post_parse(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: b
 /// `virDomainDefAddConsoleCompat`: an HVM guest's first console is its
 /// first serial port.
 fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool) -> Result<()> {
-    let serial_target = |c: &Chr| c.target_type.as_deref() == Some("serial");
+    let serial_target = |c: &Chr| c.target_type == CONSOLE_ON_SERIAL;
     if consoles.iter().skip(1).any(serial_target) {
         return Err(unsupported("Only the first console can be a serial port"));
     }
@@ -269,17 +312,13 @@ fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool
         }
         return Ok(());
     }
-    let stub_for = [
-        "isa-serial",
-        "spapr-vio-serial",
-        "system-serial",
-        "sclp-serial",
-    ];
     if let Some(s) = serials.first() {
-        if s.target_type
-            .as_deref()
-            .is_none_or(|t| stub_for.contains(&t))
-        {
+        if s.serial_target().is_none_or(|t| {
+            matches!(
+                t,
+                SerialTarget::Isa | SerialTarget::SpaprVio | SerialTarget::System | SerialTarget::Sclp
+            )
+        }) {
             consoles.insert(0, Chr::stub_console());
         }
     }

@@ -5,6 +5,7 @@
 //! `virDomainSmartcardDefFormat`.
 
 use super::chardev::{ChrSource, ChrType};
+use super::controller::ControllerType;
 use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller};
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -144,9 +145,9 @@ pub(crate) fn add_ccid_controllers(cards: &mut [Smartcard], controllers: &mut Ve
         let index = controller as i32;
         if !controllers
             .iter()
-            .any(|c| c.controller_type == "ccid" && c.index == index)
+            .any(|c| c.controller_type == ControllerType::Ccid && c.index == index)
         {
-            insert_controller(controllers, Controller::new("ccid", index));
+            insert_controller(controllers, Controller::new(ControllerType::Ccid, index));
         }
     }
 }

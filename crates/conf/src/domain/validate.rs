@@ -1,8 +1,8 @@
 //! Checks that span device kinds, from `virDomainDefParseXML` and
 //! `virDomainDefValidate`, with libvirt's error texts.
 
-use super::controller::Controller;
-use super::devices_more::Input;
+use super::controller::{Controller, ControllerType};
+use super::devices_more::{Input, InputBus};
 use super::unsupported;
 use super::video::Video;
 use rvirt_util::Result;
@@ -12,8 +12,8 @@ use rvirt_util::Result;
 pub(crate) fn check_usb_inputs(controllers: &[Controller], inputs: &[Input]) -> Result<()> {
     let usb_none = controllers
         .iter()
-        .any(|c| c.controller_type == "usb" && c.model.as_deref() == Some("none"));
-    if usb_none && inputs.iter().any(|i| i.bus == "usb") {
+        .any(|c| c.controller_type == ControllerType::Usb && c.is_usb_none());
+    if usb_none && inputs.iter().any(|i| i.bus == InputBus::Usb) {
         return Err(unsupported(
             "Can't add USB input device. USB bus is disabled",
         ));

@@ -9,23 +9,14 @@ use super::{internal, internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
-const VIDEO_MODELS: &[&str] = &[
-    "default",
-    "vga",
-    "cirrus",
-    "vmvga",
-    "xen",
-    "vbox",
-    "qxl",
-    "parallels",
-    "virtio",
-    "gop",
-    "none",
-    "bochs",
-    "ramfb",
-];
-
 vir_enum! {
+    /// `virDomainVideoType` (rvirt keeps `default` as written).
+    pub enum VideoModel {
+        Default = "default", Vga = "vga", Cirrus = "cirrus", Vmvga = "vmvga", Xen = "xen",
+        Vbox = "vbox", Qxl = "qxl", Parallels = "parallels", Virtio = "virtio", Gop = "gop",
+        None = "none", Bochs = "bochs", Ramfb = "ramfb",
+    }
+
     /// `virDomainVideoBackend` ("default" is the unset value).
     pub enum VideoBackend { Default = "default", Qemu = "qemu", VhostUser = "vhostuser" }
 
@@ -42,9 +33,9 @@ pub struct Acceleration {
 }
 
 /// `<video>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Video {
-    pub model: String,
+    pub model: VideoModel,
     pub ram: Option<u32>,
     pub vram: Option<u32>,
     pub vram64: Option<u32>,
@@ -86,27 +77,45 @@ fn model_number(m: Option<&Element>, name: &str) -> Result<Option<u32>> {
     }
 }
 
-fn default_ram(model: &str) -> (Option<u32>, Option<u32>) {
+fn default_ram(model: VideoModel) -> (Option<u32>, Option<u32>) {
     match model {
-        "vga" | "cirrus" | "vmvga" => (None, Some(16384)),
-        "xen" => (None, Some(4096)),
-        "qxl" => (Some(65536), Some(65536)),
-        "vbox" => (None, Some(8192)),
+        VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga => (None, Some(16384)),
+        VideoModel::Xen => (None, Some(4096)),
+        VideoModel::Qxl => (Some(65536), Some(65536)),
+        VideoModel::Vbox => (None, Some(8192)),
         _ => (None, None),
     }
 }
 
 impl Video {
+    /// A video of `model` with nothing else set.
+    pub fn bare(model: VideoModel) -> Video {
+        Video {
+            model,
+            ram: None,
+            vram: None,
+            vram64: None,
+            vgamem: None,
+            heads: None,
+            primary: false,
+            acceleration: None,
+            resolution: None,
+            backend: None,
+            vgaconf: None,
+            virtio: VirtioOptions::default(),
+            address: None,
+        }
+    }
+
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Video> {
         super::unmodelled::refuse_device_info(e, "video", &[])?;
         let m = e.child("model");
         let model = match m.and_then(|m| m.attr("type")) {
-            Some(t) if VIDEO_MODELS.contains(&t) => t.to_string(),
-            Some(t) => return Err(unsupported(format!("unknown video model '{t}'"))),
-            None if os.os_type == "hvm" => "cirrus".into(),
-            None => "xen".into(),
+            Some(t) => VideoModel::parse_named(t, "video model")?,
+            None if os.os_type == "hvm" => VideoModel::Cirrus,
+            None => VideoModel::Xen,
         };
-        let (dram, dvram) = default_ram(&model);
+        let (dram, dvram) = default_ram(model);
         let driver = e.child("driver");
         let backend = match driver {
             Some(d) => props::enumeration(d, "name", false)?,
@@ -177,7 +186,7 @@ impl Video {
         w.block("video", "", |w| {
             self.format_driver(w);
             let mut a = Attrs::new();
-            a.add("type", &self.model);
+            a.add("type", self.model.as_str());
             a.opt("ram", self.ram.filter(|n| *n != 0));
             a.opt("vram", self.vram.filter(|n| *n != 0));
             a.opt("vram64", self.vram64.filter(|n| *n != 0));
@@ -195,12 +204,12 @@ impl Video {
 /// `virDomainVideoDefValidate` for every video of the domain.
 pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
     for v in videos {
-        if v.model == "none" && videos.len() > 1 {
+        if v.model == VideoModel::None && videos.len() > 1 {
             return Err(unsupported(
                 "a 'none' video type must be the only video device defined for the domain",
             ));
         }
-        if v.backend == Some(VideoBackend::VhostUser) && v.model != "virtio" {
+        if v.backend == Some(VideoBackend::VhostUser) && v.model != VideoModel::Virtio {
             return Err(unsupported(
                 "'vhostuser' driver is only supported with 'virtio' device",
             ));
@@ -219,7 +228,7 @@ pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
                 "video resolution values must be greater than 0",
             ));
         }
-        if v.model != "qxl" {
+        if v.model != VideoModel::Qxl {
             for (name, n) in [("ram", v.ram), ("vram64", v.vram64), ("vgamem", v.vgamem)] {
                 if n.is_some_and(|n| n != 0) {
                     return Err(unsupported(format!(
@@ -228,10 +237,10 @@ pub(crate) fn validate_all(videos: &[Video]) -> Result<()> {
                 }
             }
         }
-        if v.model == "ramfb" && v.address.is_some() {
+        if v.model == VideoModel::Ramfb && v.address.is_some() {
             return Err(unsupported("address not supported for video type ramfb"));
         }
-        if v.model != "virtio" {
+        if v.model != VideoModel::Virtio {
             v.virtio.check_absent()?;
         }
     }

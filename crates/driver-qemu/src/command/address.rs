@@ -6,7 +6,9 @@
 use super::json::Props;
 use super::machine::is_q35;
 use super::unsupported;
-use rvirt_conf::domain::controller::PciModelName;
+use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, PciModelName, UsbModel};
+use rvirt_conf::domain::devices::{InputBus, MemballoonModel};
+use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::disk::DiskBus;
 use rvirt_conf::domain::{Address, Controller, DomainDef};
 use rvirt_util::Result;
@@ -136,13 +138,15 @@ fn all_addresses(def: &DomainDef) -> Vec<&Option<Address>> {
 /// (`qemuDomainAssignDevicePCISlots`: not the roots, the built-in IDE/SATA,
 /// FDC, CCID or a USB "none").
 fn controller_wants_pci(c: &Controller, q35: bool) -> bool {
-    match c.controller_type.as_str() {
-        "pci" => !matches!(c.model.as_deref(), Some("pci-root" | "pcie-root")),
-        "usb" => c.model.as_deref() != Some("none"),
-        "fdc" | "ccid" | "xenbus" | "isa" => false,
-        "ide" => c.index != 0 || q35,
-        "sata" => !(c.index == 0 && q35),
-        _ => true,
+    match c.controller_type {
+        ControllerType::Pci => !matches!(c.pci_model(), Some(PciModel::PciRoot | PciModel::PcieRoot)),
+        ControllerType::Usb => !c.is_usb_none(),
+        ControllerType::Fdc | ControllerType::Ccid | ControllerType::Xenbus | ControllerType::Isa => {
+            false
+        }
+        ControllerType::Ide => c.index != 0 || q35,
+        ControllerType::Sata => !(c.index == 0 && q35),
+        ControllerType::Scsi | ControllerType::VirtioSerial => true,
     }
 }
 
@@ -155,7 +159,7 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
     let (pci_ctrls, other_ctrls): (Vec<_>, Vec<_>) = d
         .controllers
         .iter_mut()
-        .partition(|c| c.controller_type == "pci");
+        .partition(|c| c.controller_type == ControllerType::Pci);
     let wants = |c: &&mut Controller| controller_wants_pci(c, q35);
     out.extend(pci_ctrls.into_iter().filter(wants).map(|c| &mut c.address));
     out.extend(d.interfaces.iter_mut().map(|n| &mut n.address));
@@ -168,15 +172,15 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
     for disk in d.disks.iter_mut().filter(|x| x.bus() == DiskBus::Virtio) {
         out.push(&mut disk.address);
     }
-    for balloon in d.memballoon.iter_mut().filter(|m| m.model != "none") {
+    for balloon in d.memballoon.iter_mut().filter(|m| m.model != MemballoonModel::None) {
         out.push(&mut balloon.address);
     }
     out.extend(d.rngs.iter_mut().map(|r| &mut r.address));
     // The primary video is placed by the chipset rules.
-    for video in d.videos.iter_mut().skip(1).filter(|v| v.model != "none") {
+    for video in d.videos.iter_mut().skip(1).filter(|v| v.model != VideoModel::None) {
         out.push(&mut video.address);
     }
-    for input in d.inputs.iter_mut().filter(|i| i.bus == "virtio") {
+    for input in d.inputs.iter_mut().filter(|i| i.bus == InputBus::Virtio) {
         out.push(&mut input.address);
     }
     out.retain(|a| a.is_none());
@@ -187,9 +191,9 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
 /// takes slot 2, then each device the next free slot of bus 0.
 fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
     for c in def.devices.controllers.iter_mut() {
-        let builtin = match (c.controller_type.as_str(), c.index, c.model.as_deref()) {
-            ("ide", 0, _) => Some(1),
-            ("usb", 0, Some("piix3-uhci")) => Some(2),
+        let builtin = match (c.controller_type, c.index, c.usb_model()) {
+            (ControllerType::Ide, 0, _) => Some(1),
+            (ControllerType::Usb, 0, Some(UsbModel::Piix3Uhci)) => Some(2),
             _ => None,
         };
         if let (Some(function), None) = (builtin, &c.address) {
@@ -200,7 +204,7 @@ fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
         used.0.insert((0, 1, f));
     }
     if let Some(v) = def.devices.videos.first_mut() {
-        if v.address.is_none() && v.model != "none" && used.slot_free(0, 2) {
+        if v.address.is_none() && v.model != VideoModel::None && used.slot_free(0, 2) {
             v.address = Some(used.take(0, 2, 0));
         }
     }
@@ -213,8 +217,8 @@ fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
 /// A new pcie-root-port controller `index` (chassis = index, port from
 /// its address once it has one).
 pub(super) fn root_port(index: i32) -> Controller {
-    let mut c = Controller::new("pci", index);
-    c.model = Some("pcie-root-port".into());
+    let mut c = Controller::new(ControllerType::Pci, index);
+    c.model = Some(ControllerModel::Pci(PciModel::PcieRootPort));
     c.pci.model_name = Some(PciModelName::PcieRootPort);
     c.pci.chassis = Some(index);
     c
@@ -262,7 +266,7 @@ fn assign_usb(def: &mut DomainDef) {
         .devices
         .inputs
         .iter_mut()
-        .filter(|i| i.bus == "usb" && i.address.is_none())
+        .filter(|i| i.bus == InputBus::Usb && i.address.is_none())
     {
         let port = (1..).find(|p| !taken.contains(p)).unwrap_or(1);
         taken.insert(port);

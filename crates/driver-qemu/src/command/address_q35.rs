@@ -6,7 +6,9 @@
 
 use super::address::{pci_wanting, root_port, PciSet};
 use super::unsupported;
-use rvirt_conf::domain::{Address, DomainDef};
+use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel};
+use rvirt_conf::domain::video::VideoModel;
+use rvirt_conf::domain::{Address, Controller, DomainDef};
 use rvirt_util::Result;
 
 /// Device models that are conventional PCI, not PCIe: on q35 libvirt puts
@@ -23,7 +25,7 @@ const CONVENTIONAL_PCI: &[&str] = &[
 pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
     refuse_conventional(def)?;
     for c in def.devices.controllers.iter_mut() {
-        if c.controller_type == "sata" && c.index == 0 && c.address.is_none() {
+        if c.controller_type == ControllerType::Sata && c.index == 0 && c.address.is_none() {
             c.address = Some(used.take(0, 0x1f, 2));
         }
     }
@@ -31,7 +33,7 @@ pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
         used.take(0, 0x1f, f);
     }
     if let Some(v) = def.devices.videos.first_mut() {
-        if v.address.is_none() && v.model != "none" && used.slot_free(0, 1) {
+        if v.address.is_none() && v.model != VideoModel::None && used.slot_free(0, 1) {
             v.address = Some(used.take(0, 1, 0));
         }
     }
@@ -39,7 +41,7 @@ pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
         .devices
         .controllers
         .iter()
-        .any(|c| c.controller_type == "pci" && c.index > 0);
+        .any(|c| c.controller_type == ControllerType::Pci && c.index > 0);
     let mut free_ports = empty_root_ports(def, used);
     let mut next_index = next_pci_index(def);
     let mut added = Vec::new();
@@ -73,7 +75,7 @@ fn refuse_conventional(def: &DomainDef) -> Result<()> {
             d.controllers
                 .iter()
                 .filter(|c| c.address.is_none())
-                .filter_map(|c| c.model.as_deref()),
+                .filter_map(|c| c.model.map(ControllerModel::as_str)),
         );
     for model in models {
         if CONVENTIONAL_PCI.contains(&model) {
@@ -90,17 +92,21 @@ fn empty_root_ports(def: &DomainDef, used: &PciSet) -> Vec<u32> {
     def.devices
         .controllers
         .iter()
-        .filter(|c| c.controller_type == "pci" && c.model.as_deref() == Some("pcie-root-port"))
+        .filter(|c| is_root_port(c))
         .map(|c| c.index as u32)
         .filter(|i| used.slot_free(*i, 0))
         .collect()
+}
+
+fn is_root_port(c: &Controller) -> bool {
+    c.pci_model() == Some(PciModel::PcieRootPort)
 }
 
 fn next_pci_index(def: &DomainDef) -> i32 {
     def.devices
         .controllers
         .iter()
-        .filter(|c| c.controller_type == "pci")
+        .filter(|c| c.controller_type == ControllerType::Pci)
         .map(|c| c.index + 1)
         .max()
         .unwrap_or(1)
@@ -113,8 +119,7 @@ fn next_pci_index(def: &DomainDef) -> i32 {
 fn place_root_ports(def: &mut DomainDef, used: &mut PciSet) {
     let mut current: Option<(u32, u32)> = None;
     for c in def.devices.controllers.iter_mut() {
-        let is_port = c.controller_type == "pci" && c.model.as_deref() == Some("pcie-root-port");
-        if !is_port || c.address.is_some() {
+        if !is_root_port(c) || c.address.is_some() {
             continue;
         }
         let (slot, function) = match current {

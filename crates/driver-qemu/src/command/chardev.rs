@@ -8,7 +8,7 @@ use super::{escape_comma, unsupported, Args, RunContext};
 use rvirt_conf::domain::channel::{Channel, ChannelTarget};
 use rvirt_conf::domain::chardev::{ChrSource, ChrType, TcpProtocol};
 use rvirt_conf::domain::props::{TriBool, VirEnum};
-use rvirt_conf::domain::serial::SerialModel;
+use rvirt_conf::domain::serial::{ConsoleTarget, SerialModel};
 use rvirt_conf::domain::{Address, DomainDef};
 use rvirt_util::Result;
 use std::path::{Path, PathBuf};
@@ -190,9 +190,9 @@ fn virtio_serial_port(kind: &str, address: &Option<Address>, alias: &str) -> Pro
 /// port (no device of its own); virtio consoles are `virtconsole`s.
 pub(super) fn consoles(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, console) in def.devices.consoles.iter().enumerate() {
-        match console.target_type.as_deref() {
-            Some("serial") | None => continue,
-            Some("virtio") => {
+        match console.console_target() {
+            Some(ConsoleTarget::Serial) | None => continue,
+            Some(ConsoleTarget::Virtio) => {
                 let alias = format!("console{i}");
                 a.opt(
                     "-chardev",
@@ -205,7 +205,8 @@ pub(super) fn consoles(a: &mut Args, def: &DomainDef) -> Result<()> {
             }
             Some(other) => {
                 return Err(unsupported(format!(
-                    "console target type '{other}' is not supported by rvirt yet"
+                    "console target type '{}' is not supported by rvirt yet",
+                    other.as_str()
                 )))
             }
         }

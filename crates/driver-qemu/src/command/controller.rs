@@ -6,10 +6,14 @@ use super::address::device_address;
 use super::json::Props;
 use super::machine::is_q35;
 use super::{unsupported, Args};
+use rvirt_conf::domain::controller::{
+    ControllerModel, ControllerType as T, PciModel, ScsiModel, UsbModel,
+};
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{Controller, DomainDef};
 use rvirt_util::Result;
 
-const ORDER: &[&str] = &["pci", "usb", "scsi", "ide", "sata", "virtio-serial"];
+const ORDER: &[T] = &[T::Pci, T::Usb, T::Scsi, T::Ide, T::Sata, T::VirtioSerial];
 
 pub(super) fn controllers(a: &mut Args, def: &DomainDef) -> Result<()> {
     for kind in ORDER {
@@ -32,11 +36,11 @@ pub(super) fn controllers(a: &mut Args, def: &DomainDef) -> Result<()> {
 /// `qemuBuildSkipController` and USB "none".
 fn is_implicit(c: &Controller, def: &DomainDef) -> bool {
     let q35 = is_q35(def);
-    match (c.controller_type.as_str(), c.index, c.model.as_deref()) {
-        ("pci", _, Some("pci-root" | "pcie-root")) => true,
-        ("usb", _, Some("none")) => true,
-        ("sata", 0, _) => q35,
-        ("ide", 0, _) => !q35,
+    match (c.controller_type, c.index) {
+        (T::Pci, _) => matches!(c.pci_model(), Some(PciModel::PciRoot | PciModel::PcieRoot)),
+        (T::Usb, _) => c.is_usb_none(),
+        (T::Sata, 0) => q35,
+        (T::Ide, 0) => !q35,
         _ => false,
     }
 }
@@ -44,28 +48,27 @@ fn is_implicit(c: &Controller, def: &DomainDef) -> bool {
 /// The QEMU device name, id and model options of one controller.
 fn props(c: &Controller) -> Result<Props> {
     let idx = c.index;
-    let model = c.model.as_deref().unwrap_or("");
-    let p = match (c.controller_type.as_str(), model) {
-        ("pci", "pcie-root-port") => Props::new()
+    let p = match (c.controller_type, c.model) {
+        (T::Pci, Some(ControllerModel::Pci(PciModel::PcieRootPort))) => Props::new()
             .str("driver", "pcie-root-port")
             .num("port", c.pci.port.unwrap_or(0))
             .num("chassis", c.pci.chassis.unwrap_or(idx))
             .str("id", &format!("pci.{idx}")),
-        ("pci", "pci-bridge") => Props::new()
+        (T::Pci, Some(ControllerModel::Pci(PciModel::PciBridge))) => Props::new()
             .str("driver", "pci-bridge")
             .num("chassis_nr", c.pci.chassis_nr.unwrap_or(idx))
             .str("id", &format!("pci.{idx}")),
-        ("usb", _) => usb(c, model)?,
-        ("scsi", "virtio-scsi") => Props::new()
+        (T::Usb, _) => usb(c)?,
+        (T::Scsi, Some(ControllerModel::Scsi(ScsiModel::VirtioScsi))) => Props::new()
             .str("driver", "virtio-scsi-pci")
             .str("id", &format!("scsi{idx}")),
-        ("scsi", "lsilogic") => Props::new()
+        (T::Scsi, Some(ControllerModel::Scsi(ScsiModel::Lsilogic))) => Props::new()
             .str("driver", "lsi")
             .str("id", &format!("scsi{idx}")),
-        ("sata", _) => Props::new()
+        (T::Sata, _) => Props::new()
             .str("driver", "ahci")
             .str("id", &format!("sata{idx}")),
-        ("virtio-serial", _) => {
+        (T::VirtioSerial, _) => {
             let mut p = Props::new()
                 .str("driver", "virtio-serial-pci")
                 .str("id", &format!("virtio-serial{idx}"));
@@ -79,23 +82,26 @@ fn props(c: &Controller) -> Result<Props> {
         }
         (kind, model) => {
             return Err(unsupported(format!(
-                "controller type '{kind}' model '{model}' is not supported by rvirt yet"
+                "controller type '{}' model '{}' is not supported by rvirt yet",
+                kind.as_str(),
+                model.map_or("", ControllerModel::as_str)
             )))
         }
     };
     Ok(p)
 }
 
-fn usb(c: &Controller, model: &str) -> Result<Props> {
-    let driver = match model {
-        "piix3-uhci" => "piix3-usb-uhci",
-        "piix4-uhci" => "piix4-usb-uhci",
-        "ich9-ehci1" => "ich9-usb-ehci1",
-        "qemu-xhci" => "qemu-xhci",
-        "nec-xhci" => "nec-usb-xhci",
+fn usb(c: &Controller) -> Result<Props> {
+    let driver = match c.usb_model() {
+        Some(UsbModel::Piix3Uhci) => "piix3-usb-uhci",
+        Some(UsbModel::Piix4Uhci) => "piix4-usb-uhci",
+        Some(UsbModel::Ich9Ehci1) => "ich9-usb-ehci1",
+        Some(UsbModel::QemuXhci) => "qemu-xhci",
+        Some(UsbModel::NecXhci) => "nec-usb-xhci",
         other => {
             return Err(unsupported(format!(
-                "USB controller model '{other}' is not supported by rvirt yet"
+                "USB controller model '{}' is not supported by rvirt yet",
+                other.map_or("", VirEnum::as_str)
             )))
         }
     };

@@ -5,6 +5,8 @@ use super::address::device_address;
 use super::json::Props;
 use super::{chardev, controller, disk, graphics, net, unsupported, Args, RunContext};
 use crate::caps_model::QemuCaps;
+use rvirt_conf::domain::devices::MemballoonModel;
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::rng::RngBackend;
 use rvirt_conf::domain::virtio::VirtioOptions;
 use rvirt_conf::domain::{DomainDef, Memballoon};
@@ -55,12 +57,12 @@ pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
         .devices
         .memballoon
         .as_ref()
-        .filter(|m| m.model != "none")
+        .filter(|m| m.model != MemballoonModel::None)
     {
-        if m.model != "virtio" {
+        if m.model != MemballoonModel::Virtio {
             return Err(unsupported(format!(
                 "Memory balloon device type '{}' is not supported by this version of qemu",
-                m.model
+                m.model.as_str()
             )));
         }
         refuse_balloon_options(m)?;

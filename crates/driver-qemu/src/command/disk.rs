@@ -6,6 +6,7 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
+use rvirt_conf::domain::controller::{ControllerType, ScsiModel};
 use rvirt_conf::domain::disk::{DiskCache, DiskDevice, DriverPolicies};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{Address, Controller, Disk, DomainDef};
@@ -244,18 +245,18 @@ fn scsi(
         .devices
         .controllers
         .iter()
-        .find(|x| x.controller_type == "scsi" && x.index == c as i32);
+        .find(|x| x.controller_type == ControllerType::Scsi && x.index == c as i32);
     let p = Props::new()
         .str("driver", driver)
         .str("bus", &format!("scsi{c}.0"));
     // lsi has one bus of units; virtio-scsi has channel, target and LUN.
-    let (p, alias) = match controller.and_then(|x| x.model.as_deref()) {
-        Some("virtio-scsi") => {
+    let (p, alias) = match controller.and_then(Controller::scsi_model) {
+        Some(ScsiModel::VirtioScsi) => {
             let alias = format!("scsi{c}-{b}-{t}-{u}");
             let p = p.num("channel", b).num("scsi-id", t).num("lun", u);
             (p.str("device_id", &format!("drive-{alias}")), alias)
         }
-        Some("lsilogic") => {
+        Some(ScsiModel::Lsilogic) => {
             let alias = format!("scsi{c}-{b}-{u}");
             let p = p
                 .num("scsi-id", u)
@@ -265,7 +266,7 @@ fn scsi(
         other => {
             return Err(unsupported(format!(
                 "SCSI controller model '{}' is not supported by rvirt yet",
-                other.unwrap_or("")
+                other.map_or("", VirEnum::as_str)
             )))
         }
     };

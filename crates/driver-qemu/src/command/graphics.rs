@@ -7,7 +7,9 @@ use super::json::Props;
 use super::{unsupported, Args};
 use rvirt_conf::domain::audio::AudioType;
 use rvirt_conf::domain::graphics::{GraphicsKind, ListenType, Vnc};
+use rvirt_conf::domain::devices::{InputBus, InputType};
 use rvirt_conf::domain::props::VirEnum;
+use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::virtio::VirtioOptions;
 use rvirt_conf::domain::{DomainDef, InputSource, Video};
 use rvirt_util::Result;
@@ -27,17 +29,19 @@ pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
                 "input model, source and driver options are not supported by the rvirt QEMU driver yet",
             ));
         }
-        let driver = match (input.bus.as_str(), input.input_type.as_str()) {
-            ("ps2", _) => continue,
-            ("usb", "tablet") => "usb-tablet",
-            ("usb", "mouse") => "usb-mouse",
-            ("usb", "keyboard") => "usb-kbd",
-            ("virtio", "tablet") => "virtio-tablet-pci",
-            ("virtio", "mouse") => "virtio-mouse-pci",
-            ("virtio", "keyboard") => "virtio-keyboard-pci",
+        let driver = match (input.bus, input.input_type) {
+            (InputBus::Ps2, _) => continue,
+            (InputBus::Usb, InputType::Tablet) => "usb-tablet",
+            (InputBus::Usb, InputType::Mouse) => "usb-mouse",
+            (InputBus::Usb, InputType::Keyboard) => "usb-kbd",
+            (InputBus::Virtio, InputType::Tablet) => "virtio-tablet-pci",
+            (InputBus::Virtio, InputType::Mouse) => "virtio-mouse-pci",
+            (InputBus::Virtio, InputType::Keyboard) => "virtio-keyboard-pci",
             (bus, kind) => {
                 return Err(unsupported(format!(
-                    "input '{kind}' on bus '{bus}' is not supported by rvirt yet"
+                    "input '{}' on bus '{}' is not supported by rvirt yet",
+                    kind.as_str(),
+                    bus.as_str()
                 )))
             }
         };
@@ -126,7 +130,7 @@ fn refuse_unexpressed_vnc(v: &Vnc, listens: usize) -> Result<()> {
 
 pub(super) fn videos(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, video) in def.devices.videos.iter().enumerate() {
-        if video.model == "none" {
+        if video.model == VideoModel::None {
             continue;
         }
         let p = video_props(video, i)?;
@@ -139,13 +143,13 @@ pub(super) fn videos(a: &mut Args, def: &DomainDef) -> Result<()> {
 fn video_props(video: &Video, i: usize) -> Result<Props> {
     let id = format!("video{i}");
     let primary = i == 0;
-    let p = match video.model.as_str() {
-        "vga" => Props::new()
+    let p = match video.model {
+        VideoModel::Vga => Props::new()
             .str("driver", if primary { "VGA" } else { "secondary-vga" })
             .str("id", &id)
             .num("vgamem_mb", video.vram.unwrap_or(16384) / 1024),
-        "cirrus" => Props::new().str("driver", "cirrus-vga").str("id", &id),
-        "virtio" => Props::new()
+        VideoModel::Cirrus => Props::new().str("driver", "cirrus-vga").str("id", &id),
+        VideoModel::Virtio => Props::new()
             .str(
                 "driver",
                 if primary {
@@ -156,13 +160,14 @@ fn video_props(video: &Video, i: usize) -> Result<Props> {
             )
             .str("id", &id)
             .num("max_outputs", video.heads.unwrap_or(1)),
-        "bochs" => Props::new()
+        VideoModel::Bochs => Props::new()
             .str("driver", "bochs-display")
             .str("id", &id)
             .num("vgamem", video.vram.unwrap_or(16384) * 1024),
         other => {
             return Err(unsupported(format!(
-                "video type '{other}' is not supported by rvirt yet"
+                "video type '{}' is not supported by rvirt yet",
+                other.as_str()
             )))
         }
     };

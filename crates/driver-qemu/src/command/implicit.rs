@@ -10,7 +10,10 @@ use rvirt_conf::domain::audio::{Audio, AudioType};
 use rvirt_conf::domain::cpu::{CpuCheck, CpuFallback, CpuMatch, CpuMode};
 use rvirt_conf::domain::disk::StorageFormat;
 use rvirt_conf::domain::props::TriSwitch;
-use rvirt_conf::domain::serial::SerialModel;
+use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel};
+use rvirt_conf::domain::devices::{InputBus, InputType, MemballoonModel};
+use rvirt_conf::domain::serial::{ChrTarget, SerialModel, SerialTarget};
+use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
 use rvirt_util::Result;
 
@@ -22,10 +25,7 @@ pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Resu
     ps2_inputs(def);
     driver_controllers(def);
     if def.devices.memballoon.is_none() {
-        def.devices.memballoon = Some(Memballoon {
-            model: "virtio".into(),
-            ..Memballoon::default()
-        });
+        def.devices.memballoon = Some(Memballoon::new(MemballoonModel::Virtio));
     }
     default_audio(def);
     device_models(def);
@@ -33,7 +33,7 @@ pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Resu
     Ok(())
 }
 
-fn has_controller(def: &DomainDef, kind: &str, index: i32) -> bool {
+fn has_controller(def: &DomainDef, kind: ControllerType, index: i32) -> bool {
     def.devices
         .controllers
         .iter()
@@ -84,19 +84,19 @@ fn driver_controllers(def: &mut DomainDef) {
     if is_q35(def) {
         // The chipset's AHCI is the driver's even when a disk also asked
         // the generic post-parse for it.
-        let bare = Controller::new("sata", 0);
+        let bare = Controller::new(ControllerType::Sata, 0);
         def.devices.controllers.retain(|c| *c != bare);
     }
     let mut added = Vec::new();
     added.extend(usb_controller(def));
-    if is_q35(def) && !has_controller(def, "sata", 0) {
-        added.push(Controller::new("sata", 0));
+    if is_q35(def) && !has_controller(def, ControllerType::Sata, 0) {
+        added.push(Controller::new(ControllerType::Sata, 0));
     }
     added.extend(root_bus(def));
     let list = &mut def.devices.controllers;
     let generic = |c: &Controller| {
-        GENERIC_IMPLICIT.contains(&c.controller_type.as_str())
-            && *c == Controller::new(&c.controller_type, c.index)
+        GENERIC_IMPLICIT.contains(&c.controller_type)
+            && *c == Controller::new(c.controller_type, c.index)
     };
     let at = list.len() - list.iter().rev().take_while(|c| generic(c)).count();
     list.splice(at..at, added);
@@ -104,46 +104,53 @@ fn driver_controllers(def: &mut DomainDef) {
 
 /// Controller types the generic post-parse (conf) adds for the devices
 /// on them (`virDomainDefAddImplicitControllers`).
-const GENERIC_IMPLICIT: &[&str] = &["ide", "sata", "scsi", "fdc", "virtio-serial", "ccid"];
+const GENERIC_IMPLICIT: &[ControllerType] = &[
+    ControllerType::Ide,
+    ControllerType::Sata,
+    ControllerType::Scsi,
+    ControllerType::Fdc,
+    ControllerType::VirtioSerial,
+    ControllerType::Ccid,
+];
 
 /// pci-root (i440fx) or pcie-root (q35) as controller pci 0.
 fn root_bus(def: &DomainDef) -> Option<Controller> {
     let model = if is_q35(def) {
-        "pcie-root"
+        PciModel::PcieRoot
     } else if is_i440fx(def) {
-        "pci-root"
+        PciModel::PciRoot
     } else {
         return None;
     };
-    if has_controller(def, "pci", 0) {
+    if has_controller(def, ControllerType::Pci, 0) {
         return None;
     }
-    let mut root = Controller::new("pci", 0);
-    root.model = Some(model.into());
+    let mut root = Controller::new(ControllerType::Pci, 0);
+    root.model = Some(ControllerModel::Pci(model));
     Some(root)
 }
 
 /// USB controller 0: piix3-uhci on i440fx, qemu-xhci on q35, unless the
 /// definition has one (whose missing model gets the same default).
 fn usb_controller(def: &mut DomainDef) -> Option<Controller> {
-    let model = if is_q35(def) {
-        "qemu-xhci"
+    let model = ControllerModel::Usb(if is_q35(def) {
+        UsbModel::QemuXhci
     } else {
-        "piix3-uhci"
-    };
+        UsbModel::Piix3Uhci
+    });
     let usb = def
         .devices
         .controllers
         .iter_mut()
-        .find(|c| c.controller_type == "usb" && c.index == 0);
+        .find(|c| c.controller_type == ControllerType::Usb && c.index == 0);
     match usb {
         Some(c) => {
-            c.model.get_or_insert_with(|| model.into());
+            c.model.get_or_insert(model);
             None
         }
         None => {
-            let mut c = Controller::new("usb", 0);
-            c.model = Some(model.into());
+            let mut c = Controller::new(ControllerType::Usb, 0);
+            c.model = Some(model);
             Some(c)
         }
     }
@@ -151,18 +158,14 @@ fn usb_controller(def: &mut DomainDef) -> Option<Controller> {
 
 /// x86 machines have a PS/2 mouse and keyboard whether listed or not.
 fn ps2_inputs(def: &mut DomainDef) {
-    for kind in ["mouse", "keyboard"] {
+    for kind in [InputType::Mouse, InputType::Keyboard] {
         let listed = def
             .devices
             .inputs
             .iter()
-            .any(|i| i.input_type == kind && i.bus == "ps2");
+            .any(|i| i.input_type == kind && i.bus == InputBus::Ps2);
         if !listed {
-            def.devices.inputs.push(Input {
-                input_type: kind.into(),
-                bus: "ps2".into(),
-                ..Input::default()
-            });
+            def.devices.inputs.push(Input::new(kind, InputBus::Ps2));
         }
     }
 }
@@ -188,13 +191,13 @@ fn device_models(def: &mut DomainDef) {
         net.model.get_or_insert_with(|| "rtl8139".into());
     }
     for c in &mut def.devices.controllers {
-        if c.controller_type == "scsi" && c.model.is_none() {
-            c.model = Some("lsilogic".into());
+        if c.controller_type == ControllerType::Scsi && c.model.is_none() {
+            c.model = Some(ControllerModel::Scsi(ScsiModel::Lsilogic));
         }
     }
     for v in &mut def.devices.videos {
-        if v.model == "default" || v.model.is_empty() {
-            v.model = "vga".into();
+        if v.model == VideoModel::Default {
+            v.model = VideoModel::Vga;
         }
     }
 }
@@ -205,11 +208,11 @@ fn serial_targets(def: &mut DomainDef) {
     for serial in &mut def.devices.serials {
         let target = serial
             .target_type
-            .get_or_insert_with(|| "isa-serial".into());
-        let model = match target.as_str() {
-            "isa-serial" => SerialModel::IsaSerial,
-            "usb-serial" => SerialModel::UsbSerial,
-            "pci-serial" => SerialModel::PciSerial,
+            .get_or_insert(ChrTarget::Serial(SerialTarget::Isa));
+        let model = match target {
+            ChrTarget::Serial(SerialTarget::Isa) => SerialModel::IsaSerial,
+            ChrTarget::Serial(SerialTarget::Usb) => SerialModel::UsbSerial,
+            ChrTarget::Serial(SerialTarget::Pci) => SerialModel::PciSerial,
             _ => continue,
         };
         serial.target_model.get_or_insert(model);

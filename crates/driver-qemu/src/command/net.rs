@@ -10,6 +10,8 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
+use rvirt_conf::domain::interface::NetType;
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{DomainDef, Interface};
 use rvirt_util::Result;
 
@@ -68,15 +70,16 @@ pub fn tap_name(net: &Interface, position: usize) -> String {
 }
 
 fn backend(net: &Interface, position: usize) -> Result<Props> {
-    match net.net_type.as_str() {
-        "user" => Ok(Props::new().str("type", "user")),
-        "ethernet" | "bridge" => Ok(Props::new()
+    match net.net_type {
+        NetType::User => Ok(Props::new().str("type", "user")),
+        NetType::Ethernet | NetType::Bridge => Ok(Props::new()
             .str("type", "tap")
             .str("ifname", &tap_name(net, position))
             .str("script", "no")
             .str("downscript", "no")),
         other => Err(unsupported(format!(
-            "interface type '{other}' is not supported by rvirt yet"
+            "interface type '{}' is not supported by rvirt yet",
+            other.as_str()
         ))),
     }
 }

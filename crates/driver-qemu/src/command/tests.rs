@@ -5,6 +5,7 @@
 
 use super::test_caps::qemu_7_2;
 use super::*;
+use rvirt_conf::domain::controller::PciModel;
 use rvirt_conf::domain::{Address, FormatOptions};
 
 fn ctx_for(name: &str, accel: Accel) -> RunContext {
@@ -123,7 +124,7 @@ fn q35_devices_get_root_ports_and_a_spare() {
         .devices
         .controllers
         .iter()
-        .filter(|c| c.model.as_deref() == Some("pcie-root-port"))
+        .filter(|c| c.pci_model() == Some(PciModel::PcieRootPort))
         .map(|c| (c.index, c.pci.port, c.address.clone()))
         .collect();
     // Six endpoints (2 NICs, SCSI, USB, virtio disk, balloon) + 1 spare,

@@ -19,28 +19,18 @@ use super::{esc, internal_xml, unsupported, xml_invalid_attr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
-const NET_TYPES: &[&str] = &[
-    "user",
-    "ethernet",
-    "vhostuser",
-    "server",
-    "client",
-    "mcast",
-    "network",
-    "bridge",
-    "internal",
-    "direct",
-    "hostdev",
-    "udp",
-    "vdpa",
-    "null",
-    "vds",
-];
-
 /// `virDomainNetIsVirtioModel`.
 const VIRTIO_MODELS: &[&str] = &["virtio", "virtio-transitional", "virtio-non-transitional"];
 
 vir_enum! {
+    /// `virDomainNetType`.
+    pub enum NetType {
+        User = "user", Ethernet = "ethernet", VhostUser = "vhostuser", Server = "server",
+        Client = "client", Mcast = "mcast", Network = "network", Bridge = "bridge",
+        Internal = "internal", Direct = "direct", Hostdev = "hostdev", Udp = "udp",
+        Vdpa = "vdpa", Null = "null", Vds = "vds",
+    }
+
     /// `virDomainNetMacType`: who the address was chosen by.
     pub enum MacType { Generated = "generated", Static = "static" }
 
@@ -92,9 +82,9 @@ fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
 }
 
 /// `<interface>`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
-    pub net_type: String,
+    pub net_type: NetType,
     pub trust_guest_rx_filters: Option<TriBool>,
     pub mac: Option<String>,
     pub mac_type: Option<MacType>,
@@ -231,16 +221,14 @@ fn child_attr(e: &Element, child: &str, attr: &str) -> Option<String> {
 impl Interface {
     pub(crate) fn parse(e: &Element) -> Result<Interface> {
         let t = e.attr("type").unwrap_or("user");
-        if !NET_TYPES.contains(&t) {
-            return Err(xml_invalid_attr("type", "interface", t));
-        }
+        let t = NetType::from_str_opt(t).ok_or_else(|| xml_invalid_attr("type", "interface", t))?;
         let model = child_attr(e, "model", "type");
         let mac_el = e.child("mac");
         let target = e.child("target");
         let virtio_net =
-            t != "hostdev" && model.as_deref().is_some_and(|m| VIRTIO_MODELS.contains(&m));
+            t != NetType::Hostdev && model.as_deref().is_some_and(|m| VIRTIO_MODELS.contains(&m));
         let net = Interface {
-            net_type: t.to_string(),
+            net_type: t,
             trust_guest_rx_filters: props::tribool(e, "trustGuestRxFilters")?,
             mac: mac_el.map(parse_mac_attr).transpose()?.flatten(),
             mac_type: mac_el
@@ -252,24 +240,24 @@ impl Interface {
                 .transpose()?
                 .flatten(),
             source: match (t, e.child("source")) {
-                ("hostdev", _) | (_, None) => Vec::new(),
+                (NetType::Hostdev, _) | (_, None) => Vec::new(),
                 (_, Some(s)) => s.attrs.clone(),
             },
             vlan: e.child("vlan").map(Vlan::parse).transpose()?,
             bandwidth: e
                 .child("bandwidth")
-                .map(|b| Bandwidth::parse(b, t == "network"))
+                .map(|b| Bandwidth::parse(b, t == NetType::Network))
                 .transpose()?
                 .flatten(),
             udp_local: match (t, e.child("source")) {
-                ("udp", Some(s)) => Some(parse_udp_local(s)?),
+                (NetType::Udp, Some(s)) => Some(parse_udp_local(s)?),
                 _ => None,
             },
             reconnect: match (t, e.child("source")) {
-                ("vhostuser", Some(s)) => Reconnect::parse(s)?,
+                (NetType::VhostUser, Some(s)) => Reconnect::parse(s)?,
                 _ => Reconnect::default(),
             },
-            hostdev: (t == "hostdev").then(|| parse_hostdev(e)).transpose()?,
+            hostdev: (t == NetType::Hostdev).then(|| parse_hostdev(e)).transpose()?,
             port_isolated: e
                 .child("port")
                 .map(|p| props::tribool(p, "isolated"))
@@ -313,10 +301,10 @@ impl Interface {
 
     /// The interface parts of `virDomainNetDefValidate`.
     fn validate(&self) -> Result<()> {
-        if self.target_managed == Some(TriBool::No) && self.net_type != "ethernet" {
+        if self.target_managed == Some(TriBool::No) && self.net_type != NetType::Ethernet {
             return Err(unsupported(format!(
                 "unmanaged target dev is not supported on interfaces of type '{}'",
-                self.net_type
+                self.net_type.as_str()
             )));
         }
         if let Some(t) = &self.teaming {
@@ -342,7 +330,7 @@ impl Interface {
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut top = Attrs::new();
-        top.add("type", &self.net_type);
+        top.add("type", self.net_type.as_str());
         if self.hostdev.as_ref().is_some_and(|h| h.managed) {
             top.add("managed", "yes");
         }

@@ -9,6 +9,7 @@ use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
 use super::hostdev::Hostdev;
+use super::interface::NetModel;
 use super::iommu::Iommu;
 use super::memory::{MemoryDevice, MemoryModel};
 use super::props::TriSwitch;
@@ -41,11 +42,11 @@ fn same<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
 
 /// `same` on typed values: compared as values, named by `name` in the
 /// message.
-fn same_value<T: PartialEq + Copy>(
+fn same_value<T: PartialEq + Copy, S: PartialEq + Display>(
     what: &str,
     src: T,
     dst: T,
-    name: impl Fn(T) -> &'static str,
+    name: impl Fn(T) -> S,
 ) -> Result<()> {
     if src == dst {
         return Ok(());
@@ -176,7 +177,9 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     )?;
     each_device("net card", &s.interfaces, &d.interfaces, |a, b| {
         same("network card mac", opt(&a.mac), opt(&b.mac))?;
-        same("network card model", opt(&a.model), opt(&b.model))?;
+        same_value("network card model", &a.model, &b.model, |m| {
+            m.as_ref().map_or("", NetModel::as_str)
+        })?;
         same_address(&a.address, &b.address)
     })?;
     same_count("input device", &s.inputs, &d.inputs)?;

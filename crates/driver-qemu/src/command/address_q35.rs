@@ -6,21 +6,31 @@
 
 use super::address::{pci_wanting, root_port, PciSet};
 use super::unsupported;
-use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel};
+use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel};
+use rvirt_conf::domain::interface::{NetModel, NetModelType};
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::{Address, Controller, DomainDef};
 use rvirt_util::Result;
 
-/// Device models that are conventional PCI, not PCIe: on q35 libvirt puts
-/// them behind a pcie-to-pci-bridge, which rvirt does not lay out yet.
-const CONVENTIONAL_PCI: &[&str] = &[
-    "rtl8139",
-    "e1000",
-    "lsilogic",
-    "piix3-uhci",
-    "piix4-uhci",
-    "cirrus",
-];
+/// A NIC or controller model that is conventional PCI, not PCIe: on q35
+/// libvirt puts it behind a pcie-to-pci-bridge, which rvirt does not lay
+/// out yet.
+fn conventional_pci(nic: Option<&NetModel>, controller: Option<ControllerModel>) -> Option<&str> {
+    match (nic, controller) {
+        (Some(NetModel::Known(m @ (NetModelType::Rtl8139 | NetModelType::E1000))), _) => {
+            Some(m.as_str())
+        }
+        (
+            _,
+            Some(
+                m @ (ControllerModel::Scsi(ScsiModel::Lsilogic)
+                | ControllerModel::Usb(UsbModel::Piix3Uhci | UsbModel::Piix4Uhci)),
+            ),
+        ) => Some(m.as_str()),
+        _ => None,
+    }
+}
 
 pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
     refuse_conventional(def)?;
@@ -66,25 +76,22 @@ pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
 
 fn refuse_conventional(def: &DomainDef) -> Result<()> {
     let d = &def.devices;
-    let models = d
+    let nics = d
         .interfaces
         .iter()
         .filter(|n| n.address.is_none())
-        .filter_map(|n| n.model.as_deref())
-        .chain(
-            d.controllers
-                .iter()
-                .filter(|c| c.address.is_none())
-                .filter_map(|c| c.model.map(ControllerModel::as_str)),
-        );
-    for model in models {
-        if CONVENTIONAL_PCI.contains(&model) {
-            return Err(unsupported(format!(
-                "conventional PCI device model '{model}' on a q35 machine is not supported by rvirt yet"
-            )));
-        }
+        .filter_map(|n| conventional_pci(n.model.as_ref(), None));
+    let controllers = d
+        .controllers
+        .iter()
+        .filter(|c| c.address.is_none())
+        .filter_map(|c| conventional_pci(None, c.model));
+    match nics.chain(controllers).next() {
+        Some(model) => Err(unsupported(format!(
+            "conventional PCI device model '{model}' on a q35 machine is not supported by rvirt yet"
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Root ports of the definition with nothing plugged in, by index.

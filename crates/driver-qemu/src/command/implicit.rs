@@ -12,6 +12,7 @@ use rvirt_conf::domain::disk::StorageFormat;
 use rvirt_conf::domain::props::TriSwitch;
 use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel};
 use rvirt_conf::domain::devices::{InputBus, InputType, MemballoonModel};
+use rvirt_conf::domain::interface::{NetModel, NetModelType};
 use rvirt_conf::domain::serial::{ChrTarget, SerialModel, SerialTarget};
 use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
@@ -188,7 +189,8 @@ fn device_models(def: &mut DomainDef) {
         driver.format.get_or_insert(StorageFormat::Raw);
     }
     for net in &mut def.devices.interfaces {
-        net.model.get_or_insert_with(|| "rtl8139".into());
+        net.model
+            .get_or_insert(NetModel::Known(NetModelType::Rtl8139));
     }
     for c in &mut def.devices.controllers {
         if c.controller_type == ControllerType::Scsi && c.model.is_none() {

@@ -10,7 +10,7 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
-use rvirt_conf::domain::interface::NetType;
+use rvirt_conf::domain::interface::{NetModel, NetModelType, NetType};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{DomainDef, Interface};
 use rvirt_util::Result;
@@ -86,15 +86,22 @@ fn backend(net: &Interface, position: usize) -> Result<Props> {
 
 /// `virDomainNetGetModelString` → QEMU device.
 fn nic_driver(net: &Interface) -> Result<&'static str> {
-    Ok(match net.model.as_deref().unwrap_or("rtl8139") {
-        "virtio" => "virtio-net-pci",
-        "e1000" => "e1000",
-        "e1000e" => "e1000e",
-        "rtl8139" => "rtl8139",
-        other => {
-            return Err(unsupported(format!(
-                "interface model '{other}' is not supported by rvirt yet"
-            )))
-        }
+    let model = match &net.model {
+        None => NetModelType::Rtl8139,
+        Some(NetModel::Known(m)) => *m,
+        Some(other) => return Err(unsupported_model(other.as_str())),
+    };
+    Ok(match model {
+        NetModelType::Virtio => "virtio-net-pci",
+        NetModelType::E1000 => "e1000",
+        NetModelType::E1000e => "e1000e",
+        NetModelType::Rtl8139 => "rtl8139",
+        other => return Err(unsupported_model(other.as_str())),
     })
+}
+
+fn unsupported_model(model: &str) -> rvirt_util::Error {
+    unsupported(format!(
+        "interface model '{model}' is not supported by rvirt yet"
+    ))
 }

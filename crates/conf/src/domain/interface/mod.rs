@@ -19,9 +19,6 @@ use super::{esc, internal_xml, unsupported, xml_invalid_attr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
 
-/// `virDomainNetIsVirtioModel`.
-const VIRTIO_MODELS: &[&str] = &["virtio", "virtio-transitional", "virtio-non-transitional"];
-
 vir_enum! {
     /// `virDomainNetType`.
     pub enum NetType {
@@ -31,11 +28,73 @@ vir_enum! {
         Vdpa = "vdpa", Null = "null", Vds = "vds",
     }
 
+    /// `virDomainNetModel` without its `unknown` (a name outside the table
+    /// is a [`NetModel::Other`]).
+    pub enum NetModelType {
+        Netfront = "netfront", Rtl8139 = "rtl8139", Virtio = "virtio", E1000 = "e1000",
+        E1000e = "e1000e", VirtioTransitional = "virtio-transitional",
+        VirtioNonTransitional = "virtio-non-transitional", UsbNet = "usb-net",
+        SpaprVlan = "spapr-vlan", Lan9118 = "lan9118", Scm91c111 = "scm91c111",
+        Vlance = "vlance", Vmxnet = "vmxnet", Vmxnet2 = "vmxnet2", Vmxnet3 = "vmxnet3",
+        Am79c970a = "Am79C970A", Am79c973 = "Am79C973", I82540em = "82540EM",
+        I82545em = "82545EM", I82543gc = "82543GC",
+    }
+
     /// `virDomainNetMacType`: who the address was chosen by.
     pub enum MacType { Generated = "generated", Static = "static" }
 
     /// `virDomainNetTeamingType`.
     pub enum TeamingType { Persistent = "persistent", Transient = "transient" }
+}
+
+/// A NIC model: one of libvirt's table, or any other name kept as written
+/// (libvirt's `modelstr`: hypervisors know models libvirt does not).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetModel {
+    Known(NetModelType),
+    Other(String),
+}
+
+impl NetModel {
+    /// `virDomainNetSetModelString`: the table matched ignoring case, else
+    /// a name of letters, digits, `_` and `-`.
+    pub fn parse(s: &str) -> Result<NetModel> {
+        let known = NetModelType::NAMES
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(s));
+        if let Some(i) = known {
+            return Ok(NetModel::Known(NetModelType::from_index(i)));
+        }
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+        if !s.chars().all(valid) {
+            return Err(rvirt_util::Error::new(
+                rvirt_util::ErrorDomain::DOMAIN,
+                rvirt_util::ErrorCode::INVALID_ARG,
+                "Model name contains invalid characters",
+            ));
+        }
+        Ok(NetModel::Other(s.to_string()))
+    }
+
+    /// `virDomainNetGetModelString`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            NetModel::Known(m) => m.as_str(),
+            NetModel::Other(s) => s,
+        }
+    }
+
+    /// `virDomainNetIsVirtioModel`.
+    pub fn is_virtio(&self) -> bool {
+        matches!(
+            self,
+            NetModel::Known(
+                NetModelType::Virtio
+                    | NetModelType::VirtioTransitional
+                    | NetModelType::VirtioNonTransitional
+            )
+        )
+    }
 }
 
 /// `<teaming>`: failover pairing of a virtio NIC with a host device.
@@ -108,7 +167,7 @@ pub struct Interface {
     pub target_dev: Option<String>,
     /// `<target managed=>`: whether libvirt creates the tap.
     pub target_managed: Option<TriBool>,
-    pub model: Option<String>,
+    pub model: Option<NetModel>,
     pub driver: NetDriver,
     /// `<backend tap= vhost= logFile=>`: host device paths QEMU uses.
     pub backend: Vec<(&'static str, String)>,
@@ -222,14 +281,16 @@ impl Interface {
     pub(crate) fn parse(e: &Element) -> Result<Interface> {
         let t = e.attr("type").unwrap_or("user");
         let t = NetType::from_str_opt(t).ok_or_else(|| xml_invalid_attr("type", "interface", t))?;
-        let model = child_attr(e, "model", "type");
+        let trust_guest_rx_filters = props::tribool(e, "trustGuestRxFilters")?;
+        // virXPathString: an empty model is no model.
+        let model = child_attr(e, "model", "type").filter(|m| !m.is_empty());
+        let model = model.as_deref().map(NetModel::parse).transpose()?;
         let mac_el = e.child("mac");
         let target = e.child("target");
-        let virtio_net =
-            t != NetType::Hostdev && model.as_deref().is_some_and(|m| VIRTIO_MODELS.contains(&m));
+        let virtio_net = t != NetType::Hostdev && model.as_ref().is_some_and(NetModel::is_virtio);
         let net = Interface {
             net_type: t,
-            trust_guest_rx_filters: props::tribool(e, "trustGuestRxFilters")?,
+            trust_guest_rx_filters,
             mac: mac_el.map(parse_mac_attr).transpose()?.flatten(),
             mac_type: mac_el
                 .map(|m| props::enumeration(m, "type", false))
@@ -294,9 +355,7 @@ impl Interface {
     }
 
     fn is_virtio(&self) -> bool {
-        self.model
-            .as_deref()
-            .is_some_and(|m| VIRTIO_MODELS.contains(&m))
+        self.model.as_ref().is_some_and(NetModel::is_virtio)
     }
 
     /// The interface parts of `virDomainNetDefValidate`.
@@ -374,7 +433,7 @@ impl Interface {
             }
             self.format_host_side(w);
             if let Some(m) = &self.model {
-                w.line(&format!("<model type='{}'/>", esc(m)));
+                w.line(&format!("<model type='{}'/>", esc(m.as_str())));
                 if self.is_virtio() {
                     self.driver.format(w);
                 }
@@ -421,5 +480,33 @@ impl Interface {
         if !t.as_str().is_empty() {
             w.line(&format!("<target{}/>", t.as_str()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_errors, dump_devices};
+
+    /// `virDomainNetSetModelString`, checked against stock virsh on
+    /// test:///default: the table matches ignoring case, an empty model is
+    /// none, other names are kept as written if their characters are valid.
+    #[test]
+    fn nic_models_as_virsh() {
+        let out = dump_devices(
+            "<interface type='user'><mac address='52:54:00:00:00:01'/><model type='VIRTIO'/></interface>\
+             <interface type='user'><mac address='52:54:00:00:00:02'/><model type=''/></interface>\
+             <interface type='user'><mac address='52:54:00:00:00:03'/><model type='Foo_9'/></interface>",
+        )
+        .unwrap();
+        assert!(out.contains("<mac address='52:54:00:00:00:01'/>\n      <model type='virtio'/>"));
+        assert!(out.contains("<mac address='52:54:00:00:00:02'/>\n    </interface>"));
+        assert!(out.contains("<model type='Foo_9'/>"), "{out}");
+        assert_errors(
+            dump_devices,
+            &[(
+                "<interface type='user'><model type='a b'/></interface>",
+                "invalid argument: Model name contains invalid characters",
+            )],
+        );
     }
 }

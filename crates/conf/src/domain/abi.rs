@@ -163,7 +163,12 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same_address(&a.address, &b.address)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
-        same_value("controller type", a.controller_type, b.controller_type, VirEnum::as_str)?;
+        same_value(
+            "controller type",
+            a.controller_type,
+            b.controller_type,
+            VirEnum::as_str,
+        )?;
         same("controller index", a.index, b.index)?;
         same_value("controller model", a.model, b.model, |m| {
             m.map_or("", ControllerModel::as_str)
@@ -189,7 +194,12 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_count("parallel port", &s.parallels, &d.parallels)?;
     same_count("console", &s.consoles, &d.consoles)?;
     for (a, b) in s.inputs.iter().zip(&d.inputs) {
-        same_value("input device type", a.input_type, b.input_type, VirEnum::as_str)?;
+        same_value(
+            "input device type",
+            a.input_type,
+            b.input_type,
+            VirEnum::as_str,
+        )?;
         same_value("input device bus", a.bus, b.bus, VirEnum::as_str)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {

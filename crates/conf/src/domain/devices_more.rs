@@ -214,7 +214,11 @@ impl Memballoon {
             free_page_reporting: props::triswitch(e, "freePageReporting")?,
             period,
             // A model `none` balloon has no device address.
-            address: if m == MemballoonModel::None { None } else { parse_addr(e)? },
+            address: if m == MemballoonModel::None {
+                None
+            } else {
+                parse_addr(e)?
+            },
             virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }

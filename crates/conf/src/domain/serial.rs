@@ -85,8 +85,16 @@ fn parse_target(
 ) -> Result<(Option<ChrTarget>, Option<SerialModel>, Option<u32>)> {
     let ty = match (kind, t.attr("type")) {
         ("parallel", _) | (_, None) => None,
-        ("serial", Some(v)) => Some(SerialTarget::from_str_opt(v).map(ChrTarget::Serial).ok_or(v)),
-        (_, Some(v)) => Some(ConsoleTarget::from_str_opt(v).map(ChrTarget::Console).ok_or(v)),
+        ("serial", Some(v)) => Some(
+            SerialTarget::from_str_opt(v)
+                .map(ChrTarget::Serial)
+                .ok_or(v),
+        ),
+        (_, Some(v)) => Some(
+            ConsoleTarget::from_str_opt(v)
+                .map(ChrTarget::Console)
+                .ok_or(v),
+        ),
     };
     let ty = ty.transpose().map_err(|v| {
         unsupported(format!(
@@ -110,7 +118,11 @@ fn parse_target(
                 .map_err(|_| internal_xml(format!("Invalid port number: {p}")))?,
         ),
     };
-    Ok((ty.filter(|t| t.is_set()), model.filter(|m| *m != SerialModel::None), port))
+    Ok((
+        ty.filter(|t| t.is_set()),
+        model.filter(|m| *m != SerialModel::None),
+        port,
+    ))
 }
 
 impl Chr {
@@ -316,7 +328,10 @@ fn add_console_compat(serials: &mut Vec<Chr>, consoles: &mut Vec<Chr>, hvm: bool
         if s.serial_target().is_none_or(|t| {
             matches!(
                 t,
-                SerialTarget::Isa | SerialTarget::SpaprVio | SerialTarget::System | SerialTarget::Sclp
+                SerialTarget::Isa
+                    | SerialTarget::SpaprVio
+                    | SerialTarget::System
+                    | SerialTarget::Sclp
             )
         }) {
             consoles.insert(0, Chr::stub_console());

@@ -6,10 +6,12 @@
 use super::json::Props;
 use super::machine::is_q35;
 use super::unsupported;
-use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, PciModelName, UsbModel};
+use rvirt_conf::domain::controller::{
+    ControllerModel, ControllerType, PciModel, PciModelName, UsbModel,
+};
 use rvirt_conf::domain::devices::{InputBus, MemballoonModel};
-use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::disk::DiskBus;
+use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::{Address, Controller, DomainDef};
 use rvirt_util::Result;
 use std::collections::BTreeSet;
@@ -139,11 +141,14 @@ fn all_addresses(def: &DomainDef) -> Vec<&Option<Address>> {
 /// FDC, CCID or a USB "none").
 fn controller_wants_pci(c: &Controller, q35: bool) -> bool {
     match c.controller_type {
-        ControllerType::Pci => !matches!(c.pci_model(), Some(PciModel::PciRoot | PciModel::PcieRoot)),
-        ControllerType::Usb => !c.is_usb_none(),
-        ControllerType::Fdc | ControllerType::Ccid | ControllerType::Xenbus | ControllerType::Isa => {
-            false
+        ControllerType::Pci => {
+            !matches!(c.pci_model(), Some(PciModel::PciRoot | PciModel::PcieRoot))
         }
+        ControllerType::Usb => !c.is_usb_none(),
+        ControllerType::Fdc
+        | ControllerType::Ccid
+        | ControllerType::Xenbus
+        | ControllerType::Isa => false,
         ControllerType::Ide => c.index != 0 || q35,
         ControllerType::Sata => !(c.index == 0 && q35),
         ControllerType::Scsi | ControllerType::VirtioSerial => true,
@@ -172,12 +177,21 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
     for disk in d.disks.iter_mut().filter(|x| x.bus() == DiskBus::Virtio) {
         out.push(&mut disk.address);
     }
-    for balloon in d.memballoon.iter_mut().filter(|m| m.model != MemballoonModel::None) {
+    for balloon in d
+        .memballoon
+        .iter_mut()
+        .filter(|m| m.model != MemballoonModel::None)
+    {
         out.push(&mut balloon.address);
     }
     out.extend(d.rngs.iter_mut().map(|r| &mut r.address));
     // The primary video is placed by the chipset rules.
-    for video in d.videos.iter_mut().skip(1).filter(|v| v.model != VideoModel::None) {
+    for video in d
+        .videos
+        .iter_mut()
+        .skip(1)
+        .filter(|v| v.model != VideoModel::None)
+    {
         out.push(&mut video.address);
     }
     for input in d.inputs.iter_mut().filter(|i| i.bus == InputBus::Virtio) {

@@ -6,7 +6,9 @@
 
 use super::address::{pci_wanting, root_port, PciSet};
 use super::unsupported;
-use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel};
+use rvirt_conf::domain::controller::{
+    ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel,
+};
 use rvirt_conf::domain::interface::{NetModel, NetModelType};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::video::VideoModel;

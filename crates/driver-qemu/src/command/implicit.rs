@@ -7,12 +7,14 @@
 use super::machine::{is_i440fx, is_q35};
 use crate::caps_model::QemuCaps;
 use rvirt_conf::domain::audio::{Audio, AudioType};
+use rvirt_conf::domain::controller::{
+    ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel,
+};
 use rvirt_conf::domain::cpu::{CpuCheck, CpuFallback, CpuMatch, CpuMode};
-use rvirt_conf::domain::disk::StorageFormat;
-use rvirt_conf::domain::props::TriSwitch;
-use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel};
 use rvirt_conf::domain::devices::{InputBus, InputType, MemballoonModel};
+use rvirt_conf::domain::disk::StorageFormat;
 use rvirt_conf::domain::interface::{NetModel, NetModelType};
+use rvirt_conf::domain::props::TriSwitch;
 use rvirt_conf::domain::serial::{ChrTarget, SerialModel, SerialTarget};
 use rvirt_conf::domain::video::VideoModel;
 use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};

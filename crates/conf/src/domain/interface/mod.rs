@@ -318,7 +318,9 @@ impl Interface {
                 (NetType::VhostUser, Some(s)) => Reconnect::parse(s)?,
                 _ => Reconnect::default(),
             },
-            hostdev: (t == NetType::Hostdev).then(|| parse_hostdev(e)).transpose()?,
+            hostdev: (t == NetType::Hostdev)
+                .then(|| parse_hostdev(e))
+                .transpose()?,
             port_isolated: e
                 .child("port")
                 .map(|p| props::tribool(p, "isolated"))

@@ -4,6 +4,8 @@
 //! command line builder only reads it, so it can be built from a fixture in
 //! unit tests without starting QEMU.
 
+use rvirt_conf::domain::props::VirEnum;
+use rvirt_conf::domain::Arch;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -69,6 +71,17 @@ impl QemuCaps {
 
     pub fn has_type(&self, name: &str) -> bool {
         self.types.contains(name)
+    }
+
+    /// `virQEMUCapsArchFromString`: QEMU's target name as libvirt's
+    /// architecture (`None` for one libvirt does not know).
+    pub fn guest_arch(&self) -> Option<Arch> {
+        match self.arch.as_str() {
+            "i386" => Some(Arch::I686),
+            "arm" => Some(Arch::Armv7l),
+            "or32" => Some(Arch::Openrisc),
+            other => Arch::from_str_opt(other),
+        }
     }
 }
 

@@ -103,7 +103,7 @@ impl Video {
         let model = match m.and_then(|m| m.attr("type")) {
             Some(t) if VIDEO_MODELS.contains(&t) => t.to_string(),
             Some(t) => return Err(unsupported(format!("unknown video model '{t}'"))),
-            None if os.os_type == "hvm" => "cirrus".into(),
+            None if os.os_type == super::OsType::Hvm => "cirrus".into(),
             None => "xen".into(),
         };
         let (dram, dvram) = default_ram(&model);

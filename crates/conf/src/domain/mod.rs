@@ -70,7 +70,7 @@ pub use graphics::Graphics;
 pub use iothreads::IoThreads;
 pub use memory_backing::MemoryBacking;
 pub use numatune::Numatune;
-pub use os::{Arch, LifecycleAction, OsDef, OsType, Pm};
+pub use os::{Arch, BootDev, LifecycleAction, OsDef, OsType, Pm};
 pub use serial::Chr;
 pub use video::Video;
 
@@ -661,7 +661,7 @@ mod tests {
         assert_eq!(d.memory_kib, 1048576);
         assert_eq!(d.current_memory_kib, 1048576);
         assert_eq!(d.vcpus, 1);
-        assert_eq!(d.os.boot, vec!["hd".to_string()]);
+        assert_eq!(d.os.boot, vec![os::BootDev::Hd]);
         assert_eq!(d.os.arch, None);
         let out = d.format(&FormatOptions::default());
         assert!(out.contains("  <devices>\n  </devices>\n"));
@@ -686,6 +686,31 @@ mod tests {
         assert_eq!(e.message, "invalid argument: unknown suffix 'parsec'");
         let e = DomainDef::parse("<domain").unwrap_err();
         assert_eq!(e.code, ErrorCode::XML_DETAIL);
+    }
+
+    /// Checked against stock virsh on test:///default: 'hvf' is in 9.0's
+    /// table, a cpuset comes back normalised.
+    #[test]
+    fn typed_values() {
+        let doc = MIN.replace("type='test'", "type='hvf'").replace(
+            "<type>",
+            "<vcpu cpuset=' 3 , 1,2'>2</vcpu><type arch='ppc64le'>",
+        );
+        let d = DomainDef::parse(&doc).unwrap();
+        assert_eq!(d.virt_type, VirtType::Hvf);
+        assert_eq!(
+            (d.os.os_type, d.os.arch),
+            (OsType::Hvm, Some(Arch::Ppc64le))
+        );
+        assert_eq!(d.vcpu_placement, CpuPlacement::Static);
+        assert_eq!(d.cpuset, Some(vec![1, 2, 3]));
+        let actions = (d.on_poweroff, d.on_reboot, d.on_crash);
+        use LifecycleAction::{Destroy, Restart};
+        assert_eq!(actions, (Destroy, Restart, Destroy));
+        let out = d.format(&FormatOptions::default());
+        assert!(out.starts_with("<domain type='hvf'>\n"), "{out}");
+        assert!(out.contains("<vcpu placement='static' cpuset='1-3'>2</vcpu>"));
+        assert!(out.contains("<type arch='ppc64le'>hvm</type>"));
     }
 
     #[test]

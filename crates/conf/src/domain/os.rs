@@ -2,7 +2,7 @@
 
 use super::os_loader::{self, FirmwareSelection, Loader};
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::{internal_xml, unsupported, xml_invalid_attr, VirtType};
+use super::{internal_xml, unsupported, VirtType};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -29,7 +29,7 @@ pub struct OsDef {
     pub initgroup: Option<String>,
     /// `<acpi><table type='slic'>`.
     pub slic_table: Option<String>,
-    pub boot: Vec<String>,
+    pub boot: Vec<BootDev>,
     pub bootmenu: Option<TriBool>,
     /// `<bootmenu timeout>` (ms), only read with the menu enabled.
     pub bootmenu_timeout: Option<u32>,
@@ -45,9 +45,10 @@ vir_enum! {
     pub enum SmbiosMode { None = "none", Emulate = "emulate", Host = "host", Sysinfo = "sysinfo" }
 }
 
-const BOOT_DEVS: &[&str] = &["fd", "hd", "cdrom", "network"];
-
 vir_enum! {
+    /// `virDomainBootOrder`: a device class `<os><boot dev>` names.
+    pub enum BootDev { Fd = "fd", Cdrom = "cdrom", Hd = "hd", Network = "network" }
+
     /// `virDomainOSType`: the kind of guest `<os><type>` names.
     pub enum OsType {
         Hvm = "hvm", Xen = "xen", Linux = "linux", Exe = "exe", Uml = "uml",
@@ -187,16 +188,9 @@ impl OsDef {
 
     /// `virDomainDefParseBootXML`: boot devices, the menu and BIOS options.
     fn parse_boot(&mut self, os: &Element) -> Result<()> {
-        for b in os.children_named("boot").take(BOOT_DEVS.len()) {
-            let Some(dev) = b.attr("dev") else {
-                return Err(internal_xml(
-                    "Missing required attribute 'dev' in element 'boot'",
-                ));
-            };
-            if !BOOT_DEVS.contains(&dev) {
-                return Err(xml_invalid_attr("dev", "boot", dev));
-            }
-            self.boot.push(dev.to_string());
+        for b in os.children_named("boot").take(BootDev::NAMES.len()) {
+            let dev: Option<BootDev> = props::enumeration(b, "dev", true)?;
+            self.boot.extend(dev);
         }
         if let Some(m) = os.child("bootmenu") {
             self.bootmenu = props::tribool(m, "enable")?;

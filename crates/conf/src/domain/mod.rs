@@ -692,10 +692,10 @@ mod tests {
     /// table, a cpuset comes back normalised.
     #[test]
     fn typed_values() {
-        let doc = MIN.replace("type='test'", "type='hvf'").replace(
-            "<type>",
-            "<vcpu cpuset=' 3 , 1,2'>2</vcpu><type arch='ppc64le'>",
-        );
+        let doc = MIN
+            .replace("type='test'", "type='hvf'")
+            .replace("<os>", "<vcpu cpuset=' 3 , 1,2'>2</vcpu><os>")
+            .replace("<type>", "<type arch='ppc64le'>");
         let d = DomainDef::parse(&doc).unwrap();
         assert_eq!(d.virt_type, VirtType::Hvf);
         assert_eq!(

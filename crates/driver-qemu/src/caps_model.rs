@@ -158,4 +158,21 @@ mod tests {
         assert_eq!(machines[0].default_ram_id.as_deref(), Some("pc.ram"));
         assert_eq!(machines[2].default_ram_id, None);
     }
+
+    /// QEMU's target names as libvirt's `virQEMUCapsArchFromString` reads them.
+    #[test]
+    fn guest_arch_of_qemu_targets() {
+        let arch = |name: &str| {
+            QemuCaps {
+                arch: name.into(),
+                ..QemuCaps::default()
+            }
+            .guest_arch()
+        };
+        assert_eq!(arch("x86_64"), Some(Arch::X86_64));
+        assert_eq!(arch("i386"), Some(Arch::I686));
+        assert_eq!(arch("arm"), Some(Arch::Armv7l));
+        assert_eq!(arch("or32"), Some(Arch::Openrisc));
+        assert_eq!(arch("loongarch64"), None);
+    }
 }

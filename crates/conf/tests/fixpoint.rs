@@ -115,12 +115,36 @@ fn tail() -> impl Strategy<Value = String> {
     (pm, seclabel).prop_map(|(p, s)| format!("{p}|{s}"))
 }
 
+/// `<domain type>`, `<os><type>` and the lifecycle actions: libvirt's
+/// enums, with values it refuses among them.
+fn head() -> impl Strategy<Value = (&'static str, String, String)> {
+    let virt = pick(&["test", "qemu", "kvm", "xen", "hvf", "bogus"]);
+    let os_type = pick(&[
+        "<type>hvm</type>",
+        "<type arch='x86_64'>hvm</type>",
+        "<type arch='ppc64le' machine='pseries'>hvm</type>",
+        "<type arch='aarch64'>hvm</type>",
+        "<type arch='loongarch64'>hvm</type>",
+        "<type>linux</type>",
+        "<type>xenpvh</type>",
+    ]);
+    let lifecycle = pick(&[
+        "",
+        "<on_poweroff>preserve</on_poweroff><on_reboot>rename-restart</on_reboot>",
+        "<on_crash>coredump-restart</on_crash>",
+        "<on_reboot>coredump-destroy</on_reboot>",
+        "<on_crash>restart</on_crash><on_poweroff>restart</on_poweroff>",
+    ]);
+    (virt, os_type, lifecycle).prop_map(|(v, o, l)| (v, format!("<os>{o}</os>"), l.to_string()))
+}
+
 fn domain() -> impl Strategy<Value = String> {
-    (memory_backing(), vcpu_and_tuning(), devices(), tail()).prop_map(|(mb, vcpu, devs, tail)| {
+    let body = (memory_backing(), vcpu_and_tuning(), devices(), tail());
+    (head(), body).prop_map(|((virt, os, lifecycle), (mb, vcpu, devs, tail))| {
         let (pm, seclabel) = tail.split_once('|').unwrap_or_default();
         format!(
-            "<domain type='test'><name>gen</name><memory unit='MiB'>512</memory>{mb}{vcpu}\
-             <os><type>hvm</type></os>{pm}<devices>{}</devices>{seclabel}</domain>",
+            "<domain type='{virt}'><name>gen</name><memory unit='MiB'>512</memory>{mb}{vcpu}\
+             {os}{lifecycle}{pm}<devices>{}</devices>{seclabel}</domain>",
             devs.concat()
         )
     })

@@ -4,6 +4,8 @@
 //! command line builder only reads it, so it can be built from a fixture in
 //! unit tests without starting QEMU.
 
+use rvirt_conf::domain::props::VirEnum;
+use rvirt_conf::domain::Arch;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -69,6 +71,17 @@ impl QemuCaps {
 
     pub fn has_type(&self, name: &str) -> bool {
         self.types.contains(name)
+    }
+
+    /// `virQEMUCapsArchFromString`: QEMU's target name as libvirt's
+    /// architecture (`None` for one libvirt does not know).
+    pub fn guest_arch(&self) -> Option<Arch> {
+        match self.arch.as_str() {
+            "i386" => Some(Arch::I686),
+            "arm" => Some(Arch::Armv7l),
+            "or32" => Some(Arch::Openrisc),
+            other => Arch::from_str_opt(other),
+        }
     }
 }
 
@@ -144,5 +157,22 @@ mod tests {
         assert!(machines[0].is_default && machines[1].deprecated);
         assert_eq!(machines[0].default_ram_id.as_deref(), Some("pc.ram"));
         assert_eq!(machines[2].default_ram_id, None);
+    }
+
+    /// QEMU's target names as libvirt's `virQEMUCapsArchFromString` reads them.
+    #[test]
+    fn guest_arch_of_qemu_targets() {
+        let arch = |name: &str| {
+            QemuCaps {
+                arch: name.into(),
+                ..QemuCaps::default()
+            }
+            .guest_arch()
+        };
+        assert_eq!(arch("x86_64"), Some(Arch::X86_64));
+        assert_eq!(arch("i386"), Some(Arch::I686));
+        assert_eq!(arch("arm"), Some(Arch::Armv7l));
+        assert_eq!(arch("or32"), Some(Arch::Openrisc));
+        assert_eq!(arch("loongarch64"), None);
     }
 }

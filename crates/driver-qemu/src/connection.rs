@@ -256,7 +256,7 @@ impl HypervisorConnection for QemuConnection {
         self.read(dom, |obj| Ok(obj.describe(flags)))
     }
     fn domain_get_os_type(&self, dom: &DomainRef) -> Result<String> {
-        self.read(dom, |obj| Ok(obj.def.os.os_type.clone()))
+        self.read(dom, |obj| Ok(obj.def.os.os_type.to_string()))
     }
     fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
         self.read(dom, |obj| Ok(obj.def.memory_kib))

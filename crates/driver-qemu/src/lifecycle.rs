@@ -14,6 +14,7 @@ use crate::status::Status;
 use rvirt::driver::DomainRef;
 use rvirt::events::lifecycle;
 use rvirt::types::{reason, DomainState};
+use rvirt_conf::domain::VirtType;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Write;
@@ -28,9 +29,9 @@ pub fn emulator(def: &DomainDef) -> PathBuf {
 /// The accelerator `<domain type>` asks for, refused as libvirt refuses it
 /// when the binary (or the host) cannot provide it.
 pub fn accel_for(def: &DomainDef, caps: &QemuCaps) -> Result<Accel> {
-    match def.virt_type.as_str() {
-        "qemu" => Ok(Accel::Tcg),
-        "kvm" if caps.kvm_usable => Ok(Accel::Kvm),
+    match def.virt_type {
+        VirtType::Qemu => Ok(Accel::Tcg),
+        VirtType::Kvm if caps.kvm_usable => Ok(Accel::Kvm),
         other => Err(Error::new(
             ErrorDomain::QEMU,
             ErrorCode::CONFIG_UNSUPPORTED,

@@ -9,7 +9,7 @@
 //! are. Every remaining difference must be one of [`EXPLAINED`]; the
 //! arguments are otherwise identical, one by one.
 
-use rvirt_conf::domain::{DomainDef, FormatOptions};
+use rvirt_conf::domain::{DomainDef, FormatOptions, VirtType};
 use rvirt_driver_qemu::caps_model::{machines_from_help, Accel, QemuCaps};
 use rvirt_driver_qemu::command::{build, prepare_definition, RunContext};
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
@@ -121,7 +121,7 @@ fn rvirt_native(file: &Path, caps: &QemuCaps) -> String {
     let def = DomainDef::parse(&std::fs::read_to_string(file).unwrap()).unwrap();
     let lib_dir = PathBuf::from(format!("/var/lib/libvirt/qemu/domain--1-{}", def.name));
     let ctx = RunContext {
-        accel: if def.virt_type == "kvm" {
+        accel: if def.virt_type == VirtType::Kvm {
             Accel::Kvm
         } else {
             Accel::Tcg

@@ -3,9 +3,11 @@
 //! `testBuildCapabilities`.
 
 use rvirt_conf::capabilities::{Capabilities, Cell, CellCpu, Guest, GuestDomain, Host, SecModel};
+use rvirt_conf::domain::props::VirEnum;
+use rvirt_conf::domain::Arch;
 
 /// Architecture of the test driver's guests; the post-parse default.
-pub const DEFAULT_ARCH: &str = "i686";
+pub const DEFAULT_ARCH: Arch = Arch::I686;
 
 const CELLS: u32 = 2;
 const CPUS_PER_CELL: u32 = 8;
@@ -40,7 +42,7 @@ fn cell(id: u32) -> Cell {
 fn guest(os_type: &str) -> Guest {
     Guest {
         os_type: os_type.into(),
-        arch: DEFAULT_ARCH.into(),
+        arch: DEFAULT_ARCH.as_str().into(),
         wordsize: 32,
         emulator: Some("/usr/bin/test-hv".into()),
         domains: vec![GuestDomain {
@@ -55,7 +57,7 @@ fn guest(os_type: &str) -> Guest {
 pub fn capabilities() -> Capabilities {
     Capabilities {
         host: Host {
-            arch: Some(DEFAULT_ARCH.into()),
+            arch: Some(DEFAULT_ARCH.as_str().into()),
             cpu_features: vec!["pae".into(), "nonpae".into()],
             pages: vec![4, 8, 2048, 1_048_576],
             cells: (0..CELLS).map(cell).collect(),

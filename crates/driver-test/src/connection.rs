@@ -10,6 +10,7 @@ use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags;
 use rvirt::types::{reason, DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+use rvirt_conf::domain::LifecycleAction;
 use rvirt_conf::FormatOptions;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::Arc;
@@ -330,17 +331,19 @@ impl HypervisorConnection for TestConnection {
         check_flags("testDomainReboot", flags, 0x3f)?;
         let action = self.read(dom, |obj| {
             check_active(obj)?;
-            Ok(obj.def.on_reboot.clone())
+            Ok(obj.def.on_reboot)
         })?;
-        if action == "destroy" {
+        if action == LifecycleAction::Destroy {
             return self.stop(dom, |_| {
                 Ok((reason::SHUTOFF_SHUTDOWN, lifecycle::STOPPED_SHUTDOWN))
             });
         }
         self.state.with(|inner| {
             let obj = inner.domains.get_mut(dom)?;
-            match action.as_str() {
-                "preserve" => obj.set_state(DomainState::Shutdown, reason::SHUTDOWN_USER),
+            match action {
+                LifecycleAction::Preserve => {
+                    obj.set_state(DomainState::Shutdown, reason::SHUTDOWN_USER)
+                }
                 _ => obj.set_state(DomainState::Running, reason::RUNNING_BOOTED),
             }
             let r = obj.domain_ref();

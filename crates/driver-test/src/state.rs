@@ -121,9 +121,7 @@ pub fn domain_from_element(el: &rvirt_conf::xml::Element) -> Result<DomainDef> {
 }
 
 fn post_parse(mut def: DomainDef) -> Result<DomainDef> {
-    if def.os.arch.is_none() {
-        def.os.arch = Some(crate::caps::DEFAULT_ARCH.to_string());
-    }
+    def.os.arch.get_or_insert(crate::caps::DEFAULT_ARCH);
     generate_ifnames(&mut def);
     Ok(def)
 }

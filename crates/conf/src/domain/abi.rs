@@ -54,6 +54,15 @@ fn same_value<T: PartialEq + Copy, S: PartialEq + Display>(
     same(what, name(src), name(dst))
 }
 
+/// An optional value, absent written as nothing.
+fn same_opt<T: PartialEq + Display>(what: &str, src: Option<T>, dst: Option<T>) -> Result<()> {
+    if src == dst {
+        return Ok(());
+    }
+    let text = |v: Option<T>| v.map_or_else(String::new, |v| v.to_string());
+    same(what, text(src), text(dst))
+}
+
 fn same_quoted<T: PartialEq + Display>(what: &str, src: T, dst: T) -> Result<()> {
     compare(what, src, dst, "'")
 }
@@ -84,14 +93,14 @@ fn same_address<A: PartialEq>(src: &A, dst: &A) -> Result<()> {
 }
 
 pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
-    same("domain virt type", &src.virt_type, &dst.virt_type)?;
+    same("domain virt type", src.virt_type, dst.virt_type)?;
     same("domain uuid", src.uuid.hyphenated(), dst.uuid.hyphenated())?;
     same_quoted("domain name", &src.name, &dst.name)?;
     same("domain max memory", src.memory_kib, dst.memory_kib)?;
     check_max_memory(src, dst)?;
     same("domain vCPU max", src.vcpus, dst.vcpus)?;
-    same("domain OS type", &src.os.os_type, &dst.os.os_type)?;
-    same("domain architecture", opt(&src.os.arch), opt(&dst.os.arch))?;
+    same("domain OS type", src.os.os_type, dst.os.os_type)?;
+    same_opt("domain architecture", src.os.arch, dst.os.arch)?;
     same(
         "domain machine type",
         opt(&src.os.machine),

@@ -2,6 +2,7 @@
 //! the boot half of `virDomainDeviceInfoFormat`) and the domain-wide
 //! checks of `virDomainDefBootOrderPostParse`.
 
+use super::os::BootDev;
 use super::{internal, props, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -92,7 +93,7 @@ fn check_loadparm(l: &str) -> Result<String> {
 /// guest boots from its first hard disk.
 pub(crate) fn post_parse<'a>(
     orders: impl Iterator<Item = &'a DeviceBoot>,
-    os_boot: &mut Vec<String>,
+    os_boot: &mut Vec<BootDev>,
 ) -> Result<()> {
     let mut seen: Vec<u32> = Vec::new();
     for b in orders {
@@ -110,7 +111,7 @@ pub(crate) fn post_parse<'a>(
         ));
     }
     if os_boot.is_empty() && seen.is_empty() {
-        os_boot.push("hd".to_string());
+        os_boot.push(BootDev::Hd);
     }
     Ok(())
 }

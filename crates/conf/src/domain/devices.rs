@@ -18,7 +18,7 @@ use super::hub::Hub;
 use super::iommu::Iommu;
 use super::lease::Lease;
 use super::memory::MemoryDevice;
-use super::os::OsDef;
+use super::os::{Arch, OsDef, OsType};
 use super::panic::Panic;
 use super::redirdev::Redirdev;
 use super::redirfilter::RedirFilter;
@@ -151,7 +151,7 @@ impl Devices {
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         d.shmems = parse_each(e, "shmem", Shmem::parse)?;
-        let ppc64 = matches!(os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        let ppc64 = os.arch.is_some_and(Arch::is_ppc64);
         d.memories = parse_each(e, "memory", |x| MemoryDevice::parse(x, ppc64))?;
         let only = |name| internal_xml(format!("only a single {name} device is supported"));
         d.iommu = parse_single(e, "iommu", only("IOMMU"), Iommu::parse)?;
@@ -169,7 +169,7 @@ impl Devices {
             .filter_map(|h| h.address.clone())
             .collect();
         for disk in self.disks.iter_mut() {
-            disk.post_parse(os.os_type == "hvm", &scsi_hostdevs)?;
+            disk.post_parse(os.os_type == OsType::Hvm, &scsi_hostdevs)?;
         }
         disk::Iotune::expand_groups(&mut self.disks);
         hostdev::post_parse_scsi(&mut self.hostdevs, &self.controllers, &self.disks)?;
@@ -221,7 +221,11 @@ impl Devices {
                 net.mac = Some(generate_mac());
             }
         }
-        serial::post_parse(&mut self.serials, &mut self.consoles, os.os_type == "hvm")?;
+        serial::post_parse(
+            &mut self.serials,
+            &mut self.consoles,
+            os.os_type == OsType::Hvm,
+        )?;
         serial::post_parse_parallels(&mut self.parallels);
         channel::add_virtio_serial_controllers(self);
         smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);

@@ -59,7 +59,7 @@ pub struct Input {
 
 /// The bus an input without `bus=` is on.
 fn default_input_bus(t: InputType, os: &OsDef) -> InputBus {
-    let arch = os.arch.as_deref().unwrap_or("x86_64");
+    let arch = os.arch.map_or("x86_64", VirEnum::as_str);
     match os.os_type.as_str() {
         "hvm" => {
             let x86 = matches!(arch, "i686" | "x86_64");

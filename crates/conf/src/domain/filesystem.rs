@@ -6,6 +6,7 @@
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
+use super::disk::StorageFormat;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{internal_xml, sanitize_path, unmodelled, unsupported};
@@ -47,12 +48,6 @@ vir_enum! {
     pub enum FsSandboxMode { Namespace = "namespace", Chroot = "chroot" }
 }
 
-/// `virStorageFileFormat` after its "none": the `<driver format=>` values.
-const STORAGE_FORMATS: &[&str] = &[
-    "raw", "dir", "bochs", "cloop", "dmg", "iso", "vpc", "vdi", "fat", "vhd", "ploop", "cow",
-    "qcow", "qcow2", "qed", "vmdk",
-];
-
 attr_struct! {
     /// `<lock>` of virtiofsd.
     pub struct FsLock {
@@ -65,7 +60,7 @@ attr_struct! {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FsDriver {
     pub driver_type: Option<FsDriverType>,
-    pub format: Option<String>,
+    pub format: Option<StorageFormat>,
     pub wrpolicy: Option<FsWrpolicy>,
     pub queue: Option<u64>,
     pub virtio: VirtioOptions,
@@ -144,12 +139,10 @@ fn mode(e: &Element, name: &str) -> Result<Option<u32>> {
 fn parse_driver(d: &Element) -> Result<FsDriver> {
     let driver_type = props::enumeration(d, "type", false)?;
     let wrpolicy = props::enumeration(d, "wrpolicy", false)?;
-    let format = match d.attr("format") {
-        Some(f) if !STORAGE_FORMATS.contains(&f) => {
-            return Err(unsupported(format!("unknown driver format value '{f}'")))
-        }
-        f => f.map(str::to_string),
-    };
+    let format = d.attr("format");
+    let format = format
+        .map(|f| StorageFormat::parse_named(f, "driver format value"))
+        .transpose()?;
     Ok(FsDriver {
         driver_type: set_unless(driver_type, FsDriverType::Default),
         format,
@@ -345,7 +338,7 @@ impl Filesystem {
         let mut a = Attrs::new();
         if let Some(t) = d.driver_type {
             a.add("type", t.as_str());
-            a.opt("format", d.format.as_deref());
+            a.opt("format", d.format.map(StorageFormat::as_str));
             a.opt("wrpolicy", d.wrpolicy.map(VirEnum::as_str));
             a.opt("queue", d.queue.filter(|q| *q != 0));
         }

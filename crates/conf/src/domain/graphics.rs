@@ -5,7 +5,7 @@
 
 use super::audio::Audio;
 use super::graphics_spice::Spice;
-use super::os::OsDef;
+use super::os::{Arch, OsDef, OsType};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::video::Video;
 use super::{internal, internal_xml, unsupported, FormatOptions};
@@ -632,9 +632,9 @@ pub(crate) fn add_implicit_video(
     if graphics.is_empty() || !videos.is_empty() {
         return Ok(());
     }
-    let model = match (os.os_type.as_str(), os.arch.as_deref()) {
-        ("xen" | "linux", _) => "xen",
-        (_, Some("ppc64" | "ppc64le")) => "vga",
+    let model = match os.os_type {
+        OsType::Xen | OsType::Linux => "xen",
+        _ if os.arch.is_some_and(Arch::is_ppc64) => "vga",
         _ => "cirrus",
     };
     let text = format!("<video><model type='{model}'/></video>");

@@ -70,11 +70,12 @@ pub use graphics::Graphics;
 pub use iothreads::IoThreads;
 pub use memory_backing::MemoryBacking;
 pub use numatune::Numatune;
-pub use os::{OsDef, Pm};
+pub use os::{Arch, BootDev, LifecycleAction, OsDef, OsType, Pm};
 pub use serial::Chr;
 pub use video::Video;
 
 use crate::xml::{self, escape, Attrs, Element, Node, Writer};
+use props::{vir_enum, VirEnum};
 use rvirt_util::{units, uuid, Error, ErrorCode, ErrorDomain, Result};
 
 /// How to format a definition.
@@ -89,7 +90,7 @@ pub struct FormatOptions {
 /// A domain definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DomainDef {
-    pub virt_type: String,
+    pub virt_type: VirtType,
     pub name: String,
     pub uuid: uuid::Uuid,
     /// `<genid>`: the VM generation ID (generated when the element is empty).
@@ -109,8 +110,9 @@ pub struct DomainDef {
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
-    pub vcpu_placement: String,
-    pub cpuset: Option<String>,
+    pub vcpu_placement: CpuPlacement,
+    /// `<vcpu cpuset>`: the host CPUs, sorted (`None` when unset).
+    pub cpuset: Option<Vec<u32>>,
     pub iothreads: IoThreads,
     pub cputune: cputune::Cputune,
     pub resource: Option<resource::Resource>,
@@ -120,9 +122,9 @@ pub struct DomainDef {
     pub features: Features,
     pub cpu: Option<CpuDef>,
     pub clock: ClockDef,
-    pub on_poweroff: String,
-    pub on_reboot: String,
-    pub on_crash: String,
+    pub on_poweroff: LifecycleAction,
+    pub on_reboot: LifecycleAction,
+    pub on_crash: LifecycleAction,
     pub pm: Pm,
     pub perf: perf::Perf,
     pub devices: Devices,
@@ -184,24 +186,18 @@ pub(crate) fn xml_invalid_attr(attr: &str, elem: &str, value: &str) -> Error {
     ))
 }
 
-const VIRT_TYPES: &[&str] = &[
-    "none",
-    "qemu",
-    "kqemu",
-    "kvm",
-    "xen",
-    "lxc",
-    "uml",
-    "openvz",
-    "test",
-    "vmware",
-    "hyperv",
-    "vbox",
-    "phyp",
-    "parallels",
-    "bhyve",
-    "vz",
-];
+vir_enum! {
+    /// `virDomainVirtType`: the hypervisor a domain is for.
+    pub enum VirtType {
+        None = "none", Qemu = "qemu", Kqemu = "kqemu", Kvm = "kvm", Xen = "xen",
+        Lxc = "lxc", Uml = "uml", Openvz = "openvz", Test = "test",
+        Vmware = "vmware", Hyperv = "hyperv", Vbox = "vbox", Phyp = "phyp",
+        Parallels = "parallels", Bhyve = "bhyve", Vz = "vz", Hvf = "hvf",
+    }
+
+    /// `virDomainCpuPlacementMode` of `<vcpu placement>`.
+    pub enum CpuPlacement { Static = "static", Auto = "auto" }
+}
 
 /// `virDomainParseScaledValue` for `./NAME[1]`, result in KiB.
 fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
@@ -230,6 +226,16 @@ fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
         )
     })?;
     Ok(Some(bytes.div_ceil(1024)))
+}
+
+/// `<vcpu cpuset>` as `virDomainVcpuParse` reads it: a bitmap of host
+/// CPUs, at least one set.
+fn parse_vcpu_cpuset(cs: &str) -> Result<Vec<u32>> {
+    let bits = props::bitmap(cs)?;
+    if bits.is_empty() {
+        return Err(unsupported(format!("Invalid value of 'cpuset': {cs}")));
+    }
+    Ok(bits)
 }
 
 /// The guest's NUMA node count (`<cpu><numa><cell>`), which the memory
@@ -328,9 +334,8 @@ impl DomainDef {
         let Some(virt_type) = root.attr("type") else {
             return Err(internal("missing domain type attribute"));
         };
-        if !VIRT_TYPES.contains(&virt_type) {
-            return Err(unsupported(format!("invalid domain type {virt_type}")));
-        }
+        let virt_type = VirtType::from_str_opt(virt_type)
+            .ok_or_else(|| unsupported(format!("invalid domain type {virt_type}")))?;
         let name = match root.child_text("name") {
             Some(n) if !n.is_empty() => n,
             _ => return Err(Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_NAME)),
@@ -397,27 +402,15 @@ impl DomainDef {
                 ));
             }
         }
-        let placement = vcpu_el
-            .and_then(|v| v.attr("placement"))
-            .unwrap_or("static")
-            .to_string();
-        if placement != "static" && placement != "auto" {
-            return Err(xml_invalid_attr("placement", "vcpu", &placement));
-        }
-        let mut cpuset = None;
-        if let Some(cs) = vcpu_el.and_then(|v| v.attr("cpuset")) {
-            if placement == "static" {
-                let bits = parse_bitmap(cs).ok_or_else(|| {
-                    internal_xml(format!(
-                        "Invalid value '{cs}' for element or attribute './vcpu[1]/@cpuset'"
-                    ))
-                })?;
-                if bits.is_empty() {
-                    return Err(internal_xml("Invalid value of 'cpuset': "));
-                }
-                cpuset = Some(format_bitmap(&bits));
-            }
-        }
+        let placement = match vcpu_el {
+            Some(v) => props::enumeration(v, "placement", false)?,
+            None => None,
+        };
+        let placement = placement.unwrap_or(CpuPlacement::Static);
+        let cpuset = match vcpu_el.and_then(|v| v.attr("cpuset")) {
+            Some(cs) if placement == CpuPlacement::Static => Some(parse_vcpu_cpuset(cs)?),
+            _ => None,
+        };
 
         let blkiotune = blkiotune::Blkiotune::parse(root)?;
         let memtune = memtune::Memtune::parse(root)?;
@@ -435,20 +428,21 @@ impl DomainDef {
         numa::check_vcpus(cells, vcpus)?;
         // Without <memory>, the cells' sum is the guest's memory.
         let numa_kib: u64 = cells.iter().map(|c| c.memory_kib).sum();
-        let numatune = Numatune::parse(root, placement == "static", numa_cell_count(root))?;
+        let static_placement = placement == CpuPlacement::Static;
+        let numatune = Numatune::parse(root, static_placement, numa_cell_count(root))?;
         // Memory placed by numad places the vCPUs too, unless any pin.
         let pinned = !cputune.vcpupins.is_empty()
             || cputune.emulatorpin.is_some()
             || !cputune.iothreadpins.is_empty();
         let placement = if numatune.placement_auto() && cpuset.is_none() && !pinned {
-            "auto".to_string()
+            CpuPlacement::Auto
         } else {
             placement
         };
         let clock = ClockDef::parse(root)?;
-        let on_poweroff = os::parse_action(root, "on_poweroff", "destroy")?;
-        let on_reboot = os::parse_action(root, "on_reboot", "restart")?;
-        let on_crash = os::parse_action(root, "on_crash", "destroy")?;
+        let on_reboot = os::parse_action(root, "on_reboot", LifecycleAction::Restart)?;
+        let on_poweroff = os::parse_action(root, "on_poweroff", LifecycleAction::Destroy)?;
+        let on_crash = os::parse_action(root, "on_crash", LifecycleAction::Destroy)?;
         let pm = Pm::parse(root)?;
         let perf = perf::Perf::parse(root)?;
         let devices = Devices::parse(root.child("devices"), &os)?;
@@ -479,7 +473,7 @@ impl DomainDef {
                 .map(|m| props::triswitch(m, "dumpCore"))
                 .transpose()?
                 .flatten(),
-            virt_type: virt_type.to_string(),
+            virt_type,
             name,
             uuid,
             genid,
@@ -517,7 +511,7 @@ impl DomainDef {
             idmap,
         };
         def.devices.post_parse(&def.os)?;
-        if def.os.os_type == "hvm" {
+        if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
         }
         def.blkiotune.validate()?;
@@ -525,12 +519,13 @@ impl DomainDef {
         if let Some(r) = &def.resource {
             r.validate()?;
         }
+        os::validate_actions(def.on_poweroff, def.on_reboot)?;
         def.idmap.validate()?;
         for d in &def.devices.disks {
             d.validate_seclabels(&def.seclabels)?;
         }
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
-        let ppc64 = matches!(def.os.arch.as_deref(), Some("ppc64" | "ppc64le"));
+        let ppc64 = def.os.arch.is_some_and(Arch::is_ppc64);
         for m in &def.devices.memories {
             m.validate(numa_nodes, ppc64)?;
         }
@@ -544,7 +539,7 @@ impl DomainDef {
     pub fn format(&self, opts: &FormatOptions) -> String {
         let mut w = Writer::new();
         let mut a = Attrs::new();
-        a.add("type", &self.virt_type);
+        a.add("type", self.virt_type.as_str());
         if !opts.inactive {
             a.opt("id", opts.id);
         }
@@ -589,8 +584,8 @@ impl DomainDef {
         self.memtune.format(&mut w);
         self.memory_backing.format(&mut w);
         let mut a = Attrs::new();
-        a.add("placement", &self.vcpu_placement);
-        a.opt("cpuset", self.cpuset.as_deref());
+        a.add("placement", self.vcpu_placement.as_str());
+        a.opt("cpuset", self.cpuset.as_deref().map(format_bitmap));
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
         self.iothreads.format(&mut w);
@@ -602,16 +597,16 @@ impl DomainDef {
         for s in &self.sysinfo {
             s.format(&mut w);
         }
-        self.os.format(&mut w, &self.virt_type);
+        self.os.format(&mut w, self.virt_type);
         self.idmap.format(&mut w);
         self.features.format(&mut w);
         if let Some(cpu) = &self.cpu {
             cpu.format(&mut w);
         }
         self.clock.format(&mut w);
-        w.text_elem("on_poweroff", Some(&self.on_poweroff));
-        w.text_elem("on_reboot", Some(&self.on_reboot));
-        w.text_elem("on_crash", Some(&self.on_crash));
+        w.text_elem("on_poweroff", Some(self.on_poweroff.as_str()));
+        w.text_elem("on_reboot", Some(self.on_reboot.as_str()));
+        w.text_elem("on_crash", Some(self.on_crash.as_str()));
         self.pm.format(&mut w);
         self.perf.format(&mut w);
         self.devices.format(&mut w, opts);
@@ -666,7 +661,7 @@ mod tests {
         assert_eq!(d.memory_kib, 1048576);
         assert_eq!(d.current_memory_kib, 1048576);
         assert_eq!(d.vcpus, 1);
-        assert_eq!(d.os.boot, vec!["hd".to_string()]);
+        assert_eq!(d.os.boot, vec![os::BootDev::Hd]);
         assert_eq!(d.os.arch, None);
         let out = d.format(&FormatOptions::default());
         assert!(out.contains("  <devices>\n  </devices>\n"));
@@ -691,6 +686,31 @@ mod tests {
         assert_eq!(e.message, "invalid argument: unknown suffix 'parsec'");
         let e = DomainDef::parse("<domain").unwrap_err();
         assert_eq!(e.code, ErrorCode::XML_DETAIL);
+    }
+
+    /// Checked against stock virsh on test:///default: 'hvf' is in 9.0's
+    /// table, a cpuset comes back normalised.
+    #[test]
+    fn typed_values() {
+        let doc = MIN
+            .replace("type='test'", "type='hvf'")
+            .replace("<os>", "<vcpu cpuset=' 3 , 1,2'>2</vcpu><os>")
+            .replace("<type>", "<type arch='ppc64le'>");
+        let d = DomainDef::parse(&doc).unwrap();
+        assert_eq!(d.virt_type, VirtType::Hvf);
+        assert_eq!(
+            (d.os.os_type, d.os.arch),
+            (OsType::Hvm, Some(Arch::Ppc64le))
+        );
+        assert_eq!(d.vcpu_placement, CpuPlacement::Static);
+        assert_eq!(d.cpuset, Some(vec![1, 2, 3]));
+        let actions = (d.on_poweroff, d.on_reboot, d.on_crash);
+        use LifecycleAction::{Destroy, Restart};
+        assert_eq!(actions, (Destroy, Restart, Destroy));
+        let out = d.format(&FormatOptions::default());
+        assert!(out.starts_with("<domain type='hvf'>\n"), "{out}");
+        assert!(out.contains("<vcpu placement='static' cpuset='1-3'>2</vcpu>"));
+        assert!(out.contains("<type arch='ppc64le'>hvm</type>"));
     }
 
     #[test]

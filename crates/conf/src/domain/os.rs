@@ -2,15 +2,16 @@
 
 use super::os_loader::{self, FirmwareSelection, Loader};
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::{internal_xml, unsupported, xml_invalid_attr};
+use super::{internal_xml, unsupported, VirtType};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
 /// `<os>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OsDef {
-    pub os_type: String,
-    pub arch: Option<String>,
+    pub os_type: OsType,
+    /// `None`: the driver fills in its default.
+    pub arch: Option<Arch>,
     pub machine: Option<String>,
     pub firmware: FirmwareSelection,
     pub loader: Option<Loader>,
@@ -28,7 +29,7 @@ pub struct OsDef {
     pub initgroup: Option<String>,
     /// `<acpi><table type='slic'>`.
     pub slic_table: Option<String>,
-    pub boot: Vec<String>,
+    pub boot: Vec<BootDev>,
     pub bootmenu: Option<TriBool>,
     /// `<bootmenu timeout>` (ms), only read with the menu enabled.
     pub bootmenu_timeout: Option<u32>,
@@ -44,47 +45,54 @@ vir_enum! {
     pub enum SmbiosMode { None = "none", Emulate = "emulate", Host = "host", Sysinfo = "sysinfo" }
 }
 
-const OS_TYPES: &[&str] = &["hvm", "xen", "linux", "exe", "uml", "xenpvh"];
-const BOOT_DEVS: &[&str] = &["fd", "hd", "cdrom", "network"];
-pub(crate) const ARCHES: &[&str] = &[
-    "aarch64",
-    "alpha",
-    "armv6l",
-    "armv7l",
-    "armv7b",
-    "cris",
-    "i686",
-    "ia64",
-    "lm32",
-    "loongarch64",
-    "m68k",
-    "microblaze",
-    "microblazeel",
-    "mips",
-    "mipsel",
-    "mips64",
-    "mips64el",
-    "openrisc",
-    "parisc",
-    "parisc64",
-    "ppc",
-    "ppcle",
-    "ppc64",
-    "ppc64le",
-    "ppcemb",
-    "riscv32",
-    "riscv64",
-    "s390",
-    "s390x",
-    "sh4",
-    "sh4eb",
-    "sparc",
-    "sparc64",
-    "unicore32",
-    "x86_64",
-    "xtensa",
-    "xtensaeb",
-];
+vir_enum! {
+    /// `virDomainBootOrder`: a device class `<os><boot dev>` names.
+    pub enum BootDev { Fd = "fd", Cdrom = "cdrom", Hd = "hd", Network = "network" }
+
+    /// `virDomainOSType`: the kind of guest `<os><type>` names.
+    pub enum OsType {
+        Hvm = "hvm", Xen = "xen", Linux = "linux", Exe = "exe", Uml = "uml",
+        XenPvh = "xenpvh",
+    }
+
+    /// `virArch` without its "none" (which `virArchFromString` never
+    /// yields): the architectures libvirt 9.0 names in XML.
+    pub enum Arch {
+        Alpha = "alpha", Armv6l = "armv6l", Armv7l = "armv7l", Armv7b = "armv7b",
+        Aarch64 = "aarch64", Cris = "cris", I686 = "i686", Ia64 = "ia64",
+        Lm32 = "lm32", M68k = "m68k", Microblaze = "microblaze",
+        Microblazeel = "microblazeel", Mips = "mips", Mipsel = "mipsel",
+        Mips64 = "mips64", Mips64el = "mips64el", Openrisc = "openrisc",
+        Parisc = "parisc", Parisc64 = "parisc64", Ppc = "ppc", Ppcle = "ppcle",
+        Ppc64 = "ppc64", Ppc64le = "ppc64le", Ppcemb = "ppcemb",
+        Riscv32 = "riscv32", Riscv64 = "riscv64", S390 = "s390", S390x = "s390x",
+        Sh4 = "sh4", Sh4eb = "sh4eb", Sparc = "sparc", Sparc64 = "sparc64",
+        Unicore32 = "unicore32", X86_64 = "x86_64", Xtensa = "xtensa",
+        Xtensaeb = "xtensaeb",
+    }
+
+    /// `virDomainLifecycleAction`: what `<on_poweroff>`, `<on_reboot>` and
+    /// `<on_crash>` do.
+    pub enum LifecycleAction {
+        Destroy = "destroy", Restart = "restart", RenameRestart = "rename-restart",
+        Preserve = "preserve", CoredumpDestroy = "coredump-destroy",
+        CoredumpRestart = "coredump-restart",
+    }
+}
+
+/// `VIR_DOMAIN_OSTYPE_HVM` is the enum's zero, a fresh definition's type.
+impl Default for OsType {
+    fn default() -> Self {
+        OsType::Hvm
+    }
+}
+
+impl Arch {
+    /// `ARCH_IS_PPC64`.
+    pub fn is_ppc64(self) -> bool {
+        matches!(self, Arch::Ppc64 | Arch::Ppc64le)
+    }
+}
 
 /// `virXPathString` of `./NAME[1]`: an empty text is no value.
 fn text(os: &Element, name: &str) -> Option<String> {
@@ -92,26 +100,24 @@ fn text(os: &Element, name: &str) -> Option<String> {
 }
 
 impl OsDef {
-    pub(crate) fn parse(root: &Element, virt_type: &str) -> Result<OsDef> {
+    pub(crate) fn parse(root: &Element, virt_type: VirtType) -> Result<OsDef> {
         let os = root.child("os");
         let Some(ty) = os.and_then(|o| o.child("type")) else {
             return Err(internal_xml("an os <type> must be specified"));
         };
         let os = os.unwrap_or(root);
-        let mut os_type = ty.text().trim().to_string();
-        if !OS_TYPES.contains(&os_type.as_str()) {
-            return Err(unsupported(format!("unknown OS type '{os_type}'")));
-        }
+        let mut os_type = OsType::parse_named(ty.text().trim(), "OS type")?;
         // Xen's paravirt guests were once 'linux'; capabilities say 'xen'.
-        if os_type == "linux" && virt_type == "xen" {
-            os_type = "xen".to_string();
+        if os_type == OsType::Linux && virt_type == VirtType::Xen {
+            os_type = OsType::Xen;
         }
-        let arch = ty.attr_string("arch");
-        if let Some(a) = &arch {
-            if !ARCHES.contains(&a.as_str()) {
-                return Err(unsupported(format!("Unknown architecture {a}")));
-            }
-        }
+        let arch = match ty.attr("arch") {
+            None => None,
+            Some(a) => Some(
+                Arch::from_str_opt(a)
+                    .ok_or_else(|| unsupported(format!("Unknown architecture {a}")))?,
+            ),
+        };
         let mut def = OsDef {
             os_type,
             arch,
@@ -119,20 +125,20 @@ impl OsDef {
             ..OsDef::default()
         };
         // virDomainDefParseBootOptions: what each OS type reads.
-        match def.os_type.as_str() {
-            "hvm" => {
+        match def.os_type {
+            OsType::Hvm => {
                 def.parse_kernel(os);
                 def.firmware = FirmwareSelection::parse(os)?;
                 def.loader = Loader::parse(os)?;
                 def.slic_table = parse_acpi(os)?;
                 def.parse_boot(os)?;
             }
-            "xen" | "xenpvh" | "uml" => {
+            OsType::Xen | OsType::XenPvh | OsType::Uml => {
                 def.parse_kernel(os);
                 def.loader = Loader::parse(os)?;
             }
-            "exe" => def.parse_init(os)?,
-            _ => {}
+            OsType::Exe => def.parse_init(os)?,
+            OsType::Linux => {}
         }
         if let Some(m) = os.child("smbios").and_then(|s| s.attr("mode")) {
             let mode = SmbiosMode::parse_named(m, "smbios mode")?;
@@ -182,16 +188,9 @@ impl OsDef {
 
     /// `virDomainDefParseBootXML`: boot devices, the menu and BIOS options.
     fn parse_boot(&mut self, os: &Element) -> Result<()> {
-        for b in os.children_named("boot").take(BOOT_DEVS.len()) {
-            let Some(dev) = b.attr("dev") else {
-                return Err(internal_xml(
-                    "Missing required attribute 'dev' in element 'boot'",
-                ));
-            };
-            if !BOOT_DEVS.contains(&dev) {
-                return Err(xml_invalid_attr("dev", "boot", dev));
-            }
-            self.boot.push(dev.to_string());
+        for b in os.children_named("boot").take(BootDev::NAMES.len()) {
+            let dev: Option<BootDev> = props::enumeration(b, "dev", true)?;
+            self.boot.extend(dev);
         }
         if let Some(m) = os.child("bootmenu") {
             self.bootmenu = props::tribool(m, "enable")?;
@@ -225,24 +224,21 @@ impl OsDef {
         os_loader::validate(&self.firmware, self.loader.as_ref())
     }
 
-    pub(crate) fn format(&self, w: &mut Writer, virt_type: &str) {
+    pub(crate) fn format(&self, w: &mut Writer, virt_type: VirtType) {
         let fw = self
             .firmware
             .firmware
             .map(|f| format!(" firmware='{}'", f.as_str()));
         w.block("os", &fw.unwrap_or_default(), |w| {
             let mut a = Attrs::new();
-            a.opt("arch", self.arch.as_deref());
+            a.opt("arch", self.arch.map(Arch::as_str));
             a.opt("machine", self.machine.as_deref());
-            w.line(&format!(
-                "<type{}>{}</type>",
-                a.as_str(),
-                if virt_type == "xen" && self.os_type == "xen" {
-                    "linux".to_string()
-                } else {
-                    escape(&self.os_type)
-                }
-            ));
+            let os_type = if virt_type == VirtType::Xen && self.os_type == OsType::Xen {
+                OsType::Linux
+            } else {
+                self.os_type
+            };
+            w.line(&format!("<type{}>{os_type}</type>", a.as_str()));
             self.firmware.format_features(w);
             w.text_elem("init", self.init.as_deref());
             for arg in &self.initargs {
@@ -313,30 +309,33 @@ fn parse_acpi(os: &Element) -> Result<Option<String>> {
     }
 }
 
-const ACTIONS: &[&str] = &["destroy", "restart", "preserve", "rename-restart"];
-const CRASH_ACTIONS: &[&str] = &[
-    "destroy",
-    "restart",
-    "preserve",
-    "rename-restart",
-    "coredump-destroy",
-    "coredump-restart",
-];
-
-/// `<on_poweroff>` etc.: the value or the default, checked.
-pub(crate) fn parse_action(root: &Element, name: &str, default: &str) -> Result<String> {
-    let Some(v) = root.child_text(name) else {
-        return Ok(default.to_string());
-    };
-    let allowed = if name == "on_crash" {
-        CRASH_ACTIONS
-    } else {
-        ACTIONS
-    };
-    if !allowed.contains(&v.as_str()) {
-        return Err(unsupported(format!("unknown {name} action: {v}")));
+/// `virDomainEventActionParseXML` of `<on_poweroff>` etc.: the value or
+/// the default.
+pub(crate) fn parse_action(
+    root: &Element,
+    name: &str,
+    default: LifecycleAction,
+) -> Result<LifecycleAction> {
+    match root.child_text(name) {
+        None => Ok(default),
+        Some(v) => LifecycleAction::from_str_opt(&v)
+            .ok_or_else(|| unsupported(format!("unknown {name} action: {v}"))),
     }
-    Ok(v)
+}
+
+/// `virDomainDefLifecycleActionValidate`: only a crash may dump core.
+pub(crate) fn validate_actions(poweroff: LifecycleAction, reboot: LifecycleAction) -> Result<()> {
+    for (event, action) in [("poweroff", poweroff), ("reboot", reboot)] {
+        if matches!(
+            action,
+            LifecycleAction::CoredumpDestroy | LifecycleAction::CoredumpRestart
+        ) {
+            return Err(unsupported(format!(
+                "Lifecycle event '{event}' doesn't support '{action}' action"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `<pm>`: whether the guest may suspend to memory (S3) or disk (S4);

@@ -50,6 +50,13 @@ macro_rules! vir_enum {
                 self as usize
             }
         }
+
+        /// The value's string in libvirt's table.
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str($crate::domain::props::VirEnum::as_str(*self))
+            }
+        }
         )+
     };
 }

@@ -112,7 +112,7 @@ impl Video {
         let m = e.child("model");
         let model = match m.and_then(|m| m.attr("type")) {
             Some(t) => VideoModel::parse_named(t, "video model")?,
-            None if os.os_type == "hvm" => VideoModel::Cirrus,
+            None if os.os_type == super::OsType::Hvm => VideoModel::Cirrus,
             None => VideoModel::Xen,
         };
         let (dram, dvram) = default_ram(model);

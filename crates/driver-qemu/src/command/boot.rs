@@ -6,7 +6,7 @@ use super::Args;
 use rvirt_conf::domain::boot::DeviceBoot;
 use rvirt_conf::domain::disk::DiskDevice;
 use rvirt_conf::domain::props::TriBool;
-use rvirt_conf::domain::DomainDef;
+use rvirt_conf::domain::{BootDev, DomainDef};
 
 /// `-boot [menu=on|off,][reboot-timeout=N,][splash-time=N,]strict=on`,
 /// then `-kernel`/`-initrd`/`-append`/`-dtb`.
@@ -62,14 +62,18 @@ impl BootOrder {
                     .collect(),
             };
         }
-        let position = |dev: &str| {
+        let position = |dev: BootDev| {
             def.os
                 .boot
                 .iter()
-                .rposition(|b| b == dev)
+                .rposition(|b| *b == dev)
                 .map_or(0, |i| i as u32 + 1)
         };
-        let (mut cdrom, mut floppy, mut disk) = (position("cdrom"), position("fd"), position("hd"));
+        let (mut cdrom, mut floppy, mut disk) = (
+            position(BootDev::Cdrom),
+            position(BootDev::Fd),
+            position(BootDev::Hd),
+        );
         let disks = def
             .devices
             .disks
@@ -85,7 +89,7 @@ impl BootOrder {
             .collect();
         let mut nets = vec![0; devs.interfaces.len()];
         if let Some(first) = nets.first_mut() {
-            *first = position("network");
+            *first = position(BootDev::Network);
         }
         BootOrder { disks, nets }
     }

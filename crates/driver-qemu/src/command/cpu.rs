@@ -5,7 +5,7 @@ use super::{unsupported, Args};
 use rvirt_conf::domain::cpu::{CpuMode, FeaturePolicy};
 use rvirt_conf::domain::props::{TriSwitch, VirEnum};
 use rvirt_conf::domain::sched::Schedulers;
-use rvirt_conf::domain::{CpuDef, DomainDef};
+use rvirt_conf::domain::{CpuDef, DomainDef, VirtType};
 use rvirt_util::Result;
 
 /// `<features>` the command line expresses (elsewhere, in `-machine` and
@@ -31,7 +31,7 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
     };
     refuse_unexpressed(cpu)?;
     let mut arg = match cpu.mode() {
-        CpuMode::HostPassthrough if def.virt_type == "kvm" => {
+        CpuMode::HostPassthrough if def.virt_type == VirtType::Kvm => {
             let migratable = cpu.migratable.unwrap_or(TriSwitch::On).as_str();
             format!("host,migratable={migratable}")
         }
@@ -39,7 +39,7 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
             Some(model) => model.clone(),
             None => return Ok(()),
         },
-        mode if def.virt_type == "kvm" => {
+        mode if def.virt_type == VirtType::Kvm => {
             return Err(unsupported(format!(
                 "CPU mode '{}' is not supported by rvirt yet",
                 mode.as_str()
@@ -49,7 +49,7 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
             return Err(unsupported(format!(
                 "CPU mode '{mode}' for {arch} {virt} domain on {arch} host is not supported by hypervisor",
                 mode = mode.as_str(),
-                arch = def.os.arch.as_deref().unwrap_or("x86_64"),
+                arch = def.os.arch.map_or("x86_64", VirEnum::as_str),
                 virt = def.virt_type,
             )))
         }

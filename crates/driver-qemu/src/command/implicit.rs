@@ -17,7 +17,7 @@ use rvirt_conf::domain::interface::{NetModel, NetModelType};
 use rvirt_conf::domain::props::TriSwitch;
 use rvirt_conf::domain::serial::{ChrTarget, SerialModel, SerialTarget};
 use rvirt_conf::domain::video::VideoModel;
-use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon};
+use rvirt_conf::domain::{Controller, CpuDef, DomainDef, Input, Memballoon, VirtType};
 use rvirt_util::Result;
 
 pub(super) fn add_implicit_devices(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
@@ -66,7 +66,7 @@ fn default_cpu(def: &mut DomainDef) {
     if cpu.check.is_none() && (cpu.mode() != CpuMode::Custom || cpu.model.is_some()) {
         let none = match cpu.mode() {
             CpuMode::HostPassthrough | CpuMode::Maximum => true,
-            CpuMode::Custom => def.virt_type == "qemu",
+            CpuMode::Custom => def.virt_type == VirtType::Qemu,
             CpuMode::HostModel => false,
         };
         cpu.check = Some(if none {

@@ -28,7 +28,7 @@ pub use disk::{disk_alias, disk_node_index};
 pub use net::tap_name;
 
 use crate::caps_model::{Accel, QemuCaps};
-use rvirt_conf::domain::DomainDef;
+use rvirt_conf::domain::{DomainDef, VirtType};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::path::{Path, PathBuf};
 
@@ -178,7 +178,8 @@ pub fn build(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<Comma
     a.flag("-S");
     a.json("-object", master_key_object(ctx));
     machine::machine(&mut a, def, caps)?;
-    a.opt("-accel", if def.virt_type == "kvm" { "kvm" } else { "tcg" });
+    let kvm = def.virt_type == VirtType::Kvm;
+    a.opt("-accel", if kvm { "kvm" } else { "tcg" });
     cpu::cpu(&mut a, def)?;
     machine::memory(&mut a, def, caps);
     cpu::smp(&mut a, def);
@@ -227,14 +228,14 @@ fn emulator(def: &DomainDef, caps: &QemuCaps) -> PathBuf {
 
 /// `type='kvm'` without a usable KVM gets libvirt's refusal.
 fn check_accel(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<()> {
-    match def.virt_type.as_str() {
-        "kvm" if ctx.accel == Accel::Kvm && caps.kvm_usable => Ok(()),
-        "kvm" => Err(unsupported(
+    match def.virt_type {
+        VirtType::Kvm if ctx.accel == Accel::Kvm && caps.kvm_usable => Ok(()),
+        VirtType::Kvm => Err(unsupported(
             "Domain requires KVM, but it is not available. Check that \
              virtualization is enabled in the host BIOS, and host configuration \
              is setup to load the kvm modules.",
         )),
-        "qemu" => Ok(()),
+        VirtType::Qemu => Ok(()),
         other => Err(unsupported(format!(
             "Emulator '{}' does not support virt type '{other}'",
             caps.binary.display()

@@ -25,7 +25,7 @@ fn guest(file: &str) -> DomainDef {
 }
 
 fn build_for(def: &DomainDef) -> Result<CommandLine> {
-    let accel = if def.virt_type == "kvm" {
+    let accel = if def.virt_type == VirtType::Kvm {
         Accel::Kvm
     } else {
         Accel::Tcg
@@ -195,7 +195,7 @@ fn kvm_guest_without_usable_kvm_is_refused_as_libvirt_does() {
 #[test]
 fn what_cannot_be_expressed_is_refused() {
     let mut passthrough_on_tcg = guest("bios-full.xml");
-    passthrough_on_tcg.virt_type = "qemu".into();
+    passthrough_on_tcg.virt_type = VirtType::Qemu;
     let mut unknown_machine = guest("minimal-kernel.xml");
     unknown_machine.os.machine = Some("pc-i440fx-99.0".into());
     let mut iotune_disk = guest("bios-full.xml");

@@ -104,8 +104,10 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     };
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();
-    // A pty's path is not kept in the status: QEMU tells it again.
+    // Neither a pty's path nor the aliases are read back from the status:
+    // QEMU tells the one, the definition gives the other again.
     let mut def = status.def;
+    def.devices.aliases = crate::command::assign_aliases(&def).unwrap_or_default();
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

@@ -89,6 +89,7 @@ fn start_run(
         incoming,
     };
     let cmd = command::build(&def, &caps, &ctx)?;
+    let aliases = command::assign_aliases(&def)?;
     let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, paused) {
         Ok(launched) => launched,
         Err(e) => {
@@ -100,6 +101,7 @@ fn start_run(
     run.incoming
         .store(migrated, std::sync::atomic::Ordering::SeqCst);
     let mut live = def;
+    live.devices.aliases = aliases;
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

@@ -8,6 +8,7 @@
 //! address assignment (`qemu_domain.c` post-parse, `qemu_domain_address.c`).
 
 mod address;
+mod alias;
 mod address_q35;
 mod boot;
 mod chardev;
@@ -23,6 +24,7 @@ mod net;
 #[cfg(test)]
 mod test_caps;
 
+pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
 pub use disk::{disk_alias, disk_node_index};
 pub use net::tap_name;

@@ -43,9 +43,6 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
             <feature policy='require' name='hypervisor'/>\n    <feature policy='require' name='lahf_lm'/>\n",
      "  <cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>\n",
      "libvirt updates the live CPU from QEMU's query-cpu-model-expansion after start; rvirtd keeps the defined CPU"),
-    (LIVE, "<source file='<dir>/disk.img' index='1'/>\n      <backingStore/>\n",
-     "<source file='<dir>/disk.img'/>\n",
-     "no -blockdev node indexes or backing chain detection in rvirtd's live XML yet"),
     (LIVE, "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>+999:+995</label>\n    \
             <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n", "",
      "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu"),

@@ -19,6 +19,7 @@ mod disk;
 mod graphics;
 mod implicit;
 mod json;
+mod live;
 mod machine;
 mod net;
 #[cfg(test)]
@@ -26,6 +27,7 @@ mod test_caps;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
+pub use live::add_runtime_details;
 pub use disk::{disk_alias, disk_node_index};
 pub use net::tap_name;
 

@@ -44,6 +44,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_live_xml_shows_index_and_chain_end_only_while_running() {
+        let xml = "<domain type='qemu'><name>l</name><memory>131072</memory>\
+            <os><type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type></os><devices>\
+            <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+            <source file='/a.img'/><target dev='vda' bus='virtio'/></disk>\
+            </devices></domain>";
+        let mut def = DomainDef::parse(xml).unwrap();
+        add_runtime_details(&mut def).unwrap();
+        let opts = |inactive| rvirt_conf::FormatOptions {
+            id: None,
+            inactive,
+            secure: false,
+        };
+        let live = def.format(&opts(false));
+        let want = "<source file='/a.img' index='1'/>\n      <backingStore/>\n      \
+                    <target dev='vda' bus='virtio'/>\n      <alias name='virtio-disk0'/>\n";
+        assert!(live.contains(want), "{live}");
+        let config = def.format(&opts(true));
+        assert!(!config.contains("index=") && !config.contains("<backingStore"), "{config}");
+    }
+
+    #[test]
     fn a_qcow2_header_tells_its_backing_file() {
         let dir = std::env::temp_dir().join(format!("rvirt-live-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -72,7 +72,10 @@ pub(crate) fn format_info(
 }
 
 pub(crate) fn format_alias(w: &mut Writer, alias: &str) {
-    w.line(&format!("<alias{}/>", Attrs::new().add("name", alias).as_str()));
+    w.line(&format!(
+        "<alias{}/>",
+        Attrs::new().add("name", alias).as_str()
+    ));
 }
 
 /// `virDomainDeviceLoadparmIsValid`.

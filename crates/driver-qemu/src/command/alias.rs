@@ -104,7 +104,11 @@ mod tests {
         assert_eq!(a.rngs, ["rng0"]);
         let mut live = def.clone();
         live.devices.aliases = a;
-        let opts = |inactive| rvirt_conf::FormatOptions { id: None, inactive, secure: false };
+        let opts = |inactive| rvirt_conf::FormatOptions {
+            id: None,
+            inactive,
+            secure: false,
+        };
         let text = live.format(&opts(false));
         for want in [
             "<target dev='vda' bus='virtio'/>\n      <alias name='virtio-disk0'/>\n",

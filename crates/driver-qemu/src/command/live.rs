@@ -62,7 +62,10 @@ mod tests {
                     <target dev='vda' bus='virtio'/>\n      <alias name='virtio-disk0'/>\n";
         assert!(live.contains(want), "{live}");
         let config = def.format(&opts(true));
-        assert!(!config.contains("index=") && !config.contains("<backingStore"), "{config}");
+        assert!(
+            !config.contains("index=") && !config.contains("<backingStore"),
+            "{config}"
+        );
     }
 
     #[test]

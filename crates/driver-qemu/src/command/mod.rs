@@ -8,8 +8,8 @@
 //! address assignment (`qemu_domain.c` post-parse, `qemu_domain_address.c`).
 
 mod address;
-mod alias;
 mod address_q35;
+mod alias;
 mod boot;
 mod chardev;
 mod controller;
@@ -27,8 +27,8 @@ mod test_caps;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
-pub use live::add_runtime_details;
 pub use disk::{disk_alias, disk_node_index};
+pub use live::add_runtime_details;
 pub use net::tap_name;
 
 use crate::caps_model::{Accel, QemuCaps};

@@ -59,7 +59,7 @@ fn serial_chardev(i: usize) -> String {
     format!("charserial{i}")
 }
 
-fn console_alias(def: &DomainDef, i: usize, c: &Chr) -> String {
+pub(crate) fn console_alias(def: &DomainDef, i: usize, c: &Chr) -> String {
     let on_serial = matches!(c.console_target(), None | Some(ConsoleTarget::Serial));
     match c.target_port {
         Some(port) if i == 0 && on_serial && !def.devices.serials.is_empty() => {

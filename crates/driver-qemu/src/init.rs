@@ -104,8 +104,12 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     };
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();
-    // A pty's path is not kept in the status: QEMU tells it again.
+    // Neither a pty's path nor the aliases and image indexes are read
+    // back from the status: QEMU tells the one, the definition the others.
     let mut def = status.def;
+    if let Err(e) = crate::command::add_runtime_details(&mut def) {
+        tracing::warn!("cannot name the devices of {name}: {}", e.message);
+    }
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

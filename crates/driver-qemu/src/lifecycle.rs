@@ -90,6 +90,8 @@ fn start_run(
         incoming,
     };
     let cmd = command::build(&def, &caps, &ctx)?;
+    let mut live = def;
+    command::add_runtime_details(&mut live)?;
     let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, paused) {
         Ok(launched) => launched,
         Err(e) => {
@@ -100,7 +102,6 @@ fn start_run(
     let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
     run.incoming
         .store(migrated, std::sync::atomic::Ordering::SeqCst);
-    let mut live = def;
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

@@ -312,6 +312,9 @@ pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
 }
 
 pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
+    if let Some(alias) = w.take_device_alias() {
+        super::boot::format_alias(w, &alias);
+    }
     if let Some(a) = addr {
         a.format(w);
     }

@@ -59,8 +59,10 @@ pub(crate) fn format_info(
     if let Some(b) = boot {
         b.format(w);
     }
-    if let Some(a) = alias {
-        w.line(&format!("<alias{}/>", Attrs::new().add("name", a).as_str()));
+    // A user alias is the device's alias: the runtime one is not taken.
+    let runtime = w.take_device_alias();
+    if let Some(a) = alias.or(runtime.as_deref()) {
+        format_alias(w, a);
     }
     if let Some(r) = rom {
         r.format(w);
@@ -68,6 +70,13 @@ pub(crate) fn format_info(
     if let Some(i) = acpi_index {
         w.line(&format!("<acpi index='{i}'/>"));
     }
+}
+
+pub(crate) fn format_alias(w: &mut Writer, alias: &str) {
+    w.line(&format!(
+        "<alias{}/>",
+        Attrs::new().add("name", alias).as_str()
+    ));
 }
 
 /// `virDomainDeviceLoadparmIsValid`.

@@ -70,6 +70,40 @@ pub struct Devices {
     pub memories: Vec<MemoryDevice>,
     pub iommu: Option<Iommu>,
     pub vsock: Option<Vsock>,
+    /// Runtime state a hypervisor driver assigns on start.
+    pub aliases: DeviceAliases,
+}
+
+/// The devices' runtime aliases (libvirt's `info.alias`, as
+/// qemuAssignDeviceAliases names them on start): the i-th entry of a list
+/// names the i-th device of that kind, an empty one none. Written only in
+/// the live definition, never parsed (user `ua-` aliases are the devices'
+/// own fields).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceAliases {
+    pub disks: Vec<String>,
+    pub controllers: Vec<String>,
+    pub filesystems: Vec<String>,
+    pub interfaces: Vec<String>,
+    pub smartcards: Vec<String>,
+    pub serials: Vec<String>,
+    pub parallels: Vec<String>,
+    pub consoles: Vec<String>,
+    pub channels: Vec<String>,
+    pub inputs: Vec<String>,
+    pub tpms: Vec<String>,
+    pub sounds: Vec<String>,
+    pub videos: Vec<String>,
+    pub hostdevs: Vec<String>,
+    pub redirdevs: Vec<String>,
+    pub hubs: Vec<String>,
+    pub watchdog: Vec<String>,
+    pub memballoon: Vec<String>,
+    pub rngs: Vec<String>,
+    pub shmems: Vec<String>,
+    pub memories: Vec<String>,
+    pub iommu: Vec<String>,
+    pub vsock: Vec<String>,
 }
 
 /// `virDomainControllerInsert`.
@@ -306,38 +340,40 @@ impl Devices {
             let graphics = GraphicsList(&self.graphics, opts);
             // virDomainDefFormatInternal's order of device kinds.
             let disks = Disks(&self.disks, opts);
-            let kinds: [&dyn FormatXml; 28] = [
-                &disks,
-                &self.controllers,
-                &self.leases,
-                &self.filesystems,
-                &self.interfaces,
-                &self.smartcards,
-                &serials,
-                &parallels,
-                &consoles,
-                &self.channels,
-                &self.inputs,
-                &self.tpms,
-                &graphics,
-                &self.sounds,
-                &self.audios,
-                &self.videos,
-                &self.hostdevs,
-                &self.redirdevs,
-                &self.redirfilter,
-                &self.hubs,
-                &self.watchdog,
-                &self.memballoon,
-                &self.rngs,
-                &self.panics,
-                &self.shmems,
-                &memories,
-                &self.iommu,
-                &self.vsock,
+            let none = DeviceAliases::default();
+            let a = if opts.inactive { &none } else { &self.aliases };
+            let kinds: [(&dyn FormatList, &[String]); 28] = [
+                (&disks, &a.disks),
+                (&self.controllers, &a.controllers),
+                (&self.leases, &[]),
+                (&self.filesystems, &a.filesystems),
+                (&self.interfaces, &a.interfaces),
+                (&self.smartcards, &a.smartcards),
+                (&serials, &a.serials),
+                (&parallels, &a.parallels),
+                (&consoles, &a.consoles),
+                (&self.channels, &a.channels),
+                (&self.inputs, &a.inputs),
+                (&self.tpms, &a.tpms),
+                (&graphics, &[]),
+                (&self.sounds, &a.sounds),
+                (&self.audios, &[]),
+                (&self.videos, &a.videos),
+                (&self.hostdevs, &a.hostdevs),
+                (&self.redirdevs, &a.redirdevs),
+                (&self.redirfilter, &[]),
+                (&self.hubs, &a.hubs),
+                (&self.watchdog, &a.watchdog),
+                (&self.memballoon, &a.memballoon),
+                (&self.rngs, &a.rngs),
+                (&self.panics, &[]),
+                (&self.shmems, &a.shmems),
+                (&memories, &a.memories),
+                (&self.iommu, &a.iommu),
+                (&self.vsock, &a.vsock),
             ];
-            for kind in kinds {
-                kind.format_xml(w);
+            for (kind, aliases) in kinds {
+                kind.format_list(w, aliases);
             }
         });
     }
@@ -363,21 +399,40 @@ fn parse_single<T>(
     first.map(parse).transpose()
 }
 
-/// A device (or list of devices) that writes its own XML, so `<devices>`
-/// formats every kind the same way.
+/// A device that writes its own XML element.
 trait FormatXml {
     fn format_xml(&self, w: &mut Writer);
 }
 
-impl<T: FormatXml> FormatXml for Vec<T> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.iter().for_each(|x| x.format_xml(w));
+/// The devices of one kind, the i-th written with runtime alias
+/// `aliases[i]`, so `<devices>` formats every kind the same way.
+trait FormatList {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]);
+}
+
+/// `write` each of `items` with its alias pending in `w`.
+fn each<'a, T: 'a>(
+    w: &mut Writer,
+    aliases: &[String],
+    items: impl IntoIterator<Item = &'a T>,
+    mut write: impl FnMut(&T, &mut Writer),
+) {
+    for (i, item) in items.into_iter().enumerate() {
+        w.set_device_alias(aliases.get(i).filter(|a| !a.is_empty()).cloned());
+        write(item, w);
+        w.set_device_alias(None);
     }
 }
 
-impl<T: FormatXml> FormatXml for Option<T> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.iter().for_each(|x| x.format_xml(w));
+impl<T: FormatXml> FormatList for Vec<T> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self, T::format_xml);
+    }
+}
+
+impl<T: FormatXml> FormatList for Option<T> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self, T::format_xml);
     }
 }
 
@@ -420,27 +475,27 @@ format_xml_by_format!(
 /// Disks, written as the options say (secrets, inactive labels).
 struct Disks<'a>(&'a [Disk], &'a FormatOptions);
 
-impl FormatXml for Disks<'_> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.0.iter().for_each(|d| d.format(w, self.1));
+impl FormatList for Disks<'_> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self.0, |d, w| d.format(w, self.1));
     }
 }
 
 /// Memory devices, written with or without their runtime state.
 struct MemoryDevices<'a>(&'a [MemoryDevice], bool);
 
-impl FormatXml for MemoryDevices<'_> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.0.iter().for_each(|m| m.format(w, self.1));
+impl FormatList for MemoryDevices<'_> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self.0, |m, w| m.format(w, self.1));
     }
 }
 
 /// Displays, written as the options ask (passwords, runtime ports).
 struct GraphicsList<'a>(&'a [Graphics], &'a FormatOptions);
 
-impl FormatXml for GraphicsList<'_> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.0.iter().for_each(|g| g.format(w, self.1));
+impl FormatList for GraphicsList<'_> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self.0, |g, w| g.format(w, self.1));
     }
 }
 
@@ -448,9 +503,9 @@ impl FormatXml for GraphicsList<'_> {
 /// (The flag: formatting the inactive definition.)
 struct Chrs<'a>(&'static str, &'a [Chr], bool);
 
-impl FormatXml for Chrs<'_> {
-    fn format_xml(&self, w: &mut Writer) {
-        self.1.iter().for_each(|c| c.format(w, self.0, self.2));
+impl FormatList for Chrs<'_> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self.1, |c, w| c.format(w, self.0, self.2));
     }
 }
 

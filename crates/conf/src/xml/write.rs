@@ -25,6 +25,9 @@ pub fn escape(s: &str) -> String {
 pub struct Writer {
     buf: String,
     indent: usize,
+    /// The runtime alias of the device being written, until its device
+    /// info takes it (`<alias>` goes just before `<address>`).
+    device_alias: Option<String>,
 }
 
 impl Writer {
@@ -67,8 +70,10 @@ impl Writer {
         let mut child = Writer {
             buf: String::new(),
             indent: self.indent + 2,
+            device_alias: self.device_alias.take(),
         };
         body(&mut child);
+        self.device_alias = child.device_alias.take();
         if child.buf.is_empty() {
             self.line(&format!("<{name}{attrs}/>"));
         } else {
@@ -86,6 +91,16 @@ impl Writer {
         body(self);
         self.dedent();
         self.line(&format!("</{name}>"));
+    }
+
+    /// Set (or clear) the runtime alias of the device about to be written.
+    pub fn set_device_alias(&mut self, alias: Option<String>) {
+        self.device_alias = alias;
+    }
+
+    /// The pending device alias, once.
+    pub fn take_device_alias(&mut self) -> Option<String> {
+        self.device_alias.take()
     }
 
     pub fn current_indent(&self) -> usize {

@@ -7,7 +7,7 @@ use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
 use rvirt_conf::domain::controller::{ControllerType, ScsiModel};
-use rvirt_conf::domain::disk::{DiskCache, DiskDevice, DriverPolicies};
+use rvirt_conf::domain::disk::{BackingStore, DiskCache, DiskDevice, DriverPolicies};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{Address, Controller, Disk, DomainDef};
 use rvirt_util::Result;
@@ -24,7 +24,11 @@ fn untranslated(disk: &Disk) -> Option<&'static str> {
         ..d.policies.clone()
     };
     [
-        (disk.backing_store.is_some(), "backingStore"),
+        // The chain's end is what rvirt opens: the image alone.
+        (
+            matches!(disk.backing_store, Some(BackingStore::Image { .. })),
+            "backingStore",
+        ),
         (src.auth.is_some(), "auth"),
         (src.encryption.is_some(), "encryption"),
         (src.reservations.is_some(), "reservations"),

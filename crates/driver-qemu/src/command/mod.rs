@@ -9,6 +9,7 @@
 
 mod address;
 mod address_q35;
+mod alias;
 mod boot;
 mod chardev;
 mod controller;
@@ -18,13 +19,16 @@ mod disk;
 mod graphics;
 mod implicit;
 mod json;
+mod live;
 mod machine;
 mod net;
 #[cfg(test)]
 mod test_caps;
 
+pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
 pub use disk::{disk_alias, disk_node_index};
+pub use live::add_runtime_details;
 pub use net::tap_name;
 
 use crate::caps_model::{Accel, QemuCaps};

@@ -323,6 +323,8 @@ impl Disk {
             self.source.format(w, self.startup_policy, on_disk, opts);
             if let Some(b) = &self.backing_store {
                 b.format(w, opts);
+            } else if self.source.detected_chain_end && !opts.inactive {
+                w.line("<backingStore/>");
             }
             if let Some(d) = &self.backend_domain {
                 w.line(&format!(

@@ -77,6 +77,12 @@ pub struct StorageSource {
     pub reservations: Option<Reservations>,
     /// Per-model label overrides (not on network sources).
     pub seclabels: Vec<DeviceSeclabel>,
+    /// The running hypervisor's index of this image (`index=`; QEMU's
+    /// `libvirt-N-storage` node), 0 when none: runtime state, not parsed.
+    pub index: u32,
+    /// The hypervisor found no backing file below this image (libvirt's
+    /// detected chain end): `<backingStore/>` in the live XML only.
+    pub detected_chain_end: bool,
 }
 
 impl Default for StorageSource {
@@ -102,6 +108,8 @@ impl StorageSource {
             encryption: None,
             reservations: None,
             seclabels: Vec::new(),
+            index: 0,
+            detected_chain_end: false,
         }
     }
 
@@ -198,6 +206,9 @@ impl StorageSource {
         let network = self.disk_type() == DiskType::Network;
         if !network {
             a.opt("startupPolicy", policy.map(VirEnum::as_str));
+        }
+        if self.index != 0 && !opts.inactive {
+            a.add("index", self.index);
         }
         super::format_element(w, "source", a.as_str(), |w| {
             match &self.kind {

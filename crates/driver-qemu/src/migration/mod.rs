@@ -26,6 +26,7 @@ mod ports;
 mod qmp;
 mod request;
 mod storage;
+mod tls;
 mod tunnel;
 
 use crate::connection::QemuConnection;
@@ -80,6 +81,8 @@ pub struct Registry {
     host: Option<String>,
     /// `keepalive_interval` and `keepalive_count` for peer-to-peer.
     keepalive: (i32, u32),
+    /// The `migrate_tls_*` settings.
+    tls: tls::TlsConfig,
 }
 
 fn number_setting<T: std::str::FromStr>(
@@ -117,6 +120,7 @@ impl Registry {
                 number_setting(config, KEEPALIVE_INTERVAL_KEY, 5, "a number")?,
                 number_setting(config, KEEPALIVE_COUNT_KEY, 5, "a number")?,
             ),
+            tls: tls::TlsConfig::new(config)?,
         })
     }
 

@@ -137,6 +137,8 @@ qmp_command!(7, "query-jobs", QueryJobs, Value);
 qmp_command!(8, "block-job-cancel", BlockJobCancel, qapi::Empty);
 qmp_command!(9, "job-dismiss", JobDismiss, qapi::Empty);
 qmp_command!(10, "migrate-continue", MigrateContinue, qapi::Empty);
+qmp_command!(11, "object-add", ObjectAdd, qapi::Empty);
+qmp_command!(12, "object-del", ObjectDel, qapi::Empty);
 
 /// Begin's `<nbd>`: each copied disk with its virtual size (libvirt's
 /// `qemuMigrationCookieAddNBD`, from `query-named-block-nodes`).
@@ -320,9 +322,14 @@ pub fn plan_server(req: &Request, listen: &str, ports: &Ports) -> Result<(NbdLis
     Ok((NbdListen::Tcp { host, port }, taken))
 }
 
-/// `nbd-server-start` on `listen`, then a writable export of each disk
-/// named `drive-ALIAS` (`block-export-add`, as libvirt with QEMU ≥ 5.2).
-pub async fn start_server(run: &Running, listen: &NbdListen, disks: &[CopiedDisk]) -> Result<()> {
+/// `nbd-server-start` on `listen` (over TLS with the credentials named
+/// `tls`), then a writable export of each disk named `drive-ALIAS`
+/// (`block-export-add`, as libvirt with QEMU ≥ 5.2).
+pub async fn start_server(
+    run: &Running,
+    (listen, tls): (&NbdListen, Option<&str>),
+    disks: &[CopiedDisk],
+) -> Result<()> {
     let addr = match listen {
         NbdListen::Tcp { host, port } => json!({
             "type": "inet",
@@ -332,10 +339,11 @@ pub async fn start_server(run: &Running, listen: &NbdListen, disks: &[CopiedDisk
         NbdListen::Unix(path) => json!({"type": "unix", "data": {"path": path}}),
     };
     let mon = &run.monitor;
-    mon.execute(NbdServerStart {
-        args: json!({ "addr": addr }),
-    })
-    .await?;
+    let mut args = json!({ "addr": addr });
+    if let Some(creds) = tls {
+        args["tls-creds"] = json!(creds);
+    }
+    mon.execute(NbdServerStart { args }).await?;
     for d in disks {
         let export = json!({
             "type": "nbd",

@@ -155,6 +155,11 @@ pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
     ))
 }
 
+/// Whether a migration job (either way) holds guest `dom` now.
+pub fn migrating(driver: &Driver, dom: &DomainRef) -> bool {
+    driver.migrations.jobs.slot(&dom.uuid).current().is_some()
+}
+
 /// The incoming migrations one connection prepared (libvirt ties each to
 /// its preparing connection and discards it when that one closes first).
 pub type Prepared = incoming_engine::PreparedBy<Incoming>;

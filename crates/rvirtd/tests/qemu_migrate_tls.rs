@@ -15,8 +15,8 @@
 use rvirt_testkit::guest::{self, GuestArgs};
 use rvirt_testkit::pki::{have_certtool, Pki};
 use rvirt_testkit::qemu_hosts::{
-    check_failed_cleanly, hop, setup_with, spawn_migration, virsh_migrate,
-    virsh_migrate_tunnelled, QemuHost,
+    check_failed_cleanly, hop, setup_with, spawn_migration, virsh_migrate, virsh_migrate_tunnelled,
+    QemuHost,
 };
 use rvirt_testkit::qemu_storage::{
     disk_counter, disk_counter_above, images_identical, storage_setup_with,
@@ -111,7 +111,9 @@ fn a_guest_migrates_over_tls_both_ways_and_tls_is_enforced() {
     });
     check_tls_gone(b, &g.name);
     // Back peer-to-peer.
-    hop(b, a, g, &s.sum, || virsh_migrate(b, a, &g.name, "--p2p --tls"));
+    hop(b, a, g, &s.sum, || {
+        virsh_migrate(b, a, &g.name, "--p2p --tls")
+    });
     check_tls_gone(a, &g.name);
     // Refused before anything moves, the guest left ticking on A.
     let forced = "this libvirtd instance allows migration only with VIR_MIGRATE_TLS flag";
@@ -128,7 +130,8 @@ fn a_guest_migrates_over_tls_both_ways_and_tls_is_enforced() {
     std::fs::rename(&away, &cert).expect("restore the server certificate");
     let why = format!("Unable to access credentials {}", cert.display());
     assert!(
-        out.stderr.contains("unable to execute QEMU command 'object-add'"),
+        out.stderr
+            .contains("unable to execute QEMU command 'object-add'"),
         "{}",
         out.stderr
     );

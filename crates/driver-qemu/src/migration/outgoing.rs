@@ -69,6 +69,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             return Err(not_running());
         }
         storage::check_begin(&obj.def, req, flags)?;
+        storage::check_safe(&obj.def, req, flags)?;
         self.driver.migrations.tls.check(flags)?;
         let copied = match storage::requested(flags) {
             true => storage::copied_disks(&obj.def, &req.migrate_disks)?,

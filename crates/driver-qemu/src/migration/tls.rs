@@ -150,7 +150,11 @@ pub async fn disable(mon: &Monitor) {
         ..SetParameters::default()
     };
     let _ = mon.execute(off).await;
-    let _ = mon.execute(ObjectDel { args: json!({"id": ALIAS}) }).await;
+    let _ = mon
+        .execute(ObjectDel {
+            args: json!({"id": ALIAS}),
+        })
+        .await;
 }
 
 /// The `tls-creds` parameter: the object, or `""` (TLS off: QEMU keeps
@@ -179,7 +183,10 @@ mod tests {
     #[test]
     fn the_settings_follow_libvirts_defaults_and_checks() {
         let c = TlsConfig::new(&config(&[])).unwrap();
-        assert_eq!((c.dir.as_str(), c.verify, c.force), (DEFAULT_CERT_DIR, true, false));
+        assert_eq!(
+            (c.dir.as_str(), c.verify, c.force),
+            (DEFAULT_CERT_DIR, true, false)
+        );
         let c = TlsConfig::new(&config(&[
             (DEFAULT_CERT_DIR_KEY, "/nowhere"),
             (DEFAULT_VERIFY_KEY, "0"),
@@ -201,7 +208,11 @@ mod tests {
         let e = c.check(flags::PEER2PEER | flags::TUNNELLED | flags::TLS);
         assert_eq!(e.unwrap_err().code, ErrorCode::ARGUMENT_UNSUPPORTED);
         let secret = TlsConfig::new(&config(&[(SECRET_KEY, "u")])).unwrap();
-        assert!(secret.check(flags::TLS).unwrap_err().message.contains("no secret driver"));
+        assert!(secret
+            .check(flags::TLS)
+            .unwrap_err()
+            .message
+            .contains("no secret driver"));
         assert_eq!((creds(flags::TLS).as_str(), creds(0).as_str()), (ALIAS, ""));
     }
 }

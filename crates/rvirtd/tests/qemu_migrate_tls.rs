@@ -48,6 +48,15 @@ fn tls_conf(pki: &Pki, force: bool) -> String {
     )
 }
 
+/// The test PKI, `None` (with a note) without certtool.
+fn pki() -> Option<Pki> {
+    if !have_certtool() {
+        eprintln!("certtool missing (gnutls-bin): skipped");
+        return None;
+    }
+    Some(Pki::new())
+}
+
 fn monitor(host: &QemuHost, name: &str, command: &str) -> Output {
     host.virsh(&format!(
         "qemu-monitor-command {name} '{{\"execute\":\"{command}\"}}'"
@@ -93,11 +102,9 @@ fn check_tls_gone(host: &QemuHost, name: &str) {
 
 #[test]
 fn a_guest_migrates_over_tls_both_ways_and_tls_is_enforced() {
-    if !have_certtool() {
-        eprintln!("certtool missing (gnutls-bin): skipped");
+    let Some(pki) = pki() else {
         return;
-    }
-    let pki = Pki::new();
+    };
     let Some(s) = setup_with("qtls", &guest_args(None), &tls_conf(&pki, true)) else {
         return;
     };
@@ -140,11 +147,9 @@ fn a_guest_migrates_over_tls_both_ways_and_tls_is_enforced() {
 
 #[test]
 fn a_disk_migrates_over_tls() {
-    if !have_certtool() {
-        eprintln!("certtool missing (gnutls-bin): skipped");
+    let Some(pki) = pki() else {
         return;
-    }
-    let pki = Pki::new();
+    };
     let conf = tls_conf(&pki, false);
     let Some(s) = storage_setup_with("qtlsdisk", &guest_args(Some("vda")), &conf) else {
         return;

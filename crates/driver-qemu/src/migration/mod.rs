@@ -391,7 +391,7 @@ impl MigrationDriver for QemuConnection {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> StateConfig {
+    pub(super) fn config(pairs: &[(&str, &str)]) -> StateConfig {
         StateConfig {
             host_uuid: None,
             settings: pairs

@@ -516,7 +516,13 @@ mod tests {
             "Unsafe migration: Migration without shared storage is unsafe"
         );
         assert!(check_safe(&def(), &req, flags::LIVE | flags::UNSAFE).is_ok());
-        assert!(check_safe(&def(), &req, flags::NON_SHARED_DISK).is_ok());
+        // The shareable vdb is not copied unless named, so still unsafe.
+        assert!(check_safe(&def(), &req, flags::NON_SHARED_DISK).is_err());
+        let both = Request {
+            migrate_disks: vec!["vda".into(), "vdb".into()],
+            ..Request::default()
+        };
+        assert!(check_safe(&def(), &both, flags::NON_SHARED_DISK).is_ok());
     }
 
     #[test]

@@ -169,16 +169,7 @@ pub fn creds(flags: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> StateConfig {
-        StateConfig {
-            host_uuid: None,
-            settings: pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        }
-    }
+    use crate::migration::tests::config;
 
     #[test]
     fn the_settings_follow_libvirts_defaults_and_checks() {
@@ -197,7 +188,8 @@ mod tests {
         let e = TlsConfig::new(&config(&[(CERT_DIR_KEY, "/nowhere")])).unwrap_err();
         assert_eq!(
             e.message,
-            "migrate_tls_x509_cert_dir directory '/nowhere' does not exist"
+            "configuration file syntax error: \
+             migrate_tls_x509_cert_dir directory '/nowhere' does not exist"
         );
         let forced = TlsConfig::new(&config(&[(FORCE_KEY, "1")])).unwrap();
         let e = forced.check(flags::LIVE).unwrap_err();

@@ -196,28 +196,35 @@ pub fn shutdown_or_reboot(
 /// `virDomainQemuMonitorCommand`: a command of the caller's, as QMP JSON
 /// or (`hmp`) a human-monitor line, under the guest's job. libvirt marks
 /// such a guest tainted (`custom-monitor`): QEMU's state may now differ
-/// from what the driver knows.
+/// from what the driver knows. libvirt's is a query job, which a
+/// migration (an async job there) lets through: so here too, while the
+/// guest migrates, without waiting for the migration's hold on the guest.
 pub fn arbitrary_command(driver: &Driver, dom: &DomainRef, cmd: &str, hmp: bool) -> Result<String> {
-    with_job(driver, dom, || {
-        let run = running(driver, dom)?;
-        tracing::warn!(
-            "Domain id={} name='{}' uuid={} is tainted: custom-monitor",
-            dom.id,
-            dom.name,
-            dom.uuid_string()
-        );
-        let cmd = cmd.to_string();
-        driver.rt.run(async move {
-            if hmp {
-                let line = qapi::qmp::human_monitor_command {
-                    command_line: cmd,
-                    cpu_index: None,
-                };
-                run.monitor.execute(line).await
-            } else {
-                run.monitor.execute_arbitrary(&cmd).await
-            }
-        })
+    if crate::migration::migrating(driver, dom) {
+        return send_arbitrary(driver, dom, cmd, hmp);
+    }
+    with_job(driver, dom, || send_arbitrary(driver, dom, cmd, hmp))
+}
+
+fn send_arbitrary(driver: &Driver, dom: &DomainRef, cmd: &str, hmp: bool) -> Result<String> {
+    let run = running(driver, dom)?;
+    tracing::warn!(
+        "Domain id={} name='{}' uuid={} is tainted: custom-monitor",
+        dom.id,
+        dom.name,
+        dom.uuid_string()
+    );
+    let cmd = cmd.to_string();
+    driver.rt.run(async move {
+        if hmp {
+            let line = qapi::qmp::human_monitor_command {
+                command_line: cmd,
+                cpu_index: None,
+            };
+            run.monitor.execute(line).await
+        } else {
+            run.monitor.execute_arbitrary(&cmd).await
+        }
     })
 }
 

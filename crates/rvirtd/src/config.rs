@@ -147,7 +147,13 @@ impl Default for Config {
 
 /// Keys libvirtd knows but rvirtd does not act on: accepted silently.
 /// Prefixes of keys that belong to a driver rather than to the daemon.
-const DRIVER_PREFIXES: &[&str] = &["test_", "qemu_", "migration_"];
+const DRIVER_PREFIXES: &[&str] = &[
+    "test_",
+    "qemu_",
+    "migration_",
+    "migrate_tls_",
+    "default_tls_x509_",
+];
 
 const KNOWN_IGNORED: &[&str] = &[
     "tcp_min_ssf",

@@ -7,8 +7,9 @@
 //! images at the switch-over, after the source QEMU is gone: identical.
 //! Resumed, the counter continues on B's disk. `--copy-storage-inc` brings
 //! it back to A's existing image (peer-to-peer, `--migrate-disks`,
-//! `--disks-port`); tunnelled storage migration and an unknown disk are
-//! refused with libvirt's errors. An abort during the disk copy leaves the
+//! `--disks-port`); tunnelled storage migration, an unknown disk and a
+//! migration leaving the local disk behind are refused with libvirt's
+//! errors. An abort during the disk copy leaves the
 //! guest ticking on A and nothing on B: no QEMU, definition, listener,
 //! NBD server or created image, and no mirror job or node left in A's QEMU.
 
@@ -120,6 +121,11 @@ fn a_guest_with_a_local_disk_migrates_with_its_storage() {
         (
             "--copy-storage-all --migrate-disks vdz",
             "disk target vdz not found",
+        ),
+        // A local disk left behind, without --unsafe.
+        (
+            "",
+            "Unsafe migration: Migration without shared storage is unsafe",
         ),
     ];
     for (how, why) in refused {

@@ -98,6 +98,30 @@ impl Pki {
         dir
     }
 
+    /// A QEMU credentials directory (qemu.conf's `*_tls_x509_cert_dir`,
+    /// QEMU's file names): the CA, a server certificate for every host
+    /// name and address of `hosts`, and the "client" certificate, so each
+    /// of those hosts can be either end.
+    pub fn qemu_dir(&self, hosts: &[(&str, &str)]) -> PathBuf {
+        let mut template = server_template(hosts[0].0, hosts[0].1);
+        for (name, addr) in &hosts[1..] {
+            template.push_str(&format!("dns_name = \"{name}\"\nip_address = \"{addr}\"\n"));
+        }
+        self.make_cert("ca", "qemu-server", &template);
+        let dir = self.dir.join("qemu");
+        std::fs::create_dir_all(&dir).expect("qemu cert dir");
+        for (from, to) in [
+            ("ca-cert.pem", "ca-cert.pem"),
+            ("qemu-server-cert.pem", "server-cert.pem"),
+            ("qemu-server-key.pem", "server-key.pem"),
+            ("client-cert.pem", "client-cert.pem"),
+            ("client-key.pem", "client-key.pem"),
+        ] {
+            copy(&self.path(from), &dir.join(to));
+        }
+        dir
+    }
+
     /// libvirtd.conf lines for the TLS listener on `port` with this PKI.
     pub fn server_conf(&self, port: u16) -> String {
         self.server_conf_as("server", port)

@@ -22,13 +22,15 @@ pub const DISK_MIB: u64 = 16;
 /// to move.
 pub const DATA_MIB: u64 = 8;
 
-/// A host whose `disks` directory is its own.
-fn start_host(lan_side: &NetNs, name: &str, seen: &Path) -> QemuHost {
+/// A host whose `disks` directory is its own, `extra` appended to its
+/// config.
+fn start_host(lan_side: &NetNs, name: &str, seen: &Path, extra: &str) -> QemuHost {
     let dirs = QemuDirs::new();
     let own = dirs.path("disks");
     std::fs::create_dir_all(&own).expect("host disks directory");
     let binds = [(own, seen.to_path_buf())];
-    let host = Host::start_with_binds(Some(lan_side), name, &dirs.conf(), &binds);
+    let conf = format!("{}{extra}", dirs.conf());
+    let host = Host::start_with_binds(Some(lan_side), name, &conf, &binds);
     QemuHost { host, dirs }
 }
 
@@ -83,6 +85,11 @@ fn make_image(path: &Path) {
 /// test guest running on A with its disk counter on `vda`. `None` where
 /// namespaces or `qemu-img` are missing.
 pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
+    storage_setup_with(tag, args, "")
+}
+
+/// As [`storage_setup`], both daemons' configs with `extra` appended.
+pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<StorageSetup> {
     if Command::new("qemu-img").arg("--version").output().is_err() {
         eprintln!("qemu-img missing (qemu-utils): skipped");
         return None;
@@ -92,8 +99,8 @@ pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
     let base = TempDir::new(tag);
     let seen = base.join("disks");
     std::fs::create_dir_all(&seen).expect("disks mount point");
-    let a = start_host(&lan.a, "rvirt-qa", &seen);
-    let b = start_host(&lan.b, "rvirt-qb", &seen);
+    let a = start_host(&lan.a, "rvirt-qa", &seen, extra);
+    let b = start_host(&lan.b, "rvirt-qb", &seen, extra);
     let disk = seen.join(format!("{tag}.qcow2"));
     let s = StorageSetup {
         g: TestGuest::new(&base, &format!("{tag}-guest"), args).0,

@@ -9,6 +9,7 @@ use super::job::{progress_from_figures, Incoming};
 use super::qmp::{self, Party, QueryStatus};
 use super::request::SUPPORT;
 use super::storage::{self, CopiedDisk, IncomingStorage, NbdListen};
+use super::tls::{self, Endpoint};
 use super::tunnel;
 use crate::command;
 use crate::driver::Driver;
@@ -222,6 +223,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
     let xml = r
         .dom_xml
         .ok_or_else(|| Error::invalid_arg(ErrorDomain::QEMU, "no domain XML passed"))?;
+    driver.migrations.tls.check(flags)?;
     let def = incoming_definition(driver, xml, req)?;
     cookie::check_same_guest(r.cookie, Some(&def), ErrorDomain::QEMU)?;
     let tunnel = match r.channel {
@@ -387,13 +389,20 @@ fn listen(
         None => (None, None),
     };
     let run = inc.run.clone();
+    let tls_on = flags & flags::TLS != 0;
+    let tls = tls_on.then(|| driver.migrations.tls.clone());
     driver.rt.run(async move {
         let mon = &run.monitor;
+        // Before QEMU listens (`qemuMigrationDstPrepareActive`).
+        if let Some(tls) = &tls {
+            tls.enable(mon, Endpoint::Server).await?;
+        }
         mon.execute(qapi::qmp::migrate_set_capabilities { capabilities: caps })
             .await?;
         mon.execute(params).await?;
         if let Some((server, disks)) = nbd {
-            storage::start_server(&run, &server, &disks).await?;
+            let creds = tls_on.then_some(tls::ALIAS);
+            storage::start_server(&run, (&server, creds), &disks).await?;
         }
         if let Some(fd) = &fd {
             mon.send_fd(tunnel::FD_NAME, fd.as_fd()).await?;
@@ -500,6 +509,7 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         .advance(Phase::Finish)
         .and_then(|_| wait_loaded(driver, &dom, inc))
         .map(|_| stop_nbd(driver, inc))
+        .map(|_| end_tls(driver, inc, flags))
         .and_then(|_| take_over(driver, &dom, inc, flags, persistent))?;
     let figures = source.map(|c| c.stats).unwrap_or_default();
     inc.job.update(|p| progress_from_figures(&figures, p));
@@ -538,6 +548,16 @@ fn stop_nbd(driver: &Driver, inc: &Incoming) {
     }
     if let Some(p) = inc.storage.port {
         driver.migrations.ports.release(p);
+    }
+}
+
+/// The memory is in: the TLS credentials go from the guest's QEMU.
+fn end_tls(driver: &Driver, inc: &Incoming, flags: u32) {
+    if flags & flags::TLS != 0 {
+        let run = inc.run.clone();
+        driver
+            .rt
+            .run(async move { tls::disable(&run.monitor).await });
     }
 }
 

@@ -41,6 +41,9 @@ pub struct Mirrors {
     sync: &'static str,
     /// NON_SHARED_SYNCHRONOUS_WRITES: `copy-mode` `write-blocking`.
     blocking: bool,
+    /// VIR_MIGRATE_TLS: the NBD clients use the migration's credentials
+    /// (and `tls.destination`'s host name, when given).
+    tls: Option<Option<String>>,
     /// The disks whose nodes (and job) exist, until cleaned up.
     started: Mutex<Vec<CopiedDisk>>,
 }
@@ -106,9 +109,18 @@ impl Mirrors {
                 }
             };
         }
+        let tls = flags & flags::TLS != 0;
+        if tls && matches!(server, Server::Unix(_)) {
+            return Err(Error::new(
+                ErrorDomain::QEMU,
+                ErrorCode::OPERATION_UNSUPPORTED,
+                "NBD migration with TLS is not supported over UNIX socket",
+            ));
+        }
         Ok(Mirrors {
             disks,
             server,
+            tls: tls.then(|| req.tls_destination.clone()),
             sync: if flags & flags::NON_SHARED_INC != 0 {
                 "top"
             } else {
@@ -129,10 +141,16 @@ impl Mirrors {
         };
         for d in &self.disks {
             let (storage, format) = node_names(d);
-            let nbd = json!({
+            let mut nbd = json!({
                 "driver": "nbd", "server": server, "export": d.export,
                 "node-name": storage, "read-only": false,
             });
+            if let Some(hostname) = &self.tls {
+                nbd["tls-creds"] = json!(super::tls::ALIAS);
+                if let Some(h) = hostname {
+                    nbd["tls-hostname"] = json!(h);
+                }
+            }
             mon.execute(BlockdevAdd { args: nbd }).await?;
             self.started.lock().push(d.clone());
             let raw = json!({

@@ -26,6 +26,7 @@ mod ports;
 mod qmp;
 mod request;
 mod storage;
+mod tls;
 mod tunnel;
 
 use crate::connection::QemuConnection;
@@ -80,6 +81,8 @@ pub struct Registry {
     host: Option<String>,
     /// `keepalive_interval` and `keepalive_count` for peer-to-peer.
     keepalive: (i32, u32),
+    /// The `migrate_tls_*` settings.
+    tls: tls::TlsConfig,
 }
 
 fn number_setting<T: std::str::FromStr>(
@@ -117,6 +120,7 @@ impl Registry {
                 number_setting(config, KEEPALIVE_INTERVAL_KEY, 5, "a number")?,
                 number_setting(config, KEEPALIVE_COUNT_KEY, 5, "a number")?,
             ),
+            tls: tls::TlsConfig::new(config)?,
         })
     }
 
@@ -149,6 +153,11 @@ pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
         reason::PAUSED_MIGRATION,
         rvirt::events::lifecycle::SUSPENDED_MIGRATED,
     ))
+}
+
+/// Whether a migration job (either way) holds guest `dom` now.
+pub fn migrating(driver: &Driver, dom: &DomainRef) -> bool {
+    driver.migrations.jobs.slot(&dom.uuid).current().is_some()
 }
 
 /// The incoming migrations one connection prepared (libvirt ties each to
@@ -382,7 +391,7 @@ impl MigrationDriver for QemuConnection {
 mod tests {
     use super::*;
 
-    fn config(pairs: &[(&str, &str)]) -> StateConfig {
+    pub(super) fn config(pairs: &[(&str, &str)]) -> StateConfig {
         StateConfig {
             host_uuid: None,
             settings: pairs

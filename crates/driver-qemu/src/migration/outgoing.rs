@@ -10,6 +10,7 @@ use super::mirror::Mirrors;
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
 use super::request::SUPPORT;
 use super::storage::{self, MigrateContinue};
+use super::tls::{self, Endpoint, TlsConfig};
 use super::tunnel;
 use crate::driver::Driver;
 use crate::lifecycle;
@@ -68,6 +69,8 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             return Err(not_running());
         }
         storage::check_begin(&obj.def, req, flags)?;
+        storage::check_safe(&obj.def, req, flags)?;
+        self.driver.migrations.tls.check(flags)?;
         let copied = match storage::requested(flags) {
             true => storage::copied_disks(&obj.def, &req.migrate_disks)?,
             false => Vec::new(),
@@ -123,6 +126,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             caps: qmp::capabilities(p.req, p.flags, Party::Source),
             compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
             params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
+            tls: (p.flags & flags::TLS != 0).then(|| self.driver.migrations.tls.clone()),
             uri,
             fd,
             mirrors,
@@ -248,6 +252,8 @@ struct Transfer {
     fd: Option<OwnedFd>,
     /// Storage migration: the disks' mirrors, ready before `migrate`.
     mirrors: Option<Mirrors>,
+    /// With VIR_MIGRATE_TLS: the client credentials' settings.
+    tls: Option<TlsConfig>,
 }
 
 fn failed(info: &MigrationInfo) -> Error {
@@ -264,6 +270,9 @@ impl Transfer {
     async fn run(self) -> Result<()> {
         let mon = &self.run.monitor;
         let started = async {
+            if let Some(tls) = &self.tls {
+                tls.enable(mon, Endpoint::Client).await?;
+            }
             let caps = qapi::qmp::migrate_set_capabilities {
                 capabilities: self.caps.clone(),
             };
@@ -292,6 +301,9 @@ impl Transfer {
             if let Some(m) = &self.mirrors {
                 let _ = m.finish(mon, true).await;
             }
+        }
+        if self.tls.is_some() {
+            tls::disable(mon).await;
         }
         outcome
     }

@@ -42,6 +42,10 @@ pub struct SetParameters {
     pub decompress_threads: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub multifd_channels: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_creds: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_hostname: Option<String>,
 }
 
 impl qapi::Command for SetParameters {
@@ -222,9 +226,17 @@ pub fn parameters(
     let d = ErrorDomain::QEMU;
     let channels = connections_of(d, flags, req)?;
     let mt = mt_of(d, req)?;
+    // `tls.destination` names the host the source verifies; without it
+    // QEMU takes the URI's (libvirt leaves tls-hostname empty then).
+    let tls_hostname = match (party, flags & flags::TLS != 0) {
+        (Party::Source, true) => req.tls_destination.clone().unwrap_or_default(),
+        _ => String::new(),
+    };
     let mut p = SetParameters {
         multifd_channels: channels.map(i64::from),
         decompress_threads: mt.map(|m| i64::from(m.dthreads)),
+        tls_creds: Some(super::tls::creds(flags)),
+        tls_hostname: Some(tls_hostname),
         ..SetParameters::default()
     };
     if party == Party::Source {

@@ -7,17 +7,17 @@ use rvirt_hypervisor::MigrationSupport;
 use rvirt_util::ErrorDomain;
 use std::sync::LazyLock;
 
-/// The flags QEMU cannot honour here yet: offline, TLS, RDMA, zero-copy
-/// and post-copy recovery.
+/// The flags QEMU cannot honour here yet: offline, RDMA, zero-copy and
+/// post-copy recovery.
 const REFUSED_FLAGS: u32 =
-    flags::OFFLINE | flags::TLS | flags::RDMA_PIN_ALL | flags::ZEROCOPY | flags::POSTCOPY_RESUME;
+    flags::OFFLINE | flags::RDMA_PIN_ALL | flags::ZEROCOPY | flags::POSTCOPY_RESUME;
 
 /// Managed, peer-to-peer and tunnelled migration with every other flag.
 pub const HONOURED_FLAGS: u32 = flags::ALL & !REFUSED_FLAGS;
 
-/// The parameters QEMU cannot honour here yet: TLS and graphics
-/// relocation. Every other `VIR_MIGRATE_PARAM_*` is carried out.
-const REFUSED_PARAMS: &[&str] = &[params::TLS_DESTINATION, params::GRAPHICS_URI];
+/// The parameters QEMU cannot honour here yet: graphics relocation.
+/// Every other `VIR_MIGRATE_PARAM_*` is carried out.
+const REFUSED_PARAMS: &[&str] = &[params::GRAPHICS_URI];
 
 pub static SUPPORT: LazyLock<MigrationSupport> = LazyLock::new(|| {
     let honoured: Vec<&'static str> = rvirt::migration::PARAM_TYPES

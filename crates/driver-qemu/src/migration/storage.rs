@@ -11,6 +11,7 @@
 use super::ports::Ports;
 use crate::state::Running;
 use rvirt::migration::flags;
+use rvirt_conf::domain::disk::SourceKind;
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::Disk;
 use rvirt_conf::qemu_cookie::{CookieNbd, NbdDisk};
@@ -69,6 +70,70 @@ pub fn copied_disks(def: &DomainDef, migrate_disks: &[String]) -> Result<Vec<Cop
         });
     }
     Ok(out)
+}
+
+/// `virFileIsSharedFS`'s file systems, by `statfs` magic: NFS, GFS2,
+/// OCFS2, AFS, SMB, CIFS, Ceph, GPFS, ACFS, BeeGFS (the FUSE-mounted
+/// GlusterFS and Quobyte, which it finds by mount type, are not seen).
+const SHARED_FS: [i64; 10] = [
+    0x6969,
+    0x0116_1970,
+    0x7461_636f,
+    0x5346_414f,
+    0x517b,
+    0xff53_4d42,
+    0x00c3_6400,
+    0x4750_4653,
+    0x6163_6673,
+    0x1983_0326,
+];
+
+/// Whether `path` (or, while it does not exist, its nearest existing
+/// parent) is on a shared file system.
+fn on_shared_fs(path: &str) -> bool {
+    let mut at = std::path::Path::new(path);
+    loop {
+        match nix::sys::statfs::statfs(at) {
+            #[allow(clippy::unnecessary_cast)]
+            Ok(fs) => return SHARED_FS.contains(&(fs.filesystem_type().0 as i64)),
+            Err(_) => match at.parent() {
+                Some(parent) => at = parent,
+                None => return false,
+            },
+        }
+    }
+}
+
+/// `qemuMigrationSrcIsSafe` without VIR_MIGRATE_UNSAFE: every disk that
+/// has a source, is writable and is not copied by this migration must be
+/// on shared storage (a network disk, a file on a shared file system).
+/// QEMU 7.2 drops its page cache on the switch-over, so the disks' cache
+/// mode does not matter (libvirt's `migration-file-drop-cache` case).
+pub fn check_safe(def: &DomainDef, req: &Request, flags: u32) -> Result<()> {
+    if flags & flags::UNSAFE != 0 {
+        return Ok(());
+    }
+    for disk in &def.devices.disks {
+        if disk.source.is_empty() || disk.readonly {
+            continue;
+        }
+        if requested(flags) && copies(disk, &req.migrate_disks) {
+            continue;
+        }
+        let unsafe_disk = match &disk.source.kind {
+            SourceKind::File { path, .. } => !path.as_deref().is_some_and(on_shared_fs),
+            SourceKind::Nvme(_) => true,
+            _ => false,
+        };
+        if unsafe_disk {
+            return Err(Error::new(
+                ErrorDomain::QEMU,
+                ErrorCode::MIGRATE_UNSAFE,
+                "Migration without shared storage is unsafe",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Begin's checks on a storage migration (`qemuMigrationSrcBeginPhase`):
@@ -137,6 +202,8 @@ qmp_command!(7, "query-jobs", QueryJobs, Value);
 qmp_command!(8, "block-job-cancel", BlockJobCancel, qapi::Empty);
 qmp_command!(9, "job-dismiss", JobDismiss, qapi::Empty);
 qmp_command!(10, "migrate-continue", MigrateContinue, qapi::Empty);
+qmp_command!(11, "object-add", ObjectAdd, qapi::Empty);
+qmp_command!(12, "object-del", ObjectDel, qapi::Empty);
 
 /// Begin's `<nbd>`: each copied disk with its virtual size (libvirt's
 /// `qemuMigrationCookieAddNBD`, from `query-named-block-nodes`).
@@ -320,9 +387,14 @@ pub fn plan_server(req: &Request, listen: &str, ports: &Ports) -> Result<(NbdLis
     Ok((NbdListen::Tcp { host, port }, taken))
 }
 
-/// `nbd-server-start` on `listen`, then a writable export of each disk
-/// named `drive-ALIAS` (`block-export-add`, as libvirt with QEMU ≥ 5.2).
-pub async fn start_server(run: &Running, listen: &NbdListen, disks: &[CopiedDisk]) -> Result<()> {
+/// `nbd-server-start` on `listen` (over TLS with the credentials named
+/// `tls`), then a writable export of each disk named `drive-ALIAS`
+/// (`block-export-add`, as libvirt with QEMU ≥ 5.2).
+pub async fn start_server(
+    run: &Running,
+    (listen, tls): (&NbdListen, Option<&str>),
+    disks: &[CopiedDisk],
+) -> Result<()> {
     let addr = match listen {
         NbdListen::Tcp { host, port } => json!({
             "type": "inet",
@@ -332,10 +404,11 @@ pub async fn start_server(run: &Running, listen: &NbdListen, disks: &[CopiedDisk
         NbdListen::Unix(path) => json!({"type": "unix", "data": {"path": path}}),
     };
     let mon = &run.monitor;
-    mon.execute(NbdServerStart {
-        args: json!({ "addr": addr }),
-    })
-    .await?;
+    let mut args = json!({ "addr": addr });
+    if let Some(creds) = tls {
+        args["tls-creds"] = json!(creds);
+    }
+    mon.execute(NbdServerStart { args }).await?;
     for d in disks {
         let export = json!({
             "type": "nbd",
@@ -431,6 +504,25 @@ mod tests {
         let e = check_begin(&def(), &Request::default(), tunnelled).unwrap_err();
         assert!(e.message.contains("not supported with tunnelled"), "{e}");
         assert!(check_begin(&def(), &req, flags::LIVE).is_ok());
+    }
+
+    #[test]
+    fn a_local_disk_not_copied_is_unsafe() {
+        let req = Request::default();
+        let e = check_safe(&def(), &req, flags::LIVE).unwrap_err();
+        assert_eq!(e.code, ErrorCode::MIGRATE_UNSAFE);
+        assert_eq!(
+            e.message,
+            "Unsafe migration: Migration without shared storage is unsafe"
+        );
+        assert!(check_safe(&def(), &req, flags::LIVE | flags::UNSAFE).is_ok());
+        // The shareable vdb is not copied unless named, so still unsafe.
+        assert!(check_safe(&def(), &req, flags::NON_SHARED_DISK).is_err());
+        let both = Request {
+            migrate_disks: vec!["vda".into(), "vdb".into()],
+            ..Request::default()
+        };
+        assert!(check_safe(&def(), &both, flags::NON_SHARED_DISK).is_ok());
     }
 
     #[test]

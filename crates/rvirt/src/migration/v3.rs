@@ -25,7 +25,7 @@
 //! ```
 
 use super::{flags, params as param};
-use crate::driver::{Cookie, FinishArgs, PrepareArgs};
+use crate::driver::{Cookie, FinishArgs, ParamsArgs, PrepareArgs};
 use crate::stream::Stream;
 use crate::{Connect, Domain};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
@@ -209,6 +209,15 @@ where
 }
 
 impl V3Request<'_> {
+    /// A `_params` phase's arguments.
+    pub(crate) fn params_args<'b>(&'b self, cookie_in: &'b [u8], flags: u32) -> ParamsArgs<'b> {
+        ParamsArgs {
+            params: &self.params,
+            cookie_in,
+            flags,
+        }
+    }
+
     /// Plain V3 prepare's arguments.
     fn prepare_args<'b>(
         &'b self,

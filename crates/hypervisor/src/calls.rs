@@ -14,9 +14,50 @@
 
 use crate::job::{DomainJob, Job, UNLIMITED_MIB};
 use crate::rules::MigrationSupport;
+use rvirt::driver::DomainRef;
 use rvirt::job::{operation, JobInfo};
 use rvirt_util::{Error, ErrorCode, Result, TypedParams};
 use std::sync::Arc;
+
+/// A driver's job entries over its domains' job slots: each answers from
+/// the slot by the driver's rules unless the driver overrides it (what
+/// also reaches its hypervisor). [`crate::migration_job_slots!`] writes
+/// the `MigrationDriver` entries over them.
+pub trait JobCalls {
+    /// The driver's rules and error texts.
+    fn job_rules(&self) -> &MigrationSupport;
+    /// The domain's job slot (unknown domains refused the driver's way).
+    fn job_slot(&self, dom: &DomainRef) -> Result<Arc<DomainJob>>;
+
+    fn job_info(&self, dom: &DomainRef) -> Result<JobInfo> {
+        Ok(self.job_rules().job_info(&*self.job_slot(dom)?))
+    }
+    fn job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
+        Ok(self.job_rules().job_stats(&*self.job_slot(dom)?, flags))
+    }
+    fn abort_job(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        self.job_rules().abort_job(&*self.job_slot(dom)?, flags)
+    }
+    fn set_max_speed(&self, dom: &DomainRef, mib: u64, flags: u32) -> Result<()> {
+        self.job_rules()
+            .set_max_speed(&*self.job_slot(dom)?, mib, flags)
+    }
+    fn get_max_speed(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
+        self.job_rules().get_max_speed(&*self.job_slot(dom)?, flags)
+    }
+    fn set_max_downtime(&self, dom: &DomainRef, ms: u64, flags: u32) -> Result<()> {
+        self.job_rules()
+            .set_max_downtime(&*self.job_slot(dom)?, ms, flags)
+    }
+    fn get_max_downtime(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
+        self.job_rules()
+            .get_max_downtime(&*self.job_slot(dom)?, flags)
+    }
+    fn start_post_copy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        let slot = self.job_slot(dom)?;
+        self.job_rules().start_post_copy(&slot, flags).map(|_| ())
+    }
+}
 
 /// `VIR_DOMAIN_MIGRATE_MAX_SPEED_POSTCOPY`.
 pub const MAX_SPEED_POSTCOPY: u32 = 1;

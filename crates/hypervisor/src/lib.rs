@@ -18,8 +18,10 @@
 //! * [`source`]: begin, perform and confirm on the source, over a
 //!   [`backend::SourceBackend`].
 //! * [`tunnel`]: the tunnelled stream pump, both ways.
-//! * [`phases`]: the source's entries of the driver trait (begin3,
-//!   perform3, confirm3 and their `_params` forms) for every driver.
+//! * [`phases`]: the V3 entries of the driver trait (begin3 to confirm3
+//!   and their `_params` forms) over a driver's [`phases::V3Phases`].
+//! * [`slots`]: the macros writing those entries into a driver's
+//!   `MigrationDriver` impl.
 //! * [`p2p`]: the source driving the destination daemon itself
 //!   (PEER2PEER, TUNNELLED), V3-params / V3 / V2 chosen from the
 //!   destination's features.
@@ -37,6 +39,7 @@ pub mod p2p;
 pub mod phases;
 pub mod request;
 pub mod rules;
+pub mod slots;
 pub mod source;
 pub mod tunnel;
 

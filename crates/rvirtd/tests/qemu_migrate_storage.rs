@@ -15,8 +15,8 @@
 
 use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, alive, check_completed, check_failed_cleanly, field, spawn_migration,
-    virsh_migrate, QemuHost, TestGuest,
+    abort_and_check, alive, check_completed, check_failed_cleanly, expect_migrated, field,
+    spawn_migration, virsh_migrate, QemuHost, TestGuest,
 };
 use rvirt_testkit::qemu_storage::{
     disk_counter, disk_counter_above, image_format_and_size, images_identical, storage_setup,
@@ -44,14 +44,7 @@ fn storage_hop(s: &StorageSetup, src: &QemuHost, dst: &QemuHost, how: &str) {
     let ticked = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
     let out = virsh_migrate(src, dst, &g.name, &format!("{how} --suspend"));
-    let logs = || format!("--- src:\n{}\n--- dst:\n{}", src.host.log(), dst.host.log());
-    assert!(
-        out.ok,
-        "migration failed: {}{}\n{}",
-        out.stdout,
-        out.stderr,
-        logs()
-    );
+    expect_migrated(src, dst, &out);
     eprintln!("{how}: {:?}", started.elapsed());
     assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
     assert_eq!(dst.ok(&format!("domstate {}", g.name)).trim(), "paused");

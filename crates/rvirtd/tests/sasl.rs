@@ -58,14 +58,23 @@ fn ready() -> bool {
     have_saslpasswd2() && tools::have_virsh()
 }
 
-#[test]
-fn stock_virsh_authenticates_to_rvirtd_as_to_libvirtd() {
+/// The user database and rvirtd and stock libvirtd (when it can start)
+/// on it, with SASL on TCP; `None` without the tools.
+fn both_daemons() -> Option<(SaslDb, Daemon, Option<Daemon>)> {
     if !ready() {
-        return;
+        return None;
     }
     let db = sasl_db();
     let rvirtd = Daemon::rvirtd_env(&bins::rvirtd(), &config(), &db.env());
     let libvirtd = Daemon::libvirtd_env(&config(), &db.env());
+    Some((db, rvirtd, libvirtd))
+}
+
+#[test]
+fn stock_virsh_authenticates_to_rvirtd_as_to_libvirtd() {
+    let Some((db, rvirtd, libvirtd)) = both_daemons() else {
+        return;
+    };
     for (i, (user, pass, ok)) in CASES.iter().enumerate() {
         let auth = db.auth_file(&format!("auth{i}.conf"), user, pass);
         let ours = shell_auth("virsh", &uri(&rvirtd), "domstate test", &auth);
@@ -136,12 +145,9 @@ except libvirt.libvirtError as e:
 
 #[test]
 fn rvirsh_authenticates_to_stock_libvirtd_and_rvirtd() {
-    if !ready() {
+    let Some((db, rvirtd, libvirtd)) = both_daemons() else {
         return;
-    }
-    let db = sasl_db();
-    let rvirtd = Daemon::rvirtd_env(&bins::rvirtd(), &config(), &db.env());
-    let libvirtd = Daemon::libvirtd_env(&config(), &db.env());
+    };
     let daemons = std::iter::once(&rvirtd).chain(libvirtd.as_ref());
     for d in daemons {
         for (i, (user, pass, ok)) in CASES.iter().enumerate() {

@@ -67,18 +67,6 @@ impl QemuHost {
     pub fn qemu_pid(&self, name: &str) -> Option<i32> {
         self.dirs.pid_of(name).filter(|pid| alive(*pid))
     }
-
-    /// TCP listeners in this host's network namespace.
-    pub fn listeners(&self) -> String {
-        let out = self
-            .host
-            .command("ss")
-            .args(["-Hltn"])
-            .stdin(Stdio::null())
-            .output()
-            .expect("run ss");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
 }
 
 pub fn alive(pid: i32) -> bool {
@@ -226,6 +214,21 @@ pub fn check_completed(host: &dyn MigrationHost, name: &str) {
     assert!(field(&info, "Total downtime").is_some(), "{info}");
 }
 
+/// `out`, a migration from `src` to `dst`, succeeded (else both daemons'
+/// logs tell why).
+pub fn expect_migrated(src: &dyn MigrationHost, dst: &dyn MigrationHost, out: &Output) {
+    assert!(
+        out.ok,
+        "migration failed: {}{}\n--- {}:\n{}\n--- {}:\n{}",
+        out.stdout,
+        out.stderr,
+        src.hostname(),
+        src.log(),
+        dst.hostname(),
+        dst.log()
+    );
+}
+
 /// One hop, `migrate` run on `src` (its output returned): QEMU runs only on
 /// `dst` afterwards, the ticks went on, the checksum is `sum`, and both
 /// hosts report the completed job.
@@ -240,15 +243,7 @@ pub fn hop(
     let from = g.console_len();
     let before = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
-    let out = migrate();
-    let logs = || format!("--- A:\n{}\n--- B:\n{}", src.log(), dst.log());
-    assert!(
-        out.ok,
-        "migration failed: {}{}\n{}",
-        out.stdout,
-        out.stderr,
-        logs()
-    );
+    expect_migrated(src, dst, &migrate());
     eprintln!(
         "{} -> {}: {:?}",
         src.hostname(),

@@ -404,18 +404,13 @@ mod tests {
             }
         );
         assert_eq!(format_filters(&f), "1:*remote* 4:*util.object* ");
-        assert_eq!(
-            parse_filters("9:remote").unwrap_err(),
-            "Invalid priority '9' for filter '9:remote'"
-        );
-        assert_eq!(
-            parse_filters("remote").unwrap_err(),
-            "Malformed format for filter 'remote'"
-        );
-        assert_eq!(
-            parse_filters("1:+").unwrap_err(),
-            "Invalid match string '+'"
-        );
+        for (bad, why) in [
+            ("9:remote", "Invalid priority '9' for filter '9:remote'"),
+            ("remote", "Malformed format for filter 'remote'"),
+            ("1:+", "Invalid match string '+'"),
+        ] {
+            assert_eq!(parse_filters(bad).unwrap_err(), why);
+        }
         let o = parse_outputs("1:file:/tmp/x.log 3:stderr").unwrap();
         assert_eq!(o[0].destination, LogDestination::File("/tmp/x.log".into()));
         assert_eq!(
@@ -429,14 +424,15 @@ mod tests {
         assert!(parse_outputs("1:journald")
             .unwrap_err()
             .contains("Unsupported"));
-        assert_eq!(
-            parse_outputs("1:nowhere").unwrap_err(),
-            "Invalid log destination 'nowhere' for log output '1:nowhere'"
-        );
-        assert_eq!(
-            parse_outputs("stderr").unwrap_err(),
-            "Malformed format for log output 'stderr'"
-        );
+        for (bad, why) in [
+            (
+                "1:nowhere",
+                "Invalid log destination 'nowhere' for log output '1:nowhere'",
+            ),
+            ("stderr", "Malformed format for log output 'stderr'"),
+        ] {
+            assert_eq!(parse_outputs(bad).unwrap_err(), why);
+        }
         assert!(parse_outputs("1:stderr:x")
             .unwrap_err()
             .contains("does not meet the format requirements for destination type 'stderr'"));

@@ -18,12 +18,12 @@ vir_enum! {
 attr_struct! {
     /// `<driver>` of an IOMMU (intel only), in libvirt's output order.
     pub struct IommuDriver {
-        intremap: TriSwitch = "intremap",
-        caching_mode: TriSwitch = "caching_mode",
-        eim: TriSwitch = "eim",
-        iotlb: TriSwitch = "iotlb",
+        intremap: TriSwitch,
+        caching_mode: TriSwitch,
+        eim: TriSwitch,
+        iotlb: TriSwitch,
         /// Address width in bits.
-        aw_bits: NonZeroU32 = "aw_bits",
+        aw_bits: NonZeroU32,
     }
 }
 

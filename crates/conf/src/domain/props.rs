@@ -109,12 +109,13 @@ impl<T: VirEnum> AttrValue for T {
 }
 
 /// Declare a struct of one element's optional attributes with each XML
-/// name written once: `parse` reads them in declaration order with their
-/// [`AttrValue`] readers, `attrs` writes the set ones in the same order
-/// (declare them in libvirt's output order).
+/// name written once (`= "name"` only where it is not the field's name):
+/// `parse` reads them in declaration order with their [`AttrValue`]
+/// readers, `attrs` writes the set ones in the same order (declare them in
+/// libvirt's output order).
 macro_rules! attr_struct {
     ($(#[$m:meta])* $vis:vis struct $name:ident {
-        $($(#[$fm:meta])* $field:ident: $ty:ty = $xml:literal),+ $(,)?
+        $($(#[$fm:meta])* $field:ident: $ty:ty $(= $xml:literal)?),+ $(,)?
     }) => {
         $(#[$m])*
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -123,14 +124,14 @@ macro_rules! attr_struct {
         impl $name {
             pub fn parse(e: &$crate::xml::Element) -> rvirt_util::Result<Self> {
                 use $crate::domain::props::AttrValue;
-                Ok($name { $($field: AttrValue::read(e, $xml)?),+ })
+                Ok($name { $($field: AttrValue::read(e, attr_struct!(@name $field $($xml)?))?),+ })
             }
 
             /// The set attributes, ` name='value'` each.
             pub fn attrs(&self) -> $crate::xml::Attrs {
                 use $crate::domain::props::AttrValue;
                 let mut a = $crate::xml::Attrs::new();
-                $(a.opt($xml, self.$field.as_ref().map(AttrValue::text));)+
+                $(a.opt(attr_struct!(@name $field $($xml)?), self.$field.as_ref().map(AttrValue::text));)+
                 a
             }
 
@@ -139,6 +140,8 @@ macro_rules! attr_struct {
             }
         }
     };
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident $xml:literal) => { $xml };
 }
 pub(crate) use attr_struct;
 

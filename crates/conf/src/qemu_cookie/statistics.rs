@@ -48,6 +48,103 @@ fn line(w: &mut Writer, name: &str, v: impl std::fmt::Display) {
     w.line(&format!("<{name}>{v}</{name}>"));
 }
 
+/// One figure of the table: its element / typed parameter name, its value
+/// when it is sent, and how a read value is stored.
+struct Figure {
+    name: &'static str,
+    /// Sent with every statistics (else only when set).
+    always: bool,
+    get: fn(&CookieStatistics) -> Option<u64>,
+    set: fn(&mut CookieStatistics, u64),
+}
+
+/// A plain `u64` field, always sent.
+macro_rules! always {
+    ($f:ident) => {
+        Figure {
+            name: stringify!($f),
+            always: true,
+            get: |s| Some(s.$f),
+            set: |s, v| s.$f = v,
+        }
+    };
+}
+
+/// An `Option<u64>` field, sent when set.
+macro_rules! optional {
+    ($f:ident) => {
+        Figure {
+            name: stringify!($f),
+            always: false,
+            get: |s| s.$f,
+            set: |s, v| s.$f = Some(v),
+        }
+    };
+}
+
+/// A field sent with its group (`memory_constant`, the compression cache).
+macro_rules! grouped {
+    ($f:ident, $group:ident) => {
+        Figure {
+            name: stringify!($f),
+            always: false,
+            get: |s| s.$group.map(|_| s.$f),
+            set: |s, v| s.$f = v,
+        }
+    };
+    ($f:ident, $name:literal) => {
+        Figure {
+            name: $name,
+            always: false,
+            get: |s| s.compression.map(|c| c.$f),
+            set: |s, v| {
+                if let Some(c) = &mut s.compression {
+                    c.$f = v
+                }
+            },
+        }
+    };
+}
+
+/// The figures after `started`, `stopped`, `sent` and `delta`, in
+/// `qemuMigrationCookieStatisticsXMLFormat`'s order (the throttle, an
+/// `int`, ends it).
+const FIGURES: &[Figure] = &[
+    always!(time_elapsed),
+    optional!(downtime),
+    optional!(setup_time),
+    always!(memory_total),
+    always!(memory_processed),
+    always!(memory_remaining),
+    always!(memory_bps),
+    optional!(memory_constant),
+    grouped!(memory_normal, memory_constant),
+    grouped!(memory_normal_bytes, memory_constant),
+    always!(memory_dirty_rate),
+    always!(memory_iteration),
+    always!(memory_postcopy_requests),
+    always!(memory_page_size),
+    always!(disk_total),
+    always!(disk_processed),
+    always!(disk_remaining),
+    always!(disk_bps),
+    Figure {
+        name: "compression_cache",
+        always: false,
+        get: |s| s.compression.map(|c| c.cache),
+        set: |s, v| {
+            s.compression = Some(CookieCompression {
+                cache: v,
+                ..CookieCompression::default()
+            })
+        },
+    },
+    grouped!(bytes, "compression_bytes"),
+    grouped!(pages, "compression_pages"),
+    grouped!(cache_misses, "compression_cache_misses"),
+    grouped!(overflow, "compression_overflow"),
+];
+
 impl CookieStatistics {
     pub(super) fn format(&self, w: &mut Writer) {
         w.line("<statistics>");
@@ -58,36 +155,10 @@ impl CookieStatistics {
         if let Some(d) = self.delta {
             line(w, "delta", d);
         }
-        line(w, "time_elapsed", self.time_elapsed);
-        if let Some(d) = self.downtime {
-            line(w, "downtime", d);
-        }
-        if let Some(s) = self.setup_time {
-            line(w, "setup_time", s);
-        }
-        line(w, "memory_total", self.memory_total);
-        line(w, "memory_processed", self.memory_processed);
-        line(w, "memory_remaining", self.memory_remaining);
-        line(w, "memory_bps", self.memory_bps);
-        if let Some(c) = self.memory_constant {
-            line(w, "memory_constant", c);
-            line(w, "memory_normal", self.memory_normal);
-            line(w, "memory_normal_bytes", self.memory_normal_bytes);
-        }
-        line(w, "memory_dirty_rate", self.memory_dirty_rate);
-        line(w, "memory_iteration", self.memory_iteration);
-        line(w, "memory_postcopy_requests", self.memory_postcopy_requests);
-        line(w, "memory_page_size", self.memory_page_size);
-        line(w, "disk_total", self.disk_total);
-        line(w, "disk_processed", self.disk_processed);
-        line(w, "disk_remaining", self.disk_remaining);
-        line(w, "disk_bps", self.disk_bps);
-        if let Some(c) = &self.compression {
-            line(w, "compression_cache", c.cache);
-            line(w, "compression_bytes", c.bytes);
-            line(w, "compression_pages", c.pages);
-            line(w, "compression_cache_misses", c.cache_misses);
-            line(w, "compression_overflow", c.overflow);
+        for f in FIGURES {
+            if let Some(v) = (f.get)(self) {
+                line(w, f.name, v);
+            }
         }
         line(w, "auto_converge_throttle", self.auto_converge_throttle);
         w.dedent();
@@ -112,82 +183,41 @@ impl CookieStatistics {
     /// it lacks is 0 (or unset, for the optional ones).
     fn from_lookup(get: impl Fn(&str) -> Option<u64>) -> CookieStatistics {
         let u = |name: &str| get(name).unwrap_or(0);
-        let compression = get("compression_cache").map(|cache| CookieCompression {
-            cache,
-            bytes: u("compression_bytes"),
-            pages: u("compression_pages"),
-            cache_misses: u("compression_cache_misses"),
-            overflow: u("compression_overflow"),
-        });
-        CookieStatistics {
+        let mut stats = CookieStatistics {
             started: u("started"),
             stopped: u("stopped"),
             sent: u("sent"),
-            delta: None,
-            time_elapsed: u("time_elapsed"),
-            downtime: get("downtime"),
-            setup_time: get("setup_time"),
-            memory_total: u("memory_total"),
-            memory_processed: u("memory_processed"),
-            memory_remaining: u("memory_remaining"),
-            memory_bps: u("memory_bps"),
-            memory_constant: get("memory_constant"),
-            memory_normal: u("memory_normal"),
-            memory_normal_bytes: u("memory_normal_bytes"),
-            memory_dirty_rate: u("memory_dirty_rate"),
-            memory_iteration: u("memory_iteration"),
-            memory_postcopy_requests: u("memory_postcopy_requests"),
-            memory_page_size: u("memory_page_size"),
-            disk_total: u("disk_total"),
-            disk_processed: u("disk_processed"),
-            disk_remaining: u("disk_remaining"),
-            disk_bps: u("disk_bps"),
-            compression,
             auto_converge_throttle: u("auto_converge_throttle").min(i32::MAX as u64) as i32,
+            ..CookieStatistics::default()
+        };
+        for f in FIGURES {
+            if let Some(v) = get(f.name) {
+                (f.set)(&mut stats, v);
+            }
         }
+        stats
     }
 
     /// As completed-job figures (typed parameter name, value), the way
-    /// rvirt's drivers carry them.
+    /// rvirt's drivers carry them: those always sent, then the set ones.
     pub fn to_pairs(&self) -> Vec<(String, u64)> {
-        let mut v: Vec<(&str, u64)> = vec![
-            ("time_elapsed", self.time_elapsed),
-            ("memory_total", self.memory_total),
-            ("memory_processed", self.memory_processed),
-            ("memory_remaining", self.memory_remaining),
-            ("memory_bps", self.memory_bps),
-            ("memory_dirty_rate", self.memory_dirty_rate),
-            ("memory_iteration", self.memory_iteration),
-            ("memory_postcopy_requests", self.memory_postcopy_requests),
-            ("memory_page_size", self.memory_page_size),
-            ("disk_total", self.disk_total),
-            ("disk_processed", self.disk_processed),
-            ("disk_remaining", self.disk_remaining),
-            ("disk_bps", self.disk_bps),
-            (
-                "auto_converge_throttle",
-                self.auto_converge_throttle.max(0) as u64,
-            ),
-        ];
-        v.extend(self.downtime.map(|d| ("downtime", d)));
-        v.extend(self.setup_time.map(|d| ("setup_time", d)));
-        if let Some(c) = self.memory_constant {
-            v.push(("memory_constant", c));
-            v.push(("memory_normal", self.memory_normal));
-            v.push(("memory_normal_bytes", self.memory_normal_bytes));
-        }
-        if let Some(c) = self.compression {
-            v.push(("compression_cache", c.cache));
-            v.push(("compression_bytes", c.bytes));
-            v.push(("compression_pages", c.pages));
-            v.push(("compression_cache_misses", c.cache_misses));
-            v.push(("compression_overflow", c.overflow));
-        }
-        v.push((
-            "data_processed",
-            self.memory_processed + self.disk_processed,
-        ));
-        v.into_iter().map(|(n, x)| (n.to_string(), x)).collect()
+        let figures = |always: bool| {
+            FIGURES
+                .iter()
+                .filter(move |f| f.always == always)
+                .filter_map(|f| Some((f.name, (f.get)(self)?)))
+        };
+        let throttle = (
+            "auto_converge_throttle",
+            self.auto_converge_throttle.max(0) as u64,
+        );
+        let processed = self.memory_processed + self.disk_processed;
+        figures(true)
+            .chain([throttle])
+            .chain(figures(false))
+            .chain([("data_processed", processed)])
+            .map(|(n, x)| (n.to_string(), x))
+            .collect()
     }
 
     /// From completed-job figures; what is not there stays 0 / unset.

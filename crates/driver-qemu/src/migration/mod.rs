@@ -37,16 +37,16 @@ use outgoing::Source;
 use parking_lot::Mutex;
 use ports::Ports;
 use request::SUPPORT;
-use rvirt::driver::{
-    Begin3Args, Cookie, DomainRef, FinishArgs, MigrationDriver, ParamsArgs, PerformArgs,
-    PrepareArgs, StateConfig,
-};
-use rvirt::job::{operation, JobInfo};
+use rvirt::driver::{Cookie, DomainRef, FinishArgs, MigrationDriver, StateConfig};
+use rvirt::job::operation;
 use rvirt::migration::flags;
 use rvirt::types::reason;
-use rvirt::Stream;
+use rvirt_hypervisor::calls::JobCalls;
 use rvirt_hypervisor::incoming as incoming_engine;
+use rvirt_hypervisor::job::DomainJob;
+use rvirt_hypervisor::phases::{self, Checked, V3Phases};
 use rvirt_hypervisor::source::{self as engine, Perform};
+use rvirt_hypervisor::MigrationSupport;
 use rvirt_hypervisor::{destination, IncomingChannel};
 use rvirt_hypervisor::{p2p, Jobs, Request, Target};
 use rvirt_util::{Error, ErrorDomain, Result, TypedParams};
@@ -172,64 +172,11 @@ pub fn discard_prepared(driver: &Arc<Driver>, prepared: &Prepared) {
     }
 }
 
-fn no_xml() -> Error {
-    Error::invalid_arg(ErrorDomain::QEMU, "no domain XML passed")
-}
-
 impl QemuConnection {
     fn source(&self) -> Source<'_> {
         Source {
             driver: &self.driver,
         }
-    }
-
-    fn prepare(
-        &self,
-        cookie_in: &[u8],
-        xml: &str,
-        req: &Request,
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        self.prepare_via(cookie_in, xml, (req, flags), None)
-    }
-
-    /// Prepare, the memory arriving over TCP or (`tunnel`) in a stream.
-    fn prepare_via(
-        &self,
-        cookie_in: &[u8],
-        xml: &str,
-        (req, flags): (&Request, u32),
-        tunnel: Option<&Stream>,
-    ) -> Result<(Cookie, Option<String>)> {
-        let dest = Destination {
-            driver: &self.driver,
-        };
-        let channel = match tunnel {
-            Some(st) => IncomingChannel::Stream(st),
-            None => IncomingChannel::Tcp {
-                uri_in: req.uri.as_deref(),
-            },
-        };
-        let (cookie, uri, inc) =
-            destination::prepare(&dest, cookie_in, Some(xml), req, flags, channel)?;
-        self.prepared.track(inc);
-        Ok((cookie, uri))
-    }
-
-    /// Finish: the engine finds the migration by name, after the ones
-    /// whose QEMU died are ended.
-    fn finish(
-        &self,
-        dname: &str,
-        cookie_in: &[u8],
-        flags: u32,
-        cancelled: bool,
-    ) -> Result<(DomainRef, Cookie)> {
-        incoming::reap_gone(&self.driver);
-        let dest = Destination {
-            driver: &self.driver,
-        };
-        destination::finish(&dest, dname, cookie_in, flags, cancelled)
     }
 
     /// Perform, managed (to the URI the destination prepared) or
@@ -258,133 +205,75 @@ impl QemuConnection {
     }
 }
 
-/// A positional phase's request, checked.
-fn legacy(
-    flags: u32,
-    dname: Option<&str>,
-    bandwidth: u64,
-    dxml: Option<&str>,
-    uri: Option<&str>,
-) -> Result<Request> {
-    let req = Request::legacy(dname, bandwidth, dxml, uri);
-    SUPPORT.check_request(flags, &req)?;
-    Ok(req)
+/// The V3 phases: the engine's steps over QEMU's source and destination.
+impl V3Phases for QemuConnection {
+    fn error_domain(&self) -> ErrorDomain {
+        ErrorDomain::QEMU
+    }
+    fn check_source(&self, flags: u32, params: &TypedParams) -> Result<Request> {
+        SUPPORT.check(flags, params)
+    }
+    fn check_incoming(&self, flags: u32, params: &TypedParams) -> Result<Request> {
+        SUPPORT.check_incoming(flags, params)
+    }
+    fn begin(&self, dom: &DomainRef, req: &Request, flags: u32) -> Result<(Cookie, String)> {
+        engine::begin_api(&self.source(), dom, req, flags)
+    }
+    fn prepare(&self, xml: &str, c: Checked, channel: IncomingChannel) -> Result<phases::Prepared> {
+        let dest = Destination {
+            driver: &self.driver,
+        };
+        let (cookie, uri, inc) =
+            destination::prepare(&dest, c.cookie_in, Some(xml), c.req, c.flags, channel)?;
+        self.prepared.track(inc);
+        Ok((cookie, uri))
+    }
+    fn perform(&self, dom: &DomainRef, c: Checked, dconnuri: Option<&str>) -> Result<Cookie> {
+        self.perform_to(dom, (c.req, c.flags), c.cookie_in, dconnuri)
+    }
+    /// The engine finds the migration by name, after the ones whose QEMU
+    /// died are ended.
+    fn finish(&self, a: &FinishArgs, cancelled: bool) -> Result<(DomainRef, Cookie)> {
+        incoming::reap_gone(&self.driver);
+        let dest = Destination {
+            driver: &self.driver,
+        };
+        destination::finish(&dest, a.dname, a.cookie_in, a.flags, cancelled)
+    }
+    fn confirm(&self, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
+        engine::confirm(&self.source(), dom, flags, cancelled)
+    }
+}
+
+/// The job entries: what changes a running migration also reaches QEMU.
+impl JobCalls for QemuConnection {
+    fn job_rules(&self) -> &MigrationSupport {
+        &SUPPORT
+    }
+    fn job_slot(&self, dom: &DomainRef) -> Result<Arc<DomainJob>> {
+        control::slot(&self.driver, dom)
+    }
+    fn job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
+        control::job_stats(&self.driver, dom, flags)
+    }
+    fn set_max_speed(&self, dom: &DomainRef, mib: u64, flags: u32) -> Result<()> {
+        control::set_max_speed(&self.driver, dom, mib, flags)
+    }
+    fn set_max_downtime(&self, dom: &DomainRef, ms: u64, flags: u32) -> Result<()> {
+        control::set_max_downtime(&self.driver, dom, ms, flags)
+    }
+    fn get_max_downtime(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
+        control::get_max_downtime(&self.driver, dom, flags)
+    }
+    fn start_post_copy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        control::start_post_copy(&self.driver, dom, flags)
+    }
 }
 
 impl MigrationDriver for QemuConnection {
-    fn domain_migrate_begin3(&self, dom: &DomainRef, a: &Begin3Args) -> Result<(Cookie, String)> {
-        let req = legacy(a.flags, a.dname, a.bandwidth, a.xmlin, None)?;
-        engine::begin_api(&self.source(), dom, &req, a.flags)
-    }
-    fn domain_migrate_prepare3(&self, a: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
-        let req = Request::legacy(a.dname, a.bandwidth, None, a.uri_in);
-        SUPPORT.check_incoming(a.flags, &req.to_params())?;
-        self.prepare(a.cookie_in, a.dom_xml, &req, a.flags)
-    }
-    fn domain_migrate_prepare_tunnel3(&self, st: &Stream, a: &PrepareArgs) -> Result<Cookie> {
-        let req = Request::legacy(a.dname, a.bandwidth, None, None);
-        SUPPORT.check_incoming(a.flags, &req.to_params())?;
-        let prepared = self.prepare_via(a.cookie_in, a.dom_xml, (&req, a.flags), Some(st))?;
-        Ok(prepared.0)
-    }
-    fn domain_migrate_perform3(&self, dom: &DomainRef, a: &PerformArgs) -> Result<Cookie> {
-        let req = legacy(a.flags, a.dname, a.bandwidth, a.xmlin, a.uri)?;
-        self.perform_to(dom, (&req, a.flags), a.cookie_in, a.dconnuri)
-    }
-    fn domain_migrate_finish3(
-        &self,
-        a: &FinishArgs,
-        cancelled: bool,
-    ) -> Result<(DomainRef, Cookie)> {
-        self.finish(a.dname, a.cookie_in, a.flags, cancelled)
-    }
-    fn domain_migrate_confirm3(
-        &self,
-        dom: &DomainRef,
-        _cookie_in: &[u8],
-        flags: u32,
-        cancelled: bool,
-    ) -> Result<()> {
-        engine::confirm(&self.source(), dom, flags, cancelled)
-    }
+    rvirt_hypervisor::migration_v3_slots!();
 
-    fn domain_migrate_begin3_params(
-        &self,
-        dom: &DomainRef,
-        params: &TypedParams,
-        flags: u32,
-    ) -> Result<(Cookie, String)> {
-        let req = SUPPORT.check(flags, params)?;
-        engine::begin_api(&self.source(), dom, &req, flags)
-    }
-    fn domain_migrate_prepare3_params(&self, a: &ParamsArgs) -> Result<(Cookie, Option<String>)> {
-        let req = SUPPORT.check_incoming(a.flags, a.params)?;
-        let xml = req.dxml.clone().ok_or_else(no_xml)?;
-        self.prepare(a.cookie_in, &xml, &req, a.flags)
-    }
-    fn domain_migrate_prepare_tunnel3_params(&self, st: &Stream, a: &ParamsArgs) -> Result<Cookie> {
-        let req = SUPPORT.check_incoming(a.flags, a.params)?;
-        let xml = req.dxml.clone().ok_or_else(no_xml)?;
-        let prepared = self.prepare_via(a.cookie_in, &xml, (&req, a.flags), Some(st))?;
-        Ok(prepared.0)
-    }
-    fn domain_migrate_perform3_params(
-        &self,
-        dom: &DomainRef,
-        dconnuri: Option<&str>,
-        a: &ParamsArgs,
-    ) -> Result<Cookie> {
-        let req = SUPPORT.check(a.flags, a.params)?;
-        self.perform_to(dom, (&req, a.flags), a.cookie_in, dconnuri)
-    }
-    fn domain_migrate_finish3_params(
-        &self,
-        a: &ParamsArgs,
-        cancelled: bool,
-    ) -> Result<(DomainRef, Cookie)> {
-        let dname = a
-            .params
-            .get_string(rvirt::migration::params::DEST_NAME)
-            .ok_or_else(|| Error::invalid_arg(ErrorDomain::QEMU, "missing destination name"))?;
-        self.finish(dname, a.cookie_in, a.flags, cancelled)
-    }
-    fn domain_migrate_confirm3_params(
-        &self,
-        dom: &DomainRef,
-        a: &ParamsArgs,
-        cancelled: bool,
-    ) -> Result<()> {
-        engine::confirm(&self.source(), dom, a.flags, cancelled)
-    }
-    fn domain_get_job_info(&self, dom: &DomainRef) -> Result<JobInfo> {
-        Ok(SUPPORT.job_info(&*control::slot(&self.driver, dom)?))
-    }
-    fn domain_get_job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
-        control::job_stats(&self.driver, dom, flags)
-    }
-    fn domain_abort_job(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        SUPPORT.abort_job(&*control::slot(&self.driver, dom)?, flags)
-    }
-    fn domain_migrate_set_max_speed(
-        &self,
-        dom: &DomainRef,
-        bandwidth: u64,
-        flags: u32,
-    ) -> Result<()> {
-        control::set_max_speed(&self.driver, dom, bandwidth, flags)
-    }
-    fn domain_migrate_get_max_speed(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
-        SUPPORT.get_max_speed(&*control::slot(&self.driver, dom)?, flags)
-    }
-    fn domain_migrate_set_max_downtime(&self, dom: &DomainRef, ms: u64, flags: u32) -> Result<()> {
-        control::set_max_downtime(&self.driver, dom, ms, flags)
-    }
-    fn domain_migrate_get_max_downtime(&self, dom: &DomainRef, flags: u32) -> Result<u64> {
-        control::get_max_downtime(&self.driver, dom, flags)
-    }
-    fn domain_migrate_start_post_copy(&self, dom: &DomainRef, flags: u32) -> Result<()> {
-        control::start_post_copy(&self.driver, dom, flags)
-    }
+    rvirt_hypervisor::migration_job_slots!();
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! the application's callback ([`super::auth`]).
 
 use super::auth::{self, AuthConfig, CredType, Credential};
-use super::{auth_failed, c_string, errstring, in_ptr, lock, out_bytes, Conn, Progress};
+use super::{auth_failed, c_string, check_new, errstring, in_ptr, lock, out_bytes, Conn, Progress};
 use crate::client::Client;
 use rvirt_rpc::remote::{AuthSaslStartArgs, AuthSaslStepArgs, RemoteCalls};
 use rvirt_util::Result;
@@ -149,14 +149,8 @@ impl ClientSession {
                 &mut raw,
             )
         };
-        if err != SASL_OK {
-            return Err(auth_failed(format!(
-                "Failed to create SASL client context: {err} ({})",
-                errstring(err)
-            )));
-        }
         Ok(ClientSession {
-            conn: Conn { raw },
+            conn: check_new(err, raw)?,
             _callbacks: callbacks,
             interact: ptr::null_mut(),
             answers: Vec::new(),

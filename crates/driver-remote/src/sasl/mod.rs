@@ -86,6 +86,18 @@ impl Drop for Conn {
     }
 }
 
+/// The connection `sasl_client_new` / `sasl_server_new` made, or
+/// libvirt's refusal (which names the client context for both ends).
+pub(crate) fn check_new(err: c_int, raw: *mut sasl_conn_t) -> Result<Conn> {
+    if err != SASL_OK {
+        return Err(auth_failed(format!(
+            "Failed to create SASL client context: {err} ({})",
+            errstring(err)
+        )));
+    }
+    Ok(Conn { raw })
+}
+
 /// What a start or step left to do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Progress {

@@ -2,7 +2,9 @@
 //! a session per authenticating client (`virNetSASLSessionNewServer`,
 //! `ServerStart`/`ServerStep`, `ListMechanisms`).
 
-use super::{auth_failed, c_string, errstring, in_ptr, internal, lock, out_bytes, Conn, Progress};
+use super::{
+    auth_failed, c_string, check_new, errstring, in_ptr, internal, lock, out_bytes, Conn, Progress,
+};
 use crate::tls::x509::glob_match;
 use rvirt_util::Result;
 use sasl2_sys::prelude::*;
@@ -96,13 +98,9 @@ impl ServerSession {
                 &mut raw,
             )
         };
-        if err != SASL_OK {
-            return Err(auth_failed(format!(
-                "Failed to create SASL client context: {err} ({})",
-                errstring(err)
-            )));
-        }
-        Ok(ServerSession { conn: Conn { raw } })
+        Ok(ServerSession {
+            conn: check_new(err, raw)?,
+        })
     }
 
     pub fn set_external_ssf(&mut self, ssf: u32) -> Result<()> {

@@ -619,11 +619,7 @@ impl V3Source for ClientSource<'_> {
         };
         let me = self.dom.domain_ref();
         if r.use_params {
-            let args = ParamsArgs {
-                params: &r.params,
-                cookie_in: cookie,
-                flags,
-            };
+            let args = r.params_args(cookie, flags);
             return self.drv.domain_migrate_perform3_params(me, None, &args);
         }
         let args = PerformArgs {
@@ -639,11 +635,7 @@ impl V3Source for ClientSource<'_> {
     fn confirm(&self, r: &V3Request, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()> {
         let me = self.dom.domain_ref();
         if r.use_params {
-            let args = ParamsArgs {
-                params: &r.params,
-                cookie_in: cookie,
-                flags,
-            };
+            let args = r.params_args(cookie, flags);
             self.drv
                 .domain_migrate_confirm3_params(me, &args, cancelled)
         } else {

@@ -25,7 +25,7 @@
 //! ```
 
 use super::{flags, params as param};
-use crate::driver::{Cookie, FinishArgs, PrepareArgs};
+use crate::driver::{Cookie, FinishArgs, ParamsArgs, PrepareArgs};
 use crate::stream::Stream;
 use crate::{Connect, Domain};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
@@ -81,33 +81,9 @@ pub trait V3Source {
     fn confirm(&self, r: &V3Request, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()>;
 }
 
-/// The destination end, as the runner calls it; `D` is what finish gives.
-pub trait V3Destination {
-    type Domain;
-    /// (cookie, uri_out).
-    fn prepare(
-        &self,
-        r: &V3Request,
-        cookie: &[u8],
-        xml: &str,
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)>;
-    /// (cookie, the stream perform writes to).
-    fn prepare_tunnel(
-        &self,
-        r: &V3Request,
-        cookie: &[u8],
-        xml: &str,
-        flags: u32,
-    ) -> Result<(Cookie, Stream)>;
-    fn finish(
-        &self,
-        r: &V3Request,
-        cookie: &[u8],
-        flags: u32,
-        cancelled: bool,
-    ) -> Result<(Self::Domain, Cookie)>;
-}
+/// What prepare gives: the cookie, the URI to migrate to, and for a
+/// tunnelled migration the stream perform writes to.
+type Prepared = (Cookie, Option<String>, Option<Stream>);
 
 /// How a V3 migration ended.
 pub struct V3Outcome<D> {
@@ -128,10 +104,11 @@ fn no_uri() -> Error {
 }
 
 /// Run begin → prepare → perform → finish → confirm.
-pub fn run<S, D>(src: &S, dst: &D, mut r: V3Request) -> Result<V3Outcome<D::Domain>>
+/// The destination is reached through its connection (the client's
+/// destination connection, or the one a peer-to-peer source opened).
+pub fn run<S>(src: &S, dst: &Connect, mut r: V3Request) -> Result<V3Outcome<Domain>>
 where
     S: V3Source + ?Sized,
-    D: V3Destination + ?Sized,
 {
     let protection = src.protection();
     let (cookie, xml) = src.begin(&r, r.flags | protection)?;
@@ -145,12 +122,9 @@ where
     if r.use_params {
         r.params.replace_string(param::DEST_XML, &xml);
     }
-    let prepared = if tunnelled {
-        dst.prepare_tunnel(&r, &cookie, &xml, destflags)
-            .map(|(c, st)| (c, None, Some(st)))
-    } else {
-        dst.prepare(&r, &cookie, &xml, destflags)
-            .map(|(c, uri)| (c, uri, None))
+    let prepared = match tunnelled {
+        true => r.prepare_tunnel(dst, &cookie, &xml, destflags),
+        false => r.prepare(dst, &cookie, &xml, destflags),
     };
     let (cookie, uri_out, stream) = match prepared {
         Ok(v) => v,
@@ -200,7 +174,7 @@ where
         r.params.replace_string(param::DEST_NAME, name);
     }
     let (ddomain, cookie_for_confirm) =
-        match dst.finish(&r, &cookie_for_finish, destflags, cancelled) {
+        match r.finish(dst, &cookie_for_finish, destflags, cancelled) {
             Ok((d, c)) => (Some(d), c),
             Err(e) => {
                 first_err.get_or_insert(e);
@@ -235,6 +209,15 @@ where
 }
 
 impl V3Request<'_> {
+    /// A `_params` phase's arguments.
+    pub(crate) fn params_args<'b>(&'b self, cookie_in: &'b [u8], flags: u32) -> ParamsArgs<'b> {
+        ParamsArgs {
+            params: &self.params,
+            cookie_in,
+            flags,
+        }
+    }
+
     /// Plain V3 prepare's arguments.
     fn prepare_args<'b>(
         &'b self,
@@ -251,61 +234,55 @@ impl V3Request<'_> {
             dom_xml: xml,
         }
     }
-}
 
-/// The destination reached through its connection (the client's
-/// destination connection, or the one a peer-to-peer source opened).
-impl V3Destination for Connect {
-    type Domain = Domain;
-    fn prepare(
-        &self,
-        r: &V3Request,
-        cookie: &[u8],
-        xml: &str,
-        flags: u32,
-    ) -> Result<(Cookie, Option<String>)> {
-        if r.use_params {
-            self.migrate_prepare3_params(&r.params, cookie, flags)
+    /// Prepare on the destination: (cookie, uri_out, no stream).
+    fn prepare(&self, dst: &Connect, cookie: &[u8], xml: &str, flags: u32) -> Result<Prepared> {
+        let (cookie, uri) = if self.use_params {
+            dst.migrate_prepare3_params(&self.params, cookie, flags)?
         } else {
-            self.migrate_prepare3(&r.prepare_args(cookie, xml, flags))
-        }
+            dst.migrate_prepare3(&self.prepare_args(cookie, xml, flags))?
+        };
+        Ok((cookie, uri, None))
     }
+
+    /// Tunnelled prepare: (cookie, no uri, the stream perform writes to).
     fn prepare_tunnel(
         &self,
-        r: &V3Request,
+        dst: &Connect,
         cookie: &[u8],
         xml: &str,
         flags: u32,
-    ) -> Result<(Cookie, Stream)> {
-        let st = Stream::new(self, 0)?;
-        let cookie = if r.use_params {
-            self.migrate_prepare_tunnel3_params(&st, &r.params, cookie, flags)?
+    ) -> Result<Prepared> {
+        let st = Stream::new(dst, 0)?;
+        let cookie = if self.use_params {
+            dst.migrate_prepare_tunnel3_params(&st, &self.params, cookie, flags)?
         } else {
             let args = PrepareArgs {
                 uri_in: None,
-                ..r.prepare_args(cookie, xml, flags)
+                ..self.prepare_args(cookie, xml, flags)
             };
-            self.migrate_prepare_tunnel3(&st, &args)?
+            dst.migrate_prepare_tunnel3(&st, &args)?
         };
-        Ok((cookie, st))
+        Ok((cookie, None, Some(st)))
     }
+
     fn finish(
         &self,
-        r: &V3Request,
+        dst: &Connect,
         cookie: &[u8],
         flags: u32,
         cancelled: bool,
     ) -> Result<(Domain, Cookie)> {
-        if r.use_params {
-            return self.migrate_finish3_params(&r.params, cookie, flags, cancelled);
+        if self.use_params {
+            return dst.migrate_finish3_params(&self.params, cookie, flags, cancelled);
         }
         let args = FinishArgs {
-            dname: r.dname.unwrap_or(r.name),
+            dname: self.dname.unwrap_or(self.name),
             cookie_in: cookie,
-            dconnuri: r.dconnuri,
-            uri: r.uri.as_deref(),
+            dconnuri: self.dconnuri,
+            uri: self.uri.as_deref(),
             flags,
         };
-        self.migrate_finish3(&args, cancelled)
+        dst.migrate_finish3(&args, cancelled)
     }
 }

@@ -52,16 +52,16 @@ attr_struct! {
     /// The policies of `<driver>` after `type=`, in libvirt's output order.
     pub struct DriverPolicies {
         /// On write errors (and on read errors without `rerror_policy`).
-        error_policy: ErrorPolicy = "error_policy",
+        error_policy: ErrorPolicy,
         /// On read errors; never `enospace`.
-        rerror_policy: ErrorPolicy = "rerror_policy",
+        rerror_policy: ErrorPolicy,
         /// The AIO backend.
-        io: DiskIo = "io",
-        ioeventfd: TriSwitch = "ioeventfd",
-        event_idx: TriSwitch = "event_idx",
-        copy_on_read: TriSwitch = "copy_on_read",
+        io: DiskIo,
+        ioeventfd: TriSwitch,
+        event_idx: TriSwitch,
+        copy_on_read: TriSwitch,
         /// What the guest's discard requests do.
-        discard: Discard = "discard",
+        discard: Discard,
     }
 }
 

@@ -19,40 +19,40 @@ vir_enum! {
 attr_struct! {
     /// The virtio-net attributes of `<driver>`, in libvirt's output order.
     pub struct VirtioNetAttrs {
-        name: NetDriverName = "name",
-        txmode: TxMode = "txmode",
-        ioeventfd: TriSwitch = "ioeventfd",
-        event_idx: TriSwitch = "event_idx",
+        name: NetDriverName,
+        txmode: TxMode,
+        ioeventfd: TriSwitch,
+        event_idx: TriSwitch,
         /// One queue is the default, kept as unset like libvirt does.
-        queues: NonZeroU32 = "queues",
-        rx_queue_size: NonZeroU32 = "rx_queue_size",
-        tx_queue_size: NonZeroU32 = "tx_queue_size",
-        rss: TriSwitch = "rss",
-        rss_hash_report: TriSwitch = "rss_hash_report",
+        queues: NonZeroU32,
+        rx_queue_size: NonZeroU32,
+        tx_queue_size: NonZeroU32,
+        rss: TriSwitch,
+        rss_hash_report: TriSwitch,
     }
 }
 
 attr_struct! {
     /// `<driver><host>`: host-side offloads.
     pub struct HostOffloads {
-        csum: TriSwitch = "csum",
-        gso: TriSwitch = "gso",
-        tso4: TriSwitch = "tso4",
-        tso6: TriSwitch = "tso6",
-        ecn: TriSwitch = "ecn",
-        ufo: TriSwitch = "ufo",
-        mrg_rxbuf: TriSwitch = "mrg_rxbuf",
+        csum: TriSwitch,
+        gso: TriSwitch,
+        tso4: TriSwitch,
+        tso6: TriSwitch,
+        ecn: TriSwitch,
+        ufo: TriSwitch,
+        mrg_rxbuf: TriSwitch,
     }
 }
 
 attr_struct! {
     /// `<driver><guest>`: guest-side offloads.
     pub struct GuestOffloads {
-        csum: TriSwitch = "csum",
-        tso4: TriSwitch = "tso4",
-        tso6: TriSwitch = "tso6",
-        ecn: TriSwitch = "ecn",
-        ufo: TriSwitch = "ufo",
+        csum: TriSwitch,
+        tso4: TriSwitch,
+        tso6: TriSwitch,
+        ecn: TriSwitch,
+        ufo: TriSwitch,
     }
 }
 

@@ -53,7 +53,7 @@ fn tunables_and_their_errors() {
 fn max_speed_changes_during_the_job() {
     let (src, dst) = (host("speed-s"), host("speed-d"));
     let dom = start_guest(&src, "j1", 32, "");
-    dom.migrate_set_max_speed(4, 0).unwrap(); // 32 MiB at 4 MiB/s: 8 s
+    dom.migrate_set_max_speed(1, 0).unwrap(); // 32 MiB at 1 MiB/s: 32 s
     let started = Instant::now();
     let t = spawn_p2p(&dom, &dst, 0, TypedParams::new());
     let stats = running_job(&dom);
@@ -70,8 +70,8 @@ fn max_speed_changes_during_the_job() {
     assert_eq!(dom.migrate_get_max_speed(0).unwrap(), 0);
     t.join().unwrap().unwrap();
     assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
+        started.elapsed() < Duration::from_secs(16),
+        "the lifted cap still held: {:?}",
         started.elapsed()
     );
     assert_moved(&src, &dst, "j1");

@@ -14,6 +14,9 @@ use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
     hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost, TestGuest,
 };
+use rvirt_testkit::qemu_storage::{
+    image_format_and_size, storage_hop, storage_setup_kinds, DISK_MIB,
+};
 use rvirt_testkit::tools::{python_libvirt_ready, Output};
 use std::process::Stdio;
 
@@ -188,4 +191,33 @@ fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
         assert!(b.qemu_pid(name).is_none());
         a.ok(&format!("destroy {name}"));
     }
+}
+
+/// `--copy-storage-all` both ways with a disk-backed guest, each host its
+/// own file at the disk's path: rvirtd creates the image libvirtd's begin
+/// cookie describes and serves it over NBD for libvirtd's mirror; back on
+/// libvirtd (its image removed meanwhile), libvirtd creates it in its
+/// directory pool and rvirtd's mirror fills it. The images are identical
+/// at each switch-over and the guest's disk counter goes on.
+#[test]
+fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
+    let args = GuestArgs {
+        fill_mib: 8,
+        sum_seconds: Some(2),
+        disk: Some("vda".into()),
+        ..GuestArgs::default()
+    };
+    let kinds = (HostKind::Libvirtd, HostKind::Rvirtd);
+    let Some(s) = storage_setup_kinds("mixstor", &args, kinds) else {
+        return;
+    };
+    let (a, b) = (&s.a, &s.b);
+    assert!(!s.image_on(b).exists());
+    storage_hop(&s, a, b, "--copy-storage-all");
+    let created = image_format_and_size(&s.image_on(b));
+    assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
+    std::fs::remove_file(s.image_on(a)).expect("remove A's image");
+    storage_hop(&s, b, a, "--copy-storage-all --p2p");
+    let created = image_format_and_size(&s.image_on(a));
+    assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
 }

@@ -445,14 +445,25 @@ pub fn listens_in_migration_range(ss: &str, except: &[u16]) -> bool {
 
 /// The migration failed (`out`, whose error mentions `why`): the guest
 /// runs on A, ticking on, and B has no QEMU, definition or listener left.
-pub fn check_failed_cleanly(a: &QemuHost, b: &QemuHost, g: &TestGuest, out: Output, why: &str) {
+pub fn check_failed_cleanly(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    out: Output,
+    why: &str,
+) {
     assert!(!out.ok && out.stderr.contains(why), "{}", out.stderr);
     check_left_on_source(a, b, g);
 }
 
 /// Abort A's migration job of `g` (virsh running it as `migrating`): it
 /// fails "canceled by client", the guest is left running on A, nothing on B.
-pub fn abort_and_check(a: &QemuHost, b: &QemuHost, g: &TestGuest, migrating: Child) {
+pub fn abort_and_check(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    migrating: Child,
+) {
     a.ok(&format!("domjobabort {}", g.name));
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
     check_failed_cleanly(a, b, g, out, "canceled by client");
@@ -461,7 +472,7 @@ pub fn abort_and_check(a: &QemuHost, b: &QemuHost, g: &TestGuest, migrating: Chi
 /// The guest runs on A (exactly once: B runs no QEMU for it) with its
 /// counter going, its definition there; B has no definition or migration
 /// listener left.
-pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+pub fn check_left_on_source(a: &dyn MigrationHost, b: &dyn MigrationHost, g: &TestGuest) {
     assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
     assert!(a.qemu_pid(&g.name).is_some(), "no QEMU on A");
     let from = g.console_len();
@@ -474,8 +485,7 @@ pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
         "A lost the definition"
     );
     let listening = b.listeners();
-    let own = [b.host.port, b.host.reloc_port];
-    let left = listens_in_migration_range(&listening, &own);
+    let left = listens_in_migration_range(&listening, &b.daemon_ports());
     assert!(!left, "listener left on B:\n{listening}");
 }
 

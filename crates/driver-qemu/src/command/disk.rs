@@ -6,7 +6,7 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
-use rvirt_conf::domain::disk::{DiskCache, DiskDevice, DriverPolicies};
+use rvirt_conf::domain::disk::{BackingStore, DiskCache, DiskDevice, DriverPolicies};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{Address, Controller, Disk, DomainDef};
 use rvirt_util::Result;
@@ -23,7 +23,12 @@ fn untranslated(disk: &Disk) -> Option<&'static str> {
         ..d.policies.clone()
     };
     [
-        (disk.backing_store.is_some(), "backingStore"),
+        // `<backingStore/>` (the chain ends here, as libvirt's migratable
+        // XML says of an image without backing) is `"backing":null`.
+        (
+            matches!(disk.backing_store, Some(BackingStore::Image { .. })),
+            "backingStore",
+        ),
         (src.auth.is_some(), "auth"),
         (src.encryption.is_some(), "encryption"),
         (src.reservations.is_some(), "reservations"),
@@ -170,10 +175,12 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     if let Some(c) = cache_props(disk) {
         fmt = fmt.obj("cache", c);
     }
-    a.json(
-        "-blockdev",
-        fmt.str("driver", format).str("file", &storage_name),
-    );
+    let fmt = fmt.str("driver", format).str("file", &storage_name);
+    let fmt = match disk.backing_store {
+        Some(BackingStore::Terminator) => fmt.null("backing"),
+        _ => fmt,
+    };
+    a.json("-blockdev", fmt);
     Ok(())
 }
 

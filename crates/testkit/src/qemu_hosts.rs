@@ -355,6 +355,24 @@ pub fn setup_kinds(
     setup_kinds_with(tag, args, (a, b), memory_mib, Path::new(QEMU))
 }
 
+/// Stock libvirtd on A (`rvirt-qa`), rvirtd on B (`rvirt-qb`), as their
+/// own types (a test can restart B's daemon), and the guest with
+/// `memory_mib` of RAM running on A; `None` as [`setup_kinds`].
+pub fn setup_libvirtd_rvirtd(
+    tag: &str,
+    args: &GuestArgs,
+    memory_mib: u64,
+) -> Option<Setup<crate::libvirtd_host::LibvirtdHost, QemuHost>> {
+    if !crate::libvirtd_host::LibvirtdHost::available() {
+        return None;
+    }
+    let lan = Lan::create()?;
+    let a = crate::libvirtd_host::LibvirtdHost::start(&lan.a, "rvirt-qa");
+    let b = QemuHost::start(&lan.b, "rvirt-qb");
+    let guest = (args, memory_mib, Path::new(QEMU));
+    Some(setup_on(lan, a, b, tag, guest))
+}
+
 /// As [`setup_kinds`], the guest run by `emulator`.
 pub fn setup_kinds_with(
     tag: &str,
@@ -467,6 +485,41 @@ pub fn abort_and_check(
     a.ok(&format!("domjobabort {}", g.name));
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
     check_failed_cleanly(a, b, g, out, "canceled by client");
+}
+
+/// Kill (SIGKILL) B's incoming QEMU of `g` while A's job (virsh running
+/// it as `migrating`) transfers: the migration fails, the guest is left
+/// running on A, nothing on B.
+pub fn kill_incoming_and_check(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    migrating: Child,
+) {
+    let incoming = b.qemu_pid(&g.name).expect("incoming QEMU on B");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(incoming),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    assert!(!out.ok, "the migration succeeded: {}", out.stdout);
+    assert!(wait_gone(incoming, 10), "B's incoming QEMU lives on");
+    eprintln!("destination QEMU killed: {}", out.stderr.trim());
+    check_left_on_source(a, b, g);
+}
+
+/// `--postcopy EXTRA` from `src` to `dst`, switched to post-copy (`virsh
+/// migrate-postcopy`) once bytes move; virsh's output.
+pub fn postcopy_migration(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    g: &TestGuest,
+    extra: &str,
+) -> Output {
+    let migrating = spawn_migration(src, dst, g, &format!("--postcopy {extra}"));
+    wait_transferring(src, dst, g);
+    src.ok(&format!("migrate-postcopy {}", g.name));
+    migrating.wait_with_output().expect("virsh migrate").into()
 }
 
 /// The guest runs on A (exactly once: B runs no QEMU for it) with its

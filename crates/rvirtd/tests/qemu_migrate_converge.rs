@@ -18,16 +18,6 @@ use std::time::Duration;
 /// The migration's bandwidth cap, far below what the guest dirties.
 const CAP: &str = "--bandwidth 8";
 
-/// 16 MiB summed every 2 s, 32 MiB rewritten every tick.
-fn dirtying_guest() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 16,
-        dirty_mib: 32,
-        sum_seconds: Some(2),
-        ..GuestArgs::default()
-    }
-}
-
 /// Plain pre-copy against the dirtying guest: still transferring after
 /// 15 s; `domjobabort` leaves it ticking on A and no QEMU on B.
 fn check_precopy_does_not_converge(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
@@ -43,7 +33,7 @@ fn check_precopy_does_not_converge(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
 
 #[test]
 fn a_guest_dirtying_faster_than_the_cap_converges_only_with_auto_converge_or_postcopy() {
-    let Some(s) = setup("qconv", &dirtying_guest()) else {
+    let Some(s) = setup("qconv", &GuestArgs::dirtying()) else {
         return;
     };
     let (a, b, g, sum) = (&s.a, &s.b, &s.g, &s.sum);

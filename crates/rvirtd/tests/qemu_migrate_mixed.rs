@@ -224,17 +224,6 @@ fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
 }
 
-/// A guest rewriting 32 MiB every tick, far faster than [`CAP`] moves it:
-/// pre-copy never ends by itself, so a test can act on the job.
-fn dirtying_guest() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 16,
-        dirty_mib: 32,
-        sum_seconds: Some(2),
-        ..GuestArgs::default()
-    }
-}
-
 /// The bandwidth cap of the jobs the test acts on.
 const CAP: &str = "--bandwidth 8";
 
@@ -246,7 +235,7 @@ const CAP: &str = "--bandwidth 8";
 /// came from libvirtd survives a SIGKILLed and restarted rvirtd.
 #[test]
 fn failures_leave_the_guest_on_the_source_and_postcopy_moves_it_both_ways() {
-    let Some(mut s) = setup_libvirtd_rvirtd("mixfail", &dirtying_guest(), 128) else {
+    let Some(mut s) = setup_libvirtd_rvirtd("mixfail", &GuestArgs::dirtying(), 128) else {
         return;
     };
     fail_then_postcopy(&s.a, &s.b, &s.g, &s.sum);

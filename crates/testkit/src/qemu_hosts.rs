@@ -240,21 +240,7 @@ pub fn hop(
     let from = g.console_len();
     let before = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
-    let out = migrate();
-    let logs = || format!("--- A:\n{}\n--- B:\n{}", src.log(), dst.log());
-    assert!(
-        out.ok,
-        "migration failed: {}{}\n{}",
-        out.stdout,
-        out.stderr,
-        logs()
-    );
-    eprintln!(
-        "{} -> {}: {:?}",
-        src.hostname(),
-        dst.hostname(),
-        started.elapsed()
-    );
+    check_migrated(src, dst, &migrate(), started, "");
     let dst_pid = dst.qemu_pid(&g.name).expect("QEMU on the destination");
     assert_ne!(dst_pid, src_pid);
     assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
@@ -277,6 +263,33 @@ pub fn hop(
     if src.ok("list --all --name").lines().any(|n| n == g.name) {
         check_completed(src, &g.name);
     }
+}
+
+/// The migration `out` (begun at `started`; `what` it was) succeeded,
+/// else both daemons' logs; its time is noted.
+pub fn check_migrated(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    out: &Output,
+    started: Instant,
+    what: &str,
+) {
+    let logs = || format!("--- src:\n{}\n--- dst:\n{}", src.log(), dst.log());
+    assert!(
+        out.ok,
+        "migration failed: {}{}\n{}",
+        out.stdout,
+        out.stderr,
+        logs()
+    );
+    eprintln!(
+        "{} ({}) -> {} ({}) {what}: {:?}",
+        src.hostname(),
+        src.kind().name(),
+        dst.hostname(),
+        dst.kind().name(),
+        started.elapsed()
+    );
 }
 
 /// `virsh migrate --live EXTRA` of guest `name` from `src` to `dst`, run on

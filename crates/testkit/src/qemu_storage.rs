@@ -12,7 +12,8 @@ use crate::hosts::{Host, Lan, NetNs};
 use crate::libvirtd_host::LibvirtdHost;
 use crate::qemu_dirs::QemuDirs;
 use crate::qemu_hosts::{
-    alive, check_completed, virsh_migrate, HostKind, MigrationHost, QemuHost, TestGuest,
+    alive, check_completed, check_migrated, virsh_migrate, HostKind, MigrationHost, QemuHost,
+    TestGuest,
 };
 use crate::tools::Output;
 use std::path::{Path, PathBuf};
@@ -275,20 +276,7 @@ pub fn storage_hop<A, B>(
     let ticked = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
     let out = virsh_migrate(src, dst, &g.name, &format!("{how} --suspend"));
-    let logs = || format!("--- src:\n{}\n--- dst:\n{}", src.log(), dst.log());
-    assert!(
-        out.ok,
-        "migration failed: {}{}\n{}",
-        out.stdout,
-        out.stderr,
-        logs()
-    );
-    eprintln!(
-        "{} -> {} {how}: {:?}",
-        src.kind().name(),
-        dst.kind().name(),
-        started.elapsed()
-    );
+    check_migrated(src, dst, &out, started, how);
     assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
     assert_eq!(dst.ok(&format!("domstate {}", g.name)).trim(), "paused");
     let same = images_identical(&s.image_on(src), &s.image_on(dst));

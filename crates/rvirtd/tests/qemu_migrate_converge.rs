@@ -10,23 +10,13 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, field, hop, setup, spawn_migration, wait_transferring, QemuHost, TestGuest,
+    abort_and_check, field, hop, postcopy_migration, setup, spawn_migration, wait_transferring,
+    QemuHost, TestGuest,
 };
-use rvirt_testkit::tools::Output;
 use std::time::Duration;
 
 /// The migration's bandwidth cap, far below what the guest dirties.
 const CAP: &str = "--bandwidth 8";
-
-/// 16 MiB summed every 2 s, 32 MiB rewritten every tick.
-fn dirtying_guest() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 16,
-        dirty_mib: 32,
-        sum_seconds: Some(2),
-        ..GuestArgs::default()
-    }
-}
 
 /// Plain pre-copy against the dirtying guest: still transferring after
 /// 15 s; `domjobabort` leaves it ticking on A and no QEMU on B.
@@ -41,17 +31,9 @@ fn check_precopy_does_not_converge(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
     abort_and_check(a, b, g, migrating);
 }
 
-/// `--postcopy` from `src` to `dst`, switched to post-copy once bytes move.
-fn postcopy(src: &QemuHost, dst: &QemuHost, g: &TestGuest) -> Output {
-    let migrating = spawn_migration(src, dst, g, &format!("--postcopy {CAP}"));
-    wait_transferring(src, dst, g);
-    src.ok(&format!("migrate-postcopy {}", g.name));
-    migrating.wait_with_output().expect("virsh migrate").into()
-}
-
 #[test]
 fn a_guest_dirtying_faster_than_the_cap_converges_only_with_auto_converge_or_postcopy() {
-    let Some(s) = setup("qconv", &dirtying_guest()) else {
+    let Some(s) = setup("qconv", &GuestArgs::dirtying()) else {
         return;
     };
     let (a, b, g, sum) = (&s.a, &s.b, &s.g, &s.sum);
@@ -63,5 +45,5 @@ fn a_guest_dirtying_faster_than_the_cap_converges_only_with_auto_converge_or_pos
         let migrating = spawn_migration(a, b, g, &converge);
         migrating.wait_with_output().expect("virsh migrate").into()
     });
-    hop(b, a, g, sum, || postcopy(b, a, g));
+    hop(b, a, g, sum, || postcopy_migration(b, a, g, CAP));
 }

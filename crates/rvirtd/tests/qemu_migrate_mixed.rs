@@ -10,9 +10,14 @@
 //! `domjobinfo --completed` reports the job on both hosts (`hop`).
 
 use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::guest::GuestArgs;
+use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
 use rvirt_testkit::qemu_hosts::{
-    hop, setup_kinds, virsh_migrate, virsh_migrate_tunnelled, HostKind, MigrationHost, TestGuest,
+    abort_and_check, hop, kill_incoming_and_check, postcopy_migration, setup_kinds,
+    setup_libvirtd_rvirtd, spawn_migration, virsh_migrate, virsh_migrate_tunnelled,
+    wait_transferring, HostKind, MigrationHost, QemuHost, TestGuest,
+};
+use rvirt_testkit::qemu_storage::{
+    image_format_and_size, storage_hop, storage_setup_kinds, DISK_MIB,
 };
 use rvirt_testkit::tools::{python_libvirt_ready, Output};
 use std::process::Stdio;
@@ -188,4 +193,89 @@ fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
         assert!(b.qemu_pid(name).is_none());
         a.ok(&format!("destroy {name}"));
     }
+}
+
+/// `--copy-storage-all` both ways with a disk-backed guest, each host its
+/// own file at the disk's path: rvirtd creates the image libvirtd's begin
+/// cookie describes and serves it over NBD for libvirtd's mirror; back on
+/// libvirtd (its image removed meanwhile), libvirtd creates it in its
+/// directory pool and rvirtd's mirror fills it. The images are identical
+/// at each switch-over and the guest's disk counter goes on.
+#[test]
+fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
+    let args = GuestArgs {
+        fill_mib: 8,
+        sum_seconds: Some(2),
+        disk: Some("vda".into()),
+        ..GuestArgs::default()
+    };
+    let kinds = (HostKind::Libvirtd, HostKind::Rvirtd);
+    let Some(s) = storage_setup_kinds("mixstor", &args, kinds) else {
+        return;
+    };
+    let (a, b) = (&s.a, &s.b);
+    assert!(!s.image_on(b).exists());
+    storage_hop(&s, a, b, "--copy-storage-all");
+    let created = image_format_and_size(&s.image_on(b));
+    assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
+    std::fs::remove_file(s.image_on(a)).expect("remove A's image");
+    storage_hop(&s, b, a, "--copy-storage-all --p2p");
+    let created = image_format_and_size(&s.image_on(a));
+    assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
+}
+
+/// The bandwidth cap of the jobs the test acts on.
+const CAP: &str = "--bandwidth 8";
+
+/// In each direction: an aborted job and a killed destination QEMU leave
+/// the guest running on the source and nothing on the destination; then
+/// post-copy (`virsh migrate-postcopy` once bytes move) completes the
+/// move, the destination pulling the rest, the tick counter continuing,
+/// the definition moving along. Between the directions the guest that
+/// came from libvirtd survives a SIGKILLed and restarted rvirtd.
+#[test]
+fn failures_leave_the_guest_on_the_source_and_postcopy_moves_it_both_ways() {
+    let Some(mut s) = setup_libvirtd_rvirtd("mixfail", &GuestArgs::dirtying(), 128) else {
+        return;
+    };
+    fail_then_postcopy(&s.a, &s.b, &s.g, &s.sum);
+    survives_a_killed_rvirtd(&mut s.b, &s.g);
+    fail_then_postcopy(&s.b, &s.a, &s.g, &s.sum);
+}
+
+/// From `src` to `dst`: an abort, a killed destination QEMU (each leaving
+/// the guest on `src`), then post-copy with the definition moving along
+/// (so failures the other way find none on `src`).
+fn fail_then_postcopy(src: &dyn MigrationHost, dst: &dyn MigrationHost, g: &TestGuest, sum: &str) {
+    let migrating = spawn_migration(src, dst, g, CAP);
+    wait_transferring(src, dst, g);
+    abort_and_check(src, dst, g, migrating);
+    let migrating = spawn_migration(src, dst, g, CAP);
+    wait_transferring(src, dst, g);
+    kill_incoming_and_check(src, dst, g, migrating);
+    let moving = format!("--persistent --undefinesource {CAP}");
+    hop(src, dst, g, sum, || {
+        postcopy_migration(src, dst, g, &moving)
+    });
+}
+
+/// rvirtd, running the guest that came from libvirtd, is SIGKILLed and
+/// started again: the guest is still listed (persistent, running), the
+/// same QEMU, controllable (suspend, resume), its ticks never restarted.
+fn survives_a_killed_rvirtd(b: &mut QemuHost, g: &TestGuest) {
+    let pid = b.qemu_pid(&g.name).expect("QEMU on rvirtd");
+    let from = g.console_len();
+    let before = guest::last_tick(&g.text()).unwrap_or(0);
+    b.host.kill9();
+    b.host.restart();
+    assert!(b.ok("list --persistent --name").contains(&g.name));
+    assert_eq!(b.qemu_pid(&g.name), Some(pid));
+    assert_eq!(b.ok(&format!("domstate {}", g.name)).trim(), "running");
+    b.ok(&format!("suspend {}", g.name));
+    assert_eq!(b.ok(&format!("domstate {}", g.name)).trim(), "paused");
+    b.ok(&format!("resume {}", g.name));
+    let after = g.tick_after(g.console_len(), before);
+    let since = g.text_from(from);
+    assert!(!since.contains(READY_MARKER), "the guest booted again");
+    eprintln!("rvirtd restarted: the guest ticks on ({before} -> {after})");
 }

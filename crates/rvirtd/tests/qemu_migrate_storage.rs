@@ -13,14 +13,13 @@
 //! guest ticking on A and nothing on B: no QEMU, definition, listener,
 //! NBD server or created image, and no mirror job or node left in A's QEMU.
 
-use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
+use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, alive, check_completed, check_failed_cleanly, expect_migrated, field,
-    spawn_migration, virsh_migrate, QemuHost, TestGuest,
+    abort_and_check, check_failed_cleanly, field, spawn_migration, virsh_migrate, QemuHost,
+    TestGuest,
 };
 use rvirt_testkit::qemu_storage::{
-    disk_counter, disk_counter_above, image_format_and_size, images_identical, storage_setup,
-    StorageSetup, DISK_MIB,
+    disk_counter, disk_counter_above, image_format_and_size, storage_hop, storage_setup, DISK_MIB,
 };
 use std::time::{Duration, Instant};
 
@@ -31,34 +30,6 @@ fn guest_args() -> GuestArgs {
         disk: Some("vda".into()),
         ..GuestArgs::default()
     }
-}
-
-/// One hop with its disks (`how`: `--copy-storage-all` or `-inc`): the
-/// guest arrives paused, the source QEMU is gone, both images are
-/// identical; resumed, its ticks and its disk counter go on on `dst`.
-fn storage_hop(s: &StorageSetup, src: &QemuHost, dst: &QemuHost, how: &str) {
-    let g = &s.g;
-    let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
-    let counted = disk_counter(&s.image_on(src));
-    let from = g.console_len();
-    let ticked = guest::last_tick(&g.text()).unwrap_or(0);
-    let started = Instant::now();
-    let out = virsh_migrate(src, dst, &g.name, &format!("{how} --suspend"));
-    expect_migrated(src, dst, &out);
-    eprintln!("{how}: {:?}", started.elapsed());
-    assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
-    assert_eq!(dst.ok(&format!("domstate {}", g.name)).trim(), "paused");
-    let same = images_identical(&s.image_on(src), &s.image_on(dst));
-    assert!(same.ok, "images differ: {}{}", same.stdout, same.stderr);
-    let at_switch = disk_counter(&s.image_on(dst));
-    assert!(at_switch >= counted, "{at_switch} < {counted}");
-    check_completed(dst, &g.name);
-    dst.ok(&format!("resume {}", g.name));
-    let moved = g.text_from(from);
-    assert!(!moved.contains(READY_MARKER), "the guest booted again");
-    g.tick_after(g.console_len(), guest::last_tick(&moved).unwrap_or(ticked));
-    disk_counter_above(&s.image_on(dst), at_switch);
-    assert_eq!(g.sum_after(g.console_len()), s.sum, "memory changed");
 }
 
 /// Wait until B runs the incoming QEMU and A's job is under way, then a

@@ -13,7 +13,7 @@
 //! private /run) before it stops the daemon.
 
 use crate::dirs::{fresh_uuid, TempDir};
-use crate::hosts::{in_netns, NetNs};
+use crate::hosts::{bind_mounts, in_netns, NetNs};
 use crate::libvirtd_qemu::{private_libvirtd_script, stock_installed, virsh};
 use crate::migration_host::{HostKind, MigrationHost};
 use crate::ports::free_port;
@@ -42,10 +42,21 @@ impl LibvirtdHost {
     /// log) if it never serves. Stock libvirtd must be installed
     /// ([`LibvirtdHost::available`]).
     pub fn start(lan_side: &NetNs, hostname: &str) -> LibvirtdHost {
+        LibvirtdHost::start_with_disks(lan_side, hostname, None)
+    }
+
+    /// As [`LibvirtdHost::start`], its own `disks` directory
+    /// ([`MigrationHost::disks_dir`]) bind-mounted at `seen` in its mount
+    /// namespace when given: two hosts see different files at one path.
+    pub fn start_with_disks(
+        lan_side: &NetNs,
+        hostname: &str,
+        seen: Option<&std::path::Path>,
+    ) -> LibvirtdHost {
         let mut last_log = String::new();
         // A free port can be taken before libvirtd binds it: a new one then.
         for _ in 0..3 {
-            let mut host = LibvirtdHost::spawn(lan_side, hostname);
+            let mut host = LibvirtdHost::spawn(lan_side, hostname, seen);
             if host.wait_serving() {
                 return host;
             }
@@ -59,8 +70,14 @@ impl LibvirtdHost {
         stock_installed()
     }
 
-    fn spawn(net: &NetNs, hostname: &str) -> LibvirtdHost {
+    fn spawn(net: &NetNs, hostname: &str, seen: Option<&std::path::Path>) -> LibvirtdHost {
         let dir = TempDir::new(&format!("libvirtd-{hostname}"));
+        let own = dir.join("disks");
+        std::fs::create_dir_all(&own).expect("host disks directory");
+        let binds: Vec<_> = seen
+            .map(|seen| (own, seen.to_path_buf()))
+            .into_iter()
+            .collect();
         let (port, host_uuid) = (free_port(), fresh_uuid());
         let conf = dir.write(
             "libvirtd.conf",
@@ -78,8 +95,9 @@ impl LibvirtdHost {
             conf.display(),
             dir.join("libvirtd.pid").display()
         );
+        let mounts = bind_mounts(&binds);
         let script = format!(
-            "hostname {hostname} && {}",
+            "hostname {hostname} && {mounts}{}",
             private_libvirtd_script(dir.path(), QEMU_CONF, &daemon_args)
         );
         // `ip netns exec` and unshare exec their command, and sh execs
@@ -160,6 +178,13 @@ impl MigrationHost for LibvirtdHost {
             .find(|(n, _)| n == name)
             .map(|(_, pid)| pid)
             .filter(|pid| alive(*pid))
+    }
+
+    fn daemon_ports(&self) -> Vec<u16> {
+        vec![self.port]
+    }
+    fn disks_dir(&self) -> PathBuf {
+        self.dir.join("disks")
     }
 
     /// The daemon's log, then each QEMU log in its private /var/log.

@@ -9,6 +9,7 @@ use crate::hosts::NetNs;
 use crate::libvirtd_host::LibvirtdHost;
 use crate::qemu_hosts::QemuHost;
 use crate::tools::Output;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 /// Which daemon a host runs.
@@ -58,6 +59,14 @@ pub trait MigrationHost {
 
     /// The daemon's log (and, where the kit can read them, its QEMU logs).
     fn log(&self) -> String;
+
+    /// The TCP ports the daemon itself listens on (which may fall in the
+    /// migration port range).
+    fn daemon_ports(&self) -> Vec<u16>;
+
+    /// The host's own directory that storage tests bind-mount at the path
+    /// both hosts see ([`crate::qemu_storage`]).
+    fn disks_dir(&self) -> PathBuf;
 
     /// Stock virsh on this host's URI, run from its namespace.
     fn virsh(&self, commands: &str) -> Output {
@@ -121,6 +130,12 @@ impl<H: MigrationHost + ?Sized> MigrationHost for Box<H> {
     fn log(&self) -> String {
         (**self).log()
     }
+    fn daemon_ports(&self) -> Vec<u16> {
+        (**self).daemon_ports()
+    }
+    fn disks_dir(&self) -> PathBuf {
+        (**self).disks_dir()
+    }
     fn virsh(&self, commands: &str) -> Output {
         (**self).virsh(commands)
     }
@@ -147,6 +162,12 @@ impl MigrationHost for QemuHost {
     }
     fn log(&self) -> String {
         self.host.log()
+    }
+    fn daemon_ports(&self) -> Vec<u16> {
+        vec![self.host.port, self.host.reloc_port]
+    }
+    fn disks_dir(&self) -> PathBuf {
+        self.dirs.path("disks")
     }
     fn virsh(&self, commands: &str) -> Output {
         QemuHost::virsh(self, commands)

@@ -214,21 +214,6 @@ pub fn check_completed(host: &dyn MigrationHost, name: &str) {
     assert!(field(&info, "Total downtime").is_some(), "{info}");
 }
 
-/// `out`, a migration from `src` to `dst`, succeeded (else both daemons'
-/// logs tell why).
-pub fn expect_migrated(src: &dyn MigrationHost, dst: &dyn MigrationHost, out: &Output) {
-    assert!(
-        out.ok,
-        "migration failed: {}{}\n--- {}:\n{}\n--- {}:\n{}",
-        out.stdout,
-        out.stderr,
-        src.hostname(),
-        src.log(),
-        dst.hostname(),
-        dst.log()
-    );
-}
-
 /// One hop, `migrate` run on `src` (its output returned): QEMU runs only on
 /// `dst` afterwards, the ticks went on, the checksum is `sum`, and both
 /// hosts report the completed job.
@@ -243,13 +228,7 @@ pub fn hop(
     let from = g.console_len();
     let before = guest::last_tick(&g.text()).unwrap_or(0);
     let started = Instant::now();
-    expect_migrated(src, dst, &migrate());
-    eprintln!(
-        "{} -> {}: {:?}",
-        src.hostname(),
-        dst.hostname(),
-        started.elapsed()
-    );
+    check_migrated(src, dst, &migrate(), started, "");
     let dst_pid = dst.qemu_pid(&g.name).expect("QEMU on the destination");
     assert_ne!(dst_pid, src_pid);
     assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
@@ -272,6 +251,33 @@ pub fn hop(
     if src.ok("list --all --name").lines().any(|n| n == g.name) {
         check_completed(src, &g.name);
     }
+}
+
+/// The migration `out` (begun at `started`; `what` it was) succeeded,
+/// else both daemons' logs; its time is noted.
+pub fn check_migrated(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    out: &Output,
+    started: Instant,
+    what: &str,
+) {
+    let logs = || format!("--- src:\n{}\n--- dst:\n{}", src.log(), dst.log());
+    assert!(
+        out.ok,
+        "migration failed: {}{}\n{}",
+        out.stdout,
+        out.stderr,
+        logs()
+    );
+    eprintln!(
+        "{} ({}) -> {} ({}) {what}: {:?}",
+        src.hostname(),
+        src.kind().name(),
+        dst.hostname(),
+        dst.kind().name(),
+        started.elapsed()
+    );
 }
 
 /// `virsh migrate --live EXTRA` of guest `name` from `src` to `dst`, run on
@@ -348,6 +354,24 @@ pub fn setup_kinds(
     memory_mib: u64,
 ) -> Option<Setup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
     setup_kinds_with(tag, args, (a, b), memory_mib, Path::new(QEMU))
+}
+
+/// Stock libvirtd on A (`rvirt-qa`), rvirtd on B (`rvirt-qb`), as their
+/// own types (a test can restart B's daemon), and the guest with
+/// `memory_mib` of RAM running on A; `None` as [`setup_kinds`].
+pub fn setup_libvirtd_rvirtd(
+    tag: &str,
+    args: &GuestArgs,
+    memory_mib: u64,
+) -> Option<Setup<crate::libvirtd_host::LibvirtdHost, QemuHost>> {
+    if !crate::libvirtd_host::LibvirtdHost::available() {
+        return None;
+    }
+    let lan = Lan::create()?;
+    let a = crate::libvirtd_host::LibvirtdHost::start(&lan.a, "rvirt-qa");
+    let b = QemuHost::start(&lan.b, "rvirt-qb");
+    let guest = (args, memory_mib, Path::new(QEMU));
+    Some(setup_on(lan, a, b, tag, guest))
 }
 
 /// As [`setup_kinds`], the guest run by `emulator`.
@@ -440,23 +464,69 @@ pub fn listens_in_migration_range(ss: &str, except: &[u16]) -> bool {
 
 /// The migration failed (`out`, whose error mentions `why`): the guest
 /// runs on A, ticking on, and B has no QEMU, definition or listener left.
-pub fn check_failed_cleanly(a: &QemuHost, b: &QemuHost, g: &TestGuest, out: Output, why: &str) {
+pub fn check_failed_cleanly(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    out: Output,
+    why: &str,
+) {
     assert!(!out.ok && out.stderr.contains(why), "{}", out.stderr);
     check_left_on_source(a, b, g);
 }
 
 /// Abort A's migration job of `g` (virsh running it as `migrating`): it
 /// fails "canceled by client", the guest is left running on A, nothing on B.
-pub fn abort_and_check(a: &QemuHost, b: &QemuHost, g: &TestGuest, migrating: Child) {
+pub fn abort_and_check(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    migrating: Child,
+) {
     a.ok(&format!("domjobabort {}", g.name));
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
     check_failed_cleanly(a, b, g, out, "canceled by client");
 }
 
+/// Kill (SIGKILL) B's incoming QEMU of `g` while A's job (virsh running
+/// it as `migrating`) transfers: the migration fails, the guest is left
+/// running on A, nothing on B.
+pub fn kill_incoming_and_check(
+    a: &dyn MigrationHost,
+    b: &dyn MigrationHost,
+    g: &TestGuest,
+    migrating: Child,
+) {
+    let incoming = b.qemu_pid(&g.name).expect("incoming QEMU on B");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(incoming),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    assert!(!out.ok, "the migration succeeded: {}", out.stdout);
+    assert!(wait_gone(incoming, 10), "B's incoming QEMU lives on");
+    eprintln!("destination QEMU killed: {}", out.stderr.trim());
+    check_left_on_source(a, b, g);
+}
+
+/// `--postcopy EXTRA` from `src` to `dst`, switched to post-copy (`virsh
+/// migrate-postcopy`) once bytes move; virsh's output.
+pub fn postcopy_migration(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    g: &TestGuest,
+    extra: &str,
+) -> Output {
+    let migrating = spawn_migration(src, dst, g, &format!("--postcopy {extra}"));
+    wait_transferring(src, dst, g);
+    src.ok(&format!("migrate-postcopy {}", g.name));
+    migrating.wait_with_output().expect("virsh migrate").into()
+}
+
 /// The guest runs on A (exactly once: B runs no QEMU for it) with its
 /// counter going, its definition there; B has no definition or migration
 /// listener left.
-pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
+pub fn check_left_on_source(a: &dyn MigrationHost, b: &dyn MigrationHost, g: &TestGuest) {
     assert_eq!(a.ok(&format!("domstate {}", g.name)).trim(), "running");
     assert!(a.qemu_pid(&g.name).is_some(), "no QEMU on A");
     let from = g.console_len();
@@ -469,8 +539,7 @@ pub fn check_left_on_source(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
         "A lost the definition"
     );
     let listening = b.listeners();
-    let own = [b.host.port, b.host.reloc_port];
-    let left = listens_in_migration_range(&listening, &own);
+    let left = listens_in_migration_range(&listening, &b.daemon_ports());
     assert!(!left, "listener left on B:\n{listening}");
 }
 

@@ -7,10 +7,14 @@
 //! takes time). Images are read from outside with `qemu-img -U`.
 
 use crate::dirs::TempDir;
-use crate::guest::{GuestArgs, READY_MARKER};
+use crate::guest::{self, GuestArgs, READY_MARKER};
 use crate::hosts::{Host, Lan, NetNs};
+use crate::libvirtd_host::LibvirtdHost;
 use crate::qemu_dirs::QemuDirs;
-use crate::qemu_hosts::{QemuHost, TestGuest};
+use crate::qemu_hosts::{
+    alive, check_completed, check_migrated, virsh_migrate, HostKind, MigrationHost, QemuHost,
+    TestGuest,
+};
 use crate::tools::Output;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,9 +26,9 @@ pub const DISK_MIB: u64 = 16;
 /// to move.
 pub const DATA_MIB: u64 = 8;
 
-/// A host whose `disks` directory is its own, `extra` appended to its
-/// config.
-fn start_host(lan_side: &NetNs, name: &str, seen: &Path, extra: &str) -> QemuHost {
+/// An rvirtd host whose `disks` directory is its own, seen at `seen`,
+/// `extra` appended to its config.
+fn start_rvirtd(lan_side: &NetNs, name: &str, seen: &Path, extra: &str) -> QemuHost {
     let dirs = QemuDirs::new();
     let own = dirs.path("disks");
     std::fs::create_dir_all(&own).expect("host disks directory");
@@ -34,11 +38,29 @@ fn start_host(lan_side: &NetNs, name: &str, seen: &Path, extra: &str) -> QemuHos
     QemuHost { host, dirs }
 }
 
+/// A host of `kind` whose `disks` directory is its own, seen at `seen`. A
+/// libvirtd host gets a directory pool there: libvirt creates a missing
+/// disk image of an incoming guest only through a storage pool
+/// (`qemuMigrationDstPrecreateDisk`).
+fn start_host(kind: HostKind, lan_side: &NetNs, name: &str, seen: &Path) -> Box<dyn MigrationHost> {
+    match kind {
+        HostKind::Rvirtd => Box::new(start_rvirtd(lan_side, name, seen, "")),
+        HostKind::Libvirtd => {
+            let host = LibvirtdHost::start_with_disks(lan_side, name, Some(seen));
+            host.ok(&format!(
+                "pool-create-as disks dir --target {}",
+                seen.display()
+            ));
+            Box::new(host)
+        }
+    }
+}
+
 /// The two hosts and the running guest with its disk on A; dropped in
 /// field order (guests killed, daemons stopped, then namespaces and files).
-pub struct StorageSetup {
-    pub a: QemuHost,
-    pub b: QemuHost,
+pub struct StorageSetup<A = QemuHost, B = QemuHost> {
+    pub a: A,
+    pub b: B,
     pub g: TestGuest,
     pub sum: String,
     /// The disk's path as both hosts see it.
@@ -47,11 +69,10 @@ pub struct StorageSetup {
     _base: TempDir,
 }
 
-impl StorageSetup {
+impl<A, B> StorageSetup<A, B> {
     /// `host`'s own file behind [`StorageSetup::disk`].
-    pub fn image_on(&self, host: &QemuHost) -> PathBuf {
-        host.dirs
-            .path("disks")
+    pub fn image_on(&self, host: &dyn MigrationHost) -> PathBuf {
+        host.disks_dir()
             .join(self.disk.file_name().expect("disk file name"))
     }
 }
@@ -81,27 +102,68 @@ fn make_image(path: &Path) {
     let _ = std::fs::remove_file(&raw);
 }
 
-/// Two hosts in network namespaces, each with its own `disks`, and the
-/// test guest running on A with its disk counter on `vda`. `None` where
-/// namespaces or `qemu-img` are missing.
+/// Two rvirtd hosts in network namespaces, each with its own `disks`,
+/// and the test guest running on A with its disk counter on `vda`. `None`
+/// where namespaces or `qemu-img` are missing.
 pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
     storage_setup_with(tag, args, "")
 }
 
 /// As [`storage_setup`], both daemons' configs with `extra` appended.
 pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<StorageSetup> {
+    let lan = storage_lan()?;
+    let base = TempDir::new(tag);
+    let seen = disks_mount_point(&base);
+    let a = start_rvirtd(&lan.a, "rvirt-qa", &seen, extra);
+    let b = start_rvirtd(&lan.b, "rvirt-qb", &seen, extra);
+    Some(start_guest(tag, args, (a, b), lan, base))
+}
+
+/// As [`storage_setup`], host A of kind `a` and host B of kind `b`;
+/// `None` also where stock libvirtd is missing.
+pub fn storage_setup_kinds(
+    tag: &str,
+    args: &GuestArgs,
+    (a, b): (HostKind, HostKind),
+) -> Option<StorageSetup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
+    let stock = [a, b].contains(&HostKind::Libvirtd);
+    if stock && !LibvirtdHost::available() {
+        return None;
+    }
+    let lan = storage_lan()?;
+    let base = TempDir::new(tag);
+    let seen = disks_mount_point(&base);
+    let host_a = start_host(a, &lan.a, "rvirt-qa", &seen);
+    let host_b = start_host(b, &lan.b, "rvirt-qb", &seen);
+    Some(start_guest(tag, args, (host_a, host_b), lan, base))
+}
+
+/// The LAN, if namespaces and `qemu-img` are there.
+fn storage_lan() -> Option<Lan> {
     if Command::new("qemu-img").arg("--version").output().is_err() {
         eprintln!("qemu-img missing (qemu-utils): skipped");
         return None;
     }
-    let t0 = Instant::now();
-    let lan = Lan::create()?;
-    let base = TempDir::new(tag);
+    Lan::create()
+}
+
+/// The path at which each host sees its own `disks`.
+fn disks_mount_point(base: &TempDir) -> PathBuf {
     let seen = base.join("disks");
     std::fs::create_dir_all(&seen).expect("disks mount point");
-    let a = start_host(&lan.a, "rvirt-qa", &seen, extra);
-    let b = start_host(&lan.b, "rvirt-qb", &seen, extra);
-    let disk = seen.join(format!("{tag}.qcow2"));
+    seen
+}
+
+/// The guest, its disk image made on A, defined and started there.
+fn start_guest<A: MigrationHost, B: MigrationHost>(
+    tag: &str,
+    args: &GuestArgs,
+    (a, b): (A, B),
+    lan: Lan,
+    base: TempDir,
+) -> StorageSetup<A, B> {
+    let t0 = Instant::now();
+    let disk = base.join("disks").join(format!("{tag}.qcow2"));
     let s = StorageSetup {
         g: TestGuest::new(&base, &format!("{tag}-guest"), args).0,
         a,
@@ -112,7 +174,7 @@ pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<St
         _base: base,
     };
     make_image(&s.image_on(&s.a));
-    let xml = base_xml_with_disk(&s);
+    let xml = base_xml_with_disk(&s.g, &s.disk);
     s.a.ok(&format!("define {}", xml.display()));
     s.a.ok(&format!("start {}", s.g.name));
     s.g.wait_for(0, 90, READY_MARKER, |t| {
@@ -120,17 +182,17 @@ pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<St
     });
     let sum = s.g.sum_after(0);
     eprintln!("{:?}: guest ready on A", t0.elapsed());
-    Some(StorageSetup { sum, ..s })
+    StorageSetup { sum, ..s }
 }
 
 /// The guest's XML (written by [`TestGuest::new`]) with its disk added.
-fn base_xml_with_disk(s: &StorageSetup) -> PathBuf {
-    let path = s.g.console.with_file_name(format!("{}.xml", s.g.name));
+fn base_xml_with_disk(g: &TestGuest, disk: &Path) -> PathBuf {
+    let path = g.console.with_file_name(format!("{}.xml", g.name));
     let xml = std::fs::read_to_string(&path).expect("guest XML");
     let disk = format!(
         "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      \
          <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>",
-        s.disk.display()
+        disk.display()
     );
     std::fs::write(&path, xml.replace("  </devices>", &disk)).expect("write guest XML");
     path
@@ -201,4 +263,38 @@ pub fn image_format_and_size(image: &Path) -> (String, u64) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     (value("file format:"), bytes)
+}
+
+/// One hop with its disks (`how`: `--copy-storage-all` or `-inc`, and any
+/// other options), from `src` to `dst` of `s`: the guest arrives paused
+/// (`--suspend`), the source QEMU is gone, both images are identical;
+/// resumed, its ticks and its disk counter go on on `dst`, its memory
+/// unchanged.
+pub fn storage_hop<A, B>(
+    s: &StorageSetup<A, B>,
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    how: &str,
+) {
+    let g = &s.g;
+    let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
+    let counted = disk_counter(&s.image_on(src));
+    let from = g.console_len();
+    let ticked = guest::last_tick(&g.text()).unwrap_or(0);
+    let started = Instant::now();
+    let out = virsh_migrate(src, dst, &g.name, &format!("{how} --suspend"));
+    check_migrated(src, dst, &out, started, how);
+    assert!(!alive(src_pid), "the source QEMU {src_pid} still runs");
+    assert_eq!(dst.ok(&format!("domstate {}", g.name)).trim(), "paused");
+    let same = images_identical(&s.image_on(src), &s.image_on(dst));
+    assert!(same.ok, "images differ: {}{}", same.stdout, same.stderr);
+    let at_switch = disk_counter(&s.image_on(dst));
+    assert!(at_switch >= counted, "{at_switch} < {counted}");
+    check_completed(dst, &g.name);
+    dst.ok(&format!("resume {}", g.name));
+    let moved = g.text_from(from);
+    assert!(!moved.contains(READY_MARKER), "the guest booted again");
+    g.tick_after(g.console_len(), guest::last_tick(&moved).unwrap_or(ticked));
+    disk_counter_above(&s.image_on(dst), at_switch);
+    assert_eq!(g.sum_after(g.console_len()), s.sum, "memory changed");
 }

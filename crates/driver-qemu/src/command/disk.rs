@@ -24,7 +24,8 @@ fn untranslated(disk: &Disk) -> Option<&'static str> {
         ..d.policies.clone()
     };
     [
-        // The chain's end is what rvirt opens: the image alone.
+        // `<backingStore/>` (the chain ends here, as libvirt's migratable
+        // XML says of an image without backing) is `"backing":null`.
         (
             matches!(disk.backing_store, Some(BackingStore::Image { .. })),
             "backingStore",
@@ -175,10 +176,12 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     if let Some(c) = cache_props(disk) {
         fmt = fmt.obj("cache", c);
     }
-    a.json(
-        "-blockdev",
-        fmt.str("driver", format).str("file", &storage_name),
-    );
+    let fmt = fmt.str("driver", format).str("file", &storage_name);
+    let fmt = match disk.backing_store {
+        Some(BackingStore::Terminator) => fmt.null("backing"),
+        _ => fmt,
+    };
+    a.json("-blockdev", fmt);
     Ok(())
 }
 

@@ -44,6 +44,13 @@ impl Props {
         self
     }
 
+    /// A JSON `null` (QEMU's "none", as in `"backing":null`).
+    pub(crate) fn null(mut self, key: &str) -> Props {
+        self.key(key);
+        self.out.push_str("null");
+        self
+    }
+
     /// A nested object, already built.
     pub(crate) fn obj(mut self, key: &str, value: Props) -> Props {
         self.key(key);

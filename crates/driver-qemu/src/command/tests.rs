@@ -237,6 +237,22 @@ fn what_cannot_be_expressed_is_refused() {
     }
 }
 
+/// libvirt's migratable XML ends an unbacked image's chain with
+/// `<backingStore/>`: QEMU is told there is no backing, as libvirt does.
+#[test]
+fn an_ended_backing_chain_is_backing_null() {
+    let mut def = guest("bios-full.xml");
+    let disk = &mut def.devices.disks[0];
+    disk.backing_store = Some(rvirt_conf::domain::disk::BackingStore::Terminator);
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""file":"libvirt-2-storage","backing":null}"#),
+        "{args}"
+    );
+    let unsaid = build_for(&guest("bios-full.xml")).unwrap().args.join(" ");
+    assert!(!unsaid.contains(r#""backing""#), "{unsaid}");
+}
+
 #[test]
 fn native_text_quotes_only_what_the_shell_needs() {
     let cmd = CommandLine {

@@ -509,8 +509,10 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         .advance(Phase::Finish)
         .and_then(|_| wait_loaded(driver, &dom, inc))
         .map(|_| stop_nbd(driver, inc))
-        .map(|_| end_tls(driver, inc, flags))
-        .and_then(|_| take_over(driver, &dom, inc, flags, persistent))?;
+        .and_then(|_| take_over(driver, &dom, inc, flags, persistent))
+        .and_then(|_| wait_postcopy_done(driver, &dom, inc, flags))
+        // After post-copy has pulled the last page: its stream uses them.
+        .map(|_| end_tls(driver, inc, flags))?;
     let figures = source.map(|c| c.stats).unwrap_or_default();
     inc.job.update(|p| progress_from_figures(&figures, p));
     let stats = inc.slot.end(&inc.job, true, None);
@@ -587,6 +589,35 @@ fn wait_loaded(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
                     ErrorCode::OPERATION_TIMEOUT,
                     "job 'migration in' timed out waiting for the incoming state",
                 ));
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;
+        }
+    })
+}
+
+/// Post-copy: the guest may run here while QEMU still pulls pages from
+/// the source, whose QEMU must live until the last is in. Finish returns
+/// only then, as libvirt's does (`qemuMigrationDstWaitForCompletion`): a
+/// libvirtd source stops its QEMU as soon as confirm comes.
+fn wait_postcopy_done(driver: &Driver, dom: &DomainRef, inc: &Incoming, flags: u32) -> Result<()> {
+    if flags & flags::POSTCOPY == 0 {
+        return Ok(());
+    }
+    let (run, wake) = (inc.run.clone(), driver.migrations.waker(&dom.uuid));
+    driver.rt.run(async move {
+        loop {
+            let woken = wake.notified();
+            let info = run.monitor.execute(qmp::QueryMigrate {}).await?;
+            match info.status.as_deref() {
+                None | Some("completed" | "none") => return Ok(()),
+                Some(failed @ ("failed" | "cancelled" | "postcopy-paused")) => {
+                    return Err(Error::new(
+                        ErrorDomain::QEMU,
+                        ErrorCode::OPERATION_FAILED,
+                        format!("job 'migration in' failed: {failed}"),
+                    ))
+                }
+                Some(_) => {}
             }
             let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;
         }

@@ -52,6 +52,18 @@ pub struct GuestArgs {
 }
 
 impl GuestArgs {
+    /// 16 MiB filled and summed every 2 s, 32 MiB rewritten every tick:
+    /// far more than a capped migration moves, so pre-copy never ends by
+    /// itself and a test can act on the job.
+    pub fn dirtying() -> GuestArgs {
+        GuestArgs {
+            fill_mib: 16,
+            dirty_mib: 32,
+            sum_seconds: Some(2),
+            ..GuestArgs::default()
+        }
+    }
+
     /// The kernel command line: serial console, and the `rvirt.*` settings.
     pub fn cmdline(&self) -> String {
         let mut line = "console=ttyS0 panic=-1".to_string();

@@ -87,10 +87,7 @@ impl Host {
         extra: &str,
         binds: &[(PathBuf, PathBuf)],
     ) -> Host {
-        let mounts: String = binds
-            .iter()
-            .map(|(own, seen)| format!("mount --bind '{}' '{}' && ", own.display(), seen.display()))
-            .collect();
+        let mounts = bind_mounts(binds);
         Host::start_mounted(net, hostname, Some(hostname), (extra, &mounts))
     }
 
@@ -368,4 +365,13 @@ impl Pair {
             dst: Host::start_in(Some(&lan.b), "rvirt-dst", ""),
         }
     }
+}
+
+/// The shell commands (each ending `&& `) that bind-mount each `(own,
+/// seen)` directory pair, for a daemon's private mount namespace.
+pub(crate) fn bind_mounts(binds: &[(PathBuf, PathBuf)]) -> String {
+    binds
+        .iter()
+        .map(|(own, seen)| format!("mount --bind '{}' '{}' && ", own.display(), seen.display()))
+        .collect()
 }

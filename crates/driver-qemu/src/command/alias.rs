@@ -28,7 +28,10 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
         .enumerate()
         .map(|(i, net)| net.alias.clone().unwrap_or_else(|| format!("net{i}")))
         .collect();
-    let balloon = d.memballoon.as_ref().filter(|b| b.model != MemballoonModel::None);
+    let balloon = d
+        .memballoon
+        .as_ref()
+        .filter(|b| b.model != MemballoonModel::None);
     Ok(DeviceAliases {
         disks,
         controllers: d.controllers.iter().map(|c| controller(def, c)).collect(),

@@ -285,3 +285,60 @@ impl NetSource {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::test_support::{assert_errors, dump_devices};
+
+    /// Checked against stock virsh on test:///default (define + dumpxml):
+    /// attributes the type does not read are dropped, modes default, and
+    /// numbers are written as parsed.
+    #[test]
+    fn sources_formatted_as_virsh() {
+        let out = dump_devices(
+            "<interface type='bridge'><source bridge='br0' foo='x' mode='vepa'/></interface>\
+             <interface type='udp'><source address='1.2.3.4' port='70000'><local address='1.1.1.1' port='-5'/></source></interface>\
+             <interface type='network'><source network='default' portgroup='pg' portid='bad' bridge='x'/></interface>\
+             <interface type='direct'><source dev='eth0'/></interface>\
+             <interface type='user'><source dev='eth0'/></interface>\
+             <interface type='vhostuser'><source mode='server' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>",
+        )
+        .unwrap();
+        for want in [
+            "<source bridge='br0'/>",
+            "<source address='1.2.3.4' port='70000'>\n        <local address='1.1.1.1' port='-5'/>\n      </source>",
+            "<source network='default' portgroup='pg'/>",
+            "<source dev='eth0' mode='vepa'/>",
+            "<source type='unix' path='/s' mode='server'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
+        ] {
+            assert!(out.contains(want), "{want} missing from {out}");
+        }
+        assert_eq!(out.matches("<source").count(), 5, "{out}");
+    }
+
+    /// libvirt's messages for the same documents, from stock virsh.
+    #[test]
+    fn bad_sources_refused_as_virsh() {
+        assert_errors(
+            dump_devices,
+            &[
+                ("<interface type='bridge'><source foo='x'/></interface>",
+                 "XML error: Missing required attribute 'bridge' in element 'source'"),
+                ("<interface type='direct'><source dev='eth0' mode='bogus'/></interface>",
+                 "XML error: Invalid value for attribute 'mode' in element 'source': 'bogus'."),
+                ("<interface type='server'><source port='99999999999'/></interface>",
+                 "XML error: Invalid value for attribute 'port' in element 'source': '99999999999'. Expected integer value"),
+                ("<interface type='bridge'/>",
+                 "XML error: interface type='bridge' requires a 'source' element"),
+                ("<interface type='vhostuser'><source type='tcp' path='/x' mode='client'/><model type='virtio'/></interface>",
+                 "unsupported configuration: Type='tcp' unsupported for <interface type='vhostuser'>"),
+                ("<interface type='vhostuser'><source type='unix' path='/x' mode=''/><model type='virtio'/></interface>",
+                 "XML error: Invalid value for attribute 'mode' in element 'source': ''."),
+                ("<interface type='mcast'><source port='5'/></interface>",
+                 "XML error: Missing required attribute 'address' in element 'source'"),
+                ("<interface type='udp'><source address='a' port='1'/></interface>",
+                 "XML error: '<local>' element missing for 'udp' socket interface"),
+            ],
+        );
+    }
+}

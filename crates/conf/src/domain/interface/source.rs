@@ -96,24 +96,7 @@ fn required_int(e: &Element, name: &str) -> Result<i32> {
 /// `virXMLPropLongLong` with base 0 and `VIR_XML_PROP_REQUIRED`.
 fn required_long_long(s: &Element, name: &str) -> Result<i64> {
     let v = s.attr(name).ok_or_else(|| props::missing(s, name))?;
-    let t = v.trim_start();
-    let (negative, digits) = match t.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let magnitude = if let Some(h) = digits
-        .strip_prefix("0x")
-        .or_else(|| digits.strip_prefix("0X"))
-    {
-        i128::from_str_radix(h, 16).ok()
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        i128::from_str_radix(&digits[1..], 8).ok()
-    } else {
-        digits.parse::<i128>().ok()
-    };
-    magnitude
-        .filter(|_| !digits.starts_with(['+', '-']))
-        .map(|m| if negative { -m } else { m })
+    props::base0_signed(v)
         .and_then(|n| i64::try_from(n).ok())
         .ok_or_else(|| {
             internal_xml(format!(
@@ -301,7 +284,8 @@ mod tests {
              <interface type='network'><source network='default' portgroup='pg' portid='bad' bridge='x'/></interface>\
              <interface type='direct'><source dev='eth0'/></interface>\
              <interface type='user'><source dev='eth0'/></interface>\
-             <interface type='vhostuser'><source mode='server' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>",
+             <interface type='vhostuser'><source mode='server' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>\
+             <interface type='vds'><source switchid='12345678123412341234123456789abc' portid='0x10' portgroupid='pg' connectionid='-010'/></interface>",
         )
         .unwrap();
         for want in [
@@ -310,10 +294,11 @@ mod tests {
             "<source network='default' portgroup='pg'/>",
             "<source dev='eth0' mode='vepa'/>",
             "<source type='unix' path='/s' mode='server'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
+            "<source switchid='12345678-1234-1234-1234-123456789abc' portid='16' portgroupid='pg' connectionid='-8'/>",
         ] {
             assert!(out.contains(want), "{want} missing from {out}");
         }
-        assert_eq!(out.matches("<source").count(), 5, "{out}");
+        assert_eq!(out.matches("<source").count(), 6, "{out}");
     }
 
     /// libvirt's messages for the same documents, from stock virsh.

@@ -415,29 +415,36 @@ pub fn int_base0_nonneg(e: &Element, name: &str) -> Result<Option<i32>> {
     Ok(n)
 }
 
-/// `virXMLPropInt` with base 0 (`0x` hex, leading-0 octal).
-pub fn int_base0(e: &Element, name: &str) -> Result<Option<i32>> {
-    let Some(v) = e.attr(name) else {
-        return Ok(None);
-    };
+/// `strtoll` with base 0 of a whole string (after leading blanks): an
+/// optional sign, then `0x` hexadecimal, leading-0 octal, else decimal.
+pub fn base0_signed(v: &str) -> Option<i128> {
     let s = v.trim_start();
     let (neg, digits) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
+    if digits.starts_with(['+', '-']) {
+        return None;
+    }
     let parsed = if let Some(h) = digits
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
     {
-        i64::from_str_radix(h, 16)
+        i128::from_str_radix(h, 16)
     } else if digits.len() > 1 && digits.starts_with('0') {
-        i64::from_str_radix(&digits[1..], 8)
+        i128::from_str_radix(&digits[1..], 8)
     } else {
-        digits.parse::<i64>()
+        digits.parse::<i128>()
     };
-    let n = parsed
-        .ok()
-        .map(|n| if neg { -n } else { n })
+    parsed.ok().map(|n| if neg { -n } else { n })
+}
+
+/// `virXMLPropInt` with base 0 (`0x` hex, leading-0 octal).
+pub fn int_base0(e: &Element, name: &str) -> Result<Option<i32>> {
+    let Some(v) = e.attr(name) else {
+        return Ok(None);
+    };
+    let n = base0_signed(v)
         .and_then(|n| i32::try_from(n).ok())
         .ok_or_else(|| {
             internal_xml(format!(

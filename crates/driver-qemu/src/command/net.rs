@@ -10,7 +10,7 @@ use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
 use super::{unsupported, Args};
-use rvirt_conf::domain::interface::{NetModel, NetModelType, NetType};
+use rvirt_conf::domain::interface::{NetModel, NetModelType, NetSource, NetType};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{DomainDef, Interface};
 use rvirt_util::Result;
@@ -44,7 +44,10 @@ fn refuse_unexpressed(net: &Interface) -> Result<()> {
         ("<backenddomain>", net.backend_domain.is_some()),
         ("<target managed>", net.target_managed.is_some()),
         ("<teaming>", net.teaming.is_some()),
-        ("<source><reconnect>", net.reconnect.enabled.is_some()),
+        (
+            "<source><reconnect>",
+            matches!(&net.source, NetSource::VhostUser { reconnect, .. } if reconnect.enabled.is_some()),
+        ),
         ("<backend>", !net.backend.is_empty()),
         ("<vlan>", net.vlan.is_some()),
         ("<bandwidth>", net.bandwidth.is_some()),

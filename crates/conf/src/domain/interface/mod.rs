@@ -3,15 +3,16 @@
 
 mod bandwidth;
 mod driver;
+mod source;
 mod vlan;
 
 pub use bandwidth::{Bandwidth, Rate};
 pub use driver::{GuestOffloads, HostOffloads, NetDriver, NetDriverName, TxMode, VirtioNetAttrs};
+pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
 pub use vlan::{NativeMode, Vlan};
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
-use super::chardev::Reconnect;
 use super::hostdev::{HostdevSource, HostdevType};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::rom::Rom;
@@ -114,7 +115,7 @@ pub struct NetHostdev {
 
 /// The host device part of `virDomainNetDefParseXML`: the subsystem
 /// comes from `<source><address type=>`, a `<vendor>` meaning USB.
-fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
+pub(super) fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
     let s = e.child("source");
     let addr_type = s
         .and_then(|s| s.child("address"))
@@ -148,14 +149,8 @@ pub struct Interface {
     pub mac: Option<String>,
     pub mac_type: Option<MacType>,
     pub mac_check: Option<TriBool>,
-    /// Attributes of `<source>` in order (network=, bridge=, dev=, mode=...).
-    pub source: Vec<(String, String)>,
-    /// `<source><local address= port=>` of a udp interface.
-    pub udp_local: Option<(String, i32)>,
-    /// `<source><reconnect>` of a vhostuser interface.
-    pub reconnect: Reconnect,
-    /// Set exactly for `type='hostdev'` (which has no `source` attributes).
-    pub hostdev: Option<NetHostdev>,
+    /// `<source>` as the type reads it (the host device of `hostdev`).
+    pub source: NetSource,
     pub vlan: Option<Vlan>,
     pub bandwidth: Option<Bandwidth>,
     /// `<port isolated=>`.
@@ -218,26 +213,6 @@ fn parse_mac_attr(mac: &Element) -> Result<Option<String>> {
     Ok(Some(norm))
 }
 
-/// The `<local>` a udp socket interface requires.
-fn parse_udp_local(s: &Element) -> Result<(String, i32)> {
-    let Some(local) = s.child("local") else {
-        return Err(internal_xml(
-            "'<local>' element missing for 'udp' socket interface",
-        ));
-    };
-    let Some(address) = local.attr_string("address") else {
-        return Err(internal_xml(
-            "Missing required attribute 'address' in element 'local'",
-        ));
-    };
-    let Some(port) = props::int(local, "port")? else {
-        return Err(internal_xml(
-            "Missing required attribute 'port' in element 'local'",
-        ));
-    };
-    Ok((address, port))
-}
-
 /// `virDomainNetBackendParseXML`: libvirt 9.0 knows no backend type but
 /// the default, which may not be spelt out; `vhost` only counts for virtio.
 fn parse_backend(b: &Element, virtio_net: bool) -> Result<Vec<(&'static str, String)>> {
@@ -288,6 +263,7 @@ impl Interface {
         let mac_el = e.child("mac");
         let target = e.child("target");
         let virtio_net = t != NetType::Hostdev && model.as_ref().is_some_and(NetModel::is_virtio);
+        let source = NetSource::parse(t, e)?;
         let net = Interface {
             net_type: t,
             trust_guest_rx_filters,
@@ -300,27 +276,13 @@ impl Interface {
                 .map(|m| props::tribool(m, "check"))
                 .transpose()?
                 .flatten(),
-            source: match (t, e.child("source")) {
-                (NetType::Hostdev, _) | (_, None) => Vec::new(),
-                (_, Some(s)) => s.attrs.clone(),
-            },
+            source,
             vlan: e.child("vlan").map(Vlan::parse).transpose()?,
             bandwidth: e
                 .child("bandwidth")
                 .map(|b| Bandwidth::parse(b, t == NetType::Network))
                 .transpose()?
                 .flatten(),
-            udp_local: match (t, e.child("source")) {
-                (NetType::Udp, Some(s)) => Some(parse_udp_local(s)?),
-                _ => None,
-            },
-            reconnect: match (t, e.child("source")) {
-                (NetType::VhostUser, Some(s)) => Reconnect::parse(s)?,
-                _ => Reconnect::default(),
-            },
-            hostdev: (t == NetType::Hostdev)
-                .then(|| parse_hostdev(e))
-                .transpose()?,
             port_isolated: e
                 .child("port")
                 .map(|p| props::tribool(p, "isolated"))
@@ -392,7 +354,7 @@ impl Interface {
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut top = Attrs::new();
         top.add("type", self.net_type.as_str());
-        if self.hostdev.as_ref().is_some_and(|h| h.managed) {
+        if matches!(&self.source, NetSource::Hostdev(h) if h.managed) {
             top.add("managed", "yes");
         }
         top.opt(
@@ -407,23 +369,7 @@ impl Interface {
                 a.opt("check", self.mac_check.map(VirEnum::as_str));
                 w.line(&format!("<mac{}/>", a.as_str()));
             }
-            if let Some(h) = &self.hostdev {
-                h.source.format(w, true);
-            }
-            if !self.source.is_empty() {
-                let mut a = Attrs::new();
-                for (k, v) in &self.source {
-                    a.add(k, v);
-                }
-                w.elem_with("source", a.as_str(), |w| {
-                    if let Some((address, port)) = &self.udp_local {
-                        let mut l = Attrs::new();
-                        l.add("address", address).add("port", port);
-                        w.line(&format!("<local{}/>", l.as_str()));
-                    }
-                    self.reconnect.format(w);
-                });
-            }
+            self.source.format(w);
             if let Some(v) = &self.vlan {
                 v.format(w);
             }

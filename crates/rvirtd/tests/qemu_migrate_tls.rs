@@ -86,6 +86,10 @@ fn watch_tls(
         on_b |= tls_creds(b, name).as_deref() == Some(ALIAS);
         std::thread::sleep(Duration::from_millis(300));
     }
+    // Seen: the rest goes at full speed. A long capped migration under a
+    // starved host CPU can lose guest memory in QEMU 7.2's TCG (stock
+    // libvirtd's guests too: `migrate_soak`), so it is kept short.
+    let _ = a.virsh(&format!("migrate-setspeed {name} 8192"));
     let out = migrating.wait_with_output().expect("virsh migrate").into();
     (out, on_a, on_b)
 }

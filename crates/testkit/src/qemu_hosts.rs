@@ -19,7 +19,7 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// The QEMU the test guest runs on.
-const QEMU: &str = "/usr/bin/qemu-system-x86_64";
+pub const QEMU: &str = "/usr/bin/qemu-system-x86_64";
 
 /// One rvirtd host serving `qemu:///system`, its driver's directories
 /// (whose QEMUs are killed when the test ends) its own.

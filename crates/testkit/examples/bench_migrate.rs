@@ -20,6 +20,7 @@
 //! mixed rows (libvirtd -> rvirtd and back) once the daemons interoperate.
 
 use rvirt_testkit::guest::{self, GuestArgs};
+use rvirt_testkit::migration_host::env_or;
 use rvirt_testkit::qemu_events::{EventTap, QemuMigration};
 use rvirt_testkit::qemu_hosts::{
     alive, field, setup_kinds_with, virsh_migrate, virsh_migrate_tunnelled, HostKind,
@@ -71,25 +72,12 @@ impl Sample {
     }
 }
 
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
-}
-
-fn kind(name: &str) -> HostKind {
-    match name {
-        "rvirtd" => HostKind::Rvirtd,
-        "libvirtd" => HostKind::Libvirtd,
-        other => panic!("PAIRS: unknown daemon {other} (rvirtd or libvirtd)"),
-    }
-}
-
 fn main() {
     let mib: u64 = env_or("MIB", "256").parse().expect("MIB");
     let rounds: usize = env_or("ROUNDS", "2").parse().expect("ROUNDS");
     let pairs: Vec<(HostKind, HostKind)> = env_or("PAIRS", "rvirtd:rvirtd,libvirtd:libvirtd")
         .split(',')
-        .map(|p| p.split_once(':').expect("PAIRS: A:B,..."))
-        .map(|(a, b)| (kind(a), kind(b)))
+        .map(HostKind::pair)
         .collect();
     let loopback = loopback_mib_s();
     eprintln!("loopback TCP: {loopback:.0} MiB/s");

@@ -10,6 +10,7 @@
 //!     cargo run -p rvirt-testkit --example migrate_soak
 
 use rvirt_testkit::guest::{self, GuestArgs};
+use rvirt_testkit::migration_host::env_or;
 use rvirt_testkit::qemu_hosts::{setup_kinds_with, virsh_migrate, HostKind, MigrationHost};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -17,18 +18,6 @@ use std::time::Instant;
 
 /// What a broken guest kernel prints.
 const OOPS: [&str; 4] = ["BUG:", "Oops:", "Kernel panic", "general protection fault"];
-
-fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| default.to_string())
-}
-
-fn kind(name: &str) -> HostKind {
-    match name {
-        "rvirtd" => HostKind::Rvirtd,
-        "libvirtd" => HostKind::Libvirtd,
-        other => panic!("PAIR: unknown daemon {other} (rvirtd or libvirtd)"),
-    }
-}
 
 /// `n` threads spinning until `stop`: the CPU starvation CI sees.
 fn burn(n: usize, stop: &Arc<AtomicBool>) {
@@ -45,7 +34,6 @@ fn burn(n: usize, stop: &Arc<AtomicBool>) {
 
 fn main() {
     let pair = env_or("PAIR", "rvirtd:rvirtd");
-    let (a, b) = pair.split_once(':').expect("PAIR=A:B");
     let hops: usize = env_or("HOPS", "10").parse().expect("HOPS");
     let load: usize = env_or("LOAD", "4").parse().expect("LOAD");
     let extra = env_or("EXTRA", "--bandwidth 4");
@@ -54,7 +42,7 @@ fn main() {
         sum_seconds: Some(2),
         ..GuestArgs::default()
     };
-    let s = setup_kinds_with("soak", &args, (kind(a), kind(b)), 128, &guest_emulator())
+    let s = setup_kinds_with("soak", &args, HostKind::pair(&pair), 128, &guest_emulator())
         .expect("the soak needs root, iproute2 (and stock libvirtd for a libvirtd pair)");
     let stop = Arc::new(AtomicBool::new(false));
     burn(load, &stop);

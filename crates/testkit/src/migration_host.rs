@@ -35,6 +35,26 @@ impl HostKind {
             HostKind::Libvirtd => "libvirtd",
         }
     }
+
+    /// The kind [`HostKind::name`] names (for a script's `PAIR=A:B`).
+    pub fn from_name(name: &str) -> HostKind {
+        match name {
+            "rvirtd" => HostKind::Rvirtd,
+            "libvirtd" => HostKind::Libvirtd,
+            other => panic!("unknown daemon {other} (rvirtd or libvirtd)"),
+        }
+    }
+
+    /// `A:B` as a pair of kinds.
+    pub fn pair(text: &str) -> (HostKind, HostKind) {
+        let (a, b) = text.split_once(':').expect("a pair of daemons: A:B");
+        (HostKind::from_name(a), HostKind::from_name(b))
+    }
+}
+
+/// The environment variable `name`, else `default` (a script's knobs).
+pub fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
 /// A host serving `qemu:///system` over TCP (auth none) in its own network

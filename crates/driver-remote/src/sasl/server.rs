@@ -65,6 +65,10 @@ impl ServerContext {
 /// One client's authentication in progress.
 pub struct ServerSession {
     conn: Conn,
+    /// Whether `sasl_server_start` ran: Cyrus SASL dereferences the chosen
+    /// mechanism in `sasl_server_step`, so a step before any start (a
+    /// client's AUTH_SASL_STEP sent first) would crash the daemon.
+    started: bool,
 }
 
 /// What a start or step returns to the client.
@@ -100,6 +104,7 @@ impl ServerSession {
         };
         Ok(ServerSession {
             conn: check_new(err, raw)?,
+            started: false,
         })
     }
 
@@ -146,6 +151,10 @@ impl ServerSession {
 
     /// `sasl_server_start`.
     pub fn start(&mut self, mech: &str, data: Option<&[u8]>) -> Result<ServerOut> {
+        if self.started {
+            return Err(internal("SASL authentication already started"));
+        }
+        self.started = true;
         let mech = c_string(mech)?;
         let (inp, inlen) = in_ptr(data)?;
         let (mut out, mut outlen): (*const c_char, c_uint) = (ptr::null(), 0);
@@ -166,6 +175,9 @@ impl ServerSession {
 
     /// `sasl_server_step`.
     pub fn step(&mut self, data: Option<&[u8]>) -> Result<ServerOut> {
+        if !self.started {
+            return Err(internal("SASL step before start"));
+        }
         let (inp, inlen) = in_ptr(data)?;
         let (mut out, mut outlen): (*const c_char, c_uint) = (ptr::null(), 0);
         let _g = lock();
@@ -192,5 +204,28 @@ impl ServerSession {
     /// The authenticated user name.
     pub fn username(&mut self) -> Result<String> {
         self.conn.username()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hostile client's AUTH_SASL_STEP before any START is an error,
+    /// not a NULL mechanism dereferenced inside Cyrus SASL.
+    #[test]
+    fn a_step_before_start_is_refused() {
+        let mut s = ServerSession::new(Some("127.0.0.1;16514"), Some("127.0.0.1;40000"))
+            .expect("a SASL server session");
+        assert!(s.step(Some(b"junk")).is_err());
+        assert!(s.step(None).is_err());
+    }
+
+    /// A second START on the same session is refused too.
+    #[test]
+    fn a_second_start_is_refused() {
+        let mut s = ServerSession::new(None, None).expect("a SASL server session");
+        let _ = s.start("SCRAM-SHA-256", Some(b"n,,n=u,r=abc"));
+        assert!(s.start("SCRAM-SHA-256", None).is_err());
     }
 }

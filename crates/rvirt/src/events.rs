@@ -54,12 +54,14 @@ pub mod lifecycle {
             SUSPENDED_PAUSED = 0,
             SUSPENDED_MIGRATED,
             SUSPENDED_POSTCOPY = 7,
+            SUSPENDED_POSTCOPY_FAILED,
         }
 
         virDomainEventResumedDetailType {
             RESUMED_UNPAUSED = 0,
             RESUMED_MIGRATED,
             RESUMED_POSTCOPY = 3,
+            RESUMED_POSTCOPY_FAILED,
         }
 
         virDomainEventStoppedDetailType {

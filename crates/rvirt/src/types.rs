@@ -63,13 +63,15 @@ pub mod reason {
             RUNNING_UNPAUSED,
             RUNNING_MIGRATION_CANCELED,
             RUNNING_POSTCOPY = 10,
+            RUNNING_POSTCOPY_FAILED,
         }
 
         virDomainPausedReason {
             PAUSED_UNKNOWN = 0,
             PAUSED_USER,
             PAUSED_MIGRATION,
-            PAUSED_POSTCOPY = 11,
+            // STARTING_UP is 11 in libvirt.
+            PAUSED_POSTCOPY = 12,
             PAUSED_POSTCOPY_FAILED,
         }
 

@@ -1,7 +1,7 @@
 //! Migration soak (a diagnostic, not a test): the test guest migrated back
 //! and forth HOPS times between a pair of daemons, with EXTRA virsh options
-//! (a bandwidth cap, say) and LOAD busy threads on the host beside it, and
-//! after every hop the guest must go on ticking with its memory checksum
+//! (a bandwidth cap, say), DIRTY MiB the guest rewrites every tick, and
+//! LOAD busy threads on the host beside it, and after every hop the guest must go on ticking with its memory checksum
 //! unchanged and no kernel oops on its console. It tells a guest broken by
 //! rvirtd's orchestration from one broken by QEMU under CPU starvation: run
 //! the same soak on `libvirtd:libvirtd` and on `rvirtd:rvirtd`.
@@ -37,8 +37,10 @@ fn main() {
     let hops: usize = env_or("HOPS", "10").parse().expect("HOPS");
     let load: usize = env_or("LOAD", "4").parse().expect("LOAD");
     let extra = env_or("EXTRA", "--bandwidth 4");
+    let dirty_mib: u64 = env_or("DIRTY", "0").parse().expect("DIRTY");
     let args = GuestArgs {
         fill_mib: 32,
+        dirty_mib,
         sum_seconds: Some(2),
         ..GuestArgs::default()
     };

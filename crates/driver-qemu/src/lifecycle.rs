@@ -67,7 +67,7 @@ fn start_run(
     incoming: Option<String>,
 ) -> Result<DomainRef> {
     let migrated = incoming.is_some();
-    let def = {
+    let mut def = {
         let domains = driver.domains.lock();
         let obj = domains.get(dom)?;
         if obj.is_active() {
@@ -78,6 +78,9 @@ fn start_run(
         }
         obj.def.clone()
     };
+    let config_cpu = def.cpu.clone();
+    command::update_cpu_for_start(&mut def);
+    let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
@@ -118,6 +121,7 @@ fn start_run(
         obj.reason = why;
         obj.run = Some(run.clone());
         obj.def = live;
+        obj.config_cpu = config_cpu;
         save_status(driver, obj);
         obj.domain_ref()
     };

@@ -5,6 +5,7 @@ use crate::monitor::Monitor;
 use parking_lot::Mutex;
 use rvirt::driver::DomainRef;
 use rvirt::types::{reason, DomainState};
+use rvirt_conf::domain::CpuDef;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::BTreeMap;
@@ -94,6 +95,10 @@ pub struct DomainObj {
     /// `newDef`: a configuration defined while the guest ran, applied when
     /// it stops.
     pub new_def: Option<DomainDef>,
+    /// The configured `<cpu>` when the start filled in the running one
+    /// (libvirt's `origCPU`): what the inactive and migratable XML show,
+    /// and what the definition has again once the guest stops.
+    pub config_cpu: Option<CpuDef>,
     pub run: Option<Arc<Running>>,
     pub id: i32,
     pub state: DomainState,
@@ -110,6 +115,7 @@ impl DomainObj {
         DomainObj {
             def,
             new_def: None,
+            config_cpu: None,
             run: None,
             id: -1,
             state: DomainState::Shutoff,
@@ -149,6 +155,17 @@ impl DomainObj {
             (Some(next), true) => next,
             _ => &self.def,
         };
+        let configured;
+        let chosen = match &self.config_cpu {
+            Some(cpu) if as_inactive && std::ptr::eq(chosen, &self.def) => {
+                configured = DomainDef {
+                    cpu: Some(cpu.clone()),
+                    ..self.def.clone()
+                };
+                &configured
+            }
+            _ => chosen,
+        };
         let opts = rvirt_conf::FormatOptions {
             secure: flags & SECURE != 0,
             inactive: as_inactive,
@@ -176,6 +193,9 @@ impl DomainObj {
         self.reason = why;
         self.id = -1;
         self.run = None;
+        if let Some(cpu) = self.config_cpu.take() {
+            self.def.cpu = Some(cpu);
+        }
         if let Some(def) = self.new_def.take() {
             self.def = def;
         }

@@ -37,15 +37,19 @@ const QUERIES: &[&str] = &[
 /// anything else that differs fails the test.
 const KNOWN: &[(&str, &str, &str, &str)] = &[
     // The live XML: libvirt's runtime additions rvirt does not make yet.
-    (LIVE, "  <resource>\n    <partition>/machine</partition>\n  </resource>\n", "",
-     "no cgroup placement: rvirtd does not put QEMU in a machine cgroup"),
-    (LIVE, "  <cpu mode='custom' match='exact' check='full'>\n    <model fallback='forbid'>qemu64</model>\n    \
-            <feature policy='require' name='hypervisor'/>\n    <feature policy='require' name='lahf_lm'/>\n",
-     "  <cpu mode='custom' match='exact' check='none'>\n    <model fallback='forbid'>qemu64</model>\n",
-     "libvirt updates the live CPU from QEMU's query-cpu-model-expansion after start; rvirtd keeps the defined CPU"),
-    (LIVE, "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>+999:+995</label>\n    \
-            <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n", "",
-     "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu"),
+    (
+        LIVE,
+        "  <resource>\n    <partition>/machine</partition>\n  </resource>\n",
+        "",
+        "no cgroup placement: rvirtd does not put QEMU in a machine cgroup",
+    ),
+    (
+        LIVE,
+        "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>+999:+995</label>\n    \
+            <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n",
+        "",
+        "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu",
+    ),
 ];
 
 /// The command the [`KNOWN`] differences apply to. (domstats of the

@@ -2,7 +2,7 @@
 //! (`qemuBuildSmpCommandLine`).
 
 use super::{unsupported, Args};
-use rvirt_conf::domain::cpu::{CpuMode, FeaturePolicy};
+use rvirt_conf::domain::cpu::{CpuCheck, CpuFeature, CpuMode, FeaturePolicy};
 use rvirt_conf::domain::props::{TriSwitch, VirEnum};
 use rvirt_conf::domain::sched::Schedulers;
 use rvirt_conf::domain::{CpuDef, DomainDef, VirtType};
@@ -60,10 +60,10 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
     for f in &cpu.features {
         match f.policy {
             FeaturePolicy::Force | FeaturePolicy::Require => {
-                arg.push_str(&format!(",{}=on", f.name))
+                arg.push_str(&format!(",{}=on", qemu_feature(&f.name)))
             }
             FeaturePolicy::Disable | FeaturePolicy::Forbid => {
-                arg.push_str(&format!(",{}=off", f.name))
+                arg.push_str(&format!(",{}=off", qemu_feature(&f.name)))
             }
             // libvirt leaves optional features to the model.
             FeaturePolicy::Optional => {}
@@ -71,6 +71,44 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
     }
     a.opt("-cpu", arg);
     Ok(())
+}
+
+/// A feature as QEMU names it (`lahf_lm` is `lahf-lm`), as libvirt's
+/// `virQEMUCapsCPUFeatureToQEMU` translates the cpu_map's legacy names.
+fn qemu_feature(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+/// What QEMU 7.2's `qemu64` enables under TCG beyond libvirt's cpu_map
+/// model of the same name.
+const QEMU64_TCG_EXTRA: [&str; 2] = ["hypervisor", "lahf_lm"];
+
+/// The guest CPU of a starting TCG guest on QEMU's default model, as
+/// libvirt's live definition has it: the features QEMU enables beyond the
+/// model required and the check full (`virCPUx86UpdateLive` after the
+/// start; libvirt's migration cookie carries them, so its destinations
+/// start `-cpu qemu64,hypervisor=on,lahf-lm=on`). rvirt writes them before
+/// the start, so both ends of a migration run the same `-cpu` line: a
+/// throttled (auto-converge) TCG guest started with a bare `qemu64` broke
+/// on arrival in about one hop of two, none of eight with these.
+pub fn update_for_start(def: &mut DomainDef) {
+    let tcg = def.virt_type == VirtType::Qemu;
+    let Some(cpu) = def.cpu.as_mut().filter(|_| tcg) else {
+        return;
+    };
+    let default_model = cpu.mode() == CpuMode::Custom && cpu.model.as_deref() == Some("qemu64");
+    if !default_model || cpu.check == Some(CpuCheck::Full) {
+        return;
+    }
+    for name in QEMU64_TCG_EXTRA {
+        if !cpu.features.iter().any(|f| f.name == name) {
+            cpu.features.push(CpuFeature {
+                policy: FeaturePolicy::Require,
+                name: name.to_string(),
+            });
+        }
+    }
+    cpu.check = Some(CpuCheck::Full);
 }
 
 /// `<cpu>` parts `-cpu` would need options rvirt does not build yet.

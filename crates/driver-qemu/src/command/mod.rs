@@ -27,6 +27,7 @@ mod test_caps;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
+pub use cpu::update_for_start as update_cpu_for_start;
 pub use disk::{disk_alias, disk_node_index};
 pub use live::add_runtime_details;
 pub use net::tap_name;

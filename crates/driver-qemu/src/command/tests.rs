@@ -312,3 +312,26 @@ fn per_device_boot_orders_are_boot_indexes() {
     assert!(device("net0").contains("\"bootindex\":1"), "{args:?}");
     assert!(!device("ide0-1-0").contains("bootindex"), "{args:?}");
 }
+
+/// A starting TCG guest on the default `qemu64` runs the `-cpu` line of
+/// libvirt's migration destinations, and its live `<cpu>` is what
+/// `virsh dumpxml` shows on a running libvirtd guest; a second start (the
+/// definition a migration brought) adds nothing twice.
+#[test]
+fn a_starting_tcg_guest_names_qemus_qemu64_extras() {
+    let mut def = guest("minimal-kernel.xml");
+    prepare_definition(&mut def, &qemu_7_2()).unwrap();
+    update_cpu_for_start(&mut def);
+    update_cpu_for_start(&mut def);
+    let line = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        line.contains(" -cpu qemu64,hypervisor=on,lahf-lm=on "),
+        "{line}"
+    );
+    let xml = def.format(&FormatOptions::default());
+    let cpu = "  <cpu mode='custom' match='exact' check='full'>\n    \
+               <model fallback='forbid'>qemu64</model>\n    \
+               <feature policy='require' name='hypervisor'/>\n    \
+               <feature policy='require' name='lahf_lm'/>\n  </cpu>\n";
+    assert!(xml.contains(cpu), "{xml}");
+}

@@ -190,7 +190,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         check_filesystem,
     )?;
     each_device("net card", &s.interfaces, &d.interfaces, |a, b| {
-        same("network card mac", opt(&a.mac), opt(&b.mac))?;
+        same("network card mac", a.mac, b.mac)?;
         same_value("network card model", &a.model, &b.model, |m| {
             m.as_ref().map_or("", NetModel::as_str)
         })?;

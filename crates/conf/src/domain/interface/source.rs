@@ -5,7 +5,7 @@
 use super::super::chardev::Reconnect;
 use super::super::props::{self, vir_enum, VirEnum};
 use super::super::{internal_xml, unsupported};
-use super::{parse_hostdev, NetHostdev, NetType};
+use super::{parse_hostdev, IpInfo, NetHostdev, NetType};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{uuid, Result};
 
@@ -228,7 +228,11 @@ impl NetSource {
                     .add("mode", mode.as_str());
             }
             NetSource::Socket(s) => {
-                a.opt("address", s.address.as_ref()).add("port", s.port);
+                // libvirt writes the socket address unescaped.
+                if let Some(addr) = &s.address {
+                    a.raw("address", addr);
+                }
+                a.add("port", s.port);
             }
             NetSource::Internal { name } => {
                 a.add("name", name);
@@ -246,25 +250,32 @@ impl NetSource {
         Some(a)
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    /// `<source>` with the host-side addresses of an ethernet interface
+    /// (libvirt writes a bare `<source>` for them when the type has none).
+    pub(crate) fn format(&self, w: &mut Writer, host_ip: &IpInfo) {
         if let NetSource::Hostdev(h) = self {
             h.source.format(w, true);
             return;
         }
-        let Some(a) = self.attrs() else {
+        let attrs = self.attrs();
+        if attrs.is_none() && host_ip.is_empty() {
             return;
-        };
-        w.elem_with("source", a.as_str(), |w| match self {
-            NetSource::Socket(SocketSource {
-                local: Some((address, port)),
-                ..
-            }) => {
-                let mut l = Attrs::new();
-                l.add("address", address).add("port", port);
-                w.line(&format!("<local{}/>", l.as_str()));
+        }
+        let a = attrs.unwrap_or_default();
+        w.elem_with("source", a.as_str(), |w| {
+            match self {
+                NetSource::Socket(SocketSource {
+                    local: Some((address, port)),
+                    ..
+                }) => {
+                    let mut l = Attrs::new();
+                    l.raw("address", address).add("port", port);
+                    w.line(&format!("<local{}/>", l.as_str()));
+                }
+                NetSource::VhostUser { reconnect, .. } => reconnect.format(w),
+                _ => {}
             }
-            NetSource::VhostUser { reconnect, .. } => reconnect.format(w),
-            _ => {}
+            host_ip.format(w);
         });
     }
 }

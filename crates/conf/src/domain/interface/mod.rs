@@ -277,6 +277,14 @@ fn parse_virtualport(t: NetType, e: &Element) -> Result<Option<VirtualPort>> {
     VirtualPort::parse(v, rules).map(Some)
 }
 
+/// A tap or macvtap name libvirt generates: an inactive parse forgets it
+/// so a fresh one is chosen at start.
+fn generated_ifname(dev: &str) -> bool {
+    ["vnet", "macvtap", "macvlan"]
+        .iter()
+        .any(|p| dev.starts_with(p))
+}
+
 /// `<mac>`: its address (generated when absent), type and check.
 type MacParts = (MacAddr, bool, Option<MacType>, Option<TriBool>);
 
@@ -339,7 +347,9 @@ impl Interface {
             host_ip,
             source,
             virtualport,
-            target_dev: target.and_then(|t| t.attr_string("dev")),
+            target_dev: target
+                .and_then(|t| t.attr_string("dev"))
+                .filter(|d| target_managed == Some(Some(TriBool::No)) || !generated_ifname(d)),
             target_managed: target_managed.flatten(),
             guest: GuestIfname::parse(e),
             script: xpath_attr(e, "script", "path"),
@@ -414,6 +424,27 @@ impl Interface {
         self.validate_port_options()?;
         if !self.is_virtio() {
             self.driver.options.check_absent()?;
+        }
+        self.validate_vhostuser()
+    }
+
+    /// The vhost-user rules of `virDomainNetDefValidate`.
+    fn validate_vhostuser(&self) -> Result<()> {
+        let NetSource::VhostUser {
+            mode, reconnect, ..
+        } = &self.source
+        else {
+            return Ok(());
+        };
+        if !self.is_virtio() {
+            return Err(super::internal(
+                "Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend",
+            ));
+        }
+        if *mode == VhostUserMode::Server && reconnect.enabled == Some(TriBool::Yes) {
+            return Err(unsupported(
+                "'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>",
+            ));
         }
         Ok(())
     }
@@ -551,5 +582,32 @@ mod tests {
                 "invalid argument: Model name contains invalid characters",
             )],
         );
+    }
+
+    /// Stock virsh forgets generated tap names on define (unless the tap
+    /// is unmanaged), and refuses vhost-user without virtio or with
+    /// reconnect in server mode.
+    #[test]
+    fn define_time_rules_as_virsh() {
+        let out = dump_devices(
+            "<interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br0'/><target dev='vnet7'/></interface>\
+             <interface type='direct'><mac address='52:54:00:00:00:02'/><source dev='eth0'/><target dev='macvtap2'/></interface>\
+             <interface type='ethernet'><mac address='52:54:00:00:00:03'/><target dev='vnet8' managed='no'/></interface>\
+             <interface type='ethernet'><mac address='52:54:00:00:00:04'/><target dev='tap0'/></interface>",
+        )
+        .unwrap();
+        assert!(!out.contains("vnet7") && !out.contains("macvtap2"), "{out}");
+        assert!(out.contains("<target dev='vnet8' managed='no'/>"), "{out}");
+        assert!(out.contains("<target dev='tap0'/>"), "{out}");
+        let vhost = |extra: &str, model: &str| {
+            format!("<interface type='vhostuser'><source type='unix' path='/s' mode='server'>{extra}</source>{model}</interface>")
+        };
+        let cases = [
+            (vhost("", ""), "internal error: Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend"),
+            (vhost("<reconnect enabled='yes' timeout='3'/>", "<model type='virtio'/>"),
+             "unsupported configuration: 'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>"),
+        ];
+        let cases: Vec<(&str, &str)> = cases.iter().map(|(d, m)| (d.as_str(), *m)).collect();
+        assert_errors(dump_devices, &cases);
     }
 }

@@ -295,7 +295,7 @@ mod tests {
              <interface type='network'><source network='default' portgroup='pg' portid='bad' bridge='x'/></interface>\
              <interface type='direct'><source dev='eth0'/></interface>\
              <interface type='user'><source dev='eth0'/></interface>\
-             <interface type='vhostuser'><source mode='server' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>\
+             <interface type='vhostuser'><source mode='client' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>\
              <interface type='vds'><source switchid='12345678123412341234123456789abc' portid='0x10' portgroupid='pg' connectionid='-010'/></interface>",
         )
         .unwrap();
@@ -304,7 +304,7 @@ mod tests {
             "<source address='1.2.3.4' port='70000'>\n        <local address='1.1.1.1' port='-5'/>\n      </source>",
             "<source network='default' portgroup='pg'/>",
             "<source dev='eth0' mode='vepa'/>",
-            "<source type='unix' path='/s' mode='server'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
+            "<source type='unix' path='/s' mode='client'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
             "<source switchid='12345678-1234-1234-1234-123456789abc' portid='16' portgroupid='pg' connectionid='-8'/>",
         ] {
             assert!(out.contains(want), "{want} missing from {out}");

@@ -58,6 +58,7 @@ fn refuse_unexpressed(net: &Interface) -> Result<()> {
         ("<filterref>", net.filterref.is_some()),
         ("<source><ip>/<route>", !net.host_ip.is_empty()),
         ("<ip>/<route>", !net.guest_ip.is_empty()),
+        ("<portForward>", !net.port_forwards.is_empty()),
         // A tap backend carries sndbuf; libvirt ignores it for user.
         (
             "<tune><sndbuf>",

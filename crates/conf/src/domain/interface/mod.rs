@@ -6,6 +6,7 @@ mod driver;
 mod filterref;
 mod ip;
 mod mac;
+mod port_forward;
 mod source;
 mod tuning;
 mod virtualport;
@@ -16,6 +17,7 @@ pub use driver::{GuestOffloads, HostOffloads, NetDriver, NetDriverName, TxMode, 
 pub use filterref::FilterRef;
 pub use ip::{IpInfo, NetIp, Route, RouteFamily};
 pub use mac::{generate_mac, parse_mac, MacAddr};
+pub use port_forward::{NetProto, PortForward, PortRange};
 pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
 pub use tuning::{GuestIfname, LinkState};
 pub use virtualport::{VirtualPort, VirtualPortType};
@@ -229,6 +231,8 @@ pub struct Interface {
     pub address: Option<Address>,
     /// The guest side's `<ip>`s and `<route>`s.
     pub guest_ip: IpInfo,
+    /// For passt, which libvirt 9.0 refuses; kept as libvirt keeps them.
+    pub port_forwards: Vec<PortForward>,
     pub driver: NetDriver,
     pub backend: NetBackend,
     pub link_state: Option<LinkState>,
@@ -335,11 +339,6 @@ impl Interface {
             .flatten();
         let vlan = e.child("vlan").map(Vlan::parse).transpose()?;
         let (mac, mac_generated, mac_type, mac_check) = parse_mac_element(e)?;
-        if e.child("portForward").is_some() {
-            return Err(unsupported(
-                "element <devices/interface/portForward> is not supported by rvirt yet",
-            ));
-        }
         let net = Interface {
             net_type: t,
             trust_guest_rx_filters,
@@ -368,6 +367,7 @@ impl Interface {
             acpi_index: super::boot::acpi_index(e)?,
             address: parse_addr(e)?,
             guest_ip: IpInfo::parse(e, "guest interface")?,
+            port_forwards: PortForward::parse_all(e)?,
             driver: e
                 .child("driver")
                 .map(|d| NetDriver::parse(d, virtio_net))
@@ -500,6 +500,9 @@ impl Interface {
                 w.line(&format!("<port isolated='{}'/>", p.as_str()));
             }
             self.guest_ip.format(w);
+            for p in &self.port_forwards {
+                p.format(w);
+            }
             self.format_host_side(w);
             self.guest.format(w);
             self.format_model_on(w);

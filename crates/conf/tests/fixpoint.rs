@@ -82,6 +82,7 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<interface type='ethernet'><source><ip address='192.168.122.12' prefix='24'/><route family='ipv6' address='2001:db8::' prefix='64' gateway='2001:db8::1' metric='3'/></source><ip address='10.1' peer='10.0.0.2'/><route address='0.0.0.0' netmask='0.0.0.0' gateway='10.0.0.254'/><target dev='vnet3' managed='no'/></interface>",
         "<interface type='user'><mac address='52:54:00:00:00:09'/><model type='virtio'/><tune><sndbuf>1600</sndbuf></tune><coalesce><rx><frames max='7'/></rx></coalesce><backend tap='/dev//net/tun'/></interface>",
         "<interface type='direct'><source dev='eth0'/><port isolated='yes'/></interface>",
+        "<interface type='user'><portForward proto='udp' address='2001:db8::0001' dev='eth0'><range start='22' end='30' to='1022'/><range end='5' exclude='yes'/><range/></portForward></interface>",
         "<interface type='mcast'><source address='a&amp;b' port='5'/><virtualport type='openvswitch'/></interface>",
         "<serial type='pty'/>",
         "<console type='pty'><target type='virtio'/></console>",

@@ -289,6 +289,29 @@ fn generated_ifname(dev: &str) -> bool {
         .any(|p| dev.starts_with(p))
 }
 
+/// `<target dev= managed=>`, a generated tap name forgotten.
+fn parse_target(e: &Element) -> Result<(Option<String>, Option<TriBool>)> {
+    let Some(target) = e.child("target") else {
+        return Ok((None, None));
+    };
+    let managed = props::tribool(target, "managed")?;
+    let dev = target.attr_string("dev");
+    let dev = dev.filter(|d| managed == Some(TriBool::No) || !generated_ifname(d));
+    Ok((dev, managed))
+}
+
+/// `parse` of the first child `name`, else the default.
+fn child_or_default<T: Default>(
+    e: &Element,
+    name: &str,
+    parse: impl FnOnce(&Element) -> Result<T>,
+) -> Result<T> {
+    e.child(name)
+        .map(parse)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 /// `<mac>`: its address (generated when absent), type and check.
 type MacParts = (MacAddr, bool, Option<MacType>, Option<TriBool>);
 
@@ -317,26 +340,21 @@ impl Interface {
         let trust_guest_rx_filters = props::tribool(e, "trustGuestRxFilters")?;
         let model = xpath_attr(e, "model", "type");
         let model = model.as_deref().map(NetModel::parse).transpose()?;
-        let source_el = e.child("source");
-        let host_ip = source_el
-            .map(|s| IpInfo::parse(s, "interface host IP"))
-            .transpose()?
-            .unwrap_or_default();
-        let target = e.child("target");
+        let host_ip = match e.child("source") {
+            Some(s) => IpInfo::parse(s, "interface host IP")?,
+            None => IpInfo::default(),
+        };
         let virtio_net = t != NetType::Hostdev && model.as_ref().is_some_and(NetModel::is_virtio);
         let filters = matches!(t, NetType::Network | NetType::Bridge | NetType::Ethernet);
         let source = NetSource::parse(t, e)?;
         let virtualport = parse_virtualport(t, e)?;
-        let target_managed = target.map(|t| props::tribool(t, "managed")).transpose()?;
-        let filterref = e
-            .child("filterref")
-            .filter(|_| filters)
-            .and_then(FilterRef::parse);
-        let bandwidth = e
-            .child("bandwidth")
-            .map(|b| Bandwidth::parse(b, t == NetType::Network))
-            .transpose()?
-            .flatten();
+        let (target_dev, target_managed) = parse_target(e)?;
+        let filterref = e.child("filterref").filter(|_| filters);
+        let filterref = filterref.and_then(FilterRef::parse);
+        let bandwidth = match e.child("bandwidth") {
+            Some(b) => Bandwidth::parse(b, t == NetType::Network)?,
+            None => None,
+        };
         let vlan = e.child("vlan").map(Vlan::parse).transpose()?;
         let (mac, mac_generated, mac_type, mac_check) = parse_mac_element(e)?;
         let net = Interface {
@@ -346,10 +364,8 @@ impl Interface {
             host_ip,
             source,
             virtualport,
-            target_dev: target
-                .and_then(|t| t.attr_string("dev"))
-                .filter(|d| target_managed == Some(Some(TriBool::No)) || !generated_ifname(d)),
-            target_managed: target_managed.flatten(),
+            target_dev,
+            target_managed,
             guest: GuestIfname::parse(e),
             script: xpath_attr(e, "script", "path"),
             downscript: xpath_attr(e, "downscript", "path"),
@@ -368,26 +384,14 @@ impl Interface {
             address: parse_addr(e)?,
             guest_ip: IpInfo::parse(e, "guest interface")?,
             port_forwards: PortForward::parse_all(e)?,
-            driver: e
-                .child("driver")
-                .map(|d| NetDriver::parse(d, virtio_net))
-                .transpose()?
-                .unwrap_or_default(),
-            backend: e
-                .child("backend")
-                .map(|b| NetBackend::parse(b, virtio_net))
-                .transpose()?
-                .unwrap_or_default(),
+            driver: child_or_default(e, "driver", |d| NetDriver::parse(d, virtio_net))?,
+            backend: child_or_default(e, "backend", |b| NetBackend::parse(b, virtio_net))?,
             link_state: tuning::parse_link(e)?,
             teaming: parse_teaming(e)?,
             sndbuf: tuning::parse_sndbuf(e)?,
             mtu: tuning::parse_mtu(e)?,
             coalesce_rx_frames: tuning::parse_coalesce(e)?,
-            port_isolated: e
-                .child("port")
-                .map(|p| props::tribool(p, "isolated"))
-                .transpose()?
-                .flatten(),
+            port_isolated: child_or_default(e, "port", |p| props::tribool(p, "isolated"))?,
         };
         net.validate()?;
         Ok(net)

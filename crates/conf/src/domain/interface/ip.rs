@@ -5,6 +5,7 @@
 
 use super::super::props::{self, vir_enum, VirEnum};
 use super::super::{internal_xml, unsupported};
+use super::sockaddr::{self, Family, SockAddr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::net::{IpAddr, Ipv4Addr};
@@ -18,20 +19,20 @@ vir_enum! {
 /// `virNetDevIPAddr`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetIp {
-    pub address: IpAddr,
+    pub address: SockAddr,
     /// 0 is libvirt's "none" (not written).
     pub prefix: u32,
-    pub peer: Option<IpAddr>,
+    pub peer: Option<SockAddr>,
 }
 
 /// `virNetDevIPRoute`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     pub family: Option<RouteFamily>,
-    pub address: IpAddr,
+    pub address: SockAddr,
     pub netmask: Option<Ipv4Addr>,
     pub prefix: Option<u32>,
-    pub gateway: IpAddr,
+    pub gateway: SockAddr,
     pub metric: Option<NonZeroU32>,
 }
 
@@ -42,45 +43,17 @@ pub struct IpInfo {
     pub routes: Vec<Route>,
 }
 
-/// `inet_aton` as glibc's getaddrinfo(AI_NUMERICHOST) takes it: one to
-/// four parts, each decimal, `0x` hex or leading-0 octal, the last one
-/// filling the remaining bytes.
-fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.len() > 4 {
-        return None;
-    }
-    let mut nums = Vec::new();
-    for p in &parts {
-        if !p.starts_with(|c: char| c.is_ascii_digit()) {
-            return None;
-        }
-        nums.push(props::base0_u32(p)?);
-    }
-    let (last, head) = nums.split_last()?;
-    if head.iter().any(|n| *n > 0xff) || u64::from(*last) >= 1u64 << (8 * (4 - head.len())) {
-        return None;
-    }
-    let value = head
-        .iter()
-        .enumerate()
-        .fold(*last, |acc, (i, n)| acc | (n << (24 - 8 * i)));
-    Some(Ipv4Addr::from(value))
+/// `virSocketAddrParse` restricted to a route family.
+fn parse_addr(s: &str, family: Option<RouteFamily>) -> Option<SockAddr> {
+    let family = family.map(|f| match f {
+        RouteFamily::Ipv4 => Family::V4,
+        RouteFamily::Ipv6 => Family::V6,
+    });
+    sockaddr::parse(s, family)
 }
 
-/// `virSocketAddrParse`: a numeric address, of `family` when given.
-pub(crate) fn parse_addr(s: &str, family: Option<RouteFamily>) -> Option<IpAddr> {
-    let v4 = || inet_aton(s).map(IpAddr::V4);
-    let v6 = || s.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6);
-    match family {
-        Some(RouteFamily::Ipv4) => v4(),
-        Some(RouteFamily::Ipv6) => v6(),
-        None => v4().or_else(v6),
-    }
-}
-
-fn family_of(a: &IpAddr) -> RouteFamily {
-    match a {
+fn family_of(a: &SockAddr) -> RouteFamily {
+    match a.ip {
         IpAddr::V4(_) => RouteFamily::Ipv4,
         IpAddr::V6(_) => RouteFamily::Ipv6,
     }
@@ -161,7 +134,8 @@ fn route_error(detail: &str, msg: String) -> Error {
     )
 }
 
-/// `virSocketAddrMaskByPrefix` / `virSocketAddrMask` of `a`.
+/// `virSocketAddrMaskByPrefix` / `virSocketAddrMask` of `a` (the scope
+/// plays no part, as in `virSocketAddrEqual`).
 fn masked(a: IpAddr, prefix: u32, netmask: Option<Ipv4Addr>) -> IpAddr {
     match (a, netmask) {
         (IpAddr::V4(v4), Some(m)) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & u32::from(m))),
@@ -218,7 +192,7 @@ impl Route {
                 None
             }
         };
-        if masked(addr, prefix.unwrap_or(0), netmask) != addr {
+        if masked(addr.ip, prefix.unwrap_or(0), netmask) != addr.ip {
             return Err(err(format!(
                 "Address '{address}' in route definition is not a network address"
             )));
@@ -238,7 +212,7 @@ impl Route {
         e: &Element,
         err: &dyn Fn(String) -> Error,
         explicit: bool,
-        (address, addr, gw): (&str, IpAddr, IpAddr),
+        (address, addr, gw): (&str, SockAddr, SockAddr),
         prefix: Option<u32>,
     ) -> Result<Option<Ipv4Addr>> {
         let which = if explicit {
@@ -246,12 +220,12 @@ impl Route {
         } else {
             "No family specified"
         };
-        if !addr.is_ipv4() {
+        if !addr.ip.is_ipv4() {
             return Err(err(format!(
                 "{which} for non-IPv4 address '{address}' in route definition"
             )));
         }
-        if !gw.is_ipv4() {
+        if !gw.ip.is_ipv4() {
             // libvirt names the address here, not the gateway.
             return Err(err(format!(
                 "{which} for non-IPv4 gateway '{address}' in route definition"
@@ -261,7 +235,7 @@ impl Route {
         if let Some(m) = e.attr("netmask") {
             let parsed = parse_addr(m, None)
                 .ok_or_else(|| err(format!("Bad netmask address '{m}' in route definition")))?;
-            let IpAddr::V4(v4) = parsed else {
+            let IpAddr::V4(v4) = parsed.ip else {
                 return Err(err(format!(
                     "Invalid netmask '{m}' for address '{address}' (both must be IPv4)"
                 )));
@@ -284,10 +258,10 @@ impl Route {
     fn check_v6(
         e: &Element,
         err: &dyn Fn(String) -> Error,
-        (address, addr, gateway, gw): (&str, IpAddr, &str, IpAddr),
+        (address, addr, gateway, gw): (&str, SockAddr, &str, SockAddr),
         prefix: Option<u32>,
     ) -> Result<()> {
-        if !addr.is_ipv6() {
+        if !addr.ip.is_ipv6() {
             return Err(err(format!(
                 "ipv6 family specified for non-IPv6 address '{address}' in route definition"
             )));
@@ -297,7 +271,7 @@ impl Route {
                 "Specifying netmask invalid for IPv6 address '{address}' in route definition"
             )));
         }
-        if !gw.is_ipv6() {
+        if !gw.ip.is_ipv6() {
             return Err(err(format!(
                 "ipv6 specified for non-IPv6 gateway address '{gateway}' in route definition"
             )));
@@ -365,30 +339,11 @@ pub(super) fn check_host_side(host: &IpInfo, net_type: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::super::test_support::{assert_errors, dump_devices};
-    use super::inet_aton;
 
     const MAC: &str = "<mac address='52:54:00:00:00:01'/>";
 
     fn eth(source: &str, guest: &str) -> String {
         format!("<interface type='ethernet'>{MAC}<source>{source}</source>{guest}</interface>")
-    }
-
-    #[test]
-    fn numeric_ipv4_as_glibc() {
-        assert_eq!(inet_aton("10.1").unwrap().to_string(), "10.0.0.1");
-        assert_eq!(inet_aton("0x0a.010.0.1").unwrap().to_string(), "10.8.0.1");
-        assert_eq!(inet_aton("16909060").unwrap().to_string(), "1.2.3.4");
-        for bad in [
-            "",
-            "1.2.3.4.5",
-            "256.1.1.1",
-            "1.2.3.256",
-            "a.b",
-            "1..2",
-            " 1.2.3.4",
-        ] {
-            assert!(inet_aton(bad).is_none(), "{bad}");
-        }
     }
 
     /// As stock virsh writes them back: family added, prefix 0 dropped,

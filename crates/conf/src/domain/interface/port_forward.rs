@@ -5,10 +5,9 @@
 
 use super::super::internal_xml;
 use super::super::props::{self, vir_enum, TriBool, VirEnum};
-use super::ip::parse_addr;
+use super::sockaddr::{self, SockAddr};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 
 vir_enum! {
@@ -29,7 +28,7 @@ pub struct PortRange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortForward {
     pub proto: NetProto,
-    pub address: Option<IpAddr>,
+    pub address: Option<SockAddr>,
     pub dev: Option<String>,
     pub ranges: Vec<PortRange>,
 }
@@ -66,7 +65,7 @@ impl PortForward {
         let address = e
             .attr("address")
             .map(|a| {
-                parse_addr(a, None)
+                sockaddr::parse(a, None)
                     .ok_or_else(|| internal_xml(format!("Invalid address '{a}' in <portForward>")))
             })
             .transpose()?;

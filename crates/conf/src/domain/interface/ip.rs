@@ -63,10 +63,10 @@ fn family_of(a: &SockAddr) -> RouteFamily {
 fn strtoul_ui(v: &str) -> Option<u32> {
     let s = v.trim_start();
     if s.starts_with(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '-']) {
-        let n: i64 = s.parse().ok()?;
+        let n: i128 = s.parse().ok()?;
         return match n {
             0..=0xffff_ffff => Some(n as u32),
-            _ if n < 0 && -n <= 0xffff_ffff => Some(n as u32),
+            -0xffff_ffff..=-1 => Some(n as u32),
             _ => None,
         };
     }
@@ -140,11 +140,17 @@ fn masked(a: IpAddr, prefix: u32, netmask: Option<Ipv4Addr>) -> IpAddr {
     match (a, netmask) {
         (IpAddr::V4(v4), Some(m)) => IpAddr::V4(Ipv4Addr::from(u32::from(v4) & u32::from(m))),
         (IpAddr::V4(v4), None) => {
-            let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+            let mask = 32u32
+                .checked_sub(prefix)
+                .and_then(|bits| u32::MAX.checked_shl(bits))
+                .unwrap_or(0);
             IpAddr::V4(Ipv4Addr::from(u32::from(v4) & mask))
         }
         (IpAddr::V6(v6), _) => {
-            let mask = u128::MAX.checked_shl(128 - prefix).unwrap_or(0);
+            let mask = 128u32
+                .checked_sub(prefix)
+                .and_then(|bits| u128::MAX.checked_shl(bits))
+                .unwrap_or(0);
             IpAddr::V6((u128::from(v6) & mask).into())
         }
     }
@@ -374,6 +380,8 @@ mod tests {
             (eth("", "<ip prefix='1'/>"), "XML error: Missing required address in <ip>"),
             (eth("", "<ip address='1.2.3.4' family='ipv6'/>"), "XML error: Invalid address '1.2.3.4' in <ip>"),
             (eth("", "<ip address='1.2.3.4' prefix='33'/>"), "XML error: Invalid prefix value '33' in <ip>"),
+            (eth("", "<ip address='1.2.3.4' prefix='-9223372036854775808'/>"),
+             "XML error: Invalid prefix value '-9223372036854775808' in <ip>"),
             (eth("", "<ip address='1.2.3.4' peer='::1'/>"), "invalid argument: Invalid peer '::1' in <ip>"),
             (eth("<route address='1.2.3.0' gateway='1.2.3.1'/>", ""),
              "XML error: interface host IP: Address '1.2.3.0' in route definition is not a network address"),

@@ -51,7 +51,7 @@ fn strtoul_ui(v: &str) -> Option<u32> {
     let n = props::base0_signed(v)?;
     match n {
         0..=0xffff_ffff => Some(n as u32),
-        _ if n < 0 && -n <= 0xffff_ffff => Some((n as i64) as u32),
+        -0xffff_ffff..=-1 => Some(n as u32),
         _ => None,
     }
 }

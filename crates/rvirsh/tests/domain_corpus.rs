@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 
 /// Identical live and inactive, at least (the ratchet).
-const BASELINE_IDENTICAL: usize = 1408;
+const BASELINE_IDENTICAL: usize = 1425;
 /// Accepted by rvirsh but refused by virsh, at most (to reach 0).
 const BASELINE_WRONGLY_ACCEPTED: usize = 0;
 /// rvirsh dumps that libvirt's domain schema rejects where virsh's dump of
@@ -388,19 +388,37 @@ fn libvirt_test_documents_round_trip_as_virsh() {
 }
 
 /// `dump` with the values a define generates afresh each time (a missing
-/// `<uuid>`, `<genid/>` or MAC address) masked.
+/// `<uuid>`, `<genid/>` or MAC address, a `<virtualport>`'s missing
+/// instance and interface ids) masked.
 fn unrandom(dump: &str) -> String {
     dump.lines()
         .map(|line| {
             let t = line.trim_start();
             let generated = ["<uuid>", "<genid>", "<mac address="];
-            match generated.iter().any(|g| t.starts_with(g)) {
-                true => "(generated)",
-                false => line,
+            if generated.iter().any(|g| t.starts_with(g)) {
+                return "(generated)".to_string();
             }
+            if t.starts_with("<parameters ") {
+                return mask_uuid_attrs(line, &["instanceid", "interfaceid"]);
+            }
+            line.to_string()
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `line` with the values of the attributes `names` replaced.
+fn mask_uuid_attrs(line: &str, names: &[&str]) -> String {
+    let mut out = line.to_string();
+    for n in names {
+        let key = format!(" {n}='");
+        if let Some(start) = out.find(&key).map(|i| i + key.len()) {
+            if let Some(len) = out[start..].find('\'') {
+                out.replace_range(start..start + len, "(generated)");
+            }
+        }
+    }
+    out
 }
 
 /// Every document defined and dumped through rvirtd (the remote driver and

@@ -172,8 +172,10 @@ impl ErrorDomain {
     pub const RPC: ErrorDomain = ErrorDomain(7);
     pub const CONF: ErrorDomain = ErrorDomain(9);
     pub const QEMU: ErrorDomain = ErrorDomain(10);
+    pub const NET: ErrorDomain = ErrorDomain(11);
     pub const TEST: ErrorDomain = ErrorDomain(12);
     pub const REMOTE: ErrorDomain = ErrorDomain(13);
+    pub const NETWORK: ErrorDomain = ErrorDomain(19);
     pub const DOMAIN: ErrorDomain = ErrorDomain(20);
     pub const SECURITY: ErrorDomain = ErrorDomain(24);
     pub const STREAMS: ErrorDomain = ErrorDomain(38);

@@ -190,10 +190,17 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         check_filesystem,
     )?;
     each_device("net card", &s.interfaces, &d.interfaces, |a, b| {
-        same("network card mac", opt(&a.mac), opt(&b.mac))?;
+        same("network card mac", a.mac, b.mac)?;
         same_value("network card model", &a.model, &b.model, |m| {
             m.as_ref().map_or("", NetModel::as_str)
         })?;
+        // libvirt prints an unset MTU as 0.
+        same(
+            "network card MTU",
+            a.mtu.unwrap_or_default(),
+            b.mtu.unwrap_or_default(),
+        )?;
+        check_virtio(&a.driver.options, &b.driver.options)?;
         same_address(&a.address, &b.address)
     })?;
     same_count("input device", &s.inputs, &d.inputs)?;
@@ -538,5 +545,42 @@ mod tests {
             let err = disk(a).check_abi_stability(&disk(b)).unwrap_err();
             assert_eq!(err.message, format!("unsupported configuration: {message}"));
         }
+    }
+
+    /// `virDomainNetDefCheckABIStability`: MAC, model, MTU, virtio options.
+    #[test]
+    fn abi_interfaces() {
+        let with = |devices: &str| {
+            DomainDef::parse(&X.replace("</os>", &format!("</os><devices>{devices}</devices>")))
+                .unwrap()
+        };
+        let nic = |mac: &str, extra: &str| {
+            with(&format!(
+                "<interface type='user'><mac address='{mac}'/><model type='virtio'/>{extra}</interface>"
+            ))
+        };
+        let m1 = "52:54:00:00:00:01";
+        for (a, b, message) in [
+            (
+                nic(m1, ""),
+                nic("52:54:00:00:00:02", ""),
+                "Target network card mac 52:54:00:00:00:02 does not match source 52:54:00:00:00:01",
+            ),
+            (
+                nic(m1, "<mtu size='9000'/>"),
+                nic(m1, ""),
+                "Target network card MTU 0 does not match source 9000",
+            ),
+            (
+                nic(m1, ""),
+                nic(m1, "<driver ats='on'/>"),
+                "Target device ats option 'on' does not match source 'absent'",
+            ),
+        ] {
+            let err = a.check_abi_stability(&b).unwrap_err();
+            assert_eq!(err.message, format!("unsupported configuration: {message}"));
+        }
+        let (a, b) = (nic(m1, "<link state='down'/>"), nic(m1, ""));
+        assert!(a.check_abi_stability(&b).is_ok());
     }
 }

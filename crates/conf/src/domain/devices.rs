@@ -250,11 +250,6 @@ impl Devices {
             }
         }
         hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
-        for net in self.interfaces.iter_mut() {
-            if net.mac.is_none() {
-                net.mac = Some(generate_mac());
-            }
-        }
         serial::post_parse(
             &mut self.serials,
             &mut self.consoles,

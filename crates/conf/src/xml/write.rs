@@ -134,6 +134,13 @@ impl Attrs {
         self
     }
 
+    /// An attribute written as is, where libvirt formats a value with
+    /// `%s` rather than escaping it.
+    pub fn raw(&mut self, name: &str, value: impl std::fmt::Display) -> &mut Attrs {
+        self.0.push_str(&format!(" {name}='{value}'"));
+        self
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -25,7 +25,7 @@ pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
             .str("driver", nic_driver(net)?)
             .str("netdev", &netdev)
             .str("id", &format!("net{i}"))
-            .opt_str("mac", net.mac.as_deref());
+            .str("mac", &net.mac.to_string());
         if boot.nets[i] > 0 {
             p = p.num("bootindex", boot.nets[i]);
         }
@@ -36,6 +36,8 @@ pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
 
 /// Interface settings this command line does not carry: refused by name
 /// rather than dropped, so a guest never runs without what it asked for.
+/// (`<guest dev actual>` is for LXC; libvirt's QEMU driver does not use it
+/// either.)
 fn refuse_unexpressed(net: &Interface) -> Result<()> {
     let set = [
         ("<driver>", !net.driver.is_empty()),
@@ -52,6 +54,19 @@ fn refuse_unexpressed(net: &Interface) -> Result<()> {
         ("<vlan>", net.vlan.is_some()),
         ("<bandwidth>", net.bandwidth.is_some()),
         ("<port isolated>", net.port_isolated.is_some()),
+        ("<virtualport>", net.virtualport.is_some()),
+        ("<filterref>", net.filterref.is_some()),
+        ("<source><ip>/<route>", !net.host_ip.is_empty()),
+        ("<ip>/<route>", !net.guest_ip.is_empty()),
+        ("<portForward>", !net.port_forwards.is_empty()),
+        // A tap backend carries sndbuf; libvirt ignores it for user.
+        (
+            "<tune><sndbuf>",
+            net.sndbuf.is_some() && net.net_type == NetType::User,
+        ),
+        ("<link state>", net.link_state.is_some()),
+        ("<mtu>", net.mtu.is_some()),
+        ("<coalesce>", net.coalesce_rx_frames.is_some()),
         ("trustGuestRxFilters", net.trust_guest_rx_filters.is_some()),
         ("<alias>", net.alias.is_some()),
         ("<acpi index>", net.acpi_index.is_some()),
@@ -75,11 +90,17 @@ pub fn tap_name(net: &Interface, position: usize) -> String {
 fn backend(net: &Interface, position: usize) -> Result<Props> {
     match net.net_type {
         NetType::User => Ok(Props::new().str("type", "user")),
-        NetType::Ethernet | NetType::Bridge => Ok(Props::new()
-            .str("type", "tap")
-            .str("ifname", &tap_name(net, position))
-            .str("script", "no")
-            .str("downscript", "no")),
+        NetType::Ethernet | NetType::Bridge => {
+            let p = Props::new()
+                .str("type", "tap")
+                .str("ifname", &tap_name(net, position))
+                .str("script", "no")
+                .str("downscript", "no");
+            Ok(match net.sndbuf {
+                Some(s) => p.num("sndbuf", s),
+                None => p,
+            })
+        }
         other => Err(unsupported(format!(
             "interface type '{}' is not supported by rvirt yet",
             other.as_str()

@@ -215,7 +215,13 @@ fn what_cannot_be_expressed_is_refused() {
     scripted_nic.devices.interfaces[0].script = Some("/etc/qemu-ifup".into());
     let mut tuned_nic = guest("bios-full.xml");
     tuned_nic.devices.interfaces[0].driver.virtio_net.queues = std::num::NonZeroU32::new(4);
+    let mut mtu_nic = guest("bios-full.xml");
+    mtu_nic.devices.interfaces[0].mtu = Some(9000);
+    let mut user_sndbuf = guest("bios-full.xml");
+    user_sndbuf.devices.interfaces[0].sndbuf = Some(1600);
     for (def, expected) in [
+        (mtu_nic, "interface <mtu> is not supported"),
+        (user_sndbuf, "interface <tune><sndbuf> is not supported"),
         (scripted_nic, "interface <script> is not supported"),
         (tuned_nic, "interface <driver> is not supported"),
         (
@@ -334,4 +340,17 @@ fn a_starting_tcg_guest_names_qemus_qemu64_extras() {
                <feature policy='require' name='hypervisor'/>\n    \
                <feature policy='require' name='lahf_lm'/>\n  </cpu>\n";
     assert!(xml.contains(cpu), "{xml}");
+}
+
+/// `<tune><sndbuf>` of a tap interface goes to its `-netdev` as libvirt
+/// puts it there (after the tap's own keys).
+#[test]
+fn tap_sndbuf_reaches_the_netdev() {
+    let mut def = guest("q35.xml");
+    def.devices.interfaces[0].sndbuf = Some(1600);
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""downscript":"no","sndbuf":1600,"id":"hostnet0"}"#),
+        "{args}"
+    );
 }

@@ -3,10 +3,34 @@
 //! definition that parses formats to XML that parses again.
 
 use super::{mix, Target};
+use rvirt_conf::domain::interface::NetSource;
 use rvirt_conf::{DomainDef, FormatOptions};
 use rvirt_util::ErrorDomain;
 
 pub struct Xml;
+
+/// libvirt writes a few interface values with `%s`, unescaped (socket
+/// addresses, filter names, virtualport profile ids), so its own output of
+/// such a value holding markup is malformed; rvirt writes the same bytes.
+fn writes_raw_markup(def: &DomainDef) -> bool {
+    let markup = |s: &str| s.contains(['&', '<', '\'']);
+    def.devices.interfaces.iter().any(|n| {
+        let socket = match &n.source {
+            NetSource::Socket(s) => {
+                s.address.as_deref().is_some_and(markup)
+                    || s.local.as_ref().is_some_and(|(a, _)| markup(a))
+            }
+            _ => false,
+        };
+        let filter = n.filterref.as_ref().is_some_and(|f| markup(&f.filter));
+        let profile = n
+            .virtualport
+            .as_ref()
+            .and_then(|v| v.profile_id.as_deref())
+            .is_some_and(markup);
+        socket || filter || profile
+    })
+}
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../conf/tests/corpus/domain");
 
@@ -51,7 +75,11 @@ impl Target for Xml {
                 // Not checked yet: that `again` formats to `xml` again (it
                 // need not: the disk order of findings/xml-disk-order.xml
                 // changes on the second round; reported, not ours to fix).
-                let again = DomainDef::parse(&xml).expect("formatted definition parses");
+                let again = match DomainDef::parse(&xml) {
+                    Ok(again) => again,
+                    Err(_) if writes_raw_markup(&def) => return mix(sig, 4),
+                    Err(e) => panic!("formatted definition parses: {e}"),
+                };
                 sig = mix(sig, again.devices.disks.len() as u64);
                 sig = mix(sig, 3);
             }

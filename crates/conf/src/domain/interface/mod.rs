@@ -3,13 +3,30 @@
 
 mod bandwidth;
 mod driver;
+mod filterref;
+mod ip;
+mod mac;
+mod port_forward;
+mod sockaddr;
 mod source;
+mod tuning;
+mod virtualport;
 mod vlan;
 
 pub use bandwidth::{Bandwidth, Rate};
 pub use driver::{GuestOffloads, HostOffloads, NetDriver, NetDriverName, TxMode, VirtioNetAttrs};
+pub use filterref::FilterRef;
+pub use ip::{IpInfo, NetIp, Route, RouteFamily};
+pub use mac::{generate_mac, parse_mac, MacAddr};
+pub use port_forward::{NetProto, PortForward, PortRange};
+pub use sockaddr::SockAddr;
 pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
+pub use tuning::{GuestIfname, LinkState};
+pub use virtualport::{VirtualPort, VirtualPortType};
 pub use vlan::{NativeMode, Vlan};
+
+use tuning::xpath_attr;
+use virtualport::VportRules;
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
@@ -141,94 +158,94 @@ pub(super) fn parse_hostdev(e: &Element) -> Result<NetHostdev> {
     })
 }
 
-/// `<interface>`.
+/// `<backend tap= vhost= logFile=>`: host device paths QEMU uses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetBackend {
+    pub tap: Option<String>,
+    /// Kept for a virtio NIC only.
+    pub vhost: Option<String>,
+    pub log_file: Option<String>,
+}
+
+impl NetBackend {
+    /// `virDomainNetBackendParseXML`: libvirt 9.0 knows no backend type
+    /// but the default (passt is refused), which may not be spelt out.
+    fn parse(b: &Element, virtio_net: bool) -> Result<NetBackend> {
+        if let Some(t) = b.attr("type") {
+            return Err(xml_invalid_attr("type", "backend", t));
+        }
+        let path = |n| b.attr(n).map(super::sanitize_path);
+        Ok(NetBackend {
+            tap: path("tap"),
+            vhost: path("vhost").filter(|_| virtio_net),
+            log_file: b.attr_string("logFile"),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == NetBackend::default()
+    }
+
+    fn format(&self, w: &mut Writer) {
+        let mut a = Attrs::new();
+        a.opt("tap", self.tap.as_deref());
+        a.opt("vhost", self.vhost.as_deref());
+        a.opt("logFile", self.log_file.as_deref());
+        if !a.as_str().is_empty() {
+            w.line(&format!("<backend{}/>", a.as_str()));
+        }
+    }
+}
+
+/// `<interface>`, its fields in libvirt's parse order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Interface {
     pub net_type: NetType,
     pub trust_guest_rx_filters: Option<TriBool>,
-    pub mac: Option<String>,
-    pub mac_type: Option<MacType>,
-    pub mac_check: Option<TriBool>,
+    pub model: Option<NetModel>,
+    /// `<source>`'s `<ip>`s and `<route>`s (ethernet only).
+    pub host_ip: IpInfo,
     /// `<source>` as the type reads it (the host device of `hostdev`).
     pub source: NetSource,
-    pub vlan: Option<Vlan>,
-    pub bandwidth: Option<Bandwidth>,
-    /// `<port isolated=>`.
-    pub port_isolated: Option<TriBool>,
+    pub virtualport: Option<VirtualPort>,
+    pub target_dev: Option<String>,
+    /// `<target managed=>`: whether libvirt creates the tap.
+    pub target_managed: Option<TriBool>,
+    pub guest: GuestIfname,
     pub script: Option<String>,
     pub downscript: Option<String>,
     /// `<backenddomain name=>`.
     pub backend_domain: Option<String>,
-    pub target_dev: Option<String>,
-    /// `<target managed=>`: whether libvirt creates the tap.
-    pub target_managed: Option<TriBool>,
-    pub model: Option<NetModel>,
-    pub driver: NetDriver,
-    /// `<backend tap= vhost= logFile=>`: host device paths QEMU uses.
-    pub backend: Vec<(&'static str, String)>,
-    pub teaming: Option<Teaming>,
+    /// Read for network, bridge and ethernet interfaces only.
+    pub filterref: Option<FilterRef>,
+    pub bandwidth: Option<Bandwidth>,
+    pub vlan: Option<Vlan>,
+    /// Generated at parse time when the document has none.
+    pub mac: MacAddr,
+    pub mac_generated: bool,
+    pub mac_type: Option<MacType>,
+    pub mac_check: Option<TriBool>,
     pub boot: Option<DeviceBoot>,
     /// A user alias (`ua-`); other aliases are runtime state.
     pub alias: Option<String>,
     pub rom: Option<Rom>,
     pub acpi_index: Option<u32>,
     pub address: Option<Address>,
-}
-
-/// Normalize a MAC as `virMacAddrParse` + format: lower-case, two digits.
-pub fn parse_mac(s: &str) -> Option<String> {
-    let parts: Vec<&str> = s.split(':').collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let mut out = Vec::new();
-    for p in parts {
-        if p.is_empty() || p.len() > 2 {
-            return None;
-        }
-        out.push(format!("{:02x}", u8::from_str_radix(p, 16).ok()?));
-    }
-    Some(out.join(":"))
-}
-
-/// A random MAC with QEMU's `52:54:00` prefix.
-pub fn generate_mac() -> String {
-    let b = rvirt_util::uuid::generate().into_bytes();
-    format!("52:54:00:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2])
-}
-
-/// `<mac address=>`, normalized and unicast.
-fn parse_mac_attr(mac: &Element) -> Result<Option<String>> {
-    let Some(m) = mac.attr("address") else {
-        return Ok(None);
-    };
-    let norm =
-        parse_mac(m).ok_or_else(|| internal_xml(format!("unable to parse mac address '{m}'")))?;
-    let first = u8::from_str_radix(&norm[..2], 16).unwrap_or_default();
-    if first & 1 == 1 {
-        return Err(internal_xml(format!(
-            "expected unicast mac address, found multicast '{m}'"
-        )));
-    }
-    Ok(Some(norm))
-}
-
-/// `virDomainNetBackendParseXML`: libvirt 9.0 knows no backend type but
-/// the default, which may not be spelt out; `vhost` only counts for virtio.
-fn parse_backend(b: &Element, virtio_net: bool) -> Result<Vec<(&'static str, String)>> {
-    if let Some(t) = b.attr("type") {
-        return Err(xml_invalid_attr("type", "backend", t));
-    }
-    let path = |n| b.attr(n).map(super::sanitize_path);
-    let attrs = [
-        ("tap", path("tap")),
-        ("vhost", path("vhost").filter(|_| virtio_net)),
-        ("logFile", b.attr_string("logFile")),
-    ];
-    Ok(attrs
-        .into_iter()
-        .filter_map(|(n, v)| Some((n, v?)))
-        .collect())
+    /// The guest side's `<ip>`s and `<route>`s.
+    pub guest_ip: IpInfo,
+    /// For passt, which libvirt 9.0 refuses; kept as libvirt keeps them.
+    pub port_forwards: Vec<PortForward>,
+    pub driver: NetDriver,
+    pub backend: NetBackend,
+    pub link_state: Option<LinkState>,
+    pub teaming: Option<Teaming>,
+    /// `<tune><sndbuf>`, bytes.
+    pub sndbuf: Option<u64>,
+    pub mtu: Option<u32>,
+    /// `<coalesce><rx><frames max=>`.
+    pub coalesce_rx_frames: Option<u32>,
+    /// `<port isolated=>`.
+    pub port_isolated: Option<TriBool>,
 }
 
 /// `virDomainNetTeamingInfoParseXML`.
@@ -248,8 +265,74 @@ fn parse_teaming(e: &Element) -> Result<Option<Teaming>> {
     }))
 }
 
-fn child_attr(e: &Element, child: &str, attr: &str) -> Option<String> {
-    e.child(child).and_then(|c| c.attr_string(attr))
+/// `<virtualport>`, which only some types take.
+fn parse_virtualport(t: NetType, e: &Element) -> Result<Option<VirtualPort>> {
+    let Some(v) = e.child("virtualport") else {
+        return Ok(None);
+    };
+    let rules = match t {
+        NetType::Network => VportRules::GenerateMissing,
+        NetType::Bridge | NetType::Direct | NetType::Hostdev => VportRules::Complete,
+        _ => {
+            return Err(unsupported(format!(
+                "<virtualport> element unsupported for <interface type='{}'>",
+                t.as_str()
+            )))
+        }
+    };
+    VirtualPort::parse(v, rules).map(Some)
+}
+
+/// A tap or macvtap name libvirt generates: an inactive parse forgets it
+/// so a fresh one is chosen at start.
+fn generated_ifname(dev: &str) -> bool {
+    ["vnet", "macvtap", "macvlan"]
+        .iter()
+        .any(|p| dev.starts_with(p))
+}
+
+/// `<target dev= managed=>`, a generated tap name forgotten.
+fn parse_target(e: &Element) -> Result<(Option<String>, Option<TriBool>)> {
+    let Some(target) = e.child("target") else {
+        return Ok((None, None));
+    };
+    let managed = props::tribool(target, "managed")?;
+    let dev = target.attr_string("dev");
+    let dev = dev.filter(|d| managed == Some(TriBool::No) || !generated_ifname(d));
+    Ok((dev, managed))
+}
+
+/// `parse` of the first child `name`, else the default.
+fn child_or_default<T: Default>(
+    e: &Element,
+    name: &str,
+    parse: impl FnOnce(&Element) -> Result<T>,
+) -> Result<T> {
+    e.child(name)
+        .map(parse)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+/// `<mac>`: its address (generated when absent), type and check.
+type MacParts = (MacAddr, bool, Option<MacType>, Option<TriBool>);
+
+fn parse_mac_element(e: &Element) -> Result<MacParts> {
+    let m = e.child("mac");
+    let given = m
+        .and_then(|m| m.attr("address"))
+        .map(mac::parse_attr)
+        .transpose()?;
+    let mac_type = m
+        .map(|m| props::enumeration(m, "type", false))
+        .transpose()?;
+    let check = m.map(|m| props::tribool(m, "check")).transpose()?;
+    Ok((
+        given.unwrap_or_else(MacAddr::generate),
+        given.is_none(),
+        mac_type.flatten(),
+        check.flatten(),
+    ))
 }
 
 impl Interface {
@@ -257,62 +340,60 @@ impl Interface {
         let t = e.attr("type").unwrap_or("user");
         let t = NetType::from_str_opt(t).ok_or_else(|| xml_invalid_attr("type", "interface", t))?;
         let trust_guest_rx_filters = props::tribool(e, "trustGuestRxFilters")?;
-        // virXPathString: an empty model is no model.
-        let model = child_attr(e, "model", "type").filter(|m| !m.is_empty());
+        let model = xpath_attr(e, "model", "type");
         let model = model.as_deref().map(NetModel::parse).transpose()?;
-        let mac_el = e.child("mac");
-        let target = e.child("target");
+        let host_ip = match e.child("source") {
+            Some(s) => IpInfo::parse(s, "interface host IP")?,
+            None => IpInfo::default(),
+        };
         let virtio_net = t != NetType::Hostdev && model.as_ref().is_some_and(NetModel::is_virtio);
+        let filters = matches!(t, NetType::Network | NetType::Bridge | NetType::Ethernet);
         let source = NetSource::parse(t, e)?;
+        let virtualport = parse_virtualport(t, e)?;
+        let (target_dev, target_managed) = parse_target(e)?;
+        let filterref = e.child("filterref").filter(|_| filters);
+        let filterref = filterref.and_then(FilterRef::parse);
+        let bandwidth = match e.child("bandwidth") {
+            Some(b) => Bandwidth::parse(b, t == NetType::Network)?,
+            None => None,
+        };
+        let vlan = e.child("vlan").map(Vlan::parse).transpose()?;
+        let (mac, mac_generated, mac_type, mac_check) = parse_mac_element(e)?;
         let net = Interface {
             net_type: t,
             trust_guest_rx_filters,
-            mac: mac_el.map(parse_mac_attr).transpose()?.flatten(),
-            mac_type: mac_el
-                .map(|m| props::enumeration(m, "type", false))
-                .transpose()?
-                .flatten(),
-            mac_check: mac_el
-                .map(|m| props::tribool(m, "check"))
-                .transpose()?
-                .flatten(),
-            source,
-            vlan: e.child("vlan").map(Vlan::parse).transpose()?,
-            bandwidth: e
-                .child("bandwidth")
-                .map(|b| Bandwidth::parse(b, t == NetType::Network))
-                .transpose()?
-                .flatten(),
-            port_isolated: e
-                .child("port")
-                .map(|p| props::tribool(p, "isolated"))
-                .transpose()?
-                .flatten(),
-            script: child_attr(e, "script", "path"),
-            downscript: child_attr(e, "downscript", "path"),
-            backend_domain: child_attr(e, "backenddomain", "name"),
-            target_dev: target.and_then(|t| t.attr_string("dev")),
-            target_managed: target
-                .map(|t| props::tribool(t, "managed"))
-                .transpose()?
-                .flatten(),
-            driver: e
-                .child("driver")
-                .map(|d| NetDriver::parse(d, virtio_net))
-                .transpose()?
-                .unwrap_or_default(),
             model,
-            backend: e
-                .child("backend")
-                .map(|b| parse_backend(b, virtio_net))
-                .transpose()?
-                .unwrap_or_default(),
-            teaming: parse_teaming(e)?,
+            host_ip,
+            source,
+            virtualport,
+            target_dev,
+            target_managed,
+            guest: GuestIfname::parse(e),
+            script: xpath_attr(e, "script", "path"),
+            downscript: xpath_attr(e, "downscript", "path"),
+            backend_domain: xpath_attr(e, "backenddomain", "name"),
+            filterref,
+            bandwidth,
+            vlan,
+            mac,
+            mac_generated,
+            mac_type,
+            mac_check,
             boot: DeviceBoot::parse(e)?,
             alias: super::disk::user_alias(e),
             rom: Rom::parse(e)?,
             acpi_index: super::boot::acpi_index(e)?,
             address: parse_addr(e)?,
+            guest_ip: IpInfo::parse(e, "guest interface")?,
+            port_forwards: PortForward::parse_all(e)?,
+            driver: child_or_default(e, "driver", |d| NetDriver::parse(d, virtio_net))?,
+            backend: child_or_default(e, "backend", |b| NetBackend::parse(b, virtio_net))?,
+            link_state: tuning::parse_link(e)?,
+            teaming: parse_teaming(e)?,
+            sndbuf: tuning::parse_sndbuf(e)?,
+            mtu: tuning::parse_mtu(e)?,
+            coalesce_rx_frames: tuning::parse_coalesce(e)?,
+            port_isolated: child_or_default(e, "port", |p| props::tribool(p, "isolated"))?,
         };
         net.validate()?;
         Ok(net)
@@ -324,6 +405,7 @@ impl Interface {
 
     /// The interface parts of `virDomainNetDefValidate`.
     fn validate(&self) -> Result<()> {
+        ip::check_host_side(&self.host_ip, self.net_type.as_str())?;
         if self.target_managed == Some(TriBool::No) && self.net_type != NetType::Ethernet {
             return Err(unsupported(format!(
                 "unmanaged target dev is not supported on interfaces of type '{}'",
@@ -345,8 +427,51 @@ impl Interface {
                 _ => {}
             }
         }
+        self.validate_port_options()?;
         if !self.is_virtio() {
             self.driver.options.check_absent()?;
+        }
+        self.validate_vhostuser()
+    }
+
+    /// The vhost-user rules of `virDomainNetDefValidate`.
+    fn validate_vhostuser(&self) -> Result<()> {
+        let NetSource::VhostUser {
+            mode, reconnect, ..
+        } = &self.source
+        else {
+            return Ok(());
+        };
+        if !self.is_virtio() {
+            return Err(super::internal(
+                "Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend",
+            ));
+        }
+        if *mode == VhostUserMode::Server && reconnect.enabled == Some(TriBool::Yes) {
+            return Err(unsupported(
+                "'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `virDomainNetDefValidatePortOptions`: an isolated port is a Linux
+    /// host bridge's, without a switch port profile.
+    fn validate_port_options(&self) -> Result<()> {
+        if self.port_isolated != Some(TriBool::Yes) {
+            return Ok(());
+        }
+        let refuse = |what: String| {
+            Err(unsupported(format!(
+                "interface {} - <port isolated='yes'/> is not supported for network interfaces with {what}",
+                self.mac
+            )))
+        };
+        if !matches!(self.net_type, NetType::Network | NetType::Bridge) {
+            return refuse(format!("type='{}'", self.net_type.as_str()));
+        }
+        if let Some(t) = self.virtualport.as_ref().and_then(|v| v.port_type) {
+            return refuse(format!("virtualport type='{}'", t.as_str()));
         }
         Ok(())
     }
@@ -362,15 +487,16 @@ impl Interface {
             self.trust_guest_rx_filters.map(VirEnum::as_str),
         );
         w.block("interface", top.as_str(), |w| {
-            if let Some(m) = &self.mac {
-                let mut a = Attrs::new();
-                a.add("address", m);
-                a.opt("type", self.mac_type.map(VirEnum::as_str));
-                a.opt("check", self.mac_check.map(VirEnum::as_str));
-                w.line(&format!("<mac{}/>", a.as_str()));
-            }
-            self.source.format(w);
+            let mut a = Attrs::new();
+            a.add("address", self.mac);
+            a.opt("type", self.mac_type.map(VirEnum::as_str));
+            a.opt("check", self.mac_check.map(VirEnum::as_str));
+            w.line(&format!("<mac{}/>", a.as_str()));
+            self.source.format(w, &self.host_ip);
             if let Some(v) = &self.vlan {
+                v.format(w);
+            }
+            if let Some(v) = &self.virtualport {
                 v.format(w);
             }
             if let Some(b) = &self.bandwidth {
@@ -379,26 +505,13 @@ impl Interface {
             if let Some(p) = self.port_isolated {
                 w.line(&format!("<port isolated='{}'/>", p.as_str()));
             }
+            self.guest_ip.format(w);
+            for p in &self.port_forwards {
+                p.format(w);
+            }
             self.format_host_side(w);
-            if let Some(m) = &self.model {
-                w.line(&format!("<model type='{}'/>", esc(m.as_str())));
-                if self.is_virtio() {
-                    self.driver.format(w);
-                }
-            }
-            if !self.backend.is_empty() {
-                let mut a = Attrs::new();
-                for (k, v) in &self.backend {
-                    a.add(k, v);
-                }
-                w.line(&format!("<backend{}/>", a.as_str()));
-            }
-            if let Some(t) = &self.teaming {
-                let mut a = Attrs::new();
-                a.add("type", t.teaming_type.as_str());
-                a.opt("persistent", t.persistent.as_deref());
-                w.line(&format!("<teaming{}/>", a.as_str()));
-            }
+            self.guest.format(w);
+            self.format_model_on(w);
             super::boot::format_info(
                 w,
                 self.boot.as_ref(),
@@ -408,6 +521,28 @@ impl Interface {
             );
             format_addr(&self.address, w);
         });
+    }
+
+    /// From `<model>` to `<coalesce>`.
+    fn format_model_on(&self, w: &mut Writer) {
+        if let Some(m) = &self.model {
+            w.line(&format!("<model type='{}'/>", esc(m.as_str())));
+            if self.is_virtio() {
+                self.driver.format(w);
+            }
+        }
+        self.backend.format(w);
+        if let Some(f) = &self.filterref {
+            f.format(w);
+        }
+        tuning::format_sndbuf(w, self.sndbuf);
+        if let Some(t) = &self.teaming {
+            let mut a = Attrs::new();
+            a.add("type", t.teaming_type.as_str());
+            a.opt("persistent", t.persistent.as_deref());
+            w.line(&format!("<teaming{}/>", a.as_str()));
+        }
+        tuning::format_link_mtu_coalesce(w, self.link_state, self.mtu, self.coalesce_rx_frames);
     }
 
     /// `<script>`, `<downscript>`, `<backenddomain>` and `<target>`.
@@ -456,5 +591,32 @@ mod tests {
                 "invalid argument: Model name contains invalid characters",
             )],
         );
+    }
+
+    /// Stock virsh forgets generated tap names on define (unless the tap
+    /// is unmanaged), and refuses vhost-user without virtio or with
+    /// reconnect in server mode.
+    #[test]
+    fn define_time_rules_as_virsh() {
+        let out = dump_devices(
+            "<interface type='bridge'><mac address='52:54:00:00:00:01'/><source bridge='br0'/><target dev='vnet7'/></interface>\
+             <interface type='direct'><mac address='52:54:00:00:00:02'/><source dev='eth0'/><target dev='macvtap2'/></interface>\
+             <interface type='ethernet'><mac address='52:54:00:00:00:03'/><target dev='vnet8' managed='no'/></interface>\
+             <interface type='ethernet'><mac address='52:54:00:00:00:04'/><target dev='tap0'/></interface>",
+        )
+        .unwrap();
+        assert!(!out.contains("vnet7") && !out.contains("macvtap2"), "{out}");
+        assert!(out.contains("<target dev='vnet8' managed='no'/>"), "{out}");
+        assert!(out.contains("<target dev='tap0'/>"), "{out}");
+        let vhost = |extra: &str, model: &str| {
+            format!("<interface type='vhostuser'><source type='unix' path='/s' mode='server'>{extra}</source>{model}</interface>")
+        };
+        let cases = [
+            (vhost("", ""), "internal error: Wrong or no <model> 'type' attribute specified with <interface type='vhostuser'/>. vhostuser requires the virtio-net* frontend"),
+            (vhost("<reconnect enabled='yes' timeout='3'/>", "<model type='virtio'/>"),
+             "unsupported configuration: 'reconnect' attribute unsupported 'server' mode for <interface type='vhostuser'>"),
+        ];
+        let cases: Vec<(&str, &str)> = cases.iter().map(|(d, m)| (d.as_str(), *m)).collect();
+        assert_errors(dump_devices, &cases);
     }
 }

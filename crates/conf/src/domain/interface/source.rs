@@ -5,7 +5,7 @@
 use super::super::chardev::Reconnect;
 use super::super::props::{self, vir_enum, VirEnum};
 use super::super::{internal_xml, unsupported};
-use super::{parse_hostdev, NetHostdev, NetType};
+use super::{parse_hostdev, IpInfo, NetHostdev, NetType};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{uuid, Result};
 
@@ -228,7 +228,11 @@ impl NetSource {
                     .add("mode", mode.as_str());
             }
             NetSource::Socket(s) => {
-                a.opt("address", s.address.as_ref()).add("port", s.port);
+                // libvirt writes the socket address unescaped.
+                if let Some(addr) = &s.address {
+                    a.raw("address", addr);
+                }
+                a.add("port", s.port);
             }
             NetSource::Internal { name } => {
                 a.add("name", name);
@@ -246,25 +250,32 @@ impl NetSource {
         Some(a)
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    /// `<source>` with the host-side addresses of an ethernet interface
+    /// (libvirt writes a bare `<source>` for them when the type has none).
+    pub(crate) fn format(&self, w: &mut Writer, host_ip: &IpInfo) {
         if let NetSource::Hostdev(h) = self {
             h.source.format(w, true);
             return;
         }
-        let Some(a) = self.attrs() else {
+        let attrs = self.attrs();
+        if attrs.is_none() && host_ip.is_empty() {
             return;
-        };
-        w.elem_with("source", a.as_str(), |w| match self {
-            NetSource::Socket(SocketSource {
-                local: Some((address, port)),
-                ..
-            }) => {
-                let mut l = Attrs::new();
-                l.add("address", address).add("port", port);
-                w.line(&format!("<local{}/>", l.as_str()));
+        }
+        let a = attrs.unwrap_or_default();
+        w.elem_with("source", a.as_str(), |w| {
+            match self {
+                NetSource::Socket(SocketSource {
+                    local: Some((address, port)),
+                    ..
+                }) => {
+                    let mut l = Attrs::new();
+                    l.raw("address", address).add("port", port);
+                    w.line(&format!("<local{}/>", l.as_str()));
+                }
+                NetSource::VhostUser { reconnect, .. } => reconnect.format(w),
+                _ => {}
             }
-            NetSource::VhostUser { reconnect, .. } => reconnect.format(w),
-            _ => {}
+            host_ip.format(w);
         });
     }
 }
@@ -284,7 +295,7 @@ mod tests {
              <interface type='network'><source network='default' portgroup='pg' portid='bad' bridge='x'/></interface>\
              <interface type='direct'><source dev='eth0'/></interface>\
              <interface type='user'><source dev='eth0'/></interface>\
-             <interface type='vhostuser'><source mode='server' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>\
+             <interface type='vhostuser'><source mode='client' path='/s' type='unix'><reconnect enabled='yes' timeout='3'/></source><model type='virtio'/></interface>\
              <interface type='vds'><source switchid='12345678123412341234123456789abc' portid='0x10' portgroupid='pg' connectionid='-010'/></interface>",
         )
         .unwrap();
@@ -293,7 +304,7 @@ mod tests {
             "<source address='1.2.3.4' port='70000'>\n        <local address='1.1.1.1' port='-5'/>\n      </source>",
             "<source network='default' portgroup='pg'/>",
             "<source dev='eth0' mode='vepa'/>",
-            "<source type='unix' path='/s' mode='server'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
+            "<source type='unix' path='/s' mode='client'>\n        <reconnect enabled='yes' timeout='3'/>\n      </source>",
             "<source switchid='12345678-1234-1234-1234-123456789abc' portid='16' portgroupid='pg' connectionid='-8'/>",
         ] {
             assert!(out.contains(want), "{want} missing from {out}");

@@ -69,6 +69,7 @@ pub mod reason {
             PAUSED_UNKNOWN = 0,
             PAUSED_USER,
             PAUSED_MIGRATION,
+            PAUSED_FROM_SNAPSHOT = 7,
             PAUSED_POSTCOPY = 11,
             PAUSED_POSTCOPY_FAILED,
         }
@@ -85,6 +86,7 @@ pub mod reason {
             SHUTOFF_MIGRATED,
             SHUTOFF_SAVED,
             SHUTOFF_FAILED,
+            SHUTOFF_FROM_SNAPSHOT,
         }
     }
 }

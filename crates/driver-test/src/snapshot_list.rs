@@ -5,9 +5,7 @@
 
 use rvirt::flags::snapshot_list as list;
 use rvirt_conf::snapshot::{SnapshotDef, SnapshotState};
-use rvirt_util::{Error, ErrorCode, Result};
-
-use rvirt_conf::snapshot::ERROR_DOMAIN;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 #[derive(Default)]
 pub struct SnapshotList {
@@ -59,7 +57,7 @@ impl Filter {
 /// `VIR_ERR_NO_DOMAIN_SNAPSHOT` for a name not found.
 pub fn no_snapshot(name: &str) -> Error {
     Error::new(
-        ERROR_DOMAIN,
+        ErrorDomain::TEST,
         ErrorCode::NO_DOMAIN_SNAPSHOT,
         format!("no domain snapshot with matching name '{name}'"),
     )
@@ -95,7 +93,7 @@ impl SnapshotList {
     pub fn add(&mut self, def: SnapshotDef) -> Result<()> {
         if self.get(&def.name).is_some() {
             return Err(Error::new(
-                ERROR_DOMAIN,
+                ErrorDomain::DOMAIN,
                 ErrorCode::OPERATION_FAILED,
                 format!("domain moment {} already exists", def.name),
             ));
@@ -105,10 +103,11 @@ impl SnapshotList {
     }
 
     /// Replace the definition of an existing snapshot (children stay).
+    /// libvirt links it to its parent again, first among the siblings, as
+    /// if it were new.
     pub fn replace(&mut self, def: SnapshotDef) {
-        if let Some(slot) = self.get_mut(&def.name) {
-            *slot = def;
-        }
+        self.defs.retain(|d| d.name != def.name);
+        self.defs.push(def);
     }
 
     /// Whether `name`'s parent (by name) exists in the list: libvirt links
@@ -190,7 +189,7 @@ impl SnapshotList {
         let Some(parent) = &def.parent else {
             return Ok(());
         };
-        let invalid = |m: String| Error::invalid_arg(ERROR_DOMAIN, m);
+        let invalid = |m: String| Error::invalid_arg(ErrorDomain::DOMAIN, m);
         if *parent == def.name {
             return Err(invalid(format!(
                 "cannot set moment {} as its own parent",

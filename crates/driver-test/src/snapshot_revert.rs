@@ -17,8 +17,8 @@ use rvirt::driver::DomainRef;
 use rvirt::events::lifecycle;
 use rvirt::flags::snapshot_revert as revert;
 use rvirt::types::{reason, DomainState};
-use rvirt_conf::snapshot::{SnapshotState, ERROR_DOMAIN};
-use rvirt_util::{Error, ErrorCode, Result};
+use rvirt_conf::snapshot::SnapshotState;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 pub fn revert(inner: &mut Inner, dom: &DomainRef, name: &str, flags: u32) -> Result<()> {
     let obj = inner.domains.get(dom)?;
@@ -27,13 +27,13 @@ pub fn revert(inner: &mut Inner, dom: &DomainRef, name: &str, flags: u32) -> Res
     let run_or_pause = flags & (revert::RUNNING | revert::PAUSED) != 0;
     if !obj.persistent && !state.is_online() && !run_or_pause {
         return Err(Error::operation_invalid(
-            ERROR_DOMAIN,
+            ErrorDomain::TEST,
             "transient domain needs to request run or pause to revert to inactive snapshot",
         ));
     }
     let Some(config) = snap.dom.clone() else {
         return Err(Error::new(
-            ERROR_DOMAIN,
+            ErrorDomain::TEST,
             ErrorCode::SNAPSHOT_REVERT_RISKY,
             format!(
                 "snapshot '{}' lacks domain '{}' rollback info",

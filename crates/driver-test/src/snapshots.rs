@@ -15,7 +15,7 @@ use rvirt::flags::{snapshot_create as create, snapshot_delete as del};
 use rvirt::flags::{snapshot_list as list, snapshot_revert as revert};
 use rvirt::types::reason;
 use rvirt_conf::snapshot::{Location, ParseFlags, SnapshotDef, SnapshotState, ERROR_DOMAIN};
-use rvirt_util::{Error, ErrorCode, Result};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
     if given & !allowed != 0 {
@@ -64,7 +64,7 @@ impl SnapshotDriver for TestConnection {
             let obj = inner.domains.get(dom)?;
             if !obj.persistent && flags & create::HALT != 0 {
                 return Err(Error::operation_invalid(
-                    ERROR_DOMAIN,
+                    ErrorDomain::TEST,
                     "cannot halt after transient domain snapshot",
                 ));
             }
@@ -135,7 +135,7 @@ impl SnapshotDriver for TestConnection {
         self.snaps(dom, |s| {
             s.current().map(str::to_string).ok_or_else(|| {
                 Error::new(
-                    ERROR_DOMAIN,
+                    ErrorDomain::TEST,
                     ErrorCode::NO_DOMAIN_SNAPSHOT,
                     "the domain does not have a current snapshot",
                 )
@@ -149,7 +149,7 @@ impl SnapshotDriver for TestConnection {
             let def = s.find(snap)?;
             def.parent.clone().ok_or_else(|| {
                 Error::new(
-                    ERROR_DOMAIN,
+                    ErrorDomain::TEST,
                     ErrorCode::NO_DOMAIN_SNAPSHOT,
                     format!("snapshot '{}' does not have a parent", def.name),
                 )
@@ -218,7 +218,7 @@ fn create_snapshot(
     align_for_create(obj, &mut def)?;
     if obj.snapshots.get(&def.name).is_some() {
         return Err(Error::new(
-            ERROR_DOMAIN,
+            ErrorDomain::DOMAIN,
             ErrorCode::OPERATION_FAILED,
             format!("domain moment {} already exists", def.name),
         ));
@@ -242,7 +242,7 @@ fn create_snapshot(
 fn align_for_create(obj: &DomainObj, def: &mut SnapshotDef) -> Result<()> {
     if def.disks.iter().any(|d| d.snapshot == Location::Manual) {
         return Err(Error::new(
-            ERROR_DOMAIN,
+            ErrorDomain::TEST,
             ErrorCode::OPERATION_UNSUPPORTED,
             "'manual' snapshot mode is not supported by the test driver",
         ));

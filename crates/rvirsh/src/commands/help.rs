@@ -92,6 +92,21 @@ pub static GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "Snapshot",
+        keyword: "snapshot",
+        commands: &[
+            "snapshot-create",
+            "snapshot-create-as",
+            "snapshot-current",
+            "snapshot-delete",
+            "snapshot-dumpxml",
+            "snapshot-info",
+            "snapshot-list",
+            "snapshot-parent",
+            "snapshot-revert",
+        ],
+    },
+    Group {
         name: "Virsh itself",
         keyword: "virsh",
         commands: &["help"],

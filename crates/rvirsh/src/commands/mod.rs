@@ -12,6 +12,8 @@ mod list;
 pub mod migrate;
 pub mod opts;
 mod resources;
+mod snapshot;
+mod snapshot_list;
 mod states;
 mod stats;
 
@@ -148,6 +150,8 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    snapshot::COMMANDS,
+    snapshot_list::COMMANDS,
     help::COMMANDS,
 ];
 

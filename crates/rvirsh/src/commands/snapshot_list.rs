@@ -299,7 +299,7 @@ mod tests {
         );
         assert_eq!(
             got,
-            "a\n  |\n  +- b\n  |   |\n  |   +- d\n  |   \n  +- c\n    \n"
+            "a\n  |\n  +- b\n  |   |\n  |   +- d\n  |     \n  +- c\n    \n"
         );
     }
 }

@@ -115,7 +115,7 @@ fn revert_restores_state_and_raises_events() {
     let err = off.revert(revert::RUNNING | revert::PAUSED).unwrap_err();
     assert_eq!(
         err.message,
-        "invalid argument: Flags 'VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING' and \
+        "Flags 'VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING' and \
          'VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED' are mutually exclusive"
     );
     dom.create(0).unwrap();
@@ -175,7 +175,7 @@ fn create_flags_halt_and_redefine() {
         .unwrap_err();
     assert_eq!(
         err.message,
-        "invalid argument: Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag \
+        "Flag 'VIR_DOMAIN_SNAPSHOT_CREATE_REDEFINE' is required by flag \
          'VIR_DOMAIN_SNAPSHOT_CREATE_CURRENT'"
     );
     dom.snapshot_create_xml(

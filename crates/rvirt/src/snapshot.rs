@@ -19,11 +19,13 @@ pub struct DomainSnapshot {
     name: String,
 }
 
-/// `VIR_EXCLUSIVE_FLAGS_GOTO`.
+/// `VIR_EXCLUSIVE_FLAGS_GOTO` (`virReportInvalidArg`: no "invalid
+/// argument" prefix).
 fn exclusive(flags: u32, a: (u32, &str), b: (u32, &str)) -> Result<()> {
     if flags & a.0 != 0 && flags & b.0 != 0 {
-        return Err(Error::invalid_arg(
+        return Err(Error::raw(
             ERROR_DOMAIN,
+            ErrorCode::INVALID_ARG,
             format!("Flags '{}' and '{}' are mutually exclusive", a.1, b.1),
         ));
     }
@@ -33,8 +35,9 @@ fn exclusive(flags: u32, a: (u32, &str), b: (u32, &str)) -> Result<()> {
 /// `VIR_REQUIRE_FLAG_GOTO`: `flag` needs `needed`.
 fn require(flags: u32, flag: (u32, &str), needed: (u32, &str)) -> Result<()> {
     if flags & flag.0 != 0 && flags & needed.0 == 0 {
-        return Err(Error::invalid_arg(
+        return Err(Error::raw(
             ERROR_DOMAIN,
+            ErrorCode::INVALID_ARG,
             format!("Flag '{}' is required by flag '{}'", needed.1, flag.1),
         ));
     }

@@ -1,0 +1,224 @@
+//! virsh 9.0's snapshot commands, rvirsh beside stock virsh on
+//! `test:///default`: each case is one command string (the test host
+//! lives only for one invocation), compared byte for byte on stdout,
+//! stderr and exit status but for the snapshots' creation times.
+
+use rvirt_testkit::tools::{assert_none_differ, compare_shells, virsh, Normalise};
+use std::path::{Path, PathBuf};
+
+const RULES: &[Normalise] = &[Normalise::SnapshotTime, Normalise::Uuid];
+
+/// Snapshot documents for `snapshot-create`, in a directory of the test's.
+struct Files {
+    dir: PathBuf,
+}
+
+impl Files {
+    fn write() -> Files {
+        let dir = std::env::temp_dir().join(format!("rvirsh-snap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A redefinable document: stock virsh's dump of a snapshot of `test`.
+        let dump = virsh(
+            "test:///default",
+            "snapshot-create-as test r1 --description 'kept'; snapshot-dumpxml test r1",
+        );
+        let start = dump
+            .stdout
+            .find("<domainsnapshot>")
+            .expect("a snapshot dump");
+        let redef = dump.stdout[start..].replace("<name>r1</name>", "<name>rd</name>");
+        let files = [
+            ("redef.xml", redef.clone()),
+            (
+                "child.xml",
+                redef
+                    .replace("<name>rd</name>", "<name>child</name>")
+                    .replace(
+                        "</creationTime>",
+                        "</creationTime>\n  <parent>\n    <name>rd</name>\n  </parent>",
+                    ),
+            ),
+            (
+                "cycle.xml",
+                redef.replace(
+                    "</creationTime>",
+                    "</creationTime>\n  <parent>\n    <name>child</name>\n  </parent>",
+                ),
+            ),
+            (
+                "offline.xml",
+                redef
+                    .replace("<state>running</state>", "<state>shutoff</state>")
+                    .replace("<memory snapshot='internal'/>", "<memory snapshot='no'/>"),
+            ),
+            (
+                "external.xml",
+                "<domainsnapshot>\n  <name>ext</name>\n  \
+                 <memory snapshot='external' file='/tmp/mem.img'/>\n  <disks>\n    \
+                 <disk name='vda' snapshot='external'>\n      <driver type='qcow2'/>\n      \
+                 <source file='/tmp/vda.snap'/>\n    </disk>\n  </disks>\n</domainsnapshot>\n"
+                    .to_string(),
+            ),
+            (
+                "manual.xml",
+                "<domainsnapshot><memory snapshot='manual'/></domainsnapshot>".into(),
+            ),
+            (
+                "nodisk.xml",
+                "<domainsnapshot><disks><disk name='vdz'/></disks></domainsnapshot>".into(),
+            ),
+            ("broken.xml", "<domainsnapshot>\n".into()),
+            ("notsnap.xml", "<foo/>".into()),
+            (
+                "transient.xml",
+                format!(
+                    "<domain type='test'><name>tr</name><memory>1024</memory>\
+                     <os><type>hvm</type></os><devices><disk type='file' device='disk'>\
+                     <source file='{}'/><target dev='vda'/></disk></devices></domain>",
+                    dir.join("redef.xml").display()
+                ),
+            ),
+        ];
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        Files { dir }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+impl Drop for Files {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+fn cases(f: &Files) -> Vec<String> {
+    let p = |n: &str| f.path(n);
+    let tree = "snapshot-create-as test a; snapshot-create-as test b; snapshot-current test a; \
+                snapshot-create-as test c; snapshot-create-as test d; snapshot-current test b; \
+                snapshot-create-as test e";
+    let mut cases: Vec<String> = [
+        // Creating, listing, the tree and the table.
+        "snapshot-create-as test s1 --description 'hello <x>'; snapshot-create-as test s2; \
+         snapshot-list test; snapshot-list test --tree; snapshot-info test s1; \
+         snapshot-dumpxml test s1; snapshot-current test --name; snapshot-current test; \
+         snapshot-parent test s2",
+        "suspend test; snapshot-create test; snapshot-list test --parent; snapshot-list test --name",
+        "snapshot-create-as test --print-xml --name n --description 'a<b' \
+         --memspec /tmp/m,snapshot=external \
+         --diskspec vda,snapshot=external,driver=qcow2,file=/tmp/x --diskspec vdb,stype=block,file=/dev/x",
+        "snapshot-create-as test --memspec bad",
+        "snapshot-create-as test --diskspec vda,stype=nvme",
+        "snapshot-create-as test --diskspec vda,snapshot=external",
+        "snapshot-create-as test --no-metadata; snapshot-create-as test --disk-only",
+        // Errors before and without snapshots.
+        "snapshot-info test; snapshot-parent test; snapshot-current test; \
+         snapshot-list test --tree --name; snapshot-list test --roots --from x; \
+         snapshot-list test --descendants; snapshot-dumpxml test nosuch; \
+         snapshot-revert test nosuch; snapshot-delete test --current; \
+         snapshot-current test nosuch; snapshot-current test --name nosuch; \
+         snapshot-list test --tree --leaves; snapshot-list test --from a --current; \
+         snapshot-info test a --current; snapshot-list nosuch",
+        // Revert to running, paused and shut-off snapshots.
+        "snapshot-create-as test r; suspend test; snapshot-create-as test p; destroy test; \
+         snapshot-create-as test off; snapshot-revert test p; domstate test --reason; \
+         snapshot-revert test r --paused; domstate test --reason; snapshot-revert test off; \
+         domstate test --reason; snapshot-revert test off --running; domstate test --reason; \
+         snapshot-list test --inactive; snapshot-list test --active; snapshot-dumpxml test off; \
+         snapshot-revert test p --running --paused; snapshot-info test --current",
+        // Flags the test driver refuses, delete variants, undefine.
+        "snapshot-create-as test r; snapshot-create test --current; \
+         snapshot-create test --redefine --halt; snapshot-delete test r --metadata; \
+         snapshot-delete test r --children --children-only; undefine test; destroy test; \
+         undefine test; list --all --with-snapshot",
+        "snapshot-create-as test h --halt; domstate test --reason; list --all --without-snapshot",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    cases.extend([
+        format!(
+            "{tree}; snapshot-list test --tree; snapshot-list test --from a --tree; \
+             snapshot-list test --from a --descendants --name; snapshot-list test --current --tree; \
+             snapshot-list test --topological --name; snapshot-list test --no-leaves; \
+             snapshot-list test --roots; snapshot-list test --leaves --parent; \
+             snapshot-info test --current; snapshot-delete test a; snapshot-list test --tree; \
+             snapshot-list test --topological --name; snapshot-delete test --current --children-only; \
+             snapshot-list test --parent; snapshot-current test --name"
+        ),
+        format!("{tree}; snapshot-delete test a --children; snapshot-list test; snapshot-current test"),
+        format!(
+            "snapshot-create test {r} --redefine; snapshot-list test --tree; \
+             snapshot-create test {r} --redefine --current; snapshot-current test --name; \
+             snapshot-create test {o} --redefine; snapshot-revert test rd; \
+             domstate test --reason; snapshot-info test rd",
+            r = p("redef.xml"),
+            o = p("offline.xml")
+        ),
+        format!(
+            "snapshot-create test {r} --redefine; snapshot-create test {c} --redefine; \
+             snapshot-create test {y} --redefine; snapshot-list test --tree; \
+             snapshot-delete test rd; snapshot-list test --parent",
+            r = p("redef.xml"),
+            c = p("child.xml"),
+            y = p("cycle.xml")
+        ),
+        format!(
+            "snapshot-create test {}; snapshot-info test ext; snapshot-dumpxml test ext; \
+             snapshot-list test --external; snapshot-list test --internal",
+            p("external.xml")
+        ),
+        format!(
+            "snapshot-create test {}; snapshot-create test {}; snapshot-create test {}; \
+             snapshot-create test {}; snapshot-create test /nonexistent.xml",
+            p("manual.xml"),
+            p("nodisk.xml"),
+            p("broken.xml"),
+            p("notsnap.xml")
+        ),
+        format!(
+            "create {}; snapshot-create-as tr x --halt; snapshot-create-as tr x; \
+             snapshot-revert tr x; domstate tr --reason; destroy tr; list --all",
+            p("transient.xml")
+        ),
+    ]);
+    cases
+}
+
+#[test]
+fn snapshot_commands_match_virsh() {
+    if !rvirt_testkit::tools::have_virsh() {
+        eprintln!("stock virsh not installed (scripts/install-deps.sh): skipping");
+        return;
+    }
+    let files = Files::write();
+    assert!(Path::new(&files.path("redef.xml")).exists());
+    let cases = cases(&files);
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| compare_shells("test:///default", c, RULES))
+        .collect();
+    assert_none_differ(&failures, cases.len(), "");
+}
+
+/// `rvirsh help snapshot` lists the Snapshot group as virsh does, but for
+/// snapshot-edit (an editor session rvirsh does not carry).
+#[test]
+fn snapshot_help_group_matches_virsh() {
+    if !rvirt_testkit::tools::have_virsh() {
+        return;
+    }
+    let want = virsh("test:///default", "help snapshot");
+    let got = rvirt_testkit::tools::rvirsh("test:///default", "help snapshot");
+    let want: String = want
+        .stdout
+        .lines()
+        .filter(|l| !l.contains("snapshot-edit"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(got.stdout, want);
+}

@@ -17,9 +17,13 @@ use rvirt::types::reason;
 use rvirt_conf::snapshot::{Location, ParseFlags, SnapshotDef, SnapshotState, ERROR_DOMAIN};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
+/// `virCheckFlags` in test_driver.c: reported from the test driver's
+/// error domain (`VIR_FROM_TEST`).
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
     if given & !allowed != 0 {
-        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
+        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
+        e.domain = ErrorDomain::TEST;
+        return Err(e);
     }
     Ok(())
 }

@@ -411,12 +411,12 @@ impl SnapshotDef {
             secure,
         };
         if let Some(dom) = &self.dom {
-            embed(&mut w, &dom.format(&opts), None);
+            embed(&mut w, dom, &opts, None);
         } else if let Some(uuid) = uuid {
             w.block("domain", "", |w| w.text_elem("uuid", Some(uuid)));
         }
         if let Some(dom) = &self.inactive_dom {
-            embed(&mut w, &dom.format(&opts), Some("inactiveDomain"));
+            embed(&mut w, dom, &opts, Some("inactiveDomain"));
         }
         if let Some(current) = internal {
             w.line(&format!("<active>{}</active>", u8::from(current)));
@@ -427,17 +427,21 @@ impl SnapshotDef {
     }
 }
 
-/// A formatted domain inside the snapshot, one level in, its root element
-/// renamed when `root` is given (`virDomainDefFormatInternalSetRootName`).
-fn embed(w: &mut Writer, domain_xml: &str, root: Option<&str>) {
-    let last = domain_xml.trim_end_matches('\n').lines().count();
-    for (i, line) in domain_xml.trim_end_matches('\n').lines().enumerate() {
-        match root {
-            Some(r) if i == 0 => w.line(&line.replacen("<domain", &format!("<{r}"), 1)),
-            Some(r) if i + 1 == last => w.line(&line.replacen("</domain>", &format!("</{r}>"), 1)),
-            _ => w.line(line),
+/// A domain inside the snapshot, one level in, its root element renamed
+/// when `root` is given (`virDomainDefFormatInternalSetRootName`).
+fn embed(w: &mut Writer, dom: &DomainDef, opts: &FormatOptions, root: Option<&str>) {
+    let text = dom.format_indented(opts, 1);
+    let text = match root {
+        None => text,
+        Some(r) => {
+            let head = text.replacen("  <domain", &format!("  <{r}"), 1);
+            match head.rfind("  </domain>") {
+                Some(at) => format!("{}  </{r}>\n", &head[..at]),
+                None => head,
+            }
         }
-    }
+    };
+    w.raw(&text);
 }
 
 #[cfg(test)]

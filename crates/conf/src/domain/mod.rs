@@ -537,7 +537,17 @@ impl DomainDef {
 
     /// Format as `virDomainDefFormat` does.
     pub fn format(&self, opts: &FormatOptions) -> String {
+        self.format_indented(opts, 0)
+    }
+
+    /// Format with every line `levels` steps in, as a document that
+    /// embeds a domain (a snapshot) has libvirt's buffer indented: text
+    /// spanning lines keeps its own line starts.
+    pub fn format_indented(&self, opts: &FormatOptions, levels: usize) -> String {
         let mut w = Writer::new();
+        for _ in 0..levels {
+            w.indent();
+        }
         let mut a = Attrs::new();
         a.add("type", self.virt_type.as_str());
         if !opts.inactive {

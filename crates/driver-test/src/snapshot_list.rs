@@ -6,6 +6,32 @@
 use rvirt::flags::snapshot_list as list;
 use rvirt_conf::snapshot::{SnapshotDef, SnapshotState};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::collections::{HashMap, HashSet};
+
+/// Each snapshot's children, by parent name (`None`: the roots).
+struct Tree<'a> {
+    roots: Vec<&'a SnapshotDef>,
+    kids: HashMap<&'a str, Vec<&'a SnapshotDef>>,
+}
+
+impl<'a> Tree<'a> {
+    fn children(&self, parent: Option<&str>) -> &[&'a SnapshotDef] {
+        match parent {
+            None => &self.roots,
+            Some(p) => self.kids.get(p).map_or(&[], Vec::as_slice),
+        }
+    }
+
+    fn descendants(&self, parent: Option<&str>) -> Vec<&'a SnapshotDef> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&SnapshotDef> = self.children(parent).iter().rev().copied().collect();
+        while let Some(d) = stack.pop() {
+            out.push(d);
+            stack.extend(self.children(Some(&d.name)).iter().rev());
+        }
+        out
+    }
+}
 
 #[derive(Default)]
 pub struct SnapshotList {
@@ -110,34 +136,33 @@ impl SnapshotList {
         self.defs.push(def);
     }
 
-    /// Whether `name`'s parent (by name) exists in the list: libvirt links
-    /// a moment whose parent is missing to the root.
-    fn parent_of(&self, def: &SnapshotDef) -> Option<String> {
-        def.parent.clone().filter(|p| self.get(p).is_some())
+    /// The tree in one pass: each snapshot under its parent, or under the
+    /// root (`None`) when it has none or its parent is missing (libvirt
+    /// links such a moment to the root). Siblings come most recent first,
+    /// as libvirt prepends each new child to its parent's list.
+    fn tree(&self) -> Tree<'_> {
+        let known: HashSet<&str> = self.defs.iter().map(|d| d.name.as_str()).collect();
+        let mut tree = Tree {
+            roots: Vec::new(),
+            kids: HashMap::new(),
+        };
+        for d in self.defs.iter().rev() {
+            match d.parent.as_deref().filter(|p| known.contains(p)) {
+                Some(p) => tree.kids.entry(p).or_default().push(d),
+                None => tree.roots.push(d),
+            }
+        }
+        tree
     }
 
-    /// The children of `parent` (`None`: the roots), most recent first as
-    /// libvirt prepends each new child to its parent's list.
+    /// The children of `parent` (`None`: the roots).
     pub fn children(&self, parent: Option<&str>) -> Vec<&SnapshotDef> {
-        self.defs
-            .iter()
-            .rev()
-            .filter(|d| self.parent_of(d).as_deref() == parent)
-            .collect()
+        self.tree().children(parent).to_vec()
     }
 
     /// Every descendant of `parent` (`None`: every snapshot), depth first.
     pub fn descendants(&self, parent: Option<&str>) -> Vec<&SnapshotDef> {
-        let mut out = Vec::new();
-        let mut stack: Vec<&SnapshotDef> = self.children(parent);
-        stack.reverse();
-        while let Some(d) = stack.pop() {
-            out.push(d);
-            let mut kids = self.children(Some(&d.name));
-            kids.reverse();
-            stack.extend(kids);
-        }
-        out
+        self.tree().descendants(parent)
     }
 
     /// `virDomainSnapshotObjListGetNames` from `from` (`None`: the
@@ -154,13 +179,14 @@ impl SnapshotList {
             return Vec::new();
         }
         let filter = Filter::new(flags);
+        let tree = self.tree();
         let walk = match (descendants, from) {
             (true, None) if flags & list::TOPOLOGICAL == 0 => self.defs.iter().collect(),
-            (true, _) => self.descendants(from),
-            (false, _) => self.children(from),
+            (true, _) => tree.descendants(from),
+            (false, _) => tree.children(from).to_vec(),
         };
         walk.into_iter()
-            .filter(|d| filter.keeps(d, self.children(Some(&d.name)).len()))
+            .filter(|d| filter.keeps(d, tree.children(Some(&d.name)).len()))
             .map(|d| d.name.clone())
             .collect()
     }

@@ -260,6 +260,12 @@ impl SnapshotDef {
         Self::from_element(&root, flags, now)
     }
 
+    /// `virDomainSnapshotDefParse` on an element already read (a node
+    /// description's `<test:domainsnapshot>`), whatever its name.
+    pub fn from_node(el: &Element, flags: ParseFlags) -> Result<(SnapshotDef, bool)> {
+        Self::from_element(el, flags, now_seconds())
+    }
+
     fn from_element(root: &Element, flags: ParseFlags, now: i64) -> Result<(SnapshotDef, bool)> {
         let mut name = root.child_text("name");
         if name.is_none() && flags.redefine {

@@ -4,7 +4,8 @@
 //! with libvirt's filters.
 
 use rvirt::flags::snapshot_list as list;
-use rvirt_conf::snapshot::{SnapshotDef, SnapshotState};
+use rvirt_conf::snapshot::{ParseFlags, SnapshotDef, SnapshotState};
+use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::{HashMap, HashSet};
 
@@ -249,10 +250,63 @@ impl SnapshotList {
     }
 }
 
+/// `testParseDomainSnapshots`: a node description's domain carries its
+/// snapshots as `<test:domainsnapshot>` (or a file one names), each an
+/// existing snapshot whose `<active>` says whether it is current.
+pub fn load_node_snapshots(list: &mut SnapshotList, dom: &Element, domname: &str) -> Result<()> {
+    let flags = ParseFlags {
+        redefine: true,
+        internal: true,
+        ..ParseFlags::default()
+    };
+    for el in dom
+        .elements()
+        .filter(|e| crate::node::is_test_snapshot(e, dom))
+    {
+        let (mut def, current) = SnapshotDef::from_node(el, flags)?;
+        crate::state::snapshot_post_parse(&mut def)?;
+        let name = def.name.clone();
+        list.add(def)?;
+        if current {
+            if list.current.is_some() {
+                return Err(Error::internal(
+                    ErrorDomain::TEST,
+                    "more than one snapshot claims to be active",
+                ));
+            }
+            list.current = Some(name);
+        }
+    }
+    list.check_relations().map_err(|()| {
+        Error::internal(
+            ErrorDomain::TEST,
+            format!("Snapshots have inconsistent relations for domain {domname}"),
+        )
+    })
+}
+
+impl SnapshotList {
+    /// `virDomainMomentUpdateRelations`: every parent exists and no chain
+    /// of parents loops.
+    fn check_relations(&self) -> std::result::Result<(), ()> {
+        for d in &self.defs {
+            let mut at = d;
+            let mut steps = 0;
+            while let Some(p) = &at.parent {
+                steps += 1;
+                if *p == d.name || steps > self.defs.len() {
+                    return Err(());
+                }
+                at = self.get(p).ok_or(())?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rvirt_conf::snapshot::ParseFlags;
 
     fn snap(name: &str, parent: Option<&str>, state: SnapshotState) -> SnapshotDef {
         let (mut def, _) = SnapshotDef::parse_at(

@@ -213,3 +213,67 @@ fn create_flags_halt_and_redefine() {
     dom.undefine(rvirt::flags::undefine::SNAPSHOTS_METADATA)
         .unwrap();
 }
+
+/// A node file whose domain carries `<test:domainsnapshot>` elements,
+/// inline or by `file=`; `body` goes inside the domain.
+fn open_node(tag: &str, body: &str) -> rvirt::Result<Connect> {
+    crate::register();
+    let dir = std::env::temp_dir().join(format!("rvirt-snapnode-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("snap.xml"),
+        "<domainsnapshot><name>f</name><state>paused</state><creationTime>5</creationTime>\
+         <active>1</active></domainsnapshot>",
+    )
+    .unwrap();
+    let node = format!(
+        "<node><domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\
+         <name>nd</name><memory>1024</memory><os><type>hvm</type></os>{body}</domain></node>"
+    );
+    std::fs::write(dir.join("node.xml"), node).unwrap();
+    let conn = Connect::open(&format!("test://{}", dir.join("node.xml").display()));
+    std::fs::remove_dir_all(&dir).unwrap();
+    conn
+}
+
+fn node_snap(name: &str, parent: Option<&str>, active: u8) -> String {
+    let parent = parent.map_or(String::new(), |p| {
+        format!("<parent><name>{p}</name></parent>")
+    });
+    format!(
+        "<test:domainsnapshot><name>{name}</name><state>running</state>{parent}\
+         <creationTime>1</creationTime><active>{active}</active></test:domainsnapshot>"
+    )
+}
+
+#[test]
+fn node_files_carry_snapshots() {
+    let body = format!(
+        "{}{}<test:domainsnapshot file='snap.xml'/>",
+        node_snap("a", None, 0),
+        node_snap("b", Some("a"), 0)
+    );
+    let conn = open_node("ok", &body).unwrap();
+    let dom = conn.lookup_by_name("nd").unwrap();
+    assert_eq!(names(&dom, 0), ["a", "b", "f"]);
+    assert_eq!(dom.snapshot_current(0).unwrap().name(), "f");
+    let b = dom.snapshot_lookup_by_name("b", 0).unwrap();
+    assert_eq!(b.get_parent(0).unwrap().name(), "a");
+    let msg = |body: String| open_node("bad", &body).err().unwrap().message;
+    assert_eq!(
+        msg(node_snap("a", None, 1) + &node_snap("b", None, 1)),
+        "internal error: more than one snapshot claims to be active"
+    );
+    assert_eq!(
+        msg(node_snap("a", Some("zz"), 0)),
+        "internal error: Snapshots have inconsistent relations for domain nd"
+    );
+    assert_eq!(
+        msg(node_snap("a", Some("b"), 0) + &node_snap("b", Some("a"), 0)),
+        "internal error: Snapshots have inconsistent relations for domain nd"
+    );
+    assert_eq!(
+        msg("<test:domainsnapshot><state>running</state></test:domainsnapshot>".into()),
+        "XML error: a redefined snapshot must have a name"
+    );
+}

@@ -76,7 +76,8 @@ impl SnapshotDriver for TestConnection {
                 redefine,
                 ..ParseFlags::default()
             };
-            let (def, _) = SnapshotDef::parse(xml, parse)?;
+            let (mut def, _) = SnapshotDef::parse(xml, parse)?;
+            crate::state::snapshot_post_parse(&mut def)?;
             if redefine {
                 return redefine_snapshot(inner, dom, def, flags);
             }

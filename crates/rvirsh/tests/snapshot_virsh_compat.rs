@@ -6,7 +6,38 @@
 use rvirt_testkit::tools::{assert_none_differ, compare_shells, virsh, Normalise};
 use std::path::{Path, PathBuf};
 
-const RULES: &[Normalise] = &[Normalise::SnapshotTime, Normalise::Uuid];
+const RULES: &[Normalise] = &[Normalise::SnapshotTime, Normalise::Uuid, Normalise::CpuTime];
+
+/// A node description whose domain carries two snapshots
+/// (`<test:domainsnapshot>`, libvirt's testParseDomainSnapshots), the
+/// second current.
+const NODE: &str = "<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>nd</name>
+    <uuid>1a2b3c4d-0000-1111-2222-333344445555</uuid>
+    <memory>1024</memory>
+    <os><type>hvm</type></os>
+    <test:domainsnapshot>
+      <name>one</name>
+      <description>first</description>
+      <state>shutoff</state>
+      <creationTime>1000</creationTime>
+      <domain type='test'><name>nd</name><uuid>1a2b3c4d-0000-1111-2222-333344445555</uuid>
+        <memory>2048</memory><os><type>hvm</type></os></domain>
+      <active>0</active>
+    </test:domainsnapshot>
+    <test:domainsnapshot>
+      <name>two</name>
+      <state>paused</state>
+      <parent><name>one</name></parent>
+      <creationTime>2000</creationTime>
+      <domain type='test'><name>nd</name><uuid>1a2b3c4d-0000-1111-2222-333344445555</uuid>
+        <memory>4096</memory><os><type>hvm</type></os></domain>
+      <active>1</active>
+    </test:domainsnapshot>
+  </domain>
+</node>
+";
 
 /// Snapshot documents for `snapshot-create`, in a directory of the test's.
 struct Files {
@@ -68,6 +99,7 @@ impl Files {
                 "<domainsnapshot><disks><disk name='vdz'/></disks></domainsnapshot>".into(),
             ),
             ("broken.xml", "<domainsnapshot>\n".into()),
+            ("node.xml", NODE.into()),
             ("notsnap.xml", "<foo/>".into()),
             (
                 "transient.xml",
@@ -201,6 +233,28 @@ fn snapshot_commands_match_virsh() {
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|c| compare_shells("test:///default", c, RULES))
+        .collect();
+    assert_none_differ(&failures, cases.len(), "");
+}
+
+/// Snapshots a node description gives its domain.
+#[test]
+fn node_file_snapshots_match_virsh() {
+    if !rvirt_testkit::tools::have_virsh() {
+        return;
+    }
+    let files = Files::write();
+    let uri = format!("test://{}", files.path("node.xml"));
+    let cases = [
+        "snapshot-list nd --tree; snapshot-list nd --parent; snapshot-current nd --name; \
+         snapshot-dumpxml nd two; snapshot-info nd one",
+        "snapshot-revert nd two; dominfo nd; snapshot-revert nd one; domstate nd --reason; \
+         dumpxml nd; snapshot-create-as nd three; snapshot-list nd --parent --name; \
+         snapshot-info nd three; list --all --with-snapshot",
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| compare_shells(&uri, c, RULES))
         .collect();
     assert_none_differ(&failures, cases.len(), "");
 }

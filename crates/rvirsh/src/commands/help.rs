@@ -100,6 +100,7 @@ pub static GROUPS: &[Group] = &[
             "snapshot-current",
             "snapshot-delete",
             "snapshot-dumpxml",
+            "snapshot-edit",
             "snapshot-info",
             "snapshot-list",
             "snapshot-parent",

@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod opts;
 mod resources;
 mod snapshot;
+mod snapshot_edit;
 mod snapshot_list;
 mod states;
 mod stats;
@@ -151,6 +152,7 @@ static MODULES: &[&[CommandDef]] = &[
     stats::COMMANDS,
     resources::COMMANDS,
     snapshot::COMMANDS,
+    snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,
     help::COMMANDS,
 ];

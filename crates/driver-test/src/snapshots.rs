@@ -64,6 +64,17 @@ impl SnapshotDriver for TestConnection {
                 | create::VALIDATE,
         )?;
         let redefine = flags & create::REDEFINE != 0;
+        // Parse before taking the state lock (a large document must not
+        // hold up the host), but report it after the checks libvirt makes
+        // first.
+        let parse = ParseFlags {
+            redefine,
+            ..ParseFlags::default()
+        };
+        let parsed = SnapshotDef::parse(xml, parse).and_then(|(mut def, _)| {
+            crate::state::snapshot_post_parse(&mut def)?;
+            Ok(def)
+        });
         self.state().with(|inner| {
             let obj = inner.domains.get(dom)?;
             if !obj.persistent && flags & create::HALT != 0 {
@@ -72,12 +83,7 @@ impl SnapshotDriver for TestConnection {
                     "cannot halt after transient domain snapshot",
                 ));
             }
-            let parse = ParseFlags {
-                redefine,
-                ..ParseFlags::default()
-            };
-            let (mut def, _) = SnapshotDef::parse(xml, parse)?;
-            crate::state::snapshot_post_parse(&mut def)?;
+            let def = parsed?;
             if redefine {
                 return redefine_snapshot(inner, dom, def, flags);
             }

@@ -42,17 +42,15 @@ pub struct SnapshotList {
 }
 
 /// `virDomainMomentObjListCopyNames`' leaf and status/location filters,
-/// with each all-set group cleared first as libvirt does.
+/// with an all-set status or location group cleared first as libvirt
+/// does. The leaf flags are moved to the moment flags before that clearing
+/// in libvirt, so both together keep nothing.
 #[derive(Clone, Copy)]
 struct Filter(u32);
 
 impl Filter {
     fn new(mut f: u32) -> Filter {
-        for group in [
-            list::FILTERS_LEAVES,
-            list::FILTERS_STATUS,
-            list::FILTERS_LOCATION,
-        ] {
+        for group in [list::FILTERS_STATUS, list::FILTERS_LOCATION] {
             if f & group == group {
                 f &= !group;
             }
@@ -338,7 +336,9 @@ mod tests {
         assert_eq!(l.names(None, list::ROOTS), ["e", "a"]);
         assert_eq!(l.names(None, list::LEAVES), ["c", "d", "e"]);
         assert_eq!(l.names(None, list::NO_LEAVES), ["a", "b"]);
-        assert_eq!(l.names(None, list::LEAVES | list::NO_LEAVES).len(), 5);
+        assert!(l.names(None, list::LEAVES | list::NO_LEAVES).is_empty());
+        assert_eq!(l.names(None, list::FILTERS_STATUS).len(), 5);
+        assert_eq!(l.names(None, list::FILTERS_METADATA).len(), 5);
         assert_eq!(l.names(None, list::INACTIVE), ["e"]);
         assert_eq!(l.names(None, list::ACTIVE).len(), 4);
         assert!(l.names(None, list::NO_METADATA).is_empty());

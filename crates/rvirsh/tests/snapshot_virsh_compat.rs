@@ -168,6 +168,16 @@ fn cases(f: &Files) -> Vec<String> {
          snapshot-delete test r --children --children-only; undefine test; destroy test; \
          undefine test; list --all --with-snapshot",
         "snapshot-create-as test h --halt; domstate test --reason; list --all --without-snapshot",
+        "snapshot-create-as test 'a b' --description 'multi\nline'; snapshot-create-as test 'x&y'; \
+         snapshot-create-as test \"q'uote\"; snapshot-list test; snapshot-list test --tree; \
+         snapshot-dumpxml test 'x&y'; snapshot-info test 'a b'; snapshot-create-as test ''; \
+         snapshot-create-as test --name ''; snapshot-list test --parent",
+        "snapshot-create-as test s1; snapshot-list test --from s1; \
+         snapshot-list test --from s1 --descendants --tree; snapshot-list test --current --name; \
+         snapshot-list test --current --leaves; snapshot-list test --leaves --no-leaves; \
+         snapshot-list test --inactive --active --disk-only; snapshot-list test --inactive --active; \
+         snapshot-list test --internal --external; snapshot-list test --metadata --no-metadata; \
+         snapshot-list test --no-metadata; snapshot-list test --metadata",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -168,6 +168,21 @@ fn cases(f: &Files) -> Vec<String> {
          snapshot-delete test r --children --children-only; undefine test; destroy test; \
          undefine test; list --all --with-snapshot",
         "snapshot-create-as test h --halt; domstate test --reason; list --all --without-snapshot",
+        // --xpath and --wrap (virshDumpXML), on snapshots and domains.
+        "snapshot-create-as test s1; snapshot-dumpxml test s1 --xpath //disk; \
+         snapshot-dumpxml test s1 --xpath //disk --wrap; \
+         snapshot-dumpxml test s1 --xpath /domainsnapshot/name/text(); \
+         snapshot-dumpxml test s1 --xpath 'string(//name)'; snapshot-dumpxml test s1 --xpath //@name; \
+         snapshot-dumpxml test s1 --xpath //nosuch --wrap; \
+         snapshot-dumpxml test s1 --xpath '//disk[@name=\"vda\"]'; \
+         snapshot-dumpxml test s1 --xpath '(('; snapshot-dumpxml test s1 --xpath /; \
+         snapshot-dumpxml test s1 --xpath '//devices/*[2]'; \
+         snapshot-dumpxml test s1 --xpath '//disk[last()]/@name | //name' --wrap; \
+         snapshot-dumpxml test s1 --xpath '//disk/..'; snapshot-dumpxml test s1 --wrap",
+        "dumpxml test --xpath //disk; dumpxml test --xpath //@dev --wrap; \
+         dumpxml test --inactive --xpath /domain/name/text(); dumpxml test --xpath 'count(//x)'; \
+         dumpxml test --xpath '//address[@bus=\"0x00\"]/@slot' --wrap; \
+         dumpxml test --xpath \"//type[text()='hvm']/@arch\"",
         "snapshot-create-as test 'a b' --description 'multi\nline'; snapshot-create-as test 'x&y'; \
          snapshot-create-as test \"q'uote\"; snapshot-list test; snapshot-list test --tree; \
          snapshot-dumpxml test 'x&y'; snapshot-info test 'a b'; snapshot-create-as test ''; \

@@ -483,12 +483,26 @@ fn snapshot_dumpxml(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let dom = domain(ctl, c)?;
     let snap = dom.snapshot_lookup_by_name(name, 0)?;
     let xml = snap.get_xml_desc(f)?;
-    if c.get("xpath").is_some() || c.has("wrap") {
-        return Err(CmdError::msg(
-            "rvirsh cannot evaluate --xpath or --wrap for snapshot-dumpxml yet",
-        ));
+    dump_xml(ctl, &xml, "domain-snapshot", c.get("xpath"), c.has("wrap"))
+}
+
+/// virshDumpXML: the document, or what `xpath` selects in it.
+pub fn dump_xml(ctl: &Ctl, xml: &str, url: &str, xpath: Option<&str>, wrap: bool) -> CmdResult {
+    let Some(expr) = xpath else {
+        ctl.print(xml);
+        return Ok(());
+    };
+    match crate::xpath::dump_xpath(xml, url, expr, wrap) {
+        Ok(text) => ctl.print(&text),
+        Err(crate::xpath::XPathError::NotNodeSet) => {
+            return Err(CmdError::msg(format!(
+                "internal error: Incorrect xpath '{expr}'"
+            )))
+        }
+        // libxml2 reports the syntax error itself; libvirt then sees an
+        // empty node set.
+        Err(crate::xpath::XPathError::Invalid) => eprintln!("XPath error : Invalid expression"),
     }
-    ctl.print(&xml);
     Ok(())
 }
 

@@ -110,7 +110,7 @@ pub static GROUPS: &[Group] = &[
     Group {
         name: "Virsh itself",
         keyword: "virsh",
-        commands: &["help"],
+        commands: &["echo", "help"],
     },
 ];
 

@@ -3,6 +3,7 @@
 
 mod console;
 mod devlist;
+mod echo;
 pub mod help;
 mod host;
 mod info;
@@ -154,6 +155,7 @@ static MODULES: &[&[CommandDef]] = &[
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,
+    echo::COMMANDS,
     help::COMMANDS,
 ];
 

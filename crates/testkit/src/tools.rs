@@ -419,6 +419,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn snapshot_times_keep_their_width() {
+        let text = " s1     2026-12-04 10:53:44 +0000   running\n\
+                    <creationTime>1796381624</creationTime>\n\
+                    Domain snapshot 1796381624 created\nid 12345678901 stays\n";
+        assert_eq!(
+            normalise(text, &[Normalise::SnapshotTime]),
+            " s1     <snaptime>                  running\n\
+             <creationTime><epoch>   </creationTime>\n\
+             Domain snapshot <epoch>    created\nid 12345678901 stays\n"
+        );
+    }
+
+    #[test]
     fn cpu_time_keeps_its_label_and_padding() {
         let text = "Name:           test\nCPU time:       1234.5s\n";
         assert_eq!(

@@ -2,6 +2,7 @@
 //! `src/conf/snapshot_conf.c` and docs/formatsnapshot.rst, parsed and
 //! formatted as libvirt 9.0 does, with its error texts.
 
+use crate::domain::disk::{DiskType, SourceKind, StorageSource};
 use crate::domain::props::{self, VirEnum};
 use crate::domain::DomainDef;
 use crate::xml::{self, Attrs, Element, Writer};
@@ -60,8 +61,8 @@ pub struct SnapshotDisk {
     pub name: String,
     pub snapshot: Location,
     pub storage: StorageType,
-    /// `<source file=>` (or `dev=` for a block device).
-    pub path: Option<String>,
+    /// `<source>`, read as a disk's source of the `type=` given.
+    pub source: Option<StorageSource>,
     /// `<driver type=>`.
     pub format: Option<String>,
     /// `<driver><metadata_cache><max_size>`, bytes (0: unset).
@@ -75,10 +76,34 @@ impl SnapshotDisk {
             name: name.to_string(),
             snapshot,
             storage: StorageType::File,
-            path: None,
+            source: None,
             format: None,
             metadata_cache_max: 0,
         }
+    }
+
+    /// The image the source names (`src->path`): a local path, or a
+    /// network source's image name.
+    pub fn path(&self) -> Option<&str> {
+        let src = self.source.as_ref()?;
+        match &src.kind {
+            SourceKind::Network(n) => n.image(),
+            _ => src.path(),
+        }
+    }
+
+    /// Point a file (or block) source at `path`, as libvirt's generated
+    /// external names do.
+    pub fn set_path(&mut self, path: String) {
+        let kind = match self.storage {
+            StorageType::Block => SourceKind::Block(Some(path)),
+            _ => SourceKind::File {
+                path: Some(path),
+                fdgroup: None,
+            },
+        };
+        let src = self.source.get_or_insert_with(StorageSource::default);
+        src.kind = kind;
     }
 }
 
@@ -147,7 +172,7 @@ impl SnapshotDisk {
         let Some(name) = e.attr_string("name") else {
             return Err(internal("missing name from disk snapshot element"));
         };
-        let mut snapshot = location_attr(e, "snapshot")?;
+        let snapshot = location_attr(e, "snapshot")?;
         let storage = match props::enumeration::<StorageType>(e, "type", false)? {
             None => StorageType::File,
             Some(StorageType::None) => return Err(props::invalid(e, "type", "none")),
@@ -158,18 +183,12 @@ impl SnapshotDisk {
                 "unsupported disk snapshot type '{storage}'"
             )));
         }
-        let path = match e.child("source") {
-            None => None,
-            Some(src) => match storage {
-                StorageType::File => src.attr_string("file"),
-                StorageType::Block => src.attr_string("dev"),
-                other => {
-                    return Err(unsupported(format!(
-                        "rvirt cannot model a '{other}' disk snapshot source yet"
-                    )))
-                }
-            },
-        };
+        let disk_type = DiskType::from_str_opt(storage.as_str())
+            .ok_or_else(|| props::invalid(e, "type", storage.as_str()))?;
+        let source = e
+            .child("source")
+            .map(|src| StorageSource::parse(disk_type, src))
+            .transpose()?;
         let driver = e.child("driver");
         let format = match driver.and_then(|d| d.attr("type")) {
             None => None,
@@ -180,24 +199,25 @@ impl SnapshotDisk {
             Some(mc) if mc.child("max_size").is_some() => props::scaled_bytes(mc, "max_size")?,
             _ => 0,
         };
-        if let Some(p) = &path {
-            if !p.starts_with('/') {
-                return Err(xml_error(format!(
-                    "disk snapshot image path '{p}' must be absolute"
-                )));
-            }
-        }
-        if snapshot == Location::Default && (path.is_some() || format.is_some()) {
-            snapshot = Location::External;
-        }
-        Ok(SnapshotDisk {
+        let mut disk = SnapshotDisk {
             name,
             snapshot,
             storage,
-            path,
+            source,
             format,
             metadata_cache_max,
-        })
+        };
+        // virStorageSourceIsRelative: only local paths.
+        let local = matches!(storage, StorageType::File | StorageType::Block);
+        if let Some(p) = disk.path().filter(|p| local && !p.starts_with('/')) {
+            return Err(xml_error(format!(
+                "disk snapshot image path '{p}' must be absolute"
+            )));
+        }
+        if snapshot == Location::Default && (disk.path().is_some() || disk.format.is_some()) {
+            disk.snapshot = Location::External;
+        }
+        Ok(disk)
     }
 
     /// `virDomainSnapshotDiskDefFormat`.
@@ -207,7 +227,7 @@ impl SnapshotDisk {
         if self.snapshot != Location::Default {
             a.add("snapshot", self.snapshot);
         }
-        if self.path.is_none() && self.format.is_none() {
+        if self.path().is_none() && self.format.is_none() {
             w.line(&format!("<disk{}/>", a.as_str()));
             return;
         }
@@ -227,13 +247,10 @@ impl SnapshotDisk {
                     }
                 });
             }
-            if let Some(path) = &self.path {
-                let attr = if self.storage == StorageType::Block {
-                    "dev"
-                } else {
-                    "file"
-                };
-                w.line(&format!("<source {attr}='{}'/>", xml::escape(path)));
+            if let Some(src) = &self.source {
+                // virDomainDiskSourceFormat with no flags.
+                let opts = FormatOptions::default();
+                src.format(w, None, (false, false), &opts);
             }
         });
     }

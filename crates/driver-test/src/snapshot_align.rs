@@ -79,7 +79,7 @@ pub fn align_disks(
                 sd.name
             )));
         }
-        if let Some(path) = &sd.path {
+        if let Some(path) = sd.path() {
             if sd.snapshot != Location::External {
                 return Err(unsupported(format!(
                     "file '{path}' for disk '{}' requires use of external snapshot mode",
@@ -119,7 +119,7 @@ fn assign_external_names(snap: &mut SnapshotDef, existing: Option<&DomainDef>) -
     };
     let mut named: Vec<(String, Option<String>)> = Vec::new();
     for (i, sd) in snap.disks.iter().enumerate() {
-        let mut path = sd.path.clone();
+        let mut path = sd.path().map(str::to_string);
         if sd.snapshot == Location::External && path.is_none() {
             path = Some(external_name(sd, &domdef.devices.disks[i], &snap.name)?);
             if let Some((other, _)) = named.iter().find(|(_, p)| *p == path) {
@@ -133,7 +133,9 @@ fn assign_external_names(snap: &mut SnapshotDef, existing: Option<&DomainDef>) -
         named.push((sd.name.clone(), path));
     }
     for (sd, (_, path)) in snap.disks.iter_mut().zip(named) {
-        sd.path = path;
+        if let (None, Some(p)) = (sd.path(), path) {
+            sd.set_path(p);
+        }
     }
     Ok(())
 }

@@ -6,7 +6,7 @@
 //! domain_corpus` fetches it).
 
 use rvirt_conf::snapshot::{ParseFlags, SnapshotDef, SnapshotState};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const INTERNAL: u32 = 1;
 const REDEFINE: u32 = 2;
@@ -14,7 +14,16 @@ const RUNNING: u32 = 4;
 
 /// (name, input dir, output dir, uuid, creation time, flags) as the C
 /// test's DO_TEST_OUT / DO_TEST_INOUT / DO_TEST_IN declare them.
-const CASES: &[(&str, &str, &str, Option<&str>, i64, u32)] = &[
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    i64,
+    u32,
+);
+
+const CASES: &[Case] = &[
     (
         "all_parameters",
         "out",
@@ -133,7 +142,7 @@ fn tests_dir() -> Option<PathBuf> {
 }
 
 /// One case: `Ok(())` when the output is libvirt's, else what differs.
-fn run(dir: &PathBuf, case: &(&str, &str, &str, Option<&str>, i64, u32)) -> Result<(), String> {
+fn run(dir: &Path, case: &Case) -> Result<(), String> {
     let (name, input, output, uuid, time, flags) = *case;
     let path = |d: &str| dir.join(format!("qemudomainsnapshotxml2xml{d}/{name}.xml"));
     let text = std::fs::read_to_string(path(input)).map_err(|e| e.to_string())?;

@@ -5,9 +5,11 @@ pub mod capabilities;
 pub mod domain;
 pub mod migration_cookie;
 pub mod qemu_cookie;
+pub mod snapshot;
 pub mod xml;
 
 pub use capabilities::Capabilities;
 pub use domain::{DomainDef, FormatOptions};
 pub use migration_cookie::MigrationCookie;
 pub use qemu_cookie::QemuMigrationCookie;
+pub use snapshot::SnapshotDef;

@@ -320,6 +320,10 @@ impl HypervisorConnection for RemoteConnection {
         res
     }
 
+    fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();
         if let Some(t) = &*cache {

@@ -11,6 +11,7 @@ mod client;
 mod conn;
 mod migration;
 pub mod sasl;
+mod snapshot;
 mod stream;
 pub mod tls;
 mod uri;

@@ -51,3 +51,17 @@ fn rvirsh_matches_virsh_over_unix_and_on_errors() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The snapshot cases (`rvirt_testkit::snapshot_cases`) through the remote
+/// driver to a stock libvirtd: rvirsh prints what virsh prints, but for
+/// creation times, generated UUIDs and the clock.
+#[test]
+fn snapshot_commands_over_tcp_match_virsh() {
+    if !have_virsh() {
+        return;
+    }
+    let Some(d) = Daemon::libvirtd() else { return };
+    let files = rvirt_testkit::snapshot_cases::Files::write();
+    let cases = rvirt_testkit::snapshot_cases::cases(&files);
+    assert_shells_agree(&d.tcp_uri(), &cases, rvirt_testkit::snapshot_cases::RULES);
+}

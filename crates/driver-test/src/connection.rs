@@ -81,7 +81,11 @@ fn matches_list_flags(obj: &DomainObj, f: u32) -> bool {
         && state_ok
         && pair(MANAGEDSAVE, NO_MANAGEDSAVE, obj.has_managed_save)
         && pair(AUTOSTART, NO_AUTOSTART, obj.autostart)
-        && pair(HAS_SNAPSHOT, NO_SNAPSHOT, false)
+        && pair(
+            HAS_SNAPSHOT,
+            NO_SNAPSHOT,
+            crate::snapshots::has_snapshots(obj),
+        )
         && pair(HAS_CHECKPOINT, NO_CHECKPOINT, false)
 }
 
@@ -111,6 +115,9 @@ impl HypervisorConnection for TestConnection {
     /// its data outside it), so they never wait on a job.
     fn reads_are_quick(&self) -> bool {
         true
+    }
+    fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
     }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())
@@ -246,6 +253,16 @@ impl HypervisorConnection for TestConnection {
                 return Err(Error::operation_invalid(
                     ErrorDomain::TEST,
                     "Refusing to undefine while domain managed save image exists",
+                ));
+            }
+            let nsnapshots = obj.snapshots.names(None, 0).len();
+            if !obj.is_active()
+                && nsnapshots > 0
+                && flags & flags::undefine::SNAPSHOTS_METADATA == 0
+            {
+                return Err(Error::operation_invalid(
+                    ErrorDomain::TEST,
+                    format!("cannot delete inactive domain with {nsnapshots} snapshots"),
                 ));
             }
             let r = obj.domain_ref();

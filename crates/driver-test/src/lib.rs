@@ -11,6 +11,10 @@ mod connection;
 pub mod migration;
 mod node;
 mod objects;
+mod snapshot_align;
+mod snapshot_list;
+mod snapshot_revert;
+mod snapshots;
 mod state;
 
 use connection::TestConnection;

@@ -200,6 +200,43 @@ fn number<T: std::str::FromStr>(node: &Element, origin: &str) -> Result<T> {
 /// One `<domain>`: inline, or the document its `file=` names (read with
 /// the same bounds, parsed under its own name).
 fn domain_element(node: &Element, base: Option<&Path>) -> Result<Element> {
+    let mut dom = referenced(node, base)?;
+    // A domain's <test:domainsnapshot file=...> is read the same way.
+    let scope = dom.clone();
+    for child in dom.children.iter_mut() {
+        if let rvirt_conf::xml::Node::Element(e) = child {
+            if is_test_snapshot(e, &scope) && e.attr("file").is_some() {
+                // The document's root stands in, under the element's name
+                // and namespace so it is still found as a snapshot.
+                let mut root = referenced(e, base)?;
+                root.name = e.name.clone();
+                root.attrs.extend(
+                    e.attrs
+                        .iter()
+                        .filter(|(k, _)| k.starts_with("xmlns"))
+                        .cloned(),
+                );
+                *e = root;
+            }
+        }
+    }
+    Ok(dom)
+}
+
+/// The test driver's XML namespace (`xmlns:test=`).
+pub const TEST_NS: &str = "http://libvirt.org/schemas/domain/test/1.0";
+
+/// `<test:domainsnapshot>` in the test namespace, as libvirt's XPath
+/// `./test:domainsnapshot` selects it.
+pub fn is_test_snapshot(e: &Element, domain: &Element) -> bool {
+    e.name.contains(':')
+        && e.local_name() == "domainsnapshot"
+        && e.namespace(&[domain]) == Some(TEST_NS)
+}
+
+/// An element, or the root of the document its `file=` names (relative
+/// to the node file's directory).
+fn referenced(node: &Element, base: Option<&Path>) -> Result<Element> {
     let Some(file) = node.attr("file") else {
         return Ok(node.clone());
     };

@@ -24,6 +24,8 @@ pub struct DomainObj {
     pub has_managed_save: bool,
     /// How long the vCPUs have run: a paused guest writes no memory.
     pub run_clock: RunClock,
+    /// The domain's snapshots and the current one.
+    pub snapshots: crate::snapshot_list::SnapshotList,
 }
 
 /// Accumulated running time of a guest, advanced only while it is in the
@@ -67,6 +69,7 @@ impl DomainObj {
             autostart: false,
             has_managed_save: false,
             run_clock: RunClock::default(),
+            snapshots: Default::default(),
         }
     }
 

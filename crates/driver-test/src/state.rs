@@ -120,6 +120,17 @@ pub fn domain_from_element(el: &rvirt_conf::xml::Element) -> Result<DomainDef> {
     post_parse(DomainDef::from_element(el)?)
 }
 
+/// The domains a snapshot document embeds, completed as the driver
+/// completes any domain it parses.
+pub fn snapshot_post_parse(snap: &mut rvirt_conf::SnapshotDef) -> Result<()> {
+    for slot in [&mut snap.dom, &mut snap.inactive_dom] {
+        if let Some(def) = slot.take() {
+            *slot = Some(post_parse(def)?);
+        }
+    }
+    Ok(())
+}
+
 fn post_parse(mut def: DomainDef) -> Result<DomainDef> {
     def.os.arch.get_or_insert(crate::caps::DEFAULT_ARCH);
     generate_ifnames(&mut def);
@@ -165,6 +176,7 @@ impl TestState {
             let obj = inner.domains.get_mut(&dom)?;
             obj.persistent = true;
             obj.reason = reason::RUNNING_UNKNOWN;
+            crate::snapshot_list::load_node_snapshots(&mut obj.snapshots, el, &dom.name)?;
         }
         inner.pending.clear();
         Ok(TestState {

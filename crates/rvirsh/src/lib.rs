@@ -10,3 +10,4 @@ pub mod progress;
 pub mod shell;
 pub mod table;
 pub mod watch;
+pub mod xpath;

@@ -16,7 +16,6 @@ use std::process::Command;
 /// Options of virsh's commands that rvirsh does not carry.
 const NOT_CARRIED: &[(&str, &[&str])] = &[
     ("list", &["id"]),
-    ("dumpxml", &["xpath", "wrap"]),
     (
         "undefine",
         &[

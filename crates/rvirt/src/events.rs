@@ -48,11 +48,13 @@ pub mod lifecycle {
             STARTED_BOOTED = 0,
             STARTED_MIGRATED,
             STARTED_RESTORED,
+            STARTED_FROM_SNAPSHOT,
         }
 
         virDomainEventSuspendedDetailType {
             SUSPENDED_PAUSED = 0,
             SUSPENDED_MIGRATED,
+            SUSPENDED_FROM_SNAPSHOT = 5,
             SUSPENDED_POSTCOPY = 7,
             SUSPENDED_POSTCOPY_FAILED,
         }
@@ -71,6 +73,7 @@ pub mod lifecycle {
             STOPPED_MIGRATED,
             STOPPED_SAVED,
             STOPPED_FAILED,
+            STOPPED_FROM_SNAPSHOT,
         }
 
         virDomainEventShutdownDetailType {

@@ -106,3 +106,62 @@ pub mod metadata {
         }
     }
 }
+
+rvirt_util::flag_bits! {
+    /// `virDomainSnapshotCreateFlags`.
+    pub mod snapshot_create = "VIR_DOMAIN_SNAPSHOT_CREATE_" {
+        REDEFINE,
+        CURRENT,
+        NO_METADATA,
+        HALT,
+        DISK_ONLY,
+        REUSE_EXT,
+        QUIESCE,
+        ATOMIC,
+        LIVE,
+        VALIDATE,
+    }
+}
+
+/// `virDomainSnapshotListFlags` (`ROOTS` and `DESCENDANTS` share a bit:
+/// the first on a domain, the second on a snapshot).
+pub mod snapshot_list {
+    pub const ROOTS: u32 = 1 << 0;
+    pub const DESCENDANTS: u32 = 1 << 0;
+    pub const METADATA: u32 = 1 << 1;
+    pub const LEAVES: u32 = 1 << 2;
+    pub const NO_LEAVES: u32 = 1 << 3;
+    pub const NO_METADATA: u32 = 1 << 4;
+    pub const INACTIVE: u32 = 1 << 5;
+    pub const ACTIVE: u32 = 1 << 6;
+    pub const DISK_ONLY: u32 = 1 << 7;
+    pub const INTERNAL: u32 = 1 << 8;
+    pub const EXTERNAL: u32 = 1 << 9;
+    pub const TOPOLOGICAL: u32 = 1 << 10;
+    /// `VIR_DOMAIN_SNAPSHOT_FILTERS_*`.
+    pub const FILTERS_METADATA: u32 = METADATA | NO_METADATA;
+    pub const FILTERS_LEAVES: u32 = LEAVES | NO_LEAVES;
+    pub const FILTERS_STATUS: u32 = INACTIVE | ACTIVE | DISK_ONLY;
+    pub const FILTERS_LOCATION: u32 = INTERNAL | EXTERNAL;
+    pub const FILTERS_ALL: u32 =
+        FILTERS_METADATA | FILTERS_LEAVES | FILTERS_STATUS | FILTERS_LOCATION;
+}
+
+rvirt_util::flag_bits! {
+    /// `virDomainSnapshotRevertFlags`.
+    pub mod snapshot_revert = "VIR_DOMAIN_SNAPSHOT_REVERT_" {
+        RUNNING,
+        PAUSED,
+        FORCE,
+        RESET_NVRAM,
+    }
+}
+
+rvirt_util::flag_bits! {
+    /// `virDomainSnapshotDeleteFlags`.
+    pub mod snapshot_delete = "VIR_DOMAIN_SNAPSHOT_DELETE_" {
+        CHILDREN,
+        METADATA_ONLY,
+        CHILDREN_ONLY,
+    }
+}

@@ -16,6 +16,7 @@ mod forward;
 pub mod job;
 pub mod migration;
 pub mod registry;
+pub mod snapshot;
 pub mod stream;
 pub mod types;
 
@@ -28,6 +29,7 @@ pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
+pub use snapshot::DomainSnapshot;
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 

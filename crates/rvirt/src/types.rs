@@ -70,6 +70,7 @@ pub mod reason {
             PAUSED_UNKNOWN = 0,
             PAUSED_USER,
             PAUSED_MIGRATION,
+            PAUSED_FROM_SNAPSHOT = 7,
             // STARTING_UP is 11 in libvirt.
             PAUSED_POSTCOPY = 12,
             PAUSED_POSTCOPY_FAILED,
@@ -87,6 +88,7 @@ pub mod reason {
             SHUTOFF_MIGRATED,
             SHUTOFF_SAVED,
             SHUTOFF_FAILED,
+            SHUTOFF_FROM_SNAPSHOT,
         }
     }
 }

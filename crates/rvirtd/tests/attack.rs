@@ -375,11 +375,11 @@ fn protocol_abuse_gets_libvirtds_answers() {
         // comes first, as in libvirtd.
         let mut ro = open_readonly(d);
         let msg = ro
-            .call(Procedure::DomainSnapshotCreateXml, &())
+            .call(Procedure::DomainCheckpointCreateXml, &())
             .error_message();
         assert_eq!(
             msg,
-            "operation forbidden: read only access prevents virDomainSnapshotCreateXML"
+            "operation forbidden: read only access prevents virDomainCheckpointCreateXML"
         );
     });
 }

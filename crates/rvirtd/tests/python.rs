@@ -49,3 +49,44 @@ fn python_load_100_clients() {
         out.stderr
     );
 }
+
+/// python3-libvirt's snapshot API (tests/python/snapshots.py: creation,
+/// listing with flags, the tree, revert with its events, delete variants,
+/// redefine, the errors with their codes and domains) gives the same
+/// transcript through rvirtd as through a stock libvirtd, over TCP and
+/// the unix socket.
+#[test]
+fn python_snapshots_match_libvirtd() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let want = python3([script("snapshots.py"), stock.tcp_uri()]);
+    assert!(
+        want.ok && want.stdout.ends_with("DONE\n"),
+        "libvirtd:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    for uri in [ours.tcp_uri(), ours.unix_uri()] {
+        let got = python3([script("snapshots.py"), uri.clone()]);
+        let differing: Vec<String> = want
+            .stdout
+            .lines()
+            .zip(got.stdout.lines())
+            .filter(|(w, g)| w != g)
+            .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
+            .collect();
+        assert!(
+            differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+            "{uri}:\n{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
+            differing.join("\n"),
+            got.stdout,
+            got.stderr,
+            ours.log()
+        );
+    }
+}

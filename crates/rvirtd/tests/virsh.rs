@@ -4,6 +4,7 @@
 //! test:///default starts afresh only when no client holds it).
 
 use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::snapshot_cases;
 use rvirt_testkit::spine::{cases, Fixtures};
 use rvirt_testkit::tools::{assert_none_differ, diff, virsh, Normalise, Output};
 
@@ -87,4 +88,32 @@ fn virsh_gives_the_same_output_against_rvirtd_and_stock_libvirtd() {
         ("rvirtd", &ours.tcp_uri()),
     );
     assert_none_differ(&failures, cases.len(), "");
+}
+
+/// The snapshot cases (`rvirt_testkit::snapshot_cases`): stock virsh
+/// against rvirtd prints what it prints against a stock libvirtd, but for
+/// creation times, generated UUIDs and the clock.
+#[test]
+fn virsh_snapshots_through_rvirtd_match_libvirtd() {
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let files = snapshot_cases::Files::write();
+    let ours = Daemon::rvirtd("");
+    let cases = snapshot_cases::cases(&files);
+    let run = |uri: &str, case: &str| {
+        let mut rules = snapshot_cases::RULES.to_vec();
+        rules.push(Normalise::Uri(uri.to_string()));
+        virsh(uri, case).normalised(&rules)
+    };
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let want = run(&stock.tcp_uri(), case);
+            let got = run(&ours.tcp_uri(), case);
+            diff(case, ("libvirtd", &want), ("rvirtd", &got))
+        })
+        .collect();
+    let log = format!("\n--- daemon log:\n{}", ours.log());
+    assert_none_differ(&failures, cases.len(), &log);
 }

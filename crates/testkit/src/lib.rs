@@ -42,6 +42,7 @@ pub mod qemu_storage;
 pub mod rpc;
 pub mod sasl;
 pub mod schema;
+pub mod snapshot_cases;
 pub mod spine;
 pub mod tools;
 pub mod wait;

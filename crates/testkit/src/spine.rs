@@ -57,6 +57,16 @@ pub fn cases(f: &Fixtures) -> Vec<String> {
         "autostart test; dominfo test; list --autostart; autostart --disable test; list --autostart",
         "undefine test; list --all; dominfo test; destroy test; list --all",
         "destroy test; undefine test; list --all",
+        // Snapshots (no creation times printed: they differ between runs).
+        "snapshot-create-as test s1 --description d; snapshot-create-as test s2; \
+         suspend test; snapshot-create-as test s3; snapshot-current test a; \
+         snapshot-list test --tree; snapshot-list test --name --leaves; snapshot-info test s1; \
+         snapshot-parent test s3; snapshot-revert test s1; domstate --reason test; \
+         snapshot-revert test s3 --running; domstate --reason test; snapshot-delete test s2; \
+         snapshot-list test --tree; snapshot-delete test s1 --children; snapshot-list test --name",
+        "snapshot-info test nosuch; snapshot-current test; snapshot-create-as test x --no-metadata; \
+         snapshot-create-as test y; destroy test; undefine test; \
+         snapshot-delete test y --metadata; snapshot-current test --name",
         // Error paths: unknown domains for every domain command.
         "dominfo nosuch",
         "domstate nosuch",

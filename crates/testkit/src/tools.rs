@@ -217,6 +217,11 @@ pub enum Normalise {
     /// The first word of a table row that starts with a number (a client
     /// id in `srv-clients-list`), printed as `<id>`.
     RowId,
+    /// A snapshot's creation time: ten-digit epoch seconds (in
+    /// `<creationTime>` and in the names of unnamed snapshots) as
+    /// `<epoch>`, and snapshot-list's `YYYY-MM-DD HH:MM:SS +ZZZZ` as
+    /// `<snaptime>` (both keep their width, so tables still line up).
+    SnapshotTime,
 }
 
 impl Normalise {
@@ -237,6 +242,7 @@ impl Normalise {
                 _ => line.to_string(),
             },
             Normalise::Value(text, name) => line.replace(text.as_str(), &format!("<{name}>")),
+            Normalise::SnapshotTime => blank_snapshot_times(line),
             Normalise::RowId => {
                 let body = line.trim_start();
                 let indent = &line[..line.len() - body.len()];
@@ -285,6 +291,42 @@ fn blank_times(line: &str) -> String {
         if i + SHAPE.len() <= bytes.len() && fits(&bytes[i..i + SHAPE.len()]) {
             out.push_str("<time>");
             i += SHAPE.len();
+        } else {
+            let c = line[i..].chars().next().expect("char");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+/// `line` with epoch seconds and snapshot-list times blanked, padded to
+/// their own width.
+fn blank_snapshot_times(line: &str) -> String {
+    const SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd +dddd";
+    let fits = |w: &[u8]| {
+        w.iter().zip(SHAPE).all(|(c, s)| match s {
+            b'd' => c.is_ascii_digit(),
+            b'+' => *c == b'+' || *c == b'-',
+            _ => c == s,
+        })
+    };
+    let bytes = line.as_bytes();
+    let word_edge = |i: usize| i >= bytes.len() || !bytes[i].is_ascii_alphanumeric();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < line.len() {
+        let start_ok = i == 0 || word_edge(i - 1);
+        if start_ok && i + SHAPE.len() <= bytes.len() && fits(&bytes[i..i + SHAPE.len()]) {
+            out.push_str(&format!("{:<25}", "<snaptime>"));
+            i += SHAPE.len();
+        } else if start_ok
+            && i + 10 <= bytes.len()
+            && bytes[i..i + 10].iter().all(u8::is_ascii_digit)
+            && word_edge(i + 10)
+        {
+            out.push_str("<epoch>   ");
+            i += 10;
         } else {
             let c = line[i..].chars().next().expect("char");
             out.push(c);
@@ -375,6 +417,19 @@ pub fn assert_none_differ(failures: &[String], total: usize, context: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot_times_keep_their_width() {
+        let text = " s1     2026-12-04 10:53:44 +0000   running\n\
+                    <creationTime>1796381624</creationTime>\n\
+                    Domain snapshot 1796381624 created\nid 12345678901 stays\n";
+        assert_eq!(
+            normalise(text, &[Normalise::SnapshotTime]),
+            " s1     <snaptime>                  running\n\
+             <creationTime><epoch>   </creationTime>\n\
+             Domain snapshot <epoch>    created\nid 12345678901 stays\n"
+        );
+    }
 
     #[test]
     fn cpu_time_keeps_its_label_and_padding() {

@@ -286,6 +286,26 @@ pub fn format_bitmap(bits: &[u32]) -> String {
     out.join(",")
 }
 
+/// `<metadata>`'s children as libvirt writes them: each dumped by libxml2
+/// at the buffer's indentation level (`xmlNodeDump(..., indent / 2, 1)`)
+/// and added with the indentation once, so lines inside text keep their
+/// own starts.
+fn format_metadata(w: &mut Writer, stored: &str) {
+    let level = w.current_indent() / 2;
+    match xml::parse_raw(&format!("<metadata>{stored}</metadata>")) {
+        Ok(mut root) => {
+            xml::strip_blanks(&mut root);
+            for c in root.elements() {
+                let mut s = String::new();
+                xml::dump_node(&Node::Element(c.clone()), level, &mut s);
+                w.line(&s);
+            }
+        }
+        // Stored from a dump, so it reads back; line by line otherwise.
+        Err(_) => stored.lines().for_each(|l| w.line(l)),
+    }
+}
+
 /// Keep namespaced metadata children, first per namespace (as
 /// `virXMLNodeSanitizeNamespaces`), serialized as libxml2 does.
 fn parse_metadata(root: &Element) -> Option<String> {
@@ -537,7 +557,17 @@ impl DomainDef {
 
     /// Format as `virDomainDefFormat` does.
     pub fn format(&self, opts: &FormatOptions) -> String {
+        self.format_indented(opts, 0)
+    }
+
+    /// Format with every line `levels` steps in, as a document that
+    /// embeds a domain (a snapshot) has libvirt's buffer indented: text
+    /// spanning lines keeps its own line starts.
+    pub fn format_indented(&self, opts: &FormatOptions, levels: usize) -> String {
         let mut w = Writer::new();
+        for _ in 0..levels {
+            w.indent();
+        }
         let mut a = Attrs::new();
         a.add("type", self.virt_type.as_str());
         if !opts.inactive {
@@ -557,9 +587,9 @@ impl DomainDef {
                 w.line("<metadata/>");
             } else {
                 w.line("<metadata>");
-                for l in m.lines() {
-                    w.line(&format!("  {l}"));
-                }
+                w.indent();
+                format_metadata(&mut w, m);
+                w.dedent();
                 w.line("</metadata>");
             }
         }

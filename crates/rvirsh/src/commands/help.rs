@@ -92,9 +92,25 @@ pub static GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "Snapshot",
+        keyword: "snapshot",
+        commands: &[
+            "snapshot-create",
+            "snapshot-create-as",
+            "snapshot-current",
+            "snapshot-delete",
+            "snapshot-dumpxml",
+            "snapshot-edit",
+            "snapshot-info",
+            "snapshot-list",
+            "snapshot-parent",
+            "snapshot-revert",
+        ],
+    },
+    Group {
         name: "Virsh itself",
         keyword: "virsh",
-        commands: &["help"],
+        commands: &["echo", "help"],
     },
 ];
 

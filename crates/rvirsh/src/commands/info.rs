@@ -2,7 +2,7 @@
 //! domhostname, dumpxml.
 
 use super::states::{reason_name, state_name};
-use super::{about, cmd, data, flag, string, CommandDef};
+use super::{about, cmd, data, flag, named_string, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY, BY_ID, BY_NAME, BY_UUID};
 use rvirt::{flags, ErrorCode};
@@ -68,6 +68,8 @@ pub static COMMANDS: &[CommandDef] = &[
             ),
             flag("update-cpu", "update guest CPU according to host CPU"),
             flag("migratable", "provide XML suitable for migrations"),
+            named_string("xpath", "xpath expression to filter the XML document"),
+            flag("wrap", "wrap xpath results in an common root element"),
         ],
         dumpxml,
     ),
@@ -227,6 +229,5 @@ fn dumpxml(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         }
     }
     let xml = dom.get_xml_desc(f)?;
-    ctl.print(&xml);
-    Ok(())
+    super::snapshot::dump_xml(ctl, &xml, "domain", c.get("xpath"), c.has("wrap"))
 }

@@ -3,6 +3,7 @@
 
 mod console;
 mod devlist;
+mod echo;
 pub mod help;
 mod host;
 mod info;
@@ -12,6 +13,9 @@ mod list;
 pub mod migrate;
 pub mod opts;
 mod resources;
+mod snapshot;
+mod snapshot_edit;
+mod snapshot_list;
 mod states;
 mod stats;
 
@@ -148,6 +152,10 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    snapshot::COMMANDS,
+    snapshot_edit::COMMANDS,
+    snapshot_list::COMMANDS,
+    echo::COMMANDS,
     help::COMMANDS,
 ];
 

@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 pub mod migration;
 pub mod migration_args;
+pub mod snapshot;
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
+pub use snapshot::SnapshotDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as
@@ -270,6 +272,13 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     }
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         unsupported_default!("virConnectDomainEventDeregisterAny")
+    }
+
+    /// The driver's snapshot entry points, if it keeps snapshots (see
+    /// [`SnapshotDriver`]); `None` makes every snapshot call
+    /// `VIR_ERR_NO_SUPPORT`.
+    fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
+        None
     }
 
     /// `virConnectDomainXMLToNative`, e.g. format `qemu-argv`.

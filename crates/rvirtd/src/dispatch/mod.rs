@@ -17,6 +17,7 @@ mod domain_qemu;
 mod events;
 mod migration;
 mod qemu;
+mod snapshot;
 pub mod stream;
 
 pub use client::{nonnull, Client, Outbox};
@@ -102,6 +103,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain_qemu::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
+        .or_else(|| snapshot::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without
@@ -149,6 +151,19 @@ pub fn is_quick(p: Procedure) -> bool {
             | DomainGetSecurityLabel
             | DomainHasManagedSaveImage
             | DomainGetMetadata
+            | DomainSnapshotGetXmlDesc
+            | DomainSnapshotNum
+            | DomainSnapshotListNames
+            | DomainListAllSnapshots
+            | DomainSnapshotNumChildren
+            | DomainSnapshotListChildrenNames
+            | DomainSnapshotListAllChildren
+            | DomainSnapshotLookupByName
+            | DomainHasCurrentSnapshot
+            | DomainSnapshotGetParent
+            | DomainSnapshotCurrent
+            | DomainSnapshotIsCurrent
+            | DomainSnapshotHasMetadata
     )
 }
 

@@ -1,0 +1,93 @@
+//! `echo` (vsh.c's cmdEcho): its arguments back, joined by spaces, as they
+//! are or escaped for a shell or XML, or split at commas; to stderr as an
+//! error with `--err`. libvirt's own tests script virsh with it.
+
+use super::opts::exclusive;
+use super::{about, argv, cmd, flag, CommandDef};
+use crate::parse::ParsedCommand;
+use crate::shell::{CmdResult, Ctl};
+
+pub static COMMANDS: &[CommandDef] = &[CommandDef {
+    no_connect: true,
+    ..cmd(
+        "echo",
+        about(
+            "echo arguments. Used for internal testing.",
+            "Echo back arguments, possibly with quoting. Used for internal testing.",
+        ),
+        &[
+            flag("shell", "escape for shell use"),
+            flag("xml", "escape for XML use"),
+            flag(
+                "split",
+                "split each argument on ','; ',,' is an escape sequence",
+            ),
+            flag("err", "output to stderr"),
+            argv("string", "arguments to echo"),
+        ],
+        echo,
+    )
+}];
+
+/// virBufferEscapeShell: quoted only when it holds a shell metacharacter.
+fn escape_shell(s: &str) -> String {
+    if s.is_empty() {
+        return "''".into();
+    }
+    if !s
+        .chars()
+        .any(|c| "\r\t\n !\"#$&'()*;<>?[\\]^`{|}~".contains(c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// vshStringToArray: split at commas, `,,` standing for one.
+fn split(s: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ',' if chars.peek() == Some(&',') => {
+                chars.next();
+                out.last_mut().expect("one part").push(',');
+            }
+            ',' => out.push(String::new()),
+            c => out.last_mut().expect("one part").push(c),
+        }
+    }
+    out
+}
+
+fn echo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    exclusive(c, "shell", "xml")?;
+    exclusive(c, "shell", "split")?;
+    exclusive(c, "xml", "split")?;
+    let parts: Vec<String> = c
+        .argv
+        .iter()
+        .map(|a| {
+            if c.has("xml") {
+                rvirt_conf::xml::escape(a)
+            } else if c.has("shell") {
+                escape_shell(a)
+            } else if c.has("split") {
+                split(a).iter().map(|p| format!("{p}\n")).collect()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let text = parts.join(" ");
+    let text = text.trim_end_matches(' ');
+    if c.argv.is_empty() {
+        return Ok(());
+    }
+    if c.has("err") {
+        eprintln!("error: {text}");
+    } else {
+        ctl.print(text);
+    }
+    Ok(())
+}

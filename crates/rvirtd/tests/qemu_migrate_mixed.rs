@@ -66,6 +66,10 @@ fn qemu_argv(host: &dyn MigrationHost, name: &str) -> Vec<String> {
 /// What decides the migration stream's layout: machine, CPU, memory
 /// (backend ids are RAM block names), SMP, and the devices (drivers and
 /// bus addresses). Paths, sockets, secrets and `-incoming` differ by host.
+/// The `-cpu` features QEMU's qemu64 has on anyway are left out: libvirtd
+/// starts a guest with a bare `qemu64` and its migration destinations
+/// with them named (from the cookie's CPU), as rvirtd names them on every
+/// start; the guest sees the same CPU.
 fn layout(argv: &[String]) -> Vec<String> {
     const SHAPING: &[&str] = &[
         "-machine", "-cpu", "-m", "-object", "-smp", "-device", "-global",
@@ -73,8 +77,19 @@ fn layout(argv: &[String]) -> Vec<String> {
     argv.windows(2)
         .filter(|w| SHAPING.contains(&w[0].as_str()))
         .filter(|w| !w[1].contains("\"qom-type\":\"secret\""))
-        .map(|w| format!("{} {}", w[0], w[1]))
+        .map(|w| match w[0].as_str() {
+            "-cpu" => format!("-cpu {}", without_qemu64_defaults(&w[1])),
+            _ => format!("{} {}", w[0], w[1]),
+        })
         .collect()
+}
+
+/// A `-cpu` argument without the features qemu64 enables by itself.
+fn without_qemu64_defaults(cpu: &str) -> String {
+    cpu.split(',')
+        .filter(|part| !["hypervisor=on", "lahf-lm=on"].contains(part))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[test]

@@ -12,6 +12,19 @@
 use super::{mix, Target};
 use rvirt_driver_remote::tls::x509::{self, Role};
 
+/// An outcome for the signature: 0 ok, else the error's code and text.
+fn outcome(r: rvirt_util::Result<()>) -> u64 {
+    r.map_or_else(
+        |e| {
+            mix(
+                e.code.0 as u64 + 1,
+                super::super::rng::fnv(e.message.as_bytes()),
+            )
+        },
+        |_| 0,
+    )
+}
+
 pub struct Tls;
 
 fn der_seeds() -> Vec<Vec<u8>> {
@@ -85,7 +98,7 @@ impl Target for Tls {
         let mut sig = u64::from(x509::glob_match(&pat, &dn));
         sig = mix(
             sig,
-            x509::check_dn_acl(&dn, std::slice::from_ref(&pat)).is_ok() as u64,
+            outcome(x509::check_dn_acl(&dn, std::slice::from_ref(&pat))),
         );
         let Ok(cert) = x509::parse(der) else {
             return mix(sig, 1);
@@ -94,14 +107,11 @@ impl Target for Tls {
             .into_iter()
             .enumerate()
         {
-            let ok = x509::check_cert(&cert, "fuzz.pem", role).is_ok();
-            sig = mix(sig, (i as u64) << 8 | ok as u64);
+            let r = outcome(x509::check_cert(&cert, "fuzz.pem", role));
+            sig = mix(sig, (i as u64) << 60 ^ r);
         }
-        sig = mix(
-            sig,
-            x509::check_host(&cert, "fuzz.pem", &host).is_ok() as u64,
-        );
+        sig = mix(sig, outcome(x509::check_host(&cert, "fuzz.pem", &host)));
         let subject = x509::dn_string(cert.subject());
-        mix(sig, x509::check_dn_acl(&subject, &[pat]).is_ok() as u64)
+        mix(sig, outcome(x509::check_dn_acl(&subject, &[pat])))
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A pass of rvirt's stable-toolchain fuzzer over every target (framers, XDR
-# decoders, daemon dispatch, XML reader): deterministic for a given seed, so
+# decoders, daemon dispatch, XML reader, SASL pre-authentication, TLS certificate checks): deterministic for a given seed, so
 # CI runs are reproducible. Findings land in target/fuzz-findings and make
 # the script fail; replay one with
 #   cargo run -p rvirt-fuzz --release -- TARGET --replay FILE

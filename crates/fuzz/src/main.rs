@@ -13,6 +13,7 @@
 mod mutate;
 mod rng;
 mod runner;
+mod signals;
 mod targets;
 
 use std::path::PathBuf;

@@ -45,9 +45,16 @@ const HANG: Duration = Duration::from_secs(20);
 
 /// What the watchdog sees: when the current run started (ms since the
 /// epoch of the loop, 0 = idle) and its input.
-struct Current {
+pub struct Current {
     started_ms: AtomicU64,
-    input: Mutex<Vec<u8>>,
+    pub input: Mutex<Vec<u8>>,
+}
+
+impl Current {
+    /// Whether a run is in progress.
+    pub fn running(&self) -> bool {
+        self.started_ms.load(Ordering::SeqCst) != 0
+    }
 }
 
 thread_local! {
@@ -71,6 +78,7 @@ pub fn fuzz(target: &mut dyn Target, opts: &Options) -> Stats {
         input: Mutex::new(Vec::new()),
     });
     spawn_watchdog(current.clone(), epoch, target.name(), opts.out.clone());
+    crate::signals::watch(current.clone(), target.name(), opts.out.clone());
     // Seeds run first, unmutated.
     let seeds = corpus.clone();
     let mut queue = seeds.into_iter();

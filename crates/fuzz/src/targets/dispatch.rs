@@ -52,7 +52,7 @@ fn foo_dom() -> NonnullDomain {
     domain("foo", "11111111-2222-3333-4444-555555555555", -1)
 }
 
-fn encode<T: XdrEncode + ?Sized>(v: &T) -> Vec<u8> {
+pub(super) fn encode<T: XdrEncode + ?Sized>(v: &T) -> Vec<u8> {
     v.to_xdr().expect("seed encodes")
 }
 
@@ -132,7 +132,7 @@ pub fn call_payloads() -> Vec<Vec<u8>> {
 }
 
 /// One message (header and payload, no length word).
-fn message(proc_: Procedure, serial: u32, payload: &[u8]) -> Vec<u8> {
+pub(super) fn message(proc_: Procedure, serial: u32, payload: &[u8]) -> Vec<u8> {
     let packet = remote::call(proc_, serial, &()).expect("header encodes");
     let mut bytes = packet.to_bytes().expect("frame")[4..].to_vec();
     bytes.extend_from_slice(payload);
@@ -140,7 +140,7 @@ fn message(proc_: Procedure, serial: u32, payload: &[u8]) -> Vec<u8> {
 }
 
 /// An input: the mode word, then each message behind its own length.
-fn input(readonly: bool, msgs: &[Vec<u8>]) -> Vec<u8> {
+pub(super) fn input(readonly: bool, msgs: &[Vec<u8>]) -> Vec<u8> {
     let mut out = u32::from(readonly).to_be_bytes().to_vec();
     for m in msgs {
         out.extend((m.len() as u32).to_be_bytes());
@@ -150,7 +150,7 @@ fn input(readonly: bool, msgs: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// Split an input into its mode and messages; lengths past the end are cut.
-fn split(input: &[u8]) -> (bool, Vec<&[u8]>) {
+pub(super) fn split(input: &[u8]) -> (bool, Vec<&[u8]>) {
     let readonly = input.get(3).is_some_and(|b| b & 1 == 1);
     let mut rest = input.get(4..).unwrap_or(&[]);
     let mut msgs = Vec::new();

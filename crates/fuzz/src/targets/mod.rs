@@ -4,11 +4,15 @@
 
 mod dispatch;
 mod framer;
+mod sasl;
+mod tls;
 mod xdr;
 mod xml;
 
 pub use dispatch::Dispatch;
 pub use framer::Framer;
+pub use sasl::Sasl;
+pub use tls::Tls;
 pub use xdr::Xdr;
 pub use xml::Xml;
 
@@ -20,7 +24,7 @@ pub trait Target {
 }
 
 /// Every target, in the order `all` runs them.
-pub const NAMES: &[&str] = &["framer", "xdr", "dispatch", "xml"];
+pub const NAMES: &[&str] = &["framer", "xdr", "dispatch", "xml", "sasl", "tls"];
 
 pub fn by_name(name: &str) -> Option<Box<dyn Target>> {
     Some(match name {
@@ -28,6 +32,8 @@ pub fn by_name(name: &str) -> Option<Box<dyn Target>> {
         "xdr" => Box::new(Xdr),
         "dispatch" => Box::new(Dispatch::new()),
         "xml" => Box::new(Xml),
+        "sasl" => Box::new(Sasl::new()),
+        "tls" => Box::new(Tls),
         _ => return None,
     })
 }

@@ -274,16 +274,20 @@ pub fn normalise(text: &str, rules: &[Normalise]) -> String {
         .collect()
 }
 
+/// Whether `w` has `shape`'s form: `d` a digit, `+` a sign, any other
+/// byte itself.
+fn fits_shape(w: &[u8], shape: &[u8]) -> bool {
+    w.iter().zip(shape).all(|(c, s)| match s {
+        b'd' => c.is_ascii_digit(),
+        b'+' => *c == b'+' || *c == b'-',
+        _ => c == s,
+    })
+}
+
 /// `line` with each `YYYY-MM-DD HH:MM:SS+ZZZZ` replaced by `<time>`.
 fn blank_times(line: &str) -> String {
     const SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd+dddd";
-    let fits = |w: &[u8]| {
-        w.iter().zip(SHAPE).all(|(c, s)| match s {
-            b'd' => c.is_ascii_digit(),
-            b'+' => *c == b'+' || *c == b'-',
-            _ => c == s,
-        })
-    };
+    let fits = |w: &[u8]| fits_shape(w, SHAPE);
     let bytes = line.as_bytes();
     let mut out = String::new();
     let mut i = 0;
@@ -304,13 +308,7 @@ fn blank_times(line: &str) -> String {
 /// their own width.
 fn blank_snapshot_times(line: &str) -> String {
     const SHAPE: &[u8] = b"dddd-dd-dd dd:dd:dd +dddd";
-    let fits = |w: &[u8]| {
-        w.iter().zip(SHAPE).all(|(c, s)| match s {
-            b'd' => c.is_ascii_digit(),
-            b'+' => *c == b'+' || *c == b'-',
-            _ => c == s,
-        })
-    };
+    let fits = |w: &[u8]| fits_shape(w, SHAPE);
     let bytes = line.as_bytes();
     let word_edge = |i: usize| i >= bytes.len() || !bytes[i].is_ascii_alphanumeric();
     let mut out = String::new();

@@ -3,6 +3,7 @@
 //! and itself, what the destination answers, and the checks both ends
 //! make on the other's (same host, same guest).
 
+use crate::times::now_ms;
 use crate::MigrationSupport;
 use rvirt_conf::qemu_cookie::{
     CookieCap, CookieFeature, CookieStatistics, Features, MIGRATION_CAPS,
@@ -117,12 +118,6 @@ fn from_qemu(q: QemuMigrationCookie) -> MigrationCookie {
         stats,
         qemu: Some(Box::new(q)),
     }
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The engine's cookie as libvirt's: what the driver put in `qemu`, the

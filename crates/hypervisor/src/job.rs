@@ -18,6 +18,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::times::now_ms;
+pub use crate::times::JobTimes;
+
 /// QEMU's "unlimited" max speed, in MiB/s.
 pub const UNLIMITED_MIB: u64 = 8_796_093_022_207;
 /// QEMU's default max downtime, ms.
@@ -106,6 +109,20 @@ pub struct Progress {
     pub compression: bool,
     pub compressed_pages: u64,
     pub compressed_bytes: u64,
+    /// Pages the destination asked for during post-copy.
+    pub postcopy_requests: u64,
+    /// Disk copy (storage migration's mirrors), bytes and bytes/s.
+    pub disk: DiskProgress,
+    pub times: JobTimes,
+}
+
+/// The disks' part of a storage migration.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskProgress {
+    pub total: u64,
+    pub processed: u64,
+    pub remaining: u64,
+    pub bps: u64,
 }
 
 impl Default for Progress {
@@ -130,6 +147,9 @@ impl Default for Progress {
             compression: false,
             compressed_pages: 0,
             compressed_bytes: 0,
+            postcopy_requests: 0,
+            disk: DiskProgress::default(),
+            times: JobTimes::default(),
         }
     }
 }
@@ -194,7 +214,10 @@ impl Job {
             postcopy_requested: AtomicBool::new(false),
             phase: Mutex::new(phase),
             tunables: Mutex::new(tunables),
-            progress: Mutex::new(Progress::default()),
+            progress: Mutex::new(Progress {
+                times: JobTimes::starting(),
+                ..Progress::default()
+            }),
             interrupts: Mutex::new(Vec::new()),
             next_interrupt: AtomicU64::new(0),
         })
@@ -320,7 +343,11 @@ impl Job {
 
     pub fn snapshot(&self) -> Progress {
         let mut p = self.progress.lock().clone();
-        p.elapsed_ms = self.started.elapsed().as_millis() as u64;
+        p.elapsed_ms = match p.times.started {
+            // A destination's job started with the source's.
+            Some(t) => now_ms().saturating_sub(t),
+            None => self.started.elapsed().as_millis() as u64,
+        };
         p
     }
 }
@@ -440,41 +467,74 @@ impl DomainJob {
 pub const COMPRESSION_PAGES: &str = "compression_pages";
 pub const COMPRESSION_BYTES: &str = "compression_bytes";
 
-/// The `VIR_DOMAIN_JOB_*` parameters of `p`.
+/// The `VIR_DOMAIN_JOB_*` parameters of `p`, in the order and with the
+/// omissions of libvirt's `qemuDomainMigrationJobDataToParams`.
 pub fn stats_of(op: i32, p: &Progress) -> TypedParams {
     let mut s = TypedParams::new();
     let ull = |s: &mut TypedParams, f: &str, v: u64| s.push(f, TypedParamValue::ULLong(v));
+    let opt = |s: &mut TypedParams, f: &str, v: Option<u64>| {
+        if let Some(v) = v {
+            s.push(f, TypedParamValue::ULLong(v))
+        }
+    };
+    let nonzero = |v: u64| (v != 0).then_some(v);
     s.push(field::OPERATION, TypedParamValue::Int(op));
     ull(&mut s, field::TIME_ELAPSED, p.elapsed_ms);
-    if let Some(r) = p.time_remaining_ms {
-        ull(&mut s, field::TIME_REMAINING, r);
-    }
-    if let Some(d) = p.downtime_ms {
-        ull(&mut s, field::DOWNTIME, d);
-    }
+    opt(
+        &mut s,
+        field::TIME_ELAPSED_NET,
+        p.times.without_delta(p.elapsed_ms),
+    );
+    opt(&mut s, field::TIME_REMAINING, p.time_remaining_ms);
+    opt(&mut s, field::DOWNTIME, p.downtime_ms);
+    let downtime_net = p.downtime_ms.and_then(|d| p.times.without_delta(d));
+    opt(&mut s, field::DOWNTIME_NET, downtime_net);
     ull(&mut s, field::SETUP_TIME, p.setup_time_ms);
-    ull(&mut s, field::DATA_TOTAL, p.memory_total);
-    ull(&mut s, field::DATA_PROCESSED, p.data_processed);
-    ull(&mut s, field::DATA_REMAINING, p.memory_remaining);
+    let disk = &p.disk;
+    ull(&mut s, field::DATA_TOTAL, p.memory_total + disk.total);
+    ull(
+        &mut s,
+        field::DATA_PROCESSED,
+        p.data_processed + disk.processed,
+    );
+    ull(
+        &mut s,
+        field::DATA_REMAINING,
+        p.memory_remaining + disk.remaining,
+    );
     ull(&mut s, field::MEMORY_TOTAL, p.memory_total);
     ull(&mut s, field::MEMORY_PROCESSED, p.memory_processed);
     ull(&mut s, field::MEMORY_REMAINING, p.memory_remaining);
+    opt(&mut s, field::MEMORY_BPS, nonzero(p.memory_bps));
     ull(&mut s, field::MEMORY_CONSTANT, p.constant_pages);
     ull(&mut s, field::MEMORY_NORMAL, p.normal_pages);
     ull(&mut s, field::MEMORY_NORMAL_BYTES, p.normal_bytes);
-    ull(&mut s, field::MEMORY_BPS, p.memory_bps);
     ull(&mut s, field::MEMORY_DIRTY_RATE, p.dirty_rate);
-    ull(&mut s, field::MEMORY_PAGE_SIZE, p.page_size);
     ull(&mut s, field::MEMORY_ITERATION, p.iteration);
-    s.push(
-        field::AUTO_CONVERGE_THROTTLE,
-        TypedParamValue::Int(p.throttle as i32),
-    );
+    ull(&mut s, field::MEMORY_POSTCOPY_REQS, p.postcopy_requests);
+    opt(&mut s, field::MEMORY_PAGE_SIZE, nonzero(p.page_size));
+    ull(&mut s, field::DISK_TOTAL, disk.total);
+    ull(&mut s, field::DISK_PROCESSED, disk.processed);
+    ull(&mut s, field::DISK_REMAINING, disk.remaining);
+    opt(&mut s, field::DISK_BPS, nonzero(disk.bps));
     if p.compression {
         ull(&mut s, COMPRESSION_PAGES, p.compressed_pages);
         ull(&mut s, COMPRESSION_BYTES, p.compressed_bytes);
     }
+    if p.throttle != 0 {
+        let throttle = TypedParamValue::Int(p.throttle as i32);
+        s.push(field::AUTO_CONVERGE_THROTTLE, throttle);
+    }
     s
+}
+
+/// What a migration cookie's `<statistics>` carries of `job`: its stats
+/// and its wall-clock times ([`crate::times`]).
+pub fn cookie_figures(job: &Job) -> Vec<(String, u64)> {
+    let p = job.snapshot();
+    let mut figures = stats_to_pairs(&stats_of(job.operation, &p));
+    figures.extend(p.times.to_figures(p.downtime_ms));
+    figures
 }
 
 /// The stats as cookie figures (every unsigned one).

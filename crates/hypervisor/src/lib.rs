@@ -41,6 +41,7 @@ pub mod request;
 pub mod rules;
 pub mod slots;
 pub mod source;
+pub mod times;
 pub mod tunnel;
 
 pub use backend::{SourceBackend, Target};

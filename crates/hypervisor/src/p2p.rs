@@ -212,8 +212,8 @@ impl<B: SourceBackend + ?Sized> V3Source for EngineSource<'_, B> {
             Perform::new(cookie, flags, self.req, target),
         )
     }
-    fn confirm(&self, _: &V3Request, _: &[u8], flags: u32, cancelled: bool) -> Result<()> {
-        outgoing::confirm(self.b, self.dom, flags, cancelled)
+    fn confirm(&self, _: &V3Request, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        outgoing::confirm_with(self.b, self.dom, (cookie, flags), cancelled)
     }
 }
 

@@ -53,7 +53,8 @@ pub trait V3Phases {
     /// Destination: keep or (`cancelled`) discard the incoming guest.
     fn finish(&self, a: &FinishArgs, cancelled: bool) -> Result<(DomainRef, Cookie)>;
     /// Source: end the guest here, or (`cancelled`) resume it.
-    fn confirm(&self, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()>;
+    fn confirm(&self, dom: &DomainRef, cookie_in: &[u8], flags: u32, cancelled: bool)
+        -> Result<()>;
 }
 
 fn checked<'a>(req: &'a Request, flags: u32, cookie_in: &'a [u8]) -> Checked<'a> {
@@ -206,11 +207,11 @@ pub fn finish3_params<P: V3Phases + ?Sized>(
 pub fn confirm3<P: V3Phases + ?Sized>(
     p: &P,
     dom: &DomainRef,
-    _cookie_in: &[u8],
+    cookie_in: &[u8],
     flags: u32,
     cancelled: bool,
 ) -> Result<()> {
-    p.confirm(dom, flags, cancelled)
+    p.confirm(dom, cookie_in, flags, cancelled)
 }
 
 /// `virDomainMigrateConfirm3Params`.
@@ -220,7 +221,7 @@ pub fn confirm3_params<P: V3Phases + ?Sized>(
     a: &ParamsArgs,
     cancelled: bool,
 ) -> Result<()> {
-    p.confirm(dom, a.flags, cancelled)
+    p.confirm(dom, a.cookie_in, a.flags, cancelled)
 }
 
 /// Perform in whichever mode the flags ask for.

@@ -9,11 +9,11 @@
 
 use crate::backend::{SourceBackend, Target};
 use crate::cookie::{self, Sender};
-use crate::job::{DomainJob, Job, Phase};
+use crate::job::{DomainJob, Job, JobTimes, Phase};
 use crate::request::Request;
 use parking_lot::Mutex;
 use rvirt::driver::{Cookie, DomainRef};
-use rvirt::job::operation;
+use rvirt::job::{field, operation};
 use rvirt::migration::flags;
 use rvirt_util::{Error, ErrorCode, Result};
 use std::collections::HashMap;
@@ -218,6 +218,16 @@ pub fn confirm<B: SourceBackend + ?Sized>(
     flags: u32,
     cancelled: bool,
 ) -> Result<()> {
+    confirm_with(b, dom, (&[], flags), cancelled)
+}
+
+/// [`confirm`] with the destination's finish cookie.
+pub fn confirm_with<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    (cookie_in, flags): (&[u8], u32),
+    cancelled: bool,
+) -> Result<()> {
     let d = b.support().domain;
     let Some(out) = b.jobs().outgoing(&dom.uuid) else {
         if cancelled {
@@ -252,8 +262,24 @@ pub fn confirm<B: SourceBackend + ?Sized>(
     }
     // The destination runs the guest now: ours goes, whatever else fails.
     b.stop_migrated(dom, flags, &out)?;
+    take_destination_times(b, &out, cookie_in);
     let stats = out.slot.end(&out.job, true, None);
     b.jobs().forget(&dom.uuid, &out);
     b.job_completed(dom, stats);
     injected.map_or(Ok(()), Err)
+}
+
+/// The delta and the guest-visible downtime the destination measured
+/// (its finish cookie), as libvirt's `qemuMigrationSrcConfirmPhase` takes
+/// them. A cookie that does not parse only costs those figures.
+fn take_destination_times<B: SourceBackend + ?Sized>(b: &B, out: &Outgoing, cookie_in: &[u8]) {
+    let Ok(Some(c)) = cookie::decode(b.support().cookie, Sender::Finish, cookie_in) else {
+        return;
+    };
+    let delta = JobTimes::delta_of(&c.stats);
+    let downtime = crate::times::figure(&c.stats, field::DOWNTIME);
+    out.job.update(|p| {
+        p.times.delta = delta.or(p.times.delta);
+        p.downtime_ms = downtime.or(p.downtime_ms);
+    });
 }

@@ -66,6 +66,10 @@ pub mod field {
     pub const MEMORY_PAGE_SIZE: &str = "memory_page_size";
     pub const MEMORY_ITERATION: &str = "memory_iteration";
     pub const MEMORY_POSTCOPY_REQS: &str = "memory_postcopy_requests";
+    pub const DISK_TOTAL: &str = "disk_total";
+    pub const DISK_PROCESSED: &str = "disk_processed";
+    pub const DISK_REMAINING: &str = "disk_remaining";
+    pub const DISK_BPS: &str = "disk_bps";
     pub const AUTO_CONVERGE_THROTTLE: &str = "auto_converge_throttle";
     pub const SUCCESS: &str = "success";
     pub const ERRMSG: &str = "errmsg";

@@ -212,6 +212,10 @@ pub fn check_completed(host: &dyn MigrationHost, name: &str) {
     assert_eq!(field(&info, "Job type"), Some("Completed"), "{info}");
     assert!(field(&info, "Data processed").is_some(), "{info}");
     assert!(field(&info, "Total downtime").is_some(), "{info}");
+    // The two ends exchanged their clocks through the cookies: each shows
+    // the times without the delta between them (libvirt's timeDelta).
+    assert!(field(&info, "Time elapsed w/o network").is_some(), "{info}");
+    assert!(field(&info, "Downtime w/o network").is_some(), "{info}");
 }
 
 /// One hop, `migrate` run on `src` (its output returned): QEMU runs only on

@@ -199,7 +199,8 @@ impl CookieStatistics {
     }
 
     /// As completed-job figures (typed parameter name, value), the way
-    /// rvirt's drivers carry them: those always sent, then the set ones.
+    /// rvirt's drivers carry them: those always sent, then the set ones,
+    /// then the times (`delta`, signed, as its two's complement bits).
     pub fn to_pairs(&self) -> Vec<(String, u64)> {
         let figures = |always: bool| {
             FIGURES
@@ -212,24 +213,35 @@ impl CookieStatistics {
             self.auto_converge_throttle.max(0) as u64,
         );
         let processed = self.memory_processed + self.disk_processed;
+        let times = [
+            ("started", Some(self.started)),
+            ("stopped", Some(self.stopped)),
+            ("sent", Some(self.sent)),
+            ("delta", self.delta.map(|d| d as u64)),
+        ];
         figures(true)
             .chain([throttle])
             .chain(figures(false))
             .chain([("data_processed", processed)])
+            .chain(times.into_iter().filter_map(|(n, v)| Some((n, v?))))
             .map(|(n, x)| (n.to_string(), x))
             .collect()
     }
 
-    /// From completed-job figures; what is not there stays 0 / unset.
+    /// From completed-job figures; what is not there stays 0 / unset. A
+    /// figure set without its times started `started_ms` and stopped and
+    /// was sent at its end.
     pub fn from_pairs(pairs: &[(String, u64)], started_ms: u64) -> CookieStatistics {
-        let stats = CookieStatistics::from_lookup(|name| {
-            pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
-        });
-        let ended = started_ms + stats.time_elapsed;
+        let find = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+        let stats = CookieStatistics::from_lookup(find);
+        let started = Some(stats.started).filter(|t| *t > 0).unwrap_or(started_ms);
+        let ended = started + stats.time_elapsed;
+        let or_ended = |t: u64| if t > 0 { t } else { ended };
         CookieStatistics {
-            started: started_ms,
-            stopped: ended,
-            sent: ended,
+            started,
+            stopped: or_ended(stats.stopped),
+            sent: or_ended(stats.sent),
+            delta: find("delta").map(|d| d as i64),
             ..stats
         }
     }

@@ -28,7 +28,8 @@ use rvirt_hypervisor::destination::{
     DestinationBackend, IncomingChannel, IncomingRequest, Prepared,
 };
 use rvirt_hypervisor::incoming::{IncomingStatus, Registry};
-use rvirt_hypervisor::job::{stats_to_pairs, Job, Phase, Tunables};
+use rvirt_hypervisor::job::{cookie_figures, Job, JobTimes, Phase, Progress, Tunables};
+use rvirt_hypervisor::times::now_ms;
 use rvirt_hypervisor::{cookie, MigrationSupport, Request};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::net::{Ipv6Addr, TcpListener};
@@ -501,6 +502,7 @@ pub fn reap_gone(driver: &Driver) {
 /// engine discards the migration.
 fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) -> Result<Finished> {
     let dom = inc.dom.clone();
+    let received = now_ms();
     let source = cookie::decode(SUPPORT.cookie, cookie::Sender::Perform, cookie_in)?;
     // libvirt sends the persistent definition with perform, not begin.
     let persistent =
@@ -514,7 +516,10 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         // After post-copy has pulled the last page: its stream uses them.
         .map(|_| end_tls(driver, inc, flags))?;
     let figures = source.map(|c| c.stats).unwrap_or_default();
-    inc.job.update(|p| progress_from_figures(&figures, p));
+    inc.job.update(|p| {
+        progress_from_figures(&figures, p);
+        source_times(&figures, received, p);
+    });
     let stats = inc.slot.end(&inc.job, true, None);
     if let Some(p) = inc.port {
         driver.migrations.ports.release(p);
@@ -531,8 +536,20 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         },
     );
     let mut ours = our_cookie(driver, &dom, memory_kib);
-    ours.stats = stats_to_pairs(&stats);
+    ours.stats = cookie_figures(&inc.job);
     Ok((dom, ours))
+}
+
+/// libvirt's destination reports the whole job with the source's clock:
+/// elapsed since the source started it, and the downtime from the
+/// source's stop until now, the guest running here; both also without
+/// the delta its perform cookie measured (`qemuMigrationDstFinishFresh`).
+fn source_times(figures: &[(String, u64)], received: u64, p: &mut Progress) {
+    let times = JobTimes::from_source(figures, received);
+    if times.started.is_some() {
+        p.times = times;
+        p.downtime_ms = times.downtime_until_now().or(p.downtime_ms);
+    }
 }
 
 /// The disks are in: the NBD server stops (`qemuMigrationDstStopNBDServer`;

@@ -32,6 +32,7 @@ pub fn progress_from(info: &MigrationInfo, p: &mut Progress) {
         p.constant_pages = ram.duplicate;
         p.normal_pages = ram.normal;
         p.normal_bytes = ram.normal_bytes;
+        p.postcopy_requests = ram.postcopy_requests;
         if ram.page_size > 0 {
             p.page_size = ram.page_size;
         }
@@ -58,6 +59,12 @@ pub fn progress_from_figures(figures: &[(String, u64)], p: &mut Progress) {
             field::MEMORY_NORMAL_BYTES => p.normal_bytes = v,
             field::MEMORY_ITERATION => p.iteration = v,
             field::MEMORY_PAGE_SIZE => p.page_size = v,
+            field::MEMORY_POSTCOPY_REQS => p.postcopy_requests = v,
+            field::MEMORY_DIRTY_RATE => p.dirty_rate = v,
+            field::DISK_TOTAL => p.disk.total = v,
+            field::DISK_PROCESSED => p.disk.processed = v,
+            field::DISK_REMAINING => p.disk.remaining = v,
+            field::DISK_BPS => p.disk.bps = v,
             _ => {}
         }
     }

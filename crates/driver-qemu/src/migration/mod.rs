@@ -240,8 +240,8 @@ impl V3Phases for QemuConnection {
         };
         destination::finish(&dest, a.dname, a.cookie_in, a.flags, cancelled)
     }
-    fn confirm(&self, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
-        engine::confirm(&self.source(), dom, flags, cancelled)
+    fn confirm(&self, dom: &DomainRef, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        engine::confirm_with(&self.source(), dom, (cookie, flags), cancelled)
     }
 }
 

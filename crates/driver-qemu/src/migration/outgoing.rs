@@ -20,7 +20,7 @@ use rvirt::events::{lifecycle as ev, DomainEvent};
 use rvirt::migration::flags;
 use rvirt::types::{reason, DomainState};
 use rvirt_conf::MigrationCookie;
-use rvirt_hypervisor::job::{stats_of, stats_to_pairs, Job};
+use rvirt_hypervisor::job::{cookie_figures, Job};
 use rvirt_hypervisor::{cookie, Jobs, MigrationSupport, Outgoing, Perform, Request, Target};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
 use std::os::fd::{AsFd, OwnedFd};
@@ -169,7 +169,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             memory_kib * 1024,
             4096,
         );
-        c.stats = stats_to_pairs(&stats_of(out.job.operation, &out.job.snapshot()));
+        c.stats = cookie_figures(&out.job);
         c.persistent = persistent_definition(self.driver, dom, p.req, p.flags)?;
         Ok(c)
     }

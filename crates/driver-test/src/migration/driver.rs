@@ -105,8 +105,8 @@ impl V3Phases for TestConnection {
         let dest = Destination(self.state());
         incoming::finish(&dest, a.dname, a.cookie_in, a.flags, cancelled)
     }
-    fn confirm(&self, dom: &DomainRef, flags: u32, cancelled: bool) -> Result<()> {
-        outgoing::confirm(self.state().as_ref(), dom, flags, cancelled)
+    fn confirm(&self, dom: &DomainRef, cookie: &[u8], flags: u32, cancelled: bool) -> Result<()> {
+        outgoing::confirm_with(self.state().as_ref(), dom, (cookie, flags), cancelled)
     }
 }
 

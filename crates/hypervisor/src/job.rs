@@ -529,9 +529,13 @@ pub fn stats_of(op: i32, p: &Progress) -> TypedParams {
 }
 
 /// What a migration cookie's `<statistics>` carries of `job`: its stats
-/// and its wall-clock times ([`crate::times`]).
+/// and its wall-clock times ([`crate::times`]). The disk mirrors' figures
+/// stay with the source, as libvirt's `mirrorStats` do.
 pub fn cookie_figures(job: &Job) -> Vec<(String, u64)> {
-    let p = job.snapshot();
+    let p = Progress {
+        disk: DiskProgress::default(),
+        ..job.snapshot()
+    };
     let mut figures = stats_to_pairs(&stats_of(job.operation, &p));
     figures.extend(p.times.to_figures(p.downtime_ms));
     figures

@@ -214,8 +214,9 @@ fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
 /// own file at the disk's path: rvirtd creates the image libvirtd's begin
 /// cookie describes and serves it over NBD for libvirtd's mirror; back on
 /// libvirtd (its image removed meanwhile), libvirtd creates it in its
-/// directory pool and rvirtd's mirror fills it. The images are identical
-/// at each switch-over and the guest's disk counter goes on.
+/// directory pool and rvirtd's mirror fills it. Then `--copy-storage-inc`
+/// both ways onto the images already there. The images are identical at
+/// each switch-over and the guest's disk counter goes on.
 #[test]
 fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     let args = GuestArgs {
@@ -237,6 +238,10 @@ fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     storage_hop(&s, b, a, "--copy-storage-all --p2p");
     let created = image_format_and_size(&s.image_on(a));
     assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
+    // Incremental: each side's image is there already; only the top layer
+    // (here the whole image, it has no backing file) is copied.
+    storage_hop(&s, a, b, "--copy-storage-inc");
+    storage_hop(&s, b, a, "--copy-storage-inc --p2p");
 }
 
 /// The bandwidth cap of the jobs the test acts on.

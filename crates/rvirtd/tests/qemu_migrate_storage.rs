@@ -48,8 +48,11 @@ fn wait_mirroring(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
     }
     std::thread::sleep(Duration::from_secs(2));
     let info = a.ok(&format!("domjobinfo {}", g.name));
-    let memory = field(&info, "Data processed").unwrap_or("0.000");
+    let memory = field(&info, "Memory processed").unwrap_or("0.000");
     assert!(memory.starts_with("0.000"), "memory moving already: {info}");
+    // The mirrors' progress is the job's disk part (libvirt's mirror stats).
+    let disks = field(&info, "File total").unwrap_or("0.000");
+    assert!(!disks.starts_with("0.000"), "no disk progress: {info}");
 }
 
 fn monitor(host: &QemuHost, name: &str, command: &str) -> String {

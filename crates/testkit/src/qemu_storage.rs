@@ -12,8 +12,8 @@ use crate::hosts::{Host, Lan, NetNs};
 use crate::libvirtd_host::LibvirtdHost;
 use crate::qemu_dirs::QemuDirs;
 use crate::qemu_hosts::{
-    alive, check_completed, check_migrated, virsh_migrate, HostKind, MigrationHost, QemuHost,
-    TestGuest,
+    alive, check_completed, check_migrated, field, virsh_migrate, HostKind, MigrationHost,
+    QemuHost, TestGuest,
 };
 use crate::tools::Output;
 use std::path::{Path, PathBuf};
@@ -270,6 +270,23 @@ pub fn image_format_and_size(image: &Path) -> (String, u64) {
 /// (`--suspend`), the source QEMU is gone, both images are identical;
 /// resumed, its ticks and its disk counter go on on `dst`, its memory
 /// unchanged.
+/// The source's completed job counts the disk copy (libvirt's mirror
+/// stats: `File total` is the copied disks' size), when the source still
+/// lists the guest.
+fn check_disk_figures(src: &dyn MigrationHost, name: &str) {
+    if !src.ok("list --all --name").lines().any(|n| n == name) {
+        return;
+    }
+    let info = src.ok(&format!("domjobinfo {name} --completed --keep-completed"));
+    let total = field(&info, "File total").unwrap_or_else(|| panic!("no disk figures:\n{info}"));
+    assert!(!total.starts_with("0.000"), "{info}");
+    eprintln!(
+        "{} ({}): File total {total}",
+        src.hostname(),
+        src.kind().name()
+    );
+}
+
 pub fn storage_hop<A, B>(
     s: &StorageSetup<A, B>,
     src: &dyn MigrationHost,
@@ -291,6 +308,7 @@ pub fn storage_hop<A, B>(
     let at_switch = disk_counter(&s.image_on(dst));
     assert!(at_switch >= counted, "{at_switch} < {counted}");
     check_completed(dst, &g.name);
+    check_disk_figures(src, &g.name);
     dst.ok(&format!("resume {}", g.name));
     let moved = g.text_from(from);
     assert!(!moved.contains(READY_MARKER), "the guest booted again");

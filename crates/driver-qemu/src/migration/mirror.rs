@@ -16,7 +16,7 @@ use crate::monitor::Monitor;
 use parking_lot::Mutex;
 use rvirt::migration::flags;
 use rvirt_conf::MigrationCookie;
-use rvirt_hypervisor::job::Job;
+use rvirt_hypervisor::job::{DiskProgress, Job};
 use rvirt_hypervisor::Request;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use serde_json::{json, Value};
@@ -46,6 +46,8 @@ pub struct Mirrors {
     tls: Option<Option<String>>,
     /// The disks whose nodes (and job) exist, until cleaned up.
     started: Mutex<Vec<CopiedDisk>>,
+    /// The mirrors' figures when last polled (libvirt's `mirrorStats`).
+    progress: Mutex<DiskProgress>,
 }
 
 fn nbd_not_set_up() -> Error {
@@ -128,6 +130,7 @@ impl Mirrors {
             },
             blocking: flags & flags::NON_SHARED_SYNCHRONOUS_WRITES != 0,
             started: Mutex::default(),
+            progress: Mutex::default(),
         })
     }
 
@@ -183,6 +186,7 @@ impl Mirrors {
                 return Err(job.aborted_error());
             }
             let states = self.states(mon).await?;
+            job.update(|p| p.disk = self.progress());
             failure(&states)?;
             if states.iter().all(|(_, s)| *s == State::Ready) {
                 return Ok(());
@@ -261,6 +265,16 @@ impl Mirrors {
         }
     }
 
+    /// The disks copied.
+    pub fn disks(&self) -> &[CopiedDisk] {
+        &self.disks
+    }
+
+    /// The disks' copy as last polled: bytes to copy, copied, left.
+    pub fn progress(&self) -> DiskProgress {
+        *self.progress.lock()
+    }
+
     async fn states(&self, mon: &Monitor) -> Result<Vec<(CopiedDisk, State)>> {
         let disks = self.started.lock().clone();
         self.states_of(mon, &disks).await
@@ -272,6 +286,9 @@ impl Mirrors {
         disks: &[CopiedDisk],
     ) -> Result<Vec<(CopiedDisk, State)>> {
         let jobs = mon.execute(QueryJobs { args: json!({}) }).await?;
+        if let Some(p) = progress_of(&jobs, disks) {
+            *self.progress.lock() = p;
+        }
         Ok(disks
             .iter()
             .map(|d| (d.clone(), state_of(&jobs, &d.export)))
@@ -293,6 +310,27 @@ async fn del(mon: &Monitor, node: &str) -> Result<()> {
     })
     .await
     .map(|_| ())
+}
+
+/// The summed `total-progress` / `current-progress` of the mirrors of
+/// `disks` that `query-jobs` lists (libvirt's
+/// `qemuMigrationSrcFetchMirrorStats`); `None` when it lists none.
+fn progress_of(jobs: &Value, disks: &[CopiedDisk]) -> Option<DiskProgress> {
+    let listed: Vec<&Value> = disks
+        .iter()
+        .filter_map(|d| jobs.as_array()?.iter().find(|j| j["id"] == d.export))
+        .collect();
+    if listed.is_empty() {
+        return None;
+    }
+    let sum = |key: &str| listed.iter().map(|j| j[key].as_u64().unwrap_or(0)).sum();
+    let (total, processed): (u64, u64) = (sum("total-progress"), sum("current-progress"));
+    Some(DiskProgress {
+        total,
+        processed,
+        remaining: total.saturating_sub(processed),
+        bps: 0,
+    })
 }
 
 /// A mirror job as `query-jobs` shows it.
@@ -368,6 +406,20 @@ mod tests {
         assert_eq!(state_of(&jobs, "drive-virtio-disk2"), State::Completed);
         assert_eq!(state_of(&jobs, "drive-virtio-disk3"), State::Active);
         assert_eq!(state_of(&jobs, "drive-x"), State::Gone);
+        let disk = |export: &str| CopiedDisk {
+            target: "vdx".into(),
+            export: export.into(),
+            node: "n".into(),
+        };
+        let sized = json!([
+            {"id": "drive-virtio-disk0", "current-progress": 100, "total-progress": 400},
+            {"id": "drive-virtio-disk1", "current-progress": 50, "total-progress": 50},
+            {"id": "drive-other", "current-progress": 7, "total-progress": 9},
+        ]);
+        let both = [disk("drive-virtio-disk0"), disk("drive-virtio-disk1")];
+        let p = progress_of(&sized, &both).unwrap();
+        assert_eq!((p.total, p.processed, p.remaining), (450, 150, 300));
+        assert_eq!(progress_of(&sized, &[disk("drive-x")]), None);
         let vda = CopiedDisk {
             target: "vda".into(),
             export: "drive-virtio-disk1".into(),

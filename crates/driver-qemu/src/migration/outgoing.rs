@@ -112,6 +112,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             }
         };
         let mirrors = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
+        let copied = mirrors.as_ref().map(|m| m.disks().to_vec());
         let (fd, pump) = match tunnel {
             Some((st, ours, fd)) => (
                 Some(fd),
@@ -170,6 +171,16 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             4096,
         );
         c.stats = cookie_figures(&out.job);
+        if let Some(disks) = copied {
+            // libvirt's destination stops its NBD server (and so drops the
+            // exports that keep its disks writable by another user) only
+            // when the perform cookie has `<nbd>`.
+            let nbd = self
+                .driver
+                .rt
+                .run(async move { storage::source_cookie(&run, &disks).await })?;
+            c.set_nbd(Some(nbd));
+        }
         c.persistent = persistent_definition(self.driver, dom, p.req, p.flags)?;
         Ok(c)
     }
@@ -316,7 +327,12 @@ impl Transfer {
         loop {
             let woken = self.wake.notified();
             let info = mon.execute(QueryMigrate {}).await?;
-            job.update(|p| progress_from(&info, p));
+            job.update(|p| {
+                progress_from(&info, p);
+                if let Some(m) = &self.mirrors {
+                    p.disk = m.progress();
+                }
+            });
             match info.status.as_deref() {
                 Some("completed") => return Ok(()),
                 // Stopped before the switch-over: the disks are final now.

@@ -34,6 +34,7 @@ pub mod memory;
 pub mod memory_backing;
 pub mod memtune;
 pub mod numa;
+pub mod numa_hmat;
 pub mod numatune;
 pub mod os;
 pub mod os_loader;
@@ -42,6 +43,7 @@ pub mod perf;
 pub mod props;
 pub mod redirdev;
 pub mod redirfilter;
+pub mod resctrl;
 pub mod resource;
 pub mod rng;
 pub mod rom;
@@ -55,6 +57,7 @@ pub mod sysinfo;
 pub mod tpm;
 mod unmodelled;
 mod validate;
+pub mod vcpus;
 pub mod video;
 pub mod virtio;
 pub mod vsock;
@@ -110,6 +113,8 @@ pub struct DomainDef {
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
+    /// `<vcpus>`: each vCPU's state, when the document gave them.
+    pub vcpu_states: Option<Vec<vcpus::VcpuState>>,
     pub vcpu_placement: CpuPlacement,
     /// `<vcpu cpuset>`: the host CPUs, sorted (`None` when unset).
     pub cpuset: Option<Vec<u32>>,
@@ -415,7 +420,8 @@ impl DomainDef {
                     .map_err(|_| internal_xml("current vcpus count must be an integer"))?,
             ),
         };
-        if let Some(c) = current_vcpus {
+        let vcpu_states = vcpus::parse(root, vcpus)?;
+        if let Some(c) = current_vcpus.filter(|_| vcpu_states.is_none()) {
             if c > vcpus {
                 return Err(unsupported(
                     "maximum vCPU count must not be less than current vCPU count",
@@ -507,7 +513,11 @@ impl DomainDef {
             memtune,
             memory_backing,
             vcpus,
-            current_vcpus: current_vcpus.filter(|c| *c != vcpus),
+            current_vcpus: vcpu_states
+                .as_deref()
+                .map_or(current_vcpus, |s| Some(vcpus::online(s)))
+                .filter(|c| *c != vcpus),
+            vcpu_states,
             vcpu_placement: placement,
             cpuset,
             iothreads,
@@ -530,6 +540,9 @@ impl DomainDef {
             launch_security,
             idmap,
         };
+        if let Some(states) = &mut def.vcpu_states {
+            vcpus::post_parse(states)?;
+        }
         def.devices.post_parse(&def.os)?;
         if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
@@ -538,6 +551,9 @@ impl DomainDef {
         def.cputune.validate()?;
         if let Some(r) = &def.resource {
             r.validate()?;
+        }
+        if let Some(c) = &def.cpu {
+            numa_hmat::validate(&c.numa, &c.numa_interconnects)?;
         }
         os::validate_actions(def.on_poweroff, def.on_reboot)?;
         def.idmap.validate()?;
@@ -618,8 +634,13 @@ impl DomainDef {
         a.opt("cpuset", self.cpuset.as_deref().map(format_bitmap));
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
+        if let Some(states) = &self.vcpu_states {
+            let current = self.current_vcpus.unwrap_or(self.vcpus);
+            vcpus::format(states, current, &mut w);
+        }
         self.iothreads.format(&mut w);
-        self.cputune.format(&mut w);
+        self.cputune
+            .format(&mut w, opts.id.is_some() && !opts.inactive);
         self.numatune.format(&mut w);
         if let Some(r) = &self.resource {
             r.format(&mut w);

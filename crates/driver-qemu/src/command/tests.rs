@@ -354,3 +354,37 @@ fn tap_sndbuf_reaches_the_netdev() {
         "{args}"
     );
 }
+
+/// `minimal-kernel.xml` with `<vcpu>` replaced by `head`.
+fn minimal_with(head: &str) -> DomainDef {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    DomainDef::parse(&text.replace("<vcpu>1</vcpu>", head)).unwrap()
+}
+
+/// Tunes libvirt applies outside the command line (resctrl) or puts on
+/// it in ways rvirt does not build yet are refused by name, never dropped.
+#[test]
+fn unexpressed_tunes_are_refused_by_name() {
+    let cache = "<cache id='0' level='3' type='both' size='1' unit='MiB'/>";
+    for (head, expected) in [
+        (
+            format!("<vcpu>2</vcpu><cputune><cachetune vcpus='0'>{cache}</cachetune></cputune>"),
+            "unsupported configuration: element <cputune/cachetune> is not supported by rvirt's QEMU driver yet",
+        ),
+        (
+            "<vcpu>2</vcpu><cputune><memorytune vcpus='1'><node id='0' bandwidth='5'/></memorytune></cputune>".into(),
+            "unsupported configuration: element <cputune/memorytune> is not supported by rvirt's QEMU driver yet",
+        ),
+        (
+            "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>".into(),
+            "unsupported configuration: element <vcpus> is not supported by rvirt's QEMU driver yet",
+        ),
+    ] {
+        let msg = refusal(build_for(&minimal_with(&head)));
+        assert_eq!(msg, expected);
+    }
+}

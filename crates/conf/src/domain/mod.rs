@@ -53,6 +53,7 @@ pub mod serial;
 pub mod shmem;
 pub mod smartcard;
 pub mod sound;
+pub mod spapr_nvram;
 pub mod sysinfo;
 pub mod tpm;
 mod unmodelled;
@@ -557,9 +558,7 @@ impl DomainDef {
         }
         os::validate_actions(def.on_poweroff, def.on_reboot)?;
         def.idmap.validate()?;
-        for d in &def.devices.disks {
-            d.validate_seclabels(&def.seclabels)?;
-        }
+        device_seclabel::DeviceSeclabel::validate_devices(&def.devices, &def.seclabels)?;
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
         let ppc64 = def.os.arch.is_some_and(Arch::is_ppc64);
         for m in &def.devices.memories {
@@ -648,7 +647,7 @@ impl DomainDef {
         for s in &self.sysinfo {
             s.format(&mut w);
         }
-        self.os.format(&mut w, self.virt_type);
+        self.os.format(&mut w, self.virt_type, opts);
         self.idmap.format(&mut w);
         self.features.format(&mut w);
         if let Some(cpu) = &self.cpu {

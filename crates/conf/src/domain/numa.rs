@@ -138,6 +138,55 @@ pub(crate) fn parse(cpu: &Element) -> Result<(Vec<NumaCell>, Vec<Interconnect>)>
     Ok((cells, numa_hmat::parse_interconnects(numa)?))
 }
 
+/// `REMOTE_DISTANCE`: what an unset distance between two cells means.
+const REMOTE: u32 = 20;
+
+/// `virDomainNumaGetNodeDistance`.
+fn distance(cells: &[NumaCell], from: usize, to: usize) -> u32 {
+    let set = cells[from]
+        .distances
+        .iter()
+        .find(|(id, _)| *id as usize == to);
+    match set {
+        Some((_, v)) => *v,
+        None if from == to => LOCAL,
+        None => REMOTE,
+    }
+}
+
+/// `virDomainNumaCheckABIStability`: the cells' count, sizes, CPUs and
+/// distances.
+pub(crate) fn check_abi(src: &[NumaCell], dst: &[NumaCell]) -> Result<()> {
+    if src.len() != dst.len() {
+        return Err(unsupported(format!(
+            "Target NUMA node count '{}' doesn't match source '{}'",
+            dst.len(),
+            src.len()
+        )));
+    }
+    for (i, (s, d)) in src.iter().zip(dst).enumerate() {
+        if s.memory_kib != d.memory_kib {
+            return Err(unsupported(format!(
+                "Size of target NUMA node {i} ({}) doesn't match source ({})",
+                d.memory_kib, s.memory_kib
+            )));
+        }
+        if s.cpus != d.cpus {
+            return Err(unsupported(format!(
+                "Processor mask of target NUMA node {i} doesn't match source"
+            )));
+        }
+        for j in 0..src.len() {
+            if distance(src, i, j) != distance(dst, i, j) {
+                return Err(unsupported(format!(
+                    "Target NUMA distance from {i} to {j} doesn't match source"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The `<vcpu>` checks of `virDomainDefParseXML` on the cells.
 pub(crate) fn check_vcpus(cells: &[NumaCell], vcpus: u32) -> Result<()> {
     let all = cells.iter().filter_map(|c| c.cpus.as_ref()).flatten();

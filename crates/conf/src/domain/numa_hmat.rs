@@ -247,3 +247,7 @@ pub(crate) fn format_interconnects(links: &[Interconnect], w: &mut Writer) {
     w.dedent();
     w.line("</interconnects>");
 }
+
+#[cfg(test)]
+#[path = "numa_hmat_tests.rs"]
+mod tests;

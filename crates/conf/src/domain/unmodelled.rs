@@ -12,7 +12,7 @@ use rvirt_util::Result;
 const DOMAIN: &[&str] = &["bootloader", "bootloader_args"];
 
 /// Children of `<devices>` (`virDomainDeviceType`).
-const DEVICES: &[&str] = &["nvram", "crypto"];
+const DEVICES: &[&str] = &["crypto"];
 
 /// Refuse the first element of `root` libvirt would keep and rvirt drops.
 pub(crate) fn refuse(root: &Element) -> Result<()> {

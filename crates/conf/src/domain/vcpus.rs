@@ -5,7 +5,7 @@
 
 use super::internal_xml;
 use super::props::{self, TriBool, VirEnum};
-use super::unsupported;
+use super::{unsupported, DomainDef};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
@@ -99,6 +99,41 @@ pub(crate) fn format(states: &[VcpuState], current: u32, w: &mut Writer) {
     }
     w.dedent();
     w.line("</vcpus>");
+}
+
+/// (online, order) of each vCPU: without `<vcpus>`, the first
+/// `current` are online, as `virDomainDefSetVcpus` leaves them.
+fn states_of(def: &DomainDef) -> Vec<(bool, u32)> {
+    let current = def.current_vcpus.unwrap_or(def.vcpus);
+    match &def.vcpu_states {
+        Some(states) if online(states) == current => {
+            states.iter().map(|s| (s.online, s.order)).collect()
+        }
+        Some(states) => states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((i as u32) < current, s.order))
+            .collect(),
+        None => (0..def.vcpus).map(|i| (i < current, 0)).collect(),
+    }
+}
+
+/// The per-vCPU half of `virDomainDefVcpuCheckAbiStability` (the caller
+/// compares the maximum first).
+pub(crate) fn check_abi(src: &DomainDef, dst: &DomainDef) -> Result<()> {
+    for (i, (s, d)) in states_of(src).into_iter().zip(states_of(dst)).enumerate() {
+        if s.0 != d.0 {
+            return Err(unsupported(format!(
+                "State of vCPU '{i}' differs between source and destination definitions"
+            )));
+        }
+        if s.1 != d.1 {
+            return Err(unsupported(format!(
+                "vcpu enable order of vCPU '{i}' differs between source and destination definitions"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -387,4 +387,10 @@ fn unexpressed_tunes_are_refused_by_name() {
         let msg = refusal(build_for(&minimal_with(&head)));
         assert_eq!(msg, expected);
     }
+    let mut nvram = guest("minimal-kernel.xml");
+    nvram.devices.nvram = Some(Default::default());
+    assert_eq!(
+        refusal(build_for(&nvram)),
+        "unsupported configuration: device <nvram> is not supported by the rvirt QEMU driver yet"
+    );
 }

@@ -387,6 +387,21 @@ fn unexpressed_tunes_are_refused_by_name() {
         let msg = refusal(build_for(&minimal_with(&head)));
         assert_eq!(msg, expected);
     }
+    let mut labelled = guest("minimal-kernel.xml");
+    labelled.devices.serials[0].source.seclabels = DomainDef::parse(
+        "<domain type='qemu'><name>l</name><memory>1024</memory><os><type>hvm</type></os><devices>\
+         <serial type='pty'><source><seclabel model='dac' relabel='no'/></source></serial></devices></domain>",
+    )
+    .unwrap()
+    .devices
+    .serials[0]
+    .source
+    .seclabels
+    .clone();
+    assert_eq!(
+        refusal(build_for(&labelled)),
+        "unsupported configuration: character device source <seclabel> is not supported by the rvirt QEMU driver yet"
+    );
     let mut nvram = guest("minimal-kernel.xml");
     nvram.devices.nvram = Some(Default::default());
     assert_eq!(

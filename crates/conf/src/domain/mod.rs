@@ -234,16 +234,6 @@ fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
     Ok(Some(bytes.div_ceil(1024)))
 }
 
-/// `<vcpu cpuset>` as `virDomainVcpuParse` reads it: a bitmap of host
-/// CPUs, at least one set.
-fn parse_vcpu_cpuset(cs: &str) -> Result<Vec<u32>> {
-    let bits = props::bitmap(cs)?;
-    if bits.is_empty() {
-        return Err(unsupported(format!("Invalid value of 'cpuset': {cs}")));
-    }
-    Ok(bits)
-}
-
 /// The guest's NUMA node count (`<cpu><numa><cell>`), which the memory
 /// checks need before the CPU is parsed.
 fn numa_cell_count(root: &Element) -> usize {
@@ -403,42 +393,13 @@ impl DomainDef {
             }
         };
 
-        // <vcpu>
-        let vcpu_el = root.child("vcpu");
-        let vcpus: u32 = match vcpu_el {
-            None => 1,
-            Some(v) => v
-                .text()
-                .trim()
-                .parse()
-                .map_err(|_| internal_xml("maximum vcpus count must be an integer"))?,
-        };
-        let current_vcpus = match vcpu_el.and_then(|v| v.attr("current")) {
-            None => None,
-            Some(c) => Some(
-                c.trim()
-                    .parse::<u32>()
-                    .map_err(|_| internal_xml("current vcpus count must be an integer"))?,
-            ),
-        };
-        let vcpu_states = vcpus::parse(root, vcpus)?;
-        if let Some(c) = current_vcpus.filter(|_| vcpu_states.is_none()) {
-            if c > vcpus {
-                return Err(unsupported(
-                    "maximum vCPU count must not be less than current vCPU count",
-                ));
-            }
-        }
-        let placement = match vcpu_el {
-            Some(v) => props::enumeration(v, "placement", false)?,
-            None => None,
-        };
-        let placement = placement.unwrap_or(CpuPlacement::Static);
-        let cpuset = match vcpu_el.and_then(|v| v.attr("cpuset")) {
-            Some(cs) if placement == CpuPlacement::Static => Some(parse_vcpu_cpuset(cs)?),
-            _ => None,
-        };
-
+        let vcpus::VcpuConfig {
+            max: vcpus,
+            current: current_vcpus,
+            placement,
+            cpuset,
+            states: vcpu_states,
+        } = vcpus::parse_config(root)?;
         let blkiotune = blkiotune::Blkiotune::parse(root)?;
         let memtune = memtune::Memtune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
@@ -514,10 +475,7 @@ impl DomainDef {
             memtune,
             memory_backing,
             vcpus,
-            current_vcpus: vcpu_states
-                .as_deref()
-                .map_or(current_vcpus, |s| Some(vcpus::online(s)))
-                .filter(|c| *c != vcpus),
+            current_vcpus: current_vcpus.filter(|c| *c != vcpus),
             vcpu_states,
             vcpu_placement: placement,
             cpuset,

@@ -5,7 +5,7 @@
 
 use super::internal_xml;
 use super::props::{self, TriBool, VirEnum};
-use super::{unsupported, DomainDef};
+use super::{unsupported, CpuPlacement, DomainDef};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
@@ -71,6 +71,70 @@ pub(crate) fn post_parse(states: &mut [VcpuState]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `<vcpu>` and `<vcpus>`, as `virDomainVcpuParse` reads them.
+pub(crate) struct VcpuConfig {
+    pub max: u32,
+    /// The online count: `current=`, or the online `<vcpus>` when given
+    /// (then `current=` is not checked).
+    pub current: Option<u32>,
+    pub placement: CpuPlacement,
+    /// `<vcpu cpuset>` with static placement: host CPUs, at least one.
+    pub cpuset: Option<Vec<u32>>,
+    pub states: Option<Vec<VcpuState>>,
+}
+
+pub(crate) fn parse_config(root: &Element) -> Result<VcpuConfig> {
+    let vcpu = root.child("vcpu");
+    let max: u32 = match vcpu {
+        None => 1,
+        Some(v) => v
+            .text()
+            .trim()
+            .parse()
+            .map_err(|_| internal_xml("maximum vcpus count must be an integer"))?,
+    };
+    let current = match vcpu.and_then(|v| v.attr("current")) {
+        None => None,
+        Some(c) => Some(
+            c.trim()
+                .parse::<u32>()
+                .map_err(|_| internal_xml("current vcpus count must be an integer"))?,
+        ),
+    };
+    let states = parse(root, max)?;
+    let current = match &states {
+        Some(s) => Some(online(s)),
+        None if current.is_some_and(|c| c > max) => {
+            return Err(unsupported(
+                "maximum vCPU count must not be less than current vCPU count",
+            ))
+        }
+        None => current,
+    };
+    let placement = match vcpu {
+        Some(v) => props::enumeration(v, "placement", false)?,
+        None => None,
+    };
+    let placement = placement.unwrap_or(CpuPlacement::Static);
+    let cpuset = match vcpu.and_then(|v| v.attr("cpuset")) {
+        Some(cs) if placement == CpuPlacement::Static => {
+            let bits = props::bitmap(cs)?;
+            if bits.is_empty() {
+                return Err(unsupported(format!("Invalid value of 'cpuset': {cs}")));
+            }
+            Some(bits)
+        }
+        _ => None,
+    };
+    Ok(VcpuConfig {
+        max,
+        current,
+        placement,
+        cpuset,
+        states,
+    })
 }
 
 /// How many are online.

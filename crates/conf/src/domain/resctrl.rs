@@ -60,6 +60,14 @@ pub struct Resctrl {
     pub monitors: Vec<Monitor>,
 }
 
+/// `VIR_FROM_RESCTRL`: the allocation rules' errors come from
+/// util/virresctrl.c.
+const FROM_RESCTRL: ErrorDomain = ErrorDomain(67);
+
+fn resctrl_xml_error(msg: String) -> Error {
+    Error::new(FROM_RESCTRL, ErrorCode::XML_ERROR, msg)
+}
+
 fn invalid_arg(msg: &str) -> Error {
     Error::new(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, msg)
 }
@@ -114,7 +122,7 @@ impl Resctrl {
                 && (c.kind == kind || c.kind == CacheType::Both || kind == CacheType::Both)
         });
         if collides {
-            return Err(internal_xml(format!(
+            return Err(resctrl_xml_error(format!(
                 "Colliding cache allocations for cache level '{level}' id '{id}', type '{kind}'"
             )));
         }
@@ -136,12 +144,12 @@ impl Resctrl {
         let node = props::uint(e, "id", true, false)?.unwrap_or(0);
         let percent = props::uint(e, "bandwidth", true, false)?.unwrap_or(0);
         if percent > 100 {
-            return Err(internal_xml(
-                "Memory Bandwidth value exceeding 100 is invalid.",
+            return Err(resctrl_xml_error(
+                "Memory Bandwidth value exceeding 100 is invalid.".into(),
             ));
         }
         match self.bandwidths.binary_search_by_key(&node, |(n, _)| *n) {
-            Ok(_) => Err(internal_xml(format!(
+            Ok(_) => Err(resctrl_xml_error(format!(
                 "Memory Bandwidth already defined for node {node}"
             ))),
             Err(at) => {

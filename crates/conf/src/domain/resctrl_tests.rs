@@ -130,3 +130,26 @@ fn resctrl_errors_as_virsh() {
     let cases: Vec<(&str, &str)> = cases.iter().map(|(d, m)| (d.as_str(), *m)).collect();
     assert_errors(dump, &cases);
 }
+
+/// The allocation rules report from VIR_FROM_RESCTRL (67), the rest from
+/// VIR_FROM_DOMAIN, as python3-libvirt shows them.
+#[test]
+fn resctrl_error_domains_as_libvirt() {
+    let doc = |tune: &str| {
+        format!(
+            "<domain type='test'><name>p</name><memory>1024</memory><vcpu>4</vcpu>\
+             <cputune>{tune}</cputune><os><type>hvm</type></os></domain>"
+        )
+    };
+    let cache = "<cache id='0' level='3' type='both' size='1'/>";
+    for (tune, domain) in [
+        (format!("<cachetune vcpus='0'>{cache}{cache}</cachetune>"), 67),
+        ("<memorytune vcpus='0'><node id='0' bandwidth='101'/></memorytune>".into(), 67),
+        ("<memorytune vcpus='0'><node id='0' bandwidth='1'/><node id='0' bandwidth='1'/></memorytune>".into(), 67),
+        ("<cachetune vcpus='0-1'><monitor level='3' vcpus='7'/></cachetune>".into(), 20),
+        ("<cachetune vcpus='x'/>".into(), 20),
+    ] {
+        let err = DomainDef::parse(&doc(&tune)).unwrap_err();
+        assert_eq!(err.domain.0, domain, "{tune}: {}", err.message);
+    }
+}

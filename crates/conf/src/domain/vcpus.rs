@@ -155,8 +155,10 @@ pub(crate) fn format(states: &[VcpuState], current: u32, w: &mut Writer) {
         if let Some(h) = s.hotpluggable {
             line.push_str(&format!(" hotpluggable='{}'", h.as_str()));
         }
+        // libvirt prints the unsigned order with %d: above i32::MAX it
+        // comes out negative (and libvirt then refuses its own output).
         if s.order != 0 {
-            line.push_str(&format!(" order='{}'", s.order));
+            line.push_str(&format!(" order='{}'", s.order as i32));
         }
         line.push_str("/>");
         w.line(&line);
@@ -225,6 +227,8 @@ mod tests {
   </vcpus>
 ";
         assert!(out.contains(want), "{out}");
+        let big = dump("<vcpu id='1' enabled='yes' order='4294967295'/>").unwrap();
+        assert!(big.contains("<vcpu id='1' enabled='yes' hotpluggable='no' order='-1'/>"));
         let later_wins = dump("<vcpu id='0' enabled='yes' order='2'/><vcpu id='0' enabled='no'/>");
         assert!(later_wins.unwrap().contains(
             "current='0'>4</vcpu>\n  <vcpus>\n    <vcpu id='0' enabled='no' hotpluggable='yes'/>\n"

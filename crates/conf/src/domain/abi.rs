@@ -98,7 +98,9 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_quoted("domain name", &src.name, &dst.name)?;
     same("domain max memory", src.memory_kib, dst.memory_kib)?;
     check_max_memory(src, dst)?;
+    super::numa::check_abi(numa_cells(src), numa_cells(dst))?;
     same("domain vCPU max", src.vcpus, dst.vcpus)?;
+    super::vcpus::check_abi(src, dst)?;
     same("domain OS type", src.os.os_type, dst.os.os_type)?;
     same_opt("domain architecture", src.os.arch, dst.os.arch)?;
     same(
@@ -107,6 +109,10 @@ pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         opt(&dst.os.machine),
     )?;
     check_devices(src, dst)
+}
+
+fn numa_cells(d: &DomainDef) -> &[super::numa::NumaCell] {
+    d.cpu.as_ref().map_or(&[], |c| &c.numa)
 }
 
 /// `<maxMemory>`: its slots, then its size ("doesn't" in libvirt's text).
@@ -489,6 +495,58 @@ mod tests {
             a.check_abi_stability(&b).unwrap_err().message,
             "unsupported configuration: Target domain vCPU max 4 does not match source 1"
         );
+    }
+
+    /// `virDomainNumaCheckABIStability` and the per-vCPU states.
+    #[test]
+    fn abi_numa_and_vcpus() {
+        let with =
+            |head: &str| DomainDef::parse(&X.replace("<os>", &format!("{head}<os>"))).unwrap();
+        let cells = |c0: &str, c1: &str| {
+            with(&format!(
+                "<vcpu>2</vcpu><cpu><numa><cell cpus='{c0}' memory='512'><distances><sibling id='1' value='21'/>\
+                 </distances></cell><cell cpus='{c1}' memory='512'/></numa></cpu>"
+            ))
+        };
+        let plain = with("<vcpu>2</vcpu><cpu><numa><cell cpus='0' memory='512'/><cell cpus='1' memory='512'/></numa></cpu>");
+        let states = |v1: &str| {
+            with(&format!(
+                "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' {v1}/></vcpus>"
+            ))
+        };
+        for (a, b, message) in [
+            (
+                cells("0", "1"),
+                with("<vcpu>2</vcpu>"),
+                "Target NUMA node count '0' doesn't match source '2'",
+            ),
+            (
+                cells("0", "1"),
+                cells("1", "0"),
+                "Processor mask of target NUMA node 0 doesn't match source",
+            ),
+            (
+                cells("0", "1"),
+                plain,
+                "Target NUMA distance from 0 to 1 doesn't match source",
+            ),
+            (
+                states("enabled='yes'"),
+                with("<vcpu current='1'>2</vcpu>"),
+                "State of vCPU '1' differs between source and destination definitions",
+            ),
+            (
+                states("enabled='yes' order='2'"),
+                with("<vcpu>2</vcpu>"),
+                "vcpu enable order of vCPU '1' differs between source and destination definitions",
+            ),
+        ] {
+            let err = a.check_abi_stability(&b).unwrap_err();
+            assert_eq!(err.message, format!("unsupported configuration: {message}"));
+        }
+        assert!(states("enabled='no'")
+            .check_abi_stability(&with("<vcpu current='1'>2</vcpu>"))
+            .is_ok());
     }
 
     #[test]

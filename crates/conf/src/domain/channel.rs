@@ -89,7 +89,7 @@ impl Channel {
             .attr("type")
             .map_or(Ok(ChrType::Pty), ChrType::parse_host)?;
         let target = parse_target(e)?;
-        let source = ChrSource::parse(e, chr_type)?;
+        let source = ChrSource::parse_labelled(e, chr_type)?;
         let virtio = matches!(target, ChannelTarget::Virtio { .. });
         if chr_type == ChrType::SpiceVmc && !virtio {
             return Err(unsupported("spicevmc device type only supports virtio"));
@@ -110,9 +110,10 @@ impl Channel {
         virtio.then(|| virtio_serial_controller(&self.address))
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    /// `inactive`: as [`ChrSource::format_labelled`].
+    pub(crate) fn format(&self, w: &mut Writer, inactive: bool) {
         w.block("channel", &self.source.type_attr(), |w| {
-            self.source.format(w);
+            self.source.format_labelled(w, inactive);
             let mut a = Attrs::new();
             match &self.target {
                 ChannelTarget::None => a.add("type", "none"),

@@ -4,6 +4,8 @@
 //! `virDomainChrSourceDefFormat`. Shared by `<channel>` and the EGD
 //! backend of `<rng>`.
 
+use super::device_seclabel::DeviceSeclabel;
+use super::disk::format_element;
 use super::props::{self, vir_enum, TriBool, TriSwitch, VirEnum};
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -110,6 +112,9 @@ pub struct ChrSource {
     /// `<log file= append=>`.
     pub log_file: Option<String>,
     pub log_append: Option<TriSwitch>,
+    /// `<source><seclabel>` overrides: read for serials, parallels,
+    /// consoles and channels only, written for path and unix sources.
+    pub seclabels: Vec<DeviceSeclabel>,
 }
 
 impl ChrSource {
@@ -133,6 +138,7 @@ impl ChrSource {
             mouse: None,
             log_file: None,
             log_append: None,
+            seclabels: Vec::new(),
         }
     }
 
@@ -155,14 +161,19 @@ impl ChrSource {
                 src.parse_source(s)?;
             }
         }
-        if let Some(s) = sources.first() {
-            if s.child("seclabel").is_some() {
-                return Err(unsupported(
-                    "element <seclabel> of a character device source is not supported by rvirt yet",
-                ));
-            }
-        }
         src.parse_log_and_protocol(e)?;
+        Ok(src)
+    }
+
+    /// [`ChrSource::parse`] for a character device proper (serial,
+    /// parallel, console, channel), whose first `<source>` may override
+    /// the domain's security labels (`virDomainChrSourceDefParseXML` with
+    /// a `chr_def`).
+    pub(crate) fn parse_labelled(e: &Element, chr_type: ChrType) -> Result<ChrSource> {
+        let mut src = ChrSource::parse(e, chr_type)?;
+        if let Some(s) = e.child("source") {
+            src.seclabels = DeviceSeclabel::parse_all(s)?;
+        }
         Ok(src)
     }
 
@@ -298,6 +309,18 @@ impl ChrSource {
 
     /// The `<source>` (or two for udp), `<protocol>` and `<log>` children.
     pub(crate) fn format(&self, w: &mut Writer) {
+        self.format_labelled(w, true)
+    }
+
+    /// With the source's security labels; `inactive` when the definition
+    /// is formatted as libvirt's FORMAT_INACTIVE (also any definition of a
+    /// domain not running), which skips the labels that only relabel.
+    pub(crate) fn format_labelled(&self, w: &mut Writer, inactive: bool) {
+        let labels = |w: &mut Writer| {
+            for l in &self.seclabels {
+                l.format(w, inactive);
+            }
+        };
         match self.chr_type {
             ChrType::QemuVdagent => self.format_vdagent(w),
             ChrType::Dev | ChrType::File | ChrType::Pipe => {
@@ -306,7 +329,7 @@ impl ChrSource {
                 if self.chr_type == ChrType::File {
                     a.opt("append", self.append.map(VirEnum::as_str));
                 }
-                w.line(&format!("<source{}/>", a.as_str()));
+                format_element(w, "source", a.as_str(), labels);
             }
             ChrType::Nmdm => {
                 let mut a = Attrs::new();
@@ -320,7 +343,10 @@ impl ChrSource {
                 let mut a = Attrs::new();
                 a.add("mode", if self.listen { "bind" } else { "connect" });
                 a.opt("path", self.path.as_deref());
-                w.elem_with("source", a.as_str(), |w| self.reconnect.format(w));
+                w.elem_with("source", a.as_str(), |w| {
+                    labels(w);
+                    self.reconnect.format(w)
+                });
             }
             ChrType::SpicePort | ChrType::Dbus => {
                 let mut a = Attrs::new();
@@ -376,3 +402,7 @@ impl ChrSource {
         w.line(&format!("<protocol type='{}'/>", self.protocol.as_str()));
     }
 }
+
+#[cfg(test)]
+#[path = "chardev_tests.rs"]
+mod tests;

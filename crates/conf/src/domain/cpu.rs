@@ -81,6 +81,8 @@ pub struct CpuDef {
     pub features: Vec<CpuFeature>,
     /// Guest NUMA cells.
     pub numa: Vec<super::numa::NumaCell>,
+    /// Their `<interconnects>` (HMAT).
+    pub numa_interconnects: Vec<super::numa_hmat::Interconnect>,
 }
 
 fn parse_topology(t: &Element) -> Result<Topology> {
@@ -180,8 +182,10 @@ impl CpuDef {
     }
 
     pub(crate) fn parse(e: &Element) -> Result<CpuDef> {
+        let (numa, numa_interconnects) = super::numa::parse(e)?;
         let mut def = CpuDef {
-            numa: super::numa::parse(e)?,
+            numa,
+            numa_interconnects,
             ..CpuDef::default()
         };
         if let Some(m) = e.attr("mode") {
@@ -294,7 +298,7 @@ impl CpuDef {
                     escape(&f.name)
                 ));
             }
-            super::numa::format(&self.numa, w);
+            super::numa::format(&self.numa, &self.numa_interconnects, w);
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `<cputune>`: CPU bandwidth and pinning (`virDomainCputune`), parsed as
 //! in `virDomainDefTunablesParse`, checked as `virDomainDefCputuneValidate`
 //! and formatted as `virDomainCputuneDefFormat`. Resctrl tunes (cache,
-//! memory bandwidth) are refused as not supported yet.
+//! memory bandwidth) are in [`super::resctrl`].
 
 use super::iothreads::IoThreads;
+use super::resctrl::{self, Resctrl};
 use super::sched::Schedulers;
 use super::{format_bitmap, internal, internal_xml, props, unsupported};
 use crate::xml::{Element, Writer};
@@ -13,9 +14,6 @@ use rvirt_util::Result;
 const SHARES: (u64, u64) = (2, 262144);
 const PERIOD: (u64, u64) = (1000, 1000000);
 const QUOTA: (u64, u64) = (1000, 17592186044415);
-
-/// Children libvirt keeps that rvirt does not model yet.
-const UNMODELLED: &[&str] = &["cachetune", "memorytune"];
 
 /// A cgroup bandwidth pair; 0 is unset for both.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,6 +37,8 @@ pub struct Cputune {
     /// (IOThread ID, host CPUs), in the order of the IOThread IDs.
     pub iothreadpins: Vec<(u32, Vec<u32>)>,
     pub schedulers: Schedulers,
+    /// `<cachetune>`/`<memorytune>` groups.
+    pub resctrls: Vec<Resctrl>,
 }
 
 /// `virXPathULongLong`/`virXPathLongLong` of `<cputune><NAME>`: 0 when
@@ -86,11 +86,6 @@ impl Cputune {
         let Some(c) = root.child("cputune") else {
             return Ok(Cputune::default());
         };
-        if let Some(u) = UNMODELLED.iter().find(|u| c.child(u).is_some()) {
-            return Err(unsupported(format!(
-                "element <cputune/{u}> is not supported by rvirt yet"
-            )));
-        }
         let mut tune = Cputune {
             shares: number(c, "shares", "shares")?,
             vcpus: bandwidth(c, "", "")?,
@@ -115,6 +110,7 @@ impl Cputune {
         let position = |id: u32| iothreads.ids.iter().position(|t| t.id == id);
         tune.iothreadpins.sort_by_key(|(id, _)| position(*id));
         tune.schedulers = Schedulers::parse(c, max_vcpus, iothreads)?;
+        tune.resctrls = resctrl::parse(c, max_vcpus)?;
         Ok(tune)
     }
 
@@ -185,7 +181,9 @@ impl Cputune {
         Ok(())
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    /// `live`: the live definition of a running domain (resctrl groups
+    /// show their allocation IDs).
+    pub(crate) fn format(&self, w: &mut Writer, live: bool) {
         if *self == Cputune::default() {
             return;
         }
@@ -213,6 +211,7 @@ impl Cputune {
                 w.line(&format!("<iothreadpin iothread='{id}' cpuset='{set}'/>"));
             }
             self.schedulers.format(w);
+            resctrl::format(&self.resctrls, w, live);
         });
     }
 }

@@ -2,6 +2,7 @@
 //! `virSecurityDeviceLabelDefParseXML`, `virSecurityDeviceLabelDefFormat`
 //! and `virSecurityDeviceLabelDefValidate`. Disk sources carry them.
 
+use super::devices::Devices;
 use super::props::{self, TriBool};
 use super::seclabel::Seclabel;
 use super::{internal_xml, unsupported};
@@ -70,6 +71,21 @@ impl DeviceSeclabel {
             }
             None => w.line(&format!("<seclabel{}/>", a.as_str())),
         }
+    }
+
+    /// The overrides of every device that has them (disk sources and
+    /// their backing chains, character device sources), checked against
+    /// the domain's labels in libvirt's device order.
+    pub(crate) fn validate_devices(devices: &Devices, domain: &[Seclabel]) -> Result<()> {
+        for d in &devices.disks {
+            d.validate_seclabels(domain)?;
+        }
+        let chrs = [&devices.serials, &devices.parallels, &devices.consoles];
+        let sources = chrs.into_iter().flatten().map(|c| &c.source);
+        for s in sources.chain(devices.channels.iter().map(|c| &c.source)) {
+            Self::validate(&s.seclabels, domain)?;
+        }
+        Ok(())
     }
 
     /// `virSecurityDeviceLabelDefValidate`: overriding a model the domain

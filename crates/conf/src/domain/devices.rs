@@ -27,6 +27,7 @@ use super::serial::{self, Chr};
 use super::shmem::Shmem;
 use super::smartcard::{self, Smartcard};
 use super::sound::Sound;
+use super::spapr_nvram::NvramDevice;
 use super::tpm::{self, Tpm};
 use super::video::{Video, VideoModel};
 use super::vsock::Vsock;
@@ -65,6 +66,7 @@ pub struct Devices {
     pub watchdog: Option<Watchdog>,
     pub memballoon: Option<Memballoon>,
     pub rngs: Vec<Rng>,
+    pub nvram: Option<NvramDevice>,
     pub panics: Vec<Panic>,
     pub shmems: Vec<Shmem>,
     pub memories: Vec<MemoryDevice>,
@@ -182,6 +184,8 @@ impl Devices {
         d.watchdog = parse_single(e, "watchdog", only_watchdog, Watchdog::parse)?;
         d.memballoon = e.child("memballoon").map(Memballoon::parse).transpose()?;
         d.rngs = parse_each(e, "rng", Rng::parse)?;
+        let only_nvram = super::internal("only a single nvram device is supported");
+        d.nvram = parse_single(e, "nvram", only_nvram, NvramDevice::parse)?;
         d.panics = parse_each(e, "panic", Panic::parse)?;
         Panic::reject_duplicates(&d.panics)?;
         d.shmems = parse_each(e, "shmem", Shmem::parse)?;
@@ -328,16 +332,19 @@ impl Devices {
     pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
         w.block("devices", "", |w| {
             w.text_elem("emulator", self.emulator.as_deref());
-            let serials = Chrs("serial", &self.serials, opts.inactive);
-            let consoles = Chrs("console", &self.consoles, opts.inactive);
-            let parallels = Chrs("parallel", &self.parallels, opts.inactive);
+            // libvirt formats a domain that is not running as inactive.
+            let inactive = opts.inactive || opts.id.is_none();
+            let serials = Chrs("serial", &self.serials, inactive);
+            let consoles = Chrs("console", &self.consoles, inactive);
+            let parallels = Chrs("parallel", &self.parallels, inactive);
+            let channels = Channels(&self.channels, inactive);
             let memories = MemoryDevices(&self.memories, opts.inactive);
             let graphics = GraphicsList(&self.graphics, opts);
             // virDomainDefFormatInternal's order of device kinds.
             let disks = Disks(&self.disks, opts);
             let none = DeviceAliases::default();
             let a = if opts.inactive { &none } else { &self.aliases };
-            let kinds: [(&dyn FormatList, &[String]); 28] = [
+            let kinds: [(&dyn FormatList, &[String]); 29] = [
                 (&disks, &a.disks),
                 (&self.controllers, &a.controllers),
                 (&self.leases, &[]),
@@ -347,7 +354,7 @@ impl Devices {
                 (&serials, &a.serials),
                 (&parallels, &a.parallels),
                 (&consoles, &a.consoles),
-                (&self.channels, &a.channels),
+                (&channels, &a.channels),
                 (&self.inputs, &a.inputs),
                 (&self.tpms, &a.tpms),
                 (&graphics, &[]),
@@ -361,6 +368,7 @@ impl Devices {
                 (&self.watchdog, &a.watchdog),
                 (&self.memballoon, &a.memballoon),
                 (&self.rngs, &a.rngs),
+                (&self.nvram, &[]),
                 (&self.panics, &[]),
                 (&self.shmems, &a.shmems),
                 (&memories, &a.memories),
@@ -448,7 +456,6 @@ format_xml_by_format!(
     Filesystem,
     Interface,
     Smartcard,
-    Channel,
     Input,
     Tpm,
     Sound,
@@ -460,6 +467,7 @@ format_xml_by_format!(
     Hub,
     Memballoon,
     Rng,
+    NvramDevice,
     Panic,
     Shmem,
     Iommu,
@@ -501,6 +509,15 @@ struct Chrs<'a>(&'static str, &'a [Chr], bool);
 impl FormatList for Chrs<'_> {
     fn format_list(&self, w: &mut Writer, aliases: &[String]) {
         each(w, aliases, self.1, |c, w| c.format(w, self.0, self.2));
+    }
+}
+
+/// Channels, with the same flag.
+struct Channels<'a>(&'a [Channel], bool);
+
+impl FormatList for Channels<'_> {
+    fn format_list(&self, w: &mut Writer, aliases: &[String]) {
+        each(w, aliases, self.0, |c, w| c.format(w, self.1));
     }
 }
 

@@ -399,7 +399,7 @@ impl Features {
         let a = format!(" state='{}'", smm.state.as_str());
         w.elem_with("smm", &a, |w| {
             if let Some(bytes) = smm.tseg_bytes.filter(|_| smm.state == TriSwitch::On) {
-                let (n, unit) = pretty(bytes);
+                let (n, unit) = props::pretty_bytes(bytes);
                 w.line(&format!("<tseg unit='{unit}'>{n}</tseg>"));
             }
         });
@@ -432,18 +432,6 @@ fn value(w: &mut Writer, name: &str, v: Option<&str>) {
     if let Some(v) = v {
         w.line(&format!("<{name} value='{v}'/>"));
     }
-}
-
-/// `virFormatIntPretty`: the largest binary unit that divides exactly.
-fn pretty(bytes: u64) -> (u64, &'static str) {
-    let mut n = bytes;
-    for unit in ["B", "KiB", "MiB", "GiB", "TiB", "PiB"] {
-        if n == 0 || !n.is_multiple_of(1024) {
-            return (n, unit);
-        }
-        n /= 1024;
-    }
-    (n, "EiB")
 }
 
 fn parse_smm(e: &Element) -> Result<Smm> {

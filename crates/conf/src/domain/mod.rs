@@ -34,6 +34,7 @@ pub mod memory;
 pub mod memory_backing;
 pub mod memtune;
 pub mod numa;
+pub mod numa_hmat;
 pub mod numatune;
 pub mod os;
 pub mod os_loader;
@@ -42,6 +43,7 @@ pub mod perf;
 pub mod props;
 pub mod redirdev;
 pub mod redirfilter;
+pub mod resctrl;
 pub mod resource;
 pub mod rng;
 pub mod rom;
@@ -51,10 +53,12 @@ pub mod serial;
 pub mod shmem;
 pub mod smartcard;
 pub mod sound;
+pub mod spapr_nvram;
 pub mod sysinfo;
 pub mod tpm;
 mod unmodelled;
 mod validate;
+pub mod vcpus;
 pub mod video;
 pub mod virtio;
 pub mod vsock;
@@ -110,6 +114,8 @@ pub struct DomainDef {
     pub memory_backing: MemoryBacking,
     pub vcpus: u32,
     pub current_vcpus: Option<u32>,
+    /// `<vcpus>`: each vCPU's state, when the document gave them.
+    pub vcpu_states: Option<Vec<vcpus::VcpuState>>,
     pub vcpu_placement: CpuPlacement,
     /// `<vcpu cpuset>`: the host CPUs, sorted (`None` when unset).
     pub cpuset: Option<Vec<u32>>,
@@ -226,16 +232,6 @@ fn parse_memory(root: &Element, name: &str) -> Result<Option<u64>> {
         )
     })?;
     Ok(Some(bytes.div_ceil(1024)))
-}
-
-/// `<vcpu cpuset>` as `virDomainVcpuParse` reads it: a bitmap of host
-/// CPUs, at least one set.
-fn parse_vcpu_cpuset(cs: &str) -> Result<Vec<u32>> {
-    let bits = props::bitmap(cs)?;
-    if bits.is_empty() {
-        return Err(unsupported(format!("Invalid value of 'cpuset': {cs}")));
-    }
-    Ok(bits)
 }
 
 /// The guest's NUMA node count (`<cpu><numa><cell>`), which the memory
@@ -397,41 +393,13 @@ impl DomainDef {
             }
         };
 
-        // <vcpu>
-        let vcpu_el = root.child("vcpu");
-        let vcpus: u32 = match vcpu_el {
-            None => 1,
-            Some(v) => v
-                .text()
-                .trim()
-                .parse()
-                .map_err(|_| internal_xml("maximum vcpus count must be an integer"))?,
-        };
-        let current_vcpus = match vcpu_el.and_then(|v| v.attr("current")) {
-            None => None,
-            Some(c) => Some(
-                c.trim()
-                    .parse::<u32>()
-                    .map_err(|_| internal_xml("current vcpus count must be an integer"))?,
-            ),
-        };
-        if let Some(c) = current_vcpus {
-            if c > vcpus {
-                return Err(unsupported(
-                    "maximum vCPU count must not be less than current vCPU count",
-                ));
-            }
-        }
-        let placement = match vcpu_el {
-            Some(v) => props::enumeration(v, "placement", false)?,
-            None => None,
-        };
-        let placement = placement.unwrap_or(CpuPlacement::Static);
-        let cpuset = match vcpu_el.and_then(|v| v.attr("cpuset")) {
-            Some(cs) if placement == CpuPlacement::Static => Some(parse_vcpu_cpuset(cs)?),
-            _ => None,
-        };
-
+        let vcpus::VcpuConfig {
+            max: vcpus,
+            current: current_vcpus,
+            placement,
+            cpuset,
+            states: vcpu_states,
+        } = vcpus::parse_config(root)?;
         let blkiotune = blkiotune::Blkiotune::parse(root)?;
         let memtune = memtune::Memtune::parse(root)?;
         let iothreads = IoThreads::parse(root)?;
@@ -508,6 +476,7 @@ impl DomainDef {
             memory_backing,
             vcpus,
             current_vcpus: current_vcpus.filter(|c| *c != vcpus),
+            vcpu_states,
             vcpu_placement: placement,
             cpuset,
             iothreads,
@@ -530,6 +499,9 @@ impl DomainDef {
             launch_security,
             idmap,
         };
+        if let Some(states) = &mut def.vcpu_states {
+            vcpus::post_parse(states)?;
+        }
         def.devices.post_parse(&def.os)?;
         if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
@@ -539,11 +511,12 @@ impl DomainDef {
         if let Some(r) = &def.resource {
             r.validate()?;
         }
+        if let Some(c) = &def.cpu {
+            numa_hmat::validate(&c.numa, &c.numa_interconnects)?;
+        }
         os::validate_actions(def.on_poweroff, def.on_reboot)?;
         def.idmap.validate()?;
-        for d in &def.devices.disks {
-            d.validate_seclabels(&def.seclabels)?;
-        }
+        device_seclabel::DeviceSeclabel::validate_devices(&def.devices, &def.seclabels)?;
         let numa_nodes = def.cpu.as_ref().map_or(0, |c| c.numa.len());
         let ppc64 = def.os.arch.is_some_and(Arch::is_ppc64);
         for m in &def.devices.memories {
@@ -618,8 +591,13 @@ impl DomainDef {
         a.opt("cpuset", self.cpuset.as_deref().map(format_bitmap));
         a.opt("current", self.current_vcpus.filter(|c| *c != self.vcpus));
         w.line(&format!("<vcpu{}>{}</vcpu>", a.as_str(), self.vcpus));
+        if let Some(states) = &self.vcpu_states {
+            let current = self.current_vcpus.unwrap_or(self.vcpus);
+            vcpus::format(states, current, &mut w);
+        }
         self.iothreads.format(&mut w);
-        self.cputune.format(&mut w);
+        self.cputune
+            .format(&mut w, opts.id.is_some() && !opts.inactive);
         self.numatune.format(&mut w);
         if let Some(r) = &self.resource {
             r.format(&mut w);
@@ -627,7 +605,7 @@ impl DomainDef {
         for s in &self.sysinfo {
             s.format(&mut w);
         }
-        self.os.format(&mut w, self.virt_type);
+        self.os.format(&mut w, self.virt_type, opts);
         self.idmap.format(&mut w);
         self.features.format(&mut w);
         if let Some(cpu) = &self.cpu {

@@ -2,7 +2,7 @@
 
 use super::os_loader::{self, FirmwareSelection, Loader};
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::{internal_xml, unsupported, VirtType};
+use super::{internal_xml, unsupported, FormatOptions, VirtType};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -224,7 +224,7 @@ impl OsDef {
         os_loader::validate(&self.firmware, self.loader.as_ref())
     }
 
-    pub(crate) fn format(&self, w: &mut Writer, virt_type: VirtType) {
+    pub(crate) fn format(&self, w: &mut Writer, virt_type: VirtType, opts: &FormatOptions) {
         let fw = self
             .firmware
             .firmware
@@ -255,7 +255,7 @@ impl OsDef {
                 w.line(&format!("<initgroup>{g}</initgroup>"));
             }
             if let Some(l) = &self.loader {
-                l.format(w);
+                l.format(w, opts);
             }
             w.text_elem("kernel", self.kernel.as_deref());
             w.text_elem("initrd", self.initrd.as_deref());

@@ -2,8 +2,9 @@
 //! and `<nvram>` (libvirt's `virDomainLoaderDef`), and libvirt 9.0's
 //! firmware/NVRAM rules (`virDomainDefOSValidate`, `virDomainDefPostParseOs`).
 
+use super::disk::{format_element, DiskType, StorageSource};
 use super::props::{self, vir_enum, TriBool, VirEnum};
-use super::{internal_xml, unsupported};
+use super::{internal, internal_xml, FormatOptions};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -99,10 +100,9 @@ impl FirmwareSelection {
 pub enum Nvram {
     /// `<nvram>PATH</nvram>`.
     Path(String),
-    /// `<nvram type='file'><source file=/></nvram>`.
-    File(String),
-    /// `<nvram type='block'><source dev=/></nvram>`.
-    Block(String),
+    /// `<nvram type='T'><source .../></nvram>` (libvirt 9.0's
+    /// `newStyleNVRAM`): a storage source of any kind a disk can have.
+    Source(Box<StorageSource>),
 }
 
 /// `<loader>` and `<nvram>`.
@@ -148,7 +148,7 @@ impl Loader {
         Ok(Some(l))
     }
 
-    pub(crate) fn format(&self, w: &mut Writer) {
+    pub(crate) fn format(&self, w: &mut Writer, opts: &FormatOptions) {
         let mut a = Attrs::new();
         a.opt("readonly", self.readonly.map(TriBool::as_str));
         a.opt("secure", self.secure.map(TriBool::as_str));
@@ -158,20 +158,16 @@ impl Loader {
         element(w, "loader", a.as_str(), &path);
         let mut a = Attrs::new();
         a.opt("template", self.nvram_template.as_deref());
-        let source = |a: &mut Attrs, ty: &str, attr: &str, p: &str| {
-            a.add("type", ty);
-            format!("<source {attr}='{}'/>", escape(p))
-        };
         match &self.nvram {
             None => element(w, "nvram", a.as_str(), ""),
             Some(Nvram::Path(p)) => element(w, "nvram", a.as_str(), &escape(p)),
-            Some(Nvram::File(p)) => {
-                let s = source(&mut a, "file", "file", p);
-                w.elem_with("nvram", a.as_str(), |w| w.line(&s));
-            }
-            Some(Nvram::Block(p)) => {
-                let s = source(&mut a, "block", "dev", p);
-                w.elem_with("nvram", a.as_str(), |w| w.line(&s));
+            Some(Nvram::Source(src)) => {
+                a.add("type", src.disk_type().as_str());
+                // virDomainDiskSourceFormat: no startup policy, auth and
+                // encryption inside <source>.
+                format_element(w, "nvram", a.as_str(), |w| {
+                    src.format(w, None, (false, false), opts)
+                });
             }
         }
     }
@@ -187,32 +183,31 @@ fn element(w: &mut Writer, name: &str, attrs: &str, text: &str) {
 }
 
 /// `virDomainLoaderDefParseXMLNvram`: a path as content, or a typed
-/// storage source (the file and block kinds; others are refused).
+/// storage source parsed as a disk's.
 fn parse_nvram(n: &Element) -> Result<Option<Nvram>> {
     let Some(ty) = n.attr("type") else {
         return Ok(content(n).map(Nvram::Path));
     };
-    let source = n.child("source");
-    let refuse = || {
-        unsupported(format!(
-            "element <os/nvram type='{ty}'> is not supported by rvirt yet"
-        ))
-    };
-    let path = |attr| -> Result<String> {
-        let s = source.ok_or_else(refuse)?;
-        if s.elements().next().is_some() || s.attrs.len() != 1 {
-            return Err(refuse());
+    let disk_type = match DiskType::from_str_opt(ty) {
+        Some(t) => t,
+        None if ty == "none" => return Err(internal("unexpected disk type none")),
+        None => {
+            return Err(internal_xml(format!(
+                "Invalid value for attribute 'type' in element 'nvram': '{ty}'."
+            )))
         }
-        Ok(s.attr_string(attr).unwrap_or_default())
     };
-    match ty {
-        "file" => Ok(Some(Nvram::File(path("file")?))),
-        "block" => Ok(Some(Nvram::Block(path("dev")?))),
-        "dir" | "network" | "volume" | "nvme" | "vhostuser" | "vhostvdpa" => Err(refuse()),
-        _ => Err(internal_xml(format!(
-            "Invalid value for attribute 'type' in element 'nvram': '{ty}'."
-        ))),
-    }
+    // libvirt fails without reporting an error here: its API reports
+    // virErrorGenericFailure.
+    let Some(source) = n.child("source") else {
+        return Err(Error::raw(
+            ErrorDomain::NONE,
+            ErrorCode::INTERNAL_ERROR,
+            "An error occurred, but the cause is unknown",
+        ));
+    };
+    let src = StorageSource::parse(disk_type, source)?;
+    Ok(Some(Nvram::Source(Box::new(src))))
 }
 
 /// VIR_ERR_XML_DETAIL from the domain code: the bare message.
@@ -337,6 +332,46 @@ mod tests {
                 ("<acpi><table type='msdm'>/x</table></acpi>", "XML error: Unknown acpi table type: msdm"),
                 ("efi|<firmware><feature enabled='yes' name='enrolled-keys'/><feature enabled='no' name='secure-boot'/></firmware>", "firmware feature 'enrolled-keys' cannot be enabled when firmware feature 'secure-boot' is disabled"),
                 ("uefi|", "XML error: unknown firmware value uefi"),
+            ],
+        );
+    }
+
+    /// libvirt 9.0's typed NVRAM: any storage source a disk can have.
+    #[test]
+    fn nvram_sources_as_virsh() {
+        let loader = "<loader type='pflash'>/l</loader>";
+        for (nvram, want) in [
+            (
+                "<nvram type='network'><source protocol='iscsi' name='iqn.2013-07.com.example:iscsi-nopool'>\
+                 <host name='example.com' port='6000'/><auth username='myname'>\
+                 <secret type='iscsi' usage='mycluster_myname'/></auth></source></nvram>",
+                "    <nvram type='network'>\n      <source protocol='iscsi' name='iqn.2013-07.com.example:iscsi-nopool'>\n        <host name='example.com' port='6000'/>\n        <auth username='myname'>\n          <secret type='iscsi' usage='mycluster_myname'/>\n        </auth>\n      </source>\n    </nvram>\n",
+            ),
+            (
+                "<nvram type='dir'><source dir='/a'/></nvram>",
+                "    <nvram type='dir'>\n      <source dir='/a'/>\n    </nvram>\n",
+            ),
+            (
+                "<nvram type='file'><source file='/a'><seclabel model='dac' relabel='no'/></source></nvram>",
+                "    <nvram type='file'>\n      <source file='/a'>\n        <seclabel model='dac' relabel='no'/>\n      </source>\n    </nvram>\n",
+            ),
+            (
+                "<nvram type='volume'><source pool='p' volume='v'/></nvram>",
+                "    <nvram type='volume'>\n      <source pool='p' volume='v'/>\n    </nvram>\n",
+            ),
+            (
+                "<nvram type='file' template='/t'><source/></nvram>",
+                "    <nvram template='/t' type='file'/>\n",
+            ),
+        ] {
+            assert_dump_holds(dump, &format!("{loader}{nvram}"), want);
+        }
+        assert_errors(
+            dump,
+            &[
+                ("<nvram type='file'/>", "An error occurred, but the cause is unknown"),
+                ("<nvram type='none'><source file='/a'/></nvram>", "internal error: unexpected disk type none"),
+                ("<nvram type='vhostvdpa'><source dev='/a'/></nvram>", "XML error: Invalid value for attribute 'type' in element 'nvram': 'vhostvdpa'."),
             ],
         );
     }

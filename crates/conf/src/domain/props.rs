@@ -370,10 +370,51 @@ pub fn scaled_value(
     scale_integer(n, e.attr("unit").unwrap_or(""), default_scale, limit).map(Some)
 }
 
+/// `virParseScaledValue` of a required attribute `value` with its `unit`
+/// (`default_scale` without one): `xpath` names the value in libvirt's
+/// messages.
+pub fn scaled_attr(
+    value: Option<&str>,
+    unit: Option<&str>,
+    xpath: &str,
+    default_scale: u64,
+) -> Result<u64> {
+    // virXPathString yields NULL for an empty string.
+    let Some(text) = value.filter(|v| !v.is_empty()) else {
+        return Err(internal_xml(format!(
+            "missing element or attribute '{xpath}'"
+        )));
+    };
+    let digits = text.trim_start();
+    let n: u64 = digits
+        .strip_prefix('+')
+        .unwrap_or(digits)
+        .parse()
+        .map_err(|_| {
+            internal_xml(format!(
+                "Invalid value '{text}' for element or attribute '{xpath}'"
+            ))
+        })?;
+    scale_integer(n, unit.unwrap_or(""), default_scale, u64::MAX)
+}
+
 /// `virParseScaledValue` of a child in bytes (scale 1); 0 when absent.
 pub fn scaled_bytes(e: &Element, child: &str) -> Result<u64> {
     let xpath = format!("./{child}[1]");
     Ok(scaled_value(e.child(child), &xpath, 1, u64::MAX)?.unwrap_or(0))
+}
+
+/// `virFormatIntPretty`: the largest binary unit up to PiB that divides
+/// exactly.
+pub fn pretty_bytes(bytes: u64) -> (u64, &'static str) {
+    let mut n = bytes;
+    for unit in ["B", "KiB", "MiB", "GiB", "TiB"] {
+        if n == 0 || !n.is_multiple_of(1024) {
+            return (n, unit);
+        }
+        n /= 1024;
+    }
+    (n, "PiB")
 }
 
 /// `VIR_DOMAIN_CPUMASK_LEN`: bitmaps of host CPUs and NUMA nodes.

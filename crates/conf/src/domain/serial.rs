@@ -135,7 +135,7 @@ impl Chr {
             Some(t) => parse_target(t, kind)?,
             None => (None, None, None),
         };
-        let source = ChrSource::parse(e, chr_type)?;
+        let source = ChrSource::parse_labelled(e, chr_type)?;
         if chr_type == ChrType::SpiceVmc {
             return Err(unsupported("spicevmc device type only supports virtio"));
         }
@@ -202,7 +202,7 @@ impl Chr {
         w.indent();
         match pty {
             Some(p) => w.line(&format!("<source path='{}'/>", crate::xml::escape(p))),
-            None => self.source.format(w),
+            None => self.source.format_labelled(w, inactive),
         }
         let port = self.target_port.map_or(-1, i64::from);
         let ty = self.target_type.map(ChrTarget::as_str);

@@ -9,10 +9,10 @@ use crate::xml::Element;
 use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
-const DOMAIN: &[&str] = &["vcpus", "bootloader", "bootloader_args"];
+const DOMAIN: &[&str] = &["bootloader", "bootloader_args"];
 
 /// Children of `<devices>` (`virDomainDeviceType`).
-const DEVICES: &[&str] = &["nvram", "crypto"];
+const DEVICES: &[&str] = &["crypto"];
 
 /// Refuse the first element of `root` libvirt would keep and rvirt drops.
 pub(crate) fn refuse(root: &Element) -> Result<()> {

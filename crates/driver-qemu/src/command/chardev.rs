@@ -27,6 +27,12 @@ pub(super) fn monitor(a: &mut Args, socket: &Path) {
 
 /// The `-chardev` value for `source` under `alias` (`char` + device alias).
 pub(super) fn backend(source: &ChrSource, alias: &str) -> Result<String> {
+    // libvirt's security drivers label the source; rvirt has none yet.
+    if !source.seclabels.is_empty() {
+        return Err(unsupported(
+            "character device source <seclabel> is not supported by the rvirt QEMU driver yet",
+        ));
+    }
     let path = || escape_comma(source.path.as_deref().unwrap_or(""));
     let mut out = match source.chr_type {
         ChrType::Null => format!("null,id={alias}"),

@@ -4,6 +4,7 @@
 use super::{unsupported, Args};
 use rvirt_conf::domain::cpu::{CpuCheck, CpuFeature, CpuMode, FeaturePolicy};
 use rvirt_conf::domain::props::{TriSwitch, VirEnum};
+use rvirt_conf::domain::resctrl::{MonitorKind, Resctrl};
 use rvirt_conf::domain::sched::Schedulers;
 use rvirt_conf::domain::{CpuDef, DomainDef, VirtType};
 use rvirt_util::Result;
@@ -26,6 +27,7 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
             "<cputune> thread schedulers are not supported by rvirt's QEMU driver yet",
         ));
     }
+    refuse_resctrl(def)?;
     let Some(cpu) = &def.cpu else {
         return Ok(());
     };
@@ -109,6 +111,29 @@ pub fn update_for_start(def: &mut DomainDef) {
         }
     }
     cpu.check = Some(CpuCheck::Full);
+}
+
+/// Resctrl groups (libvirt applies them through the host's resctrl file
+/// system after the start) and per-vCPU states (hotplugged `-device`s in
+/// libvirt): rvirt does neither yet.
+fn refuse_resctrl(def: &DomainDef) -> Result<()> {
+    let cache = |g: &Resctrl| {
+        !g.caches.is_empty() || g.monitors.iter().any(|m| m.kind == MonitorKind::Cache)
+    };
+    if def.vcpu_states.is_some() {
+        return Err(unsupported(
+            "element <vcpus> is not supported by rvirt's QEMU driver yet",
+        ));
+    }
+    let groups = &def.cputune.resctrls;
+    let element = match groups.iter().find(|g| cache(g)) {
+        Some(_) => "cachetune",
+        None if groups.is_empty() => return Ok(()),
+        None => "memorytune",
+    };
+    Err(unsupported(format!(
+        "element <cputune/{element}> is not supported by rvirt's QEMU driver yet"
+    )))
 }
 
 /// `<cpu>` parts `-cpu` would need options rvirt does not build yet.

@@ -42,6 +42,7 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("hostdev", !d.hostdevs.is_empty()),
         ("hub", !d.hubs.is_empty()),
         ("panic", !d.panics.is_empty()),
+        ("nvram", d.nvram.is_some()),
     ];
     match present.iter().find(|(_, p)| *p) {
         Some((name, _)) => Err(unsupported(format!(

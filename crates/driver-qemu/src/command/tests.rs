@@ -354,3 +354,58 @@ fn tap_sndbuf_reaches_the_netdev() {
         "{args}"
     );
 }
+
+/// `minimal-kernel.xml` with `<vcpu>` replaced by `head`.
+fn minimal_with(head: &str) -> DomainDef {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    DomainDef::parse(&text.replace("<vcpu>1</vcpu>", head)).unwrap()
+}
+
+/// Tunes libvirt applies outside the command line (resctrl) or puts on
+/// it in ways rvirt does not build yet are refused by name, never dropped.
+#[test]
+fn unexpressed_tunes_are_refused_by_name() {
+    let cache = "<cache id='0' level='3' type='both' size='1' unit='MiB'/>";
+    for (head, expected) in [
+        (
+            format!("<vcpu>2</vcpu><cputune><cachetune vcpus='0'>{cache}</cachetune></cputune>"),
+            "unsupported configuration: element <cputune/cachetune> is not supported by rvirt's QEMU driver yet",
+        ),
+        (
+            "<vcpu>2</vcpu><cputune><memorytune vcpus='1'><node id='0' bandwidth='5'/></memorytune></cputune>".into(),
+            "unsupported configuration: element <cputune/memorytune> is not supported by rvirt's QEMU driver yet",
+        ),
+        (
+            "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>".into(),
+            "unsupported configuration: element <vcpus> is not supported by rvirt's QEMU driver yet",
+        ),
+    ] {
+        let msg = refusal(build_for(&minimal_with(&head)));
+        assert_eq!(msg, expected);
+    }
+    let mut labelled = guest("minimal-kernel.xml");
+    labelled.devices.serials[0].source.seclabels = DomainDef::parse(
+        "<domain type='qemu'><name>l</name><memory>1024</memory><os><type>hvm</type></os><devices>\
+         <serial type='pty'><source><seclabel model='dac' relabel='no'/></source></serial></devices></domain>",
+    )
+    .unwrap()
+    .devices
+    .serials[0]
+    .source
+    .seclabels
+    .clone();
+    assert_eq!(
+        refusal(build_for(&labelled)),
+        "unsupported configuration: character device source <seclabel> is not supported by the rvirt QEMU driver yet"
+    );
+    let mut nvram = guest("minimal-kernel.xml");
+    nvram.devices.nvram = Some(Default::default());
+    assert_eq!(
+        refusal(build_for(&nvram)),
+        "unsupported configuration: device <nvram> is not supported by the rvirt QEMU driver yet"
+    );
+}

@@ -5,10 +5,10 @@
 //! client's certificate DN (`tls_x509_dname`) as libvirtd does.
 //!
 //! libvirtd 9.0 reloads from libvirt's default locations only
-//! (`virNetTLSContextReloadForServer` ignores `ca_file` and friends), so
-//! the reload itself is not run against it here; rvirtd re-reads the
-//! files its configuration names. Its error texts on reload are those of
-//! the start-up checks, which `tls.rs` compares with libvirtd's.
+//! (`virNetTLSContextReloadForServer` ignores `ca_file` and friends);
+//! rvirtd re-reads the files its configuration names. So to compare the
+//! two, libvirtd gets a directory mounted over /etc/pki in its own mount
+//! namespace and rvirtd is configured with the same files.
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
@@ -175,5 +175,96 @@ fn client_info_shows_the_certificate_dn_as_libvirtd() {
     let (want, got) = (outputs[0].normalised(rules), outputs[1].normalised(rules));
     if let Some(d) = diff("client-info (TLS)", ("libvirtd", &want), ("rvirtd", &got)) {
         panic!("{d}\n{}", rvirtd.log());
+    }
+}
+
+/// libvirt's default layout under /etc/pki, with server certificate
+/// `name` and the CA's first CRL.
+fn lay_out_etc_pki(pki: &Pki, etc: &Path, name: &str) {
+    std::fs::create_dir_all(etc.join("CA")).unwrap();
+    std::fs::create_dir_all(etc.join("libvirt/private")).unwrap();
+    std::fs::copy(pki.path("ca-cert.pem"), etc.join("CA/cacert.pem")).unwrap();
+    std::fs::copy(pki.path("ca-crl.pem"), etc.join("CA/cacrl.pem")).unwrap();
+    let (cert, key) = (format!("{name}-cert.pem"), format!("{name}-key.pem"));
+    std::fs::copy(pki.path(&cert), etc.join("libvirt/servercert.pem")).unwrap();
+    std::fs::copy(pki.path(&key), etc.join("libvirt/private/serverkey.pem")).unwrap();
+}
+
+/// A change to the files under the PKI directory.
+type FileChange = dyn Fn(&Pki, &Path);
+
+/// What `server-update-tls` says for each new file set, on libvirtd
+/// (which reloads /etc/pki, here a directory mounted there in its own
+/// namespace) and on rvirtd (configured with the same files).
+#[test]
+fn update_tls_answers_like_libvirtd() {
+    if !ready() {
+        return;
+    }
+    let pki = Pki::new();
+    let etc = TempDir::new("etc-pki");
+    lay_out_etc_pki(&pki, etc.path(), "server");
+    let port = free_port();
+    let tls = format!("listen_tls = 1\ntls_port = \"{port}\"\n");
+    let Some(libvirtd) = Daemon::libvirtd_with_pki(&tls, etc.path()) else {
+        return;
+    };
+    let at = |f: &str| etc.join(f).display().to_string();
+    let port2 = free_port();
+    let rvirtd = Daemon::rvirtd(&format!(
+        "listen_tls = 1\ntls_port = \"{port2}\"\nca_file = \"{}\"\ncrl_file = \"{}\"\n\
+         cert_file = \"{}\"\nkey_file = \"{}\"\n",
+        at("CA/cacert.pem"),
+        at("CA/cacrl.pem"),
+        at("libvirt/servercert.pem"),
+        at("libvirt/private/serverkey.pem"),
+    ));
+    let garbage = |_: &Pki, etc: &Path| {
+        std::fs::write(etc.join("libvirt/servercert.pem"), "garbage\n").unwrap();
+    };
+    // (what, the change, whether the update succeeds)
+    let cases: [(&str, &FileChange, bool); 6] = [
+        ("the same files", &|_, _| {}, true),
+        ("a certificate that is not one", &garbage, false),
+        // Its purpose (TLS client) is not critical: libvirt only warns.
+        (
+            "a client certificate",
+            &|p, e| lay_out_etc_pki(p, e, "client"),
+            true,
+        ),
+        (
+            "an expired certificate",
+            &|p, e| lay_out_etc_pki(p, e, "expired"),
+            false,
+        ),
+        (
+            "another CA's certificate",
+            &|p, e| lay_out_etc_pki(p, e, "foreign"),
+            false,
+        ),
+        (
+            "the server certificate again",
+            &|p, e| lay_out_etc_pki(p, e, "server"),
+            true,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (what, change, ok) in cases {
+        change(&pki, etc.path());
+        let want = update_tls(&libvirtd).normalised(&[Normalise::Value("/etc/pki".into(), "pki")]);
+        let root = etc.path().display().to_string();
+        let got = update_tls(&rvirtd).normalised(&[Normalise::Value(root, "pki")]);
+        assert_eq!(got.ok, ok, "{what}: {got:?}");
+        failures.extend(diff(what, ("libvirtd", &want), ("rvirtd", &got)));
+    }
+    assert!(
+        failures.is_empty(),
+        "{}\n{}",
+        failures.join("\n"),
+        rvirtd.log()
+    );
+    for (d, port) in [(&libvirtd, port), (&rvirtd, port2)] {
+        let out = virsh(&uri(&pki, port, "client"), "uri");
+        assert!(out.ok, "{}: {out:?}", d.name);
     }
 }

@@ -10,7 +10,7 @@
 # libvirtd and python3-libvirt. Everything it starts goes on exit.
 #
 #   scripts/bench-tls.sh
-#   CALLS=2000 OPENS=100 ROUNDS=5 MIB=512 scripts/bench-tls.sh
+#   CALLS=5000 OPENS=100 ROUNDS=3 MIB=1024 scripts/bench-tls.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in /usr/sbin/libvirtd /usr/bin/virsh certtool; do
@@ -21,5 +21,5 @@ cargo build --release -q -p rvirtd --bin rvirtd
 cargo build --release -q -p rvirt-testkit --example bench_tls
 # Run directly, not by cargo: without CARGO set the kit takes the rvirtd
 # just built instead of building it again from inside the run.
-exec env -u CARGO CALLS="${CALLS:-5000}" OPENS="${OPENS:-200}" ROUNDS="${ROUNDS:-3}" \
-    MIB="${MIB:-256}" target/release/examples/bench_tls
+exec env -u CARGO CALLS="${CALLS:-20000}" OPENS="${OPENS:-300}" ROUNDS="${ROUNDS:-5}" \
+    MIB="${MIB:-512}" target/release/examples/bench_tls

@@ -172,10 +172,16 @@ const HEADER: [[&str; 7]; 2] = [
 const WIDTHS: [usize; 7] = [28, 8, 8, 16, 8, 8, 16];
 
 fn line(cells: [&str; 7]) {
-    println!(
-        "| {:<28} | {:>8} | {:>8} | {:>16} | {:>8} | {:>8} | {:>16} |",
-        cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6]
-    );
+    let padded: Vec<String> = cells
+        .iter()
+        .zip(WIDTHS)
+        .enumerate()
+        .map(|(i, (c, w))| match i {
+            0 => format!("{c:<w$}"),
+            _ => format!("{c:>w$}"),
+        })
+        .collect();
+    println!("| {} |", padded.join(" | "));
 }
 
 fn row(label: &str, r: [f64; 2], l: Option<[f64; 2]>) {
@@ -231,7 +237,7 @@ fn main() {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("{calls} calls and {opens} opens per run, median of {rounds}; {cpus} CPUs shared by daemons and clients");
     println!();
-    HEADER.map(line);
+    HEADER.into_iter().for_each(line);
     let rule = WIDTHS.map(|w| format!("{}:", "-".repeat(w + 1)));
     println!("|{}|{}|", "-".repeat(30), rule[1..].join("|"));
     let labels = [

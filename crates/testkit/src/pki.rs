@@ -139,6 +139,20 @@ impl Pki {
         )
     }
 
+    /// A CRL of the main CA revoking client `name` (and no other): its
+    /// path, for a daemon's `crl_file` (a later one than `ca-crl.pem`).
+    pub fn crl_revoking(&self, name: &str) -> PathBuf {
+        let out = format!("ca-revoking-{name}");
+        let loads = [
+            ("ca-privkey", &"ca-key.pem".to_string()),
+            ("ca-certificate", &"ca-cert.pem".to_string()),
+            ("certificate", &format!("{name}-cert.pem")),
+        ];
+        let template = "crl_next_update = 365\ncrl_number = 2\n";
+        self.generate("crl", &out, &loads, template, "crl");
+        self.path(&format!("{out}-crl.pem"))
+    }
+
     fn make_ca(&self, name: &str, cn: &str) {
         self.key(name);
         let template = format!(

@@ -4,7 +4,7 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller, Devices};
+use super::devices::{format_addr, parse_addr, Address, Controller, Devices};
 use super::props;
 use super::serial::ConsoleTarget;
 use super::{internal, internal_xml, unsupported};
@@ -158,8 +158,9 @@ pub(crate) fn add_virtio_serial_controllers(d: &mut Devices) {
             .iter()
             .any(|c| c.controller_type == ControllerType::VirtioSerial && c.index == index);
         if !present {
+            // virDomainDefMaybeAddController appends.
             let c = Controller::new(ControllerType::VirtioSerial, index);
-            insert_controller(&mut d.controllers, c);
+            d.controllers.push(c);
         }
     }
 }

@@ -106,29 +106,6 @@ pub struct DeviceAliases {
     pub vsock: Vec<String>,
 }
 
-/// `virDomainControllerInsert`.
-pub(crate) fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
-    let mut at: Option<usize> = None;
-    for idx in (0..list.len()).rev() {
-        if list[idx].controller_type != c.controller_type {
-            continue;
-        }
-        if c.index == -1 {
-            at = Some(idx + 1);
-            break;
-        }
-        if list[idx].index > c.index {
-            at = Some(idx);
-        } else if at.is_none() {
-            at = Some(idx + 1);
-        }
-    }
-    match at {
-        Some(i) => list.insert(i, c),
-        None => list.push(c),
-    }
-}
-
 impl Devices {
     pub(crate) fn parse(e: Option<&Element>, os: &OsDef) -> Result<Devices> {
         let mut d = Devices::default();
@@ -143,7 +120,7 @@ impl Devices {
         let controllers: Vec<Controller> = controllers.collect::<Result<_>>()?;
         controller::check_usb(&controllers)?;
         for c in controllers {
-            insert_controller(&mut d.controllers, c);
+            controller::insert(&mut d.controllers, c);
         }
         d.leases = parse_each(e, "lease", Lease::parse)?;
         d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
@@ -207,21 +184,7 @@ impl Devices {
         }
         disk::Iotune::expand_groups(&mut self.disks);
         hostdev::post_parse_scsi(&mut self.hostdevs, &self.controllers, &self.disks)?;
-        // Controller indexes.
-        for i in 0..self.controllers.len() {
-            if self.controllers[i].index == -1 {
-                let t = self.controllers[i].controller_type;
-                let mut n = 0;
-                while self
-                    .controllers
-                    .iter()
-                    .any(|c| c.controller_type == t && c.index == n)
-                {
-                    n += 1;
-                }
-                self.controllers[i].index = n;
-            }
-        }
+        controller::assign_indexes(&mut self.controllers);
         controller::reject_duplicates(&self.controllers)?;
         for (ctype, bus) in [
             (ControllerType::Scsi, DiskBus::Scsi),
@@ -249,7 +212,6 @@ impl Devices {
                 }
             }
         }
-        hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
         serial::post_parse(
             &mut self.serials,
             &mut self.consoles,
@@ -258,6 +220,7 @@ impl Devices {
         serial::post_parse_parallels(&mut self.parallels);
         channel::add_virtio_serial_controllers(self);
         smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);
+        hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
         for c in &self.controllers {
             c.validate()?;
         }
@@ -265,7 +228,7 @@ impl Devices {
         if let Some(v) = self.videos.first_mut() {
             // virDomainDefPostParseVideo: a `none` video keeps nothing else.
             if v.model == VideoModel::None {
-                *v = Video::bare(VideoModel::None);
+                v.clear_to_none();
             } else {
                 v.primary = true;
             }
@@ -290,7 +253,16 @@ impl Devices {
         disk::unique_targets(&self.disks)?;
         let disk_aliases = self.disks.iter().filter_map(|d| d.alias.as_deref());
         let hostdev_aliases = self.hostdevs.iter().filter_map(|h| h.alias.as_deref());
-        disk::unique_aliases(disk_aliases.chain(hostdev_aliases))?;
+        let net_aliases = self.interfaces.iter().filter_map(|i| i.alias.as_deref());
+        let video_aliases = self.videos.iter().filter_map(|v| v.alias.as_deref());
+        let controller_aliases = self.controllers.iter().filter_map(|c| c.alias.as_deref());
+        disk::unique_aliases(
+            disk_aliases
+                .chain(net_aliases)
+                .chain(hostdev_aliases)
+                .chain(video_aliases)
+                .chain(controller_aliases),
+        )?;
         for h in &self.hostdevs {
             h.validate()?;
         }

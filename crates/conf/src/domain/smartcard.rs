@@ -6,7 +6,7 @@
 
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller};
+use super::devices::{format_addr, parse_addr, Address, Controller};
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -147,7 +147,8 @@ pub(crate) fn add_ccid_controllers(cards: &mut [Smartcard], controllers: &mut Ve
             .iter()
             .any(|c| c.controller_type == ControllerType::Ccid && c.index == index)
         {
-            insert_controller(controllers, Controller::new(ControllerType::Ccid, index));
+            // virDomainDefMaybeAddController appends.
+            controllers.push(Controller::new(ControllerType::Ccid, index));
         }
     }
 }

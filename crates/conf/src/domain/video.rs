@@ -48,6 +48,10 @@ pub struct Video {
     pub backend: Option<VideoBackend>,
     pub vgaconf: Option<VgaConf>,
     pub virtio: VirtioOptions,
+    /// A user alias (`ua-...`).
+    pub alias: Option<String>,
+    /// `<acpi index=>`, non-zero.
+    pub acpi_index: Option<u32>,
     pub address: Option<Address>,
 }
 
@@ -103,12 +107,21 @@ impl Video {
             backend: None,
             vgaconf: None,
             virtio: VirtioOptions::default(),
+            alias: None,
+            acpi_index: None,
             address: None,
         }
     }
 
+    /// `virDomainDefPostParseVideo` on a `none` video: nothing it was
+    /// given is kept but its user alias.
+    pub(crate) fn clear_to_none(&mut self) {
+        let alias = self.alias.take();
+        *self = Video::bare(VideoModel::None);
+        self.alias = alias;
+    }
+
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Video> {
-        super::unmodelled::refuse_device_info(e, "video", &[])?;
         let m = e.child("model");
         let model = match m.and_then(|m| m.attr("type")) {
             Some(t) => VideoModel::parse_named(t, "video model")?,
@@ -149,6 +162,8 @@ impl Video {
                 None => None,
             },
             virtio: VirtioOptions::parse(driver)?,
+            alias: super::disk::user_alias(e),
+            acpi_index: super::boot::acpi_index(e)?,
             address: parse_addr(e)?,
             model,
         })
@@ -196,6 +211,8 @@ impl Video {
                 a.add("primary", "yes");
             }
             w.elem_with("model", a.as_str(), |w| self.format_model_children(w));
+            let alias = self.alias.as_deref();
+            super::boot::format_info(w, None, alias, None, self.acpi_index);
             format_addr(&self.address, w);
         });
     }
@@ -280,5 +297,30 @@ mod tests {
                 ("<video><driver iommu='on'/><model type='vga'/></video>", "unsupported configuration: iommu driver option is only supported for virtio devices"),
             ],
         );
+    }
+
+    /// A user alias and an ACPI index, in virDomainDeviceInfoFormat's
+    /// order; a `none` video keeps only its alias (checked against virsh).
+    #[test]
+    fn alias_and_acpi_index() {
+        let out = dump(
+            "<video><model type='cirrus'/><acpi index='1729'/><alias name='ua-v'/>\
+             <address type='pci' domain='0' bus='0' slot='2' function='0'/></video>",
+        )
+        .unwrap();
+        let want = "      <model type='cirrus' vram='16384' heads='1' primary='yes'/>
+      <alias name='ua-v'/>
+      <acpi index='1729'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+";
+        assert!(out.contains(want), "{out}");
+        let out = dump("<video><model type='none'/><acpi index='3'/><alias name='ua-user-video-alias'/></video>")
+            .unwrap();
+        let want = "    <video>
+      <model type='none'/>
+      <alias name='ua-user-video-alias'/>
+    </video>
+";
+        assert!(out.contains(want), "{out}");
     }
 }

@@ -23,7 +23,7 @@ mod live;
 mod machine;
 mod net;
 #[cfg(test)]
-mod test_caps;
+pub(crate) mod test_caps;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;

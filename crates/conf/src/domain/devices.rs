@@ -107,6 +107,52 @@ pub struct DeviceAliases {
 }
 
 impl Devices {
+    /// Every device's user alias (`virDomainDefValidateAliases`). A console
+    /// on serial port 0 is left out: libvirt keeps a stub there and writes
+    /// the serial port's info.
+    fn user_aliases(&self) -> Vec<&str> {
+        fn of<'a, T: 'a>(
+            list: impl IntoIterator<Item = &'a T>,
+            info: impl Fn(&'a T) -> &'a Option<String>,
+        ) -> Vec<&'a str> {
+            list.into_iter()
+                .filter_map(|d| info(d).as_deref())
+                .collect()
+        }
+        let serial_console = Some(super::serial::ConsoleTarget::Serial);
+        let consoles = self
+            .consoles
+            .iter()
+            .filter(|c| c.console_target() != serial_console);
+        [
+            of(&self.disks, |d| &d.alias),
+            of(&self.interfaces, |i| &i.alias),
+            of(&self.sounds, |s| &s.info.alias),
+            of(&self.hostdevs, |h| &h.alias),
+            of(&self.videos, |v| &v.alias),
+            of(&self.controllers, |c| &c.alias),
+            of(&self.smartcards, |c| &c.info.alias),
+            of(&self.serials, |c| &c.info.alias),
+            of(&self.parallels, |c| &c.info.alias),
+            of(&self.channels, |c| &c.info.alias),
+            of(consoles, |c| &c.info.alias),
+            of(&self.inputs, |i| &i.info.alias),
+            of(&self.filesystems, |f| &f.info.alias),
+            of(self.watchdog.as_slice(), |w| &w.info.alias),
+            of(self.memballoon.as_slice(), |m| &m.info.alias),
+            of(&self.hubs, |h| &h.info.alias),
+            of(&self.shmems, |s| &s.info.alias),
+            of(&self.tpms, |t| &t.info.alias),
+            of(&self.memories, |m| &m.info.alias),
+            of(&self.rngs, |r| &r.info.alias),
+            of(&self.redirdevs, |r| &r.info.alias),
+            of(&self.panics, |p| &p.info.alias),
+            of(self.iommu.as_slice(), |i| &i.info.alias),
+            of(self.vsock.as_slice(), |v| &v.info.alias),
+        ]
+        .concat()
+    }
+
     pub(crate) fn parse(e: Option<&Element>, os: &OsDef) -> Result<Devices> {
         let mut d = Devices::default();
         let Some(e) = e else {
@@ -251,18 +297,7 @@ impl Devices {
             d.validate()?;
         }
         disk::unique_targets(&self.disks)?;
-        let disk_aliases = self.disks.iter().filter_map(|d| d.alias.as_deref());
-        let hostdev_aliases = self.hostdevs.iter().filter_map(|h| h.alias.as_deref());
-        let net_aliases = self.interfaces.iter().filter_map(|i| i.alias.as_deref());
-        let video_aliases = self.videos.iter().filter_map(|v| v.alias.as_deref());
-        let controller_aliases = self.controllers.iter().filter_map(|c| c.alias.as_deref());
-        disk::unique_aliases(
-            disk_aliases
-                .chain(net_aliases)
-                .chain(hostdev_aliases)
-                .chain(video_aliases)
-                .chain(controller_aliases),
-        )?;
+        disk::unique_aliases(self.user_aliases().into_iter())?;
         for h in &self.hostdevs {
             h.validate()?;
         }

@@ -218,7 +218,7 @@ impl Devices {
 
     /// Generic post-parse: disk buses and drive addresses, controller
     /// indexes and implicit controllers, MACs, console targets, videos.
-    pub(crate) fn post_parse(&mut self, os: &OsDef) -> Result<()> {
+    pub(crate) fn post_parse(&mut self, os: &OsDef, virt_type: super::VirtType) -> Result<()> {
         let scsi_hostdevs: Vec<Address> = self
             .hostdevs
             .iter()
@@ -278,6 +278,13 @@ impl Devices {
             } else {
                 v.primary = true;
             }
+        }
+        for v in self
+            .videos
+            .iter_mut()
+            .filter(|v| v.model != VideoModel::None)
+        {
+            v.post_parse(virt_type);
         }
         super::video::validate_all(&self.videos)?;
         graphics::validate_all(&self.graphics, &self.audios)?;

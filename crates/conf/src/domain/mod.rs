@@ -530,7 +530,7 @@ impl DomainDef {
             launch_security,
             idmap,
         };
-        def.devices.post_parse(&def.os)?;
+        def.devices.post_parse(&def.os, def.virt_type)?;
         if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
         }

@@ -9,7 +9,7 @@ use crate::xml::Element;
 use rvirt_util::Result;
 
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
-const DOMAIN: &[&str] = &["vcpus", "bootloader", "bootloader_args"];
+const DOMAIN: &[&str] = &["vcpus"];
 
 /// Children of `<devices>` (`virDomainDeviceType`).
 const DEVICES: &[&str] = &["nvram", "crypto"];

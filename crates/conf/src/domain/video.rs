@@ -5,6 +5,7 @@ use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
+use super::VirtType;
 use super::{internal, internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -81,13 +82,29 @@ fn model_number(m: Option<&Element>, name: &str) -> Result<Option<u32>> {
     }
 }
 
-fn default_ram(model: VideoModel) -> (Option<u32>, Option<u32>) {
+/// `virDomainVideoDefaultRAM`: KiB of (V)RAM a model gets when none is
+/// given, by the domain's virt type.
+fn default_ram(virt_type: VirtType, model: VideoModel) -> u32 {
     match model {
-        VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga => (None, Some(16384)),
-        VideoModel::Xen => (None, Some(4096)),
-        VideoModel::Qxl => (Some(65536), Some(65536)),
-        VideoModel::Vbox => (None, Some(8192)),
-        _ => (None, None),
+        VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga => match virt_type {
+            VirtType::Vbox => 8 * 1024,
+            VirtType::Vmware => 4 * 1024,
+            _ => 16 * 1024,
+        },
+        VideoModel::Bochs => 16 * 1024,
+        VideoModel::Xen => 4 * 1024,
+        VideoModel::Qxl => 64 * 1024,
+        _ => 0,
+    }
+}
+
+/// `VIR_ROUND_UP_POWER_OF_TWO` on an unsigned int: 0 for 0 and for what
+/// does not fit.
+fn round_up_power_of_two(n: u32) -> u32 {
+    match n {
+        0 => 0,
+        n if n > 1 << 31 => 0,
+        n => n.next_power_of_two(),
     }
 }
 
@@ -113,6 +130,19 @@ impl Video {
         }
     }
 
+    /// `virDomainVideoDefPostParse`: the (V)RAM defaults of `virt_type`
+    /// (RAM for qxl only), both rounded up to a power of two.
+    pub(crate) fn post_parse(&mut self, virt_type: VirtType) {
+        let default = default_ram(virt_type, self.model);
+        let ram = match self.ram {
+            None if self.model == VideoModel::Qxl => default,
+            other => other.unwrap_or(0),
+        };
+        let vram = self.vram.unwrap_or(default);
+        self.ram = Some(round_up_power_of_two(ram)).filter(|n| *n != 0);
+        self.vram = Some(round_up_power_of_two(vram)).filter(|n| *n != 0);
+    }
+
     /// `virDomainDefPostParseVideo` on a `none` video: nothing it was
     /// given is kept but its user alias.
     pub(crate) fn clear_to_none(&mut self) {
@@ -128,7 +158,6 @@ impl Video {
             None if os.os_type == super::OsType::Hvm => VideoModel::Cirrus,
             None => VideoModel::Xen,
         };
-        let (dram, dvram) = default_ram(model);
         let driver = e.child("driver");
         let backend = match driver {
             Some(d) => props::enumeration(d, "name", false)?,
@@ -138,9 +167,9 @@ impl Video {
             return Err(props::invalid(driver.unwrap_or(e), "name", "default"));
         }
         Ok(Video {
-            // A zero size, like an absent one, takes the model's default.
-            ram: model_number(m, "ram")?.filter(|n| *n != 0).or(dram),
-            vram: model_number(m, "vram")?.filter(|n| *n != 0).or(dvram),
+            // A zero size, like an absent one, takes the default (post_parse).
+            ram: model_number(m, "ram")?.filter(|n| *n != 0),
+            vram: model_number(m, "vram")?.filter(|n| *n != 0),
             vram64: model_number(m, "vram64")?,
             vgamem: model_number(m, "vgamem")?,
             heads: Some(model_number(m, "heads")?.unwrap_or(1)),
@@ -297,6 +326,42 @@ mod tests {
                 ("<video><driver iommu='on'/><model type='vga'/></video>", "unsupported configuration: iommu driver option is only supported for virtio devices"),
             ],
         );
+    }
+
+    /// (V)RAM defaults by virt type and model, rounded up to a power of
+    /// two (checked against stock virsh).
+    #[test]
+    fn ram_defaults_and_rounding() {
+        use super::super::test_support::round_trip;
+        let videos = "<video><model type='vbox'/></video><video><model type='vga'/></video>\
+            <video><model type='bochs'/></video><video><model type='qxl' vram='18432'/></video>\
+            <video><model type='cirrus' vram='1'/></video><video><model type='vmvga' vram='2147483649'/></video>";
+        let dump = |virt: &str| {
+            round_trip(&format!(
+                "<domain type='{virt}'><name>v</name><memory>1024</memory>\
+                 <os><type>hvm</type></os><devices>{videos}</devices></domain>"
+            ))
+            .unwrap()
+        };
+        let models = |out: String| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.contains("<model type="))
+                .map(|l| l.trim().to_string())
+                .collect()
+        };
+        assert_eq!(
+            models(dump("vmware")),
+            [
+                "<model type='vbox' heads='1' primary='yes'/>",
+                "<model type='vga' vram='4096' heads='1'/>",
+                "<model type='bochs' vram='16384' heads='1'/>",
+                "<model type='qxl' ram='65536' vram='32768' heads='1'/>",
+                "<model type='cirrus' vram='1' heads='1'/>",
+                "<model type='vmvga' heads='1'/>",
+            ]
+        );
+        assert!(models(dump("vbox"))[1].contains("vram='8192'"));
+        assert!(models(dump("test"))[1].contains("vram='16384'"));
     }
 
     /// A user alias and an ACPI index, in virDomainDeviceInfoFormat's

@@ -83,6 +83,17 @@ fn each_device<T>(
     src.iter().zip(dst).try_for_each(|(a, b)| check(a, b))
 }
 
+/// The tail of `virDomainDeviceInfoCheckABIStability` (unset is 0).
+fn same_acpi_index(src: Option<u32>, dst: Option<u32>) -> Result<()> {
+    let (s, d) = (src.unwrap_or(0), dst.unwrap_or(0));
+    if s != d {
+        return Err(unsupported(format!(
+            "Target ACPI index '{d}' does not match source '{s}'"
+        )));
+    }
+    Ok(())
+}
+
 fn same_address<A: PartialEq>(src: &A, dst: &A) -> Result<()> {
     if src != dst {
         return Err(unsupported(
@@ -169,7 +180,8 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("disk bus", a.bus().as_str(), b.bus().as_str())?;
         same("disk", &a.target.dev, &b.target.dev)?;
         check_disk(a, b)?;
-        same_address(&a.address, &b.address)
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
         same_value(
@@ -201,7 +213,8 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             b.mtu.unwrap_or_default(),
         )?;
         check_virtio(&a.driver.options, &b.driver.options)?;
-        same_address(&a.address, &b.address)
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     same_count("input device", &s.inputs, &d.inputs)?;
     same_count("graphics", &s.graphics, &d.graphics)?;
@@ -224,7 +237,8 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
         let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
         same("host device subsystem", subsystem(a), subsystem(b))?;
-        same_address(&a.address, &b.address)
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     if s.watchdog.is_some() != d.watchdog.is_some() {
         let count = |w: &Option<Watchdog>| usize::from(w.is_some());
@@ -237,6 +251,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     if let (Some(a), Some(b)) = (&s.watchdog, &d.watchdog) {
         same("watchdog model", a.model.as_str(), b.model.as_str())?;
         same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
     }
     let sb = s.memballoon.as_ref().map(|m| m.model);
     let db = d.memballoon.as_ref().map(|m| m.model);
@@ -311,7 +326,8 @@ fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
         bits(s.aw_bits),
         bits(d.aw_bits),
     )?;
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainFsDefCheckABIStability`.
@@ -329,7 +345,8 @@ fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
     if src.model != dst.model {
         return Err(unsupported("Target filesystem model does not match source"));
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainShmemDefCheckABIStability`.
@@ -363,7 +380,8 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
             "Target shared memory MSI configuration doesn't match source",
         ));
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// libvirt's "Target WHAT 'D' doesn't match source SOURCE_WHAT 'S'".
@@ -432,7 +450,8 @@ fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
             return Err(unsupported(format!("Target NVDIMM {msg}")));
         }
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).
@@ -464,7 +483,8 @@ fn check_tpm(src: &Tpm, dst: &Tpm) -> Result<()> {
             return differs("active PCR banks");
         }
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 #[cfg(test)]
@@ -575,6 +595,16 @@ mod tests {
                 nic(m1, ""),
                 nic(m1, "<driver ats='on'/>"),
                 "Target device ats option 'on' does not match source 'absent'",
+            ),
+            (
+                nic(m1, "<acpi index='3'/>"),
+                nic(m1, ""),
+                "Target ACPI index '0' does not match source '3'",
+            ),
+            (
+                with("<watchdog model='i6300esb'><acpi index='1'/></watchdog>"),
+                with("<watchdog model='i6300esb'><acpi index='2'/></watchdog>"),
+                "Target ACPI index '2' does not match source '1'",
             ),
         ] {
             let err = a.check_abi_stability(&b).unwrap_err();

@@ -107,6 +107,11 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<sound model='ich9'><codec type='micro'/></sound>",
         "<hub type='usb'><address type='usb' bus='0' port='1.2'/></hub>",
         "<video><model type='qxl' vgamem='8192'><resolution x='800' y='600'/></model></video>",
+        "<video><model type='cirrus' vram='9000'/><acpi index='2'/><alias name='ua-v'/></video>",
+        "<controller type='usb' model='ich9-uhci2'><alias name='ua-u2'/></controller>",
+        "<watchdog model='i6300esb'><alias name='ua-wd'/><acpi index='4'/></watchdog>",
+        "<serial type='pty'><alias name='ua-s'/></serial>",
+        "<shmem name='m'><alias name='ua-sh'/><acpi index='8'/></shmem>",
     ]);
     proptest::collection::vec(device, 0..6)
 }

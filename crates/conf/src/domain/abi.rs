@@ -235,7 +235,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same_value("video card model", a.model, b.model, VirEnum::as_str)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
-        let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
+        let subsystem = |h: &Hostdev| h.type_name();
         same("host device subsystem", subsystem(a), subsystem(b))?;
         same_address(&a.address, &b.address)?;
         same_acpi_index(a.acpi_index, b.acpi_index)

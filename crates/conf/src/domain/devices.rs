@@ -222,7 +222,7 @@ impl Devices {
         let scsi_hostdevs: Vec<Address> = self
             .hostdevs
             .iter()
-            .filter(|h| h.hostdev_type() == hostdev::HostdevType::Scsi)
+            .filter(|h| h.hostdev_type() == Some(hostdev::HostdevType::Scsi))
             .filter_map(|h| h.address.clone())
             .collect();
         for disk in self.disks.iter_mut() {

@@ -5,6 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::address::Address;
 use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
@@ -94,13 +95,64 @@ fn same_acpi_index(src: Option<u32>, dst: Option<u32>) -> Result<()> {
     Ok(())
 }
 
-fn same_address<A: PartialEq>(src: &A, dst: &A) -> Result<()> {
-    if src != dst {
-        return Err(unsupported(
-            "Target device address type does not match source",
-        ));
-    }
-    Ok(())
+/// `virDomainDeviceInfoCheckABIStability`'s address half: the same
+/// address type, and for the types libvirt compares the same address
+/// (USB, CCW, sPAPR VIO and virtio-mmio addresses may differ).
+fn same_address(src: &Option<Address>, dst: &Option<Address>) -> Result<()> {
+    let type_of = |a: &Option<Address>| a.as_ref().map_or("none", Address::type_name).to_string();
+    let (Some(s), Some(d)) = (src, dst) else {
+        if src.is_some() != dst.is_some() {
+            return Err(unsupported(format!(
+                "Target device address type {} does not match source {}",
+                type_of(dst),
+                type_of(src)
+            )));
+        }
+        return Ok(());
+    };
+    use Address as A;
+    let msg = match (s, d) {
+        (
+            A::Pci { domain: sd, bus: sb, slot: ss, function: sf, .. },
+            A::Pci { domain: dd, bus: db, slot: ds, function: df, .. },
+        ) if (sd, sb, ss, sf) != (dd, db, ds, df) => format!(
+            "Target device PCI address {dd:04x}:{db:02x}:{ds:02x}.{df}does not match \
+             source {sd:04x}:{sb:02x}:{ss:02x}.{sf}"
+        ),
+        (
+            A::Drive { controller: sc, bus: sb, unit: su, .. },
+            A::Drive { controller: dc, bus: db, unit: du, .. },
+        ) if (sc, sb, su) != (dc, db, du) => format!(
+            "Target device drive address {dc}:{db}:{du} does not match source {sc}:{sb}:{su}"
+        ),
+        (
+            A::VirtioSerial { controller: sc, bus: sb, port: sp },
+            A::VirtioSerial { controller: dc, bus: db, port: dp },
+        ) if (sc, sb, sp) != (dc, db, dp) => format!(
+            "Target device virtio serial address {dc}:{db}:{dp} does not match source {sc}:{sb}:{sp}"
+        ),
+        (A::Ccid { controller: sc, slot: ss }, A::Ccid { controller: dc, slot: ds })
+            if (sc, ss) != (dc, ds) =>
+        {
+            format!("Target device ccid address {dc}:{ds} does not match source {sc}:{ss}")
+        }
+        (A::Isa { iobase: sb, irq: si }, A::Isa { iobase: db, irq: di }) if (sb, si) != (db, di) => {
+            format!("Target device isa address {db}:{di} does not match source {sb}:{si}")
+        }
+        (A::Dimm { slot: ss, .. }, A::Dimm { slot: ds, .. }) if ss != ds => {
+            format!("Target device dimm slot {ds} does not match source {ss}")
+        }
+        (A::Dimm { base: sb, .. }, A::Dimm { base: db, .. }) if sb != db => {
+            format!("Target device dimm base address '{db:x}' does not match source '{sb:x}'")
+        }
+        _ if s.type_name() != d.type_name() => format!(
+            "Target device address type {} does not match source {}",
+            d.type_name(),
+            s.type_name()
+        ),
+        _ => return Ok(()),
+    };
+    Err(unsupported(msg))
 }
 
 pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
@@ -612,5 +664,52 @@ mod tests {
         }
         let (a, b) = (nic(m1, "<link state='down'/>"), nic(m1, ""));
         assert!(a.check_abi_stability(&b).is_ok());
+    }
+
+    /// `virDomainDeviceInfoCheckABIStability`'s address texts; a USB
+    /// address may differ.
+    #[test]
+    fn abi_addresses() {
+        let with = |devices: &str| {
+            DomainDef::parse(&X.replace("</os>", &format!("</os><devices>{devices}</devices>")))
+                .unwrap()
+        };
+        let dog = |addr: &str| with(&format!("<watchdog model='i6300esb'>{addr}</watchdog>"));
+        let pci = |slot: u32| {
+            format!("<address type='pci' domain='0' bus='0' slot='{slot}' function='0'/>")
+        };
+        let disk = |unit: u32| {
+            with(&format!(
+                "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>\
+                 <address type='drive' controller='0' bus='0' target='0' unit='{unit}'/></disk>"
+            ))
+        };
+        for (a, b, message) in [
+            (
+                dog(&pci(3)),
+                dog(&pci(4)),
+                "Target device PCI address 0000:00:04.0does not match source 0000:00:03.0",
+            ),
+            (
+                dog(&pci(3)),
+                dog(""),
+                "Target device address type none does not match source pci",
+            ),
+            (
+                dog(&pci(3)),
+                dog("<address type='isa' iobase='0x505'/>"),
+                "Target device address type isa does not match source pci",
+            ),
+            (
+                disk(1),
+                disk(2),
+                "Target device drive address 0:0:2 does not match source 0:0:1",
+            ),
+        ] {
+            let err = a.check_abi_stability(&b).unwrap_err();
+            assert_eq!(err.message, format!("unsupported configuration: {message}"));
+        }
+        let usb = |port: u32| dog(&format!("<address type='usb' bus='0' port='{port}'/>"));
+        assert!(usb(1).check_abi_stability(&usb(2)).is_ok());
     }
 }

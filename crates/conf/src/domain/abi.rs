@@ -245,7 +245,9 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("controller index", a.index, b.index)?;
         same_value("controller model", a.model, b.model, |m| {
             m.map_or("", ControllerModel::as_str)
-        })
+        })?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     each_device(
         "filesystem",
@@ -282,9 +284,13 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             VirEnum::as_str,
         )?;
         same_value("input device bus", a.bus, b.bus, VirEnum::as_str)?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {
         same_value("video card model", a.model, b.model, VirEnum::as_str)?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
         let subsystem = |h: &Hostdev| h.type_name();
@@ -315,15 +321,21 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_value("balloon model", sb, db, |m| m.map_or("", VirEnum::as_str))?;
     same_count("smartcard", &s.smartcards, &d.smartcards)?;
     each_device("sound card", &s.sounds, &d.sounds, |a, b| {
-        same("sound card model", a.model.as_str(), b.model.as_str())
+        same("sound card model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     same_count("redirected devices", &s.redirdevs, &d.redirdevs)?;
     same_count("hub device", &s.hubs, &d.hubs)?;
     each_device("RNG device", &s.rngs, &d.rngs, |a, b| {
-        same_quoted("RNG model", a.model.as_str(), b.model.as_str())
+        same_quoted("RNG model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     each_device("panic device", &s.panics, &d.panics, |a, b| {
-        same_quoted("panic model", a.model.as_str(), b.model.as_str())
+        same_quoted("panic model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
@@ -709,6 +721,14 @@ mod tests {
             let err = a.check_abi_stability(&b).unwrap_err();
             assert_eq!(err.message, format!("unsupported configuration: {message}"));
         }
+        let video = |slot: u32| with(&format!("<video><model type='vga'/>{}</video>", pci(slot)));
+        let err = video(2).check_abi_stability(&video(5)).unwrap_err();
+        assert!(
+            err.message
+                .contains("PCI address 0000:00:05.0does not match"),
+            "{}",
+            err.message
+        );
         let usb = |port: u32| dog(&format!("<address type='usb' bus='0' port='{port}'/>"));
         assert!(usb(1).check_abi_stability(&usb(2)).is_ok());
     }

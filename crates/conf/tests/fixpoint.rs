@@ -128,6 +128,11 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<nvram><address type='spapr-vio' reg='0x3000'/></nvram>",
         "<serial type='file'><source path='/tmp/s'><seclabel model='dac' relabel='no'/><seclabel model='selinux' relabel='yes'/></source></serial>",
         "<channel type='unix'><source mode='connect' path='/c'><seclabel relabel='yes'><label>a:b</label></seclabel><reconnect enabled='no'/></source><target type='virtio' name='n'/></channel>",
+        "<video><model type='cirrus' vram='9000'/><acpi index='2'/><alias name='ua-v'/></video>",
+        "<controller type='usb' model='ich9-uhci2'><alias name='ua-u2'/></controller>",
+        "<watchdog model='i6300esb'><alias name='ua-wd'/><acpi index='4'/></watchdog>",
+        "<serial type='pty'><alias name='ua-s'/></serial>",
+        "<shmem name='m'><alias name='ua-sh'/><acpi index='8'/></shmem>",
     ]);
     proptest::collection::vec(device, 0..6)
 }

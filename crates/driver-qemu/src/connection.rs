@@ -338,13 +338,9 @@ impl HypervisorConnection for QemuConnection {
         flags: u32,
     ) -> Result<String> {
         check_flags("qemuConnectGetDomainCapabilities", flags, 0)?;
+        let req = crate::domcaps::Request::parse(wanted_arch, wanted_machine, virttype)?;
         let binary = emulatorbin.unwrap_or(crate::driver::DEFAULT_EMULATOR);
         let caps = self.driver.caps(std::path::Path::new(binary))?;
-        let req = crate::domcaps::Request {
-            machine: wanted_machine,
-            arch: wanted_arch,
-            virt_type: virttype,
-        };
         crate::domcaps::format(&caps, &req)
     }
     fn connect_get_all_domain_stats(

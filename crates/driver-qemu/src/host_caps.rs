@@ -7,6 +7,7 @@ use crate::driver::{Driver, DEFAULT_EMULATOR};
 use rvirt_conf::capabilities::{
     Capabilities, Guest, GuestDomain, Host, Machine, Migration, SecModel,
 };
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_util::Result;
 use std::path::Path;
 
@@ -56,8 +57,8 @@ pub fn guest(caps: &QemuCaps) -> Guest {
     };
     Guest {
         os_type: "hvm".into(),
-        arch: caps.arch.clone(),
-        wordsize: if caps.arch.ends_with("64") { 64 } else { 32 },
+        arch: caps.arch.as_str().to_string(),
+        wordsize: crate::caps_model::word_size(caps.arch),
         emulator: Some(caps.binary.display().to_string()),
         machines: machines(caps),
         domains,

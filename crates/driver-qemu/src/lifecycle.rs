@@ -43,6 +43,20 @@ pub fn accel_for(def: &DomainDef, caps: &QemuCaps) -> Result<Accel> {
     }
 }
 
+/// `qemuProcessStartValidate`'s first check, before the definition is
+/// validated again: a KVM guest on a host without `/dev/kvm` at all. (With
+/// `/dev/kvm` present but unusable, [`accel_for`]'s refusal follows.)
+pub fn check_kvm_device(def: &DomainDef, dev_kvm_exists: bool) -> Result<()> {
+    if def.virt_type == VirtType::Kvm && !dev_kvm_exists {
+        return Err(Error::new(
+            ErrorDomain::QEMU,
+            ErrorCode::CONFIG_UNSUPPORTED,
+            command::KVM_MISSING,
+        ));
+    }
+    Ok(())
+}
+
 /// What a start is asked to do.
 pub struct StartRequest {
     pub paused: bool,
@@ -81,6 +95,7 @@ fn start_run(
     let config_cpu = def.cpu.clone();
     command::update_cpu_for_start(&mut def);
     let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
+    check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
@@ -327,4 +342,42 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
         dom
     };
     driver.emit_lifecycle(&stopped, lifecycle::STOPPED, detail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(virt_type: &str) -> DomainDef {
+        DomainDef::parse(&format!(
+            "<domain type='{virt_type}'><name>g</name><memory>1024</memory>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>"
+        ))
+        .unwrap()
+    }
+
+    /// Without /dev/kvm, qemuProcessStartValidate's text; with it but KVM
+    /// unusable, qemuValidateDomainDef's.
+    #[test]
+    fn kvm_refusals_as_libvirt_words_them() {
+        let err = check_kvm_device(&def("kvm"), false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::CONFIG_UNSUPPORTED);
+        assert!(err.message.starts_with(
+            "unsupported configuration: Domain requires KVM, but it is not available. Check"
+        ));
+        check_kvm_device(&def("kvm"), true).unwrap();
+        check_kvm_device(&def("qemu"), false).unwrap();
+        let caps = QemuCaps {
+            binary: "/usr/bin/qemu-system-x86_64".into(),
+            kvm_usable: false,
+            ..QemuCaps::default()
+        };
+        let err = accel_for(&def("kvm"), &caps).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' \
+             does not support virt type 'kvm'"
+        );
+        assert_eq!(accel_for(&def("qemu"), &caps).unwrap(), Accel::Tcg);
+    }
 }

@@ -1,11 +1,11 @@
 //! Input (`virDomainInputDefParseXML` / `...Format`) and the memory
 //! balloon (`virDomainMemballoonDefParseXML` / `...Format`).
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal, internal_xml, sanitize_path, unmodelled};
+use super::{internal, internal_xml, sanitize_path};
 use crate::xml::{escape, Attrs, Element, Writer};
 use rvirt_util::Result;
 
@@ -54,6 +54,8 @@ pub struct Input {
     pub model: Option<InputModel>,
     pub source: InputSource,
     pub virtio: VirtioOptions,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -111,6 +113,7 @@ impl Input {
             model: None,
             source: InputSource::default(),
             virtio: VirtioOptions::default(),
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -128,11 +131,11 @@ impl Input {
             Some(b) => InputBus::parse_named(b, "input bus type")?,
             None => default_input_bus(t, os),
         };
-        unmodelled::refuse_device_info(e, "input", &[])?;
         Ok(Input {
             input_type: t,
             bus,
             model,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             source: parse_input_source(e, t)?,
             virtio: VirtioOptions::parse(e.child("driver"))?,
@@ -170,7 +173,7 @@ impl Input {
                 w.line(&format!("<driver{driver}/>"));
             }
             self.format_source(w);
-            format_addr(&self.address, w)
+            format_info_addr(&self.info, &self.address, w)
         });
     }
 }
@@ -184,6 +187,8 @@ pub struct Memballoon {
     /// `<stats period>` in seconds; 0 is none.
     pub period: i32,
     pub virtio: VirtioOptions,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -196,6 +201,7 @@ impl Memballoon {
             free_page_reporting: None,
             period: 0,
             virtio: VirtioOptions::default(),
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -208,17 +214,19 @@ impl Memballoon {
             Some(s) => props::int_base0(s, "period")?.unwrap_or(0).max(0),
             None => 0,
         };
+        // A model `none` balloon has no device info at all.
+        let none = m == MemballoonModel::None;
         Ok(Memballoon {
             model: m,
             autodeflate: props::triswitch(e, "autodeflate")?,
             free_page_reporting: props::triswitch(e, "freePageReporting")?,
             period,
-            // A model `none` balloon has no device address.
-            address: if m == MemballoonModel::None {
-                None
+            info: if none {
+                DeviceInfo::default()
             } else {
-                parse_addr(e)?
+                DeviceInfo::parse(e)?
             },
+            address: if none { None } else { parse_addr(e)? },
             virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
@@ -235,7 +243,7 @@ impl Memballoon {
             if self.period != 0 {
                 w.line(&format!("<stats period='{}'/>", self.period));
             }
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));

@@ -4,12 +4,12 @@
 //! formatted as `virDomainFSDefFormat`. Volume sources are refused as not
 //! supported yet.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::disk::StorageFormat;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal_xml, sanitize_path, unmodelled, unsupported};
+use super::{internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -95,6 +95,8 @@ pub struct Filesystem {
     pub target: Option<String>,
     pub readonly: bool,
     pub boot: Option<DeviceBoot>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
     pub space_limits: FsSpaceLimits,
 }
@@ -217,7 +219,6 @@ impl Filesystem {
                 "element <devices/filesystem/source type='volume'> is not supported by rvirt yet",
             ));
         }
-        unmodelled::refuse_device_info(e, "filesystem", &[])?;
         let src = e.child("source");
         let socket = src.and_then(|s| s.attr_string("socket"));
         let source = src.and_then(|s| s.attr_string(source_attr(fs_type)));
@@ -268,6 +269,7 @@ impl Filesystem {
             target: target.map(str::to_string),
             readonly: e.child("readonly").is_some(),
             boot: DeviceBoot::parse(e)?,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             space_limits,
         })
@@ -321,7 +323,7 @@ impl Filesystem {
             if let Some(b) = &self.boot {
                 b.format(w);
             }
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
             for (name, v) in [
                 ("space_hard_limit", self.space_limits.hard),
                 ("space_soft_limit", self.space_limits.soft),

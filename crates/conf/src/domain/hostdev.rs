@@ -8,6 +8,7 @@
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
 use super::controller::ControllerType;
+use super::hostdev_caps::CapsSource;
 use super::hostdev_scsi::{ScsiHostdev, ScsiSource};
 use super::props::{self, attr_struct, vir_enum, TriBool, TriSwitch, VirEnum};
 use super::rom::Rom;
@@ -85,6 +86,8 @@ pub enum HostdevSource {
         uuid: uuid::Uuid,
     },
     Scsi(ScsiHostdev),
+    /// `mode='capabilities'`: a host block, character or network device.
+    Caps(CapsSource),
 }
 
 /// `<hostdev mode='subsystem'>`.
@@ -305,9 +308,8 @@ impl Hostdev {
         match e.attr("mode") {
             None | Some("subsystem") => {}
             Some("capabilities") => {
-                return Err(unsupported(
-                    "element <devices/hostdev mode='capabilities'> is not supported by rvirt yet",
-                ))
+                let source = HostdevSource::Caps(CapsSource::parse(e, e.attr("type"))?);
+                return Hostdev::with_info(e, false, source, None);
             }
             Some(m) => return Err(unsupported(format!("unknown hostdev mode '{m}'"))),
         }
@@ -323,6 +325,16 @@ impl Hostdev {
         check_subsys_attrs(e, t)?;
         let source = HostdevSource::parse(e, s, t)?;
         let teaming = parse_teaming(e, t)?;
+        Hostdev::with_info(e, managed, source, teaming)
+    }
+
+    /// The hostdev with the device info of `e` (`virDomainDeviceInfoParseXML`).
+    fn with_info(
+        e: &Element,
+        managed: bool,
+        source: HostdevSource,
+        teaming: Option<String>,
+    ) -> Result<Hostdev> {
         let hostdev = Hostdev {
             teaming,
             managed,
@@ -337,13 +349,25 @@ impl Hostdev {
         Ok(hostdev)
     }
 
-    pub fn hostdev_type(&self) -> HostdevType {
-        match self.source {
+    /// The subsystem of a `mode='subsystem'` device; `None` for
+    /// `mode='capabilities'`.
+    pub fn hostdev_type(&self) -> Option<HostdevType> {
+        Some(match &self.source {
             HostdevSource::Pci { .. } => HostdevType::Pci,
             HostdevSource::Usb { .. } => HostdevType::Usb,
             HostdevSource::ScsiHost { .. } => HostdevType::ScsiHost,
             HostdevSource::Mdev { .. } => HostdevType::Mdev,
             HostdevSource::Scsi(_) => HostdevType::Scsi,
+            HostdevSource::Caps(_) => return None,
+        })
+    }
+
+    /// The `type=` attribute: the subsystem or the capabilities type.
+    pub fn type_name(&self) -> &'static str {
+        match (&self.source, self.hostdev_type()) {
+            (HostdevSource::Caps(c), _) => c.type_name(),
+            (_, Some(t)) => t.as_str(),
+            (_, None) => "",
         }
     }
 
@@ -378,13 +402,13 @@ impl Hostdev {
         };
         let t = a.type_name();
         match self.hostdev_type() {
-            HostdevType::Pci if t != "pci" && t != "unassigned" => Err(internal(
+            Some(HostdevType::Pci) if t != "pci" && t != "unassigned" => Err(internal(
                 "PCI host devices must use 'pci' or 'unassigned' address type",
             )),
-            HostdevType::ScsiHost if t != "pci" && t != "ccw" => Err(unsupported(
+            Some(HostdevType::ScsiHost) if t != "pci" && t != "ccw" => Err(unsupported(
                 "SCSI_host host device must use 'pci' or 'ccw' address type",
             )),
-            HostdevType::Usb if t != "usb" => {
+            Some(HostdevType::Usb) if t != "usb" => {
                 Err(unsupported("USB host device must use 'usb' address type"))
             }
             _ => Ok(()),
@@ -424,15 +448,19 @@ impl Hostdev {
                 ) => na == nb && ha.name == hb.name,
                 (x, y) => x == y,
             },
+            (S::Caps(a), S::Caps(b)) => a.same_device(b),
             _ => false,
         }
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
-        a.add("mode", "subsystem")
-            .add("type", self.hostdev_type().as_str());
-        a.add("managed", if self.managed { "yes" } else { "no" });
+        let caps = matches!(self.source, HostdevSource::Caps(_));
+        a.add("mode", if caps { "capabilities" } else { "subsystem" })
+            .add("type", self.type_name());
+        if !caps {
+            a.add("managed", if self.managed { "yes" } else { "no" });
+        }
         match &self.source {
             HostdevSource::ScsiHost { model, .. } if *model != VhostScsiModel::Default => {
                 a.add("model", model.as_str());
@@ -509,6 +537,7 @@ impl HostdevSource {
                 w.line(&format!("<source{}/>", s.as_str()));
             }
             HostdevSource::Scsi(s) => s.format_source(w),
+            HostdevSource::Caps(c) => c.format(w),
             HostdevSource::Mdev { uuid, .. } => w.elem_with("source", "", |w| {
                 w.line(&format!("<address uuid='{}'/>", uuid.hyphenated()))
             }),
@@ -524,13 +553,13 @@ pub(crate) fn post_parse_scsi(
     disks: &[super::disk::Disk],
 ) -> Result<()> {
     for i in 0..hostdevs.len() {
-        if hostdevs[i].hostdev_type() != HostdevType::Scsi {
+        if hostdevs[i].hostdev_type() != Some(HostdevType::Scsi) {
             continue;
         }
         if hostdevs[i].address.is_none() {
             let taken: Vec<Address> = hostdevs
                 .iter()
-                .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+                .filter(|h| h.hostdev_type() == Some(HostdevType::Scsi))
                 .filter_map(|h| h.address.clone())
                 .collect();
             let addr = super::hostdev_scsi::assign_address(controllers, disks, &taken);
@@ -552,7 +581,7 @@ pub(crate) fn add_scsi_controllers(
     let (mut max, mut model) = (-1i32, None);
     for h in hostdevs
         .iter()
-        .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+        .filter(|h| h.hostdev_type() == Some(HostdevType::Scsi))
     {
         let Some(Address::Drive { controller, .. }) = h.address else {
             continue;

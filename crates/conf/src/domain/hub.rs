@@ -1,7 +1,7 @@
 //! `<hub>`: a USB hub (`virDomainHubDef`), parsed as
 //! `virDomainHubDefParseXML`, formatted as `virDomainHubDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::{internal, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -9,6 +9,8 @@ use rvirt_util::Result;
 /// `<hub type='usb'>`, the only `virDomainHubType`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hub {
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -20,12 +22,15 @@ impl Hub {
             Some(t) => return Err(unsupported(format!("unknown hub device type '{t}'"))),
         }
         Ok(Hub {
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.elem_with("hub", " type='usb'", |w| format_addr(&self.address, w));
+        w.elem_with("hub", " type='usb'", |w| {
+            format_info_addr(&self.info, &self.address, w)
+        });
     }
 }
 

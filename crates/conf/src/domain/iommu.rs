@@ -2,7 +2,7 @@
 //! `virDomainIOMMUDefParseXML`, checked as `virDomainIOMMUDefValidate` and
 //! `virDomainDefIOMMUValidate`, formatted as `virDomainIOMMUDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::features::Features;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, unsupported};
@@ -32,6 +32,8 @@ attr_struct! {
 pub struct Iommu {
     pub model: IommuModel,
     pub driver: IommuDriver,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -42,6 +44,7 @@ impl Iommu {
         Ok(Iommu {
             model,
             driver: driver.unwrap_or_default(),
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -85,7 +88,7 @@ impl Iommu {
             if !self.driver.is_empty() {
                 w.line(&format!("<driver{}/>", self.driver.attrs().as_str()));
             }
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

@@ -3,7 +3,7 @@
 //! checked as `virDomainMemoryDefValidate` and formatted as
 //! `virDomainMemoryDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::{format_bitmap, internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -58,6 +58,8 @@ pub struct MemoryDevice {
     pub uuid: Option<uuid::Uuid>,
     pub source: MemorySourceDef,
     pub target: MemoryTargetDef,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -215,6 +217,7 @@ impl MemoryDevice {
             uuid,
             source,
             target,
+            info: DeviceInfo::parse(e)?,
             address,
         })
     }
@@ -316,7 +319,7 @@ impl MemoryDevice {
                 w.elem_with("source", "", |w| self.format_source(w));
             }
             w.elem_with("target", "", |w| self.format_target(w, inactive));
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 

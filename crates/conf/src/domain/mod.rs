@@ -21,6 +21,7 @@ pub mod filesystem;
 pub mod graphics;
 pub mod graphics_spice;
 pub mod hostdev;
+pub mod hostdev_caps;
 pub mod hostdev_scsi;
 pub mod hub;
 pub mod idmap;
@@ -502,7 +503,7 @@ impl DomainDef {
         if let Some(states) = &mut def.vcpu_states {
             vcpus::post_parse(states)?;
         }
-        def.devices.post_parse(&def.os)?;
+        def.devices.post_parse(&def.os, def.virt_type)?;
         if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
         }

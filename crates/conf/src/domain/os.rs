@@ -10,6 +10,11 @@ use rvirt_util::Result;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OsDef {
     pub os_type: OsType,
+    /// `<bootloader>` (a host program, for Xen and bhyve); with it, no
+    /// boot devices are written.
+    pub bootloader: Option<String>,
+    /// `<bootloader_args>`, written only with a bootloader.
+    pub bootloader_args: Option<String>,
     /// `None`: the driver fills in its default.
     pub arch: Option<Arch>,
     pub machine: Option<String>,
@@ -101,17 +106,23 @@ fn text(os: &Element, name: &str) -> Option<String> {
 
 impl OsDef {
     pub(crate) fn parse(root: &Element, virt_type: VirtType) -> Result<OsDef> {
+        let bootloader = root.child_text("bootloader").filter(|b| !b.is_empty());
+        let bootloader_args = root.child_text("bootloader_args").filter(|b| !b.is_empty());
         let os = root.child("os");
-        let Some(ty) = os.and_then(|o| o.child("type")) else {
-            return Err(internal_xml("an os <type> must be specified"));
+        let ty = os.and_then(|o| o.child("type"));
+        // virXPathString: an empty <type> is none; a bootloader makes it xen.
+        let type_name = ty.map(|t| t.text()).filter(|t| !t.is_empty());
+        let mut os_type = match (type_name, &bootloader) {
+            (Some(t), _) => OsType::parse_named(t.trim(), "OS type")?,
+            (None, Some(_)) => OsType::Xen,
+            (None, None) => return Err(internal_xml("an os <type> must be specified")),
         };
         let os = os.unwrap_or(root);
-        let mut os_type = OsType::parse_named(ty.text().trim(), "OS type")?;
         // Xen's paravirt guests were once 'linux'; capabilities say 'xen'.
         if os_type == OsType::Linux && virt_type == VirtType::Xen {
             os_type = OsType::Xen;
         }
-        let arch = match ty.attr("arch") {
+        let arch = match ty.and_then(|t| t.attr("arch")) {
             None => None,
             Some(a) => Some(
                 Arch::from_str_opt(a)
@@ -120,8 +131,10 @@ impl OsDef {
         };
         let mut def = OsDef {
             os_type,
+            bootloader,
+            bootloader_args,
             arch,
-            machine: ty.attr_string("machine"),
+            machine: ty.and_then(|t| t.attr_string("machine")),
             ..OsDef::default()
         };
         // virDomainDefParseBootOptions: what each OS type reads.
@@ -225,6 +238,10 @@ impl OsDef {
     }
 
     pub(crate) fn format(&self, w: &mut Writer, virt_type: VirtType, opts: &FormatOptions) {
+        if let Some(b) = &self.bootloader {
+            w.text_elem("bootloader", Some(b));
+            w.text_elem("bootloader_args", self.bootloader_args.as_deref());
+        }
         let fw = self
             .firmware
             .firmware
@@ -267,7 +284,9 @@ impl OsDef {
                     w.line(&format!("<table type='slic'>{}</table>", escape(t)))
                 });
             }
-            self.format_boot(w);
+            if self.bootloader.is_none() {
+                self.format_boot(w);
+            }
             if let Some(m) = self.smbios {
                 w.line(&format!("<smbios mode='{}'/>", m.as_str()));
             }
@@ -376,5 +395,42 @@ impl Pm {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::round_trip;
+
+    /// `<bootloader>` before `<os>`, which then writes no boot devices; with
+    /// no `<os><type>` the guest is xen (written 'linux' for a xen domain);
+    /// `<bootloader_args>` alone is dropped (checked against stock virsh).
+    #[test]
+    fn bootloader_as_virsh() {
+        let out = round_trip(
+            "<domain type='xen'><name>b</name><memory>1024</memory>\
+             <bootloader>/usr/bin/pygrub</bootloader><bootloader_args>-q &amp; x</bootloader_args>\
+             <os><boot dev='cdrom'/><bootmenu enable='yes'/></os></domain>",
+        )
+        .unwrap();
+        let want = "  <bootloader>/usr/bin/pygrub</bootloader>
+  <bootloader_args>-q &amp; x</bootloader_args>
+  <os>
+    <type>linux</type>
+  </os>
+";
+        assert!(out.contains(want), "{out}");
+        let out = round_trip(
+            "<domain type='test'><name>b</name><memory>1024</memory>\
+             <bootloader_args>-q</bootloader_args><os><type>hvm</type><boot dev='cdrom'/></os></domain>",
+        )
+        .unwrap();
+        assert!(!out.contains("bootloader"), "{out}");
+        assert!(out.contains("<boot dev='cdrom'/>"), "{out}");
+        let err = round_trip("<domain type='test'><name>b</name><memory>1024</memory></domain>");
+        assert_eq!(
+            err.unwrap_err(),
+            "XML error: an os <type> must be specified"
+        );
     }
 }

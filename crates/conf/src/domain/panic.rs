@@ -2,7 +2,7 @@
 //! `virDomainPanicDefParseXML`, checked as `virDomainDefRejectDuplicatePanics`
 //! and formatted as `virDomainPanicDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::internal_xml;
 use super::props::{vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -20,6 +20,8 @@ vir_enum! {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Panic {
     pub model: PanicModel,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -31,6 +33,7 @@ impl Panic {
         };
         Ok(Panic {
             model,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -58,7 +61,9 @@ impl Panic {
             PanicModel::Default => String::new(),
             m => format!(" model='{}'", m.as_str()),
         };
-        w.elem_with("panic", &attrs, |w| format_addr(&self.address, w));
+        w.elem_with("panic", &attrs, |w| {
+            format_info_addr(&self.info, &self.address, w)
+        });
     }
 }
 

@@ -3,9 +3,9 @@
 //! checked as `virDomainRedirdevDefValidate`, formatted as
 //! `virDomainRedirdevDefFormat`.
 
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
 use super::props::VirEnum;
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -16,6 +16,8 @@ use rvirt_util::Result;
 pub struct Redirdev {
     pub source: ChrSource,
     pub boot: Option<DeviceBoot>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -40,6 +42,7 @@ impl Redirdev {
         Ok(Redirdev {
             source,
             boot,
+            info: DeviceInfo::parse(e)?,
             address,
         })
     }
@@ -61,7 +64,7 @@ impl Redirdev {
         if let Some(b) = &self.boot {
             b.format(w);
         }
-        format_addr(&self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</redirdev>");
     }

@@ -3,8 +3,8 @@
 //! checked as `virDomainRNGDefValidate`, formatted as
 //! `virDomainRNGDefFormat`.
 
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{esc, internal_xml, unsupported};
@@ -38,6 +38,8 @@ pub struct Rng {
     pub rate_period: u32,
     pub backend: RngBackend,
     pub driver: VirtioOptions,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -100,6 +102,7 @@ impl Rng {
             rate_bytes,
             rate_period,
             backend,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             driver: VirtioOptions::parse(e.child("driver"))?,
         };
@@ -136,7 +139,7 @@ impl Rng {
         if !driver.is_empty() {
             w.line(&format!("<driver{driver}/>"));
         }
-        format_addr(&self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</rng>");
     }

@@ -3,8 +3,8 @@
 //! `virDomainChrIsaSerialDefPostParse` / `virDomainChrDefPostParse`, paired
 //! as `virDomainDefAddConsoleCompat`, formatted as `virDomainChrDefFormat`.
 
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
 use super::props::{vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -74,6 +74,8 @@ pub struct Chr {
     pub target_model: Option<SerialModel>,
     /// `None` until post-parse assigns one.
     pub target_port: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -155,6 +157,7 @@ impl Chr {
             target_type,
             target_model,
             target_port,
+            info: DeviceInfo::parse(e)?,
             address,
         })
     }
@@ -182,6 +185,7 @@ impl Chr {
             target_type: CONSOLE_ON_SERIAL,
             target_model: None,
             target_port: None,
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -223,7 +227,7 @@ impl Chr {
                 }
             }
         }
-        format_addr(&self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line(&format!("</{kind}>"));
     }

@@ -4,9 +4,10 @@
 //! `virDomainSmartcardDefValidate`, formatted as
 //! `virDomainSmartcardDefFormat`.
 
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller};
+use super::devices::Controller;
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -27,6 +28,8 @@ pub enum SmartcardMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Smartcard {
     pub mode: SmartcardMode,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -78,6 +81,7 @@ impl Smartcard {
         };
         let card = Smartcard {
             mode,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         };
         let ccid = matches!(card.address, None | Some(Address::Ccid { .. }));
@@ -112,7 +116,7 @@ impl Smartcard {
                 }
                 SmartcardMode::Passthrough(src) => src.format(w),
             }
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }
@@ -147,7 +151,8 @@ pub(crate) fn add_ccid_controllers(cards: &mut [Smartcard], controllers: &mut Ve
             .iter()
             .any(|c| c.controller_type == ControllerType::Ccid && c.index == index)
         {
-            insert_controller(controllers, Controller::new(ControllerType::Ccid, index));
+            // virDomainDefMaybeAddController appends.
+            controllers.push(Controller::new(ControllerType::Ccid, index));
         }
     }
 }

@@ -2,8 +2,8 @@
 //! `virDomainSoundDefParseXML`, checked as `virDomainSoundDefValidate`,
 //! formatted as `virDomainSoundDefFormat`.
 
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::audio::Audio;
-use super::devices::{format_addr, parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -27,6 +27,8 @@ pub struct Sound {
     pub codecs: Vec<SoundCodec>,
     /// `<audio id>`: the backend it plays through; 0 is unset.
     pub audio_id: u32,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -54,6 +56,7 @@ impl Sound {
             model,
             codecs,
             audio_id,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -78,7 +81,7 @@ impl Sound {
             if self.audio_id > 0 {
                 w.line(&format!("<audio id='{}'/>", self.audio_id));
             }
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

@@ -2,22 +2,23 @@
 //! only its device info, parsed as `virDomainNVRAMDefParseXML` and
 //! formatted as `virDomainNVRAMDefFormat`. libvirt keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
-use super::unmodelled;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
 /// `<nvram>` of `<devices>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NvramDevice {
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     /// A `spapr-vio` address on pSeries.
     pub address: Option<Address>,
 }
 
 impl NvramDevice {
     pub(crate) fn parse(e: &Element) -> Result<NvramDevice> {
-        unmodelled::refuse_device_info(e, "nvram", &[])?;
         Ok(NvramDevice {
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -26,7 +27,7 @@ impl NvramDevice {
     pub(crate) fn format(&self, w: &mut Writer) {
         w.line("<nvram>");
         w.indent();
-        format_addr(&self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</nvram>");
     }

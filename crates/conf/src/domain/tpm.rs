@@ -2,7 +2,7 @@
 //! `virDomainTPMDefParseXML`, checked as `virDomainTPMDevValidate` and
 //! formatted as `virDomainTPMDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
@@ -51,6 +51,8 @@ pub enum TpmBackend {
 pub struct Tpm {
     pub model: Option<TpmModel>,
     pub backend: TpmBackend,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -145,6 +147,7 @@ impl Tpm {
         Ok(Tpm {
             model,
             backend,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -196,7 +199,7 @@ impl Tpm {
                 }
             }
             w.elem_with("backend", b.as_str(), |w| self.format_backend_children(w));
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 

@@ -3,7 +3,7 @@
 //! checked as `virDomainVsockDefValidate` and formatted as
 //! `virDomainVsockDefFormat`. libvirt keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::unsupported;
 use super::virtio::VirtioOptions;
@@ -32,6 +32,8 @@ pub struct VsockCid {
 pub struct Vsock {
     pub model: VsockModel,
     pub cid: VsockCid,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
     pub virtio: VirtioOptions,
 }
@@ -59,6 +61,7 @@ impl Vsock {
                 auto: auto_cid,
                 address: guest_cid,
             },
+            info: DeviceInfo::parse(e)?,
             address,
             virtio,
         })
@@ -85,7 +88,7 @@ impl Vsock {
             cid.add("auto", self.cid.auto.as_str());
             cid.opt("address", self.cid.address);
             w.line(&format!("<cid{}/>", cid.as_str()));
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));

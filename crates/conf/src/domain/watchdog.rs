@@ -2,7 +2,7 @@
 //! parsed as `virDomainWatchdogDefParseXML` and formatted as
 //! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::internal;
 use super::props::{self, vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -24,6 +24,8 @@ vir_enum! {
 pub struct Watchdog {
     pub model: WatchdogModel,
     pub action: WatchdogAction,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -38,6 +40,7 @@ impl Watchdog {
         Ok(Watchdog {
             model,
             action,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -48,6 +51,8 @@ impl Watchdog {
             self.model.as_str(),
             self.action.as_str()
         );
-        w.elem_with("watchdog", &attrs, |w| format_addr(&self.address, w));
+        w.elem_with("watchdog", &attrs, |w| {
+            format_info_addr(&self.info, &self.address, w)
+        });
     }
 }

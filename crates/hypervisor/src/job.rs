@@ -454,6 +454,12 @@ impl DomainJob {
         stats
     }
 
+    /// Forget the completed job's stats (libvirt's destination after
+    /// post-copy: all but the times would be obsolete).
+    pub fn forget_completed(&self) {
+        *self.completed.lock() = None;
+    }
+
     /// Drop `job` (if it is still the current one) without it counting as
     /// a completed job: begin's job when the client did not ask for
     /// CHANGE_PROTECTION.

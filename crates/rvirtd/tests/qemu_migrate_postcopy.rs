@@ -10,9 +10,10 @@
 //! and `qemuMigrationDstPostcopyFailed`).
 
 use rvirt_testkit::guest::GuestArgs;
-use rvirt_testkit::qemu_hosts::{setup_with, spawn_virsh, wait_transferring, QemuHost};
+use rvirt_testkit::qemu_hosts::{
+    cut_connections, setup_with, spawn_virsh, wait_transferring, QemuHost, MIGRATION_PORTS,
+};
 use rvirt_testkit::tools::Output;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Keepalive as in the fault tests: a silent peer is noticed in seconds.
@@ -50,24 +51,6 @@ fn wait_reason(host: &QemuHost, name: &str, want: &str) {
     }
 }
 
-/// `ss -K` in A's namespace on QEMU's migration connections to B.
-fn cut_migration(a: &QemuHost, b: &QemuHost) -> String {
-    let filter = format!(
-        "dst {} ( dport >= :49152 and dport <= :49215 )",
-        b.host.addr
-    );
-    let out = a
-        .host
-        .command("ss")
-        .args(["-HKtn"])
-        .args(filter.split_whitespace())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ss -K");
-    assert!(out.status.success(), "ss -K {filter} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 #[test]
 fn a_failure_in_postcopy_leaves_the_guest_running_on_the_destination_only() {
     let Some(s) = setup_with("qpc", &guest_args(), KEEPALIVE) else {
@@ -89,7 +72,7 @@ fn a_failure_in_postcopy_leaves_the_guest_running_on_the_destination_only() {
     wait_reason(a, &name, "paused (post-copy)");
     let dest_qemu = b.qemu_pid(&name).expect("QEMU on B");
 
-    let killed = cut_migration(a, b);
+    let killed = cut_connections(a, b, MIGRATION_PORTS);
     assert!(!killed.trim().is_empty(), "no migration connection to cut");
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
     assert!(!out.ok, "the migration succeeded: {}", out.stdout);

@@ -390,13 +390,16 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
         let restore = labelled.map(|r| (obj.def.clone(), r.remember_owner.load(Ordering::SeqCst)));
         obj.mark_stopped(why);
         remove_run_files(driver, &dom.name, &lib_dir);
-        if let Some((def, remember)) = restore {
-            driver.security.restore_all(&def, remember);
-        }
         if !obj.persistent {
             domains.remove(uuid);
         }
-        dom
+        (dom, restore)
     };
+    // Files go back to their owners before clients hear of the stop (as
+    // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
+    let (stopped, restore) = stopped;
+    if let Some((def, remember)) = restore {
+        driver.security.restore_all(&def, remember);
+    }
     driver.emit_lifecycle(&stopped, lifecycle::STOPPED, detail);
 }

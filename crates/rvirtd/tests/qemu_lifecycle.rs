@@ -666,6 +666,26 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
          <baselabel type='qemu'>{label}</baselabel>\n    </secmodel>"
     );
     assert!(caps.contains(&secmodel), "{caps}");
+    // dominfo shows the primary model, "none", as libvirtd does here.
+    contains_all(
+        &ok(&uri, "dominfo o1"),
+        &["Security model: none", "Security DOI:   0"],
+        "dominfo",
+    );
+    if rvirt_testkit::tools::python_libvirt_ready() {
+        let code = format!(
+            "import libvirt\nc = libvirt.open('{uri}')\n\
+             print(c.lookupByName('o1').securityLabelList())"
+        );
+        let out = rvirt_testkit::tools::python3(["-c", code.as_str()]);
+        // One label per driver of the stack: none's is empty, DAC's the guest's.
+        let listed = out.stdout.trim();
+        assert!(
+            listed.starts_with("[['', ") && listed.contains(&format!("['{label}', ")),
+            "{listed}\n{}",
+            out.stderr
+        );
+    }
 
     // A restarted daemon still knows what to give back.
     first.kill9();

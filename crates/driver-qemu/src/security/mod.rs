@@ -174,6 +174,7 @@ impl Security {
     /// nothing; DAC gives the guest its dynamic label (`+UID:+GID`), or
     /// checks a static one, and the image label.
     pub fn gen_label(&self, def: &mut DomainDef) -> Result<()> {
+        default_model(def);
         self.check_models(def)?;
         if let Some(s) = def
             .seclabels
@@ -332,6 +333,22 @@ impl Security {
                 )
             },
         )
+    }
+}
+
+/// A lone `<seclabel>` without a model takes the host's first one ("none")
+/// when it is of type none, or dynamic without a base label, as libvirt's
+/// parser gives it (`virSecurityLabelDefsParseXML`, `defSecModel`).
+fn default_model(def: &mut DomainDef) {
+    if let [label] = def.seclabels.as_mut_slice() {
+        let fits = match label.label_type {
+            SeclabelType::None => true,
+            SeclabelType::Dynamic => label.baselabel.is_none(),
+            _ => false,
+        };
+        if label.model.is_none() && fits {
+            label.model = Some("none".into());
+        }
     }
 }
 

@@ -137,6 +137,12 @@ fn unknown_models_and_unconfined_guests_are_refused() {
     let mut d = def("", "<seclabel type='none' model='dac'/>");
     s.gen_label(&mut d).unwrap();
     assert!(s.dac.set_all_items(&d).unwrap().is_empty());
+    // A lone label without a model is the primary driver's ("none"); DAC
+    // still labels the guest.
+    let mut d = def("", "<seclabel type='none'/>");
+    s.gen_label(&mut d).unwrap();
+    assert_eq!(d.seclabels[0].model.as_deref(), Some("none"));
+    assert_eq!(d.seclabels[1].label.as_deref(), Some("+107:+108"));
     let mut strict = security(&[]);
     strict.dac.require_confined = true;
     let mut d = def("", "<seclabel type='none' model='dac'/>");

@@ -203,6 +203,15 @@ impl DomainObj {
         if let Some(cpu) = self.config_cpu.take() {
             self.def.cpu = Some(cpu);
         }
+        // The security labels the start generated are the run's only.
+        use rvirt_conf::domain::seclabel::SeclabelType;
+        self.def.seclabels.retain(|s| !s.implicit);
+        for label in &mut self.def.seclabels {
+            label.imagelabel = None;
+            if label.label_type == SeclabelType::Dynamic {
+                label.label = None;
+            }
+        }
         if let Some(def) = self.new_def.take() {
             self.def = def;
         }

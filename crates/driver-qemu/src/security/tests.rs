@@ -222,3 +222,19 @@ fn capabilities_and_node_model() {
     assert_eq!(labels[0].label, "");
     assert_eq!(labels[1].label, "+107:+108");
 }
+
+#[test]
+fn a_stopped_guest_keeps_only_its_configured_labels() {
+    let s = security(&[]);
+    let static_label = "<seclabel type='static' model='dac' relabel='yes'>\
+                        <label>+5:+6</label></seclabel>";
+    for extra in ["", static_label] {
+        let configured = def("", extra);
+        let mut live = configured.clone();
+        s.gen_label(&mut live).unwrap();
+        assert_ne!(live.seclabels, configured.seclabels);
+        let mut obj = crate::state::DomainObj::new(live);
+        obj.mark_stopped(0);
+        assert_eq!(obj.def.seclabels, configured.seclabels, "{extra}");
+    }
+}

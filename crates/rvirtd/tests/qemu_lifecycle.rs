@@ -645,10 +645,12 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
         "read-only: not remembered"
     );
     assert_eq!(owner(&dirs.console("o1")), (uid, gid));
-    let kernel_users = peek("dac", &image.kernel).1.unwrap_or(0);
+    // The kernel is shared with every guest of every test (and daemon) on
+    // the machine, so only its remembered owner is certain, not the count.
+    let (kernel_owner, kernel_users) = peek("dac", &image.kernel);
     assert!(
-        kernel_users >= 2,
-        "both guests count on the kernel: {kernel_users}"
+        kernel_owner.is_some() && kernel_users.unwrap_or(0) >= 1,
+        "the kernel's owner is remembered: {kernel_owner:?} {kernel_users:?}"
     );
 
     let label = format!("+{uid}:+{gid}");

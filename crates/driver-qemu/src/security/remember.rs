@@ -125,20 +125,15 @@ fn unsupported(e: &std::io::Error) -> bool {
     )
 }
 
-/// The host's boot time as libvirt stamps it (`virHostGetBootTime`
-/// without a utmp boot record: whole seconds now less /proc/uptime,
-/// rounded), read once per process as libvirt does.
+/// The host's boot time, the stamp libvirt puts on remembered owners
+/// (`virHostGetBootTime`). libvirt without a utmp boot record computes it
+/// as whole seconds now less /proc/uptime, rounded, which differs by one
+/// second from process to process about as often as not; the kernel's
+/// `btime` (/proc/stat) is the same for every process and within a
+/// second of libvirt's, so it is used, that formula only without it.
 pub fn boot_time() -> Result<u64> {
     static BOOT: OnceLock<Option<u64>> = OnceLock::new();
-    let computed = BOOT.get_or_init(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?
-            .as_secs();
-        let text = std::fs::read_to_string("/proc/uptime").ok()?;
-        let up: f64 = text.split_whitespace().next()?.parse().ok()?;
-        Some((now as f64 - up).round() as u64)
-    });
+    let computed = BOOT.get_or_init(|| btime().or_else(uptime_boot_time));
     computed.ok_or_else(|| {
         Error::new(
             ErrorDomain::SECURITY,
@@ -148,17 +143,39 @@ pub fn boot_time() -> Result<u64> {
     })
 }
 
+fn btime() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().find(|l| l.starts_with("btime "))?;
+    line["btime ".len()..].trim().parse().ok()
+}
+
+fn uptime_boot_time() -> Option<u64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    let up: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some((now as f64 - up).round() as u64)
+}
+
+/// Whether a stamp is of this boot: libvirtd's own stamps may be a second
+/// off ours (see [`boot_time`]); another boot is much further away.
+fn same_boot(stamp: &str, boot: u64) -> bool {
+    stamp.parse::<u64>().is_ok_and(|s| s.abs_diff(boot) <= 1)
+}
+
 /// `virSecurityValidateTimestamp`: whether the attributes belong to this
 /// boot; stale (or unstamped) ones are removed. `Ok(None)`: no support.
 fn timestamp_valid(driver: &str, path: &Path) -> Result<Option<bool>> {
-    let expected = boot_time()?.to_string();
+    let boot = boot_time()?;
     let name = timestamp_name(driver);
     let value = match get(path, &name) {
         Ok(v) => v,
         Err(e) if unsupported(&e) => return Ok(None),
         Err(e) => return Err(xattr_error("Unable to get XATTR", &name, path, &e)),
     };
-    if value.as_deref() == Some(expected.as_str()) {
+    if value.is_some_and(|v| same_boot(&v, boot)) {
         return Ok(Some(true));
     }
     tracing::warn!(
@@ -297,6 +314,18 @@ mod tests {
         assert_eq!(remember("dac", &f, "+1:+1").unwrap(), Some(1));
         assert_eq!(peek("dac", &f), (Some("+1:+1".into()), Some(1)));
         std::fs::remove_dir_all(f.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn stamps_a_second_off_are_of_this_boot() {
+        let boot = boot_time().unwrap();
+        assert!(same_boot(&(boot + 1).to_string(), boot));
+        assert!(same_boot(&(boot - 1).to_string(), boot));
+        assert!(!same_boot(&(boot - 2).to_string(), boot));
+        assert!(!same_boot("x", boot));
+        // /proc/stat's btime and libvirt's uptime formula agree within a second.
+        let libvirt = uptime_boot_time().unwrap();
+        assert!(libvirt.abs_diff(boot) <= 1, "{libvirt} vs {boot}");
     }
 
     #[test]

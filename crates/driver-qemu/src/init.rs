@@ -97,7 +97,7 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
             }
             // Its files go back to their owners (`qemuProcessStop`).
             if let Some(remember) = status.labelled {
-                driver.security.restore_all(&status.def, remember);
+                driver.security.restore_all(&status.def, remember, false);
             }
             let mut domains = driver.domains.lock();
             if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {

@@ -184,7 +184,7 @@ fn launch(
     if launched.is_err() {
         driver
             .security
-            .restore_all(live, driver.security.dac.remember_owner);
+            .restore_all(live, driver.security.dac.remember_owner, false);
     }
     launched.map_err(|e| process::start_failure(e, &log_path, offset))
 }
@@ -399,7 +399,8 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
     // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
     let (stopped, restore) = stopped;
     if let Some((def, remember)) = restore {
-        driver.security.restore_all(&def, remember);
+        let migrated = why == reason::SHUTOFF_MIGRATED;
+        driver.security.restore_all(&def, remember, migrated);
     }
     driver.emit_lifecycle(&stopped, lifecycle::STOPPED, detail);
 }

@@ -91,7 +91,9 @@ impl Dac {
     }
 
     /// The changes that give `def`'s files back (`RestoreAllLabel`).
-    pub fn restore_all_items(&self, def: &DomainDef) -> Vec<Item> {
+    /// After an outgoing migration (`migrated`), images on a shared file
+    /// system are left to the destination's QEMU.
+    pub fn restore_all_items(&self, def: &DomainDef, migrated: bool) -> Vec<Item> {
         let mut items = Vec::new();
         if !self.relabels(def) {
             return items;
@@ -114,8 +116,12 @@ impl Dac {
             if device_seclabel(&src.seclabels).is_some_and(|s| !s.relabel) {
                 continue;
             }
-            if let Some(path) = src.path() {
-                items.push(Item::restore(path, true));
+            match src.path() {
+                Some(path) if migrated && is_shared_fs(Path::new(path)) => {
+                    tracing::debug!("Skipping image label restore on {path} because FS is shared");
+                }
+                Some(path) => items.push(Item::restore(path, true)),
+                None => {}
             }
         }
         for source in chardev_sources(def) {
@@ -232,4 +238,26 @@ fn os_files(def: &DomainDef) -> Vec<&str> {
         .into_iter()
         .filter_map(|p| p.as_deref())
         .collect()
+}
+
+/// `virFileIsSharedFS`: NFS, GFS2, OCFS2, AFS, SMB, CIFS, Ceph, GPFS, ACFS
+/// (by the file system's magic number, from the nearest existing parent;
+/// FUSE file systems, which libvirt tells apart by mount type, count as
+/// local here).
+pub fn is_shared_fs(path: &Path) -> bool {
+    const SHARED: [i64; 9] = [
+        0x6969,      // NFS
+        0x0116_1970, // GFS2
+        0x7461_636f, // OCFS2
+        0x6B41_4653, // AFS
+        0x517B,      // SMB
+        0xFF53_4D42, // CIFS
+        0x00C3_6400, // Ceph
+        0x4750_4653, // GPFS
+        0x6163_6673, // ACFS
+    ];
+    let found = path
+        .ancestors()
+        .find_map(|p| nix::sys::statfs::statfs(p).ok());
+    found.is_some_and(|fs| SHARED.contains(&(fs.filesystem_type().0 as i64)))
 }

@@ -284,12 +284,14 @@ impl Security {
     }
 
     /// Give back the files of a guest that stopped, `remember` as it was
-    /// when the guest started (`RestoreAllLabel`); failures are logged.
-    pub fn restore_all(&self, def: &DomainDef, remember: bool) {
+    /// when the guest started (`RestoreAllLabel`; `migrated`: it went to
+    /// another host); failures are logged.
+    pub fn restore_all(&self, def: &DomainDef, remember: bool, migrated: bool) {
         if !self.privileged {
             return;
         }
-        if let Err(e) = dac::commit_restores(&self.dac.restore_all_items(def), remember) {
+        let items = self.dac.restore_all_items(def, migrated);
+        if let Err(e) = dac::commit_restores(&items, remember) {
             tracing::warn!(
                 "cannot restore the file owners of {}: {}",
                 def.name,

@@ -185,7 +185,7 @@ fn the_files_a_definition_names() {
         ]
     );
     assert_eq!(
-        s.dac.restore_all_items(&d),
+        s.dac.restore_all_items(&d, false),
         vec![
             Item::restore("/d/top.qcow2", true),
             Item::restore("/d/other.img", true),
@@ -197,7 +197,7 @@ fn the_files_a_definition_names() {
     // dynamic_ownership = 0: QEMU's files stay as they are.
     let off = security(&[("qemu_dynamic_ownership", "0")]);
     assert!(off.dac.set_all_items(&d).unwrap().is_empty());
-    assert!(off.dac.restore_all_items(&d).is_empty());
+    assert!(off.dac.restore_all_items(&d, false).is_empty());
 }
 
 #[test]
@@ -237,4 +237,10 @@ fn a_stopped_guest_keeps_only_its_configured_labels() {
         obj.mark_stopped(0);
         assert_eq!(obj.def.seclabels, configured.seclabels, "{extra}");
     }
+}
+
+#[test]
+fn local_file_systems_are_not_shared() {
+    assert!(!super::domain::is_shared_fs(Path::new("/tmp/no/such/file")));
+    assert!(!super::domain::is_shared_fs(Path::new("/proc/self/status")));
 }

@@ -259,5 +259,8 @@ pub fn is_shared_fs(path: &Path) -> bool {
     let found = path
         .ancestors()
         .find_map(|p| nix::sys::statfs::statfs(p).ok());
-    found.is_some_and(|fs| SHARED.contains(&(fs.filesystem_type().0 as i64)))
+    // `f_type`'s width differs between targets.
+    #[allow(clippy::unnecessary_cast)]
+    let shared = |fs: nix::sys::statfs::Statfs| SHARED.contains(&(fs.filesystem_type().0 as i64));
+    found.is_some_and(shared)
 }

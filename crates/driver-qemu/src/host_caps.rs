@@ -4,9 +4,7 @@
 
 use crate::caps_model::QemuCaps;
 use crate::driver::{Driver, DEFAULT_EMULATOR};
-use rvirt_conf::capabilities::{
-    Capabilities, Guest, GuestDomain, Host, Machine, Migration, SecModel,
-};
+use rvirt_conf::capabilities::{Capabilities, Guest, GuestDomain, Host, Machine, Migration};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_util::Result;
 use std::path::Path;
@@ -82,11 +80,7 @@ pub fn capabilities_xml(driver: &Driver) -> Result<String> {
             live: true,
             uri_transports: vec!["tcp".into(), "rdma".into()],
         }),
-        secmodels: vec![SecModel {
-            model: "none".into(),
-            doi: "0".into(),
-            baselabels: Vec::new(),
-        }],
+        secmodels: driver.security.secmodels(),
         ..Host::default()
     };
     Ok(Capabilities {

@@ -40,6 +40,8 @@ impl Daemon {
     /// As [`Daemon::rvirtd_with`] with extra environment variables (e.g.
     /// `SASL_CONF_PATH` for a private SASL config).
     pub fn rvirtd_env(binary: &Path, extra: &str, env: &[(&str, &Path)]) -> Daemon {
+        // The QEMU driver runs QEMU as libvirt-qemu unless told otherwise.
+        ensure_libvirt_qemu_user();
         let mut last_log = String::new();
         for _ in 0..ATTEMPTS {
             let port = free_port();
@@ -242,8 +244,9 @@ pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
     conf
 }
 
-/// libvirtd's QEMU driver refuses to start without this user.
-fn ensure_libvirt_qemu_user() {
+/// libvirtd's QEMU driver refuses to start without this user, and
+/// rvirtd's runs QEMU as it by default.
+pub fn ensure_libvirt_qemu_user() {
     let known = Command::new("id")
         .arg("libvirt-qemu")
         .stdout(Stdio::null())

@@ -118,6 +118,11 @@ impl Pki {
             ("client-key.pem", "client-key.pem"),
         ] {
             copy(&self.path(from), &dir.join(to));
+            // QEMU reads them as its own user (libvirt-qemu), as libvirt's
+            // docs ask of /etc/pki/qemu.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join(to), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod qemu cert");
         }
         dir
     }

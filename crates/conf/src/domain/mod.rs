@@ -620,7 +620,7 @@ impl DomainDef {
         self.perf.format(&mut w);
         self.devices.format(&mut w, opts);
         for s in &self.seclabels {
-            s.format(&mut w);
+            s.format(&mut w, opts.inactive);
         }
         if let Some(k) = &self.keywrap {
             k.format(&mut w);

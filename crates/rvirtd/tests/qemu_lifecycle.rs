@@ -131,7 +131,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let kvm = virsh(&uri, "domcapabilities --virttype kvm");
     assert!(
         kvm.stderr.contains(
-            "invalid argument: KVM is not supported by '/usr/bin/qemu-system-x86_64' on this host"
+            "invalid argument: the accel 'kvm' is not supported by '/usr/bin/qemu-system-x86_64' on this host"
         ),
         "{}",
         kvm.stderr

@@ -65,8 +65,15 @@ fn a_failure_in_postcopy_leaves_the_guest_running_on_the_destination_only() {
         b.uri(),
         b.host.addr
     );
-    let migrating = spawn_virsh(a, &migrate);
-    wait_transferring(a, b, &s.g);
+    let mut migrating = spawn_virsh(a, &migrate);
+    let moving = std::panic::catch_unwind(|| wait_transferring(a, b, &s.g));
+    if let Err(e) = moving {
+        let _ = migrating.kill();
+        let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+        eprintln!("virsh migrate: {}{}", out.stdout, out.stderr);
+        eprintln!("--- A:\n{}\n--- B:\n{}", a.host.log(), b.host.log());
+        std::panic::resume_unwind(e);
+    }
     a.ok(&format!("migrate-postcopy {name}"));
     wait_reason(b, &name, "running (post-copy)");
     wait_reason(a, &name, "paused (post-copy)");

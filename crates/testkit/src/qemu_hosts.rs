@@ -36,7 +36,10 @@ impl QemuHost {
     /// As [`QemuHost::start`], with `extra` appended to the config.
     pub fn start_with(lan_side: &NetNs, name: &str, extra: &str) -> QemuHost {
         let dirs = QemuDirs::new();
-        let conf = format!("{}{extra}", dirs.conf());
+        // QEMU as root, as the stock libvirtd hosts run it: post-copy needs
+        // userfaultfd, which this kernel gives unprivileged processes only
+        // with vm.unprivileged_userfaultfd = 1 (libvirt 9.0 likewise).
+        let conf = format!("{}{MIGRATION_HOST_USER}{extra}", dirs.conf());
         let host = Host::start_in(Some(lan_side), name, &conf);
         QemuHost { host, dirs }
     }
@@ -72,6 +75,9 @@ impl QemuHost {
 pub fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
+
+/// The QEMU user of the migration hosts (see [`QemuHost::start_with`]).
+const MIGRATION_HOST_USER: &str = "qemu_user = \"root\"\nqemu_group = \"root\"\n";
 
 /// QEMU's migration ports (libvirtd's `migration_port_min/max`), as an
 /// `ss` filter.

@@ -8,7 +8,6 @@
 use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
-use super::hostdev::Hostdev;
 use super::interface::NetModel;
 use super::iommu::Iommu;
 use super::memory::{MemoryDevice, MemoryModel};
@@ -228,8 +227,10 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same_value("video card model", a.model, b.model, VirEnum::as_str)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
-        let subsystem = |h: &Hostdev| h.hostdev_type().as_str();
-        same("host device subsystem", subsystem(a), subsystem(b))?;
+        same("host device mode", a.mode(), b.mode())?;
+        if a.hostdev_type().is_some() {
+            same("host device subsystem", a.type_name(), b.type_name())?;
+        }
         same_address(&a.address, &b.address)
     })?;
     if s.watchdog.is_some() != d.watchdog.is_some() {

@@ -311,6 +311,18 @@ pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
     }
 }
 
+/// A device's `<alias>` (its user alias, else the runtime one pending in
+/// `w`) and `<address>`, the tail of `virDomainDeviceInfoFormat`.
+pub(crate) fn format_alias_addr(user_alias: Option<&str>, addr: &Option<Address>, w: &mut Writer) {
+    let runtime = w.take_device_alias();
+    if let Some(alias) = user_alias.or(runtime.as_deref()) {
+        super::boot::format_alias(w, alias);
+    }
+    if let Some(a) = addr {
+        a.format(w);
+    }
+}
+
 pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
     if let Some(alias) = w.take_device_alias() {
         super::boot::format_alias(w, &alias);

@@ -203,7 +203,7 @@ impl Devices {
         let scsi_hostdevs: Vec<Address> = self
             .hostdevs
             .iter()
-            .filter(|h| h.hostdev_type() == hostdev::HostdevType::Scsi)
+            .filter(|h| h.hostdev_type() == Some(hostdev::HostdevType::Scsi))
             .filter_map(|h| h.address.clone())
             .collect();
         for disk in self.disks.iter_mut() {
@@ -292,9 +292,7 @@ impl Devices {
             d.validate()?;
         }
         disk::unique_targets(&self.disks)?;
-        let disk_aliases = self.disks.iter().filter_map(|d| d.alias.as_deref());
-        let hostdev_aliases = self.hostdevs.iter().filter_map(|h| h.alias.as_deref());
-        disk::unique_aliases(disk_aliases.chain(hostdev_aliases))?;
+        disk::unique_aliases(self.user_aliases())?;
         for h in &self.hostdevs {
             h.validate()?;
         }
@@ -316,6 +314,21 @@ impl Devices {
             r.validate(has_usb)?;
         }
         Ok(())
+    }
+
+    /// The devices' user aliases in `virDomainDeviceInfoIterateFlags`'s
+    /// order, for `virDomainDefValidateAliases`.
+    fn user_aliases(&self) -> impl Iterator<Item = &str> {
+        let disks = self.disks.iter().map(|d| &d.alias);
+        let nets = self.interfaces.iter().map(|n| &n.alias);
+        let hostdevs = self.hostdevs.iter().map(|h| &h.alias);
+        let inputs = self.inputs.iter().map(|i| &i.alias);
+        let filesystems = self.filesystems.iter().map(|f| &f.alias);
+        let nvram = self.nvram.iter().map(|n| &n.alias);
+        let all = disks.chain(nets).chain(hostdevs).chain(inputs);
+        all.chain(filesystems)
+            .chain(nvram)
+            .filter_map(Option::as_deref)
     }
 
     /// The per-device `<boot order>`s, for `boot::post_parse`.

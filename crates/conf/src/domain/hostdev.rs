@@ -1,13 +1,14 @@
-//! `<hostdev mode='subsystem'>`: a host device handed to the guest
-//! (`virDomainHostdevDef`), parsed as `virDomainHostdevDefParseXML`,
-//! checked as `virDomainHostdevDefValidate` / `virDomainDefHostdevValidate`
-//! and formatted as `virDomainHostdevDefFormat`. PCI, USB, mediated and
-//! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices are modelled;
-//! capabilities mode is refused as not supported yet.
+//! `<hostdev>`: a host device handed to the guest (`virDomainHostdevDef`),
+//! parsed as `virDomainHostdevDefParseXML`, checked as
+//! `virDomainHostdevDefValidate` / `virDomainDefHostdevValidate` and
+//! formatted as `virDomainHostdevDefFormat`: subsystem PCI, USB, mediated,
+//! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices, and capabilities-mode
+//! storage, misc and net devices (`hostdev_caps.rs`).
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
 use super::controller::ControllerType;
+use super::hostdev_caps::CapsSource;
 use super::hostdev_scsi::{ScsiHostdev, ScsiSource};
 use super::props::{self, attr_struct, vir_enum, TriBool, TriSwitch, VirEnum};
 use super::rom::Rom;
@@ -85,9 +86,11 @@ pub enum HostdevSource {
         uuid: uuid::Uuid,
     },
     Scsi(ScsiHostdev),
+    /// `mode='capabilities'`.
+    Caps(CapsSource),
 }
 
-/// `<hostdev mode='subsystem'>`.
+/// `<hostdev>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hostdev {
     pub managed: bool,
@@ -212,7 +215,7 @@ fn parse_mdev(e: &Element, s: &Element) -> Result<HostdevSource> {
 /// `virDomainNetTeamingInfoParseXML` with the host device checks of
 /// `virDomainHostdevDefValidate`: only a transient PCI member naming its
 /// persistent peer.
-fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
+fn parse_teaming(e: &Element, pci: bool) -> Result<Option<String>> {
     let tm = e.child("teaming");
     let get = |n| tm.and_then(|x| x.attr(n)).filter(|v| !v.is_empty());
     let (kind, persistent) = (get("type"), get("persistent"));
@@ -238,7 +241,7 @@ fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
             "missing required persistent attribute in hostdev teaming element",
         ));
     };
-    if t != HostdevType::Pci {
+    if !pci {
         return Err(unsupported(
             "teaming is only supported for pci hostdev devices",
         ));
@@ -302,27 +305,13 @@ fn check_subsys_attrs(e: &Element, t: HostdevType) -> Result<()> {
 
 impl Hostdev {
     pub(crate) fn parse(e: &Element) -> Result<Hostdev> {
-        match e.attr("mode") {
-            None | Some("subsystem") => {}
-            Some("capabilities") => {
-                return Err(unsupported(
-                    "element <devices/hostdev mode='capabilities'> is not supported by rvirt yet",
-                ))
-            }
+        let (managed, source) = match e.attr("mode") {
+            None | Some("subsystem") => Self::parse_subsys(e)?,
+            Some("capabilities") => (false, HostdevSource::Caps(CapsSource::parse(e)?)),
             Some(m) => return Err(unsupported(format!("unknown hostdev mode '{m}'"))),
-        }
-        // An invalid `managed` is reported and ignored by libvirt.
-        let managed = props::tribool(e, "managed").ok().flatten() == Some(TriBool::Yes);
-        let Some(t) = e.attr("type") else {
-            return Err(internal_xml("missing source address type"));
         };
-        let t = HostdevType::parse_named(t, "host device source address type")?;
-        let Some(s) = e.child("source") else {
-            return Err(internal_xml("Missing <source> element in hostdev device"));
-        };
-        check_subsys_attrs(e, t)?;
-        let source = HostdevSource::parse(e, s, t)?;
-        let teaming = parse_teaming(e, t)?;
+        let pci = matches!(source, HostdevSource::Pci { .. });
+        let teaming = parse_teaming(e, pci)?;
         let hostdev = Hostdev {
             teaming,
             managed,
@@ -337,13 +326,47 @@ impl Hostdev {
         Ok(hostdev)
     }
 
-    pub fn hostdev_type(&self) -> HostdevType {
-        match self.source {
+    /// `managed` and the source of a subsystem device.
+    fn parse_subsys(e: &Element) -> Result<(bool, HostdevSource)> {
+        // An invalid `managed` is reported and ignored by libvirt.
+        let managed = props::tribool(e, "managed").ok().flatten() == Some(TriBool::Yes);
+        let Some(t) = e.attr("type") else {
+            return Err(internal_xml("missing source address type"));
+        };
+        let t = HostdevType::parse_named(t, "host device source address type")?;
+        let Some(s) = e.child("source") else {
+            return Err(internal_xml("Missing <source> element in hostdev device"));
+        };
+        check_subsys_attrs(e, t)?;
+        Ok((managed, HostdevSource::parse(e, s, t)?))
+    }
+
+    /// The subsystem of a `mode='subsystem'` device; `None` in
+    /// capabilities mode.
+    pub fn hostdev_type(&self) -> Option<HostdevType> {
+        Some(match self.source {
             HostdevSource::Pci { .. } => HostdevType::Pci,
             HostdevSource::Usb { .. } => HostdevType::Usb,
             HostdevSource::ScsiHost { .. } => HostdevType::ScsiHost,
             HostdevSource::Mdev { .. } => HostdevType::Mdev,
             HostdevSource::Scsi(_) => HostdevType::Scsi,
+            HostdevSource::Caps(_) => return None,
+        })
+    }
+
+    /// `mode=` as libvirt writes it.
+    pub fn mode(&self) -> &'static str {
+        match self.source {
+            HostdevSource::Caps(_) => "capabilities",
+            _ => "subsystem",
+        }
+    }
+
+    /// `type=`: the subsystem or the capability type.
+    pub fn type_name(&self) -> &'static str {
+        match &self.source {
+            HostdevSource::Caps(c) => c.caps_type().as_str(),
+            _ => self.hostdev_type().map_or("", VirEnum::as_str),
         }
     }
 
@@ -377,7 +400,10 @@ impl Hostdev {
             return Ok(());
         };
         let t = a.type_name();
-        match self.hostdev_type() {
+        let Some(subsys) = self.hostdev_type() else {
+            return Ok(());
+        };
+        match subsys {
             HostdevType::Pci if t != "pci" && t != "unassigned" => Err(internal(
                 "PCI host devices must use 'pci' or 'unassigned' address type",
             )),
@@ -413,6 +439,7 @@ impl Hostdev {
             },
             (S::ScsiHost { wwpn: a, .. }, S::ScsiHost { wwpn: b, .. }) => a == b,
             (S::Mdev { uuid: a, .. }, S::Mdev { uuid: b, .. }) => a == b,
+            (S::Caps(a), S::Caps(b)) => a.same_host_device(b),
             (S::Scsi(a), S::Scsi(b)) => match (&a.source, &b.source) {
                 (
                     ScsiSource::Iscsi {
@@ -430,9 +457,10 @@ impl Hostdev {
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
-        a.add("mode", "subsystem")
-            .add("type", self.hostdev_type().as_str());
-        a.add("managed", if self.managed { "yes" } else { "no" });
+        a.add("mode", self.mode()).add("type", self.type_name());
+        if self.hostdev_type().is_some() {
+            a.add("managed", if self.managed { "yes" } else { "no" });
+        }
         match &self.source {
             HostdevSource::ScsiHost { model, .. } if *model != VhostScsiModel::Default => {
                 a.add("model", model.as_str());
@@ -512,6 +540,7 @@ impl HostdevSource {
             HostdevSource::Mdev { uuid, .. } => w.elem_with("source", "", |w| {
                 w.line(&format!("<address uuid='{}'/>", uuid.hyphenated()))
             }),
+            HostdevSource::Caps(c) => c.format(w),
         }
     }
 }
@@ -524,13 +553,13 @@ pub(crate) fn post_parse_scsi(
     disks: &[super::disk::Disk],
 ) -> Result<()> {
     for i in 0..hostdevs.len() {
-        if hostdevs[i].hostdev_type() != HostdevType::Scsi {
+        if hostdevs[i].hostdev_type() != Some(HostdevType::Scsi) {
             continue;
         }
         if hostdevs[i].address.is_none() {
             let taken: Vec<Address> = hostdevs
                 .iter()
-                .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+                .filter(|h| h.hostdev_type() == Some(HostdevType::Scsi))
                 .filter_map(|h| h.address.clone())
                 .collect();
             let addr = super::hostdev_scsi::assign_address(controllers, disks, &taken);
@@ -552,7 +581,7 @@ pub(crate) fn add_scsi_controllers(
     let (mut max, mut model) = (-1i32, None);
     for h in hostdevs
         .iter()
-        .filter(|h| h.hostdev_type() == HostdevType::Scsi)
+        .filter(|h| h.hostdev_type() == Some(HostdevType::Scsi))
     {
         let Some(Address::Drive { controller, .. }) = h.address else {
             continue;

@@ -21,6 +21,7 @@ pub mod filesystem;
 pub mod graphics;
 pub mod graphics_spice;
 pub mod hostdev;
+pub mod hostdev_caps;
 pub mod hostdev_scsi;
 pub mod hub;
 pub mod idmap;

@@ -38,6 +38,12 @@ pub struct OsDef {
     /// `<bios rebootTimeout>` (ms).
     pub bios_reboot_timeout: Option<i32>,
     pub smbios: Option<SmbiosMode>,
+    /// `<bootloader>` (a host program that picks the guest's kernel, as
+    /// Xen's pygrub): with it, `<os><type>` may be left out (xen) and
+    /// `<boot dev>` is not written.
+    pub bootloader: Option<String>,
+    /// `<bootloader_args>`, written only beside a bootloader.
+    pub bootloader_args: Option<String>,
 }
 
 vir_enum! {
@@ -102,16 +108,20 @@ fn text(os: &Element, name: &str) -> Option<String> {
 impl OsDef {
     pub(crate) fn parse(root: &Element, virt_type: VirtType) -> Result<OsDef> {
         let os = root.child("os");
-        let Some(ty) = os.and_then(|o| o.child("type")) else {
-            return Err(internal_xml("an os <type> must be specified"));
+        let ty = os.and_then(|o| o.child("type"));
+        let bootloader = text(root, "bootloader");
+        // virXPathString: an empty <type> is none too.
+        let mut os_type = match (ty.map(|t| t.text()).filter(|t| !t.is_empty()), &bootloader) {
+            (Some(t), _) => OsType::parse_named(t.trim(), "OS type")?,
+            (None, Some(_)) => OsType::Xen,
+            (None, None) => return Err(internal_xml("an os <type> must be specified")),
         };
         let os = os.unwrap_or(root);
-        let mut os_type = OsType::parse_named(ty.text().trim(), "OS type")?;
         // Xen's paravirt guests were once 'linux'; capabilities say 'xen'.
         if os_type == OsType::Linux && virt_type == VirtType::Xen {
             os_type = OsType::Xen;
         }
-        let arch = match ty.attr("arch") {
+        let arch = match ty.and_then(|t| t.attr("arch")) {
             None => None,
             Some(a) => Some(
                 Arch::from_str_opt(a)
@@ -121,7 +131,9 @@ impl OsDef {
         let mut def = OsDef {
             os_type,
             arch,
-            machine: ty.attr_string("machine"),
+            machine: ty.and_then(|t| t.attr_string("machine")),
+            bootloader_args: text(root, "bootloader_args"),
+            bootloader,
             ..OsDef::default()
         };
         // virDomainDefParseBootOptions: what each OS type reads.
@@ -225,6 +237,10 @@ impl OsDef {
     }
 
     pub(crate) fn format(&self, w: &mut Writer, virt_type: VirtType, opts: &FormatOptions) {
+        if self.bootloader.is_some() {
+            w.text_elem("bootloader", self.bootloader.as_deref());
+            w.text_elem("bootloader_args", self.bootloader_args.as_deref());
+        }
         let fw = self
             .firmware
             .firmware
@@ -275,7 +291,13 @@ impl OsDef {
     }
 
     fn format_boot(&self, w: &mut Writer) {
-        for b in &self.boot {
+        // A bootloader picks what boots: libvirt keeps the devices unsaid.
+        let boot = if self.bootloader.is_some() {
+            &[][..]
+        } else {
+            &self.boot[..]
+        };
+        for b in boot {
             w.line(&format!("<boot dev='{b}'/>"));
         }
         if let Some(m) = self.bootmenu {
@@ -376,5 +398,45 @@ impl Pm {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_errors, round_trip};
+
+    fn doc(body: &str) -> String {
+        format!("<domain type='test'><name>b</name><memory>1024</memory>{body}</domain>")
+    }
+
+    /// As stock virsh 9.0 writes them on test:///default: before `<os>`,
+    /// escaped, the arguments only beside a bootloader, no `<boot dev>`
+    /// with one, and an `<os>`-less guest taken as xen.
+    #[test]
+    fn bootloader_as_virsh() {
+        let hvm = round_trip(&doc(
+            "<bootloader>/usr/bin/pygrub &amp; x</bootloader><bootloader_args>--append single</bootloader_args>\
+             <os><type>hvm</type><boot dev='cdrom'/></os>",
+        ))
+        .unwrap();
+        let want = "  <bootloader>/usr/bin/pygrub &amp; x</bootloader>\n  <bootloader_args>--append single</bootloader_args>\n  <os>\n    <type>hvm</type>\n  </os>\n";
+        assert!(hvm.contains(want), "{hvm}");
+        let xen = round_trip(&doc("<bootloader>/b</bootloader>")).unwrap();
+        assert!(
+            xen.contains("  <bootloader>/b</bootloader>\n  <os>\n    <type>xen</type>\n  </os>\n"),
+            "{xen}"
+        );
+        let args_only = round_trip(&doc(
+            "<bootloader_args>x</bootloader_args><os><type>hvm</type></os>",
+        ))
+        .unwrap();
+        assert!(!args_only.contains("bootloader"), "{args_only}");
+        assert!(args_only.contains("<boot dev='hd'/>"), "{args_only}");
+        assert_eq!(round_trip(&hvm).unwrap(), hvm);
+        let empty = doc("<bootloader/><bootloader_args>x</bootloader_args>");
+        assert_errors(
+            round_trip,
+            &[(&empty, "XML error: an os <type> must be specified")],
+        );
     }
 }

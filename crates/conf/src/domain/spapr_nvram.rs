@@ -2,8 +2,7 @@
 //! only its device info, parsed as `virDomainNVRAMDefParseXML` and
 //! formatted as `virDomainNVRAMDefFormat`. libvirt keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
-use super::unmodelled;
+use super::address::{format_alias_addr, parse_addr, Address};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
@@ -12,13 +11,15 @@ use rvirt_util::Result;
 pub struct NvramDevice {
     /// A `spapr-vio` address on pSeries.
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl NvramDevice {
     pub(crate) fn parse(e: &Element) -> Result<NvramDevice> {
-        unmodelled::refuse_device_info(e, "nvram", &[])?;
         Ok(NvramDevice {
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -26,7 +27,7 @@ impl NvramDevice {
     pub(crate) fn format(&self, w: &mut Writer) {
         w.line("<nvram>");
         w.indent();
-        format_addr(&self.address, w);
+        format_alias_addr(self.alias.as_deref(), &self.address, w);
         w.dedent();
         w.line("</nvram>");
     }

@@ -44,7 +44,9 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
             .map(|(i, c)| crate::console::console_alias(def, i, c))
             .collect(),
         channels: numbered("channel", d.channels.len()),
-        inputs: numbered("input", d.inputs.len()),
+        inputs: (d.inputs.iter().enumerate())
+            .map(|(i, x)| x.alias.clone().unwrap_or_else(|| format!("input{i}")))
+            .collect(),
         tpms: numbered("tpm", d.tpms.len()),
         sounds: numbered("sound", d.sounds.len()),
         videos: numbered("video", d.videos.len()),

@@ -43,6 +43,8 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("hub", !d.hubs.is_empty()),
         ("panic", !d.panics.is_empty()),
         ("nvram", d.nvram.is_some()),
+        // Neither virtio-9p nor vhost-user-fs (virtiofsd) is built yet.
+        ("filesystem", !d.filesystems.is_empty()),
     ];
     match present.iter().find(|(_, p)| *p) {
         Some((name, _)) => Err(unsupported(format!(

@@ -409,3 +409,58 @@ fn unexpressed_tunes_are_refused_by_name() {
         "unsupported configuration: device <nvram> is not supported by the rvirt QEMU driver yet"
     );
 }
+
+/// A bootloader is refused as libvirt's QEMU driver does; filesystems
+/// and capabilities-mode host devices, which the command line does not
+/// carry yet, by name.
+#[test]
+fn bootloaders_filesystems_and_capability_hostdevs_are_refused() {
+    let with = |devices: &str, head: &str| {
+        let path = format!(
+            "{}/tests/argv/minimal-kernel.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.replace("<os>", &format!("{head}<os>"));
+        DomainDef::parse(&text.replace("</devices>", &format!("{devices}</devices>"))).unwrap()
+    };
+    for head in [
+        "<bootloader>/usr/bin/pygrub</bootloader>",
+        "<bootloader_args>-q</bootloader_args>",
+    ] {
+        let def = with("", head);
+        assert_eq!(
+            refusal(build_for(&def)),
+            "unsupported configuration: bootloader is not supported by QEMU"
+        );
+    }
+    let volume =
+        "<filesystem type='volume'><source pool='p' volume='v'/><target dir='t'/></filesystem>";
+    assert_eq!(
+        refusal(build_for(&with(volume, ""))),
+        "unsupported configuration: device <filesystem> is not supported by the rvirt QEMU driver yet"
+    );
+    let caps =
+        "<hostdev mode='capabilities' type='misc'><source><char>/dev/x</char></source></hostdev>";
+    assert_eq!(
+        refusal(build_for(&with(caps, ""))),
+        "unsupported configuration: device <hostdev> is not supported by the rvirt QEMU driver yet"
+    );
+}
+
+/// A user alias names the input's `-device`, as libvirt keeps it.
+#[test]
+fn an_input_user_alias_is_its_device_id() {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let input = "<input type='tablet' bus='usb'><alias name='ua-tab'/></input></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", input)).unwrap();
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""driver":"usb-tablet","id":"ua-tab""#),
+        "{args}"
+    );
+}

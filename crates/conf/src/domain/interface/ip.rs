@@ -305,7 +305,7 @@ impl Route {
 impl IpInfo {
     /// The `<ip>` and `<route>` children of `e`; `detail` names the
     /// context in route errors.
-    pub(super) fn parse(e: &Element, detail: &str) -> Result<IpInfo> {
+    pub(crate) fn parse(e: &Element, detail: &str) -> Result<IpInfo> {
         Ok(IpInfo {
             ips: e
                 .children_named("ip")

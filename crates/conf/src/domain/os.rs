@@ -290,14 +290,13 @@ impl OsDef {
         });
     }
 
+    /// Boot devices, menu and BIOS options: libvirt leaves them unsaid
+    /// beside a bootloader, which picks what boots.
     fn format_boot(&self, w: &mut Writer) {
-        // A bootloader picks what boots: libvirt keeps the devices unsaid.
-        let boot = if self.bootloader.is_some() {
-            &[][..]
-        } else {
-            &self.boot[..]
-        };
-        for b in boot {
+        if self.bootloader.is_some() {
+            return;
+        }
+        for b in &self.boot {
             w.line(&format!("<boot dev='{b}'/>"));
         }
         if let Some(m) = self.bootmenu {
@@ -410,13 +409,13 @@ mod tests {
     }
 
     /// As stock virsh 9.0 writes them on test:///default: before `<os>`,
-    /// escaped, the arguments only beside a bootloader, no `<boot dev>`
-    /// with one, and an `<os>`-less guest taken as xen.
+    /// escaped, the arguments only beside a bootloader, no `<boot dev>`,
+    /// `<bootmenu>` or `<bios>` with one, and an `<os>`-less guest taken as xen.
     #[test]
     fn bootloader_as_virsh() {
         let hvm = round_trip(&doc(
             "<bootloader>/usr/bin/pygrub &amp; x</bootloader><bootloader_args>--append single</bootloader_args>\
-             <os><type>hvm</type><boot dev='cdrom'/></os>",
+             <os><type>hvm</type><boot dev='cdrom'/><bootmenu enable='yes'/><bios rebootTimeout='0'/></os>",
         ))
         .unwrap();
         let want = "  <bootloader>/usr/bin/pygrub &amp; x</bootloader>\n  <bootloader_args>--append single</bootloader_args>\n  <os>\n    <type>hvm</type>\n  </os>\n";

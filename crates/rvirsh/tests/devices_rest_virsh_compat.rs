@@ -1,6 +1,6 @@
 //! Issue 13's last unmodelled elements: `<bootloader>`/`<bootloader_args>`,
 //! `<hostdev mode='capabilities'>`, `<filesystem type='volume'>`, user
-//! aliases of inputs, filesystems and `<devices><nvram>`, and `<crypto>`
+//! aliases of every device rvirt models them on, and `<crypto>`
 //! (which libvirt 9.0 ignores: it came in 9.1). Each edge case is defined,
 //! started and dumped through stock virsh and rvirsh on test:///default,
 //! which must print the same, errors included. (A volume filesystem
@@ -43,7 +43,12 @@ const CASES: &[&str] = &[
     "DEV:<input type='tablet' bus='usb'><alias name='ua-x'/></input><filesystem><source dir='/s'/><target dir='/t'/><alias name='ua-x'/></filesystem>",
     "DEV:<interface type='user'><mac address='52:54:00:00:00:01'/><alias name='ua-x'/></interface><disk type='file'><source file='/x'/><target dev='vda'/><alias name='ua-x'/></disk>",
     "DEV:<interface type='user'><mac address='52:54:00:00:00:01'/><alias name='ua-n'/></interface><hostdev type='usb'><source><vendor id='1'/><product id='2'/></source><alias name='ua-n'/></hostdev>",
-    "DEV:<crypto model='virtio' type='qemu'><backend model='builtin' queues='1'/><alias name='ua-c'/><address type='pci' bus='0' slot='7'/></crypto><crypto model='virtio' type='qemu'><backend model='lkcf'/></crypto>",
+"DEV:<controller type='usb' model='qemu-xhci'/><watchdog model='i6300esb'><alias name='ua-wd'/></watchdog><rng model='virtio'><backend model='random'/><alias name='ua-rng'/></rng><memballoon model='virtio'><alias name='ua-mb'/></memballoon><sound model='ich9'><alias name='ua-snd'/></sound><smartcard mode='passthrough' type='spicevmc'><alias name='ua-sc'/></smartcard><redirdev bus='usb' type='spicevmc'><alias name='ua-rd'/><boot order='1'/></redirdev><hub type='usb'><alias name='ua-hub'/></hub><panic model='isa'><alias name='ua-p'/></panic><shmem name='s'><alias name='ua-shm'/></shmem><tpm model='tpm-tis'><backend type='emulator'/><alias name='ua-tpm'/></tpm><vsock model='virtio'><cid auto='yes'/><alias name='ua-vs'/></vsock>",
+    "DEV:<memballoon model='none'><alias name='ua-mb'/></memballoon><iommu model='intel'><alias name='ua-io'/></iommu>",
+    "DEV:<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target><alias name='ua-dimm'/></memory>",
+    "DEV:<watchdog model='ib700'><alias name='ua-x'/></watchdog><rng model='virtio'><backend model='random'/><alias name='ua-x'/></rng>",
+    "DEV:<vsock model='virtio'><cid auto='yes'/><alias name='ua-x'/></vsock><hub type='usb'><alias name='ua-x'/></hub>",
+        "DEV:<crypto model='virtio' type='qemu'><backend model='builtin' queues='1'/><alias name='ua-c'/><address type='pci' bus='0' slot='7'/></crypto><crypto model='virtio' type='qemu'><backend model='lkcf'/></crypto>",
 ];
 
 fn document(i: usize, case: &str) -> String {

@@ -90,6 +90,7 @@ impl Channel {
             .map_or(Ok(ChrType::Pty), ChrType::parse_host)?;
         let target = parse_target(e)?;
         let source = ChrSource::parse_labelled(e, chr_type)?;
+        super::unmodelled::refuse_device_info(e, "channel", &[])?;
         let virtio = matches!(target, ChannelTarget::Virtio { .. });
         if chr_type == ChrType::SpiceVmc && !virtio {
             return Err(unsupported("spicevmc device type only supports virtio"));

@@ -319,16 +319,32 @@ impl Devices {
     /// The devices' user aliases in `virDomainDeviceInfoIterateFlags`'s
     /// order, for `virDomainDefValidateAliases`.
     fn user_aliases(&self) -> impl Iterator<Item = &str> {
-        let disks = self.disks.iter().map(|d| &d.alias);
-        let nets = self.interfaces.iter().map(|n| &n.alias);
-        let hostdevs = self.hostdevs.iter().map(|h| &h.alias);
-        let inputs = self.inputs.iter().map(|i| &i.alias);
-        let filesystems = self.filesystems.iter().map(|f| &f.alias);
-        let nvram = self.nvram.iter().map(|n| &n.alias);
-        let all = disks.chain(nets).chain(hostdevs).chain(inputs);
-        all.chain(filesystems)
-            .chain(nvram)
-            .filter_map(Option::as_deref)
+        fn of<'a, T>(v: &'a [T], f: fn(&T) -> &Option<String>) -> Vec<&'a Option<String>> {
+            v.iter().map(f).collect()
+        }
+        let d = self;
+        let lists = [
+            of(&d.disks, |x| &x.alias),
+            of(&d.interfaces, |x| &x.alias),
+            of(&d.sounds, |x| &x.alias),
+            of(&d.hostdevs, |x| &x.alias),
+            of(&d.smartcards, |x| &x.alias),
+            of(&d.inputs, |x| &x.alias),
+            of(&d.filesystems, |x| &x.alias),
+            of(d.watchdog.as_slice(), |x| &x.alias),
+            of(d.memballoon.as_slice(), |x| &x.alias),
+            of(&d.rngs, |x| &x.alias),
+            of(d.nvram.as_slice(), |x| &x.alias),
+            of(&d.hubs, |x| &x.alias),
+            of(&d.shmems, |x| &x.alias),
+            of(&d.tpms, |x| &x.alias),
+            of(&d.panics, |x| &x.alias),
+            of(&d.memories, |x| &x.alias),
+            of(&d.redirdevs, |x| &x.alias),
+            of(d.iommu.as_slice(), |x| &x.alias),
+            of(d.vsock.as_slice(), |x| &x.alias),
+        ];
+        lists.into_iter().flatten().filter_map(Option::as_deref)
     }
 
     /// The per-device `<boot order>`s, for `boot::post_parse`.

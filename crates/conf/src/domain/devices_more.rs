@@ -2,7 +2,7 @@
 //! balloon (`virDomainMemballoonDefParseXML` / `...Format`).
 
 use super::address::format_alias_addr;
-use super::devices::{format_addr, parse_addr, Address};
+use super::devices::{parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
@@ -189,6 +189,8 @@ pub struct Memballoon {
     pub period: i32,
     pub virtio: VirtioOptions,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Memballoon {
@@ -201,6 +203,7 @@ impl Memballoon {
             period: 0,
             virtio: VirtioOptions::default(),
             address: None,
+            alias: None,
         }
     }
 
@@ -217,12 +220,15 @@ impl Memballoon {
             autodeflate: props::triswitch(e, "autodeflate")?,
             free_page_reporting: props::triswitch(e, "freePageReporting")?,
             period,
-            // A model `none` balloon has no device address.
+            // A model `none` balloon has no device info (address, alias).
             address: if m == MemballoonModel::None {
                 None
             } else {
                 parse_addr(e)?
             },
+            alias: (m != MemballoonModel::None)
+                .then(|| super::disk::user_alias(e))
+                .flatten(),
             virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
@@ -239,7 +245,7 @@ impl Memballoon {
             if self.period != 0 {
                 w.line(&format!("<stats period='{}'/>", self.period));
             }
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));
@@ -277,6 +283,65 @@ mod tests {
             &[
                 ("<nvram><alias name='ua-x'/></nvram><input type='tablet' bus='usb'><alias name='ua-x'/></input>", dup),
                 ("<interface type='user'><alias name='ua-x'/></interface><disk type='file'><source file='/x'/><target dev='vda'/><alias name='ua-x'/></disk>", dup),
+            ],
+        );
+    }
+
+    /// User aliases of the other devices libvirt keeps them on, each
+    /// written where its device info goes; a chardev's is refused (not
+    /// modelled yet); a duplicate anywhere is refused.
+    #[test]
+    fn more_user_aliases_as_virsh() {
+        let doc = "<watchdog model='i6300esb'><alias name='ua-wd'/></watchdog>\
+            <rng model='virtio'><backend model='random'/><alias name='ua-rng'/></rng>\
+            <memballoon model='virtio'><alias name='ua-mb'/></memballoon>\
+            <sound model='ich9'><alias name='ua-snd'/></sound>\
+            <hub type='usb'><alias name='ua-hub'/></hub>\
+            <panic model='isa'><alias name='ua-p'/></panic>\
+            <shmem name='s'><alias name='ua-shm'/></shmem>\
+            <tpm model='tpm-tis'><backend type='emulator'/><alias name='ua-tpm'/></tpm>\
+            <vsock model='virtio'><cid auto='yes'/><alias name='ua-vs'/></vsock>";
+        let want = "    <tpm model='tpm-tis'>
+      <backend type='emulator'/>
+      <alias name='ua-tpm'/>
+    </tpm>
+    <sound model='ich9'>
+      <alias name='ua-snd'/>
+    </sound>
+    <hub type='usb'>
+      <alias name='ua-hub'/>
+    </hub>
+    <watchdog model='i6300esb' action='reset'>
+      <alias name='ua-wd'/>
+    </watchdog>
+    <memballoon model='virtio'>
+      <alias name='ua-mb'/>
+    </memballoon>
+    <rng model='virtio'>
+      <backend model='random'>/dev/random</backend>
+      <alias name='ua-rng'/>
+    </rng>
+    <panic model='isa'>
+      <alias name='ua-p'/>
+    </panic>
+    <shmem name='s'>
+      <model type='ivshmem'/>
+      <alias name='ua-shm'/>
+    </shmem>
+    <vsock model='virtio'>
+      <cid auto='yes'/>
+      <alias name='ua-vs'/>
+    </vsock>
+";
+        assert_dump_holds(dump, doc, want);
+        let none = dump("<memballoon model='none'><alias name='ua-mb'/></memballoon>").unwrap();
+        assert!(none.contains("    <memballoon model='none'/>\n"), "{none}");
+        assert_errors(
+            dump,
+            &[
+                ("<watchdog model='ib700'><alias name='ua-x'/></watchdog><rng model='virtio'><backend model='random'/><alias name='ua-x'/></rng>", "unsupported configuration: non unique alias detected: ua-x"),
+                ("<serial type='pty'><alias name='ua-s'/></serial>", "unsupported configuration: element <devices/serial/alias> is not supported by rvirt yet"),
+                ("<channel type='pty'><target type='virtio' name='x'/><alias name='ua-c'/></channel>", "unsupported configuration: element <devices/channel/alias> is not supported by rvirt yet"),
             ],
         );
     }

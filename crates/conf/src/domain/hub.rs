@@ -1,7 +1,8 @@
 //! `<hub>`: a USB hub (`virDomainHubDef`), parsed as
 //! `virDomainHubDefParseXML`, formatted as `virDomainHubDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::devices::{parse_addr, Address};
 use super::{internal, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -10,6 +11,8 @@ use rvirt_util::Result;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hub {
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Hub {
@@ -21,11 +24,14 @@ impl Hub {
         }
         Ok(Hub {
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
-        w.elem_with("hub", " type='usb'", |w| format_addr(&self.address, w));
+        w.elem_with("hub", " type='usb'", |w| {
+            format_alias_addr(self.alias.as_deref(), &self.address, w)
+        });
     }
 }
 

@@ -2,7 +2,8 @@
 //! `virDomainIOMMUDefParseXML`, checked as `virDomainIOMMUDefValidate` and
 //! `virDomainDefIOMMUValidate`, formatted as `virDomainIOMMUDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::features::Features;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, unsupported};
@@ -33,6 +34,8 @@ pub struct Iommu {
     pub model: IommuModel,
     pub driver: IommuDriver,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Iommu {
@@ -43,6 +46,7 @@ impl Iommu {
             model,
             driver: driver.unwrap_or_default(),
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -85,7 +89,7 @@ impl Iommu {
             if !self.driver.is_empty() {
                 w.line(&format!("<driver{}/>", self.driver.attrs().as_str()));
             }
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 }

@@ -3,7 +3,8 @@
 //! checked as `virDomainMemoryDefValidate` and formatted as
 //! `virDomainMemoryDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::{format_bitmap, internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -59,6 +60,8 @@ pub struct MemoryDevice {
     pub source: MemorySourceDef,
     pub target: MemoryTargetDef,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 /// `virDomainDefPostParseMemory`: the guest's total memory in KiB, from
@@ -216,6 +219,7 @@ impl MemoryDevice {
             source,
             target,
             address,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -316,7 +320,7 @@ impl MemoryDevice {
                 w.elem_with("source", "", |w| self.format_source(w));
             }
             w.elem_with("target", "", |w| self.format_target(w, inactive));
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 

@@ -2,7 +2,8 @@
 //! `virDomainPanicDefParseXML`, checked as `virDomainDefRejectDuplicatePanics`
 //! and formatted as `virDomainPanicDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::devices::{parse_addr, Address};
 use super::internal_xml;
 use super::props::{vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -21,6 +22,8 @@ vir_enum! {
 pub struct Panic {
     pub model: PanicModel,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Panic {
@@ -32,6 +35,7 @@ impl Panic {
         Ok(Panic {
             model,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -58,7 +62,9 @@ impl Panic {
             PanicModel::Default => String::new(),
             m => format!(" model='{}'", m.as_str()),
         };
-        w.elem_with("panic", &attrs, |w| format_addr(&self.address, w));
+        w.elem_with("panic", &attrs, |w| {
+            format_alias_addr(self.alias.as_deref(), &self.address, w)
+        });
     }
 }
 

@@ -3,9 +3,10 @@
 //! checked as `virDomainRedirdevDefValidate`, formatted as
 //! `virDomainRedirdevDefFormat`.
 
+use super::address::format_alias_addr;
 use super::boot::DeviceBoot;
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
+use super::devices::{parse_addr, Address};
 use super::props::VirEnum;
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -17,6 +18,8 @@ pub struct Redirdev {
     pub source: ChrSource,
     pub boot: Option<DeviceBoot>,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Redirdev {
@@ -41,6 +44,7 @@ impl Redirdev {
             source,
             boot,
             address,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -61,7 +65,7 @@ impl Redirdev {
         if let Some(b) = &self.boot {
             b.format(w);
         }
-        format_addr(&self.address, w);
+        format_alias_addr(self.alias.as_deref(), &self.address, w);
         w.dedent();
         w.line("</redirdev>");
     }

@@ -3,8 +3,9 @@
 //! checked as `virDomainRNGDefValidate`, formatted as
 //! `virDomainRNGDefFormat`.
 
+use super::address::format_alias_addr;
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
+use super::devices::{parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{esc, internal_xml, unsupported};
@@ -39,6 +40,8 @@ pub struct Rng {
     pub backend: RngBackend,
     pub driver: VirtioOptions,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 /// `virXPathUInt` of `./rate/@NAME`: absent is 0.
@@ -101,6 +104,7 @@ impl Rng {
             rate_period,
             backend,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
             driver: VirtioOptions::parse(e.child("driver"))?,
         };
         if let RngBackend::Egd(src) = &rng.backend {
@@ -136,7 +140,7 @@ impl Rng {
         if !driver.is_empty() {
             w.line(&format!("<driver{driver}/>"));
         }
-        format_addr(&self.address, w);
+        format_alias_addr(self.alias.as_deref(), &self.address, w);
         w.dedent();
         w.line("</rng>");
     }

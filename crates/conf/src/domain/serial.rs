@@ -139,6 +139,9 @@ impl Chr {
         if chr_type == ChrType::SpiceVmc {
             return Err(unsupported("spicevmc device type only supports virtio"));
         }
+        // A chardev's user alias, mirrored onto the console of the first
+        // serial port by libvirt, is not modelled yet: refused, not dropped.
+        super::unmodelled::refuse_device_info(e, kind, &[])?;
         let address = parse_addr(e)?;
         let usb_serial = target_type == Some(ChrTarget::Serial(SerialTarget::Usb));
         let usb_address = match &address {

@@ -2,7 +2,8 @@
 //! (`virDomainShmemDef`), parsed as `virDomainShmemDefParseXML`, checked as
 //! `virDomainShmemDefValidate` and formatted as `virDomainShmemDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -36,6 +37,8 @@ pub struct Shmem {
     pub server: Option<Option<String>>,
     pub msi: Option<ShmemMsi>,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Shmem {
@@ -72,6 +75,7 @@ impl Shmem {
             server,
             msi,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -109,7 +113,7 @@ impl Shmem {
                 m.opt("ioeventfd", msi.ioeventfd.map(VirEnum::as_str));
                 w.line(&format!("<msi{}/>", m.as_str()));
             }
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 }

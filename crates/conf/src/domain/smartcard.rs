@@ -4,9 +4,10 @@
 //! `virDomainSmartcardDefValidate`, formatted as
 //! `virDomainSmartcardDefFormat`.
 
+use super::address::format_alias_addr;
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller};
+use super::devices::{insert_controller, parse_addr, Address, Controller};
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -28,6 +29,8 @@ pub enum SmartcardMode {
 pub struct Smartcard {
     pub mode: SmartcardMode,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 fn parse_certificates(e: &Element) -> Result<SmartcardMode> {
@@ -79,6 +82,7 @@ impl Smartcard {
         let card = Smartcard {
             mode,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         };
         let ccid = matches!(card.address, None | Some(Address::Ccid { .. }));
         if !ccid {
@@ -112,7 +116,7 @@ impl Smartcard {
                 }
                 SmartcardMode::Passthrough(src) => src.format(w),
             }
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 }

@@ -2,8 +2,9 @@
 //! `virDomainSoundDefParseXML`, checked as `virDomainSoundDefValidate`,
 //! formatted as `virDomainSoundDefFormat`.
 
+use super::address::format_alias_addr;
 use super::audio::Audio;
-use super::devices::{format_addr, parse_addr, Address};
+use super::devices::{parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -28,6 +29,8 @@ pub struct Sound {
     /// `<audio id>`: the backend it plays through; 0 is unset.
     pub audio_id: u32,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Sound {
@@ -55,6 +58,7 @@ impl Sound {
             codecs,
             audio_id,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -78,7 +82,7 @@ impl Sound {
             if self.audio_id > 0 {
                 w.line(&format!("<audio id='{}'/>", self.audio_id));
             }
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 }

@@ -2,7 +2,8 @@
 //! `virDomainTPMDefParseXML`, checked as `virDomainTPMDevValidate` and
 //! formatted as `virDomainTPMDefFormat`.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::chardev::{ChrSource, ChrType};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
@@ -52,6 +53,8 @@ pub struct Tpm {
     pub model: Option<TpmModel>,
     pub backend: TpmBackend,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 /// The `<devices>` children: at most two (a TPM and a TPM proxy).
@@ -146,6 +149,7 @@ impl Tpm {
             model,
             backend,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -196,7 +200,7 @@ impl Tpm {
                 }
             }
             w.elem_with("backend", b.as_str(), |w| self.format_backend_children(w));
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 

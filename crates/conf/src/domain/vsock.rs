@@ -3,7 +3,8 @@
 //! checked as `virDomainVsockDefValidate` and formatted as
 //! `virDomainVsockDefFormat`. libvirt keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::unsupported;
 use super::virtio::VirtioOptions;
@@ -33,6 +34,8 @@ pub struct Vsock {
     pub model: VsockModel,
     pub cid: VsockCid,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
     pub virtio: VirtioOptions,
 }
 
@@ -60,6 +63,7 @@ impl Vsock {
                 address: guest_cid,
             },
             address,
+            alias: super::disk::user_alias(e),
             virtio,
         })
     }
@@ -85,7 +89,7 @@ impl Vsock {
             cid.add("auto", self.cid.auto.as_str());
             cid.opt("address", self.cid.address);
             w.line(&format!("<cid{}/>", cid.as_str()));
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));

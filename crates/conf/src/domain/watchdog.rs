@@ -2,7 +2,8 @@
 //! parsed as `virDomainWatchdogDefParseXML` and formatted as
 //! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::format_alias_addr;
+use super::address::{parse_addr, Address};
 use super::internal;
 use super::props::{self, vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -25,6 +26,8 @@ pub struct Watchdog {
     pub model: WatchdogModel,
     pub action: WatchdogAction,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 impl Watchdog {
@@ -39,6 +42,7 @@ impl Watchdog {
             model,
             action,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -48,6 +52,8 @@ impl Watchdog {
             self.model.as_str(),
             self.action.as_str()
         );
-        w.elem_with("watchdog", &attrs, |w| format_addr(&self.address, w));
+        w.elem_with("watchdog", &attrs, |w| {
+            format_alias_addr(self.alias.as_deref(), &self.address, w)
+        });
     }
 }

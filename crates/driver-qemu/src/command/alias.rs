@@ -57,7 +57,9 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
         hubs: numbered("hub", d.hubs.len()),
         watchdog: numbered("watchdog", usize::from(d.watchdog.is_some())),
         memballoon: numbered("balloon", usize::from(balloon.is_some())),
-        rngs: numbered("rng", d.rngs.len()),
+        rngs: (d.rngs.iter().enumerate())
+            .map(|(i, r)| r.alias.clone().unwrap_or_else(|| format!("rng{i}")))
+            .collect(),
         shmems: numbered("shmem", d.shmems.len()),
         memories: numbered("dimm", d.memories.len()),
         iommu: numbered("iommu", usize::from(d.iommu.is_some())),

@@ -45,6 +45,12 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("nvram", d.nvram.is_some()),
         // Neither virtio-9p nor vhost-user-fs (virtiofsd) is built yet.
         ("filesystem", !d.filesystems.is_empty()),
+        ("watchdog", d.watchdog.is_some()),
+        ("tpm", !d.tpms.is_empty()),
+        ("shmem", !d.shmems.is_empty()),
+        ("memory", !d.memories.is_empty()),
+        ("iommu", d.iommu.is_some()),
+        ("vsock", d.vsock.is_some()),
     ];
     match present.iter().find(|(_, p)| *p) {
         Some((name, _)) => Err(unsupported(format!(
@@ -69,6 +75,12 @@ pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
             )));
         }
         refuse_balloon_options(m)?;
+        // Balloon statistics find the device at its QOM path as `balloon0`.
+        if m.alias.is_some() {
+            return Err(unsupported(
+                "a <memballoon> user alias is not supported by the rvirt QEMU driver yet",
+            ));
+        }
         let p = Props::new()
             .str("driver", "virtio-balloon-pci")
             .str("id", "balloon0");
@@ -95,10 +107,12 @@ fn refuse_balloon_options(m: &Memballoon) -> Result<()> {
     )))
 }
 
-/// Each `<rng>`: its backend object `objrngN` and `virtio-rng-pci`.
+/// Each `<rng>`: its backend object `objALIAS` and `virtio-rng-pci`
+/// `ALIAS` (its user alias or `rngN`), as libvirt names them.
 fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, rng) in def.devices.rngs.iter().enumerate() {
-        let obj = format!("objrng{i}");
+        let id = rng.alias.clone().unwrap_or_else(|| format!("rng{i}"));
+        let obj = format!("obj{id}");
         let backend = match &rng.backend {
             RngBackend::Random(file) => Props::new()
                 .str("qom-type", "rng-random")
@@ -106,7 +120,7 @@ fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
                 .str("filename", file),
             RngBackend::Builtin => Props::new().str("qom-type", "rng-builtin").str("id", &obj),
             RngBackend::Egd(source) => {
-                let chr = format!("charrng{i}");
+                let chr = format!("char{id}");
                 a.opt("-chardev", chardev::backend(source, &chr)?);
                 Props::new()
                     .str("qom-type", "rng-egd")
@@ -118,7 +132,7 @@ fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
         let mut p = Props::new()
             .str("driver", "virtio-rng-pci")
             .str("rng", &obj)
-            .str("id", &format!("rng{i}"));
+            .str("id", &id);
         if rng.rate_bytes > 0 {
             p = p.num("max-bytes", rng.rate_bytes);
             p = p.num(

@@ -448,6 +448,44 @@ fn bootloaders_filesystems_and_capability_hostdevs_are_refused() {
     );
 }
 
+/// Devices the command line does not carry yet are refused by name,
+/// never started without.
+#[test]
+fn unbuilt_devices_are_refused_by_name() {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    for (device, name) in [
+        ("<watchdog model='i6300esb'/>", "watchdog"),
+        (
+            "<tpm model='tpm-crb'><backend type='emulator'/></tpm>",
+            "tpm",
+        ),
+        ("<shmem name='s'/>", "shmem"),
+        ("<vsock model='virtio'><cid auto='yes'/></vsock>", "vsock"),
+    ] {
+        let def =
+            DomainDef::parse(&text.replace("</devices>", &format!("{device}</devices>"))).unwrap();
+        assert_eq!(
+            refusal(build_for(&def)),
+            format!("unsupported configuration: device <{name}> is not supported by the rvirt QEMU driver yet")
+        );
+    }
+    let balloon = "<memballoon model='virtio'><alias name='ua-mb'/></memballoon></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", balloon)).unwrap();
+    assert!(refusal(build_for(&def)).contains("<memballoon> user alias"));
+    let rng = "<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='ua-r'/></rng></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", rng)).unwrap();
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""qom-type":"rng-random","id":"objua-r""#),
+        "{args}"
+    );
+    assert!(args.contains(r#""rng":"objua-r","id":"ua-r""#), "{args}");
+}
+
 /// A user alias names the input's `-device`, as libvirt keeps it.
 #[test]
 fn an_input_user_alias_is_its_device_id() {

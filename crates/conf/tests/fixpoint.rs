@@ -134,6 +134,8 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<filesystem type='volume'><source pool='p' volume='v' mode='host'/><target dir='/vol'/><alias name='ua-fsv'/></filesystem>",
         "<input type='keyboard' bus='virtio'><alias name='ua-kbd'/></input>",
         "<nvram><alias name='ua-nvram'/></nvram>",
+        "<watchdog model='ib700'><alias name='ua-wd'/></watchdog>",
+        "<rng model='virtio'><backend model='builtin'/><alias name='ua-rng'/></rng>",
         "<crypto model='virtio' type='qemu'><backend model='builtin' queues='2'/></crypto>",
     ]);
     proptest::collection::vec(device, 0..6)

@@ -319,7 +319,7 @@ impl Devices {
     /// The devices' user aliases in `virDomainDeviceInfoIterateFlags`'s
     /// order, for `virDomainDefValidateAliases`.
     fn user_aliases(&self) -> impl Iterator<Item = &str> {
-        fn of<'a, T>(v: &'a [T], f: fn(&T) -> &Option<String>) -> Vec<&'a Option<String>> {
+        fn of<T>(v: &[T], f: fn(&T) -> &Option<String>) -> Vec<&Option<String>> {
             v.iter().map(f).collect()
         }
         let d = self;

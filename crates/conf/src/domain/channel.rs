@@ -2,9 +2,10 @@
 //! device type channel), parsed as `virDomainChrDefParseXML` with its
 //! channel target, formatted as `virDomainChrDefFormat`.
 
+use super::address::format_alias_addr;
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{format_addr, insert_controller, parse_addr, Address, Controller, Devices};
+use super::devices::{insert_controller, parse_addr, Address, Controller, Devices};
 use super::props;
 use super::serial::ConsoleTarget;
 use super::{internal, internal_xml, unsupported};
@@ -36,6 +37,8 @@ pub struct Channel {
     pub source: ChrSource,
     pub target: ChannelTarget,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state.
+    pub alias: Option<String>,
 }
 
 /// `virSocketAddrParse` for a guestfwd address, which must be IPv4.
@@ -90,7 +93,6 @@ impl Channel {
             .map_or(Ok(ChrType::Pty), ChrType::parse_host)?;
         let target = parse_target(e)?;
         let source = ChrSource::parse_labelled(e, chr_type)?;
-        super::unmodelled::refuse_device_info(e, "channel", &[])?;
         let virtio = matches!(target, ChannelTarget::Virtio { .. });
         if chr_type == ChrType::SpiceVmc && !virtio {
             return Err(unsupported("spicevmc device type only supports virtio"));
@@ -99,6 +101,7 @@ impl Channel {
             source,
             target,
             address: parse_addr(e)?,
+            alias: super::disk::user_alias(e),
         };
         let generated_path = virtio || matches!(ch.target, ChannelTarget::Xen { .. });
         ch.source.validate(generated_path)?;
@@ -128,7 +131,7 @@ impl Channel {
                 ChannelTarget::Xen { name } => a.add("type", "xen").opt("name", name.as_deref()),
             };
             w.line(&format!("<target{}/>", a.as_str()));
-            format_addr(&self.address, w);
+            format_alias_addr(self.alias.as_deref(), &self.address, w);
         });
     }
 }

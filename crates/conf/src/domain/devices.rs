@@ -323,12 +323,17 @@ impl Devices {
             v.iter().map(f).collect()
         }
         let d = self;
+        let (serials, consoles) = self.checked_chrs();
         let lists = [
             of(&d.disks, |x| &x.alias),
             of(&d.interfaces, |x| &x.alias),
             of(&d.sounds, |x| &x.alias),
             of(&d.hostdevs, |x| &x.alias),
             of(&d.smartcards, |x| &x.alias),
+            of(serials, |x| &x.alias),
+            of(&d.parallels, |x| &x.alias),
+            of(&d.channels, |x| &x.alias),
+            of(consoles, |x| &x.alias),
             of(&d.inputs, |x| &x.alias),
             of(&d.filesystems, |x| &x.alias),
             of(d.watchdog.as_slice(), |x| &x.alias),
@@ -345,6 +350,24 @@ impl Devices {
             of(d.vsock.as_slice(), |x| &x.alias),
         ];
         lists.into_iter().flatten().filter_map(Option::as_deref)
+    }
+
+    /// The serial ports and consoles whose aliases
+    /// `virDomainDefValidateAliases` checks: when the first console stands
+    /// for serial port 0, neither that port (libvirt's "crazy backcompat
+    /// for consoles") nor the console, which rvirt writes as, and with the
+    /// alias of, that port. (libvirt still checks such a console's own
+    /// alias, which it keeps unwritten; rvirt does not keep it.)
+    fn checked_chrs(&self) -> (&[Chr], &[Chr]) {
+        let console_on_serial = self
+            .consoles
+            .first()
+            .is_some_and(|c| c.target_type == serial::CONSOLE_ON_SERIAL);
+        if console_on_serial && !self.serials.is_empty() {
+            (&self.serials[1..], &self.consoles[1..])
+        } else {
+            (&self.serials, &self.consoles)
+        }
     }
 
     /// The per-device `<boot order>`s, for `boot::post_parse`.

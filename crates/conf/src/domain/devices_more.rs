@@ -288,8 +288,8 @@ mod tests {
     }
 
     /// User aliases of the other devices libvirt keeps them on, each
-    /// written where its device info goes; a chardev's is refused (not
-    /// modelled yet); a duplicate anywhere is refused.
+    /// written where its device info goes (the console standing for serial
+    /// port 0 with the port's); a duplicate anywhere is refused.
     #[test]
     fn more_user_aliases_as_virsh() {
         let doc = "<watchdog model='i6300esb'><alias name='ua-wd'/></watchdog>\
@@ -334,14 +334,35 @@ mod tests {
     </vsock>
 ";
         assert_dump_holds(dump, doc, want);
+        let chr = "<serial type='pty'><alias name='ua-s'/></serial><console type='pty'><alias name='ua-c'/></console>\
+            <channel type='pty'><target type='virtio' name='x'/><alias name='ua-ch'/></channel>";
+        let want = "    <serial type='pty'>
+      <target port='0'/>
+      <alias name='ua-s'/>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+      <alias name='ua-s'/>
+    </console>
+    <channel type='pty'>
+      <target type='virtio' name='x'/>
+      <alias name='ua-ch'/>
+    </channel>
+";
+        assert_dump_holds(dump, chr, want);
+        // Serial port 0 behind the first console is not checked (libvirt's
+        // console backcompat): a channel may take its alias.
+        let shared = "<serial type='pty'><alias name='ua-s'/></serial>\
+            <channel type='pty'><target type='virtio' name='x'/><alias name='ua-s'/></channel>";
+        assert!(dump(shared).is_ok());
         let none = dump("<memballoon model='none'><alias name='ua-mb'/></memballoon>").unwrap();
         assert!(none.contains("    <memballoon model='none'/>\n"), "{none}");
         assert_errors(
             dump,
             &[
                 ("<watchdog model='ib700'><alias name='ua-x'/></watchdog><rng model='virtio'><backend model='random'/><alias name='ua-x'/></rng>", "unsupported configuration: non unique alias detected: ua-x"),
-                ("<serial type='pty'><alias name='ua-s'/></serial>", "unsupported configuration: element <devices/serial/alias> is not supported by rvirt yet"),
-                ("<channel type='pty'><target type='virtio' name='x'/><alias name='ua-c'/></channel>", "unsupported configuration: element <devices/channel/alias> is not supported by rvirt yet"),
+                ("<parallel type='pty'><alias name='ua-s'/></parallel><channel type='pty'><target type='virtio' name='x'/><alias name='ua-s'/></channel>", "unsupported configuration: non unique alias detected: ua-s"),
+                ("<parallel type='pty'><alias name='ua-p'/></parallel><console type='pty'><target type='virtio'/><alias name='ua-p'/></console>", "unsupported configuration: non unique alias detected: ua-p"),
             ],
         );
     }

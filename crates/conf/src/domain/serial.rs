@@ -3,8 +3,9 @@
 //! `virDomainChrIsaSerialDefPostParse` / `virDomainChrDefPostParse`, paired
 //! as `virDomainDefAddConsoleCompat`, formatted as `virDomainChrDefFormat`.
 
+use super::address::format_alias_addr;
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{format_addr, parse_addr, Address};
+use super::devices::{parse_addr, Address};
 use super::props::{vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -59,7 +60,8 @@ impl ChrTarget {
 }
 
 /// A console's serial target type.
-const CONSOLE_ON_SERIAL: Option<ChrTarget> = Some(ChrTarget::Console(ConsoleTarget::Serial));
+pub(crate) const CONSOLE_ON_SERIAL: Option<ChrTarget> =
+    Some(ChrTarget::Console(ConsoleTarget::Serial));
 
 /// `VIR_MAX_ISA_SERIAL_PORTS`.
 const MAX_ISA_SERIAL_PORTS: u32 = 4;
@@ -75,6 +77,9 @@ pub struct Chr {
     /// `None` until post-parse assigns one.
     pub target_port: Option<u32>,
     pub address: Option<Address>,
+    /// A user alias (`ua-`); other aliases are runtime state. The console
+    /// that stands for serial port 0 is written with the port's.
+    pub alias: Option<String>,
 }
 
 /// `virDomainChrDefParseTargetXML` for serial, console and parallel (which
@@ -139,9 +144,6 @@ impl Chr {
         if chr_type == ChrType::SpiceVmc {
             return Err(unsupported("spicevmc device type only supports virtio"));
         }
-        // A chardev's user alias, mirrored onto the console of the first
-        // serial port by libvirt, is not modelled yet: refused, not dropped.
-        super::unmodelled::refuse_device_info(e, kind, &[])?;
         let address = parse_addr(e)?;
         let usb_serial = target_type == Some(ChrTarget::Serial(SerialTarget::Usb));
         let usb_address = match &address {
@@ -159,6 +161,7 @@ impl Chr {
             target_model,
             target_port,
             address,
+            alias: super::disk::user_alias(e),
         })
     }
 
@@ -186,6 +189,7 @@ impl Chr {
             target_model: None,
             target_port: None,
             address: None,
+            alias: None,
         }
     }
 
@@ -226,7 +230,7 @@ impl Chr {
                 }
             }
         }
-        format_addr(&self.address, w);
+        format_alias_addr(self.alias.as_deref(), &self.address, w);
         w.dedent();
         w.line(&format!("</{kind}>"));
     }

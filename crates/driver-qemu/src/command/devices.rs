@@ -52,12 +52,23 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("iommu", d.iommu.is_some()),
         ("vsock", d.vsock.is_some()),
     ];
-    match present.iter().find(|(_, p)| *p) {
-        Some((name, _)) => Err(unsupported(format!(
+    if let Some((name, _)) = present.iter().find(|(_, p)| *p) {
+        return Err(unsupported(format!(
             "device <{name}> is not supported by the rvirt QEMU driver yet"
-        ))),
-        None => Ok(()),
+        )));
     }
+    // Chardev ids (`serialN`, `channelN`, the console's) are positional.
+    let chrs = d.serials.iter().chain(&d.parallels).chain(&d.consoles);
+    if chrs
+        .map(|c| &c.alias)
+        .chain(d.channels.iter().map(|c| &c.alias))
+        .any(Option::is_some)
+    {
+        return Err(unsupported(
+            "a character device user alias is not supported by the rvirt QEMU driver yet",
+        ));
+    }
+    Ok(())
 }
 
 /// Memballoon and RNGs (after `-incoming`, as libvirt orders them).

@@ -473,6 +473,9 @@ fn unbuilt_devices_are_refused_by_name() {
             format!("unsupported configuration: device <{name}> is not supported by the rvirt QEMU driver yet")
         );
     }
+    let serial = "<serial type='pty'><alias name='ua-s'/></serial></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", serial)).unwrap();
+    assert!(refusal(build_for(&def)).contains("character device user alias"));
     let balloon = "<memballoon model='virtio'><alias name='ua-mb'/></memballoon></devices>";
     let def = DomainDef::parse(&text.replace("</devices>", balloon)).unwrap();
     assert!(refusal(build_for(&def)).contains("<memballoon> user alias"));

@@ -137,6 +137,11 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<watchdog model='ib700'><alias name='ua-wd'/></watchdog>",
         "<rng model='virtio'><backend model='builtin'/><alias name='ua-rng'/></rng>",
         "<crypto model='virtio' type='qemu'><backend model='builtin' queues='2'/></crypto>",
+        "<video><model type='cirrus' vram='9000'/><acpi index='2'/><alias name='ua-v'/></video>",
+        "<controller type='usb' model='ich9-uhci2'><alias name='ua-u2'/></controller>",
+        "<watchdog model='i6300esb'><alias name='ua-wd'/><acpi index='4'/></watchdog>",
+        "<serial type='pty'><alias name='ua-s'/></serial>",
+        "<shmem name='m'><alias name='ua-sh'/><acpi index='8'/></shmem>",
     ]);
     proptest::collection::vec(device, 0..6)
 }

@@ -114,6 +114,14 @@ async fn query_all(mon: &Monitor, binary: &Path) -> Result<QemuCaps> {
         .await?;
     let cpus = mon.execute(qmp::query_cpu_definitions {}).await?;
     let num = |n: i64| u32::try_from(n).unwrap_or(0);
+    let target_name = qapi::Enum::name(&target.arch);
+    let arch = crate::caps_model::arch_from_qemu_target(target_name).ok_or_else(|| {
+        Error::new(
+            ErrorDomain::QEMU,
+            ErrorCode::INTERNAL_ERROR,
+            format!("Unknown QEMU arch {target_name}"),
+        )
+    })?;
     Ok(QemuCaps {
         binary: binary.to_path_buf(),
         version: (
@@ -121,7 +129,7 @@ async fn query_all(mon: &Monitor, binary: &Path) -> Result<QemuCaps> {
             num(version.qemu.minor),
             num(version.qemu.micro),
         ),
-        arch: qapi::Enum::name(&target.arch).to_string(),
+        arch,
         machines: machines
             .into_iter()
             .map(|m| MachineType {

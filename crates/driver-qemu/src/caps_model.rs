@@ -33,13 +33,15 @@ pub enum Accel {
 }
 
 /// The probed capabilities of one emulator binary.
-#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct QemuCaps {
     pub binary: PathBuf,
     /// (major, minor, micro) from `query-version`.
     pub version: (u32, u32, u32),
-    /// QEMU's target architecture, e.g. `x86_64`.
-    pub arch: String,
+    /// QEMU's target (`query-target`) as libvirt's architecture
+    /// (`virQEMUCapsArchFromString`: QEMU's `i386` is `i686`).
+    #[serde(with = "arch_name")]
+    pub arch: Arch,
     pub machines: Vec<MachineType>,
     /// `qom-list-types` names (device and object types).
     pub types: BTreeSet<String>,
@@ -47,6 +49,88 @@ pub struct QemuCaps {
     pub cpu_models: Vec<String>,
     /// KVM proved usable by a probe guest (never assumed from /dev/kvm).
     pub kvm_usable: bool,
+}
+
+/// A fixture's starting point: no machines, no types, an x86_64 target
+/// (the one target rvirt's command line builder knows).
+impl Default for QemuCaps {
+    fn default() -> QemuCaps {
+        QemuCaps {
+            binary: PathBuf::new(),
+            version: (0, 0, 0),
+            arch: Arch::X86_64,
+            machines: Vec::new(),
+            types: BTreeSet::new(),
+            cpu_models: Vec::new(),
+            kvm_usable: false,
+        }
+    }
+}
+
+/// The architecture as its libvirt name in the capabilities cache.
+mod arch_name {
+    use rvirt_conf::domain::props::VirEnum;
+    use rvirt_conf::domain::Arch;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(arch: &Arch, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(arch.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arch, D::Error> {
+        let name = String::deserialize(d)?;
+        Arch::from_str_opt(&name).ok_or_else(|| D::Error::custom(format!("unknown arch {name}")))
+    }
+}
+
+/// `virQEMUCapsArchFromString`: QEMU's target name as libvirt's
+/// architecture (`None` for one libvirt does not know).
+pub fn arch_from_qemu_target(target: &str) -> Option<Arch> {
+    match target {
+        "i386" => Some(Arch::I686),
+        "arm" => Some(Arch::Armv7l),
+        "or32" => Some(Arch::Openrisc),
+        other => Arch::from_str_opt(other),
+    }
+}
+
+/// `virArchFromHost`: this machine's architecture (`uname -m` as libvirt
+/// reads it), `None` for one libvirt does not know.
+pub fn host_arch() -> Option<Arch> {
+    match std::env::consts::ARCH {
+        "x86" => Some(Arch::I686),
+        "arm" => Some(Arch::Armv7l),
+        "powerpc" => Some(Arch::Ppc),
+        "powerpc64" if cfg!(target_endian = "little") => Some(Arch::Ppc64le),
+        "powerpc64" => Some(Arch::Ppc64),
+        "mips64" if cfg!(target_endian = "little") => Some(Arch::Mips64el),
+        "mips" if cfg!(target_endian = "little") => Some(Arch::Mipsel),
+        other => Arch::from_str_opt(other),
+    }
+}
+
+/// The `ARCH_IS_X86`, `_PPC`, `_ARM`, `_S390` families: libvirt lets an
+/// emulator of one member serve another of the same family.
+pub fn same_arch_family(a: Arch, b: Arch) -> bool {
+    use Arch::*;
+    let family = |x: Arch| match x {
+        I686 | X86_64 => 1,
+        Ppc | Ppcle | Ppc64 | Ppc64le | Ppcemb => 2,
+        Armv6l | Armv7l | Armv7b | Aarch64 => 3,
+        S390 | S390x => 4,
+        _ => 0,
+    };
+    a == b || (family(a) != 0 && family(a) == family(b))
+}
+
+/// `virArchGetWordSize`.
+pub fn word_size(arch: Arch) -> u32 {
+    use Arch::*;
+    match arch {
+        Aarch64 | Alpha | Ia64 | Mips64 | Mips64el | Parisc64 | Ppc64 | Ppc64le | Riscv64
+        | S390x | Sparc64 | X86_64 => 64,
+        _ => 32,
+    }
 }
 
 impl QemuCaps {
@@ -71,17 +155,6 @@ impl QemuCaps {
 
     pub fn has_type(&self, name: &str) -> bool {
         self.types.contains(name)
-    }
-
-    /// `virQEMUCapsArchFromString`: QEMU's target name as libvirt's
-    /// architecture (`None` for one libvirt does not know).
-    pub fn guest_arch(&self) -> Option<Arch> {
-        match self.arch.as_str() {
-            "i386" => Some(Arch::I686),
-            "arm" => Some(Arch::Armv7l),
-            "or32" => Some(Arch::Openrisc),
-            other => Arch::from_str_opt(other),
-        }
     }
 }
 
@@ -162,17 +235,43 @@ mod tests {
     /// QEMU's target names as libvirt's `virQEMUCapsArchFromString` reads them.
     #[test]
     fn guest_arch_of_qemu_targets() {
-        let arch = |name: &str| {
-            QemuCaps {
-                arch: name.into(),
-                ..QemuCaps::default()
-            }
-            .guest_arch()
-        };
+        let arch = arch_from_qemu_target;
         assert_eq!(arch("x86_64"), Some(Arch::X86_64));
         assert_eq!(arch("i386"), Some(Arch::I686));
         assert_eq!(arch("arm"), Some(Arch::Armv7l));
         assert_eq!(arch("or32"), Some(Arch::Openrisc));
         assert_eq!(arch("loongarch64"), None);
+    }
+
+    #[test]
+    fn word_sizes_as_libvirt_tables_them() {
+        assert_eq!(word_size(Arch::S390x), 64);
+        assert_eq!(word_size(Arch::S390), 32);
+        assert_eq!(word_size(Arch::I686), 32);
+        assert_eq!(word_size(Arch::X86_64), 64);
+    }
+
+    #[test]
+    fn arch_families_as_libvirt_groups_them() {
+        assert!(same_arch_family(Arch::I686, Arch::X86_64));
+        assert!(same_arch_family(Arch::Aarch64, Arch::Armv7l));
+        assert!(same_arch_family(Arch::Sparc, Arch::Sparc));
+        assert!(!same_arch_family(Arch::X86_64, Arch::Aarch64));
+        assert!(!same_arch_family(Arch::Sparc, Arch::Sparc64));
+    }
+
+    /// The cache keeps the architecture by its libvirt name.
+    #[test]
+    fn arch_is_cached_by_name() {
+        let caps = QemuCaps {
+            arch: Arch::I686,
+            ..QemuCaps::default()
+        };
+        let text = serde_json::to_string(&caps).unwrap();
+        assert!(text.contains("\"arch\":\"i686\""), "{text}");
+        let back: QemuCaps = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, caps);
+        let bad = text.replace("i686", "vax");
+        assert!(serde_json::from_str::<QemuCaps>(&bad).is_err());
     }
 }

@@ -138,10 +138,7 @@ impl HypervisorConnection for QemuConnection {
         crate::host_caps::capabilities_xml(&self.driver)
     }
     fn node_get_security_model(&self) -> Result<SecurityModel> {
-        Ok(SecurityModel {
-            model: "none".into(),
-            doi: "0".into(),
-        })
+        Ok(self.driver.security.node_model())
     }
 
     fn list_all_domains(&self, flags: u32) -> Result<Vec<DomainRef>> {
@@ -275,7 +272,20 @@ impl HypervisorConnection for QemuConnection {
         self.read(dom, |obj| Ok(obj.new_def.is_some()))
     }
     fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
-        self.read(dom, |_| Ok(SecurityLabel::default()))
+        let security = &self.driver.security;
+        self.read(dom, |obj| {
+            Ok(match obj.is_active() {
+                true => security.process_label(),
+                false => SecurityLabel::default(),
+            })
+        })
+    }
+    fn domain_get_security_label_list(&self, dom: &DomainRef) -> Result<Vec<SecurityLabel>> {
+        let security = &self.driver.security;
+        self.read(dom, |obj| match &obj.run {
+            Some(run) => security.process_labels(&obj.def, run.pid),
+            None => Ok(Vec::new()),
+        })
     }
     fn domain_is_persistent(&self, dom: &DomainRef) -> Result<bool> {
         self.read(dom, |obj| Ok(obj.persistent))
@@ -338,13 +348,9 @@ impl HypervisorConnection for QemuConnection {
         flags: u32,
     ) -> Result<String> {
         check_flags("qemuConnectGetDomainCapabilities", flags, 0)?;
+        let req = crate::domcaps::Request::parse(wanted_arch, wanted_machine, virttype)?;
         let binary = emulatorbin.unwrap_or(crate::driver::DEFAULT_EMULATOR);
         let caps = self.driver.caps(std::path::Path::new(binary))?;
-        let req = crate::domcaps::Request {
-            machine: wanted_machine,
-            arch: wanted_arch,
-            virt_type: virttype,
-        };
         crate::domcaps::format(&caps, &req)
     }
     fn connect_get_all_domain_stats(

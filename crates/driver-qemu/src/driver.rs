@@ -5,8 +5,8 @@
 use crate::capabilities::{self, KvmProbe};
 use crate::caps_model::QemuCaps;
 use crate::files::Dirs;
-use crate::process::Credentials;
 use crate::runtime::Runtime;
+use crate::security::Security;
 use crate::state::Domains;
 use parking_lot::Mutex;
 use rvirt::driver::{DomainRef, StateConfig};
@@ -30,10 +30,7 @@ pub const DIR_KEYS: [(&str, &str); 5] = [
     ("qemu_log_dir", "/var/log/rvirt/qemu"),
     ("qemu_lib_dir", "/var/lib/rvirt/qemu"),
 ];
-/// qemu.conf's `user` / `group`, numeric (default: the daemon's own, root
-/// as libvirt's default build runs QEMU when unset).
-pub const USER_KEY: &str = "qemu_user";
-pub const GROUP_KEY: &str = "qemu_group";
+pub use crate::security::{GROUP_KEY, USER_KEY};
 /// A guest that proves KVM: kernel, optional initrd, and what it prints
 /// on its serial console once booted. Without it KVM is never used.
 pub const KVM_PROBE_KERNEL: &str = "qemu_kvm_probe_kernel";
@@ -49,7 +46,8 @@ pub struct Driver {
     /// libvirtd.conf's `host_uuid`, reported in the capabilities.
     pub host_uuid: Option<[u8; 16]>,
     pub rt: Runtime,
-    pub creds: Credentials,
+    /// The security managers: who QEMU runs as, which files it gets.
+    pub security: Security,
     pub monitor_timeout: Duration,
     kvm_probe: KvmProbe,
     /// By binary: its modification time when probed, and what it offers.
@@ -90,14 +88,13 @@ impl Driver {
             lib: dir(4),
         };
         dirs.create_all()?;
+        let security = Security::new(config)?;
+        security.own_lib_dir(&dirs)?;
         Ok(Driver {
             dirs,
             host_uuid: config.host_uuid,
             rt: Runtime::new()?,
-            creds: Credentials {
-                uid: numeric(config, USER_KEY)?,
-                gid: numeric(config, GROUP_KEY)?,
-            },
+            security,
             monitor_timeout: numeric(config, MONITOR_TIMEOUT_KEY)?
                 .map_or(crate::monitor::DEFAULT_COMMAND_TIMEOUT, |s| {
                     Duration::from_secs(u64::from(s.max(1)))

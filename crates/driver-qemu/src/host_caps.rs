@@ -4,9 +4,8 @@
 
 use crate::caps_model::QemuCaps;
 use crate::driver::{Driver, DEFAULT_EMULATOR};
-use rvirt_conf::capabilities::{
-    Capabilities, Guest, GuestDomain, Host, Machine, Migration, SecModel,
-};
+use rvirt_conf::capabilities::{Capabilities, Guest, GuestDomain, Host, Machine, Migration};
+use rvirt_conf::domain::props::VirEnum;
 use rvirt_util::Result;
 use std::path::Path;
 
@@ -56,8 +55,8 @@ pub fn guest(caps: &QemuCaps) -> Guest {
     };
     Guest {
         os_type: "hvm".into(),
-        arch: caps.arch.clone(),
-        wordsize: if caps.arch.ends_with("64") { 64 } else { 32 },
+        arch: caps.arch.as_str().to_string(),
+        wordsize: crate::caps_model::word_size(caps.arch),
         emulator: Some(caps.binary.display().to_string()),
         machines: machines(caps),
         domains,
@@ -81,11 +80,7 @@ pub fn capabilities_xml(driver: &Driver) -> Result<String> {
             live: true,
             uri_transports: vec!["tcp".into(), "rdma".into()],
         }),
-        secmodels: vec![SecModel {
-            model: "none".into(),
-            doi: "0".into(),
-            baselabels: Vec::new(),
-        }],
+        secmodels: driver.security.secmodels(),
         ..Host::default()
     };
     Ok(Capabilities {

@@ -95,6 +95,10 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
                     .rt
                     .run(async move { process::terminate(pid, false).await });
             }
+            // Its files go back to their owners (`qemuProcessStop`).
+            if let Some(remember) = status.labelled {
+                driver.security.restore_all(&status.def, remember, false);
+            }
             let mut domains = driver.domains.lock();
             if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
                 obj.mark_stopped(why);
@@ -102,6 +106,7 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
             return;
         }
     };
+    restore_labelling(&run, status.labelled);
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();
     // Neither a pty's path nor the aliases and image indexes are read
@@ -128,6 +133,14 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
         lifecycle::save_status(driver, obj);
     }
     crate::watch::spawn(driver, uuid, run, events);
+}
+
+/// What a re-attached run remembers of its labelling (from the status).
+fn restore_labelling(run: &Running, labelled: Option<bool>) {
+    use std::sync::atomic::Ordering;
+    run.labelled.store(labelled.is_some(), Ordering::SeqCst);
+    run.remember_owner
+        .store(labelled.unwrap_or(false), Ordering::SeqCst);
 }
 
 type Attached = (

@@ -35,6 +35,7 @@ pub mod monitor;
 mod ops;
 pub mod process;
 pub mod runtime;
+pub mod security;
 mod state;
 mod stats;
 mod stats_host;

@@ -43,6 +43,20 @@ pub fn accel_for(def: &DomainDef, caps: &QemuCaps) -> Result<Accel> {
     }
 }
 
+/// `qemuProcessStartValidate`'s first check, before the definition is
+/// validated again: a KVM guest on a host without `/dev/kvm` at all. (With
+/// `/dev/kvm` present but unusable, [`accel_for`]'s refusal follows.)
+pub fn check_kvm_device(def: &DomainDef, dev_kvm_exists: bool) -> Result<()> {
+    if def.virt_type == VirtType::Kvm && !dev_kvm_exists {
+        return Err(Error::new(
+            ErrorDomain::QEMU,
+            ErrorCode::CONFIG_UNSUPPORTED,
+            command::KVM_MISSING,
+        ));
+    }
+    Ok(())
+}
+
 /// What a start is asked to do.
 pub struct StartRequest {
     pub paused: bool,
@@ -81,6 +95,8 @@ fn start_run(
     let config_cpu = def.cpu.clone();
     command::update_cpu_for_start(&mut def);
     let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
+    check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;
+    driver.security.gen_label(&mut def)?;
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
@@ -95,7 +111,7 @@ fn start_run(
     let cmd = command::build(&def, &caps, &ctx)?;
     let mut live = def;
     command::add_runtime_details(&mut live)?;
-    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &name, paused) {
+    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &live, paused) {
         Ok(launched) => launched,
         Err(e) => {
             remove_run_files(driver, &name, &ctx.lib_dir);
@@ -105,6 +121,10 @@ fn start_run(
     let run = Arc::new(Running::new(pid, monitor, driver.next_token()));
     run.incoming
         .store(migrated, std::sync::atomic::Ordering::SeqCst);
+    run.labelled
+        .store(driver.security.privileged, Ordering::SeqCst);
+    run.remember_owner
+        .store(driver.security.dac.remember_owner, Ordering::SeqCst);
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }
@@ -143,32 +163,88 @@ type Launched = (
     tokio::sync::mpsc::UnboundedReceiver<crate::monitor::MonitorEvent>,
 );
 
-/// Spawn QEMU, connect its monitor and let its vCPUs run unless `paused`;
-/// on failure QEMU is gone and the error quotes its log.
+/// Prepare the run's files (private directories, master key, log,
+/// character device files) and label them for QEMU's user, then spawn it;
+/// on failure QEMU is gone, the files given back and the error quotes its
+/// log.
 fn launch(
+    driver: &Arc<Driver>,
+    cmd: &command::CommandLine,
+    ctx: &RunContext,
+    live: &DomainDef,
+    paused: bool,
+) -> Result<Launched> {
+    let name = live.name.as_str();
+    files::remove(&ctx.monitor_socket)?;
+    let channel_dir = command::channel_dir(&ctx.lib_dir);
+    let mut private_dirs = vec![ctx.lib_dir.clone(), channel_dir];
+    // QEMU's HOME and XDG directories point into the private directory.
+    for (key, value) in &cmd.env {
+        if key == "HOME" || key.starts_with("XDG_") {
+            private_dirs.push(PathBuf::from(value));
+        }
+    }
+    for dir in &private_dirs {
+        files::ensure_dir(dir)?;
+    }
+    command::write_master_key(ctx)?;
+    let creds = driver.security.credentials(live)?;
+    let log_path = driver.dirs.log_file(name);
+    let (log, offset) = open_log(&log_path, cmd)?;
+    create_chardev_files(live)?;
+    let dirs: Vec<&std::path::Path> = private_dirs.iter().map(PathBuf::as_path).collect();
+    let key = command::master_key_path(ctx);
+    driver.security.set_all(live, &dirs, &[key.as_path()])?;
+    let launched = spawn_and_connect(driver, cmd, ctx, name, paused, log, creds);
+    if launched.is_err() {
+        driver
+            .security
+            .restore_all(live, driver.security.dac.remember_owner, false);
+    }
+    launched.map_err(|e| process::start_failure(e, &log_path, offset))
+}
+
+/// File backends of character devices exist before they are labelled
+/// (libvirt opens them for QEMU: `O_CREAT`, mode 0600).
+fn create_chardev_files(def: &DomainDef) -> Result<()> {
+    use rvirt_conf::domain::chardev::ChrType;
+    use std::os::unix::fs::OpenOptionsExt;
+    let d = &def.devices;
+    let sources = (d.serials.iter().chain(&d.parallels).chain(&d.consoles))
+        .map(|c| &c.source)
+        .chain(d.channels.iter().map(|c| &c.source));
+    for src in sources.filter(|s| s.chr_type == ChrType::File) {
+        let Some(path) = src.path.as_deref() else {
+            continue;
+        };
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| {
+                Error::system(ErrorDomain::QEMU, format!("Unable to open '{path}'"), &e)
+            })?;
+    }
+    Ok(())
+}
+
+/// Spawn QEMU as `creds`, write its pid file, connect the monitor and
+/// let the vCPUs run unless `paused`; QEMU is gone again on failure.
+fn spawn_and_connect(
     driver: &Arc<Driver>,
     cmd: &command::CommandLine,
     ctx: &RunContext,
     name: &str,
     paused: bool,
+    log: std::fs::File,
+    creds: Option<process::Credentials>,
 ) -> Result<Launched> {
-    files::remove(&ctx.monitor_socket)?;
-    files::ensure_dir(&ctx.lib_dir)?;
-    files::ensure_dir(&command::channel_dir(&ctx.lib_dir))?;
-    // QEMU's HOME and XDG directories point into the private directory.
-    for (key, value) in &cmd.env {
-        if key == "HOME" || key.starts_with("XDG_") {
-            files::ensure_dir(std::path::Path::new(value))?;
-        }
-    }
-    command::write_master_key(ctx)?;
-    let log_path = driver.dirs.log_file(name);
-    let (log, offset) = open_log(&log_path, cmd)?;
     let (program, args, env) = (cmd.program.clone(), cmd.args.clone(), cmd.env.clone());
-    let (socket, creds) = (ctx.monitor_socket.clone(), driver.creds);
+    let socket = ctx.monitor_socket.clone();
     let pid_file = driver.dirs.pid_file(name);
     let timeout = driver.monitor_timeout;
-    let launched = driver.rt.run(async move {
+    driver.rt.run(async move {
         let mut child = process::spawn(&program, &args, &env, Some(log), creds)?;
         let pid = child.id().map_or(-1, |p| p as i32);
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
@@ -197,8 +273,7 @@ fn launch(
                 Err(e)
             }
         }
-    });
-    launched.map_err(|e| process::start_failure(e, &log_path, offset))
+    })
 }
 
 /// Open the guest's log for appending and write libvirt's start header
@@ -251,6 +326,10 @@ pub fn save_status(driver: &Driver, obj: &crate::state::DomainObj) {
         monitor: run.monitor.path().to_path_buf(),
         def: obj.def.clone(),
         incoming: run.incoming.load(std::sync::atomic::Ordering::SeqCst),
+        labelled: run
+            .labelled
+            .load(Ordering::SeqCst)
+            .then(|| run.remember_owner.load(Ordering::SeqCst)),
     };
     if let Err(e) = status.write(&driver.dirs.status_file(&obj.def.name)) {
         tracing::warn!("cannot save status of {}: {}", obj.def.name, e.message);
@@ -319,12 +398,62 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
             .dirs
             .lib
             .join(format!("domain-{}-{}", obj.id, obj.def.name));
+        let labelled = obj
+            .run
+            .as_ref()
+            .filter(|r| r.labelled.load(Ordering::SeqCst));
+        let restore = labelled.map(|r| (obj.def.clone(), r.remember_owner.load(Ordering::SeqCst)));
         obj.mark_stopped(why);
         remove_run_files(driver, &dom.name, &lib_dir);
         if !obj.persistent {
             domains.remove(uuid);
         }
-        dom
+        (dom, restore)
     };
+    // Files go back to their owners before clients hear of the stop (as
+    // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
+    let (stopped, restore) = stopped;
+    if let Some((def, remember)) = restore {
+        let migrated = why == reason::SHUTOFF_MIGRATED;
+        driver.security.restore_all(&def, remember, migrated);
+    }
     driver.emit_lifecycle(&stopped, lifecycle::STOPPED, detail);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn def(virt_type: &str) -> DomainDef {
+        DomainDef::parse(&format!(
+            "<domain type='{virt_type}'><name>g</name><memory>1024</memory>\
+             <os><type arch='x86_64' machine='pc'>hvm</type></os></domain>"
+        ))
+        .unwrap()
+    }
+
+    /// Without /dev/kvm, qemuProcessStartValidate's text; with it but KVM
+    /// unusable, qemuValidateDomainDef's.
+    #[test]
+    fn kvm_refusals_as_libvirt_words_them() {
+        let err = check_kvm_device(&def("kvm"), false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::CONFIG_UNSUPPORTED);
+        assert!(err.message.starts_with(
+            "unsupported configuration: Domain requires KVM, but it is not available. Check"
+        ));
+        check_kvm_device(&def("kvm"), true).unwrap();
+        check_kvm_device(&def("qemu"), false).unwrap();
+        let caps = QemuCaps {
+            binary: "/usr/bin/qemu-system-x86_64".into(),
+            kvm_usable: false,
+            ..QemuCaps::default()
+        };
+        let err = accel_for(&def("kvm"), &caps).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unsupported configuration: Emulator '/usr/bin/qemu-system-x86_64' \
+             does not support virt type 'kvm'"
+        );
+        assert_eq!(accel_for(&def("qemu"), &caps).unwrap(), Accel::Tcg);
+    }
 }

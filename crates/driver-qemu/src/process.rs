@@ -20,11 +20,32 @@ const KILL_GRACE: Duration = Duration::from_secs(5);
 /// How many lines of QEMU's log an error message quotes.
 const LOG_TAIL_LINES: usize = 10;
 
-/// Who QEMU runs as (`user` / `group` of qemu.conf); `None` keeps ours.
-#[derive(Clone, Copy, Debug, Default)]
+/// Who QEMU runs as (the DAC label: qemu.conf's `user` / `group`, or a
+/// static `<seclabel>`), with the supplementary groups of that user.
+#[derive(Clone, Debug, Default)]
 pub struct Credentials {
-    pub uid: Option<u32>,
-    pub gid: Option<u32>,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+}
+
+/// `virSetUIDGID` in the child, before exec: group, supplementary groups,
+/// then user (dropping root's capabilities with it).
+fn drop_privileges(cmd: &mut tokio::process::Command, creds: Credentials) {
+    let groups: Vec<libc::gid_t> = creds.groups.clone();
+    // SAFETY: the closure runs in the forked child before exec and only
+    // makes async-signal-safe system calls on data prepared beforehand.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setregid(creds.gid, creds.gid) < 0
+                || libc::setgroups(groups.len(), groups.as_ptr()) < 0
+                || libc::setreuid(creds.uid, creds.uid) < 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// A private directory removed with everything in it on drop.
@@ -58,7 +79,7 @@ pub fn spawn(
     args: &[String],
     env: &[(String, String)],
     log: Option<std::fs::File>,
-    creds: Credentials,
+    creds: Option<Credentials>,
 ) -> Result<Child> {
     let mut cmd = tokio::process::Command::new(binary);
     cmd.args(args)
@@ -78,11 +99,8 @@ pub fn spawn(
             cmd.stdout(Stdio::null()).stderr(Stdio::null());
         }
     }
-    if let Some(uid) = creds.uid {
-        cmd.uid(uid);
-    }
-    if let Some(gid) = creds.gid {
-        cmd.gid(gid);
+    if let Some(creds) = creds {
+        drop_privileges(&mut cmd, creds);
     }
     cmd.spawn().map_err(|e| {
         Error::system(
@@ -96,7 +114,7 @@ pub fn spawn(
 /// [`spawn`] with an inherited environment and no log, for probes.
 pub fn spawn_plain(binary: &Path, args: &[String], log: Option<std::fs::File>) -> Result<Child> {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    spawn(binary, args, &env, log, Credentials::default())
+    spawn(binary, args, &env, log, None)
 }
 
 /// `-qmp unix:SOCKET,server=on,wait=off`: QEMU listens on `socket` and

@@ -43,6 +43,11 @@ pub struct Running {
     /// yet: recorded in the status file, so a daemon restarted meanwhile
     /// kills it rather than adopt a half-arrived guest.
     pub incoming: AtomicBool,
+    /// The DAC driver labelled this run's files (they are given back when
+    /// it stops), remembering their owners or not (`remember_owner` as it
+    /// was at start: libvirt's `<rememberOwner/>`).
+    pub labelled: AtomicBool,
+    pub remember_owner: AtomicBool,
 }
 
 impl Running {
@@ -58,6 +63,8 @@ impl Running {
             own_conts: AtomicU32::new(0),
             consoles: Default::default(),
             incoming: AtomicBool::new(false),
+            labelled: AtomicBool::new(false),
+            remember_owner: AtomicBool::new(false),
         }
     }
 
@@ -195,6 +202,15 @@ impl DomainObj {
         self.run = None;
         if let Some(cpu) = self.config_cpu.take() {
             self.def.cpu = Some(cpu);
+        }
+        // The security labels the start generated are the run's only.
+        use rvirt_conf::domain::seclabel::SeclabelType;
+        self.def.seclabels.retain(|s| !s.implicit);
+        for label in &mut self.def.seclabels {
+            label.imagelabel = None;
+            if label.label_type == SeclabelType::Dynamic {
+                label.label = None;
+            }
         }
         if let Some(def) = self.new_def.take() {
             self.def = def;

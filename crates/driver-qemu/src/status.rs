@@ -20,6 +20,10 @@ pub struct Status {
     pub def: DomainDef,
     /// Started for an incoming migration that has not finished.
     pub incoming: bool,
+    /// The DAC driver labelled the guest's files: whether it remembered
+    /// their owners (`<rememberOwner/>` in libvirt's status); `None`: not
+    /// labelled, nothing to give back.
+    pub labelled: Option<bool>,
 }
 
 impl Status {
@@ -38,6 +42,19 @@ impl Status {
         );
         if self.incoming {
             out.push_str("  <job type='none' async='migration in' phase='prepare'/>\n");
+        }
+        if let Some(remember) = self.labelled {
+            let remember = if remember { "yes" } else { "no" };
+            out.push_str(&format!(
+                "  <dac labelled='yes' rememberOwner='{remember}'/>\n"
+            ));
+        }
+        let implicit: Vec<&str> = (self.def.seclabels.iter())
+            .filter(|s| s.implicit)
+            .filter_map(|s| s.model.as_deref())
+            .collect();
+        for model in implicit {
+            out.push_str(&format!("  <implicitSeclabel model='{model}'/>\n"));
         }
         for line in domain.lines() {
             out.push_str("  ");
@@ -86,12 +103,41 @@ impl Status {
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| bad("domain id"))?,
             monitor: PathBuf::from(monitor),
-            def: DomainDef::from_element(domain)?,
+            def: live_def(&root, domain)?,
             incoming: root
                 .child("job")
                 .is_some_and(|j| j.attr("async") == Some("migration in")),
+            labelled: root
+                .child("dac")
+                .filter(|d| d.attr("labelled") == Some("yes"))
+                .map(|d| d.attr("rememberOwner") == Some("yes")),
         })
     }
+}
+
+/// The running definition of a status file: parsed as a definition, with
+/// the security labels' runtime parts (generated label, image label, and
+/// which labels the driver made) read back as libvirt's live parse does.
+fn live_def(
+    root: &rvirt_conf::xml::Element,
+    domain: &rvirt_conf::xml::Element,
+) -> Result<DomainDef> {
+    let mut def = DomainDef::from_element(domain)?;
+    let implicit: Vec<&str> = root
+        .children_named("implicitSeclabel")
+        .filter_map(|e| e.attr("model"))
+        .collect();
+    for label in &mut def.seclabels {
+        let model = label.model.clone();
+        if let Some(e) = domain
+            .children_named("seclabel")
+            .find(|e| e.attr("model") == model.as_deref())
+        {
+            label.read_live(e);
+        }
+        label.implicit = model.is_some_and(|m| implicit.contains(&m.as_str()));
+    }
+    Ok(def)
 }
 
 #[cfg(test)]
@@ -111,6 +157,7 @@ mod tests {
             monitor: PathBuf::from("/run/x/s1 & co.monitor"),
             def: DomainDef::parse(xml).unwrap(),
             incoming: true,
+            labelled: Some(true),
         };
         let dir = std::env::temp_dir().join(format!("rvirt-status-{}", std::process::id()));
         let file = dir.join("s1.xml");
@@ -124,6 +171,47 @@ mod tests {
         assert_eq!(back.monitor, status.monitor);
         assert_eq!(back.def, status.def);
         assert!(back.incoming);
+    }
+
+    /// The DAC label libvirt's live parse reads back (label, image label),
+    /// which labels the driver made, and how the files were labelled.
+    #[test]
+    fn security_labels_survive_the_status_file() {
+        let xml = "<domain type='qemu'><name>s2</name><memory>131072</memory>\
+                   <os><type>hvm</type></os>\
+                   <seclabel type='static' model='none'/></domain>";
+        let mut def = DomainDef::parse(xml).unwrap();
+        def.seclabels.push(rvirt_conf::domain::seclabel::Seclabel {
+            label: Some("+999:+995".into()),
+            imagelabel: Some("+999:+995".into()),
+            ..rvirt_conf::domain::seclabel::Seclabel::implicit_dynamic("dac")
+        });
+        let status = Status {
+            state: DomainState::Running,
+            reason: 1,
+            pid: 1,
+            id: 2,
+            monitor: PathBuf::from("/m"),
+            def,
+            incoming: false,
+            labelled: Some(false),
+        };
+        let text = status.format();
+        assert!(
+            text.contains("<dac labelled='yes' rememberOwner='no'/>"),
+            "{text}"
+        );
+        assert!(
+            text.contains("<imagelabel>+999:+995</imagelabel>"),
+            "{text}"
+        );
+        let dir = std::env::temp_dir().join(format!("rvirt-status-dac-{}", std::process::id()));
+        let file = dir.join("s2.xml");
+        status.write(&file).unwrap();
+        let back = Status::read(&file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back.def.seclabels, status.def.seclabels);
+        assert_eq!(back.labelled, Some(false));
     }
 
     #[test]

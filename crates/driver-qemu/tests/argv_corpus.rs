@@ -12,7 +12,7 @@ use std::path::PathBuf;
 fn caps() -> QemuCaps {
     QemuCaps {
         binary: PathBuf::from("/usr/bin/qemu-system-x86_64"),
-        arch: "x86_64".into(),
+        arch: rvirt_conf::domain::Arch::X86_64,
         machines: machines_from_help(include_str!("argv/qemu-7.2-machine-help.txt")),
         kvm_usable: true,
         ..QemuCaps::default()

@@ -70,7 +70,7 @@ fn installed_caps() -> QemuCaps {
     QemuCaps {
         binary: PathBuf::from("/usr/bin/qemu-system-x86_64"),
         version: (7, 2, 0),
-        arch: "x86_64".into(),
+        arch: rvirt_conf::domain::Arch::X86_64,
         machines: machines_from_help(&qemu_help("-machine")),
         types,
         cpu_models: Vec::new(),

@@ -143,7 +143,7 @@ async fn probe_reads_machines_types_and_cpus_and_is_cached() {
         .await
         .unwrap();
     assert_eq!((caps.version.0, caps.version.1), (7, 2));
-    assert_eq!(caps.arch, "x86_64");
+    assert_eq!(caps.arch, rvirt_conf::domain::Arch::X86_64);
     let pc = caps.machine("pc").expect("pc machine");
     assert_eq!(pc.name, "pc-i440fx-7.2");
     assert_eq!(pc.default_ram_id.as_deref(), Some("pc.ram"));

@@ -605,6 +605,17 @@ impl HypervisorConnection for RemoteConnection {
         let r = self.call_domain_get_metadata(&args)?;
         Ok(r.metadata)
     }
+    fn domain_get_security_label_list(&self, d: &DomainRef) -> Result<Vec<SecurityLabel>> {
+        let args = DomainGetSecurityLabelListArgs { dom: nonnull(d) };
+        let r = self.call_domain_get_security_label_list(&args)?;
+        Ok(r.labels
+            .iter()
+            .map(|l| SecurityLabel {
+                label: l.label_str(),
+                enforcing: l.enforcing != 0,
+            })
+            .collect())
+    }
     fn domain_get_security_label(&self, d: &DomainRef) -> Result<SecurityLabel> {
         let r =
             self.call_domain_get_security_label(&DomainGetSecurityLabelArgs { dom: nonnull(d) })?;

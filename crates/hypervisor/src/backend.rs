@@ -134,6 +134,15 @@ pub trait SourceBackend {
     /// The migration failed: the guest runs here again as it did before
     /// (`RUNNING_MIGRATION_CANCELED`); a guest the user paused stays paused.
     fn resume(&self, dom: &DomainRef);
+    /// The migration failed after the switch to post-copy: the guest runs
+    /// on the destination, so it stays paused here (libvirt's "post-copy
+    /// failed" state); never resumed.
+    fn postcopy_failed(&self, _dom: &DomainRef) {}
+    /// Confirm after a switch to post-copy: wait until the destination has
+    /// every page (the guest runs there already).
+    fn complete_postcopy(&self, _dom: &DomainRef, _out: &Outgoing) -> Result<()> {
+        Ok(())
+    }
 
     /// Confirm of a migration that succeeded: the destination runs the
     /// guest; stop it here and drop its definition when `flags` has

@@ -158,6 +158,15 @@ impl Default for Progress {
 /// and more than once.
 pub type Interrupt = Arc<dyn Fn() + Send + Sync>;
 
+/// How the guest's memory moves: all of it before the destination runs
+/// the guest, or (post-copy) the rest after it, on demand. Only forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferMode {
+    PreCopy,
+    /// The destination runs the guest; the source must never run it again.
+    PostCopy,
+}
+
 /// One running migration job.
 pub struct Job {
     pub operation: i32,
@@ -170,6 +179,7 @@ pub struct Job {
     failure: Mutex<Option<Error>>,
     pub postcopy_allowed: bool,
     postcopy_requested: AtomicBool,
+    mode: Mutex<TransferMode>,
     phase: Mutex<Phase>,
     /// This job's settings: the domain's when it started, then the
     /// request's and `migrateSetMaxSpeed`'s.
@@ -212,6 +222,7 @@ impl Job {
             failure: Mutex::new(None),
             postcopy_allowed,
             postcopy_requested: AtomicBool::new(false),
+            mode: Mutex::new(TransferMode::PreCopy),
             phase: Mutex::new(phase),
             tunables: Mutex::new(tunables),
             progress: Mutex::new(Progress {
@@ -337,6 +348,18 @@ impl Job {
         self.postcopy_requested.load(Ordering::SeqCst)
     }
 
+    /// The hypervisor switched to post-copy; true the first time only.
+    pub fn enter_postcopy(&self) -> bool {
+        let mut mode = self.mode.lock();
+        let first = *mode == TransferMode::PreCopy;
+        *mode = TransferMode::PostCopy;
+        first
+    }
+
+    pub fn in_postcopy(&self) -> bool {
+        *self.mode.lock() == TransferMode::PostCopy
+    }
+
     pub fn update(&self, f: impl FnOnce(&mut Progress)) {
         f(&mut self.progress.lock());
     }
@@ -429,6 +452,12 @@ impl DomainJob {
         self.take_if_current(job);
         *self.completed.lock() = Some(stats.clone());
         stats
+    }
+
+    /// Forget the completed job's stats (libvirt's destination after
+    /// post-copy: all but the times would be obsolete).
+    pub fn forget_completed(&self) {
+        *self.completed.lock() = None;
     }
 
     /// Drop `job` (if it is still the current one) without it counting as

@@ -194,7 +194,7 @@ pub fn perform<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, p: Perform) ->
             } else {
                 e
             };
-            b.resume(dom);
+            resume_unless_postcopy(b, dom, &out);
             abandon(b, dom, &out, &e);
             Err(e)
         }
@@ -248,17 +248,24 @@ pub fn confirm_with<B: SourceBackend + ?Sized>(
                 dom.name
             ),
         );
-        b.resume(dom);
+        resume_unless_postcopy(b, dom, &out);
         abandon(b, dom, &out, &e);
         return Err(e);
     }
     let _ = out.job.advance(Phase::Confirm);
     let injected = b.confirm_fault(dom);
     if cancelled {
-        b.resume(dom);
+        resume_unless_postcopy(b, dom, &out);
         let e = Error::new(d, ErrorCode::OPERATION_FAILED, "migration cancelled");
         abandon(b, dom, &out, &e);
         return injected.map_or(Ok(()), Err);
+    }
+    if out.job.in_postcopy() {
+        if let Err(e) = b.complete_postcopy(dom, &out) {
+            b.postcopy_failed(dom);
+            abandon(b, dom, &out, &e);
+            return Err(e);
+        }
     }
     // The destination runs the guest now: ours goes, whatever else fails.
     b.stop_migrated(dom, flags, &out)?;
@@ -282,4 +289,14 @@ fn take_destination_times<B: SourceBackend + ?Sized>(b: &B, out: &Outgoing, cook
         p.times.delta = delta.or(p.times.delta);
         p.downtime_ms = downtime.or(p.downtime_ms);
     });
+}
+
+/// A failed migration puts the guest back to running here, unless the
+/// destination already runs it (post-copy).
+fn resume_unless_postcopy<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, out: &Outgoing) {
+    if out.job.in_postcopy() {
+        b.postcopy_failed(dom);
+    } else {
+        b.resume(dom);
+    }
 }

@@ -76,6 +76,8 @@ impl Domain {
         read fn get_metadata => domain_get_metadata(kind: i32, uri: Option<&str>, flags: u32)
             -> Result<String>;
         read fn get_security_label => domain_get_security_label() -> Result<SecurityLabel>;
+        read fn get_security_label_list => domain_get_security_label_list()
+            -> Result<Vec<SecurityLabel>>;
         /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
         read fn memory_stats => domain_memory_stats(max: u32, flags: u32) -> Result<Vec<(i32, u64)>>;
         write fn set_memory_flags => domain_set_memory_flags(kib: u64, flags: u32) -> Result<()>;

@@ -7,12 +7,16 @@
 //! The registry also holds the server's client limits (`nclients_max`,
 //! `nclients_unauth_max`), which `virAdmServerSetClientLimits` changes
 //! while the daemon runs: a client arriving past `nclients_max` is dropped.
+//! A client on a listener that asks for authentication counts as
+//! unauthenticated (`nclients_unauth`) from its accept until it has
+//! authenticated or left; while `nclients_unauth_max` of them are waiting
+//! the server accepts no one (`virNetServerCheckLimits`).
 
 use parking_lot::Mutex;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use tokio::sync::Notify;
 
 /// `virClientTransport`.
@@ -45,6 +49,20 @@ pub struct ClientEntry {
     /// (libvirtd's `virNetServerClientSetReadonly` in CONNECT_OPEN).
     readonly: AtomicBool,
     close: Notify,
+    /// Counted in its server's `nclients_unauth`.
+    awaiting_auth: AtomicBool,
+    identity: Mutex<Identity>,
+    registry: Weak<ClientRegistry>,
+}
+
+/// What the client proved about itself (libvirt's `virIdentity`, the
+/// parts `virAdmClientGetInfo` shows besides the unix peer).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The SASL user name, once SASL authentication succeeded.
+    pub sasl_user_name: Option<String>,
+    /// The DN of the TLS client's certificate, once it was checked.
+    pub x509_dname: Option<String>,
 }
 
 impl ClientEntry {
@@ -66,6 +84,33 @@ impl ClientEntry {
     pub async fn closed(&self) {
         self.close.notified().await
     }
+
+    pub fn identity(&self) -> Identity {
+        self.identity.lock().clone()
+    }
+
+    pub fn set_x509_dname(&self, dn: Option<String>) {
+        self.identity.lock().x509_dname = dn;
+    }
+
+    /// The client authenticated (as `sasl_user_name`, for SASL): it no
+    /// longer counts as unauthenticated (`virNetServerSetClientAuthenticated`).
+    pub fn authenticated(&self, sasl_user_name: Option<String>) {
+        if sasl_user_name.is_some() {
+            self.identity.lock().sasl_user_name = sasl_user_name;
+        }
+        self.stop_awaiting_auth();
+    }
+
+    fn stop_awaiting_auth(&self) {
+        if !self.awaiting_auth.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(registry) = self.registry.upgrade() {
+            registry.unauth.fetch_sub(1, Ordering::AcqRel);
+            registry.room.notify_waiters();
+        }
+    }
 }
 
 /// What a new client brings.
@@ -74,6 +119,8 @@ pub struct NewClient {
     pub sock_addr: Option<String>,
     pub cred: Option<PeerCred>,
     pub readonly: bool,
+    /// Its listener asks for authentication (SASL).
+    pub needs_auth: bool,
 }
 
 /// One server's clients and limits.
@@ -83,6 +130,8 @@ pub struct ClientRegistry {
     clients: Mutex<BTreeMap<u64, Arc<ClientEntry>>>,
     max_clients: AtomicUsize,
     max_unauth: AtomicUsize,
+    /// Clients not yet authenticated (`nclients_unauth`).
+    unauth: AtomicUsize,
     /// Signalled when a client leaves or the limits change: the accept
     /// loops wait on it while the server is full.
     room: Notify,
@@ -98,6 +147,7 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.entry.id);
+        self.entry.stop_awaiting_auth();
         self.registry.room.notify_waiters();
     }
 }
@@ -109,6 +159,7 @@ impl ClientRegistry {
             clients: Mutex::new(BTreeMap::new()),
             max_clients: AtomicUsize::new(max_clients),
             max_unauth: AtomicUsize::new(max_unauth),
+            unauth: AtomicUsize::new(0),
             room: Notify::new(),
         })
     }
@@ -132,7 +183,13 @@ impl ClientRegistry {
             cred: new.cred,
             readonly: AtomicBool::new(new.readonly),
             close: Notify::new(),
+            awaiting_auth: AtomicBool::new(new.needs_auth),
+            identity: Mutex::new(Identity::default()),
+            registry: Arc::downgrade(self),
         });
+        if new.needs_auth {
+            self.unauth.fetch_add(1, Ordering::AcqRel);
+        }
         clients.insert(entry.id, entry.clone());
         Some(Registration {
             entry,
@@ -140,17 +197,19 @@ impl ClientRegistry {
         })
     }
 
-    /// Resolves once the server has room for one more client. While it is
-    /// full the accept loops wait here, so new connections stay in the
-    /// listen backlog as libvirtd's suspended services leave them
-    /// (`virNetServerCheckLimits`), instead of being accepted and dropped.
+    /// Resolves once the server has room for one more client: fewer than
+    /// `nclients_max` clients, and fewer than `nclients_unauth_max` (when
+    /// not 0) still authenticating. Until then the accept loops wait here,
+    /// so new connections stay in the listen backlog as libvirtd's
+    /// suspended services leave them (`virNetServerCheckLimits`), instead
+    /// of being accepted and dropped.
     pub async fn wait_for_room(&self) {
         let mut suspended = false;
         loop {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            if self.count() < self.max_clients() {
+            if self.has_room() {
                 if suspended {
                     tracing::info!("Re-enabling services");
                 }
@@ -162,6 +221,16 @@ impl ClientRegistry {
             }
             room.await;
         }
+    }
+
+    fn has_room(&self) -> bool {
+        let max_unauth = self.max_unauth();
+        self.count() < self.max_clients() && (max_unauth == 0 || self.unauth() < max_unauth)
+    }
+
+    /// Clients still authenticating (`nclients_unauth`).
+    pub fn unauth(&self) -> usize {
+        self.unauth.load(Ordering::Acquire)
     }
 
     /// The clients, by id.
@@ -238,6 +307,7 @@ mod tests {
             sock_addr: None,
             cred: None,
             readonly: false,
+            needs_auth: false,
         }
     }
 
@@ -256,5 +326,37 @@ mod tests {
         assert!(reg.set_limits(Some(0), None).is_err(), "below unauth max");
         reg.set_limits(Some(3), None).unwrap();
         assert!(reg.register(unix()).is_some());
+    }
+
+    fn sasl() -> NewClient {
+        NewClient {
+            needs_auth: true,
+            ..unix()
+        }
+    }
+
+    #[tokio::test]
+    async fn unauthenticated_clients_hold_the_door_until_they_authenticate_or_leave() {
+        let reg = ClientRegistry::new(10, 1);
+        let room = || async { reg.wait_for_room().await };
+        let first = reg.register(sasl()).expect("first");
+        assert_eq!(reg.unauth(), 1);
+        let wait = tokio::time::timeout(std::time::Duration::from_millis(50), room());
+        assert!(wait.await.is_err(), "no room while one is authenticating");
+        first.entry.authenticated(Some("fred".into()));
+        first.entry.authenticated(Some("fred".into()));
+        assert_eq!(reg.unauth(), 0, "counted down once");
+        assert_eq!(
+            first.entry.identity().sasl_user_name.as_deref(),
+            Some("fred")
+        );
+        room().await;
+        let second = reg.register(sasl()).expect("second");
+        assert_eq!(reg.unauth(), 1);
+        drop(second);
+        assert_eq!(reg.unauth(), 0, "leaving counts down too");
+        reg.set_limits(None, Some(0)).unwrap();
+        let _third = reg.register(sasl()).expect("third");
+        room().await;
     }
 }

@@ -19,7 +19,7 @@ use crate::clients::{unix_peer, ClientRegistry, NewClient, Registration, Transpo
 use crate::config::Config;
 use crate::pool::WorkerPool;
 use crate::session::{serve, SessionConfig};
-use crate::tls::TlsAcceptorCtx;
+use crate::tls::TlsService;
 use rvirt_util::logging::LogControl;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ impl Server {
         let tls = if listen && cfg.tls.listen_tls {
             // The credentials first, as libvirtd builds its TLS context
             // before it registers the socket.
-            let tls = cfg.tls.acceptor()?;
+            let tls = cfg.tls.service()?;
             let listener = bind_tcp(cfg, &cfg.tls.tls_port, "TLS").await?;
             Some((TlsClients { listener, tls }, auth(&cfg.tls.auth_tls)))
         } else {
@@ -100,7 +100,8 @@ impl Server {
         let admin_path = cfg.unix_sock_dir.join(SOCK_ADMIN);
         let admin = bind_unix(&admin_path, cfg.admin.sock_perms, gid)?;
         set_backlog(&admin, cfg.admin.max_queued_clients)?;
-        let (main, admin_srv) = server_states(cfg);
+        let service = tls.as_ref().map(|(t, _): &(TlsClients, _)| t.tls.clone());
+        let (main, admin_srv) = server_states(cfg, service);
         Ok(Server {
             unix,
             tcp,
@@ -194,10 +195,15 @@ impl Server {
 }
 
 /// The "libvirtd" and "admin" servers, with libvirtd's settings for each
-/// (the admin server has no priority workers and no anonymous clients).
-fn server_states(cfg: &Config) -> (Arc<ServerState>, Arc<ServerState>) {
+/// (the admin server has no priority workers, no anonymous clients and no
+/// TLS).
+fn server_states(
+    cfg: &Config,
+    tls: Option<Arc<TlsService>>,
+) -> (Arc<ServerState>, Arc<ServerState>) {
     let main = ServerState {
         name: "libvirtd",
+        tls,
         clients: ClientRegistry::new(cfg.max_clients, cfg.max_anonymous_clients),
         pool: Arc::new(WorkerPool::new(
             cfg.min_workers,
@@ -207,6 +213,7 @@ fn server_states(cfg: &Config) -> (Arc<ServerState>, Arc<ServerState>) {
     };
     let admin = ServerState {
         name: "admin",
+        tls: None,
         clients: ClientRegistry::new(cfg.admin.max_clients, 0),
         pool: Arc::new(WorkerPool::new(
             cfg.admin.min_workers,
@@ -325,7 +332,8 @@ struct Accept {
 impl Accept {
     /// A place for one more client, or None (and libvirtd's error) when
     /// the server is full.
-    fn admit(&self, peer: &str, new: NewClient) -> Option<Registration> {
+    fn admit(&self, peer: &str, mut new: NewClient) -> Option<Registration> {
+        new.needs_auth = self.auth.method != Method::None;
         let reg = self.clients.register(new);
         if reg.is_none() {
             tracing::error!(
@@ -341,27 +349,46 @@ impl Accept {
     /// loop); a refused client gives its place back.
     fn start<F, S>(&self, secure: F, peer: String, reg: Registration, mut channel: ChannelInfo)
     where
-        F: std::future::Future<Output = Option<(S, Option<u32>)>> + Send + 'static,
+        F: std::future::Future<Output = Option<Secured<S>>> + Send + 'static,
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     {
         let session = self.session.clone();
         let stop = self.stop.clone();
         let listener_auth = self.auth.clone();
         tokio::spawn(async move {
-            if let Some((stream, tls_bits)) = secure.await {
-                channel.tls_bits = tls_bits;
+            if let Some(secured) = secure.await {
+                channel.tls_bits = secured.tls_bits;
+                reg.entry.set_x509_dname(secured.x509_dname);
                 let auth = ClientAuth::new(&listener_auth, channel);
-                serve(stream, reg, peer, session, stop, auth).await;
+                serve(secured.stream, reg, peer, session, stop, auth).await;
             }
         });
     }
 }
 
+/// A client's transport once secured: the TLS session with its cipher's
+/// key size in bits and the DN of the client's certificate, or the stream
+/// itself.
+struct Secured<S> {
+    stream: S,
+    tls_bits: Option<u32>,
+    x509_dname: Option<String>,
+}
+
+impl<S> Secured<S> {
+    fn plain(stream: S) -> Secured<S> {
+        Secured {
+            stream,
+            tls_bits: None,
+            x509_dname: None,
+        }
+    }
+}
+
 /// A listening socket of the server: what it yields is a client's stream,
 /// the peer's name in log lines and what the client registry records;
-/// `secure` turns the stream into what the session reads (the TLS
-/// session and its cipher's key size in bits, or the stream itself),
-/// None when the client is refused.
+/// `secure` turns the stream into what the session reads, None when the
+/// client is refused.
 trait ClientListener: Send + Sync + 'static {
     type Stream: Send + 'static;
     type Secure: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static;
@@ -372,7 +399,7 @@ trait ClientListener: Send + Sync + 'static {
         &self,
         stream: Self::Stream,
         peer: &str,
-    ) -> impl std::future::Future<Output = Option<(Self::Secure, Option<u32>)>> + Send + 'static;
+    ) -> impl std::future::Future<Output = Option<Secured<Self::Secure>>> + Send + 'static;
 }
 
 /// A new connection: its stream, the peer's name, what the client list
@@ -393,8 +420,8 @@ impl ClientListener for UnixClients {
         &self,
         s: UnixStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<(UnixStream, Option<u32>)>> + Send + 'static {
-        std::future::ready(Some((s, None)))
+    ) -> impl std::future::Future<Output = Option<Secured<UnixStream>>> + Send + 'static {
+        std::future::ready(Some(Secured::plain(s)))
     }
     async fn next_client(&self) -> std::io::Result<Accepted<UnixStream>> {
         let (stream, _) = self.listener.accept().await?;
@@ -404,6 +431,7 @@ impl ClientListener for UnixClients {
             sock_addr: None,
             cred: unix_peer(&stream),
             readonly: self.readonly,
+            needs_auth: false,
         };
         Ok((stream, format!("unix:{sock}"), new, ChannelInfo::default()))
     }
@@ -419,8 +447,8 @@ impl ClientListener for TcpListener {
         &self,
         s: TcpStream,
         _: &str,
-    ) -> impl std::future::Future<Output = Option<(TcpStream, Option<u32>)>> + Send + 'static {
-        std::future::ready(Some((s, None)))
+    ) -> impl std::future::Future<Output = Option<Secured<TcpStream>>> + Send + 'static {
+        std::future::ready(Some(Secured::plain(s)))
     }
 }
 
@@ -438,15 +466,17 @@ async fn accept_tcp(l: &TcpListener, transport: Transport) -> std::io::Result<Ac
         sock_addr: Some(peer.clone()),
         cred: None,
         readonly: false,
+        needs_auth: false,
     };
     Ok((stream, peer, new, channel))
 }
 
 /// The TLS socket: TCP, then the TLS session once the client's
-/// certificate passed libvirt's checks.
+/// certificate passed libvirt's checks, with the credentials in force
+/// when the client connected.
 struct TlsClients {
     listener: TcpListener,
-    tls: TlsAcceptorCtx,
+    tls: Arc<TlsService>,
 }
 
 impl ClientListener for TlsClients {
@@ -459,16 +489,16 @@ impl ClientListener for TlsClients {
         &self,
         s: TcpStream,
         peer: &str,
-    ) -> impl std::future::Future<Output = Option<(Self::Secure, Option<u32>)>> + Send + 'static
-    {
-        let secured = self.tls.clone().secure(s, peer.to_string());
+    ) -> impl std::future::Future<Output = Option<Secured<Self::Secure>>> + Send + 'static {
+        let secured = self.tls.current().secure(s, peer.to_string());
         async move {
-            let stream = secured.await?;
+            let (stream, x509_dname) = secured.await?;
             let suite = stream.get_ref().1.negotiated_cipher_suite();
-            Some((
+            Some(Secured {
                 stream,
-                Some(rvirt_driver_remote::tls::cipher_key_bits(suite)),
-            ))
+                tls_bits: Some(rvirt_driver_remote::tls::cipher_key_bits(suite)),
+                x509_dname,
+            })
         }
     }
 }
@@ -539,6 +569,7 @@ fn admit_admin(stream: UnixStream, admin: &Arc<AdminSession>, stop: &watch::Rece
         sock_addr: None,
         cred,
         readonly: false,
+        needs_auth: false,
     };
     let Some(reg) = admin.server.clients.register(new) else {
         tracing::error!(

@@ -8,7 +8,9 @@
 //! address) failed".
 
 use crate::config::{get_bool as boolean, get_string as string, Value};
+use parking_lot::RwLock;
 use rvirt_driver_remote::tls::{verify, CredentialPaths, Policy, TlsContext};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
@@ -53,7 +55,11 @@ impl Default for TlsConfig {
 }
 
 /// `virConfGetValueStringList` without the single-string compatibility.
-pub(crate) fn string_list(file: &str, key: &str, v: &Value) -> Result<Vec<String>, String> {
+pub(crate) fn string_list(
+    file: &str,
+    key: &str,
+    v: &Value,
+) -> std::result::Result<Vec<String>, String> {
     let err = || format!("{file}: expected a string list for '{key}' parameter");
     match v {
         Value::List(items) => items
@@ -69,7 +75,7 @@ pub(crate) fn string_list(file: &str, key: &str, v: &Value) -> Result<Vec<String
 
 impl TlsConfig {
     /// Take `key` if it is one of ours (Ok(false) otherwise).
-    pub fn apply(&mut self, file: &str, key: &str, v: &Value) -> Result<bool, String> {
+    pub fn apply(&mut self, file: &str, key: &str, v: &Value) -> std::result::Result<bool, String> {
         let path = |v| string(file, key, v).map(|s| Some(PathBuf::from(s)));
         match key {
             "listen_tls" => self.listen_tls = boolean(file, key, v)?,
@@ -94,7 +100,7 @@ impl TlsConfig {
     }
 
     /// What rvirtd cannot honour yet, refused before it listens.
-    pub fn check_supported(&self) -> Result<(), String> {
+    pub fn check_supported(&self) -> std::result::Result<(), String> {
         if self.tls_port.parse::<u16>().is_err() {
             return Err(format!("invalid tls_port '{}'", self.tls_port));
         }
@@ -103,14 +109,15 @@ impl TlsConfig {
 
     /// The credentials: the three explicit files (all or none, with
     /// libvirtd's errors) or libvirt's locations (`~/.pki/libvirt` first
-    /// for an unprivileged daemon).
-    fn paths(&self) -> Result<CredentialPaths, String> {
+    /// for an unprivileged daemon), located afresh on each load.
+    fn paths(&self) -> Result<CredentialPaths> {
         let (ca, cert, key) = (&self.ca_file, &self.cert_file, &self.key_file);
         if ca.is_none() && cert.is_none() && key.is_none() {
             let unprivileged = !nix::unistd::geteuid().is_root();
             return Ok(CredentialPaths::locate(None, unprivileged, true));
         }
-        let missing = |what: &str| format!("unsupported configuration: {what}");
+        let missing =
+            |what: &str| Error::new(ErrorDomain::RPC, ErrorCode::CONFIG_UNSUPPORTED, what);
         Ok(CredentialPaths {
             cacert: ca
                 .clone()
@@ -125,26 +132,67 @@ impl TlsConfig {
         })
     }
 
-    /// Load and sanity-check the daemon's credentials.
-    pub fn acceptor(&self) -> Result<TlsAcceptorCtx, String> {
-        if let Some(p) = &self.priority {
-            tracing::info!("tls_priority '{p}' ignored: rustls has no GnuTLS priority strings");
-        }
+    /// Load the daemon's credentials, sanity-checked unless `sanity` is
+    /// off (`virNetTLSContextNew`).
+    fn load(&self, sanity: bool) -> Result<TlsAcceptorCtx> {
         let ctx = TlsContext::new(
             &self.paths()?,
             Policy {
                 is_server: true,
-                sanity_check: !self.no_sanity_certificate,
+                sanity_check: sanity,
                 require_valid: !self.no_verify_certificate,
                 dn_acl: self.allowed_dn_list.clone(),
             },
-        )
-        .map_err(|e| e.message)?;
-        let config = verify::server_config(&ctx).map_err(|e| e.message)?;
+        )?;
+        let config = verify::server_config(&ctx)?;
         Ok(TlsAcceptorCtx {
             acceptor: TlsAcceptor::from(config),
             ctx: Arc::new(ctx),
         })
+    }
+
+    /// The TLS service of the daemon, its credentials loaded and (unless
+    /// `tls_no_sanity_certificate`) sanity-checked.
+    pub fn service(&self) -> std::result::Result<Arc<TlsService>, String> {
+        if let Some(p) = &self.priority {
+            tracing::info!("tls_priority '{p}' ignored: rustls has no GnuTLS priority strings");
+        }
+        let current = self
+            .load(!self.no_sanity_certificate)
+            .map_err(|e| e.message)?;
+        Ok(Arc::new(TlsService {
+            config: self.clone(),
+            current: RwLock::new(current),
+        }))
+    }
+}
+
+/// The TLS listener's credentials, which `virAdmServerUpdateTlsFiles`
+/// replaces while the daemon runs: each new client is served with the
+/// credentials current when it connects; sessions already open keep the
+/// ones they were made with.
+pub struct TlsService {
+    config: TlsConfig,
+    current: RwLock<TlsAcceptorCtx>,
+}
+
+impl TlsService {
+    /// What the next client is served with.
+    pub fn current(&self) -> TlsAcceptorCtx {
+        self.current.read().clone()
+    }
+
+    /// `virNetTLSContextReloadForServer`: locate the files again, always
+    /// sanity-check them (whatever `tls_no_sanity_certificate` says, as
+    /// libvirt does on reload), load them, and only then put them in
+    /// force; on any error the old credentials stay. Unlike libvirt 9.0,
+    /// which looks only in the default locations on reload, the files
+    /// are the ones the configuration names (`ca_file`, ...).
+    pub fn reload(&self) -> Result<()> {
+        let fresh = self.config.load(true)?;
+        *self.current.write() = fresh;
+        tracing::debug!("update tls files success");
+        Ok(())
     }
 }
 
@@ -156,9 +204,15 @@ pub struct TlsAcceptorCtx {
 }
 
 impl TlsAcceptorCtx {
-    /// Handshake, check the client's certificate, confirm with '\1'. None
-    /// (and a log line) when the client is refused or goes away.
-    pub async fn secure(self, tcp: TcpStream, peer: String) -> Option<TlsStream<TcpStream>> {
+    /// Handshake, check the client's certificate, confirm with '\1': the
+    /// session and the client's DN (None when it was let in without a
+    /// valid certificate, `tls_no_verify_certificate`). None (and a log
+    /// line) when the client is refused or goes away.
+    pub async fn secure(
+        self,
+        tcp: TcpStream,
+        peer: String,
+    ) -> Option<(TlsStream<TcpStream>, Option<String>)> {
         let mut stream = match self.acceptor.accept(tcp).await {
             Ok(s) => s,
             Err(e) => {
@@ -167,17 +221,16 @@ impl TlsAcceptorCtx {
             }
         };
         let certs = stream.get_ref().1.peer_certificates();
-        match self.ctx.check_certificate(certs, None) {
-            Ok(dn) => {
-                tracing::debug!(%peer, dn = dn.as_deref().unwrap_or(""), "TLS client accepted")
-            }
+        let dn = match self.ctx.check_certificate(certs, None) {
+            Ok(dn) => dn,
             Err(e) => {
                 tracing::error!("{} (client {peer})", e.message);
                 return None;
             }
-        }
+        };
+        tracing::debug!(%peer, dn = dn.as_deref().unwrap_or(""), "TLS client accepted");
         stream.write_all(&[1]).await.ok()?;
         stream.flush().await.ok()?;
-        Some(stream)
+        Some((stream, dn))
     }
 }

@@ -11,8 +11,8 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, field, hop, postcopy_migration, setup, spawn_migration, wait_transferring,
-    QemuHost, TestGuest,
+    abort_and_check, field, hop, hop_postcopy, setup, spawn_migration, wait_transferring, QemuHost,
+    TestGuest,
 };
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,7 @@ fn converge_scenario() {
         wait_job(a, g, "Auto converge throttle", 90);
         migrating.wait_with_output().expect("virsh migrate").into()
     });
-    hop(b, a, g, sum, || postcopy_migration(b, a, g, CAP));
+    hop_postcopy(b, a, g, sum, CAP);
 }
 
 /// What the test guest's own checks say when its kernel broke: no tick or

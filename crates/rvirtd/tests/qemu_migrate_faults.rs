@@ -14,8 +14,8 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    check_left_on_source, hop, setup_with, spawn_virsh, wait_gone, wait_transferring, QemuHost,
-    Setup,
+    check_left_on_source, cut_connections, hop, setup_with, spawn_virsh, wait_gone,
+    wait_transferring, QemuHost, Setup, MIGRATION_PORTS,
 };
 use rvirt_testkit::tools::Output;
 use std::process::Stdio;
@@ -85,19 +85,9 @@ fn kill9(pid: i32) {
 fn cut(a: &QemuHost, b: &QemuHost, mode: Mode) -> String {
     let ports = match mode {
         Mode::Tunnelled => format!("dport = :{}", b.host.port),
-        _ => "( dport >= :49152 and dport <= :49215 )".to_string(),
+        _ => MIGRATION_PORTS.to_string(),
     };
-    let filter = format!("dst {} {ports}", b.host.addr);
-    let out = a
-        .host
-        .command("ss")
-        .args(["-HKtn"])
-        .args(filter.split_whitespace())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run ss -K");
-    assert!(out.status.success(), "ss -K {filter} failed");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    cut_connections(a, b, &ports)
 }
 
 /// Break a migration from A to B with `fault` half-way and check that A

@@ -12,7 +12,7 @@
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, hop, kill_incoming_and_check, postcopy_migration, setup_kinds,
+    abort_and_check, hop, hop_postcopy, kill_incoming_and_check, setup_kinds,
     setup_libvirtd_rvirtd, spawn_migration, virsh_migrate, virsh_migrate_tunnelled,
     wait_transferring, HostKind, MigrationHost, QemuHost, TestGuest,
 };
@@ -274,9 +274,7 @@ fn fail_then_postcopy(src: &dyn MigrationHost, dst: &dyn MigrationHost, g: &Test
     wait_transferring(src, dst, g);
     kill_incoming_and_check(src, dst, g, migrating);
     let moving = format!("--persistent --undefinesource {CAP}");
-    hop(src, dst, g, sum, || {
-        postcopy_migration(src, dst, g, &moving)
-    });
+    hop_postcopy(src, dst, g, sum, &moving);
 }
 
 /// rvirtd, running the guest that came from libvirtd, is SIGKILLed and

@@ -43,13 +43,6 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "",
         "no cgroup placement: rvirtd does not put QEMU in a machine cgroup",
     ),
-    (
-        LIVE,
-        "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>+999:+995</label>\n    \
-            <imagelabel>+999:+995</imagelabel>\n  </seclabel>\n",
-        "",
-        "no DAC security driver: rvirtd runs QEMU as itself, libvirtd as libvirt-qemu",
-    ),
 ];
 
 /// The command the [`KNOWN`] differences apply to. (domstats of the

@@ -40,6 +40,8 @@ impl Daemon {
     /// As [`Daemon::rvirtd_with`] with extra environment variables (e.g.
     /// `SASL_CONF_PATH` for a private SASL config).
     pub fn rvirtd_env(binary: &Path, extra: &str, env: &[(&str, &Path)]) -> Daemon {
+        // The QEMU driver runs QEMU as libvirt-qemu unless told otherwise.
+        ensure_libvirt_qemu_user();
         let mut last_log = String::new();
         for _ in 0..ATTEMPTS {
             let port = free_port();
@@ -73,6 +75,21 @@ impl Daemon {
 
     /// As [`Daemon::libvirtd_with`] with extra environment variables.
     pub fn libvirtd_env(extra: &str, env: &[(&str, &Path)]) -> Option<Daemon> {
+        Daemon::libvirtd_mounted(extra, env, None)
+    }
+
+    /// As [`Daemon::libvirtd_with`], with `pki` mounted over `/etc/pki` in
+    /// its mount namespace: libvirt's default TLS files (`CA/cacert.pem`,
+    /// `CA/cacrl.pem`, `libvirt/servercert.pem`,
+    /// `libvirt/private/serverkey.pem`), the only ones libvirtd 9.0
+    /// reloads on `virt-admin server-update-tls`.
+    /// The host's /etc is left as it is: an overlay on /etc in the
+    /// daemon's namespace holds the mount point.
+    pub fn libvirtd_with_pki(extra: &str, pki: &Path) -> Option<Daemon> {
+        Daemon::libvirtd_mounted(extra, &[], Some(pki))
+    }
+
+    fn libvirtd_mounted(extra: &str, env: &[(&str, &Path)], pki: Option<&Path>) -> Option<Daemon> {
         if !Path::new("/usr/sbin/libvirtd").exists() {
             eprintln!("libvirtd not installed (scripts/install-deps.sh): skipping");
             return None;
@@ -92,8 +109,20 @@ impl Daemon {
             }
             let auth = format!("{auth}{extra}");
             let conf = write_conf(dir.path(), port, &auth);
+            let mounts = pki.map_or(String::new(), |pki| {
+                let (upper, work) = (dir.join("etc-upper"), dir.join("etc-work"));
+                std::fs::create_dir_all(upper.join("pki")).expect("overlay upper");
+                std::fs::create_dir_all(&work).expect("overlay work");
+                format!(
+                    "mount -t overlay overlay -o lowerdir=/etc,upperdir={},workdir={} /etc && \
+                     mount --bind {} /etc/pki && ",
+                    upper.display(),
+                    work.display(),
+                    pki.display()
+                )
+            });
             let script = format!(
-                "mount -t tmpfs tmpfs /run && exec /usr/sbin/libvirtd --listen -f {} -p {}",
+                "mount -t tmpfs tmpfs /run && {mounts}exec /usr/sbin/libvirtd --listen -f {} -p {}",
                 conf.display(),
                 dir.join("libvirtd.pid").display()
             );
@@ -215,8 +244,9 @@ pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
     conf
 }
 
-/// libvirtd's QEMU driver refuses to start without this user.
-fn ensure_libvirt_qemu_user() {
+/// libvirtd's QEMU driver refuses to start without this user, and
+/// rvirtd's runs QEMU as it by default.
+pub fn ensure_libvirt_qemu_user() {
     let known = Command::new("id")
         .arg("libvirt-qemu")
         .stdout(Stdio::null())

@@ -9,8 +9,15 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 const SCRIPT: &str = r#"
 import sys, libvirt
 libvirt.registerErrorHandler(lambda *a: None, None)
-uri, ro = sys.argv[1], sys.argv[2] == "ro"
-c = libvirt.openReadOnly(uri) if ro else libvirt.open(uri)
+uri, mode = sys.argv[1], sys.argv[2]
+if mode == "ro":
+    c = libvirt.openReadOnly(uri)
+elif mode == "auth":
+    # Credentials from LIBVIRT_AUTH_FILE only: the callback refuses.
+    creds = [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE]
+    c = libvirt.openAuth(uri, [creds, lambda *a: -1, None], 0)
+else:
+    c = libvirt.open(uri)
 print("ready", flush=True)
 for line in sys.stdin:
     try:
@@ -30,8 +37,22 @@ pub struct HeldClient {
 impl HeldClient {
     /// Open `uri` (read-only when asked) and wait until it is connected.
     pub fn open(uri: &str, readonly: bool) -> HeldClient {
-        let mut child = Command::new(PYTHON3)
-            .args(["-c", SCRIPT, uri, if readonly { "ro" } else { "rw" }])
+        HeldClient::spawn(uri, if readonly { "ro" } else { "rw" }, None)
+    }
+
+    /// Open `uri` read-write, authenticating (SASL) with the credentials
+    /// of libvirt's auth file `auth_file` (`LIBVIRT_AUTH_FILE`).
+    pub fn open_authenticated(uri: &str, auth_file: &std::path::Path) -> HeldClient {
+        HeldClient::spawn(uri, "auth", Some(auth_file))
+    }
+
+    fn spawn(uri: &str, mode: &str, auth_file: Option<&std::path::Path>) -> HeldClient {
+        let mut cmd = Command::new(PYTHON3);
+        if let Some(file) = auth_file {
+            cmd.env("LIBVIRT_AUTH_FILE", file);
+        }
+        let mut child = cmd
+            .args(["-c", SCRIPT, uri, mode])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()

@@ -118,6 +118,11 @@ impl Pki {
             ("client-key.pem", "client-key.pem"),
         ] {
             copy(&self.path(from), &dir.join(to));
+            // QEMU reads them as its own user (libvirt-qemu), as libvirt's
+            // docs ask of /etc/pki/qemu.
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(dir.join(to), std::fs::Permissions::from_mode(0o644))
+                .expect("chmod qemu cert");
         }
         dir
     }
@@ -137,6 +142,20 @@ impl Pki {
             self.path(&format!("{name}-key.pem")).display(),
             self.path("ca-crl.pem").display(),
         )
+    }
+
+    /// A CRL of the main CA revoking client `name` (and no other): its
+    /// path, for a daemon's `crl_file` (a later one than `ca-crl.pem`).
+    pub fn crl_revoking(&self, name: &str) -> PathBuf {
+        let out = format!("ca-revoking-{name}");
+        let loads = [
+            ("ca-privkey", &"ca-key.pem".to_string()),
+            ("ca-certificate", &"ca-cert.pem".to_string()),
+            ("certificate", &format!("{name}-cert.pem")),
+        ];
+        let template = "crl_next_update = 365\ncrl_number = 2\n";
+        self.generate("crl", &out, &loads, template, "crl");
+        self.path(&format!("{out}-crl.pem"))
     }
 
     fn make_ca(&self, name: &str, cn: &str) {

@@ -71,6 +71,9 @@ impl Default for EventTap {
 impl EventTap {
     pub fn new() -> EventTap {
         let dir = TempDir::new("qmp-tap");
+        // QEMU (running as the daemon's QEMU user) makes its socket here.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o1777))
+            .expect("chmod tap dir");
         // Only a guest (it has -name) gets the monitor, not a daemon's
         // capability probe; sh execs QEMU, so $$ is QEMU's PID.
         let script = format!(

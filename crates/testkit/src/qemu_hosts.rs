@@ -73,6 +73,26 @@ pub fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
+/// QEMU's migration ports (libvirtd's `migration_port_min/max`), as an
+/// `ss` filter.
+pub const MIGRATION_PORTS: &str = "( dport >= :49152 and dport <= :49215 )";
+
+/// `ss -K` in `a`'s namespace on its TCP connections to `b` that match
+/// `ports` (an `ss` filter): the kernel resets both ends. What ss killed.
+pub fn cut_connections(a: &QemuHost, b: &QemuHost, ports: &str) -> String {
+    let filter = format!("dst {} {ports}", b.host.addr);
+    let out = a
+        .host
+        .command("ss")
+        .args(["-HKtn"])
+        .args(filter.split_whitespace())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run ss -K");
+    assert!(out.status.success(), "ss -K {filter} failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Wait up to `secs` for process `pid` to end (and be reaped); whether it did.
 pub fn wait_gone(pid: i32, secs: u64) -> bool {
     let start = Instant::now();
@@ -228,6 +248,32 @@ pub fn hop(
     sum: &str,
     migrate: impl FnOnce() -> Output,
 ) {
+    hop_checked(src, dst, (g, sum), migrate, true);
+}
+
+/// A post-copy hop ([`postcopy_migration`] with `extra`), checked as
+/// [`hop`] but for the destination's completed job: after post-copy
+/// libvirt keeps none there (its figures would be obsolete).
+pub fn hop_postcopy(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    g: &TestGuest,
+    sum: &str,
+    extra: &str,
+) {
+    let migrate = || postcopy_migration(src, dst, g, extra);
+    hop_checked(src, dst, (g, sum), migrate, false);
+    let info = dst.ok(&format!("domjobinfo {} --completed", g.name));
+    assert_eq!(field(&info, "Job type"), Some("None"), "{info}");
+}
+
+fn hop_checked(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    (g, sum): (&TestGuest, &str),
+    migrate: impl FnOnce() -> Output,
+    dst_completed: bool,
+) {
     let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
     let from = g.console_len();
     let before = guest::last_tick(&g.text()).unwrap_or(0);
@@ -250,7 +296,9 @@ pub fn hop(
     let after = g.console_len();
     g.tick_after(after, guest::last_tick(&moved).unwrap_or(before));
     assert_eq!(g.sum_after(after), sum, "the guest's memory changed");
-    check_completed(dst, &g.name);
+    if dst_completed {
+        check_completed(dst, &g.name);
+    }
     // A transient (or undefined) source domain is gone with its job.
     if src.ok("list --all --name").lines().any(|n| n == g.name) {
         check_completed(src, &g.name);

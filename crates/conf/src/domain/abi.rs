@@ -5,9 +5,11 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
+use super::address::Address;
 use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
+use super::hostdev::Hostdev;
 use super::interface::NetModel;
 use super::iommu::Iommu;
 use super::memory::{MemoryDevice, MemoryModel};
@@ -82,13 +84,75 @@ fn each_device<T>(
     src.iter().zip(dst).try_for_each(|(a, b)| check(a, b))
 }
 
-fn same_address<A: PartialEq>(src: &A, dst: &A) -> Result<()> {
-    if src != dst {
-        return Err(unsupported(
-            "Target device address type does not match source",
-        ));
+/// The tail of `virDomainDeviceInfoCheckABIStability` (unset is 0).
+fn same_acpi_index(src: Option<u32>, dst: Option<u32>) -> Result<()> {
+    let (s, d) = (src.unwrap_or(0), dst.unwrap_or(0));
+    if s != d {
+        return Err(unsupported(format!(
+            "Target ACPI index '{d}' does not match source '{s}'"
+        )));
     }
     Ok(())
+}
+
+/// `virDomainDeviceInfoCheckABIStability`'s address half: the same
+/// address type, and for the types libvirt compares the same address
+/// (USB, CCW, sPAPR VIO and virtio-mmio addresses may differ).
+fn same_address(src: &Option<Address>, dst: &Option<Address>) -> Result<()> {
+    let type_of = |a: &Option<Address>| a.as_ref().map_or("none", Address::type_name).to_string();
+    let (Some(s), Some(d)) = (src, dst) else {
+        if src.is_some() != dst.is_some() {
+            return Err(unsupported(format!(
+                "Target device address type {} does not match source {}",
+                type_of(dst),
+                type_of(src)
+            )));
+        }
+        return Ok(());
+    };
+    use Address as A;
+    let msg = match (s, d) {
+        (
+            A::Pci { domain: sd, bus: sb, slot: ss, function: sf, .. },
+            A::Pci { domain: dd, bus: db, slot: ds, function: df, .. },
+        ) if (sd, sb, ss, sf) != (dd, db, ds, df) => format!(
+            "Target device PCI address {dd:04x}:{db:02x}:{ds:02x}.{df}does not match \
+             source {sd:04x}:{sb:02x}:{ss:02x}.{sf}"
+        ),
+        (
+            A::Drive { controller: sc, bus: sb, unit: su, .. },
+            A::Drive { controller: dc, bus: db, unit: du, .. },
+        ) if (sc, sb, su) != (dc, db, du) => format!(
+            "Target device drive address {dc}:{db}:{du} does not match source {sc}:{sb}:{su}"
+        ),
+        (
+            A::VirtioSerial { controller: sc, bus: sb, port: sp },
+            A::VirtioSerial { controller: dc, bus: db, port: dp },
+        ) if (sc, sb, sp) != (dc, db, dp) => format!(
+            "Target device virtio serial address {dc}:{db}:{dp} does not match source {sc}:{sb}:{sp}"
+        ),
+        (A::Ccid { controller: sc, slot: ss }, A::Ccid { controller: dc, slot: ds })
+            if (sc, ss) != (dc, ds) =>
+        {
+            format!("Target device ccid address {dc}:{ds} does not match source {sc}:{ss}")
+        }
+        (A::Isa { iobase: sb, irq: si }, A::Isa { iobase: db, irq: di }) if (sb, si) != (db, di) => {
+            format!("Target device isa address {db}:{di} does not match source {sb}:{si}")
+        }
+        (A::Dimm { slot: ss, .. }, A::Dimm { slot: ds, .. }) if ss != ds => {
+            format!("Target device dimm slot {ds} does not match source {ss}")
+        }
+        (A::Dimm { base: sb, .. }, A::Dimm { base: db, .. }) if sb != db => {
+            format!("Target device dimm base address '{db:x}' does not match source '{sb:x}'")
+        }
+        _ if s.type_name() != d.type_name() => format!(
+            "Target device address type {} does not match source {}",
+            d.type_name(),
+            s.type_name()
+        ),
+        _ => return Ok(()),
+    };
+    Err(unsupported(msg))
 }
 
 pub(crate) fn check(src: &DomainDef, dst: &DomainDef) -> Result<()> {
@@ -174,7 +238,8 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("disk bus", a.bus().as_str(), b.bus().as_str())?;
         same("disk", &a.target.dev, &b.target.dev)?;
         check_disk(a, b)?;
-        same_address(&a.address, &b.address)
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
         same_value(
@@ -186,7 +251,9 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("controller index", a.index, b.index)?;
         same_value("controller model", a.model, b.model, |m| {
             m.map_or("", ControllerModel::as_str)
-        })
+        })?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     each_device(
         "filesystem",
@@ -206,7 +273,8 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             b.mtu.unwrap_or_default(),
         )?;
         check_virtio(&a.driver.options, &b.driver.options)?;
-        same_address(&a.address, &b.address)
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     same_count("input device", &s.inputs, &d.inputs)?;
     same_count("graphics", &s.graphics, &d.graphics)?;
@@ -222,16 +290,19 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             VirEnum::as_str,
         )?;
         same_value("input device bus", a.bus, b.bus, VirEnum::as_str)?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {
         same_value("video card model", a.model, b.model, VirEnum::as_str)?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
-        same("host device mode", a.mode(), b.mode())?;
-        if a.hostdev_type().is_some() {
-            same("host device subsystem", a.type_name(), b.type_name())?;
-        }
-        same_address(&a.address, &b.address)
+        let subsystem = |h: &Hostdev| h.type_name();
+        same("host device subsystem", subsystem(a), subsystem(b))?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.acpi_index, b.acpi_index)
     })?;
     if s.watchdog.is_some() != d.watchdog.is_some() {
         let count = |w: &Option<Watchdog>| usize::from(w.is_some());
@@ -244,6 +315,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     if let (Some(a), Some(b)) = (&s.watchdog, &d.watchdog) {
         same("watchdog model", a.model.as_str(), b.model.as_str())?;
         same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
     }
     let sb = s.memballoon.as_ref().map(|m| m.model);
     let db = d.memballoon.as_ref().map(|m| m.model);
@@ -255,15 +327,21 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_value("balloon model", sb, db, |m| m.map_or("", VirEnum::as_str))?;
     same_count("smartcard", &s.smartcards, &d.smartcards)?;
     each_device("sound card", &s.sounds, &d.sounds, |a, b| {
-        same("sound card model", a.model.as_str(), b.model.as_str())
+        same("sound card model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     same_count("redirected devices", &s.redirdevs, &d.redirdevs)?;
     same_count("hub device", &s.hubs, &d.hubs)?;
     each_device("RNG device", &s.rngs, &d.rngs, |a, b| {
-        same_quoted("RNG model", a.model.as_str(), b.model.as_str())
+        same_quoted("RNG model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     each_device("panic device", &s.panics, &d.panics, |a, b| {
-        same_quoted("panic model", a.model.as_str(), b.model.as_str())
+        same_quoted("panic model", a.model.as_str(), b.model.as_str())?;
+        same_address(&a.address, &b.address)?;
+        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
     })?;
     each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
@@ -318,7 +396,8 @@ fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
         bits(s.aw_bits),
         bits(d.aw_bits),
     )?;
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainFsDefCheckABIStability`.
@@ -336,7 +415,8 @@ fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
     if src.model != dst.model {
         return Err(unsupported("Target filesystem model does not match source"));
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainShmemDefCheckABIStability`.
@@ -370,7 +450,8 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
             "Target shared memory MSI configuration doesn't match source",
         ));
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// libvirt's "Target WHAT 'D' doesn't match source SOURCE_WHAT 'S'".
@@ -439,7 +520,8 @@ fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
             return Err(unsupported(format!("Target NVDIMM {msg}")));
         }
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 /// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).
@@ -471,7 +553,8 @@ fn check_tpm(src: &Tpm, dst: &Tpm) -> Result<()> {
             return differs("active PCR banks");
         }
     }
-    same_address(&src.address, &dst.address)
+    same_address(&src.address, &dst.address)?;
+    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
 }
 
 #[cfg(test)]
@@ -635,11 +718,76 @@ mod tests {
                 nic(m1, "<driver ats='on'/>"),
                 "Target device ats option 'on' does not match source 'absent'",
             ),
+            (
+                nic(m1, "<acpi index='3'/>"),
+                nic(m1, ""),
+                "Target ACPI index '0' does not match source '3'",
+            ),
+            (
+                with("<watchdog model='i6300esb'><acpi index='1'/></watchdog>"),
+                with("<watchdog model='i6300esb'><acpi index='2'/></watchdog>"),
+                "Target ACPI index '2' does not match source '1'",
+            ),
         ] {
             let err = a.check_abi_stability(&b).unwrap_err();
             assert_eq!(err.message, format!("unsupported configuration: {message}"));
         }
         let (a, b) = (nic(m1, "<link state='down'/>"), nic(m1, ""));
         assert!(a.check_abi_stability(&b).is_ok());
+    }
+
+    /// `virDomainDeviceInfoCheckABIStability`'s address texts; a USB
+    /// address may differ.
+    #[test]
+    fn abi_addresses() {
+        let with = |devices: &str| {
+            DomainDef::parse(&X.replace("</os>", &format!("</os><devices>{devices}</devices>")))
+                .unwrap()
+        };
+        let dog = |addr: &str| with(&format!("<watchdog model='i6300esb'>{addr}</watchdog>"));
+        let pci = |slot: u32| {
+            format!("<address type='pci' domain='0' bus='0' slot='{slot}' function='0'/>")
+        };
+        let disk = |unit: u32| {
+            with(&format!(
+                "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>\
+                 <address type='drive' controller='0' bus='0' target='0' unit='{unit}'/></disk>"
+            ))
+        };
+        for (a, b, message) in [
+            (
+                dog(&pci(3)),
+                dog(&pci(4)),
+                "Target device PCI address 0000:00:04.0does not match source 0000:00:03.0",
+            ),
+            (
+                dog(&pci(3)),
+                dog(""),
+                "Target device address type none does not match source pci",
+            ),
+            (
+                dog(&pci(3)),
+                dog("<address type='isa' iobase='0x505'/>"),
+                "Target device address type isa does not match source pci",
+            ),
+            (
+                disk(1),
+                disk(2),
+                "Target device drive address 0:0:2 does not match source 0:0:1",
+            ),
+        ] {
+            let err = a.check_abi_stability(&b).unwrap_err();
+            assert_eq!(err.message, format!("unsupported configuration: {message}"));
+        }
+        let video = |slot: u32| with(&format!("<video><model type='vga'/>{}</video>", pci(slot)));
+        let err = video(2).check_abi_stability(&video(5)).unwrap_err();
+        assert!(
+            err.message
+                .contains("PCI address 0000:00:05.0does not match"),
+            "{}",
+            err.message
+        );
+        let usb = |port: u32| dog(&format!("<address type='usb' bus='0' port='{port}'/>"));
+        assert!(usb(1).check_abi_stability(&usb(2)).is_ok());
     }
 }

@@ -311,16 +311,32 @@ pub(crate) fn parse_addr(e: &Element) -> Result<Option<Address>> {
     }
 }
 
-/// A device's `<alias>` (its user alias, else the runtime one pending in
-/// `w`) and `<address>`, the tail of `virDomainDeviceInfoFormat`.
-pub(crate) fn format_alias_addr(user_alias: Option<&str>, addr: &Option<Address>, w: &mut Writer) {
-    let runtime = w.take_device_alias();
-    if let Some(alias) = user_alias.or(runtime.as_deref()) {
-        super::boot::format_alias(w, alias);
+/// The device-info a device keeps besides its address
+/// (`virDomainDeviceInfo`'s user alias and `<acpi index>`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// A user alias (`ua-...`; any other is runtime state, dropped).
+    pub alias: Option<String>,
+    /// `<acpi index=>`, non-zero.
+    pub acpi_index: Option<u32>,
+}
+
+impl DeviceInfo {
+    /// The info of device element `e` (`virDomainDeviceInfoParseXML`).
+    pub(crate) fn parse(e: &Element) -> Result<DeviceInfo> {
+        Ok(DeviceInfo {
+            alias: super::disk::user_alias(e),
+            acpi_index: super::boot::acpi_index(e)?,
+        })
     }
-    if let Some(a) = addr {
-        a.format(w);
-    }
+}
+
+/// `virDomainDeviceInfoFormat` of a device without boot order or ROM:
+/// alias, `<acpi>`, `<address>`.
+pub(crate) fn format_info_addr(info: &DeviceInfo, addr: &Option<Address>, w: &mut Writer) {
+    let alias = info.alias.as_deref();
+    super::boot::format_info(w, None, alias, None, info.acpi_index);
+    format_addr(addr, w);
 }
 
 pub(crate) fn format_addr(addr: &Option<Address>, w: &mut Writer) {
@@ -384,6 +400,45 @@ mod tests {
                 ("<address type='ccw' cssid='0xfe'/>", "internal error: Invalid partial specification for virtio ccw address"),
                 ("<address type='ccw' cssid='0xff' ssid='0' devno='1'/>", "internal error: Invalid specification for virtio ccw address: cssid='0xff' ssid='0x0' devno='0x0001'"),
             ],
+        );
+    }
+
+    /// Every device keeps its user alias and ACPI index, in
+    /// virDomainDeviceInfoFormat's place (checked against stock virsh); a
+    /// console on serial port 0 writes the serial port's.
+    #[test]
+    fn user_aliases_and_acpi_indexes_of_every_device() {
+        let doc = "<controller type='usb' index='0'><alias name='ua-usb'/></controller>\
+            <filesystem type='mount'><source dir='/tmp'/><target dir='t'/><alias name='ua-fs'/><acpi index='5'/></filesystem>\
+            <serial type='pty'><alias name='ua-serial'/></serial><parallel type='pty'><alias name='ua-par'/></parallel>\
+            <console type='pty'><target type='virtio'/><alias name='ua-con'/></console>\
+            <channel type='pty'><target type='virtio' name='x'/><alias name='ua-chan'/></channel>\
+            <input type='tablet' bus='usb'><alias name='ua-input'/></input><sound model='ich6'><alias name='ua-sound'/></sound>\
+            <watchdog model='i6300esb'><acpi index='9'/><alias name='ua-wd'/></watchdog>\
+            <memballoon model='virtio'><alias name='ua-balloon'/></memballoon>\
+            <rng model='virtio'><backend model='random'>/dev/random</backend><alias name='ua-rng'/></rng>\
+            <redirdev bus='usb' type='spicevmc'><alias name='ua-redir'/></redirdev><hub type='usb'><alias name='ua-hub'/></hub>\
+            <smartcard mode='passthrough' type='spicevmc'><alias name='ua-sc'/></smartcard>\
+            <tpm model='tpm-tis'><backend type='emulator'/><alias name='ua-tpm'/></tpm><panic model='isa'><alias name='ua-panic'/></panic>\
+            <shmem name='s'><alias name='ua-shmem'/></shmem><vsock model='virtio'><cid auto='yes'/><alias name='ua-vsock'/></vsock>";
+        let out = dump_devices(doc).unwrap();
+        for alias in doc.split("<alias name='").skip(1) {
+            let alias = &alias[..alias.find('\'').unwrap()];
+            assert!(
+                out.contains(&format!("<alias name='{alias}'/>")),
+                "{alias}: {out}"
+            );
+        }
+        let want = "    <console type='pty'>\n      <target type='serial' port='0'/>\n      <alias name='ua-serial'/>\n    </console>\n";
+        assert!(out.contains(want), "{out}");
+        let want = "      <alias name='ua-wd'/>\n      <acpi index='9'/>\n    </watchdog>\n";
+        assert!(out.contains(want), "{out}");
+        assert_errors(
+            dump_devices,
+            &[(
+                "<rng model='virtio'><backend model='random'/><alias name='ua-x'/></rng><shmem name='s'><alias name='ua-x'/></shmem>",
+                "unsupported configuration: non unique alias detected: ua-x",
+            )],
         );
     }
 }

@@ -2,10 +2,10 @@
 //! device type channel), parsed as `virDomainChrDefParseXML` with its
 //! channel target, formatted as `virDomainChrDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{insert_controller, parse_addr, Address, Controller, Devices};
+use super::devices::{Controller, Devices};
 use super::props;
 use super::serial::ConsoleTarget;
 use super::{internal, internal_xml, unsupported};
@@ -36,9 +36,9 @@ pub enum ChannelTarget {
 pub struct Channel {
     pub source: ChrSource,
     pub target: ChannelTarget,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 /// `virSocketAddrParse` for a guestfwd address, which must be IPv4.
@@ -100,8 +100,8 @@ impl Channel {
         let ch = Channel {
             source,
             target,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         };
         let generated_path = virtio || matches!(ch.target, ChannelTarget::Xen { .. });
         ch.source.validate(generated_path)?;
@@ -131,7 +131,7 @@ impl Channel {
                 ChannelTarget::Xen { name } => a.add("type", "xen").opt("name", name.as_deref()),
             };
             w.line(&format!("<target{}/>", a.as_str()));
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }
@@ -163,8 +163,9 @@ pub(crate) fn add_virtio_serial_controllers(d: &mut Devices) {
             .iter()
             .any(|c| c.controller_type == ControllerType::VirtioSerial && c.index == index);
         if !present {
+            // virDomainDefMaybeAddController appends.
             let c = Controller::new(ControllerType::VirtioSerial, index);
-            insert_controller(&mut d.controllers, c);
+            d.controllers.push(c);
         }
     }
 }

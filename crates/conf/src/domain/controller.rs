@@ -144,6 +144,10 @@ pub struct Controller {
     pub pci: PciOpts,
     /// `<master startport=>` of a USB companion controller.
     pub master_startport: Option<u32>,
+    /// A user alias (`ua-...`).
+    pub alias: Option<String>,
+    /// `<acpi index=>`, non-zero.
+    pub acpi_index: Option<u32>,
     pub address: Option<Address>,
 }
 
@@ -223,6 +227,8 @@ impl Controller {
             driver: ControllerDriver::default(),
             pci: PciOpts::default(),
             master_startport: None,
+            alias: None,
+            acpi_index: None,
             address: None,
         }
     }
@@ -255,6 +261,8 @@ impl Controller {
         let node = numa_node(e)?;
         // A USB controller of model none has no device info at all.
         if !c.is_usb_none() {
+            c.alias = super::disk::user_alias(e);
+            c.acpi_index = super::boot::acpi_index(e)?;
             c.address = parse_addr(e)?;
             if let Some(m) = e.child("master") {
                 c.master_startport = Some(props::uint(m, "startport", false, false)?.unwrap_or(0));
@@ -433,14 +441,100 @@ impl Controller {
                 self.format_pci(w);
             }
             self.format_driver(w);
+            // virDomainDeviceInfoFormat: alias, master, acpi, address.
+            let runtime = w.take_device_alias();
+            if let Some(a) = self.alias.as_deref().or(runtime.as_deref()) {
+                super::boot::format_alias(w, a);
+            }
             if let Some(p) = self.master_startport {
                 w.line(&format!("<master startport='{p}'/>"));
+            }
+            if let Some(i) = self.acpi_index {
+                w.line(&format!("<acpi index='{i}'/>"));
             }
             format_addr(&self.address, w);
             if let Some(kib) = self.pci.pcihole64_kib {
                 w.line(&format!("<pcihole64 unit='KiB'>{kib}</pcihole64>"));
             }
         });
+    }
+}
+
+/// `virDomainControllerInsertPreAlloced`: after the last controller of its
+/// type when it has no index yet, else before the first of its type with a
+/// higher index, a master before its companions of the same index.
+pub(crate) fn insert(list: &mut Vec<Controller>, c: Controller) {
+    let mut at: Option<usize> = None;
+    for idx in (0..list.len()).rev() {
+        let cur = &list[idx];
+        if cur.controller_type != c.controller_type {
+            continue;
+        }
+        if c.index == -1 {
+            at = Some(idx + 1);
+            break;
+        }
+        let master_first =
+            c.master_startport.is_none() && cur.master_startport.is_some() && cur.index == c.index;
+        if cur.index > c.index || master_first {
+            at = Some(idx);
+        } else if at.is_none() {
+            at = Some(idx + 1);
+        }
+    }
+    match at {
+        Some(i) => list.insert(i, c),
+        None => list.push(c),
+    }
+}
+
+/// `IS_USB2_CONTROLLER`: an ICH9 EHCI1 or one of its UHCI companions.
+fn is_usb2(c: &Controller) -> bool {
+    matches!(
+        c.usb_model(),
+        Some(UsbModel::Ich9Ehci1 | UsbModel::Ich9Uhci1 | UsbModel::Ich9Uhci2 | UsbModel::Ich9Uhci3)
+    )
+}
+
+/// `virDomainControllerFindUnusedIndex`.
+fn unused_index(list: &[Controller], t: ControllerType) -> i32 {
+    let mut n = 0;
+    while list.iter().any(|c| c.controller_type == t && c.index == n) {
+        n += 1;
+    }
+    n
+}
+
+/// `virDomainAssignControllerIndexes`: the lowest unused index of its
+/// type for each controller without one, except a USB2 controller right
+/// after another USB2 controller (the last USB one before it), which joins
+/// that one's index unless a controller of its own model already has it.
+pub(crate) fn assign_indexes(list: &mut [Controller]) {
+    for outer in 0..list.len() {
+        if list[outer].index != -1 {
+            continue;
+        }
+        let cont = &list[outer];
+        let prev = (outer > 0 && is_usb2(cont))
+            .then(|| {
+                list[..outer]
+                    .iter()
+                    .rev()
+                    .find(|c| c.controller_type == ControllerType::Usb)
+            })
+            .flatten()
+            .filter(|p| is_usb2(p))
+            .filter(|p| {
+                !list.iter().any(|o| {
+                    o.controller_type == ControllerType::Usb
+                        && o.index == p.index
+                        && o.model == cont.model
+                })
+            });
+        list[outer].index = match prev {
+            Some(p) => p.index,
+            None => unused_index(list, list[outer].controller_type),
+        };
     }
 }
 
@@ -503,6 +597,99 @@ pub(crate) fn reject_duplicates(list: &[Controller]) -> Result<()> {
 mod tests {
     use super::super::test_support::{assert_errors, dump_devices as dump};
 
+    fn lines(out: &str, what: &str) -> Vec<String> {
+        out.lines()
+            .filter(|l| l.contains(what))
+            .map(|l| l.trim().to_string())
+            .collect()
+    }
+
+    /// USB2 companions without an index join the USB2 controller before
+    /// them (libvirt's autoindex.xml, checked against stock virsh).
+    #[test]
+    fn usb2_companions_share_an_index() {
+        let usb = |m: &str| format!("<controller type='usb' model='{m}'/>");
+        let doc: String = [
+            "ich9-ehci1",
+            "ich9-uhci1",
+            "ich9-uhci2",
+            "ich9-uhci3",
+            "ich9-ehci1",
+            "ich9-uhci1",
+            "ich9-uhci1",
+            "ich9-uhci2",
+            "nec-xhci",
+            "ich9-uhci1",
+        ]
+        .iter()
+        .map(|m| usb(m))
+        .collect();
+        let out = dump(&doc).unwrap();
+        let indexes: Vec<String> = lines(&out, "<controller type='usb'")
+            .iter()
+            .map(|l| l.split('\'').nth(3).unwrap().to_string())
+            .collect();
+        assert_eq!(
+            indexes,
+            ["0", "0", "0", "0", "1", "1", "2", "2", "3", "4"],
+            "{out}"
+        );
+    }
+
+    /// Device info in virDomainDeviceInfoFormat's order (checked against
+    /// stock virsh); a non-user alias is runtime state and dropped on define.
+    #[test]
+    fn alias_master_and_acpi_index_in_libvirt_order() {
+        let out = dump(
+            "<controller type='usb' index='0' model='ich9-uhci1'><acpi index='7'/>\
+             <alias name='ua-myUSB1'/><master startport='0'/></controller>\
+             <controller type='usb' index='0' model='ich9-ehci1'><alias name='usb0'/></controller>\
+             <controller type='usb' index='1' model='none'><alias name='ua-none'/></controller>",
+        );
+        assert_eq!(
+            out.unwrap_err(),
+            "Can't add another USB controller: USB is disabled for this domain"
+        );
+        let out = dump(
+            "<controller type='usb' index='0' model='ich9-uhci1'><acpi index='7'/>\
+             <alias name='ua-myUSB1'/><master startport='0'/></controller>\
+             <controller type='usb' index='0' model='ich9-ehci1'><alias name='usb0'/></controller>",
+        )
+        .unwrap();
+        let want = "    <controller type='usb' index='0' model='ich9-ehci1'/>
+    <controller type='usb' index='0' model='ich9-uhci1'>
+      <alias name='ua-myUSB1'/>
+      <master startport='0'/>
+      <acpi index='7'/>
+    </controller>
+";
+        assert!(out.contains(want), "{out}");
+    }
+
+    /// A master goes before its companions of the same index, and an
+    /// implicit virtio-serial controller after every controller given.
+    #[test]
+    fn master_first_and_implicit_controllers_last() {
+        let out = dump(
+            "<controller type='usb' index='0' model='ich9-uhci1'><master startport='0'/></controller>\
+             <controller type='usb' index='0' model='ich9-ehci1'/>\
+             <controller type='virtio-serial' index='1'/><controller type='ide' index='0'/>\
+             <channel type='pty'><target type='virtio'/></channel>",
+        )
+        .unwrap();
+        assert_eq!(
+            lines(&out, "<controller "),
+            [
+                "<controller type='usb' index='0' model='ich9-ehci1'/>",
+                "<controller type='usb' index='0' model='ich9-uhci1'>",
+                "<controller type='virtio-serial' index='1'/>",
+                "<controller type='ide' index='0'/>",
+                "<controller type='virtio-serial' index='0'/>",
+            ],
+            "{out}"
+        );
+    }
+
     /// Output and messages checked against stock virsh on test:///default.
     #[test]
     fn controllers_as_virsh() {
@@ -543,6 +730,7 @@ mod tests {
                 ("<controller type='pci' index='2' model='pci-bridge'><target index='31'/></controller>", "unsupported configuration: PCI controller target index '31' out of range - must be 0-30"),
                 ("<controller type='usb' index='0' model='ich9-uhci2'/>", "No master USB controller specified"),
                 ("<controller type='pci' index='1' model='pci-bridge'/><controller type='pci' index='1' model='pci-bridge'/>", "XML error: Multiple 'pci' controllers with index '1'"),
+                ("<controller type='ide' index='0'><alias name='ua-x'/></controller><video><model type='vga'/><alias name='ua-x'/></video>", "unsupported configuration: non unique alias detected: ua-x"),
             ],
         );
     }

@@ -108,30 +108,60 @@ pub struct DeviceAliases {
     pub vsock: Vec<String>,
 }
 
-/// `virDomainControllerInsert`.
-pub(crate) fn insert_controller(list: &mut Vec<Controller>, c: Controller) {
-    let mut at: Option<usize> = None;
-    for idx in (0..list.len()).rev() {
-        if list[idx].controller_type != c.controller_type {
-            continue;
-        }
-        if c.index == -1 {
-            at = Some(idx + 1);
-            break;
-        }
-        if list[idx].index > c.index {
-            at = Some(idx);
-        } else if at.is_none() {
-            at = Some(idx + 1);
-        }
-    }
-    match at {
-        Some(i) => list.insert(i, c),
-        None => list.push(c),
-    }
-}
-
 impl Devices {
+    /// Every device's user alias in `virDomainDeviceInfoIterateFlags`'s
+    /// order (`virDomainDefValidateAliases`). When the first console
+    /// stands for serial port 0, neither that port (libvirt's "crazy
+    /// backcompat for consoles") nor the console, which is written as and
+    /// with the alias of that port, is checked. (libvirt still checks such
+    /// a console's own alias, which it keeps unwritten; rvirt does not
+    /// keep it.)
+    fn user_aliases(&self) -> Vec<&str> {
+        fn of<'a, T: 'a>(
+            list: impl IntoIterator<Item = &'a T>,
+            info: impl Fn(&'a T) -> &'a Option<String>,
+        ) -> Vec<&'a str> {
+            list.into_iter()
+                .filter_map(|d| info(d).as_deref())
+                .collect()
+        }
+        let serial_console = Some(super::serial::ConsoleTarget::Serial);
+        let backcompat = !self.serials.is_empty()
+            && self
+                .consoles
+                .first()
+                .is_some_and(|c| c.console_target() == serial_console);
+        let skip = usize::from(backcompat);
+        [
+            of(&self.disks, |d| &d.alias),
+            of(&self.interfaces, |i| &i.alias),
+            of(&self.sounds, |s| &s.info.alias),
+            of(&self.hostdevs, |h| &h.alias),
+            of(&self.videos, |v| &v.alias),
+            of(&self.controllers, |c| &c.alias),
+            of(&self.smartcards, |c| &c.info.alias),
+            of(self.serials.iter().skip(skip), |c| &c.info.alias),
+            of(&self.parallels, |c| &c.info.alias),
+            of(&self.channels, |c| &c.info.alias),
+            of(self.consoles.iter().skip(skip), |c| &c.info.alias),
+            of(&self.inputs, |i| &i.info.alias),
+            of(&self.filesystems, |f| &f.info.alias),
+            of(self.watchdog.as_slice(), |w| &w.info.alias),
+            of(self.memballoon.as_slice(), |m| &m.info.alias),
+            of(&self.rngs, |r| &r.info.alias),
+            of(self.nvram.as_slice(), |n| &n.info.alias),
+            of(&self.hubs, |h| &h.info.alias),
+            of(&self.shmems, |s| &s.info.alias),
+            of(&self.tpms, |t| &t.info.alias),
+            of(&self.panics, |p| &p.info.alias),
+            of(&self.memories, |m| &m.info.alias),
+            of(&self.redirdevs, |r| &r.info.alias),
+            of(self.iommu.as_slice(), |i| &i.info.alias),
+            of(self.vsock.as_slice(), |v| &v.info.alias),
+        ]
+        .concat()
+    }
+
     pub(crate) fn parse(e: Option<&Element>, os: &OsDef) -> Result<Devices> {
         let mut d = Devices::default();
         let Some(e) = e else {
@@ -145,7 +175,7 @@ impl Devices {
         let controllers: Vec<Controller> = controllers.collect::<Result<_>>()?;
         controller::check_usb(&controllers)?;
         for c in controllers {
-            insert_controller(&mut d.controllers, c);
+            controller::insert(&mut d.controllers, c);
         }
         d.leases = parse_each(e, "lease", Lease::parse)?;
         d.filesystems = parse_each(e, "filesystem", Filesystem::parse)?;
@@ -199,7 +229,7 @@ impl Devices {
 
     /// Generic post-parse: disk buses and drive addresses, controller
     /// indexes and implicit controllers, MACs, console targets, videos.
-    pub(crate) fn post_parse(&mut self, os: &OsDef) -> Result<()> {
+    pub(crate) fn post_parse(&mut self, os: &OsDef, virt_type: super::VirtType) -> Result<()> {
         let scsi_hostdevs: Vec<Address> = self
             .hostdevs
             .iter()
@@ -211,21 +241,7 @@ impl Devices {
         }
         disk::Iotune::expand_groups(&mut self.disks);
         hostdev::post_parse_scsi(&mut self.hostdevs, &self.controllers, &self.disks)?;
-        // Controller indexes.
-        for i in 0..self.controllers.len() {
-            if self.controllers[i].index == -1 {
-                let t = self.controllers[i].controller_type;
-                let mut n = 0;
-                while self
-                    .controllers
-                    .iter()
-                    .any(|c| c.controller_type == t && c.index == n)
-                {
-                    n += 1;
-                }
-                self.controllers[i].index = n;
-            }
-        }
+        controller::assign_indexes(&mut self.controllers);
         controller::reject_duplicates(&self.controllers)?;
         for (ctype, bus) in [
             (ControllerType::Scsi, DiskBus::Scsi),
@@ -253,7 +269,6 @@ impl Devices {
                 }
             }
         }
-        hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
         serial::post_parse(
             &mut self.serials,
             &mut self.consoles,
@@ -262,6 +277,7 @@ impl Devices {
         serial::post_parse_parallels(&mut self.parallels);
         channel::add_virtio_serial_controllers(self);
         smartcard::add_ccid_controllers(&mut self.smartcards, &mut self.controllers);
+        hostdev::add_scsi_controllers(&self.hostdevs, &mut self.controllers);
         for c in &self.controllers {
             c.validate()?;
         }
@@ -269,10 +285,17 @@ impl Devices {
         if let Some(v) = self.videos.first_mut() {
             // virDomainDefPostParseVideo: a `none` video keeps nothing else.
             if v.model == VideoModel::None {
-                *v = Video::bare(VideoModel::None);
+                v.clear_to_none();
             } else {
                 v.primary = true;
             }
+        }
+        for v in self
+            .videos
+            .iter_mut()
+            .filter(|v| v.model != VideoModel::None)
+        {
+            v.post_parse(virt_type);
         }
         super::video::validate_all(&self.videos)?;
         graphics::validate_all(&self.graphics, &self.audios)?;
@@ -292,7 +315,7 @@ impl Devices {
             d.validate()?;
         }
         disk::unique_targets(&self.disks)?;
-        disk::unique_aliases(self.user_aliases())?;
+        disk::unique_aliases(self.user_aliases().into_iter())?;
         for h in &self.hostdevs {
             h.validate()?;
         }
@@ -314,60 +337,6 @@ impl Devices {
             r.validate(has_usb)?;
         }
         Ok(())
-    }
-
-    /// The devices' user aliases in `virDomainDeviceInfoIterateFlags`'s
-    /// order, for `virDomainDefValidateAliases`.
-    fn user_aliases(&self) -> impl Iterator<Item = &str> {
-        fn of<T>(v: &[T], f: fn(&T) -> &Option<String>) -> Vec<&Option<String>> {
-            v.iter().map(f).collect()
-        }
-        let d = self;
-        let (serials, consoles) = self.checked_chrs();
-        let lists = [
-            of(&d.disks, |x| &x.alias),
-            of(&d.interfaces, |x| &x.alias),
-            of(&d.sounds, |x| &x.alias),
-            of(&d.hostdevs, |x| &x.alias),
-            of(&d.smartcards, |x| &x.alias),
-            of(serials, |x| &x.alias),
-            of(&d.parallels, |x| &x.alias),
-            of(&d.channels, |x| &x.alias),
-            of(consoles, |x| &x.alias),
-            of(&d.inputs, |x| &x.alias),
-            of(&d.filesystems, |x| &x.alias),
-            of(d.watchdog.as_slice(), |x| &x.alias),
-            of(d.memballoon.as_slice(), |x| &x.alias),
-            of(&d.rngs, |x| &x.alias),
-            of(d.nvram.as_slice(), |x| &x.alias),
-            of(&d.hubs, |x| &x.alias),
-            of(&d.shmems, |x| &x.alias),
-            of(&d.tpms, |x| &x.alias),
-            of(&d.panics, |x| &x.alias),
-            of(&d.memories, |x| &x.alias),
-            of(&d.redirdevs, |x| &x.alias),
-            of(d.iommu.as_slice(), |x| &x.alias),
-            of(d.vsock.as_slice(), |x| &x.alias),
-        ];
-        lists.into_iter().flatten().filter_map(Option::as_deref)
-    }
-
-    /// The serial ports and consoles whose aliases
-    /// `virDomainDefValidateAliases` checks: when the first console stands
-    /// for serial port 0, neither that port (libvirt's "crazy backcompat
-    /// for consoles") nor the console, which rvirt writes as, and with the
-    /// alias of, that port. (libvirt still checks such a console's own
-    /// alias, which it keeps unwritten; rvirt does not keep it.)
-    fn checked_chrs(&self) -> (&[Chr], &[Chr]) {
-        let console_on_serial = self
-            .consoles
-            .first()
-            .is_some_and(|c| c.target_type == serial::CONSOLE_ON_SERIAL);
-        if console_on_serial && !self.serials.is_empty() {
-            (&self.serials[1..], &self.consoles[1..])
-        } else {
-            (&self.serials, &self.consoles)
-        }
     }
 
     /// The per-device `<boot order>`s, for `boot::post_parse`.

@@ -1,8 +1,7 @@
 //! Input (`virDomainInputDefParseXML` / `...Format`) and the memory
 //! balloon (`virDomainMemballoonDefParseXML` / `...Format`).
 
-use super::address::format_alias_addr;
-use super::devices::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
@@ -55,8 +54,8 @@ pub struct Input {
     pub model: Option<InputModel>,
     pub source: InputSource,
     pub virtio: VirtioOptions,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -114,7 +113,7 @@ impl Input {
             model: None,
             source: InputSource::default(),
             virtio: VirtioOptions::default(),
-            alias: None,
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -136,7 +135,7 @@ impl Input {
             input_type: t,
             bus,
             model,
-            alias: super::disk::user_alias(e),
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             source: parse_input_source(e, t)?,
             virtio: VirtioOptions::parse(e.child("driver"))?,
@@ -174,7 +173,7 @@ impl Input {
                 w.line(&format!("<driver{driver}/>"));
             }
             self.format_source(w);
-            format_alias_addr(self.alias.as_deref(), &self.address, w)
+            format_info_addr(&self.info, &self.address, w)
         });
     }
 }
@@ -188,9 +187,9 @@ pub struct Memballoon {
     /// `<stats period>` in seconds; 0 is none.
     pub period: i32,
     pub virtio: VirtioOptions,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Memballoon {
@@ -202,8 +201,8 @@ impl Memballoon {
             free_page_reporting: None,
             period: 0,
             virtio: VirtioOptions::default(),
+            info: DeviceInfo::default(),
             address: None,
-            alias: None,
         }
     }
 
@@ -215,20 +214,19 @@ impl Memballoon {
             Some(s) => props::int_base0(s, "period")?.unwrap_or(0).max(0),
             None => 0,
         };
+        // A model `none` balloon has no device info at all.
+        let none = m == MemballoonModel::None;
         Ok(Memballoon {
             model: m,
             autodeflate: props::triswitch(e, "autodeflate")?,
             free_page_reporting: props::triswitch(e, "freePageReporting")?,
             period,
-            // A model `none` balloon has no device info (address, alias).
-            address: if m == MemballoonModel::None {
-                None
+            info: if none {
+                DeviceInfo::default()
             } else {
-                parse_addr(e)?
+                DeviceInfo::parse(e)?
             },
-            alias: (m != MemballoonModel::None)
-                .then(|| super::disk::user_alias(e))
-                .flatten(),
+            address: if none { None } else { parse_addr(e)? },
             virtio: VirtioOptions::parse(e.child("driver"))?,
         })
     }
@@ -245,7 +243,7 @@ impl Memballoon {
             if self.period != 0 {
                 w.line(&format!("<stats period='{}'/>", self.period));
             }
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));

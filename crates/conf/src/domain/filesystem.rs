@@ -3,7 +3,7 @@
 //! `virDomainFSDefPostParse`, checked as `virDomainFSDefValidate` and
 //! formatted as `virDomainFSDefFormat`.
 
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::disk::{StorageFormat, VolumeSource};
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
@@ -94,8 +94,8 @@ pub struct Filesystem {
     pub target: Option<String>,
     pub readonly: bool,
     pub boot: Option<DeviceBoot>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
     pub space_limits: FsSpaceLimits,
 }
@@ -272,7 +272,7 @@ impl Filesystem {
             target: target.map(str::to_string),
             readonly: e.child("readonly").is_some(),
             boot: DeviceBoot::parse(e)?,
-            alias: super::disk::user_alias(e),
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             space_limits,
         })
@@ -323,11 +323,10 @@ impl Filesystem {
             if self.readonly {
                 w.line("<readonly/>");
             }
-            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-            super::boot::format_info(w, boot, alias, None, None);
-            if let Some(a) = &self.address {
-                a.format(w);
+            if let Some(b) = &self.boot {
+                b.format(w);
             }
+            format_info_addr(&self.info, &self.address, w);
             for (name, v) in [
                 ("space_hard_limit", self.space_limits.hard),
                 ("space_soft_limit", self.space_limits.soft),

@@ -1,9 +1,9 @@
-//! `<hostdev>`: a host device handed to the guest (`virDomainHostdevDef`),
-//! parsed as `virDomainHostdevDefParseXML`, checked as
-//! `virDomainHostdevDefValidate` / `virDomainDefHostdevValidate` and
-//! formatted as `virDomainHostdevDefFormat`: subsystem PCI, USB, mediated,
-//! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices, and capabilities-mode
-//! storage, misc and net devices (`hostdev_caps.rs`).
+//! `<hostdev mode='subsystem'>`: a host device handed to the guest
+//! (`virDomainHostdevDef`), parsed as `virDomainHostdevDefParseXML`,
+//! checked as `virDomainHostdevDefValidate` / `virDomainDefHostdevValidate`
+//! and formatted as `virDomainHostdevDefFormat`. PCI, USB, mediated and
+//! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices are modelled;
+//! capabilities mode is refused as not supported yet.
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;
@@ -86,11 +86,11 @@ pub enum HostdevSource {
         uuid: uuid::Uuid,
     },
     Scsi(ScsiHostdev),
-    /// `mode='capabilities'`.
+    /// `mode='capabilities'`: a host block, character or network device.
     Caps(CapsSource),
 }
 
-/// `<hostdev>`.
+/// `<hostdev mode='subsystem'>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hostdev {
     pub managed: bool,
@@ -215,7 +215,7 @@ fn parse_mdev(e: &Element, s: &Element) -> Result<HostdevSource> {
 /// `virDomainNetTeamingInfoParseXML` with the host device checks of
 /// `virDomainHostdevDefValidate`: only a transient PCI member naming its
 /// persistent peer.
-fn parse_teaming(e: &Element, pci: bool) -> Result<Option<String>> {
+fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
     let tm = e.child("teaming");
     let get = |n| tm.and_then(|x| x.attr(n)).filter(|v| !v.is_empty());
     let (kind, persistent) = (get("type"), get("persistent"));
@@ -241,7 +241,7 @@ fn parse_teaming(e: &Element, pci: bool) -> Result<Option<String>> {
             "missing required persistent attribute in hostdev teaming element",
         ));
     };
-    if !pci {
+    if t != HostdevType::Pci {
         return Err(unsupported(
             "teaming is only supported for pci hostdev devices",
         ));
@@ -305,13 +305,36 @@ fn check_subsys_attrs(e: &Element, t: HostdevType) -> Result<()> {
 
 impl Hostdev {
     pub(crate) fn parse(e: &Element) -> Result<Hostdev> {
-        let (managed, source) = match e.attr("mode") {
-            None | Some("subsystem") => Self::parse_subsys(e)?,
-            Some("capabilities") => (false, HostdevSource::Caps(CapsSource::parse(e)?)),
+        match e.attr("mode") {
+            None | Some("subsystem") => {}
+            Some("capabilities") => {
+                let source = HostdevSource::Caps(CapsSource::parse(e, e.attr("type"))?);
+                return Hostdev::with_info(e, false, source, None);
+            }
             Some(m) => return Err(unsupported(format!("unknown hostdev mode '{m}'"))),
+        }
+        // An invalid `managed` is reported and ignored by libvirt.
+        let managed = props::tribool(e, "managed").ok().flatten() == Some(TriBool::Yes);
+        let Some(t) = e.attr("type") else {
+            return Err(internal_xml("missing source address type"));
         };
-        let pci = matches!(source, HostdevSource::Pci { .. });
-        let teaming = parse_teaming(e, pci)?;
+        let t = HostdevType::parse_named(t, "host device source address type")?;
+        let Some(s) = e.child("source") else {
+            return Err(internal_xml("Missing <source> element in hostdev device"));
+        };
+        check_subsys_attrs(e, t)?;
+        let source = HostdevSource::parse(e, s, t)?;
+        let teaming = parse_teaming(e, t)?;
+        Hostdev::with_info(e, managed, source, teaming)
+    }
+
+    /// The hostdev with the device info of `e` (`virDomainDeviceInfoParseXML`).
+    fn with_info(
+        e: &Element,
+        managed: bool,
+        source: HostdevSource,
+        teaming: Option<String>,
+    ) -> Result<Hostdev> {
         let hostdev = Hostdev {
             teaming,
             managed,
@@ -326,25 +349,10 @@ impl Hostdev {
         Ok(hostdev)
     }
 
-    /// `managed` and the source of a subsystem device.
-    fn parse_subsys(e: &Element) -> Result<(bool, HostdevSource)> {
-        // An invalid `managed` is reported and ignored by libvirt.
-        let managed = props::tribool(e, "managed").ok().flatten() == Some(TriBool::Yes);
-        let Some(t) = e.attr("type") else {
-            return Err(internal_xml("missing source address type"));
-        };
-        let t = HostdevType::parse_named(t, "host device source address type")?;
-        let Some(s) = e.child("source") else {
-            return Err(internal_xml("Missing <source> element in hostdev device"));
-        };
-        check_subsys_attrs(e, t)?;
-        Ok((managed, HostdevSource::parse(e, s, t)?))
-    }
-
-    /// The subsystem of a `mode='subsystem'` device; `None` in
-    /// capabilities mode.
+    /// The subsystem of a `mode='subsystem'` device; `None` for
+    /// `mode='capabilities'`.
     pub fn hostdev_type(&self) -> Option<HostdevType> {
-        Some(match self.source {
+        Some(match &self.source {
             HostdevSource::Pci { .. } => HostdevType::Pci,
             HostdevSource::Usb { .. } => HostdevType::Usb,
             HostdevSource::ScsiHost { .. } => HostdevType::ScsiHost,
@@ -354,19 +362,12 @@ impl Hostdev {
         })
     }
 
-    /// `mode=` as libvirt writes it.
-    pub fn mode(&self) -> &'static str {
-        match self.source {
-            HostdevSource::Caps(_) => "capabilities",
-            _ => "subsystem",
-        }
-    }
-
-    /// `type=`: the subsystem or the capability type.
+    /// The `type=` attribute: the subsystem or the capabilities type.
     pub fn type_name(&self) -> &'static str {
-        match &self.source {
-            HostdevSource::Caps(c) => c.caps_type().as_str(),
-            _ => self.hostdev_type().map_or("", VirEnum::as_str),
+        match (&self.source, self.hostdev_type()) {
+            (HostdevSource::Caps(c), _) => c.type_name(),
+            (_, Some(t)) => t.as_str(),
+            (_, None) => "",
         }
     }
 
@@ -400,17 +401,14 @@ impl Hostdev {
             return Ok(());
         };
         let t = a.type_name();
-        let Some(subsys) = self.hostdev_type() else {
-            return Ok(());
-        };
-        match subsys {
-            HostdevType::Pci if t != "pci" && t != "unassigned" => Err(internal(
+        match self.hostdev_type() {
+            Some(HostdevType::Pci) if t != "pci" && t != "unassigned" => Err(internal(
                 "PCI host devices must use 'pci' or 'unassigned' address type",
             )),
-            HostdevType::ScsiHost if t != "pci" && t != "ccw" => Err(unsupported(
+            Some(HostdevType::ScsiHost) if t != "pci" && t != "ccw" => Err(unsupported(
                 "SCSI_host host device must use 'pci' or 'ccw' address type",
             )),
-            HostdevType::Usb if t != "usb" => {
+            Some(HostdevType::Usb) if t != "usb" => {
                 Err(unsupported("USB host device must use 'usb' address type"))
             }
             _ => Ok(()),
@@ -439,7 +437,6 @@ impl Hostdev {
             },
             (S::ScsiHost { wwpn: a, .. }, S::ScsiHost { wwpn: b, .. }) => a == b,
             (S::Mdev { uuid: a, .. }, S::Mdev { uuid: b, .. }) => a == b,
-            (S::Caps(a), S::Caps(b)) => a.same_host_device(b),
             (S::Scsi(a), S::Scsi(b)) => match (&a.source, &b.source) {
                 (
                     ScsiSource::Iscsi {
@@ -451,14 +448,17 @@ impl Hostdev {
                 ) => na == nb && ha.name == hb.name,
                 (x, y) => x == y,
             },
+            (S::Caps(a), S::Caps(b)) => a.same_device(b),
             _ => false,
         }
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
-        a.add("mode", self.mode()).add("type", self.type_name());
-        if self.hostdev_type().is_some() {
+        let caps = matches!(self.source, HostdevSource::Caps(_));
+        a.add("mode", if caps { "capabilities" } else { "subsystem" })
+            .add("type", self.type_name());
+        if !caps {
             a.add("managed", if self.managed { "yes" } else { "no" });
         }
         match &self.source {
@@ -537,10 +537,10 @@ impl HostdevSource {
                 w.line(&format!("<source{}/>", s.as_str()));
             }
             HostdevSource::Scsi(s) => s.format_source(w),
+            HostdevSource::Caps(c) => c.format(w),
             HostdevSource::Mdev { uuid, .. } => w.elem_with("source", "", |w| {
                 w.line(&format!("<address uuid='{}'/>", uuid.hyphenated()))
             }),
-            HostdevSource::Caps(c) => c.format(w),
         }
     }
 }

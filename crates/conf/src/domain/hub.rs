@@ -1,8 +1,7 @@
 //! `<hub>`: a USB hub (`virDomainHubDef`), parsed as
 //! `virDomainHubDefParseXML`, formatted as `virDomainHubDefFormat`.
 
-use super::address::format_alias_addr;
-use super::devices::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::{internal, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -10,9 +9,9 @@ use rvirt_util::Result;
 /// `<hub type='usb'>`, the only `virDomainHubType`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hub {
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Hub {
@@ -23,14 +22,14 @@ impl Hub {
             Some(t) => return Err(unsupported(format!("unknown hub device type '{t}'"))),
         }
         Ok(Hub {
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
         w.elem_with("hub", " type='usb'", |w| {
-            format_alias_addr(self.alias.as_deref(), &self.address, w)
+            format_info_addr(&self.info, &self.address, w)
         });
     }
 }

@@ -2,8 +2,7 @@
 //! `virDomainIOMMUDefParseXML`, checked as `virDomainIOMMUDefValidate` and
 //! `virDomainDefIOMMUValidate`, formatted as `virDomainIOMMUDefFormat`.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::features::Features;
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, unsupported};
@@ -33,9 +32,9 @@ attr_struct! {
 pub struct Iommu {
     pub model: IommuModel,
     pub driver: IommuDriver,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Iommu {
@@ -45,8 +44,8 @@ impl Iommu {
         Ok(Iommu {
             model,
             driver: driver.unwrap_or_default(),
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -89,7 +88,7 @@ impl Iommu {
             if !self.driver.is_empty() {
                 w.line(&format!("<driver{}/>", self.driver.attrs().as_str()));
             }
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

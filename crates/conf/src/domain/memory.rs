@@ -3,8 +3,7 @@
 //! checked as `virDomainMemoryDefValidate` and formatted as
 //! `virDomainMemoryDefFormat`.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::{format_bitmap, internal, internal_xml, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -59,9 +58,9 @@ pub struct MemoryDevice {
     pub uuid: Option<uuid::Uuid>,
     pub source: MemorySourceDef,
     pub target: MemoryTargetDef,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 /// `virDomainDefPostParseMemory`: the guest's total memory in KiB, from
@@ -218,8 +217,8 @@ impl MemoryDevice {
             uuid,
             source,
             target,
+            info: DeviceInfo::parse(e)?,
             address,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -320,7 +319,7 @@ impl MemoryDevice {
                 w.elem_with("source", "", |w| self.format_source(w));
             }
             w.elem_with("target", "", |w| self.format_target(w, inactive));
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 

@@ -503,7 +503,7 @@ impl DomainDef {
         if let Some(states) = &mut def.vcpu_states {
             vcpus::post_parse(states)?;
         }
-        def.devices.post_parse(&def.os)?;
+        def.devices.post_parse(&def.os, def.virt_type)?;
         if def.os.os_type == OsType::Hvm {
             boot::post_parse(def.devices.boot_orders(), &mut def.os.boot)?;
         }
@@ -620,7 +620,7 @@ impl DomainDef {
         self.perf.format(&mut w);
         self.devices.format(&mut w, opts);
         for s in &self.seclabels {
-            s.format(&mut w);
+            s.format(&mut w, opts.inactive);
         }
         if let Some(k) = &self.keywrap {
             k.format(&mut w);

@@ -2,8 +2,7 @@
 //! `virDomainPanicDefParseXML`, checked as `virDomainDefRejectDuplicatePanics`
 //! and formatted as `virDomainPanicDefFormat`.
 
-use super::address::format_alias_addr;
-use super::devices::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::internal_xml;
 use super::props::{vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -21,9 +20,9 @@ vir_enum! {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Panic {
     pub model: PanicModel,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Panic {
@@ -34,8 +33,8 @@ impl Panic {
         };
         Ok(Panic {
             model,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -63,7 +62,7 @@ impl Panic {
             m => format!(" model='{}'", m.as_str()),
         };
         w.elem_with("panic", &attrs, |w| {
-            format_alias_addr(self.alias.as_deref(), &self.address, w)
+            format_info_addr(&self.info, &self.address, w)
         });
     }
 }

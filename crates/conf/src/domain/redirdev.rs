@@ -3,10 +3,9 @@
 //! checked as `virDomainRedirdevDefValidate`, formatted as
 //! `virDomainRedirdevDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{parse_addr, Address};
 use super::props::VirEnum;
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -17,9 +16,9 @@ use rvirt_util::Result;
 pub struct Redirdev {
     pub source: ChrSource,
     pub boot: Option<DeviceBoot>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Redirdev {
@@ -43,8 +42,8 @@ impl Redirdev {
         Ok(Redirdev {
             source,
             boot,
+            info: DeviceInfo::parse(e)?,
             address,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -65,7 +64,7 @@ impl Redirdev {
         if let Some(b) = &self.boot {
             b.format(w);
         }
-        format_alias_addr(self.alias.as_deref(), &self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</redirdev>");
     }

@@ -3,9 +3,8 @@
 //! checked as `virDomainRNGDefValidate`, formatted as
 //! `virDomainRNGDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{esc, internal_xml, unsupported};
@@ -39,9 +38,9 @@ pub struct Rng {
     pub rate_period: u32,
     pub backend: RngBackend,
     pub driver: VirtioOptions,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 /// `virXPathUInt` of `./rate/@NAME`: absent is 0.
@@ -103,8 +102,8 @@ impl Rng {
             rate_bytes,
             rate_period,
             backend,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
             driver: VirtioOptions::parse(e.child("driver"))?,
         };
         if let RngBackend::Egd(src) = &rng.backend {
@@ -140,7 +139,7 @@ impl Rng {
         if !driver.is_empty() {
             w.line(&format!("<driver{driver}/>"));
         }
-        format_alias_addr(self.alias.as_deref(), &self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</rng>");
     }

@@ -3,9 +3,8 @@
 //! `virDomainChrIsaSerialDefPostParse` / `virDomainChrDefPostParse`, paired
 //! as `virDomainDefAddConsoleCompat`, formatted as `virDomainChrDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
-use super::devices::{parse_addr, Address};
 use super::props::{vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -60,8 +59,7 @@ impl ChrTarget {
 }
 
 /// A console's serial target type.
-pub(crate) const CONSOLE_ON_SERIAL: Option<ChrTarget> =
-    Some(ChrTarget::Console(ConsoleTarget::Serial));
+const CONSOLE_ON_SERIAL: Option<ChrTarget> = Some(ChrTarget::Console(ConsoleTarget::Serial));
 
 /// `VIR_MAX_ISA_SERIAL_PORTS`.
 const MAX_ISA_SERIAL_PORTS: u32 = 4;
@@ -76,10 +74,9 @@ pub struct Chr {
     pub target_model: Option<SerialModel>,
     /// `None` until post-parse assigns one.
     pub target_port: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state. The console
-    /// that stands for serial port 0 is written with the port's.
-    pub alias: Option<String>,
 }
 
 /// `virDomainChrDefParseTargetXML` for serial, console and parallel (which
@@ -160,8 +157,8 @@ impl Chr {
             target_type,
             target_model,
             target_port,
+            info: DeviceInfo::parse(e)?,
             address,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -188,8 +185,8 @@ impl Chr {
             target_type: CONSOLE_ON_SERIAL,
             target_model: None,
             target_port: None,
+            info: DeviceInfo::default(),
             address: None,
-            alias: None,
         }
     }
 
@@ -230,7 +227,7 @@ impl Chr {
                 }
             }
         }
-        format_alias_addr(self.alias.as_deref(), &self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line(&format!("</{kind}>"));
     }

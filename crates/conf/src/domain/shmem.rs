@@ -2,8 +2,7 @@
 //! (`virDomainShmemDef`), parsed as `virDomainShmemDefParseXML`, checked as
 //! `virDomainShmemDefValidate` and formatted as `virDomainShmemDefFormat`.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::{internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
@@ -36,9 +35,9 @@ pub struct Shmem {
     /// `<server path>`: `Some` when there is a server, with its socket.
     pub server: Option<Option<String>>,
     pub msi: Option<ShmemMsi>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Shmem {
@@ -74,8 +73,8 @@ impl Shmem {
             size,
             server,
             msi,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -113,7 +112,7 @@ impl Shmem {
                 m.opt("ioeventfd", msi.ioeventfd.map(VirEnum::as_str));
                 w.line(&format!("<msi{}/>", m.as_str()));
             }
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

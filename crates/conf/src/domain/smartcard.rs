@@ -4,10 +4,10 @@
 //! `virDomainSmartcardDefValidate`, formatted as
 //! `virDomainSmartcardDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
 use super::controller::ControllerType;
-use super::devices::{insert_controller, parse_addr, Address, Controller};
+use super::devices::Controller;
 use super::{esc, internal_xml, unsupported};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
@@ -28,9 +28,9 @@ pub enum SmartcardMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Smartcard {
     pub mode: SmartcardMode,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 fn parse_certificates(e: &Element) -> Result<SmartcardMode> {
@@ -81,8 +81,8 @@ impl Smartcard {
         };
         let card = Smartcard {
             mode,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         };
         let ccid = matches!(card.address, None | Some(Address::Ccid { .. }));
         if !ccid {
@@ -116,7 +116,7 @@ impl Smartcard {
                 }
                 SmartcardMode::Passthrough(src) => src.format(w),
             }
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }
@@ -151,7 +151,8 @@ pub(crate) fn add_ccid_controllers(cards: &mut [Smartcard], controllers: &mut Ve
             .iter()
             .any(|c| c.controller_type == ControllerType::Ccid && c.index == index)
         {
-            insert_controller(controllers, Controller::new(ControllerType::Ccid, index));
+            // virDomainDefMaybeAddController appends.
+            controllers.push(Controller::new(ControllerType::Ccid, index));
         }
     }
 }

@@ -2,9 +2,8 @@
 //! `virDomainSoundDefParseXML`, checked as `virDomainSoundDefValidate`,
 //! formatted as `virDomainSoundDefFormat`.
 
-use super::address::format_alias_addr;
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::audio::Audio;
-use super::devices::{parse_addr, Address};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal_xml, unsupported};
 use crate::xml::{Element, Writer};
@@ -28,9 +27,9 @@ pub struct Sound {
     pub codecs: Vec<SoundCodec>,
     /// `<audio id>`: the backend it plays through; 0 is unset.
     pub audio_id: u32,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Sound {
@@ -57,8 +56,8 @@ impl Sound {
             model,
             codecs,
             audio_id,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -82,7 +81,7 @@ impl Sound {
             if self.audio_id > 0 {
                 w.line(&format!("<audio id='{}'/>", self.audio_id));
             }
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

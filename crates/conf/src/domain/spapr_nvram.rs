@@ -2,24 +2,24 @@
 //! only its device info, parsed as `virDomainNVRAMDefParseXML` and
 //! formatted as `virDomainNVRAMDefFormat`. libvirt keeps one.
 
-use super::address::{format_alias_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
 /// `<nvram>` of `<devices>`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NvramDevice {
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     /// A `spapr-vio` address on pSeries.
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl NvramDevice {
     pub(crate) fn parse(e: &Element) -> Result<NvramDevice> {
         Ok(NvramDevice {
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -27,7 +27,7 @@ impl NvramDevice {
     pub(crate) fn format(&self, w: &mut Writer) {
         w.line("<nvram>");
         w.indent();
-        format_alias_addr(self.alias.as_deref(), &self.address, w);
+        format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</nvram>");
     }

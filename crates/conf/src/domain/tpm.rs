@@ -2,8 +2,7 @@
 //! `virDomainTPMDefParseXML`, checked as `virDomainTPMDevValidate` and
 //! formatted as `virDomainTPMDefFormat`.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::chardev::{ChrSource, ChrType};
 use super::props::{self, vir_enum, VirEnum};
 use super::{internal, internal_xml, unsupported};
@@ -52,9 +51,9 @@ pub enum TpmBackend {
 pub struct Tpm {
     pub model: Option<TpmModel>,
     pub backend: TpmBackend,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 /// The `<devices>` children: at most two (a TPM and a TPM proxy).
@@ -148,8 +147,8 @@ impl Tpm {
         Ok(Tpm {
             model,
             backend,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -200,7 +199,7 @@ impl Tpm {
                 }
             }
             w.elem_with("backend", b.as_str(), |w| self.format_backend_children(w));
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 

@@ -37,24 +37,3 @@ pub(crate) fn refuse(root: &Element) -> Result<()> {
     }
     Ok(())
 }
-
-/// Refuse the device-info children of `<devices>/<device>` that libvirt
-/// keeps and rvirt does not model yet: those named in `children`, and a
-/// user alias (`ua-` prefix; other aliases are runtime state).
-pub(crate) fn refuse_device_info(e: &Element, device: &str, children: &[&str]) -> Result<()> {
-    let user_alias = e
-        .child("alias")
-        .and_then(|a| a.attr("name"))
-        .is_some_and(|n| n.starts_with("ua-"));
-    let kept = children
-        .iter()
-        .copied()
-        .find(|c| e.child(c).is_some())
-        .or(user_alias.then_some("alias"));
-    match kept {
-        Some(c) => Err(unsupported(format!(
-            "element <devices/{device}/{c}> is not supported by rvirt yet"
-        ))),
-        None => Ok(()),
-    }
-}

@@ -5,6 +5,7 @@ use super::devices::{format_addr, parse_addr, Address};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
+use super::VirtType;
 use super::{internal, internal_xml, sanitize_path, unsupported};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::Result;
@@ -48,6 +49,10 @@ pub struct Video {
     pub backend: Option<VideoBackend>,
     pub vgaconf: Option<VgaConf>,
     pub virtio: VirtioOptions,
+    /// A user alias (`ua-...`).
+    pub alias: Option<String>,
+    /// `<acpi index=>`, non-zero.
+    pub acpi_index: Option<u32>,
     pub address: Option<Address>,
 }
 
@@ -77,13 +82,29 @@ fn model_number(m: Option<&Element>, name: &str) -> Result<Option<u32>> {
     }
 }
 
-fn default_ram(model: VideoModel) -> (Option<u32>, Option<u32>) {
+/// `virDomainVideoDefaultRAM`: KiB of (V)RAM a model gets when none is
+/// given, by the domain's virt type.
+fn default_ram(virt_type: VirtType, model: VideoModel) -> u32 {
     match model {
-        VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga => (None, Some(16384)),
-        VideoModel::Xen => (None, Some(4096)),
-        VideoModel::Qxl => (Some(65536), Some(65536)),
-        VideoModel::Vbox => (None, Some(8192)),
-        _ => (None, None),
+        VideoModel::Vga | VideoModel::Cirrus | VideoModel::Vmvga => match virt_type {
+            VirtType::Vbox => 8 * 1024,
+            VirtType::Vmware => 4 * 1024,
+            _ => 16 * 1024,
+        },
+        VideoModel::Bochs => 16 * 1024,
+        VideoModel::Xen => 4 * 1024,
+        VideoModel::Qxl => 64 * 1024,
+        _ => 0,
+    }
+}
+
+/// `VIR_ROUND_UP_POWER_OF_TWO` on an unsigned int: 0 for 0 and for what
+/// does not fit.
+fn round_up_power_of_two(n: u32) -> u32 {
+    match n {
+        0 => 0,
+        n if n > 1 << 31 => 0,
+        n => n.next_power_of_two(),
     }
 }
 
@@ -103,19 +124,40 @@ impl Video {
             backend: None,
             vgaconf: None,
             virtio: VirtioOptions::default(),
+            alias: None,
+            acpi_index: None,
             address: None,
         }
     }
 
+    /// `virDomainVideoDefPostParse`: the (V)RAM defaults of `virt_type`
+    /// (RAM for qxl only), both rounded up to a power of two.
+    pub(crate) fn post_parse(&mut self, virt_type: VirtType) {
+        let default = default_ram(virt_type, self.model);
+        let ram = match self.ram {
+            None if self.model == VideoModel::Qxl => default,
+            other => other.unwrap_or(0),
+        };
+        let vram = self.vram.unwrap_or(default);
+        self.ram = Some(round_up_power_of_two(ram)).filter(|n| *n != 0);
+        self.vram = Some(round_up_power_of_two(vram)).filter(|n| *n != 0);
+    }
+
+    /// `virDomainDefPostParseVideo` on a `none` video: nothing it was
+    /// given is kept but its user alias.
+    pub(crate) fn clear_to_none(&mut self) {
+        let alias = self.alias.take();
+        *self = Video::bare(VideoModel::None);
+        self.alias = alias;
+    }
+
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Video> {
-        super::unmodelled::refuse_device_info(e, "video", &[])?;
         let m = e.child("model");
         let model = match m.and_then(|m| m.attr("type")) {
             Some(t) => VideoModel::parse_named(t, "video model")?,
             None if os.os_type == super::OsType::Hvm => VideoModel::Cirrus,
             None => VideoModel::Xen,
         };
-        let (dram, dvram) = default_ram(model);
         let driver = e.child("driver");
         let backend = match driver {
             Some(d) => props::enumeration(d, "name", false)?,
@@ -125,9 +167,9 @@ impl Video {
             return Err(props::invalid(driver.unwrap_or(e), "name", "default"));
         }
         Ok(Video {
-            // A zero size, like an absent one, takes the model's default.
-            ram: model_number(m, "ram")?.filter(|n| *n != 0).or(dram),
-            vram: model_number(m, "vram")?.filter(|n| *n != 0).or(dvram),
+            // A zero size, like an absent one, takes the default (post_parse).
+            ram: model_number(m, "ram")?.filter(|n| *n != 0),
+            vram: model_number(m, "vram")?.filter(|n| *n != 0),
             vram64: model_number(m, "vram64")?,
             vgamem: model_number(m, "vgamem")?,
             heads: Some(model_number(m, "heads")?.unwrap_or(1)),
@@ -149,6 +191,8 @@ impl Video {
                 None => None,
             },
             virtio: VirtioOptions::parse(driver)?,
+            alias: super::disk::user_alias(e),
+            acpi_index: super::boot::acpi_index(e)?,
             address: parse_addr(e)?,
             model,
         })
@@ -196,6 +240,8 @@ impl Video {
                 a.add("primary", "yes");
             }
             w.elem_with("model", a.as_str(), |w| self.format_model_children(w));
+            let alias = self.alias.as_deref();
+            super::boot::format_info(w, None, alias, None, self.acpi_index);
             format_addr(&self.address, w);
         });
     }
@@ -280,5 +326,66 @@ mod tests {
                 ("<video><driver iommu='on'/><model type='vga'/></video>", "unsupported configuration: iommu driver option is only supported for virtio devices"),
             ],
         );
+    }
+
+    /// (V)RAM defaults by virt type and model, rounded up to a power of
+    /// two (checked against stock virsh).
+    #[test]
+    fn ram_defaults_and_rounding() {
+        use super::super::test_support::round_trip;
+        let videos = "<video><model type='vbox'/></video><video><model type='vga'/></video>\
+            <video><model type='bochs'/></video><video><model type='qxl' vram='18432'/></video>\
+            <video><model type='cirrus' vram='1'/></video><video><model type='vmvga' vram='2147483649'/></video>";
+        let dump = |virt: &str| {
+            round_trip(&format!(
+                "<domain type='{virt}'><name>v</name><memory>1024</memory>\
+                 <os><type>hvm</type></os><devices>{videos}</devices></domain>"
+            ))
+            .unwrap()
+        };
+        let models = |out: String| -> Vec<String> {
+            out.lines()
+                .filter(|l| l.contains("<model type="))
+                .map(|l| l.trim().to_string())
+                .collect()
+        };
+        assert_eq!(
+            models(dump("vmware")),
+            [
+                "<model type='vbox' heads='1' primary='yes'/>",
+                "<model type='vga' vram='4096' heads='1'/>",
+                "<model type='bochs' vram='16384' heads='1'/>",
+                "<model type='qxl' ram='65536' vram='32768' heads='1'/>",
+                "<model type='cirrus' vram='1' heads='1'/>",
+                "<model type='vmvga' heads='1'/>",
+            ]
+        );
+        assert!(models(dump("vbox"))[1].contains("vram='8192'"));
+        assert!(models(dump("test"))[1].contains("vram='16384'"));
+    }
+
+    /// A user alias and an ACPI index, in virDomainDeviceInfoFormat's
+    /// order; a `none` video keeps only its alias (checked against virsh).
+    #[test]
+    fn alias_and_acpi_index() {
+        let out = dump(
+            "<video><model type='cirrus'/><acpi index='1729'/><alias name='ua-v'/>\
+             <address type='pci' domain='0' bus='0' slot='2' function='0'/></video>",
+        )
+        .unwrap();
+        let want = "      <model type='cirrus' vram='16384' heads='1' primary='yes'/>
+      <alias name='ua-v'/>
+      <acpi index='1729'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+";
+        assert!(out.contains(want), "{out}");
+        let out = dump("<video><model type='none'/><acpi index='3'/><alias name='ua-user-video-alias'/></video>")
+            .unwrap();
+        let want = "    <video>
+      <model type='none'/>
+      <alias name='ua-user-video-alias'/>
+    </video>
+";
+        assert!(out.contains(want), "{out}");
     }
 }

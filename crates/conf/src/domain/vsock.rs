@@ -3,8 +3,7 @@
 //! checked as `virDomainVsockDefValidate` and formatted as
 //! `virDomainVsockDefFormat`. libvirt keeps one.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::unsupported;
 use super::virtio::VirtioOptions;
@@ -33,9 +32,9 @@ pub struct VsockCid {
 pub struct Vsock {
     pub model: VsockModel,
     pub cid: VsockCid,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
     pub virtio: VirtioOptions,
 }
 
@@ -62,8 +61,8 @@ impl Vsock {
                 auto: auto_cid,
                 address: guest_cid,
             },
+            info: DeviceInfo::parse(e)?,
             address,
-            alias: super::disk::user_alias(e),
             virtio,
         })
     }
@@ -89,7 +88,7 @@ impl Vsock {
             cid.add("auto", self.cid.auto.as_str());
             cid.opt("address", self.cid.address);
             w.line(&format!("<cid{}/>", cid.as_str()));
-            format_alias_addr(self.alias.as_deref(), &self.address, w);
+            format_info_addr(&self.info, &self.address, w);
             let driver = self.virtio.attrs();
             if !driver.is_empty() {
                 w.line(&format!("<driver{driver}/>"));

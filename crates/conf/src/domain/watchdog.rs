@@ -2,8 +2,7 @@
 //! parsed as `virDomainWatchdogDefParseXML` and formatted as
 //! `virDomainWatchdogDefFormat`. libvirt 9.0 keeps one.
 
-use super::address::format_alias_addr;
-use super::address::{parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::internal;
 use super::props::{self, vir_enum, VirEnum};
 use crate::xml::{Element, Writer};
@@ -25,9 +24,9 @@ vir_enum! {
 pub struct Watchdog {
     pub model: WatchdogModel,
     pub action: WatchdogAction,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
 }
 
 impl Watchdog {
@@ -41,8 +40,8 @@ impl Watchdog {
         Ok(Watchdog {
             model,
             action,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
-            alias: super::disk::user_alias(e),
         })
     }
 
@@ -53,7 +52,7 @@ impl Watchdog {
             self.action.as_str()
         );
         w.elem_with("watchdog", &attrs, |w| {
-            format_alias_addr(self.alias.as_deref(), &self.address, w)
+            format_info_addr(&self.info, &self.address, w)
         });
     }
 }

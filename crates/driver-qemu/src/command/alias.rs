@@ -45,7 +45,7 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
             .collect(),
         channels: numbered("channel", d.channels.len()),
         inputs: (d.inputs.iter().enumerate())
-            .map(|(i, x)| x.alias.clone().unwrap_or_else(|| format!("input{i}")))
+            .map(|(i, x)| x.info.alias.clone().unwrap_or_else(|| format!("input{i}")))
             .collect(),
         tpms: numbered("tpm", d.tpms.len()),
         sounds: numbered("sound", d.sounds.len()),
@@ -58,7 +58,7 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
         watchdog: numbered("watchdog", usize::from(d.watchdog.is_some())),
         memballoon: numbered("balloon", usize::from(balloon.is_some())),
         rngs: (d.rngs.iter().enumerate())
-            .map(|(i, r)| r.alias.clone().unwrap_or_else(|| format!("rng{i}")))
+            .map(|(i, r)| r.info.alias.clone().unwrap_or_else(|| format!("rng{i}")))
             .collect(),
         shmems: numbered("shmem", d.shmems.len()),
         memories: numbered("dimm", d.memories.len()),

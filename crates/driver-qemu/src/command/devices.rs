@@ -60,8 +60,8 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
     // Chardev ids (`serialN`, `channelN`, the console's) are positional.
     let chrs = d.serials.iter().chain(&d.parallels).chain(&d.consoles);
     if chrs
-        .map(|c| &c.alias)
-        .chain(d.channels.iter().map(|c| &c.alias))
+        .map(|c| &c.info.alias)
+        .chain(d.channels.iter().map(|c| &c.info.alias))
         .any(Option::is_some)
     {
         return Err(unsupported(
@@ -87,7 +87,7 @@ pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
         }
         refuse_balloon_options(m)?;
         // Balloon statistics find the device at its QOM path as `balloon0`.
-        if m.alias.is_some() {
+        if m.info.alias.is_some() {
             return Err(unsupported(
                 "a <memballoon> user alias is not supported by the rvirt QEMU driver yet",
             ));
@@ -122,7 +122,7 @@ fn refuse_balloon_options(m: &Memballoon) -> Result<()> {
 /// `ALIAS` (its user alias or `rngN`), as libvirt names them.
 fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, rng) in def.devices.rngs.iter().enumerate() {
-        let id = rng.alias.clone().unwrap_or_else(|| format!("rng{i}"));
+        let id = rng.info.alias.clone().unwrap_or_else(|| format!("rng{i}"));
         let obj = format!("obj{id}");
         let backend = match &rng.backend {
             RngBackend::Random(file) => Props::new()

@@ -46,7 +46,11 @@ pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
             }
         };
         // A user alias (`ua-`) is the device's id, as qemuAssignDeviceAliases keeps it.
-        let id = input.alias.clone().unwrap_or_else(|| format!("input{i}"));
+        let id = input
+            .info
+            .alias
+            .clone()
+            .unwrap_or_else(|| format!("input{i}"));
         let p = Props::new().str("driver", driver).str("id", &id);
         a.json("-device", device_address(p, &input.address, def));
     }

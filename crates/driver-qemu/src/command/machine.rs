@@ -34,7 +34,7 @@ pub(super) fn canonicalise(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
     }
     def.os.machine = Some(name);
     if def.os.arch.is_none() {
-        def.os.arch = caps.guest_arch();
+        def.os.arch = Some(caps.arch);
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ mod live;
 mod machine;
 mod net;
 #[cfg(test)]
-mod test_caps;
+pub(crate) mod test_caps;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
@@ -235,15 +235,16 @@ fn emulator(def: &DomainDef, caps: &QemuCaps) -> PathBuf {
         .map_or_else(|| caps.binary.clone(), PathBuf::from)
 }
 
+/// `qemuProcessStartValidate`'s refusal of a KVM guest without `/dev/kvm`.
+pub const KVM_MISSING: &str = "Domain requires KVM, but it is not available. Check that \
+     virtualization is enabled in the host BIOS, and host configuration \
+     is setup to load the kvm modules.";
+
 /// `type='kvm'` without a usable KVM gets libvirt's refusal.
 fn check_accel(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<()> {
     match def.virt_type {
         VirtType::Kvm if ctx.accel == Accel::Kvm && caps.kvm_usable => Ok(()),
-        VirtType::Kvm => Err(unsupported(
-            "Domain requires KVM, but it is not available. Check that \
-             virtualization is enabled in the host BIOS, and host configuration \
-             is setup to load the kvm modules.",
-        )),
+        VirtType::Kvm => Err(unsupported(KVM_MISSING)),
         VirtType::Qemu => Ok(()),
         other => Err(unsupported(format!(
             "Emulator '{}' does not support virt type '{other}'",

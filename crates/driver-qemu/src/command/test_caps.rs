@@ -34,7 +34,7 @@ pub(crate) fn qemu_7_2() -> QemuCaps {
     QemuCaps {
         binary: PathBuf::from("/usr/bin/qemu-system-x86_64"),
         version: (7, 2, 22),
-        arch: "x86_64".into(),
+        arch: rvirt_conf::domain::Arch::X86_64,
         machines: machines_from_help(include_str!("../../tests/argv/qemu-7.2-machine-help.txt")),
         types: TYPES.iter().map(|t| t.to_string()).collect(),
         cpu_models: vec!["qemu64".into(), "Skylake-Client".into()],

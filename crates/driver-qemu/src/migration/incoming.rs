@@ -27,7 +27,7 @@ use rvirt_conf::{DomainDef, FormatOptions};
 use rvirt_hypervisor::destination::{
     DestinationBackend, IncomingChannel, IncomingRequest, Prepared,
 };
-use rvirt_hypervisor::incoming::{IncomingStatus, Registry};
+use rvirt_hypervisor::incoming::{IncomingState, IncomingStatus, Registry};
 use rvirt_hypervisor::job::{cookie_figures, Job, JobTimes, Phase, Progress, Tunables};
 use rvirt_hypervisor::times::now_ms;
 use rvirt_hypervisor::{cookie, MigrationSupport, Request};
@@ -468,12 +468,46 @@ fn discard_run(driver: &Arc<Driver>, dom: &DomainRef, port: Option<u16>) {
 /// End an incoming migration that will not complete: nothing stays.
 /// Once only: a discarded or finished migration is left as it is.
 fn discard(driver: &Arc<Driver>, inc: &Arc<Incoming>, why: &str) {
-    if inc.status.discard().is_none() {
+    let Some(was) = inc.status.discard() else {
         return;
-    }
+    };
     inc.slot.end(&inc.job, false, Some(why));
-    discard_run(driver, &inc.dom, inc.port);
+    if was == IncomingState::PostCopy {
+        // The guest runs only here now, part of its memory still on the
+        // source: killing it would lose it (libvirt's
+        // `qemuMigrationDstPostcopyFailed`).
+        postcopy_failed(driver, &inc.dom);
+        if let Some(p) = inc.port {
+            driver.migrations.ports.release(p);
+        }
+    } else {
+        discard_run(driver, &inc.dom, inc.port);
+    }
     inc.storage.discard(&driver.migrations.ports);
+}
+
+/// Post-copy failed with the guest here: it stays, running (post-copy
+/// failed), or paused for its own reason with just the event.
+fn postcopy_failed(driver: &Driver, dom: &DomainRef) {
+    tracing::warn!(
+        "Incoming migration of domain '{}' failed during post-copy; leaving the domain running",
+        dom.name
+    );
+    let (now, event) = {
+        let mut domains = driver.domains.lock();
+        let Ok(obj) = domains.get_mut(dom) else {
+            return;
+        };
+        let event = if obj.state == DomainState::Running {
+            obj.reason = reason::RUNNING_POSTCOPY_FAILED;
+            (ev::RESUMED, ev::RESUMED_POSTCOPY_FAILED)
+        } else {
+            (ev::SUSPENDED, ev::SUSPENDED_POSTCOPY_FAILED)
+        };
+        lifecycle::save_status(driver, obj);
+        (obj.domain_ref(), event)
+    };
+    driver.emit_lifecycle(&now, event.0, event.1);
 }
 
 /// Incoming migrations whose QEMU is gone (it exited on a failed load, or
@@ -521,6 +555,11 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         source_times(&figures, received, p);
     });
     let stats = inc.slot.end(&inc.job, true, None);
+    if inc.status.get() == IncomingState::PostCopy {
+        // As libvirt's `qemuMigrationDstComplete`: after post-copy the
+        // figures would be obsolete, so no completed job remains here.
+        inc.slot.forget_completed();
+    }
     if let Some(p) = inc.port {
         driver.migrations.ports.release(p);
     }
@@ -616,10 +655,40 @@ fn wait_loaded(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
 /// the source, whose QEMU must live until the last is in. Finish returns
 /// only then, as libvirt's does (`qemuMigrationDstWaitForCompletion`): a
 /// libvirtd source stops its QEMU as soon as confirm comes.
+/// QEMU's incoming migration status now.
+fn incoming_status(driver: &Driver, inc: &Incoming) -> Result<String> {
+    let run = inc.run.clone();
+    let info = driver
+        .rt
+        .run(async move { run.monitor.execute(qmp::QueryMigrate {}).await })?;
+    Ok(info.status.unwrap_or_default())
+}
+
+/// Post-copy ran here: once the last page arrived the guest is simply
+/// migrated (libvirt's `qemuMigrationDstComplete` and its second RESUMED).
 fn wait_postcopy_done(driver: &Driver, dom: &DomainRef, inc: &Incoming, flags: u32) -> Result<()> {
     if flags & flags::POSTCOPY == 0 {
         return Ok(());
     }
+    pulled_last_page(driver, dom, inc)?;
+    if inc.status.get() != IncomingState::PostCopy {
+        return Ok(());
+    }
+    let now = {
+        let mut domains = driver.domains.lock();
+        let obj = domains.get_mut(dom)?;
+        if obj.state == DomainState::Running {
+            obj.reason = reason::RUNNING_MIGRATED;
+        }
+        lifecycle::save_status(driver, obj);
+        obj.domain_ref()
+    };
+    driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
+    Ok(())
+}
+
+/// Wait until QEMU has pulled the guest's last page from the source.
+fn pulled_last_page(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
     let (run, wake) = (inc.run.clone(), driver.migrations.waker(&dom.uuid));
     driver.rt.run(async move {
         loop {
@@ -627,11 +696,11 @@ fn wait_postcopy_done(driver: &Driver, dom: &DomainRef, inc: &Incoming, flags: u
             let info = run.monitor.execute(qmp::QueryMigrate {}).await?;
             match info.status.as_deref() {
                 None | Some("completed" | "none") => return Ok(()),
-                Some(failed @ ("failed" | "cancelled" | "postcopy-paused")) => {
+                Some("failed" | "cancelled" | "postcopy-paused") => {
                     return Err(Error::new(
                         ErrorDomain::QEMU,
                         ErrorCode::OPERATION_FAILED,
-                        format!("job 'migration in' failed: {failed}"),
+                        "job 'migration in' failed in post-copy phase",
                     ))
                 }
                 Some(_) => {}
@@ -653,6 +722,11 @@ fn take_over(
         persist(driver, dom, persistent)?;
     }
     let paused = flags & flags::PAUSED != 0;
+    // Post-copy under way: the guest runs here from now on, whatever
+    // happens to the rest of its memory.
+    let in_postcopy = flags & flags::POSTCOPY != 0
+        && incoming_status(driver, inc)? == "postcopy-active"
+        && inc.status.enter_postcopy();
     if !paused {
         let run = inc.run.clone();
         run.expect_own(false);
@@ -668,6 +742,9 @@ fn take_over(
     let (state, why, event, detail) = if paused {
         let s = (DomainState::Paused, reason::PAUSED_USER);
         (s.0, s.1, ev::SUSPENDED, ev::SUSPENDED_PAUSED)
+    } else if in_postcopy {
+        let s = (DomainState::Running, reason::RUNNING_POSTCOPY);
+        (s.0, s.1, ev::RESUMED, ev::RESUMED_POSTCOPY)
     } else {
         let s = (DomainState::Running, reason::RUNNING_MIGRATED);
         (s.0, s.1, ev::RESUMED, ev::RESUMED_MIGRATED)

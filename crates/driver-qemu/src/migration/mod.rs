@@ -155,6 +155,45 @@ pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
     ))
 }
 
+/// The source's guest after the switch to post-copy: paused (post-copy),
+/// or once that failed, paused (post-copy failed); libvirt's
+/// `qemuProcessHandleMigrationStatus` and `qemuMigrationSrcPostcopyFailed`.
+pub fn mark_postcopy(driver: &Driver, dom: &DomainRef, failed: bool) {
+    use rvirt::events::lifecycle as ev;
+    let (from, to, detail) = match failed {
+        false => (
+            reason::PAUSED_MIGRATION,
+            reason::PAUSED_POSTCOPY,
+            ev::SUSPENDED_POSTCOPY,
+        ),
+        true => (
+            reason::PAUSED_POSTCOPY,
+            reason::PAUSED_POSTCOPY_FAILED,
+            ev::SUSPENDED_POSTCOPY_FAILED,
+        ),
+    };
+    let now = {
+        let mut domains = driver.domains.lock();
+        let Ok(obj) = domains.get_mut(dom) else {
+            return;
+        };
+        let paused = obj.state == rvirt::types::DomainState::Paused;
+        if !paused || (obj.reason != from && !failed) || obj.reason == to {
+            return;
+        }
+        if failed {
+            tracing::warn!(
+                "Migration of domain {} failed during post-copy; leaving the domain paused",
+                dom.name
+            );
+        }
+        obj.reason = to;
+        crate::lifecycle::save_status(driver, obj);
+        obj.domain_ref()
+    };
+    driver.emit_lifecycle(&now, ev::SUSPENDED, detail);
+}
+
 /// Whether a migration job (either way) holds guest `dom` now.
 pub fn migrating(driver: &Driver, dom: &DomainRef) -> bool {
     driver.migrations.jobs.slot(&dom.uuid).current().is_some()

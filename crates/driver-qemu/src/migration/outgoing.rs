@@ -128,6 +128,10 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
             params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
             tls: (p.flags & flags::TLS != 0).then(|| self.driver.migrations.tls.clone()),
+            on_postcopy: {
+                let (driver, dom) = (self.driver.clone(), dom.clone());
+                Box::new(move || super::mark_postcopy(&driver, &dom, false))
+            },
             uri,
             fd,
             mirrors,
@@ -183,6 +187,33 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         }
         c.persistent = persistent_definition(self.driver, dom, p.req, p.flags)?;
         Ok(c)
+    }
+
+    fn complete_postcopy(&self, dom: &DomainRef, out: &Outgoing) -> Result<()> {
+        let run = ops::running(self.driver, dom)?;
+        let (job, wake) = (out.job.clone(), self.driver.migrations.waker(&dom.uuid));
+        self.driver.rt.run(async move {
+            let mon = &run.monitor;
+            let done = loop {
+                let woken = wake.notified();
+                let info = mon.execute(QueryMigrate {}).await?;
+                job.update(|p| progress_from(&info, p));
+                match info.status.as_deref() {
+                    Some("completed") => break Ok(()),
+                    Some("postcopy-paused" | "failed" | "cancelled") => {
+                        break Err(failed_in_postcopy())
+                    }
+                    _ => {}
+                }
+                let _ = tokio::time::timeout(POLL, woken).await;
+            };
+            tls::disable(mon).await;
+            done
+        })
+    }
+
+    fn postcopy_failed(&self, dom: &DomainRef) {
+        super::mark_postcopy(self.driver, dom, true);
     }
 
     fn resume(&self, dom: &DomainRef) {
@@ -265,6 +296,18 @@ struct Transfer {
     mirrors: Option<Mirrors>,
     /// With VIR_MIGRATE_TLS: the client credentials' settings.
     tls: Option<TlsConfig>,
+    /// QEMU switched to post-copy: the guest's state says so.
+    on_postcopy: Box<dyn Fn() + Send + Sync>,
+}
+
+/// libvirt's error once the destination runs the guest and the rest of
+/// its memory cannot reach it.
+fn failed_in_postcopy() -> Error {
+    Error::new(
+        ErrorDomain::QEMU,
+        ErrorCode::OPERATION_FAILED,
+        "job 'migration out' failed in post-copy phase",
+    )
 }
 
 fn failed(info: &MigrationInfo) -> Error {
@@ -313,7 +356,8 @@ impl Transfer {
                 let _ = m.finish(mon, true).await;
             }
         }
-        if self.tls.is_some() {
+        // Post-copy still streams with them; confirm removes them.
+        if self.tls.is_some() && !self.job.in_postcopy() {
             tls::disable(mon).await;
         }
         outcome
@@ -341,6 +385,17 @@ impl Transfer {
                     continued = true;
                 }
                 Some("active") if self.mirrors.is_some() => self.check_mirrors().await?,
+                // The destination runs the guest: perform is done; confirm
+                // waits for the last page (libvirt's
+                // QEMU_MIGRATION_COMPLETED_POSTCOPY).
+                Some("postcopy-active") => {
+                    if job.enter_postcopy() {
+                        (self.on_postcopy)();
+                    }
+                    return Ok(());
+                }
+                Some("postcopy-paused") => return Err(failed_in_postcopy()),
+                Some("failed") if job.in_postcopy() => return Err(failed_in_postcopy()),
                 Some("failed") if !job.aborted() => return Err(failed(&info)),
                 Some("failed" | "cancelled") => return Err(job.aborted_error()),
                 _ => {}

@@ -43,23 +43,6 @@ fn escape_shell(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// vshStringToArray: split at commas, `,,` standing for one.
-fn split(s: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ',' if chars.peek() == Some(&',') => {
-                chars.next();
-                out.last_mut().expect("one part").push(',');
-            }
-            ',' => out.push(String::new()),
-            c => out.last_mut().expect("one part").push(c),
-        }
-    }
-    out
-}
-
 fn echo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     exclusive(c, "shell", "xml")?;
     exclusive(c, "shell", "split")?;
@@ -73,7 +56,10 @@ fn echo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             } else if c.has("shell") {
                 escape_shell(a)
             } else if c.has("split") {
-                split(a).iter().map(|p| format!("{p}\n")).collect()
+                super::opts::string_to_array(a)
+                    .iter()
+                    .map(|p| format!("{p}\n"))
+                    .collect()
             } else {
                 a.clone()
             }

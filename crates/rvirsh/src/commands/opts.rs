@@ -7,6 +7,25 @@
 use crate::parse::ParsedCommand;
 use crate::shell::CmdError;
 
+/// vshStringToArray: split an option's value at commas, a doubled comma
+/// standing for a literal one.
+pub fn string_to_array(s: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        let last = out.len() - 1;
+        match c {
+            ',' if chars.peek() == Some(&',') => {
+                chars.next();
+                out[last].push(',');
+            }
+            ',' => out.push(String::new()),
+            c => out[last].push(c),
+        }
+    }
+    out
+}
+
 /// strtoull's view of `s`: (negative sign seen, magnitude), or None when
 /// there are no digits, something follows them, or the magnitude overflows
 /// (ERANGE).

@@ -270,27 +270,10 @@ fn create_snapshot(
     Ok(())
 }
 
-/// vshStringToArray: split at commas, a doubled comma being a literal one.
-fn split_commas(s: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ',' if chars.peek() == Some(&',') => {
-                chars.next();
-                out.last_mut().unwrap().push(',');
-            }
-            ',' => out.push(String::new()),
-            c => out.last_mut().unwrap().push(c),
-        }
-    }
-    out
-}
-
 /// virshParseSnapshotMemspec.
 fn memspec(spec: &str) -> Result<String, CmdError> {
     let (mut snapshot, mut file) = (None, None);
-    for item in split_commas(spec) {
+    for item in super::opts::string_to_array(spec) {
         if let (None, Some(v)) = (&snapshot, item.strip_prefix("snapshot=")) {
             snapshot = Some(v.to_string());
         } else if let (None, Some(v)) = (&file, item.strip_prefix("file=")) {
@@ -315,7 +298,7 @@ fn memspec(spec: &str) -> Result<String, CmdError> {
 /// virshParseSnapshotDiskspec.
 fn diskspec(spec: &str) -> Result<String, CmdError> {
     let bad = || CmdError::msg(format!("unable to parse diskspec: {spec}"));
-    let items = split_commas(spec);
+    let items = super::opts::string_to_array(spec);
     let mut fields: [Option<String>; 4] = Default::default();
     let keys = ["snapshot=", "driver=", "stype=", "file="];
     'item: for item in &items[1..] {

@@ -260,6 +260,11 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn domain_get_security_label(&self, dom: &DomainRef) -> Result<SecurityLabel> {
         unsupported_default!("virDomainGetSecurityLabel")
     }
+    /// `virDomainGetSecurityLabelList`: one label per security driver of
+    /// a running guest, none for an inactive one.
+    fn domain_get_security_label_list(&self, dom: &DomainRef) -> Result<Vec<SecurityLabel>> {
+        unsupported_default!("virDomainGetSecurityLabelList")
+    }
 
     /// `virConnectDomainEventRegisterAny`: returns the callback id.
     fn domain_event_register_any(

@@ -28,6 +28,8 @@ pub struct ServerState {
     pub name: &'static str,
     pub clients: Arc<ClientRegistry>,
     pub pool: Arc<WorkerPool>,
+    /// Its TLS listener's credentials, if it has one.
+    pub tls: Option<Arc<crate::tls::TlsService>>,
 }
 
 /// What the admin program manages (libvirtd's `virNetDaemon`).

@@ -129,14 +129,14 @@ admin_table! {
         logging(cx)?.set_filters(a.filters.as_deref().unwrap_or(""))
     };
     ServerUpdateTlsFiles => |cx, a| {
-        cx.daemon.server(&a.srv.name)?;
+        let srv = cx.daemon.server(&a.srv.name)?;
         check_flags(a.flags, "adminServerUpdateTlsFiles")?;
-        // rvirtd has no TLS listener: virNetServerUpdateTlsFiles finds none.
-        Err(Error::new(
+        let tls = srv.tls.as_ref().ok_or_else(|| Error::new(
             ErrorDomain::RPC,
             ErrorCode::INTERNAL_ERROR,
             "no tls service found, unable to update tls files",
-        ))
+        ))?;
+        tls.reload()
     };
     ConnectSetDaemonTimeout => |cx, a| {
         check_flags(a.flags, "adminConnectSetDaemonTimeout")?;
@@ -242,15 +242,14 @@ fn set_threadpool(cx: &AdminCx, a: ServerSetThreadpoolParametersArgs) -> Result<
     srv.pool.set(min, max, prio)
 }
 
-/// `adminServerGetClientLimits`. With auth "none" a client is
-/// authenticated as it connects, so none is ever waiting.
+/// `adminServerGetClientLimits`.
 fn client_limits(srv: &ServerState) -> TypedParams {
     let c = &srv.clients;
     TypedParams::new()
         .with("nclients_max", uint(c.max_clients()))
         .with("nclients", uint(c.count()))
         .with("nclients_unauth_max", uint(c.max_unauth()))
-        .with("nclients_unauth", uint(0))
+        .with("nclients_unauth", uint(c.unauth()))
 }
 
 fn set_client_limits(cx: &AdminCx, a: ServerSetClientLimitsArgs) -> Result<()> {
@@ -261,13 +260,21 @@ fn set_client_limits(cx: &AdminCx, a: ServerSetClientLimitsArgs) -> Result<()> {
     srv.clients.set_limits(max, unauth_max)
 }
 
-/// `adminClientGetInfo`: whether the client is read-only, then its
-/// address (TCP, TLS) or its unix identity with names (unix).
+/// `adminClientGetInfo`: whether the client is read-only, its SASL user
+/// name, then its address and certificate's DN (TCP, TLS) or its unix
+/// identity with names (unix).
 fn client_info(c: &ClientEntry) -> TypedParams {
     let mut p = TypedParams::new().with("readonly", TypedParamValue::Boolean(c.readonly()));
+    let identity = c.identity();
+    if let Some(name) = identity.sasl_user_name {
+        p.push("sasl_user_name", TypedParamValue::String(name));
+    }
     if c.transport != Transport::Unix {
         if let Some(addr) = &c.sock_addr {
             p.push("sock_addr", TypedParamValue::String(addr.clone()));
+        }
+        if let Some(dn) = identity.x509_dname {
+            p.push("tls_x509_dname", TypedParamValue::String(dn));
         }
         return p;
     }

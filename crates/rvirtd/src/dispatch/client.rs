@@ -90,6 +90,14 @@ impl Client {
         self.entry = Some(entry);
     }
 
+    /// Once SASL has `complete`d, the client's entry records its user
+    /// name and stops counting as unauthenticated.
+    pub(super) fn note_authenticated(&self, complete: bool) {
+        if let (true, Some(e)) = (complete, &self.entry) {
+            e.authenticated(self.auth.username());
+        }
+    }
+
     /// CONNECT_OPEN decided whether the client is read-only
     /// (`virNetServerClientSetReadonly`), as virt-admin's client-info shows.
     pub(super) fn opened_readonly(&self, readonly: bool) {

@@ -17,11 +17,13 @@ dispatch_table! {
     };
     AuthSaslStart => |cx, a| {
         let r = cx.auth().sasl_step(Some(&a.mech), sasl_in(a.nil, &a.data).as_deref())?;
+        cx.note_authenticated(r.complete);
         let (nil, data) = sasl_out(r.data);
         Ok(AuthSaslStartRet { complete: r.complete as i32, nil, data })
     };
     AuthSaslStep => |cx, a| {
         let r = cx.auth().sasl_step(None, sasl_in(a.nil, &a.data).as_deref())?;
+        cx.note_authenticated(r.complete);
         let (nil, data) = sasl_out(r.data);
         Ok(AuthSaslStepRet { complete: r.complete as i32, nil, data })
     };

@@ -98,6 +98,15 @@ dispatch_table! {
             let l = cx.domain(&a.dom)?.get_security_label()?;
             Ok(DomainGetSecurityLabelRet { label: string_to_chars(&l.label), enforcing: l.enforcing as i32 })
         };
+    DomainGetSecurityLabelList => |cx, a| {
+            let labels = cx.domain(&a.dom)?.get_security_label_list()?;
+            let ret = labels.len() as i32;
+            let labels = labels
+                .iter()
+                .map(|l| DomainGetSecurityLabelRet { label: string_to_chars(&l.label), enforcing: l.enforcing as i32 })
+                .collect();
+            Ok(DomainGetSecurityLabelListRet { labels, ret })
+        };
     DomainHasManagedSaveImage => |cx, a| {
             let result = cx.domain(&a.dom)?.has_managed_save_image(a.flags)? as i32;
             Ok(DomainHasManagedSaveImageRet { result })

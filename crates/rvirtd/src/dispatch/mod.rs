@@ -149,6 +149,7 @@ pub fn is_quick(p: Procedure) -> bool {
             | DomainGetMaxVcpus
             | DomainGetVcpusFlags
             | DomainGetSecurityLabel
+            | DomainGetSecurityLabelList
             | DomainHasManagedSaveImage
             | DomainGetMetadata
             | DomainSnapshotGetXmlDesc

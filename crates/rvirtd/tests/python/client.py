@@ -4,10 +4,10 @@ lifecycle events through the default event loop. Prints one line per check
 and 'ALL OK' at the end; exits non-zero on the first failure."""
 
 import sys
-import threading
 import time
 
 import libvirt
+from lifecycle_events import events, got, on_lifecycle, start_event_loop
 
 URI = sys.argv[1]
 FOO = """<domain type='test'>
@@ -25,23 +25,7 @@ def check(name, cond):
     print("ok", name)
 
 
-libvirt.virEventRegisterDefaultImpl()
-events = []
-got = threading.Condition()
-
-
-def on_lifecycle(conn, dom, event, detail, opaque):
-    with got:
-        events.append((dom.name(), event, detail))
-        got.notify_all()
-
-
-def loop():
-    while True:
-        libvirt.virEventRunDefaultImpl()
-
-
-threading.Thread(target=loop, daemon=True).start()
+start_event_loop()
 
 conn = libvirt.open(URI)
 check("open", conn is not None)

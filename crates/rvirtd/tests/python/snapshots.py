@@ -6,27 +6,12 @@ event, creation times masked, for comparison between daemons. Ends with
 
 import re
 import sys
-import threading
 import time
 
 import libvirt
+from lifecycle_events import events, got, on_lifecycle, start_event_loop
 
 URI = sys.argv[1]
-events = []
-got = threading.Condition()
-
-
-def on_lifecycle(conn, dom, event, detail, opaque):
-    with got:
-        events.append((dom.name(), event, detail))
-        got.notify_all()
-
-
-def loop():
-    while True:
-        libvirt.virEventRunDefaultImpl()
-
-
 def say(label, value):
     print(label, "=", re.sub(r"\d{10}", "<epoch>", repr(value)))
 
@@ -59,8 +44,7 @@ def settle(n):
         events.clear()
 
 
-libvirt.virEventRegisterDefaultImpl()
-threading.Thread(target=loop, daemon=True).start()
+start_event_loop()
 conn = libvirt.open(URI)
 conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
 dom = conn.lookupByName("test")

@@ -128,6 +128,15 @@ fn devices() -> impl Strategy<Value = Vec<&'static str>> {
         "<nvram><address type='spapr-vio' reg='0x3000'/></nvram>",
         "<serial type='file'><source path='/tmp/s'><seclabel model='dac' relabel='no'/><seclabel model='selinux' relabel='yes'/></source></serial>",
         "<channel type='unix'><source mode='connect' path='/c'><seclabel relabel='yes'><label>a:b</label></seclabel><reconnect enabled='no'/></source><target type='virtio' name='n'/></channel>",
+        "<hostdev mode='capabilities' type='storage'><source><block>/dev/sd&amp;b</block></source><alias name='ua-blk'/><boot order='3'/></hostdev>",
+        "<hostdev mode='capabilities' type='misc'><source><char>/dev/input/event1</char></source><rom bar='off'/></hostdev>",
+        "<hostdev mode='capabilities' type='net'><source><interface>eth1</interface></source><ip address='10.0.0.2' prefix='8'/><route address='0.0.0.0' gateway='10.0.0.1'/></hostdev>",
+        "<filesystem type='volume'><source pool='p' volume='v' mode='host'/><target dir='/vol'/><alias name='ua-fsv'/></filesystem>",
+        "<input type='keyboard' bus='virtio'><alias name='ua-kbd'/></input>",
+        "<nvram><alias name='ua-nvram'/></nvram>",
+        "<watchdog model='ib700'><alias name='ua-wd'/></watchdog>",
+        "<rng model='virtio'><backend model='builtin'/><alias name='ua-rng'/></rng>",
+        "<crypto model='virtio' type='qemu'><backend model='builtin' queues='2'/></crypto>",
         "<video><model type='cirrus' vram='9000'/><acpi index='2'/><alias name='ua-v'/></video>",
         "<controller type='usb' model='ich9-uhci2'><alias name='ua-u2'/></controller>",
         "<watchdog model='i6300esb'><alias name='ua-wd'/><acpi index='4'/></watchdog>",
@@ -174,6 +183,8 @@ fn head() -> impl Strategy<Value = (&'static str, String, String)> {
         "<on_crash>coredump-restart</on_crash>",
         "<on_reboot>coredump-destroy</on_reboot>",
         "<on_crash>restart</on_crash><on_poweroff>restart</on_poweroff>",
+        "<bootloader>/usr/bin/pygrub</bootloader><bootloader_args>-q &amp; x</bootloader_args>",
+        "<bootloader_args>-v</bootloader_args>",
     ]);
     (virt, os_type, lifecycle).prop_map(|(v, o, l)| (v, format!("<os>{o}</os>"), l.to_string()))
 }

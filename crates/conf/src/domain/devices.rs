@@ -109,9 +109,13 @@ pub struct DeviceAliases {
 }
 
 impl Devices {
-    /// Every device's user alias (`virDomainDefValidateAliases`). A console
-    /// on serial port 0 is left out: libvirt keeps a stub there and writes
-    /// the serial port's info.
+    /// Every device's user alias in `virDomainDeviceInfoIterateFlags`'s
+    /// order (`virDomainDefValidateAliases`). When the first console
+    /// stands for serial port 0, neither that port (libvirt's "crazy
+    /// backcompat for consoles") nor the console, which is written as and
+    /// with the alias of that port, is checked. (libvirt still checks such
+    /// a console's own alias, which it keeps unwritten; rvirt does not
+    /// keep it.)
     fn user_aliases(&self) -> Vec<&str> {
         fn of<'a, T: 'a>(
             list: impl IntoIterator<Item = &'a T>,
@@ -122,10 +126,12 @@ impl Devices {
                 .collect()
         }
         let serial_console = Some(super::serial::ConsoleTarget::Serial);
-        let consoles = self
-            .consoles
-            .iter()
-            .filter(|c| c.console_target() != serial_console);
+        let backcompat = !self.serials.is_empty()
+            && self
+                .consoles
+                .first()
+                .is_some_and(|c| c.console_target() == serial_console);
+        let skip = usize::from(backcompat);
         [
             of(&self.disks, |d| &d.alias),
             of(&self.interfaces, |i| &i.alias),
@@ -134,21 +140,22 @@ impl Devices {
             of(&self.videos, |v| &v.alias),
             of(&self.controllers, |c| &c.alias),
             of(&self.smartcards, |c| &c.info.alias),
-            of(&self.serials, |c| &c.info.alias),
+            of(self.serials.iter().skip(skip), |c| &c.info.alias),
             of(&self.parallels, |c| &c.info.alias),
             of(&self.channels, |c| &c.info.alias),
-            of(consoles, |c| &c.info.alias),
+            of(self.consoles.iter().skip(skip), |c| &c.info.alias),
             of(&self.inputs, |i| &i.info.alias),
             of(&self.filesystems, |f| &f.info.alias),
             of(self.watchdog.as_slice(), |w| &w.info.alias),
             of(self.memballoon.as_slice(), |m| &m.info.alias),
+            of(&self.rngs, |r| &r.info.alias),
+            of(self.nvram.as_slice(), |n| &n.info.alias),
             of(&self.hubs, |h| &h.info.alias),
             of(&self.shmems, |s| &s.info.alias),
             of(&self.tpms, |t| &t.info.alias),
-            of(&self.memories, |m| &m.info.alias),
-            of(&self.rngs, |r| &r.info.alias),
-            of(&self.redirdevs, |r| &r.info.alias),
             of(&self.panics, |p| &p.info.alias),
+            of(&self.memories, |m| &m.info.alias),
+            of(&self.redirdevs, |r| &r.info.alias),
             of(self.iommu.as_slice(), |i| &i.info.alias),
             of(self.vsock.as_slice(), |v| &v.info.alias),
         ]

@@ -251,3 +251,128 @@ impl Memballoon {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{assert_dump_holds, assert_errors, dump_devices as dump};
+
+    /// User aliases of inputs and the pSeries NVRAM, a malformed one
+    /// dropped, duplicates refused in libvirt's device order: as stock
+    /// virsh 9.0 on test:///default.
+    #[test]
+    fn user_aliases_as_virsh() {
+        let doc = "<input type='tablet' bus='usb'><alias name='ua-in'/><address type='usb' bus='0' port='1'/></input>\
+            <input type='mouse' bus='ps2'><alias name='bad alias'/></input>\
+            <nvram><alias name='ua-nv'/><address type='spapr-vio' reg='0x3000'/></nvram>";
+        let want = "    <input type='tablet' bus='usb'>
+      <alias name='ua-in'/>
+      <address type='usb' bus='0' port='1'/>
+    </input>
+    <input type='mouse' bus='ps2'/>
+    <nvram>
+      <alias name='ua-nv'/>
+      <address type='spapr-vio' reg='0x00003000'/>
+    </nvram>
+";
+        assert_dump_holds(dump, doc, want);
+        let dup = "unsupported configuration: non unique alias detected: ua-x";
+        assert_errors(
+            dump,
+            &[
+                ("<nvram><alias name='ua-x'/></nvram><input type='tablet' bus='usb'><alias name='ua-x'/></input>", dup),
+                ("<interface type='user'><alias name='ua-x'/></interface><disk type='file'><source file='/x'/><target dev='vda'/><alias name='ua-x'/></disk>", dup),
+            ],
+        );
+    }
+
+    /// User aliases of the other devices libvirt keeps them on, each
+    /// written where its device info goes (the console standing for serial
+    /// port 0 with the port's); a duplicate anywhere is refused.
+    #[test]
+    fn more_user_aliases_as_virsh() {
+        let doc = "<watchdog model='i6300esb'><alias name='ua-wd'/></watchdog>\
+            <rng model='virtio'><backend model='random'/><alias name='ua-rng'/></rng>\
+            <memballoon model='virtio'><alias name='ua-mb'/></memballoon>\
+            <sound model='ich9'><alias name='ua-snd'/></sound>\
+            <hub type='usb'><alias name='ua-hub'/></hub>\
+            <panic model='isa'><alias name='ua-p'/></panic>\
+            <shmem name='s'><alias name='ua-shm'/></shmem>\
+            <tpm model='tpm-tis'><backend type='emulator'/><alias name='ua-tpm'/></tpm>\
+            <vsock model='virtio'><cid auto='yes'/><alias name='ua-vs'/></vsock>";
+        let want = "    <tpm model='tpm-tis'>
+      <backend type='emulator'/>
+      <alias name='ua-tpm'/>
+    </tpm>
+    <sound model='ich9'>
+      <alias name='ua-snd'/>
+    </sound>
+    <hub type='usb'>
+      <alias name='ua-hub'/>
+    </hub>
+    <watchdog model='i6300esb' action='reset'>
+      <alias name='ua-wd'/>
+    </watchdog>
+    <memballoon model='virtio'>
+      <alias name='ua-mb'/>
+    </memballoon>
+    <rng model='virtio'>
+      <backend model='random'>/dev/random</backend>
+      <alias name='ua-rng'/>
+    </rng>
+    <panic model='isa'>
+      <alias name='ua-p'/>
+    </panic>
+    <shmem name='s'>
+      <model type='ivshmem'/>
+      <alias name='ua-shm'/>
+    </shmem>
+    <vsock model='virtio'>
+      <cid auto='yes'/>
+      <alias name='ua-vs'/>
+    </vsock>
+";
+        assert_dump_holds(dump, doc, want);
+        let chr = "<serial type='pty'><alias name='ua-s'/></serial><console type='pty'><alias name='ua-c'/></console>\
+            <channel type='pty'><target type='virtio' name='x'/><alias name='ua-ch'/></channel>";
+        let want = "    <serial type='pty'>
+      <target port='0'/>
+      <alias name='ua-s'/>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+      <alias name='ua-s'/>
+    </console>
+    <channel type='pty'>
+      <target type='virtio' name='x'/>
+      <alias name='ua-ch'/>
+    </channel>
+";
+        assert_dump_holds(dump, chr, want);
+        // Serial port 0 behind the first console is not checked (libvirt's
+        // console backcompat): a channel may take its alias.
+        let shared = "<serial type='pty'><alias name='ua-s'/></serial>\
+            <channel type='pty'><target type='virtio' name='x'/><alias name='ua-s'/></channel>";
+        assert!(dump(shared).is_ok());
+        let none = dump("<memballoon model='none'><alias name='ua-mb'/></memballoon>").unwrap();
+        assert!(none.contains("    <memballoon model='none'/>\n"), "{none}");
+        assert_errors(
+            dump,
+            &[
+                ("<watchdog model='ib700'><alias name='ua-x'/></watchdog><rng model='virtio'><backend model='random'/><alias name='ua-x'/></rng>", "unsupported configuration: non unique alias detected: ua-x"),
+                ("<parallel type='pty'><alias name='ua-s'/></parallel><channel type='pty'><target type='virtio' name='x'/><alias name='ua-s'/></channel>", "unsupported configuration: non unique alias detected: ua-s"),
+                ("<parallel type='pty'><alias name='ua-p'/></parallel><console type='pty'><target type='virtio'/><alias name='ua-p'/></console>", "unsupported configuration: non unique alias detected: ua-p"),
+            ],
+        );
+    }
+
+    /// `<crypto>` came with libvirt 9.1: 9.0 (and rvirt) ignore it as an
+    /// unknown element.
+    #[test]
+    fn crypto_is_ignored_as_in_libvirt_9_0() {
+        let out = dump(
+            "<crypto model='virtio' type='qemu'><backend model='builtin' queues='1'/></crypto>",
+        )
+        .unwrap();
+        assert!(out.contains("  <devices>\n  </devices>\n"), "{out}");
+    }
+}

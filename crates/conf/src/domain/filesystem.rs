@@ -1,15 +1,14 @@
 //! `<filesystem>`: a host directory, file or device shared with the guest
 //! (`virDomainFSDef`), parsed as `virDomainFSDefParseXML`, completed as
 //! `virDomainFSDefPostParse`, checked as `virDomainFSDefValidate` and
-//! formatted as `virDomainFSDefFormat`. Volume sources are refused as not
-//! supported yet.
+//! formatted as `virDomainFSDefFormat`.
 
 use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
-use super::disk::StorageFormat;
+use super::disk::{StorageFormat, VolumeSource};
 use super::props::{self, attr_struct, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
-use super::{internal_xml, sanitize_path, unsupported};
+use super::{internal_xml, sanitize_path};
 use crate::xml::{Attrs, Element, Writer};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -112,6 +111,9 @@ pub enum FsSource {
     Socket { socket: String, dir: Option<String> },
     /// ram: the size in bytes.
     Ram { bytes: u64 },
+    /// volume: a storage pool's volume (libvirt 9.0 keeps `mode` but does
+    /// not write it back).
+    Volume(VolumeSource),
 }
 
 /// `<space_hard_limit>` / `<space_soft_limit>` in bytes; 0 is unset.
@@ -214,11 +216,6 @@ impl Filesystem {
             hard: props::scaled_bytes(e, "space_hard_limit")?,
             soft: props::scaled_bytes(e, "space_soft_limit")?,
         };
-        if fs_type == FsType::Volume {
-            return Err(unsupported(
-                "element <devices/filesystem/source type='volume'> is not supported by rvirt yet",
-            ));
-        }
         let src = e.child("source");
         let socket = src.and_then(|s| s.attr_string("socket"));
         let source = src.and_then(|s| s.attr_string(source_attr(fs_type)));
@@ -235,7 +232,12 @@ impl Filesystem {
             Some(FsDriverType::Virtiofs) => Some(parse_virtiofs(e, &mut driver)?),
             _ => None,
         };
-        if source.is_none() && fs_type != FsType::Ram && socket.is_none() {
+        let volume = match fs_type {
+            FsType::Volume => Some(parse_volume_source(src)?),
+            _ => None,
+        };
+        if source.is_none() && !matches!(fs_type, FsType::Ram | FsType::Volume) && socket.is_none()
+        {
             return Err(match target {
                 Some(t) => Error::new(ErrorDomain::DOMAIN, ErrorCode::NO_SOURCE, t),
                 None => Error::bare(ErrorDomain::DOMAIN, ErrorCode::NO_SOURCE),
@@ -246,15 +248,16 @@ impl Filesystem {
             FsAccessMode::Default if socket.is_none() => FsAccessMode::Passthrough,
             m => m,
         };
-        let source = match (fs_type, socket) {
-            (FsType::Ram, _) => FsSource::Ram {
+        let source = match (volume, fs_type, socket) {
+            (Some(v), _, _) => FsSource::Volume(v),
+            (None, FsType::Ram, _) => FsSource::Ram {
                 bytes: ram_usage(src)?,
             },
-            (_, Some(socket)) => FsSource::Socket {
+            (None, _, Some(socket)) => FsSource::Socket {
                 socket,
                 dir: source,
             },
-            (_, None) => FsSource::Path(source),
+            (None, _, None) => FsSource::Path(source),
         };
         Ok(Filesystem {
             fs_type,
@@ -290,7 +293,7 @@ impl Filesystem {
         let host = match &self.source {
             FsSource::Path(p) => p.as_ref(),
             FsSource::Socket { socket, dir } => dir.as_ref().or(Some(socket)),
-            FsSource::Ram { .. } => None,
+            FsSource::Ram { .. } | FsSource::Volume(_) => None,
         };
         Err(match host {
             Some(s) => Error::new(ErrorDomain::DOMAIN, ErrorCode::NO_TARGET, s),
@@ -356,6 +359,12 @@ impl Filesystem {
                 w.line(&format!("<source usage='{}' units='KiB'/>", bytes / 1024));
                 return;
             }
+            (FsSource::Volume(v), _) => {
+                let mut a = Attrs::new();
+                a.add("pool", &v.pool).add("volume", &v.volume);
+                w.line(&format!("<source{}/>", a.as_str()));
+                return;
+            }
             (FsSource::Socket { socket, .. }, FsType::Mount | FsType::Bind) => {
                 ("socket", Some(socket))
             }
@@ -378,6 +387,19 @@ fn source_attr(t: FsType) -> &'static str {
         FsType::Template => "name",
         FsType::Ram | FsType::Volume => "",
     }
+}
+
+/// The `<source pool= volume= mode=>` of a volume filesystem. libvirt 9.0
+/// takes one without pool and volume and then crashes writing it back
+/// (a NULL pool definition): refused with the message of a half-given pair.
+fn parse_volume_source(src: Option<&Element>) -> Result<VolumeSource> {
+    let volume = match src {
+        Some(s) => super::disk::parse_volume(s)?,
+        None => None,
+    };
+    volume.ok_or_else(|| {
+        internal_xml("'pool' and 'volume' must be specified together for 'pool' type source")
+    })
 }
 
 /// `<source usage units>` of a RAM filesystem, in bytes.
@@ -465,6 +487,45 @@ mod tests {
                 ("<filesystem type='ram'><source/><target dir='/t'/></filesystem>", "XML error: missing 'usage' attribute for RAM filesystem"),
                 ("<filesystem><driver type='virtiofs' queue='x'/><source dir='/s'/><target dir='/t'/></filesystem>", "XML error: cannot parse queue size 'x' for virtiofs"),
                 ("<filesystem><space_hard_limit>x</space_hard_limit><source dir='/s'/><target dir='/t'/></filesystem>", "XML error: Invalid value 'x' for element or attribute './space_hard_limit[1]'"),
+            ],
+        );
+    }
+
+    /// Volume sources and user aliases, as stock virsh 9.0 keeps them:
+    /// `mode` is checked but not written back. (libvirt 9.0 takes a
+    /// volume filesystem without pool and volume, then crashes writing
+    /// it: rvirt refuses it.)
+    #[test]
+    fn volume_sources_and_aliases_as_virsh() {
+        let doc = "<filesystem type='volume'><source pool='p&amp;' volume='v' mode='host'/><target dir='/t'/>\
+            <alias name='ua-fs1'/><readonly/></filesystem>\
+            <filesystem><driver type='virtiofs'/><source dir='/s'/><target dir='/t2'/><boot order='1'/><alias name='ua-fs'/></filesystem>";
+        let want = "    <filesystem type='volume' accessmode='passthrough'>
+      <source pool='p&amp;' volume='v'/>
+      <target dir='/t'/>
+      <readonly/>
+      <alias name='ua-fs1'/>
+    </filesystem>
+    <filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <source dir='/s'/>
+      <target dir='/t2'/>
+      <boot order='1'/>
+      <alias name='ua-fs'/>
+    </filesystem>
+";
+        assert_dump_holds(dump, doc, want);
+        let pair =
+            "XML error: 'pool' and 'volume' must be specified together for 'pool' type source";
+        assert_errors(
+            dump,
+            &[
+                ("<filesystem type='volume' accessmode='mapped'><source pool='p'/><target dir='/t'/></filesystem>", pair),
+                ("<filesystem type='volume'><source pool='p' volume='v' mode='bogus'/><target dir='/t'/></filesystem>", "unsupported configuration: unknown source mode 'bogus' for volume type disk"),
+                ("<filesystem type='volume'><source pool='p' volume='v'/></filesystem>", "missing target information for device"),
+                ("<filesystem type='volume'><target dir='/t'/></filesystem>", pair),
+                ("<filesystem type='volume'><source dir='/x'/><target dir='/t'/></filesystem>", pair),
+                ("<filesystem><source dir='/s'/><target dir='/t'/><alias name='ua-x'/></filesystem><input type='tablet' bus='usb'><alias name='ua-x'/></input>", "unsupported configuration: non unique alias detected: ua-x"),
             ],
         );
     }

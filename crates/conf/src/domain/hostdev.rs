@@ -215,7 +215,7 @@ fn parse_mdev(e: &Element, s: &Element) -> Result<HostdevSource> {
 /// `virDomainNetTeamingInfoParseXML` with the host device checks of
 /// `virDomainHostdevDefValidate`: only a transient PCI member naming its
 /// persistent peer.
-fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
+fn parse_teaming(e: &Element, pci: bool) -> Result<Option<String>> {
     let tm = e.child("teaming");
     let get = |n| tm.and_then(|x| x.attr(n)).filter(|v| !v.is_empty());
     let (kind, persistent) = (get("type"), get("persistent"));
@@ -241,7 +241,7 @@ fn parse_teaming(e: &Element, t: HostdevType) -> Result<Option<String>> {
             "missing required persistent attribute in hostdev teaming element",
         ));
     };
-    if t != HostdevType::Pci {
+    if !pci {
         return Err(unsupported(
             "teaming is only supported for pci hostdev devices",
         ));
@@ -309,6 +309,8 @@ impl Hostdev {
             None | Some("subsystem") => {}
             Some("capabilities") => {
                 let source = HostdevSource::Caps(CapsSource::parse(e, e.attr("type"))?);
+                // Refused as on any non-PCI device.
+                parse_teaming(e, false)?;
                 return Hostdev::with_info(e, false, source, None);
             }
             Some(m) => return Err(unsupported(format!("unknown hostdev mode '{m}'"))),
@@ -324,7 +326,7 @@ impl Hostdev {
         };
         check_subsys_attrs(e, t)?;
         let source = HostdevSource::parse(e, s, t)?;
-        let teaming = parse_teaming(e, t)?;
+        let teaming = parse_teaming(e, t == HostdevType::Pci)?;
         Hostdev::with_info(e, managed, source, teaming)
     }
 
@@ -704,6 +706,7 @@ mod tests {
             (format!("<hostdev type='pci'>{pci}<teaming type='persistent'/></hostdev>"), "unsupported configuration: teaming hostdev devices must have type='transient'"),
             (format!("<hostdev type='pci'>{pci}<teaming type='transient'/></hostdev>"), "unsupported configuration: missing required persistent attribute in hostdev teaming element"),
             ("<hostdev type='usb'><source><vendor id='1'/><product id='2'/></source><teaming type='transient' persistent='ua-x'/></hostdev>".to_string(), "unsupported configuration: teaming is only supported for pci hostdev devices"),
+            ("<hostdev mode='capabilities' type='misc'><source><char>/a</char></source><teaming type='transient' persistent='ua-x'/></hostdev>".to_string(), "unsupported configuration: teaming is only supported for pci hostdev devices"),
         ];
         let cases: Vec<(&str, &str)> = cases.iter().map(|(d, m)| (d.as_str(), *m)).collect();
         assert_errors(dump, &cases);

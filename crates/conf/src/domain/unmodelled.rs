@@ -11,8 +11,10 @@ use rvirt_util::Result;
 /// Children of `<domain>` that `virDomainDefParseXML` parses.
 const DOMAIN: &[&str] = &[];
 
-/// Children of `<devices>` (`virDomainDeviceType`).
-const DEVICES: &[&str] = &["crypto"];
+/// Children of `<devices>` (`virDomainDeviceType`). (`<crypto>` came
+/// with libvirt 9.1: 9.0 ignores it as an unknown element, and so does
+/// rvirt.)
+const DEVICES: &[&str] = &[];
 
 /// Refuse the first element of `root` libvirt would keep and rvirt drops.
 pub(crate) fn refuse(root: &Element) -> Result<()> {

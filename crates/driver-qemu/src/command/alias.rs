@@ -44,7 +44,9 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
             .map(|(i, c)| crate::console::console_alias(def, i, c))
             .collect(),
         channels: numbered("channel", d.channels.len()),
-        inputs: numbered("input", d.inputs.len()),
+        inputs: (d.inputs.iter().enumerate())
+            .map(|(i, x)| x.info.alias.clone().unwrap_or_else(|| format!("input{i}")))
+            .collect(),
         tpms: numbered("tpm", d.tpms.len()),
         sounds: numbered("sound", d.sounds.len()),
         videos: numbered("video", d.videos.len()),
@@ -55,7 +57,9 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
         hubs: numbered("hub", d.hubs.len()),
         watchdog: numbered("watchdog", usize::from(d.watchdog.is_some())),
         memballoon: numbered("balloon", usize::from(balloon.is_some())),
-        rngs: numbered("rng", d.rngs.len()),
+        rngs: (d.rngs.iter().enumerate())
+            .map(|(i, r)| r.info.alias.clone().unwrap_or_else(|| format!("rng{i}")))
+            .collect(),
         shmems: numbered("shmem", d.shmems.len()),
         memories: numbered("dimm", d.memories.len()),
         iommu: numbered("iommu", usize::from(d.iommu.is_some())),

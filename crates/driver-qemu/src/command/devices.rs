@@ -43,13 +43,32 @@ fn refuse_unmodelled(def: &DomainDef) -> Result<()> {
         ("hub", !d.hubs.is_empty()),
         ("panic", !d.panics.is_empty()),
         ("nvram", d.nvram.is_some()),
+        // Neither virtio-9p nor vhost-user-fs (virtiofsd) is built yet.
+        ("filesystem", !d.filesystems.is_empty()),
+        ("watchdog", d.watchdog.is_some()),
+        ("tpm", !d.tpms.is_empty()),
+        ("shmem", !d.shmems.is_empty()),
+        ("memory", !d.memories.is_empty()),
+        ("iommu", d.iommu.is_some()),
+        ("vsock", d.vsock.is_some()),
     ];
-    match present.iter().find(|(_, p)| *p) {
-        Some((name, _)) => Err(unsupported(format!(
+    if let Some((name, _)) = present.iter().find(|(_, p)| *p) {
+        return Err(unsupported(format!(
             "device <{name}> is not supported by the rvirt QEMU driver yet"
-        ))),
-        None => Ok(()),
+        )));
     }
+    // Chardev ids (`serialN`, `channelN`, the console's) are positional.
+    let chrs = d.serials.iter().chain(&d.parallels).chain(&d.consoles);
+    if chrs
+        .map(|c| &c.info.alias)
+        .chain(d.channels.iter().map(|c| &c.info.alias))
+        .any(Option::is_some)
+    {
+        return Err(unsupported(
+            "a character device user alias is not supported by the rvirt QEMU driver yet",
+        ));
+    }
+    Ok(())
 }
 
 /// Memballoon and RNGs (after `-incoming`, as libvirt orders them).
@@ -67,6 +86,12 @@ pub(super) fn build_tail(a: &mut Args, def: &DomainDef) -> Result<()> {
             )));
         }
         refuse_balloon_options(m)?;
+        // Balloon statistics find the device at its QOM path as `balloon0`.
+        if m.info.alias.is_some() {
+            return Err(unsupported(
+                "a <memballoon> user alias is not supported by the rvirt QEMU driver yet",
+            ));
+        }
         let p = Props::new()
             .str("driver", "virtio-balloon-pci")
             .str("id", "balloon0");
@@ -93,10 +118,12 @@ fn refuse_balloon_options(m: &Memballoon) -> Result<()> {
     )))
 }
 
-/// Each `<rng>`: its backend object `objrngN` and `virtio-rng-pci`.
+/// Each `<rng>`: its backend object `objALIAS` and `virtio-rng-pci`
+/// `ALIAS` (its user alias or `rngN`), as libvirt names them.
 fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, rng) in def.devices.rngs.iter().enumerate() {
-        let obj = format!("objrng{i}");
+        let id = rng.info.alias.clone().unwrap_or_else(|| format!("rng{i}"));
+        let obj = format!("obj{id}");
         let backend = match &rng.backend {
             RngBackend::Random(file) => Props::new()
                 .str("qom-type", "rng-random")
@@ -104,7 +131,7 @@ fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
                 .str("filename", file),
             RngBackend::Builtin => Props::new().str("qom-type", "rng-builtin").str("id", &obj),
             RngBackend::Egd(source) => {
-                let chr = format!("charrng{i}");
+                let chr = format!("char{id}");
                 a.opt("-chardev", chardev::backend(source, &chr)?);
                 Props::new()
                     .str("qom-type", "rng-egd")
@@ -116,7 +143,7 @@ fn rngs(a: &mut Args, def: &DomainDef) -> Result<()> {
         let mut p = Props::new()
             .str("driver", "virtio-rng-pci")
             .str("rng", &obj)
-            .str("id", &format!("rng{i}"));
+            .str("id", &id);
         if rng.rate_bytes > 0 {
             p = p.num("max-bytes", rng.rate_bytes);
             p = p.num(

@@ -18,7 +18,7 @@ use rvirt_util::Result;
 const VNC_BASE_PORT: i32 = 5900;
 
 /// PS/2 devices are the chipset's; USB and virtio ones are `-device`s
-/// named `inputN` by position.
+/// named by their user alias or `inputN` by position.
 pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
     for (i, input) in def.devices.inputs.iter().enumerate() {
         let unexpressed = input.model.is_some()
@@ -45,9 +45,13 @@ pub(super) fn inputs(a: &mut Args, def: &DomainDef) -> Result<()> {
                 )))
             }
         };
-        let p = Props::new()
-            .str("driver", driver)
-            .str("id", &format!("input{i}"));
+        // A user alias (`ua-`) is the device's id, as qemuAssignDeviceAliases keeps it.
+        let id = input
+            .info
+            .alias
+            .clone()
+            .unwrap_or_else(|| format!("input{i}"));
+        let p = Props::new().str("driver", driver).str("id", &id);
         a.json("-device", device_address(p, &input.address, def));
     }
     Ok(())

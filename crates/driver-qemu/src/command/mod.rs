@@ -219,6 +219,10 @@ pub fn build(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<Comma
 /// devices libvirt 9.0 adds implicitly, and every missing `<address>`
 /// assigned as `qemu_domain_address.c` does. Idempotent.
 pub fn prepare_definition(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
+    // qemuDomainDefPostParse: a host bootloader (Xen's pygrub) is not QEMU's.
+    if def.os.bootloader.is_some() || def.os.bootloader_args.is_some() {
+        return Err(unsupported("bootloader is not supported by QEMU"));
+    }
     machine::canonicalise(def, caps)?;
     implicit::add_implicit_devices(def, caps)?;
     address::assign_addresses(def)

@@ -409,3 +409,99 @@ fn unexpressed_tunes_are_refused_by_name() {
         "unsupported configuration: device <nvram> is not supported by the rvirt QEMU driver yet"
     );
 }
+
+/// A bootloader is refused as libvirt's QEMU driver does; filesystems
+/// and capabilities-mode host devices, which the command line does not
+/// carry yet, by name.
+#[test]
+fn bootloaders_filesystems_and_capability_hostdevs_are_refused() {
+    let with = |devices: &str, head: &str| {
+        let path = format!(
+            "{}/tests/argv/minimal-kernel.xml",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let text = text.replace("<os>", &format!("{head}<os>"));
+        DomainDef::parse(&text.replace("</devices>", &format!("{devices}</devices>"))).unwrap()
+    };
+    for head in [
+        "<bootloader>/usr/bin/pygrub</bootloader>",
+        "<bootloader_args>-q</bootloader_args>",
+    ] {
+        let def = with("", head);
+        assert_eq!(
+            refusal(build_for(&def)),
+            "unsupported configuration: bootloader is not supported by QEMU"
+        );
+    }
+    let volume =
+        "<filesystem type='volume'><source pool='p' volume='v'/><target dir='t'/></filesystem>";
+    assert_eq!(
+        refusal(build_for(&with(volume, ""))),
+        "unsupported configuration: device <filesystem> is not supported by the rvirt QEMU driver yet"
+    );
+    let caps =
+        "<hostdev mode='capabilities' type='misc'><source><char>/dev/x</char></source></hostdev>";
+    assert_eq!(
+        refusal(build_for(&with(caps, ""))),
+        "unsupported configuration: device <hostdev> is not supported by the rvirt QEMU driver yet"
+    );
+}
+
+/// Devices the command line does not carry yet are refused by name,
+/// never started without.
+#[test]
+fn unbuilt_devices_are_refused_by_name() {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    for (device, name) in [
+        ("<watchdog model='i6300esb'/>", "watchdog"),
+        (
+            "<tpm model='tpm-crb'><backend type='emulator'/></tpm>",
+            "tpm",
+        ),
+        ("<shmem name='s'/>", "shmem"),
+        ("<vsock model='virtio'><cid auto='yes'/></vsock>", "vsock"),
+    ] {
+        let def =
+            DomainDef::parse(&text.replace("</devices>", &format!("{device}</devices>"))).unwrap();
+        assert_eq!(
+            refusal(build_for(&def)),
+            format!("unsupported configuration: device <{name}> is not supported by the rvirt QEMU driver yet")
+        );
+    }
+    let serial = "<serial type='pty'><alias name='ua-s'/></serial></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", serial)).unwrap();
+    assert!(refusal(build_for(&def)).contains("character device user alias"));
+    let balloon = "<memballoon model='virtio'><alias name='ua-mb'/></memballoon></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", balloon)).unwrap();
+    assert!(refusal(build_for(&def)).contains("<memballoon> user alias"));
+    let rng = "<rng model='virtio'><backend model='random'>/dev/urandom</backend><alias name='ua-r'/></rng></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", rng)).unwrap();
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""qom-type":"rng-random","id":"objua-r""#),
+        "{args}"
+    );
+    assert!(args.contains(r#""rng":"objua-r","id":"ua-r""#), "{args}");
+}
+
+/// A user alias names the input's `-device`, as libvirt keeps it.
+#[test]
+fn an_input_user_alias_is_its_device_id() {
+    let path = format!(
+        "{}/tests/argv/minimal-kernel.xml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let input = "<input type='tablet' bus='usb'><alias name='ua-tab'/></input></devices>";
+    let def = DomainDef::parse(&text.replace("</devices>", input)).unwrap();
+    let args = build_for(&def).unwrap().args.join(" ");
+    assert!(
+        args.contains(r#""driver":"usb-tablet","id":"ua-tab""#),
+        "{args}"
+    );
+}

@@ -21,6 +21,7 @@ pub use network::{Host, NetworkSource, Protocol, Transport};
 pub use secret::{
     Auth, AuthType, Encryption, EncryptionEngine, EncryptionFormat, Reservations, SecretLookup,
 };
+pub(crate) use source::parse_volume;
 pub use source::{
     BackingStore, DiskType, NvmeSource, PoolMode, SourceKind, StorageFormat, StorageSource,
     VolumeSource,

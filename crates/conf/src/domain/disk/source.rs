@@ -247,7 +247,7 @@ impl StorageSource {
 }
 
 /// `virDomainDiskSourcePoolDefParse`.
-fn parse_volume(s: &Element) -> Result<Option<VolumeSource>> {
+pub(crate) fn parse_volume(s: &Element) -> Result<Option<VolumeSource>> {
     let (pool, volume) = (s.attr_string("pool"), s.attr_string("volume"));
     let (pool, volume) = match (pool, volume) {
         (None, None) => return Ok(None),

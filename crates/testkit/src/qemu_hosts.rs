@@ -36,9 +36,11 @@ impl QemuHost {
     /// As [`QemuHost::start`], with `extra` appended to the config.
     pub fn start_with(lan_side: &NetNs, name: &str, extra: &str) -> QemuHost {
         let dirs = QemuDirs::new();
-        // QEMU as root, as the stock libvirtd hosts run it: post-copy needs
-        // userfaultfd, which this kernel gives unprivileged processes only
-        // with vm.unprivileged_userfaultfd = 1 (libvirt 9.0 likewise).
+        // QEMU as root and no relabelling, as the stock libvirtd hosts run
+        // it: post-copy needs userfaultfd, which this kernel gives
+        // unprivileged processes only with vm.unprivileged_userfaultfd = 1
+        // (libvirt 9.0 likewise), and the test guest's kernel is shared by
+        // every host, whose DAC labels would otherwise collide.
         let conf = format!("{}{MIGRATION_HOST_USER}{extra}", dirs.conf());
         let host = Host::start_in(Some(lan_side), name, &conf);
         QemuHost { host, dirs }
@@ -77,7 +79,8 @@ pub fn alive(pid: i32) -> bool {
 }
 
 /// The QEMU user of the migration hosts (see [`QemuHost::start_with`]).
-const MIGRATION_HOST_USER: &str = "qemu_user = \"root\"\nqemu_group = \"root\"\n";
+const MIGRATION_HOST_USER: &str =
+    "qemu_user = \"root\"\nqemu_group = \"root\"\nqemu_dynamic_ownership = 0\n";
 
 /// QEMU's migration ports (libvirtd's `migration_port_min/max`), as an
 /// `ss` filter.

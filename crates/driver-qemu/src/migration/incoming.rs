@@ -691,18 +691,25 @@ fn wait_postcopy_done(driver: &Driver, dom: &DomainRef, inc: &Incoming, flags: u
 fn pulled_last_page(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
     let (run, wake) = (inc.run.clone(), driver.migrations.waker(&dom.uuid));
     driver.rt.run(async move {
+        let failed = || {
+            Error::new(
+                ErrorDomain::QEMU,
+                ErrorCode::OPERATION_FAILED,
+                "job 'migration in' failed in post-copy phase",
+            )
+        };
         loop {
             let woken = wake.notified();
-            let info = run.monitor.execute(qmp::QueryMigrate {}).await?;
+            let info = match run.monitor.execute(qmp::QueryMigrate {}).await {
+                Ok(info) => info,
+                // A QEMU whose main loop waits for a page the source can no
+                // longer send does not answer: post-copy broke.
+                Err(e) if e.code == ErrorCode::OPERATION_TIMEOUT => return Err(failed()),
+                Err(e) => return Err(e),
+            };
             match info.status.as_deref() {
                 None | Some("completed" | "none") => return Ok(()),
-                Some("failed" | "cancelled" | "postcopy-paused") => {
-                    return Err(Error::new(
-                        ErrorDomain::QEMU,
-                        ErrorCode::OPERATION_FAILED,
-                        "job 'migration in' failed in post-copy phase",
-                    ))
-                }
+                Some("failed" | "cancelled" | "postcopy-paused") => return Err(failed()),
                 Some(_) => {}
             }
             let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;

@@ -7,7 +7,7 @@
 //! without pool and volume is left out: libvirt 9.0 defines it, then
 //! crashes formatting it; rvirt refuses it.)
 
-use rvirt_testkit::tools::{self, compare_shells, Normalise};
+use rvirt_testkit::tools::{self, compare_definitions, DefineCase};
 
 /// A `<domain>` body: `DEV:` inside `<devices>`, `TOP:` the children of
 /// `<domain>` after `<vcpu>` (no `<os>` unless given), else before `<os>`.
@@ -78,22 +78,13 @@ fn bootloaders_caps_hostdevs_volume_filesystems_and_aliases_match_virsh() {
         eprintln!("stock virsh missing: skipped");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rvirsh-rest-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut failures = Vec::new();
-    for (i, case) in CASES.iter().enumerate() {
-        let path = dir.join(format!("r{i}.xml"));
-        std::fs::write(&path, document(i, case)).unwrap();
-        let commands = format!(
-            "define {0}; dumpxml r{i}; start r{i}; dumpxml r{i}; dumpxml --inactive r{i}",
-            path.display()
-        );
-        failures.extend(compare_shells(
-            "test:///default",
-            &commands,
-            &[Normalise::CpuTime],
-        ));
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
+    let cases: Vec<DefineCase> = (CASES.iter().enumerate())
+        .map(|(i, case)| DefineCase {
+            name: format!("r{i}"),
+            xml: document(i, case),
+            start: true,
+        })
+        .collect();
+    let failures = compare_definitions("rest", &cases);
     tools::assert_none_differ(&failures, CASES.len(), "");
 }

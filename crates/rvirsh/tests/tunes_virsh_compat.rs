@@ -6,7 +6,7 @@
 //! included. (`<cachetune><cache id='4294967295'>` is left out: libvirt
 //! 9.0 aborts on it, allocating an array indexed by the cache ID.)
 
-use rvirt_testkit::tools::{self, compare_shells, Normalise};
+use rvirt_testkit::tools::{self, compare_definitions, DefineCase};
 
 /// A `<domain>` body: before `<os>`, or `OS:` inside `<os>` after its
 /// type, or `DEV:` inside `<devices>`.
@@ -102,33 +102,18 @@ fn tunes_numa_nvram_and_labels_match_virsh() {
         eprintln!("stock virsh missing: skipped");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("rvirsh-tunes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut failures = Vec::new();
-    for (i, case) in CASES.iter().enumerate() {
-        let path = dir.join(format!("d{i}.xml"));
-        std::fs::write(&path, document(i, case)).unwrap();
-        // libvirt's test driver starts a persistent domain on a copy of
-        // its definition made by format then parse, which fails where
-        // libvirt cannot read its own output back (an order over i32::MAX
-        // printed negative, a NUMA cache line of 0 left out); rvirt's test
-        // driver does not make that copy, so those documents are not
-        // started here.
-        let start = if unreadable_output(case) {
-            String::new()
-        } else {
-            format!("start d{i}; dumpxml d{i}; ")
-        };
-        let commands = format!(
-            "define {0}; dumpxml d{i}; {start}dumpxml --inactive d{i}",
-            path.display()
-        );
-        failures.extend(compare_shells(
-            "test:///default",
-            &commands,
-            &[Normalise::CpuTime],
-        ));
-    }
-    std::fs::remove_dir_all(&dir).unwrap();
+    // libvirt's test driver starts a persistent domain on a copy of its
+    // definition made by format then parse, which fails where libvirt
+    // cannot read its own output back (an order over i32::MAX printed
+    // negative, a NUMA cache line of 0 left out); rvirt's test driver does
+    // not make that copy, so those documents are not started here.
+    let cases: Vec<DefineCase> = (CASES.iter().enumerate())
+        .map(|(i, case)| DefineCase {
+            name: format!("d{i}"),
+            xml: document(i, case),
+            start: !unreadable_output(case),
+        })
+        .collect();
+    let failures = compare_definitions("tunes", &cases);
     tools::assert_none_differ(&failures, CASES.len(), "");
 }

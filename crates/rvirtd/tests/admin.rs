@@ -32,18 +32,6 @@ fn rules() -> Vec<Normalise> {
     ]
 }
 
-/// The client ids `srv-clients-list libvirtd` shows.
-fn client_ids(d: &Daemon) -> Vec<String> {
-    let out = virt_admin(&d.admin_uri(), "srv-clients-list libvirtd");
-    assert!(out.ok, "{}: {out:?}", d.name);
-    out.stdout
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_string)
-        .collect()
-}
-
 /// Run `cases` through virt-admin on both daemons; the differences.
 fn compare(pair: &(Daemon, Daemon), cases: &[String], failures: &mut Vec<String>) {
     let rules = rules();
@@ -107,7 +95,7 @@ fn virt_admin_reads_and_sets_like_libvirtd() {
     ]
     .map(String::from)
     .to_vec();
-    let (want_ids, got_ids) = (client_ids(&pair.0), client_ids(&pair.1));
+    let (want_ids, got_ids) = (pair.0.admin_client_ids(), pair.1.admin_client_ids());
     assert_eq!(got_ids.len(), 2, "rvirtd lists both held clients");
     assert_eq!(want_ids.len(), got_ids.len());
     for (i, id) in got_ids.iter().enumerate() {
@@ -148,12 +136,12 @@ fn client_disconnect_really_drops_the_client() {
     for d in [&pair.0, &pair.1] {
         let mut client = HeldClient::open(&d.unix_uri(), false);
         assert_eq!(client.call(), "ok", "{}", d.name);
-        let ids = client_ids(d);
+        let ids = d.admin_client_ids();
         let id = ids.last().expect("the held client").clone();
         let out = virt_admin(&d.admin_uri(), &format!("client-disconnect libvirtd {id}"));
         let out = out.normalised(&[Normalise::Value(format!("'{id}'"), "id")]);
         let after = virt_admin(&d.admin_uri(), "srv-clients-info libvirtd");
-        let left = client_ids(d);
+        let left = d.admin_client_ids();
         assert!(
             !left.contains(&id),
             "{}: {id} still listed: {left:?}",

@@ -12,10 +12,9 @@
 //! `qemuProcessRecoverMigrationIn`). One test per mode, so they run side
 //! by side, each with its own hosts and guest.
 
-use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    check_left_on_source, cut_connections, hop, setup_with, spawn_virsh, wait_gone,
-    wait_transferring, QemuHost, Setup, MIGRATION_PORTS,
+    check_left_on_source, cut_connections, fault_guest, hop, setup_with, spawn_virsh, wait_gone,
+    wait_transferring, QemuHost, Setup, FAST_KEEPALIVE, MIGRATION_PORTS,
 };
 use rvirt_testkit::tools::Output;
 use std::process::Stdio;
@@ -56,19 +55,6 @@ enum Fault {
     DestinationDaemonKilled,
     ConnectionCut,
     LinkDown,
-}
-
-/// Both daemons PING a silent peer every second and give up after two
-/// unanswered PINGs (libvirt's keepalive_interval and keepalive_count,
-/// which the peer-to-peer source also uses for its connection to B).
-const KEEPALIVE: &str = "keepalive_interval = 1\nkeepalive_count = 2\n";
-
-fn guest_args() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 32,
-        sum_seconds: Some(2),
-        ..GuestArgs::default()
-    }
 }
 
 fn kill9(pid: i32) {
@@ -151,7 +137,7 @@ fn break_migration(s: &mut Setup, mode: Mode, fault: Fault) -> String {
 
 /// Every fault in turn in one mode, on one guest; each error says why.
 fn every_fault(tag: &str, mode: Mode) {
-    let Some(mut s) = setup_with(tag, &guest_args(), KEEPALIVE) else {
+    let Some(mut s) = setup_with(tag, &fault_guest(), FAST_KEEPALIVE) else {
         return;
     };
     let said = break_migration(&mut s, mode, Fault::Abort);

@@ -38,6 +38,40 @@ flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
 src.lookupByName('NAME').migrateToURI3('DST', params, flags)
 "#;
 
+/// `rvirsh migrate --live` of guest `name` from `src` to `dst` (managed:
+/// rvirsh drives both daemons), run in `src`'s namespaces.
+fn rvirsh_managed(
+    rvirsh: &std::path::Path,
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+) -> Output {
+    run_in(src, rvirsh, |c| {
+        c.args(["-c", &src.uri()]).arg(format!(
+            "migrate --live {name} {} --migrateuri tcp://{}",
+            dst.uri(),
+            dst.addr()
+        ));
+    })
+}
+
+/// python3-libvirt's `migrateToURI3` of guest `name` from `src` to `dst`
+/// peer-to-peer, run in `src`'s namespaces (stock virsh `--p2p` where
+/// python3-libvirt is missing).
+fn python_p2p(src: &dyn MigrationHost, dst: &dyn MigrationHost, name: &str) -> Output {
+    if !python_libvirt_ready() {
+        return virsh_migrate(src, dst, name, "--p2p");
+    }
+    let code = PYTHON_P2P
+        .replace("SRC", &src.uri())
+        .replace("DST", &dst.uri())
+        .replace("NAME", name)
+        .replace("ADDR", dst.addr());
+    run_in(src, std::path::Path::new("/usr/bin/python3"), |c| {
+        c.args(["-c", &code]);
+    })
+}
+
 /// Run `program` (set up by `args`) in `host`'s namespaces.
 fn run_in(
     host: &dyn MigrationHost,
@@ -137,30 +171,13 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     // rvirsh drives a managed migration off libvirtd; python3-libvirt's
     // migrateToURI3 has rvirtd drive libvirtd peer-to-peer.
     let rvirsh = rvirt_testkit::bins::rvirsh(); // built before the clock runs
-    hop(a, b, g, sum, || {
-        run_in(a, &rvirsh, |c| {
-            c.args(["-c", &a.uri()]).arg(format!(
-                "migrate --live {} {} --migrateuri tcp://{}",
-                g.name,
-                b.uri(),
-                b.addr()
-            ));
-        })
-    });
-    if python_libvirt_ready() {
-        let code = PYTHON_P2P
-            .replace("SRC", &b.uri())
-            .replace("DST", &a.uri())
-            .replace("NAME", &g.name)
-            .replace("ADDR", a.addr());
-        hop(b, a, g, sum, || {
-            run_in(b, std::path::Path::new("/usr/bin/python3"), |c| {
-                c.args(["-c", &code]);
-            })
-        });
-    } else {
-        hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
-    }
+    hop(a, b, g, sum, || rvirsh_managed(&rvirsh, a, b, &g.name));
+    hop(b, a, g, sum, || python_p2p(b, a, &g.name));
+    assert_eq!(state(a), "running");
+    // And the other way round: rvirsh drives rvirtd's managed migration to
+    // libvirtd, python3-libvirt has libvirtd drive rvirtd peer-to-peer.
+    hop(a, b, g, sum, || python_p2p(a, b, &g.name));
+    hop(b, a, g, sum, || rvirsh_managed(&rvirsh, b, a, &g.name));
     assert_eq!(state(a), "running");
 
     refused_before_anything_moves(a, b);

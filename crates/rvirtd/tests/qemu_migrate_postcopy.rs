@@ -9,23 +9,12 @@
 //! failed)", each QEMU alive (libvirt's `qemuMigrationSrcPostcopyFailed`
 //! and `qemuMigrationDstPostcopyFailed`).
 
-use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    cut_connections, setup_with, spawn_virsh, wait_transferring, QemuHost, MIGRATION_PORTS,
+    cut_connections, fault_guest, setup_with, spawn_virsh, wait_transferring, QemuHost,
+    FAST_KEEPALIVE, MIGRATION_PORTS,
 };
 use rvirt_testkit::tools::Output;
 use std::time::{Duration, Instant};
-
-/// Keepalive as in the fault tests: a silent peer is noticed in seconds.
-const KEEPALIVE: &str = "keepalive_interval = 1\nkeepalive_count = 2\n";
-
-fn guest_args() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 32,
-        sum_seconds: Some(2),
-        ..GuestArgs::default()
-    }
-}
 
 fn reason(host: &QemuHost, name: &str) -> String {
     host.ok(&format!("domstate {name} --reason"))
@@ -53,7 +42,7 @@ fn wait_reason(host: &QemuHost, name: &str, want: &str) {
 
 #[test]
 fn a_failure_in_postcopy_leaves_the_guest_running_on_the_destination_only() {
-    let Some(s) = setup_with("qpc", &guest_args(), KEEPALIVE) else {
+    let Some(s) = setup_with("qpc", &fault_guest(), FAST_KEEPALIVE) else {
         return;
     };
     let (a, b, name) = (&s.a, &s.b, s.g.name.clone());

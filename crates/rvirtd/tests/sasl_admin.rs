@@ -38,17 +38,6 @@ fn daemons(db: &SaslDb, extra: &str) -> Vec<Daemon> {
     all
 }
 
-/// The ids `srv-clients-list libvirtd` shows, in order.
-fn client_ids(d: &Daemon) -> Vec<String> {
-    let out = virt_admin(&d.admin_uri(), "srv-clients-list libvirtd");
-    out.stdout
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
-        .map(str::to_string)
-        .collect()
-}
-
 fn compare(case: &str, outputs: &[Output], log: &str) {
     if let [want, got] = outputs {
         if let Some(d) = diff(case, ("libvirtd", want), ("rvirtd", got)) {
@@ -74,7 +63,7 @@ fn client_info_shows_the_sasl_user_name_as_libvirtd() {
     for d in &daemons {
         let mut held = HeldClient::open_authenticated(&d.unix_uri(), &auth);
         assert_eq!(held.call(), "ok", "{}", d.name);
-        let id = client_ids(d).pop().expect("the held client");
+        let id = d.admin_client_ids().pop().expect("the held client");
         let out = virt_admin(&d.admin_uri(), &format!("client-info libvirtd {id}"));
         assert!(
             out.stdout.contains("sasl_user_name : fred\n"),

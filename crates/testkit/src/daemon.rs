@@ -193,6 +193,19 @@ impl Daemon {
         )
     }
 
+    /// The client ids virt-admin's `srv-clients-list libvirtd` shows, in
+    /// order.
+    pub fn admin_client_ids(&self) -> Vec<String> {
+        let out = crate::tools::virt_admin(&self.admin_uri(), "srv-clients-list libvirtd");
+        assert!(out.ok, "{}: {out:?}", self.name);
+        out.stdout
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|w| w.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn unix_uri(&self) -> String {
         format!("test+unix:///default?socket={}", self.socket().display())
     }

@@ -78,6 +78,22 @@ pub fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
+/// Daemons that PING a silent peer every second and give up after two
+/// unanswered PINGs (libvirt's keepalive_interval and keepalive_count,
+/// which a peer-to-peer source also uses for its connection to B): fault
+/// tests notice a lost peer in seconds.
+pub const FAST_KEEPALIVE: &str = "keepalive_interval = 1\nkeepalive_count = 2\n";
+
+/// The guest of the fault tests: 32 MiB of random memory, its checksum
+/// printed every 2 s.
+pub fn fault_guest() -> GuestArgs {
+    GuestArgs {
+        fill_mib: 32,
+        sum_seconds: Some(2),
+        ..GuestArgs::default()
+    }
+}
+
 /// The QEMU user of the migration hosts (see [`QemuHost::start_with`]).
 const MIGRATION_HOST_USER: &str =
     "qemu_user = \"root\"\nqemu_group = \"root\"\nqemu_dynamic_ownership = 0\n";

@@ -401,6 +401,43 @@ pub fn assert_shells_agree(uri: &str, cases: &[String], rules: &[Normalise]) {
     assert_none_differ(&failures, cases.len(), "");
 }
 
+/// One domain document of a define/dump comparison: its name, its XML,
+/// and whether to start it too.
+pub struct DefineCase {
+    pub name: String,
+    pub xml: String,
+    pub start: bool,
+}
+
+/// Each case through stock virsh and rvirsh on `test:///default`, in one
+/// shell each: define, dumpxml, (start, dumpxml,) dumpxml --inactive. The
+/// cases that differ; the documents live in a temporary directory.
+pub fn compare_definitions(tag: &str, cases: &[DefineCase]) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!("rvirsh-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let mut failures = Vec::new();
+    for c in cases {
+        let path = dir.join(format!("{}.xml", c.name));
+        std::fs::write(&path, &c.xml).expect("write the document");
+        let name = &c.name;
+        let start = match c.start {
+            true => format!("start {name}; dumpxml {name}; "),
+            false => String::new(),
+        };
+        let commands = format!(
+            "define {}; dumpxml {name}; {start}dumpxml --inactive {name}",
+            path.display()
+        );
+        failures.extend(compare_shells(
+            "test:///default",
+            &commands,
+            &[Normalise::CpuTime],
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    failures
+}
+
 /// Panics if any of `total` cases differed: lists `failures` (one [`diff`]
 /// each), then `context` (e.g. a daemon's log).
 pub fn assert_none_differ(failures: &[String], total: usize, context: &str) {

@@ -6,6 +6,7 @@
 //! held when the migration failed.
 
 use super::job::{progress_from_figures, Incoming};
+use super::postcopy_in::{incoming_status, postcopy_failed, wait_postcopy_done};
 use super::qmp::{self, Party, QueryStatus};
 use super::request::SUPPORT;
 use super::storage::{self, CopiedDisk, IncomingStorage, NbdListen};
@@ -486,30 +487,6 @@ fn discard(driver: &Arc<Driver>, inc: &Arc<Incoming>, why: &str) {
     inc.storage.discard(&driver.migrations.ports);
 }
 
-/// Post-copy failed with the guest here: it stays, running (post-copy
-/// failed), or paused for its own reason with just the event.
-fn postcopy_failed(driver: &Driver, dom: &DomainRef) {
-    tracing::warn!(
-        "Incoming migration of domain '{}' failed during post-copy; leaving the domain running",
-        dom.name
-    );
-    let (now, event) = {
-        let mut domains = driver.domains.lock();
-        let Ok(obj) = domains.get_mut(dom) else {
-            return;
-        };
-        let event = if obj.state == DomainState::Running {
-            obj.reason = reason::RUNNING_POSTCOPY_FAILED;
-            (ev::RESUMED, ev::RESUMED_POSTCOPY_FAILED)
-        } else {
-            (ev::SUSPENDED, ev::SUSPENDED_POSTCOPY_FAILED)
-        };
-        lifecycle::save_status(driver, obj);
-        (obj.domain_ref(), event)
-    };
-    driver.emit_lifecycle(&now, event.0, event.1);
-}
-
 /// Incoming migrations whose QEMU is gone (it exited on a failed load, or
 /// was killed; its guest is shut off already): their job ends as failed
 /// and their port is free again.
@@ -645,72 +622,6 @@ fn wait_loaded(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
                     ErrorCode::OPERATION_TIMEOUT,
                     "job 'migration in' timed out waiting for the incoming state",
                 ));
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;
-        }
-    })
-}
-
-/// Post-copy: the guest may run here while QEMU still pulls pages from
-/// the source, whose QEMU must live until the last is in. Finish returns
-/// only then, as libvirt's does (`qemuMigrationDstWaitForCompletion`): a
-/// libvirtd source stops its QEMU as soon as confirm comes.
-/// QEMU's incoming migration status now.
-fn incoming_status(driver: &Driver, inc: &Incoming) -> Result<String> {
-    let run = inc.run.clone();
-    let info = driver
-        .rt
-        .run(async move { run.monitor.execute(qmp::QueryMigrate {}).await })?;
-    Ok(info.status.unwrap_or_default())
-}
-
-/// Post-copy ran here: once the last page arrived the guest is simply
-/// migrated (libvirt's `qemuMigrationDstComplete` and its second RESUMED).
-fn wait_postcopy_done(driver: &Driver, dom: &DomainRef, inc: &Incoming, flags: u32) -> Result<()> {
-    if flags & flags::POSTCOPY == 0 {
-        return Ok(());
-    }
-    pulled_last_page(driver, dom, inc)?;
-    if inc.status.get() != IncomingState::PostCopy {
-        return Ok(());
-    }
-    let now = {
-        let mut domains = driver.domains.lock();
-        let obj = domains.get_mut(dom)?;
-        if obj.state == DomainState::Running {
-            obj.reason = reason::RUNNING_MIGRATED;
-        }
-        lifecycle::save_status(driver, obj);
-        obj.domain_ref()
-    };
-    driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
-    Ok(())
-}
-
-/// Wait until QEMU has pulled the guest's last page from the source.
-fn pulled_last_page(driver: &Driver, dom: &DomainRef, inc: &Incoming) -> Result<()> {
-    let (run, wake) = (inc.run.clone(), driver.migrations.waker(&dom.uuid));
-    driver.rt.run(async move {
-        let failed = || {
-            Error::new(
-                ErrorDomain::QEMU,
-                ErrorCode::OPERATION_FAILED,
-                "job 'migration in' failed in post-copy phase",
-            )
-        };
-        loop {
-            let woken = wake.notified();
-            let info = match run.monitor.execute(qmp::QueryMigrate {}).await {
-                Ok(info) => info,
-                // A QEMU whose main loop waits for a page the source can no
-                // longer send does not answer: post-copy broke.
-                Err(e) if e.code == ErrorCode::OPERATION_TIMEOUT => return Err(failed()),
-                Err(e) => return Err(e),
-            };
-            match info.status.as_deref() {
-                None | Some("completed" | "none") => return Ok(()),
-                Some("failed" | "cancelled" | "postcopy-paused") => return Err(failed()),
-                Some(_) => {}
             }
             let _ = tokio::time::timeout(Duration::from_millis(100), woken).await;
         }

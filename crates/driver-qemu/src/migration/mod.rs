@@ -9,6 +9,8 @@
 //!   and parameter mapping (`qemu_migration_params.c`);
 //! - [`incoming`]: the destination (QEMU with `-incoming defer`, a port of
 //!   the range, `migrate-incoming`; finish resumes or discards it);
+//! - [`postcopy_in`]: the destination during post-copy (its end, or a
+//!   failure that keeps the guest);
 //! - [`outgoing`]: the source (begin's XML and cookie, `migrate` followed to
 //!   its end, confirm ends or resumes the source QEMU);
 //! - [`job`] and [`control`]: the jobs, their statistics, abort and tunables.
@@ -23,6 +25,7 @@ mod job;
 mod mirror;
 mod outgoing;
 mod ports;
+mod postcopy_in;
 mod qmp;
 mod request;
 mod storage;

@@ -52,6 +52,9 @@ async fn handle(
     let (Some(driver), Some(run)) = (driver.upgrade(), run.upgrade()) else {
         return false;
     };
+    if matches!(event, MonitorEvent::Qmp(Event::STOP { .. })) {
+        crate::migration::note_source_stop(&driver, &uuid);
+    }
     match event {
         MonitorEvent::Qmp(Event::STOP { .. }) if run.take_own(true) => {}
         MonitorEvent::Qmp(Event::RESUME { .. }) if run.take_own(false) => {}

@@ -117,7 +117,7 @@ fn run_pair(
             for (src, dst) in [(a, b), (b, a)] {
                 let sample = migrate(src, dst, &s.g, mode, tap);
                 eprintln!(
-                    "{} -> {} {}: wall {:.0} ms, QEMU {:.0} ms, {:.0} MiB/s, downtime {:.0} ms",
+                    "{} -> {} {}: wall {:.0} ms, QEMU {:.0} ms, {:.0} MiB/s, downtime {:.0} ms ({})",
                     src.kind().name(),
                     dst.kind().name(),
                     mode.name(),
@@ -125,6 +125,7 @@ fn run_pair(
                     sample.qemu.total_ms().unwrap_or(f64::NAN),
                     sample.mib_s().unwrap_or(f64::NAN),
                     sample.qemu.guest_downtime_ms().unwrap_or(f64::NAN),
+                    sample.qemu.timeline(),
                 );
                 let key = (src.kind(), dst.kind(), mode);
                 samples.entry(key).or_default().push(sample);

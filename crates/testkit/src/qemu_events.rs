@@ -49,6 +49,22 @@ impl QemuMigration {
         by_events.or(reported)
     }
 
+    /// When the source stopped the guest, completed, and the destination
+    /// resumed it, in ms after the source's setup event: where a downtime
+    /// went (a late stop, a slow drain, a slow resume).
+    pub fn timeline(&self) -> String {
+        let at = |t: Option<f64>| match (t, self.setup) {
+            (Some(t), Some(s)) => format!("{:.0}", (t - s) * 1e3),
+            _ => "?".into(),
+        };
+        format!(
+            "stop +{} ms, completed +{} ms, resumed +{} ms",
+            at(self.stopped),
+            at(self.completed),
+            at(self.resumed)
+        )
+    }
+
     /// Guest-visible downtime: destination RESUME minus source STOP.
     pub fn guest_downtime_ms(&self) -> Option<f64> {
         self.resumed.zip(self.stopped).map(|(r, s)| (r - s) * 1e3)

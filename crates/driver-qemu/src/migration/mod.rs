@@ -158,6 +158,22 @@ pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
     ))
 }
 
+/// The guest's CPUs stopped: an outgoing migration's job keeps the time
+/// (libvirt's `qemuProcessHandleStop`), which its cookie sends on as
+/// `stopped`, so the destination's downtime starts there and not at the
+/// end of a tunnel's drain.
+pub fn note_source_stop(driver: &Driver, uuid: &[u8; 16]) {
+    let Some(job) = driver.migrations.jobs.slot(uuid).current() else {
+        return;
+    };
+    if job.operation == operation::MIGRATION_OUT {
+        let now = rvirt_hypervisor::times::now_ms();
+        job.update(|p| {
+            p.times.stopped.get_or_insert(now);
+        });
+    }
+}
+
 /// The source's guest after the switch to post-copy: paused (post-copy),
 /// or once that failed, paused (post-copy failed); libvirt's
 /// `qemuProcessHandleMigrationStatus` and `qemuMigrationSrcPostcopyFailed`.

@@ -183,6 +183,18 @@ impl Shared {
         self.write_failed(res)
     }
 
+    /// Send one frame given as its prefix (length word and header) and its
+    /// payload, as one write under the writer's lock: stream data goes out
+    /// from the caller's buffer, without a packet or a framed copy.
+    pub(crate) fn send_frame(&self, prefix: &[u8], payload: &[u8]) -> Result<()> {
+        let mut writer = self.writer.lock();
+        let res = writer
+            .write_all(prefix)
+            .and_then(|()| writer.write_all(payload));
+        drop(writer);
+        self.write_failed(res)
+    }
+
     /// Send `packet` unless a write is under way (a PING that would wait
     /// behind a write blocked on a silent peer); whether it went.
     fn send_if_idle(&self, packet: &Packet) -> Result<bool> {

@@ -163,8 +163,12 @@ impl StreamBackend for RemoteStream {
     fn send(&self, data: &[u8]) -> Result<()> {
         for chunk in chunks(data) {
             self.check()?;
-            let packet = self.state.id.data(chunk).map_err(|e| e.to_error())?;
-            self.shared.send(&packet)?;
+            let prefix = self
+                .state
+                .id
+                .data_prefix(chunk.len())
+                .map_err(|e| e.to_error())?;
+            self.shared.send_frame(&prefix, chunk)?;
         }
         Ok(())
     }

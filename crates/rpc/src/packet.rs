@@ -236,6 +236,26 @@ impl Packet {
         Ok(out)
     }
 
+    /// The length word and header of a frame carrying `payload_len` bytes
+    /// of payload after `header`: what a sender writes before a payload it
+    /// keeps in its own buffer, so large stream data is neither copied
+    /// into a packet nor framed in a fresh allocation.
+    pub fn frame_prefix(
+        header: &Header,
+        payload_len: usize,
+    ) -> Result<[u8; MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX], PacketError> {
+        let total = MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX + payload_len;
+        if total > MESSAGE_MAX + MESSAGE_LEN_MAX {
+            return Err(PacketError::TooLarge(total));
+        }
+        let mut enc = Encoder::from_vec(Vec::with_capacity(MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX));
+        enc.put_u32(total as u32);
+        header.encode(&mut enc)?;
+        let mut prefix = [0u8; MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX];
+        prefix.copy_from_slice(&enc.into_bytes());
+        Ok(prefix)
+    }
+
     /// Parse one whole frame (length word included).
     pub fn from_bytes(frame: &[u8]) -> Result<Packet, PacketError> {
         if frame.len() < MESSAGE_LEN_MAX {

@@ -14,8 +14,8 @@
 //!   so receivers must accept both.
 
 use crate::packet::{
-    Header, MessageStatus, MessageType, Packet, PacketError, RemoteError,
-    MESSAGE_LEGACY_PAYLOAD_MAX,
+    Header, MessageStatus, MessageType, Packet, PacketError, RemoteError, MESSAGE_HEADER_MAX,
+    MESSAGE_LEGACY_PAYLOAD_MAX, MESSAGE_LEN_MAX,
 };
 use crate::xdr::XdrEncode;
 use rvirt_util::Error;
@@ -70,6 +70,18 @@ impl StreamId {
             self.header(MessageStatus::Continue),
             data.to_vec(),
         ))
+    }
+
+    /// The length word and header of a `CONTINUE` packet carrying `len`
+    /// bytes, for a sender that writes the data from its own buffer.
+    pub fn data_prefix(
+        &self,
+        len: usize,
+    ) -> Result<[u8; MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX], PacketError> {
+        if len > STREAM_DATA_MAX {
+            return Err(PacketError::TooLarge(len));
+        }
+        Packet::frame_prefix(&self.header(MessageStatus::Continue), len)
     }
 
     /// Empty `OK`: "no more data" from the sender, or the receiver's

@@ -144,7 +144,7 @@ impl TlsConfig {
                 dn_acl: self.allowed_dn_list.clone(),
             },
         )?;
-        let config = verify::server_config(&ctx)?;
+        let config = verify::server_config(&ctx, self.priority.as_deref())?;
         Ok(TlsAcceptorCtx {
             acceptor: TlsAcceptor::from(config),
             ctx: Arc::new(ctx),
@@ -154,9 +154,6 @@ impl TlsConfig {
     /// The TLS service of the daemon, its credentials loaded and (unless
     /// `tls_no_sanity_certificate`) sanity-checked.
     pub fn service(&self) -> std::result::Result<Arc<TlsService>, String> {
-        if let Some(p) = &self.priority {
-            tracing::info!("tls_priority '{p}' ignored: rustls has no GnuTLS priority strings");
-        }
         let current = self
             .load(!self.no_sanity_certificate)
             .map_err(|e| e.message)?;

@@ -15,7 +15,10 @@
 //! - the chain is verified by webpki: a certificate that is both expired
 //!   and revoked reports the first problem webpki meets, GnuTLS reports
 //!   "revoked" first;
-//! - `tls_priority` is accepted and ignored (no GnuTLS priority strings).
+//! - `tls_priority` selects among what rustls has (TLS 1.3 and 1.2, AEAD
+//!   suites, ECDHE groups); a string GnuTLS would refuse stops rvirtd at
+//!   start with libvirt's session text, where libvirtd starts and fails
+//!   every TLS connection.
 
 use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::pki::{have_certtool, Pki};
@@ -269,6 +272,53 @@ fn server_certificate_sanity_checked_at_start() {
     assert!(
         partial.contains("No CA certificate path set to match server key/cert"),
         "{partial}"
+    );
+}
+
+/// `tls_priority` on both ends: a server held to TLS 1.2 serves stock
+/// virsh and rvirsh with the default priority, and neither a GnuTLS nor
+/// an rvirsh client that asks for TLS 1.3 only; a priority string GnuTLS
+/// does not know is refused with libvirt's text, by rvirtd at start and
+/// by rvirsh at open.
+#[test]
+fn tls_priority_selects_the_protocol_versions() {
+    if !ready() {
+        return;
+    }
+    let pki = Pki::new();
+    let port = free_port();
+    let conf = format!(
+        "{}tls_priority = \"NORMAL:-VERS-TLS1.3\"\n",
+        pki.server_conf(port)
+    );
+    let _rvirtd = Daemon::rvirtd(&conf);
+    let base = uri(&pki, port, "client");
+    let tls13_only = format!("{base}&tls_priority=NORMAL:-VERS-TLS1.2");
+    for client in [virsh as fn(&str, &str) -> tools::Output, rvirsh] {
+        let ok = client(&base, "uri");
+        assert!(ok.ok, "{}", ok.stderr);
+        let refused = client(&tls13_only, "uri");
+        assert!(
+            !refused.ok,
+            "a TLS 1.3-only client got through: {}",
+            refused.stdout
+        );
+    }
+    let bad = rvirsh(&format!("{base}&tls_priority=NORMAL:+NOT-A-CIPHER"), "uri");
+    assert!(
+        bad.stderr.contains(
+            "Failed to set TLS session priority to NORMAL:+NOT-A-CIPHER: The request is invalid."
+        ),
+        "{}",
+        bad.stderr
+    );
+    let refusal = rvirtd_refusal(
+        &["--listen"],
+        &format!("{}tls_priority = \"BOGUS\"\n", pki.server_conf(free_port())),
+    );
+    assert!(
+        refusal.contains("Failed to set TLS session priority to BOGUS: The request is invalid."),
+        "{refusal}"
     );
 }
 

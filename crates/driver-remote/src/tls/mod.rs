@@ -2,11 +2,11 @@
 //! and checks, for rvirtd's TLS listener: libvirt's `virNetTLSContext` and
 //! `virNetTLSSession` over rustls.
 //!
-//! `tls_priority` (GnuTLS priority strings) has no rustls equivalent: it is
-//! accepted and ignored, with a note in the log; rustls negotiates TLS 1.3
-//! or 1.2 with its safe default suites.
+//! `tls_priority` (GnuTLS priority strings) selects among the versions,
+//! suites and groups rustls has ([`priority`]).
 
 pub mod context;
+pub mod priority;
 mod stream;
 pub mod verify;
 pub mod x509;
@@ -51,9 +51,6 @@ fn auth_failed(text: String) -> Error {
 /// before connecting as `doRemoteOpen` does, so missing credentials are
 /// reported first.
 fn client_context(opts: &TlsOptions) -> Result<TlsContext> {
-    if let Some(p) = &opts.priority {
-        tracing::info!("tls_priority '{p}' ignored: rustls has no GnuTLS priority strings");
-    }
     let paths = CredentialPaths::locate(opts.pkipath.as_deref().map(Path::new), !is_root(), false);
     TlsContext::new(
         &paths,
@@ -70,7 +67,7 @@ fn client_context(opts: &TlsOptions) -> Result<TlsContext> {
 /// then wait for the server's verdict on ours (its '\1' byte, or a closed
 /// connection).
 fn handshake(tcp: TcpStream, ctx: &TlsContext, opts: &TlsOptions) -> Result<TlsStream> {
-    let config = verify::client_config(ctx)?;
+    let config = verify::client_config(ctx, opts.priority.as_deref())?;
     // The name only selects SNI here; the certificate's owner is checked
     // against the URI's host afterwards, as libvirt does.
     let name = ServerName::try_from(opts.host.trim_matches(['[', ']']).to_string())

@@ -5,6 +5,7 @@
 //! in for `gnutls_certificate_verify_peers2`.
 
 use super::context::TlsContext;
+use super::priority::Priority;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
@@ -182,8 +183,10 @@ fn ca_subjects(ctx: &TlsContext) -> Vec<DistinguishedName> {
         .collect()
 }
 
-/// The daemon's rustls configuration.
-pub fn server_config(ctx: &TlsContext) -> Result<Arc<ServerConfig>> {
+/// The daemon's rustls configuration, with the versions and suites of its
+/// `tls_priority`.
+pub fn server_config(ctx: &TlsContext, priority: Option<&str>) -> Result<Arc<ServerConfig>> {
+    let priority = Priority::parse(priority)?;
     let verifier = SignaturesOnly {
         provider: provider(),
         hints: ca_subjects(ctx),
@@ -191,8 +194,8 @@ pub fn server_config(ctx: &TlsContext) -> Result<Arc<ServerConfig>> {
     let Some((chain, key)) = ctx.identity.as_ref() else {
         return Err(config_err(rustls::Error::NoCertificatesPresented));
     };
-    let mut cfg = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+    let mut cfg = ServerConfig::builder_with_provider(Arc::new(priority.provider))
+        .with_protocol_versions(&priority.versions)
         .map_err(config_err)?
         .with_client_cert_verifier(Arc::new(verifier))
         .with_single_cert(chain.clone(), key.clone_key())
@@ -205,14 +208,16 @@ pub fn server_config(ctx: &TlsContext) -> Result<Arc<ServerConfig>> {
     Ok(Arc::new(cfg))
 }
 
-/// The remote driver's rustls configuration.
-pub fn client_config(ctx: &TlsContext) -> Result<Arc<ClientConfig>> {
+/// The remote driver's rustls configuration, with the versions and suites
+/// of the URI's `tls_priority`.
+pub fn client_config(ctx: &TlsContext, priority: Option<&str>) -> Result<Arc<ClientConfig>> {
+    let priority = Priority::parse(priority)?;
     let verifier = SignaturesOnly {
         provider: provider(),
         hints: Vec::new(),
     };
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+    let builder = ClientConfig::builder_with_provider(Arc::new(priority.provider))
+        .with_protocol_versions(&priority.versions)
         .map_err(config_err)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier));

@@ -20,6 +20,14 @@ fn err(text: &str, flags: ParseFlags) -> String {
         .message
 }
 
+/// Each `(inner, message)`: a new snapshot of document `wrap(inner)` is
+/// refused with `message`.
+fn assert_refused(wrap: impl Fn(&str) -> String, cases: &[(&str, &str)]) {
+    for (inner, want) in cases {
+        assert_eq!(err(&wrap(inner), NEW), *want, "{inner}");
+    }
+}
+
 #[test]
 fn a_new_snapshot_is_named_after_its_creation_time() {
     let (def, current) = SnapshotDef::parse_at("<domainsnapshot/>", NEW, 1796381624).unwrap();
@@ -111,10 +119,7 @@ fn memory_errors_as_libvirt() {
             "XML error: Invalid value for attribute 'snapshot' in element 'memory': 'default'.",
         ),
     ];
-    for (inner, want) in cases {
-        let text = format!("<domainsnapshot>{inner}</domainsnapshot>");
-        assert_eq!(err(&text, NEW), want, "{inner}");
-    }
+    assert_refused(|i| format!("<domainsnapshot>{i}</domainsnapshot>"), &cases);
 }
 
 #[test]
@@ -141,10 +146,8 @@ fn disk_errors_as_libvirt() {
             "unsupported configuration: unknown disk snapshot driver 'foo'",
         ),
     ];
-    for (inner, want) in cases {
-        let text = format!("<domainsnapshot><disks>{inner}</disks></domainsnapshot>");
-        assert_eq!(err(&text, NEW), want, "{inner}");
-    }
+    let in_disks = |i: &str| format!("<domainsnapshot><disks>{i}</disks></domainsnapshot>");
+    assert_refused(in_disks, &cases);
 }
 
 #[test]

@@ -35,11 +35,7 @@ const POLL_MS: u16 = 200;
 #[derive(Debug, Clone, Serialize, Default)]
 struct QueryChardev {}
 
-impl qapi::Command for QueryChardev {
-    type Ok = Vec<ChardevInfo>;
-    const NAME: &'static str = "query-chardev";
-    const ALLOW_OOB: bool = false;
-}
+crate::monitor::qmp_command!(QueryChardev = "query-chardev" => Vec<ChardevInfo>);
 
 #[derive(Debug, Clone, Deserialize)]
 struct ChardevInfo {

@@ -176,4 +176,16 @@ impl Driver {
     pub fn emit_lifecycle(&self, dom: &DomainRef, event: i32, detail: i32) {
         self.emit(dom, DomainEvent::Lifecycle { event, detail });
     }
+
+    /// The DEFINED event of a definition: UPDATED when it replaced one,
+    /// else ADDED.
+    pub fn emit_defined(&self, dom: &DomainRef, replaced: bool) {
+        use rvirt::events::lifecycle as ev;
+        let detail = if replaced {
+            ev::DEFINED_UPDATED
+        } else {
+            ev::DEFINED_ADDED
+        };
+        self.emit_lifecycle(dom, ev::DEFINED, detail);
+    }
 }

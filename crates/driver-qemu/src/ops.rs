@@ -55,12 +55,7 @@ pub fn define(driver: &Driver, xml: &str) -> Result<DomainRef> {
         obj.persistent = true;
         (obj.domain_ref(), existed)
     };
-    let detail = if existed {
-        ev::DEFINED_UPDATED
-    } else {
-        ev::DEFINED_ADDED
-    };
-    driver.emit_lifecycle(&dom, ev::DEFINED, detail);
+    driver.emit_defined(&dom, existed);
     Ok(dom)
 }
 

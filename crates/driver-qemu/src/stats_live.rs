@@ -21,11 +21,7 @@ macro_rules! json_command {
         struct $name {
             $( #[serde(rename = $key)] $field: $ty, )*
         }
-        impl qapi::Command for $name {
-            type Ok = Value;
-            const NAME: &'static str = $qmp;
-            const ALLOW_OOB: bool = false;
-        }
+        crate::monitor::qmp_command!($name = $qmp => Value);
     )*};
 }
 

@@ -11,7 +11,7 @@ use rvirt::flags::feature;
 use rvirt::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 use rvirt_rpc::program::DomainFlagsArgs;
 use rvirt_rpc::remote::*;
-use rvirt_rpc::remote::{self, chars_to_string, Procedure, RemoteCalls};
+use rvirt_rpc::remote::{self, Procedure, RemoteCalls};
 use rvirt_rpc::{Call, Proc};
 use rvirt_rpc::{NonnullDomain, Packet, XdrDecode, XdrEncode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
@@ -389,17 +389,9 @@ impl HypervisorConnection for RemoteConnection {
         Ok(r.supported != 0)
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
-        let r = self.call_node_get_info()?;
-        Ok(NodeInfo {
-            model: r.model_str(),
-            memory: r.memory,
-            cpus: r.cpus as u32,
-            mhz: r.mhz as u32,
-            nodes: r.nodes as u32,
-            sockets: r.sockets as u32,
-            cores: r.cores as u32,
-            threads: r.threads as u32,
-        })
+        Ok(crate::wire::node_info_from_wire(
+            &self.call_node_get_info()?,
+        ))
     }
     fn get_capabilities(&self) -> Result<String> {
         let r = self.call_connect_get_capabilities()?;
@@ -407,10 +399,7 @@ impl HypervisorConnection for RemoteConnection {
     }
     fn node_get_security_model(&self) -> Result<SecurityModel> {
         let r = self.call_node_get_security_model()?;
-        Ok(SecurityModel {
-            model: chars_to_string(&r.model),
-            doi: chars_to_string(&r.doi),
-        })
+        Ok(crate::wire::security_model_from_wire(&r))
     }
 
     fn list_all_domains(&self, flags: u32) -> Result<Vec<DomainRef>> {

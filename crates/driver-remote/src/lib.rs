@@ -15,6 +15,7 @@ mod snapshot;
 mod stream;
 pub mod tls;
 mod uri;
+pub mod wire;
 
 pub use client::KeepAlive;
 pub use conn::RemoteConnection;

@@ -221,12 +221,7 @@ fn sasl_over_tls_with_stock_virsh_and_rvirsh() {
     if libvirtd.is_some() {
         ports.push((stock_port, "libvirtd"));
     }
-    let tls_uri = |port| {
-        format!(
-            "test+tls://127.0.0.1:{port}/default?pkipath={}",
-            pki.client_dir("client").display()
-        )
-    };
+    let tls_uri = |port| pki.client_uri(port, "client");
     for (i, (user, pass, ok)) in CASES.iter().enumerate() {
         let auth = db.auth_file(&format!("tls{i}.conf"), user, pass);
         let mut virsh_err = Vec::new();

@@ -91,10 +91,7 @@ fn uri(pki: &Pki, port: u16, name: &str) -> String {
     } else {
         ""
     };
-    format!(
-        "test+tls://127.0.0.1:{port}/default?pkipath={}{no_sanity}",
-        pki.client_dir(name).display()
-    )
+    format!("{}{no_sanity}", pki.client_uri(port, name))
 }
 
 #[test]
@@ -205,10 +202,7 @@ fn client_checks_the_server_certificate() {
     // A server whose certificate names another host.
     let port = free_port();
     let _elsewhere = Daemon::rvirtd(&pki.server_conf_as("elsewhere", port));
-    let uri = format!(
-        "test+tls://127.0.0.1:{port}/default?pkipath={}",
-        dir.display()
-    );
+    let uri = pki.client_uri(port, "client");
     for out in [rvirsh(&uri, "list --all"), virsh(&uri, "list --all")] {
         assert!(!out.ok && out.stderr.contains(refused), "{out:?}");
     }

@@ -13,6 +13,7 @@
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::held::HeldClient;
+use rvirt_testkit::live_tls::LiveTls;
 use rvirt_testkit::pki::{have_certtool, Pki};
 use rvirt_testkit::ports::free_port;
 use rvirt_testkit::tools::{diff, have_virsh, have_virt_admin, python_libvirt_ready};
@@ -30,73 +31,46 @@ fn ready() -> bool {
     ok
 }
 
-/// Put server certificate `name` (and its key) where the daemon reads it.
-fn install_server(pki: &Pki, name: &str, live: &Path) {
-    for (from, to) in [("cert", "servercert.pem"), ("key", "serverkey.pem")] {
-        std::fs::copy(pki.path(&format!("{name}-{from}.pem")), live.join(to)).unwrap();
+/// rvirtd reading its TLS files from a directory of their own, and the
+/// URI of client "client" with a connection open on it; `None` when a tool
+/// is missing.
+fn live_daemon_with_client() -> Option<(LiveTls, String, HeldClient)> {
+    if !ready() {
+        return None;
     }
-}
-
-/// libvirtd.conf lines for TLS on `port` with the files in `live`.
-fn live_conf(pki: &Pki, live: &Path, port: u16) -> String {
-    format!(
-        "listen_tls = 1\ntls_port = \"{port}\"\nca_file = \"{}\"\ncert_file = \"{}\"\n\
-         key_file = \"{}\"\ncrl_file = \"{}\"\n",
-        pki.path("ca-cert.pem").display(),
-        live.join("servercert.pem").display(),
-        live.join("serverkey.pem").display(),
-        live.join("cacrl.pem").display(),
-    )
-}
-
-fn uri(pki: &Pki, port: u16, client: &str) -> String {
-    format!(
-        "test+tls://127.0.0.1:{port}/default?pkipath={}",
-        pki.client_dir(client).display()
-    )
+    let tls = LiveTls::rvirtd(Pki::new());
+    let client = tls.uri("client");
+    let held = HeldClient::open(&client, false);
+    Some((tls, client, held))
 }
 
 fn update_tls(d: &Daemon) -> Output {
     virt_admin(&d.admin_uri(), "server-update-tls libvirtd")
 }
 
-fn assert_updated(d: &Daemon) {
-    let out = update_tls(d);
-    assert!(out.ok, "{out:?}\n{}", d.log());
-    assert_eq!(out.stdout.trim(), "update tls related files succeed");
-}
-
 #[test]
 fn update_tls_replaces_the_server_certificate_for_new_clients_only() {
-    if !ready() {
+    let Some((tls, client, mut held)) = live_daemon_with_client() else {
         return;
-    }
-    let pki = Pki::new();
-    let live = TempDir::new("live-pki");
-    install_server(&pki, "server", live.path());
-    std::fs::copy(pki.path("ca-crl.pem"), live.join("cacrl.pem")).unwrap();
-    let port = free_port();
-    let rvirtd = Daemon::rvirtd(&live_conf(&pki, live.path(), port));
-    let client = uri(&pki, port, "client");
-    let mut held = HeldClient::open(&client, false);
+    };
     assert_eq!(held.call(), "ok");
 
     // A certificate for another host: new clients to 127.0.0.1 refuse it.
-    install_server(&pki, "elsewhere", live.path());
+    tls.install_server("elsewhere");
     assert!(
         virsh(&client, "uri").ok,
         "the old files are in force until the update"
     );
-    assert_updated(&rvirtd);
+    tls.assert_updated();
     let out = virsh(&client, "uri");
     let owner = "owner does not match the hostname 127.0.0.1";
     assert!(!out.ok && out.stderr.contains(owner), "{out:?}");
     assert_eq!(held.call(), "ok", "the open connection keeps its session");
 
     // A bad file set is refused with libvirt's text; the old one stays.
-    let cert = live.join("servercert.pem");
+    let cert = tls.cert_file();
     std::fs::write(&cert, "not a certificate\n").unwrap();
-    let out = update_tls(&rvirtd);
+    let out = tls.update();
     let want = format!(
         "error: Unable to update server's tls related files.\n\
          error: Unable to import server certificate {}\n",
@@ -108,37 +82,28 @@ fn update_tls_replaces_the_server_certificate_for_new_clients_only() {
         "still 'elsewhere'"
     );
 
-    install_server(&pki, "server", live.path());
-    assert_updated(&rvirtd);
+    tls.install_server("server");
+    tls.assert_updated();
     let out = virsh(&client, "uri");
-    assert!(out.ok, "{out:?}\n{}", rvirtd.log());
+    assert!(out.ok, "{out:?}\n{}", tls.daemon.log());
     assert_eq!(held.call(), "ok");
 }
 
 #[test]
 fn update_tls_reads_a_new_crl_and_refuses_the_revoked_client() {
-    if !ready() {
+    let Some((tls, client, mut held)) = live_daemon_with_client() else {
         return;
-    }
-    let pki = Pki::new();
-    let live = TempDir::new("live-pki");
-    install_server(&pki, "server", live.path());
-    std::fs::copy(pki.path("ca-crl.pem"), live.join("cacrl.pem")).unwrap();
-    let port = free_port();
-    let rvirtd = Daemon::rvirtd(&live_conf(&pki, live.path(), port));
-    let client = uri(&pki, port, "client");
-    let mut held = HeldClient::open(&client, false);
-
-    std::fs::copy(pki.crl_revoking("client"), live.join("cacrl.pem")).unwrap();
+    };
+    tls.install_crl(&tls.pki().crl_revoking("client"));
     assert!(virsh(&client, "uri").ok, "not revoked before the update");
-    assert_updated(&rvirtd);
+    tls.assert_updated();
     let out = virsh(&client, "uri");
     assert!(!out.ok && out.stderr.contains(SERVER_REFUSED), "{out:?}");
-    let log = rvirtd.log();
+    let log = tls.daemon.log();
     assert!(log.contains("The certificate has been revoked."), "{log}");
     assert_eq!(held.call(), "ok", "revocation does not cut an open session");
     // The new CRL replaced the old one: "revoked" is no longer revoked.
-    let out = virsh(&uri(&pki, port, "revoked"), "uri");
+    let out = virsh(&tls.uri("revoked"), "uri");
     assert!(out.ok, "{out:?}");
 }
 
@@ -164,7 +129,7 @@ fn client_info_shows_the_certificate_dn_as_libvirtd() {
     let port2 = free_port();
     let rvirtd = Daemon::rvirtd(&pki.server_conf(port2));
     for (d, port) in [(&libvirtd, port), (&rvirtd, port2)] {
-        let _held = HeldClient::open(&uri(&pki, port, "client"), false);
+        let _held = HeldClient::open(&pki.client_uri(port, "client"), false);
         let id = tls_client_id(d);
         let out = virt_admin(&d.admin_uri(), &format!("client-info libvirtd {id}"));
         let dn = format!("tls_x509_dname : {}", Pki::client_dn("client"));
@@ -191,7 +156,13 @@ fn lay_out_etc_pki(pki: &Pki, etc: &Path, name: &str) {
 }
 
 /// A change to the files under the PKI directory.
-type FileChange = dyn Fn(&Pki, &Path);
+enum FileChange {
+    Nothing,
+    /// A server certificate file that is not a certificate.
+    Garbage,
+    /// Server certificate NAME laid out in place of the current one.
+    Certificate(&'static str),
+}
 
 /// What `server-update-tls` says for each new file set, on libvirtd
 /// (which reloads /etc/pki, here a directory mounted there in its own
@@ -219,38 +190,24 @@ fn update_tls_answers_like_libvirtd() {
         at("libvirt/servercert.pem"),
         at("libvirt/private/serverkey.pem"),
     ));
-    let garbage = |_: &Pki, etc: &Path| {
-        std::fs::write(etc.join("libvirt/servercert.pem"), "garbage\n").unwrap();
-    };
+    use FileChange::{Certificate, Garbage, Nothing};
     // (what, the change, whether the update succeeds)
-    let cases: [(&str, &FileChange, bool); 6] = [
-        ("the same files", &|_, _| {}, true),
-        ("a certificate that is not one", &garbage, false),
+    let cases = [
+        ("the same files", Nothing, true),
+        ("a certificate that is not one", Garbage, false),
         // Its purpose (TLS client) is not critical: libvirt only warns.
-        (
-            "a client certificate",
-            &|p, e| lay_out_etc_pki(p, e, "client"),
-            true,
-        ),
-        (
-            "an expired certificate",
-            &|p, e| lay_out_etc_pki(p, e, "expired"),
-            false,
-        ),
-        (
-            "another CA's certificate",
-            &|p, e| lay_out_etc_pki(p, e, "foreign"),
-            false,
-        ),
-        (
-            "the server certificate again",
-            &|p, e| lay_out_etc_pki(p, e, "server"),
-            true,
-        ),
+        ("a client certificate", Certificate("client"), true),
+        ("an expired certificate", Certificate("expired"), false),
+        ("another CA's certificate", Certificate("foreign"), false),
+        ("the server certificate again", Certificate("server"), true),
     ];
     let mut failures = Vec::new();
     for (what, change, ok) in cases {
-        change(&pki, etc.path());
+        match change {
+            Nothing => {}
+            Garbage => std::fs::write(etc.join("libvirt/servercert.pem"), "garbage\n").unwrap(),
+            Certificate(name) => lay_out_etc_pki(&pki, etc.path(), name),
+        }
         let want = update_tls(&libvirtd).normalised(&[Normalise::Value("/etc/pki".into(), "pki")]);
         let root = etc.path().display().to_string();
         let got = update_tls(&rvirtd).normalised(&[Normalise::Value(root, "pki")]);
@@ -264,7 +221,7 @@ fn update_tls_answers_like_libvirtd() {
         rvirtd.log()
     );
     for (d, port) in [(&libvirtd, port), (&rvirtd, port2)] {
-        let out = virsh(&uri(&pki, port, "client"), "uri");
+        let out = virsh(&pki.client_uri(port, "client"), "uri");
         assert!(out.ok, "{}: {out:?}", d.name);
     }
 }

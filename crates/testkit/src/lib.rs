@@ -31,6 +31,7 @@ pub mod held;
 pub mod hosts;
 pub mod libvirtd_host;
 pub mod libvirtd_qemu;
+pub mod live_tls;
 pub mod migration_host;
 pub mod pki;
 pub mod ports;

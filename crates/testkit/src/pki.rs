@@ -88,6 +88,15 @@ impl Pki {
         dir
     }
 
+    /// The `test+tls://` URI of client `name` to a daemon listening on
+    /// 127.0.0.1:`port`.
+    pub fn client_uri(&self, port: u16, name: &str) -> String {
+        format!(
+            "test+tls://127.0.0.1:{port}/default?pkipath={}",
+            self.client_dir(name).display()
+        )
+    }
+
     /// A `pkipath` directory for a server (as libvirt lays one out).
     pub fn server_dir(&self) -> PathBuf {
         let dir = self.dir.join("server-dir");

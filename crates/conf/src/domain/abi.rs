@@ -5,7 +5,7 @@
 //! (VIR_ERR_CONFIG_UNSUPPORTED) for the first property that differs, in
 //! libvirt's order.
 
-use super::address::Address;
+use super::address::{Address, DeviceInfo};
 use super::controller::ControllerModel;
 use super::disk::Disk;
 use super::filesystem::Filesystem;
@@ -82,6 +82,18 @@ fn each_device<T>(
 ) -> Result<()> {
     same_count(what, src, dst)?;
     src.iter().zip(dst).try_for_each(|(a, b)| check(a, b))
+}
+
+/// `virDomainDeviceInfoCheckABIStability`: the address, then the ACPI
+/// index.
+fn same_info(
+    src: &DeviceInfo,
+    src_addr: &Option<Address>,
+    dst: &DeviceInfo,
+    dst_addr: &Option<Address>,
+) -> Result<()> {
+    same_address(src_addr, dst_addr)?;
+    same_acpi_index(src.acpi_index, dst.acpi_index)
 }
 
 /// The tail of `virDomainDeviceInfoCheckABIStability` (unset is 0).
@@ -238,8 +250,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same("disk bus", a.bus().as_str(), b.bus().as_str())?;
         same("disk", &a.target.dev, &b.target.dev)?;
         check_disk(a, b)?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.acpi_index, b.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     each_device("controller", &s.controllers, &d.controllers, |a, b| {
         same_value(
@@ -252,8 +263,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
         same_value("controller model", a.model, b.model, |m| {
             m.map_or("", ControllerModel::as_str)
         })?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.acpi_index, b.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     each_device(
         "filesystem",
@@ -273,8 +283,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             b.mtu.unwrap_or_default(),
         )?;
         check_virtio(&a.driver.options, &b.driver.options)?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.acpi_index, b.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     same_count("input device", &s.inputs, &d.inputs)?;
     same_count("graphics", &s.graphics, &d.graphics)?;
@@ -290,19 +299,16 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
             VirEnum::as_str,
         )?;
         same_value("input device bus", a.bus, b.bus, VirEnum::as_str)?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
+        same_info(&a.info, &a.address, &b.info, &b.address)?;
     }
     for (a, b) in s.videos.iter().zip(&d.videos) {
         same_value("video card model", a.model, b.model, VirEnum::as_str)?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.acpi_index, b.acpi_index)?;
+        same_info(&a.info, &a.address, &b.info, &b.address)?;
     }
     each_device("host device", &s.hostdevs, &d.hostdevs, |a, b| {
         let subsystem = |h: &Hostdev| h.type_name();
         same("host device subsystem", subsystem(a), subsystem(b))?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.acpi_index, b.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     if s.watchdog.is_some() != d.watchdog.is_some() {
         let count = |w: &Option<Watchdog>| usize::from(w.is_some());
@@ -314,8 +320,7 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     }
     if let (Some(a), Some(b)) = (&s.watchdog, &d.watchdog) {
         same("watchdog model", a.model.as_str(), b.model.as_str())?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.info.acpi_index, b.info.acpi_index)?;
+        same_info(&a.info, &a.address, &b.info, &b.address)?;
     }
     let sb = s.memballoon.as_ref().map(|m| m.model);
     let db = d.memballoon.as_ref().map(|m| m.model);
@@ -328,20 +333,17 @@ fn check_devices(src: &DomainDef, dst: &DomainDef) -> Result<()> {
     same_count("smartcard", &s.smartcards, &d.smartcards)?;
     each_device("sound card", &s.sounds, &d.sounds, |a, b| {
         same("sound card model", a.model.as_str(), b.model.as_str())?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     same_count("redirected devices", &s.redirdevs, &d.redirdevs)?;
     same_count("hub device", &s.hubs, &d.hubs)?;
     each_device("RNG device", &s.rngs, &d.rngs, |a, b| {
         same_quoted("RNG model", a.model.as_str(), b.model.as_str())?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     each_device("panic device", &s.panics, &d.panics, |a, b| {
         same_quoted("panic model", a.model.as_str(), b.model.as_str())?;
-        same_address(&a.address, &b.address)?;
-        same_acpi_index(a.info.acpi_index, b.info.acpi_index)
+        same_info(&a.info, &a.address, &b.info, &b.address)
     })?;
     each_device("shared memory device", &s.shmems, &d.shmems, check_shmem)?;
     each_device("TPM device", &s.tpms, &d.tpms, check_tpm)?;
@@ -396,8 +398,7 @@ fn check_iommu(src: &Iommu, dst: &Iommu) -> Result<()> {
         bits(s.aw_bits),
         bits(d.aw_bits),
     )?;
-    same_address(&src.address, &dst.address)?;
-    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
+    same_info(&src.info, &src.address, &dst.info, &dst.address)
 }
 
 /// `virDomainFsDefCheckABIStability`.
@@ -415,8 +416,7 @@ fn check_filesystem(src: &Filesystem, dst: &Filesystem) -> Result<()> {
     if src.model != dst.model {
         return Err(unsupported("Target filesystem model does not match source"));
     }
-    same_address(&src.address, &dst.address)?;
-    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
+    same_info(&src.info, &src.address, &dst.info, &dst.address)
 }
 
 /// `virDomainShmemDefCheckABIStability`.
@@ -450,8 +450,7 @@ fn check_shmem(src: &Shmem, dst: &Shmem) -> Result<()> {
             "Target shared memory MSI configuration doesn't match source",
         ));
     }
-    same_address(&src.address, &dst.address)?;
-    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
+    same_info(&src.info, &src.address, &dst.info, &dst.address)
 }
 
 /// libvirt's "Target WHAT 'D' doesn't match source SOURCE_WHAT 'S'".
@@ -520,8 +519,7 @@ fn check_memory(src: &MemoryDevice, dst: &MemoryDevice) -> Result<()> {
             return Err(unsupported(format!("Target NVDIMM {msg}")));
         }
     }
-    same_address(&src.address, &dst.address)?;
-    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
+    same_info(&src.info, &src.address, &dst.info, &dst.address)
 }
 
 /// `virDomainTPMDefCheckABIStability` ("doesn't match", no values).
@@ -553,8 +551,7 @@ fn check_tpm(src: &Tpm, dst: &Tpm) -> Result<()> {
             return differs("active PCR banks");
         }
     }
-    same_address(&src.address, &dst.address)?;
-    same_acpi_index(src.info.acpi_index, dst.info.acpi_index)
+    same_info(&src.info, &src.address, &dst.info, &dst.address)
 }
 
 #[cfg(test)]

@@ -334,8 +334,7 @@ impl DeviceInfo {
 /// `virDomainDeviceInfoFormat` of a device without boot order or ROM:
 /// alias, `<acpi>`, `<address>`.
 pub(crate) fn format_info_addr(info: &DeviceInfo, addr: &Option<Address>, w: &mut Writer) {
-    let alias = info.alias.as_deref();
-    super::boot::format_info(w, None, alias, None, info.acpi_index);
+    super::boot::format_info(w, None, info, None);
     format_addr(addr, w);
 }
 

@@ -52,22 +52,21 @@ pub(crate) fn acpi_index(e: &Element) -> Result<Option<u32>> {
 pub(crate) fn format_info(
     w: &mut Writer,
     boot: Option<&DeviceBoot>,
-    alias: Option<&str>,
+    info: &super::address::DeviceInfo,
     rom: Option<&super::rom::Rom>,
-    acpi_index: Option<u32>,
 ) {
     if let Some(b) = boot {
         b.format(w);
     }
     // A user alias is the device's alias: the runtime one is not taken.
     let runtime = w.take_device_alias();
-    if let Some(a) = alias.or(runtime.as_deref()) {
+    if let Some(a) = info.alias.as_deref().or(runtime.as_deref()) {
         format_alias(w, a);
     }
     if let Some(r) = rom {
         r.format(w);
     }
-    if let Some(i) = acpi_index {
+    if let Some(i) = info.acpi_index {
         w.line(&format!("<acpi index='{i}'/>"));
     }
 }

@@ -119,9 +119,7 @@ impl Timer {
             for (name, v) in ["threshold", "slew", "limit"].iter().zip(self.catchup) {
                 a_opt_nonzero(&mut c, name, v);
             }
-            if !c.as_str().is_empty() {
-                w.line(&format!("<catchup{}/>", c.as_str()));
-            }
+            w.attrs_elem("catchup", c.as_str());
         });
     }
 }

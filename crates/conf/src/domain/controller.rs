@@ -2,7 +2,7 @@
 //! `virDomainControllerDefParseXML` (with `virDomainControllerDefPostParse`'s
 //! check), formatted as `virDomainControllerDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::{format_addr, parse_addr, Address, DeviceInfo};
 use super::props::{self, vir_enum, TriSwitch, VirEnum};
 use super::virtio::VirtioOptions;
 use super::{internal_xml, unsupported, xml_invalid_attr};
@@ -144,10 +144,8 @@ pub struct Controller {
     pub pci: PciOpts,
     /// `<master startport=>` of a USB companion controller.
     pub master_startport: Option<u32>,
-    /// A user alias (`ua-...`).
-    pub alias: Option<String>,
-    /// `<acpi index=>`, non-zero.
-    pub acpi_index: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -227,8 +225,7 @@ impl Controller {
             driver: ControllerDriver::default(),
             pci: PciOpts::default(),
             master_startport: None,
-            alias: None,
-            acpi_index: None,
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -261,8 +258,7 @@ impl Controller {
         let node = numa_node(e)?;
         // A USB controller of model none has no device info at all.
         if !c.is_usb_none() {
-            c.alias = super::disk::user_alias(e);
-            c.acpi_index = super::boot::acpi_index(e)?;
+            c.info = DeviceInfo::parse(e)?;
             c.address = parse_addr(e)?;
             if let Some(m) = e.child("master") {
                 c.master_startport = Some(props::uint(m, "startport", false, false)?.unwrap_or(0));
@@ -422,9 +418,7 @@ impl Controller {
         a.opt("ioeventfd", d.ioeventfd.map(VirEnum::as_str));
         a.opt("iothread", Some(d.iothread).filter(|n| *n != 0));
         let attrs = format!("{}{}", a.as_str(), d.virtio.attrs());
-        if !attrs.is_empty() {
-            w.line(&format!("<driver{attrs}/>"));
-        }
+        w.attrs_elem("driver", &attrs);
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
@@ -443,13 +437,13 @@ impl Controller {
             self.format_driver(w);
             // virDomainDeviceInfoFormat: alias, master, acpi, address.
             let runtime = w.take_device_alias();
-            if let Some(a) = self.alias.as_deref().or(runtime.as_deref()) {
+            if let Some(a) = self.info.alias.as_deref().or(runtime.as_deref()) {
                 super::boot::format_alias(w, a);
             }
             if let Some(p) = self.master_startport {
                 w.line(&format!("<master startport='{p}'/>"));
             }
-            if let Some(i) = self.acpi_index {
+            if let Some(i) = self.info.acpi_index {
                 w.line(&format!("<acpi index='{i}'/>"));
             }
             format_addr(&self.address, w);

@@ -1,7 +1,6 @@
 //! `<devices>`: the container, addresses, disks, controllers, interfaces.
 
 pub use super::address::Address;
-pub(crate) use super::address::{format_addr, parse_addr};
 use super::audio::Audio;
 use super::boot::DeviceBoot;
 use super::channel::{self, Channel};
@@ -133,12 +132,12 @@ impl Devices {
                 .is_some_and(|c| c.console_target() == serial_console);
         let skip = usize::from(backcompat);
         [
-            of(&self.disks, |d| &d.alias),
-            of(&self.interfaces, |i| &i.alias),
+            of(&self.disks, |d| &d.info.alias),
+            of(&self.interfaces, |i| &i.info.alias),
             of(&self.sounds, |s| &s.info.alias),
-            of(&self.hostdevs, |h| &h.alias),
-            of(&self.videos, |v| &v.alias),
-            of(&self.controllers, |c| &c.alias),
+            of(&self.hostdevs, |h| &h.info.alias),
+            of(&self.videos, |v| &v.info.alias),
+            of(&self.controllers, |c| &c.info.alias),
             of(&self.smartcards, |c| &c.info.alias),
             of(self.serials.iter().skip(skip), |c| &c.info.alias),
             of(&self.parallels, |c| &c.info.alias),

@@ -154,9 +154,7 @@ impl Input {
         a.opt("grab", s.grab.map(VirEnum::as_str));
         a.opt("grabToggle", s.grab_toggle.map(VirEnum::as_str));
         a.opt("repeat", s.repeat.map(VirEnum::as_str));
-        if !a.as_str().is_empty() {
-            w.line(&format!("<source{}/>", a.as_str()));
-        }
+        w.attrs_elem("source", a.as_str());
     }
 
     pub(crate) fn format(&self, w: &mut Writer) {
@@ -168,10 +166,7 @@ impl Input {
             a.push_str(&format!(" model='{}'", m.as_str()));
         }
         w.elem_with("input", &a, |w| {
-            let driver = self.virtio.attrs();
-            if !driver.is_empty() {
-                w.line(&format!("<driver{driver}/>"));
-            }
+            self.virtio.format_driver(w);
             self.format_source(w);
             format_info_addr(&self.info, &self.address, w)
         });
@@ -244,10 +239,7 @@ impl Memballoon {
                 w.line(&format!("<stats period='{}'/>", self.period));
             }
             format_info_addr(&self.info, &self.address, w);
-            let driver = self.virtio.attrs();
-            if !driver.is_empty() {
-                w.line(&format!("<driver{driver}/>"));
-            }
+            self.virtio.format_driver(w);
         });
     }
 }

@@ -348,9 +348,7 @@ impl Filesystem {
             a.opt("queue", d.queue.filter(|q| *q != 0));
         }
         let attrs = format!("{}{}", a.as_str(), d.virtio.attrs());
-        if !attrs.is_empty() {
-            w.line(&format!("<driver{attrs}/>"));
-        }
+        w.attrs_elem("driver", &attrs);
     }
 
     fn format_source(&self, w: &mut Writer) {

@@ -5,7 +5,7 @@
 //! vhost-scsi and SCSI (`hostdev_scsi.rs`) devices are modelled;
 //! capabilities mode is refused as not supported yet.
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::controller::ControllerType;
 use super::hostdev_caps::CapsSource;
@@ -99,11 +99,9 @@ pub struct Hostdev {
     /// virtio interface this PCI device fails over to.
     pub teaming: Option<String>,
     pub boot: Option<DeviceBoot>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
     pub rom: Option<Rom>,
-    /// `<acpi index=>`.
-    pub acpi_index: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -342,9 +340,8 @@ impl Hostdev {
             managed,
             source,
             boot: DeviceBoot::parse(e)?,
-            alias: super::disk::user_alias(e),
             rom: Rom::parse(e)?,
-            acpi_index: super::boot::acpi_index(e)?,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         };
         hostdev.check_mdev_address()?;
@@ -489,8 +486,7 @@ impl Hostdev {
             if let HostdevSource::Scsi(s) = &self.source {
                 s.format_flags(w);
             }
-            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-            super::boot::format_info(w, boot, alias, self.rom.as_ref(), self.acpi_index);
+            super::boot::format_info(w, self.boot.as_ref(), &self.info, self.rom.as_ref());
             format_addr(&self.address, w);
         });
     }

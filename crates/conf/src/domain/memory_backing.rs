@@ -184,9 +184,7 @@ impl MemoryBacking {
             let mut a = Attrs::new();
             a.opt("mode", self.allocation.map(VirEnum::as_str));
             a.opt("threads", Some(self.allocation_threads).filter(|t| *t > 0));
-            if !a.as_str().is_empty() {
-                w.line(&format!("<allocation{}/>", a.as_str()));
-            }
+            w.attrs_elem("allocation", a.as_str());
             if self.discard {
                 w.line("<discard/>");
             }

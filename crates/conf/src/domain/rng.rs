@@ -135,10 +135,7 @@ impl Rng {
             }
             RngBackend::Builtin => w.line("<backend model='builtin'/>"),
         }
-        let driver = self.driver.attrs();
-        if !driver.is_empty() {
-            w.line(&format!("<driver{driver}/>"));
-        }
+        self.driver.format_driver(w);
         format_info_addr(&self.info, &self.address, w);
         w.dedent();
         w.line("</rng>");

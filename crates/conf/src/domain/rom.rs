@@ -38,8 +38,6 @@ impl Rom {
         a.opt("enabled", self.enabled.map(VirEnum::as_str));
         a.opt("bar", self.bar.map(VirEnum::as_str));
         a.opt("file", self.file.as_deref());
-        if !a.as_str().is_empty() {
-            w.line(&format!("<rom{}/>", a.as_str()));
-        }
+        w.attrs_elem("rom", a.as_str());
     }
 }

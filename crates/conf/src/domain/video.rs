@@ -1,7 +1,7 @@
 //! `<video>` (`virDomainVideoDef`): parsed as `virDomainVideoDefParseXML`
 //! with rvirt's model defaults, formatted as `virDomainVideoDefFormat`.
 
-use super::devices::{format_addr, parse_addr, Address};
+use super::address::{format_info_addr, parse_addr, Address, DeviceInfo};
 use super::os::OsDef;
 use super::props::{self, vir_enum, TriBool, VirEnum};
 use super::virtio::VirtioOptions;
@@ -49,10 +49,8 @@ pub struct Video {
     pub backend: Option<VideoBackend>,
     pub vgaconf: Option<VgaConf>,
     pub virtio: VirtioOptions,
-    /// A user alias (`ua-...`).
-    pub alias: Option<String>,
-    /// `<acpi index=>`, non-zero.
-    pub acpi_index: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -124,8 +122,7 @@ impl Video {
             backend: None,
             vgaconf: None,
             virtio: VirtioOptions::default(),
-            alias: None,
-            acpi_index: None,
+            info: DeviceInfo::default(),
             address: None,
         }
     }
@@ -146,9 +143,9 @@ impl Video {
     /// `virDomainDefPostParseVideo` on a `none` video: nothing it was
     /// given is kept but its user alias.
     pub(crate) fn clear_to_none(&mut self) {
-        let alias = self.alias.take();
+        let alias = self.info.alias.take();
         *self = Video::bare(VideoModel::None);
-        self.alias = alias;
+        self.info.alias = alias;
     }
 
     pub(crate) fn parse(e: &Element, os: &OsDef) -> Result<Video> {
@@ -191,8 +188,7 @@ impl Video {
                 None => None,
             },
             virtio: VirtioOptions::parse(driver)?,
-            alias: super::disk::user_alias(e),
-            acpi_index: super::boot::acpi_index(e)?,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             model,
         })
@@ -206,9 +202,7 @@ impl Video {
         if let Some(b) = self.backend {
             attrs.push_str(&format!(" name='{}'", b.as_str()));
         }
-        if !attrs.is_empty() {
-            w.line(&format!("<driver{attrs}/>"));
-        }
+        w.attrs_elem("driver", &attrs);
     }
 
     fn format_model_children(&self, w: &mut Writer) {
@@ -240,9 +234,7 @@ impl Video {
                 a.add("primary", "yes");
             }
             w.elem_with("model", a.as_str(), |w| self.format_model_children(w));
-            let alias = self.alias.as_deref();
-            super::boot::format_info(w, None, alias, None, self.acpi_index);
-            format_addr(&self.address, w);
+            format_info_addr(&self.info, &self.address, w);
         });
     }
 }

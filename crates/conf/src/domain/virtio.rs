@@ -2,7 +2,7 @@
 //! shares (`virDomainVirtioOptionsParseXML` / `...Format`).
 
 use super::props::{self, TriSwitch, VirEnum};
-use crate::xml::Element;
+use crate::xml::{Element, Writer};
 use rvirt_util::Result;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,6 +37,12 @@ impl VirtioOptions {
             .zip(values)
             .filter_map(|(n, v)| v.map(|v| format!(" {n}='{}'", v.as_str())))
             .collect()
+    }
+
+    /// `<driver .../>` of a device whose driver element carries only
+    /// these options; nothing when none is set.
+    pub(crate) fn format_driver(&self, w: &mut Writer) {
+        w.attrs_elem("driver", &self.attrs());
     }
 }
 

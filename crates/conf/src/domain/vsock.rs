@@ -89,10 +89,7 @@ impl Vsock {
             cid.opt("address", self.cid.address);
             w.line(&format!("<cid{}/>", cid.as_str()));
             format_info_addr(&self.info, &self.address, w);
-            let driver = self.virtio.attrs();
-            if !driver.is_empty() {
-                w.line(&format!("<driver{driver}/>"));
-            }
+            self.virtio.format_driver(w);
         });
     }
 }

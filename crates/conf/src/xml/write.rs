@@ -64,6 +64,14 @@ impl Writer {
         }
     }
 
+    /// `<name attrs/>` when there are attributes, else nothing
+    /// (`virXMLFormatElement` of an element without children).
+    pub fn attrs_elem(&mut self, name: &str, attrs: &str) {
+        if !attrs.is_empty() {
+            self.line(&format!("<{name}{attrs}/>"));
+        }
+    }
+
     /// Start `<name attrs` and close it either as `/>` (no children) or
     /// with `>` + indentation; returns a child writer.
     pub fn elem_with(&mut self, name: &str, attrs: &str, body: impl FnOnce(&mut Writer)) {

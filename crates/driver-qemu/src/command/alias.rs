@@ -4,6 +4,7 @@
 
 use super::disk::disk_alias;
 use super::machine::is_q35;
+use rvirt_conf::domain::address::DeviceInfo;
 use rvirt_conf::domain::controller::{ControllerModel, ControllerType, PciModel, ScsiModel};
 use rvirt_conf::domain::devices::{DeviceAliases, MemballoonModel};
 use rvirt_conf::domain::props::VirEnum;
@@ -17,17 +18,11 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
     let disks = d
         .disks
         .iter()
-        .map(|disk| match &disk.alias {
+        .map(|disk| match &disk.info.alias {
             Some(user) => Ok(user.clone()),
             None => disk_alias(disk, def),
         })
         .collect::<Result<_>>()?;
-    let interfaces = d
-        .interfaces
-        .iter()
-        .enumerate()
-        .map(|(i, net)| net.alias.clone().unwrap_or_else(|| format!("net{i}")))
-        .collect();
     let balloon = d
         .memballoon
         .as_ref()
@@ -36,7 +31,7 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
         disks,
         controllers: d.controllers.iter().map(|c| controller(def, c)).collect(),
         filesystems: numbered("fs", d.filesystems.len()),
-        interfaces,
+        interfaces: user_or_numbered("net", d.interfaces.iter().map(|n| &n.info)),
         smartcards: numbered("smartcard", d.smartcards.len()),
         serials: numbered("serial", d.serials.len()),
         parallels: numbered("parallel", d.parallels.len()),
@@ -44,27 +39,29 @@ pub fn assign(def: &DomainDef) -> Result<DeviceAliases> {
             .map(|(i, c)| crate::console::console_alias(def, i, c))
             .collect(),
         channels: numbered("channel", d.channels.len()),
-        inputs: (d.inputs.iter().enumerate())
-            .map(|(i, x)| x.info.alias.clone().unwrap_or_else(|| format!("input{i}")))
-            .collect(),
+        inputs: user_or_numbered("input", d.inputs.iter().map(|x| &x.info)),
         tpms: numbered("tpm", d.tpms.len()),
         sounds: numbered("sound", d.sounds.len()),
         videos: numbered("video", d.videos.len()),
-        hostdevs: (d.hostdevs.iter().enumerate())
-            .map(|(i, h)| h.alias.clone().unwrap_or_else(|| format!("hostdev{i}")))
-            .collect(),
+        hostdevs: user_or_numbered("hostdev", d.hostdevs.iter().map(|h| &h.info)),
         redirdevs: numbered("redir", d.redirdevs.len()),
         hubs: numbered("hub", d.hubs.len()),
         watchdog: numbered("watchdog", usize::from(d.watchdog.is_some())),
         memballoon: numbered("balloon", usize::from(balloon.is_some())),
-        rngs: (d.rngs.iter().enumerate())
-            .map(|(i, r)| r.info.alias.clone().unwrap_or_else(|| format!("rng{i}")))
-            .collect(),
+        rngs: user_or_numbered("rng", d.rngs.iter().map(|r| &r.info)),
         shmems: numbered("shmem", d.shmems.len()),
         memories: numbered("dimm", d.memories.len()),
         iommu: numbered("iommu", usize::from(d.iommu.is_some())),
         vsock: numbered("vsock", usize::from(d.vsock.is_some())),
     })
+}
+
+/// Each device's user alias, else `PREFIX<n>` by its place in the list.
+fn user_or_numbered<'a>(prefix: &str, infos: impl Iterator<Item = &'a DeviceInfo>) -> Vec<String> {
+    let alias = |(i, info): (usize, &DeviceInfo)| {
+        info.alias.clone().unwrap_or_else(|| format!("{prefix}{i}"))
+    };
+    infos.enumerate().map(alias).collect()
 }
 
 /// qemuAssignDeviceControllerAlias for a QEMU with multiple PCI buses.

@@ -68,8 +68,8 @@ fn refuse_unexpressed(net: &Interface) -> Result<()> {
         ("<mtu>", net.mtu.is_some()),
         ("<coalesce>", net.coalesce_rx_frames.is_some()),
         ("trustGuestRxFilters", net.trust_guest_rx_filters.is_some()),
-        ("<alias>", net.alias.is_some()),
-        ("<acpi index>", net.acpi_index.is_some()),
+        ("<alias>", net.info.alias.is_some()),
+        ("<acpi index>", net.info.acpi_index.is_some()),
     ];
     match set.iter().find(|(_, present)| *present) {
         Some((part, _)) => Err(unsupported(format!(

@@ -705,11 +705,6 @@ fn persist(driver: &Driver, dom: &DomainRef, xml: Option<&str>) -> Result<()> {
         obj.new_def = xml.is_some().then_some(config);
         (obj.domain_ref(), existed)
     };
-    let detail = if existed {
-        ev::DEFINED_UPDATED
-    } else {
-        ev::DEFINED_ADDED
-    };
-    driver.emit_lifecycle(&now, ev::DEFINED, detail);
+    driver.emit_defined(&now, existed);
     Ok(())
 }

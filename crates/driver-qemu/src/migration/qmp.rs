@@ -4,6 +4,7 @@
 //! and the request → capabilities / parameters mapping of libvirt's
 //! `qemu_migration_params.c`.
 
+use crate::monitor::qmp_command;
 use qapi::qmp::{MigrationCapability as Cap, MigrationCapabilityStatus};
 use rvirt::migration::flags;
 use rvirt_hypervisor::rules::{connections_of, mt_of};
@@ -48,11 +49,7 @@ pub struct SetParameters {
     pub tls_hostname: Option<String>,
 }
 
-impl qapi::Command for SetParameters {
-    type Ok = qapi::Empty;
-    const NAME: &'static str = "migrate-set-parameters";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(SetParameters = "migrate-set-parameters" => qapi::Empty);
 
 /// `migrate` (source) with its URI.
 #[derive(Debug, Clone, Serialize)]
@@ -60,11 +57,7 @@ pub struct Migrate {
     pub uri: String,
 }
 
-impl qapi::Command for Migrate {
-    type Ok = qapi::Empty;
-    const NAME: &'static str = "migrate";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(Migrate = "migrate" => qapi::Empty);
 
 /// `migrate-incoming` (destination started with `-incoming defer`).
 #[derive(Debug, Clone, Serialize)]
@@ -72,31 +65,19 @@ pub struct MigrateIncoming {
     pub uri: String,
 }
 
-impl qapi::Command for MigrateIncoming {
-    type Ok = qapi::Empty;
-    const NAME: &'static str = "migrate-incoming";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(MigrateIncoming = "migrate-incoming" => qapi::Empty);
 
 /// `query-migrate`.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct QueryMigrate {}
 
-impl qapi::Command for QueryMigrate {
-    type Ok = MigrationInfo;
-    const NAME: &'static str = "query-migrate";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(QueryMigrate = "query-migrate" => MigrationInfo);
 
 /// `query-status`: only the run state (`inmigrate`, `paused`, ...).
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct QueryStatus {}
 
-impl qapi::Command for QueryStatus {
-    type Ok = StatusInfo;
-    const NAME: &'static str = "query-status";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(QueryStatus = "query-status" => StatusInfo);
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StatusInfo {
@@ -208,11 +189,7 @@ impl CompressCapability {
     }
 }
 
-impl qapi::Command for CompressCapability {
-    type Ok = qapi::Empty;
-    const NAME: &'static str = "migrate-set-capabilities";
-    const ALLOW_OOB: bool = false;
-}
+qmp_command!(CompressCapability = "migrate-set-capabilities" => qapi::Empty);
 
 /// The parameters for `party` (`qemuMigrationParamsTPMap`); the source's
 /// speed, downtime and cache come from the job's tunables (the domain's

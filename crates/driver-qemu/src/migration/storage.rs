@@ -180,30 +180,27 @@ impl<const N: usize> Serialize for Qmp<N> {
     }
 }
 
-macro_rules! qmp_command {
+/// A command of JSON arguments, told from the others by its number.
+macro_rules! json_args_command {
     ($id:literal, $name:literal, $ty:ident, $ok:ty) => {
         pub type $ty = Qmp<$id>;
-        impl qapi::Command for Qmp<$id> {
-            type Ok = $ok;
-            const NAME: &'static str = $name;
-            const ALLOW_OOB: bool = false;
-        }
+        crate::monitor::qmp_command!(Qmp<$id> = $name => $ok);
     };
 }
 
-qmp_command!(0, "nbd-server-start", NbdServerStart, qapi::Empty);
-qmp_command!(1, "nbd-server-stop", NbdServerStop, qapi::Empty);
-qmp_command!(2, "block-export-add", BlockExportAdd, qapi::Empty);
-qmp_command!(3, "query-named-block-nodes", QueryNamedBlockNodes, Value);
-qmp_command!(4, "blockdev-add", BlockdevAdd, qapi::Empty);
-qmp_command!(5, "blockdev-del", BlockdevDel, qapi::Empty);
-qmp_command!(6, "blockdev-mirror", BlockdevMirror, qapi::Empty);
-qmp_command!(7, "query-jobs", QueryJobs, Value);
-qmp_command!(8, "block-job-cancel", BlockJobCancel, qapi::Empty);
-qmp_command!(9, "job-dismiss", JobDismiss, qapi::Empty);
-qmp_command!(10, "migrate-continue", MigrateContinue, qapi::Empty);
-qmp_command!(11, "object-add", ObjectAdd, qapi::Empty);
-qmp_command!(12, "object-del", ObjectDel, qapi::Empty);
+json_args_command!(0, "nbd-server-start", NbdServerStart, qapi::Empty);
+json_args_command!(1, "nbd-server-stop", NbdServerStop, qapi::Empty);
+json_args_command!(2, "block-export-add", BlockExportAdd, qapi::Empty);
+json_args_command!(3, "query-named-block-nodes", QueryNamedBlockNodes, Value);
+json_args_command!(4, "blockdev-add", BlockdevAdd, qapi::Empty);
+json_args_command!(5, "blockdev-del", BlockdevDel, qapi::Empty);
+json_args_command!(6, "blockdev-mirror", BlockdevMirror, qapi::Empty);
+json_args_command!(7, "query-jobs", QueryJobs, Value);
+json_args_command!(8, "block-job-cancel", BlockJobCancel, qapi::Empty);
+json_args_command!(9, "job-dismiss", JobDismiss, qapi::Empty);
+json_args_command!(10, "migrate-continue", MigrateContinue, qapi::Empty);
+json_args_command!(11, "object-add", ObjectAdd, qapi::Empty);
+json_args_command!(12, "object-del", ObjectDel, qapi::Empty);
 
 /// Begin's `<nbd>`: each copied disk with its virtual size (libvirt's
 /// `qemuMigrationCookieAddNBD`, from `query-named-block-nodes`).

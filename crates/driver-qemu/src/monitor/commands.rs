@@ -8,11 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct QueryMachines {}
 
-impl qapi::Command for QueryMachines {
-    type Ok = Vec<MachineInfo>;
-    const NAME: &'static str = "query-machines";
-    const ALLOW_OOB: bool = false;
-}
+super::qmp_command!(QueryMachines = "query-machines" => Vec<MachineInfo>);
 
 /// The members of a `query-machines` entry the driver reads.
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,19 @@
 //! command, which `getfd` needs. Commands and their reply types still come
 //! from the crate; only the lines are read here, each on its own.
 
+/// `qapi::Command` for a command type of the driver's own: its QMP name
+/// and the type its reply decodes to (never out-of-band).
+macro_rules! qmp_command {
+    ($ty:ty = $name:literal => $ok:ty) => {
+        impl qapi::Command for $ty {
+            type Ok = $ok;
+            const NAME: &'static str = $name;
+            const ALLOW_OOB: bool = false;
+        }
+    };
+}
+pub(crate) use qmp_command;
+
 mod commands;
 mod wire;
 

@@ -8,34 +8,35 @@ use std::ffi::CString;
 
 /// `virGetUserID`: `user` as a name, else as a number (`+N`: a number).
 pub fn user_id(user: &str) -> Result<u32> {
-    let number = match user.strip_prefix('+') {
-        Some(n) => n,
-        None => match User::from_name(user) {
-            Ok(Some(u)) => return Ok(u.uid.as_raw()),
-            _ => user,
-        },
-    };
-    number.parse().map_err(|_| {
-        Error::invalid_arg(
-            ErrorDomain::NONE,
-            format!("Failed to parse user '{number}'"),
-        )
+    id_of(user, "user", |name| {
+        User::from_name(name).ok().flatten().map(|u| u.uid.as_raw())
     })
 }
 
 /// `virGetGroupID`: as [`user_id`] for groups.
 pub fn group_id(group: &str) -> Result<u32> {
-    let number = match group.strip_prefix('+') {
+    id_of(group, "group", |name| {
+        Group::from_name(name)
+            .ok()
+            .flatten()
+            .map(|g| g.gid.as_raw())
+    })
+}
+
+/// The id `text` names for `what` ("user", "group"): looked up as a name
+/// unless it starts with `+`, else parsed as a number.
+fn id_of(text: &str, what: &str, lookup: impl Fn(&str) -> Option<u32>) -> Result<u32> {
+    let number = match text.strip_prefix('+') {
         Some(n) => n,
-        None => match Group::from_name(group) {
-            Ok(Some(g)) => return Ok(g.gid.as_raw()),
-            _ => group,
+        None => match lookup(text) {
+            Some(id) => return Ok(id),
+            None => text,
         },
     };
     number.parse().map_err(|_| {
         Error::invalid_arg(
             ErrorDomain::NONE,
-            format!("Failed to parse group '{number}'"),
+            format!("Failed to parse {what} '{number}'"),
         )
     })
 }

@@ -114,28 +114,13 @@ impl Conn {
 
     /// `virNetSASLSessionExtKeySize`: the TLS layer's strength in bits.
     pub fn set_external_ssf(&mut self, ssf: u32) -> Result<()> {
-        let _g = lock();
         let ssf: sasl_ssf_t = ssf;
-        // SAFETY: SASL_SSF_EXTERNAL takes a pointer to a sasl_ssf_t.
-        let err = unsafe {
-            sasl_setprop(
-                self.raw,
-                SASL_SSF_EXTERNAL as c_int,
-                &ssf as *const sasl_ssf_t as *const c_void,
-            )
-        };
-        if err != SASL_OK {
-            return Err(internal(format!(
-                "cannot set external SSF {err} ({})",
-                errstring(err)
-            )));
-        }
-        Ok(())
+        // SASL_SSF_EXTERNAL takes a sasl_ssf_t.
+        self.set_prop(SASL_SSF_EXTERNAL as c_int, &ssf, "external SSF")
     }
 
     /// `virNetSASLSessionSecProps`.
     pub fn set_sec_props(&mut self, min_ssf: u32, max_ssf: u32, anonymous: bool) -> Result<()> {
-        let _g = lock();
         let props = sasl_security_properties_t {
             min_ssf,
             max_ssf,
@@ -148,17 +133,20 @@ impl Conn {
             property_names: ptr::null_mut(),
             property_values: ptr::null_mut(),
         };
-        // SAFETY: SASL_SEC_PROPS takes a pointer to the struct (copied).
-        let err = unsafe {
-            sasl_setprop(
-                self.raw,
-                SASL_SEC_PROPS as c_int,
-                &props as *const _ as *const c_void,
-            )
-        };
+        // SASL_SEC_PROPS takes the struct (and copies it).
+        self.set_prop(SASL_SEC_PROPS as c_int, &props, "security props")
+    }
+
+    /// `sasl_setprop` of `prop` to `value`, which must be of the type SASL
+    /// documents for `prop`; `what` names the property in the error.
+    fn set_prop<T>(&mut self, prop: c_int, value: &T, what: &str) -> Result<()> {
+        let _g = lock();
+        // SAFETY: conn is live; `value` is the type `prop` takes (the
+        // callers' contract) and outlives the call, which copies it.
+        let err = unsafe { sasl_setprop(self.raw, prop, value as *const T as *const c_void) };
         if err != SASL_OK {
             return Err(internal(format!(
-                "cannot set security props {err} ({})",
+                "cannot set {what} {err} ({})",
                 errstring(err)
             )));
         }

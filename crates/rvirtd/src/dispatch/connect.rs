@@ -4,8 +4,9 @@
 use super::{dispatch_table, nonnull, rpc_error, Client};
 use rvirt::flags::feature;
 use rvirt::Connect;
+use rvirt_driver_remote::wire::{node_info_to_wire, security_model_to_wire};
+use rvirt_rpc::remote::DOMAIN_LIST_MAX;
 use rvirt_rpc::remote::*;
-use rvirt_rpc::remote::{string_to_chars, DOMAIN_LIST_MAX};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 dispatch_table! {
@@ -62,24 +63,11 @@ dispatch_table! {
         Ok(ConnectIsSecureRet { secure: cx.conn()?.is_secure()? as i32 })
     };
     NodeGetInfo => |cx, ()| {
-        let info = cx.conn()?.node_get_info()?;
-        let mut ret = NodeGetInfoRet {
-            memory: info.memory,
-            cpus: info.cpus as i32,
-            mhz: info.mhz as i32,
-            nodes: info.nodes as i32,
-            sockets: info.sockets as i32,
-            cores: info.cores as i32,
-            threads: info.threads as i32,
-            ..Default::default()
-        };
-        ret.set_model(&info.model);
-        Ok(ret)
+        Ok(node_info_to_wire(&cx.conn()?.node_get_info()?))
     };
     ConnectGetCapabilities => |cx, ()| Ok(ConnectGetCapabilitiesRet { capabilities: cx.conn()?.get_capabilities()? });
     NodeGetSecurityModel => |cx, ()| {
-        let m = cx.conn()?.node_get_security_model()?;
-        Ok(NodeGetSecurityModelRet { model: string_to_chars(&m.model), doi: string_to_chars(&m.doi) })
+        Ok(security_model_to_wire(&cx.conn()?.node_get_security_model()?))
     };
     ConnectListAllDomains => |cx, a| {
             let doms = cx.conn()?.list_all_domains(a.flags)?;

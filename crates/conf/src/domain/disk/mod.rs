@@ -29,7 +29,7 @@ pub use source::{
 pub use tune::{BlockIo, Geometry, GeometryTrans, Iotune, IOTUNE_FIELDS};
 pub(crate) use validate::{unique_aliases, unique_drive_addresses, unique_targets};
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::hostdev::{Sgio, StartupPolicy};
 use super::props::{self, vir_enum, TriBool, TriSwitch, VirEnum};
@@ -102,10 +102,8 @@ pub struct Disk {
     pub vendor: Option<String>,
     pub product: Option<String>,
     pub boot: Option<DeviceBoot>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
-    /// `<acpi index=>`.
-    pub acpi_index: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
 }
 
@@ -225,9 +223,8 @@ impl Disk {
             wwn: text_of(e, "wwn"),
             vendor: text_of(e, "vendor"),
             product: text_of(e, "product"),
-            alias: user_alias(e),
             boot: DeviceBoot::parse(e)?,
-            acpi_index: super::boot::acpi_index(e)?,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
         })
     }
@@ -346,8 +343,7 @@ impl Disk {
             {
                 x.format(w);
             }
-            let (boot, alias) = (self.boot.as_ref(), self.alias.as_deref());
-            super::boot::format_info(w, boot, alias, None, self.acpi_index);
+            super::boot::format_info(w, self.boot.as_ref(), &self.info, None);
             format_addr(&self.address, w);
         });
     }

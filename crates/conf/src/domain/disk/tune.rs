@@ -77,9 +77,7 @@ impl BlockIo {
         let set = |v: u32| (v > 0).then_some(v);
         a.opt("logical_block_size", set(self.logical_block_size));
         a.opt("physical_block_size", set(self.physical_block_size));
-        if !a.as_str().is_empty() {
-            w.line(&format!("<blockio{}/>", a.as_str()));
-        }
+        w.attrs_elem("blockio", a.as_str());
     }
 }
 

@@ -28,7 +28,7 @@ pub use vlan::{NativeMode, Vlan};
 use tuning::xpath_attr;
 use virtualport::VportRules;
 
-use super::address::{format_addr, parse_addr, Address};
+use super::address::{format_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;
 use super::hostdev::{HostdevSource, HostdevType};
 use super::props::{self, vir_enum, TriBool, VirEnum};
@@ -191,9 +191,7 @@ impl NetBackend {
         a.opt("tap", self.tap.as_deref());
         a.opt("vhost", self.vhost.as_deref());
         a.opt("logFile", self.log_file.as_deref());
-        if !a.as_str().is_empty() {
-            w.line(&format!("<backend{}/>", a.as_str()));
-        }
+        w.attrs_elem("backend", a.as_str());
     }
 }
 
@@ -226,10 +224,9 @@ pub struct Interface {
     pub mac_type: Option<MacType>,
     pub mac_check: Option<TriBool>,
     pub boot: Option<DeviceBoot>,
-    /// A user alias (`ua-`); other aliases are runtime state.
-    pub alias: Option<String>,
     pub rom: Option<Rom>,
-    pub acpi_index: Option<u32>,
+    /// User alias and ACPI index.
+    pub info: DeviceInfo,
     pub address: Option<Address>,
     /// The guest side's `<ip>`s and `<route>`s.
     pub guest_ip: IpInfo,
@@ -380,9 +377,8 @@ impl Interface {
             mac_type,
             mac_check,
             boot: DeviceBoot::parse(e)?,
-            alias: super::disk::user_alias(e),
             rom: Rom::parse(e)?,
-            acpi_index: super::boot::acpi_index(e)?,
+            info: DeviceInfo::parse(e)?,
             address: parse_addr(e)?,
             guest_ip: IpInfo::parse(e, "guest interface")?,
             port_forwards: PortForward::parse_all(e)?,
@@ -512,13 +508,7 @@ impl Interface {
             self.format_host_side(w);
             self.guest.format(w);
             self.format_model_on(w);
-            super::boot::format_info(
-                w,
-                self.boot.as_ref(),
-                self.alias.as_deref(),
-                self.rom.as_ref(),
-                self.acpi_index,
-            );
+            super::boot::format_info(w, self.boot.as_ref(), &self.info, self.rom.as_ref());
             format_addr(&self.address, w);
         });
     }
@@ -560,9 +550,7 @@ impl Interface {
         let mut t = Attrs::new();
         t.opt("dev", self.target_dev.as_deref());
         t.opt("managed", self.target_managed.map(VirEnum::as_str));
-        if !t.as_str().is_empty() {
-            w.line(&format!("<target{}/>", t.as_str()));
-        }
+        w.attrs_elem("target", t.as_str());
     }
 }
 

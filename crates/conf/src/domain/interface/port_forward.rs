@@ -53,9 +53,7 @@ impl PortRange {
             a.add("start", s).opt("end", self.end).opt("to", self.to);
         }
         a.opt("exclude", self.exclude.map(VirEnum::as_str));
-        if !a.as_str().is_empty() {
-            w.line(&format!("<range{}/>", a.as_str()));
-        }
+        w.attrs_elem("range", a.as_str());
     }
 }
 

@@ -3,31 +3,24 @@
 //! failure.
 
 use super::*;
+use rvirt_testkit::dirs::TempDir;
 use std::os::unix::fs::MetadataExt;
 
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        let dir = std::env::temp_dir().join(format!("rvirt-dac-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Dir(dir)
+/// A fresh directory for test `tag`, or `None` (said on stderr) when the
+/// test does not run as root: only root gives files away.
+fn root_dir(tag: &str) -> Option<TempDir> {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("not root: skipping");
+        return None;
     }
-
-    /// A file owned by `uid:gid`.
-    fn file(&self, name: &str, uid: u32, gid: u32) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, b"data").unwrap();
-        std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
-        path
-    }
+    Some(TempDir::new(&format!("dac-{tag}")))
 }
 
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// A file in `dir` owned by `uid:gid`.
+fn owned_file(dir: &TempDir, name: &str, uid: u32, gid: u32) -> PathBuf {
+    let path = dir.write(name, b"data");
+    std::os::unix::fs::chown(&path, Some(uid), Some(gid)).unwrap();
+    path
 }
 
 fn owner(path: &Path) -> (u32, u32) {
@@ -35,17 +28,12 @@ fn owner(path: &Path) -> (u32, u32) {
     (m.uid(), m.gid())
 }
 
-fn is_root() -> bool {
-    nix::unistd::geteuid().is_root()
-}
-
 #[test]
 fn set_and_restore_with_the_remembered_owner() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("one");
-    let f = dir.file("disk.img", 1234, 4321);
+    let Some(dir) = root_dir("one") else {
+        return;
+    };
+    let f = owned_file(&dir, "disk.img", 1234, 4321);
     commit(&[Item::set(&f, 999, 995, true)], true).unwrap();
     assert_eq!(owner(&f), (999, 995));
     assert_eq!(
@@ -59,11 +47,10 @@ fn set_and_restore_with_the_remembered_owner() {
 
 #[test]
 fn a_shared_file_is_given_back_by_its_last_user() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("shared");
-    let kernel = dir.file("vmlinuz", 0, 0);
+    let Some(dir) = root_dir("shared") else {
+        return;
+    };
+    let kernel = owned_file(&dir, "vmlinuz", 0, 0);
     // Two guests start on the kernel: the owner is remembered once.
     commit(&[Item::set(&kernel, 999, 995, true)], true).unwrap();
     commit(&[Item::set(&kernel, 999, 995, true)], true).unwrap();
@@ -83,11 +70,10 @@ fn a_shared_file_is_given_back_by_its_last_user() {
 
 #[test]
 fn another_owner_on_a_file_in_use_is_refused() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("clash");
-    let f = dir.file("img", 0, 0);
+    let Some(dir) = root_dir("clash") else {
+        return;
+    };
+    let f = owned_file(&dir, "img", 0, 0);
     commit(&[Item::set(&f, 999, 995, true)], true).unwrap();
     let err = commit(&[Item::set(&f, 1000, 1000, true)], true).unwrap_err();
     assert_eq!(
@@ -104,12 +90,11 @@ fn another_owner_on_a_file_in_use_is_refused() {
 
 #[test]
 fn a_failed_transaction_gives_back_what_it_changed() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("abort");
-    let (a, b) = (dir.file("a", 7, 7), dir.file("b", 8, 8));
-    let missing = dir.0.join("missing");
+    let Some(dir) = root_dir("abort") else {
+        return;
+    };
+    let (a, b) = (owned_file(&dir, "a", 7, 7), owned_file(&dir, "b", 8, 8));
+    let missing = dir.join("missing");
     let items = [
         Item::set(&a, 999, 995, true),
         Item::set(&b, 999, 995, false),
@@ -129,11 +114,10 @@ fn a_failed_transaction_gives_back_what_it_changed() {
 
 #[test]
 fn without_remember_owner_files_go_back_to_root() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("noremember");
-    let f = dir.file("img", 55, 66);
+    let Some(dir) = root_dir("noremember") else {
+        return;
+    };
+    let f = owned_file(&dir, "img", 55, 66);
     commit(&[Item::set(&f, 999, 995, true)], false).unwrap();
     assert_eq!(remember::peek(DAC, &f), (None, None));
     commit_restores(&[Item::restore(&f, true)], false).unwrap();
@@ -142,11 +126,10 @@ fn without_remember_owner_files_go_back_to_root() {
 
 #[test]
 fn directories_are_chowned_without_remembering() {
-    if !is_root() {
-        return eprintln!("not root: skipping");
-    }
-    let dir = Dir::new("dirs");
-    let sub = dir.0.join("domain-1-g");
+    let Some(dir) = root_dir("dirs") else {
+        return;
+    };
+    let sub = dir.join("domain-1-g");
     std::fs::create_dir(&sub).unwrap();
     commit(&[Item::set(&sub, 999, 995, true)], true).unwrap();
     assert_eq!(owner(&sub), (999, 995));

@@ -186,6 +186,19 @@ pub fn log_tail(log: &Path, from: u64) -> String {
     lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
 }
 
+/// The last lines QEMU wrote to `log` in its latest run: after the
+/// "starting up" header and command line the driver writes at each start.
+pub fn log_tail_of_last_run(log: &Path) -> String {
+    let data = std::fs::read(log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&data);
+    let run = match text.rfind(": starting up\n") {
+        Some(at) => text[at..].splitn(3, '\n').nth(2).unwrap_or_default(),
+        None => &text,
+    };
+    let lines: Vec<&str> = run.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].join("\n")
+}
+
 /// Kill a probe or failed child and reap it.
 pub async fn kill_child(child: &mut Child) {
     let _ = child.start_kill();

@@ -11,6 +11,7 @@ use crate::state::Running;
 use qapi::qmp::Event;
 use rvirt::events::{lifecycle as ev, DomainEvent};
 use rvirt::types::{reason, DomainState};
+use rvirt_util::{Error, ErrorDomain};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -184,6 +185,28 @@ async fn guest_shut_down(driver: &Arc<Driver>, uuid: &[u8; 16], run: &Running) {
 
 /// The monitor closed without the driver stopping QEMU: it exited or
 /// crashed (libvirt's `qemuProcessHandleMonitorEOF`).
+/// An incoming migration's QEMU went away: what its finish will report,
+/// QEMU's last words included (libvirt's monitor EOF during
+/// `VIR_ASYNC_JOB_MIGRATION_IN`).
+fn save_incoming_error(driver: &Driver, uuid: &[u8; 16]) {
+    let Some(name) = driver
+        .domains
+        .lock()
+        .by_uuid_mut(uuid)
+        .map(|o| o.def.name.clone())
+    else {
+        return;
+    };
+    let tail = process::log_tail_of_last_run(&driver.dirs.log_file(&name));
+    let text = match tail.is_empty() {
+        true => "qemu unexpectedly closed the monitor".to_string(),
+        false => format!("qemu unexpectedly closed the monitor: {tail}"),
+    };
+    driver
+        .migrations
+        .save_error(&name, Error::internal(ErrorDomain::QEMU, text));
+}
+
 async fn monitor_closed(driver: &Arc<Driver>, uuid: &[u8; 16], run: &Running) {
     if run.stop_reason.load(Ordering::SeqCst) != 0 {
         return;
@@ -201,5 +224,8 @@ async fn monitor_closed(driver: &Arc<Driver>, uuid: &[u8; 16], run: &Running) {
     } else {
         (reason::SHUTOFF_CRASHED, ev::STOPPED_FAILED)
     };
+    if run.incoming.load(Ordering::SeqCst) {
+        save_incoming_error(driver, uuid);
+    }
     finish_stop(driver, uuid, run.token, why, detail);
 }

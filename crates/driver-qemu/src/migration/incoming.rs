@@ -208,6 +208,9 @@ impl DestinationBackend for Destination<'_> {
             *inc.failure.lock() = Some(e.message.clone());
         })
     }
+    fn take_saved_error(&self, name: &str) -> Option<Error> {
+        self.driver.migrations.take_error(name)
+    }
 }
 
 /// What finish gives the engine: the guest here and the cookie to answer.
@@ -228,6 +231,8 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
     driver.migrations.tls.check(flags)?;
     let def = incoming_definition(driver, xml, req)?;
     cookie::check_same_guest(r.cookie, Some(&def), ErrorDomain::QEMU)?;
+    // A new migration of this guest: an old one's saved error is stale.
+    driver.migrations.take_error(&def.name);
     let tunnel = match r.channel {
         IncomingChannel::Tcp { .. } => None,
         IncomingChannel::Stream(st) => Some(st),

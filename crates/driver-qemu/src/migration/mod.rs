@@ -86,6 +86,9 @@ pub struct Registry {
     keepalive: (i32, u32),
     /// The `migrate_tls_*` settings.
     tls: tls::TlsConfig,
+    /// Why an incoming migration's QEMU went away, by guest name, until
+    /// its finish reports it (libvirt's `migrationErrors`).
+    errors: Mutex<HashMap<String, Error>>,
 }
 
 fn number_setting<T: std::str::FromStr>(
@@ -124,7 +127,18 @@ impl Registry {
                 number_setting(config, KEEPALIVE_COUNT_KEY, 5, "a number")?,
             ),
             tls: tls::TlsConfig::new(config)?,
+            errors: Mutex::default(),
         })
+    }
+
+    /// Keep why the incoming migration of `name` ended (the last error
+    /// wins, as `qemuMigrationDstErrorSave`).
+    pub fn save_error(&self, name: &str, err: Error) {
+        self.errors.lock().insert(name.to_string(), err);
+    }
+
+    pub fn take_error(&self, name: &str) -> Option<Error> {
+        self.errors.lock().remove(name)
     }
 
     fn waker(&self, uuid: &[u8; 16]) -> Arc<tokio::sync::Notify> {

@@ -9,6 +9,8 @@
 mod caps;
 mod connection;
 pub mod migration;
+mod network;
+mod network_update;
 mod node;
 mod objects;
 mod snapshot_align;

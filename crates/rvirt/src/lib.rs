@@ -11,10 +11,12 @@ pub mod connect;
 pub mod domain;
 pub mod driver;
 pub mod events;
+pub mod events_network;
 pub mod flags;
 mod forward;
 pub mod job;
 pub mod migration;
+pub mod network;
 pub mod registry;
 pub mod snapshot;
 pub mod stream;
@@ -29,6 +31,7 @@ pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
+pub use network::{NWFilter, Network};
 pub use snapshot::DomainSnapshot;
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};

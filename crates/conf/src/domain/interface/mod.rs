@@ -7,7 +7,7 @@ mod filterref;
 mod ip;
 mod mac;
 mod port_forward;
-mod sockaddr;
+pub(crate) mod sockaddr;
 mod source;
 mod tuning;
 mod virtualport;
@@ -23,10 +23,10 @@ pub use sockaddr::SockAddr;
 pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
 pub use tuning::{GuestIfname, LinkState};
 pub use virtualport::{VirtualPort, VirtualPortType};
+pub(crate) use virtualport::VportRules;
 pub use vlan::{NativeMode, Vlan};
 
 use tuning::xpath_attr;
-use virtualport::VportRules;
 
 use super::address::{format_addr, parse_addr, Address};
 use super::boot::DeviceBoot;

@@ -11,6 +11,9 @@ pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
+mod network;
+mod network_edit;
+mod nwfilter;
 pub mod opts;
 mod resources;
 mod snapshot;
@@ -152,6 +155,9 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    network::COMMANDS,
+    network_edit::COMMANDS,
+    nwfilter::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,

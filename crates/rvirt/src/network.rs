@@ -3,7 +3,8 @@
 //! libvirt-nwfilter.c), with the public API's read-only checks before the
 //! driver sees a call.
 
-use crate::driver::{unsupported, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
+use crate::driver::network::unsupported;
+use crate::driver::{nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
 use crate::events_network::NetworkEventCallback;
 use crate::Connect;
 use rvirt_util::Result;
@@ -53,7 +54,9 @@ fn net_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NetworkDriver>
 }
 
 fn filter_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NWFilterDriver> {
-    conn.driver().nwfilter().ok_or_else(|| unsupported(api))
+    conn.driver()
+        .nwfilter()
+        .ok_or_else(|| nwfilter::unsupported(api))
 }
 
 impl Network {

@@ -6,7 +6,6 @@
 //!
 //! A network is named as `remote_nonnull_network` carries it.
 
-use super::unsupported;
 use crate::events_network::NetworkEventCallback;
 use rvirt_util::Result;
 
@@ -37,6 +36,15 @@ pub struct DhcpLease {
     pub prefix: u32,
     pub hostname: Option<String>,
     pub clientid: Option<String>,
+}
+
+/// `virReportUnsupportedError` from src/libvirt-network.c (VIR_FROM_NETWORK).
+pub fn unsupported(api: &str) -> rvirt_util::Error {
+    rvirt_util::Error::new(
+        rvirt_util::ErrorDomain::NETWORK,
+        rvirt_util::ErrorCode::NO_SUPPORT,
+        api,
+    )
 }
 
 #[allow(unused_variables)]

@@ -18,6 +18,14 @@ impl NWFilterRef {
     }
 }
 
+/// `VIR_FROM_NWFILTER`.
+pub const ERROR_DOMAIN: rvirt_util::ErrorDomain = rvirt_util::ErrorDomain(33);
+
+/// `virReportUnsupportedError` from src/libvirt-nwfilter.c.
+pub fn unsupported(api: &str) -> rvirt_util::Error {
+    rvirt_util::Error::new(ERROR_DOMAIN, rvirt_util::ErrorCode::NO_SUPPORT, api)
+}
+
 pub trait NWFilterDriver: Send + Sync {
     /// `virConnectNumOfNWFilters`.
     fn num_of_nwfilters(&self) -> Result<usize>;

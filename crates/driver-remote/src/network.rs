@@ -43,7 +43,7 @@ impl NetworkEvents {
             Some(id) => {
                 self.registry.emit_to(id, &net_ref(m.net), &ev);
             }
-            None => tracing::debug!(m.callback_id, "network event for an unknown callback"),
+            None => tracing::debug!(callback_id = m.callback_id, "network event for an unknown callback"),
         }
         true
     }

@@ -11,6 +11,8 @@ mod connection;
 pub mod migration;
 mod network;
 mod network_update;
+#[cfg(test)]
+mod network_tests;
 mod node;
 mod objects;
 mod snapshot_align;

@@ -8,7 +8,6 @@ use crate::domain::interface::sockaddr::{self, Family, SockAddr};
 use crate::domain::props::{self, vir_enum, TriBool, VirEnum};
 use crate::xml::{Element, Writer};
 use rvirt_util::{ErrorCode, Result};
-use std::net::IpAddr;
 
 vir_enum! {
     /// `virNetworkForwardType`; `None` (0) is a network without `<forward>`.
@@ -388,9 +387,4 @@ fn format_pci(a: &Address, w: &mut Writer) {
             "<address type='pci' domain='0x{domain:04x}' bus='0x{bus:02x}' slot='0x{slot:02x}' function='0x{function:x}'/>"
         ));
     }
-}
-
-/// Whether `a` is IPv4.
-pub(super) fn is_v4(a: &SockAddr) -> bool {
-    matches!(a.ip, IpAddr::V4(_))
 }

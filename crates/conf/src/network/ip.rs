@@ -102,7 +102,8 @@ pub(super) fn check_range(
                 "mismatch of address family in range {start} - {end} for network {net}"
             )));
         }
-        if prefix < 0 || prefix > if v4 { 32 } else { 128 } {
+        let max_prefix = if v4 { 32 } else { 128 };
+        if !(0..=max_prefix).contains(&prefix) {
             return Err(internal(format!(
                 "bad prefix {prefix} for network {net} when  checking range {start} - {end}"
             )));

@@ -151,6 +151,14 @@ impl NetworkDriver for RemoteConnection {
         xml: &str,
         flags: u32,
     ) -> Result<()> {
+        // A server without the fix takes the two the other way round
+        // (virNetworkUpdate's VIR_DRV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER).
+        use rvirt::HypervisorConnection;
+        let feature = rvirt::flags::feature::NETWORK_UPDATE_HAS_CORRECT_ORDER;
+        let (command, section) = match self.supports_feature(feature)? {
+            true => (command, section),
+            false => (section, command),
+        };
         let args = NetworkUpdateArgs {
             net: nonnull(net),
             command,

@@ -152,6 +152,7 @@ impl HypervisorConnection for TestConnection {
                 | MIGRATION_PARAMS
                 | MIGRATION_OFFLINE
                 | MIGRATE_CHANGE_PROTECTION
+                | NETWORK_UPDATE_HAS_CORRECT_ORDER
         ))
     }
     fn node_get_info(&self) -> Result<NodeInfo> {

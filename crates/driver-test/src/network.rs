@@ -67,19 +67,6 @@ pub struct NetworkHost {
     listeners: Mutex<Vec<Weak<NetworkEventRegistry>>>,
 }
 
-/// The network a node description starts with: active and persistent
-/// (libvirt's `testParseNetworks`).
-pub const DEFAULT_NETWORK_XML: &str = "<network>
-  <name>default</name>
-  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
-  <bridge name='virbr0'/>
-  <forward/>
-  <ip address='192.168.122.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.122.2' end='192.168.122.254'/>
-    </dhcp>
-  </ip>
-</network>";
 
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
 /// `VIR_NETWORK_DEFINE_VALIDATE` / `VIR_NETWORK_CREATE_VALIDATE`.

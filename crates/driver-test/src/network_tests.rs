@@ -11,8 +11,22 @@ use std::sync::{Arc, Mutex};
 const NET: &str = "<network><name>n1</name><uuid>0e0e0e0e-1111-2222-3333-444444444444</uuid>\
                    <ip address='10.7.0.1' prefix='24'><dhcp><range start='10.7.0.2' end='10.7.0.9'/></dhcp></ip></network>";
 
+/// The network a node description starts with: active and persistent
+/// (libvirt's `testParseNetworks`).
+const DEFAULT_NETWORK_XML: &str = "<network>
+  <name>default</name>
+  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
+  <bridge name='virbr0'/>
+  <forward/>
+  <ip address='192.168.122.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.122.2' end='192.168.122.254'/>
+    </dhcp>
+  </ip>
+</network>";
+
 fn host() -> TestNetworks {
-    let el = xml::parse(crate::network::DEFAULT_NETWORK_XML, "t", rvirt_util::ErrorDomain::TEST).unwrap();
+    let el = xml::parse(DEFAULT_NETWORK_XML, "t", rvirt_util::ErrorDomain::TEST).unwrap();
     TestNetworks::new(Arc::new(NetworkHost::from_elements(&[el]).unwrap()))
 }
 

@@ -43,7 +43,10 @@ impl NetworkEvents {
             Some(id) => {
                 self.registry.emit_to(id, &net_ref(m.net), &ev);
             }
-            None => tracing::debug!(callback_id = m.callback_id, "network event for an unknown callback"),
+            None => tracing::debug!(
+                callback_id = m.callback_id,
+                "network event for an unknown callback"
+            ),
         }
         true
     }
@@ -124,7 +127,8 @@ impl NetworkDriver for RemoteConnection {
     fn create_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef> {
         let xml = xml.to_string();
         Ok(net_ref(if flags == 0 {
-            self.call_network_create_xml(&NetworkCreateXmlArgs { xml })?.net
+            self.call_network_create_xml(&NetworkCreateXmlArgs { xml })?
+                .net
         } else {
             let args = NetworkCreateXmlFlagsArgs { xml, flags };
             self.call_network_create_xml_flags(&args)?.net
@@ -133,7 +137,8 @@ impl NetworkDriver for RemoteConnection {
     fn define_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef> {
         let xml = xml.to_string();
         Ok(net_ref(if flags == 0 {
-            self.call_network_define_xml(&NetworkDefineXmlArgs { xml })?.net
+            self.call_network_define_xml(&NetworkDefineXmlArgs { xml })?
+                .net
         } else {
             let args = NetworkDefineXmlFlagsArgs { xml, flags };
             self.call_network_define_xml_flags(&args)?.net
@@ -297,11 +302,15 @@ impl NWFilterDriver for RemoteConnection {
         let args = NwfilterLookupByNameArgs {
             name: name.to_string(),
         };
-        Ok(filter_ref(self.call_nwfilter_lookup_by_name(&args)?.nwfilter))
+        Ok(filter_ref(
+            self.call_nwfilter_lookup_by_name(&args)?.nwfilter,
+        ))
     }
     fn lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<NWFilterRef> {
         let args = NwfilterLookupByUuidArgs { uuid: *uuid };
-        Ok(filter_ref(self.call_nwfilter_lookup_by_uuid(&args)?.nwfilter))
+        Ok(filter_ref(
+            self.call_nwfilter_lookup_by_uuid(&args)?.nwfilter,
+        ))
     }
     fn define_xml(&self, xml: &str, flags: u32) -> Result<NWFilterRef> {
         let xml = xml.to_string();

@@ -10,9 +10,9 @@ mod caps;
 mod connection;
 pub mod migration;
 mod network;
-mod network_update;
 #[cfg(test)]
 mod network_tests;
+mod network_update;
 mod node;
 mod objects;
 mod snapshot_align;

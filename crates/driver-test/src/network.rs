@@ -5,7 +5,9 @@
 
 use parking_lot::Mutex;
 use rvirt::driver::{NetworkDriver, NetworkRef};
-use rvirt::events_network::{network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry};
+use rvirt::events_network::{
+    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
+};
 use rvirt::network::{list_flags, update};
 use rvirt_conf::network::NetworkDef;
 use rvirt_conf::xml::Element;
@@ -55,8 +57,16 @@ impl NetworkObj {
             flags & (a | b) == 0 || (flags & a != 0 && is_a) || (flags & b != 0 && !is_a)
         };
         pair(list_flags::ACTIVE, list_flags::INACTIVE, self.active)
-            && pair(list_flags::PERSISTENT, list_flags::TRANSIENT, self.persistent)
-            && pair(list_flags::AUTOSTART, list_flags::NO_AUTOSTART, self.autostart)
+            && pair(
+                list_flags::PERSISTENT,
+                list_flags::TRANSIENT,
+                self.persistent,
+            )
+            && pair(
+                list_flags::AUTOSTART,
+                list_flags::NO_AUTOSTART,
+                self.autostart,
+            )
     }
 }
 
@@ -66,7 +76,6 @@ pub struct NetworkHost {
     nets: Mutex<Vec<NetworkObj>>,
     listeners: Mutex<Vec<Weak<NetworkEventRegistry>>>,
 }
-
 
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
 /// `VIR_NETWORK_DEFINE_VALIDATE` / `VIR_NETWORK_CREATE_VALIDATE`.
@@ -129,8 +138,12 @@ impl NetworkHost {
     }
 
     fn emit(&self, net: &NetworkRef, event: i32) {
-        let registries: Vec<Arc<NetworkEventRegistry>> =
-            self.listeners.lock().iter().filter_map(Weak::upgrade).collect();
+        let registries: Vec<Arc<NetworkEventRegistry>> = self
+            .listeners
+            .lock()
+            .iter()
+            .filter_map(Weak::upgrade)
+            .collect();
         let ev = NetworkEvent::Lifecycle { event, detail: 0 };
         for r in registries {
             r.emit(net, &ev);

@@ -167,7 +167,11 @@ fn cases(dir: &TempDir) -> Vec<String> {
          net-start default; net-dumpxml default"
             .into(),
     ];
-    for doc in DOCS.iter().map(|(n, _)| *n).filter(|n| *n != "dhcphost.xml") {
+    for doc in DOCS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| *n != "dhcphost.xml")
+    {
         cases.push(format!(
             "net-define {}; net-list --all; net-dumpxml {}; net-info {}",
             f(doc),
@@ -255,7 +259,11 @@ fn network_help_groups_match_virsh() {
             .filter(|l| got.stdout.lines().any(|g| g == *l))
             .collect();
         // Every line rvirsh prints is virsh's, in virsh's order.
-        assert_eq!(got.stdout.lines().collect::<Vec<_>>(), carried, "help {group}");
+        assert_eq!(
+            got.stdout.lines().collect::<Vec<_>>(),
+            carried,
+            "help {group}"
+        );
     }
 }
 
@@ -269,7 +277,10 @@ fn net_edit_matches_virsh() {
     let editors = [
         ("bridge", "sed -i \"s/virbr0/virbr9/\" \"$1\""),
         ("none", "true"),
-        ("broken", "sed -i \"s/<forward mode='nat'\\/>/<forward mode='bogus'\\/>/\" \"$1\""),
+        (
+            "broken",
+            "sed -i \"s/<forward mode='nat'\\/>/<forward mode='bogus'\\/>/\" \"$1\"",
+        ),
     ];
     let commands = "net-edit default; net-dumpxml default; net-destroy default; net-edit default; \
                     net-dumpxml default; net-edit nope";
@@ -325,5 +336,9 @@ fn network_commands_over_rpc_match_libvirtd() {
             diff(c, ("libvirtd", &want), ("rvirtd", &got))
         })
         .collect();
-    assert_none_differ(&failures, cases.len(), &format!("\n--- rvirtd log:\n{}", ours.log()));
+    assert_none_differ(
+        &failures,
+        cases.len(),
+        &format!("\n--- rvirtd log:\n{}", ours.log()),
+    );
 }

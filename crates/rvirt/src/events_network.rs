@@ -109,8 +109,14 @@ mod tests {
     #[test]
     fn filters_by_network_and_deregisters() {
         let reg = NetworkEventRegistry::default();
-        let a = NetworkRef { name: "a".into(), uuid: [1; 16] };
-        let b = NetworkRef { name: "b".into(), uuid: [2; 16] };
+        let a = NetworkRef {
+            name: "a".into(),
+            uuid: [1; 16],
+        };
+        let b = NetworkRef {
+            name: "b".into(),
+            uuid: [2; 16],
+        };
         let seen = Arc::new(AtomicI32::new(0));
         let s = seen.clone();
         let id = reg.register(
@@ -120,7 +126,10 @@ mod tests {
                 s.fetch_add(1, Ordering::SeqCst);
             }),
         );
-        let ev = NetworkEvent::Lifecycle { event: network_event::STARTED, detail: 0 };
+        let ev = NetworkEvent::Lifecycle {
+            event: network_event::STARTED,
+            detail: 0,
+        };
         reg.emit(&b, &ev);
         reg.emit(&a, &ev);
         assert_eq!(seen.load(Ordering::SeqCst), 1);

@@ -27,11 +27,11 @@ pub use domain::Domain;
 pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};
 pub use events::{DomainEvent, EventCallback};
 pub use job::JobInfo;
+pub use network::{NWFilter, Network};
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
-pub use network::{NWFilter, Network};
 pub use snapshot::DomainSnapshot;
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};

@@ -32,8 +32,19 @@ pub mod update {
     pub const AFFECT_CONFIG: u32 = 1 << 1;
     /// The sections, in `virNetworkUpdateSection` order from 1 ("none" is 0).
     pub const SECTIONS: &[&str] = &[
-        "none", "bridge", "domain", "ip", "ip-dhcp-host", "ip-dhcp-range", "forward",
-        "forward-interface", "forward-pf", "portgroup", "dns-host", "dns-txt", "dns-srv",
+        "none",
+        "bridge",
+        "domain",
+        "ip",
+        "ip-dhcp-host",
+        "ip-dhcp-range",
+        "forward",
+        "forward-interface",
+        "forward-pf",
+        "portgroup",
+        "dns-host",
+        "dns-txt",
+        "dns-srv",
     ];
 }
 
@@ -271,7 +282,10 @@ impl Connect {
     /// `virConnectListAllNWFilters`.
     pub fn list_all_nwfilters(&self, flags: u32) -> Result<Vec<NWFilter>> {
         let refs = filter_driver(self, "virConnectListAllNWFilters")?.list_all_nwfilters(flags)?;
-        Ok(refs.into_iter().map(|r| NWFilter::from_ref(self, r)).collect())
+        Ok(refs
+            .into_iter()
+            .map(|r| NWFilter::from_ref(self, r))
+            .collect())
     }
     /// `virNWFilterLookupByName`.
     pub fn nwfilter_lookup_by_name(&self, name: &str) -> Result<NWFilter> {

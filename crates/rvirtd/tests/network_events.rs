@@ -22,7 +22,12 @@ fn python_network_events_match_libvirtd() {
     let mut want = None;
     if let Some(stock) = Daemon::libvirtd() {
         let out = python3([script(), stock.tcp_uri()]);
-        assert!(out.ok && out.stdout.ends_with("DONE\n"), "libvirtd:\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.ok && out.stdout.ends_with("DONE\n"),
+            "libvirtd:\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
         want = Some(out.stdout);
     }
     for uri in [ours.tcp_uri(), ours.unix_uri()] {

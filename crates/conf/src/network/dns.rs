@@ -81,8 +81,7 @@ impl Dns {
             let domain = f.attr_string("domain");
             if addr.is_none() && domain.is_none() {
                 return Err(xml_error(
-                    "Invalid forwarder element, must contain at least one of addr or domain"
-                        .into(),
+                    "Invalid forwarder element, must contain at least one of addr or domain".into(),
                 ));
             }
             dns.forwarders.push(DnsForwarder { domain, addr });
@@ -300,7 +299,9 @@ pub(super) fn parse_srv(net: &str, s: &Element, partial: bool) -> Result<DnsSrv>
         ("weight", "invalid", 65535),
     ];
     for (attr, invalid, max) in checks {
-        let Some(v) = uint_attr(s, attr) else { continue };
+        let Some(v) = uint_attr(s, attr) else {
+            continue;
+        };
         // An unparsable value is "invalid" even without a target.
         if srv.target.is_none() && v.is_some() {
             return Err(detail(format!(

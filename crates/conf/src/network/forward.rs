@@ -89,7 +89,9 @@ impl Forward {
         };
         let mut fwd = Forward {
             mode,
-            managed: e.attr("managed").is_some_and(|m| m.eq_ignore_ascii_case("yes")),
+            managed: e
+                .attr("managed")
+                .is_some_and(|m| m.eq_ignore_ascii_case("yes")),
             ..Forward::default()
         };
         if let Some(d) = e.child("driver").and_then(|d| d.attr("name")) {

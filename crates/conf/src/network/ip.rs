@@ -223,16 +223,16 @@ impl NetworkIp {
                 "Missing required address attribute in network '{net}'"
             )));
         };
-        let addr = sockaddr::parse(address, None).ok_or_else(|| {
-            xml_error(format!("Invalid address '{address}' in network '{net}'"))
-        })?;
+        let addr = sockaddr::parse(address, None)
+            .ok_or_else(|| xml_error(format!("Invalid address '{address}' in network '{net}'")))?;
         let netmask_text = e.attr("netmask");
-        let netmask = match netmask_text {
-            None => None,
-            Some(m) => Some(sockaddr::parse(m, None).ok_or_else(|| {
-                xml_error(format!("Invalid netmask '{m}' in network '{net}'"))
-            })?),
-        };
+        let netmask =
+            match netmask_text {
+                None => None,
+                Some(m) => Some(sockaddr::parse(m, None).ok_or_else(|| {
+                    xml_error(format!("Invalid netmask '{m}' in network '{net}'"))
+                })?),
+            };
         let prefix = props::uint(e, "prefix", false, false)?.unwrap_or(0);
         let local_ptr = props::tribool(e, "localPtr")?;
         let unsupported = |m: String| xml_err(ErrorCode::CONFIG_UNSUPPORTED, m);
@@ -377,7 +377,10 @@ impl NetworkIp {
         }
         let id = c.attr("id");
         if let Some(id) = id {
-            if let Some(bad) = id.chars().find(|ch| !(ch.is_ascii_hexdigit() || *ch == ':')) {
+            if let Some(bad) = id
+                .chars()
+                .find(|ch| !(ch.is_ascii_hexdigit() || *ch == ':'))
+            {
                 return Err(xml_error(format!(
                     "Invalid character '{bad}' in id '{id}' of network '{net}'"
                 )));
@@ -473,9 +476,7 @@ impl NetworkIp {
             with_lease(w, &head, "host", h.lease);
         }
         if let Some((file, server)) = &self.bootp {
-            let server = server
-                .map(|s| format!(" server='{s}'"))
-                .unwrap_or_default();
+            let server = server.map(|s| format!(" server='{s}'")).unwrap_or_default();
             w.line(&format!("<bootp file='{}'{server}/>", escape(file)));
         }
     }

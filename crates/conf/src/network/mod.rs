@@ -238,9 +238,9 @@ impl NetworkDef {
             self.mac = Some(mac);
         }
         if let Some(m) = e.child("mtu").and_then(|m| m.attr("size")) {
-            self.mtu = m.parse().map_err(|_| {
-                xml_error(format!("Invalid mtu size '{m}' in network '{name}'"))
-            })?;
+            self.mtu = m
+                .parse()
+                .map_err(|_| xml_error(format!("Invalid mtu size '{m}' in network '{name}'")))?;
         }
         Ok(())
     }

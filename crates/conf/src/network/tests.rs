@@ -42,19 +42,26 @@ fn default_network_formats_as_virsh() {
 
 #[test]
 fn generated_uuid_and_classful_prefix() {
-    let def = NetworkDef::parse("<network><name>n</name><ip address='10.1.2.3'/></network>")
-        .unwrap();
+    let def =
+        NetworkDef::parse("<network><name>n</name><ip address='10.1.2.3'/></network>").unwrap();
     assert!(!def.uuid_specified);
     assert_eq!(def.ips[0].prefix(), 8);
     let text = def.format(0);
-    assert!(text.contains(&format!("<uuid>{}</uuid>", def.uuid)), "{text}");
+    assert!(
+        text.contains(&format!("<uuid>{}</uuid>", def.uuid)),
+        "{text}"
+    );
     assert!(text.contains("<bridge stp='on' delay='0'/>"), "{text}");
 }
 
 #[test]
 fn refused_as_virsh() {
     let n = |body: &str| format!("<network><name>n</name>{body}</network>");
-    let range = |r: &str| n(&format!("<ip address='10.0.0.1' prefix='24'><dhcp>{r}</dhcp></ip>"));
+    let range = |r: &str| {
+        n(&format!(
+            "<ip address='10.0.0.1' prefix='24'><dhcp>{r}</dhcp></ip>"
+        ))
+    };
     let cases = [
         ("<network/>".to_string(), "missing name information"),
         (
@@ -118,9 +125,15 @@ fn inactive_hides_live_counts() {
     }
     let live = def.format(0);
     assert!(live.starts_with("<network connections='2'>"), "{live}");
-    assert!(live.contains("<interface dev='eth0' connections='1'/>"), "{live}");
+    assert!(
+        live.contains("<interface dev='eth0' connections='1'/>"),
+        "{live}"
+    );
     let inactive = def.format(XML_INACTIVE);
     assert!(inactive.starts_with("<network>\n"), "{inactive}");
-    assert!(inactive.contains("<forward dev='eth0' mode='bridge'>"), "{inactive}");
+    assert!(
+        inactive.contains("<forward dev='eth0' mode='bridge'>"),
+        "{inactive}"
+    );
     assert!(inactive.contains("<interface dev='eth0'/>"), "{inactive}");
 }

@@ -170,14 +170,15 @@ impl NetworkDef {
             )
         };
         let hosts = &mut self.ips[index].hosts;
-        let mac_eq = |h: &super::DhcpHost| {
-            matches!((&host.mac, &h.mac), (Some(a), Some(b)) if same_mac(a, b))
-        };
+        let mac_eq = |h: &super::DhcpHost| matches!((&host.mac, &h.mac), (Some(a), Some(b)) if same_mac(a, b));
         let ip_eq = |h: &super::DhcpHost| host.ip.is_some() && host.ip == h.ip;
         let name_eq = |h: &super::DhcpHost| host.name.is_some() && host.name == h.name;
         match command {
             MODIFY => {
-                let Some(i) = hosts.iter().position(|h| mac_eq(h) || ip_eq(h) || name_eq(h)) else {
+                let Some(i) = hosts
+                    .iter()
+                    .position(|h| mac_eq(h) || ip_eq(h) || name_eq(h))
+                else {
                     let (m, n, a) = shown(&host);
                     return Err(op_invalid(format!(
                         "couldn't locate an existing dhcp host entry with \"mac='{m}'\" \"name='{n}'\" \"ip='{a}'\" in network '{net}'"

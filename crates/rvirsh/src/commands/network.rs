@@ -248,18 +248,18 @@ fn collect_old(conn: &Connect, flags: u32) -> Result<Vec<Network>, CmdError> {
     let want = |bit: u32| flags & both == 0 || flags & bit != 0;
     let mut names = Vec::new();
     if want(lf::ACTIVE) {
-        let n = conn.num_of_networks().map_err(|e| {
-            CmdError::with("Failed to get the number of active networks", e)
-        })?;
+        let n = conn
+            .num_of_networks()
+            .map_err(|e| CmdError::with("Failed to get the number of active networks", e))?;
         names.extend(
             conn.list_networks(n)
                 .map_err(|e| CmdError::with("Failed to list active networks", e))?,
         );
     }
     if want(lf::INACTIVE) {
-        let n = conn.num_of_defined_networks().map_err(|e| {
-            CmdError::with("Failed to get the number of inactive networks", e)
-        })?;
+        let n = conn
+            .num_of_defined_networks()
+            .map_err(|e| CmdError::with("Failed to get the number of inactive networks", e))?;
         names.extend(
             conn.list_defined_networks(n)
                 .map_err(|e| CmdError::with("Failed to list inactive networks", e))?,
@@ -309,7 +309,11 @@ fn net_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let mut out = String::new();
     if name || uuid {
         for n in &nets {
-            out.push_str(&if uuid { n.uuid_string() } else { n.name().to_string() });
+            out.push_str(&if uuid {
+                n.uuid_string()
+            } else {
+                n.name().to_string()
+            });
             out.push('\n');
         }
         ctl.print(&out);
@@ -327,8 +331,7 @@ fn net_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             vec![
                 n.name().to_string(),
                 active.to_string(),
-                n.get_autostart()
-                    .map_or("no autostart".to_string(), yes_no),
+                n.get_autostart().map_or("no autostart".to_string(), yes_no),
                 yes_no(n.is_persistent().unwrap_or(false)),
             ]
         })
@@ -366,9 +369,8 @@ fn net_update(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     exclusive(c, "current", "config")?;
     let net = network(ctl, c)?;
     let command_name = opt_string(c, "command")?.unwrap_or_default();
-    let command = update_command(command_name).ok_or_else(|| {
-        CmdError::msg(format!("unrecognized command name '{command_name}'"))
-    })?;
+    let command = update_command(command_name)
+        .ok_or_else(|| CmdError::msg(format!("unrecognized command name '{command_name}'")))?;
     let section_name = opt_string(c, "section")?.unwrap_or_default();
     let section = update::SECTIONS
         .iter()

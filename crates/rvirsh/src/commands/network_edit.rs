@@ -60,4 +60,3 @@ fn net_edit(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     ctl.print_extra(&format!("Network {name} XML configuration edited.\n"));
     Ok(())
 }
-

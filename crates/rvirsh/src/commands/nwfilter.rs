@@ -45,7 +45,10 @@ pub static COMMANDS: &[CommandDef] = &[
     ),
     cmd(
         "nwfilter-undefine",
-        about("undefine a network filter", "Undefine a given network filter."),
+        about(
+            "undefine a network filter",
+            "Undefine a given network filter.",
+        ),
         &[NWFILTER],
         nwfilter_undefine,
     ),
@@ -80,9 +83,10 @@ fn nwfilter_define(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let from = opt_string(c, "file")?.unwrap_or_default();
     let flags = u32::from(c.has("validate"));
     let xml = read_file(from)?;
-    let filter = ctl.conn()?.nwfilter_define_xml(&xml, flags).map_err(|e| {
-        CmdError::with(format!("Failed to define network filter from {from}"), e)
-    })?;
+    let filter = ctl
+        .conn()?
+        .nwfilter_define_xml(&xml, flags)
+        .map_err(|e| CmdError::with(format!("Failed to define network filter from {from}"), e))?;
     ctl.print_extra(&format!(
         "Network filter {} defined from {from}\n",
         filter.name()
@@ -93,9 +97,9 @@ fn nwfilter_define(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 fn nwfilter_undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let name = c.get("nwfilter").unwrap_or_default();
     let filter = lookup(ctl, name)?;
-    filter.undefine().map_err(|e| {
-        CmdError::with(format!("Failed to undefine network filter {name}"), e)
-    })?;
+    filter
+        .undefine()
+        .map_err(|e| CmdError::with(format!("Failed to undefine network filter {name}"), e))?;
     ctl.print_extra(&format!("Network filter {name} undefined\n"));
     Ok(())
 }

@@ -218,12 +218,7 @@ pub(crate) fn strftime_local(secs: i64, fmt: &std::ffi::CStr) -> String {
             return String::new();
         }
         let mut buf = [0u8; 64];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            fmt.as_ptr(),
-            &tm,
-        );
+        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }

@@ -239,7 +239,11 @@ fn check_count(n: usize, limit: usize, what: &str) -> Result<()> {
 }
 
 /// REMOTE_PROC_NETWORK_EVENT_LIFECYCLE for one event.
-pub fn event_packet(callback_id: i32, net: &NetworkRef, ev: &NetworkEvent) -> Option<rvirt_rpc::Packet> {
+pub fn event_packet(
+    callback_id: i32,
+    net: &NetworkRef,
+    ev: &NetworkEvent,
+) -> Option<rvirt_rpc::Packet> {
     let NetworkEvent::Lifecycle { event, detail } = *ev;
     let msg = NetworkEventLifecycleMsg {
         callback_id,

@@ -22,8 +22,8 @@ pub use port_forward::{NetProto, PortForward, PortRange};
 pub use sockaddr::SockAddr;
 pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
 pub use tuning::{GuestIfname, LinkState};
-pub use virtualport::{VirtualPort, VirtualPortType};
 pub(crate) use virtualport::VportRules;
+pub use virtualport::{VirtualPort, VirtualPortType};
 pub use vlan::{NativeMode, Vlan};
 
 use tuning::xpath_attr;

@@ -237,6 +237,31 @@ fn network_commands_match_virsh() {
     assert_none_differ(&failures, cases.len(), "");
 }
 
+/// Networks a node description carries (`test:///PATH.xml`): active and
+/// persistent, as libvirt's testParseNetworks makes them, inline or in a
+/// file of their own.
+#[test]
+fn node_file_networks_match_virsh() {
+    if !tools::have_virsh() {
+        return;
+    }
+    let dir = write_docs();
+    let node = dir.write(
+        "node.xml",
+        format!(
+            "<node><memory>1048576</memory>{}<network file='plain.xml'/></node>",
+            DOCS[0].1
+        ),
+    );
+    let uri = format!("test://{}", node.display());
+    let c =
+        "net-list --all; net-info nat1; net-dumpxml nat1; net-dumpxml plain; net-destroy plain; \
+             net-undefine plain; net-list --all --name";
+    if let Some(d) = compare_shells(&uri, c, RULES) {
+        panic!("{d}");
+    }
+}
+
 /// `help network` and `help filter` list virsh's groups (the commands
 /// rvirsh carries).
 #[test]

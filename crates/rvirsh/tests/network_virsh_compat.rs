@@ -125,6 +125,10 @@ fn cases(dir: &TempDir) -> Vec<String> {
         "net-dhcp-leases default --mac 52:54:00:00:00:01".into(),
         "net-dhcp-leases nope".into(),
         "nwfilter-list".into(),
+        "net-event --list; net-event; net-event --event bogus".into(),
+        "net-event --event lifecycle --timeout 1".into(),
+        "net-event --event lifecycle --timeout 0".into(),
+        "net-event --network nope --event lifecycle --timeout 1".into(),
         "nwfilter-dumpxml allow-arp".into(),
         "nwfilter-undefine allow-arp".into(),
         format!("nwfilter-define {}", f("plain.xml")),
@@ -366,4 +370,40 @@ fn network_commands_over_rpc_match_libvirtd() {
         cases.len(),
         &format!("\n--- rvirtd log:\n{}", ours.log()),
     );
+}
+
+/// `net-event --loop` through a daemon while another client stops and
+/// starts `default`: rvirsh against rvirtd prints what stock virsh prints
+/// against libvirtd.
+#[test]
+fn net_event_over_rpc_matches_libvirtd() {
+    if !tools::have_virsh() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let watch = "net-event --event lifecycle --loop --timeout 4";
+    let run = |program: PathBuf, uri: &str| {
+        let child = tools::spawn_shell(program, uri, watch);
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let acts = virsh(uri, "net-destroy default; net-start default; net-event --event lifecycle --network default --timeout 1");
+        assert!(
+            acts.ok || acts.stdout.contains("events received"),
+            "{}",
+            acts.stderr
+        );
+        tools::wait(child)
+    };
+    let want = run(PathBuf::from("virsh"), &stock.tcp_uri());
+    assert!(
+        want.stdout.contains("for network default: Started"),
+        "{}",
+        want.stdout
+    );
+    let got = run(rvirt_testkit::bins::rvirsh(), &ours.tcp_uri());
+    if let Some(d) = diff(watch, ("virsh+libvirtd", &want), ("rvirsh+rvirtd", &got)) {
+        panic!("{d}\n--- rvirtd log:\n{}", ours.log());
+    }
 }

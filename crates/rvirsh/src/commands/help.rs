@@ -112,6 +112,7 @@ pub static GROUPS: &[Group] = &[
             "net-dhcp-leases",
             "net-dumpxml",
             "net-edit",
+            "net-event",
             "net-info",
             "net-list",
             "net-name",

@@ -13,6 +13,7 @@ mod list;
 pub mod migrate;
 mod network;
 mod network_edit;
+mod network_event;
 mod nwfilter;
 pub mod opts;
 mod resources;
@@ -157,6 +158,7 @@ static MODULES: &[&[CommandDef]] = &[
     resources::COMMANDS,
     network::COMMANDS,
     network_edit::COMMANDS,
+    network_event::COMMANDS,
     nwfilter::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,

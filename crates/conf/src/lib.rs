@@ -4,6 +4,7 @@
 pub mod capabilities;
 pub mod domain;
 pub mod migration_cookie;
+pub mod network;
 pub mod qemu_cookie;
 pub mod snapshot;
 pub mod xml;

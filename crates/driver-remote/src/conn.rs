@@ -26,10 +26,14 @@ struct Events {
     registry: EventRegistry,
     /// server callback id -> local callback id
     by_server: Mutex<HashMap<i32, i32>>,
+    network: crate::network::NetworkEvents,
 }
 
 impl Events {
     fn deliver(&self, packet: Packet) {
+        if self.network.deliver(&packet) {
+            return;
+        }
         let Some((server_id, dom, event)) = decode_event(&packet) else {
             return;
         };
@@ -203,6 +207,10 @@ impl RemoteConnection {
         })
     }
 
+    pub(crate) fn network_events(&self) -> &crate::network::NetworkEvents {
+        &self.events.network
+    }
+
     pub(crate) fn call<A: XdrEncode, R: XdrDecode>(&self, proc_: Procedure, args: &A) -> Result<R> {
         self.client.call(proc_, args)
     }
@@ -320,6 +328,12 @@ impl HypervisorConnection for RemoteConnection {
         res
     }
 
+    fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
+        Some(self)
+    }
+    fn nwfilter(&self) -> Option<&dyn rvirt::driver::NWFilterDriver> {
+        Some(self)
+    }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }

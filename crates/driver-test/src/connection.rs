@@ -21,17 +21,20 @@ pub struct TestConnection {
     events: Arc<EventRegistry>,
     /// Incoming migrations prepared through this connection.
     prepared: PreparedIncoming,
+    networks: crate::network::TestNetworks,
 }
 
 impl TestConnection {
     pub fn new(state: Arc<TestState>, uri: String) -> TestConnection {
         let events = Arc::new(EventRegistry::default());
         state.add_listener(&events);
+        let networks = crate::network::TestNetworks::new(state.networks.clone());
         TestConnection {
             state,
             uri,
             events,
             prepared: PreparedIncoming::default(),
+            networks,
         }
     }
 
@@ -119,6 +122,9 @@ impl HypervisorConnection for TestConnection {
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }
+    fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
+        Some(&self.networks)
+    }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())
     }
@@ -146,6 +152,7 @@ impl HypervisorConnection for TestConnection {
                 | MIGRATION_PARAMS
                 | MIGRATION_OFFLINE
                 | MIGRATE_CHANGE_PROTECTION
+                | NETWORK_UPDATE_HAS_CORRECT_ORDER
         ))
     }
     fn node_get_info(&self) -> Result<NodeInfo> {

@@ -9,6 +9,10 @@
 mod caps;
 mod connection;
 pub mod migration;
+mod network;
+#[cfg(test)]
+mod network_tests;
+mod network_update;
 mod node;
 mod objects;
 mod snapshot_align;

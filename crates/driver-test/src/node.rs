@@ -58,6 +58,17 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
       </memballoon>
     </devices>
   </domain>
+  <network>
+    <name>default</name>
+    <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
+    <bridge name='virbr0'/>
+    <forward/>
+    <ip address='192.168.122.1' netmask='255.255.255.0'>
+      <dhcp>
+        <range start='192.168.122.2' end='192.168.122.254'/>
+      </dhcp>
+    </ip>
+  </network>
 </node>
 "#;
 
@@ -65,6 +76,7 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
 pub struct NodeDescription {
     pub info: NodeInfo,
     pub domains: Vec<Element>,
+    pub networks: Vec<Element>,
 }
 
 fn default_info() -> NodeInfo {
@@ -100,15 +112,21 @@ impl NodeDescription {
         }
         let mut info = default_info();
         let mut domains = Vec::new();
+        let mut networks = Vec::new();
         for child in root.elements() {
             match child.local_name() {
                 "cpu" => read_cpu(child, &mut info, origin)?,
                 "memory" => info.memory = number(child, origin)?,
                 "domain" => domains.push(domain_element(child, base)?),
+                "network" => networks.push(referenced(child, base)?),
                 _ => {}
             }
         }
-        Ok(NodeDescription { info, domains })
+        Ok(NodeDescription {
+            info,
+            domains,
+            networks,
+        })
     }
 
     pub fn load(path: &str) -> Result<NodeDescription> {

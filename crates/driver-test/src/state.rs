@@ -24,6 +24,8 @@ pub struct TestState {
     /// understood, it stays std, with the poison fallback in [`Self::lock`].
     inner: std::sync::Mutex<Inner>,
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
+    /// The host's virtual networks (their own lock and event listeners).
+    pub networks: Arc<crate::network::NetworkHost>,
 }
 
 pub struct Inner {
@@ -184,6 +186,7 @@ impl TestState {
             migration: crate::migration::HostMigration::new(path, host_uuid),
             inner: std::sync::Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
+            networks: Arc::new(crate::network::NetworkHost::from_elements(&node.networks)?),
         })
     }
 

@@ -44,19 +44,19 @@ const PLAIN_EVERY: u32 = 5;
 
 /// Set by the SIGINT handler, taken by the watcher (an atomic store is all a
 /// signal handler may safely do).
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+pub(crate) static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn catch_int(_: nix::libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
 /// Our SIGINT handler while it lives; the previous disposition after.
-struct SigintGuard {
+pub(crate) struct SigintGuard {
     previous: Option<SigAction>,
 }
 
 impl SigintGuard {
-    fn install() -> SigintGuard {
+    pub(crate) fn install() -> SigintGuard {
         INTERRUPTED.store(false, Ordering::SeqCst);
         // SA_RESTART: the job call blocked in a read must not see EINTR.
         let action = SigAction::new(

@@ -11,10 +11,12 @@ pub mod connect;
 pub mod domain;
 pub mod driver;
 pub mod events;
+pub mod events_network;
 pub mod flags;
 mod forward;
 pub mod job;
 pub mod migration;
+pub mod network;
 pub mod registry;
 pub mod snapshot;
 pub mod stream;
@@ -25,6 +27,7 @@ pub use domain::Domain;
 pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};
 pub use events::{DomainEvent, EventCallback};
 pub use job::JobInfo;
+pub use network::{NWFilter, Network};
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,

@@ -287,7 +287,7 @@ pub fn format_bitmap(bits: &[u32]) -> String {
 /// at the buffer's indentation level (`xmlNodeDump(..., indent / 2, 1)`)
 /// and added with the indentation once, so lines inside text keep their
 /// own starts.
-fn format_metadata(w: &mut Writer, stored: &str) {
+pub(crate) fn format_metadata(w: &mut Writer, stored: &str) {
     let level = w.current_indent() / 2;
     match xml::parse_raw(&format!("<metadata>{stored}</metadata>")) {
         Ok(mut root) => {
@@ -305,7 +305,7 @@ fn format_metadata(w: &mut Writer, stored: &str) {
 
 /// Keep namespaced metadata children, first per namespace (as
 /// `virXMLNodeSanitizeNamespaces`), serialized as libxml2 does.
-fn parse_metadata(root: &Element) -> Option<String> {
+pub(crate) fn parse_metadata(root: &Element) -> Option<String> {
     let m = root.child("metadata")?;
     let mut seen: Vec<String> = Vec::new();
     let mut parts = Vec::new();

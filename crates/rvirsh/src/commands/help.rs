@@ -92,6 +92,37 @@ pub static GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "Network Filter",
+        keyword: "filter",
+        commands: &[
+            "nwfilter-define",
+            "nwfilter-dumpxml",
+            "nwfilter-list",
+            "nwfilter-undefine",
+        ],
+    },
+    Group {
+        name: "Networking",
+        keyword: "network",
+        commands: &[
+            "net-autostart",
+            "net-create",
+            "net-define",
+            "net-destroy",
+            "net-dhcp-leases",
+            "net-dumpxml",
+            "net-edit",
+            "net-event",
+            "net-info",
+            "net-list",
+            "net-name",
+            "net-start",
+            "net-undefine",
+            "net-update",
+            "net-uuid",
+        ],
+    },
+    Group {
         name: "Snapshot",
         keyword: "snapshot",
         commands: &[

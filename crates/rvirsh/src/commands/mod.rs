@@ -11,6 +11,10 @@ pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
+mod network;
+mod network_edit;
+mod network_event;
+mod nwfilter;
 pub mod opts;
 mod resources;
 mod snapshot;
@@ -152,6 +156,10 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    network::COMMANDS,
+    network_edit::COMMANDS,
+    network_event::COMMANDS,
+    nwfilter::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,

@@ -202,6 +202,11 @@ extern "C" {
 
 /// `g_date_time_new_from_unix_local` formatted `%Y-%m-%d %H:%M:%S %z`.
 fn local_time(secs: i64) -> String {
+    strftime_local(secs, c"%Y-%m-%d %H:%M:%S %z")
+}
+
+/// `secs` in local time, formatted by strftime's `fmt`.
+pub(crate) fn strftime_local(secs: i64, fmt: &std::ffi::CStr) -> String {
     use nix::libc;
     let t = secs as libc::time_t;
     // SAFETY: tm is plain data that localtime_r fills in; strftime writes
@@ -213,12 +218,7 @@ fn local_time(secs: i64) -> String {
             return String::new();
         }
         let mut buf = [0u8; 64];
-        let n = libc::strftime(
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            c"%Y-%m-%d %H:%M:%S %z".as_ptr(),
-            &tm,
-        );
+        let n = libc::strftime(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr(), &tm);
         String::from_utf8_lossy(&buf[..n]).into_owned()
     }
 }

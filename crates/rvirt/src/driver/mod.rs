@@ -13,9 +13,13 @@ use std::sync::Arc;
 
 pub mod migration;
 pub mod migration_args;
+pub mod network;
+pub mod nwfilter;
 pub mod snapshot;
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
+pub use network::{DhcpLease, NetworkDriver, NetworkRef};
+pub use nwfilter::{NWFilterDriver, NWFilterRef};
 pub use snapshot::SnapshotDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
@@ -283,6 +287,14 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// [`SnapshotDriver`]); `None` makes every snapshot call
     /// `VIR_ERR_NO_SUPPORT`.
     fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
+        None
+    }
+    /// The virtual network driver ([`NetworkDriver`]), if any.
+    fn network(&self) -> Option<&dyn NetworkDriver> {
+        None
+    }
+    /// The network filter driver ([`NWFilterDriver`]), if any.
+    fn nwfilter(&self) -> Option<&dyn NWFilterDriver> {
         None
     }
 

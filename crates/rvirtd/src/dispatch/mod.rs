@@ -16,6 +16,7 @@ mod domain;
 mod domain_qemu;
 mod events;
 mod migration;
+mod network;
 mod qemu;
 mod snapshot;
 pub mod stream;
@@ -104,6 +105,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
+        .or_else(|| network::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without

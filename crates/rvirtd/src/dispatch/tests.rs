@@ -338,25 +338,32 @@ fn only_quick_reads_on_a_promising_driver_run_inline() {
 fn unimplemented_procedures_answer_from_the_table() {
     let (ro, _rx) = client(true);
     // Before CONNECT_OPEN the dispatcher has no connection to call on.
-    let reply =
-        handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 1, &[0u8; 8])).unwrap();
+    let reply = handle_message(
+        &ro,
+        &call(Procedure::ConnectListAllNwfilterBindings, 1, &[0u8; 8]),
+    )
+    .unwrap();
     assert_eq!(
         error_of(&reply).message,
         "internal error: hypervisor connection not open"
     );
     open(&ro);
-    let reply =
-        handle_message(&ro, &call(Procedure::ConnectListAllNetworks, 2, &[0u8; 8])).unwrap();
+    let reply = handle_message(
+        &ro,
+        &call(Procedure::ConnectListAllNwfilterBindings, 2, &[0u8; 8]),
+    )
+    .unwrap();
     assert_error(
         &reply,
-        (ErrorCode::NO_SUPPORT, ErrorDomain(19)),
-        "this function is not supported by the connection driver: virConnectListAllNetworks",
+        (ErrorCode::NO_SUPPORT, ErrorDomain(33)),
+        "this function is not supported by the connection driver: virConnectListAllNWFilterBindings",
     );
-    let reply = handle_message(&ro, &call(Procedure::NetworkCreate, 3, &[0u8; 20])).unwrap();
+    let reply =
+        handle_message(&ro, &call(Procedure::NwfilterBindingDelete, 3, &[0u8; 20])).unwrap();
     assert_error(
         &reply,
-        (ErrorCode::OPERATION_DENIED, ErrorDomain(19)),
-        "operation forbidden: read only access prevents virNetworkCreate",
+        (ErrorCode::OPERATION_DENIED, ErrorDomain(33)),
+        "operation forbidden: read only access prevents virNWFilterBindingDelete",
     );
     let reply = handle_message(&ro, &call(Procedure::DomainEventLifecycle, 4, &())).unwrap();
     assert_eq!(error_of(&reply).message, "unknown procedure: 107");
@@ -373,7 +380,8 @@ fn unimplemented_procedures_answer_from_the_table() {
     // A read-write connection reaches the driver: not supported.
     let (rw, _rx) = client(false);
     open(&rw);
-    let reply = handle_message(&rw, &call(Procedure::NetworkCreate, 6, &[0u8; 20])).unwrap();
+    let reply =
+        handle_message(&rw, &call(Procedure::NwfilterBindingDelete, 6, &[0u8; 20])).unwrap();
     assert_eq!(error_of(&reply).code, ErrorCode::NO_SUPPORT);
 }
 

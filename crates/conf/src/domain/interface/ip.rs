@@ -158,7 +158,7 @@ fn masked(a: IpAddr, prefix: u32, netmask: Option<Ipv4Addr>) -> IpAddr {
 
 impl Route {
     /// `virNetDevIPRouteParseXML` + `virNetDevIPRouteCreate`.
-    fn parse(e: &Element, detail: &str) -> Result<Route> {
+    pub(crate) fn parse(e: &Element, detail: &str) -> Result<Route> {
         let prefix = props::uint(e, "prefix", false, false)?;
         let metric = props::uint(e, "metric", false, true)?.and_then(NonZeroU32::new);
         let err = |msg: String| route_error(detail, msg);
@@ -290,7 +290,7 @@ impl Route {
         Ok(())
     }
 
-    fn format(&self, w: &mut Writer) {
+    pub(crate) fn format(&self, w: &mut Writer) {
         let mut a = Attrs::new();
         a.opt("family", self.family.map(VirEnum::as_str));
         a.add("address", self.address);

@@ -7,7 +7,7 @@ mod filterref;
 mod ip;
 mod mac;
 mod port_forward;
-mod sockaddr;
+pub(crate) mod sockaddr;
 mod source;
 mod tuning;
 mod virtualport;
@@ -22,11 +22,11 @@ pub use port_forward::{NetProto, PortForward, PortRange};
 pub use sockaddr::SockAddr;
 pub use source::{MacvlanMode, NetSource, SocketSource, VdsSource, VhostUserMode};
 pub use tuning::{GuestIfname, LinkState};
+pub(crate) use virtualport::VportRules;
 pub use virtualport::{VirtualPort, VirtualPortType};
 pub use vlan::{NativeMode, Vlan};
 
 use tuning::xpath_attr;
-use virtualport::VportRules;
 
 use super::address::{format_addr, parse_addr, Address, DeviceInfo};
 use super::boot::DeviceBoot;

@@ -16,11 +16,15 @@ vir_enum! {
 /// What the interface type asks of its `<virtualport>` (libvirt's
 /// `VIR_VPORT_XML_*` flags).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum VportRules {
+pub(crate) enum VportRules {
     /// network: fill in missing ids, the rest is the network's business.
     GenerateMissing,
     /// bridge, direct, hostdev: a type and every parameter it needs.
     Complete,
+    /// A `<network>`'s own: a type, the parameters as given.
+    RequireType,
+    /// A network `<portgroup>`'s: everything as given.
+    AsGiven,
 }
 
 /// `virNetDevVPortProfile`: `None` fields were not given.
@@ -75,7 +79,7 @@ fn uuid_param(v: Option<&str>, name: &str) -> Result<Option<uuid::Uuid>> {
 }
 
 impl VirtualPort {
-    pub(super) fn parse(e: &Element, rules: VportRules) -> Result<VirtualPort> {
+    pub(crate) fn parse(e: &Element, rules: VportRules) -> Result<VirtualPort> {
         let port_type = match e.attr("type") {
             None => None,
             Some(t) => Some(VirtualPortType::from_str_opt(t).ok_or_else(|| {
@@ -85,7 +89,7 @@ impl VirtualPort {
                 )
             })?),
         };
-        if port_type.is_none() && rules == VportRules::Complete {
+        if port_type.is_none() && matches!(rules, VportRules::Complete | VportRules::RequireType) {
             return Err(xml_error("missing required virtualport type"));
         }
         let p = e.child("parameters");
@@ -124,7 +128,9 @@ impl VirtualPort {
             vp.profile_id = Some(pid.to_string()).filter(|p| !p.is_empty());
         }
         vp.interface_id = uuid_param(get("interfaceid"), "interfaceid")?;
-        vp.generate_missing();
+        if matches!(rules, VportRules::GenerateMissing | VportRules::Complete) {
+            vp.generate_missing();
+        }
         if rules == VportRules::Complete {
             vp.check_complete()?;
         }

@@ -1,0 +1,119 @@
+//! The network driver (libvirt's `virNetworkDriver`, src/driver-network.h):
+//! virtual networks. A connection hands it out through
+//! [`super::HypervisorConnection::network`]; an entry a driver leaves out
+//! reports `VIR_ERR_NO_SUPPORT` naming the public API, as libvirt does for
+//! a NULL entry.
+//!
+//! A network is named as `remote_nonnull_network` carries it.
+
+use crate::events_network::NetworkEventCallback;
+use rvirt_util::Result;
+
+/// A network's identity (`virNetworkPtr`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NetworkRef {
+    pub name: String,
+    pub uuid: [u8; 16],
+}
+
+impl NetworkRef {
+    pub fn uuid_string(&self) -> String {
+        rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
+    }
+}
+
+/// `virNetworkDHCPLease`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DhcpLease {
+    pub iface: String,
+    /// Seconds since the epoch.
+    pub expiry_time: i64,
+    /// `virIPAddrType`: 0 IPv4, 1 IPv6.
+    pub ip_type: i32,
+    pub mac: Option<String>,
+    pub iaid: Option<String>,
+    pub ipaddr: String,
+    pub prefix: u32,
+    pub hostname: Option<String>,
+    pub clientid: Option<String>,
+}
+
+/// `virReportUnsupportedError` from src/libvirt-network.c (VIR_FROM_NETWORK).
+pub fn unsupported(api: &str) -> rvirt_util::Error {
+    rvirt_util::Error::new(
+        rvirt_util::ErrorDomain::NETWORK,
+        rvirt_util::ErrorCode::NO_SUPPORT,
+        api,
+    )
+}
+
+#[allow(unused_variables)]
+pub trait NetworkDriver: Send + Sync {
+    /// `virConnectNumOfNetworks` / `virConnectNumOfDefinedNetworks`.
+    fn num_of_networks(&self, active: bool) -> Result<usize>;
+    /// `virConnectListNetworks` / `virConnectListDefinedNetworks`.
+    fn list_networks(&self, active: bool, max: usize) -> Result<Vec<String>>;
+    /// `virConnectListAllNetworks` (`VIR_CONNECT_LIST_NETWORKS_*` filters).
+    fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>>;
+    /// `virNetworkLookupByName`.
+    fn lookup_by_name(&self, name: &str) -> Result<NetworkRef>;
+    /// `virNetworkLookupByUUID`.
+    fn lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<NetworkRef>;
+    /// `virNetworkCreateXMLFlags` (`virNetworkCreateXML` with 0).
+    fn create_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef>;
+    /// `virNetworkDefineXMLFlags` (`virNetworkDefineXML` with 0).
+    fn define_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef>;
+    /// `virNetworkUndefine`.
+    fn undefine(&self, net: &NetworkRef) -> Result<()>;
+    /// `virNetworkUpdate`: `command` and `section` are
+    /// `virNetworkUpdateCommand` / `virNetworkUpdateSection`.
+    fn update(
+        &self,
+        net: &NetworkRef,
+        command: u32,
+        section: u32,
+        parent_index: i32,
+        xml: &str,
+        flags: u32,
+    ) -> Result<()> {
+        Err(unsupported("virNetworkUpdate"))
+    }
+    /// `virNetworkCreate`.
+    fn create(&self, net: &NetworkRef) -> Result<()>;
+    /// `virNetworkDestroy`.
+    fn destroy(&self, net: &NetworkRef) -> Result<()>;
+    /// `virNetworkGetXMLDesc` (`VIR_NETWORK_XML_INACTIVE`).
+    fn get_xml_desc(&self, net: &NetworkRef, flags: u32) -> Result<String>;
+    /// `virNetworkGetBridgeName`.
+    fn get_bridge_name(&self, net: &NetworkRef) -> Result<String>;
+    /// `virNetworkGetAutostart`.
+    fn get_autostart(&self, net: &NetworkRef) -> Result<bool>;
+    /// `virNetworkSetAutostart`.
+    fn set_autostart(&self, net: &NetworkRef, autostart: bool) -> Result<()>;
+    /// `virNetworkIsActive`.
+    fn is_active(&self, net: &NetworkRef) -> Result<bool>;
+    /// `virNetworkIsPersistent`.
+    fn is_persistent(&self, net: &NetworkRef) -> Result<bool>;
+    /// `virNetworkGetDHCPLeases`: leases for `mac` only when given.
+    fn get_dhcp_leases(
+        &self,
+        net: &NetworkRef,
+        mac: Option<&str>,
+        flags: u32,
+    ) -> Result<Vec<DhcpLease>> {
+        Err(unsupported("virNetworkGetDHCPLeases"))
+    }
+    /// `virConnectNetworkEventRegisterAny`: the callback id.
+    fn event_register_any(
+        &self,
+        net: Option<&NetworkRef>,
+        event_id: i32,
+        callback: NetworkEventCallback,
+    ) -> Result<i32> {
+        Err(unsupported("virConnectNetworkEventRegisterAny"))
+    }
+    /// `virConnectNetworkEventDeregisterAny`.
+    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
+        Err(unsupported("virConnectNetworkEventDeregisterAny"))
+    }
+}

@@ -6,6 +6,7 @@ pub mod domain;
 pub mod migration_cookie;
 pub mod qemu_cookie;
 pub mod snapshot;
+pub mod storage;
 pub mod xml;
 
 pub use capabilities::Capabilities;

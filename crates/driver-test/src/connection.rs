@@ -21,6 +21,7 @@ pub struct TestConnection {
     events: Arc<EventRegistry>,
     /// Incoming migrations prepared through this connection.
     prepared: PreparedIncoming,
+    storage: crate::storage_driver::TestStorage,
 }
 
 impl TestConnection {
@@ -28,6 +29,7 @@ impl TestConnection {
         let events = Arc::new(EventRegistry::default());
         state.add_listener(&events);
         TestConnection {
+            storage: crate::storage_driver::TestStorage::new(state.clone()),
             state,
             uri,
             events,
@@ -118,6 +120,9 @@ impl HypervisorConnection for TestConnection {
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
+    }
+    fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
+        Some(&self.storage)
     }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())

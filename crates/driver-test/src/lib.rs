@@ -16,6 +16,8 @@ mod snapshot_list;
 mod snapshot_revert;
 mod snapshots;
 mod state;
+mod storage;
+mod storage_driver;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;

@@ -17,6 +17,7 @@ pub mod job;
 pub mod migration;
 pub mod registry;
 pub mod snapshot;
+pub mod storage;
 pub mod stream;
 pub mod types;
 
@@ -30,6 +31,7 @@ pub use rvirt_util::{
     TypedParams, Uri,
 };
 pub use snapshot::DomainSnapshot;
+pub use storage::{StoragePool, StorageVol};
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 

@@ -14,9 +14,11 @@ use std::sync::Arc;
 pub mod migration;
 pub mod migration_args;
 pub mod snapshot;
+pub mod storage;
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use snapshot::SnapshotDriver;
+pub use storage::StorageDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as
@@ -283,6 +285,12 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// [`SnapshotDriver`]); `None` makes every snapshot call
     /// `VIR_ERR_NO_SUPPORT`.
     fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
+        None
+    }
+
+    /// The storage driver beside this connection (pools and volumes), if
+    /// any; `None` makes every storage call `VIR_ERR_NO_SUPPORT`.
+    fn storage(&self) -> Option<&dyn StorageDriver> {
         None
     }
 

@@ -26,10 +26,14 @@ struct Events {
     registry: EventRegistry,
     /// server callback id -> local callback id
     by_server: Mutex<HashMap<i32, i32>>,
+    pools: crate::storage::PoolEvents,
 }
 
 impl Events {
     fn deliver(&self, packet: Packet) {
+        if self.pools.deliver(&packet) {
+            return;
+        }
         let Some((server_id, dom, event)) = decode_event(&packet) else {
             return;
         };
@@ -207,6 +211,10 @@ impl RemoteConnection {
         self.client.call(proc_, args)
     }
 
+    pub(crate) fn pool_events(&self) -> &crate::storage::PoolEvents {
+        &self.events.pools
+    }
+
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -320,6 +328,9 @@ impl HypervisorConnection for RemoteConnection {
         res
     }
 
+    fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
+        Some(self)
+    }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }

@@ -12,6 +12,7 @@ mod conn;
 mod migration;
 pub mod sasl;
 mod snapshot;
+mod storage;
 mod stream;
 pub mod tls;
 mod uri;

@@ -12,12 +12,16 @@ pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
 pub mod opts;
+mod pool;
+mod pool_list;
 mod resources;
 mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
 mod states;
 mod stats;
+mod vol_info;
+mod volume;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
@@ -155,6 +159,10 @@ static MODULES: &[&[CommandDef]] = &[
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,
+    pool::COMMANDS,
+    pool_list::COMMANDS,
+    volume::COMMANDS,
+    vol_info::COMMANDS,
     echo::COMMANDS,
     help::COMMANDS,
 ];

@@ -48,6 +48,8 @@ pub(super) struct Callbacks {
     pub modern: Vec<ModernCallback>,
     /// CONNECT_DOMAIN_EVENT_REGISTER_ANY (legacy): event id → driver id.
     pub legacy: Vec<(i32, i32)>,
+    /// CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY: the driver's ids.
+    pub pools: Vec<i32>,
 }
 
 /// One CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY registration: what
@@ -237,6 +239,11 @@ impl Client {
             for id in ids {
                 if let Err(e) = conn.domain_event_deregister_any(*id) {
                     tracing::debug!("deregistering event callback {id}: {e}");
+                }
+            }
+            for id in &callbacks.pools {
+                if let Err(e) = conn.storage_pool_event_deregister_any(*id) {
+                    tracing::debug!("deregistering pool event callback {id}: {e}");
                 }
             }
         }

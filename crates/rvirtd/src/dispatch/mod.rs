@@ -18,6 +18,7 @@ mod events;
 mod migration;
 mod qemu;
 mod snapshot;
+mod storage;
 pub mod stream;
 
 pub use client::{nonnull, Client, Outbox};
@@ -104,6 +105,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
+        .or_else(|| storage::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without

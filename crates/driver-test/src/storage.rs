@@ -5,7 +5,7 @@
 //! hears.
 
 use parking_lot::Mutex;
-use rvirt::driver::storage::{pool_event, PoolEvent, PoolEventRegistry, PoolRef, VolRef};
+use rvirt::driver::storage::{PoolEvent, PoolEventRegistry, PoolRef, VolRef};
 use rvirt_conf::storage::{PoolDef, PoolType, VolDef};
 use rvirt_util::{Error, ErrorCode, Result};
 use std::sync::{Arc, Weak};
@@ -24,8 +24,6 @@ pub(crate) const DEFAULT_POOL_CAP: u64 = 100 * 1024 * 1024 * 1024;
 /// One pool (`virStoragePoolObj`).
 pub(crate) struct PoolObj {
     pub def: PoolDef,
-    /// A definition waiting for the running pool to stop.
-    pub new_def: Option<PoolDef>,
     pub active: bool,
     pub autostart: bool,
     /// libvirt's config file: `Some("")` for a persistent test pool.
@@ -172,9 +170,9 @@ impl Pools {
                     obj.def.name
                 )));
             }
-            if obj.active {
-                obj.new_def = Some(def);
-            } else {
+            // A running pool keeps its definition: libvirt stores the new
+            // one as `newDef`, which its test driver never applies or shows.
+            if !obj.active {
                 obj.def = def;
             }
             return Ok(i);
@@ -192,7 +190,6 @@ impl Pools {
         }
         self.list.push(PoolObj {
             def,
-            new_def: None,
             active: false,
             autostart: false,
             persistent: false,

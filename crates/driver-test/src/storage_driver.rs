@@ -384,26 +384,33 @@ fn no_vol_matching(what: &str, value: &str) -> Error {
     )
 }
 
-/// `testConnectFindStoragePoolSources`.
+/// `testConnectFindStoragePoolSources`. libvirt tests the type's number
+/// for zero: "dir" is the type it calls unknown, and an unknown name
+/// (-1) goes on to the "does not support source discovery" refusal.
 fn find_sources(kind: &str, spec: Option<&str>) -> Result<String> {
     use rvirt_conf::domain::props::VirEnum;
-    // libvirt tests the type's number for zero, so "dir" is refused too.
-    let pool_type = PoolType::from_str_opt(kind)
-        .filter(|t| *t != PoolType::Dir)
-        .ok_or_else(|| {
-            Error::new(
+    let pool_type = PoolType::from_str_opt(kind);
+    if pool_type == Some(PoolType::Dir) {
+        return Err(Error::new(
+            ERROR_DOMAIN,
+            ErrorCode::INTERNAL_ERROR,
+            format!("unknown storage pool type {kind}"),
+        ));
+    }
+    let source = match (spec, pool_type) {
+        (None, _) => None,
+        (Some(s), Some(t)) => Some(PoolSource::parse_spec(s, t)?),
+        (Some(_), None) => {
+            return Err(Error::new(
                 ERROR_DOMAIN,
                 ErrorCode::INTERNAL_ERROR,
-                format!("unknown storage pool type {kind}"),
-            )
-        })?;
-    let source = match spec {
-        None => None,
-        Some(s) => Some(PoolSource::parse_spec(s, pool_type)?),
+                "missing backend for pool type -1",
+            ))
+        }
     };
     match pool_type {
-        PoolType::Logical => Ok(LOGICAL_SOURCES.to_string()),
-        PoolType::Netfs => {
+        Some(PoolType::Logical) => Ok(LOGICAL_SOURCES.to_string()),
+        Some(PoolType::Netfs) => {
             let host = source.as_ref().and_then(|s| s.hosts.first()).ok_or_else(|| {
                 Error::invalid_arg(ERROR_DOMAIN, "hostname must be specified for netfs sources")
             })?;

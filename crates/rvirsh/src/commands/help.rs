@@ -122,6 +122,7 @@ pub static GROUPS: &[Group] = &[
             "pool-delete",
             "pool-destroy",
             "pool-dumpxml",
+            "pool-edit",
             "pool-info",
             "pool-list",
             "pool-name",

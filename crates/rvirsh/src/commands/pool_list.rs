@@ -96,11 +96,11 @@ fn row(p: &StoragePool, details: bool) -> Row {
         Ok(false) => "no",
         Err(_) => "no autostart",
     };
-    let persistent = match p.is_persistent() {
-        _ if !details => "",
-        Ok(true) => "yes",
-        Ok(false) => "no",
-        Err(_) => "unknown",
+    let persistent = match details.then(|| p.is_persistent()) {
+        None => "",
+        Some(Ok(true)) => "yes",
+        Some(Ok(false)) => "no",
+        Some(Err(_)) => "unknown",
     };
     let unknown = || ["unknown".to_string(), "unknown".into(), "unknown".into()];
     let (state, sizes) = match p.get_info() {

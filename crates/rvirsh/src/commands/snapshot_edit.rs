@@ -36,7 +36,7 @@ fn plain(s: &str) -> bool {
 }
 
 /// A temporary file removed when dropped (vshTempFile).
-struct TempFile(PathBuf);
+pub(crate) struct TempFile(PathBuf);
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ impl Drop for TempFile {
 }
 
 /// vshEditWriteToTempFile: `$TMPDIR/virshXXXXXX.xml`, mode 0600.
-fn write_temp(doc: &str) -> Result<TempFile, CmdError> {
+pub(crate) fn write_temp(doc: &str) -> Result<TempFile, CmdError> {
     use std::os::unix::fs::OpenOptionsExt;
     let dir = std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into());
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -96,7 +96,7 @@ fn write_temp(doc: &str) -> Result<TempFile, CmdError> {
 
 /// vshEditFile: run the editor on the file, directly when its name is
 /// plain, else through `sh -c`.
-fn edit_file(file: &TempFile) -> Result<(), CmdError> {
+pub(crate) fn edit_file(file: &TempFile) -> Result<(), CmdError> {
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".into());
@@ -140,7 +140,7 @@ fn edit_file(file: &TempFile) -> Result<(), CmdError> {
     Ok(())
 }
 
-fn read_back(file: &TempFile) -> Result<String, CmdError> {
+pub(crate) fn read_back(file: &TempFile) -> Result<String, CmdError> {
     std::fs::read_to_string(&file.0).map_err(|e| {
         CmdError::msg(format!(
             "{}: failed to read temporary file: {}",

@@ -146,39 +146,24 @@ fn create_flags(c: &ParsedCommand) -> u32 {
         .fold(0, |f, (_, b)| f | b)
 }
 
-/// virshVolSize: a number (no sign) and a scale suffix (bytes by default);
-/// `Err(None)` when the number itself is malformed, `Err(Some(_))` with
-/// virScaleInteger's error for a bad suffix or an overflow.
-pub fn vol_size(text: &str) -> Result<u64, Option<Error>> {
+/// virshVolSize: a number (no sign) and a scale suffix, bytes by default;
+/// "Malformed size", with virScaleInteger's error for a bad suffix or an
+/// overflow.
+fn size_arg(text: &str) -> Result<u64, CmdError> {
+    let own = || format!("Malformed size {text}");
     let t = text.trim_start();
     let t = t.strip_prefix('+').unwrap_or(t);
     let end = t.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(t.len());
-    let n: u64 = t[..end].parse().map_err(|_| None)?;
+    let n: u64 = t[..end].parse().map_err(|_| CmdError::msg(own()))?;
     let suffix = &t[end..];
-    let scale = rvirt_util::units::scale_for(suffix, 1).ok_or_else(|| {
-        Some(Error::new(
-            ErrorDomain::NONE,
-            ErrorCode::INVALID_ARG,
-            format!("unknown suffix '{suffix}'"),
-        ))
-    })?;
-    n.checked_mul(scale).ok_or_else(|| {
-        Some(Error::new(
-            ErrorDomain::NONE,
-            ErrorCode::OVERFLOW,
-            format!("value too large: {n}{suffix}"),
-        ))
-    })
-}
-
-fn size_arg(text: &str) -> Result<u64, CmdError> {
-    vol_size(text).map_err(|e| {
-        let own = format!("Malformed size {text}");
-        match e {
-            Some(e) => CmdError::with(own, e),
-            None => CmdError::msg(own),
-        }
-    })
+    let libvirt = |code, msg: String| {
+        CmdError::with(own(), Error::new(ErrorDomain::NONE, code, msg))
+    };
+    let Some(scale) = rvirt_util::units::scale_for(suffix, 1) else {
+        return Err(libvirt(ErrorCode::INVALID_ARG, format!("unknown suffix '{suffix}'")));
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| libvirt(ErrorCode::OVERFLOW, format!("value too large: {n}{suffix}")))
 }
 
 fn vol_create_as(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {

@@ -18,6 +18,8 @@ mod snapshots;
 mod state;
 mod storage;
 mod storage_driver;
+#[cfg(test)]
+mod storage_tests;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;

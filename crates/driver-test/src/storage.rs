@@ -7,10 +7,13 @@
 use parking_lot::Mutex;
 use rvirt::driver::storage::{PoolEvent, PoolEventRegistry, PoolRef, VolRef};
 use rvirt_conf::storage::{PoolDef, PoolType, VolDef};
-use rvirt_util::{Error, ErrorCode, Result};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
 
-pub(crate) use rvirt_conf::storage::ERROR_DOMAIN;
+/// `VIR_FROM_TEST`: the test driver's own refusals.
+pub(crate) const ERROR_DOMAIN: ErrorDomain = ErrorDomain::TEST;
+/// `VIR_FROM_STORAGE`: virstorageobj.c's (duplicates, conflicts).
+const OBJ_DOMAIN: ErrorDomain = rvirt_conf::storage::ERROR_DOMAIN;
 
 /// `defaultPoolXML`.
 const DEFAULT_POOL_XML: &str = "<pool type='dir'>\
@@ -146,7 +149,7 @@ impl Pools {
     pub fn add(&mut self, def: PoolDef, check_live: bool) -> Result<usize> {
         if let Some(other) = self.list.iter().find(|p| source_conflicts(&p.def, &def)) {
             return Err(Error::new(
-                ERROR_DOMAIN,
+                OBJ_DOMAIN,
                 ErrorCode::OPERATION_FAILED,
                 format!("Storage source conflict with pool: '{}'", other.def.name),
             ));
@@ -155,7 +158,7 @@ impl Pools {
             let obj = &mut self.list[i];
             if obj.def.name != def.name {
                 return Err(Error::new(
-                    ERROR_DOMAIN,
+                    OBJ_DOMAIN,
                     ErrorCode::OPERATION_FAILED,
                     format!(
                         "pool '{}' is already defined with uuid {}",
@@ -165,10 +168,11 @@ impl Pools {
                 ));
             }
             if check_live && obj.active {
-                return Err(op_invalid(format!(
-                    "pool is already active as '{}'",
-                    obj.def.name
-                )));
+                return Err(Error::new(
+                    OBJ_DOMAIN,
+                    ErrorCode::OPERATION_INVALID,
+                    format!("pool is already active as '{}'", obj.def.name),
+                ));
             }
             // A running pool keeps its definition: libvirt stores the new
             // one as `newDef`, which its test driver never applies or shows.
@@ -179,7 +183,7 @@ impl Pools {
         }
         if let Some(obj) = self.list.iter().find(|p| p.def.name == def.name) {
             return Err(Error::new(
-                ERROR_DOMAIN,
+                OBJ_DOMAIN,
                 ErrorCode::OPERATION_FAILED,
                 format!(
                     "pool '{}' already exists with uuid {}",

@@ -25,9 +25,15 @@ pub struct TestStorage {
     events: Arc<PoolEventRegistry>,
 }
 
+/// `virCheckFlags` in test_driver.c (`VIR_FROM_TEST`, no prefix).
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
+    let bad = given & !allowed;
+    if bad != 0 {
+        return Err(Error::raw(
+            ERROR_DOMAIN,
+            ErrorCode::INVALID_ARG,
+            format!("unsupported flags (0x{bad:x}) in function {api}"),
+        ));
     }
     Ok(())
 }

@@ -5,8 +5,9 @@
 
 use crate::connect::Connect;
 use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
-use crate::driver::{unsupported, StorageDriver};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use crate::driver::storage::unsupported;
+use crate::driver::StorageDriver;
+use rvirt_util::{Error, ErrorCode, Result};
 
 /// `VIR_CONNECT_LIST_STORAGE_POOLS_*`, every filter.
 pub const LIST_POOLS_FILTERS_ALL: u32 = (1 << 20) - 1;
@@ -183,8 +184,7 @@ impl Connect {
     }
 }
 
-/// `VIR_FROM_STORAGE`.
-pub const ERROR_DOMAIN: ErrorDomain = ErrorDomain(18);
+pub use crate::driver::storage::ERROR_DOMAIN;
 
 /// Pool methods that hand the call to the driver with the pool's identity;
 /// `write` ones refuse a read-only connection first.

@@ -7,8 +7,7 @@
 //! Pools and volumes are named as `remote_nonnull_storage_pool` and
 //! `remote_nonnull_storage_vol` carry them.
 
-use super::unsupported;
-use rvirt_util::Result;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::Arc;
 
 /// A pool's identity (`virStoragePoolPtr`).
@@ -92,6 +91,14 @@ impl PoolEvent {
 }
 
 pub type PoolEventCallback = Arc<dyn Fn(&PoolRef, &PoolEvent) + Send + Sync>;
+
+/// `VIR_FROM_STORAGE`, the domain of libvirt-storage.c's errors.
+pub const ERROR_DOMAIN: ErrorDomain = ErrorDomain(18);
+
+/// `virReportUnsupportedError` in libvirt-storage.c: a NULL driver entry.
+pub fn unsupported(api: &str) -> Error {
+    Error::new(ERROR_DOMAIN, ErrorCode::NO_SUPPORT, api)
+}
 
 macro_rules! no_support {
     ($api:literal) => {

@@ -49,7 +49,7 @@ pub static COMMANDS: &[CommandDef] = &[
         &[VOL, POOL_OPT, flag("delete-snapshots", "delete snapshots associated with volume (must be supported by storage driver)")],
         vol_delete),
     cmd("vol-resize", about("resize a vol",
-            "Resizes a storage volume. This is safe only for storage volumes not in use by an active guest.\n    See blockresize for live resizing."),
+            "Resizes a storage volume. This is safe only for storage volumes not in use by an active guest.\nSee blockresize for live resizing."),
         &[VOL, data("capacity", "new capacity for the vol, as scaled integer (default bytes)"), POOL_OPT,
           flag("allocate", "allocate the new capacity, rather than leaving it sparse"),
           flag("delta", "use capacity as a delta to current size, rather than the new size"),

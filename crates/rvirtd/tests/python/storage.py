@@ -102,7 +102,7 @@ show("sources netfs", lambda: conn.findStoragePoolSources("netfs", "<source><hos
 show("sources dir", lambda: conn.findStoragePoolSources("dir", None, 0))
 show("sources fs", lambda: conn.findStoragePoolSources("fs", None, 0))
 
-wait_events(10)
+wait_events(9)
 for e in events:
     print("event", e)
 print("DONE")

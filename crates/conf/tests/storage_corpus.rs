@@ -62,7 +62,9 @@ fn libvirts_pool_and_volume_documents_format_as_libvirt() {
     for entry in std::fs::read_dir(dir.join("storagepoolxml2xmlin")).unwrap() {
         let file = entry.unwrap().file_name().into_string().unwrap();
         let name = file.trim_end_matches(".xml");
-        if NOT_MODELLED.contains(&name) {
+        // Inputs without an expected output are other tests' (storagepoolxml2argv).
+        let has_out = dir.join("storagepoolxml2xmlout").join(&file).exists();
+        if NOT_MODELLED.contains(&name) || !has_out {
             continue;
         }
         pools += 1;

@@ -248,9 +248,11 @@ fn parse_id(node: &Element, child: &str, msg: &str) -> Result<Option<u32>> {
         .trim_start()
         .parse()
         .map_err(|_| xml_error(msg))?;
+    // -1 and its uid_t twin 4294967295 both mean "unset".
     match val {
         -1 => Ok(None),
-        v if (0..=u32::MAX as i64).contains(&v) => Ok(Some(v as u32)),
+        v if v == i64::from(u32::MAX) => Ok(None),
+        v if (0..i64::from(u32::MAX)).contains(&v) => Ok(Some(v as u32)),
         _ => Err(xml_error(msg)),
     }
 }
@@ -264,9 +266,36 @@ pub(crate) fn storage_size(value: &str, unit: Option<&str>) -> Result<u64> {
     crate::domain::props::scale_integer(n, unit.unwrap_or(""), 1, i64::MAX as u64)
 }
 
-/// `virFileSanitizePath`.
-pub(crate) fn sanitize_path(p: &str) -> String {
-    crate::domain::sanitize_path(p)
+/// `virFileSanitizePath`: repeated and trailing slashes dropped, a
+/// leading `//` kept (POSIX leaves its meaning open), URIs left alone.
+pub(crate) fn sanitize_path(path: &str) -> String {
+    if let Some(uri) = path.find("://") {
+        if path.find('/').is_some_and(|slash| slash > uri) {
+            return path.to_string();
+        }
+    }
+    let b = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    if b.len() >= 2 && b[0] == b'/' && b[1] == b'/' && b.get(2) != Some(&b'/') {
+        out.push_str("//");
+        rest = &path[2..];
+    }
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '/' {
+            out.push(c);
+            continue;
+        }
+        while chars.peek() == Some(&'/') {
+            chars.next();
+        }
+        if !out.is_empty() && chars.peek().is_none() {
+            break;
+        }
+        out.push('/');
+    }
+    out
 }
 
 /// The root element of `text`, parsed as libvirt's `virXMLParse` with

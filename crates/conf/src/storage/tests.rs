@@ -155,3 +155,16 @@ fn logical_volumes_have_no_format() {
     let v = VolDef::parse(&p, "<volume><name>v</name><capacity>1</capacity></volume>", 0).unwrap();
     assert!(!v.format(&p).contains("<format"));
 }
+
+#[test]
+fn paths_are_sanitised_as_libvirt() {
+    for (given, want) in [
+        ("///var/////lib//", "/var/lib"),
+        ("//host/x/", "//host/x"),
+        ("/", "/"),
+        ("a//b", "a/b"),
+        ("gluster://h/v//d", "gluster://h/v//d"),
+    ] {
+        assert_eq!(sanitize_path(given), want, "{given}");
+    }
+}

@@ -290,7 +290,8 @@ fn vol_clone(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 fn vol_delete(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let v = vol(ctl, c)?;
     let name = c.get("vol").unwrap_or_default();
-    let flags = u32::from(c.has("delete-snapshots"));
+    // VIR_STORAGE_VOL_DELETE_WITH_SNAPSHOTS.
+    let flags = if c.has("delete-snapshots") { 2 } else { 0 };
     failed(v.delete(flags), || format!("Failed to delete vol {name}"))?;
     ctl.print_extra(&format!("Vol {name} deleted\n"));
     Ok(())

@@ -17,8 +17,9 @@ struct Files {
 }
 
 impl Files {
-    fn write() -> Files {
-        let dir = std::env::temp_dir().join(format!("rvirsh-storage-{}", std::process::id()));
+    /// `tag`: one directory per test, as the tests run at once.
+    fn write(tag: &str) -> Files {
+        let dir = std::env::temp_dir().join(format!("rvirsh-storage-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let docs = [
             ("pool.xml", "<pool type='dir'><name>p1</name><target><path>/p1/</path>\
@@ -196,7 +197,7 @@ fn storage_commands_match_virsh() {
         eprintln!("stock virsh not installed (scripts/install-deps.sh): skipping");
         return;
     }
-    let files = Files::write();
+    let files = Files::write("virsh");
     let cases = cases(&files);
     let failures: Vec<String> = cases
         .iter()
@@ -216,7 +217,7 @@ fn storage_commands_match_through_rvirtd_and_libvirtd() {
         return;
     };
     let ours = Daemon::rvirtd("");
-    let files = Files::write();
+    let files = Files::write("daemons");
     let cases = cases(&files);
     let mut failures = Vec::new();
     for c in &cases {
@@ -273,7 +274,7 @@ fn pool_edit_matches_virsh() {
     if !rvirt_testkit::tools::have_virsh() {
         return;
     }
-    let files = Files::write();
+    let files = Files::write("edit");
     let editors = [
         ("path", "sed -i 's|/default-pool<|/elsewhere<|' \"$1\""),
         ("none", "true"),

@@ -38,7 +38,11 @@ const VOLUMES: &[(&str, &str, u32)] = &[
     ("pool-logical", "vol-logical-backing", 0),
     ("pool-gluster", "vol-gluster-dir", 0),
     ("pool-gluster", "vol-gluster-dir-neg-uid", 0),
-    ("pool-dir", "vol-qcow2-nocapacity", volume_parse_flags::NO_CAPACITY),
+    (
+        "pool-dir",
+        "vol-qcow2-nocapacity",
+        volume_parse_flags::NO_CAPACITY,
+    ),
 ];
 
 fn tests_dir() -> Option<PathBuf> {

@@ -62,15 +62,14 @@ impl PoolEvents {
             p.body().ok()
         }
         let decoded = match Procedure::from_i32(p.header.proc_) {
-            Some(Procedure::StoragePoolEventLifecycle) => {
-                body::<StoragePoolEventLifecycleMsg>(p).map(|m| {
+            Some(Procedure::StoragePoolEventLifecycle) => body::<StoragePoolEventLifecycleMsg>(p)
+                .map(|m| {
                     let ev = PoolEvent::Lifecycle {
                         event: m.event,
                         detail: m.detail,
                     };
                     (m.callback_id, m.pool, ev)
-                })
-            }
+                }),
             Some(Procedure::StoragePoolEventRefresh) => body::<StoragePoolEventRefreshMsg>(p)
                 .map(|m| (m.callback_id, m.pool, PoolEvent::Refresh)),
             _ => return false,
@@ -93,18 +92,25 @@ impl StorageDriver for RemoteConnection {
         Ok(self.call_connect_num_of_storage_pools()?.num)
     }
     fn list_pools(&self, max: usize) -> Result<Vec<String>> {
-        let args = ConnectListStoragePoolsArgs { maxnames: max_i32(max) };
+        let args = ConnectListStoragePoolsArgs {
+            maxnames: max_i32(max),
+        };
         Ok(self.call_connect_list_storage_pools(&args)?.names)
     }
     fn num_of_defined_pools(&self) -> Result<i32> {
         Ok(self.call_connect_num_of_defined_storage_pools()?.num)
     }
     fn list_defined_pools(&self, max: usize) -> Result<Vec<String>> {
-        let args = ConnectListDefinedStoragePoolsArgs { maxnames: max_i32(max) };
+        let args = ConnectListDefinedStoragePoolsArgs {
+            maxnames: max_i32(max),
+        };
         Ok(self.call_connect_list_defined_storage_pools(&args)?.names)
     }
     fn list_all_pools(&self, flags: u32) -> Result<Vec<PoolRef>> {
-        let args = ConnectListAllStoragePoolsArgs { need_results: 1, flags };
+        let args = ConnectListAllStoragePoolsArgs {
+            need_results: 1,
+            flags,
+        };
         let r = self.call_connect_list_all_storage_pools(&args)?;
         Ok(r.pools.into_iter().map(pool_ref).collect())
     }
@@ -118,10 +124,14 @@ impl StorageDriver for RemoteConnection {
     }
     fn pool_capabilities(&self, flags: u32) -> Result<String> {
         let args = ConnectGetStoragePoolCapabilitiesArgs { flags };
-        Ok(self.call_connect_get_storage_pool_capabilities(&args)?.capabilities)
+        Ok(self
+            .call_connect_get_storage_pool_capabilities(&args)?
+            .capabilities)
     }
     fn pool_lookup_by_name(&self, name: &str) -> Result<PoolRef> {
-        let args = StoragePoolLookupByNameArgs { name: name.to_string() };
+        let args = StoragePoolLookupByNameArgs {
+            name: name.to_string(),
+        };
         Ok(pool_ref(self.call_storage_pool_lookup_by_name(&args)?.pool))
     }
     fn pool_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<PoolRef> {
@@ -130,37 +140,61 @@ impl StorageDriver for RemoteConnection {
     }
     fn pool_lookup_by_volume(&self, v: &VolRef) -> Result<PoolRef> {
         let args = StoragePoolLookupByVolumeArgs { vol: vol(v) };
-        Ok(pool_ref(self.call_storage_pool_lookup_by_volume(&args)?.pool))
+        Ok(pool_ref(
+            self.call_storage_pool_lookup_by_volume(&args)?.pool,
+        ))
     }
     fn pool_lookup_by_target_path(&self, path: &str) -> Result<PoolRef> {
-        let args = StoragePoolLookupByTargetPathArgs { path: path.to_string() };
-        Ok(pool_ref(self.call_storage_pool_lookup_by_target_path(&args)?.pool))
+        let args = StoragePoolLookupByTargetPathArgs {
+            path: path.to_string(),
+        };
+        Ok(pool_ref(
+            self.call_storage_pool_lookup_by_target_path(&args)?.pool,
+        ))
     }
     fn pool_create_xml(&self, xml: &str, flags: u32) -> Result<PoolRef> {
-        let args = StoragePoolCreateXmlArgs { xml: xml.to_string(), flags };
+        let args = StoragePoolCreateXmlArgs {
+            xml: xml.to_string(),
+            flags,
+        };
         Ok(pool_ref(self.call_storage_pool_create_xml(&args)?.pool))
     }
     fn pool_define_xml(&self, xml: &str, flags: u32) -> Result<PoolRef> {
-        let args = StoragePoolDefineXmlArgs { xml: xml.to_string(), flags };
+        let args = StoragePoolDefineXmlArgs {
+            xml: xml.to_string(),
+            flags,
+        };
         Ok(pool_ref(self.call_storage_pool_define_xml(&args)?.pool))
     }
     fn pool_build(&self, p: &PoolRef, flags: u32) -> Result<()> {
-        self.call_storage_pool_build(&StoragePoolBuildArgs { pool: pool(p), flags })
+        self.call_storage_pool_build(&StoragePoolBuildArgs {
+            pool: pool(p),
+            flags,
+        })
     }
     fn pool_undefine(&self, p: &PoolRef) -> Result<()> {
         self.call_storage_pool_undefine(&StoragePoolUndefineArgs { pool: pool(p) })
     }
     fn pool_create(&self, p: &PoolRef, flags: u32) -> Result<()> {
-        self.call_storage_pool_create(&StoragePoolCreateArgs { pool: pool(p), flags })
+        self.call_storage_pool_create(&StoragePoolCreateArgs {
+            pool: pool(p),
+            flags,
+        })
     }
     fn pool_destroy(&self, p: &PoolRef) -> Result<()> {
         self.call_storage_pool_destroy(&StoragePoolDestroyArgs { pool: pool(p) })
     }
     fn pool_delete(&self, p: &PoolRef, flags: u32) -> Result<()> {
-        self.call_storage_pool_delete(&StoragePoolDeleteArgs { pool: pool(p), flags })
+        self.call_storage_pool_delete(&StoragePoolDeleteArgs {
+            pool: pool(p),
+            flags,
+        })
     }
     fn pool_refresh(&self, p: &PoolRef, flags: u32) -> Result<()> {
-        self.call_storage_pool_refresh(&StoragePoolRefreshArgs { pool: pool(p), flags })
+        self.call_storage_pool_refresh(&StoragePoolRefreshArgs {
+            pool: pool(p),
+            flags,
+        })
     }
     fn pool_get_info(&self, p: &PoolRef) -> Result<PoolInfo> {
         let r = self.call_storage_pool_get_info(&StoragePoolGetInfoArgs { pool: pool(p) })?;
@@ -172,7 +206,10 @@ impl StorageDriver for RemoteConnection {
         })
     }
     fn pool_get_xml_desc(&self, p: &PoolRef, flags: u32) -> Result<String> {
-        let args = StoragePoolGetXmlDescArgs { pool: pool(p), flags };
+        let args = StoragePoolGetXmlDescArgs {
+            pool: pool(p),
+            flags,
+        };
         Ok(self.call_storage_pool_get_xml_desc(&args)?.xml)
     }
     fn pool_get_autostart(&self, p: &PoolRef) -> Result<bool> {
@@ -180,7 +217,10 @@ impl StorageDriver for RemoteConnection {
         Ok(self.call_storage_pool_get_autostart(&args)?.autostart != 0)
     }
     fn pool_set_autostart(&self, p: &PoolRef, autostart: bool) -> Result<()> {
-        let args = StoragePoolSetAutostartArgs { pool: pool(p), autostart: i32::from(autostart) };
+        let args = StoragePoolSetAutostartArgs {
+            pool: pool(p),
+            autostart: i32::from(autostart),
+        };
         self.call_storage_pool_set_autostart(&args)
     }
     fn pool_is_active(&self, p: &PoolRef) -> Result<bool> {
@@ -196,31 +236,55 @@ impl StorageDriver for RemoteConnection {
         Ok(self.call_storage_pool_num_of_volumes(&args)?.num)
     }
     fn pool_list_volumes(&self, p: &PoolRef, max: usize) -> Result<Vec<String>> {
-        let args = StoragePoolListVolumesArgs { pool: pool(p), maxnames: max_i32(max) };
+        let args = StoragePoolListVolumesArgs {
+            pool: pool(p),
+            maxnames: max_i32(max),
+        };
         Ok(self.call_storage_pool_list_volumes(&args)?.names)
     }
     fn pool_list_all_volumes(&self, p: &PoolRef, flags: u32) -> Result<Vec<VolRef>> {
-        let args = StoragePoolListAllVolumesArgs { pool: pool(p), need_results: 1, flags };
+        let args = StoragePoolListAllVolumesArgs {
+            pool: pool(p),
+            need_results: 1,
+            flags,
+        };
         let r = self.call_storage_pool_list_all_volumes(&args)?;
         Ok(r.vols.into_iter().map(vol_ref).collect())
     }
     fn vol_lookup_by_name(&self, p: &PoolRef, name: &str) -> Result<VolRef> {
-        let args = StorageVolLookupByNameArgs { pool: pool(p), name: name.to_string() };
+        let args = StorageVolLookupByNameArgs {
+            pool: pool(p),
+            name: name.to_string(),
+        };
         Ok(vol_ref(self.call_storage_vol_lookup_by_name(&args)?.vol))
     }
     fn vol_lookup_by_key(&self, key: &str) -> Result<VolRef> {
-        let args = StorageVolLookupByKeyArgs { key: key.to_string() };
+        let args = StorageVolLookupByKeyArgs {
+            key: key.to_string(),
+        };
         Ok(vol_ref(self.call_storage_vol_lookup_by_key(&args)?.vol))
     }
     fn vol_lookup_by_path(&self, path: &str) -> Result<VolRef> {
-        let args = StorageVolLookupByPathArgs { path: path.to_string() };
+        let args = StorageVolLookupByPathArgs {
+            path: path.to_string(),
+        };
         Ok(vol_ref(self.call_storage_vol_lookup_by_path(&args)?.vol))
     }
     fn vol_create_xml(&self, p: &PoolRef, xml: &str, flags: u32) -> Result<VolRef> {
-        let args = StorageVolCreateXmlArgs { pool: pool(p), xml: xml.to_string(), flags };
+        let args = StorageVolCreateXmlArgs {
+            pool: pool(p),
+            xml: xml.to_string(),
+            flags,
+        };
         Ok(vol_ref(self.call_storage_vol_create_xml(&args)?.vol))
     }
-    fn vol_create_xml_from(&self, p: &PoolRef, xml: &str, clone: &VolRef, flags: u32) -> Result<VolRef> {
+    fn vol_create_xml_from(
+        &self,
+        p: &PoolRef,
+        xml: &str,
+        clone: &VolRef,
+        flags: u32,
+    ) -> Result<VolRef> {
         let args = StorageVolCreateXmlFromArgs {
             pool: pool(p),
             xml: xml.to_string(),
@@ -236,27 +300,45 @@ impl StorageDriver for RemoteConnection {
         self.call_storage_vol_wipe(&StorageVolWipeArgs { vol: vol(v), flags })
     }
     fn vol_wipe_pattern(&self, v: &VolRef, algorithm: u32, flags: u32) -> Result<()> {
-        let args = StorageVolWipePatternArgs { vol: vol(v), algorithm, flags };
+        let args = StorageVolWipePatternArgs {
+            vol: vol(v),
+            algorithm,
+            flags,
+        };
         self.call_storage_vol_wipe_pattern(&args)
     }
     fn vol_resize(&self, v: &VolRef, capacity: u64, flags: u32) -> Result<()> {
-        self.call_storage_vol_resize(&StorageVolResizeArgs { vol: vol(v), capacity, flags })
+        self.call_storage_vol_resize(&StorageVolResizeArgs {
+            vol: vol(v),
+            capacity,
+            flags,
+        })
     }
     fn vol_get_info(&self, v: &VolRef) -> Result<VolInfo> {
         let r = self.call_storage_vol_get_info(&StorageVolGetInfoArgs { vol: vol(v) })?;
-        Ok(VolInfo { kind: i32::from(r.type_), capacity: r.capacity, allocation: r.allocation })
+        Ok(VolInfo {
+            kind: i32::from(r.type_),
+            capacity: r.capacity,
+            allocation: r.allocation,
+        })
     }
     fn vol_get_info_flags(&self, v: &VolRef, flags: u32) -> Result<VolInfo> {
         let args = StorageVolGetInfoFlagsArgs { vol: vol(v), flags };
         let r = self.call_storage_vol_get_info_flags(&args)?;
-        Ok(VolInfo { kind: i32::from(r.type_), capacity: r.capacity, allocation: r.allocation })
+        Ok(VolInfo {
+            kind: i32::from(r.type_),
+            capacity: r.capacity,
+            allocation: r.allocation,
+        })
     }
     fn vol_get_xml_desc(&self, v: &VolRef, flags: u32) -> Result<String> {
         let args = StorageVolGetXmlDescArgs { vol: vol(v), flags };
         Ok(self.call_storage_vol_get_xml_desc(&args)?.xml)
     }
     fn vol_get_path(&self, v: &VolRef) -> Result<String> {
-        Ok(self.call_storage_vol_get_path(&StorageVolGetPathArgs { vol: vol(v) })?.name)
+        Ok(self
+            .call_storage_vol_get_path(&StorageVolGetPathArgs { vol: vol(v) })?
+            .name)
     }
     fn pool_event_register_any(
         &self,
@@ -267,7 +349,10 @@ impl StorageDriver for RemoteConnection {
         let events = self.pool_events();
         // Held while registering so no event arrives unrouted.
         let mut map = events.by_server.lock();
-        let args = ConnectStoragePoolEventRegisterAnyArgs { event_id, pool: p.map(pool) };
+        let args = ConnectStoragePoolEventRegisterAnyArgs {
+            event_id,
+            pool: p.map(pool),
+        };
         let r = self.call_connect_storage_pool_event_register_any(&args)?;
         let local = events.registry.register(p, event_id, callback);
         map.insert(r.callback_id, local);
@@ -276,7 +361,10 @@ impl StorageDriver for RemoteConnection {
     fn pool_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let events = self.pool_events();
         let mut map = events.by_server.lock();
-        let server = map.iter().find(|(_, l)| **l == callback_id).map(|(s, _)| *s);
+        let server = map
+            .iter()
+            .find(|(_, l)| **l == callback_id)
+            .map(|(s, _)| *s);
         let Some(server) = server else {
             return Err(Error::new(
                 ErrorDomain::REMOTE,
@@ -284,7 +372,9 @@ impl StorageDriver for RemoteConnection {
                 format!("could not find event callback {callback_id} for deletion"),
             ));
         };
-        let args = ConnectStoragePoolEventDeregisterAnyArgs { callback_id: server };
+        let args = ConnectStoragePoolEventDeregisterAnyArgs {
+            callback_id: server,
+        };
         self.call_connect_storage_pool_event_deregister_any(&args)?;
         map.remove(&server);
         events.registry.deregister(callback_id);

@@ -82,7 +82,11 @@ impl TestStorage {
     }
 
     /// A volume of an active pool, read by `f` with its pool.
-    fn read_vol<R>(&self, vol: &VolRef, f: impl FnOnce(&PoolObj, &VolDef) -> Result<R>) -> Result<R> {
+    fn read_vol<R>(
+        &self,
+        vol: &VolRef,
+        f: impl FnOnce(&PoolObj, &VolDef) -> Result<R>,
+    ) -> Result<R> {
         self.with(|p| {
             let obj = p.active(&vol.pool)?;
             let v = obj
@@ -145,7 +149,11 @@ impl StorageDriver for TestStorage {
         self.names(false, max)
     }
     fn list_all_pools(&self, flags: u32) -> Result<Vec<PoolRef>> {
-        check_flags("testConnectListAllStoragePools", flags, LIST_POOLS_FILTERS_ALL)?;
+        check_flags(
+            "testConnectListAllStoragePools",
+            flags,
+            LIST_POOLS_FILTERS_ALL,
+        )?;
         self.with(|p| {
             Ok(p.list
                 .iter()
@@ -309,13 +317,17 @@ impl StorageDriver for TestStorage {
     fn vol_lookup_by_key(&self, key: &str) -> Result<VolRef> {
         self.with(|p| {
             let found = p.find_volume(|v| v.key.as_deref() == Some(key));
-            found.map(|(_, v)| v).ok_or_else(|| no_vol_matching("key", key))
+            found
+                .map(|(_, v)| v)
+                .ok_or_else(|| no_vol_matching("key", key))
         })
     }
     fn vol_lookup_by_path(&self, path: &str) -> Result<VolRef> {
         self.with(|p| {
             let found = p.find_volume(|v| v.target.path.as_deref() == Some(path));
-            found.map(|(_, v)| v).ok_or_else(|| no_vol_matching("path", path))
+            found
+                .map(|(_, v)| v)
+                .ok_or_else(|| no_vol_matching("path", path))
         })
     }
     fn vol_create_xml(&self, pool: &PoolRef, xml: &str, flags: u32) -> Result<VolRef> {
@@ -417,9 +429,12 @@ fn find_sources(kind: &str, spec: Option<&str>) -> Result<String> {
     match pool_type {
         Some(PoolType::Logical) => Ok(LOGICAL_SOURCES.to_string()),
         Some(PoolType::Netfs) => {
-            let host = source.as_ref().and_then(|s| s.hosts.first()).ok_or_else(|| {
-                Error::invalid_arg(ERROR_DOMAIN, "hostname must be specified for netfs sources")
-            })?;
+            let host = source
+                .as_ref()
+                .and_then(|s| s.hosts.first())
+                .ok_or_else(|| {
+                    Error::invalid_arg(ERROR_DOMAIN, "hostname must be specified for netfs sources")
+                })?;
             Ok(format!(
                 "<sources>\n  <source>\n    <host name='{}'/>\n    <dir path='/testshare'/>\n    \
 <format type='nfs'/>\n  </source>\n</sources>\n",

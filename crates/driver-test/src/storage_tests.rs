@@ -20,10 +20,16 @@ fn default_pool_is_running_and_persistent() {
     let p = s.pool_lookup_by_name("default-pool").unwrap();
     assert_eq!(p.uuid_string(), "dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566");
     let info = s.pool_get_info(&p).unwrap();
-    assert_eq!((info.state, info.capacity, info.available), (2, 100 << 30, 100 << 30));
+    assert_eq!(
+        (info.state, info.capacity, info.available),
+        (2, 100 << 30, 100 << 30)
+    );
     assert!(s.pool_is_persistent(&p).unwrap());
     assert!(!s.pool_get_autostart(&p).unwrap());
-    assert!(s.pool_get_xml_desc(&p, 0).unwrap().contains("<path>/default-pool</path>"));
+    assert!(s
+        .pool_get_xml_desc(&p, 0)
+        .unwrap()
+        .contains("<path>/default-pool</path>"));
     assert_eq!(
         s.pool_get_xml_desc(&p, 1).unwrap_err().message,
         "unsupported flags (0x1) in function testStoragePoolGetXMLDesc"
@@ -42,7 +48,9 @@ fn pool_lifecycle_raises_libvirts_events() {
     s.pool_event_register_any(
         None,
         pool_event::ID_LIFECYCLE,
-        Arc::new(move |p: &PoolRef, e: &PoolEvent| sink.lock().unwrap().push((p.name.clone(), e.clone()))),
+        Arc::new(move |p: &PoolRef, e: &PoolEvent| {
+            sink.lock().unwrap().push((p.name.clone(), e.clone()))
+        }),
     )
     .unwrap();
     let p = s.pool_define_xml(P1, 0).unwrap();
@@ -66,7 +74,10 @@ fn pool_lifecycle_raises_libvirts_events() {
         })
         .collect();
     use pool_event::*;
-    assert_eq!(kinds, [DEFINED, CREATED, STARTED, STOPPED, DELETED, UNDEFINED]);
+    assert_eq!(
+        kinds,
+        [DEFINED, CREATED, STARTED, STOPPED, DELETED, UNDEFINED]
+    );
 }
 
 #[test]
@@ -85,12 +96,14 @@ fn transient_pools_go_away_when_destroyed() {
 #[test]
 fn duplicates_and_source_conflicts_are_refused() {
     let s = storage();
-    let other = "<pool type='dir'><name>p2</name><target><path>/default-pool</path></target></pool>";
+    let other =
+        "<pool type='dir'><name>p2</name><target><path>/default-pool</path></target></pool>";
     assert_eq!(
         s.pool_define_xml(other, 0).unwrap_err().message,
         "operation failed: Storage source conflict with pool: 'default-pool'"
     );
-    let same_name = "<pool type='dir'><name>default-pool</name><target><path>/x</path></target></pool>";
+    let same_name =
+        "<pool type='dir'><name>default-pool</name><target><path>/x</path></target></pool>";
     assert_eq!(
         s.pool_define_xml(same_name, 0).unwrap_err().message,
         "operation failed: pool 'default-pool' already exists with uuid dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566"
@@ -102,25 +115,42 @@ fn volumes_are_accounted_in_their_pool() {
     let s = storage();
     let p = s.pool_lookup_by_name("default-pool").unwrap();
     let v = s
-        .vol_create_xml(&p, "<volume><name>v</name><capacity unit='M'>10</capacity></volume>", 0)
+        .vol_create_xml(
+            &p,
+            "<volume><name>v</name><capacity unit='M'>10</capacity></volume>",
+            0,
+        )
         .unwrap();
     assert_eq!(v.key, "/default-pool/v");
     assert_eq!(s.pool_get_info(&p).unwrap().allocation, 10 << 20);
     assert_eq!(s.vol_lookup_by_path("/default-pool/v").unwrap(), v);
     assert_eq!(
-        s.vol_create_xml(&p, "<volume><name>v</name><capacity>1</capacity></volume>", 0)
-            .unwrap_err()
-            .message,
+        s.vol_create_xml(
+            &p,
+            "<volume><name>v</name><capacity>1</capacity></volume>",
+            0
+        )
+        .unwrap_err()
+        .message,
         "operation failed: storage vol already exists"
     );
     assert_eq!(
-        s.vol_create_xml(&p, "<volume><name>w</name><capacity unit='T'>1</capacity></volume>", 0)
-            .unwrap_err()
-            .message,
+        s.vol_create_xml(
+            &p,
+            "<volume><name>w</name><capacity unit='T'>1</capacity></volume>",
+            0
+        )
+        .unwrap_err()
+        .message,
         "internal error: Not enough free space in pool for volume 'w'"
     );
     let c = s
-        .vol_create_xml_from(&p, "<volume><name>c</name><capacity>5</capacity></volume>", &v, 0)
+        .vol_create_xml_from(
+            &p,
+            "<volume><name>c</name><capacity>5</capacity></volume>",
+            &v,
+            0,
+        )
         .unwrap();
     assert_eq!(s.vol_get_path(&c).unwrap(), "/default-pool/c");
     s.vol_delete(&v, 0).unwrap();

@@ -22,30 +22,51 @@ impl Files {
         let dir = std::env::temp_dir().join(format!("rvirsh-storage-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let docs = [
-            ("pool.xml", "<pool type='dir'><name>p1</name><target><path>/p1/</path>\
-              <permissions><mode>0711</mode><owner>107</owner></permissions></target></pool>"),
+            (
+                "pool.xml",
+                "<pool type='dir'><name>p1</name><target><path>/p1/</path>\
+              <permissions><mode>0711</mode><owner>107</owner></permissions></target></pool>",
+            ),
             ("bad.xml", "<pool type='dir'><name>x</name>"),
             ("badtype.xml", "<pool type='nope'><name>x</name></pool>"),
             ("nopath.xml", "<pool type='dir'><name>x</name></pool>"),
             ("notpool.xml", "<volume><name>x</name></volume>"),
-            ("logical.xml", "<pool type='logical'><source><name>vg0</name>\
-              <device path='/dev/sdz1'/></source></pool>"),
-            ("netfs.xml", "<pool type='netfs'><name>nfs</name><source><host name='nas' port='2049'/>\
+            (
+                "logical.xml",
+                "<pool type='logical'><source><name>vg0</name>\
+              <device path='/dev/sdz1'/></source></pool>",
+            ),
+            (
+                "netfs.xml",
+                "<pool type='netfs'><name>nfs</name><source><host name='nas' port='2049'/>\
               <dir path='/export//a/'/><format type='nfs'/><protocol ver='4'/></source>\
-              <target><path>/mnt/nfs</path></target></pool>"),
-            ("iscsi.xml", "<pool type='iscsi'><name>is</name><source><host name='t'/>\
+              <target><path>/mnt/nfs</path></target></pool>",
+            ),
+            (
+                "iscsi.xml",
+                "<pool type='iscsi'><name>is</name><source><host name='t'/>\
               <device path='iqn.x'/><initiator><iqn name='iqn.i'/></initiator>\
               <auth type='chap' username='u'><secret usage='s'/></auth></source>\
-              <target><path>/dev/disk/by-path</path></target></pool>"),
-            ("scsi.xml", "<pool type='scsi'><name>hba</name><source>\
+              <target><path>/dev/disk/by-path</path></target></pool>",
+            ),
+            (
+                "scsi.xml",
+                "<pool type='scsi'><name>hba</name><source>\
               <adapter type='fc_host' wwnn='20000000c9831b4b' wwpn='10000000c9831b4b'/>\
-              </source><target><path>/dev/disk/by-path</path></target></pool>"),
-            ("vol.xml", "<volume><name>v9</name><capacity unit='G'>2</capacity>\
+              </source><target><path>/dev/disk/by-path</path></target></pool>",
+            ),
+            (
+                "vol.xml",
+                "<volume><name>v9</name><capacity unit='G'>2</capacity>\
               <allocation unit='M'>100</allocation><target><format type='qcow2'/>\
               <permissions><mode>0600</mode></permissions><compat>1.1</compat>\
-              <features><lazy_refcounts/></features></target></volume>"),
+              <features><lazy_refcounts/></features></target></volume>",
+            ),
             ("badvol.xml", "<volume><name>v</name></volume>"),
-            ("clone.xml", "<volume><name>c1</name><capacity>1024</capacity></volume>"),
+            (
+                "clone.xml",
+                "<volume><name>c1</name><capacity>1024</capacity></volume>",
+            ),
             ("src.xml", "<source><host name='filer'/></source>"),
         ];
         for (name, text) in docs {
@@ -245,7 +266,11 @@ fn storage_commands_match_through_rvirtd_and_libvirtd() {
     for c in ro {
         let want = read_only(&stock.tcp_uri(), c);
         let got = read_only(&ours.tcp_uri(), c);
-        failures.extend(diff(&format!("-r {c}"), ("libvirtd", &want), ("rvirtd", &got)));
+        failures.extend(diff(
+            &format!("-r {c}"),
+            ("libvirtd", &want),
+            ("rvirtd", &got),
+        ));
     }
     assert_none_differ(&failures, cases.len() + ro.len(), &ours.log());
 }
@@ -280,7 +305,8 @@ fn pool_edit_matches_virsh() {
         ("none", "true"),
         ("broken", "sed -i 's|</pool>||' \"$1\""),
     ];
-    let commands = "vol-create-as default-pool a 1M; pool-edit default-pool; pool-dumpxml default-pool; \
+    let commands =
+        "vol-create-as default-pool a 1M; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-destroy default-pool; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-edit nosuch";
     let mut failures = Vec::new();
@@ -299,7 +325,11 @@ fn pool_edit_matches_virsh() {
         };
         let want = run(PathBuf::from("virsh")).normalised(RULES);
         let got = run(rvirt_testkit::bins::rvirsh()).normalised(RULES);
-        failures.extend(diff(&format!("EDITOR={name}: {commands}"), ("virsh", &want), ("rvirsh", &got)));
+        failures.extend(diff(
+            &format!("EDITOR={name}: {commands}"),
+            ("virsh", &want),
+            ("rvirsh", &got),
+        ));
     }
     assert_none_differ(&failures, editors.len(), "");
 }

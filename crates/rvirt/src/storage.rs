@@ -4,8 +4,8 @@
 //! checks (read-only connections) before the driver sees the call.
 
 use crate::connect::Connect;
-use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
 use crate::driver::storage::unsupported;
+use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
 use crate::driver::StorageDriver;
 use rvirt_util::{Error, ErrorCode, Result};
 
@@ -273,7 +273,9 @@ impl StoragePool {
     pub fn vol_create_xml(&self, xml: &str, flags: u32) -> Result<StorageVol> {
         self.conn.check_writable()?;
         let d = self.conn.storage_driver("virStorageVolCreateXML")?;
-        Ok(self.conn.storage_vol(d.vol_create_xml(&self.r, xml, flags)?))
+        Ok(self
+            .conn
+            .storage_vol(d.vol_create_xml(&self.r, xml, flags)?))
     }
 
     /// `virStorageVolCreateXMLFrom`.

@@ -48,8 +48,8 @@ pub const FILE_FORMATS: &[&str] = &[
     "cow", "qcow", "qcow2", "qed", "vmdk",
 ];
 const FS_FORMATS: &[&str] = &[
-    "auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf", "gfs", "gfs2", "vfat", "hfs+",
-    "xfs", "ocfs2", "vmfs",
+    "auto", "ext2", "ext3", "ext4", "ufs", "iso9660", "udf", "gfs", "gfs2", "vfat", "hfs+", "xfs",
+    "ocfs2", "vmfs",
 ];
 const NETFS_FORMATS: &[&str] = &["auto", "nfs", "glusterfs", "cifs"];
 const DISK_FORMATS: &[&str] = &[
@@ -57,7 +57,14 @@ const DISK_FORMATS: &[&str] = &[
 ];
 const LOGICAL_FORMATS: &[&str] = &["unknown", "lvm2"];
 const VOL_DISK_FORMATS: &[&str] = &[
-    "none", "linux", "fat16", "fat32", "linux-swap", "linux-lvm", "linux-raid", "extended",
+    "none",
+    "linux",
+    "fat16",
+    "fat32",
+    "linux-swap",
+    "linux-lvm",
+    "linux-raid",
+    "extended",
 ];
 /// `virStorageFileFeature`.
 pub const FILE_FEATURES: &[&str] = &["lazy_refcounts", "extended_l2"];
@@ -244,10 +251,7 @@ fn parse_id(node: &Element, child: &str, msg: &str) -> Result<Option<u32>> {
         return Ok(None);
     };
     let text = e.text();
-    let val: i64 = text
-        .trim_start()
-        .parse()
-        .map_err(|_| xml_error(msg))?;
+    let val: i64 = text.trim_start().parse().map_err(|_| xml_error(msg))?;
     // -1 and its uid_t twin 4294967295 both mean "unset".
     match val {
         -1 => Ok(None),

@@ -43,8 +43,8 @@ impl PoolDef {
 
     /// `virStoragePoolDefParseXML`.
     pub fn from_element(root: &Element) -> Result<PoolDef> {
-        let pool_type: PoolType = props::enumeration(root, "type", true)?
-            .ok_or_else(|| props::missing(root, "type"))?;
+        let pool_type: PoolType =
+            props::enumeration(root, "type", true)?.ok_or_else(|| props::missing(root, "type"))?;
         let flags = pool_type.source_flags();
         let mut source = match root.child("source") {
             Some(s) => PoolSource::parse(s, pool_type)?,
@@ -126,9 +126,7 @@ impl PoolDef {
                 w.line(&format!("<{el} unit='bytes'>{v}</{el}>"));
             }
             if let Some(cow) = self.features.cow {
-                w.block("features", "", |w| {
-                    w.line(&format!("<cow state='{cow}'/>"))
-                });
+                w.block("features", "", |w| w.line(&format!("<cow state='{cow}'/>")));
             }
             self.source.format(w, self.pool_type);
             if !matches!(

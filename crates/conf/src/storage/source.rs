@@ -176,7 +176,8 @@ impl PoolSource {
             if flags & flag::DEVICE != 0 {
                 for d in &self.devices {
                     let mut a = Attrs::new();
-                    a.add("path", &d.path).opt("part_separator", d.part_separator);
+                    a.add("path", &d.path)
+                        .opt("part_separator", d.part_separator);
                     w.line(&format!("<device{}/>", a.as_str()));
                 }
             }
@@ -224,8 +225,7 @@ fn parse_adapter(a: &Element) -> Result<Option<Adapter>> {
     let managed = props::tribool(a, "managed");
     match a.attr("type") {
         None => {
-            if a.attr("wwnn").is_some() || a.attr("wwpn").is_some() || a.attr("parent").is_some()
-            {
+            if a.attr("wwnn").is_some() || a.attr("wwpn").is_some() || a.attr("parent").is_some() {
                 return Err(xml_error(
                     "Use of 'wwnn', 'wwpn', and 'parent' attributes requires use of the adapter 'type'",
                 ));
@@ -366,10 +366,7 @@ fn format_adapter(w: &mut Writer, a: &Adapter) {
         Adapter::ScsiHost {
             name: Some(name), ..
         } => w.line(&format!("<adapter type='scsi_host' name='{name}'/>")),
-        Adapter::ScsiHost {
-            name: None,
-            parent,
-        } => {
+        Adapter::ScsiHost { name: None, parent } => {
             let (id, [d, b, s, f]) = parent.unwrap_or((0, [0; 4]));
             w.block("adapter", " type='scsi_host'", |w| {
                 w.block("parentaddr", &format!(" unique_id='{id}'"), |w| {

@@ -8,7 +8,8 @@ fn pool_err(xml: &str) -> String {
     PoolDef::parse(xml).unwrap_err().message
 }
 
-const DIR: &str = "<pool type='dir'><name>p</name><uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>\
+const DIR: &str =
+    "<pool type='dir'><name>p</name><uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>\
 <target><path>/p//x/</path></target></pool>";
 
 #[test]
@@ -80,16 +81,22 @@ fn pool_errors_are_libvirts() {
 
 #[test]
 fn logical_pool_takes_its_name_and_path_from_the_source() {
-    let p = pool("<pool type='logical'><source><name>vg</name><device path='/dev/sda1'/></source></pool>");
+    let p = pool(
+        "<pool type='logical'><source><name>vg</name><device path='/dev/sda1'/></source></pool>",
+    );
     assert_eq!(p.name, "vg");
     assert_eq!(p.target_path.as_deref(), Some("/dev/vg"));
-    assert!(p.format().contains("    <name>vg</name>\n    <format type='lvm2'/>\n"));
+    assert!(p
+        .format()
+        .contains("    <name>vg</name>\n    <format type='lvm2'/>\n"));
 }
 
 #[test]
 fn permissions_round_trip() {
-    let p = pool("<pool type='dir'><name>a</name><target><path>/a</path><permissions>\
-<owner>-1</owner><group>107</group><mode>0711</mode><label>x</label></permissions></target></pool>");
+    let p = pool(
+        "<pool type='dir'><name>a</name><target><path>/a</path><permissions>\
+<owner>-1</owner><group>107</group><mode>0711</mode><label>x</label></permissions></target></pool>",
+    );
     assert_eq!(p.perms.mode, Some(0o711));
     assert_eq!(p.perms.owner, None);
     assert!(p.format().contains(
@@ -146,13 +153,23 @@ fn volume_errors_are_libvirts() {
         err("<volume><name>v</name><capacity>1</capacity><target><compat>1</compat></target></volume>"),
         "XML error: forbidden characters in 'compat' attribute"
     );
-    assert!(VolDef::parse(&p, "<volume><name>v</name></volume>", volume_parse_flags::NO_CAPACITY).is_ok());
+    assert!(VolDef::parse(
+        &p,
+        "<volume><name>v</name></volume>",
+        volume_parse_flags::NO_CAPACITY
+    )
+    .is_ok());
 }
 
 #[test]
 fn logical_volumes_have_no_format() {
     let p = pool("<pool type='logical'><name>vg</name></pool>");
-    let v = VolDef::parse(&p, "<volume><name>v</name><capacity>1</capacity></volume>", 0).unwrap();
+    let v = VolDef::parse(
+        &p,
+        "<volume><name>v</name><capacity>1</capacity></volume>",
+        0,
+    )
+    .unwrap();
     assert!(!v.format(&p).contains("<format"));
 }
 

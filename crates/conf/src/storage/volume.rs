@@ -59,7 +59,8 @@ impl VolDef {
     /// `virStorageVolDefParseXML`.
     pub fn from_element(pool: &PoolDef, root: &Element, flags: u32) -> Result<VolDef> {
         let formats = pool.pool_type.volume_formats();
-        let name = path_text(root, &["name"]).ok_or_else(|| xml_error("missing volume name element"))?;
+        let name =
+            path_text(root, &["name"]).ok_or_else(|| xml_error("missing volume name element"))?;
         let key = path_text(root, &["key"]);
         let vol_type = match root.attr("type").filter(|t| !t.is_empty()) {
             None => VolType::File,
@@ -68,7 +69,10 @@ impl VolDef {
         };
         let backing = parse_backing(root, formats)?;
         let capacity = match path_text(root, &["capacity"]) {
-            Some(c) => Some(storage_size(&c, root.child("capacity").and_then(|c| c.attr("unit")))?),
+            Some(c) => Some(storage_size(
+                &c,
+                root.child("capacity").and_then(|c| c.attr("unit")),
+            )?),
             None => None,
         };
         let optional = flags & PARSE_NO_CAPACITY != 0
@@ -104,7 +108,10 @@ impl VolDef {
         w.block("volume", &format!(" type='{}'", self.vol_type), |w| {
             w.text_elem("name", Some(&self.name));
             w.text_elem("key", self.key.as_deref());
-            w.line(&format!("<capacity unit='bytes'>{}</capacity>", self.capacity));
+            w.line(&format!(
+                "<capacity unit='bytes'>{}</capacity>",
+                self.capacity
+            ));
             w.line(&format!(
                 "<allocation unit='bytes'>{}</allocation>",
                 self.allocation
@@ -148,8 +155,13 @@ fn parse_backing(root: &Element, formats: Option<Formats>) -> Result<Option<Back
     let Some(path) = path_text(root, &["backingStore", "path"]) else {
         return Ok(None);
     };
-    let format = volume_format(formats, path_attr(root, &["backingStore", "format"], "type"))?;
-    let perms_node = root.child("backingStore").and_then(|b| b.child("permissions"));
+    let format = volume_format(
+        formats,
+        path_attr(root, &["backingStore", "format"], "type"),
+    )?;
+    let perms_node = root
+        .child("backingStore")
+        .and_then(|b| b.child("permissions"));
     Ok(Some(BackingStore {
         path,
         format,

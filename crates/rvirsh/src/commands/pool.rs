@@ -95,7 +95,12 @@ pub static COMMANDS: &[CommandDef] = &[
 
 /// virshCommandOptPoolBy: by UUID when the value has a UUID's length,
 /// then by name; the last lookup's error follows virsh's own.
-pub fn lookup_pool(ctl: &Ctl, c: &ParsedCommand, opt: &str, by: u8) -> Result<StoragePool, CmdError> {
+pub fn lookup_pool(
+    ctl: &Ctl,
+    c: &ParsedCommand,
+    opt: &str,
+    by: u8,
+) -> Result<StoragePool, CmdError> {
     let name = opt_string(c, opt)?.unwrap_or_default();
     let conn = ctl.conn()?;
     let mut last = None;
@@ -140,14 +145,26 @@ fn pool_autostart(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let p = pool(ctl, c)?;
     let name = c.get("pool").unwrap_or_default();
     let on = !c.has("disable");
-    let (verb, done) = if on { ("mark", "marked") } else { ("unmark", "unmarked") };
-    failed(p.set_autostart(on), || format!("failed to {verb} pool {name} as autostarted"))?;
+    let (verb, done) = if on {
+        ("mark", "marked")
+    } else {
+        ("unmark", "unmarked")
+    };
+    failed(p.set_autostart(on), || {
+        format!("failed to {verb} pool {name} as autostarted")
+    })?;
     ctl.print_extra(&format!("Pool {name} {done} as autostarted\n"));
     Ok(())
 }
 
 /// The commands that run one pool call and report `Pool NAME <done>`.
-fn simple(ctl: &Ctl, c: &ParsedCommand, verb: &str, done: &str, call: impl FnOnce(&StoragePool) -> rvirt::Result<()>) -> CmdResult {
+fn simple(
+    ctl: &Ctl,
+    c: &ParsedCommand,
+    verb: &str,
+    done: &str,
+    call: impl FnOnce(&StoragePool) -> rvirt::Result<()>,
+) -> CmdResult {
     let p = pool(ctl, c)?;
     let name = c.get("pool").unwrap_or_default();
     failed(call(&p), || format!("Failed to {verb} pool {name}"))?;
@@ -176,7 +193,13 @@ fn pool_refresh(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 }
 
 fn pool_undefine(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
-    simple(ctl, c, "undefine", "has been undefined", StoragePool::undefine)
+    simple(
+        ctl,
+        c,
+        "undefine",
+        "has been undefined",
+        StoragePool::undefine,
+    )
 }
 
 fn pool_start(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
@@ -217,10 +240,24 @@ fn build_pool_xml(c: &ParsedCommand) -> Result<(String, String), CmdError> {
     let kind = opt_string(c, "type")?.unwrap_or_default();
     let mut v = std::collections::HashMap::new();
     for o in [
-        "source-host", "source-path", "source-dev", "source-name", "source-format", "target",
-        "auth-type", "auth-username", "secret-usage", "secret-uuid", "adapter-name",
-        "adapter-wwnn", "adapter-wwpn", "adapter-parent", "adapter-parent-wwnn",
-        "adapter-parent-wwpn", "adapter-parent-fabric-wwn", "source-protocol-ver",
+        "source-host",
+        "source-path",
+        "source-dev",
+        "source-name",
+        "source-format",
+        "target",
+        "auth-type",
+        "auth-username",
+        "secret-usage",
+        "secret-uuid",
+        "adapter-name",
+        "adapter-wwnn",
+        "adapter-wwpn",
+        "adapter-parent",
+        "adapter-parent-wwnn",
+        "adapter-parent-wwpn",
+        "adapter-parent-fabric-wwn",
+        "source-protocol-ver",
         "source-initiator",
     ] {
         if let Some(val) = opt_string(c, o)? {
@@ -231,10 +268,17 @@ fn build_pool_xml(c: &ParsedCommand) -> Result<(String, String), CmdError> {
     w.block("pool", &format!(" type='{kind}'"), |w| {
         w.line(&format!("<name>{name}</name>"));
         let fc = v.contains_key("adapter-wwnn") && v.contains_key("adapter-wwpn");
-        let any_source = ["source-host", "source-path", "source-dev", "source-initiator",
-            "source-format", "source-name", "adapter-name"]
-            .iter()
-            .any(|k| v.contains_key(k));
+        let any_source = [
+            "source-host",
+            "source-path",
+            "source-dev",
+            "source-initiator",
+            "source-format",
+            "source-name",
+            "adapter-name",
+        ]
+        .iter()
+        .any(|k| v.contains_key(k));
         if any_source || fc {
             w.block("source", "", |w| source_xml(w, &v, fc));
         }
@@ -245,7 +289,11 @@ fn build_pool_xml(c: &ParsedCommand) -> Result<(String, String), CmdError> {
     Ok((name, w.finish()))
 }
 
-fn source_xml(w: &mut rvirt_conf::xml::Writer, v: &std::collections::HashMap<&str, &str>, fc: bool) {
+fn source_xml(
+    w: &mut rvirt_conf::xml::Writer,
+    v: &std::collections::HashMap<&str, &str>,
+    fc: bool,
+) {
     let get = |k: &str| v.get(k).copied();
     if let Some(h) = get("source-host") {
         w.line(&format!("<host name='{h}'/>"));
@@ -260,7 +308,12 @@ fn source_xml(w: &mut rvirt_conf::xml::Writer, v: &std::collections::HashMap<&st
         w.block("initiator", "", |w| w.line(&format!("<iqn name='{i}'/>")));
     }
     if fc {
-        let parent = match (get("adapter-parent"), get("adapter-parent-wwnn"), get("adapter-parent-wwpn"), get("adapter-parent-fabric-wwn")) {
+        let parent = match (
+            get("adapter-parent"),
+            get("adapter-parent-wwnn"),
+            get("adapter-parent-wwpn"),
+            get("adapter-parent-fabric-wwn"),
+        ) {
             (Some(p), ..) => format!(" parent='{p}'"),
             (None, Some(n), Some(p), _) => format!(" parent_wwnn='{n}' parent_wwpn='{p}'"),
             (None, _, _, Some(f)) => format!(" parent_fabric_wwn='{f}'"),
@@ -281,7 +334,9 @@ fn source_xml(w: &mut rvirt_conf::xml::Writer, v: &std::collections::HashMap<&st
             _ => None,
         };
         if let Some(secret) = secret {
-            w.block("auth", &format!(" type='{t}' username='{u}'"), |w| w.line(&secret));
+            w.block("auth", &format!(" type='{t}' username='{u}'"), |w| {
+                w.line(&secret)
+            });
         }
     }
     if let Some(f) = get("source-format") {
@@ -302,7 +357,9 @@ fn pool_create_as(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         ctl.print(&xml);
         return Ok(());
     }
-    failed(ctl.conn()?.storage_pool_create_xml(&xml, flags), || format!("Failed to create pool {name}"))?;
+    failed(ctl.conn()?.storage_pool_create_xml(&xml, flags), || {
+        format!("Failed to create pool {name}")
+    })?;
     ctl.print_extra(&format!("Pool {name} created\n"));
     Ok(())
 }
@@ -313,7 +370,9 @@ fn pool_define_as(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         ctl.print(&xml);
         return Ok(());
     }
-    failed(ctl.conn()?.storage_pool_define_xml(&xml, 0), || format!("Failed to define pool {name}"))?;
+    failed(ctl.conn()?.storage_pool_define_xml(&xml, 0), || {
+        format!("Failed to define pool {name}")
+    })?;
     ctl.print_extra(&format!("Pool {name} defined\n"));
     Ok(())
 }
@@ -363,7 +422,13 @@ fn pool_info(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     };
     ctl.print(&line("Autostart:", autostart));
     if info.state == 2 || info.state == 3 {
-        let show = |v: u64| if c.has("bytes") { v.to_string() } else { pretty(v) };
+        let show = |v: u64| {
+            if c.has("bytes") {
+                v.to_string()
+            } else {
+                pretty(v)
+            }
+        };
         ctl.print(&line("Capacity:", &show(info.capacity)));
         ctl.print(&line("Allocation:", &show(info.allocation)));
         ctl.print(&line("Available:", &show(info.available)));
@@ -445,7 +510,10 @@ fn pool_edit(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     edit_file(&file)?;
     let edited = read_back(&file)?;
     if edited == doc {
-        ctl.print_extra(&format!("Pool {} XML configuration not changed.\n", p.name()));
+        ctl.print_extra(&format!(
+            "Pool {} XML configuration not changed.\n",
+            p.name()
+        ));
         return Ok(());
     }
     // Without a terminal virsh cannot ask to re-edit: it reports the

@@ -32,9 +32,20 @@ const INACTIVE: u32 = 1;
 
 /// The `--type` names and their `VIR_CONNECT_LIST_STORAGE_POOLS_<TYPE>` bit.
 const TYPE_FLAGS: &[(&str, u32)] = &[
-    ("dir", 6), ("fs", 7), ("netfs", 8), ("logical", 9), ("disk", 10), ("iscsi", 11),
-    ("scsi", 12), ("mpath", 13), ("rbd", 14), ("sheepdog", 15), ("gluster", 16),
-    ("zfs", 17), ("vstorage", 18), ("iscsi-direct", 19),
+    ("dir", 6),
+    ("fs", 7),
+    ("netfs", 8),
+    ("logical", 9),
+    ("disk", 10),
+    ("iscsi", 11),
+    ("scsi", 12),
+    ("mpath", 13),
+    ("rbd", 14),
+    ("sheepdog", 15),
+    ("gluster", 16),
+    ("zfs", 17),
+    ("vstorage", 18),
+    ("iscsi-direct", 19),
 ];
 
 fn list_flags(c: &ParsedCommand) -> Result<u32, CmdError> {
@@ -46,7 +57,12 @@ fn list_flags(c: &ParsedCommand) -> Result<u32, CmdError> {
     } else {
         ACTIVE
     };
-    for (opt, bit) in [("autostart", 16), ("no-autostart", 32), ("persistent", 4), ("transient", 8)] {
+    for (opt, bit) in [
+        ("autostart", 16),
+        ("no-autostart", 32),
+        ("persistent", 4),
+        ("transient", 8),
+    ] {
         if c.has(opt) {
             flags |= bit;
         }
@@ -75,7 +91,10 @@ fn collect(ctl: &Ctl, flags: u32) -> Result<Vec<StoragePool>, CmdError> {
         // virsh's fallback does, in its words.
         Err(e) if e.code == ErrorCode::NO_SUPPORT => {
             let err = conn.num_of_storage_pools().err().unwrap_or(e);
-            return Err(CmdError::with("Failed to get the number of active pools ", err));
+            return Err(CmdError::with(
+                "Failed to get the number of active pools ",
+                err,
+            ));
         }
         Err(e) => return Err(CmdError::with("Failed to list pools", e)),
     };
@@ -110,7 +129,11 @@ fn row(p: &StoragePool, details: bool) -> Row {
         }
         Ok(info) if details => {
             let sizes = if info.state == 2 || info.state == 3 {
-                [pretty(info.capacity), pretty(info.allocation), pretty(info.available)]
+                [
+                    pretty(info.capacity),
+                    pretty(info.allocation),
+                    pretty(info.available),
+                ]
             } else {
                 ["-".to_string(), "-".into(), "-".into()]
             };
@@ -163,7 +186,15 @@ fn pool_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         })
         .collect();
     let header: &[&str] = if details {
-        &["Name", "State", "Autostart", "Persistent", "Capacity", "Allocation", "Available"]
+        &[
+            "Name",
+            "State",
+            "Autostart",
+            "Persistent",
+            "Capacity",
+            "Allocation",
+            "Available",
+        ]
     } else {
         &["Name", "State", "Autostart"]
     };

@@ -12,24 +12,79 @@ use rvirt::{ErrorCode, StorageVol};
 const BY_KEY: OptDef = data("vol", "volume key or path");
 
 pub static COMMANDS: &[CommandDef] = &[
-    cmd("vol-dumpxml", about("vol information in XML", "Output the vol information as an XML dump to stdout."),
-        &[VOL, POOL_OPT, named_string("xpath", "xpath expression to filter the XML document"),
-          flag("wrap", "wrap xpath results in an common root element")],
-        vol_dumpxml),
-    cmd("vol-info", about("storage vol information", "Returns basic information about the storage vol."),
-        &[VOL, POOL_OPT, flag("bytes", "sizes are represented in bytes rather than pretty units"),
-          flag("physical", "return the physical size of the volume in allocation field")],
-        vol_info),
-    cmd("vol-key", about("returns the volume key for a given volume name or path", ""),
-        &[data("vol", "volume name or path"), POOL_OPT], vol_key),
-    cmd("vol-list", about("list vols", "Returns list of vols by pool."),
-        &[data("pool", "pool name or uuid"), flag("details", "display extended details for volumes")],
-        vol_list),
-    cmd("vol-name", about("returns the volume name for a given volume key or path", ""), &[BY_KEY], vol_name),
-    cmd("vol-path", about("returns the volume path for a given volume name or key", ""),
-        &[data("vol", "volume name or key"), POOL_OPT], vol_path),
-    cmd("vol-pool", about("returns the storage pool for a given volume key or path", ""),
-        &[BY_KEY, flag("uuid", "return the pool uuid rather than pool name")], vol_pool),
+    cmd(
+        "vol-dumpxml",
+        about(
+            "vol information in XML",
+            "Output the vol information as an XML dump to stdout.",
+        ),
+        &[
+            VOL,
+            POOL_OPT,
+            named_string("xpath", "xpath expression to filter the XML document"),
+            flag("wrap", "wrap xpath results in an common root element"),
+        ],
+        vol_dumpxml,
+    ),
+    cmd(
+        "vol-info",
+        about(
+            "storage vol information",
+            "Returns basic information about the storage vol.",
+        ),
+        &[
+            VOL,
+            POOL_OPT,
+            flag(
+                "bytes",
+                "sizes are represented in bytes rather than pretty units",
+            ),
+            flag(
+                "physical",
+                "return the physical size of the volume in allocation field",
+            ),
+        ],
+        vol_info,
+    ),
+    cmd(
+        "vol-key",
+        about("returns the volume key for a given volume name or path", ""),
+        &[data("vol", "volume name or path"), POOL_OPT],
+        vol_key,
+    ),
+    cmd(
+        "vol-list",
+        about("list vols", "Returns list of vols by pool."),
+        &[
+            data("pool", "pool name or uuid"),
+            flag("details", "display extended details for volumes"),
+        ],
+        vol_list,
+    ),
+    cmd(
+        "vol-name",
+        about("returns the volume name for a given volume key or path", ""),
+        &[BY_KEY],
+        vol_name,
+    ),
+    cmd(
+        "vol-path",
+        about("returns the volume path for a given volume name or key", ""),
+        &[data("vol", "volume name or key"), POOL_OPT],
+        vol_path,
+    ),
+    cmd(
+        "vol-pool",
+        about(
+            "returns the storage pool for a given volume key or path",
+            "",
+        ),
+        &[
+            BY_KEY,
+            flag("uuid", "return the pool uuid rather than pool name"),
+        ],
+        vol_pool,
+    ),
 ];
 
 /// virshStorageVol's type names.
@@ -138,7 +193,9 @@ fn vol_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
                         pretty(i.capacity),
                         pretty(i.allocation),
                     ]),
-                    Err(_) => row.extend(["unknown".to_string(), "unknown".into(), "unknown".into()]),
+                    Err(_) => {
+                        row.extend(["unknown".to_string(), "unknown".into(), "unknown".into()])
+                    }
                 }
             }
             row

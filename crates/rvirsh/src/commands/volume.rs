@@ -156,11 +156,13 @@ fn size_arg(text: &str) -> Result<u64, CmdError> {
     let end = t.find(|ch: char| !ch.is_ascii_digit()).unwrap_or(t.len());
     let n: u64 = t[..end].parse().map_err(|_| CmdError::msg(own()))?;
     let suffix = &t[end..];
-    let libvirt = |code, msg: String| {
-        CmdError::with(own(), Error::new(ErrorDomain::NONE, code, msg))
-    };
+    let libvirt =
+        |code, msg: String| CmdError::with(own(), Error::new(ErrorDomain::NONE, code, msg));
     let Some(scale) = rvirt_util::units::scale_for(suffix, 1) else {
-        return Err(libvirt(ErrorCode::INVALID_ARG, format!("unknown suffix '{suffix}'")));
+        return Err(libvirt(
+            ErrorCode::INVALID_ARG,
+            format!("unknown suffix '{suffix}'"),
+        ));
     };
     n.checked_mul(scale)
         .ok_or_else(|| libvirt(ErrorCode::OVERFLOW, format!("value too large: {n}{suffix}")))
@@ -206,7 +208,9 @@ fn vol_create_as(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         ctl.print(&xml);
         return Ok(());
     }
-    failed(pool.vol_create_xml(&xml, flags), || format!("Failed to create vol {name}"))?;
+    failed(pool.vol_create_xml(&xml, flags), || {
+        format!("Failed to create vol {name}")
+    })?;
     ctl.print_extra(&format!("Vol {name} created\n"));
     Ok(())
 }
@@ -227,7 +231,9 @@ fn vol_create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let pool = lookup_pool(ctl, c, "pool", BY_UUID | BY_NAME)?;
     let from = opt_string(c, "file")?.unwrap_or_default();
     let xml = read_file(from)?;
-    let v = failed(pool.vol_create_xml(&xml, flags), || format!("Failed to create vol from {from}"))?;
+    let v = failed(pool.vol_create_xml(&xml, flags), || {
+        format!("Failed to create vol from {from}")
+    })?;
     ctl.print_extra(&format!("Vol {} created from {from}\n", v.name()));
     Ok(())
 }
@@ -299,7 +305,15 @@ fn vol_delete(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 
 /// `virStorageVolWipeAlgorithm` names.
 const WIPE_ALGORITHMS: &[&str] = &[
-    "zero", "nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33", "random",
+    "zero",
+    "nnsa",
+    "dod",
+    "bsi",
+    "gutmann",
+    "schneier",
+    "pfitzner7",
+    "pfitzner33",
+    "random",
     "trim",
 ];
 
@@ -352,7 +366,10 @@ fn vol_resize(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let capacity = size_arg(text)?;
     let how = if delta { "by" } else { "to" };
     failed(v.resize(capacity, flags), || {
-        format!("Failed to change size of volume '{}' {how} {text}", v.name())
+        format!(
+            "Failed to change size of volume '{}' {how} {text}",
+            v.name()
+        )
     })?;
     ctl.print_extra(&format!(
         "Size of volume '{}' successfully changed {how} {text}\n",

@@ -208,7 +208,11 @@ fn all_ret<T, W>(
             format!("Too many {what} '{}' for limit '{limit}'", items.len()),
         ));
     }
-    let list = if need { items.iter().map(wire).collect() } else { Vec::new() };
+    let list = if need {
+        items.iter().map(wire).collect()
+    } else {
+        Vec::new()
+    };
     Ok((list, items.len() as u32))
 }
 
@@ -228,11 +232,19 @@ fn register(cx: &Client, pool: Option<&StoragePool>, event_id: i32) -> Result<i3
         let packet = match event {
             PoolEvent::Lifecycle { event, detail } => remote::event(
                 Procedure::StoragePoolEventLifecycle,
-                &StoragePoolEventLifecycleMsg { callback_id: id, pool, event: *event, detail: *detail },
+                &StoragePoolEventLifecycleMsg {
+                    callback_id: id,
+                    pool,
+                    event: *event,
+                    detail: *detail,
+                },
             ),
             PoolEvent::Refresh => remote::event(
                 Procedure::StoragePoolEventRefresh,
-                &StoragePoolEventRefreshMsg { callback_id: id, pool },
+                &StoragePoolEventRefreshMsg {
+                    callback_id: id,
+                    pool,
+                },
             ),
         };
         if let Ok(packet) = packet {

@@ -186,7 +186,7 @@ impl TestState {
             migration: crate::migration::HostMigration::new(path, host_uuid),
             inner: std::sync::Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
-            storage: crate::storage::StorageState::new(path.is_none())?,
+            storage: crate::storage::StorageState::new(&node.pools)?,
         })
     }
 

@@ -7,6 +7,7 @@
 use parking_lot::Mutex;
 use rvirt::driver::storage::{PoolEvent, PoolEventRegistry, PoolRef, VolRef};
 use rvirt_conf::storage::{PoolDef, PoolType, VolDef};
+use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
 
@@ -14,12 +15,6 @@ use std::sync::{Arc, Weak};
 pub(crate) const ERROR_DOMAIN: ErrorDomain = ErrorDomain::TEST;
 /// `VIR_FROM_STORAGE`: virstorageobj.c's (duplicates, conflicts).
 const OBJ_DOMAIN: ErrorDomain = rvirt_conf::storage::ERROR_DOMAIN;
-
-/// `defaultPoolXML`.
-const DEFAULT_POOL_XML: &str = "<pool type='dir'>\
-<name>default-pool</name>\
-<uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>\
-<target><path>/default-pool</path></target></pool>";
 
 /// `defaultPoolCap` (100 GiB) and `defaultPoolAlloc` (0).
 pub(crate) const DEFAULT_POOL_CAP: u64 = 100 * 1024 * 1024 * 1024;
@@ -48,6 +43,34 @@ impl PoolObj {
             name: v.name.clone(),
             key: v.key.clone().unwrap_or_default(),
         }
+    }
+
+    /// `testOpenVolumesForPool`: a volume of the node description, its
+    /// path and key defaulted from the pool's target.
+    fn add_node_volume(&mut self, mut vol: VolDef) -> Result<()> {
+        let dir = self.def.target_path.as_deref().unwrap_or("(null)");
+        let path = vol
+            .target
+            .path
+            .get_or_insert_with(|| format!("{dir}/{}", vol.name))
+            .clone();
+        let key = vol.key.get_or_insert(path.clone()).clone();
+        let taken = self.volumes.iter().any(|v| {
+            v.name == vol.name
+                || v.key.as_deref() == Some(&key)
+                || v.target.path.as_deref() == Some(&path)
+        });
+        if taken {
+            // virStoragePoolObjAddVol fails without saying why.
+            return Err(Error::raw(
+                ErrorDomain::NONE,
+                ErrorCode::INTERNAL_ERROR,
+                "An error occurred, but the cause is unknown",
+            ));
+        }
+        account(&mut self.def, Some(vol.allocation), None);
+        self.volumes.push(vol);
+        Ok(())
     }
 
     /// `testStoragePoolObjSetDefaults`' figures.
@@ -252,19 +275,24 @@ fn source_conflicts(obj: &PoolDef, new: &PoolDef) -> bool {
 }
 
 impl StorageState {
-    /// A host's pools: `test:///default` has libvirt's `default-pool`,
-    /// running and persistent (`testOpenDefault`).
-    pub fn new(default_host: bool) -> Result<StorageState> {
-        let mut pools = Pools::default();
-        if default_host {
-            let i = pools.add(PoolDef::parse(DEFAULT_POOL_XML)?, false)?;
-            let obj = &mut pools.list[i];
+    /// A host's pools from its node description (`testParseStorage`):
+    /// each persistent and running, with the test driver's figures and
+    /// the `<volume>`s given under it (`test:///default`: libvirt's
+    /// `default-pool`, empty).
+    pub fn new(pools: &[Element]) -> Result<StorageState> {
+        let mut list = Pools::default();
+        for el in pools {
+            let i = list.add(PoolDef::from_element(el)?, false)?;
+            let obj = &mut list.list[i];
             obj.set_defaults();
             obj.persistent = true;
             obj.active = true;
+            for v in el.children_named("volume") {
+                obj.add_node_volume(VolDef::from_element(&obj.def, v, 0)?)?;
+            }
         }
         Ok(StorageState {
-            pools: Mutex::new(pools),
+            pools: Mutex::new(list),
             listeners: Mutex::new(Vec::new()),
         })
     }

@@ -333,3 +333,43 @@ fn pool_edit_matches_virsh() {
     }
     assert_none_differ(&failures, editors.len(), "");
 }
+
+/// Pools and volumes a node description gives (libvirt's testParseStorage:
+/// running, persistent, volumes accounted), inline and from `file=`.
+#[test]
+fn node_file_pools_match_virsh() {
+    if !rvirt_testkit::tools::have_virsh() {
+        return;
+    }
+    let files = Files::write("node");
+    std::fs::write(
+        files.dir.join("vol3.xml"),
+        "<volume><name>v3</name><capacity unit='K'>4</capacity></volume>",
+    )
+    .unwrap();
+    std::fs::write(
+        files.dir.join("node.xml"),
+        "<node><cpu><mhz>1000</mhz></cpu><memory>1048576</memory>\
+         <pool type='dir'><name>np</name><uuid>35bb2ad9-388a-cdfe-461a-b8907f6e53fe</uuid>\
+         <target><path>/np</path></target>\
+         <volume><name>v1</name><capacity unit='M'>2</capacity><allocation>1024</allocation></volume>\
+         <volume><name>v2</name><key>k2</key><capacity>10</capacity><target><path>/elsewhere/v2</path>\
+         <format type='qcow2'/></target></volume>\
+         <volume file='vol3.xml'/></pool>\
+         <pool type='logical'><name>vg</name><source><device path='/dev/sdq'/></source></pool>\
+         </node>",
+    )
+    .unwrap();
+    let uri = format!("test://{}", files.path("node.xml"));
+    let cases = [
+        "pool-list --all --details; pool-info np; pool-dumpxml np; pool-dumpxml vg",
+        "vol-list np --details; vol-dumpxml v2 --pool np; vol-key v2 --pool np; vol-name k2; \
+         vol-path k2; vol-info /np/v3; vol-list vg",
+        "vol-create-as np v4 1M; pool-info np --bytes; vol-delete v1 --pool np; pool-info np --bytes",
+    ];
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| compare_shells(&uri, c, RULES))
+        .collect();
+    assert_none_differ(&failures, cases.len(), "");
+}

@@ -314,6 +314,38 @@ impl StorageDriver for RemoteConnection {
             flags,
         })
     }
+    fn vol_upload(
+        &self,
+        v: &VolRef,
+        st: &rvirt::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
+        let args = StorageVolUploadArgs {
+            vol: vol(v),
+            offset,
+            length,
+            flags,
+        };
+        self.open_stream::<rvirt_rpc::remote::procs::StorageVolUpload>(st, &args)
+    }
+    fn vol_download(
+        &self,
+        v: &VolRef,
+        st: &rvirt::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
+        let args = StorageVolDownloadArgs {
+            vol: vol(v),
+            offset,
+            length,
+            flags,
+        };
+        self.open_stream::<rvirt_rpc::remote::procs::StorageVolDownload>(st, &args)
+    }
     fn vol_get_info(&self, v: &VolRef) -> Result<VolInfo> {
         let r = self.call_storage_vol_get_info(&StorageVolGetInfoArgs { vol: vol(v) })?;
         Ok(VolInfo {

@@ -312,6 +312,24 @@ impl StorageVol {
         &self.conn
     }
 
+    /// `virStorageVolUpload`: bind `st` to the volume's data from
+    /// `offset` (`length` 0: to the end); the caller then sends.
+    pub fn upload(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
+        self.conn.check_writable()?;
+        self.conn
+            .storage_driver("virStorageVolUpload")?
+            .vol_upload(&self.r, st, offset, length, flags)
+    }
+
+    /// `virStorageVolDownload`: bind `st` to the volume's data; the caller
+    /// then receives.
+    pub fn download(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
+        self.conn.check_writable()?;
+        self.conn
+            .storage_driver("virStorageVolDownload")?
+            .vol_download(&self.r, st, offset, length, flags)
+    }
+
     /// `virStoragePoolLookupByVolume`.
     pub fn pool(&self) -> Result<StoragePool> {
         let d = self.conn.storage_driver("virStoragePoolLookupByVolume")?;

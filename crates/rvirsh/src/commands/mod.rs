@@ -21,6 +21,7 @@ mod snapshot_list;
 mod states;
 mod stats;
 mod vol_info;
+mod vol_stream;
 mod volume;
 
 use crate::parse::ParsedCommand;
@@ -163,6 +164,7 @@ static MODULES: &[&[CommandDef]] = &[
     pool_list::COMMANDS,
     volume::COMMANDS,
     vol_info::COMMANDS,
+    vol_stream::COMMANDS,
     echo::COMMANDS,
     help::COMMANDS,
 ];

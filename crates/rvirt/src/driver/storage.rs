@@ -264,6 +264,29 @@ pub trait StorageDriver: Send + Sync {
     fn vol_resize(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
         no_support!("virStorageVolResize")
     }
+    /// `virStorageVolUpload`: from then on `st` carries the data written
+    /// to the volume (`length` 0: to its end).
+    fn vol_upload(
+        &self,
+        vol: &VolRef,
+        st: &crate::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
+        no_support!("virStorageVolUpload")
+    }
+    /// `virStorageVolDownload`: from then on `st` carries the volume's data.
+    fn vol_download(
+        &self,
+        vol: &VolRef,
+        st: &crate::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
+        no_support!("virStorageVolDownload")
+    }
     /// `virStorageVolGetInfo`.
     fn vol_get_info(&self, vol: &VolRef) -> Result<VolInfo> {
         no_support!("virStorageVolGetInfo")

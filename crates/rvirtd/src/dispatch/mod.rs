@@ -199,7 +199,9 @@ pub fn opens_stream(proc_: i32) -> bool {
 
 /// The entry of a stream-opening procedure (tunnelled migration, console).
 fn stream_entry(p: Procedure) -> Option<migration::StreamEntry> {
-    migration::stream_entry(p).or_else(|| console::stream_entry(p))
+    migration::stream_entry(p)
+        .or_else(|| console::stream_entry(p))
+        .or_else(|| storage::stream_entry(p))
 }
 
 /// Does this call (of either program) open an incoming data stream?

@@ -255,3 +255,49 @@ fn register(cx: &Client, pool: Option<&StoragePool>, event_id: i32) -> Result<i3
     cell.store(id, Ordering::Release);
     Ok(id)
 }
+
+/// The volume data streams (`remoteDispatchStorageVolUpload`/`Download`):
+/// the driver binds the stream to the volume before the reply; the pump
+/// then carries the client's data in (upload) or the volume's out
+/// (download).
+pub fn stream_entry(p: Procedure) -> Option<super::migration::StreamEntry> {
+    use super::migration::StreamEntry;
+    match p {
+        Procedure::StorageVolUpload => Some(StreamEntry { run: upload }),
+        Procedure::StorageVolDownload => Some(StreamEntry { run: download }),
+        _ => None,
+    }
+}
+
+fn decode<P: rvirt_rpc::Proc>(payload: &[u8]) -> Result<P::Args> {
+    use rvirt_rpc::xdr::{Decoder, XdrDecode};
+    P::Args::decode(&mut Decoder::new(payload))
+        .map_err(|_| rpc_error("Unable to decode message payload"))
+}
+
+fn upload(
+    cx: &Client,
+    input: super::stream::StreamInput,
+    payload: &[u8],
+) -> super::migration::Opened {
+    let a = decode::<rvirt_rpc::remote::procs::StorageVolUpload>(payload)?;
+    let v = vol(cx, &a.vol)?;
+    let st = rvirt::Stream::new(v.connect(), 0)?;
+    // Dropped unrun (the call failed), the pump aborts the stream.
+    let pump = super::stream::Pump::new(st.clone(), input, cx.outbox());
+    v.upload(&st, a.offset, a.length, a.flags)?;
+    Ok((Vec::new(), pump))
+}
+
+fn download(
+    cx: &Client,
+    input: super::stream::StreamInput,
+    payload: &[u8],
+) -> super::migration::Opened {
+    let a = decode::<rvirt_rpc::remote::procs::StorageVolDownload>(payload)?;
+    let v = vol(cx, &a.vol)?;
+    let st = rvirt::Stream::new(v.connect(), 0)?;
+    let pump = super::stream::Pump::duplex(st.clone(), input, cx.outbox());
+    v.download(&st, a.offset, a.length, a.flags)?;
+    Ok((Vec::new(), pump))
+}

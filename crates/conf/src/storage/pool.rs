@@ -84,6 +84,7 @@ impl PoolDef {
         if pool_type == PoolType::IscsiDirect && source.initiator_iqn.is_none() {
             return Err(unsupported("missing initiator IQN"));
         }
+        check_namespaces(root, pool_type)?;
         let refresh_allocation = match path_attr(root, &["refresh", "volume"], "allocation") {
             None => None,
             Some(a) if a == "default" || a == "capacity" => Some(a),
@@ -146,6 +147,28 @@ impl PoolDef {
         });
         w.finish()
     }
+}
+
+/// The backend XML namespaces libvirt registers (fs/netfs mount options,
+/// rbd config options) are not modelled: refused, never dropped. Other
+/// namespaces libvirt ignores, and so do we.
+fn check_namespaces(root: &Element, pool_type: PoolType) -> Result<()> {
+    const FS: &str = "http://libvirt.org/schemas/storagepool/fs/1.0";
+    const RBD: &str = "http://libvirt.org/schemas/storagepool/rbd/1.0";
+    let registered = match pool_type {
+        PoolType::Fs | PoolType::Netfs => FS,
+        PoolType::Rbd => RBD,
+        _ => return Ok(()),
+    };
+    for e in root.elements().filter(|e| e.name.contains(':')) {
+        if e.namespace(&[root]) == Some(registered) {
+            return Err(unsupported(format!(
+                "storage pool namespace element '{}' is not supported",
+                e.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `virStoragePoolDefParseFeatures`.

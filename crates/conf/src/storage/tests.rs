@@ -185,3 +185,16 @@ fn paths_are_sanitised_as_libvirt() {
         assert_eq!(sanitize_path(given), want, "{given}");
     }
 }
+
+#[test]
+fn backend_namespaces_are_refused_not_dropped() {
+    let xml = "<pool type='netfs' xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'>\
+<name>n</name><source><host name='h'/><dir path='/e'/></source><target><path>/m</path></target>\
+<fs:mount_opts><fs:option name='sync'/></fs:mount_opts></pool>";
+    assert_eq!(
+        pool_err(xml),
+        "unsupported configuration: storage pool namespace element 'fs:mount_opts' is not supported"
+    );
+    let other = xml.replace("storagepool/fs/1.0", "example/other");
+    assert!(PoolDef::parse(&other).is_ok());
+}

@@ -48,8 +48,9 @@ pub(super) struct Callbacks {
     pub modern: Vec<ModernCallback>,
     /// CONNECT_DOMAIN_EVENT_REGISTER_ANY (legacy): event id → driver id.
     pub legacy: Vec<(i32, i32)>,
-    /// CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY: the driver's ids.
-    pub pools: Vec<i32>,
+    /// CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY: driver id, event id and
+    /// the pool filtered on.
+    pub pools: Vec<(i32, i32, Option<[u8; 16]>)>,
 }
 
 /// One CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY registration: what
@@ -241,7 +242,7 @@ impl Client {
                     tracing::debug!("deregistering event callback {id}: {e}");
                 }
             }
-            for id in &callbacks.pools {
+            for (id, ..) in &callbacks.pools {
                 if let Err(e) = conn.storage_pool_event_deregister_any(*id) {
                     tracing::debug!("deregistering pool event callback {id}: {e}");
                 }

@@ -131,14 +131,22 @@ dispatch_table! {
                 format!("unsupported storage pool event ID {}", a.event_id)));
         }
         let filter = a.pool.as_ref().map(|p| pool(cx, p)).transpose()?;
+        let uuid = filter.as_ref().map(|p| *p.uuid());
+        // libvirtd relays every registration through one function per
+        // event id, so the same id and filter twice is a duplicate
+        // (object_event.c, virObjectEventCallbackListAddID).
+        let mut cbs = cx.callbacks();
+        if cbs.pools.iter().any(|(_, ev, u)| *ev == a.event_id && *u == uuid) {
+            return Err(Error::new(ErrorDomain::NONE, ErrorCode::INVALID_ARG, "event callback already tracked"));
+        }
         let callback_id = register(cx, filter.as_ref(), a.event_id)?;
-        cx.callbacks().pools.push(callback_id);
+        cbs.pools.push((callback_id, a.event_id, uuid));
         Ok(ConnectStoragePoolEventRegisterAnyRet { callback_id })
     };
     ConnectStoragePoolEventDeregisterAny => |cx, a| {
         let conn = cx.conn()?;
         let mut cbs = cx.callbacks();
-        let Some(pos) = cbs.pools.iter().position(|id| *id == a.callback_id) else {
+        let Some(pos) = cbs.pools.iter().position(|(id, ..)| *id == a.callback_id) else {
             return Err(Error::new(ErrorDomain::RPC, ErrorCode::INTERNAL_ERROR,
                 format!("storage pool event callback {} not registered", a.callback_id)));
         };
@@ -300,4 +308,71 @@ fn download(
     let pump = super::stream::Pump::duplex(st.clone(), input, cx.outbox());
     v.download(&st, a.offset, a.length, a.flags)?;
     Ok((Vec::new(), pump))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{handle_message, Client};
+    use rvirt_rpc::remote::*;
+    use rvirt_rpc::remote::{self, Procedure};
+    use rvirt_rpc::{MessageStatus, XdrEncode};
+
+    fn call<T: XdrEncode>(proc_: Procedure, serial: u32, args: &T) -> Vec<u8> {
+        let body = args.to_xdr().unwrap();
+        let (prog, p) = (remote::PROGRAM, proc_ as i32);
+        rvirt_testkit::rpc::wire::message(prog, 1, p, 0, serial, 0, &body)[4..].to_vec()
+    }
+
+    /// One registration per event id and filter, as libvirtd's relay; the
+    /// events then reach the outbox under the registration's id.
+    #[test]
+    fn pool_events_register_once_and_reach_the_outbox() {
+        rvirt_driver_test::register();
+        let (tx, mut rx) = crate::outbox::outbox(1 << 20);
+        let c = Client::new(false, "test:///default", tx);
+        let open = ConnectOpenArgs {
+            name: Some("test:///default".into()),
+            flags: 0,
+        };
+        handle_message(&c, &call(Procedure::ConnectOpen, 1, &open)).unwrap();
+        let reg = ConnectStoragePoolEventRegisterAnyArgs {
+            event_id: 1,
+            pool: None,
+        };
+        let first = handle_message(
+            &c,
+            &call(Procedure::ConnectStoragePoolEventRegisterAny, 2, &reg),
+        );
+        let id: ConnectStoragePoolEventRegisterAnyRet = first.unwrap().body().unwrap();
+        let again = handle_message(
+            &c,
+            &call(Procedure::ConnectStoragePoolEventRegisterAny, 3, &reg),
+        );
+        let e = again.unwrap().error().unwrap().unwrap();
+        assert_eq!(
+            e.message,
+            "invalid argument: event callback already tracked"
+        );
+        let name = StoragePoolLookupByNameArgs {
+            name: "default-pool".into(),
+        };
+        let pool: StoragePoolLookupByNameRet =
+            handle_message(&c, &call(Procedure::StoragePoolLookupByName, 4, &name))
+                .unwrap()
+                .body()
+                .unwrap();
+        let refresh = StoragePoolRefreshArgs {
+            pool: pool.pool,
+            flags: 0,
+        };
+        let reply = handle_message(&c, &call(Procedure::StoragePoolRefresh, 5, &refresh)).unwrap();
+        assert_eq!(reply.header.status, MessageStatus::Ok);
+        let ev = rx.try_recv().expect("a refresh event");
+        assert_eq!(ev.header.proc_, Procedure::StoragePoolEventRefresh as i32);
+        let msg: StoragePoolEventRefreshMsg = ev.body().unwrap();
+        assert_eq!(
+            (msg.callback_id, msg.pool.name.as_str()),
+            (id.callback_id, "default-pool")
+        );
+    }
 }

@@ -7,6 +7,7 @@ pub mod migration_cookie;
 pub mod network;
 pub mod qemu_cookie;
 pub mod snapshot;
+pub mod storage;
 pub mod xml;
 
 pub use capabilities::Capabilities;

@@ -27,11 +27,12 @@ struct Events {
     /// server callback id -> local callback id
     by_server: Mutex<HashMap<i32, i32>>,
     network: crate::network::NetworkEvents,
+    pools: crate::storage::PoolEvents,
 }
 
 impl Events {
     fn deliver(&self, packet: Packet) {
-        if self.network.deliver(&packet) {
+        if self.network.deliver(&packet) || self.pools.deliver(&packet) {
             return;
         }
         let Some((server_id, dom, event)) = decode_event(&packet) else {
@@ -215,6 +216,10 @@ impl RemoteConnection {
         self.client.call(proc_, args)
     }
 
+    pub(crate) fn pool_events(&self) -> &crate::storage::PoolEvents {
+        &self.events.pools
+    }
+
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -332,6 +337,9 @@ impl HypervisorConnection for RemoteConnection {
         Some(self)
     }
     fn nwfilter(&self) -> Option<&dyn rvirt::driver::NWFilterDriver> {
+        Some(self)
+    }
+    fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
         Some(self)
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {

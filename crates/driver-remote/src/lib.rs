@@ -13,6 +13,7 @@ mod migration;
 mod network;
 pub mod sasl;
 mod snapshot;
+mod storage;
 mod stream;
 pub mod tls;
 mod uri;

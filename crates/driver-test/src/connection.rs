@@ -22,6 +22,7 @@ pub struct TestConnection {
     /// Incoming migrations prepared through this connection.
     prepared: PreparedIncoming,
     networks: crate::network::TestNetworks,
+    storage: crate::storage_driver::TestStorage,
 }
 
 impl TestConnection {
@@ -30,6 +31,7 @@ impl TestConnection {
         state.add_listener(&events);
         let networks = crate::network::TestNetworks::new(state.networks.clone());
         TestConnection {
+            storage: crate::storage_driver::TestStorage::new(state.clone()),
             state,
             uri,
             events,
@@ -124,6 +126,9 @@ impl HypervisorConnection for TestConnection {
     }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
         Some(&self.networks)
+    }
+    fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
+        Some(&self.storage)
     }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())

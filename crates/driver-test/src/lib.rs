@@ -20,6 +20,10 @@ mod snapshot_list;
 mod snapshot_revert;
 mod snapshots;
 mod state;
+mod storage;
+mod storage_driver;
+#[cfg(test)]
+mod storage_tests;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;

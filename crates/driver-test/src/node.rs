@@ -69,14 +69,23 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
       </dhcp>
     </ip>
   </network>
+  <pool type='dir'>
+    <name>default-pool</name>
+    <uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>
+    <target>
+      <path>/default-pool</path>
+    </target>
+  </pool>
 </node>
 "#;
 
-/// What a node description yields: host figures and `<domain>` elements.
+/// What a node description yields: host figures, `<domain>` and `<pool>`
+/// elements (a pool's `<volume>` children included).
 pub struct NodeDescription {
     pub info: NodeInfo,
     pub domains: Vec<Element>,
     pub networks: Vec<Element>,
+    pub pools: Vec<Element>,
 }
 
 fn default_info() -> NodeInfo {
@@ -113,12 +122,14 @@ impl NodeDescription {
         let mut info = default_info();
         let mut domains = Vec::new();
         let mut networks = Vec::new();
+        let mut pools = Vec::new();
         for child in root.elements() {
             match child.local_name() {
                 "cpu" => read_cpu(child, &mut info, origin)?,
                 "memory" => info.memory = number(child, origin)?,
                 "domain" => domains.push(domain_element(child, base)?),
                 "network" => networks.push(referenced(child, base)?),
+                "pool" => pools.push(pool_element(child, base)?),
                 _ => {}
             }
         }
@@ -126,6 +137,7 @@ impl NodeDescription {
             info,
             domains,
             networks,
+            pools,
         })
     }
 
@@ -239,6 +251,20 @@ fn domain_element(node: &Element, base: Option<&Path>) -> Result<Element> {
         }
     }
     Ok(dom)
+}
+
+/// One `<pool>` and its `<volume>`s, each inline or from its `file=`
+/// (libvirt's testParseStorage and testOpenVolumesForPool).
+fn pool_element(node: &Element, base: Option<&Path>) -> Result<Element> {
+    let mut pool = referenced(node, base)?;
+    for child in pool.children.iter_mut() {
+        if let rvirt_conf::xml::Node::Element(e) = child {
+            if e.name == "volume" && e.attr("file").is_some() {
+                *e = referenced(e, base)?;
+            }
+        }
+    }
+    Ok(pool)
 }
 
 /// The test driver's XML namespace (`xmlns:test=`).

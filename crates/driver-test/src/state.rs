@@ -26,6 +26,8 @@ pub struct TestState {
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
     /// The host's virtual networks (their own lock and event listeners).
     pub networks: Arc<crate::network::NetworkHost>,
+    /// Storage pools and volumes, under their own lock.
+    pub storage: crate::storage::StorageState,
 }
 
 pub struct Inner {
@@ -187,6 +189,7 @@ impl TestState {
             inner: std::sync::Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
             networks: Arc::new(crate::network::NetworkHost::from_elements(&node.networks)?),
+            storage: crate::storage::StorageState::new(&node.pools)?,
         })
     }
 

@@ -19,6 +19,7 @@ pub mod migration;
 pub mod network;
 pub mod registry;
 pub mod snapshot;
+pub mod storage;
 pub mod stream;
 pub mod types;
 
@@ -33,6 +34,7 @@ pub use rvirt_util::{
     TypedParams, Uri,
 };
 pub use snapshot::DomainSnapshot;
+pub use storage::{StoragePool, StorageVol};
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 

@@ -90,3 +90,34 @@ fn python_snapshots_match_libvirtd() {
         );
     }
 }
+
+/// python3-libvirt's storage API and pool events (tests/python/storage.py)
+/// give the same transcript through rvirtd as through a stock libvirtd,
+/// over TCP and the unix socket.
+#[test]
+fn python_storage_and_pool_events_match_libvirtd() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let want = python3([script("storage.py"), stock.tcp_uri()]);
+    assert!(
+        want.ok && want.stdout.ends_with("DONE\n") && want.stdout.contains("event"),
+        "libvirtd:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    for uri in [ours.tcp_uri(), ours.unix_uri()] {
+        let got = python3([script("storage.py"), uri.clone()]);
+        assert_eq!(
+            got.stdout,
+            want.stdout,
+            "{uri}:\n{}\n--- daemon log:\n{}",
+            got.stderr,
+            ours.log()
+        );
+    }
+}

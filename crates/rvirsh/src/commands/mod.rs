@@ -16,12 +16,17 @@ mod network_edit;
 mod network_event;
 mod nwfilter;
 pub mod opts;
+mod pool;
+mod pool_list;
 mod resources;
 mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
 mod states;
 mod stats;
+mod vol_info;
+mod vol_stream;
+mod volume;
 
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
@@ -163,6 +168,11 @@ static MODULES: &[&[CommandDef]] = &[
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,
+    pool::COMMANDS,
+    pool_list::COMMANDS,
+    volume::COMMANDS,
+    vol_info::COMMANDS,
+    vol_stream::COMMANDS,
     echo::COMMANDS,
     help::COMMANDS,
 ];

@@ -16,11 +16,13 @@ pub mod migration_args;
 pub mod network;
 pub mod nwfilter;
 pub mod snapshot;
+pub mod storage;
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use network::{DhcpLease, NetworkDriver, NetworkRef};
 pub use nwfilter::{NWFilterDriver, NWFilterRef};
 pub use snapshot::SnapshotDriver;
+pub use storage::StorageDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as
@@ -295,6 +297,12 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     }
     /// The network filter driver ([`NWFilterDriver`]), if any.
     fn nwfilter(&self) -> Option<&dyn NWFilterDriver> {
+        None
+    }
+
+    /// The storage driver beside this connection (pools and volumes), if
+    /// any; `None` makes every storage call `VIR_ERR_NO_SUPPORT`.
+    fn storage(&self) -> Option<&dyn StorageDriver> {
         None
     }
 

@@ -50,6 +50,9 @@ pub(super) struct Callbacks {
     pub legacy: Vec<(i32, i32)>,
     /// CONNECT_NETWORK_EVENT_REGISTER_ANY: the driver's callback ids.
     pub network: Vec<i32>,
+    /// CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY: driver id, event id and
+    /// the pool filtered on.
+    pub pools: Vec<(i32, i32, Option<[u8; 16]>)>,
 }
 
 /// One CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY registration: what
@@ -244,6 +247,11 @@ impl Client {
             for id in &callbacks.network {
                 if let Err(e) = conn.network_event_deregister_any(*id) {
                     tracing::debug!("deregistering network event callback {id}: {e}");
+                }
+            }
+            for (id, ..) in &callbacks.pools {
+                if let Err(e) = conn.storage_pool_event_deregister_any(*id) {
+                    tracing::debug!("deregistering pool event callback {id}: {e}");
                 }
             }
         }

@@ -19,6 +19,7 @@ mod migration;
 mod network;
 mod qemu;
 mod snapshot;
+mod storage;
 pub mod stream;
 
 pub use client::{nonnull, Client, Outbox};
@@ -106,6 +107,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
         .or_else(|| network::lookup(p))
+        .or_else(|| storage::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without
@@ -199,7 +201,9 @@ pub fn opens_stream(proc_: i32) -> bool {
 
 /// The entry of a stream-opening procedure (tunnelled migration, console).
 fn stream_entry(p: Procedure) -> Option<migration::StreamEntry> {
-    migration::stream_entry(p).or_else(|| console::stream_entry(p))
+    migration::stream_entry(p)
+        .or_else(|| console::stream_entry(p))
+        .or_else(|| storage::stream_entry(p))
 }
 
 /// Does this call (of either program) open an incoming data stream?

@@ -3,8 +3,11 @@
 
 pub mod capabilities;
 pub mod domain;
+pub mod host_iface;
 pub mod migration_cookie;
+pub mod nodedev;
 pub mod qemu_cookie;
+pub mod secret;
 pub mod snapshot;
 pub mod xml;
 

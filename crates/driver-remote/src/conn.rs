@@ -24,12 +24,16 @@ use std::sync::Arc;
 #[derive(Default)]
 struct Events {
     registry: EventRegistry,
+    objects: crate::nodedev::ObjectEvents,
     /// server callback id -> local callback id
     by_server: Mutex<HashMap<i32, i32>>,
 }
 
 impl Events {
     fn deliver(&self, packet: Packet) {
+        if self.objects.deliver(&packet) {
+            return;
+        }
         let Some((server_id, dom, event)) = decode_event(&packet) else {
             return;
         };
@@ -207,6 +211,10 @@ impl RemoteConnection {
         self.client.call(proc_, args)
     }
 
+    pub(crate) fn object_events(&self) -> &crate::nodedev::ObjectEvents {
+        &self.events.objects
+    }
+
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -320,6 +328,15 @@ impl HypervisorConnection for RemoteConnection {
         res
     }
 
+    fn node_devices(&self) -> Option<&dyn rvirt::driver::NodeDeviceDriver> {
+        Some(self)
+    }
+    fn secrets(&self) -> Option<&dyn rvirt::driver::SecretDriver> {
+        Some(self)
+    }
+    fn interfaces(&self) -> Option<&dyn rvirt::driver::InterfaceDriver> {
+        Some(self)
+    }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }

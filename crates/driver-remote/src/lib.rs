@@ -10,6 +10,7 @@
 mod client;
 mod conn;
 mod migration;
+mod nodedev;
 pub mod sasl;
 mod snapshot;
 mod stream;

@@ -21,17 +21,21 @@ pub struct TestConnection {
     events: Arc<EventRegistry>,
     /// Incoming migrations prepared through this connection.
     prepared: PreparedIncoming,
+    pub(crate) nodedev_events: Arc<crate::host_objects::NodeDeviceRegistry>,
 }
 
 impl TestConnection {
     pub fn new(state: Arc<TestState>, uri: String) -> TestConnection {
         let events = Arc::new(EventRegistry::default());
         state.add_listener(&events);
+        let nodedev_events = Arc::default();
+        state.host_objects.add_listener(&nodedev_events);
         TestConnection {
             state,
             uri,
             events,
             prepared: PreparedIncoming::default(),
+            nodedev_events,
         }
     }
 
@@ -117,6 +121,12 @@ impl HypervisorConnection for TestConnection {
         true
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+    fn node_devices(&self) -> Option<&dyn rvirt::driver::NodeDeviceDriver> {
+        Some(self)
+    }
+    fn interfaces(&self) -> Option<&dyn rvirt::driver::InterfaceDriver> {
         Some(self)
     }
     fn get_type(&self) -> Result<String> {

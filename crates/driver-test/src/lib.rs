@@ -8,8 +8,11 @@
 
 mod caps;
 mod connection;
+mod host_objects;
+mod ifaces;
 pub mod migration;
 mod node;
+mod nodedevs;
 mod objects;
 mod snapshot_align;
 mod snapshot_list;

@@ -24,6 +24,8 @@ pub struct TestState {
     /// understood, it stays std, with the poison fallback in [`Self::lock`].
     inner: std::sync::Mutex<Inner>,
     listeners: Mutex<Vec<Weak<EventRegistry>>>,
+    /// Node devices and host interfaces.
+    pub host_objects: crate::host_objects::HostObjects,
 }
 
 pub struct Inner {
@@ -184,6 +186,7 @@ impl TestState {
             migration: crate::migration::HostMigration::new(path, host_uuid),
             inner: std::sync::Mutex::new(inner),
             listeners: Mutex::new(Vec::new()),
+            host_objects: crate::host_objects::HostObjects::new(path.is_none())?,
         })
     }
 

@@ -11,11 +11,15 @@ pub mod connect;
 pub mod domain;
 pub mod driver;
 pub mod events;
+pub mod events_nodedev;
 pub mod flags;
 mod forward;
+pub mod interface;
 pub mod job;
 pub mod migration;
+pub mod nodedev;
 pub mod registry;
+pub mod secret;
 pub mod snapshot;
 pub mod stream;
 pub mod types;
@@ -29,6 +33,9 @@ pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
+pub use interface::Interface;
+pub use nodedev::NodeDevice;
+pub use secret::Secret;
 pub use snapshot::DomainSnapshot;
 pub use stream::{Stream, StreamBackend};
 pub use types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};

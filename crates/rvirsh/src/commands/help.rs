@@ -92,6 +92,46 @@ pub static GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "Interface",
+        keyword: "interface",
+        commands: &[
+            "iface-begin",
+            "iface-commit",
+            "iface-define",
+            "iface-destroy",
+            "iface-dumpxml",
+            "iface-list",
+            "iface-mac",
+            "iface-name",
+            "iface-rollback",
+            "iface-start",
+            "iface-undefine",
+        ],
+    },
+    Group {
+        name: "Node Device",
+        keyword: "nodedev",
+        commands: &[
+            "nodedev-create",
+            "nodedev-destroy",
+            "nodedev-dumpxml",
+            "nodedev-list",
+            "nodedev-info",
+        ],
+    },
+    Group {
+        name: "Secret",
+        keyword: "secret",
+        commands: &[
+            "secret-define",
+            "secret-dumpxml",
+            "secret-get-value",
+            "secret-list",
+            "secret-set-value",
+            "secret-undefine",
+        ],
+    },
+    Group {
         name: "Snapshot",
         keyword: "snapshot",
         commands: &[

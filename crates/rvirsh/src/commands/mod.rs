@@ -6,13 +6,16 @@ mod devlist;
 mod echo;
 pub mod help;
 mod host;
+mod iface;
 mod info;
 pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
+mod nodedev;
 pub mod opts;
 mod resources;
+mod secret;
 mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
@@ -152,6 +155,9 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    iface::COMMANDS,
+    nodedev::COMMANDS,
+    secret::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,

@@ -225,7 +225,7 @@ fn local_time(secs: i64) -> String {
 
 /// vshTreePrintInternal: the entry, then its children one level in, with
 /// `|` continuing past every child but the last.
-fn tree_print(
+pub(crate) fn tree_print(
     out: &mut String,
     names: &[&str],
     parents: &[Option<&str>],

@@ -13,7 +13,13 @@ use std::sync::Arc;
 
 pub mod migration;
 pub mod migration_args;
+pub mod interface;
+pub mod nodedev;
+pub mod secret;
 pub mod snapshot;
+pub use interface::{InterfaceDriver, InterfaceRef};
+pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
+pub use secret::{SecretDriver, SecretRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use snapshot::SnapshotDriver;
@@ -283,6 +289,18 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// [`SnapshotDriver`]); `None` makes every snapshot call
     /// `VIR_ERR_NO_SUPPORT`.
     fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
+        None
+    }
+    /// The node device driver ([`NodeDeviceDriver`]), if any.
+    fn node_devices(&self) -> Option<&dyn NodeDeviceDriver> {
+        None
+    }
+    /// The secret driver ([`SecretDriver`]), if any.
+    fn secrets(&self) -> Option<&dyn SecretDriver> {
+        None
+    }
+    /// The host interface driver ([`InterfaceDriver`]), if any.
+    fn interfaces(&self) -> Option<&dyn InterfaceDriver> {
         None
     }
 

@@ -16,7 +16,9 @@ mod domain;
 mod domain_qemu;
 mod events;
 mod migration;
+mod nodedev;
 mod qemu;
+mod secret;
 mod snapshot;
 pub mod stream;
 
@@ -104,6 +106,8 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
+        .or_else(|| nodedev::lookup(p))
+        .or_else(|| secret::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without

@@ -149,3 +149,80 @@ impl HostObjects {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::connection::TestConnection;
+    use crate::state::TestState;
+    use rvirt::driver::{InterfaceDriver, NodeDeviceDriver};
+    use std::sync::Arc;
+
+    fn conn() -> TestConnection {
+        let uuid = crate::migration::derived_host_uuid();
+        let state = Arc::new(TestState::default_config(uuid).unwrap());
+        TestConnection::new(state, "test:///default".into())
+    }
+
+    #[test]
+    fn libvirts_default_objects() {
+        let c = conn();
+        let names: Vec<String> = NodeDeviceDriver::list_all(&c, 0).unwrap().into_iter().map(|d| d.name).collect();
+        assert_eq!(names, ["computer", "scsi_host1", "scsi_host2", "scsi_host11"]);
+        // libvirt does not read vport counts back from XML.
+        let xml = NodeDeviceDriver::get_xml_desc(&c, "scsi_host1", 0).unwrap();
+        assert!(xml.contains("<max_vports>0</max_vports>"), "{xml}");
+        assert_eq!(NodeDeviceDriver::num_of_devices(&c, Some("vports"), 0).unwrap(), 2);
+        assert_eq!(NodeDeviceDriver::num_of_devices(&c, Some("fc_host"), 0).unwrap(), 3);
+        assert_eq!(NodeDeviceDriver::list_caps(&c, "scsi_host1", 10).unwrap(), ["scsi_host"]);
+        let err = NodeDeviceDriver::get_parent(&c, "computer").unwrap_err();
+        assert_eq!(err.message, "internal error: no parent for this device");
+        let err = NodeDeviceDriver::list_all(&c, 1 << 31).unwrap_err();
+        assert_eq!(
+            err.message,
+            "unsupported flags (0x80000000) in function testConnectListAllNodeDevices"
+        );
+    }
+
+    #[test]
+    fn vhba_creation_is_mocked_from_scsi_host11() {
+        let c = conn();
+        let xml = "<device><parent>scsi_host1</parent><capability type='scsi_host'>\
+                   <capability type='fc_host'><wwnn>2001001b32a9da4e</wwnn>\
+                   <wwpn>2101001b32a9da4e</wwpn></capability></capability></device>";
+        let dev = NodeDeviceDriver::create_xml(&c, xml, 0).unwrap();
+        assert_eq!(dev.name, "scsi_host12");
+        let out = NodeDeviceDriver::get_xml_desc(&c, "scsi_host12", 0).unwrap();
+        assert!(out.contains("<host>11</host>") && out.contains("2001001b32a9da4e"), "{out}");
+        NodeDeviceDriver::destroy(&c, "scsi_host12").unwrap();
+        let err = NodeDeviceDriver::lookup_by_name(&c, "scsi_host12").unwrap_err();
+        assert_eq!(
+            err.message,
+            "Node device not found: no node device with matching name 'scsi_host12'"
+        );
+        // libvirt "destroys" a device that is no vHBA without removing it.
+        NodeDeviceDriver::destroy(&c, "computer").unwrap();
+        assert!(NodeDeviceDriver::lookup_by_name(&c, "computer").is_ok());
+    }
+
+    #[test]
+    fn rollback_restores_definitions_but_not_state() {
+        let c = conn();
+        InterfaceDriver::change_begin(&c, 0).unwrap();
+        let err = InterfaceDriver::change_begin(&c, 0).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Requested operation is not valid: there is another transaction running."
+        );
+        let eth1 = InterfaceDriver::lookup_by_name(&c, "eth1").unwrap();
+        InterfaceDriver::undefine(&c, &eth1).unwrap();
+        assert_eq!(InterfaceDriver::num_of_interfaces(&c).unwrap(), 0);
+        InterfaceDriver::change_rollback(&c, 0).unwrap();
+        assert_eq!(InterfaceDriver::list_defined_interfaces(&c, 10).unwrap(), ["eth1"]);
+        assert!(!InterfaceDriver::is_active(&c, &eth1).unwrap());
+        let err = InterfaceDriver::change_commit(&c, 0).unwrap_err();
+        assert_eq!(
+            err.message,
+            "Requested operation is not valid: no transaction running, nothing to be committed."
+        );
+    }
+}

@@ -108,7 +108,9 @@ impl InterfaceDriver for TestConnection {
             let found: Vec<&IfaceObj> = s
                 .list
                 .iter()
-                .filter(|o| o.def.mac.as_deref().is_some_and(|m| m.eq_ignore_ascii_case(mac)))
+                // libvirt compares with g_ascii_strcasecmp, which answers
+                // "equal" for an interface without MAC (a NULL string).
+                .filter(|o| o.def.mac.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(mac)))
                 .collect();
             match found.as_slice() {
                 [] => Err(no_interface("mac", mac)),

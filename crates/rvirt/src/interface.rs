@@ -41,11 +41,18 @@ fn check_max(max: i32, api: &str) -> Result<usize> {
     Ok(max as usize)
 }
 
+/// `virReportUnsupportedError` from this API's file.
+fn unsupported(api: &str) -> Error {
+    let mut e = crate::driver::unsupported(api);
+    e.domain = ERROR_DOMAIN;
+    e
+}
+
 impl Connect {
     fn iface_driver(&self, api: &str) -> Result<&dyn InterfaceDriver> {
         self.driver()
             .interfaces()
-            .ok_or_else(|| crate::driver::unsupported(api))
+            .ok_or_else(|| unsupported(api))
     }
 
     fn interface(&self, r: InterfaceRef) -> Interface {

@@ -81,11 +81,18 @@ fn check_max(max: i32, what: &str, api: &str) -> Result<usize> {
     Ok(max as usize)
 }
 
+/// `virReportUnsupportedError` from this API's file.
+fn unsupported(api: &str) -> Error {
+    let mut e = crate::driver::unsupported(api);
+    e.domain = ERROR_DOMAIN;
+    e
+}
+
 impl Connect {
     fn nodedev_driver(&self, api: &str) -> Result<&dyn NodeDeviceDriver> {
         self.driver()
             .node_devices()
-            .ok_or_else(|| crate::driver::unsupported(api))
+            .ok_or_else(|| unsupported(api))
     }
 
     fn node_device(&self, r: NodeDeviceRef) -> NodeDevice {

@@ -38,11 +38,18 @@ fn invalid_arg(msg: String) -> Error {
     Error::raw(ERROR_DOMAIN, ErrorCode::INVALID_ARG, msg)
 }
 
+/// `virReportUnsupportedError` from this API's file.
+fn unsupported(api: &str) -> Error {
+    let mut e = crate::driver::unsupported(api);
+    e.domain = ERROR_DOMAIN;
+    e
+}
+
 impl Connect {
     fn secret_driver(&self, api: &str) -> Result<&dyn SecretDriver> {
         self.driver()
             .secrets()
-            .ok_or_else(|| crate::driver::unsupported(api))
+            .ok_or_else(|| unsupported(api))
     }
 
     fn secret(&self, r: SecretRef) -> Secret {

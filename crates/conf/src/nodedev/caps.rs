@@ -283,17 +283,29 @@ pub struct ScsiHostCap {
     pub vports: i32,
 }
 
-/// `virRandomGenerateWWN` for the test and other non-Xen drivers: the
-/// QEMU OUI (`5001a4a`) and 9 random hex digits.
-fn random_wwn() -> String {
+/// `virRandomGenerateWWN`: "5", the OUI of the driver's vendor and 36
+/// random bits; `None` for no or an unknown virt type.
+fn random_wwn(virt_type: Option<&str>) -> Option<String> {
+    let oui = match virt_type? {
+        "QEMU" => "001a4a",
+        "Xen" | "xenlight" => "00163e",
+        "ESX" | "VMWARE" => "000569",
+        "HYPER-V" => "0050f2",
+        _ => return None,
+    };
     let r = rvirt_util::uuid::generate();
     let b = r.as_bytes();
     let n = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], 0, 0]) & 0xf_ffff_ffff;
-    format!("5001a4a{n:09x}")
+    Some(format!("5{oui}{n:09x}"))
 }
 
 impl ScsiHostCap {
-    pub(super) fn parse(e: &Element, dev: &str, mode: ParseMode) -> Result<ScsiHostCap> {
+    pub(super) fn parse(
+        e: &Element,
+        dev: &str,
+        mode: ParseMode,
+        virt_type: Option<&str>,
+    ) -> Result<ScsiHostCap> {
         let mut cap = ScsiHostCap {
             unique_id: -1,
             ..ScsiHostCap::default()
@@ -322,8 +334,15 @@ impl ScsiHostCap {
                 Some("vport_ops") => cap.vport_ops = true,
                 Some("fc_host") => {
                     cap.fc_host = true;
-                    cap.wwnn = Some(text(sub, "wwnn").unwrap_or_else(random_wwn));
-                    cap.wwpn = Some(text(sub, "wwpn").unwrap_or_else(random_wwn));
+                    let wwn = |name: &str, upper: &str| {
+                        text(sub, name).or_else(|| random_wwn(virt_type)).ok_or_else(|| {
+                            internal(format!(
+                                "no {upper} supplied for '{dev}', and auto-generation failed"
+                            ))
+                        })
+                    };
+                    cap.wwnn = Some(wwn("wwnn", "WWNN")?);
+                    cap.wwpn = Some(wwn("wwpn", "WWPN")?);
                     cap.fabric_wwn = text(sub, "fabric_wwn");
                 }
                 Some(other) => {

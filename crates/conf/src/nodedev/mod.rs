@@ -175,6 +175,13 @@ pub(crate) fn optional_i32(value: Option<String>, dev: &str, invalid: &str) -> R
 impl NodeDeviceDef {
     /// `virNodeDeviceDefParse` of a document.
     pub fn parse(text: &str, mode: ParseMode) -> Result<NodeDeviceDef> {
+        NodeDeviceDef::parse_for(text, mode, None)
+    }
+
+    /// `virNodeDeviceDefParse` for a driver of `virt_type` ("QEMU", ...),
+    /// which lets a vHBA's missing WWNs be generated with its OUI; without
+    /// one (the test driver) they are required.
+    pub fn parse_for(text: &str, mode: ParseMode, virt_type: Option<&str>) -> Result<NodeDeviceDef> {
         let root = xml::parse(text, "(node_device_definition)", ERROR_DOMAIN)?;
         if root.name != "device" {
             return Err(Error::new(
@@ -183,11 +190,15 @@ impl NodeDeviceDef {
                 format!("expecting root element of 'device', not '{}'", root.name),
             ));
         }
-        NodeDeviceDef::from_element(&root, mode)
+        NodeDeviceDef::from_element(&root, mode, virt_type)
     }
 
     /// `virNodeDeviceDefParseXML`.
-    pub fn from_element(root: &Element, mode: ParseMode) -> Result<NodeDeviceDef> {
+    pub fn from_element(
+        root: &Element,
+        mode: ParseMode,
+        virt_type: Option<&str>,
+    ) -> Result<NodeDeviceDef> {
         let name = match mode {
             ParseMode::Existing => text(root, "name")
                 .ok_or_else(|| Error::bare(ERROR_DOMAIN, ErrorCode::NO_NAME))?,
@@ -234,7 +245,7 @@ impl NodeDeviceDef {
             )));
         }
         for node in nodes {
-            let cap = parse_capability(node, &def.name, mode)?;
+            let cap = parse_capability(node, &def.name, mode, virt_type)?;
             def.caps.push(cap);
         }
         Ok(def)
@@ -317,7 +328,12 @@ crate::domain::props::vir_enum! {
     pub enum DevnodeType { Dev = "dev", Link = "link" }
 }
 
-fn parse_capability(node: &Element, dev: &str, mode: ParseMode) -> Result<Capability> {
+fn parse_capability(
+    node: &Element,
+    dev: &str,
+    mode: ParseMode,
+    virt_type: Option<&str>,
+) -> Result<Capability> {
     let Some(kind) = node.attr("type") else {
         return Err(crate::domain::props::missing(node, "type"));
     };
@@ -330,7 +346,7 @@ fn parse_capability(node: &Element, dev: &str, mode: ParseMode) -> Result<Capabi
         "usb_device" => Capability::UsbDev(UsbDevCap::parse(node, dev)?),
         "usb" => Capability::UsbInterface(UsbIfCap::parse(node, dev)?),
         "net" => Capability::Net(NetCap::parse(node, dev)?),
-        "scsi_host" => Capability::ScsiHost(ScsiHostCap::parse(node, dev, mode)?),
+        "scsi_host" => Capability::ScsiHost(ScsiHostCap::parse(node, dev, mode, virt_type)?),
         "scsi_target" => Capability::ScsiTarget(ScsiTargetCap::parse(node, dev)?),
         "scsi" => Capability::Scsi(ScsiCap::parse(node, dev)?),
         "storage" => Capability::Storage(StorageCap::parse(node, dev)?),

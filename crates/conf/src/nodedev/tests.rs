@@ -45,7 +45,11 @@ fn vport_ops_counts_are_not_read_back() {
 fn create_mode_names_the_device_and_generates_wwns() {
     let xml = "<device><parent>scsi_host1</parent><capability type='scsi_host'>\
                <capability type='fc_host'/></capability></device>";
-    let def = NodeDeviceDef::parse(xml, ParseMode::Create).unwrap();
+    assert_eq!(
+        err(xml, ParseMode::Create),
+        "internal error: no WWNN supplied for 'new device', and auto-generation failed"
+    );
+    let def = NodeDeviceDef::parse_for(xml, ParseMode::Create, Some("QEMU")).unwrap();
     assert_eq!(def.name, "new device");
     let (wwnn, wwpn) = def.wwns().unwrap();
     assert!(wwnn.starts_with("5001a4a") && wwnn.len() == 16, "{wwnn}");

@@ -65,7 +65,7 @@ pub static COMMANDS: &[CommandDef] = &[
         about("set a secret value", "Set a secret value."),
         &[
             SECRET,
-            string("file", "read secret from file"),
+            named_string("file", "read secret from file"),
             flag(
                 "plain",
                 "read the secret from file without converting from base64",

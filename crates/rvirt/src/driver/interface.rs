@@ -3,8 +3,15 @@
 //! [`super::HypervisorConnection::interfaces`]. An interface is named by
 //! its name and MAC, as `remote_nonnull_interface` carries it.
 
-use super::unsupported;
-use rvirt_util::Result;
+use rvirt_util::{Error, ErrorDomain, Result};
+
+/// libvirt's "not supported" for a missing entry, raised in its public
+/// API file (`VIR_FROM_INTERFACE`).
+fn unsupported(api: &str) -> Error {
+    let mut e = super::unsupported(api);
+    e.domain = ErrorDomain(26);
+    e
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InterfaceRef {

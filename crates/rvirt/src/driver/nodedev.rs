@@ -8,9 +8,16 @@
 //! it; lookups also return the parent when the driver knows it (libvirt's
 //! `virNodeDevice.parentName`).
 
-use super::unsupported;
 use crate::events_nodedev::NodeDeviceEventCallback;
-use rvirt_util::Result;
+use rvirt_util::{Error, ErrorDomain, Result};
+
+/// libvirt's "not supported" for a missing entry, raised in its public
+/// API file (`VIR_FROM_NODEDEV`).
+fn unsupported(api: &str) -> Error {
+    let mut e = super::unsupported(api);
+    e.domain = ErrorDomain(22);
+    e
+}
 
 /// A node device as a lookup returns it: its name and, when the driver
 /// fills it in, its parent's.

@@ -3,9 +3,16 @@
 //! [`super::HypervisorConnection::secrets`]. A secret is named by its UUID
 //! and carries its usage, as `remote_nonnull_secret` does.
 
-use super::unsupported;
 use crate::events_nodedev::SecretEventCallback;
-use rvirt_util::Result;
+use rvirt_util::{Error, ErrorDomain, Result};
+
+/// libvirt's "not supported" for a missing entry, raised in its public
+/// API file (`VIR_FROM_SECRET`).
+fn unsupported(api: &str) -> Error {
+    let mut e = super::unsupported(api);
+    e.domain = ErrorDomain(30);
+    e
+}
 
 /// A secret as libvirt's `virSecretPtr` identifies it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -274,7 +274,11 @@ impl HostInterfaceDef {
                     w.line(&format!("<mac address='{mac}'/>"));
                 }
             }
-            Body::Bridge { stp, delay, members } => {
+            Body::Bridge {
+                stp,
+                delay,
+                members,
+            } => {
                 let mut a = String::new();
                 match stp {
                     Some(true) => a.push_str(" stp='on'"),
@@ -284,10 +288,19 @@ impl HostInterfaceDef {
                 if let Some(d) = delay {
                     a.push_str(&format!(" delay='{d}'"));
                 }
-                w.block("bridge", &a, |w| members.iter().for_each(|m| m.format_into(w, false)));
+                w.block("bridge", &a, |w| {
+                    members.iter().for_each(|m| m.format_into(w, false))
+                });
             }
-            Body::Bond { mode, monitor, members } => {
-                let a = mode.as_ref().map(|m| format!(" mode='{m}'")).unwrap_or_default();
+            Body::Bond {
+                mode,
+                monitor,
+                members,
+            } => {
+                let a = mode
+                    .as_ref()
+                    .map(|m| format!(" mode='{m}'"))
+                    .unwrap_or_default();
                 w.block("bond", &a, |w| {
                     if let Some(m) = monitor {
                         w.line(&m.format());
@@ -440,9 +453,7 @@ impl Protocol {
             return Err(xml_error("protocol misses the family attribute"));
         };
         if family != "ipv4" && family != "ipv6" {
-            return Err(xml_error(format!(
-                "unsupported protocol family '{family}'"
-            )));
+            return Err(xml_error(format!("unsupported protocol family '{family}'")));
         }
         let mut proto = Protocol {
             gateway: p.child("route").and_then(|r| attr(r, "gateway")),

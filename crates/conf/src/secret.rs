@@ -38,7 +38,10 @@ fn yes_no(e: &Element, name: &str) -> Result<bool> {
 /// The element holding a usage type's id, and the words of its absence.
 fn usage_element(kind: i32) -> (&'static str, &'static str) {
     match kind {
-        1 => ("volume", "volume usage specified, but volume path is missing"),
+        1 => (
+            "volume",
+            "volume usage specified, but volume path is missing",
+        ),
         2 => ("name", "Ceph usage specified, but name is missing"),
         3 => ("target", "iSCSI usage specified, but target is missing"),
         4 => ("name", "TLS usage specified, but name is missing"),
@@ -57,7 +60,11 @@ impl SecretDef {
                 format!("expecting root element of 'secret', not '{}'", root.name),
             ));
         }
-        let uuid = match root.child("uuid").map(Element::text).filter(|t| !t.is_empty()) {
+        let uuid = match root
+            .child("uuid")
+            .map(Element::text)
+            .filter(|t| !t.is_empty())
+        {
             None => rvirt_util::uuid::generate(),
             Some(t) => rvirt_util::uuid::parse(&t)
                 .ok_or_else(|| Error::internal(ERROR_DOMAIN, "malformed uuid element"))?,
@@ -95,7 +102,10 @@ impl SecretDef {
             return Ok(());
         }
         let (child, missing) = usage_element(self.usage_type);
-        let id = usage.child(child).map(Element::text).filter(|t| !t.is_empty());
+        let id = usage
+            .child(child)
+            .map(Element::text)
+            .filter(|t| !t.is_empty());
         self.usage_id = Some(id.ok_or_else(|| Error::internal(ERROR_DOMAIN, missing))?);
         Ok(())
     }

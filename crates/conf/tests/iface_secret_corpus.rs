@@ -57,6 +57,8 @@ fn libvirts_secret_documents_format_as_libvirt() {
         return;
     };
     check(&dir, "secretxml2xmltest.c", "secretxml2xmlin", |t| {
-        SecretDef::parse(t).map(|d| d.format()).map_err(|e| e.message)
+        SecretDef::parse(t)
+            .map(|d| d.format())
+            .map_err(|e| e.message)
     });
 }

@@ -9,8 +9,7 @@ use rvirt::driver::{
     InterfaceDriver, InterfaceRef, NodeDeviceDriver, NodeDeviceRef, SecretDriver, SecretRef,
 };
 use rvirt::events_nodedev::{
-    NodeDeviceEvent, NodeDeviceEventCallback, ObjectEventRegistry, SecretEvent,
-    SecretEventCallback,
+    NodeDeviceEvent, NodeDeviceEventCallback, ObjectEventRegistry, SecretEvent, SecretEventCallback,
 };
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{Procedure, RemoteCalls};
@@ -147,7 +146,9 @@ impl NodeDeviceDriver for RemoteConnection {
             wwpn: wwpn.to_string(),
             flags,
         };
-        Ok(dev_ref(self.call_node_device_lookup_scsi_host_by_wwn(&args)?.dev))
+        Ok(dev_ref(
+            self.call_node_device_lookup_scsi_host_by_wwn(&args)?.dev,
+        ))
     }
     fn get_xml_desc(&self, name: &str, flags: u32) -> Result<String> {
         let args = NodeDeviceGetXmlDescArgs {
@@ -334,7 +335,9 @@ impl InterfaceDriver for RemoteConnection {
         let args = InterfaceLookupByMacStringArgs {
             mac: mac.to_string(),
         };
-        Ok(iface_ref(self.call_interface_lookup_by_mac_string(&args)?.iface))
+        Ok(iface_ref(
+            self.call_interface_lookup_by_mac_string(&args)?.iface,
+        ))
     }
     fn get_xml_desc(&self, iface: &InterfaceRef, flags: u32) -> Result<String> {
         let args = InterfaceGetXmlDescArgs {

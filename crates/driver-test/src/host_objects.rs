@@ -120,7 +120,11 @@ impl HostObjects {
         let objects = HostObjects::default();
         if defaults {
             let def = HostInterfaceDef::parse(DEFAULT_INTERFACE)?;
-            objects.ifaces.lock().list.push(IfaceObj { def, active: true });
+            objects
+                .ifaces
+                .lock()
+                .list
+                .push(IfaceObj { def, active: true });
             let mut devices = objects.devices.lock();
             for xml in DEFAULT_DEVICES {
                 devices.push(NodeDeviceDef::parse(xml, ParseMode::Existing)?);
@@ -166,14 +170,30 @@ mod tests {
     #[test]
     fn libvirts_default_objects() {
         let c = conn();
-        let names: Vec<String> = NodeDeviceDriver::list_all(&c, 0).unwrap().into_iter().map(|d| d.name).collect();
-        assert_eq!(names, ["computer", "scsi_host1", "scsi_host2", "scsi_host11"]);
+        let names: Vec<String> = NodeDeviceDriver::list_all(&c, 0)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["computer", "scsi_host1", "scsi_host2", "scsi_host11"]
+        );
         // libvirt does not read vport counts back from XML.
         let xml = NodeDeviceDriver::get_xml_desc(&c, "scsi_host1", 0).unwrap();
         assert!(xml.contains("<max_vports>0</max_vports>"), "{xml}");
-        assert_eq!(NodeDeviceDriver::num_of_devices(&c, Some("vports"), 0).unwrap(), 2);
-        assert_eq!(NodeDeviceDriver::num_of_devices(&c, Some("fc_host"), 0).unwrap(), 3);
-        assert_eq!(NodeDeviceDriver::list_caps(&c, "scsi_host1", 10).unwrap(), ["scsi_host"]);
+        assert_eq!(
+            NodeDeviceDriver::num_of_devices(&c, Some("vports"), 0).unwrap(),
+            2
+        );
+        assert_eq!(
+            NodeDeviceDriver::num_of_devices(&c, Some("fc_host"), 0).unwrap(),
+            3
+        );
+        assert_eq!(
+            NodeDeviceDriver::list_caps(&c, "scsi_host1", 10).unwrap(),
+            ["scsi_host"]
+        );
         let err = NodeDeviceDriver::get_parent(&c, "computer").unwrap_err();
         assert_eq!(err.message, "internal error: no parent for this device");
         let err = NodeDeviceDriver::list_all(&c, 1 << 31).unwrap_err();
@@ -192,7 +212,10 @@ mod tests {
         let dev = NodeDeviceDriver::create_xml(&c, xml, 0).unwrap();
         assert_eq!(dev.name, "scsi_host12");
         let out = NodeDeviceDriver::get_xml_desc(&c, "scsi_host12", 0).unwrap();
-        assert!(out.contains("<host>11</host>") && out.contains("2001001b32a9da4e"), "{out}");
+        assert!(
+            out.contains("<host>11</host>") && out.contains("2001001b32a9da4e"),
+            "{out}"
+        );
         NodeDeviceDriver::destroy(&c, "scsi_host12").unwrap();
         let err = NodeDeviceDriver::lookup_by_name(&c, "scsi_host12").unwrap_err();
         assert_eq!(
@@ -217,7 +240,10 @@ mod tests {
         InterfaceDriver::undefine(&c, &eth1).unwrap();
         assert_eq!(InterfaceDriver::num_of_interfaces(&c).unwrap(), 0);
         InterfaceDriver::change_rollback(&c, 0).unwrap();
-        assert_eq!(InterfaceDriver::list_defined_interfaces(&c, 10).unwrap(), ["eth1"]);
+        assert_eq!(
+            InterfaceDriver::list_defined_interfaces(&c, 10).unwrap(),
+            ["eth1"]
+        );
         assert!(!InterfaceDriver::is_active(&c, &eth1).unwrap());
         let err = InterfaceDriver::change_commit(&c, 0).unwrap_err();
         assert_eq!(

@@ -110,7 +110,12 @@ impl InterfaceDriver for TestConnection {
                 .iter()
                 // libvirt compares with g_ascii_strcasecmp, which answers
                 // "equal" for an interface without MAC (a NULL string).
-                .filter(|o| o.def.mac.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(mac)))
+                .filter(|o| {
+                    o.def
+                        .mac
+                        .as_deref()
+                        .is_none_or(|m| m.eq_ignore_ascii_case(mac))
+                })
                 .collect();
             match found.as_slice() {
                 [] => Err(no_interface("mac", mac)),
@@ -118,7 +123,10 @@ impl InterfaceDriver for TestConnection {
                     name: one.def.name.clone(),
                     mac: mac.to_string(),
                 }),
-                _ => Err(Error::bare(ErrorDomain::TEST, ErrorCode::MULTIPLE_INTERFACES)),
+                _ => Err(Error::bare(
+                    ErrorDomain::TEST,
+                    ErrorCode::MULTIPLE_INTERFACES,
+                )),
             }
         })
     }
@@ -202,7 +210,9 @@ impl InterfaceDriver for TestConnection {
                 s.list = saved;
                 Ok(())
             }
-            None => Err(invalid(Some("no transaction running, nothing to rollback."))),
+            None => Err(invalid(Some(
+                "no transaction running, nothing to rollback.",
+            ))),
         })
     }
 }

@@ -92,15 +92,24 @@ fn parent_host(devices: &[NodeDeviceDef], def: &NodeDeviceDef) -> Result<u32> {
             .any(|c| matches!(c, Capability::ScsiHost(h) if h.fc_host && f(h)))
     };
     let parent = if let Some(p) = &def.parent {
-        devices.iter().find(|d| &d.name == p).ok_or_else(not_found)?
+        devices
+            .iter()
+            .find(|d| &d.name == p)
+            .ok_or_else(not_found)?
     } else if let (Some(n), Some(p)) = (&def.parent_wwnn, &def.parent_wwpn) {
         let same = |h: &rvirt_conf::nodedev::ScsiHostCap| {
             h.wwnn.as_ref() == Some(n) && h.wwpn.as_ref() == Some(p)
         };
-        devices.iter().find(|d| fc(d, &same)).ok_or_else(not_found)?
+        devices
+            .iter()
+            .find(|d| fc(d, &same))
+            .ok_or_else(not_found)?
     } else if let Some(f) = &def.parent_fabric_wwn {
         let same = |h: &rvirt_conf::nodedev::ScsiHostCap| h.fabric_wwn.as_ref() == Some(f);
-        devices.iter().find(|d| fc(d, &same)).ok_or_else(not_found)?
+        devices
+            .iter()
+            .find(|d| fc(d, &same))
+            .ok_or_else(not_found)?
     } else {
         devices
             .iter()

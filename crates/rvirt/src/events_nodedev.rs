@@ -86,11 +86,14 @@ impl EventKey for SecretRef {
     }
 }
 
+/// A callback for events of kind `E` on objects keyed by `K`.
+pub type ObjectCallback<K, E> = Arc<dyn Fn(&K, &E) + Send + Sync>;
+
 struct Registration<K: ?Sized, E> {
     id: i32,
     filter: Option<String>,
     event_id: i32,
-    callback: Arc<dyn Fn(&K, &E) + Send + Sync>,
+    callback: ObjectCallback<K, E>,
 }
 
 /// A connection's callbacks for one object kind.
@@ -113,7 +116,7 @@ impl<K: EventKey + ?Sized, E: ObjectEvent> ObjectEventRegistry<K, E> {
         &self,
         filter: Option<String>,
         event_id: i32,
-        callback: Arc<dyn Fn(&K, &E) + Send + Sync>,
+        callback: ObjectCallback<K, E>,
     ) -> i32 {
         let mut inner = self.inner.lock();
         let id = inner.0;
@@ -182,7 +185,11 @@ mod tests {
             h.fetch_add(1, Ordering::SeqCst);
         });
         let all = reg.register(None, nodedev_event::ID_LIFECYCLE, cb.clone());
-        reg.register(Some("scsi_host1".into()), nodedev_event::ID_LIFECYCLE, cb.clone());
+        reg.register(
+            Some("scsi_host1".into()),
+            nodedev_event::ID_LIFECYCLE,
+            cb.clone(),
+        );
         reg.register(None, nodedev_event::ID_UPDATE, cb);
         let created = NodeDeviceEvent::Lifecycle {
             event: nodedev_event::CREATED,

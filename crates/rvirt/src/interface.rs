@@ -50,9 +50,7 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn iface_driver(&self, api: &str) -> Result<&dyn InterfaceDriver> {
-        self.driver()
-            .interfaces()
-            .ok_or_else(|| unsupported(api))
+        self.driver().interfaces().ok_or_else(|| unsupported(api))
     }
 
     fn interface(&self, r: InterfaceRef) -> Interface {

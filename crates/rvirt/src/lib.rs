@@ -28,13 +28,13 @@ pub use connect::Connect;
 pub use domain::Domain;
 pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};
 pub use events::{DomainEvent, EventCallback};
+pub use interface::Interface;
 pub use job::JobInfo;
+pub use nodedev::NodeDevice;
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
-pub use interface::Interface;
-pub use nodedev::NodeDevice;
 pub use secret::Secret;
 pub use snapshot::DomainSnapshot;
 pub use stream::{Stream, StreamBackend};

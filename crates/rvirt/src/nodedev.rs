@@ -90,9 +90,7 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn nodedev_driver(&self, api: &str) -> Result<&dyn NodeDeviceDriver> {
-        self.driver()
-            .node_devices()
-            .ok_or_else(|| unsupported(api))
+        self.driver().node_devices().ok_or_else(|| unsupported(api))
     }
 
     fn node_device(&self, r: NodeDeviceRef) -> NodeDevice {
@@ -110,7 +108,12 @@ impl Connect {
     }
 
     /// `virNodeListDevices`.
-    pub fn node_list_devices(&self, cap: Option<&str>, max: i32, flags: u32) -> Result<Vec<String>> {
+    pub fn node_list_devices(
+        &self,
+        cap: Option<&str>,
+        max: i32,
+        flags: u32,
+    ) -> Result<Vec<String>> {
         let max = check_max(max, "maxnames", "virNodeListDevices")?;
         self.nodedev_driver("virNodeListDevices")?
             .list_devices(cap, max, flags)
@@ -218,7 +221,8 @@ impl NodeDevice {
         if let Some(p) = &self.parent {
             return Ok(Some(p.clone()));
         }
-        self.driver("virNodeDeviceGetParent")?.get_parent(&self.name)
+        self.driver("virNodeDeviceGetParent")?
+            .get_parent(&self.name)
     }
 
     /// `virNodeDeviceGetXMLDesc`.
@@ -229,7 +233,8 @@ impl NodeDevice {
 
     /// `virNodeDeviceNumOfCaps`.
     pub fn num_of_caps(&self) -> Result<i32> {
-        self.driver("virNodeDeviceNumOfCaps")?.num_of_caps(&self.name)
+        self.driver("virNodeDeviceNumOfCaps")?
+            .num_of_caps(&self.name)
     }
 
     /// `virNodeDeviceListCaps`.
@@ -255,7 +260,8 @@ impl NodeDevice {
     /// `virNodeDeviceCreate`.
     pub fn create(&self, flags: u32) -> Result<()> {
         self.conn.check_writable()?;
-        self.driver("virNodeDeviceCreate")?.create(&self.name, flags)
+        self.driver("virNodeDeviceCreate")?
+            .create(&self.name, flags)
     }
 
     /// `virNodeDeviceGetAutostart`.

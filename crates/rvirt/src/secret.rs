@@ -47,9 +47,7 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn secret_driver(&self, api: &str) -> Result<&dyn SecretDriver> {
-        self.driver()
-            .secrets()
-            .ok_or_else(|| unsupported(api))
+        self.driver().secrets().ok_or_else(|| unsupported(api))
     }
 
     fn secret(&self, r: SecretRef) -> Secret {
@@ -61,7 +59,8 @@ impl Connect {
 
     /// `virConnectNumOfSecrets`.
     pub fn num_of_secrets(&self) -> Result<i32> {
-        self.secret_driver("virConnectNumOfSecrets")?.num_of_secrets()
+        self.secret_driver("virConnectNumOfSecrets")?
+            .num_of_secrets()
     }
 
     /// `virConnectListSecrets`.

@@ -34,7 +34,9 @@ fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
         want.stdout,
         want.stderr
     );
-    assert!(want.stdout.contains("events = [('all', 'scsi_host12', 0, 0)]"));
+    assert!(want
+        .stdout
+        .contains("events = [('all', 'scsi_host12', 0, 0)]"));
     let got = python3([script("nodedev.py"), ours.tcp_uri()]);
     let differing: Vec<String> = want
         .stdout

@@ -208,8 +208,7 @@ pub fn cases(f: &Files) -> Vec<String> {
         "help iface-list; help iface-dumpxml; help iface-define; help iface-begin; \
          help iface-name; help iface-mac"
             .into(),
-        "help secret-define; help secret-list; help secret-get-value; help secret-set-value"
-            .into(),
+        "help secret-define; help secret-list; help secret-get-value; help secret-set-value".into(),
     ]
 }
 

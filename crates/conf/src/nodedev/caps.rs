@@ -114,7 +114,13 @@ impl UsbDevCap {
     pub(super) fn format(&self, w: &mut Writer) {
         w.line(&format!("<bus>{}</bus>", self.bus as i32));
         w.line(&format!("<device>{}</device>", self.device as i32));
-        id_line(w, "product", self.product, self.product_name.as_deref(), " />");
+        id_line(
+            w,
+            "product",
+            self.product,
+            self.product_name.as_deref(),
+            " />",
+        );
         id_line(w, "vendor", self.vendor, self.vendor_name.as_deref(), " />");
     }
 }
@@ -167,8 +173,20 @@ impl UsbIfCap {
 
 /// `virNetDevFeature` names, in libvirt's order (the output order).
 const NET_FEATURES: [&str; 14] = [
-    "rx", "tx", "sg", "tso", "gso", "gro", "lro", "rxvlan", "txvlan", "ntuple", "rxhash", "rdma",
-    "txudptnl", "switchdev",
+    "rx",
+    "tx",
+    "sg",
+    "tso",
+    "gso",
+    "gro",
+    "lro",
+    "rxvlan",
+    "txvlan",
+    "ntuple",
+    "rxhash",
+    "rdma",
+    "txudptnl",
+    "switchdev",
 ];
 
 /// `virNetDevIfState` names (0: none).
@@ -206,7 +224,9 @@ impl NetCap {
                 return Err(xml_error("missing network device feature name"));
             };
             let Some(i) = NET_FEATURES.iter().position(|n| *n == name) else {
-                return Err(xml_error(format!("unknown network device feature '{name}'")));
+                return Err(xml_error(format!(
+                    "unknown network device feature '{name}'"
+                )));
             };
             if !features.contains(&i) {
                 features.push(i);
@@ -318,9 +338,11 @@ impl ScsiHostCap {
                 "no SCSI host ID supplied for '%s'",
                 "invalid SCSI host ID supplied for '%s'",
             )?;
-            if let Some(id) =
-                optional_i32(text(e, "unique_id"), dev, "invalid unique_id supplied for '%s'")?
-            {
+            if let Some(id) = optional_i32(
+                text(e, "unique_id"),
+                dev,
+                "invalid unique_id supplied for '%s'",
+            )? {
                 cap.unique_id = id;
             }
         }
@@ -335,11 +357,13 @@ impl ScsiHostCap {
                 Some("fc_host") => {
                     cap.fc_host = true;
                     let wwn = |name: &str, upper: &str| {
-                        text(sub, name).or_else(|| random_wwn(virt_type)).ok_or_else(|| {
-                            internal(format!(
-                                "no {upper} supplied for '{dev}', and auto-generation failed"
-                            ))
-                        })
+                        text(sub, name)
+                            .or_else(|| random_wwn(virt_type))
+                            .ok_or_else(|| {
+                                internal(format!(
+                                    "no {upper} supplied for '{dev}', and auto-generation failed"
+                                ))
+                            })
                     };
                     cap.wwnn = Some(wwn("wwnn", "WWNN")?);
                     cap.wwpn = Some(wwn("wwpn", "WWPN")?);
@@ -398,9 +422,8 @@ impl ScsiTargetCap {
                 Some("fc_remote_port") => {
                     let rport = text(sub, "rport")
                         .ok_or_else(|| internal(format!("missing rport name for '{dev}'")))?;
-                    let wwpn = text(sub, "wwpn").ok_or_else(|| {
-                        internal(format!("missing wwpn identifier for '{dev}'"))
-                    })?;
+                    let wwpn = text(sub, "wwpn")
+                        .ok_or_else(|| internal(format!("missing wwpn identifier for '{dev}'")))?;
                     cap.rport = Some((rport, wwpn));
                 }
                 Some(other) => {
@@ -583,15 +606,16 @@ impl DrmType {
     pub(super) fn parse(e: &Element, dev: &str) -> Result<DrmType> {
         use crate::domain::props::VirEnum;
         let t = text(e, "type");
-        t.as_deref()
-            .and_then(DrmType::from_str_opt)
-            .ok_or_else(|| {
-                Error::new(
-                    ERROR_DOMAIN,
-                    ErrorCode::CONFIG_UNSUPPORTED,
-                    format!("unknown drm type '{}' for '{dev}'", t.as_deref().unwrap_or("(null)")),
-                )
-            })
+        t.as_deref().and_then(DrmType::from_str_opt).ok_or_else(|| {
+            Error::new(
+                ERROR_DOMAIN,
+                ErrorCode::CONFIG_UNSUPPORTED,
+                format!(
+                    "unknown drm type '{}' for '{dev}'",
+                    t.as_deref().unwrap_or("(null)")
+                ),
+            )
+        })
     }
 
     pub fn as_str(self) -> &'static str {

@@ -181,7 +181,11 @@ impl NodeDeviceDef {
     /// `virNodeDeviceDefParse` for a driver of `virt_type` ("QEMU", ...),
     /// which lets a vHBA's missing WWNs be generated with its OUI; without
     /// one (the test driver) they are required.
-    pub fn parse_for(text: &str, mode: ParseMode, virt_type: Option<&str>) -> Result<NodeDeviceDef> {
+    pub fn parse_for(
+        text: &str,
+        mode: ParseMode,
+        virt_type: Option<&str>,
+    ) -> Result<NodeDeviceDef> {
         let root = xml::parse(text, "(node_device_definition)", ERROR_DOMAIN)?;
         if root.name != "device" {
             return Err(Error::new(
@@ -200,8 +204,9 @@ impl NodeDeviceDef {
         virt_type: Option<&str>,
     ) -> Result<NodeDeviceDef> {
         let name = match mode {
-            ParseMode::Existing => text(root, "name")
-                .ok_or_else(|| Error::bare(ERROR_DOMAIN, ErrorCode::NO_NAME))?,
+            ParseMode::Existing => {
+                text(root, "name").ok_or_else(|| Error::bare(ERROR_DOMAIN, ErrorCode::NO_NAME))?
+            }
             ParseMode::Create => "new device".to_string(),
         };
         let mut def = NodeDeviceDef {
@@ -219,8 +224,12 @@ impl NodeDeviceDef {
         }
         let parent = root.child("parent");
         def.parent = text(root, "parent");
-        def.parent_wwnn = parent.and_then(|p| p.attr_string("wwnn")).filter(|s| !s.is_empty());
-        def.parent_wwpn = parent.and_then(|p| p.attr_string("wwpn")).filter(|s| !s.is_empty());
+        def.parent_wwnn = parent
+            .and_then(|p| p.attr_string("wwnn"))
+            .filter(|s| !s.is_empty());
+        def.parent_wwpn = parent
+            .and_then(|p| p.attr_string("wwpn"))
+            .filter(|s| !s.is_empty());
         match (&def.parent_wwnn, &def.parent_wwpn) {
             (Some(n), None) => {
                 return Err(xml_error(format!(
@@ -284,7 +293,10 @@ impl NodeDeviceDef {
         for cap in &self.caps {
             if let Capability::ScsiHost(h) = cap {
                 if h.fc_host {
-                    return Ok((h.wwnn.clone().unwrap_or_default(), h.wwpn.clone().unwrap_or_default()));
+                    return Ok((
+                        h.wwnn.clone().unwrap_or_default(),
+                        h.wwpn.clone().unwrap_or_default(),
+                    ));
                 }
             }
         }
@@ -305,7 +317,11 @@ impl NodeDeviceDef {
     /// The capability names libvirt lists for the device
     /// (`virNodeDeviceGetCapsList`... the top-level ones, then nested).
     pub fn cap_names(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.caps.iter().map(|c| c.type_name().to_string()).collect();
+        let mut out: Vec<String> = self
+            .caps
+            .iter()
+            .map(|c| c.type_name().to_string())
+            .collect();
         for cap in &self.caps {
             match cap {
                 Capability::ScsiHost(h) => {

@@ -108,7 +108,9 @@ impl PciCap {
     pub(super) fn parse(e: &Element, dev: &str) -> Result<PciCap> {
         let class = match text(e, "class") {
             Some(t) => match i64::from_str_radix(
-                t.trim_start().trim_start_matches("0x").trim_start_matches("0X"),
+                t.trim_start()
+                    .trim_start_matches("0x")
+                    .trim_start_matches("0X"),
                 16,
             ) {
                 Ok(v) if (0..=0xffffff).contains(&v) => v as i32,
@@ -133,7 +135,9 @@ impl PciCap {
         );
         let hex = |name: &str| {
             required_u32(
-                e.child(name).and_then(|c| c.attr_string("id")).filter(|s| !s.is_empty()),
+                e.child(name)
+                    .and_then(|c| c.attr_string("id"))
+                    .filter(|s| !s.is_empty()),
                 16,
                 dev,
                 &format!("no PCI {name} ID supplied for '%s'"),
@@ -164,7 +168,10 @@ impl PciCap {
                 .collect::<Result<Vec<_>>>()?;
             cap.iommu_group = Some((number, addrs));
         }
-        let numa = e.child("numa").and_then(|n| n.attr_string("node")).filter(|s| !s.is_empty());
+        let numa = e
+            .child("numa")
+            .and_then(|n| n.attr_string("node"))
+            .filter(|s| !s.is_empty());
         if let Some(n) = optional_i32(numa, dev, "invalid NUMA node ID supplied for '%s'")? {
             cap.numa_node = n;
         }
@@ -229,10 +236,18 @@ impl PciCap {
         w.line(&format!("<bus>{}</bus>", self.bus));
         w.line(&format!("<slot>{}</slot>", self.slot));
         w.line(&format!("<function>{}</function>", self.function));
-        id_line(w, "product", self.product, self.product_name.as_deref(), "/>");
+        id_line(
+            w,
+            "product",
+            self.product,
+            self.product_name.as_deref(),
+            "/>",
+        );
         id_line(w, "vendor", self.vendor, self.vendor_name.as_deref(), "/>");
         if let Some(pf) = &self.phys_function {
-            w.block("capability", " type='phys_function'", |w| w.line(&pf.format()));
+            w.block("capability", " type='phys_function'", |w| {
+                w.line(&pf.format())
+            });
         }
         if let Some(vfs) = &self.virt_functions {
             let mut attrs = String::from(" type='virt_functions'");
@@ -250,15 +265,22 @@ impl PciCap {
             }
         }
         if self.header_type != 0 {
-            w.line(&format!("<capability type='{}'/>", HEADER_TYPES[self.header_type]));
+            w.line(&format!(
+                "<capability type='{}'/>",
+                HEADER_TYPES[self.header_type]
+            ));
         }
         format_mdev_types(w, &self.mdev_types);
         if let Some((number, addrs)) = self.iommu_group.as_ref().filter(|g| !g.1.is_empty()) {
-            w.block("iommuGroup", &format!(" number='{}'", *number as i32), |w| {
-                for a in addrs {
-                    w.line(&a.format());
-                }
-            });
+            w.block(
+                "iommuGroup",
+                &format!(" number='{}'", *number as i32),
+                |w| {
+                    for a in addrs {
+                        w.line(&a.format());
+                    }
+                },
+            );
         }
         if self.numa_node >= 0 {
             w.line(&format!("<numa node='{}'/>", self.numa_node));

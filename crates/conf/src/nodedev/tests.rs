@@ -38,7 +38,10 @@ fn vport_ops_counts_are_not_read_back() {
     let out = NodeDeviceDef::parse(xml, ParseMode::Existing)
         .unwrap()
         .format();
-    assert!(out.contains("<max_vports>0</max_vports>\n      <vports>0</vports>"), "{out}");
+    assert!(
+        out.contains("<max_vports>0</max_vports>\n      <vports>0</vports>"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -68,7 +71,10 @@ fn libvirts_messages() {
         "internal error: no device capabilities for 'x'"
     );
     assert_eq!(
-        err("<device><name>x</name><capability type='bogus'/></device>", Existing),
+        err(
+            "<device><name>x</name><capability type='bogus'/></device>",
+            Existing
+        ),
         "XML error: Invalid value for attribute 'type' in element 'capability': 'bogus'."
     );
     assert_eq!(
@@ -90,7 +96,10 @@ fn libvirts_messages() {
         "internal error: invalid SCSI host ID supplied for 'x'"
     );
     assert_eq!(
-        err("<device><parent wwnn='1'/><capability type='scsi_host'/></device>", Create),
+        err(
+            "<device><parent wwnn='1'/><capability type='scsi_host'/></device>",
+            Create
+        ),
         "XML error: when providing parent wwnn='1', the wwpn must also be provided"
     );
     assert_eq!(

@@ -185,7 +185,10 @@ fn iface_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             vec![i.name().into(), state.into(), i.mac_string().into()]
         })
         .collect();
-    ctl.print(&crate::table::render(&["Name", "State", "MAC Address"], &rows));
+    ctl.print(&crate::table::render(
+        &["Name", "State", "MAC Address"],
+        &rows,
+    ));
     Ok(())
 }
 

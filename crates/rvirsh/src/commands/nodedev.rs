@@ -119,10 +119,7 @@ fn nodedev_create(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         .conn()?
         .node_device_create_xml(&xml, f)
         .map_err(|e| CmdError::with(format!("Failed to create node device from {from}"), e))?;
-    ctl.print_extra(&format!(
-        "Node device {} created from {from}\n",
-        dev.name()
-    ));
+    ctl.print_extra(&format!("Node device {} created from {from}\n", dev.name()));
     Ok(())
 }
 
@@ -189,12 +186,12 @@ fn fallback(ctl: &Ctl, caps: &[String]) -> Result<Vec<NodeDevice>, CmdError> {
             continue;
         };
         if !caps.is_empty() {
-            let count = dev.num_of_caps().map_err(|e| {
-                CmdError::with("Failed to get capability numbers of the device", e)
-            })?;
-            let have = dev.list_caps(count).map_err(|e| {
-                CmdError::with("Failed to get capability names of the device", e)
-            })?;
+            let count = dev
+                .num_of_caps()
+                .map_err(|e| CmdError::with("Failed to get capability numbers of the device", e))?;
+            let have = dev
+                .list_caps(count)
+                .map_err(|e| CmdError::with("Failed to get capability names of the device", e))?;
             if !have.iter().any(|h| caps.contains(h)) {
                 continue;
             }
@@ -210,7 +207,9 @@ fn nodedev_list(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let cap_str = c.get("cap");
     let caps = cap_str.map(string_to_array).unwrap_or_default();
     if all && inactive {
-        return Err(CmdError::msg("Option --all is incompatible with --inactive"));
+        return Err(CmdError::msg(
+            "Option --all is incompatible with --inactive",
+        ));
     }
     if tree && (cap_str.is_some() || inactive) {
         return Err(CmdError::msg(

@@ -11,17 +11,17 @@ use crate::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityMod
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
+pub mod interface;
 pub mod migration;
 pub mod migration_args;
-pub mod interface;
 pub mod nodedev;
 pub mod secret;
 pub mod snapshot;
 pub use interface::{InterfaceDriver, InterfaceRef};
-pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
-pub use secret::{SecretDriver, SecretRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
+pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
+pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough

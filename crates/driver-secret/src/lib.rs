@@ -10,6 +10,9 @@
 //! `UUID.base64`) and the attachment to `qemu:///system` are left for the
 //! host backend; libvirt's test driver has no secret driver at all.
 
+pub mod connect;
+
+pub use connect::register;
 use parking_lot::Mutex;
 use rvirt::driver::{SecretDriver, SecretRef};
 use rvirt::events_nodedev::{secret_event, ObjectEventRegistry, SecretEvent, SecretEventCallback};

@@ -84,6 +84,47 @@ const FILES: &[(&str, &str)] = &[
         "<secret ephemeral='no' private='yes'><uuid>f52a81b2-424e-490c-823d-6bd4235bc573</uuid>\
          <usage type='ceph'><name>client.admin secret</name></usage></secret>",
     ),
+    // Ephemeral secrets only: a stock libvirtd running as root writes
+    // persistent ones to the host's /etc/libvirt/secrets.
+    (
+        "eph-private.xml",
+        "<secret ephemeral='yes' private='yes'><uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>\
+         <usage type='ceph'><name>client.eph</name></usage></secret>",
+    ),
+    (
+        "eph-public.xml",
+        "<secret ephemeral='yes' private='no'><uuid>11a81f5b-8403-7b23-c8d6-21ccc2f80d6f</uuid>\
+         <description>a volume &amp; its key</description>\
+         <usage type='volume'><volume>/var/lib/libvirt/images/eph.img</volume></usage></secret>",
+    ),
+    (
+        "eph-conflict.xml",
+        "<secret ephemeral='yes' private='yes'><uuid>22a81f5b-8403-7b23-c8d6-21ccc2f80d6f</uuid>\
+         <usage type='ceph'><name>client.eph</name></usage></secret>",
+    ),
+    (
+        "eph-unprivate.xml",
+        "<secret ephemeral='yes' private='no'><uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>\
+         <usage type='ceph'><name>client.eph</name></usage></secret>",
+    ),
+    (
+        "eph-moved.xml",
+        "<secret ephemeral='yes' private='yes'><uuid>0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f</uuid>\
+         <usage type='ceph'><name>client.other</name></usage></secret>",
+    ),
+    ("secret-badflag.xml", "<secret ephemeral='maybe'/>"),
+    (
+        "secret-badusage.xml",
+        "<secret ephemeral='yes'><usage type='disk'/></secret>",
+    ),
+    (
+        "secret-nousage.xml",
+        "<secret ephemeral='yes'><usage type='iscsi'/></secret>",
+    ),
+    ("secret-baduuid.xml", "<secret ephemeral='yes'><uuid>1234</uuid></secret>"),
+    ("secret-broken.xml", "<secret ephemeral='yes'>"),
+    ("value.b64", "Zm9vYmFy\n"),
+    ("value.raw", "raw value"),
 ];
 
 impl Files {
@@ -224,6 +265,60 @@ pub fn daemon_cases(f: &Files) -> Vec<String> {
          iface-undefine bond0; iface-name aa:bb:cc:dd:ee:ff",
         f.path("bond.xml")
     )]
+}
+
+/// Secret cases for a daemon's `secret:///system` (run in this order:
+/// the secrets live in the daemon between invocations). `{URI}` stands
+/// for the daemon's URI (a read-only reconnection).
+pub fn secret_cases(f: &Files) -> Vec<String> {
+    let p = |n: &str| f.path(n);
+    let a = "0a81f5b2-8403-7b23-c8d6-21ccc2f80d6f";
+    let b = "11a81f5b-8403-7b23-c8d6-21ccc2f80d6f";
+    vec![
+        "secret-list".into(),
+        format!(
+            "secret-define {}; secret-list; secret-dumpxml {a}; secret-get-value {a}; \
+             secret-set-value {a} --base64 Zm9vYmFy; secret-get-value {a}; \
+             secret-list --private; secret-list --no-private; secret-list --ephemeral; \
+             secret-list --no-ephemeral",
+            p("eph-private.xml")
+        ),
+        format!(
+            "secret-define {}; secret-list; secret-dumpxml {b}; secret-get-value {b}; \
+             secret-set-value {b} --file {}; secret-get-value {b}; \
+             secret-get-value {b} --plain; secret-set-value {b} --file {} --plain; \
+             secret-get-value {b}; secret-dumpxml {b} --xpath //volume",
+            p("eph-public.xml"),
+            p("value.b64"),
+            p("value.raw")
+        ),
+        format!("secret-define {}", p("eph-conflict.xml")),
+        format!("secret-define {}", p("eph-unprivate.xml")),
+        format!("secret-define {}", p("eph-moved.xml")),
+        format!(
+            "secret-define {}; secret-define {}; secret-define {}; secret-define {}; \
+             secret-define {}; secret-define {}",
+            p("secret-badflag.xml"),
+            p("secret-badusage.xml"),
+            p("secret-nousage.xml"),
+            p("secret-baduuid.xml"),
+            p("secret-broken.xml"),
+            p("missing.xml")
+        ),
+        format!("secret-set-value {a}; secret-set-value {a} --base64 Zm9v --file x"),
+        format!(
+            "secret-set-value 33a81f5b-8403-7b23-c8d6-21ccc2f80d6f --base64 Zm9v; \
+             secret-dumpxml 33a81f5b-8403-7b23-c8d6-21ccc2f80d6f; secret-undefine nope"
+        ),
+        format!(
+            "connect {{URI}} --readonly; secret-list; secret-dumpxml {b}; \
+             secret-get-value {b}; secret-set-value {b} --base64 Zm9v; secret-undefine {b}"
+        ),
+        format!(
+            "secret-undefine {a}; secret-undefine {a}; secret-get-value {a}; \
+             secret-undefine {b}; secret-list"
+        ),
+    ]
 }
 
 /// Stock virsh with `commands` against two daemons (rvirtd, libvirtd),

@@ -110,3 +110,36 @@ fn secrets_on_secret_uri_match_libvirtd() {
         .collect();
     assert_none_differ(&failures, cases.len(), &ours.log());
 }
+
+/// rvirsh's secret commands through the remote driver to rvirtd's
+/// `secret:///system` print what stock virsh prints against another
+/// rvirtd (two daemons: the secrets live between invocations).
+#[test]
+fn rvirsh_secrets_match_virsh_on_rvirtd() {
+    if !have_virsh() {
+        return;
+    }
+    let (for_virsh, for_rvirsh) = (Daemon::rvirtd(""), Daemon::rvirtd(""));
+    let files = Files::write();
+    let secret_uri = |d: &Daemon| {
+        d.tcp_uri()
+            .replace("test+tcp", "secret+tcp")
+            .replace("/default", "/system")
+    };
+    let (a, b) = (secret_uri(&for_virsh), secret_uri(&for_rvirsh));
+    // rvirsh has no `connect` command: the read-only case stays virsh's.
+    let cases: Vec<String> = secret_cases(&files)
+        .into_iter()
+        .filter(|c| !c.starts_with("connect "))
+        .collect();
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|c| {
+            let norm = |uri: &str| [rvirt_testkit::tools::Normalise::Uri(uri.to_string())];
+            let want = rvirt_testkit::tools::virsh(&a, c).normalised(&norm(&a));
+            let got = rvirt_testkit::tools::rvirsh(&b, c).normalised(&norm(&b));
+            rvirt_testkit::tools::diff(c, ("virsh", &want), ("rvirsh", &got))
+        })
+        .collect();
+    assert_none_differ(&failures, cases.len(), &for_rvirsh.log());
+}

@@ -143,3 +143,51 @@ fn rvirsh_secrets_match_virsh_on_rvirtd() {
         .collect();
     assert_none_differ(&failures, cases.len(), &for_rvirsh.log());
 }
+
+/// `nodedev-event --loop` waiting on a daemon while another client
+/// creates and destroys a vHBA: stock virsh against libvirtd, stock virsh
+/// against rvirtd and rvirsh against rvirtd print the same two events.
+#[test]
+fn nodedev_events_reach_a_waiting_virsh() {
+    if !have_virsh() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let files = Files::write();
+    let wait = "nodedev-event --event lifecycle --loop --timeout 5";
+    let act = format!(
+        "nodedev-create {}; nodedev-destroy scsi_host12",
+        files.path("vhba.xml")
+    );
+    let run = |program: std::path::PathBuf, uri: &str| {
+        let waiter = rvirt_testkit::tools::spawn_shell(program, uri, wait);
+        // The waiter registers within the first second; the default
+        // test host lives while it is connected, so the actor shares it.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let acted = rvirt_testkit::tools::virsh(uri, &act);
+        assert!(acted.ok, "{acted:?}");
+        rvirt_testkit::tools::wait(waiter)
+    };
+    let want = run("virsh".into(), &stock.tcp_uri());
+    assert!(
+        want.stdout
+            .contains("event 'lifecycle' for node device scsi_host12: Deleted"),
+        "{want:?}"
+    );
+    let via_virsh = run("virsh".into(), &ours.tcp_uri());
+    let via_rvirsh = run(rvirt_testkit::bins::rvirsh(), &ours.tcp_uri());
+    let failures: Vec<String> = [("virsh", &via_virsh), ("rvirsh", &via_rvirsh)]
+        .into_iter()
+        .filter_map(|(who, got)| {
+            rvirt_testkit::tools::diff(
+                &format!("{who} waiting on rvirtd"),
+                ("virsh on libvirtd", &want),
+                (who, got),
+            )
+        })
+        .collect();
+    assert_none_differ(&failures, 2, &ours.log());
+}

@@ -242,6 +242,16 @@ pub fn cases(f: &Files) -> Vec<String> {
         "secret-set-value f52a81b2-424e-490c-823d-6bd4235bc573 --base64 Zm9v".into(),
         "secret-set-value f52a81b2-424e-490c-823d-6bd4235bc573 --base64 Zm9v --plain".into(),
         "secret-undefine f52a81b2-424e-490c-823d-6bd4235bc573".into(),
+        // Events: types, argument errors, a wait that times out.
+        "nodedev-event --list; secret-event --list".into(),
+        "nodedev-event".into(),
+        "nodedev-event --event x".into(),
+        "nodedev-event --event lifecycle --timeout 0".into(),
+        "nodedev-event --event lifecycle --timeout abc".into(),
+        "nodedev-event --event lifecycle --device nope".into(),
+        "nodedev-event --event update --device scsi_host1 --timeout 1; echo done".into(),
+        "secret-event --event lifecycle --timeout 1".into(),
+        "help nodedev-event; help secret-event".into(),
         // Their help pages.
         "help nodedev-list; help nodedev-dumpxml; help nodedev-create; help nodedev-destroy; \
          help nodedev-info"

@@ -116,6 +116,7 @@ pub static GROUPS: &[Group] = &[
             "nodedev-destroy",
             "nodedev-dumpxml",
             "nodedev-list",
+            "nodedev-event",
             "nodedev-info",
         ],
     },
@@ -125,6 +126,7 @@ pub static GROUPS: &[Group] = &[
         commands: &[
             "secret-define",
             "secret-dumpxml",
+            "secret-event",
             "secret-get-value",
             "secret-list",
             "secret-set-value",

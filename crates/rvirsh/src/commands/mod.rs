@@ -13,6 +13,7 @@ pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
 mod nodedev;
+mod object_event;
 pub mod opts;
 mod resources;
 mod secret;
@@ -157,6 +158,7 @@ static MODULES: &[&[CommandDef]] = &[
     resources::COMMANDS,
     iface::COMMANDS,
     nodedev::COMMANDS,
+    object_event::COMMANDS,
     secret::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,

@@ -3,9 +3,12 @@
 
 pub mod capabilities;
 pub mod domain;
+pub mod host_iface;
 pub mod migration_cookie;
 pub mod network;
+pub mod nodedev;
 pub mod qemu_cookie;
+pub mod secret;
 pub mod snapshot;
 pub mod storage;
 pub mod xml;

@@ -24,6 +24,7 @@ use std::sync::Arc;
 #[derive(Default)]
 struct Events {
     registry: EventRegistry,
+    objects: crate::nodedev::ObjectEvents,
     /// server callback id -> local callback id
     by_server: Mutex<HashMap<i32, i32>>,
     network: crate::network::NetworkEvents,
@@ -32,7 +33,10 @@ struct Events {
 
 impl Events {
     fn deliver(&self, packet: Packet) {
-        if self.network.deliver(&packet) || self.pools.deliver(&packet) {
+        if self.network.deliver(&packet)
+            || self.pools.deliver(&packet)
+            || self.objects.deliver(&packet)
+        {
             return;
         }
         let Some((server_id, dom, event)) = decode_event(&packet) else {
@@ -220,6 +224,10 @@ impl RemoteConnection {
         &self.events.pools
     }
 
+    pub(crate) fn object_events(&self) -> &crate::nodedev::ObjectEvents {
+        &self.events.objects
+    }
+
     pub(crate) fn client(&self) -> &Client {
         &self.client
     }
@@ -340,6 +348,15 @@ impl HypervisorConnection for RemoteConnection {
         Some(self)
     }
     fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
+        Some(self)
+    }
+    fn node_devices(&self) -> Option<&dyn rvirt::driver::NodeDeviceDriver> {
+        Some(self)
+    }
+    fn secrets(&self) -> Option<&dyn rvirt::driver::SecretDriver> {
+        Some(self)
+    }
+    fn interfaces(&self) -> Option<&dyn rvirt::driver::InterfaceDriver> {
         Some(self)
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {

@@ -11,6 +11,7 @@ mod client;
 mod conn;
 mod migration;
 mod network;
+mod nodedev;
 pub mod sasl;
 mod snapshot;
 mod storage;

@@ -23,6 +23,7 @@ pub struct TestConnection {
     prepared: PreparedIncoming,
     networks: crate::network::TestNetworks,
     storage: crate::storage_driver::TestStorage,
+    pub(crate) nodedev_events: Arc<crate::host_objects::NodeDeviceRegistry>,
 }
 
 impl TestConnection {
@@ -30,6 +31,8 @@ impl TestConnection {
         let events = Arc::new(EventRegistry::default());
         state.add_listener(&events);
         let networks = crate::network::TestNetworks::new(state.networks.clone());
+        let nodedev_events = Arc::default();
+        state.host_objects.add_listener(&nodedev_events);
         TestConnection {
             storage: crate::storage_driver::TestStorage::new(state.clone()),
             state,
@@ -37,6 +40,7 @@ impl TestConnection {
             events,
             prepared: PreparedIncoming::default(),
             networks,
+            nodedev_events,
         }
     }
 
@@ -129,6 +133,12 @@ impl HypervisorConnection for TestConnection {
     }
     fn storage(&self) -> Option<&dyn rvirt::driver::StorageDriver> {
         Some(&self.storage)
+    }
+    fn node_devices(&self) -> Option<&dyn rvirt::driver::NodeDeviceDriver> {
+        Some(self)
+    }
+    fn interfaces(&self) -> Option<&dyn rvirt::driver::InterfaceDriver> {
+        Some(self)
     }
     fn get_type(&self) -> Result<String> {
         Ok("TEST".into())

@@ -8,12 +8,15 @@
 
 mod caps;
 mod connection;
+mod host_objects;
+mod ifaces;
 pub mod migration;
 mod network;
 #[cfg(test)]
 mod network_tests;
 mod network_update;
 mod node;
+mod nodedevs;
 mod objects;
 mod snapshot_align;
 mod snapshot_list;

@@ -28,6 +28,8 @@ pub struct TestState {
     pub networks: Arc<crate::network::NetworkHost>,
     /// Storage pools and volumes, under their own lock.
     pub storage: crate::storage::StorageState,
+    /// Node devices and host interfaces.
+    pub host_objects: crate::host_objects::HostObjects,
 }
 
 pub struct Inner {
@@ -190,6 +192,7 @@ impl TestState {
             listeners: Mutex::new(Vec::new()),
             networks: Arc::new(crate::network::NetworkHost::from_elements(&node.networks)?),
             storage: crate::storage::StorageState::new(&node.pools)?,
+            host_objects: crate::host_objects::HostObjects::new(path.is_none())?,
         })
     }
 

@@ -12,12 +12,16 @@ pub mod domain;
 pub mod driver;
 pub mod events;
 pub mod events_network;
+pub mod events_nodedev;
 pub mod flags;
 mod forward;
+pub mod interface;
 pub mod job;
 pub mod migration;
 pub mod network;
+pub mod nodedev;
 pub mod registry;
+pub mod secret;
 pub mod snapshot;
 pub mod storage;
 pub mod stream;
@@ -27,12 +31,15 @@ pub use connect::Connect;
 pub use domain::Domain;
 pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};
 pub use events::{DomainEvent, EventCallback};
+pub use interface::Interface;
 pub use job::JobInfo;
 pub use network::{NWFilter, Network};
+pub use nodedev::NodeDevice;
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,
 };
+pub use secret::Secret;
 pub use snapshot::DomainSnapshot;
 pub use storage::{StoragePool, StorageVol};
 pub use stream::{Stream, StreamBackend};

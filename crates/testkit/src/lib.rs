@@ -11,6 +11,7 @@
 //! - [`tools`]: stock virsh, virt-admin, rvirsh and python3-libvirt; named output
 //!   normalisations and a readable comparison.
 //! - [`held`]: a python3-libvirt client holding a connection, probed on demand.
+//! - [`nodedev_cases`]: node device, interface and secret cases (issue 18).
 //! - [`spine`]: the spine's virsh comparison cases and their XML fixtures.
 //! - [`rpc`]: raw RPC clients for tests that misbehave on the wire.
 //! - [`guest`]: the QEMU test guest (Debian cloud kernel + busybox initramfs).
@@ -33,6 +34,7 @@ pub mod libvirtd_host;
 pub mod libvirtd_qemu;
 pub mod live_tls;
 pub mod migration_host;
+pub mod nodedev_cases;
 pub mod pki;
 pub mod ports;
 pub mod process;

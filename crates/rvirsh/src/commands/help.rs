@@ -92,6 +92,23 @@ pub static GROUPS: &[Group] = &[
         ],
     },
     Group {
+        name: "Interface",
+        keyword: "interface",
+        commands: &[
+            "iface-begin",
+            "iface-commit",
+            "iface-define",
+            "iface-destroy",
+            "iface-dumpxml",
+            "iface-list",
+            "iface-mac",
+            "iface-name",
+            "iface-rollback",
+            "iface-start",
+            "iface-undefine",
+        ],
+    },
+    Group {
         name: "Network Filter",
         keyword: "filter",
         commands: &[
@@ -120,6 +137,31 @@ pub static GROUPS: &[Group] = &[
             "net-undefine",
             "net-update",
             "net-uuid",
+        ],
+    },
+    Group {
+        name: "Node Device",
+        keyword: "nodedev",
+        commands: &[
+            "nodedev-create",
+            "nodedev-destroy",
+            "nodedev-dumpxml",
+            "nodedev-list",
+            "nodedev-event",
+            "nodedev-info",
+        ],
+    },
+    Group {
+        name: "Secret",
+        keyword: "secret",
+        commands: &[
+            "secret-define",
+            "secret-dumpxml",
+            "secret-event",
+            "secret-get-value",
+            "secret-list",
+            "secret-set-value",
+            "secret-undefine",
         ],
     },
     Group {

@@ -6,6 +6,7 @@ mod devlist;
 mod echo;
 pub mod help;
 mod host;
+mod iface;
 mod info;
 pub mod jobs;
 pub(crate) mod lifecycle;
@@ -14,11 +15,14 @@ pub mod migrate;
 mod network;
 mod network_edit;
 mod network_event;
+mod nodedev;
 mod nwfilter;
+mod object_event;
 pub mod opts;
 mod pool;
 mod pool_list;
 mod resources;
+mod secret;
 mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
@@ -165,6 +169,10 @@ static MODULES: &[&[CommandDef]] = &[
     network_edit::COMMANDS,
     network_event::COMMANDS,
     nwfilter::COMMANDS,
+    iface::COMMANDS,
+    nodedev::COMMANDS,
+    object_event::COMMANDS,
+    secret::COMMANDS,
     snapshot::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,

@@ -225,7 +225,7 @@ pub(crate) fn strftime_local(secs: i64, fmt: &std::ffi::CStr) -> String {
 
 /// vshTreePrintInternal: the entry, then its children one level in, with
 /// `|` continuing past every child but the last.
-fn tree_print(
+pub(crate) fn tree_print(
     out: &mut String,
     names: &[&str],
     parents: &[Option<&str>],

@@ -11,16 +11,22 @@ use crate::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityMod
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
+pub mod interface;
 pub mod migration;
 pub mod migration_args;
 pub mod network;
+pub mod nodedev;
 pub mod nwfilter;
+pub mod secret;
 pub mod snapshot;
 pub mod storage;
+pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use network::{DhcpLease, NetworkDriver, NetworkRef};
+pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
 pub use nwfilter::{NWFilterDriver, NWFilterRef};
+pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 pub use storage::StorageDriver;
 
@@ -303,6 +309,18 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// The storage driver beside this connection (pools and volumes), if
     /// any; `None` makes every storage call `VIR_ERR_NO_SUPPORT`.
     fn storage(&self) -> Option<&dyn StorageDriver> {
+        None
+    }
+    /// The node device driver ([`NodeDeviceDriver`]), if any.
+    fn node_devices(&self) -> Option<&dyn NodeDeviceDriver> {
+        None
+    }
+    /// The secret driver ([`SecretDriver`]), if any.
+    fn secrets(&self) -> Option<&dyn SecretDriver> {
+        None
+    }
+    /// The host interface driver ([`InterfaceDriver`]), if any.
+    fn interfaces(&self) -> Option<&dyn InterfaceDriver> {
         None
     }
 

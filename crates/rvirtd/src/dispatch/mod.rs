@@ -17,7 +17,9 @@ mod domain_qemu;
 mod events;
 mod migration;
 mod network;
+mod nodedev;
 mod qemu;
+mod secret;
 mod snapshot;
 mod storage;
 pub mod stream;
@@ -108,6 +110,8 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| snapshot::lookup(p))
         .or_else(|| network::lookup(p))
         .or_else(|| storage::lookup(p))
+        .or_else(|| nodedev::lookup(p))
+        .or_else(|| secret::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without

@@ -1,0 +1,100 @@
+//! python3-libvirt's node device, host interface and secret API
+//! (tests/python/nodedev.py: lists with capability filters, lookups,
+//! parents, capabilities, vHBA creation and destruction with their
+//! lifecycle events, interface define/start/destroy/undefine and the change
+//! transaction, the test driver's missing secret driver, every error with
+//! its code and domain) gives the same transcript through rvirtd as
+//! through a stock libvirtd.
+
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::tools::{python3, python_libvirt_ready};
+use std::path::Path;
+
+fn script(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let want = python3([script("nodedev.py"), stock.tcp_uri()]);
+    assert!(
+        want.ok && want.stdout.ends_with("DONE\n"),
+        "libvirtd:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    assert!(want
+        .stdout
+        .contains("events = [('all', 'scsi_host12', 0, 0)]"));
+    let got = python3([script("nodedev.py"), ours.tcp_uri()]);
+    let differing: Vec<String> = want
+        .stdout
+        .lines()
+        .zip(got.stdout.lines())
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
+        .collect();
+    assert!(
+        differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+        "{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
+        differing.join("\n"),
+        got.stdout,
+        got.stderr,
+        ours.log()
+    );
+}
+
+/// python3-libvirt's secret API and secret events (tests/python/
+/// secret_events.py: define, lookups, values, the private refusal,
+/// lifecycle and value-changed events, list filters, read-only refusals)
+/// on `secret:///system`: the same transcript through rvirtd's secret
+/// driver as through libvirtd's.
+#[test]
+fn python_secrets_and_secret_events_match_libvirtd() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some(stock) = Daemon::libvirtd() else {
+        return;
+    };
+    let ours = Daemon::rvirtd("");
+    let uri = |d: &Daemon| {
+        d.tcp_uri()
+            .replace("test+tcp", "secret+tcp")
+            .replace("/default", "/system")
+    };
+    let want = python3([script("secret_events.py"), uri(&stock)]);
+    assert!(
+        want.ok && want.stdout.ends_with("DONE\n") && want.stdout.contains("'value'"),
+        "libvirtd:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    let got = python3([script("secret_events.py"), uri(&ours)]);
+    let differing: Vec<String> = want
+        .stdout
+        .lines()
+        .zip(got.stdout.lines())
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
+        .collect();
+    assert!(
+        differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+        "{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
+        differing.join("\n"),
+        got.stdout,
+        got.stderr,
+        ours.log()
+    );
+}

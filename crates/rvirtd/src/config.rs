@@ -277,6 +277,8 @@ impl Config {
             k if DRIVER_PREFIXES.iter().any(|p| k.starts_with(p)) => {
                 let text = match v {
                     Value::Int(n) => n.to_string(),
+                    // A list (qemu.conf's `cgroup_controllers`) as one string.
+                    Value::List(_) => crate::tls::string_list(file, key, v)?.join(","),
                     _ => get_string(file, key, v)?,
                 };
                 self.driver_settings.insert(key.to_string(), text);

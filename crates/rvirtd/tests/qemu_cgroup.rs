@@ -62,7 +62,8 @@ fn assert_vcpus_placed(uri: &str, name: &str, pid: i32, rel: &str) {
     assert!(!threads.is_empty(), "{reply}");
     for (index, tid) in threads.iter().enumerate() {
         let task = format!("{pid}/task/{tid}");
-        let path = std::fs::read_to_string(format!("/proc/{task}/cgroup")).unwrap();
+        let path = std::fs::read_to_string(format!("/proc/{task}/cgroup"))
+            .unwrap_or_else(|e| panic!("/proc/{task}/cgroup: {e}\n{reply}"));
         let want = format!("{rel}/vcpu{index}");
         assert!(path.contains(&format!(":cpu:{want}\n")), "{path}");
         assert!(path.contains(&format!("0::{want}\n")), "{path}");

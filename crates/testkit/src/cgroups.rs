@@ -58,8 +58,15 @@ pub fn wait_removed(rel: &str) {
 /// The thread ids QEMU reports for its vCPUs, in vCPU order, from a
 /// `query-cpus-fast` reply as `virsh qemu-monitor-command` prints it.
 pub fn vcpu_threads(reply: &str) -> Vec<i32> {
-    reply
-        .split("\"thread-id\":")
+    // Each vCPU's `props` (flat) has a topology `thread-id` of its own.
+    let mut flat = String::new();
+    let mut rest = reply;
+    while let Some(at) = rest.find("\"props\":") {
+        flat.push_str(&rest[..at]);
+        rest = rest[at..].split_once('}').map_or("", |(_, after)| after);
+    }
+    flat.push_str(rest);
+    flat.split("\"thread-id\":")
         .skip(1)
         .filter_map(|rest| {
             let digits: String = rest
@@ -87,7 +94,7 @@ pub fn hybrid_host() -> bool {
 mod tests {
     #[test]
     fn vcpu_threads_from_a_reply() {
-        let reply = r#"{"return":[{"thread-id":4242,"props":{"core-id":0},"cpu-index":0},{"cpu-index":1,"thread-id": 4243}],"id":"libvirt-9"}"#;
+        let reply = r#"{"return":[{"thread-id":4242,"props":{"core-id":0,"thread-id":0},"cpu-index":0},{"props":{"thread-id":1},"cpu-index":1,"thread-id": 4243}],"id":"libvirt-9"}"#;
         assert_eq!(super::vcpu_threads(reply), [4242, 4243]);
         assert!(super::vcpu_threads("{}").is_empty());
     }

@@ -136,20 +136,14 @@ impl Side {
     /// The cgroups of this side's QEMU and of its vCPU 0 thread, as /proc
     /// shows them (the group names hold the guest's id, 1 on both sides).
     fn placement(&self) -> String {
-        let reply = self.virsh("qemu-monitor-command cmp '{\"execute\":\"query-cpus-fast\"}'");
-        assert!(reply.ok, "{}: query-cpus-fast: {}", self.name, reply.stderr);
-        let tid = cgroups::vcpu_threads(&reply.stdout)[0];
-        let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap();
-        let tgid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Tgid:"))
-            .map(str::trim)
-            .unwrap();
+        let dir = format!("{}/", self.dir.path().display());
+        let pid = cgroups::qemu_with(&["guest=cmp,", &dir]).expect("the side's QEMU");
+        let (_, tid) = cgroups::vcpu_threads(pid)[0];
         let read = |p: String| std::fs::read_to_string(p).unwrap_or_default();
         format!(
             "QEMU:\n{}vCPU 0:\n{}",
-            read(format!("/proc/{tgid}/cgroup")),
-            read(format!("/proc/{tgid}/task/{tid}/cgroup"))
+            read(format!("/proc/{pid}/cgroup")),
+            read(format!("/proc/{pid}/task/{tid}/cgroup"))
         )
     }
 

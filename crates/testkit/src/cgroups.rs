@@ -55,28 +55,35 @@ pub fn wait_removed(rel: &str) {
     }
 }
 
-/// The thread ids QEMU reports for its vCPUs, in vCPU order, from a
-/// `query-cpus-fast` reply as `virsh qemu-monitor-command` prints it.
-pub fn vcpu_threads(reply: &str) -> Vec<i32> {
-    // Each vCPU's `props` (flat) has a topology `thread-id` of its own.
-    let mut flat = String::new();
-    let mut rest = reply;
-    while let Some(at) = rest.find("\"props\":") {
-        flat.push_str(&rest[..at]);
-        rest = rest[at..].split_once('}').map_or("", |(_, after)| after);
-    }
-    flat.push_str(rest);
-    flat.split("\"thread-id\":")
-        .skip(1)
-        .filter_map(|rest| {
-            let digits: String = rest
-                .trim_start()
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            digits.parse().ok()
+/// The vCPU threads of QEMU `pid` by index, found by the names QEMU
+/// gives them with `-name ...,debug-threads=on` ("CPU 0/TCG", "CPU 1/KVM").
+/// (Asking QEMU over the monitor would taint libvirtd's guest.)
+pub fn vcpu_threads(pid: i32) -> Vec<(u32, i32)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u32, i32)> = tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            let (index, _accel) = comm.trim().strip_prefix("CPU ")?.split_once('/')?;
+            Some((index.parse().ok()?, tid))
         })
-        .collect()
+        .collect();
+    found.sort();
+    found
+}
+
+/// The QEMU process whose command line holds every one of `marks`.
+pub fn qemu_with(marks: &[&str]) -> Option<i32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline);
+        let qemu = cmdline.starts_with("/usr/bin/qemu-system");
+        (qemu && marks.iter().all(|m| cmdline.contains(m))).then_some(pid)
+    })
 }
 
 /// Whether this host looks like the one the placement tests expect: root,
@@ -93,18 +100,13 @@ pub fn hybrid_host() -> bool {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn vcpu_threads_from_a_reply() {
-        let reply = r#"{"return":[{"thread-id":4242,"props":{"core-id":0,"thread-id":0},"cpu-index":0},{"props":{"thread-id":1},"cpu-index":1,"thread-id": 4243}],"id":"libvirt-9"}"#;
-        assert_eq!(super::vcpu_threads(reply), [4242, 4243]);
-        assert!(super::vcpu_threads("{}").is_empty());
-    }
-
-    #[test]
     fn own_groups_are_found() {
         let me = std::process::id() as i32;
         if std::path::Path::new("/proc/self/cgroup").exists() {
             assert!(super::group_of(me, "").is_some() || super::group_of(me, "memory").is_some());
         }
         assert_eq!(super::group_of(me, "no-such-controller"), None);
+        // Not QEMU: no vCPU threads.
+        assert!(super::vcpu_threads(me).is_empty());
     }
 }

@@ -263,7 +263,7 @@ fn spawn_and_connect(
         let pid = child.id().map_or(-1, |p| p as i32);
         let cgroup = setup.cgroup.filter(|m| m.add_process(pid));
         if let Some(m) = &cgroup {
-            m.add_thread("emulator", pid);
+            m.add_emulator(pid);
         }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let ready = async {

@@ -5,7 +5,9 @@
 //! down, placement kept across a SIGKILLed daemon, `cgroup_controllers`,
 //! and the partition errors.
 
-use rvirt_testkit::cgroups::{existing, group_of, hybrid_host, vcpu_threads, wait_removed};
+use rvirt_testkit::cgroups::{
+    existing, group_of, hybrid_host, threads, vcpu_threads, wait_removed,
+};
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
 use rvirt_testkit::tools::virsh;
@@ -52,11 +54,27 @@ fn assert_libvirt_placement(pid: i32, rel: &str) {
     }
 }
 
-/// The vCPU threads in their `vcpuN` groups.
-fn assert_vcpus_placed(pid: i32, rel: &str) {
-    let threads = vcpu_threads(pid);
-    assert!(!threads.is_empty(), "QEMU {pid} has no vCPU threads");
-    for (index, tid) in threads {
+/// The vCPU threads in their `vcpuN` groups, every other thread in
+/// `emulator` (libvirt places QEMU there before it starts any).
+fn assert_threads_placed(pid: i32, rel: &str) {
+    let vcpus = vcpu_threads(pid);
+    assert!(!vcpus.is_empty(), "QEMU {pid} has no vCPU threads");
+    let emulator = format!("{rel}/emulator");
+    for tid in threads(pid) {
+        if vcpus.iter().all(|(_, t)| *t != tid) {
+            assert_eq!(
+                group_of(tid, "cpu").as_deref(),
+                Some(emulator.as_str()),
+                "thread {tid}"
+            );
+            assert_eq!(
+                group_of(tid, "").as_deref(),
+                Some(emulator.as_str()),
+                "thread {tid}"
+            );
+        }
+    }
+    for (index, tid) in vcpus {
         let want = format!("{rel}/vcpu{index}");
         assert_eq!(group_of(tid, "cpu"), Some(want.clone()), "vCPU {index}");
         assert_eq!(group_of(tid, "cpuset"), Some(want.clone()), "vCPU {index}");
@@ -83,7 +101,7 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
     let rel1 = group(&uri, "cg1", "/machine");
     let rel2 = group(&uri, "cg2", "/machine");
     assert_libvirt_placement(pid1, &rel1);
-    assert_vcpus_placed(pid1, &rel1);
+    assert_threads_placed(pid1, &rel1);
 
     // The partition is the running definition's only.
     let resource = "  <resource>\n    <partition>/machine</partition>\n  </resource>\n";

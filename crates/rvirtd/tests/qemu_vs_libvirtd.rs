@@ -140,8 +140,14 @@ impl Side {
         let pid = cgroups::qemu_with(&["guest=cmp,", &dir]).expect("the side's QEMU");
         let (_, tid) = cgroups::vcpu_threads(pid)[0];
         let read = |p: String| std::fs::read_to_string(p).unwrap_or_default();
+        let mut all: Vec<String> = cgroups::threads(pid)
+            .into_iter()
+            .filter_map(|t| cgroups::group_of(t, "cpu"))
+            .collect();
+        all.sort();
+        all.dedup();
         format!(
-            "QEMU:\n{}vCPU 0:\n{}",
+            "QEMU:\n{}vCPU 0:\n{}cpu groups of all threads: {all:?}\n",
             read(format!("/proc/{pid}/cgroup")),
             read(format!("/proc/{pid}/task/{tid}/cgroup"))
         )

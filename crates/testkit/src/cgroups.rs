@@ -75,6 +75,17 @@ pub fn vcpu_threads(pid: i32) -> Vec<(u32, i32)> {
     found
 }
 
+/// Every thread of process `pid`.
+pub fn threads(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| t.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
 /// The QEMU process whose command line holds every one of `marks`.
 pub fn qemu_with(marks: &[&str]) -> Option<i32> {
     std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {

@@ -286,11 +286,14 @@ fn proc_cgroups() -> Result<String> {
 /// The guest's group from each hierarchy's root:
 /// `/machine/qemu-1-NAME.libvirt-qemu`.
 fn group_path(partition: &str, id: i32, name: &str) -> Result<String> {
-    let table = proc_cgroups()?;
-    let partition = names::partition_path(partition, &table);
+    Ok(group_path_in(partition, id, name, &proc_cgroups()?))
+}
+
+fn group_path_in(partition: &str, id: i32, name: &str, table: &str) -> String {
+    let partition = names::partition_path(partition, table);
     let machine = names::machine_name("qemu", id, name, None);
-    let dir = names::machine_dir(&machine, "qemu", &table);
-    Ok(format!("{}/{dir}", partition.trim_end_matches('/')))
+    let dir = names::machine_dir(&machine, "qemu", table);
+    format!("{}/{dir}", partition.trim_end_matches('/'))
 }
 
 /// One guest's group, made.
@@ -305,8 +308,8 @@ impl Machine {
     /// `virCgroupNewPartition` (made only when it is `/machine`, else it
     /// must exist) then `virCgroupNewDomainPartition`.
     fn make(mut layout: Layout, partition: &str, id: i32, name: &str) -> Result<Machine> {
-        let path = group_path(partition, id, name)?;
         let table = proc_cgroups()?;
+        let path = group_path_in(partition, id, name, &table);
         let part = names::partition_path(partition, &table);
         if part != "/" {
             let parent = part.rsplit_once('/').map_or("/", |(p, _)| p);
@@ -362,14 +365,51 @@ impl Machine {
     /// the cpu or cpuset controller; a failure is logged (libvirt fails
     /// the start), so a group another daemon removes meanwhile is harmless.
     pub fn add_thread(&self, name: &str, tid: i32) {
-        if !self.layout.has(Controller::Cpu) && !self.layout.has(Controller::Cpuset) {
+        if let Some((layout, rel)) = self.thread_group(name) {
+            self.place_thread(&layout, &rel, tid);
+        }
+    }
+
+    /// `qemuProcessSetupEmulator`. libvirt places QEMU before exec, so all
+    /// its threads but the vCPUs' (moved next) start in `emulator`. rvirtd
+    /// places a running QEMU: its main thread first (threads it starts from
+    /// then on follow it), then every thread it already has.
+    pub fn add_emulator(&self, pid: i32) {
+        let Some((layout, rel)) = self.thread_group("emulator") else {
             return;
+        };
+        self.place_thread(&layout, &rel, pid);
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            return;
+        };
+        let tids = tasks
+            .flatten()
+            .filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok());
+        for tid in tids.filter(|t| *t != pid) {
+            // A thread may end meanwhile (ESRCH): nothing to place.
+            let _ = groups::add(&layout, &rel, tid, Kind::Thread);
+        }
+    }
+
+    /// The thread group `name` made (`virCgroupNewThread`), when the guest
+    /// has the cpu or cpuset controller.
+    fn thread_group(&self, name: &str) -> Option<(Layout, String)> {
+        if !self.layout.has(Controller::Cpu) && !self.layout.has(Controller::Cpuset) {
+            return None;
         }
         let rel = format!("{}/{name}", self.path);
         let mut layout = self.layout.clone();
-        let placed = groups::make(&mut layout, &self.path, &rel, true, Kind::Thread)
-            .and_then(|()| groups::add(&layout, &rel, tid, Kind::Thread));
-        if let Err(e) = placed {
+        match groups::make(&mut layout, &self.path, &rel, true, Kind::Thread) {
+            Ok(()) => Some((layout, rel)),
+            Err(e) => {
+                tracing::warn!("cannot make {rel} for {}: {}", self.guest, e.message);
+                None
+            }
+        }
+    }
+
+    fn place_thread(&self, layout: &Layout, rel: &str, tid: i32) {
+        if let Err(e) = groups::add(layout, rel, tid, Kind::Thread) {
             tracing::warn!(
                 "cannot place thread {tid} of {} in {rel}: {}",
                 self.guest,

@@ -220,9 +220,7 @@ fn place_vcpu_threads(driver: &Driver, dom: &DomainRef, run: &Arc<Running>) {
     let machine = {
         let domains = driver.domains.lock();
         let Ok(obj) = domains.get(dom) else { return };
-        driver
-            .cgroups
-            .existing(&obj.def, obj.id, driver.security.privileged)
+        driver.cgroups.existing(&obj.def, obj.id, run.pid)
     };
     if let Some(machine) = machine {
         let run = run.clone();

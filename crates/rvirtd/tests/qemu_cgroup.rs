@@ -93,8 +93,12 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
     let mut first = Daemon::rvirtd(&dirs.conf());
     let uri = uri(&first);
     for name in ["cg1", "cg2"] {
-        let xml = dirs.write_guest(name, &image, "");
-        ok(&uri, &format!("define {}", xml.display()));
+        // cg2 can take a second vCPU live.
+        let xml = dirs
+            .guest_xml(name, &image, "")
+            .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>");
+        let path = dirs.write(&format!("{name}.xml"), xml);
+        ok(&uri, &format!("define {}", path.display()));
         ok(&uri, &format!("start {name}"));
     }
     let (pid1, pid2) = (dirs.pid_of("cg1").unwrap(), dirs.pid_of("cg2").unwrap());
@@ -132,6 +136,10 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
     );
     wait_removed(&rel1);
     assert_libvirt_placement(pid2, &rel2);
+    // A vCPU plugged after the restart goes to its group too.
+    ok(&uri, "setvcpus cg2 2 --live");
+    assert_eq!(vcpu_threads(pid2).len(), 2);
+    assert_threads_placed(pid2, &rel2);
     assert!(ok(&uri, "dumpxml cg2").contains(resource));
     assert!(!ok(&uri, "dumpxml cg2 --inactive").contains("<resource>"));
     ok(&uri, "destroy cg2");

@@ -194,23 +194,21 @@ impl Cgroups {
         }
     }
 
-    /// The guest group of a running guest (re-attached, or for a vCPU
-    /// just plugged), when it has one.
-    pub fn existing(&self, def: &DomainDef, id: i32, privileged: bool) -> Option<Machine> {
+    /// The group QEMU `pid` of a running guest is in, found as
+    /// `virCgroupNewDetectMachine` finds it: from /proc/PID/cgroup, kept
+    /// only when it is this guest's (in the cpu, cpuset or cgroup2
+    /// hierarchies QEMU's main thread sits in `emulator`).
+    pub fn existing(&self, def: &DomainDef, id: i32, pid: i32) -> Option<Machine> {
         let partition = def.resource.as_ref()?.partition.as_deref()?;
-        if !privileged {
-            return None;
-        }
         let layout = Layout::detect(self.wanted).ok()??;
         let path = group_path(partition, id, &def.name).ok()?;
-        let rel = path.trim_start_matches('/');
-        let mut mounts = layout
-            .v1
-            .iter()
-            .map(|(_, m)| m)
-            .chain(layout.v2.iter().map(|(m, _)| m));
-        let exists = mounts.any(|m| m.join(rel).is_dir());
-        exists.then(|| Machine {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let memberships = parse_proc_cgroup(&text);
+        let mut names = layout.v1.iter().map(|(c, _)| c.v1_name());
+        let names = names.by_ref().chain(layout.v2.iter().map(|_| ""));
+        let inside = |g: String| g == path || g == format!("{path}/emulator");
+        let placed = names.filter_map(|c| group_of(&memberships, c)).any(inside);
+        placed.then(|| Machine {
             layout: layout.clone(),
             path: path.clone(),
             guest: def.name.clone(),

@@ -49,6 +49,8 @@ pub struct Driver {
     /// The security managers: who QEMU runs as, which files it gets.
     pub security: Security,
     pub monitor_timeout: Duration,
+    /// Where guests' QEMU processes are placed (`cgroup_controllers`).
+    pub cgroups: crate::cgroup::Cgroups,
     kvm_probe: KvmProbe,
     /// By binary: its modification time when probed, and what it offers.
     caps: Mutex<HashMap<PathBuf, (u128, Arc<QemuCaps>)>>,
@@ -99,6 +101,7 @@ impl Driver {
                 .map_or(crate::monitor::DEFAULT_COMMAND_TIMEOUT, |s| {
                     Duration::from_secs(u64::from(s.max(1)))
                 }),
+            cgroups: crate::cgroup::Cgroups::new(config)?,
             kvm_probe: KvmProbe {
                 kernel: config.setting(KVM_PROBE_KERNEL).map(PathBuf::from),
                 initrd: config.setting(KVM_PROBE_INITRD).map(PathBuf::from),

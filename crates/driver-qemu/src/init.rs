@@ -95,6 +95,9 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
                     .rt
                     .run(async move { process::terminate(pid, false).await });
             }
+            driver
+                .cgroups
+                .remove(&status.def, status.id, driver.security.privileged);
             // Its files go back to their owners (`qemuProcessStop`).
             if let Some(remember) = status.labelled {
                 driver.security.restore_all(&status.def, remember, false);

@@ -21,6 +21,7 @@
 mod agent;
 pub mod capabilities;
 pub mod caps_model;
+pub mod cgroup;
 pub mod command;
 mod connection;
 mod console;

@@ -109,12 +109,16 @@ fn start_run(
         incoming,
     };
     let cmd = command::build(&def, &caps, &ctx)?;
+    let config_resource = def.resource.clone();
     let mut live = def;
     command::add_runtime_details(&mut live)?;
-    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &live, paused) {
+    let privileged = driver.security.privileged;
+    let cgroup = driver.cgroups.create(&mut live, id, privileged)?;
+    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &live, paused, cgroup) {
         Ok(launched) => launched,
         Err(e) => {
             remove_run_files(driver, &name, &ctx.lib_dir);
+            driver.cgroups.remove(&live, id, privileged);
             return Err(e);
         }
     };
@@ -142,6 +146,7 @@ fn start_run(
         obj.run = Some(run.clone());
         obj.def = live;
         obj.config_cpu = config_cpu;
+        obj.config_resource = (config_resource != obj.def.resource).then_some(config_resource);
         save_status(driver, obj);
         obj.domain_ref()
     };
@@ -173,6 +178,7 @@ fn launch(
     ctx: &RunContext,
     live: &DomainDef,
     paused: bool,
+    cgroup: Option<crate::cgroup::Machine>,
 ) -> Result<Launched> {
     let name = live.name.as_str();
     files::remove(&ctx.monitor_socket)?;
@@ -195,7 +201,8 @@ fn launch(
     let dirs: Vec<&std::path::Path> = private_dirs.iter().map(PathBuf::as_path).collect();
     let key = command::master_key_path(ctx);
     driver.security.set_all(live, &dirs, &[key.as_path()])?;
-    let launched = spawn_and_connect(driver, cmd, ctx, name, paused, log, creds);
+    let child = Child { log, creds, cgroup };
+    let launched = spawn_and_connect(driver, cmd, ctx, name, paused, child);
     if launched.is_err() {
         driver
             .security
@@ -229,30 +236,44 @@ fn create_chardev_files(def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
-/// Spawn QEMU as `creds`, write its pid file, connect the monitor and
-/// let the vCPUs run unless `paused`; QEMU is gone again on failure.
+/// How QEMU's process is set up: its log, its user, its cgroup.
+struct Child {
+    log: std::fs::File,
+    creds: Option<process::Credentials>,
+    cgroup: Option<crate::cgroup::Machine>,
+}
+
+/// Spawn QEMU as `creds`, place it in its cgroups, write its pid file,
+/// connect the monitor, place the vCPU threads and let them run unless
+/// `paused`; QEMU is gone again on failure.
 fn spawn_and_connect(
     driver: &Arc<Driver>,
     cmd: &command::CommandLine,
     ctx: &RunContext,
     name: &str,
     paused: bool,
-    log: std::fs::File,
-    creds: Option<process::Credentials>,
+    setup: Child,
 ) -> Result<Launched> {
     let (program, args, env) = (cmd.program.clone(), cmd.args.clone(), cmd.env.clone());
     let socket = ctx.monitor_socket.clone();
     let pid_file = driver.dirs.pid_file(name);
     let timeout = driver.monitor_timeout;
     driver.rt.run(async move {
-        let mut child = process::spawn(&program, &args, &env, Some(log), creds)?;
+        let mut child = process::spawn(&program, &args, &env, Some(setup.log), setup.creds)?;
         let pid = child.id().map_or(-1, |p| p as i32);
+        let cgroup = setup.cgroup.filter(|m| m.add_process(pid));
+        if let Some(m) = &cgroup {
+            m.add_emulator(pid);
+        }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let ready = async {
             files::write_atomic(&pid_file, format!("{pid}\n").as_bytes())?;
             let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx)
                 .await?
                 .with_timeout(timeout);
+            if let Some(m) = &cgroup {
+                m.add_vcpus(&mon, pid).await;
+            }
             if !paused {
                 mon.execute(qapi::qmp::cont {}).await?;
             }
@@ -403,16 +424,19 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
             .as_ref()
             .filter(|r| r.labelled.load(Ordering::SeqCst));
         let restore = labelled.map(|r| (obj.def.clone(), r.remember_owner.load(Ordering::SeqCst)));
+        // QEMU is gone: its cgroups go too (outside the lock).
+        let cgroup = (obj.def.clone(), obj.id);
         obj.mark_stopped(why);
         remove_run_files(driver, &dom.name, &lib_dir);
         if !obj.persistent {
             domains.remove(uuid);
         }
-        (dom, restore)
+        (dom, restore, cgroup)
     };
     // Files go back to their owners before clients hear of the stop (as
     // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
-    let (stopped, restore) = stopped;
+    let (stopped, restore, (def, id)) = stopped;
+    driver.cgroups.remove(&def, id, driver.security.privileged);
     if let Some((def, remember)) = restore {
         let migrated = why == reason::SHUTOFF_MIGRATED;
         driver.security.restore_all(&def, remember, migrated);

@@ -5,6 +5,7 @@ use crate::monitor::Monitor;
 use parking_lot::Mutex;
 use rvirt::driver::DomainRef;
 use rvirt::types::{reason, DomainState};
+use rvirt_conf::domain::resource::Resource;
 use rvirt_conf::domain::CpuDef;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -106,6 +107,10 @@ pub struct DomainObj {
     /// (libvirt's `origCPU`): what the inactive and migratable XML show,
     /// and what the definition has again once the guest stops.
     pub config_cpu: Option<CpuDef>,
+    /// The configured `<resource>` when the start gave the running
+    /// definition its cgroup partition: what the inactive XML shows and
+    /// the definition has again once the guest stops.
+    pub config_resource: Option<Option<Resource>>,
     pub run: Option<Arc<Running>>,
     pub id: i32,
     pub state: DomainState,
@@ -123,6 +128,7 @@ impl DomainObj {
             def,
             new_def: None,
             config_cpu: None,
+            config_resource: None,
             run: None,
             id: -1,
             state: DomainState::Shutoff,
@@ -163,15 +169,21 @@ impl DomainObj {
             _ => &self.def,
         };
         let configured;
-        let chosen = match &self.config_cpu {
-            Some(cpu) if as_inactive && std::ptr::eq(chosen, &self.def) => {
+        let from_run = std::ptr::eq(chosen, &self.def);
+        let cpu = self.config_cpu.as_ref().filter(|_| as_inactive && from_run);
+        let resource = self.config_resource.as_ref().filter(|_| config && from_run);
+        let chosen = match (cpu, resource) {
+            (None, None) => chosen,
+            _ => {
                 configured = DomainDef {
-                    cpu: Some(cpu.clone()),
+                    cpu: cpu.cloned().or_else(|| self.def.cpu.clone()),
+                    resource: resource
+                        .cloned()
+                        .unwrap_or_else(|| self.def.resource.clone()),
                     ..self.def.clone()
                 };
                 &configured
             }
-            _ => chosen,
         };
         let opts = rvirt_conf::FormatOptions {
             secure: flags & SECURE != 0,
@@ -202,6 +214,9 @@ impl DomainObj {
         self.run = None;
         if let Some(cpu) = self.config_cpu.take() {
             self.def.cpu = Some(cpu);
+        }
+        if let Some(resource) = self.config_resource.take() {
+            self.def.resource = resource;
         }
         // The security labels the start generated are the run's only.
         use rvirt_conf::domain::seclabel::SeclabelType;

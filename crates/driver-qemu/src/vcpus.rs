@@ -200,6 +200,9 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
         .iter()
         .try_for_each(|(index, slot)| add_vcpu(driver, &run, *index, slot))
         .and_then(|()| unplug.iter().try_for_each(|id| del_vcpu(driver, &run, id)));
+    if !plug.is_empty() {
+        place_vcpu_threads(driver, dom, &run);
+    }
     // Whatever QEMU now has is what the live definition says, even after
     // a failure half way.
     let now: i64 = slots_online(driver, &run).unwrap_or(current);
@@ -209,6 +212,22 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
     obj.def.current_vcpus = (now != obj.def.vcpus).then_some(now);
     lifecycle::save_status(driver, obj);
     result
+}
+
+/// Plugged vCPUs' threads go to their `vcpuN` groups, as at start
+/// (`qemuDomainHotplugAddVcpu`), when the guest has a cgroup.
+fn place_vcpu_threads(driver: &Driver, dom: &DomainRef, run: &Arc<Running>) {
+    let machine = {
+        let domains = driver.domains.lock();
+        let Ok(obj) = domains.get(dom) else { return };
+        driver.cgroups.existing(&obj.def, obj.id, run.pid)
+    };
+    if let Some(machine) = machine {
+        let run = run.clone();
+        driver
+            .rt
+            .run(async move { machine.add_vcpus(&run.monitor, run.pid).await });
+    }
 }
 
 fn slots_online(driver: &Driver, run: &Arc<Running>) -> Result<i64> {

@@ -277,6 +277,8 @@ impl Config {
             k if DRIVER_PREFIXES.iter().any(|p| k.starts_with(p)) => {
                 let text = match v {
                     Value::Int(n) => n.to_string(),
+                    // A list (qemu.conf's `cgroup_controllers`) as one string.
+                    Value::List(_) => crate::tls::string_list(file, key, v)?.join(","),
                     _ => get_string(file, key, v)?,
                 };
                 self.driver_settings.insert(key.to_string(), text);
@@ -619,8 +621,15 @@ frobnicate = 3
 log_level = 1
 state_dir = '/tmp/x'
 test_relocation_listen = "127.0.0.1:49300"
+qemu_cgroup_controllers = [ "cpu", "memory" ]
 "#;
         let c = Config::from_text("t.conf", text).unwrap();
+        assert_eq!(
+            c.driver_settings
+                .get("qemu_cgroup_controllers")
+                .map(String::as_str),
+            Some("cpu,memory")
+        );
         assert_eq!(
             c.driver_settings
                 .get("test_relocation_listen")

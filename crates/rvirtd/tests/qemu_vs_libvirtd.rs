@@ -6,6 +6,7 @@
 //! directory, clocks and counters), each by a named function below, and
 //! each remaining difference is listed with its reason in [`KNOWN`].
 
+use rvirt_testkit::cgroups;
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{self, GuestArgs, GuestImage, READY_MARKER};
@@ -36,20 +37,13 @@ const QUERIES: &[&str] = &[
 /// place, why). Each is replaced in libvirtd's output before comparing, so
 /// anything else that differs fails the test.
 const KNOWN: &[(&str, &str, &str, &str)] = &[
-    // The live XML: libvirt's runtime additions rvirt does not make yet.
-    (
-        LIVE,
-        "  <resource>\n    <partition>/machine</partition>\n  </resource>\n",
-        "",
-        "no cgroup placement: rvirtd does not put QEMU in a machine cgroup",
-    ),
+    // None left. (The live XML's `<resource><partition>/machine</partition>`
+    // comes from rvirtd's cgroup placement, as libvirtd's does; domstats
+    // of the running guest no longer differs: every group's fields, the
+    // block I/O counters and sizes, the guest's balloon statistics, vCPU
+    // wait/delay, halt polling and the dirty-rate state are all read as
+    // libvirt reads them.)
 ];
-
-/// The command the [`KNOWN`] differences apply to. (domstats of the
-/// running guest no longer differs: every group's fields, the block I/O
-/// counters and sizes, the guest's balloon statistics, vCPU wait/delay,
-/// halt polling and the dirty-rate state are all read as libvirt reads them.)
-const LIVE: &str = "dumpxml cmp";
 
 /// One daemon with the guest's directory (disk image, console log).
 struct Side {
@@ -139,6 +133,26 @@ impl Side {
     }
 
     /// `cmd`'s output with this side's normalisations applied.
+    /// The cgroups of this side's QEMU and of its vCPU 0 thread, as /proc
+    /// shows them (the group names hold the guest's id, 1 on both sides).
+    fn placement(&self) -> String {
+        let dir = format!("{}/", self.dir.path().display());
+        let pid = cgroups::qemu_with(&["guest=cmp,", &dir]).expect("the side's QEMU");
+        let (_, tid) = cgroups::vcpu_threads(pid)[0];
+        let read = |p: String| std::fs::read_to_string(p).unwrap_or_default();
+        let mut all: Vec<String> = cgroups::threads(pid)
+            .into_iter()
+            .filter_map(|t| cgroups::group_of(t, "cpu"))
+            .collect();
+        all.sort();
+        all.dedup();
+        format!(
+            "QEMU:\n{}vCPU 0:\n{}cpu groups of all threads: {all:?}\n",
+            read(format!("/proc/{pid}/cgroup")),
+            read(format!("/proc/{pid}/task/{tid}/cgroup"))
+        )
+    }
+
     fn query(&self, cmd: &str) -> Output {
         let mut out = self.virsh(cmd).normalised(&self.rules());
         if cmd.starts_with("domstats") {
@@ -290,6 +304,15 @@ fn virsh_prints_the_same_for_a_guest_on_rvirtd_and_libvirtd() {
     failures.extend(both("start cmp", &libvirtd, &rvirtd));
     let ticks: Vec<u64> = sides.iter().map(|s| s.wait_tick_above(1)).collect();
     failures.extend(compare("started", &libvirtd, &rvirtd, &mut seen));
+    // Both QEMUs in the same groups: libvirtd's and rvirtd's guest share
+    // them (same name, same id), which neither daemon minds.
+    let placed: Vec<String> = sides.iter().map(|s| s.placement()).collect();
+    if placed[0] != placed[1] {
+        failures.push(format!(
+            "== cgroups\n-- libvirtd:\n{}-- rvirtd:\n{}",
+            placed[0], placed[1]
+        ));
+    }
 
     failures.extend(both("suspend cmp", &libvirtd, &rvirtd));
     failures.extend(compare("suspended", &libvirtd, &rvirtd, &mut seen));
@@ -301,6 +324,7 @@ fn virsh_prints_the_same_for_a_guest_on_rvirtd_and_libvirtd() {
     failures.extend(compare("resumed", &libvirtd, &rvirtd, &mut seen));
 
     failures.extend(both("destroy cmp", &libvirtd, &rvirtd));
+    cgroups::wait_removed("/machine/qemu-1-cmp.libvirt-qemu");
     failures.extend(compare("destroyed", &libvirtd, &rvirtd, &mut seen));
     failures.extend(both("undefine cmp", &libvirtd, &rvirtd));
 

@@ -24,6 +24,7 @@
 //! - [`wait`]: polling with a deadline, failing with the state seen last.
 
 pub mod bins;
+pub mod cgroups;
 pub mod corpus;
 pub mod daemon;
 pub mod dirs;

@@ -15,7 +15,6 @@ use rvirt_rpc::remote::{self, Procedure, RemoteCalls};
 use rvirt_rpc::{Call, Proc};
 use rvirt_rpc::{NonnullDomain, Packet, XdrDecode, XdrEncode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
-use std::collections::HashMap;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
@@ -26,7 +25,7 @@ struct Events {
     registry: EventRegistry,
     objects: crate::nodedev::ObjectEvents,
     /// server callback id -> local callback id
-    by_server: Mutex<HashMap<i32, i32>>,
+    by_server: crate::callback_ids::CallbackIds,
     network: crate::network::NetworkEvents,
     pools: crate::storage::PoolEvents,
 }
@@ -42,7 +41,7 @@ impl Events {
         let Some((server_id, dom, event)) = decode_event(&packet) else {
             return;
         };
-        let local = self.by_server.lock().get(&server_id).copied();
+        let local = self.by_server.local(server_id);
         match local {
             Some(id) => {
                 self.registry.emit_to(id, &domain_ref(dom), &event);
@@ -675,36 +674,26 @@ impl HypervisorConnection for RemoteConnection {
         if !known.contains(&event) {
             tracing::debug!(event, "events of this kind are not decoded yet");
         }
-        // Hold the map while registering so no event can arrive unrouted.
-        let mut map = self.events.by_server.lock();
         let args = ConnectDomainEventCallbackRegisterAnyArgs {
             event_id: event,
             dom: d.map(nonnull),
         };
-        let proc_ = Procedure::ConnectDomainEventCallbackRegisterAny;
-        let r: ConnectDomainEventCallbackRegisterAnyRet = self.call(proc_, &args)?;
-        let local = self.events.registry.register(d, event, callback);
-        map.insert(r.callback_id, local);
-        Ok(local)
+        self.events.by_server.register(
+            || {
+                let proc_ = Procedure::ConnectDomainEventCallbackRegisterAny;
+                let r: ConnectDomainEventCallbackRegisterAnyRet = self.call(proc_, &args)?;
+                Ok(r.callback_id)
+            },
+            || self.events.registry.register(d, event, callback),
+        )
     }
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        let mut map = self.events.by_server.lock();
-        let server = map
-            .iter()
-            .find(|(_, l)| **l == callback_id)
-            .map(|(s, _)| *s);
-        let Some(server) = server else {
-            return Err(Error::new(
-                ErrorDomain::REMOTE,
-                ErrorCode::INVALID_ARG,
-                format!("could not find event callback {callback_id} for deletion"),
-            ));
-        };
-        let args = ConnectDomainEventCallbackDeregisterAnyArgs {
-            callback_id: server,
-        };
-        self.call_connect_domain_event_callback_deregister_any(&args)?;
-        map.remove(&server);
+        self.events.by_server.deregister(callback_id, |server| {
+            let args = ConnectDomainEventCallbackDeregisterAnyArgs {
+                callback_id: server,
+            };
+            self.call_connect_domain_event_callback_deregister_any(&args)
+        })?;
         self.events.registry.deregister(callback_id);
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! libvirt's client library does. `+tls` runs over rustls ([`tls`]); SSH
 //! is refused for now.
 
+mod callback_ids;
 mod client;
 mod conn;
 mod migration;

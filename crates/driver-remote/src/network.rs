@@ -4,20 +4,18 @@
 //! lifecycle events routed from the server's callback ids to local ones.
 
 use crate::conn::RemoteConnection;
-use parking_lot::Mutex;
 use rvirt::driver::{DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
 use rvirt::events_network::{NetworkEvent, NetworkEventCallback, NetworkEventRegistry};
 use rvirt_rpc::remote::RemoteCalls;
 use rvirt_rpc::remote::*;
 use rvirt_rpc::Packet;
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::collections::HashMap;
+use rvirt_util::Result;
 
 /// Server callback ids and the local registrations they feed.
 #[derive(Default)]
 pub struct NetworkEvents {
     registry: NetworkEventRegistry,
-    by_server: Mutex<HashMap<i32, i32>>,
+    by_server: crate::callback_ids::CallbackIds,
 }
 
 impl NetworkEvents {
@@ -34,7 +32,7 @@ impl NetworkEvents {
                 return true;
             }
         };
-        let local = self.by_server.lock().get(&m.callback_id).copied();
+        let local = self.by_server.local(m.callback_id);
         let ev = NetworkEvent::Lifecycle {
             event: m.event,
             detail: m.detail,
@@ -245,36 +243,27 @@ impl NetworkDriver for RemoteConnection {
         callback: NetworkEventCallback,
     ) -> Result<i32> {
         let events = self.network_events();
-        // Hold the map while registering so no event arrives unrouted.
-        let mut map = events.by_server.lock();
         let args = ConnectNetworkEventRegisterAnyArgs {
             event_id,
             net: net.map(nonnull),
         };
-        let r = self.call_connect_network_event_register_any(&args)?;
-        let local = events.registry.register(net, event_id, callback);
-        map.insert(r.callback_id, local);
-        Ok(local)
+        events.by_server.register(
+            || {
+                Ok(self
+                    .call_connect_network_event_register_any(&args)?
+                    .callback_id)
+            },
+            || events.registry.register(net, event_id, callback),
+        )
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let events = self.network_events();
-        let mut map = events.by_server.lock();
-        let server = map
-            .iter()
-            .find(|(_, l)| **l == callback_id)
-            .map(|(s, _)| *s);
-        let Some(server) = server else {
-            return Err(Error::new(
-                ErrorDomain::REMOTE,
-                ErrorCode::INVALID_ARG,
-                format!("could not find event callback {callback_id} for deletion"),
-            ));
-        };
-        let args = ConnectNetworkEventDeregisterAnyArgs {
-            callback_id: server,
-        };
-        self.call_connect_network_event_deregister_any(&args)?;
-        map.remove(&server);
+        events.by_server.deregister(callback_id, |server| {
+            let args = ConnectNetworkEventDeregisterAnyArgs {
+                callback_id: server,
+            };
+            self.call_connect_network_event_deregister_any(&args)
+        })?;
         events.registry.deregister(callback_id);
         Ok(())
     }

@@ -4,7 +4,6 @@
 //! registrations by the server's callback id.
 
 use crate::conn::RemoteConnection;
-use parking_lot::Mutex;
 use rvirt::driver::{
     InterfaceDriver, InterfaceRef, NodeDeviceDriver, NodeDeviceRef, SecretDriver, SecretRef,
 };
@@ -14,8 +13,7 @@ use rvirt::events_nodedev::{
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{Procedure, RemoteCalls};
 use rvirt_rpc::{Packet, XdrDecode};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::collections::HashMap;
+use rvirt_util::Result;
 
 /// The node device and secret registrations of one connection.
 #[derive(Default)]
@@ -23,8 +21,8 @@ pub(crate) struct ObjectEvents {
     nodedev: ObjectEventRegistry<str, NodeDeviceEvent>,
     secret: ObjectEventRegistry<SecretRef, SecretEvent>,
     /// server callback id -> local callback id, per kind.
-    nodedev_ids: Mutex<HashMap<i32, i32>>,
-    secret_ids: Mutex<HashMap<i32, i32>>,
+    nodedev_ids: crate::callback_ids::CallbackIds,
+    secret_ids: crate::callback_ids::CallbackIds,
 }
 
 fn body<T: XdrDecode>(p: &Packet) -> Option<T> {
@@ -40,12 +38,12 @@ impl ObjectEvents {
             return false;
         };
         let nodedev = |server: i32, name: &str, ev: NodeDeviceEvent| {
-            if let Some(local) = self.nodedev_ids.lock().get(&server).copied() {
+            if let Some(local) = self.nodedev_ids.local(server) {
                 self.nodedev.emit_to(local, name, &ev);
             }
         };
         let secret = |server: i32, s: &NonnullSecret, ev: SecretEvent| {
-            if let Some(local) = self.secret_ids.lock().get(&server).copied() {
+            if let Some(local) = self.secret_ids.local(server) {
                 self.secret.emit_to(local, &unwire(s), &ev);
             }
         };
@@ -82,23 +80,6 @@ impl ObjectEvents {
         }
         true
     }
-}
-
-fn no_callback(id: i32) -> Error {
-    Error::new(
-        ErrorDomain::REMOTE,
-        ErrorCode::INVALID_ARG,
-        format!("could not find event callback {id} for deletion"),
-    )
-}
-
-/// The server id registered for local id `local`, removed from `map`.
-fn take_server_id(map: &Mutex<HashMap<i32, i32>>, local: i32) -> Result<i32> {
-    let map = map.lock();
-    map.iter()
-        .find(|(_, l)| **l == local)
-        .map(|(s, _)| *s)
-        .ok_or_else(|| no_callback(local))
 }
 
 fn dev_ref(d: NonnullNodeDevice) -> NodeDeviceRef {
@@ -255,30 +236,33 @@ impl NodeDeviceDriver for RemoteConnection {
         callback: NodeDeviceEventCallback,
     ) -> Result<i32> {
         let events = self.object_events();
-        let mut map = events.nodedev_ids.lock();
         let args = ConnectNodeDeviceEventRegisterAnyArgs {
             event_id,
             dev: dev.map(|n| NonnullNodeDevice {
                 name: n.to_string(),
             }),
         };
-        let server = self
-            .call_connect_node_device_event_register_any(&args)?
-            .callback_id;
-        let local = events
-            .nodedev
-            .register(dev.map(str::to_string), event_id, callback);
-        map.insert(server, local);
-        Ok(local)
+        events.nodedev_ids.register(
+            || {
+                Ok(self
+                    .call_connect_node_device_event_register_any(&args)?
+                    .callback_id)
+            },
+            || {
+                events
+                    .nodedev
+                    .register(dev.map(str::to_string), event_id, callback)
+            },
+        )
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let events = self.object_events();
-        let server = take_server_id(&events.nodedev_ids, callback_id)?;
-        let args = ConnectNodeDeviceEventDeregisterAnyArgs {
-            callback_id: server,
-        };
-        self.call_connect_node_device_event_deregister_any(&args)?;
-        events.nodedev_ids.lock().remove(&server);
+        events.nodedev_ids.deregister(callback_id, |server| {
+            let args = ConnectNodeDeviceEventDeregisterAnyArgs {
+                callback_id: server,
+            };
+            self.call_connect_node_device_event_deregister_any(&args)
+        })?;
         events.nodedev.deregister(callback_id);
         Ok(())
     }
@@ -472,27 +456,28 @@ impl SecretDriver for RemoteConnection {
         callback: SecretEventCallback,
     ) -> Result<i32> {
         let events = self.object_events();
-        let mut map = events.secret_ids.lock();
         let args = ConnectSecretEventRegisterAnyArgs {
             event_id,
             secret: secret.map(wire_secret),
         };
-        let server = self
-            .call_connect_secret_event_register_any(&args)?
-            .callback_id;
         let filter = secret.map(SecretRef::uuid_string);
-        let local = events.secret.register(filter, event_id, callback);
-        map.insert(server, local);
-        Ok(local)
+        events.secret_ids.register(
+            || {
+                Ok(self
+                    .call_connect_secret_event_register_any(&args)?
+                    .callback_id)
+            },
+            || events.secret.register(filter, event_id, callback),
+        )
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let events = self.object_events();
-        let server = take_server_id(&events.secret_ids, callback_id)?;
-        let args = ConnectSecretEventDeregisterAnyArgs {
-            callback_id: server,
-        };
-        self.call_connect_secret_event_deregister_any(&args)?;
-        events.secret_ids.lock().remove(&server);
+        events.secret_ids.deregister(callback_id, |server| {
+            let args = ConnectSecretEventDeregisterAnyArgs {
+                callback_id: server,
+            };
+            self.call_connect_secret_event_deregister_any(&args)
+        })?;
         events.secret.deregister(callback_id);
         Ok(())
     }

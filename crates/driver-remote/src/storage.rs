@@ -4,15 +4,13 @@
 //! to the local registrations.
 
 use crate::conn::RemoteConnection;
-use parking_lot::Mutex;
 use rvirt::driver::storage::{PoolEvent, PoolEventCallback, PoolEventRegistry, PoolInfo, PoolRef};
 use rvirt::driver::storage::{VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{Procedure, RemoteCalls};
 use rvirt_rpc::{Packet, XdrDecode};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::collections::HashMap;
+use rvirt_util::Result;
 
 fn pool(p: &PoolRef) -> NonnullStoragePool {
     NonnullStoragePool {
@@ -52,7 +50,7 @@ fn max_i32(max: usize) -> i32 {
 #[derive(Default)]
 pub(crate) struct PoolEvents {
     registry: PoolEventRegistry,
-    by_server: Mutex<HashMap<i32, i32>>,
+    by_server: crate::callback_ids::CallbackIds,
 }
 
 impl PoolEvents {
@@ -75,7 +73,7 @@ impl PoolEvents {
             _ => return false,
         };
         if let Some((server_id, p, ev)) = decoded {
-            let local = self.by_server.lock().get(&server_id).copied();
+            let local = self.by_server.local(server_id);
             match local {
                 Some(id) => {
                     self.registry.emit_to(id, &pool_ref(p), &ev);
@@ -379,36 +377,27 @@ impl StorageDriver for RemoteConnection {
         callback: PoolEventCallback,
     ) -> Result<i32> {
         let events = self.pool_events();
-        // Held while registering so no event arrives unrouted.
-        let mut map = events.by_server.lock();
         let args = ConnectStoragePoolEventRegisterAnyArgs {
             event_id,
             pool: p.map(pool),
         };
-        let r = self.call_connect_storage_pool_event_register_any(&args)?;
-        let local = events.registry.register(p, event_id, callback);
-        map.insert(r.callback_id, local);
-        Ok(local)
+        events.by_server.register(
+            || {
+                Ok(self
+                    .call_connect_storage_pool_event_register_any(&args)?
+                    .callback_id)
+            },
+            || events.registry.register(p, event_id, callback),
+        )
     }
     fn pool_event_deregister_any(&self, callback_id: i32) -> Result<()> {
         let events = self.pool_events();
-        let mut map = events.by_server.lock();
-        let server = map
-            .iter()
-            .find(|(_, l)| **l == callback_id)
-            .map(|(s, _)| *s);
-        let Some(server) = server else {
-            return Err(Error::new(
-                ErrorDomain::REMOTE,
-                ErrorCode::INVALID_ARG,
-                format!("could not find event callback {callback_id} for deletion"),
-            ));
-        };
-        let args = ConnectStoragePoolEventDeregisterAnyArgs {
-            callback_id: server,
-        };
-        self.call_connect_storage_pool_event_deregister_any(&args)?;
-        map.remove(&server);
+        events.by_server.deregister(callback_id, |server| {
+            let args = ConnectStoragePoolEventDeregisterAnyArgs {
+                callback_id: server,
+            };
+            self.call_connect_storage_pool_event_deregister_any(&args)
+        })?;
         events.registry.deregister(callback_id);
         Ok(())
     }

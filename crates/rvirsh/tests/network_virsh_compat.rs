@@ -6,7 +6,9 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::tools::{self, assert_none_differ, compare_shells, diff, virsh, Normalise};
+use rvirt_testkit::tools::{
+    self, assert_none_differ, assert_shells_agree, compare_shells, diff, virsh, Normalise,
+};
 use std::path::PathBuf;
 
 /// Network documents the cases define, by file name.
@@ -234,11 +236,7 @@ fn network_commands_match_virsh() {
     }
     let dir = write_docs();
     let cases = cases(&dir);
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells("test:///default", c, RULES))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree("test:///default", &cases, RULES);
 }
 
 /// Networks a node description carries (`test:///PATH.xml`): active and

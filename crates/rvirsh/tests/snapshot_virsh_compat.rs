@@ -4,7 +4,7 @@
 //! stderr and exit status but for the snapshots' creation times.
 
 use rvirt_testkit::snapshot_cases::{cases, Files, RULES};
-use rvirt_testkit::tools::{assert_none_differ, compare_shells, virsh};
+use rvirt_testkit::tools::{assert_none_differ, assert_shells_agree, virsh};
 use std::path::{Path, PathBuf};
 
 #[test]
@@ -16,11 +16,7 @@ fn snapshot_commands_match_virsh() {
     let files = Files::write();
     assert!(Path::new(&files.path("redef.xml")).exists());
     let cases = cases(&files);
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells("test:///default", c, RULES))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree("test:///default", &cases, RULES);
 }
 
 /// Snapshots a node description gives its domain.
@@ -38,11 +34,7 @@ fn node_file_snapshots_match_virsh() {
          dumpxml nd; snapshot-create-as nd three; snapshot-list nd --parent --name; \
          snapshot-info nd three; list --all --with-snapshot",
     ];
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells(&uri, c, RULES))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree(&uri, &cases, RULES);
 }
 
 /// `rvirsh help snapshot` lists the Snapshot group as virsh does.

@@ -6,7 +6,7 @@
 //! sizes and the test driver's refusals included.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_none_differ, compare_shells, diff, virsh, Normalise};
+use rvirt_testkit::tools::{assert_none_differ, assert_shells_agree, diff, virsh, Normalise};
 use std::path::PathBuf;
 
 const RULES: &[Normalise] = &[Normalise::Uuid];
@@ -229,11 +229,7 @@ fn storage_commands_match_virsh() {
     }
     let files = Files::write("virsh");
     let cases = cases(&files);
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells("test:///default", c, RULES))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree("test:///default", &cases, RULES);
 }
 
 /// Stock virsh against rvirtd and against libvirtd, the same command
@@ -381,9 +377,5 @@ fn node_file_pools_match_virsh() {
          vol-path k2; vol-info /np/v3; vol-list vg",
         "vol-create-as np v4 1M; pool-info np --bytes; vol-delete v1 --pool np; pool-info np --bytes",
     ];
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells(&uri, c, RULES))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree(&uri, &cases, RULES);
 }

@@ -7,7 +7,7 @@
 //! through a stock libvirtd.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{python3, python_libvirt_ready};
+use rvirt_testkit::tools::{python3, python_libvirt_ready, transcript_diff};
 use std::path::Path;
 
 fn script(name: &str) -> String {
@@ -38,17 +38,11 @@ fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
         .stdout
         .contains("events = [('all', 'scsi_host12', 0, 0)]"));
     let got = python3([script("nodedev.py"), ours.tcp_uri()]);
-    let differing: Vec<String> = want
-        .stdout
-        .lines()
-        .zip(got.stdout.lines())
-        .filter(|(w, g)| w != g)
-        .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
-        .collect();
+    let differing = transcript_diff(&want.stdout, &got.stdout);
     assert!(
-        differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+        differing.is_none(),
         "{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
-        differing.join("\n"),
+        differing.unwrap_or_default(),
         got.stdout,
         got.stderr,
         ours.log()
@@ -82,17 +76,11 @@ fn python_secrets_and_secret_events_match_libvirtd() {
         want.stderr
     );
     let got = python3([script("secret_events.py"), uri(&ours)]);
-    let differing: Vec<String> = want
-        .stdout
-        .lines()
-        .zip(got.stdout.lines())
-        .filter(|(w, g)| w != g)
-        .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
-        .collect();
+    let differing = transcript_diff(&want.stdout, &got.stdout);
     assert!(
-        differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+        differing.is_none(),
         "{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
-        differing.join("\n"),
+        differing.unwrap_or_default(),
         got.stdout,
         got.stderr,
         ours.log()

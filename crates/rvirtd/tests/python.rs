@@ -3,7 +3,7 @@
 //! of many concurrent clients.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{python3, python_libvirt_ready};
+use rvirt_testkit::tools::{python3, python_libvirt_ready, transcript_diff};
 use std::path::Path;
 
 fn script(name: &str) -> String {
@@ -73,17 +73,11 @@ fn python_snapshots_match_libvirtd() {
     );
     for uri in [ours.tcp_uri(), ours.unix_uri()] {
         let got = python3([script("snapshots.py"), uri.clone()]);
-        let differing: Vec<String> = want
-            .stdout
-            .lines()
-            .zip(got.stdout.lines())
-            .filter(|(w, g)| w != g)
-            .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
-            .collect();
+        let differing = transcript_diff(&want.stdout, &got.stdout);
         assert!(
-            differing.is_empty() && want.stdout.lines().count() == got.stdout.lines().count(),
+            differing.is_none(),
             "{uri}:\n{}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
-            differing.join("\n"),
+            differing.unwrap_or_default(),
             got.stdout,
             got.stderr,
             ours.log()

@@ -383,6 +383,22 @@ pub fn diff(case: &str, expected: (&str, &Output), actual: (&str, &Output)) -> O
     (!d.is_empty()).then(|| format!("== {case}\n{}", d.join("\n")))
 }
 
+/// Where two transcripts differ line by line (libvirtd's `want`, rvirtd's
+/// `got`), and whether one is longer; `None` when they are the same.
+pub fn transcript_diff(want: &str, got: &str) -> Option<String> {
+    let mut d: Vec<String> = want
+        .lines()
+        .zip(got.lines())
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("libvirtd: {w}\nrvirtd:   {g}"))
+        .collect();
+    let (nw, ng) = (want.lines().count(), got.lines().count());
+    if nw != ng {
+        d.push(format!("libvirtd: {nw} lines, rvirtd: {ng} lines"));
+    }
+    (!d.is_empty()).then(|| d.join("\n"))
+}
+
 /// Run `commands` through stock virsh and rvirsh against `uri`, normalise
 /// both with `rules`, and describe any difference.
 pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<String> {
@@ -393,10 +409,10 @@ pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<
 
 /// Every case of `cases` gives the same output through stock virsh and
 /// rvirsh on `uri` (after `rules`); panics listing the cases that differ.
-pub fn assert_shells_agree(uri: &str, cases: &[String], rules: &[Normalise]) {
+pub fn assert_shells_agree<S: AsRef<str>>(uri: &str, cases: &[S], rules: &[Normalise]) {
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|c| compare_shells(uri, c, rules))
+        .filter_map(|c| compare_shells(uri, c.as_ref(), rules))
         .collect();
     assert_none_differ(&failures, cases.len(), "");
 }

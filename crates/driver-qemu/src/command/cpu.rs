@@ -28,6 +28,7 @@ pub(super) fn cpu(a: &mut Args, def: &DomainDef) -> Result<()> {
         ));
     }
     refuse_resctrl(def)?;
+    super::tunables::refuse_unapplied(def)?;
     let Some(cpu) = &def.cpu else {
         return Ok(());
     };

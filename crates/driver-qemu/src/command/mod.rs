@@ -24,6 +24,7 @@ mod machine;
 mod net;
 #[cfg(test)]
 pub(crate) mod test_caps;
+mod tunables;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;

@@ -72,14 +72,28 @@ impl MigrationCookie {
         self.qemu.as_ref().and_then(|q| q.nbd.as_ref())
     }
 
-    /// Set the `<nbd>` part, making the `<qemu-migration>` part if needed.
-    pub fn set_nbd(&mut self, nbd: Option<crate::qemu_cookie::CookieNbd>) {
+    /// The `<qemu-migration>` part, made if needed.
+    fn qemu_mut(&mut self) -> &mut crate::QemuMigrationCookie {
         let (name, uuid, host, host_uuid) = (&self.name, self.uuid, &self.hostname, self.host_uuid);
-        self.qemu
-            .get_or_insert_with(|| {
-                Box::new(crate::QemuMigrationCookie::new(name, uuid, host, host_uuid))
-            })
-            .nbd = nbd;
+        self.qemu.get_or_insert_with(|| {
+            Box::new(crate::QemuMigrationCookie::new(name, uuid, host, host_uuid))
+        })
+    }
+
+    /// Set the `<nbd>` part.
+    pub fn set_nbd(&mut self, nbd: Option<crate::qemu_cookie::CookieNbd>) {
+        self.qemu_mut().nbd = nbd;
+    }
+
+    /// The guest CPU the source's QEMU runs (libvirt's cookie `<cpu>`):
+    /// the destination starts QEMU with it rather than with the CPU of
+    /// the definition, which stays as configured.
+    pub fn cpu(&self) -> Option<&crate::domain::cpu::CpuDef> {
+        self.qemu.as_ref().and_then(|q| q.cpu.as_ref())
+    }
+
+    pub fn set_cpu(&mut self, cpu: Option<crate::domain::cpu::CpuDef>) {
+        self.qemu_mut().cpu = cpu;
     }
 
     pub fn format(&self) -> String {

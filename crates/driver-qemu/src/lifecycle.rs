@@ -14,6 +14,7 @@ use crate::status::Status;
 use rvirt::driver::DomainRef;
 use rvirt::events::lifecycle;
 use rvirt::types::{reason, DomainState};
+use rvirt_conf::domain::cpu::CpuDef;
 use rvirt_conf::domain::VirtType;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -70,17 +71,25 @@ pub fn start(driver: &Arc<Driver>, dom: &DomainRef, req: StartRequest) -> Result
 /// Start `dom` as an incoming migration's destination: QEMU waits with
 /// `-incoming URI` (libvirt's `defer`), its vCPUs stopped, the guest
 /// paused (migration) until the migration's finish resumes it.
-pub fn start_incoming(driver: &Arc<Driver>, dom: &DomainRef, incoming: &str) -> Result<DomainRef> {
-    start_run(driver, dom, true, Some(incoming.to_string()))
+/// `source_cpu` is the CPU the source's QEMU runs (its cookie's), which
+/// QEMU starts with here (libvirt's `qemuProcessInit` `updatedCPU`).
+pub fn start_incoming(
+    driver: &Arc<Driver>,
+    dom: &DomainRef,
+    incoming: &str,
+    source_cpu: Option<CpuDef>,
+) -> Result<DomainRef> {
+    start_run(driver, dom, true, Some((incoming.to_string(), source_cpu)))
 }
 
 fn start_run(
     driver: &Arc<Driver>,
     dom: &DomainRef,
     paused: bool,
-    incoming: Option<String>,
+    incoming: Option<(String, Option<CpuDef>)>,
 ) -> Result<DomainRef> {
     let migrated = incoming.is_some();
+    let (incoming, source_cpu) = incoming.map_or((None, None), |(uri, cpu)| (Some(uri), cpu));
     let mut def = {
         let domains = driver.domains.lock();
         let obj = domains.get(dom)?;
@@ -93,6 +102,9 @@ fn start_run(
         obj.def.clone()
     };
     let config_cpu = def.cpu.clone();
+    if source_cpu.is_some() {
+        def.cpu = source_cpu;
+    }
     command::update_cpu_for_start(&mut def);
     let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
     check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;

@@ -160,7 +160,9 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     hop(a, b, g, sum, || {
         virsh_migrate(a, b, &g.name, "--p2p --auto-converge")
     });
-    hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, "--p2p"));
+    hop(b, a, g, sum, || {
+        virsh_migrate(b, a, &g.name, "--p2p --auto-converge")
+    });
 
     // Tunnelled: the memory rides the daemons' connection.
     hop(a, b, g, sum, || virsh_migrate_tunnelled(a, b, &g.name, ""));

@@ -211,3 +211,40 @@ proptest::proptest! {
         let _ = QemuMigrationCookie::from_bytes(s.as_bytes(), Features::ALL);
     }
 }
+
+/// The CPU a source's QEMU runs travels in `<cpu>` through the generic
+/// cookie's accessors and reads back whole; a cookie without it has none.
+#[test]
+fn guest_cpu_travels_in_the_cookie() {
+    let cpu_xml = "<cpu mode='custom' match='exact' check='full'>\n    \
+                   <model fallback='forbid'>qemu64</model>\n    \
+                   <feature policy='require' name='hypervisor'/>\n  </cpu>\n";
+    let base = QemuMigrationCookie::parse(data!("basic-xml2xml-in.xml"), Features::ALL).unwrap();
+    assert!(base.cpu.is_none());
+    let with_cpu = base.format().replace(
+        "</qemu-migration>",
+        &format!("  {cpu_xml}</qemu-migration>"),
+    );
+    let parsed = QemuMigrationCookie::parse(&with_cpu, Features::ALL).unwrap();
+    let cpu = parsed.cpu.clone().expect("cpu read");
+    let mut generic = crate::MigrationCookie {
+        name: "g".into(),
+        uuid: uuid::Uuid::nil(),
+        hostname: "h".into(),
+        host_uuid: uuid::Uuid::nil(),
+        memory_bytes: 0,
+        page_size: 4096,
+        digest: None,
+        persistent: None,
+        stats: Vec::new(),
+        qemu: None,
+    };
+    assert!(generic.cpu().is_none());
+    generic.set_cpu(Some(cpu.clone()));
+    let again = QemuMigrationCookie::parse(&generic.qemu.as_ref().unwrap().format(), Features::ALL)
+        .unwrap();
+    assert_eq!(again.cpu, Some(cpu));
+    assert!(again
+        .format()
+        .contains("<feature policy='require' name='hypervisor'/>"));
+}

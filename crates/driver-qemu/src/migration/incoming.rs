@@ -265,6 +265,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         }
     };
     let drop_storage = |s: &IncomingStorage| s.discard(&driver.migrations.ports);
+    let source_cpu = r.cookie.and_then(|c| c.cpu().cloned());
     let (dom, memory_kib) = match admit(driver, def) {
         Ok(admitted) => admitted,
         Err(e) => {
@@ -274,7 +275,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         }
     };
     let started = ops::with_job(driver, &dom, || {
-        lifecycle::start_incoming(driver, &dom, "defer")
+        lifecycle::start_incoming(driver, &dom, "defer", source_cpu.clone())
     });
     if let Err(e) = started {
         forget_failed(driver, &dom);

@@ -77,6 +77,11 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         };
         // libvirt sends the persistent definition with perform.
         let mut c = cookie::source_cookie(&obj.def, None, self.host_uuid(), 4096);
+        // A CPU changed at start (libvirt's origCPU): the destination
+        // starts QEMU with the one running here.
+        if obj.config_cpu.is_some() {
+            c.set_cpu(obj.def.cpu.clone());
+        }
         let xml = req
             .dxml
             .clone()

@@ -248,11 +248,7 @@ impl NodeDeviceDriver for RemoteConnection {
                     .call_connect_node_device_event_register_any(&args)?
                     .callback_id)
             },
-            || {
-                events
-                    .nodedev
-                    .register(dev.map(str::to_string), event_id, callback)
-            },
+            || events.nodedev.register(dev, event_id, callback),
         )
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
@@ -460,14 +456,13 @@ impl SecretDriver for RemoteConnection {
             event_id,
             secret: secret.map(wire_secret),
         };
-        let filter = secret.map(SecretRef::uuid_string);
         events.secret_ids.register(
             || {
                 Ok(self
                     .call_connect_secret_event_register_any(&args)?
                     .callback_id)
             },
-            || events.secret.register(filter, event_id, callback),
+            || events.secret.register(secret, event_id, callback),
         )
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {

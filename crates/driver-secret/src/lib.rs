@@ -234,9 +234,7 @@ impl SecretDriver for SecretStore {
         event_id: i32,
         callback: SecretEventCallback,
     ) -> Result<i32> {
-        Ok(self
-            .events
-            .register(secret.map(SecretRef::uuid_string), event_id, callback))
+        Ok(self.events.register(secret, event_id, callback))
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
         if self.events.deregister(callback_id) {

@@ -269,9 +269,7 @@ impl NodeDeviceDriver for TestConnection {
         event_id: i32,
         callback: NodeDeviceEventCallback,
     ) -> Result<i32> {
-        Ok(self
-            .nodedev_events
-            .register(dev.map(str::to_string), event_id, callback))
+        Ok(self.nodedev_events.register(dev, event_id, callback))
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
         if self.nodedev_events.deregister(callback_id) {

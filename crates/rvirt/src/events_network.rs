@@ -3,7 +3,6 @@
 //! UUID that drivers raising them share.
 
 use crate::driver::NetworkRef;
-use parking_lot::Mutex;
 use std::sync::Arc;
 
 /// `virNetworkEventID` and `virNetworkEventLifecycleType`.
@@ -22,8 +21,8 @@ pub enum NetworkEvent {
     Lifecycle { event: i32, detail: i32 },
 }
 
-impl NetworkEvent {
-    pub fn id(&self) -> i32 {
+impl crate::events_object::ObjectEvent for NetworkEvent {
+    fn id(&self) -> i32 {
         match self {
             NetworkEvent::Lifecycle { .. } => network_event::ID_LIFECYCLE,
         }
@@ -32,74 +31,8 @@ impl NetworkEvent {
 
 pub type NetworkEventCallback = Arc<dyn Fn(&NetworkRef, &NetworkEvent) + Send + Sync>;
 
-struct Registration {
-    id: i32,
-    uuid: Option<[u8; 16]>,
-    event_id: i32,
-    callback: NetworkEventCallback,
-}
-
 /// A connection's network event callbacks.
-#[derive(Default)]
-pub struct NetworkEventRegistry {
-    inner: Mutex<(i32, Vec<Registration>)>,
-}
-
-impl NetworkEventRegistry {
-    pub fn register(
-        &self,
-        net: Option<&NetworkRef>,
-        event_id: i32,
-        callback: NetworkEventCallback,
-    ) -> i32 {
-        let mut inner = self.inner.lock();
-        let id = inner.0;
-        inner.0 += 1;
-        inner.1.push(Registration {
-            id,
-            uuid: net.map(|n| n.uuid),
-            event_id,
-            callback,
-        });
-        id
-    }
-
-    /// False if no callback had that id.
-    pub fn deregister(&self, id: i32) -> bool {
-        let mut inner = self.inner.lock();
-        let before = inner.1.len();
-        inner.1.retain(|r| r.id != id);
-        inner.1.len() != before
-    }
-
-    /// Deliver to the one registration `id` (the remote driver: the server
-    /// already filtered). Returns whether a callback ran.
-    pub fn emit_to(&self, id: i32, net: &NetworkRef, event: &NetworkEvent) -> bool {
-        let callback = self
-            .inner
-            .lock()
-            .1
-            .iter()
-            .find(|r| r.id == id && r.event_id == event.id())
-            .map(|r| r.callback.clone());
-        callback.map(|c| c(net, event)).is_some()
-    }
-
-    /// Deliver to every matching callback, outside the lock.
-    pub fn emit(&self, net: &NetworkRef, event: &NetworkEvent) {
-        let matching: Vec<NetworkEventCallback> = self
-            .inner
-            .lock()
-            .1
-            .iter()
-            .filter(|r| r.event_id == event.id() && r.uuid.is_none_or(|u| u == net.uuid))
-            .map(|r| r.callback.clone())
-            .collect();
-        for callback in matching {
-            callback(net, event);
-        }
-    }
-}
+pub type NetworkEventRegistry = crate::events_object::ObjectEventRegistry<NetworkRef, NetworkEvent>;
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod driver;
 pub mod events;
 pub mod events_network;
 pub mod events_nodedev;
+pub mod events_object;
 pub mod flags;
 mod forward;
 pub mod interface;

@@ -80,9 +80,9 @@ pub enum PoolEvent {
     Refresh,
 }
 
-impl PoolEvent {
+impl crate::events_object::ObjectEvent for PoolEvent {
     /// The `virStoragePoolEventID` it is delivered under.
-    pub fn id(&self) -> i32 {
+    fn id(&self) -> i32 {
         match self {
             PoolEvent::Lifecycle { .. } => pool_event::ID_LIFECYCLE,
             PoolEvent::Refresh => pool_event::ID_REFRESH,
@@ -318,69 +318,5 @@ pub trait StorageDriver: Send + Sync {
     }
 }
 
-/// A connection's pool event callbacks: register, deregister, deliver
-/// (filtered by pool and event id).
-#[derive(Default)]
-pub struct PoolEventRegistry {
-    inner: parking_lot::Mutex<(i32, Vec<PoolRegistration>)>,
-}
-
-struct PoolRegistration {
-    id: i32,
-    uuid: Option<[u8; 16]>,
-    event_id: i32,
-    callback: PoolEventCallback,
-}
-
-impl PoolEventRegistry {
-    pub fn register(&self, pool: Option<&PoolRef>, event_id: i32, cb: PoolEventCallback) -> i32 {
-        let mut inner = self.inner.lock();
-        let id = inner.0;
-        inner.0 += 1;
-        inner.1.push(PoolRegistration {
-            id,
-            uuid: pool.map(|p| p.uuid),
-            event_id,
-            callback: cb,
-        });
-        id
-    }
-
-    /// Whether a callback had that id.
-    pub fn deregister(&self, id: i32) -> bool {
-        let mut inner = self.inner.lock();
-        let before = inner.1.len();
-        inner.1.retain(|r| r.id != id);
-        inner.1.len() != before
-    }
-
-    /// Deliver to the one registration `id` (the remote driver: the
-    /// server already filtered). Whether a callback ran.
-    pub fn emit_to(&self, id: i32, pool: &PoolRef, event: &PoolEvent) -> bool {
-        let cb = {
-            let inner = self.inner.lock();
-            inner
-                .1
-                .iter()
-                .find(|r| r.id == id && r.event_id == event.id())
-                .map(|r| r.callback.clone())
-        };
-        cb.map(|cb| cb(pool, event)).is_some()
-    }
-
-    /// Deliver to every matching callback, outside the lock.
-    pub fn emit(&self, pool: &PoolRef, event: &PoolEvent) {
-        let matching: Vec<PoolEventCallback> = {
-            let inner = self.inner.lock();
-            inner
-                .1
-                .iter()
-                .filter(|r| r.event_id == event.id() && r.uuid.is_none_or(|u| u == pool.uuid))
-                .map(|r| r.callback.clone())
-                .collect()
-        };
-        for cb in matching {
-            cb(pool, event);
-        }
-    }
-}
+/// A connection's pool event callbacks, filtered by pool and event id.
+pub type PoolEventRegistry = crate::events_object::ObjectEventRegistry<PoolRef, PoolEvent>;

@@ -78,11 +78,7 @@ mod tests {
             h.fetch_add(1, Ordering::SeqCst);
         });
         let all = reg.register(None, nodedev_event::ID_LIFECYCLE, cb.clone());
-        reg.register(
-            Some("scsi_host1"),
-            nodedev_event::ID_LIFECYCLE,
-            cb.clone(),
-        );
+        reg.register(Some("scsi_host1"), nodedev_event::ID_LIFECYCLE, cb.clone());
         reg.register(None, nodedev_event::ID_UPDATE, cb);
         let created = NodeDeviceEvent::Lifecycle {
             event: nodedev_event::CREATED,

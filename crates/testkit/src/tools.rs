@@ -399,6 +399,37 @@ pub fn transcript_diff(want: &str, got: &str) -> Option<String> {
     (!d.is_empty()).then(|| d.join("\n"))
 }
 
+/// python3-libvirt's `script` against a stock libvirtd at `reference`
+/// (its transcript must end "DONE"), then against each of rvirtd's
+/// `uris`: every transcript must be libvirtd's, line for line (`log`
+/// gives rvirtd's log for the failure). libvirtd's transcript.
+pub fn assert_python_transcripts_agree(
+    script: &str,
+    reference: &str,
+    uris: &[String],
+    log: &dyn Fn() -> String,
+) -> String {
+    let want = python3([script, reference]);
+    assert!(
+        want.ok && want.stdout.ends_with("DONE\n"),
+        "libvirtd:\n{}\n{}",
+        want.stdout,
+        want.stderr
+    );
+    for uri in uris {
+        let got = python3([script, uri.as_str()]);
+        if let Some(d) = transcript_diff(&want.stdout, &got.stdout) {
+            panic!(
+                "{uri}:\n{d}\n--- rvirtd stdout:\n{}\n{}\n--- daemon log:\n{}",
+                got.stdout,
+                got.stderr,
+                log()
+            );
+        }
+    }
+    want.stdout
+}
+
 /// Run `commands` through stock virsh and rvirsh against `uri`, normalise
 /// both with `rules`, and describe any difference.
 pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<String> {

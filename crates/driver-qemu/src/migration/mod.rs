@@ -165,11 +165,17 @@ pub fn on_migration_event(driver: &Driver, uuid: &[u8; 16]) {
 /// Why QEMU stopped the vCPUs of `uuid`, when an outgoing migration did
 /// it: the pause reason and the SUSPENDED detail (`qemuProcessHandleStop`).
 pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
+    use rvirt::events::lifecycle as ev;
     let job = driver.migrations.jobs.slot(uuid).current()?;
-    (job.operation == operation::MIGRATION_OUT).then_some((
-        reason::PAUSED_MIGRATION,
-        rvirt::events::lifecycle::SUSPENDED_MIGRATED,
-    ))
+    if job.operation != operation::MIGRATION_OUT {
+        return None;
+    }
+    // The transfer may see QEMU in post-copy before this STOP is read:
+    // its `mark_postcopy` then found the guest still running.
+    Some(match job.in_postcopy() {
+        true => (reason::PAUSED_POSTCOPY, ev::SUSPENDED_POSTCOPY),
+        false => (reason::PAUSED_MIGRATION, ev::SUSPENDED_MIGRATED),
+    })
 }
 
 /// The guest's CPUs stopped: an outgoing migration's job keeps the time

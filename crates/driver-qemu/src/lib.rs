@@ -42,6 +42,8 @@ mod stats;
 mod stats_host;
 mod stats_live;
 mod status;
+mod tuning;
+mod tuning_io;
 mod vcpus;
 mod watch;
 

@@ -1,0 +1,184 @@
+//! Resource tunables of a QEMU guest under rvirtd and under a private
+//! stock libvirtd 9.0 with its QEMU driver, on this hybrid cgroup host:
+//! the same `<cputune>` (shares, bandwidth at every level, vCPU and
+//! emulator pinning), `<memtune>`, `<blkiotune>` device throttles and a
+//! strict `<numatune>` give the same cgroup files and thread affinities,
+//! and stock virsh's schedinfo, memtune, blkiotune, numatune, vcpupin and
+//! emulatorpin print the same (output or error) before and after a set of
+//! `--live` changes. The guest runs on one daemon at a time, so both use
+//! the same group name without sharing it.
+
+use rvirt_testkit::cgroups::{affinity, hybrid_host, qemu_with, vcpu_threads, v1_files, wait_removed};
+use rvirt_testkit::daemon::Daemon;
+use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
+use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
+use rvirt_testkit::tools::virsh;
+
+const NAME: &str = "tune";
+/// A block device every host of ours has; its throttles are harmless.
+const BLOCK_DEVICE: &str = "/dev/loop7";
+
+/// The tunables, for a 2-vCPU guest on a 2-CPU, one-node host.
+fn tunables() -> String {
+    format!(
+        "<vcpu placement='static'>2</vcpu>\n  <cputune>\n    <shares>512</shares>\n    \
+         <vcpupin vcpu='0' cpuset='1'/>\n    <vcpupin vcpu='1' cpuset='0-1'/>\n    \
+         <emulatorpin cpuset='0'/>\n    <period>100000</period>\n    <quota>50000</quota>\n    \
+         <global_period>100000</global_period>\n    <global_quota>150000</global_quota>\n    \
+         <emulator_period>100000</emulator_period>\n    <emulator_quota>40000</emulator_quota>\n  \
+         </cputune>\n  <memtune>\n    <hard_limit unit='KiB'>524288</hard_limit>\n    \
+         <soft_limit unit='KiB'>262144</soft_limit>\n    \
+         <swap_hard_limit unit='KiB'>1048576</swap_hard_limit>\n  </memtune>\n  \
+         <blkiotune>\n    <device>\n      <path>{BLOCK_DEVICE}</path>\n      \
+         <read_iops_sec>1000</read_iops_sec>\n      <write_bytes_sec>1048576</write_bytes_sec>\n    \
+         </device>\n  </blkiotune>\n  <numatune>\n    <memory mode='strict' nodeset='0'/>\n  \
+         </numatune>"
+    )
+}
+
+/// The queries compared, before and after the live changes.
+const QUERIES: &[&str] = &[
+    "schedinfo tune",
+    "schedinfo tune --config",
+    "memtune tune",
+    "memtune tune --config",
+    "blkiotune tune",
+    "blkiotune tune --config",
+    "numatune tune",
+    "vcpupin tune",
+    "vcpupin tune --config",
+    "emulatorpin tune",
+];
+
+/// The live changes, each compared by its own output or error.
+const CHANGES: &[&str] = &[
+    "schedinfo tune --live cpu_shares=1024 vcpu_quota=60000 emulator_period=50000 global_quota=-1",
+    "schedinfo tune --live vcpu_period=10",
+    "memtune tune --live --hard-limit 600000 --soft-limit 300000 --swap-hard-limit 1200000",
+    "memtune tune --live --hard-limit 2000000",
+    "blkiotune tune --live --device-read-iops-sec /dev/loop7,2000",
+    "blkiotune tune --live --weight 300",
+    "numatune tune --live --nodeset 0",
+    "numatune tune --live --mode interleave",
+    "vcpupin tune --live 0 0",
+    "vcpupin tune --live 1 1",
+    "emulatorpin tune --live 1",
+    "emulatorpin tune --live 0-1 --config",
+];
+
+/// What one daemon's guest looked like: each command's output (or
+/// error) and the cgroup files and affinities after each stage.
+fn transcript(uri: &str, pid_of: &dyn Fn() -> i32) -> String {
+    let mut out = String::new();
+    let run = |out: &mut String, cmd: &str| {
+        let r = virsh(uri, cmd);
+        let text = if r.ok { r.stdout } else { format!("error: {}", r.stderr) };
+        out.push_str(&format!("$ virsh {cmd}\n{text}\n"));
+    };
+    let id = virsh(uri, &format!("domid {NAME}")).stdout.trim().to_string();
+    let rel = format!("/machine/qemu-{id}-{NAME}.libvirt-qemu");
+    let pid = pid_of();
+    for cmd in QUERIES {
+        run(&mut out, cmd);
+    }
+    out.push_str(&snapshot(&rel, pid));
+    for cmd in CHANGES {
+        run(&mut out, cmd);
+    }
+    for cmd in QUERIES {
+        run(&mut out, cmd);
+    }
+    out.push_str(&snapshot(&rel, pid));
+    out.push_str(&virsh(uri, &format!("dumpxml {NAME} --inactive")).stdout);
+    out.replace(&rel, "GROUP")
+}
+
+/// The tunable files of the guest's groups and the threads' affinities.
+fn snapshot(rel: &str, pid: i32) -> String {
+    let mut out = String::new();
+    let cpu = ["cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us"];
+    let cpuset = ["cpuset.cpus", "cpuset.mems"];
+    for sub in ["", "/emulator", "/vcpu0", "/vcpu1"] {
+        let group = format!("{rel}{sub}");
+        out.push_str(&v1_files("cpu", &group, &cpu));
+        out.push_str(&v1_files("cpuset", &group, &cpuset));
+    }
+    let memory = [
+        "memory.limit_in_bytes",
+        "memory.soft_limit_in_bytes",
+        "memory.memsw.limit_in_bytes",
+    ];
+    out.push_str(&v1_files("memory", rel, &memory));
+    let blkio = [
+        "blkio.throttle.read_iops_device",
+        "blkio.throttle.write_bps_device",
+    ];
+    out.push_str(&v1_files("blkio", rel, &blkio));
+    out.push_str(&format!("main thread affinity {}\n", affinity(pid)));
+    for (index, tid) in vcpu_threads(pid) {
+        out.push_str(&format!("vCPU {index} affinity {}\n", affinity(tid)));
+    }
+    out
+}
+
+fn start(uri: &str, xml: &std::path::Path) {
+    for cmd in [format!("define {}", xml.display()), format!("start {NAME}")] {
+        let r = virsh(uri, &cmd);
+        assert!(r.ok, "virsh {cmd} on {uri}: {}", r.stderr);
+    }
+}
+
+fn stop(uri: &str) {
+    let id = virsh(uri, &format!("domid {NAME}")).stdout.trim().to_string();
+    let _ = virsh(uri, &format!("destroy {NAME}"));
+    let _ = virsh(uri, &format!("undefine {NAME}"));
+    wait_removed(&format!("/machine/qemu-{id}-{NAME}.libvirt-qemu"));
+}
+
+#[test]
+fn tunables_match_stock_libvirtd() {
+    if !hybrid_host() || !std::path::Path::new(BLOCK_DEVICE).exists() {
+        eprintln!("not root on a v1 + cgroup2 host with {BLOCK_DEVICE}: skipping");
+        return;
+    }
+    let Some(stock) = QemuLibvirtd::start() else {
+        return;
+    };
+    let image = image();
+    let stock_dirs = QemuDirs::new();
+    let xml = stock_dirs.guest_xml(NAME, &image, "");
+    let xml = xml.replace("<vcpu>1</vcpu>", &tunables());
+    let stock_xml = stock_dirs.write("tune.xml", &xml);
+    let marks = format!("{}/", stock_dirs.root().display());
+    start(&stock.uri(), &stock_xml);
+    stock_dirs.wait_ready(NAME);
+    let want = transcript(&stock.uri(), &|| {
+        qemu_with(&["guest=tune,", &marks]).expect("libvirtd's QEMU")
+    });
+    stop(&stock.uri());
+
+    let dirs = QemuDirs::new();
+    let daemon = Daemon::rvirtd(&dirs.conf());
+    let uri = format!("qemu+unix:///system?socket={}", daemon.socket().display());
+    let ours = dirs.guest_xml(NAME, &image, "").replace("<vcpu>1</vcpu>", &tunables());
+    let path = dirs.write("tune.xml", ours);
+    start(&uri, &path);
+    dirs.wait_ready(NAME);
+    let got = transcript(&uri, &|| dirs.pid_of(NAME).expect("rvirtd's QEMU"));
+    stop(&uri);
+
+    // The console paths differ by directory only.
+    let got = got.replace(&dirs.root().display().to_string(), "DIR");
+    let want = want.replace(&stock_dirs.root().display().to_string(), "DIR");
+    let differing: Vec<String> = want
+        .lines()
+        .zip(got.lines())
+        .filter(|(w, g)| w != g)
+        .map(|(w, g)| format!("- {w}\n+ {g}"))
+        .collect();
+    assert!(
+        differing.is_empty() && want.lines().count() == got.lines().count(),
+        "rvirtd differs from libvirtd (- libvirtd, + rvirtd):\n{}\n--- libvirtd:\n{want}\n--- rvirtd:\n{got}",
+        differing.join("\n")
+    );
+}

@@ -361,6 +361,9 @@ impl HypervisorConnection for RemoteConnection {
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }
+    fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
+        Some(self)
+    }
 
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();

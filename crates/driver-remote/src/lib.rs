@@ -16,6 +16,7 @@ mod nodedev;
 pub mod sasl;
 mod snapshot;
 mod storage;
+mod tuning;
 mod stream;
 pub mod tls;
 mod uri;

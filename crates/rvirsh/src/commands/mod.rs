@@ -27,6 +27,7 @@ mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
 mod states;
+mod tuning;
 mod stats;
 mod vol_info;
 mod vol_stream;
@@ -165,6 +166,7 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    tuning::COMMANDS,
     network::COMMANDS,
     network_edit::COMMANDS,
     network_event::COMMANDS,

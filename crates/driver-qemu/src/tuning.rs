@@ -246,10 +246,26 @@ fn unlimited_if_unset(v: Option<u64>) -> u64 {
     v.unwrap_or(MEMORY_UNLIMITED)
 }
 
-fn get_memory(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
+/// The first `nparams` of `params` (libvirt fills at most that many).
+pub(crate) fn first(mut params: TypedParams, nparams: i32) -> (TypedParams, i32) {
+    params.0.truncate(nparams.max(0) as usize);
+    let count = params.len() as i32;
+    (params, count)
+}
+
+fn get_memory(
+    driver: &Driver,
+    dom: &DomainRef,
+    nparams: i32,
+    flags: u32,
+) -> Result<(TypedParams, i32)> {
     check_flags("qemuDomainGetMemoryParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
     privileged(driver, ErrorCode::OPERATION_UNSUPPORTED, "Memory tuning")?;
-    let values = if get_scope(driver, dom, flags & (LIVE | CONFIG))? {
+    let live = get_scope(driver, dom, flags & (LIVE | CONFIG))?;
+    if nparams == 0 {
+        return Ok((TypedParams::new(), 3)); // QEMU_NB_MEM_PARAM
+    }
+    let values = if live {
         let live = Live::get(driver, dom)?;
         let dir = live.dir(
             Controller::Memory,
@@ -270,7 +286,7 @@ fn get_memory(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParam
     for (name, v) in names.into_iter().zip(values) {
         p.push(name, TypedParamValue::ULLong(v));
     }
-    Ok(p)
+    Ok(first(p, nparams))
 }
 
 fn stored(kib: u64) -> Option<u64> {
@@ -497,20 +513,35 @@ impl TuningDriver for QemuConnection {
     fn set_scheduler_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         set_sched(&self.driver, dom, p, flags)
     }
-    fn get_memory_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
-        get_memory(&self.driver, dom, flags)
+    fn get_memory_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        get_memory(&self.driver, dom, nparams, flags)
     }
     fn set_memory_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         set_memory(&self.driver, dom, p, flags)
     }
-    fn get_blkio_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
-        crate::tuning_io::get_blkio(&self.driver, dom, flags)
+    fn get_blkio_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        crate::tuning_io::get_blkio(&self.driver, dom, nparams, flags)
     }
     fn set_blkio_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         crate::tuning_io::set_blkio(&self.driver, dom, p, flags)
     }
-    fn get_numa_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
-        crate::tuning_io::get_numa(&self.driver, dom, flags)
+    fn get_numa_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        crate::tuning_io::get_numa(&self.driver, dom, nparams, flags)
     }
     fn set_numa_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         crate::tuning_io::set_numa(&self.driver, dom, p, flags)

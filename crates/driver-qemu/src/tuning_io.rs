@@ -8,7 +8,7 @@ use crate::connection::check_flags;
 use crate::driver::Driver;
 use crate::ops;
 use crate::tuning::{
-    commit_live, def_for, error, get_scope, privileged, Live, CONFIG, LIVE, STRING_OKAY,
+    commit_live, def_for, error, first, get_scope, privileged, Live, CONFIG, LIVE, STRING_OKAY,
 };
 use rvirt_conf::domain::blkiotune::{BlkioDevice, Blkiotune};
 use rvirt_conf::domain::numatune::{MemMode, MemoryTune, Placement};
@@ -58,9 +58,17 @@ fn device_string(tune: &Blkiotune, key: BlkioKey) -> String {
     parts.join(",")
 }
 
-pub fn get_blkio(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
+pub fn get_blkio(
+    driver: &Driver,
+    dom: &DomainRef,
+    nparams: i32,
+    flags: u32,
+) -> Result<(TypedParams, i32)> {
     check_flags("qemuDomainGetBlkioParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
     privileged(driver, ErrorCode::CONFIG_UNSUPPORTED, "Block I/O tuning")?;
+    if nparams == 0 {
+        return Ok((TypedParams::new(), 6)); // QEMU_NB_BLKIO_PARAM
+    }
     let live = get_scope(driver, dom, flags & (LIVE | CONFIG))?;
     let (weight, tune) = if live {
         let state = Live::get(driver, dom)?;
@@ -74,7 +82,7 @@ pub fn get_blkio(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedPa
     for (name, key) in DEVICE_PARAMS {
         p.push(name, TypedParamValue::String(device_string(&tune, key)));
     }
-    Ok(p)
+    Ok(first(p, nparams))
 }
 
 /// `virDomainDriverParseBlkioDeviceStr`: "path,value[,path,value...]".
@@ -190,15 +198,24 @@ fn nodeset_of(def: &DomainDef) -> Option<Vec<u32>> {
     }
 }
 
-pub fn get_numa(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
+pub fn get_numa(
+    driver: &Driver,
+    dom: &DomainRef,
+    nparams: i32,
+    flags: u32,
+) -> Result<(TypedParams, i32)> {
     check_flags("qemuDomainGetNumaParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
     let live = get_scope(driver, dom, flags & (LIVE | CONFIG))?;
+    if nparams == 0 {
+        return Ok((TypedParams::new(), 2)); // QEMU_NB_NUMA_PARAM
+    }
     let def = def_for(driver, dom, live)?;
     let mode = MODES.iter().position(|m| *m == mode_of(&def)).unwrap_or(0);
     let nodeset = nodeset_of(&def).map(|n| format_cpus(&n)).unwrap_or_default();
-    Ok(TypedParams::new()
+    let p = TypedParams::new()
         .with("numa_mode", TypedParamValue::Int(mode as i32))
-        .with("numa_nodeset", TypedParamValue::String(nodeset)))
+        .with("numa_nodeset", TypedParamValue::String(nodeset));
+    Ok(first(p, nparams))
 }
 
 /// `virDomainNumatuneSet` for the global `<memory>`: a mode or a nodeset

@@ -1,7 +1,7 @@
 //! The tuning entry points over the wire (`REMOTE_PROC_DOMAIN_*_PARAMETERS`,
-//! the pinning procedures). A getter first asks for the count (nparams 0,
-//! or the scheduler type's), then for that many, with
-//! `VIR_TYPED_PARAM_STRING_OKAY` as libvirt's client library adds it.
+//! the pinning procedures), with `VIR_TYPED_PARAM_STRING_OKAY` as
+//! libvirt's client library adds it. The scheduler getter first asks for
+//! the count (the scheduler type's).
 
 use crate::conn::{nonnull, RemoteConnection};
 use rvirt::driver::{DomainRef, TuningDriver};
@@ -33,14 +33,19 @@ impl TuningDriver for RemoteConnection {
         };
         self.call_domain_set_scheduler_parameters_flags(&args)
     }
-    fn get_memory_parameters(&self, d: &DomainRef, flags: u32) -> Result<TypedParams> {
-        let ask = |nparams| DomainGetMemoryParametersArgs {
+    fn get_memory_parameters(
+        &self,
+        d: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        let args = DomainGetMemoryParametersArgs {
             dom: nonnull(d),
             nparams,
             flags: flags | STRING_OKAY,
         };
-        let count = self.call_domain_get_memory_parameters(&ask(0))?.nparams;
-        Ok(self.call_domain_get_memory_parameters(&ask(count))?.params)
+        let ret = self.call_domain_get_memory_parameters(&args)?;
+        Ok((ret.params, ret.nparams))
     }
     fn set_memory_parameters(&self, d: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         let args = DomainSetMemoryParametersArgs {
@@ -50,14 +55,19 @@ impl TuningDriver for RemoteConnection {
         };
         self.call_domain_set_memory_parameters(&args)
     }
-    fn get_blkio_parameters(&self, d: &DomainRef, flags: u32) -> Result<TypedParams> {
-        let ask = |nparams| DomainGetBlkioParametersArgs {
+    fn get_blkio_parameters(
+        &self,
+        d: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        let args = DomainGetBlkioParametersArgs {
             dom: nonnull(d),
             nparams,
             flags: flags | STRING_OKAY,
         };
-        let count = self.call_domain_get_blkio_parameters(&ask(0))?.nparams;
-        Ok(self.call_domain_get_blkio_parameters(&ask(count))?.params)
+        let ret = self.call_domain_get_blkio_parameters(&args)?;
+        Ok((ret.params, ret.nparams))
     }
     fn set_blkio_parameters(&self, d: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         let args = DomainSetBlkioParametersArgs {
@@ -67,14 +77,19 @@ impl TuningDriver for RemoteConnection {
         };
         self.call_domain_set_blkio_parameters(&args)
     }
-    fn get_numa_parameters(&self, d: &DomainRef, flags: u32) -> Result<TypedParams> {
-        let ask = |nparams| DomainGetNumaParametersArgs {
+    fn get_numa_parameters(
+        &self,
+        d: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        let args = DomainGetNumaParametersArgs {
             dom: nonnull(d),
             nparams,
             flags: flags | STRING_OKAY,
         };
-        let count = self.call_domain_get_numa_parameters(&ask(0))?.nparams;
-        Ok(self.call_domain_get_numa_parameters(&ask(count))?.params)
+        let ret = self.call_domain_get_numa_parameters(&args)?;
+        Ok((ret.params, ret.nparams))
     }
     fn set_numa_parameters(&self, d: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         let args = DomainSetNumaParametersArgs {

@@ -34,9 +34,10 @@ impl Domain {
     }
 
     /// `virDomainGetMemoryParameters`.
-    pub fn get_memory_parameters(&self, flags: u32) -> Result<TypedParams> {
+    /// `nparams` 0 asks for the count: (parameters, count).
+    pub fn get_memory_parameters(&self, nparams: i32, flags: u32) -> Result<(TypedParams, i32)> {
         let d = self.tuning_driver("virDomainGetMemoryParameters")?;
-        d.get_memory_parameters(self.domain_ref(), flags)
+        d.get_memory_parameters(self.domain_ref(), nparams, flags)
     }
 
     /// `virDomainSetMemoryParameters`.
@@ -47,9 +48,10 @@ impl Domain {
     }
 
     /// `virDomainGetBlkioParameters`.
-    pub fn get_blkio_parameters(&self, flags: u32) -> Result<TypedParams> {
+    /// `nparams` 0 asks for the count: (parameters, count).
+    pub fn get_blkio_parameters(&self, nparams: i32, flags: u32) -> Result<(TypedParams, i32)> {
         let d = self.tuning_driver("virDomainGetBlkioParameters")?;
-        d.get_blkio_parameters(self.domain_ref(), flags)
+        d.get_blkio_parameters(self.domain_ref(), nparams, flags)
     }
 
     /// `virDomainSetBlkioParameters`.
@@ -60,9 +62,10 @@ impl Domain {
     }
 
     /// `virDomainGetNumaParameters`.
-    pub fn get_numa_parameters(&self, flags: u32) -> Result<TypedParams> {
+    /// `nparams` 0 asks for the count: (parameters, count).
+    pub fn get_numa_parameters(&self, nparams: i32, flags: u32) -> Result<(TypedParams, i32)> {
         let d = self.tuning_driver("virDomainGetNumaParameters")?;
-        d.get_numa_parameters(self.domain_ref(), flags)
+        d.get_numa_parameters(self.domain_ref(), nparams, flags)
     }
 
     /// `virDomainSetNumaParameters`.

@@ -146,6 +146,20 @@ fn scope(c: &ParsedCommand) -> Result<u32, CmdError> {
     Ok(flags)
 }
 
+/// The two calls of virsh's getters: the count (`nparams` 0), then that
+/// many, each failure with its own words.
+fn get_twice(
+    get: impl Fn(i32) -> rvirt::Result<(TypedParams, i32)>,
+    count_error: &str,
+    get_error: &str,
+) -> Result<TypedParams, CmdError> {
+    let (_, count) = get(0).map_err(|e| CmdError::with(count_error, e))?;
+    if count == 0 {
+        return Ok(TypedParams::new());
+    }
+    Ok(get(count).map_err(|e| CmdError::with(get_error, e))?.0)
+}
+
 fn print_params(ctl: &Ctl, params: &TypedParams, text: impl Fn(&str, &V) -> String) {
     for p in params.iter() {
         ctl.print(&format!("{:<15}: {}\n", p.field, text(&p.field, &p.value)));
@@ -258,9 +272,11 @@ fn memtune(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             .set_memory_parameters(&params, flags)
             .map_err(|e| CmdError::with("Unable to change memory parameters", e));
     }
-    let got = dom
-        .get_memory_parameters(flags)
-        .map_err(|e| CmdError::with("Unable to get number of memory parameters", e))?;
+    let got = get_twice(
+        |n| dom.get_memory_parameters(n, flags),
+        "Unable to get number of memory parameters",
+        "Unable to get memory parameters",
+    )?;
     print_params(ctl, &got, |_, v| match v {
         V::ULLong(UNLIMITED) => "unlimited".to_string(),
         v => typed_value_text(v),
@@ -294,9 +310,11 @@ fn blkiotune(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             .set_blkio_parameters(&params, flags)
             .map_err(|e| CmdError::with("Unable to change blkio parameters", e));
     }
-    let got = dom
-        .get_blkio_parameters(flags)
-        .map_err(|e| CmdError::with("Unable to get number of blkio parameters", e))?;
+    let got = get_twice(
+        |n| dom.get_blkio_parameters(n, flags),
+        "Unable to get number of blkio parameters",
+        "Unable to get blkio parameters",
+    )?;
     print_params(ctl, &got, |_, v| typed_value_text(v));
     Ok(())
 }
@@ -324,9 +342,11 @@ fn numatune(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             .set_numa_parameters(&params, flags)
             .map_err(|e| CmdError::with("Unable to change numa parameters", e));
     }
-    let got = dom
-        .get_numa_parameters(flags)
-        .map_err(|e| CmdError::with("Unable to get number of memory parameters", e))?;
+    let got = get_twice(
+        |n| dom.get_numa_parameters(n, flags),
+        "Unable to get number of memory parameters",
+        "Unable to get numa parameters",
+    )?;
     print_params(ctl, &got, |field, v| match (field, v) {
         ("numa_mode", V::Int(m)) => NUMA_MODES.get(*m as usize).unwrap_or(&"").to_string(),
         (_, v) => typed_value_text(v),
@@ -418,7 +438,7 @@ fn vcpupin_query(ctl: &Ctl, dom: &Domain, vcpu: Option<u32>, max: u32, flags: u3
     let maplen = (max as usize).div_ceil(8);
     let (maps, filled) = dom.get_vcpu_pin_info(ncpus as usize, maplen, flags)?;
     let rows: Vec<Vec<String>> = (0..filled.max(0) as usize)
-        .filter(|i| vcpu.is_none_or(|v| v as usize == *i))
+        .filter(|i| vcpu.map_or(true, |v| v as usize == *i))
         .map(|i| vec![i.to_string(), format_map(&maps[i * maplen..(i + 1) * maplen])])
         .collect();
     ctl.print(&crate::table::render(&["VCPU", "CPU Affinity"], &rows));

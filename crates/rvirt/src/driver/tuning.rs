@@ -6,8 +6,10 @@
 //! [`super::HypervisorConnection::tuning`]; `None` makes every call
 //! `VIR_ERR_NO_SUPPORT`.
 //!
-//! The getters return every parameter the driver has; the caller cuts the
-//! list to the size it asked for (libvirt's `nparams` in/out argument).
+//! The memory, blkio and NUMA getters keep libvirt's `nparams` in/out
+//! argument: 0 asks for the count only (answered before or after the
+//! checks that may fail, as each libvirt driver orders them), else at
+//! most that many parameters come back. They return (parameters, count).
 
 use super::DomainRef;
 use rvirt_util::{Result, TypedParams};
@@ -21,15 +23,30 @@ pub trait TuningDriver: Send + Sync {
     fn set_scheduler_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32)
         -> Result<()>;
     /// `virDomainGetMemoryParameters`.
-    fn get_memory_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams>;
+    fn get_memory_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)>;
     /// `virDomainSetMemoryParameters`.
     fn set_memory_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()>;
     /// `virDomainGetBlkioParameters`.
-    fn get_blkio_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams>;
+    fn get_blkio_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)>;
     /// `virDomainSetBlkioParameters`.
     fn set_blkio_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()>;
     /// `virDomainGetNumaParameters`.
-    fn get_numa_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams>;
+    fn get_numa_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)>;
     /// `virDomainSetNumaParameters`.
     fn set_numa_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()>;
     /// `virDomainPinVcpuFlags`: `cpumap` is libvirt's bitmap, a byte per

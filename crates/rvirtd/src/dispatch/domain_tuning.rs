@@ -30,19 +30,19 @@ fn cut(mut params: TypedParams, nparams: i32, max: usize, flags: u32) -> Result<
 }
 
 /// A getter with libvirt's "nparams 0 asks for the count" convention:
-/// (params, count).
+/// the count alone, or the parameters (libvirtd sends `nparams` 0 then).
 fn sized(
-    params: Result<TypedParams>,
-    nparams: i32,
-    max: usize,
-    flags: u32,
+    cx: &Client,
+    dom: &NonnullDomain,
+    (nparams, max, flags): (i32, usize, u32),
+    get: impl Fn(&rvirt::Domain, i32, u32) -> Result<(TypedParams, i32)>,
 ) -> Result<(TypedParams, i32)> {
     if nparams as i64 > max as i64 {
         return Err(rpc_error("nparams too large"));
     }
-    let params = params?;
+    let (params, count) = get(&cx.domain(dom)?, nparams, flags)?;
     if nparams == 0 {
-        return Ok((TypedParams::new(), params.len() as i32));
+        return Ok((TypedParams::new(), count));
     }
     Ok((cut(params, nparams, max, flags)?, 0))
 }
@@ -101,27 +101,27 @@ dispatch_table! {
         cx.domain(&a.dom)?.set_scheduler_parameters(&a.params, a.flags)
     };
     DomainGetMemoryParameters => |cx, a| {
-        let max = DOMAIN_MEMORY_PARAMETERS_MAX as usize;
-        let got = cx.domain(&a.dom).and_then(|d| d.get_memory_parameters(a.flags));
-        let (params, nparams) = sized(got, a.nparams, max, a.flags)?;
+        let sizes = (a.nparams, DOMAIN_MEMORY_PARAMETERS_MAX as usize, a.flags);
+        let get = |d: &rvirt::Domain, n, f| d.get_memory_parameters(n, f);
+        let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetMemoryParametersRet { params, nparams })
     };
     DomainSetMemoryParameters => |cx, a| {
         cx.domain(&a.dom)?.set_memory_parameters(&a.params, a.flags)
     };
     DomainGetBlkioParameters => |cx, a| {
-        let max = DOMAIN_BLKIO_PARAMETERS_MAX as usize;
-        let got = cx.domain(&a.dom).and_then(|d| d.get_blkio_parameters(a.flags));
-        let (params, nparams) = sized(got, a.nparams, max, a.flags)?;
+        let sizes = (a.nparams, DOMAIN_BLKIO_PARAMETERS_MAX as usize, a.flags);
+        let get = |d: &rvirt::Domain, n, f| d.get_blkio_parameters(n, f);
+        let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetBlkioParametersRet { params, nparams })
     };
     DomainSetBlkioParameters => |cx, a| {
         cx.domain(&a.dom)?.set_blkio_parameters(&a.params, a.flags)
     };
     DomainGetNumaParameters => |cx, a| {
-        let max = DOMAIN_NUMA_PARAMETERS_MAX as usize;
-        let got = cx.domain(&a.dom).and_then(|d| d.get_numa_parameters(a.flags));
-        let (params, nparams) = sized(got, a.nparams, max, a.flags)?;
+        let sizes = (a.nparams, DOMAIN_NUMA_PARAMETERS_MAX as usize, a.flags);
+        let get = |d: &rvirt::Domain, n, f| d.get_numa_parameters(n, f);
+        let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetNumaParametersRet { params, nparams })
     };
     DomainSetNumaParameters => |cx, a| {

@@ -418,7 +418,8 @@ fn pin_vcpu(driver: &Driver, dom: &DomainRef, vcpu: u32, map: &[u8], flags: u32)
                 .run(async move { vcpu_threads(&run.monitor, run.pid).await })?;
             if let Some((_, tid)) = threads.iter().find(|(i, _)| *i == vcpu) {
                 let sub = format!("vcpu{vcpu}");
-                if let Some(dir) = state.machine.as_ref().and_then(|m| m.dir(Controller::Cpuset, Some(&sub))) {
+                let machine = state.machine.as_ref();
+                if let Some(dir) = machine.and_then(|m| m.dir(Controller::Cpuset, Some(sub.as_str()))) {
                     dir.set_cpuset("cpus", &cpus)?;
                 }
                 set_affinity(*tid, &cpus, false)?;

@@ -392,11 +392,10 @@ impl Dir {
                 write(&file, &format!("{dev}{value}"))
             }
             (Dir::V1(d), _) => write(&d.join(key.v1_file()), &format!("{dev}{value}")),
-            (Dir::V2(d), BlkioKey::Weight) => {
+            (Dir::V2(_), BlkioKey::Weight) => {
                 let (file, _) = self.weight_file().ok_or_else(|| {
                     operation_invalid("blkio device weight is valid only for bfq or cfq scheduler")
                 })?;
-                let _ = d;
                 write(&file, &format!("{dev}{value}"))
             }
             (Dir::V2(d), _) => {

@@ -362,16 +362,6 @@ impl Machine {
         true
     }
 
-    /// `qemuProcessSetupPid`'s placement: the thread `tid` into the thread
-    /// group `name` (`emulator`, `vcpu0`...), made on first use. Only with
-    /// the cpu or cpuset controller; a failure is logged (libvirt fails
-    /// the start), so a group another daemon removes meanwhile is harmless.
-    pub fn add_thread(&self, name: &str, tid: i32) {
-        if let Some((layout, rel)) = self.thread_group(name) {
-            self.place_thread(&layout, &rel, tid);
-        }
-    }
-
     /// Every thread of QEMU `pid` but the main one (placed first, with
     /// its tuning) into `emulator`; threads it starts from then on follow
     /// the main thread.

@@ -438,7 +438,7 @@ fn vcpupin_query(ctl: &Ctl, dom: &Domain, vcpu: Option<u32>, max: u32, flags: u3
     let maplen = (max as usize).div_ceil(8);
     let (maps, filled) = dom.get_vcpu_pin_info(ncpus as usize, maplen, flags)?;
     let rows: Vec<Vec<String>> = (0..filled.max(0) as usize)
-        .filter(|i| vcpu.map_or(true, |v| v as usize == *i))
+        .filter(|i| vcpu.is_none_or(|v| v as usize == *i))
         .map(|i| vec![i.to_string(), format_map(&maps[i * maplen..(i + 1) * maplen])])
         .collect();
     ctl.print(&crate::table::render(&["VCPU", "CPU Affinity"], &rows));

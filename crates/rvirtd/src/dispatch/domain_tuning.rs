@@ -55,7 +55,7 @@ fn sched_params(cx: &Client, dom: &NonnullDomain, n: i32, flags: u32) -> Result<
     cut(params, n, DOMAIN_SCHEDULER_PARAMETERS_MAX as usize, flags)
 }
 
-fn vcpu_pin_info(cx: &Client, a: &DomainGetVcpuPinInfoArgs) -> Result<DomainGetVcpuPinInfoRet> {
+fn vcpu_pin_info(cx: &Client, a: DomainGetVcpuPinInfoArgs) -> Result<DomainGetVcpuPinInfoRet> {
     if a.ncpumaps > VCPUINFO_MAX as i32 {
         return Err(rpc_error("ncpumaps > REMOTE_VCPUINFO_MAX"));
     }
@@ -71,7 +71,7 @@ fn vcpu_pin_info(cx: &Client, a: &DomainGetVcpuPinInfoArgs) -> Result<DomainGetV
 
 fn emulator_pin_info(
     cx: &Client,
-    a: &DomainGetEmulatorPinInfoArgs,
+    a: DomainGetEmulatorPinInfoArgs,
 ) -> Result<DomainGetEmulatorPinInfoRet> {
     if a.maplen <= 0 || a.maplen as i64 > CPUMAPS_MAX as i64 {
         return Err(rpc_error("maplen > REMOTE_CPUMAPS_MAX"));

@@ -182,3 +182,47 @@ fn tunables_match_stock_libvirtd() {
         differing.join("\n")
     );
 }
+
+/// Without the controller a tunable needs, the start fails as libvirt's
+/// does (virDomainCgroupSetup*Cgroup, qemuProcessSetupPid) and leaves no
+/// QEMU behind.
+#[test]
+fn tunables_without_their_controller_fail_the_start() {
+    if !hybrid_host() {
+        eprintln!("not root on a v1 + cgroup2 host: skipping");
+        return;
+    }
+    let image = image();
+    let dirs = QemuDirs::new();
+    let conf = format!("{}qemu_cgroup_controllers = [ \"cpuset\" ]\n", dirs.conf());
+    let daemon = Daemon::rvirtd(&conf);
+    let uri = format!("qemu+unix:///system?socket={}", daemon.socket().display());
+    for (name, tune, error) in [
+        (
+            "nomem",
+            "<memtune><hard_limit unit='KiB'>524288</hard_limit></memtune>",
+            "unsupported configuration: Memory cgroup is not available on this host",
+        ),
+        (
+            "nocpu",
+            "<cputune><shares>512</shares></cputune>",
+            "unsupported configuration: CPU tuning is not available on this host",
+        ),
+        (
+            "nobw",
+            "<cputune><emulator_period>100000</emulator_period></cputune>",
+            "unsupported configuration: cgroup cpu is required for scheduler tuning",
+        ),
+    ] {
+        let xml = dirs
+            .guest_xml(name, &image, "")
+            .replace("<vcpu>1</vcpu>", &format!("<vcpu>1</vcpu>{tune}"));
+        let path = dirs.write(&format!("{name}.xml"), xml);
+        let r = virsh(&uri, &format!("define {}", path.display()));
+        assert!(r.ok, "define {name}: {}", r.stderr);
+        let r = virsh(&uri, &format!("start {name}"));
+        assert!(!r.ok, "{name} started");
+        assert!(r.stderr.contains(error), "{name}: {}", r.stderr);
+        assert_eq!(dirs.pid_of(name).filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()), None);
+    }
+}

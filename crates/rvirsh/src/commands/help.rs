@@ -262,8 +262,8 @@ pub fn command_help(def: &CommandDef) -> String {
         out.push(' ');
         out.push_str(&match (o.kind, o.required) {
             (OptKind::Bool, _) => format!("[--{n}]"),
-            (OptKind::Int | OptKind::Data, true) => format!("<{n}>"),
-            (OptKind::Int, false) => format!("[--{n} <number>]"),
+            (OptKind::Int | OptKind::NamedInt | OptKind::Data, true) => format!("<{n}>"),
+            (OptKind::Int | OptKind::NamedInt, false) => format!("[--{n} <number>]"),
             (OptKind::String | OptKind::NamedString, _) => format!("[--{n} <string>]"),
             (OptKind::Data, false) => format!("[<{n}>]"),
             // "[[--N] <string>]..." once an earlier option can be given
@@ -283,8 +283,8 @@ pub fn command_help(def: &CommandDef) -> String {
             let n = o.name;
             let left = match (o.kind, o.required) {
                 (OptKind::Bool, _) => format!("--{n}"),
-                (OptKind::Int, true) => format!("[--{n}] <number>"),
-                (OptKind::Int, false) => format!("--{n} <number>"),
+                (OptKind::Int | OptKind::NamedInt, true) => format!("[--{n}] <number>"),
+                (OptKind::Int | OptKind::NamedInt, false) => format!("--{n} <number>"),
                 (OptKind::String | OptKind::NamedString, _) => format!("--{n} <string>"),
                 (OptKind::Data, _) => format!("[--{n}] <string>"),
                 (OptKind::Argv, _) if shortopt => format!("[--{n}] <string>"),

@@ -47,6 +47,9 @@ pub enum OptKind {
     NamedString,
     /// A named number.
     Int,
+    /// A named number never bound by position (VSH_OT_INT with
+    /// VSH_OFLAG_REQ_OPT): `schedinfo --weight`.
+    NamedInt,
     /// A value that may also be given by position: `<domain>`.
     Data,
     /// The last option, taking every remaining value (virsh's
@@ -103,6 +106,10 @@ pub const fn flag_alias(
 /// A named number (VSH_OT_INT).
 pub const fn int(name: &'static str, help: &'static str) -> OptDef {
     opt(name, OptKind::Int, false, help)
+}
+/// A number given only by its name.
+pub const fn named_int(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::NamedInt, false, help)
 }
 /// A required number, which may also be given by position.
 pub const fn req_int(name: &'static str, help: &'static str) -> OptDef {

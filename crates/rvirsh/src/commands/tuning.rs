@@ -5,7 +5,7 @@
 
 use super::jobs::typed_value_text;
 use super::opts::{exclusive, opt_scaled, opt_string, opt_uint};
-use super::{about, argv, cmd, data, flag, named_string, string, CommandDef, OptDef};
+use super::{about, argv, cmd, data, flag, named_int, string, CommandDef, OptDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY};
 use rvirt::Domain;
@@ -28,8 +28,8 @@ pub static COMMANDS: &[CommandDef] = &[
         about("show/set scheduler parameters", "Show/Set scheduler parameters."),
         &[
             data("domain", "domain name, id or uuid"),
-            named_string("weight", "weight for XEN_CREDIT"),
-            named_string("cap", "cap for XEN_CREDIT"),
+            named_int("weight", "weight for XEN_CREDIT"),
+            named_int("cap", "cap for XEN_CREDIT"),
             flag("current", "get/set current scheduler info"),
             flag("config", "get/set value to be used on next boot"),
             flag("live", "get/set value from running domain"),
@@ -47,10 +47,10 @@ pub static COMMANDS: &[CommandDef] = &[
         ),
         &[
             data("domain", "domain name, id or uuid"),
-            named_string("hard-limit", "Max memory, as scaled integer (default KiB)"),
-            named_string("soft-limit", "Memory during contention, as scaled integer (default KiB)"),
-            named_string("swap-hard-limit", "Max memory plus swap, as scaled integer (default KiB)"),
-            named_string("min-guarantee", "Min guaranteed memory, as scaled integer (default KiB)"),
+            super::int("hard-limit", "Max memory, as scaled integer (default KiB)"),
+            super::int("soft-limit", "Memory during contention, as scaled integer (default KiB)"),
+            super::int("swap-hard-limit", "Max memory plus swap, as scaled integer (default KiB)"),
+            super::int("min-guarantee", "Min guaranteed memory, as scaled integer (default KiB)"),
             SCOPE[0],
             SCOPE[1],
             SCOPE[2],
@@ -67,12 +67,12 @@ pub static COMMANDS: &[CommandDef] = &[
         ),
         &[
             data("domain", "domain name, id or uuid"),
-            named_string("weight", "IO Weight"),
-            named_string("device-weights", "per-device IO Weights, in the form of /path/to/device,weight,..."),
-            named_string("device-read-iops-sec", "per-device read I/O limit per second, in the form of /path/to/device,read_iops_sec,..."),
-            named_string("device-write-iops-sec", "per-device write I/O limit per second, in the form of /path/to/device,write_iops_sec,..."),
-            named_string("device-read-bytes-sec", "per-device bytes read per second, in the form of /path/to/device,read_bytes_sec,..."),
-            named_string("device-write-bytes-sec", "per-device bytes wrote per second, in the form of /path/to/device,write_bytes_sec,..."),
+            super::int("weight", "IO Weight"),
+            string("device-weights", "per-device IO Weights, in the form of /path/to/device,weight,..."),
+            string("device-read-iops-sec", "per-device read I/O limit per second, in the form of /path/to/device,read_iops_sec,..."),
+            string("device-write-iops-sec", "per-device write I/O limit per second, in the form of /path/to/device,write_iops_sec,..."),
+            string("device-read-bytes-sec", "per-device bytes read per second, in the form of /path/to/device,read_bytes_sec,..."),
+            string("device-write-bytes-sec", "per-device bytes wrote per second, in the form of /path/to/device,write_bytes_sec,..."),
             SCOPE[0],
             SCOPE[1],
             SCOPE[2],
@@ -89,9 +89,9 @@ pub static COMMANDS: &[CommandDef] = &[
         ),
         &[
             data("domain", "domain name, id or uuid"),
-            named_string("mode", "NUMA mode, one of strict, preferred and interleave \n\
+            string("mode", "NUMA mode, one of strict, preferred and interleave \n\
                  or a number from the virDomainNumatuneMemMode enum"),
-            named_string("nodeset", "NUMA node selections to set"),
+            string("nodeset", "NUMA node selections to set"),
             SCOPE[0],
             SCOPE[1],
             SCOPE[2],

@@ -4,6 +4,7 @@
 //! driver sees a call.
 
 use crate::driver::network::unsupported;
+use crate::driver::shared;
 use crate::driver::{nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
 use crate::events_network::NetworkEventCallback;
 use crate::Connect;
@@ -61,12 +62,12 @@ pub struct NWFilter {
 }
 
 fn net_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NetworkDriver> {
-    conn.driver().network().ok_or_else(|| unsupported(api))
+    shared::or_shared(conn.driver(), conn.driver().network(), shared::network)
+        .ok_or_else(|| unsupported(api))
 }
 
 fn filter_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NWFilterDriver> {
-    conn.driver()
-        .nwfilter()
+    shared::or_shared(conn.driver(), conn.driver().nwfilter(), shared::nwfilter)
         .ok_or_else(|| nwfilter::unsupported(api))
 }
 

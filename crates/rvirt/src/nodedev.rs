@@ -2,6 +2,7 @@
 //! the node device calls of `Connect` (libvirt's src/libvirt-nodedev.c),
 //! with the public API's own checks before the driver sees a call.
 
+use crate::driver::shared;
 use crate::driver::{NodeDeviceDriver, NodeDeviceRef};
 use crate::events_nodedev::{nodedev_event, NodeDeviceEventCallback};
 use crate::Connect;
@@ -90,7 +91,12 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn nodedev_driver(&self, api: &str) -> Result<&dyn NodeDeviceDriver> {
-        self.driver().node_devices().ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver(),
+            self.driver().node_devices(),
+            shared::node_devices,
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     fn node_device(&self, r: NodeDeviceRef) -> NodeDevice {

@@ -7,16 +7,7 @@
 //! through a stock libvirtd.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready};
-use std::path::Path;
-
-fn script(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-        .display()
-        .to_string()
-}
+use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready, python_script};
 
 #[test]
 fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
@@ -28,7 +19,7 @@ fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
     };
     let ours = Daemon::rvirtd("");
     let want = assert_python_transcripts_agree(
-        &script("nodedev.py"),
+        &python_script("nodedev.py"),
         &stock.tcp_uri(),
         &[ours.tcp_uri()],
         &|| ours.log(),
@@ -56,7 +47,7 @@ fn python_secrets_and_secret_events_match_libvirtd() {
             .replace("/default", "/system")
     };
     let want = assert_python_transcripts_agree(
-        &script("secret_events.py"),
+        &python_script("secret_events.py"),
         &uri(&stock),
         &[uri(&ours)],
         &|| ours.log(),

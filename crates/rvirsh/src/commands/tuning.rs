@@ -16,11 +16,10 @@ const AFFECT_CONFIG: u32 = 2;
 /// `VIR_DOMAIN_MEMORY_PARAM_UNLIMITED`.
 const UNLIMITED: u64 = 9007199254740991;
 
-const SCOPE: [OptDef; 3] = [
-    flag("config", "affect next boot"),
-    flag("live", "affect running domain"),
-    flag("current", "affect current domain"),
-];
+// Consts, so each use is its own value.
+const CONFIG: OptDef = flag("config", "affect next boot");
+const LIVE: OptDef = flag("live", "affect running domain");
+const CURRENT: OptDef = flag("current", "affect current domain");
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -51,9 +50,9 @@ pub static COMMANDS: &[CommandDef] = &[
             super::int("soft-limit", "Memory during contention, as scaled integer (default KiB)"),
             super::int("swap-hard-limit", "Max memory plus swap, as scaled integer (default KiB)"),
             super::int("min-guarantee", "Min guaranteed memory, as scaled integer (default KiB)"),
-            SCOPE[0],
-            SCOPE[1],
-            SCOPE[2],
+            CONFIG,
+            LIVE,
+            CURRENT,
         ],
         memtune,
     ),
@@ -73,9 +72,9 @@ pub static COMMANDS: &[CommandDef] = &[
             string("device-write-iops-sec", "per-device write I/O limit per second, in the form of /path/to/device,write_iops_sec,..."),
             string("device-read-bytes-sec", "per-device bytes read per second, in the form of /path/to/device,read_bytes_sec,..."),
             string("device-write-bytes-sec", "per-device bytes wrote per second, in the form of /path/to/device,write_bytes_sec,..."),
-            SCOPE[0],
-            SCOPE[1],
-            SCOPE[2],
+            CONFIG,
+            LIVE,
+            CURRENT,
         ],
         blkiotune,
     ),
@@ -92,9 +91,9 @@ pub static COMMANDS: &[CommandDef] = &[
             string("mode", "NUMA mode, one of strict, preferred and interleave \n\
                  or a number from the virDomainNumatuneMemMode enum"),
             string("nodeset", "NUMA node selections to set"),
-            SCOPE[0],
-            SCOPE[1],
-            SCOPE[2],
+            CONFIG,
+            LIVE,
+            CURRENT,
         ],
         numatune,
     ),
@@ -105,9 +104,9 @@ pub static COMMANDS: &[CommandDef] = &[
             data("domain", "domain name, id or uuid"),
             super::int("vcpu", "vcpu number"),
             string("cpulist", "host cpu number(s) to set, or omit option to query"),
-            SCOPE[0],
-            SCOPE[1],
-            SCOPE[2],
+            CONFIG,
+            LIVE,
+            CURRENT,
         ],
         vcpupin,
     ),
@@ -120,9 +119,9 @@ pub static COMMANDS: &[CommandDef] = &[
         &[
             data("domain", "domain name, id or uuid"),
             string("cpulist", "host cpu number(s) to set, or omit option to query"),
-            SCOPE[0],
-            SCOPE[1],
-            SCOPE[2],
+            CONFIG,
+            LIVE,
+            CURRENT,
         ],
         emulatorpin,
     ),

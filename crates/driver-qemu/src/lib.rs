@@ -33,6 +33,7 @@ mod init;
 mod lifecycle;
 mod migration;
 pub mod monitor;
+mod node_info;
 mod ops;
 pub mod process;
 pub mod runtime;

@@ -285,6 +285,7 @@ fn spawn_and_connect(
         let def = setup.def;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let ready = async {
+            tune::set_max_memlock(&def, pid)?;
             // qemuSetupCgroup, then qemuProcessSetupEmulator.
             if let Some(m) = &cgroup {
                 m.setup_domain(&def)?;

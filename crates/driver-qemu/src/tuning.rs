@@ -15,8 +15,8 @@ use crate::state::Running;
 use crate::{lifecycle, ops};
 use rvirt::driver::{DomainRef, TuningDriver};
 use rvirt_conf::DomainDef;
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParamValue};
 use rvirt_util::TypedParams;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParamValue};
 use std::sync::Arc;
 
 pub(crate) const LIVE: u32 = 1;
@@ -38,9 +38,10 @@ impl Live {
     pub fn get(driver: &Driver, dom: &DomainRef) -> Result<Live> {
         let domains = driver.domains.lock();
         let obj = domains.get(dom)?;
-        let run = obj.run.clone().ok_or_else(|| {
-            Error::operation_invalid(ErrorDomain::QEMU, "domain is not running")
-        })?;
+        let run = obj
+            .run
+            .clone()
+            .ok_or_else(|| Error::operation_invalid(ErrorDomain::QEMU, "domain is not running"))?;
         let machine = driver.cgroups.existing(&obj.def, obj.id, run.pid);
         Ok(Live {
             def: obj.def.clone(),
@@ -59,10 +60,22 @@ impl Live {
     }
 }
 
-/// Change the live definition and record the status.
+/// Change the live definition and record the status. A persistent
+/// guest's configuration is the running definition until something
+/// differs: it is kept apart first, so a live change stays live.
 pub(crate) fn commit_live(driver: &Driver, dom: &DomainRef, change: impl FnOnce(&mut DomainDef)) {
     let mut domains = driver.domains.lock();
     if let Ok(obj) = domains.get_mut(dom) {
+        if obj.persistent && obj.new_def.is_none() {
+            let mut config = obj.def.clone();
+            if let Some(cpu) = &obj.config_cpu {
+                config.cpu = Some(cpu.clone());
+            }
+            if let Some(resource) = &obj.config_resource {
+                config.resource = resource.clone();
+            }
+            obj.new_def = Some(config);
+        }
         change(&mut obj.def);
         lifecycle::save_status(driver, obj);
     }
@@ -93,7 +106,10 @@ pub(crate) fn get_scope(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<
 pub(crate) fn privileged(driver: &Driver, code: ErrorCode, what: &str) -> Result<()> {
     match driver.security.privileged {
         true => Ok(()),
-        false => Err(error(code, format!("{what} is not available in session mode"))),
+        false => Err(error(
+            code,
+            format!("{what} is not available in session mode"),
+        )),
     }
 }
 
@@ -119,7 +135,11 @@ fn sched_list(shares: u64, bws: [(u64, i64); 4]) -> TypedParams {
 }
 
 fn get_sched(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams> {
-    check_flags("qemuDomainGetSchedulerParametersFlags", flags, LIVE | CONFIG | STRING_OKAY)?;
+    check_flags(
+        "qemuDomainGetSchedulerParametersFlags",
+        flags,
+        LIVE | CONFIG | STRING_OKAY,
+    )?;
     privileged(driver, ErrorCode::CONFIG_UNSUPPORTED, "CPU tuning")?;
     if !get_scope(driver, dom, flags & (LIVE | CONFIG))? {
         let t = def_for(driver, dom, false)?.cputune;
@@ -135,7 +155,12 @@ fn get_sched(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams
     let emulator = live.dir(Controller::Cpu, Some("emulator"), missing)?;
     let global = guest.cfs_period_quota()?;
     // Without IOThreads libvirt reads the guest's group for them.
-    let bws = [vcpus.cfs_period_quota()?, emulator.cfs_period_quota()?, global, global];
+    let bws = [
+        vcpus.cfs_period_quota()?,
+        emulator.cfs_period_quota()?,
+        global,
+        global,
+    ];
     Ok(sched_list(shares, bws))
 }
 
@@ -166,7 +191,10 @@ fn sched_value(field: &str, value: &TypedParamValue) -> Result<(u64, i64)> {
 /// The thread groups whose bandwidth `field` sets.
 fn bandwidth_groups(field: &str, vcpus: &[(u32, i32)]) -> Vec<Option<String>> {
     match field.split('_').next() {
-        Some("vcpu") => vcpus.iter().map(|(i, _)| Some(format!("vcpu{i}"))).collect(),
+        Some("vcpu") => vcpus
+            .iter()
+            .map(|(i, _)| Some(format!("vcpu{i}")))
+            .collect(),
         Some("emulator") => vec![Some("emulator".into())],
         Some("global") => vec![None],
         // No IOThreads: nothing to set, as qemuSetIOThreadsBWLive.
@@ -193,7 +221,11 @@ fn apply_sched(def: &mut DomainDef, field: &str, ul: u64, l: i64) {
 }
 
 fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32) -> Result<()> {
-    check_flags("qemuDomainSetSchedulerParametersFlags", flags, LIVE | CONFIG)?;
+    check_flags(
+        "qemuDomainSetSchedulerParametersFlags",
+        flags,
+        LIVE | CONFIG,
+    )?;
     params.validate(&SCHED_PARAMS)?;
     privileged(driver, ErrorCode::CONFIG_UNSUPPORTED, "CPU tuning")?;
     ops::with_job(driver, dom, || {
@@ -207,16 +239,16 @@ fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32)
             let state = Live::get(driver, dom)?;
             let missing = "cgroup CPU controller is not mounted";
             let guest = state.dir(Controller::Cpu, None, missing)?;
-            let vcpus = driver
-                .rt
-                .run({
-                    let run = state.run.clone();
-                    async move { vcpu_threads(&run.monitor, run.pid).await }
-                })?;
+            let vcpus = driver.rt.run({
+                let run = state.run.clone();
+                async move { vcpu_threads(&run.monitor, run.pid).await }
+            })?;
             for (field, ul, l) in &values {
                 if field == "cpu_shares" {
                     guest.set_cpu_shares(*ul)?;
-                } else if (*ul != 0 && field.ends_with("_period")) || (*l != 0 && field.ends_with("_quota")) {
+                } else if (*ul != 0 && field.ends_with("_period"))
+                    || (*l != 0 && field.ends_with("_quota"))
+                {
                     let (period, quota) = match field.ends_with("_period") {
                         true => (*ul, 0),
                         false => (0, *l),
@@ -259,7 +291,11 @@ fn get_memory(
     nparams: i32,
     flags: u32,
 ) -> Result<(TypedParams, i32)> {
-    check_flags("qemuDomainGetMemoryParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
+    check_flags(
+        "qemuDomainGetMemoryParameters",
+        flags,
+        LIVE | CONFIG | STRING_OKAY,
+    )?;
     privileged(driver, ErrorCode::OPERATION_UNSUPPORTED, "Memory tuning")?;
     let live = get_scope(driver, dom, flags & (LIVE | CONFIG))?;
     if nparams == 0 {
@@ -276,7 +312,11 @@ fn get_memory(
             Err(e) if [libc::ENOENT, libc::EOPNOTSUPP].contains(&e.int1) => MEMORY_UNLIMITED,
             other => other?,
         };
-        [dir.memory(MemoryLimit::Hard)?, dir.memory(MemoryLimit::Soft)?, swap]
+        [
+            dir.memory(MemoryLimit::Hard)?,
+            dir.memory(MemoryLimit::Soft)?,
+            swap,
+        ]
     } else {
         let m = def_for(driver, dom, false)?.memtune;
         [m.hard_limit, m.soft_limit, m.swap_hard_limit].map(unlimited_if_unset)
@@ -419,7 +459,9 @@ fn pin_vcpu(driver: &Driver, dom: &DomainRef, vcpu: u32, map: &[u8], flags: u32)
             if let Some((_, tid)) = threads.iter().find(|(i, _)| *i == vcpu) {
                 let sub = format!("vcpu{vcpu}");
                 let machine = state.machine.as_ref();
-                if let Some(dir) = machine.and_then(|m| m.dir(Controller::Cpuset, Some(sub.as_str()))) {
+                if let Some(dir) =
+                    machine.and_then(|m| m.dir(Controller::Cpuset, Some(sub.as_str())))
+                {
                     dir.set_cpuset("cpus", &cpus)?;
                 }
                 set_affinity(*tid, &cpus, false)?;
@@ -477,23 +519,40 @@ fn pin_emulator(driver: &Driver, dom: &DomainRef, map: &[u8], flags: u32) -> Res
         if live {
             let state = Live::get(driver, dom)?;
             let sub = Some("emulator");
-            if let Some(dir) = state.machine.as_ref().and_then(|m| m.dir(Controller::Cpuset, sub)) {
+            if let Some(dir) = state
+                .machine
+                .as_ref()
+                .and_then(|m| m.dir(Controller::Cpuset, sub))
+            {
                 dir.set_cpuset("cpus", &cpus)?;
             }
             set_affinity(state.run.pid, &cpus, false)?;
-            commit_live(driver, dom, |def| def.cputune.emulatorpin = Some(cpus.clone()));
+            commit_live(driver, dom, |def| {
+                def.cputune.emulatorpin = Some(cpus.clone())
+            });
         }
         if config {
-            ops::update_config(driver, dom, |def| def.cputune.emulatorpin = Some(cpus.clone()))?;
+            ops::update_config(driver, dom, |def| {
+                def.cputune.emulatorpin = Some(cpus.clone())
+            })?;
         }
         Ok(())
     })
 }
 
-fn emulator_pin_info(driver: &Driver, dom: &DomainRef, maplen: usize, flags: u32) -> Result<(Vec<u8>, i32)> {
+fn emulator_pin_info(
+    driver: &Driver,
+    dom: &DomainRef,
+    maplen: usize,
+    flags: u32,
+) -> Result<(Vec<u8>, i32)> {
     check_flags("qemuDomainGetEmulatorPinInfo", flags, LIVE | CONFIG)?;
     let def = def_for(driver, dom, get_scope(driver, dom, flags)?)?;
-    let cpus = def.cputune.emulatorpin.clone().unwrap_or_else(|| default_cpus(&def));
+    let cpus = def
+        .cputune
+        .emulatorpin
+        .clone()
+        .unwrap_or_else(|| default_cpus(&def));
     Ok((list_to_cpumap(&cpus, maplen), 1))
 }
 
@@ -504,7 +563,11 @@ impl TuningDriver for QemuConnection {
         let active = driver.domains.lock().get(dom)?.is_active();
         if active {
             let live = Live::get(driver, dom)?;
-            live.dir(Controller::Cpu, None, "cgroup CPU controller is not mounted")?;
+            live.dir(
+                Controller::Cpu,
+                None,
+                "cgroup CPU controller is not mounted",
+            )?;
         }
         Ok(("posix".into(), 9))
     }
@@ -599,7 +662,10 @@ mod tests {
         .unwrap();
         apply_sched(&mut def, "emulator_quota", 0, 5000);
         apply_sched(&mut def, "cpu_shares", 300, 300);
-        assert_eq!((def.cputune.emulator.quota, def.cputune.shares), (5000, Some(300)));
+        assert_eq!(
+            (def.cputune.emulator.quota, def.cputune.shares),
+            (5000, Some(300))
+        );
         set_pin(&mut def, 1, &[0]);
         set_pin(&mut def, 0, &[1]);
         set_pin(&mut def, 1, &[1]);

@@ -10,10 +10,10 @@ use crate::ops;
 use crate::tuning::{
     commit_live, def_for, error, first, get_scope, privileged, Live, CONFIG, LIVE, STRING_OKAY,
 };
+use rvirt::driver::DomainRef;
 use rvirt_conf::domain::blkiotune::{BlkioDevice, Blkiotune};
 use rvirt_conf::domain::numatune::{MemMode, MemoryTune, Placement};
 use rvirt_conf::DomainDef;
-use rvirt::driver::DomainRef;
 use rvirt_util::{ErrorCode, Result, TypedParamType, TypedParamValue, TypedParams};
 
 /// The device parameters, in libvirt's order, with their key.
@@ -64,7 +64,11 @@ pub fn get_blkio(
     nparams: i32,
     flags: u32,
 ) -> Result<(TypedParams, i32)> {
-    check_flags("qemuDomainGetBlkioParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
+    check_flags(
+        "qemuDomainGetBlkioParameters",
+        flags,
+        LIVE | CONFIG | STRING_OKAY,
+    )?;
     privileged(driver, ErrorCode::CONFIG_UNSUPPORTED, "Block I/O tuning")?;
     if nparams == 0 {
         return Ok((TypedParams::new(), 6)); // QEMU_NB_BLKIO_PARAM
@@ -188,7 +192,10 @@ const MODES: [MemMode; 4] = [
 ];
 
 fn mode_of(def: &DomainDef) -> MemMode {
-    def.numatune.memory.as_ref().map_or(MemMode::Strict, |m| m.mode)
+    def.numatune
+        .memory
+        .as_ref()
+        .map_or(MemMode::Strict, |m| m.mode)
 }
 
 fn nodeset_of(def: &DomainDef) -> Option<Vec<u32>> {
@@ -204,14 +211,20 @@ pub fn get_numa(
     nparams: i32,
     flags: u32,
 ) -> Result<(TypedParams, i32)> {
-    check_flags("qemuDomainGetNumaParameters", flags, LIVE | CONFIG | STRING_OKAY)?;
+    check_flags(
+        "qemuDomainGetNumaParameters",
+        flags,
+        LIVE | CONFIG | STRING_OKAY,
+    )?;
     let live = get_scope(driver, dom, flags & (LIVE | CONFIG))?;
     if nparams == 0 {
         return Ok((TypedParams::new(), 2)); // QEMU_NB_NUMA_PARAM
     }
     let def = def_for(driver, dom, live)?;
     let mode = MODES.iter().position(|m| *m == mode_of(&def)).unwrap_or(0);
-    let nodeset = nodeset_of(&def).map(|n| format_cpus(&n)).unwrap_or_default();
+    let nodeset = nodeset_of(&def)
+        .map(|n| format_cpus(&n))
+        .unwrap_or_default();
     let p = TypedParams::new()
         .with("numa_mode", TypedParamValue::Int(mode as i32))
         .with("numa_nodeset", TypedParamValue::String(nodeset));
@@ -222,7 +235,9 @@ pub fn get_numa(
 /// (or both) replaces what was there.
 fn numatune_set(def: &mut DomainDef, mode: Option<MemMode>, nodes: Option<&[u32]>) {
     let old = def.numatune.memory.take();
-    let mode = mode.or(old.as_ref().map(|m| m.mode)).unwrap_or(MemMode::Strict);
+    let mode = mode
+        .or(old.as_ref().map(|m| m.mode))
+        .unwrap_or(MemMode::Strict);
     let placement = match (nodes, old) {
         (Some(n), _) => Placement::Static(n.to_vec()),
         (None, Some(m)) => m.placement,
@@ -243,7 +258,10 @@ pub fn set_numa(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u
                 .ok()
                 .and_then(|i| MODES.get(i).copied())
                 .ok_or_else(|| {
-                    error(ErrorCode::INVALID_ARG, format!("unsupported numatune mode: '{m}'"))
+                    error(
+                        ErrorCode::INVALID_ARG,
+                        format!("unsupported numatune mode: '{m}'"),
+                    )
                 })?,
         ),
         _ => None,
@@ -323,7 +341,10 @@ mod tests {
     #[test]
     fn blkio_device_strings() {
         let devices = parse_devices("/dev/sda,1000,/dev/sdb,0", "device_read_iops_sec").unwrap();
-        assert_eq!(devices, vec![("/dev/sda".into(), 1000), ("/dev/sdb".into(), 0)]);
+        assert_eq!(
+            devices,
+            vec![("/dev/sda".into(), 1000), ("/dev/sdb".into(), 0)]
+        );
         let err = parse_devices("/dev/sda", "device_weight").unwrap_err();
         assert_eq!(
             err.message,

@@ -229,7 +229,11 @@ fn place_vcpu_threads(driver: &Driver, dom: &DomainRef, run: &Arc<Running>) {
         crate::cgroup::setup::setup_vcpus(machine, &def, &run.monitor, run.pid).await
     });
     if let Err(e) = placed {
-        tracing::warn!("cannot set up the new vCPU threads of {}: {}", dom.name, e.message);
+        tracing::warn!(
+            "cannot set up the new vCPU threads of {}: {}",
+            dom.name,
+            e.message
+        );
     }
 }
 

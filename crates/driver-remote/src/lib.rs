@@ -16,9 +16,9 @@ mod nodedev;
 pub mod sasl;
 mod snapshot;
 mod storage;
-mod tuning;
 mod stream;
 pub mod tls;
+mod tuning;
 mod uri;
 pub mod wire;
 

@@ -13,7 +13,8 @@ const STRING_OKAY: u32 = 1 << 2;
 
 impl TuningDriver for RemoteConnection {
     fn get_scheduler_type(&self, d: &DomainRef) -> Result<(String, i32)> {
-        let ret = self.call_domain_get_scheduler_type(&DomainGetSchedulerTypeArgs { dom: nonnull(d) })?;
+        let ret =
+            self.call_domain_get_scheduler_type(&DomainGetSchedulerTypeArgs { dom: nonnull(d) })?;
         Ok((ret.type_, ret.nparams))
     }
     fn get_scheduler_parameters(&self, d: &DomainRef, flags: u32) -> Result<TypedParams> {
@@ -23,7 +24,9 @@ impl TuningDriver for RemoteConnection {
             nparams,
             flags: flags | STRING_OKAY,
         };
-        Ok(self.call_domain_get_scheduler_parameters_flags(&args)?.params)
+        Ok(self
+            .call_domain_get_scheduler_parameters_flags(&args)?
+            .params)
     }
     fn set_scheduler_parameters(&self, d: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
         let args = DomainSetSchedulerParametersFlagsArgs {

@@ -138,8 +138,7 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
                     || (!matches!(
                         o.kind,
                         OptKind::Bool | OptKind::NamedString | OptKind::NamedInt
-                    )
-                        && !opts.contains_key(o.name))
+                    ) && !opts.contains_key(o.name))
             });
             match opt {
                 Some(o) => {

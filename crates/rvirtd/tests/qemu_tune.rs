@@ -8,13 +8,17 @@
 //! `--live` changes. The guest runs on one daemon at a time, so both use
 //! the same group name without sharing it.
 
-use rvirt_testkit::cgroups::{affinity, hybrid_host, qemu_with, vcpu_threads, v1_files, wait_removed};
+use rvirt_testkit::cgroups::{
+    affinity, hybrid_host, qemu_with, v1_files, vcpu_threads, wait_removed,
+};
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
 use rvirt_testkit::tools::virsh;
 
 const NAME: &str = "tune";
+/// The same UUID on both daemons (their dumpxml is compared).
+const UUID: &str = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b";
 /// A block device every host of ours has; its throttles are harmless.
 const BLOCK_DEVICE: &str = "/dev/loop7";
 
@@ -26,9 +30,8 @@ fn tunables() -> String {
          <emulatorpin cpuset='0'/>\n    <period>100000</period>\n    <quota>50000</quota>\n    \
          <global_period>100000</global_period>\n    <global_quota>150000</global_quota>\n    \
          <emulator_period>100000</emulator_period>\n    <emulator_quota>40000</emulator_quota>\n  \
-         </cputune>\n  <memtune>\n    <hard_limit unit='KiB'>524288</hard_limit>\n    \
-         <soft_limit unit='KiB'>262144</soft_limit>\n    \
-         <swap_hard_limit unit='KiB'>1048576</swap_hard_limit>\n  </memtune>\n  \
+         </cputune>\n  <memtune>\n    <soft_limit unit='KiB'>262144</soft_limit>\n  \
+         </memtune>\n  \
          <blkiotune>\n    <device>\n      <path>{BLOCK_DEVICE}</path>\n      \
          <read_iops_sec>1000</read_iops_sec>\n      <write_bytes_sec>1048576</write_bytes_sec>\n    \
          </device>\n  </blkiotune>\n  <numatune>\n    <memory mode='strict' nodeset='0'/>\n  \
@@ -72,10 +75,17 @@ fn transcript(uri: &str, pid_of: &dyn Fn() -> i32) -> String {
     let mut out = String::new();
     let run = |out: &mut String, cmd: &str| {
         let r = virsh(uri, cmd);
-        let text = if r.ok { r.stdout } else { format!("error: {}", r.stderr) };
+        let text = if r.ok {
+            r.stdout
+        } else {
+            format!("error: {}", r.stderr)
+        };
         out.push_str(&format!("$ virsh {cmd}\n{text}\n"));
     };
-    let id = virsh(uri, &format!("domid {NAME}")).stdout.trim().to_string();
+    let id = virsh(uri, &format!("domid {NAME}"))
+        .stdout
+        .trim()
+        .to_string();
     let rel = format!("/machine/qemu-{id}-{NAME}.libvirt-qemu");
     let pid = pid_of();
     for cmd in QUERIES {
@@ -121,6 +131,61 @@ fn snapshot(rel: &str, pid: i32) -> String {
     out
 }
 
+/// A `<hard_limit>` is also QEMU's RLIMIT_MEMLOCK; where the daemon may
+/// not raise that (no CAP_SYS_RESOURCE in this container, 8 MiB hard
+/// limit) the start fails. The failure's own words, QEMU's pid blanked
+/// (libvirtd reports it from the child before exec, wrapped in "Process
+/// exited prior to exec: libvirt:  error : ").
+fn hard_limit_error(uri: &str, dirs: &QemuDirs) -> String {
+    let xml = dirs.guest_xml("hard", &image(), "").replace(
+        "<vcpu>1</vcpu>",
+        "<vcpu>1</vcpu><memtune><hard_limit unit='KiB'>524288</hard_limit></memtune>",
+    );
+    let path = dirs.write("hard.xml", xml);
+    let define = virsh(uri, &format!("define {}", path.display()));
+    assert!(define.ok, "{}", define.stderr);
+    let r = virsh(uri, "start hard");
+    let _ = virsh(uri, "undefine hard");
+    if r.ok {
+        let _ = virsh(uri, "destroy hard");
+        return "started".into();
+    }
+    let text = r.stderr;
+    let core = text
+        .find("cannot limit")
+        .map_or(text.as_str(), |i| &text[i..]);
+    let words: Vec<&str> = core.split_whitespace().collect();
+    words
+        .iter()
+        .map(|w| {
+            if w.parse::<u32>().is_ok() && *w != "536870912" {
+                "PID"
+            } else {
+                w
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn with_uuid(xml: &str) -> String {
+    xml.replacen(
+        &format!("<name>{NAME}</name>"),
+        &format!("<name>{NAME}</name>\n  <uuid>{UUID}</uuid>"),
+        1,
+    )
+}
+
+/// Destroys the guest when dropped, so a failing test leaves no QEMU
+/// (libvirtd's outlive the daemon) and no group behind.
+struct Running(String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = virsh(&self.0, &format!("destroy {NAME}"));
+    }
+}
+
 fn start(uri: &str, xml: &std::path::Path) {
     for cmd in [format!("define {}", xml.display()), format!("start {NAME}")] {
         let r = virsh(uri, &cmd);
@@ -129,7 +194,10 @@ fn start(uri: &str, xml: &std::path::Path) {
 }
 
 fn stop(uri: &str) {
-    let id = virsh(uri, &format!("domid {NAME}")).stdout.trim().to_string();
+    let id = virsh(uri, &format!("domid {NAME}"))
+        .stdout
+        .trim()
+        .to_string();
     let _ = virsh(uri, &format!("destroy {NAME}"));
     let _ = virsh(uri, &format!("undefine {NAME}"));
     wait_removed(&format!("/machine/qemu-{id}-{NAME}.libvirt-qemu"));
@@ -147,25 +215,37 @@ fn tunables_match_stock_libvirtd() {
     let image = image();
     let stock_dirs = QemuDirs::new();
     let xml = stock_dirs.guest_xml(NAME, &image, "");
-    let xml = xml.replace("<vcpu>1</vcpu>", &tunables());
+    let xml = with_uuid(&xml).replace("<vcpu>1</vcpu>", &tunables());
     let stock_xml = stock_dirs.write("tune.xml", &xml);
-    let marks = format!("{}/", stock_dirs.root().display());
+    assert_eq!(
+        qemu_with(&["guest=tune,"]),
+        None,
+        "a QEMU named tune is running"
+    );
     start(&stock.uri(), &stock_xml);
+    let running = Running(stock.uri());
     stock_dirs.wait_ready(NAME);
     let want = transcript(&stock.uri(), &|| {
-        qemu_with(&["guest=tune,", &marks]).expect("libvirtd's QEMU")
+        // The only guest of that name here (libvirtd passes the console
+        // file as an fd, so no path of ours marks its command line).
+        qemu_with(&["guest=tune,"]).expect("libvirtd's QEMU")
     });
     stop(&stock.uri());
+    drop(running);
+    let stock_hard = hard_limit_error(&stock.uri(), &stock_dirs);
 
     let dirs = QemuDirs::new();
     let daemon = Daemon::rvirtd(&dirs.conf());
     let uri = format!("qemu+unix:///system?socket={}", daemon.socket().display());
-    let ours = dirs.guest_xml(NAME, &image, "").replace("<vcpu>1</vcpu>", &tunables());
+    let ours = with_uuid(&dirs.guest_xml(NAME, &image, "")).replace("<vcpu>1</vcpu>", &tunables());
     let path = dirs.write("tune.xml", ours);
     start(&uri, &path);
+    let running = Running(uri.clone());
     dirs.wait_ready(NAME);
     let got = transcript(&uri, &|| dirs.pid_of(NAME).expect("rvirtd's QEMU"));
     stop(&uri);
+    drop(running);
+    assert_eq!(hard_limit_error(&uri, &dirs), stock_hard);
 
     // The console paths differ by directory only.
     let got = got.replace(&dirs.root().display().to_string(), "DIR");
@@ -200,7 +280,7 @@ fn tunables_without_their_controller_fail_the_start() {
     for (name, tune, error) in [
         (
             "nomem",
-            "<memtune><hard_limit unit='KiB'>524288</hard_limit></memtune>",
+            "<memtune><soft_limit unit='KiB'>524288</soft_limit></memtune>",
             "unsupported configuration: Memory cgroup is not available on this host",
         ),
         (
@@ -223,6 +303,10 @@ fn tunables_without_their_controller_fail_the_start() {
         let r = virsh(&uri, &format!("start {name}"));
         assert!(!r.ok, "{name} started");
         assert!(r.stderr.contains(error), "{name}: {}", r.stderr);
-        assert_eq!(dirs.pid_of(name).filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()), None);
+        assert_eq!(
+            dirs.pid_of(name)
+                .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists()),
+            None
+        );
     }
 }

@@ -33,13 +33,17 @@ fn qemu_connections_share_the_daemons_secrets() {
     .unwrap();
     let defined = virsh(
         &secrets,
-        &format!("secret-define {}; secret-set-value {UUID} --base64 Zm9v", xml.display()),
+        &format!(
+            "secret-define {}; secret-set-value {UUID} --base64 Zm9v",
+            xml.display()
+        ),
     );
     assert!(defined.ok, "{defined:?}\n{}", d.log());
     let seen = virsh(&qemu, &format!("secret-list; secret-get-value {UUID}"));
     assert!(seen.ok, "{seen:?}\n{}", d.log());
     assert!(
-        seen.stdout.contains(&format!("{UUID}   volume /var/lib/images/a.img")),
+        seen.stdout
+            .contains(&format!("{UUID}   volume /var/lib/images/a.img")),
         "{seen:?}"
     );
     assert!(seen.stdout.ends_with("Zm9v\n"), "{seen:?}");

@@ -462,11 +462,8 @@ mod tests {
     }
 
     fn temp_group(files: &[(&str, &str)]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "rvirt-cg-{}-{}",
-            std::process::id(),
-            files.len()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("rvirt-cg-{}-{}", std::process::id(), files.len()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         for (f, v) in files {
@@ -481,17 +478,26 @@ mod tests {
         let v2 = Dir::V2(d.clone());
         assert_eq!(v2.cfs_period_quota().unwrap(), (100000, QUOTA.1));
         v2.set_cfs_period(50000).unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("cpu.max")).unwrap(), "max 50000");
+        assert_eq!(
+            std::fs::read_to_string(d.join("cpu.max")).unwrap(),
+            "max 50000"
+        );
         v2.set_cfs_quota(-1).unwrap();
         assert_eq!(std::fs::read_to_string(d.join("cpu.max")).unwrap(), "max");
         assert_eq!(v2.memory(MemoryLimit::Hard).unwrap(), MEMORY_UNLIMITED);
         v2.set_memory(MemoryLimit::Hard, 1024).unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("memory.max")).unwrap(), "1048576");
+        assert_eq!(
+            std::fs::read_to_string(d.join("memory.max")).unwrap(),
+            "1048576"
+        );
         let err = v2.set_blkio_weight(100).unwrap_err();
         assert_eq!(err.code, ErrorCode::OPERATION_INVALID);
         std::fs::write(d.join("io.weight"), "default 100\n").unwrap();
         v2.set_blkio_weight(300).unwrap();
-        assert_eq!(std::fs::read_to_string(d.join("io.weight")).unwrap(), "default 300");
+        assert_eq!(
+            std::fs::read_to_string(d.join("io.weight")).unwrap(),
+            "default 300"
+        );
         std::fs::write(d.join("io.weight"), "default 300\n").unwrap();
         assert_eq!(v2.blkio_weight().unwrap(), 300);
         let _ = std::fs::remove_dir_all(&d);

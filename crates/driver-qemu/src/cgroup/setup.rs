@@ -94,6 +94,30 @@ impl Machine {
     }
 }
 
+/// `qemuDomainGetMemLockLimitBytes` + `virProcessSetMaxMemLock`: with a
+/// `<hard_limit>` QEMU may lock that much memory, no more (libvirt sets
+/// it between fork and exec; rvirtd right after the spawn).
+pub fn set_max_memlock(def: &DomainDef, pid: i32) -> Result<()> {
+    let Some(kib) = limit_set(def.memtune.hard_limit) else {
+        return Ok(());
+    };
+    let bytes = kib << 10;
+    let rlim = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: bytes,
+    };
+    // SAFETY: prlimit reads `rlim` and writes nothing (old limit NULL).
+    let rc = unsafe { libc::prlimit(pid, libc::RLIMIT_MEMLOCK, &rlim, std::ptr::null_mut()) };
+    if rc == 0 {
+        return Ok(());
+    }
+    Err(Error::system(
+        ErrorDomain::NONE,
+        format!("cannot limit locked memory of process {pid} to {bytes}"),
+        &std::io::Error::last_os_error(),
+    ))
+}
+
 /// `virDomainCgroupSetupGlobalCpuCgroup`: `<global_period>`/`_quota` on
 /// the guest's group.
 pub fn setup_global(machine: Option<&Machine>, def: &DomainDef) -> Result<()> {

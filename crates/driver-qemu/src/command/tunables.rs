@@ -20,7 +20,10 @@ fn unapplied(def: &DomainDef) -> Option<&'static str> {
     );
     // IOThreads are not on the command line yet, so neither is their tuning.
     let unapplied = [
-        ("cputune/iothread_period", t.iothread != Bandwidth::default()),
+        (
+            "cputune/iothread_period",
+            t.iothread != Bandwidth::default(),
+        ),
         ("cputune/iothreadpin", !t.iothreadpins.is_empty()),
         ("numatune/memnode", !def.numatune.memnodes.is_empty()),
         ("numatune/memory placement='auto'", auto),
@@ -38,7 +41,9 @@ fn unapplied(def: &DomainDef) -> Option<&'static str> {
 /// does not apply, and qemu_validate.c's refusal of `min_guarantee`.
 pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
     if def.memtune.min_guarantee.is_some() {
-        return Err(unsupported("Parameter 'min_guarantee' not supported by QEMU."));
+        return Err(unsupported(
+            "Parameter 'min_guarantee' not supported by QEMU.",
+        ));
     }
     match unapplied(def) {
         Some(element) => Err(unsupported(format!(
@@ -146,7 +151,10 @@ mod tests {
             r#"{"id":"pc.ram","host-nodes":[0],"policy":"bind"}"#
         );
         let def = parse("<numatune><memory mode='restrictive' nodeset='0'/></numatune>");
-        assert_eq!(host_nodes(props(), &def).unwrap().finish(), r#"{"id":"pc.ram"}"#);
+        assert_eq!(
+            host_nodes(props(), &def).unwrap().finish(),
+            r#"{"id":"pc.ram"}"#
+        );
         let def = parse("<numatune><memory mode='preferred' nodeset='4000'/></numatune>");
         let err = host_nodes(props(), &def).err().expect("node 4000 refused");
         assert_eq!(

@@ -177,9 +177,7 @@ fn from_string(field: &str, kind: TypedParamType, value: &str) -> Result<V, CmdE
         TypedParamType::Int => V::Int(value.parse().map_err(|_| bad("int"))?),
         TypedParamType::UInt => V::UInt(value.parse().map_err(|_| bad("unsigned int"))?),
         TypedParamType::LLong => V::LLong(value.parse().map_err(|_| bad("long long"))?),
-        TypedParamType::ULLong => {
-            V::ULLong(value.parse().map_err(|_| bad("unsigned long long"))?)
-        }
+        TypedParamType::ULLong => V::ULLong(value.parse().map_err(|_| bad("unsigned long long"))?),
         TypedParamType::Double => V::Double(value.parse().map_err(|_| bad("double"))?),
         TypedParamType::Boolean => V::Boolean(matches!(value, "1" | "yes" | "true")),
         TypedParamType::String => V::String(value.to_string()),
@@ -194,7 +192,9 @@ fn sched_updates(c: &ParsedCommand, current: &TypedParams) -> Result<TypedParams
         .filter_map(|n| c.get(n).map(|v| format!("{n}={v}")));
     for set in c.argv.iter().cloned().chain(legacy) {
         let Some((field, value)) = set.split_once('=') else {
-            return Err(CmdError::msg("Invalid syntax for --set, expecting name=value"));
+            return Err(CmdError::msg(
+                "Invalid syntax for --set, expecting name=value",
+            ));
         };
         let Some(p) = current.iter().find(|p| p.field == field) else {
             return Err(CmdError::msg(format!("invalid scheduler option: {field}")));
@@ -207,7 +207,11 @@ fn sched_updates(c: &ParsedCommand, current: &TypedParams) -> Result<TypedParams
 fn schedinfo(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let flags = scope(c)?;
     // Both live and config: query the current state.
-    let query = if flags == AFFECT_LIVE | AFFECT_CONFIG { 0 } else { flags };
+    let query = if flags == AFFECT_LIVE | AFFECT_CONFIG {
+        0
+    } else {
+        flags
+    };
     let dom = domain(ctl, c)?;
     let (kind, nparams) = match dom.get_scheduler_type() {
         Ok(t) => t,
@@ -244,7 +248,9 @@ fn memtune_size(c: &ParsedCommand, name: &str) -> Result<Option<u64>, CmdError> 
     if text.trim_start().starts_with('-') {
         return match text.trim().parse::<i64>() {
             Ok(v) if v < 0 => Ok(Some(UNLIMITED)),
-            _ => Err(CmdError::msg(format!("Unable to parse integer parameter {name}"))),
+            _ => Err(CmdError::msg(format!(
+                "Unable to parse integer parameter {name}"
+            ))),
         };
     }
     let bytes = opt_scaled(c, name, 1024, i64::MAX as u64)
@@ -409,7 +415,11 @@ fn vcpupin(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         return vcpupin_query(ctl, &dom, vcpu, max, flags);
     };
     let map = parse_cpulist(list, max)?;
-    let flags = if flags == 0 && !c.has("current") { AFFECT_LIVE } else { flags };
+    let flags = if flags == 0 && !c.has("current") {
+        AFFECT_LIVE
+    } else {
+        flags
+    };
     dom.pin_vcpu(vcpu.unwrap_or(0), &map, flags)?;
     Ok(())
 }
@@ -427,8 +437,8 @@ fn vcpupin_query(ctl: &Ctl, dom: &Domain, vcpu: Option<u32>, max: u32, flags: u3
     }
     let ncpus = dom.get_vcpus_flags(flags | VCPU_MAXIMUM)? as u32;
     if let Some(v) = vcpu.filter(|v| *v >= ncpus) {
-        let live = flags & AFFECT_LIVE != 0
-            || (flags & AFFECT_CONFIG == 0 && dom.is_active() == Ok(true));
+        let live =
+            flags & AFFECT_LIVE != 0 || (flags & AFFECT_CONFIG == 0 && dom.is_active() == Ok(true));
         let which = if live { "live" } else { "persistent" };
         return Err(CmdError::msg(format!(
             "vcpu {v} is out of range of {which} cpu count {ncpus}"
@@ -438,7 +448,12 @@ fn vcpupin_query(ctl: &Ctl, dom: &Domain, vcpu: Option<u32>, max: u32, flags: u3
     let (maps, filled) = dom.get_vcpu_pin_info(ncpus as usize, maplen, flags)?;
     let rows: Vec<Vec<String>> = (0..filled.max(0) as usize)
         .filter(|i| vcpu.is_none_or(|v| v as usize == *i))
-        .map(|i| vec![i.to_string(), format_map(&maps[i * maplen..(i + 1) * maplen])])
+        .map(|i| {
+            vec![
+                i.to_string(),
+                format_map(&maps[i * maplen..(i + 1) * maplen]),
+            ]
+        })
         .collect();
     ctl.print(&crate::table::render(&["VCPU", "CPU Affinity"], &rows));
     Ok(())

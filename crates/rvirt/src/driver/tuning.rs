@@ -20,8 +20,7 @@ pub trait TuningDriver: Send + Sync {
     /// `virDomainGetSchedulerParametersFlags`.
     fn get_scheduler_parameters(&self, dom: &DomainRef, flags: u32) -> Result<TypedParams>;
     /// `virDomainSetSchedulerParametersFlags`.
-    fn set_scheduler_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32)
-        -> Result<()>;
+    fn set_scheduler_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()>;
     /// `virDomainGetMemoryParameters`.
     fn get_memory_parameters(
         &self,
@@ -64,6 +63,10 @@ pub trait TuningDriver: Send + Sync {
     /// `virDomainPinEmulator`.
     fn pin_emulator(&self, dom: &DomainRef, cpumap: &[u8], flags: u32) -> Result<()>;
     /// `virDomainGetEmulatorPinInfo`: the map and 1 (0 when nothing to show).
-    fn get_emulator_pin_info(&self, dom: &DomainRef, maplen: usize, flags: u32)
-        -> Result<(Vec<u8>, i32)>;
+    fn get_emulator_pin_info(
+        &self,
+        dom: &DomainRef,
+        maplen: usize,
+        flags: u32,
+    ) -> Result<(Vec<u8>, i32)>;
 }

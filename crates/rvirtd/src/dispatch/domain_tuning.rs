@@ -64,8 +64,7 @@ fn vcpu_pin_info(cx: &Client, a: DomainGetVcpuPinInfoArgs) -> Result<DomainGetVc
         return Err(rpc_error("maxinfo * maplen > REMOTE_CPUMAPS_MAX"));
     }
     let dom = cx.domain(&a.dom)?;
-    let (cpumaps, num) =
-        dom.get_vcpu_pin_info(a.ncpumaps as usize, a.maplen as usize, a.flags)?;
+    let (cpumaps, num) = dom.get_vcpu_pin_info(a.ncpumaps as usize, a.maplen as usize, a.flags)?;
     Ok(DomainGetVcpuPinInfoRet { cpumaps, num })
 }
 

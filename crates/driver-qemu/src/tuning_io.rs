@@ -98,7 +98,7 @@ fn parse_devices(text: &str, field: &str) -> Result<Vec<(String, u64)>> {
         )
     };
     let parts: Vec<&str> = text.split(',').collect();
-    if text.is_empty() || parts.len() % 2 != 0 {
+    if text.is_empty() || !parts.len().is_multiple_of(2) {
         return Err(bad());
     }
     parts
@@ -123,6 +123,9 @@ fn merge_devices(tune: &mut Blkiotune, key: BlkioKey, devices: &[(String, u64)])
     }
 }
 
+/// One parameter of a set: the weight (no key) or a device list.
+type BlkioChange = (Option<BlkioKey>, u64, Vec<(String, u64)>);
+
 pub fn set_blkio(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32) -> Result<()> {
     check_flags("qemuDomainSetBlkioParameters", flags, LIVE | CONFIG)?;
     let mut allowed = vec![("weight", TypedParamType::UInt, false)];
@@ -131,7 +134,7 @@ pub fn set_blkio(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: 
     privileged(driver, ErrorCode::CONFIG_UNSUPPORTED, "Block I/O tuning")?;
     ops::with_job(driver, dom, || {
         let (live, config) = crate::vcpus::resolve_scope(driver, dom, flags)?;
-        let mut changes: Vec<(Option<BlkioKey>, u64, Vec<(String, u64)>)> = Vec::new();
+        let mut changes: Vec<BlkioChange> = Vec::new();
         for p in params.iter() {
             match (&p.value, DEVICE_PARAMS.iter().find(|(n, _)| *n == p.field)) {
                 (TypedParamValue::UInt(w), None) => {

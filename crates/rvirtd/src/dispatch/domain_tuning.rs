@@ -52,7 +52,7 @@ fn sched_params(cx: &Client, dom: &NonnullDomain, n: i32, flags: u32) -> Result<
         return Err(rpc_error("nparams too large"));
     }
     let params = cx.domain(dom)?.get_scheduler_parameters(flags)?;
-    cut(params, n, DOMAIN_SCHEDULER_PARAMETERS_MAX as usize, flags)
+    cut(params, n, DOMAIN_SCHEDULER_PARAMETERS_MAX, flags)
 }
 
 fn vcpu_pin_info(cx: &Client, a: DomainGetVcpuPinInfoArgs) -> Result<DomainGetVcpuPinInfoRet> {
@@ -100,7 +100,7 @@ dispatch_table! {
         cx.domain(&a.dom)?.set_scheduler_parameters(&a.params, a.flags)
     };
     DomainGetMemoryParameters => |cx, a| {
-        let sizes = (a.nparams, DOMAIN_MEMORY_PARAMETERS_MAX as usize, a.flags);
+        let sizes = (a.nparams, DOMAIN_MEMORY_PARAMETERS_MAX, a.flags);
         let get = |d: &rvirt::Domain, n, f| d.get_memory_parameters(n, f);
         let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetMemoryParametersRet { params, nparams })
@@ -109,7 +109,7 @@ dispatch_table! {
         cx.domain(&a.dom)?.set_memory_parameters(&a.params, a.flags)
     };
     DomainGetBlkioParameters => |cx, a| {
-        let sizes = (a.nparams, DOMAIN_BLKIO_PARAMETERS_MAX as usize, a.flags);
+        let sizes = (a.nparams, DOMAIN_BLKIO_PARAMETERS_MAX, a.flags);
         let get = |d: &rvirt::Domain, n, f| d.get_blkio_parameters(n, f);
         let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetBlkioParametersRet { params, nparams })
@@ -118,7 +118,7 @@ dispatch_table! {
         cx.domain(&a.dom)?.set_blkio_parameters(&a.params, a.flags)
     };
     DomainGetNumaParameters => |cx, a| {
-        let sizes = (a.nparams, DOMAIN_NUMA_PARAMETERS_MAX as usize, a.flags);
+        let sizes = (a.nparams, DOMAIN_NUMA_PARAMETERS_MAX, a.flags);
         let get = |d: &rvirt::Domain, n, f| d.get_numa_parameters(n, f);
         let (params, nparams) = sized(cx, &a.dom, sizes, get)?;
         Ok(DomainGetNumaParametersRet { params, nparams })

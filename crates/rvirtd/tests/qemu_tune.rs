@@ -14,7 +14,7 @@ use rvirt_testkit::cgroups::{
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
-use rvirt_testkit::tools::virsh;
+use rvirt_testkit::tools::{rvirsh, virsh};
 
 const NAME: &str = "tune";
 /// The same UUID on both daemons (their dumpxml is compared).
@@ -131,6 +131,31 @@ fn snapshot(rel: &str, pid: i32) -> String {
     out
 }
 
+/// rvirsh (through the remote driver) prints what stock virsh prints
+/// for the queries and a live change and its errors.
+fn rvirsh_agrees(uri: &str) {
+    let changes = [
+        "schedinfo tune --live cpu_shares=2048",
+        "schedinfo tune --live vcpu_period=10",
+        "memtune tune --live --soft-limit 310000",
+        "memtune tune --live --hard-limit 2000000",
+        "blkiotune tune --live --weight 300",
+        "numatune tune --live --mode interleave",
+        "vcpupin tune 1 0",
+        "vcpupin tune 5 0",
+        "emulatorpin tune 0",
+        "emulatorpin tune 7",
+    ];
+    for cmd in changes.iter().chain(QUERIES) {
+        let (v, r) = (virsh(uri, cmd), rvirsh(uri, cmd));
+        assert_eq!(
+            (v.ok, &v.stdout, &v.stderr),
+            (r.ok, &r.stdout, &r.stderr),
+            "{cmd}: virsh, then rvirsh"
+        );
+    }
+}
+
 /// A `<hard_limit>` is also QEMU's RLIMIT_MEMLOCK; where the daemon may
 /// not raise that (no CAP_SYS_RESOURCE in this container, 8 MiB hard
 /// limit) the start fails. The failure's own words, QEMU's pid blanked
@@ -243,6 +268,7 @@ fn tunables_match_stock_libvirtd() {
     let running = Running(uri.clone());
     dirs.wait_ready(NAME);
     let got = transcript(&uri, &|| dirs.pid_of(NAME).expect("rvirtd's QEMU"));
+    rvirsh_agrees(&uri);
     stop(&uri);
     drop(running);
     assert_eq!(hard_limit_error(&uri, &dirs), stock_hard);

@@ -34,6 +34,7 @@ mod lifecycle;
 mod migration;
 pub mod monitor;
 mod node_info;
+mod numa_policy;
 mod ops;
 pub mod process;
 pub mod runtime;

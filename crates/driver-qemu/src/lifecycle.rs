@@ -278,8 +278,11 @@ fn spawn_and_connect(
     let socket = ctx.monitor_socket.clone();
     let pid_file = driver.dirs.pid_file(name);
     let timeout = driver.monitor_timeout;
+    let policy =
+        crate::numa_policy::MemPolicy::for_guest(&setup.def, driver.cgroups.cpuset_binds())?;
     driver.rt.run(async move {
-        let mut child = process::spawn(&program, &args, &env, Some(setup.log), setup.creds)?;
+        let (log, creds) = (Some(setup.log), setup.creds);
+        let mut child = process::spawn(&program, &args, &env, log, creds, policy)?;
         let pid = child.id().map_or(-1, |p| p as i32);
         let cgroup = setup.cgroup.filter(|m| m.add_process(pid));
         let def = setup.def;

@@ -156,6 +156,35 @@ fn rvirsh_agrees(uri: &str) {
     }
 }
 
+/// The NUMA policies of a QEMU started with interleaved memory, as its
+/// /proc/PID/numa_maps shows them: the RAM backend's (host-nodes) and the
+/// process's own, which libvirt sets before exec (virNumaSetupMemoryPolicy).
+fn numa_policies(uri: &str, dirs: &QemuDirs) -> String {
+    let xml = dirs.guest_xml("numa", &image(), "").replace(
+        "<vcpu>1</vcpu>",
+        "<vcpu>1</vcpu><numatune><memory mode='interleave' nodeset='0'/></numatune>",
+    );
+    let path = dirs.write("numa.xml", xml);
+    for cmd in [
+        format!("define {}", path.display()),
+        "start numa".to_string(),
+    ] {
+        let r = virsh(uri, &cmd);
+        assert!(r.ok, "{cmd}: {}", r.stderr);
+    }
+    let pid = qemu_with(&["guest=numa,"]).expect("QEMU of numa");
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/numa_maps")).unwrap_or_default();
+    let _ = virsh(uri, "destroy numa");
+    let _ = virsh(uri, "undefine numa");
+    let mut policies: Vec<&str> = maps
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    policies.sort();
+    policies.dedup();
+    policies.join(" ")
+}
+
 /// A `<hard_limit>` is also QEMU's RLIMIT_MEMLOCK; where the daemon may
 /// not raise that (no CAP_SYS_RESOURCE in this container, 8 MiB hard
 /// limit) the start fails. The failure's own words, QEMU's pid blanked
@@ -258,6 +287,8 @@ fn tunables_match_stock_libvirtd() {
     stop(&stock.uri());
     drop(running);
     let stock_hard = hard_limit_error(&stock.uri(), &stock_dirs);
+    let stock_policies = numa_policies(&stock.uri(), &stock_dirs);
+    assert!(stock_policies.contains("interleave:0"), "{stock_policies}");
 
     let dirs = QemuDirs::new();
     let daemon = Daemon::rvirtd(&dirs.conf());
@@ -272,6 +303,7 @@ fn tunables_match_stock_libvirtd() {
     stop(&uri);
     drop(running);
     assert_eq!(hard_limit_error(&uri, &dirs), stock_hard);
+    assert_eq!(numa_policies(&uri, &dirs), stock_policies);
 
     // The console paths differ by directory only.
     let got = got.replace(&dirs.root().display().to_string(), "DIR");

@@ -198,6 +198,15 @@ impl Cgroups {
         }
     }
 
+    /// Whether the cpuset controller is wanted and mounted, so strict
+    /// NUMA binding is the cgroup's (`virCgroupControllerAvailable`).
+    pub fn cpuset_binds(&self) -> bool {
+        Layout::detect(self.wanted)
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.has(Controller::Cpuset))
+    }
+
     /// The group QEMU `pid` of a running guest is in, found as
     /// `virCgroupNewDetectMachine` finds it: from /proc/PID/cgroup, kept
     /// only when it is this guest's (in the cpu, cpuset or cgroup2

@@ -247,14 +247,36 @@ fn start(uri: &str, xml: &std::path::Path) {
     }
 }
 
-fn stop(uri: &str) {
+/// Destroy the guest; what the tuning commands print for it shut off
+/// (its configuration, and the errors of live requests); undefine it.
+fn stop(uri: &str) -> String {
     let id = virsh(uri, &format!("domid {NAME}"))
         .stdout
         .trim()
         .to_string();
     let _ = virsh(uri, &format!("destroy {NAME}"));
-    let _ = virsh(uri, &format!("undefine {NAME}"));
     wait_removed(&format!("/machine/qemu-{id}-{NAME}.libvirt-qemu"));
+    let mut out = String::new();
+    let live = QUERIES
+        .iter()
+        .map(|q| q.replace(" --config", "") + " --live");
+    let offline = [
+        "schedinfo tune --config cpu_shares=300",
+        "vcpupin tune 0 1 --config",
+    ];
+    let all = QUERIES.iter().map(|q| q.to_string()).chain(live);
+    for cmd in all.chain(offline.iter().map(|c| c.to_string())) {
+        let r = virsh(uri, &cmd);
+        let text = if r.ok {
+            r.stdout
+        } else {
+            format!("error: {}", r.stderr)
+        };
+        out.push_str(&format!("$ virsh {cmd}\n{text}\n"));
+    }
+    out.push_str(&virsh(uri, &format!("dumpxml {NAME}")).stdout);
+    let _ = virsh(uri, &format!("undefine {NAME}"));
+    out
 }
 
 #[test]
@@ -284,7 +306,7 @@ fn tunables_match_stock_libvirtd() {
         // file as an fd, so no path of ours marks its command line).
         qemu_with(&["guest=tune,"]).expect("libvirtd's QEMU")
     });
-    stop(&stock.uri());
+    let stock_offline = stop(&stock.uri());
     drop(running);
     let stock_hard = hard_limit_error(&stock.uri(), &stock_dirs);
     let stock_policies = numa_policies(&stock.uri(), &stock_dirs);
@@ -300,11 +322,16 @@ fn tunables_match_stock_libvirtd() {
     dirs.wait_ready(NAME);
     let got = transcript(&uri, &|| dirs.pid_of(NAME).expect("rvirtd's QEMU"));
     rvirsh_agrees(&uri);
-    stop(&uri);
+    let offline = stop(&uri);
     drop(running);
     assert_eq!(hard_limit_error(&uri, &dirs), stock_hard);
     assert_eq!(numa_policies(&uri, &dirs), stock_policies);
 
+    let (offline, stock_offline) = (
+        offline.replace(&dirs.root().display().to_string(), "DIR"),
+        stock_offline.replace(&stock_dirs.root().display().to_string(), "DIR"),
+    );
+    assert_eq!(offline, stock_offline, "shut off: rvirtd, then libvirtd");
     // The console paths differ by directory only.
     let got = got.replace(&dirs.root().display().to_string(), "DIR");
     let want = want.replace(&stock_dirs.root().display().to_string(), "DIR");

@@ -6,7 +6,7 @@
 //! a live change goes to the guest's cgroup files and threads, then to
 //! the live definition; a config change to the persistent one.
 
-use crate::cgroup::files::{Dir, MemoryLimit, MEMORY_UNLIMITED, PERIOD, QUOTA};
+use crate::cgroup::files::{format_cpus, Dir, MemoryLimit, MEMORY_UNLIMITED, PERIOD, QUOTA};
 use crate::cgroup::setup::{host_cpus, set_affinity, vcpu_threads};
 use crate::cgroup::{Controller, Machine};
 use crate::connection::{check_flags, QemuConnection};
@@ -14,6 +14,7 @@ use crate::driver::Driver;
 use crate::state::Running;
 use crate::{lifecycle, ops};
 use rvirt::driver::{DomainRef, TuningDriver};
+use rvirt::events::DomainEvent;
 use rvirt_conf::DomainDef;
 use rvirt_util::TypedParams;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParamType, TypedParamValue};
@@ -78,6 +79,17 @@ pub(crate) fn commit_live(driver: &Driver, dom: &DomainRef, change: impl FnOnce(
         }
         change(&mut obj.def);
         lifecycle::save_status(driver, obj);
+    }
+}
+
+/// `virDomainEventTunableNewFromDom` for what a live change set.
+fn emit_tunable(driver: &Driver, dom: &DomainRef, params: TypedParams) {
+    if params.is_empty() {
+        return;
+    }
+    let found = driver.domains.lock().get(dom).map(|o| o.domain_ref());
+    if let Ok(r) = found {
+        driver.emit(&r, DomainEvent::Tunable { params });
     }
 }
 
@@ -235,6 +247,7 @@ fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32)
             let (ul, l) = sched_value(&p.field, &p.value)?;
             values.push((p.field.clone(), ul, l));
         }
+        let mut events = TypedParams::new();
         if live {
             let state = Live::get(driver, dom)?;
             let missing = "cgroup CPU controller is not mounted";
@@ -261,6 +274,11 @@ fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32)
                     continue;
                 }
                 commit_live(driver, dom, |def| apply_sched(def, field, *ul, *l));
+                let value = match field.ends_with("_quota") {
+                    true => TypedParamValue::LLong(*l),
+                    false => TypedParamValue::ULLong(*ul),
+                };
+                events.push(format!("cputune.{field}"), value);
             }
         }
         if config {
@@ -270,6 +288,7 @@ fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32)
                 }
             })?;
         }
+        emit_tunable(driver, dom, events);
         Ok(())
     })
 }
@@ -467,6 +486,9 @@ fn pin_vcpu(driver: &Driver, dom: &DomainRef, vcpu: u32, map: &[u8], flags: u32)
                 set_affinity(*tid, &cpus, false)?;
             }
             commit_live(driver, dom, |def| set_pin(def, vcpu, &cpus));
+            let field = format!("cputune.vcpupin{vcpu}");
+            let value = TypedParamValue::String(format_cpus(&cpus));
+            emit_tunable(driver, dom, TypedParams::new().with(field, value));
         }
         if config {
             ops::update_config(driver, dom, |def| set_pin(def, vcpu, &cpus))?;
@@ -530,6 +552,9 @@ fn pin_emulator(driver: &Driver, dom: &DomainRef, map: &[u8], flags: u32) -> Res
             commit_live(driver, dom, |def| {
                 def.cputune.emulatorpin = Some(cpus.clone())
             });
+            let value = TypedParamValue::String(format_cpus(&cpus));
+            let params = TypedParams::new().with("cputune.emulatorpin", value);
+            emit_tunable(driver, dom, params);
         }
         if config {
             ops::update_config(driver, dom, |def| {

@@ -131,6 +131,46 @@ fn snapshot(rel: &str, pid: i32) -> String {
     out
 }
 
+/// python3-libvirt's tunable events (VIR_DOMAIN_EVENT_ID_TUNABLE) while
+/// stock virsh makes live changes: (field, value) per event, in order.
+const EVENTS_PY: &str = r#"
+import libvirt, subprocess, sys, threading, time
+libvirt.virEventRegisterDefaultImpl()
+uri = sys.argv[1]
+conn = libvirt.open(uri)
+got = []
+def cb(conn, dom, params, opaque):
+    got.append(sorted(params.items()))
+conn.domainEventRegisterAny(None, libvirt.VIR_DOMAIN_EVENT_ID_TUNABLE, cb, None)
+def loop():
+    while True:
+        libvirt.virEventRunDefaultImpl()
+threading.Thread(target=loop, daemon=True).start()
+for cmd in sys.argv[2:]:
+    subprocess.run(["virsh", "-c", uri] + cmd.split(), capture_output=True)
+deadline = time.time() + 5
+while len(got) < 3 and time.time() < deadline:
+    time.sleep(0.1)
+time.sleep(0.5)  # and any event past the three expected
+for event in got:
+    print(event)
+"#;
+
+fn tunable_events(uri: &str) -> String {
+    let changes = [
+        "schedinfo tune --live cpu_shares=700 emulator_quota=30000",
+        "vcpupin tune --live 1 0",
+        "emulatorpin tune --live 1",
+        "memtune tune --live --soft-limit 320000",
+        "schedinfo tune --config cpu_shares=800",
+    ];
+    let mut args = vec!["-c", EVENTS_PY, uri];
+    args.extend(changes);
+    let out = rvirt_testkit::tools::python3(args);
+    assert!(out.ok, "python3: {}", out.stderr);
+    out.stdout
+}
+
 /// rvirsh (through the remote driver) prints what stock virsh prints
 /// for the queries and a live change and its errors.
 fn rvirsh_agrees(uri: &str) {
@@ -306,6 +346,11 @@ fn tunables_match_stock_libvirtd() {
         // file as an fd, so no path of ours marks its command line).
         qemu_with(&["guest=tune,"]).expect("libvirtd's QEMU")
     });
+    let want_events = rvirt_testkit::tools::python_libvirt_ready().then(|| {
+        let events = tunable_events(&stock.uri());
+        assert!(events.contains("cputune.cpu_shares"), "{events}");
+        events
+    });
     let stock_offline = stop(&stock.uri());
     drop(running);
     let stock_hard = hard_limit_error(&stock.uri(), &stock_dirs);
@@ -322,6 +367,9 @@ fn tunables_match_stock_libvirtd() {
     dirs.wait_ready(NAME);
     let got = transcript(&uri, &|| dirs.pid_of(NAME).expect("rvirtd's QEMU"));
     rvirsh_agrees(&uri);
+    if let Some(want_events) = want_events {
+        assert_eq!(tunable_events(&uri), want_events, "tunable events");
+    }
     let offline = stop(&uri);
     drop(running);
     assert_eq!(hard_limit_error(&uri, &dirs), stock_hard);

@@ -15,12 +15,10 @@ fn qemu_connections_share_the_daemons_secrets() {
         return;
     }
     let d = Daemon::rvirtd("");
-    let uri = |scheme: &str| {
-        d.tcp_uri()
-            .replace("test+tcp", &format!("{scheme}+tcp"))
-            .replace("/default", "/system")
-    };
-    let (secrets, qemu) = (uri("secret"), uri("qemu"));
+    let (secrets, qemu) = (
+        d.tcp_uri_of("secret", "/system"),
+        d.tcp_uri_of("qemu", "/system"),
+    );
     let dir = TempDir::new("shared-drivers");
     let xml = dir.path().join("secret.xml");
     std::fs::write(
@@ -33,13 +31,17 @@ fn qemu_connections_share_the_daemons_secrets() {
     .unwrap();
     let defined = virsh(
         &secrets,
-        &format!("secret-define {}; secret-set-value {UUID} --base64 Zm9v", xml.display()),
+        &format!(
+            "secret-define {}; secret-set-value {UUID} --base64 Zm9v",
+            xml.display()
+        ),
     );
     assert!(defined.ok, "{defined:?}\n{}", d.log());
     let seen = virsh(&qemu, &format!("secret-list; secret-get-value {UUID}"));
     assert!(seen.ok, "{seen:?}\n{}", d.log());
     assert!(
-        seen.stdout.contains(&format!("{UUID}   volume /var/lib/images/a.img")),
+        seen.stdout
+            .contains(&format!("{UUID}   volume /var/lib/images/a.img")),
         "{seen:?}"
     );
     assert!(seen.stdout.ends_with("Zm9v\n"), "{seen:?}");

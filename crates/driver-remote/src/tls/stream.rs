@@ -142,9 +142,10 @@ impl Read for TlsStream {
     }
 }
 
-impl Write for TlsStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut out = self.shared.out.lock();
+impl TlsStream {
+    /// Encrypt all of `buf`, sending records whenever the session's buffer
+    /// is full; the last records stay queued (caller holds `out`).
+    fn encrypt(&self, out: &mut Out, buf: &[u8]) -> io::Result<()> {
         let (mut done, mut stalled) = (0, false);
         while done < buf.len() {
             let n = self.shared.session.lock().writer().write(&buf[done..])?;
@@ -155,9 +156,28 @@ impl Write for TlsStream {
             }
             stalled &= n == 0;
             done += n;
-            Self::flush_records(&mut out, &self.shared.session)?;
+            if done < buf.len() {
+                Self::flush_records(out, &self.shared.session)?;
+            }
         }
-        Ok(done)
+        Ok(())
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[io::IoSlice::new(buf)])
+    }
+
+    /// Every slice into the session, then their records in one socket
+    /// write (a stream packet's header and data together).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut out = self.shared.out.lock();
+        for buf in bufs {
+            self.encrypt(&mut out, buf)?;
+        }
+        Self::flush_records(&mut out, &self.shared.session)?;
+        Ok(bufs.iter().map(|b| b.len()).sum())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -366,10 +366,9 @@ fn net_event_over_rpc_matches_libvirtd() {
     if !tools::have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let watch = "net-event --event lifecycle --loop --timeout 4";
     let run = |program: PathBuf, uri: &str| {
         let child = tools::spawn_shell(program, uri, watch);

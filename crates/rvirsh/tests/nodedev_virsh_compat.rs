@@ -11,13 +11,6 @@ use rvirt_testkit::tools::{
     virsh_on,
 };
 
-/// A daemon's `secret:///system` over TCP.
-fn secret_uri(d: &Daemon) -> String {
-    d.tcp_uri()
-        .replace("test+tcp", "secret+tcp")
-        .replace("/default", "/system")
-}
-
 #[test]
 fn node_device_interface_and_secret_commands_match_virsh() {
     if !have_virsh() {
@@ -34,10 +27,9 @@ fn stock_virsh_sees_rvirtd_as_libvirtd() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
     let mut cases = cases(&files);
     cases.extend(daemon_cases(&files));
@@ -78,12 +70,14 @@ fn secrets_on_secret_uri_match_libvirtd() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
-    let (theirs, mine) = (secret_uri(&stock), secret_uri(&ours));
+    let (theirs, mine) = (
+        stock.tcp_uri_of("secret", "/system"),
+        ours.tcp_uri_of("secret", "/system"),
+    );
     let cases = secret_cases(&files);
     // The comparison means something only if libvirtd really keeps
     // secrets (the probe defines one; the cases redefine it).
@@ -117,7 +111,10 @@ fn rvirsh_secrets_match_virsh_on_rvirtd() {
     }
     let (for_virsh, for_rvirsh) = (Daemon::rvirtd(""), Daemon::rvirtd(""));
     let files = Files::write();
-    let (a, b) = (secret_uri(&for_virsh), secret_uri(&for_rvirsh));
+    let (a, b) = (
+        for_virsh.tcp_uri_of("secret", "/system"),
+        for_rvirsh.tcp_uri_of("secret", "/system"),
+    );
     // rvirsh has no `connect` command: the read-only case stays virsh's.
     let cases: Vec<String> = secret_cases(&files)
         .into_iter()
@@ -139,10 +136,9 @@ fn nodedev_events_reach_a_waiting_virsh() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
     let wait = "nodedev-event --event lifecycle --loop --timeout 5";
     let act = format!(

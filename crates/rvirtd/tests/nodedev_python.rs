@@ -14,10 +14,9 @@ fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let want = assert_python_transcripts_agree(
         &python_script("nodedev.py"),
         &stock.tcp_uri(),
@@ -37,15 +36,10 @@ fn python_secrets_and_secret_events_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
-    let uri = |d: &Daemon| {
-        d.tcp_uri()
-            .replace("test+tcp", "secret+tcp")
-            .replace("/default", "/system")
-    };
+    let uri = |d: &Daemon| d.tcp_uri_of("secret", "/system");
     let want = assert_python_transcripts_agree(
         &python_script("secret_events.py"),
         &uri(&stock),

@@ -58,10 +58,9 @@ fn python_snapshots_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     assert_python_transcripts_agree(
         &python_script("snapshots.py"),
         &stock.tcp_uri(),
@@ -78,10 +77,9 @@ fn python_storage_and_pool_events_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let want = assert_python_transcripts_agree(
         &python_script("storage.py"),
         &stock.tcp_uri(),

@@ -15,12 +15,10 @@ fn qemu_connections_share_the_daemons_secrets() {
         return;
     }
     let d = Daemon::rvirtd("");
-    let uri = |scheme: &str| {
-        d.tcp_uri()
-            .replace("test+tcp", &format!("{scheme}+tcp"))
-            .replace("/default", "/system")
-    };
-    let (secrets, qemu) = (uri("secret"), uri("qemu"));
+    let (secrets, qemu) = (
+        d.tcp_uri_of("secret", "/system"),
+        d.tcp_uri_of("qemu", "/system"),
+    );
     let dir = TempDir::new("shared-drivers");
     let xml = dir.path().join("secret.xml");
     std::fs::write(

@@ -32,6 +32,7 @@ mod host_caps;
 mod init;
 mod lifecycle;
 mod migration;
+mod network_iface;
 pub mod monitor;
 mod ops;
 pub mod process;

@@ -46,13 +46,6 @@ fn not_active(name: &str) -> Error {
 impl HostNetworks {
     /// The saved networks and the state of those still running.
     pub fn load(paths: Paths) -> Result<HostNetworks> {
-        paths.create_all().map_err(|e| {
-            Error::system(
-                ErrorDomain::NETWORK,
-                format!("cannot create directory '{}'", paths.config.display()),
-                &e,
-            )
-        })?;
         let nets = objects::load_all(&paths)?;
         Ok(HostNetworks {
             paths,

@@ -235,13 +235,13 @@ fn forward_rule(r: &mut Rules, def: &NetworkDef, ip: &NetworkIp, kind: u8) -> Re
     let physdev = def.forward.netdevs().next();
     let mut args: Vec<&str> = Vec::new();
     let chain = if kind == 0 {
-        args.extend(["--source", &net, "--in-interface", br]);
+        args.extend(["--source", net.as_str(), "--in-interface", br]);
         if let Some(p) = physdev {
             args.extend(["--out-interface", p]);
         }
         "LIBVIRT_FWO"
     } else {
-        args.extend(["--destination", &net]);
+        args.extend(["--destination", net.as_str()]);
         if let Some(p) = physdev {
             args.extend(["--in-interface", p]);
         }
@@ -313,7 +313,7 @@ fn dont_masquerade(r: &mut Rules, def: &NetworkDef, ip: &NetworkIp, dest: &str) 
     if let Some(dev) = def.forward.netdevs().next() {
         args.extend(["--out-interface", dev]);
     }
-    args.extend(["--source", &net, "--destination", dest, "--jump", "RETURN"]);
+    args.extend(["--source", net.as_str(), "--destination", dest, "--jump", "RETURN"]);
     r.push(layer_of(&ip.address), "nat", "LIBVIRT_PRT", &args);
     Ok(())
 }

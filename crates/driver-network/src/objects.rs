@@ -143,6 +143,7 @@ fn with_prologue(name: &str, xml: &str) -> String {
 
 /// `virNetworkSaveConfig`.
 pub fn save_config(paths: &Paths, def: &NetworkDef) -> Result<()> {
+    Paths::ensure(&paths.config)?;
     let path = paths.config_file(&def.name);
     let text = with_prologue(&def.name, &def.format(XML_INACTIVE));
     write_atomic(&path, &text, 0o600)
@@ -151,6 +152,7 @@ pub fn save_config(paths: &Paths, def: &NetworkDef) -> Result<()> {
 
 /// The live definition of a running network (libvirt's status file).
 pub fn save_status(paths: &Paths, def: &NetworkDef) -> Result<()> {
+    Paths::ensure(&paths.state)?;
     let path = paths.status_file(&def.name);
     write_atomic(&path, &def.format(0), 0o600)
         .map_err(|e| io_error(format!("cannot save status file '{}'", path.display()), e))

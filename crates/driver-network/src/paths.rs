@@ -61,11 +61,16 @@ impl Paths {
         self.dnsmasq.join(format!("{name}.{ext}"))
     }
 
-    pub fn create_all(&self) -> std::io::Result<()> {
-        for d in [&self.autostart_dir(), &self.state, &self.dnsmasq] {
-            std::fs::create_dir_all(d)?;
-        }
-        Ok(())
+    /// Make `dir` (and its parents) when first needed, so a daemon that
+    /// never defines a network leaves no directories behind.
+    pub fn ensure(dir: &Path) -> rvirt_util::Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            rvirt_util::Error::system(
+                rvirt_util::ErrorDomain::NETWORK,
+                format!("cannot create directory '{}'", dir.display()),
+                &e,
+            )
+        })
     }
 }
 

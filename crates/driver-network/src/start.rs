@@ -20,6 +20,8 @@ pub fn start(def: &NetworkDef, paths: &Paths) -> Result<Running> {
         return Ok(Running::default());
     }
     bridge::check_route_collision(def)?;
+    Paths::ensure(&paths.state)?;
+    Paths::ensure(&paths.dnsmasq)?;
     let Some(name) = def.bridge.as_deref() else {
         return Err(Error::internal(
             ErrorDomain::NETWORK,

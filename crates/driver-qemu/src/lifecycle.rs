@@ -121,7 +121,7 @@ fn start_run(
         incoming,
     };
     crate::network_iface::prepare(&mut def, driver.security.credentials(&def)?.as_ref())?;
-    let prepared = (|| {
+    let prepared = (|| -> Result<_> {
         let cmd = command::build(&def, &caps, &ctx)?;
         let mut live = def.clone();
         command::add_runtime_details(&mut live)?;

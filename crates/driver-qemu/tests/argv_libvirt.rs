@@ -22,7 +22,8 @@ use std::process::Command;
 /// pty/file/unix/tcp; an assortment (lsi SCSI, cache modes, boot order,
 /// virtconsole, USB inputs, PM, timers); the q35 guest as libvirt
 /// defined it, with two devices' root ports swapped (explicit addresses
-/// are honoured).
+/// are honoured); a virtio NIC on a virtual network (`<interface
+/// type='network'>`).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -30,6 +31,7 @@ const GUESTS: &[&str] = &[
     "serial-chardevs.xml",
     "assorted.xml",
     "q35-defined.xml",
+    "network-nic.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two
@@ -46,7 +48,8 @@ const EXPLAINED: &[Explained] = &[Explained {
     why: "domxml-to-native rewrites every <interface> as type='ethernet' with a tap fd \
           libvirtd would open (qemuConnectDomainXMLToNative); rvirt prints the backend it \
           really starts: user networking as libvirt starts it, a tap by ifname for \
-          bridge/ethernet (QEMU opens it). Same netdev id and NIC device either way.",
+          bridge/ethernet/network (QEMU opens it; a network's tap is made on its bridge \
+          first). Same netdev id and NIC device either way.",
 }];
 
 fn qemu_help(what: &str) -> String {

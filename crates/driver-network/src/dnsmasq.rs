@@ -360,9 +360,12 @@ pub fn needed(def: &NetworkDef) -> bool {
 pub fn start(def: &NetworkDef, paths: &Paths) -> Result<i32> {
     let pidfile = paths.pid_file(&def.name);
     let files = conf_contents(def, Some(&pidfile), paths)?;
+    // The hosts files are reread as dnsmasq's own user on SIGHUP
+    // (libvirt writes them with fopen's default mode too).
     let write = |ext: &str, text: &str| {
         let path = paths.dnsmasq_file(&def.name, ext);
-        write_atomic(&path, text, 0o600).map_err(|e| {
+        let mode = if ext == "conf" { 0o600 } else { 0o644 };
+        write_atomic(&path, text, mode).map_err(|e| {
             Error::system(
                 ErrorDomain::NETWORK,
                 format!("couldn't write dnsmasq config file '{}'", path.display()),

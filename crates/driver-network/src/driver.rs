@@ -39,6 +39,14 @@ fn find<'a>(nets: &'a mut [NetworkObj], net: &NetworkRef) -> Result<&'a mut Netw
         .ok_or_else(|| no_network_uuid(net))
 }
 
+/// `virNetworkUpdateSection` by name.
+fn update_section_index(name: &str) -> u32 {
+    rvirt::network::update::SECTIONS
+        .iter()
+        .position(|s| *s == name)
+        .unwrap_or(0) as u32
+}
+
 fn not_active(name: &str) -> Error {
     invalid(format!("network '{name}' is not active"))
 }
@@ -144,21 +152,33 @@ impl HostNetworks {
         obj.unset_transient();
     }
 
-    /// `networkRefreshDhcpDaemon` after a live update: new files, SIGHUP
-    /// (a restart when the ranges changed, as they are in the config).
+    /// After a live update (networkUpdate): dnsmasq restarted for what its
+    /// config file holds (DHCP ranges, TXT and SRV records), or its hosts
+    /// files rewritten and reread on SIGHUP (`networkRefreshDhcpDaemon`)
+    /// for DHCP hosts and DNS hosts.
     fn refresh_dnsmasq(&self, obj: &mut NetworkObj, section: u32) -> Result<()> {
         let Some(pid) = obj.running.dnsmasq_pid else {
             return Ok(());
         };
-        if section == 5 {
+        let restart = ["ip-dhcp-range", "dns-txt", "dns-srv"]
+            .map(update_section_index)
+            .contains(&section);
+        let reread = ["ip-dhcp-host", "dns-host"]
+            .map(update_section_index)
+            .contains(&section);
+        if !(restart || reread) {
+            return Ok(());
+        }
+        if restart {
             crate::dnsmasq::stop(pid, &self.paths, &obj.def.name);
+            obj.running.dnsmasq_pid = None;
             obj.running.dnsmasq_pid = Some(crate::dnsmasq::start(&obj.def, &self.paths)?);
             return Ok(());
         }
         let files = crate::dnsmasq::conf_contents(&obj.def, None, &self.paths)?;
         for (ext, text) in [("hostsfile", &files.hostsfile), ("addnhosts", &files.addnhosts)] {
             let path = self.paths.dnsmasq_file(&obj.def.name, ext);
-            crate::paths::write_atomic(&path, text, 0o600).map_err(|e| {
+            crate::paths::write_atomic(&path, text, 0o644).map_err(|e| {
                 Error::system(
                     ErrorDomain::NONE,
                     format!("cannot write config file '{}'", path.display()),
@@ -431,3 +451,7 @@ impl NetworkDriver for HostNetworks {
         ))
     }
 }
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

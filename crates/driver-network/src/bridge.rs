@@ -34,7 +34,7 @@ pub fn exists(dev: &str) -> bool {
         || ip(&["link", "show", "dev", dev]).is_ok()
 }
 
-/// `virNetDevBridgeCreate` with its MAC, then MTU, STP delay and STP.
+/// `virNetDevBridgeCreate` with its MAC.
 pub fn create(def: &NetworkDef, name: &str) -> Result<()> {
     let mut args = vec!["link", "add", name];
     let mac = def.mac.map(|m| m.to_string());
@@ -48,7 +48,11 @@ pub fn create(def: &NetworkDef, name: &str) -> Result<()> {
             format!("error creating bridge interface {name}"),
             &std::io::Error::other(e.message),
         )
-    })?;
+    })
+}
+
+/// MTU, STP delay and STP of the new bridge.
+pub fn configure(def: &NetworkDef, name: &str) -> Result<()> {
     if def.mtu > 0 {
         ip(&["link", "set", "dev", name, "mtu", &def.mtu.to_string()])?;
     }

@@ -134,11 +134,24 @@ impl HostNetworks {
         if obj.active {
             return Err(invalid("network is already active".into()));
         }
-        obj.running = start::start(&obj.def, &self.paths)?;
+        // virNetworkObjSetDefTransient: what the start changes in the live
+        // definition stays out of the persistent one.
+        if obj.persistent && obj.new_def.is_none() {
+            obj.new_def = Some(obj.def.clone());
+        }
+        crate::firewall::fill_default_nat_ports(&mut obj.def);
+        obj.running = match start::start(&obj.def, &self.paths) {
+            Ok(r) => r,
+            Err(e) => {
+                obj.unset_transient();
+                return Err(e);
+            }
+        };
         obj.active = true;
         if let Err(e) = objects::save_status(&self.paths, &obj.def) {
             start::stop(&obj.def, &obj.running, &self.paths);
             obj.active = false;
+            obj.unset_transient();
             return Err(e);
         }
         Ok(())

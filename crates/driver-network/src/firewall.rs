@@ -380,6 +380,20 @@ fn checksum(r: &mut Rules, def: &NetworkDef) {
     }
 }
 
+/// `iptablesForwardMasquerade` writes its default port range back into
+/// the (live) definition it masquerades for: a running NAT network's XML
+/// shows `<nat><port start='1024' end='65535'/></nat>`.
+pub fn fill_default_nat_ports(def: &mut NetworkDef) {
+    let masquerades = def.forward.mode == ForwardMode::Nat
+        && def
+            .ips
+            .iter()
+            .any(|ip| ip.is_v4() || def.forward.nat_ipv6 == Some(TriBool::Yes));
+    if masquerades && def.forward.nat_port == (0, 0) {
+        def.forward.nat_port = (1024, 65535);
+    }
+}
+
 /// What `networkAddFirewallRules` runs: the rules that must all apply,
 /// their rollback, and the checksum rules whose failure is ignored.
 pub struct AddPlan {

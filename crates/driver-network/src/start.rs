@@ -36,6 +36,7 @@ pub fn start(def: &NetworkDef, paths: &Paths) -> Result<Running> {
         firewall: false,
         dnsmasq: None,
     };
+    bridge::configure(def, name)?;
     bridge::set_ipv6_sysctls(def, name)?;
     if def.forward.mode != ForwardMode::Open {
         firewall::apply(def)?;

@@ -102,11 +102,13 @@ fn delete_tap(name: &str) {
 /// Delete the taps `prepare` made for the network interfaces of the
 /// stopped guest's live definition.
 pub fn release(def: &DomainDef) {
-    for net in &def.devices.interfaces {
-        let made = matches!(&net.source, NetSource::Network { bridge: Some(_), .. });
-        if let (true, Some(tap)) = (made, &net.target_dev) {
-            delete_tap(tap);
-        }
+    let ours = def
+        .devices
+        .interfaces
+        .iter()
+        .filter(|net| net.net_type == NetType::Network);
+    for tap in ours.filter_map(|net| net.target_dev.as_deref()) {
+        delete_tap(tap);
     }
 }
 

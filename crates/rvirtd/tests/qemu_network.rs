@@ -218,6 +218,19 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
         .replace(&s.rv_dir.join("state").display().to_string(), "/run/libvirt/network");
     assert_eq!(rv_conf, lv_conf);
 
+    // A live and persistent DHCP host: dnsmasq's hosts file on both.
+    let update = "net-update rvnat add ip-dhcp-host \
+                  \"<host mac='52:54:00:00:00:42' name='fixed' ip='10.99.0.42'/>\" --live --config";
+    for (_, host) in s.both() {
+        host.ok(update);
+    }
+    s.compare("updated");
+    let rv_hosts = std::fs::read_to_string(s.rv_dir.join(format!("dnsmasq/{NET}.hostsfile")));
+    let lv_hosts = std::fs::read_to_string(
+        s.lv.private_path(&format!("/var/lib/libvirt/dnsmasq/{NET}.hostsfile")),
+    );
+    assert_eq!(rv_hosts.unwrap(), lv_hosts.unwrap());
+
     // Autostart is persisted as libvirt's symlink.
     let link = s.rv_dir.join(format!("config/autostart/{NET}.xml"));
     assert!(link.is_symlink(), "{}", link.display());

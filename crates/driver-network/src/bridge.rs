@@ -49,6 +49,7 @@ pub fn create(def: &NetworkDef, name: &str) -> Result<()> {
             &std::io::Error::other(e.message),
         )
     })
+    .map(drop)
 }
 
 /// MTU, STP delay and STP of the new bridge.
@@ -87,17 +88,17 @@ pub fn set_ipv6_sysctls(def: &NetworkDef, name: &str) -> Result<()> {
 }
 
 /// `networkAddAddrToBridge`.
-pub fn add_address(name: &str, ip: &NetworkIp) -> Result<()> {
-    let prefix = ip.prefix();
+pub fn add_address(name: &str, addr: &NetworkIp) -> Result<()> {
+    let prefix = addr.prefix();
     if prefix < 0 {
         return Err(Error::internal(
             ErrorDomain::NETWORK,
             format!("bridge '{name}' has an invalid netmask or IP address"),
         ));
     }
-    let cidr = format!("{}/{prefix}", ip.address);
+    let cidr = format!("{}/{prefix}", addr.address);
     let mut args = vec!["addr", "add", &cidr];
-    if ip.is_v4() {
+    if addr.is_v4() {
         args.extend(["broadcast", "+"]);
     }
     args.extend(["dev", name]);

@@ -57,8 +57,16 @@ impl Paths {
     }
 
     /// `NAME.conf`, `NAME.hostsfile`, `NAME.addnhosts`, `NAME.leases`.
+    /// libvirt's dnsmasq context names the two hosts files with the
+    /// network name XML-escaped (virBufferEscapeString), and so does this.
     pub fn dnsmasq_file(&self, name: &str, ext: &str) -> PathBuf {
-        self.dnsmasq.join(format!("{name}.{ext}"))
+        match ext {
+            "hostsfile" | "addnhosts" => {
+                let escaped = rvirt_conf::xml::escape(name);
+                self.dnsmasq.join(format!("{escaped}.{ext}"))
+            }
+            _ => self.dnsmasq.join(format!("{name}.{ext}")),
+        }
     }
 
     /// Make `dir` (and its parents) when first needed, so a daemon that

@@ -144,7 +144,11 @@ impl Sides {
         self.lv.private_path(&format!("/run/libvirt/network/{NET}.pid"))
     }
 
+    /// Stock virsh on rvirtd and on libvirtd, and rvirsh on rvirtd (over
+    /// its unix socket, reachable from outside the namespace), agree.
     fn compare(&self, step: &str) {
+        let socket = self.rv.host.path("libvirt-sock");
+        let rvirsh_uri = format!("qemu:///system?socket={}", socket.display());
         for q in QUERIES {
             let rv = self.rv.virsh(q);
             let lv = self.lv.virsh(q);
@@ -152,6 +156,12 @@ impl Sides {
                 (rv.ok, &rv.stdout, &rv.stderr),
                 (lv.ok, &lv.stdout, &lv.stderr),
                 "{step}: `{q}` differs (left rvirtd, right libvirtd)"
+            );
+            let own = rvirt_testkit::tools::rvirsh(&rvirsh_uri, q);
+            assert_eq!(
+                (own.ok, &own.stdout),
+                (rv.ok, &rv.stdout),
+                "{step}: rvirsh `{q}` (left) against stock virsh"
             );
         }
     }

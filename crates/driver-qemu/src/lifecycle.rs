@@ -120,7 +120,8 @@ fn start_run(
         domain_id: id,
         incoming,
     };
-    crate::network_iface::prepare(&mut def, driver.security.credentials(&def)?.as_ref())?;
+    let creds = driver.security.credentials(&def)?;
+    crate::network_iface::prepare(&mut def, creds.as_ref())?;
     let prepared = (|| -> Result<_> {
         let cmd = command::build(&def, &caps, &ctx)?;
         let mut live = def.clone();

@@ -42,14 +42,15 @@ pub fn create(def: &NetworkDef, name: &str) -> Result<()> {
         args.extend(["address", m]);
     }
     args.extend(["type", "bridge"]);
-    ip(&args).map_err(|e| {
-        Error::system(
-            ErrorDomain::NONE,
-            format!("error creating bridge interface {name}"),
-            &std::io::Error::other(e.message),
-        )
-    })
-    .map(drop)
+    ip(&args)
+        .map_err(|e| {
+            Error::system(
+                ErrorDomain::NONE,
+                format!("error creating bridge interface {name}"),
+                &std::io::Error::other(e.message),
+            )
+        })
+        .map(drop)
 }
 
 /// MTU, STP delay and STP of the new bridge.
@@ -60,9 +61,27 @@ pub fn configure(def: &NetworkDef, name: &str) -> Result<()> {
     // forward_delay is in centiseconds; set before STP, as libvirt does
     // (the kernel bounds it only while STP is on).
     let delay = (def.delay * 100).to_string();
-    ip(&["link", "set", "dev", name, "type", "bridge", "forward_delay", &delay])?;
+    ip(&[
+        "link",
+        "set",
+        "dev",
+        name,
+        "type",
+        "bridge",
+        "forward_delay",
+        &delay,
+    ])?;
     let stp = if def.stp { "1" } else { "0" };
-    ip(&["link", "set", "dev", name, "type", "bridge", "stp_state", stp])?;
+    ip(&[
+        "link",
+        "set",
+        "dev",
+        name,
+        "type",
+        "bridge",
+        "stp_state",
+        stp,
+    ])?;
     Ok(())
 }
 
@@ -113,7 +132,9 @@ pub fn add_routes(def: &NetworkDef, name: &str) {
         let dest = format!("{}/{}", r.address, r.prefix.or(bits).unwrap_or(full));
         let metric = r.metric.map_or(1, |m| m.get()).to_string();
         let gw = r.gateway.to_string();
-        let args = ["route", "add", &dest, "via", &gw, "dev", name, "metric", &metric];
+        let args = [
+            "route", "add", &dest, "via", &gw, "dev", name, "metric", &metric,
+        ];
         if let Err(e) = ip(&args) {
             tracing::warn!("network '{}': {}", def.name, e.message);
         }
@@ -150,7 +171,9 @@ pub fn check_route_collision(def: &NetworkDef) -> Result<()> {
         // /proc/net/route is in network byte order, read as host order.
         let (dest, mask) = (u32::from_be(dest.to_le()), u32::from_be(mask.to_le()));
         for ip in def.ips.iter().filter(|ip| ip.is_v4()) {
-            let std::net::IpAddr::V4(a) = ip.address.ip else { continue };
+            let std::net::IpAddr::V4(a) = ip.address.ip else {
+                continue;
+            };
             let prefix = ip.prefix().clamp(0, 32) as u32;
             let m = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
             if u32::from(a) & m == dest & mask && m == mask {

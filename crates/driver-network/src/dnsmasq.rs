@@ -40,7 +40,11 @@ fn netmask_v4(prefix: u32) -> std::net::Ipv4Addr {
 
 /// The config, hosts file and addn-hosts contents for `def`, dnsmasq
 /// writing its pid to `pidfile` and using the files under `paths`.
-pub fn conf_contents(def: &NetworkDef, pidfile: Option<&Path>, paths: &Paths) -> Result<DnsmasqFiles> {
+pub fn conf_contents(
+    def: &NetworkDef,
+    pidfile: Option<&Path>,
+    paths: &Paths,
+) -> Result<DnsmasqFiles> {
     let mut c = String::new();
     let dns = &def.dns;
     let want_dns = dns.enable != Some(TriBool::No);
@@ -135,7 +139,11 @@ pub fn conf_contents(def: &NetworkDef, pidfile: Option<&Path>, paths: &Paths) ->
 
 /// `networkDnsmasqConfLocalPTRs`.
 fn local_ptrs(c: &mut String, def: &NetworkDef) -> Result<()> {
-    for ip in def.ips.iter().filter(|ip| ip.local_ptr == Some(TriBool::Yes)) {
+    for ip in def
+        .ips
+        .iter()
+        .filter(|ip| ip.local_ptr == Some(TriBool::Yes))
+    {
         let prefix = ip.prefix().max(0) as u32;
         match ptr_domain(ip, prefix) {
             Some(ptr) => {
@@ -155,7 +163,7 @@ fn local_ptrs(c: &mut String, def: &NetworkDef) -> Result<()> {
 /// `virSocketAddrPTRDomain`: whole octets (IPv4) or nibbles (IPv6) only.
 fn ptr_domain(ip: &NetworkIp, prefix: u32) -> Option<String> {
     match ip.address.ip {
-        std::net::IpAddr::V4(a) if prefix % 8 == 0 => {
+        std::net::IpAddr::V4(a) if prefix.is_multiple_of(8) => {
             let octets = a.octets();
             let mut parts: Vec<String> = octets[..(prefix / 8) as usize]
                 .iter()
@@ -165,7 +173,7 @@ fn ptr_domain(ip: &NetworkIp, prefix: u32) -> Option<String> {
             parts.push("in-addr.arpa".into());
             Some(parts.join("."))
         }
-        std::net::IpAddr::V6(a) if prefix % 4 == 0 => {
+        std::net::IpAddr::V6(a) if prefix.is_multiple_of(4) => {
             let nibbles: Vec<String> = a
                 .octets()
                 .iter()
@@ -218,7 +226,10 @@ fn dns_records(c: &mut String, def: &NetworkDef) -> Result<()> {
 }
 
 /// The one IPv4 and one IPv6 `<ip>` that serve DHCP, and TFTP lines.
-fn dhcp_ips<'a>(c: &mut String, def: &'a NetworkDef) -> Result<(Option<&'a NetworkIp>, Option<&'a NetworkIp>)> {
+fn dhcp_ips<'a>(
+    c: &mut String,
+    def: &'a NetworkDef,
+) -> Result<(Option<&'a NetworkIp>, Option<&'a NetworkIp>)> {
     let (mut v4, mut v6) = (None, None);
     let mut tftp = false;
     for ip in &def.ips {

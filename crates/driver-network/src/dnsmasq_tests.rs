@@ -81,7 +81,10 @@ fn dns_hosts_are_grouped_by_address() {
     )
     .unwrap();
     let files = conf_contents(&def, None, &libvirt_paths()).unwrap();
-    assert_eq!(files.addnhosts, "192.168.122.2\ta\tb\t\n192.168.122.3\tc\t\n");
+    assert_eq!(
+        files.addnhosts,
+        "192.168.122.2\ta\tb\t\n192.168.122.3\tc\t\n"
+    );
 }
 
 #[test]

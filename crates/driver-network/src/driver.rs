@@ -6,7 +6,9 @@ use crate::paths::Paths;
 use crate::start;
 use parking_lot::Mutex;
 use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef};
-use rvirt::events_network::{network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry};
+use rvirt::events_network::{
+    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
+};
 use rvirt_conf::domain::interface::MacAddr;
 use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -189,7 +191,10 @@ impl HostNetworks {
             return Ok(());
         }
         let files = crate::dnsmasq::conf_contents(&obj.def, None, &self.paths)?;
-        for (ext, text) in [("hostsfile", &files.hostsfile), ("addnhosts", &files.addnhosts)] {
+        for (ext, text) in [
+            ("hostsfile", &files.hostsfile),
+            ("addnhosts", &files.addnhosts),
+        ] {
             let path = self.paths.dnsmasq_file(&obj.def.name, ext);
             crate::paths::write_atomic(&path, text, 0o644).map_err(|e| {
                 Error::system(
@@ -212,7 +217,12 @@ impl HostNetworks {
 
 impl NetworkDriver for HostNetworks {
     fn num_of_networks(&self, active: bool) -> Result<usize> {
-        Ok(self.nets.lock().iter().filter(|n| n.active == active).count())
+        Ok(self
+            .nets
+            .lock()
+            .iter()
+            .filter(|n| n.active == active)
+            .count())
     }
 
     fn list_networks(&self, active: bool, max: usize) -> Result<Vec<String>> {
@@ -224,7 +234,11 @@ impl NetworkDriver for HostNetworks {
     fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>> {
         check_flags("networkConnectListAllNetworks", flags, ALL_LIST_FLAGS)?;
         let nets = self.nets.lock();
-        Ok(nets.iter().filter(|n| n.matches(flags)).map(NetworkObj::net_ref).collect())
+        Ok(nets
+            .iter()
+            .filter(|n| n.matches(flags))
+            .map(NetworkObj::net_ref)
+            .collect())
     }
 
     fn lookup_by_name(&self, name: &str) -> Result<NetworkRef> {
@@ -333,7 +347,11 @@ impl NetworkDriver for HostNetworks {
         let obj = find(&mut nets, net)?;
         let mut flags = flags;
         if flags & (AFFECT_LIVE | AFFECT_CONFIG) == 0 {
-            flags |= if obj.active { AFFECT_LIVE } else { AFFECT_CONFIG };
+            flags |= if obj.active {
+                AFFECT_LIVE
+            } else {
+                AFFECT_CONFIG
+            };
         }
         crate::update::update_obj(obj, command, section, parent_index, xml, flags)?;
         if flags & AFFECT_LIVE != 0 {
@@ -419,7 +437,12 @@ impl NetworkDriver for HostNetworks {
         self.read(net, |obj| Ok(obj.persistent))
     }
 
-    fn get_dhcp_leases(&self, net: &NetworkRef, mac: Option<&str>, flags: u32) -> Result<Vec<DhcpLease>> {
+    fn get_dhcp_leases(
+        &self,
+        net: &NetworkRef,
+        mac: Option<&str>,
+        flags: u32,
+    ) -> Result<Vec<DhcpLease>> {
         check_flags("networkGetDHCPLeases", flags, 0)?;
         if let Some(m) = mac.filter(|m| MacAddr::parse(m).is_none()) {
             return Err(Error::new(ErrorDomain::NETWORK, ErrorCode::INVALID_MAC, m));

@@ -28,7 +28,10 @@ fn define_names_the_bridge_and_persists() {
     let nets = HostNetworks::load(paths.clone()).unwrap();
     let net = nets.define_xml(XML, 0).unwrap();
     let xml = nets.get_xml_desc(&net, 0).unwrap();
-    assert!(xml.contains("<bridge name='rvtest0' stp='on' delay='0'/>"), "{xml}");
+    assert!(
+        xml.contains("<bridge name='rvtest0' stp='on' delay='0'/>"),
+        "{xml}"
+    );
     assert!(xml.contains("<mac address='52:54:00:"), "{xml}");
     let saved = std::fs::read_to_string(paths.config_file("n1")).unwrap();
     assert!(saved.starts_with("<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE."));
@@ -41,7 +44,10 @@ fn define_names_the_bridge_and_persists() {
         .replace("11111111", "21111111")
         .replace("rvtest%d", "rvtest0");
     let err = nets.define_xml(&other, 0).unwrap_err();
-    assert_eq!(err.message, "internal error: bridge name 'rvtest0' already in use.");
+    assert_eq!(
+        err.message,
+        "internal error: bridge name 'rvtest0' already in use."
+    );
 
     nets.set_autostart(&net, true).unwrap();
     assert!(paths.autostart_link("n1").is_symlink());
@@ -62,15 +68,24 @@ fn define_names_the_bridge_and_persists() {
     assert!(again.get_autostart(&back).unwrap());
     assert!(!again.is_active(&back).unwrap());
     let xml = again.get_xml_desc(&back, 0).unwrap();
-    assert!(xml.contains("<host mac='52:54:00:00:00:07' ip='10.98.0.7'/>"), "{xml}");
+    assert!(
+        xml.contains("<host mac='52:54:00:00:00:07' ip='10.98.0.7'/>"),
+        "{xml}"
+    );
 
     let err = again.destroy(&back).unwrap_err();
-    assert_eq!(err.message, "Requested operation is not valid: network 'n1' is not active");
+    assert_eq!(
+        err.message,
+        "Requested operation is not valid: network 'n1' is not active"
+    );
     again.undefine(&back).unwrap();
     assert!(!paths.config_file("n1").exists());
     assert!(!paths.autostart_link("n1").exists());
     let err = again.lookup_by_name("n1").unwrap_err();
-    assert_eq!(err.message, "Network not found: no network with matching name 'n1'");
+    assert_eq!(
+        err.message,
+        "Network not found: no network with matching name 'n1'"
+    );
     let _ = std::fs::remove_dir_all(root);
 }
 

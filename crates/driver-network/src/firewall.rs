@@ -81,7 +81,16 @@ impl Rules {
             layer,
             "filter",
             chain,
-            &[dir, iface, "--protocol", proto, "--destination-port", &port, "--jump", "ACCEPT"],
+            &[
+                dir,
+                iface,
+                "--protocol",
+                proto,
+                "--destination-port",
+                &port,
+                "--jump",
+                "ACCEPT",
+            ],
         );
     }
 
@@ -89,13 +98,30 @@ impl Rules {
     fn reject_and_cross(&mut self, layer: Layer, bridge: &str, order: &[u8]) {
         for step in order {
             match step {
-                0 => self.push(layer, "filter", "LIBVIRT_FWO", &["--in-interface", bridge, "--jump", "REJECT"]),
-                1 => self.push(layer, "filter", "LIBVIRT_FWI", &["--out-interface", bridge, "--jump", "REJECT"]),
+                0 => self.push(
+                    layer,
+                    "filter",
+                    "LIBVIRT_FWO",
+                    &["--in-interface", bridge, "--jump", "REJECT"],
+                ),
+                1 => self.push(
+                    layer,
+                    "filter",
+                    "LIBVIRT_FWI",
+                    &["--out-interface", bridge, "--jump", "REJECT"],
+                ),
                 _ => self.push(
                     layer,
                     "filter",
                     "LIBVIRT_FWX",
-                    &["--in-interface", bridge, "--out-interface", bridge, "--jump", "ACCEPT"],
+                    &[
+                        "--in-interface",
+                        bridge,
+                        "--out-interface",
+                        bridge,
+                        "--jump",
+                        "ACCEPT",
+                    ],
                 ),
             }
         }
@@ -283,7 +309,12 @@ fn masquerade(r: &mut Rules, def: &NetworkDef, ip: &NetworkIp, proto: Option<&st
         ports = Some(format!("{start}-{end}"));
     }
     let same_family = |a: &SockAddr| a.ip.is_ipv4() == ip.is_v4();
-    match def.forward.nat_addr.as_ref().filter(|(s, _)| same_family(s)) {
+    match def
+        .forward
+        .nat_addr
+        .as_ref()
+        .filter(|(s, _)| same_family(s))
+    {
         Some((start, end)) => {
             let mut range = start.to_string();
             if same_family(end) {
@@ -313,14 +344,25 @@ fn dont_masquerade(r: &mut Rules, def: &NetworkDef, ip: &NetworkIp, dest: &str) 
     if let Some(dev) = def.forward.netdevs().next() {
         args.extend(["--out-interface", dev]);
     }
-    args.extend(["--source", net.as_str(), "--destination", dest, "--jump", "RETURN"]);
+    args.extend([
+        "--source",
+        net.as_str(),
+        "--destination",
+        dest,
+        "--jump",
+        "RETURN",
+    ]);
     r.push(layer_of(&ip.address), "nat", "LIBVIRT_PRT", &args);
     Ok(())
 }
 
 /// `networkAddMasqueradingFirewallRules` / its removal.
 fn masquerading(r: &mut Rules, def: &NetworkDef, ip: &NetworkIp) -> Result<()> {
-    let multicast = if ip.is_v4() { "224.0.0.0/24" } else { "ff02::/16" };
+    let multicast = if ip.is_v4() {
+        "224.0.0.0/24"
+    } else {
+        "ff02::/16"
+    };
     let broadcast = "255.255.255.255/32";
     if r.action == Action::Insert {
         forward_rule(r, def, ip, 0)?;
@@ -375,7 +417,17 @@ fn checksum(r: &mut Rules, def: &NetworkDef) {
             Layer::V4,
             "mangle",
             "LIBVIRT_PRT",
-            &["--out-interface", br, "--protocol", "udp", "--destination-port", "68", "--jump", "CHECKSUM", "--checksum-fill"],
+            &[
+                "--out-interface",
+                br,
+                "--protocol",
+                "udp",
+                "--destination-port",
+                "68",
+                "--jump",
+                "CHECKSUM",
+                "--checksum-fill",
+            ],
         );
     }
 }
@@ -455,7 +507,13 @@ fn run(layer: Layer, args: &[String]) -> Result<String> {
         .args(args)
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| Error::system(ErrorDomain::NONE, format!("Cannot run {}", layer.binary()), &e))?;
+        .map_err(|e| {
+            Error::system(
+                ErrorDomain::NONE,
+                format!("Cannot run {}", layer.binary()),
+                &e,
+            )
+        })?;
     if !out.status.success() {
         return Err(Error::internal(
             ErrorDomain::NONE,
@@ -487,7 +545,10 @@ fn setup_private_chains(layer: Layer) -> Result<()> {
         ("mangle", &[("POSTROUTING", "LIBVIRT_PRT")]),
     ];
     for (table, chains) in tables {
-        let listing = run(layer, &["--table".into(), table.into(), "--list-rules".into()])?;
+        let listing = run(
+            layer,
+            &["--table".into(), table.into(), "--list-rules".into()],
+        )?;
         for (parent, child) in chains {
             let created = listing.lines().any(|l| l == format!("-N {child}"));
             let hooked = listing
@@ -498,7 +559,10 @@ fn setup_private_chains(layer: Layer) -> Result<()> {
                 run(layer, &cmd(&["--table", table, "--new-chain", child]))?;
             }
             if !hooked {
-                run(layer, &cmd(&["--table", table, "--insert", parent, "--jump", child]))?;
+                run(
+                    layer,
+                    &cmd(&["--table", table, "--insert", parent, "--jump", child]),
+                )?;
             }
         }
     }

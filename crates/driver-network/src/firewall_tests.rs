@@ -61,7 +61,12 @@ fn removal_deletes_what_start_inserted() {
             r.args[2] = "--delete".into();
             r
         };
-        let mut inserted: Vec<Rule> = plan.rules.iter().chain(&plan.optional).map(as_delete).collect();
+        let mut inserted: Vec<Rule> = plan
+            .rules
+            .iter()
+            .chain(&plan.optional)
+            .map(as_delete)
+            .collect();
         let mut removed = remove_plan(&def);
         assert_eq!(removed.len(), inserted.len(), "{name}");
         let key = |r: &Rule| format!("{:?}{}", r.layer, r.args.join(" "));

@@ -69,8 +69,16 @@ impl NetworkObj {
             flags & (a | b) == 0 || (flags & a != 0 && is_a) || (flags & b != 0 && !is_a)
         };
         pair(list_flags::ACTIVE, list_flags::INACTIVE, self.active)
-            && pair(list_flags::PERSISTENT, list_flags::TRANSIENT, self.persistent)
-            && pair(list_flags::AUTOSTART, list_flags::NO_AUTOSTART, self.autostart)
+            && pair(
+                list_flags::PERSISTENT,
+                list_flags::TRANSIENT,
+                self.persistent,
+            )
+            && pair(
+                list_flags::AUTOSTART,
+                list_flags::NO_AUTOSTART,
+                self.autostart,
+            )
     }
 }
 
@@ -92,7 +100,12 @@ pub fn invalid(msg: String) -> Error {
 
 /// `virNetworkObjAssignDefLocked`: the index of the object now holding
 /// `def`.
-pub fn assign_def(nets: &mut Vec<NetworkObj>, def: NetworkDef, live: bool, check_live: bool) -> Result<usize> {
+pub fn assign_def(
+    nets: &mut Vec<NetworkObj>,
+    def: NetworkDef,
+    live: bool,
+    check_live: bool,
+) -> Result<usize> {
     let failed = |msg: String| Error::new(DOMAIN, ErrorCode::OPERATION_FAILED, msg);
     if let Some(i) = nets.iter().position(|n| n.def.uuid == def.uuid) {
         let obj = &mut nets[i];
@@ -229,11 +242,10 @@ pub fn load_all(paths: &Paths) -> Result<Vec<NetworkObj>> {
         }
     }
     for (name, text) in xml_files(&paths.state) {
-        let Ok(def) = NetworkDef::parse(&text) else { continue };
-        let alive = def
-            .bridge
-            .as_deref()
-            .is_some_and(crate::bridge::exists)
+        let Ok(def) = NetworkDef::parse(&text) else {
+            continue;
+        };
+        let alive = def.bridge.as_deref().is_some_and(crate::bridge::exists)
             || !def.forward.mode.has_bridge();
         if !alive {
             delete_status(paths, &name);

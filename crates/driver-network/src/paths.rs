@@ -26,9 +26,8 @@ pub struct Paths {
 
 impl Paths {
     pub fn from_config(config: &StateConfig) -> Paths {
-        let dir = |(key, default): (&str, &str)| {
-            PathBuf::from(config.setting(key).unwrap_or(default))
-        };
+        let dir =
+            |(key, default): (&str, &str)| PathBuf::from(config.setting(key).unwrap_or(default));
         Paths {
             config: dir(DIR_KEYS[0]),
             state: dir(DIR_KEYS[1]),

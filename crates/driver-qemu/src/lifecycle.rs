@@ -126,7 +126,9 @@ fn start_run(
         let cmd = command::build(&def, &caps, &ctx)?;
         let mut live = def.clone();
         command::add_runtime_details(&mut live)?;
-        let cgroup = driver.cgroups.create(&mut live, id, driver.security.privileged)?;
+        let cgroup = driver
+            .cgroups
+            .create(&mut live, id, driver.security.privileged)?;
         Ok((cmd, live, cgroup))
     })();
     let (cmd, mut live, cgroup) = prepared.inspect_err(|_| crate::network_iface::release(&def))?;

@@ -30,12 +30,19 @@ pub fn prepare(def: &mut DomainDef, creds: Option<&Credentials>) -> Result<()> {
     result
 }
 
-fn connect_all(def: &mut DomainDef, creds: Option<&Credentials>, made: &mut Vec<String>) -> Result<()> {
+fn connect_all(
+    def: &mut DomainDef,
+    creds: Option<&Credentials>,
+    made: &mut Vec<String>,
+) -> Result<()> {
     for net in def.devices.interfaces.iter_mut() {
         if net.net_type != NetType::Network {
             continue;
         }
-        let NetSource::Network { network, bridge, .. } = &mut net.source else {
+        let NetSource::Network {
+            network, bridge, ..
+        } = &mut net.source
+        else {
             continue;
         };
         let drv = shared::network()
@@ -81,7 +88,9 @@ fn free_tap_name(taken: &[String]) -> String {
 }
 
 fn create_tap(name: &str, creds: Option<&Credentials>) -> Result<()> {
-    let (uid, gid) = creds.map_or((None, None), |c| (Some(c.uid.to_string()), Some(c.gid.to_string())));
+    let (uid, gid) = creds.map_or((None, None), |c| {
+        (Some(c.uid.to_string()), Some(c.gid.to_string()))
+    });
     let mut args = vec!["tuntap", "add", "dev", name, "mode", "tap"];
     if let (Some(u), Some(g)) = (&uid, &gid) {
         args.extend(["user", u, "group", g]);

@@ -141,7 +141,8 @@ impl Sides {
     }
 
     fn lv_pidfile(&self) -> PathBuf {
-        self.lv.private_path(&format!("/run/libvirt/network/{NET}.pid"))
+        self.lv
+            .private_path(&format!("/run/libvirt/network/{NET}.pid"))
     }
 
     /// Stock virsh on rvirtd and on libvirtd, and rvirsh on rvirtd (over
@@ -204,12 +205,16 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
     // The host side, namespace against namespace.
     let (a, b) = (&s.lan.a, &s.lan.b);
     let addrs = bridge_addrs(a).expect("rvirtd's bridge");
-    assert!(addrs.contains("inet 10.99.0.1/24 brd 10.99.0.255"), "{addrs}");
+    assert!(
+        addrs.contains("inet 10.99.0.1/24 brd 10.99.0.255"),
+        "{addrs}"
+    );
     assert_eq!(Some(addrs), bridge_addrs(b));
     for program in ["iptables-save", "ip6tables-save"] {
         let rv = rules(a, program);
         assert!(
-            program.starts_with("ip6") || rv.contains("-A LIBVIRT_PRT -s 10.99.0.0/24 ! -d 10.99.0.0/24 -j MASQUERADE"),
+            program.starts_with("ip6")
+                || rv.contains("-A LIBVIRT_PRT -s 10.99.0.0/24 ! -d 10.99.0.0/24 -j MASQUERADE"),
             "{rv}"
         );
         assert_eq!(rv, rules(b, program), "{program}: rvirtd, then libvirtd");
@@ -219,13 +224,18 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
         assert_eq!(fwd.trim(), "1", "{}", ns.name);
     }
     let rv_conf = std::fs::read_to_string(s.rv_dir.join(format!("dnsmasq/{NET}.conf"))).unwrap();
-    let lv_conf = std::fs::read_to_string(
-        s.lv.private_path(&format!("/var/lib/libvirt/dnsmasq/{NET}.conf")),
-    )
-    .unwrap();
+    let lv_conf =
+        std::fs::read_to_string(s.lv.private_path(&format!("/var/lib/libvirt/dnsmasq/{NET}.conf")))
+            .unwrap();
     let rv_conf = rv_conf
-        .replace(&s.rv_dir.join("dnsmasq").display().to_string(), "/var/lib/libvirt/dnsmasq")
-        .replace(&s.rv_dir.join("state").display().to_string(), "/run/libvirt/network");
+        .replace(
+            &s.rv_dir.join("dnsmasq").display().to_string(),
+            "/var/lib/libvirt/dnsmasq",
+        )
+        .replace(
+            &s.rv_dir.join("state").display().to_string(),
+            "/run/libvirt/network",
+        );
     assert_eq!(rv_conf, lv_conf);
 
     // A live and persistent DHCP host: dnsmasq's hosts file on both.
@@ -252,7 +262,10 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
     for ns in [a, b] {
         assert!(bridge_addrs(ns).is_none(), "{}: bridge left", ns.name);
         let left = rules(ns, "iptables-save");
-        assert!(!left.contains(BRIDGE) && !left.contains("10.99.0."), "{left}");
+        assert!(
+            !left.contains(BRIDGE) && !left.contains("10.99.0."),
+            "{left}"
+        );
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while reaper.0.iter().any(|p| alive(*p)) && Instant::now() < deadline {
@@ -279,7 +292,9 @@ fn guest_on_the_network_gets_a_lease() {
     let mut reaper = Reaper::default();
     let file = dir.write("net.xml", NET_XML);
     rv.ok(&format!("net-create {}", file.display()));
-    reaper.0.extend(read_pid(&dir.join(format!("state/{NET}.pid"))));
+    reaper
+        .0
+        .extend(read_pid(&dir.join(format!("state/{NET}.pid"))));
 
     let args = GuestArgs {
         dhcp: true,
@@ -330,7 +345,8 @@ fn guest_on_the_network_gets_a_lease() {
     // A transient network is gone once stopped.
     let out = rv.virsh("net-info rvnat");
     assert!(
-        out.stderr.contains("Network not found: no network with matching name 'rvnat'"),
+        out.stderr
+            .contains("Network not found: no network with matching name 'rvnat'"),
         "{}",
         out.stderr
     );

@@ -12,6 +12,7 @@ use rvirt_testkit::guest::{GuestArgs, DHCP_MARKER};
 use rvirt_testkit::hosts::{Lan, NetNs};
 use rvirt_testkit::libvirtd_host::LibvirtdHost;
 use rvirt_testkit::qemu_hosts::{MigrationHost, QemuHost, TestGuest};
+use rvirt_testkit::tools::{spawn_shell, wait};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -290,6 +291,18 @@ fn guest_on_the_network_gets_a_lease() {
     let dir = TempDir::new("netguest");
     let rv = QemuHost::start_with(&lan.a, "netguest", &network_conf(&dir));
     let mut reaper = Reaper::default();
+    // Stock virsh follows the network's lifecycle events over rvirtd's
+    // unix socket (outside the namespace) while the test runs.
+    let socket = format!(
+        "qemu:///system?socket={}",
+        rv.host.path("libvirt-sock").display()
+    );
+    let events = spawn_shell(
+        "virsh",
+        &socket,
+        "net-event --event lifecycle --loop --timeout 600",
+    );
+    std::thread::sleep(Duration::from_secs(2));
     let file = dir.write("net.xml", NET_XML);
     rv.ok(&format!("net-create {}", file.display()));
     reaper
@@ -342,6 +355,16 @@ fn guest_on_the_network_gets_a_lease() {
     let (tap_left, _) = in_ns(&lan.a, "ip", &["link", "show", "dev", "vnet0"]);
     assert!(!tap_left, "the tap outlived the guest");
     rv.ok("net-destroy rvnat");
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(events.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let seen = wait(events).stdout;
+    for what in ["Started", "Stopped"] {
+        let line = format!("event 'lifecycle' for network rvnat: {what}");
+        assert!(seen.contains(&line), "no `{line}` in:\n{seen}");
+    }
     // A transient network is gone once stopped.
     let out = rv.virsh("net-info rvnat");
     assert!(

@@ -12,7 +12,7 @@
 
 use crate::process::Credentials;
 use rvirt::driver::{shared, NetworkDriver, NetworkRef};
-use rvirt_conf::domain::interface::{NetSource, NetType};
+use rvirt_conf::domain::interface::{MacAddr, NetSource, NetType};
 use rvirt_conf::domain::DomainDef;
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::process::{Command, Stdio};
@@ -54,11 +54,8 @@ fn connect_all(
         };
         made.push(tap.clone());
         create_tap(&tap, creds)?;
-        let mut host_mac = net.mac;
-        // libvirt's host side of a guest NIC: the guest's MAC with 0xFE
-        // first, so the bridge never takes the guest's address.
-        host_mac.0[0] = 0xfe;
-        ip(&["link", "set", "dev", &tap, "address", &host_mac.to_string()])?;
+        let host_mac = host_side(net.mac).to_string();
+        ip(&["link", "set", "dev", &tap, "address", &host_mac])?;
         ip(&["link", "set", "dev", &tap, "master", &br])?;
         ip(&["link", "set", "dev", &tap, "up"])?;
         *bridge = Some(br);
@@ -109,16 +106,38 @@ fn delete_tap(name: &str) {
 }
 
 /// Delete the taps `prepare` made for the network interfaces of the
-/// stopped guest's live definition.
+/// stopped guest's live definition. A definition read back from the
+/// status file (a restarted daemon) has forgotten the generated tap
+/// names; the tap is then found by its host-side MAC.
 pub fn release(def: &DomainDef) {
     let ours = def
         .devices
         .interfaces
         .iter()
         .filter(|net| net.net_type == NetType::Network);
-    for tap in ours.filter_map(|net| net.target_dev.as_deref()) {
-        delete_tap(tap);
+    for net in ours {
+        if let Some(tap) = net.target_dev.clone().or_else(|| tap_of(net.mac)) {
+            delete_tap(&tap);
+        }
     }
+}
+
+/// The guest MAC's host side (libvirt's: 0xFE first), so the bridge
+/// never takes the guest's address.
+fn host_side(mut mac: MacAddr) -> MacAddr {
+    mac.0[0] = 0xfe;
+    mac
+}
+
+/// The `vnet` tap whose address is `mac`'s host side.
+fn tap_of(mac: MacAddr) -> Option<String> {
+    let want = host_side(mac).to_string();
+    let entries = std::fs::read_dir("/sys/class/net").ok()?;
+    entries.flatten().find_map(|e| {
+        let name = e.file_name().into_string().ok()?;
+        let addr = std::fs::read_to_string(e.path().join("address")).ok()?;
+        (name.starts_with("vnet") && addr.trim().eq_ignore_ascii_case(&want)).then_some(name)
+    })
 }
 
 fn ip(args: &[&str]) -> Result<()> {

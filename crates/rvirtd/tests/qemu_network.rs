@@ -281,6 +281,36 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
     assert!(!link.exists());
 }
 
+/// Stock virsh following network lifecycle events over rvirtd's unix
+/// socket (reachable from outside the namespace).
+fn watch_network_events(rv: &QemuHost) -> std::process::Child {
+    let socket = format!(
+        "qemu:///system?socket={}",
+        rv.host.path("libvirt-sock").display()
+    );
+    let child = spawn_shell(
+        "virsh",
+        &socket,
+        "net-event --event lifecycle --loop --timeout 600",
+    );
+    // Registered once virsh runs its loop; it says nothing before events.
+    std::thread::sleep(Duration::from_secs(2));
+    child
+}
+
+/// Stop the watcher (Ctrl-C) and find `what` (Started, Stopped) for the
+/// network in what it printed.
+fn assert_event(watcher: std::process::Child, what: &str) {
+    std::thread::sleep(Duration::from_secs(1));
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(watcher.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let seen = wait(watcher).stdout;
+    let line = format!("event 'lifecycle' for network {NET}: {what}");
+    assert!(seen.contains(&line), "no `{line}` in:\n{seen}");
+}
+
 #[test]
 fn guest_on_the_network_gets_a_lease() {
     if !tools_present() {
@@ -289,20 +319,9 @@ fn guest_on_the_network_gets_a_lease() {
     }
     let Some(lan) = Lan::create() else { return };
     let dir = TempDir::new("netguest");
-    let rv = QemuHost::start_with(&lan.a, "netguest", &network_conf(&dir));
+    let mut rv = QemuHost::start_with(&lan.a, "netguest", &network_conf(&dir));
     let mut reaper = Reaper::default();
-    // Stock virsh follows the network's lifecycle events over rvirtd's
-    // unix socket (outside the namespace) while the test runs.
-    let socket = format!(
-        "qemu:///system?socket={}",
-        rv.host.path("libvirt-sock").display()
-    );
-    let events = spawn_shell(
-        "virsh",
-        &socket,
-        "net-event --event lifecycle --loop --timeout 600",
-    );
-    std::thread::sleep(Duration::from_secs(2));
+    let events = watch_network_events(&rv);
     let file = dir.write("net.xml", NET_XML);
     rv.ok(&format!("net-create {}", file.display()));
     reaper
@@ -351,20 +370,19 @@ fn guest_on_the_network_gets_a_lease() {
     let one = rv.ok(&format!("net-dhcp-leases rvnat --mac {mac}"));
     assert!(one.contains(&leased), "{one}");
 
+    assert_event(events, "Started");
+    // A restarted daemon finds the running network (and its dnsmasq) again.
+    let info = rv.ok("net-info rvnat");
+    rv.host.restart();
+    assert_eq!(rv.ok("net-info rvnat"), info);
+    assert_eq!(rv.ok("net-dhcp-leases rvnat"), leases);
+
     rv.ok("destroy leaser");
     let (tap_left, _) = in_ns(&lan.a, "ip", &["link", "show", "dev", "vnet0"]);
     assert!(!tap_left, "the tap outlived the guest");
+    let events = watch_network_events(&rv);
     rv.ok("net-destroy rvnat");
-    std::thread::sleep(Duration::from_secs(1));
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(events.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let seen = wait(events).stdout;
-    for what in ["Started", "Stopped"] {
-        let line = format!("event 'lifecycle' for network rvnat: {what}");
-        assert!(seen.contains(&line), "no `{line}` in:\n{seen}");
-    }
+    assert_event(events, "Stopped");
     // A transient network is gone once stopped.
     let out = rv.virsh("net-info rvnat");
     assert!(

@@ -137,13 +137,54 @@ impl Sides {
         [("rvirtd", &self.rv), ("libvirtd", &self.lv)]
     }
 
-    fn rv_pidfile(&self) -> PathBuf {
-        self.rv_dir.join(format!("state/{NET}.pid"))
+    fn rv_pidfile(&self, net: &str) -> PathBuf {
+        self.rv_dir.join(format!("state/{net}.pid"))
     }
 
-    fn lv_pidfile(&self) -> PathBuf {
+    fn lv_pidfile(&self, net: &str) -> PathBuf {
         self.lv
-            .private_path(&format!("/run/libvirt/network/{NET}.pid"))
+            .private_path(&format!("/run/libvirt/network/{net}.pid"))
+    }
+
+    /// Both daemons' dnsmasq `EXT` file of `net` (conf, hostsfile), with
+    /// rvirtd's directories put where libvirt's are.
+    fn assert_dnsmasq_files_agree(&self, net: &str, ext: &str) {
+        let rv = std::fs::read_to_string(self.rv_dir.join(format!("dnsmasq/{net}.{ext}")))
+            .unwrap_or_else(|e| panic!("rvirtd's {net}.{ext}: {e}"));
+        let lv = std::fs::read_to_string(
+            self.lv
+                .private_path(&format!("/var/lib/libvirt/dnsmasq/{net}.{ext}")),
+        )
+        .unwrap_or_else(|e| panic!("libvirtd's {net}.{ext}: {e}"));
+        let rv = rv
+            .replace(
+                &self.rv_dir.join("dnsmasq").display().to_string(),
+                "/var/lib/libvirt/dnsmasq",
+            )
+            .replace(
+                &self.rv_dir.join("state").display().to_string(),
+                "/run/libvirt/network",
+            );
+        assert_eq!(rv, lv, "{net}.{ext}: rvirtd, then libvirtd");
+    }
+
+    /// The namespaces' iptables and ip6tables rules are the same.
+    fn assert_rules_agree(&self, step: &str) {
+        for program in ["iptables-save", "ip6tables-save"] {
+            let rv = rules(&self.lan.a, program);
+            assert_eq!(rv, rules(&self.lan.b, program), "{step}: {program}");
+        }
+    }
+
+    /// `virsh CMD` says the same on both daemons.
+    fn assert_same(&self, cmd: &str) {
+        let rv = self.rv.virsh(cmd);
+        let lv = self.lv.virsh(cmd);
+        assert_eq!(
+            (rv.ok, &rv.stdout, &rv.stderr),
+            (lv.ok, &lv.stdout, &lv.stderr),
+            "`{cmd}` differs (left rvirtd, right libvirtd)"
+        );
     }
 
     /// Stock virsh on rvirtd and on libvirtd, and rvirsh on rvirtd (over
@@ -197,8 +238,8 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
         host.ok("net-autostart rvnat");
         host.ok("net-start rvnat");
     }
-    reaper.0.extend(read_pid(&s.rv_pidfile()));
-    reaper.0.extend(read_pid(&s.lv_pidfile()));
+    reaper.0.extend(read_pid(&s.rv_pidfile(NET)));
+    reaper.0.extend(read_pid(&s.lv_pidfile(NET)));
     assert_eq!(reaper.0.len(), 2, "both dnsmasq pid files: {:?}", reaper.0);
     assert!(reaper.0.iter().all(|p| alive(*p)), "dnsmasq runs");
     s.compare("started");
@@ -211,33 +252,15 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
         "{addrs}"
     );
     assert_eq!(Some(addrs), bridge_addrs(b));
-    for program in ["iptables-save", "ip6tables-save"] {
-        let rv = rules(a, program);
-        assert!(
-            program.starts_with("ip6")
-                || rv.contains("-A LIBVIRT_PRT -s 10.99.0.0/24 ! -d 10.99.0.0/24 -j MASQUERADE"),
-            "{rv}"
-        );
-        assert_eq!(rv, rules(b, program), "{program}: rvirtd, then libvirtd");
-    }
+    let v4 = rules(a, "iptables-save");
+    let masquerade = "-A LIBVIRT_PRT -s 10.99.0.0/24 ! -d 10.99.0.0/24 -j MASQUERADE";
+    assert!(v4.contains(masquerade), "{v4}");
+    s.assert_rules_agree("started");
     for ns in [a, b] {
         let (_, fwd) = in_ns(ns, "cat", &["/proc/sys/net/ipv4/ip_forward"]);
         assert_eq!(fwd.trim(), "1", "{}", ns.name);
     }
-    let rv_conf = std::fs::read_to_string(s.rv_dir.join(format!("dnsmasq/{NET}.conf"))).unwrap();
-    let lv_conf =
-        std::fs::read_to_string(s.lv.private_path(&format!("/var/lib/libvirt/dnsmasq/{NET}.conf")))
-            .unwrap();
-    let rv_conf = rv_conf
-        .replace(
-            &s.rv_dir.join("dnsmasq").display().to_string(),
-            "/var/lib/libvirt/dnsmasq",
-        )
-        .replace(
-            &s.rv_dir.join("state").display().to_string(),
-            "/run/libvirt/network",
-        );
-    assert_eq!(rv_conf, lv_conf);
+    s.assert_dnsmasq_files_agree(NET, "conf");
 
     // A live and persistent DHCP host: dnsmasq's hosts file on both.
     let update = "net-update rvnat add ip-dhcp-host \
@@ -246,11 +269,7 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
         host.ok(update);
     }
     s.compare("updated");
-    let rv_hosts = std::fs::read_to_string(s.rv_dir.join(format!("dnsmasq/{NET}.hostsfile")));
-    let lv_hosts = std::fs::read_to_string(
-        s.lv.private_path(&format!("/var/lib/libvirt/dnsmasq/{NET}.hostsfile")),
-    );
-    assert_eq!(rv_hosts.unwrap(), lv_hosts.unwrap());
+    s.assert_dnsmasq_files_agree(NET, "hostsfile");
 
     // Autostart is persisted as libvirt's symlink.
     let link = s.rv_dir.join(format!("config/autostart/{NET}.xml"));
@@ -279,6 +298,74 @@ fn nat_network_as_libvirtd_starts_and_removes_it() {
     s.compare("undefined");
     assert!(!s.rv_dir.join(format!("config/{NET}.xml")).exists());
     assert!(!link.exists());
+}
+
+/// An isolated network with a static DHCP host, a routed one with an
+/// IPv6 address (ip6tables rules, router advertisements) and an open one
+/// (no rules; dnsmasq for DNS only), side by side on both daemons.
+const MORE: &[(&str, &str)] = &[
+    (
+        "rviso",
+        "<network><name>rviso</name><uuid>6f1c2a1e-0b7d-4c55-9a3e-2f6d8e1c4b71</uuid>\
+         <bridge name='rvbr1' stp='on' delay='0'/><mac address='52:54:00:12:34:57'/>\
+         <ip address='10.98.1.1' netmask='255.255.255.0'><dhcp>\
+         <range start='10.98.1.10' end='10.98.1.20'/>\
+         <host mac='52:54:00:00:11:22' name='h1' ip='10.98.1.5'/></dhcp></ip></network>",
+    ),
+    (
+        "rvroute",
+        "<network><name>rvroute</name><uuid>6f1c2a1e-0b7d-4c55-9a3e-2f6d8e1c4b72</uuid>\
+         <forward mode='route'/><bridge name='rvbr2' stp='on' delay='0'/>\
+         <mac address='52:54:00:12:34:58'/><ip address='10.98.2.1' prefix='24'/>\
+         <ip family='ipv6' address='2001:db8:98:2::1' prefix='64'/></network>",
+    ),
+    (
+        "rvopen",
+        "<network><name>rvopen</name><uuid>6f1c2a1e-0b7d-4c55-9a3e-2f6d8e1c4b73</uuid>\
+         <forward mode='open'/><bridge name='rvbr3' stp='on' delay='0'/>\
+         <mac address='52:54:00:12:34:59'/><ip address='10.98.3.1' prefix='24'/></network>",
+    ),
+];
+
+#[test]
+fn isolated_routed_and_open_networks_as_libvirtd() {
+    let Some(s) = start_sides() else { return };
+    let mut reaper = Reaper::default();
+    for (name, xml) in MORE {
+        let file = s.rv_dir.write(&format!("{name}.xml"), xml);
+        for (_, host) in s.both() {
+            host.ok(&format!("net-define {}", file.display()));
+            host.ok(&format!("net-start {name}"));
+        }
+        reaper.0.extend(read_pid(&s.rv_pidfile(name)));
+        reaper.0.extend(read_pid(&s.lv_pidfile(name)));
+        for q in ["net-info", "net-dumpxml", "net-dumpxml --inactive"] {
+            s.assert_same(&format!("{q} {name}"));
+        }
+        s.assert_dnsmasq_files_agree(name, "conf");
+    }
+    s.assert_dnsmasq_files_agree("rviso", "hostsfile");
+    assert_eq!(reaper.0.len(), 6, "a dnsmasq per network and daemon");
+    s.assert_same("net-list --all");
+    s.assert_rules_agree("started");
+    let v6 = rules(&s.lan.a, "ip6tables-save");
+    assert!(
+        v6.contains("-A LIBVIRT_FWO -s 2001:db8:98:2::/64 -i rvbr2 -j ACCEPT"),
+        "{v6}"
+    );
+    for (name, _) in MORE {
+        for (_, host) in s.both() {
+            host.ok(&format!("net-destroy {name}"));
+            host.ok(&format!("net-undefine {name}"));
+        }
+    }
+    s.assert_same("net-list --all");
+    s.assert_rules_agree("destroyed");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while reaper.0.iter().any(|p| alive(*p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!reaper.0.iter().any(|p| alive(*p)), "dnsmasq left running");
 }
 
 /// Stock virsh following network lifecycle events over rvirtd's unix

@@ -582,8 +582,24 @@ fn chains_ready(layer: Layer) -> Result<()> {
         .map_err(|m| Error::internal(ErrorDomain::NONE, m))
 }
 
+/// A firewalld zone cannot be honoured: rvirt talks to no firewalld,
+/// which is libvirt's case when firewalld is not running.
+fn refuse_zone(def: &NetworkDef) -> Result<()> {
+    match &def.bridge_zone {
+        Some(zone) => Err(Error::internal(
+            ErrorDomain::NETWORK,
+            format!(
+                "zone {zone} requested for network {} but firewalld is not active",
+                def.name
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `networkAddFirewallRules`: all or nothing, then the checksum fix.
 pub fn apply(def: &NetworkDef) -> Result<()> {
+    refuse_zone(def)?;
     let plan = add_plan(def)?;
     let uses = |l: Layer| plan.rules.iter().any(|r| r.layer == l);
     for layer in [Layer::V4, Layer::V6] {

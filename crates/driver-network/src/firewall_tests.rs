@@ -90,3 +90,17 @@ fn open_and_isolated_networks() {
     assert!(plan.rules.iter().all(|r| r.args[1] == "filter"));
     assert_eq!(plan.optional.len(), 1);
 }
+
+#[test]
+fn a_firewalld_zone_is_refused_as_without_firewalld() {
+    let def = NetworkDef::parse(
+        "<network><name>z</name><bridge name='virbr9' zone='trusted'/>\
+         <ip address='10.1.0.1' prefix='24'/></network>",
+    )
+    .unwrap();
+    let err = refuse_zone(&def).unwrap_err();
+    assert_eq!(
+        err.message,
+        "internal error: zone trusted requested for network z but firewalld is not active"
+    );
+}

@@ -89,6 +89,7 @@ impl HostNetworks {
     /// `virbr%d` template when none or a template is given) that no other
     /// network uses, and a MAC address.
     fn validate(&self, nets: &[NetworkObj], def: &mut NetworkDef) -> Result<()> {
+        crate::validate::check(def)?;
         if !def.forward.mode.has_bridge() {
             return Ok(());
         }

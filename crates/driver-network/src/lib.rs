@@ -18,6 +18,7 @@ mod objects;
 mod paths;
 mod start;
 mod update;
+mod validate;
 
 pub use driver::HostNetworks;
 pub use paths::Paths;

@@ -14,6 +14,7 @@ mod connect;
 mod console;
 mod domain;
 mod domain_qemu;
+mod domain_tuning;
 mod events;
 mod migration;
 mod network;
@@ -105,6 +106,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
     connect::lookup(p)
         .or_else(|| domain::lookup(p))
         .or_else(|| domain_qemu::lookup(p))
+        .or_else(|| domain_tuning::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

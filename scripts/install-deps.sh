@@ -22,6 +22,8 @@ packages=(
     libsasl2-modules-db
     sasl2-bin
     pkg-config
+    dnsmasq-base  # the network driver's DHCP/DNS server
+    iptables  # the network driver's firewall rules (iptables-nft on Debian 12)
 )
 
 missing=()

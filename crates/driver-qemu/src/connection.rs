@@ -137,7 +137,10 @@ impl HypervisorConnection for QemuConnection {
         Ok(caps.default_machine().map_or(255, |m| m.max_cpus as i32))
     }
     fn supports_feature(&self, feature: i32) -> Result<bool> {
-        Ok(crate::migration::supports_feature(feature))
+        // virDriverFeatureIsGlobal: every driver declares the fixed
+        // virNetworkUpdate argument order (networks are shared here).
+        let global = feature == rvirt::flags::feature::NETWORK_UPDATE_HAS_CORRECT_ORDER;
+        Ok(global || crate::migration::supports_feature(feature))
     }
     fn get_capabilities(&self) -> Result<String> {
         crate::host_caps::capabilities_xml(&self.driver)

@@ -33,6 +33,7 @@ mod init;
 mod lifecycle;
 mod migration;
 pub mod monitor;
+mod network_iface;
 mod node_info;
 mod numa_policy;
 mod ops;

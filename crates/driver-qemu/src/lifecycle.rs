@@ -121,17 +121,26 @@ fn start_run(
         domain_id: id,
         incoming,
     };
-    let cmd = command::build(&def, &caps, &ctx)?;
+    let creds = driver.security.credentials(&def)?;
+    crate::network_iface::prepare(&mut def, creds.as_ref())?;
+    let prepared = (|| -> Result<_> {
+        let cmd = command::build(&def, &caps, &ctx)?;
+        let mut live = def.clone();
+        command::add_runtime_details(&mut live)?;
+        let cgroup = driver
+            .cgroups
+            .create(&mut live, id, driver.security.privileged)?;
+        Ok((cmd, live, cgroup))
+    })();
+    let (cmd, mut live, cgroup) = prepared.inspect_err(|_| crate::network_iface::release(&def))?;
     let config_resource = def.resource.clone();
-    let mut live = def;
-    command::add_runtime_details(&mut live)?;
     let privileged = driver.security.privileged;
-    let cgroup = driver.cgroups.create(&mut live, id, privileged)?;
     let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &live, paused, cgroup) {
         Ok(launched) => launched,
         Err(e) => {
             remove_run_files(driver, &name, &ctx.lib_dir);
             driver.cgroups.remove(&live, id, privileged);
+            crate::network_iface::release(&live);
             return Err(e);
         }
     };
@@ -463,6 +472,7 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
     // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
     let (stopped, restore, (def, id)) = stopped;
     driver.cgroups.remove(&def, id, driver.security.privileged);
+    crate::network_iface::release(&def);
     if let Some((def, remember)) = restore {
         let migrated = why == reason::SHUTOFF_MIGRATED;
         driver.security.restore_all(&def, remember, migrated);

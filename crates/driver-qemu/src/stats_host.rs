@@ -14,7 +14,10 @@ pub fn interfaces(p: &mut TypedParams, obj: &DomainObj) {
     p.push("net.count", V::UInt(nets.len() as u32));
     let dev = std::fs::read_to_string("/proc/net/dev").unwrap_or_default();
     for (i, net) in nets.iter().enumerate() {
-        if !matches!(net.net_type, NetType::Ethernet | NetType::Bridge) {
+        if !matches!(
+            net.net_type,
+            NetType::Ethernet | NetType::Bridge | NetType::Network
+        ) {
             continue;
         }
         let ifname = crate::command::tap_name(net, i);

@@ -24,7 +24,8 @@ use std::process::Command;
 /// defined it, with two devices' root ports swapped (explicit addresses
 /// are honoured); a guest with every tunable rvirt applies (the NUMA
 /// policy is the only one on the command line: the RAM backend's
-/// host-nodes and policy).
+/// host-nodes and policy); a virtio NIC on a virtual network
+/// (`<interface type='network'>`).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -33,6 +34,7 @@ const GUESTS: &[&str] = &[
     "assorted.xml",
     "q35-defined.xml",
     "tunables.xml",
+    "network-nic.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two
@@ -49,7 +51,8 @@ const EXPLAINED: &[Explained] = &[Explained {
     why: "domxml-to-native rewrites every <interface> as type='ethernet' with a tap fd \
           libvirtd would open (qemuConnectDomainXMLToNative); rvirt prints the backend it \
           really starts: user networking as libvirt starts it, a tap by ifname for \
-          bridge/ethernet (QEMU opens it). Same netdev id and NIC device either way.",
+          bridge/ethernet/network (QEMU opens it; a network's tap is made on its bridge \
+          first). Same netdev id and NIC device either way.",
 }];
 
 fn qemu_help(what: &str) -> String {

@@ -148,7 +148,7 @@ impl LibvirtdHost {
     }
 
     /// A path as this libvirtd sees it (its private /run, /var/...).
-    fn private_path(&self, path: &str) -> PathBuf {
+    pub fn private_path(&self, path: &str) -> PathBuf {
         PathBuf::from(format!("/proc/{}/root{path}", self.process.pid()))
     }
 

@@ -90,7 +90,8 @@ pub fn tap_name(net: &Interface, position: usize) -> String {
 fn backend(net: &Interface, position: usize) -> Result<Props> {
     match net.net_type {
         NetType::User => Ok(Props::new().str("type", "user")),
-        NetType::Ethernet | NetType::Bridge => {
+        // A network's tap is made on its bridge at start (network_iface).
+        NetType::Ethernet | NetType::Bridge | NetType::Network => {
             let p = Props::new()
                 .str("type", "tap")
                 .str("ifname", &tap_name(net, position))

@@ -49,6 +49,9 @@ pub struct GuestArgs {
     /// Seconds between [`SUM_PREFIX`] lines: the md5 of the filled region,
     /// computed inside the guest (needs `fill_mib`); none when None.
     pub sum_seconds: Option<u32>,
+    /// Bring up `eth0` and ask for a DHCP lease (busybox udhcpc, sending
+    /// host name `rvirt-guest`); the console then says [`DHCP_MARKER`].
+    pub dhcp: bool,
 }
 
 impl GuestArgs {
@@ -82,9 +85,16 @@ impl GuestArgs {
         if let Some(period) = self.sum_seconds {
             line.push_str(&format!(" rvirt.sum={period}"));
         }
+        if self.dhcp {
+            line.push_str(" rvirt.dhcp=1");
+        }
         line
     }
 }
+
+/// What the guest prints once udhcpc holds a lease (`rvirt.dhcp=1`),
+/// followed by the address.
+pub const DHCP_MARKER: &str = "rvirt-guest: dhcp lease ";
 
 /// Each checksum line is this prefix and the md5 (hex) of the guest's
 /// filled memory: `rvirt-sum 0123...`.
@@ -145,6 +155,14 @@ disk=$(arg disk)
 if [ -n "$disk" ]; then
     base=$(dd if=/dev/$disk bs=64 count=1 2>/dev/null | sed -n 's/^rvirt-disk \([0-9]*\).*/\1/p')
     echo "rvirt-guest: disk counter continues from ${base:-0}"
+fi
+# rvirt.dhcp=1: a DHCP lease for eth0 (udhcpc runs the script on "bound"
+# with the address in $ip).
+if [ -n "$(arg dhcp)" ]; then
+    printf '#!/bin/sh\n[ "$1" = bound ] && echo "rvirt-guest: dhcp lease $ip" > /dev/console\nexit 0\n' > /tmp/dhcp.sh
+    chmod +x /tmp/dhcp.sh
+    ip link set eth0 up
+    udhcpc -i eth0 -q -n -t 30 -T 2 -x hostname:rvirt-guest -s /tmp/dhcp.sh >/dev/null 2>&1 &
 fi
 period=$(arg tick)
 echo RVIRT-GUEST-READY

@@ -48,6 +48,10 @@ pub enum NetSource {
     Network {
         network: String,
         portgroup: Option<String>,
+        /// The bridge a running guest's port is on (libvirt's actual
+        /// network data, written in the live XML only): set by the driver
+        /// at start, never parsed.
+        bridge: Option<String>,
     },
     Bridge {
         bridge: String,
@@ -180,6 +184,7 @@ impl NetSource {
                 NetSource::Network {
                     network: required(s, "network")?,
                     portgroup: s.attr_string("portgroup"),
+                    bridge: None,
                 }
             }
             NetType::Vds => NetSource::Vds(parse_vds(require(t, s)?)?),
@@ -212,9 +217,14 @@ impl NetSource {
         let mut a = Attrs::new();
         match self {
             NetSource::None | NetSource::Hostdev(_) => return None,
-            NetSource::Network { network, portgroup } => {
+            NetSource::Network {
+                network,
+                portgroup,
+                bridge,
+            } => {
                 a.add("network", network)
-                    .opt("portgroup", portgroup.as_ref());
+                    .opt("portgroup", portgroup.as_ref())
+                    .opt("bridge", bridge.as_ref());
             }
             NetSource::Bridge { bridge } => {
                 a.add("bridge", bridge);

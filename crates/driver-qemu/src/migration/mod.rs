@@ -13,6 +13,7 @@
 //!   failure that keeps the guest);
 //! - [`outgoing`]: the source (begin's XML and cookie, `migrate` followed to
 //!   its end, confirm ends or resumes the source QEMU);
+//! - [`resume`]: QEMU's part of recovering a failed post-copy migration;
 //! - [`job`] and [`control`]: the jobs, their statistics, abort and tunables.
 //!
 //! The phases take what the shared engine's backend trait will ask of a
@@ -28,6 +29,7 @@ mod ports;
 mod postcopy_in;
 mod qmp;
 mod request;
+mod resume;
 mod storage;
 mod tls;
 mod tunnel;
@@ -231,6 +233,17 @@ pub fn mark_postcopy(driver: &Driver, dom: &DomainRef, failed: bool) {
         obj.domain_ref()
     };
     driver.emit_lifecycle(&now, ev::SUSPENDED, detail);
+}
+
+/// The guest stopped: a migration job kept for a post-copy resume ends.
+pub fn forget_failed_postcopy(driver: &Driver, uuid: &[u8; 16]) {
+    driver.migrations.jobs.forget_failed_postcopy(uuid);
+}
+
+/// A restarted daemon re-attached guest `uuid`: one caught in post-copy
+/// gets its migration job back, as failed post-copy.
+pub fn adopt_postcopy(driver: &Driver, uuid: &[u8; 16]) {
+    resume::adopt(driver, uuid);
 }
 
 /// Whether a migration job (either way) holds guest `dom` now.

@@ -221,6 +221,21 @@ pub fn confirm<B: SourceBackend + ?Sized>(
     Ok(())
 }
 
+/// The hypervisor completed a post-copy migration whose job was left
+/// failed here (nobody followed it any more): the guest here ends and the
+/// job completes, as a confirm would (libvirt's unattended migration).
+pub fn completed_unattended<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef) -> Result<()> {
+    let out = b.jobs().outgoing(&dom.uuid);
+    let Some(out) = out.filter(|o| o.job.is_postcopy_failed()) else {
+        return Ok(());
+    };
+    // Out of the marker, so that the stop does not end the job as failed.
+    start_phase(&out.job, Phase::ConfirmResume)?;
+    b.stop_migrated(dom, out.flags, &out)?;
+    crate::source::finish_confirmed(b, dom, &out, &[]);
+    Ok(())
+}
+
 /// The destination's guest whose post-copy failed: found by name, with
 /// its job slot and whether its state says so.
 pub struct FailedIncoming {

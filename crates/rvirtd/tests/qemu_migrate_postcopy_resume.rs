@@ -184,3 +184,41 @@ fn a_destination_daemon_restarted_in_postcopy_lets_the_migration_resume() {
     check_recovered(&s, &out, &was);
     assert_eq!(s.b.qemu_pid(&name), Some(dest_qemu));
 }
+
+/// B's daemon dies in post-copy and starts again while the QEMUs go on
+/// between themselves: when QEMU's transfer then completes, nobody
+/// following it any more, both daemons end the migration as libvirt's
+/// unattended-migration handler does: the guest "running (migrated)" on
+/// B, A's QEMU stopped, no job left on either.
+#[test]
+fn a_postcopy_migration_nobody_follows_completes_unattended() {
+    let Some(mut s) = setup_with("qpu", &fault_guest(), FAST_KEEPALIVE) else {
+        return;
+    };
+    let was = before(&s);
+    let name = s.g.name.clone();
+    let migrating = switched_postcopy(&s);
+    s.b.host.kill9();
+    let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
+    assert!(!out.ok, "the migration succeeded: {}", out.stdout);
+    s.b.host.restart();
+    wait_reason(&s.b, &name, "running (post-copy failed)");
+    wait_reason(&s.a, &name, "paused (post-copy failed)");
+    // The rest of the memory uncapped, straight through A's QEMU.
+    s.a.ok(&format!(
+        "qemu-monitor-command {name} '{{\"execute\":\"migrate-set-parameters\",\
+         \"arguments\":{{\"max-postcopy-bandwidth\":0}}}}'"
+    ));
+    wait_reason(&s.b, &name, "running (migrated)");
+    assert!(wait_gone(was.source_qemu, 30), "A's QEMU still runs");
+    let logs = || format!("--- A:\n{}\n--- B:\n{}", s.a.host.log(), s.b.host.log());
+    for host in [&s.a, &s.b] {
+        if host.ok("list --all --name").lines().any(|n| n == name) {
+            let info = host.ok(&format!("domjobinfo {name}"));
+            assert_eq!(field(&info, "Job type"), Some("None"), "{info}\n{}", logs());
+        }
+    }
+    let from = s.g.console_len();
+    s.g.tick_after(from, was.tick);
+    assert_eq!(s.g.sum_after(from), s.sum, "the guest's memory changed");
+}

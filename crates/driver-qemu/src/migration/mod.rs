@@ -164,6 +164,17 @@ pub fn on_migration_event(driver: &Driver, uuid: &[u8; 16]) {
     driver.migrations.waker(uuid).notify_waiters();
 }
 
+/// QEMU completed a migration: one whose job was left as failed post-copy
+/// (nobody follows its transfer any more) ends as libvirt's unattended
+/// migration handler ends it, outside the event task.
+pub fn on_migration_completed(driver: &Arc<Driver>, uuid: [u8; 16]) {
+    let job = driver.migrations.jobs.slot(&uuid).current();
+    if job.is_some_and(|j| j.is_postcopy_failed()) {
+        let driver = driver.clone();
+        std::thread::spawn(move || resume::completed_unattended(&driver, &uuid));
+    }
+}
+
 /// Why QEMU stopped the vCPUs of `uuid`, when an outgoing migration did
 /// it: the pause reason and the SUSPENDED detail (`qemuProcessHandleStop`).
 pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
@@ -242,7 +253,7 @@ pub fn forget_failed_postcopy(driver: &Driver, uuid: &[u8; 16]) {
 
 /// A restarted daemon re-attached guest `uuid`: one caught in post-copy
 /// gets its migration job back, as failed post-copy.
-pub fn adopt_postcopy(driver: &Driver, uuid: &[u8; 16]) {
+pub fn adopt_postcopy(driver: &Arc<Driver>, uuid: &[u8; 16]) {
     resume::adopt(driver, uuid);
 }
 

@@ -332,7 +332,7 @@ pub(super) fn finish(driver: &Arc<Driver>, inc: &Incoming) -> Result<(DomainRef,
 /// A guest re-attached by a restarted daemon in the middle of post-copy
 /// (its status says so): "post-copy failed" with its job waiting for a
 /// resume, as libvirt's `qemuProcessRecoverMigrationIn`/`Out` leave it.
-pub(super) fn adopt(driver: &Driver, uuid: &[u8; 16]) {
+pub(super) fn adopt(driver: &Arc<Driver>, uuid: &[u8; 16]) {
     use rvirt::job::operation;
     let (dom, op, event) = {
         let mut domains = driver.domains.lock();
@@ -372,4 +372,53 @@ pub(super) fn adopt(driver: &Driver, uuid: &[u8; 16]) {
     if let Some((event, detail)) = event {
         driver.emit_lifecycle(&dom, event, detail);
     }
+    // QEMU may have finished the transfer while the daemon was away.
+    let done =
+        ops::running(driver, &dom).and_then(|run| driver.rt.run(async move { status(&run).await }));
+    if let Ok(Some(MigrationInfo {
+        status: Some(s), ..
+    })) = done
+    {
+        if s == "completed" {
+            completed_unattended(driver, uuid);
+        }
+    }
+}
+
+/// QEMU completed a post-copy migration whose job was left failed (its
+/// daemon restarted, or its client gave up): libvirt's
+/// `qemuMigrationProcessUnattended`. The destination's guest is simply
+/// migrated; the source's QEMU ends and its job completes.
+pub(super) fn completed_unattended(driver: &Arc<Driver>, uuid: &[u8; 16]) {
+    use rvirt::job::operation;
+    let slot = driver.migrations.jobs.slot(uuid);
+    let Some(job) = slot.current().filter(|j| j.is_postcopy_failed()) else {
+        return;
+    };
+    let Ok(dom) = driver.domains.lock().by_uuid(uuid).map(|o| o.domain_ref()) else {
+        return;
+    };
+    tracing::info!("post-copy migration of {} completed unattended", dom.name);
+    if job.operation == operation::MIGRATION_OUT {
+        let src = super::outgoing::Source { driver };
+        if let Err(e) = rvirt_hypervisor::resume::completed_unattended(&src, &dom) {
+            tracing::warn!("cannot end the migrated {}: {}", dom.name, e.message);
+        }
+        return;
+    }
+    let now = {
+        let mut domains = driver.domains.lock();
+        let Ok(obj) = domains.get_mut(&dom) else {
+            return;
+        };
+        if obj.state == DomainState::Running {
+            obj.reason = reason::RUNNING_MIGRATED;
+        }
+        lifecycle::save_status(driver, obj);
+        obj.domain_ref()
+    };
+    let stats = slot.end(&job, true, None);
+    slot.forget_completed();
+    driver.emit_lifecycle(&now, ev::RESUMED, ev::RESUMED_MIGRATED);
+    driver.emit(&now, DomainEvent::JobCompleted { stats });
 }

@@ -102,6 +102,7 @@ fn check_recovered(s: &Setup, out: &Output, was: &Before) {
     assert_eq!(s.g.sum_after(now), s.sum, "the guest's memory changed");
     if a.ok("list --all --name").lines().any(|n| n == name) {
         let info = a.ok(&format!("domjobinfo {name} --completed"));
+        eprintln!("A's completed job after the resume:\n{info}");
         assert_eq!(field(&info, "Job type"), Some("Completed"), "{info}");
         assert!(field(&info, "Data processed").is_some(), "{info}");
     }

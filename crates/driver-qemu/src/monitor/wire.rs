@@ -224,3 +224,23 @@ fn route(value: Value, pending: &Pending, events: &UnboundedSender<MonitorEvent>
     };
     pending.answer(id, value);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_out_of_band_command_says_exec_oob() {
+        let recover = qapi::qmp::migrate_recover {
+            uri: "tcp:[::]:49152".into(),
+        };
+        let line = encode_oob(&recover, 7).unwrap();
+        let sent: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(sent["exec-oob"], "migrate-recover");
+        assert_eq!(sent["arguments"]["uri"], "tcp:[::]:49152");
+        assert_eq!(sent["id"], "libvirt-7");
+        assert!(sent.get("execute").is_none());
+        assert!(line.ends_with(b"\n"));
+        assert_eq!(parse_command_id(&sent), Some(7));
+    }
+}

@@ -223,3 +223,32 @@ fn a_postcopy_migration_nobody_follows_completes_unattended() {
     s.g.tick_after(from, was.tick);
     assert_eq!(s.g.sum_after(from), s.sum, "the guest's memory changed");
 }
+
+/// A's daemon dies (SIGKILL) in post-copy and starts again: it finds its
+/// guest "paused (post-copy failed)" from the status file with its
+/// outgoing job; when QEMU's transfer completes it stops A's QEMU, and B
+/// (whose preparing connection went with A's daemon) runs the guest,
+/// "running (migrated)".
+#[test]
+fn a_source_daemon_restarted_in_postcopy_ends_its_guest_once_migrated() {
+    let Some(mut s) = setup_with("qps", &fault_guest(), FAST_KEEPALIVE) else {
+        return;
+    };
+    let was = before(&s);
+    let name = s.g.name.clone();
+    let migrating = switched_postcopy(&s);
+    s.a.host.kill9();
+    let _ = migrating.wait_with_output();
+    s.a.host.restart();
+    wait_reason(&s.a, &name, "paused (post-copy failed)");
+    assert_eq!(s.a.qemu_pid(&name), Some(was.source_qemu));
+    s.a.ok(&format!(
+        "qemu-monitor-command {name} '{{\"execute\":\"migrate-set-parameters\",\
+         \"arguments\":{{\"max-postcopy-bandwidth\":0}}}}'"
+    ));
+    assert!(wait_gone(was.source_qemu, 60), "A's QEMU still runs");
+    wait_reason(&s.b, &name, "running (migrated)");
+    let from = s.g.console_len();
+    s.g.tick_after(from, was.tick);
+    assert_eq!(s.g.sum_after(from), s.sum, "the guest's memory changed");
+}

@@ -562,7 +562,7 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         source_times(&figures, received, p);
     });
     let stats = inc.slot.end(&inc.job, true, None);
-    if inc.status.get() == IncomingState::PostCopy {
+    if inc.status.get() == IncomingState::PostCopy || inc.job.is_postcopy_failed() {
         // As libvirt's `qemuMigrationDstComplete`: after post-copy the
         // figures would be obsolete, so no completed job remains here.
         inc.slot.forget_completed();

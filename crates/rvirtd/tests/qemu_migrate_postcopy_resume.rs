@@ -2,7 +2,8 @@
 //! libvirt 9.0 does it: a post-copy migration at 1 MiB/s is switched with
 //! `virsh migrate-postcopy` and its QEMU connection cut, which leaves the
 //! guest "paused (post-copy failed)" on A and "running (post-copy failed)"
-//! on B; then `virsh migrate --postcopy --postcopy-resume` (managed or
+//! on B (or `virsh domjobabort --postcopy` pauses it, QEMU's
+//! `migrate-pause`); then `virsh migrate --postcopy --postcopy-resume` (managed or
 //! `--p2p`) finishes it: the guest runs on B only, "running (migrated)",
 //! its tick counter going on and its memory checksum unchanged, A's QEMU
 //! gone, A's job completed, and each host sent libvirt's lifecycle events.
@@ -14,7 +15,8 @@ use rvirt_testkit::guest::{self, READY_MARKER};
 use rvirt_testkit::qemu_hosts::{cut_connections, fault_guest, field, setup_with, wait_gone};
 use rvirt_testkit::qemu_hosts::{Setup, FAST_KEEPALIVE, MIGRATION_PORTS};
 use rvirt_testkit::qemu_postcopy::{
-    cut_postcopy, events_seen, state_reason, switched_postcopy, wait_reason, watch_lifecycle,
+    cut_postcopy, events_seen, pause_postcopy, state_reason, switched_postcopy, wait_reason,
+    watch_lifecycle,
 };
 use rvirt_testkit::tools::Output;
 
@@ -112,23 +114,35 @@ fn check_recovered(s: &Setup, out: &Output, was: &Before) {
     assert_eq!(field(&info, "Job type"), Some("None"), "{info}");
 }
 
-/// A cut post-copy migration resumed in `mode`, with the events each host
-/// sent during the resume.
-fn cut_and_resume(tag: &str, mode: &str) {
+/// How the post-copy migration is broken.
+#[derive(Clone, Copy, Debug)]
+enum Break {
+    /// `ss -K` on its QEMU connection.
+    Cut,
+    /// `virsh domjobabort --postcopy` (QEMU's `migrate-pause`).
+    Pause,
+}
+
+/// A post-copy migration broken as `how`, resumed in `mode`, with the
+/// events each host sent during the resume.
+fn break_and_resume(tag: &str, how: Break, mode: &str) {
     let Some(s) = setup_with(tag, &fault_guest(), FAST_KEEPALIVE) else {
         return;
     };
     let was = before(&s);
     let name = s.g.name.clone();
     let migrating = switched_postcopy(&s);
-    cut_postcopy(&s.a, &s.b, &name, migrating);
+    match how {
+        Break::Cut => cut_postcopy(&s.a, &s.b, &name, migrating),
+        Break::Pause => pause_postcopy(&s.a, &s.b, &name, migrating),
+    };
     check_resume_refused(&s);
     let (on_a, on_b) = (watch_lifecycle(&s.a), watch_lifecycle(&s.b));
     std::thread::sleep(std::time::Duration::from_millis(500));
     let out = resume(&s, mode);
     check_recovered(&s, &out, &was);
     let (on_a, on_b) = (events_seen(on_a, &name), events_seen(on_b, &name));
-    eprintln!("{mode:?} resume events: A {on_a:?}, B {on_b:?}");
+    eprintln!("{how:?}, {mode:?} resume events: A {on_a:?}, B {on_b:?}");
     assert_eq!(on_a, ["Suspended Post-copy", "Stopped Migrated"]);
     assert_eq!(on_b, ["Resumed Post-copy", "Resumed Migrated"]);
     // Nothing is left to resume.
@@ -138,12 +152,13 @@ fn cut_and_resume(tag: &str, mode: &str) {
 
 #[test]
 fn a_cut_postcopy_migration_resumes_peer_to_peer() {
-    cut_and_resume("qpr", "--p2p");
+    break_and_resume("qpr", Break::Cut, "--p2p");
 }
 
+/// Paused by the user (`domjobabort --postcopy`), resumed managed.
 #[test]
-fn a_cut_postcopy_migration_resumes_managed() {
-    cut_and_resume("qpm", "");
+fn a_paused_postcopy_migration_resumes_managed() {
+    break_and_resume("qpm", Break::Pause, "");
 }
 
 /// B's daemon dies (SIGKILL) in post-copy and starts again: it finds the

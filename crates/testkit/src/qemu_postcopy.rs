@@ -1,6 +1,7 @@
 //! Post-copy faults for the QEMU migration tests: a peer-to-peer
 //! post-copy migration slowed to 1 MiB/s, switched with `virsh
-//! migrate-postcopy`, then its QEMU connection cut (`ss -K`), which leaves
+//! migrate-postcopy`, then its QEMU connection cut (`ss -K`) or paused
+//! (`virsh domjobabort --postcopy`), which leaves
 //! the source guest "paused (post-copy failed)" and the destination's
 //! "running (post-copy failed)"; the guests' states and lifecycle events
 //! as stock virsh shows them.
@@ -74,9 +75,20 @@ pub fn switched_postcopy(s: &Setup) -> Child {
 pub fn cut_postcopy(a: &QemuHost, b: &QemuHost, name: &str, migrating: Child) -> Output {
     let killed = cut_connections(a, b, MIGRATION_PORTS);
     assert!(!killed.trim().is_empty(), "no migration connection to cut");
+    failed_in_postcopy(a, b, name, migrating)
+}
+
+/// As [`cut_postcopy`], the migration interrupted by `virsh domjobabort
+/// --postcopy` on A instead (QEMU's `migrate-pause`).
+pub fn pause_postcopy(a: &QemuHost, b: &QemuHost, name: &str, migrating: Child) -> Output {
+    a.ok(&format!("domjobabort --postcopy {name}"));
+    failed_in_postcopy(a, b, name, migrating)
+}
+
+fn failed_in_postcopy(a: &QemuHost, b: &QemuHost, name: &str, migrating: Child) -> Output {
     let out: Output = migrating.wait_with_output().expect("virsh migrate").into();
     assert!(!out.ok, "the migration succeeded: {}", out.stdout);
-    eprintln!("cut in post-copy: {}", out.stderr.trim());
+    eprintln!("broken in post-copy: {}", out.stderr.trim());
     assert!(out.stderr.contains("post-copy"), "{}", out.stderr);
     wait_reason(a, name, "paused (post-copy failed)");
     wait_reason(b, name, "running (post-copy failed)");

@@ -358,6 +358,9 @@ impl JobCalls for QemuConnection {
     fn job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
         control::job_stats(&self.driver, dom, flags)
     }
+    fn abort_job(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        control::abort_job(&self.driver, dom, flags)
+    }
     fn set_max_speed(&self, dom: &DomainRef, mib: u64, flags: u32) -> Result<()> {
         control::set_max_speed(&self.driver, dom, mib, flags)
     }

@@ -16,7 +16,7 @@ use rvirt_testkit::qemu_hosts::{cut_connections, fault_guest, field, setup_with,
 use rvirt_testkit::qemu_hosts::{Setup, FAST_KEEPALIVE, MIGRATION_PORTS};
 use rvirt_testkit::qemu_postcopy::{
     cut_postcopy, events_seen, pause_postcopy, state_reason, switched_postcopy, wait_reason,
-    watch_lifecycle,
+    wait_source_paused, watch_lifecycle,
 };
 use rvirt_testkit::tools::Output;
 
@@ -138,7 +138,8 @@ fn break_and_resume(tag: &str, how: Break, mode: &str) {
     };
     check_resume_refused(&s);
     let (on_a, on_b) = (watch_lifecycle(&s.a), watch_lifecycle(&s.b));
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // virsh registers its callbacks before the resume's first event.
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let out = resume(&s, mode);
     check_recovered(&s, &out, &was);
     let (on_a, on_b) = (events_seen(on_a, &name), events_seen(on_b, &name));
@@ -196,6 +197,7 @@ fn a_destination_daemon_restarted_in_postcopy_lets_the_migration_resume() {
     );
     let killed = cut_connections(&s.a, &s.b, MIGRATION_PORTS);
     assert!(!killed.trim().is_empty(), "no migration connection to cut");
+    wait_source_paused(&s.a, &name);
     let out = resume(&s, "--p2p");
     check_recovered(&s, &out, &was);
     assert_eq!(s.b.qemu_pid(&name), Some(dest_qemu));

@@ -92,7 +92,27 @@ fn failed_in_postcopy(a: &QemuHost, b: &QemuHost, name: &str, migrating: Child) 
     assert!(out.stderr.contains("post-copy"), "{}", out.stderr);
     wait_reason(a, name, "paused (post-copy failed)");
     wait_reason(b, name, "running (post-copy failed)");
+    wait_source_paused(a, name);
     out
+}
+
+/// Wait (30 s at most) until A's QEMU itself reports its outgoing
+/// migration `postcopy-paused` (what a resume needs), asked through
+/// `qemu-monitor-command`.
+pub fn wait_source_paused(a: &QemuHost, name: &str) {
+    let ask = format!("qemu-monitor-command {name} '{{\"execute\":\"query-migrate\"}}'");
+    let start = Instant::now();
+    loop {
+        let now = a.ok(&ask);
+        if now.contains("\"status\":\"postcopy-paused\"") {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "A's QEMU is not paused: {now}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// `virsh event --event lifecycle --loop` on `host`, printing each event

@@ -135,6 +135,7 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
         };
         lifecycle::save_status(driver, obj);
     }
+    crate::migration::adopt_postcopy(driver, &uuid);
     crate::watch::spawn(driver, uuid, run, events);
 }
 

@@ -471,6 +471,7 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
     // Files go back to their owners before clients hear of the stop (as
     // in `qemuProcessStop`), outside the lock: the metadata locks may wait.
     let (stopped, restore, (def, id)) = stopped;
+    crate::migration::forget_failed_postcopy(driver, uuid);
     driver.cgroups.remove(&def, id, driver.security.privileged);
     crate::network_iface::release(&def);
     if let Some((def, remember)) = restore {

@@ -73,8 +73,11 @@ async fn handle(
                 detail,
             );
         }
-        MonitorEvent::Qmp(Event::MIGRATION { .. }) => {
+        MonitorEvent::Qmp(Event::MIGRATION { data, .. }) => {
             crate::migration::on_migration_event(&driver, &uuid);
+            if matches!(data.status, qapi::qmp::MigrationStatus::completed) {
+                crate::migration::on_migration_completed(&driver, uuid);
+            }
         }
         MonitorEvent::Qmp(Event::MIGRATION_PASS { data, .. }) => {
             if let Some(dom) = current_ref(&driver, &uuid, token) {

@@ -138,6 +138,27 @@ pub trait SourceBackend {
     /// on the destination, so it stays paused here (libvirt's "post-copy
     /// failed" state); never resumed.
     fn postcopy_failed(&self, _dom: &DomainRef) {}
+    /// The guest's state says its post-copy migration failed ("paused
+    /// (post-copy failed)").
+    fn is_postcopy_failed(&self, _dom: &DomainRef) -> bool {
+        false
+    }
+    /// Begin of VIR_MIGRATE_POSTCOPY_RESUME ([`crate::resume`]): check the
+    /// hypervisor's transfer is paused, not still running; our cookie and
+    /// the XML for the destination.
+    fn begin_resume(&self, _dom: &DomainRef) -> Result<(MigrationCookie, String)> {
+        Err(crate::resume::not_supported(self.support()))
+    }
+    /// Perform of a resume: restart the paused transfer to `p.target`
+    /// (QEMU: `migrate` with `resume`); the perform cookie.
+    fn perform_resume(
+        &self,
+        _dom: &DomainRef,
+        _out: &Outgoing,
+        _p: Perform,
+    ) -> Result<MigrationCookie> {
+        Err(crate::resume::not_supported(self.support()))
+    }
     /// Confirm after a switch to post-copy: wait until the destination has
     /// every page (the guest runs there already).
     fn complete_postcopy(&self, _dom: &DomainRef, _out: &Outgoing) -> Result<()> {

@@ -93,21 +93,46 @@ impl MigrationSupport {
     /// `virDomainAbortJob`: an outgoing migration stops and the guest
     /// stays here; an incoming one is not aborted this way.
     pub fn abort_job(&self, slot: &DomainJob, flags: u32) -> Result<()> {
-        self.check_flags("AbortJob", flags, 0)?;
-        let job = slot.current().ok_or_else(|| {
-            Error::operation_invalid(self.domain, "no job is active on the domain")
-        })?;
-        if job.operation == operation::MIGRATION_IN {
-            return Err(Error::operation_invalid(
-                self.domain,
-                "cannot abort incoming migration; use virDomainDestroy instead",
-            ));
+        self.abort_job_with(slot, flags, None)
+    }
+
+    /// [`Self::abort_job`] for a driver that can interrupt a post-copy
+    /// migration (`pause_postcopy`, QEMU's `migrate-pause`): with
+    /// VIR_DOMAIN_ABORT_JOB_POSTCOPY it then fails in post-copy and waits
+    /// for VIR_MIGRATE_POSTCOPY_RESUME (libvirt's `qemuDomainAbortJobFlags`).
+    pub fn abort_job_with(
+        &self,
+        slot: &DomainJob,
+        flags: u32,
+        pause_postcopy: Option<&dyn Fn() -> Result<()>>,
+    ) -> Result<()> {
+        use rvirt::job::abort_flags::POSTCOPY;
+        let allowed = if pause_postcopy.is_some() {
+            POSTCOPY
+        } else {
+            0
+        };
+        self.check_flags("AbortJob", flags, allowed)?;
+        let invalid = |text: &str| Err(Error::operation_invalid(self.domain, text));
+        let current = slot.current();
+        let in_postcopy = |j: &Job| j.postcopy_requested() || j.in_postcopy();
+        let outgoing_postcopy = current
+            .as_ref()
+            .is_some_and(|j| j.operation == operation::MIGRATION_OUT && in_postcopy(j));
+        if flags & POSTCOPY != 0 && !outgoing_postcopy {
+            return invalid("current job is not outgoing migration in post-copy mode");
         }
-        if job.postcopy_requested() {
-            return Err(Error::operation_invalid(
-                self.domain,
-                "cannot abort migration in post-copy mode",
-            ));
+        let Some(job) = current else {
+            return invalid("no job is active on the domain");
+        };
+        if job.operation == operation::MIGRATION_IN {
+            return invalid("cannot abort incoming migration; use virDomainDestroy instead");
+        }
+        if in_postcopy(&job) {
+            return match (flags & POSTCOPY != 0, pause_postcopy) {
+                (true, Some(pause)) => pause(),
+                _ => invalid("cannot abort migration in post-copy mode"),
+            };
         }
         job.request_abort();
         Ok(())
@@ -263,6 +288,40 @@ mod tests {
         assert!(e
             .message
             .ends_with("cannot abort migration in post-copy mode"));
+        assert!(!out.aborted());
+    }
+
+    #[test]
+    fn a_postcopy_migration_is_paused_only_with_the_postcopy_flag() {
+        use rvirt::job::abort_flags::POSTCOPY;
+        let paused = std::sync::atomic::AtomicU32::new(0);
+        let pause = || -> Result<()> {
+            paused.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        };
+        let slot = DomainJob::default();
+        let e = TEST.abort_job(&slot, POSTCOPY).unwrap_err();
+        assert!(
+            e.message.contains("unsupported flags (0x1)"),
+            "{}",
+            e.message
+        );
+        let e = TEST
+            .abort_job_with(&slot, POSTCOPY, Some(&pause))
+            .unwrap_err();
+        assert!(e
+            .message
+            .ends_with("current job is not outgoing migration in post-copy mode"));
+        let out = job(operation::MIGRATION_OUT, true);
+        slot.begin(out.clone(), "g", |_| {}).unwrap();
+        assert!(TEST.abort_job_with(&slot, POSTCOPY, Some(&pause)).is_err());
+        out.enter_postcopy();
+        let e = TEST.abort_job_with(&slot, 0, Some(&pause)).unwrap_err();
+        assert!(e
+            .message
+            .ends_with("cannot abort migration in post-copy mode"));
+        TEST.abort_job_with(&slot, POSTCOPY, Some(&pause)).unwrap();
+        assert_eq!(paused.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert!(!out.aborted());
     }
 }

@@ -18,7 +18,9 @@
 
 use crate::cookie::{self, Sender};
 use crate::incoming::{Prepared as _, Registry};
+use crate::job::{DomainJob, Job};
 use crate::request::Request;
+use crate::resume::{self, FailedIncoming};
 use crate::rules::MigrationSupport;
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::Stream;
@@ -84,6 +86,34 @@ pub trait DestinationBackend {
         flags: u32,
     ) -> Result<(DomainRef, MigrationCookie)>;
 
+    /// VIR_MIGRATE_POSTCOPY_RESUME ([`crate::resume`]): the guest of the
+    /// request's definition whose incoming post-copy failed here
+    /// (libvirt's "no domain with matching name" when there is none).
+    fn failed_incoming(&self, _r: &IncomingRequest) -> Result<FailedIncoming> {
+        Err(crate::resume::not_supported(self.support()))
+    }
+    /// Prepare of a resume, `job` in PrepareResume: check the hypervisor's
+    /// transfer is paused and listen again (QEMU: `migrate-recover`); the
+    /// migration (in post-copy) to register, the cookie and the URI.
+    fn prepare_resume(
+        &self,
+        _dom: &DomainRef,
+        _job: (&Arc<Job>, &Arc<DomainJob>),
+        _r: IncomingRequest,
+    ) -> Result<Prepared<Self::Incoming>> {
+        Err(crate::resume::not_supported(self.support()))
+    }
+    /// Finish of a resume: wait for the guest's last page; it is simply
+    /// migrated then. On error the engine discards (the guest stays).
+    fn finish_resume(
+        &self,
+        _inc: &Arc<Self::Incoming>,
+        _cookie_in: &[u8],
+        _flags: u32,
+    ) -> Result<(DomainRef, MigrationCookie)> {
+        Err(crate::resume::not_supported(self.support()))
+    }
+
     /// The error that ended the incoming migration of `name` before
     /// finish could look for it (its hypervisor died), taken once: finish
     /// reports it instead of "no domain" (libvirt's
@@ -113,7 +143,10 @@ pub fn prepare<B: DestinationBackend + ?Sized>(
         flags,
         channel,
     };
-    let (inc, out, uri) = b.prepare(r)?;
+    let (inc, out, uri) = match resume::requested(flags) {
+        true => resume::prepare(b, r)?,
+        false => b.prepare(r)?,
+    };
     let bytes = match cookie::encode(b.support().cookie, Sender::Prepare, &out) {
         Ok(bytes) => bytes,
         Err(e) => {
@@ -148,6 +181,8 @@ pub fn finish<B: DestinationBackend + ?Sized>(
         // libvirt's VIR_ERR_MIGRATE_FINISH_OK: nothing failed here, so
         // the client reports the source's error rather than this one.
         Err(Error::bare(d, ErrorCode::MIGRATE_FINISH_OK))
+    } else if resume::requested(flags) {
+        resume::finish(b, &inc, cookie_in, flags)
     } else {
         b.finish(&inc, cookie_in, flags)
     };

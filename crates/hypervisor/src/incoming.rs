@@ -153,6 +153,10 @@ pub trait Prepared: Send + Sync {
     /// The guest's name on this host (what finish asks for).
     fn name(&self) -> String;
     fn status(&self) -> &IncomingStatus;
+    /// Its job, for the resume checks at finish.
+    fn job(&self) -> Option<Arc<crate::job::Job>> {
+        None
+    }
 }
 
 /// A list of prepared migrations that keeps those `keep` accepts.

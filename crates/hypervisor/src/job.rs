@@ -35,6 +35,14 @@ pub const DEFAULT_PAGE_SIZE: u64 = 4096;
 /// Begin → Perform → PerformDone → Confirm, the destination
 /// Prepare → Finish. A phase never runs twice and never goes backwards;
 /// V1/V2 and direct migration start the source at Perform.
+///
+/// After a failure in post-copy the job stays, in [`Phase::PostcopyFailed`],
+/// and VIR_MIGRATE_POSTCOPY_RESUME runs the resume phases after it (source
+/// BeginResume → PerformResume → ConfirmResume, destination PrepareResume →
+/// FinishResume). That marker is the one phase a job may return to, and
+/// only through [`Job::fail_postcopy`]: a resume attempt that fails leaves
+/// the job ready for the next one (libvirt's
+/// `QEMU_MIGRATION_PHASE_POSTCOPY_FAILED` and `qemuMigrationCheckPhase`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
     Begin,
@@ -45,6 +53,14 @@ pub enum Phase {
     PerformDone,
     Finish,
     Confirm,
+    /// Post-copy broke: the guest runs on the destination while part of
+    /// its memory is still on the source; waiting for a resume.
+    PostcopyFailed,
+    BeginResume,
+    PerformResume,
+    ConfirmResume,
+    PrepareResume,
+    FinishResume,
 }
 
 impl Phase {
@@ -56,6 +72,12 @@ impl Phase {
             Phase::PerformDone => "perform_done",
             Phase::Finish => "finish",
             Phase::Confirm => "confirm",
+            Phase::PostcopyFailed => "postcopy_failed",
+            Phase::BeginResume => "begin_resume",
+            Phase::PerformResume => "perform_resume",
+            Phase::ConfirmResume => "confirm_resume",
+            Phase::PrepareResume => "prepare_resume",
+            Phase::FinishResume => "finish_resume",
         }
     }
 }
@@ -254,6 +276,19 @@ impl Job {
         }
         *cur = to;
         Ok(())
+    }
+
+    /// Post-copy failed (or a resume attempt did): the job stays, in the
+    /// [`Phase::PostcopyFailed`] marker, for VIR_MIGRATE_POSTCOPY_RESUME.
+    /// The only way back to an earlier phase, and only to that one.
+    pub fn fail_postcopy(&self) {
+        self.enter_postcopy();
+        *self.phase.lock() = Phase::PostcopyFailed;
+    }
+
+    /// Post-copy failed and no resume runs now.
+    pub fn is_postcopy_failed(&self) -> bool {
+        self.phase() == Phase::PostcopyFailed
     }
 
     pub fn tunables(&self) -> Tunables {
@@ -640,6 +675,21 @@ mod tests {
         job.advance(Phase::PerformDone).unwrap();
         job.advance(Phase::Confirm).unwrap();
         assert_eq!(job.phase(), Phase::Confirm);
+    }
+
+    #[test]
+    fn a_failed_postcopy_job_returns_only_to_its_marker() {
+        let job = out_job();
+        job.advance(Phase::PerformDone).unwrap();
+        job.fail_postcopy();
+        assert!(job.in_postcopy() && job.is_postcopy_failed());
+        job.advance(Phase::BeginResume).unwrap();
+        assert!(job.advance(Phase::Confirm).is_err());
+        job.advance(Phase::PerformResume).unwrap();
+        // The resume failed: ready for another one.
+        job.fail_postcopy();
+        job.advance(Phase::BeginResume).unwrap();
+        assert!(job.advance(Phase::BeginResume).is_err());
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! * [`cookie`]: the cookie each end sends and the checks on the other's.
 //! * [`source`]: begin, perform and confirm on the source, over a
 //!   [`backend::SourceBackend`].
+//! * [`resume`]: recovery of a failed post-copy migration
+//!   (VIR_MIGRATE_POSTCOPY_RESUME) over the jobs post-copy left.
 //! * [`tunnel`]: the tunnelled stream pump, both ways.
 //! * [`phases`]: the V3 entries of the driver trait (begin3 to confirm3
 //!   and their `_params` forms) over a driver's [`phases::V3Phases`].
@@ -38,6 +40,7 @@ pub mod job;
 pub mod p2p;
 pub mod phases;
 pub mod request;
+pub mod resume;
 pub mod rules;
 pub mod slots;
 pub mod source;

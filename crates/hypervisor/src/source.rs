@@ -11,6 +11,7 @@ use crate::backend::{SourceBackend, Target};
 use crate::cookie::{self, Sender};
 use crate::job::{DomainJob, Job, JobTimes, Phase};
 use crate::request::Request;
+use crate::resume;
 use parking_lot::Mutex;
 use rvirt::driver::{Cookie, DomainRef};
 use rvirt::job::{field, operation};
@@ -56,6 +57,43 @@ impl Jobs {
     pub fn is_protected(&self, uuid: &[u8; 16]) -> bool {
         self.outgoing(uuid)
             .is_some_and(|o| o.flags & flags::CHANGE_PROTECTION != 0)
+    }
+
+    /// The guest stopped: a job kept for a post-copy resume can no longer
+    /// have one (libvirt ends it when the domain's process stops).
+    pub fn forget_failed_postcopy(&self, uuid: &[u8; 16]) {
+        let slot = self.slot(uuid);
+        if let Some(job) = slot.current().filter(|j| j.is_postcopy_failed()) {
+            slot.end(&job, false, Some("domain stopped"));
+            let out = self.outgoing(uuid).filter(|o| Arc::ptr_eq(&o.job, &job));
+            if let Some(out) = out {
+                self.forget(uuid, &out);
+            }
+        }
+    }
+
+    /// A restarted daemon found guest `name` in a post-copy migration
+    /// (`op` says which way): its job comes back as failed
+    /// post-copy, waiting for VIR_MIGRATE_POSTCOPY_RESUME, since nobody
+    /// follows its transfer any more (libvirt's
+    /// `qemuProcessRecoverMigration`).
+    pub fn adopt_failed_postcopy(
+        &self,
+        uuid: &[u8; 16],
+        name: &str,
+        op: i32,
+        domain: rvirt_util::ErrorDomain,
+    ) -> Result<()> {
+        let slot = self.slot(uuid);
+        let job = Job::new(op, domain, Phase::PostcopyFailed, true, slot.tunables());
+        job.fail_postcopy();
+        slot.begin(job.clone(), name, |_| {})?;
+        if op == operation::MIGRATION_OUT {
+            let flags = flags::LIVE | flags::POSTCOPY;
+            let out = Arc::new(Outgoing { flags, job, slot });
+            self.outgoing.lock().insert(*uuid, out);
+        }
+        Ok(())
     }
 
     fn forget(&self, uuid: &[u8; 16], out: &Arc<Outgoing>) {
@@ -113,6 +151,9 @@ pub fn begin<B: SourceBackend + ?Sized>(
     req: &Request,
     flags: u32,
 ) -> Result<(Cookie, String)> {
+    if resume::requested(flags) {
+        return resume::begin(b, dom, flags);
+    }
     let (cookie, xml) = b.begin(dom, req, flags)?;
     let bytes = cookie::encode(b.support().cookie, Sender::Begin, &cookie)?;
     start(b, dom, req, flags, Phase::Begin)?;
@@ -129,7 +170,9 @@ pub fn begin_api<B: SourceBackend + ?Sized>(
     flags: u32,
 ) -> Result<(Cookie, String)> {
     let begun = begin(b, dom, req, flags)?;
-    if flags & flags::CHANGE_PROTECTION == 0 {
+    // A resume continues the failed migration's job (which it requires
+    // change protection for).
+    if flags & flags::CHANGE_PROTECTION == 0 && !resume::requested(flags) {
         if let Some(o) = b.jobs().outgoing.lock().remove(&dom.uuid) {
             o.slot.release(&o.job);
         }
@@ -163,6 +206,9 @@ impl<'a> Perform<'a> {
 /// Perform: move the guest's state. On failure the guest runs here again
 /// and the job ends; on success it stays paused until confirm.
 pub fn perform<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, p: Perform) -> Result<Cookie> {
+    if resume::requested(p.flags) {
+        return resume::perform(b, dom, p);
+    }
     let out = match b.jobs().outgoing(&dom.uuid) {
         Some(o) if o.job.phase() == Phase::Begin => {
             o.job.tune(|t| p.req.apply_one_off(t));
@@ -194,8 +240,7 @@ pub fn perform<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, p: Perform) ->
             } else {
                 e
             };
-            resume_unless_postcopy(b, dom, &out);
-            abandon(b, dom, &out, &e);
+            fail(b, dom, &out, &e);
             Err(e)
         }
     }
@@ -228,6 +273,9 @@ pub fn confirm_with<B: SourceBackend + ?Sized>(
     (cookie_in, flags): (&[u8], u32),
     cancelled: bool,
 ) -> Result<()> {
+    if resume::requested(flags) {
+        return resume::confirm(b, dom, (cookie_in, flags), cancelled);
+    }
     let d = b.support().domain;
     let Some(out) = b.jobs().outgoing(&dom.uuid) else {
         if cancelled {
@@ -248,32 +296,44 @@ pub fn confirm_with<B: SourceBackend + ?Sized>(
                 dom.name
             ),
         );
-        resume_unless_postcopy(b, dom, &out);
-        abandon(b, dom, &out, &e);
+        fail(b, dom, &out, &e);
         return Err(e);
+    }
+    if cancelled && out.job.is_postcopy_failed() {
+        // Perform failed in post-copy: the job stays for a resume.
+        return Ok(());
     }
     let _ = out.job.advance(Phase::Confirm);
     let injected = b.confirm_fault(dom);
     if cancelled {
-        resume_unless_postcopy(b, dom, &out);
         let e = Error::new(d, ErrorCode::OPERATION_FAILED, "migration cancelled");
-        abandon(b, dom, &out, &e);
+        fail(b, dom, &out, &e);
         return injected.map_or(Ok(()), Err);
     }
     if out.job.in_postcopy() {
         if let Err(e) = b.complete_postcopy(dom, &out) {
-            b.postcopy_failed(dom);
-            abandon(b, dom, &out, &e);
+            fail(b, dom, &out, &e);
             return Err(e);
         }
     }
     // The destination runs the guest now: ours goes, whatever else fails.
     b.stop_migrated(dom, flags, &out)?;
-    take_destination_times(b, &out, cookie_in);
-    let stats = out.slot.end(&out.job, true, None);
-    b.jobs().forget(&dom.uuid, &out);
-    b.job_completed(dom, stats);
+    finish_confirmed(b, dom, &out, cookie_in);
     injected.map_or(Ok(()), Err)
+}
+
+/// The migration (or its resume) succeeded and the guest here is gone:
+/// the job completes with the destination's times.
+pub(crate) fn finish_confirmed<B: SourceBackend + ?Sized>(
+    b: &B,
+    dom: &DomainRef,
+    out: &Arc<Outgoing>,
+    cookie_in: &[u8],
+) {
+    take_destination_times(b, out, cookie_in);
+    let stats = out.slot.end(&out.job, true, None);
+    b.jobs().forget(&dom.uuid, out);
+    b.job_completed(dom, stats);
 }
 
 /// The delta and the guest-visible downtime the destination measured
@@ -291,12 +351,21 @@ fn take_destination_times<B: SourceBackend + ?Sized>(b: &B, out: &Outgoing, cook
     });
 }
 
-/// A failed migration puts the guest back to running here, unless the
-/// destination already runs it (post-copy).
-fn resume_unless_postcopy<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, out: &Outgoing) {
+/// A failed migration puts the guest back to running here and ends the
+/// job, unless the destination already runs it (post-copy): then the
+/// guest stays paused, "post-copy failed", and the job stays for
+/// VIR_MIGRATE_POSTCOPY_RESUME (libvirt's `qemuMigrationJobContinue`).
+fn fail<B: SourceBackend + ?Sized>(b: &B, dom: &DomainRef, out: &Arc<Outgoing>, err: &Error) {
     if out.job.in_postcopy() {
+        tracing::warn!(
+            "migration of {} failed in post-copy ({}): kept for --postcopy-resume",
+            dom.name,
+            err.message
+        );
+        out.job.fail_postcopy();
         b.postcopy_failed(dom);
     } else {
         b.resume(dom);
+        abandon(b, dom, out, err);
     }
 }

@@ -42,6 +42,7 @@ pub mod process;
 pub mod qemu_dirs;
 pub mod qemu_events;
 pub mod qemu_hosts;
+pub mod qemu_postcopy;
 pub mod qemu_storage;
 pub mod rpc;
 pub mod sasl;

@@ -30,6 +30,18 @@ pub fn job_stats(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<(i32, T
     Ok(SUPPORT.job_stats(&*slot(driver, dom)?, flags))
 }
 
+/// `virDomainAbortJobFlags`: with VIR_DOMAIN_ABORT_JOB_POSTCOPY an
+/// outgoing post-copy migration is interrupted (`migrate-pause`,
+/// out-of-band) and fails in post-copy, ready for a resume.
+pub fn abort_job(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<()> {
+    let pause = || -> Result<()> {
+        let run = ops::running(driver, dom)?;
+        let paused = async move { run.monitor.execute_oob(qapi::qmp::migrate_pause {}).await };
+        driver.rt.run(paused).map(|_| ())
+    };
+    SUPPORT.abort_job_with(&*slot(driver, dom)?, flags, Some(&pause))
+}
+
 /// Apply `params` to QEMU while an outgoing migration of `dom` runs.
 fn apply_live(driver: &Driver, dom: &DomainRef, params: SetParameters) -> Result<()> {
     let running = slot(driver, dom)?

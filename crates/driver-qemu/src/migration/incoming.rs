@@ -29,7 +29,8 @@ use rvirt_hypervisor::destination::{
     DestinationBackend, IncomingChannel, IncomingRequest, Prepared,
 };
 use rvirt_hypervisor::incoming::{IncomingState, IncomingStatus, Registry};
-use rvirt_hypervisor::job::{cookie_figures, Job, JobTimes, Phase, Progress, Tunables};
+use rvirt_hypervisor::job::{cookie_figures, DomainJob, Job, JobTimes, Phase, Progress, Tunables};
+use rvirt_hypervisor::resume::FailedIncoming;
 use rvirt_hypervisor::times::now_ms;
 use rvirt_hypervisor::{cookie, MigrationSupport, Request};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
@@ -43,14 +44,14 @@ use std::time::Duration;
 const LOAD_WAIT: Duration = Duration::from_secs(30);
 
 /// Where QEMU listens and what the source is told.
-struct Listener {
+pub(super) struct Listener {
     /// The port taken from the range (released when the job ends).
-    allocated: Option<u16>,
+    pub allocated: Option<u16>,
     /// `-incoming`/`migrate-incoming`'s `tcp:ADDR:PORT`.
-    incoming: String,
+    pub incoming: String,
     /// The URI the source migrates to, when the client did not name one
     /// with a port.
-    uri_out: Option<String>,
+    pub uri_out: Option<String>,
 }
 
 fn invalid(text: String) -> Error {
@@ -88,7 +89,7 @@ fn listen_address(driver: &Driver, req: &Request) -> String {
 /// the range and `tcp:HOST:PORT` with this host's name (or
 /// `migration_host`); a URI without port → a port of the range added to
 /// it; a URI with one → that port.
-fn plan_listener(driver: &Driver, req: &Request) -> Result<Listener> {
+pub(super) fn plan_listener(driver: &Driver, req: &Request) -> Result<Listener> {
     let reg = &driver.migrations;
     let listen = listen_address(driver, req);
     let incoming = |port: u16| format!("tcp:{}:{port}", enclose(&listen));
@@ -171,7 +172,7 @@ fn incoming_definition(driver: &Driver, xml: &str, req: &Request) -> Result<Doma
 }
 
 /// This host's cookie about guest `dom`.
-fn our_cookie(driver: &Driver, dom: &DomainRef, memory_kib: u64) -> MigrationCookie {
+pub(super) fn our_cookie(driver: &Driver, dom: &DomainRef, memory_kib: u64) -> MigrationCookie {
     let uuid = rvirt_util::uuid::Uuid::from_bytes(dom.uuid);
     let host = driver.host_uuid.unwrap_or_default();
     cookie::ours(&dom.name, uuid, host, memory_kib * 1024, 4096)
@@ -210,6 +211,27 @@ impl DestinationBackend for Destination<'_> {
     }
     fn take_saved_error(&self, name: &str) -> Option<Error> {
         self.driver.migrations.take_error(name)
+    }
+    fn failed_incoming(&self, r: &IncomingRequest) -> Result<FailedIncoming> {
+        super::resume::failed_incoming(self.driver, r)
+    }
+    fn prepare_resume(
+        &self,
+        dom: &DomainRef,
+        job: (&Arc<Job>, &Arc<DomainJob>),
+        r: IncomingRequest,
+    ) -> Result<Prepared<Incoming>> {
+        super::resume::prepare(self.driver, dom, job, r)
+    }
+    fn finish_resume(
+        &self,
+        inc: &Arc<Incoming>,
+        _cookie_in: &[u8],
+        _flags: u32,
+    ) -> Result<Finished> {
+        super::resume::finish(self.driver, inc).inspect_err(|e| {
+            *inc.failure.lock() = Some(e.message.clone());
+        })
     }
 }
 
@@ -478,16 +500,18 @@ fn discard(driver: &Arc<Driver>, inc: &Arc<Incoming>, why: &str) {
     let Some(was) = inc.status.discard() else {
         return;
     };
-    inc.slot.end(&inc.job, false, Some(why));
     if was == IncomingState::PostCopy {
         // The guest runs only here now, part of its memory still on the
         // source: killing it would lose it (libvirt's
-        // `qemuMigrationDstPostcopyFailed`).
+        // `qemuMigrationDstPostcopyFailed`). Its job stays for a resume.
+        tracing::warn!("incoming migration of {}: {why}", inc.dom.name);
+        inc.job.fail_postcopy();
         postcopy_failed(driver, &inc.dom);
         if let Some(p) = inc.port {
             driver.migrations.ports.release(p);
         }
     } else {
+        inc.slot.end(&inc.job, false, Some(why));
         discard_run(driver, &inc.dom, inc.port);
     }
     inc.storage.discard(&driver.migrations.ports);
@@ -538,7 +562,7 @@ fn finish(driver: &Arc<Driver>, inc: &Incoming, cookie_in: &[u8], flags: u32) ->
         source_times(&figures, received, p);
     });
     let stats = inc.slot.end(&inc.job, true, None);
-    if inc.status.get() == IncomingState::PostCopy {
+    if inc.status.get() == IncomingState::PostCopy || inc.job.is_postcopy_failed() {
         // As libvirt's `qemuMigrationDstComplete`: after post-copy the
         // figures would be obsolete, so no completed job remains here.
         inc.slot.forget_completed();

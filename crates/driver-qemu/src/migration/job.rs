@@ -95,6 +95,9 @@ impl Prepared for Incoming {
     fn status(&self) -> &IncomingStatus {
         &self.status
     }
+    fn job(&self) -> Option<Arc<Job>> {
+        Some(self.job.clone())
+    }
 }
 
 #[cfg(test)]

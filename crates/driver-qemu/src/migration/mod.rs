@@ -13,6 +13,7 @@
 //!   failure that keeps the guest);
 //! - [`outgoing`]: the source (begin's XML and cookie, `migrate` followed to
 //!   its end, confirm ends or resumes the source QEMU);
+//! - [`resume`]: QEMU's part of recovering a failed post-copy migration;
 //! - [`job`] and [`control`]: the jobs, their statistics, abort and tunables.
 //!
 //! The phases take what the shared engine's backend trait will ask of a
@@ -28,6 +29,7 @@ mod ports;
 mod postcopy_in;
 mod qmp;
 mod request;
+mod resume;
 mod storage;
 mod tls;
 mod tunnel;
@@ -162,6 +164,17 @@ pub fn on_migration_event(driver: &Driver, uuid: &[u8; 16]) {
     driver.migrations.waker(uuid).notify_waiters();
 }
 
+/// QEMU completed a migration: one whose job was left as failed post-copy
+/// (nobody follows its transfer any more) ends as libvirt's unattended
+/// migration handler ends it, outside the event task.
+pub fn on_migration_completed(driver: &Arc<Driver>, uuid: [u8; 16]) {
+    let job = driver.migrations.jobs.slot(&uuid).current();
+    if job.is_some_and(|j| j.is_postcopy_failed()) {
+        let driver = driver.clone();
+        std::thread::spawn(move || resume::completed_unattended(&driver, &uuid));
+    }
+}
+
 /// Why QEMU stopped the vCPUs of `uuid`, when an outgoing migration did
 /// it: the pause reason and the SUSPENDED detail (`qemuProcessHandleStop`).
 pub fn pause_cause(driver: &Driver, uuid: &[u8; 16]) -> Option<(i32, i32)> {
@@ -231,6 +244,17 @@ pub fn mark_postcopy(driver: &Driver, dom: &DomainRef, failed: bool) {
         obj.domain_ref()
     };
     driver.emit_lifecycle(&now, ev::SUSPENDED, detail);
+}
+
+/// The guest stopped: a migration job kept for a post-copy resume ends.
+pub fn forget_failed_postcopy(driver: &Driver, uuid: &[u8; 16]) {
+    driver.migrations.jobs.forget_failed_postcopy(uuid);
+}
+
+/// A restarted daemon re-attached guest `uuid`: one caught in post-copy
+/// gets its migration job back, as failed post-copy.
+pub fn adopt_postcopy(driver: &Arc<Driver>, uuid: &[u8; 16]) {
+    resume::adopt(driver, uuid);
 }
 
 /// Whether a migration job (either way) holds guest `dom` now.
@@ -333,6 +357,9 @@ impl JobCalls for QemuConnection {
     }
     fn job_stats(&self, dom: &DomainRef, flags: u32) -> Result<(i32, TypedParams)> {
         control::job_stats(&self.driver, dom, flags)
+    }
+    fn abort_job(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        control::abort_job(&self.driver, dom, flags)
     }
     fn set_max_speed(&self, dom: &DomainRef, mib: u64, flags: u32) -> Result<()> {
         control::set_max_speed(&self.driver, dom, mib, flags)

@@ -217,6 +217,23 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         })
     }
 
+    fn is_postcopy_failed(&self, dom: &DomainRef) -> bool {
+        super::resume::is_postcopy_failed(self.driver, dom)
+    }
+
+    fn begin_resume(&self, dom: &DomainRef) -> Result<(MigrationCookie, String)> {
+        super::resume::begin(self.driver, dom)
+    }
+
+    fn perform_resume(
+        &self,
+        dom: &DomainRef,
+        out: &Outgoing,
+        p: Perform,
+    ) -> Result<MigrationCookie> {
+        super::resume::perform(self.driver, dom, out, p)
+    }
+
     fn postcopy_failed(&self, dom: &DomainRef) {
         super::mark_postcopy(self.driver, dom, true);
     }

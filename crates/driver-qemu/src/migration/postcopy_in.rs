@@ -66,7 +66,9 @@ pub(super) fn wait_postcopy_done(
         return Ok(());
     }
     pulled_last_page(driver, dom, inc)?;
-    if inc.status.get() != IncomingState::PostCopy {
+    // Post-copy ran here, and may have been given up as failed meanwhile
+    // (the preparing connection closed): the last page is in all the same.
+    if inc.status.get() != IncomingState::PostCopy && !inc.job.is_postcopy_failed() {
         return Ok(());
     }
     let now = {

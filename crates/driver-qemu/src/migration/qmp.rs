@@ -114,11 +114,11 @@ pub struct RamStats {
     pub postcopy_requests: u64,
 }
 
-fn mib_to_bytes(mib: u64) -> i64 {
+pub(super) fn mib_to_bytes(mib: u64) -> i64 {
     i64::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)
 }
 
-fn int(v: u64) -> i64 {
+pub(super) fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 

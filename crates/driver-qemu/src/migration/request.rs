@@ -7,10 +7,8 @@ use rvirt_hypervisor::MigrationSupport;
 use rvirt_util::ErrorDomain;
 use std::sync::LazyLock;
 
-/// The flags QEMU cannot honour here yet: offline, RDMA, zero-copy and
-/// post-copy recovery.
-const REFUSED_FLAGS: u32 =
-    flags::OFFLINE | flags::RDMA_PIN_ALL | flags::ZEROCOPY | flags::POSTCOPY_RESUME;
+/// The flags QEMU cannot honour here yet: offline, RDMA and zero-copy.
+const REFUSED_FLAGS: u32 = flags::OFFLINE | flags::RDMA_PIN_ALL | flags::ZEROCOPY;
 
 /// Managed, peer-to-peer and tunnelled migration with every other flag.
 pub const HONOURED_FLAGS: u32 = flags::ALL & !REFUSED_FLAGS;

@@ -50,6 +50,8 @@ pub struct Monitor {
     pending: Arc<Pending>,
     timeout: Duration,
     reader: tokio::task::JoinHandle<()>,
+    /// QEMU offered out-of-band execution and it was enabled.
+    oob: bool,
 }
 
 impl Drop for Monitor {
@@ -115,6 +117,13 @@ impl Monitor {
                 format!("no QMP greeting on monitor '{}'", path.display()),
             ));
         }
+        // Out-of-band commands (post-copy recovery's `migrate-recover`)
+        // run even while QEMU's main loop waits for a missing page.
+        let oob = greeting
+            .as_ref()
+            .and_then(|g| g.pointer("/QMP/capabilities"))
+            .and_then(|c| c.as_array())
+            .is_some_and(|caps| caps.iter().any(|c| c == "oob"));
         let reader = tokio::spawn(wire::read_loop(lines, pending.clone(), events));
         let monitor = Monitor {
             path: path.to_path_buf(),
@@ -122,9 +131,11 @@ impl Monitor {
             pending,
             timeout,
             reader,
+            oob,
         };
+        let enable = oob.then(|| vec![qapi::qmp::QMPCapability::oob]);
         monitor
-            .execute(qapi::qmp::qmp_capabilities { enable: None })
+            .execute(qapi::qmp::qmp_capabilities { enable })
             .await?;
         Ok(monitor)
     }
@@ -156,6 +167,13 @@ impl Monitor {
             .map(|_| ())
     }
 
+    /// Run a command out-of-band when QEMU allows it (`exec-oob`, for the
+    /// commands QEMU's schema marks `allow-oob`), else as any other.
+    pub async fn execute_oob<C: qapi::Command>(&self, command: C) -> Result<C::Ok> {
+        let oob = self.oob && C::ALLOW_OOB;
+        self.send(command, self.timeout, None, oob).await
+    }
+
     /// [`Self::execute`] with an explicit deadline and an optional fd.
     pub async fn execute_within<C: qapi::Command>(
         &self,
@@ -163,8 +181,22 @@ impl Monitor {
         timeout: Duration,
         fd: Option<BorrowedFd<'_>>,
     ) -> Result<C::Ok> {
+        self.send(command, timeout, fd, false).await
+    }
+
+    async fn send<C: qapi::Command>(
+        &self,
+        command: C,
+        timeout: Duration,
+        fd: Option<BorrowedFd<'_>>,
+        oob: bool,
+    ) -> Result<C::Ok> {
         let (id, reply) = self.pending.register();
-        let line = wire::encode(&command, id).map_err(|e| {
+        let encoded = match oob {
+            true => wire::encode_oob(&command, id),
+            false => wire::encode(&command, id),
+        };
+        let line = encoded.map_err(|e| {
             Error::internal(ErrorDomain::QEMU, format!("cannot encode {}: {e}", C::NAME))
         })?;
         let exchange = async {

@@ -106,6 +106,21 @@ pub fn encode<C: qapi::Command>(command: &C, id: u64) -> serde_json::Result<Vec<
     Ok(line)
 }
 
+/// The same command sent out-of-band (`exec-oob`): QEMU runs it in the
+/// monitor's own thread, even while its main loop is blocked.
+pub fn encode_oob<C: qapi::Command>(command: &C, id: u64) -> serde_json::Result<Vec<u8>> {
+    let value = serde_json::to_value(qapi::Execute::new(command, Some(command_id(id))))?;
+    let Value::Object(mut object) = value else {
+        return serde_json::to_vec(&value);
+    };
+    if let Some(name) = object.remove("execute") {
+        object.insert("exec-oob".into(), name);
+    }
+    let mut line = serde_json::to_vec(&object)?;
+    line.push(b'\n');
+    Ok(line)
+}
+
 /// A caller's own command object with our id added, and its newline
 /// (`qemuMonitorJSONCommandWithFd`: an id already there is a duplicate key).
 pub fn encode_object(
@@ -208,4 +223,24 @@ fn route(value: Value, pending: &Pending, events: &UnboundedSender<MonitorEvent>
         return;
     };
     pending.answer(id, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_out_of_band_command_says_exec_oob() {
+        let recover = qapi::qmp::migrate_recover {
+            uri: "tcp:[::]:49152".into(),
+        };
+        let line = encode_oob(&recover, 7).unwrap();
+        let sent: Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(sent["exec-oob"], "migrate-recover");
+        assert_eq!(sent["arguments"]["uri"], "tcp:[::]:49152");
+        assert_eq!(sent["id"], "libvirt-7");
+        assert!(sent.get("execute").is_none());
+        assert!(line.ends_with(b"\n"));
+        assert_eq!(parse_command_id(&sent), Some(7));
+    }
 }

@@ -112,7 +112,8 @@ where
 {
     let protection = src.protection();
     let (cookie, xml) = src.begin(&r, r.flags | protection)?;
-    if src.is_paused() {
+    // A guest paused by its failed post-copy is not paused by the user.
+    if src.is_paused() && r.flags & flags::POSTCOPY_RESUME == 0 {
         r.flags |= flags::PAUSED;
     }
     let flags = r.flags;

@@ -150,6 +150,7 @@ impl Default for Config {
 const DRIVER_PREFIXES: &[&str] = &[
     "test_",
     "qemu_",
+    "storage_",
     "migration_",
     "migrate_tls_",
     "default_tls_x509_",

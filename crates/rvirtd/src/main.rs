@@ -62,6 +62,7 @@ fn main() -> ExitCode {
     rvirt_driver_test::register();
     rvirt_driver_qemu::register();
     rvirt_driver_secret::register();
+    rvirt_driver_storage::register();
     // After the local drivers: a peer-to-peer source driver here opens the
     // destination daemon (`test+tcp://...`) through the remote driver.
     rvirt_driver_remote::register_for_daemon();

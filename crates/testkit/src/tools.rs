@@ -222,6 +222,13 @@ pub enum Normalise {
     /// `<epoch>`, and snapshot-list's `YYYY-MM-DD HH:MM:SS +ZZZZ` as
     /// `<snaptime>` (both keep their width, so tables still line up).
     SnapshotTime,
+    /// The text of one-line `<NAME>TEXT</NAME>` elements (a volume's
+    /// `<atime>`...), printed as `<NAME>..</NAME>`.
+    XmlText(&'static str),
+    /// Byte counts of a gibibyte and more in `unit='bytes'>N<` (a file
+    /// system's capacity and free space behind a pool), printed as
+    /// `<bytes>`; a volume's smaller figures are kept.
+    LargeBytes,
 }
 
 impl Normalise {
@@ -243,6 +250,27 @@ impl Normalise {
             },
             Normalise::Value(text, name) => line.replace(text.as_str(), &format!("<{name}>")),
             Normalise::SnapshotTime => blank_snapshot_times(line),
+            Normalise::XmlText(name) => {
+                let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+                match (line.find(&open), line.find(&close)) {
+                    (Some(a), Some(b)) if a < b => {
+                        format!("{}{open}..{}", &line[..a], &line[b..])
+                    }
+                    _ => line.to_string(),
+                }
+            }
+            Normalise::LargeBytes => match line.split_once("unit='bytes'>") {
+                Some((head, tail)) => {
+                    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+                    match tail[..digits].parse::<u64>() {
+                        Ok(n) if n >= 1 << 30 => {
+                            format!("{head}unit='bytes'><bytes>{}", &tail[digits..])
+                        }
+                        _ => line.to_string(),
+                    }
+                }
+                None => line.to_string(),
+            },
             Normalise::RowId => {
                 let body = line.trim_start();
                 let indent = &line[..line.len() - body.len()];

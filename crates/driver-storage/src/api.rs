@@ -104,16 +104,16 @@ impl StorageDriver for HostStorage {
         self.vol_create(pool, xml, Some(clone), flags)
     }
     fn vol_delete(&self, vol: &VolRef, flags: u32) -> Result<()> {
-        HostStorage::vol_delete(self, vol, flags)
+        self.remove_vol(vol, flags)
     }
     fn vol_wipe(&self, vol: &VolRef, flags: u32) -> Result<()> {
-        HostStorage::vol_wipe(self, vol, 0, flags)
+        self.wipe_vol(vol, 0, flags)
     }
     fn vol_wipe_pattern(&self, vol: &VolRef, algorithm: u32, flags: u32) -> Result<()> {
-        HostStorage::vol_wipe(self, vol, algorithm, flags)
+        self.wipe_vol(vol, algorithm, flags)
     }
     fn vol_resize(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
-        HostStorage::vol_resize(self, vol, capacity, flags)
+        self.resize_vol(vol, capacity, flags)
     }
     fn vol_upload(&self, vol: &VolRef, st: &rvirt::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
         self.vol_stream(vol, st, (offset, length), flags, true)
@@ -132,7 +132,7 @@ impl StorageDriver for HostStorage {
         self.vol_read(vol, |o, v| v.format(&o.def))
     }
     fn vol_get_path(&self, vol: &VolRef) -> Result<String> {
-        HostStorage::vol_path(self, vol)
+        self.path_of_vol(vol)
     }
     fn pool_event_register_any(
         &self,

@@ -133,7 +133,7 @@ impl HostStorage {
         })
     }
 
-    pub(crate) fn vol_delete(&self, vol: &VolRef, flags: u32) -> Result<()> {
+    pub(crate) fn remove_vol(&self, vol: &VolRef, flags: u32) -> Result<()> {
         self.inner.with(|p| {
             let (obj, i) = vol_of(p, vol)?;
             volumes::delete(&obj.volumes[i], flags)?;
@@ -145,7 +145,7 @@ impl HostStorage {
     }
 
     /// `storageVolResize`.
-    pub(crate) fn vol_resize(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
+    pub(crate) fn resize_vol(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
         use volumes::{RESIZE_ALLOCATE, RESIZE_SHRINK};
         check_flags("storageVolResize", flags, RESIZE_ALLOCATE | RESIZE_DELTA | RESIZE_SHRINK)?;
         self.inner.with(|p| {
@@ -195,7 +195,7 @@ impl HostStorage {
 
     /// `storageVolWipePattern`: then the volume probed again as a pool
     /// refresh finds it.
-    pub(crate) fn vol_wipe(&self, vol: &VolRef, algorithm: u32, flags: u32) -> Result<()> {
+    pub(crate) fn wipe_vol(&self, vol: &VolRef, algorithm: u32, flags: u32) -> Result<()> {
         check_flags("storageVolWipePattern", flags, 0)?;
         if algorithm >= WIPE_ALG_LAST {
             return Err(Error::invalid_arg(
@@ -236,7 +236,7 @@ impl HostStorage {
         })
     }
 
-    pub(crate) fn vol_path(&self, vol: &VolRef) -> Result<String> {
+    pub(crate) fn path_of_vol(&self, vol: &VolRef) -> Result<String> {
         self.inner.with(|p| {
             let (obj, i) = vol_of(p, vol)?;
             Ok(obj.volumes[i].target.path.clone().unwrap_or_default())
@@ -256,7 +256,7 @@ impl HostStorage {
         // VIR_STORAGE_VOL_{UP,DOWN}LOAD_SPARSE_STREAM: the data goes whole.
         let func = if upload { "storageVolUpload" } else { "storageVolDownload" };
         check_flags(func, flags, 1)?;
-        let path = self.vol_path(vol)?;
+        let path = self.path_of_vol(vol)?;
         let on_finish = upload.then(|| refresh_after_upload(&self.inner, vol.pool.clone()));
         let stream = VolumeStream::open(&path, range.0, range.1, upload, on_finish)?;
         st.attach(Arc::new(stream))

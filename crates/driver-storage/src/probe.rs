@@ -23,6 +23,7 @@ pub mod format {
     pub const ISO: usize = 6;
     pub const QCOW: usize = 13;
     pub const QCOW2: usize = 14;
+    pub const VMDK: usize = 16;
 }
 
 /// `VIR_STORAGE_MAX_HEADER`: how much of a file the probe reads.
@@ -146,7 +147,7 @@ fn be64(b: &[u8], at: usize) -> Option<u64> {
 }
 
 /// The format of a header (`virStorageFileProbeFormatFromBuf`, the
-/// formats rvirt tells apart): qcow2, qcow, ISO 9660, else raw.
+/// formats rvirt tells apart): qcow2, qcow, VMDK, ISO 9660, else raw.
 pub fn parse_header(buf: &[u8]) -> Header {
     let mut h = Header {
         format: format::RAW,
@@ -163,6 +164,11 @@ pub fn parse_header(buf: &[u8]) -> Header {
         if h.format == format::QCOW2 {
             qcow2_details(buf, version, &mut h);
         }
+    } else if buf.starts_with(b"KDMV") {
+        // Little endian, in 512-byte sectors.
+        h.format = format::VMDK;
+        let sectors = buf.get(12..20).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+        h.capacity = sectors.unwrap_or(0).saturating_mul(512);
     } else if buf.get(0x8001..0x8006) == Some(b"CD001") {
         h.format = format::ISO;
     }

@@ -98,10 +98,11 @@ impl HostStorage {
         check_flags("storagePoolDefineXML", flags, 1)?;
         let def = PoolDef::parse(xml)?;
         if def.name.contains('\n') {
+            // virXMLCheckIllegalChars.
             return Err(Error::new(
                 ERROR_DOMAIN,
-                ErrorCode::XML_ERROR,
-                format!("name {} cannot contain '\n'", def.name),
+                ErrorCode::XML_DETAIL,
+                "invalid char in name: \n",
             ));
         }
         backend::supported(def.pool_type)?;

@@ -164,8 +164,8 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
     let xml_dir = scratch.path().display().to_string();
     let qemu = QemuDirs::new();
     let (daemon, uri) = rvirtd(&qemu, &scratch);
-    let want = run_sequence(&stock.uri(), &scratch.join("libvirtd-pool").display().to_string(), &xml_dir);
-    let got = run_sequence(&uri, &scratch.join("rvirtd-pool").display().to_string(), &xml_dir);
+    let want = run_sequence(&stock.uri(), &scratch.join("pool-lv").display().to_string(), &xml_dir);
+    let got = run_sequence(&uri, &scratch.join("pool-rv").display().to_string(), &xml_dir);
     let failures: Vec<String> = want
         .iter()
         .zip(&got)

@@ -314,3 +314,86 @@ fn guest_with_a_pool_volume_disk_starts() {
         "{refused:?}"
     );
 }
+
+/// A loop device over an ext4 image file, detached when dropped.
+struct LoopDevice(String);
+
+impl LoopDevice {
+    fn over_ext4(image: &std::path::Path) -> Option<LoopDevice> {
+        std::fs::File::create(image)
+            .and_then(|f| f.set_len(64 << 20))
+            .ok()?;
+        let mkfs = std::process::Command::new("mkfs.ext4")
+            .args(["-q", "-F"])
+            .arg(image)
+            .status()
+            .ok()?;
+        let out = std::process::Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(image)
+            .output()
+            .ok()?;
+        let dev = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (mkfs.success() && out.status.success() && !dev.is_empty()).then_some(LoopDevice(dev))
+    }
+}
+
+impl Drop for LoopDevice {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.0])
+            .status();
+    }
+}
+
+fn mounted_at(target: &std::path::Path) -> bool {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let target = target.display().to_string();
+    mounts.lines().any(|l| l.split(' ').nth(1) == Some(target.as_str()))
+}
+
+#[test]
+fn fs_pool_mounts_its_device() {
+    if !have_virsh() {
+        return;
+    }
+    let dir = TempDir::new("storage-fs");
+    let Some(dev) = LoopDevice::over_ext4(&dir.join("fs.img")) else {
+        eprintln!("no loop device or mkfs.ext4: skipping");
+        return;
+    };
+    let qemu = QemuDirs::new();
+    let (daemon, uri) = rvirtd(&qemu, &dir);
+    let target = dir.join("mnt");
+    ok(
+        &uri,
+        &format!(
+            "pool-define-as fsp fs --source-dev {} --source-format ext4 --target {}; pool-build fsp",
+            dev.0,
+            target.display()
+        ),
+    );
+    let refused = virsh(&uri, "pool-build fsp --no-overwrite");
+    assert!(
+        refused.stderr.contains(&format!(
+            "Storage pool already built: Device '{}' already formatted using 'ext4'",
+            dev.0
+        )),
+        "{refused:?}"
+    );
+    ok(&uri, "pool-start fsp");
+    assert!(mounted_at(&target), "{}", daemon.log());
+    ok(&uri, "vol-create-as fsp v.qcow2 4M --format qcow2");
+    let vols = ok(&uri, "vol-list fsp");
+    // ext4's lost+found is a directory volume, as libvirt lists it.
+    assert!(vols.contains("v.qcow2") && vols.contains("lost+found"), "{vols}");
+    let info = ok(&uri, "pool-info fsp");
+    assert!(info.contains("running"), "{info}");
+    ok(&uri, "pool-destroy fsp");
+    assert!(!mounted_at(&target));
+    ok(&uri, "pool-start fsp");
+    let vols = ok(&uri, "vol-list fsp");
+    assert!(vols.contains("v.qcow2"), "the volume lives on the device: {vols}");
+    ok(&uri, "pool-destroy fsp; pool-undefine fsp");
+    assert!(!mounted_at(&target));
+}

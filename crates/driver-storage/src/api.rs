@@ -25,6 +25,12 @@ impl StorageDriver for HostStorage {
     fn find_pool_sources(&self, kind: &str, _spec: Option<&str>, _flags: u32) -> Result<String> {
         self.find_sources(kind)
     }
+    /// rvirt's backends: `dir` and `fs`.
+    fn pool_capabilities(&self, flags: u32) -> Result<String> {
+        crate::backend::check_flags("storageConnectGetStoragePoolCapabilities", flags, 0)?;
+        use rvirt_conf::storage::{pool_capabilities, PoolType};
+        Ok(pool_capabilities(&[PoolType::Dir, PoolType::Fs]))
+    }
     fn pool_lookup_by_name(&self, name: &str) -> Result<PoolRef> {
         self.inner.with(|p| Ok(p.by_name(name)?.pool_ref()))
     }

@@ -3,6 +3,7 @@
 //! of `storage_adapter_conf.c` and `storage_source_conf.c`), parsed with
 //! libvirt's error texts and formatted byte for byte as libvirt does.
 
+mod caps;
 pub mod objlist;
 mod pool;
 mod source;
@@ -11,6 +12,7 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
+pub use caps::pool_capabilities;
 pub use pool::{PoolDef, PoolFeatures};
 pub use source::{Adapter, Auth, AuthType, PoolSource, SecretRef, SourceDevice, SourceHost};
 pub use volume::{BackingStore, Timestamps, VolDef, VolTarget};

@@ -52,9 +52,9 @@ fn unsupported(api: &str) -> Error {
 impl Connect {
     fn iface_driver(&self, api: &str) -> Result<&dyn InterfaceDriver> {
         shared::or_shared(
-            self.driver(),
+            self.driver().as_ref(),
             self.driver().interfaces(),
-            shared::interfaces,
+            shared::interfaces(),
         )
         .ok_or_else(|| unsupported(api))
     }

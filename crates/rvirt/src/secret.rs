@@ -48,8 +48,12 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn secret_driver(&self, api: &str) -> Result<&dyn SecretDriver> {
-        shared::or_shared(self.driver(), self.driver().secrets(), shared::secrets)
-            .ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().secrets(),
+            shared::secrets(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     fn secret(&self, r: SecretRef) -> Secret {

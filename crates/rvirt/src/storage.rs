@@ -41,8 +41,12 @@ impl Connect {
     /// The connection's storage driver, or libvirt's "not supported"
     /// naming `api`.
     pub(crate) fn storage_driver(&self, api: &str) -> Result<&dyn StorageDriver> {
-        shared::or_shared(self.driver(), self.driver().storage(), shared::storage)
-            .ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().storage(),
+            shared::storage(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     /// A handle for a pool the caller already knows (the daemon rebuilds

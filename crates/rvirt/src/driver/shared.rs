@@ -50,10 +50,10 @@ setter!(set_interfaces, interfaces, INTERFACES, InterfaceDriver);
 
 /// A connection's own secondary driver or, for a connection that shares
 /// the host's (libvirt's `local` hypervisor drivers), the host's.
-pub fn or_shared<'a, T: ?Sized + 'a>(
-    conn: &'a dyn HypervisorConnection,
+pub fn or_shared<'a, T: ?Sized>(
+    conn: &dyn HypervisorConnection,
     own: Option<&'a T>,
-    shared: fn() -> Option<&'static T>,
+    shared: Option<&'a T>,
 ) -> Option<&'a T> {
-    own.or_else(|| conn.uses_shared_drivers().then(shared).flatten())
+    own.or(shared.filter(|_| conn.uses_shared_drivers()))
 }

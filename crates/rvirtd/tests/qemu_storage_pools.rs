@@ -166,6 +166,13 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
     let (daemon, uri) = rvirtd(&qemu, &scratch);
     let want = run_sequence(&stock.uri(), &scratch.join("pool-lv").display().to_string(), &xml_dir);
     let got = run_sequence(&uri, &scratch.join("pool-rv").display().to_string(), &xml_dir);
+    // The reference really ran: volumes were made, errors were errors.
+    let oks = want.iter().filter(|(_, o)| o.ok).count();
+    let listing = &want.iter().find(|(c, _)| c == "vol-list st --details").unwrap().1;
+    assert!(listing.stdout.contains("b3.img") && listing.stdout.contains("qcow2") || listing.ok, "{listing:?}");
+    assert!(listing.stdout.contains("b.qcow2"), "{listing:?}");
+    assert!((35..CASES.len() - 10).contains(&oks), "{oks} of {} succeeded: {want:#?}", CASES.len());
+    eprintln!("{oks} of {} commands succeeded on both daemons alike", CASES.len());
     let failures: Vec<String> = want
         .iter()
         .zip(&got)

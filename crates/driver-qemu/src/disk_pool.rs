@@ -8,8 +8,8 @@
 use rvirt::driver::storage::PoolRef;
 use rvirt::driver::{shared, StorageDriver};
 use rvirt_conf::domain::disk::{DiskType, SourceKind, VolumeSource};
-use rvirt_conf::DomainDef;
 use rvirt_conf::storage::{PoolDef, PoolType};
+use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// `VIR_FROM_DOMAIN`: libvirt raises these in domain_conf.c.
@@ -98,7 +98,11 @@ pub fn precreate_volume(
     incremental: bool,
 ) -> Result<()> {
     let storage = shared::storage().ok_or_else(|| {
-        Error::new(ErrorDomain::NONE, ErrorCode::NO_CONNECT, "storage:///system")
+        Error::new(
+            ErrorDomain::NONE,
+            ErrorCode::NO_CONNECT,
+            "storage:///system",
+        )
     })?;
     let pool = storage.pool_lookup_by_name(&v.pool)?;
     if storage.vol_lookup_by_name(&pool, &v.volume).is_ok() {

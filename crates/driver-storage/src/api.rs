@@ -106,7 +106,13 @@ impl StorageDriver for HostStorage {
     fn vol_create_xml(&self, pool: &PoolRef, xml: &str, flags: u32) -> Result<VolRef> {
         self.vol_create(pool, xml, None, flags)
     }
-    fn vol_create_xml_from(&self, pool: &PoolRef, xml: &str, clone: &VolRef, flags: u32) -> Result<VolRef> {
+    fn vol_create_xml_from(
+        &self,
+        pool: &PoolRef,
+        xml: &str,
+        clone: &VolRef,
+        flags: u32,
+    ) -> Result<VolRef> {
         self.vol_create(pool, xml, Some(clone), flags)
     }
     fn vol_delete(&self, vol: &VolRef, flags: u32) -> Result<()> {
@@ -121,10 +127,24 @@ impl StorageDriver for HostStorage {
     fn vol_resize(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
         self.resize_vol(vol, capacity, flags)
     }
-    fn vol_upload(&self, vol: &VolRef, st: &rvirt::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
+    fn vol_upload(
+        &self,
+        vol: &VolRef,
+        st: &rvirt::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
         self.vol_stream(vol, st, (offset, length), flags, true)
     }
-    fn vol_download(&self, vol: &VolRef, st: &rvirt::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
+    fn vol_download(
+        &self,
+        vol: &VolRef,
+        st: &rvirt::Stream,
+        offset: u64,
+        length: u64,
+        flags: u32,
+    ) -> Result<()> {
         self.vol_stream(vol, st, (offset, length), flags, false)
     }
     fn vol_get_info(&self, vol: &VolRef) -> Result<VolInfo> {

@@ -16,7 +16,8 @@ use rvirt_util::{Error, ErrorCode, Result};
 const CREATE_WITH_BUILD: u32 = 1;
 const CREATE_WITH_BUILD_OVERWRITE: u32 = 1 << 1;
 const CREATE_WITH_BUILD_NO_OVERWRITE: u32 = 1 << 2;
-const CREATE_FLAGS: u32 = CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE | CREATE_WITH_BUILD_NO_OVERWRITE;
+const CREATE_FLAGS: u32 =
+    CREATE_WITH_BUILD | CREATE_WITH_BUILD_OVERWRITE | CREATE_WITH_BUILD_NO_OVERWRITE;
 
 /// The build a pool start asks for with `VIR_STORAGE_POOL_CREATE_*`.
 fn build_of(flags: u32) -> Option<u32> {

@@ -32,7 +32,11 @@ fn vol_of<'a>(p: &'a mut Pools, vol: &VolRef) -> Result<(&'a mut PoolObj, usize)
 }
 
 impl HostStorage {
-    pub(crate) fn vol_names(&self, pool: &rvirt::driver::storage::PoolRef, max: usize) -> Result<Vec<String>> {
+    pub(crate) fn vol_names(
+        &self,
+        pool: &rvirt::driver::storage::PoolRef,
+        max: usize,
+    ) -> Result<Vec<String>> {
         self.inner.with(|p| {
             let o = p.of(pool)?;
             o.check_active()?;
@@ -40,7 +44,11 @@ impl HostStorage {
         })
     }
 
-    pub(crate) fn vol_refs(&self, pool: &rvirt::driver::storage::PoolRef, flags: u32) -> Result<Vec<VolRef>> {
+    pub(crate) fn vol_refs(
+        &self,
+        pool: &rvirt::driver::storage::PoolRef,
+        flags: u32,
+    ) -> Result<Vec<VolRef>> {
         check_flags("storagePoolListAllVolumes", flags, 0)?;
         self.inner.with(|p| {
             let o = p.of(pool)?;
@@ -49,7 +57,11 @@ impl HostStorage {
         })
     }
 
-    pub(crate) fn vol_by_name(&self, pool: &rvirt::driver::storage::PoolRef, name: &str) -> Result<VolRef> {
+    pub(crate) fn vol_by_name(
+        &self,
+        pool: &rvirt::driver::storage::PoolRef,
+        name: &str,
+    ) -> Result<VolRef> {
         self.inner.with(|p| {
             let o = p.of(pool)?;
             o.check_active()?;
@@ -90,7 +102,11 @@ impl HostStorage {
         let allowed = volumes::CREATE_PREALLOC_METADATA | CREATE_VALIDATE;
         match clone {
             None => check_flags("storageVolCreateXML", flags, allowed)?,
-            Some(_) => check_flags("storageVolCreateXMLFrom", flags, allowed | volumes::CREATE_REFLINK)?,
+            Some(_) => check_flags(
+                "storageVolCreateXMLFrom",
+                flags,
+                allowed | volumes::CREATE_REFLINK,
+            )?,
         }
         let flags = flags & !CREATE_VALIDATE;
         self.inner.with(|p| {
@@ -101,11 +117,19 @@ impl HostStorage {
             };
             let obj = &mut p.list[i];
             obj.check_active()?;
-            let parse_flags = if clone.is_some() { NO_CAPACITY } else { OPT_CAPACITY };
+            let parse_flags = if clone.is_some() {
+                NO_CAPACITY
+            } else {
+                OPT_CAPACITY
+            };
             let mut vol = VolDef::parse(&obj.def, xml, parse_flags)?;
             if obj.volumes.iter().any(|v| v.name == vol.name) {
                 return Err(match clone {
-                    None => Error::new(ERROR_DOMAIN, ErrorCode::STORAGE_VOL_EXIST, format!("'{}'", vol.name)),
+                    None => Error::new(
+                        ERROR_DOMAIN,
+                        ErrorCode::STORAGE_VOL_EXIST,
+                        format!("'{}'", vol.name),
+                    ),
                     Some(_) => Error::internal(
                         ERROR_DOMAIN,
                         format!("storage volume name '{}' already in use.", vol.name),
@@ -147,7 +171,11 @@ impl HostStorage {
     /// `storageVolResize`.
     pub(crate) fn resize_vol(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
         use volumes::{RESIZE_ALLOCATE, RESIZE_SHRINK};
-        check_flags("storageVolResize", flags, RESIZE_ALLOCATE | RESIZE_DELTA | RESIZE_SHRINK)?;
+        check_flags(
+            "storageVolResize",
+            flags,
+            RESIZE_ALLOCATE | RESIZE_DELTA | RESIZE_SHRINK,
+        )?;
         self.inner.with(|p| {
             let (obj, i) = vol_of(p, vol)?;
             let v = &obj.volumes[i];
@@ -215,7 +243,11 @@ impl HostStorage {
     }
 
     /// `storageVolGetInfoFlags` (and the XML, path): refreshed from the file.
-    pub(crate) fn vol_read<R>(&self, vol: &VolRef, f: impl FnOnce(&PoolObj, &VolDef) -> R) -> Result<R> {
+    pub(crate) fn vol_read<R>(
+        &self,
+        vol: &VolRef,
+        f: impl FnOnce(&PoolObj, &VolDef) -> R,
+    ) -> Result<R> {
         self.inner.with(|p| {
             let (obj, i) = vol_of(p, vol)?;
             probe::refresh_vol(&mut obj.volumes[i])?;
@@ -254,7 +286,11 @@ impl HostStorage {
         upload: bool,
     ) -> Result<()> {
         // VIR_STORAGE_VOL_{UP,DOWN}LOAD_SPARSE_STREAM: the data goes whole.
-        let func = if upload { "storageVolUpload" } else { "storageVolDownload" };
+        let func = if upload {
+            "storageVolUpload"
+        } else {
+            "storageVolDownload"
+        };
         check_flags(func, flags, 1)?;
         let path = self.path_of_vol(vol)?;
         let on_finish = upload.then(|| refresh_after_upload(&self.inner, vol.pool.clone()));

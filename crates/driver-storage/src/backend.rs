@@ -94,9 +94,7 @@ fn build_local(obj: &PoolObj) -> Result<()> {
     }
     let perms = &obj.def.perms;
     let existed = Path::new(target).exists();
-    let mode = perms
-        .mode
-        .or((!existed).then_some(DEFAULT_POOL_MODE));
+    let mode = perms.mode.or((!existed).then_some(DEFAULT_POOL_MODE));
     if !existed {
         std::fs::DirBuilder::new()
             .mode(mode.unwrap_or(DEFAULT_POOL_MODE))
@@ -109,7 +107,10 @@ fn build_local(obj: &PoolObj) -> Result<()> {
     }
     if perms.owner.is_some() || perms.group.is_some() {
         std::os::unix::fs::chown(target, perms.owner, perms.group).map_err(|e| {
-            let (u, g) = (perms.owner.unwrap_or(u32::MAX), perms.group.unwrap_or(u32::MAX));
+            let (u, g) = (
+                perms.owner.unwrap_or(u32::MAX),
+                perms.group.unwrap_or(u32::MAX),
+            );
             sys(format!("cannot chown '{target}' to ({u}, {g})"), &e)
         })?;
     }
@@ -139,8 +140,12 @@ fn make_file_system(obj: &PoolObj, flags: u32) -> Result<()> {
     }
     let format = fs_format(obj);
     if flags & BUILD_NO_OVERWRITE != 0 {
-        let found = command::run_tool("blkid", &["-p", "-o", "value", "-s", "TYPE", &device], "blkid is not available")
-            .unwrap_or_default();
+        let found = command::run_tool(
+            "blkid",
+            &["-p", "-o", "value", "-s", "TYPE", &device],
+            "blkid is not available",
+        )
+        .unwrap_or_default();
         let found = found.trim();
         if found == format {
             return Err(Error::new(
@@ -201,7 +206,10 @@ fn unescape_mount(field: &str) -> String {
     let mut rest = field;
     while let Some(i) = rest.find('\\') {
         out.push_str(&rest[..i]);
-        match rest.get(i + 1..i + 4).and_then(|o| u8::from_str_radix(o, 8).ok()) {
+        match rest
+            .get(i + 1..i + 4)
+            .and_then(|o| u8::from_str_radix(o, 8).ok())
+        {
             Some(b) => {
                 out.push(b as char);
                 rest = &rest[i + 4..];
@@ -224,7 +232,8 @@ fn is_mounted(obj: &PoolObj, device: &str) -> Result<bool> {
         let (Some(src), Some(dir)) = (f.next(), f.next()) else {
             return false;
         };
-        same_path(&unescape_mount(dir), obj.target_path()) && same_path(&unescape_mount(src), device)
+        same_path(&unescape_mount(dir), obj.target_path())
+            && same_path(&unescape_mount(src), device)
     }))
 }
 
@@ -249,7 +258,14 @@ pub fn start(obj: &PoolObj) -> Result<()> {
         return Ok(());
     }
     let mount = command::find_in_path("mount").unwrap_or_else(|| "/usr/bin/mount".into());
-    let args = ["-o", MOUNT_OPTS, "-t", fs_format(obj), &device, obj.target_path()];
+    let args = [
+        "-o",
+        MOUNT_OPTS,
+        "-t",
+        fs_format(obj),
+        &device,
+        obj.target_path(),
+    ];
     command::run(&mount, &args).map(drop)
 }
 
@@ -291,7 +307,8 @@ pub fn refresh(obj: &mut PoolObj) -> Result<()> {
             volumes.push(vol);
         }
     }
-    let meta = std::fs::metadata(&target).map_err(|e| sys(format!("cannot stat path '{target}'"), &e))?;
+    let meta =
+        std::fs::metadata(&target).map_err(|e| sys(format!("cannot stat path '{target}'"), &e))?;
     let vfs = nix::sys::statvfs::statvfs(target.as_str())
         .map_err(|e| sys(format!("cannot statvfs path '{target}'"), &e.into()))?;
     let def = &mut obj.def;

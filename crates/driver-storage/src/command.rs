@@ -36,7 +36,10 @@ pub fn run(program: &Path, args: &[&str]) -> Result<String> {
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
-    let status = match (out.status.code(), std::os::unix::process::ExitStatusExt::signal(&out.status)) {
+    let status = match (
+        out.status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+    ) {
         (Some(c), _) => format!("exit status {c}"),
         (None, Some(s)) => format!("fatal signal {s}"),
         _ => "status".to_string(),

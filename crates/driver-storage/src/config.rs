@@ -26,7 +26,8 @@ pub struct Paths {
 
 impl Paths {
     pub fn from_config(config: &StateConfig) -> Paths {
-        let config_dir = PathBuf::from(config.setting(CONFIG_DIR_KEY).unwrap_or(DEFAULT_CONFIG_DIR));
+        let config_dir =
+            PathBuf::from(config.setting(CONFIG_DIR_KEY).unwrap_or(DEFAULT_CONFIG_DIR));
         let autostart_dir = config
             .setting(AUTOSTART_DIR_KEY)
             .map_or_else(|| config_dir.join("autostart"), PathBuf::from);

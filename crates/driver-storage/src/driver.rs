@@ -135,14 +135,15 @@ fn update_all_state(inner: &Inner, pools: &mut Pools) {
     while i < pools.list.len() {
         let obj = &mut pools.list[i];
         let name = obj.def.name.clone();
-        let mut active = match backend::supported(obj.def.pool_type).and_then(|_| backend::check(obj)) {
-            Ok(a) => a,
-            Err(e) => {
-                tracing::error!("Failed to initialize storage pool '{name}': {}", e.message);
-                persist::remove_quietly(&inner.paths.state_file(&name));
-                false
-            }
-        };
+        let mut active =
+            match backend::supported(obj.def.pool_type).and_then(|_| backend::check(obj)) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!("Failed to initialize storage pool '{name}': {}", e.message);
+                    persist::remove_quietly(&inner.paths.state_file(&name));
+                    false
+                }
+            };
         if active {
             if let Err(e) = inner.refresh_or_stop(obj, true) {
                 tracing::error!("Failed to restart storage pool '{name}': {}", e.message);

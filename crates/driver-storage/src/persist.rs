@@ -182,7 +182,10 @@ pub fn load_states(paths: &Paths) -> Vec<PoolDef> {
                     root.child("pool")
                 };
                 let pool = pool.ok_or_else(|| {
-                    Error::internal(ERROR_DOMAIN, "Could not find any 'pool' element in state file")
+                    Error::internal(
+                        ERROR_DOMAIN,
+                        "Could not find any 'pool' element in state file",
+                    )
                 })?;
                 PoolDef::from_element(pool)
             });

@@ -58,7 +58,9 @@ pub fn open(path: &Path, dirs: bool, noerror: bool) -> Result<Opened> {
     let shown = path.display();
     let lmeta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && noerror => return Ok(Opened::Skipped),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && noerror => {
+            return Ok(Opened::Skipped)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::new(
                 ERROR_DOMAIN,
@@ -167,7 +169,10 @@ pub fn parse_header(buf: &[u8]) -> Header {
     } else if buf.starts_with(b"KDMV") {
         // Little endian, in 512-byte sectors.
         h.format = format::VMDK;
-        let sectors = buf.get(12..20).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+        let sectors = buf
+            .get(12..20)
+            .and_then(|b| b.try_into().ok())
+            .map(u64::from_le_bytes);
         h.capacity = sectors.unwrap_or(0).saturating_mul(512);
     } else if buf.get(0x8001..0x8006) == Some(b"CD001") {
         h.format = format::ISO;
@@ -192,7 +197,10 @@ fn qcow2_details(buf: &[u8], version: u32, h: &mut Header) {
         h.features = Some(features);
         h.compat = Some("1.1".into());
     }
-    let (offset, size) = (be64(buf, 8).unwrap_or(0) as usize, be32(buf, 16).unwrap_or(0) as usize);
+    let (offset, size) = (
+        be64(buf, 8).unwrap_or(0) as usize,
+        be32(buf, 16).unwrap_or(0) as usize,
+    );
     if offset == 0 || size == 0 {
         return;
     }
@@ -252,7 +260,11 @@ pub fn refresh_vol(vol: &mut VolDef) -> Result<()> {
     let Opened::File(file, facts) = open(Path::new(&path), true, false)? else {
         return Ok(());
     };
-    apply_facts(&mut vol.target, (&mut vol.capacity, &mut vol.allocation), &facts);
+    apply_facts(
+        &mut vol.target,
+        (&mut vol.capacity, &mut vol.allocation),
+        &facts,
+    );
     let fmt = vol.target.format.unwrap_or(format::RAW);
     if facts.is_dir || fmt == format::RAW || fmt == format::DIR {
         return Ok(());
@@ -286,7 +298,11 @@ pub fn probe_vol(dir: &str, name: &str) -> Result<Option<VolDef>> {
         },
         backing: None,
     };
-    apply_facts(&mut vol.target, (&mut vol.capacity, &mut vol.allocation), &facts);
+    apply_facts(
+        &mut vol.target,
+        (&mut vol.capacity, &mut vol.allocation),
+        &facts,
+    );
     if facts.is_dir {
         vol.vol_type = VolType::Dir;
         vol.target.format = Some(format::DIR);

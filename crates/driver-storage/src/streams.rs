@@ -24,15 +24,31 @@ pub struct VolumeStream {
 impl VolumeStream {
     /// `virFDStreamOpenBlockDevice` of `path` for writing (upload) or
     /// reading (download).
-    pub fn open(path: &str, offset: u64, length: u64, write: bool, on_finish: Option<OnFinish>) -> Result<VolumeStream> {
+    pub fn open(
+        path: &str,
+        offset: u64,
+        length: u64,
+        write: bool,
+        on_finish: Option<OnFinish>,
+    ) -> Result<VolumeStream> {
         let mut file = OpenOptions::new()
             .read(!write)
             .write(write)
             .open(path)
-            .map_err(|e| Error::system(ERROR_DOMAIN, format!("Unable to open stream for '{path}'"), &e))?;
+            .map_err(|e| {
+                Error::system(
+                    ERROR_DOMAIN,
+                    format!("Unable to open stream for '{path}'"),
+                    &e,
+                )
+            })?;
         if offset > 0 {
             file.seek(SeekFrom::Start(offset)).map_err(|e| {
-                Error::system(ERROR_DOMAIN, format!("Unable to seek {path} to {offset}"), &e)
+                Error::system(
+                    ERROR_DOMAIN,
+                    format!("Unable to seek {path} to {offset}"),
+                    &e,
+                )
             })?;
         }
         Ok(VolumeStream {

@@ -28,7 +28,9 @@ fn pool_xml(name: &str, target: &std::path::Path) -> String {
 /// A driver with a defined, built and started `dir` pool `p`.
 fn running(dir: &TempDir) -> (HostStorage, PoolRef) {
     let s = HostStorage::start(paths(dir)).unwrap();
-    let p = s.pool_define_xml(&pool_xml("p", &dir.join("pool")), 0).unwrap();
+    let p = s
+        .pool_define_xml(&pool_xml("p", &dir.join("pool")), 0)
+        .unwrap();
     s.pool_build(&p, 0).unwrap();
     s.pool_create(&p, 0).unwrap();
     (s, p)
@@ -66,7 +68,9 @@ fn raw_volume_is_sparse_file_of_its_capacity() {
 fn qcow2_volume_header_is_read_back() {
     let dir = TempDir::new("storage-qcow2");
     let (s, p) = running(&dir);
-    let v = s.vol_create_xml(&p, &vol_xml("q.qcow2", "qcow2", 8 << 20), 0).unwrap();
+    let v = s
+        .vol_create_xml(&p, &vol_xml("q.qcow2", "qcow2", 8 << 20), 0)
+        .unwrap();
     let path = dir.join("pool/q.qcow2");
     let header = probe::parse_header(&std::fs::read(&path).unwrap());
     assert_eq!((header.format, header.capacity), (format::QCOW2, 8 << 20));
@@ -75,8 +79,14 @@ fn qcow2_volume_header_is_read_back() {
     s.pool_refresh(&p, 0).unwrap();
     let dump = s.vol_get_xml_desc(&v, 0).unwrap();
     assert!(dump.contains("<format type='qcow2'/>"), "{dump}");
-    assert!(dump.contains("<capacity unit='bytes'>8388608</capacity>"), "{dump}");
-    assert!(dump.contains("<clusterSize unit='B'>65536</clusterSize>"), "{dump}");
+    assert!(
+        dump.contains("<capacity unit='bytes'>8388608</capacity>"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("<clusterSize unit='B'>65536</clusterSize>"),
+        "{dump}"
+    );
     s.vol_resize(&v, 16 << 20, 0).unwrap();
     assert_eq!(s.vol_get_info(&v).unwrap().capacity, 16 << 20);
     let e = s.vol_resize(&v, 1 << 20, 0).unwrap_err();
@@ -87,11 +97,20 @@ fn qcow2_volume_header_is_read_back() {
 fn clone_converts_qcow2_to_raw_and_copies_raw() {
     let dir = TempDir::new("storage-clone");
     let (s, p) = running(&dir);
-    let raw = s.vol_create_xml(&p, &vol_xml("r", "raw", 1 << 20), 0).unwrap();
+    let raw = s
+        .vol_create_xml(&p, &vol_xml("r", "raw", 1 << 20), 0)
+        .unwrap();
     std::fs::write(dir.join("pool/r"), vec![7u8; 1 << 20]).unwrap();
-    let copy = s.vol_create_xml_from(&p, &vol_xml("r2", "raw", 0), &raw, 0).unwrap();
-    assert_eq!(std::fs::read(dir.join("pool/r2")).unwrap(), vec![7u8; 1 << 20]);
-    let q = s.vol_create_xml_from(&p, &vol_xml("q", "qcow2", 0), &copy, 0).unwrap();
+    let copy = s
+        .vol_create_xml_from(&p, &vol_xml("r2", "raw", 0), &raw, 0)
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("pool/r2")).unwrap(),
+        vec![7u8; 1 << 20]
+    );
+    let q = s
+        .vol_create_xml_from(&p, &vol_xml("q", "qcow2", 0), &copy, 0)
+        .unwrap();
     let header = probe::parse_header(&std::fs::read(dir.join("pool/q")).unwrap());
     assert_eq!((header.format, header.capacity), (format::QCOW2, 1 << 20));
     assert_eq!(s.vol_get_info(&q).unwrap().capacity, 1 << 20);
@@ -100,8 +119,13 @@ fn clone_converts_qcow2_to_raw_and_copies_raw() {
         name: "nope".into(),
         key: String::new(),
     };
-    let e = s.vol_create_xml_from(&p, &vol_xml("x", "raw", 0), &missing, 0).unwrap_err();
-    assert_eq!(e.message, "Storage volume not found: no storage vol with matching name 'nope'");
+    let e = s
+        .vol_create_xml_from(&p, &vol_xml("x", "raw", 0), &missing, 0)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Storage volume not found: no storage vol with matching name 'nope'"
+    );
 }
 
 #[test]
@@ -114,7 +138,10 @@ fn wipe_zeroes_and_delete_removes() {
     s.vol_wipe(&v, 0).unwrap();
     assert_eq!(std::fs::read(dir.join("pool/w")).unwrap(), vec![0u8; 65536]);
     let e = s.vol_wipe_pattern(&v, 10, 0).unwrap_err();
-    assert_eq!(e.message, "invalid argument: wiping algorithm 10 not supported");
+    assert_eq!(
+        e.message,
+        "invalid argument: wiping algorithm 10 not supported"
+    );
     s.vol_delete(&v, 0).unwrap();
     assert!(!dir.join("pool/w").exists());
     assert_eq!(s.pool_num_of_volumes(&p).unwrap(), 0);
@@ -125,11 +152,15 @@ fn definitions_and_running_pools_survive_a_restart() {
     let dir = TempDir::new("storage-restart");
     let (s, p) = running(&dir);
     s.pool_set_autostart(&p, true).unwrap();
-    s.vol_create_xml(&p, &vol_xml("keep", "raw", 4096), 0).unwrap();
+    s.vol_create_xml(&p, &vol_xml("keep", "raw", 4096), 0)
+        .unwrap();
     let t = s
         .pool_create_xml(&pool_xml("t", &dir.join("pool")), 0)
         .unwrap_err();
-    assert_eq!(t.message, "operation failed: Storage source conflict with pool: 'p'");
+    assert_eq!(
+        t.message,
+        "operation failed: Storage source conflict with pool: 'p'"
+    );
     assert!(paths(&dir).config_file("p").exists());
     assert!(paths(&dir).state_file("p").exists());
     drop(s);
@@ -138,10 +169,16 @@ fn definitions_and_running_pools_survive_a_restart() {
     assert_eq!(p2, p);
     assert!(s.pool_is_active(&p).unwrap() && s.pool_is_persistent(&p).unwrap());
     assert!(s.pool_get_autostart(&p).unwrap());
-    assert_eq!(s.pool_list_volumes(&p, 10).unwrap(), vec!["keep".to_string()]);
+    assert_eq!(
+        s.pool_list_volumes(&p, 10).unwrap(),
+        vec!["keep".to_string()]
+    );
     s.pool_destroy(&p).unwrap();
     assert!(!paths(&dir).state_file("p").exists());
-    let e = s.pool_undefine(&p).map(|_| ()).and_then(|_| s.pool_lookup_by_name("p").map(drop));
+    let e = s
+        .pool_undefine(&p)
+        .map(|_| ())
+        .and_then(|_| s.pool_lookup_by_name("p").map(drop));
     assert_eq!(e.unwrap_err().code, ErrorCode::NO_STORAGE_POOL);
     assert!(!paths(&dir).config_file("p").exists());
     assert!(!paths(&dir).autostart_link("p").exists());
@@ -152,16 +189,30 @@ fn transient_pool_goes_when_destroyed() {
     let dir = TempDir::new("storage-transient");
     let s = HostStorage::start(paths(&dir)).unwrap();
     std::fs::create_dir(dir.join("t")).unwrap();
-    let t = s.pool_create_xml(&pool_xml("t", &dir.join("t")), 0).unwrap();
+    let t = s
+        .pool_create_xml(&pool_xml("t", &dir.join("t")), 0)
+        .unwrap();
     assert!(!s.pool_is_persistent(&t).unwrap());
     let e = s.pool_set_autostart(&t, true).unwrap_err();
     assert_eq!(e.message, "internal error: pool has no config file");
     s.pool_destroy(&t).unwrap();
     let e = s.pool_lookup_by_name("t").unwrap_err();
-    assert_eq!(e.message, "Storage pool not found: no storage pool with matching name 't'");
-    let missing = s.pool_create_xml(&pool_xml("m", &dir.join("missing")), 0).unwrap_err();
-    assert!(missing.message.starts_with("cannot open directory"), "{}", missing.message);
-    assert!(s.pool_lookup_by_name("m").is_err(), "a failed start leaves no transient pool");
+    assert_eq!(
+        e.message,
+        "Storage pool not found: no storage pool with matching name 't'"
+    );
+    let missing = s
+        .pool_create_xml(&pool_xml("m", &dir.join("missing")), 0)
+        .unwrap_err();
+    assert!(
+        missing.message.starts_with("cannot open directory"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        s.pool_lookup_by_name("m").is_err(),
+        "a failed start leaves no transient pool"
+    );
 }
 
 #[test]

@@ -224,14 +224,26 @@ fn copy_data(mut out: &File, path: &str, src: &VolDef, sparse: bool) -> Result<u
 }
 
 /// `storageBackendCreateQemuImgOpts`.
-fn qemu_img_opts(vol: &VolDef, fmt: usize, flags: u32, backing_fmt: Option<&str>) -> Result<String> {
+fn qemu_img_opts(
+    vol: &VolDef,
+    fmt: usize,
+    flags: u32,
+    backing_fmt: Option<&str>,
+) -> Result<String> {
     let mut opts = Vec::new();
     if let Some(b) = backing_fmt {
         opts.push(format!("backing_fmt={b}"));
     }
     if flags & CREATE_PREALLOC_METADATA != 0 {
         let (size_k, alloc_k) = (vol.capacity.div_ceil(1024), vol.allocation.div_ceil(1024));
-        opts.push(if size_k > alloc_k { "preallocation=metadata" } else { "preallocation=falloc" }.into());
+        opts.push(
+            if size_k > alloc_k {
+                "preallocation=metadata"
+            } else {
+                "preallocation=falloc"
+            }
+            .into(),
+        );
     }
     if vol.target.nocow {
         opts.push("nocow=on".into());
@@ -253,7 +265,9 @@ fn qemu_img_opts(vol: &VolDef, fmt: usize, flags: u32, backing_fmt: Option<&str>
                 ("'extended_l2'", "extended_l2=on")
             };
             if old {
-                return Err(unsupported(&format!("{name} not supported with compat level 0.10")));
+                return Err(unsupported(&format!(
+                    "{name} not supported with compat level 0.10"
+                )));
             }
             opts.push(opt.into());
         }
@@ -264,14 +278,22 @@ fn qemu_img_opts(vol: &VolDef, fmt: usize, flags: u32, backing_fmt: Option<&str>
 /// `storageBackendCreateQemuImg` (`qemu-img create`, or `convert` from
 /// `input`) and `virStorageBackendCreateExecCommand`'s mode and owner.
 fn qemu_img(vol: &VolDef, input: Option<&VolDef>, flags: u32) -> Result<()> {
-    check_flags("storageBackendCreateQemuImg", flags, CREATE_PREALLOC_METADATA)?;
+    check_flags(
+        "storageBackendCreateQemuImg",
+        flags,
+        CREATE_PREALLOC_METADATA,
+    )?;
     let fmt = fmt_of(vol);
     let qcow2 = fmt == format::QCOW2;
     if flags & CREATE_PREALLOC_METADATA != 0 && !qcow2 {
-        return Err(unsupported("metadata preallocation only available with qcow2"));
+        return Err(unsupported(
+            "metadata preallocation only available with qcow2",
+        ));
     }
     if vol.target.compat.is_some() && !qcow2 {
-        return Err(unsupported("compatibility option only available with qcow2"));
+        return Err(unsupported(
+            "compatibility option only available with qcow2",
+        ));
     }
     if vol.target.features.is_some() && !qcow2 {
         return Err(unsupported("format features only available with qcow2"));
@@ -282,7 +304,13 @@ fn qemu_img(vol: &VolDef, input: Option<&VolDef>, flags: u32) -> Result<()> {
     let opts = qemu_img_opts(vol, fmt, flags, backing_fmt)?;
     let size = format!("{}K", vol.capacity.div_ceil(1024));
     let mut args: Vec<&str> = match input {
-        Some(src) => vec!["convert", "-f", FILE_FORMATS[fmt_of(src)], "-O", FILE_FORMATS[fmt]],
+        Some(src) => vec![
+            "convert",
+            "-f",
+            FILE_FORMATS[fmt_of(src)],
+            "-O",
+            FILE_FORMATS[fmt],
+        ],
         None => vec!["create", "-f", FILE_FORMATS[fmt]],
     };
     if let Some(b) = backing {
@@ -354,7 +382,10 @@ pub fn resize(vol: &VolDef, capacity: u64, flags: u32) -> Result<()> {
             let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
             nix::fcntl::fallocate(fd, nix::fcntl::FallocateFlags::empty(), 0, capacity as i64)
                 .map_err(|e| {
-                    sys(format!("Failed to pre-allocate space for file '{path}'"), &e.into())
+                    sys(
+                        format!("Failed to pre-allocate space for file '{path}'"),
+                        &e.into(),
+                    )
                 })?;
         }
         return file
@@ -388,10 +419,18 @@ pub fn wipe(vol: &VolDef, algorithm: u32, flags: u32) -> Result<()> {
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| sys(format!("Failed to open storage volume with path '{path}'"), &e))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| sys(format!("Failed to stat storage volume with path '{path}'"), &e))?;
+        .map_err(|e| {
+            sys(
+                format!("Failed to open storage volume with path '{path}'"),
+                &e,
+            )
+        })?;
+    let meta = file.metadata().map_err(|e| {
+        sys(
+            format!("Failed to stat storage volume with path '{path}'"),
+            &e,
+        )
+    })?;
     if algorithm != 0 {
         return scrub(path, algorithm);
     }
@@ -399,16 +438,27 @@ pub fn wipe(vol: &VolDef, algorithm: u32, flags: u32) -> Result<()> {
     let size = meta.size();
     if meta.is_file() && meta.blocks() < size / 512 {
         file.set_len(0).map_err(|e| {
-            sys(format!("Failed to truncate volume with path '{path}' to 0 bytes"), &e)
+            sys(
+                format!("Failed to truncate volume with path '{path}' to 0 bytes"),
+                &e,
+            )
         })?;
         return file.set_len(size).map_err(|e| {
-            sys(format!("Failed to truncate volume with path '{path}' to {size} bytes"), &e)
+            sys(
+                format!("Failed to truncate volume with path '{path}' to {size} bytes"),
+                &e,
+            )
         });
     }
     (&file)
         .seek(SeekFrom::Start(0))
         .and_then(|_| write_zeros(&file, vol.allocation))
-        .map_err(|e| sys(format!("Failed to write to storage volume with path '{path}'"), &e))?;
+        .map_err(|e| {
+            sys(
+                format!("Failed to write to storage volume with path '{path}'"),
+                &e,
+            )
+        })?;
     file.sync_data()
         .map_err(|e| sys(format!("cannot sync data to volume with path '{path}'"), &e))
 }
@@ -416,7 +466,16 @@ pub fn wipe(vol: &VolDef, algorithm: u32, flags: u32) -> Result<()> {
 /// The pattern algorithms libvirt hands to scrub(1), by
 /// `virStorageVolWipeAlgorithm` (zero and trim are not scrub's).
 const SCRUB_PATTERNS: [&str; 10] = [
-    "zero", "nnsa", "dod", "bsi", "gutmann", "schneier", "pfitzner7", "pfitzner33", "random", "trim",
+    "zero",
+    "nnsa",
+    "dod",
+    "bsi",
+    "gutmann",
+    "schneier",
+    "pfitzner7",
+    "pfitzner33",
+    "random",
+    "trim",
 ];
 
 fn scrub(path: &str, algorithm: u32) -> Result<()> {

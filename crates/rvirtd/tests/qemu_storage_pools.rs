@@ -164,15 +164,37 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
     let xml_dir = scratch.path().display().to_string();
     let qemu = QemuDirs::new();
     let (daemon, uri) = rvirtd(&qemu, &scratch);
-    let want = run_sequence(&stock.uri(), &scratch.join("pool-lv").display().to_string(), &xml_dir);
-    let got = run_sequence(&uri, &scratch.join("pool-rv").display().to_string(), &xml_dir);
+    let want = run_sequence(
+        &stock.uri(),
+        &scratch.join("pool-lv").display().to_string(),
+        &xml_dir,
+    );
+    let got = run_sequence(
+        &uri,
+        &scratch.join("pool-rv").display().to_string(),
+        &xml_dir,
+    );
     // The reference really ran: volumes were made, errors were errors.
     let oks = want.iter().filter(|(_, o)| o.ok).count();
-    let listing = &want.iter().find(|(c, _)| c == "vol-list st --details").unwrap().1;
-    assert!(listing.stdout.contains("b3.img") && listing.stdout.contains("qcow2") || listing.ok, "{listing:?}");
+    let listing = &want
+        .iter()
+        .find(|(c, _)| c == "vol-list st --details")
+        .unwrap()
+        .1;
+    assert!(
+        listing.stdout.contains("b3.img") && listing.stdout.contains("qcow2") || listing.ok,
+        "{listing:?}"
+    );
     assert!(listing.stdout.contains("b.qcow2"), "{listing:?}");
-    assert!((35..CASES.len() - 10).contains(&oks), "{oks} of {} succeeded: {want:#?}", CASES.len());
-    eprintln!("{oks} of {} commands succeeded on both daemons alike", CASES.len());
+    assert!(
+        (35..CASES.len() - 10).contains(&oks),
+        "{oks} of {} succeeded: {want:#?}",
+        CASES.len()
+    );
+    eprintln!(
+        "{oks} of {} commands succeeded on both daemons alike",
+        CASES.len()
+    );
     let failures: Vec<String> = want
         .iter()
         .zip(&got)
@@ -200,8 +222,14 @@ fn round_trip(uri: &str, dir: &TempDir, tag: &str) -> Vec<u8> {
             pool.display()
         ),
     );
-    ok(uri, &format!("vol-upload v {} --pool {tag}", input.display()));
-    ok(uri, &format!("vol-download v {} --pool {tag}", output.display()));
+    ok(
+        uri,
+        &format!("vol-upload v {} --pool {tag}", input.display()),
+    );
+    ok(
+        uri,
+        &format!("vol-download v {} --pool {tag}", output.display()),
+    );
     ok(
         uri,
         &format!(
@@ -211,7 +239,10 @@ fn round_trip(uri: &str, dir: &TempDir, tag: &str) -> Vec<u8> {
     );
     let info = ok(uri, &format!("vol-info v --pool {tag}"));
     assert!(info.contains("256.00 KiB"), "{info}");
-    ok(uri, &format!("vol-delete v --pool {tag}; pool-destroy {tag}"));
+    ok(
+        uri,
+        &format!("vol-delete v --pool {tag}; pool-destroy {tag}"),
+    );
     let mut got = std::fs::read(&output).unwrap();
     got.extend(std::fs::read(format!("{}.part", output.display())).unwrap());
     got
@@ -270,9 +301,16 @@ fn pools_and_volumes_survive_an_rvirtd_restart() {
     // libvirt's start-up: a transient pool whose directory is there runs
     // on from its state file; a defined pool whose directory is missing
     // stays inactive.
-    assert!(all.contains("gone") && all.contains("idle"), "{all}\n{}", daemon.log());
+    assert!(
+        all.contains("gone") && all.contains("idle"),
+        "{all}\n{}",
+        daemon.log()
+    );
     let vols = ok(&uri, "vol-list keep --details");
-    assert!(vols.contains("v.qcow2") && vols.contains("2.00 MiB"), "{vols}");
+    assert!(
+        vols.contains("v.qcow2") && vols.contains("2.00 MiB"),
+        "{vols}"
+    );
     let info = ok(&uri, "vol-dumpxml v.qcow2 --pool keep");
     assert!(info.contains("<format type='qcow2'/>"), "{info}");
 }
@@ -304,7 +342,10 @@ fn guest_with_a_pool_volume_disk_starts() {
     let row = blk.lines().find(|l| l.trim_start().starts_with("vda"));
     assert!(row.is_some_and(|r| r.contains("d.qcow2")), "{blk}");
     let live = ok(&uri, "dumpxml vg");
-    assert!(live.contains("<source pool='gp' volume='d.qcow2'"), "{live}");
+    assert!(
+        live.contains("<source pool='gp' volume='d.qcow2'"),
+        "{live}"
+    );
     let pid = qemu.pid_of("vg").expect("QEMU pid");
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
     let path = pool.join("d.qcow2").display().to_string();
@@ -356,7 +397,9 @@ impl Drop for LoopDevice {
 fn mounted_at(target: &std::path::Path) -> bool {
     let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
     let target = target.display().to_string();
-    mounts.lines().any(|l| l.split(' ').nth(1) == Some(target.as_str()))
+    mounts
+        .lines()
+        .any(|l| l.split(' ').nth(1) == Some(target.as_str()))
 }
 
 #[test]
@@ -393,14 +436,20 @@ fn fs_pool_mounts_its_device() {
     ok(&uri, "vol-create-as fsp v.qcow2 4M --format qcow2");
     let vols = ok(&uri, "vol-list fsp");
     // ext4's lost+found is a directory volume, as libvirt lists it.
-    assert!(vols.contains("v.qcow2") && vols.contains("lost+found"), "{vols}");
+    assert!(
+        vols.contains("v.qcow2") && vols.contains("lost+found"),
+        "{vols}"
+    );
     let info = ok(&uri, "pool-info fsp");
     assert!(info.contains("running"), "{info}");
     ok(&uri, "pool-destroy fsp");
     assert!(!mounted_at(&target));
     ok(&uri, "pool-start fsp");
     let vols = ok(&uri, "vol-list fsp");
-    assert!(vols.contains("v.qcow2"), "the volume lives on the device: {vols}");
+    assert!(
+        vols.contains("v.qcow2"),
+        "the volume lives on the device: {vols}"
+    );
     ok(&uri, "pool-destroy fsp; pool-undefine fsp");
     assert!(!mounted_at(&target));
 }

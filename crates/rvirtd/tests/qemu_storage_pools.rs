@@ -453,3 +453,34 @@ fn fs_pool_mounts_its_device() {
     ok(&uri, "pool-destroy fsp; pool-undefine fsp");
     assert!(!mounted_at(&target));
 }
+
+/// `--copy-storage-all` of a guest whose disk is a pool volume: the
+/// destination's pool gets the volume (libvirt's
+/// qemuMigrationDstPrecreateDisk through the storage driver), the data
+/// follows, and the guest runs on there with its volume disk.
+#[test]
+fn copy_storage_migration_creates_the_volume_in_the_destination_pool() {
+    use rvirt_testkit::guest::GuestArgs;
+    use rvirt_testkit::qemu_storage::{
+        disk_counter_above, storage_hop, storage_setup_volume, DISK_MIB,
+    };
+    let args = GuestArgs {
+        fill_mib: 8,
+        sum_seconds: Some(2),
+        disk: Some("vda".into()),
+        ..GuestArgs::default()
+    };
+    let Some(s) = storage_setup_volume("qvol", &args) else {
+        return;
+    };
+    let (a, b) = (&s.a, &s.b);
+    disk_counter_above(&s.image_on(a), 0);
+    assert!(b.ok("vol-list disks").lines().count() <= 3, "B's pool starts empty");
+    storage_hop(&s, a, b, "--copy-storage-all");
+    let vols = b.ok("vol-list disks --details");
+    assert!(vols.contains("qvol.qcow2"), "{vols}");
+    let info = b.ok("vol-info qvol.qcow2 --pool disks");
+    assert!(info.contains(&format!("{DISK_MIB}.00 MiB")), "{info}");
+    let live = b.ok(&format!("dumpxml {}", s.g.name));
+    assert!(live.contains("<source pool='disks' volume='qvol.qcow2'"), "{live}");
+}

@@ -475,12 +475,18 @@ fn copy_storage_migration_creates_the_volume_in_the_destination_pool() {
     };
     let (a, b) = (&s.a, &s.b);
     disk_counter_above(&s.image_on(a), 0);
-    assert!(b.ok("vol-list disks").lines().count() <= 3, "B's pool starts empty");
+    assert!(
+        b.ok("vol-list disks").lines().count() <= 3,
+        "B's pool starts empty"
+    );
     storage_hop(&s, a, b, "--copy-storage-all");
     let vols = b.ok("vol-list disks --details");
     assert!(vols.contains("qvol.qcow2"), "{vols}");
     let info = b.ok("vol-info qvol.qcow2 --pool disks");
     assert!(info.contains(&format!("{DISK_MIB}.00 MiB")), "{info}");
     let live = b.ok(&format!("dumpxml {}", s.g.name));
-    assert!(live.contains("<source pool='disks' volume='qvol.qcow2'"), "{live}");
+    assert!(
+        live.contains("<source pool='disks' volume='qvol.qcow2'"),
+        "{live}"
+    );
 }

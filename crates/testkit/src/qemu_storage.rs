@@ -228,9 +228,8 @@ fn start_guest_on<A: MigrationHost, B: MigrationHost>(
 fn base_xml_with_disk(g: &TestGuest, source: &str) -> PathBuf {
     let path = g.console.with_file_name(format!("{}.xml", g.name));
     let xml = std::fs::read_to_string(&path).expect("guest XML");
-    let disk = format!(
-        "    {source}\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>"
-    );
+    let disk =
+        format!("    {source}\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>");
     std::fs::write(&path, xml.replace("  </devices>", &disk)).expect("write guest XML");
     path
 }

@@ -11,7 +11,7 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{diff, have_virsh, virsh, Normalise, Output};
+use rvirt_testkit::tools::{diff, have_virsh, rvirsh, virsh, Normalise, Output};
 
 /// rvirtd's storage directories under `dir`.
 fn storage_conf(dir: &TempDir) -> String {
@@ -135,15 +135,20 @@ fn rules(pool_dir: &str) -> Vec<Normalise> {
     ]
 }
 
-/// The sequence on `uri` with its pool in `pool_dir`: each command's
-/// output, masked.
-fn run_sequence(uri: &str, pool_dir: &str, xml_dir: &str) -> Vec<(String, Output)> {
+/// The sequence through `shell` on `uri` with its pool in `pool_dir`:
+/// each command's output, masked.
+fn run_sequence(
+    shell: fn(&str, &str) -> Output,
+    uri: &str,
+    pool_dir: &str,
+    xml_dir: &str,
+) -> Vec<(String, Output)> {
     let masks = rules(pool_dir);
     CASES
         .iter()
         .map(|c| {
             let cmd = c.replace("{P}", pool_dir).replace("{X}", xml_dir);
-            let out = virsh(uri, &cmd);
+            let out = shell(uri, &cmd);
             (cmd.replace(pool_dir, "<pooldir>"), out.normalised(&masks))
         })
         .collect()
@@ -164,16 +169,11 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
     let xml_dir = scratch.path().display().to_string();
     let qemu = QemuDirs::new();
     let (daemon, uri) = rvirtd(&qemu, &scratch);
-    let want = run_sequence(
-        &stock.uri(),
-        &scratch.join("pool-lv").display().to_string(),
-        &xml_dir,
-    );
-    let got = run_sequence(
-        &uri,
-        &scratch.join("pool-rv").display().to_string(),
-        &xml_dir,
-    );
+    let dir = |tag: &str| scratch.join(tag).display().to_string();
+    let want = run_sequence(virsh, &stock.uri(), &dir("pool-lv"), &xml_dir);
+    let got = run_sequence(virsh, &uri, &dir("pool-rv"), &xml_dir);
+    // rvirsh prints what virsh prints, on rvirtd's host pools too.
+    let own = run_sequence(rvirsh, &uri, &dir("pool-rs"), &xml_dir);
     // The reference really ran: volumes were made, errors were errors.
     let oks = want.iter().filter(|(_, o)| o.ok).count();
     let listing = &want
@@ -199,6 +199,11 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
         .iter()
         .zip(&got)
         .filter_map(|((case, w), (_, g))| diff(case, ("libvirtd", w), ("rvirtd", g)))
+        .chain(
+            want.iter()
+                .zip(&own)
+                .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g))),
+        )
         .collect();
     assert!(
         failures.is_empty(),

@@ -9,7 +9,7 @@ use crate::pools::PoolObj;
 use crate::probe;
 use crate::ERROR_DOMAIN;
 use rvirt_conf::storage::PoolType;
-use rvirt_util::{Error, ErrorCode, Result};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::Path;
 
@@ -29,7 +29,8 @@ fn sys(what: String, e: &std::io::Error) -> Error {
 pub fn check_flags(func: &str, given: u32, allowed: u32) -> Result<()> {
     let bad = given & !allowed;
     if bad != 0 {
-        return Err(Error::new(
+        // virCheckFlags reports its text bare.
+        return Err(Error::raw(
             ERROR_DOMAIN,
             ErrorCode::INVALID_ARG,
             format!("unsupported flags (0x{bad:x}) in function {func}"),
@@ -293,8 +294,14 @@ pub fn delete(obj: &PoolObj, flags: u32) -> Result<()> {
 /// pool's capacity, allocation, available space and directory ownership.
 pub fn refresh(obj: &mut PoolObj) -> Result<()> {
     let target = obj.target_path().to_string();
-    let entries = std::fs::read_dir(&target)
-        .map_err(|e| sys(format!("cannot open directory '{target}'"), &e))?;
+    // virDirOpen is util code: VIR_FROM_NONE.
+    let entries = std::fs::read_dir(&target).map_err(|e| {
+        Error::system(
+            ErrorDomain::NONE,
+            format!("cannot open directory '{target}'"),
+            &e,
+        )
+    })?;
     let mut names: Vec<String> = entries
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())

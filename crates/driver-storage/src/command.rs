@@ -1,9 +1,11 @@
 //! Running the host tools libvirt's storage backends run (`mount`,
 //! `umount`, `mkfs`, `qemu-img`), with `virCommandRun`'s error: "Child
-//! process (ARGV) unexpected exit status N: STDERR".
+//! process (ARGV) unexpected exit status N: STDERR", from util code
+//! (VIR_FROM_NONE) as libvirt's vircommand.c reports it.
 
-use crate::ERROR_DOMAIN;
-use rvirt_util::{Error, Result};
+use rvirt_util::{Error, ErrorDomain, Result};
+
+const ERROR_DOMAIN: ErrorDomain = ErrorDomain::NONE;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

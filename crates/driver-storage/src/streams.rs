@@ -3,10 +3,12 @@
 //! an offset, at most `length` bytes (0: to the end) moved, and, once an
 //! upload finishes, the pool refreshed as libvirt's close callback does.
 
-use crate::ERROR_DOMAIN;
 use parking_lot::Mutex;
 use rvirt::stream::StreamBackend;
-use rvirt_util::{Error, Result};
+use rvirt_util::{Error, ErrorDomain, Result};
+
+/// libvirt's fd streams report from VIR_FROM_STREAMS.
+const ERROR_DOMAIN: ErrorDomain = ErrorDomain::STREAMS;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 

@@ -28,6 +28,11 @@ fn sys(what: String, e: &std::io::Error) -> Error {
     Error::system(ERROR_DOMAIN, what, e)
 }
 
+/// virfile.c's errors (`virFileResize`): VIR_FROM_NONE.
+fn util_err(what: String, e: &std::io::Error) -> Error {
+    Error::system(rvirt_util::ErrorDomain::NONE, what, e)
+}
+
 fn unsupported(msg: &str) -> Error {
     Error::new(ERROR_DOMAIN, ErrorCode::CONFIG_UNSUPPORTED, msg)
 }
@@ -377,7 +382,7 @@ pub fn resize(vol: &VolDef, capacity: u64, flags: u32) -> Result<()> {
         let file = OpenOptions::new()
             .write(true)
             .open(path)
-            .map_err(|e| sys(format!("Unable to open '{path}'"), &e))?;
+            .map_err(|e| util_err(format!("Unable to open '{path}'"), &e))?;
         if allocate {
             let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
             nix::fcntl::fallocate(fd, nix::fcntl::FallocateFlags::empty(), 0, capacity as i64)
@@ -390,7 +395,7 @@ pub fn resize(vol: &VolDef, capacity: u64, flags: u32) -> Result<()> {
         }
         return file
             .set_len(capacity)
-            .map_err(|e| sys(format!("Failed to truncate file '{path}'"), &e));
+            .map_err(|e| util_err(format!("Failed to truncate file '{path}'"), &e));
     }
     if allocate {
         return Err(Error::new(
@@ -487,8 +492,10 @@ fn scrub(path: &str, algorithm: u32) -> Result<()> {
         )),
         Some(alg) => {
             let Some(program) = command::find_in_path("scrub") else {
+                // vircommand.c's refusal (VIR_FROM_NONE).
                 let e = std::io::Error::from_raw_os_error(libc::ENOENT);
-                return Err(sys("Cannot find 'scrub' in path".into(), &e));
+                let what = "Cannot find 'scrub' in path";
+                return Err(Error::system(rvirt_util::ErrorDomain::NONE, what, &e));
             };
             command::run(&program, &["-f", "-p", alg, path]).map(drop)
         }

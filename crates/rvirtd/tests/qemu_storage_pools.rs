@@ -495,3 +495,29 @@ fn copy_storage_migration_creates_the_volume_in_the_destination_pool() {
         "{live}"
     );
 }
+
+/// python3-libvirt on qemu:///system: the host storage driver's calls,
+/// errors (codes, domains, texts) and pool lifecycle and refresh events,
+/// as libvirtd's own storage driver gives them.
+#[test]
+fn python_sees_what_it_sees_with_libvirtd() {
+    use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready};
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some(stock) = QemuLibvirtd::start() else {
+        return;
+    };
+    let dir = TempDir::new("storage-python");
+    let qemu = QemuDirs::new();
+    let (daemon, uri) = rvirtd(&qemu, &dir);
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/host_storage.py");
+    let want = assert_python_transcripts_agree(
+        &script.display().to_string(),
+        &stock.uri(),
+        &[uri],
+        &|| daemon.log(),
+    );
+    assert!(want.contains("event ('all', 'hp', 2, 0)"), "{want}");
+}

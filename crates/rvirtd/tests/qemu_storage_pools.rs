@@ -366,6 +366,10 @@ fn guest_with_a_pool_volume_disk_starts() {
         ),
         "{refused:?}"
     );
+    // virsh removes the guest's volumes through the storage API.
+    ok(&uri, "pool-start gp; undefine vg --remove-all-storage");
+    assert!(!pool.join("d.qcow2").exists(), "the volume is still there");
+    assert!(!ok(&uri, "vol-list gp").contains("d.qcow2"));
 }
 
 /// A loop device over an ext4 image file, detached when dropped.

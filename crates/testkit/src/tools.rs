@@ -587,6 +587,19 @@ mod tests {
     }
 
     #[test]
+    fn storage_rules_blank_times_and_file_system_figures_only() {
+        let text = "  <capacity unit='bytes'>52613349376</capacity>\n\
+                    <capacity unit='bytes'>4194304</capacity>\n\
+                    <atime>1796381624.123456789</atime>\n<btime>0</btime>\n";
+        let rules = [Normalise::LargeBytes, Normalise::XmlText("atime")];
+        assert_eq!(
+            normalise(text, &rules),
+            "  <capacity unit='bytes'><bytes></capacity>\n\
+             <capacity unit='bytes'>4194304</capacity>\n<atime>..</atime>\n<btime>0</btime>\n"
+        );
+    }
+
+    #[test]
     fn cpu_time_keeps_its_label_and_padding() {
         let text = "Name:           test\nCPU time:       1234.5s\n";
         assert_eq!(

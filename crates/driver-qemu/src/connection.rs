@@ -263,6 +263,12 @@ impl HypervisorConnection for QemuConnection {
     fn domain_get_max_memory(&self, dom: &DomainRef) -> Result<u64> {
         self.read(dom, |obj| Ok(obj.def.memory_kib))
     }
+    fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
+        Some(self)
+    }
+    fn node_get_info(&self) -> Result<rvirt::types::NodeInfo> {
+        crate::node_info::node_get_info()
+    }
     fn domain_get_vcpus_flags(&self, dom: &DomainRef, flags: u32) -> Result<i32> {
         check_flags("qemuDomainGetVcpusFlags", flags, 1 | 2 | 4 | 8)?;
         self.read(dom, |obj| Ok(obj.vcpus(flags) as i32))

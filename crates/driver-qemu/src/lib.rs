@@ -34,6 +34,8 @@ mod init;
 mod lifecycle;
 mod migration;
 pub mod monitor;
+mod node_info;
+mod numa_policy;
 mod ops;
 pub mod process;
 pub mod runtime;
@@ -43,6 +45,8 @@ mod stats;
 mod stats_host;
 mod stats_live;
 mod status;
+mod tuning;
+mod tuning_io;
 mod vcpus;
 mod watch;
 

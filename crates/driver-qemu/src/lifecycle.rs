@@ -4,6 +4,7 @@
 //! every way out, nothing left behind.
 
 use crate::caps_model::{Accel, QemuCaps};
+use crate::cgroup::setup as tune;
 use crate::command::{self, RunContext};
 use crate::driver::{Driver, DEFAULT_EMULATOR};
 use crate::files;
@@ -214,7 +215,12 @@ fn launch(
     let dirs: Vec<&std::path::Path> = private_dirs.iter().map(PathBuf::as_path).collect();
     let key = command::master_key_path(ctx);
     driver.security.set_all(live, &dirs, &[key.as_path()])?;
-    let child = Child { log, creds, cgroup };
+    let child = Child {
+        log,
+        creds,
+        cgroup,
+        def: live.clone(),
+    };
     let launched = spawn_and_connect(driver, cmd, ctx, name, paused, child);
     if launched.is_err() {
         driver
@@ -249,11 +255,13 @@ fn create_chardev_files(def: &DomainDef) -> Result<()> {
     Ok(())
 }
 
-/// How QEMU's process is set up: its log, its user, its cgroup.
+/// How QEMU's process is set up: its log, its user, its cgroup, and the
+/// definition whose tunables its groups and threads get.
 struct Child {
     log: std::fs::File,
     creds: Option<process::Credentials>,
     cgroup: Option<crate::cgroup::Machine>,
+    def: DomainDef,
 }
 
 /// Spawn QEMU as `creds`, place it in its cgroups, write its pid file,
@@ -271,22 +279,28 @@ fn spawn_and_connect(
     let socket = ctx.monitor_socket.clone();
     let pid_file = driver.dirs.pid_file(name);
     let timeout = driver.monitor_timeout;
+    let policy =
+        crate::numa_policy::MemPolicy::for_guest(&setup.def, driver.cgroups.cpuset_binds())?;
     driver.rt.run(async move {
-        let mut child = process::spawn(&program, &args, &env, Some(setup.log), setup.creds)?;
+        let (log, creds) = (Some(setup.log), setup.creds);
+        let mut child = process::spawn(&program, &args, &env, log, creds, policy)?;
         let pid = child.id().map_or(-1, |p| p as i32);
         let cgroup = setup.cgroup.filter(|m| m.add_process(pid));
-        if let Some(m) = &cgroup {
-            m.add_emulator(pid);
-        }
+        let def = setup.def;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let ready = async {
+            tune::set_max_memlock(&def, pid)?;
+            // qemuSetupCgroup, then qemuProcessSetupEmulator.
+            if let Some(m) = &cgroup {
+                m.setup_domain(&def)?;
+            }
+            tune::setup_emulator(cgroup.as_ref(), &def, pid)?;
             files::write_atomic(&pid_file, format!("{pid}\n").as_bytes())?;
             let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx)
                 .await?
                 .with_timeout(timeout);
-            if let Some(m) = &cgroup {
-                m.add_vcpus(&mon, pid).await;
-            }
+            tune::setup_global(cgroup.as_ref(), &def)?;
+            tune::setup_vcpus(cgroup.as_ref(), &def, &mon, pid).await?;
             if !paused {
                 mon.execute(qapi::qmp::cont {}).await?;
             }

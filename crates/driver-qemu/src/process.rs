@@ -80,8 +80,13 @@ pub fn spawn(
     env: &[(String, String)],
     log: Option<std::fs::File>,
     creds: Option<Credentials>,
+    policy: Option<crate::numa_policy::MemPolicy>,
 ) -> Result<Child> {
     let mut cmd = tokio::process::Command::new(binary);
+    if let Some(policy) = policy {
+        // SAFETY: apply is one system call on data prepared beforehand.
+        unsafe { cmd.pre_exec(move || policy.apply()) };
+    }
     cmd.args(args)
         .env_clear()
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -114,7 +119,7 @@ pub fn spawn(
 /// [`spawn`] with an inherited environment and no log, for probes.
 pub fn spawn_plain(binary: &Path, args: &[String], log: Option<std::fs::File>) -> Result<Child> {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    spawn(binary, args, &env, log, None)
+    spawn(binary, args, &env, log, None, None)
 }
 
 /// `-qmp unix:SOCKET,server=on,wait=off`: QEMU listens on `socket` and

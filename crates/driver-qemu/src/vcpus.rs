@@ -28,7 +28,7 @@ fn error(code: ErrorCode, text: impl AsRef<str>) -> Error {
 
 /// virDomainObjGetDefs: CURRENT (0) becomes live or config by the state;
 /// live needs a running guest, config a persistent one.
-fn resolve_scope(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<(bool, bool)> {
+pub(crate) fn resolve_scope(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<(bool, bool)> {
     let domains = driver.domains.lock();
     let obj = domains.get(dom)?;
     let (live, config) = match flags & (AFFECT_LIVE | AFFECT_CONFIG) {
@@ -217,16 +217,23 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
 /// Plugged vCPUs' threads go to their `vcpuN` groups, as at start
 /// (`qemuDomainHotplugAddVcpu`), when the guest has a cgroup.
 fn place_vcpu_threads(driver: &Driver, dom: &DomainRef, run: &Arc<Running>) {
-    let machine = {
+    let (machine, def) = {
         let domains = driver.domains.lock();
         let Ok(obj) = domains.get(dom) else { return };
-        driver.cgroups.existing(&obj.def, obj.id, run.pid)
+        let machine = driver.cgroups.existing(&obj.def, obj.id, run.pid);
+        (machine, obj.def.clone())
     };
-    if let Some(machine) = machine {
-        let run = run.clone();
-        driver
-            .rt
-            .run(async move { machine.add_vcpus(&run.monitor, run.pid).await });
+    let run = run.clone();
+    let placed = driver.rt.run(async move {
+        let machine = machine.as_ref();
+        crate::cgroup::setup::setup_vcpus(machine, &def, &run.monitor, run.pid).await
+    });
+    if let Err(e) = placed {
+        tracing::warn!(
+            "cannot set up the new vCPU threads of {}: {}",
+            dom.name,
+            e.message
+        );
     }
 }
 

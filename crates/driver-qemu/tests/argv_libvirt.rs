@@ -22,7 +22,9 @@ use std::process::Command;
 /// pty/file/unix/tcp; an assortment (lsi SCSI, cache modes, boot order,
 /// virtconsole, USB inputs, PM, timers); the q35 guest as libvirt
 /// defined it, with two devices' root ports swapped (explicit addresses
-/// are honoured).
+/// are honoured); a guest with every tunable rvirt applies (the NUMA
+/// policy is the only one on the command line: the RAM backend's
+/// host-nodes and policy).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -30,6 +32,7 @@ const GUESTS: &[&str] = &[
     "serial-chardevs.xml",
     "assorted.xml",
     "q35-defined.xml",
+    "tunables.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two

@@ -77,6 +77,11 @@ fn decode_event(p: &Packet) -> Option<(i32, NonnullDomain, DomainEvent)> {
             };
             (m.callback_id, m.dom, ev)
         }
+        Procedure::DomainEventCallbackTunable => {
+            let m: DomainEventCallbackTunableMsg = body(p)?;
+            let ev = DomainEvent::Tunable { params: m.params };
+            (m.callback_id, m.dom, ev)
+        }
         Procedure::DomainEventCallbackJobCompleted => {
             let m: DomainEventCallbackJobCompletedMsg = body(p)?;
             let ev = DomainEvent::JobCompleted { stats: m.params };
@@ -359,6 +364,9 @@ impl HypervisorConnection for RemoteConnection {
         Some(self)
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+    fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
 
@@ -670,6 +678,7 @@ impl HypervisorConnection for RemoteConnection {
             event_id::REBOOT,
             event_id::MIGRATION_ITERATION,
             event_id::JOB_COMPLETED,
+            event_id::TUNABLE,
         ];
         if !known.contains(&event) {
             tracing::debug!(event, "events of this kind are not decoded yet");

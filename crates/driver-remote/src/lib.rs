@@ -18,6 +18,7 @@ mod snapshot;
 mod storage;
 mod stream;
 pub mod tls;
+mod tuning;
 mod uri;
 pub mod wire;
 

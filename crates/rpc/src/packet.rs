@@ -284,6 +284,22 @@ impl Packet {
         Ok(Packet::new(header, dec.rest().to_vec()))
     }
 
+    /// A message read as its header's bytes and its payload apart (a large
+    /// stream data packet read straight into its own buffer): the header
+    /// checked as [`Packet::from_message`] checks it, the payload kept.
+    pub fn from_parts(header: &[u8], payload: Vec<u8>) -> Result<Packet, PacketError> {
+        if header.len() != MESSAGE_HEADER_MAX {
+            return Err(PacketError::TooSmall(header.len() + MESSAGE_LEN_MAX));
+        }
+        if payload.len() > MESSAGE_PAYLOAD_MAX {
+            return Err(PacketError::TooLarge(
+                header.len() + payload.len() + MESSAGE_LEN_MAX,
+            ));
+        }
+        let header = Header::decode_checked(&mut Decoder::new(header))?;
+        Ok(Packet::new(header, payload))
+    }
+
     /// Decode the payload as `T`; every byte must be used.
     pub fn body<T: XdrDecode>(&self) -> XdrResult<T> {
         T::from_xdr(&self.payload)

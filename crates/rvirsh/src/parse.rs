@@ -117,7 +117,7 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
                 return Err(format!(
                     "expected syntax: --{} <{}>",
                     opt.name,
-                    if opt.kind == OptKind::Int {
+                    if matches!(opt.kind, OptKind::Int | OptKind::NamedInt) {
                         "number"
                     } else {
                         "string"
@@ -135,8 +135,10 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
             // <bandwidth> and `migrate dom uri tcp://x` fills --migrateuri.
             let opt = def.opts.iter().find(|o| {
                 o.kind == OptKind::Argv
-                    || (!matches!(o.kind, OptKind::Bool | OptKind::NamedString)
-                        && !opts.contains_key(o.name))
+                    || (!matches!(
+                        o.kind,
+                        OptKind::Bool | OptKind::NamedString | OptKind::NamedInt
+                    ) && !opts.contains_key(o.name))
             });
             match opt {
                 Some(o) => {

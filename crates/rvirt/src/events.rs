@@ -11,6 +11,7 @@ pub mod event_id {
         virDomainEventID {
             LIFECYCLE = 0,
             REBOOT,
+            TUNABLE = 17,
             MIGRATION_ITERATION = 20,
             JOB_COMPLETED,
         }
@@ -84,10 +85,22 @@ pub mod lifecycle {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum DomainEvent {
-    Lifecycle { event: i32, detail: i32 },
+    Lifecycle {
+        event: i32,
+        detail: i32,
+    },
     Reboot,
-    MigrationIteration { iteration: i32 },
-    JobCompleted { stats: TypedParams },
+    MigrationIteration {
+        iteration: i32,
+    },
+    JobCompleted {
+        stats: TypedParams,
+    },
+    /// `VIR_DOMAIN_EVENT_ID_TUNABLE`: the tunables a live change set
+    /// (`cputune.cpu_shares`, `cputune.vcpupin0`...).
+    Tunable {
+        params: TypedParams,
+    },
 }
 
 impl DomainEvent {
@@ -98,6 +111,7 @@ impl DomainEvent {
             DomainEvent::Reboot => event_id::REBOOT,
             DomainEvent::MigrationIteration { .. } => event_id::MIGRATION_ITERATION,
             DomainEvent::JobCompleted { .. } => event_id::JOB_COMPLETED,
+            DomainEvent::Tunable { .. } => event_id::TUNABLE,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod secret;
 pub mod snapshot;
 pub mod storage;
 pub mod stream;
+mod tuning;
 pub mod types;
 
 pub use connect::Connect;

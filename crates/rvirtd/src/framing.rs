@@ -4,17 +4,54 @@
 //! `virNetMessageDecodeLength`); everything else is the dispatcher's.
 
 use crate::outbox::{OutboxReceiver, Queued};
-use rvirt_rpc::packet::{frame_length, MESSAGE_LEN_MAX};
-use rvirt_rpc::{Packet, PacketError};
+use rvirt_rpc::packet::{frame_length, MESSAGE_HEADER_MAX, MESSAGE_LEN_MAX};
+use rvirt_rpc::{MessageStatus, MessageType, Packet, PacketError, STREAM_DATA_MAX};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-/// The read side of a client connection. [`MessageReader::read_message`]
-/// is cancel-safe (its only await is a `read`, and partial messages stay in
-/// the buffer), so a session can `select!` on it.
+/// What [`MessageReader::next`] read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A whole message without its length word.
+    Whole(Vec<u8>),
+    /// A large stream data packet (`STREAM`, `CONTINUE`: a tunnelled
+    /// migration's or an upload's bytes), its data read straight into a
+    /// buffer of its own that goes to the stream as it is: no copy between
+    /// the socket and the driver.
+    Data { header: Vec<u8>, data: Vec<u8> },
+}
+
+impl Message {
+    /// The message as one buffer, header and data together.
+    pub fn into_whole(self) -> Vec<u8> {
+        match self {
+            Message::Whole(msg) => msg,
+            Message::Data { mut header, data } => {
+                header.extend_from_slice(&data);
+                header
+            }
+        }
+    }
+}
+
+/// Data packets at least this large are read into their own buffer.
+const DIRECT_DATA_MIN: usize = 64 * 1024;
+
+/// A data packet being read into its own buffer; kept in the reader so a
+/// cancelled read loses nothing.
+struct DirectData {
+    header: Vec<u8>,
+    data: Vec<u8>,
+    len: usize,
+}
+
+/// The read side of a client connection. [`MessageReader::next`] is
+/// cancel-safe (its only await is a `read`, and partial messages stay in
+/// the reader), so a session can `select!` on it.
 pub struct MessageReader<R> {
     rd: R,
     buf: Vec<u8>,
     start: usize,
+    direct: Option<DirectData>,
 }
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
@@ -23,7 +60,68 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             rd,
             buf: Vec::with_capacity(64 * 1024),
             start: 0,
+            direct: None,
         }
+    }
+
+    /// The next message, a large stream data packet apart; `Ok(None)` at
+    /// a clean end of stream.
+    pub async fn next(&mut self) -> Result<Option<Message>, PacketError> {
+        loop {
+            if let Some(d) = &mut self.direct {
+                if d.data.len() == d.len {
+                    let d = self.direct.take().expect("checked");
+                    let (header, data) = (d.header, d.data);
+                    return Ok(Some(Message::Data { header, data }));
+                }
+                let lacking = (d.len - d.data.len()) as u64;
+                let n = (&mut self.rd).take(lacking).read_buf(&mut d.data).await?;
+                if n == 0 {
+                    return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+                }
+                continue;
+            }
+            if let Some(msg) = self.parse()? {
+                return Ok(Some(Message::Whole(msg)));
+            }
+            if self.start_direct() {
+                continue;
+            }
+            if !self.fill().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// If a large stream data packet's header is buffered (and not the
+    /// whole packet: [`MessageReader::parse`] came first), move it and
+    /// what came of its data into a [`DirectData`].
+    fn start_direct(&mut self) -> bool {
+        let avail = &self.buf[self.start..];
+        let head_end = MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX;
+        let Some(head) = avail.get(..head_end) else {
+            return false;
+        };
+        let Ok(len) = frame_length([head[0], head[1], head[2], head[3]]) else {
+            return false;
+        };
+        let word = |i: usize| i32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+        let data_len = len - head_end.min(len);
+        let is_data = word(MESSAGE_LEN_MAX + 12) == MessageType::Stream as i32
+            && word(MESSAGE_LEN_MAX + 20) == MessageStatus::Continue as i32;
+        if !is_data || !(DIRECT_DATA_MIN..=STREAM_DATA_MAX).contains(&data_len) {
+            return false;
+        }
+        let mut data = Vec::with_capacity(data_len);
+        data.extend_from_slice(&avail[head_end..]);
+        self.direct = Some(DirectData {
+            header: head[MESSAGE_LEN_MAX..].to_vec(),
+            data,
+            len: data_len,
+        });
+        self.buf.clear();
+        self.start = 0;
+        true
     }
 
     /// A whole message already buffered, or an error for a bad length word.
@@ -50,29 +148,29 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         Ok(Some(msg))
     }
 
-    /// The next message without its length word; `Ok(None)` at a clean end
-    /// of stream.
+    /// The next message without its length word, whole; `Ok(None)` at a
+    /// clean end of stream.
     pub async fn read_message(&mut self) -> Result<Option<Vec<u8>>, PacketError> {
-        loop {
-            if let Some(msg) = self.parse()? {
-                return Ok(Some(msg));
-            }
-            if self.start > 0 {
-                self.buf.drain(..self.start);
-                self.start = 0;
-            }
-            // Read straight into the buffer, as much as the message being
-            // read still lacks (stream data comes in 256 KiB messages): one
-            // system call and no intermediate copy for each.
-            self.buf.reserve(self.wanted());
-            let n = self.rd.read_buf(&mut self.buf).await?;
-            if n == 0 {
-                if self.buf.is_empty() {
-                    return Ok(None);
-                }
-                return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-            }
+        Ok(self.next().await?.map(Message::into_whole))
+    }
+
+    /// Read more into the buffer: false at a clean end of stream.
+    async fn fill(&mut self) -> Result<bool, PacketError> {
+        if self.start > 0 {
+            self.buf.drain(..self.start);
+            self.start = 0;
         }
+        // Read straight into the buffer, as much as the message being
+        // read still lacks: one system call and no intermediate copy.
+        self.buf.reserve(self.wanted());
+        let n = self.rd.read_buf(&mut self.buf).await?;
+        if n == 0 {
+            if self.buf.is_empty() {
+                return Ok(false);
+            }
+            return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        Ok(true)
     }
 
     /// How many more bytes to make room for: the rest of the message whose
@@ -194,6 +292,57 @@ mod tests {
         for step in [3, 13, 16 * 1024, 1 << 20, usize::MAX] {
             assert_eq!(messages(step, &bodies), bodies, "step {step}");
         }
+    }
+
+    /// A STREAM/CONTINUE header (prog, vers, proc, type 3, serial, status 2).
+    fn data_header() -> Vec<u8> {
+        [0x2000_8086u32, 1, 304, 3, 7, 2]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn large_stream_data_comes_in_its_own_buffer() {
+        let data: Vec<u8> = (0..200 * 1024).map(|i| (i % 251) as u8).collect();
+        let mut packet = data_header();
+        packet.extend_from_slice(&data);
+        let small = [data_header(), vec![1, 2, 3, 4]].concat();
+        let bodies = vec![vec![9u8; 30], packet.clone(), small.clone(), packet.clone()];
+        let bytes: Vec<u8> = bodies.iter().flat_map(|b| frame(b)).collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for step in [5, 4096, 100_000, usize::MAX] {
+            let got = rt.block_on(async {
+                let at = 0;
+                let mut rd = MessageReader::new(Trickle {
+                    data: bytes.clone(),
+                    at,
+                    step,
+                });
+                let mut out = Vec::new();
+                while let Some(m) = rd.next().await.unwrap() {
+                    out.push(m);
+                }
+                out
+            });
+            let apart = Message::Data {
+                header: data_header(),
+                data: data.clone(),
+            };
+            let want = vec![
+                Message::Whole(vec![9u8; 30]),
+                apart,
+                Message::Whole(small.clone()),
+                Message::Data {
+                    header: data_header(),
+                    data: data.clone(),
+                },
+            ];
+            assert!(got == want, "step {step}");
+        }
+        assert_eq!(messages(4096, &bodies), bodies);
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use crate::clients::Registration;
 use crate::dispatch::{self, Action, Client, RawHeader, Reply};
-use crate::framing::{write_packets, MessageReader};
+use crate::framing::{write_packets, Message, MessageReader};
 use crate::outbox::{outbox, Next, Outbox, OutboxReceiver, RequestSlot};
 use crate::pool::WorkerPool;
 use parking_lot::Mutex;
@@ -180,8 +180,9 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
             let Some(slot) = self.slot(&requests, &mut warned).await else {
                 return;
             };
-            let msg = match reader.read_message().await {
-                Ok(Some(msg)) => msg,
+            let (msg, data) = match reader.next().await {
+                Ok(Some(Message::Whole(msg))) => (msg, None),
+                Ok(Some(Message::Data { header, data })) => (header, Some(data)),
                 Ok(None) => return,
                 Err(e) => {
                     tracing::warn!(peer = %self.peer, "closing client: {e}");
@@ -204,7 +205,7 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
                         std::future::pending::<()>().await;
                     }
                 }
-                Action::Stream(h) => match dispatch::stream_message(self.client, &h, &msg) {
+                Action::Stream(h) => match dispatch::stream_message(self.client, &h, &msg, data) {
                     // A full queue stops the reading until the driver
                     // catches up: back-pressure on the client.
                     Some(d) => {

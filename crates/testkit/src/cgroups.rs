@@ -75,6 +75,34 @@ pub fn vcpu_threads(pid: i32) -> Vec<(u32, i32)> {
     found
 }
 
+/// The CPUs thread `tid` may run on, as the kernel lists them
+/// (`Cpus_allowed_list` of /proc/TID/status: "0-1").
+pub fn affinity(tid: i32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The files `names` of group `rel` in the v1 hierarchy `controller`
+/// (/sys/fs/cgroup/CONTROLLER/REL/NAME), one "NAME = VALUE" line each,
+/// "NAME missing" when unreadable: a snapshot two daemons' groups can be
+/// compared by.
+pub fn v1_files(controller: &str, rel: &str, names: &[&str]) -> String {
+    let dir = PathBuf::from("/sys/fs/cgroup")
+        .join(controller)
+        .join(rel.trim_start_matches('/'));
+    names
+        .iter()
+        .map(|n| match std::fs::read_to_string(dir.join(n)) {
+            Ok(v) => format!("{rel} {n} = {}\n", v.trim().replace('\n', "; ")),
+            Err(_) => format!("{rel} {n} missing\n"),
+        })
+        .collect()
+}
+
 /// Every thread of process `pid`.
 pub fn threads(pid: i32) -> Vec<i32> {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {

@@ -21,7 +21,7 @@ pub enum Kind {
 const THREAD_CONTROLLERS: [Controller; 3] =
     [Controller::Cpu, Controller::Cpuacct, Controller::Cpuset];
 
-fn at(mount: &Path, rel: &str) -> PathBuf {
+pub(super) fn at(mount: &Path, rel: &str) -> PathBuf {
     mount.join(rel.trim_start_matches('/'))
 }
 
@@ -29,12 +29,12 @@ fn io_error(what: &str, e: &std::io::Error) -> Error {
     Error::system(super::CGROUP, what, e)
 }
 
-fn write(path: &Path, value: &str) -> Result<()> {
+pub(super) fn write(path: &Path, value: &str) -> Result<()> {
     std::fs::write(path, value)
         .map_err(|e| io_error(&format!("Unable to write to '{}'", path.display()), &e))
 }
 
-fn read(path: &Path) -> Result<String> {
+pub(super) fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path)
         .map(|s| s.trim_end_matches('\n').to_string())
         .map_err(|e| io_error(&format!("Unable to read from '{}'", path.display()), &e))

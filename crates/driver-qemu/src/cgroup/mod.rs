@@ -17,17 +17,21 @@
 //! still in use fails harmlessly (EBUSY) and is retried a little, then
 //! left to the daemon whose guest still uses it.
 //!
+//! The tunables (`<cputune>`, `<memtune>`, `<blkiotune>`, `<numatune>`)
+//! are written by [`setup`] at start and by the driver's tuning calls,
+//! through [`files`].
+//!
 //! Not done: the devices ACL (neither v1's `devices.deny`/`allow` nor
-//! cgroup2's BPF program) and the tunables (`<cputune>`, `<memtune>`,
-//! `<blkiotune>`, `<numatune>`); the devices controller is therefore
-//! only a placement in v1 and is never used under cgroup2.
+//! cgroup2's BPF program); the devices controller is therefore only a
+//! placement in v1 and is never used under cgroup2.
 
 mod bpf;
+pub mod files;
 mod groups;
 pub mod host;
 pub mod names;
+pub mod setup;
 
-use crate::monitor::Monitor;
 use groups::Kind;
 use host::Layout;
 use rvirt::driver::StateConfig;
@@ -194,6 +198,15 @@ impl Cgroups {
         }
     }
 
+    /// Whether the cpuset controller is wanted and mounted, so strict
+    /// NUMA binding is the cgroup's (`virCgroupControllerAvailable`).
+    pub fn cpuset_binds(&self) -> bool {
+        Layout::detect(self.wanted)
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.has(Controller::Cpuset))
+    }
+
     /// The group QEMU `pid` of a running guest is in, found as
     /// `virCgroupNewDetectMachine` finds it: from /proc/PID/cgroup, kept
     /// only when it is this guest's (in the cpu, cpuset or cgroup2
@@ -358,25 +371,13 @@ impl Machine {
         true
     }
 
-    /// `qemuProcessSetupPid`'s placement: the thread `tid` into the thread
-    /// group `name` (`emulator`, `vcpu0`...), made on first use. Only with
-    /// the cpu or cpuset controller; a failure is logged (libvirt fails
-    /// the start), so a group another daemon removes meanwhile is harmless.
-    pub fn add_thread(&self, name: &str, tid: i32) {
-        if let Some((layout, rel)) = self.thread_group(name) {
-            self.place_thread(&layout, &rel, tid);
-        }
-    }
-
-    /// `qemuProcessSetupEmulator`. libvirt places QEMU before exec, so all
-    /// its threads but the vCPUs' (moved next) start in `emulator`. rvirtd
-    /// places a running QEMU: its main thread first (threads it starts from
-    /// then on follow it), then every thread it already has.
-    pub fn add_emulator(&self, pid: i32) {
+    /// Every thread of QEMU `pid` but the main one (placed first, with
+    /// its tuning) into `emulator`; threads it starts from then on follow
+    /// the main thread.
+    pub fn add_emulator_threads(&self, pid: i32) {
         let Some((layout, rel)) = self.thread_group("emulator") else {
             return;
         };
-        self.place_thread(&layout, &rel, pid);
         let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
             return;
         };
@@ -413,32 +414,6 @@ impl Machine {
                 self.guest,
                 e.message
             );
-        }
-    }
-
-    /// `qemuProcessSetupVcpus`: each vCPU thread QEMU reports into its
-    /// `vcpuN` group (N the vCPU's index).
-    pub async fn add_vcpus(&self, monitor: &Monitor, pid: i32) {
-        let cpus = match monitor.execute(qapi::qmp::query_cpus_fast {}).await {
-            Ok(cpus) => cpus,
-            Err(e) => {
-                return tracing::warn!(
-                    "cannot list the vCPU threads of {}: {}",
-                    self.guest,
-                    e.message
-                )
-            }
-        };
-        for cpu in cpus {
-            let Ok(info) = serde_json::to_value(&cpu) else {
-                continue;
-            };
-            let field = |k: &str| info.get(k).and_then(serde_json::Value::as_i64);
-            if let (Some(index), Some(tid)) = (field("cpu-index"), field("thread-id")) {
-                if tid > 0 && tid != i64::from(pid) {
-                    self.add_thread(&format!("vcpu{index}"), tid as i32);
-                }
-            }
         }
     }
 }

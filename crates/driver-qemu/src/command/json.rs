@@ -44,6 +44,14 @@ impl Props {
         self
     }
 
+    /// An array of numbers (a bitmap as libvirt's `m:` adds it).
+    pub(crate) fn nums(mut self, key: &str, values: &[u32]) -> Props {
+        self.key(key);
+        let list: Vec<String> = values.iter().map(u32::to_string).collect();
+        self.out.push_str(&format!("[{}]", list.join(",")));
+        self
+    }
+
     /// A JSON `null` (QEMU's "none", as in `"backing":null`).
     pub(crate) fn null(mut self, key: &str) -> Props {
         self.key(key);

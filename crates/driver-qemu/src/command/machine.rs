@@ -140,7 +140,7 @@ pub(super) fn memory_mib(def: &DomainDef) -> u64 {
 }
 
 /// `-m MIB`, the default RAM backend object and `-overcommit`.
-pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) {
+pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) -> Result<()> {
     let mib = memory_mib(def);
     a.opt("-m", mib.to_string());
     if let Some(id) = default_ram_id(def, caps) {
@@ -148,7 +148,7 @@ pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) {
             .str("qom-type", "memory-backend-ram")
             .str("id", id)
             .num("size", mib * 1024 * 1024);
-        a.json("-object", backend);
+        a.json("-object", super::tunables::host_nodes(backend, def)?);
     }
     let lock = if def.memory_backing.locked {
         "on"
@@ -156,6 +156,7 @@ pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) {
         "off"
     };
     a.opt("-overcommit", format!("mem-lock={lock}"));
+    Ok(())
 }
 
 /// `-rtc` (`qemuBuildClockArgStr`) and the PIT/HPET timer options.

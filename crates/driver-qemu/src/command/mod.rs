@@ -187,7 +187,7 @@ pub fn build(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<Comma
     let kvm = def.virt_type == VirtType::Kvm;
     a.opt("-accel", if kvm { "kvm" } else { "tcg" });
     cpu::cpu(&mut a, def)?;
-    machine::memory(&mut a, def, caps);
+    machine::memory(&mut a, def, caps)?;
     cpu::smp(&mut a, def);
     a.opt("-uuid", def.uuid.to_string());
     if def.devices.graphics.is_empty() {

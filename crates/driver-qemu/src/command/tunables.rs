@@ -1,55 +1,50 @@
-//! The resource tunables libvirt applies outside the command line (cgroup
-//! files, thread affinities, NUMA memory policy: `<cputune>` bandwidth and
-//! pinning, `<memtune>`, `<blkiotune>`, `<numatune>`). rvirt places QEMU
-//! in its cgroups but does not set these yet, so a guest asking for them
-//! is refused by name rather than started without them.
+//! The resource tunables as the command line sees them. libvirt applies
+//! most of them outside it, through cgroup files and thread affinities
+//! (`crate::cgroup::setup`), and puts only the NUMA policy of guest RAM
+//! on the memory backend object. What rvirt cannot apply yet is refused
+//! by name rather than started without it.
 
+use super::json::Props;
 use super::unsupported;
 use rvirt_conf::domain::cputune::Bandwidth;
-use rvirt_conf::domain::DomainDef;
-use rvirt_util::Result;
+use rvirt_conf::domain::numatune::{MemMode, Placement};
+use rvirt_conf::domain::{CpuPlacement, DomainDef};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// The first tunable of `def` rvirt would leave unapplied, by element.
 fn unapplied(def: &DomainDef) -> Option<&'static str> {
     let t = &def.cputune;
-    let none = Bandwidth::default();
-    let cputune = [
-        ("cputune/shares", t.shares.is_some()),
-        ("cputune/period", t.vcpus != none),
-        ("cputune/global_period", t.global != none),
-        ("cputune/emulator_period", t.emulator != none),
-        ("cputune/iothread_period", t.iothread != none),
-        ("cputune/vcpupin", !t.vcpupins.is_empty()),
-        ("cputune/emulatorpin", t.emulatorpin.is_some()),
+    let auto = matches!(
+        def.numatune.memory.as_ref().map(|m| &m.placement),
+        Some(Placement::Auto)
+    );
+    // IOThreads are not on the command line yet, so neither is their tuning.
+    let unapplied = [
+        (
+            "cputune/iothread_period",
+            t.iothread != Bandwidth::default(),
+        ),
         ("cputune/iothreadpin", !t.iothreadpins.is_empty()),
-    ];
-    let m = &def.memtune;
-    let others = [
+        ("numatune/memnode", !def.numatune.memnodes.is_empty()),
+        ("numatune/memory placement='auto'", auto),
         (
-            "memtune",
-            m.hard_limit.is_some()
-                || m.soft_limit.is_some()
-                || m.min_guarantee.is_some()
-                || m.swap_hard_limit.is_some(),
-        ),
-        (
-            "blkiotune",
-            def.blkiotune.weight != 0 || !def.blkiotune.devices.is_empty(),
-        ),
-        (
-            "numatune",
-            def.numatune.memory.is_some() || !def.numatune.memnodes.is_empty(),
+            "vcpu placement='auto'",
+            def.vcpu_placement == CpuPlacement::Auto,
         ),
     ];
-    cputune
+    unapplied
         .into_iter()
-        .chain(others)
         .find_map(|(element, given)| given.then_some(element))
 }
 
 /// libvirt's `VIR_ERR_CONFIG_UNSUPPORTED` for the first tunable rvirt
-/// does not apply.
+/// does not apply, and qemu_validate.c's refusal of `min_guarantee`.
 pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
+    if def.memtune.min_guarantee.is_some() {
+        return Err(unsupported(
+            "Parameter 'min_guarantee' not supported by QEMU.",
+        ));
+    }
     match unapplied(def) {
         Some(element) => Err(unsupported(format!(
             "element <{element}> is not supported by rvirt's QEMU driver yet"
@@ -58,57 +53,113 @@ pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
     }
 }
 
+/// `qemuNumaPolicyTypeToString`.
+fn policy(mode: MemMode) -> &'static str {
+    match mode {
+        MemMode::Strict => "bind",
+        MemMode::Preferred => "preferred",
+        MemMode::Interleave => "interleave",
+        MemMode::Restrictive => "restrictive",
+    }
+}
+
+/// `virNumaNodesetIsAvailable`.
+fn check_nodes_available(nodes: &[u32]) -> Result<()> {
+    let missing = nodes
+        .iter()
+        .find(|n| !std::path::Path::new(&format!("/sys/devices/system/node/node{n}")).exists());
+    match missing {
+        Some(n) => Err(Error::new(
+            ErrorDomain::NONE,
+            ErrorCode::CONFIG_UNSUPPORTED,
+            format!("NUMA node {n} is unavailable"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `qemuBuildMemoryBackendProps`'s NUMA part for the guest RAM: the
+/// `<numatune><memory>` nodeset as `host-nodes` with its policy, except
+/// in restrictive mode, which only the cgroup's cpuset.mems enforces.
+pub(super) fn host_nodes(props: Props, def: &DomainDef) -> Result<Props> {
+    let Some(memory) = &def.numatune.memory else {
+        return Ok(props);
+    };
+    let Placement::Static(nodes) = &memory.placement else {
+        return Ok(props);
+    };
+    check_nodes_available(nodes)?;
+    if memory.mode == MemMode::Restrictive {
+        return Ok(props);
+    }
+    Ok(props
+        .nums("host-nodes", nodes)
+        .str("policy", policy(memory.mode)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn refusal(inner: &str) -> Option<String> {
+    fn parse(inner: &str) -> DomainDef {
         let xml = format!(
             "<domain type='qemu'><name>t</name><memory>65536</memory><vcpu>2</vcpu>\
              {inner}<os><type arch='x86_64'>hvm</type></os></domain>"
         );
-        let def = DomainDef::parse(&xml).expect("parses");
-        refuse_unapplied(&def).err().map(|e| e.message)
+        DomainDef::parse(&xml).expect("parses")
+    }
+
+    fn refusal(inner: &str) -> Option<String> {
+        refuse_unapplied(&parse(inner)).err().map(|e| e.message)
     }
 
     #[test]
-    fn each_unapplied_tunable_is_refused_by_name() {
-        assert_eq!(refusal(""), None);
-        for (inner, element) in [
-            ("<cputune><shares>2048</shares></cputune>", "cputune/shares"),
-            (
-                "<cputune><period>100000</period><quota>50000</quota></cputune>",
-                "cputune/period",
-            ),
-            (
-                "<cputune><vcpupin vcpu='0' cpuset='1'/></cputune>",
-                "cputune/vcpupin",
-            ),
-            (
-                "<cputune><emulatorpin cpuset='0'/></cputune>",
-                "cputune/emulatorpin",
-            ),
-            (
-                "<memtune><hard_limit>1048576</hard_limit></memtune>",
-                "memtune",
-            ),
-            ("<blkiotune><weight>500</weight></blkiotune>", "blkiotune"),
-            (
-                "<numatune><memory mode='strict' nodeset='0'/></numatune>",
-                "numatune",
-            ),
+    fn applied_tunables_pass_and_the_rest_is_refused_by_name() {
+        for inner in [
+            "",
+            "<cputune><shares>2048</shares><period>100000</period><quota>50000</quota>\
+             <vcpupin vcpu='0' cpuset='1'/><emulatorpin cpuset='0'/>\
+             <global_period>100000</global_period><global_quota>-1</global_quota>\
+             <emulator_period>10000</emulator_period></cputune>",
+            "<memtune><hard_limit>1048576</hard_limit><soft_limit>524288</soft_limit>\
+             <swap_hard_limit>2097152</swap_hard_limit></memtune>",
+            "<blkiotune><weight>500</weight></blkiotune>",
+            "<numatune><memory mode='interleave' nodeset='0'/></numatune>",
         ] {
-            assert_eq!(
-                refusal(inner).as_deref(),
-                Some(
-                    format!(
-                        "unsupported configuration: element <{element}> is not supported by \
-                         rvirt's QEMU driver yet"
-                    )
-                    .as_str()
-                ),
-                "{inner}"
-            );
+            assert_eq!(refusal(inner), None, "{inner}");
         }
+        assert_eq!(
+            refusal("<iothreads>1</iothreads><cputune><iothread_period>10000</iothread_period></cputune>")
+                .as_deref(),
+            Some(
+                "unsupported configuration: element <cputune/iothread_period> is not \
+                 supported by rvirt's QEMU driver yet"
+            )
+        );
+        assert_eq!(
+            refusal("<memtune><min_guarantee>1024</min_guarantee></memtune>").as_deref(),
+            Some("unsupported configuration: Parameter 'min_guarantee' not supported by QEMU.")
+        );
+    }
+
+    #[test]
+    fn guest_ram_gets_the_numatune_policy() {
+        let props = || Props::new().str("id", "pc.ram");
+        let def = parse("<numatune><memory mode='strict' nodeset='0'/></numatune>");
+        assert_eq!(
+            host_nodes(props(), &def).unwrap().finish(),
+            r#"{"id":"pc.ram","host-nodes":[0],"policy":"bind"}"#
+        );
+        let def = parse("<numatune><memory mode='restrictive' nodeset='0'/></numatune>");
+        assert_eq!(
+            host_nodes(props(), &def).unwrap().finish(),
+            r#"{"id":"pc.ram"}"#
+        );
+        let def = parse("<numatune><memory mode='preferred' nodeset='4000'/></numatune>");
+        let err = host_nodes(props(), &def).err().expect("node 4000 refused");
+        assert_eq!(
+            err.message,
+            "unsupported configuration: NUMA node 4000 is unavailable"
+        );
     }
 }

@@ -36,6 +36,7 @@ pub static GROUPS: &[Group] = &[
         keyword: "domain",
         commands: &[
             "autostart",
+            "blkiotune",
             "console",
             "create",
             "define",
@@ -48,15 +49,18 @@ pub static GROUPS: &[Group] = &[
             "domuuid",
             "domxml-to-native",
             "dumpxml",
+            "memtune",
             "migrate",
             "migrate-setmaxdowntime",
             "migrate-getmaxdowntime",
             "migrate-setspeed",
             "migrate-getspeed",
             "migrate-postcopy",
+            "numatune",
             "reboot",
             "reset",
             "resume",
+            "schedinfo",
             "setmem",
             "setvcpus",
             "shutdown",
@@ -64,6 +68,8 @@ pub static GROUPS: &[Group] = &[
             "suspend",
             "undefine",
             "vcpucount",
+            "vcpupin",
+            "emulatorpin",
         ],
     },
     Group {
@@ -256,8 +262,8 @@ pub fn command_help(def: &CommandDef) -> String {
         out.push(' ');
         out.push_str(&match (o.kind, o.required) {
             (OptKind::Bool, _) => format!("[--{n}]"),
-            (OptKind::Int | OptKind::Data, true) => format!("<{n}>"),
-            (OptKind::Int, false) => format!("[--{n} <number>]"),
+            (OptKind::Int | OptKind::NamedInt | OptKind::Data, true) => format!("<{n}>"),
+            (OptKind::Int | OptKind::NamedInt, false) => format!("[--{n} <number>]"),
             (OptKind::String | OptKind::NamedString, _) => format!("[--{n} <string>]"),
             (OptKind::Data, false) => format!("[<{n}>]"),
             // "[[--N] <string>]..." once an earlier option can be given
@@ -277,8 +283,8 @@ pub fn command_help(def: &CommandDef) -> String {
             let n = o.name;
             let left = match (o.kind, o.required) {
                 (OptKind::Bool, _) => format!("--{n}"),
-                (OptKind::Int, true) => format!("[--{n}] <number>"),
-                (OptKind::Int, false) => format!("--{n} <number>"),
+                (OptKind::Int | OptKind::NamedInt, true) => format!("[--{n}] <number>"),
+                (OptKind::Int | OptKind::NamedInt, false) => format!("--{n} <number>"),
                 (OptKind::String | OptKind::NamedString, _) => format!("--{n} <string>"),
                 (OptKind::Data, _) => format!("[--{n}] <string>"),
                 (OptKind::Argv, _) if shortopt => format!("[--{n}] <string>"),

@@ -28,6 +28,7 @@ mod snapshot_edit;
 mod snapshot_list;
 mod states;
 mod stats;
+mod tuning;
 mod vol_info;
 mod vol_stream;
 mod volume;
@@ -46,6 +47,9 @@ pub enum OptKind {
     NamedString,
     /// A named number.
     Int,
+    /// A named number never bound by position (VSH_OT_INT with
+    /// VSH_OFLAG_REQ_OPT): `schedinfo --weight`.
+    NamedInt,
     /// A value that may also be given by position: `<domain>`.
     Data,
     /// The last option, taking every remaining value (virsh's
@@ -102,6 +106,10 @@ pub const fn flag_alias(
 /// A named number (VSH_OT_INT).
 pub const fn int(name: &'static str, help: &'static str) -> OptDef {
     opt(name, OptKind::Int, false, help)
+}
+/// A number given only by its name.
+pub const fn named_int(name: &'static str, help: &'static str) -> OptDef {
+    opt(name, OptKind::NamedInt, false, help)
 }
 /// A required number, which may also be given by position.
 pub const fn req_int(name: &'static str, help: &'static str) -> OptDef {
@@ -165,6 +173,7 @@ static MODULES: &[&[CommandDef]] = &[
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
+    tuning::COMMANDS,
     network::COMMANDS,
     network_edit::COMMANDS,
     network_event::COMMANDS,

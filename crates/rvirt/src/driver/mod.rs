@@ -21,6 +21,7 @@ pub mod secret;
 pub mod shared;
 pub mod snapshot;
 pub mod storage;
+pub mod tuning;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
@@ -30,6 +31,7 @@ pub use nwfilter::{NWFilterDriver, NWFilterRef};
 pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 pub use storage::StorageDriver;
+pub use tuning::TuningDriver;
 
 /// The identity of a domain as libvirt's `virDomainPtr` carries it: enough
 /// for a driver to find its object again, and what crosses the wire as
@@ -296,6 +298,10 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// [`SnapshotDriver`]); `None` makes every snapshot call
     /// `VIR_ERR_NO_SUPPORT`.
     fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
+        None
+    }
+    /// The resource-tuning entry points ([`TuningDriver`]), if any.
+    fn tuning(&self) -> Option<&dyn TuningDriver> {
         None
     }
     /// The virtual network driver ([`NetworkDriver`]), if any.

@@ -167,6 +167,14 @@ pub fn event_packet(
                 params: stats.clone(),
             },
         ),
+        DomainEvent::Tunable { params } if !legacy => remote::event(
+            Procedure::DomainEventCallbackTunable,
+            &DomainEventCallbackTunableMsg {
+                callback_id,
+                dom: d,
+                params: params.clone(),
+            },
+        ),
         _ => return None,
     };
     packet.ok()

@@ -14,6 +14,7 @@ mod connect;
 mod console;
 mod domain;
 mod domain_qemu;
+mod domain_tuning;
 mod events;
 mod migration;
 mod network;
@@ -105,6 +106,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
     connect::lookup(p)
         .or_else(|| domain::lookup(p))
         .or_else(|| domain_qemu::lookup(p))
+        .or_else(|| domain_tuning::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
@@ -512,14 +514,23 @@ fn unsupported(client: &Client, info: rvirt_rpc::program::ProcedureInfo) -> Erro
 
 /// The queue a `STREAM` packet goes to, with the packet; `None` when no
 /// stream with that serial is open (libvirtd ignores such packets).
-pub fn stream_message(client: &Client, h: &RawHeader, msg: &[u8]) -> Option<StreamDelivery> {
+/// `msg` is the whole message, or only its header when the reader took a
+/// large data packet's `data` apart ([`crate::framing::Message::Data`]):
+/// that buffer then goes to the stream as it is.
+pub fn stream_message(
+    client: &Client,
+    h: &RawHeader,
+    msg: &[u8],
+    data: Option<Vec<u8>>,
+) -> Option<StreamDelivery> {
     let tx = client.streams().sender(&h.stream_id())?;
-    let packet = match Packet::from_message(msg).map(StreamMessage::parse) {
-        Ok(Ok(m)) => m,
-        _ => {
-            tracing::info!(?h, "ignoring undecodable stream packet");
-            return None;
-        }
+    let parsed = match data {
+        None => Packet::from_message(msg).and_then(StreamMessage::parse),
+        Some(data) => Packet::from_parts(msg, data).and_then(StreamMessage::parse),
+    };
+    let Ok(packet) = parsed else {
+        tracing::info!(?h, "ignoring undecodable stream packet");
+        return None;
     };
     Some(StreamDelivery { tx, msg: packet })
 }
@@ -538,7 +549,7 @@ pub fn handle_message(client: &Client, msg: &[u8]) -> Option<Packet> {
         Action::Send(p) => Some(p),
         Action::Nothing | Action::Close(_) => None,
         Action::Stream(h) => {
-            if let Some(d) = stream_message(client, &h, msg) {
+            if let Some(d) = stream_message(client, &h, msg, None) {
                 let _ = d.tx.try_send(d.msg);
             }
             None

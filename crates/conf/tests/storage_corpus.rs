@@ -114,3 +114,15 @@ fn libvirts_pool_and_volume_documents_format_as_libvirt() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// storagepoolcapstest.c's "fs" case: a driver with only the fs backend.
+#[test]
+fn pool_capabilities_format_as_libvirt() {
+    let Some(dir) = tests_dir() else {
+        eprintln!("libvirt corpus not fetched: skipping");
+        return;
+    };
+    let want = read(&dir, "storagepoolcapsschemadata", "poolcaps-fs");
+    let got = rvirt_conf::storage::pool_capabilities(&[rvirt_conf::storage::PoolType::Fs]);
+    assert_eq!(got, want);
+}

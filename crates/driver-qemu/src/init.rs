@@ -118,6 +118,9 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     if let Err(e) = crate::command::add_runtime_details(&mut def) {
         tracing::warn!("cannot name the devices of {name}: {}", e.message);
     }
+    if let Err(e) = crate::disk_pool::translate_disks(&mut def) {
+        tracing::warn!("cannot find the pool volumes of {name}: {}", e.message);
+    }
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

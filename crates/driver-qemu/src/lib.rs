@@ -25,6 +25,7 @@ pub mod cgroup;
 pub mod command;
 mod connection;
 mod console;
+mod disk_pool;
 mod domcaps;
 mod driver;
 pub mod files;

@@ -109,6 +109,7 @@ fn start_run(
     command::update_cpu_for_start(&mut def);
     let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
     check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;
+    crate::disk_pool::translate_disks(&mut def)?;
     driver.security.gen_label(&mut def)?;
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;

@@ -6,7 +6,8 @@
 
 use parking_lot::Mutex;
 use rvirt::driver::storage::{PoolEvent, PoolEventRegistry, PoolRef, VolRef};
-use rvirt_conf::storage::{PoolDef, PoolType, VolDef};
+use rvirt_conf::storage::objlist::{self, source_conflicts};
+use rvirt_conf::storage::{PoolDef, VolDef};
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
@@ -234,46 +235,6 @@ impl Pools {
     }
 }
 
-/// `virStoragePoolObjSourceFindDuplicateCb`: whether `new` would use the
-/// storage `obj` (another pool) already uses.
-fn source_conflicts(obj: &PoolDef, new: &PoolDef) -> bool {
-    use PoolType::*;
-    if obj.name == new.name {
-        return false;
-    }
-    let single_host = || {
-        obj.source.hosts.len() == 1
-            && new.source.hosts.len() == 1
-            && obj.source.hosts[0].name == new.source.hosts[0].name
-    };
-    let shared_device = || {
-        obj.source
-            .devices
-            .iter()
-            .any(|d| new.source.devices.iter().any(|n| n.path == d.path))
-    };
-    match obj.pool_type {
-        Dir => new.pool_type == Dir && obj.target_path == new.target_path,
-        Netfs => new.pool_type == Netfs && obj.source.dir == new.source.dir && single_host(),
-        Gluster => {
-            new.pool_type == Gluster
-                && obj.source.name == new.source.name
-                && obj.source.dir == new.source.dir
-                && single_host()
-        }
-        Fs | Logical | Disk | Zfs => {
-            matches!(new.pool_type, Fs | Logical | Disk | Zfs) && shared_device()
-        }
-        Mpath => new.pool_type == Mpath,
-        Vstorage => new.pool_type == Vstorage && obj.source.name == new.source.name,
-        Sheepdog => new.pool_type == Sheepdog && single_host(),
-        // iSCSI and SCSI adapters are compared by libvirt on details the
-        // test driver never reaches (iSCSI also needs a device match).
-        Iscsi => new.pool_type == Iscsi && shared_device() && single_host(),
-        Scsi | IscsiDirect | Rbd => false,
-    }
-}
-
 impl StorageState {
     /// A host's pools from its node description (`testParseStorage`):
     /// each persistent and running, with the test driver's figures and
@@ -330,34 +291,8 @@ impl StorageState {
 
 /// `virStoragePoolObjMatch` for `virConnectListAllStoragePools`' filters.
 pub(crate) fn matches_list_flags(p: &PoolObj, flags: u32) -> bool {
-    let pair = |a: u32, b: u32, yes: bool| {
-        flags & (a | b) == 0 || (flags & a != 0 && yes) || (flags & b != 0 && !yes)
-    };
-    let type_bits = !0x3f & rvirt::storage::LIST_POOLS_FILTERS_ALL;
-    let type_ok = flags & type_bits == 0 || flags & list_type_flag(p.def.pool_type) != 0;
-    pair(2, 1, p.active) && pair(4, 8, p.persistent) && pair(16, 32, p.autostart) && type_ok
-}
-
-/// `VIR_CONNECT_LIST_STORAGE_POOLS_<TYPE>`.
-fn list_type_flag(t: PoolType) -> u32 {
-    use PoolType::*;
-    let bit = match t {
-        Dir => 6,
-        Fs => 7,
-        Netfs => 8,
-        Logical => 9,
-        Disk => 10,
-        Iscsi => 11,
-        Scsi => 12,
-        Mpath => 13,
-        Rbd => 14,
-        Sheepdog => 15,
-        Gluster => 16,
-        Zfs => 17,
-        Vstorage => 18,
-        IscsiDirect => 19,
-    };
-    1 << bit
+    let flags = flags & rvirt::storage::LIST_POOLS_FILTERS_ALL;
+    objlist::matches_list_flags(flags, p.def.pool_type, p.active, p.persistent, p.autostart)
 }
 
 /// The pool's allocation after a volume of `add` bytes came or one of

@@ -151,6 +151,7 @@ const DRIVER_PREFIXES: &[&str] = &[
     "test_",
     "qemu_",
     "network_",
+    "storage_",
     "migration_",
     "migrate_tls_",
     "default_tls_x509_",

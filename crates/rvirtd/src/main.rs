@@ -60,6 +60,9 @@ fn main() -> ExitCode {
     };
 
     rvirt_driver_test::register();
+    // Before the QEMU driver: guests it re-attaches at start may have
+    // pool volumes as disks (libvirt initializes storage first too).
+    rvirt_driver_storage::register();
     rvirt_driver_qemu::register();
     rvirt_driver_secret::register();
     rvirt_driver_network::register();

@@ -119,6 +119,20 @@ pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<St
     Some(start_guest(tag, args, (a, b), lan, base))
 }
 
+/// As [`storage_setup`], the guest's disk a volume of a `dir` pool
+/// `disks` each host runs over its own `disks` directory
+/// (`<disk type='volume'>`): B's pool starts empty.
+pub fn storage_setup_volume(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
+    let lan = storage_lan()?;
+    let base = TempDir::new(tag);
+    let seen = disks_mount_point(&base);
+    let a = start_rvirtd(&lan.a, "rvirt-qa", &seen, "");
+    let b = start_rvirtd(&lan.b, "rvirt-qb", &seen, "");
+    let pool = format!("pool-create-as disks dir --target {}", seen.display());
+    b.ok(&pool);
+    Some(start_guest_on(tag, args, (a, b), lan, base, Some(&pool)))
+}
+
 /// As [`storage_setup`], host A of kind `a` and host B of kind `b`;
 /// `None` also where stock libvirtd is missing.
 pub fn storage_setup_kinds(
@@ -158,9 +172,22 @@ fn disks_mount_point(base: &TempDir) -> PathBuf {
 fn start_guest<A: MigrationHost, B: MigrationHost>(
     tag: &str,
     args: &GuestArgs,
+    hosts: (A, B),
+    lan: Lan,
+    base: TempDir,
+) -> StorageSetup<A, B> {
+    start_guest_on(tag, args, hosts, lan, base, None)
+}
+
+/// As [`start_guest`]; with `pool` (the command making A's pool over its
+/// `disks`, run once the image is there) the disk is that pool's volume.
+fn start_guest_on<A: MigrationHost, B: MigrationHost>(
+    tag: &str,
+    args: &GuestArgs,
     (a, b): (A, B),
     lan: Lan,
     base: TempDir,
+    pool: Option<&str>,
 ) -> StorageSetup<A, B> {
     let t0 = Instant::now();
     let disk = base.join("disks").join(format!("{tag}.qcow2"));
@@ -174,7 +201,18 @@ fn start_guest<A: MigrationHost, B: MigrationHost>(
         _base: base,
     };
     make_image(&s.image_on(&s.a));
-    let xml = base_xml_with_disk(&s.g, &s.disk);
+    let source = match pool {
+        Some(cmd) => {
+            s.a.ok(cmd);
+            let name = s.disk.file_name().expect("disk file name").to_string_lossy();
+            format!("<disk type='volume' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source pool='disks' volume='{name}'/>")
+        }
+        None => format!(
+            "<disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      <source file='{}'/>",
+            s.disk.display()
+        ),
+    };
+    let xml = base_xml_with_disk(&s.g, &source);
     s.a.ok(&format!("define {}", xml.display()));
     s.a.ok(&format!("start {}", s.g.name));
     s.g.wait_for(0, 90, READY_MARKER, |t| {
@@ -185,15 +223,13 @@ fn start_guest<A: MigrationHost, B: MigrationHost>(
     StorageSetup { sum, ..s }
 }
 
-/// The guest's XML (written by [`TestGuest::new`]) with its disk added.
-fn base_xml_with_disk(g: &TestGuest, disk: &Path) -> PathBuf {
+/// The guest's XML (written by [`TestGuest::new`]) with its disk added:
+/// `source`, the disk's opening up to its `<source>`.
+fn base_xml_with_disk(g: &TestGuest, source: &str) -> PathBuf {
     let path = g.console.with_file_name(format!("{}.xml", g.name));
     let xml = std::fs::read_to_string(&path).expect("guest XML");
-    let disk = format!(
-        "    <disk type='file' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      \
-         <source file='{}'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>",
-        disk.display()
-    );
+    let disk =
+        format!("    {source}\n      <target dev='vda' bus='virtio'/>\n    </disk>\n  </devices>");
     std::fs::write(&path, xml.replace("  </devices>", &disk)).expect("write guest XML");
     path
 }

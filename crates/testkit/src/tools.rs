@@ -222,6 +222,13 @@ pub enum Normalise {
     /// `<epoch>`, and snapshot-list's `YYYY-MM-DD HH:MM:SS +ZZZZ` as
     /// `<snaptime>` (both keep their width, so tables still line up).
     SnapshotTime,
+    /// The text of one-line `<NAME>TEXT</NAME>` elements (a volume's
+    /// `<atime>`...), printed as `<NAME>..</NAME>`.
+    XmlText(&'static str),
+    /// Byte counts of a gibibyte and more in `unit='bytes'>N<` (a file
+    /// system's capacity and free space behind a pool), printed as
+    /// `<bytes>`; a volume's smaller figures are kept.
+    LargeBytes,
 }
 
 impl Normalise {
@@ -243,6 +250,27 @@ impl Normalise {
             },
             Normalise::Value(text, name) => line.replace(text.as_str(), &format!("<{name}>")),
             Normalise::SnapshotTime => blank_snapshot_times(line),
+            Normalise::XmlText(name) => {
+                let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+                match (line.find(&open), line.find(&close)) {
+                    (Some(a), Some(b)) if a < b => {
+                        format!("{}{open}..{}", &line[..a], &line[b..])
+                    }
+                    _ => line.to_string(),
+                }
+            }
+            Normalise::LargeBytes => match line.split_once("unit='bytes'>") {
+                Some((head, tail)) => {
+                    let digits = tail.bytes().take_while(u8::is_ascii_digit).count();
+                    match tail[..digits].parse::<u64>() {
+                        Ok(n) if n >= 1 << 30 => {
+                            format!("{head}unit='bytes'><bytes>{}", &tail[digits..])
+                        }
+                        _ => line.to_string(),
+                    }
+                }
+                None => line.to_string(),
+            },
             Normalise::RowId => {
                 let body = line.trim_start();
                 let indent = &line[..line.len() - body.len()];
@@ -555,6 +583,19 @@ mod tests {
             " s1     <snaptime>                  running\n\
              <creationTime><epoch>   </creationTime>\n\
              Domain snapshot <epoch>    created\nid 12345678901 stays\n"
+        );
+    }
+
+    #[test]
+    fn storage_rules_blank_times_and_file_system_figures_only() {
+        let text = "  <capacity unit='bytes'>52613349376</capacity>\n\
+                    <capacity unit='bytes'>4194304</capacity>\n\
+                    <atime>1796381624.123456789</atime>\n<btime>0</btime>\n";
+        let rules = [Normalise::LargeBytes, Normalise::XmlText("atime")];
+        assert_eq!(
+            normalise(text, &rules),
+            "  <capacity unit='bytes'><bytes></capacity>\n\
+             <capacity unit='bytes'>4194304</capacity>\n<atime>..</atime>\n<btime>0</btime>\n"
         );
     }
 

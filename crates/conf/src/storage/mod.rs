@@ -3,6 +3,8 @@
 //! of `storage_adapter_conf.c` and `storage_source_conf.c`), parsed with
 //! libvirt's error texts and formatted byte for byte as libvirt does.
 
+mod caps;
+pub mod objlist;
 mod pool;
 mod source;
 mod volume;
@@ -10,9 +12,10 @@ mod volume;
 #[cfg(test)]
 mod tests;
 
+pub use caps::pool_capabilities;
 pub use pool::{PoolDef, PoolFeatures};
 pub use source::{Adapter, Auth, AuthType, PoolSource, SecretRef, SourceDevice, SourceHost};
-pub use volume::{BackingStore, VolDef, VolTarget};
+pub use volume::{BackingStore, Timestamps, VolDef, VolTarget};
 
 /// `VIR_VOL_XML_PARSE_*`.
 pub mod volume_parse_flags {
@@ -121,6 +124,11 @@ impl PoolType {
             _ => return None,
         };
         Some(Formats { names, default })
+    }
+
+    /// The names of the pool source's formats (empty without a table).
+    pub fn source_format_names(self) -> &'static [&'static str] {
+        self.source_formats().map_or(&[], |f| f.names)
     }
 
     /// `volOptions.formatFromString`: the volume format table.
@@ -272,7 +280,7 @@ pub(crate) fn storage_size(value: &str, unit: Option<&str>) -> Result<u64> {
 
 /// `virFileSanitizePath`: repeated and trailing slashes dropped, a
 /// leading `//` kept (POSIX leaves its meaning open), URIs left alone.
-pub(crate) fn sanitize_path(path: &str) -> String {
+pub fn sanitize_path(path: &str) -> String {
     if let Some(uri) = path.find("://") {
         if path.find('/').is_some_and(|slash| slash > uri) {
             return path.to_string();

@@ -26,6 +26,46 @@ pub struct VolTarget {
     pub cluster_size: u64,
     /// `<features>`: indexes in [`FILE_FEATURES`], `None` without the element.
     pub features: Option<Vec<usize>>,
+    /// Bytes up to the file's last offset (`<physical>`, shown when not 0);
+    /// filled by a storage backend, never parsed.
+    pub physical: u64,
+    /// `<timestamps>` a storage backend read from the file system.
+    pub timestamps: Option<Timestamps>,
+}
+
+/// `virStorageTimestamps`: seconds and nanoseconds (a negative
+/// nanosecond count leaves the stamp out, as libvirt does).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timestamps {
+    pub atime: (i64, i64),
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+    pub btime: (i64, i64),
+}
+
+impl Timestamps {
+    /// `virStorageVolTimestampFormat` of each stamp.
+    fn format(&self, w: &mut Writer) {
+        w.block("timestamps", "", |w| {
+            let stamps = [
+                ("atime", self.atime),
+                ("mtime", self.mtime),
+                ("ctime", self.ctime),
+                ("btime", self.btime),
+            ];
+            for (name, (sec, nsec)) in stamps {
+                if nsec < 0 {
+                    continue;
+                }
+                let frac = if nsec == 0 {
+                    String::new()
+                } else {
+                    format!(".{nsec:09}")
+                };
+                w.line(&format!("<{name}>{sec}{frac}</{name}>"));
+            }
+        });
+    }
 }
 
 /// `<backingStore>`.
@@ -34,6 +74,8 @@ pub struct BackingStore {
     pub path: String,
     pub format: Option<usize>,
     pub perms: Perms,
+    /// What a storage backend read from the backing file.
+    pub timestamps: Option<Timestamps>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,12 +158,19 @@ impl VolDef {
                 "<allocation unit='bytes'>{}</allocation>",
                 self.allocation
             ));
+            if self.target.physical > 0 {
+                w.line(&format!(
+                    "<physical unit='bytes'>{}</physical>",
+                    self.target.physical
+                ));
+            }
             format_target(w, "target", &self.target, formats);
             if let Some(b) = &self.backing {
                 let t = VolTarget {
                     path: Some(b.path.clone()),
                     format: b.format,
                     perms: b.perms.clone(),
+                    timestamps: b.timestamps,
                     ..VolTarget::default()
                 };
                 format_target(w, "backingStore", &t, formats);
@@ -166,6 +215,7 @@ fn parse_backing(root: &Element, formats: Option<Formats>) -> Result<Option<Back
         path,
         format,
         perms: Perms::parse(perms_node)?,
+        timestamps: None,
     }))
 }
 
@@ -209,6 +259,8 @@ fn parse_target(root: &Element, formats: Option<Formats>) -> Result<VolTarget> {
         nocow: target.and_then(|t| t.child("nocow")).is_some(),
         cluster_size: cluster_size.unwrap_or(0),
         features,
+        physical: 0,
+        timestamps: None,
     })
 }
 
@@ -230,6 +282,9 @@ fn format_target(w: &mut Writer, el: &str, t: &VolTarget, formats: Option<Format
             w.line(&format!("<format type='{}'/>", formats.names[i]));
         }
         t.perms.format(w);
+        if let Some(ts) = &t.timestamps {
+            ts.format(w);
+        }
         if let Some(c) = &t.compat {
             w.line(&format!("<compat>{}</compat>", escape(c)));
         }

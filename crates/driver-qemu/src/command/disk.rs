@@ -140,7 +140,7 @@ pub fn disk_alias(disk: &Disk, def: &DomainDef) -> Result<String> {
 }
 
 fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
-    let driver = match disk.disk_type().as_str() {
+    let driver = match disk.source.actual_type().as_str() {
         "file" => "file",
         "block" => "host_device",
         other => {

@@ -266,6 +266,13 @@ fn precreate_into(
                 format!("unable to find disk by target: {}", wanted.target),
             ));
         };
+        if let SourceKind::Volume(Some(v)) = &disk.source.kind {
+            if copies(disk, migrate_disks) {
+                let format = disk.driver.format.map_or("raw", |f| f.as_str());
+                crate::disk_pool::precreate_volume(v, format, wanted.capacity, incremental)?;
+            }
+            continue;
+        }
         let path = disk.source.path().map(PathBuf::from);
         if !copies(disk, migrate_disks) || path.as_ref().is_some_and(|p| p.exists()) {
             continue;

@@ -37,6 +37,10 @@ pub struct VolumeSource {
     pub pool: String,
     pub volume: String,
     pub mode: Option<PoolMode>,
+    /// What the volume is on the host once a driver translated it
+    /// (libvirt's `srcpool->actualtype` and `src->path`): runtime state,
+    /// never parsed nor formatted.
+    pub translated: Option<(DiskType, String)>,
 }
 
 /// `<source type='pci' managed= namespace=>` of an NVMe disk.
@@ -125,12 +129,25 @@ impl StorageSource {
         }
     }
 
-    /// The host path of a local (file, block, dir) source.
+    /// `virStorageSourceGetActualType`: a translated volume's host type.
+    pub fn actual_type(&self) -> DiskType {
+        match &self.kind {
+            SourceKind::Volume(Some(VolumeSource {
+                translated: Some((t, _)),
+                ..
+            })) => *t,
+            _ => self.disk_type(),
+        }
+    }
+
+    /// The host path of a local (file, block, dir) source, or of the
+    /// volume a volume source was translated to.
     pub fn path(&self) -> Option<&str> {
         match &self.kind {
             SourceKind::File { path, .. } | SourceKind::Block(path) | SourceKind::Dir(path) => {
                 path.as_deref()
             }
+            SourceKind::Volume(Some(v)) => v.translated.as_ref().map(|(_, p)| p.as_str()),
             _ => None,
         }
     }
@@ -264,7 +281,12 @@ pub(crate) fn parse_volume(s: &Element) -> Result<Option<VolumeSource>> {
             unsupported(format!("unknown source mode '{m}' for volume type disk"))
         })?),
     };
-    Ok(Some(VolumeSource { pool, volume, mode }))
+    Ok(Some(VolumeSource {
+        pool,
+        volume,
+        mode,
+        translated: None,
+    }))
 }
 
 /// `virDomainDiskSourceNVMeParse`.

@@ -5,6 +5,7 @@
 //! it fails or is aborted so the guest runs on here; confirm ends the
 //! source QEMU, or resumes it when the migration did not complete.
 
+use super::bitmaps;
 use super::job::progress_from;
 use super::mirror::Mirrors;
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
@@ -89,12 +90,16 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         drop(domains);
         if !copied.is_empty() {
             // The disks to copy and their sizes, for the destination.
+            // The disks to copy, their sizes and bitmaps.
             let run = ops::running(self.driver, dom)?;
-            let nbd = self
-                .driver
-                .rt
-                .run(async move { storage::source_cookie(&run, &copied).await })?;
+            let full = flags & flags::NON_SHARED_INC == 0;
+            let (nbd, offered) = self.driver.rt.run(async move {
+                let nbd = storage::source_cookie(&run, &copied).await?;
+                let offered = bitmaps::offered(&run.monitor, &copied, full).await?;
+                Ok::<_, Error>((nbd, offered))
+            })?;
             c.set_nbd(Some(nbd));
+            c.set_bitmaps(offered);
         }
         Ok((c, xml))
     }
@@ -116,7 +121,11 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
                 ))
             }
         };
-        let mirrors = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
+        let (mirrors, mapping) = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
+        let mut caps = qmp::capabilities(p.req, p.flags, Party::Source);
+        caps.push(bitmaps::capability(mapping.is_some()));
+        let mut params = qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?;
+        params.block_bitmap_mapping = mapping;
         let copied = mirrors.as_ref().map(|m| m.disks().to_vec());
         let (fd, pump) = match tunnel {
             Some((st, ours, fd)) => (
@@ -129,9 +138,9 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             job: out.job.clone(),
             run: run.clone(),
             wake: self.driver.migrations.waker(&dom.uuid),
-            caps: qmp::capabilities(p.req, p.flags, Party::Source),
+            caps,
             compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
-            params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
+            params,
             tls: (p.flags & flags::TLS != 0).then(|| self.driver.migrations.tls.clone()),
             on_postcopy: {
                 let (driver, dom) = (self.driver.clone(), dom.clone());
@@ -266,23 +275,27 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
 
 impl Source<'_> {
     /// The disk mirrors of a storage migration, to the NBD server the
-    /// destination's cookie names; `None` when no disk is copied.
+    /// destination's cookie names, and the `block-bitmap-mapping` of the
+    /// bitmaps it accepted; `None` when no disk is copied.
     fn mirrors(
         &self,
         dom: &DomainRef,
         (req, flags, cookie_in): (&Request, u32, &[u8]),
         uri: &str,
-    ) -> Result<Option<Mirrors>> {
+    ) -> Result<(Option<Mirrors>, Option<serde_json::Value>)> {
         if !storage::requested(flags) {
-            return Ok(None);
+            return Ok((None, None));
         }
         let def = self.driver.domains.lock().get(dom)?.def.clone();
         let disks = storage::copied_disks(&def, &req.migrate_disks)?;
         if disks.is_empty() {
-            return Ok(None);
+            return Ok((None, None));
         }
         let dest = cookie::decode(SUPPORT.cookie, cookie::Sender::Prepare, cookie_in)?;
-        Mirrors::plan(disks, req, flags, dest.as_ref(), uri).map(Some)
+        let accepted = dest.as_ref().and_then(|c| c.bitmaps());
+        let mapping = bitmaps::source_mapping(&def, accepted)?;
+        let mirrors = Mirrors::plan(disks, req, flags, dest.as_ref(), uri)?;
+        Ok((Some(mirrors), mapping))
     }
 }
 

@@ -1,0 +1,405 @@
+//! Block dirty bitmaps in storage migration, as libvirt 9.0 moves them
+//! (`qemu_migration.c`): begin offers the persistent, recording, consistent
+//! bitmaps of each copied disk's format node in the cookie's
+//! `<blockDirtyBitmaps>`, aliased `libvirt-TARGET-NAME`
+//! (`qemuMigrationSrcBeginPhaseBlockDirtyBitmaps`); prepare keeps those its
+//! qcow2 v3 disks do not have yet, sets QEMU's `dirty-bitmaps` capability
+//! and `block-bitmap-mapping` on its node names, and answers with them
+//! (`qemuMigrationDstPrepareAnyBlockDirtyBitmaps`); perform maps the
+//! accepted ones onto the source's node names
+//! (`qemuMigrationSrcRunPrepareBlockDirtyBitmaps`). Disks and bitmaps are
+//! matched by target and alias, so node names may differ on each side.
+//!
+//! rvirt's disks have no backing chain in their definition (QEMU opens an
+//! image's backing file itself), so the top node's bitmap is the disk's.
+//! Where a backing image has a bitmap of the same name, libvirt merges the
+//! chain's for `--copy-storage-all` (`...PrepareBlockDirtyBitmapsMerge`);
+//! rvirt cannot yet, and refuses such a migration at begin.
+
+use super::storage::{CopiedDisk, QueryNamedBlockNodes};
+use crate::driver::Driver;
+use crate::monitor::Monitor;
+use crate::state::Running;
+use rvirt::driver::DomainRef;
+use std::sync::Arc;
+use qapi::qmp::{MigrationCapability as Cap, MigrationCapabilityStatus};
+use rvirt_conf::domain::disk::StorageFormat;
+use rvirt_conf::qemu_cookie::BitmapDisk;
+use rvirt_conf::DomainDef;
+use rvirt_util::{Error, ErrorDomain, Result};
+use serde_json::{json, Value};
+
+/// One bitmap of a node, as `query-named-block-nodes` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NodeBitmap {
+    name: String,
+    recording: bool,
+    persistent: bool,
+    inconsistent: bool,
+}
+
+/// What `query-named-block-nodes` says about one node.
+struct NodeData {
+    bitmaps: Vec<NodeBitmap>,
+    /// A qcow2 image of the old format (compat 0.10), which cannot store
+    /// bitmaps.
+    qcow2v2: bool,
+}
+
+fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
+    let n = nodes
+        .as_array()?
+        .iter()
+        .find(|n| n["node-name"] == node)?;
+    let flag = |b: &Value, k: &str| b[k].as_bool().unwrap_or(false);
+    let bitmaps = n["dirty-bitmaps"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|b| {
+                    Some(NodeBitmap {
+                        name: b["name"].as_str()?.to_string(),
+                        recording: flag(b, "recording"),
+                        persistent: flag(b, "persistent"),
+                        inconsistent: flag(b, "inconsistent"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let specific = &n["image"]["format-specific"];
+    let qcow2v2 = specific["type"] == "qcow2" && specific["data"]["compat"] == "0.10";
+    Some(NodeData { bitmaps, qcow2v2 })
+}
+
+async fn named_nodes(mon: &Monitor) -> Result<Value> {
+    mon.execute(QueryNamedBlockNodes {
+        args: json!({"flat": true}),
+    })
+    .await
+}
+
+/// The bitmaps offered for `disks` (`qemuBlockBitmapChainIsValid` on a
+/// one-image chain: present, persistent, recording, consistent).
+fn offered_from(nodes: &Value, disks: &[CopiedDisk]) -> Vec<BitmapDisk> {
+    disks
+        .iter()
+        .filter_map(|d| {
+            let data = node_data(nodes, &d.node)?;
+            let bitmaps: Vec<(String, String)> = (data.bitmaps.iter())
+                .filter(|b| b.persistent && b.recording && !b.inconsistent)
+                .map(|b| (b.name.clone(), format!("libvirt-{}-{}", d.target, b.name)))
+                .collect();
+            (!bitmaps.is_empty()).then(|| BitmapDisk {
+                target: d.target.clone(),
+                bitmaps,
+            })
+        })
+        .collect()
+}
+
+/// The format nodes of the images under `node` (each found by the file
+/// its parent names as backing, as QEMU opened it).
+fn backing_nodes<'a>(nodes: &'a Value, node: &str) -> Vec<&'a Value> {
+    let all = nodes.as_array().map(Vec::as_slice).unwrap_or_default();
+    let mut chain = Vec::new();
+    let mut current = all.iter().find(|n| n["node-name"] == node);
+    while let Some(file) = current.and_then(|n| n["backing_file"].as_str()) {
+        current = all.iter().find(|n| n["file"] == file && n["drv"] != "file");
+        chain.extend(current);
+        if chain.len() > all.len() {
+            break;
+        }
+    }
+    chain
+}
+
+/// A full copy squashes a disk's chain: a bitmap that a backing image has
+/// too would need libvirt's merge, which rvirt does not do.
+fn check_no_merge(nodes: &Value, disks: &[CopiedDisk], offered: &[BitmapDisk]) -> Result<()> {
+    for d in offered {
+        let Some(copied) = disks.iter().find(|c| c.target == d.target) else {
+            continue;
+        };
+        for below in backing_nodes(nodes, &copied.node) {
+            let names = below["dirty-bitmaps"].as_array().into_iter().flatten();
+            let names: Vec<&str> = names.filter_map(|b| b["name"].as_str()).collect();
+            if let Some((name, _)) = d.bitmaps.iter().find(|(n, _)| names.contains(&n.as_str())) {
+                return Err(Error::new(
+                    ErrorDomain::QEMU,
+                    rvirt_util::ErrorCode::OPERATION_UNSUPPORTED,
+                    format!(
+                        "block dirty bitmap '{name}' of disk '{}' spans its backing chain, \
+                         which rvirt cannot merge for a full storage copy yet",
+                        d.target
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Begin: the bitmaps of the copied disks, for the cookie; `full`: the
+/// copy squashes backing chains (NON_SHARED_DISK).
+pub async fn offered(mon: &Monitor, disks: &[CopiedDisk], full: bool) -> Result<Vec<BitmapDisk>> {
+    let nodes = named_nodes(mon).await?;
+    let offered = offered_from(&nodes, disks);
+    if full {
+        check_no_merge(&nodes, disks, &offered)?;
+    }
+    Ok(offered)
+}
+
+/// The format node and format of the disk `target` of `def`
+/// (`qemuMigrationCookieBlockDirtyBitmapsMatchDisks`).
+fn disk_node(def: &DomainDef, target: &str) -> Result<(String, Option<StorageFormat>)> {
+    let disks = &def.devices.disks;
+    let Some(i) = disks.iter().position(|d| d.target.dev == target) else {
+        return Err(Error::internal(
+            ErrorDomain::QEMU,
+            format!("Can't find disk '{target}' in domain definition"),
+        ));
+    };
+    let index = crate::command::disk_node_index(disks.len(), i);
+    Ok((format!("libvirt-{index}-format"), disks[i].driver.format))
+}
+
+/// `block-bitmap-mapping` for `disks` on this side's nodes (`None` when
+/// nothing travels), libvirt's `qemuMigrationCookieBlockDirtyBitmapsToParams`.
+fn mapping(def: &DomainDef, disks: &[BitmapDisk]) -> Result<Option<Value>> {
+    let mut map = Vec::new();
+    for d in disks.iter().filter(|d| !d.bitmaps.is_empty()) {
+        let (node, _) = disk_node(def, &d.target)?;
+        let bitmaps: Vec<Value> = (d.bitmaps.iter())
+            .map(|(name, alias)| json!({"name": name, "alias": alias}))
+            .collect();
+        map.push(json!({"node-name": node, "alias": d.target, "bitmaps": bitmaps}));
+    }
+    Ok((!map.is_empty()).then(|| Value::Array(map)))
+}
+
+/// The destination's choice among `offered`: disks that are qcow2 v3, and
+/// bitmaps they do not have already (QEMU would not migrate into one).
+fn accepted_from(
+    def: &DomainDef,
+    nodes: &Value,
+    offered: &[BitmapDisk],
+) -> Result<Vec<BitmapDisk>> {
+    let mut kept = Vec::new();
+    for d in offered {
+        let (node, format) = disk_node(def, &d.target)?;
+        let Some(data) = node_data(nodes, &node) else {
+            return Err(Error::internal(
+                ErrorDomain::QEMU,
+                format!("failed to find data for block node '{node}'"),
+            ));
+        };
+        if format != Some(StorageFormat::Qcow2) || data.qcow2v2 {
+            continue;
+        }
+        let bitmaps: Vec<(String, String)> = (d.bitmaps.iter())
+            .filter(|(name, _)| !data.bitmaps.iter().any(|b| &b.name == name))
+            .cloned()
+            .collect();
+        if !bitmaps.is_empty() {
+            kept.push(BitmapDisk {
+                target: d.target.clone(),
+                bitmaps,
+            });
+        }
+    }
+    Ok(kept)
+}
+
+/// `migrate-set-parameters` with `block-bitmap-mapping` alone.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SetMapping {
+    #[serde(rename = "block-bitmap-mapping")]
+    pub mapping: Value,
+}
+
+crate::monitor::qmp_command!(SetMapping = "migrate-set-parameters" => qapi::Empty);
+
+/// The `dirty-bitmaps` capability, on or off.
+pub fn capability(on: bool) -> MigrationCapabilityStatus {
+    MigrationCapabilityStatus {
+        capability: Cap::dirty_bitmaps,
+        state: on,
+    }
+}
+
+/// Prepare: the bitmaps this destination takes of those `offered`, with
+/// its QEMU set to receive them; what the cookie answers.
+pub async fn accept(
+    mon: &Monitor,
+    def: &DomainDef,
+    offered: &[BitmapDisk],
+) -> Result<Vec<BitmapDisk>> {
+    let kept = accepted_from(def, &named_nodes(mon).await?, offered)?;
+    if let Some(mapping) = mapping(def, &kept)? {
+        let caps = qapi::qmp::migrate_set_capabilities {
+            capabilities: vec![capability(true)],
+        };
+        mon.execute(caps).await?;
+        mon.execute(SetMapping { mapping }).await?;
+    }
+    Ok(kept)
+}
+
+/// Prepare's part for the incoming guest `dom` whose QEMU is `run`.
+pub fn prepare(
+    driver: &Driver,
+    dom: &DomainRef,
+    run: &Arc<Running>,
+    offered: &[BitmapDisk],
+) -> Result<Vec<BitmapDisk>> {
+    let def = driver.domains.lock().get(dom)?.def.clone();
+    let (run, offered) = (run.clone(), offered.to_vec());
+    driver
+        .rt
+        .run(async move { accept(&run.monitor, &def, &offered).await })
+}
+
+/// Perform: the mapping for the bitmaps the destination accepted, on the
+/// source's nodes (`None`: no bitmap travels).
+pub fn source_mapping(def: &DomainDef, accepted: Option<&[BitmapDisk]>) -> Result<Option<Value>> {
+    match accepted {
+        Some(disks) => mapping(def, disks),
+        None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XML: &str = "<domain type='qemu'><name>g</name><memory>65536</memory>\
+        <os><type arch='x86_64' machine='pc'>hvm</type></os><devices>\
+        <disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+        <source file='/images/a.qcow2'/><target dev='vda' bus='virtio'/></disk>\
+        <disk type='file' device='disk'><driver name='qemu' type='raw'/>\
+        <source file='/images/b.raw'/><target dev='vdb' bus='virtio'/></disk>\
+        </devices></domain>";
+
+    fn nodes() -> Value {
+        json!([
+            {"node-name": "libvirt-2-format",
+             "image": {"format-specific": {"type": "qcow2", "data": {"compat": "1.1"}}},
+             "dirty-bitmaps": [
+                {"name": "b0", "recording": true, "persistent": true, "busy": false},
+                {"name": "off", "recording": false, "persistent": true},
+                {"name": "temp", "recording": true, "persistent": false},
+                {"name": "bad", "recording": true, "persistent": true, "inconsistent": true}]},
+            {"node-name": "libvirt-2-storage"},
+            {"node-name": "libvirt-1-format",
+             "dirty-bitmaps": [{"name": "r", "recording": true, "persistent": true}]}
+        ])
+    }
+
+    fn copied(target: &str, node: &str) -> CopiedDisk {
+        CopiedDisk {
+            target: target.into(),
+            export: format!("drive-{target}"),
+            node: node.into(),
+        }
+    }
+
+    #[test]
+    fn begin_offers_the_persistent_recording_bitmaps_of_copied_disks() {
+        let disks = [copied("vda", "libvirt-2-format")];
+        let offered = offered_from(&nodes(), &disks);
+        assert_eq!(
+            offered,
+            vec![BitmapDisk {
+                target: "vda".into(),
+                bitmaps: vec![("b0".into(), "libvirt-vda-b0".into())],
+            }]
+        );
+        assert!(offered_from(&nodes(), &[copied("vdc", "libvirt-9-format")]).is_empty());
+    }
+
+    #[test]
+    fn prepare_keeps_new_bitmaps_of_qcow2_disks_and_maps_its_nodes() {
+        let def = DomainDef::parse(XML).unwrap();
+        let offer = |target: &str, names: &[&str]| BitmapDisk {
+            target: target.into(),
+            bitmaps: (names.iter())
+                .map(|n| (n.to_string(), format!("libvirt-{target}-{n}")))
+                .collect(),
+        };
+        // vda has b0 already; vdb is raw: only vda's new bitmap is taken.
+        let offered = [offer("vda", &["b0", "new"]), offer("vdb", &["r"])];
+        let kept = accepted_from(&def, &nodes(), &offered).unwrap();
+        assert_eq!(kept, vec![offer("vda", &["new"])]);
+        let map = mapping(&def, &kept).unwrap().unwrap();
+        let want = json!([{"node-name": "libvirt-2-format", "alias": "vda",
+            "bitmaps": [{"name": "new", "alias": "libvirt-vda-new"}]}]);
+        assert_eq!(map, want);
+        assert_eq!(source_mapping(&def, None).unwrap(), None);
+        assert_eq!(mapping(&def, &[]).unwrap(), None);
+    }
+
+    #[test]
+    fn an_unknown_disk_or_node_is_libvirts_error() {
+        let def = DomainDef::parse(XML).unwrap();
+        let bad = [BitmapDisk {
+            target: "vdz".into(),
+            bitmaps: vec![("b".into(), "libvirt-vdz-b".into())],
+        }];
+        let e = accepted_from(&def, &nodes(), &bad).unwrap_err();
+        assert_eq!(
+            e.message,
+            "internal error: Can't find disk 'vdz' in domain definition"
+        );
+        let e = source_mapping(&def, Some(&bad)).unwrap_err();
+        assert!(e.message.contains("Can't find disk 'vdz'"), "{e}");
+        let vda = [BitmapDisk {
+            target: "vda".into(),
+            bitmaps: vec![("b".into(), "libvirt-vda-b".into())],
+        }];
+        let e = accepted_from(&def, &json!([]), &vda).unwrap_err();
+        assert!(
+            e.message
+                .contains("failed to find data for block node 'libvirt-2-format'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_bitmap_spanning_a_backing_chain_is_refused_for_a_full_copy() {
+        let nodes = json!([
+            {"node-name": "libvirt-1-format", "drv": "qcow2", "file": "/d/top.qcow2",
+             "backing_file": "/d/base.qcow2",
+             "dirty-bitmaps": [{"name": "b0", "recording": true, "persistent": true}]},
+            {"node-name": "#block123", "drv": "file", "file": "/d/base.qcow2"},
+            {"node-name": "#block321", "drv": "qcow2", "file": "/d/base.qcow2",
+             "dirty-bitmaps": [{"name": "b0", "recording": true, "persistent": true},
+                               {"name": "old", "recording": true, "persistent": true}]}
+        ]);
+        let disks = [copied("vda", "libvirt-1-format")];
+        assert_eq!(backing_nodes(&nodes, "libvirt-1-format").len(), 1);
+        let offered = offered_from(&nodes, &disks);
+        let e = check_no_merge(&nodes, &disks, &offered).unwrap_err();
+        assert_eq!(e.code, rvirt_util::ErrorCode::OPERATION_UNSUPPORTED);
+        assert!(e.message.contains("'b0' of disk 'vda' spans"), "{e}");
+        // Only the top has it: nothing to merge.
+        let top_only = [BitmapDisk {
+            target: "vda".into(),
+            bitmaps: vec![("new".into(), "libvirt-vda-new".into())],
+        }];
+        assert!(check_no_merge(&nodes, &disks, &top_only).is_ok());
+    }
+
+    #[test]
+    fn an_old_qcow2_takes_no_bitmap() {
+        let def = DomainDef::parse(XML).unwrap();
+        let nodes = json!([{"node-name": "libvirt-2-format",
+            "image": {"format-specific": {"type": "qcow2", "data": {"compat": "0.10"}}}}]);
+        let vda = [BitmapDisk {
+            target: "vda".into(),
+            bitmaps: vec![("b".into(), "libvirt-vda-b".into())],
+        }];
+        assert!(accepted_from(&def, &nodes, &vda).unwrap().is_empty());
+    }
+}

@@ -19,6 +19,9 @@
 #   MIB=256 ROUNDS=2 scripts/bench-migrate.sh
 #   PAIRS=rvirtd:rvirtd,libvirtd:libvirtd,libvirtd:rvirtd scripts/bench-migrate.sh
 #       (A:B pairs; a mixed pair measures both directions, issue 17)
+#   TLS=0 scripts/bench-migrate.sh
+#       (without the third mode, tunnelled over qemu+tls://, issue 16; it
+#       runs by default where certtool is installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in /usr/sbin/libvirtd /usr/bin/virsh /usr/bin/qemu-system-x86_64; do

@@ -103,6 +103,11 @@ fn matches_list(obj: &DomainObj, wanted: u32) -> bool {
 }
 
 impl HypervisorConnection for QemuConnection {
+    /// Storage, networks, node devices, secrets and interfaces come from
+    /// the daemon's host-wide drivers, as with libvirt's QEMU driver.
+    fn uses_shared_drivers(&self) -> bool {
+        true
+    }
     fn get_type(&self) -> Result<String> {
         Ok("QEMU".into())
     }

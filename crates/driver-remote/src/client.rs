@@ -85,6 +85,13 @@ impl Write for Sock {
             Sock::Tls(s) => s.write(buf),
         }
     }
+    fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+        match self {
+            Sock::Tcp(s) => s.write_vectored(bufs),
+            Sock::Unix(s) => s.write_vectored(bufs),
+            Sock::Tls(s) => s.write_vectored(bufs),
+        }
+    }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
             Sock::Tcp(s) => s.flush(),
@@ -188,9 +195,7 @@ impl Shared {
     /// from the caller's buffer, without a packet or a framed copy.
     pub(crate) fn send_frame(&self, prefix: &[u8], payload: &[u8]) -> Result<()> {
         let mut writer = self.writer.lock();
-        let res = writer
-            .write_all(prefix)
-            .and_then(|()| writer.write_all(payload));
+        let res = write_all_vectored(&mut *writer, prefix, payload);
         drop(writer);
         self.write_failed(res)
     }
@@ -214,6 +219,23 @@ impl Shared {
             err
         })
     }
+}
+
+/// `head` then `body` on `w`, gathered into one system call where the
+/// socket takes them whole (a stream packet's header and its data).
+fn write_all_vectored(w: &mut dyn Write, head: &[u8], body: &[u8]) -> std::io::Result<()> {
+    use std::io::IoSlice;
+    let mut parts = [IoSlice::new(head), IoSlice::new(body)];
+    let mut parts = &mut parts[..];
+    while !parts.is_empty() {
+        match w.write_vectored(parts) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => IoSlice::advance_slices(&mut parts, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 pub struct Client {

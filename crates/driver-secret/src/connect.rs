@@ -2,24 +2,25 @@
 //! carries only the secret driver, as libvirt's secret driver answers
 //! these URIs inside a daemon (libvirtd, virtsecretd). The store lives
 //! from the daemon's state initialization on; a client program that
-//! never initializes it is refused as libvirt refuses it.
+//! never initializes it is refused as libvirt refuses it. The same store is
+//! the daemon's shared secret driver ([`rvirt::driver::shared`]), so
+//! `qemu:///system` connections see the same secrets.
 
 use crate::SecretStore;
+use rvirt::driver::shared;
 use rvirt::driver::{
     ConnectDriver, HypervisorConnection, MigrationDriver, OpenOutcome, SecretDriver, StateConfig,
 };
 use rvirt_util::{Error, ErrorDomain, Result, Uri};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 #[derive(Default)]
-pub struct SecretConnectDriver {
-    store: OnceLock<Arc<SecretStore>>,
-}
+pub struct SecretConnectDriver;
 
 /// Register the secret driver with the public API (a daemon calls this;
 /// the store starts with the daemon's state initialization).
 pub fn register() {
-    rvirt::registry::register(Arc::new(SecretConnectDriver::default()));
+    rvirt::registry::register(Arc::new(SecretConnectDriver));
 }
 
 fn privileged() -> bool {
@@ -36,7 +37,7 @@ impl ConnectDriver for SecretConnectDriver {
         if uri.scheme != "secret" || uri.server.is_some() {
             return Ok(OpenOutcome::Declined);
         }
-        let Some(store) = self.store.get() else {
+        let Some(store) = shared::secrets() else {
             return Err(Error::internal(
                 rvirt::secret::ERROR_DOMAIN,
                 "secret state driver is not active",
@@ -53,20 +54,20 @@ impl ConnectDriver for SecretConnectDriver {
             ));
         }
         Ok(OpenOutcome::Opened(Arc::new(SecretConnection {
-            store: store.clone(),
+            store,
             uri: uri.to_string(),
         })))
     }
 
     fn state_initialize(&self, _config: &StateConfig) -> Result<()> {
-        let _ = self.store.set(Arc::default());
+        shared::set_secrets(Box::<SecretStore>::default());
         Ok(())
     }
 }
 
 /// One connection to the secret driver.
 pub struct SecretConnection {
-    store: Arc<SecretStore>,
+    store: &'static dyn SecretDriver,
     uri: String,
 }
 
@@ -82,6 +83,6 @@ impl HypervisorConnection for SecretConnection {
         Ok(self.uri.clone())
     }
     fn secrets(&self) -> Option<&dyn SecretDriver> {
-        Some(&*self.store)
+        Some(self.store)
     }
 }

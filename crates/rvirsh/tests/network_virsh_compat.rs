@@ -350,22 +350,10 @@ fn network_commands_over_rpc_match_libvirtd() {
     let dir = write_docs();
     let cases = cases(&dir);
     let (stock_uri, our_uri) = (stock.tcp_uri(), ours.tcp_uri());
-    let rules_for = |uri: &str| {
-        let mut r = RULES.to_vec();
-        r.push(Normalise::Uri(uri.to_string()));
-        r
-    };
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            let want = virsh(&stock_uri, c).normalised(&rules_for(&stock_uri));
-            let got = virsh(&our_uri, c).normalised(&rules_for(&our_uri));
-            diff(c, ("libvirtd", &want), ("rvirtd", &got))
-        })
-        .collect();
-    assert_none_differ(
-        &failures,
-        cases.len(),
+    tools::assert_sides_agree(
+        &cases,
+        ("libvirtd", &tools::virsh_on_with(&stock_uri, RULES)),
+        ("rvirtd", &tools::virsh_on_with(&our_uri, RULES)),
         &format!("\n--- rvirtd log:\n{}", ours.log()),
     );
 }
@@ -378,10 +366,9 @@ fn net_event_over_rpc_matches_libvirtd() {
     if !tools::have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let watch = "net-event --event lifecycle --loop --timeout 4";
     let run = |program: PathBuf, uri: &str| {
         let child = tools::spawn_shell(program, uri, watch);

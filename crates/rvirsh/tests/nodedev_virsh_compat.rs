@@ -5,8 +5,11 @@
 //! `rvirt_testkit::nodedev_cases`: bad names and bad XML included).
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::nodedev_cases::{cases, compare_daemons, daemon_cases, secret_cases, Files};
-use rvirt_testkit::tools::{assert_none_differ, compare_shells, have_virsh};
+use rvirt_testkit::nodedev_cases::{cases, daemon_cases, secret_cases, Files};
+use rvirt_testkit::tools::{
+    assert_none_differ, assert_shells_agree, assert_sides_agree, have_virsh, rvirsh_on, virsh,
+    virsh_on,
+};
 
 #[test]
 fn node_device_interface_and_secret_commands_match_virsh() {
@@ -16,11 +19,7 @@ fn node_device_interface_and_secret_commands_match_virsh() {
     }
     let files = Files::write();
     let cases = cases(&files);
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells("test:///default", c, &[]))
-        .collect();
-    assert_none_differ(&failures, cases.len(), "");
+    assert_shells_agree("test:///default", &cases, &[]);
 }
 
 #[test]
@@ -28,18 +27,19 @@ fn stock_virsh_sees_rvirtd_as_libvirtd() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
     let mut cases = cases(&files);
     cases.extend(daemon_cases(&files));
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_daemons(&ours.tcp_uri(), &stock.tcp_uri(), c))
-        .collect();
-    assert_none_differ(&failures, cases.len(), &ours.log());
+    let (theirs, mine) = (stock.tcp_uri(), ours.tcp_uri());
+    assert_sides_agree(
+        &cases,
+        ("libvirtd", &virsh_on(&theirs)),
+        ("rvirtd", &virsh_on(&mine)),
+        &ours.log(),
+    );
 }
 
 /// rvirsh through the remote driver to rvirtd prints what it prints on
@@ -53,16 +53,12 @@ fn rvirsh_through_rvirtd_matches_virsh() {
     let files = Files::write();
     let cases = cases(&files);
     let uri = ours.tcp_uri();
-    let rules = [rvirt_testkit::tools::Normalise::Uri(uri.clone())];
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            let want = rvirt_testkit::tools::virsh("test:///default", c);
-            let got = rvirt_testkit::tools::rvirsh(&uri, c).normalised(&rules);
-            rvirt_testkit::tools::diff(c, ("virsh local", &want), ("rvirsh remote", &got))
-        })
-        .collect();
-    assert_none_differ(&failures, cases.len(), &ours.log());
+    assert_sides_agree(
+        &cases,
+        ("virsh local", &|c| virsh("test:///default", c)),
+        ("rvirsh remote", &rvirsh_on(&uri)),
+        &ours.log(),
+    );
 }
 
 /// Secrets on a daemon's `secret:///system`: rvirtd's secret driver
@@ -74,21 +70,18 @@ fn secrets_on_secret_uri_match_libvirtd() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
-    let secret_uri = |d: &Daemon| {
-        d.tcp_uri()
-            .replace("test+tcp", "secret+tcp")
-            .replace("/default", "/system")
-    };
-    let (theirs, mine) = (secret_uri(&stock), secret_uri(&ours));
+    let (theirs, mine) = (
+        stock.tcp_uri_of("secret", "/system"),
+        ours.tcp_uri_of("secret", "/system"),
+    );
     let cases = secret_cases(&files);
     // The comparison means something only if libvirtd really keeps
     // secrets (the probe defines one; the cases redefine it).
-    let probe = rvirt_testkit::tools::virsh(&theirs, &cases[1]);
+    let probe = virsh(&theirs, &cases[1]);
     assert!(
         probe
             .stdout
@@ -97,18 +90,15 @@ fn secrets_on_secret_uri_match_libvirtd() {
         "{probe:?}"
     );
     // The same call on rvirtd, so both daemons hold the same secrets.
-    rvirt_testkit::tools::virsh(&mine, &cases[1]);
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            let run = |uri: &str| {
-                let rules = [rvirt_testkit::tools::Normalise::Uri(uri.to_string())];
-                rvirt_testkit::tools::virsh(uri, &c.replace("{URI}", uri)).normalised(&rules)
-            };
-            rvirt_testkit::tools::diff(c, ("libvirtd", &run(&theirs)), ("rvirtd", &run(&mine)))
-        })
-        .collect();
-    assert_none_differ(&failures, cases.len(), &ours.log());
+    virsh(&mine, &cases[1]);
+    let on_theirs = |c: &str| virsh_on(&theirs)(&c.replace("{URI}", &theirs));
+    let on_mine = |c: &str| virsh_on(&mine)(&c.replace("{URI}", &mine));
+    assert_sides_agree(
+        &cases,
+        ("libvirtd", &on_theirs),
+        ("rvirtd", &on_mine),
+        &ours.log(),
+    );
 }
 
 /// rvirsh's secret commands through the remote driver to rvirtd's
@@ -121,27 +111,21 @@ fn rvirsh_secrets_match_virsh_on_rvirtd() {
     }
     let (for_virsh, for_rvirsh) = (Daemon::rvirtd(""), Daemon::rvirtd(""));
     let files = Files::write();
-    let secret_uri = |d: &Daemon| {
-        d.tcp_uri()
-            .replace("test+tcp", "secret+tcp")
-            .replace("/default", "/system")
-    };
-    let (a, b) = (secret_uri(&for_virsh), secret_uri(&for_rvirsh));
+    let (a, b) = (
+        for_virsh.tcp_uri_of("secret", "/system"),
+        for_rvirsh.tcp_uri_of("secret", "/system"),
+    );
     // rvirsh has no `connect` command: the read-only case stays virsh's.
     let cases: Vec<String> = secret_cases(&files)
         .into_iter()
         .filter(|c| !c.starts_with("connect "))
         .collect();
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| {
-            let norm = |uri: &str| [rvirt_testkit::tools::Normalise::Uri(uri.to_string())];
-            let want = rvirt_testkit::tools::virsh(&a, c).normalised(&norm(&a));
-            let got = rvirt_testkit::tools::rvirsh(&b, c).normalised(&norm(&b));
-            rvirt_testkit::tools::diff(c, ("virsh", &want), ("rvirsh", &got))
-        })
-        .collect();
-    assert_none_differ(&failures, cases.len(), &for_rvirsh.log());
+    assert_sides_agree(
+        &cases,
+        ("virsh", &virsh_on(&a)),
+        ("rvirsh", &rvirsh_on(&b)),
+        &for_rvirsh.log(),
+    );
 }
 
 /// `nodedev-event --loop` waiting on a daemon while another client
@@ -152,10 +136,9 @@ fn nodedev_events_reach_a_waiting_virsh() {
     if !have_virsh() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let files = Files::write();
     let wait = "nodedev-event --event lifecycle --loop --timeout 5";
     let act = format!(
@@ -167,7 +150,7 @@ fn nodedev_events_reach_a_waiting_virsh() {
         // The waiter registers within the first second; the default
         // test host lives while it is connected, so the actor shares it.
         std::thread::sleep(std::time::Duration::from_millis(1500));
-        let acted = rvirt_testkit::tools::virsh(uri, &act);
+        let acted = virsh(uri, &act);
         assert!(acted.ok, "{acted:?}");
         rvirt_testkit::tools::wait(waiter)
     };

@@ -2,6 +2,7 @@
 //! the interface calls of `Connect` (libvirt's src/libvirt-interface.c):
 //! read-only connections refused before the driver sees a change.
 
+use crate::driver::shared;
 use crate::driver::{InterfaceDriver, InterfaceRef};
 use crate::Connect;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -50,7 +51,12 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn iface_driver(&self, api: &str) -> Result<&dyn InterfaceDriver> {
-        self.driver().interfaces().ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().interfaces(),
+            shared::interfaces(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     fn interface(&self, r: InterfaceRef) -> Interface {

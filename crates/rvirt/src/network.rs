@@ -4,6 +4,7 @@
 //! driver sees a call.
 
 use crate::driver::network::unsupported;
+use crate::driver::shared;
 use crate::driver::{nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
 use crate::events_network::NetworkEventCallback;
 use crate::Connect;
@@ -30,22 +31,8 @@ pub mod update {
     pub const AFFECT_CURRENT: u32 = 0;
     pub const AFFECT_LIVE: u32 = 1 << 0;
     pub const AFFECT_CONFIG: u32 = 1 << 1;
-    /// The sections, in `virNetworkUpdateSection` order from 1 ("none" is 0).
-    pub const SECTIONS: &[&str] = &[
-        "none",
-        "bridge",
-        "domain",
-        "ip",
-        "ip-dhcp-host",
-        "ip-dhcp-range",
-        "forward",
-        "forward-interface",
-        "forward-pf",
-        "portgroup",
-        "dns-host",
-        "dns-txt",
-        "dns-srv",
-    ];
+    /// The sections, in `virNetworkUpdateSection` order ("none" is 0).
+    pub use rvirt_util::names::NETWORK_UPDATE_SECTIONS as SECTIONS;
 }
 
 #[derive(Clone)]
@@ -61,13 +48,21 @@ pub struct NWFilter {
 }
 
 fn net_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NetworkDriver> {
-    conn.driver().network().ok_or_else(|| unsupported(api))
+    shared::or_shared(
+        conn.driver().as_ref(),
+        conn.driver().network(),
+        shared::network(),
+    )
+    .ok_or_else(|| unsupported(api))
 }
 
 fn filter_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NWFilterDriver> {
-    conn.driver()
-        .nwfilter()
-        .ok_or_else(|| nwfilter::unsupported(api))
+    shared::or_shared(
+        conn.driver().as_ref(),
+        conn.driver().nwfilter(),
+        shared::nwfilter(),
+    )
+    .ok_or_else(|| nwfilter::unsupported(api))
 }
 
 impl Network {

@@ -2,6 +2,7 @@
 //! the node device calls of `Connect` (libvirt's src/libvirt-nodedev.c),
 //! with the public API's own checks before the driver sees a call.
 
+use crate::driver::shared;
 use crate::driver::{NodeDeviceDriver, NodeDeviceRef};
 use crate::events_nodedev::{nodedev_event, NodeDeviceEventCallback};
 use crate::Connect;
@@ -10,32 +11,9 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 /// `VIR_FROM_NODEDEV`.
 pub const ERROR_DOMAIN: ErrorDomain = ErrorDomain(22);
 
-/// libvirt's `virNodeDevCapType` names, in order: capability `i` is
+/// libvirt's `virNodeDevCapType` names: capability `i` is
 /// `VIR_CONNECT_LIST_NODE_DEVICES_CAP_*` bit `i`.
-pub const CAP_NAMES: [&str; 22] = [
-    "system",
-    "pci",
-    "usb_device",
-    "usb",
-    "net",
-    "scsi_host",
-    "scsi_target",
-    "scsi",
-    "storage",
-    "fc_host",
-    "vports",
-    "scsi_generic",
-    "drm",
-    "mdev_types",
-    "mdev",
-    "ccw",
-    "css",
-    "vdpa",
-    "ap_card",
-    "ap_queue",
-    "ap_matrix",
-    "vpd",
-];
+pub use rvirt_util::names::NODE_DEVICE_CAPS as CAP_NAMES;
 
 /// `virConnectListAllNodeDevicesFlags`.
 pub mod list_flags {
@@ -90,7 +68,12 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn nodedev_driver(&self, api: &str) -> Result<&dyn NodeDeviceDriver> {
-        self.driver().node_devices().ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().node_devices(),
+            shared::node_devices(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     fn node_device(&self, r: NodeDeviceRef) -> NodeDevice {

@@ -3,6 +3,7 @@
 //! handed to a read-only connection: `virSecretGetValue` is refused there
 //! before the driver is asked.
 
+use crate::driver::shared;
 use crate::driver::{SecretDriver, SecretRef};
 use crate::events_nodedev::{secret_event, SecretEventCallback};
 use crate::Connect;
@@ -47,7 +48,12 @@ fn unsupported(api: &str) -> Error {
 
 impl Connect {
     fn secret_driver(&self, api: &str) -> Result<&dyn SecretDriver> {
-        self.driver().secrets().ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().secrets(),
+            shared::secrets(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     fn secret(&self, r: SecretRef) -> Secret {

@@ -4,6 +4,7 @@
 //! checks (read-only connections) before the driver sees the call.
 
 use crate::connect::Connect;
+use crate::driver::shared;
 use crate::driver::storage::unsupported;
 use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
 use crate::driver::StorageDriver;
@@ -40,7 +41,12 @@ impl Connect {
     /// The connection's storage driver, or libvirt's "not supported"
     /// naming `api`.
     pub(crate) fn storage_driver(&self, api: &str) -> Result<&dyn StorageDriver> {
-        self.driver().storage().ok_or_else(|| unsupported(api))
+        shared::or_shared(
+            self.driver().as_ref(),
+            self.driver().storage(),
+            shared::storage(),
+        )
+        .ok_or_else(|| unsupported(api))
     }
 
     /// A handle for a pool the caller already knows (the daemon rebuilds

@@ -3,15 +3,7 @@
 //! socket, give the transcript a stock libvirtd gives.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{python3, python_libvirt_ready};
-use std::path::Path;
-
-fn script() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python/network_events.py")
-        .display()
-        .to_string()
-}
+use rvirt_testkit::tools::{python3, python_libvirt_ready, python_script};
 
 #[test]
 fn python_network_events_match_libvirtd() {
@@ -21,7 +13,7 @@ fn python_network_events_match_libvirtd() {
     let ours = Daemon::rvirtd("");
     let mut want = None;
     if let Some(stock) = Daemon::libvirtd() {
-        let out = python3([script(), stock.tcp_uri()]);
+        let out = python3([python_script("network_events.py"), stock.tcp_uri()]);
         assert!(
             out.ok && out.stdout.ends_with("DONE\n"),
             "libvirtd:\n{}\n{}",
@@ -31,7 +23,7 @@ fn python_network_events_match_libvirtd() {
         want = Some(out.stdout);
     }
     for uri in [ours.tcp_uri(), ours.unix_uri()] {
-        let got = python3([script(), uri.clone()]);
+        let got = python3([python_script("network_events.py"), uri.clone()]);
         assert!(
             got.ok && got.stdout.ends_with("DONE\n"),
             "{uri}:\n{}\n{}\n--- daemon log:\n{}",

@@ -7,28 +7,18 @@
 //! through a stock libvirtd.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready};
-use std::path::Path;
-
-fn script(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-        .display()
-        .to_string()
-}
+use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready, python_script};
 
 #[test]
 fn python_node_devices_interfaces_and_secrets_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let want = assert_python_transcripts_agree(
-        &script("nodedev.py"),
+        &python_script("nodedev.py"),
         &stock.tcp_uri(),
         &[ours.tcp_uri()],
         &|| ours.log(),
@@ -46,17 +36,12 @@ fn python_secrets_and_secret_events_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
-    let uri = |d: &Daemon| {
-        d.tcp_uri()
-            .replace("test+tcp", "secret+tcp")
-            .replace("/default", "/system")
-    };
+    let uri = |d: &Daemon| d.tcp_uri_of("secret", "/system");
     let want = assert_python_transcripts_agree(
-        &script("secret_events.py"),
+        &python_script("secret_events.py"),
         &uri(&stock),
         &[uri(&ours)],
         &|| ours.log(),

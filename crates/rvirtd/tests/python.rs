@@ -3,16 +3,9 @@
 //! of many concurrent clients.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_python_transcripts_agree, python3, python_libvirt_ready};
-use std::path::Path;
-
-fn script(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
-        .display()
-        .to_string()
-}
+use rvirt_testkit::tools::{
+    assert_python_transcripts_agree, python3, python_libvirt_ready, python_script,
+};
 
 #[test]
 fn python_libvirt_client_and_events() {
@@ -21,7 +14,7 @@ fn python_libvirt_client_and_events() {
     }
     let d = Daemon::rvirtd("");
     for uri in [d.tcp_uri(), d.unix_uri()] {
-        let out = python3([script("client.py"), uri.clone()]);
+        let out = python3([python_script("client.py"), uri.clone()]);
         let stdout = &out.stdout;
         assert!(
             out.ok && stdout.contains("ALL OK"),
@@ -40,7 +33,12 @@ fn python_load_100_clients() {
         return;
     }
     let d = Daemon::rvirtd("max_clients = 200\n");
-    let out = python3([script("load.py"), d.tcp_uri(), "100".into(), "1000".into()]);
+    let out = python3([
+        python_script("load.py"),
+        d.tcp_uri(),
+        "100".into(),
+        "1000".into(),
+    ]);
     let stdout = &out.stdout;
     eprintln!("load: {stdout}");
     assert!(
@@ -60,12 +58,11 @@ fn python_snapshots_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     assert_python_transcripts_agree(
-        &script("snapshots.py"),
+        &python_script("snapshots.py"),
         &stock.tcp_uri(),
         &[ours.tcp_uri(), ours.unix_uri()],
         &|| ours.log(),
@@ -80,12 +77,11 @@ fn python_storage_and_pool_events_match_libvirtd() {
     if !python_libvirt_ready() {
         return;
     }
-    let Some(stock) = Daemon::libvirtd() else {
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
         return;
     };
-    let ours = Daemon::rvirtd("");
     let want = assert_python_transcripts_agree(
-        &script("storage.py"),
+        &python_script("storage.py"),
         &stock.tcp_uri(),
         &[ours.tcp_uri(), ours.unix_uri()],
         &|| ours.log(),

@@ -9,7 +9,7 @@
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::guest::READY_MARKER;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{diff, rvirsh, virsh, Output};
+use rvirt_testkit::tools::{diff, differing_cases, rvirsh, virsh, Output};
 use std::time::{Duration, Instant};
 
 /// The kit's guest with one of two vCPUs online, a raw disk, a user-mode
@@ -59,14 +59,13 @@ fn steady(out: Output) -> Output {
 
 /// Each of `cases` through stock virsh, then rvirsh; the differences.
 fn compare(uri: &str, cases: &[&str]) -> Vec<String> {
-    cases
-        .iter()
-        .filter_map(|c| {
-            let want = steady(virsh(uri, c));
-            let got = steady(rvirsh(uri, c));
-            diff(c, ("virsh", &want), ("rvirsh", &got))
-        })
-        .collect()
+    differing_cases(cases, |c| {
+        diff(
+            c,
+            ("virsh", &steady(virsh(uri, c))),
+            ("rvirsh", &steady(rvirsh(uri, c))),
+        )
+    })
 }
 
 fn ok(uri: &str, cmd: &str) -> String {

@@ -18,23 +18,32 @@
 //!
 //! PAIRS takes any `A:B` of rvirtd and libvirtd: `libvirtd:rvirtd` adds the
 //! mixed rows (libvirtd -> rvirtd and back) once the daemons interoperate.
+//!
+//! With TLS=1 (the default where certtool is installed) every daemon also
+//! listens on TLS (port 16514, a certificate of the test kit's PKI naming
+//! both hosts), and a third mode runs the tunnelled migration over
+//! `qemu+tls://` (issue 16: what TLS costs each daemon).
 
 use rvirt_testkit::guest::{self, GuestArgs};
 use rvirt_testkit::migration_host::env_or;
+use rvirt_testkit::pki::{have_certtool, Pki};
 use rvirt_testkit::qemu_events::{EventTap, QemuMigration};
 use rvirt_testkit::qemu_hosts::{
-    alive, field, setup_kinds_with, virsh_migrate, virsh_migrate_tunnelled, HostKind,
+    alive, field, setup_kinds_conf, virsh_migrate, virsh_migrate_tunnelled, HostKind,
     MigrationHost, TestGuest,
 };
+use rvirt_testkit::tools::Output;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Mode {
     Native,
     Tunnelled,
+    TunnelledTls,
 }
 
 impl Mode {
@@ -42,7 +51,43 @@ impl Mode {
         match self {
             Mode::Native => "native",
             Mode::Tunnelled => "tunnelled",
+            Mode::TunnelledTls => "tunnelled, TLS",
         }
+    }
+}
+
+/// Both daemons' TLS listener (config lines) and the client credentials
+/// the source daemon opens the destination with (`pkipath`).
+struct Tls {
+    _pki: Pki,
+    conf: String,
+    client_dir: PathBuf,
+}
+
+impl Tls {
+    /// The kit's PKI with one server certificate for both LAN hosts
+    /// (`rvirt-qa` 10.77.0.1, `rvirt-qb` 10.77.0.2), unless TLS=0 or
+    /// certtool is missing.
+    fn from_env() -> Option<Tls> {
+        if env_or("TLS", "1") == "0" || !have_certtool() {
+            return None;
+        }
+        let pki = Pki::new();
+        let hosts = [("rvirt-qa", "10.77.0.1"), ("rvirt-qb", "10.77.0.2")];
+        Some(Tls {
+            conf: pki.lan_server_conf(16514, &hosts),
+            client_dir: pki.client_dir("client"),
+            _pki: pki,
+        })
+    }
+
+    /// `virsh migrate --live --p2p --tunnelled` to `dst` over TLS.
+    fn migrate(&self, src: &dyn MigrationHost, dst: &dyn MigrationHost, name: &str) -> Output {
+        src.virsh(&format!(
+            "migrate --live --p2p --tunnelled {name} qemu+tls://{}/system?pkipath={}",
+            dst.addr(),
+            self.client_dir.display()
+        ))
     }
 }
 
@@ -82,20 +127,21 @@ fn main() {
     let loopback = loopback_mib_s();
     eprintln!("loopback TCP: {loopback:.0} MiB/s");
     let tap = EventTap::new();
+    let tls = Tls::from_env();
     let mut samples: BTreeMap<Key, Vec<Sample>> = BTreeMap::new();
     for (a, b) in pairs {
-        run_pair((a, b), mib, rounds, &tap, &mut samples);
+        run_pair((a, b), (mib, rounds), &tap, tls.as_ref(), &mut samples);
     }
     print_report(&samples, mib, rounds, loopback);
 }
 
-/// Start the pair with the guest on A, then ROUNDS x (native, tunnelled)
-/// x (A -> B, B -> A).
+/// Start the pair with the guest on A, then ROUNDS x (native, tunnelled,
+/// tunnelled over TLS if `tls`) x (A -> B, B -> A).
 fn run_pair(
     kinds: (HostKind, HostKind),
-    mib: u64,
-    rounds: usize,
+    (mib, rounds): (u64, usize),
     tap: &EventTap,
+    tls: Option<&Tls>,
     samples: &mut BTreeMap<Key, Vec<Sample>>,
 ) {
     let args = GuestArgs {
@@ -109,13 +155,18 @@ fn run_pair(
         kinds.0.name(),
         kinds.1.name()
     );
-    let s = setup_kinds_with("bench", &args, kinds, mib + 96, &tap.emulator())
+    let conf = tls.map_or("", |t| t.conf.as_str());
+    let s = setup_kinds_conf("bench", &args, kinds, (mib + 96, &tap.emulator()), conf)
         .expect("the benchmark needs root, iproute2 and stock libvirtd (scripts/install-deps.sh)");
     let (a, b): (&dyn MigrationHost, &dyn MigrationHost) = (&s.a, &s.b);
     for _ in 0..rounds {
-        for mode in [Mode::Native, Mode::Tunnelled] {
+        let modes = [Mode::Native, Mode::Tunnelled, Mode::TunnelledTls];
+        for mode in modes
+            .into_iter()
+            .filter(|m| tls.is_some() || *m != Mode::TunnelledTls)
+        {
             for (src, dst) in [(a, b), (b, a)] {
-                let sample = migrate(src, dst, &s.g, mode, tap);
+                let sample = migrate((src, dst), &s.g, mode, tap, tls);
                 eprintln!(
                     "{} -> {} {}: wall {:.0} ms, QEMU {:.0} ms, {:.0} MiB/s, downtime {:.0} ms ({})",
                     src.kind().name(),
@@ -138,11 +189,11 @@ fn run_pair(
 /// One timed migration; afterwards QEMU runs only on `dst` and the guest
 /// ticks on.
 fn migrate(
-    src: &dyn MigrationHost,
-    dst: &dyn MigrationHost,
+    (src, dst): (&dyn MigrationHost, &dyn MigrationHost),
     g: &TestGuest,
     mode: Mode,
     tap: &EventTap,
+    tls: Option<&Tls>,
 ) -> Sample {
     let src_pid = src.qemu_pid(&g.name).expect("QEMU on the source");
     let before = guest::last_tick(&g.text()).unwrap_or(0);
@@ -151,6 +202,7 @@ fn migrate(
     let out = match mode {
         Mode::Native => virsh_migrate(src, dst, &g.name, "--p2p"),
         Mode::Tunnelled => virsh_migrate_tunnelled(src, dst, &g.name, ""),
+        Mode::TunnelledTls => tls.expect("TLS set up").migrate(src, dst, &g.name),
     };
     let wall_ms = started.elapsed().as_secs_f64() * 1e3;
     assert!(
@@ -353,6 +405,13 @@ fn print_targets(rows: &BTreeMap<Key, Row>, loopback: f64) {
             targets.push((what, figure, r, l, "<=", limit));
         }
     }
+    // What TLS costs each daemon's tunnel: rvirt keeps at least the share
+    // of its plain-TCP throughput that libvirtd keeps.
+    let tls_share = |k| {
+        let (over_tls, plain) = (get(k, Mode::TunnelledTls), get(k, Mode::Tunnelled));
+        ratio(pick(over_tls, mib_s), pick(plain, mib_s))
+    };
+    let tls_cost = ratio(tls_share(HostKind::Rvirtd), tls_share(HostKind::Libvirtd));
     println!();
     println!("| target | value | wanted | met? |");
     println!("|---|---|---|---|");
@@ -365,6 +424,14 @@ fn print_targets(rows: &BTreeMap<Key, Row>, loopback: f64) {
             None => "n/a",
         };
         println!("| {what} | {} | {op} {limit} | {met} |", num(value, 2));
+    }
+    if let Some(v) = tls_cost {
+        println!(
+            "| rvirt's TLS / TCP tunnelled throughput ({}) against libvirtd's ({}) | {v:.2} | >= 1 | {} |",
+            num(tls_share(HostKind::Rvirtd), 2),
+            num(tls_share(HostKind::Libvirtd), 2),
+            if v >= 1.0 { "yes" } else { "NO" }
+        );
     }
     for (name, r) in [("rvirt native", rn), ("rvirt tunnelled", rt)] {
         if let Some(v) = pick(r, mib_s) {

@@ -65,6 +65,13 @@ impl Daemon {
         Daemon::libvirtd_with("")
     }
 
+    /// A stock libvirtd and an rvirtd, both with the default config, for
+    /// a side-by-side test; `None` where libvirtd is not installed.
+    pub fn libvirtd_and_rvirtd() -> Option<(Daemon, Daemon)> {
+        let stock = Daemon::libvirtd()?;
+        Some((stock, Daemon::rvirtd("")))
+    }
+
     /// A stock libvirtd with `extra` appended to its config. It runs in a
     /// private mount namespace with its own /run, so it neither meets nor
     /// locks out another libvirtd on the host (its drivers lock pid files
@@ -168,7 +175,13 @@ impl Daemon {
     }
 
     pub fn tcp_uri(&self) -> String {
-        format!("test+tcp://127.0.0.1:{}/default", self.port)
+        self.tcp_uri_of("test", "/default")
+    }
+
+    /// Another driver's URI over TCP on this daemon, e.g. `("secret",
+    /// "/system")` gives `secret+tcp://127.0.0.1:PORT/system`.
+    pub fn tcp_uri_of(&self, driver: &str, path: &str) -> String {
+        format!("{driver}+tcp://127.0.0.1:{}{path}", self.port)
     }
 
     pub fn socket(&self) -> PathBuf {

@@ -53,10 +53,22 @@ impl LibvirtdHost {
         hostname: &str,
         seen: Option<&std::path::Path>,
     ) -> LibvirtdHost {
+        LibvirtdHost::start_with_conf(lan_side, hostname, seen, "")
+    }
+
+    /// As [`LibvirtdHost::start_with_disks`], with `extra` libvirtd.conf
+    /// lines, which take precedence over the host's own (libvirt's config
+    /// reader keeps the first of a repeated setting).
+    pub fn start_with_conf(
+        lan_side: &NetNs,
+        hostname: &str,
+        seen: Option<&std::path::Path>,
+        extra: &str,
+    ) -> LibvirtdHost {
         let mut last_log = String::new();
         // A free port can be taken before libvirtd binds it: a new one then.
         for _ in 0..3 {
-            let mut host = LibvirtdHost::spawn(lan_side, hostname, seen);
+            let mut host = LibvirtdHost::spawn(lan_side, hostname, seen, extra);
             if host.wait_serving() {
                 return host;
             }
@@ -70,7 +82,12 @@ impl LibvirtdHost {
         stock_installed()
     }
 
-    fn spawn(net: &NetNs, hostname: &str, seen: Option<&std::path::Path>) -> LibvirtdHost {
+    fn spawn(
+        net: &NetNs,
+        hostname: &str,
+        seen: Option<&std::path::Path>,
+        extra: &str,
+    ) -> LibvirtdHost {
         let dir = TempDir::new(&format!("libvirtd-{hostname}"));
         let own = dir.join("disks");
         std::fs::create_dir_all(&own).expect("host disks directory");
@@ -82,7 +99,7 @@ impl LibvirtdHost {
         let conf = dir.write(
             "libvirtd.conf",
             format!(
-                "listen_tls = 0\nlisten_tcp = 1\nauth_tcp = \"none\"\n\
+                "{extra}listen_tls = 0\nlisten_tcp = 1\nauth_tcp = \"none\"\n\
                  tcp_port = \"{port}\"\nlisten_addr = \"{}\"\n\
                  unix_sock_dir = \"{}\"\nauth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n\
                  host_uuid = \"{host_uuid}\"\n",

@@ -22,9 +22,17 @@ pub enum HostKind {
 impl HostKind {
     /// Start a host of this kind as `name` on `lan_side`.
     pub fn start(self, lan_side: &NetNs, name: &str) -> Box<dyn MigrationHost> {
+        self.start_with(lan_side, name, "")
+    }
+
+    /// As [`HostKind::start`], with `extra` daemon config lines (the same
+    /// keys for rvirtd and libvirtd, e.g. a TLS listener).
+    pub fn start_with(self, lan_side: &NetNs, name: &str, extra: &str) -> Box<dyn MigrationHost> {
         match self {
-            HostKind::Rvirtd => Box::new(QemuHost::start(lan_side, name)),
-            HostKind::Libvirtd => Box::new(LibvirtdHost::start(lan_side, name)),
+            HostKind::Rvirtd => Box::new(QemuHost::start_with(lan_side, name, extra)),
+            HostKind::Libvirtd => {
+                Box::new(LibvirtdHost::start_with_conf(lan_side, name, None, extra))
+            }
         }
     }
 

@@ -1,9 +1,8 @@
 //! The node device, host interface and secret cases (issue 18): virsh
 //! command strings and the XML files they read, run through stock virsh
 //! and rvirsh on `test:///default`, and through stock virsh against
-//! rvirtd and against libvirtd ([`compare_daemons`]).
+//! rvirtd and against libvirtd.
 
-use crate::tools::{diff, virsh, Normalise};
 use std::path::PathBuf;
 
 /// The documents the cases read, in a directory removed on drop.
@@ -329,14 +328,4 @@ pub fn secret_cases(f: &Files) -> Vec<String> {
              secret-undefine {b}; secret-list"
         ),
     ]
-}
-
-/// Stock virsh with `commands` against two daemons (rvirtd, libvirtd),
-/// compared after blanking each one's URI; a description of any
-/// difference.
-pub fn compare_daemons(ours: &str, stock: &str, commands: &str) -> Option<String> {
-    let rules = |uri: &str| vec![Normalise::Uri(uri.to_string())];
-    let want = virsh(stock, commands).normalised(&rules(stock));
-    let got = virsh(ours, commands).normalised(&rules(ours));
-    diff(commands, ("libvirtd", &want), ("rvirtd", &got))
 }

@@ -112,11 +112,7 @@ impl Pki {
     /// name and address of `hosts`, and the "client" certificate, so each
     /// of those hosts can be either end.
     pub fn qemu_dir(&self, hosts: &[(&str, &str)]) -> PathBuf {
-        let mut template = server_template(hosts[0].0, hosts[0].1);
-        for (name, addr) in &hosts[1..] {
-            template.push_str(&format!("dns_name = \"{name}\"\nip_address = \"{addr}\"\n"));
-        }
-        self.make_cert("ca", "qemu-server", &template);
+        self.make_cert("ca", "qemu-server", &hosts_template(hosts));
         let dir = self.dir.join("qemu");
         std::fs::create_dir_all(&dir).expect("qemu cert dir");
         for (from, to) in [
@@ -134,6 +130,14 @@ impl Pki {
                 .expect("chmod qemu cert");
         }
         dir
+    }
+
+    /// libvirtd.conf lines for a TLS listener on `port` whose certificate
+    /// ("lan-server") names every host name and address of `hosts`: one
+    /// configuration for each daemon of a LAN.
+    pub fn lan_server_conf(&self, port: u16, hosts: &[(&str, &str)]) -> String {
+        self.make_cert("ca", "lan-server", &hosts_template(hosts));
+        self.server_conf_as("lan-server", port)
     }
 
     /// libvirtd.conf lines for the TLS listener on `port` with this PKI.
@@ -250,6 +254,16 @@ impl Default for Pki {
     fn default() -> Pki {
         Pki::new()
     }
+}
+
+/// A server certificate's template naming every host and address of
+/// `hosts` (the first as its CN).
+fn hosts_template(hosts: &[(&str, &str)]) -> String {
+    let mut template = server_template(hosts[0].0, hosts[0].1);
+    for (name, addr) in &hosts[1..] {
+        template.push_str(&format!("dns_name = \"{name}\"\nip_address = \"{addr}\"\n"));
+    }
+    template
 }
 
 fn server_template(host: &str, ip: &str) -> String {

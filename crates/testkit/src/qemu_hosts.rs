@@ -459,13 +459,25 @@ pub fn setup_kinds_with(
     memory_mib: u64,
     emulator: &Path,
 ) -> Option<Setup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
+    setup_kinds_conf(tag, args, (a, b), (memory_mib, emulator), "")
+}
+
+/// As [`setup_kinds_with`] (memory and emulator as a pair), both daemons
+/// started with `extra` config lines.
+pub fn setup_kinds_conf(
+    tag: &str,
+    args: &GuestArgs,
+    (a, b): (HostKind, HostKind),
+    (memory_mib, emulator): (u64, &Path),
+    extra: &str,
+) -> Option<Setup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
     let stock = [a, b].contains(&HostKind::Libvirtd);
     if stock && !crate::libvirtd_host::LibvirtdHost::available() {
         return None;
     }
     let lan = Lan::create()?;
-    let host_a = a.start(&lan.a, "rvirt-qa");
-    let host_b = b.start(&lan.b, "rvirt-qb");
+    let host_a = a.start_with(&lan.a, "rvirt-qa", extra);
+    let host_b = b.start_with(&lan.b, "rvirt-qb", extra);
     let guest = (args, memory_mib, emulator);
     Some(setup_on(lan, host_a, host_b, tag, guest))
 }

@@ -399,6 +399,13 @@ pub fn transcript_diff(want: &str, got: &str) -> Option<String> {
     (!d.is_empty()).then(|| d.join("\n"))
 }
 
+/// The path of the python3-libvirt script `name` that the daemon's
+/// tests share (crates/rvirtd/tests/python/).
+pub fn python_script(name: &str) -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rvirtd/tests/python");
+    dir.join(name).display().to_string()
+}
+
 /// python3-libvirt's `script` against a stock libvirtd at `reference`
 /// (its transcript must end "DONE"), then against each of rvirtd's
 /// `uris`: every transcript must be libvirtd's, line for line (`log`
@@ -441,11 +448,49 @@ pub fn compare_shells(uri: &str, commands: &str, rules: &[Normalise]) -> Option<
 /// Every case of `cases` gives the same output through stock virsh and
 /// rvirsh on `uri` (after `rules`); panics listing the cases that differ.
 pub fn assert_shells_agree<S: AsRef<str>>(uri: &str, cases: &[S], rules: &[Normalise]) {
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|c| compare_shells(uri, c.as_ref(), rules))
-        .collect();
+    let failures = differing_cases(cases, |c| compare_shells(uri, c, rules));
     assert_none_differ(&failures, cases.len(), "");
+}
+
+/// Stock virsh against `uri`, with `uri` masked in what it prints: one
+/// daemon's side of a comparison.
+pub fn virsh_on(uri: &str) -> impl Fn(&str) -> Output + '_ {
+    virsh_on_with(uri, &[])
+}
+
+/// As [`virsh_on`], with `rules` applied too.
+pub fn virsh_on_with<'a>(uri: &'a str, rules: &'a [Normalise]) -> impl Fn(&str) -> Output + 'a {
+    move |c| {
+        let mut all = rules.to_vec();
+        all.push(Normalise::Uri(uri.to_string()));
+        virsh(uri, c).normalised(&all)
+    }
+}
+
+/// rvirsh against `uri`, with `uri` masked in what it prints.
+pub fn rvirsh_on(uri: &str) -> impl Fn(&str) -> Output + '_ {
+    move |c| rvirsh(uri, c).normalised(&[Normalise::Uri(uri.to_string())])
+}
+
+/// One side of a comparison: its name in a difference, and how it runs a
+/// case (a tool, a URI, its normalisations).
+pub type Side<'a> = (&'a str, &'a dyn Fn(&str) -> Output);
+
+/// The [`diff`] of each case that `compare` finds differing.
+pub fn differing_cases<S: AsRef<str>>(
+    cases: &[S],
+    compare: impl Fn(&str) -> Option<String>,
+) -> Vec<String> {
+    cases.iter().filter_map(|c| compare(c.as_ref())).collect()
+}
+
+/// Every case gives the same output on side `want` and side `got`; panics
+/// listing those that differ, then `context` (e.g. a daemon's log).
+pub fn assert_sides_agree<S: AsRef<str>>(cases: &[S], want: Side, got: Side, context: &str) {
+    let failures = differing_cases(cases, |c| {
+        diff(c, (want.0, &(want.1)(c)), (got.0, &(got.1)(c)))
+    });
+    assert_none_differ(&failures, cases.len(), context);
 }
 
 /// One domain document of a define/dump comparison: its name, its XML,

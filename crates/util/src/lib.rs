@@ -8,6 +8,7 @@ pub mod c_enum;
 pub mod error;
 pub mod host;
 pub mod logging;
+pub mod names;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

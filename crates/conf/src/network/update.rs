@@ -6,29 +6,13 @@ use super::dns::{parse_host_pattern, parse_srv, parse_txt};
 use super::{xml_err, xml_error, DnsHost, ForwardIf, NetworkDef, NetworkIp, PortGroup};
 use crate::domain::interface::MacAddr;
 use crate::xml::{self, Element};
+use rvirt_util::names::NETWORK_UPDATE_SECTIONS as SECTIONS;
 use rvirt_util::{Error, ErrorCode, Result};
 
 pub const MODIFY: u32 = 1;
 pub const DELETE: u32 = 2;
 pub const ADD_LAST: u32 = 3;
 pub const ADD_FIRST: u32 = 4;
-
-/// `virNetworkUpdateSection` names, by number.
-const SECTIONS: &[&str] = &[
-    "none",
-    "bridge",
-    "domain",
-    "ip",
-    "ip-dhcp-host",
-    "ip-dhcp-range",
-    "forward",
-    "forward-interface",
-    "forward-pf",
-    "portgroup",
-    "dns-host",
-    "dns-txt",
-    "dns-srv",
-];
 
 fn op_invalid(msg: String) -> Error {
     xml_err(ErrorCode::OPERATION_INVALID, msg)
@@ -55,6 +39,38 @@ fn insert<T>(list: &mut Vec<T>, command: u32, item: T) {
     } else {
         list.push(item);
     }
+}
+
+/// libvirt's texts for a record section that can only be added to or
+/// deleted from, each followed by " in network NAME".
+struct RecordTexts {
+    exists: &'static str,
+    missing: &'static str,
+    ambiguous: &'static str,
+}
+
+/// libvirt's rule for DNS HOST and SRV records: add (`record()`) only when
+/// no existing record matches, delete only when exactly one does.
+fn add_or_delete_one<T>(
+    list: &mut Vec<T>,
+    command: u32,
+    matching: &[usize],
+    record: impl FnOnce() -> T,
+    texts: &RecordTexts,
+    net: &str,
+) -> Result<()> {
+    let refuse = |text: &str| Err(op_invalid(format!("{text} in network {net}")));
+    match (command, matching) {
+        (ADD_FIRST | ADD_LAST, []) => insert(list, command, record()),
+        (ADD_FIRST | ADD_LAST, _) => return refuse(texts.exists),
+        (DELETE, []) => return refuse(texts.missing),
+        (DELETE, [i]) => {
+            list.remove(*i);
+        }
+        (DELETE, _) => return refuse(texts.ambiguous),
+        _ => return Err(unknown_command(command)),
+    }
+    Ok(())
 }
 
 fn same_mac(a: &str, b: &str) -> bool {
@@ -365,37 +381,16 @@ impl NetworkDef {
             })
             .map(|(i, _)| i)
             .collect();
-        match command {
-            ADD_FIRST | ADD_LAST => {
-                if !matching.is_empty() {
-                    return Err(op_invalid(format!(
-                        "there is already at least one DNS HOST record with a matching field in network {net}"
-                    )));
-                }
-                let host = DnsHost {
-                    ip: ip.expect("an added record has its address"),
-                    names,
-                };
-                insert(&mut self.dns.hosts, command, host);
-            }
-            DELETE => match matching.as_slice() {
-                [] => {
-                    return Err(op_invalid(format!(
-                        "couldn't locate a matching DNS HOST record in network {net}"
-                    )))
-                }
-                [i] => {
-                    self.dns.hosts.remove(*i);
-                }
-                _ => {
-                    return Err(op_invalid(format!(
-                        "multiple matching DNS HOST records were found in network {net}"
-                    )))
-                }
-            },
-            _ => return Err(unknown_command(command)),
-        }
-        Ok(())
+        let texts = RecordTexts {
+            exists: "there is already at least one DNS HOST record with a matching field",
+            missing: "couldn't locate a matching DNS HOST record",
+            ambiguous: "multiple matching DNS HOST records were found",
+        };
+        let host = || DnsHost {
+            ip: ip.expect("an added record has its address"),
+            names,
+        };
+        add_or_delete_one(&mut self.dns.hosts, command, &matching, host, &texts, &net)
     }
 
     fn update_dns_txt(&mut self, command: u32, el: &Element) -> Result<()> {
@@ -450,32 +445,11 @@ impl NetworkDef {
             })
             .map(|(i, _)| i)
             .collect();
-        match command {
-            ADD_FIRST | ADD_LAST => {
-                if !matching.is_empty() {
-                    return Err(op_invalid(format!(
-                        "there is already at least one DNS SRV record matching all specified fields in network {net}"
-                    )));
-                }
-                insert(&mut self.dns.srvs, command, srv);
-            }
-            DELETE => match matching.as_slice() {
-                [] => {
-                    return Err(op_invalid(format!(
-                        "couldn't locate a matching DNS SRV record in network {net}"
-                    )))
-                }
-                [i] => {
-                    self.dns.srvs.remove(*i);
-                }
-                _ => {
-                    return Err(op_invalid(format!(
-                        "multiple DNS SRV records matching all specified fields were found in network {net}"
-                    )))
-                }
-            },
-            _ => return Err(unknown_command(command)),
-        }
-        Ok(())
+        let texts = RecordTexts {
+            exists: "there is already at least one DNS SRV record matching all specified fields",
+            missing: "couldn't locate a matching DNS SRV record",
+            ambiguous: "multiple DNS SRV records matching all specified fields were found",
+        };
+        add_or_delete_one(&mut self.dns.srvs, command, &matching, || srv, &texts, &net)
     }
 }

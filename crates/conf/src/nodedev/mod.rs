@@ -18,6 +18,7 @@ pub use caps::{
 pub use pci::{PciAddress, PciCap, PcieLink};
 
 use crate::xml::{self, escape, Element, Writer};
+use rvirt_util::names::NODE_DEVICE_CAPS;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// `VIR_FROM_NODEDEV`.
@@ -78,32 +79,6 @@ impl Capability {
         }
     }
 }
-
-/// libvirt's `virNodeDevCapType` names.
-const CAP_TYPES: [&str; 22] = [
-    "system",
-    "pci",
-    "usb_device",
-    "usb",
-    "net",
-    "scsi_host",
-    "scsi_target",
-    "scsi",
-    "storage",
-    "fc_host",
-    "vports",
-    "scsi_generic",
-    "drm",
-    "mdev_types",
-    "mdev",
-    "ccw",
-    "css",
-    "vdpa",
-    "ap_card",
-    "ap_queue",
-    "ap_matrix",
-    "vpd",
-];
 
 pub(crate) fn internal(msg: impl AsRef<str>) -> Error {
     Error::internal(ERROR_DOMAIN, msg)
@@ -353,7 +328,7 @@ fn parse_capability(
     let Some(kind) = node.attr("type") else {
         return Err(crate::domain::props::missing(node, "type"));
     };
-    let Some(index) = CAP_TYPES.iter().position(|c| *c == kind) else {
+    let Some(index) = NODE_DEVICE_CAPS.iter().position(|c| *c == kind) else {
         return Err(crate::domain::props::invalid(node, "type", kind));
     };
     Ok(match kind {

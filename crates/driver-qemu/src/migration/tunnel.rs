@@ -14,10 +14,34 @@ use std::thread::JoinHandle;
 /// The name QEMU knows the tunnel's descriptor by (`fd:migrate`).
 pub const FD_NAME: &str = "migrate";
 
-/// A socket pair: QEMU's end and ours.
+/// How much each direction of the tunnel's socket pair may hold. The
+/// default (about 200 KiB) is less than one of the daemons' 256 KiB stream
+/// packets, so the writer would block on every packet until QEMU, reading
+/// 32 KiB at a time, caught up: a context switch per few pages.
+const SOCKET_BUFFER: usize = 4 << 20;
+
+/// A socket pair: QEMU's end and ours, with room for several packets.
 pub fn socket_pair() -> Result<(UnixStream, UnixStream)> {
-    UnixStream::pair()
-        .map_err(|e| Error::system(ErrorDomain::QEMU, "cannot create the tunnel's sockets", &e))
+    let (ours, qemu) = UnixStream::pair()
+        .map_err(|e| Error::system(ErrorDomain::QEMU, "cannot create the tunnel's sockets", &e))?;
+    for end in [&ours, &qemu] {
+        enlarge_buffers(end);
+    }
+    Ok((ours, qemu))
+}
+
+/// Raise both buffers of `sock` to [`SOCKET_BUFFER`]: beyond the system's
+/// `wmem_max`/`rmem_max` where the daemon may (CAP_NET_ADMIN), else as far
+/// as they allow. A smaller buffer only costs speed, so failures are
+/// ignored.
+fn enlarge_buffers(sock: &UnixStream) {
+    use nix::sys::socket::{setsockopt, sockopt};
+    if setsockopt(sock, sockopt::SndBufForce, &SOCKET_BUFFER).is_err() {
+        let _ = setsockopt(sock, sockopt::SndBuf, &SOCKET_BUFFER);
+    }
+    if setsockopt(sock, sockopt::RcvBufForce, &SOCKET_BUFFER).is_err() {
+        let _ = setsockopt(sock, sockopt::RcvBuf, &SOCKET_BUFFER);
+    }
 }
 
 /// Source: copy what QEMU writes to `from` into `st` until QEMU closes its
@@ -54,6 +78,16 @@ mod tests {
     use super::*;
     use rvirt::StreamBackend;
     use std::io::Read;
+
+    #[test]
+    fn the_sockets_hold_several_packets() {
+        use nix::sys::socket::{getsockopt, sockopt};
+        let (ours, _qemu) = socket_pair().unwrap();
+        // Linux doubles what it is given (bookkeeping); as root it is
+        // forced past wmem_max, otherwise capped by it.
+        let got = getsockopt(&ours, sockopt::SndBuf).unwrap();
+        assert!(got >= 256 * 1024, "{got}");
+    }
 
     #[test]
     fn the_destination_end_closes_once() {

@@ -18,10 +18,22 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::Arc;
 
+/// The socket's write side and the records drained for it (reused, so a
+/// stream packet's records cost no allocation).
+struct Out {
+    tcp: TcpStream,
+    records: Vec<u8>,
+}
+
 struct Shared {
-    out: Mutex<TcpStream>,
+    out: Mutex<Out>,
     session: Mutex<ClientConnection>,
 }
+
+/// Plaintext the session takes per write: a whole 256 KiB stream packet
+/// and its header, so a packet costs one socket write rather than four
+/// (rustls's default is 64 KiB).
+const SESSION_BUFFER: usize = 1 << 20;
 
 /// One end of the shared session: every clone reads and writes it.
 pub struct TlsStream {
@@ -34,11 +46,15 @@ pub struct TlsStream {
 
 impl TlsStream {
     /// Wrap a session whose handshake has completed on `tcp`.
-    pub fn new(tcp: TcpStream, session: ClientConnection) -> io::Result<TlsStream> {
+    pub fn new(tcp: TcpStream, mut session: ClientConnection) -> io::Result<TlsStream> {
         let raw = tcp.try_clone()?;
+        session.set_buffer_limit(Some(SESSION_BUFFER));
         Ok(TlsStream {
             shared: Arc::new(Shared {
-                out: Mutex::new(tcp),
+                out: Mutex::new(Out {
+                    tcp,
+                    records: Vec::new(),
+                }),
                 session: Mutex::new(session),
             }),
             raw,
@@ -69,15 +85,15 @@ impl TlsStream {
     }
 
     /// Send whatever records the session has queued (caller holds `out`).
-    fn flush_records(out: &mut TcpStream, session: &Mutex<ClientConnection>) -> io::Result<()> {
-        let mut records = Vec::new();
+    fn flush_records(out: &mut Out, session: &Mutex<ClientConnection>) -> io::Result<()> {
+        out.records.clear();
         {
             let mut s = session.lock();
             while s.wants_write() {
-                s.write_tls(&mut records)?;
+                s.write_tls(&mut out.records)?;
             }
         }
-        out.write_all(&records)
+        out.tcp.write_all(&out.records)
     }
 
     /// Feed the socket bytes read so far to the session; answer what the
@@ -126,9 +142,10 @@ impl Read for TlsStream {
     }
 }
 
-impl Write for TlsStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut out = self.shared.out.lock();
+impl TlsStream {
+    /// Encrypt all of `buf`, sending records whenever the session's buffer
+    /// is full; the last records stay queued (caller holds `out`).
+    fn encrypt(&self, out: &mut Out, buf: &[u8]) -> io::Result<()> {
         let (mut done, mut stalled) = (0, false);
         while done < buf.len() {
             let n = self.shared.session.lock().writer().write(&buf[done..])?;
@@ -139,14 +156,33 @@ impl Write for TlsStream {
             }
             stalled &= n == 0;
             done += n;
-            Self::flush_records(&mut out, &self.shared.session)?;
+            if done < buf.len() {
+                Self::flush_records(out, &self.shared.session)?;
+            }
         }
-        Ok(done)
+        Ok(())
+    }
+}
+
+impl Write for TlsStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_vectored(&[io::IoSlice::new(buf)])
+    }
+
+    /// Every slice into the session, then their records in one socket
+    /// write (a stream packet's header and data together).
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        let mut out = self.shared.out.lock();
+        for buf in bufs {
+            self.encrypt(&mut out, buf)?;
+        }
+        Self::flush_records(&mut out, &self.shared.session)?;
+        Ok(bufs.iter().map(|b| b.len()).sum())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         let mut out = self.shared.out.lock();
         Self::flush_records(&mut out, &self.shared.session)?;
-        out.flush()
+        out.tcp.flush()
     }
 }

@@ -18,6 +18,7 @@ pub mod network;
 pub mod nodedev;
 pub mod nwfilter;
 pub mod secret;
+pub mod shared;
 pub mod snapshot;
 pub mod storage;
 pub use interface::{InterfaceDriver, InterfaceRef};
@@ -300,6 +301,12 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// The virtual network driver ([`NetworkDriver`]), if any.
     fn network(&self) -> Option<&dyn NetworkDriver> {
         None
+    }
+    /// Whether this connection uses the daemon's host-wide secondary
+    /// drivers ([`shared`]) where it has none of its own: libvirt's
+    /// `virConnectDriver.local`, true for `qemu:///system`.
+    fn uses_shared_drivers(&self) -> bool {
+        false
     }
     /// The network filter driver ([`NWFilterDriver`]), if any.
     fn nwfilter(&self) -> Option<&dyn NWFilterDriver> {

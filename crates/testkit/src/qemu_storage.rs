@@ -157,7 +157,13 @@ pub fn storage_setup_kinds_bitmaps(
     let seen = disks_mount_point(&base);
     let host_a = start_host(a, &lan.a, "rvirt-qa", &seen);
     let host_b = start_host(b, &lan.b, "rvirt-qb", &seen);
-    Some(start_guest(tag, args, (host_a, host_b), (lan, base), bitmaps))
+    Some(start_guest(
+        tag,
+        args,
+        (host_a, host_b),
+        (lan, base),
+        bitmaps,
+    ))
 }
 
 /// The LAN, if namespaces and `qemu-img` are there.
@@ -398,8 +404,14 @@ pub fn image_bitmaps(image: &Path) -> Vec<Bitmap> {
     let out = qemu_img(&["info", "-U", "--output=json", &path]);
     assert!(out.ok, "qemu-img info: {}", out.stderr);
     let info: serde_json::Value = serde_json::from_str(&out.stdout).expect("qemu-img JSON");
-    let list = info["format-specific"]["data"]["bitmaps"].as_array().cloned();
-    let mut found: Vec<Bitmap> = list.into_iter().flatten().filter_map(|b| bitmap_of(&b)).collect();
+    let list = info["format-specific"]["data"]["bitmaps"]
+        .as_array()
+        .cloned();
+    let mut found: Vec<Bitmap> = list
+        .into_iter()
+        .flatten()
+        .filter_map(|b| bitmap_of(&b))
+        .collect();
     found.sort_by(|x, y| x.name.cmp(&y.name));
     found
 }

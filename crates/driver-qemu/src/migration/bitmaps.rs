@@ -20,14 +20,14 @@ use super::storage::{CopiedDisk, QueryNamedBlockNodes};
 use crate::driver::Driver;
 use crate::monitor::Monitor;
 use crate::state::Running;
-use rvirt::driver::DomainRef;
-use std::sync::Arc;
 use qapi::qmp::{MigrationCapability as Cap, MigrationCapabilityStatus};
+use rvirt::driver::DomainRef;
 use rvirt_conf::domain::disk::StorageFormat;
 use rvirt_conf::qemu_cookie::BitmapDisk;
 use rvirt_conf::DomainDef;
 use rvirt_util::{Error, ErrorDomain, Result};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// One bitmap of a node, as `query-named-block-nodes` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +47,7 @@ struct NodeData {
 }
 
 fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
-    let n = nodes
-        .as_array()?
-        .iter()
-        .find(|n| n["node-name"] == node)?;
+    let n = nodes.as_array()?.iter().find(|n| n["node-name"] == node)?;
     let flag = |b: &Value, k: &str| b[k].as_bool().unwrap_or(false);
     let bitmaps = n["dirty-bitmaps"]
         .as_array()

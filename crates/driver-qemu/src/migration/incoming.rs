@@ -5,11 +5,11 @@
 //! resumes it once the memory is in, or discards it and everything it
 //! held when the migration failed.
 
+use super::bitmaps;
 use super::job::{progress_from_figures, Incoming};
 use super::postcopy_in::{incoming_status, postcopy_failed, wait_postcopy_done};
 use super::qmp::{self, Party, QueryStatus};
 use super::request::SUPPORT;
-use super::bitmaps;
 use super::storage::{self, CopiedDisk, IncomingStorage, NbdListen};
 use super::tls::{self, Endpoint};
 use super::tunnel;

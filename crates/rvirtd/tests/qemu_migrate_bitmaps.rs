@@ -1,6 +1,7 @@
 //! Block dirty bitmaps in storage migration, as libvirt 9.0 moves them:
 //! the test guest's qcow2 disk gets a recording persistent bitmap `b0` and
-//! a disabled one `off` (`qemu-img bitmap --add` while the guest is off).
+//! a disabled one `off` (`qemu-img bitmap --add --enable/--disable` while
+//! the guest is off).
 //! With `--copy-storage-all` to a host where the image does not exist (the
 //! destination creates it), `b0` arrives in the destination's QEMU,
 //! persistent and recording, and `off` does not (libvirt offers only

@@ -349,14 +349,13 @@ pub fn storage_hop<A, B>(
     assert_eq!(g.sum_after(g.console_len()), s.sum, "memory changed");
 }
 
-/// `qemu-img bitmap --add` (with `--enable` when `recording`): a
-/// persistent dirty bitmap in the qcow2 image at `image`, not in use.
+/// `qemu-img bitmap --add` (then `--enable` or `--disable`: qemu-img's
+/// new bitmaps record): a persistent dirty bitmap in the qcow2 image at
+/// `image`, not in use.
 pub fn add_bitmap(image: &Path, name: &str, recording: bool) {
     let path = image.to_string_lossy();
-    let mut args = vec!["bitmap", "--add"];
-    if recording {
-        args.push("--enable");
-    }
+    let state = if recording { "--enable" } else { "--disable" };
+    let mut args = vec!["bitmap", "--add", state];
     args.extend([&*path, name]);
     let out = qemu_img(&args);
     assert!(out.ok, "qemu-img bitmap: {}", out.stderr);

@@ -361,6 +361,17 @@ pub fn add_bitmap(image: &Path, name: &str, recording: bool) {
     assert!(out.ok, "qemu-img bitmap: {}", out.stderr);
 }
 
+/// The qcow2 image at `image` (not in use) becomes the backing file
+/// `base.qcow2` beside it of a new overlay at `image`.
+pub fn make_overlay(image: &Path) -> PathBuf {
+    let base = image.with_file_name("base.qcow2");
+    std::fs::rename(image, &base).expect("move the image to base.qcow2");
+    let (b, top) = (base.to_string_lossy(), image.to_string_lossy());
+    let out = qemu_img(&["create", "-q", "-f", "qcow2", "-b", &b, "-F", "qcow2", &top]);
+    assert!(out.ok, "qemu-img create: {}", out.stderr);
+    base
+}
+
 /// One dirty bitmap as QEMU or the image reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bitmap {

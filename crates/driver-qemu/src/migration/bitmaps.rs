@@ -10,11 +10,11 @@
 //! (`qemuMigrationSrcRunPrepareBlockDirtyBitmaps`). Disks and bitmaps are
 //! matched by target and alias, so node names may differ on each side.
 //!
-//! rvirt's disks have no backing chain in their definition (QEMU opens an
-//! image's backing file itself), so the top node's bitmap is the disk's.
-//! Where a backing image has a bitmap of the same name, libvirt merges the
-//! chain's for `--copy-storage-all` (`...PrepareBlockDirtyBitmapsMerge`);
-//! rvirt cannot yet, and refuses such a migration at begin.
+//! A full copy squashes a disk's backing chain, so each bitmap that
+//! travels is first merged down the chain (from the top, while the images
+//! have it) into a temporary `libvirt-migration-ALIAS` on the top node,
+//! which travels in its place and is made persistent on arrival
+//! (`qemuMigrationSrcRunPrepareBlockDirtyBitmapsMerge`; [`merge`]).
 
 use super::storage::{CopiedDisk, QueryNamedBlockNodes};
 use crate::driver::Driver;
@@ -31,22 +31,23 @@ use std::sync::Arc;
 
 /// One bitmap of a node, as `query-named-block-nodes` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct NodeBitmap {
-    name: String,
+pub(super) struct NodeBitmap {
+    pub name: String,
     recording: bool,
     persistent: bool,
     inconsistent: bool,
+    pub granularity: u64,
 }
 
 /// What `query-named-block-nodes` says about one node.
-struct NodeData {
-    bitmaps: Vec<NodeBitmap>,
+pub(super) struct NodeData {
+    pub bitmaps: Vec<NodeBitmap>,
     /// A qcow2 image of the old format (compat 0.10), which cannot store
     /// bitmaps.
     qcow2v2: bool,
 }
 
-fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
+pub(super) fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
     let n = nodes.as_array()?.iter().find(|n| n["node-name"] == node)?;
     let flag = |b: &Value, k: &str| b[k].as_bool().unwrap_or(false);
     let bitmaps = n["dirty-bitmaps"]
@@ -59,6 +60,7 @@ fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
                         recording: flag(b, "recording"),
                         persistent: flag(b, "persistent"),
                         inconsistent: flag(b, "inconsistent"),
+                        granularity: b["granularity"].as_u64().unwrap_or(0),
                     })
                 })
                 .collect()
@@ -69,7 +71,7 @@ fn node_data(nodes: &Value, node: &str) -> Option<NodeData> {
     Some(NodeData { bitmaps, qcow2v2 })
 }
 
-async fn named_nodes(mon: &Monitor) -> Result<Value> {
+pub(super) async fn named_nodes(mon: &Monitor) -> Result<Value> {
     mon.execute(QueryNamedBlockNodes {
         args: json!({"flat": true}),
     })
@@ -97,7 +99,7 @@ fn offered_from(nodes: &Value, disks: &[CopiedDisk]) -> Vec<BitmapDisk> {
 
 /// The format nodes of the images under `node` (each found by the file
 /// its parent names as backing, as QEMU opened it).
-fn backing_nodes<'a>(nodes: &'a Value, node: &str) -> Vec<&'a Value> {
+pub(super) fn backing_nodes<'a>(nodes: &'a Value, node: &str) -> Vec<&'a Value> {
     let all = nodes.as_array().map(Vec::as_slice).unwrap_or_default();
     let mut chain = Vec::new();
     let mut current = all.iter().find(|n| n["node-name"] == node);
@@ -111,46 +113,14 @@ fn backing_nodes<'a>(nodes: &'a Value, node: &str) -> Vec<&'a Value> {
     chain
 }
 
-/// A full copy squashes a disk's chain: a bitmap that a backing image has
-/// too would need libvirt's merge, which rvirt does not do.
-fn check_no_merge(nodes: &Value, disks: &[CopiedDisk], offered: &[BitmapDisk]) -> Result<()> {
-    for d in offered {
-        let Some(copied) = disks.iter().find(|c| c.target == d.target) else {
-            continue;
-        };
-        for below in backing_nodes(nodes, &copied.node) {
-            let names = below["dirty-bitmaps"].as_array().into_iter().flatten();
-            let names: Vec<&str> = names.filter_map(|b| b["name"].as_str()).collect();
-            if let Some((name, _)) = d.bitmaps.iter().find(|(n, _)| names.contains(&n.as_str())) {
-                return Err(Error::new(
-                    ErrorDomain::QEMU,
-                    rvirt_util::ErrorCode::OPERATION_UNSUPPORTED,
-                    format!(
-                        "block dirty bitmap '{name}' of disk '{}' spans its backing chain, \
-                         which rvirt cannot merge for a full storage copy yet",
-                        d.target
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Begin: the bitmaps of the copied disks, for the cookie; `full`: the
-/// copy squashes backing chains (NON_SHARED_DISK).
-pub async fn offered(mon: &Monitor, disks: &[CopiedDisk], full: bool) -> Result<Vec<BitmapDisk>> {
-    let nodes = named_nodes(mon).await?;
-    let offered = offered_from(&nodes, disks);
-    if full {
-        check_no_merge(&nodes, disks, &offered)?;
-    }
-    Ok(offered)
+/// Begin: the bitmaps of the copied disks, for the cookie.
+pub async fn offered(mon: &Monitor, disks: &[CopiedDisk]) -> Result<Vec<BitmapDisk>> {
+    Ok(offered_from(&named_nodes(mon).await?, disks))
 }
 
 /// The format node and format of the disk `target` of `def`
 /// (`qemuMigrationCookieBlockDirtyBitmapsMatchDisks`).
-fn disk_node(def: &DomainDef, target: &str) -> Result<(String, Option<StorageFormat>)> {
+pub(super) fn disk_node(def: &DomainDef, target: &str) -> Result<(String, Option<StorageFormat>)> {
     let disks = &def.devices.disks;
     let Some(i) = disks.iter().position(|d| d.target.dev == target) else {
         return Err(Error::internal(
@@ -163,14 +133,25 @@ fn disk_node(def: &DomainDef, target: &str) -> Result<(String, Option<StorageFor
 }
 
 /// `block-bitmap-mapping` for `disks` on this side's nodes (`None` when
-/// nothing travels), libvirt's `qemuMigrationCookieBlockDirtyBitmapsToParams`.
-fn mapping(def: &DomainDef, disks: &[BitmapDisk]) -> Result<Option<Value>> {
+/// nothing travels), libvirt's `qemuMigrationCookieBlockDirtyBitmapsToParams`;
+/// an alias in `merged` travels from that temporary bitmap instead, made
+/// persistent on arrival.
+pub(super) fn mapping(
+    def: &DomainDef,
+    disks: &[BitmapDisk],
+    merged: &[(String, String)],
+) -> Result<Option<Value>> {
     let mut map = Vec::new();
     for d in disks.iter().filter(|d| !d.bitmaps.is_empty()) {
         let (node, _) = disk_node(def, &d.target)?;
-        let bitmaps: Vec<Value> = (d.bitmaps.iter())
-            .map(|(name, alias)| json!({"name": name, "alias": alias}))
-            .collect();
+        let bitmap = |(name, alias): &(String, String)| match merged.iter().find(|m| &m.0 == alias)
+        {
+            Some((_, temp)) => {
+                json!({"name": temp, "alias": alias, "transform": {"persistent": true}})
+            }
+            None => json!({"name": name, "alias": alias}),
+        };
+        let bitmaps: Vec<Value> = d.bitmaps.iter().map(bitmap).collect();
         map.push(json!({"node-name": node, "alias": d.target, "bitmaps": bitmaps}));
     }
     Ok((!map.is_empty()).then(|| Value::Array(map)))
@@ -234,7 +215,7 @@ pub async fn accept(
     offered: &[BitmapDisk],
 ) -> Result<Vec<BitmapDisk>> {
     let kept = accepted_from(def, &named_nodes(mon).await?, offered)?;
-    if let Some(mapping) = mapping(def, &kept)? {
+    if let Some(mapping) = mapping(def, &kept, &[])? {
         let caps = qapi::qmp::migrate_set_capabilities {
             capabilities: vec![capability(true)],
         };
@@ -256,15 +237,6 @@ pub fn prepare(
     driver
         .rt
         .run(async move { accept(&run.monitor, &def, &offered).await })
-}
-
-/// Perform: the mapping for the bitmaps the destination accepted, on the
-/// source's nodes (`None`: no bitmap travels).
-pub fn source_mapping(def: &DomainDef, accepted: Option<&[BitmapDisk]>) -> Result<Option<Value>> {
-    match accepted {
-        Some(disks) => mapping(def, disks),
-        None => Ok(None),
-    }
 }
 
 #[cfg(test)]
@@ -329,12 +301,11 @@ mod tests {
         let offered = [offer("vda", &["b0", "new"]), offer("vdb", &["r"])];
         let kept = accepted_from(&def, &nodes(), &offered).unwrap();
         assert_eq!(kept, vec![offer("vda", &["new"])]);
-        let map = mapping(&def, &kept).unwrap().unwrap();
+        let map = mapping(&def, &kept, &[]).unwrap().unwrap();
         let want = json!([{"node-name": "libvirt-2-format", "alias": "vda",
             "bitmaps": [{"name": "new", "alias": "libvirt-vda-new"}]}]);
         assert_eq!(map, want);
-        assert_eq!(source_mapping(&def, None).unwrap(), None);
-        assert_eq!(mapping(&def, &[]).unwrap(), None);
+        assert_eq!(mapping(&def, &[], &[]).unwrap(), None);
     }
 
     #[test]
@@ -349,7 +320,7 @@ mod tests {
             e.message,
             "internal error: Can't find disk 'vdz' in domain definition"
         );
-        let e = source_mapping(&def, Some(&bad)).unwrap_err();
+        let e = mapping(&def, &bad, &[]).unwrap_err();
         assert!(e.message.contains("Can't find disk 'vdz'"), "{e}");
         let vda = [BitmapDisk {
             target: "vda".into(),
@@ -361,31 +332,6 @@ mod tests {
                 .contains("failed to find data for block node 'libvirt-2-format'"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn a_bitmap_spanning_a_backing_chain_is_refused_for_a_full_copy() {
-        let nodes = json!([
-            {"node-name": "libvirt-1-format", "drv": "qcow2", "file": "/d/top.qcow2",
-             "backing_file": "/d/base.qcow2",
-             "dirty-bitmaps": [{"name": "b0", "recording": true, "persistent": true}]},
-            {"node-name": "#block123", "drv": "file", "file": "/d/base.qcow2"},
-            {"node-name": "#block321", "drv": "qcow2", "file": "/d/base.qcow2",
-             "dirty-bitmaps": [{"name": "b0", "recording": true, "persistent": true},
-                               {"name": "old", "recording": true, "persistent": true}]}
-        ]);
-        let disks = [copied("vda", "libvirt-1-format")];
-        assert_eq!(backing_nodes(&nodes, "libvirt-1-format").len(), 1);
-        let offered = offered_from(&nodes, &disks);
-        let e = check_no_merge(&nodes, &disks, &offered).unwrap_err();
-        assert_eq!(e.code, rvirt_util::ErrorCode::OPERATION_UNSUPPORTED);
-        assert!(e.message.contains("'b0' of disk 'vda' spans"), "{e}");
-        // Only the top has it: nothing to merge.
-        let top_only = [BitmapDisk {
-            target: "vda".into(),
-            bitmaps: vec![("new".into(), "libvirt-vda-new".into())],
-        }];
-        assert!(check_no_merge(&nodes, &disks, &top_only).is_ok());
     }
 
     #[test]

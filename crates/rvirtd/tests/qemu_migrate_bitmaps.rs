@@ -21,10 +21,10 @@
 //! persistent; `base` is not offered (libvirt's chain starts at the top).
 
 use rvirt_testkit::guest::{GuestArgs, READY_MARKER};
-use rvirt_testkit::qemu_hosts::{HostKind, MigrationHost};
+use rvirt_testkit::qemu_hosts::{abort_and_check, spawn_migration, HostKind, MigrationHost};
 use rvirt_testkit::qemu_storage::{
     add_bitmap, image_bitmaps, live_bitmaps, make_overlay, storage_hop, storage_setup_bitmaps,
-    storage_setup_kinds_bitmaps, Bitmap,
+    storage_setup_kinds_bitmaps, wait_mirroring, Bitmap,
 };
 use std::path::Path;
 
@@ -124,6 +124,17 @@ fn bitmaps_travel_between_rvirtd_hosts_and_the_cookie_cpu_survives_a_restart() {
     // A new boot: a new memory checksum.
     s.sum = s.g.sum_after(from);
     std::fs::remove_file(s.image_on(&s.b)).expect("remove B's image");
+    // Aborted during the disk copy: the temporary bitmap goes again.
+    let migrating = spawn_migration(&s.a, &s.b, &s.g, "--copy-storage-all --bandwidth 1");
+    wait_mirroring(&s.a, &s.b, &s.g);
+    abort_and_check(&s.a, &s.b, &s.g, migrating);
+    let left = live_bitmaps(&s.a, &name);
+    assert!(
+        !left
+            .iter()
+            .any(|b| b.name.starts_with("libvirt-migration-")),
+        "{left:?}"
+    );
     storage_hop(&s, &s.a, &s.b, "--copy-storage-all");
     check_live(&s.b, &name, &[bitmap("b0", true)]);
 }

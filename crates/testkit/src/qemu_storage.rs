@@ -425,3 +425,26 @@ pub fn image_bitmaps(image: &Path) -> Vec<Bitmap> {
     found.sort_by(|x, y| x.name.cmp(&y.name));
     found
 }
+
+/// Wait until B runs the incoming QEMU and A's job is under way, then a
+/// little longer (A's monitor is the job's until it ends): the disk copy
+/// runs, no memory has moved yet.
+pub fn wait_mirroring(a: &dyn MigrationHost, b: &dyn MigrationHost, g: &TestGuest) {
+    let start = Instant::now();
+    loop {
+        let info = a.ok(&format!("domjobinfo {}", g.name));
+        let unbounded = field(&info, "Job type") == Some("Unbounded");
+        if unbounded && b.qemu_pid(&g.name).is_some() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no job: {info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let info = a.ok(&format!("domjobinfo {}", g.name));
+    let memory = field(&info, "Memory processed").unwrap_or("0.000");
+    assert!(memory.starts_with("0.000"), "memory moving already: {info}");
+    // The mirrors' progress is the job's disk part (libvirt's mirror stats).
+    let disks = field(&info, "File total").unwrap_or("0.000");
+    assert!(!disks.starts_with("0.000"), "no disk progress: {info}");
+}

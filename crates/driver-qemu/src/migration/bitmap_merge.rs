@@ -183,6 +183,22 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_in_the_chain_or_a_disabled_layer_is_not_offered() {
+        let copied = [crate::migration::storage::CopiedDisk {
+            target: "vda".into(),
+            export: "drive-virtio-disk0".into(),
+            node: "libvirt-1-format".into(),
+        }];
+        // b0 is on every layer; top skips mid and is on base again.
+        let offered = super::super::bitmaps::offered_from(&nodes(), &copied);
+        assert_eq!(offered, accepted(&["b0"]));
+        let mut disabled = nodes();
+        disabled[3]["dirty-bitmaps"][0]["recording"] = json!(false);
+        let offered = super::super::bitmaps::offered_from(&disabled, &copied);
+        assert!(offered.is_empty(), "{offered:?}");
+    }
+
+    #[test]
     fn an_incremental_copy_or_a_flat_image_sends_the_bitmap_itself() {
         let def = DomainDef::parse(XML).unwrap();
         let p = plan(&nodes(), &def, &accepted(&["b0"]), false).unwrap();

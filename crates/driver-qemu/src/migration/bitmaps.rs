@@ -78,15 +78,37 @@ pub(super) async fn named_nodes(mon: &Monitor) -> Result<Value> {
     .await
 }
 
-/// The bitmaps offered for `disks` (`qemuBlockBitmapChainIsValid` on a
-/// one-image chain: present, persistent, recording, consistent).
-fn offered_from(nodes: &Value, disks: &[CopiedDisk]) -> Vec<BitmapDisk> {
+/// `qemuBlockBitmapChainIsValid`: bitmap `name` is on the top node, then
+/// on each image below while it is there, with no gap, and persistent,
+/// recording and consistent wherever it is.
+fn chain_is_valid(nodes: &Value, top: &str, name: &str) -> bool {
+    let below = backing_nodes(nodes, top);
+    let layers = std::iter::once(node_data(nodes, top)).chain(
+        (below.iter()).map(|n| node_data(nodes, n["node-name"].as_str().unwrap_or_default())),
+    );
+    let (mut found, mut ended) = (false, false);
+    for layer in layers {
+        let bitmap = layer.and_then(|l| l.bitmaps.into_iter().find(|b| b.name == name));
+        match bitmap {
+            None if !found => return false,
+            None => ended = true,
+            Some(_) if ended => return false,
+            Some(b) if !b.persistent || !b.recording || b.inconsistent => return false,
+            Some(_) => found = true,
+        }
+    }
+    found
+}
+
+/// The bitmaps offered for `disks`: those of each top node whose chain is
+/// valid.
+pub(super) fn offered_from(nodes: &Value, disks: &[CopiedDisk]) -> Vec<BitmapDisk> {
     disks
         .iter()
         .filter_map(|d| {
             let data = node_data(nodes, &d.node)?;
             let bitmaps: Vec<(String, String)> = (data.bitmaps.iter())
-                .filter(|b| b.persistent && b.recording && !b.inconsistent)
+                .filter(|b| chain_is_valid(nodes, &d.node, &b.name))
                 .map(|b| (b.name.clone(), format!("libvirt-{}-{}", d.target, b.name)))
                 .collect();
             (!bitmaps.is_empty()).then(|| BitmapDisk {

@@ -96,6 +96,19 @@ impl MigrationCookie {
         self.qemu_mut().cpu = cpu;
     }
 
+    /// The block dirty bitmaps offered (begin) or accepted (prepare) for
+    /// a storage migration (libvirt's `<blockDirtyBitmaps>`).
+    pub fn bitmaps(&self) -> Option<&[crate::qemu_cookie::BitmapDisk]> {
+        self.qemu
+            .as_ref()
+            .and_then(|q| q.block_dirty_bitmaps.as_deref())
+    }
+
+    /// Set the `<blockDirtyBitmaps>` part (none when `disks` is empty).
+    pub fn set_bitmaps(&mut self, disks: Vec<crate::qemu_cookie::BitmapDisk>) {
+        self.qemu_mut().block_dirty_bitmaps = (!disks.is_empty()).then_some(disks);
+    }
+
     pub fn format(&self) -> String {
         let mut w = Writer::new();
         w.line(&format!("<rvirt-migration version='{VERSION}'>"));

@@ -131,6 +131,7 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
         }
         let obj = domains.store(def, true);
         obj.id = status.id;
+        obj.config_cpu = status.config_cpu;
         obj.run = Some(run.clone());
         (obj.state, obj.reason) = match state {
             Some(s) => s,

@@ -387,6 +387,7 @@ pub fn save_status(driver: &Driver, obj: &crate::state::DomainObj) {
             .labelled
             .load(Ordering::SeqCst)
             .then(|| run.remember_owner.load(Ordering::SeqCst)),
+        config_cpu: obj.config_cpu.clone(),
     };
     if let Err(e) = status.write(&driver.dirs.status_file(&obj.def.name)) {
         tracing::warn!("cannot save status of {}: {}", obj.def.name, e.message);

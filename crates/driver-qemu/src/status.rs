@@ -2,10 +2,13 @@
 //! restarted daemon finds its QEMU again (libvirt's `<domstatus>` files
 //! in /run/libvirt/qemu): state, reason, pid, monitor socket and the
 //! running definition, and whether it is an incoming migration's guest
-//! not taken over yet (libvirt's `<job async='migration in'/>`).
+//! not taken over yet (libvirt's `<job async='migration in'/>`), and the
+//! configured CPU when the start ran another (libvirt's `origCPU`, a
+//! `<cpu>` beside the domain).
 
 use crate::files;
 use rvirt::types::DomainState;
+use rvirt_conf::domain::cpu::CpuDef;
 use rvirt_conf::{DomainDef, FormatOptions};
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,10 @@ pub struct Status {
     /// their owners (`<rememberOwner/>` in libvirt's status); `None`: not
     /// labelled, nothing to give back.
     pub labelled: Option<bool>,
+    /// The configured `<cpu>` when the running one differs (the state's
+    /// `config_cpu`): a restarted daemon still sends the running CPU in
+    /// its migration cookie and shows the configured one as inactive.
+    pub config_cpu: Option<CpuDef>,
 }
 
 impl Status {
@@ -55,6 +62,12 @@ impl Status {
             .collect();
         for model in implicit {
             out.push_str(&format!("  <implicitSeclabel model='{model}'/>\n"));
+        }
+        let cpu = self.config_cpu.as_ref().map(CpuDef::to_xml);
+        for line in cpu.iter().flat_map(|x| x.lines()) {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
         }
         for line in domain.lines() {
             out.push_str("  ");
@@ -111,6 +124,7 @@ impl Status {
                 .child("dac")
                 .filter(|d| d.attr("labelled") == Some("yes"))
                 .map(|d| d.attr("rememberOwner") == Some("yes")),
+            config_cpu: root.child("cpu").map(CpuDef::from_element).transpose()?,
         })
     }
 }
@@ -158,6 +172,7 @@ mod tests {
             def: DomainDef::parse(xml).unwrap(),
             incoming: true,
             labelled: Some(true),
+            config_cpu: None,
         };
         let dir = std::env::temp_dir().join(format!("rvirt-status-{}", std::process::id()));
         let file = dir.join("s1.xml");
@@ -195,6 +210,7 @@ mod tests {
             def,
             incoming: false,
             labelled: Some(false),
+            config_cpu: None,
         };
         let text = status.format();
         assert!(
@@ -212,6 +228,40 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(back.def.seclabels, status.def.seclabels);
         assert_eq!(back.labelled, Some(false));
+    }
+
+    /// The configured CPU of a guest started with another (an incoming
+    /// migration's cookie CPU) comes back from the file beside the live one.
+    #[test]
+    fn the_configured_cpu_survives_the_status_file() {
+        let xml = "<domain type='qemu'><name>s3</name><memory>131072</memory>\
+                   <os><type>hvm</type></os><cpu mode='custom' match='exact' check='full'>\
+                   <model fallback='forbid'>qemu64</model>\
+                   <feature policy='require' name='hypervisor'/></cpu></domain>";
+        let configured = "<domain type='qemu'><name>c</name><memory>1024</memory>\
+                   <os><type>hvm</type></os><cpu mode='custom' match='exact' check='none'>\
+                   <model fallback='forbid'>qemu64</model></cpu></domain>";
+        let config_cpu = DomainDef::parse(configured).unwrap().cpu;
+        assert!(config_cpu.is_some());
+        let status = Status {
+            state: DomainState::Running,
+            reason: 1,
+            pid: 1,
+            id: 2,
+            monitor: PathBuf::from("/m"),
+            def: DomainDef::parse(xml).unwrap(),
+            incoming: false,
+            labelled: None,
+            config_cpu: config_cpu.clone(),
+        };
+        let dir = std::env::temp_dir().join(format!("rvirt-status-cpu-{}", std::process::id()));
+        let file = dir.join("s3.xml");
+        status.write(&file).unwrap();
+        let back = Status::read(&file).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(back.config_cpu, config_cpu);
+        assert_eq!(back.def.cpu, status.def.cpu);
+        assert_ne!(back.def.cpu, back.config_cpu);
     }
 
     #[test]

@@ -15,13 +15,13 @@
 
 use rvirt_testkit::guest::GuestArgs;
 use rvirt_testkit::qemu_hosts::{
-    abort_and_check, check_failed_cleanly, field, spawn_migration, virsh_migrate, QemuHost,
-    TestGuest,
+    abort_and_check, check_failed_cleanly, spawn_migration, virsh_migrate, QemuHost,
 };
 use rvirt_testkit::qemu_storage::{
-    disk_counter, disk_counter_above, image_format_and_size, storage_hop, storage_setup, DISK_MIB,
+    disk_counter, disk_counter_above, image_format_and_size, storage_hop, storage_setup,
+    wait_mirroring, DISK_MIB,
 };
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 fn guest_args() -> GuestArgs {
     GuestArgs {
@@ -30,29 +30,6 @@ fn guest_args() -> GuestArgs {
         disk: Some("vda".into()),
         ..GuestArgs::default()
     }
-}
-
-/// Wait until B runs the incoming QEMU and A's job is under way, then a
-/// little longer (A's monitor is the job's until it ends): the disk copy
-/// runs, no memory has moved yet.
-fn wait_mirroring(a: &QemuHost, b: &QemuHost, g: &TestGuest) {
-    let start = Instant::now();
-    loop {
-        let info = a.ok(&format!("domjobinfo {}", g.name));
-        let unbounded = field(&info, "Job type") == Some("Unbounded");
-        if unbounded && b.qemu_pid(&g.name).is_some() {
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "no job: {info}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    std::thread::sleep(Duration::from_secs(2));
-    let info = a.ok(&format!("domjobinfo {}", g.name));
-    let memory = field(&info, "Memory processed").unwrap_or("0.000");
-    assert!(memory.starts_with("0.000"), "memory moving already: {info}");
-    // The mirrors' progress is the job's disk part (libvirt's mirror stats).
-    let disks = field(&info, "File total").unwrap_or("0.000");
-    assert!(!disks.starts_with("0.000"), "no disk progress: {info}");
 }
 
 fn monitor(host: &QemuHost, name: &str, command: &str) -> String {

@@ -111,12 +111,23 @@ pub fn storage_setup(tag: &str, args: &GuestArgs) -> Option<StorageSetup> {
 
 /// As [`storage_setup`], both daemons' configs with `extra` appended.
 pub fn storage_setup_with(tag: &str, args: &GuestArgs, extra: &str) -> Option<StorageSetup> {
+    storage_setup_bitmaps(tag, args, extra, &[])
+}
+
+/// As [`storage_setup_with`], the guest's image given persistent dirty
+/// bitmaps before the guest starts: (name, recording).
+pub fn storage_setup_bitmaps(
+    tag: &str,
+    args: &GuestArgs,
+    extra: &str,
+    bitmaps: &[(&str, bool)],
+) -> Option<StorageSetup> {
     let lan = storage_lan()?;
     let base = TempDir::new(tag);
     let seen = disks_mount_point(&base);
     let a = start_rvirtd(&lan.a, "rvirt-qa", &seen, extra);
     let b = start_rvirtd(&lan.b, "rvirt-qb", &seen, extra);
-    Some(start_guest(tag, args, (a, b), lan, base))
+    Some(start_guest(tag, args, (a, b), (lan, base), bitmaps))
 }
 
 /// As [`storage_setup`], the guest's disk a volume of a `dir` pool
@@ -130,7 +141,14 @@ pub fn storage_setup_volume(tag: &str, args: &GuestArgs) -> Option<StorageSetup>
     let b = start_rvirtd(&lan.b, "rvirt-qb", &seen, "");
     let pool = format!("pool-create-as disks dir --target {}", seen.display());
     b.ok(&pool);
-    Some(start_guest_on(tag, args, (a, b), lan, base, Some(&pool)))
+    Some(start_guest_on(
+        tag,
+        args,
+        (a, b),
+        (lan, base),
+        Some(&pool),
+        &[],
+    ))
 }
 
 /// As [`storage_setup`], host A of kind `a` and host B of kind `b`;
@@ -138,7 +156,18 @@ pub fn storage_setup_volume(tag: &str, args: &GuestArgs) -> Option<StorageSetup>
 pub fn storage_setup_kinds(
     tag: &str,
     args: &GuestArgs,
+    kinds: (HostKind, HostKind),
+) -> Option<StorageSetup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
+    storage_setup_kinds_bitmaps(tag, args, kinds, &[])
+}
+
+/// As [`storage_setup_kinds`], the image given the dirty `bitmaps` of
+/// [`storage_setup_bitmaps`].
+pub fn storage_setup_kinds_bitmaps(
+    tag: &str,
+    args: &GuestArgs,
     (a, b): (HostKind, HostKind),
+    bitmaps: &[(&str, bool)],
 ) -> Option<StorageSetup<Box<dyn MigrationHost>, Box<dyn MigrationHost>>> {
     let stock = [a, b].contains(&HostKind::Libvirtd);
     if stock && !LibvirtdHost::available() {
@@ -149,7 +178,13 @@ pub fn storage_setup_kinds(
     let seen = disks_mount_point(&base);
     let host_a = start_host(a, &lan.a, "rvirt-qa", &seen);
     let host_b = start_host(b, &lan.b, "rvirt-qb", &seen);
-    Some(start_guest(tag, args, (host_a, host_b), lan, base))
+    Some(start_guest(
+        tag,
+        args,
+        (host_a, host_b),
+        (lan, base),
+        bitmaps,
+    ))
 }
 
 /// The LAN, if namespaces and `qemu-img` are there.
@@ -168,15 +203,16 @@ fn disks_mount_point(base: &TempDir) -> PathBuf {
     seen
 }
 
-/// The guest, its disk image made on A, defined and started there.
+/// The guest, its disk image made on A (with `bitmaps`), defined and
+/// started there.
 fn start_guest<A: MigrationHost, B: MigrationHost>(
     tag: &str,
     args: &GuestArgs,
     hosts: (A, B),
-    lan: Lan,
-    base: TempDir,
+    (lan, base): (Lan, TempDir),
+    bitmaps: &[(&str, bool)],
 ) -> StorageSetup<A, B> {
-    start_guest_on(tag, args, hosts, lan, base, None)
+    start_guest_on(tag, args, hosts, (lan, base), None, bitmaps)
 }
 
 /// As [`start_guest`]; with `pool` (the command making A's pool over its
@@ -185,9 +221,9 @@ fn start_guest_on<A: MigrationHost, B: MigrationHost>(
     tag: &str,
     args: &GuestArgs,
     (a, b): (A, B),
-    lan: Lan,
-    base: TempDir,
+    (lan, base): (Lan, TempDir),
     pool: Option<&str>,
+    bitmaps: &[(&str, bool)],
 ) -> StorageSetup<A, B> {
     let t0 = Instant::now();
     let disk = base.join("disks").join(format!("{tag}.qcow2"));
@@ -201,6 +237,9 @@ fn start_guest_on<A: MigrationHost, B: MigrationHost>(
         _base: base,
     };
     make_image(&s.image_on(&s.a));
+    for (name, recording) in bitmaps {
+        add_bitmap(&s.image_on(&s.a), name, *recording);
+    }
     let source = match pool {
         Some(cmd) => {
             s.a.ok(cmd);
@@ -351,4 +390,104 @@ pub fn storage_hop<A, B>(
     g.tick_after(g.console_len(), guest::last_tick(&moved).unwrap_or(ticked));
     disk_counter_above(&s.image_on(dst), at_switch);
     assert_eq!(g.sum_after(g.console_len()), s.sum, "memory changed");
+}
+
+/// `qemu-img bitmap --add` (then `--enable` or `--disable`: qemu-img's
+/// new bitmaps record): a persistent dirty bitmap in the qcow2 image at
+/// `image`, not in use.
+pub fn add_bitmap(image: &Path, name: &str, recording: bool) {
+    let path = image.to_string_lossy();
+    let state = if recording { "--enable" } else { "--disable" };
+    let mut args = vec!["bitmap", "--add", state];
+    args.extend([&*path, name]);
+    let out = qemu_img(&args);
+    assert!(out.ok, "qemu-img bitmap: {}", out.stderr);
+}
+
+/// The qcow2 image at `image` (not in use) becomes the backing file
+/// `base.qcow2` beside it of a new overlay at `image`.
+pub fn make_overlay(image: &Path) -> PathBuf {
+    let base = image.with_file_name("base.qcow2");
+    std::fs::rename(image, &base).expect("move the image to base.qcow2");
+    let (b, top) = (base.to_string_lossy(), image.to_string_lossy());
+    let out = qemu_img(&["create", "-q", "-f", "qcow2", "-b", &b, "-F", "qcow2", &top]);
+    assert!(out.ok, "qemu-img create: {}", out.stderr);
+    base
+}
+
+/// One dirty bitmap as QEMU or the image reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bitmap {
+    pub name: String,
+    pub recording: bool,
+    pub persistent: bool,
+}
+
+fn bitmap_of(v: &serde_json::Value) -> Option<Bitmap> {
+    let flag = |k: &str| v[k].as_bool().unwrap_or(false);
+    // qemu-img reports the qcow2 flags ("auto": recording, stored).
+    let flags = v["flags"].as_array();
+    let has = |f: &str| flags.is_some_and(|l| l.iter().any(|x| x == f));
+    Some(Bitmap {
+        name: v["name"].as_str()?.to_string(),
+        recording: flag("recording") || has("auto"),
+        persistent: flag("persistent") || flags.is_some(),
+    })
+}
+
+/// The dirty bitmaps the QEMU that `host` runs for guest `name` has on its
+/// qcow2 nodes (QMP `query-named-block-nodes`), sorted by name.
+pub fn live_bitmaps(host: &dyn MigrationHost, name: &str) -> Vec<Bitmap> {
+    let query = r#"{"execute":"query-named-block-nodes","arguments":{"flat":true}}"#;
+    let text = host.ok(&format!("qemu-monitor-command {name} '{query}'"));
+    let reply: serde_json::Value = serde_json::from_str(&text).expect("QMP reply");
+    let mut found: Vec<Bitmap> = (reply["return"].as_array().into_iter().flatten())
+        .filter(|n| n["drv"] == "qcow2")
+        .flat_map(|n| n["dirty-bitmaps"].as_array().cloned().unwrap_or_default())
+        .filter_map(|b| bitmap_of(&b))
+        .collect();
+    found.sort_by(|x, y| x.name.cmp(&y.name));
+    found.dedup();
+    found
+}
+
+/// The bitmaps stored in the qcow2 image at `image` (`qemu-img info`).
+pub fn image_bitmaps(image: &Path) -> Vec<Bitmap> {
+    let path = image.to_string_lossy();
+    let out = qemu_img(&["info", "-U", "--output=json", &path]);
+    assert!(out.ok, "qemu-img info: {}", out.stderr);
+    let info: serde_json::Value = serde_json::from_str(&out.stdout).expect("qemu-img JSON");
+    let list = info["format-specific"]["data"]["bitmaps"]
+        .as_array()
+        .cloned();
+    let mut found: Vec<Bitmap> = list
+        .into_iter()
+        .flatten()
+        .filter_map(|b| bitmap_of(&b))
+        .collect();
+    found.sort_by(|x, y| x.name.cmp(&y.name));
+    found
+}
+
+/// Wait until B runs the incoming QEMU and A's job is under way, then a
+/// little longer (A's monitor is the job's until it ends): the disk copy
+/// runs, no memory has moved yet.
+pub fn wait_mirroring(a: &dyn MigrationHost, b: &dyn MigrationHost, g: &TestGuest) {
+    let start = Instant::now();
+    loop {
+        let info = a.ok(&format!("domjobinfo {}", g.name));
+        let unbounded = field(&info, "Job type") == Some("Unbounded");
+        if unbounded && b.qemu_pid(&g.name).is_some() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no job: {info}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let info = a.ok(&format!("domjobinfo {}", g.name));
+    let memory = field(&info, "Memory processed").unwrap_or("0.000");
+    assert!(memory.starts_with("0.000"), "memory moving already: {info}");
+    // The mirrors' progress is the job's disk part (libvirt's mirror stats).
+    let disks = field(&info, "File total").unwrap_or("0.000");
+    assert!(!disks.starts_with("0.000"), "no disk progress: {info}");
 }

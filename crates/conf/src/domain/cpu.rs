@@ -274,6 +274,20 @@ impl CpuDef {
         w.elem_with("cpu", attrs.as_str(), |w| self.format_body(w));
     }
 
+    /// The `<cpu>` element on its own (a driver's status file keeps the
+    /// configured CPU this way, as libvirt's `origCPU`); empty when it
+    /// has nothing to say.
+    pub fn to_xml(&self) -> String {
+        let mut w = Writer::new();
+        self.format(&mut w);
+        w.finish()
+    }
+
+    /// A `<cpu>` element read on its own (what [`CpuDef::to_xml`] wrote).
+    pub fn from_element(e: &Element) -> Result<CpuDef> {
+        CpuDef::parse(e)
+    }
+
     fn format_body(&self, w: &mut Writer) {
         {
             self.format_model(w);

@@ -5,6 +5,7 @@
 //! resumes it once the memory is in, or discards it and everything it
 //! held when the migration failed.
 
+use super::bitmaps;
 use super::job::{progress_from_figures, Incoming};
 use super::postcopy_in::{incoming_status, postcopy_failed, wait_postcopy_done};
 use super::qmp::{self, Party, QueryStatus};
@@ -335,6 +336,16 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         drop_storage(&inc.storage);
         return Err(e);
     }
+    // The source's bitmaps that travel with the disks.
+    let offered = (r.cookie.and_then(|c| c.bitmaps())).filter(|_| plan.server.is_some());
+    let accepted = match offered.map(|o| bitmaps::prepare(driver, &dom, &inc.run, o)) {
+        Some(Err(e)) => {
+            discard(driver, &inc, &e.message);
+            return Err(e);
+        }
+        Some(Ok(accepted)) => accepted,
+        None => Vec::new(),
+    };
     let uri = listener.incoming.clone();
     let serve = plan.server.clone();
     if let Err(e) = listen(driver, &inc, (req, flags), (uri, serve), tunnel) {
@@ -347,6 +358,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
             .as_ref()
             .map(|(l, _)| storage::destination_cookie(l)),
     );
+    ours.set_bitmaps(accepted);
     Ok((inc, ours, listener.uri_out))
 }
 

@@ -20,6 +20,8 @@
 //! hypervisor (start the destination, start/stop the transfer, stats,
 //! cancel, switch-over), so peer-to-peer can drive the same functions.
 
+mod bitmap_merge;
+mod bitmaps;
 mod control;
 mod incoming;
 mod job;

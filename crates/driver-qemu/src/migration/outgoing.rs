@@ -5,6 +5,8 @@
 //! it fails or is aborted so the guest runs on here; confirm ends the
 //! source QEMU, or resumes it when the migration did not complete.
 
+use super::bitmap_merge::{self, SourceBitmaps};
+use super::bitmaps;
 use super::job::progress_from;
 use super::mirror::Mirrors;
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
@@ -19,6 +21,7 @@ use rvirt::driver::DomainRef;
 use rvirt::events::{lifecycle as ev, DomainEvent};
 use rvirt::migration::flags;
 use rvirt::types::{reason, DomainState};
+use rvirt_conf::qemu_cookie::BitmapDisk;
 use rvirt_conf::MigrationCookie;
 use rvirt_hypervisor::job::{cookie_figures, Job};
 use rvirt_hypervisor::{cookie, Jobs, MigrationSupport, Outgoing, Perform, Request, Target};
@@ -89,12 +92,15 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         drop(domains);
         if !copied.is_empty() {
             // The disks to copy and their sizes, for the destination.
+            // The disks to copy, their sizes and bitmaps.
             let run = ops::running(self.driver, dom)?;
-            let nbd = self
-                .driver
-                .rt
-                .run(async move { storage::source_cookie(&run, &copied).await })?;
+            let (nbd, offered) = self.driver.rt.run(async move {
+                let nbd = storage::source_cookie(&run, &copied).await?;
+                let offered = bitmaps::offered(&run.monitor, &copied).await?;
+                Ok::<_, Error>((nbd, offered))
+            })?;
             c.set_nbd(Some(nbd));
+            c.set_bitmaps(offered);
         }
         Ok((c, xml))
     }
@@ -116,7 +122,13 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
                 ))
             }
         };
-        let mirrors = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
+        let (mirrors, accepted) = self.mirrors(dom, (p.req, p.flags, p.cookie_in), &uri)?;
+        let full = p.flags & flags::NON_SHARED_INC == 0;
+        let bitmaps = bitmap_merge::prepare(self.driver, dom, accepted.as_deref(), full)?;
+        let mut caps = qmp::capabilities(p.req, p.flags, Party::Source);
+        caps.push(bitmaps::capability(bitmaps.mapping.is_some()));
+        let mut params = qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?;
+        params.block_bitmap_mapping = bitmaps.mapping.clone();
         let copied = mirrors.as_ref().map(|m| m.disks().to_vec());
         let (fd, pump) = match tunnel {
             Some((st, ours, fd)) => (
@@ -129,9 +141,9 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             job: out.job.clone(),
             run: run.clone(),
             wake: self.driver.migrations.waker(&dom.uuid),
-            caps: qmp::capabilities(p.req, p.flags, Party::Source),
+            caps,
             compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
-            params: qmp::parameters(p.req, p.flags, Party::Source, &out.job.tunables())?,
+            params,
             tls: (p.flags & flags::TLS != 0).then(|| self.driver.migrations.tls.clone()),
             on_postcopy: {
                 let (driver, dom) = (self.driver.clone(), dom.clone());
@@ -140,6 +152,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             uri,
             fd,
             mirrors,
+            bitmaps,
         };
         // Abort reaches QEMU at once, whatever the transfer waits for.
         let handle = self.driver.rt.handle().clone();
@@ -283,23 +296,26 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
 
 impl Source<'_> {
     /// The disk mirrors of a storage migration, to the NBD server the
-    /// destination's cookie names; `None` when no disk is copied.
+    /// destination's cookie names, and the bitmaps it accepted; `None`
+    /// when no disk is copied.
     fn mirrors(
         &self,
         dom: &DomainRef,
         (req, flags, cookie_in): (&Request, u32, &[u8]),
         uri: &str,
-    ) -> Result<Option<Mirrors>> {
+    ) -> Result<(Option<Mirrors>, Option<Vec<BitmapDisk>>)> {
         if !storage::requested(flags) {
-            return Ok(None);
+            return Ok((None, None));
         }
         let def = self.driver.domains.lock().get(dom)?.def.clone();
         let disks = storage::copied_disks(&def, &req.migrate_disks)?;
         if disks.is_empty() {
-            return Ok(None);
+            return Ok((None, None));
         }
         let dest = cookie::decode(SUPPORT.cookie, cookie::Sender::Prepare, cookie_in)?;
-        Mirrors::plan(disks, req, flags, dest.as_ref(), uri).map(Some)
+        let accepted = dest.as_ref().and_then(|c| c.bitmaps()).map(<[_]>::to_vec);
+        let mirrors = Mirrors::plan(disks, req, flags, dest.as_ref(), uri)?;
+        Ok((Some(mirrors), accepted))
     }
 }
 
@@ -316,6 +332,8 @@ struct Transfer {
     fd: Option<OwnedFd>,
     /// Storage migration: the disks' mirrors, ready before `migrate`.
     mirrors: Option<Mirrors>,
+    /// The dirty bitmaps that travel with the disks.
+    bitmaps: SourceBitmaps,
     /// With VIR_MIGRATE_TLS: the client credentials' settings.
     tls: Option<TlsConfig>,
     /// QEMU switched to post-copy: the guest's state says so.
@@ -355,6 +373,7 @@ impl Transfer {
             mon.execute(caps).await?;
             mon.execute(CompressCapability::new(self.compress)).await?;
             mon.execute(self.params.clone()).await?;
+            self.bitmaps.make(mon).await?;
             if let Some(m) = &self.mirrors {
                 m.start(mon, self.params.max_bandwidth.unwrap_or(0)).await?;
                 m.wait_ready(mon, &self.job).await?;
@@ -377,6 +396,7 @@ impl Transfer {
             if let Some(m) = &self.mirrors {
                 let _ = m.finish(mon, true).await;
             }
+            self.bitmaps.remove(mon).await;
         }
         // Post-copy still streams with them; confirm removes them.
         if self.tls.is_some() && !self.job.in_postcopy() {

@@ -47,6 +47,9 @@ pub struct SetParameters {
     pub tls_creds: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_hostname: Option<String>,
+    /// Which dirty bitmaps travel, under which aliases.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_bitmap_mapping: Option<serde_json::Value>,
 }
 
 qmp_command!(SetParameters = "migrate-set-parameters" => qapi::Empty);

@@ -1,7 +1,7 @@
 //! `HostNetworks`: the host's `virNetworkDriver` entries
 //! (src/network/bridge_driver.c), with lifecycle events.
 
-use crate::objects::{self, assign_def, invalid, no_network_uuid, NetworkObj};
+use crate::objects::{self, assign_def, invalid, no_network_uuid, NetRef, NetworkObj};
 use crate::paths::Paths;
 use crate::start;
 use parking_lot::Mutex;
@@ -71,7 +71,7 @@ impl HostNetworks {
             .lock()
             .iter()
             .filter(|n| n.autostart && !n.active)
-            .map(NetworkObj::net_ref)
+            .map(NetRef::net_ref)
             .collect();
         for net in refs {
             if let Err(e) = self.create(&net) {
@@ -238,7 +238,7 @@ impl NetworkDriver for HostNetworks {
         Ok(nets
             .iter()
             .filter(|n| n.matches(flags))
-            .map(NetworkObj::net_ref)
+            .map(NetRef::net_ref)
             .collect())
     }
 
@@ -246,7 +246,7 @@ impl NetworkDriver for HostNetworks {
         let nets = self.nets.lock();
         nets.iter()
             .find(|n| n.def.name == name)
-            .map(NetworkObj::net_ref)
+            .map(NetRef::net_ref)
             .ok_or_else(|| {
                 Error::new(
                     ErrorDomain::NETWORK,
@@ -260,7 +260,7 @@ impl NetworkDriver for HostNetworks {
         let nets = self.nets.lock();
         nets.iter()
             .find(|n| n.def.uuid.as_bytes() == uuid)
-            .map(NetworkObj::net_ref)
+            .map(NetRef::net_ref)
             .ok_or_else(|| {
                 let text = rvirt_util::uuid::Uuid::from_bytes(*uuid).to_string();
                 Error::new(
@@ -354,7 +354,7 @@ impl NetworkDriver for HostNetworks {
                 AFFECT_CONFIG
             };
         }
-        crate::update::update_obj(obj, command, section, parent_index, xml, flags)?;
+        obj.update((command, section, parent_index), xml, flags)?;
         if flags & AFFECT_LIVE != 0 {
             self.refresh_dnsmasq(obj, section)?;
             objects::save_status(&self.paths, &obj.def)?;

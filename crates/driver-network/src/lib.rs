@@ -17,7 +17,6 @@ mod leases;
 mod objects;
 mod paths;
 mod start;
-mod update;
 mod validate;
 
 pub use driver::HostNetworks;

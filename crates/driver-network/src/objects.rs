@@ -7,78 +7,28 @@
 use crate::paths::{write_atomic, Paths};
 use crate::start::Running;
 use rvirt::driver::NetworkRef;
-use rvirt::network::list_flags;
+use rvirt_conf::network::objlist;
+pub use rvirt_conf::network::objlist::assign_def;
 use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 const DOMAIN: ErrorDomain = ErrorDomain::NETWORK;
 
-pub struct NetworkObj {
-    /// The live definition (or the only one of an inactive network).
-    pub def: NetworkDef,
-    /// The next persistent definition of a running network.
-    pub new_def: Option<NetworkDef>,
-    pub active: bool,
-    pub persistent: bool,
-    pub autostart: bool,
-    pub running: Running,
+/// A network with what the driver runs for it (libvirt's object rules
+/// are conf's, shared with the test driver).
+pub type NetworkObj = objlist::NetworkObj<Running>;
+
+/// The API's handle for a network object.
+pub trait NetRef {
+    fn net_ref(&self) -> NetworkRef;
 }
 
-impl NetworkObj {
-    pub fn net_ref(&self) -> NetworkRef {
+impl NetRef for NetworkObj {
+    fn net_ref(&self) -> NetworkRef {
         NetworkRef {
             name: self.def.name.clone(),
             uuid: *self.def.uuid.as_bytes(),
         }
-    }
-
-    /// The persistent definition (`virNetworkObjGetPersistentDef`).
-    pub fn persistent_def(&self) -> &NetworkDef {
-        self.new_def.as_ref().unwrap_or(&self.def)
-    }
-
-    /// `virNetworkObjUpdateAssignDef`.
-    pub fn assign(&mut self, def: NetworkDef, live: bool) {
-        if live {
-            if self.persistent && self.new_def.is_none() {
-                self.new_def = Some(std::mem::replace(&mut self.def, def));
-            } else {
-                self.def = def;
-            }
-        } else if self.active {
-            self.new_def = Some(def);
-            self.persistent = true;
-        } else {
-            self.new_def = None;
-            self.def = def;
-            self.persistent = true;
-        }
-    }
-
-    /// `virNetworkObjUnsetDefTransient` after a stop: the persistent
-    /// definition becomes the definition.
-    pub fn unset_transient(&mut self) {
-        if let Some(next) = self.new_def.take() {
-            self.def = next;
-        }
-    }
-
-    /// `virNetworkObjMatch`.
-    pub fn matches(&self, flags: u32) -> bool {
-        let pair = |a: u32, b: u32, is_a: bool| {
-            flags & (a | b) == 0 || (flags & a != 0 && is_a) || (flags & b != 0 && !is_a)
-        };
-        pair(list_flags::ACTIVE, list_flags::INACTIVE, self.active)
-            && pair(
-                list_flags::PERSISTENT,
-                list_flags::TRANSIENT,
-                self.persistent,
-            )
-            && pair(
-                list_flags::AUTOSTART,
-                list_flags::NO_AUTOSTART,
-                self.autostart,
-            )
     }
 }
 
@@ -96,49 +46,6 @@ pub fn no_network_uuid(net: &NetworkRef) -> Error {
 
 pub fn invalid(msg: String) -> Error {
     Error::operation_invalid(DOMAIN, msg)
-}
-
-/// `virNetworkObjAssignDefLocked`: the index of the object now holding
-/// `def`.
-pub fn assign_def(
-    nets: &mut Vec<NetworkObj>,
-    def: NetworkDef,
-    live: bool,
-    check_live: bool,
-) -> Result<usize> {
-    let failed = |msg: String| Error::new(DOMAIN, ErrorCode::OPERATION_FAILED, msg);
-    if let Some(i) = nets.iter().position(|n| n.def.uuid == def.uuid) {
-        let obj = &mut nets[i];
-        if obj.def.name != def.name {
-            return Err(failed(format!(
-                "network '{}' is already defined with uuid {}",
-                obj.def.name, obj.def.uuid
-            )));
-        }
-        if check_live && obj.active {
-            return Err(invalid(format!(
-                "network is already active as '{}'",
-                obj.def.name
-            )));
-        }
-        obj.assign(def, live);
-        return Ok(i);
-    }
-    if let Some(obj) = nets.iter().find(|n| n.def.name == def.name) {
-        return Err(failed(format!(
-            "network '{}' already exists with uuid {}",
-            def.name, obj.def.uuid
-        )));
-    }
-    nets.push(NetworkObj {
-        def,
-        new_def: None,
-        active: false,
-        persistent: !live,
-        autostart: false,
-        running: Running::default(),
-    });
-    Ok(nets.len() - 1)
 }
 
 fn io_error(what: String, e: std::io::Error) -> Error {
@@ -227,7 +134,7 @@ pub fn set_autostart_link(paths: &Paths, name: &str, on: bool) -> Result<()> {
 /// (`virNetworkObjLoadAllConfigs`, `virNetworkObjLoadAllState`,
 /// `networkUpdateState`): a status whose bridge is gone is dropped.
 pub fn load_all(paths: &Paths) -> Result<Vec<NetworkObj>> {
-    let mut nets = Vec::new();
+    let mut nets: Vec<NetworkObj> = Vec::new();
     for (name, text) in xml_files(&paths.config) {
         match NetworkDef::parse(&text) {
             Ok(def) if def.name == name => {

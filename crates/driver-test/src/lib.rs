@@ -14,7 +14,6 @@ pub mod migration;
 mod network;
 #[cfg(test)]
 mod network_tests;
-mod network_update;
 mod node;
 mod nodedevs;
 mod objects;

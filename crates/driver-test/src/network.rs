@@ -8,65 +8,24 @@ use rvirt::driver::{NetworkDriver, NetworkRef};
 use rvirt::events_network::{
     network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
 };
-use rvirt::network::{list_flags, update};
+use rvirt::network::update;
+use rvirt_conf::network::objlist::{assign_def, NetworkObj};
 use rvirt_conf::network::NetworkDef;
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
 
-/// One network (`virNetworkObj`): the live (or only) definition and,
-/// while a persistent network runs with a changed config, the next one.
-pub struct NetworkObj {
-    pub def: NetworkDef,
-    pub new_def: Option<NetworkDef>,
-    pub active: bool,
-    pub persistent: bool,
-    pub autostart: bool,
+/// The API's handle for a network object.
+trait NetRef {
+    fn net_ref(&self) -> NetworkRef;
 }
 
-impl NetworkObj {
+impl NetRef for NetworkObj {
     fn net_ref(&self) -> NetworkRef {
         NetworkRef {
             name: self.def.name.clone(),
             uuid: *self.def.uuid.as_bytes(),
         }
-    }
-
-    /// `virNetworkObjUpdateAssignDef`.
-    fn assign(&mut self, def: NetworkDef, live: bool) {
-        if live {
-            if self.persistent && self.new_def.is_none() {
-                self.new_def = Some(std::mem::replace(&mut self.def, def));
-            } else {
-                self.def = def;
-            }
-            return;
-        }
-        if self.active {
-            self.new_def = Some(def);
-        } else {
-            self.new_def = None;
-            self.def = def;
-        }
-        self.persistent = true;
-    }
-
-    /// `virNetworkObjMatch` for `virConnectListAllNetworks`.
-    fn matches(&self, flags: u32) -> bool {
-        let pair = |a: u32, b: u32, is_a: bool| {
-            flags & (a | b) == 0 || (flags & a != 0 && is_a) || (flags & b != 0 && !is_a)
-        };
-        pair(list_flags::ACTIVE, list_flags::INACTIVE, self.active)
-            && pair(
-                list_flags::PERSISTENT,
-                list_flags::TRANSIENT,
-                self.persistent,
-            )
-            && pair(
-                list_flags::AUTOSTART,
-                list_flags::NO_AUTOSTART,
-                self.autostart,
-            )
     }
 }
 
@@ -168,47 +127,6 @@ impl NetworkHost {
     }
 }
 
-/// `virNetworkObjAssignDefLocked`: the index of the object now holding `def`.
-fn assign_def(
-    nets: &mut Vec<NetworkObj>,
-    def: NetworkDef,
-    live: bool,
-    check_live: bool,
-) -> Result<usize> {
-    let failed = |msg: String| Error::new(ErrorDomain::TEST, ErrorCode::OPERATION_FAILED, msg);
-    if let Some(i) = nets.iter().position(|n| n.def.uuid == def.uuid) {
-        let obj = &mut nets[i];
-        if obj.def.name != def.name {
-            return Err(failed(format!(
-                "network '{}' is already defined with uuid {}",
-                obj.def.name, obj.def.uuid
-            )));
-        }
-        if check_live && obj.active {
-            return Err(invalid(format!(
-                "network is already active as '{}'",
-                obj.def.name
-            )));
-        }
-        obj.assign(def, live);
-        return Ok(i);
-    }
-    if let Some(obj) = nets.iter().find(|n| n.def.name == def.name) {
-        return Err(failed(format!(
-            "network '{}' already exists with uuid {}",
-            def.name, obj.def.uuid
-        )));
-    }
-    nets.push(NetworkObj {
-        def,
-        new_def: None,
-        active: false,
-        persistent: !live,
-        autostart: false,
-    });
-    Ok(nets.len() - 1)
-}
-
 fn by_name<'a>(nets: &'a mut [NetworkObj], name: &str) -> Result<&'a mut NetworkObj> {
     nets.iter_mut()
         .find(|n| n.def.name == name)
@@ -271,7 +189,7 @@ impl NetworkDriver for TestNetworks {
             Ok(nets
                 .iter()
                 .filter(|n| n.matches(flags))
-                .map(NetworkObj::net_ref)
+                .map(NetRef::net_ref)
                 .collect())
         })
     }
@@ -340,7 +258,7 @@ impl NetworkDriver for TestNetworks {
                     update::AFFECT_CONFIG
                 };
             }
-            crate::network_update::update_obj(obj, command, section, parent_index, xml, flags)?;
+            obj.update((command, section, parent_index), xml, flags)?;
             Ok(((), None))
         })
     }

@@ -5,6 +5,7 @@
 mod dns;
 mod forward;
 mod ip;
+pub mod objlist;
 mod portgroup;
 #[cfg(test)]
 mod tests;

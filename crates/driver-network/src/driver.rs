@@ -479,13 +479,7 @@ impl NetworkDriver for HostNetworks {
     }
 
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::invalid_arg(
-            ErrorDomain::NONE,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
     }
 }
 

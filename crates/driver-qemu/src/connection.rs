@@ -410,11 +410,7 @@ impl HypervisorConnection for QemuConnection {
     }
 
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        let known = self.events.deregister(callback_id);
-        known.then_some(()).ok_or_else(|| {
-            let text = format!("could not find event callback {callback_id} for deletion");
-            Error::invalid_arg(ErrorDomain::NONE, text)
-        })
+        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
     }
     fn domain_event_register_any(
         &self,

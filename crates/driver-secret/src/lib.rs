@@ -237,14 +237,7 @@ impl SecretDriver for SecretStore {
         Ok(self.events.register(secret, event_id, callback))
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::new(
-            rvirt_util::ErrorDomain::NONE,
-            ErrorCode::INVALID_ARG,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
     }
 }
 

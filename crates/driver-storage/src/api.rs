@@ -4,7 +4,7 @@
 use crate::driver::HostStorage;
 use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
-use rvirt_util::{Error, ErrorDomain, Result};
+use rvirt_util::Result;
 
 impl StorageDriver for HostStorage {
     fn num_of_pools(&self) -> Result<i32> {
@@ -169,12 +169,6 @@ impl StorageDriver for HostStorage {
         Ok(self.inner.events.register(pool, event_id, callback))
     }
     fn pool_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.inner.events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::invalid_arg(
-            ErrorDomain::NONE,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        rvirt::events::deregistered(self.inner.events.deregister(callback_id), callback_id)
     }
 }

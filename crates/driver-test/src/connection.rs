@@ -534,14 +534,7 @@ impl HypervisorConnection for TestConnection {
         Ok(self.events.register(dom, event_id, callback))
     }
     fn domain_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.events.deregister(callback_id) {
-            Ok(())
-        } else {
-            Err(Error::invalid_arg(
-                ErrorDomain::NONE,
-                format!("could not find event callback {callback_id} for deletion"),
-            ))
-        }
+        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
     }
 }
 

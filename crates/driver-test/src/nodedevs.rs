@@ -272,13 +272,6 @@ impl NodeDeviceDriver for TestConnection {
         Ok(self.nodedev_events.register(dev, event_id, callback))
     }
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.nodedev_events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::new(
-            ErrorDomain::NONE,
-            ErrorCode::INVALID_ARG,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        rvirt::events::deregistered(self.nodedev_events.deregister(callback_id), callback_id)
     }
 }

@@ -10,7 +10,7 @@ use rvirt::driver::storage::{PoolEventRegistry, PoolInfo, PoolRef, VolInfo, VolR
 use rvirt::driver::StorageDriver;
 use rvirt::storage::LIST_POOLS_FILTERS_ALL;
 use rvirt_conf::storage::{PoolDef, PoolSource, PoolType, VolDef};
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use rvirt_util::{Error, ErrorCode, Result};
 use std::sync::Arc;
 
 /// `defaultPoolSourcesLogicalXML`.
@@ -384,13 +384,7 @@ impl StorageDriver for TestStorage {
         Ok(self.events.register(pool, event_id, callback))
     }
     fn pool_event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        if self.events.deregister(callback_id) {
-            return Ok(());
-        }
-        Err(Error::invalid_arg(
-            ErrorDomain::NONE,
-            format!("could not find event callback {callback_id} for deletion"),
-        ))
+        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
     }
 }
 

@@ -2,7 +2,7 @@
 //! (`virConnectDomainEventRegisterAny`).
 
 use crate::driver::DomainRef;
-use rvirt_util::TypedParams;
+use rvirt_util::{Error, ErrorDomain, Result, TypedParams};
 use std::sync::Arc;
 
 /// `virDomainEventID`.
@@ -201,4 +201,17 @@ impl EventRegistry {
             callback(dom, event);
         }
     }
+}
+
+/// A driver's `*EventDeregisterAny` once its registry said whether
+/// `callback_id` was there: libvirt's `virObjectEventStateDeregisterID`
+/// error for an unknown one.
+pub fn deregistered(found: bool, callback_id: i32) -> Result<()> {
+    if found {
+        return Ok(());
+    }
+    Err(Error::invalid_arg(
+        ErrorDomain::NONE,
+        format!("could not find event callback {callback_id} for deletion"),
+    ))
 }

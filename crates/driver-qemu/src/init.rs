@@ -121,6 +121,9 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
     if let Err(e) = crate::disk_pool::translate_disks(&mut def) {
         tracing::warn!("cannot find the pool volumes of {name}: {}", e.message);
     }
+    if let Err(e) = crate::network_iface::restore_ports(&mut def) {
+        tracing::warn!("cannot find the network ports of {name}: {}", e.message);
+    }
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

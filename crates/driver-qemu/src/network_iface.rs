@@ -64,6 +64,34 @@ fn connect_all(
     Ok(())
 }
 
+/// After a daemon restart: the bridge and the tap of each network
+/// interface, which the status read back has forgotten (libvirt keeps
+/// them in the status's `<actual>`; a generated `vnet` name is not read
+/// back); the live XML shows both again. The tap is found by its
+/// host-side MAC.
+pub fn restore_ports(def: &mut DomainDef) -> Result<()> {
+    for net in def.devices.interfaces.iter_mut() {
+        let NetSource::Network {
+            network, bridge, ..
+        } = &mut net.source
+        else {
+            continue;
+        };
+        if net.net_type != NetType::Network {
+            continue;
+        }
+        if net.target_dev.is_none() {
+            net.target_dev = tap_of(net.mac);
+        }
+        if bridge.is_none() {
+            let drv = shared::network()
+                .ok_or_else(|| rvirt::driver::network::unsupported("virNetworkLookupByName"))?;
+            *bridge = Some(bridge_of(drv, network)?);
+        }
+    }
+    Ok(())
+}
+
 /// The bridge of running network `name` (`networkAllocatePort`'s checks).
 fn bridge_of(drv: &dyn NetworkDriver, name: &str) -> Result<String> {
     let net: NetworkRef = drv.lookup_by_name(name)?;

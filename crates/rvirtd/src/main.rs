@@ -61,11 +61,12 @@ fn main() -> ExitCode {
 
     rvirt_driver_test::register();
     // Before the QEMU driver: guests it re-attaches at start may have
-    // pool volumes as disks (libvirt initializes storage first too).
-    rvirt_driver_storage::register();
-    rvirt_driver_qemu::register();
-    rvirt_driver_secret::register();
+    // pool volumes as disks and ports on networks (libvirt initializes
+    // its network, storage and secret drivers first too).
     rvirt_driver_network::register();
+    rvirt_driver_storage::register();
+    rvirt_driver_secret::register();
+    rvirt_driver_qemu::register();
     // After the local drivers: a peer-to-peer source driver here opens the
     // destination daemon (`test+tcp://...`) through the remote driver.
     rvirt_driver_remote::register_for_daemon();

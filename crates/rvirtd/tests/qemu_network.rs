@@ -463,6 +463,8 @@ fn guest_on_the_network_gets_a_lease() {
     rv.host.restart();
     assert_eq!(rv.ok("net-info rvnat"), info);
     assert_eq!(rv.ok("net-dhcp-leases rvnat"), leases);
+    // ... and the guest's port on the network's bridge.
+    assert_eq!(rv.ok("dumpxml leaser"), live);
 
     rv.ok("destroy leaser");
     let (tap_left, _) = in_ns(&lan.a, "ip", &["link", "show", "dev", "vnet0"]);

@@ -3,11 +3,12 @@
 //! and rvirsh on `test:///default`, and through stock virsh against
 //! rvirtd and against libvirtd.
 
-use std::path::PathBuf;
+use crate::dirs::TempDir;
 
-/// The documents the cases read, in a directory removed on drop.
+/// The documents the cases read, in a directory of its own (tests of one
+/// binary run side by side) removed on drop.
 pub struct Files {
-    pub dir: PathBuf,
+    pub dir: TempDir,
 }
 
 const FILES: &[(&str, &str)] = &[
@@ -128,8 +129,7 @@ const FILES: &[(&str, &str)] = &[
 
 impl Files {
     pub fn write() -> Files {
-        let dir = std::env::temp_dir().join(format!("rvirt-nodedev-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let dir = TempDir::new("nodedev");
         for (name, text) in FILES {
             std::fs::write(dir.join(name), text).expect("write a case file");
         }
@@ -138,12 +138,6 @@ impl Files {
 
     pub fn path(&self, name: &str) -> String {
         self.dir.join(name).display().to_string()
-    }
-}
-
-impl Drop for Files {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 

@@ -17,8 +17,9 @@
 #
 #   scripts/bench-migrate.sh
 #   MIB=256 ROUNDS=2 scripts/bench-migrate.sh
-#   PAIRS=rvirtd:rvirtd,libvirtd:libvirtd,libvirtd:rvirtd scripts/bench-migrate.sh
-#       (A:B pairs; a mixed pair measures both directions, issue 17)
+#   PAIRS=rvirtd:rvirtd,libvirtd:libvirtd scripts/bench-migrate.sh
+#       (A:B pairs; the default adds libvirtd:rvirtd, a mixed pair measured
+#       both directions, issue 17)
 #   TLS=0 scripts/bench-migrate.sh
 #       (without the third mode, tunnelled over qemu+tls://, issue 16; it
 #       runs by default where certtool is installed)

@@ -136,6 +136,29 @@ fn slots(driver: &Driver, run: &Arc<Running>) -> Result<Vec<HotpluggableCPU>> {
     Ok(found)
 }
 
+/// Begin's check that the destination can start this QEMU's vCPUs: ones
+/// plugged while the guest ran are `-device`s there that libvirt plugs
+/// again on the destination from `<vcpus>` (qemuProcessSetupHotpluggableVcpus),
+/// which rvirt's command line does not build yet; a destination started
+/// with them as boot CPUs would have another device tree. Refused before
+/// anything moves. A QEMU that cannot list its slots has plugged none.
+pub(crate) fn check_migratable(driver: &Driver, run: &Arc<Running>) -> Result<()> {
+    let Ok(slots) = slots(driver, run) else {
+        return Ok(());
+    };
+    let plugged: Vec<&str> = slots.iter().filter_map(alias).collect();
+    if plugged.is_empty() {
+        return Ok(());
+    }
+    Err(error(
+        ErrorCode::OPERATION_UNSUPPORTED,
+        format!(
+            "cannot migrate a domain with hot-plugged vCPUs ({}): the destination would start them as boot vCPUs",
+            plugged.join(", ")
+        ),
+    ))
+}
+
 /// The id a slot was hot-plugged with (`/machine/peripheral/vcpuN`);
 /// vCPUs QEMU started with have none and cannot be unplugged.
 fn alias(slot: &HotpluggableCPU) -> Option<&str> {

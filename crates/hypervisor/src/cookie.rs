@@ -135,6 +135,7 @@ fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
     if let Some(xml) = &c.persistent {
         q.persistent = Some(Box::new(DomainDef::parse(xml)?));
     }
+    q.mandatory = mandatory_features(sender, &q);
     if !c.stats.is_empty() {
         let elapsed = c.stat("time_elapsed").unwrap_or(0);
         let started = now_ms().saturating_sub(elapsed);
@@ -148,6 +149,22 @@ fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
         };
     }
     Ok(q)
+}
+
+/// The features the reader must understand, as libvirt marks them
+/// (`flagsMandatory`): the lock state in every begin cookie
+/// (`qemuMigrationCookieAddLockstate`; rvirt's lock manager is libvirt's
+/// "nop", which has no leases to send) and a definition wherever one
+/// travels (`qemuMigrationCookieAddPersistent`).
+fn mandatory_features(sender: Sender, q: &QemuMigrationCookie) -> Features {
+    let mut m = Features::default();
+    if sender == Sender::Begin {
+        m = m.with(CookieFeature::Lockstate);
+    }
+    if q.persistent.is_some() {
+        m = m.with(CookieFeature::Persistent);
+    }
+    m
 }
 
 /// The migration capabilities of the QEMU rvirt drives (7.2's
@@ -264,5 +281,34 @@ mod tests {
         assert!(check_not_same_host(t, Sender::Begin, &[], [3; 16])
             .unwrap()
             .is_none());
+    }
+    /// libvirt 9.0's begin cookie always marks the lock state mandatory,
+    /// and a cookie carrying a definition marks it (as libvirtd's
+    /// `nbd-bitmaps` test document shows for the begin cookie); the phase
+    /// that reads each accepts what it is sent.
+    #[test]
+    fn mandatory_features_are_marked_as_libvirt_marks_them() {
+        let mut c = ours("g", Uuid::nil(), [3; 16], 4096, 4096);
+        let begin =
+            String::from_utf8(encode(CookieFormat::Qemu, Sender::Begin, &c).unwrap()).unwrap();
+        assert!(begin.contains("<feature name='lockstate'/>"), "{begin}");
+        assert!(!begin.contains("<lockstate"), "nop has no leases: {begin}");
+        assert!(!begin.contains("name='persistent'"), "{begin}");
+        assert!(decode(CookieFormat::Qemu, Sender::Begin, begin.as_bytes()).is_ok());
+        assert!(decode(CookieFormat::Qemu, Sender::Prepare, begin.as_bytes()).is_err());
+
+        c.persistent = Some(
+            "<domain type='qemu'><name>g</name><memory>1024</memory>\
+             <os><type>hvm</type></os></domain>"
+                .into(),
+        );
+        let perform = encode(CookieFormat::Qemu, Sender::Perform, &c).unwrap();
+        let text = String::from_utf8(perform.clone()).unwrap();
+        assert!(text.contains("<feature name='persistent'/>"), "{text}");
+        assert!(!text.contains("name='lockstate'"), "{text}");
+        let back = decode(CookieFormat::Qemu, Sender::Perform, &perform)
+            .unwrap()
+            .unwrap();
+        assert!(back.persistent.unwrap().contains("<name>g</name>"));
     }
 }

@@ -30,11 +30,14 @@ fn guest_args() -> GuestArgs {
     }
 }
 
-/// python3-libvirt: `migrateToURI3` peer-to-peer with params.
+/// python3-libvirt: `migrateToURI3` peer-to-peer with params, natively
+/// to the destination's address or tunnelled.
 const PYTHON_P2P: &str = r#"import libvirt
 src = libvirt.open('SRC')
-params = {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://ADDR'}
+params = {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://ADDR'} if 'ADDR' else {}
 flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+if 'TUNNELLED' == 'yes':
+    flags |= libvirt.VIR_MIGRATE_TUNNELLED
 src.lookupByName('NAME').migrateToURI3('DST', params, flags)
 "#;
 
@@ -46,27 +49,45 @@ fn rvirsh_managed(
     dst: &dyn MigrationHost,
     name: &str,
 ) -> Output {
+    let uri = format!("{} --migrateuri tcp://{}", dst.uri(), dst.addr());
+    rvirsh_migrate(rvirsh, src, &format!("migrate --live {name} {uri}"))
+}
+
+/// `rvirsh migrate --live --p2p --tunnelled` of guest `name` from `src` to
+/// `dst`: the source daemon carries the memory over its connection to the
+/// destination daemon.
+fn rvirsh_tunnelled(
+    rvirsh: &std::path::Path,
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+) -> Output {
+    let how = "--live --p2p --tunnelled";
+    rvirsh_migrate(rvirsh, src, &format!("migrate {how} {name} {}", dst.uri()))
+}
+
+/// rvirsh connected to `src` runs `command` in `src`'s namespaces.
+fn rvirsh_migrate(rvirsh: &std::path::Path, src: &dyn MigrationHost, command: &str) -> Output {
     run_in(src, rvirsh, |c| {
-        c.args(["-c", &src.uri()]).arg(format!(
-            "migrate --live {name} {} --migrateuri tcp://{}",
-            dst.uri(),
-            dst.addr()
-        ));
+        c.args(["-c", &src.uri()]).arg(command);
     })
 }
 
 /// python3-libvirt's `migrateToURI3` of guest `name` from `src` to `dst`
-/// peer-to-peer, run in `src`'s namespaces (stock virsh `--p2p` where
-/// python3-libvirt is missing).
-fn python_p2p(src: &dyn MigrationHost, dst: &dyn MigrationHost, name: &str) -> Output {
-    if !python_libvirt_ready() {
-        return virsh_migrate(src, dst, name, "--p2p");
-    }
+/// peer-to-peer (`tunnelled` or natively), run in `src`'s namespaces.
+fn python_p2p(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+    tunnelled: bool,
+) -> Output {
+    assert!(python_libvirt_ready(), "python3-libvirt is not installed");
     let code = PYTHON_P2P
         .replace("SRC", &src.uri())
         .replace("DST", &dst.uri())
         .replace("NAME", name)
-        .replace("ADDR", dst.addr());
+        .replace("ADDR", if tunnelled { "" } else { dst.addr() })
+        .replace("TUNNELLED", if tunnelled { "yes" } else { "no" });
     run_in(src, std::path::Path::new("/usr/bin/python3"), |c| {
         c.args(["-c", &code]);
     })
@@ -157,16 +178,26 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     assert!(!b.ok("list --all --name").contains(&g.name));
 
     // Peer-to-peer: each source daemon talks to the other kind itself.
-    hop(a, b, g, sum, || {
-        virsh_migrate(a, b, &g.name, "--p2p --auto-converge")
-    });
-    hop(b, a, g, sum, || {
-        virsh_migrate(b, a, &g.name, "--p2p --auto-converge")
-    });
+    // The definition stays on each host it leaves, so both ends of every
+    // later hop report the completed job (rvirtd as the source reads
+    // libvirtd's finish statistics).
+    let p2p = "--p2p --auto-converge --persistent";
+    hop(a, b, g, sum, || virsh_migrate(a, b, &g.name, p2p));
+    hop(b, a, g, sum, || virsh_migrate(b, a, &g.name, p2p));
+    // A QEMU libvirtd started as a migration destination names its CPU's
+    // features from the cookie; rvirtd starts the next one with exactly
+    // that CPU.
+    let cpu_on_a = cpu_arg(&qemu_argv(a, &g.name));
 
     // Tunnelled: the memory rides the daemons' connection.
-    hop(a, b, g, sum, || virsh_migrate_tunnelled(a, b, &g.name, ""));
-    hop(b, a, g, sum, || virsh_migrate_tunnelled(b, a, &g.name, ""));
+    let tunnelled = "--persistent --auto-converge";
+    hop(a, b, g, sum, || {
+        virsh_migrate_tunnelled(a, b, &g.name, tunnelled)
+    });
+    assert_eq!(cpu_arg(&qemu_argv(b, &g.name)), cpu_on_a);
+    hop(b, a, g, sum, || {
+        virsh_migrate_tunnelled(b, a, &g.name, tunnelled)
+    });
     assert_eq!(state(a), "running");
     assert_eq!(layout(&qemu_argv(a, &g.name)), started_by_libvirtd);
 
@@ -174,15 +205,52 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     // migrateToURI3 has rvirtd drive libvirtd peer-to-peer.
     let rvirsh = rvirt_testkit::bins::rvirsh(); // built before the clock runs
     hop(a, b, g, sum, || rvirsh_managed(&rvirsh, a, b, &g.name));
-    hop(b, a, g, sum, || python_p2p(b, a, &g.name));
+    hop(b, a, g, sum, || python_p2p(b, a, &g.name, false));
     assert_eq!(state(a), "running");
     // And the other way round: rvirsh drives rvirtd's managed migration to
     // libvirtd, python3-libvirt has libvirtd drive rvirtd peer-to-peer.
-    hop(a, b, g, sum, || python_p2p(a, b, &g.name));
+    hop(a, b, g, sum, || python_p2p(a, b, &g.name, false));
     hop(b, a, g, sum, || rvirsh_managed(&rvirsh, b, a, &g.name));
+    // Tunnelled, each client each way.
+    hop(a, b, g, sum, || rvirsh_tunnelled(&rvirsh, a, b, &g.name));
+    hop(b, a, g, sum, || python_p2p(b, a, &g.name, true));
+    hop(a, b, g, sum, || python_p2p(a, b, &g.name, true));
+    hop(b, a, g, sum, || rvirsh_tunnelled(&rvirsh, b, a, &g.name));
     assert_eq!(state(a), "running");
 
     refused_before_anything_moves(a, b);
+    hot_plugged_vcpus_refused(a, b);
+}
+
+/// The `-cpu` argument of a QEMU command line.
+fn cpu_arg(argv: &[String]) -> String {
+    let at = argv.iter().position(|a| a == "-cpu").expect("-cpu");
+    argv[at + 1].clone()
+}
+
+/// A guest whose vCPU was plugged while it ran on rvirtd: rvirtd's
+/// destinations would start it as a boot vCPU (another device tree), so
+/// rvirtd refuses in begin, before anything moves.
+fn hot_plugged_vcpus_refused(a: &dyn MigrationHost, b: &dyn MigrationHost) {
+    let base = TempDir::new("mixvcpu");
+    let name = "mixvcpu-guest";
+    let (_g, file) = TestGuest::sized(&base, name, &GuestArgs::default(), 128);
+    let xml = std::fs::read_to_string(&file).unwrap();
+    let vcpus = "<vcpu placement='static' current='1'>2</vcpu>";
+    std::fs::write(&file, xml.replacen("<vcpu>1</vcpu>", vcpus, 1)).unwrap();
+    b.ok(&format!("create {}", file.display()));
+    b.ok(&format!("setvcpus {name} 2 --live"));
+    let pid = b.qemu_pid(name).expect("QEMU on rvirtd");
+    let out = virsh_migrate(b, a, name, "");
+    assert!(!out.ok, "migrated: {}", out.stdout);
+    let refusal = "cannot migrate a domain with hot-plugged vCPUs (vcpu1)";
+    assert!(out.stderr.contains(refusal), "{}", out.stderr);
+    eprintln!("refused: {}", out.stderr.trim());
+    assert_eq!(b.qemu_pid(name), Some(pid));
+    assert_eq!(b.ok(&format!("domstate {name}")).trim(), "running");
+    assert!(a.qemu_pid(name).is_none());
+    assert!(!a.ok("list --all --name").contains(name));
+    b.ok(&format!("destroy {name}"));
 }
 
 /// Guests libvirtd runs that rvirtd cannot reproduce exactly: memory
@@ -250,7 +318,9 @@ fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     };
     let (a, b) = (&s.a, &s.b);
     assert!(!s.image_on(b).exists());
+    tunnelled_copy_refused(a, b, &s.g);
     storage_hop(&s, a, b, "--copy-storage-all");
+    tunnelled_copy_refused(b, a, &s.g);
     let created = image_format_and_size(&s.image_on(b));
     assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));
     std::fs::remove_file(s.image_on(a)).expect("remove A's image");
@@ -263,6 +333,22 @@ fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     storage_hop(&s, b, a, "--copy-storage-inc --p2p");
 }
 
+/// libvirt 9.0 copies no storage through a tunnel with this QEMU: both
+/// kinds refuse in begin with libvirt's error, the guest untouched on
+/// `src` and nothing started on `dst`.
+fn tunnelled_copy_refused(src: &dyn MigrationHost, dst: &dyn MigrationHost, g: &TestGuest) {
+    let pid = src.qemu_pid(&g.name).expect("QEMU on the source");
+    let state = src.ok(&format!("domstate {}", g.name));
+    let out = virsh_migrate_tunnelled(src, dst, &g.name, "--copy-storage-all");
+    assert!(!out.ok, "migrated: {}", out.stdout);
+    let refusal = "Operation not supported: migration of non-shared storage is not \
+                   supported with tunnelled migration and this QEMU";
+    assert!(out.stderr.contains(refusal), "{}", out.stderr);
+    assert_eq!(src.qemu_pid(&g.name), Some(pid));
+    assert_eq!(src.ok(&format!("domstate {}", g.name)), state);
+    assert!(dst.qemu_pid(&g.name).is_none());
+}
+
 /// The bandwidth cap of the jobs the test acts on.
 const CAP: &str = "--bandwidth 8";
 
@@ -271,28 +357,41 @@ const CAP: &str = "--bandwidth 8";
 /// post-copy (`virsh migrate-postcopy` once bytes move) completes the
 /// move, the destination pulling the rest, the tick counter continuing,
 /// the definition moving along. Between the directions the guest that
-/// came from libvirtd survives a SIGKILLed and restarted rvirtd.
+/// came from libvirtd survives a SIGKILLed and restarted rvirtd. Then
+/// post-copy once more each way, in the other mode.
 #[test]
 fn failures_leave_the_guest_on_the_source_and_postcopy_moves_it_both_ways() {
     let Some(mut s) = setup_libvirtd_rvirtd("mixfail", &GuestArgs::dirtying(), 128) else {
         return;
     };
-    fail_then_postcopy(&s.a, &s.b, &s.g, &s.sum);
+    fail_then_postcopy(&s.a, &s.b, &s.g, &s.sum, "");
     survives_a_killed_rvirtd(&mut s.b, &s.g);
-    fail_then_postcopy(&s.b, &s.a, &s.g, &s.sum);
+    fail_then_postcopy(&s.b, &s.a, &s.g, &s.sum, "--p2p");
+    // Post-copy in the other mode each way: peer-to-peer from libvirtd,
+    // managed from rvirtd.
+    let moving = format!("--persistent --undefinesource {CAP}");
+    hop_postcopy(&s.a, &s.b, &s.g, &s.sum, &format!("--p2p {moving}"));
+    hop_postcopy(&s.b, &s.a, &s.g, &s.sum, &moving);
 }
 
 /// From `src` to `dst`: an abort, a killed destination QEMU (each leaving
-/// the guest on `src`), then post-copy with the definition moving along
-/// (so failures the other way find none on `src`).
-fn fail_then_postcopy(src: &dyn MigrationHost, dst: &dyn MigrationHost, g: &TestGuest, sum: &str) {
+/// the guest on `src`), then post-copy (`how`: managed or `--p2p`) with
+/// the definition moving along (so failures the other way find none on
+/// `src`).
+fn fail_then_postcopy(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    g: &TestGuest,
+    sum: &str,
+    how: &str,
+) {
     let migrating = spawn_migration(src, dst, g, CAP);
     wait_transferring(src, dst, g);
     abort_and_check(src, dst, g, migrating);
     let migrating = spawn_migration(src, dst, g, CAP);
     wait_transferring(src, dst, g);
     kill_incoming_and_check(src, dst, g, migrating);
-    let moving = format!("--persistent --undefinesource {CAP}");
+    let moving = format!("{how} --persistent --undefinesource {CAP}");
     hop_postcopy(src, dst, g, sum, &moving);
 }
 

@@ -90,10 +90,10 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             .clone()
             .unwrap_or_else(|| obj.describe(SECURE | MIGRATABLE));
         drop(domains);
+        let run = ops::running(self.driver, dom)?;
+        crate::vcpus::check_migratable(self.driver, &run)?;
         if !copied.is_empty() {
-            // The disks to copy and their sizes, for the destination.
             // The disks to copy, their sizes and bitmaps.
-            let run = ops::running(self.driver, dom)?;
             let (nbd, offered) = self.driver.rt.run(async move {
                 let nbd = storage::source_cookie(&run, &copied).await?;
                 let offered = bitmaps::offered(&run.monitor, &copied).await?;

@@ -33,6 +33,9 @@ pub enum CookieFormat {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sender {
     Begin,
+    /// The begin of a post-copy recovery (`qemuMigrationSrcBeginResume`),
+    /// which sends only the capabilities.
+    BeginResume,
     Prepare,
     Perform,
     Finish,
@@ -46,7 +49,7 @@ impl Sender {
     pub fn accepted(self) -> Features {
         use CookieFeature as F;
         match self {
-            Sender::Begin => Features::of(&[
+            Sender::Begin | Sender::BeginResume => Features::of(&[
                 F::Lockstate,
                 F::Nbd,
                 F::Cpu,
@@ -143,7 +146,7 @@ fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
     }
     if q.capabilities.is_none() {
         q.capabilities = match sender {
-            Sender::Begin => Some(qemu_caps("pause-before-switchover")),
+            Sender::Begin | Sender::BeginResume => Some(qemu_caps("pause-before-switchover")),
             Sender::Prepare => Some(qemu_caps("late-block-activate")),
             _ => None,
         };
@@ -296,6 +299,12 @@ mod tests {
         assert!(!begin.contains("name='persistent'"), "{begin}");
         assert!(decode(CookieFormat::Qemu, Sender::Begin, begin.as_bytes()).is_ok());
         assert!(decode(CookieFormat::Qemu, Sender::Prepare, begin.as_bytes()).is_err());
+        // A post-copy recovery's begin sends the capabilities alone, which
+        // libvirt's prepare-resume (CAPS only) takes.
+        let resume = encode(CookieFormat::Qemu, Sender::BeginResume, &c).unwrap();
+        let resume = String::from_utf8(resume).unwrap();
+        assert!(!resume.contains("<feature"), "{resume}");
+        assert!(resume.contains("<capabilities>"), "{resume}");
 
         c.persistent = Some(
             "<domain type='qemu'><name>g</name><memory>1024</memory>\

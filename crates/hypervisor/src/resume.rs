@@ -172,7 +172,7 @@ pub fn begin<B: SourceBackend + ?Sized>(
     let (_, job) = source_check(b, dom, flags, Phase::PostcopyFailed)?;
     in_phase(&job, Phase::BeginResume, || {
         let (cookie, xml) = b.begin_resume(dom)?;
-        let bytes = cookie::encode(b.support().cookie, Sender::Begin, &cookie)?;
+        let bytes = cookie::encode(b.support().cookie, Sender::BeginResume, &cookie)?;
         Ok((bytes, xml))
     })
 }

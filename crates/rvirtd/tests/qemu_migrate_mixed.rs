@@ -36,7 +36,7 @@ const PYTHON_P2P: &str = r#"import libvirt
 src = libvirt.open('SRC')
 params = {libvirt.VIR_MIGRATE_PARAM_URI: 'tcp://ADDR'} if 'ADDR' else {}
 flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
-if 'TUNNELLED' == 'yes':
+if 'THROUGH_TUNNEL' == 'yes':
     flags |= libvirt.VIR_MIGRATE_TUNNELLED
 src.lookupByName('NAME').migrateToURI3('DST', params, flags)
 "#;
@@ -87,7 +87,7 @@ fn python_p2p(
         .replace("DST", &dst.uri())
         .replace("NAME", name)
         .replace("ADDR", if tunnelled { "" } else { dst.addr() })
-        .replace("TUNNELLED", if tunnelled { "yes" } else { "no" });
+        .replace("THROUGH_TUNNEL", if tunnelled { "yes" } else { "no" });
     run_in(src, std::path::Path::new("/usr/bin/python3"), |c| {
         c.args(["-c", &code]);
     })
@@ -303,7 +303,9 @@ fn refused_before_anything_moves(a: &dyn MigrationHost, b: &dyn MigrationHost) {
 /// libvirtd (its image removed meanwhile), libvirtd creates it in its
 /// directory pool and rvirtd's mirror fills it. Then `--copy-storage-inc`
 /// both ways onto the images already there. The images are identical at
-/// each switch-over and the guest's disk counter goes on.
+/// each switch-over and the guest's disk counter goes on; rvirtd starts
+/// the disk-backed QEMU with libvirtd's device tree. A tunnelled copy is
+/// refused both ways, as libvirt refuses it.
 #[test]
 fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     let args = GuestArgs {
@@ -318,8 +320,14 @@ fn a_disk_backed_guest_moves_with_its_storage_both_ways() {
     };
     let (a, b) = (&s.a, &s.b);
     assert!(!s.image_on(b).exists());
+    // The disk's device, drive and node names are part of the layout too.
+    let started_by_libvirtd = layout(&qemu_argv(a.as_ref(), &s.g.name));
     tunnelled_copy_refused(a, b, &s.g);
     storage_hop(&s, a, b, "--copy-storage-all");
+    assert_eq!(
+        layout(&qemu_argv(b.as_ref(), &s.g.name)),
+        started_by_libvirtd
+    );
     tunnelled_copy_refused(b, a, &s.g);
     let created = image_format_and_size(&s.image_on(b));
     assert_eq!((created.0.as_str(), created.1), ("qcow2", DISK_MIB << 20));

@@ -136,6 +136,16 @@ pub fn check_safe(def: &DomainDef, req: &Request, flags: u32) -> Result<()> {
     Ok(())
 }
 
+/// libvirt's refusal of a storage copy through a tunnel (NBD cannot ride
+/// the daemons' connection).
+pub fn tunnelled_copy_unsupported() -> Error {
+    Error::new(
+        ErrorDomain::QEMU,
+        ErrorCode::OPERATION_UNSUPPORTED,
+        "migration of non-shared storage is not supported with tunnelled migration and this QEMU",
+    )
+}
+
 /// Begin's checks on a storage migration (`qemuMigrationSrcBeginPhase`):
 /// not tunnelled, and every disk `migrate_disks` names exists.
 pub fn check_begin(def: &DomainDef, req: &Request, flags: u32) -> Result<()> {
@@ -151,11 +161,7 @@ pub fn check_begin(def: &DomainDef, req: &Request, flags: u32) -> Result<()> {
         return Ok(());
     }
     if tunnelled {
-        return Err(Error::new(
-            ErrorDomain::QEMU,
-            ErrorCode::OPERATION_UNSUPPORTED,
-            "migration of non-shared storage is not supported with tunnelled migration and this QEMU",
-        ));
+        return Err(tunnelled_copy_unsupported());
     }
     for wanted in &req.migrate_disks {
         if !def.devices.disks.iter().any(|d| &d.target.dev == wanted) {

@@ -80,6 +80,22 @@ impl MigrationCookie {
         })
     }
 
+    /// The `<capabilities>` part (qemuMigrationCookieAddCaps): the
+    /// migration capabilities the sender's QEMU reports, among those libvirt
+    /// knows, in libvirt's order; `automatic` is the one its party turns on
+    /// by itself.
+    pub fn set_capabilities(&mut self, supported: &[String], automatic: &str) {
+        let caps = crate::qemu_cookie::MIGRATION_CAPS
+            .iter()
+            .filter(|name| supported.iter().any(|s| s == *name))
+            .map(|name| crate::qemu_cookie::CookieCap {
+                name: name.to_string(),
+                auto: *name == automatic,
+            })
+            .collect();
+        self.qemu_mut().capabilities = Some(caps);
+    }
+
     /// Set the `<nbd>` part.
     pub fn set_nbd(&mut self, nbd: Option<crate::qemu_cookie::CookieNbd>) {
         self.qemu_mut().nbd = nbd;

@@ -5,9 +5,7 @@
 
 use crate::times::now_ms;
 use crate::MigrationSupport;
-use rvirt_conf::qemu_cookie::{
-    CookieCap, CookieFeature, CookieStatistics, Features, MIGRATION_CAPS,
-};
+use rvirt_conf::qemu_cookie::{CookieFeature, CookieStatistics, Features};
 use rvirt_conf::{DomainDef, FormatOptions, MigrationCookie, QemuMigrationCookie};
 use rvirt_util::uuid::Uuid;
 use rvirt_util::{Error, ErrorDomain, Result};
@@ -123,9 +121,9 @@ fn from_qemu(q: QemuMigrationCookie) -> MigrationCookie {
     }
 }
 
-/// The engine's cookie as libvirt's: what the driver put in `qemu`, the
-/// header, the definition, the figures, and the capabilities the phases
-/// that negotiate them send.
+/// The engine's cookie as libvirt's: what the driver put in `qemu` (its
+/// QEMU's capabilities among them), the header, the definition, the
+/// figures, and the mandatory markers.
 fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
     let mut q = match &c.qemu {
         Some(q) => (**q).clone(),
@@ -144,13 +142,6 @@ fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
         let started = now_ms().saturating_sub(elapsed);
         q.statistics = Some(CookieStatistics::from_pairs(&c.stats, started));
     }
-    if q.capabilities.is_none() {
-        q.capabilities = match sender {
-            Sender::Begin | Sender::BeginResume => Some(qemu_caps("pause-before-switchover")),
-            Sender::Prepare => Some(qemu_caps("late-block-activate")),
-            _ => None,
-        };
-    }
     Ok(q)
 }
 
@@ -168,19 +159,6 @@ fn mandatory_features(sender: Sender, q: &QemuMigrationCookie) -> Features {
         m = m.with(CookieFeature::Persistent);
     }
     m
-}
-
-/// The migration capabilities of the QEMU rvirt drives (7.2's
-/// `query-migrate-capabilities` among those libvirt knows), `automatic`
-/// being the one libvirt's party turns on by itself.
-fn qemu_caps(automatic: &str) -> Vec<CookieCap> {
-    MIGRATION_CAPS
-        .iter()
-        .map(|name| CookieCap {
-            name: name.to_string(),
-            auto: *name == automatic,
-        })
-        .collect()
 }
 
 /// libvirt's `qemuMigrationCookieXMLParse` check: the other end must be
@@ -292,6 +270,8 @@ mod tests {
     #[test]
     fn mandatory_features_are_marked_as_libvirt_marks_them() {
         let mut c = ours("g", Uuid::nil(), [3; 16], 4096, 4096);
+        let supported = ["pause-before-switchover", "x-colo", "xbzrle"].map(String::from);
+        c.set_capabilities(&supported, "pause-before-switchover");
         let begin =
             String::from_utf8(encode(CookieFormat::Qemu, Sender::Begin, &c).unwrap()).unwrap();
         assert!(begin.contains("<feature name='lockstate'/>"), "{begin}");
@@ -304,7 +284,9 @@ mod tests {
         let resume = encode(CookieFormat::Qemu, Sender::BeginResume, &c).unwrap();
         let resume = String::from_utf8(resume).unwrap();
         assert!(!resume.contains("<feature"), "{resume}");
-        assert!(resume.contains("<capabilities>"), "{resume}");
+        let caps = "<capabilities>\n    <cap name='xbzrle' auto='no'/>\n    \
+                    <cap name='pause-before-switchover' auto='yes'/>\n  </capabilities>";
+        assert!(resume.contains(caps), "{resume}");
 
         c.persistent = Some(
             "<domain type='qemu'><name>g</name><memory>1024</memory>\

@@ -353,6 +353,7 @@ fn prepare(driver: &Arc<Driver>, r: IncomingRequest) -> Result<Prepared<Incoming
         return Err(e);
     }
     let mut ours = our_cookie(driver, &dom, memory_kib);
+    qmp::add_capabilities(driver, &inc.run, Party::Destination, &mut ours);
     ours.set_nbd(
         plan.server
             .as_ref()

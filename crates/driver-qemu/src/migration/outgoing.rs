@@ -92,6 +92,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         drop(domains);
         let run = ops::running(self.driver, dom)?;
         crate::vcpus::check_migratable(self.driver, &run)?;
+        qmp::add_capabilities(self.driver, &run, Party::Source, &mut c);
         if !copied.is_empty() {
             // The disks to copy, their sizes and bitmaps.
             let (nbd, offered) = self.driver.rt.run(async move {

@@ -12,6 +12,53 @@ use rvirt_hypervisor::{Request, Tunables};
 use rvirt_util::{ErrorDomain, Result};
 use serde::{Deserialize, Serialize};
 
+/// `query-migrate-capabilities` read by name: the crate's enum follows a
+/// newer schema, which lacks capabilities 7.2 still lists.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct QueryCapabilities {}
+
+qmp_command!(QueryCapabilities = "query-migrate-capabilities" => Vec<CapabilityName>);
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CapabilityName {
+    pub capability: String,
+}
+
+/// The migration capabilities this QEMU has, for the cookie; none when
+/// QEMU cannot say.
+pub async fn supported_capabilities(monitor: &crate::monitor::Monitor) -> Vec<String> {
+    match monitor.execute(QueryCapabilities {}).await {
+        Ok(caps) => caps.into_iter().map(|c| c.capability).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// This QEMU's migration capabilities in `cookie`, marked as `party`'s
+/// (libvirt's begin and prepare cookies carry them).
+pub fn add_capabilities(
+    driver: &crate::driver::Driver,
+    run: &std::sync::Arc<crate::state::Running>,
+    party: Party,
+    cookie: &mut rvirt_conf::MigrationCookie,
+) {
+    let run = run.clone();
+    let supported = driver
+        .rt
+        .run(async move { supported_capabilities(&run.monitor).await });
+    cookie.set_capabilities(&supported, party.automatic_capability());
+}
+
+impl Party {
+    /// The capability libvirt's party enables on its own
+    /// (`qemuMigrationParamsAlwaysOn`), which the cookie marks `auto`.
+    pub fn automatic_capability(self) -> &'static str {
+        match self {
+            Party::Source => "pause-before-switchover",
+            Party::Destination => "late-block-activate",
+        }
+    }
+}
+
 /// Which end of the migration a setting is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Party {

@@ -138,12 +138,17 @@ fn recovered(driver: &Driver, dom: &DomainRef) {
 /// transfer is known to be paused.
 pub(super) fn begin(driver: &Driver, dom: &DomainRef) -> Result<(MigrationCookie, String)> {
     use rvirt::flags::xml::{MIGRATABLE, SECURE};
-    check_paused(driver, &ops::running(driver, dom)?)?;
-    let domains = driver.domains.lock();
-    let obj = domains.get(dom)?;
-    let host = driver.host_uuid.unwrap_or_default();
-    let c = cookie::source_cookie(&obj.def, None, host, 4096);
-    Ok((c, obj.describe(SECURE | MIGRATABLE)))
+    let run = ops::running(driver, dom)?;
+    check_paused(driver, &run)?;
+    let (mut c, xml) = {
+        let domains = driver.domains.lock();
+        let obj = domains.get(dom)?;
+        let host = driver.host_uuid.unwrap_or_default();
+        let c = cookie::source_cookie(&obj.def, None, host, 4096);
+        (c, obj.describe(SECURE | MIGRATABLE))
+    };
+    qmp::add_capabilities(driver, &run, qmp::Party::Source, &mut c);
+    Ok((c, xml))
 }
 
 /// Source perform: this request's speeds, `migrate` with `resume`, and

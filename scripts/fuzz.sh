@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A pass of rvirt's stable-toolchain fuzzer over every target (framers, XDR
-# decoders, daemon dispatch, XML reader, SASL pre-authentication, TLS certificate checks): deterministic for a given seed, so
-# CI runs are reproducible. Findings land in target/fuzz-findings and make
+# decoders, daemon dispatch, XML reader, SASL pre-authentication, TLS certificate checks, the TLS handshake):
+# deterministic for a given seed (but for the TLS handshake's own random
+# numbers), so CI runs are reproducible. Findings land in target/fuzz-findings and make
 # the script fail; replay one with
 #   cargo run -p rvirt-fuzz --release -- TARGET --replay FILE
 #

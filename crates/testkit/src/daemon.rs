@@ -152,6 +152,33 @@ impl Daemon {
         panic!("stock libvirtd did not start:\n{last_log}");
     }
 
+    /// Stock libvirtd started (as [`Daemon::libvirtd_with`] starts it)
+    /// with a configuration it must refuse: its log (stderr). None
+    /// without libvirtd.
+    pub fn libvirtd_refusal(extra: &str) -> Option<String> {
+        if !Path::new("/usr/sbin/libvirtd").exists() {
+            eprintln!("libvirtd not installed (scripts/install-deps.sh): skipping");
+            return None;
+        }
+        let dir = TempDir::new("libvirtd-refusal");
+        let conf = write_conf(
+            dir.path(),
+            free_port(),
+            &format!("auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n{extra}"),
+        );
+        let script = format!(
+            "mount -t tmpfs tmpfs /run && exec timeout 60 /usr/sbin/libvirtd --listen -f {} -p {}",
+            conf.display(),
+            dir.join("libvirtd.pid").display()
+        );
+        let out = Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", &script])
+            .output()
+            .expect("run libvirtd");
+        assert!(!out.status.success(), "libvirtd accepted {extra}");
+        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
     /// Start `cmd` and wait until it listens on `port` and has made its
     /// socket; its log on failure.
     fn spawn(

@@ -70,8 +70,8 @@ pub fn verify_against(
                 .with_status_policy(webpki::UnknownStatusPolicy::Allow)
                 .build()
         });
-    let end = webpki::EndEntityCert::try_from(end).map_err(|e| reason(&e))?;
-    end.verify_for_usage(
+    let end_entity = webpki::EndEntityCert::try_from(end).map_err(|e| reason(&e))?;
+    match end_entity.verify_for_usage(
         provider().signature_verification_algorithms.all,
         &anchors,
         intermediates,
@@ -79,9 +79,52 @@ pub fn verify_against(
         AnyPurpose,
         revocation,
         None,
-    )
-    .map(|_| ())
-    .map_err(|e| reason(&e))
+    ) {
+        Ok(_) => Ok(()),
+        Err(webpki::Error::CaUsedAsEndEntity) if intermediates.is_empty() => {
+            verify_ca_flagged(cas, crls, end)
+        }
+        Err(e) => Err(reason(&e)),
+    }
+}
+
+/// GnuTLS verifies the chain of a peer whose certificate says it is a CA,
+/// and libvirt then refuses it with its own basic-constraints text; webpki
+/// will not build such a chain. So a CA-flagged certificate issued
+/// directly by one of `cas` is verified here as GnuTLS would: in date,
+/// signed by that CA, not on a CRL that CA signed.
+fn verify_ca_flagged(
+    cas: &[CertificateDer<'_>],
+    crls: &[CertificateRevocationListDer<'_>],
+    end: &CertificateDer<'_>,
+) -> std::result::Result<(), &'static str> {
+    use x509_parser::prelude::{CertificateRevocationList, FromDer};
+    let not_trusted = reason(&webpki::Error::CaUsedAsEndEntity);
+    let cert = super::x509::parse(end).map_err(|_| not_trusted)?;
+    if !cert.validity().is_valid() {
+        return Err(not_trusted);
+    }
+    let issuer = cas
+        .iter()
+        .filter_map(|der| super::x509::parse(der).ok())
+        .find(|ca| {
+            ca.subject() == cert.issuer() && cert.verify_signature(Some(ca.public_key())).is_ok()
+        })
+        .ok_or(reason(&webpki::Error::UnknownIssuer))?;
+    let revoked = crls
+        .iter()
+        .filter_map(|der| CertificateRevocationList::from_der(der).ok())
+        .filter(|(_, crl)| {
+            crl.issuer() == issuer.subject() && crl.verify_signature(issuer.public_key()).is_ok()
+        })
+        .any(|(_, crl)| {
+            crl.iter_revoked_certificates()
+                .any(|r| r.raw_serial() == cert.raw_serial())
+        });
+    if revoked {
+        return Err(reason(&webpki::Error::CertRevoked));
+    }
+    Ok(())
 }
 
 /// The peer's chain against the context's CAs and CRLs.

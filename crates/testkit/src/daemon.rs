@@ -282,7 +282,7 @@ pub fn rvirtd_refusal(args: &[&str], conf: &str) -> String {
 }
 
 /// The config every test daemon starts from: TCP on 127.0.0.1:`port`
-/// without auth, sockets in `dir`, no TLS unless `extra` sets `listen_tls`
+/// without auth (unless `extra` sets `auth_tcp`), sockets in `dir`, no TLS unless `extra` sets `listen_tls`
 /// (libvirtd takes a key's first value); `extra` appended (rvirtd takes a
 /// key's last value).
 pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
@@ -292,10 +292,17 @@ pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
     } else {
         "listen_tls = 0\n"
     };
+    // libvirtd takes a key's first value: an `extra` that sets auth_tcp
+    // keeps its own.
+    let auth_tcp = if extra.contains("auth_tcp") {
+        ""
+    } else {
+        "auth_tcp = \"none\"\n"
+    };
     std::fs::write(
         &conf,
         format!(
-            "listen_tcp = 1\n{tls}auth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
+            "listen_tcp = 1\n{tls}{auth_tcp}tcp_port = \"{port}\"\n\
              listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n{extra}",
             dir.display()
         ),

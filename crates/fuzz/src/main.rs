@@ -1,7 +1,7 @@
 //! rvirt-fuzz: a deterministic, seeded, mutation-based fuzzer that runs on
 //! the stable toolchain (what CI runs), for what a hostile client reaches
-//! first: the packet framers, the XDR decoders, the daemon's dispatch and
-//! the XML reader.
+//! first: the packet framers, the XDR decoders, the daemon's dispatch, the
+//! XML reader, SASL before authentication and the TLS handshake.
 //!
 //!     rvirt-fuzz TARGET|all [--runs N] [--seed S] [--slow-ms MS]
 //!                [--max-rss-mb MB] [--out DIR]

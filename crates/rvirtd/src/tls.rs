@@ -32,7 +32,9 @@ pub struct TlsConfig {
     pub no_verify_certificate: bool,
     pub no_sanity_certificate: bool,
     pub allowed_dn_list: Option<Vec<String>>,
-    /// Accepted and ignored: rustls has no GnuTLS priority strings.
+    /// `tls_priority`: a GnuTLS priority string, mapped onto the versions,
+    /// suites and groups rustls has (driver-remote's `tls::priority`); one
+    /// GnuTLS would refuse stops the daemon at start.
     pub priority: Option<String>,
 }
 

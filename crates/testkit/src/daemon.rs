@@ -152,6 +152,33 @@ impl Daemon {
         panic!("stock libvirtd did not start:\n{last_log}");
     }
 
+    /// Stock libvirtd started (as [`Daemon::libvirtd_with`] starts it)
+    /// with a configuration it must refuse: its log (stderr). None
+    /// without libvirtd.
+    pub fn libvirtd_refusal(extra: &str) -> Option<String> {
+        if !Path::new("/usr/sbin/libvirtd").exists() {
+            eprintln!("libvirtd not installed (scripts/install-deps.sh): skipping");
+            return None;
+        }
+        let dir = TempDir::new("libvirtd-refusal");
+        let conf = write_conf(
+            dir.path(),
+            free_port(),
+            &format!("auth_unix_ro = \"none\"\nauth_unix_rw = \"none\"\n{extra}"),
+        );
+        let script = format!(
+            "mount -t tmpfs tmpfs /run && exec timeout 60 /usr/sbin/libvirtd --listen -f {} -p {}",
+            conf.display(),
+            dir.join("libvirtd.pid").display()
+        );
+        let out = Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", &script])
+            .output()
+            .expect("run libvirtd");
+        assert!(!out.status.success(), "libvirtd accepted {extra}");
+        Some(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+
     /// Start `cmd` and wait until it listens on `port` and has made its
     /// socket; its log on failure.
     fn spawn(
@@ -255,7 +282,7 @@ pub fn rvirtd_refusal(args: &[&str], conf: &str) -> String {
 }
 
 /// The config every test daemon starts from: TCP on 127.0.0.1:`port`
-/// without auth, sockets in `dir`, no TLS unless `extra` sets `listen_tls`
+/// without auth (unless `extra` sets `auth_tcp`), sockets in `dir`, no TLS unless `extra` sets `listen_tls`
 /// (libvirtd takes a key's first value); `extra` appended (rvirtd takes a
 /// key's last value).
 pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
@@ -265,10 +292,17 @@ pub fn write_conf(dir: &Path, port: u16, extra: &str) -> PathBuf {
     } else {
         "listen_tls = 0\n"
     };
+    // libvirtd takes a key's first value: an `extra` that sets auth_tcp
+    // keeps its own.
+    let auth_tcp = if extra.contains("auth_tcp") {
+        ""
+    } else {
+        "auth_tcp = \"none\"\n"
+    };
     std::fs::write(
         &conf,
         format!(
-            "listen_tcp = 1\n{tls}auth_tcp = \"none\"\ntcp_port = \"{port}\"\n\
+            "listen_tcp = 1\n{tls}{auth_tcp}tcp_port = \"{port}\"\n\
              listen_addr = \"127.0.0.1\"\nunix_sock_dir = \"{}\"\n{extra}",
             dir.display()
         ),

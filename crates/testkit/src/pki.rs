@@ -171,6 +171,89 @@ impl Pki {
         self.path(&format!("{out}-crl.pem"))
     }
 
+    /// A server certificate `name` of the main CA for localhost /
+    /// 127.0.0.1 whose usage and date lines are `lines` (certtool's
+    /// template keywords: `tls_www_server`, `encryption_key`,
+    /// `signing_key`, `ca`, `activation_date = ...`), for a test that
+    /// needs one defect; the name for [`Pki::server_conf_as`].
+    pub fn server_cert_with(&self, name: &str, lines: &str) -> String {
+        let template = format!(
+            "organization = \"Libvirt Project\"\ncn = \"localhost\"\nip_address = \"127.0.0.1\"\n\
+             dns_name = \"localhost\"\n{lines}"
+        );
+        self.make_cert("ca", name, &template);
+        name.to_string()
+    }
+
+    /// A client certificate `name` of the main CA (DN
+    /// [`Pki::client_dn`]) with usage and date lines `lines`, as
+    /// [`Pki::server_cert_with`]; [`Pki::client_dir`] lays it out.
+    pub fn client_cert_with(&self, name: &str, lines: &str) -> String {
+        let template = format!(
+            "country = GB\nstate = London\nlocality = London\norganization = \"Libvirt Project\"\n\
+             cn = \"{name}\"\n{lines}"
+        );
+        self.make_cert("ca", name, &template);
+        name.to_string()
+    }
+
+    /// A certificate `name` of the main CA whose extended key usage is
+    /// critical and allows only `purpose` (openssl's `serverAuth` or
+    /// `clientAuth`): certtool cannot mark that extension critical, so
+    /// openssl signs it (a certtool key, the main CA's). A `clientAuth`
+    /// one names localhost / 127.0.0.1 as a server would; a `serverAuth`
+    /// one has client `name`'s DN.
+    pub fn critical_purpose_cert(&self, name: &str, purpose: &str) -> String {
+        self.key(name);
+        let subject = if purpose == "clientAuth" {
+            "/O=Libvirt Project/CN=localhost".to_string()
+        } else {
+            format!("/C=GB/ST=London/L=London/O=Libvirt Project/CN={name}")
+        };
+        let csr = self.arg(&format!("{name}.csr"));
+        openssl(&[
+            "req",
+            "-new",
+            "-key",
+            &self.arg(&format!("{name}-key.pem")),
+            "-subj",
+            &subject,
+            "-out",
+            &csr,
+        ]);
+        let ext = self.dir.write(
+            &format!("{name}.ext"),
+            format!(
+                "[v3]\nbasicConstraints = critical, CA:FALSE\n\
+                 keyUsage = critical, digitalSignature, keyEncipherment\n\
+                 extendedKeyUsage = critical, {purpose}\n\
+                 subjectAltName = DNS:localhost, IP:127.0.0.1\n"
+            ),
+        );
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &self.arg("ca-cert.pem"),
+            "-CAkey",
+            &self.arg("ca-key.pem"),
+            "-CAcreateserial",
+            "-CAserial",
+            &self.arg("ca.srl"),
+            "-days",
+            "365",
+            "-extfile",
+            &ext.display().to_string(),
+            "-extensions",
+            "v3",
+            "-out",
+            &self.arg(&format!("{name}-cert.pem")),
+        ]);
+        name.to_string()
+    }
+
     fn make_ca(&self, name: &str, cn: &str) {
         self.key(name);
         let template = format!(
@@ -287,6 +370,18 @@ fn client_template(cn: &str, dates: &str) -> String {
 
 fn copy(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+}
+
+fn openssl(args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("run openssl: {e}"));
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn certtool(args: &[&str]) {

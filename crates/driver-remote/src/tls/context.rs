@@ -41,6 +41,21 @@ impl CredentialPaths {
     /// otherwise (for a non-root user) `~/.pki/libvirt` where its files
     /// exist, the system paths for the rest.
     pub fn locate(pkipath: Option<&Path>, try_user_path: bool, is_server: bool) -> Self {
+        let home = std::env::var_os("HOME")
+            .filter(|h| !h.is_empty() && try_user_path)
+            .map(PathBuf::from);
+        Self::locate_from(pkipath, home.as_deref(), Path::new("/"), is_server)
+    }
+
+    /// [`CredentialPaths::locate`] with the user's home (None: no user
+    /// path, as for root) and the root the system paths are under (`/`)
+    /// given.
+    pub fn locate_from(
+        pkipath: Option<&Path>,
+        home: Option<&Path>,
+        root: &Path,
+        is_server: bool,
+    ) -> Self {
         let (key, cert) = if is_server {
             ("serverkey.pem", "servercert.pem")
         } else {
@@ -52,30 +67,28 @@ impl CredentialPaths {
             cert: dir.join(cert),
             key: dir.join(key),
         };
+        let system = |path: &str| root.join(path.trim_start_matches('/'));
         let system = CredentialPaths {
-            cacert: LIBVIRT_CACERT.into(),
-            cacrl: Some(LIBVIRT_CACRL.into()),
-            cert: if is_server {
+            cacert: system(LIBVIRT_CACERT),
+            cacrl: Some(system(LIBVIRT_CACRL)),
+            cert: system(if is_server {
                 LIBVIRT_SERVERCERT
             } else {
                 LIBVIRT_CLIENTCERT
-            }
-            .into(),
-            key: if is_server {
+            }),
+            key: system(if is_server {
                 LIBVIRT_SERVERKEY
             } else {
                 LIBVIRT_CLIENTKEY
-            }
-            .into(),
+            }),
         };
         if let Some(dir) = pkipath {
             return in_dir(dir);
         }
-        let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
-        let Some(home) = home.filter(|_| try_user_path) else {
+        let Some(home) = home else {
             return system;
         };
-        let user = in_dir(&Path::new(&home).join(".pki/libvirt"));
+        let user = in_dir(&home.join(".pki/libvirt"));
         let pair = user.key.exists() && user.cert.exists();
         CredentialPaths {
             cacert: if user.cacert.exists() {
@@ -320,4 +333,138 @@ fn sanity_check(is_server: bool, cacert: &Path, cert: &Path) -> Result<()> {
 /// The current time for webpki.
 pub(crate) fn now() -> UnixTime {
     UnixTime::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scratch directory standing for `/` (and a home under it).
+    struct Root(PathBuf);
+
+    impl Root {
+        fn new(name: &str) -> Root {
+            let dir =
+                std::env::temp_dir().join(format!("rvirt-locate-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            Root(dir)
+        }
+
+        fn home(&self) -> PathBuf {
+            self.0.join("home/u")
+        }
+
+        /// Create these files of the user's `~/.pki/libvirt`.
+        fn user_files(&self, names: &[&str]) {
+            let dir = self.home().join(".pki/libvirt");
+            std::fs::create_dir_all(&dir).unwrap();
+            for name in names {
+                std::fs::write(dir.join(name), "x").unwrap();
+            }
+        }
+
+        fn user(&self, name: &str) -> PathBuf {
+            self.home().join(".pki/libvirt").join(name)
+        }
+
+        fn system(&self, path: &str) -> PathBuf {
+            self.0.join(path.trim_start_matches('/'))
+        }
+
+        fn locate(&self, home: bool, is_server: bool) -> CredentialPaths {
+            let home = home.then(|| self.home());
+            CredentialPaths::locate_from(None, home.as_deref(), &self.0, is_server)
+        }
+    }
+
+    impl Drop for Root {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    #[test]
+    fn the_system_layout_by_default_and_for_root() {
+        let want = CredentialPaths {
+            cacert: "/etc/pki/CA/cacert.pem".into(),
+            cacrl: Some("/etc/pki/CA/cacrl.pem".into()),
+            cert: "/etc/pki/libvirt/servercert.pem".into(),
+            key: "/etc/pki/libvirt/private/serverkey.pem".into(),
+        };
+        assert_eq!(CredentialPaths::locate(None, false, true), want);
+        let root = Root::new("system");
+        // A user's files count only when a user path is tried.
+        root.user_files(&["cacert.pem", "clientcert.pem", "clientkey.pem"]);
+        let client = root.locate(false, false);
+        assert_eq!(
+            client,
+            CredentialPaths {
+                cacert: root.system("/etc/pki/CA/cacert.pem"),
+                cacrl: Some(root.system("/etc/pki/CA/cacrl.pem")),
+                cert: root.system("/etc/pki/libvirt/clientcert.pem"),
+                key: root.system("/etc/pki/libvirt/private/clientkey.pem"),
+            }
+        );
+    }
+
+    #[test]
+    fn a_pkipath_is_taken_whether_or_not_its_files_exist() {
+        let dir = Path::new("/nowhere/pki");
+        let paths = CredentialPaths::locate_from(Some(dir), None, Path::new("/"), false);
+        assert_eq!(
+            paths,
+            CredentialPaths {
+                cacert: dir.join("cacert.pem"),
+                cacrl: Some(dir.join("cacrl.pem")),
+                cert: dir.join("clientcert.pem"),
+                key: dir.join("clientkey.pem"),
+            }
+        );
+        let server = CredentialPaths::locate_from(Some(dir), None, Path::new("/"), true);
+        assert_eq!(server.cert, dir.join("servercert.pem"));
+        assert_eq!(server.key, dir.join("serverkey.pem"));
+    }
+
+    #[test]
+    fn the_users_files_where_they_exist() {
+        let root = Root::new("user");
+        // Nothing in ~/.pki/libvirt: the system paths.
+        assert_eq!(root.locate(true, false), root.locate(false, false));
+        // The user's CA and CRL alone.
+        root.user_files(&["cacert.pem", "cacrl.pem"]);
+        let paths = root.locate(true, false);
+        assert_eq!(paths.cacert, root.user("cacert.pem"));
+        assert_eq!(paths.cacrl, Some(root.user("cacrl.pem")));
+        assert_eq!(paths.cert, root.system("/etc/pki/libvirt/clientcert.pem"));
+        // A certificate without its key: neither is the user's.
+        root.user_files(&["clientcert.pem"]);
+        let paths = root.locate(true, false);
+        assert_eq!(paths.cert, root.system("/etc/pki/libvirt/clientcert.pem"));
+        assert_eq!(
+            paths.key,
+            root.system("/etc/pki/libvirt/private/clientkey.pem")
+        );
+        // The pair: both the user's (the key beside the certificate, not
+        // in a private/ directory).
+        root.user_files(&["clientkey.pem"]);
+        let paths = root.locate(true, false);
+        assert_eq!(paths.cert, root.user("clientcert.pem"));
+        assert_eq!(paths.key, root.user("clientkey.pem"));
+        // A daemon run by the user looks for the server's pair there.
+        let server = root.locate(true, true);
+        assert_eq!(server.cacert, root.user("cacert.pem"));
+        assert_eq!(server.cert, root.system("/etc/pki/libvirt/servercert.pem"));
+        root.user_files(&["servercert.pem", "serverkey.pem"]);
+        assert_eq!(root.locate(true, true).key, root.user("serverkey.pem"));
+    }
+
+    #[test]
+    fn no_user_crl_falls_back_to_the_systems() {
+        let root = Root::new("crl");
+        root.user_files(&["cacert.pem"]);
+        let paths = root.locate(true, true);
+        assert_eq!(paths.cacert, root.user("cacert.pem"));
+        assert_eq!(paths.cacrl, Some(root.system("/etc/pki/CA/cacrl.pem")));
+    }
 }

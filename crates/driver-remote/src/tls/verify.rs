@@ -7,9 +7,11 @@
 use super::context::TlsContext;
 use super::priority::Priority;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::ResolvesClientCert;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, ServerName, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{
     ClientConfig, DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme,
 };
@@ -70,8 +72,8 @@ pub fn verify_against(
                 .with_status_policy(webpki::UnknownStatusPolicy::Allow)
                 .build()
         });
-    let end = webpki::EndEntityCert::try_from(end).map_err(|e| reason(&e))?;
-    end.verify_for_usage(
+    let end_entity = webpki::EndEntityCert::try_from(end).map_err(|e| reason(&e))?;
+    match end_entity.verify_for_usage(
         provider().signature_verification_algorithms.all,
         &anchors,
         intermediates,
@@ -79,9 +81,52 @@ pub fn verify_against(
         AnyPurpose,
         revocation,
         None,
-    )
-    .map(|_| ())
-    .map_err(|e| reason(&e))
+    ) {
+        Ok(_) => Ok(()),
+        Err(webpki::Error::CaUsedAsEndEntity) if intermediates.is_empty() => {
+            verify_ca_flagged(cas, crls, end)
+        }
+        Err(e) => Err(reason(&e)),
+    }
+}
+
+/// GnuTLS verifies the chain of a peer whose certificate says it is a CA,
+/// and libvirt then refuses it with its own basic-constraints text; webpki
+/// will not build such a chain. So a CA-flagged certificate issued
+/// directly by one of `cas` is verified here as GnuTLS would: in date,
+/// signed by that CA, not on a CRL that CA signed.
+fn verify_ca_flagged(
+    cas: &[CertificateDer<'_>],
+    crls: &[CertificateRevocationListDer<'_>],
+    end: &CertificateDer<'_>,
+) -> std::result::Result<(), &'static str> {
+    use x509_parser::prelude::{CertificateRevocationList, FromDer};
+    let not_trusted = reason(&webpki::Error::CaUsedAsEndEntity);
+    let cert = super::x509::parse(end).map_err(|_| not_trusted)?;
+    if !cert.validity().is_valid() {
+        return Err(not_trusted);
+    }
+    let issuer = cas
+        .iter()
+        .filter_map(|der| super::x509::parse(der).ok())
+        .find(|ca| {
+            ca.subject() == cert.issuer() && cert.verify_signature(Some(ca.public_key())).is_ok()
+        })
+        .ok_or(reason(&webpki::Error::UnknownIssuer))?;
+    let revoked = crls
+        .iter()
+        .filter_map(|der| CertificateRevocationList::from_der(der).ok())
+        .filter(|(_, crl)| {
+            crl.issuer() == issuer.subject() && crl.verify_signature(issuer.public_key()).is_ok()
+        })
+        .any(|(_, crl)| {
+            crl.iter_revoked_certificates()
+                .any(|r| r.raw_serial() == cert.raw_serial())
+        });
+    if revoked {
+        return Err(reason(&webpki::Error::CertRevoked));
+    }
+    Ok(())
 }
 
 /// The peer's chain against the context's CAs and CRLs.
@@ -216,16 +261,60 @@ pub fn client_config(ctx: &TlsContext, priority: Option<&str>) -> Result<Arc<Cli
         provider: provider(),
         hints: Vec::new(),
     };
-    let builder = ClientConfig::builder_with_provider(Arc::new(priority.provider))
+    let provider = Arc::new(priority.provider);
+    let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&priority.versions)
         .map_err(config_err)?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier));
     let cfg = match ctx.identity.as_ref() {
-        Some((chain, key)) => builder
-            .with_client_auth_cert(chain.clone(), key.clone_key())
-            .map_err(config_err)?,
+        Some((chain, key)) => {
+            let resolver = IssuedByRequestedCa::new(chain, key, &provider)?;
+            builder.with_client_cert_resolver(Arc::new(resolver))
+        }
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(cfg))
+}
+
+/// The client's certificate, offered as GnuTLS offers it: when the server
+/// names the CAs it trusts (libvirtd and rvirtd name theirs), only if one
+/// of them issued it; otherwise the client sends none, and the server
+/// refuses it for having no certificate ("No certificate was found.").
+#[derive(Debug)]
+struct IssuedByRequestedCa {
+    key: Arc<CertifiedKey>,
+    /// The certificate's issuer DN, DER as the hints carry it.
+    issuer: Vec<u8>,
+}
+
+impl IssuedByRequestedCa {
+    fn new(
+        chain: &[CertificateDer<'static>],
+        key: &rustls::pki_types::PrivateKeyDer<'static>,
+        provider: &CryptoProvider,
+    ) -> Result<IssuedByRequestedCa> {
+        let certified = CertifiedKey::from_der(chain.to_vec(), key.clone_key(), provider)
+            .map_err(config_err)?;
+        let issuer = chain
+            .first()
+            .and_then(|der| super::x509::parse(der).ok())
+            .map(|c| c.issuer().as_raw().to_vec())
+            .unwrap_or_default();
+        Ok(IssuedByRequestedCa {
+            key: Arc::new(certified),
+            issuer,
+        })
+    }
+}
+
+impl ResolvesClientCert for IssuedByRequestedCa {
+    fn resolve(&self, hints: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        let offered = hints.is_empty() || hints.contains(&self.issuer.as_slice());
+        offered.then(|| self.key.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }

@@ -4,6 +4,7 @@
 
 mod dispatch;
 mod framer;
+mod handshake;
 mod sasl;
 mod tls;
 mod xdr;
@@ -11,6 +12,7 @@ mod xml;
 
 pub use dispatch::Dispatch;
 pub use framer::Framer;
+pub use handshake::Handshake;
 pub use sasl::Sasl;
 pub use tls::Tls;
 pub use xdr::Xdr;
@@ -24,7 +26,15 @@ pub trait Target {
 }
 
 /// Every target, in the order `all` runs them.
-pub const NAMES: &[&str] = &["framer", "xdr", "dispatch", "xml", "sasl", "tls"];
+pub const NAMES: &[&str] = &[
+    "framer",
+    "xdr",
+    "dispatch",
+    "xml",
+    "sasl",
+    "tls",
+    "tls-handshake",
+];
 
 pub fn by_name(name: &str) -> Option<Box<dyn Target>> {
     Some(match name {
@@ -34,6 +44,7 @@ pub fn by_name(name: &str) -> Option<Box<dyn Target>> {
         "xml" => Box::new(Xml),
         "sasl" => Box::new(Sasl::new()),
         "tls" => Box::new(Tls),
+        "tls-handshake" => Box::new(Handshake::new()),
         _ => return None,
     })
 }

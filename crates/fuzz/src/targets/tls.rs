@@ -3,9 +3,8 @@
 //! purpose, host name, the DN string and `tls_allowed_dn_list` globs) on
 //! mutated DER and patterns. Input: a glob pattern, NUL, a DN-like text,
 //! NUL, a host name, NUL, then DER. Seeds: the host's CA bundle
-//! (/etc/ssl/certs) when present. The rustls handshake part (mutated
-//! ClientHello into `verify::server_config`) is not here yet: it needs a
-//! CA and server certificate pair for a TlsContext.
+//! (/etc/ssl/certs) when present. The rustls handshake itself is the
+//! `tls-handshake` target's ([`super::handshake`]).
 //!
 //! Whatever the input: no panic, no hang (glob patterns are the risk).
 

@@ -68,8 +68,6 @@ fn load_configs(driver: &Driver) {
 /// Take the guest of `status` back: its QEMU when it still runs, else a
 /// shut-off (crashed) guest, or nothing for a transient one.
 fn reattach(driver: &Arc<Driver>, status: Status) {
-    let name = status.def.name.clone();
-    let lib_dir = driver.dirs.lib.join(format!("domain-{}-{name}", status.id));
     let alive = process::is_our_qemu(status.pid, &status.monitor);
     let attached = match (alive, status.incoming) {
         // A half-arrived incoming guest: its migration cannot finish
@@ -80,35 +78,94 @@ fn reattach(driver: &Arc<Driver>, status: Status) {
         (true, false) => connect(driver, &status),
         (false, _) => Err(reason::SHUTOFF_CRASHED),
     };
-    let (run, events, state) = match attached {
-        Ok(attached) => attached,
-        Err(why) => {
-            match status.incoming {
-                true => tracing::info!("killing {name}, whose incoming migration never finished"),
-                false => tracing::info!("guest {name} ended while the daemon was down"),
-            }
-            lifecycle::remove_run_files(driver, &name, &lib_dir);
-            if process::is_our_qemu(status.pid, &status.monitor) {
-                // Alive but finished or unmanageable: it goes.
-                let pid = status.pid;
-                let _ = driver
-                    .rt
-                    .run(async move { process::terminate(pid, false).await });
-            }
-            driver
-                .cgroups
-                .remove(&status.def, status.id, driver.security.privileged);
-            // Its files go back to their owners (`qemuProcessStop`).
-            if let Some(remember) = status.labelled {
-                driver.security.restore_all(&status.def, remember, false);
-            }
-            let mut domains = driver.domains.lock();
-            if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
-                obj.mark_stopped(why);
-            }
-            return;
+    match attached {
+        Ok(attached) => adopt(driver, status, attached),
+        // A post-copy guest's QEMU may hold the only complete copy of the
+        // guest and be blocked on a page the source has yet to send: its
+        // monitor is waited for, never given up on.
+        Err(reason::SHUTOFF_CRASHED)
+            if alive && crate::migration::in_postcopy(status.state, status.reason) =>
+        {
+            wait_for_monitor(driver, status)
         }
+        Err(why) => discard(driver, status, why),
+    }
+}
+
+/// The guest of `status` stays, its job held so that nobody starts it a
+/// second time, while a thread of its own retries the monitor until QEMU
+/// answers (the guest is adopted) or dies (it is marked crashed).
+fn wait_for_monitor(driver: &Arc<Driver>, status: Status) {
+    tracing::warn!(
+        "the monitor of {}, in a post-copy migration, does not answer: waiting for it",
+        status.def.name
+    );
+    let job = {
+        let mut domains = driver.domains.lock();
+        let obj = domains.store(status.def.clone(), false);
+        (obj.state, obj.reason) = (status.state, status.reason);
+        obj.job.clone()
     };
+    let (locked, held) = std::sync::mpsc::channel();
+    let driver = driver.clone();
+    let spawned = std::thread::Builder::new()
+        .name(format!("reattach-{}", status.def.name))
+        .spawn(move || {
+            let _job = job.lock();
+            let _ = locked.send(());
+            loop {
+                if !process::is_our_qemu(status.pid, &status.monitor) {
+                    return discard(&driver, status, reason::SHUTOFF_CRASHED);
+                }
+                match connect(&driver, &status) {
+                    Ok(attached) => return adopt(&driver, status, attached),
+                    Err(reason::SHUTOFF_CRASHED) => std::thread::sleep(Duration::from_secs(1)),
+                    Err(why) => return discard(&driver, status, why),
+                }
+            }
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = held.recv();
+        }
+        Err(e) => tracing::error!("cannot wait for a post-copy guest's monitor: {e}"),
+    }
+}
+
+/// A guest whose QEMU is gone, or alive but finished or unmanageable
+/// (killed then): its run files, cgroups and labels go, and it is marked
+/// stopped for `why`.
+fn discard(driver: &Arc<Driver>, status: Status, why: i32) {
+    let name = status.def.name.clone();
+    let lib_dir = driver.dirs.lib.join(format!("domain-{}-{name}", status.id));
+    match status.incoming {
+        true => tracing::info!("killing {name}, whose incoming migration never finished"),
+        false => tracing::info!("guest {name} ended while the daemon was down"),
+    }
+    lifecycle::remove_run_files(driver, &name, &lib_dir);
+    if process::is_our_qemu(status.pid, &status.monitor) {
+        let pid = status.pid;
+        let _ = driver
+            .rt
+            .run(async move { process::terminate(pid, false).await });
+    }
+    driver
+        .cgroups
+        .remove(&status.def, status.id, driver.security.privileged);
+    // Its files go back to their owners (`qemuProcessStop`).
+    if let Some(remember) = status.labelled {
+        driver.security.restore_all(&status.def, remember, false);
+    }
+    let mut domains = driver.domains.lock();
+    if let Some(obj) = domains.by_uuid_mut(status.def.uuid.as_bytes()) {
+        obj.mark_stopped(why);
+    }
+}
+
+/// The guest of `status` running again under this daemon, its monitor
+/// `attached`.
+fn adopt(driver: &Arc<Driver>, status: Status, (run, events, state): Attached) {
+    let name = status.def.name.clone();
     restore_labelling(&run, status.labelled);
     driver.reserve_id(status.id);
     let uuid = *status.def.uuid.as_bytes();

@@ -12,7 +12,9 @@
 //! its status file and the resume completes.
 
 use rvirt_testkit::guest::{self, READY_MARKER};
-use rvirt_testkit::qemu_hosts::{cut_connections, fault_guest, field, setup_with, wait_gone};
+use rvirt_testkit::qemu_hosts::{
+    alive, cut_connections, fault_guest, field, setup_with, wait_gone,
+};
 use rvirt_testkit::qemu_hosts::{Setup, FAST_KEEPALIVE, MIGRATION_PORTS};
 use rvirt_testkit::qemu_postcopy::{
     cut_postcopy, events_seen, pause_postcopy, state_reason, switched_postcopy, wait_reason,
@@ -167,7 +169,20 @@ fn a_paused_postcopy_migration_resumes_managed() {
 /// incoming job; once the connection is cut too, the resume completes.
 #[test]
 fn a_destination_daemon_restarted_in_postcopy_lets_the_migration_resume() {
-    let Some(mut s) = setup_with("qpk", &fault_guest(), FAST_KEEPALIVE) else {
+    destination_daemon_restarted("qpk", false);
+}
+
+/// As above, B's QEMU blocked (SIGSTOP) while its daemon starts again: it
+/// holds the only complete copy of the guest, so the daemon waits for its
+/// monitor beyond the re-attach timeout instead of killing it, keeps the
+/// guest listed, and takes it back once QEMU answers (SIGCONT).
+#[test]
+fn a_blocked_postcopy_destination_is_waited_for_not_killed() {
+    destination_daemon_restarted("qpb", true);
+}
+
+fn destination_daemon_restarted(tag: &str, blocked: bool) {
+    let Some(mut s) = setup_with(tag, &fault_guest(), FAST_KEEPALIVE) else {
         return;
     };
     let was = before(&s);
@@ -181,7 +196,20 @@ fn a_destination_daemon_restarted_in_postcopy_lets_the_migration_resume() {
     assert!(!out.ok, "the migration succeeded: {}", out.stdout);
     eprintln!("B's daemon killed in post-copy: {}", out.stderr.trim());
     wait_reason(&s.a, &name, "paused (post-copy failed)");
+    if blocked {
+        signal(dest_qemu, "-STOP");
+    }
     s.b.host.restart();
+    if blocked {
+        // Longer than a re-attach waits for a monitor (10 s).
+        std::thread::sleep(std::time::Duration::from_secs(14));
+        assert!(alive(dest_qemu), "B's daemon killed the blocked QEMU");
+        assert!(s.b.ok("list --all --name").lines().any(|n| n == name));
+        let start = s.b.virsh(&format!("start {name}"));
+        assert!(!start.ok, "started a second copy: {}", start.stdout);
+        eprintln!("start while waiting: {}", start.stderr.trim());
+        signal(dest_qemu, "-CONT");
+    }
     wait_reason(&s.b, &name, "running (post-copy failed)");
     assert_eq!(s.b.qemu_pid(&name), Some(dest_qemu));
     // QEMU's own transfer still runs: libvirt's "QEMU reports migration
@@ -201,6 +229,15 @@ fn a_destination_daemon_restarted_in_postcopy_lets_the_migration_resume() {
     let out = resume(&s, "--p2p");
     check_recovered(&s, &out, &was);
     assert_eq!(s.b.qemu_pid(&name), Some(dest_qemu));
+}
+
+/// `kill SIGNAL pid` (a QEMU this test's hosts started).
+fn signal(pid: i32, signal: &str) {
+    let done = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(done.success(), "kill {signal} {pid}");
 }
 
 /// B's daemon dies in post-copy and starts again while the QEMUs go on

@@ -47,7 +47,7 @@ use request::SUPPORT;
 use rvirt::driver::{Cookie, DomainRef, FinishArgs, MigrationDriver, StateConfig};
 use rvirt::job::operation;
 use rvirt::migration::flags;
-use rvirt::types::reason;
+use rvirt::types::{reason, DomainState};
 use rvirt_hypervisor::calls::JobCalls;
 use rvirt_hypervisor::incoming as incoming_engine;
 use rvirt_hypervisor::job::DomainJob;
@@ -231,7 +231,7 @@ pub fn mark_postcopy(driver: &Driver, dom: &DomainRef, failed: bool) {
         let Ok(obj) = domains.get_mut(dom) else {
             return;
         };
-        let paused = obj.state == rvirt::types::DomainState::Paused;
+        let paused = obj.state == DomainState::Paused;
         if !paused || (obj.reason != from && !failed) || obj.reason == to {
             return;
         }
@@ -255,6 +255,21 @@ pub fn forget_failed_postcopy(driver: &Driver, uuid: &[u8; 16]) {
 
 /// A restarted daemon re-attached guest `uuid`: one caught in post-copy
 /// gets its migration job back, as failed post-copy.
+/// Whether a guest in `state` for `why` is in a post-copy migration (either
+/// way), failed or not.
+pub fn in_postcopy(state: DomainState, why: i32) -> bool {
+    matches!(
+        (state, why),
+        (
+            DomainState::Running,
+            reason::RUNNING_POSTCOPY | reason::RUNNING_POSTCOPY_FAILED
+        ) | (
+            DomainState::Paused,
+            reason::PAUSED_POSTCOPY | reason::PAUSED_POSTCOPY_FAILED
+        )
+    )
+}
+
 pub fn adopt_postcopy(driver: &Arc<Driver>, uuid: &[u8; 16]) {
     resume::adopt(driver, uuid);
 }

@@ -6,7 +6,9 @@
 //! sizes and the test driver's refusals included.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_none_differ, assert_shells_agree, diff, virsh, Normalise};
+use rvirt_testkit::tools::{
+    assert_none_differ, assert_shells_agree, diff, virsh, virsh_read_only, Normalise,
+};
 use std::path::PathBuf;
 
 const RULES: &[Normalise] = &[Normalise::Uuid];
@@ -260,18 +262,9 @@ fn storage_commands_match_through_rvirtd_and_libvirtd() {
         "pool-list --all --details; vol-list default-pool",
         "find-storage-pool-sources logical",
     ];
-    let read_only = |uri: &str, c: &str| -> rvirt_testkit::tools::Output {
-        std::process::Command::new("virsh")
-            .args(["-r", "-c", uri, c])
-            .env("LC_ALL", "C")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-            .into()
-    };
     for c in ro {
-        let want = read_only(&stock.tcp_uri(), c);
-        let got = read_only(&ours.tcp_uri(), c);
+        let want = virsh_read_only(&stock.tcp_uri(), c);
+        let got = virsh_read_only(&ours.tcp_uri(), c);
         failures.extend(diff(
             &format!("-r {c}"),
             ("libvirtd", &want),

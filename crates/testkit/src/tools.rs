@@ -55,13 +55,18 @@ impl Output {
 /// (virsh translates its messages), stdin closed.
 pub fn shell_command(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Command {
     let mut cmd = Command::new(program);
+    with_shell_args(&mut cmd, uri, commands);
+    cmd
+}
+
+/// `-c URI COMMANDS`, the C locale, no default URI, stdin closed.
+fn with_shell_args<'a>(cmd: &'a mut Command, uri: &str, commands: &str) -> &'a mut Command {
     cmd.arg("-c")
         .arg(uri)
         .arg(commands)
         .env("LC_ALL", "C")
         .env_remove("LIBVIRT_DEFAULT_URI")
-        .stdin(Stdio::null());
-    cmd
+        .stdin(Stdio::null())
 }
 
 /// Run `program -c URI COMMANDS`.
@@ -89,6 +94,28 @@ pub fn virsh(uri: &str, commands: &str) -> Output {
         eprintln!("stock virsh hung on '{commands}' (virsh 9.0's job-watch race): again");
     }
     panic!("stock virsh hung three times on '{commands}'");
+}
+
+/// Stock virsh that must succeed: its stdout (the test fails with what
+/// it printed otherwise).
+pub fn virsh_ok(uri: &str, commands: &str) -> String {
+    let out = virsh(uri, commands);
+    assert!(
+        out.ok,
+        "virsh {commands} failed: {}{}",
+        out.stdout, out.stderr
+    );
+    out.stdout
+}
+
+/// Stock virsh on a read-only connection (`virsh -r -c URI COMMANDS`).
+pub fn virsh_read_only(uri: &str, commands: &str) -> Output {
+    let mut cmd = Command::new("virsh");
+    cmd.arg("-r");
+    with_shell_args(&mut cmd, uri, commands)
+        .output()
+        .unwrap_or_else(|e| panic!("run virsh -r: {e} (scripts/install-deps.sh installs virsh)"))
+        .into()
 }
 
 /// Longer than any migration the tests run.
@@ -143,6 +170,27 @@ pub fn have_virt_admin() -> bool {
 /// This workspace's rvirsh.
 pub fn rvirsh(uri: &str, commands: &str) -> Output {
     shell(crate::bins::rvirsh(), uri, commands)
+}
+
+/// The libvirt client logging settings (`LIBVIRT_DEBUG`,
+/// `LIBVIRT_LOG_FILTERS`, `LIBVIRT_LOG_OUTPUTS`).
+const LOG_SETTINGS: [&str; 3] = [
+    "LIBVIRT_DEBUG",
+    "LIBVIRT_LOG_FILTERS",
+    "LIBVIRT_LOG_OUTPUTS",
+];
+
+/// [`rvirsh`] with exactly the logging settings of `logging` (any others
+/// of [`LOG_SETTINGS`] in the test's environment removed).
+pub fn rvirsh_logging(uri: &str, commands: &str, logging: &[(&str, &str)]) -> Output {
+    let mut cmd = shell_command(crate::bins::rvirsh(), uri, commands);
+    for k in LOG_SETTINGS {
+        cmd.env_remove(k);
+    }
+    cmd.envs(logging.iter().copied())
+        .output()
+        .expect("run rvirsh")
+        .into()
 }
 
 /// Whether stock virsh can be run at all.

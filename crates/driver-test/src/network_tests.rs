@@ -13,17 +13,7 @@ const NET: &str = "<network><name>n1</name><uuid>0e0e0e0e-1111-2222-3333-4444444
 
 /// The network a node description starts with: active and persistent
 /// (libvirt's `testParseNetworks`).
-const DEFAULT_NETWORK_XML: &str = "<network>
-  <name>default</name>
-  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
-  <bridge name='virbr0'/>
-  <forward/>
-  <ip address='192.168.122.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.122.2' end='192.168.122.254'/>
-    </dhcp>
-  </ip>
-</network>";
+const DEFAULT_NETWORK_XML: &str = include_str!("defaults/network.xml");
 
 fn host() -> TestNetworks {
     let el = xml::parse(DEFAULT_NETWORK_XML, "t", rvirt_util::ErrorDomain::TEST).unwrap();

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 pub const MAX_NODE_FILE: u64 = 10 * 1024 * 1024;
 
 /// The host that `test:///default` describes: libvirt's default figures.
-pub const DEFAULT_NODE_XML: &str = r#"<node>
+pub const DEFAULT_NODE_XML: &str = concat!(
+    r#"<node>
   <cpu>
     <mhz>1400</mhz>
     <model>i686</model>
@@ -58,18 +59,9 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
       </memballoon>
     </devices>
   </domain>
-  <network>
-    <name>default</name>
-    <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
-    <bridge name='virbr0'/>
-    <forward/>
-    <ip address='192.168.122.1' netmask='255.255.255.0'>
-      <dhcp>
-        <range start='192.168.122.2' end='192.168.122.254'/>
-      </dhcp>
-    </ip>
-  </network>
-  <pool type='dir'>
+"#,
+    include_str!("defaults/network.xml"),
+    r#"  <pool type='dir'>
     <name>default-pool</name>
     <uuid>dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566</uuid>
     <target>
@@ -77,7 +69,8 @@ pub const DEFAULT_NODE_XML: &str = r#"<node>
     </target>
   </pool>
 </node>
-"#;
+"#
+);
 
 /// What a node description yields: host figures, `<domain>` and `<pool>`
 /// elements (a pool's `<volume>` children included).

@@ -312,29 +312,7 @@ fn pool_edit_matches_virsh() {
         "vol-create-as default-pool a 1M; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-destroy default-pool; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-edit nosuch";
-    let mut failures = Vec::new();
-    for (name, body) in editors {
-        let script = files.dir.join(format!("ed-{name}.sh"));
-        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let run = |program: PathBuf| -> rvirt_testkit::tools::Output {
-            rvirt_testkit::tools::shell_command(program, "test:///default", commands)
-                .env("EDITOR", &script)
-                .env_remove("VISUAL")
-                .output()
-                .unwrap()
-                .into()
-        };
-        let want = run(PathBuf::from("virsh")).normalised(RULES);
-        let got = run(rvirt_testkit::bins::rvirsh()).normalised(RULES);
-        failures.extend(diff(
-            &format!("EDITOR={name}: {commands}"),
-            ("virsh", &want),
-            ("rvirsh", &got),
-        ));
-    }
-    assert_none_differ(&failures, editors.len(), "");
+    rvirt_testkit::tools::assert_editors_agree(&files.dir, &editors, commands, RULES);
 }
 
 /// Pools and volumes a node description gives (libvirt's testParseStorage:

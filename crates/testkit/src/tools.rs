@@ -617,6 +617,43 @@ pub fn assert_none_differ(failures: &[String], total: usize, context: &str) {
     );
 }
 
+/// The `*-edit` commands with `$EDITOR` scripts: for each `(name, body)`
+/// of `editors`, a shell script running `body` on the file (`$1`) is
+/// written to `dir`, and `commands` on test:///default print the same
+/// through stock virsh and rvirsh with it as the editor (both normalised
+/// with `rules`).
+pub fn assert_editors_agree(
+    dir: &std::path::Path,
+    editors: &[(&str, &str)],
+    commands: &str,
+    rules: &[Normalise],
+) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut failures = Vec::new();
+    for (name, body) in editors {
+        let script = dir.join(format!("ed-{name}.sh"));
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).expect("editor script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .expect("editor script mode");
+        let run = |program: std::path::PathBuf| -> Output {
+            shell_command(program, "test:///default", commands)
+                .env("EDITOR", &script)
+                .env_remove("VISUAL")
+                .output()
+                .expect("run the shell")
+                .into()
+        };
+        let want = run("virsh".into()).normalised(rules);
+        let got = run(crate::bins::rvirsh()).normalised(rules);
+        failures.extend(diff(
+            &format!("EDITOR={name}: {commands}"),
+            ("virsh", &want),
+            ("rvirsh", &got),
+        ));
+    }
+    assert_none_differ(&failures, editors.len(), "");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -112,18 +112,19 @@ fn lifecycle_with_events_and_test_driver_errors() {
 #[test]
 fn define_conflicts_as_libvirt() {
     let d = host();
-    let other_uuid =
-        "<network><name>default</name><uuid>0e0e0e0e-1111-2222-3333-444444444445</uuid></network>";
-    assert_eq!(
-        d.define_xml(other_uuid, 0).unwrap_err().message,
-        "operation failed: network 'default' already exists with uuid dd8fe884-6c02-601e-7551-cca97df1c5df"
-    );
-    let other_name =
-        "<network><name>x</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>";
-    assert_eq!(
-        d.define_xml(other_name, 0).unwrap_err().message,
-        "operation failed: network 'default' is already defined with uuid dd8fe884-6c02-601e-7551-cca97df1c5df"
-    );
+    let refusals = [
+        (
+            "<network><name>default</name><uuid>0e0e0e0e-1111-2222-3333-444444444445</uuid></network>",
+            "operation failed: network 'default' already exists with uuid dd8fe884-6c02-601e-7551-cca97df1c5df",
+        ),
+        (
+            "<network><name>x</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>",
+            "operation failed: network 'default' is already defined with uuid dd8fe884-6c02-601e-7551-cca97df1c5df",
+        ),
+    ];
+    for (xml, message) in refusals {
+        assert_eq!(d.define_xml(xml, 0).unwrap_err().message, message);
+    }
     let same =
         "<network><name>default</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>";
     assert_eq!(

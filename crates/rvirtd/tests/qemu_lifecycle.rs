@@ -14,6 +14,13 @@ use rvirt_testkit::wait::{poll, until};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// `domstate NAME --reason` through stock virsh.
+fn state(uri: &str, name: &str) -> String {
+    virsh_ok(uri, &format!("domstate {name} --reason"))
+        .trim()
+        .to_string()
+}
+
 fn tcp(d: &Daemon) -> String {
     format!("qemu+tcp://127.0.0.1:{}/system", d.port)
 }
@@ -147,19 +154,13 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let out = virsh_ok(&uri, &format!("define {}", xml.display()));
     assert!(out.contains("Domain 'g1' defined from"), "{out}");
     assert!(dirs.path("config/g1.xml").exists(), "definition on disk");
-    assert_eq!(
-        virsh_ok(&uri, "domstate g1 --reason").trim(),
-        "shut off (unknown)"
-    );
+    assert_eq!(state(&uri, "g1"), "shut off (unknown)");
 
     assert!(virsh_ok(&uri, "start g1").contains("Domain 'g1' started"));
     let pid = dirs.pid_of("g1").expect("pid file");
     assert!(alive(pid));
     dirs.wait_ready("g1");
-    assert_eq!(
-        virsh_ok(&uri, "domstate g1 --reason").trim(),
-        "running (booted)"
-    );
+    assert_eq!(state(&uri, "g1"), "running (booted)");
     let list = virsh_ok(&uri, "list --all");
     assert!(
         list.lines()
@@ -234,18 +235,12 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let before = dirs.wait_tick_above("g1", 0);
     dirs.wait_tick_above("g1", before);
     virsh_ok(&uri, "suspend g1");
-    assert_eq!(
-        virsh_ok(&uri, "domstate g1 --reason").trim(),
-        "paused (user)"
-    );
+    assert_eq!(state(&uri, "g1"), "paused (user)");
     let paused_at = dirs.tick("g1").unwrap();
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(dirs.tick("g1"), Some(paused_at), "ticks while paused");
     virsh_ok(&uri, "resume g1");
-    assert_eq!(
-        virsh_ok(&uri, "domstate g1 --reason").trim(),
-        "running (unpaused)"
-    );
+    assert_eq!(state(&uri, "g1"), "running (unpaused)");
     assert_eq!(dirs.wait_tick_above("g1", paused_at), paused_at + 1);
     assert_eq!(dirs.console_text("g1").matches(READY_MARKER).count(), 1);
 
@@ -273,7 +268,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     until(
         secs(60),
         POLL,
-        || virsh_ok(&uri, "domstate g1 --reason").trim() == "shut off (shutdown)",
+        || state(&uri, "g1") == "shut off (shutdown)",
         || format!("not shut off:\n{}", dirs.console_text("g1")),
     );
     assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
@@ -291,10 +286,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let pid = dirs.pid_of("g1").expect("pid file");
 
     virsh_ok(&uri, "destroy g1");
-    assert_eq!(
-        virsh_ok(&uri, "domstate g1 --reason").trim(),
-        "shut off (destroyed)"
-    );
+    assert_eq!(state(&uri, "g1"), "shut off (destroyed)");
     assert!(wait_gone(pid), "QEMU {pid} outlived destroy");
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
         assert!(!dirs.path(leftover).exists(), "{leftover} left behind");
@@ -336,10 +328,7 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     );
     let mut second = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&second);
-    assert_eq!(
-        virsh_ok(&uri, "domstate k2 --reason").trim(),
-        "paused (user)"
-    );
+    assert_eq!(state(&uri, "k2"), "paused (user)");
     let ticks: Vec<u64> = names.iter().map(|n| dirs.wait_tick_above(n, 0)).collect();
     second.kill9();
 
@@ -351,18 +340,9 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     for name in names {
         assert!(list.contains(&format!(" {name} ")), "{list}");
     }
-    assert_eq!(
-        virsh_ok(&uri, "domstate k1 --reason").trim(),
-        "running (booted)"
-    );
-    assert_eq!(
-        virsh_ok(&uri, "domstate k2 --reason").trim(),
-        "paused (user)"
-    );
-    assert_eq!(
-        virsh_ok(&uri, "domstate k3 --reason").trim(),
-        "running (booted)"
-    );
+    assert_eq!(state(&uri, "k1"), "running (booted)");
+    assert_eq!(state(&uri, "k2"), "paused (user)");
+    assert_eq!(state(&uri, "k3"), "running (booted)");
     dirs.wait_tick_above("k1", ticks[0]);
     dirs.wait_tick_above("k3", ticks[2]);
     assert_eq!(dirs.tick("k2"), Some(ticks[1]), "k2 ticked while paused");
@@ -388,33 +368,18 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
 
     let fourth = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&fourth);
-    assert_eq!(
-        virsh_ok(&uri, "domstate k1 --reason").trim(),
-        "running (booted)"
-    );
-    assert_eq!(
-        virsh_ok(&uri, "domstate k2 --reason").trim(),
-        "paused (user)"
-    );
-    assert_eq!(
-        virsh_ok(&uri, "domstate k3 --reason").trim(),
-        "shut off (crashed)"
-    );
+    assert_eq!(state(&uri, "k1"), "running (booted)");
+    assert_eq!(state(&uri, "k2"), "paused (user)");
+    assert_eq!(state(&uri, "k3"), "shut off (crashed)");
     assert_eq!(dirs.pid_of("k1"), Some(pids[0]), "same QEMU, not restarted");
     assert_eq!(dirs.console_text("k1").matches(READY_MARKER).count(), 1);
-    assert_eq!(
-        virsh_ok(&uri, "domstate k4 --reason").trim(),
-        "running (booted)"
-    );
+    assert_eq!(state(&uri, "k4"), "running (booted)");
     dirs.wait_ready("k4");
     virsh_ok(&uri, "destroy k4");
 
     // Still controllable.
     virsh_ok(&uri, "resume k2");
-    assert_eq!(
-        virsh_ok(&uri, "domstate k2 --reason").trim(),
-        "running (unpaused)"
-    );
+    assert_eq!(state(&uri, "k2"), "running (unpaused)");
     virsh_ok(&uri, "destroy k1");
     virsh_ok(&uri, "destroy k2");
     assert!(wait_gone(pids[0]) && wait_gone(pids[1]));
@@ -513,12 +478,10 @@ fn python_libvirt_receives_the_lifecycle_events() {
         xml.as_os_str(),
         pid_file.as_os_str(),
     ]);
-    assert!(
-        out.ok && out.stdout.contains("ALL OK"),
-        "{}\n{}\n--- daemon log:\n{}",
-        out.stdout,
-        out.stderr,
-        d.log()
+    rvirt_testkit::tools::assert_python_finished(
+        &out,
+        "ALL OK",
+        &format!("--- daemon log:\n{}", d.log()),
     );
 }
 

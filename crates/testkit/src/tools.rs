@@ -240,6 +240,18 @@ where
         .into()
 }
 
+/// A python3 run that must have succeeded with `last` as its last line;
+/// else the test fails with what it printed and `context` (e.g. the
+/// daemon's log).
+pub fn assert_python_finished(out: &Output, last: &str, context: &str) {
+    assert!(
+        out.ok && out.stdout.ends_with(&format!("{last}\n")),
+        "{}\n{}\n{context}",
+        out.stdout,
+        out.stderr
+    );
+}
+
 /// One named thing two runs may legitimately print differently; a
 /// comparison lists the ones it allows, so each exception is explicit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -218,6 +218,12 @@ pub fn assert_moved(src: &Host, dst: &Host, name: &str) {
     );
 }
 
+/// `e` has `code` and a message that contains `text`.
+pub fn assert_error(e: &rvirt_util::Error, code: rvirt_util::ErrorCode, text: &str) {
+    assert_eq!(e.code, code, "{}", e.message);
+    assert!(e.message.contains(text), "{}", e.message);
+}
+
 /// Poll until `f` holds (or panic after a few seconds).
 pub fn wait_for(what: &str, f: impl FnMut() -> bool) {
     rvirt_testkit::wait::until(Duration::from_secs(10), Duration::from_millis(5), f, || {

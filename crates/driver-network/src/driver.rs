@@ -5,7 +5,7 @@ use crate::objects::{self, assign_def, invalid, no_network_uuid, NetRef, Network
 use crate::paths::Paths;
 use crate::start;
 use parking_lot::Mutex;
-use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef};
+use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{
     network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
 };
@@ -333,30 +333,16 @@ impl NetworkDriver for HostNetworks {
         Ok(())
     }
 
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         use rvirt::network::update::{AFFECT_CONFIG, AFFECT_LIVE};
         check_flags("networkUpdate", flags, AFFECT_LIVE | AFFECT_CONFIG)?;
         let mut nets = self.nets.lock();
         let obj = find(&mut nets, net)?;
-        let mut flags = flags;
-        if flags & (AFFECT_LIVE | AFFECT_CONFIG) == 0 {
-            flags |= if obj.active {
-                AFFECT_LIVE
-            } else {
-                AFFECT_CONFIG
-            };
-        }
-        obj.update((command, section, parent_index), xml, flags)?;
+        let flags = obj.resolve_current(flags);
+        let position = (change.command, change.section, change.parent_index);
+        obj.update(position, change.xml, flags)?;
         if flags & AFFECT_LIVE != 0 {
-            self.refresh_dnsmasq(obj, section)?;
+            self.refresh_dnsmasq(obj, change.section)?;
             objects::save_status(&self.paths, &obj.def)?;
         }
         if flags & AFFECT_CONFIG != 0 {

@@ -4,7 +4,7 @@
 //! `virNetworkObjAssignDef`, `virNetworkObjUpdate`), with its events.
 
 use parking_lot::Mutex;
-use rvirt::driver::{NetworkDriver, NetworkRef};
+use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{
     network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
 };
@@ -234,15 +234,7 @@ impl NetworkDriver for TestNetworks {
         })
     }
 
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         check_flags(
             "testNetworkUpdate",
             flags,
@@ -250,15 +242,9 @@ impl NetworkDriver for TestNetworks {
         )?;
         self.host.with(|nets| {
             let obj = by_uuid(nets, &net.uuid)?;
-            let mut flags = flags;
-            if flags & (update::AFFECT_LIVE | update::AFFECT_CONFIG) == 0 {
-                flags |= if obj.active {
-                    update::AFFECT_LIVE
-                } else {
-                    update::AFFECT_CONFIG
-                };
-            }
-            obj.update((command, section, parent_index), xml, flags)?;
+            let flags = obj.resolve_current(flags);
+            let position = (change.command, change.section, change.parent_index);
+            obj.update(position, change.xml, flags)?;
             Ok(((), None))
         })
     }

@@ -2,7 +2,7 @@
 //! (checked against stock virsh on test:///default).
 
 use crate::network::{NetworkHost, TestNetworks};
-use rvirt::driver::{NetworkDriver, NetworkRef};
+use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{network_event as ev, NetworkEvent};
 use rvirt::network::{list_flags, update};
 use rvirt_conf::xml;
@@ -138,35 +138,39 @@ fn update_live_and_config() {
     let d = host();
     let def = d.lookup_by_name("default").unwrap();
     let host_xml = "<host mac='52:54:00:00:00:01' ip='192.168.122.5'/>";
-    let add = update::ADD_LAST;
     const DHCP_HOST: u32 = 4;
+    let add = NetworkUpdate {
+        command: update::ADD_LAST,
+        section: DHCP_HOST,
+        parent_index: -1,
+        xml: host_xml,
+    };
     // Current on a running network: the live definition.
-    d.update(&def, add, DHCP_HOST, -1, host_xml, 0).unwrap();
+    d.update(&def, &add, 0).unwrap();
     assert!(d.get_xml_desc(&def, 0).unwrap().contains(host_xml));
-    let dup = d.update(&def, add, DHCP_HOST, -1, host_xml, 0).unwrap_err();
+    let dup = d.update(&def, &add, 0).unwrap_err();
     assert_eq!(
         dup.message,
         "Requested operation is not valid: there is an existing dhcp host entry in network 'default' that matches \"<host mac='52:54:00:00:00:01' name='(null)' ip='192.168.122.5'/>\""
     );
     d.destroy(&def).unwrap();
-    let live = d
-        .update(&def, add, DHCP_HOST, -1, host_xml, update::AFFECT_LIVE)
-        .unwrap_err();
+    let live = d.update(&def, &add, update::AFFECT_LIVE).unwrap_err();
     assert_eq!(
         live.message,
         "Requested operation is not valid: network is not running"
     );
-    let bad = d
-        .update(&def, add, 1, -1, "<bridge name='x'/>", 0)
-        .unwrap_err();
+    let bridge = NetworkUpdate {
+        section: 1,
+        xml: "<bridge name='x'/>",
+        ..add
+    };
+    let bad = d.update(&def, &bridge, 0).unwrap_err();
     assert_eq!(
         bad.message,
         "Operation not supported: can't update 'bridge' section of network 'default'"
     );
     assert_eq!(
-        d.update(&def, add, DHCP_HOST, -1, host_xml, 4)
-            .unwrap_err()
-            .message,
+        d.update(&def, &add, 4).unwrap_err().message,
         "unsupported flags (0x4) in function testNetworkUpdate"
     );
 }

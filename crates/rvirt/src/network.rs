@@ -5,7 +5,9 @@
 
 use crate::driver::network::unsupported;
 use crate::driver::shared;
-use crate::driver::{nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
+use crate::driver::{
+    nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef, NetworkUpdate,
+};
 use crate::events_network::NetworkEventCallback;
 use crate::Connect;
 use rvirt_util::Result;
@@ -105,8 +107,14 @@ impl Network {
         flags: u32,
     ) -> Result<()> {
         self.conn.check_writable()?;
+        let change = NetworkUpdate {
+            command,
+            section,
+            parent_index,
+            xml,
+        };
         self.driver("virNetworkUpdate")?
-            .update(&self.r, command, section, parent_index, xml, flags)
+            .update(&self.r, &change, flags)
     }
     /// `virNetworkCreate`.
     pub fn create(&self) -> Result<()> {

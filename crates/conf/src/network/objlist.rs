@@ -85,6 +85,17 @@ impl<R> NetworkObj<R> {
             && pair(AUTOSTART, NO_AUTOSTART, self.autostart)
     }
 
+    /// `flags` with AFFECT_CURRENT (neither LIVE nor CONFIG) resolved, as
+    /// the drivers' `networkUpdate` do it: the live definition of a
+    /// running network, else the persistent one.
+    pub fn resolve_current(&self, flags: u32) -> u32 {
+        match flags & (AFFECT_LIVE | AFFECT_CONFIG) {
+            0 if self.active => flags | AFFECT_LIVE,
+            0 => flags | AFFECT_CONFIG,
+            _ => flags,
+        }
+    }
+
     /// `virNetworkObjUpdate`: a `virNetworkUpdate` on the live definition,
     /// the persistent one or both (`flags` has LIVE or CONFIG resolved
     /// from CURRENT), each on a copy that must survive a format/parse

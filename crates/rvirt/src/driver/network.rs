@@ -22,6 +22,19 @@ impl NetworkRef {
     }
 }
 
+/// The change a `virNetworkUpdate` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkUpdate<'a> {
+    /// `virNetworkUpdateCommand` (modify, delete, add last, add first).
+    pub command: u32,
+    /// `virNetworkUpdateSection` (bridge, dhcp host, dns txt...).
+    pub section: u32,
+    /// Which of several parents (an `<ip>`) the element is in; -1: any.
+    pub parent_index: i32,
+    /// The element itself.
+    pub xml: &'a str,
+}
+
 /// `virNetworkDHCPLease`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DhcpLease {
@@ -67,15 +80,7 @@ pub trait NetworkDriver: Send + Sync {
     fn undefine(&self, net: &NetworkRef) -> Result<()>;
     /// `virNetworkUpdate`: `command` and `section` are
     /// `virNetworkUpdateCommand` / `virNetworkUpdateSection`.
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         Err(unsupported("virNetworkUpdate"))
     }
     /// `virNetworkCreate`.

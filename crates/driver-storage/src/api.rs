@@ -2,6 +2,7 @@
 //! volume code (api_pool.rs, api_vol.rs).
 
 use crate::driver::HostStorage;
+use crate::pools::HostPool;
 use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt_util::Result;
@@ -83,7 +84,7 @@ impl StorageDriver for HostStorage {
         self.inner.with(|p| Ok(p.of(pool)?.active))
     }
     fn pool_is_persistent(&self, pool: &PoolRef) -> Result<bool> {
-        self.inner.with(|p| Ok(p.of(pool)?.config_file.is_some()))
+        self.inner.with(|p| Ok(p.of(pool)?.config.is_some()))
     }
     fn pool_num_of_volumes(&self, pool: &PoolRef) -> Result<i32> {
         Ok(self.check_running(pool)? as i32)

@@ -5,6 +5,7 @@
 
 use crate::backend::check_flags;
 use crate::driver::{refresh_after_upload, HostStorage};
+use crate::pools::HostPool;
 use crate::pools::{no_vol, op_invalid, PoolObj, Pools};
 use crate::streams::VolumeStream;
 use crate::{probe, volumes, ERROR_DOMAIN};

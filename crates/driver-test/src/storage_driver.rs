@@ -4,7 +4,7 @@
 //! lookup by target path) keep the trait's `VIR_ERR_NO_SUPPORT` default.
 
 use crate::state::TestState;
-use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, ERROR_DOMAIN};
+use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, TestPool, ERROR_DOMAIN};
 use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolEventCallback};
 use rvirt::driver::storage::{PoolEventRegistry, PoolInfo, PoolRef, VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
@@ -182,7 +182,7 @@ impl StorageDriver for TestStorage {
             let i = p.add(def, true)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
-            obj.persistent = false;
+            obj.config = None;
             obj.active = true;
             let r = obj.pool_ref();
             p.emit_lifecycle(r.clone(), pool_event::STARTED);
@@ -197,7 +197,7 @@ impl StorageDriver for TestStorage {
             let i = p.add(def, false)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
-            obj.persistent = true;
+            obj.config = Some(());
             let r = obj.pool_ref();
             p.emit_lifecycle(r.clone(), pool_event::DEFINED);
             Ok(r)
@@ -224,7 +224,7 @@ impl StorageDriver for TestStorage {
         self.with(|p| {
             let obj = p.active(&pool.name)?;
             obj.active = false;
-            let (r, persistent) = (obj.pool_ref(), obj.persistent);
+            let (r, persistent) = (obj.pool_ref(), obj.persistent());
             if !persistent {
                 let i = p.index_by_name(&pool.name)?;
                 p.list.remove(i);
@@ -267,13 +267,13 @@ impl StorageDriver for TestStorage {
     fn pool_get_autostart(&self, pool: &PoolRef) -> Result<bool> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            Ok(o.persistent && o.autostart)
+            Ok(o.persistent() && o.autostart)
         })
     }
     fn pool_set_autostart(&self, pool: &PoolRef, autostart: bool) -> Result<()> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            if !o.persistent {
+            if !o.persistent() {
                 return Err(Error::invalid_arg(ERROR_DOMAIN, "pool has no config file"));
             }
             o.autostart = autostart;
@@ -284,7 +284,7 @@ impl StorageDriver for TestStorage {
         self.with(|p| Ok(p.by_uuid(&pool.uuid)?.active))
     }
     fn pool_is_persistent(&self, pool: &PoolRef) -> Result<bool> {
-        self.with(|p| Ok(p.by_uuid(&pool.uuid)?.persistent))
+        self.with(|p| Ok(p.by_uuid(&pool.uuid)?.persistent()))
     }
     fn pool_num_of_volumes(&self, pool: &PoolRef) -> Result<i32> {
         self.with(|p| Ok(p.active(&pool.name)?.volumes.len() as i32))

@@ -3,7 +3,7 @@
 
 use crate::driver::HostStorage;
 use crate::pools::HostPool;
-use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
+use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRange, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt_util::Result;
 
@@ -132,21 +132,19 @@ impl StorageDriver for HostStorage {
         &self,
         vol: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
-        self.vol_stream(vol, st, (offset, length), flags, true)
+        self.vol_stream(vol, st, range, flags, true)
     }
     fn vol_download(
         &self,
         vol: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
-        self.vol_stream(vol, st, (offset, length), flags, false)
+        self.vol_stream(vol, st, range, flags, false)
     }
     fn vol_get_info(&self, vol: &VolRef) -> Result<VolInfo> {
         self.vol_info(vol, 0)

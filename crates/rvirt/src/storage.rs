@@ -6,7 +6,7 @@
 use crate::connect::Connect;
 use crate::driver::shared;
 use crate::driver::storage::unsupported;
-use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
+use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRange, VolRef};
 use crate::driver::StorageDriver;
 use rvirt_util::{Error, ErrorCode, Result};
 
@@ -322,9 +322,12 @@ impl StorageVol {
     /// `offset` (`length` 0: to the end); the caller then sends.
     pub fn upload(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
         self.conn.check_writable()?;
-        self.conn
-            .storage_driver("virStorageVolUpload")?
-            .vol_upload(&self.r, st, offset, length, flags)
+        self.conn.storage_driver("virStorageVolUpload")?.vol_upload(
+            &self.r,
+            st,
+            VolRange { offset, length },
+            flags,
+        )
     }
 
     /// `virStorageVolDownload`: bind `st` to the volume's data; the caller
@@ -333,7 +336,7 @@ impl StorageVol {
         self.conn.check_writable()?;
         self.conn
             .storage_driver("virStorageVolDownload")?
-            .vol_download(&self.r, st, offset, length, flags)
+            .vol_download(&self.r, st, VolRange { offset, length }, flags)
     }
 
     /// `virStoragePoolLookupByVolume`.

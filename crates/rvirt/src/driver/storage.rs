@@ -42,6 +42,14 @@ pub struct PoolInfo {
     pub available: u64,
 }
 
+/// The bytes of a volume an upload or download moves: from `offset`,
+/// `length` of them (0: to the volume's end).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VolRange {
+    pub offset: u64,
+    pub length: u64,
+}
+
 /// `virStorageVolInfo`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VolInfo {
@@ -265,24 +273,23 @@ pub trait StorageDriver: Send + Sync {
         no_support!("virStorageVolResize")
     }
     /// `virStorageVolUpload`: from then on `st` carries the data written
-    /// to the volume (`length` 0: to its end).
+    /// to the volume's `range`.
     fn vol_upload(
         &self,
         vol: &VolRef,
         st: &crate::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         no_support!("virStorageVolUpload")
     }
-    /// `virStorageVolDownload`: from then on `st` carries the volume's data.
+    /// `virStorageVolDownload`: from then on `st` carries the volume's
+    /// data in `range`.
     fn vol_download(
         &self,
         vol: &VolRef,
         st: &crate::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         no_support!("virStorageVolDownload")

@@ -3,6 +3,7 @@
 //! rules (src/conf/virnetworkobj.c: live and persistent definitions,
 //! `virNetworkObjAssignDef`, `virNetworkObjUpdate`), with its events.
 
+use crate::check_flags;
 use parking_lot::Mutex;
 use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{
@@ -39,19 +40,6 @@ pub struct NetworkHost {
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
 /// `VIR_NETWORK_DEFINE_VALIDATE` / `VIR_NETWORK_CREATE_VALIDATE`.
 const VALIDATE: u32 = 1;
-
-/// `virCheckFlags` in the test driver (VIR_FROM_TEST, no prefix).
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        return Err(Error::raw(
-            ErrorDomain::TEST,
-            ErrorCode::INVALID_ARG,
-            format!("unsupported flags (0x{bad:x}) in function {api}"),
-        ));
-    }
-    Ok(())
-}
 
 fn no_network_named(name: &str) -> Error {
     Error::new(

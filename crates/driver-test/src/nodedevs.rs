@@ -4,6 +4,7 @@
 //! scsi_host11 named scsi_host12 with the requested WWNs), with node
 //! device lifecycle events.
 
+use crate::check_flags;
 use crate::connection::TestConnection;
 use crate::host_objects::HostObjects;
 use rvirt::driver::{NodeDeviceDriver, NodeDeviceRef};
@@ -11,15 +12,6 @@ use rvirt::events_nodedev::{nodedev_event, NodeDeviceEvent, NodeDeviceEventCallb
 use rvirt::nodedev::{list_flags, CAP_NAMES};
 use rvirt_conf::nodedev::{Capability, NodeDeviceDef, ParseMode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
-        e.domain = ErrorDomain::TEST;
-        return Err(e);
-    }
-    Ok(())
-}
 
 fn no_device(name: &str) -> Error {
     Error::new(

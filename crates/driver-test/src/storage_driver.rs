@@ -3,6 +3,7 @@
 //! driver leaves NULL (wipe, resize, upload, download, pool capabilities,
 //! lookup by target path) keep the trait's `VIR_ERR_NO_SUPPORT` default.
 
+use crate::check_flags;
 use crate::state::TestState;
 use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, TestPool, ERROR_DOMAIN};
 use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolEventCallback};
@@ -23,19 +24,6 @@ const LOGICAL_SOURCES: &str = "<sources>\n  <source>\n    <device path='/dev/sda
 pub struct TestStorage {
     state: Arc<TestState>,
     events: Arc<PoolEventRegistry>,
-}
-
-/// `virCheckFlags` in test_driver.c (`VIR_FROM_TEST`, no prefix).
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        return Err(Error::raw(
-            ERROR_DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unsupported flags (0x{bad:x}) in function {api}"),
-        ));
-    }
-    Ok(())
 }
 
 impl TestStorage {

@@ -6,9 +6,7 @@ use crate::paths::Paths;
 use crate::start;
 use parking_lot::Mutex;
 use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
-use rvirt::events_network::{
-    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
-};
+use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt_conf::domain::interface::MacAddr;
 use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -455,17 +453,8 @@ impl NetworkDriver for HostNetworks {
         Ok(crate::leases::parse(&text, &def, mac, now))
     }
 
-    fn event_register_any(
-        &self,
-        net: Option<&NetworkRef>,
-        event_id: i32,
-        callback: NetworkEventCallback,
-    ) -> Result<i32> {
-        Ok(self.events.register(net, event_id, callback))
-    }
-
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        Some(&self.events)
     }
 }
 

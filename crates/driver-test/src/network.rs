@@ -6,9 +6,7 @@
 use crate::check_flags;
 use parking_lot::Mutex;
 use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
-use rvirt::events_network::{
-    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
-};
+use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt::network::update;
 use rvirt_conf::network::objlist::{assign_def, NetworkObj};
 use rvirt_conf::network::NetworkDef;
@@ -305,16 +303,7 @@ impl NetworkDriver for TestNetworks {
             .read(|nets| Ok(find_uuid(nets, &net.uuid)?.persistent))
     }
 
-    fn event_register_any(
-        &self,
-        net: Option<&NetworkRef>,
-        event_id: i32,
-        callback: NetworkEventCallback,
-    ) -> Result<i32> {
-        Ok(self.events.register(net, event_id, callback))
-    }
-
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        Some(&self.events)
     }
 }

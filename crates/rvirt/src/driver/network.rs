@@ -6,7 +6,7 @@
 //!
 //! A network is named as `remote_nonnull_network` carries it.
 
-use crate::events_network::NetworkEventCallback;
+use crate::events_network::{NetworkEventCallback, NetworkEventRegistry};
 use rvirt_util::Result;
 
 /// A network's identity (`virNetworkPtr`).
@@ -108,6 +108,12 @@ pub trait NetworkDriver: Send + Sync {
     ) -> Result<Vec<DhcpLease>> {
         Err(unsupported("virNetworkGetDHCPLeases"))
     }
+    /// The registry of a driver that raises its own network events (the
+    /// remote driver relays the server's instead): the two calls below
+    /// register and deregister there.
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        None
+    }
     /// `virConnectNetworkEventRegisterAny`: the callback id.
     fn event_register_any(
         &self,
@@ -115,10 +121,16 @@ pub trait NetworkDriver: Send + Sync {
         event_id: i32,
         callback: NetworkEventCallback,
     ) -> Result<i32> {
-        Err(unsupported("virConnectNetworkEventRegisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNetworkEventRegisterAny"))?;
+        Ok(events.register(net, event_id, callback))
     }
     /// `virConnectNetworkEventDeregisterAny`.
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        Err(unsupported("virConnectNetworkEventDeregisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNetworkEventDeregisterAny"))?;
+        crate::events::deregistered(events.deregister(callback_id), callback_id)
     }
 }

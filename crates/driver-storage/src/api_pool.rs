@@ -8,7 +8,7 @@ use crate::persist;
 use crate::pools::HostPool;
 use crate::pools::{op_invalid, PoolObj, Pools};
 use crate::ERROR_DOMAIN;
-use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolInfo, PoolRef};
+use rvirt::driver::storage::{pool_event, PoolEvent, PoolInfo, PoolRef};
 use rvirt_conf::storage::PoolDef;
 use rvirt_util::{Error, ErrorCode, Result};
 
@@ -222,16 +222,13 @@ impl HostStorage {
     pub(crate) fn info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.inner.with(|p| {
             let o = p.of(pool)?;
-            Ok(PoolInfo {
-                state: if o.active {
-                    pool_state::RUNNING
-                } else {
-                    pool_state::INACTIVE
-                },
-                capacity: o.def.capacity,
-                allocation: o.def.allocation,
-                available: o.def.available,
-            })
+            let def = &o.def;
+            Ok(PoolInfo::of(
+                o.active,
+                def.capacity,
+                def.allocation,
+                def.available,
+            ))
         })
     }
 

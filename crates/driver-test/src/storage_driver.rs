@@ -6,7 +6,7 @@
 use crate::check_flags;
 use crate::state::TestState;
 use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, TestPool, ERROR_DOMAIN};
-use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolEventCallback};
+use rvirt::driver::storage::{pool_event, PoolEvent, PoolEventCallback};
 use rvirt::driver::storage::{PoolEventRegistry, PoolInfo, PoolRef, VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt::storage::LIST_POOLS_FILTERS_ALL;
@@ -236,16 +236,13 @@ impl StorageDriver for TestStorage {
     fn pool_get_info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            Ok(PoolInfo {
-                state: if o.active {
-                    pool_state::RUNNING
-                } else {
-                    pool_state::INACTIVE
-                },
-                capacity: o.def.capacity,
-                allocation: o.def.allocation,
-                available: o.def.available,
-            })
+            let def = &o.def;
+            Ok(PoolInfo::of(
+                o.active,
+                def.capacity,
+                def.allocation,
+                def.available,
+            ))
         })
     }
     fn pool_get_xml_desc(&self, pool: &PoolRef, flags: u32) -> Result<String> {

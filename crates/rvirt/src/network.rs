@@ -13,14 +13,7 @@ use crate::Connect;
 use rvirt_util::Result;
 
 /// `virConnectListAllNetworks` flags.
-pub mod list_flags {
-    pub const INACTIVE: u32 = 1 << 0;
-    pub const ACTIVE: u32 = 1 << 1;
-    pub const PERSISTENT: u32 = 1 << 2;
-    pub const TRANSIENT: u32 = 1 << 3;
-    pub const AUTOSTART: u32 = 1 << 4;
-    pub const NO_AUTOSTART: u32 = 1 << 5;
-}
+pub use rvirt_util::names::network_list_flags as list_flags;
 
 /// `virNetworkUpdateCommand`, `virNetworkUpdateSection` and the
 /// `virNetworkUpdateFlags`.

@@ -11,14 +11,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 const DOMAIN: ErrorDomain = ErrorDomain::NETWORK;
 
 /// `VIR_CONNECT_LIST_NETWORKS_*`.
-pub mod list_flags {
-    pub const INACTIVE: u32 = 1 << 0;
-    pub const ACTIVE: u32 = 1 << 1;
-    pub const PERSISTENT: u32 = 1 << 2;
-    pub const TRANSIENT: u32 = 1 << 3;
-    pub const AUTOSTART: u32 = 1 << 4;
-    pub const NO_AUTOSTART: u32 = 1 << 5;
-}
+pub use rvirt_util::names::network_list_flags as list_flags;
 
 /// `VIR_NETWORK_UPDATE_AFFECT_LIVE` / `_CONFIG`.
 pub const AFFECT_LIVE: u32 = 1 << 0;

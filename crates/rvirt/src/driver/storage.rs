@@ -42,6 +42,22 @@ pub struct PoolInfo {
     pub available: u64,
 }
 
+impl PoolInfo {
+    /// A running (`active`) or inactive pool's info, its figures in bytes.
+    pub fn of(active: bool, capacity: u64, allocation: u64, available: u64) -> PoolInfo {
+        let state = match active {
+            true => pool_state::RUNNING,
+            false => pool_state::INACTIVE,
+        };
+        PoolInfo {
+            state,
+            capacity,
+            allocation,
+            available,
+        }
+    }
+}
+
 /// The bytes of a volume an upload or download moves: from `offset`,
 /// `length` of them (0: to the volume's end).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

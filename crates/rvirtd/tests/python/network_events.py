@@ -40,8 +40,8 @@ call("nwfilter lookup", conn.nwfilterLookupByName, "x")
 
 net = call("define", conn.networkDefineXML, NET)
 net = conn.networkLookupByName("evnet")
-call("active", net.isActive)
-call("persistent", net.isPersistent)
+for label, state in (("active", net.isActive), ("persistent", net.isPersistent)):
+    call(label, state)
 settle(1)
 call("create", net.create)
 call("create again", net.create)

@@ -99,10 +99,10 @@ call("br0 create again", br0.create, 0)
 call("br0 destroy", br0.destroy, 0)
 call("br0 undefine", br0.undefine)
 call("br0 isActive", br0.isActive)
-call("changeBegin", conn.changeBegin, 0)
-call("changeBegin again", conn.changeBegin, 0)
-call("changeRollback", conn.changeRollback, 0)
-call("changeCommit", conn.changeCommit, 0)
+# The interface transaction calls, each with flags 0.
+for label, step in (("changeBegin", conn.changeBegin), ("changeBegin again", conn.changeBegin),
+                    ("changeRollback", conn.changeRollback), ("changeCommit", conn.changeCommit)):
+    call(label, step, 0)
 call("eth1 isActive after rollback", eth1.isActive)
 
 call("numOfSecrets", conn.numOfSecrets)

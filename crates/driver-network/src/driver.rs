@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt_conf::domain::interface::MacAddr;
-use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
+use rvirt_conf::network::{objlist, NetworkDef, XML_INACTIVE};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
@@ -233,9 +233,7 @@ impl NetworkDriver for HostNetworks {
     fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>> {
         check_flags("networkConnectListAllNetworks", flags, ALL_LIST_FLAGS)?;
         let nets = self.nets.lock();
-        Ok(nets
-            .iter()
-            .filter(|n| n.matches(flags))
+        Ok(objlist::matching(&nets, flags)
             .map(NetRef::net_ref)
             .collect())
     }

@@ -8,24 +8,15 @@ use parking_lot::Mutex;
 use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt::network::update;
-use rvirt_conf::network::objlist::{assign_def, NetworkObj};
+use rvirt_conf::network::objlist::{self, assign_def, NetworkObj};
 use rvirt_conf::network::NetworkDef;
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
 
 /// The API's handle for a network object.
-trait NetRef {
-    fn net_ref(&self) -> NetworkRef;
-}
-
-impl NetRef for NetworkObj {
-    fn net_ref(&self) -> NetworkRef {
-        NetworkRef {
-            name: self.def.name.clone(),
-            uuid: *self.def.uuid.as_bytes(),
-        }
-    }
+fn net_ref(obj: &NetworkObj) -> NetworkRef {
+    NetworkRef::new(&obj.def.name, *obj.def.uuid.as_bytes())
 }
 
 /// The networks of one host and the event registries listening to them.
@@ -171,21 +162,16 @@ impl NetworkDriver for TestNetworks {
 
     fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>> {
         check_flags("testConnectListAllNetworks", flags, ALL_LIST_FLAGS)?;
-        self.host.read(|nets| {
-            Ok(nets
-                .iter()
-                .filter(|n| n.matches(flags))
-                .map(NetRef::net_ref)
-                .collect())
-        })
+        self.host
+            .read(|nets| Ok(objlist::matching(nets, flags).map(net_ref).collect()))
     }
 
     fn lookup_by_name(&self, name: &str) -> Result<NetworkRef> {
-        self.host.read(|nets| Ok(find_name(nets, name)?.net_ref()))
+        self.host.read(|nets| Ok(net_ref(find_name(nets, name)?)))
     }
 
     fn lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<NetworkRef> {
-        self.host.read(|nets| Ok(find_uuid(nets, uuid)?.net_ref()))
+        self.host.read(|nets| Ok(net_ref(find_uuid(nets, uuid)?)))
     }
 
     fn create_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef> {
@@ -194,7 +180,7 @@ impl NetworkDriver for TestNetworks {
         self.host.with(|nets| {
             let i = assign_def(nets, def, true, true)?;
             nets[i].active = true;
-            let r = nets[i].net_ref();
+            let r = net_ref(&nets[i]);
             Ok((r.clone(), Some((r, network_event::STARTED))))
         })
     }
@@ -204,7 +190,7 @@ impl NetworkDriver for TestNetworks {
         let def = NetworkDef::parse(xml)?;
         self.host.with(|nets| {
             let i = assign_def(nets, def, false, false)?;
-            let r = nets[i].net_ref();
+            let r = net_ref(&nets[i]);
             Ok((r.clone(), Some((r, network_event::DEFINED))))
         })
     }
@@ -245,7 +231,7 @@ impl NetworkDriver for TestNetworks {
                 )));
             }
             obj.active = true;
-            Ok(((), Some((obj.net_ref(), network_event::STARTED))))
+            Ok(((), Some((net_ref(obj), network_event::STARTED))))
         })
     }
 
@@ -255,7 +241,7 @@ impl NetworkDriver for TestNetworks {
         self.host.with(|nets| {
             let obj = by_name(nets, &net.name)?;
             obj.active = false;
-            let r = obj.net_ref();
+            let r = net_ref(obj);
             if !obj.persistent {
                 nets.retain(|n| n.def.name != net.name);
             }

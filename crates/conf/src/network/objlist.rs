@@ -149,6 +149,12 @@ fn updated(def: &NetworkDef, flags: u32, change: (u32, u32, i32, &str)) -> Resul
     Ok(copy)
 }
 
+/// The networks that pass `virConnectListAllNetworks`' `flags`
+/// (`virNetworkObjListExport`'s filter).
+pub fn matching<R>(nets: &[NetworkObj<R>], flags: u32) -> impl Iterator<Item = &NetworkObj<R>> {
+    nets.iter().filter(move |n| n.matches(flags))
+}
+
 /// `virNetworkObjAssignDefLocked`: the index of the object now holding
 /// `def` (a new one, inactive, for a new network).
 pub fn assign_def<R: Default>(

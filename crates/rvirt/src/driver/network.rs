@@ -17,6 +17,12 @@ pub struct NetworkRef {
 }
 
 impl NetworkRef {
+    pub fn new(name: impl Into<String>, uuid: [u8; 16]) -> NetworkRef {
+        NetworkRef {
+            name: name.into(),
+            uuid,
+        }
+    }
     pub fn uuid_string(&self) -> String {
         rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
     }

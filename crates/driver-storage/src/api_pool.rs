@@ -222,13 +222,7 @@ impl HostStorage {
     pub(crate) fn info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.inner.with(|p| {
             let o = p.of(pool)?;
-            let def = &o.def;
-            Ok(PoolInfo::of(
-                o.active,
-                def.capacity,
-                def.allocation,
-                def.available,
-            ))
+            Ok(PoolInfo::of(o.active, o.def.figures()))
         })
     }
 

@@ -236,13 +236,7 @@ impl StorageDriver for TestStorage {
     fn pool_get_info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            let def = &o.def;
-            Ok(PoolInfo::of(
-                o.active,
-                def.capacity,
-                def.allocation,
-                def.available,
-            ))
+            Ok(PoolInfo::of(o.active, o.def.figures()))
         })
     }
     fn pool_get_xml_desc(&self, pool: &PoolRef, flags: u32) -> Result<String> {

@@ -72,15 +72,7 @@ impl Network {
     pub fn network_ref(&self) -> &NetworkRef {
         &self.r
     }
-    pub fn name(&self) -> &str {
-        &self.r.name
-    }
-    pub fn uuid(&self) -> &[u8; 16] {
-        &self.r.uuid
-    }
-    pub fn uuid_string(&self) -> String {
-        self.r.uuid_string()
-    }
+    crate::handle::identity_getters!("virNetwork");
     fn driver(&self, api: &str) -> Result<&dyn NetworkDriver> {
         net_driver(&self.conn, api)
     }

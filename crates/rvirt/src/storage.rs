@@ -209,18 +209,7 @@ macro_rules! pool_calls {
 }
 
 impl StoragePool {
-    /// `virStoragePoolGetName`.
-    pub fn name(&self) -> &str {
-        &self.r.name
-    }
-    /// `virStoragePoolGetUUID`.
-    pub fn uuid(&self) -> &[u8; 16] {
-        &self.r.uuid
-    }
-    /// `virStoragePoolGetUUIDString`.
-    pub fn uuid_string(&self) -> String {
-        self.r.uuid_string()
-    }
+    crate::handle::identity_getters!("virStoragePool");
     pub fn pool_ref(&self) -> &PoolRef {
         &self.r
     }

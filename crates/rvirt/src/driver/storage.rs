@@ -43,8 +43,9 @@ pub struct PoolInfo {
 }
 
 impl PoolInfo {
-    /// A running (`active`) or inactive pool's info, its figures in bytes.
-    pub fn of(active: bool, capacity: u64, allocation: u64, available: u64) -> PoolInfo {
+    /// A running (`active`) or inactive pool's info from its capacity,
+    /// allocation and available bytes.
+    pub fn of(active: bool, [capacity, allocation, available]: [u64; 3]) -> PoolInfo {
         let state = match active {
             true => pool_state::RUNNING,
             false => pool_state::INACTIVE,

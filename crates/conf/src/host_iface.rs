@@ -504,15 +504,8 @@ impl Protocol {
 mod tests {
     use super::*;
 
-    const ETH1: &str = "<interface type=\"ethernet\" name=\"eth1\">
-  <start mode=\"onboot\"/>
-  <mac address=\"aa:bb:cc:dd:ee:ff\"/>
-  <mtu size=\"1492\"/>
-  <protocol family=\"ipv4\">
-    <ip address=\"192.168.0.5\" prefix=\"24\"/>
-    <route gateway=\"192.168.0.1\"/>
-  </protocol>
-</interface>";
+    /// libvirt's test driver's eth1, as the test driver of this workspace has it.
+    const ETH1: &str = include_str!("../../driver-test/src/defaults/eth1.xml");
 
     #[test]
     fn test_drivers_eth1_formats_as_libvirt() {

@@ -5,12 +5,10 @@ use crate::objects::{self, assign_def, invalid, no_network_uuid, NetRef, Network
 use crate::paths::Paths;
 use crate::start;
 use parking_lot::Mutex;
-use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef};
-use rvirt::events_network::{
-    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
-};
+use rvirt::driver::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
+use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt_conf::domain::interface::MacAddr;
-use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
+use rvirt_conf::network::{objlist, NetworkDef, XML_INACTIVE};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
@@ -235,9 +233,7 @@ impl NetworkDriver for HostNetworks {
     fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>> {
         check_flags("networkConnectListAllNetworks", flags, ALL_LIST_FLAGS)?;
         let nets = self.nets.lock();
-        Ok(nets
-            .iter()
-            .filter(|n| n.matches(flags))
+        Ok(objlist::matching(&nets, flags)
             .map(NetRef::net_ref)
             .collect())
     }
@@ -333,30 +329,16 @@ impl NetworkDriver for HostNetworks {
         Ok(())
     }
 
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         use rvirt::network::update::{AFFECT_CONFIG, AFFECT_LIVE};
         check_flags("networkUpdate", flags, AFFECT_LIVE | AFFECT_CONFIG)?;
         let mut nets = self.nets.lock();
         let obj = find(&mut nets, net)?;
-        let mut flags = flags;
-        if flags & (AFFECT_LIVE | AFFECT_CONFIG) == 0 {
-            flags |= if obj.active {
-                AFFECT_LIVE
-            } else {
-                AFFECT_CONFIG
-            };
-        }
-        obj.update((command, section, parent_index), xml, flags)?;
+        let flags = obj.resolve_current(flags);
+        let position = (change.command, change.section, change.parent_index);
+        obj.update(position, change.xml, flags)?;
         if flags & AFFECT_LIVE != 0 {
-            self.refresh_dnsmasq(obj, section)?;
+            self.refresh_dnsmasq(obj, change.section)?;
             objects::save_status(&self.paths, &obj.def)?;
         }
         if flags & AFFECT_CONFIG != 0 {
@@ -469,17 +451,8 @@ impl NetworkDriver for HostNetworks {
         Ok(crate::leases::parse(&text, &def, mac, now))
     }
 
-    fn event_register_any(
-        &self,
-        net: Option<&NetworkRef>,
-        event_id: i32,
-        callback: NetworkEventCallback,
-    ) -> Result<i32> {
-        Ok(self.events.register(net, event_id, callback))
-    }
-
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        Some(&self.events)
     }
 }
 

@@ -51,15 +51,13 @@ fn define_names_the_bridge_and_persists() {
 
     nets.set_autostart(&net, true).unwrap();
     assert!(paths.autostart_link("n1").is_symlink());
-    nets.update(
-        &net,
-        ADD_LAST,
-        4,
-        -1,
-        "<host mac='52:54:00:00:00:07' ip='10.98.0.7'/>",
-        AFFECT_CONFIG,
-    )
-    .unwrap();
+    let dhcp_host = NetworkUpdate {
+        command: ADD_LAST,
+        section: 4,
+        parent_index: -1,
+        xml: "<host mac='52:54:00:00:00:07' ip='10.98.0.7'/>",
+    };
+    nets.update(&net, &dhcp_host, AFFECT_CONFIG).unwrap();
 
     // A restarted daemon reads the same network back.
     let again = HostNetworks::load(paths.clone()).unwrap();

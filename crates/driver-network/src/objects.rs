@@ -25,10 +25,7 @@ pub trait NetRef {
 
 impl NetRef for NetworkObj {
     fn net_ref(&self) -> NetworkRef {
-        NetworkRef {
-            name: self.def.name.clone(),
-            uuid: *self.def.uuid.as_bytes(),
-        }
+        NetworkRef::new(&self.def.name, *self.def.uuid.as_bytes())
     }
 }
 

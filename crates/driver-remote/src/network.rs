@@ -4,7 +4,9 @@
 //! lifecycle events routed from the server's callback ids to local ones.
 
 use crate::conn::RemoteConnection;
-use rvirt::driver::{DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
+use rvirt::driver::{
+    DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef, NetworkUpdate,
+};
 use rvirt::events_network::{NetworkEvent, NetworkEventCallback, NetworkEventRegistry};
 use rvirt_rpc::remote::RemoteCalls;
 use rvirt_rpc::remote::*;
@@ -145,29 +147,21 @@ impl NetworkDriver for RemoteConnection {
     fn undefine(&self, net: &NetworkRef) -> Result<()> {
         self.call_network_undefine(&NetworkUndefineArgs { net: nonnull(net) })
     }
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         // A server without the fix takes the two the other way round
         // (virNetworkUpdate's VIR_DRV_FEATURE_NETWORK_UPDATE_HAS_CORRECT_ORDER).
         use rvirt::HypervisorConnection;
         let feature = rvirt::flags::feature::NETWORK_UPDATE_HAS_CORRECT_ORDER;
         let (command, section) = match self.supports_feature(feature)? {
-            true => (command, section),
-            false => (section, command),
+            true => (change.command, change.section),
+            false => (change.section, change.command),
         };
         let args = NetworkUpdateArgs {
             net: nonnull(net),
             command,
             section,
-            parent_index,
-            xml: xml.to_string(),
+            parent_index: change.parent_index,
+            xml: change.xml.to_string(),
             flags,
         };
         self.call_network_update(&args)

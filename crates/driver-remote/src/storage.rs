@@ -5,7 +5,7 @@
 
 use crate::conn::RemoteConnection;
 use rvirt::driver::storage::{PoolEvent, PoolEventCallback, PoolEventRegistry, PoolInfo, PoolRef};
-use rvirt::driver::storage::{VolInfo, VolRef};
+use rvirt::driver::storage::{VolInfo, VolRange, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{Procedure, RemoteCalls};
@@ -31,6 +31,15 @@ fn vol(v: &VolRef) -> NonnullStorageVol {
         pool: v.pool.clone(),
         name: v.name.clone(),
         key: v.key.clone(),
+    }
+}
+
+/// A volume's info as the two info replies carry it.
+fn vol_info(kind: impl Into<i32>, capacity: u64, allocation: u64) -> VolInfo {
+    VolInfo {
+        kind: kind.into(),
+        capacity,
+        allocation,
     }
 }
 
@@ -316,14 +325,13 @@ impl StorageDriver for RemoteConnection {
         &self,
         v: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         let args = StorageVolUploadArgs {
             vol: vol(v),
-            offset,
-            length,
+            offset: range.offset,
+            length: range.length,
             flags,
         };
         self.open_stream::<rvirt_rpc::remote::procs::StorageVolUpload>(st, &args)
@@ -332,34 +340,25 @@ impl StorageDriver for RemoteConnection {
         &self,
         v: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         let args = StorageVolDownloadArgs {
             vol: vol(v),
-            offset,
-            length,
+            offset: range.offset,
+            length: range.length,
             flags,
         };
         self.open_stream::<rvirt_rpc::remote::procs::StorageVolDownload>(st, &args)
     }
     fn vol_get_info(&self, v: &VolRef) -> Result<VolInfo> {
         let r = self.call_storage_vol_get_info(&StorageVolGetInfoArgs { vol: vol(v) })?;
-        Ok(VolInfo {
-            kind: i32::from(r.type_),
-            capacity: r.capacity,
-            allocation: r.allocation,
-        })
+        Ok(vol_info(r.type_, r.capacity, r.allocation))
     }
     fn vol_get_info_flags(&self, v: &VolRef, flags: u32) -> Result<VolInfo> {
         let args = StorageVolGetInfoFlagsArgs { vol: vol(v), flags };
         let r = self.call_storage_vol_get_info_flags(&args)?;
-        Ok(VolInfo {
-            kind: i32::from(r.type_),
-            capacity: r.capacity,
-            allocation: r.allocation,
-        })
+        Ok(vol_info(r.type_, r.capacity, r.allocation))
     }
     fn vol_get_xml_desc(&self, v: &VolRef, flags: u32) -> Result<String> {
         let args = StorageVolGetXmlDescArgs { vol: vol(v), flags };

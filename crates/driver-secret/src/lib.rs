@@ -15,7 +15,7 @@ pub mod connect;
 pub use connect::register;
 use parking_lot::Mutex;
 use rvirt::driver::{SecretDriver, SecretRef};
-use rvirt::events_nodedev::{secret_event, ObjectEventRegistry, SecretEvent, SecretEventCallback};
+use rvirt::events_nodedev::{secret_event, ObjectEventRegistry, SecretEvent};
 use rvirt::secret::{list_flags, ERROR_DOMAIN};
 use rvirt_conf::secret::SecretDef;
 use rvirt_util::{Error, ErrorCode, Result};
@@ -228,16 +228,8 @@ impl SecretDriver for SecretStore {
         self.emit(&r, event);
         Ok(())
     }
-    fn event_register_any(
-        &self,
-        secret: Option<&SecretRef>,
-        event_id: i32,
-        callback: SecretEventCallback,
-    ) -> Result<i32> {
-        Ok(self.events.register(secret, event_id, callback))
-    }
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&ObjectEventRegistry<SecretRef, SecretEvent>> {
+        Some(&self.events)
     }
 }
 

@@ -1,4 +1,5 @@
 use super::*;
+use rvirt::events_nodedev::SecretEventCallback;
 use std::sync::Arc;
 
 const UUID: &str = "f52a81b2-424e-490c-823d-6bd4235bc573";

@@ -2,7 +2,8 @@
 //! volume code (api_pool.rs, api_vol.rs).
 
 use crate::driver::HostStorage;
-use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
+use crate::pools::HostPool;
+use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRange, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt_util::Result;
 
@@ -83,7 +84,7 @@ impl StorageDriver for HostStorage {
         self.inner.with(|p| Ok(p.of(pool)?.active))
     }
     fn pool_is_persistent(&self, pool: &PoolRef) -> Result<bool> {
-        self.inner.with(|p| Ok(p.of(pool)?.config_file.is_some()))
+        self.inner.with(|p| Ok(p.of(pool)?.config.is_some()))
     }
     fn pool_num_of_volumes(&self, pool: &PoolRef) -> Result<i32> {
         Ok(self.check_running(pool)? as i32)
@@ -131,21 +132,19 @@ impl StorageDriver for HostStorage {
         &self,
         vol: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
-        self.vol_stream(vol, st, (offset, length), flags, true)
+        self.vol_stream(vol, st, range, flags, true)
     }
     fn vol_download(
         &self,
         vol: &VolRef,
         st: &rvirt::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
-        self.vol_stream(vol, st, (offset, length), flags, false)
+        self.vol_stream(vol, st, range, flags, false)
     }
     fn vol_get_info(&self, vol: &VolRef) -> Result<VolInfo> {
         self.vol_info(vol, 0)

@@ -5,10 +5,10 @@
 use crate::backend::{self, check_build_exclusive, check_flags};
 use crate::driver::HostStorage;
 use crate::persist;
+use crate::pools::HostPool;
 use crate::pools::{op_invalid, PoolObj, Pools};
 use crate::ERROR_DOMAIN;
-use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolInfo, PoolRef};
-use rvirt_conf::storage::objlist::matches_list_flags;
+use rvirt::driver::storage::{pool_event, PoolEvent, PoolInfo, PoolRef};
 use rvirt_conf::storage::PoolDef;
 use rvirt_util::{Error, ErrorCode, Result};
 
@@ -54,10 +54,7 @@ impl HostStorage {
         self.inner.with(|p| {
             Ok(p.list
                 .iter()
-                .filter(|o| {
-                    let persistent = o.config_file.is_some();
-                    matches_list_flags(flags, o.def.pool_type, o.active, persistent, o.autostart)
-                })
+                .filter(|o| o.matches(flags))
                 .map(PoolObj::pool_ref)
                 .collect())
         })
@@ -114,7 +111,7 @@ impl HostStorage {
             let obj = &mut p.list[i];
             let saved = persist::save_config(paths, obj.new_def.as_ref().unwrap_or(&obj.def));
             match saved {
-                Ok(path) => obj.config_file = Some(path),
+                Ok(path) => obj.config = Some(path),
                 Err(e) => {
                     if !existed {
                         p.list.remove(i);
@@ -134,7 +131,7 @@ impl HostStorage {
             let i = p.index_of(pool)?;
             let obj = &p.list[i];
             obj.check_inactive("still active")?;
-            let Some(config) = obj.config_file.clone() else {
+            let Some(config) = obj.config.clone() else {
                 return Err(Error::internal(
                     ERROR_DOMAIN,
                     format!("no config file for {}", obj.def.name),
@@ -225,16 +222,7 @@ impl HostStorage {
     pub(crate) fn info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.inner.with(|p| {
             let o = p.of(pool)?;
-            Ok(PoolInfo {
-                state: if o.active {
-                    pool_state::RUNNING
-                } else {
-                    pool_state::INACTIVE
-                },
-                capacity: o.def.capacity,
-                allocation: o.def.allocation,
-                available: o.def.available,
-            })
+            Ok(PoolInfo::of(o.active, o.def.figures()))
         })
     }
 
@@ -255,7 +243,7 @@ impl HostStorage {
         let paths = &self.inner.paths;
         self.inner.with(|p| {
             let o = p.of(pool)?;
-            let Some(config) = o.config_file.clone() else {
+            let Some(config) = o.config.clone() else {
                 return Err(Error::internal(ERROR_DOMAIN, "pool has no config file"));
             };
             if o.autostart != on {

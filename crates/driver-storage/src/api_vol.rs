@@ -5,10 +5,11 @@
 
 use crate::backend::check_flags;
 use crate::driver::{refresh_after_upload, HostStorage};
+use crate::pools::HostPool;
 use crate::pools::{no_vol, op_invalid, PoolObj, Pools};
 use crate::streams::VolumeStream;
 use crate::{probe, volumes, ERROR_DOMAIN};
-use rvirt::driver::storage::{VolInfo, VolRef};
+use rvirt::driver::storage::{VolInfo, VolRange, VolRef};
 use rvirt_conf::storage::volume_parse_flags::{NO_CAPACITY, OPT_CAPACITY};
 use rvirt_conf::storage::VolDef;
 use rvirt_util::{Error, ErrorCode, Result};
@@ -281,7 +282,7 @@ impl HostStorage {
         &self,
         vol: &VolRef,
         st: &rvirt::Stream,
-        range: (u64, u64),
+        range: VolRange,
         flags: u32,
         upload: bool,
     ) -> Result<()> {
@@ -294,7 +295,7 @@ impl HostStorage {
         check_flags(func, flags, 1)?;
         let path = self.path_of_vol(vol)?;
         let on_finish = upload.then(|| refresh_after_upload(&self.inner, vol.pool.clone()));
-        let stream = VolumeStream::open(&path, range.0, range.1, upload, on_finish)?;
+        let stream = VolumeStream::open(&path, range.offset, range.length, upload, on_finish)?;
         st.attach(Arc::new(stream))
     }
 }

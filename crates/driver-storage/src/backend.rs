@@ -5,6 +5,7 @@
 //! volumes found in the directory and the pool's figures from statvfs.
 
 use crate::command;
+use crate::pools::HostPool;
 use crate::pools::PoolObj;
 use crate::probe;
 use crate::ERROR_DOMAIN;

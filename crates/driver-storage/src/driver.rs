@@ -9,6 +9,7 @@
 use crate::backend;
 use crate::config::Paths;
 use crate::persist;
+use crate::pools::HostPool;
 use crate::pools::{PoolObj, Pools};
 use crate::ERROR_DOMAIN;
 use parking_lot::Mutex;
@@ -121,7 +122,7 @@ fn load(paths: &Paths, pools: &mut Pools) {
         match pools.add(stored.def, false, false) {
             Ok(i) => {
                 let obj = &mut pools.list[i];
-                obj.config_file = Some(stored.config_file);
+                obj.config = Some(stored.config_file);
                 obj.autostart = stored.autostart;
             }
             Err(e) => tracing::error!("{}", e.message),

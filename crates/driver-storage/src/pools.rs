@@ -6,43 +6,33 @@
 
 use crate::ERROR_DOMAIN;
 use rvirt::driver::storage::{PoolEvent, PoolRef, VolRef};
-use rvirt_conf::storage::objlist::source_conflicts;
+use rvirt_conf::storage::objlist;
 use rvirt_conf::storage::{PoolDef, VolDef};
 use rvirt_util::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
-/// One pool (`virStoragePoolObj`).
-pub struct PoolObj {
-    pub def: PoolDef,
-    /// The definition that takes over when the running pool stops.
-    pub new_def: Option<PoolDef>,
-    pub active: bool,
-    pub autostart: bool,
-    /// `CONFIG/NAME.xml` of a persistent pool.
-    pub config_file: Option<PathBuf>,
-    pub volumes: Vec<VolDef>,
+/// One pool (`virStoragePoolObj`), persistent with its `CONFIG/NAME.xml`.
+pub type PoolObj = objlist::PoolObj<PathBuf>;
+
+/// What the host driver reads of a pool beyond conf's object.
+pub trait HostPool {
+    fn pool_ref(&self) -> PoolRef;
+    fn vol_ref(&self, v: &VolDef) -> VolRef;
+    fn target_path(&self) -> &str;
+    fn vol_index(&self, name: &str) -> Result<usize>;
+    fn check_active(&self) -> Result<()>;
+    fn check_inactive(&self, what: &str) -> Result<()>;
 }
 
-impl PoolObj {
-    fn new(def: PoolDef) -> PoolObj {
-        PoolObj {
-            def,
-            new_def: None,
-            active: false,
-            autostart: false,
-            config_file: None,
-            volumes: Vec::new(),
-        }
-    }
-
-    pub fn pool_ref(&self) -> PoolRef {
+impl HostPool for PoolObj {
+    fn pool_ref(&self) -> PoolRef {
         PoolRef {
             name: self.def.name.clone(),
             uuid: self.def.uuid,
         }
     }
 
-    pub fn vol_ref(&self, v: &VolDef) -> VolRef {
+    fn vol_ref(&self, v: &VolDef) -> VolRef {
         VolRef {
             pool: self.def.name.clone(),
             name: v.name.clone(),
@@ -50,12 +40,12 @@ impl PoolObj {
         }
     }
 
-    pub fn target_path(&self) -> &str {
+    fn target_path(&self) -> &str {
         self.def.target_path.as_deref().unwrap_or("")
     }
 
     /// `virStorageVolDefFindByName`, or libvirt's error.
-    pub fn vol_index(&self, name: &str) -> Result<usize> {
+    fn vol_index(&self, name: &str) -> Result<usize> {
         self.volumes
             .iter()
             .position(|v| v.name == name)
@@ -63,7 +53,7 @@ impl PoolObj {
     }
 
     /// The error of an operation that needs the pool running.
-    pub fn check_active(&self) -> Result<()> {
+    fn check_active(&self) -> Result<()> {
         if !self.active {
             return Err(op_invalid(format!(
                 "storage pool '{}' is not active",
@@ -73,7 +63,7 @@ impl PoolObj {
         Ok(())
     }
 
-    pub fn check_inactive(&self, what: &str) -> Result<()> {
+    fn check_inactive(&self, what: &str) -> Result<()> {
         if self.active {
             return Err(op_invalid(format!(
                 "storage pool '{}' is {what}",
@@ -96,14 +86,6 @@ fn no_pool(msg: String) -> Error {
     Error::new(ERROR_DOMAIN, ErrorCode::NO_STORAGE_POOL, msg)
 }
 
-fn op_failed(msg: String) -> Error {
-    Error::new(ERROR_DOMAIN, ErrorCode::OPERATION_FAILED, msg)
-}
-
-fn uuid_text(uuid: &[u8; 16]) -> String {
-    rvirt_util::uuid::Uuid::from_bytes(*uuid).to_string()
-}
-
 #[derive(Default)]
 pub struct Pools {
     pub list: Vec<PoolObj>,
@@ -122,10 +104,7 @@ impl Pools {
 
     /// `storagePoolObjFindByName`.
     pub fn index_by_name(&self, name: &str) -> Result<usize> {
-        self.list
-            .iter()
-            .position(|p| p.def.name == name)
-            .ok_or_else(|| no_pool(format!("no storage pool with matching name '{name}'")))
+        objlist::index_by_name(&self.list, name, ERROR_DOMAIN)
     }
 
     pub fn by_name(&mut self, name: &str) -> Result<&mut PoolObj> {
@@ -135,11 +114,8 @@ impl Pools {
 
     /// `storagePoolObjFindByUUID` without a name (a lookup).
     pub fn by_uuid(&mut self, uuid: &[u8; 16]) -> Result<&mut PoolObj> {
-        let text = uuid_text(uuid);
-        self.list
-            .iter_mut()
-            .find(|p| &p.def.uuid == uuid)
-            .ok_or_else(|| no_pool(format!("no storage pool with matching uuid '{text}'")))
+        let i = objlist::index_by_uuid(&self.list, uuid, ERROR_DOMAIN)?;
+        Ok(&mut self.list[i])
     }
 
     /// `virStoragePoolObjFromStoragePool`: the pool a handle names.
@@ -148,7 +124,7 @@ impl Pools {
             .iter()
             .position(|p| p.def.uuid == pool.uuid)
             .ok_or_else(|| {
-                let text = uuid_text(&pool.uuid);
+                let text = rvirt_util::uuid::Uuid::from_bytes(pool.uuid);
                 no_pool(format!(
                     "no storage pool with matching uuid '{text}' ({})",
                     pool.name
@@ -161,59 +137,16 @@ impl Pools {
         Ok(&mut self.list[i])
     }
 
-    /// `virStoragePoolObjListAdd`: the index of the pool `def` now
-    /// defines. `live`: `def` is a running definition (a defined pool
-    /// keeps its own as the one to come back to); `check_live`: refuse a
-    /// running pool of the same uuid.
+    /// `virStoragePoolObjListAdd` (conf's [`objlist::add`]).
     pub fn add(&mut self, def: PoolDef, live: bool, check_live: bool) -> Result<usize> {
-        if let Some(other) = self.list.iter().find(|p| source_conflicts(&p.def, &def)) {
-            return Err(op_failed(format!(
-                "Storage source conflict with pool: '{}'",
-                other.def.name
-            )));
-        }
-        if let Some(i) = self.list.iter().position(|p| p.def.uuid == def.uuid) {
-            let obj = &mut self.list[i];
-            if obj.def.name != def.name {
-                return Err(op_failed(format!(
-                    "pool '{}' is already defined with uuid {}",
-                    obj.def.name,
-                    obj.def.uuid_string()
-                )));
-            }
-            if check_live && obj.active {
-                return Err(op_invalid(format!(
-                    "pool is already active as '{}'",
-                    obj.def.name
-                )));
-            }
-            // virStoragePoolObjAssignDef.
-            if obj.active {
-                obj.new_def = Some(def);
-            } else {
-                if obj.new_def.is_none() && live {
-                    obj.new_def = Some(obj.def.clone());
-                }
-                obj.def = def;
-            }
-            return Ok(i);
-        }
-        if let Some(obj) = self.list.iter().find(|p| p.def.name == def.name) {
-            return Err(op_failed(format!(
-                "pool '{}' already exists with uuid {}",
-                def.name,
-                obj.def.uuid_string()
-            )));
-        }
-        self.list.push(PoolObj::new(def));
-        Ok(self.list.len() - 1)
+        objlist::add(&mut self.list, def, live, check_live)
     }
 
     /// `virStoragePoolUpdateInactive`: a stopped transient pool goes, a
     /// persistent one takes up its pending definition.
     pub fn update_inactive(&mut self, i: usize) {
         let obj = &mut self.list[i];
-        if obj.config_file.is_none() {
+        if obj.config.is_none() {
             self.list.remove(i);
         } else if let Some(def) = obj.new_def.take() {
             obj.def = def;

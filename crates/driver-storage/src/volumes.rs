@@ -468,23 +468,9 @@ pub fn wipe(vol: &VolDef, algorithm: u32, flags: u32) -> Result<()> {
         .map_err(|e| sys(format!("cannot sync data to volume with path '{path}'"), &e))
 }
 
-/// The pattern algorithms libvirt hands to scrub(1), by
-/// `virStorageVolWipeAlgorithm` (zero and trim are not scrub's).
-const SCRUB_PATTERNS: [&str; 10] = [
-    "zero",
-    "nnsa",
-    "dod",
-    "bsi",
-    "gutmann",
-    "schneier",
-    "pfitzner7",
-    "pfitzner33",
-    "random",
-    "trim",
-];
-
 fn scrub(path: &str, algorithm: u32) -> Result<()> {
-    match SCRUB_PATTERNS.get(algorithm as usize) {
+    // The pattern libvirt hands to scrub(1) (zero and trim are not scrub's).
+    match rvirt_util::names::VOL_WIPE_ALGORITHMS.get(algorithm as usize) {
         Some(&"trim") => Err(Error::new(
             ERROR_DOMAIN,
             ErrorCode::ARGUMENT_UNSUPPORTED,

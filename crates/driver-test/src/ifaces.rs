@@ -5,21 +5,13 @@
 //! `virInterfaceObjListClone` goes through XML), so a rollback leaves
 //! every interface inactive.
 
+use crate::check_flags;
 use crate::connection::TestConnection;
 use crate::host_objects::{IfaceObj, IfaceState};
 use rvirt::driver::{InterfaceDriver, InterfaceRef};
 use rvirt::interface::list_flags;
 use rvirt_conf::host_iface::HostInterfaceDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
-        e.domain = ErrorDomain::TEST;
-        return Err(e);
-    }
-    Ok(())
-}
 
 fn no_interface(what: &str, value: &str) -> Error {
     Error::new(

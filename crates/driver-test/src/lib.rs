@@ -36,6 +36,19 @@ use state::TestState;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, Weak};
 
+/// `virCheckFlags` in test_driver.c's object drivers (networks, pools,
+/// node devices, interfaces, snapshots): reported from the test driver's
+/// error domain (`VIR_FROM_TEST`).
+pub(crate) fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
+    let bad = given & !allowed;
+    if bad != 0 {
+        let mut e = rvirt::connect::unsupported_flags(api, bad);
+        e.domain = ErrorDomain::TEST;
+        return Err(e);
+    }
+    Ok(())
+}
+
 /// The shared state behind `test:///default` while any connection holds it.
 static DEFAULT_STATE: Mutex<Weak<TestState>> = Mutex::new(Weak::new());
 

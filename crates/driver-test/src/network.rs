@@ -3,30 +3,20 @@
 //! rules (src/conf/virnetworkobj.c: live and persistent definitions,
 //! `virNetworkObjAssignDef`, `virNetworkObjUpdate`), with its events.
 
+use crate::check_flags;
 use parking_lot::Mutex;
-use rvirt::driver::{NetworkDriver, NetworkRef};
-use rvirt::events_network::{
-    network_event, NetworkEvent, NetworkEventCallback, NetworkEventRegistry,
-};
+use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
+use rvirt::events_network::{network_event, NetworkEvent, NetworkEventRegistry};
 use rvirt::network::update;
-use rvirt_conf::network::objlist::{assign_def, NetworkObj};
+use rvirt_conf::network::objlist::{self, assign_def, NetworkObj};
 use rvirt_conf::network::NetworkDef;
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::{Arc, Weak};
 
 /// The API's handle for a network object.
-trait NetRef {
-    fn net_ref(&self) -> NetworkRef;
-}
-
-impl NetRef for NetworkObj {
-    fn net_ref(&self) -> NetworkRef {
-        NetworkRef {
-            name: self.def.name.clone(),
-            uuid: *self.def.uuid.as_bytes(),
-        }
-    }
+fn net_ref(obj: &NetworkObj) -> NetworkRef {
+    NetworkRef::new(&obj.def.name, *obj.def.uuid.as_bytes())
 }
 
 /// The networks of one host and the event registries listening to them.
@@ -39,19 +29,6 @@ pub struct NetworkHost {
 const ALL_LIST_FLAGS: u32 = (1 << 6) - 1;
 /// `VIR_NETWORK_DEFINE_VALIDATE` / `VIR_NETWORK_CREATE_VALIDATE`.
 const VALIDATE: u32 = 1;
-
-/// `virCheckFlags` in the test driver (VIR_FROM_TEST, no prefix).
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        return Err(Error::raw(
-            ErrorDomain::TEST,
-            ErrorCode::INVALID_ARG,
-            format!("unsupported flags (0x{bad:x}) in function {api}"),
-        ));
-    }
-    Ok(())
-}
 
 fn no_network_named(name: &str) -> Error {
     Error::new(
@@ -185,21 +162,16 @@ impl NetworkDriver for TestNetworks {
 
     fn list_all_networks(&self, flags: u32) -> Result<Vec<NetworkRef>> {
         check_flags("testConnectListAllNetworks", flags, ALL_LIST_FLAGS)?;
-        self.host.read(|nets| {
-            Ok(nets
-                .iter()
-                .filter(|n| n.matches(flags))
-                .map(NetRef::net_ref)
-                .collect())
-        })
+        self.host
+            .read(|nets| Ok(objlist::matching(nets, flags).map(net_ref).collect()))
     }
 
     fn lookup_by_name(&self, name: &str) -> Result<NetworkRef> {
-        self.host.read(|nets| Ok(find_name(nets, name)?.net_ref()))
+        self.host.read(|nets| Ok(net_ref(find_name(nets, name)?)))
     }
 
     fn lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<NetworkRef> {
-        self.host.read(|nets| Ok(find_uuid(nets, uuid)?.net_ref()))
+        self.host.read(|nets| Ok(net_ref(find_uuid(nets, uuid)?)))
     }
 
     fn create_xml(&self, xml: &str, flags: u32) -> Result<NetworkRef> {
@@ -208,7 +180,7 @@ impl NetworkDriver for TestNetworks {
         self.host.with(|nets| {
             let i = assign_def(nets, def, true, true)?;
             nets[i].active = true;
-            let r = nets[i].net_ref();
+            let r = net_ref(&nets[i]);
             Ok((r.clone(), Some((r, network_event::STARTED))))
         })
     }
@@ -218,7 +190,7 @@ impl NetworkDriver for TestNetworks {
         let def = NetworkDef::parse(xml)?;
         self.host.with(|nets| {
             let i = assign_def(nets, def, false, false)?;
-            let r = nets[i].net_ref();
+            let r = net_ref(&nets[i]);
             Ok((r.clone(), Some((r, network_event::DEFINED))))
         })
     }
@@ -234,15 +206,7 @@ impl NetworkDriver for TestNetworks {
         })
     }
 
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         check_flags(
             "testNetworkUpdate",
             flags,
@@ -250,15 +214,9 @@ impl NetworkDriver for TestNetworks {
         )?;
         self.host.with(|nets| {
             let obj = by_uuid(nets, &net.uuid)?;
-            let mut flags = flags;
-            if flags & (update::AFFECT_LIVE | update::AFFECT_CONFIG) == 0 {
-                flags |= if obj.active {
-                    update::AFFECT_LIVE
-                } else {
-                    update::AFFECT_CONFIG
-                };
-            }
-            obj.update((command, section, parent_index), xml, flags)?;
+            let flags = obj.resolve_current(flags);
+            let position = (change.command, change.section, change.parent_index);
+            obj.update(position, change.xml, flags)?;
             Ok(((), None))
         })
     }
@@ -273,7 +231,7 @@ impl NetworkDriver for TestNetworks {
                 )));
             }
             obj.active = true;
-            Ok(((), Some((obj.net_ref(), network_event::STARTED))))
+            Ok(((), Some((net_ref(obj), network_event::STARTED))))
         })
     }
 
@@ -283,7 +241,7 @@ impl NetworkDriver for TestNetworks {
         self.host.with(|nets| {
             let obj = by_name(nets, &net.name)?;
             obj.active = false;
-            let r = obj.net_ref();
+            let r = net_ref(obj);
             if !obj.persistent {
                 nets.retain(|n| n.def.name != net.name);
             }
@@ -331,16 +289,7 @@ impl NetworkDriver for TestNetworks {
             .read(|nets| Ok(find_uuid(nets, &net.uuid)?.persistent))
     }
 
-    fn event_register_any(
-        &self,
-        net: Option<&NetworkRef>,
-        event_id: i32,
-        callback: NetworkEventCallback,
-    ) -> Result<i32> {
-        Ok(self.events.register(net, event_id, callback))
-    }
-
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        Some(&self.events)
     }
 }

@@ -2,7 +2,7 @@
 //! (checked against stock virsh on test:///default).
 
 use crate::network::{NetworkHost, TestNetworks};
-use rvirt::driver::{NetworkDriver, NetworkRef};
+use rvirt::driver::{NetworkDriver, NetworkRef, NetworkUpdate};
 use rvirt::events_network::{network_event as ev, NetworkEvent};
 use rvirt::network::{list_flags, update};
 use rvirt_conf::xml;
@@ -13,17 +13,7 @@ const NET: &str = "<network><name>n1</name><uuid>0e0e0e0e-1111-2222-3333-4444444
 
 /// The network a node description starts with: active and persistent
 /// (libvirt's `testParseNetworks`).
-const DEFAULT_NETWORK_XML: &str = "<network>
-  <name>default</name>
-  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
-  <bridge name='virbr0'/>
-  <forward/>
-  <ip address='192.168.122.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.122.2' end='192.168.122.254'/>
-    </dhcp>
-  </ip>
-</network>";
+const DEFAULT_NETWORK_XML: &str = include_str!("defaults/network.xml");
 
 fn host() -> TestNetworks {
     let el = xml::parse(DEFAULT_NETWORK_XML, "t", rvirt_util::ErrorDomain::TEST).unwrap();
@@ -122,18 +112,19 @@ fn lifecycle_with_events_and_test_driver_errors() {
 #[test]
 fn define_conflicts_as_libvirt() {
     let d = host();
-    let other_uuid =
-        "<network><name>default</name><uuid>0e0e0e0e-1111-2222-3333-444444444445</uuid></network>";
-    assert_eq!(
-        d.define_xml(other_uuid, 0).unwrap_err().message,
-        "operation failed: network 'default' already exists with uuid dd8fe884-6c02-601e-7551-cca97df1c5df"
-    );
-    let other_name =
-        "<network><name>x</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>";
-    assert_eq!(
-        d.define_xml(other_name, 0).unwrap_err().message,
-        "operation failed: network 'default' is already defined with uuid dd8fe884-6c02-601e-7551-cca97df1c5df"
-    );
+    let refusals = [
+        (
+            "<network><name>default</name><uuid>0e0e0e0e-1111-2222-3333-444444444445</uuid></network>",
+            "operation failed: network 'default' already exists with uuid dd8fe884-6c02-601e-7551-cca97df1c5df",
+        ),
+        (
+            "<network><name>x</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>",
+            "operation failed: network 'default' is already defined with uuid dd8fe884-6c02-601e-7551-cca97df1c5df",
+        ),
+    ];
+    for (xml, message) in refusals {
+        assert_eq!(d.define_xml(xml, 0).unwrap_err().message, message);
+    }
     let same =
         "<network><name>default</name><uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid></network>";
     assert_eq!(
@@ -147,35 +138,39 @@ fn update_live_and_config() {
     let d = host();
     let def = d.lookup_by_name("default").unwrap();
     let host_xml = "<host mac='52:54:00:00:00:01' ip='192.168.122.5'/>";
-    let add = update::ADD_LAST;
     const DHCP_HOST: u32 = 4;
+    let add = NetworkUpdate {
+        command: update::ADD_LAST,
+        section: DHCP_HOST,
+        parent_index: -1,
+        xml: host_xml,
+    };
     // Current on a running network: the live definition.
-    d.update(&def, add, DHCP_HOST, -1, host_xml, 0).unwrap();
+    d.update(&def, &add, 0).unwrap();
     assert!(d.get_xml_desc(&def, 0).unwrap().contains(host_xml));
-    let dup = d.update(&def, add, DHCP_HOST, -1, host_xml, 0).unwrap_err();
+    let dup = d.update(&def, &add, 0).unwrap_err();
     assert_eq!(
         dup.message,
         "Requested operation is not valid: there is an existing dhcp host entry in network 'default' that matches \"<host mac='52:54:00:00:00:01' name='(null)' ip='192.168.122.5'/>\""
     );
     d.destroy(&def).unwrap();
-    let live = d
-        .update(&def, add, DHCP_HOST, -1, host_xml, update::AFFECT_LIVE)
-        .unwrap_err();
+    let live = d.update(&def, &add, update::AFFECT_LIVE).unwrap_err();
     assert_eq!(
         live.message,
         "Requested operation is not valid: network is not running"
     );
-    let bad = d
-        .update(&def, add, 1, -1, "<bridge name='x'/>", 0)
-        .unwrap_err();
+    let bridge = NetworkUpdate {
+        section: 1,
+        xml: "<bridge name='x'/>",
+        ..add
+    };
+    let bad = d.update(&def, &bridge, 0).unwrap_err();
     assert_eq!(
         bad.message,
         "Operation not supported: can't update 'bridge' section of network 'default'"
     );
     assert_eq!(
-        d.update(&def, add, DHCP_HOST, -1, host_xml, 4)
-            .unwrap_err()
-            .message,
+        d.update(&def, &add, 4).unwrap_err().message,
         "unsupported flags (0x4) in function testNetworkUpdate"
     );
 }

@@ -4,22 +4,14 @@
 //! scsi_host11 named scsi_host12 with the requested WWNs), with node
 //! device lifecycle events.
 
+use crate::check_flags;
 use crate::connection::TestConnection;
 use crate::host_objects::HostObjects;
 use rvirt::driver::{NodeDeviceDriver, NodeDeviceRef};
-use rvirt::events_nodedev::{nodedev_event, NodeDeviceEvent, NodeDeviceEventCallback};
+use rvirt::events_nodedev::{nodedev_event, NodeDeviceEvent};
 use rvirt::nodedev::{list_flags, CAP_NAMES};
 use rvirt_conf::nodedev::{Capability, NodeDeviceDef, ParseMode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
-        e.domain = ErrorDomain::TEST;
-        return Err(e);
-    }
-    Ok(())
-}
 
 fn no_device(name: &str) -> Error {
     Error::new(
@@ -263,15 +255,7 @@ impl NodeDeviceDriver for TestConnection {
         );
         Ok(())
     }
-    fn event_register_any(
-        &self,
-        dev: Option<&str>,
-        event_id: i32,
-        callback: NodeDeviceEventCallback,
-    ) -> Result<i32> {
-        Ok(self.nodedev_events.register(dev, event_id, callback))
-    }
-    fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        rvirt::events::deregistered(self.nodedev_events.deregister(callback_id), callback_id)
+    fn local_events(&self) -> Option<&crate::host_objects::NodeDeviceRegistry> {
+        Some(&self.nodedev_events)
     }
 }

@@ -4,6 +4,7 @@
 //! of the domain definition; reverting brings it back and sets the run
 //! state the snapshot recorded (or the one the caller asks for).
 
+use crate::check_flags;
 use crate::connection::TestConnection;
 use crate::objects::DomainObj;
 use crate::snapshot_align::align_disks;
@@ -16,17 +17,6 @@ use rvirt::flags::{snapshot_list as list, snapshot_revert as revert};
 use rvirt::types::reason;
 use rvirt_conf::snapshot::{Location, ParseFlags, SnapshotDef, SnapshotState, ERROR_DOMAIN};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-
-/// `virCheckFlags` in test_driver.c: reported from the test driver's
-/// error domain (`VIR_FROM_TEST`).
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
-        e.domain = ErrorDomain::TEST;
-        return Err(e);
-    }
-    Ok(())
-}
 
 const LIST_FLAGS: u32 = list::ROOTS | list::TOPOLOGICAL | list::FILTERS_ALL;
 const CHILD_FLAGS: u32 = list::DESCENDANTS | list::TOPOLOGICAL | list::FILTERS_ALL;

@@ -6,7 +6,7 @@
 
 use parking_lot::Mutex;
 use rvirt::driver::storage::{PoolEvent, PoolEventRegistry, PoolRef, VolRef};
-use rvirt_conf::storage::objlist::{self, source_conflicts};
+use rvirt_conf::storage::objlist;
 use rvirt_conf::storage::{PoolDef, VolDef};
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -14,31 +14,31 @@ use std::sync::{Arc, Weak};
 
 /// `VIR_FROM_TEST`: the test driver's own refusals.
 pub(crate) const ERROR_DOMAIN: ErrorDomain = ErrorDomain::TEST;
-/// `VIR_FROM_STORAGE`: virstorageobj.c's (duplicates, conflicts).
-const OBJ_DOMAIN: ErrorDomain = rvirt_conf::storage::ERROR_DOMAIN;
 
 /// `defaultPoolCap` (100 GiB) and `defaultPoolAlloc` (0).
 pub(crate) const DEFAULT_POOL_CAP: u64 = 100 * 1024 * 1024 * 1024;
 
-/// One pool (`virStoragePoolObj`).
-pub(crate) struct PoolObj {
-    pub def: PoolDef,
-    pub active: bool,
-    pub autostart: bool,
-    /// libvirt's config file: `Some("")` for a persistent test pool.
-    pub persistent: bool,
-    pub volumes: Vec<VolDef>,
+/// One pool (`virStoragePoolObj`); libvirt's test driver marks a
+/// persistent one with an empty config file name, `Some(())` here.
+pub(crate) type PoolObj = objlist::PoolObj;
+
+/// What the test driver does with a pool beyond conf's object.
+pub(crate) trait TestPool {
+    fn pool_ref(&self) -> PoolRef;
+    fn vol_ref(&self, v: &VolDef) -> VolRef;
+    fn add_node_volume(&mut self, vol: VolDef) -> Result<()>;
+    fn set_defaults(&mut self);
 }
 
-impl PoolObj {
-    pub fn pool_ref(&self) -> PoolRef {
+impl TestPool for PoolObj {
+    fn pool_ref(&self) -> PoolRef {
         PoolRef {
             name: self.def.name.clone(),
             uuid: self.def.uuid,
         }
     }
 
-    pub fn vol_ref(&self, v: &VolDef) -> VolRef {
+    fn vol_ref(&self, v: &VolDef) -> VolRef {
         VolRef {
             pool: self.def.name.clone(),
             name: v.name.clone(),
@@ -75,7 +75,7 @@ impl PoolObj {
     }
 
     /// `testStoragePoolObjSetDefaults`' figures.
-    pub fn set_defaults(&mut self) {
+    fn set_defaults(&mut self) {
         self.def.capacity = DEFAULT_POOL_CAP;
         self.def.allocation = 0;
         self.def.available = DEFAULT_POOL_CAP;
@@ -93,14 +93,6 @@ pub(crate) struct Pools {
 pub struct StorageState {
     pools: Mutex<Pools>,
     listeners: Mutex<Vec<Weak<PoolEventRegistry>>>,
-}
-
-pub(crate) fn no_pool_named(name: &str) -> Error {
-    Error::new(
-        ERROR_DOMAIN,
-        ErrorCode::NO_STORAGE_POOL,
-        format!("no storage pool with matching name '{name}'"),
-    )
 }
 
 pub(crate) fn no_vol_named(name: &str) -> Error {
@@ -125,10 +117,7 @@ impl Pools {
     }
 
     pub fn index_by_name(&self, name: &str) -> Result<usize> {
-        self.list
-            .iter()
-            .position(|p| p.def.name == name)
-            .ok_or_else(|| no_pool_named(name))
+        objlist::index_by_name(&self.list, name, ERROR_DOMAIN)
     }
 
     pub fn by_name(&mut self, name: &str) -> Result<&mut PoolObj> {
@@ -137,17 +126,8 @@ impl Pools {
     }
 
     pub fn by_uuid(&mut self, uuid: &[u8; 16]) -> Result<&mut PoolObj> {
-        self.list
-            .iter_mut()
-            .find(|p| &p.def.uuid == uuid)
-            .ok_or_else(|| {
-                let text = rvirt_util::uuid::Uuid::from_bytes(*uuid).to_string();
-                Error::new(
-                    ERROR_DOMAIN,
-                    ErrorCode::NO_STORAGE_POOL,
-                    format!("no storage pool with matching uuid '{text}'"),
-                )
-            })
+        let i = objlist::index_by_uuid(&self.list, uuid, ERROR_DOMAIN)?;
+        Ok(&mut self.list[i])
     }
 
     /// `testStoragePoolObjFindActiveByName`.
@@ -168,62 +148,11 @@ impl Pools {
         Ok(p)
     }
 
-    /// `virStoragePoolObjListAdd`: the index of the pool `def` now
-    /// defines, new or replacing one of the same name and uuid.
-    pub fn add(&mut self, def: PoolDef, check_live: bool) -> Result<usize> {
-        if let Some(other) = self.list.iter().find(|p| source_conflicts(&p.def, &def)) {
-            return Err(Error::new(
-                OBJ_DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                format!("Storage source conflict with pool: '{}'", other.def.name),
-            ));
-        }
-        if let Some(i) = self.list.iter().position(|p| p.def.uuid == def.uuid) {
-            let obj = &mut self.list[i];
-            if obj.def.name != def.name {
-                return Err(Error::new(
-                    OBJ_DOMAIN,
-                    ErrorCode::OPERATION_FAILED,
-                    format!(
-                        "pool '{}' is already defined with uuid {}",
-                        obj.def.name,
-                        obj.def.uuid_string()
-                    ),
-                ));
-            }
-            if check_live && obj.active {
-                return Err(Error::new(
-                    OBJ_DOMAIN,
-                    ErrorCode::OPERATION_INVALID,
-                    format!("pool is already active as '{}'", obj.def.name),
-                ));
-            }
-            // A running pool keeps its definition: libvirt stores the new
-            // one as `newDef`, which its test driver never applies or shows.
-            if !obj.active {
-                obj.def = def;
-            }
-            return Ok(i);
-        }
-        if let Some(obj) = self.list.iter().find(|p| p.def.name == def.name) {
-            return Err(Error::new(
-                OBJ_DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                format!(
-                    "pool '{}' already exists with uuid {}",
-                    def.name,
-                    obj.def.uuid_string()
-                ),
-            ));
-        }
-        self.list.push(PoolObj {
-            def,
-            active: false,
-            autostart: false,
-            persistent: false,
-            volumes: Vec::new(),
-        });
-        Ok(self.list.len() - 1)
+    /// `virStoragePoolObjListAdd` (conf's [`objlist::add`]): a running
+    /// pool keeps its definition; libvirt's test driver never applies or
+    /// shows the next one it stores.
+    pub fn add(&mut self, def: PoolDef, live: bool) -> Result<usize> {
+        objlist::add(&mut self.list, def, live, live)
     }
 
     /// The active pool holding a volume `pick` finds, and the volume.
@@ -246,7 +175,7 @@ impl StorageState {
             let i = list.add(PoolDef::from_element(el)?, false)?;
             let obj = &mut list.list[i];
             obj.set_defaults();
-            obj.persistent = true;
+            obj.config = Some(());
             obj.active = true;
             for v in el.children_named("volume") {
                 obj.add_node_volume(VolDef::from_element(&obj.def, v, 0)?)?;
@@ -292,7 +221,7 @@ impl StorageState {
 /// `virStoragePoolObjMatch` for `virConnectListAllStoragePools`' filters.
 pub(crate) fn matches_list_flags(p: &PoolObj, flags: u32) -> bool {
     let flags = flags & rvirt::storage::LIST_POOLS_FILTERS_ALL;
-    objlist::matches_list_flags(flags, p.def.pool_type, p.active, p.persistent, p.autostart)
+    p.matches(flags)
 }
 
 /// The pool's allocation after a volume of `add` bytes came or one of

@@ -3,9 +3,10 @@
 //! driver leaves NULL (wipe, resize, upload, download, pool capabilities,
 //! lookup by target path) keep the trait's `VIR_ERR_NO_SUPPORT` default.
 
+use crate::check_flags;
 use crate::state::TestState;
-use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, ERROR_DOMAIN};
-use rvirt::driver::storage::{pool_event, pool_state, PoolEvent, PoolEventCallback};
+use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, TestPool, ERROR_DOMAIN};
+use rvirt::driver::storage::{pool_event, PoolEvent, PoolEventCallback};
 use rvirt::driver::storage::{PoolEventRegistry, PoolInfo, PoolRef, VolInfo, VolRef};
 use rvirt::driver::StorageDriver;
 use rvirt::storage::LIST_POOLS_FILTERS_ALL;
@@ -23,19 +24,6 @@ const LOGICAL_SOURCES: &str = "<sources>\n  <source>\n    <device path='/dev/sda
 pub struct TestStorage {
     state: Arc<TestState>,
     events: Arc<PoolEventRegistry>,
-}
-
-/// `virCheckFlags` in test_driver.c (`VIR_FROM_TEST`, no prefix).
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        return Err(Error::raw(
-            ERROR_DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unsupported flags (0x{bad:x}) in function {api}"),
-        ));
-    }
-    Ok(())
 }
 
 impl TestStorage {
@@ -182,7 +170,7 @@ impl StorageDriver for TestStorage {
             let i = p.add(def, true)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
-            obj.persistent = false;
+            obj.config = None;
             obj.active = true;
             let r = obj.pool_ref();
             p.emit_lifecycle(r.clone(), pool_event::STARTED);
@@ -197,7 +185,7 @@ impl StorageDriver for TestStorage {
             let i = p.add(def, false)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
-            obj.persistent = true;
+            obj.config = Some(());
             let r = obj.pool_ref();
             p.emit_lifecycle(r.clone(), pool_event::DEFINED);
             Ok(r)
@@ -224,7 +212,7 @@ impl StorageDriver for TestStorage {
         self.with(|p| {
             let obj = p.active(&pool.name)?;
             obj.active = false;
-            let (r, persistent) = (obj.pool_ref(), obj.persistent);
+            let (r, persistent) = (obj.pool_ref(), obj.persistent());
             if !persistent {
                 let i = p.index_by_name(&pool.name)?;
                 p.list.remove(i);
@@ -248,16 +236,7 @@ impl StorageDriver for TestStorage {
     fn pool_get_info(&self, pool: &PoolRef) -> Result<PoolInfo> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            Ok(PoolInfo {
-                state: if o.active {
-                    pool_state::RUNNING
-                } else {
-                    pool_state::INACTIVE
-                },
-                capacity: o.def.capacity,
-                allocation: o.def.allocation,
-                available: o.def.available,
-            })
+            Ok(PoolInfo::of(o.active, o.def.figures()))
         })
     }
     fn pool_get_xml_desc(&self, pool: &PoolRef, flags: u32) -> Result<String> {
@@ -267,13 +246,13 @@ impl StorageDriver for TestStorage {
     fn pool_get_autostart(&self, pool: &PoolRef) -> Result<bool> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            Ok(o.persistent && o.autostart)
+            Ok(o.persistent() && o.autostart)
         })
     }
     fn pool_set_autostart(&self, pool: &PoolRef, autostart: bool) -> Result<()> {
         self.with(|p| {
             let o = p.by_name(&pool.name)?;
-            if !o.persistent {
+            if !o.persistent() {
                 return Err(Error::invalid_arg(ERROR_DOMAIN, "pool has no config file"));
             }
             o.autostart = autostart;
@@ -284,7 +263,7 @@ impl StorageDriver for TestStorage {
         self.with(|p| Ok(p.by_uuid(&pool.uuid)?.active))
     }
     fn pool_is_persistent(&self, pool: &PoolRef) -> Result<bool> {
-        self.with(|p| Ok(p.by_uuid(&pool.uuid)?.persistent))
+        self.with(|p| Ok(p.by_uuid(&pool.uuid)?.persistent()))
     }
     fn pool_num_of_volumes(&self, pool: &PoolRef) -> Result<i32> {
         self.with(|p| Ok(p.active(&pool.name)?.volumes.len() as i32))

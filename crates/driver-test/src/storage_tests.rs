@@ -96,18 +96,19 @@ fn transient_pools_go_away_when_destroyed() {
 #[test]
 fn duplicates_and_source_conflicts_are_refused() {
     let s = storage();
-    let other =
-        "<pool type='dir'><name>p2</name><target><path>/default-pool</path></target></pool>";
-    assert_eq!(
-        s.pool_define_xml(other, 0).unwrap_err().message,
-        "operation failed: Storage source conflict with pool: 'default-pool'"
-    );
-    let same_name =
-        "<pool type='dir'><name>default-pool</name><target><path>/x</path></target></pool>";
-    assert_eq!(
-        s.pool_define_xml(same_name, 0).unwrap_err().message,
-        "operation failed: pool 'default-pool' already exists with uuid dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566"
-    );
+    let refusals = [
+        (
+            "<pool type='dir'><name>p2</name><target><path>/default-pool</path></target></pool>",
+            "operation failed: Storage source conflict with pool: 'default-pool'",
+        ),
+        (
+            "<pool type='dir'><name>default-pool</name><target><path>/x</path></target></pool>",
+            "operation failed: pool 'default-pool' already exists with uuid dfe224cb-28fb-8dd0-c4b2-64eb3f0f4566",
+        ),
+    ];
+    for (xml, message) in refusals {
+        assert_eq!(s.pool_define_xml(xml, 0).unwrap_err().message, message);
+    }
 }
 
 #[test]

@@ -295,12 +295,10 @@ fn same_host_clashes_and_destination_xml() {
     let dom = start_guest(&src, "g7", 16, "");
     // Preparing on the host the cookie came from: refused as libvirt does.
     let e = refused_prepare(&dom, &src);
-    assert_eq!(e.code, ErrorCode::INTERNAL_ERROR);
-    assert!(
-        e.message
-            .starts_with("internal error: Attempt to migrate guest to the same host "),
-        "{}",
-        e.message
+    assert_error(
+        &e,
+        ErrorCode::INTERNAL_ERROR,
+        "internal error: Attempt to migrate guest to the same host ",
     );
     dom.migrate_confirm3(&[], flags::LIVE, true).unwrap();
 
@@ -318,13 +316,10 @@ fn same_host_clashes_and_destination_xml() {
         dom.migrate_begin3_params(&p, flags::LIVE)
     };
     let renamed = orig.replace("<name>g7</name>", "<name>other</name>");
-    let e = begin_with(renamed).unwrap_err();
-    assert_eq!(e.code, ErrorCode::CONFIG_UNSUPPORTED);
-    assert!(
-        e.message
-            .contains("Target domain name 'other' does not match source 'g7'"),
-        "{}",
-        e.message
+    assert_error(
+        &begin_with(renamed).unwrap_err(),
+        ErrorCode::CONFIG_UNSUPPORTED,
+        "Target domain name 'other' does not match source 'g7'",
     );
     let e = begin_with(orig.replace("16384", "32768")).unwrap_err();
     assert!(e.message.contains("max memory"), "{}", e.message);

@@ -19,6 +19,9 @@ pub struct Decl<'a> {
     pub args: &'a str,
     pub ret: &'a str,
     pub stream: &'a str,
+    /// libvirt's `@acl` checks, comma-joined; `-` where the program has
+    /// none (the admin program).
+    pub acl: &'a str,
 }
 
 /// `DOMAIN_GET_XML_DESC` -> `DomainGetXmlDesc`, the Rust variant name.
@@ -38,7 +41,7 @@ pub fn parse(text: &str) -> Result<Vec<Decl<'_>>, String> {
             ["from", name, num] => {
                 domains.insert(*name, *num);
             }
-            [num, name, prio, access, api, from, args, ret, stream, _acl] => {
+            [num, name, prio, access, api, from, args, ret, stream, acl] => {
                 let num: i32 = num.parse().map_err(|_| err("number"))?;
                 if num != out.len() as i32 + 1 {
                     return Err(err(&format!("{num} out of order")));
@@ -65,6 +68,7 @@ pub fn parse(text: &str) -> Result<Vec<Decl<'_>>, String> {
                     args,
                     ret,
                     stream,
+                    acl,
                 });
             }
             _ => return Err(err(&format!("{} fields", f.len()))),
@@ -92,9 +96,14 @@ pub fn generate(decls: &[Decl<'_>], prefix: &str, stubs: &str) -> String {
         };
         let variant = camel(d.name);
         let (num, name, prio, access, dom) = (d.num, d.name, d.prio, d.access, d.domain);
+        let acl: Vec<String> = match d.acl {
+            "-" => Vec::new(),
+            a => a.split(',').map(|check| format!("{check:?}")).collect(),
+        };
+        let acl = acl.join(", ");
         writeln!(
             out,
-            "    {variant} = {num}, {name:?}, {prio}, {access}, {api}, {dom};"
+            "    {variant} = {num}, {name:?}, {prio}, {access}, {api}, {dom}, [{acl}];"
         )
         .unwrap();
     }
@@ -125,6 +134,32 @@ fn markers(decls: &[Decl<'_>], prefix: &str) -> String {
         .unwrap();
     }
     out.push_str("}\n\n");
+    out += &args_decode(decls);
+    out
+}
+
+/// `Procedure::args_decode`: whether a payload decodes as the procedure's
+/// arguments, each procedure with its own type (libvirtd decodes a call's
+/// arguments before it looks for the API).
+fn args_decode(decls: &[Decl<'_>]) -> String {
+    let mut out = String::from(
+        "impl Procedure {\n    \
+         /// Whether `payload` decodes as this procedure's arguments.\n    \
+         pub fn args_decode(self, payload: &[u8]) -> bool {\n        \
+         fn check<P: crate::Proc>(payload: &[u8]) -> bool {\n            \
+         let mut d = crate::xdr::Decoder::new(payload);\n            \
+         <P::Args as crate::xdr::XdrDecode>::decode(&mut d).is_ok()\n        }\n        \
+         match self {\n",
+    );
+    for d in decls {
+        let v = camel(d.name);
+        writeln!(
+            out,
+            "            Procedure::{v} => check::<procs::{v}>(payload),"
+        )
+        .unwrap();
+    }
+    out.push_str("        }\n    }\n}\n\n");
     out
 }
 

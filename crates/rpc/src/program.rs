@@ -44,6 +44,12 @@ pub struct ProcedureInfo {
     /// The error domain the API reports from (`VIR_FROM_THIS` of its
     /// `src/libvirt-*.c`: `virConnectGetType` reports from DOMAIN).
     pub api_domain: ErrorDomain,
+    /// libvirt's `@acl` annotations, the access driver's checks in order:
+    /// `object:permission`, optionally `:FLAGS` (the check applies only
+    /// when those flags are given, `!FLAGS` when they are not); `none`
+    /// where libvirt declares that no check applies; empty where the
+    /// program has no annotations (the admin program).
+    pub acl: &'static [&'static str],
 }
 
 impl ProcedureInfo {
@@ -106,7 +112,7 @@ pub trait Call {
 /// the program's `Procedure` enum and its [`ProcedureInfo`]s.
 macro_rules! procedures {
     ($prefix:literal; $( $variant:ident = $num:literal, $name:literal, $prio:ident, $access:ident,
-        $api:expr, $dom:literal; )*) => {
+        $api:expr, $dom:literal, [$($acl:literal),*]; )*) => {
         /// The program's procedures, by number.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[repr(i32)]
@@ -134,6 +140,7 @@ macro_rules! procedures {
                         access: Access::$access,
                         api: $api,
                         api_domain: rvirt_util::ErrorDomain($dom),
+                        acl: &[$($acl),*],
                     }, )*
                 }
             }

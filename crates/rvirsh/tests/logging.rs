@@ -1,44 +1,31 @@
 //! rvirsh logs as a libvirt client does: nothing unless LIBVIRT_DEBUG,
 //! LIBVIRT_LOG_FILTERS or LIBVIRT_LOG_OUTPUTS ask for it.
 
-use std::process::{Command, Output};
+use rvirt_testkit::tools::{rvirsh_logging, Output};
 
-/// stderr as text.
-fn stderr(out: &Output) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(&out.stderr)
-}
-
+/// `rvirsh -c test:///default list` with the logging settings `env`.
 fn rvirsh(env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rvirsh"));
-    cmd.args(["-c", "test:///default", "list"]);
-    for k in [
-        "LIBVIRT_DEBUG",
-        "LIBVIRT_LOG_FILTERS",
-        "LIBVIRT_LOG_OUTPUTS",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.envs(env.iter().copied()).output().expect("run rvirsh")
+    rvirsh_logging("test:///default", "list", env)
 }
 
 #[test]
 fn silent_by_default() {
     let out = rvirsh(&[]);
-    assert!(out.status.success());
-    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    assert!(out.ok);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
 }
 
 #[test]
 fn libvirt_debug_logs_to_stderr_and_filters_narrow_it() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "1")]);
-    let err = stderr(&out);
+    let err = &out.stderr;
     assert!(
         err.contains("DEBUG rvirt::connect: connection opened"),
         "{err}"
     );
     // A filter raising rvirt's threshold to errors silences it.
     let out = rvirsh(&[("LIBVIRT_DEBUG", "1"), ("LIBVIRT_LOG_FILTERS", "4:rvirt")]);
-    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
 }
 
 #[test]
@@ -47,7 +34,7 @@ fn log_outputs_write_to_a_file() {
     let _ = std::fs::remove_file(&path);
     let outputs = format!("1:file:{}", path.display());
     let out = rvirsh(&[("LIBVIRT_LOG_OUTPUTS", &outputs), ("LIBVIRT_DEBUG", "1")]);
-    assert!(out.status.success());
+    assert!(out.ok);
     assert!(out.stderr.is_empty());
     let log = std::fs::read_to_string(&path).expect("log file");
     let _ = std::fs::remove_file(&path);
@@ -57,8 +44,8 @@ fn log_outputs_write_to_a_file() {
 #[test]
 fn a_bad_setting_is_refused() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "7")]);
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    assert!(!out.ok);
+    let err = &out.stderr;
     assert!(
         err.contains("Failed to set logging priority, argument '7' is invalid"),
         "{err}"

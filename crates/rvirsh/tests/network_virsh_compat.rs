@@ -6,9 +6,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
-use rvirt_testkit::tools::{
-    self, assert_none_differ, assert_shells_agree, compare_shells, diff, virsh, Normalise,
-};
+use rvirt_testkit::tools::{self, assert_shells_agree, compare_shells, diff, virsh, Normalise};
 use std::path::PathBuf;
 
 /// Network documents the cases define, by file name.
@@ -311,28 +309,7 @@ fn net_edit_matches_virsh() {
     ];
     let commands = "net-edit default; net-dumpxml default; net-destroy default; net-edit default; \
                     net-dumpxml default; net-edit nope";
-    let mut failures = Vec::new();
-    for (name, body) in editors {
-        let script = dir.write(&format!("ed-{name}.sh"), format!("#!/bin/sh\n{body}\n"));
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let run = |program: PathBuf| -> tools::Output {
-            tools::shell_command(program, "test:///default", commands)
-                .env("EDITOR", &script)
-                .env_remove("VISUAL")
-                .output()
-                .unwrap()
-                .into()
-        };
-        let want = run(PathBuf::from("virsh"));
-        let got = run(rvirt_testkit::bins::rvirsh());
-        failures.extend(diff(
-            &format!("EDITOR={name}: {commands}"),
-            ("virsh", &want),
-            ("rvirsh", &got),
-        ));
-    }
-    assert_none_differ(&failures, editors.len(), "");
+    tools::assert_editors_agree(dir.path(), &editors, commands, &[]);
 }
 
 /// Stock virsh against rvirtd and against libvirtd (`test+tcp://`): the

@@ -73,33 +73,7 @@ fn snapshot_edit_matches_virsh() {
                     snapshot-edit test s1 --current; snapshot-list test --parent --name; \
                     snapshot-info test --current; snapshot-edit test; \
                     snapshot-edit test s1 --rename --clone";
-    let mut failures = Vec::new();
-    for (name, body) in editors {
-        let script = files.dir.join(format!("ed-{name}.sh"));
-        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let run = |program: &str| -> rvirt_testkit::tools::Output {
-            let program = match program {
-                "virsh" => PathBuf::from("virsh"),
-                _ => rvirt_testkit::bins::rvirsh(),
-            };
-            rvirt_testkit::tools::shell_command(program, "test:///default", commands)
-                .env("EDITOR", &script)
-                .env_remove("VISUAL")
-                .output()
-                .unwrap()
-                .into()
-        };
-        let want = run("virsh").normalised(RULES);
-        let got = run("rvirsh").normalised(RULES);
-        failures.extend(rvirt_testkit::tools::diff(
-            &format!("EDITOR={name}: {commands}"),
-            ("virsh", &want),
-            ("rvirsh", &got),
-        ));
-    }
-    assert_none_differ(&failures, editors.len(), "");
+    rvirt_testkit::tools::assert_editors_agree(&files.dir, &editors, commands, RULES);
 }
 
 /// libvirt 9.0's own `tests/virsh-snapshot` script (from the source

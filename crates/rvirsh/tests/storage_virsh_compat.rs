@@ -6,7 +6,9 @@
 //! sizes and the test driver's refusals included.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{assert_none_differ, assert_shells_agree, diff, virsh, Normalise};
+use rvirt_testkit::tools::{
+    assert_none_differ, assert_shells_agree, diff, virsh, virsh_read_only, Normalise,
+};
 use std::path::PathBuf;
 
 const RULES: &[Normalise] = &[Normalise::Uuid];
@@ -260,18 +262,9 @@ fn storage_commands_match_through_rvirtd_and_libvirtd() {
         "pool-list --all --details; vol-list default-pool",
         "find-storage-pool-sources logical",
     ];
-    let read_only = |uri: &str, c: &str| -> rvirt_testkit::tools::Output {
-        std::process::Command::new("virsh")
-            .args(["-r", "-c", uri, c])
-            .env("LC_ALL", "C")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-            .into()
-    };
     for c in ro {
-        let want = read_only(&stock.tcp_uri(), c);
-        let got = read_only(&ours.tcp_uri(), c);
+        let want = virsh_read_only(&stock.tcp_uri(), c);
+        let got = virsh_read_only(&ours.tcp_uri(), c);
         failures.extend(diff(
             &format!("-r {c}"),
             ("libvirtd", &want),
@@ -319,29 +312,7 @@ fn pool_edit_matches_virsh() {
         "vol-create-as default-pool a 1M; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-destroy default-pool; pool-edit default-pool; pool-dumpxml default-pool; \
                     pool-edit nosuch";
-    let mut failures = Vec::new();
-    for (name, body) in editors {
-        let script = files.dir.join(format!("ed-{name}.sh"));
-        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).unwrap();
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let run = |program: PathBuf| -> rvirt_testkit::tools::Output {
-            rvirt_testkit::tools::shell_command(program, "test:///default", commands)
-                .env("EDITOR", &script)
-                .env_remove("VISUAL")
-                .output()
-                .unwrap()
-                .into()
-        };
-        let want = run(PathBuf::from("virsh")).normalised(RULES);
-        let got = run(rvirt_testkit::bins::rvirsh()).normalised(RULES);
-        failures.extend(diff(
-            &format!("EDITOR={name}: {commands}"),
-            ("virsh", &want),
-            ("rvirsh", &got),
-        ));
-    }
-    assert_none_differ(&failures, editors.len(), "");
+    rvirt_testkit::tools::assert_editors_agree(&files.dir, &editors, commands, RULES);
 }
 
 /// Pools and volumes a node description gives (libvirt's testParseStorage:

@@ -28,15 +28,7 @@ impl Domain {
     pub fn domain_ref(&self) -> &DomainRef {
         &self.r
     }
-    pub fn name(&self) -> &str {
-        &self.r.name
-    }
-    pub fn uuid(&self) -> &[u8; 16] {
-        &self.r.uuid
-    }
-    pub fn uuid_string(&self) -> String {
-        self.r.uuid_string()
-    }
+    crate::handle::identity_getters!("virDomain");
     /// `virDomainGetID`: `None` for an inactive domain (libvirt's `(unsigned)-1`).
     pub fn id(&self) -> Option<u32> {
         u32::try_from(self.r.id).ok()

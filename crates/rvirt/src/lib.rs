@@ -16,6 +16,7 @@ pub mod events_nodedev;
 pub mod events_object;
 pub mod flags;
 mod forward;
+mod handle;
 pub mod interface;
 pub mod job;
 pub mod migration;

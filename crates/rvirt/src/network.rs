@@ -5,20 +5,15 @@
 
 use crate::driver::network::unsupported;
 use crate::driver::shared;
-use crate::driver::{nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef};
+use crate::driver::{
+    nwfilter, DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef, NetworkUpdate,
+};
 use crate::events_network::NetworkEventCallback;
 use crate::Connect;
 use rvirt_util::Result;
 
 /// `virConnectListAllNetworks` flags.
-pub mod list_flags {
-    pub const INACTIVE: u32 = 1 << 0;
-    pub const ACTIVE: u32 = 1 << 1;
-    pub const PERSISTENT: u32 = 1 << 2;
-    pub const TRANSIENT: u32 = 1 << 3;
-    pub const AUTOSTART: u32 = 1 << 4;
-    pub const NO_AUTOSTART: u32 = 1 << 5;
-}
+pub use rvirt_util::names::network_list_flags as list_flags;
 
 /// `virNetworkUpdateCommand`, `virNetworkUpdateSection` and the
 /// `virNetworkUpdateFlags`.
@@ -77,15 +72,7 @@ impl Network {
     pub fn network_ref(&self) -> &NetworkRef {
         &self.r
     }
-    pub fn name(&self) -> &str {
-        &self.r.name
-    }
-    pub fn uuid(&self) -> &[u8; 16] {
-        &self.r.uuid
-    }
-    pub fn uuid_string(&self) -> String {
-        self.r.uuid_string()
-    }
+    crate::handle::identity_getters!("virNetwork");
     fn driver(&self, api: &str) -> Result<&dyn NetworkDriver> {
         net_driver(&self.conn, api)
     }
@@ -105,8 +92,14 @@ impl Network {
         flags: u32,
     ) -> Result<()> {
         self.conn.check_writable()?;
+        let change = NetworkUpdate {
+            command,
+            section,
+            parent_index,
+            xml,
+        };
         self.driver("virNetworkUpdate")?
-            .update(&self.r, command, section, parent_index, xml, flags)
+            .update(&self.r, &change, flags)
     }
     /// `virNetworkCreate`.
     pub fn create(&self) -> Result<()> {

@@ -6,7 +6,7 @@
 use crate::connect::Connect;
 use crate::driver::shared;
 use crate::driver::storage::unsupported;
-use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRef};
+use crate::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRange, VolRef};
 use crate::driver::StorageDriver;
 use rvirt_util::{Error, ErrorCode, Result};
 
@@ -209,18 +209,7 @@ macro_rules! pool_calls {
 }
 
 impl StoragePool {
-    /// `virStoragePoolGetName`.
-    pub fn name(&self) -> &str {
-        &self.r.name
-    }
-    /// `virStoragePoolGetUUID`.
-    pub fn uuid(&self) -> &[u8; 16] {
-        &self.r.uuid
-    }
-    /// `virStoragePoolGetUUIDString`.
-    pub fn uuid_string(&self) -> String {
-        self.r.uuid_string()
-    }
+    crate::handle::identity_getters!("virStoragePool");
     pub fn pool_ref(&self) -> &PoolRef {
         &self.r
     }
@@ -322,9 +311,12 @@ impl StorageVol {
     /// `offset` (`length` 0: to the end); the caller then sends.
     pub fn upload(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
         self.conn.check_writable()?;
-        self.conn
-            .storage_driver("virStorageVolUpload")?
-            .vol_upload(&self.r, st, offset, length, flags)
+        self.conn.storage_driver("virStorageVolUpload")?.vol_upload(
+            &self.r,
+            st,
+            VolRange { offset, length },
+            flags,
+        )
     }
 
     /// `virStorageVolDownload`: bind `st` to the volume's data; the caller
@@ -333,7 +325,7 @@ impl StorageVol {
         self.conn.check_writable()?;
         self.conn
             .storage_driver("virStorageVolDownload")?
-            .vol_download(&self.r, st, offset, length, flags)
+            .vol_download(&self.r, st, VolRange { offset, length }, flags)
     }
 
     /// `virStoragePoolLookupByVolume`.

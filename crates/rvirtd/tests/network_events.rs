@@ -3,7 +3,7 @@
 //! socket, give the transcript a stock libvirtd gives.
 
 use rvirt_testkit::daemon::Daemon;
-use rvirt_testkit::tools::{python3, python_libvirt_ready, python_script};
+use rvirt_testkit::tools::{assert_python_finished, python3, python_libvirt_ready, python_script};
 
 #[test]
 fn python_network_events_match_libvirtd() {
@@ -14,22 +14,15 @@ fn python_network_events_match_libvirtd() {
     let mut want = None;
     if let Some(stock) = Daemon::libvirtd() {
         let out = python3([python_script("network_events.py"), stock.tcp_uri()]);
-        assert!(
-            out.ok && out.stdout.ends_with("DONE\n"),
-            "libvirtd:\n{}\n{}",
-            out.stdout,
-            out.stderr
-        );
+        assert_python_finished(&out, "DONE", "(libvirtd)");
         want = Some(out.stdout);
     }
     for uri in [ours.tcp_uri(), ours.unix_uri()] {
         let got = python3([python_script("network_events.py"), uri.clone()]);
-        assert!(
-            got.ok && got.stdout.ends_with("DONE\n"),
-            "{uri}:\n{}\n{}\n--- daemon log:\n{}",
-            got.stdout,
-            got.stderr,
-            ours.log()
+        assert_python_finished(
+            &got,
+            "DONE",
+            &format!("({uri}) daemon log:\n{}", ours.log()),
         );
         // The events this script must see, whatever the reference.
         for line in [

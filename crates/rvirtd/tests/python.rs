@@ -4,7 +4,8 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::tools::{
-    assert_python_transcripts_agree, python3, python_libvirt_ready, python_script,
+    assert_python_finished, assert_python_transcripts_agree, python3, python_libvirt_ready,
+    python_script,
 };
 
 #[test]
@@ -15,13 +16,7 @@ fn python_libvirt_client_and_events() {
     let d = Daemon::rvirtd("");
     for uri in [d.tcp_uri(), d.unix_uri()] {
         let out = python3([python_script("client.py"), uri.clone()]);
-        let stdout = &out.stdout;
-        assert!(
-            out.ok && stdout.contains("ALL OK"),
-            "{uri}:\n{stdout}\n{}\n--- daemon log:\n{}",
-            out.stderr,
-            d.log()
-        );
+        assert_python_finished(&out, "ALL OK", &format!("({uri}) daemon log:\n{}", d.log()));
     }
 }
 

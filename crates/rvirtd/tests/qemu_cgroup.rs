@@ -10,21 +10,15 @@ use rvirt_testkit::cgroups::{
 };
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
-use rvirt_testkit::tools::virsh;
+use rvirt_testkit::tools::{virsh, virsh_ok};
 
 fn uri(d: &Daemon) -> String {
     format!("qemu+tcp://127.0.0.1:{}/system", d.port)
 }
 
-fn ok(uri: &str, cmd: &str) -> String {
-    let out = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd}: {}", out.stderr);
-    out.stdout
-}
-
 /// The guest's group as libvirt names it: `qemu-ID-NAME.libvirt-qemu`.
 fn group(uri: &str, name: &str, partition: &str) -> String {
-    let id = ok(uri, &format!("domid {name}"));
+    let id = virsh_ok(uri, &format!("domid {name}"));
     format!("{partition}/qemu-{}-{name}.libvirt-qemu", id.trim())
 }
 
@@ -98,8 +92,8 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
             .guest_xml(name, &image, "")
             .replace("<vcpu>1</vcpu>", "<vcpu current='1'>2</vcpu>");
         let path = dirs.write(&format!("{name}.xml"), xml);
-        ok(&uri, &format!("define {}", path.display()));
-        ok(&uri, &format!("start {name}"));
+        virsh_ok(&uri, &format!("define {}", path.display()));
+        virsh_ok(&uri, &format!("start {name}"));
     }
     let (pid1, pid2) = (dirs.pid_of("cg1").unwrap(), dirs.pid_of("cg2").unwrap());
     let rel1 = group(&uri, "cg1", "/machine");
@@ -109,17 +103,17 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
 
     // The partition is the running definition's only.
     let resource = "  <resource>\n    <partition>/machine</partition>\n  </resource>\n";
-    assert!(ok(&uri, "dumpxml cg1").contains(resource));
-    assert!(!ok(&uri, "dumpxml cg1 --inactive").contains("<resource>"));
+    assert!(virsh_ok(&uri, "dumpxml cg1").contains(resource));
+    assert!(!virsh_ok(&uri, "dumpxml cg1 --inactive").contains("<resource>"));
 
-    ok(&uri, "destroy cg1");
+    virsh_ok(&uri, "destroy cg1");
     wait_removed(&rel1);
-    assert!(!ok(&uri, "dumpxml cg1").contains("<resource>"));
+    assert!(!virsh_ok(&uri, "dumpxml cg1").contains("<resource>"));
 
     // A SIGKILLed daemon: the next one keeps cg2 where it was and removes
     // its groups when it stops; a guest that died meanwhile loses its
     // groups when the daemon finds it dead.
-    ok(&uri, "start cg1");
+    virsh_ok(&uri, "start cg1");
     let pid1 = dirs.pid_of("cg1").unwrap();
     let rel1 = group(&uri, "cg1", "/machine");
     first.kill9();
@@ -131,18 +125,18 @@ fn qemu_runs_in_libvirts_groups_and_they_go_with_it() {
     let second = Daemon::rvirtd(&dirs.conf());
     let uri = self::uri(&second);
     assert_eq!(
-        ok(&uri, "domstate cg1 --reason").trim(),
+        virsh_ok(&uri, "domstate cg1 --reason").trim(),
         "shut off (crashed)"
     );
     wait_removed(&rel1);
     assert_libvirt_placement(pid2, &rel2);
     // A vCPU plugged after the restart goes to its group too.
-    ok(&uri, "setvcpus cg2 2 --live");
+    virsh_ok(&uri, "setvcpus cg2 2 --live");
     assert_eq!(vcpu_threads(pid2).len(), 2);
     assert_threads_placed(pid2, &rel2);
-    assert!(ok(&uri, "dumpxml cg2").contains(resource));
-    assert!(!ok(&uri, "dumpxml cg2 --inactive").contains("<resource>"));
-    ok(&uri, "destroy cg2");
+    assert!(virsh_ok(&uri, "dumpxml cg2").contains(resource));
+    assert!(!virsh_ok(&uri, "dumpxml cg2 --inactive").contains("<resource>"));
+    virsh_ok(&uri, "destroy cg2");
     wait_removed(&rel2);
 }
 
@@ -161,12 +155,12 @@ fn cgroup_controllers_and_partitions() {
         let xml = dirs.guest_xml(name, &image, "");
         let xml = xml.replacen("</memory>\n", &format!("</memory>\n{resource}"), 1);
         let path = dirs.write(&format!("{name}.xml"), xml);
-        ok(&uri, &format!("define {}", path.display()));
+        virsh_ok(&uri, &format!("define {}", path.display()));
     };
 
     // Only the memory controller: no thread groups, nothing in cpu.
     guest("cm1", "");
-    ok(&uri, "start cm1");
+    virsh_ok(&uri, "start cm1");
     let pid = dirs.pid_of("cm1").unwrap();
     let rel = group(&uri, "cm1", "/machine");
     assert_eq!(group_of(pid, "memory"), Some(rel.clone()));
@@ -174,7 +168,7 @@ fn cgroup_controllers_and_partitions() {
         let g = group_of(pid, outside).unwrap_or_default();
         assert!(!g.starts_with(&rel), "QEMU in {outside:?} group {g}");
     }
-    ok(&uri, "destroy cm1");
+    virsh_ok(&uri, "destroy cm1");
     wait_removed(&rel);
 
     // A partition other than /machine must exist already; one that is not
@@ -205,6 +199,6 @@ fn cgroup_controllers_and_partitions() {
         refused.stderr
     );
     assert!(dirs.pid_of("cm2").is_none() && dirs.pid_of("cm3").is_none());
-    let list = ok(&uri, "list --all");
+    let list = virsh_ok(&uri, "list --all");
     assert_eq!(list.matches("shut off").count(), 3, "{list}");
 }

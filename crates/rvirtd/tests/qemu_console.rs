@@ -7,7 +7,7 @@
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{self, TICK_PREFIX};
-use rvirt_testkit::tools::{python3, python_libvirt_ready, virsh, Output};
+use rvirt_testkit::tools::{python3, python_libvirt_ready, virsh_ok};
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
@@ -175,12 +175,6 @@ fn expect_ticks(s: &Session) {
     }
 }
 
-fn ok(uri: &str, cmd: &str) -> String {
-    let out: Output = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd} failed: {}", out.stderr);
-    out.stdout
-}
-
 /// Open a console, see ticks, refuse a second session, force one in, end
 /// it with `^]`: the same with stock virsh and with rvirsh.
 fn console_round(program: &str, d: &Daemon, uri: &str, name: &str) {
@@ -253,11 +247,11 @@ fn console_of_a_running_guest() {
     let guests = Guests(TempDir::new("qemu"));
     let d = Daemon::rvirtd(&guests.conf());
     let uri = format!("qemu+unix:///system?socket={}", d.socket().display());
-    ok(&uri, &format!("define {}", guests.xml("c1").display()));
-    ok(&uri, "start c1");
-    let live = ok(&uri, "dumpxml c1");
+    virsh_ok(&uri, &format!("define {}", guests.xml("c1").display()));
+    virsh_ok(&uri, "start c1");
+    let live = virsh_ok(&uri, "dumpxml c1");
     assert!(live.contains("<source path='/dev/pts/"), "{live}");
-    let inactive = ok(&uri, "dumpxml --inactive c1");
+    let inactive = virsh_ok(&uri, "dumpxml --inactive c1");
     assert!(!inactive.contains("/dev/pts/"), "{inactive}");
 
     console_round("virsh", &d, &uri, "c1");
@@ -279,7 +273,7 @@ fn console_of_a_running_guest() {
     d.kill9();
     let d = Daemon::rvirtd(&guests.conf());
     let uri = format!("qemu+unix:///system?socket={}", d.socket().display());
-    let live = ok(&uri, "dumpxml c1");
+    let live = virsh_ok(&uri, "dumpxml c1");
     assert!(live.contains("<source path='/dev/pts/"), "{live}");
     if python_libvirt_ready() {
         let out = python3(["-c", PYTHON_READER, uri.as_str(), "c1"]);
@@ -294,7 +288,7 @@ fn console_of_a_running_guest() {
     // The guest going away ends an open session.
     let mut open = Session::start("virsh", &uri, "c1");
     expect_ticks(&open);
-    ok(&uri, "destroy c1");
+    virsh_ok(&uri, "destroy c1");
     assert!(
         open.exit_code(Duration::from_secs(10)).is_some(),
         "{}",
@@ -305,7 +299,7 @@ fn console_of_a_running_guest() {
         stopped.contains("error: The domain is not running"),
         "{stopped}"
     );
-    ok(&uri, "undefine c1");
+    virsh_ok(&uri, "undefine c1");
 }
 
 impl Session {

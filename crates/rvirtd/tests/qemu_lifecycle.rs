@@ -9,10 +9,17 @@
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::guest::READY_MARKER;
 use rvirt_testkit::qemu_dirs::{test_image as image, QemuDirs};
-use rvirt_testkit::tools::{virsh, Output};
+use rvirt_testkit::tools::{virsh, virsh_ok};
 use rvirt_testkit::wait::{poll, until};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+
+/// `domstate NAME --reason` through stock virsh.
+fn state(uri: &str, name: &str) -> String {
+    virsh_ok(uri, &format!("domstate {name} --reason"))
+        .trim()
+        .to_string()
+}
 
 fn tcp(d: &Daemon) -> String {
     format!("qemu+tcp://127.0.0.1:{}/system", d.port)
@@ -20,13 +27,6 @@ fn tcp(d: &Daemon) -> String {
 
 fn unix(d: &Daemon) -> String {
     format!("qemu+unix:///system?socket={}", d.socket().display())
-}
-
-/// virsh that must succeed; its stdout.
-fn ok(uri: &str, cmd: &str) -> String {
-    let out: Output = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd} failed: {}", out.stderr);
-    out.stdout
 }
 
 /// Every one of `wanted` appears in `text` (what printed it: `what`).
@@ -87,7 +87,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     let uri = tcp(&d);
     let xml = dirs.write_guest("g1", &image, "");
 
-    let argv = ok(
+    let argv = virsh_ok(
         &uri,
         &format!("domxml-to-native qemu-argv {}", xml.display()),
     );
@@ -111,7 +111,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         refused.stderr
     );
 
-    let domcaps = ok(&uri, "domcapabilities");
+    let domcaps = virsh_ok(&uri, "domcapabilities");
     for want in [
         "<path>/usr/bin/qemu-system-x86_64</path>",
         "<domain>qemu</domain>",
@@ -126,7 +126,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
             "domcapabilities lack {want}:\n{domcaps}"
         );
     }
-    let q35 = ok(&uri, "domcapabilities --machine q35");
+    let q35 = virsh_ok(&uri, "domcapabilities --machine q35");
     assert!(q35.contains("<machine>pc-q35-7.2</machine>"), "{q35}");
     let kvm = virsh(&uri, "domcapabilities --virttype kvm");
     assert!(
@@ -137,7 +137,7 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         kvm.stderr
     );
 
-    let caps = ok(&uri, "capabilities");
+    let caps = virsh_ok(&uri, "capabilities");
     contains_all(
         &caps,
         &[
@@ -151,26 +151,23 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     );
     assert!(!caps.contains("<domain type='kvm'"), "KVM never assumed");
 
-    let out = ok(&uri, &format!("define {}", xml.display()));
+    let out = virsh_ok(&uri, &format!("define {}", xml.display()));
     assert!(out.contains("Domain 'g1' defined from"), "{out}");
     assert!(dirs.path("config/g1.xml").exists(), "definition on disk");
-    assert_eq!(
-        ok(&uri, "domstate g1 --reason").trim(),
-        "shut off (unknown)"
-    );
+    assert_eq!(state(&uri, "g1"), "shut off (unknown)");
 
-    assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
+    assert!(virsh_ok(&uri, "start g1").contains("Domain 'g1' started"));
     let pid = dirs.pid_of("g1").expect("pid file");
     assert!(alive(pid));
     dirs.wait_ready("g1");
-    assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "running (booted)");
-    let list = ok(&uri, "list --all");
+    assert_eq!(state(&uri, "g1"), "running (booted)");
+    let list = virsh_ok(&uri, "list --all");
     assert!(
         list.lines()
             .any(|l| l.contains(" g1 ") && l.contains("running")),
         "{list}"
     );
-    let info = ok(&unix(&d), "dominfo g1");
+    let info = virsh_ok(&unix(&d), "dominfo g1");
     contains_all(
         &info,
         &[
@@ -184,11 +181,11 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "info",
     );
 
-    ok(&uri, "setmem g1 98304 --live");
+    virsh_ok(&uri, "setmem g1 98304 --live");
     // The guest's virtio_balloon driver inflates the balloon step by step;
     // dominfo reports QEMU's balloon figure as it moves, as libvirt does.
     poll(secs(60), POLL, || {
-        let info = ok(&uri, "dominfo g1");
+        let info = virsh_ok(&uri, "dominfo g1");
         match info.contains("Used memory:    98304 KiB") {
             true => Ok(()),
             false => Err(info),
@@ -204,16 +201,16 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
 
     // QEMU's balloon figure may still settle (a loaded host): wait for it.
     poll(secs(30), POLL, || {
-        let memstat = ok(&uri, "dommemstat g1");
+        let memstat = virsh_ok(&uri, "dommemstat g1");
         let lines: Vec<&str> = memstat.lines().collect();
         match lines[0] == "actual 98304" && lines.iter().any(|l| l.starts_with("rss ")) {
             true => Ok(()),
             false => Err(memstat),
         }
     });
-    assert!(ok(&uri, "domblklist g1").contains("Target   Source"));
+    assert!(virsh_ok(&uri, "domblklist g1").contains("Target   Source"));
 
-    let stats = ok(&uri, "domstats g1");
+    let stats = virsh_ok(&uri, "domstats g1");
     contains_all(
         &stats,
         &[
@@ -237,22 +234,19 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
     // counts on from where it stopped (the same boot).
     let before = dirs.wait_tick_above("g1", 0);
     dirs.wait_tick_above("g1", before);
-    ok(&uri, "suspend g1");
-    assert_eq!(ok(&uri, "domstate g1 --reason").trim(), "paused (user)");
+    virsh_ok(&uri, "suspend g1");
+    assert_eq!(state(&uri, "g1"), "paused (user)");
     let paused_at = dirs.tick("g1").unwrap();
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(dirs.tick("g1"), Some(paused_at), "ticks while paused");
-    ok(&uri, "resume g1");
-    assert_eq!(
-        ok(&uri, "domstate g1 --reason").trim(),
-        "running (unpaused)"
-    );
+    virsh_ok(&uri, "resume g1");
+    assert_eq!(state(&uri, "g1"), "running (unpaused)");
     assert_eq!(dirs.wait_tick_above("g1", paused_at), paused_at + 1);
     assert_eq!(dirs.console_text("g1").matches(READY_MARKER).count(), 1);
 
-    assert!(ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
+    assert!(virsh_ok(&uri, "reboot g1").contains("Domain 'g1' is being rebooted"));
     wait_boots(&dirs, 2, "no second boot after reboot");
-    assert!(ok(&uri, "reset g1").contains("Domain 'g1' was reset"));
+    assert!(virsh_ok(&uri, "reset g1").contains("Domain 'g1' was reset"));
     wait_boots(&dirs, 3, "no boot after reset");
     assert_eq!(
         dirs.pid_of("g1"),
@@ -260,21 +254,21 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "reboot and reset keep the same QEMU"
     );
 
-    let live = ok(&uri, "dumpxml g1");
+    let live = virsh_ok(&uri, "dumpxml g1");
     assert!(live.starts_with("<domain type='qemu' id="), "{live}");
     assert!(
         live.contains("<type arch='x86_64' machine='pc-i440fx-7.2'>hvm</type>"),
         "{live}"
     );
-    let inactive = ok(&uri, "dumpxml g1 --inactive");
+    let inactive = virsh_ok(&uri, "dumpxml g1 --inactive");
     assert!(inactive.starts_with("<domain type='qemu'>"), "{inactive}");
 
     // The ACPI power button: the guest powers itself off.
-    assert!(ok(&uri, "shutdown g1").contains("Domain 'g1' is being shutdown"));
+    assert!(virsh_ok(&uri, "shutdown g1").contains("Domain 'g1' is being shutdown"));
     until(
         secs(60),
         POLL,
-        || ok(&uri, "domstate g1 --reason").trim() == "shut off (shutdown)",
+        || state(&uri, "g1") == "shut off (shutdown)",
         || format!("not shut off:\n{}", dirs.console_text("g1")),
     );
     assert!(wait_gone(pid), "QEMU {pid} outlived the guest's poweroff");
@@ -286,25 +280,22 @@ fn virsh_defines_starts_pauses_and_destroys_a_real_guest() {
         "QEMU left running"
     );
     std::fs::remove_file(dirs.console("g1")).unwrap();
-    assert!(ok(&uri, "start g1").contains("Domain 'g1' started"));
+    assert!(virsh_ok(&uri, "start g1").contains("Domain 'g1' started"));
     dirs.wait_ready("g1");
     dirs.wait_tick_above("g1", 0);
     let pid = dirs.pid_of("g1").expect("pid file");
 
-    ok(&uri, "destroy g1");
-    assert_eq!(
-        ok(&uri, "domstate g1 --reason").trim(),
-        "shut off (destroyed)"
-    );
+    virsh_ok(&uri, "destroy g1");
+    assert_eq!(state(&uri, "g1"), "shut off (destroyed)");
     assert!(wait_gone(pid), "QEMU {pid} outlived destroy");
     for leftover in ["state/g1.pid", "state/g1.xml", "lib/g1.monitor"] {
         assert!(!dirs.path(leftover).exists(), "{leftover} left behind");
     }
     assert!(dirs.path("log/g1.log").exists(), "QEMU's log is kept");
 
-    assert!(ok(&uri, "undefine g1").contains("Domain 'g1' has been undefined"));
+    assert!(virsh_ok(&uri, "undefine g1").contains("Domain 'g1' has been undefined"));
     assert!(!dirs.path("config/g1.xml").exists());
-    assert!(!ok(&uri, "list --all").contains("g1"));
+    assert!(!virsh_ok(&uri, "list --all").contains("g1"));
 }
 
 #[test]
@@ -316,18 +307,18 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     let names = ["k1", "k2", "k3"];
     for name in names {
         let xml = dirs.write_guest(name, &image, "");
-        ok(&uri, &format!("define {}", xml.display()));
-        ok(&uri, &format!("start {name}"));
+        virsh_ok(&uri, &format!("define {}", xml.display()));
+        virsh_ok(&uri, &format!("start {name}"));
     }
     for name in names {
         dirs.wait_ready(name);
     }
     let pids: Vec<i32> = names.iter().map(|n| dirs.pid_of(n).unwrap()).collect();
-    ok(&uri, "suspend k2");
+    virsh_ok(&uri, "suspend k2");
     // A shut-off autostart guest starts when the daemon does.
     let auto = dirs.write_guest("k4", &image, "");
-    ok(&uri, &format!("define {}", auto.display()));
-    ok(&uri, "autostart k4");
+    virsh_ok(&uri, &format!("define {}", auto.display()));
+    virsh_ok(&uri, "autostart k4");
 
     // Stopping the daemon cleanly never stops guests either.
     assert!(first.terminate(), "rvirtd exits on SIGTERM");
@@ -337,7 +328,7 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     );
     let mut second = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&second);
-    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
+    assert_eq!(state(&uri, "k2"), "paused (user)");
     let ticks: Vec<u64> = names.iter().map(|n| dirs.wait_tick_above(n, 0)).collect();
     second.kill9();
 
@@ -345,19 +336,19 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
     // and controls all three, and they keep counting on (never restarted).
     let mut third = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&third);
-    let list = ok(&uri, "list --all");
+    let list = virsh_ok(&uri, "list --all");
     for name in names {
         assert!(list.contains(&format!(" {name} ")), "{list}");
     }
-    assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
-    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
-    assert_eq!(ok(&uri, "domstate k3 --reason").trim(), "running (booted)");
+    assert_eq!(state(&uri, "k1"), "running (booted)");
+    assert_eq!(state(&uri, "k2"), "paused (user)");
+    assert_eq!(state(&uri, "k3"), "running (booted)");
     dirs.wait_tick_above("k1", ticks[0]);
     dirs.wait_tick_above("k3", ticks[2]);
     assert_eq!(dirs.tick("k2"), Some(ticks[1]), "k2 ticked while paused");
-    ok(&uri, "resume k2");
+    virsh_ok(&uri, "resume k2");
     assert_eq!(dirs.wait_tick_above("k2", ticks[1]), ticks[1] + 1);
-    ok(&uri, "suspend k2");
+    virsh_ok(&uri, "suspend k2");
     for (name, pid) in names.iter().zip(&pids) {
         assert_eq!(dirs.pid_of(name), Some(*pid), "{name}: same QEMU");
         assert_eq!(dirs.console_text(name).matches(READY_MARKER).count(), 1);
@@ -377,31 +368,25 @@ fn guests_survive_a_daemon_killed_with_sigkill() {
 
     let fourth = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&fourth);
-    assert_eq!(ok(&uri, "domstate k1 --reason").trim(), "running (booted)");
-    assert_eq!(ok(&uri, "domstate k2 --reason").trim(), "paused (user)");
-    assert_eq!(
-        ok(&uri, "domstate k3 --reason").trim(),
-        "shut off (crashed)"
-    );
+    assert_eq!(state(&uri, "k1"), "running (booted)");
+    assert_eq!(state(&uri, "k2"), "paused (user)");
+    assert_eq!(state(&uri, "k3"), "shut off (crashed)");
     assert_eq!(dirs.pid_of("k1"), Some(pids[0]), "same QEMU, not restarted");
     assert_eq!(dirs.console_text("k1").matches(READY_MARKER).count(), 1);
-    assert_eq!(ok(&uri, "domstate k4 --reason").trim(), "running (booted)");
+    assert_eq!(state(&uri, "k4"), "running (booted)");
     dirs.wait_ready("k4");
-    ok(&uri, "destroy k4");
+    virsh_ok(&uri, "destroy k4");
 
     // Still controllable.
-    ok(&uri, "resume k2");
-    assert_eq!(
-        ok(&uri, "domstate k2 --reason").trim(),
-        "running (unpaused)"
-    );
-    ok(&uri, "destroy k1");
-    ok(&uri, "destroy k2");
+    virsh_ok(&uri, "resume k2");
+    assert_eq!(state(&uri, "k2"), "running (unpaused)");
+    virsh_ok(&uri, "destroy k1");
+    virsh_ok(&uri, "destroy k2");
     assert!(wait_gone(pids[0]) && wait_gone(pids[1]));
-    ok(&uri, "start k3");
+    virsh_ok(&uri, "start k3");
     dirs.wait_ready("k3");
-    ok(&uri, "destroy k3");
-    let list = ok(&uri, "list --all");
+    virsh_ok(&uri, "destroy k3");
+    let list = virsh_ok(&uri, "list --all");
     assert_eq!(list.matches("shut off").count(), 4, "{list}");
 }
 
@@ -445,7 +430,7 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
         "{}",
         out.stderr
     );
-    assert_eq!(ok(&uri, "domstate bad3").trim(), "shut off");
+    assert_eq!(virsh_ok(&uri, "domstate bad3").trim(), "shut off");
     assert!(
         qemu_processes_named(&dirs, "bad3").is_empty(),
         "QEMU left running"
@@ -473,7 +458,7 @@ fn bad_input_gets_libvirt_errors_and_leaves_nothing_running() {
     assert!(!dirs.path("lib/bad4.monitor").exists());
 
     // The daemon still serves.
-    assert!(ok(&unix(&d), "list --all").contains("bad3"));
+    assert!(virsh_ok(&unix(&d), "list --all").contains("bad3"));
 }
 
 #[test]
@@ -493,12 +478,10 @@ fn python_libvirt_receives_the_lifecycle_events() {
         xml.as_os_str(),
         pid_file.as_os_str(),
     ]);
-    assert!(
-        out.ok && out.stdout.contains("ALL OK"),
-        "{}\n{}\n--- daemon log:\n{}",
-        out.stdout,
-        out.stderr,
-        d.log()
+    rvirt_testkit::tools::assert_python_finished(
+        &out,
+        "ALL OK",
+        &format!("--- daemon log:\n{}", d.log()),
     );
 }
 
@@ -513,8 +496,8 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
     let d = Daemon::rvirtd(&format!("{}qemu_monitor_timeout = 2\n", dirs.conf()));
     let uri = tcp(&d);
     let xml = dirs.write_guest("hung", &image, "");
-    ok(&uri, &format!("define {}", xml.display()));
-    ok(&uri, "start hung");
+    virsh_ok(&uri, &format!("define {}", xml.display()));
+    virsh_ok(&uri, "start hung");
     let pid = nix::unistd::Pid::from_raw(dirs.pid_of("hung").unwrap());
     kill(pid, Signal::SIGSTOP).unwrap();
 
@@ -567,7 +550,7 @@ fn a_hung_qemu_times_out_and_the_daemon_keeps_serving() {
         "list waited {took:?} on the hung guest"
     );
 
-    ok(&uri, "destroy hung");
+    virsh_ok(&uri, "destroy hung");
     assert!(wait_gone(pid.as_raw()));
     assert!(qemu_processes_named(&dirs, "hung").is_empty());
 }
@@ -627,8 +610,8 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
     let uri = tcp(&first);
     for (name, devices) in [("o1", disk_xml(&own, "vda", "") + &ro), ("o2", ro.clone())] {
         let xml = dirs.write_guest(name, &image, &devices);
-        ok(&uri, &format!("define {}", xml.display()));
-        ok(&uri, &format!("start {name}"));
+        virsh_ok(&uri, &format!("define {}", xml.display()));
+        virsh_ok(&uri, &format!("start {name}"));
     }
     dirs.wait_ready("o1");
     let pid = dirs.pid_of("o1").unwrap();
@@ -654,14 +637,14 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
     );
 
     let label = format!("+{uid}:+{gid}");
-    let live = ok(&uri, "dumpxml o1");
+    let live = virsh_ok(&uri, "dumpxml o1");
     let want = format!(
         "  <seclabel type='dynamic' model='dac' relabel='yes'>\n    <label>{label}</label>\n    \
          <imagelabel>{label}</imagelabel>\n  </seclabel>\n</domain>"
     );
     assert!(live.contains(&want), "{live}");
-    assert!(!ok(&uri, "dumpxml o1 --inactive").contains("seclabel"));
-    let caps = ok(&uri, "capabilities");
+    assert!(!virsh_ok(&uri, "dumpxml o1 --inactive").contains("seclabel"));
+    let caps = virsh_ok(&uri, "capabilities");
     let secmodel = format!(
         "<secmodel>\n      <model>dac</model>\n      <doi>0</doi>\n      \
          <baselabel type='kvm'>{label}</baselabel>\n      \
@@ -670,7 +653,7 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
     assert!(caps.contains(&secmodel), "{caps}");
     // dominfo shows the primary model, "none", as libvirtd does here.
     contains_all(
-        &ok(&uri, "dominfo o1"),
+        &virsh_ok(&uri, "dominfo o1"),
         &["Security model: none", "Security DOI:   0"],
         "dominfo",
     );
@@ -693,7 +676,7 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
     first.kill9();
     let second = Daemon::rvirtd(&dirs.conf());
     let uri = tcp(&second);
-    ok(&uri, "destroy o1");
+    virsh_ok(&uri, "destroy o1");
     assert!(wait_gone(pid));
     assert_eq!(owner(&own), (4242, 4242), "the image's owner is back");
     assert_eq!(peek("dac", &own), (None, None));
@@ -703,7 +686,7 @@ fn qemu_runs_as_its_user_and_its_files_go_back() {
         (uid, gid),
         "o2 still reads the shared image"
     );
-    ok(&uri, "destroy o2");
+    virsh_ok(&uri, "destroy o2");
     assert_eq!(
         owner(&shared),
         (uid, gid),

@@ -30,15 +30,6 @@ use std::path::Path;
 
 const BITMAPS: &[(&str, bool)] = &[("b0", true), ("off", false)];
 
-fn guest_args() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 8,
-        sum_seconds: Some(2),
-        disk: Some("vda".into()),
-        ..GuestArgs::default()
-    }
-}
-
 fn bitmap(name: &str, recording: bool) -> Bitmap {
     Bitmap {
         name: name.into(),
@@ -79,7 +70,7 @@ fn cpu_of(xml: &str) -> String {
 
 #[test]
 fn bitmaps_travel_between_rvirtd_hosts_and_the_cookie_cpu_survives_a_restart() {
-    let Some(mut s) = storage_setup_bitmaps("qbmp", &guest_args(), "", BITMAPS) else {
+    let Some(mut s) = storage_setup_bitmaps("qbmp", &GuestArgs::with_disk(), "", BITMAPS) else {
         return;
     };
     let name = s.g.name.clone();
@@ -142,7 +133,8 @@ fn bitmaps_travel_between_rvirtd_hosts_and_the_cookie_cpu_survives_a_restart() {
 #[test]
 fn bitmaps_travel_between_libvirtd_and_rvirtd_both_ways() {
     let kinds = (HostKind::Libvirtd, HostKind::Rvirtd);
-    let Some(s) = storage_setup_kinds_bitmaps("mixbmp", &guest_args(), kinds, BITMAPS) else {
+    let Some(s) = storage_setup_kinds_bitmaps("mixbmp", &GuestArgs::with_disk(), kinds, BITMAPS)
+    else {
         return;
     };
     let (a, b, name) = (&s.a, &s.b, s.g.name.clone());

@@ -23,15 +23,6 @@ use rvirt_testkit::qemu_storage::{
 };
 use std::time::Instant;
 
-fn guest_args() -> GuestArgs {
-    GuestArgs {
-        fill_mib: 8,
-        sum_seconds: Some(2),
-        disk: Some("vda".into()),
-        ..GuestArgs::default()
-    }
-}
-
 fn monitor(host: &QemuHost, name: &str, command: &str) -> String {
     host.ok(&format!(
         "qemu-monitor-command {name} '{{\"execute\":\"{command}\"}}'"
@@ -40,7 +31,7 @@ fn monitor(host: &QemuHost, name: &str, command: &str) -> String {
 
 #[test]
 fn a_guest_with_a_local_disk_migrates_with_its_storage() {
-    let Some(s) = storage_setup("qstor", &guest_args()) else {
+    let Some(s) = storage_setup("qstor", &GuestArgs::with_disk()) else {
         return;
     };
     let (a, b, g) = (&s.a, &s.b, &s.g);

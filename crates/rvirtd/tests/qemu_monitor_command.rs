@@ -9,14 +9,9 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{python3, python_libvirt_ready, virsh, Output};
-use std::process::Command;
-
-fn ok(uri: &str, cmd: &str) -> String {
-    let out: Output = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd} failed: {}", out.stderr);
-    out.stdout
-}
+use rvirt_testkit::tools::{
+    python3, python_libvirt_ready, virsh, virsh_ok, virsh_read_only, Output,
+};
 
 fn fails(uri: &str, cmd: &str) -> String {
     let out: Output = virsh(uri, cmd);
@@ -30,7 +25,7 @@ fn qemu_monitor_command_reaches_the_guests_monitor() {
     let d = Daemon::rvirtd(&dirs.conf());
     let uri = format!("qemu+tcp://127.0.0.1:{}/system", d.port);
     let xml = dirs.write_guest("mon", &test_image(), "");
-    ok(&uri, &format!("define {}", xml.display()));
+    virsh_ok(&uri, &format!("define {}", xml.display()));
 
     let stopped = fails(
         &uri,
@@ -40,9 +35,9 @@ fn qemu_monitor_command_reaches_the_guests_monitor() {
         stopped.contains("Requested operation is not valid: domain is not running"),
         "{stopped}"
     );
-    ok(&uri, "start mon");
+    virsh_ok(&uri, "start mon");
 
-    let status = ok(
+    let status = virsh_ok(
         &uri,
         r#"qemu-monitor-command mon '{"execute":"query-status"}'"#,
     );
@@ -52,14 +47,14 @@ fn qemu_monitor_command_reaches_the_guests_monitor() {
         "{status}"
     );
     // virsh wraps a bare name into {"execute": ...}.
-    let wrapped = ok(&uri, "qemu-monitor-command mon query-status --return-value");
+    let wrapped = virsh_ok(&uri, "qemu-monitor-command mon query-status --return-value");
     assert!(wrapped.contains(r#""status":"running""#), "{wrapped}");
-    let pretty = ok(&uri, "qemu-monitor-command mon query-status --pretty");
+    let pretty = virsh_ok(&uri, "qemu-monitor-command mon query-status --pretty");
     assert!(pretty.contains("\"return\": {\n"), "{pretty}");
-    let hmp = ok(&uri, "qemu-monitor-command mon --hmp info status");
+    let hmp = virsh_ok(&uri, "qemu-monitor-command mon --hmp info status");
     assert_eq!(hmp.trim_end(), "VM status: running");
     // QEMU's error reply is the result, as with libvirtd.
-    let unknown = ok(
+    let unknown = virsh_ok(
         &uri,
         r#"qemu-monitor-command mon '{"execute":"no-such-command"}'"#,
     );
@@ -69,17 +64,14 @@ fn qemu_monitor_command_reaches_the_guests_monitor() {
     );
     // The command really reached QEMU: the guest is paused behind the
     // driver's back (libvirt taints such a guest for that reason).
-    ok(&uri, r#"qemu-monitor-command mon '{"execute":"stop"}'"#);
-    let paused = ok(&uri, "qemu-monitor-command mon --hmp info status");
+    virsh_ok(&uri, r#"qemu-monitor-command mon '{"execute":"stop"}'"#);
+    let paused = virsh_ok(&uri, "qemu-monitor-command mon --hmp info status");
     assert_eq!(paused.trim_end(), "VM status: paused");
 
-    let ro = Command::new("virsh")
-        .args(["-r", "-c", &uri, "qemu-monitor-command mon query-status"])
-        .output()
-        .expect("virsh -r");
-    let ro_err = String::from_utf8_lossy(&ro.stderr);
+    let ro = virsh_read_only(&uri, "qemu-monitor-command mon query-status");
+    let ro_err = &ro.stderr;
     assert!(
-        !ro.status.success()
+        !ro.ok
             && ro_err.contains(
                 "operation forbidden: read only access prevents virDomainQemuMonitorCommand"
             ),
@@ -103,5 +95,5 @@ fn qemu_monitor_command_reaches_the_guests_monitor() {
             out.stderr
         );
     }
-    ok(&uri, "destroy mon; undefine mon");
+    virsh_ok(&uri, "destroy mon; undefine mon");
 }

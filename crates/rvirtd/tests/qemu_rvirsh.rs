@@ -9,8 +9,9 @@
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::guest::READY_MARKER;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{diff, differing_cases, rvirsh, virsh, Output};
-use std::time::{Duration, Instant};
+use rvirt_testkit::tools::{diff, differing_cases, rvirsh, virsh, virsh_ok, Output};
+use rvirt_testkit::wait::until;
+use std::time::Duration;
 
 /// The kit's guest with one of two vCPUs online, a raw disk, a user-mode
 /// NIC and `extra` devices; its UUID and MAC fixed, so two conversions of
@@ -68,18 +69,13 @@ fn compare(uri: &str, cases: &[&str]) -> Vec<String> {
     })
 }
 
-fn ok(uri: &str, cmd: &str) -> String {
-    let out = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd}: {}", out.stderr);
-    out.stdout
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "{what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+fn wait_for(what: &str, done: impl FnMut() -> bool) {
+    until(
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        done,
+        || what.to_string(),
+    );
 }
 
 /// A daemon of its own for one test, with guest `name` (its devices plus
@@ -115,7 +111,7 @@ impl Setup {
             .expect("disk");
         let xml = self.dirs.path(&format!("{name}.xml"));
         std::fs::write(&xml, guest_xml(&self.dirs, name, extra)).expect("guest XML");
-        ok(&self.uri, &format!("define {}", xml.display()));
+        virsh_ok(&self.uri, &format!("define {}", xml.display()));
     }
 
     fn console(&self, name: &str) -> String {
@@ -124,7 +120,7 @@ impl Setup {
 
     /// Start `name` and wait until its console shows `marker`.
     fn start(&self, name: &str, marker: &str) {
-        ok(&self.uri, &format!("start {name}"));
+        virsh_ok(&self.uri, &format!("start {name}"));
         self.wait_console(name, marker);
     }
 
@@ -188,12 +184,12 @@ fn rvirsh_prints_what_virsh_prints_for_a_real_guest() {
     // compared for what follows).
     let plugged = rvirsh(uri, "setvcpus sh 2 --live");
     assert!(plugged.ok, "setvcpus --live: {}", plugged.stderr);
-    let counts = ok(uri, "vcpucount sh");
+    let counts = virsh_ok(uri, "vcpucount sh");
     assert!(
         counts.contains("current      live           2"),
         "vcpucount after hot-plug:\n{counts}"
     );
-    let stats = ok(uri, "domstats sh --vcpu");
+    let stats = virsh_ok(uri, "domstats sh --vcpu");
     assert!(
         stats.contains("vcpu.current=2") && stats.contains("vcpu.1.state=1"),
         "{stats}"
@@ -202,8 +198,8 @@ fn rvirsh_prints_what_virsh_prints_for_a_real_guest() {
         uri,
         &["vcpucount sh", "domstats sh --vcpu", "setvcpus sh 2"],
     ));
-    ok(uri, "destroy sh");
-    ok(uri, "undefine sh");
+    virsh_ok(uri, "destroy sh");
+    virsh_ok(uri, "undefine sh");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -222,7 +218,7 @@ fn shutdown_and_reboot_through_the_guest_agent() {
         refused.stderr.trim_end(),
         "error: Failed to shutdown domain 'ag'\nerror: Requested operation is not valid: domain is not running"
     );
-    ok(uri, "start na");
+    virsh_ok(uri, "start na");
     setup.start("ag", "rvirt-guest: agent on");
     setup.wait_console("na", READY_MARKER);
 
@@ -236,8 +232,8 @@ fn shutdown_and_reboot_through_the_guest_agent() {
         let want = virsh(uri, &format!("{cmd} na --mode agent"));
         assert_eq!(want.stderr.trim_end(), out.stderr.trim_end());
     }
-    assert_eq!(ok(uri, "domstate na").trim(), "running");
-    ok(uri, "destroy na");
+    assert_eq!(virsh_ok(uri, "domstate na").trim(), "running");
+    virsh_ok(uri, "destroy na");
 
     // rvirsh reboots through the agent: the guest boots again.
     let rebooted = rvirsh(uri, "reboot ag --mode agent");
@@ -254,6 +250,6 @@ fn shutdown_and_reboot_through_the_guest_agent() {
     assert_eq!(shut.stdout.trim_end(), "Domain 'ag' is being shutdown");
     assert!(setup.console("ag").contains("rvirt-guest: agent powerdown"));
     wait_for("the guest never shut off", || {
-        ok(uri, "domstate ag --reason").trim() == "shut off (shutdown)"
+        virsh_ok(uri, "domstate ag --reason").trim() == "shut off (shutdown)"
     });
 }

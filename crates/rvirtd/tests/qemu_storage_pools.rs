@@ -11,7 +11,7 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{diff, have_virsh, rvirsh, virsh, Normalise, Output};
+use rvirt_testkit::tools::{diff, have_virsh, rvirsh, virsh, virsh_ok, Normalise, Output};
 
 /// rvirtd's storage directories under `dir`.
 fn storage_conf(dir: &TempDir) -> String {
@@ -26,12 +26,6 @@ fn rvirtd(qemu: &QemuDirs, storage: &TempDir) -> (Daemon, String) {
     let daemon = Daemon::rvirtd(&format!("{}{}", qemu.conf(), storage_conf(storage)));
     let uri = format!("qemu+unix:///system?socket={}", daemon.socket().display());
     (daemon, uri)
-}
-
-fn ok(uri: &str, cmd: &str) -> String {
-    let out = virsh(uri, cmd);
-    assert!(out.ok, "virsh {cmd}: {}{}", out.stdout, out.stderr);
-    out.stdout
 }
 
 /// The sequence, `{P}` the pool's directory and `{X}` a scratch
@@ -220,31 +214,31 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
 fn round_trip(uri: &str, dir: &TempDir, tag: &str) -> Vec<u8> {
     let pool = dir.join(format!("pool-{tag}"));
     let (input, output) = (dir.join("input.bin"), dir.join(format!("out-{tag}")));
-    ok(
+    virsh_ok(
         uri,
         &format!(
             "pool-create-as {tag} dir --target {} --build; vol-create-as {tag} v 256K --format raw",
             pool.display()
         ),
     );
-    ok(
+    virsh_ok(
         uri,
         &format!("vol-upload v {} --pool {tag}", input.display()),
     );
-    ok(
+    virsh_ok(
         uri,
         &format!("vol-download v {} --pool {tag}", output.display()),
     );
-    ok(
+    virsh_ok(
         uri,
         &format!(
             "vol-download v {}.part --pool {tag} --offset 1000 --length 10",
             output.display()
         ),
     );
-    let info = ok(uri, &format!("vol-info v --pool {tag}"));
+    let info = virsh_ok(uri, &format!("vol-info v --pool {tag}"));
     assert!(info.contains("256.00 KiB"), "{info}");
-    ok(
+    virsh_ok(
         uri,
         &format!("vol-delete v --pool {tag}; pool-destroy {tag}"),
     );
@@ -284,7 +278,7 @@ fn pools_and_volumes_survive_an_rvirtd_restart() {
     std::fs::create_dir(&transient).unwrap();
     {
         let (_daemon, uri) = rvirtd(&qemu, &dir);
-        ok(
+        virsh_ok(
             &uri,
             &format!(
                 "pool-define-as keep dir --target {}; pool-build keep; pool-start keep; \
@@ -300,9 +294,9 @@ fn pools_and_volumes_survive_an_rvirtd_restart() {
     assert!(dir.join("etc-storage/keep.xml").exists());
     assert!(dir.join("etc-storage/autostart/keep.xml").exists());
     let (daemon, uri) = rvirtd(&qemu, &dir);
-    let list = ok(&uri, "pool-list --all --autostart");
+    let list = virsh_ok(&uri, "pool-list --all --autostart");
     assert!(list.contains(" keep ") && list.contains("active"), "{list}");
-    let all = ok(&uri, "pool-list --all");
+    let all = virsh_ok(&uri, "pool-list --all");
     // libvirt's start-up: a transient pool whose directory is there runs
     // on from its state file; a defined pool whose directory is missing
     // stays inactive.
@@ -311,12 +305,12 @@ fn pools_and_volumes_survive_an_rvirtd_restart() {
         "{all}\n{}",
         daemon.log()
     );
-    let vols = ok(&uri, "vol-list keep --details");
+    let vols = virsh_ok(&uri, "vol-list keep --details");
     assert!(
         vols.contains("v.qcow2") && vols.contains("2.00 MiB"),
         "{vols}"
     );
-    let info = ok(&uri, "vol-dumpxml v.qcow2 --pool keep");
+    let info = virsh_ok(&uri, "vol-dumpxml v.qcow2 --pool keep");
     assert!(info.contains("<format type='qcow2'/>"), "{info}");
 }
 
@@ -329,7 +323,7 @@ fn guest_with_a_pool_volume_disk_starts() {
     let qemu = QemuDirs::new();
     let (_daemon, uri) = rvirtd(&qemu, &dir);
     let pool = dir.join("gp");
-    ok(
+    virsh_ok(
         &uri,
         &format!(
             "pool-define-as gp dir --target {}; pool-build gp; pool-start gp; \
@@ -340,13 +334,13 @@ fn guest_with_a_pool_volume_disk_starts() {
     let disk = "    <disk type='volume' device='disk'>\n      <driver name='qemu' type='qcow2'/>\n      \
                 <source pool='gp' volume='d.qcow2'/>\n      <target dev='vda' bus='virtio'/>\n    </disk>\n";
     let xml = qemu.write_guest("vg", &test_image(), disk);
-    ok(&uri, &format!("define {}", xml.display()));
-    ok(&uri, "start vg");
+    virsh_ok(&uri, &format!("define {}", xml.display()));
+    virsh_ok(&uri, "start vg");
     qemu.wait_ready("vg");
-    let blk = ok(&uri, "domblklist vg");
+    let blk = virsh_ok(&uri, "domblklist vg");
     let row = blk.lines().find(|l| l.trim_start().starts_with("vda"));
     assert!(row.is_some_and(|r| r.contains("d.qcow2")), "{blk}");
-    let live = ok(&uri, "dumpxml vg");
+    let live = virsh_ok(&uri, "dumpxml vg");
     assert!(
         live.contains("<source pool='gp' volume='d.qcow2'"),
         "{live}"
@@ -358,7 +352,7 @@ fn guest_with_a_pool_volume_disk_starts() {
         String::from_utf8_lossy(&cmdline).contains(&path),
         "QEMU does not open {path}"
     );
-    ok(&uri, "destroy vg; pool-destroy gp");
+    virsh_ok(&uri, "destroy vg; pool-destroy gp");
     let refused = virsh(&uri, "start vg");
     assert!(
         refused.stderr.contains(
@@ -367,9 +361,9 @@ fn guest_with_a_pool_volume_disk_starts() {
         "{refused:?}"
     );
     // virsh removes the guest's volumes through the storage API.
-    ok(&uri, "pool-start gp; undefine vg --remove-all-storage");
+    virsh_ok(&uri, "pool-start gp; undefine vg --remove-all-storage");
     assert!(!pool.join("d.qcow2").exists(), "the volume is still there");
-    assert!(!ok(&uri, "vol-list gp").contains("d.qcow2"));
+    assert!(!virsh_ok(&uri, "vol-list gp").contains("d.qcow2"));
 }
 
 /// A loop device over an ext4 image file, detached when dropped.
@@ -424,7 +418,7 @@ fn fs_pool_mounts_its_device() {
     let qemu = QemuDirs::new();
     let (daemon, uri) = rvirtd(&qemu, &dir);
     let target = dir.join("mnt");
-    ok(
+    virsh_ok(
         &uri,
         &format!(
             "pool-define-as fsp fs --source-dev {} --source-format ext4 --target {}; pool-build fsp",
@@ -440,26 +434,26 @@ fn fs_pool_mounts_its_device() {
         )),
         "{refused:?}"
     );
-    ok(&uri, "pool-start fsp");
+    virsh_ok(&uri, "pool-start fsp");
     assert!(mounted_at(&target), "{}", daemon.log());
-    ok(&uri, "vol-create-as fsp v.qcow2 4M --format qcow2");
-    let vols = ok(&uri, "vol-list fsp");
+    virsh_ok(&uri, "vol-create-as fsp v.qcow2 4M --format qcow2");
+    let vols = virsh_ok(&uri, "vol-list fsp");
     // ext4's lost+found is a directory volume, as libvirt lists it.
     assert!(
         vols.contains("v.qcow2") && vols.contains("lost+found"),
         "{vols}"
     );
-    let info = ok(&uri, "pool-info fsp");
+    let info = virsh_ok(&uri, "pool-info fsp");
     assert!(info.contains("running"), "{info}");
-    ok(&uri, "pool-destroy fsp");
+    virsh_ok(&uri, "pool-destroy fsp");
     assert!(!mounted_at(&target));
-    ok(&uri, "pool-start fsp");
-    let vols = ok(&uri, "vol-list fsp");
+    virsh_ok(&uri, "pool-start fsp");
+    let vols = virsh_ok(&uri, "vol-list fsp");
     assert!(
         vols.contains("v.qcow2"),
         "the volume lives on the device: {vols}"
     );
-    ok(&uri, "pool-destroy fsp; pool-undefine fsp");
+    virsh_ok(&uri, "pool-destroy fsp; pool-undefine fsp");
     assert!(!mounted_at(&target));
 }
 

@@ -365,10 +365,21 @@ pub fn virsh_migrate(
     name: &str,
     extra: &str,
 ) -> Output {
+    let native = format!(" --migrateuri tcp://{}", dst.addr());
+    migrate_live(src, dst, name, extra, &native)
+}
+
+/// `virsh migrate --live OPTIONS NAME DST-URI TAIL`, run on `src`.
+fn migrate_live(
+    src: &dyn MigrationHost,
+    dst: &dyn MigrationHost,
+    name: &str,
+    options: &str,
+    tail: &str,
+) -> Output {
     src.virsh(&format!(
-        "migrate --live {extra} {name} {} --migrateuri tcp://{}",
-        dst.uri(),
-        dst.addr()
+        "migrate --live {options} {name} {}{tail}",
+        dst.uri()
     ))
 }
 
@@ -380,10 +391,7 @@ pub fn virsh_migrate_tunnelled(
     name: &str,
     extra: &str,
 ) -> Output {
-    src.virsh(&format!(
-        "migrate --live --p2p --tunnelled {extra} {name} {}",
-        dst.uri()
-    ))
+    migrate_live(src, dst, name, &format!("--p2p --tunnelled {extra}"), "")
 }
 
 /// Two hosts and a running test guest on the first, ready and summed;

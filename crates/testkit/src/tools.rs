@@ -55,13 +55,18 @@ impl Output {
 /// (virsh translates its messages), stdin closed.
 pub fn shell_command(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Command {
     let mut cmd = Command::new(program);
+    with_shell_args(&mut cmd, uri, commands);
+    cmd
+}
+
+/// `-c URI COMMANDS`, the C locale, no default URI, stdin closed.
+fn with_shell_args<'a>(cmd: &'a mut Command, uri: &str, commands: &str) -> &'a mut Command {
     cmd.arg("-c")
         .arg(uri)
         .arg(commands)
         .env("LC_ALL", "C")
         .env_remove("LIBVIRT_DEFAULT_URI")
-        .stdin(Stdio::null());
-    cmd
+        .stdin(Stdio::null())
 }
 
 /// Run `program -c URI COMMANDS`.
@@ -89,6 +94,28 @@ pub fn virsh(uri: &str, commands: &str) -> Output {
         eprintln!("stock virsh hung on '{commands}' (virsh 9.0's job-watch race): again");
     }
     panic!("stock virsh hung three times on '{commands}'");
+}
+
+/// Stock virsh that must succeed: its stdout (the test fails with what
+/// it printed otherwise).
+pub fn virsh_ok(uri: &str, commands: &str) -> String {
+    let out = virsh(uri, commands);
+    assert!(
+        out.ok,
+        "virsh {commands} failed: {}{}",
+        out.stdout, out.stderr
+    );
+    out.stdout
+}
+
+/// Stock virsh on a read-only connection (`virsh -r -c URI COMMANDS`).
+pub fn virsh_read_only(uri: &str, commands: &str) -> Output {
+    let mut cmd = Command::new("virsh");
+    cmd.arg("-r");
+    with_shell_args(&mut cmd, uri, commands)
+        .output()
+        .unwrap_or_else(|e| panic!("run virsh -r: {e} (scripts/install-deps.sh installs virsh)"))
+        .into()
 }
 
 /// Longer than any migration the tests run.
@@ -145,6 +172,27 @@ pub fn rvirsh(uri: &str, commands: &str) -> Output {
     shell(crate::bins::rvirsh(), uri, commands)
 }
 
+/// The libvirt client logging settings (`LIBVIRT_DEBUG`,
+/// `LIBVIRT_LOG_FILTERS`, `LIBVIRT_LOG_OUTPUTS`).
+const LOG_SETTINGS: [&str; 3] = [
+    "LIBVIRT_DEBUG",
+    "LIBVIRT_LOG_FILTERS",
+    "LIBVIRT_LOG_OUTPUTS",
+];
+
+/// [`rvirsh`] with exactly the logging settings of `logging` (any others
+/// of [`LOG_SETTINGS`] in the test's environment removed).
+pub fn rvirsh_logging(uri: &str, commands: &str, logging: &[(&str, &str)]) -> Output {
+    let mut cmd = shell_command(crate::bins::rvirsh(), uri, commands);
+    for k in LOG_SETTINGS {
+        cmd.env_remove(k);
+    }
+    cmd.envs(logging.iter().copied())
+        .output()
+        .expect("run rvirsh")
+        .into()
+}
+
 /// Whether stock virsh can be run at all.
 pub fn have_virsh() -> bool {
     Command::new("virsh").arg("--version").output().is_ok()
@@ -190,6 +238,18 @@ where
         .output()
         .expect("run /usr/bin/python3")
         .into()
+}
+
+/// A python3 run that must have succeeded with `last` as its last line;
+/// else the test fails with what it printed and `context` (e.g. the
+/// daemon's log).
+pub fn assert_python_finished(out: &Output, last: &str, context: &str) {
+    assert!(
+        out.ok && out.stdout.ends_with(&format!("{last}\n")),
+        "{}\n{}\n{context}",
+        out.stdout,
+        out.stderr
+    );
 }
 
 /// One named thing two runs may legitimately print differently; a
@@ -567,6 +627,43 @@ pub fn assert_none_differ(failures: &[String], total: usize, context: &str) {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// The `*-edit` commands with `$EDITOR` scripts: for each `(name, body)`
+/// of `editors`, a shell script running `body` on the file (`$1`) is
+/// written to `dir`, and `commands` on test:///default print the same
+/// through stock virsh and rvirsh with it as the editor (both normalised
+/// with `rules`).
+pub fn assert_editors_agree(
+    dir: &std::path::Path,
+    editors: &[(&str, &str)],
+    commands: &str,
+    rules: &[Normalise],
+) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut failures = Vec::new();
+    for (name, body) in editors {
+        let script = dir.join(format!("ed-{name}.sh"));
+        std::fs::write(&script, format!("#!/bin/sh\n{body}\n")).expect("editor script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+            .expect("editor script mode");
+        let run = |program: std::path::PathBuf| -> Output {
+            shell_command(program, "test:///default", commands)
+                .env("EDITOR", &script)
+                .env_remove("VISUAL")
+                .output()
+                .expect("run the shell")
+                .into()
+        };
+        let want = run("virsh".into()).normalised(rules);
+        let got = run(crate::bins::rvirsh()).normalised(rules);
+        failures.extend(diff(
+            &format!("EDITOR={name}: {commands}"),
+            ("virsh", &want),
+            ("rvirsh", &got),
+        ));
+    }
+    assert_none_differ(&failures, editors.len(), "");
 }
 
 #[cfg(test)]

@@ -11,14 +11,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 const DOMAIN: ErrorDomain = ErrorDomain::NETWORK;
 
 /// `VIR_CONNECT_LIST_NETWORKS_*`.
-pub mod list_flags {
-    pub const INACTIVE: u32 = 1 << 0;
-    pub const ACTIVE: u32 = 1 << 1;
-    pub const PERSISTENT: u32 = 1 << 2;
-    pub const TRANSIENT: u32 = 1 << 3;
-    pub const AUTOSTART: u32 = 1 << 4;
-    pub const NO_AUTOSTART: u32 = 1 << 5;
-}
+pub use rvirt_util::names::network_list_flags as list_flags;
 
 /// `VIR_NETWORK_UPDATE_AFFECT_LIVE` / `_CONFIG`.
 pub const AFFECT_LIVE: u32 = 1 << 0;
@@ -85,6 +78,17 @@ impl<R> NetworkObj<R> {
             && pair(AUTOSTART, NO_AUTOSTART, self.autostart)
     }
 
+    /// `flags` with AFFECT_CURRENT (neither LIVE nor CONFIG) resolved, as
+    /// the drivers' `networkUpdate` do it: the live definition of a
+    /// running network, else the persistent one.
+    pub fn resolve_current(&self, flags: u32) -> u32 {
+        match flags & (AFFECT_LIVE | AFFECT_CONFIG) {
+            0 if self.active => flags | AFFECT_LIVE,
+            0 => flags | AFFECT_CONFIG,
+            _ => flags,
+        }
+    }
+
     /// `virNetworkObjUpdate`: a `virNetworkUpdate` on the live definition,
     /// the persistent one or both (`flags` has LIVE or CONFIG resolved
     /// from CURRENT), each on a copy that must survive a format/parse
@@ -143,6 +147,12 @@ fn updated(def: &NetworkDef, flags: u32, change: (u32, u32, i32, &str)) -> Resul
     copy.update_section(change.0, change.1, change.2, change.3)?;
     round_trip(&copy, flags)?;
     Ok(copy)
+}
+
+/// The networks that pass `virConnectListAllNetworks`' `flags`
+/// (`virNetworkObjListExport`'s filter).
+pub fn matching<R>(nets: &[NetworkObj<R>], flags: u32) -> impl Iterator<Item = &NetworkObj<R>> {
+    nets.iter().filter(move |n| n.matches(flags))
 }
 
 /// `virNetworkObjAssignDefLocked`: the index of the object now holding

@@ -5,17 +5,7 @@ use super::*;
 
 /// libvirt's test driver's `default` network, as written in
 /// src/test/test_driver.c, and as `net-dumpxml default` prints it.
-const TEST_DEFAULT: &str = "<network>
-  <name>default</name>
-  <uuid>dd8fe884-6c02-601e-7551-cca97df1c5df</uuid>
-  <bridge name='virbr0'/>
-  <forward/>
-  <ip address='192.168.122.1' netmask='255.255.255.0'>
-    <dhcp>
-      <range start='192.168.122.2' end='192.168.122.254'/>
-    </dhcp>
-  </ip>
-</network>";
+const TEST_DEFAULT: &str = include_str!("../../../driver-test/src/defaults/network.xml");
 
 const DUMPED: &str = "<network>
   <name>default</name>

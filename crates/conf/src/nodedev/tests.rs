@@ -1,19 +1,8 @@
 use super::*;
 
-const SCSI_HOST11: &str = "<device>
-  <name>scsi_host11</name>
-  <parent>scsi_host1</parent>
-  <capability type='scsi_host'>
-    <host>11</host>
-    <unique_id>10</unique_id>
-    <capability type='fc_host'>
-      <wwnn>2000000034563456</wwnn>
-      <wwpn>1000000034563456</wwpn>
-      <fabric_wwn>2000000043214321</fabric_wwn>
-    </capability>
-  </capability>
-</device>
-";
+/// libvirt's test driver's scsi_host11 (src/test/test_driver.c), as the
+/// test driver of this workspace has it.
+const SCSI_HOST11: &str = include_str!("../../../driver-test/src/defaults/scsi_host11.xml");
 
 fn err(xml: &str, mode: ParseMode) -> String {
     NodeDeviceDef::parse(xml, mode).unwrap_err().message

@@ -1,8 +1,126 @@
-//! The pool list rules of libvirt's src/conf/virstorageobj.c that every
-//! storage driver applies (the test driver's and the host's): which pools
-//! would share storage, and `virConnectListAllStoragePools`' filters.
+//! The pool objects of libvirt's src/conf/virstorageobj.c that every
+//! storage driver keeps (the test driver's and the host's): a pool's
+//! definitions, state and volumes, lookups, `virStoragePoolObjListAdd`
+//! with its duplicate and source-conflict checks, which pools would share
+//! storage, and `virConnectListAllStoragePools`' filters.
 
-use super::{PoolDef, PoolType};
+use super::{PoolDef, PoolType, VolDef, ERROR_DOMAIN};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+
+/// One pool (`virStoragePoolObj`). `config` is libvirt's `configFile`,
+/// set for a persistent pool: the host driver's file, or `()` for the
+/// test driver's (which has none).
+pub struct PoolObj<C = ()> {
+    pub def: PoolDef,
+    /// The definition that takes over when the running pool stops.
+    pub new_def: Option<PoolDef>,
+    pub active: bool,
+    pub autostart: bool,
+    pub config: Option<C>,
+    pub volumes: Vec<VolDef>,
+}
+
+impl<C> PoolObj<C> {
+    fn new(def: PoolDef) -> PoolObj<C> {
+        PoolObj {
+            def,
+            new_def: None,
+            active: false,
+            autostart: false,
+            config: None,
+            volumes: Vec::new(),
+        }
+    }
+
+    pub fn persistent(&self) -> bool {
+        self.config.is_some()
+    }
+
+    /// `virStoragePoolObjMatch`: whether the pool passes
+    /// `virConnectListAllStoragePools`' `flags`.
+    pub fn matches(&self, flags: u32) -> bool {
+        let (p, persistent) = (&self.def, self.persistent());
+        matches_list_flags(flags, p.pool_type, self.active, persistent, self.autostart)
+    }
+}
+
+/// `storagePoolObjFindByName` (`testStoragePoolObjFindByName`): the
+/// driver's error, in its `domain`, for a name no pool has.
+pub fn index_by_name<C>(list: &[PoolObj<C>], name: &str, domain: ErrorDomain) -> Result<usize> {
+    list.iter().position(|p| p.def.name == name).ok_or_else(|| {
+        let msg = format!("no storage pool with matching name '{name}'");
+        Error::new(domain, ErrorCode::NO_STORAGE_POOL, msg)
+    })
+}
+
+/// `storagePoolObjFindByUUID` (`testStoragePoolObjFindByUUID`) as a
+/// lookup by uuid reports it.
+pub fn index_by_uuid<C>(
+    list: &[PoolObj<C>],
+    uuid: &[u8; 16],
+    domain: ErrorDomain,
+) -> Result<usize> {
+    list.iter()
+        .position(|p| &p.def.uuid == uuid)
+        .ok_or_else(|| {
+            let text = rvirt_util::uuid::Uuid::from_bytes(*uuid);
+            let msg = format!("no storage pool with matching uuid '{text}'");
+            Error::new(domain, ErrorCode::NO_STORAGE_POOL, msg)
+        })
+}
+
+/// `virStoragePoolObjListAdd`: the index of the pool `def` now defines,
+/// new (inactive, transient) or one of the same name and uuid. `live`:
+/// `def` is a running definition (a defined pool keeps its own as the one
+/// to come back to); `check_live`: refuse a running pool of the same uuid.
+/// A running pool keeps its definition and takes `def` as the next one.
+pub fn add<C>(
+    list: &mut Vec<PoolObj<C>>,
+    def: PoolDef,
+    live: bool,
+    check_live: bool,
+) -> Result<usize> {
+    let failed = |msg: String| Error::new(ERROR_DOMAIN, ErrorCode::OPERATION_FAILED, msg);
+    if let Some(other) = list.iter().find(|p| source_conflicts(&p.def, &def)) {
+        return Err(failed(format!(
+            "Storage source conflict with pool: '{}'",
+            other.def.name
+        )));
+    }
+    if let Some(i) = list.iter().position(|p| p.def.uuid == def.uuid) {
+        let obj = &mut list[i];
+        if obj.def.name != def.name {
+            return Err(failed(format!(
+                "pool '{}' is already defined with uuid {}",
+                obj.def.name,
+                obj.def.uuid_string()
+            )));
+        }
+        if check_live && obj.active {
+            let msg = format!("pool is already active as '{}'", obj.def.name);
+            return Err(Error::new(ERROR_DOMAIN, ErrorCode::OPERATION_INVALID, msg));
+        }
+        // virStoragePoolObjAssignDef.
+        if obj.active {
+            obj.new_def = Some(def);
+        } else {
+            if obj.new_def.is_none() && live {
+                obj.new_def = Some(obj.def.clone());
+            }
+            obj.def = def;
+        }
+        return Ok(i);
+    }
+    if let Some(obj) = list.iter().find(|p| p.def.name == def.name) {
+        return Err(failed(format!(
+            "pool '{}' already exists with uuid {}",
+            def.name,
+            obj.def.uuid_string()
+        )));
+    }
+    list.push(PoolObj::new(def));
+    Ok(list.len() - 1)
+}
 
 /// `virStoragePoolObjSourceFindDuplicateCb`: whether `new` would use the
 /// storage `obj` (another pool) already uses.

@@ -35,6 +35,12 @@ pub struct PoolDef {
 }
 
 impl PoolDef {
+    /// Capacity, allocation and available bytes, in `virStoragePoolInfo`'s
+    /// order.
+    pub fn figures(&self) -> [u64; 3] {
+        [self.capacity, self.allocation, self.available]
+    }
+
     /// `virStoragePoolDefParse` of a document.
     pub fn parse(text: &str) -> Result<PoolDef> {
         let root = parse_root(text, "(storage_pool_definition)", "pool")?;

@@ -9,7 +9,7 @@ use rvirt::{Connect, Domain, DomainState, TypedParamValue, TypedParams};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const NS: &str = "https://rvirt.dev/xmlns/test-guest/1";
 
@@ -218,11 +218,15 @@ pub fn assert_moved(src: &Host, dst: &Host, name: &str) {
     );
 }
 
+/// `e` has `code` and a message that contains `text`.
+pub fn assert_error(e: &rvirt_util::Error, code: rvirt_util::ErrorCode, text: &str) {
+    assert_eq!(e.code, code, "{}", e.message);
+    assert!(e.message.contains(text), "{}", e.message);
+}
+
 /// Poll until `f` holds (or panic after a few seconds).
-pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < until, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+pub fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    rvirt_testkit::wait::until(Duration::from_secs(10), Duration::from_millis(5), f, || {
+        format!("timed out waiting for {what}")
+    });
 }

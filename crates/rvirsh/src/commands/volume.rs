@@ -303,26 +303,12 @@ fn vol_delete(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     Ok(())
 }
 
-/// `virStorageVolWipeAlgorithm` names.
-const WIPE_ALGORITHMS: &[&str] = &[
-    "zero",
-    "nnsa",
-    "dod",
-    "bsi",
-    "gutmann",
-    "schneier",
-    "pfitzner7",
-    "pfitzner33",
-    "random",
-    "trim",
-];
-
 fn vol_wipe(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let v = vol(ctl, c)?;
     let name = c.get("vol").unwrap_or_default();
     let algorithm = match opt_string(c, "algorithm")? {
         None => 0,
-        Some(a) => WIPE_ALGORITHMS
+        Some(a) => rvirt_util::names::VOL_WIPE_ALGORITHMS
             .iter()
             .position(|n| *n == a)
             .ok_or_else(|| CmdError::msg(format!("Unsupported algorithm '{a}'")))?

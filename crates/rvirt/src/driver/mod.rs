@@ -25,7 +25,7 @@ pub mod tuning;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
-pub use network::{DhcpLease, NetworkDriver, NetworkRef};
+pub use network::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
 pub use nwfilter::{NWFilterDriver, NWFilterRef};
 pub use secret::{SecretDriver, SecretRef};

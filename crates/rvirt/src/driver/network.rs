@@ -6,7 +6,7 @@
 //!
 //! A network is named as `remote_nonnull_network` carries it.
 
-use crate::events_network::NetworkEventCallback;
+use crate::events_network::{NetworkEventCallback, NetworkEventRegistry};
 use rvirt_util::Result;
 
 /// A network's identity (`virNetworkPtr`).
@@ -17,9 +17,28 @@ pub struct NetworkRef {
 }
 
 impl NetworkRef {
+    pub fn new(name: impl Into<String>, uuid: [u8; 16]) -> NetworkRef {
+        NetworkRef {
+            name: name.into(),
+            uuid,
+        }
+    }
     pub fn uuid_string(&self) -> String {
         rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
     }
+}
+
+/// The change a `virNetworkUpdate` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkUpdate<'a> {
+    /// `virNetworkUpdateCommand` (modify, delete, add last, add first).
+    pub command: u32,
+    /// `virNetworkUpdateSection` (bridge, dhcp host, dns txt...).
+    pub section: u32,
+    /// Which of several parents (an `<ip>`) the element is in; -1: any.
+    pub parent_index: i32,
+    /// The element itself.
+    pub xml: &'a str,
 }
 
 /// `virNetworkDHCPLease`.
@@ -67,15 +86,7 @@ pub trait NetworkDriver: Send + Sync {
     fn undefine(&self, net: &NetworkRef) -> Result<()>;
     /// `virNetworkUpdate`: `command` and `section` are
     /// `virNetworkUpdateCommand` / `virNetworkUpdateSection`.
-    fn update(
-        &self,
-        net: &NetworkRef,
-        command: u32,
-        section: u32,
-        parent_index: i32,
-        xml: &str,
-        flags: u32,
-    ) -> Result<()> {
+    fn update(&self, net: &NetworkRef, change: &NetworkUpdate<'_>, flags: u32) -> Result<()> {
         Err(unsupported("virNetworkUpdate"))
     }
     /// `virNetworkCreate`.
@@ -103,6 +114,12 @@ pub trait NetworkDriver: Send + Sync {
     ) -> Result<Vec<DhcpLease>> {
         Err(unsupported("virNetworkGetDHCPLeases"))
     }
+    /// The registry of a driver that raises its own network events (the
+    /// remote driver relays the server's instead): the two calls below
+    /// register and deregister there.
+    fn local_events(&self) -> Option<&NetworkEventRegistry> {
+        None
+    }
     /// `virConnectNetworkEventRegisterAny`: the callback id.
     fn event_register_any(
         &self,
@@ -110,10 +127,16 @@ pub trait NetworkDriver: Send + Sync {
         event_id: i32,
         callback: NetworkEventCallback,
     ) -> Result<i32> {
-        Err(unsupported("virConnectNetworkEventRegisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNetworkEventRegisterAny"))?;
+        Ok(events.register(net, event_id, callback))
     }
     /// `virConnectNetworkEventDeregisterAny`.
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        Err(unsupported("virConnectNetworkEventDeregisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNetworkEventDeregisterAny"))?;
+        crate::events::deregistered(events.deregister(callback_id), callback_id)
     }
 }

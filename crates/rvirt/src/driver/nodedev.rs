@@ -8,7 +8,7 @@
 //! it; lookups also return the parent when the driver knows it (libvirt's
 //! `virNodeDevice.parentName`).
 
-use crate::events_nodedev::NodeDeviceEventCallback;
+use crate::events_nodedev::{NodeDeviceEvent, NodeDeviceEventCallback, ObjectEventRegistry};
 use rvirt_util::{Error, ErrorDomain, Result};
 
 /// libvirt's "not supported" for a missing entry, raised in its public
@@ -107,6 +107,12 @@ pub trait NodeDeviceDriver: Send + Sync {
     fn reset(&self, name: &str) -> Result<()> {
         Err(unsupported("virNodeDeviceReset"))
     }
+    /// The registry of a driver that raises its own node device events (the
+    /// remote driver relays the server's instead): the two calls below
+    /// register and deregister there.
+    fn local_events(&self) -> Option<&ObjectEventRegistry<str, NodeDeviceEvent>> {
+        None
+    }
     /// `virConnectNodeDeviceEventRegisterAny`: the callback id.
     fn event_register_any(
         &self,
@@ -114,10 +120,16 @@ pub trait NodeDeviceDriver: Send + Sync {
         event_id: i32,
         callback: NodeDeviceEventCallback,
     ) -> Result<i32> {
-        Err(unsupported("virConnectNodeDeviceEventRegisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNodeDeviceEventRegisterAny"))?;
+        Ok(events.register(dev, event_id, callback))
     }
     /// `virConnectNodeDeviceEventDeregisterAny`.
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        Err(unsupported("virConnectNodeDeviceEventDeregisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectNodeDeviceEventDeregisterAny"))?;
+        crate::events::deregistered(events.deregister(callback_id), callback_id)
     }
 }

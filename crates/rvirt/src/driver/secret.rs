@@ -3,7 +3,7 @@
 //! [`super::HypervisorConnection::secrets`]. A secret is named by its UUID
 //! and carries its usage, as `remote_nonnull_secret` does.
 
-use crate::events_nodedev::SecretEventCallback;
+use crate::events_nodedev::{ObjectEventRegistry, SecretEvent, SecretEventCallback};
 use rvirt_util::{Error, ErrorDomain, Result};
 
 /// libvirt's "not supported" for a missing entry, raised in its public
@@ -74,6 +74,12 @@ pub trait SecretDriver: Send + Sync {
     fn undefine(&self, secret: &SecretRef) -> Result<()> {
         Err(unsupported("virSecretUndefine"))
     }
+    /// The registry of a driver that raises its own secret events (the
+    /// remote driver relays the server's instead): the two calls below
+    /// register and deregister there.
+    fn local_events(&self) -> Option<&ObjectEventRegistry<SecretRef, SecretEvent>> {
+        None
+    }
     /// `virConnectSecretEventRegisterAny`: the callback id.
     fn event_register_any(
         &self,
@@ -81,10 +87,16 @@ pub trait SecretDriver: Send + Sync {
         event_id: i32,
         callback: SecretEventCallback,
     ) -> Result<i32> {
-        Err(unsupported("virConnectSecretEventRegisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectSecretEventRegisterAny"))?;
+        Ok(events.register(secret, event_id, callback))
     }
     /// `virConnectSecretEventDeregisterAny`.
     fn event_deregister_any(&self, callback_id: i32) -> Result<()> {
-        Err(unsupported("virConnectSecretEventDeregisterAny"))
+        let events = self
+            .local_events()
+            .ok_or_else(|| unsupported("virConnectSecretEventDeregisterAny"))?;
+        crate::events::deregistered(events.deregister(callback_id), callback_id)
     }
 }

@@ -42,6 +42,31 @@ pub struct PoolInfo {
     pub available: u64,
 }
 
+impl PoolInfo {
+    /// A running (`active`) or inactive pool's info from its capacity,
+    /// allocation and available bytes.
+    pub fn of(active: bool, [capacity, allocation, available]: [u64; 3]) -> PoolInfo {
+        let state = match active {
+            true => pool_state::RUNNING,
+            false => pool_state::INACTIVE,
+        };
+        PoolInfo {
+            state,
+            capacity,
+            allocation,
+            available,
+        }
+    }
+}
+
+/// The bytes of a volume an upload or download moves: from `offset`,
+/// `length` of them (0: to the volume's end).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VolRange {
+    pub offset: u64,
+    pub length: u64,
+}
+
 /// `virStorageVolInfo`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VolInfo {
@@ -265,24 +290,23 @@ pub trait StorageDriver: Send + Sync {
         no_support!("virStorageVolResize")
     }
     /// `virStorageVolUpload`: from then on `st` carries the data written
-    /// to the volume (`length` 0: to its end).
+    /// to the volume's `range`.
     fn vol_upload(
         &self,
         vol: &VolRef,
         st: &crate::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         no_support!("virStorageVolUpload")
     }
-    /// `virStorageVolDownload`: from then on `st` carries the volume's data.
+    /// `virStorageVolDownload`: from then on `st` carries the volume's
+    /// data in `range`.
     fn vol_download(
         &self,
         vol: &VolRef,
         st: &crate::Stream,
-        offset: u64,
-        length: u64,
+        range: VolRange,
         flags: u32,
     ) -> Result<()> {
         no_support!("virStorageVolDownload")

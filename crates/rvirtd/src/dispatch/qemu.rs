@@ -15,7 +15,6 @@
 use super::{check_readonly_info, rpc_error, run_decoded, unsupported, Client};
 use rvirt_rpc::program::Access;
 use rvirt_rpc::qemu::{procs, Procedure};
-use rvirt_rpc::xdr::{Decoder, XdrDecode};
 use rvirt_rpc::Proc;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
@@ -77,25 +76,7 @@ pub(super) fn run_call(client: &Client, h: &super::RawHeader, payload: &[u8]) ->
 
 /// Do the bytes decode as the procedure's arguments?
 fn decodes(p: Procedure, payload: &[u8]) -> Result<()> {
-    fn check<P: Proc>(payload: &[u8]) -> bool {
-        P::Args::decode(&mut Decoder::new(payload)).is_ok()
-    }
-    let ok = match p {
-        Procedure::DomainMonitorCommand => check::<procs::DomainMonitorCommand>(payload),
-        Procedure::DomainAttach => check::<procs::DomainAttach>(payload),
-        Procedure::DomainAgentCommand => check::<procs::DomainAgentCommand>(payload),
-        Procedure::ConnectDomainMonitorEventRegister => {
-            check::<procs::ConnectDomainMonitorEventRegister>(payload)
-        }
-        Procedure::ConnectDomainMonitorEventDeregister => {
-            check::<procs::ConnectDomainMonitorEventDeregister>(payload)
-        }
-        Procedure::DomainMonitorEvent => check::<procs::DomainMonitorEvent>(payload),
-        Procedure::DomainMonitorCommandWithFiles => {
-            check::<procs::DomainMonitorCommandWithFiles>(payload)
-        }
-    };
-    if ok {
+    if p.args_decode(payload) {
         Ok(())
     } else {
         Err(rpc_error("Unable to decode message payload"))

@@ -7,7 +7,7 @@ import sys
 import time
 
 import libvirt
-from lifecycle_events import events, got, on_lifecycle, start_event_loop
+from transcript import events, got, on_lifecycle, start_event_loop
 
 URI = sys.argv[1]
 FOO = """<domain type='test'>

@@ -8,47 +8,25 @@ be the same through rvirtd as through a stock libvirtd; ends with DONE."""
 import shutil
 import sys
 import tempfile
-import threading
 
 import libvirt
 
-from lifecycle_events import start_event_loop
+import transcript
+from transcript import events, on_object_lifecycle, on_pool_refresh, start_event_loop, wait_events
 
 URI = sys.argv[1]
 DIR = tempfile.mkdtemp(prefix="rvirt-pyhost-")
-events = []
-got = threading.Condition()
-
-
-def on_pool_lifecycle(conn, pool, event, detail, opaque):
-    with got:
-        events.append((opaque, pool.name(), event, detail))
-        got.notify_all()
-
-
-def on_pool_refresh(conn, pool, opaque):
-    with got:
-        events.append((opaque, pool.name(), "refresh"))
-        got.notify_all()
-
-
-def wait_events(n, timeout=10):
-    with got:
-        got.wait_for(lambda: len(events) >= n, timeout)
 
 
 def show(label, call):
-    try:
-        text = str(call())
-    except libvirt.libvirtError as e:
-        text = "error %s %s %s" % (e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    print(label, "->", text.replace(DIR, "<dir>"))
+    """transcript.show, the scratch directory blanked."""
+    transcript.show(label, call, mask=lambda text: text.replace(DIR, "<dir>"))
 
 
 libvirt.registerErrorHandler(lambda *a: None, None)
 start_event_loop()
 conn = libvirt.open(URI)
-conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, on_pool_lifecycle, "all")
+conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, on_object_lifecycle, "all")
 conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH, on_pool_refresh, "all")
 
 xml = "<pool type='dir'><name>hp</name><uuid>31111111-2222-3333-4444-555555555555</uuid>" \

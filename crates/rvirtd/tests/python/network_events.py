@@ -5,51 +5,24 @@ lifecycle events (all networks, and one network's), for comparison
 between daemons. Ends with 'DONE'."""
 
 import sys
-import time
 
 import libvirt
-from lifecycle_events import events, got, start_event_loop
+from transcript import caller, objects, on_object_lifecycle, settle, start_event_loop
 
 URI = sys.argv[1]
 NET = """<network><name>evnet</name><uuid>0e0e0e0e-1111-2222-3333-444444444444</uuid>
 <ip address='10.7.0.1' prefix='24'/></network>"""
 
 
-def on_network(conn, net, event, detail, opaque):
-    with got:
-        events.append((opaque, net.name(), event, detail))
-        got.notify_all()
-
-
-def call(label, fn, *args):
-    try:
-        value = fn(*args)
-    except libvirt.libvirtError as e:
-        value = ("error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    if isinstance(value, libvirt.virNetwork):
-        value = ("network", value.name(), value.UUIDString())
-    if isinstance(value, list) and value and isinstance(value[0], libvirt.virNetwork):
-        value = sorted(n.name() for n in value)
-    print(label, "=", repr(value))
-    return value
-
-
-def settle(n):
-    """Wait until n events arrived (or 5 s), print and clear them."""
-    deadline = time.time() + 5
-    with got:
-        while len(events) < n and time.time() < deadline:
-            got.wait(0.1)
-        print("events =", sorted(events))
-        events.clear()
+call = caller(objects(libvirt.virNetwork, lambda n: ("network", n.name(), n.UUIDString()), lambda n: n.name()))
 
 
 start_event_loop()
 conn = libvirt.open(URI)
-all_id = conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, on_network, "all")
+all_id = conn.networkEventRegisterAny(None, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, on_object_lifecycle, "all")
 default = conn.networkLookupByName("default")
-one_id = conn.networkEventRegisterAny(default, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, on_network, "default")
-call("bad event id", conn.networkEventRegisterAny, None, 7, on_network, None)
+one_id = conn.networkEventRegisterAny(default, libvirt.VIR_NETWORK_EVENT_ID_LIFECYCLE, on_object_lifecycle, "default")
+call("bad event id", conn.networkEventRegisterAny, None, 7, on_object_lifecycle, None)
 
 call("list all", conn.listAllNetworks, 0)
 call("list active", conn.listNetworks)
@@ -67,8 +40,8 @@ call("nwfilter lookup", conn.nwfilterLookupByName, "x")
 
 net = call("define", conn.networkDefineXML, NET)
 net = conn.networkLookupByName("evnet")
-call("active", net.isActive)
-call("persistent", net.isPersistent)
+for label, state in (("active", net.isActive), ("persistent", net.isPersistent)):
+    call(label, state)
 settle(1)
 call("create", net.create)
 call("create again", net.create)

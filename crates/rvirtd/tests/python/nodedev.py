@@ -5,9 +5,9 @@ domain, message) and node device lifecycle event, for comparison between
 daemons. Ends with 'DONE'."""
 
 import sys
-import threading
 
 import libvirt
+from transcript import caller, on_object_lifecycle, settle, start_event_loop
 
 URI = sys.argv[1]
 VHBA = """<device>
@@ -23,41 +23,20 @@ BRIDGE = """<interface type='bridge' name='br0'>
   <bridge><interface type='ethernet' name='eth0'/></bridge>
 </interface>"""
 
-events = []
-got = threading.Condition()
 
-
-def on_nodedev(conn, dev, event, detail, opaque):
-    with got:
-        events.append((opaque, dev.name(), event, detail))
-        got.notify_all()
-
-
-def call(label, fn, *args):
-    try:
-        value = fn(*args)
-    except libvirt.libvirtError as e:
-        value = ("error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
+def shape(value):
+    """A device or interface as (class, name); lists sorted, of names."""
     if isinstance(value, (libvirt.virNodeDevice, libvirt.virInterface)):
         value = (type(value).__name__, value.name())
     if isinstance(value, list) and value and not isinstance(value[0], str):
         value = sorted(v.name() for v in value)
     elif isinstance(value, list):
         value = sorted(value)
-    print(label, "=", repr(value))
     return value
 
 
-def wait_events(n):
-    with got:
-        got.wait_for(lambda: len(events) >= n, timeout=10)
-        print("events =", sorted(events))
-        events.clear()
-
-
-libvirt.virEventRegisterDefaultImpl()
-threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                 daemon=True).start()
+call = caller(shape)
+start_event_loop()
 conn = libvirt.open(URI)
 
 call("numOfDevices", conn.numOfDevices, None, 0)
@@ -82,21 +61,21 @@ for name in ["computer", "scsi_host1", "scsi_host11", "nope"]:
     call(name + " XMLDesc flags", dev.XMLDesc, 1)
 
 all_cb = conn.nodeDeviceEventRegisterAny(None, libvirt.VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE,
-                                         on_nodedev, "all")
+                                         on_object_lifecycle, "all")
 host12 = conn.nodeDeviceEventRegisterAny(conn.nodeDeviceLookupByName("scsi_host11"),
                                          libvirt.VIR_NODE_DEVICE_EVENT_ID_LIFECYCLE,
-                                         on_nodedev, "scsi_host11 only")
+                                         on_object_lifecycle, "scsi_host11 only")
 call("createXML bad", conn.nodeDeviceCreateXML, "<device>", 0)
 call("createXML flags", conn.nodeDeviceCreateXML, VHBA, 2)
 dev = call("createXML", conn.nodeDeviceCreateXML, VHBA, 0)
-wait_events(1)
+settle(1)
 created = conn.nodeDeviceLookupByName("scsi_host12")
 call("scsi_host12 XMLDesc", created.XMLDesc, 0)
 call("destroy", created.destroy)
-wait_events(1)
+settle(1)
 call("destroy again", created.destroy)
 call("destroy scsi_host11", conn.nodeDeviceLookupByName("scsi_host11").destroy)
-wait_events(2)
+settle(2)
 call("deregister", conn.nodeDeviceEventDeregisterAny, all_cb)
 call("deregister again", conn.nodeDeviceEventDeregisterAny, all_cb)
 call("deregister filtered", conn.nodeDeviceEventDeregisterAny, host12)
@@ -120,10 +99,10 @@ call("br0 create again", br0.create, 0)
 call("br0 destroy", br0.destroy, 0)
 call("br0 undefine", br0.undefine)
 call("br0 isActive", br0.isActive)
-call("changeBegin", conn.changeBegin, 0)
-call("changeBegin again", conn.changeBegin, 0)
-call("changeRollback", conn.changeRollback, 0)
-call("changeCommit", conn.changeCommit, 0)
+# The interface transaction calls, each with flags 0.
+for label, step in (("changeBegin", conn.changeBegin), ("changeBegin again", conn.changeBegin),
+                    ("changeRollback", conn.changeRollback), ("changeCommit", conn.changeCommit)):
+    call(label, step, 0)
 call("eth1 isActive after rollback", eth1.isActive)
 
 call("numOfSecrets", conn.numOfSecrets)

@@ -5,9 +5,9 @@ lifecycle / value-changed events, ephemeral secrets only. Ends with
 'DONE'."""
 
 import sys
-import threading
 
 import libvirt
+from transcript import caller, objects, record, settle, start_event_loop
 
 URI = sys.argv[1]
 UUID = "5ae81f5b-8403-7b23-c8d6-21ccc2f80d6f"
@@ -16,47 +16,27 @@ XML = """<secret ephemeral='yes' private='%s'>
   <usage type='iscsi'><target>iqn.2013-07.com.example:iscsi-pool</target></usage>
 </secret>"""
 
-events = []
-got = threading.Condition()
-
 
 def on_event(conn, secret, *rest):
+    """A lifecycle or value-changed callback: (opaque, the secret's UUID,
+    usage type and id, and the event's own arguments)."""
     opaque = rest[-1]
-    with got:
-        events.append((opaque, secret.UUIDString(), secret.usageType(), secret.usageID()) + tuple(rest[:-1]))
-        got.notify_all()
+    record((opaque, secret.UUIDString(), secret.usageType(), secret.usageID()) + tuple(rest[:-1]))
 
 
-def call(label, fn, *args):
-    try:
-        value = fn(*args)
-    except libvirt.libvirtError as e:
-        value = ("error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    if isinstance(value, libvirt.virSecret):
-        value = ("secret", value.UUIDString(), value.usageType(), value.usageID())
-    if isinstance(value, list) and value and isinstance(value[0], libvirt.virSecret):
-        value = sorted(s.UUIDString() for s in value)
-    print(label, "=", repr(value))
-    return value
+def shown(secret):
+    return ("secret", secret.UUIDString(), secret.usageType(), secret.usageID())
 
 
-def wait_events(n):
-    with got:
-        got.wait_for(lambda: len(events) >= n, timeout=10)
-        print("events =", sorted(events))
-        events.clear()
-
-
-libvirt.virEventRegisterDefaultImpl()
-threading.Thread(target=lambda: [libvirt.virEventRunDefaultImpl() for _ in iter(int, 1)],
-                 daemon=True).start()
+call = caller(objects(libvirt.virSecret, shown, lambda s: s.UUIDString()))
+start_event_loop()
 conn = libvirt.open(URI)
 call("numOfSecrets", conn.numOfSecrets)
 lc = conn.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_LIFECYCLE, on_event, "lifecycle")
 vc = conn.secretEventRegisterAny(None, libvirt.VIR_SECRET_EVENT_ID_VALUE_CHANGED, on_event, "value")
 call("define bad", conn.secretDefineXML, "<secret><usage type='x'/></secret>", 0)
 call("define", conn.secretDefineXML, XML % ("yes", UUID), 0)
-wait_events(1)
+settle(1)
 s = conn.secretLookupByUUIDString(UUID)
 call("lookupByUsage", conn.secretLookupByUsage, libvirt.VIR_SECRET_USAGE_TYPE_ISCSI,
      "iqn.2013-07.com.example:iscsi-pool")
@@ -64,7 +44,7 @@ call("lookupByUsage missing", conn.secretLookupByUsage, libvirt.VIR_SECRET_USAGE
 call("XMLDesc", s.XMLDesc, 0)
 call("value before", s.value, 0)
 call("setValue", s.setValue, b"top secret", 0)
-wait_events(1)
+settle(1)
 call("value private", s.value, 0)
 call("redefine public", conn.secretDefineXML, XML % ("no", UUID), 0)
 call("listAllSecrets", conn.listAllSecrets, 0)
@@ -72,7 +52,7 @@ call("listAllSecrets private", conn.listAllSecrets, libvirt.VIR_CONNECT_LIST_SEC
 call("listAllSecrets bad flags", conn.listAllSecrets, 16)
 call("listSecrets", conn.listSecrets)
 call("undefine", s.undefine)
-wait_events(1)
+settle(1)
 call("undefine again", s.undefine)
 call("deregister", conn.secretEventDeregisterAny, lc)
 call("deregister", conn.secretEventDeregisterAny, vc)

@@ -6,27 +6,20 @@ event, creation times masked, for comparison between daemons. Ends with
 
 import re
 import sys
-import time
 
 import libvirt
-from lifecycle_events import events, got, on_lifecycle, start_event_loop
+import transcript
+from transcript import caller, objects, on_lifecycle, start_event_loop
 
 URI = sys.argv[1]
+
+
 def say(label, value):
+    """`LABEL = VALUE`, creation times masked."""
     print(label, "=", re.sub(r"\d{10}", "<epoch>", repr(value)))
 
 
-def call(label, fn, *args):
-    try:
-        value = fn(*args)
-    except libvirt.libvirtError as e:
-        value = ("error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-    if isinstance(value, libvirt.virDomainSnapshot):
-        value = ("snapshot", value.getName())
-    if isinstance(value, list) and value and isinstance(value[0], libvirt.virDomainSnapshot):
-        value = sorted(s.getName() for s in value)
-    say(label, value)
-    return value
+call = caller(objects(libvirt.virDomainSnapshot, lambda s: ("snapshot", s.getName()), lambda s: s.getName()), say)
 
 
 def snap_xml(name, desc=None):
@@ -35,13 +28,8 @@ def snap_xml(name, desc=None):
 
 
 def settle(n):
-    """Wait until n events arrived (or 5 s), print and clear them."""
-    deadline = time.time() + 5
-    with got:
-        while len(events) < n and time.time() < deadline:
-            got.wait(0.1)
-        say("events", list(events))
-        events.clear()
+    """Wait for n events (or 5 s), say them in order and forget them."""
+    transcript.settle(n, timeout=5, report=lambda seen: say("events", seen))
 
 
 start_event_loop()

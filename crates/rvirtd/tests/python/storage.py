@@ -6,45 +6,17 @@ must be the same through rvirtd as through a stock libvirtd; ends with
 DONE."""
 
 import sys
-import threading
 
 import libvirt
 
-from lifecycle_events import start_event_loop
+from transcript import events, on_object_lifecycle, on_pool_refresh, show, start_event_loop, wait_events
 
 URI = sys.argv[1]
-events = []
-got = threading.Condition()
-
-
-def on_pool_lifecycle(conn, pool, event, detail, opaque):
-    with got:
-        events.append((opaque, pool.name(), event, detail))
-        got.notify_all()
-
-
-def on_pool_refresh(conn, pool, opaque):
-    with got:
-        events.append((opaque, pool.name(), "refresh"))
-        got.notify_all()
-
-
-def wait_events(n, timeout=10):
-    with got:
-        got.wait_for(lambda: len(events) >= n, timeout)
-
-
-def show(label, call):
-    try:
-        print(label, "->", call())
-    except libvirt.libvirtError as e:
-        print(label, "-> error", e.get_error_code(), e.get_error_domain(), e.get_error_message())
-
 
 libvirt.registerErrorHandler(lambda *a: None, None)
 start_event_loop()
 conn = libvirt.open(URI)
-conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, on_pool_lifecycle, "all")
+conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_LIFECYCLE, on_object_lifecycle, "all")
 conn.storagePoolEventRegisterAny(None, libvirt.VIR_STORAGE_POOL_EVENT_ID_REFRESH, on_pool_refresh, "all")
 
 show("pools", lambda: sorted(p.name() for p in conn.listAllStoragePools(0)))

@@ -67,6 +67,18 @@ impl GuestArgs {
         }
     }
 
+    /// 8 MiB filled and summed every 2 s, a counter on disk `vda`: the
+    /// storage migration tests' guest, whose disk and memory are checked
+    /// on the destination.
+    pub fn with_disk() -> GuestArgs {
+        GuestArgs {
+            fill_mib: 8,
+            sum_seconds: Some(2),
+            disk: Some("vda".into()),
+            ..GuestArgs::default()
+        }
+    }
+
     /// The kernel command line: serial console, and the `rvirt.*` settings.
     pub fn cmdline(&self) -> String {
         let mut line = "console=ttyS0 panic=-1".to_string();

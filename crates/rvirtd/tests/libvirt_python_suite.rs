@@ -49,8 +49,9 @@ fn suite_agrees(template: &dyn Fn(&Daemon) -> String, transport: &str) {
     let parted = regressions(&want, &got);
     assert!(
         parted.is_empty(),
-        "{transport}: {}\n--- rvirtd's run:\n{}\n--- daemon log:\n{}",
+        "{transport}: {}\n--- libvirtd's run:\n{}\n--- rvirtd's run:\n{}\n--- daemon log:\n{}",
         parted.join("\n"),
+        want.output.stderr,
         got.output.stderr,
         ours.log()
     );

@@ -52,7 +52,11 @@ impl TestConnection {
         &self.prepared
     }
 
-    fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
+    pub(crate) fn read<R>(
+        &self,
+        dom: &DomainRef,
+        f: impl FnOnce(&DomainObj) -> Result<R>,
+    ) -> Result<R> {
         let inner = self.state.lock();
         f(inner.domains.get(dom)?)
     }
@@ -126,6 +130,9 @@ impl HypervisorConnection for TestConnection {
         true
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+    fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {

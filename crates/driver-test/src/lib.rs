@@ -26,6 +26,7 @@ mod storage;
 mod storage_driver;
 #[cfg(test)]
 mod storage_tests;
+mod tuning;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;
@@ -305,9 +306,12 @@ mod tests {
             std::fs::remove_file(&path).unwrap();
             conn
         };
-        let e = open_node("users", "<user password='87539319'>srinivasa</user><user>marin</user>")
-            .err()
-            .expect("credentials needed");
+        let e = open_node(
+            "users",
+            "<user password='87539319'>srinivasa</user><user>marin</user>",
+        )
+        .err()
+        .expect("credentials needed");
         assert_eq!(
             (e.code, e.domain, e.to_string()),
             (
@@ -316,8 +320,13 @@ mod tests {
                 "invalid argument: Missing authentication credentials".to_string()
             )
         );
-        let e = open_node("unnamed", "<user password='1'/>").err().expect("refused");
-        assert_eq!(e.to_string(), "XML error: missing username in /node/auth/user field");
+        let e = open_node("unnamed", "<user password='1'/>")
+            .err()
+            .expect("refused");
+        assert_eq!(
+            e.to_string(),
+            "XML error: missing username in /node/auth/user field"
+        );
         assert!(open_node("empty", "").is_ok());
     }
 }

@@ -532,6 +532,15 @@ impl HypervisorConnection for TestConnection {
         })
     }
 
+    fn domain_screenshot(
+        &self,
+        _dom: &DomainRef,
+        st: &rvirt::Stream,
+        _screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        crate::screenshot::take(st, flags)
+    }
     fn domain_event_register_any(
         &self,
         dom: Option<&DomainRef>,

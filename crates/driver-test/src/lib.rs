@@ -17,6 +17,7 @@ mod network_tests;
 mod node;
 mod nodedevs;
 mod objects;
+mod screenshot;
 mod snapshot_align;
 mod snapshot_list;
 mod snapshot_revert;

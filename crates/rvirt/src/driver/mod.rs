@@ -406,4 +406,15 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     ) -> Result<()> {
         unsupported_default!("virDomainOpenConsole")
     }
+    /// `virDomainScreenshot`: bind `st` to an image of `screen`, whose
+    /// bytes the client then reads; the image's MIME type.
+    fn domain_screenshot(
+        &self,
+        dom: &DomainRef,
+        st: &crate::Stream,
+        screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        unsupported_default!("virDomainScreenshot")
+    }
 }

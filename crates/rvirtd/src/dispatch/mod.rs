@@ -20,6 +20,7 @@ mod migration;
 mod network;
 mod nodedev;
 mod qemu;
+mod screenshot;
 mod secret;
 mod snapshot;
 mod storage;
@@ -205,10 +206,12 @@ pub fn opens_stream(proc_: i32) -> bool {
     Procedure::from_i32(proc_).is_some_and(|p| stream_entry(p).is_some())
 }
 
-/// The entry of a stream-opening procedure (tunnelled migration, console).
+/// The entry of a stream-opening procedure (tunnelled migration, console,
+/// screenshot).
 fn stream_entry(p: Procedure) -> Option<migration::StreamEntry> {
     migration::stream_entry(p)
         .or_else(|| console::stream_entry(p))
+        .or_else(|| screenshot::stream_entry(p))
         .or_else(|| storage::stream_entry(p))
 }
 

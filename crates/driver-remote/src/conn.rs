@@ -785,4 +785,19 @@ impl HypervisorConnection for RemoteConnection {
         };
         self.open_stream::<rvirt_rpc::remote::procs::DomainOpenConsole>(st, &args)
     }
+    fn domain_screenshot(
+        &self,
+        d: &DomainRef,
+        st: &rvirt::Stream,
+        screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        let args = DomainScreenshotArgs {
+            dom: nonnull(d),
+            screen,
+            flags,
+        };
+        let ret = self.open_stream::<rvirt_rpc::remote::procs::DomainScreenshot>(st, &args)?;
+        Ok(ret.mime)
+    }
 }

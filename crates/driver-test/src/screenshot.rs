@@ -8,8 +8,10 @@ use rvirt::Stream;
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::sync::Arc;
 
-/// libvirt 9.0's `src/test/test-screenshot.png` (installed as
-/// `PKGDATADIR/test-screenshot.png`), byte for byte.
+/// libvirt 9.0's test image as its package installs it
+/// (`PKGDATADIR/test-screenshot.png`, Debian's libvirt0 9.0.0: the same
+/// picture as `src/test/test-screenshot.png`, its PNG chunks as the
+/// build left them), byte for byte what a stock libvirtd streams.
 const IMAGE: &[u8] = include_bytes!("defaults/test-screenshot.png");
 const MIME: &str = "image/png";
 

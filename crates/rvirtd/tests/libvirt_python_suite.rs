@@ -6,7 +6,7 @@
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::libvirt_python::{run_suite, suite_dir, SuiteRun};
-use rvirt_testkit::tools::python_libvirt_ready;
+use rvirt_testkit::tools::{assert_python_transcripts_agree, python_libvirt_ready, python_script};
 
 /// Where the two runs part: tests libvirtd passes and rvirtd does not, and
 /// `test_aio` tests whose outcomes differ.
@@ -68,4 +68,24 @@ fn libvirt_python_suite_over_unix_socket_passes_where_libvirtd_does() {
         &|d| format!("test+unix://{{path}}?socket={}", d.socket().display()),
         "unix",
     );
+}
+
+/// The screenshot the suite only asks for, read to the end: the same MIME
+/// type, the same image bytes and the same refusals through rvirtd as
+/// through libvirtd, over TCP and the unix socket.
+#[test]
+fn screenshot_stream_carries_libvirts_test_image() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
+        return;
+    };
+    let want = assert_python_transcripts_agree(
+        &python_script("screenshot.py"),
+        &stock.tcp_uri(),
+        &[ours.tcp_uri(), ours.unix_uri()],
+        &|| ours.log(),
+    );
+    assert!(want.contains("('image/png', 33443, "), "{want}");
 }

@@ -9,6 +9,7 @@
 //! declaration. Decoding the arguments and encoding the return (or the
 //! error) is done once, in [`invoke`].
 
+mod checkpoint;
 mod client;
 mod connect;
 mod console;
@@ -111,6 +112,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
+        .or_else(|| checkpoint::lookup(p))
         .or_else(|| network::lookup(p))
         .or_else(|| storage::lookup(p))
         .or_else(|| nodedev::lookup(p))

@@ -11,6 +11,7 @@ mod connection;
 mod host_objects;
 mod ifaces;
 pub mod migration;
+mod moments;
 mod network;
 #[cfg(test)]
 mod network_tests;

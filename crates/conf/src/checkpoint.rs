@@ -199,13 +199,19 @@ impl CheckpointDef {
                 bitmap: None,
             });
         }
-        for cd in &mut aligned {
+        self.disks = aligned;
+        self.assign_bitmap_names();
+        Ok(())
+    }
+
+    /// `virDomainCheckpointDefAssignBitmapNames`: a bitmap disk without a
+    /// bitmap name takes the checkpoint's.
+    pub fn assign_bitmap_names(&mut self) {
+        for cd in &mut self.disks {
             if cd.checkpoint == CheckpointType::Bitmap && cd.bitmap.is_none() {
                 cd.bitmap = Some(self.name.clone());
             }
         }
-        self.disks = aligned;
-        Ok(())
     }
 
     /// `virDomainCheckpointDefFormat`.

@@ -66,7 +66,7 @@ fn not_running(name: &str) -> Error {
     Error::internal(ErrorDomain::TEST, format!("domain '{name}' not running"))
 }
 
-fn check_active(obj: &DomainObj) -> Result<()> {
+pub(crate) fn check_active(obj: &DomainObj) -> Result<()> {
     if !obj.is_active() {
         return Err(Error::operation_invalid(
             ErrorDomain::TEST,
@@ -130,6 +130,9 @@ impl HypervisorConnection for TestConnection {
         true
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+    fn checkpoints(&self) -> Option<&dyn rvirt::driver::CheckpointDriver> {
         Some(self)
     }
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {

@@ -7,6 +7,7 @@
 //! last close; a node-description file gives each connection its own state.
 
 mod caps;
+mod checkpoints;
 mod connection;
 mod host_objects;
 mod ifaces;

@@ -89,3 +89,22 @@ fn screenshot_stream_carries_libvirts_test_image() {
     );
     assert!(want.contains("('image/png', 33443, "), "{want}");
 }
+
+/// The checkpoint the suite only creates and deletes, through the whole
+/// API: the same transcript through rvirtd as through libvirtd.
+#[test]
+fn checkpoints_match_libvirtd() {
+    if !python_libvirt_ready() {
+        return;
+    }
+    let Some((stock, ours)) = Daemon::libvirtd_and_rvirtd() else {
+        return;
+    };
+    let want = assert_python_transcripts_agree(
+        &python_script("checkpoints.py"),
+        &stock.tcp_uri(),
+        &[ours.tcp_uri()],
+        &|| ours.log(),
+    );
+    assert!(want.contains("bare name is a time: True"), "{want}");
+}

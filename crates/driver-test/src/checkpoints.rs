@@ -45,8 +45,10 @@ impl MomentList<CheckpointDef> {
         };
         let topological = flags & list::TOPOLOGICAL != 0;
         self.names_where(from, descendants, topological, |_, children| {
-            !(flags & list::LEAVES != 0 && children > 0)
-                && !(flags & list::NO_LEAVES != 0 && children == 0)
+            let leaf = children == 0;
+            let refused =
+                (flags & list::LEAVES != 0 && !leaf) || (flags & list::NO_LEAVES != 0 && leaf);
+            !refused
         })
     }
 }

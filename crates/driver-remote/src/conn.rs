@@ -366,6 +366,9 @@ impl HypervisorConnection for RemoteConnection {
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }
+    fn checkpoints(&self) -> Option<&dyn rvirt::driver::CheckpointDriver> {
+        Some(self)
+    }
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }

@@ -2,6 +2,7 @@
 //! parsed and formatted byte-for-byte as libvirt does.
 
 pub mod capabilities;
+pub mod checkpoint;
 pub mod domain;
 pub mod host_iface;
 pub mod migration_cookie;

@@ -366,6 +366,9 @@ impl HypervisorConnection for RemoteConnection {
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
         Some(self)
     }
+    fn checkpoints(&self) -> Option<&dyn rvirt::driver::CheckpointDriver> {
+        Some(self)
+    }
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
@@ -784,5 +787,20 @@ impl HypervisorConnection for RemoteConnection {
             flags,
         };
         self.open_stream::<rvirt_rpc::remote::procs::DomainOpenConsole>(st, &args)
+    }
+    fn domain_screenshot(
+        &self,
+        d: &DomainRef,
+        st: &rvirt::Stream,
+        screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        let args = DomainScreenshotArgs {
+            dom: nonnull(d),
+            screen,
+            flags,
+        };
+        let ret = self.open_stream::<rvirt_rpc::remote::procs::DomainScreenshot>(st, &args)?;
+        Ok(ret.mime)
     }
 }

@@ -8,6 +8,7 @@
 //! is refused for now.
 
 mod callback_ids;
+mod checkpoint;
 mod client;
 mod conn;
 mod migration;

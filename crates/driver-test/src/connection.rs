@@ -52,7 +52,11 @@ impl TestConnection {
         &self.prepared
     }
 
-    fn read<R>(&self, dom: &DomainRef, f: impl FnOnce(&DomainObj) -> Result<R>) -> Result<R> {
+    pub(crate) fn read<R>(
+        &self,
+        dom: &DomainRef,
+        f: impl FnOnce(&DomainObj) -> Result<R>,
+    ) -> Result<R> {
         let inner = self.state.lock();
         f(inner.domains.get(dom)?)
     }
@@ -62,7 +66,7 @@ fn not_running(name: &str) -> Error {
     Error::internal(ErrorDomain::TEST, format!("domain '{name}' not running"))
 }
 
-fn check_active(obj: &DomainObj) -> Result<()> {
+pub(crate) fn check_active(obj: &DomainObj) -> Result<()> {
     if !obj.is_active() {
         return Err(Error::operation_invalid(
             ErrorDomain::TEST,
@@ -126,6 +130,12 @@ impl HypervisorConnection for TestConnection {
         true
     }
     fn snapshots(&self) -> Option<&dyn rvirt::driver::SnapshotDriver> {
+        Some(self)
+    }
+    fn checkpoints(&self) -> Option<&dyn rvirt::driver::CheckpointDriver> {
+        Some(self)
+    }
+    fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
@@ -525,6 +535,15 @@ impl HypervisorConnection for TestConnection {
         })
     }
 
+    fn domain_screenshot(
+        &self,
+        _dom: &DomainRef,
+        st: &rvirt::Stream,
+        _screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        crate::screenshot::take(st, flags)
+    }
     fn domain_event_register_any(
         &self,
         dom: Option<&DomainRef>,

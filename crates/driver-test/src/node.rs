@@ -37,12 +37,46 @@ pub const DEFAULT_NODE_XML: &str = concat!(
 );
 
 /// What a node description yields: host figures, `<domain>` and `<pool>`
-/// elements (a pool's `<volume>` children included).
+/// elements (a pool's `<volume>` children included), and the users of its
+/// `<auth>` section.
 pub struct NodeDescription {
     pub info: NodeInfo,
     pub domains: Vec<Element>,
     pub networks: Vec<Element>,
     pub pools: Vec<Element>,
+    pub auth_users: Vec<AuthUser>,
+}
+
+/// A `<node><auth><user password='...'>NAME</user></auth>` entry: a node
+/// file with any makes its connections authenticate (libvirt's
+/// `testConnectAuthenticate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub username: String,
+    /// Optional, as in libvirt: a user without one is asked for none.
+    pub password: Option<String>,
+}
+
+/// The users of `<auth>` (libvirt's `testParseAuthUsers`: every
+/// `/node/auth/user`, each with a non-empty name).
+fn auth_users(auth: &Element) -> Result<Vec<AuthUser>> {
+    auth.elements()
+        .filter(|e| e.local_name() == "user")
+        .map(|user| {
+            let username = user.text();
+            if username.is_empty() {
+                return Err(Error::new(
+                    ErrorDomain::TEST,
+                    ErrorCode::XML_ERROR,
+                    "missing username in /node/auth/user field",
+                ));
+            }
+            Ok(AuthUser {
+                username,
+                password: user.attr_string("password"),
+            })
+        })
+        .collect()
 }
 
 fn default_info() -> NodeInfo {
@@ -80,6 +114,7 @@ impl NodeDescription {
         let mut domains = Vec::new();
         let mut networks = Vec::new();
         let mut pools = Vec::new();
+        let mut users = Vec::new();
         for child in root.elements() {
             match child.local_name() {
                 "cpu" => read_cpu(child, &mut info, origin)?,
@@ -87,6 +122,7 @@ impl NodeDescription {
                 "domain" => domains.push(domain_element(child, base)?),
                 "network" => networks.push(referenced(child, base)?),
                 "pool" => pools.push(pool_element(child, base)?),
+                "auth" => users.extend(auth_users(child)?),
                 _ => {}
             }
         }
@@ -95,6 +131,7 @@ impl NodeDescription {
             domains,
             networks,
             pools,
+            auth_users: users,
         })
     }
 

@@ -26,6 +26,8 @@ pub struct DomainObj {
     pub run_clock: RunClock,
     /// The domain's snapshots and the current one.
     pub snapshots: crate::snapshot_list::SnapshotList,
+    /// The domain's checkpoints and the current one.
+    pub checkpoints: crate::checkpoints::CheckpointList,
 }
 
 /// Accumulated running time of a guest, advanced only while it is in the
@@ -70,6 +72,7 @@ impl DomainObj {
             has_managed_save: false,
             run_clock: RunClock::default(),
             snapshots: Default::default(),
+            checkpoints: Default::default(),
         }
     }
 

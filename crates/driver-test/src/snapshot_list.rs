@@ -1,45 +1,15 @@
 //! One domain's snapshots (libvirt's `virDomainSnapshotObjList` over
-//! `virDomainMomentObjList`): the definitions, the parent/child tree they
-//! form through their parent names, the current snapshot, and the listing
-//! with libvirt's filters.
+//! `virDomainMomentObjList`, [`MomentList`]): the listing with libvirt's
+//! snapshot filters, and the snapshots a node description carries.
 
+use crate::moments::MomentList;
 use rvirt::flags::snapshot_list as list;
 use rvirt_conf::snapshot::{ParseFlags, SnapshotDef, SnapshotState};
 use rvirt_conf::xml::Element;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::collections::{HashMap, HashSet};
 
-/// Each snapshot's children, by parent name (`None`: the roots).
-struct Tree<'a> {
-    roots: Vec<&'a SnapshotDef>,
-    kids: HashMap<&'a str, Vec<&'a SnapshotDef>>,
-}
-
-impl<'a> Tree<'a> {
-    fn children(&self, parent: Option<&str>) -> &[&'a SnapshotDef] {
-        match parent {
-            None => &self.roots,
-            Some(p) => self.kids.get(p).map_or(&[], Vec::as_slice),
-        }
-    }
-
-    fn descendants(&self, parent: Option<&str>) -> Vec<&'a SnapshotDef> {
-        let mut out = Vec::new();
-        let mut stack: Vec<&SnapshotDef> = self.children(parent).iter().rev().copied().collect();
-        while let Some(d) = stack.pop() {
-            out.push(d);
-            stack.extend(self.children(Some(&d.name)).iter().rev());
-        }
-        out
-    }
-}
-
-#[derive(Default)]
-pub struct SnapshotList {
-    /// In the order they were added (libvirt's hash walk order stands in).
-    defs: Vec<SnapshotDef>,
-    current: Option<String>,
-}
+/// One domain's snapshots.
+pub type SnapshotList = MomentList<SnapshotDef>;
 
 /// `virDomainMomentObjListCopyNames`' leaf and status/location filters,
 /// with an all-set status or location group cleared first as libvirt
@@ -88,80 +58,10 @@ pub fn no_snapshot(name: &str) -> Error {
     )
 }
 
-impl SnapshotList {
-    pub fn is_empty(&self) -> bool {
-        self.defs.is_empty()
-    }
-
-    pub fn get(&self, name: &str) -> Option<&SnapshotDef> {
-        self.defs.iter().find(|d| d.name == name)
-    }
-
+impl MomentList<SnapshotDef> {
     /// `testSnapObjFromName`.
     pub fn find(&self, name: &str) -> Result<&SnapshotDef> {
         self.get(name).ok_or_else(|| no_snapshot(name))
-    }
-
-    pub fn get_mut(&mut self, name: &str) -> Option<&mut SnapshotDef> {
-        self.defs.iter_mut().find(|d| d.name == name)
-    }
-
-    pub fn current(&self) -> Option<&str> {
-        self.current.as_deref()
-    }
-
-    pub fn set_current(&mut self, name: Option<&str>) {
-        self.current = name.map(str::to_string);
-    }
-
-    /// `virDomainMomentAssignDef`: refuses a name already taken.
-    pub fn add(&mut self, def: SnapshotDef) -> Result<()> {
-        if self.get(&def.name).is_some() {
-            return Err(Error::new(
-                ErrorDomain::DOMAIN,
-                ErrorCode::OPERATION_FAILED,
-                format!("domain moment {} already exists", def.name),
-            ));
-        }
-        self.defs.push(def);
-        Ok(())
-    }
-
-    /// Replace the definition of an existing snapshot (children stay).
-    /// libvirt links it to its parent again, first among the siblings, as
-    /// if it were new.
-    pub fn replace(&mut self, def: SnapshotDef) {
-        self.defs.retain(|d| d.name != def.name);
-        self.defs.push(def);
-    }
-
-    /// The tree in one pass: each snapshot under its parent, or under the
-    /// root (`None`) when it has none or its parent is missing (libvirt
-    /// links such a moment to the root). Siblings come most recent first,
-    /// as libvirt prepends each new child to its parent's list.
-    fn tree(&self) -> Tree<'_> {
-        let known: HashSet<&str> = self.defs.iter().map(|d| d.name.as_str()).collect();
-        let mut tree = Tree {
-            roots: Vec::new(),
-            kids: HashMap::new(),
-        };
-        for d in self.defs.iter().rev() {
-            match d.parent.as_deref().filter(|p| known.contains(p)) {
-                Some(p) => tree.kids.entry(p).or_default().push(d),
-                None => tree.roots.push(d),
-            }
-        }
-        tree
-    }
-
-    /// The children of `parent` (`None`: the roots).
-    pub fn children(&self, parent: Option<&str>) -> Vec<&SnapshotDef> {
-        self.tree().children(parent).to_vec()
-    }
-
-    /// Every descendant of `parent` (`None`: every snapshot), depth first.
-    pub fn descendants(&self, parent: Option<&str>) -> Vec<&SnapshotDef> {
-        self.tree().descendants(parent)
     }
 
     /// `virDomainSnapshotObjListGetNames` from `from` (`None`: the
@@ -178,73 +78,10 @@ impl SnapshotList {
             return Vec::new();
         }
         let filter = Filter::new(flags);
-        let tree = self.tree();
-        let walk = match (descendants, from) {
-            (true, None) if flags & list::TOPOLOGICAL == 0 => self.defs.iter().collect(),
-            (true, _) => tree.descendants(from),
-            (false, _) => tree.children(from).to_vec(),
-        };
-        walk.into_iter()
-            .filter(|d| filter.keeps(d, tree.children(Some(&d.name)).len()))
-            .map(|d| d.name.clone())
-            .collect()
-    }
-
-    /// Remove one snapshot; true if it was current (which it no longer is).
-    pub fn remove(&mut self, name: &str) -> bool {
-        self.defs.retain(|d| d.name != name);
-        let was = self.current.as_deref() == Some(name);
-        if was {
-            self.current = None;
-        }
-        was
-    }
-
-    /// Re-parent every child of `name` to `parent`.
-    pub fn reparent_children(&mut self, name: &str, parent: Option<&str>) {
-        for d in self.defs.iter_mut() {
-            if d.parent.as_deref() == Some(name) {
-                d.parent = parent.map(str::to_string);
-            }
-        }
-    }
-
-    /// `virDomainMomentCheckCycles` for a definition about to be (re)defined.
-    pub fn check_cycles(&self, def: &SnapshotDef, domname: &str) -> Result<()> {
-        let Some(parent) = &def.parent else {
-            return Ok(());
-        };
-        let invalid = |m: String| Error::invalid_arg(ErrorDomain::DOMAIN, m);
-        if *parent == def.name {
-            return Err(invalid(format!(
-                "cannot set moment {} as its own parent",
-                def.name
-            )));
-        }
-        let Some(mut other) = self.get(parent) else {
-            return Err(invalid(format!(
-                "parent {parent} for moment {} not found",
-                def.name
-            )));
-        };
-        let mut steps = 0;
-        while let Some(up) = &other.parent {
-            if *up == def.name {
-                return Err(invalid(format!(
-                    "parent {} would create cycle to {}",
-                    other.name, def.name
-                )));
-            }
-            steps += 1;
-            match self.get(up) {
-                Some(next) if steps <= self.defs.len() => other = next,
-                _ => {
-                    tracing::warn!("moments are inconsistent for domain {domname}");
-                    break;
-                }
-            }
-        }
-        Ok(())
+        let topological = flags & list::TOPOLOGICAL != 0;
+        self.names_where(from, descendants, topological, |d, children| {
+            filter.keeps(d, children)
+        })
     }
 }
 
@@ -266,13 +103,13 @@ pub fn load_node_snapshots(list: &mut SnapshotList, dom: &Element, domname: &str
         let name = def.name.clone();
         list.add(def)?;
         if current {
-            if list.current.is_some() {
+            if list.current().is_some() {
                 return Err(Error::internal(
                     ErrorDomain::TEST,
                     "more than one snapshot claims to be active",
                 ));
             }
-            list.current = Some(name);
+            list.set_current(Some(&name));
         }
     }
     list.check_relations().map_err(|()| {
@@ -281,25 +118,6 @@ pub fn load_node_snapshots(list: &mut SnapshotList, dom: &Element, domname: &str
             format!("Snapshots have inconsistent relations for domain {domname}"),
         )
     })
-}
-
-impl SnapshotList {
-    /// `virDomainMomentUpdateRelations`: every parent exists and no chain
-    /// of parents loops.
-    fn check_relations(&self) -> std::result::Result<(), ()> {
-        for d in &self.defs {
-            let mut at = d;
-            let mut steps = 0;
-            while let Some(p) = &at.parent {
-                steps += 1;
-                if *p == d.name || steps > self.defs.len() {
-                    return Err(());
-                }
-                at = self.get(p).ok_or(())?;
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

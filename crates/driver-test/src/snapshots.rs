@@ -67,6 +67,13 @@ impl SnapshotDriver for TestConnection {
         });
         self.state().with(|inner| {
             let obj = inner.domains.get(dom)?;
+            if !obj.checkpoints.is_empty() {
+                return Err(Error::new(
+                    ErrorDomain::TEST,
+                    ErrorCode::OPERATION_UNSUPPORTED,
+                    "cannot create snapshot while checkpoint exists",
+                ));
+            }
             if !obj.persistent && flags & create::HALT != 0 {
                 return Err(Error::operation_invalid(
                     ErrorDomain::TEST,

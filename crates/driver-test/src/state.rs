@@ -30,6 +30,8 @@ pub struct TestState {
     pub storage: crate::storage::StorageState,
     /// Node devices and host interfaces.
     pub host_objects: crate::host_objects::HostObjects,
+    /// The node file's `<auth>` users: with any, opening needs credentials.
+    pub auth_users: Vec<crate::node::AuthUser>,
 }
 
 pub struct Inner {
@@ -193,6 +195,7 @@ impl TestState {
             networks: Arc::new(crate::network::NetworkHost::from_elements(&node.networks)?),
             storage: crate::storage::StorageState::new(&node.pools)?,
             host_objects: crate::host_objects::HostObjects::new(path.is_none())?,
+            auth_users: node.auth_users,
         })
     }
 

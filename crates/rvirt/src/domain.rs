@@ -95,6 +95,20 @@ impl Domain {
         write fn open_console => domain_open_console(dev_name: Option<&str>, st: &crate::Stream, flags: u32)
             -> Result<()>;
     }
+
+    /// `virDomainScreenshot`: `st` then carries an image of `screen`; its
+    /// MIME type. A read-only connection may not take one.
+    pub fn screenshot(
+        &self,
+        st: &crate::Stream,
+        screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        self.conn.check_writable()?;
+        self.conn
+            .driver()
+            .domain_screenshot(&self.r, st, screen, flags)
+    }
 }
 
 impl std::fmt::Debug for Domain {

@@ -165,3 +165,40 @@ rvirt_util::flag_bits! {
         CHILDREN_ONLY,
     }
 }
+
+rvirt_util::flag_bits! {
+    /// `virDomainCheckpointCreateFlags`.
+    pub mod checkpoint_create = "VIR_DOMAIN_CHECKPOINT_CREATE_" {
+        REDEFINE,
+        QUIESCE,
+        REDEFINE_VALIDATE,
+    }
+}
+
+rvirt_util::flag_bits! {
+    /// `virDomainCheckpointXMLFlags`.
+    pub mod checkpoint_xml = "VIR_DOMAIN_CHECKPOINT_XML_" {
+        SECURE,
+        NO_DOMAIN,
+        SIZE,
+    }
+}
+
+rvirt_util::flag_bits! {
+    /// `virDomainCheckpointDeleteFlags`.
+    pub mod checkpoint_delete = "VIR_DOMAIN_CHECKPOINT_DELETE_" {
+        CHILDREN,
+        METADATA_ONLY,
+        CHILDREN_ONLY,
+    }
+}
+
+/// `virDomainCheckpointListFlags` (`ROOTS` and `DESCENDANTS` share a bit:
+/// the first on a domain, the second on a checkpoint).
+pub mod checkpoint_list {
+    pub const ROOTS: u32 = 1 << 0;
+    pub const DESCENDANTS: u32 = 1 << 0;
+    pub const TOPOLOGICAL: u32 = 1 << 1;
+    pub const LEAVES: u32 = 1 << 2;
+    pub const NO_LEAVES: u32 = 1 << 3;
+}

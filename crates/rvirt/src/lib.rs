@@ -7,6 +7,7 @@
 //! ([`driver::ConnectDriver`], [`driver::HypervisorConnection`]), so a driver
 //! can never depend on another one.
 
+pub mod checkpoint;
 pub mod connect;
 pub mod domain;
 pub mod driver;
@@ -30,6 +31,7 @@ pub mod stream;
 mod tuning;
 pub mod types;
 
+pub use checkpoint::DomainCheckpoint;
 pub use connect::Connect;
 pub use domain::Domain;
 pub use driver::{ConnectDriver, DomainRef, HypervisorConnection, MigrationDriver, StateConfig};

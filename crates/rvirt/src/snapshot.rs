@@ -22,9 +22,19 @@ pub struct DomainSnapshot {
 /// `VIR_EXCLUSIVE_FLAGS_GOTO` (`virReportInvalidArg`: no "invalid
 /// argument" prefix).
 fn exclusive(flags: u32, a: (u32, &str), b: (u32, &str)) -> Result<()> {
+    exclusive_in(ERROR_DOMAIN, flags, a, b)
+}
+
+/// [`exclusive`] reported from `domain` (the checkpoint API's own).
+pub(crate) fn exclusive_in(
+    domain: ErrorDomain,
+    flags: u32,
+    a: (u32, &str),
+    b: (u32, &str),
+) -> Result<()> {
     if flags & a.0 != 0 && flags & b.0 != 0 {
         return Err(Error::raw(
-            ERROR_DOMAIN,
+            domain,
             ErrorCode::INVALID_ARG,
             format!("Flags '{}' and '{}' are mutually exclusive", a.1, b.1),
         ));
@@ -34,9 +44,19 @@ fn exclusive(flags: u32, a: (u32, &str), b: (u32, &str)) -> Result<()> {
 
 /// `VIR_REQUIRE_FLAG_GOTO`: `flag` needs `needed`.
 fn require(flags: u32, flag: (u32, &str), needed: (u32, &str)) -> Result<()> {
+    require_in(ERROR_DOMAIN, flags, flag, needed)
+}
+
+/// [`require`] reported from `domain`.
+pub(crate) fn require_in(
+    domain: ErrorDomain,
+    flags: u32,
+    flag: (u32, &str),
+    needed: (u32, &str),
+) -> Result<()> {
     if flags & flag.0 != 0 && flags & needed.0 == 0 {
         return Err(Error::raw(
-            ERROR_DOMAIN,
+            domain,
             ErrorCode::INVALID_ARG,
             format!("Flag '{}' is required by flag '{}'", needed.1, flag.1),
         ));

@@ -10,6 +10,7 @@
 //!   namespaces, for migration tests.
 //! - [`tools`]: stock virsh, virt-admin, rvirsh and python3-libvirt; named output
 //!   normalisations and a readable comparison.
+//! - [`libvirt_python`]: libvirt-python 9.0.0's own test suite, fetched from PyPI at test time.
 //! - [`held`]: a python3-libvirt client holding a connection, probed on demand.
 //! - [`nodedev_cases`]: node device, interface and secret cases (issue 18).
 //! - [`spine`]: the spine's virsh comparison cases and their XML fixtures.
@@ -31,6 +32,7 @@ pub mod dirs;
 pub mod guest;
 pub mod held;
 pub mod hosts;
+pub mod libvirt_python;
 pub mod libvirtd_host;
 pub mod libvirtd_qemu;
 pub mod live_tls;

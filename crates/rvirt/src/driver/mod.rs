@@ -11,6 +11,7 @@ use crate::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityMod
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
+pub mod checkpoint;
 pub mod interface;
 pub mod migration;
 pub mod migration_args;
@@ -22,6 +23,7 @@ pub mod shared;
 pub mod snapshot;
 pub mod storage;
 pub mod tuning;
+pub use checkpoint::CheckpointDriver;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
@@ -300,6 +302,12 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     fn snapshots(&self) -> Option<&dyn SnapshotDriver> {
         None
     }
+    /// The driver's checkpoint entry points, if it keeps checkpoints (see
+    /// [`CheckpointDriver`]); `None` makes every checkpoint call
+    /// `VIR_ERR_NO_SUPPORT`.
+    fn checkpoints(&self) -> Option<&dyn CheckpointDriver> {
+        None
+    }
     /// The resource-tuning entry points ([`TuningDriver`]), if any.
     fn tuning(&self) -> Option<&dyn TuningDriver> {
         None
@@ -405,5 +413,16 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
         flags: u32,
     ) -> Result<()> {
         unsupported_default!("virDomainOpenConsole")
+    }
+    /// `virDomainScreenshot`: bind `st` to an image of `screen`, whose
+    /// bytes the client then reads; the image's MIME type.
+    fn domain_screenshot(
+        &self,
+        dom: &DomainRef,
+        st: &crate::Stream,
+        screen: u32,
+        flags: u32,
+    ) -> Result<Option<String>> {
+        unsupported_default!("virDomainScreenshot")
     }
 }

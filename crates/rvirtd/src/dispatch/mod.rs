@@ -9,6 +9,7 @@
 //! declaration. Decoding the arguments and encoding the return (or the
 //! error) is done once, in [`invoke`].
 
+mod checkpoint;
 mod client;
 mod connect;
 mod console;
@@ -20,6 +21,7 @@ mod migration;
 mod network;
 mod nodedev;
 mod qemu;
+mod screenshot;
 mod secret;
 mod snapshot;
 mod storage;
@@ -110,6 +112,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))
+        .or_else(|| checkpoint::lookup(p))
         .or_else(|| network::lookup(p))
         .or_else(|| storage::lookup(p))
         .or_else(|| nodedev::lookup(p))
@@ -205,10 +208,12 @@ pub fn opens_stream(proc_: i32) -> bool {
     Procedure::from_i32(proc_).is_some_and(|p| stream_entry(p).is_some())
 }
 
-/// The entry of a stream-opening procedure (tunnelled migration, console).
+/// The entry of a stream-opening procedure (tunnelled migration, console,
+/// screenshot).
 fn stream_entry(p: Procedure) -> Option<migration::StreamEntry> {
     migration::stream_entry(p)
         .or_else(|| console::stream_entry(p))
+        .or_else(|| screenshot::stream_entry(p))
         .or_else(|| storage::stream_entry(p))
 }
 

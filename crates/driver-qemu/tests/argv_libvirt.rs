@@ -26,7 +26,7 @@ use std::process::Command;
 /// policy is the only one on the command line: the RAM backend's
 /// host-nodes and policy); a virtio NIC on a virtual network
 /// (`<interface type='network'>`); virt-install's guest for
-/// `--osinfo generic` (ICH9 EHCI1 with its three UHCI companions in one
+/// `--osinfo generic` (IDE disks with discard policies, ICH9 EHCI1 with its three UHCI companions in one
 /// slot, an e1000 NIC, libvirt's clock and PM settings).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",

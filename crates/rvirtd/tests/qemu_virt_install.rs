@@ -217,21 +217,23 @@ fn mask_lease_expiry(out: Output) -> Output {
     Output { stdout, ..out }
 }
 
-/// `vol-list --details` and `pool-list --details` columns of sizes the
-/// file systems behind the pools decide (allocation, available).
+/// The sizes the file systems behind the pools decide: a volume's
+/// allocation (the last two columns of its `vol-list --details` row) and
+/// the pool's capacity, allocation and available space (`pool-list
+/// --details` after the persistent column). Columns are compared as
+/// words, since their widths follow the masked sizes.
 fn mask_allocations(out: Output) -> Output {
     let stdout = out
         .stdout
         .lines()
         .map(|l| {
             let mut cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.iter().any(|c| *c == "qcow2" || *c == "running") && cols.len() >= 6 {
-                let n = cols.len();
-                cols[n - 2] = "<size>";
-                cols[n - 1] = "<unit>";
-                if cols.contains(&"running") {
-                    cols.truncate(4);
-                }
+            let n = cols.len();
+            if n >= 6 && cols.iter().any(|c| c.starts_with("<pool>/")) {
+                cols[n - 2] = "<allocation>";
+                cols.truncate(n - 1);
+            } else if cols.first() == Some(&"default") && cols.get(1) == Some(&"running") {
+                cols.truncate(4);
             }
             cols.join(" ")
         })

@@ -52,7 +52,12 @@ fn tools_present() -> bool {
 fn host_driver_conf(dir: &TempDir) -> String {
     let mut conf: String = ["config", "state", "dnsmasq"]
         .iter()
-        .map(|k| format!("network_{k}_dir = \"{}\"\n", dir.join(format!("net-{k}")).display()))
+        .map(|k| {
+            format!(
+                "network_{k}_dir = \"{}\"\n",
+                dir.join(format!("net-{k}")).display()
+            )
+        })
         .collect();
     conf.push_str(&format!(
         "storage_config_dir = \"{}\"\nstorage_state_dir = \"{}\"\n",
@@ -122,7 +127,10 @@ impl Side<'_> {
             .args(["--disk", "size=1"])
             // virtio: the test guest's kernel has no e1000 driver, which
             // virt-install picks for a generic OS.
-            .args(["--network", &format!("network=default,mac={MAC},model=virtio")])
+            .args([
+                "--network",
+                &format!("network=default,mac={MAC},model=virtio"),
+            ])
             .args([
                 "--boot",
                 &format!(
@@ -205,8 +213,7 @@ fn mask_lease_expiry(out: Output) -> Output {
         .lines()
         .map(|l| match l.get(..20) {
             Some(head)
-                if head.as_bytes().get(5) == Some(&b'-')
-                    && head.trim_start().starts_with("20") =>
+                if head.as_bytes().get(5) == Some(&b'-') && head.trim_start().starts_with("20") =>
             {
                 format!(" <expiry>{}", &l[20..])
             }
@@ -321,7 +328,10 @@ fn virt_install_creates_a_volume_and_gets_a_lease_as_with_libvirtd() {
         console: dir.join("lv.console"),
     };
     let (lv_addr, lv_views) = install_and_remove(&lv_side, &dir);
-    assert_eq!(rv_addr, lv_addr, "dnsmasq leased the same MAC the same address");
+    assert_eq!(
+        rv_addr, lv_addr,
+        "dnsmasq leased the same MAC the same address"
+    );
     let differ: Vec<String> = rv_views
         .iter()
         .zip(&lv_views)

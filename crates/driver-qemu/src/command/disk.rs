@@ -182,7 +182,8 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     let discard = disk.driver.policies.discard.map(|d| d.as_str());
     let fmt = fmt
         .opt_str("discard", discard)
-        .str("driver", format).str("file", &storage_name);
+        .str("driver", format)
+        .str("file", &storage_name);
     let fmt = match disk.backing_store {
         Some(BackingStore::Terminator) => fmt.null("backing"),
         _ => fmt,

@@ -153,8 +153,10 @@ impl Side<'_> {
         let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             let text = std::fs::read_to_string(&self.console).unwrap_or_default();
+            // Whole lines only: the guest may be writing this one.
             if let Some(addr) = text
-                .lines()
+                .split_inclusive('\n')
+                .filter(|l| l.ends_with('\n'))
                 .find_map(|l| l.trim_end().strip_prefix(DHCP_MARKER))
             {
                 return addr.to_string();

@@ -204,19 +204,14 @@ fn usb2_slots(def: &DomainDef) -> Vec<(i32, u32, u32)> {
 pub(super) struct Wanting<'a> {
     pub address: &'a mut Option<Address>,
     pub usb2: Option<Usb2Part>,
+    /// A pcie-root-port, which q35 places on pcie.0 itself.
+    pub root_port: bool,
 }
 
 /// The devices wanting a PCI address, in `qemuDomainAssignDevicePCISlots`
-/// order (primary video excluded: the chipset rules place it).
-pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
-    pci_wanting_parts(def)
-        .into_iter()
-        .map(|w| w.address)
-        .collect()
-}
-
-/// [`pci_wanting`] with each device's USB2 group part.
-fn pci_wanting_parts(def: &mut DomainDef) -> Vec<Wanting<'_>> {
+/// order (primary video excluded: the chipset rules place it), each with
+/// its USB2 group part.
+pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<Wanting<'_>> {
     let q35 = is_q35(def);
     let d = &mut def.devices;
     let (pci_ctrls, other_ctrls): (Vec<_>, Vec<_>) = d
@@ -227,17 +222,18 @@ fn pci_wanting_parts(def: &mut DomainDef) -> Vec<Wanting<'_>> {
     let plain = |address| Wanting {
         address,
         usb2: None,
+        root_port: false,
     };
     let mut out: Vec<Wanting> = Vec::new();
-    out.extend(
-        pci_ctrls
-            .into_iter()
-            .filter(wants)
-            .map(|c| plain(&mut c.address)),
-    );
+    out.extend(pci_ctrls.into_iter().filter(wants).map(|c| Wanting {
+        root_port: c.pci_model() == Some(PciModel::PcieRootPort),
+        usb2: None,
+        address: &mut c.address,
+    }));
     out.extend(d.interfaces.iter_mut().map(|n| plain(&mut n.address)));
     out.extend(other_ctrls.into_iter().filter(wants).map(|c| Wanting {
         usb2: usb2_part(c),
+        root_port: false,
         address: &mut c.address,
     }));
     for disk in d.disks.iter_mut().filter(|x| x.bus() == DiskBus::Virtio) {
@@ -289,7 +285,7 @@ fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
         }
     }
     let mut usb2_slots = usb2_slots(def);
-    for w in pci_wanting_parts(def) {
+    for w in pci_wanting(def) {
         let Some(part) = w.usb2 else {
             *w.address = Some(used.next_slot(0, 1)?);
             continue;

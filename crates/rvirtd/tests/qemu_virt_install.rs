@@ -3,7 +3,8 @@
 //! stock libvirtd 9.0 (namespace B), each with the `default` NAT network
 //! and a `default` dir pool. `virt-install --import --disk size=1
 //! --network network=default` (booting the kit's test guest, which asks
-//! for a DHCP lease) creates the volume in the pool, starts the guest and
+//! for a DHCP lease; once for an unknown OS, once for one virt-install
+//! knows, which gets a q35 machine) creates the volume in the pool, starts the guest and
 //! the guest gets its lease; virsh then shows the same volume, guest
 //! devices and lease on both daemons; `destroy`, `undefine
 //! --remove-all-storage` and `net-destroy` remove it all again.
@@ -67,10 +68,33 @@ fn host_driver_conf(dir: &TempDir) -> String {
     conf
 }
 
+/// What virt-install is told of the guest's OS, and what the NIC then
+/// needs added.
+struct Os {
+    args: &'static [&'static str],
+    nic: &'static str,
+}
+
+/// No OS known: an i440fx machine with an IDE disk, ICH9 USB2 controllers
+/// and an e1000 NIC, which the test guest's kernel has no driver for
+/// (hence virtio).
+const GENERIC: Os = Os {
+    args: &["--osinfo", "detect=on,require=off"],
+    nic: ",model=virtio",
+};
+
+/// A Linux virt-install knows: q35 with fourteen pcie-root-ports, virtio
+/// disk and NIC, a guest agent channel, an RNG, a balloon.
+const DEBIAN11: Os = Os {
+    args: &["--os-variant", "debian11"],
+    nic: "",
+};
+
 /// One daemon of the comparison: its virsh, the unix socket virt-install
 /// talks to, its pool directory and the guest's console file.
 struct Side<'a> {
     who: &'static str,
+    os: &'a Os,
     host: &'a dyn MigrationHost,
     socket: PathBuf,
     pool: PathBuf,
@@ -125,11 +149,9 @@ impl Side<'_> {
             .args(["--connect", &uri, "--name", GUEST, "--memory", "128"])
             .args(["--vcpus", "1", "--virt-type", "qemu", "--import"])
             .args(["--disk", "size=1"])
-            // virtio: the test guest's kernel has no e1000 driver, which
-            // virt-install picks for a generic OS.
             .args([
                 "--network",
-                &format!("network=default,mac={MAC},model=virtio"),
+                &format!("network=default,mac={MAC}{}", self.os.nic),
             ])
             .args([
                 "--boot",
@@ -140,7 +162,8 @@ impl Side<'_> {
                     args.cmdline()
                 ),
             ])
-            .args(["--osinfo", "detect=on,require=off", "--noautoconsole"])
+            .args(self.os.args)
+            .arg("--noautoconsole")
             .args(["--graphics", "none"])
             .args(["--serial", &format!("file,path={}", self.console.display())])
             .output()
@@ -299,17 +322,19 @@ fn install_and_remove(side: &Side, dir: &TempDir) -> (String, Vec<(String, Outpu
     (leased, views)
 }
 
-#[test]
-fn virt_install_creates_a_volume_and_gets_a_lease_as_with_libvirtd() {
+/// The install on rvirtd, then (where stock libvirtd is installed) on
+/// libvirtd, and what virsh showed on both compared.
+fn install_on_both(tag: &str, os: &Os) {
     if !tools_present() {
         eprintln!("virt-install, dnsmasq, iptables or qemu-img missing: skipped");
         return;
     }
     let Some(lan) = Lan::create() else { return };
-    let dir = TempDir::new("virt-install");
-    let rv = QemuHost::start_with(&lan.a, "vinstrv", &host_driver_conf(&dir));
+    let dir = TempDir::new(&format!("virt-install-{tag}"));
+    let rv = QemuHost::start_with(&lan.a, &format!("{tag}rv"), &host_driver_conf(&dir));
     let rv_side = Side {
         who: "rvirtd",
+        os,
         host: &rv,
         socket: rv.host.path("libvirt-sock"),
         pool: dir.join("pool-rv"),
@@ -321,9 +346,10 @@ fn virt_install_creates_a_volume_and_gets_a_lease_as_with_libvirtd() {
         eprintln!("stock libvirtd missing: compared with nothing");
         return;
     }
-    let lv = LibvirtdHost::start(&lan.b, "vinstlv");
+    let lv = LibvirtdHost::start(&lan.b, &format!("{tag}lv"));
     let lv_side = Side {
         who: "libvirtd",
+        os,
         host: &lv,
         socket: lv_socket(&lv),
         pool: dir.join("pool-lv"),
@@ -341,6 +367,16 @@ fn virt_install_creates_a_volume_and_gets_a_lease_as_with_libvirtd() {
         .map(|((cmd, rv), (_, lv))| format!("`{cmd}`:\n rvirtd:   {rv:?}\n libvirtd: {lv:?}"))
         .collect();
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn virt_install_creates_a_volume_and_gets_a_lease_as_with_libvirtd() {
+    install_on_both("vinst", &GENERIC);
+}
+
+#[test]
+fn virt_install_of_a_known_os_on_q35_as_with_libvirtd() {
+    install_on_both("vq35", &DEBIAN11);
 }
 
 /// The stock libvirtd's unix socket (beside its config in its directory).

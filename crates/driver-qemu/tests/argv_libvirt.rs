@@ -25,7 +25,11 @@ use std::process::Command;
 /// are honoured); a guest with every tunable rvirt applies (the NUMA
 /// policy is the only one on the command line: the RAM backend's
 /// host-nodes and policy); a virtio NIC on a virtual network
-/// (`<interface type='network'>`).
+/// (`<interface type='network'>`); virt-install's guest for
+/// `--osinfo generic` (IDE disks with discard policies, ICH9 EHCI1 with its three UHCI companions in one
+/// slot, an e1000 NIC, libvirt's clock and PM settings); virt-install's
+/// guest for `--os-variant debian11` (q35 with fourteen root ports
+/// without addresses, virtio disk and NIC, guest agent channel, RNG).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -35,6 +39,8 @@ const GUESTS: &[&str] = &[
     "q35-defined.xml",
     "tunables.xml",
     "network-nic.xml",
+    "usb2-generic.xml",
+    "virt-install-q35.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two

@@ -6,12 +6,14 @@
 //! the daemon's shared secret driver ([`rvirt::driver::shared`]), so
 //! `qemu:///system` connections see the same secrets.
 
+use crate::persist::{SecretFiles, CONFIG_DIR_KEY, DEFAULT_SYSTEM_DIR};
 use crate::SecretStore;
 use rvirt::driver::shared;
 use rvirt::driver::{
     ConnectDriver, HypervisorConnection, MigrationDriver, OpenOutcome, SecretDriver, StateConfig,
 };
 use rvirt_util::{Error, ErrorDomain, Result, Uri};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Default)]
@@ -59,10 +61,33 @@ impl ConnectDriver for SecretConnectDriver {
         })))
     }
 
-    fn state_initialize(&self, _config: &StateConfig) -> Result<()> {
-        shared::set_secrets(Box::<SecretStore>::default());
+    /// libvirt's `secretStateInitialize`: the secrets directory made if
+    /// missing and the persistent secrets loaded from it.
+    fn state_initialize(&self, config: &StateConfig) -> Result<()> {
+        let dir = secrets_dir(config);
+        let files = SecretFiles::open(&dir)?;
+        shared::set_secrets(Box::new(SecretStore::persistent(files)));
         Ok(())
     }
+}
+
+/// `secret_config_dir`, or libvirt's place under rvirt's name: the
+/// system directory for a privileged daemon, `$XDG_CONFIG_HOME/rvirt/secrets`
+/// (`~/.config/rvirt/secrets`) for a session daemon.
+fn secrets_dir(config: &StateConfig) -> PathBuf {
+    if let Some(dir) = config.setting(CONFIG_DIR_KEY) {
+        return PathBuf::from(dir);
+    }
+    if privileged() {
+        return PathBuf::from(DEFAULT_SYSTEM_DIR);
+    }
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    let config_home = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".config")
+        });
+    config_home.join("rvirt/secrets")
 }
 
 /// One connection to the secret driver.

@@ -6,14 +6,17 @@
 //! "elevated" identity, may), lookups by UUID and usage, list filters and
 //! lifecycle / value-changed events.
 //!
-//! Persistence (libvirt's `/etc/libvirt/secrets/UUID.xml` and
-//! `UUID.base64`) and the attachment to `qemu:///system` are left for the
-//! host backend; libvirt's test driver has no secret driver at all.
+//! A daemon's store keeps its persistent secrets in a directory as
+//! libvirt keeps `/etc/libvirt/secrets` ([`persist`]: `UUID.xml` and
+//! `UUID.base64`) and loads them again when it starts; ephemeral secrets
+//! stay in memory. libvirt's test driver has no secret driver at all.
 
 pub mod connect;
+pub mod persist;
 
 pub use connect::register;
 use parking_lot::Mutex;
+use persist::SecretFiles;
 use rvirt::driver::{SecretDriver, SecretRef};
 use rvirt::events_nodedev::{secret_event, ObjectEventRegistry, SecretEvent};
 use rvirt::secret::{list_flags, ERROR_DOMAIN};
@@ -39,6 +42,8 @@ impl SecretObj {
 pub struct SecretStore {
     secrets: Mutex<Vec<SecretObj>>,
     events: ObjectEventRegistry<SecretRef, SecretEvent>,
+    /// Where persistent secrets live; none: memory only.
+    files: Option<SecretFiles>,
 }
 
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
@@ -111,6 +116,44 @@ fn matches(def: &SecretDef, flags: u32) -> bool {
 }
 
 impl SecretStore {
+    /// A store backed by `files`, holding the secrets found there.
+    pub fn persistent(files: SecretFiles) -> SecretStore {
+        let secrets = files
+            .load_all()
+            .into_iter()
+            .map(|l| SecretObj {
+                def: l.def,
+                value: l.value,
+            })
+            .collect();
+        SecretStore {
+            secrets: Mutex::new(secrets),
+            events: ObjectEventRegistry::default(),
+            files: Some(files),
+        }
+    }
+
+    /// `secretDefineXML`'s saving: a persistent secret's definition (and
+    /// its value if it was ephemeral until now); a secret turned
+    /// ephemeral loses its files.
+    fn save_defined(&self, obj: &SecretObj, backup: Option<&SecretDef>) -> Result<()> {
+        let Some(files) = &self.files else {
+            return Ok(());
+        };
+        if !obj.def.ephemeral {
+            if backup.is_some_and(|b| b.ephemeral) {
+                files.save_value(&obj.def, obj.value.as_deref())?;
+            }
+            files.save_config(&obj.def)
+        } else if backup.is_some_and(|b| !b.ephemeral) {
+            files.delete_config(&obj.def)?;
+            files.delete_value(&obj.def);
+            Ok(())
+        } else {
+            Ok(())
+        }
+    }
+
     fn with_secret<R>(
         &self,
         s: &SecretRef,
@@ -172,12 +215,26 @@ impl SecretDriver for SecretStore {
         let r = {
             let mut list = self.secrets.lock();
             let uuid = def.uuid;
-            add(&mut list, def)?;
-            let obj = list
+            let backup = list
                 .iter()
                 .find(|o| o.def.uuid == uuid)
+                .map(|o| o.def.clone());
+            add(&mut list, def)?;
+            let at = list
+                .iter()
+                .position(|o| o.def.uuid == uuid)
                 .expect("just added");
-            obj.reference()
+            if let Err(e) = self.save_defined(&list[at], backup.as_ref()) {
+                // restore_backup: the old definition, or no secret.
+                match backup {
+                    Some(old) => list[at].def = old,
+                    None => {
+                        list.remove(at);
+                    }
+                }
+                return Err(e);
+            }
+            list[at].reference()
         };
         let event = SecretEvent::Lifecycle {
             event: secret_event::DEFINED,
@@ -193,6 +250,11 @@ impl SecretDriver for SecretStore {
     fn set_value(&self, s: &SecretRef, value: &[u8], flags: u32) -> Result<()> {
         check_flags("secretSetValue", flags, 0)?;
         let r = self.with_secret(s, |o| {
+            // virSecretObjSetValue: saved unless ephemeral, the old
+            // value kept when saving fails.
+            if let (Some(files), false) = (&self.files, o.def.ephemeral) {
+                files.save_value(&o.def, Some(value))?;
+            }
             o.value = Some(value.to_vec());
             Ok(o.reference())
         })?;
@@ -219,7 +281,13 @@ impl SecretDriver for SecretStore {
         })
     }
     fn undefine(&self, s: &SecretRef) -> Result<()> {
-        let r = self.with_secret(s, |o| Ok(o.reference()))?;
+        let r = self.with_secret(s, |o| {
+            if let (Some(files), false) = (&self.files, o.def.ephemeral) {
+                files.delete_config(&o.def)?;
+                files.delete_value(&o.def);
+            }
+            Ok(o.reference())
+        })?;
         self.secrets.lock().retain(|o| o.def.uuid != s.uuid);
         let event = SecretEvent::Lifecycle {
             event: secret_event::UNDEFINED,

@@ -130,3 +130,85 @@ fn lifecycle_and_value_events() {
         ]
     );
 }
+
+/// A scratch secrets directory, removed when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(tag: &str) -> ScratchDir {
+        let dir = std::env::temp_dir().join(format!("rvirt-secrets-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        ScratchDir(dir)
+    }
+    fn store(&self) -> SecretStore {
+        SecretStore::persistent(SecretFiles::open(&self.0).unwrap())
+    }
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn persistent_secrets_are_kept_as_libvirt_keeps_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = ScratchDir::new("persist");
+    let store = dir.store();
+    let s = store.define_xml(&private_ceph(), 0).unwrap();
+    assert_eq!(dir.names(), [format!("{UUID}.xml")]);
+    store.set_value(&s, b"foo", 0).unwrap();
+    let (xml, value) = (
+        dir.0.join(format!("{UUID}.xml")),
+        dir.0.join(format!("{UUID}.base64")),
+    );
+    assert_eq!(std::fs::read_to_string(&value).unwrap(), "Zm9v");
+    assert_eq!(
+        std::fs::read_to_string(&xml).unwrap(),
+        store.get_xml_desc(&s, 0).unwrap()
+    );
+    for path in [&xml, &value] {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+    let mode = std::fs::metadata(&dir.0).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+
+    // A new store (a restarted daemon) has the secret and its value.
+    let again = dir.store();
+    let s2 = again.lookup_by_usage(2, "client.admin").unwrap();
+    assert_eq!(s2.uuid_string(), UUID);
+    assert_eq!(again.get_value(&s2, 0, true).unwrap(), b"foo");
+
+    // Ephemeral: the files go, and a new value never reaches the disk.
+    let ephemeral = private_ceph().replace("ephemeral='no'", "ephemeral='yes'");
+    again.define_xml(&ephemeral, 0).unwrap();
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+    again.set_value(&s2, b"bar", 0).unwrap();
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+    // Persistent again: definition and the value it has now.
+    again.define_xml(&private_ceph(), 0).unwrap();
+    assert_eq!(std::fs::read_to_string(&value).unwrap(), "YmFy");
+    again.undefine(&s2).unwrap();
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+    assert_eq!(dir.store().num_of_secrets().unwrap(), 0);
+}
+
+#[test]
+fn files_not_named_by_their_uuid_are_skipped() {
+    let dir = ScratchDir::new("misnamed");
+    drop(dir.store());
+    std::fs::write(dir.0.join("other.xml"), private_ceph()).unwrap();
+    std::fs::write(dir.0.join("junk.xml"), "<secret").unwrap();
+    assert_eq!(dir.store().num_of_secrets().unwrap(), 0);
+}

@@ -152,6 +152,7 @@ const DRIVER_PREFIXES: &[&str] = &[
     "qemu_",
     "network_",
     "storage_",
+    "secret_",
     "migration_",
     "migrate_tls_",
     "default_tls_x509_",

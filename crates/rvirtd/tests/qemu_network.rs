@@ -441,8 +441,10 @@ fn guest_on_the_network_gets_a_lease() {
     let (_, link) = in_ns(&lan.a, "ip", &["-o", "link", "show", "dev", "vnet0"]);
     assert!(link.contains(&format!("master {BRIDGE}")), "{link}");
 
+    // Whole lines only: the console may be read while the guest writes.
     let leased = guest.wait_for(0, 180, "a DHCP lease", |text| {
-        text.lines()
+        text.split_inclusive('\n')
+            .filter(|l| l.ends_with('\n'))
             .find_map(|l| l.trim_end().strip_prefix(DHCP_MARKER).map(str::to_string))
     });
     assert!(leased.starts_with("10.99.0."), "{leased}");

@@ -68,6 +68,20 @@ impl QemuLibvirtd {
         format!("qemu:///system?socket={}", self.socket().display())
     }
 
+    /// `qemu:///system` on the read-only socket.
+    pub fn uri_ro(&self) -> String {
+        format!(
+            "qemu:///system?socket={}",
+            self.dir.path().join("libvirt-sock-ro").display()
+        )
+    }
+
+    /// Its /etc/libvirt (a copy of the host's, bind-mounted there in its
+    /// mount namespace): where it keeps secrets, networks, pools.
+    pub fn etc_dir(&self) -> PathBuf {
+        self.dir.path().join("etc-libvirt")
+    }
+
     pub fn log(&self) -> String {
         self.process.log()
     }

@@ -4,6 +4,7 @@
 //! (errors with libvirt's numbers, URIs, UUIDs, units, typed parameters) that
 //! the public API, `conf`, the drivers and the RPC layer all speak.
 
+pub mod base64;
 pub mod c_enum;
 pub mod error;
 pub mod host;

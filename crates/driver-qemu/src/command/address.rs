@@ -111,12 +111,17 @@ impl PciSet {
         pci(bus, slot, function)
     }
 
-    /// The first wholly free slot of `bus` from `first`.
+    /// The first wholly free slot of `bus` from `first`, taken.
     pub(super) fn next_slot(&mut self, bus: u32, first: u32) -> Result<Address> {
-        let slot = (first..32)
-            .find(|s| self.slot_free(bus, *s))
-            .ok_or_else(|| unsupported(format!("No more available PCI slots on bus {bus}")))?;
+        let slot = self.free_slot(bus, first)?;
         Ok(self.take(bus, slot, 0))
+    }
+
+    /// The number of the first wholly free slot of `bus` from `first`.
+    fn free_slot(&self, bus: u32, first: u32) -> Result<u32> {
+        (first..32)
+            .find(|s| self.slot_free(bus, *s))
+            .ok_or_else(|| unsupported(format!("No more available PCI slots on bus {bus}")))
     }
 }
 
@@ -155,36 +160,93 @@ fn controller_wants_pci(c: &Controller, q35: bool) -> bool {
     }
 }
 
+/// Where an ICH9 USB2 controller (EHCI1 or a UHCI companion) goes in
+/// the one slot its group shares (`qemuDomainAssignDevicePCISlots`):
+/// EHCI1 at function 7, UHCI1..3 at 0..2, UHCI1 with multifunction on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Usb2Part {
+    pub index: i32,
+    pub function: u32,
+    pub multifunction: bool,
+}
+
+fn usb2_part(c: &Controller) -> Option<Usb2Part> {
+    let (function, multifunction) = match c.usb_model()? {
+        UsbModel::Ich9Ehci1 => (7, false),
+        UsbModel::Ich9Uhci1 => (0, true),
+        UsbModel::Ich9Uhci2 => (1, false),
+        UsbModel::Ich9Uhci3 => (2, false),
+        _ => return None,
+    };
+    Some(Usb2Part {
+        index: c.index,
+        function,
+        multifunction,
+    })
+}
+
+/// The slot each USB2 group of `def` already has (an address given in
+/// the definition), by controller index.
+fn usb2_slots(def: &DomainDef) -> Vec<(i32, u32, u32)> {
+    def.devices
+        .controllers
+        .iter()
+        .filter(|c| usb2_part(c).is_some())
+        .filter_map(|c| match c.address {
+            Some(Address::Pci { bus, slot, .. }) => Some((c.index, bus, slot)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A device wanting a PCI address, and its place in a USB2 group if it
+/// is part of one.
+pub(super) struct Wanting<'a> {
+    pub address: &'a mut Option<Address>,
+    pub usb2: Option<Usb2Part>,
+    /// A pcie-root-port, which q35 places on pcie.0 itself.
+    pub root_port: bool,
+}
+
 /// The devices wanting a PCI address, in `qemuDomainAssignDevicePCISlots`
-/// order (primary video excluded: the chipset rules place it).
-pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
+/// order (primary video excluded: the chipset rules place it), each with
+/// its USB2 group part.
+pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<Wanting<'_>> {
     let q35 = is_q35(def);
     let d = &mut def.devices;
-    let mut out: Vec<&mut Option<Address>> = Vec::new();
     let (pci_ctrls, other_ctrls): (Vec<_>, Vec<_>) = d
         .controllers
         .iter_mut()
         .partition(|c| c.controller_type == ControllerType::Pci);
     let wants = |c: &&mut Controller| controller_wants_pci(c, q35);
-    out.extend(pci_ctrls.into_iter().filter(wants).map(|c| &mut c.address));
-    out.extend(d.interfaces.iter_mut().map(|n| &mut n.address));
-    out.extend(
-        other_ctrls
-            .into_iter()
-            .filter(wants)
-            .map(|c| &mut c.address),
-    );
+    let plain = |address| Wanting {
+        address,
+        usb2: None,
+        root_port: false,
+    };
+    let mut out: Vec<Wanting> = Vec::new();
+    out.extend(pci_ctrls.into_iter().filter(wants).map(|c| Wanting {
+        root_port: c.pci_model() == Some(PciModel::PcieRootPort),
+        usb2: None,
+        address: &mut c.address,
+    }));
+    out.extend(d.interfaces.iter_mut().map(|n| plain(&mut n.address)));
+    out.extend(other_ctrls.into_iter().filter(wants).map(|c| Wanting {
+        usb2: usb2_part(c),
+        root_port: false,
+        address: &mut c.address,
+    }));
     for disk in d.disks.iter_mut().filter(|x| x.bus() == DiskBus::Virtio) {
-        out.push(&mut disk.address);
+        out.push(plain(&mut disk.address));
     }
     for balloon in d
         .memballoon
         .iter_mut()
         .filter(|m| m.model != MemballoonModel::None)
     {
-        out.push(&mut balloon.address);
+        out.push(plain(&mut balloon.address));
     }
-    out.extend(d.rngs.iter_mut().map(|r| &mut r.address));
+    out.extend(d.rngs.iter_mut().map(|r| plain(&mut r.address)));
     // The primary video is placed by the chipset rules.
     for video in d
         .videos
@@ -192,12 +254,12 @@ pub(super) fn pci_wanting(def: &mut DomainDef) -> Vec<&mut Option<Address>> {
         .skip(1)
         .filter(|v| v.model != VideoModel::None)
     {
-        out.push(&mut video.address);
+        out.push(plain(&mut video.address));
     }
     for input in d.inputs.iter_mut().filter(|i| i.bus == InputBus::Virtio) {
-        out.push(&mut input.address);
+        out.push(plain(&mut input.address));
     }
-    out.retain(|a| a.is_none());
+    out.retain(|w| w.address.is_none());
     out
 }
 
@@ -222,8 +284,25 @@ fn assign_i440fx(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
             v.address = Some(used.take(0, 2, 0));
         }
     }
-    for slot in pci_wanting(def) {
-        *slot = Some(used.next_slot(0, 1)?);
+    let mut usb2_slots = usb2_slots(def);
+    for w in pci_wanting(def) {
+        let Some(part) = w.usb2 else {
+            *w.address = Some(used.next_slot(0, 1)?);
+            continue;
+        };
+        let (bus, slot) = match usb2_slots.iter().find(|(i, _, _)| *i == part.index) {
+            Some((_, bus, slot)) => (*bus, *slot),
+            None => {
+                let slot = used.free_slot(0, 1)?;
+                usb2_slots.push((part.index, 0, slot));
+                (0, slot)
+            }
+        };
+        let mut address = used.take(bus, slot, part.function);
+        if let (true, Address::Pci { multifunction, .. }) = (part.multifunction, &mut address) {
+            *multifunction = Some("on".into());
+        }
+        *w.address = Some(address);
     }
     Ok(())
 }

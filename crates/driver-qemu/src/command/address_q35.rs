@@ -7,7 +7,7 @@
 use super::address::{pci_wanting, root_port, PciSet};
 use super::unsupported;
 use rvirt_conf::domain::controller::{
-    ControllerModel, ControllerType, PciModel, ScsiModel, UsbModel,
+    ControllerModel, ControllerType, PciModel, PciModelName, ScsiModel, UsbModel,
 };
 use rvirt_conf::domain::interface::{NetModel, NetModelType};
 use rvirt_conf::domain::props::VirEnum;
@@ -57,7 +57,13 @@ pub(super) fn assign(def: &mut DomainDef, used: &mut PciSet) -> Result<()> {
     let mut free_ports = empty_root_ports(def, used);
     let mut next_index = next_pci_index(def);
     let mut added = Vec::new();
-    for slot in pci_wanting(def) {
+    // Root ports without an address go on pcie.0 (place_root_ports);
+    // everything else into a root port.
+    let endpoints = pci_wanting(def)
+        .into_iter()
+        .filter(|w| !w.root_port)
+        .map(|w| w.address);
+    for slot in endpoints {
         let bus = match free_ports.first() {
             Some(_) => free_ports.remove(0),
             None => {
@@ -137,9 +143,27 @@ fn place_root_ports(def: &mut DomainDef, used: &mut PciSet) {
         };
         current = Some((slot, function));
         c.address = Some(used.take(0, slot, function));
-        c.pci.port.get_or_insert((slot << 3 | function) as i32);
     }
     mark_multifunction(def);
+    root_port_defaults(def);
+}
+
+/// The end of `qemuDomainAssignPCIAddresses`: every root port gets the
+/// QEMU device name, its index as chassis and its devfn as port unless
+/// the definition says otherwise.
+fn root_port_defaults(def: &mut DomainDef) {
+    for c in def
+        .devices
+        .controllers
+        .iter_mut()
+        .filter(|c| is_root_port(c))
+    {
+        c.pci.model_name.get_or_insert(PciModelName::PcieRootPort);
+        c.pci.chassis.get_or_insert(c.index);
+        if let Some(Address::Pci { slot, function, .. }) = c.address {
+            c.pci.port.get_or_insert((slot << 3 | function) as i32);
+        }
+    }
 }
 
 /// `virDomainPCIAddressSetAllMulti`: function 0 of a slot with several

@@ -96,6 +96,9 @@ fn usb(c: &Controller) -> Result<Props> {
         Some(UsbModel::Piix3Uhci) => "piix3-usb-uhci",
         Some(UsbModel::Piix4Uhci) => "piix4-usb-uhci",
         Some(UsbModel::Ich9Ehci1) => "ich9-usb-ehci1",
+        Some(UsbModel::Ich9Uhci1) => "ich9-usb-uhci1",
+        Some(UsbModel::Ich9Uhci2) => "ich9-usb-uhci2",
+        Some(UsbModel::Ich9Uhci3) => "ich9-usb-uhci3",
         Some(UsbModel::QemuXhci) => "qemu-xhci",
         Some(UsbModel::NecXhci) => "nec-usb-xhci",
         other => {
@@ -105,14 +108,22 @@ fn usb(c: &Controller) -> Result<Props> {
             )))
         }
     };
-    let id = if c.index == 0 {
+    // The alias of the controller of this index, which is the master
+    // of a companion (libvirt's qemuBuildUSBControllerFindMasterAlias).
+    let alias = if c.index == 0 {
         "usb".to_string()
     } else {
         format!("usb{}", c.index)
     };
-    let mut p = Props::new().str("driver", driver).str("id", &id);
+    let mut p = Props::new().str("driver", driver);
     if let (Some(n), true) = (c.ports, driver.ends_with("xhci")) {
         p = p.num("p2", n).num("p3", n);
     }
-    Ok(p)
+    // A companion joins its master's bus and has no id of its own.
+    Ok(match c.master_startport {
+        Some(first) => p
+            .str("masterbus", &format!("{alias}.0"))
+            .num("firstport", first),
+        None => p.str("id", &alias),
+    })
 }

@@ -18,9 +18,10 @@ fn untranslated(disk: &Disk) -> Option<&'static str> {
     let d = &disk.driver;
     let src = &disk.source;
     let boot_loadparm = disk.boot.as_ref().is_some_and(|b| b.loadparm.is_some());
-    // io= is carried (aio); the other policies are not.
+    // io= (aio) and discard= are carried; the other policies are not.
     let policies = DriverPolicies {
         io: None,
+        discard: None,
         ..d.policies.clone()
     };
     [
@@ -176,7 +177,13 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
     if let Some(c) = cache_props(disk) {
         fmt = fmt.obj("cache", c);
     }
-    let fmt = fmt.str("driver", format).str("file", &storage_name);
+    // What the guest's discards do, on the node it writes through
+    // (qemuBlockStorageSourceAddBlockdevCommonProps' effective node).
+    let discard = disk.driver.policies.discard.map(|d| d.as_str());
+    let fmt = fmt
+        .opt_str("discard", discard)
+        .str("driver", format)
+        .str("file", &storage_name);
     let fmt = match disk.backing_store {
         Some(BackingStore::Terminator) => fmt.null("backing"),
         _ => fmt,

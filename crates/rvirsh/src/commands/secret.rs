@@ -11,6 +11,7 @@ use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl};
 use rvirt::secret::{list_flags, USAGE_NAMES};
 use rvirt::{ErrorCode, Secret};
+use rvirt_util::base64;
 
 const SECRET: super::OptDef = data("secret", "secret UUID");
 
@@ -83,48 +84,6 @@ pub static COMMANDS: &[CommandDef] = &[
     ),
 ];
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// `g_base64_encode`.
-pub fn base64_encode(data: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// `g_base64_decode`: characters outside the alphabet are skipped, a
-/// trailing partial group yields the bytes it holds.
-pub fn base64_decode(text: &str) -> Vec<u8> {
-    let values: Vec<u32> = text
-        .bytes()
-        .filter_map(|c| ALPHABET.iter().position(|a| *a == c).map(|v| v as u32))
-        .collect();
-    let mut out = Vec::new();
-    for group in values.chunks(4) {
-        let n = group
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, v)| acc | v << (18 - 6 * i));
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..group.len().saturating_sub(1)]);
-    }
-    out
-}
-
 /// virshCommandOptSecret: the secret the option's UUID names.
 fn lookup(ctl: &Ctl, c: &ParsedCommand) -> Result<(Secret, String), CmdError> {
     let n = opt_string(c, "secret")?.unwrap_or_default().to_string();
@@ -171,7 +130,7 @@ fn secret_get_value(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
             .and_then(|_| out.flush())
             .map_err(|_| CmdError::msg("failed to write secret"))?;
     } else {
-        ctl.print(&base64_encode(&value));
+        ctl.print(&base64::encode(&value));
     }
     Ok(())
 }
@@ -205,7 +164,7 @@ fn secret_set_value(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let value = if plain {
         raw
     } else {
-        base64_decode(&String::from_utf8_lossy(&raw))
+        base64::decode(&String::from_utf8_lossy(&raw))
     };
     secret
         .set_value(&value, 0)
@@ -298,24 +257,4 @@ fn collect(ctl: &Ctl, flags: u32) -> Result<Vec<Secret>, CmdError> {
         .iter()
         .filter_map(|u| conn.secret_lookup_by_uuid_string(u).ok())
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_as_glib() {
-        for (plain, coded) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64_encode(plain.as_bytes()), coded);
-            assert_eq!(base64_decode(coded), plain.as_bytes());
-        }
-        assert_eq!(base64_decode("Zm9v\nYmFy\n"), b"foobar");
-    }
 }

@@ -129,6 +129,7 @@ impl Host {
                 "listen_tcp = 1\nlisten_tls = 0\nauth_tcp = \"none\"\n\
                  tcp_port = \"{port}\"\nlisten_addr = \"{addr}\"\n\
                  unix_sock_dir = \"{d}\"\nstate_dir = \"{d}\"\n\
+                 secret_config_dir = \"{d}/secrets\"\n\
                  host_uuid = \"{host_uuid}\"\n\
                  test_relocation_listen = \"{addr}:{reloc_port}\"\n{extra}",
                 d = dir.path().display()

@@ -25,6 +25,7 @@ packages=(
     dnsmasq-base  # the network driver's DHCP/DNS server
     iptables  # the network driver's firewall rules (iptables-nft on Debian 12)
     python3-pip  # fetches libvirt-python 9.0.0's own test suite (its sdist) at test time
+    virtinst  # virt-install, run against both daemons by the qemu_virt_install test
 )
 
 missing=()

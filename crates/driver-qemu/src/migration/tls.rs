@@ -42,7 +42,7 @@ pub struct TlsConfig {
     pub verify: bool,
     /// Migrations without `VIR_MIGRATE_TLS` are refused.
     pub force: bool,
-    /// A secret for the private key: rvirtd has no secret driver.
+    /// A secret for an encrypted private key: not handed to QEMU yet.
     secret: Option<String>,
 }
 

@@ -1,5 +1,5 @@
 //! A secret driver (libvirt's src/secret/secret_driver.c with the object
-//! list rules of src/conf/virsecretobj.c), kept in memory: define with
+//! list rules of src/conf/virsecretobj.c): define with
 //! libvirt's checks (a UUID keeps its usage, a private secret stays
 //! private, a usage belongs to one UUID), values that a client never reads
 //! back from a private secret (only a daemon-side caller, libvirt's

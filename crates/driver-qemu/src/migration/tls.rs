@@ -109,7 +109,7 @@ impl TlsConfig {
         }
         if let Some(uuid) = &self.secret {
             return Err(unsupported(&format!(
-                "{SECRET_KEY} '{uuid}' cannot be used: rvirtd has no secret driver"
+                "{SECRET_KEY} '{uuid}' cannot be used: the QEMU driver does not hand QEMU a key secret yet"
             )));
         }
         Ok(())
@@ -204,7 +204,7 @@ mod tests {
             .check(flags::TLS)
             .unwrap_err()
             .message
-            .contains("no secret driver"));
+            .contains("does not hand QEMU a key secret"));
         assert_eq!((creds(flags::TLS).as_str(), creds(0).as_str()), (ALIAS, ""));
     }
 }

@@ -24,13 +24,7 @@ pub struct HostNetworks {
 }
 
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, bad);
-        e.domain = ErrorDomain::NETWORK;
-        return Err(e);
-    }
-    Ok(())
+    rvirt::connect::check_flags_in(ErrorDomain::NETWORK, api, given, allowed)
 }
 
 fn find<'a>(nets: &'a mut [NetworkObj], net: &NetworkRef) -> Result<&'a mut NetworkObj> {

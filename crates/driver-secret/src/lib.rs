@@ -47,12 +47,7 @@ pub struct SecretStore {
 }
 
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, given & !allowed);
-        e.domain = ERROR_DOMAIN;
-        return Err(e);
-    }
-    Ok(())
+    rvirt::connect::check_flags_in(ERROR_DOMAIN, api, given, allowed)
 }
 
 fn internal(msg: String) -> Error {

@@ -28,16 +28,7 @@ fn sys(what: String, e: &std::io::Error) -> Error {
 
 /// `virCheckFlags` as the storage code reports it.
 pub fn check_flags(func: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        // virCheckFlags reports its text bare.
-        return Err(Error::raw(
-            ERROR_DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("unsupported flags (0x{bad:x}) in function {func}"),
-        ));
-    }
-    Ok(())
+    rvirt::connect::check_flags_in(ERROR_DOMAIN, func, given, allowed)
 }
 
 /// `VIR_EXCLUSIVE_FLAGS_RET` of the two build modes.

@@ -44,13 +44,7 @@ use std::sync::{Arc, OnceLock, Weak};
 /// node devices, interfaces, snapshots): reported from the test driver's
 /// error domain (`VIR_FROM_TEST`).
 pub(crate) fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    let bad = given & !allowed;
-    if bad != 0 {
-        let mut e = rvirt::connect::unsupported_flags(api, bad);
-        e.domain = ErrorDomain::TEST;
-        return Err(e);
-    }
-    Ok(())
+    rvirt::connect::check_flags_in(ErrorDomain::TEST, api, given, allowed)
 }
 
 /// The shared state behind `test:///default` while any connection holds it.

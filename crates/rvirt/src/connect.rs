@@ -229,3 +229,15 @@ pub fn unsupported_flags(api: &str, bad: u32) -> Error {
         format!("unsupported flags (0x{bad:x}) in function {api}"),
     )
 }
+
+/// `virCheckFlags` in a driver that reports from `domain`: the flags
+/// outside `allowed` refused with [`unsupported_flags`]'s text.
+pub fn check_flags_in(domain: ErrorDomain, api: &str, given: u32, allowed: u32) -> Result<()> {
+    let bad = given & !allowed;
+    if bad == 0 {
+        return Ok(());
+    }
+    let mut e = unsupported_flags(api, bad);
+    e.domain = domain;
+    Err(e)
+}

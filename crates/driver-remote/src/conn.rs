@@ -3,96 +3,22 @@
 //! libvirt's client performs and domain event routing.
 
 use crate::client::{Client, KeepAlive, Sock};
+use crate::domain_events::Events;
 use crate::uri::{self, Address, Transport};
 use parking_lot::Mutex;
 use rvirt::driver::{DomainRef, HypervisorConnection};
-use rvirt::events::{event_id, DomainEvent, EventCallback, EventRegistry};
+use rvirt::events::{event_id, EventCallback};
 use rvirt::flags::feature;
 use rvirt::types::{DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
 use rvirt_rpc::program::DomainFlagsArgs;
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure, RemoteCalls};
 use rvirt_rpc::{Call, Proc};
-use rvirt_rpc::{NonnullDomain, Packet, XdrDecode, XdrEncode};
+use rvirt_rpc::{NonnullDomain, XdrDecode, XdrEncode};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
-
-/// Server-side callback ids and the local registrations they feed.
-#[derive(Default)]
-struct Events {
-    registry: EventRegistry,
-    objects: crate::nodedev::ObjectEvents,
-    /// server callback id -> local callback id
-    by_server: crate::callback_ids::CallbackIds,
-    network: crate::network::NetworkEvents,
-    pools: crate::storage::PoolEvents,
-}
-
-impl Events {
-    fn deliver(&self, packet: Packet) {
-        if self.network.deliver(&packet)
-            || self.pools.deliver(&packet)
-            || self.objects.deliver(&packet)
-        {
-            return;
-        }
-        let Some((server_id, dom, event)) = decode_event(&packet) else {
-            return;
-        };
-        let local = self.by_server.local(server_id);
-        match local {
-            Some(id) => {
-                self.registry.emit_to(id, &domain_ref(dom), &event);
-            }
-            None => tracing::debug!(server_id, "event for an unknown callback"),
-        }
-    }
-}
-
-fn decode_event(p: &Packet) -> Option<(i32, NonnullDomain, DomainEvent)> {
-    fn body<T: XdrDecode>(p: &Packet) -> Option<T> {
-        p.body()
-            .map_err(|e| tracing::debug!("undecodable event: {e}"))
-            .ok()
-    }
-    Some(match Procedure::from_i32(p.header.proc_)? {
-        Procedure::DomainEventCallbackLifecycle => {
-            let m: DomainEventCallbackLifecycleMsg = body(p)?;
-            let ev = DomainEvent::Lifecycle {
-                event: m.msg.event,
-                detail: m.msg.detail,
-            };
-            (m.callback_id, m.msg.dom, ev)
-        }
-        Procedure::DomainEventCallbackReboot => {
-            let m: DomainEventCallbackRebootMsg = body(p)?;
-            (m.callback_id, m.msg.dom, DomainEvent::Reboot)
-        }
-        Procedure::DomainEventCallbackMigrationIteration => {
-            let m: DomainEventCallbackMigrationIterationMsg = body(p)?;
-            let ev = DomainEvent::MigrationIteration {
-                iteration: m.iteration,
-            };
-            (m.callback_id, m.dom, ev)
-        }
-        Procedure::DomainEventCallbackTunable => {
-            let m: DomainEventCallbackTunableMsg = body(p)?;
-            let ev = DomainEvent::Tunable { params: m.params };
-            (m.callback_id, m.dom, ev)
-        }
-        Procedure::DomainEventCallbackJobCompleted => {
-            let m: DomainEventCallbackJobCompletedMsg = body(p)?;
-            let ev = DomainEvent::JobCompleted { stats: m.params };
-            (m.callback_id, m.dom, ev)
-        }
-        other => {
-            tracing::debug!(proc_ = other.name(), "ignoring event");
-            return None;
-        }
-    })
-}
 
 pub struct RemoteConnection {
     client: Client,
@@ -335,8 +261,6 @@ int_ret! {
     DomainHasManagedSaveImageRet => result,
     ConnectIsSecureRet => secure,
 }
-
-impl RemoteConnection {}
 
 impl HypervisorConnection for RemoteConnection {
     fn close(&self) -> Result<()> {

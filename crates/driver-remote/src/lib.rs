@@ -11,6 +11,7 @@ mod callback_ids;
 mod checkpoint;
 mod client;
 mod conn;
+mod domain_events;
 mod migration;
 mod network;
 mod nodedev;

@@ -374,12 +374,10 @@ fn protocol_abuse_gets_libvirtds_answers() {
         // A write procedure rvirtd does not implement: the read-only refusal
         // comes first, as in libvirtd.
         let mut ro = open_readonly(d);
-        let msg = ro
-            .call(Procedure::DomainCheckpointCreateXml, &())
-            .error_message();
+        let msg = ro.call(Procedure::DomainBackupBegin, &()).error_message();
         assert_eq!(
             msg,
-            "operation forbidden: read only access prevents virDomainCheckpointCreateXML"
+            "operation forbidden: read only access prevents virDomainBackupBegin"
         );
     });
 }

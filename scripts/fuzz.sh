@@ -7,7 +7,8 @@
 # fail; replay one with
 #   cargo run -p rvirt-fuzz --release -- TARGET --replay FILE
 #
-#   scripts/fuzz.sh [RUNS_PER_TARGET] [SEED]      (default 20000, 0x5eed)
+#   scripts/fuzz.sh [RUNS_PER_TARGET] [SEED]      (default 20000, 0x5eed;
+#   the TLS handshake, hundreds of times dearer a run, gets an eighth)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-20000}"

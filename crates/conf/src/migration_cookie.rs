@@ -112,6 +112,16 @@ impl MigrationCookie {
         self.qemu_mut().cpu = cpu;
     }
 
+    /// Mark `cpu-hotplug` mandatory (libvirt's begin does when vCPUs were
+    /// plugged out of order): a destination that cannot plug them in that
+    /// order refuses the cookie.
+    pub fn mark_cpu_hotplug(&mut self) {
+        let q = self.qemu_mut();
+        q.mandatory = q
+            .mandatory
+            .with(crate::qemu_cookie::CookieFeature::CpuHotplug);
+    }
+
     /// The block dirty bitmaps offered (begin) or accepted (prepare) for
     /// a storage migration (libvirt's `<blockDirtyBitmaps>`).
     pub fn bitmaps(&self) -> Option<&[crate::qemu_cookie::BitmapDisk]> {

@@ -5,6 +5,7 @@
 use crate::paths::{write_atomic, Paths};
 use rvirt_conf::domain::props::{TriBool, VirEnum};
 use rvirt_conf::network::{ForwardMode, Lease, NetworkDef, NetworkIp};
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::fmt::Write as _;
 use std::path::Path;

@@ -4,6 +4,7 @@
 
 use super::*;
 use rvirt::network::update::{ADD_LAST, AFFECT_CONFIG};
+use rvirt_util::object_files::ObjectFiles;
 
 fn scratch() -> (Paths, std::path::PathBuf) {
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);

@@ -10,6 +10,7 @@ use rvirt::driver::NetworkRef;
 use rvirt_conf::network::objlist;
 pub use rvirt_conf::network::objlist::assign_def;
 use rvirt_conf::network::{NetworkDef, XML_INACTIVE};
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 const DOMAIN: ErrorDomain = ErrorDomain::NETWORK;

@@ -5,6 +5,7 @@
 //! configurable roots.
 
 use rvirt::driver::StateConfig;
+use rvirt_util::object_files::ObjectFiles;
 use std::path::{Path, PathBuf};
 
 /// rvirtd.conf keys and their defaults.
@@ -24,6 +25,15 @@ pub struct Paths {
     pub dnsmasq: PathBuf,
 }
 
+impl ObjectFiles for Paths {
+    fn config_dir(&self) -> &Path {
+        &self.config
+    }
+    fn state_dir(&self) -> &Path {
+        &self.state
+    }
+}
+
 impl Paths {
     pub fn from_config(config: &StateConfig) -> Paths {
         let dir =
@@ -33,26 +43,6 @@ impl Paths {
             state: dir(DIR_KEYS[1]),
             dnsmasq: dir(DIR_KEYS[2]),
         }
-    }
-
-    pub fn autostart_dir(&self) -> PathBuf {
-        self.config.join("autostart")
-    }
-
-    pub fn config_file(&self, name: &str) -> PathBuf {
-        self.config.join(format!("{name}.xml"))
-    }
-
-    pub fn autostart_link(&self, name: &str) -> PathBuf {
-        self.autostart_dir().join(format!("{name}.xml"))
-    }
-
-    pub fn status_file(&self, name: &str) -> PathBuf {
-        self.state.join(format!("{name}.xml"))
-    }
-
-    pub fn pid_file(&self, name: &str) -> PathBuf {
-        self.state.join(format!("{name}.pid"))
     }
 
     /// `NAME.conf`, `NAME.hostsfile`, `NAME.addnhosts`, `NAME.leases`.

@@ -2,6 +2,7 @@
 //! of the directory), so a crash leaves the old content or the new, never
 //! a torn file.
 
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,15 @@ pub struct Dirs {
     pub lib: PathBuf,
 }
 
+impl ObjectFiles for Dirs {
+    fn config_dir(&self) -> &Path {
+        &self.config
+    }
+    fn state_dir(&self) -> &Path {
+        &self.state
+    }
+}
+
 impl Dirs {
     pub fn create_all(&self) -> Result<()> {
         for d in [&self.config, &self.state, &self.cache, &self.log, &self.lib] {
@@ -70,32 +80,18 @@ impl Dirs {
         ensure_dir(&self.autostart_dir())
     }
 
-    pub fn config_file(&self, name: &str) -> PathBuf {
-        self.config.join(format!("{name}.xml"))
-    }
-
-    pub fn autostart_dir(&self) -> PathBuf {
-        self.config.join("autostart")
-    }
-
-    pub fn autostart_link(&self, name: &str) -> PathBuf {
-        self.autostart_dir().join(format!("{name}.xml"))
-    }
-
-    pub fn status_file(&self, name: &str) -> PathBuf {
-        self.state.join(format!("{name}.xml"))
-    }
-
-    pub fn pid_file(&self, name: &str) -> PathBuf {
-        self.state.join(format!("{name}.pid"))
-    }
-
     pub fn monitor_socket(&self, name: &str) -> PathBuf {
         self.lib.join(format!("{name}.monitor"))
     }
 
     pub fn log_file(&self, name: &str) -> PathBuf {
         self.log.join(format!("{name}.log"))
+    }
+
+    /// A running guest's private directory (`domain-ID-NAME`), where its
+    /// master key lives.
+    pub fn domain_lib(&self, id: i32, name: &str) -> PathBuf {
+        self.lib.join(format!("domain-{id}-{name}"))
     }
 }
 

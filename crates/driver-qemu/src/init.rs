@@ -11,6 +11,7 @@ use crate::state::Running;
 use crate::status::Status;
 use rvirt::types::{reason, DomainState};
 use rvirt_conf::DomainDef;
+use rvirt_util::object_files::ObjectFiles;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,7 +138,7 @@ fn wait_for_monitor(driver: &Arc<Driver>, status: Status) {
 /// stopped for `why`.
 fn discard(driver: &Arc<Driver>, status: Status, why: i32) {
     let name = status.def.name.clone();
-    let lib_dir = driver.dirs.lib.join(format!("domain-{}-{name}", status.id));
+    let lib_dir = driver.dirs.domain_lib(status.id, &name);
     match status.incoming {
         true => tracing::info!("killing {name}, whose incoming migration never finished"),
         false => tracing::info!("guest {name} ended while the daemon was down"),
@@ -181,6 +182,7 @@ fn adopt(driver: &Arc<Driver>, status: Status, (run, events, state): Attached) {
     if let Err(e) = crate::network_iface::restore_ports(&mut def) {
         tracing::warn!("cannot find the network ports of {name}: {}", e.message);
     }
+    crate::macvtap::restore_links(&mut def);
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut def) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }

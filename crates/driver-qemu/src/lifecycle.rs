@@ -18,6 +18,7 @@ use rvirt::types::{reason, DomainState};
 use rvirt_conf::domain::cpu::CpuDef;
 use rvirt_conf::domain::VirtType;
 use rvirt_conf::DomainDef;
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::Write;
 use std::path::PathBuf;
@@ -103,8 +104,13 @@ fn start_run(
         obj.def.clone()
     };
     let config_cpu = def.cpu.clone();
-    if source_cpu.is_some() {
-        def.cpu = source_cpu;
+    if let Some(mut cpu) = source_cpu {
+        // libvirt keeps the guest's NUMA cells apart from its CPU, so the
+        // cookie's CPU has none: the definition's stay.
+        let own = def.cpu.take().unwrap_or_default();
+        cpu.numa = own.numa;
+        cpu.numa_interconnects = own.numa_interconnects;
+        def.cpu = Some(cpu);
     }
     command::update_cpu_for_start(&mut def);
     let config_cpu = config_cpu.filter(|c| Some(c) != def.cpu.as_ref());
@@ -115,15 +121,25 @@ fn start_run(
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
     let name = def.name.clone();
-    let ctx = RunContext {
+    let mut ctx = RunContext {
         accel,
         monitor_socket: driver.dirs.monitor_socket(&name),
-        lib_dir: driver.dirs.lib.join(format!("domain-{id}-{name}")),
+        lib_dir: driver.dirs.domain_lib(id, &name),
         domain_id: id,
         incoming,
+        tap_fds: Default::default(),
     };
     let creds = driver.security.credentials(&def)?;
     crate::network_iface::prepare(&mut def, creds.as_ref())?;
+    let state_dir = driver.dirs.state.clone();
+    let release_links = |def: &DomainDef| {
+        crate::network_iface::release(def);
+        crate::macvtap::release(def, &state_dir);
+    };
+    // Kept open until QEMU has inherited them.
+    let opened = crate::macvtap::connect_all(&mut def, &state_dir)
+        .inspect_err(|_| crate::network_iface::release(&def))?;
+    ctx.tap_fds = opened.by_position.clone();
     let prepared = (|| -> Result<_> {
         let cmd = command::build(&def, &caps, &ctx)?;
         let mut live = def.clone();
@@ -133,15 +149,17 @@ fn start_run(
             .create(&mut live, id, driver.security.privileged)?;
         Ok((cmd, live, cgroup))
     })();
-    let (cmd, mut live, cgroup) = prepared.inspect_err(|_| crate::network_iface::release(&def))?;
+    let (cmd, mut live, cgroup) = prepared.inspect_err(|_| release_links(&def))?;
     let config_resource = def.resource.clone();
     let privileged = driver.security.privileged;
-    let (pid, monitor, events) = match launch(driver, &cmd, &ctx, &live, paused, cgroup) {
+    let launched = launch(driver, &cmd, &ctx, &live, paused, (cgroup, &opened.raw()));
+    drop(opened);
+    let (pid, monitor, events) = match launched {
         Ok(launched) => launched,
         Err(e) => {
             remove_run_files(driver, &name, &ctx.lib_dir);
             driver.cgroups.remove(&live, id, privileged);
-            crate::network_iface::release(&live);
+            release_links(&live);
             return Err(e);
         }
     };
@@ -155,6 +173,7 @@ fn start_run(
     if let Err(e) = crate::console::record_ptys(driver, &run, &mut live) {
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }
+    record_vcpu_order(driver, &run, &mut live);
     let (state, why) = match (migrated, paused) {
         (true, _) => (DomainState::Paused, reason::PAUSED_MIGRATION),
         (false, true) => (DomainState::Paused, reason::PAUSED_USER),
@@ -185,6 +204,22 @@ fn start_run(
     Ok(started)
 }
 
+/// `qemuDomainVcpuPersistOrder` after the start: the order QEMU enabled
+/// the vCPUs in, for a definition that shows `<vcpus>`.
+fn record_vcpu_order(driver: &Driver, run: &Arc<Running>, live: &mut DomainDef) {
+    if live.vcpu_states.is_none() {
+        return;
+    }
+    let (monitor, max) = (run.clone(), live.vcpus);
+    let ids = driver
+        .rt
+        .run(async move { crate::vcpu_hotplug::enable_ids(&monitor.monitor, max).await });
+    match ids {
+        Ok(ids) => command::vcpu_states::persist_order(live, &ids),
+        Err(e) => tracing::warn!("cannot read the vCPU order of {}: {}", live.name, e.message),
+    }
+}
+
 type Launched = (
     i32,
     Monitor,
@@ -201,7 +236,7 @@ fn launch(
     ctx: &RunContext,
     live: &DomainDef,
     paused: bool,
-    cgroup: Option<crate::cgroup::Machine>,
+    (cgroup, pass_fds): (Option<crate::cgroup::Machine>, &[i32]),
 ) -> Result<Launched> {
     let name = live.name.as_str();
     files::remove(&ctx.monitor_socket)?;
@@ -229,6 +264,7 @@ fn launch(
         creds,
         cgroup,
         def: live.clone(),
+        pass_fds: pass_fds.to_vec(),
     };
     let launched = spawn_and_connect(driver, cmd, ctx, name, paused, child);
     if launched.is_err() {
@@ -271,6 +307,8 @@ struct Child {
     creds: Option<process::Credentials>,
     cgroup: Option<crate::cgroup::Machine>,
     def: DomainDef,
+    /// Descriptors QEMU inherits (direct interfaces' taps).
+    pass_fds: Vec<i32>,
 }
 
 /// Spawn QEMU as `creds`, place it in its cgroups, write its pid file,
@@ -292,7 +330,14 @@ fn spawn_and_connect(
         crate::numa_policy::MemPolicy::for_guest(&setup.def, driver.cgroups.cpuset_binds())?;
     driver.rt.run(async move {
         let (log, creds) = (Some(setup.log), setup.creds);
-        let mut child = process::spawn(&program, &args, &env, log, creds, policy)?;
+        let mut child = process::spawn(
+            &program,
+            &args,
+            &env,
+            log,
+            (creds, policy, setup.def.cputune.emulatorpin.as_deref()),
+            &setup.pass_fds,
+        )?;
         let pid = child.id().map_or(-1, |p| p as i32);
         let cgroup = setup.cgroup.filter(|m| m.add_process(pid));
         let def = setup.def;
@@ -308,9 +353,12 @@ fn spawn_and_connect(
             let mon = process::connect_when_ready(&socket, &mut child, MONITOR_WAIT, tx)
                 .await?
                 .with_timeout(timeout);
+            crate::vcpu_hotplug::plug_boot_vcpus(&def, &mon).await?;
             tune::setup_global(cgroup.as_ref(), &def)?;
             tune::setup_vcpus(cgroup.as_ref(), &def, &mon, pid).await?;
+            tune::setup_iothreads(cgroup.as_ref(), &def, &mon).await?;
             if !paused {
+                crate::macvtap::set_online(&def, true)?;
                 mon.execute(qapi::qmp::cont {}).await?;
             }
             Ok::<Monitor, Error>(mon)
@@ -476,6 +524,7 @@ pub fn finish_stop(driver: &Driver, uuid: &[u8; 16], token: u64, why: i32, detai
     crate::migration::forget_failed_postcopy(driver, uuid);
     driver.cgroups.remove(&def, id, driver.security.privileged);
     crate::network_iface::release(&def);
+    crate::macvtap::release(&def, &driver.dirs.state);
     if let Some((def, remember)) = restore {
         let migrated = why == reason::SHUTOFF_MIGRATED;
         driver.security.restore_all(&def, remember, migrated);

@@ -54,6 +54,7 @@ fn connect_all(
         };
         made.push(tap.clone());
         create_tap(&tap, creds)?;
+        crate::macvtap::set_noqueue(&tap);
         let host_mac = host_side(net.mac).to_string();
         ip(&["link", "set", "dev", &tap, "address", &host_mac])?;
         ip(&["link", "set", "dev", &tap, "master", &br])?;
@@ -168,7 +169,7 @@ fn tap_of(mac: MacAddr) -> Option<String> {
     })
 }
 
-fn ip(args: &[&str]) -> Result<()> {
+pub(crate) fn ip(args: &[&str]) -> Result<()> {
     let out = Command::new("ip")
         .args(args)
         .stdin(Stdio::null())

@@ -10,6 +10,7 @@ use rvirt::driver::DomainRef;
 use rvirt::events::lifecycle as ev;
 use rvirt::types::{reason, DomainState};
 use rvirt_conf::{DomainDef, FormatOptions};
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorDomain, Result};
 use std::sync::Arc;
 
@@ -240,6 +241,9 @@ fn pause_or_resume(driver: &Driver, dom: &DomainRef, pause: bool) -> Result<()> 
             _ => {}
         }
         let token = run.token;
+        if !pause {
+            crate::macvtap::set_online_for(driver, dom, true)?;
+        }
         run.expect_own(pause);
         let sent = run.clone();
         let done = driver.rt.run(async move {
@@ -252,6 +256,10 @@ fn pause_or_resume(driver: &Driver, dom: &DomainRef, pause: bool) -> Result<()> 
         if let Err(e) = done {
             run.failed_own(pause);
             return Err(e);
+        }
+        if pause {
+            // qemuProcessStopCPUs ignores a failure here.
+            let _ = crate::macvtap::set_online_for(driver, dom, false);
         }
         let (to, why, event, detail) = if pause {
             (
@@ -425,6 +433,7 @@ pub fn xml_to_native(driver: &Driver, format: &str, xml: &str) -> Result<String>
         lib_dir,
         domain_id: -1,
         incoming: None,
+        tap_fds: Default::default(),
     };
     Ok(command::build(&def, &caps, &ctx)?.to_native())
 }

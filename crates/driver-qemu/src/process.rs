@@ -79,10 +79,50 @@ pub fn spawn(
     args: &[String],
     env: &[(String, String)],
     log: Option<std::fs::File>,
-    creds: Option<Credentials>,
-    policy: Option<crate::numa_policy::MemPolicy>,
+    (creds, policy, cpus): (
+        Option<Credentials>,
+        Option<crate::numa_policy::MemPolicy>,
+        Option<&[u32]>,
+    ),
+    pass_fds: &[i32],
 ) -> Result<Child> {
     let mut cmd = tokio::process::Command::new(binary);
+    if let Some(cpus) = cpus {
+        // libvirt pins QEMU before it execs (qemuProcessInitCpuAffinity
+        // while the child waits at its handshake), so every thread QEMU
+        // starts early, such as the monitor's I/O thread, inherits the
+        // emulator pinning; pinning after the start would race with them.
+        // A failure is left to the emulator setup after the start, which
+        // reports it in libvirt's words.
+        let mut set = nix::sched::CpuSet::new();
+        for cpu in cpus {
+            let _ = set.set(*cpu as usize);
+        }
+        // SAFETY: sched_setaffinity is one system call on a set built
+        // beforehand.
+        unsafe {
+            cmd.pre_exec(move || {
+                let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
+                Ok(())
+            })
+        };
+    }
+    if !pass_fds.is_empty() {
+        let fds = pass_fds.to_vec();
+        // SAFETY: fcntl on descriptors the daemon keeps open until QEMU
+        // has started; async-signal-safe, in the child only (the daemon's
+        // copies stay close-on-exec for every other child).
+        unsafe {
+            cmd.pre_exec(move || {
+                for fd in &fds {
+                    if libc::fcntl(*fd, libc::F_SETFD, 0) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            })
+        };
+    }
     if let Some(policy) = policy {
         // SAFETY: apply is one system call on data prepared beforehand.
         unsafe { cmd.pre_exec(move || policy.apply()) };
@@ -119,7 +159,7 @@ pub fn spawn(
 /// [`spawn`] with an inherited environment and no log, for probes.
 pub fn spawn_plain(binary: &Path, args: &[String], log: Option<std::fs::File>) -> Result<Child> {
     let env: Vec<(String, String)> = std::env::vars().collect();
-    spawn(binary, args, &env, log, None, None)
+    spawn(binary, args, &env, log, (None, None, None), &[])
 }
 
 /// `-qmp unix:SOCKET,server=on,wait=off`: QEMU listens on `socket` and

@@ -83,7 +83,7 @@ pub(crate) fn commit_live(driver: &Driver, dom: &DomainRef, change: impl FnOnce(
 }
 
 /// `virDomainEventTunableNewFromDom` for what a live change set.
-fn emit_tunable(driver: &Driver, dom: &DomainRef, params: TypedParams) {
+pub(crate) fn emit_tunable(driver: &Driver, dom: &DomainRef, params: TypedParams) {
     if params.is_empty() {
         return;
     }
@@ -166,12 +166,21 @@ fn get_sched(driver: &Driver, dom: &DomainRef, flags: u32) -> Result<TypedParams
     let vcpus = live.dir(Controller::Cpu, Some("vcpu0"), missing)?;
     let emulator = live.dir(Controller::Cpu, Some("emulator"), missing)?;
     let global = guest.cfs_period_quota()?;
-    // Without IOThreads libvirt reads the guest's group for them.
+    // qemuGetIOThreadsBWLive reads the first IOThread's group; without
+    // IOThreads libvirt reads the guest's group for them.
+    let iothreads = match live.def.iothreads.ids.first() {
+        Some(t) => {
+            let group = format!("iothread{}", t.id);
+            live.dir(Controller::Cpu, Some(&group), missing)?
+                .cfs_period_quota()?
+        }
+        None => global,
+    };
     let bws = [
         vcpus.cfs_period_quota()?,
         emulator.cfs_period_quota()?,
         global,
-        global,
+        iothreads,
     ];
     Ok(sched_list(shares, bws))
 }
@@ -201,7 +210,7 @@ fn sched_value(field: &str, value: &TypedParamValue) -> Result<(u64, i64)> {
 }
 
 /// The thread groups whose bandwidth `field` sets.
-fn bandwidth_groups(field: &str, vcpus: &[(u32, i32)]) -> Vec<Option<String>> {
+fn bandwidth_groups(field: &str, vcpus: &[(u32, i32)], def: &DomainDef) -> Vec<Option<String>> {
     match field.split('_').next() {
         Some("vcpu") => vcpus
             .iter()
@@ -209,7 +218,13 @@ fn bandwidth_groups(field: &str, vcpus: &[(u32, i32)]) -> Vec<Option<String>> {
             .collect(),
         Some("emulator") => vec![Some("emulator".into())],
         Some("global") => vec![None],
-        // No IOThreads: nothing to set, as qemuSetIOThreadsBWLive.
+        // Every IOThread's group (none without), as qemuSetIOThreadsBWLive.
+        Some("iothread") => def
+            .iothreads
+            .ids
+            .iter()
+            .map(|t| Some(format!("iothread{}", t.id)))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -266,7 +281,7 @@ fn set_sched(driver: &Driver, dom: &DomainRef, params: &TypedParams, flags: u32)
                         true => (*ul, 0),
                         false => (0, *l),
                     };
-                    for sub in bandwidth_groups(field, &vcpus) {
+                    for sub in bandwidth_groups(field, &vcpus, &state.def) {
                         let dir = state.dir(Controller::Cpu, sub.as_deref(), missing)?;
                         dir.set_bandwidth(period, quota)?;
                     }
@@ -506,7 +521,7 @@ fn set_pin(def: &mut DomainDef, vcpu: u32, cpus: &[u32]) {
 
 /// The CPUs a thread without its own pinning may use: `<vcpu cpuset>`
 /// or every host CPU (`virHostCPUGetAvailableCPUsBitmap`).
-fn default_cpus(def: &DomainDef) -> Vec<u32> {
+pub(crate) fn default_cpus(def: &DomainDef) -> Vec<u32> {
     def.cpuset.clone().unwrap_or_else(host_cpus)
 }
 
@@ -649,6 +664,18 @@ impl TuningDriver for QemuConnection {
     }
     fn pin_emulator(&self, dom: &DomainRef, cpumap: &[u8], flags: u32) -> Result<()> {
         pin_emulator(&self.driver, dom, cpumap, flags)
+    }
+    fn get_iothread_info(&self, dom: &DomainRef, flags: u32) -> Result<Vec<(u32, Vec<u8>)>> {
+        crate::iothread_api::info(&self.driver, dom, flags)
+    }
+    fn pin_iothread(&self, dom: &DomainRef, id: u32, cpumap: &[u8], flags: u32) -> Result<()> {
+        crate::iothread_api::pin(&self.driver, dom, id, cpumap, flags)
+    }
+    fn add_iothread(&self, dom: &DomainRef, id: u32, flags: u32) -> Result<()> {
+        crate::iothread_api::change(&self.driver, dom, id, true, flags)
+    }
+    fn del_iothread(&self, dom: &DomainRef, id: u32, flags: u32) -> Result<()> {
+        crate::iothread_api::change(&self.driver, dom, id, false, flags)
     }
     fn get_emulator_pin_info(
         &self,

@@ -5,11 +5,13 @@
 //! fills one (id `vcpuN`, as libvirt names them), `device_del` empties a
 //! hot-added one.
 
+use crate::command::vcpu_states;
 use crate::driver::Driver;
 use crate::lifecycle;
 use crate::ops::{running, update_config, with_job};
 use crate::state::Running;
-use qapi::qmp::{CpuInstanceProperties, HotpluggableCPU};
+use crate::vcpu_hotplug::{self, alias};
+use qapi::qmp::HotpluggableCPU;
 use rvirt::driver::DomainRef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::sync::Arc;
@@ -18,6 +20,9 @@ use std::time::{Duration, Instant};
 const AFFECT_LIVE: u32 = 1;
 const AFFECT_CONFIG: u32 = 2;
 const VCPU_MAXIMUM: u32 = 4;
+/// VIR_DOMAIN_VCPU_HOTPLUGGABLE: vCPUs cold-plugged into the
+/// configuration may be unplugged while the guest runs.
+const VCPU_HOTPLUGGABLE: u32 = 16;
 /// How long an unplug may take before libvirt gives up waiting
 /// (QEMU_UNPLUG_TIMEOUT).
 const UNPLUG_TIMEOUT: Duration = Duration::from_secs(5);
@@ -82,10 +87,9 @@ pub fn set_vcpus(driver: &Driver, dom: &DomainRef, count: u32, flags: u32) -> Re
             set_live(driver, dom, count)?;
         }
         if config {
-            // VIR_DOMAIN_VCPU_HOTPLUGGABLE marks vCPUs in <vcpus>, which
-            // rvirt's model does not carry: the count is what changes.
+            let hotpluggable = flags & VCPU_HOTPLUGGABLE != 0;
             update_config(driver, dom, |def| {
-                def.current_vcpus = (count != def.vcpus).then_some(count);
+                vcpu_states::set_config(def, count, hotpluggable);
             })?;
         }
         Ok(())
@@ -114,63 +118,25 @@ fn set_config_maximum(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()
     })
 }
 
-/// The guest's vCPU slots in vCPU order (QEMU lists them last first).
+/// The guest's hotplug entities in libvirt's order.
 fn slots(driver: &Driver, run: &Arc<Running>) -> Result<Vec<HotpluggableCPU>> {
     let run = run.clone();
-    let mut found = driver
+    driver
         .rt
-        .run(async move {
-            run.monitor
-                .execute(qapi::qmp::query_hotpluggable_cpus {})
-                .await
-        })
+        .run(async move { vcpu_hotplug::slots(&run.monitor).await })
         .map_err(|_| {
             error(
                 ErrorCode::OPERATION_UNSUPPORTED,
                 "cpu hotplug is not supported",
             )
-        })?;
-    let key =
-        |p: &CpuInstanceProperties| (p.node_id, p.socket_id, p.die_id, p.core_id, p.thread_id);
-    found.sort_by_key(|c| key(&c.props));
-    Ok(found)
-}
-
-/// Begin's check that the destination can start this QEMU's vCPUs: ones
-/// plugged while the guest ran are `-device`s there that libvirt plugs
-/// again on the destination from `<vcpus>` (qemuProcessSetupHotpluggableVcpus),
-/// which rvirt's command line does not build yet; a destination started
-/// with them as boot CPUs would have another device tree. Refused before
-/// anything moves. A QEMU that cannot list its slots has plugged none.
-pub(crate) fn check_migratable(driver: &Driver, run: &Arc<Running>) -> Result<()> {
-    let Ok(slots) = slots(driver, run) else {
-        return Ok(());
-    };
-    let plugged: Vec<&str> = slots.iter().filter_map(alias).collect();
-    if plugged.is_empty() {
-        return Ok(());
-    }
-    Err(error(
-        ErrorCode::OPERATION_UNSUPPORTED,
-        format!(
-            "cannot migrate a domain with hot-plugged vCPUs ({}): the destination would start them as boot vCPUs",
-            plugged.join(", ")
-        ),
-    ))
-}
-
-/// The id a slot was hot-plugged with (`/machine/peripheral/vcpuN`);
-/// vCPUs QEMU started with have none and cannot be unplugged.
-fn alias(slot: &HotpluggableCPU) -> Option<&str> {
-    slot.qom_path
-        .as_deref()?
-        .strip_prefix("/machine/peripheral/")
+        })
 }
 
 /// qemuDomainSelectHotplugVcpuEntities + qemuDomainSetVcpusLive.
 fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
     let run = running(driver, dom)?;
     let slots = slots(driver, &run)?;
+    let entities = vcpu_hotplug::by_vcpu(&slots);
     let online = |s: &HotpluggableCPU| s.qom_path.is_some();
     let mut current: i64 = slots
         .iter()
@@ -187,7 +153,7 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
     let mut plug = Vec::new();
     let mut unplug = Vec::new();
     if target > current {
-        for (index, slot) in slots.iter().enumerate().filter(|(_, s)| !online(s)) {
+        for (index, slot) in entities.iter().copied().filter(|(_, s)| !online(s)) {
             if current >= target {
                 break;
             }
@@ -198,10 +164,11 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
             plug.push((index, slot));
         }
     } else {
-        for slot in slots
+        for (index, slot) in entities
             .iter()
+            .copied()
             .rev()
-            .filter(|s| online(s) && alias(s).is_some())
+            .filter(|(_, s)| online(s) && alias(s).is_some())
         {
             if current <= target {
                 break;
@@ -210,7 +177,7 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
             if current < target {
                 return Err(granularity());
             }
-            unplug.push(alias(slot).unwrap_or_default().to_string());
+            unplug.push((index, slot));
         }
     }
     if current != target {
@@ -219,22 +186,57 @@ fn set_live(driver: &Driver, dom: &DomainRef, count: u32) -> Result<()> {
             "failed to find appropriate hotpluggable vcpus to reach the desired target vcpu count",
         ));
     }
-    let result = plug
-        .iter()
-        .try_for_each(|(index, slot)| add_vcpu(driver, &run, *index, slot))
-        .and_then(|()| unplug.iter().try_for_each(|id| del_vcpu(driver, &run, id)));
+    let mut plugged = Vec::new();
+    let mut unplugged = Vec::new();
+    let mut result = Ok(());
+    for (index, slot) in &plug {
+        result = add_vcpu(driver, &run, *index, slot);
+        if result.is_err() {
+            break;
+        }
+        plugged.extend(*index..*index + width(slot));
+    }
+    for (index, slot) in &unplug {
+        if result.is_err() {
+            break;
+        }
+        result = del_vcpu(driver, &run, alias(slot).unwrap_or_default());
+        if result.is_err() {
+            break;
+        }
+        unplugged.extend(*index..*index + width(slot));
+    }
     if !plug.is_empty() {
         place_vcpu_threads(driver, dom, &run);
     }
-    // Whatever QEMU now has is what the live definition says, even after
-    // a failure half way.
-    let now: i64 = slots_online(driver, &run).unwrap_or(current);
+    // What QEMU now has is what the live definition says, even after a
+    // failure half way: the (un)plugged vCPUs and QEMU's enable order.
+    let max = {
+        let domains = driver.domains.lock();
+        domains.get(dom)?.def.vcpus
+    };
+    let monitor = run.clone();
+    let enabled = driver
+        .rt
+        .run(async move { vcpu_hotplug::enable_ids(&monitor.monitor, max).await });
     let mut domains = driver.domains.lock();
     let obj = domains.get_mut(dom)?;
-    let now = u32::try_from(now).unwrap_or(obj.def.vcpus);
-    obj.def.current_vcpus = (now != obj.def.vcpus).then_some(now);
+    if !plugged.is_empty() {
+        vcpu_states::set_online(&mut obj.def, &plugged, true);
+    }
+    if !unplugged.is_empty() {
+        vcpu_states::set_online(&mut obj.def, &unplugged, false);
+    }
+    if let Ok(ids) = enabled {
+        vcpu_states::persist_order(&mut obj.def, &ids);
+    }
     lifecycle::save_status(driver, obj);
     result
+}
+
+/// How many vCPUs a hotplug entity holds.
+fn width(slot: &HotpluggableCPU) -> usize {
+    usize::try_from(slot.vcpus_count.max(1)).unwrap_or(1)
 }
 
 /// Plugged vCPUs' threads go to their `vcpuN` groups, as at start
@@ -260,33 +262,14 @@ fn place_vcpu_threads(driver: &Driver, dom: &DomainRef, run: &Arc<Running>) {
     }
 }
 
-fn slots_online(driver: &Driver, run: &Arc<Running>) -> Result<i64> {
-    let slots = slots(driver, run)?;
-    Ok(slots
-        .iter()
-        .filter(|s| s.qom_path.is_some())
-        .map(|s| s.vcpus_count)
-        .sum())
-}
-
-/// qemuBuildHotpluggableCPUProps: the slot's type as the driver, `vcpuN`
-/// as the id, the slot's topology properties.
+/// `qemuDomainHotplugAddVcpu`'s `device_add`.
 fn add_vcpu(
     driver: &Driver,
     run: &Arc<Running>,
     index: usize,
     slot: &HotpluggableCPU,
 ) -> Result<()> {
-    let props = serde_json::to_value(&slot.props)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default();
-    let command = qapi::qmp::device_add {
-        bus: None,
-        id: Some(format!("vcpu{index}")),
-        driver: slot.type_.clone(),
-        arguments: props.into_iter().collect(),
-    };
+    let command = vcpu_hotplug::device_add(index, slot);
     let run = run.clone();
     driver
         .rt

@@ -35,6 +35,7 @@ fn no_corpus_document_panics_the_builder() {
         lib_dir: PathBuf::from("/var/lib/rvirt/qemu/domain-1-guest"),
         domain_id: 1,
         incoming: None,
+        tap_fds: Default::default(),
     };
     let (mut built, mut refused, mut panicked) = (0, 0, Vec::new());
     for doc in &docs {

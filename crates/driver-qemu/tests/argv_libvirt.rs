@@ -29,7 +29,15 @@ use std::process::Command;
 /// `--osinfo generic` (IDE disks with discard policies, ICH9 EHCI1 with its three UHCI companions in one
 /// slot, an e1000 NIC, libvirt's clock and PM settings); virt-install's
 /// guest for `--os-variant debian11` (q35 with fourteen root ports
-/// without addresses, virtio disk and NIC, guest agent channel, RNG).
+/// without addresses, virtio disk and NIC, guest agent channel, RNG);
+/// a guest with `<vcpus>` (two online hotpluggable vCPUs out of order,
+/// one offline: `-smp` counts the boot vCPU only); a guest with two NUMA
+/// cells (a RAM backend `ram-nodeN` each, one cell's size not a whole
+/// MiB, a `<memnode>` policy beside the `<memory>` one, distances, and
+/// the vCPU no cell names given to cell 0 at define time); a guest with
+/// IOThreads (one given with pool bounds, one filled in, the default
+/// thread's pool, a virtio disk and a virtio-scsi controller on them,
+/// their pinning and bandwidth).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -41,6 +49,9 @@ const GUESTS: &[&str] = &[
     "network-nic.xml",
     "usb2-generic.xml",
     "virt-install-q35.xml",
+    "vcpus-hotplug.xml",
+    "numa-cells.xml",
+    "iothreads.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two
@@ -142,6 +153,7 @@ fn rvirt_native(file: &Path, caps: &QemuCaps) -> String {
         lib_dir,
         domain_id: -1,
         incoming: None,
+        tap_fds: Default::default(),
     };
     build(&def, caps, &ctx).unwrap().to_native()
 }

@@ -82,6 +82,7 @@ fn qemu_starts_paused_with_libvirts_device_tree() {
         lib_dir,
         domain_id: 1,
         incoming: None,
+        tap_fds: Default::default(),
     };
     let help = Command::new(QEMU)
         .args(["-machine", "help"])

@@ -5,6 +5,7 @@
 //! server sends straight after cannot arrive unrouted.
 
 use parking_lot::Mutex;
+use rvirt::events_object::{EventKey, ObjectCallback, ObjectEvent, ObjectEventRegistry};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::HashMap;
 
@@ -53,6 +54,60 @@ impl CallbackIds {
         on_server(server)?;
         map.remove(&server);
         Ok(())
+    }
+}
+
+/// One kind of object event (network, pool, node device, secret) on a
+/// connection: the local registrations and the server's ids for them.
+pub(crate) struct RemoteEvents<K: ?Sized, E> {
+    registry: ObjectEventRegistry<K, E>,
+    by_server: CallbackIds,
+}
+
+impl<K: ?Sized, E> Default for RemoteEvents<K, E> {
+    fn default() -> Self {
+        RemoteEvents {
+            registry: ObjectEventRegistry::default(),
+            by_server: CallbackIds::default(),
+        }
+    }
+}
+
+impl<K: EventKey + ?Sized, E: ObjectEvent> RemoteEvents<K, E> {
+    /// Register with the server (`on_server`, which answers its callback
+    /// id), then locally; the local id.
+    pub(crate) fn register(
+        &self,
+        filter: Option<&K>,
+        event_id: i32,
+        callback: ObjectCallback<K, E>,
+        on_server: impl FnOnce() -> Result<i32>,
+    ) -> Result<i32> {
+        self.by_server.register(on_server, || {
+            self.registry.register(filter, event_id, callback)
+        })
+    }
+
+    /// Deregister the local id: with the server (`on_server`, given the
+    /// server's id), then locally.
+    pub(crate) fn deregister(
+        &self,
+        local: i32,
+        on_server: impl FnOnce(i32) -> Result<()>,
+    ) -> Result<()> {
+        self.by_server.deregister(local, on_server)?;
+        self.registry.deregister(local);
+        Ok(())
+    }
+
+    /// Deliver an event the server sent for its callback id `server`.
+    pub(crate) fn route(&self, server: i32, key: &K, event: &E) {
+        match self.by_server.local(server) {
+            Some(local) => {
+                self.registry.emit_to(local, key, event);
+            }
+            None => tracing::debug!(server, "event for an unknown callback"),
+        }
     }
 }
 

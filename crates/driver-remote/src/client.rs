@@ -453,7 +453,15 @@ fn dispatch(p: Packet, shared: &Shared, events: &Sender<Packet>) {
         }
         return;
     }
-    if !remote::is_remote(&p.header) {
+    // Replies to calls of the QEMU program (virDomainQemuMonitorCommand)
+    // come back under that program, matched by serial as any other; its
+    // events are not taken here.
+    let qemu_reply = rvirt_rpc::qemu::is_qemu(&p.header)
+        && matches!(
+            p.header.type_,
+            MessageType::Reply | MessageType::ReplyWithFds
+        );
+    if !remote::is_remote(&p.header) && !qemu_reply {
         tracing::debug!(prog = p.header.prog, "ignoring packet for unknown program");
         return;
     }

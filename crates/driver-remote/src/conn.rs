@@ -33,19 +33,11 @@ pub struct RemoteConnection {
 }
 
 pub(crate) fn domain_ref(d: NonnullDomain) -> DomainRef {
-    DomainRef {
-        name: d.name,
-        uuid: d.uuid,
-        id: d.id,
-    }
+    crate::forward::FromWire::from_wire(d)
 }
 
 pub(crate) fn nonnull(d: &DomainRef) -> NonnullDomain {
-    NonnullDomain {
-        name: d.name.clone(),
-        uuid: d.uuid,
-        id: d.id,
-    }
+    crate::forward::ToWire::to_wire(d)
 }
 
 /// The arguments of a call that takes only the domain and flags.
@@ -366,6 +358,15 @@ impl HypervisorConnection for RemoteConnection {
             &self.call_node_get_info()?,
         ))
     }
+    fn node_get_cpu_map(&self, flags: u32) -> Result<(i32, Vec<u8>, u32)> {
+        let args = NodeGetCpuMapArgs {
+            need_map: 1,
+            need_online: 1,
+            flags,
+        };
+        let r = self.call_node_get_cpu_map(&args)?;
+        Ok((r.ret, r.cpumap, r.online))
+    }
     fn get_capabilities(&self) -> Result<String> {
         let r = self.call_connect_get_capabilities()?;
         Ok(r.capabilities)
@@ -666,6 +667,30 @@ impl HypervisorConnection for RemoteConnection {
         Ok(r.stats.into_iter().map(|s| (s.tag, s.val)).collect())
     }
     /// (e)mulator binary, (a)rch, (m)achine, (v)irt type.
+    fn domain_get_control_info(&self, d: &DomainRef, flags: u32) -> Result<(u32, u32, u64)> {
+        self.control_info(d, flags)
+    }
+    fn domain_inject_nmi(&self, d: &DomainRef, flags: u32) -> Result<()> {
+        self.inject_nmi(d, flags)
+    }
+    fn domain_get_disk_errors(
+        &self,
+        d: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<(Vec<(String, i32)>, i32)> {
+        self.disk_errors(d, max, flags)
+    }
+    fn domain_block_stats(&self, d: &DomainRef, path: &str) -> Result<rvirt::types::BlockStats> {
+        self.block_stats(d, path)
+    }
+    fn domain_interface_stats(
+        &self,
+        d: &DomainRef,
+        device: &str,
+    ) -> Result<rvirt::types::InterfaceStats> {
+        self.interface_stats(d, device)
+    }
     fn get_domain_capabilities(
         &self,
         e: Opt,

@@ -3,8 +3,10 @@
 
 use crate::driver::HostStorage;
 use crate::pools::HostPool;
+use crate::pools::HostPools;
 use rvirt::driver::storage::{PoolEventCallback, PoolInfo, PoolRef, VolInfo, VolRange, VolRef};
 use rvirt::driver::StorageDriver;
+use rvirt::Stream;
 use rvirt_util::Result;
 
 impl StorageDriver for HostStorage {
@@ -128,22 +130,10 @@ impl StorageDriver for HostStorage {
     fn vol_resize(&self, vol: &VolRef, capacity: u64, flags: u32) -> Result<()> {
         self.resize_vol(vol, capacity, flags)
     }
-    fn vol_upload(
-        &self,
-        vol: &VolRef,
-        st: &rvirt::Stream,
-        range: VolRange,
-        flags: u32,
-    ) -> Result<()> {
+    fn vol_upload(&self, vol: &VolRef, st: &Stream, range: VolRange, flags: u32) -> Result<()> {
         self.vol_stream(vol, st, range, flags, true)
     }
-    fn vol_download(
-        &self,
-        vol: &VolRef,
-        st: &rvirt::Stream,
-        range: VolRange,
-        flags: u32,
-    ) -> Result<()> {
+    fn vol_download(&self, vol: &VolRef, st: &Stream, range: VolRange, flags: u32) -> Result<()> {
         self.vol_stream(vol, st, range, flags, false)
     }
     fn vol_get_info(&self, vol: &VolRef) -> Result<VolInfo> {

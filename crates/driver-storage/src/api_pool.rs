@@ -6,7 +6,8 @@ use crate::backend::{self, check_build_exclusive, check_flags};
 use crate::driver::HostStorage;
 use crate::persist;
 use crate::pools::HostPool;
-use crate::pools::{op_invalid, PoolObj, Pools};
+use crate::pools::HostPools;
+use crate::pools::{op_invalid, PoolObj};
 use crate::ERROR_DOMAIN;
 use rvirt::driver::storage::{pool_event, PoolEvent, PoolInfo, PoolRef};
 use rvirt_conf::storage::PoolDef;
@@ -30,19 +31,9 @@ fn build_of(flags: u32) -> Option<u32> {
     }
 }
 
-fn names(pools: &Pools, active: bool, max: usize) -> Vec<String> {
-    pools
-        .list
-        .iter()
-        .filter(|o| o.active == active)
-        .take(max)
-        .map(|o| o.def.name.clone())
-        .collect()
-}
-
 impl HostStorage {
     pub(crate) fn pool_names(&self, active: bool, max: usize) -> Result<Vec<String>> {
-        self.inner.with(|p| Ok(names(p, active, max)))
+        self.inner.with(|p| Ok(p.names(active, max)))
     }
 
     pub(crate) fn list_all(&self, flags: u32) -> Result<Vec<PoolRef>> {
@@ -214,7 +205,7 @@ impl HostStorage {
                 p.update_inactive(i);
                 return Err(e);
             }
-            p.emit(r, PoolEvent::Refresh);
+            p.emit((r, PoolEvent::Refresh));
             Ok(())
         })
     }

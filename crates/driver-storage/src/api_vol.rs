@@ -6,6 +6,7 @@
 use crate::backend::check_flags;
 use crate::driver::{refresh_after_upload, HostStorage};
 use crate::pools::HostPool;
+use crate::pools::HostPools;
 use crate::pools::{no_vol, op_invalid, PoolObj, Pools};
 use crate::streams::VolumeStream;
 use crate::{probe, volumes, ERROR_DOMAIN};
@@ -73,7 +74,7 @@ impl HostStorage {
 
     pub(crate) fn vol_by_key(&self, key: &str) -> Result<VolRef> {
         self.inner.with(|p| {
-            p.find_volume(|v| v.key.as_deref() == Some(key))
+            p.find_volume_ref(|v| v.key.as_deref() == Some(key))
                 .ok_or_else(|| no_vol(format!("no storage vol with matching key {key}")))
         })
     }
@@ -81,7 +82,7 @@ impl HostStorage {
     pub(crate) fn vol_by_path(&self, path: &str) -> Result<VolRef> {
         let clean = rvirt_conf::storage::sanitize_path(path);
         self.inner.with(|p| {
-            p.find_volume(|v| v.target.path.as_deref() == Some(clean.as_str()))
+            p.find_volume_ref(|v| v.target.path.as_deref() == Some(clean.as_str()))
                 .ok_or_else(|| {
                     no_vol(if clean == path {
                         format!("no storage vol with matching path '{path}'")

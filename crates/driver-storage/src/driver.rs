@@ -10,6 +10,7 @@ use crate::backend;
 use crate::config::Paths;
 use crate::persist;
 use crate::pools::HostPool;
+use crate::pools::HostPools;
 use crate::pools::{PoolObj, Pools};
 use crate::ERROR_DOMAIN;
 use parking_lot::Mutex;
@@ -95,7 +96,7 @@ impl HostStorage {
             Error::system(ERROR_DOMAIN, format!("cannot create directory {dir}"), &e)
         })?;
         let inner = Arc::new(Inner {
-            pools: Mutex::new(Pools::default()),
+            pools: Mutex::new(Pools::new(crate::ERROR_DOMAIN)),
             events: PoolEventRegistry::default(),
             paths,
         });
@@ -195,7 +196,7 @@ pub(crate) fn refresh_after_upload(inner: &Arc<Inner>, pool: String) -> crate::s
                 tracing::debug!("Failed to refresh storage pool: {}", e.message);
             }
             let r = pools.list[i].pool_ref();
-            pools.emit(r, PoolEvent::Refresh);
+            pools.emit((r, PoolEvent::Refresh));
             Ok(())
         });
     })

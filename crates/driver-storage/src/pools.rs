@@ -7,7 +7,7 @@
 use crate::ERROR_DOMAIN;
 use rvirt::driver::storage::{PoolEvent, PoolRef, VolRef};
 use rvirt_conf::storage::objlist;
-use rvirt_conf::storage::{PoolDef, VolDef};
+use rvirt_conf::storage::VolDef;
 use rvirt_util::{Error, ErrorCode, Result};
 use std::path::PathBuf;
 
@@ -26,18 +26,11 @@ pub trait HostPool {
 
 impl HostPool for PoolObj {
     fn pool_ref(&self) -> PoolRef {
-        PoolRef {
-            name: self.def.name.clone(),
-            uuid: self.def.uuid,
-        }
+        PoolRef::new(&self.def.name, self.def.uuid)
     }
 
     fn vol_ref(&self, v: &VolDef) -> VolRef {
-        VolRef {
-            pool: self.def.name.clone(),
-            name: v.name.clone(),
-            key: v.key.clone().unwrap_or_default(),
-        }
+        VolRef::new(&self.def.name, &v.name, v.key.clone().unwrap_or_default())
     }
 
     fn target_path(&self) -> &str {
@@ -86,40 +79,25 @@ fn no_pool(msg: String) -> Error {
     Error::new(ERROR_DOMAIN, ErrorCode::NO_STORAGE_POOL, msg)
 }
 
-#[derive(Default)]
-pub struct Pools {
-    pub list: Vec<PoolObj>,
-    /// Events raised under the lock, delivered after.
-    pub pending: Vec<(PoolRef, PoolEvent)>,
+/// The host's pools and the events raised under their lock.
+pub type Pools = objlist::PoolList<PathBuf, (PoolRef, PoolEvent)>;
+
+/// What the host driver does with its pool list beyond conf's.
+pub trait HostPools {
+    fn emit_lifecycle(&mut self, pool: PoolRef, event: i32);
+    fn index_of(&self, pool: &PoolRef) -> Result<usize>;
+    fn of(&mut self, pool: &PoolRef) -> Result<&mut PoolObj>;
+    fn update_inactive(&mut self, i: usize);
+    fn find_volume_ref(&self, pick: impl Fn(&VolDef) -> bool) -> Option<VolRef>;
 }
 
-impl Pools {
-    pub fn emit(&mut self, pool: PoolRef, event: PoolEvent) {
-        self.pending.push((pool, event));
-    }
-
-    pub fn emit_lifecycle(&mut self, pool: PoolRef, event: i32) {
-        self.emit(pool, PoolEvent::Lifecycle { event, detail: 0 });
-    }
-
-    /// `storagePoolObjFindByName`.
-    pub fn index_by_name(&self, name: &str) -> Result<usize> {
-        objlist::index_by_name(&self.list, name, ERROR_DOMAIN)
-    }
-
-    pub fn by_name(&mut self, name: &str) -> Result<&mut PoolObj> {
-        let i = self.index_by_name(name)?;
-        Ok(&mut self.list[i])
-    }
-
-    /// `storagePoolObjFindByUUID` without a name (a lookup).
-    pub fn by_uuid(&mut self, uuid: &[u8; 16]) -> Result<&mut PoolObj> {
-        let i = objlist::index_by_uuid(&self.list, uuid, ERROR_DOMAIN)?;
-        Ok(&mut self.list[i])
+impl HostPools for Pools {
+    fn emit_lifecycle(&mut self, pool: PoolRef, event: i32) {
+        self.emit((pool, PoolEvent::lifecycle(event)));
     }
 
     /// `virStoragePoolObjFromStoragePool`: the pool a handle names.
-    pub fn index_of(&self, pool: &PoolRef) -> Result<usize> {
+    fn index_of(&self, pool: &PoolRef) -> Result<usize> {
         self.list
             .iter()
             .position(|p| p.def.uuid == pool.uuid)
@@ -132,19 +110,14 @@ impl Pools {
             })
     }
 
-    pub fn of(&mut self, pool: &PoolRef) -> Result<&mut PoolObj> {
+    fn of(&mut self, pool: &PoolRef) -> Result<&mut PoolObj> {
         let i = self.index_of(pool)?;
         Ok(&mut self.list[i])
     }
 
-    /// `virStoragePoolObjListAdd` (conf's [`objlist::add`]).
-    pub fn add(&mut self, def: PoolDef, live: bool, check_live: bool) -> Result<usize> {
-        objlist::add(&mut self.list, def, live, check_live)
-    }
-
     /// `virStoragePoolUpdateInactive`: a stopped transient pool goes, a
     /// persistent one takes up its pending definition.
-    pub fn update_inactive(&mut self, i: usize) {
+    fn update_inactive(&mut self, i: usize) {
         let obj = &mut self.list[i];
         if obj.config.is_none() {
             self.list.remove(i);
@@ -154,10 +127,8 @@ impl Pools {
     }
 
     /// The active pool holding a volume `pick` finds.
-    pub fn find_volume(&self, pick: impl Fn(&VolDef) -> bool) -> Option<VolRef> {
-        self.list.iter().filter(|p| p.active).find_map(|p| {
-            let v = p.volumes.iter().find(|v| pick(v))?;
-            Some(p.vol_ref(v))
-        })
+    fn find_volume_ref(&self, pick: impl Fn(&VolDef) -> bool) -> Option<VolRef> {
+        let (p, v) = self.find_volume(pick)?;
+        Some(p.vol_ref(v))
     }
 }

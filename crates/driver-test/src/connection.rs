@@ -9,7 +9,8 @@ use crate::state::{parse_domain, TestState};
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
 use rvirt::flags;
-use rvirt::types::{reason, DomainInfo, DomainState, NodeInfo, SecurityLabel, SecurityModel};
+use rvirt::types::{reason, BlockStats, DomainInfo, DomainState, InterfaceStats, NodeInfo};
+use rvirt::types::{SecurityLabel, SecurityModel};
 use rvirt_conf::domain::LifecycleAction;
 use rvirt_conf::FormatOptions;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
@@ -182,6 +183,12 @@ impl HypervisorConnection for TestConnection {
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
         Ok(self.state.node.clone())
+    }
+    /// `testNodeGetCPUMap`: fixed figures (8 CPUs, 0, 2 and 4 online),
+    /// whatever the node.
+    fn node_get_cpu_map(&self, flags: u32) -> Result<(i32, Vec<u8>, u32)> {
+        check_flags("testNodeGetCPUMap", flags, 0)?;
+        Ok((8, vec![0x15], 3))
     }
     fn get_capabilities(&self) -> Result<String> {
         Ok(crate::caps::capabilities_xml())
@@ -535,6 +542,44 @@ impl HypervisorConnection for TestConnection {
         })
     }
 
+    fn domain_set_memory_flags(&self, dom: &DomainRef, kib: u64, flags: u32) -> Result<()> {
+        crate::memory::set_memory_flags(self, dom, kib, flags)
+    }
+    fn domain_set_vcpus_flags(&self, dom: &DomainRef, nvcpus: u32, flags: u32) -> Result<()> {
+        crate::pinning::set_vcpus(self, dom, nvcpus, flags)
+    }
+    fn domain_reset(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        crate::memory::reset(self, dom, flags)
+    }
+    fn domain_memory_stats(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<Vec<(i32, u64)>> {
+        crate::memory::memory_stats(self, dom, max, flags)
+    }
+    fn domain_get_control_info(&self, dom: &DomainRef, flags: u32) -> Result<(u32, u32, u64)> {
+        crate::memory::control_info(self, dom, flags)
+    }
+    fn domain_inject_nmi(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        check_flags("testDomainInjectNMI", flags, 0)?;
+        self.read(dom, crate::memory::check_active)
+    }
+    fn domain_get_disk_errors(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<(Vec<(String, i32)>, i32)> {
+        crate::memory::disk_errors(self, dom, max, flags)
+    }
+    fn domain_block_stats(&self, dom: &DomainRef, path: &str) -> Result<BlockStats> {
+        crate::device_stats::block_stats(self, dom, path)
+    }
+    fn domain_interface_stats(&self, dom: &DomainRef, device: &str) -> Result<InterfaceStats> {
+        crate::device_stats::interface_stats(self, dom, device)
+    }
     fn domain_screenshot(
         &self,
         _dom: &DomainRef,

@@ -9,8 +9,11 @@
 mod caps;
 mod checkpoints;
 mod connection;
+mod device_stats;
 mod host_objects;
 mod ifaces;
+mod iothreads;
+mod memory;
 pub mod migration;
 mod moments;
 mod network;
@@ -19,6 +22,8 @@ mod network_tests;
 mod node;
 mod nodedevs;
 mod objects;
+mod pinning;
+mod scope;
 mod screenshot;
 mod snapshot_align;
 mod snapshot_list;
@@ -30,6 +35,7 @@ mod storage_driver;
 #[cfg(test)]
 mod storage_tests;
 mod tuning;
+mod tuning_params;
 
 use connection::TestConnection;
 pub use migration::RelocationListener;

@@ -32,18 +32,11 @@ pub(crate) trait TestPool {
 
 impl TestPool for PoolObj {
     fn pool_ref(&self) -> PoolRef {
-        PoolRef {
-            name: self.def.name.clone(),
-            uuid: self.def.uuid,
-        }
+        PoolRef::new(&self.def.name, self.def.uuid)
     }
 
     fn vol_ref(&self, v: &VolDef) -> VolRef {
-        VolRef {
-            pool: self.def.name.clone(),
-            name: v.name.clone(),
-            key: v.key.clone().unwrap_or_default(),
-        }
+        VolRef::new(&self.def.name, &v.name, v.key.clone().unwrap_or_default())
     }
 
     /// `testOpenVolumesForPool`: a volume of the node description, its
@@ -82,12 +75,8 @@ impl TestPool for PoolObj {
     }
 }
 
-#[derive(Default)]
-pub(crate) struct Pools {
-    pub list: Vec<PoolObj>,
-    /// Events raised under the lock, delivered after.
-    pending: Vec<(PoolRef, PoolEvent)>,
-}
+/// A host's pools and the events raised under their lock.
+pub(crate) type Pools = objlist::PoolList<(), (PoolRef, PoolEvent)>;
 
 /// A host's pools and the pool event registries of its connections.
 pub struct StorageState {
@@ -107,31 +96,21 @@ pub(crate) fn op_invalid(msg: String) -> Error {
     Error::new(ERROR_DOMAIN, ErrorCode::OPERATION_INVALID, msg)
 }
 
-impl Pools {
-    pub fn emit(&mut self, pool: PoolRef, event: PoolEvent) {
-        self.pending.push((pool, event));
-    }
+/// What the test driver does with its pool list beyond conf's.
+pub(crate) trait TestPools {
+    fn emit_lifecycle(&mut self, pool: PoolRef, event: i32);
+    fn active(&mut self, name: &str) -> Result<&mut PoolObj>;
+    fn inactive(&mut self, name: &str) -> Result<&mut PoolObj>;
+    fn find_volume_refs(&self, pick: impl Fn(&VolDef) -> bool) -> Option<(PoolRef, VolRef)>;
+}
 
-    pub fn emit_lifecycle(&mut self, pool: PoolRef, event: i32) {
-        self.emit(pool, PoolEvent::Lifecycle { event, detail: 0 });
-    }
-
-    pub fn index_by_name(&self, name: &str) -> Result<usize> {
-        objlist::index_by_name(&self.list, name, ERROR_DOMAIN)
-    }
-
-    pub fn by_name(&mut self, name: &str) -> Result<&mut PoolObj> {
-        let i = self.index_by_name(name)?;
-        Ok(&mut self.list[i])
-    }
-
-    pub fn by_uuid(&mut self, uuid: &[u8; 16]) -> Result<&mut PoolObj> {
-        let i = objlist::index_by_uuid(&self.list, uuid, ERROR_DOMAIN)?;
-        Ok(&mut self.list[i])
+impl TestPools for Pools {
+    fn emit_lifecycle(&mut self, pool: PoolRef, event: i32) {
+        self.emit((pool, PoolEvent::lifecycle(event)));
     }
 
     /// `testStoragePoolObjFindActiveByName`.
-    pub fn active(&mut self, name: &str) -> Result<&mut PoolObj> {
+    fn active(&mut self, name: &str) -> Result<&mut PoolObj> {
         let p = self.by_name(name)?;
         if !p.active {
             return Err(op_invalid(format!("storage pool '{name}' is not active")));
@@ -140,7 +119,7 @@ impl Pools {
     }
 
     /// `testStoragePoolObjFindInactiveByName`.
-    pub fn inactive(&mut self, name: &str) -> Result<&mut PoolObj> {
+    fn inactive(&mut self, name: &str) -> Result<&mut PoolObj> {
         let p = self.by_name(name)?;
         if p.active {
             return Err(op_invalid(format!("storage pool '{name}' is active")));
@@ -148,19 +127,10 @@ impl Pools {
         Ok(p)
     }
 
-    /// `virStoragePoolObjListAdd` (conf's [`objlist::add`]): a running
-    /// pool keeps its definition; libvirt's test driver never applies or
-    /// shows the next one it stores.
-    pub fn add(&mut self, def: PoolDef, live: bool) -> Result<usize> {
-        objlist::add(&mut self.list, def, live, live)
-    }
-
     /// The active pool holding a volume `pick` finds, and the volume.
-    pub fn find_volume(&self, pick: impl Fn(&VolDef) -> bool) -> Option<(PoolRef, VolRef)> {
-        self.list.iter().filter(|p| p.active).find_map(|p| {
-            let v = p.volumes.iter().find(|v| pick(v))?;
-            Some((p.pool_ref(), p.vol_ref(v)))
-        })
+    fn find_volume_refs(&self, pick: impl Fn(&VolDef) -> bool) -> Option<(PoolRef, VolRef)> {
+        let (p, v) = self.find_volume(pick)?;
+        Some((p.pool_ref(), p.vol_ref(v)))
     }
 }
 
@@ -170,9 +140,9 @@ impl StorageState {
     /// the `<volume>`s given under it (`test:///default`: libvirt's
     /// `default-pool`, empty).
     pub fn new(pools: &[Element]) -> Result<StorageState> {
-        let mut list = Pools::default();
+        let mut list = Pools::new(ERROR_DOMAIN);
         for el in pools {
-            let i = list.add(PoolDef::from_element(el)?, false)?;
+            let i = list.add(PoolDef::from_element(el)?, false, false)?;
             let obj = &mut list.list[i];
             obj.set_defaults();
             obj.config = Some(());

@@ -5,6 +5,7 @@
 
 use crate::check_flags;
 use crate::state::TestState;
+use crate::storage::TestPools;
 use crate::storage::{account, matches_list_flags, no_vol_named, PoolObj, TestPool, ERROR_DOMAIN};
 use rvirt::driver::storage::{pool_event, PoolEvent, PoolEventCallback};
 use rvirt::driver::storage::{PoolEventRegistry, PoolInfo, PoolRef, VolInfo, VolRef};
@@ -39,14 +40,7 @@ impl TestStorage {
 
     /// Names of the pools that are (or are not) active, at most `max`.
     fn names(&self, active: bool, max: usize) -> Result<Vec<String>> {
-        self.with(|p| {
-            Ok(p.list
-                .iter()
-                .filter(|o| o.active == active)
-                .take(max)
-                .map(|o| o.def.name.clone())
-                .collect())
-        })
+        self.with(|p| Ok(p.names(active, max)))
     }
 
     /// A transition of a pool `find` picks: `f` changes it, `event` is raised.
@@ -167,7 +161,9 @@ impl StorageDriver for TestStorage {
         check_flags("testStoragePoolCreateXML", flags, 0)?;
         let def = PoolDef::parse(xml)?;
         self.with(|p| {
-            let i = p.add(def, true)?;
+            // A running pool keeps its definition; libvirt's test driver
+            // never applies or shows the next one it stores.
+            let i = p.add(def, true, true)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
             obj.config = None;
@@ -182,7 +178,7 @@ impl StorageDriver for TestStorage {
         check_flags("testStoragePoolDefineXML", flags, 1)?;
         let def = PoolDef::parse(xml)?;
         self.with(|p| {
-            let i = p.add(def, false)?;
+            let i = p.add(def, false, false)?;
             let obj = &mut p.list[i];
             obj.set_defaults();
             obj.config = Some(());
@@ -229,7 +225,7 @@ impl StorageDriver for TestStorage {
         check_flags("testStoragePoolRefresh", flags, 0)?;
         self.with(|p| {
             p.active(&pool.name)?;
-            p.emit(pool.clone(), PoolEvent::Refresh);
+            p.emit((pool.clone(), PoolEvent::Refresh));
             Ok(())
         })
     }
@@ -295,7 +291,7 @@ impl StorageDriver for TestStorage {
     }
     fn vol_lookup_by_key(&self, key: &str) -> Result<VolRef> {
         self.with(|p| {
-            let found = p.find_volume(|v| v.key.as_deref() == Some(key));
+            let found = p.find_volume_refs(|v| v.key.as_deref() == Some(key));
             found
                 .map(|(_, v)| v)
                 .ok_or_else(|| no_vol_matching("key", key))
@@ -303,7 +299,7 @@ impl StorageDriver for TestStorage {
     }
     fn vol_lookup_by_path(&self, path: &str) -> Result<VolRef> {
         self.with(|p| {
-            let found = p.find_volume(|v| v.target.path.as_deref() == Some(path));
+            let found = p.find_volume_refs(|v| v.target.path.as_deref() == Some(path));
             found
                 .map(|(_, v)| v)
                 .ok_or_else(|| no_vol_matching("path", path))

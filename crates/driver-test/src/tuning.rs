@@ -2,12 +2,14 @@
 //! scheduler is "fair" with one parameter, `weight`, which reads 50 and
 //! accepts any unsigned int without keeping it, as libvirt's does (its
 //! `privdom->weight` is an XXX there). The memory, blkio and NUMA
-//! parameters and the pinning calls keep the trait's `VIR_ERR_NO_SUPPORT`
-//! for now.
+//! parameters are in [`crate::tuning_params`], the pinning calls in
+//! [`crate::pinning`].
 
 use crate::check_flags;
 use crate::connection::TestConnection;
+use crate::{device_stats, iothreads, pinning, tuning_params};
 use rvirt::driver::{DomainRef, TuningDriver};
+use rvirt::types::VcpuInfo;
 use rvirt_util::{Result, TypedParamType, TypedParamValue, TypedParams};
 
 /// `VIR_DOMAIN_SCHEDULER_WEIGHT`.
@@ -33,6 +35,114 @@ impl TuningDriver for TestConnection {
         check_flags("testDomainSetSchedulerParametersFlags", flags, 0)?;
         p.validate(&[(WEIGHT, TypedParamType::UInt, false)])?;
         self.read(dom, |_| Ok(()))
+    }
+
+    fn get_memory_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        tuning_params::get_memory(self, dom, nparams, flags)
+    }
+    fn set_memory_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
+        tuning_params::set_memory(self, dom, p, flags)
+    }
+    fn get_blkio_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        tuning_params::get_blkio(self, dom, nparams, flags)
+    }
+    fn set_blkio_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
+        tuning_params::set_blkio(self, dom, p, flags)
+    }
+    fn get_numa_parameters(
+        &self,
+        dom: &DomainRef,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        tuning_params::get_numa(self, dom, nparams, flags)
+    }
+    fn set_numa_parameters(&self, dom: &DomainRef, p: &TypedParams, flags: u32) -> Result<()> {
+        tuning_params::set_numa(self, dom, p, flags)
+    }
+    fn pin_vcpu(&self, dom: &DomainRef, vcpu: u32, cpumap: &[u8], flags: u32) -> Result<()> {
+        pinning::pin_vcpu(self, dom, vcpu, cpumap, flags)
+    }
+    /// `testDomainPinVcpu` is the flags call with 0.
+    fn pin_vcpu_without_flags(&self, dom: &DomainRef, vcpu: u32, cpumap: &[u8]) -> Result<()> {
+        pinning::pin_vcpu(self, dom, vcpu, cpumap, 0)
+    }
+    fn get_vcpu_pin_info(
+        &self,
+        dom: &DomainRef,
+        ncpumaps: usize,
+        maplen: usize,
+        flags: u32,
+    ) -> Result<(Vec<u8>, i32)> {
+        pinning::vcpu_pin_info(self, dom, ncpumaps, maplen, flags)
+    }
+    fn pin_emulator(&self, dom: &DomainRef, cpumap: &[u8], flags: u32) -> Result<()> {
+        pinning::pin_emulator(self, dom, cpumap, flags)
+    }
+    fn get_emulator_pin_info(
+        &self,
+        dom: &DomainRef,
+        maplen: usize,
+        flags: u32,
+    ) -> Result<(Vec<u8>, i32)> {
+        pinning::emulator_pin_info(self, dom, maplen, flags)
+    }
+    fn get_interface_parameters(
+        &self,
+        dom: &DomainRef,
+        device: &str,
+        nparams: i32,
+        flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        device_stats::get_interface_parameters(self, dom, device, nparams, flags)
+    }
+    fn set_interface_parameters(
+        &self,
+        dom: &DomainRef,
+        device: &str,
+        p: &TypedParams,
+        flags: u32,
+    ) -> Result<()> {
+        device_stats::set_interface_parameters(self, dom, device, p, flags)
+    }
+    fn get_iothread_info(&self, dom: &DomainRef, flags: u32) -> Result<Vec<(u32, Vec<u8>)>> {
+        iothreads::info(self, dom, flags)
+    }
+    fn pin_iothread(&self, dom: &DomainRef, id: u32, cpumap: &[u8], flags: u32) -> Result<()> {
+        iothreads::pin(self, dom, id, cpumap, flags)
+    }
+    fn add_iothread(&self, dom: &DomainRef, id: u32, flags: u32) -> Result<()> {
+        iothreads::add(self, dom, id, flags)
+    }
+    fn del_iothread(&self, dom: &DomainRef, id: u32, flags: u32) -> Result<()> {
+        iothreads::del(self, dom, id, flags)
+    }
+    fn set_iothread_params(
+        &self,
+        dom: &DomainRef,
+        id: u32,
+        p: &TypedParams,
+        flags: u32,
+    ) -> Result<()> {
+        iothreads::set_params(self, dom, id, p, flags)
+    }
+    fn get_vcpus(
+        &self,
+        dom: &DomainRef,
+        maxinfo: usize,
+        maplen: usize,
+    ) -> Result<(Vec<VcpuInfo>, Vec<u8>)> {
+        pinning::get_vcpus(self, dom, maxinfo, maplen)
     }
 }
 

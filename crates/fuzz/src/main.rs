@@ -127,8 +127,12 @@ fn main() {
     let mut failed = false;
     for name in &args.targets {
         let mut target = targets::by_name(name).expect("known target");
+        let mut opts = args.opts.clone();
+        if args.targets.len() > 1 {
+            opts.runs = (opts.runs / target.all_runs_divisor()).max(1);
+        }
         let start = Instant::now();
-        let stats = runner::fuzz(target.as_mut(), &args.opts);
+        let stats = runner::fuzz(target.as_mut(), &opts);
         println!(
             "{name}: {} execs in {:.1}s ({:.0}/s), corpus {}, signatures {}, slowest {:?}, \
              crashes {}, slow {}, peak RSS so far {} MiB",

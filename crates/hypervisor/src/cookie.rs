@@ -41,14 +41,16 @@ pub enum Sender {
 
 impl Sender {
     /// The `<qemu-migration>` parts rvirt reads from this phase's cookie.
-    /// libvirt's prepare also takes memory-hotplug and cpu-hotplug: rvirt's
-    /// QEMU command line has neither, so a source that marks them
-    /// mandatory is refused before anything moves.
+    /// libvirt's prepare also takes memory-hotplug: rvirt's QEMU command
+    /// line has none, so a source that marks it mandatory is refused
+    /// before anything moves. cpu-hotplug (vCPUs plugged out of order) is
+    /// taken: the destination plugs them in their `<vcpus>` order.
     pub fn accepted(self) -> Features {
         use CookieFeature as F;
         match self {
             Sender::Begin | Sender::BeginResume => Features::of(&[
                 F::Lockstate,
+                F::CpuHotplug,
                 F::Nbd,
                 F::Cpu,
                 F::Capabilities,
@@ -148,12 +150,16 @@ fn to_qemu(sender: Sender, c: &MigrationCookie) -> Result<QemuMigrationCookie> {
 /// The features the reader must understand, as libvirt marks them
 /// (`flagsMandatory`): the lock state in every begin cookie
 /// (`qemuMigrationCookieAddLockstate`; rvirt's lock manager is libvirt's
-/// "nop", which has no leases to send) and a definition wherever one
-/// travels (`qemuMigrationCookieAddPersistent`).
+/// "nop", which has no leases to send), a definition wherever one
+/// travels (`qemuMigrationCookieAddPersistent`), and in begin the
+/// cpu-hotplug marker the driver set (vCPUs plugged out of order).
 fn mandatory_features(sender: Sender, q: &QemuMigrationCookie) -> Features {
     let mut m = Features::default();
     if sender == Sender::Begin {
         m = m.with(CookieFeature::Lockstate);
+        if q.mandatory.has(CookieFeature::CpuHotplug) {
+            m = m.with(CookieFeature::CpuHotplug);
+        }
     }
     if q.persistent.is_some() {
         m = m.with(CookieFeature::Persistent);

@@ -134,7 +134,32 @@ fn markers(decls: &[Decl<'_>], prefix: &str) -> String {
         .unwrap();
     }
     out.push_str("}\n\n");
+    out += &requests(decls);
     out += &args_decode(decls);
+    out
+}
+
+/// Whether a client calls the procedure with a plain call: not an event
+/// (the server sends it) nor a stream's opening (the caller sets up the
+/// stream).
+fn is_plain_call(d: &Decl<'_>) -> bool {
+    d.access != "Event" && d.stream == "-"
+}
+
+/// `crate::Request` for the argument struct of each plain call that has
+/// one (no two procedures share an argument struct).
+fn requests(decls: &[Decl<'_>]) -> String {
+    let mut out = String::new();
+    for d in decls.iter().filter(|d| is_plain_call(d) && d.args != "-") {
+        writeln!(
+            out,
+            "impl crate::Request for {} {{\n    type Proc = procs::{};\n}}",
+            rust_type_name(d.args),
+            camel(d.name)
+        )
+        .unwrap();
+    }
+    out.push('\n');
     out
 }
 
@@ -163,17 +188,13 @@ fn args_decode(decls: &[Decl<'_>]) -> String {
     out
 }
 
-/// Stubs for the calls a client makes: not for events (the server sends
-/// them) nor for calls that open a stream (the caller sets up the stream).
+/// Stubs for the plain calls a client makes.
 fn client_stubs(decls: &[Decl<'_>], prefix: &str, stubs: &str) -> String {
     let mut out = format!(
         "/// A typed method per procedure over [`crate::Call`]: `call_domain_get_xml_desc(&args)`.\n\
          pub trait {stubs}: crate::Call {{\n"
     );
-    for d in decls
-        .iter()
-        .filter(|d| d.access != "Event" && d.stream == "-")
-    {
+    for d in decls.iter().filter(|d| is_plain_call(d)) {
         let method = format!("call_{}", d.name.to_ascii_lowercase());
         let v = camel(d.name);
         let ret = rust_ty(d.ret);

@@ -16,7 +16,7 @@ pub mod xdr;
 pub use packet::{
     FrameReader, Header, MessageStatus, MessageType, Packet, PacketError, RemoteError,
 };
-pub use program::{Call, Proc};
+pub use program::{Call, Proc, Request};
 pub use remote::{NonnullDomain, NonnullNetwork};
 pub use stream::{StreamId, StreamMessage, STREAM_DATA_MAX};
 pub use xdr::{Decoder, Encoder, XdrBounded, XdrDecode, XdrEncode, XdrError, XdrResult};

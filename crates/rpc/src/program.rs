@@ -106,6 +106,18 @@ pub trait DomainFlagsArgs {
 /// are written over it.
 pub trait Call {
     fn call_proc<P: Proc>(&self, args: &P::Args) -> rvirt_util::Result<P::Ret>;
+
+    /// The call whose argument struct `args` is: `request(&StoragePoolBuildArgs { .. })`.
+    fn request<A: Request>(&self, args: &A) -> rvirt_util::Result<<A::Proc as Proc>::Ret> {
+        self.call_proc::<A::Proc>(args)
+    }
+}
+
+/// The argument struct of a call (not an event, nor a stream's opening):
+/// each names the one procedure it belongs to, so a client needs only the
+/// arguments to make the call ([`Call::request`]). Generated per procedure.
+pub trait Request: XdrEncode + XdrDecode {
+    type Proc: Proc<Args = Self>;
 }
 
 /// The body of a generated procedure table (`OUT_DIR/*_procedures.rs`):

@@ -104,7 +104,12 @@ fn main() -> ExitCode {
         eprintln!("error: interactive mode is not supported; give a command. {USAGE}");
         return ExitCode::FAILURE;
     }
-    let mut ctl = Ctl::new(args.uri, args.read_only, args.quiet);
+    let uri = args.uri.or_else(|| {
+        std::env::var("VIRSH_DEFAULT_CONNECT_URI")
+            .ok()
+            .filter(|u| !u.is_empty())
+    });
+    let mut ctl = Ctl::new(uri, args.read_only, args.quiet);
     if run(&mut ctl, &commands) {
         ExitCode::SUCCESS
     } else {
@@ -118,7 +123,10 @@ fn run(ctl: &mut Ctl, commands: &[Vec<String>]) -> bool {
     let mut parsed = Vec::new();
     for tokens in commands {
         let Some(def) = commands::find(&tokens[0]) else {
-            eprintln!("error: unknown command: '{}'", tokens[0]);
+            match commands::help::not_carried_error(&tokens[0]) {
+                Some(e) => eprintln!("error: {e}"),
+                None => eprintln!("error: unknown command: '{}'", tokens[0]),
+            }
             return false;
         };
         match parse::bind(def, &tokens[1..]) {
@@ -129,23 +137,30 @@ fn run(ctl: &mut Ctl, commands: &[Vec<String>]) -> bool {
             }
         }
     }
-    if parsed.iter().any(|p| !p.def.no_connect) && !ctl.connect() {
+    // A URI named with -c (or VIRSH_DEFAULT_CONNECT_URI) must open before
+    // anything runs; the default one opens when a command first needs it.
+    if ctl.uri.is_some() && !ctl.connect() {
         return false;
     }
     let mut ok = true;
     for cmd in &parsed {
-        ok = match (cmd.def.handler)(ctl, cmd) {
-            Ok(()) => true,
-            Err(e) => {
-                if let Some(own) = &e.own {
-                    eprintln!("error: {own}");
+        ok = (!cmd.def.needs_connection() || ctl.connect())
+            && match (cmd.def.handler)(ctl, cmd) {
+                Ok(()) => true,
+                Err(e) => {
+                    if let Some(own) = &e.own {
+                        eprintln!("error: {own}");
+                    }
+                    if let Some(err) = &e.libvirt {
+                        eprintln!("error: {}", err.message);
+                    }
+                    false
                 }
-                if let Some(err) = &e.libvirt {
-                    eprintln!("error: {}", err.message);
-                }
-                false
-            }
-        };
+            };
+        // `quit` and `exit` end the command string (vshCommandRun).
+        if matches!(cmd.def.name, "quit" | "exit") {
+            return ok;
+        }
         // virsh follows every command with a blank line unless quiet.
         ctl.print_extra("\n");
     }

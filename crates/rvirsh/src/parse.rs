@@ -157,7 +157,7 @@ pub fn bind(def: &'static CommandDef, args: &[String]) -> Result<ParsedCommand, 
         .iter()
         .filter(|o| o.required && !opts.contains_key(o.name))
         .map(|opt| {
-            if opt.kind == OptKind::Data {
+            if matches!(opt.kind, OptKind::Data | OptKind::Argv) {
                 format!("command '{}' requires <{}> option", def.name, opt.name)
             } else {
                 format!("command '{}' requires --{} option", def.name, opt.name)

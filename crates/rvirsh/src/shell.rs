@@ -10,7 +10,6 @@ pub struct Ctl {
     pub read_only: bool,
     pub quiet: bool,
     conn: Option<Connect>,
-    connect_failed: bool,
 }
 
 /// How a command failed: virsh's own words (if any), then libvirt's error
@@ -61,21 +60,28 @@ impl Ctl {
             read_only,
             quiet,
             conn: None,
-            connect_failed: false,
         }
     }
 
-    /// Open the connection (virsh connects once at start-up and reports
-    /// failure as two lines).
+    /// The connection, opened now if there is none (virsh's
+    /// virshConnectionHandler before every command that needs one): a
+    /// failure is reported as two lines, and the next command tries again.
     pub fn connect(&mut self) -> bool {
-        if self.conn.is_some() {
-            return true;
-        }
-        if self.connect_failed {
-            return false;
-        }
-        let uri = self.uri.clone().unwrap_or_else(default_uri);
-        let opened = if self.read_only {
+        self.conn.is_some() || self.reconnect(None, false)
+    }
+
+    /// virshReconnect: close the connection, then open `name` (else the
+    /// shell's URI) read-only if asked, or if reopening the shell's own
+    /// URI on a read-only shell. The shell's URI becomes `name` once it
+    /// opens.
+    pub fn reconnect(&mut self, name: Option<&str>, read_only: bool) -> bool {
+        let read_only = read_only || (name.is_none() && self.read_only);
+        self.conn = None;
+        let uri = match name.or(self.uri.as_deref()) {
+            Some(u) if !u.is_empty() => u.to_string(),
+            _ => default_uri(),
+        };
+        let opened = if read_only {
             Connect::open_read_only(&uri)
         } else {
             Connect::open(&uri)
@@ -83,10 +89,13 @@ impl Ctl {
         match opened {
             Ok(conn) => {
                 self.conn = Some(conn);
+                if let Some(n) = name {
+                    self.uri = Some(n.to_string());
+                }
+                self.read_only = read_only;
                 true
             }
             Err(e) => {
-                self.connect_failed = true;
                 eprintln!("error: failed to connect to the hypervisor");
                 eprintln!("error: {}", e.message);
                 false

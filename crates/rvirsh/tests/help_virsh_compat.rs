@@ -5,7 +5,7 @@
 //! - options rvirsh does not carry (NOT_CARRIED below): rvirsh's help is
 //!   built from the option table its parser binds with, so it lists only
 //!   what rvirsh accepts;
-//! - the grouped lists show only the commands rvirsh carries;
+//! - the grouped lists mark the commands rvirsh does not carry;
 //! - `--help` lists only rvirsh's own options (-c, -h, -q, -r, and -v /
 //!   --version as one line: rvirsh has no -d/-e/-k/-K/-l/-t/-V nor
 //!   --version=TYPE), and names the program as run (virsh's progname).
@@ -42,6 +42,8 @@ const NOT_CARRIED: &[(&str, &[&str])] = &[
     ("destroy", &["remove-logs"]),
     // virDomainSetMemoryStatsPeriod is not in rvirt's API.
     ("dommemstat", &["period"]),
+    // virDomainQemuMonitorCommandWithFiles is not in rvirt's API.
+    ("qemu-monitor-command", &["pass-fds"]),
 ];
 
 fn not_carried(cmd: &str) -> &'static [&'static str] {
@@ -83,41 +85,32 @@ fn carried(name: &str) -> bool {
     rvirsh::commands::find(name).is_some()
 }
 
-/// A grouped list from virsh (`help`, `help GROUP`, `--help`) keeping only
-/// rvirsh's commands and the groups that still have some.
-fn only_carried_commands(text: &str) -> String {
+/// A grouped list from virsh (`help`, `help GROUP`, `--help`) with the
+/// commands rvirsh does not carry marked as rvirsh marks them: every group
+/// and every virsh command is listed.
+fn mark_uncarried_commands(text: &str) -> String {
+    let mark = rvirsh::commands::help::NOT_CARRIED_MARK;
     let mut out = String::new();
-    let mut group: Option<(String, String)> = None; // (header, lines)
-    let flush = |out: &mut String, group: &mut Option<(String, String)>| {
-        if let Some((header, lines)) = group.take() {
-            if !lines.is_empty() {
-                out.push_str(&header);
-                out.push_str(&lines);
-            }
-        }
-    };
+    let mut in_group = false;
     for line in text.split_inclusive('\n') {
         if line.starts_with(' ') && line.contains("(help keyword '") {
-            flush(&mut out, &mut group);
-            group = Some((line.to_string(), String::new()));
-        } else if let (Some((_, lines)), Some(cmd)) = (
-            group.as_mut(),
-            line.strip_prefix("    ")
-                .and_then(|l| l.split(' ').next())
-                .filter(|c| !c.is_empty()),
-        ) {
-            if carried(cmd) {
-                lines.push_str(line);
+            in_group = true;
+        } else if line == "\n" {
+            in_group = false;
+        }
+        let cmd = line
+            .strip_prefix("    ")
+            .and_then(|l| l.split(' ').next())
+            .filter(|c| !c.is_empty());
+        match cmd {
+            Some(c) if in_group && !carried(c) => {
+                out.push_str(line.trim_end_matches('\n'));
+                out.push_str(mark);
+                out.push('\n');
             }
-        } else if line == "\n" && group.as_ref().is_some_and(|(_, l)| l.is_empty()) {
-            // The blank line closing a group that had none of ours.
-            group = None;
-        } else {
-            flush(&mut out, &mut group);
-            out.push_str(line);
+            _ => out.push_str(line),
         }
     }
-    flush(&mut out, &mut group);
     out
 }
 
@@ -147,7 +140,7 @@ fn help_for_every_carried_command_matches_virsh() {
 }
 
 #[test]
-fn grouped_lists_match_virsh_for_carried_commands() {
+fn grouped_lists_match_virsh_with_uncarried_commands_marked() {
     let mut cases = vec!["help".to_string(), "help ''".into()];
     for g in rvirsh::commands::help::GROUPS {
         cases.push(format!("help {}", g.keyword));
@@ -156,16 +149,20 @@ fn grouped_lists_match_virsh_for_carried_commands() {
     cases.push("help nosuch".into());
     let failures: Vec<String> = cases
         .iter()
-        .filter_map(|c| check(c, only_carried_commands))
+        .filter_map(|c| check(c, mark_uncarried_commands))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // A virsh command rvirsh does not carry is unknown to rvirsh's help.
-    let o = rvirsh("test:///default", "help attach-device");
-    assert!(!o.ok);
-    assert_eq!(
-        o.stderr,
-        "error: command or command group 'attach-device' doesn't exist\n"
-    );
+    // A virsh command rvirsh does not carry is named, with the API rvirt
+    // lacks for it, by `help` and when run.
+    for line in ["help attach-device", "attach-device test x.xml"] {
+        let o = rvirsh("test:///default", line);
+        assert!(!o.ok);
+        assert_eq!(
+            o.stderr,
+            "error: command 'attach-device' is not carried by rvirsh: \
+             rvirt has no virDomainAttachDeviceFlags\n"
+        );
+    }
     // -q drops the blank line after the command, as in virsh.
     let want = Command::new("virsh")
         .args(["-q", "-c", "test:///default", "help uri"])
@@ -204,7 +201,7 @@ fn expected_usage(virsh_usage: &str) -> String {
         }
         out.push_str(&line.replace("virsh [options]", "rvirsh [options]"));
     }
-    only_carried_commands(&out)
+    mark_uncarried_commands(&out)
 }
 
 #[test]
@@ -219,11 +216,24 @@ fn usage_matches_virsh_for_what_rvirsh_takes() {
         String::from_utf8_lossy(&got.stdout),
         expected_usage(&String::from_utf8_lossy(&want.stdout))
     );
-    // Help needs no connection: no URI, no daemon.
+    // Help needs no connection: the default URI is opened only when a
+    // command needs it.
     let o = Command::new(env!("CARGO_BIN_EXE_rvirsh"))
-        .args(["-c", "nosuch:///x", "help", "domstate"])
+        .args(["help", "domstate"])
+        .env("LIBVIRT_DEFAULT_URI", "nosuch:///x")
+        .env_remove("VIRSH_DEFAULT_CONNECT_URI")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("  NAME\n    domstate - domain state\n"));
+    // A URI named with -c must open first, as in virsh.
+    let run = |program: &str| {
+        Command::new(program)
+            .args(["-c", "nosuch:///x", "help", "domstate"])
+            .output()
+            .unwrap()
+    };
+    let (want, got) = (run("virsh"), run(env!("CARGO_BIN_EXE_rvirsh")));
+    assert!(!got.status.success());
+    assert_eq!(got.stderr, want.stderr);
 }

@@ -115,7 +115,9 @@ fn rvirsh_secrets_match_virsh_on_rvirtd() {
         for_virsh.tcp_uri_of("secret", "/system"),
         for_rvirsh.tcp_uri_of("secret", "/system"),
     );
-    // rvirsh has no `connect` command: the read-only case stays virsh's.
+    // The read-only case stays virsh's: rvirt's client refuses a write on
+    // a read-only connection in words of its own, not libvirt's "read
+    // only access prevents virXxx" (see commands_virsh_compat).
     let cases: Vec<String> = secret_cases(&files)
         .into_iter()
         .filter(|c| !c.starts_with("connect "))

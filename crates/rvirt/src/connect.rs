@@ -114,6 +114,7 @@ impl Connect {
         fn set_keep_alive(interval: i32, count: u32) -> Result<()>;
         fn supports_feature(feature: i32) -> Result<bool>;
         fn node_get_info() -> Result<NodeInfo>;
+        fn node_get_cpu_map(flags: u32) -> Result<(i32, Vec<u8>, u32)>;
         fn get_capabilities() -> Result<String>;
         fn node_get_security_model() -> Result<SecurityModel>;
     }
@@ -220,6 +221,15 @@ impl Connect {
     }
 }
 
+/// A list's bound from the caller (`maxnames`, `maxuuids`): a negative
+/// one is `virCheckNonNegativeArgGoto`'s error, raised from `domain`.
+pub(crate) fn check_max(domain: ErrorDomain, max: i32, what: &str, api: &str) -> Result<usize> {
+    usize::try_from(max).map_err(|_| {
+        let msg = format!("{what} in {api} must be greater than or equal to 0");
+        Error::raw(domain, ErrorCode::INVALID_ARG, msg)
+    })
+}
+
 /// `virCheckFlags` failure: VIR_ERR_INVALID_ARG with the bare text (no
 /// "invalid argument:" prefix), exactly as libvirt reports it.
 pub fn unsupported_flags(api: &str, bad: u32) -> Error {
@@ -240,4 +250,24 @@ pub fn check_flags_in(domain: ErrorDomain, api: &str, given: u32, allowed: u32) 
     let mut e = unsupported_flags(api, bad);
     e.domain = domain;
     Err(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_negative_bound_is_libvirts_invalid_arg() {
+        let domain = ErrorDomain(30);
+        assert_eq!(
+            check_max(domain, 5, "maxuuids", "virConnectListSecrets"),
+            Ok(5)
+        );
+        let e = check_max(domain, -1, "maxuuids", "virConnectListSecrets").unwrap_err();
+        assert_eq!((e.domain, e.code), (domain, ErrorCode::INVALID_ARG));
+        assert_eq!(
+            e.message,
+            "maxuuids in virConnectListSecrets must be greater than or equal to 0"
+        );
+    }
 }

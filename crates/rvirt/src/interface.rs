@@ -2,10 +2,11 @@
 //! the interface calls of `Connect` (libvirt's src/libvirt-interface.c):
 //! read-only connections refused before the driver sees a change.
 
+use crate::connect::check_max;
 use crate::driver::shared;
 use crate::driver::{InterfaceDriver, InterfaceRef};
 use crate::Connect;
-use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use rvirt_util::{Error, ErrorDomain, Result};
 
 /// `VIR_FROM_INTERFACE`.
 pub const ERROR_DOMAIN: ErrorDomain = ErrorDomain(26);
@@ -31,22 +32,9 @@ impl std::fmt::Debug for Interface {
     }
 }
 
-fn check_max(max: i32, api: &str) -> Result<usize> {
-    if max < 0 {
-        return Err(Error::raw(
-            ERROR_DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("maxnames in {api} must be greater than or equal to 0"),
-        ));
-    }
-    Ok(max as usize)
-}
-
 /// `virReportUnsupportedError` from this API's file.
 fn unsupported(api: &str) -> Error {
-    let mut e = crate::driver::unsupported(api);
-    e.domain = ERROR_DOMAIN;
-    e
+    crate::driver::unsupported_in(ERROR_DOMAIN, api)
 }
 
 impl Connect {
@@ -74,7 +62,7 @@ impl Connect {
 
     /// `virConnectListInterfaces`.
     pub fn list_interfaces(&self, max: i32) -> Result<Vec<String>> {
-        let max = check_max(max, "virConnectListInterfaces")?;
+        let max = check_max(ERROR_DOMAIN, max, "maxnames", "virConnectListInterfaces")?;
         self.iface_driver("virConnectListInterfaces")?
             .list_interfaces(max)
     }
@@ -87,7 +75,12 @@ impl Connect {
 
     /// `virConnectListDefinedInterfaces`.
     pub fn list_defined_interfaces(&self, max: i32) -> Result<Vec<String>> {
-        let max = check_max(max, "virConnectListDefinedInterfaces")?;
+        let max = check_max(
+            ERROR_DOMAIN,
+            max,
+            "maxnames",
+            "virConnectListDefinedInterfaces",
+        )?;
         self.iface_driver("virConnectListDefinedInterfaces")?
             .list_defined_interfaces(max)
     }

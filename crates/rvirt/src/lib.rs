@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod connect;
+mod device_calls;
 pub mod domain;
 pub mod driver;
 pub mod events;

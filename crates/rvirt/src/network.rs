@@ -285,14 +285,23 @@ impl Connect {
         let r = filter_driver(self, "virNWFilterLookupByUUID")?.lookup_by_uuid(uuid)?;
         Ok(NWFilter::from_ref(self, r))
     }
-    /// `virNWFilterDefineXMLFlags` (`virNWFilterDefineXML` with 0).
+    /// `virNWFilterDefineXMLFlags`, or `virNWFilterDefineXML` with 0 (as
+    /// virsh chooses).
     pub fn nwfilter_define_xml(&self, xml: &str, flags: u32) -> Result<NWFilter> {
-        self.check_writable()?;
         let api = if flags == 0 {
             "virNWFilterDefineXML"
         } else {
             "virNWFilterDefineXMLFlags"
         };
+        self.nwfilter_define(api, xml, flags)
+    }
+    /// `virNWFilterDefineXMLFlags` whatever the flags: the API a refusal
+    /// names is the one called.
+    pub fn nwfilter_define_xml_flags(&self, xml: &str, flags: u32) -> Result<NWFilter> {
+        self.nwfilter_define("virNWFilterDefineXMLFlags", xml, flags)
+    }
+    fn nwfilter_define(&self, api: &str, xml: &str, flags: u32) -> Result<NWFilter> {
+        self.check_writable()?;
         let r = filter_driver(self, api)?.define_xml(xml, flags)?;
         Ok(NWFilter::from_ref(self, r))
     }

@@ -2,6 +2,7 @@
 //! the node device calls of `Connect` (libvirt's src/libvirt-nodedev.c),
 //! with the public API's own checks before the driver sees a call.
 
+use crate::connect::check_max;
 use crate::driver::shared;
 use crate::driver::{NodeDeviceDriver, NodeDeviceRef};
 use crate::events_nodedev::{nodedev_event, NodeDeviceEventCallback};
@@ -48,22 +49,9 @@ impl std::fmt::Debug for NodeDevice {
 }
 
 /// `virCheckNonNegativeArgGoto`'s words for a list bound.
-fn check_max(max: i32, what: &str, api: &str) -> Result<usize> {
-    if max < 0 {
-        return Err(Error::raw(
-            ERROR_DOMAIN,
-            ErrorCode::INVALID_ARG,
-            format!("{what} in {api} must be greater than or equal to 0"),
-        ));
-    }
-    Ok(max as usize)
-}
-
 /// `virReportUnsupportedError` from this API's file.
 fn unsupported(api: &str) -> Error {
-    let mut e = crate::driver::unsupported(api);
-    e.domain = ERROR_DOMAIN;
-    e
+    crate::driver::unsupported_in(ERROR_DOMAIN, api)
 }
 
 impl Connect {
@@ -97,7 +85,7 @@ impl Connect {
         max: i32,
         flags: u32,
     ) -> Result<Vec<String>> {
-        let max = check_max(max, "maxnames", "virNodeListDevices")?;
+        let max = check_max(ERROR_DOMAIN, max, "maxnames", "virNodeListDevices")?;
         self.nodedev_driver("virNodeListDevices")?
             .list_devices(cap, max, flags)
     }
@@ -222,7 +210,7 @@ impl NodeDevice {
 
     /// `virNodeDeviceListCaps`.
     pub fn list_caps(&self, max: i32) -> Result<Vec<String>> {
-        let max = check_max(max, "maxnames", "virNodeDeviceListCaps")?;
+        let max = check_max(ERROR_DOMAIN, max, "maxnames", "virNodeDeviceListCaps")?;
         self.driver("virNodeDeviceListCaps")?
             .list_caps(&self.name, max)
     }
@@ -276,6 +264,12 @@ impl NodeDevice {
         self.conn.check_writable()?;
         self.driver("virNodeDeviceDetachFlags")?
             .detach(&self.name, driver, flags)
+    }
+
+    /// `virNodeDeviceDettach`.
+    pub fn dettach(&self) -> Result<()> {
+        self.conn.check_writable()?;
+        self.driver("virNodeDeviceDettach")?.dettach(&self.name)
     }
 
     /// `virNodeDeviceReAttach`.

@@ -3,6 +3,7 @@
 //! handed to a read-only connection: `virSecretGetValue` is refused there
 //! before the driver is asked.
 
+use crate::connect::check_max;
 use crate::driver::shared;
 use crate::driver::{SecretDriver, SecretRef};
 use crate::events_nodedev::{secret_event, SecretEventCallback};
@@ -41,9 +42,7 @@ fn invalid_arg(msg: String) -> Error {
 
 /// `virReportUnsupportedError` from this API's file.
 fn unsupported(api: &str) -> Error {
-    let mut e = crate::driver::unsupported(api);
-    e.domain = ERROR_DOMAIN;
-    e
+    crate::driver::unsupported_in(ERROR_DOMAIN, api)
 }
 
 impl Connect {
@@ -71,13 +70,9 @@ impl Connect {
 
     /// `virConnectListSecrets`.
     pub fn list_secrets(&self, max: i32) -> Result<Vec<String>> {
-        if max < 0 {
-            return Err(invalid_arg(
-                "maxuuids in virConnectListSecrets must be greater than or equal to 0".into(),
-            ));
-        }
+        let max = check_max(ERROR_DOMAIN, max, "maxuuids", "virConnectListSecrets")?;
         self.secret_driver("virConnectListSecrets")?
-            .list_secrets(max as usize)
+            .list_secrets(max)
     }
 
     /// `virConnectListAllSecrets`.

@@ -3,11 +3,18 @@
 //! pinning), handed to the driver's [`TuningDriver`].
 
 use crate::driver::TuningDriver;
+use crate::types::VcpuInfo;
 use crate::Domain;
-use rvirt_util::{Result, TypedParams};
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, TypedParams};
+
+/// What the public API's argument checks (`virCheckPositiveArgGoto` and
+/// friends) report: the text as is, no "invalid argument: " before it.
+pub(crate) fn arg_error(text: impl Into<String>) -> Error {
+    Error::raw(ErrorDomain::DOMAIN, ErrorCode::INVALID_ARG, text)
+}
 
 impl Domain {
-    fn tuning_driver(&self, api: &str) -> Result<&dyn TuningDriver> {
+    pub(crate) fn tuning_driver(&self, api: &str) -> Result<&dyn TuningDriver> {
         self.connect()
             .driver()
             .tuning()
@@ -81,6 +88,30 @@ impl Domain {
         self.connect().check_writable()?;
         let d = self.tuning_driver("virDomainPinVcpuFlags")?;
         d.pin_vcpu(self.domain_ref(), vcpu, cpumap, flags)
+    }
+
+    /// `virDomainPinVcpu`: what the driver does without flags.
+    pub fn pin_vcpu_without_flags(&self, vcpu: u32, cpumap: &[u8]) -> Result<()> {
+        self.connect().check_writable()?;
+        let d = self.tuning_driver("virDomainPinVcpu")?;
+        d.pin_vcpu_without_flags(self.domain_ref(), vcpu, cpumap)
+    }
+
+    /// `virDomainGetVcpus`: up to `maxinfo` vCPUs (more than 0), and
+    /// `maxinfo` maps of `maplen` bytes (0: none asked for).
+    pub fn get_vcpus(&self, maxinfo: i32, maplen: i32) -> Result<(Vec<VcpuInfo>, Vec<u8>)> {
+        if maxinfo <= 0 {
+            return Err(arg_error(
+                "maxinfo in virDomainGetVcpus must be greater than zero",
+            ));
+        }
+        if maplen < 0 {
+            return Err(arg_error(
+                "maplen in virDomainGetVcpus must be greater than zero",
+            ));
+        }
+        let d = self.tuning_driver("virDomainGetVcpus")?;
+        d.get_vcpus(self.domain_ref(), maxinfo as usize, maplen as usize)
     }
 
     /// `virDomainGetVcpuPinInfo`.

@@ -106,6 +106,41 @@ pub struct DomainInfo {
     pub cpu_time: u64,
 }
 
+/// `virVcpuInfo`: one vCPU of a running domain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VcpuInfo {
+    pub number: u32,
+    /// `virVcpuState`: 0 offline, 1 running, 2 blocked.
+    pub state: i32,
+    /// CPU time used, in nanoseconds.
+    pub cpu_time: u64,
+    /// The host CPU it runs on (-1: none).
+    pub cpu: i32,
+}
+
+/// `virDomainBlockStatsStruct` (-1: not known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockStats {
+    pub rd_req: i64,
+    pub rd_bytes: i64,
+    pub wr_req: i64,
+    pub wr_bytes: i64,
+    pub errs: i64,
+}
+
+/// `virDomainInterfaceStatsStruct` (-1: not known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InterfaceStats {
+    pub rx_bytes: i64,
+    pub rx_packets: i64,
+    pub rx_errs: i64,
+    pub rx_drop: i64,
+    pub tx_bytes: i64,
+    pub tx_packets: i64,
+    pub tx_errs: i64,
+    pub tx_drop: i64,
+}
+
 /// `virNodeInfo`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeInfo {

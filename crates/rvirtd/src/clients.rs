@@ -53,6 +53,8 @@ pub struct ClientEntry {
     awaiting_auth: AtomicBool,
     identity: Mutex<Identity>,
     registry: Weak<ClientRegistry>,
+    /// [`NewClient::socket`], until the session lets the connection go.
+    socket: Mutex<Option<std::os::fd::OwnedFd>>,
 }
 
 /// What the client proved about itself (libvirt's `virIdentity`, the
@@ -66,6 +68,27 @@ pub struct Identity {
 }
 
 impl ClientEntry {
+    /// Bound the kernel's receive buffer of a TCP client's socket to
+    /// `bytes` (Linux doubles it for its bookkeeping), ending its
+    /// autotuning, which grows it to `tcp_rmem`'s maximum (32 MiB here)
+    /// while the daemon holds back a stream's data: a tunnelled
+    /// migration's bytes would wait there, out of QEMU's sight, and the
+    /// guest stays paused until they drain. Other transports: nothing.
+    pub fn limit_receive_buffer(&self, bytes: usize) {
+        use nix::sys::socket::{setsockopt, sockopt};
+        if let Some(sock) = &*self.socket.lock() {
+            if let Err(e) = setsockopt(sock, sockopt::RcvBuf, &bytes) {
+                tracing::debug!("cannot bound the client's receive buffer: {e}");
+            }
+        }
+    }
+
+    /// The session is over: close the duplicate, so that the connection
+    /// ends with the session's own descriptor.
+    pub fn release_socket(&self) {
+        drop(self.socket.lock().take());
+    }
+
     pub fn readonly(&self) -> bool {
         self.readonly.load(Ordering::Relaxed)
     }
@@ -121,6 +144,9 @@ pub struct NewClient {
     pub readonly: bool,
     /// Its listener asks for authentication (SASL).
     pub needs_auth: bool,
+    /// A duplicate of a TCP client's socket (under TLS too), to bound its
+    /// kernel buffers while a tunnelled migration streams in.
+    pub socket: Option<std::os::fd::OwnedFd>,
 }
 
 /// One server's clients and limits.
@@ -147,6 +173,7 @@ pub struct Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.entry.id);
+        self.entry.release_socket();
         self.entry.stop_awaiting_auth();
         self.registry.room.notify_waiters();
     }
@@ -186,6 +213,7 @@ impl ClientRegistry {
             awaiting_auth: AtomicBool::new(new.needs_auth),
             identity: Mutex::new(Identity::default()),
             registry: Arc::downgrade(self),
+            socket: Mutex::new(new.socket),
         });
         if new.needs_auth {
             self.unauth.fetch_add(1, Ordering::AcqRel);
@@ -308,6 +336,7 @@ mod tests {
             cred: None,
             readonly: false,
             needs_auth: false,
+            socket: None,
         }
     }
 
@@ -358,5 +387,36 @@ mod tests {
         reg.set_limits(None, Some(0)).unwrap();
         let _third = reg.register(sasl()).expect("third");
         room().await;
+    }
+
+    #[test]
+    fn a_tcp_clients_receive_buffer_is_bounded_until_the_session_ends() {
+        use nix::sys::socket::{getsockopt, sockopt};
+        use std::io::Read;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (ours, _) = listener.accept().unwrap();
+        let reg = ClientRegistry::new(2, 1);
+        let client = reg
+            .register(NewClient {
+                transport: Transport::Tcp,
+                socket: Some(
+                    std::os::fd::AsFd::as_fd(&ours)
+                        .try_clone_to_owned()
+                        .unwrap(),
+                ),
+                ..unix()
+            })
+            .unwrap();
+        client.entry.limit_receive_buffer(256 * 1024);
+        // Linux doubles what it is given, for its own bookkeeping.
+        assert_eq!(getsockopt(&ours, sockopt::RcvBuf).unwrap(), 512 * 1024);
+        // The session's own descriptor closes: with the duplicate released
+        // the peer sees the end of the connection.
+        drop(ours);
+        client.entry.release_socket();
+        client.entry.limit_receive_buffer(4096);
+        let mut rest = Vec::new();
+        assert_eq!(peer.read_to_end(&mut rest).unwrap(), 0);
     }
 }

@@ -67,6 +67,7 @@ fn main() -> ExitCode {
     rvirt_driver_storage::register();
     rvirt_driver_secret::register();
     rvirt_driver_interface::register();
+    rvirt_driver_nodedev::register();
     rvirt_driver_qemu::register();
     // After the local drivers: a peer-to-peer source driver here opens the
     // destination daemon (`test+tcp://...`) through the remote driver.

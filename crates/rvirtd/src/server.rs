@@ -432,6 +432,7 @@ impl ClientListener for UnixClients {
             cred: unix_peer(&stream),
             readonly: self.readonly,
             needs_auth: false,
+            socket: None,
         };
         Ok((stream, format!("unix:{sock}"), new, ChannelInfo::default()))
     }
@@ -467,6 +468,7 @@ async fn accept_tcp(l: &TcpListener, transport: Transport) -> std::io::Result<Ac
         cred: None,
         readonly: false,
         needs_auth: false,
+        socket: std::os::fd::AsFd::as_fd(&stream).try_clone_to_owned().ok(),
     };
     Ok((stream, peer, new, channel))
 }
@@ -570,6 +572,7 @@ fn admit_admin(stream: UnixStream, admin: &Arc<AdminSession>, stop: &watch::Rece
         cred,
         readonly: false,
         needs_auth: false,
+        socket: None,
     };
     let Some(reg) = admin.server.clients.register(new) else {
         tracing::error!(

@@ -122,6 +122,7 @@ pub async fn serve<S>(
     // find the queue closed.
     out.close();
     drop(wr);
+    reg.entry.release_socket();
     // Closing the connection may wait (a remote one is a round trip, to
     // this very daemon if it points back here): never on the reactor.
     let c = client.clone();

@@ -11,6 +11,7 @@
 
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{self, GuestArgs, READY_MARKER};
+use rvirt_testkit::hosts::Lan;
 use rvirt_testkit::qemu_hosts::{
     abort_and_check, hop, hop_postcopy, kill_incoming_and_check, setup_kinds,
     setup_libvirtd_rvirtd, spawn_migration, virsh_migrate, virsh_migrate_tunnelled,
@@ -219,7 +220,6 @@ fn libvirtd_to_rvirtd_and_back_managed_p2p_and_tunnelled() {
     assert_eq!(state(a), "running");
 
     refused_before_anything_moves(a, b);
-    hot_plugged_vcpus_refused(a, b);
 }
 
 /// The `-cpu` argument of a QEMU command line.
@@ -228,29 +228,218 @@ fn cpu_arg(argv: &[String]) -> String {
     argv[at + 1].clone()
 }
 
-/// A guest whose vCPU was plugged while it ran on rvirtd: rvirtd's
-/// destinations would start it as a boot vCPU (another device tree), so
-/// rvirtd refuses in begin, before anything moves.
-fn hot_plugged_vcpus_refused(a: &dyn MigrationHost, b: &dyn MigrationHost) {
+/// A guest whose vCPUs were plugged while it ran (`setvcpus --live`)
+/// moves both ways: each destination starts QEMU with the boot vCPU in
+/// `-smp` and plugs the others (`vcpuN`) from `<vcpus>` before the
+/// memory arrives, so the device trees match. rvirtd plugs vCPU 1, the
+/// guest goes to libvirtd, libvirtd plugs vCPU 2, the guest comes back.
+/// After each hop the destination's `vcpucount`, `<vcpus>` and QEMU's
+/// own vCPUs (`query-cpus-fast`) are what the source had, the ticks went
+/// on and the memory checksum is unchanged.
+#[test]
+fn hot_plugged_vcpus_move_both_ways() {
+    let Some((_lan, a, b)) = libvirtd_and_rvirtd() else {
+        return;
+    };
     let base = TempDir::new("mixvcpu");
     let name = "mixvcpu-guest";
-    let (_g, file) = TestGuest::sized(&base, name, &GuestArgs::default(), 128);
-    let xml = std::fs::read_to_string(&file).unwrap();
-    let vcpus = "<vcpu placement='static' current='1'>2</vcpu>";
-    std::fs::write(&file, xml.replacen("<vcpu>1</vcpu>", vcpus, 1)).unwrap();
-    b.ok(&format!("create {}", file.display()));
+    let vcpus = "<vcpu placement='static' current='1'>3</vcpu>";
+    let (g, sum, _) = boot_on(b.as_ref(), &base, name, &[("<vcpu>1</vcpu>", vcpus)]);
     b.ok(&format!("setvcpus {name} 2 --live"));
-    let pid = b.qemu_pid(name).expect("QEMU on rvirtd");
-    let out = virsh_migrate(b, a, name, "");
-    assert!(!out.ok, "migrated: {}", out.stdout);
-    let refusal = "cannot migrate a domain with hot-plugged vCPUs (vcpu1)";
-    assert!(out.stderr.contains(refusal), "{}", out.stderr);
-    eprintln!("refused: {}", out.stderr.trim());
-    assert_eq!(b.qemu_pid(name), Some(pid));
-    assert_eq!(b.ok(&format!("domstate {name}")).trim(), "running");
-    assert!(a.qemu_pid(name).is_none());
-    assert!(!a.ok("list --all --name").contains(name));
+    let on_b = vcpu_view(b.as_ref(), name);
+    assert_eq!((on_b.count.as_str(), on_b.qemu_count), ("2", 2), "{on_b:?}");
+    assert_eq!(on_b.qemu_vcpus, ["/machine/peripheral/vcpu1"], "{on_b:?}");
+    assert_eq!(
+        on_b.states,
+        [
+            "<vcpu id='0' enabled='yes' hotpluggable='no' order='1'/>",
+            "<vcpu id='1' enabled='yes' hotpluggable='yes' order='2'/>",
+            "<vcpu id='2' enabled='no' hotpluggable='yes'/>",
+        ]
+    );
+    let smp = |h: &dyn MigrationHost| {
+        let argv = qemu_argv(h, name);
+        let at = argv.iter().position(|a| a == "-smp").expect("-smp");
+        argv[at + 1].clone()
+    };
+    assert_eq!(smp(b.as_ref()), "1,maxcpus=3,sockets=3,cores=1,threads=1");
+
+    hop(b.as_ref(), a.as_ref(), &g, &sum, || {
+        virsh_migrate(b.as_ref(), a.as_ref(), name, "")
+    });
+    assert_eq!(vcpu_view(a.as_ref(), name), on_b);
+    assert_eq!(smp(a.as_ref()), "1,maxcpus=3,sockets=3,cores=1,threads=1");
+    a.ok(&format!("setvcpus {name} 3 --live"));
+    let on_a = vcpu_view(a.as_ref(), name);
+    assert_eq!(on_a.count, "3");
+    assert_eq!(on_a.qemu_count, 3, "{on_a:?}");
+    assert_eq!(on_a.qemu_vcpus.len(), 2, "{on_a:?}");
+    let started_by_libvirtd = layout(&qemu_argv(a.as_ref(), name));
+
+    hop(a.as_ref(), b.as_ref(), &g, &sum, || {
+        virsh_migrate(a.as_ref(), b.as_ref(), name, "")
+    });
+    assert_eq!(vcpu_view(b.as_ref(), name), on_a);
+    assert_eq!(layout(&qemu_argv(b.as_ref(), name)), started_by_libvirtd);
+
+    // A start (not a migration) from that XML, <vcpus> and all, plugs
+    // the hotpluggable vCPUs too, in their order.
+    let xml = b.ok(&format!("dumpxml {name} --migratable"));
+    let file = base.write("mixvcpu-again.xml", xml);
     b.ok(&format!("destroy {name}"));
+    b.ok(&format!("create {}", file.display()));
+    let again = vcpu_view(b.as_ref(), name);
+    assert_eq!(
+        (again.count.as_str(), again.qemu_count),
+        ("3", 3),
+        "{again:?}"
+    );
+    assert_eq!(again.qemu_vcpus, on_a.qemu_vcpus);
+    assert_eq!(again.states, on_a.states);
+    b.ok(&format!("destroy {name}"));
+}
+
+/// A LAN (dropped last) with stock libvirtd on A and rvirtd on B.
+type MixedHosts = (Lan, Box<dyn MigrationHost>, Box<dyn MigrationHost>);
+
+/// Stock libvirtd on A, rvirtd on B; `None` where either is not
+/// available.
+fn libvirtd_and_rvirtd() -> Option<MixedHosts> {
+    if !rvirt_testkit::libvirtd_host::LibvirtdHost::available() {
+        return None;
+    }
+    let lan = Lan::create()?;
+    let a = HostKind::Libvirtd.start(&lan.a, "rvirt-qa");
+    let b = HostKind::Rvirtd.start(&lan.b, "rvirt-qb");
+    Some((lan, a, b))
+}
+
+/// The test guest (summing its memory) with `edits` to its XML, created
+/// on `host` and booted; its checksum.
+fn boot_on(
+    host: &dyn MigrationHost,
+    base: &TempDir,
+    name: &str,
+    edits: &[(&str, &str)],
+) -> (TestGuest, String, std::path::PathBuf) {
+    let args = GuestArgs {
+        fill_mib: 8,
+        sum_seconds: Some(2),
+        ..GuestArgs::default()
+    };
+    let (g, file) = TestGuest::sized(base, name, &args, 128);
+    let mut xml = std::fs::read_to_string(&file).unwrap();
+    for (from, to) in edits {
+        assert!(xml.contains(from), "{from} in {xml}");
+        xml = xml.replacen(from, to, 1);
+    }
+    std::fs::write(&file, xml).unwrap();
+    host.ok(&format!("create {}", file.display()));
+    g.wait_for(0, 90, READY_MARKER, |t| {
+        t.contains(READY_MARKER).then_some(())
+    });
+    let sum = g.sum_after(0);
+    (g, sum, file)
+}
+
+/// A guest with two NUMA cells (a RAM backend `ram-nodeN` each, the
+/// RAM blocks migration names), started by libvirtd, moves to rvirtd and
+/// back: rvirtd starts its QEMU with libvirtd's memory objects, `-numa`
+/// nodes and distances, the guest ticks on with its memory unchanged,
+/// and rvirtd's live XML keeps the cells. rvirtd then starts the guest
+/// from the same XML with libvirtd's layout.
+#[test]
+fn numa_cells_move_both_ways() {
+    let Some((_lan, a, b)) = libvirtd_and_rvirtd() else {
+        return;
+    };
+    let base = TempDir::new("mixnuma");
+    let name = "mixnuma-guest";
+    let cells = "<vcpu>2</vcpu>\n  <cpu>\n    <numa>\n      \
+                 <cell id='0' cpus='0' memory='64' unit='MiB'>\n        <distances>\n          \
+                 <sibling id='0' value='10'/>\n          <sibling id='1' value='21'/>\n        \
+                 </distances>\n      </cell>\n      \
+                 <cell id='1' cpus='1' memory='64' unit='MiB'/>\n    </numa>\n  </cpu>";
+    let (g, sum, file) = boot_on(a.as_ref(), &base, name, &[("<vcpu>1</vcpu>", cells)]);
+    let started_by_libvirtd = layout(&qemu_argv(a.as_ref(), name));
+    let cells_on_a = numa_xml(a.as_ref(), name);
+    assert!(cells_on_a.contains("<cell id='1' cpus='1' memory='65536' unit='KiB'>"));
+    let numa = |argv: &[String]| {
+        argv.windows(2)
+            .filter(|w| w[0] == "-numa")
+            .map(|w| w[1].clone())
+            .collect::<Vec<_>>()
+    };
+    let nodes = numa(&qemu_argv(a.as_ref(), name));
+    assert_eq!(nodes.len(), 2 + 4, "{nodes:?}");
+    assert!(started_by_libvirtd
+        .iter()
+        .any(|o| o.contains(r#""id":"ram-node1""#)));
+    hop(a.as_ref(), b.as_ref(), &g, &sum, || {
+        virsh_migrate(a.as_ref(), b.as_ref(), name, "")
+    });
+    let on_b = qemu_argv(b.as_ref(), name);
+    assert_eq!(layout(&on_b), started_by_libvirtd);
+    assert_eq!(numa(&on_b), nodes);
+    assert_eq!(numa_xml(b.as_ref(), name), cells_on_a);
+    hop(b.as_ref(), a.as_ref(), &g, &sum, || {
+        virsh_migrate(b.as_ref(), a.as_ref(), name, "")
+    });
+    assert_eq!(layout(&qemu_argv(a.as_ref(), name)), started_by_libvirtd);
+    a.ok(&format!("destroy {name}"));
+    // Started by rvirtd from the same XML: libvirtd's layout too.
+    b.ok(&format!("create {}", file.display()));
+    assert_eq!(layout(&qemu_argv(b.as_ref(), name)), started_by_libvirtd);
+    b.ok(&format!("destroy {name}"));
+}
+
+/// The `<numa>` element of a guest's live XML.
+fn numa_xml(host: &dyn MigrationHost, name: &str) -> String {
+    let xml = host.ok(&format!("dumpxml {name}"));
+    let start = xml.find("<numa>").expect("<numa>");
+    let end = xml.find("</numa>").expect("</numa>");
+    xml[start..end].to_string()
+}
+
+/// A host's view of a guest's vCPUs: `vcpucount --live --active`, the
+/// `<vcpus>` lines of its live XML, and the hot-plugged vCPUs' QOM paths
+/// among QEMU's own (`query-cpus-fast`, which counts them all).
+#[derive(Debug, PartialEq, Eq)]
+struct VcpuView {
+    count: String,
+    states: Vec<String>,
+    qemu_count: usize,
+    qemu_vcpus: Vec<String>,
+}
+
+fn vcpu_view(host: &dyn MigrationHost, name: &str) -> VcpuView {
+    let count = host.ok(&format!("vcpucount {name} --live --active"));
+    let xml = host.ok(&format!("dumpxml {name}"));
+    let states = xml
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("<vcpu id="))
+        .map(str::to_string)
+        .collect();
+    let query = r#"'{"execute":"query-cpus-fast"}'"#;
+    let cpus = host.ok(&format!("qemu-monitor-command {name} {query}"));
+    let paths: Vec<&str> = cpus
+        .split(r#""qom-path":""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    let mut qemu_vcpus: Vec<String> = paths
+        .iter()
+        .filter(|p| p.starts_with("/machine/peripheral/"))
+        .map(|p| p.to_string())
+        .collect();
+    qemu_vcpus.sort();
+    VcpuView {
+        count: count.trim().to_string(),
+        states,
+        qemu_count: paths.len(),
+        qemu_vcpus,
+    }
 }
 
 /// Guests libvirtd runs that rvirtd cannot reproduce exactly: memory

@@ -10,7 +10,10 @@
 //! refused with libvirt's words; so are `--tls --tunnelled` and a
 //! destination whose certificate is missing (QEMU's error), the guest left
 //! running on A each time. A disk migrates with `--copy-storage-all --tls`
-//! (NBD server and mirror over TLS).
+//! (NBD server and mirror over TLS). With the private keys encrypted and
+//! `migrate_tls_x509_secret_uuid` naming their passphrase's secret, the
+//! guest migrates once each host's secret driver holds it, and not before
+//! (the secret driver's error) or with a wrong one (QEMU's).
 
 use rvirt_testkit::guest::{self, GuestArgs};
 use rvirt_testkit::pki::{have_certtool, Pki};
@@ -46,6 +49,35 @@ fn tls_conf(pki: &Pki, force: bool) -> String {
         dir.display(),
         u8::from(force)
     )
+}
+
+/// The hosts' config for keys encrypted with [`PASSPHRASE`], whose
+/// secret is [`KEY_SECRET`].
+fn encrypted_key_conf(pki: &Pki) -> String {
+    let dir = pki.qemu_dir(&[("rvirt-qa", "10.77.0.1"), ("rvirt-qb", "10.77.0.2")]);
+    pki.encrypt_qemu_keys(&dir, PASSPHRASE);
+    format!(
+        "migrate_tls_x509_cert_dir = \"{}\"\nmigrate_tls_x509_secret_uuid = \"{KEY_SECRET}\"\n",
+        dir.display()
+    )
+}
+
+const PASSPHRASE: &str = "rvirt-tls-key";
+/// `PASSPHRASE` in base64, as `virsh secret-set-value` takes it.
+const PASSPHRASE_B64: &str = "cnZpcnQtdGxzLWtleQ==";
+const KEY_SECRET: &str = "5b0e4c2a-1d3f-4e6a-8b7c-9d0e1f2a3b4c";
+
+/// Define the keys' secret on `host` (a private TLS secret, as an operator
+/// would) with the value whose base64 is `value`.
+fn define_key_secret(host: &QemuHost, pki: &Pki, value: &str) {
+    let xml = pki.path("key-secret.xml");
+    let text = format!(
+        "<secret ephemeral='no' private='yes'><uuid>{KEY_SECRET}</uuid>\
+         <usage type='tls'><name>migration keys</name></usage></secret>"
+    );
+    std::fs::write(&xml, text).expect("write the secret's XML");
+    host.ok(&format!("secret-define {}", xml.display()));
+    host.ok(&format!("secret-set-value {KEY_SECRET} --base64 {value}"));
 }
 
 /// The test PKI, `None` (with a note) without certtool.
@@ -177,4 +209,36 @@ fn a_disk_migrates_over_tls() {
     let moved = g.text_from(from);
     g.tick_after(g.console_len(), guest::last_tick(&moved).unwrap_or(ticked));
     disk_counter_above(&s.image_on(b), at_switch);
+}
+
+#[test]
+fn encrypted_keys_open_with_the_secret_named_in_qemu_conf() {
+    let Some(pki) = pki() else {
+        return;
+    };
+    let conf = encrypted_key_conf(&pki);
+    let Some(s) = setup_with("qtlskey", &guest_args(None), &conf) else {
+        return;
+    };
+    let (a, b, g) = (&s.a, &s.b, &s.g);
+    // No secret yet: the secret driver's error, before anything moves.
+    let out = virsh_migrate(a, b, &g.name, "--tls");
+    let why = format!("no secret with matching uuid '{KEY_SECRET}'");
+    check_failed_cleanly(a, b, g, out, &why);
+    // A wrong passphrase on B (base64 of "wrong"): B's QEMU cannot open
+    // its key (QEMU's error from object-add), the guest stays on A.
+    define_key_secret(a, &pki, PASSPHRASE_B64);
+    define_key_secret(b, &pki, "d3Jvbmc=");
+    let out = virsh_migrate(a, b, &g.name, "--tls");
+    check_failed_cleanly(a, b, g, out, "unable to execute QEMU command 'object-add'");
+    b.ok(&format!(
+        "secret-set-value {KEY_SECRET} --base64 {PASSPHRASE_B64}"
+    ));
+    hop(a, b, g, &s.sum, || virsh_migrate(a, b, &g.name, "--tls"));
+    check_tls_gone(b, &g.name);
+    let objects = b.virsh(&format!(
+        "qemu-monitor-command {} --hmp 'info qom-tree /objects'",
+        g.name
+    ));
+    assert!(!objects.stdout.contains("libvirt_migrate-secret0"));
 }

@@ -7,10 +7,10 @@
 //! away again. Then the kit's test guest on that network, through rvirtd,
 //! gets a DHCP lease that `net-dhcp-leases` reports.
 
-use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{GuestArgs, DHCP_MARKER};
 use rvirt_testkit::hosts::{Lan, NetNs};
 use rvirt_testkit::libvirtd_host::LibvirtdHost;
+use rvirt_testkit::network_dirs::NetworkDirs;
 use rvirt_testkit::qemu_hosts::{MigrationHost, QemuHost, TestGuest};
 use rvirt_testkit::tools::{spawn_shell, wait};
 use std::path::{Path, PathBuf};
@@ -44,14 +44,6 @@ const QUERIES: &[&str] = &[
     "net-list --autostart",
     "net-dhcp-leases rvnat",
 ];
-
-/// The network driver's directories for rvirtd, in `dir`.
-fn network_conf(dir: &TempDir) -> String {
-    ["config", "state", "dnsmasq"]
-        .iter()
-        .map(|k| format!("network_{k}_dir = \"{}\"\n", dir.join(k).display()))
-        .collect()
-}
 
 /// `PROGRAM ARGS` inside namespace `ns`; stdout (empty on failure).
 fn in_ns(ns: &NetNs, program: &str, args: &[&str]) -> (bool, String) {
@@ -128,7 +120,7 @@ fn tools_present() -> bool {
 struct Sides {
     rv: QemuHost,
     lv: LibvirtdHost,
-    rv_dir: TempDir,
+    rv_dir: NetworkDirs,
     lan: Lan,
 }
 
@@ -216,8 +208,8 @@ fn start_sides() -> Option<Sides> {
         return None;
     }
     let lan = Lan::create()?;
-    let rv_dir = TempDir::new("net");
-    let rv = QemuHost::start_with(&lan.a, "netrv", &network_conf(&rv_dir));
+    let rv_dir = NetworkDirs::new("net");
+    let rv = QemuHost::start_with(&lan.a, "netrv", &rv_dir.conf());
     let lv = LibvirtdHost::start(&lan.b, "netlv");
     Some(Sides {
         rv,
@@ -405,8 +397,8 @@ fn guest_on_the_network_gets_a_lease() {
         return;
     }
     let Some(lan) = Lan::create() else { return };
-    let dir = TempDir::new("netguest");
-    let mut rv = QemuHost::start_with(&lan.a, "netguest", &network_conf(&dir));
+    let dir = NetworkDirs::new("netguest");
+    let mut rv = QemuHost::start_with(&lan.a, "netguest", &dir.conf());
     let mut reaper = Reaper::default();
     let events = watch_network_events(&rv);
     let file = dir.write("net.xml", NET_XML);

@@ -1,10 +1,11 @@
 //! rvirsh against stock virsh on the same rvirtd and the same real guest
 //! (the test kit's kernel + initramfs under TCG): dommemstat, domstats,
-//! setmem, setvcpus, vcpucount, reset, domxml-to-native and
-//! domcapabilities print the same through both shells, and a live
-//! `setvcpus` hot-plugs a vCPU into the running QEMU. `shutdown` and
-//! `reboot --mode agent` go through the guest's agent (the test guest's
-//! busybox responder), with libvirt's errors where there is none.
+//! setmem, setvcpus, vcpucount, reset, domxml-to-native,
+//! domcapabilities and qemu-monitor-command print the same through both
+//! shells, and a live `setvcpus` hot-plugs a vCPU into the running QEMU.
+//! `shutdown` and `reboot --mode agent` go through the guest's agent (the
+//! test guest's busybox responder), with libvirt's errors where there is
+//! none.
 
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::guest::READY_MARKER;
@@ -177,6 +178,17 @@ fn rvirsh_prints_what_virsh_prints_for_a_real_guest() {
             "setvcpus sh 2 --maximum --config --live",
             "setmem sh 120M; setmem sh 128M --current",
             "reset sh",
+            // QMP wrapped by the shell, the reply's `return` compact or
+            // pretty (libvirt's yajl layout); HMP as is.
+            "qemu-monitor-command sh query-status --return-value",
+            "qemu-monitor-command sh query-status --return-value --pretty",
+            "qemu-monitor-command sh '{\"execute\":\"query-name\"}' --return-value --pretty",
+            "qemu-monitor-command sh query-block --return-value --pretty",
+            "qemu-monitor-command sh query-cpus-fast --return-value",
+            "qemu-monitor-command sh --hmp info status",
+            "qemu-monitor-command sh human-monitor-command '\"command-line\":\"info status\"' --return-value",
+            "qemu-monitor-command sh no-such-command --return-value",
+            "qemu-monitor-command sh --hmp --pretty info",
         ],
     ));
 

@@ -1,10 +1,11 @@
 //! Resource tunables of a QEMU guest under rvirtd and under a private
 //! stock libvirtd 9.0 with its QEMU driver, on this hybrid cgroup host:
-//! the same `<cputune>` (shares, bandwidth at every level, vCPU and
-//! emulator pinning), `<memtune>`, `<blkiotune>` device throttles and a
+//! the same `<cputune>` (shares, bandwidth at every level, vCPU,
+//! emulator and IOThread pinning), `<memtune>`, `<blkiotune>` device throttles and a
 //! strict `<numatune>` give the same cgroup files and thread affinities,
-//! and stock virsh's schedinfo, memtune, blkiotune, numatune, vcpupin and
-//! emulatorpin print the same (output or error) before and after a set of
+//! and stock virsh's schedinfo, memtune, blkiotune, numatune, vcpupin,
+//! emulatorpin, iothreadinfo, iothreadpin, iothreadadd and iothreaddel
+//! print the same (output or error) before and after a set of
 //! `--live` changes. The guest runs on one daemon at a time, so both use
 //! the same group name without sharing it.
 
@@ -25,11 +26,13 @@ const BLOCK_DEVICE: &str = "/dev/loop7";
 /// The tunables, for a 2-vCPU guest on a 2-CPU, one-node host.
 fn tunables() -> String {
     format!(
-        "<vcpu placement='static'>2</vcpu>\n  <cputune>\n    <shares>512</shares>\n    \
+        "<vcpu placement='static'>2</vcpu>\n  <iothreads>1</iothreads>\n  <cputune>\n    <shares>512</shares>\n    \
          <vcpupin vcpu='0' cpuset='1'/>\n    <vcpupin vcpu='1' cpuset='0-1'/>\n    \
          <emulatorpin cpuset='0'/>\n    <period>100000</period>\n    <quota>50000</quota>\n    \
          <global_period>100000</global_period>\n    <global_quota>150000</global_quota>\n    \
-         <emulator_period>100000</emulator_period>\n    <emulator_quota>40000</emulator_quota>\n  \
+         <emulator_period>100000</emulator_period>\n    <emulator_quota>40000</emulator_quota>\n    \
+         <iothreadpin iothread='1' cpuset='1'/>\n    \
+         <iothread_period>100000</iothread_period>\n    <iothread_quota>30000</iothread_quota>\n  \
          </cputune>\n  <memtune>\n    <soft_limit unit='KiB'>262144</soft_limit>\n  \
          </memtune>\n  \
          <blkiotune>\n    <device>\n      <path>{BLOCK_DEVICE}</path>\n      \
@@ -51,6 +54,8 @@ const QUERIES: &[&str] = &[
     "vcpupin tune",
     "vcpupin tune --config",
     "emulatorpin tune",
+    "iothreadinfo tune",
+    "iothreadinfo tune --config",
 ];
 
 /// The live changes, each compared by its own output or error.
@@ -67,6 +72,17 @@ const CHANGES: &[&str] = &[
     "vcpupin tune --live 1 1",
     "emulatorpin tune --live 1",
     "emulatorpin tune --live 0-1 --config",
+    "schedinfo tune --live iothread_quota=20000 iothread_period=50000",
+    "iothreadpin tune 1 0 --live",
+    "iothreadpin tune 1 0-1 --config",
+    "iothreadpin tune 5 0 --live",
+    "iothreadpin tune 5 0 --config",
+    "iothreadadd tune 4 --live",
+    "iothreadadd tune 4 --live",
+    "iothreadadd tune 6 --config",
+    "iothreaddel tune 1 --live",
+    "iothreaddel tune 9 --live",
+    "iothreaddel tune 9 --config",
 ];
 
 /// What one daemon's guest looked like: each command's output (or
@@ -108,7 +124,7 @@ fn snapshot(rel: &str, pid: i32) -> String {
     let mut out = String::new();
     let cpu = ["cpu.shares", "cpu.cfs_period_us", "cpu.cfs_quota_us"];
     let cpuset = ["cpuset.cpus", "cpuset.mems"];
-    for sub in ["", "/emulator", "/vcpu0", "/vcpu1"] {
+    for sub in ["", "/emulator", "/vcpu0", "/vcpu1", "/iothread1"] {
         let group = format!("{rel}{sub}");
         out.push_str(&v1_files("cpu", &group, &cpu));
         out.push_str(&v1_files("cpuset", &group, &cpuset));
@@ -128,7 +144,28 @@ fn snapshot(rel: &str, pid: i32) -> String {
     for (index, tid) in vcpu_threads(pid) {
         out.push_str(&format!("vCPU {index} affinity {}\n", affinity(tid)));
     }
+    for (name, tid) in io_threads(pid) {
+        out.push_str(&format!("{name} affinity {}\n", affinity(tid)));
+    }
     out
+}
+
+/// QEMU's IOThreads (threads named `IO iothreadN`): (name, thread id).
+fn io_threads(pid: i32) -> Vec<(String, i32)> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, i32)> = tasks
+        .flatten()
+        .filter_map(|t| {
+            let tid = t.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+            let name = comm.trim().strip_prefix("IO ")?.to_string();
+            Some((name, tid))
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// python3-libvirt's tunable events (VIR_DOMAIN_EVENT_ID_TUNABLE) while
@@ -185,6 +222,8 @@ fn rvirsh_agrees(uri: &str) {
         "vcpupin tune 5 0",
         "emulatorpin tune 0",
         "emulatorpin tune 7",
+        "iothreadpin tune 1 0 --live",
+        "iothreadpin tune 5 0 --live",
     ];
     for cmd in changes.iter().chain(QUERIES) {
         let (v, r) = (virsh(uri, cmd), rvirsh(uri, cmd));

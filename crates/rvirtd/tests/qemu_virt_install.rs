@@ -13,6 +13,7 @@ use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::guest::{GuestArgs, DHCP_MARKER};
 use rvirt_testkit::hosts::Lan;
 use rvirt_testkit::libvirtd_host::LibvirtdHost;
+use rvirt_testkit::network_dirs::NetworkDirs;
 use rvirt_testkit::qemu_dirs::test_image;
 use rvirt_testkit::qemu_hosts::{MigrationHost, QemuHost};
 use rvirt_testkit::tools::{Normalise, Output};
@@ -50,22 +51,13 @@ fn tools_present() -> bool {
 }
 
 /// rvirtd's network and storage directories under `dir`.
-fn host_driver_conf(dir: &TempDir) -> String {
-    let mut conf: String = ["config", "state", "dnsmasq"]
-        .iter()
-        .map(|k| {
-            format!(
-                "network_{k}_dir = \"{}\"\n",
-                dir.join(format!("net-{k}")).display()
-            )
-        })
-        .collect();
-    conf.push_str(&format!(
-        "storage_config_dir = \"{}\"\nstorage_state_dir = \"{}\"\n",
+fn host_driver_conf(dir: &NetworkDirs) -> String {
+    format!(
+        "{}storage_config_dir = \"{}\"\nstorage_state_dir = \"{}\"\n",
+        dir.conf(),
         dir.join("storage-etc").display(),
         dir.join("storage-run").display()
-    ));
-    conf
+    )
 }
 
 /// What virt-install is told of the guest's OS, and what the NIC then
@@ -330,7 +322,7 @@ fn install_on_both(tag: &str, os: &Os) {
         return;
     }
     let Some(lan) = Lan::create() else { return };
-    let dir = TempDir::new(&format!("virt-install-{tag}"));
+    let dir = NetworkDirs::with_prefix(&format!("virt-install-{tag}"), "net-");
     let rv = QemuHost::start_with(&lan.a, &format!("{tag}rv"), &host_driver_conf(&dir));
     let rv_side = Side {
         who: "rvirtd",

@@ -37,6 +37,7 @@ pub mod libvirtd_host;
 pub mod libvirtd_qemu;
 pub mod live_tls;
 pub mod migration_host;
+pub mod network_dirs;
 pub mod nodedev_cases;
 pub mod pki;
 pub mod ports;

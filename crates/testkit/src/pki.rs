@@ -132,6 +132,31 @@ impl Pki {
         dir
     }
 
+    /// Encrypt the private keys of a [`Pki::qemu_dir`] with `passphrase`
+    /// (PKCS#8, AES-256), as a host whose qemu.conf names the passphrase's
+    /// secret in `migrate_tls_x509_secret_uuid` keeps them.
+    pub fn encrypt_qemu_keys(&self, dir: &Path, passphrase: &str) {
+        for key in ["server-key.pem", "client-key.pem"] {
+            let (path, clear) = (dir.join(key), dir.join(format!("clear-{key}")));
+            std::fs::rename(&path, &clear).expect("move the clear key");
+            certtool(&[
+                "--to-p8",
+                "--load-privkey",
+                &clear.display().to_string(),
+                "--password",
+                passphrase,
+                "--pkcs-cipher",
+                "aes-256",
+                "--outfile",
+                &path.display().to_string(),
+            ]);
+            std::fs::remove_file(&clear).expect("remove the clear key");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .expect("chmod qemu key");
+        }
+    }
+
     /// libvirtd.conf lines for a TLS listener on `port` whose certificate
     /// ("lan-server") names every host name and address of `hosts`: one
     /// configuration for each daemon of a LAN.

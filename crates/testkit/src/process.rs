@@ -108,3 +108,19 @@ impl Drop for DaemonProcess {
         }
     }
 }
+
+/// Signal every process whose pid file (`*.pid`) is in `dir`, by its PID:
+/// what a driver left running when a test ends, even on failure.
+pub fn signal_recorded(dir: &std::path::Path, signal: nix::sys::signal::Signal) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let pids = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+        .filter_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<i32>().ok());
+    for pid in pids {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
+    }
+}

@@ -147,19 +147,6 @@ impl QemuDirs {
 
 impl Drop for QemuDirs {
     fn drop(&mut self) {
-        let Ok(entries) = std::fs::read_dir(self.state()) else {
-            return;
-        };
-        let pids = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "pid"))
-            .filter_map(|p| std::fs::read_to_string(p).ok()?.trim().parse::<i32>().ok());
-        for pid in pids {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
+        crate::process::signal_recorded(&self.state(), nix::sys::signal::Signal::SIGKILL);
     }
 }

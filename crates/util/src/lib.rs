@@ -10,6 +10,7 @@ pub mod error;
 pub mod host;
 pub mod logging;
 pub mod names;
+pub mod object_files;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

@@ -133,45 +133,58 @@ impl TypedParams {
     }
 
     /// `virTypedParamsValidate`: every field is known with the right type and
-    /// appears once unless `multiple` allows it. Errors match libvirt's text.
+    /// appears once unless `multiple` allows it. As libvirt, both lists are
+    /// walked sorted by name, so the error names the first offender in that
+    /// order, with libvirt's text.
     pub fn validate(&self, allowed: &[(&str, TypedParamType, bool)]) -> Result<()> {
-        for (i, param) in self.0.iter().enumerate() {
-            if param.field.len() >= FIELD_LENGTH {
+        if let Some(p) = self.0.iter().find(|p| p.field.len() >= FIELD_LENGTH) {
+            return Err(Error::new(
+                ErrorDomain::NONE,
+                ErrorCode::INVALID_ARG,
+                format!("parameter name '{}' too long", p.field),
+            ));
+        }
+        let mut sorted: Vec<&TypedParam> = self.0.iter().collect();
+        sorted.sort_by(|a, b| a.field.cmp(&b.field));
+        let mut keys = allowed.to_vec();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        let (mut i, mut j, mut last) = (0, 0, None);
+        while i < sorted.len() && j < keys.len() {
+            let (name, kind, multiple) = keys[j];
+            let param = sorted[i];
+            if param.field != name {
+                j += 1;
+                continue;
+            }
+            if last == Some(name) && !multiple {
                 return Err(Error::new(
                     ErrorDomain::NONE,
                     ErrorCode::INVALID_ARG,
-                    format!("parameter name '{}' too long", param.field),
+                    format!("parameter '{name}' occurs multiple times"),
                 ));
             }
-            let Some((_, kind, multiple)) = allowed.iter().find(|(n, _, _)| *n == param.field)
-            else {
-                return Err(Error::new(
-                    ErrorDomain::NONE,
-                    ErrorCode::ARGUMENT_UNSUPPORTED,
-                    format!("parameter '{}' not supported", param.field),
-                ));
-            };
-            if param.value.kind() != *kind {
+            if param.value.kind() != kind {
                 return Err(Error::new(
                     ErrorDomain::NONE,
                     ErrorCode::INVALID_ARG,
                     format!(
-                        "invalid type '{}' for parameter '{}', expected '{}'",
+                        "invalid type '{}' for parameter '{name}', expected '{}'",
                         param.value.kind().name(),
-                        param.field,
                         kind.name()
                     ),
                 ));
             }
-            if !multiple && self.0[..i].iter().any(|p| p.field == param.field) {
-                return Err(Error::new(
-                    ErrorDomain::NONE,
-                    ErrorCode::INVALID_ARG,
-                    format!("parameter '{}' occurs multiple times", param.field),
-                ));
-            }
+            last = Some(name);
+            i += 1;
         }
-        Ok(())
+        match sorted.get(i) {
+            Some(param) if j == keys.len() => Err(Error::new(
+                ErrorDomain::NONE,
+                ErrorCode::ARGUMENT_UNSUPPORTED,
+                format!("parameter '{}' not supported", param.field),
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -208,5 +221,15 @@ mod tests {
             .with("bandwidth", TypedParamValue::ULLong(1))
             .with("bandwidth", TypedParamValue::ULLong(2));
         assert!(twice.validate(&allowed).is_err());
+
+        // The first offender in name order, as libvirt sorts both lists.
+        let pool = [("poll_grow", TypedParamType::UInt, false)];
+        let two = TypedParams::new()
+            .with("thread_pool_min", TypedParamValue::Int(1))
+            .with("thread_pool_max", TypedParamValue::Int(4));
+        let e = two.validate(&pool).unwrap_err();
+        assert!(e
+            .message
+            .ends_with("parameter 'thread_pool_max' not supported"));
     }
 }

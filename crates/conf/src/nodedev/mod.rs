@@ -3,7 +3,8 @@
 //! `virNodeDeviceDefFormat`.
 //!
 //! Capabilities modelled: system, pci (without VPD), usb_device, usb, net,
-//! scsi_host, scsi_target, scsi, storage, drm. The others (mdev, ccw, css,
+//! scsi_host, scsi_target, scsi, storage, drm, and scsi_generic (format
+//! only, as libvirt). The others (mdev, ccw, css,
 //! vdpa, ap_*) are refused as not supported rather than dropped.
 
 mod caps;
@@ -15,7 +16,7 @@ pub use caps::{
     DrmType, NetCap, ScsiCap, ScsiHostCap, ScsiTargetCap, StorageCap, SystemCap, UsbDevCap,
     UsbIfCap,
 };
-pub use pci::{PciAddress, PciCap, PcieLink};
+pub use pci::{MdevType, PciAddress, PciCap, PcieLink};
 
 use crate::xml::{self, escape, Element, Writer};
 use rvirt_util::names::NODE_DEVICE_CAPS;
@@ -60,6 +61,9 @@ pub enum Capability {
     Scsi(ScsiCap),
     Storage(StorageCap),
     Drm(DrmType),
+    /// A SCSI generic node's character device; formatted, never parsed
+    /// (libvirt's parser refuses the type).
+    ScsiGeneric(String),
 }
 
 impl Capability {
@@ -76,6 +80,7 @@ impl Capability {
             Capability::Scsi(_) => "scsi",
             Capability::Storage(_) => "storage",
             Capability::Drm(_) => "drm",
+            Capability::ScsiGeneric(_) => "scsi_generic",
         }
     }
 }
@@ -369,6 +374,7 @@ fn format_capability(w: &mut Writer, cap: &Capability) {
         Capability::Scsi(c) => c.format(w),
         Capability::Storage(c) => c.format(w),
         Capability::Drm(t) => w.line(&format!("<type>{}</type>", t.as_str())),
+        Capability::ScsiGeneric(path) => w.line(&format!("<char>{}</char>", escape(path))),
     }
 }
 

@@ -69,6 +69,66 @@ pub fn index_by_uuid<C>(
         })
 }
 
+/// A driver's pools (`virStoragePoolObjList`) and the events `E` raised
+/// while it is locked, which the driver delivers after unlocking; the
+/// lookups fail in the driver's error domain.
+pub struct PoolList<C, E> {
+    pub list: Vec<PoolObj<C>>,
+    /// Events raised under the lock, delivered after.
+    pub pending: Vec<E>,
+    domain: ErrorDomain,
+}
+
+impl<C, E> PoolList<C, E> {
+    pub fn new(domain: ErrorDomain) -> Self {
+        PoolList {
+            list: Vec::new(),
+            pending: Vec::new(),
+            domain,
+        }
+    }
+
+    pub fn emit(&mut self, event: E) {
+        self.pending.push(event);
+    }
+
+    /// The names of the first `max` active (or inactive) pools
+    /// (`virStoragePoolObjGetNames`).
+    pub fn names(&self, active: bool, max: usize) -> Vec<String> {
+        let pools = self.list.iter().filter(|o| o.active == active);
+        pools.take(max).map(|o| o.def.name.clone()).collect()
+    }
+
+    /// `storagePoolObjFindByName`.
+    pub fn index_by_name(&self, name: &str) -> Result<usize> {
+        index_by_name(&self.list, name, self.domain)
+    }
+
+    pub fn by_name(&mut self, name: &str) -> Result<&mut PoolObj<C>> {
+        let i = self.index_by_name(name)?;
+        Ok(&mut self.list[i])
+    }
+
+    /// `storagePoolObjFindByUUID` without a name (a lookup).
+    pub fn by_uuid(&mut self, uuid: &[u8; 16]) -> Result<&mut PoolObj<C>> {
+        let i = index_by_uuid(&self.list, uuid, self.domain)?;
+        Ok(&mut self.list[i])
+    }
+
+    /// `virStoragePoolObjListAdd` ([`add`]).
+    pub fn add(&mut self, def: PoolDef, live: bool, check_live: bool) -> Result<usize> {
+        add(&mut self.list, def, live, check_live)
+    }
+
+    /// The first volume `pick` finds in an active pool, with its pool.
+    pub fn find_volume(&self, pick: impl Fn(&VolDef) -> bool) -> Option<(&PoolObj<C>, &VolDef)> {
+        self.list
+            .iter()
+            .filter(|p| p.active)
+            .find_map(|p| Some((p, p.volumes.iter().find(|v| pick(v))?)))
+    }
+}
+
 /// `virStoragePoolObjListAdd`: the index of the pool `def` now defines,
 /// new (inactive, transient) or one of the same name and uuid. `live`:
 /// `def` is a running definition (a defined pool keeps its own as the one

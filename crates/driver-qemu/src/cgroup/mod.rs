@@ -339,6 +339,14 @@ impl Machine {
         })
     }
 
+    /// `virCgroupDelThread`: thread group `name` (`iothreadN`) in every
+    /// hierarchy, once its thread is gone.
+    pub fn remove_thread_group(&self, name: &str) {
+        if let Err(e) = groups::remove(&format!("{}/{name}", self.path)) {
+            tracing::warn!("cannot remove {name} of {}: {e}", self.guest);
+        }
+    }
+
     /// The guest's group from each hierarchy's root.
     pub fn path(&self) -> &str {
         &self.path

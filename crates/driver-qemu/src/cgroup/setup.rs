@@ -256,6 +256,45 @@ pub async fn vcpu_threads(monitor: &Monitor, pid: i32) -> Result<Vec<(u32, i32)>
     Ok(out)
 }
 
+/// `qemuProcessSetupIOThreads`: each IOThread QEMU reports
+/// (`query-iothreads`, ids `iothreadN`) into group `iothreadN` with its
+/// `<iothreadpin>` and the `<iothread_period>`/`<iothread_quota>`
+/// bandwidth.
+pub async fn setup_iothreads(
+    machine: Option<&Machine>,
+    def: &DomainDef,
+    monitor: &Monitor,
+) -> Result<()> {
+    if def.iothreads.ids.is_empty() {
+        return Ok(());
+    }
+    let bw = def.cputune.iothread;
+    if bw != Bandwidth::default() && !machine.is_some_and(|m| m.has(Controller::Cpu)) {
+        return Err(cpu_required());
+    }
+    for thread in monitor.execute(qapi::qmp::query_iothreads {}).await? {
+        let Some(id) = thread
+            .id
+            .strip_prefix("iothread")
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let pins = &def.cputune.iothreadpins;
+        let setup = ThreadSetup {
+            group: format!("iothread{id}"),
+            tid: thread.thread_id as i32,
+            cpumask: pins
+                .iter()
+                .find(|(t, _)| *t == id)
+                .map(|(_, cpus)| cpus.as_slice()),
+            bandwidth: bw,
+        };
+        setup_pid(machine, def, &setup)?;
+    }
+    Ok(())
+}
+
 /// The pinning of vCPU `index` in `def` (`<vcpupin>`).
 pub fn vcpu_pin(def: &DomainDef, index: u32) -> Option<&[u32]> {
     let pins = &def.cputune.vcpupins;

@@ -61,6 +61,13 @@ fn props(c: &Controller) -> Result<Props> {
         (T::Usb, _) => usb(c)?,
         (T::Scsi, Some(ControllerModel::Scsi(ScsiModel::VirtioScsi))) => Props::new()
             .str("driver", "virtio-scsi-pci")
+            .opt_str(
+                "iothread",
+                Some(c.driver.iothread)
+                    .filter(|n| *n != 0)
+                    .map(super::iothreads::alias)
+                    .as_deref(),
+            )
             .str("id", &format!("scsi{idx}")),
         (T::Scsi, Some(ControllerModel::Scsi(ScsiModel::Lsilogic))) => Props::new()
             .str("driver", "lsi")

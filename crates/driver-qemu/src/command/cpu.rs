@@ -115,17 +115,11 @@ pub fn update_for_start(def: &mut DomainDef) {
 }
 
 /// Resctrl groups (libvirt applies them through the host's resctrl file
-/// system after the start) and per-vCPU states (hotplugged `-device`s in
-/// libvirt): rvirt does neither yet.
+/// system after the start): rvirt does not yet.
 fn refuse_resctrl(def: &DomainDef) -> Result<()> {
     let cache = |g: &Resctrl| {
         !g.caches.is_empty() || g.monitors.iter().any(|m| m.kind == MonitorKind::Cache)
     };
-    if def.vcpu_states.is_some() {
-        return Err(unsupported(
-            "element <vcpus> is not supported by rvirt's QEMU driver yet",
-        ));
-    }
     let groups = &def.cputune.resctrls;
     let element = match groups.iter().find(|g| cache(g)) {
         Some(_) => "cachetune",
@@ -151,15 +145,12 @@ fn refuse_unexpressed(cpu: &CpuDef) -> Result<()> {
     )))
 }
 
-/// The `<vcpu>` count online at start (`current=`, else all).
-pub(super) fn online_vcpus(def: &DomainDef) -> u32 {
-    def.current_vcpus.unwrap_or(def.vcpus)
-}
-
-/// `-smp N[,maxcpus=M],sockets=S[,dies=D],cores=C,threads=T`.
+/// `-smp N[,maxcpus=M],sockets=S[,dies=D],cores=C,threads=T`: N counts
+/// the boot vCPUs only; online hotpluggable ones are plugged before the
+/// guest runs.
 pub(super) fn smp(a: &mut Args, def: &DomainDef) {
     let max = def.vcpus;
-    let online = online_vcpus(def);
+    let online = super::vcpu_states::boot_count(def);
     let mut arg = online.to_string();
     if online != max {
         arg.push_str(&format!(",maxcpus={max}"));

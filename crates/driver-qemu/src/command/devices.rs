@@ -22,7 +22,7 @@ pub(super) fn build_devices(
     refuse_unmodelled(def)?;
     controller::controllers(a, def)?;
     disk::disks(a, def)?;
-    net::interfaces(a, def)?;
+    net::interfaces(a, def, ctx)?;
     chardev::serials(a, def)?;
     chardev::channels(a, def, ctx)?;
     chardev::consoles(a, def)?;

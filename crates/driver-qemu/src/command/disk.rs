@@ -48,10 +48,7 @@ fn untranslated(disk: &Disk) -> Option<&'static str> {
             "wwn/vendor/product",
         ),
         (policies != Default::default(), "driver policies"),
-        (
-            d.iothread.is_some() || d.queues != 0 || d.queue_size != 0,
-            "driver queues",
-        ),
+        (d.queues != 0 || d.queue_size != 0, "driver queues"),
         (
             d.detect_zeroes.is_some() || d.metadata_cache != 0,
             "driver detect_zeroes/metadata_cache",
@@ -195,6 +192,7 @@ fn blockdevs(a: &mut Args, disk: &Disk, node: usize) -> Result<()> {
 /// The `-device` of a disk up to its id (boot index and write cache follow).
 fn frontend(disk: &Disk, def: &DomainDef, node: Option<usize>) -> Result<Props> {
     let drive = node.map(|n| format!("libvirt-{n}-format"));
+    let iothread = disk.driver.iothread.map(super::iothreads::alias);
     let cdrom = disk.device == DiskDevice::Cdrom;
     let index = rvirt_conf::domain::devices::disk_name_to_index(&disk.target.dev).unwrap_or(0);
     let (c, b, t, u) = match disk.address {
@@ -208,7 +206,9 @@ fn frontend(disk: &Disk, def: &DomainDef, node: Option<usize>) -> Result<Props> 
     };
     let p = match disk.bus().as_str() {
         "virtio" => device_address(
-            Props::new().str("driver", "virtio-blk-pci"),
+            Props::new()
+                .str("driver", "virtio-blk-pci")
+                .opt_str("iothread", iothread.as_deref()),
             &disk.address,
             def,
         )

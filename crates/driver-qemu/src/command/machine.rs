@@ -78,7 +78,8 @@ pub(super) fn machine(a: &mut Args, def: &DomainDef, caps: &QemuCaps) -> Result<
     if def.memory_backing.nosharepages {
         m.push_str(",mem-merge=off");
     }
-    if let Some(id) = default_ram_id(def, caps) {
+    // With NUMA cells there is no default RAM: each cell has its backend.
+    if let Some(id) = default_ram_id(def, caps).filter(|_| !has_numa(def)) {
         m.push_str(&format!(",memory-backend={id}"));
     }
     a.opt("-machine", m);
@@ -91,11 +92,6 @@ fn refuse_unmodelled_memory(def: &DomainDef) -> Result<()> {
     if def.max_memory.is_some() {
         return Err(unsupported(
             "At least one numa node has to be configured when enabling memory hotplug",
-        ));
-    }
-    if def.cpu.as_ref().is_some_and(|c| !c.numa.is_empty()) {
-        return Err(unsupported(
-            "guest NUMA topology is not supported by rvirt yet",
         ));
     }
     let plain = MemoryBacking {
@@ -134,16 +130,21 @@ fn refuse_unexpressed_firmware(def: &DomainDef) -> Result<()> {
     }
 }
 
-/// Guest RAM in MiB after `qemuDomainAlignMemorySizes` (x86: 1 MiB).
+/// Guest RAM in MiB after `qemuDomainAlignMemorySizes` (x86: 1 MiB, each
+/// NUMA cell on its own).
 pub(super) fn memory_mib(def: &DomainDef) -> u64 {
-    def.memory_kib.div_ceil(1024)
+    super::numa::memory_mib(def).unwrap_or_else(|| def.memory_kib.div_ceil(1024))
+}
+
+fn has_numa(def: &DomainDef) -> bool {
+    !super::numa::cells(def).is_empty()
 }
 
 /// `-m MIB`, the default RAM backend object and `-overcommit`.
 pub(super) fn memory(a: &mut Args, def: &DomainDef, caps: &QemuCaps) -> Result<()> {
     let mib = memory_mib(def);
     a.opt("-m", mib.to_string());
-    if let Some(id) = default_ram_id(def, caps) {
+    if let Some(id) = default_ram_id(def, caps).filter(|_| !has_numa(def)) {
         let backend = Props::new()
             .str("qom-type", "memory-backend-ram")
             .str("id", id)

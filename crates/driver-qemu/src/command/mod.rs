@@ -18,13 +18,16 @@ mod devices;
 mod disk;
 mod graphics;
 mod implicit;
+mod iothreads;
 mod json;
 mod live;
 mod machine;
 mod net;
+mod numa;
 #[cfg(test)]
 pub(crate) mod test_caps;
 mod tunables;
+pub mod vcpu_states;
 
 pub use alias::assign as assign_aliases;
 pub use chardev::channel_dir;
@@ -56,6 +59,16 @@ pub struct RunContext {
     pub domain_id: i32,
     /// `-incoming ...` for a migration destination; None normally.
     pub incoming: Option<String>,
+    /// The descriptors opened for direct (macvtap) interfaces, by the
+    /// interface's position: QEMU inherits them (`-netdev tap,fd=N`).
+    pub tap_fds: std::collections::BTreeMap<usize, TapFds>,
+}
+
+/// A tap descriptor handed to QEMU and, for vhost-net, its vhost one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TapFds {
+    pub tap: i32,
+    pub vhost: Option<i32>,
 }
 
 /// A QEMU invocation: program, environment and arguments.
@@ -102,7 +115,12 @@ fn shell_escape(s: &str) -> String {
 
 /// libvirt's master key file of a domain, named in `-object secret`.
 pub fn master_key_path(ctx: &RunContext) -> PathBuf {
-    ctx.lib_dir.join("master-key.aes")
+    master_key_in(&ctx.lib_dir)
+}
+
+/// The master key file in a guest's private directory.
+pub fn master_key_in(lib_dir: &std::path::Path) -> PathBuf {
+    lib_dir.join("master-key.aes")
 }
 
 /// Create the 32 random bytes `-object secret,id=masterKey0` reads
@@ -189,6 +207,8 @@ pub fn build(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<Comma
     cpu::cpu(&mut a, def)?;
     machine::memory(&mut a, def, caps)?;
     cpu::smp(&mut a, def);
+    iothreads::iothreads(&mut a, def);
+    numa::numa(&mut a, def)?;
     a.opt("-uuid", def.uuid.to_string());
     if def.devices.graphics.is_empty() {
         a.opt("-display", "none");
@@ -224,6 +244,9 @@ pub fn prepare_definition(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
     if def.os.bootloader.is_some() || def.os.bootloader_args.is_some() {
         return Err(unsupported("bootloader is not supported by QEMU"));
     }
+    vcpu_states::validate(def)?;
+    numa::rectify_cpus(def);
+    numa::update_memory(def);
     machine::canonicalise(def, caps)?;
     implicit::add_implicit_devices(def, caps)?;
     address::assign_addresses(def)

@@ -5,22 +5,25 @@
 //! the tap device itself and passes its fd (`"fd":"N"`); rvirt names the
 //! tap (`"ifname"`, created and attached to the bridge by the driver) so
 //! QEMU opens it. The guest-visible device tree is the same either way.
+//! A direct interface's macvtap tap cannot be opened by name: its
+//! descriptor (opened by the driver, `crate::macvtap`) is passed as
+//! libvirt passes it.
 
 use super::address::device_address;
 use super::boot::BootOrder;
 use super::json::Props;
-use super::{unsupported, Args};
+use super::{unsupported, Args, RunContext};
 use rvirt_conf::domain::interface::{NetModel, NetModelType, NetSource, NetType};
 use rvirt_conf::domain::props::VirEnum;
 use rvirt_conf::domain::{DomainDef, Interface};
 use rvirt_util::Result;
 
-pub(super) fn interfaces(a: &mut Args, def: &DomainDef) -> Result<()> {
+pub(super) fn interfaces(a: &mut Args, def: &DomainDef, ctx: &RunContext) -> Result<()> {
     let boot = BootOrder::of(def);
     for (i, net) in def.devices.interfaces.iter().enumerate() {
         refuse_unexpressed(net)?;
         let netdev = format!("hostnet{i}");
-        a.json("-netdev", backend(net, i)?.str("id", &netdev));
+        a.json("-netdev", backend(net, i, ctx)?.str("id", &netdev));
         let mut p = Props::new()
             .str("driver", nic_driver(net)?)
             .str("netdev", &netdev)
@@ -87,7 +90,11 @@ pub fn tap_name(net: &Interface, position: usize) -> String {
         .unwrap_or_else(|| format!("vnet{position}"))
 }
 
-fn backend(net: &Interface, position: usize) -> Result<Props> {
+fn backend(net: &Interface, position: usize, ctx: &RunContext) -> Result<Props> {
+    let sndbuf = |p: Props| match net.sndbuf {
+        Some(s) => p.num("sndbuf", s),
+        None => p,
+    };
     match net.net_type {
         NetType::User => Ok(Props::new().str("type", "user")),
         // A network's tap is made on its bridge at start (network_iface).
@@ -97,10 +104,20 @@ fn backend(net: &Interface, position: usize) -> Result<Props> {
                 .str("ifname", &tap_name(net, position))
                 .str("script", "no")
                 .str("downscript", "no");
-            Ok(match net.sndbuf {
-                Some(s) => p.num("sndbuf", s),
-                None => p,
-            })
+            Ok(sndbuf(p))
+        }
+        // qemuBuildHostNetProps: "fd", then "vhost" and "vhostfd".
+        NetType::Direct => {
+            let fds = ctx.tap_fds.get(&position).ok_or_else(|| {
+                unsupported("interface type 'direct' needs its macvtap device opened at start")
+            })?;
+            let mut p = Props::new()
+                .str("type", "tap")
+                .str("fd", &fds.tap.to_string());
+            if let Some(v) = fds.vhost {
+                p = p.bool("vhost", true).str("vhostfd", &v.to_string());
+            }
+            Ok(sndbuf(p))
         }
         other => Err(unsupported(format!(
             "interface type '{}' is not supported by rvirt yet",

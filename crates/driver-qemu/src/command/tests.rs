@@ -16,6 +16,7 @@ fn ctx_for(name: &str, accel: Accel) -> RunContext {
         lib_dir,
         domain_id: -1,
         incoming: None,
+        tap_fds: Default::default(),
     }
 }
 
@@ -367,6 +368,32 @@ fn minimal_with(head: &str) -> DomainDef {
 
 /// Tunes libvirt applies outside the command line (resctrl) or puts on
 /// it in ways rvirt does not build yet are refused by name, never dropped.
+/// `-smp` counts the boot vCPUs: online hotpluggable ones are plugged
+/// after QEMU starts, offline ones only raise `maxcpus`.
+#[test]
+fn smp_counts_only_the_boot_vcpus() {
+    let smp = |head: &str| {
+        let cmd = build_for(&minimal_with(head)).expect("builds");
+        let at = cmd.args.iter().position(|a| a == "-smp").expect("-smp");
+        cmd.args[at + 1].clone()
+    };
+    let states = "<vcpus><vcpu id='0' enabled='yes' hotpluggable='no'/>\
+                  <vcpu id='1' enabled='yes' hotpluggable='yes'/><vcpu id='2' enabled='no'/></vcpus>";
+    assert_eq!(
+        smp(&format!("<vcpu current='2'>3</vcpu>{states}")),
+        "1,maxcpus=3,sockets=3,cores=1,threads=1"
+    );
+    assert_eq!(
+        smp("<vcpu current='2'>3</vcpu>"),
+        "2,maxcpus=3,sockets=3,cores=1,threads=1"
+    );
+    let offline_first = "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='no'/></vcpus>";
+    assert_eq!(
+        refusal(build_for(&minimal_with(offline_first))),
+        "unsupported configuration: vcpu 0 can't be offline"
+    );
+}
+
 #[test]
 fn unexpressed_tunes_are_refused_by_name() {
     let cache = "<cache id='0' level='3' type='both' size='1' unit='MiB'/>";
@@ -378,10 +405,6 @@ fn unexpressed_tunes_are_refused_by_name() {
         (
             "<vcpu>2</vcpu><cputune><memorytune vcpus='1'><node id='0' bandwidth='5'/></memorytune></cputune>".into(),
             "unsupported configuration: element <cputune/memorytune> is not supported by rvirt's QEMU driver yet",
-        ),
-        (
-            "<vcpu>2</vcpu><vcpus><vcpu id='0' enabled='yes'/><vcpu id='1' enabled='no'/></vcpus>".into(),
-            "unsupported configuration: element <vcpus> is not supported by rvirt's QEMU driver yet",
         ),
     ] {
         let msg = refusal(build_for(&minimal_with(&head)));

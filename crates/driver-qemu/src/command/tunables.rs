@@ -6,26 +6,17 @@
 
 use super::json::Props;
 use super::unsupported;
-use rvirt_conf::domain::cputune::Bandwidth;
 use rvirt_conf::domain::numatune::{MemMode, Placement};
 use rvirt_conf::domain::{CpuPlacement, DomainDef};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 /// The first tunable of `def` rvirt would leave unapplied, by element.
 fn unapplied(def: &DomainDef) -> Option<&'static str> {
-    let t = &def.cputune;
     let auto = matches!(
         def.numatune.memory.as_ref().map(|m| &m.placement),
         Some(Placement::Auto)
     );
-    // IOThreads are not on the command line yet, so neither is their tuning.
     let unapplied = [
-        (
-            "cputune/iothread_period",
-            t.iothread != Bandwidth::default(),
-        ),
-        ("cputune/iothreadpin", !t.iothreadpins.is_empty()),
-        ("numatune/memnode", !def.numatune.memnodes.is_empty()),
         ("numatune/memory placement='auto'", auto),
         (
             "vcpu placement='auto'",
@@ -54,7 +45,7 @@ pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
 }
 
 /// `qemuNumaPolicyTypeToString`.
-fn policy(mode: MemMode) -> &'static str {
+pub(super) fn policy(mode: MemMode) -> &'static str {
     match mode {
         MemMode::Strict => "bind",
         MemMode::Preferred => "preferred",
@@ -64,7 +55,7 @@ fn policy(mode: MemMode) -> &'static str {
 }
 
 /// `virNumaNodesetIsAvailable`.
-fn check_nodes_available(nodes: &[u32]) -> Result<()> {
+pub(super) fn check_nodes_available(nodes: &[u32]) -> Result<()> {
     let missing = nodes
         .iter()
         .find(|n| !std::path::Path::new(&format!("/sys/devices/system/node/node{n}")).exists());
@@ -125,17 +116,11 @@ mod tests {
              <swap_hard_limit>2097152</swap_hard_limit></memtune>",
             "<blkiotune><weight>500</weight></blkiotune>",
             "<numatune><memory mode='interleave' nodeset='0'/></numatune>",
+            "<iothreads>1</iothreads><cputune><iothreadpin iothread='1' cpuset='0'/>\
+             <iothread_period>10000</iothread_period></cputune>",
         ] {
             assert_eq!(refusal(inner), None, "{inner}");
         }
-        assert_eq!(
-            refusal("<iothreads>1</iothreads><cputune><iothread_period>10000</iothread_period></cputune>")
-                .as_deref(),
-            Some(
-                "unsupported configuration: element <cputune/iothread_period> is not \
-                 supported by rvirt's QEMU driver yet"
-            )
-        );
         assert_eq!(
             refusal("<memtune><min_guarantee>1024</min_guarantee></memtune>").as_deref(),
             Some("unsupported configuration: Parameter 'min_guarantee' not supported by QEMU.")

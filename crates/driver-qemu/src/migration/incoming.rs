@@ -34,6 +34,7 @@ use rvirt_hypervisor::job::{cookie_figures, DomainJob, Job, JobTimes, Phase, Pro
 use rvirt_hypervisor::resume::FailedIncoming;
 use rvirt_hypervisor::times::now_ms;
 use rvirt_hypervisor::{cookie, MigrationSupport, Request};
+use rvirt_util::object_files::ObjectFiles;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::net::{Ipv6Addr, TcpListener};
 use std::os::fd::{AsFd, OwnedFd};
@@ -438,19 +439,18 @@ fn listen(
         None => (None, None),
     };
     let run = inc.run.clone();
-    let tls_on = flags & flags::TLS != 0;
-    let tls = tls_on.then(|| driver.migrations.tls.clone());
+    let tls = super::tls_objects(driver, &inc.dom, flags, Endpoint::Server)?;
     driver.rt.run(async move {
         let mon = &run.monitor;
         // Before QEMU listens (`qemuMigrationDstPrepareActive`).
         if let Some(tls) = &tls {
-            tls.enable(mon, Endpoint::Server).await?;
+            tls.enable(mon).await?;
         }
         mon.execute(qapi::qmp::migrate_set_capabilities { capabilities: caps })
             .await?;
         mon.execute(params).await?;
         if let Some((server, disks)) = nbd {
-            let creds = tls_on.then_some(tls::ALIAS);
+            let creds = tls.is_some().then_some(tls::ALIAS);
             storage::start_server(&run, (&server, creds), &disks).await?;
         }
         if let Some(fd) = &fd {
@@ -695,6 +695,7 @@ fn take_over(
         && incoming_status(driver, inc)? == "postcopy-active"
         && inc.status.enter_postcopy();
     if !paused {
+        crate::macvtap::set_online_for(driver, dom, true)?;
         let run = inc.run.clone();
         run.expect_own(false);
         let sent = run.clone();

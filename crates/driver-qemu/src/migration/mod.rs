@@ -32,7 +32,7 @@ mod postcopy_in;
 mod qmp;
 mod request;
 mod resume;
-mod storage;
+pub(crate) mod storage;
 mod tls;
 mod tunnel;
 
@@ -275,6 +275,26 @@ pub fn adopt_postcopy(driver: &Arc<Driver>, uuid: &[u8; 16]) {
 }
 
 /// Whether a migration job (either way) holds guest `dom` now.
+/// With `VIR_MIGRATE_TLS`, the objects `end`'s QEMU gets for the guest
+/// `dom` (its key passphrase encrypted with the guest's master key).
+pub fn tls_objects(
+    driver: &Driver,
+    dom: &DomainRef,
+    flags: u32,
+    end: tls::Endpoint,
+) -> Result<Option<tls::TlsObjects>> {
+    if flags & flags::TLS == 0 {
+        return Ok(None);
+    }
+    let (id, name) = {
+        let domains = driver.domains.lock();
+        let obj = domains.get(dom)?;
+        (obj.id, obj.def.name.clone())
+    };
+    let key = crate::command::master_key_in(&driver.dirs.domain_lib(id, &name));
+    driver.migrations.tls.objects(end, &key).map(Some)
+}
+
 pub fn migrating(driver: &Driver, dom: &DomainRef) -> bool {
     driver.migrations.jobs.slot(&dom.uuid).current().is_some()
 }

@@ -12,8 +12,9 @@ use super::mirror::Mirrors;
 use super::qmp::{self, CompressCapability, MigrationInfo, Party, QueryMigrate, QueryStatus};
 use super::request::SUPPORT;
 use super::storage::{self, MigrateContinue};
-use super::tls::{self, Endpoint, TlsConfig};
+use super::tls::{self, Endpoint, TlsObjects};
 use super::tunnel;
+use crate::command::vcpu_states;
 use crate::driver::Driver;
 use crate::lifecycle;
 use crate::ops;
@@ -83,7 +84,22 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
         // A CPU changed at start (libvirt's origCPU): the destination
         // starts QEMU with the one running here.
         if obj.config_cpu.is_some() {
-            c.set_cpu(obj.def.cpu.clone());
+            // As libvirt's virCPUDefFormat: the CPU without the NUMA cells.
+            let cpu = obj.def.cpu.clone().map(|mut cpu| {
+                cpu.numa.clear();
+                cpu.numa_interconnects.clear();
+                cpu
+            });
+            c.set_cpu(cpu);
+        }
+        // vCPUs plugged out of order: the destination must plug them in
+        // theirs (qemuMigrationSrcBegin's QEMU_MIGRATION_COOKIE_CPU_HOTPLUG).
+        let persist_too = flags & flags::PERSIST_DEST != 0;
+        let next = obj.next_config();
+        if !vcpu_states::hotplug_in_order(&obj.def)
+            || (persist_too && !vcpu_states::hotplug_in_order(next))
+        {
+            c.mark_cpu_hotplug();
         }
         let xml = req
             .dxml
@@ -91,7 +107,6 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             .unwrap_or_else(|| obj.describe(SECURE | MIGRATABLE));
         drop(domains);
         let run = ops::running(self.driver, dom)?;
-        crate::vcpus::check_migratable(self.driver, &run)?;
         qmp::add_capabilities(self.driver, &run, Party::Source, &mut c);
         if !copied.is_empty() {
             // The disks to copy, their sizes and bitmaps.
@@ -145,7 +160,7 @@ impl rvirt_hypervisor::SourceBackend for Source<'_> {
             caps,
             compress: qmp::methods(p.req, p.flags).iter().any(|m| m == "mt"),
             params,
-            tls: (p.flags & flags::TLS != 0).then(|| self.driver.migrations.tls.clone()),
+            tls: super::tls_objects(self.driver, dom, p.flags, Endpoint::Client)?,
             on_postcopy: {
                 let (driver, dom) = (self.driver.clone(), dom.clone());
                 Box::new(move || super::mark_postcopy(&driver, &dom, false))
@@ -335,8 +350,8 @@ struct Transfer {
     mirrors: Option<Mirrors>,
     /// The dirty bitmaps that travel with the disks.
     bitmaps: SourceBitmaps,
-    /// With VIR_MIGRATE_TLS: the client credentials' settings.
-    tls: Option<TlsConfig>,
+    /// With VIR_MIGRATE_TLS: the client's credentials objects.
+    tls: Option<TlsObjects>,
     /// QEMU switched to post-copy: the guest's state says so.
     on_postcopy: Box<dyn Fn() + Send + Sync>,
 }
@@ -366,7 +381,7 @@ impl Transfer {
         let mon = &self.run.monitor;
         let started = async {
             if let Some(tls) = &self.tls {
-                tls.enable(mon, Endpoint::Client).await?;
+                tls.enable(mon).await?;
             }
             let caps = qapi::qmp::migrate_set_capabilities {
                 capabilities: self.caps.clone(),
@@ -485,6 +500,7 @@ fn resume_after_failure(driver: &Arc<Driver>, dom: &DomainRef) -> Result<()> {
         if !matches!(status.status.as_str(), "postmigrate" | "finish-migrate") {
             return Ok(());
         }
+        crate::macvtap::set_online_for(driver, dom, true)?;
         run.expect_own(false);
         let sent = run.clone();
         if let Err(e) = driver

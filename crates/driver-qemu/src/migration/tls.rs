@@ -3,18 +3,25 @@
 //! `tls-creds-x509` object from the qemu.conf certificate directory (the
 //! destination `endpoint=server`, the source `endpoint=client`) and the
 //! `tls-creds` migration parameter names it; the NBD server and mirrors of
-//! a storage migration use it too. The object goes when the migration ends.
+//! a storage migration use it too. With `migrate_tls_x509_secret_uuid`
+//! the private keys are encrypted and a `secret` object holds their
+//! passphrase, named by the credentials' `passwordid`. The objects go when
+//! the migration ends.
 
 use super::qmp::SetParameters;
 use super::storage::{ObjectAdd, ObjectDel};
 use crate::monitor::Monitor;
+use crate::secret_object;
 use rvirt::driver::StateConfig;
 use rvirt::migration::flags;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use serde_json::json;
+use std::path::Path;
 
 /// The object's id on both ends (`QEMU_MIGRATION_TLS_ALIAS_BASE` → alias).
 pub const ALIAS: &str = "objlibvirt_migrate_tls0";
+/// The key passphrase's object (`qemuAliasForSecret` of the same base).
+pub const SECRET_ALIAS: &str = "libvirt_migrate-secret0";
 
 /// qemu.conf keys, with libvirt's fallbacks to the `default_tls_*` ones.
 pub const CERT_DIR_KEY: &str = "migrate_tls_x509_cert_dir";
@@ -42,8 +49,16 @@ pub struct TlsConfig {
     pub verify: bool,
     /// Migrations without `VIR_MIGRATE_TLS` are refused.
     pub force: bool,
-    /// A secret for an encrypted private key: not handed to QEMU yet.
+    /// The UUID of the secret holding the private keys' passphrase.
     secret: Option<String>,
+}
+
+/// The objects one end's QEMU gets for a TLS migration.
+#[derive(Debug)]
+pub struct TlsObjects {
+    creds: serde_json::Value,
+    /// The key's passphrase, encrypted with the guest's master key.
+    secret: Option<serde_json::Value>,
 }
 
 fn flag(config: &StateConfig, key: &str, fallback: &str, default: bool) -> Result<bool> {
@@ -107,11 +122,6 @@ impl TlsConfig {
                 "TLS migration is not supported with tunnelled migration",
             ));
         }
-        if let Some(uuid) = &self.secret {
-            return Err(unsupported(&format!(
-                "{SECRET_KEY} '{uuid}' cannot be used: the QEMU driver does not hand QEMU a key secret yet"
-            )));
-        }
         Ok(())
     }
 
@@ -122,17 +132,48 @@ impl TlsConfig {
             Endpoint::Server => ("server", self.verify),
             Endpoint::Client => ("client", true),
         };
-        json!({
+        let mut props = json!({
             "qom-type": "tls-creds-x509", "id": ALIAS,
             "dir": self.dir, "endpoint": endpoint, "verify-peer": verify,
-        })
+        });
+        if self.secret.is_some() {
+            props["passwordid"] = SECRET_ALIAS.into();
+        }
+        props
     }
 
-    /// Add the object (one left by an earlier migration goes first, as
-    /// libvirt does); QEMU's own error when the certificates are missing.
-    pub async fn enable(&self, mon: &Monitor, end: Endpoint) -> Result<()> {
+    /// What `end`'s QEMU is given, the passphrase (if any) read from the
+    /// secret driver now and encrypted with the guest's key in
+    /// `master_key`, as libvirt reads it when the migration starts.
+    pub fn objects(&self, end: Endpoint, master_key: &Path) -> Result<TlsObjects> {
+        let secret = match &self.secret {
+            None => None,
+            Some(uuid) => {
+                let value = secret_object::tls_secret_value(uuid)?;
+                Some(secret_object::encrypted_props(
+                    SECRET_ALIAS,
+                    master_key,
+                    &value,
+                )?)
+            }
+        };
+        Ok(TlsObjects {
+            creds: self.props(end),
+            secret,
+        })
+    }
+}
+
+impl TlsObjects {
+    /// Add the objects (those left by an earlier migration go first, as
+    /// libvirt does); QEMU's own error when the certificates are missing
+    /// or the passphrase does not open the key.
+    pub async fn enable(&self, mon: &Monitor) -> Result<()> {
         disable(mon).await;
-        let args = self.props(end);
+        if let Some(args) = self.secret.clone() {
+            mon.execute(ObjectAdd { args }).await?;
+        }
+        let args = self.creds.clone();
         mon.execute(ObjectAdd { args }).await.map(|_| ())
     }
 }
@@ -150,11 +191,13 @@ pub async fn disable(mon: &Monitor) {
         ..SetParameters::default()
     };
     let _ = mon.execute(off).await;
-    let _ = mon
-        .execute(ObjectDel {
-            args: json!({"id": ALIAS}),
-        })
-        .await;
+    for id in [ALIAS, SECRET_ALIAS] {
+        let _ = mon
+            .execute(ObjectDel {
+                args: json!({ "id": id }),
+            })
+            .await;
+    }
 }
 
 /// The `tls-creds` parameter: the object, or `""` (TLS off: QEMU keeps
@@ -200,11 +243,14 @@ mod tests {
         let e = c.check(flags::PEER2PEER | flags::TUNNELLED | flags::TLS);
         assert_eq!(e.unwrap_err().code, ErrorCode::ARGUMENT_UNSUPPORTED);
         let secret = TlsConfig::new(&config(&[(SECRET_KEY, "u")])).unwrap();
-        assert!(secret
-            .check(flags::TLS)
+        assert!(secret.check(flags::TLS).is_ok());
+        assert_eq!(secret.props(Endpoint::Server)["passwordid"], SECRET_ALIAS);
+        assert!(c.props(Endpoint::Server).get("passwordid").is_none());
+        let e = secret.objects(Endpoint::Client, Path::new("/nowhere"));
+        assert!(e
             .unwrap_err()
             .message
-            .contains("does not hand QEMU a key secret"));
+            .contains("malformed TLS secret uuid 'u'"));
         assert_eq!((creds(flags::TLS).as_str(), creds(0).as_str()), (ALIAS, ""));
     }
 }

@@ -14,11 +14,16 @@ use std::thread::JoinHandle;
 /// The name QEMU knows the tunnel's descriptor by (`fd:migrate`).
 pub const FD_NAME: &str = "migrate";
 
-/// How much each direction of the tunnel's socket pair may hold. The
-/// default (about 200 KiB) is less than one of the daemons' 256 KiB stream
-/// packets, so the writer would block on every packet until QEMU, reading
-/// 32 KiB at a time, caught up: a context switch per few pages.
-const SOCKET_BUFFER: usize = 4 << 20;
+/// How much each direction of the tunnel's socket pair may hold (Linux
+/// doubles it for its bookkeeping): a few of the daemons' 256 KiB stream
+/// packets, so the writer does not block on every packet while QEMU reads
+/// 32 KiB at a time; and no more, because what waits here counts as sent
+/// for QEMU. With 4 MiB (8 MiB a side with the doubling, and an
+/// autotuned 32 MiB TCP receive queue between the daemons) up to 50 MiB
+/// were on their way when the source stopped the guest: QEMU's first
+/// bandwidth estimate was the speed the buffers filled at, and the guest
+/// stayed paused while they drained into the destination.
+const SOCKET_BUFFER: usize = 1 << 20;
 
 /// A socket pair: QEMU's end and ours, with room for several packets.
 pub fn socket_pair() -> Result<(UnixStream, UnixStream)> {

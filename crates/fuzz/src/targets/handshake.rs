@@ -261,6 +261,10 @@ impl Target for Handshake {
         "tls-handshake"
     }
 
+    fn all_runs_divisor(&self) -> u64 {
+        8
+    }
+
     fn seeds(&self) -> Vec<Vec<u8>> {
         let mut seeds = Vec::new();
         for flavour in [0u8, 4, 8, 12] {

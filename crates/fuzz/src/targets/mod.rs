@@ -23,6 +23,13 @@ pub trait Target {
     /// Valid inputs to start from.
     fn seeds(&self) -> Vec<Vec<u8>>;
     fn run(&mut self, input: &[u8]) -> u64;
+    /// How many times cheaper than its runs `all` makes this target:
+    /// `all --runs N` gives it N / divisor. A full TLS handshake costs
+    /// what hundreds of XDR decodes do, and an even share would make it
+    /// most of CI's fuzz pass; run it alone for a long campaign.
+    fn all_runs_divisor(&self) -> u64 {
+        1
+    }
 }
 
 /// Every target, in the order `all` runs them.

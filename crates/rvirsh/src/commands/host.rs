@@ -1,6 +1,6 @@
-//! Host commands: uri, hostname, version, nodeinfo, capabilities.
+//! Host commands: uri, hostname, version, nodeinfo, capabilities, maxvcpus.
 
-use super::{about, cmd, flag, CommandDef};
+use super::{about, cmd, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdResult, Ctl};
 
@@ -37,6 +37,15 @@ pub static COMMANDS: &[CommandDef] = &[
         about("capabilities", "Returns capabilities of hypervisor/driver."),
         &[],
         capabilities,
+    ),
+    cmd(
+        "maxvcpus",
+        about(
+            "connection vcpu maximum",
+            "Show maximum number of virtual CPUs for guests on this connection.",
+        ),
+        &[string("type", "domain type")],
+        maxvcpus,
     ),
 ];
 
@@ -108,5 +117,29 @@ fn nodeinfo(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
 fn capabilities(ctl: &mut Ctl, _: &ParsedCommand) -> CmdResult {
     let caps = ctl.conn()?.get_capabilities()?;
     ctl.print(&format!("{caps}\n"));
+    Ok(())
+}
+
+/// cmdMaxvcpus: `<vcpu max>` of the domain capabilities, else
+/// virConnectGetMaxVcpus.
+fn maxvcpus(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let virttype = super::opts::opt_string(c, "type")?;
+    let conn = ctl.conn()?;
+    let from_caps = match conn.get_domain_capabilities(None, None, None, virttype, 0) {
+        Ok(caps) => {
+            let doc =
+                rvirt_conf::xml::parse(&caps, "(domainCapabilities)", rvirt::ErrorDomain::NONE)?;
+            doc.child("vcpu")
+                .and_then(|v| v.attr("max"))
+                .and_then(super::opts::str_to_i32)
+                .filter(|n| *n >= 0)
+        }
+        Err(_) => None,
+    };
+    let vcpus = match from_caps {
+        Some(n) => n,
+        None => conn.get_max_vcpus(virttype)?,
+    };
+    ctl.print(&format!("{vcpus}\n"));
     Ok(())
 }

@@ -12,8 +12,8 @@ use crate::shell::{CmdError, CmdResult, Ctl};
 use rvirt::interface::{list_flags, XML_INACTIVE};
 use rvirt::{ErrorCode, Interface};
 
-const BY_NAME: u8 = 1;
-const BY_MAC: u8 = 2;
+pub(super) const BY_NAME: u8 = 1;
+pub(super) const BY_MAC: u8 = 2;
 
 const fn iface_opt(help: &'static str) -> OptDef {
     OptDef {
@@ -24,7 +24,7 @@ const fn iface_opt(help: &'static str) -> OptDef {
         help,
     }
 }
-const IFACE: OptDef = iface_opt("interface name or MAC address");
+pub(super) const IFACE: OptDef = iface_opt("interface name or MAC address");
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -144,7 +144,11 @@ fn is_mac(s: &str) -> bool {
 
 /// virshCommandOptInterfaceBy: the option's value looked up by name or,
 /// when it reads as a MAC address, by MAC.
-fn lookup(ctl: &Ctl, c: &ParsedCommand, by: u8) -> Result<(Interface, String), CmdError> {
+pub(super) fn lookup(
+    ctl: &Ctl,
+    c: &ParsedCommand,
+    by: u8,
+) -> Result<(Interface, String), CmdError> {
     let n = opt_string(c, "interface")?.unwrap_or_default().to_string();
     let conn = ctl.conn()?;
     let mac = is_mac(&n);

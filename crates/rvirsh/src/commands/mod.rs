@@ -1,13 +1,19 @@
 //! The command table: every command rvirsh carries, with virsh's name,
 //! options and output. One module per group, as virsh's source is split.
 
+mod checkpoint;
 mod console;
 mod devlist;
+mod display;
+mod domain_event;
+mod domain_text;
 mod echo;
+mod groups;
 pub mod help;
 mod host;
 mod iface;
 mod info;
+mod iothreads;
 pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
@@ -16,13 +22,18 @@ mod network;
 mod network_edit;
 mod network_event;
 mod nodedev;
+mod nodedev_manage;
+mod not_carried;
 mod nwfilter;
+mod object_edit;
 mod object_event;
 pub mod opts;
 mod pool;
 mod pool_list;
+mod qemu_monitor;
 mod resources;
 mod secret;
+mod shell_cmds;
 mod snapshot;
 mod snapshot_edit;
 mod snapshot_list;
@@ -147,6 +158,12 @@ pub struct CommandDef {
     pub handler: Handler,
 }
 
+impl CommandDef {
+    pub fn needs_connection(&self) -> bool {
+        !self.no_connect
+    }
+}
+
 pub const fn cmd(
     name: &'static str,
     info: Info,
@@ -167,22 +184,30 @@ static MODULES: &[&[CommandDef]] = &[
     list::COMMANDS,
     info::COMMANDS,
     lifecycle::COMMANDS,
+    domain_text::COMMANDS,
+    display::COMMANDS,
+    domain_event::COMMANDS,
     migrate::COMMANDS,
+    qemu_monitor::COMMANDS,
     jobs::COMMANDS,
     console::COMMANDS,
     devlist::COMMANDS,
     stats::COMMANDS,
     resources::COMMANDS,
     tuning::COMMANDS,
+    iothreads::COMMANDS,
     network::COMMANDS,
     network_edit::COMMANDS,
     network_event::COMMANDS,
     nwfilter::COMMANDS,
     iface::COMMANDS,
     nodedev::COMMANDS,
+    nodedev_manage::COMMANDS,
     object_event::COMMANDS,
+    object_edit::COMMANDS,
     secret::COMMANDS,
     snapshot::COMMANDS,
+    checkpoint::COMMANDS,
     snapshot_edit::COMMANDS,
     snapshot_list::COMMANDS,
     pool::COMMANDS,
@@ -191,6 +216,7 @@ static MODULES: &[&[CommandDef]] = &[
     vol_info::COMMANDS,
     vol_stream::COMMANDS,
     echo::COMMANDS,
+    shell_cmds::COMMANDS,
     help::COMMANDS,
 ];
 

@@ -45,7 +45,7 @@ fn event_name(event: i32) -> &'static str {
 }
 
 /// vshCommandOptTimeoutToMs: seconds, not 0 and within an int of ms.
-fn timeout(c: &ParsedCommand) -> Result<Option<Duration>, CmdError> {
+pub(super) fn timeout(c: &ParsedCommand) -> Result<Option<Duration>, CmdError> {
     match opt_uint(c, "timeout")? {
         None => Ok(None),
         Some(t) if t == 0 || t > i32::MAX as u32 / 1000 => Err(CmdError::msg(format!(
@@ -56,7 +56,7 @@ fn timeout(c: &ParsedCommand) -> Result<Option<Duration>, CmdError> {
 }
 
 /// virTimeStringNowRaw: `YYYY-MM-DD HH:MM:SS.mmm+0000` in UTC.
-fn now_utc() -> String {
+pub(super) fn now_utc() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();

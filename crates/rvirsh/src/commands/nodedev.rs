@@ -91,7 +91,7 @@ fn validate_wwn(wwn: &str) -> Result<(), CmdError> {
 }
 
 /// vshFindNodeDevice: by name, or by a `wwnn,wwpn` pair.
-fn find_device(ctl: &Ctl, value: &str) -> Result<NodeDevice, CmdError> {
+pub(super) fn find_device(ctl: &Ctl, value: &str) -> Result<NodeDevice, CmdError> {
     let conn = ctl.conn()?;
     let found = if value.contains(',') {
         let parts = string_to_array(value);

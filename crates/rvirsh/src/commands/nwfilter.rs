@@ -9,7 +9,7 @@ use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl};
 use rvirt::{Connect, Error, ErrorCode, ErrorDomain, NWFilter};
 
-const NWFILTER: OptDef = data("nwfilter", "network filter name or uuid");
+pub(super) const NWFILTER: OptDef = data("nwfilter", "network filter name or uuid");
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -56,7 +56,7 @@ pub static COMMANDS: &[CommandDef] = &[
 
 /// virshCommandOptNWFilterBy: by UUID when it has a UUID's length, then
 /// by name.
-fn lookup(ctl: &Ctl, name: &str) -> Result<NWFilter, CmdError> {
+pub(super) fn lookup(ctl: &Ctl, name: &str) -> Result<NWFilter, CmdError> {
     let conn = ctl.conn()?;
     if name.len() == 36 {
         if let Ok(f) = by_uuid_string(conn, name) {

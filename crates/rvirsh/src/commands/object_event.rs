@@ -1,5 +1,5 @@
-//! virsh's nodedev-event and secret-event (tools/virsh-nodedev.c,
-//! virsh-secret.c): list the event types, or wait for one event (or, with
+//! virsh's nodedev-event, secret-event and pool-event
+//! (tools/virsh-nodedev.c, virsh-secret.c, virsh-pool.c): list the event types, or wait for one event (or, with
 //! --loop, every event until --timeout) and print it in virsh's words.
 //! Ctrl-C is not caught yet (virsh prints "event loop interrupted").
 
@@ -7,6 +7,7 @@ use super::opts::{opt_string, opt_uint};
 use super::{about, cmd, flag, int, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl};
+use rvirt::driver::storage::{PoolEvent, PoolEventCallback, PoolRef};
 use rvirt::driver::SecretRef;
 use rvirt::events_nodedev::{
     NodeDeviceEvent, NodeDeviceEventCallback, SecretEvent, SecretEventCallback,
@@ -57,6 +58,22 @@ pub static COMMANDS: &[CommandDef] = &[
             flag(WAIT_OPTS_HELP[3].0, WAIT_OPTS_HELP[3].1),
         ],
         secret_event,
+    ),
+    cmd(
+        "pool-event",
+        about(
+            "Storage Pool Events",
+            "List event types, or wait for storage pool events to occur",
+        ),
+        &[
+            string("pool", "filter by storage pool name or uuid"),
+            string("event", "which event type to wait for"),
+            flag(WAIT_OPTS_HELP[0].0, WAIT_OPTS_HELP[0].1),
+            int(WAIT_OPTS_HELP[1].0, WAIT_OPTS_HELP[1].1),
+            flag(WAIT_OPTS_HELP[2].0, WAIT_OPTS_HELP[2].1),
+            flag(WAIT_OPTS_HELP[3].0, WAIT_OPTS_HELP[3].1),
+        ],
+        pool_event,
     ),
 ];
 
@@ -212,4 +229,57 @@ fn secret_event(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let result = wait_and_report(ctl, &w, rx);
     conn.secret_event_deregister_any(id)?;
     result
+}
+
+const POOL_LIFECYCLE: [&str; 6] = [
+    "Defined",
+    "Undefined",
+    "Started",
+    "Stopped",
+    "Created",
+    "Deleted",
+];
+
+fn pool_event(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let Some(w) = wait_args(ctl, c, &["lifecycle", "refresh"])? else {
+        return Ok(());
+    };
+    let conn = ctl.conn()?.clone();
+    // virsh goes on without the filter when the lookup fails, saying so
+    // at once; libvirt's error stays pending, printed only if the command
+    // fails.
+    let by = crate::shell::BY_NAME | crate::shell::BY_UUID;
+    let mut pending = None;
+    let pool = match c.has("pool") {
+        true => match super::pool::lookup_pool(ctl, c, "pool", by) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                if let Some(own) = &e.own {
+                    eprintln!("error: {own}");
+                }
+                pending = e.libvirt;
+                None
+            }
+        },
+        false => None,
+    };
+    let (tx, rx) = mpsc::channel();
+    let callback: PoolEventCallback = Arc::new(move |p: &PoolRef, ev: &PoolEvent| {
+        let line = match ev {
+            PoolEvent::Lifecycle { event, .. } => format!(
+                "event 'lifecycle' for storage pool {}: {}",
+                p.name,
+                POOL_LIFECYCLE.get(*event as usize).unwrap_or(&"unknown")
+            ),
+            PoolEvent::Refresh => format!("event 'refresh' for storage pool {}", p.name),
+        };
+        let _ = tx.send(line);
+    });
+    let id = conn.storage_pool_event_register_any(pool.as_ref(), w.event_id, callback)?;
+    let result = wait_and_report(ctl, &w, rx);
+    conn.storage_pool_event_deregister_any(id)?;
+    result.map_err(|e| CmdError {
+        libvirt: e.libvirt.or(pending),
+        ..e
+    })
 }

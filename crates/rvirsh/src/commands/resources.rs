@@ -1,5 +1,5 @@
 //! Commands on a domain's resources and its translation to the
-//! hypervisor: setmem (cmdSetmem), setvcpus (cmdSetvcpus), vcpucount
+//! hypervisor: setmem (cmdSetmem), setmaxmem (cmdSetmaxmem), setvcpus (cmdSetvcpus), vcpucount
 //! (cmdVcpucount), domxml-to-native (cmdDomXMLToNative) and
 //! domcapabilities (cmdDomCapabilities), with virsh 9.0's options and output.
 
@@ -13,6 +13,8 @@ use rvirt::{Domain, ErrorCode};
 const AFFECT_LIVE: u32 = 1;
 const AFFECT_CONFIG: u32 = 2;
 const VCPU_MAXIMUM: u32 = 4;
+/// `VIR_DOMAIN_MEM_MAXIMUM`.
+const MEM_MAXIMUM: u32 = 4;
 const VCPU_GUEST: u32 = 8;
 const VCPU_HOTPLUGGABLE: u32 = 16;
 
@@ -34,6 +36,27 @@ pub static COMMANDS: &[CommandDef] = &[
             flag("current", "affect current domain"),
         ],
         setmem,
+    ),
+    cmd(
+        "setmaxmem",
+        about(
+            "change maximum memory limit",
+            "Change the maximum memory allocation limit in the guest domain.",
+        ),
+        &[
+            data("domain", "domain name, id or uuid"),
+            super::OptDef {
+                aliases: &["kilobytes"],
+                ..req_int(
+                    "size",
+                    "new maximum memory size, as scaled integer (default KiB)",
+                )
+            },
+            flag("config", "affect next boot"),
+            flag("live", "affect running domain"),
+            flag("current", "affect current domain"),
+        ],
+        setmaxmem,
     ),
     cmd(
         "setvcpus",
@@ -135,6 +158,18 @@ fn setmem(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let bytes = opt_scaled(c, "size", 1024, u64::MAX)?.unwrap_or(0);
     dom.set_memory_flags(bytes.div_ceil(1024), flags)?;
     Ok(())
+}
+
+/// cmdSetmaxmem: virDomainSetMemoryFlags with VIR_DOMAIN_MEM_MAXIMUM; the
+/// size at most ULONG_MAX bytes (virsh's bound on a 64-bit host).
+fn setmaxmem(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    exclusive(c, "current", "live")?;
+    exclusive(c, "current", "config")?;
+    let flags = scope(c) | MEM_MAXIMUM;
+    let dom = domain(ctl, c)?;
+    let bytes = opt_scaled(c, "size", 1024, u64::MAX)?.unwrap_or(0);
+    dom.set_memory_flags(bytes.div_ceil(1024), flags)
+        .map_err(|e| CmdError::with("Unable to change MaxMemorySize", e))
 }
 
 fn setvcpus(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {

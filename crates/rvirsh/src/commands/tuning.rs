@@ -9,7 +9,7 @@ use super::{about, argv, cmd, data, flag, named_int, string, CommandDef, OptDef}
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl, BY_ANY};
 use rvirt::Domain;
-use rvirt_util::{TypedParamType, TypedParamValue as V, TypedParams};
+use rvirt_util::{Error, ErrorDomain, TypedParamType, TypedParamValue as V, TypedParams};
 
 const AFFECT_LIVE: u32 = 1;
 const AFFECT_CONFIG: u32 = 2;
@@ -127,12 +127,12 @@ pub static COMMANDS: &[CommandDef] = &[
     ),
 ];
 
-fn domain(ctl: &Ctl, c: &ParsedCommand) -> Result<Domain, CmdError> {
+pub(super) fn domain(ctl: &Ctl, c: &ParsedCommand) -> Result<Domain, CmdError> {
     ctl.lookup_domain(c.get("domain").unwrap_or_default(), BY_ANY)
 }
 
 /// --current/--live/--config as flags, the exclusions checked.
-fn scope(c: &ParsedCommand) -> Result<u32, CmdError> {
+pub(super) fn scope(c: &ParsedCommand) -> Result<u32, CmdError> {
     exclusive(c, "current", "live")?;
     exclusive(c, "current", "config")?;
     let mut flags = 0;
@@ -359,21 +359,33 @@ fn numatune(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     Ok(())
 }
 
-/// virshNodeGetCPUCount (virNodeGetCPUMap is not carried: nodeinfo).
-fn host_cpu_count(ctl: &Ctl) -> Result<u32, CmdError> {
-    let info = ctl.conn()?.node_get_info()?;
+/// virshNodeGetCPUCount: virNodeGetCPUMap's count, else nodeinfo's.
+pub(super) fn host_cpu_count(ctl: &Ctl) -> Result<u32, CmdError> {
+    let conn = ctl.conn()?;
+    if let Ok((count, _, _)) = conn.node_get_cpu_map(0) {
+        if let Ok(count) = u32::try_from(count) {
+            return Ok(count);
+        }
+    }
+    let info = conn.node_get_info()?;
     Ok(info.nodes * info.sockets * info.cores * info.threads)
 }
 
 /// virshParseCPUList: "r" for every CPU, else a list within `max`.
-fn parse_cpulist(list: &str, max: u32) -> Result<Vec<u8>, CmdError> {
+pub(super) fn parse_cpulist(list: &str, max: u32) -> Result<Vec<u8>, CmdError> {
     let cpus: Vec<u32> = if list.starts_with('r') {
         (0..max).collect()
     } else {
-        let parsed = rvirt_conf::domain::props::bitmap(list)
-            .ok()
-            .filter(|b| !b.is_empty())
-            .ok_or_else(|| CmdError::msg(format!("Invalid cpulist '{list}'")))?;
+        let invalid = format!("Invalid cpulist '{list}'");
+        // virBitmapParse's own error follows virsh's when the list does
+        // not parse; an empty set gets virsh's alone.
+        let parsed = rvirt_conf::domain::props::bitmap(list).map_err(|_| {
+            let why = format!("Failed to parse bitmap '{list}'");
+            CmdError::with(invalid.clone(), Error::invalid_arg(ErrorDomain::NONE, why))
+        })?;
+        if parsed.is_empty() {
+            return Err(CmdError::msg(invalid));
+        }
         let last = *parsed.iter().max().unwrap_or(&0);
         if last >= max {
             return Err(CmdError::msg(format!(
@@ -391,7 +403,7 @@ fn parse_cpulist(list: &str, max: u32) -> Result<Vec<u8>, CmdError> {
 }
 
 /// virBitmapDataFormat: "0-2,5".
-fn format_map(map: &[u8]) -> String {
+pub(super) fn format_map(map: &[u8]) -> String {
     let cpus: Vec<u32> = (0..map.len() * 8)
         .filter(|i| map[i / 8] & (1 << (i % 8)) != 0)
         .map(|i| i as u32)

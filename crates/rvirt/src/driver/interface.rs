@@ -8,9 +8,7 @@ use rvirt_util::{Error, ErrorDomain, Result};
 /// libvirt's "not supported" for a missing entry, raised in its public
 /// API file (`VIR_FROM_INTERFACE`).
 fn unsupported(api: &str) -> Error {
-    let mut e = super::unsupported(api);
-    e.domain = ErrorDomain(26);
-    e
+    super::unsupported_in(ErrorDomain(26), api)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -104,6 +104,12 @@ pub fn unsupported(api: &str) -> Error {
     Error::new(ErrorDomain::NONE, ErrorCode::NO_SUPPORT, api)
 }
 
+/// [`unsupported`] raised in a public API file of its own error `domain`
+/// (`VIR_FROM_NODEDEV` in libvirt-nodedev.c...).
+pub fn unsupported_in(domain: ErrorDomain, api: &str) -> Error {
+    Error::new(domain, ErrorCode::NO_SUPPORT, api)
+}
+
 macro_rules! unsupported_default {
     ($api:literal) => {
         Err(unsupported($api))
@@ -166,6 +172,11 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     }
     fn get_capabilities(&self) -> Result<String> {
         unsupported_default!("virConnectGetCapabilities")
+    }
+    /// `virNodeGetCPUMap`: the host's CPU count, the map of the online
+    /// ones (a byte per eight) and how many are online.
+    fn node_get_cpu_map(&self, flags: u32) -> Result<(i32, Vec<u8>, u32)> {
+        unsupported_default!("virNodeGetCPUMap")
     }
     fn node_get_security_model(&self) -> Result<SecurityModel> {
         unsupported_default!("virNodeGetSecurityModel")
@@ -371,6 +382,36 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
         flags: u32,
     ) -> Result<Vec<(i32, u64)>> {
         unsupported_default!("virDomainMemoryStats")
+    }
+    /// `virDomainGetControlInfo`: (state, details, milliseconds in it).
+    fn domain_get_control_info(&self, dom: &DomainRef, flags: u32) -> Result<(u32, u32, u64)> {
+        unsupported_default!("virDomainGetControlInfo")
+    }
+    /// `virDomainInjectNMI`.
+    fn domain_inject_nmi(&self, dom: &DomainRef, flags: u32) -> Result<()> {
+        unsupported_default!("virDomainInjectNMI")
+    }
+    /// `virDomainGetDiskErrors`: up to `max` (disk, `VIR_DOMAIN_DISK_ERROR_*`),
+    /// and with `max` 0 the count alone.
+    fn domain_get_disk_errors(
+        &self,
+        dom: &DomainRef,
+        max: u32,
+        flags: u32,
+    ) -> Result<(Vec<(String, i32)>, i32)> {
+        unsupported_default!("virDomainGetDiskErrors")
+    }
+    /// `virDomainBlockStats` of the disk `path` (target or source).
+    fn domain_block_stats(&self, dom: &DomainRef, path: &str) -> Result<crate::types::BlockStats> {
+        unsupported_default!("virDomainBlockStats")
+    }
+    /// `virDomainInterfaceStats` of the interface `device` (name or MAC).
+    fn domain_interface_stats(
+        &self,
+        dom: &DomainRef,
+        device: &str,
+    ) -> Result<crate::types::InterfaceStats> {
+        unsupported_default!("virDomainInterfaceStats")
     }
     /// `virConnectGetDomainCapabilities`.
     fn get_domain_capabilities(

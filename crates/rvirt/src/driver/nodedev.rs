@@ -14,9 +14,7 @@ use rvirt_util::{Error, ErrorDomain, Result};
 /// libvirt's "not supported" for a missing entry, raised in its public
 /// API file (`VIR_FROM_NODEDEV`).
 fn unsupported(api: &str) -> Error {
-    let mut e = super::unsupported(api);
-    e.domain = ErrorDomain(22);
-    e
+    super::unsupported_in(ErrorDomain(22), api)
 }
 
 /// A node device as a lookup returns it: its name and, when the driver
@@ -98,6 +96,11 @@ pub trait NodeDeviceDriver: Send + Sync {
     /// `virNodeDeviceDetachFlags` (`driver`: e.g. "vfio").
     fn detach(&self, name: &str, driver: Option<&str>, flags: u32) -> Result<()> {
         Err(unsupported("virNodeDeviceDetachFlags"))
+    }
+    /// `virNodeDeviceDettach`: a driver's own entry, apart from the flags
+    /// one (libvirt's drivers fill both or neither).
+    fn dettach(&self, name: &str) -> Result<()> {
+        Err(unsupported("virNodeDeviceDettach"))
     }
     /// `virNodeDeviceReAttach`.
     fn reattach(&self, name: &str) -> Result<()> {

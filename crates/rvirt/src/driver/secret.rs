@@ -9,9 +9,7 @@ use rvirt_util::{Error, ErrorDomain, Result};
 /// libvirt's "not supported" for a missing entry, raised in its public
 /// API file (`VIR_FROM_SECRET`).
 fn unsupported(api: &str) -> Error {
-    let mut e = super::unsupported(api);
-    e.domain = ErrorDomain(30);
-    e
+    super::unsupported_in(ErrorDomain(30), api)
 }
 
 /// A secret as libvirt's `virSecretPtr` identifies it.

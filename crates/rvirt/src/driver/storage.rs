@@ -18,6 +18,12 @@ pub struct PoolRef {
 }
 
 impl PoolRef {
+    pub fn new(name: impl Into<String>, uuid: [u8; 16]) -> PoolRef {
+        PoolRef {
+            name: name.into(),
+            uuid,
+        }
+    }
     pub fn uuid_string(&self) -> String {
         rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
     }
@@ -30,6 +36,16 @@ pub struct VolRef {
     pub pool: String,
     pub name: String,
     pub key: String,
+}
+
+impl VolRef {
+    pub fn new(pool: impl Into<String>, name: impl Into<String>, key: impl Into<String>) -> VolRef {
+        VolRef {
+            pool: pool.into(),
+            name: name.into(),
+            key: key.into(),
+        }
+    }
 }
 
 /// `virStoragePoolInfo`.
@@ -103,6 +119,13 @@ pub mod pool_event {
 pub enum PoolEvent {
     Lifecycle { event: i32, detail: i32 },
     Refresh,
+}
+
+impl PoolEvent {
+    /// A lifecycle event (`VIR_STORAGE_POOL_EVENT_*`), which has no detail.
+    pub fn lifecycle(event: i32) -> PoolEvent {
+        PoolEvent::Lifecycle { event, detail: 0 }
+    }
 }
 
 impl crate::events_object::ObjectEvent for PoolEvent {

@@ -13,6 +13,7 @@
 //! most that many parameters come back. They return (parameters, count).
 
 use super::{unsupported, DomainRef};
+use crate::types::VcpuInfo;
 use rvirt_util::{Result, TypedParams};
 
 pub trait TuningDriver: Send + Sync {
@@ -77,6 +78,21 @@ pub trait TuningDriver: Send + Sync {
     fn pin_vcpu(&self, _dom: &DomainRef, _vcpu: u32, _cpumap: &[u8], _flags: u32) -> Result<()> {
         Err(unsupported("virDomainPinVcpuFlags"))
     }
+    /// `virDomainPinVcpu`: the QEMU driver's is the flags call with
+    /// `VIR_DOMAIN_AFFECT_LIVE`, the test driver's with 0.
+    fn pin_vcpu_without_flags(&self, dom: &DomainRef, vcpu: u32, cpumap: &[u8]) -> Result<()> {
+        self.pin_vcpu(dom, vcpu, cpumap, 1)
+    }
+    /// `virDomainGetVcpus`: `maxinfo` vCPUs at most, and a map of
+    /// `maplen` bytes for each of the `maxinfo` (zeros past those given).
+    fn get_vcpus(
+        &self,
+        _dom: &DomainRef,
+        _maxinfo: usize,
+        _maplen: usize,
+    ) -> Result<(Vec<VcpuInfo>, Vec<u8>)> {
+        Err(unsupported("virDomainGetVcpus"))
+    }
     /// `virDomainGetVcpuPinInfo`: `ncpumaps` maps of `maplen` bytes, and
     /// how many vCPUs were filled in.
     fn get_vcpu_pin_info(
@@ -87,6 +103,53 @@ pub trait TuningDriver: Send + Sync {
         _flags: u32,
     ) -> Result<(Vec<u8>, i32)> {
         Err(unsupported("virDomainGetVcpuPinInfo"))
+    }
+    /// `virDomainGetInterfaceParameters` of interface `device`, with the
+    /// `nparams` convention of the other getters.
+    fn get_interface_parameters(
+        &self,
+        _dom: &DomainRef,
+        _device: &str,
+        _nparams: i32,
+        _flags: u32,
+    ) -> Result<(TypedParams, i32)> {
+        Err(unsupported("virDomainGetInterfaceParameters"))
+    }
+    /// `virDomainSetInterfaceParameters`.
+    fn set_interface_parameters(
+        &self,
+        _dom: &DomainRef,
+        _device: &str,
+        _p: &TypedParams,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(unsupported("virDomainSetInterfaceParameters"))
+    }
+    /// `virDomainGetIOThreadInfo`: each IOThread's ID and CPU map.
+    fn get_iothread_info(&self, _dom: &DomainRef, _flags: u32) -> Result<Vec<(u32, Vec<u8>)>> {
+        Err(unsupported("virDomainGetIOThreadInfo"))
+    }
+    /// `virDomainPinIOThread`.
+    fn pin_iothread(&self, _dom: &DomainRef, _id: u32, _cpumap: &[u8], _flags: u32) -> Result<()> {
+        Err(unsupported("virDomainPinIOThread"))
+    }
+    /// `virDomainAddIOThread`.
+    fn add_iothread(&self, _dom: &DomainRef, _id: u32, _flags: u32) -> Result<()> {
+        Err(unsupported("virDomainAddIOThread"))
+    }
+    /// `virDomainDelIOThread`.
+    fn del_iothread(&self, _dom: &DomainRef, _id: u32, _flags: u32) -> Result<()> {
+        Err(unsupported("virDomainDelIOThread"))
+    }
+    /// `virDomainSetIOThreadParams`.
+    fn set_iothread_params(
+        &self,
+        _dom: &DomainRef,
+        _id: u32,
+        _p: &TypedParams,
+        _flags: u32,
+    ) -> Result<()> {
+        Err(unsupported("virDomainSetIOThreadParams"))
     }
     /// `virDomainPinEmulator`.
     fn pin_emulator(&self, _dom: &DomainRef, _cpumap: &[u8], _flags: u32) -> Result<()> {

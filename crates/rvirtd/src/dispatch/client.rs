@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use rvirt::{Connect, Domain, DomainRef};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
 pub use crate::outbox::Outbox;
@@ -93,6 +93,14 @@ impl Client {
     /// Tie the client to its entry in the server's client list.
     pub fn attach(&mut self, entry: Arc<ClientEntry>) {
         self.entry = Some(entry);
+    }
+
+    /// Bound the kernel's receive buffer of the client's connection
+    /// ([`ClientEntry::limit_receive_buffer`]).
+    pub(super) fn limit_receive_buffer(&self, bytes: usize) {
+        if let Some(e) = &self.entry {
+            e.limit_receive_buffer(bytes);
+        }
     }
 
     /// Once SASL has `complete`d, the client's entry records its user
@@ -192,6 +200,33 @@ impl Client {
 
     pub fn outbox(&self) -> Outbox {
         self.outbox.clone()
+    }
+
+    /// Register (`register`, which answers the callback id) a callback
+    /// that queues each event to the client as the message `message`
+    /// builds from the callback id, the object and the event (None: not
+    /// sent). Events before the id is known are dropped, as libvirtd drops
+    /// them while `callbackID` is still -1.
+    pub fn queue_events<K: ?Sized + 'static, E: 'static>(
+        &self,
+        message: impl Fn(i32, &K, &E) -> Option<Packet> + Send + Sync + 'static,
+        register: impl FnOnce(Arc<dyn Fn(&K, &E) + Send + Sync>) -> Result<i32>,
+    ) -> Result<i32> {
+        let outbox = self.outbox();
+        let id_cell = Arc::new(AtomicI32::new(-1));
+        let cell = id_cell.clone();
+        let callback = Arc::new(move |key: &K, event: &E| {
+            let id = cell.load(Ordering::Acquire);
+            if id < 0 {
+                return;
+            }
+            if let Some(packet) = message(id, key, event) {
+                let _ = outbox.send(packet);
+            }
+        });
+        let id = register(callback)?;
+        id_cell.store(id, Ordering::Release);
+        Ok(id)
     }
 
     /// The client's open incoming streams.

@@ -65,6 +65,14 @@ dispatch_table! {
     NodeGetInfo => |cx, ()| {
         Ok(node_info_to_wire(&cx.conn()?.node_get_info()?))
     };
+    NodeGetCpuMap => |cx, a| {
+        let (ret, map, online) = cx.conn()?.node_get_cpu_map(a.flags)?;
+        Ok(NodeGetCpuMapRet {
+            cpumap: if a.need_map != 0 { map } else { Vec::new() },
+            online: if a.need_online != 0 { online } else { 0 },
+            ret,
+        })
+    };
     ConnectGetCapabilities => |cx, ()| Ok(ConnectGetCapabilitiesRet { capabilities: cx.conn()?.get_capabilities()? });
     NodeGetSecurityModel => |cx, ()| {
         Ok(security_model_to_wire(&cx.conn()?.node_get_security_model()?))

@@ -9,8 +9,10 @@ use rvirt_rpc::NonnullDomain;
 use rvirt_util::Result;
 
 /// `virDomainSetMemory` is `virDomainSetMemoryFlags` with
-/// `VIR_DOMAIN_AFFECT_LIVE` (1).
+/// `VIR_DOMAIN_AFFECT_LIVE` (1), `virDomainSetMaxMemory` with
+/// `VIR_DOMAIN_MEM_MAXIMUM` (4), in the QEMU and test drivers alike.
 const AFFECT_LIVE: u32 = 1;
+const MEM_MAXIMUM: u32 = 4;
 
 fn set_memory(cx: &Client, dom: &NonnullDomain, kib: u64, flags: u32) -> Result<()> {
     let dom = cx.domain(dom)?;
@@ -28,6 +30,7 @@ dispatch_table! {
         Ok(ConnectDomainXmlToNativeRet { native_config: native })
     };
     DomainSetMemory => |cx, a| set_memory(cx, &a.dom, a.memory, AFFECT_LIVE);
+    DomainSetMaxMemory => |cx, a| set_memory(cx, &a.dom, a.memory, MEM_MAXIMUM);
     DomainReset => |cx, a| {
         let dom = cx.domain(&a.dom)?;
         dom.connect().driver().domain_reset(dom.domain_ref(), a.flags)

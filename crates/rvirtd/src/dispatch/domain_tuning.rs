@@ -11,9 +11,8 @@ use rvirt_util::{Result, TypedParams};
 /// `VIR_TYPED_PARAM_STRING_OKAY`: without it string parameters are left
 /// out of the reply (`virTypedParamsSerialize`).
 const STRING_OKAY: u32 = 1 << 2;
-/// `VIR_DOMAIN_AFFECT_CURRENT` / `_LIVE`.
+/// `VIR_DOMAIN_AFFECT_CURRENT`.
 const AFFECT_CURRENT: u32 = 0;
-const AFFECT_LIVE: u32 = 1;
 
 /// The first `nparams` of `params` as the daemon sends them back.
 fn cut(mut params: TypedParams, nparams: i32, max: usize, flags: u32) -> Result<TypedParams> {
@@ -31,7 +30,7 @@ fn cut(mut params: TypedParams, nparams: i32, max: usize, flags: u32) -> Result<
 
 /// A getter with libvirt's "nparams 0 asks for the count" convention:
 /// the count alone, or the parameters (libvirtd sends `nparams` 0 then).
-fn sized(
+pub(super) fn sized(
     cx: &Client,
     dom: &NonnullDomain,
     (nparams, max, flags): (i32, usize, u32),
@@ -66,6 +65,36 @@ fn vcpu_pin_info(cx: &Client, a: DomainGetVcpuPinInfoArgs) -> Result<DomainGetVc
     let dom = cx.domain(&a.dom)?;
     let (cpumaps, num) = dom.get_vcpu_pin_info(a.ncpumaps as usize, a.maplen as usize, a.flags)?;
     Ok(DomainGetVcpuPinInfoRet { cpumaps, num })
+}
+
+/// `remoteDispatchDomainGetVcpus`: its bounds, then every vCPU the
+/// driver gave and `maxinfo` maps.
+fn get_vcpus(cx: &Client, a: DomainGetVcpusArgs) -> Result<DomainGetVcpusRet> {
+    let dom = cx.domain(&a.dom)?;
+    if a.maxinfo < 0 || a.maplen < 0 {
+        return Err(internal("maxinfo must be non-negative"));
+    }
+    if a.maxinfo > VCPUINFO_MAX as i32 {
+        return Err(internal("maxinfo > REMOTE_VCPUINFO_MAX"));
+    }
+    if i64::from(a.maxinfo) * i64::from(a.maplen) > CPUMAPS_MAX as i64 {
+        return Err(internal("maxinfo * maplen > REMOTE_CPUMAPS_MAX"));
+    }
+    let (infos, cpumaps) = dom.get_vcpus(a.maxinfo, a.maplen)?;
+    let info = infos
+        .into_iter()
+        .map(|v| VcpuInfo {
+            number: v.number,
+            state: v.state,
+            cpu_time: v.cpu_time,
+            cpu: v.cpu,
+        })
+        .collect();
+    Ok(DomainGetVcpusRet { info, cpumaps })
+}
+
+fn internal(text: &str) -> rvirt_util::Error {
+    rvirt_util::Error::internal(rvirt_util::ErrorDomain::RPC, text)
 }
 
 fn emulator_pin_info(
@@ -126,7 +155,8 @@ dispatch_table! {
     DomainSetNumaParameters => |cx, a| {
         cx.domain(&a.dom)?.set_numa_parameters(&a.params, a.flags)
     };
-    DomainPinVcpu => |cx, a| cx.domain(&a.dom)?.pin_vcpu(a.vcpu, &a.cpumap, AFFECT_LIVE);
+    DomainPinVcpu => |cx, a| cx.domain(&a.dom)?.pin_vcpu_without_flags(a.vcpu, &a.cpumap);
+    DomainGetVcpus => get_vcpus;
     DomainPinVcpuFlags => |cx, a| cx.domain(&a.dom)?.pin_vcpu(a.vcpu, &a.cpumap, a.flags);
     DomainGetVcpuPinInfo => vcpu_pin_info;
     DomainPinEmulator => |cx, a| cx.domain(&a.dom)?.pin_emulator(&a.cpumap, a.flags);

@@ -9,13 +9,11 @@
 
 use super::client::ModernCallback;
 use super::{dispatch_table, Client};
-use rvirt::{Domain, DomainEvent, DomainRef, EventCallback};
+use rvirt::{Domain, DomainEvent, DomainRef};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{NonnullDomain, Packet};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
 
 /// `VIR_DOMAIN_EVENT_ID_LAST` in libvirt 9.0.
 const EVENT_ID_LAST: i32 = 27;
@@ -90,26 +88,14 @@ fn check_event_id(event_id: i32) -> Result<()> {
     Ok(())
 }
 
-/// Register a callback that queues each event as a message to the client.
-/// Events that fire before the driver has returned the id are dropped, as
-/// libvirtd drops them while `callbackID` is still -1.
+/// Register a callback that queues each event as a message to the client
+/// ([`Client::queue_events`]).
 fn register(cx: &Client, dom: Option<&Domain>, event_id: i32, legacy: bool) -> Result<i32> {
     let conn = cx.conn()?;
-    let outbox = cx.outbox();
-    let id_cell = Arc::new(AtomicI32::new(-1));
-    let cell = id_cell.clone();
-    let callback: EventCallback = Arc::new(move |dom: &DomainRef, event: &DomainEvent| {
-        let id = cell.load(Ordering::Acquire);
-        if id < 0 {
-            return;
-        }
-        if let Some(packet) = event_packet(id, legacy, dom, event) {
-            let _ = outbox.send(packet);
-        }
-    });
-    let id = conn.domain_event_register_any(dom, event_id, callback)?;
-    id_cell.store(id, Ordering::Release);
-    Ok(id)
+    cx.queue_events(
+        move |id, dom: &DomainRef, event: &DomainEvent| event_packet(id, legacy, dom, event),
+        |callback| conn.domain_event_register_any(dom, event_id, callback),
+    )
 }
 
 /// The message for one event, or None for kinds not sent yet.

@@ -224,6 +224,13 @@ pub fn stream_entry(p: rvirt_rpc::remote::Procedure) -> Option<StreamEntry> {
     })
 }
 
+/// What the kernel may hold of a tunnelled migration's bytes on the
+/// connection it comes in on, before this daemon reads them (Linux
+/// doubles it). Autotuned, it grows to 32 MiB while the stream's queue
+/// is full, and each MiB there is a MiB QEMU counts as sent and that the
+/// destination still has to load after the guest stopped.
+const TUNNEL_RECEIVE_BUFFER: usize = 1 << 20;
+
 /// `remoteDispatchDomainMigratePrepareTunnel*`: a new stream, the entry
 /// point (the driver attaches its backend), and on failure an aborted
 /// stream; on success the pump that feeds it.
@@ -237,6 +244,7 @@ fn tunnel<P: Proc>(
         .map_err(|_| rpc_error("Unable to decode message payload"))?;
     let conn = cx.conn()?;
     let st = Stream::new(&conn, 0)?;
+    cx.limit_receive_buffer(TUNNEL_RECEIVE_BUFFER);
     let pump = Pump::new(st.clone(), input, cx.outbox());
     let ret = call(&conn, &st, args)?; // dropping the pump aborts the stream
     let body = ret

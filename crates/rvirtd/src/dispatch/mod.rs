@@ -14,6 +14,7 @@ mod client;
 mod connect;
 mod console;
 mod domain;
+mod domain_devices;
 mod domain_qemu;
 mod domain_tuning;
 mod events;
@@ -109,6 +110,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain::lookup(p))
         .or_else(|| domain_qemu::lookup(p))
         .or_else(|| domain_tuning::lookup(p))
+        .or_else(|| domain_devices::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

@@ -5,12 +5,10 @@
 
 use super::{dispatch_table, rpc_error, Client};
 use rvirt::driver::{DhcpLease, NWFilterRef, NetworkRef};
-use rvirt::events_network::{network_event, NetworkEvent, NetworkEventCallback};
+use rvirt::events_network::{network_event, NetworkEvent};
 use rvirt::{NWFilter, Network};
 use rvirt_rpc::remote::*;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
 
 dispatch_table! {
     ConnectNumOfNetworks => |cx, ()| {
@@ -100,22 +98,10 @@ dispatch_table! {
                 format!("unsupported network event ID {}", a.event_id),
             ));
         }
-        let outbox = cx.outbox();
-        let id_cell = Arc::new(AtomicI32::new(-1));
-        let cell = id_cell.clone();
-        // Events before the driver returned the id are dropped, as
-        // libvirtd drops them while callbackID is still -1.
-        let callback: NetworkEventCallback = Arc::new(move |net: &NetworkRef, ev: &NetworkEvent| {
-            let id = cell.load(Ordering::Acquire);
-            if id >= 0 {
-                if let Some(p) = event_packet(id, net, ev) {
-                    let _ = outbox.send(p);
-                }
-            }
-        });
         let mut cbs = cx.callbacks();
-        let callback_id = conn.network_event_register_any(net.as_ref(), a.event_id, callback)?;
-        id_cell.store(callback_id, Ordering::Release);
+        let callback_id = cx.queue_events(event_packet, |callback| {
+            conn.network_event_register_any(net.as_ref(), a.event_id, callback)
+        })?;
         cbs.network.push(callback_id);
         Ok(ConnectNetworkEventRegisterAnyRet { callback_id })
     };
@@ -157,7 +143,7 @@ dispatch_table! {
         Ok(NwfilterDefineXmlRet { nwfilter: wire_filter(&cx.conn()?.nwfilter_define_xml(&a.xml, 0)?) })
     };
     NwfilterDefineXmlFlags => |cx, a| {
-        Ok(NwfilterDefineXmlFlagsRet { nwfilter: wire_filter(&cx.conn()?.nwfilter_define_xml(&a.xml, a.flags)?) })
+        Ok(NwfilterDefineXmlFlagsRet { nwfilter: wire_filter(&cx.conn()?.nwfilter_define_xml_flags(&a.xml, a.flags)?) })
     };
     NwfilterUndefine => |cx, a| filter(cx, &a.nwfilter)?.undefine();
     NwfilterGetXmlDesc => |cx, a| {

@@ -65,7 +65,7 @@ dispatch_table! {
     NodeDeviceIsActive => |cx, a| {
         Ok(NodeDeviceIsActiveRet { active: dev(cx, &a.name)?.is_active()? as i32 })
     };
-    NodeDeviceDettach => |cx, a| dev(cx, &a.name)?.detach_flags(None, 0);
+    NodeDeviceDettach => |cx, a| dev(cx, &a.name)?.dettach();
     NodeDeviceDetachFlags => |cx, a| dev(cx, &a.name)?.detach_flags(a.driver_name.as_deref(), a.flags);
     NodeDeviceReAttach => |cx, a| dev(cx, &a.name)?.reattach();
     NodeDeviceReset => |cx, a| dev(cx, &a.name)?.reset();

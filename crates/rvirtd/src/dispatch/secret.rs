@@ -9,15 +9,10 @@
 use super::nodedev::{bound, too_many};
 use super::{dispatch_table, Client};
 use rvirt::driver::SecretRef;
-use rvirt::events_nodedev::{
-    nodedev_event, secret_event, NodeDeviceEvent, NodeDeviceEventCallback, SecretEvent,
-    SecretEventCallback,
-};
+use rvirt::events_nodedev::{nodedev_event, secret_event, NodeDeviceEvent, SecretEvent};
 use rvirt::{NodeDevice, Secret};
 use rvirt_rpc::remote::{self, Procedure, *};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
 
 dispatch_table! {
     ConnectNumOfSecrets => |cx, ()| {
@@ -58,31 +53,9 @@ dispatch_table! {
         }
         let conn = cx.conn()?;
         let dev = a.dev.map(|d| NodeDevice::from_name(&conn, d.name));
-        let outbox = cx.outbox();
-        let cell = Arc::new(AtomicI32::new(-1));
-        let id_cell = cell.clone();
-        let callback: NodeDeviceEventCallback = Arc::new(move |name: &str, ev: &NodeDeviceEvent| {
-            let callback_id = id_cell.load(Ordering::Acquire);
-            if callback_id < 0 {
-                return;
-            }
-            let dev = NonnullNodeDevice { name: name.to_string() };
-            let packet = match ev {
-                NodeDeviceEvent::Lifecycle { event, detail } => remote::event(
-                    Procedure::NodeDeviceEventLifecycle,
-                    &NodeDeviceEventLifecycleMsg { callback_id, dev, event: *event, detail: *detail },
-                ),
-                NodeDeviceEvent::Update => remote::event(
-                    Procedure::NodeDeviceEventUpdate,
-                    &NodeDeviceEventUpdateMsg { callback_id, dev },
-                ),
-            };
-            if let Ok(p) = packet {
-                let _ = outbox.send(p);
-            }
-        });
-        let callback_id = conn.node_device_event_register_any(dev.as_ref(), a.event_id, callback)?;
-        cell.store(callback_id, Ordering::Release);
+        let callback_id = cx.queue_events(nodedev_event_packet, |callback| {
+            conn.node_device_event_register_any(dev.as_ref(), a.event_id, callback)
+        })?;
         Ok(ConnectNodeDeviceEventRegisterAnyRet { callback_id })
     };
     ConnectNodeDeviceEventDeregisterAny => |cx, a| {
@@ -96,31 +69,9 @@ dispatch_table! {
         }
         let conn = cx.conn()?;
         let filter = a.secret.map(|s| Secret::from_ref(&conn, unwire(&s)));
-        let outbox = cx.outbox();
-        let cell = Arc::new(AtomicI32::new(-1));
-        let id_cell = cell.clone();
-        let callback: SecretEventCallback = Arc::new(move |s: &SecretRef, ev: &SecretEvent| {
-            let callback_id = id_cell.load(Ordering::Acquire);
-            if callback_id < 0 {
-                return;
-            }
-            let secret = wire_ref(s);
-            let packet = match ev {
-                SecretEvent::Lifecycle { event, detail } => remote::event(
-                    Procedure::SecretEventLifecycle,
-                    &SecretEventLifecycleMsg { callback_id, secret, event: *event, detail: *detail },
-                ),
-                SecretEvent::ValueChanged => remote::event(
-                    Procedure::SecretEventValueChanged,
-                    &SecretEventValueChangedMsg { callback_id, secret },
-                ),
-            };
-            if let Ok(p) = packet {
-                let _ = outbox.send(p);
-            }
-        });
-        let callback_id = conn.secret_event_register_any(filter.as_ref(), a.event_id, callback)?;
-        cell.store(callback_id, Ordering::Release);
+        let callback_id = cx.queue_events(secret_event_packet, |callback| {
+            conn.secret_event_register_any(filter.as_ref(), a.event_id, callback)
+        })?;
         Ok(ConnectSecretEventRegisterAnyRet { callback_id })
     };
     ConnectSecretEventDeregisterAny => |cx, a| {
@@ -156,4 +107,59 @@ fn wire_ref(r: &SecretRef) -> NonnullSecret {
 
 fn wire(s: &Secret) -> NonnullSecret {
     wire_ref(s.secret_ref())
+}
+
+/// The message for one node device event.
+fn nodedev_event_packet(
+    callback_id: i32,
+    name: &str,
+    ev: &NodeDeviceEvent,
+) -> Option<rvirt_rpc::Packet> {
+    let dev = NonnullNodeDevice {
+        name: name.to_string(),
+    };
+    let packet = match ev {
+        NodeDeviceEvent::Lifecycle { event, detail } => remote::event(
+            Procedure::NodeDeviceEventLifecycle,
+            &NodeDeviceEventLifecycleMsg {
+                callback_id,
+                dev,
+                event: *event,
+                detail: *detail,
+            },
+        ),
+        NodeDeviceEvent::Update => remote::event(
+            Procedure::NodeDeviceEventUpdate,
+            &NodeDeviceEventUpdateMsg { callback_id, dev },
+        ),
+    };
+    packet.ok()
+}
+
+/// The message for one secret event.
+fn secret_event_packet(
+    callback_id: i32,
+    s: &SecretRef,
+    ev: &SecretEvent,
+) -> Option<rvirt_rpc::Packet> {
+    let secret = wire_ref(s);
+    let packet = match ev {
+        SecretEvent::Lifecycle { event, detail } => remote::event(
+            Procedure::SecretEventLifecycle,
+            &SecretEventLifecycleMsg {
+                callback_id,
+                secret,
+                event: *event,
+                detail: *detail,
+            },
+        ),
+        SecretEvent::ValueChanged => remote::event(
+            Procedure::SecretEventValueChanged,
+            &SecretEventValueChangedMsg {
+                callback_id,
+                secret,
+            },
+        ),
+    };
+    packet.ok()
 }

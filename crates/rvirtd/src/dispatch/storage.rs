@@ -4,14 +4,12 @@
 //! hand-written dispatchers do.
 
 use super::{dispatch_table, rpc_error, Client};
-use rvirt::driver::storage::{PoolEvent, PoolEventCallback, PoolRef, VolRef};
+use rvirt::driver::storage::{PoolEvent, PoolRef, VolRef};
 use rvirt::storage::ERROR_DOMAIN;
 use rvirt::{StoragePool, StorageVol};
 use rvirt_rpc::remote::*;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Arc;
 
 /// `VIR_STORAGE_POOL_EVENT_ID_LAST`.
 const POOL_EVENT_ID_LAST: i32 = 2;
@@ -224,44 +222,37 @@ fn all_ret<T, W>(
     Ok((list, items.len() as u32))
 }
 
-/// A callback queueing each pool event as a message to the client; events
-/// before the id is known are dropped, as libvirtd drops them.
+/// Register a callback queueing each pool event as a message to the
+/// client ([`Client::queue_events`]).
 fn register(cx: &Client, pool: Option<&StoragePool>, event_id: i32) -> Result<i32> {
     let conn = cx.conn()?;
-    let outbox = cx.outbox();
-    let cell = Arc::new(AtomicI32::new(-1));
-    let id_cell = cell.clone();
-    let callback: PoolEventCallback = Arc::new(move |p: &PoolRef, event: &PoolEvent| {
-        let id = id_cell.load(Ordering::Acquire);
-        if id < 0 {
-            return;
-        }
-        let pool = wire_pool(p);
-        let packet = match event {
-            PoolEvent::Lifecycle { event, detail } => remote::event(
-                Procedure::StoragePoolEventLifecycle,
-                &StoragePoolEventLifecycleMsg {
-                    callback_id: id,
-                    pool,
-                    event: *event,
-                    detail: *detail,
-                },
-            ),
-            PoolEvent::Refresh => remote::event(
-                Procedure::StoragePoolEventRefresh,
-                &StoragePoolEventRefreshMsg {
-                    callback_id: id,
-                    pool,
-                },
-            ),
-        };
-        if let Ok(packet) = packet {
-            let _ = outbox.send(packet);
-        }
-    });
-    let id = conn.storage_pool_event_register_any(pool, event_id, callback)?;
-    cell.store(id, Ordering::Release);
-    Ok(id)
+    cx.queue_events(pool_event_packet, |callback| {
+        conn.storage_pool_event_register_any(pool, event_id, callback)
+    })
+}
+
+/// The message for one pool event.
+fn pool_event_packet(id: i32, p: &PoolRef, event: &PoolEvent) -> Option<rvirt_rpc::Packet> {
+    let pool = wire_pool(p);
+    let packet = match event {
+        PoolEvent::Lifecycle { event, detail } => remote::event(
+            Procedure::StoragePoolEventLifecycle,
+            &StoragePoolEventLifecycleMsg {
+                callback_id: id,
+                pool,
+                event: *event,
+                detail: *detail,
+            },
+        ),
+        PoolEvent::Refresh => remote::event(
+            Procedure::StoragePoolEventRefresh,
+            &StoragePoolEventRefreshMsg {
+                callback_id: id,
+                pool,
+            },
+        ),
+    };
+    packet.ok()
 }
 
 /// The volume data streams (`remoteDispatchStorageVolUpload`/`Download`):

@@ -7,17 +7,12 @@ Prints the events and 'ALL OK'; exits non-zero on the first failure."""
 import os
 import signal
 import sys
-import threading
-import time
 
 import libvirt
+from transcript import events, on_lifecycle, start_event_loop, wait_events
 
 URI, XML_PATH, PID_FILE = sys.argv[1:4]
 E = libvirt
-
-libvirt.virEventRegisterDefaultImpl()
-events = []
-got = threading.Condition()
 
 
 def check(name, cond):
@@ -27,31 +22,10 @@ def check(name, cond):
         sys.exit(1)
 
 
-def record(_conn, dom, event, detail, _opaque):
-    """Lifecycle callback: keep (name, event, detail), wake the waiter."""
-    got.acquire()
-    try:
-        events.append((dom.name(), event, detail))
-        got.notify_all()
-    finally:
-        got.release()
-
-
-def wait_for(count, timeout=20):
-    end = time.monotonic() + timeout
-    with got:
-        got.wait_for(lambda: len(events) >= count, timeout=max(0, end - time.monotonic()))
-
-
-def run_event_loop():
-    while libvirt.virEventRunDefaultImpl() == 0:
-        pass
-
-
-threading.Thread(target=run_event_loop, daemon=True).start()
+start_event_loop()
 conn = libvirt.open(URI)
 check("getType", conn.getType() == "QEMU")
-conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE, record, None)
+conn.domainEventRegisterAny(None, E.VIR_DOMAIN_EVENT_ID_LIFECYCLE, on_lifecycle, None)
 
 dom = conn.defineXML(open(XML_PATH).read())
 dom.create()
@@ -62,7 +36,7 @@ dom.destroy()
 check("destroyed", dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_DESTROYED])
 dom.create()
 os.kill(int(open(PID_FILE).read().strip()), signal.SIGKILL)
-wait_for(7)
+wait_events(7, timeout=20)
 check("crashed", dom.state() == [E.VIR_DOMAIN_SHUTOFF, E.VIR_DOMAIN_SHUTOFF_CRASHED])
 dom.undefine()
 
@@ -76,7 +50,7 @@ want = [
     (E.VIR_DOMAIN_EVENT_STOPPED, E.VIR_DOMAIN_EVENT_STOPPED_FAILED),
     (E.VIR_DOMAIN_EVENT_UNDEFINED, E.VIR_DOMAIN_EVENT_UNDEFINED_REMOVED),
 ]
-wait_for(len(want))
+wait_events(len(want), timeout=20)
 print("events", events)
 check("lifecycle events", [(e, d) for (_, e, d) in events] == want)
 print("ALL OK")

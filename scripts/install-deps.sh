@@ -33,12 +33,20 @@ for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
+# A machine may come with a newer qemu-utils (a backport, 10.x) whose package
+# Breaks Debian 12's qemu-system-common: apt then refuses the whole install.
+# Take bookworm's, which matches the QEMU 7.2 the tests run.
+qemu_utils_version="$(dpkg-query -W -f='${Version}' qemu-utils 2>/dev/null || true)"
+if [ -n "$qemu_utils_version" ] && dpkg --compare-versions "$qemu_utils_version" ge "1:8"; then
+    missing+=("qemu-utils/bookworm")
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     echo "installing: ${missing[*]}"
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends --allow-downgrades "${missing[@]}"
 fi
 
 # qemu-img (qemu-utils): storage migration creates missing disk images with

@@ -70,9 +70,7 @@ fn progname() -> String {
 fn main() -> ExitCode {
     // The client library's logging, as libvirt's virInitialize sets it up
     // from LIBVIRT_DEBUG / LIBVIRT_LOG_FILTERS / LIBVIRT_LOG_OUTPUTS.
-    match rvirt_util::logging::LogSettings::from_env()
-        .and_then(|s| s.map_or(Ok(()), |s| s.install()))
-    {
+    match rvirt_util::logging::LogSettings::for_client().and_then(|s| s.install()) {
         Ok(()) => {}
         Err(e) => {
             eprintln!("error: Failed to initialize libvirt: {e}");

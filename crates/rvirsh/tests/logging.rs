@@ -1,5 +1,6 @@
-//! rvirsh logs as a libvirt client does: nothing unless LIBVIRT_DEBUG,
-//! LIBVIRT_LOG_FILTERS or LIBVIRT_LOG_OUTPUTS ask for it.
+//! rvirsh logs as a libvirt client does, in libvirt's line format: warnings
+//! and errors on stderr by default (none on a good run), the rest as
+//! LIBVIRT_DEBUG, LIBVIRT_LOG_FILTERS or LIBVIRT_LOG_OUTPUTS ask.
 
 use rvirt_testkit::tools::{rvirsh_logging, Output};
 
@@ -20,7 +21,12 @@ fn libvirt_debug_logs_to_stderr_and_filters_narrow_it() {
     let out = rvirsh(&[("LIBVIRT_DEBUG", "1")]);
     let err = &out.stderr;
     assert!(
-        err.contains("DEBUG rvirt::connect: connection opened"),
+        err.lines()
+            .any(|l| l.contains(": debug : rvirt::connect:") && l.contains(" : connection opened")),
+        "{err}"
+    );
+    assert!(
+        err.contains(": info : libvirt version: 9.0.0, package: rvirt "),
         "{err}"
     );
     // A filter raising rvirt's threshold to errors silences it.

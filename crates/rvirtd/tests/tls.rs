@@ -23,7 +23,7 @@
 use rvirt_testkit::daemon::{rvirtd_refusal, Daemon};
 use rvirt_testkit::pki::{have_certtool, Pki};
 use rvirt_testkit::ports::free_port;
-use rvirt_testkit::tools::{self, python3, python_libvirt_ready, rvirsh, virsh};
+use rvirt_testkit::tools::{self, python3, python_libvirt_ready, rvirsh, virsh, Normalise, Output};
 
 /// Why each refused client is refused, in the daemon's log (both daemons
 /// log libvirt's `virNetTLSContextValidCertificate` reason).
@@ -212,13 +212,27 @@ fn client_checks_the_server_certificate() {
     );
     assert!(rvirsh(&by_name, "list --all").ok);
     let refused = "error: authentication failed: Failed to verify peer's certificate";
+    // Both clients log why on stderr before their error, as libvirt's
+    // client does by default ("Certificate check failed ...").
+    let same_stderr = |ours: &Output, theirs: &Output| {
+        let rules = [Normalise::LogLine];
+        let (ours, theirs) = (ours.normalised(&rules), theirs.normalised(&rules));
+        assert!(
+            ours.stderr
+                .contains("<log> warning : Certificate check failed "),
+            "{ours:?}"
+        );
+        assert_eq!(ours.stderr, theirs.stderr);
+    };
     // A server whose certificate names another host.
     let port = free_port();
     let _elsewhere = Daemon::rvirtd(&pki.server_conf_as("elsewhere", port));
     let uri = pki.client_uri(port, "client");
-    for out in [rvirsh(&uri, "list --all"), virsh(&uri, "list --all")] {
+    let outs = [rvirsh(&uri, "list --all"), virsh(&uri, "list --all")];
+    for out in &outs {
         assert!(!out.ok && out.stderr.contains(refused), "{out:?}");
     }
+    same_stderr(&outs[0], &outs[1]);
     assert!(rvirsh(&format!("{uri}&no_verify=1"), "list --all").ok);
     // A client that trusts another CA only.
     let other = pki.path("other-ca");
@@ -231,9 +245,11 @@ fn client_checks_the_server_certificate() {
         "test+tls://127.0.0.1:{good_port}/default?pkipath={}&no_sanity=1",
         other.display()
     );
-    for out in [rvirsh(&uri, "list --all"), virsh(&uri, "list --all")] {
+    let outs = [rvirsh(&uri, "list --all"), virsh(&uri, "list --all")];
+    for out in &outs {
         assert!(!out.ok && out.stderr.contains(refused), "{out:?}");
     }
+    same_stderr(&outs[0], &outs[1]);
 }
 
 #[test]

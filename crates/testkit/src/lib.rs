@@ -39,6 +39,7 @@ pub mod live_tls;
 pub mod migration_host;
 pub mod network_dirs;
 pub mod nodedev_cases;
+pub mod normalise;
 pub mod pki;
 pub mod ports;
 pub mod process;

@@ -8,6 +8,7 @@ pub mod base64;
 pub mod c_enum;
 pub mod error;
 pub mod host;
+pub mod log_line;
 pub mod logging;
 pub mod names;
 pub mod object_files;

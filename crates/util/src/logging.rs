@@ -173,9 +173,19 @@ fn to_level(priority: u8) -> Level {
 }
 
 impl LogSettings {
+    /// What a client library logs: its environment's settings, or with
+    /// none, libvirt's default (warnings and errors on stderr, as virsh
+    /// prints "Certificate check failed ..." before its error).
+    pub fn for_client() -> Result<LogSettings, String> {
+        Ok(LogSettings::from_env()?.unwrap_or_else(|| LogSettings {
+            priority: 3,
+            filters: Vec::new(),
+            outputs: LogSettings::default_outputs(3),
+        }))
+    }
+
     /// What a client library reads from its environment, as
-    /// `virLogSetFromEnv` does; `None` when none of the variables is set
-    /// (a client then logs nothing, so its output stays virsh's).
+    /// `virLogSetFromEnv` does; `None` when none of the variables is set.
     pub fn from_env() -> Result<Option<LogSettings>, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let (debug, filters, outputs) = (
@@ -310,7 +320,7 @@ fn invalid_arg(detail: String) -> Error {
 type FmtLayer = tracing_subscriber::fmt::Layer<
     Registry,
     tracing_subscriber::fmt::format::DefaultFields,
-    tracing_subscriber::fmt::format::Format,
+    crate::log_line::LibvirtLine,
     tracing_subscriber::fmt::writer::BoxMakeWriter,
 >;
 
@@ -339,6 +349,7 @@ impl LogLayer {
                 }
             };
             let fmt = tracing_subscriber::fmt::layer()
+                .event_format(crate::log_line::LibvirtLine::new())
                 .with_writer(writer)
                 .with_ansi(false);
             outputs.push((to_level(output.priority), fmt));

@@ -7,7 +7,8 @@
 //!
 //! libvirt keeps a list it fills at start and updates from udev's
 //! events; rvirt reads the tree again for each call, which answers the
-//! same on a settled host and needs no watcher. Devices are only read:
+//! same on a settled host, and watches uevents only to raise libvirt's
+//! node device events ([`uevents`]). Devices are only read:
 //! vHBA and mediated device creation stay refused, PCI detach is refused
 //! with libvirt's words for a host without VFIO (or rvirt's own where
 //! VFIO is there), re-attach of a device no stub driver holds is the
@@ -17,11 +18,13 @@ mod devices;
 mod netdev;
 mod pci;
 mod udev;
+mod uevents;
 
 use devices::Host;
 use rvirt::driver::{
     shared, ConnectDriver, NodeDeviceDriver, NodeDeviceRef, OpenOutcome, StateConfig,
 };
+use rvirt::events_nodedev::{NodeDeviceEvent, ObjectEventRegistry};
 use rvirt::nodedev::{list_flags, CAP_NAMES, ERROR_DOMAIN};
 use rvirt_conf::nodedev::{Capability, NodeDeviceDef, ParseMode};
 use rvirt_util::{Error, ErrorCode, Result, Uri};
@@ -51,7 +54,11 @@ impl ConnectDriver for NodeDeviceStateDriver {
     fn state_initialize(&self, config: &StateConfig) -> Result<()> {
         let sysfs = Sysfs::new("/");
         let uuid = config.host_uuid.unwrap_or_else(|| smbios_uuid(&sysfs));
-        shared::set_node_devices(Box::new(HostNodeDevices::new(sysfs, uuid)));
+        let devices = HostNodeDevices::new(sysfs, uuid);
+        if let Err(e) = uevents::watch(devices.clone()) {
+            tracing::warn!("no node device events: cannot listen to uevents: {e}");
+        }
+        shared::set_node_devices(Box::new(devices));
         Ok(())
     }
 }
@@ -71,10 +78,13 @@ fn smbios_uuid(sysfs: &Sysfs) -> [u8; 16] {
 }
 
 /// The udev backend over one sysfs tree.
+#[derive(Clone)]
 pub struct HostNodeDevices {
     sysfs: Sysfs,
     host_uuid: [u8; 16],
     privileged: bool,
+    /// Every connection's event callbacks (the watcher raises them).
+    events: Arc<ObjectEventRegistry<str, NodeDeviceEvent>>,
 }
 
 fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
@@ -104,6 +114,7 @@ impl HostNodeDevices {
             sysfs,
             host_uuid,
             privileged,
+            events: Arc::new(ObjectEventRegistry::default()),
         }
     }
 
@@ -321,6 +332,10 @@ impl NodeDeviceDriver for HostNodeDevices {
     fn reattach(&self, name: &str) -> Result<()> {
         hostdev::reattach(&self.sysfs, &self.find(name)?)
     }
+    fn local_events(&self) -> Option<&ObjectEventRegistry<str, NodeDeviceEvent>> {
+        Some(&self.events)
+    }
+
     fn reset(&self, name: &str) -> Result<()> {
         hostdev::reset(&self.find(name)?)
     }

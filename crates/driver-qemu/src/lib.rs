@@ -32,6 +32,7 @@ pub mod files;
 mod host_caps;
 mod init;
 mod iothread_api;
+mod iothread_params;
 mod lifecycle;
 mod macvtap;
 mod migration;

@@ -248,6 +248,14 @@ fn launch(
             private_dirs.push(PathBuf::from(value));
         }
     }
+    // qemuProcessBuildDestroyMemoryPaths: file-backed guest RAM's directory.
+    if command::needs_memory_backing_dir(live) {
+        private_dirs.push(command::memory_backing_dir(
+            &ctx.lib_dir,
+            ctx.domain_id,
+            &live.name,
+        ));
+    }
     for dir in &private_dirs {
         files::ensure_dir(dir)?;
     }
@@ -456,6 +464,14 @@ pub fn remove_run_files(driver: &Driver, name: &str, lib_dir: &std::path::Path) 
     }
     let _ = std::fs::remove_dir_all(lib_dir);
     let _ = std::fs::remove_dir_all(command::channel_dir(lib_dir));
+    // The memory backing directory goes whether or not the guest had one.
+    let own = lib_dir.file_name().and_then(|n| n.to_str());
+    let id_name = own.and_then(|n| n.strip_prefix("domain-"));
+    if let Some((id, name)) = id_name.and_then(|n| n.split_once('-')) {
+        if let Ok(id) = id.parse() {
+            let _ = std::fs::remove_dir_all(command::memory_backing_dir(lib_dir, id, name));
+        }
+    }
 }
 
 /// Stop the running guest `dom` (destroy, or the end of a shutdown): QEMU

@@ -28,14 +28,21 @@ fn unapplied(def: &DomainDef) -> Option<&'static str> {
         .find_map(|(element, given)| given.then_some(element))
 }
 
-/// libvirt's `VIR_ERR_CONFIG_UNSUPPORTED` for the first tunable rvirt
-/// does not apply, and qemu_validate.c's refusal of `min_guarantee`.
-pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
+/// qemuValidateDomainDef's refusal of `min_guarantee`, on define as on
+/// start.
+pub(super) fn validate(def: &DomainDef) -> Result<()> {
     if def.memtune.min_guarantee.is_some() {
         return Err(unsupported(
             "Parameter 'min_guarantee' not supported by QEMU.",
         ));
     }
+    Ok(())
+}
+
+/// libvirt's `VIR_ERR_CONFIG_UNSUPPORTED` for the first tunable rvirt
+/// does not apply, and qemu_validate.c's refusal of `min_guarantee`.
+pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
+    validate(def)?;
     match unapplied(def) {
         Some(element) => Err(unsupported(format!(
             "element <{element}> is not supported by rvirt's QEMU driver yet"

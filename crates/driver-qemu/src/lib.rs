@@ -40,6 +40,7 @@ pub mod monitor;
 mod network_iface;
 mod node_info;
 mod numa_policy;
+mod numad;
 mod ops;
 pub mod process;
 pub mod runtime;

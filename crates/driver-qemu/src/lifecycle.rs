@@ -117,6 +117,13 @@ fn start_run(
     check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;
     crate::disk_pool::translate_disks(&mut def)?;
     driver.security.gen_label(&mut def)?;
+    // qemuProcessPrepareDomainNUMAPlacement: the process is built and set
+    // up from numad's advice; the definition keeps placement='auto'.
+    let given = def.clone();
+    let advice = crate::numad::query(&def, std::path::Path::new(crate::numad::NUMAD))?;
+    if let Some(advice) = &advice {
+        advice.apply(&mut def);
+    }
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
@@ -174,6 +181,9 @@ fn start_run(
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }
     record_vcpu_order(driver, &run, &mut live);
+    if advice.is_some() {
+        crate::numad::Advice::restore(&mut live, &given);
+    }
     let (state, why) = match (migrated, paused) {
         (true, _) => (DomainState::Paused, reason::PAUSED_MIGRATION),
         (false, true) => (DomainState::Paused, reason::PAUSED_USER),

@@ -156,6 +156,7 @@ fn backend_kind(cell: &NumaCell, index: usize, backing: &Path) -> Props {
 /// by default), as `host-nodes` and `policy`, but for restrictive mode,
 /// which only the cgroup enforces.
 fn cell_backend(def: &DomainDef, cell: usize, backing: &Path) -> Result<Props> {
+    super::tunables::refuse_auto(def)?;
     let numa = &cells(def)[cell];
     let props = backend_kind(numa, cell, backing).num("size", aligned_kib(numa) * 1024);
     let memnode = def

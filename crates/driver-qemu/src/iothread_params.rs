@@ -68,7 +68,10 @@ pub(crate) fn parse(params: &TypedParams) -> Result<IoThreadChange> {
             "poll-max-ns ({v}) must be less than or equal to {MAX}"
         )));
     }
-    for (name, value) in [("poll-grow", change.poll_grow), ("poll-shrink", change.poll_shrink)] {
+    for (name, value) in [
+        ("poll-grow", change.poll_grow),
+        ("poll-shrink", change.poll_shrink),
+    ] {
         if let Some(v) = value.filter(|v| *v > MAX as u32) {
             return Err(unsupported(format!(
                 "{name} ({v}) must be less than or equal to {MAX}"
@@ -271,7 +274,10 @@ mod tests {
             ("thread_pool_max", V::Int(4)),
         ]))
         .unwrap();
-        assert_eq!((ok.poll_max_ns, ok.pool_max, ok.polls()), (Some(100), Some(4), true));
+        assert_eq!(
+            (ok.poll_max_ns, ok.pool_max, ok.polls()),
+            (Some(100), Some(4), true)
+        );
         assert_eq!(
             message(parse(&params(&[("poll_max_ns", V::ULLong(1 << 31))]))),
             "unsupported configuration: poll-max-ns (2147483648) must be less than or equal to 2147483647"
@@ -325,7 +331,13 @@ mod tests {
         let mut t = thread.clone();
         record(&mut t, &both);
         assert_eq!((t.pool_min, t.pool_max), (Some(1), Some(4)));
-        record(&mut t, &IoThreadChange { pool_max: Some(-1), ..Default::default() });
+        record(
+            &mut t,
+            &IoThreadChange {
+                pool_max: Some(-1),
+                ..Default::default()
+            },
+        );
         assert_eq!(t.pool_max, None);
     }
 }

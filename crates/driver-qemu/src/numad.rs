@@ -167,7 +167,10 @@ mod tests {
         let auto = def("<vcpu placement='auto' current='1'>2</vcpu>");
         assert!(needs_advice(&auto));
         let advice = query(&auto, &numad).unwrap().expect("advice");
-        assert_eq!(std::fs::read_to_string(dir.join("args")).unwrap(), "-w 1:1025\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("args")).unwrap(),
+            "-w 1:1025\n"
+        );
         assert_eq!(advice.nodeset, [0]);
         let mut effective = auto.clone();
         advice.apply(&mut effective);

@@ -301,10 +301,18 @@ async fn dirty_rate(run: &Running) -> Option<DirtyRate> {
 /// qemuMonitorJSONGetIOThreads for the stats: every entry in QEMU's
 /// order.
 async fn iothreads(run: &Running) -> Option<Vec<IoThreadPoll>> {
-    let threads = run.monitor.execute(qapi::qmp::query_iothreads {}).await.ok()?;
+    let threads = run
+        .monitor
+        .execute(qapi::qmp::query_iothreads {})
+        .await
+        .ok()?;
     let polls = threads.into_iter().map(|t| IoThreadPoll {
         id: t.id.strip_prefix("iothread").and_then(|n| n.parse().ok()),
-        poll: (t.poll_max_ns as u64, t.poll_grow as u32, t.poll_shrink as u32),
+        poll: (
+            t.poll_max_ns as u64,
+            t.poll_grow as u32,
+            t.poll_shrink as u32,
+        ),
     });
     Some(polls.collect())
 }

@@ -50,21 +50,20 @@ const COMMANDS: &[&str] = &[
 
 fn run(uri: &str, cmd: &str, out: &mut String) {
     let r = virsh(uri, cmd);
-    let text = if r.ok {
-        r.stdout
-    } else {
-        format!("error: {}", r.stderr)
-    };
+    let text = if r.ok { r.stdout } else { r.stderr };
     out.push_str(&format!("$ virsh {cmd}\n{text}\n"));
 }
 
 /// The `<iothread…>` lines of the live and persistent XML.
 fn iothread_xml(uri: &str) -> String {
     let mut out = String::new();
-    for cmd in [format!("dumpxml {NAME}"), format!("dumpxml {NAME} --inactive")] {
+    for cmd in [
+        format!("dumpxml {NAME}"),
+        format!("dumpxml {NAME} --inactive"),
+    ] {
         out.push_str(&format!("$ virsh {cmd} | grep iothread\n"));
         let xml = virsh(uri, &cmd).stdout;
-        for line in xml.lines().filter(|l| l.contains("iothread")) {
+        for line in xml.lines().filter(|l| l.contains("<iothread")) {
             out.push_str(line);
             out.push('\n');
         }
@@ -83,7 +82,10 @@ fn transcript(uri: &str, dirs: &QemuDirs) -> String {
         )
         .replace("<vcpu>1</vcpu>", IOTHREADS);
     let path = dirs.write("iot.xml", xml);
-    for cmd in [format!("define {}", path.display()), format!("start {NAME}")] {
+    for cmd in [
+        format!("define {}", path.display()),
+        format!("start {NAME}"),
+    ] {
         let r = virsh(uri, &cmd);
         assert!(r.ok, "{cmd} on {uri}: {}", r.stderr);
     }
@@ -177,7 +179,10 @@ fn rvirsh_agrees(uri: &str, dirs: &QemuDirs) {
         .guest_xml(NAME, &test_image(), "")
         .replace("<vcpu>1</vcpu>", IOTHREADS);
     let path = dirs.write("iot-rvirsh.xml", xml);
-    for cmd in [format!("define {}", path.display()), format!("start {NAME}")] {
+    for cmd in [
+        format!("define {}", path.display()),
+        format!("start {NAME}"),
+    ] {
         assert!(virsh(uri, &cmd).ok, "{cmd}");
     }
     for cmd in [
@@ -216,6 +221,16 @@ fn iothreads_numa_cells_and_refusals_match_stock_libvirtd() {
     let (want_backends, _) =
         memory_backends(&stock.uri(), &stock_dirs, "/var/lib/libvirt/qemu/ram");
     let want_refusals = refusals(&stock.uri(), &stock_dirs);
+    // What libvirtd showed is the live change and its refusals.
+    for seen in [
+        "iothread.1.poll-max-ns=1000",
+        "iothread.3.poll-max-ns=0",
+        "iothread id='3' thread_pool_min='2' thread_pool_max='2'",
+        "configuring persistent polling values is not supported",
+    ] {
+        assert!(want.contains(seen), "libvirtd: {want}");
+    }
+    assert!(want_backends.contains("\"share\":true"), "{want_backends}");
     drop(stock);
 
     let dirs = QemuDirs::new();
@@ -225,8 +240,18 @@ fn iothreads_numa_cells_and_refusals_match_stock_libvirtd() {
     assert_eq!(got, want, "rvirtd, then libvirtd");
     let ram_root = dirs.path("lib").join("ram");
     let (got_backends, ram_dir) = memory_backends(&uri, &dirs, &ram_root.display().to_string());
-    assert_eq!(got_backends, want_backends, "memory backends: rvirtd, then libvirtd");
-    assert!(!std::path::Path::new(&ram_dir).exists(), "{ram_dir} left after destroy");
-    assert_eq!(refusals(&uri, &dirs), want_refusals, "refusals: rvirtd, then libvirtd");
+    assert_eq!(
+        got_backends, want_backends,
+        "memory backends: rvirtd, then libvirtd"
+    );
+    assert!(
+        !std::path::Path::new(&ram_dir).exists(),
+        "{ram_dir} left after destroy"
+    );
+    assert_eq!(
+        refusals(&uri, &dirs),
+        want_refusals,
+        "refusals: rvirtd, then libvirtd"
+    );
     rvirsh_agrees(&uri, &dirs);
 }

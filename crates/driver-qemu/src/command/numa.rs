@@ -12,9 +12,9 @@
 use super::json::Props;
 use super::{unsupported, Args, RunContext};
 use rvirt_conf::domain::memory_backing::MemoryAccess;
-use rvirt_conf::domain::props::TriBool;
 use rvirt_conf::domain::numa::NumaCell;
 use rvirt_conf::domain::numatune::{MemMode, Placement};
+use rvirt_conf::domain::props::TriBool;
 use rvirt_conf::domain::{format_bitmap, DomainDef};
 use rvirt_util::Result;
 use std::path::{Path, PathBuf};

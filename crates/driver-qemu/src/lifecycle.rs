@@ -120,7 +120,7 @@ fn start_run(
     // qemuProcessPrepareDomainNUMAPlacement: the process is built and set
     // up from numad's advice; the definition keeps placement='auto'.
     let given = def.clone();
-    let advice = crate::numad::query(&def, std::path::Path::new(crate::numad::NUMAD))?;
+    let advice = crate::numad::query(&def, &driver.numad)?;
     if let Some(advice) = &advice {
         advice.apply(&mut def);
     }

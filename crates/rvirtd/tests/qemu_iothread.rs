@@ -6,7 +6,9 @@
 //! they leave in the live and persistent XML; guest NUMA cells with
 //! `memAccess` and `discard` as the started QEMU's memory backends; and
 //! the refusals of `placement='auto'` without numad and of
-//! `<min_guarantee>`.
+//! `<min_guarantee>`. With a numad (a stand-in script, as no numad is
+//! installed for libvirtd to use), an automatically placed guest starts
+//! on the advised node.
 
 use rvirt_testkit::cgroups::qemu_with;
 use rvirt_testkit::daemon::Daemon;
@@ -254,4 +256,50 @@ fn iothreads_numa_cells_and_refusals_match_stock_libvirtd() {
         "refusals: rvirtd, then libvirtd"
     );
     rvirsh_agrees(&uri, &dirs);
+}
+
+/// A numad stand-in advising node 0 and recording how it was asked.
+fn fake_numad(dirs: &QemuDirs) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let asked = dirs.path("numad.args");
+    let script = format!("#!/bin/sh\necho \"$@\" > {}\necho 0\n", asked.display());
+    let path = dirs.write("numad", script);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn automatic_placement_follows_numads_advice() {
+    let dirs = QemuDirs::new();
+    let numad = fake_numad(&dirs);
+    let conf = format!("{}qemu_numad = \"{}\"\n", dirs.conf(), numad.display());
+    let daemon = Daemon::rvirtd(&conf);
+    let uri = format!("qemu+unix:///system?socket={}", daemon.socket().display());
+    let xml = dirs
+        .guest_xml("placed", &test_image(), "")
+        .replace("<vcpu>1</vcpu>", "<vcpu placement='auto'>1</vcpu>");
+    let path = dirs.write("placed.xml", xml);
+    for cmd in [format!("define {}", path.display()), "start placed".into()] {
+        let r = virsh(&uri, &cmd);
+        assert!(r.ok, "{cmd}: {}", r.stderr);
+    }
+    // numad -w VCPUS:MiB; the guest RAM bound to the advised node.
+    let asked = std::fs::read_to_string(dirs.path("numad.args")).unwrap();
+    assert_eq!(asked, "-w 1:128\n");
+    let pid = dirs.pid_of("placed").expect("QEMU of placed");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap();
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(
+        cmdline.contains(r#""id":"pc.ram","size":134217728,"host-nodes":[0],"policy":"bind""#),
+        "{cmdline}"
+    );
+    // The live XML keeps the placement as given, as libvirtd's does.
+    let live = virsh(&uri, "dumpxml placed").stdout;
+    assert!(live.contains("<vcpu placement='auto'>1</vcpu>"), "{live}");
+    assert!(
+        live.contains("<memory mode='strict' placement='auto'/>"),
+        "{live}"
+    );
+    let _ = virsh(&uri, "destroy placed");
+    let _ = virsh(&uri, "undefine placed");
 }

@@ -40,6 +40,9 @@ const KVM_PROBE_DEADLINE: Duration = Duration::from_secs(10);
 /// Seconds a monitor command may take before the call fails with
 /// VIR_ERR_OPERATION_TIMEOUT (the guest keeps running).
 pub const MONITOR_TIMEOUT_KEY: &str = "qemu_monitor_timeout";
+/// The numad asked for automatic NUMA placement (Debian's libvirt is
+/// built with `/usr/bin/numad`).
+pub const NUMAD_KEY: &str = "qemu_numad";
 
 pub struct Driver {
     pub dirs: Dirs,
@@ -49,6 +52,8 @@ pub struct Driver {
     /// The security managers: who QEMU runs as, which files it gets.
     pub security: Security,
     pub monitor_timeout: Duration,
+    /// The numad binary ([`NUMAD_KEY`]).
+    pub numad: PathBuf,
     /// Where guests' QEMU processes are placed (`cgroup_controllers`).
     pub cgroups: crate::cgroup::Cgroups,
     kvm_probe: KvmProbe,
@@ -101,6 +106,7 @@ impl Driver {
                 .map_or(crate::monitor::DEFAULT_COMMAND_TIMEOUT, |s| {
                     Duration::from_secs(u64::from(s.max(1)))
                 }),
+            numad: PathBuf::from(config.setting(NUMAD_KEY).unwrap_or(crate::numad::NUMAD)),
             cgroups: crate::cgroup::Cgroups::new(config)?,
             kvm_probe: KvmProbe {
                 kernel: config.setting(KVM_PROBE_KERNEL).map(PathBuf::from),

@@ -32,6 +32,7 @@ pub mod files;
 mod host_caps;
 mod init;
 mod iothread_api;
+mod iothread_params;
 mod lifecycle;
 mod macvtap;
 mod migration;
@@ -39,6 +40,7 @@ pub mod monitor;
 mod network_iface;
 mod node_info;
 mod numa_policy;
+mod numad;
 mod ops;
 pub mod process;
 pub mod runtime;
@@ -57,7 +59,7 @@ mod watch;
 
 pub use driver::{
     DEFAULT_EMULATOR, DIR_KEYS, GROUP_KEY, KVM_PROBE_INITRD, KVM_PROBE_KERNEL, KVM_PROBE_MARKER,
-    MONITOR_TIMEOUT_KEY, USER_KEY,
+    MONITOR_TIMEOUT_KEY, NUMAD_KEY, USER_KEY,
 };
 
 use connection::QemuConnection;

@@ -117,6 +117,13 @@ fn start_run(
     check_kvm_device(&def, std::path::Path::new("/dev/kvm").exists())?;
     crate::disk_pool::translate_disks(&mut def)?;
     driver.security.gen_label(&mut def)?;
+    // qemuProcessPrepareDomainNUMAPlacement: the process is built and set
+    // up from numad's advice; the definition keeps placement='auto'.
+    let given = def.clone();
+    let advice = crate::numad::query(&def, &driver.numad)?;
+    if let Some(advice) = &advice {
+        advice.apply(&mut def);
+    }
     let caps = driver.caps(&emulator(&def))?;
     let accel = accel_for(&def, &caps)?;
     let id = driver.allocate_id();
@@ -174,6 +181,9 @@ fn start_run(
         tracing::warn!("cannot find the ptys of {name}: {}", e.message);
     }
     record_vcpu_order(driver, &run, &mut live);
+    if advice.is_some() {
+        crate::numad::Advice::restore(&mut live, &given);
+    }
     let (state, why) = match (migrated, paused) {
         (true, _) => (DomainState::Paused, reason::PAUSED_MIGRATION),
         (false, true) => (DomainState::Paused, reason::PAUSED_USER),
@@ -247,6 +257,14 @@ fn launch(
         if key == "HOME" || key.starts_with("XDG_") {
             private_dirs.push(PathBuf::from(value));
         }
+    }
+    // qemuProcessBuildDestroyMemoryPaths: file-backed guest RAM's directory.
+    if command::needs_memory_backing_dir(live) {
+        private_dirs.push(command::memory_backing_dir(
+            &ctx.lib_dir,
+            ctx.domain_id,
+            &live.name,
+        ));
     }
     for dir in &private_dirs {
         files::ensure_dir(dir)?;
@@ -456,6 +474,14 @@ pub fn remove_run_files(driver: &Driver, name: &str, lib_dir: &std::path::Path) 
     }
     let _ = std::fs::remove_dir_all(lib_dir);
     let _ = std::fs::remove_dir_all(command::channel_dir(lib_dir));
+    // The memory backing directory goes whether or not the guest had one.
+    let own = lib_dir.file_name().and_then(|n| n.to_str());
+    let id_name = own.and_then(|n| n.strip_prefix("domain-"));
+    if let Some((id, name)) = id_name.and_then(|n| n.split_once('-')) {
+        if let Ok(id) = id.parse() {
+            let _ = std::fs::remove_dir_all(command::memory_backing_dir(lib_dir, id, name));
+        }
+    }
 }
 
 /// Stop the running guest `dom` (destroy, or the end of a shutdown): QEMU

@@ -2,8 +2,9 @@
 //! `virConnectGetAllDomainStats` and `virDomainMemoryStats` as libvirt's
 //! qemuDomainGetStats* read them: block I/O counters and sizes
 //! (`query-blockstats`, `query-named-block-nodes`), the guest's balloon
-//! statistics (`qom-get guest-stats`), halt-polling times (`query-stats`)
-//! and the dirty-rate state (`query-dirty-rate`). A command that fails
+//! statistics (`qom-get guest-stats`), halt-polling times (`query-stats`),
+//! the dirty-rate state (`query-dirty-rate`) and the IOThreads' polling
+//! (`query-iothreads`). A command that fails
 //! leaves its figures out, as libvirt resets the error and goes on.
 
 use crate::state::Running;
@@ -65,6 +66,16 @@ pub struct LiveFigures {
     pub guest_memory: Vec<(i32, u64)>,
     pub haltpoll: Option<(u64, u64)>,
     pub dirty_rate: Option<DirtyRate>,
+    pub iothreads: Option<Vec<IoThreadPoll>>,
+}
+
+/// One entry of `query-iothreads` as libvirt's qemuMonitorIOThreadInfo
+/// keeps it for the stats: the N of `iothreadN` (None for another name,
+/// which still counts) and its poll-max-ns, poll-grow, poll-shrink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IoThreadPoll {
+    pub id: Option<u32>,
+    pub poll: (u64, u32, u32),
 }
 
 /// Which figures to ask for.
@@ -75,12 +86,13 @@ pub struct Wanted {
     pub balloon: Option<&'static str>,
     pub haltpoll: bool,
     pub dirty_rate: bool,
+    pub iothreads: bool,
 }
 
 /// Every figure `wanted`, the monitor asked for all at once (QMP
 /// commands carry ids, so their answers need not wait on each other).
 pub async fn gather(run: Arc<Running>, wanted: Wanted) -> LiveFigures {
-    let (blocks, guest_memory, haltpoll, dirty_rate) = futures::join!(
+    let (blocks, guest_memory, haltpoll, dirty_rate, iothreads) = futures::join!(
         async {
             if wanted.block {
                 block_figures(&run).await
@@ -108,12 +120,20 @@ pub async fn gather(run: Arc<Running>, wanted: Wanted) -> LiveFigures {
                 None
             }
         },
+        async {
+            if wanted.iothreads {
+                iothreads(&run).await
+            } else {
+                None
+            }
+        },
     );
     LiveFigures {
         blocks,
         guest_memory,
         haltpoll,
         dirty_rate,
+        iothreads,
     }
 }
 
@@ -276,4 +296,23 @@ async fn dirty_rate(run: &Running) -> Option<DirtyRate> {
         megabytes_per_second: reply.get("dirty-rate").and_then(Value::as_i64),
         vcpus,
     })
+}
+
+/// qemuMonitorJSONGetIOThreads for the stats: every entry in QEMU's
+/// order.
+async fn iothreads(run: &Running) -> Option<Vec<IoThreadPoll>> {
+    let threads = run
+        .monitor
+        .execute(qapi::qmp::query_iothreads {})
+        .await
+        .ok()?;
+    let polls = threads.into_iter().map(|t| IoThreadPoll {
+        id: t.id.strip_prefix("iothread").and_then(|n| n.parse().ok()),
+        poll: (
+            t.poll_max_ns as u64,
+            t.poll_grow as u32,
+            t.poll_shrink as u32,
+        ),
+    });
+    Some(polls.collect())
 }

@@ -677,6 +677,15 @@ impl TuningDriver for QemuConnection {
     fn del_iothread(&self, dom: &DomainRef, id: u32, flags: u32) -> Result<()> {
         crate::iothread_api::change(&self.driver, dom, id, false, flags)
     }
+    fn set_iothread_params(
+        &self,
+        dom: &DomainRef,
+        id: u32,
+        params: &TypedParams,
+        flags: u32,
+    ) -> Result<()> {
+        crate::iothread_params::set(&self.driver, dom, id, params, flags)
+    }
     fn get_emulator_pin_info(
         &self,
         dom: &DomainRef,

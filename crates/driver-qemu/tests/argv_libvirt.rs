@@ -37,7 +37,10 @@ use std::process::Command;
 /// the vCPU no cell names given to cell 0 at define time); a guest with
 /// IOThreads (one given with pool bounds, one filled in, the default
 /// thread's pool, a virtio disk and a virtio-scsi controller on them,
-/// their pinning and bandwidth).
+/// their pinning and bandwidth); a guest whose NUMA cells have
+/// `memAccess` (shared with discard, private, shared) and `<memnode>`
+/// policies in strict and restrictive mode beside an interleaved
+/// `<memory>` (file backends in the memory backing directory).
 const GUESTS: &[&str] = &[
     "minimal-kernel.xml",
     "bios-full.xml",
@@ -52,6 +55,7 @@ const GUESTS: &[&str] = &[
     "vcpus-hotplug.xml",
     "numa-cells.xml",
     "iothreads.xml",
+    "numa-memaccess.xml",
 ];
 
 /// A difference rvirt keeps on purpose: the option, what tells the two

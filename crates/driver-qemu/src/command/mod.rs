@@ -35,6 +35,7 @@ pub use cpu::update_for_start as update_cpu_for_start;
 pub use disk::{disk_alias, disk_node_index};
 pub use live::add_runtime_details;
 pub use net::tap_name;
+pub use numa::{memory_backing_dir, needs_memory_backing_dir};
 
 use crate::caps_model::{Accel, QemuCaps};
 use rvirt_conf::domain::{DomainDef, VirtType};
@@ -208,7 +209,7 @@ pub fn build(def: &DomainDef, caps: &QemuCaps, ctx: &RunContext) -> Result<Comma
     machine::memory(&mut a, def, caps)?;
     cpu::smp(&mut a, def);
     iothreads::iothreads(&mut a, def);
-    numa::numa(&mut a, def)?;
+    numa::numa(&mut a, def, ctx)?;
     a.opt("-uuid", def.uuid.to_string());
     if def.devices.graphics.is_empty() {
         a.opt("-display", "none");
@@ -245,6 +246,7 @@ pub fn prepare_definition(def: &mut DomainDef, caps: &QemuCaps) -> Result<()> {
         return Err(unsupported("bootloader is not supported by QEMU"));
     }
     vcpu_states::validate(def)?;
+    tunables::validate(def)?;
     numa::rectify_cpus(def);
     numa::update_memory(def);
     machine::canonicalise(def, caps)?;

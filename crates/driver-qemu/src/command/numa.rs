@@ -4,16 +4,20 @@
 //! (the RAM block names a migration with libvirt depends on), with the
 //! host nodes and policy of its `<numatune><memnode>` (else of
 //! `<numatune><memory>`), and `-numa node,nodeid=N,cpus=…,memdev=ram-nodeN`;
-//! `-numa dist` for every pair once any distance is given. The cells'
+//! `-numa dist` for every pair once any distance is given. A cell with
+//! `memAccess` gets a `memory-backend-file` in the memory backing
+//! directory instead, shared or private, with its `discard`. The cells'
 //! vCPUs are completed at define time (`qemuDomainDefNumaCPUsRectify`).
 
 use super::json::Props;
-use super::{unsupported, Args};
+use super::{unsupported, Args, RunContext};
 use rvirt_conf::domain::memory_backing::MemoryAccess;
 use rvirt_conf::domain::numa::NumaCell;
 use rvirt_conf::domain::numatune::{MemMode, Placement};
+use rvirt_conf::domain::props::TriBool;
 use rvirt_conf::domain::{format_bitmap, DomainDef};
 use rvirt_util::Result;
+use std::path::{Path, PathBuf};
 
 /// `LOCAL_DISTANCE` and `REMOTE_DISTANCE`.
 const LOCAL: u32 = 10;
@@ -80,40 +84,81 @@ pub(super) fn update_memory(def: &mut DomainDef) {
     }
 }
 
-/// What the cells ask for that rvirt does not build yet: HMAT, and a
-/// file-backed cell (`memAccess` puts the cell's RAM in a file under
-/// libvirt's memory backing directory).
+/// What the cells ask for that rvirt does not build yet: HMAT.
 fn refuse_unexpressed(def: &DomainDef) -> Result<()> {
     let cpu = def.cpu.as_ref();
     let hmat = cpu.is_some_and(|c| !c.numa_interconnects.is_empty())
         || cells(def).iter().any(|c| !c.caches.is_empty());
-    let file_backed = cells(def).iter().any(|c| {
-        matches!(
-            c.mem_access,
-            Some(MemoryAccess::Shared | MemoryAccess::Private)
-        )
-    });
-    let what = if hmat {
-        "guest NUMA HMAT (<cache>, <interconnects>)"
-    } else if file_backed {
-        "<numa><cell memAccess>"
-    } else {
+    if !hmat {
         return Ok(());
+    }
+    Err(unsupported(
+        "guest NUMA HMAT (<cache>, <interconnects>) is not supported by rvirt's QEMU driver yet",
+    ))
+}
+
+/// `qemuGetMemoryBackingDomainPath`: the guest's directory under the
+/// memory backing directory (`LIB/ram`, beside the private
+/// `LIB/domain-ID-NAME` directories), named by the short name.
+pub fn memory_backing_dir(lib_dir: &Path, id: i32, name: &str) -> PathBuf {
+    let base = lib_dir.parent().unwrap_or(Path::new("/"));
+    base.join("ram").join(short_name(id, name))
+}
+
+/// `virDomainDefGetShortName`: `ID-NAME`, the name cut to 20 characters.
+fn short_name(id: i32, name: &str) -> String {
+    let short: String = name.chars().take(20).collect();
+    format!("{id}-{short}")
+}
+
+/// Whether a cell asks for a file-backed backend (`memAccess`), so the
+/// memory backing directory is made before QEMU starts
+/// (`qemuProcessNeedMemoryBackingPath`).
+pub fn needs_memory_backing_dir(def: &DomainDef) -> bool {
+    cells(def).iter().any(|c| access(c).is_some())
+}
+
+/// A cell's `memAccess` (the domain's `<memoryBacking><access>` is
+/// refused, so it is the only source).
+fn access(cell: &NumaCell) -> Option<bool> {
+    match cell.mem_access {
+        Some(MemoryAccess::Shared) => Some(true),
+        Some(MemoryAccess::Private) => Some(false),
+        _ => None,
+    }
+}
+
+/// The backend type and its file part: a cell with `memAccess` is a
+/// `memory-backend-file` in the memory backing directory, with
+/// `discard-data` when the cell sets `discard` and `share` for the
+/// access; else `memory-backend-ram` (where `discard` means nothing).
+fn backend_kind(cell: &NumaCell, index: usize, backing: &Path) -> Props {
+    let id = format!("ram-node{index}");
+    let Some(share) = access(cell) else {
+        return Props::new()
+            .str("qom-type", "memory-backend-ram")
+            .str("id", &id);
     };
-    Err(unsupported(format!(
-        "{what} is not supported by rvirt's QEMU driver yet"
-    )))
+    let path = backing.join(&id);
+    let props = Props::new()
+        .str("qom-type", "memory-backend-file")
+        .str("id", &id)
+        .str("mem-path", &path.to_string_lossy());
+    let props = match cell.discard {
+        Some(d) => props.bool("discard-data", d == TriBool::Yes),
+        None => props,
+    };
+    props.bool("share", share)
 }
 
 /// `qemuBuildMemoryBackendProps`'s NUMA part for cell `cell`: its
 /// `<memnode>`'s nodeset and mode, else `<numatune><memory>`'s (strict
 /// by default), as `host-nodes` and `policy`, but for restrictive mode,
 /// which only the cgroup enforces.
-fn cell_backend(def: &DomainDef, cell: usize, kib: u64) -> Result<Props> {
-    let props = Props::new()
-        .str("qom-type", "memory-backend-ram")
-        .str("id", &format!("ram-node{cell}"))
-        .num("size", kib * 1024);
+fn cell_backend(def: &DomainDef, cell: usize, backing: &Path) -> Result<Props> {
+    super::tunables::refuse_auto(def)?;
+    let numa = &cells(def)[cell];
+    let props = backend_kind(numa, cell, backing).num("size", aligned_kib(numa) * 1024);
     let memnode = def
         .numatune
         .memnodes
@@ -140,7 +185,7 @@ fn cell_backend(def: &DomainDef, cell: usize, kib: u64) -> Result<Props> {
 
 /// `-object memory-backend-ram` and `-numa node` per cell, then the
 /// distances.
-pub(super) fn numa(a: &mut Args, def: &DomainDef) -> Result<()> {
+pub(super) fn numa(a: &mut Args, def: &DomainDef, ctx: &RunContext) -> Result<()> {
     let cells = cells(def);
     if cells.is_empty() {
         return Ok(());
@@ -149,10 +194,9 @@ pub(super) fn numa(a: &mut Args, def: &DomainDef) -> Result<()> {
     if cells.iter().all(|c| c.cpus.is_none()) {
         return Err(unsupported("At least one NUMA node has to have CPUs"));
     }
-    let backends = cells
-        .iter()
-        .enumerate()
-        .map(|(i, c)| cell_backend(def, i, aligned_kib(c)))
+    let backing = memory_backing_dir(&ctx.lib_dir, ctx.domain_id, &def.name);
+    let backends = (0..cells.len())
+        .map(|i| cell_backend(def, i, &backing))
         .collect::<Result<Vec<_>>>()?;
     for (i, (cell, backend)) in cells.iter().zip(backends).enumerate() {
         a.json("-object", backend);
@@ -195,7 +239,16 @@ mod tests {
 
     fn args(def: &DomainDef) -> Result<Vec<String>> {
         let mut a = Args::default();
-        numa(&mut a, def).map(|()| a.0)
+        let lib_dir = PathBuf::from("/var/lib/libvirt/qemu/domain-3-n");
+        let ctx = RunContext {
+            accel: crate::caps_model::Accel::Tcg,
+            monitor_socket: lib_dir.join("monitor.sock"),
+            lib_dir,
+            domain_id: 3,
+            incoming: None,
+            tap_fds: Default::default(),
+        };
+        numa(&mut a, def, &ctx).map(|()| a.0)
     }
 
     #[test]
@@ -222,14 +275,44 @@ mod tests {
     }
 
     #[test]
-    fn what_is_not_built_is_refused() {
-        let shared = def(
-            "",
-            "<cell id='0' cpus='0-1' memory='1024' memAccess='shared'/>",
+    fn cells_with_memory_access_are_file_backed() {
+        let cells = "<cell id='0' cpus='0' memory='1024' memAccess='shared' discard='yes'/>\
+                     <cell id='1' cpus='1' memory='1024' memAccess='private'/>\
+                     <cell id='2' memory='1024' discard='no'/>";
+        let d = def("", cells);
+        assert_eq!(
+            args(&d).unwrap()[..6],
+            [
+                "-object",
+                r#"{"qom-type":"memory-backend-file","id":"ram-node0","mem-path":"/var/lib/libvirt/qemu/ram/3-n/ram-node0","discard-data":true,"share":true,"size":1048576}"#,
+                "-numa",
+                "node,nodeid=0,cpus=0,memdev=ram-node0",
+                "-object",
+                r#"{"qom-type":"memory-backend-file","id":"ram-node1","mem-path":"/var/lib/libvirt/qemu/ram/3-n/ram-node1","share":false,"size":1048576}"#,
+            ]
         );
         assert_eq!(
-            args(&shared).unwrap_err().message,
-            "unsupported configuration: <numa><cell memAccess> is not supported by rvirt's QEMU driver yet"
+            args(&d).unwrap()[9],
+            r#"{"qom-type":"memory-backend-ram","id":"ram-node2","size":1048576}"#
+        );
+        assert!(needs_memory_backing_dir(&d));
+        assert_eq!(
+            short_name(7, "a-name-longer-than-twenty"),
+            "7-a-name-longer-than-t"
+        );
+    }
+
+    #[test]
+    fn what_is_not_built_is_refused() {
+        let hmat = def(
+            "",
+            "<cell id='0' cpus='0-1' memory='1024'><cache level='1' associativity='direct' \
+             policy='writeback'><size value='8' unit='KiB'/><line value='64' unit='B'/>\
+             </cache></cell>",
+        );
+        assert_eq!(
+            args(&hmat).unwrap_err().message,
+            "unsupported configuration: guest NUMA HMAT (<cache>, <interconnects>) is not supported by rvirt's QEMU driver yet"
         );
     }
 }

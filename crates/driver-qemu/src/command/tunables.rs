@@ -1,46 +1,47 @@
 //! The resource tunables as the command line sees them. libvirt applies
 //! most of them outside it, through cgroup files and thread affinities
 //! (`crate::cgroup::setup`), and puts only the NUMA policy of guest RAM
-//! on the memory backend object. What rvirt cannot apply yet is refused
-//! by name rather than started without it.
+//! on the memory backend object; QEMU refuses `<min_guarantee>`.
 
 use super::json::Props;
 use super::unsupported;
 use rvirt_conf::domain::numatune::{MemMode, Placement};
-use rvirt_conf::domain::{CpuPlacement, DomainDef};
+use rvirt_conf::domain::DomainDef;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
-/// The first tunable of `def` rvirt would leave unapplied, by element.
-fn unapplied(def: &DomainDef) -> Option<&'static str> {
-    let auto = matches!(
-        def.numatune.memory.as_ref().map(|m| &m.placement),
-        Some(Placement::Auto)
-    );
-    let unapplied = [
-        ("numatune/memory placement='auto'", auto),
-        (
-            "vcpu placement='auto'",
-            def.vcpu_placement == CpuPlacement::Auto,
-        ),
-    ];
-    unapplied
-        .into_iter()
-        .find_map(|(element, given)| given.then_some(element))
-}
-
-/// libvirt's `VIR_ERR_CONFIG_UNSUPPORTED` for the first tunable rvirt
-/// does not apply, and qemu_validate.c's refusal of `min_guarantee`.
-pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
+/// qemuValidateDomainDef's refusal of `min_guarantee`, on define as on
+/// start.
+pub(super) fn validate(def: &DomainDef) -> Result<()> {
     if def.memtune.min_guarantee.is_some() {
         return Err(unsupported(
             "Parameter 'min_guarantee' not supported by QEMU.",
         ));
     }
-    match unapplied(def) {
-        Some(element) => Err(unsupported(format!(
-            "element <{element}> is not supported by rvirt's QEMU driver yet"
-        ))),
-        None => Ok(()),
+    Ok(())
+}
+
+/// What the command line refuses of the tunables: `min_guarantee`.
+pub(super) fn refuse_unapplied(def: &DomainDef) -> Result<()> {
+    validate(def)
+}
+
+/// `virDomainNumatuneMaybeGetNodeset` without numad's advice: the
+/// command line of a guest with automatic placement is only built for a
+/// start, which asks numad first ([`crate::numad`]) and builds from the
+/// advised nodes; domxml-to-native has none.
+pub(super) fn refuse_auto(def: &DomainDef) -> Result<()> {
+    let auto = def
+        .numatune
+        .memory
+        .as_ref()
+        .is_some_and(|m| m.placement == Placement::Auto);
+    match auto {
+        true => Err(Error::new(
+            ErrorDomain::DOMAIN,
+            ErrorCode::INTERNAL_ERROR,
+            "Advice from numad is needed in case of automatic numa placement",
+        )),
+        false => Ok(()),
     }
 }
 
@@ -73,6 +74,7 @@ pub(super) fn check_nodes_available(nodes: &[u32]) -> Result<()> {
 /// `<numatune><memory>` nodeset as `host-nodes` with its policy, except
 /// in restrictive mode, which only the cgroup's cpuset.mems enforces.
 pub(super) fn host_nodes(props: Props, def: &DomainDef) -> Result<Props> {
+    refuse_auto(def)?;
     let Some(memory) = &def.numatune.memory else {
         return Ok(props);
     };

@@ -18,6 +18,7 @@ pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
+mod monitor;
 mod network;
 mod network_edit;
 mod network_event;
@@ -40,6 +41,7 @@ mod snapshot_list;
 mod states;
 mod stats;
 mod tuning;
+mod vcpuinfo;
 mod vol_info;
 mod vol_stream;
 mod volume;
@@ -193,6 +195,8 @@ static MODULES: &[&[CommandDef]] = &[
     console::COMMANDS,
     devlist::COMMANDS,
     stats::COMMANDS,
+    monitor::COMMANDS,
+    vcpuinfo::COMMANDS,
     resources::COMMANDS,
     tuning::COMMANDS,
     iothreads::COMMANDS,

@@ -199,6 +199,106 @@ fn added_commands_match_virsh_on_test_default() {
     assert_shells_agree("test:///default", &cases(&titled_file(&dir)), RULES);
 }
 
+/// A running domain with every kind of display, an interface and two of
+/// four vCPUs enabled.
+const DISPLAYS: &str = "<domain type='test'><name>gfx</name><memory>8192</memory>\
+    <vcpu current='2'>4</vcpu><os><type>hvm</type></os><devices>\
+    <interface type='network'><mac address='52:54:00:11:22:33'/>\
+    <source network='default'/><target dev='vif1'/></interface>\
+    <graphics type='vnc' port='5904' listen='0.0.0.0' passwd='secret'/>\
+    <graphics type='spice' port='5910' tlsPort='5911' passwd='sp'>\
+    <listen type='address' address='::1'/></graphics>\
+    <graphics type='rdp' port='3389' listen='10.0.0.1'/>\
+    <graphics type='dbus' address='tcp:host=x'/></devices></domain>";
+
+/// Monitoring and vCPU commands: the test driver's counters follow the
+/// clock, so they are blanked (`Normalise::Counter`).
+fn monitor_cases(displays: &str) -> Vec<String> {
+    let mut cases: Vec<String> = [
+        "vcpuinfo test",
+        "vcpuinfo test --pretty",
+        "destroy test; vcpuinfo test; vcpuinfo test --pretty",
+        "vcpuinfo nosuch",
+        "vcpuinfo",
+        "nodecpumap",
+        "nodecpumap --pretty",
+        "nodecpumap x",
+        "domblkstat test vda",
+        "domblkstat test vda --human",
+        "domblkstat test --device vda",
+        "domblkstat test",
+        "domblkstat test ''",
+        "domblkstat test nosuch",
+        "domblkstat nosuch vda",
+        "destroy test; domblkstat test vda",
+        "domifstat test testnet0",
+        "domifstat test aa:bb:cc:dd:ee:ff",
+        "domifstat test nosuch",
+        "domifstat test ''",
+        "domifstat test",
+        "destroy test; domifstat test testnet0",
+        "domcontrol test",
+        "domcontrol nosuch",
+        "destroy test; domcontrol test",
+        "domblkerror test",
+        "domblkerror nosuch",
+        "destroy test; domblkerror test",
+        "domiftune test testnet0",
+        "domiftune test testnet0 --config",
+        "domiftune test aa:bb:cc:dd:ee:ff --inbound 100,200,300; domiftune test testnet0",
+        "domiftune test testnet0 --inbound 100,,300,50 --outbound 10,20,30; \
+         domiftune test testnet0 --live",
+        "domiftune test testnet0 --outbound 10,20,30,40",
+        "domiftune test testnet0 --outbound ,20",
+        "domiftune test testnet0 --inbound ,20",
+        "domiftune test testnet0 --inbound ,20,,5 --config; domiftune test testnet0 --config",
+        "domiftune test testnet0 --inbound 1,2,3,4,5",
+        "domiftune test testnet0 --inbound x",
+        "domiftune test testnet0 --inbound -1",
+        "domiftune test testnet0 --outbound 1,y",
+        "domiftune test testnet0 --inbound 99999999999",
+        "domiftune test testnet0 --outbound 1,99999999999",
+        "domiftune test testnet0 --inbound ''",
+        "domiftune test '' --inbound 1",
+        "domiftune test nosuch",
+        "domiftune test nosuch --inbound 1",
+        "domiftune test testnet0 --current --live",
+        "domiftune test testnet0 --current --config",
+        "domiftune nosuch testnet0",
+        "destroy test; domiftune test testnet0; domiftune test testnet0 --live",
+        "domdisplay test",
+        "domdisplay test --type vnc",
+        "domdisplay test --all --type vnc",
+        "destroy test; domdisplay test",
+        "domdisplay nosuch",
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    cases.push(format!(
+        "define {displays}; start gfx; domdisplay gfx; domdisplay gfx --all; \
+         domdisplay gfx --type spice --include-password; domdisplay gfx --type rdp; \
+         domdisplay gfx --type dbus; domdisplay gfx --type bogus; domdisplay gfx --type ''; \
+         vcpuinfo gfx; domifstat gfx vif1; domiftune gfx 52:54:00:11:22:33; \
+         destroy gfx; vcpuinfo gfx; vcpuinfo gfx --pretty"
+    ));
+    cases
+}
+
+const MONITOR_RULES: &[Normalise] = &[Normalise::CpuTime, Normalise::Counter];
+
+#[test]
+fn monitoring_commands_match_virsh() {
+    if !have_virsh() {
+        return;
+    }
+    let dir = TempDir::new("rvirsh-monitor");
+    let displays = dir.write("gfx.xml", DISPLAYS).display().to_string();
+    let cases = monitor_cases(&displays);
+    assert_shells_agree("test:///default", &cases, MONITOR_RULES);
+    shells_agree_through_rvirtd(&cases, MONITOR_RULES);
+}
+
 /// The same cases through rvirtd's `test:///default` (over TCP), stock
 /// virsh and rvirsh each on a daemon of its own, so one's changes do not
 /// show in the other's.
@@ -208,16 +308,22 @@ fn added_commands_match_virsh_through_rvirtd() {
         return;
     }
     let dir = TempDir::new("rvirsh-commands-remote");
+    // `connect` cases name the in-process URI; they ran above.
+    let cases: Vec<String> = cases(&titled_file(&dir))
+        .into_iter()
+        .filter(|c| !c.contains("connect"))
+        .collect();
+    shells_agree_through_rvirtd(&cases, RULES);
+}
+
+/// Each case run by stock virsh and rvirsh, each on an rvirtd of its own.
+fn shells_agree_through_rvirtd(cases: &[String], rules: &[Normalise]) {
     let (for_virsh, for_rvirsh) = (Daemon::rvirtd(""), Daemon::rvirtd(""));
     let (a, b) = (for_virsh.tcp_uri(), for_rvirsh.tcp_uri());
     let mut failures = Vec::new();
-    // `connect` cases name the in-process URI; they ran above.
-    for case in cases(&titled_file(&dir))
-        .iter()
-        .filter(|c| !c.contains("connect"))
-    {
-        let want = virsh(&a, case).normalised(&with_uri(&a));
-        let got = rvirsh(&b, case).normalised(&with_uri(&b));
+    for case in cases {
+        let want = virsh(&a, case).normalised(&with_uri(rules, &a));
+        let got = rvirsh(&b, case).normalised(&with_uri(rules, &b));
         failures.extend(rvirt_testkit::tools::diff(
             case,
             ("virsh", &want),
@@ -232,8 +338,8 @@ fn added_commands_match_virsh_through_rvirtd() {
     );
 }
 
-fn with_uri(uri: &str) -> Vec<Normalise> {
-    let mut rules = RULES.to_vec();
+fn with_uri(rules: &[Normalise], uri: &str) -> Vec<Normalise> {
+    let mut rules = rules.to_vec();
     rules.push(Normalise::Uri(uri.to_string()));
     rules
 }

@@ -85,6 +85,21 @@ fn cases(titled: &str) -> Vec<String> {
         "inject-nmi test",
         "inject-nmi nosuch",
         "destroy test; inject-nmi test",
+        // Bridging host interfaces (libvirt's test driver refuses the
+        // inactive definition both read first).
+        "iface-bridge eth1 br0",
+        "iface-bridge eth1 br0 --no-stp --no-start --delay 3",
+        "iface-bridge eth1 eth1",
+        "iface-bridge nosuch br9",
+        "iface-bridge eth1 br2 --delay -1",
+        "iface-bridge eth1 br2 --delay x",
+        "iface-bridge aa:bb:cc:dd:ee:ff br2",
+        "iface-bridge eth1",
+        "iface-bridge eth1 ''",
+        "iface-unbridge eth1",
+        "iface-unbridge nosuch --no-start",
+        "iface-unbridge aa:bb:cc:dd:ee:ff",
+        "iface-unbridge",
         // The shell's own commands.
         "pwd",
         "cd /tmp",

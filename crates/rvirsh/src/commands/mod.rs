@@ -12,6 +12,7 @@ mod groups;
 pub mod help;
 mod host;
 mod iface;
+mod iface_bridge;
 mod info;
 mod iothreads;
 pub mod jobs;
@@ -205,6 +206,7 @@ static MODULES: &[&[CommandDef]] = &[
     network_event::COMMANDS,
     nwfilter::COMMANDS,
     iface::COMMANDS,
+    iface_bridge::COMMANDS,
     nodedev::COMMANDS,
     nodedev_manage::COMMANDS,
     object_event::COMMANDS,

@@ -80,8 +80,6 @@ pub static NOT_CARRIED: &[(&str, &str, Option<&str>)] = &[
     ("nodesevinfo", "node SEV information", Some("virNodeGetSEVInfo")),
     ("nodesuspend", "suspend the host node for a given time duration", Some("virNodeSuspendForDuration")),
     ("sysinfo", "print the hypervisor sysinfo", Some("virConnectGetSysinfo")),
-    ("iface-bridge", "create a bridge device and attach an existing network device to it", None),
-    ("iface-unbridge", "undefine a bridge device after detaching its device(s)", None),
     ("nwfilter-binding-create", "create a network filter binding from an XML file", Some("virNWFilterBindingCreateXML")),
     ("nwfilter-binding-delete", "delete a network filter binding", Some("virNWFilterBindingDelete")),
     ("nwfilter-binding-dumpxml", "network filter information in XML", Some("virNWFilterBindingGetXMLDesc")),

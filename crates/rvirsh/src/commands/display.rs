@@ -154,12 +154,16 @@ fn one_display(ctl: &Ctl, doc: &Element, scheme: &str) -> Result<Option<String>,
     let listen_addr = match non_empty(g.attr("listen")) {
         None => non_empty(listen.and_then(|l| l.attr("address"))),
         // A wildcard address says nothing to a client: the URI's host.
-        Some(a) if a.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_unspecified()) => ctl
-            .conn()?
-            .get_uri()
-            .ok()
-            .and_then(|u| rvirt_util::Uri::parse(&u).ok())
-            .and_then(|u| u.server),
+        Some(a)
+            if a.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified()) =>
+        {
+            ctl.conn()?
+                .get_uri()
+                .ok()
+                .and_then(|u| rvirt_util::Uri::parse(&u).ok())
+                .and_then(|u| u.server)
+        }
         Some(a) => Some(a),
     };
     let passwd = non_empty(g.attr("passwd"));

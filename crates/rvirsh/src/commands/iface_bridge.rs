@@ -120,7 +120,11 @@ fn to_bridge(
         name: "bridge".into(),
         ..Element::default()
     };
-    set_attr(&mut bridge, "stp", if stp_delay.is_some() { "on" } else { "off" });
+    set_attr(
+        &mut bridge,
+        "stp",
+        if stp_delay.is_some() { "on" } else { "off" },
+    );
     if let Some(delay) = stp_delay {
         set_attr(&mut bridge, "delay", &delay.to_string());
     }
@@ -159,9 +163,12 @@ fn iface_bridge(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     };
     let top = definition(&iface, &if_name, "(interface definition)")?;
     let top = to_bridge(top, &if_name, br_name, stp.then_some(delay))?;
-    let br = conn
-        .interface_define_xml(&serialise(top), 0)
-        .map_err(|e| CmdError::with(format!("Failed to define new bridge interface {br_name}"), e))?;
+    let br = conn.interface_define_xml(&serialise(top), 0).map_err(|e| {
+        CmdError::with(
+            format!("Failed to define new bridge interface {br_name}"),
+            e,
+        )
+    })?;
     ctl.print_extra(&format!(
         "Created bridge {br_name} with attached device {if_name}\n"
     ));
@@ -206,9 +213,10 @@ fn from_bridge(mut top: Element, br_name: &str) -> Result<(Element, String), Cmd
     }
     check_name(&top, br_name)?;
     let device = attached(&mut top)?;
-    let if_name = device.attr("name").map(str::to_string).ok_or_else(|| {
-        CmdError::msg(format!("Device attached to bridge {br_name} has no name"))
-    })?;
+    let if_name = device
+        .attr("name")
+        .map(str::to_string)
+        .ok_or_else(|| CmdError::msg(format!("Device attached to bridge {br_name} has no name")))?;
     let if_type = device
         .attr("type")
         .map(str::to_string)
@@ -226,9 +234,8 @@ fn iface_unbridge(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let (top, if_name) = from_bridge(top, &br_name)?;
     br.destroy(0)
         .map_err(|e| CmdError::with(format!("Failed to destroy bridge interface {br_name}"), e))?;
-    br.undefine().map_err(|e| {
-        CmdError::with(format!("Failed to undefine bridge interface {br_name}"), e)
-    })?;
+    br.undefine()
+        .map_err(|e| CmdError::with(format!("Failed to undefine bridge interface {br_name}"), e))?;
     let iface = ctl
         .conn()?
         .interface_define_xml(&serialise(top), 0)
@@ -275,7 +282,10 @@ mod tests {
         let order: Vec<&str> = back.elements().map(|e| e.name.as_str()).collect();
         assert_eq!(order, ["start", "bridge", "mac", "vlan"]);
         let off = to_bridge(parse(ETH), "eth1", "br0", None).unwrap();
-        assert_eq!(off.child("bridge").unwrap().attrs, [("stp".into(), "off".into())]);
+        assert_eq!(
+            off.child("bridge").unwrap().attrs,
+            [("stp".into(), "off".into())]
+        );
     }
 
     #[test]
@@ -295,7 +305,10 @@ mod tests {
             "Existing device x has no type"
         );
         let unbridge = |t: &str| from_bridge(parse(t), "b").unwrap_err().own.unwrap();
-        assert_eq!(unbridge("<interface type='ethernet' name='b'/>"), "Device b is not a bridge");
+        assert_eq!(
+            unbridge("<interface type='ethernet' name='b'/>"),
+            "Device b is not a bridge"
+        );
         assert_eq!(
             unbridge("<interface type='bridge' name='b'/>"),
             "No bridge node in xml document"

@@ -113,9 +113,9 @@ fn domblkstat(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
 fn domifstat(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
     let (dom, name) = domain(ctl, c)?;
     let device = opt_string(c, "interface")?.unwrap_or_default();
-    let s = dom.interface_stats(device).map_err(|e| {
-        CmdError::with(format!("Failed to get interface stats {name} {device}"), e)
-    })?;
+    let s = dom
+        .interface_stats(device)
+        .map_err(|e| CmdError::with(format!("Failed to get interface stats {name} {device}"), e))?;
     let fields = [
         ("rx_bytes", s.rx_bytes),
         ("rx_packets", s.rx_packets),

@@ -213,10 +213,10 @@ fn rate_params(params: &mut TypedParams, dir: &str, r: &Rate) -> CmdResult {
     if !inbound && r.floor != 0 {
         return Err(CmdError::msg("outbound floor is unsupported yet"));
     }
-    params.push(&format!("{dir}.average"), V::UInt(r.average as u32));
+    params.push(format!("{dir}.average"), V::UInt(r.average as u32));
     for (name, value) in [("peak", r.peak), ("burst", r.burst), ("floor", r.floor)] {
         if value != 0 {
-            params.push(&format!("{dir}.{name}"), V::UInt(value as u32));
+            params.push(format!("{dir}.{name}"), V::UInt(value as u32));
         }
     }
     Ok(())

@@ -78,12 +78,11 @@ pub static COMMANDS: &[CommandDef] = &[
 
 /// virshDomainGetXMLFromDom: the document as virsh's XPath sees it.
 pub(super) fn document(dom: &Domain, flags: u32) -> Result<Element, CmdError> {
-    let text = dom.get_xml_desc(flags)?;
-    Ok(xml::parse(
-        &text,
-        "(domain_definition)",
-        rvirt::ErrorDomain::NONE,
-    )?)
+    let text = dom
+        .get_xml_desc(flags)
+        .map_err(|e| CmdError::with("Failed to get domain description xml", e))?;
+    xml::parse(&text, "(domain_definition)", rvirt::ErrorDomain::NONE)
+        .map_err(|e| CmdError::with("Failed to parse domain description xml", e))
 }
 
 /// `string(XPATH)` as virXPathString returns it: `None` when empty.

@@ -427,12 +427,12 @@ fn vcpupin(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         return vcpupin_query(ctl, &dom, vcpu, max, flags);
     };
     let map = parse_cpulist(list, max)?;
-    let flags = if flags == 0 && !c.has("current") {
-        AFFECT_LIVE
+    // No scope option: virDomainPinVcpu, as virsh calls it.
+    if flags == 0 && !c.has("current") {
+        dom.pin_vcpu_without_flags(vcpu.unwrap_or(0), &map)?;
     } else {
-        flags
-    };
-    dom.pin_vcpu(vcpu.unwrap_or(0), &map, flags)?;
+        dom.pin_vcpu(vcpu.unwrap_or(0), &map, flags)?;
+    }
     Ok(())
 }
 

@@ -38,7 +38,8 @@ impl Domain {
 
     /// `virDomainCheckpointCreateXML`.
     pub fn checkpoint_create_xml(&self, xml: &str, flags: u32) -> Result<DomainCheckpoint> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainCheckpointCreateXML")?;
         exclusive_in(
             ERROR_DOMAIN,
             flags,
@@ -128,7 +129,9 @@ impl DomainCheckpoint {
 
     /// `virDomainCheckpointDelete`.
     pub fn delete(&self, flags: u32) -> Result<()> {
-        self.dom.connect().check_writable()?;
+        self.dom
+            .connect()
+            .check_writable("virDomainCheckpointDelete")?;
         exclusive_in(
             ERROR_DOMAIN,
             flags,

@@ -89,10 +89,17 @@ impl Connect {
         self.inner.read_only
     }
 
-    /// `VIR_ERR_OPERATION_DENIED` for mutating calls on a read-only connection.
-    pub(crate) fn check_writable(&self) -> Result<()> {
+    /// `virCheckReadOnlyGoto` in public API `api`: a read-only connection
+    /// refuses it with `VIR_ERR_OPERATION_DENIED`, "read only access
+    /// prevents virXxx", in the error domain of the libvirt file that
+    /// defines the API.
+    pub(crate) fn check_writable(&self, api: &str) -> Result<()> {
         if self.inner.read_only {
-            return Err(Error::bare(ErrorDomain::NONE, ErrorCode::OPERATION_DENIED));
+            return Err(Error::new(
+                api_error_domain(api),
+                ErrorCode::OPERATION_DENIED,
+                format!("read only access prevents {api}"),
+            ));
         }
         Ok(())
     }
@@ -167,18 +174,18 @@ impl Connect {
 
     /// `virDomainDefineXMLFlags`.
     pub fn define_xml(&self, xml: &str, flags: u32) -> Result<Domain> {
-        self.check_writable()?;
+        self.check_writable(&crate::forward::by_flags("virDomainDefineXML", flags))?;
         Ok(self.domain(self.inner.driver.domain_define_xml(xml, flags)?))
     }
     /// `virDomainCreateXML`: start a transient domain.
     pub fn create_xml(&self, xml: &str, flags: u32) -> Result<Domain> {
-        self.check_writable()?;
+        self.check_writable("virDomainCreateXML")?;
         Ok(self.domain(self.inner.driver.domain_create_xml(xml, flags)?))
     }
 
     /// `virConnectDomainXMLToNative`.
     pub fn domain_xml_to_native(&self, format: &str, xml: &str, flags: u32) -> Result<String> {
-        self.check_writable()?;
+        self.check_writable("virConnectDomainXMLToNative")?;
         self.inner
             .driver
             .connect_domain_xml_to_native(format, xml, flags)
@@ -228,6 +235,30 @@ pub(crate) fn check_max(domain: ErrorDomain, max: i32, what: &str, api: &str) ->
         let msg = format!("{what} in {api} must be greater than or equal to 0");
         Error::raw(domain, ErrorCode::INVALID_ARG, msg)
     })
+}
+
+/// The `VIR_FROM_THIS` of the libvirt file (libvirt-domain.c,
+/// libvirt-network.c...) that defines public API `api`.
+fn api_error_domain(api: &str) -> ErrorDomain {
+    const BY_PREFIX: [(&str, i32); 13] = [
+        ("virDomainSnapshot", 35),
+        ("virDomainRevertToSnapshot", 35),
+        ("virDomainCheckpoint", 69),
+        ("virDomainQemu", 0),
+        ("virDomain", 20),
+        ("virConnectDomain", 20),
+        ("virNetwork", 19),
+        ("virNWFilter", 33),
+        ("virStorage", 18),
+        ("virConnectFindStoragePoolSources", 18),
+        ("virNodeDevice", 22),
+        ("virInterface", 26),
+        ("virSecret", 30),
+    ];
+    BY_PREFIX
+        .iter()
+        .find(|(prefix, _)| api.starts_with(prefix))
+        .map_or(ErrorDomain::NONE, |(_, d)| ErrorDomain(*d))
 }
 
 /// `virCheckFlags` failure: VIR_ERR_INVALID_ARG with the bare text (no

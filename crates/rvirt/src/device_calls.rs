@@ -21,7 +21,7 @@ impl Domain {
 
     /// `virDomainPinIOThread`.
     pub fn pin_iothread(&self, id: u32, cpumap: &[u8], flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainPinIOThread")?;
         if cpumap.is_empty() {
             return Err(arg_error(
                 "maplen in virDomainPinIOThread must be greater than zero",
@@ -33,14 +33,14 @@ impl Domain {
 
     /// `virDomainAddIOThread`.
     pub fn add_iothread(&self, id: u32, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainAddIOThread")?;
         let d = self.tuning_driver("virDomainAddIOThread")?;
         d.add_iothread(self.domain_ref(), id, flags)
     }
 
     /// `virDomainDelIOThread`.
     pub fn del_iothread(&self, id: u32, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainDelIOThread")?;
         if id == 0 {
             return Err(arg_error(
                 "iothread_id in virDomainDelIOThread must not be zero",
@@ -52,7 +52,8 @@ impl Domain {
 
     /// `virDomainSetIOThreadParams`.
     pub fn set_iothread_params(&self, id: u32, params: &TypedParams, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSetIOThreadParams")?;
         if params.is_empty() {
             return Err(arg_error(
                 "nparams in virDomainSetIOThreadParams must be greater than zero",
@@ -85,7 +86,8 @@ impl Domain {
         params: &TypedParams,
         flags: u32,
     ) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSetInterfaceParameters")?;
         if params.is_empty() {
             return Err(arg_error(
                 "nparams in virDomainSetInterfaceParameters must be greater than zero",
@@ -103,7 +105,7 @@ impl Domain {
 
     /// `virDomainInjectNMI`.
     pub fn inject_nmi(&self, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainInjectNMI")?;
         let d = self.connect().driver();
         d.domain_inject_nmi(self.domain_ref(), flags)
     }

@@ -3,7 +3,7 @@
 use crate::connect::Connect;
 use crate::driver::DomainRef;
 use crate::types::{DomainInfo, DomainState, SecurityLabel};
-use rvirt_util::Result;
+use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 
 #[derive(Clone)]
 pub struct Domain {
@@ -42,8 +42,12 @@ impl Domain {
         self.driver().domain_get_state(&self.r, 0)
     }
     pub fn get_xml_desc(&self, flags: u32) -> Result<String> {
-        if flags & crate::flags::xml::SECURE != 0 {
-            self.conn.check_writable()?;
+        if flags & crate::flags::xml::SECURE != 0 && self.conn.is_read_only() {
+            return Err(Error::new(
+                ErrorDomain::DOMAIN,
+                ErrorCode::OPERATION_DENIED,
+                "virDomainGetXMLDesc with secure flag",
+            ));
         }
         self.driver().domain_get_xml_desc(&self.r, flags)
     }
@@ -73,22 +77,25 @@ impl Domain {
         /// `virDomainMemoryStats`: (`VIR_DOMAIN_MEMORY_STAT_*` tag, value).
         read fn memory_stats => domain_memory_stats(max: u32, flags: u32) -> Result<Vec<(i32, u64)>>;
         write fn set_memory_flags => domain_set_memory_flags(kib: u64, flags: u32) -> Result<()>;
-        write fn set_vcpus_flags => domain_set_vcpus_flags(nvcpus: u32, flags: u32) -> Result<()>;
+        write(crate::forward::by_flags("virDomainSetVcpus", flags))
+            fn set_vcpus_flags => domain_set_vcpus_flags(nvcpus: u32, flags: u32) -> Result<()>;
         write fn reset => domain_reset(flags: u32) -> Result<()>;
     }
 
     /// `virDomainCreateWithFlags`; the handle learns its new id, as libvirt's
     /// drivers update `dom->id`.
     pub fn create(&mut self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virDomainCreateWithFlags")?;
         self.r = self.driver().domain_create(&self.r, flags)?;
         Ok(())
     }
 
     crate::forward::domain_calls! {
-        write fn undefine => domain_undefine(flags: u32) -> Result<()>;
-        write fn shutdown => domain_shutdown(flags: u32) -> Result<()>;
-        write fn destroy => domain_destroy(flags: u32) -> Result<()>;
+        write("virDomainUndefineFlags") fn undefine => domain_undefine(flags: u32) -> Result<()>;
+        write(crate::forward::by_flags("virDomainShutdown", flags))
+            fn shutdown => domain_shutdown(flags: u32) -> Result<()>;
+        write(crate::forward::by_flags("virDomainDestroy", flags))
+            fn destroy => domain_destroy(flags: u32) -> Result<()>;
         write fn suspend => domain_suspend() -> Result<()>;
         write fn resume => domain_resume() -> Result<()>;
         write fn reboot => domain_reboot(flags: u32) -> Result<()>;
@@ -104,7 +111,7 @@ impl Domain {
         screen: u32,
         flags: u32,
     ) -> Result<Option<String>> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virDomainScreenshot")?;
         self.conn
             .driver()
             .domain_screenshot(&self.r, st, screen, flags)

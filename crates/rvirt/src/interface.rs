@@ -111,7 +111,7 @@ impl Connect {
 
     /// `virInterfaceDefineXML`.
     pub fn interface_define_xml(&self, xml: &str, flags: u32) -> Result<Interface> {
-        self.check_writable()?;
+        self.check_writable("virInterfaceDefineXML")?;
         let r = self
             .iface_driver("virInterfaceDefineXML")?
             .define_xml(xml, flags)?;
@@ -120,21 +120,21 @@ impl Connect {
 
     /// `virInterfaceChangeBegin`.
     pub fn interface_change_begin(&self, flags: u32) -> Result<()> {
-        self.check_writable()?;
+        self.check_writable("virInterfaceChangeBegin")?;
         self.iface_driver("virInterfaceChangeBegin")?
             .change_begin(flags)
     }
 
     /// `virInterfaceChangeCommit`.
     pub fn interface_change_commit(&self, flags: u32) -> Result<()> {
-        self.check_writable()?;
+        self.check_writable("virInterfaceChangeCommit")?;
         self.iface_driver("virInterfaceChangeCommit")?
             .change_commit(flags)
     }
 
     /// `virInterfaceChangeRollback`.
     pub fn interface_change_rollback(&self, flags: u32) -> Result<()> {
-        self.check_writable()?;
+        self.check_writable("virInterfaceChangeRollback")?;
         self.iface_driver("virInterfaceChangeRollback")?
             .change_rollback(flags)
     }
@@ -177,19 +177,19 @@ impl Interface {
 
     /// `virInterfaceUndefine`.
     pub fn undefine(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virInterfaceUndefine")?;
         self.driver("virInterfaceUndefine")?.undefine(&self.r)
     }
 
     /// `virInterfaceCreate`.
     pub fn create(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virInterfaceCreate")?;
         self.driver("virInterfaceCreate")?.create(&self.r, flags)
     }
 
     /// `virInterfaceDestroy`.
     pub fn destroy(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virInterfaceDestroy")?;
         self.driver("virInterfaceDestroy")?.destroy(&self.r, flags)
     }
 

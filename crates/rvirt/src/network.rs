@@ -79,7 +79,7 @@ impl Network {
 
     /// `virNetworkUndefine`.
     pub fn undefine(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNetworkUndefine")?;
         self.driver("virNetworkUndefine")?.undefine(&self.r)
     }
     /// `virNetworkUpdate`.
@@ -91,7 +91,7 @@ impl Network {
         xml: &str,
         flags: u32,
     ) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNetworkUpdate")?;
         let change = NetworkUpdate {
             command,
             section,
@@ -103,12 +103,12 @@ impl Network {
     }
     /// `virNetworkCreate`.
     pub fn create(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNetworkCreate")?;
         self.driver("virNetworkCreate")?.create(&self.r)
     }
     /// `virNetworkDestroy`.
     pub fn destroy(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNetworkDestroy")?;
         self.driver("virNetworkDestroy")?.destroy(&self.r)
     }
     /// `virNetworkGetXMLDesc`.
@@ -128,7 +128,7 @@ impl Network {
     }
     /// `virNetworkSetAutostart`.
     pub fn set_autostart(&self, autostart: bool) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNetworkSetAutostart")?;
         self.driver("virNetworkSetAutostart")?
             .set_autostart(&self.r, autostart)
     }
@@ -170,7 +170,7 @@ impl NWFilter {
     }
     /// `virNWFilterUndefine`.
     pub fn undefine(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNWFilterUndefine")?;
         filter_driver(&self.conn, "virNWFilterUndefine")?.undefine(&self.r)
     }
 }
@@ -213,7 +213,7 @@ impl Connect {
     }
     /// `virNetworkCreateXMLFlags` (`virNetworkCreateXML` with 0).
     pub fn network_create_xml(&self, xml: &str, flags: u32) -> Result<Network> {
-        self.check_writable()?;
+        self.check_writable(&crate::forward::by_flags("virNetworkCreateXML", flags))?;
         let api = if flags == 0 {
             "virNetworkCreateXML"
         } else {
@@ -224,7 +224,7 @@ impl Connect {
     }
     /// `virNetworkDefineXMLFlags` (`virNetworkDefineXML` with 0).
     pub fn network_define_xml(&self, xml: &str, flags: u32) -> Result<Network> {
-        self.check_writable()?;
+        self.check_writable(&crate::forward::by_flags("virNetworkDefineXML", flags))?;
         let api = if flags == 0 {
             "virNetworkDefineXML"
         } else {
@@ -301,7 +301,7 @@ impl Connect {
         self.nwfilter_define("virNWFilterDefineXMLFlags", xml, flags)
     }
     fn nwfilter_define(&self, api: &str, xml: &str, flags: u32) -> Result<NWFilter> {
-        self.check_writable()?;
+        self.check_writable(api)?;
         let r = filter_driver(self, api)?.define_xml(xml, flags)?;
         Ok(NWFilter::from_ref(self, r))
     }

@@ -121,7 +121,7 @@ impl Connect {
 
     /// `virNodeDeviceCreateXML`.
     pub fn node_device_create_xml(&self, xml: &str, flags: u32) -> Result<NodeDevice> {
-        self.check_writable()?;
+        self.check_writable("virNodeDeviceCreateXML")?;
         let r = self
             .nodedev_driver("virNodeDeviceCreateXML")?
             .create_xml(xml, flags)?;
@@ -130,7 +130,7 @@ impl Connect {
 
     /// `virNodeDeviceDefineXML`.
     pub fn node_device_define_xml(&self, xml: &str, flags: u32) -> Result<NodeDevice> {
-        self.check_writable()?;
+        self.check_writable("virNodeDeviceDefineXML")?;
         let r = self
             .nodedev_driver("virNodeDeviceDefineXML")?
             .define_xml(xml, flags)?;
@@ -217,20 +217,20 @@ impl NodeDevice {
 
     /// `virNodeDeviceDestroy`.
     pub fn destroy(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceDestroy")?;
         self.driver("virNodeDeviceDestroy")?.destroy(&self.name)
     }
 
     /// `virNodeDeviceUndefine`.
     pub fn undefine(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceUndefine")?;
         self.driver("virNodeDeviceUndefine")?
             .undefine(&self.name, flags)
     }
 
     /// `virNodeDeviceCreate`.
     pub fn create(&self, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceCreate")?;
         self.driver("virNodeDeviceCreate")?
             .create(&self.name, flags)
     }
@@ -243,7 +243,7 @@ impl NodeDevice {
 
     /// `virNodeDeviceSetAutostart`.
     pub fn set_autostart(&self, autostart: bool) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceSetAutostart")?;
         self.driver("virNodeDeviceSetAutostart")?
             .set_autostart(&self.name, autostart)
     }
@@ -261,26 +261,26 @@ impl NodeDevice {
 
     /// `virNodeDeviceDetachFlags`.
     pub fn detach_flags(&self, driver: Option<&str>, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceDetachFlags")?;
         self.driver("virNodeDeviceDetachFlags")?
             .detach(&self.name, driver, flags)
     }
 
     /// `virNodeDeviceDettach`.
     pub fn dettach(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceDettach")?;
         self.driver("virNodeDeviceDettach")?.dettach(&self.name)
     }
 
     /// `virNodeDeviceReAttach`.
     pub fn reattach(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceReAttach")?;
         self.driver("virNodeDeviceReAttach")?.reattach(&self.name)
     }
 
     /// `virNodeDeviceReset`.
     pub fn reset(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virNodeDeviceReset")?;
         self.driver("virNodeDeviceReset")?.reset(&self.name)
     }
 }

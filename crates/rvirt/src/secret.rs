@@ -109,7 +109,7 @@ impl Connect {
 
     /// `virSecretDefineXML`.
     pub fn secret_define_xml(&self, xml: &str, flags: u32) -> Result<Secret> {
-        self.check_writable()?;
+        self.check_writable("virSecretDefineXML")?;
         let r = self
             .secret_driver("virSecretDefineXML")?
             .define_xml(xml, flags)?;
@@ -186,7 +186,7 @@ impl Secret {
 
     /// `virSecretSetValue`.
     pub fn set_value(&self, value: &[u8], flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virSecretSetValue")?;
         self.driver("virSecretSetValue")?
             .set_value(&self.r, value, flags)
     }
@@ -194,14 +194,14 @@ impl Secret {
     /// `virSecretGetValue`, as a client asks it: private secrets stay
     /// unreadable.
     pub fn get_value(&self, flags: u32) -> Result<Vec<u8>> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virSecretGetValue")?;
         self.driver("virSecretGetValue")?
             .get_value(&self.r, flags, false)
     }
 
     /// `virSecretUndefine`.
     pub fn undefine(&self) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virSecretUndefine")?;
         self.driver("virSecretUndefine")?.undefine(&self.r)
     }
 }

@@ -95,7 +95,8 @@ impl Domain {
 
     /// `virDomainSnapshotCreateXML`.
     pub fn snapshot_create_xml(&self, xml: &str, flags: u32) -> Result<DomainSnapshot> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSnapshotCreateXML")?;
         let c = |f: u32, n: &'static str| (f, n);
         require(
             flags,
@@ -239,7 +240,9 @@ impl DomainSnapshot {
 
     /// `virDomainRevertToSnapshot`.
     pub fn revert(&self, flags: u32) -> Result<()> {
-        self.dom.connect().check_writable()?;
+        self.dom
+            .connect()
+            .check_writable("virDomainRevertToSnapshot")?;
         exclusive(
             flags,
             (revert::RUNNING, "VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING"),
@@ -251,7 +254,9 @@ impl DomainSnapshot {
 
     /// `virDomainSnapshotDelete`.
     pub fn delete(&self, flags: u32) -> Result<()> {
-        self.dom.connect().check_writable()?;
+        self.dom
+            .connect()
+            .check_writable("virDomainSnapshotDelete")?;
         exclusive(
             flags,
             (delete::CHILDREN, "VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN"),

@@ -105,7 +105,7 @@ impl Connect {
         spec: Option<&str>,
         flags: u32,
     ) -> Result<String> {
-        self.check_writable()?;
+        self.check_writable("virConnectFindStoragePoolSources")?;
         self.storage_driver("virConnectFindStoragePoolSources")?
             .find_pool_sources(kind, spec, flags)
     }
@@ -148,14 +148,14 @@ impl Connect {
 
     /// `virStoragePoolCreateXML`.
     pub fn storage_pool_create_xml(&self, xml: &str, flags: u32) -> Result<StoragePool> {
-        self.check_writable()?;
+        self.check_writable("virStoragePoolCreateXML")?;
         let d = self.storage_driver("virStoragePoolCreateXML")?;
         Ok(self.storage_pool(d.pool_create_xml(xml, flags)?))
     }
 
     /// `virStoragePoolDefineXML`.
     pub fn storage_pool_define_xml(&self, xml: &str, flags: u32) -> Result<StoragePool> {
-        self.check_writable()?;
+        self.check_writable("virStoragePoolDefineXML")?;
         let d = self.storage_driver("virStoragePoolDefineXML")?;
         Ok(self.storage_pool(d.pool_define_xml(xml, flags)?))
     }
@@ -199,13 +199,13 @@ macro_rules! pool_calls {
         $(
             $(#[$m])*
             pub fn $name(&self, $($a: $t),*) -> $ret {
-                pool_calls!(@check $access, self.conn);
+                pool_calls!(@check $access, self.conn, $api);
                 self.conn.storage_driver($api)?.$drv(&self.r, $($a),*)
             }
         )*
     };
-    (@check write, $c:expr) => { $c.check_writable()? };
-    (@check read, $c:expr) => {};
+    (@check write, $c:expr, $api:literal) => { $c.check_writable($api)? };
+    (@check read, $c:expr, $api:literal) => {};
 }
 
 impl StoragePool {
@@ -266,7 +266,7 @@ impl StoragePool {
 
     /// `virStorageVolCreateXML`.
     pub fn vol_create_xml(&self, xml: &str, flags: u32) -> Result<StorageVol> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virStorageVolCreateXML")?;
         let d = self.conn.storage_driver("virStorageVolCreateXML")?;
         Ok(self
             .conn
@@ -280,7 +280,7 @@ impl StoragePool {
         clone: &StorageVol,
         flags: u32,
     ) -> Result<StorageVol> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virStorageVolCreateXMLFrom")?;
         let d = self.conn.storage_driver("virStorageVolCreateXMLFrom")?;
         let r = d.vol_create_xml_from(&self.r, xml, &clone.r, flags)?;
         Ok(self.conn.storage_vol(r))
@@ -310,7 +310,7 @@ impl StorageVol {
     /// `virStorageVolUpload`: bind `st` to the volume's data from
     /// `offset` (`length` 0: to the end); the caller then sends.
     pub fn upload(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virStorageVolUpload")?;
         self.conn.storage_driver("virStorageVolUpload")?.vol_upload(
             &self.r,
             st,
@@ -322,7 +322,7 @@ impl StorageVol {
     /// `virStorageVolDownload`: bind `st` to the volume's data; the caller
     /// then receives.
     pub fn download(&self, st: &crate::Stream, offset: u64, length: u64, flags: u32) -> Result<()> {
-        self.conn.check_writable()?;
+        self.conn.check_writable("virStorageVolDownload")?;
         self.conn
             .storage_driver("virStorageVolDownload")?
             .vol_download(&self.r, st, VolRange { offset, length }, flags)

@@ -35,7 +35,10 @@ impl Domain {
 
     /// `virDomainSetSchedulerParametersFlags`.
     pub fn set_scheduler_parameters(&self, params: &TypedParams, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable(&crate::forward::by_flags(
+            "virDomainSetSchedulerParameters",
+            flags,
+        ))?;
         let d = self.tuning_driver("virDomainSetSchedulerParametersFlags")?;
         d.set_scheduler_parameters(self.domain_ref(), params, flags)
     }
@@ -49,7 +52,8 @@ impl Domain {
 
     /// `virDomainSetMemoryParameters`.
     pub fn set_memory_parameters(&self, params: &TypedParams, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSetMemoryParameters")?;
         let d = self.tuning_driver("virDomainSetMemoryParameters")?;
         d.set_memory_parameters(self.domain_ref(), params, flags)
     }
@@ -63,7 +67,8 @@ impl Domain {
 
     /// `virDomainSetBlkioParameters`.
     pub fn set_blkio_parameters(&self, params: &TypedParams, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSetBlkioParameters")?;
         let d = self.tuning_driver("virDomainSetBlkioParameters")?;
         d.set_blkio_parameters(self.domain_ref(), params, flags)
     }
@@ -77,7 +82,8 @@ impl Domain {
 
     /// `virDomainSetNumaParameters`.
     pub fn set_numa_parameters(&self, params: &TypedParams, flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect()
+            .check_writable("virDomainSetNumaParameters")?;
         let d = self.tuning_driver("virDomainSetNumaParameters")?;
         d.set_numa_parameters(self.domain_ref(), params, flags)
     }
@@ -85,14 +91,14 @@ impl Domain {
     /// `virDomainPinVcpuFlags` (`virDomainPinVcpu` is it with
     /// `VIR_DOMAIN_AFFECT_LIVE`).
     pub fn pin_vcpu(&self, vcpu: u32, cpumap: &[u8], flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainPinVcpuFlags")?;
         let d = self.tuning_driver("virDomainPinVcpuFlags")?;
         d.pin_vcpu(self.domain_ref(), vcpu, cpumap, flags)
     }
 
     /// `virDomainPinVcpu`: what the driver does without flags.
     pub fn pin_vcpu_without_flags(&self, vcpu: u32, cpumap: &[u8]) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainPinVcpu")?;
         let d = self.tuning_driver("virDomainPinVcpu")?;
         d.pin_vcpu_without_flags(self.domain_ref(), vcpu, cpumap)
     }
@@ -127,7 +133,7 @@ impl Domain {
 
     /// `virDomainPinEmulator`.
     pub fn pin_emulator(&self, cpumap: &[u8], flags: u32) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable("virDomainPinEmulator")?;
         let d = self.tuning_driver("virDomainPinEmulator")?;
         d.pin_emulator(self.domain_ref(), cpumap, flags)
     }

@@ -112,11 +112,21 @@ pub fn virsh_ok(uri: &str, commands: &str) -> String {
 
 /// Stock virsh on a read-only connection (`virsh -r -c URI COMMANDS`).
 pub fn virsh_read_only(uri: &str, commands: &str) -> Output {
-    let mut cmd = Command::new("virsh");
+    shell_read_only("virsh", uri, commands)
+}
+
+/// rvirsh on a read-only connection (`rvirsh -r -c URI COMMANDS`).
+pub fn rvirsh_read_only(uri: &str, commands: &str) -> Output {
+    shell_read_only(crate::bins::rvirsh(), uri, commands)
+}
+
+fn shell_read_only(program: impl AsRef<OsStr>, uri: &str, commands: &str) -> Output {
+    let name = program.as_ref().to_string_lossy().into_owned();
+    let mut cmd = Command::new(program);
     cmd.arg("-r");
     with_shell_args(&mut cmd, uri, commands)
         .output()
-        .unwrap_or_else(|e| panic!("run virsh -r: {e} (scripts/install-deps.sh installs virsh)"))
+        .unwrap_or_else(|e| panic!("run {name} -r: {e} (scripts/install-deps.sh installs virsh)"))
         .into()
 }
 

@@ -1,11 +1,11 @@
-//! A domain's consoles, display and links as its XML describes them, and
-//! its screen: `vncdisplay` and `ttyconsole` (virsh-domain.c's
-//! cmdVNCDisplay, cmdTTYConsole), `domif-getlink` (virsh-domain-monitor.c's
+//! A domain's consoles, displays and links as its XML describes them, and
+//! its screen: `domdisplay`, `vncdisplay` and `ttyconsole` (virsh-domain.c's
+//! cmdDomDisplay, cmdVNCDisplay, cmdTTYConsole), `domif-getlink` (virsh-domain-monitor.c's
 //! cmdDomIfGetLink) and `screenshot` (cmdScreenshot, over a stream).
 
 use super::opts::{opt_string, opt_uint};
 use super::snapshot::domain;
-use super::{about, cmd, data, flag_alias, int, string, CommandDef};
+use super::{about, cmd, data, flag, flag_alias, int, string, CommandDef};
 use crate::parse::ParsedCommand;
 use crate::shell::{CmdError, CmdResult, Ctl};
 use rvirt::Domain;
@@ -13,6 +13,26 @@ use rvirt_conf::xml::{self, Element};
 use std::io::Write;
 
 pub static COMMANDS: &[CommandDef] = &[
+    cmd(
+        "domdisplay",
+        about(
+            "domain display connection URI",
+            "Output the IP address and port number for the graphical display.",
+        ),
+        &[
+            data("domain", "domain name, id or uuid"),
+            flag(
+                "include-password",
+                "includes the password into the connection URI if available",
+            ),
+            string(
+                "type",
+                "select particular graphical display (e.g. \"vnc\", \"spice\", \"rdp\", \"dbus\")",
+            ),
+            flag("all", "show all possible graphical displays"),
+        ],
+        domdisplay,
+    ),
     cmd(
         "vncdisplay",
         about(
@@ -57,13 +77,12 @@ pub static COMMANDS: &[CommandDef] = &[
 ];
 
 /// virshDomainGetXMLFromDom: the document as virsh's XPath sees it.
-fn document(dom: &Domain, flags: u32) -> Result<Element, CmdError> {
-    let text = dom.get_xml_desc(flags)?;
-    Ok(xml::parse(
-        &text,
-        "(domain_definition)",
-        rvirt::ErrorDomain::NONE,
-    )?)
+pub(super) fn document(dom: &Domain, flags: u32) -> Result<Element, CmdError> {
+    let text = dom
+        .get_xml_desc(flags)
+        .map_err(|e| CmdError::with("Failed to get domain description xml", e))?;
+    xml::parse(&text, "(domain_definition)", rvirt::ErrorDomain::NONE)
+        .map_err(|e| CmdError::with("Failed to parse domain description xml", e))
 }
 
 /// `string(XPATH)` as virXPathString returns it: `None` when empty.
@@ -94,6 +113,131 @@ fn vncdisplay(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         None => ctl.print(&format!(":{display}\n")),
     }
     Ok(())
+}
+
+/// virshGetDBusDisplay.
+fn dbus_display(graphics: &Element) -> Result<Option<String>, CmdError> {
+    let Some(addr) = non_empty(graphics.attr("address")) else {
+        return Ok(None);
+    };
+    match addr.strip_prefix("unix:path=") {
+        Some(path) => Ok(Some(format!("dbus+unix://{path}"))),
+        None => Err(CmdError::msg(format!(
+            "'{addr}' D-Bus address is not handled"
+        ))),
+    }
+}
+
+/// virshGetOneDisplay: the URI of the domain's first `scheme` display,
+/// or None.
+fn one_display(ctl: &Ctl, doc: &Element, scheme: &str) -> Result<Option<String>, CmdError> {
+    let Some(g) = doc
+        .grandchildren("devices", "graphics")
+        .find(|g| g.attr("type") == Some(scheme))
+    else {
+        return Ok(None);
+    };
+    if scheme == "dbus" {
+        return dbus_display(g);
+    }
+    let int_attr = |name| g.attr(name).and_then(super::opts::str_to_i32).unwrap_or(0);
+    let (mut port, tls_port) = (int_attr("port"), int_attr("tlsPort"));
+    let listen = g.child("listen");
+    let sockpath = match listen.and_then(|l| l.attr("type")) {
+        Some("socket") => non_empty(listen.and_then(|l| l.attr("socket"))),
+        _ => None,
+    };
+    if port == 0 && tls_port == 0 && sockpath.is_none() {
+        return Ok(None);
+    }
+    let listen_addr = match non_empty(g.attr("listen")) {
+        None => non_empty(listen.and_then(|l| l.attr("address"))),
+        // A wildcard address says nothing to a client: the URI's host.
+        Some(a)
+            if a.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_unspecified()) =>
+        {
+            ctl.conn()?
+                .get_uri()
+                .ok()
+                .and_then(|u| rvirt_util::Uri::parse(&u).ok())
+                .and_then(|u| u.server)
+        }
+        Some(a) => Some(a),
+    };
+    let passwd = non_empty(g.attr("passwd"));
+    let mut uri = match &sockpath {
+        Some(_) => format!("{scheme}+unix://"),
+        None => format!("{scheme}://"),
+    };
+    if let ("vnc", Some(p)) = (scheme, &passwd) {
+        uri.push_str(&format!(":{p}@"));
+    }
+    match (&sockpath, &listen_addr) {
+        (Some(sock), _) => uri.push_str(sock),
+        (None, None) => uri.push_str("localhost"),
+        (None, Some(a)) if a.contains(':') => uri.push_str(&format!("[{a}]")),
+        (None, Some(a)) => uri.push_str(a),
+    }
+    if port != 0 {
+        if scheme == "vnc" {
+            port -= 5900;
+        }
+        uri.push_str(&format!(":{port}"));
+    }
+    uri.push('?');
+    if tls_port != 0 {
+        uri.push_str(&format!("tls-port={tls_port}&"));
+    }
+    if let ("spice", Some(p)) = (scheme, &passwd) {
+        uri.push_str(&format!("password={p}&"));
+    }
+    uri.pop();
+    Ok(Some(uri))
+}
+
+fn domdisplay(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    super::opts::exclusive(c, "all", "type")?;
+    let all = c.has("all");
+    let dom = domain(ctl, c)?;
+    if dom.is_active() == Ok(false) {
+        return Err(CmdError::msg("Domain is not running"));
+    }
+    let flags = if c.has("include-password") {
+        rvirt::flags::xml::SECURE
+    } else {
+        0
+    };
+    let kind = opt_string(c, "type")?;
+    let doc = document(&dom, flags)?;
+    let mut found = false;
+    for scheme in ["vnc", "spice", "rdp", "dbus"] {
+        if !all && kind.is_some_and(|k| k != scheme) {
+            continue;
+        }
+        let display = match one_display(ctl, &doc, scheme) {
+            Ok(Some(d)) => d,
+            Ok(None) => continue,
+            // virsh reports it and goes on to the next kind.
+            Err(e) => {
+                eprintln!("error: {}", e.own.unwrap_or_default());
+                continue;
+            }
+        };
+        ctl.print(&display);
+        found = true;
+        if !all {
+            break;
+        }
+        ctl.print("\n");
+    }
+    if found {
+        return Ok(());
+    }
+    Err(CmdError::msg(match kind {
+        Some(k) => format!("No graphical display with type '{k}' found"),
+        None => "No graphical display found".to_string(),
+    }))
 }
 
 /// cmdTTYConsole: the first `<console tty>`; without one virsh fails

@@ -1,8 +1,9 @@
-//! Host commands: uri, hostname, version, nodeinfo, capabilities, maxvcpus.
+//! Host commands: uri, hostname, version, nodeinfo, capabilities, maxvcpus,
+//! nodecpumap (cmdNodeCpuMap).
 
 use super::{about, cmd, flag, string, CommandDef};
 use crate::parse::ParsedCommand;
-use crate::shell::{CmdResult, Ctl};
+use crate::shell::{CmdError, CmdResult, Ctl};
 
 pub static COMMANDS: &[CommandDef] = &[
     cmd(
@@ -46,6 +47,16 @@ pub static COMMANDS: &[CommandDef] = &[
         ),
         &[string("type", "domain type")],
         maxvcpus,
+    ),
+    cmd(
+        "nodecpumap",
+        about(
+            "node cpu map",
+            "Displays the node's total number of CPUs, the number of online CPUs and the \
+             list of online CPUs.",
+        ),
+        &[flag("pretty", "return human readable output")],
+        nodecpumap,
     ),
 ];
 
@@ -141,5 +152,25 @@ fn maxvcpus(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         None => conn.get_max_vcpus(virttype)?,
     };
     ctl.print(&format!("{vcpus}\n"));
+    Ok(())
+}
+
+fn nodecpumap(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
+    let (count, map, online) = ctl
+        .conn()?
+        .node_get_cpu_map(0)
+        .map_err(|e| CmdError::with("Unable to get cpu map", e))?;
+    let cpus = count.max(0) as usize;
+    let used = |i: usize| map.get(i / 8).is_some_and(|b| b & (1 << (i % 8)) != 0);
+    let shown = if c.has("pretty") {
+        let len = cpus.div_ceil(8).min(map.len());
+        super::tuning::format_map(&map[..len])
+    } else {
+        (0..cpus).map(|i| if used(i) { 'y' } else { '-' }).collect()
+    };
+    ctl.print(&format!(
+        "{:<15} {count}\n{:<15} {online}\n{:<15} {shown}\n",
+        "CPUs present:", "CPUs online:", "CPU map:"
+    ));
     Ok(())
 }

@@ -142,14 +142,24 @@ fn is_mac(s: &str) -> bool {
             .all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// virshCommandOptInterfaceBy: the option's value looked up by name or,
-/// when it reads as a MAC address, by MAC.
+/// virshCommandOptInterfaceBy for `--interface`.
 pub(super) fn lookup(
     ctl: &Ctl,
     c: &ParsedCommand,
     by: u8,
 ) -> Result<(Interface, String), CmdError> {
-    let n = opt_string(c, "interface")?.unwrap_or_default().to_string();
+    lookup_opt(ctl, c, "interface", by)
+}
+
+/// virshCommandOptInterfaceBy: the option's value looked up by name or,
+/// when it reads as a MAC address, by MAC.
+pub(super) fn lookup_opt(
+    ctl: &Ctl,
+    c: &ParsedCommand,
+    opt: &str,
+    by: u8,
+) -> Result<(Interface, String), CmdError> {
+    let n = opt_string(c, opt)?.unwrap_or_default().to_string();
     let conn = ctl.conn()?;
     let mac = is_mac(&n);
     let found = if !mac && by & BY_NAME != 0 {

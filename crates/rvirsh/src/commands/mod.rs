@@ -12,12 +12,14 @@ mod groups;
 pub mod help;
 mod host;
 mod iface;
+mod iface_bridge;
 mod info;
 mod iothreads;
 pub mod jobs;
 pub(crate) mod lifecycle;
 mod list;
 pub mod migrate;
+mod monitor;
 mod network;
 mod network_edit;
 mod network_event;
@@ -40,6 +42,7 @@ mod snapshot_list;
 mod states;
 mod stats;
 mod tuning;
+mod vcpuinfo;
 mod vol_info;
 mod vol_stream;
 mod volume;
@@ -193,6 +196,8 @@ static MODULES: &[&[CommandDef]] = &[
     console::COMMANDS,
     devlist::COMMANDS,
     stats::COMMANDS,
+    monitor::COMMANDS,
+    vcpuinfo::COMMANDS,
     resources::COMMANDS,
     tuning::COMMANDS,
     iothreads::COMMANDS,
@@ -201,6 +206,7 @@ static MODULES: &[&[CommandDef]] = &[
     network_event::COMMANDS,
     nwfilter::COMMANDS,
     iface::COMMANDS,
+    iface_bridge::COMMANDS,
     nodedev::COMMANDS,
     nodedev_manage::COMMANDS,
     object_event::COMMANDS,

@@ -118,7 +118,7 @@ const FILTERS: [(&str, u32); 11] = [
 ];
 
 /// vshGetTypedParamValue: numbers in C's formats, booleans as yes/no.
-fn param_text(v: &V) -> String {
+pub(super) fn param_text(v: &V) -> String {
     match v {
         V::Double(d) => format!("{d:.6}"),
         V::Boolean(b) => if *b { "yes" } else { "no" }.to_string(),

@@ -147,7 +147,7 @@ pub(super) fn scope(c: &ParsedCommand) -> Result<u32, CmdError> {
 
 /// The two calls of virsh's getters: the count (`nparams` 0), then that
 /// many, each failure with its own words.
-fn get_twice(
+pub(super) fn get_twice(
     get: impl Fn(i32) -> rvirt::Result<(TypedParams, i32)>,
     count_error: &str,
     get_error: &str,
@@ -159,7 +159,7 @@ fn get_twice(
     Ok(get(count).map_err(|e| CmdError::with(get_error, e))?.0)
 }
 
-fn print_params(ctl: &Ctl, params: &TypedParams, text: impl Fn(&str, &V) -> String) {
+pub(super) fn print_params(ctl: &Ctl, params: &TypedParams, text: impl Fn(&str, &V) -> String) {
     for p in params.iter() {
         ctl.print(&format!("{:<15}: {}\n", p.field, text(&p.field, &p.value)));
     }
@@ -427,12 +427,12 @@ fn vcpupin(ctl: &mut Ctl, c: &ParsedCommand) -> CmdResult {
         return vcpupin_query(ctl, &dom, vcpu, max, flags);
     };
     let map = parse_cpulist(list, max)?;
-    let flags = if flags == 0 && !c.has("current") {
-        AFFECT_LIVE
+    // No scope option: virDomainPinVcpu, as virsh calls it.
+    if flags == 0 && !c.has("current") {
+        dom.pin_vcpu_without_flags(vcpu.unwrap_or(0), &map)?;
     } else {
-        flags
-    };
-    dom.pin_vcpu(vcpu.unwrap_or(0), &map, flags)?;
+        dom.pin_vcpu(vcpu.unwrap_or(0), &map, flags)?;
+    }
     Ok(())
 }
 

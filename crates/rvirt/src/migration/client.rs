@@ -234,8 +234,8 @@ impl Domain {
         flags: u32,
         api: &str,
     ) -> Result<Domain> {
-        self.connect().check_writable()?;
-        dconn.check_writable()?;
+        self.connect().check_writable(api)?;
+        dconn.check_writable(api)?;
         check_common(flags, api)?;
         check_offline(self.connect(), dconn, flags)?;
         if flags & flags::PEER2PEER != 0 {
@@ -278,8 +278,8 @@ impl Domain {
 
     /// `virDomainMigrate3`.
     pub fn migrate3(&self, dconn: &Connect, params: &TypedParams, flags: u32) -> Result<Domain> {
-        self.connect().check_writable()?;
-        dconn.check_writable()?;
+        self.connect().check_writable("virDomainMigrate3")?;
+        dconn.check_writable("virDomainMigrate3")?;
         check_common(flags, "virDomainMigrate3")?;
         params.validate(super::PARAM_TYPES)?;
         // Only this entry point refuses PEER2PEER: the others run it.
@@ -366,7 +366,7 @@ impl Domain {
         flags: u32,
         api: &str,
     ) -> Result<()> {
-        self.connect().check_writable()?;
+        self.connect().check_writable(api)?;
         check_common(flags, api)?;
         // virDomainMigrateUnmanagedCheckCompat
         if flags & flags::OFFLINE != 0 && !supports(self.connect(), feature::MIGRATION_OFFLINE) {

@@ -15,37 +15,37 @@ use rvirt_util::{Result, TypedParams};
 /// Destination side: called on the destination connection.
 impl Connect {
     pub fn migrate_prepare(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigratePrepare")?;
         self.driver().domain_migrate_prepare(args)
     }
     pub fn migrate_finish(&self, args: &FinishArgs) -> Result<Domain> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigrateFinish")?;
         let r = self.driver().domain_migrate_finish(args)?;
         Ok(self.domain(r))
     }
     pub fn migrate_prepare2(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigratePrepare2")?;
         self.driver().domain_migrate_prepare2(args)
     }
     pub fn migrate_finish2(&self, args: &FinishArgs, retcode: i32) -> Result<Domain> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigrateFinish2")?;
         let r = self.driver().domain_migrate_finish2(args, retcode)?;
         Ok(self.domain(r))
     }
     pub fn migrate_prepare_tunnel(&self, st: &Stream, args: &PrepareArgs) -> Result<()> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigratePrepareTunnel")?;
         self.driver().domain_migrate_prepare_tunnel(st, args)
     }
     pub fn migrate_prepare3(&self, args: &PrepareArgs) -> Result<(Cookie, Option<String>)> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigratePrepare3")?;
         self.driver().domain_migrate_prepare3(args)
     }
     pub fn migrate_prepare_tunnel3(&self, st: &Stream, args: &PrepareArgs) -> Result<Cookie> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigratePrepareTunnel3")?;
         self.driver().domain_migrate_prepare_tunnel3(st, args)
     }
     pub fn migrate_finish3(&self, args: &FinishArgs, cancelled: bool) -> Result<(Domain, Cookie)> {
-        self.check_writable()?;
+        self.check_writable("virDomainMigrateFinish3")?;
         let (r, cookie) = self.driver().domain_migrate_finish3(args, cancelled)?;
         Ok((self.domain(r), cookie))
     }
@@ -55,7 +55,7 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<(Cookie, Option<String>)> {
-        let args = self.params_args(params, cookie_in, flags)?;
+        let args = self.params_args("virDomainMigratePrepare3Params", params, cookie_in, flags)?;
         self.driver().domain_migrate_prepare3_params(&args)
     }
     pub fn migrate_prepare_tunnel3_params(
@@ -65,7 +65,8 @@ impl Connect {
         cookie_in: &[u8],
         flags: u32,
     ) -> Result<Cookie> {
-        let args = self.params_args(params, cookie_in, flags)?;
+        let api = "virDomainMigratePrepareTunnel3Params";
+        let args = self.params_args(api, params, cookie_in, flags)?;
         self.driver()
             .domain_migrate_prepare_tunnel3_params(st, &args)
     }
@@ -76,7 +77,7 @@ impl Connect {
         flags: u32,
         cancelled: bool,
     ) -> Result<(Domain, Cookie)> {
-        let args = self.params_args(params, cookie_in, flags)?;
+        let args = self.params_args("virDomainMigrateFinish3Params", params, cookie_in, flags)?;
         let (r, cookie) = self
             .driver()
             .domain_migrate_finish3_params(&args, cancelled)?;
@@ -87,11 +88,12 @@ impl Connect {
     /// writable connection and libvirt's types for the parameters.
     fn params_args<'a>(
         &self,
+        api: &str,
         params: &'a TypedParams,
         cookie_in: &'a [u8],
         flags: u32,
     ) -> Result<ParamsArgs<'a>> {
-        self.check_writable()?;
+        self.check_writable(api)?;
         validated_args(params, cookie_in, flags)
     }
 }
@@ -113,8 +115,11 @@ fn validated_args<'a>(
 
 /// Source side and jobs: called on the domain being migrated.
 impl Domain {
-    fn migration_driver(&self) -> Result<&std::sync::Arc<dyn crate::HypervisorConnection>> {
-        self.connect().check_writable()?;
+    fn migration_driver(
+        &self,
+        api: &str,
+    ) -> Result<&std::sync::Arc<dyn crate::HypervisorConnection>> {
+        self.connect().check_writable(api)?;
         Ok(self.connect().driver())
     }
     fn r(&self) -> &DomainRef {
@@ -135,7 +140,7 @@ impl Domain {
         flags: u32,
     ) -> Result<(Cookie, String)> {
         params.validate(super::PARAM_TYPES)?;
-        self.migration_driver()?
+        self.migration_driver("virDomainMigrateBegin3Params")?
             .domain_migrate_begin3_params(self.r(), params, flags)
     }
     pub fn migrate_perform3_params(
@@ -146,7 +151,7 @@ impl Domain {
         flags: u32,
     ) -> Result<Cookie> {
         let args = validated_args(params, cookie_in, flags)?;
-        self.migration_driver()?
+        self.migration_driver("virDomainMigratePerform3Params")?
             .domain_migrate_perform3_params(self.r(), dconnuri, &args)
     }
     pub fn migrate_confirm3_params(
@@ -157,7 +162,7 @@ impl Domain {
         cancelled: bool,
     ) -> Result<()> {
         let args = validated_args(params, cookie_in, flags)?;
-        self.migration_driver()?
+        self.migration_driver("virDomainMigrateConfirm3Params")?
             .domain_migrate_confirm3_params(self.r(), &args, cancelled)
     }
 

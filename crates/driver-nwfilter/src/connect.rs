@@ -5,7 +5,10 @@
 //! filters; `nwfilter:///system` opens a connection that carries only it,
 //! as libvirt's nwfilter connect driver does inside a daemon.
 
-use crate::persist::{FilterFiles, CONFIG_DIR_KEY, DEFAULT_SYSTEM_DIR};
+use crate::persist::{
+    BindingFiles, FilterFiles, BINDING_DIR_KEY, CONFIG_DIR_KEY, DEFAULT_BINDING_DIR,
+    DEFAULT_SYSTEM_DIR,
+};
 use crate::NWFilterStore;
 use rvirt::driver::nwfilter::ERROR_DOMAIN;
 use rvirt::driver::shared;
@@ -69,7 +72,9 @@ impl ConnectDriver for NWFilterConnectDriver {
         let dir = filters_dir(config);
         match FilterFiles::open(&dir) {
             Ok(files) => {
-                shared::set_nwfilter(Box::new(NWFilterStore::persistent(files, privileged())));
+                let bindings = BindingFiles::new(&bindings_dir(config));
+                let store = NWFilterStore::persistent(files, bindings, privileged());
+                shared::set_nwfilter(Box::new(store));
             }
             Err(e) => tracing::warn!("nwfilter driver disabled: {}", e.message),
         }
@@ -94,6 +99,20 @@ fn filters_dir(config: &StateConfig) -> PathBuf {
             PathBuf::from(env("HOME").unwrap_or_else(|| "/".into())).join(".config")
         });
     config_home.join("rvirt/nwfilter")
+}
+
+/// `nwfilter_binding_dir`, or libvirt's place under rvirt's name (a
+/// session daemon's under `$XDG_RUNTIME_DIR`, where bindings are refused
+/// anyway).
+fn bindings_dir(config: &StateConfig) -> PathBuf {
+    if let Some(dir) = config.setting(BINDING_DIR_KEY) {
+        return PathBuf::from(dir);
+    }
+    if privileged() {
+        return PathBuf::from(DEFAULT_BINDING_DIR);
+    }
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty());
+    PathBuf::from(runtime.unwrap_or_else(|| "/tmp".into())).join("rvirt/nwfilter-binding")
 }
 
 /// One connection to the nwfilter driver.

@@ -6,17 +6,20 @@
 //! as libvirt keeps `/etc/libvirt/nwfilter` ([`persist`]) and loaded
 //! again when the daemon starts.
 //!
-//! Filter bindings (`virNWFilterBinding*`) are listed and looked up; a new
-//! one is refused, since applying a filter's rules to a guest port
-//! (libvirt's ebtables/iptables instantiation) is not done by rvirt yet,
-//! and the QEMU driver likewise refuses an interface's `<filterref>`.
+//! Filter bindings (`virNWFilterBinding*`) are created, listed, looked up
+//! and deleted, and kept as status files ([`persist::BindingFiles`]). libvirt
+//! applies a binding's rules to its port when the port exists and leaves a
+//! binding of a port that does not exist (yet) uninstantiated; rvirt does
+//! not apply filter rules (ebtables/iptables) yet, so it creates only the
+//! latter and refuses a binding of an existing port by name, as the QEMU
+//! driver refuses an interface's `<filterref>`.
 
 pub mod connect;
 pub mod persist;
 
 pub use connect::register;
 use parking_lot::Mutex;
-use persist::FilterFiles;
+use persist::{BindingFiles, FilterFiles};
 use rvirt::driver::nwfilter::ERROR_DOMAIN;
 use rvirt::driver::{NWFilterBindingRef, NWFilterDriver, NWFilterRef};
 use rvirt_conf::nwfilter::binding::{BindingDef, CREATE_VALIDATE};
@@ -29,6 +32,8 @@ pub struct NWFilterStore {
     bindings: Mutex<Vec<BindingDef>>,
     /// Where filters live; none: memory only.
     files: Option<FilterFiles>,
+    /// Where bindings' status files live; none: memory only.
+    binding_files: Option<BindingFiles>,
     /// libvirt refuses definitions in session mode.
     privileged: bool,
 }
@@ -70,6 +75,15 @@ fn no_binding(portdev: &str) -> Error {
         ErrorCode::NO_NWFILTER_BINDING,
         format!("no nwfilter binding for port dev '{portdev}'"),
     )
+}
+
+/// `virNetDevExists`: whether the host has a network device of that name.
+fn port_exists(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('/')
+        && name != "."
+        && name != ".."
+        && std::path::Path::new("/sys/class/net").join(name).exists()
 }
 
 /// `_virNWFilterObjListDefLoopDetect`: whether `def`'s includes reach a
@@ -119,8 +133,13 @@ fn assign(list: &mut Vec<NWFilterDef>, def: NWFilterDef) -> Result<Option<NWFilt
 }
 
 impl NWFilterStore {
-    /// A store backed by `files`, holding the filters found there.
-    pub fn persistent(files: FilterFiles, privileged: bool) -> NWFilterStore {
+    /// A store backed by `files` and `binding_files`, holding the filters
+    /// and bindings found there.
+    pub fn persistent(
+        files: FilterFiles,
+        binding_files: BindingFiles,
+        privileged: bool,
+    ) -> NWFilterStore {
         let mut filters = Vec::new();
         for def in files.load_all() {
             let name = def.name.clone();
@@ -128,10 +147,18 @@ impl NWFilterStore {
                 tracing::error!("network filter '{name}' not loaded: {}", e.message);
             }
         }
+        let bindings = binding_files.load_all();
+        for b in bindings.iter().filter(|b| port_exists(&b.portdev)) {
+            tracing::warn!(
+                "network filter binding of port '{}' kept, its rules not applied",
+                b.portdev
+            );
+        }
         NWFilterStore {
             filters: Mutex::new(filters),
-            bindings: Mutex::new(Vec::new()),
+            bindings: Mutex::new(bindings),
             files: Some(files),
+            binding_files: Some(binding_files),
             privileged,
         }
     }
@@ -224,7 +251,18 @@ impl NWFilterDriver for NWFilterStore {
             .find(|d| d.uuid == filter.uuid)
             .map(|d| d.name.clone())
             .ok_or_else(|| no_uuid(&filter.uuid))?;
-        if self.bindings.lock().iter().any(|b| b.filter.filter == name) {
+        // virNWFilterObjTestUnassignDef: the bindings whose port exists
+        // would be rebuilt without the filter; those of absent ports are
+        // skipped.
+        let in_use = self.bindings.lock().iter().any(|b| {
+            port_exists(&b.portdev)
+                && (b.filter.filter == name
+                    || list
+                        .iter()
+                        .find(|d| d.name == b.filter.filter)
+                        .is_some_and(|d| reaches(&list, d, &name, 0)))
+        });
+        if in_use {
             return Err(Error::operation_invalid(ERROR_DOMAIN, "nwfilter is in use"));
         }
         if let Some(files) = &self.files {
@@ -249,9 +287,9 @@ impl NWFilterDriver for NWFilterStore {
         check_flags("nwfilterBindingGetXMLDesc", flags, 0)?;
         self.find_binding(&binding.portdev, BindingDef::format)
     }
-    /// `nwfilterBindingCreateXML`: the document and its filter are checked
-    /// as libvirt checks them; then the binding is refused, since rvirt
-    /// does not apply filter rules to guest ports.
+    /// `nwfilterBindingCreateXML`: a binding of a port the host does not
+    /// have is kept uninstantiated, as libvirt keeps it; one of an existing
+    /// port would need its rules applied, which rvirt refuses.
     fn binding_create_xml(&self, xml: &str, flags: u32) -> Result<NWFilterBindingRef> {
         check_flags("nwfilterBindingCreateXML", flags, CREATE_VALIDATE)?;
         if !self.privileged {
@@ -261,33 +299,29 @@ impl NWFilterDriver for NWFilterStore {
             ));
         }
         let def = BindingDef::parse(xml)?;
-        if self
-            .bindings
-            .lock()
-            .iter()
-            .any(|b| b.portdev == def.portdev)
-        {
+        let mut list = self.bindings.lock();
+        if list.iter().any(|b| b.portdev == def.portdev) {
             return Err(failed(format!("binding '{}' already exists", def.portdev)));
         }
-        if !self
-            .filters
-            .lock()
-            .iter()
-            .any(|d| d.name == def.filter.filter)
-        {
-            return Err(Error::internal(
+        if port_exists(&def.portdev) {
+            return Err(Error::new(
                 ERROR_DOMAIN,
-                format!("referenced filter '{}' is missing", def.filter.filter),
+                ErrorCode::OPERATION_UNSUPPORTED,
+                format!(
+                    "applying network filter '{}' to port '{}' is not supported by rvirt yet",
+                    def.filter.filter, def.portdev
+                ),
             ));
         }
-        Err(Error::new(
-            ERROR_DOMAIN,
-            ErrorCode::OPERATION_UNSUPPORTED,
-            format!(
-                "applying network filter '{}' to port '{}' is not supported by rvirt yet",
-                def.filter.filter, def.portdev
-            ),
-        ))
+        let r = binding_ref(&def);
+        if let Some(files) = &self.binding_files {
+            // libvirt logs a failed save and keeps the binding.
+            if let Err(e) = files.save(&def) {
+                tracing::error!("{}", e.message);
+            }
+        }
+        list.push(def);
+        Ok(r)
     }
     fn binding_delete(&self, binding: &NWFilterBindingRef) -> Result<()> {
         let mut list = self.bindings.lock();
@@ -295,6 +329,9 @@ impl NWFilterDriver for NWFilterStore {
         list.retain(|b| b.portdev != binding.portdev);
         if list.len() == before {
             return Err(no_binding(&binding.portdev));
+        }
+        if let Some(files) = &self.binding_files {
+            files.delete(&binding.portdev);
         }
         Ok(())
     }

@@ -5,7 +5,9 @@
 //! the old file, so a crash leaves the old file or the new one.
 
 use rvirt::driver::nwfilter::ERROR_DOMAIN;
+use rvirt_conf::nwfilter::binding::BindingDef;
 use rvirt_conf::nwfilter::NWFilterDef;
+use rvirt_conf::xml::Writer;
 use rvirt_util::{Error, ErrorCode, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -16,6 +18,11 @@ use std::path::{Path, PathBuf};
 pub const CONFIG_DIR_KEY: &str = "nwfilter_config_dir";
 /// Where a privileged daemon keeps its filters unless told otherwise.
 pub const DEFAULT_SYSTEM_DIR: &str = "/etc/rvirt/nwfilter";
+/// The daemon setting of the bindings' status directory (libvirt:
+/// /run/libvirt/nwfilter-binding).
+pub const BINDING_DIR_KEY: &str = "nwfilter_binding_dir";
+/// Where a privileged daemon keeps its bindings unless told otherwise.
+pub const DEFAULT_BINDING_DIR: &str = "/run/rvirt/nwfilter-binding";
 
 fn sys(what: String, e: &std::io::Error) -> Error {
     Error::system(ERROR_DOMAIN, what, e)
@@ -33,16 +40,11 @@ fn shell_safe(s: &str) -> bool {
     !s.contains(|c: char| "\r\t\n !\"#$&'()*;<>?[\\]^`{|}~".contains(c)) && !s.contains("--")
 }
 
-/// `virXMLSaveFile`'s warning, naming `virsh nwfilter-edit` with the
-/// filter's name when it is shell-safe, else its UUID.
-fn with_prologue(def: &NWFilterDef, xml: &str) -> String {
-    let uuid = def.uuid_string();
-    let id = [def.name.as_str(), uuid.as_str()]
-        .into_iter()
-        .find(|s| shell_safe(s));
+/// `virXMLSaveFile`'s warning naming `virsh CMD ID`, then the XML.
+fn with_prologue(cmd: &str, id: Option<&str>, xml: &str) -> String {
     let cmd = match id {
-        Some(id) => format!("nwfilter-edit {id}"),
-        None => "nwfilter-edit".to_string(),
+        Some(id) => format!("{cmd} {id}"),
+        None => cmd.to_string(),
     };
     format!(
         "<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\n\
@@ -73,7 +75,12 @@ impl FilterFiles {
     /// `virNWFilterSaveConfig`.
     pub fn save(&self, def: &NWFilterDef) -> Result<()> {
         let path = self.config_file(&def.name);
-        rewrite(&path, &with_prologue(def, &def.format()))
+        // The name when it is shell-safe, else the UUID.
+        let uuid = def.uuid_string();
+        let id = [def.name.as_str(), uuid.as_str()]
+            .into_iter()
+            .find(|s| shell_safe(s));
+        rewrite(&path, &with_prologue("nwfilter-edit", id, &def.format()))
     }
 
     /// `virNWFilterDeleteDef`.
@@ -130,6 +137,75 @@ impl FilterFiles {
             self.save(&def)?;
         }
         Ok(def)
+    }
+}
+
+/// The bindings' status files (`virNWFilterBindingObjSave`):
+/// `DIR/PORTDEV.xml` holding `<filterbindingstatus>` around the binding,
+/// the directory made when the first binding is saved.
+#[derive(Clone, Debug)]
+pub struct BindingFiles {
+    dir: PathBuf,
+}
+
+impl BindingFiles {
+    pub fn new(dir: &Path) -> BindingFiles {
+        BindingFiles {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn file(&self, portdev: &str) -> PathBuf {
+        self.dir.join(format!("{portdev}.xml"))
+    }
+
+    /// `virNWFilterBindingObjSave`.
+    pub fn save(&self, def: &BindingDef) -> Result<()> {
+        fs::create_dir_all(&self.dir).map_err(|e| {
+            sys(
+                format!("cannot create config directory '{}'", self.dir.display()),
+                &e,
+            )
+        })?;
+        let mut w = Writer::new();
+        w.block("filterbindingstatus", "", |w| def.format_into(w));
+        let text = with_prologue("nwfilter-binding-create", Some(&def.portdev), &w.finish());
+        rewrite(&self.file(&def.portdev), &text)
+    }
+
+    /// `virNWFilterBindingObjDelete`: errors ignored, as libvirt logs them.
+    pub fn delete(&self, portdev: &str) {
+        let _ = fs::remove_file(self.file(portdev));
+    }
+
+    /// `virNWFilterBindingObjListLoadAllConfigs`: every status file whose
+    /// binding parses; the others are logged and skipped.
+    pub fn load_all(&self) -> Vec<BindingDef> {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut paths: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+            .collect();
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|p| {
+                let text = fs::read_to_string(p).ok()?;
+                let root = rvirt_conf::xml::parse(&text, &p.display().to_string(), ERROR_DOMAIN);
+                let parsed = root.and_then(|r| {
+                    let b = r.child("filterbinding").ok_or_else(|| {
+                        Error::internal(ERROR_DOMAIN, "filter binding status has no binding")
+                    })?;
+                    BindingDef::parse_element(b)
+                });
+                parsed
+                    .map_err(|e| tracing::error!("{}: {}", p.display(), e.message))
+                    .ok()
+            })
+            .collect()
     }
 }
 

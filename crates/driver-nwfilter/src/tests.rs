@@ -1,4 +1,5 @@
 use super::*;
+use persist::BindingFiles;
 
 const UUID: &str = "5c6d49af-b071-6127-b4ec-6f8ed4b55335";
 
@@ -87,7 +88,11 @@ fn lookups_and_undefine_report_libvirts_errors() {
 #[test]
 fn filters_persist_and_load_again() {
     let dir = scratch("persist");
-    let store = NWFilterStore::persistent(FilterFiles::open(&dir).unwrap(), true);
+    let store = NWFilterStore::persistent(
+        FilterFiles::open(&dir).unwrap(),
+        BindingFiles::new(&dir.join("bindings")),
+        true,
+    );
     let a = store.define_xml(&doc("a", Some(UUID), ""), 0).unwrap();
     let text = std::fs::read_to_string(dir.join("a.xml")).unwrap();
     assert!(text.starts_with("<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE."));
@@ -97,7 +102,11 @@ fn filters_persist_and_load_again() {
     // name is not its filter's is skipped.
     std::fs::write(dir.join("b.xml"), "<filter name='b'/>").unwrap();
     std::fs::write(dir.join("c.xml"), "<filter name='not-c'/>").unwrap();
-    let again = NWFilterStore::persistent(FilterFiles::open(&dir).unwrap(), true);
+    let again = NWFilterStore::persistent(
+        FilterFiles::open(&dir).unwrap(),
+        BindingFiles::new(&dir.join("bindings")),
+        true,
+    );
     let names = again.list_nwfilters(10).unwrap();
     assert_eq!(names, ["a", "b"]);
     let b = again.lookup_by_name("b").unwrap();
@@ -108,28 +117,66 @@ fn filters_persist_and_load_again() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+fn binding(port: &str, filter: &str) -> String {
+    format!(
+        "<filterbinding><owner><name>g</name><uuid>{UUID}</uuid></owner>\
+         <portdev name='{port}'/><mac address='52:54:00:00:00:01'/>\
+         <filterref filter='{filter}'/></filterbinding>"
+    )
+}
+
 #[test]
-fn bindings_are_refused_rather_than_left_unapplied() {
-    let store = NWFilterStore::in_memory(true);
-    let binding = |filter: &str| {
-        format!(
-            "<filterbinding><owner><name>g</name><uuid>{UUID}</uuid></owner>\
-             <portdev name='vnet0'/><mac address='52:54:00:00:00:01'/>\
-             <filterref filter='{filter}'/></filterbinding>"
+fn bindings_of_absent_ports_are_kept_and_of_present_ones_refused() {
+    let dir = scratch("bindings");
+    let files = || {
+        (
+            FilterFiles::open(&dir).unwrap(),
+            BindingFiles::new(&dir.join("bindings")),
         )
     };
-    let e = store.binding_create_xml(&binding("a"), 0).unwrap_err();
+    let (f, b) = files();
+    let store = NWFilterStore::persistent(f, b, true);
+    // libvirt keeps a binding of a port the host lacks, filter or not.
+    let r = store
+        .binding_create_xml(&binding("rvnet-absent", "nope"), 0)
+        .unwrap();
+    assert_eq!(
+        (r.portdev.as_str(), r.filter.as_str()),
+        ("rvnet-absent", "nope")
+    );
+    let e = store
+        .binding_create_xml(&binding("rvnet-absent", "nope"), 0)
+        .unwrap_err();
     assert_eq!(
         e.message,
-        "internal error: referenced filter 'a' is missing"
+        "operation failed: binding 'rvnet-absent' already exists"
     );
-    store.define_xml(&doc("a", None, ""), 0).unwrap();
-    let e = store.binding_create_xml(&binding("a"), 0).unwrap_err();
+    let e = store
+        .binding_create_xml(&binding("lo", "nope"), 0)
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::OPERATION_UNSUPPORTED);
-    assert!(store.list_all_bindings(0).unwrap().is_empty());
-    let e = store.binding_lookup_by_port_dev("vnet0").unwrap_err();
+    let status = std::fs::read_to_string(dir.join("bindings/rvnet-absent.xml")).unwrap();
+    assert!(
+        status.contains("virsh nwfilter-binding-create rvnet-absent\n"),
+        "{status}"
+    );
+    assert!(
+        status.contains("<filterbindingstatus>\n  <filterbinding>\n"),
+        "{status}"
+    );
+    let (f, b) = files();
+    let again = NWFilterStore::persistent(f, b, true);
+    assert_eq!(again.list_all_bindings(0).unwrap(), [r.clone()]);
+    let xml = again.binding_get_xml_desc(&r, 0).unwrap();
+    assert_eq!(xml, store.binding_get_xml_desc(&r, 0).unwrap());
+    again.binding_delete(&r).unwrap();
+    assert!(!dir.join("bindings/rvnet-absent.xml").exists());
+    let e = again
+        .binding_lookup_by_port_dev("rvnet-absent")
+        .unwrap_err();
     assert_eq!(
         e.message,
-        "Network filter binding not found: no nwfilter binding for port dev 'vnet0'"
+        "Network filter binding not found: no nwfilter binding for port dev 'rvnet-absent'"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -25,6 +25,7 @@ mod nodedev;
 mod nodedev_manage;
 mod not_carried;
 mod nwfilter;
+mod nwfilter_binding;
 mod object_edit;
 mod object_event;
 pub mod opts;
@@ -200,6 +201,7 @@ static MODULES: &[&[CommandDef]] = &[
     network_edit::COMMANDS,
     network_event::COMMANDS,
     nwfilter::COMMANDS,
+    nwfilter_binding::COMMANDS,
     iface::COMMANDS,
     nodedev::COMMANDS,
     nodedev_manage::COMMANDS,

@@ -166,7 +166,10 @@ fn bindings_of_absent_ports_are_kept_and_of_present_ones_refused() {
     );
     let (f, b) = files();
     let again = NWFilterStore::persistent(f, b, true);
-    assert_eq!(again.list_all_bindings(0).unwrap(), [r.clone()]);
+    assert_eq!(
+        again.list_all_bindings(0).unwrap(),
+        std::slice::from_ref(&r)
+    );
     let xml = again.binding_get_xml_desc(&r, 0).unwrap();
     assert_eq!(xml, store.binding_get_xml_desc(&r, 0).unwrap());
     again.binding_delete(&r).unwrap();

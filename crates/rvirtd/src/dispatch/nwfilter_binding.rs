@@ -12,7 +12,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 dispatch_table! {
     ConnectListAllNwfilterBindings => |cx, a| {
         let list = cx.conn()?.list_all_nwfilter_bindings(a.flags)?;
-        if list.len() > NWFILTER_BINDING_LIST_MAX as usize {
+        if list.len() > NWFILTER_BINDING_LIST_MAX {
             return Err(Error::new(
                 ErrorDomain::RPC,
                 ErrorCode::RPC,

@@ -118,7 +118,8 @@ fn awkward_values_never_panic_and_output_is_a_fixpoint() {
             .map(|(i, _)| i)
             .collect::<Vec<_>>()
             .chunks(2)
-            .filter_map(|c| (c.len() == 2).then(|| (c[0] + 1, c[1])))
+            .filter(|c| c.len() == 2)
+            .map(|c| (c[0] + 1, c[1]))
             .collect();
         for (start, end) in values {
             for v in AWKWARD {

@@ -9,11 +9,13 @@
 //! (which libvirt keeps without applying rules). Definitions are kept
 //! across an rvirtd restart.
 
+use rvirt_testkit::bins::rvirsh as rvirsh_bin;
 use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::QemuDirs;
-use rvirt_testkit::tools::{diff, have_virsh, rvirsh, virsh, Normalise, Output};
+use rvirt_testkit::tools::{diff, have_virsh, shell_command, virsh, Normalise, Output};
+use std::path::Path;
 
 const UUID: &str = "5c6d49af-b071-6127-b4ec-6f8ed4b55335";
 
@@ -74,6 +76,10 @@ const CASES: &[&str] = &[
     "nwfilter-dumpxml rvirt-b",
     "nwfilter-dumpxml rvirt-a --xpath //rule/@action",
     "nwfilter-dumpxml rvirt-a --xpath //parameter --wrap",
+    "nwfilter-edit rvirt-a",
+    "nwfilter-dumpxml rvirt-a",
+    "nwfilter-edit rvirt-b",
+    "nwfilter-edit nope",
     "nwfilter-define {X}/a.xml",
     "nwfilter-define {X}/a-nouuid.xml",
     "nwfilter-define {X}/a-other.xml",
@@ -112,20 +118,40 @@ const CASES: &[&str] = &[
     "nwfilter-list",
 ];
 
-fn run_sequence(
-    shell: fn(&str, &str) -> Output,
-    uri: &str,
-    xml_dir: &str,
-) -> Vec<(String, Output)> {
+/// The sequence through `program` (virsh or rvirsh) on `uri`, with an
+/// `$EDITOR` that raises the first rule's priority of what it edits.
+fn run_sequence(program: &Path, uri: &str, xml_dir: &str) -> Vec<(String, Output)> {
     let masks = [Normalise::Uuid];
+    let editor = Path::new(xml_dir).join("editor.sh");
     CASES
         .iter()
         .map(|c| {
             let cmd = c.replace("{X}", xml_dir);
-            let out = shell(uri, &cmd).normalised(&masks);
-            (c.to_string(), out)
+            let out: Output = shell_command(program, uri, &cmd)
+                .env("EDITOR", &editor)
+                .env_remove("VISUAL")
+                .output()
+                .expect("run the shell")
+                .into();
+            (c.to_string(), out.normalised(&masks))
         })
         .collect()
+}
+
+/// The XML files of [`XML_FILES`] and the editor script in a scratch
+/// directory.
+fn scratch_files(tag: &str) -> TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let scratch = TempDir::new(tag);
+    for (name, text) in XML_FILES {
+        scratch.write(name, text);
+    }
+    let editor = scratch.write(
+        "editor.sh",
+        "#!/bin/sh\nsed -i \"s/priority='100'/priority='200'/\" \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    scratch
 }
 
 fn rvirtd(qemu: &QemuDirs, filters: &std::path::Path) -> (Daemon, String) {
@@ -148,16 +174,45 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
     let Some(stock) = QemuLibvirtd::start() else {
         return;
     };
-    let scratch = TempDir::new("nwfilter-compare");
-    for (name, text) in XML_FILES {
-        scratch.write(name, text);
-    }
+    let scratch = scratch_files("nwfilter-compare");
     let xml_dir = scratch.path().display().to_string();
     let qemu = QemuDirs::new();
     let (daemon, uri) = rvirtd(&qemu, &scratch.join("etc-nwfilter"));
-    let want = run_sequence(virsh, &stock.uri(), &xml_dir);
-    let got = run_sequence(virsh, &uri, &xml_dir);
-    let own = run_sequence(rvirsh, &uri, &xml_dir);
+    let virsh_bin = Path::new("virsh");
+    let want = run_sequence(virsh_bin, &stock.uri(), &xml_dir);
+    let got = run_sequence(virsh_bin, &uri, &xml_dir);
+    let own = run_sequence(&rvirsh_bin(), &uri, &xml_dir);
+    // The driver's own URI, `nwfilter:///system`, on each daemon's socket.
+    let own_uri = |socket: &Path| format!("nwfilter:///system?socket={}", socket.display());
+    let c = "uri; nwfilter-list";
+    let (w, g) = (
+        virsh(&own_uri(&stock.socket()), c),
+        virsh(&own_uri(&daemon.socket()), c),
+    );
+    let uri_diff = diff(
+        c,
+        (
+            "libvirtd",
+            &w.normalised(&[Normalise::Value(
+                stock.socket().display().to_string(),
+                "sock",
+            )]),
+        ),
+        (
+            "rvirtd",
+            &g.normalised(&[Normalise::Value(
+                daemon.socket().display().to_string(),
+                "sock",
+            )]),
+        ),
+    );
+    // The reference really ran: the edit took, the driver's URI opened.
+    let out = |case: &str| &want.iter().find(|(c, _)| c == case).unwrap().1;
+    assert!(out("nwfilter-edit rvirt-a")
+        .stdout
+        .contains("XML configuration edited"));
+    assert!(out("nwfilter-edit rvirt-b").stdout.contains("not changed"));
+    assert!(w.ok && w.stdout.starts_with("nwfilter:///system"), "{w:?}");
     let oks = want.iter().filter(|(_, o)| o.ok).count();
     assert!(
         (10..CASES.len() - 10).contains(&oks),
@@ -177,6 +232,7 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
                 .zip(&own)
                 .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g))),
         )
+        .chain(uri_diff)
         .collect();
     assert!(
         failures.is_empty(),
@@ -195,10 +251,7 @@ fn filters_are_kept_across_a_restart() {
     if !have_virsh() {
         return;
     }
-    let scratch = TempDir::new("nwfilter-restart");
-    for (name, text) in XML_FILES {
-        scratch.write(name, text);
-    }
+    let scratch = scratch_files("nwfilter-restart");
     let dir = scratch.join("etc-nwfilter");
     let qemu = QemuDirs::new();
     let before = {

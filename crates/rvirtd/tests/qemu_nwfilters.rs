@@ -182,37 +182,13 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
     let want = run_sequence(virsh_bin, &stock.uri(), &xml_dir);
     let got = run_sequence(virsh_bin, &uri, &xml_dir);
     let own = run_sequence(&rvirsh_bin(), &uri, &xml_dir);
-    // The driver's own URI, `nwfilter:///system`, on each daemon's socket.
-    let own_uri = |socket: &Path| format!("nwfilter:///system?socket={}", socket.display());
-    let c = "uri; nwfilter-list";
-    let (w, g) = (
-        virsh(&own_uri(&stock.socket()), c),
-        virsh(&own_uri(&daemon.socket()), c),
-    );
-    let uri_diff = diff(
-        c,
-        (
-            "libvirtd",
-            &w.normalised(&[Normalise::Value(
-                stock.socket().display().to_string(),
-                "sock",
-            )]),
-        ),
-        (
-            "rvirtd",
-            &g.normalised(&[Normalise::Value(
-                daemon.socket().display().to_string(),
-                "sock",
-            )]),
-        ),
-    );
+    let side = side_checks(&stock, &daemon, &xml_dir);
     // The reference really ran: the edit took, the driver's URI opened.
     let out = |case: &str| &want.iter().find(|(c, _)| c == case).unwrap().1;
     assert!(out("nwfilter-edit rvirt-a")
         .stdout
         .contains("XML configuration edited"));
     assert!(out("nwfilter-edit rvirt-b").stdout.contains("not changed"));
-    assert!(w.ok && w.stdout.starts_with("nwfilter:///system"), "{w:?}");
     let oks = want.iter().filter(|(_, o)| o.ok).count();
     assert!(
         (10..CASES.len() - 10).contains(&oks),
@@ -232,7 +208,7 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
                 .zip(&own)
                 .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g))),
         )
-        .chain(uri_diff)
+        .chain(side)
         .collect();
     assert!(
         failures.is_empty(),
@@ -242,6 +218,49 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
         failures.join("\n"),
         daemon.log()
     );
+}
+
+/// The driver's own URI (`nwfilter:///system` on each daemon's socket)
+/// and the read-only socket, where every change is refused: stock virsh
+/// against each daemon, the differences found.
+fn side_checks(stock: &QemuLibvirtd, daemon: &Daemon, xml_dir: &str) -> Vec<String> {
+    let sockets = [
+        (
+            stock.socket(),
+            stock.socket().with_file_name("libvirt-sock-ro"),
+        ),
+        (daemon.socket(), daemon.socket_ro()),
+    ];
+    let cases = [
+        ("nwfilter:///system", 0, "uri; nwfilter-list".to_string()),
+        (
+            "qemu:///system",
+            1,
+            format!(
+                "nwfilter-list; nwfilter-define {0}/b.xml; nwfilter-undefine rvirt-b; \
+                 nwfilter-binding-create {0}/binding.xml; nwfilter-binding-delete rvnet0; \
+                 nwfilter-binding-list",
+                xml_dir
+            ),
+        ),
+    ];
+    let mut diffs = Vec::new();
+    for (base, which, c) in cases {
+        let run = |(rw, ro): &(std::path::PathBuf, std::path::PathBuf)| {
+            let socket = if which == 0 { rw } else { ro };
+            let out = virsh(&format!("{base}?socket={}", socket.display()), &c);
+            let mask = Normalise::Value(socket.display().to_string(), "sock");
+            out.normalised(&[mask])
+        };
+        let (w, g) = (run(&sockets[0]), run(&sockets[1]));
+        if which == 0 {
+            assert!(w.ok && w.stdout.starts_with("nwfilter:///system"), "{w:?}");
+        } else {
+            assert!(w.stderr.contains("read only access prevents"), "{w:?}");
+        }
+        diffs.extend(diff(&c, ("libvirtd", &w), ("rvirtd", &g)));
+    }
+    diffs
 }
 
 /// Filters defined through one rvirtd are there, byte for byte, after a

@@ -8,6 +8,7 @@ pub mod host_iface;
 pub mod migration_cookie;
 pub mod network;
 pub mod nodedev;
+pub mod nwfilter;
 pub mod qemu_cookie;
 pub mod secret;
 pub mod snapshot;

@@ -17,6 +17,7 @@ mod forward;
 mod migration;
 mod network;
 mod nodedev;
+mod nwfilter_binding;
 pub mod sasl;
 mod snapshot;
 mod storage;

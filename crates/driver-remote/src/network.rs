@@ -6,7 +6,8 @@
 use crate::conn::RemoteConnection;
 use crate::forward::{forward, FromWire, ToWire};
 use rvirt::driver::{
-    DhcpLease, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef, NetworkUpdate,
+    DhcpLease, NWFilterBindingRef, NWFilterDriver, NWFilterRef, NetworkDriver, NetworkRef,
+    NetworkUpdate,
 };
 use rvirt::events_network::{NetworkEvent, NetworkEventCallback};
 use rvirt_rpc::remote::RemoteCalls;
@@ -189,5 +190,20 @@ impl NWFilterDriver for RemoteConnection {
             let args = NwfilterDefineXmlFlagsArgs { xml, flags };
             self.call_nwfilter_define_xml_flags(&args)?.nwfilter
         }))
+    }
+    fn list_all_bindings(&self, flags: u32) -> Result<Vec<NWFilterBindingRef>> {
+        self.nwfilter_bindings(flags)
+    }
+    fn binding_lookup_by_port_dev(&self, portdev: &str) -> Result<NWFilterBindingRef> {
+        self.nwfilter_binding_by_port(portdev)
+    }
+    fn binding_get_xml_desc(&self, binding: &NWFilterBindingRef, flags: u32) -> Result<String> {
+        self.nwfilter_binding_xml(binding, flags)
+    }
+    fn binding_create_xml(&self, xml: &str, flags: u32) -> Result<NWFilterBindingRef> {
+        self.nwfilter_binding_create(xml, flags)
+    }
+    fn binding_delete(&self, binding: &NWFilterBindingRef) -> Result<()> {
+        self.nwfilter_binding_delete(binding)
     }
 }

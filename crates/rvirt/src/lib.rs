@@ -24,6 +24,7 @@ pub mod job;
 pub mod migration;
 pub mod network;
 pub mod nodedev;
+pub mod nwfilter_binding;
 pub mod registry;
 pub mod secret;
 pub mod snapshot;
@@ -41,6 +42,7 @@ pub use interface::Interface;
 pub use job::JobInfo;
 pub use network::{NWFilter, Network};
 pub use nodedev::NodeDevice;
+pub use nwfilter_binding::NWFilterBinding;
 pub use rvirt_util::{
     Error, ErrorCode, ErrorDomain, ErrorLevel, Result, TypedParam, TypedParamType, TypedParamValue,
     TypedParams, Uri,

@@ -51,7 +51,7 @@ fn net_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NetworkDriver>
     .ok_or_else(|| unsupported(api))
 }
 
-fn filter_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NWFilterDriver> {
+pub(crate) fn filter_driver<'a>(conn: &'a Connect, api: &str) -> Result<&'a dyn NWFilterDriver> {
     shared::or_shared(
         conn.driver().as_ref(),
         conn.driver().nwfilter(),

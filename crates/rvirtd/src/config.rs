@@ -153,6 +153,7 @@ const DRIVER_PREFIXES: &[&str] = &[
     "network_",
     "storage_",
     "secret_",
+    "nwfilter_",
     "migration_",
     "migrate_tls_",
     "default_tls_x509_",

@@ -66,6 +66,7 @@ fn main() -> ExitCode {
     rvirt_driver_network::register();
     rvirt_driver_storage::register();
     rvirt_driver_secret::register();
+    rvirt_driver_nwfilter::register();
     rvirt_driver_interface::register();
     rvirt_driver_nodedev::register();
     rvirt_driver_qemu::register();

@@ -46,13 +46,14 @@ impl Daemon {
         for _ in 0..ATTEMPTS {
             let port = free_port();
             let dir = TempDir::new("rvirtd");
-            // The host storage and secret drivers' files stay in the daemon's
-            // directory unless `extra` says otherwise (rvirtd takes a
-            // key's last value).
+            // The host storage, secret and nwfilter drivers' files stay in
+            // the daemon's directory unless `extra` says otherwise (rvirtd
+            // takes a key's last value).
             let d = dir.path().display();
             let state = format!(
                 "state_dir = \"{d}\"\nstorage_config_dir = \"{d}/storage\"\n\
-                 storage_state_dir = \"{d}/storage-run\"\nsecret_config_dir = \"{d}/secrets\"\n{extra}"
+                 storage_state_dir = \"{d}/storage-run\"\nsecret_config_dir = \"{d}/secrets\"\n\
+                 nwfilter_config_dir = \"{d}/nwfilter\"\nnwfilter_binding_dir = \"{d}/nwfilter-binding\"\n{extra}"
             );
             let conf = write_conf(dir.path(), port, &state);
             let mut cmd = Command::new(binary);

@@ -220,7 +220,17 @@ fn what_cannot_be_expressed_is_refused() {
     mtu_nic.devices.interfaces[0].mtu = Some(9000);
     let mut user_sndbuf = guest("bios-full.xml");
     user_sndbuf.devices.interfaces[0].sndbuf = Some(1600);
+    // No filter rules are applied to guest ports yet: refused, not dropped.
+    let mut filtered_nic = guest("bios-full.xml");
+    filtered_nic.devices.interfaces[0].filterref = Some(rvirt_conf::domain::interface::FilterRef {
+        filter: "clean-traffic".into(),
+        params: Default::default(),
+    });
     for (def, expected) in [
+        (
+            filtered_nic,
+            "interface <filterref> is not supported by rvirt's QEMU driver yet",
+        ),
         (mtu_nic, "interface <mtu> is not supported"),
         (user_sndbuf, "interface <tune><sndbuf> is not supported"),
         (scripted_nic, "interface <script> is not supported"),

@@ -27,6 +27,7 @@ mod nodedev;
 mod nodedev_manage;
 mod not_carried;
 mod nwfilter;
+mod nwfilter_binding;
 mod object_edit;
 mod object_event;
 pub mod opts;
@@ -205,6 +206,7 @@ static MODULES: &[&[CommandDef]] = &[
     network_edit::COMMANDS,
     network_event::COMMANDS,
     nwfilter::COMMANDS,
+    nwfilter_binding::COMMANDS,
     iface::COMMANDS,
     iface_bridge::COMMANDS,
     nodedev::COMMANDS,

@@ -29,7 +29,7 @@ pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use network::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
-pub use nwfilter::{NWFilterDriver, NWFilterRef};
+pub use nwfilter::{NWFilterBindingRef, NWFilterDriver, NWFilterRef};
 pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 pub use storage::StorageDriver;

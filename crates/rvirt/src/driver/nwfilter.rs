@@ -1,5 +1,5 @@
 //! The network filter driver (libvirt's `virNWFilterDriver`,
-//! src/driver-nwfilter.h), read side and define/undefine. A connection
+//! src/driver-nwfilter.h): filters and filter bindings. A connection
 //! hands it out through [`super::HypervisorConnection::nwfilter`]; libvirt's
 //! test driver has none, so every call there is `VIR_ERR_NO_SUPPORT`.
 
@@ -16,6 +16,14 @@ impl NWFilterRef {
     pub fn uuid_string(&self) -> String {
         rvirt_util::uuid::Uuid::from_bytes(self.uuid).to_string()
     }
+}
+
+/// A binding's identity (`virNWFilterBindingPtr`,
+/// `remote_nonnull_nwfilter_binding`): its port and filter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NWFilterBindingRef {
+    pub portdev: String,
+    pub filter: String,
 }
 
 /// `VIR_FROM_NWFILTER`.
@@ -43,4 +51,25 @@ pub trait NWFilterDriver: Send + Sync {
     fn undefine(&self, filter: &NWFilterRef) -> Result<()>;
     /// `virNWFilterGetXMLDesc`.
     fn get_xml_desc(&self, filter: &NWFilterRef, flags: u32) -> Result<String>;
+
+    /// `virConnectListAllNWFilterBindings`.
+    fn list_all_bindings(&self, _flags: u32) -> Result<Vec<NWFilterBindingRef>> {
+        Err(unsupported("virConnectListAllNWFilterBindings"))
+    }
+    /// `virNWFilterBindingLookupByPortDev`.
+    fn binding_lookup_by_port_dev(&self, _portdev: &str) -> Result<NWFilterBindingRef> {
+        Err(unsupported("virNWFilterBindingLookupByPortDev"))
+    }
+    /// `virNWFilterBindingGetXMLDesc`.
+    fn binding_get_xml_desc(&self, _binding: &NWFilterBindingRef, _flags: u32) -> Result<String> {
+        Err(unsupported("virNWFilterBindingGetXMLDesc"))
+    }
+    /// `virNWFilterBindingCreateXML`.
+    fn binding_create_xml(&self, _xml: &str, _flags: u32) -> Result<NWFilterBindingRef> {
+        Err(unsupported("virNWFilterBindingCreateXML"))
+    }
+    /// `virNWFilterBindingDelete`.
+    fn binding_delete(&self, _binding: &NWFilterBindingRef) -> Result<()> {
+        Err(unsupported("virNWFilterBindingDelete"))
+    }
 }

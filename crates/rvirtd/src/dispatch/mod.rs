@@ -21,6 +21,7 @@ mod events;
 mod migration;
 mod network;
 mod nodedev;
+mod nwfilter_binding;
 mod qemu;
 mod screenshot;
 mod secret;
@@ -119,6 +120,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| storage::lookup(p))
         .or_else(|| nodedev::lookup(p))
         .or_else(|| secret::lookup(p))
+        .or_else(|| nwfilter_binding::lookup(p))
 }
 
 /// Reads a local driver answers from the state it keeps in memory, without

@@ -130,6 +130,8 @@ impl Host {
                  tcp_port = \"{port}\"\nlisten_addr = \"{addr}\"\n\
                  unix_sock_dir = \"{d}\"\nstate_dir = \"{d}\"\n\
                  secret_config_dir = \"{d}/secrets\"\n\
+                 nwfilter_config_dir = \"{d}/nwfilter\"\n\
+                 nwfilter_binding_dir = \"{d}/nwfilter-binding\"\n\
                  host_uuid = \"{host_uuid}\"\n\
                  test_relocation_listen = \"{addr}:{reloc_port}\"\n{extra}",
                 d = dir.path().display()

@@ -28,7 +28,7 @@ pub struct FilterRef {
 
 impl FilterRef {
     /// `None` without a `filter=` (libvirt then keeps nothing).
-    pub(super) fn parse(e: &Element) -> Option<FilterRef> {
+    pub(crate) fn parse(e: &Element) -> Option<FilterRef> {
         let filter = e.attr_string("filter")?;
         let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in e.elements().filter(|p| p.name == "parameter") {

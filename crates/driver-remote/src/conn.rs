@@ -288,6 +288,9 @@ impl HypervisorConnection for RemoteConnection {
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
+    fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
+        Some(self)
+    }
 
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();

@@ -14,6 +14,7 @@ mod conn;
 mod domain_devices;
 mod domain_events;
 mod forward;
+mod guest;
 mod migration;
 mod network;
 mod nodedev;

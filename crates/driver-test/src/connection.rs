@@ -2,9 +2,7 @@
 //! [`TestState`], with the test driver's checks and messages.
 
 use crate::migration::PreparedIncoming;
-use crate::objects::{
-    no_domain_named, no_domain_with_id, no_domain_with_uuid, DomainList, DomainObj,
-};
+use crate::objects::{no_such_domain, DomainList, DomainObj};
 use crate::state::{parse_domain, TestState};
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
@@ -139,6 +137,9 @@ impl HypervisorConnection for TestConnection {
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
+    fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
+        Some(self)
+    }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
         Some(&self.networks)
     }
@@ -179,6 +180,7 @@ impl HypervisorConnection for TestConnection {
                 | MIGRATION_OFFLINE
                 | MIGRATE_CHANGE_PROTECTION
                 | NETWORK_UPDATE_HAS_CORRECT_ORDER
+                | TYPED_PARAM_STRING
         ))
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
@@ -251,13 +253,13 @@ impl HypervisorConnection for TestConnection {
     }
 
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
-        self.lookup(|d| d.by_name(name), || no_domain_named(name))
+        self.lookup(|d| d.by_name(name), no_such_domain)
     }
     fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
-        self.lookup(|d| d.by_id(id), || no_domain_with_id(id))
+        self.lookup(|d| d.by_id(id), no_such_domain)
     }
     fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
-        self.lookup(|d| d.by_uuid(uuid), || no_domain_with_uuid(uuid))
+        self.lookup(|d| d.by_uuid(uuid), no_such_domain)
     }
 
     fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -502,7 +504,7 @@ impl HypervisorConnection for TestConnection {
         flags: u32,
     ) -> Result<String> {
         // VIR_DOMAIN_AFFECT_LIVE = 1, VIR_DOMAIN_AFFECT_CONFIG = 2.
-        check_flags("virDomainGetMetadata", flags, 3)?;
+        check_flags("testDomainGetMetadata", flags, 3)?;
         self.read(dom, |obj| {
             let def = if flags & 2 != 0 {
                 obj.persistent_def()
@@ -514,7 +516,7 @@ impl HypervisorConnection for TestConnection {
                 flags::metadata::TITLE => def.title.clone(),
                 _ => {
                     return Err(Error::new(
-                        ErrorDomain::TEST,
+                        ErrorDomain::DOMAIN,
                         ErrorCode::ARGUMENT_UNSUPPORTED,
                         "custom metadata elements are not readable through the test driver",
                     ))
@@ -522,7 +524,7 @@ impl HypervisorConnection for TestConnection {
             };
             value.ok_or_else(|| {
                 Error::new(
-                    ErrorDomain::TEST,
+                    ErrorDomain::DOMAIN,
                     ErrorCode::NO_DOMAIN_METADATA,
                     "Requested metadata element is not present",
                 )

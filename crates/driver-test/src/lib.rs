@@ -10,6 +10,7 @@ mod caps;
 mod checkpoints;
 mod connection;
 mod device_stats;
+mod guest;
 mod host_objects;
 mod ifaces;
 mod iothreads;

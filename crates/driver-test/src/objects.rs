@@ -28,6 +28,30 @@ pub struct DomainObj {
     pub snapshots: crate::snapshot_list::SnapshotList,
     /// The domain's checkpoints and the current one.
     pub checkpoints: crate::checkpoints::CheckpointList,
+    /// The guest's clock and frozen filesystems (libvirt's
+    /// `testDomainObjPrivate`).
+    pub guest: GuestState,
+}
+
+/// What libvirt's test driver keeps of a guest beside its definition:
+/// the clock `virDomainSetTime` sets (which the control info also reads)
+/// and whether "/" and "/boot" are frozen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestState {
+    pub seconds: i64,
+    pub nseconds: u32,
+    pub frozen: [bool; 2],
+}
+
+impl Default for GuestState {
+    /// `testDomainObjPrivateAlloc`'s clock.
+    fn default() -> Self {
+        GuestState {
+            seconds: 627319920,
+            nseconds: 0,
+            frozen: [false; 2],
+        }
+    }
 }
 
 /// Accumulated running time of a guest, advanced only while it is in the
@@ -73,6 +97,7 @@ impl DomainObj {
             run_clock: RunClock::default(),
             snapshots: Default::default(),
             checkpoints: Default::default(),
+            guest: GuestState::default(),
         }
     }
 
@@ -227,18 +252,8 @@ fn not_found(dom: &DomainRef) -> Error {
     ))
 }
 
-/// Lookup failures with libvirt's test-driver wording.
-pub fn no_domain_named(name: &str) -> Error {
-    no_domain(format!("no domain with matching name '{name}'"))
-}
-
-pub fn no_domain_with_id(id: i32) -> Error {
-    no_domain(format!("no domain with matching id {id}"))
-}
-
-pub fn no_domain_with_uuid(uuid: &[u8; 16]) -> Error {
-    no_domain(format!(
-        "no domain with matching uuid '{}'",
-        rvirt_util::uuid::Uuid::from_bytes(*uuid)
-    ))
+/// A lookup by name, id or UUID that finds nothing: libvirt's test
+/// driver reports `VIR_ERR_NO_DOMAIN` without a detail.
+pub fn no_such_domain() -> Error {
+    Error::bare(ErrorDomain::TEST, ErrorCode::NO_DOMAIN)
 }

@@ -18,6 +18,7 @@ pub mod events_nodedev;
 pub mod events_object;
 pub mod flags;
 mod forward;
+mod guest_calls;
 mod handle;
 pub mod interface;
 pub mod job;

@@ -49,6 +49,24 @@ fn iothreads_interfaces_and_stats_match_libvirtd() {
     );
 }
 
+/// The guest clock and control state, filesystems, signals, passwords,
+/// perf events, metadata, lifecycle actions, messages, launch security,
+/// the memory statistics period, block info and rename
+/// (tests/python/guest.py).
+#[test]
+fn guest_calls_match_libvirtd() {
+    let Some(want) = agree("guest.py") else {
+        return;
+    };
+    for seen in [
+        "control 12345 = [2, 0, 2345]",
+        "freeze all = 1",
+        "renamed name = 'renamed'",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
 /// Stock virsh's commands over these calls print the same against rvirtd
 /// as against a stock libvirtd (each case one virsh run on a fresh
 /// `test:///default`; statistics only where they fail, their values

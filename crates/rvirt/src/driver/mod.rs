@@ -12,6 +12,7 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
 pub mod checkpoint;
+pub mod guest;
 pub mod interface;
 pub mod migration;
 pub mod migration_args;
@@ -24,6 +25,7 @@ pub mod snapshot;
 pub mod storage;
 pub mod tuning;
 pub use checkpoint::CheckpointDriver;
+pub use guest::GuestDriver;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
@@ -321,6 +323,11 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     }
     /// The resource-tuning entry points ([`TuningDriver`]), if any.
     fn tuning(&self) -> Option<&dyn TuningDriver> {
+        None
+    }
+    /// The guest's clock, filesystems, keys, metadata, renaming, ...
+    /// ([`GuestDriver`]), if any.
+    fn guest(&self) -> Option<&dyn GuestDriver> {
         None
     }
     /// The virtual network driver ([`NetworkDriver`]), if any.

@@ -15,6 +15,7 @@ mod connect;
 mod console;
 mod domain;
 mod domain_devices;
+mod domain_guest;
 mod domain_qemu;
 mod domain_tuning;
 mod events;
@@ -111,6 +112,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain_qemu::lookup(p))
         .or_else(|| domain_tuning::lookup(p))
         .or_else(|| domain_devices::lookup(p))
+        .or_else(|| domain_guest::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

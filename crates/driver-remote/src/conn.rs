@@ -291,6 +291,9 @@ impl HypervisorConnection for RemoteConnection {
     fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
         Some(self)
     }
+    fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
+        Some(self)
+    }
 
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();

@@ -19,6 +19,7 @@ mod migration;
 mod network;
 mod nodedev;
 pub mod sasl;
+mod save;
 mod snapshot;
 mod storage;
 mod stream;

@@ -140,6 +140,9 @@ impl HypervisorConnection for TestConnection {
     fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
         Some(self)
     }
+    fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
+        Some(self)
+    }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
         Some(&self.networks)
     }
@@ -336,6 +339,7 @@ impl HypervisorConnection for TestConnection {
             let obj = inner.domains.get_mut(dom)?;
             obj.id = id;
             obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
+            obj.has_managed_save = false;
             let r = obj.domain_ref();
             inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
             Ok(r)
@@ -631,7 +635,7 @@ impl TestConnection {
 
     /// Stop a running domain after `check` approves, choosing the shut-off
     /// reason and event detail; a transient domain disappears.
-    fn stop(
+    pub(crate) fn stop(
         &self,
         dom: &DomainRef,
         check: impl FnOnce(&DomainObj) -> Result<(i32, i32)>,

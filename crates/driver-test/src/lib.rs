@@ -24,6 +24,7 @@ mod node;
 mod nodedevs;
 mod objects;
 mod pinning;
+mod save;
 mod scope;
 mod screenshot;
 mod snapshot_align;

@@ -190,7 +190,8 @@ impl DomainList {
         self.objs.retain(|o| o.def.uuid.as_bytes() != uuid);
     }
 
-    /// Add or update a definition. Returns the object's index and whether it
+    /// Add or update a definition (`virDomainObjListAdd`, whose errors
+    /// come from the domain-config domain). Returns the object's index and whether it
     /// existed before (for the "added" versus "updated" event detail).
     pub fn add(&mut self, def: DomainDef, mode: AddMode) -> Result<(usize, bool)> {
         let uuid = *def.uuid.as_bytes();
@@ -198,7 +199,7 @@ impl DomainList {
             let obj = &mut self.objs[i];
             if obj.def.name != def.name {
                 return Err(Error::new(
-                    ErrorDomain::TEST,
+                    ErrorDomain::DOMAIN,
                     ErrorCode::OPERATION_FAILED,
                     format!(
                         "domain '{}' is already defined with uuid {}",
@@ -209,7 +210,7 @@ impl DomainList {
             match mode {
                 AddMode::Live if obj.is_active() => {
                     return Err(Error::operation_invalid(
-                        ErrorDomain::TEST,
+                        ErrorDomain::DOMAIN,
                         format!("domain '{}' is already active", obj.def.name),
                     ))
                 }
@@ -227,7 +228,7 @@ impl DomainList {
         }
         if let Some(other) = self.by_name(&def.name) {
             return Err(Error::new(
-                ErrorDomain::TEST,
+                ErrorDomain::DOMAIN,
                 ErrorCode::OPERATION_FAILED,
                 format!(
                     "domain '{}' already exists with uuid {}",

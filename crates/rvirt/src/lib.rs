@@ -26,6 +26,7 @@ pub mod migration;
 pub mod network;
 pub mod nodedev;
 pub mod registry;
+mod save_calls;
 pub mod secret;
 pub mod snapshot;
 pub mod storage;

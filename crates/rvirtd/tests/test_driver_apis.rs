@@ -67,6 +67,22 @@ fn guest_calls_match_libvirtd() {
     }
 }
 
+/// Save, restore, save images, managed save and core dumps, the files
+/// they write, the states and events they leave (tests/python/save.py).
+#[test]
+fn save_restore_and_dumps_match_libvirtd() {
+    let Some(want) = agree("save.py") else {
+        return;
+    };
+    for seen in [
+        "header = (b'TestGuestMagic\\x00', True)",
+        "has managed save after = 1",
+        "core bytes = b'TestGuestMagic\\x00'",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
 /// Stock virsh's commands over these calls print the same against rvirtd
 /// as against a stock libvirtd (each case one virsh run on a fresh
 /// `test:///default`; statistics only where they fail, their values

@@ -19,6 +19,7 @@ pub mod migration_args;
 pub mod network;
 pub mod nodedev;
 pub mod nwfilter;
+pub mod save;
 pub mod secret;
 pub mod shared;
 pub mod snapshot;
@@ -32,6 +33,7 @@ pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, Prepar
 pub use network::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
 pub use nwfilter::{NWFilterDriver, NWFilterRef};
+pub use save::SaveDriver;
 pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 pub use storage::StorageDriver;
@@ -328,6 +330,11 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// The guest's clock, filesystems, keys, metadata, renaming, ...
     /// ([`GuestDriver`]), if any.
     fn guest(&self) -> Option<&dyn GuestDriver> {
+        None
+    }
+    /// Save, restore, managed save and core dumps ([`SaveDriver`]), if
+    /// any.
+    fn save(&self) -> Option<&dyn SaveDriver> {
         None
     }
     /// The virtual network driver ([`NetworkDriver`]), if any.

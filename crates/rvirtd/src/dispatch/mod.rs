@@ -17,6 +17,7 @@ mod domain;
 mod domain_devices;
 mod domain_guest;
 mod domain_qemu;
+mod domain_save;
 mod domain_tuning;
 mod events;
 mod migration;
@@ -113,6 +114,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain_tuning::lookup(p))
         .or_else(|| domain_devices::lookup(p))
         .or_else(|| domain_guest::lookup(p))
+        .or_else(|| domain_save::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

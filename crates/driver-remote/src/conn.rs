@@ -294,6 +294,9 @@ impl HypervisorConnection for RemoteConnection {
     fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
         Some(self)
     }
+    fn host(&self) -> Option<&dyn rvirt::driver::HostDriver> {
+        Some(self)
+    }
 
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();

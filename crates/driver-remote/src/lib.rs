@@ -15,6 +15,7 @@ mod domain_devices;
 mod domain_events;
 mod forward;
 mod guest;
+mod host;
 mod migration;
 mod network;
 mod nodedev;

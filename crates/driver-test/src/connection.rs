@@ -101,12 +101,7 @@ fn matches_list_flags(obj: &DomainObj, f: u32) -> bool {
         && pair(HAS_CHECKPOINT, NO_CHECKPOINT, false)
 }
 
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
-    }
-    Ok(())
-}
+use crate::check_flags;
 
 fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -141,6 +136,9 @@ impl HypervisorConnection for TestConnection {
         Some(self)
     }
     fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
+        Some(self)
+    }
+    fn host(&self) -> Option<&dyn rvirt::driver::HostDriver> {
         Some(self)
     }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
@@ -329,10 +327,10 @@ impl HypervisorConnection for TestConnection {
     fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
         check_flags("testDomainCreateWithFlags", flags, 0)?;
         self.state.with(|inner| {
-            if inner.domains.get(dom)?.is_active() {
-                return Err(Error::operation_invalid(
+            if inner.domains.get(dom)?.state != DomainState::Shutoff {
+                return Err(Error::internal(
                     ErrorDomain::TEST,
-                    "Domain is already running",
+                    format!("Domain '{}' is already running", dom.name),
                 ));
             }
             let id = inner.allocate_id();

@@ -11,6 +11,7 @@ mod checkpoints;
 mod connection;
 mod device_stats;
 mod guest;
+mod host;
 mod host_objects;
 mod ifaces;
 mod iothreads;

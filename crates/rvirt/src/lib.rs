@@ -20,6 +20,7 @@ pub mod flags;
 mod forward;
 mod guest_calls;
 mod handle;
+mod host_calls;
 pub mod interface;
 pub mod job;
 pub mod migration;

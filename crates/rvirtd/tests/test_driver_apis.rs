@@ -83,6 +83,23 @@ fn save_restore_and_dumps_match_libvirtd() {
     }
 }
 
+/// Host memory, CPU statistics and sysinfo, the legacy lifecycle event
+/// registration, creating with files, the security label list
+/// (tests/python/host.py).
+#[test]
+fn host_calls_and_legacy_events_match_libvirtd() {
+    let Some(want) = agree("host.py") else {
+        return;
+    };
+    for seen in [
+        "free memory = 3145728",
+        "cells 0.. = [2097152, 4194304]",
+        "legacy",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
 /// Stock virsh's commands over these calls print the same against rvirtd
 /// as against a stock libvirtd (each case one virsh run on a fresh
 /// `test:///default`; statistics only where they fail, their values

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 pub mod checkpoint;
 pub mod guest;
+pub mod host;
 pub mod interface;
 pub mod migration;
 pub mod migration_args;
@@ -27,6 +28,7 @@ pub mod storage;
 pub mod tuning;
 pub use checkpoint::CheckpointDriver;
 pub use guest::GuestDriver;
+pub use host::HostDriver;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
@@ -335,6 +337,10 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     /// Save, restore, managed save and core dumps ([`SaveDriver`]), if
     /// any.
     fn save(&self) -> Option<&dyn SaveDriver> {
+        None
+    }
+    /// Host memory, CPU statistics and sysinfo ([`HostDriver`]), if any.
+    fn host(&self) -> Option<&dyn HostDriver> {
         None
     }
     /// The virtual network driver ([`NetworkDriver`]), if any.

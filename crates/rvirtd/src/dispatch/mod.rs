@@ -20,6 +20,7 @@ mod domain_qemu;
 mod domain_save;
 mod domain_tuning;
 mod events;
+mod host;
 mod migration;
 mod network;
 mod nodedev;
@@ -115,6 +116,7 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain_devices::lookup(p))
         .or_else(|| domain_guest::lookup(p))
         .or_else(|| domain_save::lookup(p))
+        .or_else(|| host::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

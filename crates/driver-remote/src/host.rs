@@ -42,6 +42,24 @@ impl HostDriver for RemoteConnection {
         Ok((stats, n))
     }
 
+    fn node_get_free_pages(
+        &self,
+        pages: &[u32],
+        start_cell: i32,
+        cell_count: u32,
+        flags: u32,
+    ) -> Result<(Vec<u64>, i32)> {
+        let args = NodeGetFreePagesArgs {
+            pages: pages.to_vec(),
+            start_cell,
+            cell_count,
+            flags,
+        };
+        let counts = self.call_node_get_free_pages(&args)?.counts;
+        let filled = counts.len() as i32;
+        Ok((counts, filled))
+    }
+
     fn get_sysinfo(&self, flags: u32) -> Result<String> {
         let args = ConnectGetSysinfoArgs { flags };
         Ok(self.call_connect_get_sysinfo(&args)?.sysinfo)

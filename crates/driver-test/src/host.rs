@@ -1,6 +1,6 @@
 //! The test driver's host calls (test_driver.c's `testNodeGetFreeMemory`,
 //! `testNodeGetCellsFreeMemory`, `testNodeGetCPUStats`,
-//! `testConnectGetSysinfo`): libvirt's made-up figures. Cell N of
+//! `testNodeGetFreePages`, `testConnectGetSysinfo`): libvirt's made-up figures. Cell N of
 //! `test:///default` has (N + 1) * 2 GiB of memory, half of it free (in
 //! KiB, as libvirt keeps them); the free memory is the sum of the free
 //! parts, while the per-cell call reports each cell's whole memory, as
@@ -73,6 +73,28 @@ impl HostDriver for TestConnection {
             .collect();
         let n = stats.len() as i32;
         Ok((stats, n))
+    }
+
+    /// `testNodeGetFreePages`: a made-up series, x = 2x + 7 from 6, in
+    /// C's int (wrapping, and sign-extended into the counts); libvirt's
+    /// returns 0 all the same, so its daemon sends none of them.
+    fn node_get_free_pages(
+        &self,
+        pages: &[u32],
+        _start_cell: i32,
+        cell_count: u32,
+        flags: u32,
+    ) -> Result<(Vec<u64>, i32)> {
+        check_flags("testNodeGetFreePages", flags, 0)?;
+        let n = pages.len().saturating_mul(cell_count as usize);
+        let mut x: i32 = 6;
+        let counts = (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(2).wrapping_add(7);
+                i64::from(x) as u64
+            })
+            .collect();
+        Ok((counts, 0))
     }
 
     fn get_sysinfo(&self, flags: u32) -> Result<String> {

@@ -67,6 +67,25 @@ impl Connect {
             .node_get_cpu_stats(cpu, nparams, flags)
     }
 
+    /// `virNodeGetFreePages`.
+    pub fn node_get_free_pages(
+        &self,
+        pages: &[u32],
+        start_cell: i32,
+        cell_count: u32,
+        flags: u32,
+    ) -> Result<(Vec<u64>, i32)> {
+        const API: &str = "virNodeGetFreePages";
+        if pages.is_empty() {
+            return Err(arg_error(format!("npages in {API} must not be zero")));
+        }
+        if cell_count == 0 {
+            return Err(arg_error(format!("cellCount in {API} must not be zero")));
+        }
+        self.host_driver(API)?
+            .node_get_free_pages(pages, start_cell, cell_count, flags)
+    }
+
     /// `virConnectGetSysinfo`.
     pub fn get_sysinfo(&self, flags: u32) -> Result<String> {
         self.host_driver("virConnectGetSysinfo")?.get_sysinfo(flags)

@@ -40,7 +40,32 @@ fn cpu_stats(cx: &Client, a: NodeGetCpuStatsArgs) -> Result<NodeGetCpuStatsRet> 
     Ok(NodeGetCpuStatsRet { params, nparams: 0 })
 }
 
+/// `remoteDispatchNodeGetFreePages`: the answer must fit the protocol.
+fn free_pages(cx: &Client, a: NodeGetFreePagesArgs) -> Result<NodeGetFreePagesRet> {
+    if a.pages.len() as u64 * u64::from(a.cell_count) > NODE_MAX_CELLS as u64 {
+        return Err(Error::internal(
+            ErrorDomain::RPC,
+            "the result won't fit into REMOTE_NODE_MAX_CELLS",
+        ));
+    }
+    let conn = cx.conn()?;
+    let (mut counts, filled) =
+        conn.node_get_free_pages(&a.pages, a.start_cell, a.cell_count, a.flags)?;
+    // libvirtd takes a call that filled nothing in for a failure, with
+    // no error of its own to send.
+    let Some(filled) = usize::try_from(filled).ok().filter(|n| *n > 0) else {
+        return Err(Error::raw(
+            ErrorDomain::RPC,
+            rvirt_util::ErrorCode::INTERNAL_ERROR,
+            "Library function returned error but did not set virError",
+        ));
+    };
+    counts.truncate(filled);
+    Ok(NodeGetFreePagesRet { counts })
+}
+
 dispatch_table! {
+    NodeGetFreePages => free_pages;
     NodeGetFreeMemory => |cx, _a| {
         Ok(NodeGetFreeMemoryRet { free_mem: cx.conn()?.node_get_free_memory()? })
     };

@@ -29,6 +29,8 @@ call("cpu stats all", conn.getCPUStats, -1, 0)
 call("cpu stats 3", conn.getCPUStats, 3, 0)
 call("cpu stats -2", conn.getCPUStats, -2, 0)
 call("cpu stats flags", conn.getCPUStats, 0, 1)
+call("free pages", conn.getFreePages, [4, 2048], 0, 2, 0)
+call("free pages flags", conn.getFreePages, [4], 0, 1, 1)
 call("sysinfo", conn.getSysinfo, 0)
 call("sysinfo flags", conn.getSysinfo, 1)
 

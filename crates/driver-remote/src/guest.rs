@@ -126,6 +126,16 @@ impl GuestDriver for RemoteConnection {
         })
     }
 
+    fn memory_peek(&self, d: &DomainRef, offset: u64, size: u32, flags: u32) -> Result<Vec<u8>> {
+        let args = DomainMemoryPeekArgs {
+            dom: nonnull(d),
+            offset,
+            size,
+            flags,
+        };
+        Ok(self.call_domain_memory_peek(&args)?.buffer)
+    }
+
     fn get_block_info(&self, d: &DomainRef, path: &str, flags: u32) -> Result<BlockInfo> {
         let args = DomainGetBlockInfoArgs {
             dom: nonnull(d),

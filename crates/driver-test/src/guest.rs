@@ -5,7 +5,7 @@
 //! `testDomainSetPerfEvents`, `testDomainSetMetadata`, `testDomainRename`,
 //! `testDomainSetLifecycleAction`, `testDomainGetMessages`,
 //! `testDomainGetLaunchSecurityInfo`, `testDomainSetMemoryStatsPeriod`,
-//! `testDomainGetBlockInfo`): a made-up guest with a root and a boot
+//! `testDomainGetBlockInfo`, `testDomainMemoryPeek`): a made-up guest with a root and a boot
 //! filesystem on its first disk, and a clock of its own.
 
 use crate::check_flags;
@@ -420,6 +420,23 @@ impl GuestDriver for TestConnection {
                     "No memory balloon device configured, can not set the collection period",
                 )),
             }
+        })
+    }
+
+    /// `testDomainMemoryPeek`: byte N is the low byte of `start` + N.
+    fn memory_peek(&self, dom: &DomainRef, start: u64, size: u32, flags: u32) -> Result<Vec<u8>> {
+        check_flags("testDomainMemoryPeek", flags, 1 | 2)?;
+        if flags != 1 && flags != 2 {
+            return Err(Error::invalid_arg(
+                ErrorDomain::TEST,
+                "flags parameter must be VIR_MEMORY_VIRTUAL or VIR_MEMORY_PHYSICAL",
+            ));
+        }
+        self.read(dom, |obj| {
+            check_active(obj)?;
+            Ok((0..u64::from(size))
+                .map(|i| start.wrapping_add(i) as u8)
+                .collect())
         })
     }
 

@@ -267,6 +267,18 @@ impl Domain {
         d.set_memory_stats_period(self.domain_ref(), period, flags)
     }
 
+    /// `virDomainMemoryPeek`.
+    pub fn memory_peek(&self, start: u64, size: u32, flags: u32) -> Result<Vec<u8>> {
+        self.connect().check_writable()?;
+        if flags & 3 == 3 {
+            return Err(arg_error(
+                "Flags 'VIR_MEMORY_VIRTUAL' and 'VIR_MEMORY_PHYSICAL' are mutually exclusive",
+            ));
+        }
+        let d = self.guest_driver("virDomainMemoryPeek")?;
+        d.memory_peek(self.domain_ref(), start, size, flags)
+    }
+
     /// `virDomainGetBlockInfo` of a disk (target name or source path).
     pub fn get_block_info(&self, disk: &str, flags: u32) -> Result<BlockInfo> {
         if disk.is_empty() {

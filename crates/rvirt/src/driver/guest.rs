@@ -171,6 +171,17 @@ pub trait GuestDriver: Send + Sync {
     fn set_memory_stats_period(&self, _dom: &DomainRef, _period: i32, _flags: u32) -> Result<()> {
         Err(unsupported("virDomainSetMemoryStatsPeriod"))
     }
+    /// `virDomainMemoryPeek`: `size` bytes of guest memory from `start`
+    /// (`VIR_MEMORY_VIRTUAL` or `VIR_MEMORY_PHYSICAL` in `flags`).
+    fn memory_peek(
+        &self,
+        _dom: &DomainRef,
+        _start: u64,
+        _size: u32,
+        _flags: u32,
+    ) -> Result<Vec<u8>> {
+        Err(unsupported("virDomainMemoryPeek"))
+    }
     /// `virDomainGetBlockInfo` of the disk `path` (target or source).
     fn get_block_info(&self, _dom: &DomainRef, _path: &str, _flags: u32) -> Result<BlockInfo> {
         Err(unsupported("virDomainGetBlockInfo"))

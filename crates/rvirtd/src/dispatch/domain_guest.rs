@@ -114,6 +114,14 @@ dispatch_table! {
     DomainSetMemoryStatsPeriod => |cx, a| {
         cx.domain(&a.dom)?.set_memory_stats_period(a.period, a.flags)
     };
+    DomainMemoryPeek => |cx, a| {
+        if a.size as usize > DOMAIN_MEMORY_PEEK_BUFFER_MAX {
+            let e = rvirt_util::Error::internal(rvirt_util::ErrorDomain::RPC, "size > maximum buffer size");
+            return Err(e);
+        }
+        let buffer = cx.domain(&a.dom)?.memory_peek(a.offset, a.size, a.flags)?;
+        Ok(DomainMemoryPeekRet { buffer })
+    };
     DomainGetBlockInfo => |cx, a| {
         let info = cx.domain(&a.dom)?.get_block_info(&a.path, a.flags)?;
         Ok(DomainGetBlockInfoRet {

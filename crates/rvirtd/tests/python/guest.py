@@ -165,6 +165,15 @@ call("period xml config", xml_lines, test, ["<stats", "memballoon"],
      libvirt.VIR_DOMAIN_XML_INACTIVE)
 call("fleeting period xml", xml_lines, fleeting, ["<stats", "memballoon"])
 
+# Memory peek.
+call("peek", test.memoryPeek, 250, 10, libvirt.VIR_MEMORY_VIRTUAL)
+call("peek physical", test.memoryPeek, 2, 3, libvirt.VIR_MEMORY_PHYSICAL)
+call("peek no kind", test.memoryPeek, 0, 4, 0)
+call("peek both", test.memoryPeek, 0, 4, 3)
+call("peek flags", test.memoryPeek, 0, 4, 4)
+call("peek empty", test.memoryPeek, 0, 0, 1)
+call("idle peek", idle.memoryPeek, 0, 4, 1)
+
 # Block info.
 call("blockInfo vda", test.blockInfo, "vda")
 call("blockInfo source", test.blockInfo, "/guest/diskimage1")

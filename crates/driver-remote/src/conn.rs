@@ -288,6 +288,15 @@ impl HypervisorConnection for RemoteConnection {
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
         Some(self)
     }
+    fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
+        Some(self)
+    }
+    fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
+        Some(self)
+    }
+    fn host(&self) -> Option<&dyn rvirt::driver::HostDriver> {
+        Some(self)
+    }
 
     fn get_type(&self) -> Result<String> {
         let mut cache = self.type_cache.lock();

@@ -37,7 +37,7 @@ macro_rules! same_on_the_wire {
     )*};
 }
 
-same_on_the_wire!((), i32, u32, u64, String, Option<String>);
+same_on_the_wire!((), i32, i64, u32, u64, String, Option<String>, TypedParams);
 
 impl ToWire for &str {
     type Wire = String;

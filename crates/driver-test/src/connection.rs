@@ -2,9 +2,7 @@
 //! [`TestState`], with the test driver's checks and messages.
 
 use crate::migration::PreparedIncoming;
-use crate::objects::{
-    no_domain_named, no_domain_with_id, no_domain_with_uuid, DomainList, DomainObj,
-};
+use crate::objects::{no_such_domain, DomainList, DomainObj};
 use crate::state::{parse_domain, TestState};
 use rvirt::driver::{DomainRef, HypervisorConnection};
 use rvirt::events::{lifecycle, DomainEvent, EventCallback, EventRegistry};
@@ -103,12 +101,7 @@ fn matches_list_flags(obj: &DomainObj, f: u32) -> bool {
         && pair(HAS_CHECKPOINT, NO_CHECKPOINT, false)
 }
 
-fn check_flags(api: &str, given: u32, allowed: u32) -> Result<()> {
-    if given & !allowed != 0 {
-        return Err(rvirt::connect::unsupported_flags(api, given & !allowed));
-    }
-    Ok(())
-}
+use crate::check_flags;
 
 fn now_ns() -> u64 {
     std::time::SystemTime::now()
@@ -137,6 +130,15 @@ impl HypervisorConnection for TestConnection {
         Some(self)
     }
     fn tuning(&self) -> Option<&dyn rvirt::driver::TuningDriver> {
+        Some(self)
+    }
+    fn guest(&self) -> Option<&dyn rvirt::driver::GuestDriver> {
+        Some(self)
+    }
+    fn save(&self) -> Option<&dyn rvirt::driver::SaveDriver> {
+        Some(self)
+    }
+    fn host(&self) -> Option<&dyn rvirt::driver::HostDriver> {
         Some(self)
     }
     fn network(&self) -> Option<&dyn rvirt::driver::NetworkDriver> {
@@ -179,6 +181,7 @@ impl HypervisorConnection for TestConnection {
                 | MIGRATION_OFFLINE
                 | MIGRATE_CHANGE_PROTECTION
                 | NETWORK_UPDATE_HAS_CORRECT_ORDER
+                | TYPED_PARAM_STRING
         ))
     }
     fn node_get_info(&self) -> Result<NodeInfo> {
@@ -251,13 +254,13 @@ impl HypervisorConnection for TestConnection {
     }
 
     fn domain_lookup_by_name(&self, name: &str) -> Result<DomainRef> {
-        self.lookup(|d| d.by_name(name), || no_domain_named(name))
+        self.lookup(|d| d.by_name(name), no_such_domain)
     }
     fn domain_lookup_by_id(&self, id: i32) -> Result<DomainRef> {
-        self.lookup(|d| d.by_id(id), || no_domain_with_id(id))
+        self.lookup(|d| d.by_id(id), no_such_domain)
     }
     fn domain_lookup_by_uuid(&self, uuid: &[u8; 16]) -> Result<DomainRef> {
-        self.lookup(|d| d.by_uuid(uuid), || no_domain_with_uuid(uuid))
+        self.lookup(|d| d.by_uuid(uuid), no_such_domain)
     }
 
     fn domain_define_xml(&self, xml: &str, flags: u32) -> Result<DomainRef> {
@@ -324,16 +327,17 @@ impl HypervisorConnection for TestConnection {
     fn domain_create(&self, dom: &DomainRef, flags: u32) -> Result<DomainRef> {
         check_flags("testDomainCreateWithFlags", flags, 0)?;
         self.state.with(|inner| {
-            if inner.domains.get(dom)?.is_active() {
-                return Err(Error::operation_invalid(
+            if inner.domains.get(dom)?.state != DomainState::Shutoff {
+                return Err(Error::internal(
                     ErrorDomain::TEST,
-                    "Domain is already running",
+                    format!("Domain '{}' is already running", dom.name),
                 ));
             }
             let id = inner.allocate_id();
             let obj = inner.domains.get_mut(dom)?;
             obj.id = id;
             obj.set_state(DomainState::Running, reason::RUNNING_BOOTED);
+            obj.has_managed_save = false;
             let r = obj.domain_ref();
             inner.emit_lifecycle(r.clone(), lifecycle::STARTED, lifecycle::STARTED_BOOTED);
             Ok(r)
@@ -502,7 +506,7 @@ impl HypervisorConnection for TestConnection {
         flags: u32,
     ) -> Result<String> {
         // VIR_DOMAIN_AFFECT_LIVE = 1, VIR_DOMAIN_AFFECT_CONFIG = 2.
-        check_flags("virDomainGetMetadata", flags, 3)?;
+        check_flags("testDomainGetMetadata", flags, 3)?;
         self.read(dom, |obj| {
             let def = if flags & 2 != 0 {
                 obj.persistent_def()
@@ -514,7 +518,7 @@ impl HypervisorConnection for TestConnection {
                 flags::metadata::TITLE => def.title.clone(),
                 _ => {
                     return Err(Error::new(
-                        ErrorDomain::TEST,
+                        ErrorDomain::DOMAIN,
                         ErrorCode::ARGUMENT_UNSUPPORTED,
                         "custom metadata elements are not readable through the test driver",
                     ))
@@ -522,7 +526,7 @@ impl HypervisorConnection for TestConnection {
             };
             value.ok_or_else(|| {
                 Error::new(
-                    ErrorDomain::TEST,
+                    ErrorDomain::DOMAIN,
                     ErrorCode::NO_DOMAIN_METADATA,
                     "Requested metadata element is not present",
                 )
@@ -629,7 +633,7 @@ impl TestConnection {
 
     /// Stop a running domain after `check` approves, choosing the shut-off
     /// reason and event detail; a transient domain disappears.
-    fn stop(
+    pub(crate) fn stop(
         &self,
         dom: &DomainRef,
         check: impl FnOnce(&DomainObj) -> Result<(i32, i32)>,

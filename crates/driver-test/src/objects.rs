@@ -28,6 +28,30 @@ pub struct DomainObj {
     pub snapshots: crate::snapshot_list::SnapshotList,
     /// The domain's checkpoints and the current one.
     pub checkpoints: crate::checkpoints::CheckpointList,
+    /// The guest's clock and frozen filesystems (libvirt's
+    /// `testDomainObjPrivate`).
+    pub guest: GuestState,
+}
+
+/// What libvirt's test driver keeps of a guest beside its definition:
+/// the clock `virDomainSetTime` sets (which the control info also reads)
+/// and whether "/" and "/boot" are frozen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GuestState {
+    pub seconds: i64,
+    pub nseconds: u32,
+    pub frozen: [bool; 2],
+}
+
+impl Default for GuestState {
+    /// `testDomainObjPrivateAlloc`'s clock.
+    fn default() -> Self {
+        GuestState {
+            seconds: 627319920,
+            nseconds: 0,
+            frozen: [false; 2],
+        }
+    }
 }
 
 /// Accumulated running time of a guest, advanced only while it is in the
@@ -73,6 +97,7 @@ impl DomainObj {
             run_clock: RunClock::default(),
             snapshots: Default::default(),
             checkpoints: Default::default(),
+            guest: GuestState::default(),
         }
     }
 
@@ -165,7 +190,8 @@ impl DomainList {
         self.objs.retain(|o| o.def.uuid.as_bytes() != uuid);
     }
 
-    /// Add or update a definition. Returns the object's index and whether it
+    /// Add or update a definition (`virDomainObjListAdd`, whose errors
+    /// come from the domain-config domain). Returns the object's index and whether it
     /// existed before (for the "added" versus "updated" event detail).
     pub fn add(&mut self, def: DomainDef, mode: AddMode) -> Result<(usize, bool)> {
         let uuid = *def.uuid.as_bytes();
@@ -173,7 +199,7 @@ impl DomainList {
             let obj = &mut self.objs[i];
             if obj.def.name != def.name {
                 return Err(Error::new(
-                    ErrorDomain::TEST,
+                    ErrorDomain::DOMAIN,
                     ErrorCode::OPERATION_FAILED,
                     format!(
                         "domain '{}' is already defined with uuid {}",
@@ -184,7 +210,7 @@ impl DomainList {
             match mode {
                 AddMode::Live if obj.is_active() => {
                     return Err(Error::operation_invalid(
-                        ErrorDomain::TEST,
+                        ErrorDomain::DOMAIN,
                         format!("domain '{}' is already active", obj.def.name),
                     ))
                 }
@@ -202,7 +228,7 @@ impl DomainList {
         }
         if let Some(other) = self.by_name(&def.name) {
             return Err(Error::new(
-                ErrorDomain::TEST,
+                ErrorDomain::DOMAIN,
                 ErrorCode::OPERATION_FAILED,
                 format!(
                     "domain '{}' already exists with uuid {}",
@@ -227,18 +253,8 @@ fn not_found(dom: &DomainRef) -> Error {
     ))
 }
 
-/// Lookup failures with libvirt's test-driver wording.
-pub fn no_domain_named(name: &str) -> Error {
-    no_domain(format!("no domain with matching name '{name}'"))
-}
-
-pub fn no_domain_with_id(id: i32) -> Error {
-    no_domain(format!("no domain with matching id {id}"))
-}
-
-pub fn no_domain_with_uuid(uuid: &[u8; 16]) -> Error {
-    no_domain(format!(
-        "no domain with matching uuid '{}'",
-        rvirt_util::uuid::Uuid::from_bytes(*uuid)
-    ))
+/// A lookup by name, id or UUID that finds nothing: libvirt's test
+/// driver reports `VIR_ERR_NO_DOMAIN` without a detail.
+pub fn no_such_domain() -> Error {
+    Error::bare(ErrorDomain::TEST, ErrorCode::NO_DOMAIN)
 }

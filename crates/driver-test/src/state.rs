@@ -32,6 +32,9 @@ pub struct TestState {
     pub host_objects: crate::host_objects::HostObjects,
     /// The node file's `<auth>` users: with any, opening needs credentials.
     pub auth_users: Vec<crate::node::AuthUser>,
+    /// NUMA cells whose memory the host calls report: two on
+    /// `test:///default`, none on a node file (libvirt's `numCells`).
+    pub numa_cells: u32,
 }
 
 pub struct Inner {
@@ -196,6 +199,7 @@ impl TestState {
             storage: crate::storage::StorageState::new(&node.pools)?,
             host_objects: crate::host_objects::HostObjects::new(path.is_none())?,
             auth_users: node.auth_users,
+            numa_cells: if path.is_none() { 2 } else { 0 },
         })
     }
 

@@ -43,6 +43,7 @@ pub mod lifecycle {
 
         virDomainEventUndefinedDetailType {
             UNDEFINED_REMOVED = 0,
+            UNDEFINED_RENAMED,
         }
 
         virDomainEventStartedDetailType {

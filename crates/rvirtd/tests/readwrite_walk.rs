@@ -151,7 +151,7 @@ fn read_write_walk_matches_stock_libvirtd() {
                     diffs.push(format!("{}: libvirtd {a:?}, rvirtd {b:?}", p.name()));
                 }
             }
-            (false, true) => gaps.push(p.name()),
+            (false, true) => gaps.push(format!("{}: {a:?}", p.name())),
             _ => {}
         }
     }
@@ -159,10 +159,14 @@ fn read_write_walk_matches_stock_libvirtd() {
     eprintln!("{both_lack} procedures neither daemon's test driver carries, answered alike");
     eprintln!(
         "{} procedures libvirtd answers otherwise but rvirtd 'not supported' \
-         (its test driver carries them, or checks the zeroed arguments first): {}",
+         (its test driver carries them, or checks the zeroed arguments first):\n  {}",
         gaps.len(),
-        gaps.join(" ")
+        gaps.join("\n  ")
     );
     // 98 on libvirt 9.0 with rvirtd's test driver of this writing.
     assert!(both_lack >= 90, "only {both_lack} compared");
+    // Only ratchets down: 56 before the guest, save and host calls, 18
+    // after (10 of them calls libvirt's test driver lacks too, where
+    // libvirt's public API refuses the zeroed arguments first).
+    assert!(gaps.len() <= 18, "{} gaps", gaps.len());
 }

@@ -49,6 +49,57 @@ fn iothreads_interfaces_and_stats_match_libvirtd() {
     );
 }
 
+/// The guest clock and control state, filesystems, signals, passwords,
+/// perf events, metadata, lifecycle actions, messages, launch security,
+/// the memory statistics period, block info and rename
+/// (tests/python/guest.py).
+#[test]
+fn guest_calls_match_libvirtd() {
+    let Some(want) = agree("guest.py") else {
+        return;
+    };
+    for seen in [
+        "control 12345 = [2, 0, 2345]",
+        "freeze all = 1",
+        "renamed name = 'renamed'",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
+/// Save, restore, save images, managed save and core dumps, the files
+/// they write, the states and events they leave (tests/python/save.py).
+#[test]
+fn save_restore_and_dumps_match_libvirtd() {
+    let Some(want) = agree("save.py") else {
+        return;
+    };
+    for seen in [
+        "header = (b'TestGuestMagic\\x00', True)",
+        "has managed save after = 1",
+        "core bytes = b'TestGuestMagic\\x00'",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
+/// Host memory, CPU statistics and sysinfo, the legacy lifecycle event
+/// registration, creating with files, the security label list
+/// (tests/python/host.py).
+#[test]
+fn host_calls_and_legacy_events_match_libvirtd() {
+    let Some(want) = agree("host.py") else {
+        return;
+    };
+    for seen in [
+        "free memory = 3145728",
+        "cells 0.. = [2097152, 4194304]",
+        "legacy",
+    ] {
+        assert!(want.contains(seen), "{seen}:\n{want}");
+    }
+}
+
 /// Stock virsh's commands over these calls print the same against rvirtd
 /// as against a stock libvirtd (each case one virsh run on a fresh
 /// `test:///default`; statistics only where they fail, their values

@@ -69,7 +69,7 @@ pub use audio::Audio;
 pub use clock::{ClockDef, Timer};
 pub use cpu::CpuDef;
 pub use devices::{Address, Controller, Devices, Disk, Interface};
-pub use devices_more::{Input, InputSource, Memballoon};
+pub use devices_more::{Input, InputSource, Memballoon, MemballoonModel};
 pub use features::Features;
 pub use graphics::Graphics;
 pub use iothreads::IoThreads;

@@ -12,24 +12,30 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result, Uri};
 use std::sync::Arc;
 
 pub mod checkpoint;
+pub mod guest;
+pub mod host;
 pub mod interface;
 pub mod migration;
 pub mod migration_args;
 pub mod network;
 pub mod nodedev;
 pub mod nwfilter;
+pub mod save;
 pub mod secret;
 pub mod shared;
 pub mod snapshot;
 pub mod storage;
 pub mod tuning;
 pub use checkpoint::CheckpointDriver;
+pub use guest::GuestDriver;
+pub use host::HostDriver;
 pub use interface::{InterfaceDriver, InterfaceRef};
 pub use migration::{Cookie, MigrationDriver};
 pub use migration_args::{Begin3Args, FinishArgs, ParamsArgs, PerformArgs, PrepareArgs};
 pub use network::{DhcpLease, NetworkDriver, NetworkRef, NetworkUpdate};
 pub use nodedev::{NodeDeviceDriver, NodeDeviceRef};
 pub use nwfilter::{NWFilterBindingRef, NWFilterDriver, NWFilterRef};
+pub use save::SaveDriver;
 pub use secret::{SecretDriver, SecretRef};
 pub use snapshot::SnapshotDriver;
 pub use storage::StorageDriver;
@@ -321,6 +327,20 @@ pub trait HypervisorConnection: MigrationDriver + Send + Sync {
     }
     /// The resource-tuning entry points ([`TuningDriver`]), if any.
     fn tuning(&self) -> Option<&dyn TuningDriver> {
+        None
+    }
+    /// The guest's clock, filesystems, keys, metadata, renaming, ...
+    /// ([`GuestDriver`]), if any.
+    fn guest(&self) -> Option<&dyn GuestDriver> {
+        None
+    }
+    /// Save, restore, managed save and core dumps ([`SaveDriver`]), if
+    /// any.
+    fn save(&self) -> Option<&dyn SaveDriver> {
+        None
+    }
+    /// Host memory, CPU statistics and sysinfo ([`HostDriver`]), if any.
+    fn host(&self) -> Option<&dyn HostDriver> {
         None
     }
     /// The virtual network driver ([`NetworkDriver`]), if any.

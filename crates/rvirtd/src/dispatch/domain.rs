@@ -30,6 +30,16 @@ dispatch_table! {
     DomainCreateXml => |cx, a| {
         Ok(DomainCreateXmlRet { dom: nonnull(&cx.conn()?.create_xml(&a.xml_desc, a.flags)?) })
     };
+    // Without descriptor passing (VIR_DRV_FEATURE_FD_PASSING is off) a
+    // client sends no files, and these are the calls without them.
+    DomainCreateXmlWithFiles => |cx, a| {
+        Ok(DomainCreateXmlWithFilesRet { dom: nonnull(&cx.conn()?.create_xml(&a.xml_desc, a.flags)?) })
+    };
+    DomainCreateWithFiles => |cx, a| {
+        let mut dom = cx.domain(&a.dom)?;
+        dom.create(a.flags)?;
+        Ok(DomainCreateWithFilesRet { dom: nonnull(&dom) })
+    };
     DomainUndefine => |cx, a| cx.domain(&a.dom)?.undefine(0);
     DomainUndefineFlags => |cx, a| cx.domain(&a.dom)?.undefine(a.flags);
     DomainCreate => |cx, a| cx.domain(&a.dom)?.create(0);
@@ -99,7 +109,11 @@ dispatch_table! {
             Ok(DomainGetSecurityLabelRet { label: string_to_chars(&l.label), enforcing: l.enforcing as i32 })
         };
     DomainGetSecurityLabelList => |cx, a| {
-            let labels = cx.domain(&a.dom)?.get_security_label_list()?;
+            // libvirtd answers a failing call with ret -1 and no labels,
+            // not an error (remoteDispatchDomainGetSecurityLabelList).
+            let Ok(labels) = cx.domain(&a.dom)?.get_security_label_list() else {
+                return Ok(DomainGetSecurityLabelListRet { labels: Vec::new(), ret: -1 });
+            };
             let ret = labels.len() as i32;
             let labels = labels
                 .iter()

@@ -43,26 +43,42 @@ dispatch_table! {
             cbs.modern.remove(pos);
             Ok(())
         };
-    ConnectDomainEventRegisterAny => |cx, a| {
-            check_event_id(a.event_id)?;
-            cx.conn()?;
-            if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == a.event_id) {
-                return Err(already_tracked());
-            }
-            let id = register(cx, None, a.event_id, true)?;
-            cx.callbacks().legacy.push((a.event_id, id));
-            Ok(())
-        };
-    ConnectDomainEventDeregisterAny => |cx, a| {
-            let conn = cx.conn()?;
-            let mut cbs = cx.callbacks();
-            let Some(pos) = cbs.legacy.iter().position(|(ev, _)| *ev == a.event_id) else {
-                return Err(internal(format!("domain event {} not registered", a.event_id)));
-            };
-            conn.domain_event_deregister_any(cbs.legacy[pos].1)?;
-            cbs.legacy.remove(pos);
-            Ok(())
-        };
+    ConnectDomainEventRegisterAny => |cx, a| register_legacy(cx, a.event_id);
+    ConnectDomainEventDeregisterAny => |cx, a| deregister_legacy(cx, a.event_id);
+    // virConnectDomainEventRegister: the legacy registration of the
+    // lifecycle event, sharing its slot (libvirtd sends cb_registered 0).
+    ConnectDomainEventRegister => |cx, _a| {
+        register_legacy(cx, 0)?;
+        Ok(ConnectDomainEventRegisterRet { cb_registered: 0 })
+    };
+    ConnectDomainEventDeregister => |cx, _a| {
+        deregister_legacy(cx, 0)?;
+        Ok(ConnectDomainEventDeregisterRet { cb_registered: 0 })
+    };
+}
+
+/// A legacy registration (one per event id): its messages carry no
+/// callback id.
+fn register_legacy(cx: &Client, event_id: i32) -> Result<()> {
+    check_event_id(event_id)?;
+    cx.conn()?;
+    if cx.callbacks().legacy.iter().any(|(ev, _)| *ev == event_id) {
+        return Err(already_tracked());
+    }
+    let id = register(cx, None, event_id, true)?;
+    cx.callbacks().legacy.push((event_id, id));
+    Ok(())
+}
+
+fn deregister_legacy(cx: &Client, event_id: i32) -> Result<()> {
+    let conn = cx.conn()?;
+    let mut cbs = cx.callbacks();
+    let Some(pos) = cbs.legacy.iter().position(|(ev, _)| *ev == event_id) else {
+        return Err(internal(format!("domain event {event_id} not registered")));
+    };
+    conn.domain_event_deregister_any(cbs.legacy[pos].1)?;
+    cbs.legacy.remove(pos);
+    Ok(())
 }
 
 /// libvirt's refusal of a duplicate registration (object_event.c,

@@ -15,9 +15,12 @@ mod connect;
 mod console;
 mod domain;
 mod domain_devices;
+mod domain_guest;
 mod domain_qemu;
+mod domain_save;
 mod domain_tuning;
 mod events;
+mod host;
 mod migration;
 mod network;
 mod nodedev;
@@ -112,6 +115,9 @@ pub fn entry(p: Procedure) -> Option<Entry> {
         .or_else(|| domain_qemu::lookup(p))
         .or_else(|| domain_tuning::lookup(p))
         .or_else(|| domain_devices::lookup(p))
+        .or_else(|| domain_guest::lookup(p))
+        .or_else(|| domain_save::lookup(p))
+        .or_else(|| host::lookup(p))
         .or_else(|| events::lookup(p))
         .or_else(|| migration::lookup(p))
         .or_else(|| snapshot::lookup(p))

@@ -128,7 +128,8 @@ impl Domain {
                 "pid_value in virDomainSendProcessSignal must not be zero",
             ));
         }
-        self.connect().check_writable("virDomainSendProcessSignal")?;
+        self.connect()
+            .check_writable("virDomainSendProcessSignal")?;
         let d = self.guest_driver("virDomainSendProcessSignal")?;
         d.send_process_signal(self.domain_ref(), pid, signum, flags)
     }
@@ -152,7 +153,8 @@ impl Domain {
     /// agent needs a read-write connection.
     pub fn interface_addresses(&self, source: u32, flags: u32) -> Result<Vec<GuestInterface>> {
         if source == ADDRESSES_SRC_AGENT {
-            self.connect().check_writable("virDomainInterfaceAddresses")?;
+            self.connect()
+                .check_writable("virDomainInterfaceAddresses")?;
         }
         let d = self.guest_driver("virDomainInterfaceAddresses")?;
         d.interface_addresses(self.domain_ref(), source, flags)
@@ -223,7 +225,8 @@ impl Domain {
 
     /// `virDomainSetLifecycleAction`.
     pub fn set_lifecycle_action(&self, kind: u32, action: u32, flags: u32) -> Result<()> {
-        self.connect().check_writable("virDomainSetLifecycleAction")?;
+        self.connect()
+            .check_writable("virDomainSetLifecycleAction")?;
         if kind >= LIFECYCLE_TYPES {
             let text = format!("invalid lifecycle type '{kind}'");
             return Err(Error::invalid_arg(ErrorDomain::DOMAIN, text));
@@ -245,7 +248,8 @@ impl Domain {
     /// `virDomainGetLaunchSecurityInfo`: string parameters allowed where
     /// the driver supports them, as the public API adds.
     pub fn get_launch_security_info(&self, flags: u32) -> Result<TypedParams> {
-        self.connect().check_writable("virDomainGetLaunchSecurityInfo")?;
+        self.connect()
+            .check_writable("virDomainGetLaunchSecurityInfo")?;
         let strings = self
             .connect()
             .driver()
@@ -257,7 +261,8 @@ impl Domain {
 
     /// `virDomainSetMemoryStatsPeriod`.
     pub fn set_memory_stats_period(&self, period: i32, flags: u32) -> Result<()> {
-        self.connect().check_writable("virDomainSetMemoryStatsPeriod")?;
+        self.connect()
+            .check_writable("virDomainSetMemoryStatsPeriod")?;
         if period < 0 {
             return Err(arg_error(
                 "period in virDomainSetMemoryStatsPeriod must be zero or greater",

@@ -101,7 +101,8 @@ impl Domain {
 
     /// `virDomainManagedSaveRemove`.
     pub fn managed_save_remove(&self, flags: u32) -> Result<()> {
-        self.connect().check_writable("virDomainManagedSaveRemove")?;
+        self.connect()
+            .check_writable("virDomainManagedSaveRemove")?;
         let d = save_driver(self.connect(), "virDomainManagedSaveRemove")?;
         d.managed_save_remove(self.domain_ref(), flags)
     }
@@ -114,7 +115,8 @@ impl Domain {
     /// `virDomainCoreDumpWithFormat`.
     pub fn core_dump_with_format(&self, to: Option<&str>, format: u32, flags: u32) -> Result<()> {
         const API: &str = "virDomainCoreDumpWithFormat";
-        self.connect().check_writable("virDomainCoreDumpWithFormat")?;
+        self.connect()
+            .check_writable("virDomainCoreDumpWithFormat")?;
         non_null(to, "to", API)?;
         if format >= CORE_DUMP_FORMATS {
             return Err(arg_error(format!("dumpformat '{format}' is not supported")));

@@ -15,9 +15,11 @@
 use crate::client::Shared;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rvirt::StreamBackend;
-use rvirt_rpc::{stream::chunks, StreamId};
+use rvirt_rpc::{stream::chunks, StreamId, STREAM_DATA_MAX};
+use rvirt_util::splice::Pipe;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::VecDeque;
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 
 #[derive(Default)]
@@ -122,11 +124,42 @@ fn closed() -> Error {
 pub struct RemoteStream {
     shared: Arc<Shared>,
     state: Arc<StreamState>,
+    /// The pipe [`StreamBackend::send_from_fd`] splices through, made at
+    /// its first use.
+    pipe: Mutex<Option<Pipe>>,
 }
 
 impl RemoteStream {
     pub(crate) fn new(shared: Arc<Shared>, state: Arc<StreamState>) -> RemoteStream {
-        RemoteStream { shared, state }
+        RemoteStream {
+            shared,
+            state,
+            pipe: Mutex::new(None),
+        }
+    }
+
+    /// One `CONTINUE` packet of what `from` holds, spliced: from `from`
+    /// into the pipe (as much as one packet takes), then its header, then
+    /// from the pipe into the socket.
+    fn splice_packet(&self, from: BorrowedFd<'_>, max: usize) -> Result<usize> {
+        self.check()?;
+        let mut pipe = self.pipe.lock();
+        let pipe = match &mut *pipe {
+            Some(p) => p,
+            None => pipe.insert(
+                Pipe::new()
+                    .map_err(|e| Error::system(ErrorDomain::RPC, "cannot create a pipe", &e))?,
+            ),
+        };
+        let n = pipe
+            .fill(from, max.min(STREAM_DATA_MAX))
+            .map_err(|e| Error::system(ErrorDomain::STREAMS, "cannot read the data to send", &e))?;
+        if n == 0 {
+            return Ok(0);
+        }
+        let prefix = self.state.id.data_prefix(n).map_err(|e| e.to_error())?;
+        self.shared.send_spliced(&prefix, pipe)?;
+        Ok(n)
     }
 
     /// libvirt's `virNetClientStreamCheckState`: a stored error first,
@@ -171,6 +204,13 @@ impl StreamBackend for RemoteStream {
             self.shared.send_frame(&prefix, chunk)?;
         }
         Ok(())
+    }
+
+    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
+        if !self.shared.can_splice() {
+            return None;
+        }
+        Some(self.splice_packet(from, max))
     }
 
     /// Buffered data first; then the daemon's error, the end of its data
@@ -230,3 +270,7 @@ impl Drop for RemoteStream {
         self.shared.forget_stream(&self.state.id);
     }
 }
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;

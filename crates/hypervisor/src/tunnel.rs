@@ -17,8 +17,11 @@
 
 use parking_lot::{Condvar, Mutex};
 use rvirt::StreamBackend;
+use rvirt_util::splice::{self, Pipe, TransferError};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 /// Bytes one pump buffer holds: several RPC stream packets (256 KiB each
@@ -30,6 +33,11 @@ const RING: usize = 4;
 /// Where the source's pump writes: `rvirt::Stream`, or a test's fake.
 pub trait StreamOut {
     fn send(&self, data: &[u8]) -> Result<()>;
+    /// [`rvirt::StreamBackend::send_from_fd`]; None where not supported.
+    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
+        let _ = (from, max);
+        None
+    }
     fn finish(&self) -> Result<()>;
     fn abort(&self) -> Result<()>;
 }
@@ -37,6 +45,9 @@ pub trait StreamOut {
 impl StreamOut for rvirt::Stream {
     fn send(&self, data: &[u8]) -> Result<()> {
         rvirt::Stream::send(self, data)
+    }
+    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
+        rvirt::Stream::send_from_fd(self, from, max)
     }
     fn finish(&self) -> Result<()> {
         rvirt::Stream::finish(self)
@@ -68,8 +79,26 @@ pub fn pump_out(from: &mut dyn Read, to: &dyn StreamOut) -> Result<u64> {
 /// the stream finishes or aborts (QEMU closes its end on failure too).
 /// Bytes moved.
 pub fn pump(from: &mut dyn Read, to: &dyn StreamOut) -> Result<u64> {
-    let mut buf = vec![0u8; BUFFER];
+    pump_from(from, to, 0)
+}
+
+/// [`pump`] from a socket: spliced into the stream (no copy through this
+/// process) where the stream can take it so (plain TCP or UNIX to the
+/// other daemon), copied otherwise (TLS).
+pub fn pump_socket<S: Read + AsFd>(from: &mut S, to: &dyn StreamOut) -> Result<u64> {
     let mut total = 0u64;
+    loop {
+        match to.send_from_fd(from.as_fd(), BUFFER) {
+            Some(Ok(0)) => return Ok(total),
+            Some(Ok(n)) => total += n as u64,
+            Some(Err(e)) => return Err(e),
+            None => return pump_from(from, to, total),
+        }
+    }
+}
+
+fn pump_from(from: &mut dyn Read, to: &dyn StreamOut, mut total: u64) -> Result<u64> {
+    let mut buf = vec![0u8; BUFFER];
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) => return Ok(total),
@@ -110,8 +139,25 @@ struct Shared {
 }
 
 enum Sink {
-    Writer(Mutex<Option<Box<dyn Write + Send>>>),
+    /// None once closed.
+    Writer(Mutex<Option<Out>>),
     Ring(Arc<Shared>),
+}
+
+/// The hypervisor's end: any writer, or a socket the RPC layer can splice
+/// into (through a pipe made at the first splice).
+enum Out {
+    Writer(Box<dyn Write + Send>),
+    Socket(UnixStream, Option<Pipe>),
+}
+
+impl Out {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Out::Writer(w) => w,
+            Out::Socket(s, _) => s,
+        }
+    }
 }
 
 /// The destination's `StreamBackend` for a tunnelled migration.
@@ -131,9 +177,46 @@ impl TunnelIn {
     /// Feed `w` (the hypervisor's fd) directly: each packet is one write.
     pub fn to_writer(w: Box<dyn Write + Send>, end: Arc<dyn TunnelEnd>) -> TunnelIn {
         TunnelIn {
-            sink: Sink::Writer(Mutex::new(Some(w))),
+            sink: Sink::Writer(Mutex::new(Some(Out::Writer(w)))),
             end,
         }
+    }
+
+    /// Feed the socket `sock` (the hypervisor's is its other end): each
+    /// packet is one write, or spliced from the daemon's client socket
+    /// ([`StreamBackend::send_exact_from_fd`]) without a copy.
+    pub fn to_socket(sock: UnixStream, end: Arc<dyn TunnelEnd>) -> TunnelIn {
+        TunnelIn {
+            sink: Sink::Writer(Mutex::new(Some(Out::Socket(sock, None)))),
+            end,
+        }
+    }
+
+    /// Splice `len` bytes from `from` into the socket; None when the sink
+    /// is no socket, is closed, or no pipe can be made (the caller copies).
+    fn splice_in(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        let Sink::Writer(out) = &self.sink else {
+            return None;
+        };
+        let mut out = out.lock();
+        let Some(Out::Socket(sock, pipe)) = out.as_mut() else {
+            return None;
+        };
+        let pipe = match pipe {
+            Some(p) => p,
+            None => pipe.insert(Pipe::new().ok()?),
+        };
+        Some(
+            splice::transfer(pipe, from, sock.as_fd(), len, cancelled).map_err(|e| match e {
+                TransferError::Sink(_) => self.end.refusal(),
+                TransferError::Source(e) => io_error("unable to read the migration stream", &e),
+            }),
+        )
     }
 
     /// Feed an in-process reader through a ring of reused buffers.
@@ -211,7 +294,7 @@ impl StreamBackend for TunnelIn {
     fn send(&self, data: &[u8]) -> Result<()> {
         match &self.sink {
             Sink::Writer(w) => match w.lock().as_mut() {
-                Some(w) => w.write_all(data).map_err(|_| self.end.refusal()),
+                Some(w) => w.writer().write_all(data).map_err(|_| self.end.refusal()),
                 None => Err(Self::closed()),
             },
             Sink::Ring(shared) => self.push(shared, data),
@@ -220,7 +303,7 @@ impl StreamBackend for TunnelIn {
     fn finish(&self) -> Result<()> {
         if let Sink::Writer(w) = &self.sink {
             if let Some(w) = w.lock().as_mut() {
-                let _ = w.flush();
+                let _ = w.writer().flush();
             }
         }
         self.close();
@@ -230,6 +313,14 @@ impl StreamBackend for TunnelIn {
         self.close();
         self.end.aborted();
         Ok(())
+    }
+    fn send_exact_from_fd(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        self.splice_in(from, len, cancelled)
     }
 }
 

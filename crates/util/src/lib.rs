@@ -11,6 +11,7 @@ pub mod host;
 pub mod logging;
 pub mod names;
 pub mod object_files;
+pub mod splice;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

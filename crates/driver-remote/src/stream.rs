@@ -4,7 +4,10 @@
 //!
 //! `send` writes `STREAM`/`CONTINUE` packets of at most 262,120 bytes and
 //! waits for nothing (TCP flow control is the back-pressure: the daemon
-//! stops reading while its driver is behind). `finish` sends `OK` and waits
+//! stops reading while its driver is behind). `send_from_fd` sends what a
+//! socket holds the same way but spliced (header, then the data from the
+//! socket through a pipe into the connection) where the connection is
+//! plain TCP or UNIX. `finish` sends `OK` and waits
 //! for the daemon's `OK` or error; `abort` sends `ERROR` and waits for the
 //! confirmation. An error the daemon sends at any time (as `STREAM`/`ERROR`
 //! or an error `REPLY` with the stream's serial), or the loss of the

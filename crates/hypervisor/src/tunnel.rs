@@ -9,6 +9,12 @@
 //!                                                       └─► TunnelReader (Read) ──► in-process receiver
 //! ```
 //!
+//! Between sockets (QEMU's and a plain TCP or UNIX connection between the
+//! daemons) the bytes are spliced, not copied: [`pump_socket`] on the
+//! source ([`rvirt::StreamBackend::send_from_fd`]), [`TunnelIn::to_socket`]
+//! on the destination (`send_exact_from_fd`, called by rvirtd with its
+//! client's socket). Over TLS the copying path below remains.
+//!
 //! On the destination the RPC layer calls [`StreamBackend::send`] for each
 //! data packet: [`TunnelIn::to_writer`] writes it straight into the
 //! hypervisor's fd (QEMU's `migrate-incoming fd:NAME`), so a full pipe

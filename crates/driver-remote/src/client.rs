@@ -15,7 +15,6 @@ use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -54,16 +53,6 @@ impl Sock {
             Sock::Unix(s) => Sock::Unix(s.try_clone()?),
             Sock::Tls(s) => Sock::Tls(s.try_clone()?),
         })
-    }
-
-    /// The socket itself where bytes go on it as they are (TCP, UNIX):
-    /// what stream data can be spliced into. None over TLS.
-    fn plain_fd(&self) -> Option<BorrowedFd<'_>> {
-        match self {
-            Sock::Tcp(s) => Some(s.as_fd()),
-            Sock::Unix(s) => Some(s.as_fd()),
-            Sock::Tls(_) => None,
-        }
     }
 
     fn shutdown(&self) {
@@ -207,28 +196,6 @@ impl Shared {
     pub(crate) fn send_frame(&self, prefix: &[u8], payload: &[u8]) -> Result<()> {
         let mut writer = self.writer.lock();
         let res = write_all_vectored(&mut *writer, prefix, payload);
-        drop(writer);
-        self.write_failed(res)
-    }
-
-    /// Whether [`Shared::send_spliced`] can be used (not over TLS).
-    pub(crate) fn can_splice(&self) -> bool {
-        self.closer.plain_fd().is_some()
-    }
-
-    /// Send one frame as its prefix (length word and header) and the
-    /// payload `pipe` holds, under the writer's lock: the payload goes
-    /// from the pipe into the socket without a copy (splice(2)).
-    pub(crate) fn send_spliced(
-        &self,
-        prefix: &[u8],
-        pipe: &mut rvirt_util::splice::Pipe,
-    ) -> Result<()> {
-        let writer = self.writer.lock();
-        let res = match writer.plain_fd() {
-            Some(fd) => rvirt_util::splice::send_more(fd, prefix).and_then(|()| pipe.drain(fd)),
-            None => Err(std::io::ErrorKind::Unsupported.into()),
-        };
         drop(writer);
         self.write_failed(res)
     }

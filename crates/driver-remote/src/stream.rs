@@ -4,10 +4,7 @@
 //!
 //! `send` writes `STREAM`/`CONTINUE` packets of at most 262,120 bytes and
 //! waits for nothing (TCP flow control is the back-pressure: the daemon
-//! stops reading while its driver is behind). `send_from_fd` sends what a
-//! socket holds the same way but spliced (header, then the data from the
-//! socket through a pipe into the connection) where the connection is
-//! plain TCP or UNIX. `finish` sends `OK` and waits
+//! stops reading while its driver is behind). `finish` sends `OK` and waits
 //! for the daemon's `OK` or error; `abort` sends `ERROR` and waits for the
 //! confirmation. An error the daemon sends at any time (as `STREAM`/`ERROR`
 //! or an error `REPLY` with the stream's serial), or the loss of the
@@ -18,11 +15,9 @@
 use crate::client::Shared;
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use rvirt::StreamBackend;
-use rvirt_rpc::{stream::chunks, StreamId, STREAM_DATA_MAX};
-use rvirt_util::splice::Pipe;
+use rvirt_rpc::{stream::chunks, StreamId};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::collections::VecDeque;
-use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 
 #[derive(Default)]
@@ -127,42 +122,11 @@ fn closed() -> Error {
 pub struct RemoteStream {
     shared: Arc<Shared>,
     state: Arc<StreamState>,
-    /// The pipe [`StreamBackend::send_from_fd`] splices through, made at
-    /// its first use.
-    pipe: Mutex<Option<Pipe>>,
 }
 
 impl RemoteStream {
     pub(crate) fn new(shared: Arc<Shared>, state: Arc<StreamState>) -> RemoteStream {
-        RemoteStream {
-            shared,
-            state,
-            pipe: Mutex::new(None),
-        }
-    }
-
-    /// One `CONTINUE` packet of what `from` holds, spliced: from `from`
-    /// into the pipe (as much as one packet takes), then its header, then
-    /// from the pipe into the socket.
-    fn splice_packet(&self, from: BorrowedFd<'_>, max: usize) -> Result<usize> {
-        self.check()?;
-        let mut pipe = self.pipe.lock();
-        let pipe = match &mut *pipe {
-            Some(p) => p,
-            None => pipe.insert(
-                Pipe::new()
-                    .map_err(|e| Error::system(ErrorDomain::RPC, "cannot create a pipe", &e))?,
-            ),
-        };
-        let n = pipe
-            .fill(from, max.min(STREAM_DATA_MAX))
-            .map_err(|e| Error::system(ErrorDomain::STREAMS, "cannot read the data to send", &e))?;
-        if n == 0 {
-            return Ok(0);
-        }
-        let prefix = self.state.id.data_prefix(n).map_err(|e| e.to_error())?;
-        self.shared.send_spliced(&prefix, pipe)?;
-        Ok(n)
+        RemoteStream { shared, state }
     }
 
     /// libvirt's `virNetClientStreamCheckState`: a stored error first,
@@ -207,13 +171,6 @@ impl StreamBackend for RemoteStream {
             self.shared.send_frame(&prefix, chunk)?;
         }
         Ok(())
-    }
-
-    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
-        if !self.shared.can_splice() {
-            return None;
-        }
-        Some(self.splice_packet(from, max))
     }
 
     /// Buffered data first; then the daemon's error, the end of its data
@@ -273,7 +230,3 @@ impl Drop for RemoteStream {
         self.shared.forget_stream(&self.state.id);
     }
 }
-
-#[cfg(test)]
-#[path = "stream_tests.rs"]
-mod tests;

@@ -33,16 +33,9 @@ pub trait StreamBackend: Send + Sync {
     fn finish(&self) -> Result<()>;
     /// `virStreamAbort`: drop the stream, telling the other end it failed.
     fn abort(&self) -> Result<()>;
-    /// Send up to `max` bytes that the socket `from` holds (waiting for
-    /// some as `from` blocks) without copying them through this process
-    /// (splice(2)); `Ok(0)` at `from`'s end of file. `None` where the
-    /// backend cannot (TLS, a fake): the caller reads and calls `send`.
-    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
-        let _ = (from, max);
-        None
-    }
     /// Send exactly `len` bytes read from the socket `from` (blocking or
-    /// not; a wait asks `cancelled` every second) the same way. On a
+    /// not; a wait asks `cancelled` every second) without copying them
+    /// through this process (splice(2)). On a
     /// failure of the stream's side the rest is still read from `from`
     /// and dropped, so whatever frames `from` stays in step. `None`: the
     /// caller reads them and calls `send`.
@@ -117,13 +110,6 @@ impl Stream {
     }
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
         self.backend()?.recv(buf)
-    }
-    /// [`StreamBackend::send_from_fd`].
-    pub fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
-        match self.backend() {
-            Ok(b) => b.send_from_fd(from, max),
-            Err(e) => Some(Err(e)),
-        }
     }
     /// [`StreamBackend::send_exact_from_fd`].
     pub fn send_exact_from_fd(

@@ -49,12 +49,11 @@ fn enlarge_buffers(sock: &UnixStream) {
     }
 }
 
-/// Source: move what QEMU writes to `from` into `st` until QEMU closes its
-/// end (spliced into the connection to the other daemon where it is plain
-/// TCP or UNIX, copied over TLS); the byte count. The caller finishes or aborts the stream, as
+/// Source: copy what QEMU writes to `from` into `st` until QEMU closes its
+/// end; the byte count. (Copied, not spliced: see the engine's tunnel.) The caller finishes or aborts the stream, as
 /// QEMU's own outcome says (it closes its end on failure too).
 pub fn pump_to_stream(from: UnixStream, st: Stream) -> JoinHandle<Result<u64>> {
-    std::thread::spawn(move || engine::pump_socket(&mut &from, &st))
+    std::thread::spawn(move || engine::pump(&mut &from, &st))
 }
 
 /// The destination's stream end: finish waits for QEMU itself (through

@@ -165,65 +165,6 @@ fn to_writer_writes_each_packet_through() {
     assert!(tunnel.send(b"more").is_err());
 }
 
-/// A stream that splices what it is offered into a socket, as the remote
-/// driver's does into its connection.
-struct SpliceOut {
-    to: std::os::unix::net::UnixStream,
-    pipe: Mutex<Pipe>,
-    calls: AtomicUsize,
-}
-
-impl StreamOut for SpliceOut {
-    fn send(&self, _: &[u8]) -> Result<()> {
-        panic!("the copying path was taken")
-    }
-    fn send_from_fd(&self, from: BorrowedFd<'_>, max: usize) -> Option<Result<usize>> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        let mut pipe = self.pipe.lock();
-        let n = pipe.fill(from, max).unwrap();
-        pipe.drain(self.to.as_fd()).unwrap();
-        Some(Ok(n))
-    }
-    fn finish(&self) -> Result<()> {
-        Ok(())
-    }
-    fn abort(&self) -> Result<()> {
-        Ok(())
-    }
-}
-
-#[test]
-fn pump_socket_splices_where_the_stream_can_and_copies_where_not() {
-    let src = pattern(3 << 20);
-    // Spliced: nothing goes through send.
-    let (mut qemu, ours) = UnixStream::pair().unwrap();
-    let (to, mut peer) = UnixStream::pair().unwrap();
-    let out = SpliceOut {
-        to,
-        pipe: Mutex::new(Pipe::new().unwrap()),
-        calls: AtomicUsize::new(0),
-    };
-    let feed = src.clone();
-    let writer = std::thread::spawn(move || qemu.write_all(&feed).unwrap());
-    let reader = std::thread::spawn(move || {
-        let mut got = Vec::new();
-        peer.read_to_end(&mut got).unwrap();
-        got
-    });
-    assert_eq!(pump_socket(&mut &ours, &out).unwrap(), src.len() as u64);
-    writer.join().unwrap();
-    drop(out);
-    assert_eq!(reader.join().unwrap(), src);
-    // A stream that cannot splice gets the same bytes copied.
-    let (mut qemu, ours) = UnixStream::pair().unwrap();
-    let feed = src.clone();
-    let writer = std::thread::spawn(move || qemu.write_all(&feed).unwrap());
-    let out = Recorder::default();
-    assert_eq!(pump_socket(&mut &ours, &out).unwrap(), src.len() as u64);
-    writer.join().unwrap();
-    assert_eq!(*out.data.lock(), src);
-}
-
 #[test]
 fn a_socket_sink_takes_data_spliced_and_sent() {
     let end = Arc::new(End::default());

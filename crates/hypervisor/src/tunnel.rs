@@ -9,6 +9,13 @@
 //!                                                       └─► TunnelReader (Read) ──► in-process receiver
 //! ```
 //!
+//! On the destination, from a plain TCP or UNIX client socket into QEMU's
+//! socket, the bytes are spliced, not copied: [`TunnelIn::to_socket`]'s
+//! `send_exact_from_fd`, which rvirtd calls with its client's socket (over
+//! TLS the copying path below remains). The source copies: splicing QEMU's
+//! UNIX socket into TCP measured 2.5x the pump's CPU per MiB of a read and
+//! a writev (`cargo run --release -p rvirt-util --example splice_cost`).
+//!
 //! On the destination the RPC layer calls [`StreamBackend::send`] for each
 //! data packet: [`TunnelIn::to_writer`] writes it straight into the
 //! hypervisor's fd (QEMU's `migrate-incoming fd:NAME`), so a full pipe
@@ -17,8 +24,11 @@
 
 use parking_lot::{Condvar, Mutex};
 use rvirt::StreamBackend;
+use rvirt_util::splice::{self, Pipe, TransferError};
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
 use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
 /// Bytes one pump buffer holds: several RPC stream packets (256 KiB each
@@ -68,8 +78,8 @@ pub fn pump_out(from: &mut dyn Read, to: &dyn StreamOut) -> Result<u64> {
 /// the stream finishes or aborts (QEMU closes its end on failure too).
 /// Bytes moved.
 pub fn pump(from: &mut dyn Read, to: &dyn StreamOut) -> Result<u64> {
-    let mut buf = vec![0u8; BUFFER];
     let mut total = 0u64;
+    let mut buf = vec![0u8; BUFFER];
     loop {
         let n = match from.read(&mut buf) {
             Ok(0) => return Ok(total),
@@ -110,8 +120,25 @@ struct Shared {
 }
 
 enum Sink {
-    Writer(Mutex<Option<Box<dyn Write + Send>>>),
+    /// None once closed.
+    Writer(Mutex<Option<Out>>),
     Ring(Arc<Shared>),
+}
+
+/// The hypervisor's end: any writer, or a socket the RPC layer can splice
+/// into (through a pipe made at the first splice).
+enum Out {
+    Writer(Box<dyn Write + Send>),
+    Socket(UnixStream, Option<Pipe>),
+}
+
+impl Out {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Out::Writer(w) => w,
+            Out::Socket(s, _) => s,
+        }
+    }
 }
 
 /// The destination's `StreamBackend` for a tunnelled migration.
@@ -131,9 +158,46 @@ impl TunnelIn {
     /// Feed `w` (the hypervisor's fd) directly: each packet is one write.
     pub fn to_writer(w: Box<dyn Write + Send>, end: Arc<dyn TunnelEnd>) -> TunnelIn {
         TunnelIn {
-            sink: Sink::Writer(Mutex::new(Some(w))),
+            sink: Sink::Writer(Mutex::new(Some(Out::Writer(w)))),
             end,
         }
+    }
+
+    /// Feed the socket `sock` (the hypervisor's is its other end): each
+    /// packet is one write, or spliced from the daemon's client socket
+    /// ([`StreamBackend::send_exact_from_fd`]) without a copy.
+    pub fn to_socket(sock: UnixStream, end: Arc<dyn TunnelEnd>) -> TunnelIn {
+        TunnelIn {
+            sink: Sink::Writer(Mutex::new(Some(Out::Socket(sock, None)))),
+            end,
+        }
+    }
+
+    /// Splice `len` bytes from `from` into the socket; None when the sink
+    /// is no socket, is closed, or no pipe can be made (the caller copies).
+    fn splice_in(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        let Sink::Writer(out) = &self.sink else {
+            return None;
+        };
+        let mut out = out.lock();
+        let Some(Out::Socket(sock, pipe)) = out.as_mut() else {
+            return None;
+        };
+        let pipe = match pipe {
+            Some(p) => p,
+            None => pipe.insert(Pipe::new().ok()?),
+        };
+        Some(
+            splice::transfer(pipe, from, sock.as_fd(), len, cancelled).map_err(|e| match e {
+                TransferError::Sink(_) => self.end.refusal(),
+                TransferError::Source(e) => io_error("unable to read the migration stream", &e),
+            }),
+        )
     }
 
     /// Feed an in-process reader through a ring of reused buffers.
@@ -211,7 +275,7 @@ impl StreamBackend for TunnelIn {
     fn send(&self, data: &[u8]) -> Result<()> {
         match &self.sink {
             Sink::Writer(w) => match w.lock().as_mut() {
-                Some(w) => w.write_all(data).map_err(|_| self.end.refusal()),
+                Some(w) => w.writer().write_all(data).map_err(|_| self.end.refusal()),
                 None => Err(Self::closed()),
             },
             Sink::Ring(shared) => self.push(shared, data),
@@ -220,7 +284,7 @@ impl StreamBackend for TunnelIn {
     fn finish(&self) -> Result<()> {
         if let Sink::Writer(w) = &self.sink {
             if let Some(w) = w.lock().as_mut() {
-                let _ = w.flush();
+                let _ = w.writer().flush();
             }
         }
         self.close();
@@ -230,6 +294,14 @@ impl StreamBackend for TunnelIn {
         self.close();
         self.end.aborted();
         Ok(())
+    }
+    fn send_exact_from_fd(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        self.splice_in(from, len, cancelled)
     }
 }
 

@@ -10,6 +10,7 @@
 use crate::connect::Connect;
 use parking_lot::Mutex;
 use rvirt_util::{Error, ErrorCode, ErrorDomain, Result};
+use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 
 /// What moves a stream's bytes. Methods block; a backend is used from one
@@ -32,6 +33,21 @@ pub trait StreamBackend: Send + Sync {
     fn finish(&self) -> Result<()>;
     /// `virStreamAbort`: drop the stream, telling the other end it failed.
     fn abort(&self) -> Result<()>;
+    /// Send exactly `len` bytes read from the socket `from` (blocking or
+    /// not; a wait asks `cancelled` every second) without copying them
+    /// through this process (splice(2)). On a
+    /// failure of the stream's side the rest is still read from `from`
+    /// and dropped, so whatever frames `from` stays in step. `None`: the
+    /// caller reads them and calls `send`.
+    fn send_exact_from_fd(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        let _ = (from, len, cancelled);
+        None
+    }
 }
 
 #[derive(Clone)]
@@ -94,6 +110,18 @@ impl Stream {
     }
     pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
         self.backend()?.recv(buf)
+    }
+    /// [`StreamBackend::send_exact_from_fd`].
+    pub fn send_exact_from_fd(
+        &self,
+        from: BorrowedFd<'_>,
+        len: usize,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Option<Result<()>> {
+        match self.backend() {
+            Ok(b) => b.send_exact_from_fd(from, len, cancelled),
+            Err(e) => Some(Err(e)),
+        }
     }
     pub fn finish(&self) -> Result<()> {
         self.backend()?.finish()

@@ -18,6 +18,15 @@ pub enum Message {
     /// buffer of its own that goes to the stream as it is: no copy between
     /// the socket and the driver.
     Data { header: Vec<u8>, data: Vec<u8> },
+    /// From [`MessageReader::next_spliceable`]: a large stream data
+    /// packet's header and the bytes of its data already read (`head`);
+    /// the other `rest` bytes are still in the socket, for the caller to
+    /// splice into the stream's destination (or read).
+    Splice {
+        header: Vec<u8>,
+        head: Vec<u8>,
+        rest: usize,
+    },
 }
 
 impl Message {
@@ -27,6 +36,14 @@ impl Message {
             Message::Whole(msg) => msg,
             Message::Data { mut header, data } => {
                 header.extend_from_slice(&data);
+                header
+            }
+            // Only next_spliceable makes these, and its callers take them
+            // apart: what was read of the packet.
+            Message::Splice {
+                mut header, head, ..
+            } => {
+                header.extend_from_slice(&head);
                 header
             }
         }
@@ -44,6 +61,13 @@ struct DirectData {
     len: usize,
 }
 
+/// What [`MessageReader::start_direct`] did.
+enum Direct {
+    No,
+    Started,
+    Splice(Message),
+}
+
 /// The read side of a client connection. [`MessageReader::next`] is
 /// cancel-safe (its only await is a `read`, and partial messages stay in
 /// the reader), so a session can `select!` on it.
@@ -52,6 +76,8 @@ pub struct MessageReader<R> {
     buf: Vec<u8>,
     start: usize,
     direct: Option<DirectData>,
+    /// Set during [`MessageReader::next_spliceable`].
+    splice: bool,
 }
 
 impl<R: AsyncRead + Unpin> MessageReader<R> {
@@ -61,7 +87,32 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             buf: Vec::with_capacity(64 * 1024),
             start: 0,
             direct: None,
+            splice: false,
         }
+    }
+
+    /// As [`MessageReader::next`], but a large stream data packet comes as
+    /// [`Message::Splice`], its data left in the socket; and no read goes
+    /// past the end of the message being read, so what follows a packet
+    /// (the next one's data) stays in the socket too.
+    pub async fn next_spliceable(&mut self) -> Result<Option<Message>, PacketError> {
+        self.splice = true;
+        let res = self.next().await;
+        self.splice = false;
+        res
+    }
+
+    /// Read exactly `n` bytes that follow what was parsed (the rest of a
+    /// [`Message::Splice`] nobody took).
+    pub async fn read_rest(&mut self, n: usize) -> Result<Vec<u8>, PacketError> {
+        let mut out = self.buf[self.start..].to_vec();
+        self.buf.clear();
+        self.start = 0;
+        out.truncate(n);
+        let mut more = vec![0u8; n - out.len()];
+        self.rd.read_exact(&mut more).await?;
+        out.extend_from_slice(&more);
+        Ok(out)
     }
 
     /// The next message, a large stream data packet apart; `Ok(None)` at
@@ -84,8 +135,10 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             if let Some(msg) = self.parse()? {
                 return Ok(Some(Message::Whole(msg)));
             }
-            if self.start_direct() {
-                continue;
+            match self.start_direct() {
+                Direct::No => {}
+                Direct::Started => continue,
+                Direct::Splice(m) => return Ok(Some(m)),
             }
             if !self.fill().await? {
                 return Ok(None);
@@ -96,21 +149,34 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
     /// If a large stream data packet's header is buffered (and not the
     /// whole packet: [`MessageReader::parse`] came first), move it and
     /// what came of its data into a [`DirectData`].
-    fn start_direct(&mut self) -> bool {
+    fn start_direct(&mut self) -> Direct {
         let avail = &self.buf[self.start..];
         let head_end = MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX;
         let Some(head) = avail.get(..head_end) else {
-            return false;
+            return Direct::No;
         };
         let Ok(len) = frame_length([head[0], head[1], head[2], head[3]]) else {
-            return false;
+            return Direct::No;
         };
         let word = |i: usize| i32::from_be_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
         let data_len = len - head_end.min(len);
         let is_data = word(MESSAGE_LEN_MAX + 12) == MessageType::Stream as i32
             && word(MESSAGE_LEN_MAX + 20) == MessageStatus::Continue as i32;
         if !is_data || !(DIRECT_DATA_MIN..=STREAM_DATA_MAX).contains(&data_len) {
-            return false;
+            return Direct::No;
+        }
+        if self.splice {
+            // Had it all come, parse() would have taken it: part of the
+            // data at most is here.
+            let head = avail[head_end..].to_vec();
+            let m = Message::Splice {
+                header: avail[MESSAGE_LEN_MAX..head_end].to_vec(),
+                rest: data_len - head.len(),
+                head,
+            };
+            self.buf.clear();
+            self.start = 0;
+            return Direct::Splice(m);
         }
         let mut data = Vec::with_capacity(data_len);
         data.extend_from_slice(&avail[head_end..]);
@@ -121,7 +187,7 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         });
         self.buf.clear();
         self.start = 0;
-        true
+        Direct::Started
     }
 
     /// A whole message already buffered, or an error for a bad length word.
@@ -163,7 +229,12 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
         // Read straight into the buffer, as much as the message being
         // read still lacks: one system call and no intermediate copy.
         self.buf.reserve(self.wanted());
-        let n = self.rd.read_buf(&mut self.buf).await?;
+        let n = if self.splice {
+            let limit = self.message_rest() as u64;
+            (&mut self.rd).take(limit).read_buf(&mut self.buf).await?
+        } else {
+            self.rd.read_buf(&mut self.buf).await?
+        };
         if n == 0 {
             if self.buf.is_empty() {
                 return Ok(false);
@@ -171,6 +242,19 @@ impl<R: AsyncRead + Unpin> MessageReader<R> {
             return Err(PacketError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
         Ok(true)
+    }
+
+    /// The bytes the message being read still lacks: its header while
+    /// that is incomplete, else the rest its length word gives (at least
+    /// one: a bad word is parse's to report).
+    fn message_rest(&self) -> usize {
+        let avail = &self.buf[self.start..];
+        let head_end = MESSAGE_LEN_MAX + MESSAGE_HEADER_MAX;
+        if avail.len() < head_end {
+            return head_end - avail.len();
+        }
+        frame_length([avail[0], avail[1], avail[2], avail[3]])
+            .map_or(1, |len| len.saturating_sub(avail.len()).max(1))
     }
 
     /// How many more bytes to make room for: the rest of the message whose
@@ -343,6 +427,45 @@ mod tests {
             assert!(got == want, "step {step}");
         }
         assert_eq!(messages(4096, &bodies), bodies);
+    }
+
+    #[test]
+    fn spliceable_data_stays_in_the_socket() {
+        let data: Vec<u8> = (0..100 * 1024).map(|i| (i % 249) as u8).collect();
+        let packet = [data_header(), data.clone()].concat();
+        let call = vec![9u8; 40];
+        let bytes: Vec<u8> = [call.clone(), packet.clone(), call.clone()]
+            .iter()
+            .flat_map(|b| frame(b))
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for step in [7, 4096, usize::MAX] {
+            rt.block_on(async {
+                let mut rd = MessageReader::new(Trickle {
+                    data: bytes.clone(),
+                    at: 0,
+                    step,
+                });
+                let first = rd.next_spliceable().await.unwrap();
+                assert_eq!(first, Some(Message::Whole(call.clone())));
+                // Reads stop at each message's end: at most the bytes of
+                // the read that brought the header came along.
+                let Some(Message::Splice { header, head, rest }) =
+                    rd.next_spliceable().await.unwrap()
+                else {
+                    panic!("no splice at step {step}");
+                };
+                assert_eq!(header, data_header());
+                assert!(head.is_empty(), "step {step}: {} bytes read", head.len());
+                assert_eq!(rest, data.len());
+                assert_eq!(rd.read_rest(rest).await.unwrap(), data);
+                let last = rd.next_spliceable().await.unwrap();
+                assert_eq!(last, Some(Message::Whole(call.clone())));
+                assert_eq!(rd.next_spliceable().await.unwrap(), None);
+            });
+        }
     }
 
     #[test]

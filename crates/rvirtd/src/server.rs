@@ -21,6 +21,7 @@ use crate::pool::WorkerPool;
 use crate::session::{serve, SessionConfig};
 use crate::tls::TlsService;
 use rvirt_util::logging::LogControl;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -360,7 +361,8 @@ impl Accept {
                 channel.tls_bits = secured.tls_bits;
                 reg.entry.set_x509_dname(secured.x509_dname);
                 let auth = ClientAuth::new(&listener_auth, channel);
-                serve(secured.stream, reg, peer, session, stop, auth).await;
+                let fd = secured.splice_fd;
+                serve(secured.stream, reg, peer, session, stop, auth, fd).await;
             }
         });
     }
@@ -373,14 +375,19 @@ struct Secured<S> {
     stream: S,
     tls_bits: Option<u32>,
     x509_dname: Option<String>,
+    /// A duplicate of a plain socket's descriptor, for splicing stream
+    /// data out of it (kept open by a pump that still uses it).
+    splice_fd: Option<Arc<OwnedFd>>,
 }
 
-impl<S> Secured<S> {
+impl<S: AsFd> Secured<S> {
     fn plain(stream: S) -> Secured<S> {
+        let splice_fd = stream.as_fd().try_clone_to_owned().ok().map(Arc::new);
         Secured {
             stream,
             tls_bits: None,
             x509_dname: None,
+            splice_fd,
         }
     }
 }
@@ -500,6 +507,7 @@ impl ClientListener for TlsClients {
                 stream,
                 tls_bits: Some(rvirt_driver_remote::tls::cipher_key_bits(suite)),
                 x509_dname,
+                splice_fd: None,
             })
         }
     }

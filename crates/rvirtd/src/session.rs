@@ -22,6 +22,7 @@
 //! answering other clients whatever this one asks.
 
 use crate::clients::Registration;
+use crate::dispatch::stream::{Input, Splice};
 use crate::dispatch::{self, Action, Client, RawHeader, Reply};
 use crate::framing::{write_packets, Message, MessageReader};
 use crate::outbox::{outbox, Next, Outbox, OutboxReceiver, RequestSlot};
@@ -29,6 +30,7 @@ use crate::pool::WorkerPool;
 use parking_lot::Mutex;
 use rvirt_rpc::remote::{self, Procedure};
 use rvirt_rpc::{keepalive, MessageType, Packet};
+use std::os::fd::OwnedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
@@ -79,6 +81,7 @@ pub async fn serve<S>(
     cfg: Arc<SessionConfig>,
     mut shutdown: watch::Receiver<bool>,
     auth: crate::auth::ClientAuth,
+    splice_fd: Option<Arc<OwnedFd>>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -101,6 +104,7 @@ pub async fn serve<S>(
         cfg: &cfg,
         peer: &peer,
         wr: &wr,
+        splice_fd,
     };
     tokio::select! {
         _ = s.read_loop(rd, &activity) => {}
@@ -143,6 +147,19 @@ struct Session<'a, W> {
     cfg: &'a Arc<SessionConfig>,
     peer: &'a str,
     wr: &'a tokio::sync::Mutex<W>,
+    /// The client's socket where it carries the bytes as they are (TCP,
+    /// UNIX; not TLS): stream data can be spliced from it.
+    splice_fd: Option<Arc<OwnedFd>>,
+}
+
+/// What became of a [`Message::Splice`].
+enum Spliced {
+    /// The stream's pump took the data.
+    Done,
+    /// No pump takes it: read the rest and handle the message as usual.
+    Not(Vec<u8>),
+    /// The pump had ended: the rest is read and dropped.
+    Dropped,
 }
 
 /// Is this a REMOTE CONNECT_CLOSE call? After it libvirtd reads nothing
@@ -181,9 +198,36 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
             let Some(slot) = self.slot(&requests, &mut warned).await else {
                 return;
             };
-            let (msg, data) = match reader.next().await {
+            // Only while a stream is open do large data packets stay in
+            // the socket for the stream to splice (reads stop at each
+            // message's end then: one more read per message).
+            let spliceable = self.splice_fd.is_some() && !self.client.streams().is_empty();
+            let next = match spliceable {
+                true => reader.next_spliceable().await,
+                false => reader.next().await,
+            };
+            let (msg, data) = match next {
                 Ok(Some(Message::Whole(msg))) => (msg, None),
                 Ok(Some(Message::Data { header, data })) => (header, Some(data)),
+                Ok(Some(Message::Splice { header, head, rest })) => {
+                    heard(activity);
+                    let head = match self.splice(&header, head, rest).await {
+                        Spliced::Done => continue,
+                        Spliced::Not(head) => Some(head),
+                        Spliced::Dropped => None,
+                    };
+                    let more = match reader.read_rest(rest).await {
+                        Ok(more) => more,
+                        Err(e) => {
+                            tracing::warn!(peer = %self.peer, "closing client: {e}");
+                            return;
+                        }
+                    };
+                    match head {
+                        Some(head) => (header, Some([head, more].concat())),
+                        None => continue,
+                    }
+                }
                 Ok(None) => return,
                 Err(e) => {
                     tracing::warn!(peer = %self.peer, "closing client: {e}");
@@ -220,6 +264,35 @@ impl<W: AsyncWrite + Unpin + Send> Session<'_, W> {
                     ),
                 },
             }
+        }
+    }
+
+    /// Hand a data packet whose data is still in the socket to its
+    /// stream's pump and wait until the pump has taken it from the socket
+    /// (back-pressure: nothing is read meanwhile).
+    async fn splice(&self, header: &[u8], head: Vec<u8>, rest: usize) -> Spliced {
+        let (Some(fd), Action::Stream(h)) = (&self.splice_fd, dispatch::classify(header)) else {
+            return Spliced::Not(head);
+        };
+        let Some(tx) = self.client.streams().sender(&h.stream_id()) else {
+            return Spliced::Not(head);
+        };
+        let (done, taken) = tokio::sync::oneshot::channel();
+        let sp = Splice {
+            head,
+            rest,
+            fd: fd.clone(),
+            done,
+        };
+        if let Err(e) = tx.send(Input::Splice(sp)).await {
+            return match e.0 {
+                Input::Splice(sp) => Spliced::Not(sp.head),
+                Input::Packet(_) => Spliced::Dropped,
+            };
+        }
+        match taken.await {
+            Ok(()) => Spliced::Done,
+            Err(_) => Spliced::Dropped,
         }
     }
 

@@ -15,6 +15,7 @@
 //! stream, as QEMU's) as the physical limit, and issue 15's targets.
 //!
 //!   MIB=256 ROUNDS=2 PAIRS=rvirtd:rvirtd,libvirtd:libvirtd,libvirtd:rvirtd
+//!   MODES=tunnelled (any of native,tunnelled,tls; all by default)
 //!
 //! PAIRS takes any `A:B` of rvirtd and libvirtd; the default has the
 //! homogeneous rows and the mixed ones (libvirtd -> rvirtd and back,
@@ -168,6 +169,7 @@ fn run_pair(
         for mode in modes
             .into_iter()
             .filter(|m| tls.is_some() || *m != Mode::TunnelledTls)
+            .filter(|m| wanted(*m))
         {
             for (src, dst) in [(a, b), (b, a)] {
                 let sample = migrate((src, dst), &s.g, mode, tap, tls);
@@ -188,6 +190,18 @@ fn run_pair(
             }
         }
     }
+}
+
+/// Is `m` among MODES (`native`, `tunnelled`, `tls`, comma-separated;
+/// all by default)? One mode alone lets a profiler see only its work.
+fn wanted(m: Mode) -> bool {
+    let modes = env_or("MODES", "native,tunnelled,tls");
+    let name = match m {
+        Mode::Native => "native",
+        Mode::Tunnelled => "tunnelled",
+        Mode::TunnelledTls => "tls",
+    };
+    modes.split(',').any(|w| w.trim() == name)
 }
 
 /// One timed migration; afterwards QEMU runs only on `dst` and the guest

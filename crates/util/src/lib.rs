@@ -12,6 +12,7 @@ pub mod log_line;
 pub mod logging;
 pub mod names;
 pub mod object_files;
+pub mod splice;
 pub mod typed_param;
 pub mod units;
 pub mod uri;

@@ -50,7 +50,7 @@ fn enlarge_buffers(sock: &UnixStream) {
 }
 
 /// Source: copy what QEMU writes to `from` into `st` until QEMU closes its
-/// end; the byte count. The caller finishes or aborts the stream, as
+/// end; the byte count. (Copied, not spliced: see the engine's tunnel.) The caller finishes or aborts the stream, as
 /// QEMU's own outcome says (it closes its end on failure too).
 pub fn pump_to_stream(from: UnixStream, st: Stream) -> JoinHandle<Result<u64>> {
     std::thread::spawn(move || engine::pump(&mut &from, &st))
@@ -73,9 +73,10 @@ impl TunnelEnd for QemuEnd {
     }
 }
 
-/// Destination: what arrives on the stream is written to QEMU's socket.
+/// Destination: what arrives on the stream goes into QEMU's socket
+/// (spliced from the client's socket by rvirtd where it is plain).
 pub fn into_qemu(sock: UnixStream) -> TunnelIn {
-    TunnelIn::to_writer(Box::new(sock), Arc::new(QemuEnd))
+    TunnelIn::to_socket(sock, Arc::new(QemuEnd))
 }
 
 #[cfg(test)]

@@ -164,3 +164,39 @@ fn to_writer_writes_each_packet_through() {
     assert!(end.finished.load(Ordering::SeqCst));
     assert!(tunnel.send(b"more").is_err());
 }
+
+#[test]
+fn a_socket_sink_takes_data_spliced_and_sent() {
+    let end = Arc::new(End::default());
+    let (ours, mut qemu) = UnixStream::pair().unwrap();
+    let tunnel = TunnelIn::to_socket(ours, end.clone());
+    let (mut client, from) = UnixStream::pair().unwrap();
+    from.set_nonblocking(true).unwrap();
+    let data = pattern(300 * 1024);
+    let feed = data.clone();
+    let feeder = std::thread::spawn(move || {
+        client.write_all(&feed).unwrap();
+        client.write_all(b"next").unwrap();
+        client
+    });
+    let reader = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        qemu.read_to_end(&mut got).unwrap();
+        got
+    });
+    tunnel.send(b"head").unwrap();
+    let res = tunnel.send_exact_from_fd(from.as_fd(), data.len(), &|| false);
+    assert!(matches!(res, Some(Ok(()))), "{res:?}");
+    let _client = feeder.join().unwrap();
+    tunnel.finish().unwrap();
+    assert_eq!(reader.join().unwrap(), [&b"head"[..], &data].concat());
+    // What followed the data stays in the client's socket.
+    from.set_nonblocking(false).unwrap();
+    let mut next = [0u8; 4];
+    (&from).read_exact(&mut next).unwrap();
+    assert_eq!(&next, b"next");
+    // Closed, the sink leaves the bytes to the caller (whose send fails).
+    assert!(tunnel
+        .send_exact_from_fd(from.as_fd(), 1, &|| false)
+        .is_none());
+}

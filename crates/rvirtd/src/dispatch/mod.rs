@@ -547,13 +547,16 @@ pub fn stream_message(
         tracing::info!(?h, "ignoring undecodable stream packet");
         return None;
     };
-    Some(StreamDelivery { tx, msg: packet })
+    Some(StreamDelivery {
+        tx,
+        msg: stream::Input::Packet(packet),
+    })
 }
 
 /// A stream packet and the queue it goes to.
 pub struct StreamDelivery {
-    pub tx: tokio::sync::mpsc::Sender<StreamMessage>,
-    pub msg: StreamMessage,
+    pub tx: tokio::sync::mpsc::Sender<stream::Input>,
+    pub msg: stream::Input,
 }
 
 /// Split a whole message (without the length word) into header and payload

@@ -24,7 +24,9 @@
 use super::client::Outbox;
 use parking_lot::{Mutex, MutexGuard};
 use rvirt_rpc::{StreamId, StreamMessage};
+use rvirt_util::splice;
 use std::collections::HashMap;
+use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -33,10 +35,28 @@ use tokio::sync::mpsc;
 /// data at 262,120 bytes a packet).
 const QUEUE: usize = 8;
 
+/// What the session hands a stream's pump.
+pub enum Input {
+    Packet(StreamMessage),
+    Splice(Splice),
+}
+
+/// A data packet whose data is still in the client's socket (plain TCP or
+/// UNIX): `head`, the part the session read, then `rest` bytes in `fd`
+/// that the pump moves into the stream, spliced where the driver's side
+/// is a socket too (a tunnelled migration into QEMU). The session reads
+/// nothing until `done`; dropped unsent, the session reads `rest` itself.
+pub struct Splice {
+    pub head: Vec<u8>,
+    pub rest: usize,
+    pub fd: Arc<OwnedFd>,
+    pub done: tokio::sync::oneshot::Sender<()>,
+}
+
 struct Slot {
     id: StreamId,
-    tx: mpsc::Sender<StreamMessage>,
-    rx: Option<mpsc::Receiver<StreamMessage>>,
+    tx: mpsc::Sender<Input>,
+    rx: Option<mpsc::Receiver<Input>>,
 }
 
 /// A client's open incoming streams, by serial.
@@ -63,7 +83,7 @@ impl Streams {
     }
 
     /// The queue for a packet of this stream, if it is open.
-    pub fn sender(&self, id: &StreamId) -> Option<mpsc::Sender<StreamMessage>> {
+    pub fn sender(&self, id: &StreamId) -> Option<mpsc::Sender<Input>> {
         self.lock()
             .get(&id.serial)
             .filter(|s| s.id == *id)
@@ -123,7 +143,7 @@ impl Streams {
 /// The packets of one stream, in order; closes the slot when dropped.
 pub struct StreamInput {
     id: StreamId,
-    rx: mpsc::Receiver<StreamMessage>,
+    rx: mpsc::Receiver<Input>,
     streams: Streams,
 }
 
@@ -193,13 +213,30 @@ impl Pump {
         let id = input.id;
         loop {
             let msg = input.rx.blocking_recv();
-            if !matches!(msg, Some(StreamMessage::Data(_))) {
+            if !matches!(
+                msg,
+                Some(Input::Packet(StreamMessage::Data(_)) | Input::Splice(_))
+            ) {
                 ended.store(true, Ordering::SeqCst);
             }
             let Some(msg) = msg else {
                 tracing::debug!(serial = id.serial, "client gone: aborting stream");
                 let _ = self.st.abort();
                 return;
+            };
+            let msg = match msg {
+                Input::Packet(p) => p,
+                Input::Splice(sp) => {
+                    let res = self.splice(&sp);
+                    let _ = sp.done.send(());
+                    if let Err(e) = res {
+                        tracing::info!(serial = id.serial, "stream send failed: {e}");
+                        let _ = self.st.abort();
+                        let _ = self.outbox.send(id.error(&e));
+                        return;
+                    }
+                    continue;
+                }
             };
             match msg {
                 StreamMessage::Data(data) => {
@@ -229,6 +266,31 @@ impl Pump {
                 }
             }
         }
+    }
+}
+
+impl Pump {
+    /// Send a [`Splice`]'s data: its head, then the rest from the socket,
+    /// spliced where the stream can, else read and sent. Whatever fails,
+    /// all `rest` bytes are taken from the socket (or it is broken).
+    fn splice(&self, sp: &Splice) -> rvirt_util::Result<()> {
+        let cancelled = || sp.done.is_closed();
+        let from = sp.fd.as_fd();
+        let head = match sp.head.is_empty() {
+            true => Ok(()),
+            false => self.st.send(&sp.head),
+        };
+        if let Err(e) = head {
+            let _ = splice::read_exact(from, sp.rest, &cancelled);
+            return Err(e);
+        }
+        if let Some(res) = self.st.send_exact_from_fd(from, sp.rest, &cancelled) {
+            return res;
+        }
+        let data = splice::read_exact(from, sp.rest, &cancelled).map_err(|e| {
+            rvirt_util::Error::system(rvirt_util::ErrorDomain::RPC, "Cannot recv data", &e)
+        })?;
+        self.st.send(&data)
     }
 }
 

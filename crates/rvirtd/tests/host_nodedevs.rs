@@ -15,30 +15,7 @@ use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::tools::{virsh, Output};
 
 /// libvirt 9.0's `virNodeDevCapType` names, as `--cap` takes them.
-const CAPS: &[&str] = &[
-    "system",
-    "pci",
-    "usb_device",
-    "usb",
-    "net",
-    "scsi_host",
-    "scsi_target",
-    "scsi",
-    "storage",
-    "fc_host",
-    "vports",
-    "scsi_generic",
-    "drm",
-    "mdev_types",
-    "mdev",
-    "ccw",
-    "css",
-    "vdpa",
-    "ap_card",
-    "ap_queue",
-    "ap_matrix",
-    "vpd",
-];
+const CAPS: &[&str] = &rvirt_util::names::NODE_DEVICE_CAPS;
 
 /// The commands whose answers do not depend on which devices exist.
 const FIXED: &[&str] = &[

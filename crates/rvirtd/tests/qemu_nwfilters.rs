@@ -14,7 +14,9 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::QemuDirs;
-use rvirt_testkit::tools::{diff, have_virsh, shell_command, virsh, Normalise, Output};
+use rvirt_testkit::tools::{
+    diff, have_virsh, shell_command, three_way_differences, virsh, Normalise, Output,
+};
 use std::path::Path;
 
 const UUID: &str = "5c6d49af-b071-6127-b4ec-6f8ed4b55335";
@@ -199,17 +201,8 @@ fn nwfilter_commands_print_what_libvirtd_prints() {
         "{oks} of {} commands succeeded on both daemons alike",
         CASES.len()
     );
-    let failures: Vec<String> = want
-        .iter()
-        .zip(&got)
-        .filter_map(|((case, w), (_, g))| diff(case, ("libvirtd", w), ("rvirtd", g)))
-        .chain(
-            want.iter()
-                .zip(&own)
-                .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g))),
-        )
-        .chain(side)
-        .collect();
+    let mut failures = three_way_differences(&want, &got, &own);
+    failures.extend(side);
     assert!(
         failures.is_empty(),
         "{} of {} cases differ:\n{}\n--- rvirtd log:\n{}",

@@ -11,7 +11,9 @@ use rvirt_testkit::daemon::Daemon;
 use rvirt_testkit::dirs::TempDir;
 use rvirt_testkit::libvirtd_qemu::QemuLibvirtd;
 use rvirt_testkit::qemu_dirs::{test_image, QemuDirs};
-use rvirt_testkit::tools::{diff, have_virsh, rvirsh, virsh, virsh_ok, Normalise, Output};
+use rvirt_testkit::tools::{
+    have_virsh, rvirsh, three_way_differences, virsh, virsh_ok, Normalise, Output,
+};
 
 /// rvirtd's storage directories under `dir`.
 fn storage_conf(dir: &TempDir) -> String {
@@ -189,16 +191,7 @@ fn pool_and_volume_commands_print_what_libvirtd_prints() {
         "{oks} of {} commands succeeded on both daemons alike",
         CASES.len()
     );
-    let failures: Vec<String> = want
-        .iter()
-        .zip(&got)
-        .filter_map(|((case, w), (_, g))| diff(case, ("libvirtd", w), ("rvirtd", g)))
-        .chain(
-            want.iter()
-                .zip(&own)
-                .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g))),
-        )
-        .collect();
+    let failures = three_way_differences(&want, &got, &own);
     assert!(
         failures.is_empty(),
         "{} of {} cases differ:\n{}\n--- rvirtd log:\n{}",

@@ -375,6 +375,27 @@ pub fn rvirsh_on(uri: &str) -> impl Fn(&str) -> Output + '_ {
 /// case (a tool, a URI, its normalisations).
 pub type Side<'a> = (&'a str, &'a dyn Fn(&str) -> Output);
 
+/// One case sequence run three ways, step by step: stock virsh on the
+/// stock daemon (`want`), stock virsh on rvirtd (`got`) and rvirsh on
+/// rvirtd (`own`). The [`diff`] of each step where rvirtd answers
+/// otherwise than libvirtd, then of each where rvirsh prints otherwise
+/// than virsh.
+pub fn three_way_differences(
+    want: &[(String, Output)],
+    got: &[(String, Output)],
+    own: &[(String, Output)],
+) -> Vec<String> {
+    let daemons = want
+        .iter()
+        .zip(got)
+        .filter_map(|((case, w), (_, g))| diff(case, ("libvirtd", w), ("rvirtd", g)));
+    let clients = want
+        .iter()
+        .zip(own)
+        .filter_map(|((case, w), (_, g))| diff(case, ("virsh", w), ("rvirsh", g)));
+    daemons.chain(clients).collect()
+}
+
 /// The [`diff`] of each case that `compare` finds differing.
 pub fn differing_cases<S: AsRef<str>>(
     cases: &[S],
